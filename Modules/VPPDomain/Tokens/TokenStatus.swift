@@ -1,0 +1,56 @@
+import Foundation
+
+/// What a content token can do now, and what the admin should do about it.
+public enum TokenStatus: Hashable, Sendable {
+    /// Usable; more than 30 days left.
+    case active(daysLeft: Int)
+    /// Usable; 30 days or fewer left.
+    case expiringSoon(daysLeft: Int)
+    /// Past its expiry date.
+    case expired(since: Date)
+    /// Apple answered 9625.
+    case revoked(since: Date)
+    /// Apple answered 9622 or 9601.
+    case invalid(since: Date)
+    /// Another MDM server, another tenant of ours, or Apple Configurator holds the token.
+    case inUseElsewhere(holder: HolderIdentity)
+
+    /// Whether the token may sync and grant new licences. Unusable tokens revoke nothing either:
+    /// installed apps keep working.
+    public var isUsable: Bool {
+        switch self {
+        case .active, .expiringSoon: true
+        case .expired, .revoked, .invalid, .inUseElsewhere: false
+        }
+    }
+
+    /// A stable machine-readable name, used in JSON and CSV output.
+    public var code: String {
+        switch self {
+        case .active: "active"
+        case .expiringSoon: "expiring_soon"
+        case .expired: "expired"
+        case .revoked: "revoked"
+        case .invalid: "invalid"
+        case .inUseElsewhere: "in_use_elsewhere"
+        }
+    }
+
+    /// One sentence telling the admin what to do next.
+    public var nextStep: String {
+        switch self {
+        case .active:
+            "Nothing to do."
+        case .expiringSoon(let days):
+            "Download a new token from Apple Business Manager and run `token renew` within \(days) day\(days == 1 ? "" : "s")."
+        case .expired:
+            "Download a new token for this location from Apple Business Manager and run `token renew`; installed apps keep working meanwhile."
+        case .revoked:
+            "The token was revoked in Apple Business Manager: download a new one and run `token renew`."
+        case .invalid:
+            "Apple no longer accepts this token (often because the account's password changed): download a new one and run `token renew`."
+        case .inUseElsewhere(let holder):
+            "\(holder) manages this token: stop using it there, or preview and confirm a take-over with `token upload --take-over --dry-run`."
+        }
+    }
+}

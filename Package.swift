@@ -1,0 +1,163 @@
+// swift-tools-version: 6.1
+//
+// vpp — Apple content-token (Apps and Books) management for MDM servers.
+//
+// The `dependencies:` arrays below ARE the architecture (see README "Layout"):
+//   VPPDomain  <-  VPPUseCases  <-  adapters (VPPPostgres, VPPSQLite, VPPAppleClient)  <-  apps
+// VPPAppleSimulator depends on none of our targets, so a wire-shape mistake cannot hide by being made
+// twice. `Scripts/check-layers` enforces these rules on the manifest and on every `import` line.
+import PackageDescription
+
+/// Applied to every target: Swift 6 language mode (strict concurrency) and explicit `any`.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "vpp",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vppctl", targets: ["vppctl"]),
+        .executable(name: "vppd", targets: ["vppd"]),
+        .executable(name: "vppsim", targets: ["vppsim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.25.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
+    ],
+    targets: [
+        // MARK: Domain and use cases (no I/O)
+        .target(
+            name: "VPPDomain",
+            path: "Modules/VPPDomain",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VPPUseCases",
+            dependencies: [
+                "VPPDomain",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPUseCases",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Adapters (each depends on the use cases and its own technology, never on another adapter)
+        .target(
+            name: "VPPPostgres",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPPostgres",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VPPSQLite",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPSQLite",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VPPAppleClient",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPAppleClient",
+            swiftSettings: strictSettings
+        ),
+        // The simulator is a product of its own: it shares no types with any other target of ours.
+        .target(
+            name: "VPPAppleSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPAppleSimulator",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Apps (the only places that wire adapters together)
+        .executableTarget(
+            name: "vppctl",
+            dependencies: [
+                "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPAppleClient", "VPPAppleSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Apps/vppctl",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "vppd",
+            dependencies: [
+                "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPAppleClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Apps/vppd",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "vppsim",
+            dependencies: [
+                "VPPAppleSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Apps/vppsim",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "VPPDomainTests",
+            dependencies: [
+                "VPPDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/VPPDomainTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VPPPostgresTests",
+            dependencies: [
+                "VPPPostgres", "VPPUseCases", "VPPDomain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/VPPPostgresTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VPPAppleContractTests",
+            dependencies: [
+                "VPPAppleClient", "VPPAppleSimulator", "VPPUseCases", "VPPDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/VPPAppleContractTests",
+            swiftSettings: strictSettings
+        ),
+    ]
+)
