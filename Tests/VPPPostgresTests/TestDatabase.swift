@@ -29,7 +29,7 @@ enum TestDatabase {
     ) async throws -> T {
         let serverURL = try serverURL()
         let name = "vpp_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-        try await withClient(url: serverURL) { admin in
+        _ = try await withClient(url: serverURL) { admin in
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         }
         var components = URLComponents(string: serverURL)!
@@ -55,7 +55,7 @@ enum TestDatabase {
     }
 
     private static func drop(_ name: String, serverURL: String) async throws {
-        try await withClient(url: serverURL) { admin in
+        _ = try await withClient(url: serverURL) { admin in
             try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
         }
     }

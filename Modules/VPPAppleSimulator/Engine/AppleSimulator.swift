@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+
+/// A conformant fake of Apple's Apps and Books v2 API (see the reference's §9), with an admin surface
+/// to seed it and to inject faults. All state lives in this actor; ``SimulatorServer`` puts it on a port.
+public actor AppleSimulator {
+    var locations: [String: SimLocation] = [:]
+    var locationOrder: [String] = []
+    var tokens: [String: SimToken] = [:]
+    var buckets: [String: TokenBucket] = [:]
+    var faults: [SimulatorFault] = []
+    public private(set) var settings: SimulatorSettings
+    /// Where the server is reachable, for the absolute URLs in `service/config`.
+    var publicBaseURL: String = "http://127.0.0.1"
+    let notifier: SimNotifier
+    let logger: Logger
+    let now: @Sendable () -> Date
+    /// Count of Apple API requests served, by path (for tests and benchmarks).
+    var requestCounts: [String: Int] = [:]
+
+    public init(settings: SimulatorSettings = SimulatorSettings(), logger: Logger = Logger(label: "vppsim"),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.settings = settings
+        self.logger = logger
+        self.now = now
+        self.notifier = SimNotifier(logger: logger)
+    }
+
+    func setPublicBaseURL(_ url: String) { publicBaseURL = url }
+
+    // MARK: Admin surface (also exposed over HTTP by SimulatorServer)
+
+    /// Creates a location and returns its `uId`.
+    @discardableResult
+    public func createLocation(name: String, countryCode: String = "US", orgName: String? = nil, uId: String? = nil) -> String {
+        let id = uId ?? String(Int.random(in: 1_000_000_000_000_000...9_999_999_999_999_999))
+        if locations[id] == nil { locationOrder.append(id) }
+        locations[id] = SimLocation(uId: id, name: name, countryCode: countryCode.uppercased(), orgName: orgName ?? name)
+        return id
+    }
+
+    /// Adds an asset or replaces its counts and flags.
+    public func upsertAsset(_ asset: SimAsset, at locationUID: String) throws {
+        try mutateLocation(locationUID) { location in
+            if location.assets[asset.key] == nil { location.assetOrder.append(asset.key) }
+            location.assets[asset.key] = asset
+            location.bumpVersion()
+        }
+    }
+
+    /// Adds many assets at once (benchmarks seed thousands).
+    public func upsertAssets(_ assets: [SimAsset], at locationUID: String) throws {
+        try mutateLocation(locationUID) { location in
+            for asset in assets {
+                if location.assets[asset.key] == nil { location.assetOrder.append(asset.key) }
+                location.assets[asset.key] = asset
+            }
+            location.bumpVersion()
+        }
+    }
+
+    /// Records assignments directly, as if another MDM (or a person in ABM) had made them.
+    public func seedAssignments(adamId: String, pricingParam: String = "STDQ", serialNumbers: [String] = [],
+                                clientUserIds: [String] = [], at locationUID: String) throws {
+        try mutateLocation(locationUID) { location in
+            let key = SimAssetKey(adamId: adamId, pricingParam: pricingParam)
+            guard location.assets[key] != nil else { throw SimAdminError("no asset \(adamId)/\(pricingParam) at \(locationUID)") }
+            location.bumpVersion()
+            for serial in serialNumbers { Self.addAssignment(&location, key, serial: serial, user: nil) }
+            for user in clientUserIds { Self.addAssignment(&location, key, serial: nil, user: user) }
+        }
+    }
+
+    /// Registers a user directly (as `users/create` would, without an event).
+    public func seedUser(clientUserId: String, email: String? = nil, at locationUID: String) throws {
+        try mutateLocation(locationUID) { location in
+            location.bumpVersion()
+            location.users.append(SimUser(clientUserId: clientUserId, email: email, status: "Registered",
+                                          inviteCode: UUID().uuidString.prefix(8).lowercased(), modifiedAtVersion: location.version))
+        }
+    }
+
+    /// Mints a `.vpptoken` file for a location and returns its text (Base64 of `{token, expDate, orgName}`).
+    public func mintToken(for locationUID: String, expiresAt: Date) throws -> String {
+        guard let location = locations[locationUID] else { throw SimAdminError("no location \(locationUID)") }
+        let inner = Data((0..<48).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let json: [String: String] = ["token": inner, "expDate": Self.formatDate(expiresAt), "orgName": location.orgName]
+        let text = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).base64EncodedString()
+        tokens[text] = SimToken(bearer: text, locationUID: locationUID, expiresAt: expiresAt, revoked: false)
+        return text
+    }
+
+    /// Makes every token of the location expired (answers 9621).
+    public func expireTokens(of locationUID: String) {
+        for (key, token) in tokens where token.locationUID == locationUID { tokens[key]?.expiresAt = now().addingTimeInterval(-1) }
+    }
+
+    /// Revokes every token of the location (answers 9625).
+    public func revokeTokens(of locationUID: String) {
+        for (key, token) in tokens where token.locationUID == locationUID { tokens[key]?.revoked = true }
+    }
+
+    /// Sets (or clears) the holder, e.g. ``SimMDMInfo/appleConfigurator``.
+    public func setMDMInfo(_ info: SimMDMInfo?, at locationUID: String) throws {
+        try mutateLocation(locationUID) { $0.mdmInfo = info }
+    }
+
+    public func updateSettings(_ change: (inout SimulatorSettings) -> Void) { change(&settings) }
+    public func replaceSettings(_ newSettings: SimulatorSettings) { settings = newSettings }
+    public func injectFault(_ fault: SimulatorFault) { faults.append(fault) }
+    public func clearFaults() { faults.removeAll() }
+
+    /// Counts and holder of a location, for tests and the admin API.
+    public func snapshot(of locationUID: String) -> SimLocationSnapshot? {
+        guard let location = locations[locationUID] else { return nil }
+        return SimLocationSnapshot(
+            uId: location.uId, name: location.name, mdmInfo: location.mdmInfo,
+            assignmentCount: location.assignments.count,
+            assignedByAsset: Dictionary(location.assets.keys.map { ("\($0.adamId)/\($0.pricingParam)", location.assignedCount($0)) },
+                                        uniquingKeysWith: +),
+            notificationUrl: location.notificationUrl, userCount: location.users.count)
+    }
+
+    public func totalRequests() -> Int { requestCounts.values.reduce(0, +) }
+    public func resetRequestCounts() { requestCounts = [:] }
+
+    // MARK: Helpers
+
+    func mutateLocation(_ uid: String, _ body: (inout SimLocation) throws -> Void) throws {
+        guard var location = locations[uid] else { throw SimAdminError("no location \(uid)") }
+        try body(&location)
+        locations[uid] = location
+    }
+
+    static func addAssignment(_ location: inout SimLocation, _ key: SimAssetKey, serial: String?, user: String?) {
+        let indexKey = SimLocation.assignmentKey(key, serial: serial, user: user)
+        guard location.assignmentIndex[indexKey] == nil else { return }
+        location.assignmentIndex[indexKey] = location.assignments.count
+        location.assignments.append(SimAssignment(asset: key, serialNumber: serial, clientUserId: user, modifiedAtVersion: location.version))
+    }
+
+    static func removeAssignments(_ location: inout SimLocation, where shouldRemove: (SimAssignment) -> Bool) -> [SimAssignment] {
+        let removed = location.assignments.filter(shouldRemove)
+        guard !removed.isEmpty else { return [] }
+        location.assignments.removeAll(where: shouldRemove)
+        location.assignmentIndex = Dictionary(uniqueKeysWithValues: location.assignments.enumerated().map {
+            (SimLocation.assignmentKey($0.element.asset, serial: $0.element.serialNumber, user: $0.element.clientUserId), $0.offset)
+        })
+        return removed
+    }
+
+    static func formatDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssZ"
+        return formatter.string(from: date)
+    }
+}
+
+/// A location's state summarised for tests and the admin API.
+public struct SimLocationSnapshot: Codable, Sendable {
+    public let uId: String
+    public let name: String
+    public let mdmInfo: SimMDMInfo?
+    public let assignmentCount: Int
+    public let assignedByAsset: [String: Int]
+    public let notificationUrl: String?
+    public let userCount: Int
+}
+
+/// A refused admin request.
+public struct SimAdminError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
