@@ -9,7 +9,8 @@ extension AppleSimulator {
     public func handleAppleAPI(_ request: SimRequest) async -> SimResponse {
         let endpoint = String(request.path.dropFirst(Self.apiPrefix.count))
         requestCounts[endpoint, default: 0] += 1
-        if let faulty = takeFault(for: request.path) {
+        let target = request.path + "?" + request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        if let faulty = takeFault(for: target) {
             switch faulty.kind {
             case .serverError:
                 return .appleError(9603, "Internal error", status: 500, headers: ["Retry-After": "\(faulty.retryAfterSeconds ?? 1)"])
@@ -39,8 +40,9 @@ extension AppleSimulator {
         return await route(endpoint, request)
     }
 
-    private func takeFault(for path: String) -> SimulatorFault? {
-        guard let index = faults.firstIndex(where: { $0.pathContains.map(path.contains) ?? true }) else { return nil }
+    /// The first pending fault whose `pathContains` matches `target` (path, `?`, then the query sorted by name).
+    private func takeFault(for target: String) -> SimulatorFault? {
+        guard let index = faults.firstIndex(where: { $0.pathContains.map(target.contains) ?? true }) else { return nil }
         let fault = faults[index]
         faults[index].count -= 1
         if faults[index].count <= 0 { faults.remove(at: index) }
@@ -137,6 +139,7 @@ extension AppleSimulator {
         let allowed = bucket.take(rate: rate, now: now())
         buckets[uid] = bucket
         if allowed { return nil }
+        rateLimitedCount += 1
         var headers: [String: String] = [:]
         if let seconds = settings.rateLimitRetryAfter { headers["Retry-After"] = "\(seconds)" }
         return .appleError(9646, "Too many requests for the organization. Back off and retry.", status: 429, headers: headers)

@@ -17,6 +17,8 @@ public actor AppleSimulator {
     let now: @Sendable () -> Date
     /// Count of Apple API requests served, by path (for tests and benchmarks).
     var requestCounts: [String: Int] = [:]
+    /// How many requests the rate limiter refused with 429/9646.
+    public internal(set) var rateLimitedCount = 0
 
     public init(settings: SimulatorSettings = SimulatorSettings(), logger: Logger = Logger(label: "vppsim"),
                 now: @escaping @Sendable () -> Date = { Date() }) {
@@ -122,7 +124,9 @@ public actor AppleSimulator {
     }
 
     public func totalRequests() -> Int { requestCounts.values.reduce(0, +) }
-    public func resetRequestCounts() { requestCounts = [:] }
+    public func resetRequestCounts() { requestCounts = [:]; rateLimitedCount = 0 }
+    /// Requests served for one endpoint, e.g. `"assets/associate"`.
+    public func requestCount(_ endpoint: String) -> Int { requestCounts[endpoint] ?? 0 }
 
     // MARK: Helpers
 

@@ -47,7 +47,8 @@ public struct SimulatorFault: Codable, Sendable, Hashable {
     public var kind: Kind
     /// How many requests it applies to.
     public var count: Int
-    /// Only requests whose path contains this text (e.g. "assets"); `nil` = any Apple API request.
+    /// Only requests whose target contains this text: the path, `?`, and the query sorted by name
+    /// (e.g. `"assets?"` or `"pageIndex=2"`); `nil` = any Apple API request.
     public var pathContains: String?
     public var retryAfterSeconds: Int?
     public var delayMilliseconds: Int?
