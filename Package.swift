@@ -125,10 +125,24 @@ let package = Package(
             dependencies: [
                 "VPPAppleSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Apps/vppsim",
+            swiftSettings: strictSettings
+        ),
+
+        // Benchmarks: drives the real adapters and prints numbers (Scripts/bench-*.sh).
+        .executableTarget(
+            name: "vppbench",
+            dependencies: [
+                "VPPDomain", "VPPUseCases", "VPPAppleClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Apps/vppbench",
             swiftSettings: strictSettings
         ),
 

@@ -33,7 +33,7 @@ public struct SimResponse: Sendable {
     public var delivery: Delivery = .normal
 
     static func json(_ status: Int, _ object: Any, headers: [String: String] = [:]) -> SimResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         var allHeaders = headers
         allHeaders["Content-Type"] = "application/json"
         return SimResponse(status: status, headers: allHeaders, body: data)

@@ -47,6 +47,22 @@ public struct SimAsset: Codable, Hashable, Sendable {
         self.version = version
     }
 
+    /// Every field but `adamId` and `totalCount` may be left out of seed files and admin requests.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(adamId: try c.decode(String.self, forKey: .adamId),
+                  pricingParam: try c.decodeIfPresent(String.self, forKey: .pricingParam) ?? "STDQ",
+                  productType: try c.decodeIfPresent(String.self, forKey: .productType) ?? "App",
+                  totalCount: try c.decode(Int.self, forKey: .totalCount),
+                  retiredCount: try c.decodeIfPresent(Int.self, forKey: .retiredCount) ?? 0,
+                  deviceAssignable: try c.decodeIfPresent(Bool.self, forKey: .deviceAssignable) ?? true,
+                  revocable: try c.decodeIfPresent(Bool.self, forKey: .revocable) ?? true,
+                  supportedPlatforms: try c.decodeIfPresent([String].self, forKey: .supportedPlatforms) ?? ["iOS"],
+                  name: try c.decodeIfPresent(String.self, forKey: .name),
+                  bundleId: try c.decodeIfPresent(String.self, forKey: .bundleId),
+                  version: try c.decodeIfPresent(String.self, forKey: .version) ?? "1.0")
+    }
+
     var key: SimAssetKey { SimAssetKey(adamId: adamId, pricingParam: pricingParam) }
 }
 
