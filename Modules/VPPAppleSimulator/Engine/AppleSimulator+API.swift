@@ -64,20 +64,20 @@ extension AppleSimulator {
         if request.method == "POST", request.header("content-type")?.hasPrefix("application/json") != true {
             return .appleError(9727, "Unsupported Content-Type", status: 415)
         }
-        let response: SimResponse
+        let answer: Answer
         switch (request.method, endpoint) {
-        case ("GET", "client/config"): response = clientConfig(uid)
-        case ("POST", "client/config"): response = await updateClientConfig(uid, request.body)
-        case ("GET", "assets"): response = assets(uid, request.query)
-        case ("GET", "assignments"): response = assignments(uid, request.query)
-        case ("POST", "assets/associate"): response = manageAssets(uid, request.body, type: "ASSOCIATE")
-        case ("POST", "assets/disassociate"): response = manageAssets(uid, request.body, type: "DISASSOCIATE")
-        case ("POST", "assets/revoke"): response = revokeAssets(uid, request.body)
-        case ("GET", "status"): response = status(uid, request.query["eventId"])
-        case ("GET", "users"): response = users(uid, request.query)
-        case ("POST", "users/create"): response = manageUsers(uid, request.body, type: "CREATE")
-        case ("POST", "users/update"): response = manageUsers(uid, request.body, type: "UPDATE")
-        case ("POST", "users/retire"): response = manageUsers(uid, request.body, type: "RETIRE")
+        case ("GET", "client/config"): answer = clientConfig(uid)
+        case ("POST", "client/config"): answer = await updateClientConfig(uid, request.body)
+        case ("GET", "assets"): answer = assets(uid, request.query)
+        case ("GET", "assignments"): answer = assignments(uid, request.query)
+        case ("POST", "assets/associate"): answer = manageAssets(uid, request.body, type: "ASSOCIATE")
+        case ("POST", "assets/disassociate"): answer = manageAssets(uid, request.body, type: "DISASSOCIATE")
+        case ("POST", "assets/revoke"): answer = revokeAssets(uid, request.body)
+        case ("GET", "status"): answer = status(uid, request.query["eventId"])
+        case ("GET", "users"): answer = users(uid, request.query)
+        case ("POST", "users/create"): answer = manageUsers(uid, request.body, type: "CREATE")
+        case ("POST", "users/update"): answer = manageUsers(uid, request.body, type: "UPDATE")
+        case ("POST", "users/retire"): answer = manageUsers(uid, request.body, type: "RETIRE")
         case (_, "client/config"), (_, "assets"), (_, "assignments"), (_, "status"), (_, "users"),
              (_, "assets/associate"), (_, "assets/disassociate"), (_, "assets/revoke"),
              (_, "users/create"), (_, "users/update"), (_, "users/retire"):
@@ -85,22 +85,18 @@ extension AppleSimulator {
         default:
             return .json(404, ["errorNumber": 9602, "errorMessage": "Unknown endpoint \(endpoint)"])
         }
-        return withEnvelope(response, token: authorised.token, uid: uid)
+        switch answer {
+        case .error(let response):
+            return response
+        case .ok(var object):
+            // Every successful authenticated answer carries uId, tokenExpirationDate and mdmInfo (when set).
+            object["uId"] = uid
+            object["tokenExpirationDate"] = Self.formatDate(authorised.token.expiresAt)
+            if let info = locations[uid]?.mdmInfo { object["mdmInfo"] = ["id": info.id, "name": info.name, "metadata": info.metadata] }
+            return .json(200, object)
+        }
     }
 
-    /// Adds `uId`, `tokenExpirationDate` and `mdmInfo` to every successful authenticated answer.
-    private func withEnvelope(_ response: SimResponse, token: SimToken, uid: String) -> SimResponse {
-        guard response.status == 200,
-              var object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any],
-              object["errorNumber"] == nil
-        else { return response }
-        object["uId"] = uid
-        object["tokenExpirationDate"] = Self.formatDate(token.expiresAt)
-        if let info = locations[uid]?.mdmInfo { object["mdmInfo"] = ["id": info.id, "name": info.name, "metadata": info.metadata] }
-        var result = SimResponse.json(200, object)
-        result.headers.merge(response.headers) { new, _ in new }
-        return result
-    }
 
     private enum Authorisation {
         case success((token: SimToken, location: SimLocation))
@@ -179,49 +175,49 @@ extension AppleSimulator {
         9727: "Unsupported Content-Type", 9728: "Notification URL unreachable", 9729: "Service temporarily unavailable",
     ]
 
-    private func clientConfig(_ uid: String) -> SimResponse {
-        guard let location = locations[uid] else { return .appleError(9622, "Invalid authentication token", status: 200) }
+    private func clientConfig(_ uid: String) -> Answer {
+        guard let location = locations[uid] else { return .error(.appleError(9622, "Invalid authentication token", status: 200)) }
         var object: [String: Any] = [
             "countryISO2ACode": location.countryCode, "defaultPlatform": "enterprisestore", "locationName": location.name,
             "subscribedNotificationTypes": location.notificationTypes, "websiteURL": "https://business.apple.com",
         ]
         if let url = location.notificationUrl { object["notificationUrl"] = url }
         if let secret = location.notificationAuthToken { object["notificationAuthToken"] = secret }
-        return .json(200, object)
+        return .ok(object)
     }
 
-    private func updateClientConfig(_ uid: String, _ body: Data) async -> SimResponse {
+    private func updateClientConfig(_ uid: String, _ body: Data) async -> Answer {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            return .appleError(9602, "Invalid argument: body is not a JSON object", status: 400)
+            return .error(.appleError(9602, "Invalid argument: body is not a JSON object", status: 400))
         }
         let limit = { (name: String) in self.settings.limits[name] ?? Int.max }
         var newInfo: SimMDMInfo?
         if let raw = object["mdmInfo"] {
             guard let info = raw as? [String: Any], let id = info["id"] as? String, let name = info["name"] as? String,
                   let metadata = info["metadata"] as? String, !id.isEmpty, !name.isEmpty
-            else { return .appleError(9723, Self.errorTable[9723]!, status: 400) }
-            if id.count > limit("maxMdmIdLength") { return .appleError(9724, Self.errorTable[9724]!, status: 400) }
-            if name.count > limit("maxMdmNameLength") { return .appleError(9725, Self.errorTable[9725]!, status: 400) }
-            if metadata.count > limit("maxMdmMetadataLength") { return .appleError(9713, Self.errorTable[9713]!, status: 400) }
+            else { return .error(.appleError(9723, Self.errorTable[9723]!, status: 400)) }
+            if id.count > limit("maxMdmIdLength") { return .error(.appleError(9724, Self.errorTable[9724]!, status: 400)) }
+            if name.count > limit("maxMdmNameLength") { return .error(.appleError(9725, Self.errorTable[9725]!, status: 400)) }
+            if metadata.count > limit("maxMdmMetadataLength") { return .error(.appleError(9713, Self.errorTable[9713]!, status: 400)) }
             newInfo = SimMDMInfo(id: id, name: name, metadata: metadata)
         }
         let url = object["notificationUrl"] as? String
         let secret = object["notificationAuthToken"] as? String
-        if (url == nil) != (secret == nil) { return .appleError(9710, Self.errorTable[9710]!, status: 400) }
+        if (url == nil) != (secret == nil) { return .error(.appleError(9710, Self.errorTable[9710]!, status: 400)) }
         if let url, let secret {
             if url.count > limit("maxNotificationLength") || secret.count > limit("maxNotificationLength") {
-                return .appleError(9711, Self.errorTable[9711]!, status: 400)
+                return .error(.appleError(9711, Self.errorTable[9711]!, status: 400))
             }
             let scheme = URL(string: url)?.scheme
             let schemeOK = settings.requireHTTPSNotificationURL ? scheme == "https" : (scheme == "https" || scheme == "http")
-            if !schemeOK || URL(string: url)?.host == nil { return .appleError(9712, Self.errorTable[9712]!, status: 400) }
+            if !schemeOK || URL(string: url)?.host == nil { return .error(.appleError(9712, Self.errorTable[9712]!, status: 400)) }
         }
         let allowedTypes: Set<String> = ["TEST_NOTIFICATION", "ASSET_MANAGEMENT", "USER_MANAGEMENT", "USER_ASSOCIATED",
                                          "ASSET_COUNT", "SUBSCRIPTION_MANAGEMENT", "SUBSCRIPTION_COUNT", "UNLIMITED_ASSET"]
         var types: [String]?
         if let raw = object["notificationTypes"] {
             guard let list = raw as? [String], list.allSatisfy(allowedTypes.contains) else {
-                return .appleError(9602, "Invalid argument: unknown notification type", status: 400)
+                return .error(.appleError(9602, "Invalid argument: unknown notification type", status: 400))
             }
             types = list
         }
@@ -232,7 +228,7 @@ extension AppleSimulator {
                 envelope: ["notification": [String: Any](), "notificationId": UUID().uuidString.lowercased(),
                            "notificationType": "TEST_NOTIFICATION", "uId": uid],
                 attempts: 1)
-            if !delivered { return .appleError(9728, Self.errorTable[9728]!, status: 400) }
+            if !delivered { return .error(.appleError(9728, Self.errorTable[9728]!, status: 400)) }
         }
         do {
             try mutateLocation(uid) { location in
@@ -240,102 +236,110 @@ extension AppleSimulator {
                 if let url, let secret { location.notificationUrl = url; location.notificationAuthToken = secret }
                 if let types { location.notificationTypes = types }
             }
-        } catch { return .appleError(9603, "Internal error", status: 500) }
+        } catch { return .error(.appleError(9603, "Internal error", status: 500)) }
         return clientConfig(uid)
     }
 
     // MARK: Reads
 
-    private func assets(_ uid: String, _ query: [String: String]) -> SimResponse {
-        guard let location = locations[uid] else { return .appleError(9603, "Internal error", status: 500) }
+    private func assets(_ uid: String, _ query: [String: String]) -> Answer {
+        guard let location = locations[uid] else { return .error(.appleError(9603, "Internal error", status: 500)) }
         func int(_ name: String) -> Int? { query[name].flatMap(Int.init) }
         func bool(_ name: String) -> Bool? { query[name].map { $0 == "true" || $0 == "1" } }
-        var items: [[String: Any]] = []
-        for key in location.assetOrder {
-            guard let asset = location.assets[key] else { continue }
+        let matching = location.assetOrder.filter { key in
+            guard let asset = location.assets[key] else { return false }
             let assigned = location.assignedCount(key)
             let available = max(0, asset.totalCount - assigned)
-            if let v = query["adamId"], v != asset.adamId { continue }
-            if let v = query["pricingParam"], v != asset.pricingParam { continue }
-            if let v = query["productType"], v != asset.productType { continue }
-            if let v = bool("revocable"), v != asset.revocable { continue }
-            if let v = bool("deviceAssignable"), v != asset.deviceAssignable { continue }
-            if let v = int("maxAvailableCount"), available > v { continue }
-            if let v = int("minAvailableCount"), available < v { continue }
-            if let v = int("maxAssignedCount"), assigned > v { continue }
-            if let v = int("minAssignedCount"), assigned < v { continue }
-            items.append([
+            if let v = query["adamId"], v != asset.adamId { return false }
+            if let v = query["pricingParam"], v != asset.pricingParam { return false }
+            if let v = query["productType"], v != asset.productType { return false }
+            if let v = bool("revocable"), v != asset.revocable { return false }
+            if let v = bool("deviceAssignable"), v != asset.deviceAssignable { return false }
+            if let v = int("maxAvailableCount"), available > v { return false }
+            if let v = int("minAvailableCount"), available < v { return false }
+            if let v = int("maxAssignedCount"), assigned > v { return false }
+            if let v = int("minAssignedCount"), assigned < v { return false }
+            return true
+        }
+        return paged(matching, key: "assets", query: query, versionId: location.currentVersionId) { key in
+            let asset = location.assets[key]!
+            let assigned = location.assignedCount(key)
+            return [
                 "adamId": asset.adamId, "pricingParam": asset.pricingParam, "productType": asset.productType,
-                "assignedCount": assigned, "availableCount": available, "retiredCount": asset.retiredCount,
+                "assignedCount": assigned, "availableCount": max(0, asset.totalCount - assigned), "retiredCount": asset.retiredCount,
                 "totalCount": asset.totalCount, "deviceAssignable": asset.deviceAssignable, "revocable": asset.revocable,
                 "supportedPlatforms": asset.supportedPlatforms,
-            ])
+            ]
         }
-        return paged(items, key: "assets", query: query, versionId: location.currentVersionId)
     }
 
-    private func assignments(_ uid: String, _ query: [String: String]) -> SimResponse {
-        guard let location = locations[uid] else { return .appleError(9603, "Internal error", status: 500) }
+    private func assignments(_ uid: String, _ query: [String: String]) -> Answer {
+        guard let location = locations[uid] else { return .error(.appleError(9603, "Internal error", status: 500)) }
         var sinceVersion = 0
         if let since = query["sinceVersionId"] {
-            guard let version = location.versionIds[since] else { return .appleError(9721, Self.errorTable[9721]!, status: 400) }
+            guard let version = location.versionIds[since] else { return .error(.appleError(9721, Self.errorTable[9721]!, status: 400)) }
             sinceVersion = version
         }
-        var items: [[String: Any]] = []
-        items.reserveCapacity(location.assignments.count)
-        for assignment in location.assignments where assignment.modifiedAtVersion > sinceVersion {
-            if let v = query["adamId"], v != assignment.asset.adamId { continue }
-            if let v = query["pricingParam"], v != assignment.asset.pricingParam { continue }
-            if let v = query["serialNumber"], v != assignment.serialNumber { continue }
-            if let v = query["clientUserId"], v != assignment.clientUserId { continue }
+        let matching = location.assignments.filter { assignment in
+            if assignment.modifiedAtVersion <= sinceVersion { return false }
+            if let v = query["adamId"], v != assignment.asset.adamId { return false }
+            if let v = query["pricingParam"], v != assignment.asset.pricingParam { return false }
+            if let v = query["serialNumber"], v != assignment.serialNumber { return false }
+            if let v = query["clientUserId"], v != assignment.clientUserId { return false }
+            return true
+        }
+        return paged(matching, key: "assignments", query: query, versionId: location.currentVersionId) { assignment in
             var item: [String: Any] = ["adamId": assignment.asset.adamId, "pricingParam": assignment.asset.pricingParam]
             if let serial = assignment.serialNumber { item["serialNumber"] = serial }
             if let user = assignment.clientUserId { item["clientUserId"] = user }
-            items.append(item)
+            return item
         }
-        return paged(items, key: "assignments", query: query, versionId: location.currentVersionId)
     }
 
-    private func users(_ uid: String, _ query: [String: String]) -> SimResponse {
-        guard let location = locations[uid] else { return .appleError(9603, "Internal error", status: 500) }
+    private func users(_ uid: String, _ query: [String: String]) -> Answer {
+        guard let location = locations[uid] else { return .error(.appleError(9603, "Internal error", status: 500)) }
         var sinceVersion = 0
         if let since = query["sinceVersionId"] {
-            guard let version = location.versionIds[since] else { return .appleError(9721, Self.errorTable[9721]!, status: 400) }
+            guard let version = location.versionIds[since] else { return .error(.appleError(9721, Self.errorTable[9721]!, status: 400)) }
             sinceVersion = version
         }
-        let items: [[String: Any]] = location.users.compactMap { user in
-            guard user.modifiedAtVersion > sinceVersion else { return nil }
-            if query["activeOnly"] == "true", user.status == "Retired" { return nil }
-            if query["retiredOnly"] == "true", user.status != "Retired" { return nil }
-            if let v = query["clientUserId"], v != user.clientUserId { return nil }
+        let matching = location.users.filter { user in
+            if user.modifiedAtVersion <= sinceVersion { return false }
+            if query["activeOnly"] == "true", user.status == "Retired" { return false }
+            if query["retiredOnly"] == "true", user.status != "Retired" { return false }
+            if let v = query["clientUserId"], v != user.clientUserId { return false }
+            return true
+        }
+        return paged(matching, key: "users", query: query, versionId: location.currentVersionId) { user in
             var item: [String: Any] = ["clientUserId": user.clientUserId, "status": user.status]
             if let email = user.email { item["email"] = email }
             if let code = user.inviteCode, user.status == "Registered" { item["inviteCode"] = code }
             if let hash = user.idHash { item["idHash"] = hash }
             return item
         }
-        return paged(items, key: "users", query: query, versionId: location.currentVersionId)
     }
 
-    private func paged(_ items: [[String: Any]], key: String, query: [String: String], versionId: String) -> SimResponse {
-        guard let page = SimPage(items, pageIndexText: query["pageIndex"], pageSize: settings.pageSize, versionId: versionId) else {
-            return .appleError(9650, "Page index must be greater than 0, and less than the total number of pages", status: 400)
+    /// One page of `matching`; only the items on the page are rendered to JSON.
+    private func paged<T>(_ matching: [T], key: String, query: [String: String], versionId: String,
+                          render: (T) -> [String: Any]) -> Answer {
+        guard let page = SimPage(count: matching.count, pageIndexText: query["pageIndex"], pageSize: settings.pageSize, versionId: versionId) else {
+            return .error(.appleError(9650, "Page index must be greater than 0, and less than the total number of pages", status: 400))
         }
         var object = page.fields
-        object[key] = Array(page.items)
-        return .json(200, object)
+        object[key] = matching[page.range].map(render)
+        return .ok(object)
     }
 
-    private func status(_ uid: String, _ eventId: String?) -> SimResponse {
+    private func status(_ uid: String, _ eventId: String?) -> Answer {
         guard let eventId, let event = locations[uid]?.events[eventId] else {
-            return .appleError(9708, Self.errorTable[9708]!, status: 400)
+            return .error(.appleError(9708, Self.errorTable[9708]!, status: 400))
         }
         var object: [String: Any] = [
             "eventStatus": event.status, "eventType": event.type,
             "numCompleted": event.numCompleted, "numRequested": event.numRequested,
         ]
         if !event.failures.isEmpty { object["failures"] = event.failures.map(Self.failureObject) }
-        return .json(200, object)
+        return .ok(object)
     }
 
     static func failureObject(_ failure: SimFailure) -> [String: Any] {

@@ -3,87 +3,87 @@ import Foundation
 /// Apple's asynchronous writes: validated at once (97xx), carried out later as an event
 /// (PENDING → COMPLETE/FAILED), announced by notification.
 extension AppleSimulator {
-    func manageAssets(_ uid: String, _ body: Data, type: String) -> SimResponse {
+    func manageAssets(_ uid: String, _ body: Data, type: String) -> Answer {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            return .appleError(9602, "Invalid argument: body is not a JSON object", status: 400)
+            return .error(.appleError(9602, "Invalid argument: body is not a JSON object", status: 400))
         }
-        guard let location = locations[uid] else { return .appleError(9603, "Internal error", status: 500) }
+        guard let location = locations[uid] else { return .error(.appleError(9603, "Internal error", status: 500)) }
         guard let rawAssets = object["assets"] as? [[String: Any]], !rawAssets.isEmpty else {
-            return .appleError(9718, Self.errorTable[9718]!, status: 400)
+            return .error(.appleError(9718, Self.errorTable[9718]!, status: 400))
         }
         let serials = object["serialNumbers"] as? [String] ?? []
         let users = object["clientUserIds"] as? [String] ?? []
-        if serials.isEmpty && users.isEmpty { return .appleError(9719, Self.errorTable[9719]!, status: 400) }
+        if serials.isEmpty && users.isEmpty { return .error(.appleError(9719, Self.errorTable[9719]!, status: 400)) }
         let limit = { (name: String) in self.settings.limits[name] ?? Int.max }
-        if rawAssets.count > limit("maxAssets") { return .appleError(9700, Self.errorTable[9700]!, status: 400) }
-        if users.count > limit("maxClientUserIds") { return .appleError(9701, Self.errorTable[9701]!, status: 400) }
-        if serials.count > limit("maxSerialNumbers") { return .appleError(9702, Self.errorTable[9702]!, status: 400) }
+        if rawAssets.count > limit("maxAssets") { return .error(.appleError(9700, Self.errorTable[9700]!, status: 400)) }
+        if users.count > limit("maxClientUserIds") { return .error(.appleError(9701, Self.errorTable[9701]!, status: 400)) }
+        if serials.count > limit("maxSerialNumbers") { return .error(.appleError(9702, Self.errorTable[9702]!, status: 400)) }
         var keys: [SimAssetKey] = []
         for raw in rawAssets {
-            guard let adamId = raw["adamId"] as? String else { return .appleError(9602, "Invalid argument: asset without adamId", status: 400) }
+            guard let adamId = raw["adamId"] as? String else { return .error(.appleError(9602, "Invalid argument: asset without adamId", status: 400)) }
             // Apple's own example omits pricingParam; default to the standard quality.
             let key = SimAssetKey(adamId: adamId, pricingParam: raw["pricingParam"] as? String ?? "STDQ")
             guard let asset = location.assets[key] else {
-                return .appleError(9602, "Invalid argument: no asset \(adamId)/\(key.pricingParam) on this location", status: 400)
+                return .error(.appleError(9602, "Invalid argument: no asset \(adamId)/\(key.pricingParam) on this location", status: 400))
             }
             if type == "ASSOCIATE", !serials.isEmpty, !asset.deviceAssignable {
-                return .appleError(9707, "Asset \(adamId) is not device assignable", status: 400)
+                return .error(.appleError(9707, "Asset \(adamId) is not device assignable", status: 400))
             }
             if type == "DISASSOCIATE", !asset.revocable {
-                return .appleError(9706, "Asset \(adamId) is not revocable", status: 400)
+                return .error(.appleError(9706, "Asset \(adamId) is not revocable", status: 400))
             }
             keys.append(key)
         }
-        if Set(keys).count != keys.count { return .appleError(9703, Self.errorTable[9703]!, status: 400) }
-        if Set(users).count != users.count { return .appleError(9704, Self.errorTable[9704]!, status: 400) }
-        if Set(serials).count != serials.count { return .appleError(9705, Self.errorTable[9705]!, status: 400) }
+        if Set(keys).count != keys.count { return .error(.appleError(9703, Self.errorTable[9703]!, status: 400)) }
+        if Set(users).count != users.count { return .error(.appleError(9704, Self.errorTable[9704]!, status: 400)) }
+        if Set(serials).count != serials.count { return .error(.appleError(9705, Self.errorTable[9705]!, status: 400)) }
         let eventId = startEvent(uid, type: type, requested: keys.count * (serials.count + users.count))
         let assetKeys = keys
         scheduleEvent(uid, eventId) { simulator in
             simulator.carryOutManageAssets(uid, eventId, type: type, keys: assetKeys, serials: serials, users: users)
         }
-        return .json(200, ["eventId": eventId])
+        return .ok(["eventId": eventId])
     }
 
-    func revokeAssets(_ uid: String, _ body: Data) -> SimResponse {
+    func revokeAssets(_ uid: String, _ body: Data) -> Answer {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            return .appleError(9602, "Invalid argument: body is not a JSON object", status: 400)
+            return .error(.appleError(9602, "Invalid argument: body is not a JSON object", status: 400))
         }
         let serials = object["serialNumbers"] as? [String] ?? []
         let users = object["clientUserIds"] as? [String] ?? []
-        if serials.isEmpty && users.isEmpty { return .appleError(9719, Self.errorTable[9719]!, status: 400) }
-        if users.count > (settings.limits["maxRevokeClientUserIds"] ?? .max) { return .appleError(9701, Self.errorTable[9701]!, status: 400) }
-        if serials.count > (settings.limits["maxRevokeSerialNumbers"] ?? .max) { return .appleError(9702, Self.errorTable[9702]!, status: 400) }
-        if Set(users).count != users.count { return .appleError(9704, Self.errorTable[9704]!, status: 400) }
-        if Set(serials).count != serials.count { return .appleError(9705, Self.errorTable[9705]!, status: 400) }
+        if serials.isEmpty && users.isEmpty { return .error(.appleError(9719, Self.errorTable[9719]!, status: 400)) }
+        if users.count > (settings.limits["maxRevokeClientUserIds"] ?? .max) { return .error(.appleError(9701, Self.errorTable[9701]!, status: 400)) }
+        if serials.count > (settings.limits["maxRevokeSerialNumbers"] ?? .max) { return .error(.appleError(9702, Self.errorTable[9702]!, status: 400)) }
+        if Set(users).count != users.count { return .error(.appleError(9704, Self.errorTable[9704]!, status: 400)) }
+        if Set(serials).count != serials.count { return .error(.appleError(9705, Self.errorTable[9705]!, status: 400)) }
         let eventId = startEvent(uid, type: "REVOKE", requested: serials.count + users.count)
         scheduleEvent(uid, eventId) { simulator in
             simulator.carryOutRevoke(uid, eventId, serials: Set(serials), users: Set(users))
         }
-        return .json(200, ["eventId": eventId])
+        return .ok(["eventId": eventId])
     }
 
-    func manageUsers(_ uid: String, _ body: Data, type: String) -> SimResponse {
+    func manageUsers(_ uid: String, _ body: Data, type: String) -> Answer {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            return .appleError(9602, "Invalid argument: body is not a JSON object", status: 400)
+            return .error(.appleError(9602, "Invalid argument: body is not a JSON object", status: 400))
         }
-        guard let raw = object["users"] as? [[String: Any]], !raw.isEmpty else { return .appleError(9720, Self.errorTable[9720]!, status: 400) }
-        if raw.count > (settings.limits["maxUsers"] ?? .max) { return .appleError(9714, Self.errorTable[9714]!, status: 400) }
+        guard let raw = object["users"] as? [[String: Any]], !raw.isEmpty else { return .error(.appleError(9720, Self.errorTable[9720]!, status: 400)) }
+        if raw.count > (settings.limits["maxUsers"] ?? .max) { return .error(.appleError(9714, Self.errorTable[9714]!, status: 400)) }
         var requested: [SimUser] = []
         for item in raw {
-            guard let id = item["clientUserId"] as? String, !id.isEmpty else { return .appleError(9720, Self.errorTable[9720]!, status: 400) }
+            guard let id = item["clientUserId"] as? String, !id.isEmpty else { return .error(.appleError(9720, Self.errorTable[9720]!, status: 400)) }
             let email = item["email"] as? String
-            if let email, !email.contains("@") { return .appleError(9717, Self.errorTable[9717]!, status: 400) }
+            if let email, !email.contains("@") { return .error(.appleError(9717, Self.errorTable[9717]!, status: 400)) }
             requested.append(SimUser(clientUserId: id, email: email, managedAppleId: item["managedAppleId"] as? String,
                                      status: "Registered", inviteCode: nil, idHash: nil, modifiedAtVersion: 0))
         }
-        if Set(requested.map(\.clientUserId)).count != requested.count { return .appleError(9715, Self.errorTable[9715]!, status: 400) }
+        if Set(requested.map(\.clientUserId)).count != requested.count { return .error(.appleError(9715, Self.errorTable[9715]!, status: 400)) }
         let eventId = startEvent(uid, type: type, requested: requested.count)
         let users = requested
         scheduleEvent(uid, eventId) { simulator in
             simulator.carryOutManageUsers(uid, eventId, type: type, users: users)
         }
-        return .json(200, ["eventId": eventId])
+        return .ok(["eventId": eventId])
     }
 
     // MARK: Event machinery

@@ -140,6 +140,7 @@ public actor AppleSimulator {
         let indexKey = SimLocation.assignmentKey(key, serial: serial, user: user)
         guard location.assignmentIndex[indexKey] == nil else { return }
         location.assignmentIndex[indexKey] = location.assignments.count
+        location.assignedByAsset[key, default: 0] += 1
         location.assignments.append(SimAssignment(asset: key, serialNumber: serial, clientUserId: user, modifiedAtVersion: location.version))
     }
 
@@ -147,6 +148,7 @@ public actor AppleSimulator {
         let removed = location.assignments.filter(shouldRemove)
         guard !removed.isEmpty else { return [] }
         location.assignments.removeAll(where: shouldRemove)
+        for assignment in removed { location.assignedByAsset[assignment.asset, default: 0] -= 1 }
         location.assignmentIndex = Dictionary(uniqueKeysWithValues: location.assignments.enumerated().map {
             (SimLocation.assignmentKey($0.element.asset, serial: $0.element.serialNumber, user: $0.element.clientUserId), $0.offset)
         })

@@ -44,3 +44,9 @@ public struct SimResponse: Sendable {
         json(status, ["errorNumber": number, "errorMessage": message], headers: headers)
     }
 }
+
+/// A handler's outcome inside the actor: a JSON object to complete with the envelope, or a finished error.
+enum Answer {
+    case ok([String: Any])
+    case error(SimResponse)
+}

@@ -131,6 +131,8 @@ struct SimLocation: Sendable {
     var assetOrder: [SimAssetKey] = []
     var assignments: [SimAssignment] = []
     var assignmentIndex: [String: Int] = [:]
+    /// Assigned licences per asset, kept with every change (reads must not scan every assignment).
+    var assignedByAsset: [SimAssetKey: Int] = [:]
     var users: [SimUser] = []
     var events: [String: SimEvent] = [:]
     /// Increases on every write; `versionIds` maps the opaque ids we hand out back to it.
@@ -152,9 +154,7 @@ struct SimLocation: Sendable {
         versionIds[currentVersionId] = version
     }
 
-    func assignedCount(_ key: SimAssetKey) -> Int {
-        assignments.reduce(0) { $0 + ($1.asset == key ? 1 : 0) }
-    }
+    func assignedCount(_ key: SimAssetKey) -> Int { assignedByAsset[key] ?? 0 }
 
     static func assignmentKey(_ asset: SimAssetKey, serial: String?, user: String?) -> String {
         "\(asset.adamId)|\(asset.pricingParam)|\(serial ?? "")|\(user ?? "")"
