@@ -54,8 +54,9 @@ let package = Package(
         .target(
             name: "VPPPostgres",
             dependencies: [
-                "VPPUseCases", "VPPDomain",
+                "VPPUseCases", "VPPDomain", "VPPSQLStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Modules/VPPPostgres",
@@ -64,8 +65,9 @@ let package = Package(
         .target(
             name: "VPPSQLite",
             dependencies: [
-                "VPPUseCases", "VPPDomain",
+                "VPPUseCases", "VPPDomain", "VPPSQLStore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Modules/VPPSQLite",
@@ -82,6 +84,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Modules/VPPAppleClient",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VPPSecrets",
+            dependencies: [
+                "VPPUseCases",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Modules/VPPSecrets",
+            swiftSettings: strictSettings
+        ),
+        // Relational implementation of the storage port shared by the two SQL adapters (see README "Layout").
+        .target(
+            name: "VPPSQLStore",
+            dependencies: ["VPPUseCases", "VPPDomain"],
+            path: "Modules/VPPSQLStore",
             swiftSettings: strictSettings
         ),
         // The simulator is a product of its own: it shares no types with any other target of ours.
@@ -140,9 +158,10 @@ let package = Package(
         .executableTarget(
             name: "vppbench",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPAppleClient",
+                "VPPDomain", "VPPUseCases", "VPPAppleClient", "VPPPostgres", "VPPSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,13 +181,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "VPPPostgresTests",
+            name: "VPPStorageTests",
             dependencies: [
-                "VPPPostgres", "VPPUseCases", "VPPDomain",
+                "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPSecrets", "VPPUseCases", "VPPDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Tests/VPPPostgresTests",
+            path: "Tests/VPPStorageTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

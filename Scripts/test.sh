@@ -54,6 +54,9 @@ log "checking the layering"
 Scripts/check-layers
 Scripts/check-layers --self-test >/dev/null || { Scripts/check-layers --self-test; exit 1; }
 
+log "building"
+swift build 2>&1 | grep -E "error|warning: .*\/(Modules|Apps|Tests)\/" || true
+
 log "running swift test"
 swift test --no-parallel "$@" 2>&1 | tee "$WORK/swift-test.log" | grep -vE '^(◇|↳|\[[0-9]+/[0-9]+\])' || true
 status=${PIPESTATUS[0]}

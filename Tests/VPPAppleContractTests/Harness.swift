@@ -98,6 +98,7 @@ struct Bench: Sendable {
 }
 
 /// Runs `body` with a started bench and always stops it.
+@discardableResult
 func withBench<T: Sendable>(
     assets: [SimAsset]? = nil,
     settings: (inout SimulatorSettings) -> Void = { _ in },

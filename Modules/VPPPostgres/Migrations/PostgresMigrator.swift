@@ -1,35 +1,19 @@
 import Foundation
 import Logging
 import PostgresNIO
+import VPPSQLStore
 
-/// The database is at a schema version this build cannot serve.
-public enum MigrationError: Error, CustomStringConvertible, Sendable {
-    /// Another, newer vpp migrated the database further than this build knows.
-    case databaseAhead(database: Int, known: Int)
-    /// Migrations are pending; run `vppctl migrate`.
-    case pending(current: Int, latest: Int)
-
-    public var description: String {
-        switch self {
-        case .databaseAhead(let database, let known):
-            "The database is at schema version \(database), but this vpp knows only up to \(known). Upgrade vpp before running it against this database."
-        case .pending(let current, let latest):
-            "The database is at schema version \(current) of \(latest). Run `vppctl migrate` first."
-        }
-    }
-}
-
-/// Applies ``PostgresMigration``s, recording each in `schema_migrations`.
+/// Applies the shared ``SQLMigration``s to PostgreSQL, recording each in `schema_migrations`.
 ///
 /// Runs under a transaction-scoped advisory lock, so any number of servers may start at once: one
 /// migrates, the others wait and then find nothing to do.
 public struct PostgresMigrator: Sendable {
     /// Arbitrary but fixed: "vpp migrations" as a 64-bit advisory lock key.
     static let advisoryLockKey: Int64 = 0x7670_705F_6D69_6772
-    let migrations: [PostgresMigration]
+    let migrations: [SQLMigration]
     let logger: Logger
 
-    public init(migrations: [PostgresMigration] = allPostgresMigrations, logger: Logger) {
+    public init(migrations: [SQLMigration] = allSQLMigrations, logger: Logger) {
         precondition(migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
                      "migrations must be numbered 1, 2, 3, … without gaps")
         self.migrations = migrations
@@ -50,7 +34,7 @@ public struct PostgresMigrator: Sendable {
             if current > latestVersion { throw MigrationError.databaseAhead(database: current, known: latestVersion) }
             var applied: [Int] = []
             for migration in migrations where migration.version > current && migration.version <= target {
-                for statement in migration.statements {
+                for statement in migration.statements(for: .postgres) {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query(

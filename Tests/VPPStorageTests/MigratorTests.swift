@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Testing
 @testable import VPPPostgres
+import VPPSQLStore
 
 @Suite("PostgreSQL migrations")
 struct MigratorTests {

@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import VPPSQLStore
+import VPPUseCases
+
+/// The shared SQL store's driver for PostgreSQL (PostgresNIO): `?` becomes `$n`, values bind with their
+/// native types, and SQLSTATEs become ``SQLDriverError``s.
+public struct PostgresSQLDatabase: SQLDatabase {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public var dialect: SQLDialect {
+        SQLDialect(skipLocked: "FOR UPDATE SKIP LOCKED", greatest: "GREATEST", maxBindsPerStatement: 60_000)
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.transaction(logger: logger) { connection in
+                try await body(PostgresSQLConnection(connection: connection, logger: logger))
+            }
+        } catch let error as PSQLError {
+            throw PostgresSQLConnection.translate(error)
+        } catch let error as PostgresTransactionError {
+            throw SQLDriverError.other("transaction failed: \(error.commitError.map { String(describing: $0) } ?? "begin/rollback")")
+        }
+    }
+}
+
+struct PostgresSQLConnection: SQLConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .int(let v): bindings.append(v)
+            case .double(let v): bindings.append(v)
+            case .text(let v): bindings.append(v)
+            case .bool(let v): bindings.append(v)
+            case .blob(let v): bindings.append(ByteBuffer(bytes: v))
+            case .uuid(let v): bindings.append(v)
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: Self.numberPlaceholders(sql), binds: bindings)
+        do {
+            var rows: [SQLRow] = []
+            for try await row in try await connection.query(query, logger: logger) {
+                rows.append(SQLRow(try row.map(Self.value)))
+            }
+            return rows
+        } catch let error as PSQLError {
+            throw Self.translate(error)
+        }
+    }
+
+    /// `?` → `$1`, `$2`, … (vpp's SQL never contains a literal question mark).
+    static func numberPlaceholders(_ sql: String) -> String {
+        var result = ""
+        result.reserveCapacity(sql.count + 16)
+        var index = 0
+        for character in sql {
+            if character == "?" {
+                index += 1
+                result += "$\(index)"
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .bool: return .bool(try cell.decode(Bool.self))
+        case .int2, .int4, .int8: return .int(try cell.decode(Int64.self))
+        case .float4, .float8: return .double(try cell.decode(Double.self))
+        case .uuid: return .uuid(try cell.decode(UUID.self))
+        case .bytea: return .blob(Array(buffer: try cell.decode(ByteBuffer.self)))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+
+    static func translate(_ error: PSQLError) -> SQLDriverError {
+        let state = error.serverInfo?[.sqlState] ?? ""
+        let detail = [error.serverInfo?[.constraintName], error.serverInfo?[.message]].compactMap { $0 }.joined(separator: ": ")
+        switch state {
+        case "23505": return .uniqueViolation(detail)
+        case "23503": return .foreignKeyViolation(detail)
+        case "23514", "23502": return .checkViolation(detail)
+        default: return .other(detail.isEmpty ? "PostgreSQL error \(error.code)" : "PostgreSQL \(state): \(detail)")
+        }
+    }
+}
+
+/// Builds the storage port on PostgreSQL.
+public enum PostgresStore {
+    public static func make(client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) -> any Store {
+        SQLStore(database: PostgresSQLDatabase(client: client, logger: logger), clock: clock)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// One numbered, forward-only schema change, compiled into the binary and shared by both databases.
+///
+/// Statements are written in PostgreSQL's dialect; ``statements(for:)`` maps the few type names that
+/// differ for SQLite, so the two schemas cannot drift apart.
+public struct SQLMigration: Sendable {
+    public enum Flavor: Sendable { case postgres, sqlite }
+
+    public let version: Int
+    public let name: String
+    let postgresStatements: [String]
+
+    init(version: Int, name: String, statements: [String]) {
+        self.version = version
+        self.name = name
+        self.postgresStatements = statements
+    }
+
+    public func statements(for flavor: Flavor) -> [String] {
+        switch flavor {
+        case .postgres: return postgresStatements
+        case .sqlite:
+            return postgresStatements.map { statement in
+                var text = statement
+                for (from, to) in [("uuid ", "TEXT "), ("bytea ", "BLOB "), ("boolean ", "INTEGER "), ("bigint ", "INTEGER "),
+                                   ("DEFAULT false", "DEFAULT 0"), ("DEFAULT true", "DEFAULT 1")] {
+                    text = text.replacingOccurrences(of: from, with: to)
+                }
+                return text
+            }
+        }
+    }
+}
+
+/// Every migration this build knows, in order. Append only: never edit or reorder a released one.
+public let allSQLMigrations: [SQLMigration] = [
+    migration0001Tenants,
+    migration0002TokensAndLicences,
+    migration0003InventoryOutboxesAudit,
+    migration0004JobsAndRateLimits,
+]
+
+/// The database is at a schema version this build cannot serve.
+public enum MigrationError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Another, newer vpp migrated the database further than this build knows.
+    case databaseAhead(database: Int, known: Int)
+    /// Migrations are pending; run `vppctl migrate`.
+    case pending(current: Int, latest: Int)
+
+    public var description: String {
+        switch self {
+        case .databaseAhead(let database, let known):
+            "The database is at schema version \(database), but this vpp knows only up to \(known). Upgrade vpp before running it against this database."
+        case .pending(let current, let latest):
+            "The database is at schema version \(current) of \(latest). Run `vppctl migrate` first."
+        }
+    }
+}

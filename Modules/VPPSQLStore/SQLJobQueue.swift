@@ -1,0 +1,67 @@
+import Foundation
+import VPPDomain
+import VPPUseCases
+
+/// The job queue on a table: claims take leases with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so workers on
+/// any number of servers never claim the same job; an expired lease makes the job claimable again.
+struct SQLJobQueue: JobQueue {
+    let database: any SQLDatabase
+
+    func enqueue(_ job: JobRequest) async throws -> Bool {
+        try await database.transaction { connection in
+            try await !connection.query(
+                """
+                INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts)
+                VALUES (?, ?, ?, ?, ?, 0)
+                ON CONFLICT (tenant_id, kind, job_key) DO NOTHING RETURNING job_id
+                """,
+                .uuid(job.tenantID.rawValue), .uuid(UUID()), .text(job.kind), .text(job.key), .time(job.runAt)).isEmpty
+        }
+    }
+
+    func claim(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [ClaimedJob] {
+        let leaseUntil = now.addingTimeInterval(lease)
+        let skipLocked = database.dialect.skipLocked
+        return try await database.transaction { connection in
+            try await connection.query(
+                """
+                UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
+                WHERE (tenant_id, job_id) IN (
+                    SELECT tenant_id, job_id FROM jobs
+                    WHERE run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+                    ORDER BY run_at LIMIT ? \(skipLocked))
+                RETURNING tenant_id, job_id, kind, job_key, attempts
+                """,
+                .text(owner), .time(leaseUntil), .time(now), .time(now), .int(Int64(limit))
+            ).map { row in
+                ClaimedJob(id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), kind: try row.text(2), key: try row.text(3),
+                           attempts: try row.int(4), leaseOwner: owner, leaseUntil: leaseUntil)
+            }
+        }
+    }
+
+    func complete(_ job: ClaimedJob) async throws -> Bool {
+        try await database.transaction { connection in
+            try await !connection.query(
+                "DELETE FROM jobs WHERE tenant_id = ? AND job_id = ? AND lease_owner = ? AND lease_until = ? RETURNING job_id",
+                .uuid(job.tenantID.rawValue), .uuid(job.id), .text(job.leaseOwner), .time(job.leaseUntil)).isEmpty
+        }
+    }
+
+    func retry(_ job: ClaimedJob, at retryAt: Date, error: String) async throws {
+        _ = try await database.transaction { connection in
+            try await connection.query(
+                """
+                UPDATE jobs SET run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?
+                WHERE tenant_id = ? AND job_id = ? AND lease_owner = ?
+                """,
+                .time(retryAt), .text(String(error.prefix(500))), .uuid(job.tenantID.rawValue), .uuid(job.id), .text(job.leaseOwner))
+        }
+    }
+
+    func depth() async throws -> Int {
+        try await database.transaction { connection in
+            try await connection.query("SELECT count(*) FROM jobs").first?.int(0) ?? 0
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import VPPUseCases
+
+/// Spaces requests per key across every server sharing the database: one atomic upsert hands out the
+/// next free slot (a "generic cell rate" schedule), then the caller sleeps until its slot.
+struct SQLRequestLimiter: AppleRequestLimiter {
+    let database: any SQLDatabase
+
+    func acquire(key: String, perSecond: Int) async throws {
+        guard perSecond > 0 else { return }
+        let intervalMs = Int64((1000.0 / Double(perSecond)).rounded(.up))
+        let nowMs = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        let greatest = database.dialect.greatest
+        let slotEnd = try await database.transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO rate_limits (limit_key, next_slot) VALUES (?, ?)
+                ON CONFLICT (limit_key) DO UPDATE SET next_slot = \(greatest)(rate_limits.next_slot, ?) + ?
+                RETURNING next_slot
+                """,
+                .text(key), .int(nowMs + intervalMs), .int(nowMs), .int(intervalMs)
+            ).first?.int(0) ?? Int(nowMs + intervalMs)
+        }
+        let slot = Int64(slotEnd) - intervalMs
+        let waitMs = slot - nowMs
+        if waitMs > 0 { try await Task.sleep(for: .milliseconds(waitMs)) }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import VPPDomain
+import VPPUseCases
+
+extension SQLTenantTransaction {
+    func upsertApps(_ assets: [Asset]) async throws {
+        let rows: [[SQLValue]] = assets.map { asset in
+            [tenant, .text(asset.key.adamID), .text(asset.key.pricingParam.rawValue), .text(asset.productType.rawValue),
+             JSONList.encode(asset.platforms.map(\.rawValue).sorted()), .bool(asset.isDeviceAssignable), .bool(asset.isRevocable)]
+        }
+        try await insertMany(
+            "INSERT INTO apps (tenant_id, adam_id, pricing, product_type, platforms, device_assignable, revocable)", columns: 7, rows: rows,
+            suffix: """
+                ON CONFLICT (tenant_id, adam_id, pricing) DO UPDATE SET product_type = excluded.product_type,
+                    platforms = excluded.platforms, device_assignable = excluded.device_assignable, revocable = excluded.revocable
+                """)
+    }
+
+    func setMetadata(_ metadata: AppMetadata, for asset: AssetKey) async throws {
+        let rows = try await exec(
+            "UPDATE apps SET name = ?, bundle_id = ?, icon_url = ?, version = ? WHERE tenant_id = ? AND adam_id = ? AND pricing = ? RETURNING adam_id",
+            [.text(metadata.name), .optional(metadata.bundleID), .optional(metadata.iconURL?.absoluteString), .optional(metadata.version),
+             tenant, .text(asset.adamID), .text(asset.pricingParam.rawValue)])
+        if rows.isEmpty { throw StoreError.unknownApp(asset) }
+    }
+
+    private static let appColumns = "adam_id, pricing, product_type, platforms, device_assignable, revocable, name, bundle_id, icon_url, version"
+
+    private func app(from row: SQLRow) throws -> AppRecord {
+        let asset = Asset(
+            key: AssetKey(adamID: try row.text(0), pricingParam: PricingParam(rawValue: try row.text(1)) ?? .standard),
+            productType: ProductType(rawValue: try row.text(2)) ?? .app,
+            platforms: Set(JSONList.decode(try row.optionalText(3)).compactMap(Platform.init(rawValue:))),
+            isDeviceAssignable: try row.bool(4), isRevocable: try row.bool(5))
+        let metadata = try row.optionalText(6).map { name in
+            AppMetadata(name: name, bundleID: try row.optionalText(7), iconURL: try row.optionalText(8).flatMap(URL.init(string:)),
+                        version: try row.optionalText(9))
+        }
+        return AppRecord(asset: asset, metadata: metadata)
+    }
+
+    func apps() async throws -> [AppRecord] {
+        try await exec("SELECT \(Self.appColumns) FROM apps WHERE tenant_id = ? ORDER BY adam_id, pricing", [tenant]).map(app(from:))
+    }
+
+    func app(_ key: AssetKey) async throws -> AppRecord? {
+        try await exec("SELECT \(Self.appColumns) FROM apps WHERE tenant_id = ? AND adam_id = ? AND pricing = ?",
+                       [tenant, .text(key.adamID), .text(key.pricingParam.rawValue)]).first.map(app(from:))
+    }
+
+    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws {
+        let token = SQLValue.uuid(tokenID.rawValue)
+        // Licences we reserved or sent to Apple but Apple has not counted yet stay unavailable, so a sync
+        // in the middle of an assignment cannot hand the same licence out twice.
+        let inflight = try await exec(
+            """
+            SELECT adam_id, pricing, count(*) FROM assignments
+            WHERE tenant_id = ? AND token_id = ? AND state IN ('reserved', 'pending') GROUP BY adam_id, pricing
+            """, [tenant, token])
+        var reservedByKey: [String: Int] = [:]
+        for row in inflight { reservedByKey["\(try row.text(0))/\(try row.text(1))"] = try row.int(2) }
+        try await exec("DELETE FROM token_assets WHERE tenant_id = ? AND token_id = ?", [tenant, token])
+        let rows: [[SQLValue]] = counts.sorted { $0.key < $1.key }.map { key, counts in
+            let reserved = reservedByKey["\(key.adamID)/\(key.pricingParam.rawValue)"] ?? 0
+            return [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue), .int(Int64(counts.total)),
+                    .int(Int64(counts.assigned + min(reserved, counts.available))), .int(Int64(max(0, counts.available - reserved))),
+                    .int(Int64(counts.retired))]
+        }
+        try await insertMany("INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, assigned, available, retired)",
+                             columns: 8, rows: rows)
+    }
+
+    func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts] {
+        var sql = "SELECT token_id, adam_id, pricing, total, assigned, available, retired FROM token_assets WHERE tenant_id = ?"
+        var binds = [tenant]
+        if let tokenID { sql += " AND token_id = ?"; binds.append(.uuid(tokenID.rawValue)) }
+        return try await exec(sql + " ORDER BY adam_id, pricing, token_id", binds).map { row in
+            TokenAssetCounts(
+                tokenID: TokenID(try row.uuid(0)),
+                asset: AssetKey(adamID: try row.text(1), pricingParam: PricingParam(rawValue: try row.text(2)) ?? .standard),
+                counts: try LicenceCounts(total: try row.int(3), assigned: min(try row.int(4), try row.int(3)),
+                                          available: try row.int(5), retired: try row.int(6)))
+        }
+    }
+
+    func deleteOrphanApps() async throws -> [AssetKey] {
+        try await exec(
+            """
+            DELETE FROM apps WHERE tenant_id = ? AND NOT EXISTS (
+                SELECT 1 FROM token_assets ta WHERE ta.tenant_id = apps.tenant_id AND ta.adam_id = apps.adam_id AND ta.pricing = apps.pricing)
+            AND NOT EXISTS (
+                SELECT 1 FROM assignments a WHERE a.tenant_id = apps.tenant_id AND a.adam_id = apps.adam_id AND a.pricing = apps.pricing)
+            RETURNING adam_id, pricing
+            """, [tenant]
+        ).map { AssetKey(adamID: try $0.text(0), pricingParam: PricingParam(rawValue: try $0.text(1)) ?? .standard) }
+    }
+}

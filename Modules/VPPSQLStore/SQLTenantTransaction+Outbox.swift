@@ -1,0 +1,89 @@
+import Foundation
+import VPPDomain
+import VPPUseCases
+
+extension SQLTenantTransaction {
+    func enqueueDeviceCommands(_ commands: [DeviceCommand]) async throws {
+        let rows: [[SQLValue]] = commands.map {
+            [tenant, .uuid($0.id), .text($0.serialNumber), .text($0.kind.rawValue), .text($0.adamID), .time($0.createdAt)]
+        }
+        try await insertMany("INSERT INTO device_commands (tenant_id, command_id, serial, kind, adam_id, created_at)", columns: 6, rows: rows)
+    }
+
+    func deviceCommands() async throws -> [DeviceCommand] {
+        try await exec("SELECT command_id, serial, kind, adam_id, created_at FROM device_commands WHERE tenant_id = ? ORDER BY created_at, serial",
+                       [tenant]).map { row in
+            DeviceCommand(id: try row.uuid(0), serialNumber: try row.text(1),
+                          kind: DeviceCommand.Kind(rawValue: try row.text(2)) ?? .installApplication, adamID: try row.text(3),
+                          createdAt: try row.time(4))
+        }
+    }
+
+    func enqueueNotice(_ notice: Notice) async throws -> Bool {
+        // The unique (tenant, token, kind, expiry) key makes a second insert, from this or any server, a no-op.
+        try await !exec(
+            """
+            INSERT INTO notices (tenant_id, notice_id, token_id, kind, token_expires_at, recipients, subject, body, attempts, next_attempt_at, sent_at, last_error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (tenant_id, token_id, kind, token_expires_at) DO NOTHING RETURNING notice_id
+            """,
+            [tenant, .uuid(notice.id), .uuid(notice.tokenID.rawValue), .text(notice.kind.rawValue), .time(notice.tokenExpiresAt),
+             JSONList.encode(notice.recipients), .text(notice.subject), .text(notice.body), .int(Int64(notice.attempts)),
+             .time(notice.nextAttemptAt), .optionalTime(notice.sentAt), .optional(notice.lastError)]).isEmpty
+    }
+
+    func notices() async throws -> [Notice] {
+        try await exec(
+            """
+            SELECT notice_id, token_id, kind, token_expires_at, recipients, subject, body, attempts, next_attempt_at, sent_at, last_error
+            FROM notices WHERE tenant_id = ? ORDER BY next_attempt_at, kind
+            """, [tenant]
+        ).map { row in
+            Notice(id: try row.uuid(0), tokenID: TokenID(try row.uuid(1)), kind: Notice.Kind(rawValue: try row.text(2)) ?? .syncFailing,
+                   tokenExpiresAt: try row.time(3), recipients: JSONList.decode(try row.optionalText(4)), subject: try row.text(5),
+                   body: try row.text(6), attempts: try row.int(7), nextAttemptAt: try row.time(8), sentAt: try row.optionalTime(9),
+                   lastError: try row.optionalText(10))
+        }
+    }
+
+    func updateNotice(_ notice: Notice) async throws {
+        try await exec(
+            "UPDATE notices SET attempts = ?, next_attempt_at = ?, sent_at = ?, last_error = ? WHERE tenant_id = ? AND notice_id = ?",
+            [.int(Int64(notice.attempts)), .time(notice.nextAttemptAt), .optionalTime(notice.sentAt), .optional(notice.lastError),
+             tenant, .uuid(notice.id)])
+    }
+
+    func insertPendingEvents(_ events: [PendingAppleEvent]) async throws {
+        let rows: [[SQLValue]] = events.map {
+            [tenant, .text($0.eventID), .uuid($0.tokenID.rawValue), .text($0.kind), .time($0.createdAt), .time($0.nextPollAt)]
+        }
+        try await insertMany("INSERT INTO pending_events (tenant_id, event_id, token_id, kind, created_at, next_poll_at)", columns: 6, rows: rows,
+                             suffix: "ON CONFLICT (tenant_id, event_id) DO UPDATE SET next_poll_at = excluded.next_poll_at")
+    }
+
+    func pendingEvents() async throws -> [PendingAppleEvent] {
+        try await exec("SELECT event_id, token_id, kind, created_at, next_poll_at FROM pending_events WHERE tenant_id = ? ORDER BY next_poll_at",
+                       [tenant]).map { row in
+            PendingAppleEvent(eventID: try row.text(0), tokenID: TokenID(try row.uuid(1)), kind: try row.text(2),
+                              createdAt: try row.time(3), nextPollAt: try row.time(4))
+        }
+    }
+
+    func deletePendingEvent(_ eventID: String) async throws {
+        try await exec("DELETE FROM pending_events WHERE tenant_id = ? AND event_id = ?", [tenant, .text(eventID)])
+    }
+
+    func appendAudit(_ record: AuditRecord) async throws {
+        try await exec("INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [tenant, .uuid(record.id), .time(record.at), .text(record.actor), .text(record.action), .text(record.target),
+                        .text(record.outcome), .text(record.detail)])
+    }
+
+    func auditLog(limit: Int) async throws -> [AuditRecord] {
+        try await exec("SELECT audit_id, at, actor, action, target, outcome, detail FROM audit_log WHERE tenant_id = ? ORDER BY at DESC, audit_id LIMIT ?",
+                       [tenant, .int(Int64(limit))]).map { row in
+            AuditRecord(id: try row.uuid(0), at: try row.time(1), actor: try row.text(2), action: try row.text(3), target: try row.text(4),
+                        outcome: try row.text(5), detail: try row.text(6))
+        }
+    }
+}

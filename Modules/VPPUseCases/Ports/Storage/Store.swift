@@ -1,0 +1,93 @@
+import Foundation
+import VPPDomain
+
+/// The storage port: PostgreSQL for many servers and tenants, SQLite for one machine.
+///
+/// All tenant data is reached through ``inTenant(_:_:)``, a unit of work bound to one tenant: the use
+/// case's rows, counts, outbox entries and audit record commit together or not at all, and no query
+/// inside can reach another tenant's rows.
+public protocol Store: Sendable {
+    /// Creates a tenant; its name must be unique.
+    func createTenant(_ tenant: Tenant) async throws
+    func tenant(_ id: TenantID) async throws -> Tenant?
+    func tenant(named name: String) async throws -> Tenant?
+    func tenants() async throws -> [Tenant]
+    /// The tenant whose `mdmInfo` id this is (to recognise another tenant of ours holding a token).
+    func tenant(holderID: String) async throws -> Tenant?
+    /// Finds an API key by the SHA-256 of the key presented; the only lookup not scoped by tenant.
+    func apiKey(hash: String) async throws -> APIKeyRecord?
+    /// Runs `body` in one transaction bound to `tenant`.
+    func inTenant<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T) async throws -> T
+    /// The shared background-job queue.
+    var jobs: any JobQueue { get }
+    /// A per-key request limiter shared by every server using this store (Apple's 15 rps per token).
+    var requestLimiter: any AppleRequestLimiter { get }
+}
+
+/// Everything a use case may read or write for one tenant, inside one transaction.
+public protocol TenantTransaction: Sendable {
+    var tenantID: TenantID { get }
+
+    // MARK: API keys
+    func insertAPIKey(_ key: APIKeyRecord) async throws
+    func apiKeys() async throws -> [APIKeyRecord]
+
+    // MARK: Tokens
+    /// Throws ``StoreError/duplicateLocation(locationName:)`` when the tenant already has the location.
+    func insertToken(_ token: ContentToken, secret: SealedSecret) async throws
+    func updateToken(_ token: ContentToken) async throws
+    func replaceTokenSecret(_ id: TokenID, secret: SealedSecret) async throws
+    func token(_ id: TokenID) async throws -> ContentToken?
+    func token(locationAppleID: String) async throws -> ContentToken?
+    func tokenSecret(_ id: TokenID) async throws -> SealedSecret?
+    func tokens() async throws -> [ContentToken]
+    /// Deletes the token with its counts, assignments, sync state and pending events.
+    func deleteToken(_ id: TokenID) async throws
+    func syncState(_ id: TokenID) async throws -> TokenSyncState?
+    func saveSyncState(_ state: TokenSyncState) async throws
+
+    // MARK: Catalogue and counts
+    func upsertApps(_ assets: [Asset]) async throws
+    func setMetadata(_ metadata: AppMetadata, for asset: AssetKey) async throws
+    func apps() async throws -> [AppRecord]
+    func app(_ key: AssetKey) async throws -> AppRecord?
+    /// Replaces a token's counts with Apple's; assets not listed drop from the token.
+    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws
+    func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts]
+    /// Removes repository entries no token carries any more; returns them.
+    func deleteOrphanApps() async throws -> [AssetKey]
+
+    // MARK: Licences
+    /// Takes `count` licences of `asset` from `tokenID`'s available count, atomically and only if that
+    /// many are left. Returns whether it did. Concurrent callers on any server never oversell.
+    func reserve(_ asset: AssetKey, from tokenID: TokenID, count: Int) async throws -> Bool
+    /// Gives `count` reserved licences back (a failed or cancelled assignment, a revoke).
+    func release(_ asset: AssetKey, to tokenID: TokenID, count: Int) async throws
+    func insertAssignments(_ assignments: [Assignment]) async throws
+    func assignments(_ query: AssignmentQuery) async throws -> [Assignment]
+    func setState(_ state: AssignmentState, of ids: [AssignmentID]) async throws
+    func deleteAssignments(_ ids: [AssignmentID]) async throws
+    /// Makes our active assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
+    /// - Returns: how many rows were inserted and deleted.
+    func mergeAppleAssignments(tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool) async throws -> (inserted: Int, deleted: Int)
+
+    // MARK: Devices and users
+    func upsertDevices(_ devices: [Device]) async throws
+    func devices() async throws -> [Device]
+    func device(_ serial: SerialNumber) async throws -> Device?
+    func upsertUsers(_ users: [ManagedUser]) async throws
+    func users() async throws -> [ManagedUser]
+
+    // MARK: Outboxes, events and audit
+    func enqueueDeviceCommands(_ commands: [DeviceCommand]) async throws
+    func deviceCommands() async throws -> [DeviceCommand]
+    /// Inserts the notice unless one with the same (token, kind, expiry) exists; returns whether it did.
+    func enqueueNotice(_ notice: Notice) async throws -> Bool
+    func notices() async throws -> [Notice]
+    func updateNotice(_ notice: Notice) async throws
+    func insertPendingEvents(_ events: [PendingAppleEvent]) async throws
+    func pendingEvents() async throws -> [PendingAppleEvent]
+    func deletePendingEvent(_ eventID: String) async throws
+    func appendAudit(_ record: AuditRecord) async throws
+    func auditLog(limit: Int) async throws -> [AuditRecord]
+}
