@@ -139,8 +139,11 @@ extension SQLTenantTransaction {
         }
         var seen = Set<String>()
         seen.reserveCapacity(records.count)
-        var toInsert: [[SQLValue]] = []
+        // Rows are built and flushed a batch at a time, so memory stays flat however large the sync.
+        var batch: [[SQLValue]] = []
+        var inserted = 0
         var confirmed: [UUID] = []
+        let insertPrefix = "INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state, event_id, reason, origin)"
         for record in records {
             var serial: String?, user: String?
             switch record.assignee {
@@ -153,12 +156,16 @@ extension SQLTenantTransaction {
                 if row.state == "pending" || row.state == "reserved" || row.state == "failed" || row.state == "revoked" { confirmed.append(row.id) }
                 continue
             }
-            toInsert.append([tenant, .uuid(UUID()), .uuid(tokenID.rawValue), .text(record.asset.adamID), .text(record.asset.pricingParam.rawValue),
-                             .optional(serial), .optional(user), .text("active"), .null, .null, .text("apple")])
+            batch.append([tenant, .uuid(UUID()), .uuid(tokenID.rawValue), .text(record.asset.adamID), .text(record.asset.pricingParam.rawValue),
+                          .optional(serial), .optional(user), .text("active"), .null, .null, .text("apple")])
+            if batch.count == 1000 {
+                try await insertMany(insertPrefix, columns: 11, rows: batch)
+                inserted += batch.count
+                batch.removeAll(keepingCapacity: true)
+            }
         }
-        try await insertMany(
-            "INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state, event_id, reason, origin)",
-            columns: 11, rows: toInsert)
+        try await insertMany(insertPrefix, columns: 11, rows: batch)
+        inserted += batch.count
         for chunk in chunks(confirmed, of: 500) {
             try await exec("UPDATE assignments SET state = 'active', reason = NULL WHERE tenant_id = ? AND assignment_id IN ("
                                + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")", [tenant] + chunk.map { .uuid($0) })
@@ -171,7 +178,7 @@ extension SQLTenantTransaction {
                                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")", [tenant] + chunk.map { .uuid($0) })
             }
         }
-        return (toInsert.count, gone.count)
+        return (inserted, gone.count)
     }
 
     func chunks<T>(_ items: [T], of size: Int) -> [[T]] {
