@@ -61,7 +61,7 @@ struct SQLJobQueue: JobQueue {
 
     func depth() async throws -> Int {
         try await database.transaction { connection in
-            try await connection.query("SELECT count(*) FROM jobs").first?.int(0) ?? 0
+            try await connection.query("SELECT count(*) FROM jobs WHERE kind <> 'lease'").first?.int(0) ?? 0
         }
     }
 }

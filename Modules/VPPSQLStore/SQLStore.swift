@@ -58,6 +58,29 @@ public struct SQLStore: Store {
         }
     }
 
+    public func acquireLease(tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval) async throws -> Bool {
+        // A lease is a row of the jobs table that workers never claim (its run_at is far in the future).
+        try await run { connection in
+            try await !connection.query(
+                """
+                INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts, lease_owner, lease_until)
+                VALUES (?, ?, 'lease', ?, ?, 0, ?, ?)
+                ON CONFLICT (tenant_id, kind, job_key) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+                WHERE jobs.lease_until < ?
+                RETURNING job_id
+                """,
+                .uuid(tenant.rawValue), .uuid(UUID()), .text(name), .int(Int64.max / 4), .text(owner), .time(now.addingTimeInterval(ttl)),
+                .time(now)).isEmpty
+        }
+    }
+
+    public func releaseLease(tenant: TenantID, name: String, owner: String) async throws {
+        _ = try await run { connection in
+            try await connection.query("DELETE FROM jobs WHERE tenant_id = ? AND kind = 'lease' AND job_key = ? AND lease_owner = ?",
+                                       .uuid(tenant.rawValue), .text(name), .text(owner))
+        }
+    }
+
     public func inTenant<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T) async throws -> T {
         let dialect = database.dialect
         let clock = self.clock

@@ -85,6 +85,27 @@ extension SQLTenantTransaction {
         if rows.isEmpty { throw StoreError.unknownToken(id) }
     }
 
+    func setNotificationSecret(_ id: TokenID, secret: SealedSecret) async throws {
+        let rows = try await exec(
+            "UPDATE tokens SET notification_key_id = ?, notification_secret = ? WHERE tenant_id = ? AND token_id = ? RETURNING token_id",
+            [.text(secret.keyID), .blob(secret.ciphertext), tenant, .uuid(id.rawValue)])
+        if rows.isEmpty { throw StoreError.unknownToken(id) }
+    }
+
+    func notificationSecret(_ id: TokenID) async throws -> SealedSecret? {
+        guard let row = try await exec("SELECT notification_key_id, notification_secret FROM tokens WHERE tenant_id = ? AND token_id = ?",
+                                       [tenant, .uuid(id.rawValue)]).first, !row.isNull(0) else { return nil }
+        return SealedSecret(keyID: try row.text(0), ciphertext: try row.blob(1))
+    }
+
+    func markNotificationProcessed(_ notificationID: String, type: String, at: Date) async throws -> Bool {
+        try await !exec(
+            """
+            INSERT INTO processed_notifications (tenant_id, notification_id, received_at, type) VALUES (?, ?, ?, ?)
+            ON CONFLICT (tenant_id, notification_id) DO NOTHING RETURNING notification_id
+            """, [tenant, .text(notificationID), .time(at), .text(type)]).isEmpty
+    }
+
     func syncState(_ id: TokenID) async throws -> TokenSyncState? {
         try await exec(
             "SELECT assignments_version, last_success_at, last_attempt_at, last_error, failures FROM token_sync WHERE tenant_id = ? AND token_id = ?",

@@ -23,9 +23,9 @@ public struct SQLMigration: Sendable {
         case .sqlite:
             return postgresStatements.map { statement in
                 var text = statement
-                for (from, to) in [("uuid ", "TEXT "), ("bytea ", "BLOB "), ("boolean ", "INTEGER "), ("bigint ", "INTEGER "),
-                                   ("DEFAULT false", "DEFAULT 0"), ("DEFAULT true", "DEFAULT 1")] {
-                    text = text.replacingOccurrences(of: from, with: to)
+                for (from, to) in [(#"\buuid\b"#, "TEXT"), (#"\bbytea\b"#, "BLOB"), (#"\bboolean\b"#, "INTEGER"), (#"\bbigint\b"#, "INTEGER"),
+                                   (#"DEFAULT false\b"#, "DEFAULT 0"), (#"DEFAULT true\b"#, "DEFAULT 1")] {
+                    text = text.replacingOccurrences(of: from, with: to, options: .regularExpression)
                 }
                 return text
             }
@@ -39,6 +39,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0002TokensAndLicences,
     migration0003InventoryOutboxesAudit,
     migration0004JobsAndRateLimits,
+    migration0005Notifications,
 ]
 
 /// The database is at a schema version this build cannot serve.

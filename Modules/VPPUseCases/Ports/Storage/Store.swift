@@ -18,6 +18,11 @@ public protocol Store: Sendable {
     func apiKey(hash: String) async throws -> APIKeyRecord?
     /// Runs `body` in one transaction bound to `tenant`.
     func inTenant<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T) async throws -> T
+    /// Takes the named lease for `ttl` unless another owner holds an unexpired one; returns whether it did.
+    /// Used so that one sync per token runs at a time across all servers.
+    func acquireLease(tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval) async throws -> Bool
+    /// Gives the lease back (only if `owner` still holds it).
+    func releaseLease(tenant: TenantID, name: String, owner: String) async throws
     /// The shared background-job queue.
     var jobs: any JobQueue { get }
     /// A per-key request limiter shared by every server using this store (Apple's 15 rps per token).
@@ -43,6 +48,11 @@ public protocol TenantTransaction: Sendable {
     func tokens() async throws -> [ContentToken]
     /// Deletes the token with its counts, assignments, sync state and pending events.
     func deleteToken(_ id: TokenID) async throws
+    /// The bearer Apple puts on notifications for this token (sealed).
+    func setNotificationSecret(_ id: TokenID, secret: SealedSecret) async throws
+    func notificationSecret(_ id: TokenID) async throws -> SealedSecret?
+    /// Records a notification id; false when it was already handled (Apple retries and duplicates).
+    func markNotificationProcessed(_ notificationID: String, type: String, at: Date) async throws -> Bool
     func syncState(_ id: TokenID) async throws -> TokenSyncState?
     func saveSyncState(_ state: TokenSyncState) async throws
 
