@@ -180,10 +180,30 @@ let package = Package(
             path: "Tests/VPPDomainTests",
             swiftSettings: strictSettings
         ),
+        // Shared test fixtures (a fresh PostgreSQL database, both stores); only test targets use it.
+        .target(
+            name: "VPPTestSupport",
+            dependencies: [
+                "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPUseCases", "VPPDomain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/VPPTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VPPUseCaseTests",
+            dependencies: [
+                "VPPTestSupport", "VPPUseCases", "VPPDomain", "VPPAppleClient", "VPPAppleSimulator", "VPPSecrets",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/VPPUseCaseTests",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "VPPStorageTests",
             dependencies: [
-                "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPSecrets", "VPPUseCases", "VPPDomain",
+                "VPPTestSupport", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPSecrets", "VPPUseCases", "VPPDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

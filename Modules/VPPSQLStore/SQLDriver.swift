@@ -13,7 +13,8 @@ public enum SQLValue: Sendable, Hashable {
     public static func optional(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
     public static func optional(_ value: Int64?) -> SQLValue { value.map(SQLValue.int) ?? .null }
     /// Timestamps are stored as milliseconds since 1970 in both databases.
-    public static func time(_ date: Date) -> SQLValue { .int(Int64((date.timeIntervalSince1970 * 1000).rounded())) }
+    /// Rounded down, so a time read back is never later than the one written (a notice due "now" stays due).
+    public static func time(_ date: Date) -> SQLValue { .int(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
     public static func optionalTime(_ date: Date?) -> SQLValue { date.map(time) ?? .null }
 }
 

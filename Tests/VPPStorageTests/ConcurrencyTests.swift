@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import VPPTestSupport
 import VPPDomain
 import VPPSQLStore
 import VPPUseCases

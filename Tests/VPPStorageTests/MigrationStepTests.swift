@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VPPTestSupport
 import VPPDomain
 import VPPSQLStore
 import VPPUseCases

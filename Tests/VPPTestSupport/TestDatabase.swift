@@ -7,24 +7,24 @@ import VPPPostgres
 /// A fresh, empty database on the PostgreSQL server that `Scripts/test.sh` started.
 ///
 /// Tests that need Postgres FAIL when `VPP_TEST_DATABASE_URL` is missing: they never skip silently.
-enum TestDatabase {
+public enum TestDatabase {
     struct Missing: Error, CustomStringConvertible {
         let description = "VPP_TEST_DATABASE_URL is not set: run the tests with Scripts/test.sh, which starts PostgreSQL."
     }
 
-    static let logger: Logger = {
+    public static let logger: Logger = {
         var logger = Logger(label: "vpp.tests.postgres")
         logger.logLevel = .error
         return logger
     }()
 
-    static func serverURL() throws -> String {
+    public static func serverURL() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["VPP_TEST_DATABASE_URL"], !url.isEmpty else { throw Missing() }
         return url
     }
 
     /// Creates a uniquely named database, runs `body` with a client connected to it and its URL, then drops it.
-    static func withFreshDatabase<T: Sendable>(
+    public static func withFreshDatabase<T: Sendable>(
         _ body: @Sendable (PostgresClient, String) async throws -> T
     ) async throws -> T {
         let serverURL = try serverURL()
@@ -45,7 +45,7 @@ enum TestDatabase {
         }
     }
 
-    static func withClient<T: Sendable>(url: String, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    public static func withClient<T: Sendable>(url: String, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
         let client = PostgresClient(configuration: try PostgresURL.configuration(from: url), backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { await client.run(); return nil }

@@ -5,14 +5,14 @@ import VPPSQLStore
 import VPPSQLite
 
 /// Thin wrappers so tests can finish a partial migration on either database.
-enum VPPPostgresMigrate {
-    static func migrate(_ client: PostgresClient) async throws -> [Int] {
+public enum VPPPostgresMigrate {
+    public static func migrate(_ client: PostgresClient) async throws -> [Int] {
         try await PostgresMigrator(logger: TestDatabase.logger).migrate(client)
     }
 }
 
-enum VPPSQLiteMigrate {
-    static func migrate(_ database: any SQLDatabase) async throws -> [Int] {
+public enum VPPSQLiteMigrate {
+    public static func migrate(_ database: any SQLDatabase) async throws -> [Int] {
         guard let sqlite = database as? SQLiteSQLDatabase else { return [] }
         return try await SQLiteMigrator(logger: TestDatabase.logger).migrate(sqlite)
     }

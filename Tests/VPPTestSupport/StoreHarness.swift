@@ -9,28 +9,28 @@ import VPPSQLite
 import VPPUseCases
 
 /// The two adapters every storage contract test runs against, unchanged.
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case postgres, sqlite
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 }
 
 /// A migrated, empty store of either kind, with raw SQL access for the tests that must look underneath.
-struct StoreUnderTest: Sendable {
-    let kind: StoreKind
-    let store: any Store
-    let database: any SQLDatabase
+public struct StoreUnderTest: Sendable {
+    public let kind: StoreKind
+    public let store: any Store
+    public let database: any SQLDatabase
     /// For the cross-process tests: the URL another process opens.
-    let url: String
+    public let url: String
     /// Another store instance on the same database, as a second server would have.
-    let makeSecondStore: @Sendable () async throws -> any Store
+    public let makeSecondStore: @Sendable () async throws -> any Store
 
-    func raw(_ sql: String, _ binds: SQLValue...) async throws -> [SQLRow] {
+    public func raw(_ sql: String, _ binds: SQLValue...) async throws -> [SQLRow] {
         try await database.transaction { try await $0.query(sql, binds) }
     }
 }
 
 /// Runs `body` against a fresh store of `kind`, migrated to the latest version (or `upTo`).
-func withStore<T: Sendable>(_ kind: StoreKind, upTo version: Int? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+public func withStore<T: Sendable>(_ kind: StoreKind, upTo version: Int? = nil, clock: @escaping @Sendable () -> Date = { Date() },
                             _ body: @Sendable (StoreUnderTest) async throws -> T) async throws -> T {
     switch kind {
     case .postgres:
@@ -62,28 +62,28 @@ func withStore<T: Sendable>(_ kind: StoreKind, upTo version: Int? = nil, clock: 
 
 // MARK: Fixtures
 
-let now = Date(timeIntervalSince1970: 1_795_000_000)
+public let now = Date(timeIntervalSince1970: 1_795_000_000)
 
-func makeTenant(_ name: String) -> Tenant {
+public func makeTenant(_ name: String) -> Tenant {
     let id = TenantID()
     return Tenant(id: id, name: name, holderIdentity: HolderIdentity(id: id.description, name: "vpp", metadata: "test"))
 }
 
-func makeToken(_ tenant: TenantID, location: String = "1001", name: String = "Main Campus") -> ContentToken {
+public func makeToken(_ tenant: TenantID, location: String = "1001", name: String = "Main Campus") -> ContentToken {
     ContentToken(tenantID: tenant, location: Location(appleID: location, name: name, countryCode: "US"), organizationName: "Acme",
                  expiresAt: now.addingTimeInterval(200 * 86_400), secretFingerprint: "abcd1234", noticeRecipients: ["it@acme.example"])
 }
 
-let keynote = Asset(key: AssetKey(adamID: "408709785"), productType: .app, platforms: [.iOS, .macOS], isDeviceAssignable: true, isRevocable: true)
+public let keynote = Asset(key: AssetKey(adamID: "408709785"), productType: .app, platforms: [.iOS, .macOS], isDeviceAssignable: true, isRevocable: true)
 
-func counts(_ total: Int, assigned: Int = 0) -> LicenceCounts {
+public func counts(_ total: Int, assigned: Int = 0) -> LicenceCounts {
     try! LicenceCounts(total: total, assigned: assigned, available: total - assigned)
 }
 
-func serial(_ i: Int) -> SerialNumber { try! SerialNumber(String(format: "SN%08d", i)) }
+public func serial(_ i: Int) -> SerialNumber { try! SerialNumber(String(format: "SN%08d", i)) }
 
 /// A tenant with one token carrying `keynote` with `licences` available.
-func seedTenant(_ store: some Store, name: String = "Acme", licences: Int = 10) async throws -> (Tenant, ContentToken) {
+public func seedTenant(_ store: some Store, name: String = "Acme", licences: Int = 10) async throws -> (Tenant, ContentToken) {
     let tenant = makeTenant(name)
     try await store.createTenant(tenant)
     let token = makeToken(tenant.id)

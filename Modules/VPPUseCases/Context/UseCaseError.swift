@@ -1,0 +1,47 @@
+import Foundation
+import VPPDomain
+
+/// Refusals of the use cases that are not already a domain, storage or Apple error.
+public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Renew was given a file for another location.
+    case wrongLocation(expected: String, got: String)
+    /// The token cannot be used now (expired, revoked, invalid, in use elsewhere).
+    case tokenUnusable(location: String, status: String, nextStep: String)
+    /// Another holder has the token; take-over needs explicit confirmation.
+    case takeOverNeedsConfirmation(holder: HolderIdentity)
+    /// The token is not held by anyone else: there is nothing to take over.
+    case nothingToTakeOver(location: String)
+    case unknownDevices([String])
+    case unknownUsers([String])
+    case duplicateAssignees([String])
+    case alreadyLicensed([String])
+    case notLicensed([String])
+    /// Another server is syncing this token right now.
+    case syncInProgress(location: String)
+    case badNotification(String)
+    case unauthorised
+
+    public var description: String {
+        switch self {
+        case .wrongLocation(let expected, let got):
+            "This file is for location \"\(got)\", but the token being renewed is for \"\(expected)\". Download the token of \"\(expected)\"."
+        case .tokenUnusable(let location, let status, let nextStep):
+            "The token of \"\(location)\" is \(status.replacingOccurrences(of: "_", with: " ")) and grants no licences. \(nextStep)"
+        case .takeOverNeedsConfirmation(let holder):
+            "\(holder) holds this token. Preview with --dry-run, then confirm the take-over explicitly."
+        case .nothingToTakeOver(let location): "No other holder manages \"\(location)\"; there is nothing to take over."
+        case .unknownDevices(let serials): "Unknown device\(serials.count == 1 ? "" : "s"): \(Self.list(serials)). Add them with `device add` first."
+        case .unknownUsers(let ids): "Unknown user\(ids.count == 1 ? "" : "s"): \(Self.list(ids)). Add them with `user add` first."
+        case .duplicateAssignees(let items): "Listed more than once: \(Self.list(items))."
+        case .alreadyLicensed(let items): "Already licensed: \(Self.list(items))."
+        case .notLicensed(let items): "No licence to revoke for: \(Self.list(items))."
+        case .syncInProgress(let location): "A sync of \"\(location)\" is already running on another server."
+        case .badNotification(let detail): "Rejected notification: \(detail)"
+        case .unauthorised: "Not authorised."
+        }
+    }
+
+    static func list(_ items: [String]) -> String {
+        items.count <= 10 ? items.joined(separator: ", ") : items.prefix(10).joined(separator: ", ") + " and \(items.count - 10) more"
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import VPPDomain
+
+extension VPPServices {
+    /// The pool of `asset` across the tenant's tokens, with each token's status computed now.
+    func pool(_ tx: any TenantTransaction, _ asset: AssetKey, ours: HolderIdentity) async throws -> LicencePool {
+        let now = clock.now()
+        let tokens = Dictionary(uniqueKeysWithValues: try await tx.tokens().map { ($0.id, $0) })
+        let members = try await tx.counts(tokenID: nil).filter { $0.asset == asset }.compactMap { row -> PoolMember? in
+            guard let token = tokens[row.tokenID] else { return nil }
+            return PoolMember(tokenID: token.id, locationName: token.location.name, status: token.status(at: now, ourHolder: ours),
+                              expiresAt: token.expiresAt, counts: row.counts)
+        }
+        return LicencePool(asset: asset, members: members)
+    }
+}
+
+/// An assignee in the text form admins and Apple use.
+extension Assignee {
+    var text: String {
+        switch self {
+        case .device(let serial): serial.value
+        case .user(let user): user.value
+        }
+    }
+}

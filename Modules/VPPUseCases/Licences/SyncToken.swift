@@ -1,0 +1,126 @@
+import Foundation
+import VPPDomain
+
+/// What one sync did.
+public struct SyncReport: Sendable, Hashable {
+    public var assets: Int
+    public var assignmentsFromApple: Int
+    public var inserted: Int
+    public var deleted: Int
+    public var incremental: Bool
+    public var pages: Int
+}
+
+/// Sync one token with Apple: limits, every asset page, assignments (in full the first time, then by
+/// `sinceVersionId`), counts and app metadata. One sync per token at a time across all servers (a lease);
+/// a failed sync keeps the last good state and records why; a token Apple refuses is marked so.
+public struct SyncToken: Sendable {
+    let services: VPPServices
+    /// Longest a sync may hold its lease before another server may assume it died.
+    let leaseSeconds: TimeInterval = 600
+
+    public init(services: VPPServices) { self.services = services }
+
+    public func callAsFunction(_ caller: Caller, tokenID: TokenID) async throws -> SyncReport {
+        try caller.require(.read)
+        let now = services.clock.now()
+        guard let token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) }) else {
+            throw StoreError.unknownToken(tokenID)
+        }
+        let ours = try await services.holder(of: caller.tenantID)
+        let status = token.status(at: now, ourHolder: ours)
+        guard status.isUsable else {
+            throw UseCaseError.tokenUnusable(location: token.location.name, status: status.code, nextStep: status.nextStep)
+        }
+        let owner = "sync-\(UUID().uuidString)"
+        let lease = "sync:\(tokenID)"
+        guard try await services.store.acquireLease(tenant: caller.tenantID, name: lease, owner: owner, now: now, ttl: leaseSeconds) else {
+            throw UseCaseError.syncInProgress(location: token.location.name)
+        }
+        defer { Task { [services] in try? await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner) } }
+        do {
+            let report = try await run(caller, token: token, ours: ours)
+            try await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
+            return report
+        } catch let error as AppleAPIError {
+            try await recordFailure(caller, token: token, error: error)
+            throw error
+        }
+    }
+
+    private func run(_ caller: Caller, token: ContentToken, ours: HolderIdentity) async throws -> SyncReport {
+        let credentials = try await services.credentials(caller.tenantID, token.id)
+        let previous = try await services.store.inTenant(caller.tenantID) { tx in try await tx.syncState(token.id) }
+        let assets = try await services.apple.assets(credentials, filter: AppleAssetFilter())
+        var incremental = previous?.assignmentsVersionID != nil
+        var assignments: AppleWalk<AppleAssignmentRecord>
+        do {
+            assignments = try await services.apple.assignments(credentials, filter: AppleAssignmentFilter(sinceVersionID: previous?.assignmentsVersionID))
+        } catch AppleAPIError.badVersionID {
+            incremental = false
+            assignments = try await services.apple.assignments(credentials, filter: AppleAssignmentFilter())
+        }
+        let counts = Dictionary(assets.items.map { ($0.asset.key, $0.counts) }, uniquingKeysWith: { first, _ in first })
+        var updated = token
+        if let expiry = assets.context.tokenExpiresAt { updated.expiresAt = expiry }
+        updated.observedHolder = assets.context.holder ?? ours
+        let finished = services.clock.now()
+        let refreshed = updated
+        let walk = assignments
+        let isIncremental = incremental
+        let merged = try await services.store.inTenant(caller.tenantID) { tx in
+            try await tx.upsertApps(assets.items.map(\.asset))
+            try await tx.replaceCounts(tokenID: token.id, counts)
+            let merged = try await tx.mergeAppleAssignments(tokenID: token.id, walk.items, fullSnapshot: !isIncremental)
+            try await tx.updateToken(refreshed)
+            try await tx.saveSyncState(TokenSyncState(tokenID: token.id, assignmentsVersionID: walk.versionID, lastSuccessAt: finished,
+                                                      lastAttemptAt: finished, lastError: nil, consecutiveFailures: 0))
+            return merged
+        }
+        await refreshMetadata(caller, country: token.location.countryCode, credentials: credentials)
+        services.logger.info("synced token", metadata: [
+            "location": "\(token.location.name)", "assets": "\(assets.items.count)", "assignments": "\(walk.items.count)",
+            "incremental": "\(isIncremental)",
+        ])
+        return SyncReport(assets: assets.items.count, assignmentsFromApple: walk.items.count, inserted: merged.inserted,
+                          deleted: merged.deleted, incremental: isIncremental, pages: assets.pagesFetched + walk.pagesFetched)
+    }
+
+    /// Fills in names, bundle ids, icons and versions for apps that have none yet. Best effort: a
+    /// metadata failure never fails the sync.
+    private func refreshMetadata(_ caller: Caller, country: String, credentials: AppleCredentials) async {
+        guard let lookup = services.metadata else { return }
+        do {
+            let missing = try await services.store.inTenant(caller.tenantID) { tx in try await tx.apps().filter { $0.metadata == nil } }
+            guard !missing.isEmpty else { return }
+            let found = try await lookup.metadata(adamIDs: missing.map(\.asset.key.adamID), countryCode: country, credentials: credentials)
+            try await services.store.inTenant(caller.tenantID) { tx in
+                for app in missing { if let metadata = found[app.asset.key.adamID] { try await tx.setMetadata(metadata, for: app.asset.key) } }
+            }
+        } catch {
+            services.logger.warning("metadata lookup failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func recordFailure(_ caller: Caller, token: ContentToken, error: AppleAPIError) async throws {
+        let now = services.clock.now()
+        var updated = token
+        switch error {
+        case .tokenRevoked: updated.revokedAt = now
+        case .tokenInvalid: updated.invalidSince = now
+        case .tokenExpired: updated.expiresAt = min(token.expiresAt, now)
+        case .claimedByAnotherHolder(let holder): updated.observedHolder = holder
+        default: break
+        }
+        let changed = updated
+        try await services.store.inTenant(caller.tenantID) { tx in
+            var state = try await tx.syncState(token.id) ?? TokenSyncState(tokenID: token.id)
+            state.lastAttemptAt = now
+            state.lastError = error.description
+            state.consecutiveFailures += 1
+            try await tx.saveSyncState(state)
+            if changed != token { try await tx.updateToken(changed) }
+            try await services.audit(tx, caller, "token.sync", token.location.name, "failed", error.description)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import VPPDomain
+
+/// Sends queued notices by e-mail, retrying failures with back-off (1, 2, 4 … minutes, at most an hour).
+public struct DeliverNotices: Sendable {
+    let services: VPPServices
+
+    public init(services: VPPServices) { self.services = services }
+
+    /// - Returns: how many were sent now.
+    @discardableResult
+    public func callAsFunction(_ tenantID: TenantID) async throws -> Int {
+        guard let mailer = services.mailer else { return 0 }
+        let now = services.clock.now()
+        let due = try await services.store.inTenant(tenantID) { tx in
+            try await tx.notices().filter { $0.sentAt == nil && $0.nextAttemptAt <= now }
+        }
+        var sent = 0
+        for var notice in due {
+            do {
+                try await mailer.send(to: notice.recipients, subject: notice.subject, body: notice.body)
+                notice.sentAt = services.clock.now()
+                notice.lastError = nil
+                sent += 1
+            } catch {
+                notice.lastError = "\(error)"
+                notice.nextAttemptAt = now.addingTimeInterval(min(3600, 60 * pow(2, Double(notice.attempts))))
+            }
+            notice.attempts += 1
+            let update = notice
+            try await services.store.inTenant(tenantID) { tx in try await tx.updateNotice(update) }
+        }
+        return sent
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import VPPDomain
+
+/// What removing a token will do. Apply carries out exactly this.
+public struct RemovalPlan: Sendable {
+    public struct Relicence: Sendable, Hashable {
+        public let assignee: Assignee
+        public let asset: AssetKey
+        public let toToken: TokenID
+        public let toLocation: String
+    }
+
+    public let token: ContentToken
+    /// Apps no other token carries: they leave the repository.
+    public let appsLeaving: [AssetKey]
+    /// Licences granted by this token, revoked at Apple while the token still works.
+    public let licencesToRevoke: [Assignment]
+    /// Devices that keep the app, licensed from another token with licences left.
+    public let relicences: [Relicence]
+    /// Devices that have the app installed and lose it: they get RemoveApplication.
+    public let uninstalls: [DeviceCommand]
+    /// False when the token no longer works at Apple (expired, revoked, …): its licences cannot be revoked there.
+    public let canRevokeAtApple: Bool
+}
+
+/// Remove a token safely: plan (dry run) first, then apply exactly the plan.
+public struct RemoveToken: Sendable {
+    let services: VPPServices
+
+    public init(services: VPPServices) { self.services = services }
+
+    public func plan(_ caller: Caller, tokenID: TokenID) async throws -> RemovalPlan {
+        try caller.require(.read)
+        let now = services.clock.now()
+        let ours = try await services.holder(of: caller.tenantID)
+        return try await services.store.inTenant(caller.tenantID) { tx in
+            guard let token = try await tx.token(tokenID) else { throw StoreError.unknownToken(tokenID) }
+            let allCounts = try await tx.counts(tokenID: nil)
+            let mine = Set(allCounts.filter { $0.tokenID == tokenID }.map(\.asset))
+            let elsewhere = Set(allCounts.filter { $0.tokenID != tokenID }.map(\.asset))
+            let held = try await tx.assignments(AssignmentQuery(tokenID: tokenID, states: ["reserved", "pending", "active", "revoking"]))
+            let devices = Dictionary(uniqueKeysWithValues: try await tx.devices().map { ($0.serialNumber, $0) })
+            var pools: [AssetKey: [(tokenID: TokenID, location: String, left: Int)]] = [:]
+            for asset in Set(held.map(\.asset)) {
+                pools[asset] = try await services.pool(tx, asset, ours: ours).grantingOrder
+                    .filter { $0.tokenID != tokenID }.map { ($0.tokenID, $0.locationName, $0.counts.available) }
+            }
+            var relicences: [RemovalPlan.Relicence] = []
+            var uninstalls: [DeviceCommand] = []
+            for assignment in held {
+                if var candidates = pools[assignment.asset], let index = candidates.firstIndex(where: { $0.left > 0 }) {
+                    relicences.append(.init(assignee: assignment.assignee, asset: assignment.asset, toToken: candidates[index].tokenID,
+                                            toLocation: candidates[index].location))
+                    candidates[index].left -= 1
+                    pools[assignment.asset] = candidates
+                } else if case .device(let serial) = assignment.assignee, devices[serial]?.hasInstalled(assignment.asset) == true {
+                    uninstalls.append(DeviceCommand(serialNumber: serial.value, kind: .removeApplication, adamID: assignment.asset.adamID, createdAt: now))
+                }
+            }
+            let status = token.status(at: now, ourHolder: ours)
+            return RemovalPlan(token: token, appsLeaving: mine.subtracting(elsewhere).sorted(), licencesToRevoke: held,
+                               relicences: relicences, uninstalls: uninstalls, canRevokeAtApple: status.isUsable)
+        }
+    }
+
+    /// Carries out `plan`: revocations at Apple (when the token works), re-licensing from other tokens,
+    /// uninstall commands, then the token's rows go.
+    public func apply(_ caller: Caller, plan: RemovalPlan) async throws {
+        try caller.require(.manageContentTokens)
+        let tokenID = plan.token.id
+        if plan.canRevokeAtApple, !plan.licencesToRevoke.isEmpty {
+            let credentials = try await services.credentials(caller.tenantID, tokenID)
+            for (asset, group) in Dictionary(grouping: plan.licencesToRevoke.filter { $0.state == .active }, by: \.asset) {
+                _ = try await services.apple.disassociate(
+                    credentials, assets: [asset], serialNumbers: group.compactMap { if case .device(let s) = $0.assignee { s.value } else { nil } },
+                    clientUserIDs: group.compactMap { if case .user(let u) = $0.assignee { u.value } else { nil } })
+            }
+        }
+        try await services.store.inTenant(caller.tenantID) { tx in
+            try await tx.enqueueDeviceCommands(plan.uninstalls)
+            try await tx.deleteToken(tokenID)
+            _ = try await tx.deleteOrphanApps()
+            try await services.audit(tx, caller, "token.remove", plan.token.location.name, "ok",
+                                     "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, \(plan.uninstalls.count) uninstall(s)")
+        }
+        // Devices that keep their app get a licence from the other token (they already have the app: no install needed).
+        let assign = AssignLicences(services: services)
+        for (asset, group) in Dictionary(grouping: plan.relicences, by: \.asset) {
+            _ = try await assign(caller, asset: asset, to: group.map(\.assignee))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import VPPDomain
+
+/// Renew: a new `.vpptoken` for the same location replaces the secret and the expiry, keeps apps and
+/// licences, clears expired/revoked/invalid states (and so restarts the notice cycle), and resumes syncing.
+public struct RenewToken: Sendable {
+    let services: VPPServices
+
+    public init(services: VPPServices) { self.services = services }
+
+    public func callAsFunction(_ caller: Caller, tokenID: TokenID, file: Data) async throws -> ContentToken {
+        try caller.require(.manageContentTokens)
+        let now = services.clock.now()
+        let parsed = try ContentTokenFile.parse(file, now: now)
+        guard var token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) }) else {
+            throw StoreError.unknownToken(tokenID)
+        }
+        let config = try await services.apple.clientConfig(AppleCredentials(token: parsed.secret, expectedHolder: nil))
+        guard config.location.isSameLocation(as: token.location) else {
+            await services.auditSeparately(caller, "token.renew", token.location.name, "refused", "file for \(config.location.name)")
+            throw UseCaseError.wrongLocation(expected: token.location.name, got: config.location.name)
+        }
+        let ours = try await services.holder(of: caller.tenantID)
+        token.expiresAt = config.context.tokenExpiresAt ?? parsed.expiresAt
+        token.secretFingerprint = parsed.secret.fingerprint
+        token.organizationName = parsed.organizationName
+        token.location.name = config.location.name
+        token.revokedAt = nil
+        token.invalidSince = nil
+        token.observedHolder = config.context.holder ?? ours
+        let sealed = try services.secrets.seal(parsed.secret.revealForTransport())
+        let renewed = token
+        try await services.store.inTenant(caller.tenantID) { tx in
+            try await tx.updateToken(renewed)
+            try await tx.replaceTokenSecret(tokenID, secret: sealed)
+            try await services.audit(tx, caller, "token.renew", renewed.location.name, "ok", "expires \(ISO8601Timestamp.format(renewed.expiresAt))")
+        }
+        if renewed.status(at: now, ourHolder: ours).isUsable {
+            try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: "sync", key: tokenID.description, runAt: now))
+        }
+        return renewed
+    }
+}

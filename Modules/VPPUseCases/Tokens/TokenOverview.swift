@@ -1,0 +1,34 @@
+import Foundation
+import VPPDomain
+
+/// A token as admins see it: facts, computed status, what to do next, sync health.
+public struct TokenOverview: Sendable {
+    public let token: ContentToken
+    public let status: TokenStatus
+    public let sync: TokenSyncState?
+    public let appCount: Int
+
+    public var nextStep: String { status.nextStep }
+}
+
+/// Lists the tenant's tokens with their status computed now.
+public struct ListTokens: Sendable {
+    let services: VPPServices
+
+    public init(services: VPPServices) { self.services = services }
+
+    public func callAsFunction(_ caller: Caller) async throws -> [TokenOverview] {
+        try caller.require(.read)
+        let now = services.clock.now()
+        let ours = try await services.holder(of: caller.tenantID)
+        return try await services.store.inTenant(caller.tenantID) { tx in
+            let counts = try await tx.counts(tokenID: nil)
+            var result: [TokenOverview] = []
+            for token in try await tx.tokens() {
+                result.append(TokenOverview(token: token, status: token.status(at: now, ourHolder: ours), sync: try await tx.syncState(token.id),
+                                            appCount: counts.filter { $0.tokenID == token.id }.count))
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import VPPDomain
+
+/// What an upload did, or (dry run) would do.
+public struct UploadTokenResult: Sendable {
+    public var token: ContentToken?
+    public var location: Location
+    public var status: TokenStatus
+    /// The other holder, when the token is in use elsewhere.
+    public var otherHolder: HolderIdentity?
+    /// When the other holder is another tenant of this deployment: its name.
+    public var otherTenantName: String?
+    /// Take-over preview: the licences the other holder assigned, which a take-over revokes.
+    public var takeOverPreview: [AppleAssignmentRecord]?
+    public var stored: Bool
+    public var sync: SyncReport?
+}
+
+/// Upload a `.vpptoken`: validate it with Apple, refuse a location the tenant already has, detect a
+/// token held elsewhere (and take it over only when asked, with a preview first), store it encrypted,
+/// claim it with our `mdmInfo`, configure notifications, and start the first sync.
+public struct UploadToken: Sendable {
+    let services: VPPServices
+
+    public init(services: VPPServices) { self.services = services }
+
+    public func callAsFunction(_ caller: Caller, file: Data, noticeRecipients: [String] = [], takeOver: Bool = false,
+                               dryRun: Bool = false, syncNow: Bool = true) async throws -> UploadTokenResult {
+        try caller.require(.manageContentTokens)
+        let now = services.clock.now()
+        let parsed: ContentTokenFile
+        do { parsed = try ContentTokenFile.parse(file, now: now) } catch {
+            await services.auditSeparately(caller, "token.upload", "(file)", "refused", error.description)
+            throw error
+        }
+        for address in noticeRecipients where !ManagedUser.looksLikeEmail(address) { throw IdentifierError.invalidEmail(address) }
+        let anonymous = AppleCredentials(token: parsed.secret, expectedHolder: nil)
+        let config = try await services.apple.clientConfig(anonymous)
+        let location = config.location
+        let existing = try await services.store.inTenant(caller.tenantID) { tx in try await tx.token(locationAppleID: location.appleID) }
+        if existing != nil {
+            await services.auditSeparately(caller, "token.upload", location.name, "refused", "location already present")
+            throw StoreError.duplicateLocation(locationName: location.name)
+        }
+        let ours = try await services.holder(of: caller.tenantID)
+        let foreign = config.context.holder.flatMap { $0.isSameHolder(as: ours) ? nil : $0 }
+        let otherTenant = try await foreign.asyncFlatMap { try await services.store.tenant(holderID: $0.id)?.name }
+        var token = ContentToken(
+            tenantID: caller.tenantID, location: location, organizationName: parsed.organizationName,
+            expiresAt: config.context.tokenExpiresAt ?? parsed.expiresAt, secretFingerprint: parsed.secret.fingerprint,
+            noticeRecipients: noticeRecipients, observedHolder: foreign)
+        var result = UploadTokenResult(token: token, location: location, status: token.status(at: now, ourHolder: ours),
+                                       otherHolder: foreign, otherTenantName: otherTenant, stored: false)
+
+        if let foreign {
+            if takeOver {
+                result.takeOverPreview = try await services.apple.assignments(anonymous, filter: AppleAssignmentFilter()).items
+            }
+            if dryRun { return result }
+            if !takeOver {
+                // Keep the token so the admin can take it over later, but grant nothing from it.
+                try await store(token, secret: parsed.secret, caller: caller, outcome: "in-use-elsewhere", detail: "held by \(foreign)")
+                result.stored = true
+                return result
+            }
+            _ = try await TakeOverToken.claimAndRevoke(services, anonymous, ours: ours, previous: result.takeOverPreview ?? [])
+        } else if dryRun {
+            return result
+        }
+        token.observedHolder = ours
+        let notifications = services.publicURL.map { base in
+            AppleNotificationSettings(url: "\(base)/apple/notifications/\(token.id)", authToken: Self.randomSecret(),
+                                      types: ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED"])
+        }
+        _ = try await services.apple.updateClientConfig(anonymous, holder: ours, notifications: notifications)
+        try await store(token, secret: parsed.secret, caller: caller, outcome: "ok",
+                        detail: foreign.map { "taken over from \($0)" } ?? "claimed", notificationSecret: notifications?.authToken)
+        result.token = token
+        result.status = token.status(at: now, ourHolder: ours)
+        result.stored = true
+        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: "sync", key: token.id.description, runAt: now))
+        if syncNow { result.sync = try await SyncToken(services: services)(.system(caller.tenantID), tokenID: token.id) }
+        return result
+    }
+
+    private func store(_ token: ContentToken, secret: ContentTokenSecret, caller: Caller, outcome: String, detail: String,
+                       notificationSecret: String? = nil) async throws {
+        let sealed = try services.secrets.seal(secret.revealForTransport())
+        let sealedNotification = try notificationSecret.map { try services.secrets.seal($0) }
+        try await services.store.inTenant(caller.tenantID) { tx in
+            try await tx.insertToken(token, secret: sealed)
+            if let sealedNotification { try await tx.setNotificationSecret(token.id, secret: sealedNotification) }
+            try await services.audit(tx, caller, "token.upload", token.location.name, outcome, detail)
+        }
+    }
+
+    static func randomSecret() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import VPPAppleSimulator
+import VPPDomain
+import VPPTestSupport
+import VPPUseCases
+
+@Suite("Apps and licences, end to end (simulator over HTTP, real store)")
+struct LicenceTests {
+    /// Two tokens sharing Keynote (5 + 2 licences), devices added, both synced.
+    func pooledWorld(_ world: World) async throws -> (ContentToken, ContentToken, [SerialNumber]) {
+        let (fileA, _) = try await world.location("A", assets: [keynoteSim, bookSim], validDays: 300)
+        let (fileB, _) = try await world.location("B", assets: [SimAsset(adamId: "408709785", totalCount: 2)], validDays: 200)
+        let a = try #require(try await UploadToken(services: world.services)(world.admin, file: fileA).token)
+        let b = try #require(try await UploadToken(services: world.services)(world.admin, file: fileB).token)
+        return (a, b, try await world.addDevices(10, installed: ["408709785"]))
+    }
+
+    @Test("the pool spans tokens; assignment reserves, asks Apple, and installs only after Apple confirms", arguments: StoreKind.allCases)
+    func assignAcrossTokens(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (a, b, serials) = try await pooledWorld(world)
+            let report = try await Reports(services: world.services).licences(world.reader)
+            let pool = try #require(report.first { $0.adamID == "408709785" && $0.location == "(pool)" })
+            #expect(pool.total == 7 && pool.available == 7)
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            let outcome = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(6).map { .device($0) })
+            #expect(outcome.sentByToken == [a.id: 5, b.id: 1], "A expires last, so it grants first")
+            var commands = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.deviceCommands() }
+            #expect(commands.isEmpty, "no install before Apple confirms")
+            try await world.settleEvents()
+            commands = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.deviceCommands() }
+            #expect(commands.count == 6 && commands.allSatisfy { $0.kind == .installApplication && $0.adamID == "408709785" })
+            let rows = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.assignments(AssignmentQuery()) }
+            #expect(rows.filter { $0.state == .active }.count == 6)
+            // One left in the pool; two asked: refused whole, naming the app, nothing reserved.
+            await #expect(throws: LicenceError.noLicencesLeft(keynoteSim.key, requested: 2, available: 1)) {
+                _ = try await assign(world.admin, asset: keynoteSim.key, to: serials[6...7].map { .device($0) })
+            }
+            let after = try await Reports(services: world.services).licences(world.reader).first { $0.adamID == "408709785" && $0.location == "(pool)" }
+            #expect(after?.available == 1)
+            let csv = Reports.csv(try await Reports(services: world.services).licences(world.reader))
+            #expect(csv.hasPrefix("adamId,pricingParam,name,location,tokenStatus,total,assigned,available,retired\n"))
+            #expect(csv.contains("408709785,STDQ,Keynote,(pool),usable,7,6,1,0"))
+        }
+    }
+
+    @Test("bad requests are refused by name and change nothing", arguments: StoreKind.allCases)
+    func badRequests(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (_, _, serials) = try await pooledWorld(world)
+            let assign = AssignLicences(services: world.services)
+            await #expect(throws: StoreError.unknownApp(AssetKey(adamID: "1"))) { _ = try await assign(world.admin, asset: AssetKey(adamID: "1"), to: [.device(serials[0])]) }
+            await #expect(throws: LicenceError.bookToDevice(bookSim.key)) { _ = try await assign(world.admin, asset: bookSim.key, to: [.device(serials[0])]) }
+            let stranger = try SerialNumber("UNKNOWN0001")
+            await #expect(throws: UseCaseError.unknownDevices(["UNKNOWN0001"])) { _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(stranger)]) }
+            await #expect(throws: UseCaseError.unknownUsers(["ghost"])) { _ = try await assign(world.admin, asset: bookSim.key, to: [.user(try ClientUserID("ghost"))]) }
+            await #expect(throws: UseCaseError.duplicateAssignees([serials[0].value])) {
+                _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[0]), .device(serials[0])])
+            }
+            await #expect(throws: AccessDenied.self) { _ = try await assign(world.reader, asset: keynoteSim.key, to: [.device(serials[0])]) }
+            let rows = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.assignments(AssignmentQuery()) }
+            #expect(rows.isEmpty)
+            let counts = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.counts(tokenID: nil) }
+            #expect(counts.filter { $0.asset == keynoteSim.key }.map(\.counts.available).reduce(0, +) == 7)
+        }
+    }
+
+    @Test("a failed Apple event releases exactly the failed reservations and says why", arguments: StoreKind.allCases)
+    func failedEvent(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (fileA, uid) = try await world.location("A", assets: [keynoteSim])
+            _ = try await UploadToken(services: world.services)(world.admin, file: fileA)
+            let serials = try await world.addDevices(5)
+            // Someone uses 3 of the 5 licences in Apple Business Manager behind our back, after our sync.
+            try await world.simulator.seedAssignments(adamId: "408709785", serialNumbers: ["OTHER0001", "OTHER0002", "OTHER0003"], at: uid)
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            _ = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(4).map { .device($0) })
+            try await world.settleEvents()
+            let rows = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.assignments(AssignmentQuery(states: ["active", "failed"]))
+            }
+            #expect(rows.filter { $0.state == .active }.count == 2)
+            let failed = rows.filter { if case .failed = $0.state { true } else { false } }
+            #expect(failed.count == 2)
+            if case .failed(let reason) = failed.first?.state { #expect(reason.contains("9709")) }
+            let counts = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.counts(tokenID: nil) }
+            #expect(counts.first?.counts.available == 3, "the two failed reservations went back")
+            let drift = try await Reports(services: world.services).drift(world.reader)
+            #expect(drift.filter { $0.kind == .failed }.count == 2)
+            #expect(drift.filter { $0.kind == .orphaned }.map(\.assignee).sorted() == ["OTHER0001", "OTHER0002", "OTHER0003"])
+        }
+    }
+
+    @Test("revoke returns licences to the pool and removes the app where installed", arguments: StoreKind.allCases)
+    func revoke(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (_, _, serials) = try await pooledWorld(world)
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[0]), .device(serials[1])])
+            try await world.settleEvents()
+            var revoke = RevokeLicences(services: world.services)
+            revoke.firstPollDelay = 0
+            await #expect(throws: UseCaseError.notLicensed([serials[5].value])) { _ = try await revoke(world.admin, asset: keynoteSim.key, from: [.device(serials[5])]) }
+            _ = try await revoke(world.admin, asset: keynoteSim.key, from: [.device(serials[0])])
+            try await world.settleEvents()
+            let commands = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.deviceCommands() }
+            #expect(commands.filter { $0.kind == .removeApplication }.map(\.serialNumber) == [serials[0].value])
+            let pool = try await Reports(services: world.services).licences(world.reader).first { $0.adamID == "408709785" && $0.location == "(pool)" }
+            #expect(pool?.available == 6)
+        }
+    }
+
+    @Test("users are registered with Apple and take user licences (books)", arguments: StoreKind.allCases)
+    func userLicences(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            _ = try await pooledWorld(world)
+            let user = try ManagedUser(tenantID: world.tenant.id, clientUserID: ClientUserID("ana-1"), email: "ana@acme.example")
+            try await ManageInventory(services: world.services).addUsers(world.admin, [user])
+            try await Task.sleep(for: .milliseconds(50))
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            _ = try await assign(world.admin, asset: bookSim.key, to: [.user(user.clientUserID)])
+            try await world.settleEvents()
+            let rows = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.assignments(AssignmentQuery(asset: bookSim.key)) }
+            #expect(rows.map(\.state) == [.active])
+        }
+    }
+
+    @Test("incremental sync picks up what changed at Apple; the webhook checks the bearer and drops duplicates", arguments: StoreKind.allCases)
+    func incrementalAndWebhook(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (file, uid) = try await world.location("A", assets: [keynoteSim])
+            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+            try await world.simulator.seedAssignments(adamId: "408709785", serialNumbers: ["NEWONE0001"], at: uid)
+            let report = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+            #expect(report.incremental && report.assignmentsFromApple == 1 && report.inserted == 1)
+
+            let secret = try world.services.secrets.seal("hook-secret")
+            try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.setNotificationSecret(token.id, secret: secret) }
+            let handle = HandleAppleNotification(services: world.services)
+            let body = Data(#"{"notification":{"adamId":"408709785","countDelta":5,"pricingParam":"STDQ"},"notificationId":"n-1","notificationType":"ASSET_COUNT","uId":"x"}"#.utf8)
+            await #expect(throws: UseCaseError.unauthorised) {
+                _ = try await handle(tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer wrong", body: body)
+            }
+            #expect(try await handle(tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: body) == .handled("ASSET_COUNT"))
+            #expect(try await handle(tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: body) == .duplicate)
+            let odd = Data(#"{"notification":{},"notificationId":"n-2","notificationType":"UNLIMITED_ASSET","uId":"x"}"#.utf8)
+            #expect(try await handle(tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: odd) == .recordedUnknown("UNLIMITED_ASSET"))
+        }
+    }
+
+    @Test("one sync per token at a time, whatever server asks", arguments: StoreKind.allCases)
+    func oneSyncAtATime(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (file, _) = try await world.location("A", assets: [keynoteSim])
+            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token)
+            await world.simulator.injectFault(SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: 500))
+            async let first = SyncToken(services: world.services)(world.admin, tokenID: token.id)
+            try await Task.sleep(for: .milliseconds(150))
+            await #expect(throws: UseCaseError.syncInProgress(location: "A")) { _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id) }
+            _ = try await first
+            _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+        }
+    }
+}
+
+extension SimAsset {
+    var key: AssetKey { AssetKey(adamID: adamId) }
+}

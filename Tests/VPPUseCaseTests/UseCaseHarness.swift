@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import VPPAppleClient
+import VPPAppleSimulator
+import VPPDomain
+import VPPSecrets
+import VPPTestSupport
+import VPPUseCases
+
+/// A clock tests move by hand.
+final class ManualClock: Clock, Sendable {
+    private let instant: Mutex<Date>
+    init(_ start: Date) { instant = Mutex(start) }
+    func now() -> Date { instant.withLock { $0 } }
+    func advance(days: Double) { instant.withLock { $0 = $0.addingTimeInterval(days * 86_400) } }
+}
+
+/// A mailer that records what it was asked to send (unit-level fake; the SMTP adapter has its own tests).
+final class RecordingMailer: Mailer, Sendable {
+    let sent = Mutex<[(to: [String], subject: String)]>([])
+    func send(to recipients: [String], subject: String, body: String) async throws {
+        sent.withLock { $0.append((recipients, subject)) }
+    }
+}
+
+/// Real pieces end to end: the simulator on a real port, the HTTP client, a real store (PostgreSQL or
+/// SQLite), AES-GCM secrets, and one tenant with an admin of each role.
+struct World: Sendable {
+    let sut: StoreUnderTest
+    let simulator: AppleSimulator
+    let services: VPPServices
+    let clock: ManualClock
+    let mailer: RecordingMailer
+    let tenant: Tenant
+    let admin: Caller
+    let reader: Caller
+
+    var store: any Store { sut.store }
+
+    /// Creates a location with `assets` and returns its `.vpptoken` file and uId.
+    func location(_ name: String, assets: [SimAsset], validDays: Double = 365, holder: SimMDMInfo? = nil) async throws -> (file: Data, uid: String) {
+        let uid = await simulator.createLocation(name: name)
+        try await simulator.upsertAssets(assets, at: uid)
+        if let holder { try await simulator.setMDMInfo(holder, at: uid) }
+        let text = try await simulator.mintToken(for: uid, expiresAt: clock.now().addingTimeInterval(validDays * 86_400))
+        return (Data(text.utf8), uid)
+    }
+
+    func addDevices(_ count: Int, installed: Set<String> = []) async throws -> [SerialNumber] {
+        let serials = (0..<count).map { serial($0) }
+        try await ManageInventory(services: services).addDevices(admin, serials.map {
+            Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: installed)
+        })
+        return serials
+    }
+
+    /// Polls every pending Apple event until none is left.
+    func settleEvents() async throws {
+        for _ in 0..<100 {
+            let pending = try await store.inTenant(tenant.id) { tx in try await tx.pendingEvents() }
+            if pending.isEmpty { return }
+            for event in pending { try await ProcessAppleEvent(services: services).poll(tenant.id, event: event) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) async throws -> T) async throws -> T {
+    let start = Date()
+    let clock = ManualClock(start)
+    return try await withStore(kind, clock: { clock.now() }) { sut in
+        var settings = SimulatorSettings()
+        settings.requestsPerSecond = nil
+        settings.eventDelayMilliseconds = 5
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let simulator = AppleSimulator(settings: settings, logger: quiet, now: { clock.now() })
+        let running = try await SimulatorServer(simulator: simulator, logger: quiet).start()
+        var configuration = AppleClientConfiguration(baseURL: running.appleBaseURL)
+        configuration.initialBackoff = .milliseconds(5)
+        let apple = HTTPAppleAppsAndBooksClient(configuration: configuration, logger: quiet)
+        let mailer = RecordingMailer()
+        let services = VPPServices(store: sut.store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple),
+                                   secrets: try AESGCMSecretBox(key: Array(repeating: 9, count: 32)), clock: clock, mailer: mailer,
+                                   publicURL: nil, logger: quiet)
+        let tenant = makeTenant("Acme Schools")
+        try await sut.store.createTenant(tenant)
+        let world = World(sut: sut, simulator: simulator, services: services, clock: clock, mailer: mailer, tenant: tenant,
+                          admin: Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "ana", role: .applicationManagementFullControl)),
+                          reader: Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "rex", role: .readOnly)))
+        do {
+            let result = try await body(world)
+            await running.stop()
+            return result
+        } catch {
+            await running.stop()
+            throw error
+        }
+    }
+}
+
+let keynoteSim = SimAsset(adamId: "408709785", totalCount: 5, name: "Keynote", bundleId: "com.apple.iwork.keynote", version: "14.1")
+let pagesSim = SimAsset(adamId: "361309726", totalCount: 3, name: "Pages")
+let bookSim = SimAsset(adamId: "900000001", productType: "Book", totalCount: 10, deviceAssignable: false)
