@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
     ],
     targets: [
         // MARK: Domain and use cases (no I/O)
@@ -93,6 +95,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Modules/VPPSecrets",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VPPSMTP",
+            dependencies: [
+                "VPPUseCases",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            path: "Modules/VPPSMTP",
             swiftSettings: strictSettings
         ),
         // Relational implementation of the storage port shared by the two SQL adapters (see README "Layout").
@@ -194,8 +208,9 @@ let package = Package(
         .testTarget(
             name: "VPPUseCaseTests",
             dependencies: [
-                "VPPTestSupport", "VPPUseCases", "VPPDomain", "VPPAppleClient", "VPPAppleSimulator", "VPPSecrets",
+                "VPPTestSupport", "VPPUseCases", "VPPDomain", "VPPAppleClient", "VPPAppleSimulator", "VPPSecrets", "VPPSMTP",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/VPPUseCaseTests",
             swiftSettings: strictSettings

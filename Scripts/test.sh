@@ -13,6 +13,7 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   stop_postgres
+  declare -F stop_smtp >/dev/null && stop_smtp
   log "stopped the test services"
   exit "$status"
 }
@@ -21,6 +22,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 source Scripts/lib/throwaway-postgres.sh
+source Scripts/lib/smtp-sink.sh
 
 log "checking the layering"
 Scripts/check-layers
