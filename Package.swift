@@ -131,12 +131,26 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Composition root (adapters wired together; only the apps use it)
+        .target(
+            name: "VPPComposition",
+            dependencies: [
+                "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPAppleClient", "VPPSecrets", "VPPSMTP",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPComposition",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Apps (the only places that wire adapters together)
         .executableTarget(
             name: "vppctl",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPAppleClient", "VPPAppleSimulator",
+                "VPPDomain", "VPPUseCases", "VPPComposition", "VPPAppleClient", "VPPAppleSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Apps/vppctl",
@@ -145,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "vppd",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPAppleClient",
+                "VPPDomain", "VPPUseCases", "VPPComposition",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

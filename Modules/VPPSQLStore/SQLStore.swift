@@ -58,6 +58,12 @@ public struct SQLStore: Store {
         }
     }
 
+    public func tenantOwning(tokenID: TokenID) async throws -> TenantID? {
+        try await run { connection in
+            try await connection.query("SELECT tenant_id FROM tokens WHERE token_id = ?", .uuid(tokenID.rawValue)).first.map { TenantID(try $0.uuid(0)) }
+        }
+    }
+
     public func acquireLease(tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval) async throws -> Bool {
         // A lease is a row of the jobs table that workers never claim (its run_at is far in the future).
         try await run { connection in

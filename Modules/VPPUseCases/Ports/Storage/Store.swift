@@ -16,6 +16,8 @@ public protocol Store: Sendable {
     func tenant(holderID: String) async throws -> Tenant?
     /// Finds an API key by the SHA-256 of the key presented; the only lookup not scoped by tenant.
     func apiKey(hash: String) async throws -> APIKeyRecord?
+    /// The tenant owning a token: Apple's webhook URL names only the token.
+    func tenantOwning(tokenID: TokenID) async throws -> TenantID?
     /// Runs `body` in one transaction bound to `tenant`.
     func inTenant<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T) async throws -> T
     /// Takes the named lease for `ttl` unless another owner holds an unexpired one; returns whether it did.

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VPPComposition
+import VPPDomain
+import VPPUseCases
+
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tenant", abstract: "Tenants (logical MDM servers).", subcommands: [Create.self, List.self])
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let tenant = try await TenantAdministration(services: context.services).createTenant(name: name, hostname: ProcessInfo.processInfo.hostName)
+                print("Created tenant \(tenant.name) (\(tenant.id)).")
+            }
+        }
+    }
+    struct List: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                Output.table(["ID", "NAME"], try await context.services.store.tenants().map { [$0.id.description, $0.name] })
+            }
+        }
+    }
+}
+
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "apikey", abstract: "API keys for vppd.", subcommands: [Create.self])
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "read-only, app-management or mdm-admin.") var role: String
+        @Option var name = "api"
+        func run() async throws {
+            guard let parsed = Role(rawValue: role) else { throw ValidationError("--role must be read-only, app-management or mdm-admin") }
+            try await CLIContext.run(global) { context in
+                let (key, _) = try await TenantAdministration(services: context.services).createAPIKey(context.caller, name: name, role: parsed)
+                print(key)
+                FileHandle.standardError.write(Data("Store this key now: vpp keeps only its hash and cannot show it again.\n".utf8))
+            }
+        }
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations (safe from several servers at once).")
+    @OptionGroup var global: GlobalOptions
+    func run() async throws {
+        var logger = Logger(label: "vppctl.migrate")
+        logger.logLevel = .warning
+        let (applied, latest) = try await VPPRuntime.migrate(global.configuration, logger: logger)
+        print(applied.isEmpty ? "Database already at version \(latest)." : "Applied migrations \(applied.map(String.init).joined(separator: ", ")); now at version \(latest).")
+    }
+}

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import VPPDomain
+import VPPUseCases
+
+struct AppCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "app", abstract: "The app repository: one entry per app, pooled across tokens.",
+                                                    subcommands: [List.self, Show.self])
+    struct List: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let apps = try await Catalogue(services: context.services).apps(context.caller)
+                if json { try Output.json(apps); return }
+                Output.table(["ADAM ID", "NAME", "TYPE", "DEVICE", "TOTAL", "ASSIGNED", "AVAILABLE"], apps.map {
+                    [$0.adamId, $0.name ?? "-", $0.productType, $0.deviceAssignable ? "yes" : "no", "\($0.total)", "\($0.assigned)", "\($0.available)"]
+                })
+            }
+        }
+    }
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Argument var adamId: String
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                guard let app = try await Catalogue(services: context.services).apps(context.caller).first(where: { $0.adamId == adamId }) else {
+                    throw CommandFailure("No app \(adamId) in tenant \(context.tenant.name).")
+                }
+                let perToken = try await Reports(services: context.services).licences(context.caller).filter { $0.adamID == adamId }
+                if json { try Output.json(perToken); return }
+                print("\(app.name ?? adamId) (\(app.bundleId ?? "-"), version \(app.version ?? "-"))")
+                Output.table(["LOCATION", "STATUS", "TOTAL", "ASSIGNED", "AVAILABLE"], perToken.map {
+                    [$0.location, $0.tokenStatus, "\($0.total)", "\($0.assigned)", "\($0.available)"]
+                })
+            }
+        }
+    }
+}
+
+struct LicenseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "license", abstract: "Assign, revoke and list licences.",
+                                                    subcommands: [Assign.self, Revoke.self, List.self])
+
+    struct Targets: ParsableArguments {
+        @Argument(help: "The app's adamId.") var adamId: String
+        @Option(name: .customLong("serial"), help: "Device serial number (repeatable, or comma-separated).") var serials: [String] = []
+        @Option(name: .customLong("user"), help: "clientUserId (repeatable, or comma-separated).") var users: [String] = []
+        @Option(help: "STDQ or PLUS.") var pricing = "STDQ"
+
+        func assignees() throws -> [Assignee] {
+            let serialList = serials.flatMap { $0.split(separator: ",").map(String.init) }
+            let userList = users.flatMap { $0.split(separator: ",").map(String.init) }
+            guard !serialList.isEmpty || !userList.isEmpty else { throw ValidationError("Give at least one --serial or --user.") }
+            return try serialList.map { .device(try SerialNumber($0)) } + userList.map { .user(try ClientUserID($0)) }
+        }
+
+        var asset: AssetKey { AssetKey(adamID: adamId, pricingParam: PricingParam(rawValue: pricing) ?? .standard) }
+    }
+
+    struct Assign: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var targets: Targets
+        func run() async throws {
+            let assignees = try targets.assignees()
+            try await CLIContext.run(global) { context in
+                Output.progress("Assigning \(assignees.count) licence(s)…")
+                let outcome = try await AssignLicences(services: context.services)(context.caller, asset: targets.asset, to: assignees)
+                Output.progress("", done: true)
+                print("Reserved and sent \(assignees.count) licence(s) to Apple in \(outcome.events.count) request(s); "
+                      + "devices get InstallApplication when Apple confirms (`license list`).")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var targets: Targets
+        func run() async throws {
+            let assignees = try targets.assignees()
+            try await CLIContext.run(global) { context in
+                let events = try await RevokeLicences(services: context.services)(context.caller, asset: targets.asset, from: assignees)
+                print("Asked Apple to revoke \(assignees.count) licence(s) in \(events.count) request(s).")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this app.") var adamId: String?
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                // Settle what Apple finished meanwhile, so the list is current.
+                _ = try? await ProcessAppleEvent(services: context.services).pollDue(context.tenant.id)
+                let rows = try await Catalogue(services: context.services).licences(context.caller, asset: adamId.map { AssetKey(adamID: $0) })
+                if json { try Output.json(rows); return }
+                Output.table(["ADAM ID", "ASSIGNEE", "STATE", "TOKEN", "DETAIL"], rows.map {
+                    [$0.adamId, $0.serialNumber ?? $0.clientUserId ?? "-", $0.state, String($0.tokenId.prefix(8)), $0.detail ?? ""]
+                })
+            }
+        }
+    }
+}
+
+struct DeviceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "device", abstract: "Devices the MDM manages.", subcommands: [Add.self, List.self])
+    struct Add: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Serial numbers.") var serials: [String]
+        @Option(help: "adamIds the device reports installed (comma-separated).") var installed: String?
+        func run() async throws {
+            let numbers = try serials.map { try SerialNumber($0) }
+            try await CLIContext.run(global) { context in
+                let apps = Set((installed ?? "").split(separator: ",").map(String.init))
+                try await ManageInventory(services: context.services).addDevices(context.caller, numbers.map {
+                    Device(tenantID: context.tenant.id, serialNumber: $0, installedAdamIDs: apps)
+                })
+                print("Added \(numbers.count) device(s).")
+            }
+        }
+    }
+    struct List: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let devices = try await ManageInventory(services: context.services).devices(context.caller).map(DeviceView.init)
+                if json { try Output.json(devices); return }
+                Output.table(["SERIAL", "NAME", "INSTALLED"], devices.map { [$0.serialNumber, $0.name ?? "-", $0.installedAdamIds.joined(separator: ",")] })
+            }
+        }
+    }
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Managed users (registered with Apple).", subcommands: [Add.self, List.self])
+    struct Add: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "clientUserId.") var clientUserId: String
+        @Option var email: String?
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let user = try ManagedUser(tenantID: context.tenant.id, clientUserID: try ClientUserID(clientUserId), email: email)
+                try await ManageInventory(services: context.services).addUsers(context.caller, [user])
+                print("Registered \(clientUserId) with Apple.")
+            }
+        }
+    }
+    struct List: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let users = try await ManageInventory(services: context.services).users(context.caller).map(UserView.init)
+                if json { try Output.json(users); return }
+                Output.table(["CLIENT USER ID", "EMAIL", "STATUS"], users.map { [$0.clientUserId, $0.email ?? "-", $0.status] })
+            }
+        }
+    }
+}
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Licence and drift reports.", subcommands: [Licenses.self, Drift.self])
+    enum Format: String, ExpressibleByArgument { case table, json, csv }
+    struct Licenses: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Option var format: Format = .table
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let rows = try await Reports(services: context.services).licences(context.caller)
+                switch format {
+                case .json: try Output.json(rows)
+                case .csv: print(Reports.csv(rows), terminator: "")
+                case .table:
+                    Output.table(["ADAM ID", "NAME", "LOCATION", "STATUS", "TOTAL", "ASSIGNED", "AVAILABLE"], rows.map {
+                        [$0.adamID, $0.name, $0.location, $0.tokenStatus, "\($0.total)", "\($0.assigned)", "\($0.available)"]
+                    })
+                }
+            }
+        }
+    }
+    struct Drift: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Option var format: Format = .table
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let findings = try await Reports(services: context.services).drift(context.caller)
+                switch format {
+                case .json: try Output.json(findings)
+                case .csv:
+                    print("kind,adamId,assignee,location,fix")
+                    for f in findings { print("\(f.kind.rawValue),\(f.adamID),\(f.assignee),\(f.location),\"\(f.fix.replacingOccurrences(of: "\"", with: "\"\""))\"") }
+                case .table:
+                    Output.table(["KIND", "ADAM ID", "ASSIGNEE", "LOCATION", "FIX"], findings.map { [$0.kind.rawValue, $0.adamID, $0.assignee, $0.location, $0.fix] })
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import PostgresNIO
+import VPPAppleClient
+import VPPDomain
+import VPPPostgres
+import VPPSMTP
+import VPPSQLStore
+import VPPSQLite
+import VPPSecrets
+import VPPUseCases
+
+/// Why the runtime could not start, in words an operator can act on.
+public struct StartupError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The composition root shared by `vppctl` and `vppd`: opens the database named by the configuration,
+/// checks (or applies) migrations, loads the encryption key, and builds the services.
+public final class VPPRuntime: Sendable {
+    public let services: VPPServices
+    public let configuration: VPPConfiguration
+    public let logger: Logger
+    private let postgres: PostgresClient?
+    private let postgresTask: Task<Void, Never>?
+    private let sqlite: SQLiteSQLDatabase?
+
+    private init(services: VPPServices, configuration: VPPConfiguration, logger: Logger, postgres: PostgresClient?,
+                 postgresTask: Task<Void, Never>?, sqlite: SQLiteSQLDatabase?) {
+        self.services = services
+        self.configuration = configuration
+        self.logger = logger
+        self.postgres = postgres
+        self.postgresTask = postgresTask
+        self.sqlite = sqlite
+    }
+
+    /// - Parameters:
+    ///   - migrate: apply pending migrations (the embedded default always does; servers on PostgreSQL
+    ///     refuse to start with pending migrations unless asked).
+    ///   - appleClient: replaces the HTTP client (the demo passes one pointed at its own simulator).
+    public static func start(_ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
+                             logger: Logger) async throws -> VPPRuntime {
+        let secrets = try loadSecrets(configuration)
+        let store: any Store
+        var postgres: PostgresClient?
+        var postgresTask: Task<Void, Never>?
+        var sqlite: SQLiteSQLDatabase?
+        if configuration.isPostgres {
+            let client = PostgresClient(configuration: try PostgresURL.configuration(from: configuration.databaseURL), backgroundLogger: logger)
+            postgresTask = Task { await client.run() }
+            let migrator = PostgresMigrator(logger: logger)
+            do {
+                if migrate { try await migrator.migrate(client) } else { try await migrator.requireCurrent(client) }
+            } catch {
+                postgresTask?.cancel()
+                throw StartupError("\(PostgresURL.redacted(configuration.databaseURL)): \(Self.describe(error))")
+            }
+            store = PostgresStore.make(client: client, logger: logger, clock: { clock.now() })
+            postgres = client
+        } else if let path = configuration.sqlitePath {
+            let database = try await SQLiteSQLDatabase.open(path: path, logger: logger)
+            // The embedded default serves one machine: it migrates itself.
+            try await SQLiteMigrator(logger: logger).migrate(database)
+            store = SQLiteStore.make(database: database, clock: { clock.now() })
+            sqlite = database
+        } else {
+            throw StartupError("VPP_DATABASE_URL must start with postgres:// or sqlite:// (got \(PostgresURL.redacted(configuration.databaseURL))).")
+        }
+        var appleConfiguration = AppleClientConfiguration(baseURL: configuration.appleBaseURL)
+        appleConfiguration.requestTimeout = .seconds(30)
+        let apple = HTTPAppleAppsAndBooksClient(configuration: appleConfiguration, limiter: store.requestLimiter, logger: logger)
+        let mailer = try configuration.smtpURL.map { SMTPMailer(configuration: try SMTPConfiguration(url: $0)) }
+        let services = VPPServices(store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
+                                   clock: clock, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
+        return VPPRuntime(services: services, configuration: configuration, logger: logger, postgres: postgres,
+                          postgresTask: postgresTask, sqlite: sqlite)
+    }
+
+    /// Builds services around a given Apple client (the demo's in-process simulator).
+    public func replacingApple(_ apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, mailer: (any Mailer)?) -> VPPServices {
+        VPPServices(store: services.store, apple: apple, metadata: metadata, secrets: services.secrets, clock: services.clock,
+                    mailer: mailer, publicURL: services.publicURL, logger: logger)
+    }
+
+    /// Whether the database answers and is at this build's schema version (for `/readyz` and `doctor`).
+    public func databaseReady() async -> Result<Int, StartupError> {
+        do {
+            if let postgres {
+                let migrator = PostgresMigrator(logger: logger)
+                try await migrator.requireCurrent(postgres)
+                return .success(migrator.latestVersion)
+            }
+            if let sqlite {
+                let migrator = SQLiteMigrator(logger: logger)
+                try await migrator.requireCurrent(sqlite)
+                return .success(migrator.latestVersion)
+            }
+            return .failure(StartupError("no database"))
+        } catch {
+            return .failure(StartupError(Self.describe(error)))
+        }
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    public static func migrate(_ configuration: VPPConfiguration, logger: Logger) async throws -> (applied: [Int], latest: Int) {
+        if configuration.isPostgres {
+            let client = PostgresClient(configuration: try PostgresURL.configuration(from: configuration.databaseURL), backgroundLogger: logger)
+            let task = Task { await client.run() }
+            defer { task.cancel() }
+            let migrator = PostgresMigrator(logger: logger)
+            return (try await migrator.migrate(client), migrator.latestVersion)
+        }
+        guard let path = configuration.sqlitePath else { throw StartupError("unsupported database URL") }
+        let database = try await SQLiteSQLDatabase.open(path: path, logger: logger)
+        let migrator = SQLiteMigrator(logger: logger)
+        let applied = try await migrator.migrate(database)
+        try await database.close()
+        return (applied, migrator.latestVersion)
+    }
+
+    public func shutdown() async {
+        postgresTask?.cancel()
+        try? await sqlite?.close()
+    }
+
+    private static func loadSecrets(_ configuration: VPPConfiguration) throws -> AESGCMSecretBox {
+        if let key = configuration.encryptionKey { return try AESGCMSecretBox(base64Key: key) }
+        if let file = configuration.encryptionKeyFile { return try AESGCMSecretBox(key: try EncryptionKeyFile.load(at: file)) }
+        guard let path = configuration.sqlitePath else {
+            throw StartupError("Set VPP_ENCRYPTION_KEY or VPP_ENCRYPTION_KEY_FILE: content tokens are encrypted at rest, and a shared database needs a shared key.")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let keyPath = (folder.isEmpty ? "." : folder) + "/encryption.key"
+        return try AESGCMSecretBox(key: try EncryptionKeyFile.loadOrCreate(at: keyPath).key)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError { return "PostgreSQL: \(error.serverInfo?[.message] ?? "\(error.code)")" }
+        return "\(error)"
+    }
+}
