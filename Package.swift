@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // MARK: Domain and use cases (no I/O)
@@ -131,6 +133,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // The REST API: an inbound adapter over the use cases (Hummingbird).
+        .target(
+            name: "VPPHTTPAPI",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPHTTPAPI",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Composition root (adapters wired together; only the apps use it)
         .target(
             name: "VPPComposition",
@@ -159,9 +176,11 @@ let package = Package(
         .executableTarget(
             name: "vppd",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPComposition",
+                "VPPDomain", "VPPUseCases", "VPPComposition", "VPPHTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Apps/vppd",

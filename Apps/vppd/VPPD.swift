@@ -1,5 +1,11 @@
 import ArgumentParser
 import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import VPPComposition
+import VPPHTTPAPI
+import VPPUseCases
 
 /// `vppd`: the vpp HTTP server (REST API, Apple's notification webhook, background workers).
 @main
@@ -7,13 +13,59 @@ struct VPPD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vppd",
         abstract: "The vpp server: REST API, Apple notification webhook and background workers.",
-        discussion: "Listens on VPP_HTTP_HOST:VPP_HTTP_PORT; reads the same configuration variables as vppctl."
+        discussion: """
+            Reads VPP_DATABASE_URL, VPP_APPLE_BASE_URL, VPP_ENCRYPTION_KEY(_FILE), VPP_HTTP_HOST, VPP_HTTP_PORT,
+            VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL and VPP_SYNC_INTERVAL (seconds). Any number of replicas may
+            share one PostgreSQL database: background work is claimed from a shared job queue.
+            """,
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
     )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the API and run the background workers until SIGTERM/SIGINT.")
 
     @Option(help: "Address to listen on (default: $VPP_HTTP_HOST or 127.0.0.1).") var host: String?
-    @Option(help: "Port to listen on (default: $VPP_HTTP_PORT or 8080).") var port: Int?
+    @Option(help: "Port to listen on (default: $VPP_HTTP_PORT or 8080; 0 picks a free one).") var port: Int?
+    @Option(help: "Database URL (default: $VPP_DATABASE_URL).") var databaseURL: String?
+    @Flag(help: "Apply pending migrations at start (otherwise a server with pending migrations refuses to start).") var migrate = false
+    @Flag(help: "Do not run background workers (API only).") var noWorkers = false
 
     func run() async throws {
-        throw ValidationError("vppd serving is not built yet; see the open issue for the apps.")
+        var configuration = VPPConfiguration()
+        if let host { configuration.httpHost = host }
+        if let port { configuration.httpPort = port }
+        if let databaseURL { configuration.databaseURL = databaseURL }
+        var logger = Logger(label: "vppd")
+        logger.logLevel = configuration.logLevel
+        let metrics = ServerMetrics()
+        let runtime: VPPRuntime
+        do {
+            runtime = try await VPPRuntime.start(configuration, migrate: migrate || !configuration.isPostgres,
+                                                 appleObserver: metrics.appleCall, logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["reason": "\(error)"])
+            throw ExitCode(1)
+        }
+        let router = APIRouter.build(
+            services: runtime.services,
+            hooks: APIHooks(ready: { await runtime.databaseReady().mapError { $0 as any Error } },
+                            metrics: { metrics.render() }, onRequest: metrics.request),
+            logger: logger)
+        let (listenHost, listenPort) = (configuration.httpHost, configuration.httpPort)
+        var services: [any Service] = []
+        if !noWorkers { services.append(BackgroundWorkers(services: runtime.services, interval: configuration.syncInterval, metrics: metrics, logger: logger)) }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "vppd"),
+            services: services,
+            onServerRunning: { channel in
+                // Machine-readable line for supervisors and tests that start vppd on port 0.
+                FileHandle.standardOutput.write(Data("vppd listening on http://\(listenHost):\(channel.localAddress?.port ?? listenPort)\n".utf8))
+            },
+            logger: logger)
+        try await app.runService()
+        await runtime.shutdown()
     }
 }

@@ -22,6 +22,9 @@ public struct AppleClientConfiguration: Sendable {
     /// How long `service/config` is cached (Apple: re-read every 5 minutes).
     public var serviceConfigTTL: Duration = .seconds(300)
 
+    /// Told the endpoint and outcome ("ok" or the error's case) of every attempt, for metrics.
+    public var observer: (@Sendable (_ endpoint: String, _ outcome: String) -> Void)?
+
     public init(baseURL: String = "https://vpp.itunes.apple.com/mdm/v2") {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
     }

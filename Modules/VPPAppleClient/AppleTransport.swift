@@ -48,6 +48,12 @@ struct AppleTransport: Sendable {
             } catch {
                 (outcome, retryAfter) = (.failure(.transport(String(describing: error).prefix(200).description)), nil)
             }
+            if let observer = configuration.observer {
+                switch outcome {
+                case .success: observer(endpoint, "ok")
+                case .failure(let error): observer(endpoint, String(describing: error).prefix { $0 != "(" }.description)
+                }
+            }
             switch outcome {
             case .success(let answer):
                 return answer

@@ -42,7 +42,7 @@ public final class VPPRuntime: Sendable {
     ///     refuse to start with pending migrations unless asked).
     ///   - appleClient: replaces the HTTP client (the demo passes one pointed at its own simulator).
     public static func start(_ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
-                             logger: Logger) async throws -> VPPRuntime {
+                             appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger) async throws -> VPPRuntime {
         let secrets = try loadSecrets(configuration)
         let store: any Store
         var postgres: PostgresClient?
@@ -71,6 +71,7 @@ public final class VPPRuntime: Sendable {
         }
         var appleConfiguration = AppleClientConfiguration(baseURL: configuration.appleBaseURL)
         appleConfiguration.requestTimeout = .seconds(30)
+        appleConfiguration.observer = appleObserver
         let apple = HTTPAppleAppsAndBooksClient(configuration: appleConfiguration, limiter: store.requestLimiter, logger: logger)
         let mailer = try configuration.smtpURL.map { SMTPMailer(configuration: try SMTPConfiguration(url: $0)) }
         let services = VPPServices(store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,

@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import VPPDomain
+import VPPUseCases
+
+/// Background work, shared by every replica through the job queue: scheduled syncs, Apple event
+/// polling, notice planning and delivery. Each replica schedules (enqueueing is idempotent) and claims
+/// (leases make sure one replica runs each job); on shutdown claimed jobs are released at once.
+struct BackgroundWorkers: Service {
+    let services: VPPServices
+    let interval: TimeInterval
+    let metrics: ServerMetrics
+    let logger: Logger
+    let owner = "vppd-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    let tick: Duration = .seconds(2)
+    let lease: TimeInterval = 600
+
+    func run() async throws {
+        logger.info("background workers started", metadata: ["owner": "\(owner)"])
+        var lastSchedule = Date.distantPast
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let now = services.clock.now()
+            if now.timeIntervalSince(lastSchedule) >= 30 {
+                await schedule(now: now)
+                lastSchedule = now
+            }
+            await runDueJobs()
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) } } catch { break }
+        }
+        logger.info("background workers stopped")
+    }
+
+    /// Queues what is due: a sync per usable token past its interval, event polling and notices per tenant.
+    func schedule(now: Date) async {
+        do {
+            for tenant in try await services.store.tenants() {
+                let tokens = try await ListTokens(services: services)(.system(tenant.id))
+                for overview in tokens where overview.status.isUsable {
+                    let last = overview.sync?.lastSuccessAt ?? .distantPast
+                    if now.timeIntervalSince(last) >= interval {
+                        try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: "sync", key: overview.token.id.description, runAt: now))
+                    }
+                }
+                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: "poll-events", key: "all", runAt: now))
+                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: "notices", key: "all", runAt: now))
+            }
+            metrics.queueDepth(try await services.store.jobs.depth())
+        } catch {
+            logger.warning("scheduling failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func runDueJobs() async {
+        let claimed: [ClaimedJob]
+        do {
+            claimed = try await services.store.jobs.claim(owner: owner, now: services.clock.now(), lease: lease, limit: 4)
+        } catch {
+            logger.warning("claiming jobs failed", metadata: ["error": "\(error)"])
+            return
+        }
+        for job in claimed {
+            if Task.isShuttingDownGracefully {
+                // Give the job back for another replica instead of starting it.
+                try? await services.store.jobs.retry(job, at: services.clock.now(), error: "released at shutdown")
+                continue
+            }
+            do {
+                try await perform(job)
+                try await services.store.jobs.complete(job)
+                metrics.job(kind: job.kind, outcome: "ok")
+            } catch {
+                let delay = min(3600, 30 * pow(2, Double(job.attempts - 1)))
+                try? await services.store.jobs.retry(job, at: services.clock.now().addingTimeInterval(delay), error: "\(error)")
+                metrics.job(kind: job.kind, outcome: "failed")
+                logger.warning("job failed", metadata: ["kind": "\(job.kind)", "key": "\(job.key)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func perform(_ job: ClaimedJob) async throws {
+        switch job.kind {
+        case "sync":
+            guard let id = TokenID(uuidString: job.key) else { return }
+            do {
+                _ = try await SyncToken(services: services)(.system(job.tenantID), tokenID: id)
+            } catch UseCaseError.tokenUnusable, StoreError.unknownToken {
+                return  // nothing to do: the status already tells the admin
+            }
+        case "poll-events":
+            _ = try await ProcessAppleEvent(services: services).pollDue(job.tenantID)
+        case "notices":
+            _ = try await PlanNotices(services: services)(job.tenantID)
+            _ = try await DeliverNotices(services: services)(job.tenantID)
+        default:
+            logger.warning("unknown job kind", metadata: ["kind": "\(job.kind)"])
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import Hummingbird
+import VPPUseCases
+
+/// Per-request context: who is calling (set by ``APIKeyMiddleware``) and the body size limit.
+public struct VPPRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var caller: Caller?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        caller = nil
+    }
+
+    /// Request bodies above 256 KiB are refused with 413: a token file is a few hundred bytes and a bulk
+    /// assignment of 10,000 serials is about 150 KiB.
+    public var maxUploadSize: Int { 256 * 1024 }
+
+    /// The authenticated caller; the middleware guarantees one on `/v1` routes.
+    func requireCaller() throws -> Caller {
+        guard let caller else { throw UseCaseError.unauthorised }
+        return caller
+    }
+}
