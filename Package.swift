@@ -231,7 +231,7 @@ let package = Package(
         .target(
             name: "VPPTestSupport",
             dependencies: [
-                "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPUseCases", "VPPDomain",
+                "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPUseCases", "VPPDomain", "VPPAppleClient", "VPPAppleSimulator", "VPPSecrets",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -246,6 +246,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/VPPUseCaseTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VPPHTTPAPITests",
+            dependencies: [
+                "VPPTestSupport", "VPPHTTPAPI", "VPPUseCases", "VPPDomain", "VPPAppleSimulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Tests/VPPHTTPAPITests",
             swiftSettings: strictSettings
         ),
         .testTarget(

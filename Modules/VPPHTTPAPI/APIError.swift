@@ -61,6 +61,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return (.badGateway, "apple_error", error.description)
         case let error as DecodingError:
             return (.badRequest, "bad_json", "The request body is not the JSON this endpoint expects: \(Self.describe(error))")
+        case is NIOTooManyBytesError:
+            return (.contentTooLarge, "body_too_large", "The request body is too large (limit 256 KiB).")
         default:
             return (.internalServerError, "internal", "Something went wrong; the server logged the details.")
         }

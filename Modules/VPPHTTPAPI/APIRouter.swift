@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import VPPDomain
 import VPPUseCases
 
@@ -90,5 +91,19 @@ struct MetricsMiddleware: RouterMiddleware {
         hooks.onRequest(request.method.rawValue, route, Int(response.status.code),
                         Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return response
+    }
+}
+
+extension Request {
+    /// Reads the JSON body under the context's size limit: 413 when larger, 400 naming the problem when unreadable.
+    func decodeJSON<T: Decodable>(_ type: T.Type, context: VPPRequestContext) async throws -> T {
+        var request = self
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge)
+        }
+        return try JSONDecoder().decode(type, from: Data(buffer: buffer))
     }
 }

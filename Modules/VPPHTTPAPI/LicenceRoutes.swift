@@ -34,13 +34,13 @@ enum LicenceRoutes {
     static func add(to group: RouterGroup<VPPRequestContext>, services: VPPServices) {
         group.get("apps") { _, context in json(try await Catalogue(services: services).apps(try context.requireCaller())) }
         group.post("apps/{adamId}/licenses") { request, context in
-            let body = try await request.decode(as: AssigneesBody.self, context: context)
+            let body = try await request.decodeJSON(AssigneesBody.self, context: context)
             let assignees = try body.assignees()
             let outcome = try await AssignLicences(services: services)(try context.requireCaller(), asset: try asset(context, body), to: assignees)
             return json(LicenceOperation(accepted: assignees.count, appleEvents: outcome.events.map(\.eventID)), status: .accepted)
         }
         group.delete("apps/{adamId}/licenses") { request, context in
-            let body = try await request.decode(as: AssigneesBody.self, context: context)
+            let body = try await request.decodeJSON(AssigneesBody.self, context: context)
             let assignees = try body.assignees()
             let events = try await RevokeLicences(services: services)(try context.requireCaller(), asset: try asset(context, body), from: assignees)
             return json(LicenceOperation(accepted: assignees.count, appleEvents: events.map(\.eventID)), status: .accepted)
@@ -51,7 +51,7 @@ enum LicenceRoutes {
         }
         group.post("devices") { request, context in
             let caller = try context.requireCaller()
-            let body = try await request.decode(as: DevicesBody.self, context: context)
+            let body = try await request.decodeJSON(DevicesBody.self, context: context)
             let devices = try body.devices.map {
                 Device(tenantID: caller.tenantID, serialNumber: try SerialNumber($0.serialNumber), name: $0.name, installedAdamIDs: Set($0.installedAdamIds ?? []))
             }
@@ -61,7 +61,7 @@ enum LicenceRoutes {
         group.get("users") { _, context in json(try await ManageInventory(services: services).users(try context.requireCaller()).map(UserView.init)) }
         group.post("users") { request, context in
             let caller = try context.requireCaller()
-            let body = try await request.decode(as: UsersBody.self, context: context)
+            let body = try await request.decodeJSON(UsersBody.self, context: context)
             let users = try body.users.map { try ManagedUser(tenantID: caller.tenantID, clientUserID: try ClientUserID($0.clientUserId), email: $0.email) }
             try await ManageInventory(services: services).addUsers(caller, users)
             return json(users.map(UserView.init), status: .created)

@@ -50,7 +50,7 @@ enum TokenRoutes {
             return json(view)
         }
         group.post("tokens/{id}/renew") { request, context in
-            let body = try await request.decode(as: RenewBody.self, context: context)
+            let body = try await request.decodeJSON(RenewBody.self, context: context)
             let renewed = try await RenewToken(services: services)(try context.requireCaller(), tokenID: try tokenID(context), file: Data(body.token.utf8))
             return json(try await view(of: renewed.id, services: services, context: context))
         }
@@ -60,7 +60,7 @@ enum TokenRoutes {
                          "deleted": "\(report.deleted)", "incremental": "\(report.incremental)"])
         }
         group.post("tokens/{id}/take-over") { request, context in
-            let body = try await request.decode(as: TakeOverBody.self, context: context)
+            let body = try await request.decodeJSON(TakeOverBody.self, context: context)
             let result = try await TakeOverToken(services: services)(try context.requireCaller(), tokenID: try tokenID(context),
                                                                      confirm: body.confirm ?? false, dryRun: body.dryRun ?? false)
             return json(["applied": "\(result.applied)", "holder": result.holder.map { "\($0)" } ?? "", "licencesToRevoke": "\(result.licencesToRevoke.count)"])
@@ -79,7 +79,7 @@ enum TokenRoutes {
     }
 
     static func upload(_ request: Request, _ context: VPPRequestContext, _ services: VPPServices) async throws -> Response {
-        let body = try await request.decode(as: UploadBody.self, context: context)
+        let body = try await request.decodeJSON(UploadBody.self, context: context)
         let caller = try context.requireCaller()
         let result = try await UploadToken(services: services)(
             caller, file: Data(body.token.utf8), noticeRecipients: body.emails ?? [],

@@ -6,41 +6,41 @@ import VPPAppleClient
 import VPPAppleSimulator
 import VPPDomain
 import VPPSecrets
-import VPPTestSupport
 import VPPUseCases
 
 /// A clock tests move by hand.
-final class ManualClock: Clock, Sendable {
+public final class ManualClock: Clock, Sendable {
     private let instant: Mutex<Date>
-    init(_ start: Date) { instant = Mutex(start) }
-    func now() -> Date { instant.withLock { $0 } }
-    func advance(days: Double) { instant.withLock { $0 = $0.addingTimeInterval(days * 86_400) } }
+    public init(_ start: Date) { instant = Mutex(start) }
+    public func now() -> Date { instant.withLock { $0 } }
+    public func advance(days: Double) { instant.withLock { $0 = $0.addingTimeInterval(days * 86_400) } }
 }
 
 /// A mailer that records what it was asked to send (unit-level fake; the SMTP adapter has its own tests).
-final class RecordingMailer: Mailer, Sendable {
-    let sent = Mutex<[(to: [String], subject: String)]>([])
-    func send(to recipients: [String], subject: String, body: String) async throws {
+public final class RecordingMailer: Mailer, Sendable {
+    public let sent = Mutex<[(to: [String], subject: String)]>([])
+    public init() {}
+    public func send(to recipients: [String], subject: String, body: String) async throws {
         sent.withLock { $0.append((recipients, subject)) }
     }
 }
 
 /// Real pieces end to end: the simulator on a real port, the HTTP client, a real store (PostgreSQL or
 /// SQLite), AES-GCM secrets, and one tenant with an admin of each role.
-struct World: Sendable {
-    let sut: StoreUnderTest
-    let simulator: AppleSimulator
-    let services: VPPServices
-    let clock: ManualClock
-    let mailer: RecordingMailer
-    let tenant: Tenant
-    let admin: Caller
-    let reader: Caller
+public struct World: Sendable {
+    public let sut: StoreUnderTest
+    public let simulator: AppleSimulator
+    public let services: VPPServices
+    public let clock: ManualClock
+    public let mailer: RecordingMailer
+    public let tenant: Tenant
+    public let admin: Caller
+    public let reader: Caller
 
-    var store: any Store { sut.store }
+    public var store: any Store { sut.store }
 
     /// Creates a location with `assets` and returns its `.vpptoken` file and uId.
-    func location(_ name: String, assets: [SimAsset], validDays: Double = 365, holder: SimMDMInfo? = nil) async throws -> (file: Data, uid: String) {
+    public func location(_ name: String, assets: [SimAsset], validDays: Double = 365, holder: SimMDMInfo? = nil) async throws -> (file: Data, uid: String) {
         let uid = await simulator.createLocation(name: name)
         try await simulator.upsertAssets(assets, at: uid)
         if let holder { try await simulator.setMDMInfo(holder, at: uid) }
@@ -48,7 +48,7 @@ struct World: Sendable {
         return (Data(text.utf8), uid)
     }
 
-    func addDevices(_ count: Int, installed: Set<String> = []) async throws -> [SerialNumber] {
+    public func addDevices(_ count: Int, installed: Set<String> = []) async throws -> [SerialNumber] {
         let serials = (0..<count).map { serial($0) }
         try await ManageInventory(services: services).addDevices(admin, serials.map {
             Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: installed)
@@ -57,7 +57,7 @@ struct World: Sendable {
     }
 
     /// Polls every pending Apple event until none is left.
-    func settleEvents() async throws {
+    public func settleEvents() async throws {
         for _ in 0..<100 {
             let pending = try await store.inTenant(tenant.id) { tx in try await tx.pendingEvents() }
             if pending.isEmpty { return }
@@ -67,7 +67,7 @@ struct World: Sendable {
     }
 }
 
-func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) async throws -> T) async throws -> T {
+public func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) async throws -> T) async throws -> T {
     let start = Date()
     let clock = ManualClock(start)
     return try await withStore(kind, clock: { clock.now() }) { sut in
@@ -101,6 +101,6 @@ func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) async t
     }
 }
 
-let keynoteSim = SimAsset(adamId: "408709785", totalCount: 5, name: "Keynote", bundleId: "com.apple.iwork.keynote", version: "14.1")
-let pagesSim = SimAsset(adamId: "361309726", totalCount: 3, name: "Pages")
-let bookSim = SimAsset(adamId: "900000001", productType: "Book", totalCount: 10, deviceAssignable: false)
+public let keynoteSim = SimAsset(adamId: "408709785", totalCount: 5, name: "Keynote", bundleId: "com.apple.iwork.keynote", version: "14.1")
+public let pagesSim = SimAsset(adamId: "361309726", totalCount: 3, name: "Pages")
+public let bookSim = SimAsset(adamId: "900000001", productType: "Book", totalCount: 10, deviceAssignable: false)

@@ -1,0 +1,75 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import VPPHTTPAPI
+import VPPTestSupport
+import VPPUseCases
+
+/// The REST API on a real port over a `World` (simulator + real store), with API keys of each role.
+struct APIBench: Sendable {
+    let world: World
+    let baseURL: String
+    let adminKey: String
+    let readerKey: String
+    /// A key of another tenant, to prove isolation.
+    let strangerKey: String
+
+    struct Answer: Sendable {
+        let status: Int
+        let contentType: String?
+        let body: Data
+        var json: Any? { try? JSONSerialization.jsonObject(with: body) }
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+        var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    func call(_ method: String, _ path: String, key: String? = nil, json: [String: Any]? = nil, raw: Data? = nil,
+              headers: [String: String] = [:]) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .init(rawValue: method)
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+        } else if let raw {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: raw))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return Answer(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: Data(buffer: body))
+    }
+}
+
+func withAPI<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (APIBench) async throws -> T) async throws -> T {
+    try await withWorld(kind) { world in
+        let administration = TenantAdministration(services: world.services)
+        let admin = try await administration.createAPIKey(.system(world.tenant.id), name: "admin", role: .applicationManagementFullControl).key
+        let reader = try await administration.createAPIKey(.system(world.tenant.id), name: "reader", role: .readOnly).key
+        let other = try await administration.createTenant(name: "Other District", hostname: "other")
+        let stranger = try await administration.createAPIKey(.system(other.id), name: "stranger", role: .mdmAdmin).key
+        let router = APIRouter.build(services: world.services, hooks: APIHooks(ready: { .success(5) }), logger: world.services.logger)
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0); continuation.finish() },
+                              logger: world.services.logger)
+        let task = Task { try await app.run() }
+        var iterator = stream.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+        let bench = APIBench(world: world, baseURL: "http://127.0.0.1:\(port)", adminKey: admin, readerKey: reader, strangerKey: stranger)
+        do {
+            let result = try await body(bench)
+            task.cancel()
+            _ = await task.result
+            return result
+        } catch {
+            task.cancel()
+            _ = await task.result
+            throw error
+        }
+    }
+}
