@@ -261,6 +261,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "VPPTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Tests/EndToEndTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "VPPStorageTests",
             dependencies: [
                 "VPPTestSupport", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPSecrets", "VPPUseCases", "VPPDomain",

@@ -26,7 +26,8 @@ struct Serve: AsyncParsableCommand {
             for file in files { print("minted \(file)") }
         }
         try await SimulatorServer(simulator: simulator, logger: logger).run(host: host, port: port) { port in
-            print("vppsim listening on http://\(host):\(port)  (Apple base URL: http://\(host):\(port)/mdm/v2)")
+            // Unbuffered, so supervisors and tests reading a pipe see it at once.
+            FileHandle.standardOutput.write(Data("vppsim listening on http://\(host):\(port)  (Apple base URL: http://\(host):\(port)/mdm/v2)\n".utf8))
         }
     }
 }
