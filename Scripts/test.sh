@@ -21,6 +21,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Python helpers the tests use: PyYAML (docker-compose check), openapi-spec-validator, aiosmtpd (below).
+python3 -c 'import yaml, openapi_spec_validator' 2>/dev/null \
+  || python3 -m pip install -q pyyaml openapi-spec-validator >/dev/null 2>&1 \
+  || python3 -m pip install -q --break-system-packages pyyaml openapi-spec-validator
+
 source Scripts/lib/throwaway-postgres.sh
 source Scripts/lib/smtp-sink.sh
 
