@@ -64,6 +64,11 @@ extension AppleSimulator {
         case ("DELETE", ["faults"]):
             clearFaults()
             return .json(200, [:])
+        case ("GET", ["stats"]):
+            return .json(200, ["requests": requestCounts, "rateLimited": rateLimitedCount])
+        case ("DELETE", ["stats"]):
+            resetRequestCounts()
+            return .json(200, [:])
         case ("GET", ["settings"]):
             return .json(200, try jsonObject(settings))
         case ("PUT", ["settings"]):

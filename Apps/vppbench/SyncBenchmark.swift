@@ -1,0 +1,157 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import Synchronization
+import VPPComposition
+import VPPDomain
+import VPPUseCases
+
+/// `vppbench sync`: full sync of many assets and assignments from a running vppsim, an incremental sync of
+/// 100 changes, and a bulk assignment of 10,000 devices (Apple calls made vs. the minimum).
+struct SyncBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Time a full and an incremental sync and a bulk assignment.")
+
+    @Option var simulator = "http://127.0.0.1:9090"
+    @Option(help: "postgres://… or sqlite://path") var databaseURL: String
+    @Option var assets = 5_000
+    @Option var assignments = 200_000
+    @Option var bulkDevices = 10_000
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let admin = SimAdmin(root: simulator)
+        let uid = try await admin.seed(assets: assets, assignments: assignments, bulkDevices: bulkDevices)
+        let tokenText = String(decoding: try await admin.call("POST", "/sim/locations/\(uid)/tokens", ["validDays": 365]), as: UTF8.self)
+
+        var configuration = VPPConfiguration(environment: [:])
+        configuration.databaseURL = databaseURL
+        configuration.appleBaseURL = simulator + "/mdm/v2"
+        configuration.encryptionKey = Data(repeating: 7, count: 32).base64EncodedString()
+        let runtime = try await VPPRuntime.start(configuration, migrate: true, logger: logger)
+        let timing = TimingStore(runtime.services.store)
+        let services = VPPServices(store: timing, apple: runtime.services.apple, metadata: nil, secrets: runtime.services.secrets,
+                                   clock: SystemClock(), mailer: nil, publicURL: nil, logger: logger)
+        let tenant = try await TenantAdministration(services: services).createTenant(name: "bench-\(UUID().uuidString.prefix(6))", hostname: "bench")
+        let caller = Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "bench", role: .mdmAdmin))
+
+        let clock = ContinuousClock()
+        var started = clock.now
+        let upload = try await UploadToken(services: services)(caller, file: Data(tokenText.utf8), syncNow: false)
+        let tokenID = try upload.token.orThrow("upload stored no token").id
+        timing.reset()
+        started = clock.now
+        let full = try await SyncToken(services: services)(caller, tokenID: tokenID)
+        let fullTime = clock.now - started
+        let dbShare = timing.seconds / Self.seconds(fullTime)
+        print(String(format: "sync: full sync of %d assets and %d assignments (%d pages) in %.2f s (target < 30 s); %.0f%% of it in the database",
+                     full.assets, full.assignmentsFromApple, full.pages, Self.seconds(fullTime), dbShare * 100))
+        if let peak = peakResidentMiB() { print(String(format: "sync: peak RSS after the full sync %.1f MiB (target < 200 MB)", peak)) }
+
+        let serials = (0..<100).map { String(format: "INCR%07d", $0) }
+        _ = try await admin.call("POST", "/sim/locations/\(uid)/assignments", ["adamId": "7000000", "serialNumbers": serials])
+        started = clock.now
+        let incremental = try await SyncToken(services: services)(caller, tokenID: tokenID)
+        print(String(format: "sync: incremental sync of %d changes in %.3f s (target < 1 s)", incremental.inserted, Self.seconds(clock.now - started)))
+
+        let devices = (0..<bulkDevices).map { try! SerialNumber(String(format: "BULK%07d", $0)) }
+        try await ManageInventory(services: services).addDevices(caller, devices.map { Device(tenantID: tenant.id, serialNumber: $0) })
+        _ = try await admin.call("DELETE", "/sim/stats", nil)
+        started = clock.now
+        let outcome = try await AssignLicences(services: services)(caller, asset: AssetKey(adamID: "7999999"), to: devices.map { .device($0) })
+        let bulkTime = clock.now - started
+        let stats = try JSONSerialization.jsonObject(with: try await admin.call("GET", "/sim/stats", nil)) as? [String: Any]
+        let calls = (stats?["requests"] as? [String: Int])?["assets/associate"] ?? -1
+        let minimum = (bulkDevices + 999) / 1000
+        print(String(format: "sync: bulk assignment of %d devices in %.2f s: %d associate calls, minimum %d", bulkDevices, Self.seconds(bulkTime), calls, minimum))
+        _ = outcome
+        if let peak = peakResidentMiB() { print(String(format: "sync: peak RSS overall %.1f MiB", peak)) }
+        await runtime.shutdown()
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+}
+
+extension Optional {
+    func orThrow(_ message: String) throws -> Wrapped {
+        guard let value = self else { throw ValidationError(message) }
+        return value
+    }
+}
+
+/// The simulator's admin API.
+struct SimAdmin {
+    let root: String
+
+    func call(_ method: String, _ path: String, _ json: [String: Any]?) async throws -> Data {
+        var request = HTTPClientRequest(url: root + path)
+        request.method = .init(rawValue: method)
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let body = Data(buffer: try await response.body.collect(upTo: 64 << 20))
+        guard (200..<300).contains(Int(response.status.code)) else { throw ValidationError("simulator \(method) \(path): \(response.status.code)") }
+        return body
+    }
+
+    /// A location with `assets` apps (assignments spread over them) plus one app with licences for the bulk assignment.
+    func seed(assets: Int, assignments: Int, bulkDevices: Int) async throws -> String {
+        let created = try JSONSerialization.jsonObject(with: try await call("POST", "/sim/locations", ["name": "Bench \(UUID().uuidString.prefix(6))"])) as! [String: Any]
+        let uid = created["uId"] as! String
+        let perAsset = max(1, assignments / max(1, assets))
+        for start in stride(from: 0, to: assets, by: 2000) {
+            let batch = (start..<min(start + 2000, assets)).map { ["adamId": "\(7_000_000 + $0)", "totalCount": perAsset + 200] as [String: Any] }
+            _ = try await call("POST", "/sim/locations/\(uid)/assets", ["assets": batch])
+        }
+        _ = try await call("POST", "/sim/locations/\(uid)/assets", ["adamId": "7999999", "totalCount": bulkDevices])
+        var placed = 0
+        var assetIndex = 0
+        while placed < assignments {
+            let count = min(perAsset, assignments - placed)
+            let serials = (placed..<placed + count).map { String(format: "SYNC%08d", $0) }
+            _ = try await call("POST", "/sim/locations/\(uid)/assignments", ["adamId": "\(7_000_000 + assetIndex % assets)", "serialNumbers": serials])
+            placed += count
+            assetIndex += 1
+        }
+        return uid
+    }
+}
+
+/// Measures the time spent inside the database's units of work.
+final class TimingStore: Store, Sendable {
+    let base: any Store
+    private let nanoseconds = Atomic<Int64>(0)
+
+    init(_ base: any Store) { self.base = base }
+
+    var seconds: Double { Double(nanoseconds.load(ordering: .relaxed)) / 1e9 }
+    func reset() { nanoseconds.store(0, ordering: .relaxed) }
+
+    func inTenant<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            nanoseconds.add(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000, ordering: .relaxed)
+        }
+        return try await base.inTenant(tenant, body)
+    }
+
+    func createTenant(_ tenant: Tenant) async throws { try await base.createTenant(tenant) }
+    func tenant(_ id: TenantID) async throws -> Tenant? { try await base.tenant(id) }
+    func tenant(named name: String) async throws -> Tenant? { try await base.tenant(named: name) }
+    func tenants() async throws -> [Tenant] { try await base.tenants() }
+    func tenant(holderID: String) async throws -> Tenant? { try await base.tenant(holderID: holderID) }
+    func apiKey(hash: String) async throws -> APIKeyRecord? { try await base.apiKey(hash: hash) }
+    func tenantOwning(tokenID: TokenID) async throws -> TenantID? { try await base.tenantOwning(tokenID: tokenID) }
+    func acquireLease(tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval) async throws -> Bool {
+        try await base.acquireLease(tenant: tenant, name: name, owner: owner, now: now, ttl: ttl)
+    }
+    func releaseLease(tenant: TenantID, name: String, owner: String) async throws { try await base.releaseLease(tenant: tenant, name: name, owner: owner) }
+    var jobs: any JobQueue { base.jobs }
+    var requestLimiter: any AppleRequestLimiter { base.requestLimiter }
+}
