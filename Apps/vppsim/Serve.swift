@@ -18,6 +18,8 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var settings = SimulatorSettings()
         settings.requestsPerSecond = rateLimit > 0 ? rateLimit : nil
+        // Announce in service/config what is enforced, so clients pace themselves to it.
+        settings.limits["maxRequestPerSecond"] = rateLimit > 0 ? Int(rateLimit.rounded(.up)) : 1000
         let simulator = AppleSimulator(settings: settings, logger: logger)
         if let seed {
             let url = URL(fileURLWithPath: seed)
