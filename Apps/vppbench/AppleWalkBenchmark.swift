@@ -68,17 +68,6 @@ struct AppleWalkBenchmark: AsyncParsableCommand {
     }
 
     private func admin(_ method: String, _ path: String, _ json: [String: Any]?) async throws -> Data {
-        var request = HTTPClientRequest(url: simulator + path)
-        request.method = .init(rawValue: method)
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let body = Data(buffer: try await response.body.collect(upTo: 64 << 20))
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw ValidationError("simulator \(method) \(path): \(response.status.code) \(String(decoding: body.prefix(200), as: UTF8.self))")
-        }
-        return body
+        try await SimAdmin(root: simulator).call(method, path, json)
     }
 }

@@ -41,7 +41,18 @@ struct AppCommand: AsyncParsableCommand {
 
 struct LicenseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "license", abstract: "Assign, revoke and list licences.",
-                                                    subcommands: [Assign.self, Revoke.self, List.self])
+                                                    subcommands: [Assign.self, Revoke.self, Reclaim.self, List.self])
+
+    struct Reclaim: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke, in bulk, every licence held by a retired device or user.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let count = try await RevokeLicences(services: context.services).reclaimRetired(context.caller)
+                print("Asked Apple to take back \(count) licence(s) from retired devices and users.")
+            }
+        }
+    }
 
     struct Targets: ParsableArguments {
         @Argument(help: "The app's adamId.") var adamId: String
@@ -105,7 +116,23 @@ struct LicenseCommand: AsyncParsableCommand {
 }
 
 struct DeviceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "device", abstract: "Devices the MDM manages.", subcommands: [Add.self, List.self])
+    static let configuration = CommandConfiguration(commandName: "device", abstract: "Devices the MDM manages.", subcommands: [Add.self, Retire.self, List.self])
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark devices retired (their licences can then be reclaimed).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Serial numbers.") var serials: [String]
+        func run() async throws {
+            let numbers = try serials.map { try SerialNumber($0) }
+            try await CLIContext.run(global) { context in
+                let inventory = ManageInventory(services: context.services)
+                let known = Dictionary(uniqueKeysWithValues: try await inventory.devices(context.caller).map { ($0.serialNumber, $0) })
+                let missing = numbers.filter { known[$0] == nil }.map(\.value)
+                guard missing.isEmpty else { throw CommandFailure("Unknown device(s): \(missing.joined(separator: ", "))") }
+                try await inventory.addDevices(context.caller, numbers.map { var device = known[$0]!; device.isRetired = true; return device })
+                print("Retired \(numbers.count) device(s); `license reclaim` takes their licences back.")
+            }
+        }
+    }
     struct Add: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial numbers.") var serials: [String]

@@ -114,6 +114,25 @@ struct LicenceTests {
         }
     }
 
+    @Test("retired devices give their licences back in bulk", arguments: StoreKind.allCases)
+    func reclaimRetired(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (_, _, serials) = try await pooledWorld(world)
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            _ = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(3).map { .device($0) })
+            try await world.settleEvents()
+            try await ManageInventory(services: world.services).addDevices(world.admin, serials.prefix(2).map {
+                Device(tenantID: world.tenant.id, serialNumber: $0, installedAdamIDs: ["408709785"], isRetired: true)
+            })
+            #expect(try await RevokeLicences(services: world.services).reclaimRetired(world.admin) == 2)
+            try await world.settleEvents()
+            let active = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.assignments(AssignmentQuery(states: ["active"])) }
+            #expect(active.map(\.assignee) == [.device(serials[2])])
+            #expect(try await RevokeLicences(services: world.services).reclaimRetired(world.admin) == 0)
+        }
+    }
+
     @Test("users are registered with Apple and take user licences (books)", arguments: StoreKind.allCases)
     func userLicences(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in

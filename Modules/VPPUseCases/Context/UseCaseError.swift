@@ -13,6 +13,7 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
     case nothingToTakeOver(location: String)
     case unknownDevices([String])
     case unknownUsers([String])
+    case noAssignees
     case duplicateAssignees([String])
     case alreadyLicensed([String])
     case notLicensed([String])
@@ -32,6 +33,7 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
         case .nothingToTakeOver(let location): "No other holder manages \"\(location)\"; there is nothing to take over."
         case .unknownDevices(let serials): "Unknown device\(serials.count == 1 ? "" : "s"): \(Self.list(serials)). Add them with `device add` first."
         case .unknownUsers(let ids): "Unknown user\(ids.count == 1 ? "" : "s"): \(Self.list(ids)). Add them with `user add` first."
+        case .noAssignees: "Name at least one device serial number or user."
         case .duplicateAssignees(let items): "Listed more than once: \(Self.list(items))."
         case .alreadyLicensed(let items): "Already licensed: \(Self.list(items))."
         case .notLicensed(let items): "No licence to revoke for: \(Self.list(items))."

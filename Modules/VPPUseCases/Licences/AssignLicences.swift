@@ -21,9 +21,8 @@ public struct AssignLicences: Sendable {
 
     public func callAsFunction(_ caller: Caller, asset key: AssetKey, to assignees: [Assignee]) async throws -> AssignmentOutcome {
         try caller.require(.manageLicences)
-        guard !assignees.isEmpty else { throw UseCaseError.duplicateAssignees([]) }
-        let duplicates = Dictionary(grouping: assignees, by: \.self).filter { $0.value.count > 1 }.keys.map(\.text).sorted()
-        guard duplicates.isEmpty else { throw UseCaseError.duplicateAssignees(duplicates) }
+        guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
+        try assignees.requireDistinct()
         let ours = try await services.holder(of: caller.tenantID)
         let now = services.clock.now()
 
@@ -59,8 +58,8 @@ public struct AssignLicences: Sendable {
             do {
                 let credentials = try await services.credentials(caller.tenantID, tokenID)
                 let tickets = try await services.apple.associate(
-                    credentials, assets: [key], serialNumbers: group.compactMap { if case .device(let s) = $0.assignee { s.value } else { nil } },
-                    clientUserIDs: group.compactMap { if case .user(let u) = $0.assignee { u.value } else { nil } })
+                    credentials, assets: [key], serialNumbers: group.map(\.assignee).serialNumberTexts,
+                    clientUserIDs: group.map(\.assignee).clientUserIDTexts)
                 try await services.store.inTenant(caller.tenantID) { tx in
                     for ticket in tickets {
                         let covered = Set(ticket.serialNumbers + ticket.clientUserIDs)

@@ -72,8 +72,8 @@ public struct RemoveToken: Sendable {
             let credentials = try await services.credentials(caller.tenantID, tokenID)
             for (asset, group) in Dictionary(grouping: plan.licencesToRevoke.filter { $0.state == .active }, by: \.asset) {
                 _ = try await services.apple.disassociate(
-                    credentials, assets: [asset], serialNumbers: group.compactMap { if case .device(let s) = $0.assignee { s.value } else { nil } },
-                    clientUserIDs: group.compactMap { if case .user(let u) = $0.assignee { u.value } else { nil } })
+                    credentials, assets: [asset], serialNumbers: group.map(\.assignee).serialNumberTexts,
+                    clientUserIDs: group.map(\.assignee).clientUserIDTexts)
             }
         }
         try await services.store.inTenant(caller.tenantID) { tx in
