@@ -40,7 +40,7 @@ struct AppleTransport: Sendable {
                     try await limiter.acquire(key: credentials.token.fingerprint, perSecond: rate)
                 }
                 let exchange = try await exchange(method: method, url: url, query: query, body: body, credentials: credentials)
-                (outcome, retryAfter) = (interpret(exchange, credentials: credentials), exchange.retryAfter)
+                (outcome, retryAfter) = (interpret(exchange, credentials: credentials, checkHolder: method == .GET), exchange.retryAfter)
             } catch let error as AppleAPIError {
                 (outcome, retryAfter) = (.failure(error), nil)
             } catch is CancellationError {
@@ -146,7 +146,9 @@ struct AppleTransport: Sendable {
     }
 
     /// Reads Apple's answer: error bodies first (whatever the status), then the envelope and holder.
-    private func interpret(_ exchange: Exchange, credentials: AppleCredentials?) -> Result<Answer, AppleAPIError> {
+    /// - Parameter checkHolder: compare `mdmInfo` with the expected holder. Only for reads: a write Apple has
+    ///   already carried out must not be reported as failed; the next read (status, sync) raises the conflict.
+    private func interpret(_ exchange: Exchange, credentials: AppleCredentials?, checkHolder: Bool) -> Result<Answer, AppleAPIError> {
         let decoder = JSONDecoder()
         let excerpt = String(decoding: exchange.body.prefix(200), as: UTF8.self)
         if let error = try? decoder.decode(WireError.self, from: exchange.body), let number = error.errorNumber, number != 0 {
@@ -169,7 +171,7 @@ struct AppleTransport: Sendable {
         if let info = envelope?.mdmInfo, let id = info.id {
             context.holder = HolderIdentity(id: id, name: info.name ?? "", metadata: info.metadata ?? "")
         }
-        if let expected = credentials?.expectedHolder, let holder = context.holder, !holder.isSameHolder(as: expected) {
+        if checkHolder, let expected = credentials?.expectedHolder, let holder = context.holder, !holder.isSameHolder(as: expected) {
             return .failure(.claimedByAnotherHolder(holder))
         }
         return .success(Answer(body: exchange.body, context: context))

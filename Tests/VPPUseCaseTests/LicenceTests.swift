@@ -190,3 +190,28 @@ struct LicenceTests {
 extension SimAsset {
     var key: AssetKey { AssetKey(adamID: adamId) }
 }
+
+@Suite("A token claimed elsewhere later is noticed on any Apple answer")
+struct ClaimedLaterTests {
+    @Test("an assignment meets a foreign mdmInfo: the token turns in-use-elsewhere, the reservation is released, nothing more is granted",
+          arguments: StoreKind.allCases)
+    func claimedDuringAssignment(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (file, uid) = try await world.location("A", assets: [keynoteSim])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(2)
+            try await world.simulator.setMDMInfo(SimMDMInfo(id: "jamf-42", name: "Jamf Pro", metadata: "jss.example.org"), at: uid)
+            await #expect(throws: AppleAPIError.self) {
+                _ = try await AssignLicences(services: world.services)(world.admin, asset: keynoteSim.key, to: [.device(serials[0])])
+            }
+            let overview = try await ListTokens(services: world.services)(world.reader)
+            #expect(overview.first?.status.code == "in_use_elsewhere" && overview.first?.nextStep.contains("Jamf Pro") == true)
+            let counts = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.counts(tokenID: nil) }
+            #expect(counts.first?.counts.available == 5, "the reservation went back")
+            await #expect(throws: LicenceError.self) {
+                _ = try await AssignLicences(services: world.services)(world.admin, asset: keynoteSim.key, to: [.device(serials[1])])
+            }
+            #expect(await world.simulator.snapshot(of: uid)?.assignmentCount == 0)
+        }
+    }
+}

@@ -57,6 +57,8 @@ public struct AssignLicences: Sendable {
         for (tokenID, group) in reserved {
             do {
                 let credentials = try await services.credentials(caller.tenantID, tokenID)
+                // Check the holder before writing: Apple answers a write even when another MDM has taken the token.
+                _ = try await services.apple.clientConfig(credentials)
                 let tickets = try await services.apple.associate(
                     credentials, assets: [key], serialNumbers: group.map(\.assignee).serialNumberTexts,
                     clientUserIDs: group.map(\.assignee).clientUserIDTexts)
@@ -74,6 +76,9 @@ public struct AssignLicences: Sendable {
                 outcome.sentByToken[tokenID] = group.count
                 outcome.events += tickets
             } catch {
+                if let appleError = error as? AppleAPIError {
+                    try await TokenHealth.record(appleError, tokenID: tokenID, caller: caller, services: services)
+                }
                 try await services.store.inTenant(caller.tenantID) { tx in
                     try await tx.setState(.failed(reason: "\(error)"), of: group.map(\.id))
                     try await tx.release(key, to: tokenID, count: group.count)

@@ -103,23 +103,14 @@ public struct SyncToken: Sendable {
     }
 
     private func recordFailure(_ caller: Caller, token: ContentToken, error: AppleAPIError) async throws {
+        try await TokenHealth.record(error, tokenID: token.id, caller: caller, services: services)
         let now = services.clock.now()
-        var updated = token
-        switch error {
-        case .tokenRevoked: updated.revokedAt = now
-        case .tokenInvalid: updated.invalidSince = now
-        case .tokenExpired: updated.expiresAt = min(token.expiresAt, now)
-        case .claimedByAnotherHolder(let holder): updated.observedHolder = holder
-        default: break
-        }
-        let changed = updated
         try await services.store.inTenant(caller.tenantID) { tx in
             var state = try await tx.syncState(token.id) ?? TokenSyncState(tokenID: token.id)
             state.lastAttemptAt = now
             state.lastError = error.description
             state.consecutiveFailures += 1
             try await tx.saveSyncState(state)
-            if changed != token { try await tx.updateToken(changed) }
             try await services.audit(tx, caller, "token.sync", token.location.name, "failed", error.description)
         }
     }
