@@ -98,6 +98,29 @@ struct APITests {
         }
     }
 
+    @Test("take-over and renew through the API: preview, explicit confirmation, wrong-location refusal naming both")
+    func takeOverAndRenew() async throws {
+        try await withAPI(.postgres) { api in
+            let (file, uid) = try await api.world.location("Lab", assets: [keynoteSim], holder: .appleConfigurator)
+            try await api.world.simulator.seedAssignments(adamId: "408709785", serialNumbers: ["AC2DEVICE01", "AC2DEVICE02"], at: uid)
+            let upload = try await api.call("POST", "/v1/tokens", key: api.adminKey, json: ["token": String(decoding: file, as: UTF8.self)])
+            #expect(upload.status == 201 && upload.object["status"] as? String == "in_use_elsewhere")
+            #expect((upload.object["holder"] as? String)?.contains("Apple Configurator 2") == true)
+            let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
+            let preview = try await api.call("POST", "/v1/tokens/\(id)/take-over", key: api.adminKey, json: ["dryRun": true])
+            #expect(preview.object["applied"] as? String == "false" && preview.object["licencesToRevoke"] as? String == "2")
+            let unconfirmed = try await api.call("POST", "/v1/tokens/\(id)/take-over", key: api.adminKey, json: [:])
+            #expect(unconfirmed.status == 422)
+            let applied = try await api.call("POST", "/v1/tokens/\(id)/take-over", key: api.adminKey, json: ["confirm": true])
+            #expect(applied.object["applied"] as? String == "true")
+            #expect(try await api.call("GET", "/v1/tokens/\(id)", key: api.readerKey).object["status"] as? String == "active")
+            let (other, _) = try await api.world.location("Annex", assets: [])
+            let wrong = try await api.call("POST", "/v1/tokens/\(id)/renew", key: api.adminKey, json: ["token": String(decoding: other, as: UTF8.self)])
+            let message = (wrong.object["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(wrong.status == 422 && message.contains("Annex") && message.contains("Lab"))
+        }
+    }
+
     @Test("every route is documented in the OpenAPI document, and every documented operation exists")
     func openAPICoversRoutes() throws {
         let documented = Set(OpenAPIShapes.operations())
