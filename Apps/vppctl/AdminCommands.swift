@@ -19,9 +19,12 @@ struct TenantCommand: AsyncParsableCommand {
     }
     struct List: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                Output.table(["ID", "NAME"], try await context.services.store.tenants().map { [$0.id.description, $0.name] })
+                let tenants = try await context.services.store.tenants()
+                if json { try Output.json(tenants.map { ["id": $0.id.description, "name": $0.name] }); return }
+                Output.table(["ID", "NAME"], tenants.map { [$0.id.description, $0.name] })
             }
         }
     }

@@ -8,7 +8,12 @@ import VPPTestSupport
 /// Real processes: vppsim, two vppd replicas on one PostgreSQL database, driven over HTTP.
 @Suite("End to end: two vppd servers on one PostgreSQL", .serialized)
 struct TwoServersRaceTests {
-    static func http(_ method: String, _ url: String, key: String? = nil, json: Any? = nil) async throws -> (Int, Any?) {
+    /// Positional form, for passing as a function value.
+    static let http: @Sendable (String, String, String?, Any?) async throws -> (Int, Any?) = { method, url, key, json in
+        try await call(method, url, key: key, json: json)
+    }
+
+    static func call(_ method: String, _ url: String, key: String? = nil, json: Any? = nil) async throws -> (Int, Any?) {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
@@ -31,9 +36,9 @@ struct TwoServersRaceTests {
             let env = ["VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2", "VPP_LOG_LEVEL": "error"]
 
             // Apple: one location with 50 licences of one app.
-            let (_, created) = try await Self.http("POST", sim + "/sim/locations", json: ["name": "Main Campus"])
+            let (_, created) = try await Self.call("POST", sim + "/sim/locations", json: ["name": "Main Campus"])
             let uid = try #require((created as? [String: Any])?["uId"] as? String)
-            _ = try await Self.http("POST", sim + "/sim/locations/\(uid)/assets", json: ["adamId": "408709785", "totalCount": 50])
+            _ = try await Self.call("POST", sim + "/sim/locations/\(uid)/assets", json: ["adamId": "408709785", "totalCount": 50])
             var mint = HTTPClientRequest(url: sim + "/sim/locations/\(uid)/tokens")
             mint.method = .POST
             let tokenFile = String(buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
@@ -53,16 +58,16 @@ struct TwoServersRaceTests {
             defer { first.stop(); second.stop() }
             let servers = [try await first.waitForURL(), try await second.waitForURL()]
 
-            let (uploaded, _) = try await Self.http("POST", servers[0] + "/v1/tokens", key: apiKey, json: ["token": tokenFile])
+            let (uploaded, _) = try await Self.call("POST", servers[0] + "/v1/tokens", key: apiKey, json: ["token": tokenFile])
             #expect(uploaded == 201)
-            let tokens = try #require(try await Self.http("GET", servers[1] + "/v1/tokens", key: apiKey).1 as? [[String: Any]])
+            let tokens = try #require(try await Self.call("GET", servers[1] + "/v1/tokens", key: apiKey).1 as? [[String: Any]])
             let tokenID = try #require(tokens.first?["id"] as? String)
-            #expect(try await Self.http("POST", servers[1] + "/v1/tokens/\(tokenID)/sync", key: apiKey).0 == 200)
+            #expect(try await Self.call("POST", servers[1] + "/v1/tokens/\(tokenID)/sync", key: apiKey).0 == 200)
 
             let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                 for (index, serial) in serials.enumerated() {
                     group.addTask {
-                        let (status, body) = try await Self.http("POST", servers[index % 2] + "/v1/apps/408709785/licenses", key: apiKey,
+                        let (status, body) = try await Self.call("POST", servers[index % 2] + "/v1/apps/408709785/licenses", key: apiKey,
                                                                  json: ["serialNumbers": [serial]])
                         return (status, ((body as? [String: Any])?["error"] as? [String: Any])?["code"] as? String)
                     }
@@ -76,15 +81,15 @@ struct TwoServersRaceTests {
             // Apple processes the events; the simulator then holds exactly 50.
             var atApple = 0
             for _ in 0..<100 {
-                let locations = try await Self.http("GET", sim + "/sim/locations").1 as? [String: Any]
+                let locations = try await Self.call("GET", sim + "/sim/locations").1 as? [String: Any]
                 atApple = ((locations?["locations"] as? [[String: Any]])?.first?["assignmentCount"] as? Int) ?? -1
                 if atApple == 50 { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(atApple == 50)
-            let licences = try #require(try await Self.http("GET", servers[0] + "/v1/licenses", key: apiKey).1 as? [[String: Any]])
+            let licences = try #require(try await Self.call("GET", servers[0] + "/v1/licenses", key: apiKey).1 as? [[String: Any]])
             #expect(licences.filter { ["reserved", "pending", "active"].contains($0["state"] as? String ?? "") }.count == 50)
-            let apps = try #require(try await Self.http("GET", servers[1] + "/v1/apps", key: apiKey).1 as? [[String: Any]])
+            let apps = try #require(try await Self.call("GET", servers[1] + "/v1/apps", key: apiKey).1 as? [[String: Any]])
             #expect(apps.first?["available"] as? Int == 0 && apps.first?["assigned"] as? Int == 50)
         }
     }

@@ -67,14 +67,27 @@ public struct UploadToken: Sendable {
         } else if dryRun {
             return result
         }
-        token.observedHolder = ours
         let notifications = services.publicURL.map { base in
             AppleNotificationSettings(url: "\(base)/apple/notifications/\(token.id)", authToken: Self.randomSecret(),
                                       types: ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED"])
         }
-        _ = try await services.apple.updateClientConfig(anonymous, holder: ours, notifications: notifications)
+        // Store first: Apple sends TEST_NOTIFICATION while we configure notifications, and our webhook must
+        // already know the token and its secret. If Apple then refuses, the stored token is taken back out.
         try await store(token, secret: parsed.secret, caller: caller, outcome: "ok",
                         detail: foreign.map { "taken over from \($0)" } ?? "claimed", notificationSecret: notifications?.authToken)
+        do {
+            _ = try await services.apple.updateClientConfig(anonymous, holder: ours, notifications: notifications)
+        } catch {
+            let stored = token
+            try? await services.store.inTenant(caller.tenantID) { tx in
+                try await tx.deleteToken(stored.id)
+                try await services.audit(tx, caller, "token.upload", stored.location.name, "failed", "Apple refused the claim: \(error)")
+            }
+            throw error
+        }
+        token.observedHolder = ours
+        let claimed = token
+        try await services.store.inTenant(caller.tenantID) { tx in try await tx.updateToken(claimed) }
         result.token = token
         result.status = token.status(at: now, ourHolder: ours)
         result.stored = true
