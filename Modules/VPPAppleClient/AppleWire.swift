@@ -2,42 +2,42 @@ import Foundation
 
 // Apple's JSON shapes, as the client reads them. The simulator has its own: the two never share a type.
 
-struct WireError: Decodable {
+struct WireError: Decodable, Sendable {
     let errorNumber: Int?
     let errorMessage: String?
     let errorInfo: WireErrorInfo?
 }
 
-struct WireErrorInfo: Decodable {
+struct WireErrorInfo: Decodable, Sendable {
     let assets: [WireAssetKey]?
     let clientUserIds: [String]?
     let serialNumbers: [String]?
 }
 
-struct WireAssetKey: Codable {
+struct WireAssetKey: Codable, Sendable {
     let adamId: String
     let pricingParam: String?
 }
 
-struct WireMDMInfo: Codable {
+struct WireMDMInfo: Codable, Sendable {
     let id: String?
     let name: String?
     let metadata: String?
 }
 
 /// Fields every authenticated response may carry.
-struct WireEnvelope: Decodable {
+struct WireEnvelope: Decodable, Sendable {
     let uId: String?
     let tokenExpirationDate: String?
     let mdmInfo: WireMDMInfo?
 }
 
-struct WireServiceConfig: Decodable {
+struct WireServiceConfig: Decodable, Sendable {
     let limits: [String: Int]?
     let urls: [String: String]?
 }
 
-struct WireClientConfig: Decodable {
+struct WireClientConfig: Decodable, Sendable {
     let countryISO2ACode: String?
     let defaultPlatform: String?
     let locationName: String?
@@ -47,7 +47,7 @@ struct WireClientConfig: Decodable {
     let websiteURL: String?
 }
 
-struct WireClientConfigRequest: Encodable {
+struct WireClientConfigRequest: Encodable, Sendable {
     let mdmInfo: WireMDMInfo?
     let notificationUrl: String?
     let notificationAuthToken: String?
@@ -55,8 +55,8 @@ struct WireClientConfigRequest: Encodable {
 }
 
 /// Paging fields of assets, assignments and users.
-protocol WirePage: Decodable {
-    associatedtype Item: Decodable
+protocol WirePage: Decodable, Sendable {
+    associatedtype Item: Decodable & Sendable
     var items: [Item] { get }
     var currentPageIndex: Int? { get }
     var nextPageIndex: Int? { get }
@@ -64,7 +64,7 @@ protocol WirePage: Decodable {
     var versionId: String? { get }
 }
 
-struct WireAsset: Decodable {
+struct WireAsset: Decodable, Sendable {
     let adamId: String
     let pricingParam: String?
     let productType: String?
@@ -86,7 +86,7 @@ struct WireAssetsPage: WirePage {
     var items: [WireAsset] { assets ?? [] }
 }
 
-struct WireAssignment: Decodable {
+struct WireAssignment: Decodable, Sendable {
     let adamId: String
     let pricingParam: String?
     let serialNumber: String?
@@ -102,7 +102,7 @@ struct WireAssignmentsPage: WirePage {
     var items: [WireAssignment] { assignments ?? [] }
 }
 
-struct WireUser: Decodable {
+struct WireUser: Decodable, Sendable {
     let clientUserId: String
     let email: String?
     let status: String?
@@ -119,32 +119,32 @@ struct WireUsersPage: WirePage {
     var items: [WireUser] { users ?? [] }
 }
 
-struct WireManageAssetsRequest: Encodable {
+struct WireManageAssetsRequest: Encodable, Sendable {
     let assets: [WireAssetKey]
     let serialNumbers: [String]?
     let clientUserIds: [String]?
 }
 
-struct WireRevokeRequest: Encodable {
+struct WireRevokeRequest: Encodable, Sendable {
     let serialNumbers: [String]?
     let clientUserIds: [String]?
 }
 
-struct WireUserRequest: Encodable {
+struct WireUserRequest: Encodable, Sendable {
     let clientUserId: String
     let email: String?
     let managedAppleId: String?
 }
 
-struct WireManageUsersRequest: Encodable {
+struct WireManageUsersRequest: Encodable, Sendable {
     let users: [WireUserRequest]
 }
 
-struct WireEventResponse: Decodable {
+struct WireEventResponse: Decodable, Sendable {
     let eventId: String?
 }
 
-struct WireStatus: Decodable {
+struct WireStatus: Decodable, Sendable {
     let eventStatus: String?
     let eventType: String?
     let numCompleted: Int?

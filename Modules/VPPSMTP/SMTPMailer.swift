@@ -74,8 +74,11 @@ public struct SMTPMailer: Mailer {
         // SNI cannot carry an IP address; the certificate is then checked for the chain only.
         if isIPAddress { tls.certificateVerification = .noHostnameVerification }
         let context = try NIOSSLContext(configuration: tls)
-        let handler = try NIOSSLClientHandler(context: context, serverHostname: isIPAddress ? nil : configuration.host)
-        try await channel.pipeline.addHandler(handler, position: .first)
+        let hostname = isIPAddress ? nil : configuration.host
+        // The TLS handler is created and added on the channel's event loop (it is not Sendable).
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
+        }.get()
     }
 
     /// RFC 5322 message with CRLF line ends and dot-stuffing.

@@ -38,10 +38,10 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
         await gate.lock()
         do {
             let wrapped = SQLiteSQLConnection(connection: connection)
-            try await wrapped.query("BEGIN IMMEDIATE", [])
+            _ = try await wrapped.query("BEGIN IMMEDIATE", [])
             do {
                 let result = try await body(wrapped)
-                try await wrapped.query("COMMIT", [])
+                _ = try await wrapped.query("COMMIT", [])
                 await gate.unlock()
                 return result
             } catch {

@@ -152,7 +152,7 @@ func runBenchTool(_ arguments: [String]) async throws -> Int {
     let output = Pipe()
     process.standardOutput = output
     try process.run()
-    let data = try await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+    let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
     process.waitUntilExit()
     let text = String(decoding: data, as: UTF8.self)
     guard process.terminationStatus == 0, let last = text.split(separator: "\n").last, let number = Int(last.trimmingCharacters(in: .whitespaces)) else {

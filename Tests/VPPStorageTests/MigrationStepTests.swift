@@ -27,7 +27,7 @@ struct MigrationStepTests {
     @Test("0001 → 0002: tenants survive; tokens, apps and licences work", arguments: StoreKind.allCases)
     func step2(kind: StoreKind) async throws {
         try await withStore(kind, upTo: 1) { sut in
-            try await sut.raw("INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at) VALUES (?, 'Acme', 'h', 'vpp', 'm', 0)",
+            _ = try await sut.raw("INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at) VALUES (?, 'Acme', 'h', 'vpp', 'm', 0)",
                               .uuid(Self.tenantID))
             try await Self.migrateRest(sut)
             let tenant = try #require(try await sut.store.tenant(TenantID(Self.tenantID)))

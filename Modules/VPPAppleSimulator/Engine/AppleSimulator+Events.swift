@@ -98,7 +98,7 @@ extension AppleSimulator {
         let delay = settings.eventDelayMilliseconds
         Task {
             if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
-            let notifications = await self.runEvent(work)
+            let notifications = self.runEvent(work)
             await self.sendNotifications(uid, notifications)
         }
     }
