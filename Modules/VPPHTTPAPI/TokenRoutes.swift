@@ -102,6 +102,6 @@ enum TokenRoutes {
 
     static func view(of id: TokenID, services: VPPServices, context: VPPRequestContext) async throws -> TokenView? {
         let now = services.clock.now()
-        return try await ListTokens(services: services)(try context.requireCaller()).first { $0.token.id == id }.map { TokenView($0, now: now) }
+        return try await ListTokens(services: services).one(try context.requireCaller(), id).map { TokenView($0, now: now) }
     }
 }

@@ -4,14 +4,21 @@ import VPPDomain
 extension VPPServices {
     /// The pool of `asset` across the tenant's tokens, with each token's status computed now.
     func pool(_ tx: any TenantTransaction, _ asset: AssetKey, ours: HolderIdentity) async throws -> LicencePool {
+        try await pools(tx, ours: ours)[asset] ?? LicencePool(asset: asset, members: [])
+    }
+
+    /// Every app's pool, from one read of the tokens and one of the counts (listings must not read per app).
+    func pools(_ tx: any TenantTransaction, ours: HolderIdentity) async throws -> [AssetKey: LicencePool] {
         let now = clock.now()
         let tokens = Dictionary(uniqueKeysWithValues: try await tx.tokens().map { ($0.id, $0) })
-        let members = try await tx.counts(tokenID: nil).filter { $0.asset == asset }.compactMap { row -> PoolMember? in
-            guard let token = tokens[row.tokenID] else { return nil }
-            return PoolMember(tokenID: token.id, locationName: token.location.name, status: token.status(at: now, ourHolder: ours),
-                              expiresAt: token.expiresAt, counts: row.counts)
+        var members: [AssetKey: [PoolMember]] = [:]
+        for row in try await tx.counts(tokenID: nil) {
+            guard let token = tokens[row.tokenID] else { continue }
+            members[row.asset, default: []].append(PoolMember(
+                tokenID: token.id, locationName: token.location.name, status: token.status(at: now, ourHolder: ours),
+                expiresAt: token.expiresAt, counts: row.counts))
         }
-        return LicencePool(asset: asset, members: members)
+        return Dictionary(uniqueKeysWithValues: members.map { ($0.key, LicencePool(asset: $0.key, members: $0.value)) })
     }
 }
 

@@ -37,6 +37,7 @@ public struct Reports: Sendable {
         return try await services.store.inTenant(caller.tenantID) { tx in
             let tokens = Dictionary(uniqueKeysWithValues: try await tx.tokens().map { ($0.id, $0) })
             let apps = Dictionary(uniqueKeysWithValues: try await tx.apps().map { ($0.asset.key, $0) })
+            let pools = try await services.pools(tx, ours: ours)
             var rows: [LicenceReportRow] = []
             for (asset, group) in Dictionary(grouping: try await tx.counts(tokenID: nil), by: \.asset).sorted(by: { $0.key < $1.key }) {
                 let name = apps[asset]?.metadata?.name ?? asset.adamID
@@ -47,7 +48,7 @@ public struct Reports: Sendable {
                                                  total: row.counts.total, assigned: row.counts.assigned, available: row.counts.available,
                                                  retired: row.counts.retired))
                 }
-                let pool = try await services.pool(tx, asset, ours: ours).usableCounts
+                let pool = pools[asset]?.usableCounts ?? .zero
                 rows.append(LicenceReportRow(adamID: asset.adamID, pricingParam: asset.pricingParam.rawValue, name: name, location: "(pool)",
                                              tokenStatus: "usable", total: pool.total, assigned: pool.assigned, available: pool.available,
                                              retired: pool.retired))

@@ -17,6 +17,18 @@ public struct ListTokens: Sendable {
 
     public init(services: VPPServices) { self.services = services }
 
+    /// One token, or `nil` when this tenant has no such token.
+    public func one(_ caller: Caller, _ id: TokenID) async throws -> TokenOverview? {
+        try caller.require(.read)
+        let now = services.clock.now()
+        let ours = try await services.holder(of: caller.tenantID)
+        return try await services.store.inTenant(caller.tenantID) { tx in
+            guard let token = try await tx.token(id) else { return nil }
+            return TokenOverview(token: token, status: token.status(at: now, ourHolder: ours), sync: try await tx.syncState(id),
+                                 appCount: try await tx.counts(tokenID: id).count)
+        }
+    }
+
     public func callAsFunction(_ caller: Caller) async throws -> [TokenOverview] {
         try caller.require(.read)
         let now = services.clock.now()

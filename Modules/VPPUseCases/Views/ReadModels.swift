@@ -133,11 +133,8 @@ public struct Catalogue: Sendable {
         try caller.require(.read)
         let ours = try await services.holder(of: caller.tenantID)
         return try await services.store.inTenant(caller.tenantID) { tx in
-            var views: [AppView] = []
-            for app in try await tx.apps() {
-                views.append(AppView(app, pool: try await services.pool(tx, app.asset.key, ours: ours).usableCounts))
-            }
-            return views
+            let pools = try await services.pools(tx, ours: ours)
+            return try await tx.apps().map { AppView($0, pool: pools[$0.asset.key]?.usableCounts ?? .zero) }
         }
     }
 
