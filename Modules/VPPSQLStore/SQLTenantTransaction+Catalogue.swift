@@ -83,6 +83,18 @@ extension SQLTenantTransaction {
         }
     }
 
+    func adjustCounts(tokenID: TokenID, asset: AssetKey, delta: Int) async throws {
+        // Total and available move together; neither goes below zero (a refund of licences in use).
+        try await exec(
+            """
+            UPDATE token_assets SET total = CASE WHEN total + ? < 0 THEN 0 ELSE total + ? END,
+                available = CASE WHEN available + ? < 0 THEN 0 ELSE available + ? END
+            WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
+            """,
+            [.int(Int64(delta)), .int(Int64(delta)), .int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue),
+             .text(asset.adamID), .text(asset.pricingParam.rawValue)])
+    }
+
     func deleteOrphanApps() async throws -> [AssetKey] {
         try await exec(
             """

@@ -166,6 +166,8 @@ struct LicenceTests {
                 _ = try await handle(tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer wrong", body: body)
             }
             #expect(try await handle(tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: body) == .handled("ASSET_COUNT"))
+            let afterPurchase = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.counts(tokenID: token.id) }
+            #expect(afterPurchase.first?.counts.total == 10 && afterPurchase.first?.counts.available == 9, "5 bought: the delta applies at once")
             #expect(try await handle(tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: body) == .duplicate)
             let odd = Data(#"{"notification":{},"notificationId":"n-2","notificationType":"UNLIMITED_ASSET","uId":"x"}"#.utf8)
             #expect(try await handle(tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: odd) == .recordedUnknown("UNLIMITED_ASSET"))

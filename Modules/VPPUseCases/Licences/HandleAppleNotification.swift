@@ -33,8 +33,21 @@ public struct HandleAppleNotification: Sendable {
                 try await ProcessAppleEvent(services: services).poll(tenantID, event: event)
             }
             return .handled(type)
-        case "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED":
-            // Counts and users changed at Apple: resync the token (one queued sync per token).
+        case "ASSET_COUNT":
+            // Apply the delta at once so the pool is right now; the queued sync then confirms Apple's numbers.
+            if let adamID = payload["adamId"] as? String ?? (payload["adamId"] as? Int).map(String.init),
+               let delta = payload["countDelta"] as? Int {
+                let key = AssetKey(adamID: adamID, pricingParam: PricingParam(rawValue: payload["pricingParam"] as? String ?? "STDQ") ?? .standard)
+                try await services.store.inTenant(tenantID) { tx in
+                    try await tx.adjustCounts(tokenID: tokenID, asset: key, delta: delta)
+                    try await tx.appendAudit(AuditRecord(at: now, actor: "apple", action: "notification.asset-count", target: "\(key)",
+                                                         outcome: "applied", detail: "countDelta \(delta)"))
+                }
+            }
+            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: "sync", key: tokenID.description, runAt: now))
+            return .handled(type)
+        case "USER_MANAGEMENT", "USER_ASSOCIATED":
+            // Users changed at Apple: resync the token (one queued sync per token).
             try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: "sync", key: tokenID.description, runAt: now))
             return .handled(type)
         default:

@@ -66,6 +66,8 @@ public protocol TenantTransaction: Sendable {
     /// Replaces a token's counts with Apple's; assets not listed drop from the token.
     func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws
     func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts]
+    /// Applies Apple's ASSET_COUNT `countDelta` (a purchase, transfer or refund) to one token's counts.
+    func adjustCounts(tokenID: TokenID, asset: AssetKey, delta: Int) async throws
     /// Removes repository entries no token carries any more; returns them.
     func deleteOrphanApps() async throws -> [AssetKey]
 
