@@ -39,9 +39,10 @@ struct PagingTests {
     @Test("a versionId change mid-walk restarts the walk and returns one consistent view")
     func versionChangeRestarts() async throws {
         try await withBench(assets: Self.manyAssets, settings: { $0.pageSize = 10 }) { bench in
-            await bench.simulator.injectFault(SimulatorFault(kind: .slow, count: 1, pathContains: "pageIndex=3", delayMilliseconds: 400))
+            await bench.simulator.injectFault(SimulatorFault(kind: .slow, count: 1, pathContains: "pageIndex=3", delayMilliseconds: 1500))
             async let walk = bench.client.assets(bench.credentials, filter: AppleAssetFilter())
-            try await Task.sleep(for: .milliseconds(150))
+            // Change the data once page 0 has been read and the slow page 3 is in flight (not by a fixed sleep).
+            for _ in 0..<500 where await bench.simulator.requestCount("assets") < 4 { try await Task.sleep(for: .milliseconds(5)) }
             try await bench.simulator.upsertAsset(SimAsset(adamId: "999999", totalCount: 1), at: bench.locationUID)
             let result = try await walk
             #expect(result.restarts == 1)

@@ -179,9 +179,10 @@ struct LicenceTests {
         try await withWorld(kind) { (world) async throws in
             let (file, _) = try await world.location("A", assets: [keynoteSim])
             let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token)
-            await world.simulator.injectFault(SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: 500))
+            await world.simulator.injectFault(SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: 1500))
             async let first = SyncToken(services: world.services)(world.admin, tokenID: token.id)
-            try await Task.sleep(for: .milliseconds(150))
+            // Wait until the first sync holds its lease and is inside Apple's slow answer.
+            for _ in 0..<500 where await world.simulator.requestCount("assets") < 1 { try await Task.sleep(for: .milliseconds(5)) }
             await #expect(throws: UseCaseError.syncInProgress(location: "A")) { _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id) }
             _ = try await first
             _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
