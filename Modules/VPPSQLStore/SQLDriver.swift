@@ -105,10 +105,14 @@ public struct SQLDialect: Sendable {
     /// Rows per multi-row INSERT: both databases cap bound parameters (65,535 and 32,766).
     public let maxBindsPerStatement: Int
 
-    public init(skipLocked: String, greatest: String, maxBindsPerStatement: Int) {
+    /// Run first in every tenant unit of work with the tenant id bound (PostgreSQL: scopes row-level security).
+    public let scopeToTenant: String?
+
+    public init(skipLocked: String, greatest: String, maxBindsPerStatement: Int, scopeToTenant: String? = nil) {
         self.skipLocked = skipLocked
         self.greatest = greatest
         self.maxBindsPerStatement = maxBindsPerStatement
+        self.scopeToTenant = scopeToTenant
     }
 }
 

@@ -91,7 +91,8 @@ public struct SQLStore: Store {
         let dialect = database.dialect
         let clock = self.clock
         return try await run { connection in
-            try await body(SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: dialect, clock: clock))
+            if let scope = dialect.scopeToTenant { try await connection.query(scope, .text(tenant.description)) }
+            return try await body(SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: dialect, clock: clock))
         }
     }
 

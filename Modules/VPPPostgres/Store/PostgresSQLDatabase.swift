@@ -17,7 +17,8 @@ public struct PostgresSQLDatabase: SQLDatabase {
     }
 
     public var dialect: SQLDialect {
-        SQLDialect(skipLocked: "FOR UPDATE SKIP LOCKED", greatest: "GREATEST", maxBindsPerStatement: 60_000)
+        SQLDialect(skipLocked: "FOR UPDATE SKIP LOCKED", greatest: "GREATEST", maxBindsPerStatement: 60_000,
+                   scopeToTenant: "SELECT set_config('vpp.tenant_id', ?, true)")
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {

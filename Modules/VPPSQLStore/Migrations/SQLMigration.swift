@@ -10,16 +10,19 @@ public struct SQLMigration: Sendable {
     public let version: Int
     public let name: String
     let postgresStatements: [String]
+    /// Statements with no SQLite counterpart (row-level security).
+    let postgresOnly: [String]
 
-    init(version: Int, name: String, statements: [String]) {
+    init(version: Int, name: String, statements: [String], postgresOnly: [String] = []) {
         self.version = version
         self.name = name
         self.postgresStatements = statements
+        self.postgresOnly = postgresOnly
     }
 
     public func statements(for flavor: Flavor) -> [String] {
         switch flavor {
-        case .postgres: return postgresStatements
+        case .postgres: return postgresStatements + postgresOnly
         case .sqlite:
             return postgresStatements.map { statement in
                 var text = statement
@@ -40,6 +43,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0003InventoryOutboxesAudit,
     migration0004JobsAndRateLimits,
     migration0005Notifications,
+    migration0006RowLevelSecurity,
 ]
 
 /// The database is at a schema version this build cannot serve.
