@@ -205,7 +205,7 @@ let package = Package(
         .executableTarget(
             name: "vppbench",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPAppleClient", "VPPPostgres", "VPPSQLite", "VPPComposition",
+                "VPPDomain", "VPPUseCases", "VPPAppleClient", "VPPAppleSimulator", "VPPPostgres", "VPPSQLite", "VPPComposition",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

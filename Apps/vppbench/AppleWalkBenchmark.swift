@@ -1,9 +1,6 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOCore
-import NIOFoundationCompat
 import VPPAppleClient
 import VPPDomain
 import VPPUseCases

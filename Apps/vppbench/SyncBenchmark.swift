@@ -1,10 +1,8 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOCore
-import NIOFoundationCompat
 import Synchronization
+import VPPAppleSimulator
 import VPPComposition
 import VPPDomain
 import VPPUseCases
@@ -87,16 +85,7 @@ struct SimAdmin {
     let root: String
 
     func call(_ method: String, _ path: String, _ json: [String: Any]?) async throws -> Data {
-        var request = HTTPClientRequest(url: root + path)
-        request.method = .init(rawValue: method)
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
-        let body = Data(buffer: try await response.body.collect(upTo: 64 << 20))
-        guard (200..<300).contains(Int(response.status.code)) else { throw ValidationError("simulator \(method) \(path): \(response.status.code)") }
-        return body
+        try await SimulatorAdminClient(rootURL: root).call(method, path, json: json)
     }
 
     /// A location with `assets` apps (assignments spread over them) plus one app with licences for the bulk assignment.

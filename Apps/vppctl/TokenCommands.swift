@@ -71,7 +71,7 @@ struct TokenCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
                 let now = context.services.clock.now()
-                guard let overview = try await ListTokens(services: context.services)(context.caller).first(where: { $0.token.id == target.id }) else { return }
+                guard let overview = try await ListTokens(services: context.services).one(context.caller, target.id) else { return }
                 let view = TokenView(overview, now: now)
                 if json { try Output.json(view); return }
                 for (label, value) in [("ID", view.id), ("Location", "\(view.location) (\(view.locationId), \(view.country))"),

@@ -1,27 +1,14 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOFoundationCompat
+import VPPAppleSimulator
 
 /// Options shared by the commands that talk to a running simulator's admin API.
 struct SimulatorAddress: ParsableArguments {
     @Option(help: "The running simulator.") var url = "http://127.0.0.1:9090"
 
-    /// Sends one admin request and returns the body; a non-2xx answer is a one-line failure.
+    /// Sends one admin request and returns the body.
     func call(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> Data {
-        var request = HTTPClientRequest(url: url + path)
-        request.method = .init(rawValue: method)
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let body = Data(buffer: try await response.body.collect(upTo: 1 << 20))
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw ValidationError("simulator answered \(response.status.code): \(String(decoding: body, as: UTF8.self))")
-        }
-        return body
+        try await SimulatorAdminClient(rootURL: url).call(method, path, json: json)
     }
 }
 

@@ -37,13 +37,14 @@ public struct SyncToken: Sendable {
         guard try await services.store.acquireLease(tenant: caller.tenantID, name: lease, owner: owner, now: now, ttl: leaseSeconds) else {
             throw UseCaseError.syncInProgress(location: token.location.name)
         }
-        defer { Task { [services] in try? await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner) } }
         do {
             let report = try await run(caller, token: token, ours: ours)
             try await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
             return report
-        } catch let error as AppleAPIError {
-            try await recordFailure(caller, token: token, error: error)
+        } catch {
+            // Give the lease back on every failure; if even that fails, it expires by itself.
+            try? await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
+            if let appleError = error as? AppleAPIError { try await recordFailure(caller, token: token, error: appleError) }
             throw error
         }
     }
