@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // MARK: Domain and use cases (no I/O)
@@ -148,6 +150,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // The web console: server-rendered pages over the use cases (Hummingbird, mustache templates as resources).
+        .target(
+            name: "VPPConsole",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPConsole",
+            resources: [.copy("Templates"), .copy("Static")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Composition root (adapters wired together; only the apps use it)
         .target(
             name: "VPPComposition",
@@ -165,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "vppctl",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPComposition", "VPPAppleClient", "VPPAppleSimulator",
+                "VPPDomain", "VPPUseCases", "VPPComposition", "VPPAppleClient", "VPPAppleSimulator", "VPPConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,7 +196,7 @@ let package = Package(
         .executableTarget(
             name: "vppd",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPComposition", "VPPHTTPAPI",
+                "VPPDomain", "VPPUseCases", "VPPComposition", "VPPHTTPAPI", "VPPConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -279,6 +299,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/VPPStorageTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VPPConsoleTests",
+            dependencies: [
+                "VPPTestSupport", "VPPConsole", "VPPUseCases", "VPPDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/VPPConsoleTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -13,7 +13,7 @@ struct VPPCtl: AsyncParsableCommand {
             """,
         subcommands: [
             TokenCommand.self, AppCommand.self, LicenseCommand.self, DeviceCommand.self, UserCommand.self, ReportCommand.self,
-            TenantCommand.self, APIKeyCommand.self, MigrateCommand.self, DoctorCommand.self, DemoCommand.self,
+            TenantCommand.self, APIKeyCommand.self, ConsoleAdminCommand.self, MigrateCommand.self, DoctorCommand.self, DemoCommand.self,
         ]
     )
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import VPPComposition
+import VPPConsole
 import VPPHTTPAPI
 import VPPUseCases
 
@@ -53,6 +54,10 @@ struct Serve: AsyncParsableCommand {
             hooks: APIHooks(ready: { await runtime.databaseReady().mapError { $0 as any Error } },
                             metrics: { metrics.render() }, onRequest: metrics.request),
             logger: logger)
+        // The web console at /console/: pages over the same use cases; cookies Secure when reached over https.
+        try await ConsoleRouter.add(to: router, services: runtime.services, hasher: BcryptPasswordHasher(),
+                                    options: ConsoleOptions(secureCookies: configuration.publicURL?.hasPrefix("https://") ?? false),
+                                    logger: logger)
         let (listenHost, listenPort) = (configuration.httpHost, configuration.httpPort)
         var services: [any Service] = []
         if !noWorkers { services.append(BackgroundWorkers(services: runtime.services, interval: configuration.syncInterval, metrics: metrics, logger: logger)) }

@@ -1,15 +1,19 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import VPPUseCases
 
 /// Per-request context: who is calling (set by ``APIKeyMiddleware``) and the body size limit.
-public struct VPPRequestContext: RequestContext {
+public struct VPPRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var caller: Caller?
+    /// The connected client (the console throttles failed sign-ins per address).
+    public let remoteAddress: SocketAddress?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         caller = nil
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// Request bodies above 256 KiB are refused with 413: a token file is a few hundred bytes and a bulk

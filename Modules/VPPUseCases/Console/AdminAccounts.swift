@@ -1,0 +1,32 @@
+import Foundation
+import VPPDomain
+
+/// Creates and lists the tenant's console admins. Passwords are checked, hashed slowly and never stored.
+public struct AdminAccounts: Sendable {
+    let services: VPPServices
+    let hasher: any PasswordHasher
+
+    public init(services: VPPServices, hasher: any PasswordHasher) {
+        self.services = services
+        self.hasher = hasher
+    }
+
+    /// Creates an admin in the caller's tenant (needs the tenant-management permission); audited.
+    public func create(_ caller: Caller, username: String, role: Role, password: String) async throws -> AdminAccount {
+        try caller.require(.manageTenant)
+        let name = try Username(username)
+        try AdminAccount.checkPassword(password)
+        let account = AdminAccount(tenantID: caller.tenantID, username: name, role: role, passwordHash: try await hasher.hash(password),
+                                   createdAt: services.clock.now())
+        try await services.store.inTenant(caller.tenantID) { tx in
+            try await tx.insertAdminAccount(account)
+            try await services.audit(tx, caller, "admin.create", name.value, "ok", "role \(role.rawValue)")
+        }
+        return account
+    }
+
+    public func list(_ caller: Caller) async throws -> [AdminAccount] {
+        try caller.require(.read)
+        return try await services.store.inTenant(caller.tenantID) { tx in try await tx.adminAccounts() }
+    }
+}

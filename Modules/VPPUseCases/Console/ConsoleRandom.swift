@@ -1,0 +1,19 @@
+import Foundation
+
+/// Unguessable values for cookies and form tokens (the system's cryptographic generator).
+public enum ConsoleRandom {
+    /// `bytes` random bytes as lower-case hex.
+    public static func hex(bytes: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// Compares two strings in time that depends only on their lengths (CSRF tokens, so timing reveals nothing).
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+}

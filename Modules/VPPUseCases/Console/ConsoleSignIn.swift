@@ -1,0 +1,134 @@
+import Foundation
+import VPPDomain
+
+/// How hard the console pushes back on password guessing. Failures are counted in the database, so
+/// every replica sees the same counts.
+public struct SignInPolicy: Sendable {
+    /// Failed sign-ins to one account within ``window`` before it refuses to check passwords.
+    public var accountLimit = 5
+    /// Failed sign-ins from one address within ``window`` (an address may try several accounts).
+    public var addressLimit = 20
+    public var window: TimeInterval = 15 * 60
+    /// Added to every failed attempt, so guessing is slow even below the limits.
+    public var failureDelay: Duration = .seconds(1)
+    /// A session ends this long after sign-in, whatever happens.
+    public var sessionLifetime: TimeInterval = 8 * 3600
+
+    public init() {}
+}
+
+/// A signed-in admin as the console sees them.
+public struct ConsoleSession: Sendable, Hashable {
+    /// The admin acting: audits carry the account's username.
+    public let caller: Caller
+    public let csrfToken: String
+    public let expiresAt: Date
+
+    public var username: String { caller.admin.name }
+    public var role: Role { caller.admin.role }
+}
+
+/// What a sign-in attempt came to.
+public enum SignInOutcome: Sendable, Hashable {
+    /// `cookie` is the session's secret, to be sent to the browser and never stored or logged.
+    case signedIn(cookie: String, session: ConsoleSession)
+    /// Wrong username or password (which one is not said).
+    case refused
+    /// Too many failures for this account or address; nothing was checked.
+    case throttled(retryAfter: TimeInterval)
+
+    /// The sentence shown on the sign-in form.
+    public var message: String {
+        switch self {
+        case .signedIn: "Signed in."
+        case .refused: "Wrong username or password."
+        case .throttled(let seconds):
+            "Too many failed sign-ins. Try again in \(max(1, Int((seconds / 60).rounded(.up)))) minute\(seconds > 60 ? "s" : "")."
+        }
+    }
+}
+
+/// Sign-in with a slow hash, database-stored sessions, sign-out, and throttling of failures per account
+/// and per address.
+public struct ConsoleSignIn: Sendable {
+    let services: VPPServices
+    let hasher: any PasswordHasher
+    public let policy: SignInPolicy
+
+    public init(services: VPPServices, hasher: any PasswordHasher, policy: SignInPolicy = SignInPolicy()) {
+        self.services = services
+        self.hasher = hasher
+        self.policy = policy
+    }
+
+    /// Checks `login` ("username", or "tenant/username" when several tenants have that username) and `password`.
+    public func signIn(login: String, password: String, address: String) async throws -> SignInOutcome {
+        let now = services.clock.now()
+        let accountKey = "account:" + String(login.trimmingCharacters(in: .whitespaces).lowercased().prefix(130))
+        let addressKey = "address:" + String(address.prefix(64))
+        let counted = try await services.store.signInFailures(keys: [accountKey, addressKey])
+        let windowStartsAfter = now.addingTimeInterval(-policy.window)
+        for (key, limit) in [(accountKey, policy.accountLimit), (addressKey, policy.addressLimit)] {
+            if let failures = counted[key], failures.windowStart > windowStartsAfter, failures.failures >= limit {
+                try await Task.sleep(for: policy.failureDelay)
+                return .throttled(retryAfter: failures.windowStart.addingTimeInterval(policy.window).timeIntervalSince(now))
+            }
+        }
+        let account = try await resolve(login)
+        // Without an account, a hash is still checked, so a wrong username takes as long as a wrong password.
+        let matches = await hasher.verify(password, hash: account?.passwordHash ?? Self.placeholderHash)
+        guard let account, matches else {
+            for key in [accountKey, addressKey] {
+                _ = try await services.store.recordSignInFailure(key: key, now: now, windowStartsAfter: windowStartsAfter)
+            }
+            if let account {
+                await services.auditSeparately(Caller(tenantID: account.tenantID, admin: account.admin), "console.sign-in",
+                                               account.username.value, "refused", "wrong password from \(address)")
+            }
+            try await Task.sleep(for: policy.failureDelay)
+            return .refused
+        }
+        try await services.store.clearSignInFailures(key: accountKey)
+        let cookie = ConsoleRandom.hex()
+        let record = ConsoleSessionRecord(idHash: SHA256Digest.hex(of: cookie), tenantID: account.tenantID, adminID: account.id,
+                                          csrfToken: ConsoleRandom.hex(), createdAt: now, expiresAt: now.addingTimeInterval(policy.sessionLifetime))
+        let caller = Caller(tenantID: account.tenantID, admin: account.admin)
+        try await services.store.inTenant(account.tenantID) { tx in
+            try await tx.deleteExpiredConsoleSessions(now: now)
+            try await tx.insertConsoleSession(record)
+            try await services.audit(tx, caller, "console.sign-in", account.username.value, "ok", "from \(address)")
+        }
+        return .signedIn(cookie: cookie, session: ConsoleSession(caller: caller, csrfToken: record.csrfToken, expiresAt: record.expiresAt))
+    }
+
+    /// The session a cookie stands for, or `nil` (unknown, expired, or its account deleted).
+    public func session(cookie: String) async throws -> ConsoleSession? {
+        guard cookie.count == 64, cookie.allSatisfy(\.isHexDigit) else { return nil }
+        guard let (record, account) = try await services.store.consoleSession(idHash: SHA256Digest.hex(of: cookie), now: services.clock.now())
+        else { return nil }
+        // The role is read from the account on every request: a changed role applies at once.
+        return ConsoleSession(caller: Caller(tenantID: record.tenantID, admin: account.admin), csrfToken: record.csrfToken,
+                              expiresAt: record.expiresAt)
+    }
+
+    /// Ends the session; audited under the admin's name.
+    public func signOut(cookie: String, session: ConsoleSession) async throws {
+        try await services.store.deleteConsoleSession(idHash: SHA256Digest.hex(of: cookie))
+        await services.auditSeparately(session.caller, "console.sign-out", session.username, "ok", "")
+    }
+
+    /// The account `login` names, if exactly one does.
+    func resolve(_ login: String) async throws -> AdminAccount? {
+        let parts = login.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let username = try? Username(parts.last ?? "") else { return nil }
+        let accounts = try await services.store.adminAccounts(username: username)
+        if parts.count == 2 {
+            guard let tenant = try await services.store.tenant(named: parts[0]) else { return nil }
+            return accounts.first { $0.tenantID == tenant.id }
+        }
+        return accounts.count == 1 ? accounts[0] : nil
+    }
+
+    /// A bcrypt hash of a random string nobody knows, verified when no account matches (equal timing).
+    static let placeholderHash = "$2b$12$6sZyHP7VT0h5QpWJfnDV2.Tm3yhbr1dRdW3Dsm4mmZ/0TaRLlJfWe"
+}
