@@ -122,7 +122,7 @@ enum AppPages {
                 let key = try asset(request, context)
                 let pasted = form["serials"] ?? ""
                 do {
-                    let texts = form.all("pick") + pasted.split(whereSeparator: { ", ;\n\r\t".contains($0) }).map(String.init)
+                    let texts = form.all("pick") + pasted.split(whereSeparator: { $0.isNewline || ", ;\t".contains($0) }).map(String.init)
                     let assignees = try texts.map { Assignee.device(try SerialNumber($0)) }
                     _ = try await AssignLicences(services: console.services)(session.caller, asset: key, to: assignees)
                 } catch {

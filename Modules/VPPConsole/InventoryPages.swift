@@ -26,6 +26,7 @@ struct UserRow: Sendable {
 struct DevicesPage: Sendable {
     let chrome: Chrome
     let search: String
+    let searching: Bool
     let headers: [ConsoleTable<DeviceRow>.Header]
     let rows: [DeviceRow]
     let pager: ConsoleTable<DeviceRow>.Pager
@@ -39,6 +40,7 @@ struct DevicesPage: Sendable {
 struct UsersPage: Sendable {
     let chrome: Chrome
     let search: String
+    let searching: Bool
     let headers: [ConsoleTable<UserRow>.Header]
     let rows: [UserRow]
     let pager: ConsoleTable<UserRow>.Pager
@@ -55,7 +57,7 @@ enum InventoryPages {
             await console.action(request, context) { session, form in
                 let text = form["serials"] ?? ""
                 do {
-                    let serials = text.split(whereSeparator: { ", ;\n\r\t".contains($0) }).map(String.init)
+                    let serials = text.split(whereSeparator: { $0.isNewline || ", ;\t".contains($0) }).map(String.init)
                     guard !serials.isEmpty else { throw UseCaseError.noAssignees }
                     let devices = try serials.map { Device(tenantID: session.caller.tenantID, serialNumber: try SerialNumber($0)) }
                     try await ManageInventory(services: console.services).addDevices(session.caller, devices)
@@ -85,7 +87,7 @@ enum InventoryPages {
                     .init(key: "status", label: "Status") { $0.status < $1.status },
                     .init(key: "licences", label: "Licences held") { $0.licenceCount < $1.licenceCount },
                 ], defaultKey: "id", query: query, base: "/console/users?q=\(urlEncode(search))")
-                let model = UsersPage(chrome: await console.chrome(session, title: "Users", section: "Users"), search: search,
+                let model = UsersPage(chrome: await console.chrome(session, title: "Users", section: "Users"), search: search, searching: !search.isEmpty,
                                       headers: table.headers, rows: table.rows, pager: table.pager, empty: rows.isEmpty)
                 return console.renderer.page("users", model)
             }
@@ -126,7 +128,7 @@ enum InventoryPages {
         ], defaultKey: "serial", query: query, base: "/console/devices?q=\(urlEncode(search))")
         let model = DevicesPage(
             chrome: await console.chrome(session, title: "Devices", section: "Devices", notice: ConsoleFormat.notice(query["notice"])),
-            search: search, headers: table.headers, rows: table.rows, pager: table.pager, empty: rows.isEmpty,
+            search: search, searching: !search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager, empty: rows.isEmpty,
             canAdd: session.caller.admin.can(.manageLicences), serials: serials, addError: addError)
         return console.renderer.page("devices", model, status: status)
     }

@@ -231,7 +231,7 @@ enum TokenPages {
 
     static func upload(_ console: Console, _ session: ConsoleSession, _ form: ConsoleForm) async throws -> Response {
         let emailText = form["emails"] ?? ""
-        let emails = emailText.split(whereSeparator: { ",; \n\r\t".contains($0) }).map(String.init)
+        let emails = emailText.split(whereSeparator: { $0.isNewline || ",; \t".contains($0) }).map(String.init)
         let dryRun = form.flag("dry_run")
         let file = form.files["token_file"] ?? Data()
         do {
