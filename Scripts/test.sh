@@ -28,6 +28,7 @@ python3 -c 'import yaml, openapi_spec_validator' 2>/dev/null \
 
 source Scripts/lib/throwaway-postgres.sh
 source Scripts/lib/smtp-sink.sh
+source Scripts/lib/browser-tests.sh
 
 log "checking the layering"
 Scripts/check-layers
@@ -41,4 +42,11 @@ set +e
 swift test --no-parallel "$@" 2>&1 | grep -vE '^(◇|↳|\[[0-9]+/[0-9]+\])'
 status=${PIPESTATUS[0]}
 set -e
+# The console in a real browser, against the executables just built (skipped when arguments filter swift test).
+if [ "$#" -eq 0 ]; then
+  log "running the console's browser tests (Tests/browser)"
+  browser_status=0
+  run_browser_tests || browser_status=$?
+  [ "$status" -ne 0 ] || status=$browser_status
+fi
 exit "$status"
