@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "vppctl", targets: ["vppctl"]),
         .executable(name: "vppd", targets: ["vppd"]),
         .executable(name: "vppsim", targets: ["vppsim"]),
+        .executable(name: "mdmsim", targets: ["mdmsim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -168,11 +169,62 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Device-command delivery to MDM servers: one adapter per kind of server (AsyncHTTPClient).
+        .target(
+            name: "VPPNanoMDM",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Modules/VPPNanoMDM",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VPPMicroMDM",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Modules/VPPMicroMDM",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VPPMDMWebhook",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Modules/VPPMDMWebhook",
+            swiftSettings: strictSettings
+        ),
+        // mdmsim's engine: a stand-in MDM server built from the reference alone; shares no types with the adapters.
+        .target(
+            name: "VPPMDMSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/VPPMDMSimulator",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Composition root (adapters wired together; only the apps use it)
         .target(
             name: "VPPComposition",
             dependencies: [
                 "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPAppleClient", "VPPSecrets", "VPPSMTP",
+                "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -218,6 +270,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Apps/vppsim",
+            swiftSettings: strictSettings
+        ),
+
+        .executableTarget(
+            name: "mdmsim",
+            dependencies: [
+                "VPPMDMSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Apps/mdmsim",
             swiftSettings: strictSettings
         ),
 

@@ -13,6 +13,7 @@ struct VPPCtl: AsyncParsableCommand {
             """,
         subcommands: [
             TokenCommand.self, AppCommand.self, LicenseCommand.self, DeviceCommand.self, UserCommand.self, ReportCommand.self,
+            MDMCommand.self, CommandCommand.self,
             TenantCommand.self, APIKeyCommand.self, ConsoleAdminCommand.self, MigrateCommand.self, DoctorCommand.self, DemoCommand.self,
         ]
     )

@@ -61,6 +61,7 @@ struct Serve: AsyncParsableCommand {
         let (listenHost, listenPort) = (configuration.httpHost, configuration.httpPort)
         var services: [any Service] = []
         if !noWorkers { services.append(BackgroundWorkers(services: runtime.services, interval: configuration.syncInterval, metrics: metrics, logger: logger)) }
+        if !noWorkers { services.append(MDMWorkPump(services: runtime.services, logger: logger)) }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "vppd"),

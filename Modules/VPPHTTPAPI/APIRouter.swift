@@ -31,6 +31,7 @@ public enum APIRouter {
         "GET /v1/apps", "POST /v1/apps/{adamId}/licenses", "DELETE /v1/apps/{adamId}/licenses",
         "GET /v1/licenses", "GET /v1/devices", "POST /v1/devices", "GET /v1/users", "POST /v1/users",
         "GET /v1/reports/licenses", "GET /v1/reports/drift", "POST /apple/notifications/{tokenId}",
+        "GET /v1/mdm", "PUT /v1/mdm", "GET /v1/device-commands", "POST /v1/device-commands/{id}/ack", "POST /mdm/webhook/{tenantId}",
     ]
 
     public static func build(services: VPPServices, hooks: APIHooks, logger: Logger) -> Router<VPPRequestContext> {
@@ -65,6 +66,7 @@ public enum APIRouter {
         let v1 = router.group("v1").add(middleware: APIKeyMiddleware(administration: TenantAdministration(services: services)))
         TokenRoutes.add(to: v1, services: services)
         LicenceRoutes.add(to: v1, services: services)
+        MDMRoutes.add(to: router, v1: v1, services: services)
         return router
     }
 }

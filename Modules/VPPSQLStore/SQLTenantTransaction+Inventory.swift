@@ -18,14 +18,10 @@ extension SQLTenantTransaction {
                       installedAdamIDs: Set(JSONList.decode(try row.optionalText(2))), isRetired: try row.bool(3))
     }
 
-    func devices() async throws -> [Device] {
-        try await exec("SELECT serial, name, installed, retired FROM devices WHERE tenant_id = ? ORDER BY serial", [tenant]).compactMap(device(from:))
-    }
+    // With their MDM enrollment (SQLStore+MDM.swift reads the columns migration 0008 added).
+    func devices() async throws -> [Device] { try await mdmDevices() }
 
-    func device(_ serial: SerialNumber) async throws -> Device? {
-        try await exec("SELECT serial, name, installed, retired FROM devices WHERE tenant_id = ? AND serial = ?", [tenant, .text(serial.value)])
-            .first.flatMap(device(from:))
-    }
+    func device(_ serial: SerialNumber) async throws -> Device? { try await mdmDevice(serial: serial) }
 
     func upsertUsers(_ users: [ManagedUser]) async throws {
         let rows: [[SQLValue]] = users.map { [tenant, .text($0.clientUserID.value), .optional($0.email), .text($0.status.rawValue)] }

@@ -5,17 +5,26 @@ import VPPUseCases
 extension SQLTenantTransaction {
     func enqueueDeviceCommands(_ commands: [DeviceCommand]) async throws {
         let rows: [[SQLValue]] = commands.map {
-            [tenant, .uuid($0.id), .text($0.serialNumber), .text($0.kind.rawValue), .text($0.adamID), .time($0.createdAt)]
+            [tenant, .uuid($0.id), .text($0.serialNumber), .text($0.kind.rawValue), .text($0.adamID),
+             $0.assignmentID.map { .uuid($0.rawValue) } ?? .null, .time($0.createdAt), .time($0.createdAt)]
         }
-        try await insertMany("INSERT INTO device_commands (tenant_id, command_id, serial, kind, adam_id, created_at)", columns: 6, rows: rows)
+        // One command of each kind per licence, whichever server learns of it and however often; due from its creation.
+        try await insertMany(
+            "INSERT INTO device_commands (tenant_id, command_id, serial, kind, adam_id, assignment_id, created_at, next_attempt_at)",
+            columns: 8, rows: rows, suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING")
     }
 
     func deviceCommands() async throws -> [DeviceCommand] {
-        try await exec("SELECT command_id, serial, kind, adam_id, created_at FROM device_commands WHERE tenant_id = ? ORDER BY created_at, serial",
-                       [tenant]).map { row in
-            DeviceCommand(id: try row.uuid(0), serialNumber: try row.text(1),
-                          kind: DeviceCommand.Kind(rawValue: try row.text(2)) ?? .installApplication, adamID: try row.text(3),
-                          createdAt: try row.time(4))
+        try await exec(
+            """
+            SELECT command_id, serial, kind, adam_id, assignment_id, created_at FROM device_commands
+            WHERE tenant_id = ? ORDER BY created_at, serial
+            """, [tenant]
+        ).map { row in
+            let stored = try row.text(2)
+            guard let kind = DeviceCommand.Kind(rawValue: stored) else { throw StoreError.unreadable("device command \(stored)") }
+            return DeviceCommand(id: try row.uuid(0), serialNumber: try row.text(1), kind: kind, adamID: try row.text(3),
+                                 assignmentID: try row.optionalUUID(4).map(AssignmentID.init), createdAt: try row.time(5))
         }
     }
 

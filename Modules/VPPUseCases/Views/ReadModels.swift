@@ -102,12 +102,24 @@ public struct DeviceView: Encodable, Sendable, Hashable {
     public let name: String?
     public let installedAdamIds: [String]
     public let retired: Bool
+    /// manual, enrolling, enrolled or unenrolled (from the MDM server's webhook).
+    public let enrollment: String
+    /// The MDM enrollment id (UDID) commands are addressed to.
+    public let udid: String?
+    public let model: String?
+    public let osVersion: String?
+    public let lastSeenAt: Date?
 
     public init(_ device: Device) {
         serialNumber = device.serialNumber.value
         name = device.name
         installedAdamIds = device.installedAdamIDs.sorted()
         retired = device.isRetired
+        enrollment = device.enrollment.state.rawValue
+        udid = device.enrollment.enrollmentID
+        model = device.enrollment.model
+        osVersion = device.enrollment.osVersion
+        lastSeenAt = device.enrollment.lastSeenAt
     }
 }
 

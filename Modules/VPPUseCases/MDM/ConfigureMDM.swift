@@ -1,0 +1,117 @@
+import Foundation
+import VPPDomain
+
+/// What an admin asks for when connecting a tenant to its MDM server.
+public struct MDMConnectionRequest: Sendable {
+    public var kind: MDMKind
+    public var url: String
+    /// The MDM server's API key (NanoMDM/MicroMDM), read from a file or the request; never stored in clear.
+    public var apiKey: String?
+    /// The key the MDM server signs its webhook with.
+    public var webhookHMACKey: String?
+    public var reclaimAfter: TimeInterval?
+    public var silentDaysUnenrolled: Int?
+    public var licenceOnly: Bool?
+    public var licenceOnlyAdamIDs: Set<String>?
+
+    public init(kind: MDMKind, url: String, apiKey: String? = nil, webhookHMACKey: String? = nil, reclaimAfter: TimeInterval? = nil,
+                silentDaysUnenrolled: Int? = nil, licenceOnly: Bool? = nil, licenceOnlyAdamIDs: Set<String>? = nil) {
+        self.kind = kind
+        self.url = url
+        self.apiKey = apiKey
+        self.webhookHMACKey = webhookHMACKey
+        self.reclaimAfter = reclaimAfter
+        self.silentDaysUnenrolled = silentDaysUnenrolled
+        self.licenceOnly = licenceOnly
+        self.licenceOnlyAdamIDs = licenceOnlyAdamIDs
+    }
+}
+
+/// The connection as shown to admins: no secret, only whether each is set.
+public struct MDMConnectionView: Encodable, Sendable, Hashable {
+    public let kind: String
+    public let url: String
+    /// The URL to give the MDM server as its webhook (`-webhook-url`), when vpp knows its public URL.
+    public let webhookURL: String?
+    public let hasAPIKey: Bool
+    public let hasWebhookHMACKey: Bool
+    public let reclaimAfterSeconds: Int
+    public let silentDaysUnenrolled: Int?
+    public let licenceOnly: Bool
+    public let licenceOnlyAdamIds: [String]
+    public let disabledReason: String?
+    /// Device commands by state.
+    public let commands: [String: Int]
+    /// The `whsec_` signing secret: returned once, when the webhook kind is connected; never again.
+    public let signingSecret: String?
+}
+
+/// Connects a tenant to its MDM server and shows the connection.
+public struct ConfigureMDM: Sendable {
+    let services: VPPServices
+
+    public init(services: VPPServices) { self.services = services }
+
+    public func connect(_ caller: Caller, _ request: MDMConnectionRequest) async throws -> MDMConnectionView {
+        try caller.require(.manageTenant)
+        let trimmed = request.url.trimmingCharacters(in: .whitespaces)
+        if request.kind != .pull {
+            guard let url = URL(string: trimmed), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+            else { throw MDMError.badURL(request.url) }
+        }
+        let apiKey = request.apiKey?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if [.nanomdm, .micromdm].contains(request.kind), apiKey?.isEmpty ?? true { throw MDMError.missingAPIKey(request.kind) }
+        let hmacKey = request.webhookHMACKey?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let hmacKey, hmacKey.isEmpty { throw MDMError.badSecret("the webhook HMAC key is empty") }
+        if let days = request.silentDaysUnenrolled, !(1...3650).contains(days) { throw MDMError.badDuration("\(days) days") }
+        let previous = try await services.store.inTenant(caller.tenantID) { tx in try await tx.mdmConnection() }
+        // A new whsec_ secret only when the webhook kind is first chosen; reconnecting keeps the receiver's secret.
+        var signingSecret: String?
+        var sealedSigning = previous?.secrets.signingSecret
+        if request.kind == .webhook, sealedSigning == nil || previous?.connection.kind != .webhook {
+            let secret = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            signingSecret = secret
+            sealedSigning = try services.secrets.seal(secret)
+        }
+        let connection = MDMConnection(
+            kind: request.kind, url: trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed,
+            reclaimAfter: request.reclaimAfter ?? previous?.connection.reclaimAfter ?? 24 * 3600,
+            silentDaysUnenrolled: request.silentDaysUnenrolled ?? previous?.connection.silentDaysUnenrolled,
+            licenceOnly: request.licenceOnly ?? previous?.connection.licenceOnly ?? false,
+            licenceOnlyAdamIDs: request.licenceOnlyAdamIDs ?? previous?.connection.licenceOnlyAdamIDs ?? [],
+            disabledReason: nil, updatedAt: services.clock.now())
+        let secrets = MDMSealedSecrets(
+            apiKey: try apiKey.map(services.secrets.seal) ?? (request.kind == previous?.connection.kind ? previous?.secrets.apiKey : nil),
+            webhookHMACKey: try hmacKey.map(services.secrets.seal) ?? previous?.secrets.webhookHMACKey,
+            signingSecret: request.kind == .webhook ? sealedSigning : nil)
+        let stored = StoredMDMConnection(connection: connection, secrets: secrets)
+        let counts = try await services.store.inTenant(caller.tenantID) { tx in
+            try await tx.saveMDMConnection(stored)
+            try await services.audit(tx, caller, "mdm.connect", connection.kind.rawValue, "ok",
+                                     "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s")
+            return try await tx.deviceCommandCounts()
+        }
+        return view(caller.tenantID, stored, counts: counts, signingSecret: signingSecret)
+    }
+
+    public func show(_ caller: Caller) async throws -> MDMConnectionView {
+        try caller.require(.read)
+        let (stored, counts) = try await services.store.inTenant(caller.tenantID) { tx in
+            (try await tx.mdmConnection(), try await tx.deviceCommandCounts())
+        }
+        guard let stored else { throw MDMError.notConnected }
+        return view(caller.tenantID, stored, counts: counts, signingSecret: nil)
+    }
+
+    func view(_ tenant: TenantID, _ stored: StoredMDMConnection, counts: [DeviceCommandState: Int], signingSecret: String?) -> MDMConnectionView {
+        let c = stored.connection
+        let base = services.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        return MDMConnectionView(
+            kind: c.kind.rawValue, url: c.url, webhookURL: base.map { "\($0)/mdm/webhook/\(tenant)" },
+            hasAPIKey: stored.secrets.apiKey != nil, hasWebhookHMACKey: stored.secrets.webhookHMACKey != nil,
+            reclaimAfterSeconds: Int(c.reclaimAfter), silentDaysUnenrolled: c.silentDaysUnenrolled, licenceOnly: c.licenceOnly,
+            licenceOnlyAdamIds: c.licenceOnlyAdamIDs.sorted(), disabledReason: c.disabledReason,
+            commands: Dictionary(uniqueKeysWithValues: DeviceCommandState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
+            signingSecret: signingSecret)
+    }
+}

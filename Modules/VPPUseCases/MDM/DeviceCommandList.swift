@@ -1,0 +1,86 @@
+import Foundation
+import VPPDomain
+
+/// A device command as the API and CLI show it; the pull API includes the plist to send.
+public struct DeviceCommandView: Encodable, Sendable, Hashable {
+    public let id: String
+    public let serialNumber: String
+    public let requestType: String
+    public let adamId: String?
+    public let state: String
+    public let attempts: Int
+    public let nextAttemptAt: Date?
+    public let lastError: String?
+    public let createdAt: Date
+    public let deliveredAt: Date?
+    public let updatedAt: Date?
+    public let enrollmentId: String?
+    /// The position to pass as `after` to continue listing after this command.
+    public let cursor: String
+    /// Base64 of the XML plist (pull API only; nil when it cannot be written yet, e.g. no bundle id).
+    public let plist: String?
+}
+
+/// Lists device commands (CLI, API, the pull API) and records what a pulling MDM says became of them.
+public struct DeviceCommandList: Sendable {
+    let services: VPPServices
+
+    public init(services: VPPServices) { self.services = services }
+
+    public func list(_ caller: Caller, _ query: DeviceCommandQuery, withPlist: Bool = false) async throws -> [DeviceCommandView] {
+        try caller.require(.read)
+        var bounded = query
+        bounded.limit = min(max(query.limit, 1), 1000)
+        let query = bounded
+        return try await services.store.inTenant(caller.tenantID) { tx in
+            let records = try await tx.deviceCommandRecords(query)
+            var devices: [String: Device] = [:]
+            var bundles: [String: String] = [:]
+            if withPlist {
+                for serial in Set(records.map(\.command.serialNumber)) {
+                    if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number) { devices[serial] = device }
+                }
+                bundles = Dictionary(try await tx.apps().compactMap { app in app.metadata?.bundleID.map { (app.asset.key.adamID, $0) } },
+                                     uniquingKeysWith: { a, _ in a })
+            }
+            return records.map { record in
+                let c = record.command
+                let plist = withPlist ? (try? MDMCommandPayload.plist(
+                    for: c, platform: devices[c.serialNumber]?.enrollment.platform ?? .iOS, bundleID: bundles[c.adamID]))?.base64EncodedString() : nil
+                return Self.view(record, enrollmentID: devices[c.serialNumber]?.enrollment.enrollmentID, plist: plist)
+            }
+        }
+    }
+
+    static func view(_ record: DeviceCommandRecord, enrollmentID: String? = nil, plist: String? = nil) -> DeviceCommandView {
+        let c = record.command
+        return DeviceCommandView(
+            id: c.id.uuidString.lowercased(), serialNumber: c.serialNumber, requestType: c.kind.rawValue,
+            adamId: c.adamID.isEmpty ? nil : c.adamID, state: record.state.rawValue, attempts: record.attempts,
+            nextAttemptAt: record.state == .queued ? record.nextAttemptAt : nil, lastError: record.lastError, createdAt: c.createdAt,
+            deliveredAt: record.deliveredAt, updatedAt: record.updatedAt, enrollmentId: record.enrollmentID ?? enrollmentID,
+            cursor: DeviceCommandCursor(createdAt: c.createdAt, id: c.id).description, plist: plist)
+    }
+
+    /// A pulling MDM reports a command's fate: `delivered` (queued for the device), `acknowledged`, `error`, `notNow`.
+    public func acknowledge(_ caller: Caller, id: UUID, status: String, error: String?) async throws -> DeviceCommandView {
+        try caller.require(.manageLicences)
+        guard let state = DeviceCommandState(rawValue: status), [.delivered, .acknowledged, .error, .notNow].contains(state) else {
+            throw MDMError.badAcknowledgement("status must be delivered, acknowledged, error or notNow (got \"\(status.prefix(40))\")")
+        }
+        let now = services.clock.now()
+        return try await services.store.inTenant(caller.tenantID) { tx in
+            guard let record = try await tx.deviceCommandRecord(id) else { throw MDMError.unknownCommand(id) }
+            guard !record.state.isFinal else {
+                throw MDMError.badAcknowledgement("command is already \(record.state.rawValue)")
+            }
+            try await tx.updateDeviceCommand(id, DeviceCommandUpdate(state: state, lastError: state == .error ? (error ?? "error") : nil,
+                                                                     deliveredAt: record.deliveredAt ?? now), at: now)
+            if state == .acknowledged, record.command.kind == .installApplication {
+                try await ProcessMDMEvents(services: services).askForInstalledApps(record.command.serialNumber, tx, at: now)
+            }
+            guard let updated = try await tx.deviceCommandRecord(id) else { throw MDMError.unknownCommand(id) }
+            return Self.view(updated)
+        }
+    }
+}

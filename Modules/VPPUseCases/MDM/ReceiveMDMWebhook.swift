@@ -1,0 +1,42 @@
+import Foundation
+import VPPDomain
+
+/// Records a MicroMDM-compatible webhook event (NanoMDM, NanoHUB, MicroMDM) durably and answers at once;
+/// ``ProcessMDMEvents`` acts on it from the job queue. NanoMDM never retries, so anything but a quick 200
+/// loses the event: only a bad signature is refused (and then nothing is recorded).
+public struct ReceiveMDMWebhook: Sendable {
+    let services: VPPServices
+
+    public init(services: VPPServices) { self.services = services }
+
+    /// - Parameter signature: the `X-Hmac-Signature` header (base64 HMAC-SHA256 of the raw body).
+    /// - Returns: how the event was recorded (pending, or duplicate of one already recorded).
+    /// - Throws: ``MDMError/badSignature`` when a key is configured and the signature is missing or wrong,
+    ///   or when the tenant has no MDM connection (nothing vouches for the sender).
+    @discardableResult
+    public func callAsFunction(tenantID: TenantID, signature: String?, body: [UInt8]) async throws -> MDMEventState {
+        guard let stored = try await services.store.inTenant(tenantID, { tx in try await tx.mdmConnection() }) else {
+            throw MDMError.badSignature
+        }
+        if let sealed = stored.secrets.webhookHMACKey {
+            let key = Array(try services.secrets.open(sealed).utf8)
+            guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
+        }
+        let now = services.clock.now()
+        let text = String(decoding: body, as: UTF8.self)
+        // Topic and event id only, to file the event; a body that is not JSON is recorded and ignored later.
+        let head = try? JSONDecoder().decode(Head.self, from: Data(body))
+        let dedupe = head?.event_id.flatMap { $0.isEmpty ? nil : "event:\($0)" } ?? "sha256:" + SHA256Digest.hex(of: text)
+        let event = MDMEventRecord(receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
+        let state = try await services.store.inTenant(tenantID) { tx in try await tx.recordMDMEvent(event) }
+        if state == .pending {
+            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .mdmEvents, key: "all", runAt: now))
+        }
+        return state
+    }
+
+    struct Head: Decodable {
+        let topic: String?
+        let event_id: String?
+    }
+}

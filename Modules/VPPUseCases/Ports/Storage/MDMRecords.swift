@@ -1,0 +1,146 @@
+import Foundation
+import VPPDomain
+
+/// A tenant's stored MDM connection with its sealed secrets.
+public struct StoredMDMConnection: Hashable, Sendable {
+    public var connection: MDMConnection
+    public var secrets: MDMSealedSecrets
+
+    public init(connection: MDMConnection, secrets: MDMSealedSecrets) {
+        self.connection = connection
+        self.secrets = secrets
+    }
+}
+
+/// Which device commands to list (newest last), with a cursor for the pull API.
+public struct DeviceCommandQuery: Hashable, Sendable {
+    public var serialNumber: String?
+    public var states: Set<DeviceCommandState>?
+    /// Only commands after this one in (created_at, id) order.
+    public var after: DeviceCommandCursor?
+    public var limit: Int
+
+    public init(serialNumber: String? = nil, states: Set<DeviceCommandState>? = nil, after: DeviceCommandCursor? = nil, limit: Int = 1000) {
+        self.serialNumber = serialNumber
+        self.states = states
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// A position in the device-command list: `<created-at-ms>_<command-id>`, opaque to callers.
+public struct DeviceCommandCursor: Hashable, Sendable, CustomStringConvertible {
+    public let createdAtMilliseconds: Int64
+    public let id: UUID
+
+    public init(createdAt: Date, id: UUID) {
+        createdAtMilliseconds = Int64((createdAt.timeIntervalSince1970 * 1000).rounded(.down))
+        self.id = id
+    }
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "_")
+        guard parts.count == 2, let ms = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        createdAtMilliseconds = ms
+        self.id = id
+    }
+
+    public var description: String { "\(createdAtMilliseconds)_\(id.uuidString.lowercased())" }
+}
+
+/// A change to one command's delivery state.
+public struct DeviceCommandUpdate: Hashable, Sendable {
+    public var state: DeviceCommandState
+    public var nextAttemptAt: Date?
+    public var lastError: String?
+    public var deliveredAt: Date?
+    public var enrollmentID: String?
+
+    public init(state: DeviceCommandState, nextAttemptAt: Date? = nil, lastError: String? = nil, deliveredAt: Date? = nil,
+                enrollmentID: String? = nil) {
+        self.state = state
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.deliveredAt = deliveredAt
+        self.enrollmentID = enrollmentID
+    }
+}
+
+/// What became of a recorded MDM webhook event.
+public enum MDMEventState: String, Hashable, Sendable, CaseIterable {
+    case pending, processed, ignored, duplicate
+}
+
+/// An MDM webhook event as received (the raw JSON), recorded before it is processed.
+public struct MDMEventRecord: Hashable, Sendable {
+    public let id: UUID
+    public let receivedAt: Date
+    public let topic: String
+    /// `event_id` when the MDM server sent one, else a digest of the body: a repeat is recorded as a duplicate.
+    public let dedupeKey: String
+    public let body: String
+    public var state: MDMEventState
+    public var detail: String
+
+    public init(id: UUID = UUID(), receivedAt: Date, topic: String, dedupeKey: String, body: String,
+                state: MDMEventState = .pending, detail: String = "") {
+        self.id = id
+        self.receivedAt = receivedAt
+        self.topic = topic
+        self.dedupeKey = dedupeKey
+        self.body = body
+        self.state = state
+        self.detail = detail
+    }
+}
+
+/// MDM connection, device-command delivery and MDM webhook rows inside one tenant's unit of work (see TenantTransaction).
+public protocol MDMRecords {
+    // MARK: Connection
+    func saveMDMConnection(_ stored: StoredMDMConnection) async throws
+    func mdmConnection() async throws -> StoredMDMConnection?
+    func disableMDMConnection(reason: String) async throws
+
+    // MARK: Device commands
+    /// Takes up to `limit` queued commands that are due and not held by another server, for `lease` seconds.
+    func claimDueDeviceCommands(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [DeviceCommandRecord]
+    /// Records a delivery result, only while `owner` still holds the claim; returns whether it did.
+    @discardableResult
+    func finishDelivery(_ id: UUID, owner: String, _ update: DeviceCommandUpdate, at: Date) async throws -> Bool
+    /// Moves a command to `update.state` (device results, pull acknowledgements, verification).
+    @discardableResult
+    func updateDeviceCommand(_ id: UUID, _ update: DeviceCommandUpdate, at: Date) async throws -> Bool
+    func deviceCommandRecords(_ query: DeviceCommandQuery) async throws -> [DeviceCommandRecord]
+    func deviceCommandRecord(_ id: UUID) async throws -> DeviceCommandRecord?
+    func deviceCommandCounts() async throws -> [DeviceCommandState: Int]
+
+    // MARK: Devices as the MDM reports them
+    /// Inserts the device if it is new, else updates its enrollment (name and installed apps untouched).
+    func saveEnrollment(_ serial: SerialNumber, _ enrollment: MDMEnrollment) async throws
+    /// Devices with their MDM enrollment (``TenantTransaction/devices()`` leaves it at its default).
+    func mdmDevices() async throws -> [Device]
+    func mdmDevice(serial: SerialNumber) async throws -> Device?
+    func device(enrollmentID: String) async throws -> Device?
+    func setInstalledApps(_ serial: SerialNumber, adamIDs: Set<String>, seenAt: Date) async throws
+    /// Devices that left MDM at or before `cutoff` and whose licences were not yet reclaimed.
+    func devicesDueForReclaim(unenrolledBefore cutoff: Date) async throws -> [Device]
+    func markReclaimed(_ serial: SerialNumber, at: Date) async throws
+    /// Enrolled devices not seen since `cutoff` become unenrolled as of now; returns their serials.
+    func unenrollSilentDevices(lastSeenBefore cutoff: Date, now: Date) async throws -> [SerialNumber]
+
+    // MARK: MDM webhook events
+    /// Records the event; a repeat of a recorded one is stored as ``MDMEventState/duplicate``. Returns the stored state.
+    func recordMDMEvent(_ event: MDMEventRecord) async throws -> MDMEventState
+    /// Takes the oldest pending events (locked until this unit of work ends).
+    func pendingMDMEvents(limit: Int) async throws -> [MDMEventRecord]
+    func markMDMEvent(_ id: UUID, _ state: MDMEventState, detail: String) async throws
+    func mdmEvents(limit: Int) async throws -> [MDMEventRecord]
+}
+
+/// MDM connection, device-command delivery and MDM webhook lookups that are not scoped to one tenant (see Store).
+public protocol MDMDirectory {
+    /// Tenants with queued device commands due by `now`, or pending webhook events.
+    func tenantsWithMDMWork(now: Date) async throws -> [TenantID]
+    /// Tenants with an MDM connection (for reclaim and silence checks).
+    func tenantsWithMDMConnection() async throws -> [TenantID]
+}
