@@ -30,23 +30,6 @@ struct TenantCommand: AsyncParsableCommand {
     }
 }
 
-struct APIKeyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "apikey", abstract: "API keys for vppd.", subcommands: [Create.self])
-    struct Create: AsyncParsableCommand {
-        @OptionGroup var global: GlobalOptions
-        @Option(help: "read-only, app-management or mdm-admin.") var role: String
-        @Option var name = "api"
-        func run() async throws {
-            guard let parsed = Role(rawValue: role) else { throw ValidationError("--role must be read-only, app-management or mdm-admin") }
-            try await CLIContext.run(global) { context in
-                let (key, _) = try await TenantAdministration(services: context.services).createAPIKey(context.caller, name: name, role: parsed)
-                print(key)
-                FileHandle.standardError.write(Data("Store this key now: vpp keeps only its hash and cannot show it again.\n".utf8))
-            }
-        }
-    }
-}
-
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations (safe from several servers at once).")
     @OptionGroup var global: GlobalOptions

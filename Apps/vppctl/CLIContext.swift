@@ -19,6 +19,33 @@ struct GlobalOptions: ParsableArguments {
     }
 
     var tenantName: String { tenant ?? ProcessInfo.processInfo.environment["VPP_TENANT"] ?? "default" }
+
+    /// The options above, which every command accepts after its subcommand; ArgumentParser knows them only
+    /// there, so `vppctl --tenant acme token list` is rewritten to `vppctl token list --tenant acme`.
+    static let names = ["--database-url", "--apple-base-url", "--tenant"]
+
+    /// Moves global options (with their values) that come before the first subcommand to the end.
+    static func movingGlobalsAfterSubcommands(_ arguments: [String]) -> [String] {
+        var globals: [String] = []
+        var rest: [String] = []
+        var index = 0
+        var seenSubcommand = false
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" { return rest + globals + arguments[index...] }
+            if !seenSubcommand, names.contains(where: { argument.hasPrefix($0 + "=") }) {
+                globals.append(argument)
+            } else if !seenSubcommand, names.contains(argument), index + 1 < arguments.count {
+                globals += [argument, arguments[index + 1]]
+                index += 1
+            } else {
+                if !argument.hasPrefix("-") { seenSubcommand = true }
+                rest.append(argument)
+            }
+            index += 1
+        }
+        return rest + globals
+    }
 }
 
 /// An open runtime with the tenant resolved and the local operator as caller.

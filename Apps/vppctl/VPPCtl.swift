@@ -14,7 +14,7 @@ struct VPPCtl: AsyncParsableCommand {
         subcommands: [
             TokenCommand.self, AppCommand.self, LicenseCommand.self, DeviceCommand.self, UserCommand.self, ReportCommand.self,
             MDMCommand.self, CommandCommand.self,
-            TenantCommand.self, APIKeyCommand.self, ConsoleAdminCommand.self, MigrateCommand.self, DoctorCommand.self, DemoCommand.self,
+            TenantCommand.self, APIKeyCommand.self, SecretsCommand.self, ConsoleAdminCommand.self, MigrateCommand.self, DoctorCommand.self, DemoCommand.self,
         ]
     )
 }
@@ -24,7 +24,7 @@ struct VPPCtl: AsyncParsableCommand {
 enum Main {
     static func main() async {
         do {
-            var command = try VPPCtl.parseAsRoot()
+            var command = try VPPCtl.parseAsRoot(GlobalOptions.movingGlobalsAfterSubcommands(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

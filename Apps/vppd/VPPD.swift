@@ -62,9 +62,15 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = []
         if !noWorkers { services.append(BackgroundWorkers(services: runtime.services, interval: configuration.syncInterval, metrics: metrics, logger: logger)) }
         if !noWorkers { services.append(MDMWorkPump(services: runtime.services, logger: logger)) }
+        let bounds = ServerBounds(headerTimeout: .milliseconds(Int64(configuration.httpHeaderTimeout * 1000)),
+                                  bodyTimeout: .milliseconds(Int64(configuration.httpBodyTimeout * 1000)),
+                                  idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000)),
+                                  maxConnections: configuration.httpMaxConnections)
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "vppd"),
+            server: bounds.server,
+            configuration: bounds.configuration(address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                                                serverName: "vppd", logger: logger),
             services: services,
             onServerRunning: { channel in
                 // Machine-readable line for supervisors and tests that start vppd on port 0.

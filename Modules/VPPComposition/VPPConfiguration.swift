@@ -12,12 +12,25 @@ import Logging
 /// | `VPP_PUBLIC_URL` | none: Apple's notifications are not configured |
 /// | `VPP_SMTP_URL` | none: notices stay queued |
 /// | `VPP_LOG_LEVEL` | `info` |
+/// | `VPP_ENCRYPTION_KEY_PREVIOUS` / `_FILE` | none: the old key, accepted for opening during a rotation |
+/// | `VPP_HTTP_HEADER_TIMEOUT` / `VPP_HTTP_BODY_TIMEOUT` / `VPP_HTTP_IDLE_TIMEOUT` | `10` / `30` / `60` seconds |
+/// | `VPP_HTTP_MAX_CONNECTIONS` | `512` |
 public struct VPPConfiguration: Sendable {
     public var databaseURL: String
     public var appleBaseURL: String
     /// Base64 of 32 bytes; a secret, never printed.
     public var encryptionKey: String?
     public var encryptionKeyFile: String?
+    /// The previous key (Base64), still accepted for opening secrets during a rotation; never printed.
+    public var previousEncryptionKey: String?
+    public var previousEncryptionKeyFile: String?
+    /// HTTP server bounds: a request head must arrive within `httpHeaderTimeout` seconds, a body within
+    /// `httpBodyTimeout`, an idle keep-alive connection closes after `httpIdleTimeout`; at most
+    /// `httpMaxConnections` connections are open at once (more are closed at accept).
+    public var httpHeaderTimeout: TimeInterval
+    public var httpBodyTimeout: TimeInterval
+    public var httpIdleTimeout: TimeInterval
+    public var httpMaxConnections: Int
     public var httpHost: String
     public var httpPort: Int
     public var publicURL: String?
@@ -34,6 +47,12 @@ public struct VPPConfiguration: Sendable {
         appleBaseURL = value("VPP_APPLE_BASE_URL") ?? "https://vpp.itunes.apple.com/mdm/v2"
         encryptionKey = value("VPP_ENCRYPTION_KEY")
         encryptionKeyFile = value("VPP_ENCRYPTION_KEY_FILE")
+        previousEncryptionKey = value("VPP_ENCRYPTION_KEY_PREVIOUS")
+        previousEncryptionKeyFile = value("VPP_ENCRYPTION_KEY_PREVIOUS_FILE")
+        httpHeaderTimeout = value("VPP_HTTP_HEADER_TIMEOUT").flatMap(TimeInterval.init) ?? 10
+        httpBodyTimeout = value("VPP_HTTP_BODY_TIMEOUT").flatMap(TimeInterval.init) ?? 30
+        httpIdleTimeout = value("VPP_HTTP_IDLE_TIMEOUT").flatMap(TimeInterval.init) ?? 60
+        httpMaxConnections = value("VPP_HTTP_MAX_CONNECTIONS").flatMap(Int.init) ?? 512
         httpHost = value("VPP_HTTP_HOST") ?? "127.0.0.1"
         httpPort = value("VPP_HTTP_PORT").flatMap(Int.init) ?? 8080
         publicURL = value("VPP_PUBLIC_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }

@@ -49,7 +49,8 @@ public final class VPPRuntime: Sendable {
         var postgresTask: Task<Void, Never>?
         var sqlite: SQLiteSQLDatabase?
         if configuration.isPostgres {
-            let client = PostgresClient(configuration: try PostgresURL.configuration(from: configuration.databaseURL), backgroundLogger: logger)
+            let client = PostgresClient(configuration: try PostgresURL.configuration(from: configuration.databaseURL),
+                                        backgroundLogger: Self.databaseLogger(logger))
             postgresTask = Task { await client.run() }
             let migrator = PostgresMigrator(logger: logger)
             do {
@@ -58,7 +59,7 @@ public final class VPPRuntime: Sendable {
                 postgresTask?.cancel()
                 throw StartupError("\(PostgresURL.redacted(configuration.databaseURL)): \(Self.describe(error))")
             }
-            store = PostgresStore.make(client: client, logger: logger, clock: { clock.now() })
+            store = PostgresStore.make(client: client, logger: Self.databaseLogger(logger), clock: { clock.now() })
             postgres = client
         } else if let path = configuration.sqlitePath {
             let database = try await SQLiteSQLDatabase.open(path: path, logger: logger)
@@ -76,8 +77,24 @@ public final class VPPRuntime: Sendable {
         let mailer = try configuration.smtpURL.map { SMTPMailer(configuration: try SMTPConfiguration(url: $0)) }
         let services = VPPServices(store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
                                    clock: clock, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
+        do {
+            // Prove the key opens this deployment's secrets before serving anything (see EncryptionKeyCheck).
+            try await EncryptionKeyCheck(store: store, secrets: secrets, clock: clock).verify()
+        } catch let error as WrongEncryptionKey {
+            postgresTask?.cancel()
+            try? await sqlite?.close()
+            throw StartupError(error.description)
+        }
         return VPPRuntime(services: services, configuration: configuration, logger: logger, postgres: postgres,
                           postgresTask: postgresTask, sqlite: sqlite)
+    }
+
+    /// PostgresNIO logs whole rows (as hex) at trace level: its logger never goes below info, whatever
+    /// VPP_LOG_LEVEL says, so row contents (serials, names) never reach the log.
+    static func databaseLogger(_ logger: Logger) -> Logger {
+        var capped = logger
+        capped.logLevel = max(logger.logLevel, .info)
+        return capped
     }
 
     /// Builds services around a given Apple client (the demo's in-process simulator).
@@ -108,7 +125,8 @@ public final class VPPRuntime: Sendable {
     /// Applies pending migrations; returns the versions applied.
     public static func migrate(_ configuration: VPPConfiguration, logger: Logger) async throws -> (applied: [Int], latest: Int) {
         if configuration.isPostgres {
-            let client = PostgresClient(configuration: try PostgresURL.configuration(from: configuration.databaseURL), backgroundLogger: logger)
+            let client = PostgresClient(configuration: try PostgresURL.configuration(from: configuration.databaseURL),
+                                        backgroundLogger: Self.databaseLogger(logger))
             let task = Task { await client.run() }
             defer { task.cancel() }
             let migrator = PostgresMigrator(logger: logger)
@@ -128,8 +146,15 @@ public final class VPPRuntime: Sendable {
     }
 
     private static func loadSecrets(_ configuration: VPPConfiguration) throws -> AESGCMSecretBox {
-        if let key = configuration.encryptionKey { return try AESGCMSecretBox(base64Key: key) }
-        if let file = configuration.encryptionKeyFile { return try AESGCMSecretBox(key: try EncryptionKeyFile.load(at: file)) }
+        var previous: [[UInt8]] = []
+        if let key = configuration.previousEncryptionKey { previous.append(try EncryptionKeyFile.decode(key, source: "VPP_ENCRYPTION_KEY_PREVIOUS")) }
+        if let file = configuration.previousEncryptionKeyFile { previous.append(try EncryptionKeyFile.load(at: file)) }
+        if let key = configuration.encryptionKey {
+            return try AESGCMSecretBox(key: try EncryptionKeyFile.decode(key, source: "VPP_ENCRYPTION_KEY"), previousKeys: previous)
+        }
+        if let file = configuration.encryptionKeyFile {
+            return try AESGCMSecretBox(key: try EncryptionKeyFile.load(at: file), previousKeys: previous)
+        }
         guard let path = configuration.sqlitePath else {
             throw StartupError("Set VPP_ENCRYPTION_KEY or VPP_ENCRYPTION_KEY_FILE: content tokens are encrypted at rest, and a shared database needs a shared key.")
         }

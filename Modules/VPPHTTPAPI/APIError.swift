@@ -6,65 +6,204 @@ import NIOCore
 import VPPDomain
 import VPPUseCases
 
-/// Maps every error to `{"error": {"code", "message"}}` with the right status, in one place. Database and
-/// transport details never reach the client; unknown errors are logged and answered with a generic 500.
-struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+/// One refusal as the client sees it: `{"error": {"code", "message", "requestId"}}` with its status and, when
+/// waiting helps, `Retry-After`. Database and transport details never reach the client.
+struct APIFailure: Sendable {
+    let status: HTTPResponse.Status
+    let code: APIErrorCode
+    let message: String
+    var retryAfter: Int?
+
+    init(_ status: HTTPResponse.Status, _ code: APIErrorCode, _ message: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+}
+
+/// Maps every error to its own status and stable code, in one place. Each of our error enums is switched
+/// over exhaustively (no `default:`), so a new case does not compile until it has a code; only an error of
+/// a type we do not know is a generic 500 (logged with the request id).
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = VPPRequestContext
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            let (status, code, message) = Self.classify(error)
-            if status == .internalServerError {
-                logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            var failure = Self.classify(error)
+            if failure.status == .notFound, failure.code == .routeNotFound,
+               let allowed = APIRouter.methods(forPath: request.uri.path), !allowed.isEmpty {
+                failure = APIFailure(.methodNotAllowed, .methodNotAllowed,
+                                     "\(request.method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", ")).")
             }
-            return Self.response(status, code: code, message: message)
+            if failure.status.code >= 500 {
+                logger.error("request failed", metadata: [
+                    "requestId": "\(context.requestID)", "route": "\(context.endpointPath ?? "unmatched")",
+                    "code": "\(failure.code.rawValue)", "error": "\(Self.logText(error))",
+                ])
+            }
+            return Self.response(failure, requestID: context.requestID)
         }
     }
 
-    static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
-        let body = (try? JSONSerialization.data(withJSONObject: ["error": ["code": code, "message": message]], options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    /// What the log may say about an error: its type and case, never row contents or secrets.
+    static func logText(_ error: any Error) -> String {
+        switch error {
+        case let error as StoreError: "StoreError: \(error.description.prefix(300))"
+        default: String(String(reflecting: error).prefix(300))
+        }
     }
 
-    static func classify(_ error: any Error) -> (HTTPResponse.Status, String, String) {
+    static func response(_ failure: APIFailure, requestID: String) -> Response {
+        let object: [String: Any] = ["error": ["code": failure.code.rawValue, "message": failure.message, "requestId": requestID]]
+        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let seconds = failure.retryAfter { headers[.retryAfter] = "\(seconds)" }
+        if failure.status == .unauthorized || failure.status == .contentTooLarge {
+            // Stop reading from a client we refused: it may be streaming an unbounded body.
+            headers[.connection] = "close"
+        }
+        return Response(status: failure.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func classify(_ error: any Error) -> APIFailure {
         switch error {
-        case let error as HTTPError:
-            let status = error.status
-            return (status, status == .contentTooLarge ? "body_too_large" : "http_\(status.code)",
-                    status == .contentTooLarge ? "The request body is too large (limit 256 KiB)." : (error.body ?? status.reasonPhrase))
-        case let error as AccessDenied: return (.forbidden, "forbidden", error.description)
-        case UseCaseError.unauthorised: return (.unauthorized, "unauthorized", "A valid API key is required (Authorization: Bearer vpp_…).")
-        case let error as UseCaseError:
-            switch error {
-            case .syncInProgress, .alreadyLicensed: return (.conflict, "conflict", error.description)
-            case .badNotification: return (.badRequest, "bad_notification", error.description)
-            default: return (.unprocessableContent, "invalid_request", error.description)
-            }
-        case let error as TokenFileError: return (.unprocessableContent, error.code, error.description)
-        case let error as IdentifierError: return (.unprocessableContent, "invalid_identifier", error.description)
-        case let error as LicenceError:
-            switch error {
-            case .noLicencesLeft, .noUsableToken: return (.conflict, "no_licences_left", error.description)
-            default: return (.unprocessableContent, "licence_refused", error.description)
-            }
-        case let error as StoreError:
-            switch error {
-            case .unknownToken, .unknownApp, .unknownDevice, .unknownUser, .unknownTenant: return (.notFound, "not_found", error.description)
-            case .duplicateLocation, .duplicateTenant: return (.conflict, "duplicate", error.description)
-            case .constraintViolation: return (.unprocessableContent, "refused", error.description)
-            case .unavailable: return (.serviceUnavailable, "database_unavailable", "The database is unavailable; try again shortly.")
-            }
-        case let error as AppleAPIError:
-            return (.badGateway, "apple_error", error.description)
+        case let error as HTTPError: return http(error)
+        case let error as BadQueryParameter: return APIFailure(.badRequest, .badQueryParameter, error.description)
+        case let error as InvalidInput: return input(error)
+        case let error as AccessDenied: return APIFailure(.forbidden, .forbidden, error.description)
+        case let error as UseCaseError: return useCase(error)
+        case let error as APIKeyError: return apiKey(error)
+        case let error as TokenFileError: return APIFailure(.unprocessableContent, .invalidTokenFile, error.description, code: error.code)
+        case let error as IdentifierError: return identifier(error)
+        case let error as LicenceError: return licence(error)
+        case let error as StoreError: return store(error)
+        case let error as AppleAPIError: return apple(error)
+        case let error as SecretBoxError:
+            // A key that cannot open a stored secret is the server's misconfiguration, never the caller's.
+            _ = error
+            return APIFailure(.internalServerError, .secretsUnavailable, "A stored secret could not be opened; the operator must check the encryption key.")
         case let error as DecodingError:
-            return (.badRequest, "bad_json", "The request body is not the JSON this endpoint expects: \(Self.describe(error))")
+            return APIFailure(.badRequest, .badJSON, "The request body is not the JSON this endpoint expects: \(Self.describe(error))")
         case is NIOTooManyBytesError:
-            return (.contentTooLarge, "body_too_large", "The request body is too large (limit 256 KiB).")
+            return APIFailure(.contentTooLarge, .bodyTooLarge, "The request body is too large (limit 256 KiB).")
         default:
-            return (.internalServerError, "internal", "Something went wrong; the server logged the details.")
+            return APIFailure(.internalServerError, .internal, "Something went wrong; the server logged the details.")
+        }
+    }
+
+    static func http(_ error: HTTPError) -> APIFailure {
+        switch error.status {
+        case .contentTooLarge: APIFailure(.contentTooLarge, .bodyTooLarge, "The request body is too large (limit 256 KiB).")
+        case .notFound: APIFailure(.notFound, .routeNotFound, "No such route.")
+        case .methodNotAllowed: APIFailure(.methodNotAllowed, .methodNotAllowed, error.body ?? "Method not allowed.")
+        case .requestTimeout: APIFailure(.requestTimeout, .requestTimeout, "The request was not received in time.")
+        case .unsupportedMediaType: APIFailure(.unsupportedMediaType, .unsupportedMediaType, error.body ?? "Unsupported media type.")
+        default: APIFailure(error.status.code < 500 ? .badRequest : .internalServerError,
+                            error.status.code < 500 ? .badRequest : .internal, error.body ?? error.status.reasonPhrase)
+        }
+    }
+
+    static func input(_ error: InvalidInput) -> APIFailure {
+        let code: APIErrorCode = switch error.code {
+        case .controlCharacters: .controlCharacters
+        case .tooLong: .tooLong
+        case .duplicateItems: .duplicateItems
+        case .outOfRange: .outOfRange
+        case .tooManyItems: .tooManyItems
+        case .invalidAdamID: .invalidAdamID
+        case .invalidPricingParam: .invalidPricingParam
+        case .invalidAPIKeyRequest: .invalidAPIKeyRequest
+        }
+        return APIFailure(.unprocessableContent, code, error.description)
+    }
+
+    static func useCase(_ error: UseCaseError) -> APIFailure {
+        switch error {
+        case .wrongLocation: APIFailure(.unprocessableContent, .wrongLocation, error.description)
+        case .tokenUnusable: APIFailure(.conflict, .tokenUnusable, error.description)
+        case .takeOverNeedsConfirmation: APIFailure(.unprocessableContent, .takeOverNeedsConfirmation, error.description)
+        case .nothingToTakeOver: APIFailure(.conflict, .nothingToTakeOver, error.description)
+        case .unknownDevices: APIFailure(.unprocessableContent, .unknownDevices, error.description)
+        case .unknownUsers: APIFailure(.unprocessableContent, .unknownUsers, error.description)
+        case .noAssignees: APIFailure(.unprocessableContent, .noAssignees, error.description)
+        case .duplicateAssignees: APIFailure(.unprocessableContent, .duplicateItems, error.description)
+        case .alreadyLicensed: APIFailure(.conflict, .alreadyLicensed, error.description)
+        case .notLicensed: APIFailure(.unprocessableContent, .notLicensed, error.description)
+        case .syncInProgress: APIFailure(.conflict, .syncInProgress, error.description)
+        case .badNotification: APIFailure(.badRequest, .badNotification, error.description)
+        case .unauthorised: APIFailure(.unauthorized, .unauthorized, "A valid API key is required (Authorization: Bearer vpp_…).")
+        }
+    }
+
+    static func apiKey(_ error: APIKeyError) -> APIFailure {
+        switch error {
+        case .unknownKey: APIFailure(.notFound, .unknownAPIKey, error.description)
+        case .badName, .expiryInPast: APIFailure(.unprocessableContent, .invalidAPIKeyRequest, error.description)
+        }
+    }
+
+    static func identifier(_ error: IdentifierError) -> APIFailure {
+        switch error {
+        case .invalidSerialNumber: APIFailure(.unprocessableContent, .invalidSerialNumber, error.description)
+        case .invalidClientUserID: APIFailure(.unprocessableContent, .invalidClientUserID, error.description)
+        case .invalidEmail: APIFailure(.unprocessableContent, .invalidEmail, error.description)
+        }
+    }
+
+    static func licence(_ error: LicenceError) -> APIFailure {
+        switch error {
+        case .bookToDevice: APIFailure(.unprocessableContent, .bookToDevice, error.description)
+        case .notDeviceAssignable: APIFailure(.unprocessableContent, .notDeviceAssignable, error.description)
+        case .notRevocable: APIFailure(.unprocessableContent, .notRevocable, error.description)
+        case .noLicencesLeft: APIFailure(.conflict, .noLicencesLeft, error.description)
+        case .noUsableToken: APIFailure(.conflict, .noUsableToken, error.description)
+        case .invalidTransition: APIFailure(.conflict, .invalidTransition, error.description)
+        case .inconsistentCounts, .unreadableState:
+            APIFailure(.internalServerError, .internal, "Something went wrong; the server logged the details.")
+        }
+    }
+
+    static func store(_ error: StoreError) -> APIFailure {
+        switch error {
+        case .unknownToken: APIFailure(.notFound, .unknownToken, "No such token in this tenant.")
+        case .unknownApp: APIFailure(.notFound, .unknownApp, error.description)
+        case .unknownDevice: APIFailure(.notFound, .unknownDevice, error.description)
+        case .unknownUser: APIFailure(.notFound, .unknownUser, error.description)
+        case .unknownTenant: APIFailure(.notFound, .unknownTenant, error.description)
+        case .duplicateLocation: APIFailure(.conflict, .duplicateLocation, error.description)
+        case .duplicateTenant: APIFailure(.conflict, .duplicateTenant, error.description)
+        case .alreadyLicensed: APIFailure(.conflict, .alreadyLicensed, error.description)
+        // The database's own words (constraint names, values) stay in the server's log.
+        case .constraintViolation:
+            APIFailure(.unprocessableContent, .refused, "The change was refused: it conflicts with stored data or a data rule.")
+        case .unavailable: APIFailure(.serviceUnavailable, .databaseUnavailable, "The database is unavailable; try again shortly.", retryAfter: 2)
+        case .unreadable: APIFailure(.internalServerError, .unreadableRecord, "A stored record could not be read.")
+        }
+    }
+
+    static func apple(_ error: AppleAPIError) -> APIFailure {
+        let text = error.description
+        switch error {
+        case .tokenExpired: return APIFailure(.unprocessableContent, .appleTokenExpired, text)
+        case .tokenRevoked: return APIFailure(.unprocessableContent, .appleTokenRevoked, text)
+        case .tokenInvalid: return APIFailure(.unprocessableContent, .appleTokenInvalid, text)
+        case .claimedByAnotherHolder: return APIFailure(.conflict, .tokenClaimedElsewhere, text)
+        case .notEnoughLicences: return APIFailure(.conflict, .appleNotEnoughLicences, text)
+        case .notDeviceAssignable: return APIFailure(.unprocessableContent, .notDeviceAssignable, text)
+        case .notRevocable: return APIFailure(.unprocessableContent, .notRevocable, text)
+        case .unknownUser: return APIFailure(.unprocessableContent, .appleUnknownUser, text)
+        case .overLimits: return APIFailure(.unprocessableContent, .appleOverLimits, text)
+        case .rateLimited(let seconds): return APIFailure(.serviceUnavailable, .appleRateLimited, text, retryAfter: seconds ?? 5)
+        case .serviceUnavailable(let seconds): return APIFailure(.serviceUnavailable, .appleUnavailable, text, retryAfter: seconds ?? 30)
+        case .transport, .timeout: return APIFailure(.serviceUnavailable, .appleUnreachable, text, retryAfter: 30)
+        case .httpStatus(let status, _) where status >= 500:
+            return APIFailure(.serviceUnavailable, .appleUnavailable, text, retryAfter: 30)
+        case .badPageIndex, .badVersionID, .apple, .malformedResponse, .responseTooLarge, .httpStatus, .pagingUnstable:
+            return APIFailure(.badGateway, .appleError, text)
         }
     }
 
@@ -72,20 +211,29 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case .keyNotFound(let key, _): "missing field \"\(key.stringValue)\""
         case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
-            (c.codingPath.map(\.stringValue).joined(separator: ".").isEmpty ? "" : "at \(c.codingPath.map(\.stringValue).joined(separator: ".")): ") + c.debugDescription
+            (c.codingPath.map(\.stringValue).joined(separator: ".").isEmpty ? "" : "at \(c.codingPath.map(\.stringValue).joined(separator: ".")): ")
+                + c.debugDescription.prefix(200)
         @unknown default: "unreadable"
         }
     }
 }
 
-/// Resolves `Authorization: Bearer vpp_…` to a caller bound to the key's tenant and role.
+extension APIFailure {
+    /// A token-file refusal keeps the parser's own code (listed in the document too).
+    init(_ status: HTTPResponse.Status, _ fallback: APIErrorCode, _ message: String, code: String) {
+        self.init(status, APIErrorCode(rawValue: code) ?? fallback, message)
+    }
+}
+
+/// Resolves `Authorization: Bearer vpp_…` to a caller bound to the key's tenant and role. Revoked and
+/// expired keys are refused at once on every replica: the lookup reads the database on every request.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
-    let administration: TenantAdministration
+    let keys: ManageAPIKeys
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let caller = try await administration.authenticate(apiKey: String(header.dropFirst("Bearer ".count)))
+              let caller = try await keys.authenticate(String(header.dropFirst("Bearer ".count)))
         else { throw UseCaseError.unauthorised }
         var context = context
         context.caller = caller

@@ -32,18 +32,35 @@ public enum APIRouter {
         "GET /v1/licenses", "GET /v1/devices", "POST /v1/devices", "GET /v1/users", "POST /v1/users",
         "GET /v1/reports/licenses", "GET /v1/reports/drift", "POST /apple/notifications/{tokenId}",
         "GET /v1/mdm", "PUT /v1/mdm", "GET /v1/device-commands", "POST /v1/device-commands/{id}/ack", "POST /mdm/webhook/{tenantId}",
+        "GET /v1/api-keys", "POST /v1/api-keys", "DELETE /v1/api-keys/{id}", "POST /v1/api-keys/{id}/rotate",
     ]
+
+    /// The methods routed for a concrete path (for 405 with the allowed methods); nil when no route matches.
+    static func methods(forPath path: String) -> [String]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        let methods = routes.compactMap { route -> String? in
+            let pieces = route.split(separator: " ")
+            let template = pieces[1].split(separator: "/", omittingEmptySubsequences: false)
+            guard template.count == parts.count,
+                  zip(template, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) else { return nil }
+            return String(pieces[0])
+        }
+        return methods.isEmpty ? nil : methods
+    }
 
     public static func build(services: VPPServices, hooks: APIHooks, logger: Logger) -> Router<VPPRequestContext> {
         let router = Router(context: VPPRequestContext.self)
-        router.add(middleware: MetricsMiddleware(hooks: hooks))
-        router.add(middleware: ErrorMiddleware<VPPRequestContext>(logger: logger))
+        router.add(middleware: MetricsMiddleware(hooks: hooks, logger: logger))
+        router.add(middleware: ErrorMiddleware(logger: logger))
 
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             switch await hooks.ready() {
-            case .success(let version): return json(["status": "ready", "schemaVersion": "\(version)"])
-            case .failure(let error): return json(["status": "not ready", "reason": "\(error)"], status: .serviceUnavailable)
+            case .success(let version): return json(Readiness(status: "ready", schemaVersion: version, reason: nil))
+            case .failure(let error):
+                var response = json(Readiness(status: "not ready", schemaVersion: nil, reason: "\(error)"), status: .serviceUnavailable)
+                response.headers[.retryAfter] = "2"
+                return response
             }
         }
         router.get("/metrics") { _, _ in
@@ -56,14 +73,20 @@ public enum APIRouter {
             guard let tokenID = TokenID(uuidString: try context.parameters.require("tokenId")),
                   let tenant = try await services.store.tenantOwning(tokenID: tokenID)
             else { throw UseCaseError.unauthorised }
+            // The bearer is checked before a byte of the body is read: an unauthenticated sender gets 401
+            // and the connection is closed, whatever it was streaming.
+            try await AppleWebhookGate(services: services).requireBearer(request.headers[.authorization], tenant: tenant, tokenID: tokenID)
             var request = request
-            let body = try await request.collectBody(upTo: context.maxUploadSize)
+            let body: ByteBuffer
+            do { body = try await request.collectBody(upTo: 64 * 1024) } catch is NIOTooManyBytesError { throw HTTPError(.contentTooLarge) }
+            try AppleWebhookGate.validate(Data(buffer: body))
             let outcome = try await HandleAppleNotification(services: services)(
                 tenantID: tenant, tokenID: tokenID, authorization: request.headers[.authorization], body: Data(buffer: body))
-            return json(["result": "\(outcome)"])
+            return json(["result": "\(outcome)"], status: .ok)
         }
 
-        let v1 = router.group("v1").add(middleware: APIKeyMiddleware(administration: TenantAdministration(services: services)))
+        let v1 = router.group("v1").add(middleware: APIKeyMiddleware(keys: ManageAPIKeys(services: services)))
+        APIKeyRoutes.add(to: v1, services: services)
         TokenRoutes.add(to: v1, services: services)
         LicenceRoutes.add(to: v1, services: services)
         MDMRoutes.add(to: router, v1: v1, services: services)
@@ -80,20 +103,49 @@ func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Respons
 }
 
 
-/// Records method, route, status and latency of every request.
+/// Gives every request an id (the client's `X-Request-ID` when it is a short token), returns it in the
+/// `X-Request-ID` header, records method, route, status and latency, and logs one line per request:
+/// method, route template (never the path's values or the query), status, duration, request id and tenant.
+/// Never a header, a body or a key.
 struct MetricsMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
     let hooks: APIHooks
+    let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let given = request.headers[.requestID], Self.isAcceptableID(given) { context.requestID = given }
         let started = ContinuousClock.now
-        let response = try await next(request, context)
+        var response = try await next(request, context)
         let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let route = context.endpointPath ?? "unmatched"
-        hooks.onRequest(request.method.rawValue, route, Int(response.status.code),
-                        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        hooks.onRequest(request.method.rawValue, route, Int(response.status.code), seconds)
+        response.headers[.requestID] = context.requestID
+        logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
+            "ms": "\(Int(seconds * 1000))", "requestId": "\(context.requestID)",
+        ])
         return response
     }
+
+    /// 1 to 64 letters, digits, `-`, `_` or `.`: anything else is replaced, so the log cannot be forged.
+    static func isAcceptableID(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count)
+            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-ID`.
+    static var requestID: Self { Self("X-Request-ID")! }
+}
+
+/// `/readyz`'s answer.
+struct Readiness: Encodable {
+    let status: String
+    let schemaVersion: Int?
+    let reason: String?
 }
 
 extension Request {

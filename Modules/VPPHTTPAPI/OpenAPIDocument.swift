@@ -8,8 +8,15 @@ info:
   version: "1.0"
   description: >
     Apple content tokens (Apps and Books / VPP) for MDM servers. Authenticate with an API key:
-    `Authorization: Bearer vpp_…` (create one with `vppctl apikey create --role …`). Errors are
-    `{"error": {"code", "message"}}`. Request bodies are limited to 256 KiB.
+    `Authorization: Bearer vpp_…` (create one with `vppctl apikey create --role …` or POST /v1/api-keys).
+    Errors are `{"error": {"code", "message", "requestId"}}`; `code` is stable and one of the values listed
+    in the Error schema. Every answer carries `X-Request-ID` (the client's, when it sends a short one).
+    Request bodies are limited to 256 KiB. Query parameters are strict: booleans are exactly `true` or
+    `false`, enums exactly one of their values, and a parameter an operation does not declare is refused
+    (400 `bad_query_parameter`, naming the parameter and the values allowed). Destructive operations never
+    act by default: DELETE /v1/tokens/{id} only removes with `confirm=true` (otherwise it answers the plan).
+    Versioning: within /v1, fields, operations, error codes and enum values may be added; nothing is removed,
+    renamed or retyped, and a field's meaning does not change. Clients must ignore fields they do not know.
 servers:
   - url: http://localhost:8080
 security:
@@ -26,8 +33,8 @@ paths:
       summary: Readiness (database reachable and migrated)
       security: []
       responses:
-        "200": { description: Ready, content: { application/json: { schema: { $ref: "#/components/schemas/Status" } } } }
-        "503": { description: Not ready, content: { application/json: { schema: { $ref: "#/components/schemas/Status" } } } }
+        "200": { description: Ready, content: { application/json: { schema: { $ref: "#/components/schemas/Readiness" } } } }
+        "503": { description: Not ready (Retry-After given), content: { application/json: { schema: { $ref: "#/components/schemas/Readiness" } } } }
   /metrics:
     get:
       summary: Prometheus metrics
@@ -78,10 +85,13 @@ paths:
         "200": { description: Token, content: { application/json: { schema: { $ref: "#/components/schemas/Token" } } } }
         "404": { $ref: "#/components/responses/Error" }
     delete:
-      summary: Remove a token (with dryRun=true, only the plan)
-      parameters: [{ name: dryRun, in: query, schema: { type: boolean } }]
+      summary: Remove a token — only with confirm=true; otherwise (or with dryRun=true) the plan, nothing changed
+      parameters:
+        - { name: confirm, in: query, description: "true removes the token; absent or false only plans", schema: { type: boolean } }
+        - { name: dryRun, in: query, description: "true only plans, even with confirm=true", schema: { type: boolean } }
       responses:
-        "200": { description: Plan (applied unless dryRun), content: { application/json: { schema: { $ref: "#/components/schemas/RemovalPlan" } } } }
+        "200": { description: "Plan (applied only with confirm=true)", content: { application/json: { schema: { $ref: "#/components/schemas/RemovalPlan" } } } }
+        "400": { $ref: "#/components/responses/Error" }
         "404": { $ref: "#/components/responses/Error" }
   /v1/tokens/{id}/renew:
     parameters: [{ name: id, in: path, required: true, schema: { type: string, format: uuid } }]
@@ -95,9 +105,11 @@ paths:
   /v1/tokens/{id}/sync:
     parameters: [{ name: id, in: path, required: true, schema: { type: string, format: uuid } }]
     post:
-      summary: Sync now
+      summary: Sync now (needs a write role); joins a sync of the token already running anywhere
       responses:
-        "200": { description: Sync report, content: { application/json: { schema: { type: object, additionalProperties: { type: string } } } } }
+        "200": { description: Synced by this request, content: { application/json: { schema: { $ref: "#/components/schemas/SyncResult" } } } }
+        "202": { description: "Joined a sync already running (started: false)", content: { application/json: { schema: { $ref: "#/components/schemas/SyncResult" } } } }
+        "403": { $ref: "#/components/responses/Error" }
         "404": { $ref: "#/components/responses/Error" }
         "409": { $ref: "#/components/responses/Error" }
         "422": { $ref: "#/components/responses/Error" }
@@ -107,7 +119,7 @@ paths:
       summary: Take over a token held by another MDM or Apple Configurator (needs confirm=true; dryRun lists what is revoked)
       requestBody: { required: true, content: { application/json: { schema: { type: object, properties: { confirm: { type: boolean }, dryRun: { type: boolean } } } } } }
       responses:
-        "200": { description: Result, content: { application/json: { schema: { type: object, additionalProperties: { type: string } } } } }
+        "200": { description: Result, content: { application/json: { schema: { $ref: "#/components/schemas/TakeOverResult" } } } }
         "404": { $ref: "#/components/responses/Error" }
         "422": { $ref: "#/components/responses/Error" }
   /v1/apps:
@@ -116,7 +128,7 @@ paths:
       responses:
         "200": { description: Apps, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/App" } } } } }
   /v1/apps/{adamId}/licenses:
-    parameters: [{ name: adamId, in: path, required: true, schema: { type: string } }]
+    parameters: [{ name: adamId, in: path, required: true, schema: { type: string, pattern: "^[0-9]{1,20}$" } }]
     post:
       summary: Assign licences to devices and/or users
       requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/Assignees" } } } }
@@ -182,6 +194,7 @@ paths:
       summary: Licences per app and per token (format=csv for CSV)
       parameters: [{ name: format, in: query, schema: { type: string, enum: [json, csv] } }]
       responses:
+        "400": { $ref: "#/components/responses/Error" }
         "200":
           description: Report
           content:
@@ -192,6 +205,45 @@ paths:
       summary: Drift between Apple, vpp and the device inventory, with fixes
       responses:
         "200": { description: Findings, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/DriftFinding" } } } } }
+  /v1/api-keys:
+    get:
+      summary: The tenant's API keys (never the keys themselves); needs mdm-admin
+      responses:
+        "200": { description: Keys, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/APIKey" } } } } }
+        "401": { $ref: "#/components/responses/Error" }
+        "403": { $ref: "#/components/responses/Error" }
+    post:
+      summary: Create an API key (shown once); needs mdm-admin
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name, role]
+              properties:
+                name: { type: string, minLength: 1, maxLength: 100 }
+                role: { type: string, enum: [read-only, app-management, mdm-admin] }
+                expiresAt: { type: string, format: date-time }
+      responses:
+        "201": { description: Created, content: { application/json: { schema: { $ref: "#/components/schemas/CreatedAPIKey" } } } }
+        "401": { $ref: "#/components/responses/Error" }
+        "403": { $ref: "#/components/responses/Error" }
+        "422": { $ref: "#/components/responses/Error" }
+  /v1/api-keys/{id}:
+    parameters: [{ name: id, in: path, required: true, schema: { type: string, format: uuid } }]
+    delete:
+      summary: Revoke an API key; refused on every replica from the next request on
+      responses:
+        "200": { description: Revoked, content: { application/json: { schema: { $ref: "#/components/schemas/APIKey" } } } }
+        "404": { $ref: "#/components/responses/Error" }
+  /v1/api-keys/{id}/rotate:
+    parameters: [{ name: id, in: path, required: true, schema: { type: string, format: uuid } }]
+    post:
+      summary: Replace an API key with a new one (same name, role and expiry); the old one is revoked
+      responses:
+        "201": { description: The new key, content: { application/json: { schema: { $ref: "#/components/schemas/CreatedAPIKey" } } } }
+        "404": { $ref: "#/components/responses/Error" }
   /apple/notifications/{tokenId}:
     parameters: [{ name: tokenId, in: path, required: true, schema: { type: string, format: uuid } }]
     post:
@@ -214,9 +266,66 @@ components:
             type: object
             required: [error]
             properties:
-              error: { type: object, required: [code, message], properties: { code: { type: string }, message: { type: string } } }
+              error:
+                type: object
+                required: [code, message, requestId]
+                properties:
+                  code: { type: string, enum: [\#(APIErrorCode.yamlList)] }
+                  message: { type: string }
+                  requestId: { type: string }
   schemas:
     Status: { type: object, required: [status], additionalProperties: { type: string } }
+    Readiness:
+      type: object
+      required: [status]
+      properties:
+        status: { type: string, enum: [ready, not ready] }
+        schemaVersion: { type: integer }
+        reason: { type: string }
+    SyncResult:
+      type: object
+      required: [started]
+      properties:
+        started: { type: boolean, description: "false: joined a sync already running; the counts are then absent" }
+        assets: { type: integer }
+        assignments: { type: integer }
+        inserted: { type: integer }
+        deleted: { type: integer }
+        incremental: { type: boolean }
+    AssignmentRef:
+      type: object
+      required: [adamId, pricingParam]
+      properties:
+        adamId: { type: string }
+        pricingParam: { type: string }
+        serialNumber: { type: string }
+        clientUserId: { type: string }
+    TakeOverResult:
+      type: object
+      required: [applied, licencesToRevoke, revokes]
+      properties:
+        applied: { type: boolean }
+        holder: { type: string }
+        licencesToRevoke: { type: integer }
+        revokes: { type: array, items: { $ref: "#/components/schemas/AssignmentRef" } }
+    APIKey:
+      type: object
+      required: [id, name, role, createdBy, createdAt]
+      properties:
+        id: { type: string, format: uuid }
+        name: { type: string }
+        role: { type: string, enum: [read-only, app-management, mdm-admin] }
+        createdBy: { type: string }
+        createdAt: { type: string, format: date-time }
+        lastUsedAt: { type: string, format: date-time }
+        expiresAt: { type: string, format: date-time }
+        revokedAt: { type: string, format: date-time }
+    CreatedAPIKey:
+      type: object
+      required: [key, apiKey]
+      properties:
+        key: { type: string, description: "The key itself, shown only in this answer" }
+        apiKey: { $ref: "#/components/schemas/APIKey" }
     Token:
       type: object
       required: [id, location, locationId, country, organization, expiresAt, daysLeft, status, nextStep, fingerprint, apps, noticeRecipients]
@@ -246,7 +355,7 @@ components:
         holder: { type: string }
         otherTenant: { type: string }
         token: { $ref: "#/components/schemas/Token" }
-        takeOverRevokes: { type: array, items: { type: string } }
+        takeOverRevokes: { type: array, items: { $ref: "#/components/schemas/AssignmentRef" } }
         nextStep: { type: string }
     RemovalPlan:
       type: object
@@ -288,6 +397,7 @@ components:
       properties:
         accepted: { type: integer }
         appleEvents: { type: array, items: { type: string } }
+        licences: { type: array, items: { $ref: "#/components/schemas/Licence" } }
     Licence:
       type: object
       required: [id, adamId, tokenId, state]
@@ -316,9 +426,9 @@ components:
         status: { type: string }
     LicenceReportRow:
       type: object
-      required: [adamID, pricingParam, name, location, tokenStatus, total, assigned, available, retired]
+      required: [adamId, pricingParam, name, location, tokenStatus, total, assigned, available, retired]
       properties:
-        adamID: { type: string }
+        adamId: { type: string }
         pricingParam: { type: string }
         name: { type: string }
         location: { type: string }
@@ -329,10 +439,10 @@ components:
         retired: { type: integer }
     DriftFinding:
       type: object
-      required: [kind, adamID, assignee, location, fix]
+      required: [kind, adamId, assignee, location, fix]
       properties:
         kind: { type: string, enum: [orphaned, foreign, missing, failed] }
-        adamID: { type: string }
+        adamId: { type: string }
         assignee: { type: string }
         location: { type: string }
         fix: { type: string }

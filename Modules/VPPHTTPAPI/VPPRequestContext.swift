@@ -3,16 +3,20 @@ import Hummingbird
 import NIOCore
 import VPPUseCases
 
-/// Per-request context: who is calling (set by ``APIKeyMiddleware``) and the body size limit.
+/// Per-request context: who is calling (set by ``APIKeyMiddleware``), the request id and the body size limit.
 public struct VPPRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var caller: Caller?
+    /// The client's `X-Request-ID` when it is a short token, otherwise one we make; returned in the
+    /// `X-Request-ID` header and in every error body, and logged with the request.
+    public var requestID: String
     /// The connected client (the console throttles failed sign-ins per address).
     public let remoteAddress: SocketAddress?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         caller = nil
+        requestID = UUID().uuidString.lowercased()
         remoteAddress = source.channel.remoteAddress
     }
 

@@ -25,8 +25,13 @@ public enum EncryptionKeyFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw SecretBoxError.badKey("cannot read the key file \(path)")
         }
+        return try decode(text, source: "the key file \(path)")
+    }
+
+    /// Decodes a Base64 key of 32 bytes; `source` names where it came from in the error (never the key).
+    public static func decode(_ text: String, source: String) throws -> [UInt8] {
         guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
-            throw SecretBoxError.badKey("the key file \(path) does not hold Base64 of 32 bytes")
+            throw SecretBoxError.badKey("\(source) does not hold Base64 of 32 bytes")
         }
         return Array(data)
     }

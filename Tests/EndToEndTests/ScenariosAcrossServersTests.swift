@@ -79,14 +79,14 @@ struct ScenariosAcrossServersTests {
             #expect(labObject["status"] as? String == "in_use_elsewhere")
             let labID = try #require((labObject["token"] as? [String: Any])?["id"] as? String)
             let takeOver = try await http("POST", serverB + "/v1/tokens/\(labID)/take-over", apiKey, ["confirm": true])
-            #expect((takeOver.1 as? [String: Any])?["applied"] as? String == "true")
+            #expect((takeOver.1 as? [String: Any])?["applied"] as? Bool == true)
 
             // Renew with the wrong location's file is refused naming both; the removal plan is shown without changing anything.
             let wrong = try await http("POST", serverA + "/v1/tokens/\(mainID)/renew", apiKey, ["token": try await Self.mint(sim, lab)])
             #expect(wrong.0 == 422)
             let plan = try await http("DELETE", serverB + "/v1/tokens/\(mainID)?dryRun=true", apiKey, nil)
             #expect((plan.1 as? [String: Any])?["licencesToRevoke"] as? Int == 1 && (plan.1 as? [String: Any])?["applied"] as? Bool == false)
-            let remove = try await http("DELETE", serverA + "/v1/tokens/\(mainID)", apiKey, nil)
+            let remove = try await http("DELETE", serverA + "/v1/tokens/\(mainID)?confirm=true", apiKey, nil)
             #expect(remove.0 == 200)
             let remaining = try #require(try await http("GET", serverB + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])
             #expect(remaining.map { $0["location"] as? String } == ["Lab"])

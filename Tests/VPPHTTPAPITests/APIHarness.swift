@@ -15,6 +15,10 @@ struct APIBench: Sendable {
     let readerKey: String
     /// A key of another tenant, to prove isolation.
     let strangerKey: String
+    /// An `mdm-admin` key of the main tenant (manages API keys).
+    let ownerKey: String
+    /// The port, for raw-socket tests.
+    let port: Int
 
     struct Answer: Sendable {
         let status: Int
@@ -24,6 +28,9 @@ struct APIBench: Sendable {
         var object: [String: Any] { json as? [String: Any] ?? [:] }
         var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
         var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
+        var errorMessage: String { (object["error"] as? [String: Any])?["message"] as? String ?? "" }
+        var requestID: String?
+        var text: String { String(decoding: body, as: UTF8.self) }
     }
 
     func call(_ method: String, _ path: String, key: String? = nil, json: [String: Any]? = nil, raw: Data? = nil,
@@ -41,26 +48,31 @@ struct APIBench: Sendable {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 16 << 20)
-        return Answer(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: Data(buffer: body))
+        return Answer(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: Data(buffer: body),
+                      requestID: response.headers.first(name: "X-Request-ID"))
     }
 }
 
-func withAPI<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (APIBench) async throws -> T) async throws -> T {
+func withAPI<T: Sendable>(_ kind: StoreKind, bounds: ServerBounds = ServerBounds(),
+                          _ body: @Sendable (APIBench) async throws -> T) async throws -> T {
     try await withWorld(kind) { world in
         let administration = TenantAdministration(services: world.services)
         let admin = try await administration.createAPIKey(.system(world.tenant.id), name: "admin", role: .applicationManagementFullControl).key
         let reader = try await administration.createAPIKey(.system(world.tenant.id), name: "reader", role: .readOnly).key
         let other = try await administration.createTenant(name: "Other District", hostname: "other")
         let stranger = try await administration.createAPIKey(.system(other.id), name: "stranger", role: .mdmAdmin).key
+        let owner = try await ManageAPIKeys(services: world.services).create(.system(world.tenant.id), name: "owner", role: .mdmAdmin).key
         let router = APIRouter.build(services: world.services, hooks: APIHooks(ready: { .success(5) }), logger: world.services.logger)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        let app = Application(router: router, server: bounds.server,
+                              configuration: bounds.configuration(address: .hostname("127.0.0.1", port: 0), logger: world.services.logger),
                               onServerRunning: { continuation.yield($0.localAddress?.port ?? 0); continuation.finish() },
                               logger: world.services.logger)
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         let port = await iterator.next() ?? 0
-        let bench = APIBench(world: world, baseURL: "http://127.0.0.1:\(port)", adminKey: admin, readerKey: reader, strangerKey: stranger)
+        let bench = APIBench(world: world, baseURL: "http://127.0.0.1:\(port)", adminKey: admin, readerKey: reader, strangerKey: stranger,
+                             ownerKey: owner, port: port)
         do {
             let result = try await body(bench)
             task.cancel()

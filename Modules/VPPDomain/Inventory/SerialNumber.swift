@@ -23,13 +23,14 @@ public struct SerialNumber: Hashable, Sendable, Codable, Comparable {
     public let value: String
 
     /// Accepts 8 to 20 ASCII letters and digits (Apple serials are 10–12 today; older ones 11;
-    /// randomised ones 10). Surrounding whitespace is trimmed.
+    /// randomised ones 10). Surrounding spaces are trimmed. The shape is checked before upper-casing,
+    /// so a Unicode look-alike (the ligature "ﬀ" upper-cases to "FF") is refused, never folded.
     public init(_ text: String) throws(IdentifierError) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
-        guard (8...20).contains(trimmed.count),
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard (8...20).contains(trimmed.unicodeScalars.count),
               trimmed.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.alphanumerics.contains($0) })
         else { throw .invalidSerialNumber(text) }
-        self.value = trimmed
+        self.value = trimmed.uppercased()
     }
 
     public init(from decoder: any Decoder) throws {

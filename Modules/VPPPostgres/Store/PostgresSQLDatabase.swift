@@ -98,6 +98,9 @@ struct PostgresSQLConnection: SQLConnection {
         case "23505": return .uniqueViolation(detail)
         case "23503": return .foreignKeyViolation(detail)
         case "23514", "23502": return .checkViolation(detail)
+        // A value PostgreSQL cannot store (NUL in text, an overflowing integer, an over-long value) and any other
+        // integrity refusal is the request's fault, not an outage: never answered as a retryable 503.
+        case _ where state.hasPrefix("22") || state.hasPrefix("23"): return .checkViolation(detail)
         default: return .other(detail.isEmpty ? "PostgreSQL error \(error.code)" : "PostgreSQL \(state): \(detail)")
         }
     }

@@ -22,7 +22,7 @@ public struct SyncToken: Sendable {
     public init(services: VPPServices) { self.services = services }
 
     public func callAsFunction(_ caller: Caller, tokenID: TokenID) async throws -> SyncReport {
-        try caller.require(.read)
+        try caller.require(.manageLicences)
         let now = services.clock.now()
         guard let token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) }) else {
             throw StoreError.unknownToken(tokenID)
