@@ -370,9 +370,10 @@ let package = Package(
         .testTarget(
             name: "VPPConsoleTests",
             dependencies: [
-                "VPPTestSupport", "VPPConsole", "VPPUseCases", "VPPDomain",
+                "VPPTestSupport", "VPPConsole", "VPPUseCases", "VPPDomain", "VPPSQLStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
