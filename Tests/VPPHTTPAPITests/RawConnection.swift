@@ -26,6 +26,9 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Closes both directions now (the server sees the connection end).
+    func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
     /// Sends bytes; false when the peer has closed (EPIPE/ECONNRESET).
     @discardableResult
     func send(_ text: String) -> Bool { send(Data(text.utf8)) }
