@@ -91,8 +91,15 @@ struct LicenseCommand: AsyncParsableCommand {
         func run() async throws {
             let assignees = try targets.assignees()
             try await CLIContext.run(global) { context in
-                let events = try await RevokeLicences(services: context.services)(context.caller, asset: targets.asset, from: assignees)
-                print("Asked Apple to revoke \(assignees.count) licence(s) in \(events.count) request(s).")
+                let outcome = try await RevokeLicences(services: context.services)(context.caller, asset: targets.asset,
+                                                                                   from: assignees)
+                print("Asked Apple to revoke \(outcome.revoking.count) licence(s) in \(outcome.events.count) request(s).")
+                if !outcome.afterAssignmentSettles.isEmpty {
+                    print("Not yet settled at Apple, revoked as soon as it is: \(outcome.afterAssignmentSettles.count).")
+                }
+                if !outcome.cancelled.isEmpty {
+                    print("Cancelled before they reached Apple (back in the pool): \(outcome.cancelled.count).")
+                }
             }
         }
     }

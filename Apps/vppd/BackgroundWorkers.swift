@@ -26,6 +26,8 @@ struct BackgroundWorkers: Service {
                 lastSchedule = now
             }
             await runDueJobs()
+            // Queued Apple writes of every tenant, found by one indexed query (a dead server's resume here).
+            await CarryOutAppleIntents(services: services).runDue()
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) } } catch { break }
         }
         logger.info("background workers stopped")
@@ -39,11 +41,11 @@ struct BackgroundWorkers: Service {
                 for overview in tokens where overview.status.isUsable {
                     let last = overview.sync?.lastSuccessAt ?? .distantPast
                     if now.timeIntervalSince(last) >= interval {
-                        try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: "sync", key: overview.token.id.description, runAt: now))
+                        try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: overview.token.id.description, runAt: now))
                     }
                 }
-                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: "poll-events", key: "all", runAt: now))
-                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: "notices", key: "all", runAt: now))
+                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .pollEvents, key: "all", runAt: now))
+                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .notices, key: "all", runAt: now))
             }
             metrics.queueDepth(try await services.store.jobs.depth())
         } catch {
@@ -68,11 +70,11 @@ struct BackgroundWorkers: Service {
             do {
                 try await perform(job)
                 try await services.store.jobs.complete(job)
-                metrics.job(kind: job.kind, outcome: "ok")
+                metrics.job(kind: job.kind.rawValue, outcome: "ok")
             } catch {
                 let delay = min(3600, 30 * pow(2, Double(job.attempts - 1)))
                 try? await services.store.jobs.retry(job, at: services.clock.now().addingTimeInterval(delay), error: "\(error)")
-                metrics.job(kind: job.kind, outcome: "failed")
+                metrics.job(kind: job.kind.rawValue, outcome: "failed")
                 logger.warning("job failed", metadata: ["kind": "\(job.kind)", "key": "\(job.key)", "error": "\(error)"])
             }
         }
@@ -80,20 +82,22 @@ struct BackgroundWorkers: Service {
 
     func perform(_ job: ClaimedJob) async throws {
         switch job.kind {
-        case "sync":
+        case .sync:
             guard let id = TokenID(uuidString: job.key) else { return }
             do {
                 _ = try await SyncToken(services: services)(.system(job.tenantID), tokenID: id)
             } catch UseCaseError.tokenUnusable, StoreError.unknownToken {
                 return  // nothing to do: the status already tells the admin
             }
-        case "poll-events":
+        case .pollEvents:
             _ = try await ProcessAppleEvent(services: services).pollDue(job.tenantID)
-        case "notices":
+        case .notices:
             _ = try await PlanNotices(services: services)(job.tenantID)
             _ = try await DeliverNotices(services: services)(job.tenantID)
-        default:
-            logger.warning("unknown job kind", metadata: ["kind": "\(job.kind)"])
+        case .appleIntents:
+            await CarryOutAppleIntents(services: services).runDue()
+        case .deliverCommands, .mdmEvents, .reclaimUnenrolled:
+            try await performMDMJob(job)
         }
     }
 }

@@ -38,6 +38,9 @@ public struct VPPConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Seconds between scheduled syncs of each token.
     public var syncInterval: TimeInterval
+    /// Seconds a worker's claim on queued Apple writes lasts (`VPP_INTENT_LEASE_SECONDS`): after a crash,
+    /// another server resumes them within this long plus one worker tick.
+    public var intentLease: TimeInterval
 
     public static let defaultFolder = ".vpp"
 
@@ -59,6 +62,7 @@ public struct VPPConfiguration: Sendable {
         smtpURL = value("VPP_SMTP_URL")
         logLevel = value("VPP_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
         syncInterval = value("VPP_SYNC_INTERVAL").flatMap(TimeInterval.init) ?? 6 * 3600
+        intentLease = value("VPP_INTENT_LEASE_SECONDS").flatMap(TimeInterval.init).map { max(1, $0) } ?? 60
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") }

@@ -75,8 +75,9 @@ public final class VPPRuntime: Sendable {
         appleConfiguration.observer = appleObserver
         let apple = HTTPAppleAppsAndBooksClient(configuration: appleConfiguration, limiter: store.requestLimiter, logger: logger)
         let mailer = try configuration.smtpURL.map { SMTPMailer(configuration: try SMTPConfiguration(url: $0)) }
-        let services = VPPServices(store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
+        var services = VPPServices(store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
                                    clock: clock, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
+        services.intentLease = configuration.intentLease
         do {
             // Prove the key opens this deployment's secrets before serving anything (see EncryptionKeyCheck).
             try await EncryptionKeyCheck(store: store, secrets: secrets, clock: clock).verify()
@@ -99,8 +100,10 @@ public final class VPPRuntime: Sendable {
 
     /// Builds services around a given Apple client (the demo's in-process simulator).
     public func replacingApple(_ apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, mailer: (any Mailer)?) -> VPPServices {
-        VPPServices(store: services.store, apple: apple, metadata: metadata, secrets: services.secrets, clock: services.clock,
-                    mailer: mailer, publicURL: services.publicURL, logger: logger)
+        var replaced = VPPServices(store: services.store, apple: apple, metadata: metadata, secrets: services.secrets,
+                                   clock: services.clock, mailer: mailer, publicURL: services.publicURL, logger: logger)
+        replaced.intentLease = services.intentLease
+        return replaced
     }
 
     /// Whether the database answers and is at this build's schema version (for `/readyz` and `doctor`).

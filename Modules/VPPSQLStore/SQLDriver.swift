@@ -67,6 +67,8 @@ public struct SQLRow: Sendable {
         throw SQLDriverError.decoding("column \(i) is not a UUID: \(values[i])")
     }
 
+    public func optionalUUID(_ i: Int) throws -> UUID? { isNull(i) ? nil : try uuid(i) }
+
     public func blob(_ i: Int) throws -> [UInt8] {
         guard case .blob(let v) = values[i] else { throw SQLDriverError.decoding("column \(i) is not a blob") }
         return v
@@ -107,6 +109,10 @@ public struct SQLDialect: Sendable {
 
     /// Run first in every tenant unit of work with the tenant id bound (PostgreSQL: scopes row-level security).
     public let scopeToTenant: String?
+
+    /// Locks the rows a SELECT reads until the transaction ends (PostgreSQL); SQLite's write
+    /// transactions are serialised already.
+    public var forUpdate: String { skipLocked.isEmpty ? "" : "FOR UPDATE" }
 
     public init(skipLocked: String, greatest: String, maxBindsPerStatement: Int, scopeToTenant: String? = nil) {
         self.skipLocked = skipLocked

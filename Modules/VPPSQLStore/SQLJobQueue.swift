@@ -15,7 +15,7 @@ struct SQLJobQueue: JobQueue {
                 VALUES (?, ?, ?, ?, ?, 0)
                 ON CONFLICT (tenant_id, kind, job_key) DO NOTHING RETURNING job_id
                 """,
-                .uuid(job.tenantID.rawValue), .uuid(UUID()), .text(job.kind), .text(job.key), .time(job.runAt)).isEmpty
+                .uuid(job.tenantID.rawValue), .uuid(UUID()), .text(job.kind.rawValue), .text(job.key), .time(job.runAt)).isEmpty
         }
     }
 
@@ -34,7 +34,7 @@ struct SQLJobQueue: JobQueue {
                 """,
                 .text(owner), .time(leaseUntil), .time(now), .time(now), .int(Int64(limit))
             ).map { row in
-                ClaimedJob(id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), kind: try row.text(2), key: try row.text(3),
+                ClaimedJob(id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), kind: try Self.kind(try row.text(2)), key: try row.text(3),
                            attempts: try row.int(4), leaseOwner: owner, leaseUntil: leaseUntil)
             }
         }
@@ -57,6 +57,12 @@ struct SQLJobQueue: JobQueue {
                 """,
                 .time(retryAt), .text(String(error.prefix(500))), .uuid(job.tenantID.rawValue), .uuid(job.id), .text(job.leaseOwner))
         }
+    }
+
+    /// A stored kind this build does not know (a newer replica's job) is an error, never a guess.
+    static func kind(_ stored: String) throws -> JobKind {
+        guard let kind = JobKind(rawValue: stored) else { throw StoreError.unreadable("job kind \(stored)") }
+        return kind
     }
 
     func depth() async throws -> Int {

@@ -49,25 +49,56 @@ extension SQLTenantTransaction {
     }
 
     func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws {
+        // Apple's snapshot gives the total and what Apple withholds; `assigned` is recounted from our rows
+        // (which the merge just made equal to Apple's list, plus what is in flight), so a licence is counted
+        // once whether Apple's event finished before or after the snapshot. The caller holds the counts'
+        // locks (`lockCounts`), so no reservation interleaves; rows are updated in place, not replaced.
         let token = SQLValue.uuid(tokenID.rawValue)
-        // Licences we reserved or sent to Apple but Apple has not counted yet stay unavailable, so a sync
-        // in the middle of an assignment cannot hand the same licence out twice.
-        let inflight = try await exec(
+        let held = try await exec(
             """
             SELECT adam_id, pricing, count(*) FROM assignments
-            WHERE tenant_id = ? AND token_id = ? AND state IN ('reserved', 'pending') GROUP BY adam_id, pricing
+            WHERE tenant_id = ? AND token_id = ? AND state IN (\(Self.holdingList())) GROUP BY adam_id, pricing
             """, [tenant, token])
-        var reservedByKey: [String: Int] = [:]
-        for row in inflight { reservedByKey["\(try row.text(0))/\(try row.text(1))"] = try row.int(2) }
-        try await exec("DELETE FROM token_assets WHERE tenant_id = ? AND token_id = ?", [tenant, token])
-        let rows: [[SQLValue]] = counts.sorted { $0.key < $1.key }.map { key, counts in
-            let reserved = reservedByKey["\(key.adamID)/\(key.pricingParam.rawValue)"] ?? 0
-            return [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue), .int(Int64(counts.total)),
-                    .int(Int64(counts.assigned + min(reserved, counts.available))), .int(Int64(max(0, counts.available - reserved))),
-                    .int(Int64(counts.retired))]
+        var heldByKey: [AssetKey: Int] = [:]
+        for row in held {
+            guard let pricing = PricingParam(rawValue: try row.text(1)) else { continue }
+            heldByKey[AssetKey(adamID: try row.text(0), pricingParam: pricing)] = try row.int(2)
         }
-        try await insertMany("INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, assigned, available, retired)",
-                             columns: 8, rows: rows)
+        let stored = try await exec(
+            "SELECT adam_id, pricing, total, withheld, assigned, available, retired FROM token_assets WHERE tenant_id = ? AND token_id = ?",
+            [tenant, token])
+        var before: [AssetKey: [Int]] = [:]
+        for row in stored {
+            guard let pricing = PricingParam(rawValue: try row.text(1)) else { continue }
+            before[AssetKey(adamID: try row.text(0), pricingParam: pricing)] =
+                [try row.int(2), try row.int(3), try row.int(4), try row.int(5), try row.int(6)]
+        }
+        var inserts: [[SQLValue]] = []
+        for (key, apple) in counts.sorted(by: { $0.key < $1.key }) {
+            let withheld = max(0, apple.total - apple.assigned - apple.available)
+            let assigned = heldByKey[key] ?? 0
+            let available = max(0, apple.total - withheld - assigned)
+            let values = [apple.total, withheld, assigned, available, apple.retired]
+            if let old = before[key] {
+                // Unchanged counts are not rewritten.
+                guard old != values else { continue }
+                try await exec(
+                    """
+                    UPDATE token_assets SET total = ?, withheld = ?, assigned = ?, available = ?, retired = ?
+                    WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
+                    """,
+                    values.map { SQLValue.int(Int64($0)) } + [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)])
+            } else {
+                inserts.append([tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)] + values.map { .int(Int64($0)) })
+            }
+        }
+        try await insertMany(
+            "INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, withheld, assigned, available, retired)",
+            columns: 9, rows: inserts)
+        for key in before.keys.sorted() where counts[key] == nil {
+            try await exec("DELETE FROM token_assets WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?",
+                           [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)])
+        }
     }
 
     func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts] {
@@ -84,14 +115,16 @@ extension SQLTenantTransaction {
     }
 
     func adjustCounts(tokenID: TokenID, asset: AssetKey, delta: Int) async throws {
-        // Total and available move together; neither goes below zero (a refund of licences in use).
+        // A purchase, transfer or refund moves Apple's total; what is available follows from the rows held.
+        // Neither goes below zero (a refund of licences in use leaves nothing available, not a debt).
+        let greatest = dialect.greatest
         try await exec(
             """
-            UPDATE token_assets SET total = CASE WHEN total + ? < 0 THEN 0 ELSE total + ? END,
-                available = CASE WHEN available + ? < 0 THEN 0 ELSE available + ? END
+            UPDATE token_assets SET total = \(greatest)(0, total + ?),
+                available = \(greatest)(0, \(greatest)(0, total + ?) - withheld - assigned)
             WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
             """,
-            [.int(Int64(delta)), .int(Int64(delta)), .int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue),
+            [.int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue),
              .text(asset.adamID), .text(asset.pricingParam.rawValue)])
     }
 

@@ -113,6 +113,12 @@ struct StoreContractTests {
         }
     }
 
+    static func merged(_ tx: any TenantTransaction, _ token: TokenID, _ records: [AppleAssignmentRecord], full: Bool)
+        async throws -> [Int] {
+        let outcome = try await tx.mergeAppleAssignments(tokenID: token, records, fullSnapshot: full)
+        return [outcome.inserted, outcome.deleted]
+    }
+
     @Test("merging Apple's assignments: full snapshots add and remove, incremental ones only add, in-flight rows are kept",
           arguments: StoreKind.allCases)
     func mergeAssignments(kind: StoreKind) async throws {
@@ -124,14 +130,14 @@ struct StoreContractTests {
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 try await tx.insertAssignments([Assignment(tenantID: tenant.id, asset: keynote.key, assignee: .device(serial(100)),
                                                            grantingToken: token.id, state: .pending(eventID: "e"))])
-                #expect(try await tx.mergeAppleAssignments(tokenID: token.id, apple(1...5), fullSnapshot: true) == (5, 0))
-                #expect(try await tx.mergeAppleAssignments(tokenID: token.id, apple(1...5), fullSnapshot: true) == (0, 0))
-                #expect(try await tx.mergeAppleAssignments(tokenID: token.id, apple(6...7), fullSnapshot: false) == (2, 0))
-                #expect(try await tx.mergeAppleAssignments(tokenID: token.id, apple(3...7), fullSnapshot: true) == (0, 2))
+                #expect(try await Self.merged(tx, token.id, apple(1...5), full: true) == [5, 0])
+                #expect(try await Self.merged(tx, token.id, apple(1...5), full: true) == [0, 0])
+                #expect(try await Self.merged(tx, token.id, apple(6...7), full: false) == [2, 0])
+                #expect(try await Self.merged(tx, token.id, apple(3...7), full: true) == [0, 2])
                 let rows = try await tx.assignments(AssignmentQuery(tokenID: token.id))
                 #expect(rows.count == 6, "5 from Apple plus the pending one")
                 #expect(rows.filter { $0.state == .active }.count == 5)
-                #expect(try await tx.assignments(AssignmentQuery(states: ["pending"])).map(\.assignee) == [.device(serial(100))])
+                #expect(try await tx.assignments(AssignmentQuery(states: [.pending])).map(\.assignee) == [.device(serial(100))])
             }
         }
     }

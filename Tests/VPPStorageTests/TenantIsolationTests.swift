@@ -51,7 +51,7 @@ struct TenantIsolationTests {
                 await #expect(throws: StoreError.unknownToken(bToken.id)) { try await tx.deleteToken(bToken.id) }
                 #expect(try await !tx.reserve(keynote.key, from: bToken.id, count: 1))
                 try await tx.release(keynote.key, to: bToken.id, count: 5)
-                try await tx.setState(.revoked, of: [bAssignment.id])
+                try await tx.move([bAssignment.id], to: .revoked)
                 try await tx.deleteAssignments([bAssignment.id])
                 try await tx.deletePendingEvent("b-event")
                 try await tx.replaceCounts(tokenID: bToken.id, [:])

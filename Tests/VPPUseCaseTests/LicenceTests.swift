@@ -80,7 +80,7 @@ struct LicenceTests {
             _ = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(4).map { .device($0) })
             try await world.settleEvents()
             let rows = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
-                try await tx.assignments(AssignmentQuery(states: ["active", "failed"]))
+                try await tx.assignments(AssignmentQuery(states: [.active, .failed]))
             }
             #expect(rows.filter { $0.state == .active }.count == 2)
             let failed = rows.filter { if case .failed = $0.state { true } else { false } }
@@ -127,7 +127,7 @@ struct LicenceTests {
             })
             #expect(try await RevokeLicences(services: world.services).reclaimRetired(world.admin) == 2)
             try await world.settleEvents()
-            let active = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.assignments(AssignmentQuery(states: ["active"])) }
+            let active = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.assignments(AssignmentQuery(states: [.active])) }
             #expect(active.map(\.assignee) == [.device(serials[2])])
             #expect(try await RevokeLicences(services: world.services).reclaimRetired(world.admin) == 0)
         }

@@ -11,6 +11,8 @@ public enum LicenceError: Error, Hashable, Sendable, CustomStringConvertible {
     case noUsableToken(AssetKey, reasons: [String])
     case inconsistentCounts(String)
     case invalidTransition(from: AssignmentState, to: AssignmentState)
+    /// A stored licence state that cannot be read back (never silently defaulted).
+    case unreadableState(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,8 @@ public enum LicenceError: Error, Hashable, Sendable, CustomStringConvertible {
             "Inconsistent licence counts: \(detail)."
         case .invalidTransition(let from, let to):
             "A licence cannot go from \(from.code) to \(to.code)."
+        case .unreadableState(let detail):
+            "A stored licence state could not be read: \(detail)."
         }
     }
 }

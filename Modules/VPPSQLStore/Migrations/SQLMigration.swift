@@ -44,6 +44,10 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0004JobsAndRateLimits,
     migration0005Notifications,
     migration0006RowLevelSecurity,
+    migration0007Ledger,
+    migration0008MDMDelivery,
+    migration0009Console,
+    migration0010AccessKeys,
 ]
 
 /// The database is at a schema version this build cannot serve.

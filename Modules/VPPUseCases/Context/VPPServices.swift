@@ -18,6 +18,8 @@ public struct VPPServices: Sendable {
     /// vppd's public base URL; Apple's notifications go to `<publicURL>/apple/notifications/<tokenId>`.
     public let publicURL: String?
     public let logger: Logger
+    /// How long a worker's claim on the ledger's queued Apple writes lasts (see ``CarryOutAppleIntents``).
+    public var intentLease: TimeInterval = 60
 
     public init(store: any Store, apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, secrets: any SecretBox,
                 clock: any Clock, mailer: (any Mailer)?, publicURL: String?, logger: Logger) {

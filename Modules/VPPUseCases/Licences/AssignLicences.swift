@@ -3,106 +3,115 @@ import VPPDomain
 
 /// The outcome of an assignment request.
 public struct AssignmentOutcome: Sendable {
-    /// Licences reserved and sent to Apple, by granting token.
+    /// Licences reserved, by granting token.
     public var sentByToken: [TokenID: Int]
     /// Apple events to wait for.
     public var events: [AppleEventTicket]
+    /// Every licence of the request in its state when the answer was given: pending at Apple (or already
+    /// active), failed with Apple's reason, or still reserved (queued: Apple was busy; it is sent later).
+    public var licences: [Assignment]
 }
 
-/// Assign licences of one app to devices (serial numbers) or users: checks everything first, reserves in
-/// the database (never oversells, across servers), then asks Apple in batches at its limits. Devices get
-/// InstallApplication only when Apple confirms (see ``ProcessAppleEvent``).
+/// Assign licences of one app to devices (serial numbers) or users: checks everything first, then reserves
+/// in the ledger (never oversells, across servers) together with the durable intent to ask Apple; the intent
+/// is carried out at once, batched with whatever else is queued for the same token and app. Devices get
+/// InstallApplication only when Apple confirms (see ``ProcessAppleEvent`` and ``LicenceLedger``).
 public struct AssignLicences: Sendable {
     let services: VPPServices
     /// First `status` poll after this long without a notification (Apple: 5 minutes).
     public var firstPollDelay: TimeInterval = 300
+    /// How long a request waits for its intents to reach Apple before answering with them still queued.
+    public var waitForApple: Duration = .seconds(20)
+    /// The intents' claim lease (see ``CarryOutAppleIntents/leaseSeconds``).
+    public var intentLeaseSeconds: TimeInterval
 
-    public init(services: VPPServices) { self.services = services }
+    public init(services: VPPServices) {
+        self.services = services
+        intentLeaseSeconds = services.intentLease
+    }
 
     public func callAsFunction(_ caller: Caller, asset key: AssetKey, to assignees: [Assignee]) async throws -> AssignmentOutcome {
         try caller.require(.manageLicences)
         guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
         try assignees.requireDistinct()
         let ours = try await services.holder(of: caller.tenantID)
-        let now = services.clock.now()
 
-        // 1. Check and reserve in one unit of work: all or nothing.
-        let reserved: [(TokenID, [Assignment])] = try await services.store.inTenant(caller.tenantID) { tx in
-            guard let app = try await tx.app(key) else { throw StoreError.unknownApp(key) }
-            for assignee in assignees { try app.asset.checkAssignable(to: assignee) }
-            try await Self.checkKnown(tx, assignees)
-            let holding = try await tx.assignments(AssignmentQuery(asset: key, states: ["reserved", "pending", "active", "revoking"]))
-            let held = Set(holding.map(\.assignee))
-            let already = assignees.filter(held.contains).map(\.text)
-            guard already.isEmpty else { throw UseCaseError.alreadyLicensed(already) }
-            let plan = try await services.pool(tx, key, ours: ours).allocate(assignees.count)
-            var remaining = assignees[...]
-            var result: [(TokenID, [Assignment])] = []
-            for (tokenID, count) in plan {
-                guard try await tx.reserve(key, from: tokenID, count: count) else {
-                    // Another server took them between our read and our update: refuse, roll back everything.
-                    throw LicenceError.noLicencesLeft(key, requested: assignees.count, available: 0)
+        // 1. Check and reserve in one unit of work, all or nothing: the rows are the intents to call Apple.
+        let reserved: [(TokenID, [Assignment])]
+        do {
+            reserved = try await services.store.inTenant(caller.tenantID) { tx in
+                guard let app = try await tx.app(key) else { throw StoreError.unknownApp(key) }
+                for assignee in assignees { try app.asset.checkAssignable(to: assignee) }
+                try await Self.checkKnown(tx, assignees)
+                // A few named assignees are checked one by one for a clear refusal; in bulk the ledger's unique
+                // index refuses (naming them) without reading every holder of the app.
+                var already: [String] = []
+                for assignee in assignees where assignees.count <= 20 {
+                    let holding = try await tx.assignments(AssignmentQuery(asset: key, assignee: assignee,
+                                                                           states: AssignmentState.Code.holding))
+                    if !holding.isEmpty { already.append(assignee.text) }
                 }
-                let group = remaining.prefix(count).map { Assignment(tenantID: caller.tenantID, asset: key, assignee: $0, grantingToken: tokenID) }
-                remaining = remaining.dropFirst(count)
-                try await tx.insertAssignments(group)
-                result.append((tokenID, group))
-            }
-            try await services.audit(tx, caller, "licence.assign", "\(key)", "reserved", "\(assignees.count) assignee(s)")
-            return result
-        }
-
-        // 2. Ask Apple, token by token; a refusal releases exactly that token's reservations.
-        var outcome = AssignmentOutcome(sentByToken: [:], events: [])
-        for (tokenID, group) in reserved {
-            do {
-                let credentials = try await services.credentials(caller.tenantID, tokenID)
-                // Check the holder before writing: Apple answers a write even when another MDM has taken the token.
-                _ = try await services.apple.clientConfig(credentials)
-                let tickets = try await services.apple.associate(
-                    credentials, assets: [key], serialNumbers: group.map(\.assignee).serialNumberTexts,
-                    clientUserIDs: group.map(\.assignee).clientUserIDTexts)
-                try await services.store.inTenant(caller.tenantID) { tx in
-                    for ticket in tickets {
-                        let covered = Set(ticket.serialNumbers + ticket.clientUserIDs)
-                        let ids = group.filter { covered.contains($0.assignee.text) }.map(\.id)
-                        try await tx.setState(.pending(eventID: ticket.eventID), of: ids)
+                guard already.isEmpty else { throw UseCaseError.alreadyLicensed(already) }
+                // Plan from the pool as it is now, reserve token by token (in a fixed order, so two requests
+                // spanning the same tokens never wait on each other in a cycle). When another server took a
+                // token's last licences between our read and our update, read again and plan the rest: a request
+                // is refused only when the pool, read after every competitor committed, is short.
+                var remaining = assignees[...]
+                var result: [(TokenID, [Assignment])] = []
+                for _ in 0..<8 where !remaining.isEmpty {
+                    let plan = try await services.pool(tx, key, ours: ours).allocate(remaining.count)
+                    for (tokenID, count) in plan.sorted(by: { $0.tokenID < $1.tokenID }) {
+                        let group = remaining.prefix(count).map {
+                            Assignment(tenantID: caller.tenantID, asset: key, assignee: $0, grantingToken: tokenID)
+                        }
+                        guard try await tx.reserveLicences(group) else { break }
+                        remaining = remaining.dropFirst(count)
+                        result.append((tokenID, group))
                     }
-                    try await tx.insertPendingEvents(tickets.map {
-                        PendingAppleEvent(eventID: $0.eventID, tokenID: tokenID, kind: "associate", createdAt: now,
-                                          nextPollAt: now.addingTimeInterval(firstPollDelay))
-                    })
                 }
-                outcome.sentByToken[tokenID] = group.count
-                outcome.events += tickets
-            } catch {
-                if let appleError = error as? AppleAPIError {
-                    try await TokenHealth.record(appleError, tokenID: tokenID, caller: caller, services: services)
+                guard remaining.isEmpty else {
+                    throw LicenceError.noLicencesLeft(key, requested: assignees.count, available: assignees.count - remaining.count)
                 }
-                try await services.store.inTenant(caller.tenantID) { tx in
-                    try await tx.setState(.failed(reason: "\(error)"), of: group.map(\.id))
-                    try await tx.release(key, to: tokenID, count: group.count)
-                    try await services.audit(tx, caller, "licence.assign", "\(key)", "failed", "\(error)")
-                }
-                throw error
+                try await services.audit(tx, caller, "licence.assign", "\(key)", "reserved", "\(assignees.count) assignee(s)")
+                return result
             }
+        } catch StoreError.alreadyLicensed(let who) {
+            throw UseCaseError.alreadyLicensed(who)
         }
-        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: "poll-events", key: "all",
-                                                         runAt: now.addingTimeInterval(firstPollDelay)))
+
+        // 2. Carry the intents out now (batched with others queued for the same token and app).
+        var intents = CarryOutAppleIntents(services: services, leaseSeconds: intentLeaseSeconds)
+        intents.firstPollDelay = firstPollDelay
+        var outcome = AssignmentOutcome(sentByToken: [:], events: [], licences: [])
+        for (tokenID, group) in reserved {
+            let rows = try await intents.carryOut(
+                IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .reserved),
+                waitingFor: Set(group.map(\.id)), timeout: waitForApple)
+            outcome.sentByToken[tokenID] = group.count
+            outcome.licences += rows
+        }
+        var byEvent: [String: [Assignment]] = [:]
+        for row in outcome.licences { if case .pending(let event) = row.state { byEvent[event, default: []].append(row) } }
+        outcome.events = byEvent.keys.sorted().map { event in
+            let rows = byEvent[event] ?? []
+            return AppleEventTicket(eventID: event, assets: [key], serialNumbers: rows.map(\.assignee).serialNumberTexts,
+                                    clientUserIDs: rows.map(\.assignee).clientUserIDTexts)
+        }
         return outcome
     }
 
-    /// Refuses devices and users the tenant does not know (or whose user is retired), naming them.
+    /// Refuses devices and users the tenant does not know (or whose user is retired), naming them. Reads only
+    /// the devices and users named, not the whole inventory.
     static func checkKnown(_ tx: any TenantTransaction, _ assignees: [Assignee]) async throws {
         let serials = assignees.compactMap { if case .device(let s) = $0 { s } else { nil } }
         if !serials.isEmpty {
-            let known = Set(try await tx.devices().filter { !$0.isRetired }.map(\.serialNumber))
+            let known = Set(try await tx.devices(serials).filter { !$0.isRetired }.map(\.serialNumber))
             let unknown = serials.filter { !known.contains($0) }.map(\.value)
             guard unknown.isEmpty else { throw UseCaseError.unknownDevices(unknown) }
         }
         let users = assignees.compactMap { if case .user(let u) = $0 { u } else { nil } }
         if !users.isEmpty {
-            let known = Set(try await tx.users().filter(\.canReceiveLicences).map(\.clientUserID))
+            let known = Set(try await tx.users(users).filter(\.canReceiveLicences).map(\.clientUserID))
             let unknown = users.filter { !known.contains($0) }.map(\.value)
             guard unknown.isEmpty else { throw UseCaseError.unknownUsers(unknown) }
         }

@@ -44,11 +44,11 @@ public struct HandleAppleNotification: Sendable {
                                                          outcome: "applied", detail: "countDelta \(delta)"))
                 }
             }
-            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: "sync", key: tokenID.description, runAt: now))
+            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
             return .handled(type)
         case "USER_MANAGEMENT", "USER_ASSOCIATED":
             // Users changed at Apple: resync the token (one queued sync per token).
-            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: "sync", key: tokenID.description, runAt: now))
+            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
             return .handled(type)
         default:
             try await services.store.inTenant(tenantID) { tx in

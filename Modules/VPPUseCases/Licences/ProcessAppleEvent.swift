@@ -1,13 +1,16 @@
 import Foundation
 import VPPDomain
 
-/// Applies the end of an Apple event to our records: confirmed assignments become active and their
-/// devices get InstallApplication; failed ones release exactly their reservations and say why; confirmed
-/// revocations return licences to the pool and queue RemoveApplication where the app is installed.
+/// Applies the end of an Apple event to the ledger: confirmed assignments become active and their devices
+/// get InstallApplication; failed ones release exactly their reservations and say why; confirmed
+/// revocations return licences to the pool and queue RemoveApplication where the app is installed. An
+/// event Apple keeps PENDING for more than ten minutes is retried with the original request (Apple's rule).
 public struct ProcessAppleEvent: Sendable {
     let services: VPPServices
     /// Apple: while PENDING, wait at least 30 s between polls.
     public var pollInterval: TimeInterval = 30
+    /// Apple: an event still PENDING after this long is re-sent.
+    public var resendAfter: TimeInterval = 600
 
     public init(services: VPPServices) { self.services = services }
 
@@ -32,47 +35,42 @@ public struct ProcessAppleEvent: Sendable {
         let now = services.clock.now()
         guard status.state != .pending else {
             try await services.store.inTenant(tenantID) { tx in
-                var next = event
-                next.nextPollAt = now.addingTimeInterval(pollInterval)
-                try await tx.insertPendingEvents([next])
+                guard now.timeIntervalSince(event.createdAt) >= resendAfter else {
+                    var next = event
+                    next.nextPollAt = now.addingTimeInterval(pollInterval)
+                    try await tx.insertPendingEvents([next])
+                    return
+                }
+                // Back to the queue: the intent worker asks Apple what it holds, then re-sends the rest.
+                let rows = try await tx.assignments(AssignmentQuery(eventID: event.eventID))
+                try await tx.move(rows.filter { $0.state.stateCode == .pending }.map(\.id), to: .reserved)
+                try await tx.move(rows.filter { $0.state.stateCode == .revoking }.map(\.id), to: .revocationQueued)
+                try await tx.deletePendingEvent(event.eventID)
+                try await tx.appendAudit(AuditRecord(at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
+                                                     outcome: "resent", detail: "still PENDING after \(Int(resendAfter)) s"))
             }
             return
         }
         let failedReasons = Dictionary(
-            status.failures.flatMap { failure in (failure.serialNumbers + failure.clientUserIDs).map { ($0, failure.error.description) } },
+            status.failures.flatMap { failure in
+                (failure.serialNumbers + failure.clientUserIDs).map { ($0, failure.error.description) }
+            },
             uniquingKeysWith: { first, _ in first })
         try await services.store.inTenant(tenantID) { tx in
             let rows = try await tx.assignments(AssignmentQuery(eventID: event.eventID))
-            let devices = Dictionary(uniqueKeysWithValues: try await tx.devices().map { ($0.serialNumber.value, $0) })
-            var commands: [DeviceCommand] = []
-            for row in rows {
-                let failure = failedReasons[row.assignee.text]
-                switch row.state {
-                case .pending:
-                    if let failure {
-                        try await tx.setState(.failed(reason: failure), of: [row.id])
-                        try await tx.release(row.asset, to: row.grantingToken, count: 1)
-                    } else {
-                        try await tx.setState(.active, of: [row.id])
-                        if case .device(let serial) = row.assignee {
-                            commands.append(DeviceCommand(serialNumber: serial.value, kind: .installApplication, adamID: row.asset.adamID, createdAt: now))
-                        }
-                    }
-                case .revoking:
-                    if failure != nil {
-                        try await tx.setState(.active, of: [row.id])
-                    } else {
-                        try await tx.setState(.revoked, of: [row.id])
-                        try await tx.release(row.asset, to: row.grantingToken, count: 1)
-                        if case .device(let serial) = row.assignee, devices[serial.value]?.hasInstalled(row.asset) == true {
-                            commands.append(DeviceCommand(serialNumber: serial.value, kind: .removeApplication, adamID: row.asset.adamID, createdAt: now))
-                        }
-                    }
-                default:
-                    continue
-                }
+            let pending = rows.filter { $0.state.stateCode == .pending }
+            let revoking = rows.filter { $0.state.stateCode == .revoking }
+            // Failures, grouped by reason so each row keeps Apple's words.
+            for (reason, group) in Dictionary(grouping: pending.filter { failedReasons[$0.assignee.text] != nil },
+                                              by: { failedReasons[$0.assignee.text] ?? "" }) {
+                try await tx.move(group.map(\.id), to: .failed(reason: reason))
             }
-            try await tx.enqueueDeviceCommands(commands)
+            let confirmed = try await tx.move(pending.filter { failedReasons[$0.assignee.text] == nil }.map(\.id), to: .active)
+            try await LicenceLedger.confirmed(tx, confirmed, now: now)
+            // A revoke Apple refused leaves the licence where it was.
+            try await tx.move(revoking.filter { failedReasons[$0.assignee.text] != nil }.map(\.id), to: .active)
+            let revoked = try await tx.move(revoking.filter { failedReasons[$0.assignee.text] == nil }.map(\.id), to: .revoked)
+            try await LicenceLedger.revoked(tx, revoked, now: now)
             try await tx.deletePendingEvent(event.eventID)
             try await tx.appendAudit(AuditRecord(at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
                                                  outcome: status.state.rawValue.lowercased(),

@@ -1,70 +1,104 @@
 import Foundation
 import VPPDomain
 
-/// Revoke licences of one app from devices or users: Apple disassociates asynchronously; when it
-/// confirms, the licences return to their token's pool and devices that have the app get RemoveApplication.
+/// What a revoke request did to each licence.
+public struct RevocationOutcome: Sendable, Hashable {
+    /// Sent to Apple (or queued to be sent): the licence returns to the pool when Apple confirms.
+    public var revoking: [Assignee]
+    /// Not yet settled at Apple: revoked as soon as Apple confirms the assignment.
+    public var afterAssignmentSettles: [Assignee]
+    /// Reserved but never sent to Apple: cancelled at once, the licence is back in the pool.
+    public var cancelled: [Assignee]
+    /// Apple events to wait for.
+    public var events: [AppleEventTicket]
+}
+
+/// Revoke licences of one app from devices or users, through the ledger: an active licence gets a queued
+/// revoke (a durable intent carried out at once, batched, resumed by any server if this one dies); a licence
+/// Apple has not settled yet is revoked once it does; a reservation never sent is cancelled. When Apple
+/// confirms, licences return to their token's pool and devices that have the app get RemoveApplication.
 public struct RevokeLicences: Sendable {
     let services: VPPServices
     public var firstPollDelay: TimeInterval = 300
+    public var waitForApple: Duration = .seconds(20)
+    public var intentLeaseSeconds: TimeInterval
 
-    public init(services: VPPServices) { self.services = services }
+    public init(services: VPPServices) {
+        self.services = services
+        intentLeaseSeconds = services.intentLease
+    }
 
-    public func callAsFunction(_ caller: Caller, asset key: AssetKey, from assignees: [Assignee]) async throws -> [AppleEventTicket] {
+    @discardableResult
+    public func callAsFunction(_ caller: Caller, asset key: AssetKey, from assignees: [Assignee]) async throws
+        -> RevocationOutcome {
         try caller.require(.manageLicences)
         guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
         try assignees.requireDistinct()
         let now = services.clock.now()
-        let held: [Assignment] = try await services.store.inTenant(caller.tenantID) { tx in
+        let (queued, cancelled, deferred): ([Assignment], [Assignee], [Assignee]) = try await services.store.inTenant(
+            caller.tenantID
+        ) { tx in
             guard let app = try await tx.app(key) else { throw StoreError.unknownApp(key) }
             try app.asset.checkRevocable()
-            let active = try await tx.assignments(AssignmentQuery(asset: key, states: ["active"]))
-            let wanted = Set(assignees)
-            let found = active.filter { wanted.contains($0.assignee) }
-            let missing = assignees.filter { a in !found.contains { $0.assignee == a } }.map(\.text)
+            var found: [Assignment] = []
+            var missing: [String] = []
+            for assignee in assignees {
+                let held = try await tx.assignments(AssignmentQuery(asset: key, assignee: assignee, states: AssignmentState.Code.holding))
+                if let row = held.first { found.append(row) } else { missing.append(assignee.text) }
+            }
             guard missing.isEmpty else { throw UseCaseError.notLicensed(missing) }
-            return found
+            let active = found.filter { $0.state == .active }
+            let unsettled = found.filter { if case .pending = $0.state { true } else { false } }
+            let reserved = found.filter { $0.state == .reserved }
+            try await tx.move(active.map(\.id), to: .revocationQueued)
+            // A reservation is cancelled only if no worker holds it now (its claim may be on the wire to Apple);
+            // otherwise it is revoked when its assignment settles, like a pending one.
+            let unsent = try await tx.unsentIntents(reserved.map(\.id), now: now)
+            let cancelled = try await tx.move(unsent, to: .failed(reason: "revoked before it was sent to Apple"))
+            let cancelledIDs = Set(cancelled.map(\.id))
+            let deferred = unsettled + reserved.filter { !cancelledIDs.contains($0.id) }
+            try await tx.requestRevoke(deferred.map(\.id))
+            try await services.audit(tx, caller, "licence.revoke", "\(key)", "queued",
+                                     "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled")
+            return (active, cancelled.map(\.assignee), deferred.map(\.assignee))
         }
-        return try await disassociate(caller, key, held, now: now)
+        var outcome = RevocationOutcome(revoking: queued.map(\.assignee), afterAssignmentSettles: deferred, cancelled: cancelled,
+                                        events: [])
+        for (tokenID, group) in Dictionary(grouping: queued, by: \.grantingToken) {
+            let rows = try await intents.carryOut(
+                IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .revocationQueued),
+                waitingFor: Set(group.map(\.id)), timeout: waitForApple)
+            var byEvent: [String: [Assignment]] = [:]
+            for row in rows { if case .revoking(let event) = row.state { byEvent[event, default: []].append(row) } }
+            outcome.events += byEvent.keys.sorted().map { event in
+                let rows = byEvent[event] ?? []
+                return AppleEventTicket(eventID: event, assets: [key], serialNumbers: rows.map(\.assignee).serialNumberTexts,
+                                        clientUserIDs: rows.map(\.assignee).clientUserIDTexts)
+            }
+        }
+        return outcome
+    }
+
+    private var intents: CarryOutAppleIntents {
+        var intents = CarryOutAppleIntents(services: services, leaseSeconds: intentLeaseSeconds)
+        intents.firstPollDelay = firstPollDelay
+        return intents
     }
 
     /// Reclaims, in bulk, every licence held by a retired device or user: they go back to their pools.
-    /// - Returns: how many licences were sent back to Apple.
+    /// - Returns: how many licences were queued for revocation.
     public func reclaimRetired(_ caller: Caller) async throws -> Int {
         try caller.require(.manageLicences)
-        let now = services.clock.now()
         let (held, revocable): ([Assignment], Set<AssetKey>) = try await services.store.inTenant(caller.tenantID) { tx in
             let retired = Set(try await tx.devices().filter(\.isRetired).map { Assignee.device($0.serialNumber) })
                 .union(try await tx.users().filter { !$0.canReceiveLicences }.map { Assignee.user($0.clientUserID) })
-            let active = try await tx.assignments(AssignmentQuery(states: ["active"])).filter { retired.contains($0.assignee) }
+            let active = try await tx.assignments(AssignmentQuery(states: [.active])).filter { retired.contains($0.assignee) }
             return (active, Set(try await tx.apps().filter(\.asset.isRevocable).map(\.asset.key)))
         }
         let reclaimable = held.filter { revocable.contains($0.asset) }
         for (asset, group) in Dictionary(grouping: reclaimable, by: \.asset) {
-            _ = try await disassociate(caller, asset, group, now: now)
+            _ = try await self(caller, asset: asset, from: group.map(\.assignee))
         }
         return reclaimable.count
-    }
-
-    private func disassociate(_ caller: Caller, _ key: AssetKey, _ held: [Assignment], now: Date) async throws -> [AppleEventTicket] {
-        var events: [AppleEventTicket] = []
-        for (tokenID, group) in Dictionary(grouping: held, by: \.grantingToken) {
-            let credentials = try await services.credentials(caller.tenantID, tokenID)
-            let tickets = try await services.apple.disassociate(
-                credentials, assets: [key], serialNumbers: group.map(\.assignee).serialNumberTexts,
-                clientUserIDs: group.map(\.assignee).clientUserIDTexts)
-            try await services.store.inTenant(caller.tenantID) { tx in
-                for ticket in tickets {
-                    let covered = Set(ticket.serialNumbers + ticket.clientUserIDs)
-                    try await tx.setState(.revoking(eventID: ticket.eventID), of: group.filter { covered.contains($0.assignee.text) }.map(\.id))
-                }
-                try await tx.insertPendingEvents(tickets.map {
-                    PendingAppleEvent(eventID: $0.eventID, tokenID: tokenID, kind: "disassociate", createdAt: now,
-                                      nextPollAt: now.addingTimeInterval(firstPollDelay))
-                })
-                try await services.audit(tx, caller, "licence.revoke", "\(key)", "sent", "\(group.count) assignee(s)")
-            }
-            events += tickets
-        }
-        return events
     }
 }

@@ -71,8 +71,13 @@ public struct SyncToken: Sendable {
         let isIncremental = incremental
         let merged = try await services.store.inTenant(caller.tenantID) { tx in
             try await tx.upsertApps(assets.items.map(\.asset))
-            try await tx.replaceCounts(tokenID: token.id, counts)
+            // The counts stay locked from here to the commit: a reservation on any server waits for the
+            // reconciled numbers instead of interleaving with them (it is neither lost nor wrongly refused).
+            try await tx.lockCounts(tokenID: token.id)
             let merged = try await tx.mergeAppleAssignments(tokenID: token.id, walk.items, fullSnapshot: !isIncremental)
+            try await tx.replaceCounts(tokenID: token.id, counts)
+            try await LicenceLedger.confirmed(tx, merged.confirmed, now: finished)
+            try await LicenceLedger.revoked(tx, merged.revoked, now: finished)
             try await tx.updateToken(refreshed)
             try await tx.saveSyncState(TokenSyncState(tokenID: token.id, assignmentsVersionID: walk.versionID, lastSuccessAt: finished,
                                                       lastAttemptAt: finished, lastError: nil, consecutiveFailures: 0))

@@ -38,7 +38,7 @@ public struct RemoveToken: Sendable {
             let allCounts = try await tx.counts(tokenID: nil)
             let mine = Set(allCounts.filter { $0.tokenID == tokenID }.map(\.asset))
             let elsewhere = Set(allCounts.filter { $0.tokenID != tokenID }.map(\.asset))
-            let held = try await tx.assignments(AssignmentQuery(tokenID: tokenID, states: ["reserved", "pending", "active", "revoking"]))
+            let held = try await tx.assignments(AssignmentQuery(tokenID: tokenID, states: AssignmentState.Code.holding))
             let devices = Dictionary(uniqueKeysWithValues: try await tx.devices().map { ($0.serialNumber, $0) })
             var pools: [AssetKey: [(tokenID: TokenID, location: String, left: Int)]] = [:]
             for asset in Set(held.map(\.asset)) {

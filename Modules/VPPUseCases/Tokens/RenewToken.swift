@@ -36,7 +36,7 @@ public struct RenewToken: Sendable {
             try await services.audit(tx, caller, "token.renew", renewed.location.name, "ok", "expires \(ISO8601Timestamp.format(renewed.expiresAt))")
         }
         if renewed.status(at: now, ourHolder: ours).isUsable {
-            try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: "sync", key: tokenID.description, runAt: now))
+            try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
         }
         return renewed
     }

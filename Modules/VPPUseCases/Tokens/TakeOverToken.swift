@@ -41,7 +41,7 @@ public struct TakeOverToken: Sendable {
                                      "from \(holder); \(preview.count) licence(s) revoked")
         }
         result.applied = true
-        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: "sync", key: tokenID.description, runAt: now))
+        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
         result.sync = try await SyncToken(services: services)(.system(caller.tenantID), tokenID: tokenID)
         return result
     }

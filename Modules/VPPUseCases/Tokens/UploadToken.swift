@@ -91,7 +91,7 @@ public struct UploadToken: Sendable {
         result.token = token
         result.status = token.status(at: now, ourHolder: ours)
         result.stored = true
-        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: "sync", key: token.id.description, runAt: now))
+        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .sync, key: token.id.description, runAt: now))
         if syncNow { result.sync = try await SyncToken(services: services)(.system(caller.tenantID), tokenID: token.id) }
         return result
     }

@@ -4,13 +4,12 @@ import VPPDomain
 /// A job to run in the background on whichever server claims it first.
 public struct JobRequest: Hashable, Sendable {
     public let tenantID: TenantID
-    /// E.g. "sync", "poll-events", "notices".
-    public let kind: String
+    public let kind: JobKind
     /// Deduplicates: one queued job per (tenant, kind, key), e.g. one sync per token.
     public let key: String
     public let runAt: Date
 
-    public init(tenantID: TenantID, kind: String, key: String, runAt: Date) {
+    public init(tenantID: TenantID, kind: JobKind, key: String, runAt: Date) {
         self.tenantID = tenantID
         self.kind = kind
         self.key = key
@@ -22,13 +21,13 @@ public struct JobRequest: Hashable, Sendable {
 public struct ClaimedJob: Hashable, Sendable {
     public let id: UUID
     public let tenantID: TenantID
-    public let kind: String
+    public let kind: JobKind
     public let key: String
     public let attempts: Int
     public let leaseOwner: String
     public let leaseUntil: Date
 
-    public init(id: UUID, tenantID: TenantID, kind: String, key: String, attempts: Int, leaseOwner: String, leaseUntil: Date) {
+    public init(id: UUID, tenantID: TenantID, kind: JobKind, key: String, attempts: Int, leaseOwner: String, leaseUntil: Date) {
         self.id = id
         self.tenantID = tenantID
         self.kind = kind

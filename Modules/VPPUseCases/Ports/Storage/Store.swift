@@ -6,7 +6,7 @@ import VPPDomain
 /// All tenant data is reached through ``inTenant(_:_:)``, a unit of work bound to one tenant: the use
 /// case's rows, counts, outbox entries and audit record commit together or not at all, and no query
 /// inside can reach another tenant's rows.
-public protocol Store: Sendable {
+public protocol Store: Sendable, MDMDirectory, ConsoleDirectory, AccessDirectory {
     /// Creates a tenant; its name must be unique.
     func createTenant(_ tenant: Tenant) async throws
     func tenant(_ id: TenantID) async throws -> Tenant?
@@ -25,6 +25,8 @@ public protocol Store: Sendable {
     func acquireLease(tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval) async throws -> Bool
     /// Gives the lease back (only if `owner` still holds it).
     func releaseLease(tenant: TenantID, name: String, owner: String) async throws
+    /// Queued Apple intents whose claim is free or expired, across all tenants (one indexed query).
+    func dueIntents(now: Date, limit: Int) async throws -> [IntentGroup]
     /// The shared background-job queue.
     var jobs: any JobQueue { get }
     /// A per-key request limiter shared by every server using this store (Apple's 15 rps per token).
@@ -32,7 +34,7 @@ public protocol Store: Sendable {
 }
 
 /// Everything a use case may read or write for one tenant, inside one transaction.
-public protocol TenantTransaction: Sendable {
+public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessRecords {
     var tenantID: TenantID { get }
 
     // MARK: API keys
@@ -63,34 +65,64 @@ public protocol TenantTransaction: Sendable {
     func setMetadata(_ metadata: AppMetadata, for asset: AssetKey) async throws
     func apps() async throws -> [AppRecord]
     func app(_ key: AssetKey) async throws -> AppRecord?
-    /// Replaces a token's counts with Apple's; assets not listed drop from the token.
-    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws
     func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts]
     /// Applies Apple's ASSET_COUNT `countDelta` (a purchase, transfer or refund) to one token's counts.
     func adjustCounts(tokenID: TokenID, asset: AssetKey, delta: Int) async throws
     /// Removes repository entries no token carries any more; returns them.
     func deleteOrphanApps() async throws -> [AssetKey]
 
-    // MARK: Licences
-    /// Takes `count` licences of `asset` from `tokenID`'s available count, atomically and only if that
-    /// many are left. Returns whether it did. Concurrent callers on any server never oversell.
+    // MARK: Licences: the ledger
+    // Counts change in the same transaction as the rows that justify them: `assigned` is the number of
+    // rows holding a licence (in flight or confirmed), `available` is Apple's total less what Apple
+    // withholds and less `assigned`. Reservations take the count with one conditional UPDATE.
+
+    /// Records `assignments` (all of one asset and one token, in ``AssignmentState/reserved``) and takes
+    /// their licences from the token's available count, atomically and only if that many are left.
+    /// Returns false, changing nothing, when too few are left. Concurrent callers on any server never
+    /// oversell. Throws ``StoreError/alreadyLicensed(_:)`` when an assignee already holds the app.
+    func reserveLicences(_ assignments: [Assignment]) async throws -> Bool
+    /// Takes `count` licences of `asset` from `tokenID`'s available count (counts only; tests and benchmarks).
     func reserve(_ asset: AssetKey, from tokenID: TokenID, count: Int) async throws -> Bool
-    /// Gives `count` reserved licences back (a failed or cancelled assignment, a revoke).
+    /// Gives `count` licences back to the count (counts only; tests).
     func release(_ asset: AssetKey, to tokenID: TokenID, count: Int) async throws
+    /// Records rows as they are (fixtures and imports); counts are not touched.
     func insertAssignments(_ assignments: [Assignment]) async throws
     func assignments(_ query: AssignmentQuery) async throws -> [Assignment]
-    func setState(_ state: AssignmentState, of ids: [AssignmentID]) async throws
+    /// Moves licences through the domain's state machine. Rows whose current state cannot move to `state`
+    /// are left alone (another server got there first); counts follow the rows that moved.
+    /// - Returns: the rows that moved, in their new state.
+    @discardableResult
+    func move(_ ids: [AssignmentID], to state: AssignmentState) async throws -> [Assignment]
+    /// Marks licences whose assignment Apple has not settled: they are revoked once it does.
+    func requestRevoke(_ ids: [AssignmentID]) async throws
     func deleteAssignments(_ ids: [AssignmentID]) async throws
-    /// Makes our active assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
-    /// - Returns: how many rows were inserted and deleted.
-    func mergeAppleAssignments(tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool) async throws -> (inserted: Int, deleted: Int)
+    /// Claims up to `limit` queued intents (rows in `state`: reserved = associate, revocationQueued =
+    /// disassociate) of one token and asset whose claim is free or expired, for `until`; counts the attempt.
+    func claimIntents(tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
+                      until: Date, limit: Int) async throws -> [ClaimedIntent]
+    /// Of these reservations, the ones no worker has ever claimed (never sent to Apple), locked so no worker
+    /// claims them before the transaction ends.
+    func unsentIntents(_ ids: [AssignmentID], now: Date) async throws -> [AssignmentID]
+    /// Gives claimed intents back to be tried again at `retryAt` (a transient failure).
+    func retryIntents(_ ids: [AssignmentID], at retryAt: Date) async throws
+    /// Locks the token's counts until the transaction ends, so no reservation interleaves with a sync.
+    func lockCounts(tokenID: TokenID) async throws
+    /// Reconciles a token's counts with Apple's snapshot: totals from Apple, `assigned` recounted from the
+    /// rows holding a licence. Call after ``mergeAppleAssignments(tokenID:_:fullSnapshot:)`` in the same
+    /// transaction, after ``lockCounts(tokenID:)``. Assets not listed drop from the token.
+    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws
+    /// Makes our assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
+    func mergeAppleAssignments(tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool) async throws -> MergeOutcome
 
     // MARK: Devices and users
     func upsertDevices(_ devices: [Device]) async throws
     func devices() async throws -> [Device]
+    /// Just these devices (an assignment reads what it names, not the whole inventory).
+    func devices(_ serials: [SerialNumber]) async throws -> [Device]
     func device(_ serial: SerialNumber) async throws -> Device?
     func upsertUsers(_ users: [ManagedUser]) async throws
     func users() async throws -> [ManagedUser]
+    func users(_ ids: [ClientUserID]) async throws -> [ManagedUser]
 
     // MARK: Outboxes, events and audit
     func enqueueDeviceCommands(_ commands: [DeviceCommand]) async throws

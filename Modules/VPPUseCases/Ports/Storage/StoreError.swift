@@ -16,6 +16,10 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case constraintViolation(String)
     /// The database is unreachable or failed; `detail` never contains secrets.
     case unavailable(String)
+    /// The assignees already hold a licence for the app (one licence per app per device or user).
+    case alreadyLicensed([String])
+    /// A stored value this build cannot read (an unknown state or kind): an error, never a default.
+    case unreadable(String)
 
     public var description: String {
         switch self {
@@ -28,6 +32,8 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unknownUser(let id): "No managed user \(id) in this tenant."
         case .constraintViolation(let detail): "The change was refused: \(detail)."
         case .unavailable(let detail): "The database is unavailable: \(detail)."
+        case .alreadyLicensed(let who): "Already licensed: \(who.joined(separator: ", "))."
+        case .unreadable(let detail): "A stored value could not be read: \(detail)."
         }
     }
 }

@@ -82,34 +82,19 @@ public struct AssignmentQuery: Hashable, Sendable {
     public var asset: AssetKey?
     public var tokenID: TokenID?
     public var assignee: Assignee?
-    public var states: Set<String>?
+    public var states: Set<AssignmentState.Code>?
     public var eventID: String?
+    /// Just these licences.
+    public var ids: Set<AssignmentID>?
 
-    public init(asset: AssetKey? = nil, tokenID: TokenID? = nil, assignee: Assignee? = nil, states: Set<String>? = nil, eventID: String? = nil) {
+    public init(asset: AssetKey? = nil, tokenID: TokenID? = nil, assignee: Assignee? = nil,
+                states: Set<AssignmentState.Code>? = nil, eventID: String? = nil, ids: Set<AssignmentID>? = nil) {
         self.asset = asset
         self.tokenID = tokenID
         self.assignee = assignee
         self.states = states
         self.eventID = eventID
-    }
-}
-
-/// A command for the MDM to send to a device (consumed by the MDM from the outbox).
-public struct DeviceCommand: Hashable, Sendable {
-    public enum Kind: String, Hashable, Sendable { case installApplication = "InstallApplication", removeApplication = "RemoveApplication" }
-
-    public let id: UUID
-    public let serialNumber: String
-    public let kind: Kind
-    public let adamID: String
-    public let createdAt: Date
-
-    public init(id: UUID = UUID(), serialNumber: String, kind: Kind, adamID: String, createdAt: Date) {
-        self.id = id
-        self.serialNumber = serialNumber
-        self.kind = kind
-        self.adamID = adamID
-        self.createdAt = createdAt
+        self.ids = ids
     }
 }
 

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+import VPPAppleSimulator
+import VPPDomain
+import VPPTestSupport
+@testable import VPPUseCases
+
+/// The ledger's durable intents: what a dead worker leaves behind is resumed by another, Apple is asked
+/// before anything is sent twice, every confirmed licence gets exactly one install, requests that arrive
+/// together go to Apple together, and a revoke of a licence Apple has not settled is carried out once it is.
+@Suite("Ledger: durable Apple intents, recovery, batching, exactly one install")
+struct LedgerRecoveryTests {
+    func world(_ world: World, devices: Int = 6) async throws -> (ContentToken, [SerialNumber], String) {
+        let (file, uid) = try await world.location("A", assets: [SimAsset(adamId: "408709785", totalCount: 40, name: "Keynote")])
+        let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+        return (token, try await world.addDevices(devices), uid)
+    }
+
+    func rows(_ world: World) async throws -> [Assignment] {
+        try await world.store.inTenant(world.tenant.id) { tx in try await tx.assignments(AssignmentQuery()) }
+    }
+
+    func installs(_ world: World) async throws -> [DeviceCommand] {
+        try await world.store.inTenant(world.tenant.id) { tx in try await tx.deviceCommands() }
+            .filter { $0.kind == .installApplication }
+    }
+
+    @Test("a worker that died after Apple accepted: resumed after its lease, Apple asked first, one install each",
+          arguments: StoreKind.allCases)
+    func diedAfterApple(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (token, serials, _) = try await self.world(world)
+            let key = AssetKey(adamID: "408709785")
+            // Reserve as a request does, then play a worker that claims, reaches Apple, and dies before recording.
+            let group = IntentGroup(tenantID: world.tenant.id, tokenID: token.id, asset: key, state: .reserved)
+            let reserved = serials.prefix(4).map {
+                Assignment(tenantID: world.tenant.id, asset: key, assignee: .device($0), grantingToken: token.id)
+            }
+            let ok = try await world.store.inTenant(world.tenant.id) { tx in try await tx.reserveLicences(reserved) }
+            #expect(ok)
+            let now = world.clock.now()
+            let claimed = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.claimIntents(tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
+                                          until: now.addingTimeInterval(30), limit: 1000)
+            }
+            #expect(claimed.count == 4)
+            let credentials = try await world.services.credentials(world.tenant.id, token.id)
+            _ = try await world.services.apple.associate(credentials, assets: [key], serialNumbers: serials.prefix(4).map(\.value),
+                                                         clientUserIDs: [])
+            try await Task.sleep(for: .milliseconds(50))  // the simulator carries the event out
+            let associateCalls = await world.simulator.requestCount("assets/associate")
+            // While the claim lasts nobody else touches them.
+            #expect(await CarryOutAppleIntents(services: world.services).runDue() == 0)
+            world.clock.advance(days: 31.0 / 86_400)
+            #expect(await CarryOutAppleIntents(services: world.services).runDue() == 1)
+            let after = try await rows(world)
+            #expect(after.count == 4 && after.allSatisfy { $0.state == .active }, "\(after.map(\.state))")
+            #expect(await world.simulator.requestCount("assets/associate") == associateCalls, "nothing associated twice")
+            let commands = try await installs(world)
+            #expect(commands.count == 4 && Set(commands.map(\.serialNumber)).count == 4)
+            // A sync and a late event that learn the same thing add no second install.
+            _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+            try await world.settleEvents()
+            #expect(try await installs(world).count == 4)
+            let counts = try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id) }
+            #expect(counts.first?.counts.assigned == 4 && counts.first?.counts.available == 36)
+            print("ledger recovery: intents of a dead worker resumed after its lease (30 s here) plus one worker pass")
+        }
+    }
+
+    @Test("a worker that died before sending: resumed, asked Apple, sent once; the pool is exact",
+          arguments: StoreKind.allCases)
+    func diedBeforeApple(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (token, serials, _) = try await self.world(world)
+            let key = AssetKey(adamID: "408709785")
+            let reserved = serials.prefix(3).map {
+                Assignment(tenantID: world.tenant.id, asset: key, assignee: .device($0), grantingToken: token.id)
+            }
+            let ok = try await world.store.inTenant(world.tenant.id) { tx in try await tx.reserveLicences(reserved) }
+            #expect(ok)
+            let now = world.clock.now()
+            _ = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.claimIntents(tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
+                                          until: now.addingTimeInterval(30), limit: 1000)
+            }
+            let before = await world.simulator.requestCount("assets/associate")
+            world.clock.advance(days: 31.0 / 86_400)
+            var intents = CarryOutAppleIntents(services: world.services)
+            intents.firstPollDelay = 0
+            #expect(await intents.runDue() == 1)
+            #expect(await world.simulator.requestCount("assets/associate") == before + 1)
+            try await world.settleEvents()
+            #expect(try await rows(world).allSatisfy { $0.state == .active })
+            #expect(try await installs(world).count == 3)
+        }
+    }
+
+    @Test("30 single-device requests arriving together reach Apple in a few batched calls", arguments: StoreKind.allCases)
+    func batching(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (_, serials, _) = try await self.world(world, devices: 30)
+            await world.simulator.resetRequestCounts()
+            let key = AssetKey(adamID: "408709785")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for serial in serials {
+                    group.addTask {
+                        var assign = AssignLicences(services: world.services)
+                        assign.firstPollDelay = 0
+                        let outcome = try await assign(world.admin, asset: key, to: [.device(serial)])
+                        #expect(outcome.licences.count == 1 && outcome.licences.allSatisfy { $0.state != .reserved })
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let calls = await world.simulator.requestCount("assets/associate")
+            print("ledger batching: 30 concurrent single-device requests -> \(calls) associate call(s)")
+            #expect(calls < 30 && calls >= 1)
+            try await world.settleEvents()
+            #expect(try await installs(world).count == 30)
+        }
+    }
+
+    @Test("revoking a licence Apple has not settled is accepted and carried out once it settles",
+          arguments: StoreKind.allCases)
+    func revokePending(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (token, serials, _) = try await self.world(world)
+            let key = AssetKey(adamID: "408709785")
+            await world.simulator.updateSettings { $0.eventDelayMilliseconds = 400 }
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            _ = try await assign(world.admin, asset: key, to: [.device(serials[0]), .device(serials[1])])
+            var revoke = RevokeLicences(services: world.services)
+            revoke.firstPollDelay = 0
+            let outcome = try await revoke(world.admin, asset: key, from: [.device(serials[0])])
+            #expect(outcome.afterAssignmentSettles == [.device(serials[0])] && outcome.revoking.isEmpty)
+            await world.simulator.updateSettings { $0.eventDelayMilliseconds = 5 }
+            try await Task.sleep(for: .milliseconds(600))
+            try await world.settleEvents()
+            var intents = CarryOutAppleIntents(services: world.services)
+            intents.firstPollDelay = 0
+            await intents.runDue()
+            try await Task.sleep(for: .milliseconds(50))
+            try await world.settleEvents()
+            let after = try await rows(world)
+            #expect(after.first { $0.assignee == .device(serials[0]) }?.state == .revoked)
+            #expect(after.first { $0.assignee == .device(serials[1]) }?.state == .active)
+            #expect(try await installs(world).map(\.serialNumber) == [serials[1].value], "no install for the revoked one")
+            let counts = try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id) }
+            #expect(counts.first?.counts.assigned == 1)
+        }
+    }
+}
