@@ -72,6 +72,7 @@ struct AppPage: Sendable {
     let noLicences: Bool
     let picks: [Pick]
     let serials: String
+    let users: String
     let assignError: String?
     let assignAction: String
     let revokeAction: String
@@ -121,13 +122,16 @@ enum AppPages {
             await console.action(request, context) { session, form in
                 let key = try asset(request, context)
                 let pasted = form["serials"] ?? ""
+                let users = form["users"] ?? ""
                 do {
                     let texts = form.all("pick") + pasted.split(whereSeparator: { $0.isNewline || ", ;\t".contains($0) }).map(String.init)
-                    let assignees = try texts.map { Assignee.device(try SerialNumber($0)) }
+                    let userIDs = users.split(whereSeparator: { $0.isNewline || ", ;\t".contains($0) }).map(String.init)
+                    let assignees = try texts.map { Assignee.device(try SerialNumber($0)) } + userIDs.map { Assignee.user(try ClientUserID($0)) }
                     _ = try await AssignLicences(services: console.services)(session.caller, asset: key, to: assignees)
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
-                    return try await detail(console, session, key, query: [:], serials: pasted, assignError: message, status: .unprocessableContent)
+                    return try await detail(console, session, key, query: [:], serials: pasted, users: users, assignError: message,
+                                            status: .unprocessableContent)
                 }
                 return Console.redirect("\(path(key))&notice=assigned")
             }
@@ -179,7 +183,7 @@ enum AppPages {
     }
 
     static func detail(_ console: Console, _ session: ConsoleSession, _ key: AssetKey, query: [String: String], serials: String = "",
-                       assignError: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+                       users: String = "", assignError: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let caller = session.caller
         guard let app = try await Catalogue(services: console.services).apps(caller)
             .first(where: { $0.adamId == key.adamID && $0.pricingParam == key.pricingParam.rawValue })
@@ -212,9 +216,9 @@ enum AppPages {
         let model = AppPage(
             chrome: await console.chrome(session, title: app.name ?? "App \(key.adamID)", section: "Apps",
                                          notice: ConsoleFormat.notice(query["notice"])),
-            app: AppRow(app, breakdown: breakdown), canAssign: caller.admin.can(.manageLicences) && app.deviceAssignable,
+            app: AppRow(app, breakdown: breakdown), canAssign: caller.admin.can(.manageLicences),
             headers: table.headers, licences: table.rows, pager: table.pager, noLicences: rows.isEmpty, picks: Array(picks),
-            serials: serials, assignError: assignError,
+            serials: serials, users: users, assignError: assignError,
             assignAction: "/console/apps/\(key.adamID)/assign?pp=\(key.pricingParam.rawValue)",
             revokeAction: "/console/apps/\(key.adamID)/revoke?pp=\(key.pricingParam.rawValue)",
             refresh: all.contains { $0.state == "pending" || $0.state == "reserved" || $0.state == "revoking" })

@@ -22,9 +22,27 @@ struct UserRow: Sendable {
     let licenceCount: Int
 }
 
-/// The devices page: search, table, and the form to add devices.
+/// The tenant's MDM connection as the devices page shows it (no secret).
+struct MDMCard: Sendable {
+    let kind: String
+    let url: String
+    let state: String
+    let healthy: Bool
+    let commands: String
+
+    init(_ view: MDMConnectionView) {
+        kind = view.kind
+        url = view.url
+        state = view.disabledReason.map { "Stopped: \($0)" } ?? "Connected"
+        healthy = view.disabledReason == nil
+        commands = view.commands.isEmpty ? "none" : view.commands.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+    }
+}
+
+/// The devices page: search, table, the MDM connection, and the form to add devices.
 struct DevicesPage: Sendable {
     let chrome: Chrome
+    let mdm: MDMCard?
     let search: String
     let searching: Bool
     let headers: [ConsoleTable<DeviceRow>.Header]
@@ -126,8 +144,11 @@ enum InventoryPages {
             .init(key: "enrollment", label: "Enrollment") { $0.enrollment < $1.enrollment },
             .init(key: "licences", label: "Licences held") { $0.licenceCount < $1.licenceCount },
         ], defaultKey: "serial", query: query, base: "/console/devices?q=\(urlEncode(search))")
+        // Not every tenant connects an MDM server: no connection shows nothing.
+        let mdm = (try? await ConfigureMDM(services: console.services).show(session.caller)).map(MDMCard.init)
         let model = DevicesPage(
             chrome: await console.chrome(session, title: "Devices", section: "Devices", notice: ConsoleFormat.notice(query["notice"])),
+            mdm: mdm,
             search: search, searching: !search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager, empty: rows.isEmpty,
             canAdd: session.caller.admin.can(.manageLicences), serials: serials, addError: addError)
         return console.renderer.page("devices", model, status: status)

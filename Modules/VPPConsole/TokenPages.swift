@@ -81,6 +81,7 @@ struct TakeOverPage: Sendable {
     let location: String
     let holder: String
     let count: String
+    let one: Bool
     let licences: [String]
     let more: String?
     let action: String
@@ -147,16 +148,19 @@ enum TokenPages {
                 let preview = try await TakeOverToken(services: console.services)(session.caller, tokenID: id, confirm: false, dryRun: true)
                 let location = try await overview(console, session, id).token.location.name
                 let holder = preview.holder.map(Console.holderName) ?? "another holder"
+                let names = try await appNames(console, session)
                 let lines = preview.licencesToRevoke.prefix(200).map { record in
+                    let app = names[record.asset.adamID] ?? "App \(record.asset.adamID)"
                     switch record.assignee {
-                    case .serialNumber(let serial): "App \(record.asset.adamID) on device \(serial)"
-                    case .clientUserID(let user): "App \(record.asset.adamID) for user \(user)"
+                    case .serialNumber(let serial): return "\(app) on device \(serial)"
+                    case .clientUserID(let user): return "\(app) for user \(user)"
                     }
                 }
                 let model = TakeOverPage(
                     chrome: await console.chrome(session, title: "Take over \(location)", section: "Tokens"), tokenHref: "/console/tokens/\(id)",
                     location: location, holder: holder,
-                    count: ConsoleFormat.plural(preview.licencesToRevoke.count, "licence"), licences: Array(lines),
+                    count: ConsoleFormat.plural(preview.licencesToRevoke.count, "licence"), one: preview.licencesToRevoke.count == 1,
+                    licences: Array(lines),
                     more: preview.licencesToRevoke.count > 200 ? "and \(preview.licencesToRevoke.count - 200) more" : nil,
                     action: "/console/tokens/\(id)/take-over")
                 return console.renderer.page("take-over", model)
@@ -183,6 +187,12 @@ enum TokenPages {
                 return Console.redirect("/console/tokens?notice=removed")
             }
         }
+    }
+
+    /// App names by Apple id, for sentences about apps.
+    static func appNames(_ console: Console, _ session: ConsoleSession) async throws -> [String: String] {
+        Dictionary(try await Catalogue(services: console.services).apps(session.caller).compactMap { app in app.name.map { (app.adamId, $0) } },
+                   uniquingKeysWith: { first, _ in first })
     }
 
     static func tokenID(_ context: some RequestContext) throws -> TokenID {
@@ -273,6 +283,8 @@ enum TokenPages {
     static func removePage(_ console: Console, _ session: ConsoleSession, _ plan: RemovalPlan) async throws -> RemovePage {
         let id = plan.token.id
         let location = plan.token.location.name
+        let names = try await appNames(console, session)
+        func app(_ adamID: String) -> String { names[adamID].map { "\($0) (\(adamID))" } ?? "App \(adamID)" }
         let revoke = plan.licencesToRevoke.count
         let revokeSentence = revoke == 0
             ? "No licence was granted from this token: nothing is revoked."
@@ -283,9 +295,9 @@ enum TokenPages {
         return RemovePage(
             chrome: await console.chrome(session, title: "Remove \(location)", section: "Tokens"), tokenHref: "/console/tokens/\(id)",
             location: location, revokeSentence: revokeSentence,
-            relicensed: plan.relicences.map { "\(ConsoleFormat.assignee($0.assignee)) keeps app \($0.asset.adamID), now licensed by \($0.toLocation)" },
-            uninstalls: plan.uninstalls.map { "App \($0.adamID) is uninstalled from device \($0.serialNumber)" },
-            appsLeaving: plan.appsLeaving.map { "App \($0.adamID) leaves the repository (no other token has it)" },
+            relicensed: plan.relicences.map { "\(ConsoleFormat.assignee($0.assignee)) keeps \(app($0.asset.adamID)), now licensed by \($0.toLocation)" },
+            uninstalls: plan.uninstalls.map { "\(app($0.adamID)) is uninstalled from device \($0.serialNumber)" },
+            appsLeaving: plan.appsLeaving.map { "\(app($0.adamID)) leaves the repository (no other token has it)" },
             stays: "Other tokens, their apps and licences stay as they are. Apple Business Manager keeps the purchases: "
                 + "upload the token again to use them later.",
             action: "/console/tokens/\(id)/remove")

@@ -98,6 +98,19 @@ def test_admin_walk(stack, page):
     expect(page.locator("#pool-assigned")).to_have_text("3")
     check(page, "app")
 
+    # Revoke one licence: the consequences in plain words first, then confirmation.
+    page.get_by_label("Select C02WALK00003").check()
+    page.get_by_role("button", name="Revoke selected…").click()
+    expect(page.locator("#revoke-consequence")).to_contain_text("uninstall")
+    check(page, "revoke")
+    page.get_by_role("button", name="Confirm revoke").click()
+    expect(page.locator(".notice")).to_contain_text("Revocation requested")
+    deadline = time.time() + 30
+    while page.locator("#pool-assigned").inner_text() != "2" and time.time() < deadline:
+        time.sleep(1)
+        page.reload()
+    expect(page.locator("#pool-assigned")).to_have_text("2")
+
     # Apple Configurator claims the token: a sync notices it, the banner names it, the admin takes it over.
     sim.call("PUT", f"/sim/locations/{uid}/mdm-info", {"appleConfigurator": True})
     nav(page, "Tokens")
@@ -107,8 +120,9 @@ def test_admin_walk(stack, page):
     expect(page.locator(".banner")).to_contain_text("in use by Apple Configurator")
     check(page, "token-held-elsewhere")
     page.get_by_role("link", name="Take over…").click()
-    expect(page.locator("#take-over-licences li")).to_have_count(3)
-    expect(page.locator("main")).to_contain_text("3 licences")
+    expect(page.locator("#take-over-licences li")).to_have_count(2)
+    expect(page.locator("#take-over-licences")).to_contain_text("Keynote on device C02WALK00001")
+    expect(page.locator("main")).to_contain_text("2 licences")
     check(page, "take-over")
     page.get_by_role("button", name="Confirm take-over").click()
     expect(page.locator(".notice")).to_contain_text("Token taken over")
