@@ -57,7 +57,9 @@ struct LicenceRow: Sendable {
     let token: String
     let state: String
     let detail: String
+    let since: String
     let revocable: Bool
+    let waiting: Bool
 }
 
 /// An app's page: its pool, its licences (revoke), and assignment to devices.
@@ -190,38 +192,33 @@ enum AppPages {
         else { throw StoreError.unknownApp(key) }
         let breakdown = try await Reports(services: console.services).licences(caller)
             .filter { $0.adamID == key.adamID && $0.pricingParam == key.pricingParam.rawValue && $0.location != "(pool)" }
-        let locations = Dictionary(uniqueKeysWithValues: try await ListTokens(services: console.services)(caller)
-            .map { ($0.token.id.description, $0.token.location.name) })
-        let all = try await Catalogue(services: console.services).licences(caller, asset: key)
         let canRevoke = caller.admin.can(.manageLicences) && app.revocable
-        let rows = all.map { licence in
-            LicenceRow(assignee: licence.serialNumber ?? "user \(licence.clientUserId ?? "?")",
-                       value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserId ?? "")",
-                       token: locations[licence.tokenId] ?? "(removed token)", state: licence.state, detail: licence.detail ?? "",
-                       revocable: canRevoke && licence.state == "active")
+        let list = ConsoleListQuery(query, default: LicenceListColumn.assignee)
+        let (page, number) = try await list.fetch { try await ConsoleLists(services: console.services).licences(caller, key, $0) }
+        let rows = page.rows.map { (licence: ConsoleLicenceRow) -> LicenceRow in
+            LicenceRow(assignee: licence.serialNumber ?? "user \(licence.clientUserID ?? "?")",
+                       value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserID ?? "")",
+                       token: licence.tokenLocation ?? "(removed token)", state: licence.state, detail: licence.reason ?? "",
+                       since: licence.since.map(ConsoleFormat.time) ?? "—",
+                       revocable: canRevoke && licence.state == "active",
+                       waiting: ["reserved", "pending", "revocation-queued", "revoking"].contains(licence.state))
         }
-        let table = ConsoleTable(rows, columns: [
-            .init(key: "assignee", label: "Assignee") { textOrder($0.assignee, $1.assignee) },
-            .init(key: "token", label: "Granting token") { textOrder($0.token, $1.token) },
-            .init(key: "state", label: "State") { $0.state < $1.state },
-        ], defaultKey: "assignee", query: query, base: path(key))
-        let holding = Set(all.filter { ["reserved", "pending", "active", "revoking"].contains($0.state) }.compactMap(\.serialNumber))
-        let devices = caller.admin.can(.manageLicences) && app.deviceAssignable
-            ? try await ManageInventory(services: console.services).devices(caller) : []
-        let picks = devices.filter { !$0.isRetired && !holding.contains($0.serialNumber.value) }.prefix(100).map { device in
-            AppPage.Pick(serial: device.serialNumber.value,
-                         label: device.name.map { "\(device.serialNumber.value) (\($0))" } ?? device.serialNumber.value,
-                         id: "pick-\(device.serialNumber.value)")
-        }
+        let table = ConsoleTable(page: rows, total: page.total, pageNumber: number, query: list,
+                                 labels: [(.assignee, "Assignee"), (.token, "Granting token"), (.state, "State"), (.since, "Since")],
+                                 base: path(key))
+        let picks = caller.admin.can(.manageLicences) && app.deviceAssignable
+            ? try await ConsoleLists(services: console.services).devicesWithout(caller, key, limit: 100).map { device in
+                AppPage.Pick(serial: device.serial, label: device.name.map { "\(device.serial) (\($0))" } ?? device.serial, id: "pick-\(device.serial)")
+            } : []
         let model = AppPage(
             chrome: await console.chrome(session, title: app.name ?? "App \(key.adamID)", section: "Apps",
                                          notice: ConsoleFormat.notice(query["notice"])),
             app: AppRow(app, breakdown: breakdown), canAssign: caller.admin.can(.manageLicences),
-            headers: table.headers, licences: table.rows, pager: table.pager, noLicences: rows.isEmpty, picks: Array(picks),
+            headers: table.headers, licences: table.rows, pager: table.pager, noLicences: page.total == 0, picks: picks,
             serials: serials, users: users, assignError: assignError,
             assignAction: "/console/apps/\(key.adamID)/assign?pp=\(key.pricingParam.rawValue)",
             revokeAction: "/console/apps/\(key.adamID)/revoke?pp=\(key.pricingParam.rawValue)",
-            refresh: all.contains { $0.state == "pending" || $0.state == "reserved" || $0.state == "revoking" })
+            refresh: rows.contains(where: \.waiting))
         return console.renderer.page("app", model, status: status)
     }
 }

@@ -88,68 +88,41 @@ enum InventoryPages {
         }
         group.get("users") { request, _ in
             await console.page(request) { session in
-                let query = queryOf(request)
-                let search = (query["q"] ?? "").trimmingCharacters(in: .whitespaces)
-                let held = try await licencesHeld(console, session)
-                let rows = try await ManageInventory(services: console.services).users(session.caller)
-                    .filter { search.isEmpty || $0.clientUserID.value.localizedCaseInsensitiveContains(search)
-                        || ($0.email ?? "").localizedCaseInsensitiveContains(search) }
-                    .map { user in
-                        let apps = held["user:\(user.clientUserID.value)"] ?? []
-                        return UserRow(id: user.clientUserID.value, email: user.email ?? "", status: user.status.rawValue,
-                                       licences: apps.isEmpty ? "none" : apps.joined(separator: ", "), licenceCount: apps.count)
-                    }
-                let table = ConsoleTable(rows, columns: [
-                    .init(key: "id", label: "User ID") { textOrder($0.id, $1.id) },
-                    .init(key: "email", label: "E-mail") { textOrder($0.email, $1.email) },
-                    .init(key: "status", label: "Status") { $0.status < $1.status },
-                    .init(key: "licences", label: "Licences held") { $0.licenceCount < $1.licenceCount },
-                ], defaultKey: "id", query: query, base: "/console/users?q=\(urlEncode(search))")
-                let model = UsersPage(chrome: await console.chrome(session, title: "Users", section: "Users"), search: search, searching: !search.isEmpty,
-                                      headers: table.headers, rows: table.rows, pager: table.pager, empty: rows.isEmpty)
+                let list = ConsoleListQuery(queryOf(request), default: UserListColumn.id)
+                let (page, number) = try await list.fetch { try await ConsoleLists(services: console.services).users(session.caller, $0) }
+                let rows = page.rows.map {
+                    UserRow(id: $0.id, email: $0.label ?? "", status: $0.state,
+                            licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "), licenceCount: $0.licencesHeld)
+                }
+                let table = ConsoleTable(page: rows, total: page.total, pageNumber: number, query: list,
+                                         labels: [(.id, "User ID"), (.email, "E-mail"), (.status, "Status"), (.licences, "Licences held")],
+                                         base: "/console/users?q=\(urlEncode(list.search))")
+                let model = UsersPage(chrome: await console.chrome(session, title: "Users", section: "Users"), search: list.search,
+                                      searching: !list.search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager,
+                                      empty: page.total == 0)
                 return console.renderer.page("users", model)
             }
         }
     }
 
-    /// App names each assignee holds a licence for, keyed `device:SERIAL` / `user:ID`.
-    static func licencesHeld(_ console: Console, _ session: ConsoleSession) async throws -> [String: [String]] {
-        let names = Dictionary(try await Catalogue(services: console.services).apps(session.caller).map { ($0.adamId, $0.name ?? $0.adamId) },
-                               uniquingKeysWith: { first, _ in first })
-        var held: [String: [String]] = [:]
-        for licence in try await Catalogue(services: console.services).licences(session.caller)
-        where ["reserved", "pending", "active", "revoking"].contains(licence.state) {
-            let key = licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserId ?? "")"
-            held[key, default: []].append("\(names[licence.adamId] ?? licence.adamId) (\(licence.state))")
-        }
-        return held
-    }
-
     static func devices(_ console: Console, _ session: ConsoleSession, query: [String: String], serials: String = "",
                         addError: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let search = (query["q"] ?? "").trimmingCharacters(in: .whitespaces)
-        let held = try await licencesHeld(console, session)
-        let rows = try await ManageInventory(services: console.services).devices(session.caller)
-            .filter { search.isEmpty || $0.serialNumber.value.localizedCaseInsensitiveContains(search)
-                || ($0.name ?? "").localizedCaseInsensitiveContains(search) }
-            .map { device in
-                let apps = held["device:\(device.serialNumber.value)"] ?? []
-                return DeviceRow(serial: device.serialNumber.value, name: device.name ?? "",
-                                 enrollment: device.isRetired ? "retired" : device.enrollment.state.rawValue,
-                                 licences: apps.isEmpty ? "none" : apps.joined(separator: ", "), licenceCount: apps.count)
-            }
-        let table = ConsoleTable(rows, columns: [
-            .init(key: "serial", label: "Serial number") { textOrder($0.serial, $1.serial) },
-            .init(key: "name", label: "Name") { textOrder($0.name, $1.name) },
-            .init(key: "enrollment", label: "Enrollment") { $0.enrollment < $1.enrollment },
-            .init(key: "licences", label: "Licences held") { $0.licenceCount < $1.licenceCount },
-        ], defaultKey: "serial", query: query, base: "/console/devices?q=\(urlEncode(search))")
+        let list = ConsoleListQuery(query, default: DeviceListColumn.serial)
+        let search = list.search
+        let (page, number) = try await list.fetch { try await ConsoleLists(services: console.services).devices(session.caller, $0) }
+        let rows = page.rows.map {
+            DeviceRow(serial: $0.id, name: $0.label ?? "", enrollment: $0.state,
+                      licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "), licenceCount: $0.licencesHeld)
+        }
+        let table = ConsoleTable(page: rows, total: page.total, pageNumber: number, query: list,
+                                 labels: [(.serial, "Serial number"), (.name, "Name"), (.enrollment, "Enrollment"), (.licences, "Licences held")],
+                                 base: "/console/devices?q=\(urlEncode(search))")
         // Not every tenant connects an MDM server: no connection shows nothing.
         let mdm = (try? await ConfigureMDM(services: console.services).show(session.caller)).map(MDMCard.init)
         let model = DevicesPage(
             chrome: await console.chrome(session, title: "Devices", section: "Devices", notice: ConsoleFormat.notice(query["notice"])),
             mdm: mdm,
-            search: search, searching: !search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager, empty: rows.isEmpty,
+            search: search, searching: !search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager, empty: page.total == 0,
             canAdd: session.caller.admin.can(.manageLicences), serials: serials, addError: addError)
         return console.renderer.page("devices", model, status: status)
     }

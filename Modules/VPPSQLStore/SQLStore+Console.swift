@@ -106,3 +106,124 @@ extension SQLStore: ConsoleDirectory {
         }
     }
 }
+
+/// The console's paged lists: sorted, searched and cut by the database (indexes in migration 0009).
+extension SQLTenantTransaction: ConsoleListRecords {
+    /// States in which a licence counts against the pool.
+    static let holdingStates = "('reserved', 'pending', 'active', 'revocation-queued', 'revoking')"
+
+    /// `%text%` for LIKE, with the pattern characters escaped (`ESCAPE '\'`).
+    static func pattern(_ search: String) -> SQLValue {
+        let escaped = search.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return .text("%\(escaped)%")
+    }
+
+    static func order(_ expression: String, _ descending: Bool, tieBreak: String) -> String {
+        "ORDER BY \(expression) \(descending ? "DESC" : "ASC"), \(tieBreak) \(descending ? "DESC" : "ASC")"
+    }
+
+    func consoleLicences(_ asset: AssetKey, _ window: ListWindow<LicenceListColumn>) async throws -> ListPage<ConsoleLicenceRow> {
+        let sort = switch window.column {
+        case .assignee: "coalesce(a.serial, a.client_user_id)"
+        case .token: "coalesce(t.location_name, '')"
+        case .state: "a.state"
+        case .since: "a.changed_at"
+        }
+        let filter = window.search.isEmpty ? "" : "AND lower(coalesce(a.serial, a.client_user_id)) LIKE ? ESCAPE '\\'"
+        let binds: [SQLValue] = [tenant, .text(asset.adamID), .text(asset.pricingParam.rawValue)] + (window.search.isEmpty ? [] : [Self.pattern(window.search)])
+        let total = try await exec("SELECT count(*) FROM assignments a WHERE a.tenant_id = ? AND a.adam_id = ? AND a.pricing = ? \(filter)", binds)
+            .first.map { try $0.int(0) } ?? 0
+        let rows = try await exec(
+            """
+            SELECT a.serial, a.client_user_id, t.location_name, a.state, a.reason, a.changed_at
+            FROM assignments a LEFT JOIN tokens t ON t.tenant_id = a.tenant_id AND t.token_id = a.token_id
+            WHERE a.tenant_id = ? AND a.adam_id = ? AND a.pricing = ? \(filter)
+            \(Self.order(sort, window.descending, tieBreak: "a.assignment_id")) LIMIT ? OFFSET ?
+            """, binds + [.int(Int64(window.limit)), .int(Int64(window.offset))]
+        ).map { row in
+            let changed = try row.optionalInt(5) ?? 0
+            return ConsoleLicenceRow(serialNumber: try row.optionalText(0), clientUserID: try row.optionalText(1),
+                                     tokenLocation: try row.optionalText(2), state: try row.text(3), reason: try row.optionalText(4),
+                                     since: changed > 0 ? Date(timeIntervalSince1970: Double(changed) / 1000) : nil)
+        }
+        return ListPage(rows: rows, total: total)
+    }
+
+    func consoleDevices(_ window: ListWindow<DeviceListColumn>) async throws -> ListPage<ConsoleHolderRow> {
+        let state = "CASE WHEN d.retired THEN 'retired' ELSE d.enrollment_state END"
+        let sort = switch window.column {
+        case .serial: "d.serial"
+        case .name: "coalesce(d.name, '')"
+        case .enrollment: state
+        case .licences: "coalesce(h.held, 0)"
+        }
+        return try await holders(
+            count: "SELECT count(*) FROM devices d WHERE d.tenant_id = ?",
+            select: "SELECT d.serial, d.name, \(state), coalesce(h.held, 0) FROM devices d",
+            key: "d.serial", label: "d.name", column: "serial", sort: sort, joinCounts: window.column == .licences, window: window)
+    }
+
+    func consoleUsers(_ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow> {
+        let sort = switch window.column {
+        case .id: "u.client_user_id"
+        case .email: "coalesce(u.email, '')"
+        case .status: "u.status"
+        case .licences: "coalesce(h.held, 0)"
+        }
+        return try await holders(
+            count: "SELECT count(*) FROM managed_users u WHERE u.tenant_id = ?",
+            select: "SELECT u.client_user_id, u.email, u.status, coalesce(h.held, 0) FROM managed_users u",
+            key: "u.client_user_id", label: "u.email", column: "client_user_id", sort: sort, joinCounts: window.column == .licences,
+            window: window)
+    }
+
+    /// A page of devices or users with the licences each holds. The licence counts are joined for the whole
+    /// list only when sorting by them; otherwise the page is cut first and only its rows are counted.
+    private func holders<Column>(count: String, select: String, key: String, label: String, column: String, sort: String,
+                                 joinCounts: Bool, window: ListWindow<Column>) async throws -> ListPage<ConsoleHolderRow> {
+        let filter = window.search.isEmpty ? "" : "AND (lower(\(key)) LIKE ? ESCAPE '\\' OR lower(coalesce(\(label), '')) LIKE ? ESCAPE '\\')"
+        let searchBinds: [SQLValue] = window.search.isEmpty ? [] : [Self.pattern(window.search), Self.pattern(window.search)]
+        let total = try await exec("\(count) \(filter)", [tenant] + searchBinds).first.map { try $0.int(0) } ?? 0
+        let counts = """
+            SELECT \(column) AS holder, count(*) AS held FROM assignments
+            WHERE tenant_id = ? AND \(column) IS NOT NULL AND state IN \(Self.holdingStates) GROUP BY \(column)
+            """
+        let join = joinCounts ? "LEFT JOIN (\(counts)) h ON h.holder = \(key)" : "LEFT JOIN (SELECT NULL AS holder, 0 AS held) h ON 1 = 0"
+        let page = try await exec(
+            "\(select) \(join) WHERE \(key.split(separator: ".")[0]).tenant_id = ? \(filter) \(Self.order(sort, window.descending, tieBreak: key)) LIMIT ? OFFSET ?",
+            (joinCounts ? [tenant] : []) + [tenant] + searchBinds + [.int(Int64(window.limit)), .int(Int64(window.offset))])
+        let ids = try page.map { try $0.text(0) }
+        var licences: [String: [String]] = [:]
+        if !ids.isEmpty {
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+            for row in try await exec(
+                """
+                SELECT a.\(column), coalesce(p.name, a.adam_id), a.state FROM assignments a
+                LEFT JOIN apps p ON p.tenant_id = a.tenant_id AND p.adam_id = a.adam_id AND p.pricing = a.pricing
+                WHERE a.tenant_id = ? AND a.\(column) IN (\(marks)) AND a.state IN \(Self.holdingStates)
+                ORDER BY 2
+                """, [tenant] + ids.map(SQLValue.text)) {
+                licences[try row.text(0), default: []].append("\(try row.text(1)) (\(try row.text(2)))")
+            }
+        }
+        let rows = try page.map { row in
+            let id = try row.text(0)
+            return ConsoleHolderRow(id: id, label: try row.optionalText(1), state: try row.text(2),
+                                    licencesHeld: licences[id]?.count ?? 0, licences: licences[id] ?? [])
+        }
+        return ListPage(rows: rows, total: total)
+    }
+
+    func devicesWithout(_ asset: AssetKey, limit: Int) async throws -> [(serial: String, name: String?)] {
+        try await exec(
+            """
+            SELECT d.serial, d.name FROM devices d
+            WHERE d.tenant_id = ? AND NOT d.retired AND NOT EXISTS (
+                SELECT 1 FROM assignments a WHERE a.tenant_id = d.tenant_id AND a.serial = d.serial AND a.adam_id = ? AND a.pricing = ?
+                AND a.state IN \(Self.holdingStates))
+            ORDER BY d.serial LIMIT ?
+            """, [tenant, .text(asset.adamID), .text(asset.pricingParam.rawValue), .int(Int64(limit))]
+        ).map { (try $0.text(0), try $0.optionalText(1)) }
+    }
+}

@@ -35,6 +35,10 @@ let migration0009Console = SQLMigration(version: 9, name: "console", statements:
         window_start bigint NOT NULL
     )
     """,
+    // The console's inventory pages count each device's and user's licences, and list an app's licences page by page.
+    "CREATE INDEX console_assignments_by_serial ON assignments (tenant_id, serial, state) WHERE serial IS NOT NULL",
+    "CREATE INDEX console_assignments_by_user ON assignments (tenant_id, client_user_id, state) WHERE client_user_id IS NOT NULL",
+    "CREATE INDEX console_assignments_by_app ON assignments (tenant_id, adam_id, pricing)",
 ], postgresOnly: ["console_admins", "console_sessions"].flatMap { table in
     [
         "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
