@@ -244,6 +244,73 @@ paths:
       responses:
         "201": { description: The new key, content: { application/json: { schema: { $ref: "#/components/schemas/CreatedAPIKey" } } } }
         "404": { $ref: "#/components/responses/Error" }
+  /v1/mdm:
+    get:
+      summary: The tenant's MDM connection (never its secrets), the webhook URL to give the MDM server, and device commands by state
+      responses:
+        "200": { description: Connection, content: { application/json: { schema: { $ref: "#/components/schemas/MDMConnection" } } } }
+        "404": { $ref: "#/components/responses/Error" }
+    put:
+      summary: Connect the tenant to its MDM server (nanomdm also serves NanoHUB; webhook answers its whsec_ secret once); needs mdm-admin
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [kind]
+              properties:
+                kind: { type: string, enum: [nanomdm, micromdm, webhook, pull] }
+                url: { type: string, description: "The MDM server's base URL (webhook: the endpoint); not needed for pull" }
+                apiKey: { type: string, description: "NanoMDM/MicroMDM API key; stored encrypted, never returned" }
+                webhookHmacKey: { type: string, description: "Key the MDM server signs its webhook with (X-Hmac-Signature)" }
+                reclaimAfter: { type: string, description: "Grace period before an unenrolled device's licences are reclaimed: 0, 90s, 30m, 24h, 7d" }
+                silentDaysUnenrolled: { type: integer, minimum: 1, maximum: 3650 }
+                licenceOnly: { type: boolean, description: "Assign without sending installs (third-party installers)" }
+                licenceOnlyAdamIds: { type: array, items: { type: string } }
+      responses:
+        "200": { description: Connected, content: { application/json: { schema: { $ref: "#/components/schemas/MDMConnection" } } } }
+        "403": { $ref: "#/components/responses/Error" }
+        "422": { $ref: "#/components/responses/Error" }
+  /v1/device-commands:
+    get:
+      summary: Device commands oldest first with their delivery state and Apple plist (the pull API for MDMs that poll)
+      parameters:
+        - { name: after, in: query, schema: { type: string }, description: "The `next` (or a command's `cursor`) of the previous page" }
+        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
+        - { name: serial, in: query, schema: { type: string } }
+        - { name: state, in: query, schema: { type: string, enum: [queued, delivered, acknowledged, error, notNow, verified, failed, skipped] } }
+      responses:
+        "200": { description: A page, content: { application/json: { schema: { $ref: "#/components/schemas/DeviceCommandPage" } } } }
+        "422": { $ref: "#/components/responses/Error" }
+  /v1/device-commands/{id}/ack:
+    parameters: [{ name: id, in: path, required: true, schema: { type: string, format: uuid } }]
+    post:
+      summary: A pulling MDM reports what became of a command (delivered, acknowledged, error, notNow)
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [status]
+              properties:
+                status: { type: string, enum: [delivered, acknowledged, error, notNow] }
+                error: { type: string }
+      responses:
+        "200": { description: Recorded, content: { application/json: { schema: { $ref: "#/components/schemas/DeviceCommand" } } } }
+        "404": { $ref: "#/components/responses/Error" }
+        "409": { $ref: "#/components/responses/Error" }
+  /mdm/webhook/{tenantId}:
+    parameters: [{ name: tenantId, in: path, required: true, schema: { type: string, format: uuid } }]
+    post:
+      summary: The MicroMDM-compatible webhook of NanoMDM, NanoHUB and MicroMDM (X-Hmac-Signature required when a key is set)
+      security: []
+      parameters: [{ name: X-Hmac-Signature, in: header, schema: { type: string }, description: "base64 HMAC-SHA256 of the raw body" }]
+      requestBody: { required: true, content: { application/json: { schema: { type: object } } } }
+      responses:
+        "200": { description: Recorded (processed from the queue), content: { application/json: { schema: { type: object, additionalProperties: { type: string } } } } }
+        "401": { $ref: "#/components/responses/Error" }
   /apple/notifications/{tokenId}:
     parameters: [{ name: tokenId, in: path, required: true, schema: { type: string, format: uuid } }]
     post:
@@ -417,6 +484,51 @@ components:
         name: { type: string }
         installedAdamIds: { type: array, items: { type: string } }
         retired: { type: boolean }
+        enrollment: { type: string, enum: [manual, enrolling, enrolled, unenrolled] }
+        udid: { type: string, description: MDM enrollment id }
+        model: { type: string }
+        osVersion: { type: string }
+        lastSeenAt: { type: string, format: date-time }
+    MDMConnection:
+      type: object
+      required: [kind, url, hasAPIKey, hasWebhookHMACKey, reclaimAfterSeconds, licenceOnly, licenceOnlyAdamIds, commands]
+      properties:
+        kind: { type: string, enum: [nanomdm, micromdm, webhook, pull] }
+        url: { type: string }
+        webhookURL: { type: string, description: "Give this to the MDM server as its webhook URL" }
+        hasAPIKey: { type: boolean }
+        hasWebhookHMACKey: { type: boolean }
+        reclaimAfterSeconds: { type: integer }
+        silentDaysUnenrolled: { type: integer }
+        licenceOnly: { type: boolean }
+        licenceOnlyAdamIds: { type: array, items: { type: string } }
+        disabledReason: { type: string, description: "Set when the webhook endpoint answered 410 Gone" }
+        commands: { type: object, additionalProperties: { type: integer }, description: "Device commands by state" }
+        signingSecret: { type: string, description: "The whsec_ secret, only in the answer that created it" }
+    DeviceCommand:
+      type: object
+      required: [id, serialNumber, requestType, state, attempts, createdAt, cursor]
+      properties:
+        id: { type: string, format: uuid, description: "Also the plist's CommandUUID" }
+        serialNumber: { type: string }
+        requestType: { type: string, enum: [InstallApplication, RemoveApplication, InstalledApplicationList] }
+        adamId: { type: string }
+        state: { type: string, enum: [queued, delivered, acknowledged, error, notNow, verified, failed, skipped] }
+        attempts: { type: integer }
+        nextAttemptAt: { type: string, format: date-time }
+        lastError: { type: string }
+        createdAt: { type: string, format: date-time }
+        deliveredAt: { type: string, format: date-time }
+        updatedAt: { type: string, format: date-time }
+        enrollmentId: { type: string }
+        cursor: { type: string }
+        plist: { type: string, contentEncoding: base64, description: "The Apple MDM command (XML plist)" }
+    DeviceCommandPage:
+      type: object
+      required: [commands]
+      properties:
+        commands: { type: array, items: { $ref: "#/components/schemas/DeviceCommand" } }
+        next: { type: string, description: "Pass as after for the next page; absent on the last page" }
     User:
       type: object
       required: [clientUserId, status]

@@ -21,6 +21,7 @@ public struct DeliverDeviceCommands: Sendable {
     /// Counts of one run.
     public struct Outcome: Hashable, Sendable {
         public var delivered = 0, retried = 0, failed = 0, skipped = 0
+        public init() {}
     }
 
     /// Delivers due commands until none is left (or a batch makes no progress). `owner` names this server's claims.

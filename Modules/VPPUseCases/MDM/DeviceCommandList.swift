@@ -9,11 +9,12 @@ public struct DeviceCommandView: Encodable, Sendable, Hashable {
     public let adamId: String?
     public let state: String
     public let attempts: Int
-    public let nextAttemptAt: Date?
+    /// ISO 8601, like every time in the API.
+    public let nextAttemptAt: String?
     public let lastError: String?
-    public let createdAt: Date
-    public let deliveredAt: Date?
-    public let updatedAt: Date?
+    public let createdAt: String
+    public let deliveredAt: String?
+    public let updatedAt: String?
     public let enrollmentId: String?
     /// The position to pass as `after` to continue listing after this command.
     public let cursor: String
@@ -52,13 +53,16 @@ public struct DeviceCommandList: Sendable {
         }
     }
 
+    static func iso(_ date: Date) -> String { ISO8601Timestamp.format(date) }
+
     static func view(_ record: DeviceCommandRecord, enrollmentID: String? = nil, plist: String? = nil) -> DeviceCommandView {
         let c = record.command
         return DeviceCommandView(
             id: c.id.uuidString.lowercased(), serialNumber: c.serialNumber, requestType: c.kind.rawValue,
             adamId: c.adamID.isEmpty ? nil : c.adamID, state: record.state.rawValue, attempts: record.attempts,
-            nextAttemptAt: record.state == .queued ? record.nextAttemptAt : nil, lastError: record.lastError, createdAt: c.createdAt,
-            deliveredAt: record.deliveredAt, updatedAt: record.updatedAt, enrollmentId: record.enrollmentID ?? enrollmentID,
+            nextAttemptAt: record.state == .queued ? record.nextAttemptAt.map(iso) : nil, lastError: record.lastError,
+            createdAt: iso(c.createdAt), deliveredAt: record.deliveredAt.map(iso), updatedAt: record.updatedAt.map(iso),
+            enrollmentId: record.enrollmentID ?? enrollmentID,
             cursor: DeviceCommandCursor(createdAt: c.createdAt, id: c.id).description, plist: plist)
     }
 

@@ -108,7 +108,8 @@ public struct DeviceView: Encodable, Sendable, Hashable {
     public let udid: String?
     public let model: String?
     public let osVersion: String?
-    public let lastSeenAt: Date?
+    /// ISO 8601.
+    public let lastSeenAt: String?
 
     public init(_ device: Device) {
         serialNumber = device.serialNumber.value
@@ -119,7 +120,7 @@ public struct DeviceView: Encodable, Sendable, Hashable {
         udid = device.enrollment.enrollmentID
         model = device.enrollment.model
         osVersion = device.enrollment.osVersion
-        lastSeenAt = device.enrollment.lastSeenAt
+        lastSeenAt = device.enrollment.lastSeenAt.map(ISO8601Timestamp.format)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VPPDomain
 
 /// A tenant's stored MDM connection with its sealed secrets.
@@ -66,6 +67,25 @@ public struct DeviceCommandUpdate: Hashable, Sendable {
     }
 }
 
+private let eventSequence = Atomic<UInt64>(0)
+
+extension MDMEventRecord {
+    /// An id that sorts in arrival order: milliseconds, then a per-process sequence. Events are processed in
+    /// (received_at, id) order, so an Authenticate and the TokenUpdate that follows it in the same millisecond
+    /// are never swapped.
+    static func orderedID(at date: Date) -> UUID {
+        let ms = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        let sequence = eventSequence.add(1, ordering: .relaxed).newValue
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> UInt64(8 * (5 - i))) }
+        for i in 0..<8 { bytes[8 + i] = UInt8(truncatingIfNeeded: sequence >> UInt64(8 * (7 - i))) }
+        bytes[6] = 0x70 | (bytes[6] & 0x0f)  // version 7 layout (time-ordered)
+        bytes[8] = 0x80 | (bytes[8] & 0x3f)  // RFC 4122 variant
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+}
+
 /// What became of a recorded MDM webhook event.
 public enum MDMEventState: String, Hashable, Sendable, CaseIterable {
     case pending, processed, ignored, duplicate
@@ -82,9 +102,9 @@ public struct MDMEventRecord: Hashable, Sendable {
     public var state: MDMEventState
     public var detail: String
 
-    public init(id: UUID = UUID(), receivedAt: Date, topic: String, dedupeKey: String, body: String,
+    public init(id: UUID? = nil, receivedAt: Date, topic: String, dedupeKey: String, body: String,
                 state: MDMEventState = .pending, detail: String = "") {
-        self.id = id
+        self.id = id ?? Self.orderedID(at: receivedAt)
         self.receivedAt = receivedAt
         self.topic = topic
         self.dedupeKey = dedupeKey
