@@ -25,6 +25,10 @@ trap 'exit 143' TERM
 python3 -c 'import yaml, openapi_spec_validator' 2>/dev/null \
   || python3 -m pip install -q pyyaml openapi-spec-validator >/dev/null 2>&1 \
   || python3 -m pip install -q --break-system-packages pyyaml openapi-spec-validator
+# schemathesis: the API fuzz pass (Tests/EndToEndTests/FuzzTests.swift).
+python3 -c 'import schemathesis' 2>/dev/null \
+  || python3 -m pip install -q schemathesis >/dev/null 2>&1 \
+  || python3 -m pip install -q --break-system-packages schemathesis
 
 source Scripts/lib/throwaway-postgres.sh
 source Scripts/lib/smtp-sink.sh

@@ -13,6 +13,8 @@ struct APIFailure: Sendable {
     let code: APIErrorCode
     let message: String
     var retryAfter: Int?
+    /// The methods a path has (the `Allow` header of a 405).
+    var allow: [String]?
 
     init(_ status: HTTPResponse.Status, _ code: APIErrorCode, _ message: String, retryAfter: Int? = nil) {
         self.status = status
@@ -38,6 +40,7 @@ struct ErrorMiddleware: RouterMiddleware {
                let allowed = APIRouter.methods(forPath: request.uri.path), !allowed.isEmpty {
                 failure = APIFailure(.methodNotAllowed, .methodNotAllowed,
                                      "\(request.method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", ")).")
+                failure.allow = allowed
             }
             if failure.status.code >= 500 {
                 logger.error("request failed", metadata: [
@@ -62,6 +65,7 @@ struct ErrorMiddleware: RouterMiddleware {
         let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         var headers: HTTPFields = [.contentType: "application/json"]
         if let seconds = failure.retryAfter { headers[.retryAfter] = "\(seconds)" }
+        if let allow = failure.allow { headers[.allow] = allow.joined(separator: ", ") }
         if failure.status == .unauthorized || failure.status == .contentTooLarge {
             // Stop reading from a client we refused: it may be streaming an unbounded body.
             headers[.connection] = "close"

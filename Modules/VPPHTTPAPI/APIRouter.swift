@@ -158,6 +158,25 @@ extension Request {
         } catch is NIOTooManyBytesError {
             throw HTTPError(.contentTooLarge)
         }
-        return try JSONDecoder().decode(type, from: Data(buffer: buffer))
+        let data = Data(buffer: buffer)
+        // `null` is never a value in this API (optional fields are omitted): refuse it, never read it as absent.
+        if let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]), let path = Self.nullPath(in: tree) {
+            throw DecodingError.valueNotFound(Any.self, .init(codingPath: [], debugDescription: "null at \(path) (omit the field instead)"))
+        }
+        return try JSONDecoder().decode(type, from: data)
+    }
+
+    /// Where the first JSON `null` is, e.g. `devices[0].name`; nil when there is none.
+    static func nullPath(in value: Any, at path: String = "") -> String? {
+        switch value {
+        case is NSNull: return path.isEmpty ? "the top level" : path
+        case let object as [String: Any]:
+            for (key, item) in object { if let found = nullPath(in: item, at: path.isEmpty ? key : "\(path).\(key)") { return found } }
+            return nil
+        case let array as [Any]:
+            for (index, item) in array.enumerated() { if let found = nullPath(in: item, at: "\(path)[\(index)]") { return found } }
+            return nil
+        default: return nil
+        }
     }
 }

@@ -1,7 +1,22 @@
 /// The OpenAPI 3.1 description served at `/openapi.yaml`. Tests check that every route is documented
 /// and that the answers match the documented shapes.
 public enum OpenAPIDocument {
-    public static let yaml = #"""
+    public static let yaml = withDefaultErrors(source)
+
+    /// Every operation also answers errors in the common shape (401, 400, 405, 413, 422, 503…): a `default`
+    /// response is added to each one that has none, so no answer is undocumented.
+    static func withDefaultErrors(_ text: String) -> String {
+        var lines: [String] = []
+        var inPaths = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("paths:") { inPaths = true } else if line.hasPrefix("components:") { inPaths = false }
+            lines.append(String(line))
+            if inPaths, line == "      responses:" { lines.append(##"        default: { $ref: "#/components/responses/Error" }"##) }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static let source = #"""
 openapi: 3.1.0
 info:
   title: vpp
@@ -64,8 +79,8 @@ paths:
               type: object
               required: [token]
               properties:
-                token: { type: string, description: "The .vpptoken file's content" }
-                emails: { type: array, items: { type: string } }
+                token: { type: string, maxLength: 16384, description: "The .vpptoken file's content" }
+                emails: { type: array, maxItems: 100, items: { type: string, maxLength: 254, pattern: "^[^\\s@\\x00-\\x1F\\x7F-\\x9F]+@[^\\s@.\\x00-\\x1F\\x7F-\\x9F][^\\s@\\x00-\\x1F\\x7F-\\x9F]*\\.[^\\s@\\x00-\\x1F\\x7F-\\x9F]*[^\\s@.\\x00-\\x1F\\x7F-\\x9F]$" } }
                 takeOver: { type: boolean }
                 dryRun: { type: boolean }
       responses:
@@ -97,7 +112,7 @@ paths:
     parameters: [{ name: id, in: path, required: true, schema: { type: string, format: uuid } }]
     post:
       summary: Replace the token with a new file for the same location
-      requestBody: { required: true, content: { application/json: { schema: { type: object, required: [token], properties: { token: { type: string } } } } } }
+      requestBody: { required: true, content: { application/json: { schema: { type: object, required: [token], properties: { token: { type: string, maxLength: 16384 } } } } } }
       responses:
         "200": { description: Renewed, content: { application/json: { schema: { $ref: "#/components/schemas/Token" } } } }
         "404": { $ref: "#/components/responses/Error" }
@@ -166,7 +181,14 @@ paths:
               properties:
                 devices:
                   type: array
-                  items: { type: object, required: [serialNumber], properties: { serialNumber: { type: string }, name: { type: string }, installedAdamIds: { type: array, items: { type: string } } } }
+                  maxItems: 10000
+                  items:
+                    type: object
+                    required: [serialNumber]
+                    properties:
+                      serialNumber: { $ref: "#/components/schemas/SerialNumber" }
+                      name: { type: string, maxLength: 200, pattern: "^[^\\x00-\\x1F\\x7F-\\x9F]*$" }
+                      installedAdamIds: { type: array, maxItems: 1000, items: { $ref: "#/components/schemas/AdamId" } }
       responses:
         "201": { description: Added, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Device" } } } } }
         "422": { $ref: "#/components/responses/Error" }
@@ -185,7 +207,15 @@ paths:
               type: object
               required: [users]
               properties:
-                users: { type: array, items: { type: object, required: [clientUserId], properties: { clientUserId: { type: string }, email: { type: string } } } }
+                users:
+                  type: array
+                  maxItems: 10000
+                  items:
+                    type: object
+                    required: [clientUserId]
+                    properties:
+                      clientUserId: { $ref: "#/components/schemas/ClientUserId" }
+                      email: { type: string, maxLength: 254, pattern: "^[^\\s@\\x00-\\x1F\\x7F-\\x9F]+@[^\\s@.\\x00-\\x1F\\x7F-\\x9F][^\\s@\\x00-\\x1F\\x7F-\\x9F]*\\.[^\\s@\\x00-\\x1F\\x7F-\\x9F]*[^\\s@.\\x00-\\x1F\\x7F-\\x9F]$" }
       responses:
         "201": { description: Added, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/User" } } } } }
         "422": { $ref: "#/components/responses/Error" }
@@ -222,7 +252,7 @@ paths:
               type: object
               required: [name, role]
               properties:
-                name: { type: string, minLength: 1, maxLength: 100 }
+                name: { type: string, minLength: 1, maxLength: 100, pattern: "^[^\\x00-\\x1F\\x7F-\\x9F]+$" }
                 role: { type: string, enum: [read-only, app-management, mdm-admin] }
                 expiresAt: { type: string, format: date-time }
       responses:
@@ -452,11 +482,16 @@ components:
         total: { type: integer }
         assigned: { type: integer }
         available: { type: integer }
+    SerialNumber: { type: string, pattern: "^ *[A-Za-z0-9]{8,20} *$", description: "8 to 20 ASCII letters and digits" }
+    AdamId: { type: string, pattern: "^[0-9]{1,20}$" }
+    ClientUserId: { type: string, minLength: 1, maxLength: 256, pattern: "^[^\\s\\x00-\\x1F\\x7F-\\x9F]([^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F])?$" }
     Assignees:
       type: object
+      description: At least one serial number or client user id, none listed twice.
+      anyOf: [{ required: [serialNumbers] }, { required: [clientUserIds] }]
       properties:
-        serialNumbers: { type: array, items: { type: string } }
-        clientUserIds: { type: array, items: { type: string } }
+        serialNumbers: { type: array, minItems: 1, maxItems: 10000, uniqueItems: true, items: { $ref: "#/components/schemas/SerialNumber" } }
+        clientUserIds: { type: array, minItems: 1, maxItems: 10000, uniqueItems: true, items: { $ref: "#/components/schemas/ClientUserId" } }
         pricingParam: { type: string, enum: [STDQ, PLUS] }
     LicenceOperation:
       type: object
