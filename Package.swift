@@ -380,6 +380,19 @@ let package = Package(
             path: "Tests/VPPConsoleTests",
             swiftSettings: strictSettings
         ),
+        // The MDM delivery adapters against mdmsim (NanoMDM) and small receivers on real ports.
+        .testTarget(
+            name: "VPPMDMAdapterTests",
+            dependencies: [
+                "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook", "VPPMDMSimulator", "VPPUseCases", "VPPDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/VPPMDMAdapterTests",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "VPPAppleContractTests",
             dependencies: [

@@ -77,11 +77,16 @@ public actor MDMSimulator {
         self.hmacKey = hmacKey
         self.ackDelayMilliseconds = ackDelayMilliseconds
         self.logger = logger
+        client = Self.sharedClient
+    }
+
+    /// One client for the process (an HTTPClient must outlive its users; simulators in tests come and go).
+    static let sharedClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(5)
-        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     // MARK: Admin
 

@@ -106,6 +106,21 @@ public struct MDMSimulatorServer: Sendable {
         return router
     }
 
+    /// Starts on `host` and a free port, for tests and benchmarks; cancel the returned task to stop it.
+    public func start(host: String = "127.0.0.1") async throws -> (port: Int, task: Task<Void, any Error>) {
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router(), configuration: .init(address: .hostname(host, port: 0), serverName: "mdmsim"),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0); continuation.finish() }, logger: logger)
+        let task = Task { try await app.run() }
+        var iterator = stream.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            task.cancel()
+            throw HTTPError(.internalServerError, message: "mdmsim did not start")
+        }
+        return (port, task)
+    }
+
     /// Runs until SIGINT/SIGTERM; `onRunning` receives the bound port.
     public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = Application(
