@@ -99,11 +99,7 @@ enum AppPages {
     static func add<Context: RemoteAddressRequestContext>(to group: RouterGroup<Context>, _ console: Console) {
         group.get("apps") { request, _ in
             await console.page(request) { session in
-                let report = Dictionary(grouping: try await Reports(services: console.services).licences(session.caller)
-                    .filter { $0.location != "(pool)" }, by: { "\($0.adamID)/\($0.pricingParam)" })
-                let rows = try await Catalogue(services: console.services).apps(session.caller).map {
-                    AppRow($0, breakdown: report["\($0.adamId)/\($0.pricingParam)"] ?? [])
-                }
+                let rows = try await ConsoleLists(services: console.services).apps(session.caller).map { AppRow($0.app, breakdown: $0.perToken) }
                 let table = ConsoleTable(rows, columns: [
                     .init(key: "name", label: "App") { textOrder($0.name, $1.name) },
                     .init(key: "total", label: "Total") { $0.total < $1.total },
@@ -178,20 +174,14 @@ enum AppPages {
     }
 
     static func appName(_ console: Console, _ session: ConsoleSession, _ key: AssetKey) async throws -> String {
-        guard let app = try await Catalogue(services: console.services).apps(session.caller)
-            .first(where: { $0.adamId == key.adamID && $0.pricingParam == key.pricingParam.rawValue })
-        else { throw StoreError.unknownApp(key) }
+        guard let (app, _) = try await ConsoleLists(services: console.services).app(session.caller, key) else { throw StoreError.unknownApp(key) }
         return app.name ?? "App \(key.adamID)"
     }
 
     static func detail(_ console: Console, _ session: ConsoleSession, _ key: AssetKey, query: [String: String], serials: String = "",
                        users: String = "", assignError: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let caller = session.caller
-        guard let app = try await Catalogue(services: console.services).apps(caller)
-            .first(where: { $0.adamId == key.adamID && $0.pricingParam == key.pricingParam.rawValue })
-        else { throw StoreError.unknownApp(key) }
-        let breakdown = try await Reports(services: console.services).licences(caller)
-            .filter { $0.adamID == key.adamID && $0.pricingParam == key.pricingParam.rawValue && $0.location != "(pool)" }
+        guard let (app, breakdown) = try await ConsoleLists(services: console.services).app(caller, key) else { throw StoreError.unknownApp(key) }
         let canRevoke = caller.admin.can(.manageLicences) && app.revocable
         let list = ConsoleListQuery(query, default: LicenceListColumn.assignee)
         let (page, number) = try await list.fetch { try await ConsoleLists(services: console.services).licences(caller, key, $0) }
@@ -207,7 +197,7 @@ enum AppPages {
                                  labels: [(.assignee, "Assignee"), (.token, "Granting token"), (.state, "State"), (.since, "Since")],
                                  base: path(key))
         let picks = caller.admin.can(.manageLicences) && app.deviceAssignable
-            ? try await ConsoleLists(services: console.services).devicesWithout(caller, key, limit: 100).map { device in
+            ? try await ConsoleLists(services: console.services).devicesWithout(caller, key, limit: 100, scan: 1000).map { device in
                 AppPage.Pick(serial: device.serial, label: device.name.map { "\(device.serial) (\($0))" } ?? device.serial, id: "pick-\(device.serial)")
             } : []
         let model = AppPage(

@@ -62,11 +62,11 @@ struct Console: Sendable {
 
     /// One line per token that needs the admin: expiring within 30 days, expired, revoked, invalid, held elsewhere.
     func banners(_ caller: Caller) async -> [Chrome.Banner] {
-        guard let tokens = try? await ListTokens(services: services)(caller) else { return [] }
-        return tokens.compactMap { overview in
-            let name = overview.token.location.name
-            let href = "/console/tokens/\(overview.token.id)"
-            switch overview.status {
+        guard let tokens = try? await ConsoleLists(services: services).tokenStatuses(caller) else { return [] }
+        return tokens.compactMap { token, status in
+            let name = token.location.name
+            let href = "/console/tokens/\(token.id)"
+            switch status {
             case .active: return nil
             case .expiringSoon(let days):
                 return .init(text: "The token of \(name) expires in \(days) day\(days == 1 ? "" : "s"): renew it.", href: href)

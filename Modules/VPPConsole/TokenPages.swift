@@ -206,22 +206,12 @@ enum TokenPages {
         return overview
     }
 
-    /// Licences per location (total and assigned), from the licence report.
-    static func licencesByLocation(_ console: Console, _ session: ConsoleSession) async throws -> [String: (total: Int, assigned: Int)] {
-        var result: [String: (total: Int, assigned: Int)] = [:]
-        for row in try await Reports(services: console.services).licences(session.caller) where row.location != "(pool)" {
-            let current = result[row.location] ?? (0, 0)
-            result[row.location] = (current.total + row.total, current.assigned + row.assigned)
-        }
-        return result
-    }
-
     static func list(_ console: Console, _ session: ConsoleSession, query: [String: String], notice: String?,
                      emails: String = "", dryRunChecked: Bool = false, uploadError: String? = nil, dryRun: TokensPage.DryRun? = nil,
                      status: HTTPResponse.Status = .ok) async throws -> Response {
-        let licences = try await licencesByLocation(console, session)
+        let licences = try await ConsoleLists(services: console.services).tokenTotals(session.caller)
         let rows = try await ListTokens(services: console.services)(session.caller).map { overview in
-            TokenRow(overview, licences: licences[overview.token.location.name] ?? (0, 0))
+            TokenRow(overview, licences: licences[overview.token.id] ?? (0, 0))
         }
         let table = ConsoleTable(rows, columns: [
             .init(key: "location", label: "Location") { textOrder($0.location, $1.location) },
@@ -267,7 +257,7 @@ enum TokenPages {
                        status: HTTPResponse.Status = .ok) async throws -> Response {
         let overview = try await overview(console, session, id)
         let location = overview.token.location.name
-        let report = try await Reports(services: console.services).licences(session.caller).filter { $0.location == location }
+        let report = try await ConsoleLists(services: console.services).tokenApps(session.caller, id)
         let licences = report.reduce((total: 0, assigned: 0)) { ($0.total + $1.total, $0.assigned + $1.assigned) }
         let apps = report.sorted { textOrder($0.name, $1.name) }.map {
             TokenPage.AppLine(name: $0.name, href: "/console/apps/\($0.adamID)?pp=\($0.pricingParam)", total: $0.total, assigned: $0.assigned,

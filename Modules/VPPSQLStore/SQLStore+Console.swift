@@ -215,15 +215,16 @@ extension SQLTenantTransaction: ConsoleListRecords {
         return ListPage(rows: rows, total: total)
     }
 
-    func devicesWithout(_ asset: AssetKey, limit: Int) async throws -> [(serial: String, name: String?)] {
+    func devicesWithout(_ asset: AssetKey, limit: Int, scan: Int) async throws -> [(serial: String, name: String?)] {
         try await exec(
             """
-            SELECT d.serial, d.name FROM devices d
-            WHERE d.tenant_id = ? AND NOT d.retired AND NOT EXISTS (
+            SELECT d.serial, d.name FROM (
+                SELECT tenant_id, serial, name FROM devices WHERE tenant_id = ? AND NOT retired ORDER BY serial LIMIT ?) d
+            WHERE NOT EXISTS (
                 SELECT 1 FROM assignments a WHERE a.tenant_id = d.tenant_id AND a.serial = d.serial AND a.adam_id = ? AND a.pricing = ?
                 AND a.state IN \(Self.holdingStates))
             ORDER BY d.serial LIMIT ?
-            """, [tenant, .text(asset.adamID), .text(asset.pricingParam.rawValue), .int(Int64(limit))]
+            """, [tenant, .int(Int64(scan)), .text(asset.adamID), .text(asset.pricingParam.rawValue), .int(Int64(limit))]
         ).map { (try $0.text(0), try $0.optionalText(1)) }
     }
 }
