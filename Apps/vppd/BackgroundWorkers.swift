@@ -19,10 +19,13 @@ struct BackgroundWorkers: Service {
     func run() async throws {
         logger.info("background workers started", metadata: ["owner": "\(owner)"])
         var lastSchedule = Date.distantPast
+        var lastNoticePlan = Date.distantPast
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let now = services.clock.now()
             if now.timeIntervalSince(lastSchedule) >= 30 {
-                await schedule(now: now)
+                let planNotices = now.timeIntervalSince(lastNoticePlan) >= 600
+                await schedule(now: now, planNotices: planNotices)
+                if planNotices { lastNoticePlan = now }
                 lastSchedule = now
             }
             await runDueJobs()
@@ -33,19 +36,21 @@ struct BackgroundWorkers: Service {
         logger.info("background workers stopped")
     }
 
-    /// Queues what is due: a sync per usable token past its interval, event polling and notices per tenant.
-    func schedule(now: Date) async {
+    /// Queues what is due, found by indexed queries across all tenants (``Store/dueWork(now:syncInterval:retryAfter:limit:)``):
+    /// a tenant with nothing due costs nothing. Enqueueing is idempotent, so every replica may do it.
+    /// Notice planning runs at most every ten minutes per replica.
+    func schedule(now: Date, planNotices: Bool) async {
         do {
-            for tenant in try await services.store.tenants() {
-                let tokens = try await ListTokens(services: services)(.system(tenant.id))
-                for overview in tokens where overview.status.isUsable {
-                    let last = overview.sync?.lastSuccessAt ?? .distantPast
-                    if now.timeIntervalSince(last) >= interval {
-                        try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: overview.token.id.description, runAt: now))
-                    }
-                }
-                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .pollEvents, key: "all", runAt: now))
-                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .notices, key: "all", runAt: now))
+            let due = try await services.store.dueWork(now: now, syncInterval: interval, retryAfter: min(interval, 900), limit: 5000)
+            for token in due.syncs {
+                try await services.store.jobs.enqueue(JobRequest(tenantID: token.tenantID, kind: .sync, key: token.tokenID.description,
+                                                                 runAt: now))
+            }
+            for tenant in due.eventPolls {
+                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .pollEvents, key: "all", runAt: now))
+            }
+            for tenant in Set(due.noticeDeliveries + (planNotices ? due.noticePlans : [])) {
+                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .notices, key: "all", runAt: now))
             }
             metrics.queueDepth(try await services.store.jobs.depth())
         } catch {

@@ -49,19 +49,24 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["reason": "\(error)"])
             throw ExitCode(1)
         }
+        // Requests answer once their licences are reserved; the pump sends them to Apple in batches.
+        var appServices = runtime.services
+        let intentPump = LedgerIntentPump(services: runtime.services, logger: logger)
+        if !noWorkers { appServices.intentScheduler = intentPump }
         let router = APIRouter.build(
-            services: runtime.services,
+            services: appServices,
             hooks: APIHooks(ready: { await runtime.databaseReady().mapError { $0 as any Error } },
                             metrics: { metrics.render() }, onRequest: metrics.request),
             logger: logger)
         // The web console at /console/: pages over the same use cases; cookies Secure when reached over https.
-        try await ConsoleRouter.add(to: router, services: runtime.services, hasher: BcryptPasswordHasher(),
+        try await ConsoleRouter.add(to: router, services: appServices, hasher: BcryptPasswordHasher(),
                                     options: ConsoleOptions(secureCookies: configuration.publicURL?.hasPrefix("https://") ?? false),
                                     logger: logger)
         let (listenHost, listenPort) = (configuration.httpHost, configuration.httpPort)
         var services: [any Service] = []
         if !noWorkers { services.append(BackgroundWorkers(services: runtime.services, interval: configuration.syncInterval, metrics: metrics, logger: logger)) }
         if !noWorkers { services.append(MDMWorkPump(services: runtime.services, logger: logger)) }
+        if !noWorkers { services.append(intentPump) }
         let bounds = ServerBounds(headerTimeout: .milliseconds(Int64(configuration.httpHeaderTimeout * 1000)),
                                   bodyTimeout: .milliseconds(Int64(configuration.httpBodyTimeout * 1000)),
                                   idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000)),

@@ -102,9 +102,21 @@ extension SQLTenantTransaction {
     }
 
     func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts] {
+        try await counts(tokenID: tokenID, asset: nil)
+    }
+
+    func counts(asset: AssetKey) async throws -> [TokenAssetCounts] {
+        try await counts(tokenID: nil, asset: asset)
+    }
+
+    private func counts(tokenID: TokenID?, asset: AssetKey?) async throws -> [TokenAssetCounts] {
         var sql = "SELECT token_id, adam_id, pricing, total, assigned, available, retired FROM token_assets WHERE tenant_id = ?"
         var binds = [tenant]
         if let tokenID { sql += " AND token_id = ?"; binds.append(.uuid(tokenID.rawValue)) }
+        if let asset {
+            sql += " AND adam_id = ? AND pricing = ?"
+            binds += [.text(asset.adamID), .text(asset.pricingParam.rawValue)]
+        }
         return try await exec(sql + " ORDER BY adam_id, pricing, token_id", binds).map { row in
             TokenAssetCounts(
                 tokenID: TokenID(try row.uuid(0)),

@@ -32,6 +32,6 @@ log "starting PostgreSQL ($PG_BIN) on 127.0.0.1:$PG_PORT"
 as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --no-locale >"$PG_WORK/initdb.log" 2>&1 \
   || { cat "$PG_WORK/initdb.log"; exit 1; }
 as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_WORK/postgres.log" -w -t 60 \
-  -o "-h 127.0.0.1 -p $PG_PORT -k $PG_WORK -c max_connections=300 -c fsync=off -c full_page_writes=off" start >/dev/null \
+  -o "-h 127.0.0.1 -p $PG_PORT -k $PG_WORK -c max_connections=300 -c fsync=${PG_FSYNC:-off} -c full_page_writes=${PG_FSYNC:-off}" start >/dev/null \
   || { cat "$PG_WORK/postgres.log"; exit 1; }
 export VPP_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"

@@ -8,6 +8,7 @@
 /// - One licence per app per device or user among rows that hold one, across tokens (partial unique indexes).
 /// - `token_assets.withheld`: what Apple's snapshot neither assigned nor offered; `available` derives from it.
 /// - One device command of each kind per licence.
+/// - Indexes for finding due work across all tenants by time.
 let migration0007Ledger = SQLMigration(
     version: 7, name: "ledger",
     statements: [
@@ -58,6 +59,11 @@ let migration0007Ledger = SQLMigration(
         "ALTER TABLE token_assets ADD COLUMN withheld bigint NOT NULL DEFAULT 0",
         "ALTER TABLE device_commands ADD COLUMN assignment_id uuid",
         "CREATE UNIQUE INDEX device_commands_once_per_licence ON device_commands (tenant_id, assignment_id, kind)",
+        // Scheduling by due time across tenants (see SQLStore.dueWork): each question is an index range.
+        "CREATE INDEX tokens_by_expiry ON tokens (expires_at)",
+        "CREATE INDEX token_sync_by_success ON token_sync (last_success_at)",
+        "CREATE INDEX pending_events_due ON pending_events (next_poll_at)",
+        "CREATE INDEX notices_due ON notices (next_attempt_at) WHERE sent_at IS NULL",
     ],
     postgresOnly: [
         "ALTER TABLE assignments ENABLE ROW LEVEL SECURITY",

@@ -20,6 +20,8 @@ public struct VPPServices: Sendable {
     public let logger: Logger
     /// How long a worker's claim on the ledger's queued Apple writes lasts (see ``CarryOutAppleIntents``).
     public var intentLease: TimeInterval = 60
+    /// Where queued Apple intents are handed for background work, in a server that has one.
+    public var intentScheduler: (any IntentScheduler)?
 
     public init(store: any Store, apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, secrets: any SecretBox,
                 clock: any Clock, mailer: (any Mailer)?, publicURL: String?, logger: Logger) {

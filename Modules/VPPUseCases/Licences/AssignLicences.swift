@@ -22,6 +22,8 @@ public struct AssignLicences: Sendable {
     public var firstPollDelay: TimeInterval = 300
     /// How long a request waits for its intents to reach Apple before answering with them still queued.
     public var waitForApple: Duration = .seconds(20)
+    /// With an ``IntentScheduler`` (a server), answer once the intents are durable instead of waiting for Apple.
+    public var queueInBackground = true
     /// The intents' claim lease (see ``CarryOutAppleIntents/leaseSeconds``).
     public var intentLeaseSeconds: TimeInterval
 
@@ -56,6 +58,8 @@ public struct AssignLicences: Sendable {
                 // spanning the same tokens never wait on each other in a cycle). When another server took a
                 // token's last licences between our read and our update, read again and plan the rest: a request
                 // is refused only when the pool, read after every competitor committed, is short.
+                // Audited first: the counts' row lock, taken by the reservation, is then held only until commit.
+                try await services.audit(tx, caller, "licence.assign", "\(key)", "reserved", "\(assignees.count) assignee(s)")
                 var remaining = assignees[...]
                 var result: [(TokenID, [Assignment])] = []
                 for _ in 0..<8 where !remaining.isEmpty {
@@ -72,14 +76,22 @@ public struct AssignLicences: Sendable {
                 guard remaining.isEmpty else {
                     throw LicenceError.noLicencesLeft(key, requested: assignees.count, available: assignees.count - remaining.count)
                 }
-                try await services.audit(tx, caller, "licence.assign", "\(key)", "reserved", "\(assignees.count) assignee(s)")
                 return result
             }
         } catch StoreError.alreadyLicensed(let who) {
             throw UseCaseError.alreadyLicensed(who)
         }
 
-        // 2. Carry the intents out now (batched with others queued for the same token and app).
+        // 2a. A server with an intent pump answers now: the reservations are durable intents, sent within
+        // moments in batches with everyone else's; their state shows in the licence list.
+        if let scheduler = services.intentScheduler, queueInBackground {
+            for (tokenID, _) in reserved {
+                scheduler.intentsQueued(IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .reserved))
+            }
+            return AssignmentOutcome(sentByToken: Dictionary(reserved.map { ($0.0, $0.1.count) }, uniquingKeysWith: +), events: [],
+                                     licences: reserved.flatMap(\.1))
+        }
+        // 2b. Otherwise carry the intents out now (batched with others queued for the same token and app).
         var intents = CarryOutAppleIntents(services: services, leaseSeconds: intentLeaseSeconds)
         intents.firstPollDelay = firstPollDelay
         var outcome = AssignmentOutcome(sentByToken: [:], events: [], licences: [])

@@ -4,7 +4,15 @@ import VPPDomain
 extension VPPServices {
     /// The pool of `asset` across the tenant's tokens, with each token's status computed now.
     func pool(_ tx: any TenantTransaction, _ asset: AssetKey, ours: HolderIdentity) async throws -> LicencePool {
-        try await pools(tx, ours: ours)[asset] ?? LicencePool(asset: asset, members: [])
+        // Only this app's counts and the tokens that carry it: an assignment reads what it needs.
+        let now = clock.now()
+        var members: [PoolMember] = []
+        for row in try await tx.counts(asset: asset) {
+            guard let token = try await tx.token(row.tokenID) else { continue }
+            members.append(PoolMember(tokenID: token.id, locationName: token.location.name,
+                                      status: token.status(at: now, ourHolder: ours), expiresAt: token.expiresAt, counts: row.counts))
+        }
+        return LicencePool(asset: asset, members: members)
     }
 
     /// Every app's pool, from one read of the tokens and one of the counts (listings must not read per app).

@@ -30,6 +30,12 @@ public struct SyncToken: Sendable {
         let ours = try await services.holder(of: caller.tenantID)
         let status = token.status(at: now, ourHolder: ours)
         guard status.isUsable else {
+            // Recorded as an attempt, so the scheduler does not ask again before the retry interval.
+            try await services.store.inTenant(caller.tenantID) { tx in
+                var state = try await tx.syncState(tokenID) ?? TokenSyncState(tokenID: tokenID)
+                state.lastAttemptAt = now
+                try await tx.saveSyncState(state)
+            }
             throw UseCaseError.tokenUnusable(location: token.location.name, status: status.code, nextStep: status.nextStep)
         }
         let owner = "sync-\(UUID().uuidString)"

@@ -25,6 +25,9 @@ public protocol Store: Sendable, MDMDirectory, ConsoleDirectory, AccessDirectory
     func acquireLease(tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval) async throws -> Bool
     /// Gives the lease back (only if `owner` still holds it).
     func releaseLease(tenant: TenantID, name: String, owner: String) async throws
+    /// Recurring work due now across all tenants (indexed queries, at most `limit` of each kind); a sync is
+    /// due when its last success is older than `syncInterval` and its last attempt older than `retryAfter`.
+    func dueWork(now: Date, syncInterval: TimeInterval, retryAfter: TimeInterval, limit: Int) async throws -> DueWork
     /// Queued Apple intents whose claim is free or expired, across all tenants (one indexed query).
     func dueIntents(now: Date, limit: Int) async throws -> [IntentGroup]
     /// The shared background-job queue.
@@ -66,6 +69,8 @@ public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessR
     func apps() async throws -> [AppRecord]
     func app(_ key: AssetKey) async throws -> AppRecord?
     func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts]
+    /// One app's counts on every token that carries it.
+    func counts(asset: AssetKey) async throws -> [TokenAssetCounts]
     /// Applies Apple's ASSET_COUNT `countDelta` (a purchase, transfer or refund) to one token's counts.
     func adjustCounts(tokenID: TokenID, asset: AssetKey, delta: Int) async throws
     /// Removes repository entries no token carries any more; returns them.
