@@ -39,13 +39,15 @@ struct MDMWorkPump: Service {
             let now = services.clock.now()
             do {
                 for tenant in try await services.store.tenantsWithMDMWork(now: now) {
-                    try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .deliverCommands, key: "all", runAt: now))
-                    try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .mdmEvents, key: "all", runAt: now))
+                    let key = ReceiveMDMWebhook.jobKey(at: now)
+                    try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .deliverCommands, key: key, runAt: now))
+                    try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .mdmEvents, key: key, runAt: now))
                 }
                 // Every 10 minutes: silent devices and grace periods that ran out while no CheckOut arrived.
                 if now.timeIntervalSince(lastSweep) >= 600 {
                     for tenant in try await services.store.tenantsWithMDMConnection() {
-                        try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .reclaimUnenrolled, key: "sweep", runAt: now))
+                        try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .reclaimUnenrolled,
+                                                                         key: "sweep-\(ReceiveMDMWebhook.jobKey(at: now))", runAt: now))
                     }
                     lastSweep = now
                 }

@@ -176,4 +176,69 @@ struct MDMDeploymentTests {
             #expect(!a.log.contains(hmacKey) && !b.log.contains(hmacKey), "the HMAC key is never logged")
         }
     }
+
+    @Test("a vppd killed with SIGKILL mid-delivery: another delivers the rest after the lease; each device still has one install")
+    func killedMidDelivery() async throws {
+        let http = Self.http
+        try await TestDatabase.withFreshDatabase { _, databaseURL in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-mdm-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let apiKeyFile = folder.appendingPathComponent("nanomdm.key").path
+            try "sim-api-key".write(toFile: apiKeyFile, atomically: true, encoding: .utf8)
+            let simulator = try ServerProcess("vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+            defer { simulator.stop() }
+            let mdm = try ServerProcess("mdmsim", ["serve", "--port", "0", "--api-key-file", apiKeyFile, "--log-level", "error"], environment: [:])
+            defer { mdm.stop() }
+            let sim = try await simulator.waitForURL(), mdmsim = try await mdm.waitForURL()
+            let portA = try ScenariosAcrossServersTests.freePort()
+            let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            let env = ["VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2",
+                       "VPP_LOG_LEVEL": "error", "VPP_PUBLIC_URL": "http://127.0.0.1:\(portA)"]
+            _ = try run("vppctl", ["migrate"], environment: env)
+            _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
+            let apiKey = try run("vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            // Unsigned webhook (MicroMDM-style), so no HMAC key; the API key still guards the enqueue side.
+            _ = try run("vppctl", ["mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile, "--tenant", "acme"], environment: env)
+            let show = try #require(try JSONSerialization.jsonObject(with: Data(try run("vppctl", ["mdm", "show", "--json", "--tenant", "acme"],
+                                                                                           environment: env).utf8)) as? [String: Any])
+            _ = try await http("PUT", mdmsim + "/sim/config", nil, ["webhookURL": try #require(show["webhookURL"] as? String)])
+            var a: ServerProcess? = try ServerProcess("vppd", ["serve", "--port", "\(portA)"], environment: env)
+            defer { a?.stop() }
+            let serverA = try await a!.waitForURL()
+
+            let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
+            let location = try #require((created as? [String: Any])?["uId"] as? String)
+            _ = try await http("POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.adamID, "totalCount": 30])
+            #expect(try await http("POST", serverA + "/v1/tokens", apiKey, ["token": try await ScenariosAcrossServersTests.mint(sim, location)]).0 == 201)
+            let tokenID = try #require((try await http("GET", serverA + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"] as? String)
+            #expect(try await http("POST", serverA + "/v1/tokens/\(tokenID)/sync", apiKey, nil).0 == 200)
+            let enrolled = try await http("POST", mdmsim + "/sim/devices", nil, ["count": 24, "serialPrefix": "KIL"])
+            let serials = try #require((enrolled.1 as? [String: Any])?["devices"] as? [[String: Any]]).map { $0["serialNumber"] as! String }
+            #expect(try await Self.eventually { try await Self.devices(serverA, apiKey).filter { $0["enrollment"] as? String == "enrolled" }.count == 24 })
+
+            // Every enqueue takes 700 ms: A is killed while its claimed batch is on the wire.
+            _ = try await http("PUT", mdmsim + "/sim/faults", nil, ["mode": "slow", "delayMilliseconds": 700])
+            #expect(try await http("POST", serverA + "/v1/apps/\(Self.adamID)/licenses", apiKey, ["serialNumbers": serials]).0 == 202)
+            #expect(try await Self.eventually(.seconds(60)) {
+                ((try await http("GET", mdmsim + "/sim/stats", nil, nil).1 as? [String: Any])?["enqueueRequests"] as? Int ?? 0) >= 1
+            })
+            kill(a!.process.processIdentifier, SIGKILL)
+            a!.process.waitUntilExit()
+            a = nil
+            _ = try await http("PUT", mdmsim + "/sim/faults", nil, ["mode": "none"])
+            let b = try ServerProcess("vppd", ["serve", "--port", "\(portA)"], environment: env)
+            defer { b.stop() }
+            let serverB = try await b.waitForURL()
+            let done = try await Self.eventually(.seconds(150)) {
+                try await Self.commands(serverB, apiKey, state: "verified").filter { $0["adamId"] as? String == Self.adamID }.count == 24
+            }
+            let states = try await Self.commands(serverB, apiKey).map { "\($0["requestType"] ?? "") \($0["state"] ?? "") \($0["lastError"] ?? "")" }
+            #expect(done, "every install verified after the kill: \(states)")
+            for device in try await Self.simDevices(mdmsim) {
+                #expect(Self.installs(device, adamID: Self.adamID).count == 1, "one install at \(device["serialNumber"] ?? "?")")
+            }
+        }
+    }
 }

@@ -30,10 +30,14 @@ public struct ReceiveMDMWebhook: Sendable {
         let event = MDMEventRecord(receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
         let state = try await services.store.inTenant(tenantID) { tx in try await tx.recordMDMEvent(event) }
         if state == .pending {
-            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .mdmEvents, key: "all", runAt: now))
+            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .mdmEvents, key: Self.jobKey(at: now), runAt: now))
         }
         return state
     }
+
+    /// The key of the MDM jobs queued at `date`: one per 15-second window, so a job held by a server that died
+    /// (its lease lasts minutes) delays the work by one window at most; the handlers are idempotent.
+    public static func jobKey(at date: Date) -> String { "w\(Int(date.timeIntervalSince1970) / 15)" }
 
     struct Head: Decodable {
         let topic: String?
