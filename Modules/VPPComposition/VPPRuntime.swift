@@ -111,7 +111,8 @@ public final class VPPRuntime: Sendable {
         do {
             if let postgres {
                 let migrator = PostgresMigrator(logger: logger)
-                try await migrator.requireCurrent(postgres)
+                // The whole check is bounded: an unreachable database answers "not ready" in under 2 s.
+                try await AcquisitionDeadline.run { _ in try await migrator.requireCurrent(postgres) }
                 return .success(migrator.latestVersion)
             }
             if let sqlite {

@@ -23,8 +23,12 @@ public struct PostgresSQLDatabase: SQLDatabase {
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.transaction(logger: logger) { connection in
-                try await body(PostgresSQLConnection(connection: connection, logger: logger))
+            let (client, logger) = (self.client, self.logger)
+            return try await AcquisitionDeadline.run { acquired in
+                try await client.transaction(logger: logger) { connection in
+                    acquired()
+                    return try await body(PostgresSQLConnection(connection: connection, logger: logger))
+                }
             }
         } catch let error as PSQLError {
             throw PostgresSQLConnection.translate(error)
