@@ -162,7 +162,9 @@ struct Console: Sendable {
         case let error as StoreError:
             switch error {
             case .unknownToken, .unknownApp, .unknownDevice, .unknownUser: return (.notFound, error.description)
-            case .unavailable: return (.serviceUnavailable, "The database is unavailable; try again shortly.")
+            case .unavailable:
+                logger.error("console request failed", metadata: ["error": "\(String(reflecting: error))"])
+                return (.serviceUnavailable, "The database is unavailable; try again shortly.")
             default: return (.unprocessableContent, error.description)
             }
         case let error as AppleAPIError: return (.badGateway, error.description)

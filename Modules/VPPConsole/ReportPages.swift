@@ -22,7 +22,9 @@ struct ReportsPage: Sendable {
 struct DriftPage: Sendable {
     struct Row: Sendable { let kind: String; let adamID: String; let assignee: String; let location: String; let fix: String }
     let chrome: Chrome
+    let headers: [ConsoleTable<Row>.Header]
     let rows: [Row]
+    let pager: ConsoleTable<Row>.Pager
     let empty: Bool
 }
 
@@ -74,7 +76,14 @@ enum ReportPages {
                 let rows = try await Reports(services: console.services).drift(session.caller).map {
                     DriftPage.Row(kind: $0.kind.rawValue, adamID: $0.adamID, assignee: $0.assignee, location: $0.location, fix: $0.fix)
                 }
-                let model = DriftPage(chrome: await console.chrome(session, title: "Drift", section: "Reports"), rows: rows, empty: rows.isEmpty)
+                let table = ConsoleTable(rows, columns: [
+                    .init(key: "kind", label: "Kind") { $0.kind < $1.kind },
+                    .init(key: "app", label: "App") { $0.adamID < $1.adamID },
+                    .init(key: "assignee", label: "Assignee") { textOrder($0.assignee, $1.assignee) },
+                    .init(key: "token", label: "Token") { textOrder($0.location, $1.location) },
+                ], defaultKey: "kind", query: queryOf(request), base: "/console/reports/drift")
+                let model = DriftPage(chrome: await console.chrome(session, title: "Drift", section: "Reports"), headers: table.headers,
+                                      rows: table.rows, pager: table.pager, empty: rows.isEmpty)
                 return console.renderer.page("drift", model)
             }
         }

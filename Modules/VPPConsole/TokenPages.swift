@@ -69,7 +69,9 @@ struct TokenPage: Sendable {
     let chrome: Chrome
     let token: TokenRow
     let canManage: Bool
+    let headers: [ConsoleTable<AppLine>.Header]
     let apps: [AppLine]
+    let pager: ConsoleTable<AppLine>.Pager
     let hasApps: Bool
     let actionError: String?
 }
@@ -113,7 +115,7 @@ enum TokenPages {
         }
         group.get("tokens/{id}") { request, context in
             await console.page(request) { session in
-                try await detail(console, session, try tokenID(context), notice: queryOf(request)["notice"])
+                try await detail(console, session, try tokenID(context), notice: queryOf(request)["notice"], query: queryOf(request))
             }
         }
         group.post("tokens/{id}/sync") { request, context in
@@ -175,6 +177,8 @@ enum TokenPages {
         }
         group.get("tokens/{id}/remove") { request, context in
             await console.page(request) { session in
+                // The plan is readable to anyone who may read, but this page leads to removal: show it only to who may remove.
+                try session.caller.require(.manageContentTokens)
                 let plan = try await RemoveToken(services: console.services).plan(session.caller, tokenID: try tokenID(context))
                 return console.renderer.page("remove", try await removePage(console, session, plan))
             }
@@ -254,18 +258,25 @@ enum TokenPages {
     }
 
     static func detail(_ console: Console, _ session: ConsoleSession, _ id: TokenID, notice: String? = nil, error: String? = nil,
-                       status: HTTPResponse.Status = .ok) async throws -> Response {
+                       status: HTTPResponse.Status = .ok, query: [String: String] = [:]) async throws -> Response {
         let overview = try await overview(console, session, id)
         let location = overview.token.location.name
         let report = try await ConsoleLists(services: console.services).tokenApps(session.caller, id)
         let licences = report.reduce((total: 0, assigned: 0)) { ($0.total + $1.total, $0.assigned + $1.assigned) }
-        let apps = report.sorted { textOrder($0.name, $1.name) }.map {
+        let lines = report.map {
             TokenPage.AppLine(name: $0.name, href: "/console/apps/\($0.adamID)?pp=\($0.pricingParam)", total: $0.total, assigned: $0.assigned,
                               available: $0.available)
         }
+        let table = ConsoleTable(lines, columns: [
+            .init(key: "name", label: "App") { textOrder($0.name, $1.name) },
+            .init(key: "total", label: "Total") { $0.total < $1.total },
+            .init(key: "assigned", label: "Assigned") { $0.assigned < $1.assigned },
+            .init(key: "available", label: "Available") { $0.available < $1.available },
+        ], defaultKey: "name", query: query, base: "/console/tokens/\(id)")
         let model = TokenPage(
             chrome: await console.chrome(session, title: "Token \(location)", section: "Tokens", notice: ConsoleFormat.notice(notice)),
-            token: TokenRow(overview, licences: licences), canManage: session.caller.admin.can(.manageContentTokens), apps: apps, hasApps: !apps.isEmpty,
+            token: TokenRow(overview, licences: licences), canManage: session.caller.admin.can(.manageContentTokens), headers: table.headers, apps: table.rows,
+            pager: table.pager, hasApps: !lines.isEmpty,
             actionError: error)
         return console.renderer.page("token", model, status: status)
     }

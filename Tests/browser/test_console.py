@@ -190,6 +190,11 @@ def test_read_only_admin_sees_no_write_control_and_forged_posts_are_refused(stac
     expect(page.locator("main")).not_to_contain_text("C02FORGED001")
     page.goto(url + token_path)
     expect(page.locator("#token-status")).to_have_text("Active")
+    # Opening a write page by its address shows the refusal, not the form.
+    page.goto(url + token_path + "/remove")
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.get_by_role("button", name="Confirm removal")).to_have_count(0)
+    check(page, "refused")
 
 
 def test_posts_without_csrf_token_or_from_another_origin_are_refused(stack, page):
@@ -243,6 +248,10 @@ def test_bad_input_is_shown_on_the_form_with_input_kept(stack, page):
     expect(page.locator("#assign-error")).to_contain_text("Unknown device: C02UNKNOWN99")
     expect(page.get_by_label("Or paste serial numbers")).to_have_value("C02UNKNOWN99")
     check(page, "app-assign-error")
+    nav(page, "Reports")
+    page.get_by_role("link", name="Drift report").click()
+    expect(page.get_by_role("heading", name="Drift", exact=True)).to_be_visible()
+    check(page, "drift")
 
 
 def test_failed_sign_in_is_refused_and_keeps_the_username(stack, page):
