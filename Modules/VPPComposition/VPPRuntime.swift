@@ -59,7 +59,10 @@ public final class VPPRuntime: Sendable {
                 postgresTask?.cancel()
                 throw StartupError("\(PostgresURL.redacted(configuration.databaseURL)): \(Self.describe(error))")
             }
-            store = PostgresStore.make(client: client, logger: Self.databaseLogger(logger), clock: { clock.now() })
+            let address = try PostgresURL.configuration(from: configuration.databaseURL)
+            let reachability = address.host.map { TCPReachability(host: $0, port: address.port ?? 5432) }
+            store = PostgresStore.make(client: client, logger: Self.databaseLogger(logger), clock: { clock.now() },
+                                       reachability: reachability)
             postgres = client
         } else if let path = configuration.sqlitePath {
             let database = try await SQLiteSQLDatabase.open(path: path, logger: logger)

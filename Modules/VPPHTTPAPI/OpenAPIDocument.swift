@@ -122,8 +122,8 @@ paths:
     post:
       summary: Sync now (needs a write role); joins a sync of the token already running anywhere
       responses:
-        "200": { description: Synced by this request, content: { application/json: { schema: { $ref: "#/components/schemas/SyncResult" } } } }
-        "202": { description: "Joined a sync already running (started: false)", content: { application/json: { schema: { $ref: "#/components/schemas/SyncResult" } } } }
+        "200": { description: "Synced: by this request (started: true) or by the running sync it joined (started: false)", content: { application/json: { schema: { $ref: "#/components/schemas/SyncResult" } } } }
+        "202": { description: "Joined a sync that is still running after 30 s (started: false)", content: { application/json: { schema: { $ref: "#/components/schemas/SyncResult" } } } }
         "403": { $ref: "#/components/responses/Error" }
         "404": { $ref: "#/components/responses/Error" }
         "409": { $ref: "#/components/responses/Error" }

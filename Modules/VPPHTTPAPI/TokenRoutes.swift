@@ -126,19 +126,36 @@ enum TokenRoutes {
     }
 
     /// A manual sync needs a write role (it spends the location's Apple budget) and coalesces: while a
-    /// sync of the token runs anywhere (its lease is held), a request joins it instead of starting another.
+    /// sync of the token runs anywhere (its lease is held), a request joins it instead of starting another,
+    /// and answers when that sync has finished (200, `started: false`), or 202 if it is still running after
+    /// ``joinWait``.
     static func sync(_ context: VPPRequestContext, _ services: VPPServices) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.require(.manageLicences)
+        let id = try tokenID(context)
         do {
-            let report = try await SyncToken(services: services)(caller, tokenID: try tokenID(context))
+            let report = try await SyncToken(services: services)(caller, tokenID: id)
             return json(SyncResponse(started: true, assets: report.assets, assignments: report.assignmentsFromApple,
                                      inserted: report.inserted, deleted: report.deleted, incremental: report.incremental))
         } catch UseCaseError.syncInProgress {
-            return json(SyncResponse(started: false, assets: nil, assignments: nil, inserted: nil, deleted: nil, incremental: nil),
-                        status: .accepted)
+            let joined = SyncResponse(started: false, assets: nil, assignments: nil, inserted: nil, deleted: nil, incremental: nil)
+            let deadline = ContinuousClock.now + joinWait
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                // The running sync has ended when its lease can be taken (and is given straight back).
+                let probe = "sync-join-\(UUID().uuidString)", lease = "sync:\(id)"
+                if try await services.store.acquireLease(tenant: caller.tenantID, name: lease, owner: probe,
+                                                         now: services.clock.now(), ttl: 5) {
+                    try await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: probe)
+                    return json(joined)
+                }
+            }
+            return json(joined, status: .accepted)
         }
     }
+
+    /// How long a request that joined a running sync waits for it to finish.
+    static let joinWait: Duration = .seconds(30)
 
     static func upload(_ request: Request, _ context: VPPRequestContext, _ services: VPPServices) async throws -> Response {
         _ = try QueryParameters(request, declared: [])

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import VPPSQLStore
 
@@ -21,8 +24,10 @@ public enum AcquisitionDeadline {
     }
 
     /// Runs `work`, which calls its argument as soon as it holds a connection; throws
-    /// `SQLDriverError.other` when that has not happened within `limit`.
-    public static func run<T: Sendable>(limit: Duration = limit,
+    /// `SQLDriverError.other` when that has not happened within `limit` and `reachable` (if given) says the
+    /// database cannot be reached. A reachable database whose pool is merely busy keeps the request waiting,
+    /// as before (checked again every second), so load never turns into spurious 503s.
+    public static func run<T: Sendable>(limit: Duration = limit, reachable: (@Sendable () async -> Bool)? = nil,
                                         _ work: @Sendable (_ acquired: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
         let flag = Flag()
         return try await withoutActuallyEscaping(work) { work in
@@ -30,8 +35,11 @@ public enum AcquisitionDeadline {
                 group.addTask { .value(try await work { flag.acquired.withLock { $0 = true } }) }
                 group.addTask {
                     try await Task.sleep(for: limit)
-                    guard flag.acquired.withLock({ $0 }) else {
-                        throw SQLDriverError.other("no database connection within \(limit) (the database is unreachable or saturated)")
+                    while !flag.acquired.withLock({ $0 }) {
+                        guard let reachable, await reachable() else {
+                            throw SQLDriverError.other("no database connection within \(limit): the database is unreachable")
+                        }
+                        try await Task.sleep(for: .seconds(1))
                     }
                     return .timerExpired
                 }
@@ -44,5 +52,50 @@ public enum AcquisitionDeadline {
                 throw CancellationError()
             }
         }
+    }
+}
+
+/// Whether a TCP connection to the database's address can be opened within a deadline: tells an
+/// unreachable database (refused, unroutable, down) from a busy one.
+public struct TCPReachability: Sendable {
+    public let host: String
+    public let port: Int
+    public let timeout: Duration
+
+    public init(host: String, port: Int, timeout: Duration = .milliseconds(400)) {
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+    }
+
+    public func check() async -> Bool {
+        let (host, port, milliseconds) = (host, port, Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: Self.connect(host, port, milliseconds)) }
+        }
+    }
+
+    static func connect(_ host: String, _ port: Int, _ milliseconds: Int32) -> Bool {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return false }
+        defer { freeaddrinfo(list) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let address = entry {
+            defer { entry = address.pointee.ai_next }
+            let fd = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            if Glibc.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return true }
+            guard errno == EINPROGRESS else { continue }
+            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard poll(&poller, 1, milliseconds) == 1 else { continue }
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0 { return true }
+        }
+        return false
     }
 }

@@ -10,10 +10,13 @@ import VPPUseCases
 public struct PostgresSQLDatabase: SQLDatabase {
     let client: PostgresClient
     let logger: Logger
+    /// Tells an unreachable database from a busy pool when a connection is slow to come (see AcquisitionDeadline).
+    let reachability: TCPReachability?
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, reachability: TCPReachability? = nil) {
         self.client = client
         self.logger = logger
+        self.reachability = reachability
     }
 
     public var dialect: SQLDialect {
@@ -23,8 +26,10 @@ public struct PostgresSQLDatabase: SQLDatabase {
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         do {
-            let (client, logger) = (self.client, self.logger)
-            return try await AcquisitionDeadline.run { acquired in
+            let (client, logger, reachability) = (self.client, self.logger, self.reachability)
+            // Without a reachability probe the wait is not bounded (a busy pool must not turn into 503s).
+            let probe: @Sendable () async -> Bool = { await reachability?.check() ?? true }
+            return try await AcquisitionDeadline.run(reachable: probe) { acquired in
                 try await client.transaction(logger: logger) { connection in
                     acquired()
                     return try await body(PostgresSQLConnection(connection: connection, logger: logger))
@@ -112,7 +117,8 @@ struct PostgresSQLConnection: SQLConnection {
 
 /// Builds the storage port on PostgreSQL.
 public enum PostgresStore {
-    public static func make(client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) -> any Store {
-        SQLStore(database: PostgresSQLDatabase(client: client, logger: logger), clock: clock)
+    public static func make(client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+                            reachability: TCPReachability? = nil) -> any Store {
+        SQLStore(database: PostgresSQLDatabase(client: client, logger: logger, reachability: reachability), clock: clock)
     }
 }
