@@ -113,18 +113,37 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     }
 
     public func assignments(_ credentials: AppleCredentials, filter: AppleAssignmentFilter) async throws -> AppleWalk<AppleAssignmentRecord> {
+        try await walk(WireAssignmentsPage.self, "assignments", query: Self.query(filter), credentials: credentials,
+                       Self.assignment)
+    }
+
+    public func streamAssignments(_ credentials: AppleCredentials, filter: AppleAssignmentFilter,
+                                  restart: @Sendable () async throws -> Void,
+                                  page: @Sendable ([AppleAssignmentRecord]) async throws -> Void) async throws
+        -> AppleWalk<AppleAssignmentRecord> {
+        let rate = try await serviceLimits().maxRequestPerSecond
+        let base = Self.query(filter)
+        return try await pager.stream({ index in
+            try await pageOf(WireAssignmentsPage.self, "assignments", query: base, index: index, credentials: credentials, rate: rate,
+                             Self.assignment)
+        }, restart: restart, page: { _, items in try await page(items) })
+    }
+
+    private static func assignment(_ wire: WireAssignmentsPage.Item) throws -> AppleAssignmentRecord {
+        let key = AssetKey(adamID: wire.adamId, pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard)
+        if let serial = wire.serialNumber { return AppleAssignmentRecord(asset: key, assignee: .serialNumber(serial)) }
+        if let user = wire.clientUserId { return AppleAssignmentRecord(asset: key, assignee: .clientUserID(user)) }
+        throw AppleAPIError.malformedResponse(status: 200, excerpt: "assignment of \(wire.adamId) without serialNumber or clientUserId")
+    }
+
+    private static func query(_ filter: AppleAssignmentFilter) -> [(String, String)] {
         var query: [(String, String)] = []
         if let v = filter.adamID { query.append(("adamId", v)) }
         if let v = filter.pricingParam { query.append(("pricingParam", v.rawValue)) }
         if let v = filter.serialNumber { query.append(("serialNumber", v)) }
         if let v = filter.clientUserID { query.append(("clientUserId", v)) }
         if let v = filter.sinceVersionID { query.append(("sinceVersionId", v)) }
-        return try await walk(WireAssignmentsPage.self, "assignments", query: query, credentials: credentials) { wire in
-            let key = AssetKey(adamID: wire.adamId, pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard)
-            if let serial = wire.serialNumber { return AppleAssignmentRecord(asset: key, assignee: .serialNumber(serial)) }
-            if let user = wire.clientUserId { return AppleAssignmentRecord(asset: key, assignee: .clientUserID(user)) }
-            throw AppleAPIError.malformedResponse(status: 200, excerpt: "assignment of \(wire.adamId) without serialNumber or clientUserId")
-        }
+        return query
     }
 
     public func users(_ credentials: AppleCredentials, filter: AppleUserFilter) async throws -> AppleWalk<AppleUserRecord> {
@@ -146,15 +165,23 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         let rate = try await serviceLimits().maxRequestPerSecond
         let base = query
         return try await pager.walk { index in
-            let answer = try await transport.send(method: .GET, url: url(path), query: base + [("pageIndex", "\(index)")],
-                                                  credentials: credentials, rate: rate)
-            let page = try decode(Page.self, answer)
-            guard let versionId = page.versionId else {
-                throw AppleAPIError.malformedResponse(status: 200, excerpt: "\(path) page \(index) without versionId")
-            }
-            return ApplePager.Page(items: try page.items.map(convert), nextPageIndex: page.nextPageIndex,
-                                   totalPages: page.totalPages ?? 1, versionId: versionId, context: answer.context)
+            try await pageOf(type, path, query: base, index: index, credentials: credentials, rate: rate, convert)
         }
+    }
+
+    /// One page of a paged endpoint.
+    private func pageOf<Page: WirePage, Item: Sendable>(
+        _ type: Page.Type, _ path: String, query: [(String, String)], index: Int, credentials: AppleCredentials, rate: Int,
+        _ convert: @Sendable (Page.Item) throws -> Item
+    ) async throws -> ApplePager.Page<Item> {
+        let answer = try await transport.send(method: .GET, url: url(path), query: query + [("pageIndex", "\(index)")],
+                                              credentials: credentials, rate: rate)
+        let page = try decode(Page.self, answer)
+        guard let versionId = page.versionId else {
+            throw AppleAPIError.malformedResponse(status: 200, excerpt: "\(path) page \(index) without versionId")
+        }
+        return ApplePager.Page(items: try page.items.map(convert), nextPageIndex: page.nextPageIndex,
+                               totalPages: page.totalPages ?? 1, versionId: versionId, context: answer.context)
     }
 
     // MARK: Asynchronous writes

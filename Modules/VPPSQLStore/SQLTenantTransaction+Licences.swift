@@ -273,78 +273,117 @@ extension SQLTenantTransaction {
 
     func mergeAppleAssignments(tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool) async throws
         -> MergeOutcome {
-        // Diff in memory by (asset, assignee): one read of our rows, then batched inserts and moves, never one
-        // round trip per row. Our rows move through the state machine (`move`), so counts and the outbox
-        // rules apply to what a sync learns exactly as to what an event or a notification says.
-        func key(_ adamID: String, _ pricing: String, _ serial: String?, _ user: String?) -> String {
-            "\(adamID)|\(pricing)|\(serial ?? "")|\(user ?? "")"
-        }
-        let ours = try await exec(
-            "SELECT assignment_id, adam_id, pricing, serial, client_user_id, state FROM assignments WHERE tenant_id = ? AND token_id = ?",
-            [tenant, .uuid(tokenID.rawValue)])
-        var existing: [String: (id: UUID, state: String)] = [:]
-        existing.reserveCapacity(ours.count)
-        for row in ours {
-            let k = key(try row.text(1), try row.text(2), try row.optionalText(3), try row.optionalText(4))
-            let state = try row.text(5)
-            // Several rows may share a key (a licence revoked, then granted again): the holding one counts.
-            if let known = existing[k], AssignmentState.Code(rawValue: known.state)?.holdsLicence == true { continue }
-            existing[k] = (try row.uuid(0), state)
-        }
-        var seen = Set<String>()
-        seen.reserveCapacity(records.count)
-        var batch: [[SQLValue]] = []
-        var inserted = 0
-        var toConfirm: [AssignmentID] = []
-        let now = SQLValue.time(clock())
-        let prefix = """
-            INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state,
-                event_id, reason, origin, revoke_requested, changed_at)
-            """
-        func flush() async throws {
-            // A device that holds the app through another token already keeps its one row (the unique index).
-            try await insertMany(prefix, columns: 13, rows: batch, suffix: "ON CONFLICT DO NOTHING")
-            inserted += batch.count
-            batch.removeAll(keepingCapacity: true)
-        }
-        for record in records {
-            var serial: String?, user: String?
+        // One merge, set-based in the database: stage the list, merge it, forget it.
+        let syncID = UUID()
+        try await stageAppleAssignments(syncID: syncID, tokenID: tokenID, records)
+        return try await mergeStagedAssignments(syncID: syncID, tokenID: tokenID, fullSnapshot: fullSnapshot)
+    }
+
+    func stageAppleAssignments(syncID: UUID, tokenID: TokenID, _ records: [AppleAssignmentRecord]) async throws {
+        let rows: [[SQLValue]] = records.map { record in
+            var serial = SQLValue.null, user = SQLValue.null
+            let assignee: String
             switch record.assignee {
-            case .serialNumber(let s): serial = s
-            case .clientUserID(let u): user = u
+            case .serialNumber(let s): serial = .text(s); assignee = s
+            case .clientUserID(let u): user = .text(u); assignee = "user:" + u
             }
-            let k = key(record.asset.adamID, record.asset.pricingParam.rawValue, serial, user)
-            guard seen.insert(k).inserted else { continue }
-            if let row = existing[k] {
-                if row.state != AssignmentState.Code.active.rawValue { toConfirm.append(AssignmentID(row.id)) }
-                continue
-            }
-            batch.append([tenant, .uuid(UUID()), .uuid(tokenID.rawValue), .text(record.asset.adamID),
-                          .text(record.asset.pricingParam.rawValue), .optional(serial), .optional(user),
-                          .text(AssignmentState.Code.active.rawValue), .null, .null, .text("apple"), .bool(false), now])
-            if batch.count == 1000 { try await flush() }
+            return [tenant, .uuid(syncID), .uuid(tokenID.rawValue), .uuid(UUID()), .text(record.asset.adamID),
+                    .text(record.asset.pricingParam.rawValue), .text(assignee), serial, user]
         }
-        try await flush()
-        // Apple holds these: reserved, pending, failed or revoked rows become active. Rows whose revoke is
-        // queued or on its way stay as they are (Apple's list may predate the revoke).
-        let confirmable: Set<AssignmentState.Code> = [.reserved, .pending, .failed, .revoked]
-        let candidates = try await rows(toConfirm, lock: true).filter { confirmable.contains($0.state.stateCode) }
-        let confirmed = try await move(candidates.map(\.id), to: .active)
-        var outcome = MergeOutcome(inserted: inserted, confirmed: confirmed)
+        // Apple may list an assignment twice (pages shifting under a walk): the key keeps one.
+        try await insertMany(
+            "INSERT INTO sync_staging (tenant_id, sync_id, token_id, row_id, adam_id, pricing, assignee, serial, client_user_id)",
+            columns: 9, rows: rows, suffix: "ON CONFLICT DO NOTHING")
+    }
+
+    func clearStagedAssignments(tokenID: TokenID, syncID: UUID?) async throws {
+        if let syncID {
+            try await exec("DELETE FROM sync_staging WHERE tenant_id = ? AND sync_id = ?", [tenant, .uuid(syncID)])
+        } else {
+            try await exec("DELETE FROM sync_staging WHERE tenant_id = ? AND token_id = ?", [tenant, .uuid(tokenID.rawValue)])
+        }
+    }
+
+    /// The join of one of our rows (`a`) with a staged row (`s`) of the same app and assignee.
+    private static let sameAssignment = """
+        s.tenant_id = a.tenant_id AND s.adam_id = a.adam_id AND s.pricing = a.pricing
+        AND s.assignee = COALESCE(a.serial, 'user:' || a.client_user_id)
+        """
+
+    func mergeStagedAssignments(syncID: UUID, tokenID: TokenID, fullSnapshot: Bool) async throws -> MergeOutcome {
+        // Set-based: Apple's list never passes through memory, however long it is. Our rows still move through
+        // the state machine (`move`), so counts and outbox rules apply to what a sync learns exactly as to
+        // what an event or a notification says.
+        let sync = SQLValue.uuid(syncID), token = SQLValue.uuid(tokenID.rawValue)
+        // 1. Our rows Apple turns out to hold: reserved, pending, failed or revoked become active, one per
+        //    assignee (a holding row wins over older failed or revoked ones).
+        let candidates = try await exec(
+            """
+            SELECT a.assignment_id, a.adam_id, a.pricing, COALESCE(a.serial, 'user:' || a.client_user_id), a.state, a.changed_at
+            FROM assignments a JOIN sync_staging s ON s.sync_id = ? AND \(Self.sameAssignment)
+            WHERE a.tenant_id = ? AND a.token_id = ? AND a.state <> 'active' AND NOT EXISTS (
+                SELECT 1 FROM assignments h WHERE h.tenant_id = a.tenant_id AND h.adam_id = a.adam_id AND h.pricing = a.pricing
+                AND h.assignment_id <> a.assignment_id AND h.state IN (\(Self.holdingList()))
+                AND ((a.serial IS NOT NULL AND h.serial = a.serial) OR (a.client_user_id IS NOT NULL AND h.client_user_id = a.client_user_id))
+                AND a.state IN ('failed', 'revoked'))
+            """, [sync, tenant, token])
+        var best: [String: (id: UUID, rank: Int, changed: Int)] = [:]
+        var heldElsewhere = Set<String>()
+        for row in candidates {
+            let key = "\(try row.text(1))|\(try row.text(2))|\(try row.text(3))"
+            let state = AssignmentState.Code(rawValue: try row.text(4))
+            let rank: Int
+            switch state {
+            case .reserved?, .pending?: rank = 2
+            case .failed?, .revoked?: rank = 1
+            default: heldElsewhere.insert(key); continue  // a revoke is queued or on its way: leave it
+            }
+            let changed = try row.int(5)
+            if let current = best[key], (current.rank, current.changed) >= (rank, changed) { continue }
+            best[key] = (try row.uuid(0), rank, changed)
+        }
+        let confirmable = best.filter { !heldElsewhere.contains($0.key) }.map { AssignmentID($0.value.id) }
+        var outcome = MergeOutcome(confirmed: try await move(confirmable, to: .active))
+        // 2. Apple's assignments we have no row for, inserted in one statement. A device that holds the app
+        //    through another token keeps its one row (the unique index; ON CONFLICT).
+        let now = SQLValue.time(clock())
+        // Probed by serial or by user id separately, so each probe is an index lookup on both databases.
+        for (column, present) in [("serial", "s.serial IS NOT NULL"), ("client_user_id", "s.client_user_id IS NOT NULL")] {
+            let missing = """
+                FROM sync_staging s WHERE s.tenant_id = ? AND s.sync_id = ? AND \(present) AND NOT EXISTS (
+                    SELECT 1 FROM assignments a WHERE a.tenant_id = s.tenant_id AND a.adam_id = s.adam_id
+                    AND a.pricing = s.pricing AND a.\(column) = s.\(column) AND a.token_id = s.token_id)
+                """
+            outcome.inserted += try await exec("SELECT count(*) " + missing, [tenant, sync]).first?.int(0) ?? 0
+            try await exec(
+                """
+                INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state,
+                    event_id, reason, origin, revoke_requested, changed_at)
+                SELECT s.tenant_id, s.row_id, s.token_id, s.adam_id, s.pricing, s.serial, s.client_user_id, 'active',
+                    NULL, NULL, 'apple', ?, ?
+                """ + " " + missing + " ON CONFLICT DO NOTHING", [.bool(false), now, tenant, sync])
+        }
+        // 3. A full snapshot: what Apple no longer lists is gone; queued or sent revokes are done.
         if fullSnapshot {
-            var gone: [AssignmentID] = []
+            let absent = """
+                FROM assignments a WHERE a.tenant_id = ? AND a.token_id = ? AND a.state IN (?, ?, ?) AND NOT EXISTS (
+                    SELECT 1 FROM sync_staging s WHERE s.sync_id = ? AND \(Self.sameAssignment))
+                """
+            let states: [SQLValue] = [.text("active"), .text("revocation-queued"), .text("revoking")]
+            let gone = try await exec("SELECT a.assignment_id, a.state " + absent, [tenant, token] + states + [sync])
             var revokedIDs: [AssignmentID] = []
-            for (k, row) in existing where !seen.contains(k) {
-                switch AssignmentState.Code(rawValue: row.state) {
-                case .active: gone.append(AssignmentID(row.id))
-                case .revocationQueued, .revoking: revokedIDs.append(AssignmentID(row.id))
-                default: break
+            var goneIDs: [AssignmentID] = []
+            for row in gone {
+                if try row.text(1) == "active" { goneIDs.append(AssignmentID(try row.uuid(0))) } else {
+                    revokedIDs.append(AssignmentID(try row.uuid(0)))
                 }
             }
             outcome.revoked = try await move(revokedIDs, to: .revoked)
-            try await deleteAssignments(gone)
-            outcome.deleted = gone.count
+            try await exec("DELETE FROM assignments WHERE tenant_id = ? AND assignment_id IN (SELECT a.assignment_id "
+                               + absent + ") AND state = ?", [tenant, tenant, token] + states + [sync, .text("active")])
+            outcome.deleted = goneIDs.count
         }
+        try await clearStagedAssignments(tokenID: tokenID, syncID: syncID)
         return outcome
     }
 

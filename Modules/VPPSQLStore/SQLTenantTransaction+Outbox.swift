@@ -41,18 +41,31 @@ extension SQLTenantTransaction {
              .time(notice.nextAttemptAt), .optionalTime(notice.sentAt), .optional(notice.lastError)]).isEmpty
     }
 
+    private static let noticeColumns = """
+        notice_id, token_id, kind, token_expires_at, recipients, subject, body, attempts, next_attempt_at, sent_at, last_error
+        """
+
+    private static func notice(_ row: SQLRow) throws -> Notice {
+        let stored = try row.text(2)
+        guard let kind = Notice.Kind(rawValue: stored) else { throw StoreError.unreadable("notice kind \(stored)") }
+        return Notice(id: try row.uuid(0), tokenID: TokenID(try row.uuid(1)), kind: kind, tokenExpiresAt: try row.time(3),
+                      recipients: JSONList.decode(try row.optionalText(4)), subject: try row.text(5), body: try row.text(6),
+                      attempts: try row.int(7), nextAttemptAt: try row.time(8), sentAt: try row.optionalTime(9),
+                      lastError: try row.optionalText(10))
+    }
+
     func notices() async throws -> [Notice] {
+        try await exec("SELECT \(Self.noticeColumns) FROM notices WHERE tenant_id = ? ORDER BY next_attempt_at, kind", [tenant])
+            .map(Self.notice)
+    }
+
+    func dueNotices(now: Date, limit: Int) async throws -> [Notice] {
         try await exec(
             """
-            SELECT notice_id, token_id, kind, token_expires_at, recipients, subject, body, attempts, next_attempt_at, sent_at, last_error
-            FROM notices WHERE tenant_id = ? ORDER BY next_attempt_at, kind
-            """, [tenant]
-        ).map { row in
-            Notice(id: try row.uuid(0), tokenID: TokenID(try row.uuid(1)), kind: Notice.Kind(rawValue: try row.text(2)) ?? .syncFailing,
-                   tokenExpiresAt: try row.time(3), recipients: JSONList.decode(try row.optionalText(4)), subject: try row.text(5),
-                   body: try row.text(6), attempts: try row.int(7), nextAttemptAt: try row.time(8), sentAt: try row.optionalTime(9),
-                   lastError: try row.optionalText(10))
-        }
+            SELECT \(Self.noticeColumns) FROM notices WHERE tenant_id = ? AND sent_at IS NULL AND next_attempt_at <= ?
+            ORDER BY next_attempt_at, kind LIMIT ?
+            """, [tenant, .time(now), .int(Int64(limit))]
+        ).map(Self.notice)
     }
 
     func updateNotice(_ notice: Notice) async throws {

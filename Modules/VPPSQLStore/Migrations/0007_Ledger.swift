@@ -55,6 +55,8 @@ let migration0007Ledger = SQLMigration(
         CREATE UNIQUE INDEX one_licence_per_user ON assignments (tenant_id, adam_id, pricing, client_user_id)
         WHERE client_user_id IS NOT NULL AND state IN ('reserved', 'pending', 'active', 'revocation-queued', 'revoking')
         """,
+        "CREATE INDEX assignments_by_serial ON assignments (tenant_id, adam_id, pricing, serial)",
+        "CREATE INDEX assignments_by_user ON assignments (tenant_id, adam_id, pricing, client_user_id)",
         "CREATE INDEX assignments_due_intents ON assignments (lease_until) WHERE state IN ('reserved', 'revocation-queued')",
         "ALTER TABLE token_assets ADD COLUMN withheld bigint NOT NULL DEFAULT 0",
         "ALTER TABLE device_commands ADD COLUMN assignment_id uuid",
@@ -64,15 +66,31 @@ let migration0007Ledger = SQLMigration(
         "CREATE INDEX token_sync_by_success ON token_sync (last_success_at)",
         "CREATE INDEX pending_events_due ON pending_events (next_poll_at)",
         "CREATE INDEX notices_due ON notices (next_attempt_at) WHERE sent_at IS NULL",
-    ],
-    postgresOnly: [
-        "ALTER TABLE assignments ENABLE ROW LEVEL SECURITY",
-        "ALTER TABLE assignments FORCE ROW LEVEL SECURITY",
+        // A streaming sync's pages of Apple's assignment list, merged in one transaction at the end.
         """
-        CREATE POLICY tenant_wall ON assignments
+        CREATE TABLE sync_staging (
+            tenant_id      uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            sync_id        uuid NOT NULL,
+            token_id       uuid NOT NULL,
+            row_id         uuid NOT NULL,
+            adam_id        text NOT NULL,
+            pricing        text NOT NULL,
+            assignee       text NOT NULL,
+            serial         text,
+            client_user_id text,
+            PRIMARY KEY (tenant_id, sync_id, adam_id, pricing, assignee)
+        )
+        """,
+        "CREATE INDEX sync_staging_by_token ON sync_staging (tenant_id, token_id)",
+    ],
+    postgresOnly: ["assignments", "sync_staging"].flatMap { table in [
+        "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+        """
+        CREATE POLICY tenant_wall ON \(table)
             USING (coalesce(current_setting('vpp.tenant_id', true), '') = ''
                    OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
                         OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
         """,
-    ])
+    ] })

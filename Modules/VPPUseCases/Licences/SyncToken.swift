@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VPPDomain
 
 /// What one sync did.
@@ -59,13 +60,35 @@ public struct SyncToken: Sendable {
         let credentials = try await services.credentials(caller.tenantID, token.id)
         let previous = try await services.store.inTenant(caller.tenantID) { tx in try await tx.syncState(token.id) }
         let assets = try await services.apple.assets(credentials, filter: AppleAssetFilter())
+        // Apple's assignment list streams into the database page by page (memory stays flat however long it
+        // is) and is merged in the one transaction below, so a sync still commits one consistent snapshot.
+        let syncID = UUID()
+        let tenantID = caller.tenantID, tokenID = token.id
+        try await services.store.inTenant(tenantID) { tx in try await tx.clearStagedAssignments(tokenID: tokenID, syncID: nil) }
+        let received = ReceivedCount()
+        @Sendable func stream(since: String?) async throws -> AppleWalk<AppleAssignmentRecord> {
+            try await services.apple.streamAssignments(
+                credentials, filter: AppleAssignmentFilter(sinceVersionID: since),
+                restart: {
+                    received.reset()
+                    try await services.store.inTenant(tenantID) { tx in try await tx.clearStagedAssignments(tokenID: tokenID, syncID: syncID) }
+                },
+                page: { records in
+                    received.add(records.count)
+                    try await services.store.inTenant(tenantID) { tx in
+                        try await tx.stageAppleAssignments(syncID: syncID, tokenID: tokenID, records)
+                    }
+                })
+        }
         var incremental = previous?.assignmentsVersionID != nil
         var assignments: AppleWalk<AppleAssignmentRecord>
         do {
-            assignments = try await services.apple.assignments(credentials, filter: AppleAssignmentFilter(sinceVersionID: previous?.assignmentsVersionID))
+            assignments = try await stream(since: previous?.assignmentsVersionID)
         } catch AppleAPIError.badVersionID {
             incremental = false
-            assignments = try await services.apple.assignments(credentials, filter: AppleAssignmentFilter())
+            received.reset()
+            try await services.store.inTenant(tenantID) { tx in try await tx.clearStagedAssignments(tokenID: tokenID, syncID: syncID) }
+            assignments = try await stream(since: nil)
         }
         let counts = Dictionary(assets.items.map { ($0.asset.key, $0.counts) }, uniquingKeysWith: { first, _ in first })
         var updated = token
@@ -80,7 +103,7 @@ public struct SyncToken: Sendable {
             // The counts stay locked from here to the commit: a reservation on any server waits for the
             // reconciled numbers instead of interleaving with them (it is neither lost nor wrongly refused).
             try await tx.lockCounts(tokenID: token.id)
-            let merged = try await tx.mergeAppleAssignments(tokenID: token.id, walk.items, fullSnapshot: !isIncremental)
+            let merged = try await tx.mergeStagedAssignments(syncID: syncID, tokenID: token.id, fullSnapshot: !isIncremental)
             try await tx.replaceCounts(tokenID: token.id, counts)
             try await LicenceLedger.confirmed(tx, merged.confirmed, now: finished)
             try await LicenceLedger.revoked(tx, merged.revoked, now: finished)
@@ -91,10 +114,10 @@ public struct SyncToken: Sendable {
         }
         await refreshMetadata(caller, country: token.location.countryCode, credentials: credentials)
         services.logger.info("synced token", metadata: [
-            "location": "\(token.location.name)", "assets": "\(assets.items.count)", "assignments": "\(walk.items.count)",
+            "location": "\(token.location.name)", "assets": "\(assets.items.count)", "assignments": "\(received.value)",
             "incremental": "\(isIncremental)",
         ])
-        return SyncReport(assets: assets.items.count, assignmentsFromApple: walk.items.count, inserted: merged.inserted,
+        return SyncReport(assets: assets.items.count, assignmentsFromApple: received.value, inserted: merged.inserted,
                           deleted: merged.deleted, incremental: isIncremental, pages: assets.pagesFetched + walk.pagesFetched)
     }
 
@@ -126,4 +149,12 @@ public struct SyncToken: Sendable {
             try await services.audit(tx, caller, "token.sync", token.location.name, "failed", error.description)
         }
     }
+}
+
+/// How many assignments a streaming walk has delivered (reset when the walk starts again).
+final class ReceivedCount: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add(_ n: Int) { count.withLock { $0 += n } }
+    func reset() { count.withLock { $0 = 0 } }
 }

@@ -13,7 +13,7 @@ public struct DeliverNotices: Sendable {
         guard let mailer = services.mailer else { return 0 }
         let now = services.clock.now()
         let due = try await services.store.inTenant(tenantID) { tx in
-            try await tx.notices().filter { $0.sentAt == nil && $0.nextAttemptAt <= now }
+            try await tx.dueNotices(now: now, limit: 500)
         }
         var sent = 0
         for var notice in due {

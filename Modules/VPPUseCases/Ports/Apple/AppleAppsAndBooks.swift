@@ -17,6 +17,12 @@ public protocol AppleAppsAndBooks: Sendable {
     func assets(_ credentials: AppleCredentials, filter: AppleAssetFilter) async throws -> AppleWalk<AppleAssetRecord>
     /// `GET assignments`, every page.
     func assignments(_ credentials: AppleCredentials, filter: AppleAssignmentFilter) async throws -> AppleWalk<AppleAssignmentRecord>
+    /// `GET assignments`, every page, handed to `page` as it arrives so memory does not grow with the number
+    /// of assignments. When Apple's data changes mid-walk, `restart` is called and the walk begins again.
+    /// - Returns: the walk without its items.
+    func streamAssignments(_ credentials: AppleCredentials, filter: AppleAssignmentFilter,
+                           restart: @Sendable () async throws -> Void,
+                           page: @Sendable ([AppleAssignmentRecord]) async throws -> Void) async throws -> AppleWalk<AppleAssignmentRecord>
     /// `POST assets/associate`, in as many calls as the limits require.
     func associate(_ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
                    clientUserIDs: [String]) async throws -> [AppleEventTicket]

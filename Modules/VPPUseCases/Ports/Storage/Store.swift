@@ -118,6 +118,13 @@ public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessR
     func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws
     /// Makes our assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
     func mergeAppleAssignments(tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool) async throws -> MergeOutcome
+    /// Stages one page of Apple's assignment list for the sync `syncID` (a streaming sync writes each page as
+    /// it arrives, so memory does not grow with the list).
+    func stageAppleAssignments(syncID: UUID, tokenID: TokenID, _ records: [AppleAssignmentRecord]) async throws
+    /// Forgets staged pages: one sync's (`syncID`), or every sync's of the token (nil: a dead sync's leftovers).
+    func clearStagedAssignments(tokenID: TokenID, syncID: UUID?) async throws
+    /// Merges a sync's staged list into the ledger, set-based in the database; clears the staged rows.
+    func mergeStagedAssignments(syncID: UUID, tokenID: TokenID, fullSnapshot: Bool) async throws -> MergeOutcome
 
     // MARK: Devices and users
     func upsertDevices(_ devices: [Device]) async throws
@@ -135,6 +142,8 @@ public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessR
     /// Inserts the notice unless one with the same (token, kind, expiry) exists; returns whether it did.
     func enqueueNotice(_ notice: Notice) async throws -> Bool
     func notices() async throws -> [Notice]
+    /// Notices not yet sent whose next attempt is due (an index range, not every notice ever sent).
+    func dueNotices(now: Date, limit: Int) async throws -> [Notice]
     func updateNotice(_ notice: Notice) async throws
     func insertPendingEvents(_ events: [PendingAppleEvent]) async throws
     func pendingEvents() async throws -> [PendingAppleEvent]
