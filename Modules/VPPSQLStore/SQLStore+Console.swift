@@ -84,8 +84,10 @@ extension SQLStore: ConsoleDirectory {
     }
 
     public func recordSignInFailure(key: String, now: Date, windowStartsAfter: Date) async throws -> SignInFailures {
-        // One statement, so concurrent failures on several replicas all count.
+        // One statement, so concurrent failures on several replicas all count. Counts whose window has passed
+        // are dropped first, so guessing many names or addresses cannot grow the table without end.
         try await run { connection in
+            _ = try await connection.query("DELETE FROM console_sign_in_failures WHERE window_start <= ?", .time(windowStartsAfter))
             let rows = try await connection.query(
                 """
                 INSERT INTO console_sign_in_failures (throttle_key, failures, window_start) VALUES (?, 1, ?)

@@ -113,6 +113,10 @@ struct ConsoleSignInTests {
             }
             let counts = try await world.store.signInFailures(keys: ["account:carol"])
             #expect(counts.isEmpty)
+            // A new failure drops every count whose window has passed: the table does not grow without end.
+            #expect(try await signIn.signIn(login: "zed", password: "wrong guess here", address: "203.0.113.9") == .refused)
+            let keys = try await world.sut.raw("SELECT throttle_key FROM console_sign_in_failures ORDER BY throttle_key").map { try $0.text(0) }
+            #expect(keys == ["account:zed", "address:203.0.113.9"])
         }
     }
 
