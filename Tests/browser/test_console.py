@@ -254,6 +254,24 @@ def test_bad_input_is_shown_on_the_form_with_input_kept(stack, page):
     check(page, "drift")
 
 
+def test_renew_takes_a_new_file_for_the_same_location_and_names_both_otherwise(stack, page):
+    url, sim, work = stack["url"], stack["sim"], stack["work"]
+    uid = sim.location("Renew Campus", "Renew School", [("361309726", 2, "Numbers")])
+    other = sim.location("Elsewhere Campus", "Other School", [])
+    sign_in(page, url, "alice")
+    upload(page, sim.mint(uid, work / "renew-1.vpptoken"))
+    expect(page.locator("#token-status")).to_have_text("Active")
+    page.get_by_label("New content token file for this location").set_input_files(sim.mint(other, work / "elsewhere.vpptoken"))
+    page.get_by_role("button", name="Renew").click()
+    expect(page.locator("#action-error")).to_contain_text('for location "Elsewhere Campus"')
+    expect(page.locator("#action-error")).to_contain_text('"Renew Campus"')
+    check(page, "token-renew-error")
+    page.get_by_label("New content token file for this location").set_input_files(sim.mint(uid, work / "renew-2.vpptoken"))
+    page.get_by_role("button", name="Renew").click()
+    expect(page.locator(".notice")).to_have_text("Token renewed.")
+    expect(page.locator("#token-status")).to_have_text("Active")
+
+
 def test_failed_sign_in_is_refused_and_keeps_the_username(stack, page):
     url = stack["url"]
     page.goto(url + "/console/sign-in")
