@@ -205,6 +205,22 @@ struct HardeningTests {
         }
     }
 
+    @Test("Apple refusing the uploaded file is a 422 with its own code; Apple unavailable is a 503 with Retry-After")
+    func appleRefusalsByMeaning() async throws {
+        try await withAPI(.sqlite) { api in
+            let (file, _) = try await api.world.location("Main Campus", assets: [keynoteSim])
+            let token = String(decoding: file, as: UTF8.self)
+            await api.world.simulator.injectFault(SimulatorFault(kind: .invalidTokenOn200, count: 1))
+            let refused = try await api.call("POST", "/v1/tokens", key: api.adminKey, json: ["token": token])
+            #expect(refused.status == 422 && refused.errorCode == "apple_token_invalid", "\(refused.status) \(refused.text)")
+            await api.world.simulator.injectFault(SimulatorFault(kind: .serviceUnavailable, count: 50, retryAfterSeconds: 1))
+            let down = try await api.call("POST", "/v1/tokens", key: api.adminKey, json: ["token": token])
+            #expect(down.status == 503 && down.errorCode == "apple_unavailable", "\(down.status) \(down.text)")
+            #expect(try await api.call("GET", "/v1/tokens", key: api.readerKey).array.isEmpty, "nothing stored by refused uploads")
+            await api.world.simulator.clearFaults()
+        }
+    }
+
     @Test("another tenant's holder and assignments are JSON, never Swift debug text")
     func foreignDataIsJSON() async throws {
         try await withAPI(.sqlite) { api in
