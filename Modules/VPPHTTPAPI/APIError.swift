@@ -241,6 +241,7 @@ struct APIKeyMiddleware: RouterMiddleware {
         else { throw UseCaseError.unauthorised }
         var context = context
         context.caller = caller
+        context.note.tenant.withLock { $0 = caller.tenantID }
         return try await next(request, context)
     }
 }

@@ -125,6 +125,7 @@ struct MetricsMiddleware: RouterMiddleware {
         logger.info("request", metadata: [
             "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
             "ms": "\(Int(seconds * 1000))", "requestId": "\(context.requestID)",
+            "tenant": "\(context.note.tenant.withLock { $0 }?.description ?? "-")",
         ])
         return response
     }

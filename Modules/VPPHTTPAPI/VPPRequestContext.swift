@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
+import VPPDomain
 import VPPUseCases
 
 /// Per-request context: who is calling (set by ``APIKeyMiddleware``), the request id and the body size limit.
@@ -10,6 +12,8 @@ public struct VPPRequestContext: RequestContext, RemoteAddressRequestContext {
     /// The client's `X-Request-ID` when it is a short token, otherwise one we make; returned in the
     /// `X-Request-ID` header and in every error body, and logged with the request.
     public var requestID: String
+    /// Shared with the request-log middleware, which logs the tenant the API key resolved to.
+    let note = RequestNote()
     /// The connected client (the console throttles failed sign-ins per address).
     public let remoteAddress: SocketAddress?
 
@@ -29,4 +33,9 @@ public struct VPPRequestContext: RequestContext, RemoteAddressRequestContext {
         guard let caller else { throw UseCaseError.unauthorised }
         return caller
     }
+}
+
+/// What inner middleware learn about a request that the outer request log reports (contexts are values).
+final class RequestNote: Sendable {
+    let tenant = Mutex<TenantID?>(nil)
 }

@@ -109,6 +109,7 @@ struct HardeningProcessTests {
             let log = server.log
             let hex = Data("Zebra".utf8).map { String(format: "%02x", $0) }.joined()
             #expect(log.contains("request"), "the request log is there")
+            #expect(log.range(of: #"tenant=[0-9a-f]{8}-"#, options: .regularExpression) != nil, "request lines name the tenant")
             #expect(!log.contains(serial) && !log.contains("Zebra") && !log.lowercased().contains(hex), "row contents in the log")
             #expect(!log.contains(key), "never the API key")
         }
