@@ -139,6 +139,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case .notLicensed: APIFailure(.unprocessableContent, .notLicensed, error.description)
         case .syncInProgress: APIFailure(.conflict, .syncInProgress, error.description)
         case .badNotification: APIFailure(.badRequest, .badNotification, error.description)
+        case .badPageRequest: APIFailure(.badRequest, .badPageRequest, error.description)
         case .unauthorised: APIFailure(.unauthorized, .unauthorized, "A valid API key is required (Authorization: Bearer vpp_…).")
         }
     }

@@ -49,6 +49,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     case notLicensed = "not_licensed"
     case syncInProgress = "sync_in_progress"
     case badNotification = "bad_notification"
+    case badPageRequest = "bad_page_request"
     // Licences
     case bookToDevice = "book_to_device"
     case notDeviceAssignable = "not_device_assignable"

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import VPPDomain
@@ -87,8 +88,20 @@ enum LicenceRoutes {
             return json(LicenceOperation(accepted: assignees.count, appleEvents: outcome.events.map(\.eventID)), status: .accepted)
         }
         group.get("licenses") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            return json(try await Catalogue(services: services).licences(try context.requireCaller()))
+            // Keyset pages (default and largest 1,000); the body stays the array /v1 has always answered, and
+            // the next page is linked in a `Link: <…>; rel="next"` header (RFC 8288), so /v1 clients keep working.
+            let query = try QueryParameters(
+                request, declared: ["limit", "after", "adamId", "pricingParam", "tokenId", "serialNumber", "clientUserId", "state"])
+            let filter = try LicenceListingParameters.filter(query)
+            let limit = try LicenceListingParameters.limit(query)
+            let page = try await Catalogue(services: services).licencePage(
+                try context.requireCaller(), filter: filter, after: try query.single("after", allowed: ["a cursor from a Link header"]),
+                limit: limit)
+            var response = json(page.items)
+            if let next = page.next {
+                response.headers[HTTPField.Name("Link")!] = "<\(LicenceListingParameters.nextURL(request, cursor: next))>; rel=\"next\""
+            }
+            return response
         }
         group.get("devices") { request, context in
             _ = try QueryParameters(request, declared: [])

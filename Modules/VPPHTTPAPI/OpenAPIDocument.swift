@@ -161,9 +161,22 @@ paths:
         "422": { $ref: "#/components/responses/Error" }
   /v1/licenses:
     get:
-      summary: Every licence vpp knows, with its state
+      summary: Licences with their state, in keyset pages (the next page is linked in the Link header, rel="next")
+      parameters:
+        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 1000 } }
+        - { name: after, in: query, description: "The cursor in the previous page's Link header", schema: { type: string } }
+        - { name: adamId, in: query, schema: { type: string, pattern: "^[0-9]{1,20}$" } }
+        - { name: pricingParam, in: query, description: "With adamId", schema: { type: string, enum: [STDQ, PLUS] } }
+        - { name: tokenId, in: query, schema: { type: string, format: uuid } }
+        - { name: serialNumber, in: query, schema: { type: string } }
+        - { name: clientUserId, in: query, schema: { type: string } }
+        - { name: state, in: query, schema: { type: string, enum: [reserved, pending, active, failed, revocation-queued, revoking, revoked] } }
       responses:
-        "200": { description: Licences, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Licence" } } } } }
+        "200":
+          description: Licences
+          headers: { Link: { description: "<url>; rel=\"next\" while more pages follow", schema: { type: string } } }
+          content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Licence" } } } }
+        "400": { $ref: "#/components/responses/Error" }
   /v1/devices:
     get:
       summary: Devices

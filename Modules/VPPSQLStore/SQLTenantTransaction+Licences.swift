@@ -149,9 +149,15 @@ extension SQLTenantTransaction {
             sql += " AND state IN (" + Array(repeating: "?", count: states.count).joined(separator: ",") + ")"
             binds += states.map(\.rawValue).sorted().map(SQLValue.text)
         }
-        return try await exec(sql + " ORDER BY adam_id, pricing, serial, client_user_id", binds).compactMap {
-            try assignment(from: $0)
+        if let after = query.after { sql += " AND assignment_id > ?"; binds.append(.uuid(after.rawValue)) }
+        if let limit = query.limit {
+            // Keyset paging over the primary key: a deep page costs what the first one does.
+            sql += " ORDER BY assignment_id LIMIT ?"
+            binds.append(.int(Int64(limit)))
+        } else {
+            sql += " ORDER BY adam_id, pricing, serial, client_user_id"
         }
+        return try await exec(sql, binds).compactMap { try assignment(from: $0) }
     }
 
     private func rows(_ ids: [AssignmentID], lock: Bool) async throws -> [Assignment] {

@@ -20,6 +20,8 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Another server is syncing this token right now.
     case syncInProgress(location: String)
     case badNotification(String)
+    /// A listing's `limit` or `after` is not one it can serve.
+    case badPageRequest(String)
     case unauthorised
 
     public var description: String {
@@ -39,6 +41,7 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notLicensed(let items): "No licence to revoke for: \(Self.list(items))."
         case .syncInProgress(let location): "A sync of \"\(location)\" is already running on another server."
         case .badNotification(let detail): "Rejected notification: \(detail)"
+        case .badPageRequest(let detail): "Bad page request: \(detail)."
         case .unauthorised: "Not authorised."
         }
     }

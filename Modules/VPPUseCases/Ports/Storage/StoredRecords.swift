@@ -86,6 +86,10 @@ public struct AssignmentQuery: Hashable, Sendable {
     public var eventID: String?
     /// Just these licences.
     public var ids: Set<AssignmentID>?
+    /// Keyset paging: licences after this one in id order (set `limit` too).
+    public var after: AssignmentID?
+    /// At most this many, in id order (a stable order for paging).
+    public var limit: Int?
 
     public init(asset: AssetKey? = nil, tokenID: TokenID? = nil, assignee: Assignee? = nil,
                 states: Set<AssignmentState.Code>? = nil, eventID: String? = nil, ids: Set<AssignmentID>? = nil) {
