@@ -217,6 +217,22 @@ extension SQLTenantTransaction: ConsoleListRecords {
         return ListPage(rows: rows, total: total)
     }
 
+    func appNames(_ assets: Set<AssetKey>) async throws -> [AssetKey: String] {
+        var names: [AssetKey: String] = [:]
+        let ids = Array(Set(assets.map(\.adamID))).sorted()
+        // In slices, so no statement carries more binds than SQLite allows.
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let slice = Array(ids[start..<min(start + 500, ids.count)])
+            let marks = Array(repeating: "?", count: slice.count).joined(separator: ", ")
+            for row in try await exec("SELECT adam_id, pricing, name FROM apps WHERE tenant_id = ? AND adam_id IN (\(marks)) AND name IS NOT NULL",
+                                      [tenant] + slice.map(SQLValue.text)) {
+                let key = AssetKey(adamID: try row.text(0), pricingParam: PricingParam(rawValue: try row.text(1)) ?? .standard)
+                if assets.contains(key) { names[key] = try row.text(2) }
+            }
+        }
+        return names
+    }
+
     func devicesWithout(_ asset: AssetKey, limit: Int, scan: Int) async throws -> [(serial: String, name: String?)] {
         try await exec(
             """

@@ -51,6 +51,8 @@ struct ConsoleListTests {
             let app = try #require(try await lists.app(world.reader, keynote))
             #expect(app.app.total == 5 && app.app.assigned == 5 && app.perToken.map(\.location) == [token.location.name])
             #expect(try await lists.tokenTotals(world.reader)[token.id]?.assigned == 6)
+            let onToken = try await lists.tokenApps(world.reader, token.id).sorted { $0.name < $1.name }
+            #expect(onToken.map(\.name) == ["Keynote", "Pages"] && onToken.map(\.assigned) == [5, 1])
             #expect(try await lists.app(world.reader, AssetKey(adamID: "1")) == nil)
 
             // Users: empty list, still a valid query on both databases.

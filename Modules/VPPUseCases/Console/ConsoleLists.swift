@@ -49,7 +49,7 @@ public struct ConsoleLists: Sendable {
         return try await services.store.inTenant(caller.tenantID) { tx in
             guard let app = try await tx.app(key) else { return nil }
             let tokens = Dictionary(uniqueKeysWithValues: try await tx.tokens().map { ($0.id, $0) })
-            let members = try await tx.counts(tokenID: nil).filter { $0.asset == key }.compactMap { row -> PoolMember? in
+            let members = try await tx.counts(asset: key).compactMap { row -> PoolMember? in
                 guard let token = tokens[row.tokenID] else { return nil }
                 return PoolMember(tokenID: token.id, locationName: token.location.name, status: token.status(at: now, ourHolder: ours),
                                   expiresAt: token.expiresAt, counts: row.counts)
@@ -87,9 +87,9 @@ public struct ConsoleLists: Sendable {
         try caller.require(.read)
         return try await services.store.inTenant(caller.tenantID) { tx in
             guard let token = try await tx.token(id) else { return [] }
-            let names = Dictionary(try await tx.apps().map { ($0.asset.key, $0.metadata?.name ?? $0.asset.key.adamID) },
-                                   uniquingKeysWith: { first, _ in first })
-            return try await tx.counts(tokenID: id).map { row in
+            let counts = try await tx.counts(tokenID: id)
+            let names = try await tx.appNames(Set(counts.map(\.asset)))
+            return counts.map { row in
                 LicenceReportRow(adamID: row.asset.adamID, pricingParam: row.asset.pricingParam.rawValue, name: names[row.asset] ?? row.asset.adamID,
                                  location: token.location.name, tokenStatus: "", total: row.counts.total, assigned: row.counts.assigned,
                                  available: row.counts.available, retired: row.counts.retired)

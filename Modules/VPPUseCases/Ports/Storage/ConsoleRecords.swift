@@ -140,6 +140,8 @@ public protocol ConsoleListRecords {
     func consoleLicences(_ asset: AssetKey, _ window: ListWindow<LicenceListColumn>) async throws -> ListPage<ConsoleLicenceRow>
     func consoleDevices(_ window: ListWindow<DeviceListColumn>) async throws -> ListPage<ConsoleHolderRow>
     func consoleUsers(_ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow>
+    /// The names of these apps (those without metadata are absent).
+    func appNames(_ assets: Set<AssetKey>) async throws -> [AssetKey: String]
     /// Devices (not retired) holding no licence of `asset`, by serial number, at most `limit`, looking only at
     /// the first `scan` devices (so the cost of a page stays bounded however large the fleet).
     func devicesWithout(_ asset: AssetKey, limit: Int, scan: Int) async throws -> [(serial: String, name: String?)]
