@@ -19,6 +19,8 @@ struct SQLJobQueue: JobQueue {
         }
     }
 
+    /// Claims due jobs round-robin across tenants (each tenant's oldest first, then each one's second, …), so a
+    /// tenant with a hundred due syncs cannot starve the others.
     func claim(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [ClaimedJob] {
         let leaseUntil = now.addingTimeInterval(lease)
         let skipLocked = database.dialect.skipLocked
@@ -27,12 +29,18 @@ struct SQLJobQueue: JobQueue {
                 """
                 UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
                 WHERE (tenant_id, job_id) IN (
-                    SELECT tenant_id, job_id FROM jobs
-                    WHERE run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-                    ORDER BY run_at LIMIT ? \(skipLocked))
+                    SELECT tenant_id, job_id FROM jobs WHERE (tenant_id, job_id) IN (
+                        SELECT tenant_id, job_id FROM (
+                            SELECT tenant_id, job_id, run_at,
+                                   row_number() OVER (PARTITION BY tenant_id ORDER BY run_at) AS turn
+                            FROM jobs WHERE run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+                        ) due ORDER BY turn, run_at LIMIT ?)
+                    -- Checked again on the locked row: a claim that committed meanwhile has taken it.
+                    AND run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+                    \(skipLocked))
                 RETURNING tenant_id, job_id, kind, job_key, attempts
                 """,
-                .text(owner), .time(leaseUntil), .time(now), .time(now), .int(Int64(limit))
+                .text(owner), .time(leaseUntil), .time(now), .time(now), .int(Int64(limit)), .time(now), .time(now)
             ).map { row in
                 ClaimedJob(id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), kind: try Self.kind(try row.text(2)), key: try row.text(3),
                            attempts: try row.int(4), leaseOwner: owner, leaseUntil: leaseUntil)

@@ -220,3 +220,27 @@ struct LedgerModelTests {
         }
     }
 }
+
+@Suite("Job queue: fairness across tenants")
+struct JobFairnessTests {
+    @Test("a tenant with 100 due jobs does not starve nine tenants with one each", arguments: StoreKind.allCases)
+    func roundRobin(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let busy = makeTenant("busy")
+            try await sut.store.createTenant(busy)
+            for i in 0..<100 {
+                try await sut.store.jobs.enqueue(JobRequest(tenantID: busy.id, kind: .sync, key: "t\(i)", runAt: now.addingTimeInterval(-1000)))
+            }
+            var quiet: [TenantID] = []
+            for i in 0..<9 {
+                let tenant = makeTenant("quiet-\(i)")
+                try await sut.store.createTenant(tenant)
+                quiet.append(tenant.id)
+                try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: "t", runAt: now))
+            }
+            let claimed = try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(1), lease: 60, limit: 10)
+            #expect(claimed.count == 10)
+            #expect(Set(claimed.map(\.tenantID)) == Set(quiet + [busy.id]), "every tenant gets its turn in the first claim")
+        }
+    }
+}
