@@ -213,4 +213,28 @@ struct MDMUseCaseTests {
             #expect(try await reclaim(.system(world.tenant.id), dryRun: false).isEmpty)
         }
     }
+
+    @Test("RemoveApplication for an app whose bundle id was never synced: fetched from the store's metadata and kept",
+          arguments: [StoreKind.sqlite])
+    func removalFetchesBundleID(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            _ = try await world.location("Main", assets: [keynoteSim])
+            let (serial, _) = try await Self.enrolled(world)
+            let keynote = Asset(key: AssetKey(adamID: keynoteSim.adamId), productType: .app, platforms: [.iOS], isDeviceAssignable: true,
+                                isRevocable: true)
+            let remove = DeviceCommand(serialNumber: serial.value, kind: .removeApplication, adamID: keynoteSim.adamId,
+                                       assignmentID: AssignmentID(), createdAt: world.clock.now())
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.upsertApps([keynote])
+                try await tx.enqueueDeviceCommands([remove])
+            }
+            let up = ScriptedDelivery(.delivered)
+            #expect(try await DeliverDeviceCommands(services: world.services, deliveries: up)(world.tenant.id, owner: "a").delivered == 1)
+            let plist = try #require(up.received.withLock { $0.first?.plist })
+            let body = try #require(try PropertyListSerialization.propertyList(from: plist, options: [], format: nil) as? [String: Any])
+            #expect((body["Command"] as? [String: Any])?["Identifier"] as? String == "com.apple.iwork.keynote")
+            let app = try await world.store.inTenant(world.tenant.id) { tx in try await tx.app(keynote.key) }
+            #expect(app?.metadata?.bundleID == "com.apple.iwork.keynote", "kept for the next removal")
+        }
+    }
 }

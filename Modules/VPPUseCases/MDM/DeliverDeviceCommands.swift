@@ -39,7 +39,7 @@ public struct DeliverDeviceCommands: Sendable {
 
     func deliverBatch(_ tenantID: TenantID, owner: String) async throws -> Outcome {
         let now = services.clock.now()
-        let (stored, claimed, devices, bundleIDs) = try await services.store.inTenant(tenantID) { tx in
+        let (stored, claimed, devices, known) = try await services.store.inTenant(tenantID) { tx in
             guard let stored = try await tx.mdmConnection(), stored.connection.kind != .pull, stored.connection.disabledReason == nil
             else { return (nil as StoredMDMConnection?, [DeviceCommandRecord](), [String: Device](), [String: String]()) }
             let claimed = try await tx.claimDueDeviceCommands(owner: owner, now: now, lease: DeliveryPolicy.claimLease, limit: batchSize)
@@ -53,6 +53,7 @@ public struct DeliverDeviceCommands: Sendable {
             return (stored, claimed, devices, bundles)
         }
         guard let stored, !claimed.isEmpty else { return Outcome() }
+        let bundleIDs = await fetchMissingBundleIDs(tenantID, claimed, known: known)
         var outcome = Outcome()
         var updates: [(UUID, DeviceCommandUpdate)] = []
         var outgoing: [OutgoingDeviceCommand] = []
@@ -130,6 +131,25 @@ public struct DeliverDeviceCommands: Sendable {
         }
         try await record(tenantID, owner: owner, updates, at: now, disable: nil)
         return outcome
+    }
+
+    /// RemoveApplication needs the app's bundle id: ask the store's metadata lookup for any not synced yet, and keep it.
+    func fetchMissingBundleIDs(_ tenantID: TenantID, _ claimed: [DeviceCommandRecord], known: [String: String]) async -> [String: String] {
+        let missing = Set(claimed.filter { $0.command.kind == .removeApplication && known[$0.command.adamID] == nil }.map(\.command.adamID))
+        guard !missing.isEmpty, let lookup = services.metadata else { return known }
+        do {
+            let country = try await services.store.inTenant(tenantID) { tx in try await tx.tokens().first?.location.countryCode } ?? "US"
+            let found = try await lookup.metadata(adamIDs: missing.sorted(), countryCode: country, credentials: nil)
+            try await services.store.inTenant(tenantID) { tx in
+                for (adamID, metadata) in found where metadata.bundleID != nil {
+                    for app in try await tx.apps() where app.asset.key.adamID == adamID { try await tx.setMetadata(metadata, for: app.asset.key) }
+                }
+            }
+            return known.merging(found.compactMapValues(\.bundleID)) { old, _ in old }
+        } catch {
+            services.logger.info("app metadata lookup failed; removals wait for it", metadata: ["error": "\(error)"])
+            return known
+        }
     }
 
     func retry(_ reason: String, attempt: Int, now: Date, cap: TimeInterval?) -> DeviceCommandUpdate {

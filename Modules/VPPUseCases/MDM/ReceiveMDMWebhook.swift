@@ -15,24 +15,22 @@ public struct ReceiveMDMWebhook: Sendable {
     ///   or when the tenant has no MDM connection (nothing vouches for the sender).
     @discardableResult
     public func callAsFunction(tenantID: TenantID, signature: String?, body: [UInt8]) async throws -> MDMEventState {
-        guard let stored = try await services.store.inTenant(tenantID, { tx in try await tx.mdmConnection() }) else {
-            throw MDMError.badSignature
-        }
-        if let sealed = stored.secrets.webhookHMACKey {
-            let key = Array(try services.secrets.open(sealed).utf8)
-            guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
-        }
         let now = services.clock.now()
         let text = String(decoding: body, as: UTF8.self)
         // Topic and event id only, to file the event; a body that is not JSON is recorded and ignored later.
         let head = try? JSONDecoder().decode(Head.self, from: Data(body))
         let dedupe = head?.event_id.flatMap { $0.isEmpty ? nil : "event:\($0)" } ?? "sha256:" + SHA256Digest.hex(of: text)
         let event = MDMEventRecord(receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
-        let state = try await services.store.inTenant(tenantID) { tx in try await tx.recordMDMEvent(event) }
-        if state == .pending {
-            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .mdmEvents, key: Self.jobKey(at: now), runAt: now))
+        // One unit of work: the signature is checked against the key read in it, and a refusal rolls back to nothing.
+        // The background pump queues the processing job within a second (no job row per event, for bursts).
+        return try await services.store.inTenant(tenantID) { tx in
+            guard let stored = try await tx.mdmConnection() else { throw MDMError.badSignature }
+            if let sealed = stored.secrets.webhookHMACKey {
+                let key = Array(try services.secrets.open(sealed).utf8)
+                guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
+            }
+            return try await tx.recordMDMEvent(event)
         }
-        return state
     }
 
     /// The key of the MDM jobs queued at `date`: one per 15-second window, so a job held by a server that died
