@@ -115,7 +115,7 @@ public final class VPPRuntime: Sendable {
             if let postgres {
                 let migrator = PostgresMigrator(logger: logger)
                 // The whole check is bounded: an unreachable database answers "not ready" in under 2 s.
-                try await AcquisitionDeadline.run { _ in try await migrator.requireCurrent(postgres) }
+                try await AcquisitionDeadline.run(limit: .seconds(1)) { _ in try await migrator.requireCurrent(postgres) }
                 return .success(migrator.latestVersion)
             }
             if let sqlite {

@@ -98,7 +98,13 @@ struct DatabaseOutageTests {
         let key = try run("vppctl", ["apikey", "create", "--tenant", "acme", "--role", "read-only"], environment: env)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let server = try ServerProcess("vppd", ["serve", "--port", "0"], environment: env)
-        defer { server.stop() }
+        defer {
+            // SIGTERM, then SIGKILL after 10 s: a graceful shutdown that waits on the pool must not hang the suite.
+            server.process.terminate()
+            for _ in 0..<100 where server.process.isRunning { usleep(100_000) }
+            if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) }
+            server.process.waitUntilExit()
+        }
         let url = try await server.waitForURL()
         #expect(try await Self.get(url + "/readyz").status == 200)
         #expect(try await Self.get(url + "/v1/tokens", key: key).status == 200)

@@ -11,8 +11,9 @@ import VPPSQLStore
 /// (the API answers 503 with Retry-After), and the pool reconnects by itself when the database returns.
 /// Only the acquisition is bounded: work that has its connection runs as long as it needs.
 public enum AcquisitionDeadline {
-    /// How long a request waits for a connection before the database counts as unavailable.
-    public static let limit: Duration = .milliseconds(1500)
+    /// How long a request waits for a connection before the database is probed (and, unreachable, counts as
+    /// unavailable): short, so the 2 s promise holds on a loaded machine; a busy pool only costs a probe.
+    public static let limit: Duration = .milliseconds(500)
 
     final class Flag: Sendable {
         let acquired = Mutex(false)
@@ -57,10 +58,16 @@ public enum AcquisitionDeadline {
 
 /// Whether a TCP connection to the database's address can be opened within a deadline: tells an
 /// unreachable database (refused, unroutable, down) from a busy one.
+/// One answer serves every waiting request for a second, so a saturated pool does not multiply probes.
 public struct TCPReachability: Sendable {
     public let host: String
     public let port: Int
     public let timeout: Duration
+    private let recent = Recent()
+
+    final class Recent: Sendable {
+        let answer = Mutex<(at: ContinuousClock.Instant, reachable: Bool)?>(nil)
+    }
 
     public init(host: String, port: Int, timeout: Duration = .milliseconds(400)) {
         self.host = host
@@ -69,10 +76,15 @@ public struct TCPReachability: Sendable {
     }
 
     public func check() async -> Bool {
-        let (host, port, milliseconds) = (host, port, Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
-        return await withCheckedContinuation { continuation in
+        let now = ContinuousClock.now
+        if let last = recent.answer.withLock({ $0 }), now - last.at < .seconds(1) { return last.reachable }
+        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let (host, port) = (host, port)
+        let reachable = await withCheckedContinuation { continuation in
             Thread.detachNewThread { continuation.resume(returning: Self.connect(host, port, milliseconds)) }
         }
+        recent.answer.withLock { $0 = (ContinuousClock.now, reachable) }
+        return reachable
     }
 
     static func connect(_ host: String, _ port: Int, _ milliseconds: Int32) -> Bool {
