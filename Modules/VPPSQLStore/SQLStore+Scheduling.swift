@@ -11,28 +11,32 @@ extension SQLStore {
         let cap = SQLValue.int(Int64(limit))
         return try await run { connection in
             var work = DueWork()
+            // From the sync state's index: only tokens whose last success is old enough are read. A token that
+            // never synced has its first sync queued by its upload (and a failure records an attempt).
             work.syncs = try await connection.query(
                 """
-                SELECT t.tenant_id, t.token_id FROM tokens t
-                LEFT JOIN token_sync s ON s.tenant_id = t.tenant_id AND s.token_id = t.token_id
-                WHERE t.expires_at > ? AND t.revoked_at IS NULL AND t.invalid_since IS NULL
-                  AND (s.last_success_at IS NULL OR s.last_success_at < ?)
+                SELECT s.tenant_id, s.token_id FROM token_sync s
+                JOIN tokens t ON t.tenant_id = s.tenant_id AND t.token_id = s.token_id
+                WHERE (s.last_success_at < ? OR s.last_success_at IS NULL)
                   AND (s.last_attempt_at IS NULL OR s.last_attempt_at < ?)
-                ORDER BY s.last_success_at LIMIT ?
-                """, .time(now), lastSuccess, lastAttempt, cap
+                  AND t.expires_at > ? AND t.revoked_at IS NULL AND t.invalid_since IS NULL
+                LIMIT ?
+                """, lastSuccess, lastAttempt, .time(now), cap
             ).map { DueWork.TokenRef(tenantID: TenantID(try $0.uuid(0)), tokenID: TokenID(try $0.uuid(1))) }
             work.eventPolls = try await connection.query(
                 "SELECT DISTINCT tenant_id FROM pending_events WHERE next_poll_at <= ? LIMIT ?", .time(now), cap
             ).map { TenantID(try $0.uuid(0)) }
-            work.noticePlans = try await connection.query(
-                """
-                SELECT DISTINCT t.tenant_id FROM tokens t JOIN tenants n ON n.tenant_id = t.tenant_id
-                LEFT JOIN token_sync s ON s.tenant_id = t.tenant_id AND s.token_id = t.token_id
-                WHERE t.recipients <> '[]' AND (t.expires_at < ? OR t.revoked_at IS NOT NULL OR t.invalid_since IS NOT NULL
-                    OR (t.holder_id IS NOT NULL AND t.holder_id <> n.holder_id) OR s.failures >= 3)
-                LIMIT ?
-                """, soon, cap
-            ).map { TenantID(try $0.uuid(0)) }
+            // Each from an index: tokens expiring within 31 days (or expired), tokens Apple refused, and tokens
+            // failing to sync. A token found held elsewhere queues its tenant's notices when that is learnt.
+            var plans = Set<TenantID>()
+            for question in [
+                "SELECT DISTINCT tenant_id FROM tokens WHERE expires_at < ? AND recipients <> '[]' LIMIT ?",
+                "SELECT DISTINCT tenant_id FROM tokens WHERE (revoked_at IS NOT NULL OR invalid_since IS NOT NULL) AND ? > 0 LIMIT ?",
+                "SELECT DISTINCT tenant_id FROM token_sync WHERE failures >= 3 AND ? > 0 LIMIT ?",
+            ] {
+                for row in try await connection.query(question, soon, cap) { plans.insert(TenantID(try row.uuid(0))) }
+            }
+            work.noticePlans = plans.sorted { $0.rawValue.uuidString < $1.rawValue.uuidString }
             work.noticeDeliveries = try await connection.query(
                 "SELECT DISTINCT tenant_id FROM notices WHERE sent_at IS NULL AND next_attempt_at <= ? LIMIT ?", .time(now), cap
             ).map { TenantID(try $0.uuid(0)) }

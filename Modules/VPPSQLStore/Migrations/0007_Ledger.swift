@@ -64,6 +64,8 @@ let migration0007Ledger = SQLMigration(
         // Scheduling by due time across tenants (see SQLStore.dueWork): each question is an index range.
         "CREATE INDEX tokens_by_expiry ON tokens (expires_at)",
         "CREATE INDEX token_sync_by_success ON token_sync (last_success_at)",
+        "CREATE INDEX token_sync_failing ON token_sync (failures) WHERE failures >= 3",
+        "CREATE INDEX tokens_refused ON tokens (tenant_id) WHERE revoked_at IS NOT NULL OR invalid_since IS NOT NULL",
         "CREATE INDEX pending_events_due ON pending_events (next_poll_at)",
         "CREATE INDEX notices_due ON notices (next_attempt_at) WHERE sent_at IS NULL",
         // A streaming sync's pages of Apple's assignment list, merged in one transaction at the end.

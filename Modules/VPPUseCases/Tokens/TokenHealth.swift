@@ -21,6 +21,8 @@ enum TokenHealth {
             try await tx.updateToken(token)
             try await services.audit(tx, caller, "token.status", token.location.name, "changed", error.description)
         }
+        // Admins hear of it at once: the notice planner runs for this tenant now, not on a tenant walk.
+        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: "all", runAt: now))
         return true
     }
 }
