@@ -23,24 +23,23 @@ struct SQLJobQueue: JobQueue {
     /// tenant with a hundred due syncs cannot starve the others.
     func claim(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [ClaimedJob] {
         let leaseUntil = now.addingTimeInterval(lease)
-        let skipLocked = database.dialect.skipLocked
+        let lockForClaim = database.dialect.skipLocked.isEmpty ? "" : "FOR UPDATE OF j SKIP LOCKED"
         return try await database.transaction { connection in
             try await connection.query(
                 """
                 UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
                 WHERE (tenant_id, job_id) IN (
-                    SELECT tenant_id, job_id FROM jobs WHERE (tenant_id, job_id) IN (
-                        SELECT tenant_id, job_id FROM (
-                            SELECT tenant_id, job_id, run_at,
-                                   row_number() OVER (PARTITION BY tenant_id ORDER BY run_at) AS turn
-                            FROM jobs WHERE run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-                        ) due ORDER BY turn, run_at LIMIT ?)
-                    -- Checked again on the locked row: a claim that committed meanwhile has taken it.
-                    AND run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-                    \(skipLocked))
+                    SELECT j.tenant_id, j.job_id FROM jobs j JOIN (
+                        SELECT tenant_id, job_id, row_number() OVER (PARTITION BY tenant_id ORDER BY run_at) AS turn
+                        FROM jobs WHERE run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+                    ) due ON due.tenant_id = j.tenant_id AND due.job_id = j.job_id
+                    -- Checked again on the locked row (a claim that committed meanwhile has taken it); the LIMIT
+                    -- applies after locked rows are skipped, so concurrent claimers fill their batches.
+                    WHERE j.run_at <= ? AND (j.lease_until IS NULL OR j.lease_until < ?)
+                    ORDER BY due.turn, j.run_at LIMIT ? \(lockForClaim))
                 RETURNING tenant_id, job_id, kind, job_key, attempts
                 """,
-                .text(owner), .time(leaseUntil), .time(now), .time(now), .int(Int64(limit)), .time(now), .time(now)
+                .text(owner), .time(leaseUntil), .time(now), .time(now), .time(now), .time(now), .int(Int64(limit))
             ).map { row in
                 ClaimedJob(id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), kind: try Self.kind(try row.text(2)), key: try row.text(3),
                            attempts: try row.int(4), leaseOwner: owner, leaseUntil: leaseUntil)

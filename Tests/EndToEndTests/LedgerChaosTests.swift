@@ -30,12 +30,7 @@ struct LedgerChaosTests {
             let env = ["VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2",
                        "VPP_LOG_LEVEL": "error", "VPP_INTENT_LEASE_SECONDS": "\(Self.lease)"]
             let call = TwoServersRaceTests.http
-            let (_, created) = try await call("POST", sim + "/sim/locations", nil, ["name": "Chaos Campus"])
-            let uid = try #require((created as? [String: Any])?["uId"] as? String)
-            _ = try await call("POST", sim + "/sim/locations/\(uid)/assets", nil, ["adamId": "408709785", "totalCount": 60])
-            var mint = HTTPClientRequest(url: sim + "/sim/locations/\(uid)/tokens")
-            mint.method = .POST
-            let tokenFile = String(buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
+            let tokenFile = try await SimulatedLocation.create(sim: sim, name: "Chaos Campus", licences: 60).tokenFile
 
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "chaos"], environment: env)

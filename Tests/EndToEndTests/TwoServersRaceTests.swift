@@ -36,12 +36,7 @@ struct TwoServersRaceTests {
             let env = ["VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2", "VPP_LOG_LEVEL": "error"]
 
             // Apple: one location with 50 licences of one app.
-            let (_, created) = try await Self.call("POST", sim + "/sim/locations", json: ["name": "Main Campus"])
-            let uid = try #require((created as? [String: Any])?["uId"] as? String)
-            _ = try await Self.call("POST", sim + "/sim/locations/\(uid)/assets", json: ["adamId": "408709785", "totalCount": 50])
-            var mint = HTTPClientRequest(url: sim + "/sim/locations/\(uid)/tokens")
-            mint.method = .POST
-            let tokenFile = String(buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
+            let tokenFile = try await SimulatedLocation.create(sim: sim, name: "Main Campus", licences: 50).tokenFile
 
             // vpp: migrate once, a tenant, an API key, 200 devices.
             _ = try run("vppctl", ["migrate"], environment: env)

@@ -26,7 +26,7 @@ public struct SerialNumber: Hashable, Sendable, Codable, Comparable {
     /// randomised ones 10). Surrounding spaces are trimmed. The shape is checked before upper-casing,
     /// so a Unicode look-alike (the ligature "ﬀ" upper-cases to "FF") is refused, never folded.
     public init(_ text: String) throws(IdentifierError) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (8...20).contains(trimmed.unicodeScalars.count),
               trimmed.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.alphanumerics.contains($0) })
         else { throw .invalidSerialNumber(text) }
