@@ -10,7 +10,8 @@ import VPPUseCases
 /// `vppbench sync`: full sync of many assets and assignments from a running vppsim, an incremental sync of
 /// 100 changes, and a bulk assignment of 10,000 devices (Apple calls made vs. the minimum).
 struct SyncBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Time a full and an incremental sync and a bulk assignment.")
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Time a full and an incremental sync and a bulk assignment.")
 
     @Option var simulator = "http://127.0.0.1:9090"
     @Option(help: "postgres://… or sqlite://path") var databaseURL: String
@@ -23,16 +24,20 @@ struct SyncBenchmark: AsyncParsableCommand {
         logger.logLevel = .error
         let admin = SimAdmin(root: simulator)
         let uid = try await admin.seed(assets: assets, assignments: assignments, bulkDevices: bulkDevices)
-        let tokenText = String(decoding: try await admin.call("POST", "/sim/locations/\(uid)/tokens", ["validDays": 365]), as: UTF8.self)
+        let tokenText = String(
+            decoding: try await admin.call("POST", "/sim/locations/\(uid)/tokens", ["validDays": 365]), as: UTF8.self)
 
         var configuration = VPPConfiguration(environment: [:])
         configuration.databaseURL = databaseURL
         configuration.appleBaseURL = simulator + "/mdm/v2"
         configuration.encryptionKey = Data(repeating: 7, count: 32).base64EncodedString()
         let runtime = try await VPPRuntime.start(configuration, migrate: true, logger: logger)
-        let services = VPPServices(store: runtime.services.store, apple: runtime.services.apple, metadata: nil, secrets: runtime.services.secrets,
-                                   clock: SystemClock(), mailer: nil, publicURL: nil, logger: logger)
-        let tenant = try await TenantAdministration(services: services).createTenant(name: "bench-\(UUID().uuidString.prefix(6))", hostname: "bench")
+        let services = VPPServices(
+            store: runtime.services.store, apple: runtime.services.apple, metadata: nil,
+            secrets: runtime.services.secrets,
+            clock: SystemClock(), mailer: nil, publicURL: nil, logger: logger)
+        let tenant = try await TenantAdministration(services: services).createTenant(
+            name: "bench-\(UUID().uuidString.prefix(6))", hostname: "bench")
         let caller = Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "bench", role: .mdmAdmin))
 
         let clock = ContinuousClock()
@@ -42,32 +47,48 @@ struct SyncBenchmark: AsyncParsableCommand {
         started = clock.now
         let full = try await SyncToken(services: services)(caller, tokenID: tokenID)
         let fullTime = clock.now - started
-        print(String(format: "sync: full sync of %d assets and %d assignments (%d pages) in %.2f s (target < 30 s)",
-                     full.assets, full.assignmentsFromApple, full.pages, Self.seconds(fullTime)))
-        if let peak = peakResidentMiB() { print(String(format: "sync: peak RSS after the full sync %.1f MiB (target < 200 MB)", peak)) }
+        print(
+            String(
+                format: "sync: full sync of %d assets and %d assignments (%d pages) in %.2f s (target < 30 s)",
+                full.assets, full.assignmentsFromApple, full.pages, Self.seconds(fullTime)))
+        if let peak = peakResidentMiB() {
+            print(String(format: "sync: peak RSS after the full sync %.1f MiB (target < 200 MB)", peak))
+        }
 
         let serials = (0..<100).map { String(format: "INCR%07d", $0) }
-        _ = try await admin.call("POST", "/sim/locations/\(uid)/assignments", ["adamId": "7000000", "serialNumbers": serials])
+        _ = try await admin.call(
+            "POST", "/sim/locations/\(uid)/assignments", ["adamId": "7000000", "serialNumbers": serials])
         started = clock.now
         let incremental = try await SyncToken(services: services)(caller, tokenID: tokenID)
-        print(String(format: "sync: incremental sync of %d changes in %.3f s (target < 1 s)", incremental.inserted, Self.seconds(clock.now - started)))
+        print(
+            String(
+                format: "sync: incremental sync of %d changes in %.3f s (target < 1 s)", incremental.inserted,
+                Self.seconds(clock.now - started)))
 
         let devices = (0..<bulkDevices).map { try! SerialNumber(String(format: "BULK%07d", $0)) }
-        try await ManageInventory(services: services).addDevices(caller, devices.map { Device(tenantID: tenant.id, serialNumber: $0) })
+        try await ManageInventory(services: services).addDevices(
+            caller, devices.map { Device(tenantID: tenant.id, serialNumber: $0) })
         _ = try await admin.call("DELETE", "/sim/stats", nil)
         started = clock.now
-        let outcome = try await AssignLicences(services: services)(caller, asset: AssetKey(adamID: "7999999"), to: devices.map { .device($0) })
+        let outcome = try await AssignLicences(services: services)(
+            caller, asset: AssetKey(adamID: "7999999"), to: devices.map { .device($0) })
         let bulkTime = clock.now - started
-        let stats = try JSONSerialization.jsonObject(with: try await admin.call("GET", "/sim/stats", nil)) as? [String: Any]
+        let stats =
+            try JSONSerialization.jsonObject(with: try await admin.call("GET", "/sim/stats", nil)) as? [String: Any]
         let calls = (stats?["requests"] as? [String: Int])?["assets/associate"] ?? -1
         let minimum = (bulkDevices + 999) / 1000
-        print(String(format: "sync: bulk assignment of %d devices in %.2f s: %d associate calls, minimum %d", bulkDevices, Self.seconds(bulkTime), calls, minimum))
+        print(
+            String(
+                format: "sync: bulk assignment of %d devices in %.2f s: %d associate calls, minimum %d", bulkDevices,
+                Self.seconds(bulkTime), calls, minimum))
         _ = outcome
         if let peak = peakResidentMiB() { print(String(format: "sync: peak RSS overall %.1f MiB", peak)) }
         await runtime.shutdown()
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
 }
 
 extension Optional {
@@ -87,11 +108,16 @@ struct SimAdmin {
 
     /// A location with `assets` apps (assignments spread over them) plus one app with licences for the bulk assignment.
     func seed(assets: Int, assignments: Int, bulkDevices: Int) async throws -> String {
-        let created = try JSONSerialization.jsonObject(with: try await call("POST", "/sim/locations", ["name": "Bench \(UUID().uuidString.prefix(6))"])) as! [String: Any]
+        let created =
+            try JSONSerialization.jsonObject(
+                with: try await call("POST", "/sim/locations", ["name": "Bench \(UUID().uuidString.prefix(6))"]))
+            as! [String: Any]
         let uid = created["uId"] as! String
         let perAsset = max(1, assignments / max(1, assets))
         for start in stride(from: 0, to: assets, by: 2000) {
-            let batch = (start..<min(start + 2000, assets)).map { ["adamId": "\(7_000_000 + $0)", "totalCount": perAsset + 200] as [String: Any] }
+            let batch = (start..<min(start + 2000, assets)).map {
+                ["adamId": "\(7_000_000 + $0)", "totalCount": perAsset + 200] as [String: Any]
+            }
             _ = try await call("POST", "/sim/locations/\(uid)/assets", ["assets": batch])
         }
         _ = try await call("POST", "/sim/locations/\(uid)/assets", ["adamId": "7999999", "totalCount": bulkDevices])
@@ -100,7 +126,9 @@ struct SimAdmin {
         while placed < assignments {
             let count = min(perAsset, assignments - placed)
             let serials = (placed..<placed + count).map { String(format: "SYNC%08d", $0) }
-            _ = try await call("POST", "/sim/locations/\(uid)/assignments", ["adamId": "\(7_000_000 + assetIndex % assets)", "serialNumbers": serials])
+            _ = try await call(
+                "POST", "/sim/locations/\(uid)/assignments",
+                ["adamId": "\(7_000_000 + assetIndex % assets)", "serialNumbers": serials])
             placed += count
             assetIndex += 1
         }

@@ -17,20 +17,27 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         init(_ details: APIKeyDetails) {
             let format = { (date: Date) in ISO8601DateFormatter().string(from: date) }
-            (id, name, role, createdBy) = (details.id.uuidString.lowercased(), details.name, details.role.rawValue, details.createdBy)
+            (id, name, role, createdBy) = (
+                details.id.uuidString.lowercased(), details.name, details.role.rawValue, details.createdBy
+            )
             createdAt = format(details.createdAt)
-            (lastUsedAt, expiresAt, revokedAt) = (details.lastUsedAt.map(format), details.expiresAt.map(format), details.revokedAt.map(format))
+            (lastUsedAt, expiresAt, revokedAt) = (
+                details.lastUsedAt.map(format), details.expiresAt.map(format), details.revokedAt.map(format)
+            )
         }
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a key; it is printed once and stored only hashed.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key; it is printed once and stored only hashed.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "read-only, app-management or mdm-admin.") var role: String
         @Option(help: "A name to recognise the key by.") var name = "api"
         @Option(help: "Expiry, RFC 3339 (e.g. 2027-01-31T00:00:00Z); default: never.") var expiresAt: String?
         func run() async throws {
-            guard let parsed = Role(rawValue: role) else { throw ValidationError("--role must be read-only, app-management or mdm-admin") }
+            guard let parsed = Role(rawValue: role) else {
+                throw ValidationError("--role must be read-only, app-management or mdm-admin")
+            }
             var expiry: Date?
             if let expiresAt {
                 guard let date = ISO8601DateFormatter().date(from: expiresAt) else {
@@ -39,9 +46,11 @@ struct APIKeyCommand: AsyncParsableCommand {
                 expiry = date
             }
             try await CLIContext.run(global) { context in
-                let (key, _) = try await ManageAPIKeys(services: context.services).create(context.caller, name: name, role: parsed, expiresAt: expiry)
+                let (key, _) = try await ManageAPIKeys(services: context.services).create(
+                    context.caller, name: name, role: parsed, expiresAt: expiry)
                 print(key)
-                FileHandle.standardError.write(Data("Store this key now: vpp keeps only its hash and cannot show it again.\n".utf8))
+                FileHandle.standardError.write(
+                    Data("Store this key now: vpp keeps only its hash and cannot show it again.\n".utf8))
             }
         }
     }
@@ -53,19 +62,28 @@ struct APIKeyCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let keys = try await ManageAPIKeys(services: context.services).list(context.caller)
-                if json { try Output.json(keys.map(KeyJSON.init)); return }
+                if json {
+                    try Output.json(keys.map(KeyJSON.init))
+                    return
+                }
                 let now = Date()
-                Output.table(["ID", "NAME", "ROLE", "CREATED", "BY", "LAST USED", "EXPIRES", "STATE"], keys.map { key in
-                    [key.id.uuidString.lowercased(), key.name, key.role.rawValue, Output.date(key.createdAt), key.createdBy,
-                     key.lastUsedAt.map(Output.date) ?? "never", key.expiresAt.map(Output.date) ?? "never",
-                     key.revokedAt != nil ? "revoked" : key.isUsable(at: now) ? "active" : "expired"]
-                })
+                Output.table(
+                    ["ID", "NAME", "ROLE", "CREATED", "BY", "LAST USED", "EXPIRES", "STATE"],
+                    keys.map { key in
+                        [
+                            key.id.uuidString.lowercased(), key.name, key.role.rawValue, Output.date(key.createdAt),
+                            key.createdBy,
+                            key.lastUsedAt.map(Output.date) ?? "never", key.expiresAt.map(Output.date) ?? "never",
+                            key.revokedAt != nil ? "revoked" : key.isUsable(at: now) ? "active" : "expired",
+                        ]
+                    })
             }
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a key (by id or name); refused by every server from now on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key (by id or name); refused by every server from now on.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The key's id or name.") var key: String
         func run() async throws {
@@ -81,23 +99,28 @@ struct APIKeyCommand: AsyncParsableCommand {
             if let id = UUID(uuidString: text) { return id }
             let matches = try await keys.list(context.caller).filter { $0.name == text && $0.revokedAt == nil }
             guard matches.count == 1, let match = matches.first else {
-                throw CommandFailure(matches.isEmpty ? "No active API key named \"\(text)\". `vppctl apikey list` shows them."
-                                     : "\(matches.count) active keys are named \"\(text)\"; give the id.")
+                throw CommandFailure(
+                    matches.isEmpty
+                        ? "No active API key named \"\(text)\". `vppctl apikey list` shows them."
+                        : "\(matches.count) active keys are named \"\(text)\"; give the id.")
             }
             return match.id
         }
     }
 
     struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace a key with a new one (same name, role, expiry); the old one is revoked.")
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a key with a new one (same name, role, expiry); the old one is revoked.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The key's id or name.") var key: String
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let keys = ManageAPIKeys(services: context.services)
-                let (newKey, _) = try await keys.rotate(context.caller, id: try await Revoke.resolve(key, keys, context))
+                let (newKey, _) = try await keys.rotate(
+                    context.caller, id: try await Revoke.resolve(key, keys, context))
                 print(newKey)
-                FileHandle.standardError.write(Data("The old key is revoked. Store this key now: it cannot be shown again.\n".utf8))
+                FileHandle.standardError.write(
+                    Data("The old key is revoked. Store this key now: it cannot be shown again.\n".utf8))
             }
         }
     }
@@ -117,10 +140,14 @@ struct SecretsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let rotation = try await EncryptionKeyCheck(store: context.services.store, secrets: context.services.secrets,
-                                                            clock: context.services.clock).rotate()
+                let rotation = try await EncryptionKeyCheck(
+                    store: context.services.store, secrets: context.services.secrets,
+                    clock: context.services.clock
+                ).rotate()
                 let total = rotation.resealed.values.reduce(0, +)
-                print("Re-encrypted \(total) secret(s) under key \(rotation.keyID); the previous key is no longer needed.")
+                print(
+                    "Re-encrypted \(total) secret(s) under key \(rotation.keyID); the previous key is no longer needed."
+                )
             }
         }
     }

@@ -6,13 +6,15 @@ import VPPDomain
 import VPPUseCases
 
 struct TenantCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tenant", abstract: "Tenants (logical MDM servers).", subcommands: [Create.self, List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Tenants (logical MDM servers).", subcommands: [Create.self, List.self])
     struct Create: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let tenant = try await TenantAdministration(services: context.services).createTenant(name: name, hostname: ProcessInfo.processInfo.hostName)
+                let tenant = try await TenantAdministration(services: context.services).createTenant(
+                    name: name, hostname: ProcessInfo.processInfo.hostName)
                 print("Created tenant \(tenant.name) (\(tenant.id)).")
             }
         }
@@ -23,7 +25,10 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let tenants = try await context.services.store.tenants()
-                if json { try Output.json(tenants.map { ["id": $0.id.description, "name": $0.name] }); return }
+                if json {
+                    try Output.json(tenants.map { ["id": $0.id.description, "name": $0.name] })
+                    return
+                }
                 Output.table(["ID", "NAME"], tenants.map { [$0.id.description, $0.name] })
             }
         }
@@ -31,12 +36,16 @@ struct TenantCommand: AsyncParsableCommand {
 }
 
 struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations (safe from several servers at once).")
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Apply pending database migrations (safe from several servers at once).")
     @OptionGroup var global: GlobalOptions
     func run() async throws {
         var logger = Logger(label: "vppctl.migrate")
         logger.logLevel = .warning
         let (applied, latest) = try await VPPRuntime.migrate(global.configuration, logger: logger)
-        print(applied.isEmpty ? "Database already at version \(latest)." : "Applied migrations \(applied.map(String.init).joined(separator: ", ")); now at version \(latest).")
+        print(
+            applied.isEmpty
+                ? "Database already at version \(latest)."
+                : "Applied migrations \(applied.map(String.init).joined(separator: ", ")); now at version \(latest).")
     }
 }

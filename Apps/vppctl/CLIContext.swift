@@ -7,7 +7,8 @@ import VPPUseCases
 
 /// Options every command that touches the database accepts.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "postgres://… or sqlite://path (default: $VPP_DATABASE_URL or sqlite://.vpp/vpp.sqlite).") var databaseURL: String?
+    @Option(help: "postgres://… or sqlite://path (default: $VPP_DATABASE_URL or sqlite://.vpp/vpp.sqlite).")
+    var databaseURL: String?
     @Option(help: "Apple's API base URL (default: $VPP_APPLE_BASE_URL or Apple's).") var appleBaseURL: String?
     @Option(help: "Tenant name (default: $VPP_TENANT or \"default\", created on first use).") var tenant: String?
 
@@ -57,9 +58,12 @@ struct CLIContext {
     var services: VPPServices { runtime.services }
 
     /// Opens the runtime, runs `body`, and always shuts down.
-    static func run<T>(_ options: GlobalOptions, migrate: Bool = true, _ body: (CLIContext) async throws -> T) async throws -> T {
+    static func run<T>(
+        _ options: GlobalOptions, migrate: Bool = true, _ body: (CLIContext) async throws -> T
+    ) async throws -> T {
         var logger = Logger(label: "vppctl")
-        logger.logLevel = ProcessInfo.processInfo.environment["VPP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["VPP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let runtime: VPPRuntime
         do {
             runtime = try await VPPRuntime.start(options.configuration, migrate: migrate, logger: logger)
@@ -70,7 +74,8 @@ struct CLIContext {
             let tenant = try await resolveTenant(options.tenantName, runtime: runtime)
             let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
             // The CLI is the operator's tool with direct database access: it acts with full rights in its tenant.
-            let caller = Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "cli:\(user)", role: .mdmAdmin))
+            let caller = Caller(
+                tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "cli:\(user)", role: .mdmAdmin))
             let result = try await body(CLIContext(runtime: runtime, tenant: tenant, caller: caller))
             await runtime.shutdown()
             return result
@@ -82,13 +87,19 @@ struct CLIContext {
 
     static func resolveTenant(_ name: String, runtime: VPPRuntime) async throws -> Tenant {
         if let tenant = try await runtime.services.store.tenant(named: name) { return tenant }
-        guard name == "default" else { throw CommandFailure("No tenant \"\(name)\". Create it with `vppctl tenant create \(name)`.") }
-        return try await TenantAdministration(services: runtime.services).createTenant(name: name, hostname: ProcessInfo.processInfo.hostName)
+        guard name == "default" else {
+            throw CommandFailure("No tenant \"\(name)\". Create it with `vppctl tenant create \(name)`.")
+        }
+        return try await TenantAdministration(services: runtime.services).createTenant(
+            name: name, hostname: ProcessInfo.processInfo.hostName)
     }
 
     func token(_ idOrLocation: String) async throws -> ContentToken {
         let tokens = try await ListTokens(services: services)(caller).map(\.token)
-        if let match = tokens.first(where: { $0.id.description == idOrLocation.lowercased() || $0.location.name == idOrLocation || $0.location.appleID == idOrLocation }) {
+        if let match = tokens.first(where: {
+            $0.id.description == idOrLocation.lowercased() || $0.location.name == idOrLocation
+                || $0.location.appleID == idOrLocation
+        }) {
             return match
         }
         throw CommandFailure("No token \"\(idOrLocation)\" in tenant \(tenant.name). `vppctl token list` shows them.")

@@ -4,18 +4,27 @@ import VPPDomain
 import VPPUseCases
 
 struct AppCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "app", abstract: "The app repository: one entry per app, pooled across tokens.",
-                                                    subcommands: [List.self, Show.self])
+    static let configuration = CommandConfiguration(
+        commandName: "app", abstract: "The app repository: one entry per app, pooled across tokens.",
+        subcommands: [List.self, Show.self])
     struct List: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let apps = try await Catalogue(services: context.services).apps(context.caller)
-                if json { try Output.json(apps); return }
-                Output.table(["ADAM ID", "NAME", "TYPE", "DEVICE", "TOTAL", "ASSIGNED", "AVAILABLE"], apps.map {
-                    [$0.adamId, $0.name ?? "-", $0.productType, $0.deviceAssignable ? "yes" : "no", "\($0.total)", "\($0.assigned)", "\($0.available)"]
-                })
+                if json {
+                    try Output.json(apps)
+                    return
+                }
+                Output.table(
+                    ["ADAM ID", "NAME", "TYPE", "DEVICE", "TOTAL", "ASSIGNED", "AVAILABLE"],
+                    apps.map {
+                        [
+                            $0.adamId, $0.name ?? "-", $0.productType, $0.deviceAssignable ? "yes" : "no",
+                            "\($0.total)", "\($0.assigned)", "\($0.available)",
+                        ]
+                    })
             }
         }
     }
@@ -25,26 +34,39 @@ struct AppCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                guard let app = try await Catalogue(services: context.services).apps(context.caller).first(where: { $0.adamId == adamId }) else {
+                guard
+                    let app = try await Catalogue(services: context.services).apps(context.caller).first(where: {
+                        $0.adamId == adamId
+                    })
+                else {
                     throw CommandFailure("No app \(adamId) in tenant \(context.tenant.name).")
                 }
-                let perToken = try await Reports(services: context.services).licences(context.caller).filter { $0.adamID == adamId }
-                if json { try Output.json(perToken); return }
+                let perToken = try await Reports(services: context.services).licences(context.caller).filter {
+                    $0.adamID == adamId
+                }
+                if json {
+                    try Output.json(perToken)
+                    return
+                }
                 print("\(app.name ?? adamId) (\(app.bundleId ?? "-"), version \(app.version ?? "-"))")
-                Output.table(["LOCATION", "STATUS", "TOTAL", "ASSIGNED", "AVAILABLE"], perToken.map {
-                    [$0.location, $0.tokenStatus, "\($0.total)", "\($0.assigned)", "\($0.available)"]
-                })
+                Output.table(
+                    ["LOCATION", "STATUS", "TOTAL", "ASSIGNED", "AVAILABLE"],
+                    perToken.map {
+                        [$0.location, $0.tokenStatus, "\($0.total)", "\($0.assigned)", "\($0.available)"]
+                    })
             }
         }
     }
 }
 
 struct LicenseCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "license", abstract: "Assign, revoke and list licences.",
-                                                    subcommands: [Assign.self, Revoke.self, Reclaim.self, List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "license", abstract: "Assign, revoke and list licences.",
+        subcommands: [Assign.self, Revoke.self, Reclaim.self, List.self])
 
     struct Reclaim: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke, in bulk, every licence held by a retired device or user.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke, in bulk, every licence held by a retired device or user.")
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             try await CLIContext.run(global) { context in
@@ -56,14 +78,18 @@ struct LicenseCommand: AsyncParsableCommand {
 
     struct Targets: ParsableArguments {
         @Argument(help: "The app's adamId.") var adamId: String
-        @Option(name: .customLong("serial"), help: "Device serial number (repeatable, or comma-separated).") var serials: [String] = []
-        @Option(name: .customLong("user"), help: "clientUserId (repeatable, or comma-separated).") var users: [String] = []
+        @Option(name: .customLong("serial"), help: "Device serial number (repeatable, or comma-separated).")
+        var serials: [String] = []
+        @Option(name: .customLong("user"), help: "clientUserId (repeatable, or comma-separated).") var users: [String] =
+            []
         @Option(help: "STDQ or PLUS.") var pricing = "STDQ"
 
         func assignees() throws -> [Assignee] {
             let serialList = serials.flatMap { $0.split(separator: ",").map(String.init) }
             let userList = users.flatMap { $0.split(separator: ",").map(String.init) }
-            guard !serialList.isEmpty || !userList.isEmpty else { throw ValidationError("Give at least one --serial or --user.") }
+            guard !serialList.isEmpty || !userList.isEmpty else {
+                throw ValidationError("Give at least one --serial or --user.")
+            }
             return try serialList.map { .device(try SerialNumber($0)) } + userList.map { .user(try ClientUserID($0)) }
         }
 
@@ -77,10 +103,12 @@ struct LicenseCommand: AsyncParsableCommand {
             let assignees = try targets.assignees()
             try await CLIContext.run(global) { context in
                 Output.progress("Assigning \(assignees.count) licence(s)…")
-                let outcome = try await AssignLicences(services: context.services)(context.caller, asset: targets.asset, to: assignees)
+                let outcome = try await AssignLicences(services: context.services)(
+                    context.caller, asset: targets.asset, to: assignees)
                 Output.progress("", done: true)
-                print("Reserved and sent \(assignees.count) licence(s) to Apple in \(outcome.events.count) request(s); "
-                      + "devices get InstallApplication when Apple confirms (`license list`).")
+                print(
+                    "Reserved and sent \(assignees.count) licence(s) to Apple in \(outcome.events.count) request(s); "
+                        + "devices get InstallApplication when Apple confirms (`license list`).")
             }
         }
     }
@@ -91,11 +119,14 @@ struct LicenseCommand: AsyncParsableCommand {
         func run() async throws {
             let assignees = try targets.assignees()
             try await CLIContext.run(global) { context in
-                let outcome = try await RevokeLicences(services: context.services)(context.caller, asset: targets.asset,
-                                                                                   from: assignees)
-                print("Asked Apple to revoke \(outcome.revoking.count) licence(s) in \(outcome.events.count) request(s).")
+                let outcome = try await RevokeLicences(services: context.services)(
+                    context.caller, asset: targets.asset,
+                    from: assignees)
+                print(
+                    "Asked Apple to revoke \(outcome.revoking.count) licence(s) in \(outcome.events.count) request(s).")
                 if !outcome.afterAssignmentSettles.isEmpty {
-                    print("Not yet settled at Apple, revoked as soon as it is: \(outcome.afterAssignmentSettles.count).")
+                    print(
+                        "Not yet settled at Apple, revoked as soon as it is: \(outcome.afterAssignmentSettles.count).")
                 }
                 if !outcome.cancelled.isEmpty {
                     print("Cancelled before they reached Apple (back in the pool): \(outcome.cancelled.count).")
@@ -112,30 +143,50 @@ struct LicenseCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 // Settle what Apple finished meanwhile, so the list is current.
                 _ = try? await ProcessAppleEvent(services: context.services).pollDue(context.tenant.id)
-                let rows = try await Catalogue(services: context.services).licences(context.caller, asset: adamId.map { AssetKey(adamID: $0) })
-                if json { try Output.json(rows); return }
-                Output.table(["ADAM ID", "ASSIGNEE", "STATE", "TOKEN", "DETAIL"], rows.map {
-                    [$0.adamId, $0.serialNumber ?? $0.clientUserId ?? "-", $0.state, String($0.tokenId.prefix(8)), $0.detail ?? ""]
-                })
+                let rows = try await Catalogue(services: context.services).licences(
+                    context.caller, asset: adamId.map { AssetKey(adamID: $0) })
+                if json {
+                    try Output.json(rows)
+                    return
+                }
+                Output.table(
+                    ["ADAM ID", "ASSIGNEE", "STATE", "TOKEN", "DETAIL"],
+                    rows.map {
+                        [
+                            $0.adamId, $0.serialNumber ?? $0.clientUserId ?? "-", $0.state,
+                            String($0.tokenId.prefix(8)), $0.detail ?? "",
+                        ]
+                    })
             }
         }
     }
 }
 
 struct DeviceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "device", abstract: "Devices the MDM manages.", subcommands: [Add.self, Retire.self, List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "device", abstract: "Devices the MDM manages.", subcommands: [Add.self, Retire.self, List.self])
     struct Retire: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark devices retired (their licences can then be reclaimed).")
+        static let configuration = CommandConfiguration(
+            abstract: "Mark devices retired (their licences can then be reclaimed).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial numbers.") var serials: [String]
         func run() async throws {
             let numbers = try serials.map { try SerialNumber($0) }
             try await CLIContext.run(global) { context in
                 let inventory = ManageInventory(services: context.services)
-                let known = Dictionary(uniqueKeysWithValues: try await inventory.devices(context.caller).map { ($0.serialNumber, $0) })
+                let known = Dictionary(
+                    uniqueKeysWithValues: try await inventory.devices(context.caller).map { ($0.serialNumber, $0) })
                 let missing = numbers.filter { known[$0] == nil }.map(\.value)
-                guard missing.isEmpty else { throw CommandFailure("Unknown device(s): \(missing.joined(separator: ", "))") }
-                try await inventory.addDevices(context.caller, numbers.map { var device = known[$0]!; device.isRetired = true; return device })
+                guard missing.isEmpty else {
+                    throw CommandFailure("Unknown device(s): \(missing.joined(separator: ", "))")
+                }
+                try await inventory.addDevices(
+                    context.caller,
+                    numbers.map {
+                        var device = known[$0]!
+                        device.isRetired = true
+                        return device
+                    })
                 print("Retired \(numbers.count) device(s); `license reclaim` takes their licences back.")
             }
         }
@@ -148,9 +199,11 @@ struct DeviceCommand: AsyncParsableCommand {
             let numbers = try serials.map { try SerialNumber($0) }
             try await CLIContext.run(global) { context in
                 let apps = Set((installed ?? "").split(separator: ",").map(String.init))
-                try await ManageInventory(services: context.services).addDevices(context.caller, numbers.map {
-                    Device(tenantID: context.tenant.id, serialNumber: $0, installedAdamIDs: apps)
-                })
+                try await ManageInventory(services: context.services).addDevices(
+                    context.caller,
+                    numbers.map {
+                        Device(tenantID: context.tenant.id, serialNumber: $0, installedAdamIDs: apps)
+                    })
                 print("Added \(numbers.count) device(s).")
             }
         }
@@ -160,23 +213,31 @@ struct DeviceCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let devices = try await ManageInventory(services: context.services).devices(context.caller).map(DeviceView.init)
-                if json { try Output.json(devices); return }
-                Output.table(["SERIAL", "NAME", "INSTALLED"], devices.map { [$0.serialNumber, $0.name ?? "-", $0.installedAdamIds.joined(separator: ",")] })
+                let devices = try await ManageInventory(services: context.services).devices(context.caller).map(
+                    DeviceView.init)
+                if json {
+                    try Output.json(devices)
+                    return
+                }
+                Output.table(
+                    ["SERIAL", "NAME", "INSTALLED"],
+                    devices.map { [$0.serialNumber, $0.name ?? "-", $0.installedAdamIds.joined(separator: ",")] })
             }
         }
     }
 }
 
 struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "Managed users (registered with Apple).", subcommands: [Add.self, List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Managed users (registered with Apple).", subcommands: [Add.self, List.self])
     struct Add: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "clientUserId.") var clientUserId: String
         @Option var email: String?
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let user = try ManagedUser(tenantID: context.tenant.id, clientUserID: try ClientUserID(clientUserId), email: email)
+                let user = try ManagedUser(
+                    tenantID: context.tenant.id, clientUserID: try ClientUserID(clientUserId), email: email)
                 try await ManageInventory(services: context.services).addUsers(context.caller, [user])
                 print("Registered \(clientUserId) with Apple.")
             }
@@ -187,16 +248,22 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let users = try await ManageInventory(services: context.services).users(context.caller).map(UserView.init)
-                if json { try Output.json(users); return }
-                Output.table(["CLIENT USER ID", "EMAIL", "STATUS"], users.map { [$0.clientUserId, $0.email ?? "-", $0.status] })
+                let users = try await ManageInventory(services: context.services).users(context.caller).map(
+                    UserView.init)
+                if json {
+                    try Output.json(users)
+                    return
+                }
+                Output.table(
+                    ["CLIENT USER ID", "EMAIL", "STATUS"], users.map { [$0.clientUserId, $0.email ?? "-", $0.status] })
             }
         }
     }
 }
 
 struct ReportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Licence and drift reports.", subcommands: [Licenses.self, Drift.self])
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Licence and drift reports.", subcommands: [Licenses.self, Drift.self])
     enum Format: String, ExpressibleByArgument { case table, json, csv }
     struct Licenses: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
@@ -208,9 +275,14 @@ struct ReportCommand: AsyncParsableCommand {
                 case .json: try Output.json(rows)
                 case .csv: print(Reports.csv(rows), terminator: "")
                 case .table:
-                    Output.table(["ADAM ID", "NAME", "LOCATION", "STATUS", "TOTAL", "ASSIGNED", "AVAILABLE"], rows.map {
-                        [$0.adamID, $0.name, $0.location, $0.tokenStatus, "\($0.total)", "\($0.assigned)", "\($0.available)"]
-                    })
+                    Output.table(
+                        ["ADAM ID", "NAME", "LOCATION", "STATUS", "TOTAL", "ASSIGNED", "AVAILABLE"],
+                        rows.map {
+                            [
+                                $0.adamID, $0.name, $0.location, $0.tokenStatus, "\($0.total)", "\($0.assigned)",
+                                "\($0.available)",
+                            ]
+                        })
                 }
             }
         }
@@ -225,9 +297,15 @@ struct ReportCommand: AsyncParsableCommand {
                 case .json: try Output.json(findings)
                 case .csv:
                     print("kind,adamId,assignee,location,fix")
-                    for f in findings { print("\(f.kind.rawValue),\(f.adamID),\(f.assignee),\(f.location),\"\(f.fix.replacingOccurrences(of: "\"", with: "\"\""))\"") }
+                    for f in findings {
+                        print(
+                            "\(f.kind.rawValue),\(f.adamID),\(f.assignee),\(f.location),\"\(f.fix.replacingOccurrences(of: "\"", with: "\"\""))\""
+                        )
+                    }
                 case .table:
-                    Output.table(["KIND", "ADAM ID", "ASSIGNEE", "LOCATION", "FIX"], findings.map { [$0.kind.rawValue, $0.adamID, $0.assignee, $0.location, $0.fix] })
+                    Output.table(
+                        ["KIND", "ADAM ID", "ASSIGNEE", "LOCATION", "FIX"],
+                        findings.map { [$0.kind.rawValue, $0.adamID, $0.assignee, $0.location, $0.fix] })
                 }
             }
         }

@@ -7,7 +7,8 @@ import VPPUseCases
 /// `vppctl admin …`: the web console's admin accounts.
 struct ConsoleAdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Web console admin accounts (sign in at <vppd>/console/).", subcommands: [Create.self, List.self])
+        commandName: "admin", abstract: "Web console admin accounts (sign in at <vppd>/console/).",
+        subcommands: [Create.self, List.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,7 +19,9 @@ struct ConsoleAdminCommand: AsyncParsableCommand {
         @Option(help: "A file whose first line is the password (at least 12 characters).") var passwordFile: String?
 
         func run() async throws {
-            guard let parsed = Role(rawValue: role) else { throw ValidationError("--role must be read-only, app-management or mdm-admin") }
+            guard let parsed = Role(rawValue: role) else {
+                throw ValidationError("--role must be read-only, app-management or mdm-admin")
+            }
             let password = try readPassword()
             try await CLIContext.run(global) { context in
                 let account = try await AdminAccounts(services: context.services, hasher: BcryptPasswordHasher())
@@ -37,9 +40,14 @@ struct ConsoleAdminCommand: AsyncParsableCommand {
             } else {
                 data = FileHandle.standardInput.readDataToEndOfFile()
             }
-            guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure("The password is not UTF-8 text.") }
-            let password = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            guard !password.isEmpty else { throw CommandFailure("No password given: use --password-file FILE or pipe it on standard input.") }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw CommandFailure("The password is not UTF-8 text.")
+            }
+            let password =
+                text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            guard !password.isEmpty else {
+                throw CommandFailure("No password given: use --password-file FILE or pipe it on standard input.")
+            }
             return password
         }
     }
@@ -50,12 +58,15 @@ struct ConsoleAdminCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let accounts = try await AdminAccounts(services: context.services, hasher: BcryptPasswordHasher()).list(context.caller)
+                let accounts = try await AdminAccounts(services: context.services, hasher: BcryptPasswordHasher()).list(
+                    context.caller)
                 if json {
                     try Output.json(accounts.map { ["username": $0.username.value, "role": $0.role.rawValue] })
                     return
                 }
-                Output.table(["USERNAME", "ROLE", "CREATED"], accounts.map { [$0.username.value, $0.role.rawValue, ISO8601Timestamp.format($0.createdAt)] })
+                Output.table(
+                    ["USERNAME", "ROLE", "CREATED"],
+                    accounts.map { [$0.username.value, $0.role.rawValue, ISO8601Timestamp.format($0.createdAt)] })
             }
         }
     }

@@ -5,8 +5,9 @@ import VPPUseCases
 
 /// `vppctl mdm connect|show|reclaim`: the tenant's MDM server connection.
 struct MDMCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "mdm", abstract: "The tenant's MDM server: where device commands go.",
-                                                    subcommands: [Connect.self, Show.self, Reclaim.self])
+    static let configuration = CommandConfiguration(
+        commandName: "mdm", abstract: "The tenant's MDM server: where device commands go.",
+        subcommands: [Connect.self, Show.self, Reclaim.self])
 
     struct Connect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -20,21 +21,27 @@ struct MDMCommand: AsyncParsableCommand {
         @Argument(help: "nanomdm, micromdm, webhook or pull.") var kind: String
         @Option(help: "The MDM server's base URL (webhook: the endpoint).") var url: String?
         @Option(help: "File holding the MDM server's API key.") var apiKeyFile: String?
-        @Option(help: "File holding the key the MDM server signs its webhook with (X-Hmac-Signature).") var hmacKeyFile: String?
-        @Option(help: "Reclaim an unenrolled device's licences after this long (0 = at once; default 24h).") var reclaimAfter: String?
+        @Option(help: "File holding the key the MDM server signs its webhook with (X-Hmac-Signature).") var hmacKeyFile:
+            String?
+        @Option(help: "Reclaim an unenrolled device's licences after this long (0 = at once; default 24h).")
+        var reclaimAfter: String?
         @Option(help: "A device silent this many days counts as unenrolled.") var silentDays: Int?
-        @Option(help: "Licence-only mode: true = assign without sending installs (third-party installers).") var licenceOnly: Bool?
+        @Option(help: "Licence-only mode: true = assign without sending installs (third-party installers).")
+        var licenceOnly: Bool?
         @Option(help: "Licence-only for these adamIds (comma-separated).") var licenceOnlyApps: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             guard let kind = MDMKind(rawValue: kind) else {
-                throw CommandFailure("Unknown MDM kind \"\(kind)\"; use one of \(MDMKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+                throw CommandFailure(
+                    "Unknown MDM kind \"\(kind)\"; use one of \(MDMKind.allCases.map(\.rawValue).joined(separator: ", "))."
+                )
             }
             func secret(_ path: String?) throws -> String? {
                 guard let path else { return nil }
                 do {
-                    return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                    return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(
+                        in: .whitespacesAndNewlines)
                 } catch {
                     throw CommandFailure("Cannot read \(path): \(error.localizedDescription)")
                 }
@@ -45,10 +52,15 @@ struct MDMCommand: AsyncParsableCommand {
                     do { return try MDMError.duration(text) } catch { throw CommandFailure("\(error)") }
                 },
                 silentDaysUnenrolled: silentDays, licenceOnly: licenceOnly,
-                licenceOnlyAdamIDs: licenceOnlyApps.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) })
+                licenceOnlyAdamIDs: licenceOnlyApps.map {
+                    Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+                })
             try await CLIContext.run(global) { context in
                 let view = try await ConfigureMDM(services: context.services).connect(context.caller, request)
-                if json { try Output.json(view); return }
+                if json {
+                    try Output.json(view)
+                    return
+                }
                 print("Connected to \(view.kind) at \(view.url).")
                 if let secret = view.signingSecret {
                     print("Webhook signing secret (shown once; give it to the receiver): \(secret)")
@@ -59,39 +71,63 @@ struct MDMCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Kind, URL, the webhook URL for the MDM server, and device commands by state.")
+        static let configuration = CommandConfiguration(
+            abstract: "Kind, URL, the webhook URL for the MDM server, and device commands by state.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let view = try await ConfigureMDM(services: context.services).show(context.caller)
-                if json { try Output.json(view); return }
-                Output.table(["SETTING", "VALUE"], [
-                    ["kind", view.kind], ["url", view.url], ["webhook URL", view.webhookURL ?? "(set VPP_PUBLIC_URL)"],
-                    ["API key", view.hasAPIKey ? "set" : "none"], ["webhook HMAC key", view.hasWebhookHMACKey ? "set" : "none"],
-                    ["reclaim after", "\(view.reclaimAfterSeconds) s"], ["silent days", view.silentDaysUnenrolled.map(String.init) ?? "-"],
-                    ["licence only", view.licenceOnly ? "yes" : (view.licenceOnlyAdamIds.isEmpty ? "no" : view.licenceOnlyAdamIds.joined(separator: ","))],
-                    ["disabled", view.disabledReason ?? "no"],
-                ] + view.commands.sorted { $0.key < $1.key }.map { ["commands \($0.key)", "\($0.value)"] })
+                if json {
+                    try Output.json(view)
+                    return
+                }
+                Output.table(
+                    ["SETTING", "VALUE"],
+                    [
+                        ["kind", view.kind], ["url", view.url],
+                        ["webhook URL", view.webhookURL ?? "(set VPP_PUBLIC_URL)"],
+                        ["API key", view.hasAPIKey ? "set" : "none"],
+                        ["webhook HMAC key", view.hasWebhookHMACKey ? "set" : "none"],
+                        ["reclaim after", "\(view.reclaimAfterSeconds) s"],
+                        ["silent days", view.silentDaysUnenrolled.map(String.init) ?? "-"],
+                        [
+                            "licence only",
+                            view.licenceOnly
+                                ? "yes"
+                                : (view.licenceOnlyAdamIds.isEmpty
+                                    ? "no" : view.licenceOnlyAdamIds.joined(separator: ",")),
+                        ],
+                        ["disabled", view.disabledReason ?? "no"],
+                    ] + view.commands.sorted { $0.key < $1.key }.map { ["commands \($0.key)", "\($0.value)"] })
             }
         }
     }
 
     struct Reclaim: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reclaim the licences of devices that left MDM past the grace period.")
+        static let configuration = CommandConfiguration(
+            abstract: "Reclaim the licences of devices that left MDM past the grace period.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only list what would be reclaimed.") var dryRun = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let items = try await ReclaimUnenrolledDevices(services: context.services)(context.caller, dryRun: dryRun)
-                if json { try Output.json(items); return }
-                Output.table(["SERIAL", "UNENROLLED", "APPS", dryRun ? "PLAN" : "RESULT"], items.map {
-                    [$0.serialNumber, $0.unenrolledAt.map(Output.date) ?? "-", $0.adamIds.joined(separator: ","),
-                     $0.error ?? (dryRun ? "would revoke" : "revoked")]
-                })
+                let items = try await ReclaimUnenrolledDevices(services: context.services)(
+                    context.caller, dryRun: dryRun)
+                if json {
+                    try Output.json(items)
+                    return
+                }
+                Output.table(
+                    ["SERIAL", "UNENROLLED", "APPS", dryRun ? "PLAN" : "RESULT"],
+                    items.map {
+                        [
+                            $0.serialNumber, $0.unenrolledAt.map(Output.date) ?? "-", $0.adamIds.joined(separator: ","),
+                            $0.error ?? (dryRun ? "would revoke" : "revoked"),
+                        ]
+                    })
             }
         }
     }
@@ -99,13 +135,16 @@ struct MDMCommand: AsyncParsableCommand {
 
 /// `vppctl command list`: device commands and their delivery state.
 struct CommandCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "command", abstract: "Device commands for the MDM server.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "command", abstract: "Device commands for the MDM server.", subcommands: [List.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List device commands (oldest first) with state, attempts and last error.")
+        static let configuration = CommandConfiguration(
+            abstract: "List device commands (oldest first) with state, attempts and last error.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this device.") var serial: String?
-        @Option(help: "Only this state (queued, delivered, acknowledged, error, notNow, verified, failed, skipped).") var state: String?
+        @Option(help: "Only this state (queued, delivered, acknowledged, error, notNow, verified, failed, skipped).")
+        var state: String?
         @Option(help: "At most this many.") var limit = 1000
         @Flag(help: "Print JSON.") var json = false
 
@@ -113,17 +152,27 @@ struct CommandCommand: AsyncParsableCommand {
             var states: Set<DeviceCommandState>?
             if let state {
                 guard let parsed = DeviceCommandState(rawValue: state) else {
-                    throw CommandFailure("Unknown state \"\(state)\"; use one of \(DeviceCommandState.allCases.map(\.rawValue).joined(separator: ", ")).")
+                    throw CommandFailure(
+                        "Unknown state \"\(state)\"; use one of \(DeviceCommandState.allCases.map(\.rawValue).joined(separator: ", "))."
+                    )
                 }
                 states = [parsed]
             }
             let query = DeviceCommandQuery(serialNumber: serial?.uppercased(), states: states, limit: limit)
             try await CLIContext.run(global) { context in
                 let rows = try await DeviceCommandList(services: context.services).list(context.caller, query)
-                if json { try Output.json(rows); return }
-                Output.table(["ID", "SERIAL", "COMMAND", "ADAM ID", "STATE", "ATTEMPTS", "LAST ERROR"], rows.map {
-                    [String($0.id.prefix(8)), $0.serialNumber, $0.requestType, $0.adamId ?? "-", $0.state, "\($0.attempts)", $0.lastError ?? ""]
-                })
+                if json {
+                    try Output.json(rows)
+                    return
+                }
+                Output.table(
+                    ["ID", "SERIAL", "COMMAND", "ADAM ID", "STATE", "ATTEMPTS", "LAST ERROR"],
+                    rows.map {
+                        [
+                            String($0.id.prefix(8)), $0.serialNumber, $0.requestType, $0.adamId ?? "-", $0.state,
+                            "\($0.attempts)", $0.lastError ?? "",
+                        ]
+                    })
             }
         }
     }

@@ -12,9 +12,11 @@ struct VPPCtl: AsyncParsableCommand {
             VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL. Exit codes: 0 ok, 1 failure, 2 usage.
             """,
         subcommands: [
-            TokenCommand.self, AppCommand.self, LicenseCommand.self, DeviceCommand.self, UserCommand.self, ReportCommand.self,
+            TokenCommand.self, AppCommand.self, LicenseCommand.self, DeviceCommand.self, UserCommand.self,
+            ReportCommand.self,
             MDMCommand.self, CommandCommand.self,
-            TenantCommand.self, APIKeyCommand.self, SecretsCommand.self, ConsoleAdminCommand.self, MigrateCommand.self, DoctorCommand.self, DemoCommand.self,
+            TenantCommand.self, APIKeyCommand.self, SecretsCommand.self, ConsoleAdminCommand.self, MigrateCommand.self,
+            DoctorCommand.self, DemoCommand.self,
         ]
     )
 }
@@ -24,7 +26,8 @@ struct VPPCtl: AsyncParsableCommand {
 enum Main {
     static func main() async {
         do {
-            var command = try VPPCtl.parseAsRoot(GlobalOptions.movingGlobalsAfterSubcommands(Array(CommandLine.arguments.dropFirst())))
+            var command = try VPPCtl.parseAsRoot(
+                GlobalOptions.movingGlobalsAfterSubcommands(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -37,8 +40,11 @@ enum Main {
                 exit(0)
             }
             let message = VPPCtl.message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
-            if error is CommandFailure || !(code == .validationFailure || error is ValidationError) && !isParseError(error) {
-                FileHandle.standardError.write(Data("error: \(message.split(separator: "\n").joined(separator: " "))\n".utf8))
+            if error is CommandFailure
+                || !(code == .validationFailure || error is ValidationError) && !isParseError(error)
+            {
+                FileHandle.standardError.write(
+                    Data("error: \(message.split(separator: "\n").joined(separator: " "))\n".utf8))
                 exit(1)
             }
             FileHandle.standardError.write(Data((VPPCtl.fullMessage(for: error) + "\n").utf8))

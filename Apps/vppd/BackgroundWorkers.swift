@@ -41,16 +41,21 @@ struct BackgroundWorkers: Service {
     /// Notice planning runs at most every ten minutes per replica.
     func schedule(now: Date, planNotices: Bool) async {
         do {
-            let due = try await services.store.dueWork(now: now, syncInterval: interval, retryAfter: min(interval, 900), limit: 5000)
+            let due = try await services.store.dueWork(
+                now: now, syncInterval: interval, retryAfter: min(interval, 900), limit: 5000)
             for token in due.syncs {
-                try await services.store.jobs.enqueue(JobRequest(tenantID: token.tenantID, kind: .sync, key: token.tokenID.description,
-                                                                 runAt: now))
+                try await services.store.jobs.enqueue(
+                    JobRequest(
+                        tenantID: token.tenantID, kind: .sync, key: token.tokenID.description,
+                        runAt: now))
             }
             for tenant in due.eventPolls {
-                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .pollEvents, key: "all", runAt: now))
+                try await services.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant, kind: .pollEvents, key: "all", runAt: now))
             }
             for tenant in Set(due.noticeDeliveries + (planNotices ? due.noticePlans : [])) {
-                try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .notices, key: "all", runAt: now))
+                try await services.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant, kind: .notices, key: "all", runAt: now))
             }
             metrics.queueDepth(try await services.store.jobs.depth())
         } catch {
@@ -61,7 +66,8 @@ struct BackgroundWorkers: Service {
     func runDueJobs() async {
         let claimed: [ClaimedJob]
         do {
-            claimed = try await services.store.jobs.claim(owner: owner, now: services.clock.now(), lease: lease, limit: 4)
+            claimed = try await services.store.jobs.claim(
+                owner: owner, now: services.clock.now(), lease: lease, limit: 4)
         } catch {
             logger.warning("claiming jobs failed", metadata: ["error": "\(error)"])
             return
@@ -78,9 +84,11 @@ struct BackgroundWorkers: Service {
                 metrics.job(kind: job.kind.rawValue, outcome: "ok")
             } catch {
                 let delay = min(3600, 30 * pow(2, Double(job.attempts - 1)))
-                try? await services.store.jobs.retry(job, at: services.clock.now().addingTimeInterval(delay), error: "\(error)")
+                try? await services.store.jobs.retry(
+                    job, at: services.clock.now().addingTimeInterval(delay), error: "\(error)")
                 metrics.job(kind: job.kind.rawValue, outcome: "failed")
-                logger.warning("job failed", metadata: ["kind": "\(job.kind)", "key": "\(job.key)", "error": "\(error)"])
+                logger.warning(
+                    "job failed", metadata: ["kind": "\(job.kind)", "key": "\(job.key)", "error": "\(error)"])
             }
         }
     }

@@ -10,10 +10,15 @@ extension BackgroundWorkers {
     func performMDMJob(_ job: ClaimedJob) async throws {
         switch job.kind {
         case .deliverCommands:
-            let outcome = try await DeliverDeviceCommands(services: services, deliveries: MDMDeliveries())(job.tenantID, owner: owner)
+            let outcome = try await DeliverDeviceCommands(services: services, deliveries: MDMDeliveries())(
+                job.tenantID, owner: owner)
             if outcome.delivered + outcome.failed > 0 {
-                logger.info("device commands", metadata: ["delivered": "\(outcome.delivered)", "retried": "\(outcome.retried)",
-                                                          "failed": "\(outcome.failed)", "skipped": "\(outcome.skipped)"])
+                logger.info(
+                    "device commands",
+                    metadata: [
+                        "delivered": "\(outcome.delivered)", "retried": "\(outcome.retried)",
+                        "failed": "\(outcome.failed)", "skipped": "\(outcome.skipped)",
+                    ])
             }
         case .mdmEvents:
             _ = try await ProcessMDMEvents(services: services)(job.tenantID)
@@ -40,14 +45,18 @@ struct MDMWorkPump: Service {
             do {
                 for tenant in try await services.store.tenantsWithMDMWork(now: now) {
                     let key = ReceiveMDMWebhook.jobKey(at: now)
-                    try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .deliverCommands, key: key, runAt: now))
-                    try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .mdmEvents, key: key, runAt: now))
+                    try await services.store.jobs.enqueue(
+                        JobRequest(tenantID: tenant, kind: .deliverCommands, key: key, runAt: now))
+                    try await services.store.jobs.enqueue(
+                        JobRequest(tenantID: tenant, kind: .mdmEvents, key: key, runAt: now))
                 }
                 // Every 10 minutes: silent devices and grace periods that ran out while no CheckOut arrived.
                 if now.timeIntervalSince(lastSweep) >= 600 {
                     for tenant in try await services.store.tenantsWithMDMConnection() {
-                        try await services.store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .reclaimUnenrolled,
-                                                                         key: "sweep-\(ReceiveMDMWebhook.jobKey(at: now))", runAt: now))
+                        try await services.store.jobs.enqueue(
+                            JobRequest(
+                                tenantID: tenant, kind: .reclaimUnenrolled,
+                                key: "sweep-\(ReceiveMDMWebhook.jobKey(at: now))", runAt: now))
                     }
                     lastSweep = now
                 }

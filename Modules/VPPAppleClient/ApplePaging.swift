@@ -17,10 +17,13 @@ struct ApplePager: Sendable {
         let context: AppleResponseContext
     }
 
-    func walk<Item: Sendable>(_ fetch: @escaping @Sendable (Int) async throws -> Page<Item>) async throws -> AppleWalk<Item> {
+    func walk<Item: Sendable>(
+        _ fetch: @escaping @Sendable (Int) async throws -> Page<Item>
+    ) async throws -> AppleWalk<Item> {
         let collected = Collected<Item>()
-        var walk = try await stream(fetch, restart: { collected.pages.withLock { $0 = [:] } },
-                                    page: { index, items in collected.pages.withLock { $0[index] = items } })
+        var walk = try await stream(
+            fetch, restart: { collected.pages.withLock { $0 = [:] } },
+            page: { index, items in collected.pages.withLock { $0[index] = items } })
         walk.items = collected.pages.withLock { pages in pages.keys.sorted().flatMap { pages[$0] ?? [] } }
         return walk
     }
@@ -65,17 +68,21 @@ struct ApplePager: Sendable {
                         break
                     }
                     planned = []
-                    if !versionChanged, let last = Self.followLinks(links).last, let next = links[last] ?? nil, links[next] == nil {
+                    if !versionChanged, let last = Self.followLinks(links).last, let next = links[last] ?? nil,
+                        links[next] == nil
+                    {
                         guard next > last else {
-                            throw AppleAPIError.malformedResponse(status: 200, excerpt: "nextPageIndex \(next) after page \(last)")
+                            throw AppleAPIError.malformedResponse(
+                                status: 200, excerpt: "nextPageIndex \(next) after page \(last)")
                         }
                         planned = [next]
                     }
                 }
             }
             if !versionChanged {
-                return AppleWalk(items: [], versionID: first.versionId, context: first.context, pagesFetched: pagesFetched,
-                                 restarts: restarts)
+                return AppleWalk(
+                    items: [], versionID: first.versionId, context: first.context, pagesFetched: pagesFetched,
+                    restarts: restarts)
             }
             restarts += 1
             if restarts > maxRestarts { throw AppleAPIError.pagingUnstable(restarts: restarts) }
@@ -106,8 +113,10 @@ struct ApplePager: Sendable {
     }
 
     /// Fetches `indexes` with at most `concurrency` in flight, handing each page to `body` in this task as it lands.
-    private func fetchEach<Item: Sendable>(_ indexes: [Int], _ fetch: @escaping @Sendable (Int) async throws -> Page<Item>,
-                                           _ body: (Int, Page<Item>) async throws -> Void) async throws {
+    private func fetchEach<Item: Sendable>(
+        _ indexes: [Int], _ fetch: @escaping @Sendable (Int) async throws -> Page<Item>,
+        _ body: (Int, Page<Item>) async throws -> Void
+    ) async throws {
         try await withThrowingTaskGroup(of: (Int, Page<Item>).self) { group in
             var pending = indexes.makeIterator()
             for _ in 0..<max(1, concurrency) {

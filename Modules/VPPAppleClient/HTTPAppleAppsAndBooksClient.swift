@@ -17,12 +17,16 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
 
     /// - Parameters:
     ///   - limiter: shares each token's request budget; pass a database-backed one when several servers run.
-    public init(configuration: AppleClientConfiguration, httpClient: HTTPClient = AppleHTTPClient.shared,
-                limiter: any AppleRequestLimiter = InProcessRequestLimiter(), logger: Logger = Logger(label: "vpp.apple")) {
+    public init(
+        configuration: AppleClientConfiguration, httpClient: HTTPClient = AppleHTTPClient.shared,
+        limiter: any AppleRequestLimiter = InProcessRequestLimiter(), logger: Logger = Logger(label: "vpp.apple")
+    ) {
         self.configuration = configuration
-        self.transport = AppleTransport(configuration: configuration, httpClient: httpClient, limiter: limiter, logger: logger)
+        self.transport = AppleTransport(
+            configuration: configuration, httpClient: httpClient, limiter: limiter, logger: logger)
         self.serviceConfigCache = ServiceConfigCache(ttl: configuration.serviceConfigTTL)
-        self.pager = ApplePager(concurrency: min(5, max(1, configuration.pageConcurrency)), maxRestarts: configuration.maxWalkRestarts)
+        self.pager = ApplePager(
+            concurrency: min(5, max(1, configuration.pageConcurrency)), maxRestarts: configuration.maxWalkRestarts)
     }
 
     private func url(_ path: String) -> String { configuration.baseURL + "/" + path }
@@ -53,8 +57,10 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         return try locationConfig(answer)
     }
 
-    public func updateClientConfig(_ credentials: AppleCredentials, holder: HolderIdentity?,
-                                   notifications: AppleNotificationSettings?) async throws -> AppleLocationConfig {
+    public func updateClientConfig(
+        _ credentials: AppleCredentials, holder: HolderIdentity?,
+        notifications: AppleNotificationSettings?
+    ) async throws -> AppleLocationConfig {
         let request = WireClientConfigRequest(
             mdmInfo: holder.map { WireMDMInfo(id: $0.id, name: $0.name, metadata: $0.metadata) },
             notificationUrl: notifications?.url, notificationAuthToken: notifications?.authToken,
@@ -70,16 +76,21 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         }
         return AppleLocationConfig(
             context: answer.context,
-            location: Location(appleID: wire.uId ?? answer.context.locationUID, name: name, countryCode: wire.countryISO2ACode ?? ""),
+            location: Location(
+                appleID: wire.uId ?? answer.context.locationUID, name: name, countryCode: wire.countryISO2ACode ?? ""),
             defaultPlatform: wire.defaultPlatform, websiteURL: wire.websiteURL, notificationURL: wire.notificationUrl,
             subscribedNotificationTypes: wire.subscribedNotificationTypes ?? [])
     }
 
     // MARK: Paged reads
 
-    public func assets(_ credentials: AppleCredentials, filter: AppleAssetFilter) async throws -> AppleWalk<AppleAssetRecord> {
+    public func assets(
+        _ credentials: AppleCredentials, filter: AppleAssetFilter
+    ) async throws -> AppleWalk<AppleAssetRecord> {
         var query: [(String, String)] = []
-        func add(_ name: String, _ value: (some CustomStringConvertible)?) { if let value { query.append((name, value.description)) } }
+        func add(_ name: String, _ value: (some CustomStringConvertible)?) {
+            if let value { query.append((name, value.description)) }
+        }
         add("adamId", filter.adamID)
         add("pricingParam", filter.pricingParam?.rawValue)
         add("productType", filter.productType?.rawValue)
@@ -96,7 +107,8 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
 
     static func assetRecord(_ wire: WireAsset) throws -> AppleAssetRecord {
         let asset = Asset(
-            key: AssetKey(adamID: wire.adamId, pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard),
+            key: AssetKey(
+                adamID: wire.adamId, pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard),
             productType: ProductType(rawValue: wire.productType ?? "App") ?? .app,
             platforms: Set((wire.supportedPlatforms ?? []).compactMap(Platform.init(rawValue:))),
             isDeviceAssignable: wire.deviceAssignable ?? false, isRevocable: wire.revocable ?? false)
@@ -104,36 +116,48 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         let assigned = wire.assignedCount ?? 0
         let counts: LicenceCounts
         do {
-            counts = try LicenceCounts(total: total, assigned: assigned, available: wire.availableCount ?? max(0, total - assigned),
-                                       retired: wire.retiredCount ?? 0)
+            counts = try LicenceCounts(
+                total: total, assigned: assigned, available: wire.availableCount ?? max(0, total - assigned),
+                retired: wire.retiredCount ?? 0)
         } catch {
             throw AppleAPIError.malformedResponse(status: 200, excerpt: "asset \(wire.adamId): \(error)")
         }
         return AppleAssetRecord(asset: asset, counts: counts)
     }
 
-    public func assignments(_ credentials: AppleCredentials, filter: AppleAssignmentFilter) async throws -> AppleWalk<AppleAssignmentRecord> {
-        try await walk(WireAssignmentsPage.self, "assignments", query: Self.query(filter), credentials: credentials,
-                       Self.assignment)
+    public func assignments(
+        _ credentials: AppleCredentials, filter: AppleAssignmentFilter
+    ) async throws -> AppleWalk<AppleAssignmentRecord> {
+        try await walk(
+            WireAssignmentsPage.self, "assignments", query: Self.query(filter), credentials: credentials,
+            Self.assignment)
     }
 
-    public func streamAssignments(_ credentials: AppleCredentials, filter: AppleAssignmentFilter,
-                                  restart: @Sendable () async throws -> Void,
-                                  page: @Sendable ([AppleAssignmentRecord]) async throws -> Void) async throws
-        -> AppleWalk<AppleAssignmentRecord> {
+    public func streamAssignments(
+        _ credentials: AppleCredentials, filter: AppleAssignmentFilter,
+        restart: @Sendable () async throws -> Void,
+        page: @Sendable ([AppleAssignmentRecord]) async throws -> Void
+    ) async throws
+        -> AppleWalk<AppleAssignmentRecord>
+    {
         let rate = try await serviceLimits().maxRequestPerSecond
         let base = Self.query(filter)
-        return try await pager.stream({ index in
-            try await pageOf(WireAssignmentsPage.self, "assignments", query: base, index: index, credentials: credentials, rate: rate,
-                             Self.assignment)
-        }, restart: restart, page: { _, items in try await page(items) })
+        return try await pager.stream(
+            { index in
+                try await pageOf(
+                    WireAssignmentsPage.self, "assignments", query: base, index: index, credentials: credentials,
+                    rate: rate,
+                    Self.assignment)
+            }, restart: restart, page: { _, items in try await page(items) })
     }
 
     private static func assignment(_ wire: WireAssignmentsPage.Item) throws -> AppleAssignmentRecord {
-        let key = AssetKey(adamID: wire.adamId, pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard)
+        let key = AssetKey(
+            adamID: wire.adamId, pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard)
         if let serial = wire.serialNumber { return AppleAssignmentRecord(asset: key, assignee: .serialNumber(serial)) }
         if let user = wire.clientUserId { return AppleAssignmentRecord(asset: key, assignee: .clientUserID(user)) }
-        throw AppleAPIError.malformedResponse(status: 200, excerpt: "assignment of \(wire.adamId) without serialNumber or clientUserId")
+        throw AppleAPIError.malformedResponse(
+            status: 200, excerpt: "assignment of \(wire.adamId) without serialNumber or clientUserId")
     }
 
     private static func query(_ filter: AppleAssignmentFilter) -> [(String, String)] {
@@ -146,15 +170,18 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         return query
     }
 
-    public func users(_ credentials: AppleCredentials, filter: AppleUserFilter) async throws -> AppleWalk<AppleUserRecord> {
+    public func users(
+        _ credentials: AppleCredentials, filter: AppleUserFilter
+    ) async throws -> AppleWalk<AppleUserRecord> {
         var query: [(String, String)] = []
         if let v = filter.activeOnly { query.append(("activeOnly", "\(v)")) }
         if let v = filter.retiredOnly { query.append(("retiredOnly", "\(v)")) }
         if let v = filter.clientUserID { query.append(("clientUserId", v)) }
         if let v = filter.sinceVersionID { query.append(("sinceVersionId", v)) }
         return try await walk(WireUsersPage.self, "users", query: query, credentials: credentials) { wire in
-            AppleUserRecord(clientUserID: wire.clientUserId, email: wire.email, status: wire.status ?? "Registered",
-                            inviteCode: wire.inviteCode, idHash: wire.idHash)
+            AppleUserRecord(
+                clientUserID: wire.clientUserId, email: wire.email, status: wire.status ?? "Registered",
+                inviteCode: wire.inviteCode, idHash: wire.idHash)
         }
     }
 
@@ -171,46 +198,60 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
 
     /// One page of a paged endpoint.
     private func pageOf<Page: WirePage, Item: Sendable>(
-        _ type: Page.Type, _ path: String, query: [(String, String)], index: Int, credentials: AppleCredentials, rate: Int,
+        _ type: Page.Type, _ path: String, query: [(String, String)], index: Int, credentials: AppleCredentials,
+        rate: Int,
         _ convert: @Sendable (Page.Item) throws -> Item
     ) async throws -> ApplePager.Page<Item> {
-        let answer = try await transport.send(method: .GET, url: url(path), query: query + [("pageIndex", "\(index)")],
-                                              credentials: credentials, rate: rate)
+        let answer = try await transport.send(
+            method: .GET, url: url(path), query: query + [("pageIndex", "\(index)")],
+            credentials: credentials, rate: rate)
         let page = try decode(Page.self, answer)
         guard let versionId = page.versionId else {
             throw AppleAPIError.malformedResponse(status: 200, excerpt: "\(path) page \(index) without versionId")
         }
-        return ApplePager.Page(items: try page.items.map(convert), nextPageIndex: page.nextPageIndex,
-                               totalPages: page.totalPages ?? 1, versionId: versionId, context: answer.context)
+        return ApplePager.Page(
+            items: try page.items.map(convert), nextPageIndex: page.nextPageIndex,
+            totalPages: page.totalPages ?? 1, versionId: versionId, context: answer.context)
     }
 
     // MARK: Asynchronous writes
 
-    public func associate(_ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
-                          clientUserIDs: [String]) async throws -> [AppleEventTicket] {
-        try await manage("assets/associate", credentials, assets: assets, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
+    public func associate(
+        _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
+        clientUserIDs: [String]
+    ) async throws -> [AppleEventTicket] {
+        try await manage(
+            "assets/associate", credentials, assets: assets, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
     }
 
-    public func disassociate(_ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
-                             clientUserIDs: [String]) async throws -> [AppleEventTicket] {
-        try await manage("assets/disassociate", credentials, assets: assets, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
+    public func disassociate(
+        _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
+        clientUserIDs: [String]
+    ) async throws -> [AppleEventTicket] {
+        try await manage(
+            "assets/disassociate", credentials, assets: assets, serialNumbers: serialNumbers,
+            clientUserIDs: clientUserIDs)
     }
 
     /// Serial numbers and clientUserIds go in separate requests: Apple's documentation is ambiguous on
     /// mixing them (reference §10.1), and separate requests keep failures attributable.
-    private func manage(_ path: String, _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
-                        clientUserIDs: [String]) async throws -> [AppleEventTicket] {
+    private func manage(
+        _ path: String, _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
+        clientUserIDs: [String]
+    ) async throws -> [AppleEventTicket] {
         let limits = try await serviceLimits()
         var tickets: [AppleEventTicket] = []
         for assetChunk in chunked(assets, by: limits.maxAssets) {
             let wireAssets = assetChunk.map { WireAssetKey(adamId: $0.adamID, pricingParam: $0.pricingParam.rawValue) }
             for serials in chunked(serialNumbers, by: limits.maxSerialNumbers) {
-                let body = try encode(WireManageAssetsRequest(assets: wireAssets, serialNumbers: serials, clientUserIds: nil))
+                let body = try encode(
+                    WireManageAssetsRequest(assets: wireAssets, serialNumbers: serials, clientUserIds: nil))
                 let event = try await eventID(send(.POST, path, body: body, credentials: credentials))
                 tickets.append(AppleEventTicket(eventID: event, assets: assetChunk, serialNumbers: serials))
             }
             for users in chunked(clientUserIDs, by: limits.maxClientUserIds) {
-                let body = try encode(WireManageAssetsRequest(assets: wireAssets, serialNumbers: nil, clientUserIds: users))
+                let body = try encode(
+                    WireManageAssetsRequest(assets: wireAssets, serialNumbers: nil, clientUserIds: users))
                 let event = try await eventID(send(.POST, path, body: body, credentials: credentials))
                 tickets.append(AppleEventTicket(eventID: event, assets: assetChunk, clientUserIDs: users))
             }
@@ -218,18 +259,24 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         return tickets
     }
 
-    public func revoke(_ credentials: AppleCredentials, serialNumbers: [String], clientUserIDs: [String]) async throws -> [AppleEventTicket] {
+    public func revoke(
+        _ credentials: AppleCredentials, serialNumbers: [String], clientUserIDs: [String]
+    ) async throws -> [AppleEventTicket] {
         let limits = try await serviceLimits()
         var tickets: [AppleEventTicket] = []
         for serials in chunked(serialNumbers, by: limits.maxRevokeSerialNumbers) {
             let body = try encode(WireRevokeRequest(serialNumbers: serials, clientUserIds: nil))
-            tickets.append(AppleEventTicket(eventID: try eventID(try await send(.POST, "assets/revoke", body: body, credentials: credentials)),
-                                            serialNumbers: serials))
+            tickets.append(
+                AppleEventTicket(
+                    eventID: try eventID(try await send(.POST, "assets/revoke", body: body, credentials: credentials)),
+                    serialNumbers: serials))
         }
         for users in chunked(clientUserIDs, by: limits.maxRevokeClientUserIds) {
             let body = try encode(WireRevokeRequest(serialNumbers: nil, clientUserIds: users))
-            tickets.append(AppleEventTicket(eventID: try eventID(try await send(.POST, "assets/revoke", body: body, credentials: credentials)),
-                                            clientUserIDs: users))
+            tickets.append(
+                AppleEventTicket(
+                    eventID: try eventID(try await send(.POST, "assets/revoke", body: body, credentials: credentials)),
+                    clientUserIDs: users))
         }
         return tickets
     }
@@ -244,46 +291,64 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
             AppleEventStatus.Failure(
                 error: AppleAPIError.from(errorNumber: failure.errorNumber ?? 0, message: failure.errorMessage ?? ""),
                 errorNumber: failure.errorNumber ?? 0,
-                serialNumbers: failure.errorInfo?.serialNumbers ?? [], clientUserIDs: failure.errorInfo?.clientUserIds ?? [],
+                serialNumbers: failure.errorInfo?.serialNumbers ?? [],
+                clientUserIDs: failure.errorInfo?.clientUserIds ?? [],
                 assets: (failure.errorInfo?.assets ?? []).map {
-                    AssetKey(adamID: $0.adamId, pricingParam: PricingParam(rawValue: $0.pricingParam ?? "STDQ") ?? .standard)
+                    AssetKey(
+                        adamID: $0.adamId, pricingParam: PricingParam(rawValue: $0.pricingParam ?? "STDQ") ?? .standard)
                 })
         }
-        return AppleEventStatus(state: state, type: wire.eventType ?? "", numCompleted: wire.numCompleted ?? 0,
-                                numRequested: wire.numRequested ?? 0, failures: failures, context: answer.context)
+        return AppleEventStatus(
+            state: state, type: wire.eventType ?? "", numCompleted: wire.numCompleted ?? 0,
+            numRequested: wire.numRequested ?? 0, failures: failures, context: answer.context)
     }
 
-    public func createUsers(_ credentials: AppleCredentials, _ users: [AppleUserRequest]) async throws -> [AppleEventTicket] {
+    public func createUsers(
+        _ credentials: AppleCredentials, _ users: [AppleUserRequest]
+    ) async throws -> [AppleEventTicket] {
         try await manageUsers("users/create", credentials, users)
     }
 
-    public func updateUsers(_ credentials: AppleCredentials, _ users: [AppleUserRequest]) async throws -> [AppleEventTicket] {
+    public func updateUsers(
+        _ credentials: AppleCredentials, _ users: [AppleUserRequest]
+    ) async throws -> [AppleEventTicket] {
         try await manageUsers("users/update", credentials, users)
     }
 
-    public func retireUsers(_ credentials: AppleCredentials, clientUserIDs: [String]) async throws -> [AppleEventTicket] {
+    public func retireUsers(_ credentials: AppleCredentials, clientUserIDs: [String]) async throws -> [AppleEventTicket]
+    {
         try await manageUsers("users/retire", credentials, clientUserIDs.map { AppleUserRequest(clientUserID: $0) })
     }
 
-    private func manageUsers(_ path: String, _ credentials: AppleCredentials, _ users: [AppleUserRequest]) async throws -> [AppleEventTicket] {
+    private func manageUsers(
+        _ path: String, _ credentials: AppleCredentials, _ users: [AppleUserRequest]
+    ) async throws -> [AppleEventTicket] {
         let limits = try await serviceLimits()
         var tickets: [AppleEventTicket] = []
         for chunk in chunked(users, by: limits.maxUsers) {
-            let body = try encode(WireManageUsersRequest(users: chunk.map {
-                WireUserRequest(clientUserId: $0.clientUserID, email: $0.email, managedAppleId: $0.managedAppleID)
-            }))
-            tickets.append(AppleEventTicket(eventID: try eventID(try await send(.POST, path, body: body, credentials: credentials)),
-                                            clientUserIDs: chunk.map(\.clientUserID)))
+            let body = try encode(
+                WireManageUsersRequest(
+                    users: chunk.map {
+                        WireUserRequest(
+                            clientUserId: $0.clientUserID, email: $0.email, managedAppleId: $0.managedAppleID)
+                    }))
+            tickets.append(
+                AppleEventTicket(
+                    eventID: try eventID(try await send(.POST, path, body: body, credentials: credentials)),
+                    clientUserIDs: chunk.map(\.clientUserID)))
         }
         return tickets
     }
 
     // MARK: Plumbing
 
-    private func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil,
-                      credentials: AppleCredentials) async throws -> AppleTransport.Answer {
+    private func send(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil,
+        credentials: AppleCredentials
+    ) async throws -> AppleTransport.Answer {
         let rate = try await serviceLimits().maxRequestPerSecond
-        return try await transport.send(method: method, url: url(path), query: query, body: body, credentials: credentials, rate: rate)
+        return try await transport.send(
+            method: method, url: url(path), query: query, body: body, credentials: credentials, rate: rate)
     }
 
     private func eventID(_ answer: AppleTransport.Answer) throws -> String {
@@ -295,7 +360,8 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
 
     private func decode<T: Decodable>(_ type: T.Type, _ answer: AppleTransport.Answer) throws -> T {
         do { return try JSONDecoder().decode(type, from: answer.body) } catch {
-            throw AppleAPIError.malformedResponse(status: 200, excerpt: String(decoding: answer.body.prefix(200), as: UTF8.self))
+            throw AppleAPIError.malformedResponse(
+                status: 200, excerpt: String(decoding: answer.body.prefix(200), as: UTF8.self))
         }
     }
 

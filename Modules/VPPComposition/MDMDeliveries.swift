@@ -8,7 +8,8 @@ import VPPUseCases
 public struct MDMDeliveries: DeviceCommandDeliveryFactory {
     public init() {}
 
-    public func delivery(for connection: MDMConnection, credentials: MDMCredentials) throws -> any DeviceCommandDelivery {
+    public func delivery(for connection: MDMConnection, credentials: MDMCredentials) throws -> any DeviceCommandDelivery
+    {
         switch connection.kind {
         case .nanomdm:
             guard let key = credentials.apiKey else { throw MDMError.missingAPIKey(.nanomdm) }
@@ -17,7 +18,9 @@ public struct MDMDeliveries: DeviceCommandDeliveryFactory {
             guard let key = credentials.apiKey else { throw MDMError.missingAPIKey(.micromdm) }
             return MicroMDMDelivery(url: connection.url, apiKey: key)
         case .webhook:
-            guard let secret = credentials.signingSecret else { throw MDMError.badSecret("no webhook signing secret; reconnect") }
+            guard let secret = credentials.signingSecret else {
+                throw MDMError.badSecret("no webhook signing secret; reconnect")
+            }
             return try StandardWebhookDelivery(url: connection.url, secret: secret)
         case .pull:
             return NothingToPush()

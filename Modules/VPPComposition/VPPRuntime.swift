@@ -27,8 +27,10 @@ public final class VPPRuntime: Sendable {
     private let postgresTask: Task<Void, Never>?
     private let sqlite: SQLiteSQLDatabase?
 
-    private init(services: VPPServices, configuration: VPPConfiguration, logger: Logger, postgres: PostgresClient?,
-                 postgresTask: Task<Void, Never>?, sqlite: SQLiteSQLDatabase?) {
+    private init(
+        services: VPPServices, configuration: VPPConfiguration, logger: Logger, postgres: PostgresClient?,
+        postgresTask: Task<Void, Never>?, sqlite: SQLiteSQLDatabase?
+    ) {
         self.services = services
         self.configuration = configuration
         self.logger = logger
@@ -41,16 +43,19 @@ public final class VPPRuntime: Sendable {
     ///   - migrate: apply pending migrations (the embedded default always does; servers on PostgreSQL
     ///     refuse to start with pending migrations unless asked).
     ///   - appleClient: replaces the HTTP client (the demo passes one pointed at its own simulator).
-    public static func start(_ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
-                             appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger) async throws -> VPPRuntime {
+    public static func start(
+        _ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
+        appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger
+    ) async throws -> VPPRuntime {
         let secrets = try loadSecrets(configuration)
         let store: any Store
         var postgres: PostgresClient?
         var postgresTask: Task<Void, Never>?
         var sqlite: SQLiteSQLDatabase?
         if configuration.isPostgres {
-            let client = PostgresClient(configuration: try PostgresURL.configuration(from: configuration.databaseURL),
-                                        backgroundLogger: Self.databaseLogger(logger))
+            let client = PostgresClient(
+                configuration: try PostgresURL.configuration(from: configuration.databaseURL),
+                backgroundLogger: Self.databaseLogger(logger))
             postgresTask = Task { await client.run() }
             let migrator = PostgresMigrator(logger: logger)
             do {
@@ -61,8 +66,9 @@ public final class VPPRuntime: Sendable {
             }
             let address = try PostgresURL.configuration(from: configuration.databaseURL)
             let reachability = address.host.map { TCPReachability(host: $0, port: address.port ?? 5432) }
-            store = PostgresStore.make(client: client, logger: Self.databaseLogger(logger), clock: { clock.now() },
-                                       reachability: reachability)
+            store = PostgresStore.make(
+                client: client, logger: Self.databaseLogger(logger), clock: { clock.now() },
+                reachability: reachability)
             postgres = client
         } else if let path = configuration.sqlitePath {
             let database = try await SQLiteSQLDatabase.open(path: path, logger: logger)
@@ -71,15 +77,19 @@ public final class VPPRuntime: Sendable {
             store = SQLiteStore.make(database: database, clock: { clock.now() })
             sqlite = database
         } else {
-            throw StartupError("VPP_DATABASE_URL must start with postgres:// or sqlite:// (got \(PostgresURL.redacted(configuration.databaseURL))).")
+            throw StartupError(
+                "VPP_DATABASE_URL must start with postgres:// or sqlite:// (got \(PostgresURL.redacted(configuration.databaseURL)))."
+            )
         }
         var appleConfiguration = AppleClientConfiguration(baseURL: configuration.appleBaseURL)
         appleConfiguration.requestTimeout = .seconds(30)
         appleConfiguration.observer = appleObserver
-        let apple = HTTPAppleAppsAndBooksClient(configuration: appleConfiguration, limiter: store.requestLimiter, logger: logger)
+        let apple = HTTPAppleAppsAndBooksClient(
+            configuration: appleConfiguration, limiter: store.requestLimiter, logger: logger)
         let mailer = try configuration.smtpURL.map { SMTPMailer(configuration: try SMTPConfiguration(url: $0)) }
-        var services = VPPServices(store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
-                                   clock: clock, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
+        var services = VPPServices(
+            store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
+            clock: clock, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
         services.intentLease = configuration.intentLease
         do {
             // Prove the key opens this deployment's secrets before serving anything (see EncryptionKeyCheck).
@@ -89,8 +99,9 @@ public final class VPPRuntime: Sendable {
             try? await sqlite?.close()
             throw StartupError(error.description)
         }
-        return VPPRuntime(services: services, configuration: configuration, logger: logger, postgres: postgres,
-                          postgresTask: postgresTask, sqlite: sqlite)
+        return VPPRuntime(
+            services: services, configuration: configuration, logger: logger, postgres: postgres,
+            postgresTask: postgresTask, sqlite: sqlite)
     }
 
     /// PostgresNIO logs whole rows (as hex) at trace level: its logger never goes below info, whatever
@@ -102,9 +113,12 @@ public final class VPPRuntime: Sendable {
     }
 
     /// Builds services around a given Apple client (the demo's in-process simulator).
-    public func replacingApple(_ apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, mailer: (any Mailer)?) -> VPPServices {
-        var replaced = VPPServices(store: services.store, apple: apple, metadata: metadata, secrets: services.secrets,
-                                   clock: services.clock, mailer: mailer, publicURL: services.publicURL, logger: logger)
+    public func replacingApple(
+        _ apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, mailer: (any Mailer)?
+    ) -> VPPServices {
+        var replaced = VPPServices(
+            store: services.store, apple: apple, metadata: metadata, secrets: services.secrets,
+            clock: services.clock, mailer: mailer, publicURL: services.publicURL, logger: logger)
         replaced.intentLease = services.intentLease
         return replaced
     }
@@ -115,7 +129,8 @@ public final class VPPRuntime: Sendable {
             if let postgres {
                 let migrator = PostgresMigrator(logger: logger)
                 // The whole check is bounded: an unreachable database answers "not ready" in under 2 s.
-                try await AcquisitionDeadline.run(limit: .seconds(1)) { _ in try await migrator.requireCurrent(postgres) }
+                try await AcquisitionDeadline.run(limit: .seconds(1)) { _ in try await migrator.requireCurrent(postgres)
+                }
                 return .success(migrator.latestVersion)
             }
             if let sqlite {
@@ -130,10 +145,13 @@ public final class VPPRuntime: Sendable {
     }
 
     /// Applies pending migrations; returns the versions applied.
-    public static func migrate(_ configuration: VPPConfiguration, logger: Logger) async throws -> (applied: [Int], latest: Int) {
+    public static func migrate(
+        _ configuration: VPPConfiguration, logger: Logger
+    ) async throws -> (applied: [Int], latest: Int) {
         if configuration.isPostgres {
-            let client = PostgresClient(configuration: try PostgresURL.configuration(from: configuration.databaseURL),
-                                        backgroundLogger: Self.databaseLogger(logger))
+            let client = PostgresClient(
+                configuration: try PostgresURL.configuration(from: configuration.databaseURL),
+                backgroundLogger: Self.databaseLogger(logger))
             let task = Task { await client.run() }
             defer { task.cancel() }
             let migrator = PostgresMigrator(logger: logger)
@@ -154,16 +172,21 @@ public final class VPPRuntime: Sendable {
 
     private static func loadSecrets(_ configuration: VPPConfiguration) throws -> AESGCMSecretBox {
         var previous: [[UInt8]] = []
-        if let key = configuration.previousEncryptionKey { previous.append(try EncryptionKeyFile.decode(key, source: "VPP_ENCRYPTION_KEY_PREVIOUS")) }
+        if let key = configuration.previousEncryptionKey {
+            previous.append(try EncryptionKeyFile.decode(key, source: "VPP_ENCRYPTION_KEY_PREVIOUS"))
+        }
         if let file = configuration.previousEncryptionKeyFile { previous.append(try EncryptionKeyFile.load(at: file)) }
         if let key = configuration.encryptionKey {
-            return try AESGCMSecretBox(key: try EncryptionKeyFile.decode(key, source: "VPP_ENCRYPTION_KEY"), previousKeys: previous)
+            return try AESGCMSecretBox(
+                key: try EncryptionKeyFile.decode(key, source: "VPP_ENCRYPTION_KEY"), previousKeys: previous)
         }
         if let file = configuration.encryptionKeyFile {
             return try AESGCMSecretBox(key: try EncryptionKeyFile.load(at: file), previousKeys: previous)
         }
         guard let path = configuration.sqlitePath else {
-            throw StartupError("Set VPP_ENCRYPTION_KEY or VPP_ENCRYPTION_KEY_FILE: content tokens are encrypted at rest, and a shared database needs a shared key.")
+            throw StartupError(
+                "Set VPP_ENCRYPTION_KEY or VPP_ENCRYPTION_KEY_FILE: content tokens are encrypted at rest, and a shared database needs a shared key."
+            )
         }
         let folder = (path as NSString).deletingLastPathComponent
         let keyPath = (folder.isEmpty ? "." : folder) + "/encryption.key"

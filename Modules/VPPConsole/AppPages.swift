@@ -64,7 +64,11 @@ struct LicenceRow: Sendable {
 
 /// An app's page: its pool, its licences (revoke), and assignment to devices.
 struct AppPage: Sendable {
-    struct Pick: Sendable { let serial: String; let label: String; let id: String }
+    struct Pick: Sendable {
+        let serial: String
+        let label: String
+        let id: String
+    }
     let chrome: Chrome
     let app: AppRow
     let canAssign: Bool
@@ -99,15 +103,20 @@ enum AppPages {
     static func add<Context: RemoteAddressRequestContext>(to group: RouterGroup<Context>, _ console: Console) {
         group.get("apps") { request, _ in
             await console.page(request) { session in
-                let rows = try await ConsoleLists(services: console.services).apps(session.caller).map { AppRow($0.app, breakdown: $0.perToken) }
-                let table = ConsoleTable(rows, columns: [
-                    .init(key: "name", label: "App") { textOrder($0.name, $1.name) },
-                    .init(key: "total", label: "Total") { $0.total < $1.total },
-                    .init(key: "assigned", label: "Assigned") { $0.assigned < $1.assigned },
-                    .init(key: "available", label: "Available") { $0.available < $1.available },
-                ], defaultKey: "name", query: queryOf(request), base: "/console/apps")
-                let model = AppsPage(chrome: await console.chrome(session, title: "Apps", section: "Apps"), headers: table.headers,
-                                     rows: table.rows, pager: table.pager, empty: rows.isEmpty)
+                let rows = try await ConsoleLists(services: console.services).apps(session.caller).map {
+                    AppRow($0.app, breakdown: $0.perToken)
+                }
+                let table = ConsoleTable(
+                    rows,
+                    columns: [
+                        .init(key: "name", label: "App") { textOrder($0.name, $1.name) },
+                        .init(key: "total", label: "Total") { $0.total < $1.total },
+                        .init(key: "assigned", label: "Assigned") { $0.assigned < $1.assigned },
+                        .init(key: "available", label: "Available") { $0.available < $1.available },
+                    ], defaultKey: "name", query: queryOf(request), base: "/console/apps")
+                let model = AppsPage(
+                    chrome: await console.chrome(session, title: "Apps", section: "Apps"), headers: table.headers,
+                    rows: table.rows, pager: table.pager, empty: rows.isEmpty)
                 return console.renderer.page("apps", model)
             }
         }
@@ -122,14 +131,19 @@ enum AppPages {
                 let pasted = form["serials"] ?? ""
                 let users = form["users"] ?? ""
                 do {
-                    let texts = form.all("pick") + pasted.split(whereSeparator: { $0.isNewline || ", ;\t".contains($0) }).map(String.init)
+                    let texts =
+                        form.all("pick")
+                        + pasted.split(whereSeparator: { $0.isNewline || ", ;\t".contains($0) }).map(String.init)
                     let userIDs = users.split(whereSeparator: { $0.isNewline || ", ;\t".contains($0) }).map(String.init)
-                    let assignees = try texts.map { Assignee.device(try SerialNumber($0)) } + userIDs.map { Assignee.user(try ClientUserID($0)) }
+                    let assignees =
+                        try texts.map { Assignee.device(try SerialNumber($0)) }
+                        + userIDs.map { Assignee.user(try ClientUserID($0)) }
                     _ = try await AssignLicences(services: console.services)(session.caller, asset: key, to: assignees)
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
-                    return try await detail(console, session, key, query: [:], serials: pasted, users: users, assignError: message,
-                                            status: .unprocessableContent)
+                    return try await detail(
+                        console, session, key, query: [:], serials: pasted, users: users, assignError: message,
+                        status: .unprocessableContent)
                 }
                 return Console.redirect("\(path(key))&notice=assigned")
             }
@@ -143,7 +157,8 @@ enum AppPages {
                     guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
                     let name = try await appName(console, session, key)
                     let model = RevokePage(
-                        chrome: await console.chrome(session, title: "Revoke licences", section: "Apps"), appName: name, appHref: path(key),
+                        chrome: await console.chrome(session, title: "Revoke licences", section: "Apps"), appName: name,
+                        appHref: path(key),
                         action: "/console/apps/\(key.adamID)/revoke?pp=\(key.pricingParam.rawValue)",
                         assignees: assignees.map(ConsoleFormat.assignee), values: form.all("assignee"),
                         consequence: "Apple takes back \(ConsoleFormat.plural(assignees.count, "licence")) of \(name). "
@@ -162,7 +177,8 @@ enum AppPages {
         guard !adamID.isEmpty, adamID.count <= 32, adamID.allSatisfy({ $0.isNumber }) else {
             throw ConsolePageError(status: .notFound, message: "No such app.")
         }
-        return AssetKey(adamID: adamID, pricingParam: queryOf(request)["pp"].flatMap(PricingParam.init(rawValue:)) ?? .standard)
+        return AssetKey(
+            adamID: adamID, pricingParam: queryOf(request)["pp"].flatMap(PricingParam.init(rawValue:)) ?? .standard)
     }
 
     static func path(_ key: AssetKey) -> String { "/console/apps/\(key.adamID)?pp=\(key.pricingParam.rawValue)" }
@@ -174,35 +190,50 @@ enum AppPages {
     }
 
     static func appName(_ console: Console, _ session: ConsoleSession, _ key: AssetKey) async throws -> String {
-        guard let (app, _) = try await ConsoleLists(services: console.services).app(session.caller, key) else { throw StoreError.unknownApp(key) }
+        guard let (app, _) = try await ConsoleLists(services: console.services).app(session.caller, key) else {
+            throw StoreError.unknownApp(key)
+        }
         return app.name ?? "App \(key.adamID)"
     }
 
-    static func detail(_ console: Console, _ session: ConsoleSession, _ key: AssetKey, query: [String: String], serials: String = "",
-                       users: String = "", assignError: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    static func detail(
+        _ console: Console, _ session: ConsoleSession, _ key: AssetKey, query: [String: String], serials: String = "",
+        users: String = "", assignError: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let caller = session.caller
-        guard let (app, breakdown) = try await ConsoleLists(services: console.services).app(caller, key) else { throw StoreError.unknownApp(key) }
+        guard let (app, breakdown) = try await ConsoleLists(services: console.services).app(caller, key) else {
+            throw StoreError.unknownApp(key)
+        }
         let canRevoke = caller.admin.can(.manageLicences) && app.revocable
         let list = ConsoleListQuery(query, default: LicenceListColumn.assignee)
-        let (page, number) = try await list.fetch { try await ConsoleLists(services: console.services).licences(caller, key, $0) }
-        let rows = page.rows.map { (licence: ConsoleLicenceRow) -> LicenceRow in
-            LicenceRow(assignee: licence.serialNumber ?? "user \(licence.clientUserID ?? "?")",
-                       value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserID ?? "")",
-                       token: licence.tokenLocation ?? "(removed token)", state: licence.state, detail: licence.reason ?? "",
-                       since: licence.since.map(ConsoleFormat.time) ?? "—",
-                       revocable: canRevoke && licence.state == "active",
-                       waiting: ["reserved", "pending", "revocation-queued", "revoking"].contains(licence.state))
+        let (page, number) = try await list.fetch {
+            try await ConsoleLists(services: console.services).licences(caller, key, $0)
         }
-        let table = ConsoleTable(page: rows, total: page.total, pageNumber: number, query: list,
-                                 labels: [(.assignee, "Assignee"), (.token, "Granting token"), (.state, "State"), (.since, "Since")],
-                                 base: path(key))
-        let picks = caller.admin.can(.manageLicences) && app.deviceAssignable
-            ? try await ConsoleLists(services: console.services).devicesWithout(caller, key, limit: 100, scan: 1000).map { device in
-                AppPage.Pick(serial: device.serial, label: device.name.map { "\(device.serial) (\($0))" } ?? device.serial, id: "pick-\(device.serial)")
+        let rows = page.rows.map { (licence: ConsoleLicenceRow) -> LicenceRow in
+            LicenceRow(
+                assignee: licence.serialNumber ?? "user \(licence.clientUserID ?? "?")",
+                value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserID ?? "")",
+                token: licence.tokenLocation ?? "(removed token)", state: licence.state, detail: licence.reason ?? "",
+                since: licence.since.map(ConsoleFormat.time) ?? "—",
+                revocable: canRevoke && licence.state == "active",
+                waiting: ["reserved", "pending", "revocation-queued", "revoking"].contains(licence.state))
+        }
+        let table = ConsoleTable(
+            page: rows, total: page.total, pageNumber: number, query: list,
+            labels: [(.assignee, "Assignee"), (.token, "Granting token"), (.state, "State"), (.since, "Since")],
+            base: path(key))
+        let picks =
+            caller.admin.can(.manageLicences) && app.deviceAssignable
+            ? try await ConsoleLists(services: console.services).devicesWithout(caller, key, limit: 100, scan: 1000).map
+            { device in
+                AppPage.Pick(
+                    serial: device.serial, label: device.name.map { "\(device.serial) (\($0))" } ?? device.serial,
+                    id: "pick-\(device.serial)")
             } : []
         let model = AppPage(
-            chrome: await console.chrome(session, title: app.name ?? "App \(key.adamID)", section: "Apps",
-                                         notice: ConsoleFormat.notice(query["notice"])),
+            chrome: await console.chrome(
+                session, title: app.name ?? "App \(key.adamID)", section: "Apps",
+                notice: ConsoleFormat.notice(query["notice"])),
             app: AppRow(app, breakdown: breakdown), canAssign: caller.admin.can(.manageLicences),
             headers: table.headers, licences: table.rows, pager: table.pager, noLicences: page.total == 0, picks: picks,
             serials: serials, users: users, assignError: assignError,

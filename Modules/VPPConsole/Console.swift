@@ -9,8 +9,15 @@ import VPPUseCases
 /// What every page shows around its content: who is signed in, the navigation, the token banner, the
 /// outcome of the last action, and the CSRF token the page's forms carry.
 struct Chrome: Sendable {
-    struct NavItem: Sendable { let label: String; let href: String; let current: Bool }
-    struct Banner: Sendable { let text: String; let href: String }
+    struct NavItem: Sendable {
+        let label: String
+        let href: String
+        let current: Bool
+    }
+    struct Banner: Sendable {
+        let text: String
+        let href: String
+    }
 
     let title: String
     let signedIn: Bool
@@ -37,27 +44,36 @@ struct Console: Sendable {
     static let bodyLimit = 256 * 1024
 
     static let sections: [(label: String, href: String)] = [
-        ("Tokens", "/console/tokens"), ("Apps", "/console/apps"), ("Devices", "/console/devices"), ("Users", "/console/users"),
+        ("Tokens", "/console/tokens"), ("Apps", "/console/apps"), ("Devices", "/console/devices"),
+        ("Users", "/console/users"),
         ("Reports", "/console/reports"), ("Audit log", "/console/audit"),
     ]
 
     // MARK: Sessions
 
     func currentSession(_ request: Request) async throws -> (cookie: String, session: ConsoleSession)? {
-        guard let cookie = request.cookies[Self.sessionCookie]?.value, let session = try await signIn.session(cookie: cookie) else { return nil }
+        guard let cookie = request.cookies[Self.sessionCookie]?.value,
+            let session = try await signIn.session(cookie: cookie)
+        else { return nil }
         return (cookie, session)
     }
 
     func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
-        Cookie(name: name, value: value, maxAge: maxAge, path: "/console", secure: options.secureCookies, httpOnly: true, sameSite: .strict)
+        Cookie(
+            name: name, value: value, maxAge: maxAge, path: "/console", secure: options.secureCookies, httpOnly: true,
+            sameSite: .strict)
     }
 
     // MARK: Page chrome
 
-    func chrome(_ session: ConsoleSession, title: String, section: String, notice: String? = nil, error: String? = nil) async -> Chrome {
-        Chrome(title: title, signedIn: true, username: session.username, role: session.role.displayName, csrf: session.csrfToken,
-               nav: Self.sections.map { .init(label: $0.label, href: $0.href, current: $0.label == section) },
-               banners: await banners(session.caller), notice: notice, error: error)
+    func chrome(
+        _ session: ConsoleSession, title: String, section: String, notice: String? = nil, error: String? = nil
+    ) async -> Chrome {
+        Chrome(
+            title: title, signedIn: true, username: session.username, role: session.role.displayName,
+            csrf: session.csrfToken,
+            nav: Self.sections.map { .init(label: $0.label, href: $0.href, current: $0.label == section) },
+            banners: await banners(session.caller), notice: notice, error: error)
     }
 
     /// One line per token that needs the admin: expiring within 30 days, expired, revoked, invalid, held elsewhere.
@@ -69,12 +85,17 @@ struct Console: Sendable {
             switch status {
             case .active: return nil
             case .expiringSoon(let days):
-                return .init(text: "The token of \(name) expires in \(days) day\(days == 1 ? "" : "s"): renew it.", href: href)
+                return .init(
+                    text: "The token of \(name) expires in \(days) day\(days == 1 ? "" : "s"): renew it.", href: href)
             case .expired: return .init(text: "The token of \(name) has expired: renew it.", href: href)
-            case .revoked: return .init(text: "The token of \(name) was revoked in Apple Business Manager: renew it.", href: href)
+            case .revoked:
+                return .init(text: "The token of \(name) was revoked in Apple Business Manager: renew it.", href: href)
             case .invalid: return .init(text: "Apple no longer accepts the token of \(name): renew it.", href: href)
             case .inUseElsewhere(let holder):
-                return .init(text: "The token of \(name) is in use by \(Self.holderName(holder)): take it over or stop using it there.", href: href)
+                return .init(
+                    text:
+                        "The token of \(name) is in use by \(Self.holderName(holder)): take it over or stop using it there.",
+                    href: href)
             }
         }
     }
@@ -96,8 +117,10 @@ struct Console: Sendable {
     }
 
     /// A signed-in POST: same-origin, the session's CSRF token in the form, then `body`.
-    func action(_ request: Request, _ context: some RequestContext,
-                _ body: (ConsoleSession, ConsoleForm) async throws -> Response) async -> Response {
+    func action(
+        _ request: Request, _ context: some RequestContext,
+        _ body: (ConsoleSession, ConsoleForm) async throws -> Response
+    ) async -> Response {
         do {
             guard let (_, session) = try await currentSession(request) else { return Self.redirect("/console/sign-in") }
             guard let form = await checkedForm(request, context, expected: session.csrfToken) else {
@@ -125,13 +148,16 @@ struct Console: Sendable {
         guard let host = request.head.authority else { return false }
         let allowed = ["http://\(host)", "https://\(host)"]
         if let origin = request.headers[.origin] { return allowed.contains(origin) }
-        if let referer = request.headers[.referer] { return allowed.contains { referer == $0 || referer.hasPrefix($0 + "/") } }
+        if let referer = request.headers[.referer] {
+            return allowed.contains { referer == $0 || referer.hasPrefix($0 + "/") }
+        }
         return false
     }
 
     func refusedForm() -> Response {
-        let model = ErrorPage(chrome: Self.anonymousChrome("Form refused"), heading: "Form refused",
-                              message: "This form did not come from this console or has expired. Go back, reload the page and try again.")
+        let model = ErrorPage(
+            chrome: Self.anonymousChrome("Form refused"), heading: "Form refused",
+            message: "This form did not come from this console or has expired. Go back, reload the page and try again.")
         return renderer.page("error", model, status: .forbidden)
     }
 
@@ -139,14 +165,17 @@ struct Console: Sendable {
     func failure(_ error: any Error, session: ConsoleSession) async -> Response {
         let (status, message) = describe(error)
         let chrome = await chrome(session, title: "Refused", section: "")
-        let heading = status == .forbidden ? "Not allowed" : status == .internalServerError ? "Something went wrong" : "Refused"
+        let heading =
+            status == .forbidden ? "Not allowed" : status == .internalServerError ? "Something went wrong" : "Refused"
         return renderer.page("error", ErrorPage(chrome: chrome, heading: heading, message: message), status: status)
     }
 
     func failurePage(_ error: any Error) -> Response {
         let (status, message) = describe(error)
-        return renderer.page("error", ErrorPage(chrome: Self.anonymousChrome("Error"), heading: "Something went wrong", message: message),
-                             status: status)
+        return renderer.page(
+            "error",
+            ErrorPage(chrome: Self.anonymousChrome("Error"), heading: "Something went wrong", message: message),
+            status: status)
     }
 
     /// The same sentences the CLI prints; details of unexpected errors stay in the log.
@@ -176,7 +205,9 @@ struct Console: Sendable {
     }
 
     static func anonymousChrome(_ title: String) -> Chrome {
-        Chrome(title: title, signedIn: false, username: "", role: "", csrf: "", nav: [], banners: [], notice: nil, error: nil)
+        Chrome(
+            title: title, signedIn: false, username: "", role: "", csrf: "", nav: [], banners: [], notice: nil,
+            error: nil)
     }
 
     /// POST → 303 → GET, so a reload never repeats an action.

@@ -59,11 +59,16 @@ struct ConsoleForm: Sendable {
             if body.count >= partStart + 2, body[partStart] == 13, body[partStart + 1] == 10 { partStart += 2 }
             var partEnd = end
             if partEnd - 2 >= partStart, body[partEnd - 2] == 13, body[partEnd - 1] == 10 { partEnd -= 2 }
-            guard partStart < partEnd, let split = Self.find(Array("\r\n\r\n".utf8), in: body, from: partStart), split < partEnd else { continue }
+            guard partStart < partEnd, let split = Self.find(Array("\r\n\r\n".utf8), in: body, from: partStart),
+                split < partEnd
+            else { continue }
             let headers = String(decoding: body[partStart..<split], as: UTF8.self)
             let content = Data(body[(split + 4)..<partEnd])
-            guard let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition") }),
-                  let name = Self.parameter("name", in: String(disposition))
+            guard
+                let disposition = headers.split(separator: "\r\n").first(where: {
+                    $0.lowercased().hasPrefix("content-disposition")
+                }),
+                let name = Self.parameter("name", in: String(disposition))
             else { continue }
             if Self.parameter("filename", in: String(disposition)) != nil {
                 files[name] = content
@@ -84,7 +89,9 @@ struct ConsoleForm: Sendable {
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else {
+            return nil
+        }
         var i = start
         let last = haystack.count - needle.count
         while i <= last {

@@ -45,7 +45,8 @@ enum ConsoleFormat {
     static func notice(_ code: String?) -> String? {
         switch code {
         case "uploaded": "Token uploaded and synced."
-        case "stored-elsewhere": "Token stored. Another holder uses it: vpp grants nothing from it until you take it over."
+        case "stored-elsewhere":
+            "Token stored. Another holder uses it: vpp grants nothing from it until you take it over."
         case "synced": "Token synced with Apple."
         case "renewed": "Token renewed."
         case "taken-over": "Token taken over: vpp now holds it, and the other holder's licences were revoked."

@@ -12,10 +12,14 @@ struct ConsoleRenderer: Sendable {
     let statics: [String: (type: String, bytes: ByteBuffer)]
 
     static func load() async throws -> ConsoleRenderer {
-        guard let root = Bundle.module.resourceURL else { throw ConsoleSetupError("the console's resources are missing") }
+        guard let root = Bundle.module.resourceURL else {
+            throw ConsoleSetupError("the console's resources are missing")
+        }
         let library = try await MustacheLibrary(directory: root.appendingPathComponent("Templates").path)
         var statics: [String: (String, ByteBuffer)] = [:]
-        for (name, type) in [("console.css", "text/css; charset=utf-8"), ("console.js", "text/javascript; charset=utf-8")] {
+        for (name, type) in [
+            ("console.css", "text/css; charset=utf-8"), ("console.js", "text/javascript; charset=utf-8"),
+        ] {
             let data = try Data(contentsOf: root.appendingPathComponent("Static").appendingPathComponent(name))
             statics[name] = (type, ByteBuffer(bytes: data))
         }
@@ -24,8 +28,12 @@ struct ConsoleRenderer: Sendable {
 
     /// The page `template` filled with `model`, as an HTML response.
     func page(_ template: String, _ model: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let html = library.render(model, withTemplate: template) ?? "<!doctype html><title>Error</title><p>Missing template \(template)."
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        let html =
+            library.render(model, withTemplate: template)
+            ?? "<!doctype html><title>Error</title><p>Missing template \(template)."
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }
 

@@ -34,7 +34,8 @@ struct ConsoleTable<Row> {
 
     /// Sorts `all` by the requested column (or `defaultKey`) and cuts out the requested page.
     /// `base` is the page's path with its other query parameters (e.g. a search), kept in every link.
-    init(_ all: [Row], columns: [Column], defaultKey: String, query: [String: String], base: String, perPage: Int = 50) {
+    init(_ all: [Row], columns: [Column], defaultKey: String, query: [String: String], base: String, perPage: Int = 50)
+    {
         let key = columns.contains { $0.key == query["sort"] } ? query["sort"]! : defaultKey
         let descending = query["dir"] == "desc"
         var sorted = all
@@ -49,17 +50,19 @@ struct ConsoleTable<Row> {
         }
         headers = columns.map { column in
             let current = column.key == key
-            return Header(label: column.label, href: link(sort: column.key, desc: current && !descending, page: 1),
-                          ariaSort: current ? (descending ? "descending" : "ascending") : "none",
-                          arrow: current ? (descending ? "▼" : "▲") : "")
+            return Header(
+                label: column.label, href: link(sort: column.key, desc: current && !descending, page: 1),
+                ariaSort: current ? (descending ? "descending" : "ascending") : "none",
+                arrow: current ? (descending ? "▼" : "▲") : "")
         }
         let start = (page - 1) * perPage
         rows = Array(sorted.dropFirst(start).prefix(perPage))
         let shown = sorted.isEmpty ? "No rows" : "Rows \(start + 1)–\(start + rows.count) of \(sorted.count)"
-        pager = Pager(summary: "\(shown) (page \(page) of \(pages))",
-                      previous: page > 1 ? link(sort: key, desc: descending, page: page - 1) : nil,
-                      next: page < pages ? link(sort: key, desc: descending, page: page + 1) : nil,
-                      many: pages > 1)
+        pager = Pager(
+            summary: "\(shown) (page \(page) of \(pages))",
+            previous: page > 1 ? link(sort: key, desc: descending, page: page - 1) : nil,
+            next: page < pages ? link(sort: key, desc: descending, page: page + 1) : nil,
+            many: pages > 1)
     }
 }
 
@@ -84,11 +87,15 @@ struct ConsoleListQuery<Column: RawRepresentable & CaseIterable & Sendable> wher
     }
 
     func window(page: Int? = nil) -> ListWindow<Column> {
-        ListWindow(column: column, descending: descending, limit: Self.perPage, offset: ((page ?? self.page) - 1) * Self.perPage, search: search)
+        ListWindow(
+            column: column, descending: descending, limit: Self.perPage,
+            offset: ((page ?? self.page) - 1) * Self.perPage, search: search)
     }
 
     /// Reads the requested page; past the end, the last page.
-    func fetch<Row>(_ read: (ListWindow<Column>) async throws -> ListPage<Row>) async throws -> (ListPage<Row>, page: Int) {
+    func fetch<Row>(
+        _ read: (ListWindow<Column>) async throws -> ListPage<Row>
+    ) async throws -> (ListPage<Row>, page: Int) {
         let first = try await read(window())
         let last = max(1, (first.total + Self.perPage - 1) / Self.perPage)
         guard first.rows.isEmpty, page > last else { return (first, page) }
@@ -99,7 +106,8 @@ struct ConsoleListQuery<Column: RawRepresentable & CaseIterable & Sendable> wher
 extension ConsoleTable {
     /// Headers and pager for a page the database already sorted and cut.
     init<Column: RawRepresentable & CaseIterable & Sendable>(
-        page rows: [Row], total: Int, pageNumber: Int, query: ConsoleListQuery<Column>, labels: [(Column, String)], base: String
+        page rows: [Row], total: Int, pageNumber: Int, query: ConsoleListQuery<Column>, labels: [(Column, String)],
+        base: String
     ) where Column.RawValue == String {
         let perPage = ConsoleListQuery<Column>.perPage
         let pages = max(1, (total + perPage - 1) / perPage)
@@ -109,16 +117,20 @@ extension ConsoleTable {
         }
         headers = labels.map { column, label in
             let current = column == query.column
-            return Header(label: label, href: link(sort: column.rawValue, desc: current && !query.descending, page: 1),
-                          ariaSort: current ? (query.descending ? "descending" : "ascending") : "none",
-                          arrow: current ? (query.descending ? "▼" : "▲") : "")
+            return Header(
+                label: label, href: link(sort: column.rawValue, desc: current && !query.descending, page: 1),
+                ariaSort: current ? (query.descending ? "descending" : "ascending") : "none",
+                arrow: current ? (query.descending ? "▼" : "▲") : "")
         }
         self.rows = rows
         let start = (pageNumber - 1) * perPage
         let shown = total == 0 ? "No rows" : "Rows \(start + 1)–\(start + rows.count) of \(total)"
-        pager = Pager(summary: "\(shown) (page \(pageNumber) of \(pages))",
-                      previous: pageNumber > 1 ? link(sort: query.column.rawValue, desc: query.descending, page: pageNumber - 1) : nil,
-                      next: pageNumber < pages ? link(sort: query.column.rawValue, desc: query.descending, page: pageNumber + 1) : nil,
-                      many: pages > 1)
+        pager = Pager(
+            summary: "\(shown) (page \(pageNumber) of \(pages))",
+            previous: pageNumber > 1
+                ? link(sort: query.column.rawValue, desc: query.descending, page: pageNumber - 1) : nil,
+            next: pageNumber < pages
+                ? link(sort: query.column.rawValue, desc: query.descending, page: pageNumber + 1) : nil,
+            many: pages > 1)
     }
 }

@@ -35,7 +35,9 @@ struct MDMCard: Sendable {
         url = view.url
         state = view.disabledReason.map { "Stopped: \($0)" } ?? "Connected"
         healthy = view.disabledReason == nil
-        commands = view.commands.isEmpty ? "none" : view.commands.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        commands =
+            view.commands.isEmpty
+            ? "none" : view.commands.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
     }
 }
 
@@ -77,11 +79,14 @@ enum InventoryPages {
                 do {
                     let serials = text.split(whereSeparator: { $0.isNewline || ", ;\t".contains($0) }).map(String.init)
                     guard !serials.isEmpty else { throw UseCaseError.noAssignees }
-                    let devices = try serials.map { Device(tenantID: session.caller.tenantID, serialNumber: try SerialNumber($0)) }
+                    let devices = try serials.map {
+                        Device(tenantID: session.caller.tenantID, serialNumber: try SerialNumber($0))
+                    }
                     try await ManageInventory(services: console.services).addDevices(session.caller, devices)
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
-                    return try await devices(console, session, query: [:], serials: text, addError: message, status: .unprocessableContent)
+                    return try await devices(
+                        console, session, query: [:], serials: text, addError: message, status: .unprocessableContent)
                 }
                 return Console.redirect("/console/devices?notice=devices-added")
             }
@@ -89,40 +94,57 @@ enum InventoryPages {
         group.get("users") { request, _ in
             await console.page(request) { session in
                 let list = ConsoleListQuery(queryOf(request), default: UserListColumn.id)
-                let (page, number) = try await list.fetch { try await ConsoleLists(services: console.services).users(session.caller, $0) }
-                let rows = page.rows.map {
-                    UserRow(id: $0.id, email: $0.label ?? "", status: $0.state,
-                            licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "), licenceCount: $0.licencesHeld)
+                let (page, number) = try await list.fetch {
+                    try await ConsoleLists(services: console.services).users(session.caller, $0)
                 }
-                let table = ConsoleTable(page: rows, total: page.total, pageNumber: number, query: list,
-                                         labels: [(.id, "User ID"), (.email, "E-mail"), (.status, "Status"), (.licences, "Licences held")],
-                                         base: "/console/users?q=\(urlEncode(list.search))")
-                let model = UsersPage(chrome: await console.chrome(session, title: "Users", section: "Users"), search: list.search,
-                                      searching: !list.search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager,
-                                      empty: page.total == 0)
+                let rows = page.rows.map {
+                    UserRow(
+                        id: $0.id, email: $0.label ?? "", status: $0.state,
+                        licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "),
+                        licenceCount: $0.licencesHeld)
+                }
+                let table = ConsoleTable(
+                    page: rows, total: page.total, pageNumber: number, query: list,
+                    labels: [(.id, "User ID"), (.email, "E-mail"), (.status, "Status"), (.licences, "Licences held")],
+                    base: "/console/users?q=\(urlEncode(list.search))")
+                let model = UsersPage(
+                    chrome: await console.chrome(session, title: "Users", section: "Users"), search: list.search,
+                    searching: !list.search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager,
+                    empty: page.total == 0)
                 return console.renderer.page("users", model)
             }
         }
     }
 
-    static func devices(_ console: Console, _ session: ConsoleSession, query: [String: String], serials: String = "",
-                        addError: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    static func devices(
+        _ console: Console, _ session: ConsoleSession, query: [String: String], serials: String = "",
+        addError: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let list = ConsoleListQuery(query, default: DeviceListColumn.serial)
         let search = list.search
-        let (page, number) = try await list.fetch { try await ConsoleLists(services: console.services).devices(session.caller, $0) }
-        let rows = page.rows.map {
-            DeviceRow(serial: $0.id, name: $0.label ?? "", enrollment: $0.state,
-                      licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "), licenceCount: $0.licencesHeld)
+        let (page, number) = try await list.fetch {
+            try await ConsoleLists(services: console.services).devices(session.caller, $0)
         }
-        let table = ConsoleTable(page: rows, total: page.total, pageNumber: number, query: list,
-                                 labels: [(.serial, "Serial number"), (.name, "Name"), (.enrollment, "Enrollment"), (.licences, "Licences held")],
-                                 base: "/console/devices?q=\(urlEncode(search))")
+        let rows = page.rows.map {
+            DeviceRow(
+                serial: $0.id, name: $0.label ?? "", enrollment: $0.state,
+                licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "),
+                licenceCount: $0.licencesHeld)
+        }
+        let table = ConsoleTable(
+            page: rows, total: page.total, pageNumber: number, query: list,
+            labels: [
+                (.serial, "Serial number"), (.name, "Name"), (.enrollment, "Enrollment"), (.licences, "Licences held"),
+            ],
+            base: "/console/devices?q=\(urlEncode(search))")
         // Not every tenant connects an MDM server: no connection shows nothing.
         let mdm = (try? await ConfigureMDM(services: console.services).show(session.caller)).map(MDMCard.init)
         let model = DevicesPage(
-            chrome: await console.chrome(session, title: "Devices", section: "Devices", notice: ConsoleFormat.notice(query["notice"])),
+            chrome: await console.chrome(
+                session, title: "Devices", section: "Devices", notice: ConsoleFormat.notice(query["notice"])),
             mdm: mdm,
-            search: search, searching: !search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager, empty: page.total == 0,
+            search: search, searching: !search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager,
+            empty: page.total == 0,
             canAdd: session.caller.admin.can(.manageLicences), serials: serials, addError: addError)
         return console.renderer.page("devices", model, status: status)
     }

@@ -50,7 +50,12 @@ struct TokenRow: Sendable {
 
 /// The tokens page: the table and the upload form (with its dry-run result or error).
 struct TokensPage: Sendable {
-    struct DryRun: Sendable { let location: String; let organisation: String; let status: String; let holder: String? }
+    struct DryRun: Sendable {
+        let location: String
+        let organisation: String
+        let status: String
+        let holder: String?
+    }
     let chrome: Chrome
     let canManage: Bool
     let headers: [ConsoleTable<TokenRow>.Header]
@@ -65,7 +70,13 @@ struct TokensPage: Sendable {
 
 /// One token's page: facts, actions, and its apps.
 struct TokenPage: Sendable {
-    struct AppLine: Sendable { let name: String; let href: String; let total: Int; let assigned: Int; let available: Int }
+    struct AppLine: Sendable {
+        let name: String
+        let href: String
+        let total: Int
+        let assigned: Int
+        let available: Int
+    }
     let chrome: Chrome
     let token: TokenRow
     let canManage: Bool
@@ -115,7 +126,8 @@ enum TokenPages {
         }
         group.get("tokens/{id}") { request, context in
             await console.page(request) { session in
-                try await detail(console, session, try tokenID(context), notice: queryOf(request)["notice"], query: queryOf(request))
+                try await detail(
+                    console, session, try tokenID(context), notice: queryOf(request)["notice"], query: queryOf(request))
             }
         }
         group.post("tokens/{id}/sync") { request, context in
@@ -147,7 +159,8 @@ enum TokenPages {
             await console.page(request) { session in
                 let id = try tokenID(context)
                 try session.caller.require(.manageContentTokens)
-                let preview = try await TakeOverToken(services: console.services)(session.caller, tokenID: id, confirm: false, dryRun: true)
+                let preview = try await TakeOverToken(services: console.services)(
+                    session.caller, tokenID: id, confirm: false, dryRun: true)
                 let location = try await overview(console, session, id).token.location.name
                 let holder = preview.holder.map(Console.holderName) ?? "another holder"
                 let names = try await appNames(console, session)
@@ -159,11 +172,14 @@ enum TokenPages {
                     }
                 }
                 let model = TakeOverPage(
-                    chrome: await console.chrome(session, title: "Take over \(location)", section: "Tokens"), tokenHref: "/console/tokens/\(id)",
+                    chrome: await console.chrome(session, title: "Take over \(location)", section: "Tokens"),
+                    tokenHref: "/console/tokens/\(id)",
                     location: location, holder: holder,
-                    count: ConsoleFormat.plural(preview.licencesToRevoke.count, "licence"), one: preview.licencesToRevoke.count == 1,
+                    count: ConsoleFormat.plural(preview.licencesToRevoke.count, "licence"),
+                    one: preview.licencesToRevoke.count == 1,
                     licences: Array(lines),
-                    more: preview.licencesToRevoke.count > 200 ? "and \(preview.licencesToRevoke.count - 200) more" : nil,
+                    more: preview.licencesToRevoke.count > 200
+                        ? "and \(preview.licencesToRevoke.count - 200) more" : nil,
                     action: "/console/tokens/\(id)/take-over")
                 return console.renderer.page("take-over", model)
             }
@@ -179,7 +195,8 @@ enum TokenPages {
             await console.page(request) { session in
                 // The plan is readable to anyone who may read, but this page leads to removal: show it only to who may remove.
                 try session.caller.require(.manageContentTokens)
-                let plan = try await RemoveToken(services: console.services).plan(session.caller, tokenID: try tokenID(context))
+                let plan = try await RemoveToken(services: console.services).plan(
+                    session.caller, tokenID: try tokenID(context))
                 return console.renderer.page("remove", try await removePage(console, session, plan))
             }
         }
@@ -195,40 +212,53 @@ enum TokenPages {
 
     /// App names by Apple id, for sentences about apps.
     static func appNames(_ console: Console, _ session: ConsoleSession) async throws -> [String: String] {
-        Dictionary(try await Catalogue(services: console.services).apps(session.caller).compactMap { app in app.name.map { (app.adamId, $0) } },
-                   uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            try await Catalogue(services: console.services).apps(session.caller).compactMap { app in
+                app.name.map { (app.adamId, $0) }
+            },
+            uniquingKeysWith: { first, _ in first })
     }
 
     static func tokenID(_ context: some RequestContext) throws -> TokenID {
         let text = try context.parameters.require("id")
-        guard let id = TokenID(uuidString: text) else { throw ConsolePageError(status: .notFound, message: "No such token.") }
+        guard let id = TokenID(uuidString: text) else {
+            throw ConsolePageError(status: .notFound, message: "No such token.")
+        }
         return id
     }
 
     static func overview(_ console: Console, _ session: ConsoleSession, _ id: TokenID) async throws -> TokenOverview {
-        guard let overview = try await ListTokens(services: console.services).one(session.caller, id) else { throw StoreError.unknownToken(id) }
+        guard let overview = try await ListTokens(services: console.services).one(session.caller, id) else {
+            throw StoreError.unknownToken(id)
+        }
         return overview
     }
 
-    static func list(_ console: Console, _ session: ConsoleSession, query: [String: String], notice: String?,
-                     emails: String = "", dryRunChecked: Bool = false, uploadError: String? = nil, dryRun: TokensPage.DryRun? = nil,
-                     status: HTTPResponse.Status = .ok) async throws -> Response {
+    static func list(
+        _ console: Console, _ session: ConsoleSession, query: [String: String], notice: String?,
+        emails: String = "", dryRunChecked: Bool = false, uploadError: String? = nil, dryRun: TokensPage.DryRun? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let licences = try await ConsoleLists(services: console.services).tokenTotals(session.caller)
         let rows = try await ListTokens(services: console.services)(session.caller).map { overview in
             TokenRow(overview, licences: licences[overview.token.id] ?? (0, 0))
         }
-        let table = ConsoleTable(rows, columns: [
-            .init(key: "location", label: "Location") { textOrder($0.location, $1.location) },
-            .init(key: "organisation", label: "Organisation") { textOrder($0.organisation, $1.organisation) },
-            .init(key: "status", label: "Status") { textOrder($0.badge, $1.badge) },
-            .init(key: "expiry", label: "Expires") { $0.expiry < $1.expiry },
-            .init(key: "sync", label: "Last sync") { $0.lastSync < $1.lastSync },
-            .init(key: "apps", label: "Apps") { $0.apps < $1.apps },
-            .init(key: "licences", label: "Licences") { $0.licences < $1.licences },
-        ], defaultKey: "location", query: query, base: "/console/tokens")
+        let table = ConsoleTable(
+            rows,
+            columns: [
+                .init(key: "location", label: "Location") { textOrder($0.location, $1.location) },
+                .init(key: "organisation", label: "Organisation") { textOrder($0.organisation, $1.organisation) },
+                .init(key: "status", label: "Status") { textOrder($0.badge, $1.badge) },
+                .init(key: "expiry", label: "Expires") { $0.expiry < $1.expiry },
+                .init(key: "sync", label: "Last sync") { $0.lastSync < $1.lastSync },
+                .init(key: "apps", label: "Apps") { $0.apps < $1.apps },
+                .init(key: "licences", label: "Licences") { $0.licences < $1.licences },
+            ], defaultKey: "location", query: query, base: "/console/tokens")
         let model = TokensPage(
-            chrome: await console.chrome(session, title: "Tokens", section: "Tokens", notice: ConsoleFormat.notice(notice)),
-            canManage: session.caller.admin.can(.manageContentTokens), headers: table.headers, rows: table.rows, pager: table.pager,
+            chrome: await console.chrome(
+                session, title: "Tokens", section: "Tokens", notice: ConsoleFormat.notice(notice)),
+            canManage: session.caller.admin.can(.manageContentTokens), headers: table.headers, rows: table.rows,
+            pager: table.pager,
             empty: rows.isEmpty, emails: emails, dryRunChecked: dryRunChecked, uploadError: uploadError, dryRun: dryRun)
         return console.renderer.page("tokens", model, status: status)
     }
@@ -240,66 +270,88 @@ enum TokenPages {
         let file = form.files["token_file"] ?? Data()
         do {
             try session.caller.require(.manageContentTokens)
-            let result = try await UploadToken(services: console.services)(session.caller, file: file, noticeRecipients: emails, dryRun: dryRun)
+            let result = try await UploadToken(services: console.services)(
+                session.caller, file: file, noticeRecipients: emails, dryRun: dryRun)
             if dryRun {
                 let preview = TokensPage.DryRun(
                     location: result.location.name, organisation: result.token?.organizationName ?? "",
                     status: ConsoleFormat.badge(result.status).text,
-                    holder: result.otherHolder.map { "\(Console.holderName($0))" + (result.otherTenantName.map { " (tenant \($0))" } ?? "") })
-                return try await list(console, session, query: [:], notice: nil, emails: emailText, dryRunChecked: true, dryRun: preview)
+                    holder: result.otherHolder.map {
+                        "\(Console.holderName($0))" + (result.otherTenantName.map { " (tenant \($0))" } ?? "")
+                    })
+                return try await list(
+                    console, session, query: [:], notice: nil, emails: emailText, dryRunChecked: true, dryRun: preview)
             }
             guard let token = result.token else { return Console.redirect("/console/tokens") }
-            return Console.redirect("/console/tokens/\(token.id)?notice=\(result.otherHolder == nil ? "uploaded" : "stored-elsewhere")")
+            return Console.redirect(
+                "/console/tokens/\(token.id)?notice=\(result.otherHolder == nil ? "uploaded" : "stored-elsewhere")")
         } catch {
             guard let message = console.formMessage(error) else { throw error }
-            return try await list(console, session, query: [:], notice: nil, emails: emailText, dryRunChecked: dryRun, uploadError: message,
-                                  status: .unprocessableContent)
+            return try await list(
+                console, session, query: [:], notice: nil, emails: emailText, dryRunChecked: dryRun,
+                uploadError: message,
+                status: .unprocessableContent)
         }
     }
 
-    static func detail(_ console: Console, _ session: ConsoleSession, _ id: TokenID, notice: String? = nil, error: String? = nil,
-                       status: HTTPResponse.Status = .ok, query: [String: String] = [:]) async throws -> Response {
+    static func detail(
+        _ console: Console, _ session: ConsoleSession, _ id: TokenID, notice: String? = nil, error: String? = nil,
+        status: HTTPResponse.Status = .ok, query: [String: String] = [:]
+    ) async throws -> Response {
         let overview = try await overview(console, session, id)
         let location = overview.token.location.name
         let report = try await ConsoleLists(services: console.services).tokenApps(session.caller, id)
         let licences = report.reduce((total: 0, assigned: 0)) { ($0.total + $1.total, $0.assigned + $1.assigned) }
         let lines = report.map {
-            TokenPage.AppLine(name: $0.name, href: "/console/apps/\($0.adamID)?pp=\($0.pricingParam)", total: $0.total, assigned: $0.assigned,
-                              available: $0.available)
+            TokenPage.AppLine(
+                name: $0.name, href: "/console/apps/\($0.adamID)?pp=\($0.pricingParam)", total: $0.total,
+                assigned: $0.assigned,
+                available: $0.available)
         }
-        let table = ConsoleTable(lines, columns: [
-            .init(key: "name", label: "App") { textOrder($0.name, $1.name) },
-            .init(key: "total", label: "Total") { $0.total < $1.total },
-            .init(key: "assigned", label: "Assigned") { $0.assigned < $1.assigned },
-            .init(key: "available", label: "Available") { $0.available < $1.available },
-        ], defaultKey: "name", query: query, base: "/console/tokens/\(id)")
+        let table = ConsoleTable(
+            lines,
+            columns: [
+                .init(key: "name", label: "App") { textOrder($0.name, $1.name) },
+                .init(key: "total", label: "Total") { $0.total < $1.total },
+                .init(key: "assigned", label: "Assigned") { $0.assigned < $1.assigned },
+                .init(key: "available", label: "Available") { $0.available < $1.available },
+            ], defaultKey: "name", query: query, base: "/console/tokens/\(id)")
         let model = TokenPage(
-            chrome: await console.chrome(session, title: "Token \(location)", section: "Tokens", notice: ConsoleFormat.notice(notice)),
-            token: TokenRow(overview, licences: licences), canManage: session.caller.admin.can(.manageContentTokens), headers: table.headers, apps: table.rows,
+            chrome: await console.chrome(
+                session, title: "Token \(location)", section: "Tokens", notice: ConsoleFormat.notice(notice)),
+            token: TokenRow(overview, licences: licences), canManage: session.caller.admin.can(.manageContentTokens),
+            headers: table.headers, apps: table.rows,
             pager: table.pager, hasApps: !lines.isEmpty,
             actionError: error)
         return console.renderer.page("token", model, status: status)
     }
 
-    static func removePage(_ console: Console, _ session: ConsoleSession, _ plan: RemovalPlan) async throws -> RemovePage {
+    static func removePage(
+        _ console: Console, _ session: ConsoleSession, _ plan: RemovalPlan
+    ) async throws -> RemovePage {
         let id = plan.token.id
         let location = plan.token.location.name
         let names = try await appNames(console, session)
         func app(_ adamID: String) -> String { names[adamID].map { "\($0) (\(adamID))" } ?? "App \(adamID)" }
         let revoke = plan.licencesToRevoke.count
-        let revokeSentence = revoke == 0
+        let revokeSentence =
+            revoke == 0
             ? "No licence was granted from this token: nothing is revoked."
             : plan.canRevokeAtApple
                 ? "\(ConsoleFormat.plural(revoke, "licence")) granted from this token \(revoke == 1 ? "is" : "are") revoked at Apple."
                 : "\(ConsoleFormat.plural(revoke, "licence")) granted from this token cannot be revoked at Apple (the token no longer works); "
                     + "vpp forgets them."
         return RemovePage(
-            chrome: await console.chrome(session, title: "Remove \(location)", section: "Tokens"), tokenHref: "/console/tokens/\(id)",
+            chrome: await console.chrome(session, title: "Remove \(location)", section: "Tokens"),
+            tokenHref: "/console/tokens/\(id)",
             location: location, revokeSentence: revokeSentence,
-            relicensed: plan.relicences.map { "\(ConsoleFormat.assignee($0.assignee)) keeps \(app($0.asset.adamID)), now licensed by \($0.toLocation)" },
+            relicensed: plan.relicences.map {
+                "\(ConsoleFormat.assignee($0.assignee)) keeps \(app($0.asset.adamID)), now licensed by \($0.toLocation)"
+            },
             uninstalls: plan.uninstalls.map { "\(app($0.adamID)) is uninstalled from device \($0.serialNumber)" },
             appsLeaving: plan.appsLeaving.map { "\(app($0.adamID)) leaves the repository (no other token has it)" },
-            stays: "Other tokens, their apps and licences stay as they are. Apple Business Manager keeps the purchases: "
+            stays:
+                "Other tokens, their apps and licences stay as they are. Apple Business Manager keeps the purchases: "
                 + "upload the token again to use them later.",
             action: "/console/tokens/\(id)/remove")
     }
@@ -308,6 +360,8 @@ enum TokenPages {
 /// The request's query parameters (the first of each name), percent-decoded.
 func queryOf(_ request: Request) -> [String: String] {
     var result: [String: String] = [:]
-    for (key, value) in request.uri.queryParameters where result[String(key)] == nil { result[String(key)] = String(value) }
+    for (key, value) in request.uri.queryParameters where result[String(key)] == nil {
+        result[String(key)] = String(value)
+    }
     return result
 }

@@ -31,22 +31,28 @@ struct ErrorMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
     let logger: Logger
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
             var failure = Self.classify(error)
             if failure.status == .notFound, failure.code == .routeNotFound,
-               let allowed = APIRouter.methods(forPath: request.uri.path), !allowed.isEmpty {
-                failure = APIFailure(.methodNotAllowed, .methodNotAllowed,
-                                     "\(request.method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", ")).")
+                let allowed = APIRouter.methods(forPath: request.uri.path), !allowed.isEmpty
+            {
+                failure = APIFailure(
+                    .methodNotAllowed, .methodNotAllowed,
+                    "\(request.method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", ")).")
                 failure.allow = allowed
             }
             if failure.status.code >= 500 {
-                logger.error("request failed", metadata: [
-                    "requestId": "\(context.requestID)", "route": "\(context.endpointPath ?? "unmatched")",
-                    "code": "\(failure.code.rawValue)", "error": "\(Self.logText(error))",
-                ])
+                logger.error(
+                    "request failed",
+                    metadata: [
+                        "requestId": "\(context.requestID)", "route": "\(context.endpointPath ?? "unmatched")",
+                        "code": "\(failure.code.rawValue)", "error": "\(Self.logText(error))",
+                    ])
             }
             return Self.response(failure, requestID: context.requestID)
         }
@@ -61,8 +67,12 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 
     static func response(_ failure: APIFailure, requestID: String) -> Response {
-        let object: [String: Any] = ["error": ["code": failure.code.rawValue, "message": failure.message, "requestId": requestID]]
-        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let object: [String: Any] = [
+            "error": ["code": failure.code.rawValue, "message": failure.message, "requestId": requestID]
+        ]
+        let body =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         var headers: HTTPFields = [.contentType: "application/json"]
         if let seconds = failure.retryAfter { headers[.retryAfter] = "\(seconds)" }
         if let allow = failure.allow { headers[.allow] = allow.joined(separator: ", ") }
@@ -81,7 +91,8 @@ struct ErrorMiddleware: RouterMiddleware {
         case let error as AccessDenied: return APIFailure(.forbidden, .forbidden, error.description)
         case let error as UseCaseError: return useCase(error)
         case let error as APIKeyError: return apiKey(error)
-        case let error as TokenFileError: return APIFailure(.unprocessableContent, .invalidTokenFile, error.description, code: error.code)
+        case let error as TokenFileError:
+            return APIFailure(.unprocessableContent, .invalidTokenFile, error.description, code: error.code)
         case let error as IdentifierError: return identifier(error)
         case let error as LicenceError: return licence(error)
         case let error as StoreError: return store(error)
@@ -89,9 +100,13 @@ struct ErrorMiddleware: RouterMiddleware {
         case let error as SecretBoxError:
             // A key that cannot open a stored secret is the server's misconfiguration, never the caller's.
             _ = error
-            return APIFailure(.internalServerError, .secretsUnavailable, "A stored secret could not be opened; the operator must check the encryption key.")
+            return APIFailure(
+                .internalServerError, .secretsUnavailable,
+                "A stored secret could not be opened; the operator must check the encryption key.")
         case let error as DecodingError:
-            return APIFailure(.badRequest, .badJSON, "The request body is not the JSON this endpoint expects: \(Self.describe(error))")
+            return APIFailure(
+                .badRequest, .badJSON, "The request body is not the JSON this endpoint expects: \(Self.describe(error))"
+            )
         case is NIOTooManyBytesError:
             return APIFailure(.contentTooLarge, .bodyTooLarge, "The request body is too large (limit 256 KiB).")
         default:
@@ -101,27 +116,32 @@ struct ErrorMiddleware: RouterMiddleware {
 
     static func http(_ error: HTTPError) -> APIFailure {
         switch error.status {
-        case .contentTooLarge: APIFailure(.contentTooLarge, .bodyTooLarge, "The request body is too large (limit 256 KiB).")
+        case .contentTooLarge:
+            APIFailure(.contentTooLarge, .bodyTooLarge, "The request body is too large (limit 256 KiB).")
         case .notFound: APIFailure(.notFound, .routeNotFound, "No such route.")
         case .methodNotAllowed: APIFailure(.methodNotAllowed, .methodNotAllowed, error.body ?? "Method not allowed.")
         case .requestTimeout: APIFailure(.requestTimeout, .requestTimeout, "The request was not received in time.")
-        case .unsupportedMediaType: APIFailure(.unsupportedMediaType, .unsupportedMediaType, error.body ?? "Unsupported media type.")
-        default: APIFailure(error.status.code < 500 ? .badRequest : .internalServerError,
-                            error.status.code < 500 ? .badRequest : .internal, error.body ?? error.status.reasonPhrase)
+        case .unsupportedMediaType:
+            APIFailure(.unsupportedMediaType, .unsupportedMediaType, error.body ?? "Unsupported media type.")
+        default:
+            APIFailure(
+                error.status.code < 500 ? .badRequest : .internalServerError,
+                error.status.code < 500 ? .badRequest : .internal, error.body ?? error.status.reasonPhrase)
         }
     }
 
     static func input(_ error: InvalidInput) -> APIFailure {
-        let code: APIErrorCode = switch error.code {
-        case .controlCharacters: .controlCharacters
-        case .tooLong: .tooLong
-        case .duplicateItems: .duplicateItems
-        case .outOfRange: .outOfRange
-        case .tooManyItems: .tooManyItems
-        case .invalidAdamID: .invalidAdamID
-        case .invalidPricingParam: .invalidPricingParam
-        case .invalidAPIKeyRequest: .invalidAPIKeyRequest
-        }
+        let code: APIErrorCode =
+            switch error.code {
+            case .controlCharacters: .controlCharacters
+            case .tooLong: .tooLong
+            case .duplicateItems: .duplicateItems
+            case .outOfRange: .outOfRange
+            case .tooManyItems: .tooManyItems
+            case .invalidAdamID: .invalidAdamID
+            case .invalidPricingParam: .invalidPricingParam
+            case .invalidAPIKeyRequest: .invalidAPIKeyRequest
+            }
         return APIFailure(.unprocessableContent, code, error.description)
     }
 
@@ -129,7 +149,8 @@ struct ErrorMiddleware: RouterMiddleware {
         switch error {
         case .wrongLocation: APIFailure(.unprocessableContent, .wrongLocation, error.description)
         case .tokenUnusable: APIFailure(.conflict, .tokenUnusable, error.description)
-        case .takeOverNeedsConfirmation: APIFailure(.unprocessableContent, .takeOverNeedsConfirmation, error.description)
+        case .takeOverNeedsConfirmation:
+            APIFailure(.unprocessableContent, .takeOverNeedsConfirmation, error.description)
         case .nothingToTakeOver: APIFailure(.conflict, .nothingToTakeOver, error.description)
         case .unknownDevices: APIFailure(.unprocessableContent, .unknownDevices, error.description)
         case .unknownUsers: APIFailure(.unprocessableContent, .unknownUsers, error.description)
@@ -140,7 +161,8 @@ struct ErrorMiddleware: RouterMiddleware {
         case .syncInProgress: APIFailure(.conflict, .syncInProgress, error.description)
         case .badNotification: APIFailure(.badRequest, .badNotification, error.description)
         case .badPageRequest: APIFailure(.badRequest, .badPageRequest, error.description)
-        case .unauthorised: APIFailure(.unauthorized, .unauthorized, "A valid API key is required (Authorization: Bearer vpp_…).")
+        case .unauthorised:
+            APIFailure(.unauthorized, .unauthorized, "A valid API key is required (Authorization: Bearer vpp_…).")
         }
     }
 
@@ -184,8 +206,13 @@ struct ErrorMiddleware: RouterMiddleware {
         case .alreadyLicensed: APIFailure(.conflict, .alreadyLicensed, error.description)
         // The database's own words (constraint names, values) stay in the server's log.
         case .constraintViolation:
-            APIFailure(.unprocessableContent, .refused, "The change was refused: it conflicts with stored data or a data rule.")
-        case .unavailable: APIFailure(.serviceUnavailable, .databaseUnavailable, "The database is unavailable; try again shortly.", retryAfter: 2)
+            APIFailure(
+                .unprocessableContent, .refused, "The change was refused: it conflicts with stored data or a data rule."
+            )
+        case .unavailable:
+            APIFailure(
+                .serviceUnavailable, .databaseUnavailable, "The database is unavailable; try again shortly.",
+                retryAfter: 2)
         case .unreadable: APIFailure(.internalServerError, .unreadableRecord, "A stored record could not be read.")
         }
     }
@@ -202,8 +229,10 @@ struct ErrorMiddleware: RouterMiddleware {
         case .notRevocable: return APIFailure(.unprocessableContent, .notRevocable, text)
         case .unknownUser: return APIFailure(.unprocessableContent, .appleUnknownUser, text)
         case .overLimits: return APIFailure(.unprocessableContent, .appleOverLimits, text)
-        case .rateLimited(let seconds): return APIFailure(.serviceUnavailable, .appleRateLimited, text, retryAfter: seconds ?? 5)
-        case .serviceUnavailable(let seconds): return APIFailure(.serviceUnavailable, .appleUnavailable, text, retryAfter: seconds ?? 30)
+        case .rateLimited(let seconds):
+            return APIFailure(.serviceUnavailable, .appleRateLimited, text, retryAfter: seconds ?? 5)
+        case .serviceUnavailable(let seconds):
+            return APIFailure(.serviceUnavailable, .appleUnavailable, text, retryAfter: seconds ?? 30)
         case .transport, .timeout: return APIFailure(.serviceUnavailable, .appleUnreachable, text, retryAfter: 30)
         case .httpStatus(let status, _) where status >= 500:
             return APIFailure(.serviceUnavailable, .appleUnavailable, text, retryAfter: 30)
@@ -216,7 +245,8 @@ struct ErrorMiddleware: RouterMiddleware {
         switch error {
         case .keyNotFound(let key, _): "missing field \"\(key.stringValue)\""
         case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
-            (c.codingPath.map(\.stringValue).joined(separator: ".").isEmpty ? "" : "at \(c.codingPath.map(\.stringValue).joined(separator: ".")): ")
+            (c.codingPath.map(\.stringValue).joined(separator: ".").isEmpty
+                ? "" : "at \(c.codingPath.map(\.stringValue).joined(separator: ".")): ")
                 + c.debugDescription.prefix(200)
         @unknown default: "unreadable"
         }
@@ -236,9 +266,11 @@ struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
     let keys: ManageAPIKeys
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let caller = try await keys.authenticate(String(header.dropFirst("Bearer ".count)))
+            let caller = try await keys.authenticate(String(header.dropFirst("Bearer ".count)))
         else { throw UseCaseError.unauthorised }
         var context = context
         context.caller = caller

@@ -53,16 +53,21 @@ enum APIKeyRoutes {
             let body = try await request.decodeJSON(CreateBody.self, context: context)
             try EdgeValidation.text(body.name, field: "name", limit: 100)
             guard let role = Role(rawValue: body.role) else {
-                throw InvalidInput(code: .invalidAPIKeyRequest, field: "role", detail: "must be read-only, app-management or mdm-admin")
+                throw InvalidInput(
+                    code: .invalidAPIKeyRequest, field: "role", detail: "must be read-only, app-management or mdm-admin"
+                )
             }
             var expiresAt: Date?
             if let text = body.expiresAt {
                 guard let date = ISO8601DateFormatter().date(from: text) else {
-                    throw InvalidInput(code: .invalidAPIKeyRequest, field: "expiresAt", detail: "must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z")
+                    throw InvalidInput(
+                        code: .invalidAPIKeyRequest, field: "expiresAt",
+                        detail: "must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z")
                 }
                 expiresAt = date
             }
-            let (key, details) = try await keys.create(try context.requireCaller(), name: body.name, role: role, expiresAt: expiresAt)
+            let (key, details) = try await keys.create(
+                try context.requireCaller(), name: body.name, role: role, expiresAt: expiresAt)
             return json(CreatedKey(key: key, apiKey: KeyView(details)), status: .created)
         }
         group.delete("api-keys/{id}") { request, context in

@@ -13,8 +13,11 @@ public struct APIHooks: Sendable {
     public var metrics: @Sendable () -> String
     public var onRequest: @Sendable (_ method: String, _ route: String, _ status: Int, _ seconds: Double) -> Void
 
-    public init(ready: @escaping @Sendable () async -> Result<Int, any Error>, metrics: @escaping @Sendable () -> String = { "" },
-                onRequest: @escaping @Sendable (String, String, Int, Double) -> Void = { _, _, _, _ in }) {
+    public init(
+        ready: @escaping @Sendable () async -> Result<Int, any Error>,
+        metrics: @escaping @Sendable () -> String = { "" },
+        onRequest: @escaping @Sendable (String, String, Int, Double) -> Void = { _, _, _, _ in }
+    ) {
         self.ready = ready
         self.metrics = metrics
         self.onRequest = onRequest
@@ -31,7 +34,8 @@ public enum APIRouter {
         "GET /v1/apps", "POST /v1/apps/{adamId}/licenses", "DELETE /v1/apps/{adamId}/licenses",
         "GET /v1/licenses", "GET /v1/devices", "POST /v1/devices", "GET /v1/users", "POST /v1/users",
         "GET /v1/reports/licenses", "GET /v1/reports/drift", "POST /apple/notifications/{tokenId}",
-        "GET /v1/mdm", "PUT /v1/mdm", "GET /v1/device-commands", "POST /v1/device-commands/{id}/ack", "POST /mdm/webhook/{tenantId}",
+        "GET /v1/mdm", "PUT /v1/mdm", "GET /v1/device-commands", "POST /v1/device-commands/{id}/ack",
+        "POST /mdm/webhook/{tenantId}",
         "GET /v1/api-keys", "POST /v1/api-keys", "DELETE /v1/api-keys/{id}", "POST /v1/api-keys/{id}/rotate",
     ]
 
@@ -42,7 +46,8 @@ public enum APIRouter {
             let pieces = route.split(separator: " ")
             let template = pieces[1].split(separator: "/", omittingEmptySubsequences: false)
             guard template.count == parts.count,
-                  zip(template, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) else { return nil }
+                zip(template, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 })
+            else { return nil }
             return String(pieces[0])
         }
         return methods.isEmpty ? nil : methods
@@ -58,30 +63,39 @@ public enum APIRouter {
             switch await hooks.ready() {
             case .success(let version): return json(Readiness(status: "ready", schemaVersion: version, reason: nil))
             case .failure(let error):
-                var response = json(Readiness(status: "not ready", schemaVersion: nil, reason: "\(error)"), status: .serviceUnavailable)
+                var response = json(
+                    Readiness(status: "not ready", schemaVersion: nil, reason: "\(error)"), status: .serviceUnavailable)
                 response.headers[.retryAfter] = "2"
                 return response
             }
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: hooks.metrics())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: hooks.metrics())))
         }
         router.get("/openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         router.post("/apple/notifications/{tokenId}") { request, context in
             guard let tokenID = TokenID(uuidString: try context.parameters.require("tokenId")),
-                  let tenant = try await services.store.tenantOwning(tokenID: tokenID)
+                let tenant = try await services.store.tenantOwning(tokenID: tokenID)
             else { throw UseCaseError.unauthorised }
             // The bearer is checked before a byte of the body is read: an unauthenticated sender gets 401
             // and the connection is closed, whatever it was streaming.
-            try await AppleWebhookGate(services: services).requireBearer(request.headers[.authorization], tenant: tenant, tokenID: tokenID)
+            try await AppleWebhookGate(services: services).requireBearer(
+                request.headers[.authorization], tenant: tenant, tokenID: tokenID)
             var request = request
             let body: ByteBuffer
-            do { body = try await request.collectBody(upTo: 64 * 1024) } catch is NIOTooManyBytesError { throw HTTPError(.contentTooLarge) }
+            do { body = try await request.collectBody(upTo: 64 * 1024) } catch is NIOTooManyBytesError {
+                throw HTTPError(.contentTooLarge)
+            }
             try AppleWebhookGate.validate(Data(buffer: body))
             let outcome = try await HandleAppleNotification(services: services)(
-                tenantID: tenant, tokenID: tokenID, authorization: request.headers[.authorization], body: Data(buffer: body))
+                tenantID: tenant, tokenID: tokenID, authorization: request.headers[.authorization],
+                body: Data(buffer: body))
             return json(["result": "\(outcome)"], status: .ok)
         }
 
@@ -99,9 +113,9 @@ func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Respons
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    return Response(
+        status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
-
 
 /// Gives every request an id (the client's `X-Request-ID` when it is a short token), returns it in the
 /// `X-Request-ID` header, records method, route, status and latency, and logs one line per request:
@@ -112,7 +126,9 @@ struct MetricsMiddleware: RouterMiddleware {
     let hooks: APIHooks
     let logger: Logger
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var context = context
         if let given = request.headers[.requestID], Self.isAcceptableID(given) { context.requestID = given }
         let started = ContinuousClock.now
@@ -122,18 +138,22 @@ struct MetricsMiddleware: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         hooks.onRequest(request.method.rawValue, route, Int(response.status.code), seconds)
         response.headers[.requestID] = context.requestID
-        logger.info("request", metadata: [
-            "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
-            "ms": "\(Int(seconds * 1000))", "requestId": "\(context.requestID)",
-            "tenant": "\(context.note.tenant.withLock { $0 }?.description ?? "-")",
-        ])
+        logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
+                "ms": "\(Int(seconds * 1000))", "requestId": "\(context.requestID)",
+                "tenant": "\(context.note.tenant.withLock { $0 }?.description ?? "-")",
+            ])
         return response
     }
 
     /// 1 to 64 letters, digits, `-`, `_` or `.`: anything else is replaced, so the log cannot be forged.
     static func isAcceptableID(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count)
-            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
+            && text.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0))
+            }
     }
 }
 
@@ -161,8 +181,11 @@ extension Request {
         }
         let data = Data(buffer: buffer)
         // `null` is never a value in this API (optional fields are omitted): refuse it, never read it as absent.
-        if let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]), let path = Self.nullPath(in: tree) {
-            throw DecodingError.valueNotFound(Any.self, .init(codingPath: [], debugDescription: "null at \(path) (omit the field instead)"))
+        if let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+            let path = Self.nullPath(in: tree)
+        {
+            throw DecodingError.valueNotFound(
+                Any.self, .init(codingPath: [], debugDescription: "null at \(path) (omit the field instead)"))
         }
         return try JSONDecoder().decode(type, from: data)
     }
@@ -172,10 +195,14 @@ extension Request {
         switch value {
         case is NSNull: return path.isEmpty ? "the top level" : path
         case let object as [String: Any]:
-            for (key, item) in object { if let found = nullPath(in: item, at: path.isEmpty ? key : "\(path).\(key)") { return found } }
+            for (key, item) in object {
+                if let found = nullPath(in: item, at: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
             return nil
         case let array as [Any]:
-            for (index, item) in array.enumerated() { if let found = nullPath(in: item, at: "\(path)[\(index)]") { return found } }
+            for (index, item) in array.enumerated() {
+                if let found = nullPath(in: item, at: "\(path)[\(index)]") { return found }
+            }
             return nil
         default: return nil
         }

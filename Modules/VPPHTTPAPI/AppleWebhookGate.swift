@@ -10,7 +10,7 @@ struct AppleWebhookGate {
     /// Throws `unauthorised` unless `authorization` is the bearer vpp gave Apple for this token.
     func requireBearer(_ authorization: String?, tenant: TenantID, tokenID: TokenID) async throws {
         guard let authorization, authorization.utf8.count <= 512,
-              let sealed = try await services.store.inTenant(tenant, { tx in try await tx.notificationSecret(tokenID) })
+            let sealed = try await services.store.inTenant(tenant, { tx in try await tx.notificationSecret(tokenID) })
         else { throw UseCaseError.unauthorised }
         let expected = "Bearer " + (try services.secrets.open(sealed))
         guard Self.constantTimeEquals(authorization, expected) else { throw UseCaseError.unauthorised }
@@ -24,18 +24,25 @@ struct AppleWebhookGate {
         }
         guard let payload = object["notification"] as? [String: Any] else { return }
         if let adamID = payload["adamId"] as? String { try EdgeValidation.adamID(adamID, field: "notification.adamId") }
-        if let eventID = payload["eventId"] as? String { try EdgeValidation.text(eventID, field: "notification.eventId", limit: 200) }
+        if let eventID = payload["eventId"] as? String {
+            try EdgeValidation.text(eventID, field: "notification.eventId", limit: 200)
+        }
         if let pricing = payload["pricingParam"] as? String { _ = try EdgeValidation.pricingParam(pricing) }
         if let delta = payload["countDelta"] {
             // A purchase, transfer or refund moves at most a few hundred thousand licences.
-            guard let number = delta as? NSNumber, let value = Int(exactly: number.doubleValue), abs(value) <= 10_000_000 else {
-                throw InvalidInput(code: .outOfRange, field: "notification.countDelta", detail: "must be an integer between -10000000 and 10000000")
+            guard let number = delta as? NSNumber, let value = Int(exactly: number.doubleValue),
+                abs(value) <= 10_000_000
+            else {
+                throw InvalidInput(
+                    code: .outOfRange, field: "notification.countDelta",
+                    detail: "must be an integer between -10000000 and 10000000")
             }
         }
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for index in 0..<min(x.count, y.count) { difference |= x[index] ^ y[index] }
         return difference == 0

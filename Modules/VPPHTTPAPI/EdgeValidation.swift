@@ -40,9 +40,12 @@ enum EdgeValidation {
     /// longer than `limit` characters.
     static func text(_ value: String, field: String, limit: Int, multiline: Bool = false) throws {
         let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\r", "\t"] : []
-        if let bad = value.unicodeScalars.first(where: { $0.properties.generalCategory == .control && !allowed.contains($0) }) {
-            throw InvalidInput(code: .controlCharacters, field: field,
-                               detail: String(format: "control character U+%04X is not allowed", bad.value))
+        if let bad = value.unicodeScalars.first(where: {
+            $0.properties.generalCategory == .control && !allowed.contains($0)
+        }) {
+            throw InvalidInput(
+                code: .controlCharacters, field: field,
+                detail: String(format: "control character U+%04X is not allowed", bad.value))
         }
         guard value.count <= limit else {
             throw InvalidInput(code: .tooLong, field: field, detail: "at most \(limit) characters (got \(value.count))")
@@ -52,7 +55,9 @@ enum EdgeValidation {
     /// Refuses a list with more than ``maxItems`` entries or any entry twice (compared as given and upper-cased).
     static func distinct(_ values: [String], field: String, caseInsensitive: Bool = false) throws {
         guard values.count <= maxItems else {
-            throw InvalidInput(code: .tooManyItems, field: field, detail: "at most \(maxItems) items per request (got \(values.count))")
+            throw InvalidInput(
+                code: .tooManyItems, field: field, detail: "at most \(maxItems) items per request (got \(values.count))"
+            )
         }
         var seen = Set<String>()
         var repeated: [String] = []
@@ -68,8 +73,9 @@ enum EdgeValidation {
     /// Refuses anything but 1 to 20 ASCII digits.
     static func adamID(_ value: String, field: String) throws {
         guard AdamID.isValid(value) else {
-            throw InvalidInput(code: .invalidAdamID, field: field,
-                               detail: "\"\(value.prefix(40))\" is not an adamId (1 to 20 ASCII digits)")
+            throw InvalidInput(
+                code: .invalidAdamID, field: field,
+                detail: "\"\(value.prefix(40))\" is not an adamId (1 to 20 ASCII digits)")
         }
     }
 
@@ -77,8 +83,9 @@ enum EdgeValidation {
     static func pricingParam(_ value: String?) throws -> PricingParam {
         guard let value else { return .standard }
         guard let parsed = PricingParam(rawValue: value) else {
-            throw InvalidInput(code: .invalidPricingParam, field: "pricingParam",
-                               detail: "must be STDQ or PLUS (got \"\(value.prefix(40))\")")
+            throw InvalidInput(
+                code: .invalidPricingParam, field: "pricingParam",
+                detail: "must be STDQ or PLUS (got \"\(value.prefix(40))\")")
         }
         return parsed
     }

@@ -7,7 +7,9 @@ import VPPUseCases
 /// it is not one the listing can serve.
 enum LicenceListingParameters {
     static func limit(_ query: QueryParameters) throws -> Int {
-        guard let text = try query.single("limit", allowed: ["1…\(Catalogue.maxPageSize)"]) else { return Catalogue.maxPageSize }
+        guard let text = try query.single("limit", allowed: ["1…\(Catalogue.maxPageSize)"]) else {
+            return Catalogue.maxPageSize
+        }
         guard let limit = Int(text), (1...Catalogue.maxPageSize).contains(limit) else {
             throw BadQueryParameter(name: "limit", value: text, allowed: ["1…\(Catalogue.maxPageSize)"])
         }
@@ -26,7 +28,9 @@ enum LicenceListingParameters {
             throw BadQueryParameter(name: "pricingParam", value: "", allowed: ["only with adamId"])
         }
         if let token = try query.single("tokenId", allowed: ["a token id"]) {
-            guard let id = TokenID(uuidString: token) else { throw BadQueryParameter(name: "tokenId", value: token, allowed: ["a token id"]) }
+            guard let id = TokenID(uuidString: token) else {
+                throw BadQueryParameter(name: "tokenId", value: token, allowed: ["a token id"])
+            }
             filter.tokenID = id
         }
         let serial = try query.single("serialNumber", allowed: ["a serial number"])

@@ -25,27 +25,37 @@ enum LicenceRoutes {
     }
 
     struct DevicesBody: Decodable {
-        struct Item: Decodable { let serialNumber: String; let name: String?; let installedAdamIds: [String]? }
+        struct Item: Decodable {
+            let serialNumber: String
+            let name: String?
+            let installedAdamIds: [String]?
+        }
         let devices: [Item]
 
         func validated(tenantID: TenantID) throws -> [Device] {
-            try EdgeValidation.distinct(devices.map(\.serialNumber), field: "devices[].serialNumber", caseInsensitive: true)
+            try EdgeValidation.distinct(
+                devices.map(\.serialNumber), field: "devices[].serialNumber", caseInsensitive: true)
             return try devices.map { item in
                 try EdgeValidation.text(item.serialNumber, field: "devices[].serialNumber", limit: 64)
                 if let name = item.name { try EdgeValidation.text(name, field: "devices[].name", limit: 200) }
                 let installed = item.installedAdamIds ?? []
                 guard installed.count <= 1000 else {
-                    throw InvalidInput(code: .tooManyItems, field: "devices[].installedAdamIds", detail: "at most 1000 per device")
+                    throw InvalidInput(
+                        code: .tooManyItems, field: "devices[].installedAdamIds", detail: "at most 1000 per device")
                 }
                 for adamID in installed { try EdgeValidation.adamID(adamID, field: "devices[].installedAdamIds") }
-                return Device(tenantID: tenantID, serialNumber: try SerialNumber(item.serialNumber), name: item.name,
-                              installedAdamIDs: Set(installed))
+                return Device(
+                    tenantID: tenantID, serialNumber: try SerialNumber(item.serialNumber), name: item.name,
+                    installedAdamIDs: Set(installed))
             }
         }
     }
 
     struct UsersBody: Decodable {
-        struct Item: Decodable { let clientUserId: String; let email: String? }
+        struct Item: Decodable {
+            let clientUserId: String
+            let email: String?
+        }
         let users: [Item]
 
         func validated(tenantID: TenantID) throws -> [ManagedUser] {
@@ -53,7 +63,8 @@ enum LicenceRoutes {
             return try users.map { item in
                 try EdgeValidation.text(item.clientUserId, field: "users[].clientUserId", limit: 256)
                 if let email = item.email { try EdgeValidation.text(email, field: "users[].email", limit: 254) }
-                return try ManagedUser(tenantID: tenantID, clientUserID: try ClientUserID(item.clientUserId), email: item.email)
+                return try ManagedUser(
+                    tenantID: tenantID, clientUserID: try ClientUserID(item.clientUserId), email: item.email)
             }
         }
     }
@@ -75,37 +86,49 @@ enum LicenceRoutes {
             let body = try await request.decodeJSON(AssigneesBody.self, context: context)
             let asset = try asset(context, body)
             let assignees = try body.assignees()
-            let outcome = try await AssignLicences(services: services)(try context.requireCaller(), asset: asset, to: assignees)
-            return json(LicenceOperation(accepted: assignees.count, appleEvents: outcome.events.map(\.eventID),
-                                         licences: outcome.licences.map(LicenceView.init)), status: .accepted)
+            let outcome = try await AssignLicences(services: services)(
+                try context.requireCaller(), asset: asset, to: assignees)
+            return json(
+                LicenceOperation(
+                    accepted: assignees.count, appleEvents: outcome.events.map(\.eventID),
+                    licences: outcome.licences.map(LicenceView.init)), status: .accepted)
         }
         group.delete("apps/{adamId}/licenses") { request, context in
             _ = try QueryParameters(request, declared: [])
             let body = try await request.decodeJSON(AssigneesBody.self, context: context)
             let asset = try asset(context, body)
             let assignees = try body.assignees()
-            let outcome = try await RevokeLicences(services: services)(try context.requireCaller(), asset: asset, from: assignees)
-            return json(LicenceOperation(accepted: assignees.count, appleEvents: outcome.events.map(\.eventID)), status: .accepted)
+            let outcome = try await RevokeLicences(services: services)(
+                try context.requireCaller(), asset: asset, from: assignees)
+            return json(
+                LicenceOperation(accepted: assignees.count, appleEvents: outcome.events.map(\.eventID)),
+                status: .accepted)
         }
         group.get("licenses") { request, context in
             // Keyset pages (default and largest 1,000); the body stays the array /v1 has always answered, and
             // the next page is linked in a `Link: <…>; rel="next"` header (RFC 8288), so /v1 clients keep working.
             let query = try QueryParameters(
-                request, declared: ["limit", "after", "adamId", "pricingParam", "tokenId", "serialNumber", "clientUserId", "state"])
+                request,
+                declared: [
+                    "limit", "after", "adamId", "pricingParam", "tokenId", "serialNumber", "clientUserId", "state",
+                ])
             let filter = try LicenceListingParameters.filter(query)
             let limit = try LicenceListingParameters.limit(query)
             let page = try await Catalogue(services: services).licencePage(
-                try context.requireCaller(), filter: filter, after: try query.single("after", allowed: ["a cursor from a Link header"]),
+                try context.requireCaller(), filter: filter,
+                after: try query.single("after", allowed: ["a cursor from a Link header"]),
                 limit: limit)
             var response = json(page.items)
             if let next = page.next {
-                response.headers[HTTPField.Name("Link")!] = "<\(LicenceListingParameters.nextURL(request, cursor: next))>; rel=\"next\""
+                response.headers[HTTPField.Name("Link")!] =
+                    "<\(LicenceListingParameters.nextURL(request, cursor: next))>; rel=\"next\""
             }
             return response
         }
         group.get("devices") { request, context in
             _ = try QueryParameters(request, declared: [])
-            return json(try await ManageInventory(services: services).devices(try context.requireCaller()).map(DeviceView.init))
+            return json(
+                try await ManageInventory(services: services).devices(try context.requireCaller()).map(DeviceView.init))
         }
         group.post("devices") { request, context in
             _ = try QueryParameters(request, declared: [])
@@ -117,7 +140,8 @@ enum LicenceRoutes {
         }
         group.get("users") { request, context in
             _ = try QueryParameters(request, declared: [])
-            return json(try await ManageInventory(services: services).users(try context.requireCaller()).map(UserView.init))
+            return json(
+                try await ManageInventory(services: services).users(try context.requireCaller()).map(UserView.init))
         }
         group.post("users") { request, context in
             _ = try QueryParameters(request, declared: [])
@@ -128,12 +152,14 @@ enum LicenceRoutes {
             return json(users.map(UserView.init), status: .created)
         }
         group.get("reports/licenses") { request, context in
-            let format = try QueryParameters(request, declared: ["format"]).value("format", as: ReportFormat.self) ?? .json
+            let format =
+                try QueryParameters(request, declared: ["format"]).value("format", as: ReportFormat.self) ?? .json
             let rows = try await Reports(services: services).licences(try context.requireCaller())
             switch format {
             case .csv:
-                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
-                                body: .init(byteBuffer: ByteBuffer(string: Reports.csv(rows))))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: Reports.csv(rows))))
             case .json:
                 return json(rows.map(ReportRowView.init))
             }
@@ -150,7 +176,9 @@ enum LicenceRoutes {
         let total, assigned, available, retired: Int
 
         init(_ row: LicenceReportRow) {
-            (adamId, pricingParam, name, location, tokenStatus) = (row.adamID, row.pricingParam, row.name, row.location, row.tokenStatus)
+            (adamId, pricingParam, name, location, tokenStatus) = (
+                row.adamID, row.pricingParam, row.name, row.location, row.tokenStatus
+            )
             (total, assigned, available, retired) = (row.total, row.assigned, row.available, row.retired)
         }
     }
@@ -160,7 +188,9 @@ enum LicenceRoutes {
         let kind, adamId, assignee, location, fix: String
 
         init(_ finding: DriftFinding) {
-            (kind, adamId, assignee, location, fix) = (finding.kind.rawValue, finding.adamID, finding.assignee, finding.location, finding.fix)
+            (kind, adamId, assignee, location, fix) = (
+                finding.kind.rawValue, finding.adamID, finding.assignee, finding.location, finding.fix
+            )
         }
     }
 

@@ -11,7 +11,9 @@ struct BadQueryParameter: Error, Hashable, Sendable, CustomStringConvertible {
 
     var description: String {
         let shown = value.count > 40 ? String(value.prefix(40)) + "…" : value
-        if allowed.isEmpty { return "Unknown query parameter \"\(name.prefix(40))\"; this operation takes none of that name." }
+        if allowed.isEmpty {
+            return "Unknown query parameter \"\(name.prefix(40))\"; this operation takes none of that name."
+        }
         return "Query parameter \"\(name)\" must be one of \(allowed.joined(separator: ", ")) (got \"\(shown)\")."
     }
 }
@@ -34,7 +36,9 @@ struct QueryParameters {
     /// The single value of `name`, or `nil` when absent; a repeated parameter is refused.
     func single(_ name: String, allowed: [String]) throws -> String? {
         let values = request.uri.queryParameters.getAll(name)
-        guard values.count <= 1 else { throw BadQueryParameter(name: name, value: values.joined(separator: ","), allowed: allowed) }
+        guard values.count <= 1 else {
+            throw BadQueryParameter(name: name, value: values.joined(separator: ","), allowed: allowed)
+        }
         return values.first.map { "\($0)" }
     }
 
@@ -50,10 +54,13 @@ struct QueryParameters {
     }
 
     /// One of `E`'s raw values exactly.
-    func value<E: RawRepresentable & CaseIterable>(_ name: String, as type: E.Type) throws -> E? where E.RawValue == String {
+    func value<E: RawRepresentable & CaseIterable>(_ name: String, as type: E.Type) throws -> E?
+    where E.RawValue == String {
         let allowed = E.allCases.map(\.rawValue)
         guard let value = try single(name, allowed: allowed) else { return nil }
-        guard let parsed = E(rawValue: value) else { throw BadQueryParameter(name: name, value: value, allowed: allowed) }
+        guard let parsed = E(rawValue: value) else {
+            throw BadQueryParameter(name: name, value: value, allowed: allowed)
+        }
         return parsed
     }
 }

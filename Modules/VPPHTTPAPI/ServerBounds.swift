@@ -1,6 +1,6 @@
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
-import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTPTypes
@@ -17,8 +17,11 @@ public struct ServerBounds: Sendable {
     /// Connections open at once; beyond it the server stops accepting until one closes.
     public var maxConnections: Int
 
-    public init(headerTimeout: TimeAmount = .seconds(10), bodyTimeout: TimeAmount = .seconds(30), idleTimeout: TimeAmount = .seconds(60),
-                maxConnections: Int = 512) {
+    public init(
+        headerTimeout: TimeAmount = .seconds(10), bodyTimeout: TimeAmount = .seconds(30),
+        idleTimeout: TimeAmount = .seconds(60),
+        maxConnections: Int = 512
+    ) {
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
@@ -28,14 +31,19 @@ public struct ServerBounds: Sendable {
     /// The HTTP/1 server with these bounds.
     public var server: HTTPServerBuilder {
         let bounds = self
-        return .http1(configuration: .init(additionalChannelHandlers: [ConnectionDeadlineHandler(bounds: bounds)],
-                                           idleTimeout: bounds.idleTimeout))
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionDeadlineHandler(bounds: bounds)],
+                idleTimeout: bounds.idleTimeout))
     }
 
     /// The application configuration with the connection cap.
-    public func configuration(address: BindAddress, serverName: String? = nil, logger: Logger) -> ApplicationConfiguration {
-        ApplicationConfiguration(address: address, serverName: serverName,
-                                 availableConnectionsDelegate: MaximumAvailableConnections(maxConnections, logger: logger))
+    public func configuration(
+        address: BindAddress, serverName: String? = nil, logger: Logger
+    ) -> ApplicationConfiguration {
+        ApplicationConfiguration(
+            address: address, serverName: serverName,
+            availableConnectionsDelegate: MaximumAvailableConnections(maxConnections, logger: logger))
     }
 }
 

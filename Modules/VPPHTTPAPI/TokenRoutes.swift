@@ -14,7 +14,10 @@ enum TokenRoutes {
     }
 
     struct RenewBody: Decodable { let token: String }
-    struct TakeOverBody: Decodable { let confirm: Bool?; let dryRun: Bool? }
+    struct TakeOverBody: Decodable {
+        let confirm: Bool?
+        let dryRun: Bool?
+    }
 
     /// One licence Apple lists for the location, as JSON (never Swift's debug text).
     struct AssignmentRef: Encodable {
@@ -76,7 +79,8 @@ enum TokenRoutes {
         group.get("tokens") { request, context in
             _ = try QueryParameters(request, declared: [])
             let now = services.clock.now()
-            return json(try await ListTokens(services: services)(try context.requireCaller()).map { TokenView($0, now: now) })
+            return json(
+                try await ListTokens(services: services)(try context.requireCaller()).map { TokenView($0, now: now) })
         }
         group.post("tokens") { request, context in try await upload(request, context, services) }
         group.get("tokens/{id}") { request, context in
@@ -101,11 +105,14 @@ enum TokenRoutes {
         group.post("tokens/{id}/take-over") { request, context in
             _ = try QueryParameters(request, declared: [])
             let body = try await request.decodeJSON(TakeOverBody.self, context: context)
-            let result = try await TakeOverToken(services: services)(try context.requireCaller(), tokenID: try tokenID(context),
-                                                                     confirm: body.confirm ?? false, dryRun: body.dryRun ?? false)
-            return json(TakeOverResponse(applied: result.applied, holder: result.holder.map { "\($0)" },
-                                         licencesToRevoke: result.licencesToRevoke.count,
-                                         revokes: result.licencesToRevoke.map(AssignmentRef.init)))
+            let result = try await TakeOverToken(services: services)(
+                try context.requireCaller(), tokenID: try tokenID(context),
+                confirm: body.confirm ?? false, dryRun: body.dryRun ?? false)
+            return json(
+                TakeOverResponse(
+                    applied: result.applied, holder: result.holder.map { "\($0)" },
+                    licencesToRevoke: result.licencesToRevoke.count,
+                    revokes: result.licencesToRevoke.map(AssignmentRef.init)))
         }
         group.delete("tokens/{id}") { request, context in
             let query = try QueryParameters(request, declared: ["dryRun", "confirm"])
@@ -117,11 +124,13 @@ enum TokenRoutes {
             let remove = RemoveToken(services: services)
             let plan = try await remove.plan(caller, tokenID: try tokenID(context))
             if apply { try await remove.apply(caller, plan: plan) }
-            return json(PlanResponse(
-                applied: apply, location: plan.token.location.name, licencesToRevoke: plan.licencesToRevoke.count,
-                canRevokeAtApple: plan.canRevokeAtApple,
-                relicensed: plan.relicences.map { "\($0.assignee) → \($0.toLocation)" },
-                uninstalls: plan.uninstalls.map { "\($0.serialNumber) \($0.adamID)" }, appsLeaving: plan.appsLeaving.map(\.adamID)))
+            return json(
+                PlanResponse(
+                    applied: apply, location: plan.token.location.name, licencesToRevoke: plan.licencesToRevoke.count,
+                    canRevokeAtApple: plan.canRevokeAtApple,
+                    relicensed: plan.relicences.map { "\($0.assignee) → \($0.toLocation)" },
+                    uninstalls: plan.uninstalls.map { "\($0.serialNumber) \($0.adamID)" },
+                    appsLeaving: plan.appsLeaving.map(\.adamID)))
         }
     }
 
@@ -135,17 +144,23 @@ enum TokenRoutes {
         let id = try tokenID(context)
         do {
             let report = try await SyncToken(services: services)(caller, tokenID: id)
-            return json(SyncResponse(started: true, assets: report.assets, assignments: report.assignmentsFromApple,
-                                     inserted: report.inserted, deleted: report.deleted, incremental: report.incremental))
+            return json(
+                SyncResponse(
+                    started: true, assets: report.assets, assignments: report.assignmentsFromApple,
+                    inserted: report.inserted, deleted: report.deleted, incremental: report.incremental))
         } catch UseCaseError.syncInProgress {
-            let joined = SyncResponse(started: false, assets: nil, assignments: nil, inserted: nil, deleted: nil, incremental: nil)
+            let joined = SyncResponse(
+                started: false, assets: nil, assignments: nil, inserted: nil, deleted: nil, incremental: nil)
             let deadline = ContinuousClock.now + joinWait
             while ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))
                 // The running sync has ended when its lease can be taken (and is given straight back).
-                let probe = "sync-join-\(UUID().uuidString)", lease = "sync:\(id)"
-                if try await services.store.acquireLease(tenant: caller.tenantID, name: lease, owner: probe,
-                                                         now: services.clock.now(), ttl: 5) {
+                let probe = "sync-join-\(UUID().uuidString)"
+                let lease = "sync:\(id)"
+                if try await services.store.acquireLease(
+                    tenant: caller.tenantID, name: lease, owner: probe,
+                    now: services.clock.now(), ttl: 5)
+                {
                     try await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: probe)
                     return json(joined)
                 }
@@ -157,7 +172,9 @@ enum TokenRoutes {
     /// How long a request that joined a running sync waits for it to finish.
     static let joinWait: Duration = .seconds(30)
 
-    static func upload(_ request: Request, _ context: VPPRequestContext, _ services: VPPServices) async throws -> Response {
+    static func upload(
+        _ request: Request, _ context: VPPRequestContext, _ services: VPPServices
+    ) async throws -> Response {
         _ = try QueryParameters(request, declared: [])
         let body = try await request.decodeJSON(UploadBody.self, context: context)
         try EdgeValidation.text(body.token, field: "token", limit: 16 * 1024)
@@ -167,7 +184,9 @@ enum TokenRoutes {
             caller, file: Data(body.token.utf8), noticeRecipients: body.emails ?? [],
             takeOver: body.takeOver ?? false, dryRun: body.dryRun ?? false, syncNow: false)
         var tokenView: TokenView?
-        if let token = result.token, result.stored { tokenView = try await view(of: token.id, services: services, context: context) }
+        if let token = result.token, result.stored {
+            tokenView = try await view(of: token.id, services: services, context: context)
+        }
         let response = UploadResponse(
             stored: result.stored, status: result.status.code, location: result.location.name,
             holder: result.otherHolder.map { "\($0)" }, otherTenant: result.otherTenantName, token: tokenView,
@@ -186,6 +205,8 @@ enum TokenRoutes {
 
     static func view(of id: TokenID, services: VPPServices, context: VPPRequestContext) async throws -> TokenView? {
         let now = services.clock.now()
-        return try await ListTokens(services: services).one(try context.requireCaller(), id).map { TokenView($0, now: now) }
+        return try await ListTokens(services: services).one(try context.requireCaller(), id).map {
+            TokenView($0, now: now)
+        }
     }
 }

@@ -71,7 +71,10 @@ public actor MDMSimulator {
     let logger: Logger
     let client: HTTPClient
 
-    public init(apiKey: String, webhookURL: String? = nil, hmacKey: String? = nil, ackDelayMilliseconds: Int = 20, logger: Logger) {
+    public init(
+        apiKey: String, webhookURL: String? = nil, hmacKey: String? = nil, ackDelayMilliseconds: Int = 20,
+        logger: Logger
+    ) {
         self.apiKey = apiKey
         self.webhookURL = webhookURL
         self.hmacKey = hmacKey
@@ -107,13 +110,23 @@ public actor MDMSimulator {
 
     /// Makes `count` new devices and enrolls them (Authenticate, then TokenUpdate with tally 1), posting
     /// up to `concurrency` devices' webhooks at once. Returns the devices made.
-    public func enroll(count: Int, serialPrefix: String, productName: String, concurrency: Int = 32) async -> [SimDevice] {
+    public func enroll(
+        count: Int, serialPrefix: String, productName: String, concurrency: Int = 32
+    ) async -> [SimDevice] {
         var made: [SimDevice] = []
         for _ in 0..<count {
-            let serial = serialPrefix + String((0..<(12 - min(serialPrefix.count, 11))).map { _ in "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789".randomElement()! })
-            let udid = productName.lowercased().hasPrefix("mac") ? UUID().uuidString
+            let serial =
+                serialPrefix
+                + String(
+                    (0..<(12 - min(serialPrefix.count, 11))).map { _ in
+                        "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789".randomElement()!
+                    })
+            let udid =
+                productName.lowercased().hasPrefix("mac")
+                ? UUID().uuidString
                 : (0..<40).map { _ in "0123456789abcdef".randomElement()! }.map(String.init).joined()
-            let device = SimDevice(serialNumber: serial, udid: udid, productName: productName, enrolled: true, installed: [], commands: [])
+            let device = SimDevice(
+                serialNumber: serial, udid: udid, productName: productName, enrolled: true, installed: [], commands: [])
             devices[udid] = device
             made.append(device)
         }
@@ -142,7 +155,10 @@ public actor MDMSimulator {
         guard var device = devices.values.first(where: { $0.serialNumber == serial }) else { return false }
         device.enrolled = false
         devices[device.udid] = device
-        await post(Self.checkIn(topic: "mdm.CheckOut", device, payload: ["MessageType": "CheckOut", "UDID": device.udid, "Topic": "com.apple.mgmt.sim"]))
+        await post(
+            Self.checkIn(
+                topic: "mdm.CheckOut", device,
+                payload: ["MessageType": "CheckOut", "UDID": device.udid, "Topic": "com.apple.mgmt.sim"]))
         return true
     }
 
@@ -151,13 +167,19 @@ public actor MDMSimulator {
     /// Handles `PUT /v1/enqueue/{ids}`; returns the HTTP status and NanoMDM's JSON `APIResult`.
     public func enqueue(ids: [String], authorization: String?, body: Data) async -> (Int, Data) {
         let (status, object) = await enqueueResult(ids: ids, authorization: authorization, body: body)
-        return (status, (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))
+        return (
+            status, (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        )
     }
 
     func enqueueResult(ids: [String], authorization: String?, body: Data) async -> (Int, [String: Any]) {
-        guard authorization == "Basic " + Data("nanomdm:\(apiKey)".utf8).base64EncodedString() else { return (401, ["error": "unauthorized"]) }
+        guard authorization == "Basic " + Data("nanomdm:\(apiKey)".utf8).base64EncodedString() else {
+            return (401, ["error": "unauthorized"])
+        }
         stats.enqueueRequests += 1
-        if fault == .slow || delayMilliseconds > 0, delayMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(delayMilliseconds)) }
+        if fault == .slow || delayMilliseconds > 0, delayMilliseconds > 0 {
+            try? await Task.sleep(for: .milliseconds(delayMilliseconds))
+        }
         switch fault {
         case .down:
             stats.refusedByFault += 1
@@ -167,22 +189,37 @@ public actor MDMSimulator {
             return (500, ["command_error": "simulated storage failure"])
         default: break
         }
-        guard let plist = (try? PropertyListSerialization.propertyList(from: body, options: [], format: nil)) as? [String: Any],
-              let uuid = plist["CommandUUID"] as? String, !uuid.isEmpty,
-              let command = plist["Command"] as? [String: Any], let requestType = command["RequestType"] as? String, !requestType.isEmpty
+        guard
+            let plist = (try? PropertyListSerialization.propertyList(from: body, options: [], format: nil))
+                as? [String: Any],
+            let uuid = plist["CommandUUID"] as? String, !uuid.isEmpty,
+            let command = plist["Command"] as? [String: Any], let requestType = command["RequestType"] as? String,
+            !requestType.isEmpty
         else { return (400, ["command_error": "command has no CommandUUID or RequestType"]) }
         if fault == .partial207 {
             partialCounter += 1
             if partialCounter % 2 == 0 {
                 stats.refusedByFault += 1
-                return (207, ["command_uuid": uuid, "request_type": requestType,
-                              "status": Dictionary(uniqueKeysWithValues: ids.map { ($0, ["command_error": "simulated partial failure"]) })])
+                return (
+                    207,
+                    [
+                        "command_uuid": uuid, "request_type": requestType,
+                        "status": Dictionary(
+                            uniqueKeysWithValues: ids.map { ($0, ["command_error": "simulated partial failure"]) }),
+                    ]
+                )
             }
         }
         // One CommandUUID once (the primary key in NanoMDM's stores).
         guard !commandUUIDs.contains(uuid) else {
             stats.duplicatesRefused += 1
-            return (500, ["command_uuid": uuid, "request_type": requestType, "command_error": "duplicate key value violates unique constraint \"commands_pkey\""])
+            return (
+                500,
+                [
+                    "command_uuid": uuid, "request_type": requestType,
+                    "command_error": "duplicate key value violates unique constraint \"commands_pkey\"",
+                ]
+            )
         }
         var status: [String: Any] = [:]
         var failures = 0
@@ -197,15 +234,19 @@ public actor MDMSimulator {
             }
         }
         if !accepted.isEmpty { commandUUIDs.insert(uuid) }
-        let recorded = Command(commandUUID: uuid, requestType: requestType, iTunesStoreID: command["iTunesStoreID"] as? Int,
-                               purchaseMethod: (command["Options"] as? [String: Any])?["PurchaseMethod"] as? Int,
-                               managementFlags: command["ManagementFlags"] as? Int, identifier: command["Identifier"] as? String,
-                               status: "Queued")
+        let recorded = Command(
+            commandUUID: uuid, requestType: requestType, iTunesStoreID: command["iTunesStoreID"] as? Int,
+            purchaseMethod: (command["Options"] as? [String: Any])?["PurchaseMethod"] as? Int,
+            managementFlags: command["ManagementFlags"] as? Int, identifier: command["Identifier"] as? String,
+            status: "Queued")
         for id in accepted {
             devices[id]?.commands.append(recorded)
             stats.commandsQueued += 1
             let delay = ackDelayMilliseconds
-            Task { try? await Task.sleep(for: .milliseconds(delay)); await self.answer(udid: id, uuid: uuid) }
+            Task {
+                try? await Task.sleep(for: .milliseconds(delay))
+                await self.answer(udid: id, uuid: uuid)
+            }
         }
         let code = failures == 0 ? 200 : (accepted.isEmpty ? 500 : 207)
         return (code, ["command_uuid": uuid, "request_type": requestType, "status": status])
@@ -213,7 +254,9 @@ public actor MDMSimulator {
 
     /// The device checks in and answers the command.
     func answer(udid: String, uuid: String) async {
-        guard var device = devices[udid], device.enrolled, let index = device.commands.firstIndex(where: { $0.commandUUID == uuid }) else { return }
+        guard var device = devices[udid], device.enrolled,
+            let index = device.commands.firstIndex(where: { $0.commandUUID == uuid })
+        else { return }
         let command = device.commands[index]
         var payload: [String: Any] = ["CommandUUID": uuid, "UDID": udid]
         let status: String
@@ -222,7 +265,9 @@ public actor MDMSimulator {
         case .notnow: status = "NotNow"
         case .error:
             status = "Error"
-            payload["ErrorChain"] = [["ErrorCode": 12064, "ErrorDomain": "MCMDMErrorDomain", "LocalizedDescription": "Simulated refusal"]]
+            payload["ErrorChain"] = [
+                ["ErrorCode": 12064, "ErrorDomain": "MCMDMErrorDomain", "LocalizedDescription": "Simulated refusal"]
+            ]
         case .acknowledge:
             status = "Acknowledged"
             switch command.requestType {
@@ -235,8 +280,11 @@ public actor MDMSimulator {
                 device.installed.removeAll { $0 == command.identifier }
             case "InstalledApplicationList":
                 payload["InstalledApplicationList"] = device.installed.map { bundle in
-                    ["Identifier": bundle, "Name": bundle, "Version": "1.0", "ShortVersion": "1.0", "Installing": false,
-                     "DeviceBasedVPP": true] as [String: Any]
+                    [
+                        "Identifier": bundle, "Name": bundle, "Version": "1.0", "ShortVersion": "1.0",
+                        "Installing": false,
+                        "DeviceBasedVPP": true,
+                    ] as [String: Any]
                 }
             default: break
             }
@@ -253,36 +301,49 @@ public actor MDMSimulator {
     }
 
     static func event(topic: String, key: String, object: [String: Any]) -> Data {
-        let body: [String: Any] = ["topic": topic, "event_id": UUID().uuidString.lowercased(),
-                                   "created_at": ISO8601DateFormatter().string(from: Date()), key: object]
+        let body: [String: Any] = [
+            "topic": topic, "event_id": UUID().uuidString.lowercased(),
+            "created_at": ISO8601DateFormatter().string(from: Date()), key: object,
+        ]
         return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
     }
 
     static func checkIn(topic: String, _ device: SimDevice, payload: [String: Any], tally: Int? = nil) -> Data {
-        var object: [String: Any] = ["udid": device.udid, "url_params": NSNull(), "raw_payload": plistData(payload).base64EncodedString()]
+        var object: [String: Any] = [
+            "udid": device.udid, "url_params": NSNull(), "raw_payload": plistData(payload).base64EncodedString(),
+        ]
         if let tally { object["token_update_tally"] = tally }
         return event(topic: topic, key: "checkin_event", object: object)
     }
 
     static func authenticate(_ device: SimDevice) -> Data {
-        checkIn(topic: "mdm.Authenticate", device, payload: [
-            "MessageType": "Authenticate", "Topic": "com.apple.mgmt.sim", "UDID": device.udid, "SerialNumber": device.serialNumber,
-            "Model": device.productName, "ProductName": device.productName, "OSVersion": "17.5", "DeviceName": "Sim \(device.serialNumber)",
-        ])
+        checkIn(
+            topic: "mdm.Authenticate", device,
+            payload: [
+                "MessageType": "Authenticate", "Topic": "com.apple.mgmt.sim", "UDID": device.udid,
+                "SerialNumber": device.serialNumber,
+                "Model": device.productName, "ProductName": device.productName, "OSVersion": "17.5",
+                "DeviceName": "Sim \(device.serialNumber)",
+            ])
     }
 
     static func tokenUpdate(_ device: SimDevice) -> Data {
-        checkIn(topic: "mdm.TokenUpdate", device, payload: [
-            "MessageType": "TokenUpdate", "Topic": "com.apple.mgmt.sim", "UDID": device.udid, "Token": Data(repeating: 1, count: 32),
-            "PushMagic": UUID().uuidString,
-        ], tally: 1)
+        checkIn(
+            topic: "mdm.TokenUpdate", device,
+            payload: [
+                "MessageType": "TokenUpdate", "Topic": "com.apple.mgmt.sim", "UDID": device.udid,
+                "Token": Data(repeating: 1, count: 32),
+                "PushMagic": UUID().uuidString,
+            ], tally: 1)
     }
 
     static func acknowledge(_ device: SimDevice, uuid: String, status: String, payload: [String: Any]) -> Data {
-        event(topic: "mdm.Connect", key: "acknowledge_event", object: [
-            "udid": device.udid, "status": status, "command_uuid": uuid, "url_params": NSNull(),
-            "raw_payload": plistData(payload.merging(["Status": status]) { $1 }).base64EncodedString(),
-        ])
+        event(
+            topic: "mdm.Connect", key: "acknowledge_event",
+            object: [
+                "udid": device.udid, "status": status, "command_uuid": uuid, "url_params": NSNull(),
+                "raw_payload": plistData(payload.merging(["Status": status]) { $1 }).base64EncodedString(),
+            ])
     }
 
     /// Posts one event like NanoMDM: JSON, signed when a key is set, at most once (no retry).

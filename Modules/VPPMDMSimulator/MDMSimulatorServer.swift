@@ -35,7 +35,9 @@ public struct MDMSimulatorServer: Sendable {
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data))
+        )
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
@@ -54,22 +56,33 @@ public struct MDMSimulatorServer: Sendable {
         // NanoMDM does not check the method; clients use PUT.
         for method in [HTTPRequest.Method.put, .post, .get] {
             router.on("/v1/enqueue/{ids}", method: method) { request, context in
-                let ids = try context.parameters.require("ids").split(separator: ",").map { String($0).removingPercentEncoding ?? String($0) }
+                let ids = try context.parameters.require("ids").split(separator: ",").map {
+                    String($0).removingPercentEncoding ?? String($0)
+                }
                 var request = request
                 let body = try await request.collectBody(upTo: 1 << 20)
-                let (status, result) = await simulator.enqueue(ids: ids, authorization: request.headers[.authorization], body: Data(buffer: body))
-                return Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(data: result)))
+                let (status, result) = await simulator.enqueue(
+                    ids: ids, authorization: request.headers[.authorization], body: Data(buffer: body))
+                return Response(
+                    status: .init(code: status), headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(data: result)))
             }
         }
         router.post("/sim/devices") { request, _ in
             let body = try await Self.decode(EnrollBody.self, request)
-            guard (1...100_000).contains(body.count) else { throw HTTPError(.badRequest, message: "count must be 1 to 100000") }
+            guard (1...100_000).contains(body.count) else {
+                throw HTTPError(.badRequest, message: "count must be 1 to 100000")
+            }
             let started = ContinuousClock.now
-            let made = await simulator.enroll(count: body.count, serialPrefix: body.serialPrefix ?? "SIM", productName: body.productName ?? "iPad13,4")
+            let made = await simulator.enroll(
+                count: body.count, serialPrefix: body.serialPrefix ?? "SIM", productName: body.productName ?? "iPad13,4"
+            )
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            struct Enrolled: Encodable { let devices: [MDMSimulator.SimDevice]; let seconds: Double }
+            struct Enrolled: Encodable {
+                let devices: [MDMSimulator.SimDevice]
+                let seconds: Double
+            }
             return Self.json(Enrolled(devices: made, seconds: seconds), status: .created)
         }
         router.get("/sim/devices") { _, _ in Self.json(await simulator.allDevices()) }
@@ -83,13 +96,15 @@ public struct MDMSimulatorServer: Sendable {
         }
         router.put("/sim/config") { request, _ in
             let body = try await Self.decode(ConfigBody.self, request)
-            await simulator.configure(webhookURL: body.webhookURL, hmacKey: body.hmacKey, ackDelayMilliseconds: body.ackDelayMilliseconds)
+            await simulator.configure(
+                webhookURL: body.webhookURL, hmacKey: body.hmacKey, ackDelayMilliseconds: body.ackDelayMilliseconds)
             return Self.json(["ok": true])
         }
         router.put("/sim/faults") { request, _ in
             let body = try await Self.decode(FaultBody.self, request)
             guard let fault = MDMSimulator.Fault(rawValue: body.mode) else {
-                throw HTTPError(.badRequest, message: "mode must be one of \(MDMSimulator.Fault.allCases.map(\.rawValue))")
+                throw HTTPError(
+                    .badRequest, message: "mode must be one of \(MDMSimulator.Fault.allCases.map(\.rawValue))")
             }
             await simulator.setFault(fault, delayMilliseconds: body.delayMilliseconds ?? (fault == .slow ? 2000 : 0))
             return Self.json(["mode": fault.rawValue])
@@ -97,7 +112,8 @@ public struct MDMSimulatorServer: Sendable {
         router.put("/sim/behaviour") { request, _ in
             let body = try await Self.decode(BehaviourBody.self, request)
             guard let behaviour = MDMSimulator.Behaviour(rawValue: body.respond) else {
-                throw HTTPError(.badRequest, message: "respond must be one of \(MDMSimulator.Behaviour.allCases.map(\.rawValue))")
+                throw HTTPError(
+                    .badRequest, message: "respond must be one of \(MDMSimulator.Behaviour.allCases.map(\.rawValue))")
             }
             await simulator.setBehaviour(behaviour)
             return Self.json(["respond": behaviour.rawValue])
@@ -111,7 +127,10 @@ public struct MDMSimulatorServer: Sendable {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router(), configuration: .init(address: .hostname(host, port: 0), serverName: "mdmsim"),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0); continuation.finish() }, logger: logger)
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            }, logger: logger)
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next() else {
@@ -122,7 +141,8 @@ public struct MDMSimulatorServer: Sendable {
     }
 
     /// Runs until SIGINT/SIGTERM; `onRunning` receives the bound port.
-    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
+    {
         let app = Application(
             router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "mdmsim"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)

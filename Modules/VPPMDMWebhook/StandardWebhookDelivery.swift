@@ -23,9 +23,13 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
         public var description: String { "The webhook signing secret is not whsec_<base64>." }
     }
 
-    public init(url: String, secret: String, client: HTTPClient? = nil, timeout: TimeAmount = .seconds(20),
-                clock: @escaping @Sendable () -> Date = { Date() }) throws {
-        guard secret.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(secret.dropFirst(6))), bytes.count >= 16 else {
+    public init(
+        url: String, secret: String, client: HTTPClient? = nil, timeout: TimeAmount = .seconds(20),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        guard secret.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(secret.dropFirst(6))),
+            bytes.count >= 16
+        else {
             throw BadSecret()
         }
         self.url = url
@@ -84,10 +88,13 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
         let id = "msg_" + command.id.uuidString.lowercased()
         let timestamp = Int(now.timeIntervalSince1970)
         let formatter = ISO8601DateFormatter()
-        let event = Event(type: "device_command.created", timestamp: formatter.string(from: now), data: .init(
-            commandUUID: command.id.uuidString.uppercased(), serialNumber: command.serialNumber, enrollmentId: command.enrollmentID,
-            requestType: command.requestType.rawValue, adamId: command.adamID.isEmpty ? nil : command.adamID,
-            plist: command.plist.base64EncodedString()))
+        let event = Event(
+            type: "device_command.created", timestamp: formatter.string(from: now),
+            data: .init(
+                commandUUID: command.id.uuidString.uppercased(), serialNumber: command.serialNumber,
+                enrollmentId: command.enrollmentID,
+                requestType: command.requestType.rawValue, adamId: command.adamID.isEmpty ? nil : command.adamID,
+                plist: command.plist.base64EncodedString()))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let body = try? encoder.encode(event) else { return .refused("could not encode the event") }
@@ -96,7 +103,8 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "webhook-id", value: id)
         request.headers.add(name: "webhook-timestamp", value: "\(timestamp)")
-        request.headers.add(name: "webhook-signature", value: Self.signature(id: id, timestamp: timestamp, body: body, key: key))
+        request.headers.add(
+            name: "webhook-signature", value: Self.signature(id: id, timestamp: timestamp, body: body, key: key))
         request.body = .bytes(ByteBuffer(data: body))
         do {
             let response = try await client.execute(request, timeout: timeout)

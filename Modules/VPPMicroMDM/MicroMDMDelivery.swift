@@ -14,7 +14,9 @@ public struct MicroMDMDelivery: DeviceCommandDelivery {
     let timeout: TimeAmount
     let concurrency: Int
 
-    public init(url: String, apiKey: String, client: HTTPClient? = nil, timeout: TimeAmount = .seconds(15), concurrency: Int = 8) {
+    public init(
+        url: String, apiKey: String, client: HTTPClient? = nil, timeout: TimeAmount = .seconds(15), concurrency: Int = 8
+    ) {
         base = url.hasSuffix("/") ? String(url.dropLast()) : url
         authorization = "Basic " + Data("micromdm:\(apiKey)".utf8).base64EncodedString()
         self.client = client ?? Self.sharedClient
@@ -47,7 +49,8 @@ public struct MicroMDMDelivery: DeviceCommandDelivery {
     }
 
     func deliver(_ command: OutgoingDeviceCommand) async -> DeliveryOutcome {
-        let udid = command.enrollmentID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? command.enrollmentID
+        let udid =
+            command.enrollmentID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? command.enrollmentID
         var request = HTTPClientRequest(url: "\(base)/v1/commands/\(udid)")
         request.method = .POST
         request.headers.add(name: "Authorization", value: authorization)
@@ -63,7 +66,9 @@ public struct MicroMDMDelivery: DeviceCommandDelivery {
                 let message = (try? JSONDecoder().decode(ErrorBody.self, from: Data(buffer: body)))?.error ?? ""
                 if message.lowercased().contains("duplicate") { return .delivered }
                 let retryAfter = response.headers.first(name: "Retry-After").flatMap(TimeInterval.init)
-                return .retry("MicroMDM answered HTTP \(response.status.code)\(message.isEmpty ? "" : ": \(message.prefix(300))")", after: retryAfter)
+                return .retry(
+                    "MicroMDM answered HTTP \(response.status.code)\(message.isEmpty ? "" : ": \(message.prefix(300))")",
+                    after: retryAfter)
             }
         } catch {
             return .retry("MicroMDM unreachable: \(String(describing: error).prefix(200))")

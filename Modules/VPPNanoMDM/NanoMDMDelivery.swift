@@ -16,8 +16,10 @@ public struct NanoMDMDelivery: DeviceCommandDelivery {
     let timeout: TimeAmount
     let concurrency: Int
 
-    public init(url: String, apiKey: String, client: HTTPClient = MDMHTTPClient.shared, timeout: TimeAmount = .seconds(15),
-                concurrency: Int = 8) {
+    public init(
+        url: String, apiKey: String, client: HTTPClient = MDMHTTPClient.shared, timeout: TimeAmount = .seconds(15),
+        concurrency: Int = 8
+    ) {
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
         let isHub = base.hasSuffix("/api/v1/nanomdm")
         enqueueBase = isHub ? base + "/enqueue/" : base + "/v1/enqueue/"
@@ -55,7 +57,10 @@ public struct NanoMDMDelivery: DeviceCommandDelivery {
     }
 
     func deliver(_ command: OutgoingDeviceCommand) async -> DeliveryOutcome {
-        let id = command.enrollmentID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ","))) ?? command.enrollmentID
+        let id =
+            command.enrollmentID.addingPercentEncoding(
+                withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ",")))
+            ?? command.enrollmentID
         var request = HTTPClientRequest(url: enqueueBase + id)
         request.method = .PUT
         request.headers.add(name: "Authorization", value: authorization)
@@ -80,7 +85,9 @@ public struct NanoMDMDelivery: DeviceCommandDelivery {
                 }
                 // The CommandUUID is the table's key at NanoMDM: a duplicate means an earlier attempt got through.
                 let lowered = commandError.lowercased()
-                if lowered.contains("duplicate") || lowered.contains("already exists") || lowered.contains("unique") { return .delivered }
+                if lowered.contains("duplicate") || lowered.contains("already exists") || lowered.contains("unique") {
+                    return .delivered
+                }
                 return .retry("NanoMDM could not queue the command: \(commandError.prefix(300))")
             default:
                 let retryAfter = response.headers.first(name: "Retry-After").flatMap(TimeInterval.init)

@@ -14,7 +14,9 @@ public enum SQLValue: Sendable, Hashable {
     public static func optional(_ value: Int64?) -> SQLValue { value.map(SQLValue.int) ?? .null }
     /// Timestamps are stored as milliseconds since 1970 in both databases.
     /// Rounded down, so a time read back is never later than the one written (a notice due "now" stays due).
-    public static func time(_ date: Date) -> SQLValue { .int(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
+    public static func time(_ date: Date) -> SQLValue {
+        .int(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
     public static func optionalTime(_ date: Date?) -> SQLValue { date.map(time) ?? .null }
 }
 
@@ -144,13 +146,16 @@ extension SQLConnection {
 
     /// Inserts `rows` with multi-row VALUES statements, as many rows per statement as the dialect allows.
     /// `prefix` is e.g. `INSERT INTO t (a, b)`; `suffix` e.g. `ON CONFLICT DO NOTHING`.
-    public func insertMany(_ prefix: String, columns: Int, rows: [[SQLValue]], suffix: String = "", dialect: SQLDialect) async throws {
+    public func insertMany(
+        _ prefix: String, columns: Int, rows: [[SQLValue]], suffix: String = "", dialect: SQLDialect
+    ) async throws {
         guard !rows.isEmpty else { return }
         let perStatement = max(1, min(1000, dialect.maxBindsPerStatement / columns))
         let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
         for start in stride(from: 0, to: rows.count, by: perStatement) {
             let chunk = rows[start..<min(start + perStatement, rows.count)]
-            let sql = prefix + " VALUES " + Array(repeating: tuple, count: chunk.count).joined(separator: ",") + " " + suffix
+            let sql =
+                prefix + " VALUES " + Array(repeating: tuple, count: chunk.count).joined(separator: ",") + " " + suffix
             try await query(sql, chunk.flatMap { $0 })
         }
     }

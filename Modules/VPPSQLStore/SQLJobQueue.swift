@@ -15,7 +15,8 @@ struct SQLJobQueue: JobQueue {
                 VALUES (?, ?, ?, ?, ?, 0)
                 ON CONFLICT (tenant_id, kind, job_key) DO NOTHING RETURNING job_id
                 """,
-                .uuid(job.tenantID.rawValue), .uuid(UUID()), .text(job.kind.rawValue), .text(job.key), .time(job.runAt)).isEmpty
+                .uuid(job.tenantID.rawValue), .uuid(UUID()), .text(job.kind.rawValue), .text(job.key), .time(job.runAt)
+            ).isEmpty
         }
     }
 
@@ -41,8 +42,10 @@ struct SQLJobQueue: JobQueue {
                 """,
                 .text(owner), .time(leaseUntil), .time(now), .time(now), .time(now), .time(now), .int(Int64(limit))
             ).map { row in
-                ClaimedJob(id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), kind: try Self.kind(try row.text(2)), key: try row.text(3),
-                           attempts: try row.int(4), leaseOwner: owner, leaseUntil: leaseUntil)
+                ClaimedJob(
+                    id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), kind: try Self.kind(try row.text(2)),
+                    key: try row.text(3),
+                    attempts: try row.int(4), leaseOwner: owner, leaseUntil: leaseUntil)
             }
         }
     }
@@ -51,7 +54,8 @@ struct SQLJobQueue: JobQueue {
         try await database.transaction { connection in
             try await !connection.query(
                 "DELETE FROM jobs WHERE tenant_id = ? AND job_id = ? AND lease_owner = ? AND lease_until = ? RETURNING job_id",
-                .uuid(job.tenantID.rawValue), .uuid(job.id), .text(job.leaseOwner), .time(job.leaseUntil)).isEmpty
+                .uuid(job.tenantID.rawValue), .uuid(job.id), .text(job.leaseOwner), .time(job.leaseUntil)
+            ).isEmpty
         }
     }
 
@@ -62,7 +66,8 @@ struct SQLJobQueue: JobQueue {
                 UPDATE jobs SET run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?
                 WHERE tenant_id = ? AND job_id = ? AND lease_owner = ?
                 """,
-                .time(retryAt), .text(String(error.prefix(500))), .uuid(job.tenantID.rawValue), .uuid(job.id), .text(job.leaseOwner))
+                .time(retryAt), .text(String(error.prefix(500))), .uuid(job.tenantID.rawValue), .uuid(job.id),
+                .text(job.leaseOwner))
         }
     }
 

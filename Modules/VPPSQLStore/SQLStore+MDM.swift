@@ -6,7 +6,8 @@ extension SQLTenantTransaction: MDMRecords {
     // MARK: Connection
 
     func saveMDMConnection(_ stored: StoredMDMConnection) async throws {
-        let c = stored.connection, s = stored.secrets
+        let c = stored.connection
+        let s = stored.secrets
         try await exec(
             """
             INSERT INTO mdm_connections (tenant_id, kind, url, api_key_id, api_key, hmac_key_id, hmac_key, signing_key_id, signing_secret,
@@ -18,9 +19,13 @@ extension SQLTenantTransaction: MDMRecords {
                 silent_days = excluded.silent_days, licence_only = excluded.licence_only, licence_only_apps = excluded.licence_only_apps,
                 disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at
             """,
-            [tenant, .text(c.kind.rawValue), .text(c.url)] + Self.sealed(s.apiKey) + Self.sealed(s.webhookHMACKey) + Self.sealed(s.signingSecret)
-                + [.int(Int64(c.reclaimAfter)), .optional(c.silentDaysUnenrolled.map(Int64.init)), .bool(c.licenceOnly),
-                   JSONList.encode(c.licenceOnlyAdamIDs.sorted()), .optional(c.disabledReason), .time(c.updatedAt)])
+            [tenant, .text(c.kind.rawValue), .text(c.url)] + Self.sealed(s.apiKey) + Self.sealed(s.webhookHMACKey)
+                + Self.sealed(s.signingSecret)
+                + [
+                    .int(Int64(c.reclaimAfter)), .optional(c.silentDaysUnenrolled.map(Int64.init)),
+                    .bool(c.licenceOnly),
+                    JSONList.encode(c.licenceOnlyAdamIDs.sorted()), .optional(c.disabledReason), .time(c.updatedAt),
+                ])
     }
 
     static func sealed(_ secret: SealedSecret?) -> [SQLValue] {
@@ -43,11 +48,15 @@ extension SQLTenantTransaction: MDMRecords {
             let stored = try row.text(0)
             guard let kind = MDMKind(rawValue: stored) else { throw StoreError.unreadable("MDM kind \(stored)") }
             let connection = MDMConnection(
-                kind: kind, url: try row.text(1), reclaimAfter: TimeInterval(try row.int(8)), silentDaysUnenrolled: try row.optionalInt(9),
+                kind: kind, url: try row.text(1), reclaimAfter: TimeInterval(try row.int(8)),
+                silentDaysUnenrolled: try row.optionalInt(9),
                 licenceOnly: try row.bool(10), licenceOnlyAdamIDs: Set(JSONList.decode(try row.optionalText(11))),
                 disabledReason: try row.optionalText(12), updatedAt: try row.time(13))
-            return StoredMDMConnection(connection: connection, secrets: MDMSealedSecrets(
-                apiKey: try Self.sealed(row, 2), webhookHMACKey: try Self.sealed(row, 4), signingSecret: try Self.sealed(row, 6)))
+            return StoredMDMConnection(
+                connection: connection,
+                secrets: MDMSealedSecrets(
+                    apiKey: try Self.sealed(row, 2), webhookHMACKey: try Self.sealed(row, 4),
+                    signingSecret: try Self.sealed(row, 6)))
         }
     }
 
@@ -63,17 +72,26 @@ extension SQLTenantTransaction: MDMRecords {
         """
 
     static func commandRecord(_ row: SQLRow) throws -> DeviceCommandRecord {
-        let storedKind = try row.text(2), storedState = try row.text(6)
-        guard let kind = DeviceCommand.Kind(rawValue: storedKind) else { throw StoreError.unreadable("device command kind \(storedKind)") }
-        guard let state = DeviceCommandState(rawValue: storedState) else { throw StoreError.unreadable("device command state \(storedState)") }
-        let command = DeviceCommand(id: try row.uuid(0), serialNumber: try row.text(1), kind: kind, adamID: try row.text(3),
-                                    assignmentID: try row.optionalUUID(4).map(AssignmentID.init), createdAt: try row.time(5))
-        return DeviceCommandRecord(command: command, state: state, attempts: try row.int(7), nextAttemptAt: try row.optionalTime(8),
-                                   lastError: try row.optionalText(9), deliveredAt: try row.optionalTime(10),
-                                   updatedAt: try row.optionalTime(11), enrollmentID: try row.optionalText(12))
+        let storedKind = try row.text(2)
+        let storedState = try row.text(6)
+        guard let kind = DeviceCommand.Kind(rawValue: storedKind) else {
+            throw StoreError.unreadable("device command kind \(storedKind)")
+        }
+        guard let state = DeviceCommandState(rawValue: storedState) else {
+            throw StoreError.unreadable("device command state \(storedState)")
+        }
+        let command = DeviceCommand(
+            id: try row.uuid(0), serialNumber: try row.text(1), kind: kind, adamID: try row.text(3),
+            assignmentID: try row.optionalUUID(4).map(AssignmentID.init), createdAt: try row.time(5))
+        return DeviceCommandRecord(
+            command: command, state: state, attempts: try row.int(7), nextAttemptAt: try row.optionalTime(8),
+            lastError: try row.optionalText(9), deliveredAt: try row.optionalTime(10),
+            updatedAt: try row.optionalTime(11), enrollmentID: try row.optionalText(12))
     }
 
-    func claimDueDeviceCommands(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [DeviceCommandRecord] {
+    func claimDueDeviceCommands(
+        owner: String, now: Date, lease: TimeInterval, limit: Int
+    ) async throws -> [DeviceCommandRecord] {
         // Two statements in one transaction: the rows picked are locked (PostgreSQL) until it ends, and a LIMIT
         // inside `IN (…)` is not guaranteed to be evaluated once by PostgreSQL's planner.
         let picked = try await exec(
@@ -81,7 +99,8 @@ extension SQLTenantTransaction: MDMRecords {
             SELECT command_id FROM device_commands
             WHERE tenant_id = ? AND state = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
             ORDER BY created_at, command_id LIMIT ? \(dialect.skipLocked)
-            """, [tenant, .time(now), .time(now), .int(Int64(limit))]).map { try $0.uuid(0) }
+            """, [tenant, .time(now), .time(now), .int(Int64(limit))]
+        ).map { try $0.uuid(0) }
         guard !picked.isEmpty else { return [] }
         return try await exec(
             """
@@ -90,7 +109,9 @@ extension SQLTenantTransaction: MDMRecords {
             RETURNING \(Self.commandColumns)
             """,
             [.text(owner), .time(now.addingTimeInterval(lease)), tenant] + picked.map { .uuid($0) }
-        ).map(Self.commandRecord).sorted { ($0.command.createdAt, $0.command.id.uuidString) < ($1.command.createdAt, $1.command.id.uuidString) }
+        ).map(Self.commandRecord).sorted {
+            ($0.command.createdAt, $0.command.id.uuidString) < ($1.command.createdAt, $1.command.id.uuidString)
+        }
     }
 
     func finishDelivery(_ id: UUID, owner: String, _ update: DeviceCommandUpdate, at: Date) async throws -> Bool {
@@ -100,24 +121,42 @@ extension SQLTenantTransaction: MDMRecords {
                 lease_owner = NULL, lease_until = NULL
             WHERE tenant_id = ? AND command_id = ? AND lease_owner = ? AND state = 'queued' RETURNING command_id
             """,
-            [.text(update.state.rawValue), .time(update.nextAttemptAt ?? at), .optional(update.lastError), .optionalTime(update.deliveredAt),
-             .optional(update.enrollmentID), .time(at), tenant, .uuid(id), .text(owner)]).isEmpty
+            [
+                .text(update.state.rawValue), .time(update.nextAttemptAt ?? at), .optional(update.lastError),
+                .optionalTime(update.deliveredAt),
+                .optional(update.enrollmentID), .time(at), tenant, .uuid(id), .text(owner),
+            ]
+        ).isEmpty
     }
 
     func updateDeviceCommand(_ id: UUID, _ update: DeviceCommandUpdate, at: Date) async throws -> Bool {
         var sets = "state = ?, updated_at = ?, last_error = ?"
         var binds: [SQLValue] = [.text(update.state.rawValue), .time(at), .optional(update.lastError)]
-        if let delivered = update.deliveredAt { sets += ", delivered_at = ?"; binds.append(.time(delivered)) }
-        if let next = update.nextAttemptAt { sets += ", next_attempt_at = ?"; binds.append(.time(next)) }
-        if let enrollment = update.enrollmentID { sets += ", enrollment_id = ?"; binds.append(.text(enrollment)) }
-        return try await !exec("UPDATE device_commands SET \(sets) WHERE tenant_id = ? AND command_id = ? RETURNING command_id",
-                               binds + [tenant, .uuid(id)]).isEmpty
+        if let delivered = update.deliveredAt {
+            sets += ", delivered_at = ?"
+            binds.append(.time(delivered))
+        }
+        if let next = update.nextAttemptAt {
+            sets += ", next_attempt_at = ?"
+            binds.append(.time(next))
+        }
+        if let enrollment = update.enrollmentID {
+            sets += ", enrollment_id = ?"
+            binds.append(.text(enrollment))
+        }
+        return try await !exec(
+            "UPDATE device_commands SET \(sets) WHERE tenant_id = ? AND command_id = ? RETURNING command_id",
+            binds + [tenant, .uuid(id)]
+        ).isEmpty
     }
 
     func deviceCommandRecords(_ query: DeviceCommandQuery) async throws -> [DeviceCommandRecord] {
         var conditions = ["tenant_id = ?"]
         var binds: [SQLValue] = [tenant]
-        if let serial = query.serialNumber { conditions.append("serial = ?"); binds.append(.text(serial)) }
+        if let serial = query.serialNumber {
+            conditions.append("serial = ?")
+            binds.append(.text(serial))
+        }
         if let states = query.states, !states.isEmpty {
             conditions.append("state IN (" + states.map { _ in "?" }.joined(separator: ", ") + ")")
             binds += states.map { .text($0.rawValue) }.sorted { "\($0)" < "\($1)" }
@@ -128,19 +167,27 @@ extension SQLTenantTransaction: MDMRecords {
         }
         return try await exec(
             "SELECT \(Self.commandColumns) FROM device_commands WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at, command_id LIMIT ?",
-            binds + [.int(Int64(query.limit))]).map(Self.commandRecord)
+            binds + [.int(Int64(query.limit))]
+        ).map(Self.commandRecord)
     }
 
     func deviceCommandRecord(_ id: UUID) async throws -> DeviceCommandRecord? {
-        try await exec("SELECT \(Self.commandColumns) FROM device_commands WHERE tenant_id = ? AND command_id = ?", [tenant, .uuid(id)])
-            .first.map(Self.commandRecord)
+        try await exec(
+            "SELECT \(Self.commandColumns) FROM device_commands WHERE tenant_id = ? AND command_id = ?",
+            [tenant, .uuid(id)]
+        )
+        .first.map(Self.commandRecord)
     }
 
     func deviceCommandCounts() async throws -> [DeviceCommandState: Int] {
         var counts: [DeviceCommandState: Int] = [:]
-        for row in try await exec("SELECT state, count(*) FROM device_commands WHERE tenant_id = ? GROUP BY state", [tenant]) {
+        for row in try await exec(
+            "SELECT state, count(*) FROM device_commands WHERE tenant_id = ? GROUP BY state", [tenant])
+        {
             let stored = try row.text(0)
-            guard let state = DeviceCommandState(rawValue: stored) else { throw StoreError.unreadable("device command state \(stored)") }
+            guard let state = DeviceCommandState(rawValue: stored) else {
+                throw StoreError.unreadable("device command state \(stored)")
+            }
             counts[state] = try row.int(1)
         }
         return counts
@@ -159,8 +206,11 @@ extension SQLTenantTransaction: MDMRecords {
                 platform = excluded.platform, last_seen_at = excluded.last_seen_at, unenrolled_at = excluded.unenrolled_at,
                 reclaimed_at = NULL
             """,
-            [tenant, .text(serial.value), .text(e.state.rawValue), .optional(e.enrollmentID), .optional(e.model), .optional(e.osVersion),
-             .text(e.platform.rawValue), .optionalTime(e.lastSeenAt), .optionalTime(e.unenrolledAt)])
+            [
+                tenant, .text(serial.value), .text(e.state.rawValue), .optional(e.enrollmentID), .optional(e.model),
+                .optional(e.osVersion),
+                .text(e.platform.rawValue), .optionalTime(e.lastSeenAt), .optionalTime(e.unenrolledAt),
+            ])
     }
 
     static let deviceColumns = """
@@ -169,33 +219,48 @@ extension SQLTenantTransaction: MDMRecords {
 
     func mdmDevice(_ row: SQLRow) throws -> Device? {
         guard let serial = try? SerialNumber(try row.text(0)) else { return nil }
-        let storedState = try row.text(4), storedPlatform = try row.text(8)
-        guard let state = EnrollmentState(rawValue: storedState) else { throw StoreError.unreadable("enrollment state \(storedState)") }
-        guard let platform = DevicePlatform(rawValue: storedPlatform) else { throw StoreError.unreadable("platform \(storedPlatform)") }
-        let enrollment = MDMEnrollment(state: state, enrollmentID: try row.optionalText(5), model: try row.optionalText(6),
-                                       osVersion: try row.optionalText(7), platform: platform, lastSeenAt: try row.optionalTime(9),
-                                       unenrolledAt: try row.optionalTime(10))
-        return Device(tenantID: tenantID, serialNumber: serial, name: try row.optionalText(1),
-                      installedAdamIDs: Set(JSONList.decode(try row.optionalText(2))), isRetired: try row.bool(3), enrollment: enrollment)
+        let storedState = try row.text(4)
+        let storedPlatform = try row.text(8)
+        guard let state = EnrollmentState(rawValue: storedState) else {
+            throw StoreError.unreadable("enrollment state \(storedState)")
+        }
+        guard let platform = DevicePlatform(rawValue: storedPlatform) else {
+            throw StoreError.unreadable("platform \(storedPlatform)")
+        }
+        let enrollment = MDMEnrollment(
+            state: state, enrollmentID: try row.optionalText(5), model: try row.optionalText(6),
+            osVersion: try row.optionalText(7), platform: platform, lastSeenAt: try row.optionalTime(9),
+            unenrolledAt: try row.optionalTime(10))
+        return Device(
+            tenantID: tenantID, serialNumber: serial, name: try row.optionalText(1),
+            installedAdamIDs: Set(JSONList.decode(try row.optionalText(2))), isRetired: try row.bool(3),
+            enrollment: enrollment)
     }
 
     func mdmDevices() async throws -> [Device] {
-        try await exec("SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? ORDER BY serial", [tenant]).compactMap(mdmDevice)
+        try await exec("SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? ORDER BY serial", [tenant])
+            .compactMap(mdmDevice)
     }
 
     func mdmDevice(serial: SerialNumber) async throws -> Device? {
-        try await exec("SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? AND serial = ?", [tenant, .text(serial.value)])
-            .first.flatMap(mdmDevice)
+        try await exec(
+            "SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? AND serial = ?",
+            [tenant, .text(serial.value)]
+        )
+        .first.flatMap(mdmDevice)
     }
 
     func device(enrollmentID: String) async throws -> Device? {
-        try await exec("SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? AND enrollment_id = ? ORDER BY last_seen_at DESC",
-                       [tenant, .text(enrollmentID)]).first.flatMap(mdmDevice)
+        try await exec(
+            "SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? AND enrollment_id = ? ORDER BY last_seen_at DESC",
+            [tenant, .text(enrollmentID)]
+        ).first.flatMap(mdmDevice)
     }
 
     func setInstalledApps(_ serial: SerialNumber, adamIDs: Set<String>, seenAt: Date) async throws {
-        try await exec("UPDATE devices SET installed = ?, last_seen_at = ? WHERE tenant_id = ? AND serial = ?",
-                       [JSONList.encode(adamIDs.sorted()), .time(seenAt), tenant, .text(serial.value)])
+        try await exec(
+            "UPDATE devices SET installed = ?, last_seen_at = ? WHERE tenant_id = ? AND serial = ?",
+            [JSONList.encode(adamIDs.sorted()), .time(seenAt), tenant, .text(serial.value)])
     }
 
     func devicesDueForReclaim(unenrolledBefore cutoff: Date) async throws -> [Device] {
@@ -203,11 +268,14 @@ extension SQLTenantTransaction: MDMRecords {
             """
             SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? AND enrollment_state = 'unenrolled'
                 AND unenrolled_at <= ? AND reclaimed_at IS NULL ORDER BY serial
-            """, [tenant, .time(cutoff)]).compactMap(mdmDevice)
+            """, [tenant, .time(cutoff)]
+        ).compactMap(mdmDevice)
     }
 
     func markReclaimed(_ serial: SerialNumber, at: Date) async throws {
-        try await exec("UPDATE devices SET reclaimed_at = ? WHERE tenant_id = ? AND serial = ?", [.time(at), tenant, .text(serial.value)])
+        try await exec(
+            "UPDATE devices SET reclaimed_at = ? WHERE tenant_id = ? AND serial = ?",
+            [.time(at), tenant, .text(serial.value)])
     }
 
     func unenrollSilentDevices(lastSeenBefore cutoff: Date, now: Date) async throws -> [SerialNumber] {
@@ -215,7 +283,8 @@ extension SQLTenantTransaction: MDMRecords {
             """
             UPDATE devices SET enrollment_state = 'unenrolled', unenrolled_at = ?
             WHERE tenant_id = ? AND enrollment_state = 'enrolled' AND last_seen_at < ? RETURNING serial
-            """, [.time(now), tenant, .time(cutoff)]).compactMap { try? SerialNumber(try $0.text(0)) }
+            """, [.time(now), tenant, .time(cutoff)]
+        ).compactMap { try? SerialNumber(try $0.text(0)) }
     }
 
     // MARK: MDM webhook events
@@ -226,22 +295,32 @@ extension SQLTenantTransaction: MDMRecords {
             INSERT INTO mdm_events (tenant_id, event_id, received_at, topic, dedupe_key, body, state, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING event_id
             """,
-            [tenant, .uuid(event.id), .time(event.receivedAt), .text(event.topic), .text(event.dedupeKey), .text(event.body),
-             .text(event.state.rawValue), .text(event.detail)]).isEmpty
+            [
+                tenant, .uuid(event.id), .time(event.receivedAt), .text(event.topic), .text(event.dedupeKey),
+                .text(event.body),
+                .text(event.state.rawValue), .text(event.detail),
+            ]
+        ).isEmpty
         if inserted { return event.state }
         // A repeat: kept for the record (no dedupe key, so it collides with nothing), never processed.
         try await exec(
             "INSERT INTO mdm_events (tenant_id, event_id, received_at, topic, dedupe_key, body, state, detail) VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
-            [tenant, .uuid(event.id), .time(event.receivedAt), .text(event.topic), .text(event.body), .text(MDMEventState.duplicate.rawValue),
-             .text("repeat of \(event.dedupeKey)")])
+            [
+                tenant, .uuid(event.id), .time(event.receivedAt), .text(event.topic), .text(event.body),
+                .text(MDMEventState.duplicate.rawValue),
+                .text("repeat of \(event.dedupeKey)"),
+            ])
         return .duplicate
     }
 
     static func event(_ row: SQLRow) throws -> MDMEventRecord {
         let stored = try row.text(6)
-        guard let state = MDMEventState(rawValue: stored) else { throw StoreError.unreadable("MDM event state \(stored)") }
-        return MDMEventRecord(id: try row.uuid(0), receivedAt: try row.time(1), topic: try row.text(2),
-                              dedupeKey: try row.optionalText(3) ?? "", body: try row.text(4), state: state, detail: try row.text(5))
+        guard let state = MDMEventState(rawValue: stored) else {
+            throw StoreError.unreadable("MDM event state \(stored)")
+        }
+        return MDMEventRecord(
+            id: try row.uuid(0), receivedAt: try row.time(1), topic: try row.text(2),
+            dedupeKey: try row.optionalText(3) ?? "", body: try row.text(4), state: state, detail: try row.text(5))
     }
 
     func pendingMDMEvents(limit: Int) async throws -> [MDMEventRecord] {
@@ -249,12 +328,14 @@ extension SQLTenantTransaction: MDMRecords {
             """
             SELECT event_id, received_at, topic, dedupe_key, body, detail, state FROM mdm_events
             WHERE tenant_id = ? AND state = 'pending' ORDER BY received_at, event_id LIMIT ? \(dialect.skipLocked)
-            """, [tenant, .int(Int64(limit))]).map(Self.event)
+            """, [tenant, .int(Int64(limit))]
+        ).map(Self.event)
     }
 
     func markMDMEvent(_ id: UUID, _ state: MDMEventState, detail: String) async throws {
-        try await exec("UPDATE mdm_events SET state = ?, detail = ? WHERE tenant_id = ? AND event_id = ?",
-                       [.text(state.rawValue), .text(String(detail.prefix(500))), tenant, .uuid(id)])
+        try await exec(
+            "UPDATE mdm_events SET state = ?, detail = ? WHERE tenant_id = ? AND event_id = ?",
+            [.text(state.rawValue), .text(String(detail.prefix(500))), tenant, .uuid(id)])
     }
 
     func mdmEvents(limit: Int) async throws -> [MDMEventRecord] {
@@ -262,7 +343,8 @@ extension SQLTenantTransaction: MDMRecords {
             """
             SELECT event_id, received_at, topic, dedupe_key, body, detail, state FROM mdm_events
             WHERE tenant_id = ? ORDER BY received_at DESC, event_id LIMIT ?
-            """, [tenant, .int(Int64(limit))]).map(Self.event)
+            """, [tenant, .int(Int64(limit))]
+        ).map(Self.event)
     }
 }
 
@@ -274,13 +356,16 @@ extension SQLStore: MDMDirectory {
                 SELECT DISTINCT tenant_id FROM device_commands WHERE state = 'queued' AND next_attempt_at <= ?
                     AND (lease_until IS NULL OR lease_until < ?)
                 UNION SELECT DISTINCT tenant_id FROM mdm_events WHERE state = 'pending'
-                """, .time(now), .time(now)).map { TenantID(try $0.uuid(0)) }
+                """, .time(now), .time(now)
+            ).map { TenantID(try $0.uuid(0)) }
         }
     }
 
     public func tenantsWithMDMConnection() async throws -> [TenantID] {
         try await run { connection in
-            try await connection.query("SELECT tenant_id FROM mdm_connections ORDER BY tenant_id").map { TenantID(try $0.uuid(0)) }
+            try await connection.query("SELECT tenant_id FROM mdm_connections ORDER BY tenant_id").map {
+                TenantID(try $0.uuid(0))
+            }
         }
     }
 }

@@ -3,7 +3,9 @@ import VPPDomain
 import VPPUseCases
 
 extension SQLStore {
-    public func dueWork(now: Date, syncInterval: TimeInterval, retryAfter: TimeInterval, limit: Int) async throws -> DueWork {
+    public func dueWork(
+        now: Date, syncInterval: TimeInterval, retryAfter: TimeInterval, limit: Int
+    ) async throws -> DueWork {
         // Each question is one indexed query over all tenants; none walks tenants or tokens one by one.
         let lastSuccess = SQLValue.time(now.addingTimeInterval(-syncInterval))
         let lastAttempt = SQLValue.time(now.addingTimeInterval(-retryAfter))
@@ -38,7 +40,8 @@ extension SQLStore {
             }
             work.noticePlans = plans.sorted { $0.rawValue.uuidString < $1.rawValue.uuidString }
             work.noticeDeliveries = try await connection.query(
-                "SELECT DISTINCT tenant_id FROM notices WHERE sent_at IS NULL AND next_attempt_at <= ? LIMIT ?", .time(now), cap
+                "SELECT DISTINCT tenant_id FROM notices WHERE sent_at IS NULL AND next_attempt_at <= ? LIMIT ?",
+                .time(now), cap
             ).map { TenantID(try $0.uuid(0)) }
             return work
         }

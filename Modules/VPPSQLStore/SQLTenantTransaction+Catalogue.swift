@@ -5,11 +5,16 @@ import VPPUseCases
 extension SQLTenantTransaction {
     func upsertApps(_ assets: [Asset]) async throws {
         let rows: [[SQLValue]] = assets.map { asset in
-            [tenant, .text(asset.key.adamID), .text(asset.key.pricingParam.rawValue), .text(asset.productType.rawValue),
-             JSONList.encode(asset.platforms.map(\.rawValue).sorted()), .bool(asset.isDeviceAssignable), .bool(asset.isRevocable)]
+            [
+                tenant, .text(asset.key.adamID), .text(asset.key.pricingParam.rawValue),
+                .text(asset.productType.rawValue),
+                JSONList.encode(asset.platforms.map(\.rawValue).sorted()), .bool(asset.isDeviceAssignable),
+                .bool(asset.isRevocable),
+            ]
         }
         try await insertMany(
-            "INSERT INTO apps (tenant_id, adam_id, pricing, product_type, platforms, device_assignable, revocable)", columns: 7, rows: rows,
+            "INSERT INTO apps (tenant_id, adam_id, pricing, product_type, platforms, device_assignable, revocable)",
+            columns: 7, rows: rows,
             suffix: """
                 ON CONFLICT (tenant_id, adam_id, pricing) DO UPDATE SET product_type = excluded.product_type,
                     platforms = excluded.platforms, device_assignable = excluded.device_assignable, revocable = excluded.revocable
@@ -19,12 +24,16 @@ extension SQLTenantTransaction {
     func setMetadata(_ metadata: AppMetadata, for asset: AssetKey) async throws {
         let rows = try await exec(
             "UPDATE apps SET name = ?, bundle_id = ?, icon_url = ?, version = ? WHERE tenant_id = ? AND adam_id = ? AND pricing = ? RETURNING adam_id",
-            [.text(metadata.name), .optional(metadata.bundleID), .optional(metadata.iconURL?.absoluteString), .optional(metadata.version),
-             tenant, .text(asset.adamID), .text(asset.pricingParam.rawValue)])
+            [
+                .text(metadata.name), .optional(metadata.bundleID), .optional(metadata.iconURL?.absoluteString),
+                .optional(metadata.version),
+                tenant, .text(asset.adamID), .text(asset.pricingParam.rawValue),
+            ])
         if rows.isEmpty { throw StoreError.unknownApp(asset) }
     }
 
-    private static let appColumns = "adam_id, pricing, product_type, platforms, device_assignable, revocable, name, bundle_id, icon_url, version"
+    private static let appColumns =
+        "adam_id, pricing, product_type, platforms, device_assignable, revocable, name, bundle_id, icon_url, version"
 
     private func app(from row: SQLRow) throws -> AppRecord {
         let asset = Asset(
@@ -33,19 +42,24 @@ extension SQLTenantTransaction {
             platforms: Set(JSONList.decode(try row.optionalText(3)).compactMap(Platform.init(rawValue:))),
             isDeviceAssignable: try row.bool(4), isRevocable: try row.bool(5))
         let metadata = try row.optionalText(6).map { name in
-            AppMetadata(name: name, bundleID: try row.optionalText(7), iconURL: try row.optionalText(8).flatMap(URL.init(string:)),
-                        version: try row.optionalText(9))
+            AppMetadata(
+                name: name, bundleID: try row.optionalText(7),
+                iconURL: try row.optionalText(8).flatMap(URL.init(string:)),
+                version: try row.optionalText(9))
         }
         return AppRecord(asset: asset, metadata: metadata)
     }
 
     func apps() async throws -> [AppRecord] {
-        try await exec("SELECT \(Self.appColumns) FROM apps WHERE tenant_id = ? ORDER BY adam_id, pricing", [tenant]).map(app(from:))
+        try await exec("SELECT \(Self.appColumns) FROM apps WHERE tenant_id = ? ORDER BY adam_id, pricing", [tenant])
+            .map(app(from:))
     }
 
     func app(_ key: AssetKey) async throws -> AppRecord? {
-        try await exec("SELECT \(Self.appColumns) FROM apps WHERE tenant_id = ? AND adam_id = ? AND pricing = ?",
-                       [tenant, .text(key.adamID), .text(key.pricingParam.rawValue)]).first.map(app(from:))
+        try await exec(
+            "SELECT \(Self.appColumns) FROM apps WHERE tenant_id = ? AND adam_id = ? AND pricing = ?",
+            [tenant, .text(key.adamID), .text(key.pricingParam.rawValue)]
+        ).first.map(app(from:))
     }
 
     func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws {
@@ -87,17 +101,22 @@ extension SQLTenantTransaction {
                     UPDATE token_assets SET total = ?, withheld = ?, assigned = ?, available = ?, retired = ?
                     WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
                     """,
-                    values.map { SQLValue.int(Int64($0)) } + [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)])
+                    values.map { SQLValue.int(Int64($0)) } + [
+                        tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue),
+                    ])
             } else {
-                inserts.append([tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)] + values.map { .int(Int64($0)) })
+                inserts.append(
+                    [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)]
+                        + values.map { .int(Int64($0)) })
             }
         }
         try await insertMany(
             "INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, withheld, assigned, available, retired)",
             columns: 9, rows: inserts)
         for key in before.keys.sorted() where counts[key] == nil {
-            try await exec("DELETE FROM token_assets WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?",
-                           [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)])
+            try await exec(
+                "DELETE FROM token_assets WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?",
+                [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)])
         }
     }
 
@@ -110,9 +129,13 @@ extension SQLTenantTransaction {
     }
 
     private func counts(tokenID: TokenID?, asset: AssetKey?) async throws -> [TokenAssetCounts] {
-        var sql = "SELECT token_id, adam_id, pricing, total, assigned, available, retired FROM token_assets WHERE tenant_id = ?"
+        var sql =
+            "SELECT token_id, adam_id, pricing, total, assigned, available, retired FROM token_assets WHERE tenant_id = ?"
         var binds = [tenant]
-        if let tokenID { sql += " AND token_id = ?"; binds.append(.uuid(tokenID.rawValue)) }
+        if let tokenID {
+            sql += " AND token_id = ?"
+            binds.append(.uuid(tokenID.rawValue))
+        }
         if let asset {
             sql += " AND adam_id = ? AND pricing = ?"
             binds += [.text(asset.adamID), .text(asset.pricingParam.rawValue)]
@@ -120,9 +143,11 @@ extension SQLTenantTransaction {
         return try await exec(sql + " ORDER BY adam_id, pricing, token_id", binds).map { row in
             TokenAssetCounts(
                 tokenID: TokenID(try row.uuid(0)),
-                asset: AssetKey(adamID: try row.text(1), pricingParam: PricingParam(rawValue: try row.text(2)) ?? .standard),
-                counts: try LicenceCounts(total: try row.int(3), assigned: min(try row.int(4), try row.int(3)),
-                                          available: try row.int(5), retired: try row.int(6)))
+                asset: AssetKey(
+                    adamID: try row.text(1), pricingParam: PricingParam(rawValue: try row.text(2)) ?? .standard),
+                counts: try LicenceCounts(
+                    total: try row.int(3), assigned: min(try row.int(4), try row.int(3)),
+                    available: try row.int(5), retired: try row.int(6)))
         }
     }
 
@@ -136,8 +161,10 @@ extension SQLTenantTransaction {
                 available = \(greatest)(0, \(greatest)(0, total + ?) - withheld - assigned)
             WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
             """,
-            [.int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue),
-             .text(asset.adamID), .text(asset.pricingParam.rawValue)])
+            [
+                .int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue),
+                .text(asset.adamID), .text(asset.pricingParam.rawValue),
+            ])
     }
 
     func deleteOrphanApps() async throws -> [AssetKey] {

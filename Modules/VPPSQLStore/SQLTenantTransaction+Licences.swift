@@ -16,15 +16,19 @@ extension SQLTenantTransaction {
 
     func reserveLicences(_ assignments: [Assignment]) async throws -> Bool {
         guard let first = assignments.first else { return true }
-        precondition(assignments.allSatisfy { $0.asset == first.asset && $0.grantingToken == first.grantingToken
-                         && $0.state == .reserved },
-                     "one reservation is of one asset from one token")
+        precondition(
+            assignments.allSatisfy {
+                $0.asset == first.asset && $0.grantingToken == first.grantingToken
+                    && $0.state == .reserved
+            },
+            "one reservation is of one asset from one token")
         guard try await reserve(first.asset, from: first.grantingToken, count: assignments.count) else { return false }
         do {
             try await insertAssignmentRows(assignments.map { ($0, "vpp") })
         } catch StoreError.constraintViolation(let detail) where detail.contains("one_licence_per") {
             // The partial unique index: someone (maybe another server, a moment ago) licensed one of them.
-            let held = try await self.assignments(AssignmentQuery(asset: first.asset, states: AssignmentState.Code.holding))
+            let held = try await self.assignments(
+                AssignmentQuery(asset: first.asset, states: AssignmentState.Code.holding))
             let holders = Set(held.map(\.assignee))
             throw StoreError.alreadyLicensed(assignments.map(\.assignee).filter(holders.contains).map(\.description))
         }
@@ -40,8 +44,11 @@ extension SQLTenantTransaction {
             WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ? AND available >= ?
             RETURNING available
             """,
-            [.int(Int64(count)), .int(Int64(count)), tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
-             .text(asset.pricingParam.rawValue), .int(Int64(count))]).isEmpty
+            [
+                .int(Int64(count)), .int(Int64(count)), tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
+                .text(asset.pricingParam.rawValue), .int(Int64(count)),
+            ]
+        ).isEmpty
     }
 
     func release(_ asset: AssetKey, to tokenID: TokenID, count: Int) async throws {
@@ -57,8 +64,10 @@ extension SQLTenantTransaction {
                 available = \(greatest)(0, total - withheld - \(greatest)(0, assigned + ?))
             WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
             """,
-            [.int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
-             .text(asset.pricingParam.rawValue)])
+            [
+                .int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
+                .text(asset.pricingParam.rawValue),
+            ])
     }
 
     static func stateColumns(_ state: AssignmentState) -> (code: String, eventID: String?, reason: String?) {
@@ -67,7 +76,9 @@ extension SQLTenantTransaction {
 
     /// Reads a stored state; an unknown code is an error, never a default.
     static func state(code: String, eventID: String?, reason: String?) throws -> AssignmentState {
-        guard let known = AssignmentState.Code(rawValue: code) else { throw StoreError.unreadable("licence state \(code)") }
+        guard let known = AssignmentState.Code(rawValue: code) else {
+            throw StoreError.unreadable("licence state \(code)")
+        }
         do {
             return try AssignmentState(code: known, eventID: eventID, reason: reason)
         } catch {
@@ -87,15 +98,18 @@ extension SQLTenantTransaction {
         let now = SQLValue.time(clock())
         let rows: [[SQLValue]] = items.map { assignment, origin in
             let state = Self.stateColumns(assignment.state)
-            var serial = SQLValue.null, user = SQLValue.null
+            var serial = SQLValue.null
+            var user = SQLValue.null
             switch assignment.assignee {
             case .device(let s): serial = .text(s.value)
             case .user(let u): user = .text(u.value)
             }
-            return [tenant, .uuid(assignment.id.rawValue), .uuid(assignment.grantingToken.rawValue),
-                    .text(assignment.asset.adamID), .text(assignment.asset.pricingParam.rawValue), serial, user,
-                    .text(state.code), .optional(state.eventID), .optional(state.reason), .text(origin),
-                    .bool(assignment.revokeRequested), now]
+            return [
+                tenant, .uuid(assignment.id.rawValue), .uuid(assignment.grantingToken.rawValue),
+                .text(assignment.asset.adamID), .text(assignment.asset.pricingParam.rawValue), serial, user,
+                .text(state.code), .optional(state.eventID), .optional(state.reason), .text(origin),
+                .bool(assignment.revokeRequested), now,
+            ]
         }
         try await insertMany(
             """
@@ -121,8 +135,9 @@ extension SQLTenantTransaction {
             id: AssignmentID(try row.uuid(offset)), tenantID: tenantID,
             asset: AssetKey(adamID: try row.text(offset + 2), pricingParam: pricing),
             assignee: assignee, grantingToken: TokenID(try row.uuid(offset + 1)),
-            state: try Self.state(code: try row.text(offset + 6), eventID: try row.optionalText(offset + 7),
-                                  reason: try row.optionalText(offset + 8)),
+            state: try Self.state(
+                code: try row.text(offset + 6), eventID: try row.optionalText(offset + 7),
+                reason: try row.optionalText(offset + 8)),
             revokeRequested: try row.bool(offset + 9))
     }
 
@@ -133,13 +148,23 @@ extension SQLTenantTransaction {
             sql += " AND adam_id = ? AND pricing = ?"
             binds += [.text(asset.adamID), .text(asset.pricingParam.rawValue)]
         }
-        if let token = query.tokenID { sql += " AND token_id = ?"; binds.append(.uuid(token.rawValue)) }
+        if let token = query.tokenID {
+            sql += " AND token_id = ?"
+            binds.append(.uuid(token.rawValue))
+        }
         switch query.assignee {
-        case .device(let serial): sql += " AND serial = ?"; binds.append(.text(serial.value))
-        case .user(let user): sql += " AND client_user_id = ?"; binds.append(.text(user.value))
+        case .device(let serial):
+            sql += " AND serial = ?"
+            binds.append(.text(serial.value))
+        case .user(let user):
+            sql += " AND client_user_id = ?"
+            binds.append(.text(user.value))
         case nil: break
         }
-        if let event = query.eventID { sql += " AND event_id = ?"; binds.append(.text(event)) }
+        if let event = query.eventID {
+            sql += " AND event_id = ?"
+            binds.append(.text(event))
+        }
         if let ids = query.ids {
             guard !ids.isEmpty else { return [] }
             sql += " AND assignment_id IN (" + Array(repeating: "?", count: ids.count).joined(separator: ",") + ")"
@@ -149,7 +174,10 @@ extension SQLTenantTransaction {
             sql += " AND state IN (" + Array(repeating: "?", count: states.count).joined(separator: ",") + ")"
             binds += states.map(\.rawValue).sorted().map(SQLValue.text)
         }
-        if let after = query.after { sql += " AND assignment_id > ?"; binds.append(.uuid(after.rawValue)) }
+        if let after = query.after {
+            sql += " AND assignment_id > ?"
+            binds.append(.uuid(after.rawValue))
+        }
         if let limit = query.limit {
             // Keyset paging over the primary key: a deep page costs what the first one does.
             sql += " ORDER BY assignment_id LIMIT ?"
@@ -199,8 +227,10 @@ extension SQLTenantTransaction {
                     lease_until = NULL, revoke_requested = CASE WHEN ? THEN revoke_requested ELSE ? END
                 WHERE tenant_id = ? AND assignment_id IN (
                 """ + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                [.text(columns.code), .optional(columns.eventID), .optional(columns.reason), .time(clock()),
-                 .bool(state.holdsLicence), .bool(false), tenant] + chunk.map { .uuid($0.rawValue) })
+                [
+                    .text(columns.code), .optional(columns.eventID), .optional(columns.reason), .time(clock()),
+                    .bool(state.holdsLicence), .bool(false), tenant,
+                ] + chunk.map { .uuid($0.rawValue) })
         }
         // Counts in a fixed order, so two transactions never wait on each other's rows in a cycle.
         for (_, (tokenID, asset, change)) in delta.sorted(by: { $0.key < $1.key }) where change != 0 {
@@ -211,18 +241,20 @@ extension SQLTenantTransaction {
 
     func requestRevoke(_ ids: [AssignmentID]) async throws {
         for chunk in chunks(ids, of: 500) {
-            try await exec("UPDATE assignments SET revoke_requested = ? WHERE tenant_id = ? AND assignment_id IN ("
-                               + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                           [.bool(true), tenant] + chunk.map { .uuid($0.rawValue) })
+            try await exec(
+                "UPDATE assignments SET revoke_requested = ? WHERE tenant_id = ? AND assignment_id IN ("
+                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
+                [.bool(true), tenant] + chunk.map { .uuid($0.rawValue) })
         }
     }
 
     func deleteAssignments(_ ids: [AssignmentID]) async throws {
         let doomed = try await rows(ids, lock: true)
         for chunk in chunks(ids, of: 500) {
-            try await exec("DELETE FROM assignments WHERE tenant_id = ? AND assignment_id IN ("
-                               + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                           [tenant] + chunk.map { .uuid($0.rawValue) })
+            try await exec(
+                "DELETE FROM assignments WHERE tenant_id = ? AND assignment_id IN ("
+                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
+                [tenant] + chunk.map { .uuid($0.rawValue) })
         }
         let held = Dictionary(grouping: doomed.filter(\.state.holdsLicence)) { "\($0.grantingToken)|\($0.asset)" }
         for (_, group) in held.sorted(by: { $0.key < $1.key }) {
@@ -230,8 +262,10 @@ extension SQLTenantTransaction {
         }
     }
 
-    func claimIntents(tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
-                      until: Date, limit: Int) async throws -> [ClaimedIntent] {
+    func claimIntents(
+        tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
+        until: Date, limit: Int
+    ) async throws -> [ClaimedIntent] {
         try await exec(
             """
             UPDATE assignments SET lease_owner = ?, lease_until = ?, send_attempts = send_attempts + 1
@@ -242,8 +276,10 @@ extension SQLTenantTransaction {
                 ORDER BY changed_at, assignment_id LIMIT ? \(dialect.skipLocked))
             RETURNING \(Self.assignmentColumns), send_attempts
             """,
-            [.text(owner), .time(until), tenant, tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
-             .text(asset.pricingParam.rawValue), .text(state.rawValue), .time(now), .int(Int64(limit))]
+            [
+                .text(owner), .time(until), tenant, tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
+                .text(asset.pricingParam.rawValue), .text(state.rawValue), .time(now), .int(Int64(limit)),
+            ]
         ).compactMap { row in
             try assignment(from: row).map { ClaimedIntent(assignment: $0, attempts: try row.int(10)) }
         }
@@ -265,20 +301,25 @@ extension SQLTenantTransaction {
 
     func retryIntents(_ ids: [AssignmentID], at retryAt: Date) async throws {
         for chunk in chunks(ids, of: 500) {
-            try await exec("UPDATE assignments SET lease_owner = NULL, lease_until = ? WHERE tenant_id = ? AND assignment_id IN ("
-                               + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                           [.time(retryAt), tenant] + chunk.map { .uuid($0.rawValue) })
+            try await exec(
+                "UPDATE assignments SET lease_owner = NULL, lease_until = ? WHERE tenant_id = ? AND assignment_id IN ("
+                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
+                [.time(retryAt), tenant] + chunk.map { .uuid($0.rawValue) })
         }
     }
 
     func lockCounts(tokenID: TokenID) async throws {
         guard !dialect.forUpdate.isEmpty else { return }
-        try await exec("SELECT adam_id FROM token_assets WHERE tenant_id = ? AND token_id = ? ORDER BY adam_id, pricing FOR UPDATE",
-                       [tenant, .uuid(tokenID.rawValue)])
+        try await exec(
+            "SELECT adam_id FROM token_assets WHERE tenant_id = ? AND token_id = ? ORDER BY adam_id, pricing FOR UPDATE",
+            [tenant, .uuid(tokenID.rawValue)])
     }
 
-    func mergeAppleAssignments(tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool) async throws
-        -> MergeOutcome {
+    func mergeAppleAssignments(
+        tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool
+    ) async throws
+        -> MergeOutcome
+    {
         // One merge, set-based in the database: stage the list, merge it, forget it.
         let syncID = UUID()
         try await stageAppleAssignments(syncID: syncID, tokenID: tokenID, records)
@@ -287,14 +328,21 @@ extension SQLTenantTransaction {
 
     func stageAppleAssignments(syncID: UUID, tokenID: TokenID, _ records: [AppleAssignmentRecord]) async throws {
         let rows: [[SQLValue]] = records.map { record in
-            var serial = SQLValue.null, user = SQLValue.null
+            var serial = SQLValue.null
+            var user = SQLValue.null
             let assignee: String
             switch record.assignee {
-            case .serialNumber(let s): serial = .text(s); assignee = s
-            case .clientUserID(let u): user = .text(u); assignee = "user:" + u
+            case .serialNumber(let s):
+                serial = .text(s)
+                assignee = s
+            case .clientUserID(let u):
+                user = .text(u)
+                assignee = "user:" + u
             }
-            return [tenant, .uuid(syncID), .uuid(tokenID.rawValue), .uuid(UUID()), .text(record.asset.adamID),
-                    .text(record.asset.pricingParam.rawValue), .text(assignee), serial, user]
+            return [
+                tenant, .uuid(syncID), .uuid(tokenID.rawValue), .uuid(UUID()), .text(record.asset.adamID),
+                .text(record.asset.pricingParam.rawValue), .text(assignee), serial, user,
+            ]
         }
         // Apple may list an assignment twice (pages shifting under a walk): the key keeps one.
         try await insertMany(
@@ -306,7 +354,8 @@ extension SQLTenantTransaction {
         if let syncID {
             try await exec("DELETE FROM sync_staging WHERE tenant_id = ? AND sync_id = ?", [tenant, .uuid(syncID)])
         } else {
-            try await exec("DELETE FROM sync_staging WHERE tenant_id = ? AND token_id = ?", [tenant, .uuid(tokenID.rawValue)])
+            try await exec(
+                "DELETE FROM sync_staging WHERE tenant_id = ? AND token_id = ?", [tenant, .uuid(tokenID.rawValue)])
         }
     }
 
@@ -320,7 +369,8 @@ extension SQLTenantTransaction {
         // Set-based: Apple's list never passes through memory, however long it is. Our rows still move through
         // the state machine (`move`), so counts and outbox rules apply to what a sync learns exactly as to
         // what an event or a notification says.
-        let sync = SQLValue.uuid(syncID), token = SQLValue.uuid(tokenID.rawValue)
+        let sync = SQLValue.uuid(syncID)
+        let token = SQLValue.uuid(tokenID.rawValue)
         // 1. Our rows Apple turns out to hold: reserved, pending, failed or revoked become active, one per
         //    assignee (a holding row wins over older failed or revoked ones).
         let candidates = try await exec(
@@ -342,7 +392,9 @@ extension SQLTenantTransaction {
             switch state {
             case .reserved?, .pending?: rank = 2
             case .failed?, .revoked?: rank = 1
-            default: heldElsewhere.insert(key); continue  // a revoke is queued or on its way: leave it
+            default:
+                heldElsewhere.insert(key)
+                continue  // a revoke is queued or on its way: leave it
             }
             let changed = try row.int(5)
             if let current = best[key], (current.rank, current.changed) >= (rank, changed) { continue }
@@ -354,7 +406,9 @@ extension SQLTenantTransaction {
         //    through another token keeps its one row (the unique index; ON CONFLICT).
         let now = SQLValue.time(clock())
         // Probed by serial or by user id separately, so each probe is an index lookup on both databases.
-        for (column, present) in [("serial", "s.serial IS NOT NULL"), ("client_user_id", "s.client_user_id IS NOT NULL")] {
+        for (column, present) in [
+            ("serial", "s.serial IS NOT NULL"), ("client_user_id", "s.client_user_id IS NOT NULL"),
+        ] {
             let missing = """
                 FROM sync_staging s WHERE s.tenant_id = ? AND s.sync_id = ? AND \(present) AND NOT EXISTS (
                     SELECT 1 FROM assignments a WHERE a.tenant_id = s.tenant_id AND a.adam_id = s.adam_id
@@ -380,13 +434,16 @@ extension SQLTenantTransaction {
             var revokedIDs: [AssignmentID] = []
             var goneIDs: [AssignmentID] = []
             for row in gone {
-                if try row.text(1) == "active" { goneIDs.append(AssignmentID(try row.uuid(0))) } else {
+                if try row.text(1) == "active" {
+                    goneIDs.append(AssignmentID(try row.uuid(0)))
+                } else {
                     revokedIDs.append(AssignmentID(try row.uuid(0)))
                 }
             }
             outcome.revoked = try await move(revokedIDs, to: .revoked)
-            try await exec("DELETE FROM assignments WHERE tenant_id = ? AND assignment_id IN (SELECT a.assignment_id "
-                               + absent + ") AND state = ?", [tenant, tenant, token] + states + [sync, .text("active")])
+            try await exec(
+                "DELETE FROM assignments WHERE tenant_id = ? AND assignment_id IN (SELECT a.assignment_id "
+                    + absent + ") AND state = ?", [tenant, tenant, token] + states + [sync, .text("active")])
             outcome.deleted = goneIDs.count
         }
         try await clearStagedAssignments(tokenID: tokenID, syncID: syncID)

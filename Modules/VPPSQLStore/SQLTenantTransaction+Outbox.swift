@@ -5,8 +5,10 @@ import VPPUseCases
 extension SQLTenantTransaction {
     func enqueueDeviceCommands(_ commands: [DeviceCommand]) async throws {
         let rows: [[SQLValue]] = commands.map {
-            [tenant, .uuid($0.id), .text($0.serialNumber), .text($0.kind.rawValue), .text($0.adamID),
-             $0.assignmentID.map { .uuid($0.rawValue) } ?? .null, .time($0.createdAt), .time($0.createdAt)]
+            [
+                tenant, .uuid($0.id), .text($0.serialNumber), .text($0.kind.rawValue), .text($0.adamID),
+                $0.assignmentID.map { .uuid($0.rawValue) } ?? .null, .time($0.createdAt), .time($0.createdAt),
+            ]
         }
         // One command of each kind per licence, whichever server learns of it and however often; due from its creation.
         try await insertMany(
@@ -22,9 +24,12 @@ extension SQLTenantTransaction {
             """, [tenant]
         ).map { row in
             let stored = try row.text(2)
-            guard let kind = DeviceCommand.Kind(rawValue: stored) else { throw StoreError.unreadable("device command \(stored)") }
-            return DeviceCommand(id: try row.uuid(0), serialNumber: try row.text(1), kind: kind, adamID: try row.text(3),
-                                 assignmentID: try row.optionalUUID(4).map(AssignmentID.init), createdAt: try row.time(5))
+            guard let kind = DeviceCommand.Kind(rawValue: stored) else {
+                throw StoreError.unreadable("device command \(stored)")
+            }
+            return DeviceCommand(
+                id: try row.uuid(0), serialNumber: try row.text(1), kind: kind, adamID: try row.text(3),
+                assignmentID: try row.optionalUUID(4).map(AssignmentID.init), createdAt: try row.time(5))
         }
     }
 
@@ -36,9 +41,14 @@ extension SQLTenantTransaction {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant_id, token_id, kind, token_expires_at) DO NOTHING RETURNING notice_id
             """,
-            [tenant, .uuid(notice.id), .uuid(notice.tokenID.rawValue), .text(notice.kind.rawValue), .time(notice.tokenExpiresAt),
-             JSONList.encode(notice.recipients), .text(notice.subject), .text(notice.body), .int(Int64(notice.attempts)),
-             .time(notice.nextAttemptAt), .optionalTime(notice.sentAt), .optional(notice.lastError)]).isEmpty
+            [
+                tenant, .uuid(notice.id), .uuid(notice.tokenID.rawValue), .text(notice.kind.rawValue),
+                .time(notice.tokenExpiresAt),
+                JSONList.encode(notice.recipients), .text(notice.subject), .text(notice.body),
+                .int(Int64(notice.attempts)),
+                .time(notice.nextAttemptAt), .optionalTime(notice.sentAt), .optional(notice.lastError),
+            ]
+        ).isEmpty
     }
 
     private static let noticeColumns = """
@@ -48,15 +58,18 @@ extension SQLTenantTransaction {
     private static func notice(_ row: SQLRow) throws -> Notice {
         let stored = try row.text(2)
         guard let kind = Notice.Kind(rawValue: stored) else { throw StoreError.unreadable("notice kind \(stored)") }
-        return Notice(id: try row.uuid(0), tokenID: TokenID(try row.uuid(1)), kind: kind, tokenExpiresAt: try row.time(3),
-                      recipients: JSONList.decode(try row.optionalText(4)), subject: try row.text(5), body: try row.text(6),
-                      attempts: try row.int(7), nextAttemptAt: try row.time(8), sentAt: try row.optionalTime(9),
-                      lastError: try row.optionalText(10))
+        return Notice(
+            id: try row.uuid(0), tokenID: TokenID(try row.uuid(1)), kind: kind, tokenExpiresAt: try row.time(3),
+            recipients: JSONList.decode(try row.optionalText(4)), subject: try row.text(5), body: try row.text(6),
+            attempts: try row.int(7), nextAttemptAt: try row.time(8), sentAt: try row.optionalTime(9),
+            lastError: try row.optionalText(10))
     }
 
     func notices() async throws -> [Notice] {
-        try await exec("SELECT \(Self.noticeColumns) FROM notices WHERE tenant_id = ? ORDER BY next_attempt_at, kind", [tenant])
-            .map(Self.notice)
+        try await exec(
+            "SELECT \(Self.noticeColumns) FROM notices WHERE tenant_id = ? ORDER BY next_attempt_at, kind", [tenant]
+        )
+        .map(Self.notice)
     }
 
     func dueNotices(now: Date, limit: Int) async throws -> [Notice] {
@@ -71,23 +84,34 @@ extension SQLTenantTransaction {
     func updateNotice(_ notice: Notice) async throws {
         try await exec(
             "UPDATE notices SET attempts = ?, next_attempt_at = ?, sent_at = ?, last_error = ? WHERE tenant_id = ? AND notice_id = ?",
-            [.int(Int64(notice.attempts)), .time(notice.nextAttemptAt), .optionalTime(notice.sentAt), .optional(notice.lastError),
-             tenant, .uuid(notice.id)])
+            [
+                .int(Int64(notice.attempts)), .time(notice.nextAttemptAt), .optionalTime(notice.sentAt),
+                .optional(notice.lastError),
+                tenant, .uuid(notice.id),
+            ])
     }
 
     func insertPendingEvents(_ events: [PendingAppleEvent]) async throws {
         let rows: [[SQLValue]] = events.map {
-            [tenant, .text($0.eventID), .uuid($0.tokenID.rawValue), .text($0.kind), .time($0.createdAt), .time($0.nextPollAt)]
+            [
+                tenant, .text($0.eventID), .uuid($0.tokenID.rawValue), .text($0.kind), .time($0.createdAt),
+                .time($0.nextPollAt),
+            ]
         }
-        try await insertMany("INSERT INTO pending_events (tenant_id, event_id, token_id, kind, created_at, next_poll_at)", columns: 6, rows: rows,
-                             suffix: "ON CONFLICT (tenant_id, event_id) DO UPDATE SET next_poll_at = excluded.next_poll_at")
+        try await insertMany(
+            "INSERT INTO pending_events (tenant_id, event_id, token_id, kind, created_at, next_poll_at)", columns: 6,
+            rows: rows,
+            suffix: "ON CONFLICT (tenant_id, event_id) DO UPDATE SET next_poll_at = excluded.next_poll_at")
     }
 
     func pendingEvents() async throws -> [PendingAppleEvent] {
-        try await exec("SELECT event_id, token_id, kind, created_at, next_poll_at FROM pending_events WHERE tenant_id = ? ORDER BY next_poll_at",
-                       [tenant]).map { row in
-            PendingAppleEvent(eventID: try row.text(0), tokenID: TokenID(try row.uuid(1)), kind: try row.text(2),
-                              createdAt: try row.time(3), nextPollAt: try row.time(4))
+        try await exec(
+            "SELECT event_id, token_id, kind, created_at, next_poll_at FROM pending_events WHERE tenant_id = ? ORDER BY next_poll_at",
+            [tenant]
+        ).map { row in
+            PendingAppleEvent(
+                eventID: try row.text(0), tokenID: TokenID(try row.uuid(1)), kind: try row.text(2),
+                createdAt: try row.time(3), nextPollAt: try row.time(4))
         }
     }
 
@@ -96,16 +120,24 @@ extension SQLTenantTransaction {
     }
 
     func appendAudit(_ record: AuditRecord) async throws {
-        try await exec("INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       [tenant, .uuid(record.id), .time(record.at), .text(record.actor), .text(record.action), .text(record.target),
-                        .text(record.outcome), .text(record.detail)])
+        try await exec(
+            "INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                tenant, .uuid(record.id), .time(record.at), .text(record.actor), .text(record.action),
+                .text(record.target),
+                .text(record.outcome), .text(record.detail),
+            ])
     }
 
     func auditLog(limit: Int) async throws -> [AuditRecord] {
-        try await exec("SELECT audit_id, at, actor, action, target, outcome, detail FROM audit_log WHERE tenant_id = ? ORDER BY at DESC, audit_id LIMIT ?",
-                       [tenant, .int(Int64(limit))]).map { row in
-            AuditRecord(id: try row.uuid(0), at: try row.time(1), actor: try row.text(2), action: try row.text(3), target: try row.text(4),
-                        outcome: try row.text(5), detail: try row.text(6))
+        try await exec(
+            "SELECT audit_id, at, actor, action, target, outcome, detail FROM audit_log WHERE tenant_id = ? ORDER BY at DESC, audit_id LIMIT ?",
+            [tenant, .int(Int64(limit))]
+        ).map { row in
+            AuditRecord(
+                id: try row.uuid(0), at: try row.time(1), actor: try row.text(2), action: try row.text(3),
+                target: try row.text(4),
+                outcome: try row.text(5), detail: try row.text(6))
         }
     }
 }

@@ -10,11 +10,15 @@ public enum EncryptionKeyFile {
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: path) { return (try load(at: path), false) }
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
+        if !folder.isEmpty {
+            try fileManager.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
         let text = Data(key).base64EncodedString() + "\n"
         // Create with 0600 from the start: the key is never readable by others, not even for a moment.
-        guard fileManager.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard fileManager.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw SecretBoxError.badKey("cannot create the key file \(path)")
         }
         return (key, true)
@@ -30,7 +34,8 @@ public enum EncryptionKeyFile {
 
     /// Decodes a Base64 key of 32 bytes; `source` names where it came from in the error (never the key).
     public static func decode(_ text: String, source: String) throws -> [UInt8] {
-        guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
+        guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32
+        else {
             throw SecretBoxError.badKey("\(source) does not hold Base64 of 32 bytes")
         }
         return Array(data)

@@ -17,29 +17,39 @@ struct DatabaseOutageTests {
         let bin: String
 
         init() throws {
-            let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            let candidates =
+                ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
                 .map { "/usr/lib/postgresql/\($0)/bin" } + ["/usr/local/bin", "/usr/bin"]
-            guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: "\($0)/pg_ctl") }) else {
+            guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: "\($0)/pg_ctl") })
+            else {
                 throw ProcessFailure(description: "pg_ctl not found (Scripts/test.sh installs PostgreSQL)")
             }
             self.bin = bin
             folder = URL(fileURLWithPath: "/tmp/vpp-outage-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755])
             port = try ScenariosAcrossServersTests.freePort()
             if getuid() == 0 { try Self.shell(["chown", "postgres", folder.path]) }
-            try asPostgres(["\(bin)/initdb", "-D", folder.path + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"])
+            try asPostgres([
+                "\(bin)/initdb", "-D", folder.path + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                "--no-locale",
+            ])
             try start()
         }
 
         var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
 
         func start() throws {
-            try asPostgres(["\(bin)/pg_ctl", "-D", folder.path + "/data", "-l", folder.path + "/log", "-w", "-t", "60",
-                            "-o", "-h 127.0.0.1 -p \(port) -k \(folder.path) -c fsync=off", "start"])
+            try asPostgres([
+                "\(bin)/pg_ctl", "-D", folder.path + "/data", "-l", folder.path + "/log", "-w", "-t", "60",
+                "-o", "-h 127.0.0.1 -p \(port) -k \(folder.path) -c fsync=off", "start",
+            ])
         }
 
-        func stop() throws { try asPostgres(["\(bin)/pg_ctl", "-D", folder.path + "/data", "-m", "fast", "-w", "stop"]) }
+        func stop() throws {
+            try asPostgres(["\(bin)/pg_ctl", "-D", folder.path + "/data", "-m", "fast", "-w", "stop"])
+        }
 
         func destroy() {
             try? asPostgres(["\(bin)/pg_ctl", "-D", folder.path + "/data", "-m", "immediate", "-w", "stop"])
@@ -53,7 +63,9 @@ struct DatabaseOutageTests {
         /// Runs a command to completion with posix_spawn and waitpid, its output in a file: pg_ctl leaves a
         /// daemon behind that inherits descriptors, and Foundation's Process never saw that pg_ctl had ended.
         static func shell(_ arguments: [String]) throws {
-            let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-outage-\(UUID().uuidString).out").path
+            let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "vpp-outage-\(UUID().uuidString).out"
+            ).path
             defer { try? FileManager.default.removeItem(atPath: outputPath) }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
@@ -76,23 +88,32 @@ struct DatabaseOutageTests {
         }
     }
 
-    static func get(_ url: String, key: String? = nil) async throws -> (status: Int, retryAfter: String?, body: String, seconds: Double) {
+    static func get(
+        _ url: String, key: String? = nil
+    ) async throws -> (status: Int, retryAfter: String?, body: String, seconds: Double) {
         var request = HTTPClientRequest(url: url)
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         let started = ContinuousClock.now
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
         let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
         let elapsed = ContinuousClock.now - started
-        return (Int(response.status.code), response.headers.first(name: "Retry-After"), body,
-                Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return (
+            Int(response.status.code), response.headers.first(name: "Retry-After"), body,
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        )
     }
 
-    @Test("PostgreSQL stopped under a running vppd: 503 within 2 s (readiness and API); restarted: recovers without a restart")
+    @Test(
+        "PostgreSQL stopped under a running vppd: 503 within 2 s (readiness and API); restarted: recovers without a restart"
+    )
     func outageAndRecovery() async throws {
         let cluster = try Cluster()
         defer { cluster.destroy() }
-        let env = ["VPP_DATABASE_URL": cluster.url, "VPP_ENCRYPTION_KEY": HardeningProcessTests.newKey(), "VPP_LOG_LEVEL": "error",
-                   "VPP_APPLE_BASE_URL": "http://127.0.0.1:9/mdm/v2", "VPP_SYNC_INTERVAL": "5"]
+        let env = [
+            "VPP_DATABASE_URL": cluster.url, "VPP_ENCRYPTION_KEY": HardeningProcessTests.newKey(),
+            "VPP_LOG_LEVEL": "error",
+            "VPP_APPLE_BASE_URL": "http://127.0.0.1:9/mdm/v2", "VPP_SYNC_INTERVAL": "5",
+        ]
         _ = try run("vppctl", ["migrate"], environment: env)
         _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
         let key = try run("vppctl", ["apikey", "create", "--tenant", "acme", "--role", "read-only"], environment: env)
@@ -113,7 +134,9 @@ struct DatabaseOutageTests {
         let ready = try await Self.get(url + "/readyz")
         #expect(ready.status == 503 && ready.seconds < 2, "readyz: \(ready.status) after \(ready.seconds) s")
         let api = try await Self.get(url + "/v1/tokens", key: key)
-        #expect(api.status == 503 && api.seconds < 2 && api.retryAfter != nil, "API: \(api.status) after \(api.seconds) s \(api.body)")
+        #expect(
+            api.status == 503 && api.seconds < 2 && api.retryAfter != nil,
+            "API: \(api.status) after \(api.seconds) s \(api.body)")
         #expect(api.body.contains("database_unavailable") && !api.body.contains("PostgreSQL"))
         #expect(try await Self.get(url + "/healthz").status == 200, "the process stays up and alive")
 

@@ -16,19 +16,22 @@ import VPPTestSupport
 @Suite("End to end: schemathesis fuzz pass", .serialized)
 struct FuzzTests {
     static let config = #"""
-    [checks.negative_data_rejection]
-    expected-statuses = ["400", "401", "403", "404", "405", "409", "413", "415", "422"]
-    """#
+        [checks.negative_data_rejection]
+        expected-statuses = ["400", "401", "403", "404", "405", "409", "413", "415", "422"]
+        """#
 
     /// Runs schemathesis; returns its exit status and the end of its report.
     static func schemathesis(_ arguments: [String], config: URL) throws -> (Int32, String) {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "schemathesis.cli", "--config-file", config.path, "run"] + arguments + [
-            "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--phases", "fuzzing", "--mode", "all",
-            "--seed", "20261127", "--generation-allow-x00", "true", "--request-timeout", "20", "--no-color",
-        ]
+        process.arguments =
+            ["python3", "-m", "schemathesis.cli", "--config-file", config.path, "run"] + arguments + [
+                "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--phases", "fuzzing", "--mode",
+                "all",
+                "--seed", "20261127", "--generation-allow-x00", "true", "--request-timeout", "20", "--no-color",
+            ]
         process.environment = ProcessInfo.processInfo.environment.merging([
             "PYTHONPATH": root.appendingPathComponent("Scripts/fuzz").path, "SCHEMATHESIS_HOOKS": "vpp_checks",
         ]) { $1 }
@@ -39,7 +42,8 @@ struct FuzzTests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
-        let failures = text.components(separatedBy: "\n").filter { $0.hasPrefix("___") || $0.hasPrefix("- ") }.joined(separator: "\n")
+        let failures = text.components(separatedBy: "\n").filter { $0.hasPrefix("___") || $0.hasPrefix("- ") }.joined(
+            separator: "\n")
         let summary = text.range(of: "SUMMARY").map { String(text[$0.lowerBound...]) } ?? String(text.suffix(3000))
         return (process.terminationStatus, failures + "\n" + summary)
     }
@@ -48,17 +52,24 @@ struct FuzzTests {
     func fuzz() async throws {
         try await TestDatabase.withFreshDatabase { _, databaseURL in
             let http = TwoServersRaceTests.http
-            let simulator = try ServerProcess("vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+            let simulator = try ServerProcess(
+                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
             defer { simulator.stop() }
             let sim = try await simulator.waitForURL()
-            let env = ["VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": HardeningProcessTests.newKey(),
-                       "VPP_APPLE_BASE_URL": sim + "/mdm/v2", "VPP_LOG_LEVEL": "error"]
+            let env = [
+                "VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": HardeningProcessTests.newKey(),
+                "VPP_APPLE_BASE_URL": sim + "/mdm/v2", "VPP_LOG_LEVEL": "error",
+            ]
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
-            let key = try run("vppctl", ["apikey", "create", "--tenant", "acme", "--role", "app-management", "--name", "fuzz"],
-                              environment: env).trimmingCharacters(in: .whitespacesAndNewlines)
-            let owner = try run("vppctl", ["apikey", "create", "--tenant", "acme", "--role", "mdm-admin", "--name", "owner"],
-                                environment: env).trimmingCharacters(in: .whitespacesAndNewlines)
+            let key = try run(
+                "vppctl", ["apikey", "create", "--tenant", "acme", "--role", "app-management", "--name", "fuzz"],
+                environment: env
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+            let owner = try run(
+                "vppctl", ["apikey", "create", "--tenant", "acme", "--role", "mdm-admin", "--name", "owner"],
+                environment: env
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
             let server = try ServerProcess("vppd", ["serve", "--port", "0", "--no-workers"], environment: env)
             defer { server.stop() }
             let url = try await server.waitForURL()
@@ -66,12 +77,16 @@ struct FuzzTests {
             // Something to find: a token with an app, devices, a user.
             let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
             let uid = try #require((created as? [String: Any])?["uId"] as? String)
-            _ = try await http("POST", sim + "/sim/locations/\(uid)/assets", nil, ["adamId": "408709785", "totalCount": 50])
+            _ = try await http(
+                "POST", sim + "/sim/locations/\(uid)/assets", nil, ["adamId": "408709785", "totalCount": 50])
             var mint = HTTPClientRequest(url: sim + "/sim/locations/\(uid)/tokens")
             mint.method = .POST
-            let file = String(buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
+            let file = String(
+                buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
             #expect(try await http("POST", url + "/v1/tokens", key, ["token": file]).0 == 201)
-            _ = try await http("POST", url + "/v1/devices", key, ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "00000000"]]])
+            _ = try await http(
+                "POST", url + "/v1/devices", key,
+                ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "00000000"]]])
 
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-fuzz-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -81,15 +96,17 @@ struct FuzzTests {
 
             // Engineers' MDM and console operations are fuzzed by their own suites; API keys separately below
             // (an mdm-admin key would rotate itself away mid-run).
-            let (status, report) = try Self.schemathesis([
-                url + "/openapi.yaml", "-H", "Authorization: Bearer \(key)", "--max-examples", "25",
-                "--exclude-path-regex", "^/v1/api-keys|^/v1/mdm|^/mdm/|^/v1/device-commands|^/console",
-            ], config: config)
+            let (status, report) = try Self.schemathesis(
+                [
+                    url + "/openapi.yaml", "-H", "Authorization: Bearer \(key)", "--max-examples", "25",
+                    "--exclude-path-regex", "^/v1/api-keys|^/v1/mdm|^/mdm/|^/v1/device-commands|^/console",
+                ], config: config)
             #expect(status == 0, "\(report)")
-            let (keysStatus, keysReport) = try Self.schemathesis([
-                url + "/openapi.yaml", "-H", "Authorization: Bearer \(owner)", "--max-examples", "25",
-                "--include-path", "/v1/api-keys",
-            ], config: config)
+            let (keysStatus, keysReport) = try Self.schemathesis(
+                [
+                    url + "/openapi.yaml", "-H", "Authorization: Bearer \(owner)", "--max-examples", "25",
+                    "--include-path", "/v1/api-keys",
+                ], config: config)
             #expect(keysStatus == 0, "\(keysReport)")
             #expect(server.process.isRunning, "vppd is still up")
         }

@@ -23,24 +23,31 @@ struct LedgerChaosTests {
         try await TestDatabase.withFreshDatabase { _, databaseURL in
             var random = SystemRandomNumberGenerator()
             let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-            let simulator = try ServerProcess("vppsim", ["serve", "--port", "0", "--rate-limit", "15", "--log-level", "error"],
-                                              environment: [:])
+            let simulator = try ServerProcess(
+                "vppsim", ["serve", "--port", "0", "--rate-limit", "15", "--log-level", "error"],
+                environment: [:])
             defer { simulator.stop() }
             let sim = try await simulator.waitForURL()
-            let env = ["VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2",
-                       "VPP_LOG_LEVEL": "error", "VPP_INTENT_LEASE_SECONDS": "\(Self.lease)"]
+            let env = [
+                "VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2",
+                "VPP_LOG_LEVEL": "error", "VPP_INTENT_LEASE_SECONDS": "\(Self.lease)",
+            ]
             let call = TwoServersRaceTests.http
             let tokenFile = try await SimulatedLocation.create(sim: sim, name: "Chaos Campus", licences: 60).tokenFile
 
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "chaos"], environment: env)
-            let apiKey = try run("vppctl", ["apikey", "create", "--role", "app-management", "--tenant", "chaos"], environment: env)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let apiKey = try run(
+                "vppctl", ["apikey", "create", "--role", "app-management", "--tenant", "chaos"], environment: env
+            )
+            .trimmingCharacters(in: .whitespacesAndNewlines)
             let serials = (0..<100).map { String(format: "CHAOS%06d", $0) }
             _ = try run("vppctl", ["device", "add", "--tenant", "chaos"] + serials, environment: env)
 
-            var servers = [try ServerProcess("vppd", ["serve", "--port", "0"], environment: env),
-                           try ServerProcess("vppd", ["serve", "--port", "0"], environment: env)]
+            var servers = [
+                try ServerProcess("vppd", ["serve", "--port", "0"], environment: env),
+                try ServerProcess("vppd", ["serve", "--port", "0"], environment: env),
+            ]
             defer { servers.forEach { $0.stop() } }
             var urls = [try await servers[0].waitForURL(), try await servers[1].waitForURL()]
             let (uploaded, _) = try await call("POST", urls[0] + "/v1/tokens", apiKey, ["token": tokenFile])
@@ -49,7 +56,8 @@ struct LedgerChaosTests {
 
             // Faults at Apple: failed and refused requests on the way.
             for kind in ["serverError", "serviceUnavailable", "connectionReset"] {
-                _ = try await call("POST", sim + "/sim/faults", nil, ["kind": kind, "count": 2, "pathContains": "assets/associate"])
+                _ = try await call(
+                    "POST", sim + "/sim/faults", nil, ["kind": kind, "count": 2, "pathContains": "assets/associate"])
             }
 
             var next = 0
@@ -81,19 +89,24 @@ struct LedgerChaosTests {
             let started = ContinuousClock.now
             try await Task.sleep(for: .seconds(recovery))
             try await Self.sync(env)
-            print("ledger chaos: \(kills) replicas killed over 20 rounds; recovery wait \(recovery) s "
-                  + "(2 x lease of \(Self.lease) s + 3 s of worker ticks), measured \(ContinuousClock.now - started)")
+            print(
+                "ledger chaos: \(kills) replicas killed over 20 rounds; recovery wait \(recovery) s "
+                    + "(2 x lease of \(Self.lease) s + 3 s of worker ticks), measured \(ContinuousClock.now - started)")
 
             let apple = try await Self.appleAssignments(sim: sim, token: tokenFile)
             try await TestDatabase.withClient(url: databaseURL) { client in
-                let rows = try await client.query("SELECT serial, state FROM assignments WHERE serial LIKE 'CHAOS%'",
-                                                  logger: TestDatabase.logger)
+                let rows = try await client.query(
+                    "SELECT serial, state FROM assignments WHERE serial LIKE 'CHAOS%'",
+                    logger: TestDatabase.logger)
                 var states: [String: [String]] = [:]
-                for try await (serial, state) in rows.decode((String, String).self) { states[serial, default: []].append(state) }
+                for try await (serial, state) in rows.decode((String, String).self) {
+                    states[serial, default: []].append(state)
+                }
                 let active = Set(states.filter { $0.value.contains("active") }.keys)
                 let inFlight = states.filter { $0.value.contains { ["reserved", "pending"].contains($0) } }
                 #expect(inFlight.isEmpty, "nothing left in flight after recovery: \(inFlight)")
-                let onlyVPP = active.subtracting(apple), onlyApple = apple.subtracting(active)
+                let onlyVPP = active.subtracting(apple)
+                let onlyApple = apple.subtracting(active)
                 #expect(active == apple, "vpp's licences equal Apple's: only vpp \(onlyVPP), only Apple \(onlyApple)")
                 let commands = try await client.query(
                     "SELECT serial, count(*) FROM device_commands WHERE kind = 'InstallApplication' GROUP BY serial",
@@ -101,17 +114,22 @@ struct LedgerChaosTests {
                 var installs: [String: Int] = [:]
                 for try await (serial, count) in commands.decode((String, Int).self) { installs[serial] = count }
                 #expect(Set(installs.keys) == active, "every licensed device has an install, no other device has one")
-                #expect(installs.values.allSatisfy { $0 == 1 }, "exactly one install each: \(installs.filter { $0.value != 1 })")
+                #expect(
+                    installs.values.allSatisfy { $0 == 1 },
+                    "exactly one install each: \(installs.filter { $0.value != 1 })")
                 let resumed = try await client.query(
                     "SELECT count(*) FROM assignments WHERE send_attempts > 1", logger: TestDatabase.logger)
                 for try await count in resumed.decode(Int.self) {
-                    print("ledger chaos: \(count) licence(s) resumed by another worker after a kill or a fault; "
-                          + "\(active.count) licensed at Apple and in vpp")
+                    print(
+                        "ledger chaos: \(count) licence(s) resumed by another worker after a kill or a fault; "
+                            + "\(active.count) licensed at Apple and in vpp")
                 }
-                let pool = try await client.query("SELECT total, assigned, available FROM token_assets", logger: TestDatabase.logger)
+                let pool = try await client.query(
+                    "SELECT total, assigned, available FROM token_assets", logger: TestDatabase.logger)
                 for try await (total, assigned, available) in pool.decode((Int, Int, Int).self) {
-                    #expect(total == 60 && assigned == apple.count && available == 60 - apple.count,
-                            "pool \(total)/\(assigned)/\(available) vs Apple's 60/\(apple.count)")
+                    #expect(
+                        total == 60 && assigned == apple.count && available == 60 - apple.count,
+                        "pool \(total)/\(assigned)/\(available) vs Apple's 60/\(apple.count)")
                 }
             }
         }
@@ -123,7 +141,8 @@ struct LedgerChaosTests {
             do {
                 _ = try run("vppctl", ["token", "sync", "--tenant", "chaos", "Chaos Campus"], environment: env)
                 return
-            } catch let failure as ProcessFailure where failure.description.contains("already running") && attempt < 20 {
+            } catch let failure as ProcessFailure where failure.description.contains("already running") && attempt < 20
+            {
                 try await Task.sleep(for: .milliseconds(500))
             }
         }
@@ -135,7 +154,8 @@ struct LedgerChaosTests {
         var page = 0
         while true {
             var request = HTTPClientRequest(url: sim + "/mdm/v2/assignments?pageIndex=\(page)")
-            request.headers.add(name: "Authorization", value: "Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))")
+            request.headers.add(
+                name: "Authorization", value: "Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 16 << 20)
             let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] ?? [:]

@@ -15,7 +15,9 @@ struct MDMDeploymentTests {
     static let secondAdamID = "361285480"
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-    static func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
+    static func eventually(
+        _ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
+    ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
@@ -32,7 +34,9 @@ struct MDMDeploymentTests {
         var all: [[String: Any]] = []
         var after = ""
         while true {
-            let url = server + "/v1/device-commands?limit=1000" + (state.map { "&state=\($0)" } ?? "") + (after.isEmpty ? "" : "&after=\(after)")
+            let url =
+                server + "/v1/device-commands?limit=1000" + (state.map { "&state=\($0)" } ?? "")
+                + (after.isEmpty ? "" : "&after=\(after)")
             let page = try #require(try await http("GET", url, key, nil).1 as? [String: Any])
             all += page["commands"] as? [[String: Any]] ?? []
             guard let next = page["next"] as? String else { return all }
@@ -46,13 +50,17 @@ struct MDMDeploymentTests {
 
     static func installs(_ device: [String: Any], adamID: String) -> [[String: Any]] {
         (device["commands"] as? [[String: Any]] ?? []).filter {
-            $0["requestType"] as? String == "InstallApplication" && ($0["iTunesStoreID"] as? Int).map(String.init) == adamID
+            $0["requestType"] as? String == "InstallApplication"
+                && ($0["iTunesStoreID"] as? Int).map(String.init) == adamID
         }
     }
 
     static func assigned(_ sim: String, _ adamID: String) async throws -> Int {
-        let locations = try #require((try await http("GET", sim + "/sim/locations", nil, nil).1 as? [String: Any])?["locations"] as? [[String: Any]])
-        return locations.compactMap { ($0["assignedByAsset"] as? [String: Any])?["\(adamID)/STDQ"] as? Int }.reduce(0, +)
+        let locations = try #require(
+            (try await http("GET", sim + "/sim/locations", nil, nil).1 as? [String: Any])?["locations"]
+                as? [[String: Any]])
+        return locations.compactMap { ($0["assignedByAsset"] as? [String: Any])?["\(adamID)/STDQ"] as? Int }.reduce(
+            0, +)
     }
 
     static func signedPost(_ url: String, body: Data, signature: String?) async throws -> Int {
@@ -64,120 +72,199 @@ struct MDMDeploymentTests {
         return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
     }
 
-    @Test("50 devices enroll; one verified install each; MDM down then every command once; forged webhook 401; checkout reclaims after grace")
+    @Test(
+        "50 devices enroll; one verified install each; MDM down then every command once; forged webhook 401; checkout reclaims after grace"
+    )
     func deployment() async throws {
         let http = Self.http
         try await TestDatabase.withFreshDatabase { _, databaseURL in
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-mdm-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
-            let apiKeyFile = folder.appendingPathComponent("nanomdm.key").path, hmacKeyFile = folder.appendingPathComponent("hmac.key").path
+            let apiKeyFile = folder.appendingPathComponent("nanomdm.key").path
+            let hmacKeyFile = folder.appendingPathComponent("hmac.key").path
             try "sim-api-\(UUID().uuidString)\n".write(toFile: apiKeyFile, atomically: true, encoding: .utf8)
             let hmacKey = "hmac-\(UUID().uuidString)"
             try hmacKey.write(toFile: hmacKeyFile, atomically: true, encoding: .utf8)
 
-            let simulator = try ServerProcess("vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+            let simulator = try ServerProcess(
+                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
             defer { simulator.stop() }
-            let mdm = try ServerProcess("mdmsim", ["serve", "--port", "0", "--api-key-file", apiKeyFile, "--hmac-key-file", hmacKeyFile,
-                                                   "--log-level", "error"], environment: [:])
+            let mdm = try ServerProcess(
+                "mdmsim",
+                [
+                    "serve", "--port", "0", "--api-key-file", apiKeyFile, "--hmac-key-file", hmacKeyFile,
+                    "--log-level", "error",
+                ], environment: [:])
             defer { mdm.stop() }
-            let sim = try await simulator.waitForURL(), mdmsim = try await mdm.waitForURL()
+            let sim = try await simulator.waitForURL()
+            let mdmsim = try await mdm.waitForURL()
             let portA = try ScenariosAcrossServersTests.freePort()
             let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-            let env = ["VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2", "VPP_LOG_LEVEL": "warning",
-                       "VPP_PUBLIC_URL": "http://127.0.0.1:\(portA)"]
+            let env = [
+                "VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2",
+                "VPP_LOG_LEVEL": "warning",
+                "VPP_PUBLIC_URL": "http://127.0.0.1:\(portA)",
+            ]
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
-            let apiKey = try run("vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            let connected = try run("vppctl", ["mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile,
-                                               "--hmac-key-file", hmacKeyFile, "--reclaim-after", "3s", "--tenant", "acme"], environment: env)
+            let apiKey = try run(
+                "vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env
+            )
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+            let connected = try run(
+                "vppctl",
+                [
+                    "mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile,
+                    "--hmac-key-file", hmacKeyFile, "--reclaim-after", "3s", "--tenant", "acme",
+                ], environment: env)
             #expect(!connected.contains(hmacKey) && !connected.contains("sim-api-"), "secrets are never printed")
-            let show = try #require(try JSONSerialization.jsonObject(with: Data(try run("vppctl", ["mdm", "show", "--json", "--tenant", "acme"],
-                                                                                           environment: env).utf8)) as? [String: Any])
+            let show = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        try run(
+                            "vppctl", ["mdm", "show", "--json", "--tenant", "acme"],
+                            environment: env
+                        ).utf8)) as? [String: Any])
             let webhookURL = try #require(show["webhookURL"] as? String)
-            #expect(show["kind"] as? String == "nanomdm" && show["hasAPIKey"] as? Bool == true && show["reclaimAfterSeconds"] as? Int == 3)
+            #expect(
+                show["kind"] as? String == "nanomdm" && show["hasAPIKey"] as? Bool == true
+                    && show["reclaimAfterSeconds"] as? Int == 3)
             #expect(try await http("PUT", mdmsim + "/sim/config", nil, ["webhookURL": webhookURL]).0 == 200)
 
             let a = try ServerProcess("vppd", ["serve", "--port", "\(portA)"], environment: env)
             let b = try ServerProcess("vppd", ["serve", "--port", "0"], environment: env)
-            defer { a.stop(); b.stop() }
-            let serverA = try await a.waitForURL(), serverB = try await b.waitForURL()
+            defer {
+                a.stop()
+                b.stop()
+            }
+            let serverA = try await a.waitForURL()
+            let serverB = try await b.waitForURL()
 
             let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
             let location = try #require((created as? [String: Any])?["uId"] as? String)
-            _ = try await http("POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.adamID, "totalCount": 60])
-            _ = try await http("POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.secondAdamID, "totalCount": 60])
-            #expect(try await http("POST", serverA + "/v1/tokens", apiKey, ["token": try await ScenariosAcrossServersTests.mint(sim, location)]).0 == 201)
-            let tokenID = try #require((try await http("GET", serverB + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"] as? String)
+            _ = try await http(
+                "POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.adamID, "totalCount": 60])
+            _ = try await http(
+                "POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.secondAdamID, "totalCount": 60])
+            #expect(
+                try await http(
+                    "POST", serverA + "/v1/tokens", apiKey,
+                    ["token": try await ScenariosAcrossServersTests.mint(sim, location)]
+                ).0 == 201)
+            let tokenID = try #require(
+                (try await http("GET", serverB + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"]
+                    as? String)
             #expect(try await http("POST", serverB + "/v1/tokens/\(tokenID)/sync", apiKey, nil).0 == 200)
 
             // 1. Fifty devices enroll through mdmsim's signed webhook and join the inventory with their UDIDs.
-            let (enrolledStatus, enrolledBody) = try await http("POST", mdmsim + "/sim/devices", nil, ["count": 50, "serialPrefix": "SIM"])
+            let (enrolledStatus, enrolledBody) = try await http(
+                "POST", mdmsim + "/sim/devices", nil, ["count": 50, "serialPrefix": "SIM"])
             #expect(enrolledStatus == 201)
             let simulated = try #require((enrolledBody as? [String: Any])?["devices"] as? [[String: Any]])
-            let udids = Dictionary(uniqueKeysWithValues: simulated.map { ($0["serialNumber"] as! String, $0["udid"] as! String) })
-            #expect(try await Self.eventually {
-                let known = try await Self.devices(serverB, apiKey).filter { $0["enrollment"] as? String == "enrolled" }
-                return known.count == 50 && known.allSatisfy { udids[$0["serialNumber"] as? String ?? ""] == $0["udid"] as? String }
-            }, "50 devices enrolled with their UDIDs")
+            let udids = Dictionary(
+                uniqueKeysWithValues: simulated.map { ($0["serialNumber"] as! String, $0["udid"] as! String) })
+            #expect(
+                try await Self.eventually {
+                    let known = try await Self.devices(serverB, apiKey).filter {
+                        $0["enrollment"] as? String == "enrolled"
+                    }
+                    return known.count == 50
+                        && known.allSatisfy { udids[$0["serialNumber"] as? String ?? ""] == $0["udid"] as? String }
+                }, "50 devices enrolled with their UDIDs")
 
             // 2. A forged webhook (wrong or no signature) is refused and changes nothing.
             let victim = try #require(simulated.first)
             let checkout = try JSONSerialization.data(withJSONObject: [
                 "topic": "mdm.CheckOut", "event_id": "forged-1",
-                "checkin_event": ["udid": victim["udid"] as! String, "raw_payload": Data("<plist/>".utf8).base64EncodedString()],
+                "checkin_event": [
+                    "udid": victim["udid"] as! String, "raw_payload": Data("<plist/>".utf8).base64EncodedString(),
+                ],
             ])
-            let before = try await Self.devices(serverA, apiKey).map { "\($0["serialNumber"]!)\($0["enrollment"]!)" }.sorted()
-            #expect(try await Self.signedPost(webhookURL, body: checkout, signature: Data(repeating: 7, count: 32).base64EncodedString()) == 401)
+            let before = try await Self.devices(serverA, apiKey).map { "\($0["serialNumber"]!)\($0["enrollment"]!)" }
+                .sorted()
+            #expect(
+                try await Self.signedPost(
+                    webhookURL, body: checkout, signature: Data(repeating: 7, count: 32).base64EncodedString()) == 401)
             #expect(try await Self.signedPost(webhookURL, body: checkout, signature: nil) == 401)
-            #expect(try await Self.signedPost(serverA + "/mdm/webhook/\(UUID().uuidString.lowercased())", body: checkout, signature: nil) == 401)
+            #expect(
+                try await Self.signedPost(
+                    serverA + "/mdm/webhook/\(UUID().uuidString.lowercased())", body: checkout, signature: nil) == 401)
             try await Task.sleep(for: .seconds(3))
-            #expect(try await Self.devices(serverA, apiKey).map { "\($0["serialNumber"]!)\($0["enrollment"]!)" }.sorted() == before)
+            #expect(
+                try await Self.devices(serverA, apiKey).map { "\($0["serialNumber"]!)\($0["enrollment"]!)" }.sorted()
+                    == before)
 
             // 3. One assignment across both servers -> Apple confirms -> one InstallApplication per device -> acknowledged -> verified.
             let serials = simulated.map { $0["serialNumber"] as! String }
-            #expect(try await http("POST", serverB + "/v1/apps/\(Self.adamID)/licenses", apiKey, ["serialNumbers": serials]).0 == 202)
+            #expect(
+                try await http("POST", serverB + "/v1/apps/\(Self.adamID)/licenses", apiKey, ["serialNumbers": serials])
+                    .0 == 202)
             let allVerified = try await Self.eventually(.seconds(120)) {
-                try await Self.commands(serverA, apiKey, state: "verified").filter { $0["adamId"] as? String == Self.adamID }.count == 50
+                try await Self.commands(serverA, apiKey, state: "verified").filter {
+                    $0["adamId"] as? String == Self.adamID
+                }.count == 50
             }
             let sample = try await Self.commands(serverA, apiKey).prefix(3)
             #expect(allVerified, "every install verified: \(sample)")
             for device in try await Self.simDevices(mdmsim) {
                 let installs = Self.installs(device, adamID: Self.adamID)
                 #expect(installs.count == 1, "exactly one InstallApplication at \(device["udid"] ?? "?")")
-                #expect(installs.first?["purchaseMethod"] as? Int == 1 && installs.first?["managementFlags"] as? Int == 1)
+                #expect(
+                    installs.first?["purchaseMethod"] as? Int == 1 && installs.first?["managementFlags"] as? Int == 1)
             }
 
             // 4. The MDM server is down: commands stay queued and visible with their errors, then each arrives once.
             #expect(try await http("PUT", mdmsim + "/sim/faults", nil, ["mode": "down"]).0 == 200)
             let twenty = Array(serials.prefix(20))
-            #expect(try await http("POST", serverA + "/v1/apps/\(Self.secondAdamID)/licenses", apiKey, ["serialNumbers": twenty]).0 == 202)
-            #expect(try await Self.eventually(.seconds(60)) {
-                let waiting = try await Self.commands(serverB, apiKey, state: "queued").filter { $0["adamId"] as? String == Self.secondAdamID }
-                return waiting.count == 20 && waiting.allSatisfy { ($0["attempts"] as? Int ?? 0) >= 2 && ($0["lastError"] as? String)?.contains("503") == true }
-            }, "retries visible while the MDM server is down")
+            #expect(
+                try await http(
+                    "POST", serverA + "/v1/apps/\(Self.secondAdamID)/licenses", apiKey, ["serialNumbers": twenty]
+                ).0 == 202)
+            #expect(
+                try await Self.eventually(.seconds(60)) {
+                    let waiting = try await Self.commands(serverB, apiKey, state: "queued").filter {
+                        $0["adamId"] as? String == Self.secondAdamID
+                    }
+                    return waiting.count == 20
+                        && waiting.allSatisfy {
+                            ($0["attempts"] as? Int ?? 0) >= 2 && ($0["lastError"] as? String)?.contains("503") == true
+                        }
+                }, "retries visible while the MDM server is down")
             #expect(try await http("PUT", mdmsim + "/sim/faults", nil, ["mode": "none"]).0 == 200)
-            #expect(try await Self.eventually(.seconds(120)) {
-                try await Self.commands(serverA, apiKey, state: "verified").filter { $0["adamId"] as? String == Self.secondAdamID }.count == 20
-            }, "every command arrived after the MDM server came back")
-            for device in try await Self.simDevices(mdmsim) where twenty.contains(device["serialNumber"] as? String ?? "") {
+            #expect(
+                try await Self.eventually(.seconds(120)) {
+                    try await Self.commands(serverA, apiKey, state: "verified").filter {
+                        $0["adamId"] as? String == Self.secondAdamID
+                    }.count == 20
+                }, "every command arrived after the MDM server came back")
+            for device in try await Self.simDevices(mdmsim)
+            where twenty.contains(device["serialNumber"] as? String ?? "") {
                 #expect(Self.installs(device, adamID: Self.secondAdamID).count == 1)
             }
 
             // 5. Ten devices check out: after the 3 s grace period their licences go back to Apple through the ledger.
             #expect(try await Self.assigned(sim, Self.adamID) == 50)
             let leaving = Array(serials.suffix(10))
-            for serial in leaving { #expect(try await http("POST", mdmsim + "/sim/devices/\(serial)/checkout", nil, nil).0 == 200) }
+            for serial in leaving {
+                #expect(try await http("POST", mdmsim + "/sim/devices/\(serial)/checkout", nil, nil).0 == 200)
+            }
             let reclaimed = try await Self.eventually(.seconds(90)) { try await Self.assigned(sim, Self.adamID) == 40 }
-            #expect(reclaimed, "the ten licences are revoked at Apple, the pool grows by ten: \(a.log.suffix(4000)) \(b.log.suffix(4000))")
-            let unenrolled = try await Self.devices(serverA, apiKey).filter { $0["enrollment"] as? String == "unenrolled" }
+            #expect(
+                reclaimed,
+                "the ten licences are revoked at Apple, the pool grows by ten: \(a.log.suffix(4000)) \(b.log.suffix(4000))"
+            )
+            let unenrolled = try await Self.devices(serverA, apiKey).filter {
+                $0["enrollment"] as? String == "unenrolled"
+            }
             #expect(Set(unenrolled.compactMap { $0["serialNumber"] as? String }) == Set(leaving))
             #expect(!a.log.contains(hmacKey) && !b.log.contains(hmacKey), "the HMAC key is never logged")
         }
     }
 
-    @Test("a vppd killed with SIGKILL mid-delivery: another delivers the rest after the lease; each device still has one install")
+    @Test(
+        "a vppd killed with SIGKILL mid-delivery: another delivers the rest after the lease; each device still has one install"
+    )
     func killedMidDelivery() async throws {
         let http = Self.http
         try await TestDatabase.withFreshDatabase { _, databaseURL in
@@ -186,44 +273,78 @@ struct MDMDeploymentTests {
             defer { try? FileManager.default.removeItem(at: folder) }
             let apiKeyFile = folder.appendingPathComponent("nanomdm.key").path
             try "sim-api-key".write(toFile: apiKeyFile, atomically: true, encoding: .utf8)
-            let simulator = try ServerProcess("vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+            let simulator = try ServerProcess(
+                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
             defer { simulator.stop() }
-            let mdm = try ServerProcess("mdmsim", ["serve", "--port", "0", "--api-key-file", apiKeyFile, "--log-level", "error"], environment: [:])
+            let mdm = try ServerProcess(
+                "mdmsim", ["serve", "--port", "0", "--api-key-file", apiKeyFile, "--log-level", "error"],
+                environment: [:])
             defer { mdm.stop() }
-            let sim = try await simulator.waitForURL(), mdmsim = try await mdm.waitForURL()
+            let sim = try await simulator.waitForURL()
+            let mdmsim = try await mdm.waitForURL()
             let portA = try ScenariosAcrossServersTests.freePort()
             let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-            let env = ["VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2",
-                       "VPP_LOG_LEVEL": "error", "VPP_PUBLIC_URL": "http://127.0.0.1:\(portA)"]
+            let env = [
+                "VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2",
+                "VPP_LOG_LEVEL": "error", "VPP_PUBLIC_URL": "http://127.0.0.1:\(portA)",
+            ]
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
-            let apiKey = try run("vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let apiKey = try run(
+                "vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env
+            )
+            .trimmingCharacters(in: .whitespacesAndNewlines)
             // Unsigned webhook (MicroMDM-style), so no HMAC key; the API key still guards the enqueue side.
-            _ = try run("vppctl", ["mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile, "--tenant", "acme"], environment: env)
-            let show = try #require(try JSONSerialization.jsonObject(with: Data(try run("vppctl", ["mdm", "show", "--json", "--tenant", "acme"],
-                                                                                           environment: env).utf8)) as? [String: Any])
-            _ = try await http("PUT", mdmsim + "/sim/config", nil, ["webhookURL": try #require(show["webhookURL"] as? String)])
+            _ = try run(
+                "vppctl",
+                ["mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile, "--tenant", "acme"],
+                environment: env)
+            let show = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        try run(
+                            "vppctl", ["mdm", "show", "--json", "--tenant", "acme"],
+                            environment: env
+                        ).utf8)) as? [String: Any])
+            _ = try await http(
+                "PUT", mdmsim + "/sim/config", nil, ["webhookURL": try #require(show["webhookURL"] as? String)])
             var a: ServerProcess? = try ServerProcess("vppd", ["serve", "--port", "\(portA)"], environment: env)
             defer { a?.stop() }
             let serverA = try await a!.waitForURL()
 
             let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
             let location = try #require((created as? [String: Any])?["uId"] as? String)
-            _ = try await http("POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.adamID, "totalCount": 30])
-            #expect(try await http("POST", serverA + "/v1/tokens", apiKey, ["token": try await ScenariosAcrossServersTests.mint(sim, location)]).0 == 201)
-            let tokenID = try #require((try await http("GET", serverA + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"] as? String)
+            _ = try await http(
+                "POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.adamID, "totalCount": 30])
+            #expect(
+                try await http(
+                    "POST", serverA + "/v1/tokens", apiKey,
+                    ["token": try await ScenariosAcrossServersTests.mint(sim, location)]
+                ).0 == 201)
+            let tokenID = try #require(
+                (try await http("GET", serverA + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"]
+                    as? String)
             #expect(try await http("POST", serverA + "/v1/tokens/\(tokenID)/sync", apiKey, nil).0 == 200)
             let enrolled = try await http("POST", mdmsim + "/sim/devices", nil, ["count": 24, "serialPrefix": "KIL"])
-            let serials = try #require((enrolled.1 as? [String: Any])?["devices"] as? [[String: Any]]).map { $0["serialNumber"] as! String }
-            #expect(try await Self.eventually { try await Self.devices(serverA, apiKey).filter { $0["enrollment"] as? String == "enrolled" }.count == 24 })
+            let serials = try #require((enrolled.1 as? [String: Any])?["devices"] as? [[String: Any]]).map {
+                $0["serialNumber"] as! String
+            }
+            #expect(
+                try await Self.eventually {
+                    try await Self.devices(serverA, apiKey).filter { $0["enrollment"] as? String == "enrolled" }.count
+                        == 24
+                })
 
             // Every enqueue takes 700 ms: A is killed while its claimed batch is on the wire.
             _ = try await http("PUT", mdmsim + "/sim/faults", nil, ["mode": "slow", "delayMilliseconds": 700])
-            #expect(try await http("POST", serverA + "/v1/apps/\(Self.adamID)/licenses", apiKey, ["serialNumbers": serials]).0 == 202)
-            #expect(try await Self.eventually(.seconds(60)) {
-                ((try await http("GET", mdmsim + "/sim/stats", nil, nil).1 as? [String: Any])?["enqueueRequests"] as? Int ?? 0) >= 1
-            })
+            #expect(
+                try await http("POST", serverA + "/v1/apps/\(Self.adamID)/licenses", apiKey, ["serialNumbers": serials])
+                    .0 == 202)
+            #expect(
+                try await Self.eventually(.seconds(60)) {
+                    ((try await http("GET", mdmsim + "/sim/stats", nil, nil).1 as? [String: Any])?["enqueueRequests"]
+                        as? Int ?? 0) >= 1
+                })
             kill(a!.process.processIdentifier, SIGKILL)
             a!.process.waitUntilExit()
             a = nil
@@ -232,12 +353,18 @@ struct MDMDeploymentTests {
             defer { b.stop() }
             let serverB = try await b.waitForURL()
             let done = try await Self.eventually(.seconds(150)) {
-                try await Self.commands(serverB, apiKey, state: "verified").filter { $0["adamId"] as? String == Self.adamID }.count == 24
+                try await Self.commands(serverB, apiKey, state: "verified").filter {
+                    $0["adamId"] as? String == Self.adamID
+                }.count == 24
             }
-            let states = try await Self.commands(serverB, apiKey).map { "\($0["requestType"] ?? "") \($0["state"] ?? "") \($0["lastError"] ?? "")" }
+            let states = try await Self.commands(serverB, apiKey).map {
+                "\($0["requestType"] ?? "") \($0["state"] ?? "") \($0["lastError"] ?? "")"
+            }
             #expect(done, "every install verified after the kill: \(states)")
             for device in try await Self.simDevices(mdmsim) {
-                #expect(Self.installs(device, adamID: Self.adamID).count == 1, "one install at \(device["serialNumber"] ?? "?")")
+                #expect(
+                    Self.installs(device, adamID: Self.adamID).count == 1,
+                    "one install at \(device["serialNumber"] ?? "?")")
             }
         }
     }

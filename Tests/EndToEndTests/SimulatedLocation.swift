@@ -9,14 +9,18 @@ struct SimulatedLocation {
     let tokenFile: String
 
     /// Creates the location `name` with `licences` of `adamID` through vppsim's admin API.
-    static func create(sim: String, name: String, adamID: String = "408709785", licences: Int) async throws -> SimulatedLocation {
+    static func create(
+        sim: String, name: String, adamID: String = "408709785", licences: Int
+    ) async throws -> SimulatedLocation {
         let (_, created) = try await TwoServersRaceTests.call("POST", sim + "/sim/locations", json: ["name": name])
         let uid = try #require((created as? [String: Any])?["uId"] as? String)
-        _ = try await TwoServersRaceTests.call("POST", sim + "/sim/locations/\(uid)/assets",
-                                               json: ["adamId": adamID, "totalCount": licences])
+        _ = try await TwoServersRaceTests.call(
+            "POST", sim + "/sim/locations/\(uid)/assets",
+            json: ["adamId": adamID, "totalCount": licences])
         var mint = HTTPClientRequest(url: sim + "/sim/locations/\(uid)/tokens")
         mint.method = .POST
-        let tokenFile = String(buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
+        let tokenFile = String(
+            buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
         return SimulatedLocation(uid: uid, tokenFile: tokenFile)
     }
 }

@@ -33,12 +33,17 @@ struct ConsoleBrowser {
         return response
     }
 
-    mutating func post(_ path: String, _ fields: [String: String], origin: String? = ConsoleBrowser.origin) async throws -> TestResponse {
+    mutating func post(
+        _ path: String, _ fields: [String: String], origin: String? = ConsoleBrowser.origin
+    ) async throws -> TestResponse {
         var headers = headers()
         headers[.contentType] = "application/x-www-form-urlencoded"
         if let origin { headers[.origin] = origin }
-        let body = fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
-        let response = try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+        let body = fields.map {
+            "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        }.joined(separator: "&")
+        let response = try await client.execute(
+            uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
         keep(response)
         return response
     }
@@ -59,47 +64,65 @@ struct ConsoleBrowser {
     /// The CSRF token of the page's first form.
     static func csrf(_ response: TestResponse) -> String {
         let html = String(buffer: response.body)
-        guard let range = html.range(of: #"name="csrf" value="[0-9a-f]{64}""#, options: .regularExpression) else { return "" }
+        guard let range = html.range(of: #"name="csrf" value="[0-9a-f]{64}""#, options: .regularExpression) else {
+            return ""
+        }
         return String(html[range].dropFirst(#"name="csrf" value=""#.count).dropLast())
     }
 
-    mutating func signIn(_ username: String, password: String = ConsoleSignInTests.password) async throws -> TestResponse {
+    mutating func signIn(
+        _ username: String, password: String = ConsoleSignInTests.password
+    ) async throws -> TestResponse {
         let form = try await get("/console/sign-in")
-        return try await post("/console/sign-in", ["csrf": Self.csrf(form), "username": username, "password": password])
+        return try await post(
+            "/console/sign-in", ["csrf": Self.csrf(form), "username": username, "password": password])
     }
 }
 
 /// The console's HTTP edge: headers, cookies, CSRF and Origin checks, role refusals, escaping.
 @Suite("Console HTTP")
 struct ConsoleHTTPTests {
-    static func withConsole(secure: Bool = false, _ body: @Sendable (World, any TestClientProtocol) async throws -> Void) async throws {
+    static func withConsole(
+        secure: Bool = false, _ body: @Sendable (World, any TestClientProtocol) async throws -> Void
+    ) async throws {
         try await withWorld(.sqlite) { world in
             let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
-            for (name, role) in [("owner", Role.mdmAdmin), ("reader", Role.readOnly), ("manager", Role.applicationManagementFullControl)] {
-                _ = try await accounts.create(.system(world.tenant.id), username: name, role: role, password: ConsoleSignInTests.password)
+            for (name, role) in [
+                ("owner", Role.mdmAdmin), ("reader", Role.readOnly), ("manager", Role.applicationManagementFullControl),
+            ] {
+                _ = try await accounts.create(
+                    .system(world.tenant.id), username: name, role: role, password: ConsoleSignInTests.password)
             }
             let router = Router(context: ConsoleTestContext.self)
             var policy = SignInPolicy()
             policy.failureDelay = .zero
-            try await ConsoleRouter.add(to: router, services: world.services, hasher: BcryptPasswordHasher(cost: 4),
-                                        options: ConsoleOptions(secureCookies: secure, signInPolicy: policy), logger: Logger(label: "test"))
+            try await ConsoleRouter.add(
+                to: router, services: world.services, hasher: BcryptPasswordHasher(cost: 4),
+                options: ConsoleOptions(secureCookies: secure, signInPolicy: policy), logger: Logger(label: "test"))
             try await Application(router: router).test(.router) { client in try await body(world, client) }
         }
     }
 
-    @Test("pages carry a CSP without inline scripts, no framing, no caching; the session cookie is HttpOnly and SameSite=Strict")
+    @Test(
+        "pages carry a CSP without inline scripts, no framing, no caching; the session cookie is HttpOnly and SameSite=Strict"
+    )
     func headersAndCookies() async throws {
         try await Self.withConsole { _, client in
             var browser = ConsoleBrowser(client: client)
             let form = try await browser.get("/console/sign-in")
             let csp = try #require(form.headers[.contentSecurityPolicy])
-            #expect(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"))
+            #expect(
+                csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'")
+                    && !csp.contains("unsafe-inline"))
             #expect(form.headers[.cacheControl] == "no-store" && form.headers[.xContentTypeOptions] == "nosniff")
             #expect(!String(buffer: form.body).contains("<script>"), "no inline script")
             let signedIn = try await browser.signIn("owner")
             #expect(signedIn.status == .seeOther && signedIn.headers[.location] == "/console/tokens")
-            let cookie = try #require(signedIn.headers[values: .setCookie].first { $0.hasPrefix("vpp_console_session=") })
-            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console") && !cookie.contains("Secure"))
+            let cookie = try #require(
+                signedIn.headers[values: .setCookie].first { $0.hasPrefix("vpp_console_session=") })
+            #expect(
+                cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console")
+                    && !cookie.contains("Secure"))
             let page = try await browser.get("/console/tokens")
             #expect(page.status == .ok && String(buffer: page.body).contains("owner · MDM Admin"))
         }
@@ -114,8 +137,11 @@ struct ConsoleHTTPTests {
     func signedOut() async throws {
         try await Self.withConsole { world, client in
             var browser = ConsoleBrowser(client: client)
-            for path in ["/console/tokens", "/console/apps", "/console/devices", "/console/users", "/console/reports", "/console/audit",
-                         "/console/reports/licences.csv"] {
+            for path in [
+                "/console/tokens", "/console/apps", "/console/devices", "/console/users", "/console/reports",
+                "/console/audit",
+                "/console/reports/licences.csv",
+            ] {
                 let response = try await browser.get(path)
                 #expect(response.status == .seeOther && response.headers[.location] == "/console/sign-in", "\(path)")
             }
@@ -147,12 +173,16 @@ struct ConsoleHTTPTests {
             #expect(try await ManageInventory(services: world.services).devices(world.admin).isEmpty)
             // Sign-in itself needs its pre-session token.
             var stranger = ConsoleBrowser(client: client)
-            let forged = try await stranger.post("/console/sign-in", ["username": "owner", "password": ConsoleSignInTests.password])
+            let forged = try await stranger.post(
+                "/console/sign-in", ["username": "owner", "password": ConsoleSignInTests.password])
             #expect(forged.status == .forbidden && forged.headers[values: .setCookie].isEmpty)
             // The genuine form goes through.
             let ok = try await browser.post("/console/devices", ["serials": "C02CSRF00006", "csrf": csrf])
             #expect(ok.status == .seeOther)
-            #expect(try await ManageInventory(services: world.services).devices(world.admin).map(\.serialNumber.value) == ["C02CSRF00006"])
+            #expect(
+                try await ManageInventory(services: world.services).devices(world.admin).map(\.serialNumber.value) == [
+                    "C02CSRF00006"
+                ])
         }
     }
 
@@ -167,7 +197,8 @@ struct ConsoleHTTPTests {
             #expect(!String(buffer: devicesPage.body).contains("Add devices"))
             let csrf = ConsoleBrowser.csrf(devicesPage)
             let forged = try await browser.post("/console/devices", ["serials": "C02READONLY1", "csrf": csrf])
-            #expect(forged.status == .forbidden && String(buffer: forged.body).contains("reader (role Read-only) lacks"))
+            #expect(
+                forged.status == .forbidden && String(buffer: forged.body).contains("reader (role Read-only) lacks"))
             let upload = try await browser.post("/console/tokens", ["csrf": csrf])
             #expect(upload.status == .forbidden)
             #expect(try await ManageInventory(services: world.services).devices(world.admin).isEmpty)
@@ -212,16 +243,20 @@ struct ConsoleHTTPTests {
     func sortingAndPaging() async throws {
         try await Self.withConsole { world, client in
             let serials = (1...120).map { String(format: "C02PAGE%05d", $0) }
-            try await ManageInventory(services: world.services).addDevices(world.admin, try serials.map {
-                Device(tenantID: world.tenant.id, serialNumber: try SerialNumber($0))
-            })
+            try await ManageInventory(services: world.services).addDevices(
+                world.admin,
+                try serials.map {
+                    Device(tenantID: world.tenant.id, serialNumber: try SerialNumber($0))
+                })
             var browser = ConsoleBrowser(client: client)
             _ = try await browser.signIn("reader")
             let first = String(buffer: try await browser.get("/console/devices").body)
-            #expect(first.contains("Rows 1–50 of 120") && first.contains("C02PAGE00001") && !first.contains("C02PAGE00051"))
+            #expect(
+                first.contains("Rows 1–50 of 120") && first.contains("C02PAGE00001") && !first.contains("C02PAGE00051"))
             #expect(first.contains("href=\"/console/devices?q=&amp;sort=serial&amp;dir=asc&amp;page=2\""))
             let last = String(buffer: try await browser.get("/console/devices?sort=serial&dir=desc&page=3").body)
-            #expect(last.contains("Rows 101–120 of 120") && last.contains("C02PAGE00001") && !last.contains("C02PAGE00120"))
+            #expect(
+                last.contains("Rows 101–120 of 120") && last.contains("C02PAGE00001") && !last.contains("C02PAGE00120"))
             #expect(last.contains("aria-sort=\"descending\""))
             let found = String(buffer: try await browser.get("/console/devices?q=PAGE0011").body)
             #expect(found.contains("Rows 1–10 of 10"))

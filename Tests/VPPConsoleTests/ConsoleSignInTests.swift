@@ -24,20 +24,29 @@ struct ConsoleSignInTests {
             .create(.system(world.tenant.id), username: name, role: role, password: password)
     }
 
-    @Test("a session lives in the database: another server knows it, the audit names the admin, sign-out ends it",
-          arguments: StoreKind.allCases)
+    @Test(
+        "a session lives in the database: another server knows it, the audit names the admin, sign-out ends it",
+        arguments: StoreKind.allCases)
     func sessionsAreShared(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             _ = try await Self.account(world, "Alice", .applicationManagementFullControl)
-            let signIn = ConsoleSignIn(services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
-            guard case .signedIn(let cookie, let session) = try await signIn.signIn(login: "alice", password: Self.password, address: "192.0.2.1")
-            else { Issue.record("sign-in refused"); return }
+            let signIn = ConsoleSignIn(
+                services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
+            guard
+                case .signedIn(let cookie, let session) = try await signIn.signIn(
+                    login: "alice", password: Self.password, address: "192.0.2.1")
+            else {
+                Issue.record("sign-in refused")
+                return
+            }
             #expect(session.username == "alice" && session.role == .applicationManagementFullControl)
             #expect(cookie.count == 64 && session.csrfToken.count == 64 && cookie != session.csrfToken)
 
             // A second server on the same database resolves the cookie to the same admin.
-            let other = VPPServices(store: try await world.sut.makeSecondStore(), apple: world.services.apple, metadata: nil,
-                                    secrets: world.services.secrets, clock: world.clock, mailer: nil, publicURL: nil, logger: world.services.logger)
+            let other = VPPServices(
+                store: try await world.sut.makeSecondStore(), apple: world.services.apple, metadata: nil,
+                secrets: world.services.secrets, clock: world.clock, mailer: nil, publicURL: nil,
+                logger: world.services.logger)
             let replica = ConsoleSignIn(services: other, hasher: BcryptPasswordHasher(cost: 4))
             let seen = try #require(try await replica.session(cookie: cookie))
             #expect(seen.caller == session.caller && seen.csrfToken == session.csrfToken)
@@ -49,9 +58,11 @@ struct ConsoleSignInTests {
             #expect(try await replica.session(cookie: stored[0]) == nil)
 
             // Use cases run as the admin: the audit carries the account's name.
-            try await ManageInventory(services: world.services).addDevices(session.caller, [
-                Device(tenantID: world.tenant.id, serialNumber: try SerialNumber("C02SESSION01")),
-            ])
+            try await ManageInventory(services: world.services).addDevices(
+                session.caller,
+                [
+                    Device(tenantID: world.tenant.id, serialNumber: try SerialNumber("C02SESSION01"))
+                ])
             let audit = try await Catalogue(services: world.services).auditLog(session.caller, limit: 10)
             #expect(audit.contains { $0.actor == "alice" && $0.action == "device.add" })
             #expect(audit.contains { $0.actor == "alice" && $0.action == "console.sign-in" })
@@ -61,13 +72,21 @@ struct ConsoleSignInTests {
         }
     }
 
-    @Test("a session ends after its lifetime, and a forged or malformed cookie finds nothing", arguments: StoreKind.allCases)
+    @Test(
+        "a session ends after its lifetime, and a forged or malformed cookie finds nothing",
+        arguments: StoreKind.allCases)
     func sessionsExpire(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             _ = try await Self.account(world, "bob", .readOnly)
-            let signIn = ConsoleSignIn(services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
-            guard case .signedIn(let cookie, _) = try await signIn.signIn(login: "bob", password: Self.password, address: "192.0.2.1")
-            else { Issue.record("sign-in refused"); return }
+            let signIn = ConsoleSignIn(
+                services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
+            guard
+                case .signedIn(let cookie, _) = try await signIn.signIn(
+                    login: "bob", password: Self.password, address: "192.0.2.1")
+            else {
+                Issue.record("sign-in refused")
+                return
+            }
             for forged in [String(repeating: "0", count: 64), "", "' OR 1=1 --", cookie.uppercased() + "x"] {
                 #expect(try await signIn.session(cookie: forged) == nil)
             }
@@ -78,21 +97,29 @@ struct ConsoleSignInTests {
         }
     }
 
-    @Test("failed sign-ins are throttled per account (even with the right password) and per address, then forgiven",
-          arguments: StoreKind.allCases)
+    @Test(
+        "failed sign-ins are throttled per account (even with the right password) and per address, then forgiven",
+        arguments: StoreKind.allCases)
     func throttling(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             _ = try await Self.account(world, "carol", .readOnly)
             _ = try await Self.account(world, "dave", .readOnly)
-            let signIn = ConsoleSignIn(services: world.services, hasher: BcryptPasswordHasher(cost: 4),
-                                       policy: Self.policy(accounts: 3, addresses: 5))
+            let signIn = ConsoleSignIn(
+                services: world.services, hasher: BcryptPasswordHasher(cost: 4),
+                policy: Self.policy(accounts: 3, addresses: 5))
             for _ in 0..<3 {
-                #expect(try await signIn.signIn(login: "carol", password: "wrong guess here", address: "192.0.2.1") == .refused)
+                #expect(
+                    try await signIn.signIn(login: "carol", password: "wrong guess here", address: "192.0.2.1")
+                        == .refused)
             }
             // The account is locked for everyone, from any address, whatever the password.
             for address in ["192.0.2.1", "198.51.100.9"] {
-                guard case .throttled(let retry) = try await signIn.signIn(login: "Carol", password: Self.password, address: address) else {
-                    Issue.record("not throttled from \(address)"); return
+                guard
+                    case .throttled(let retry) = try await signIn.signIn(
+                        login: "Carol", password: Self.password, address: address)
+                else {
+                    Issue.record("not throttled from \(address)")
+                    return
                 }
                 #expect(retry > 0 && retry <= 15 * 60)
             }
@@ -100,22 +127,32 @@ struct ConsoleSignInTests {
             // Unknown usernames count too: the address reaches its limit, and locks out another account from there.
             #expect(try await signIn.signIn(login: "nobody", password: "x", address: "192.0.2.1") == .refused)
             #expect(try await signIn.signIn(login: "nobody2", password: "x", address: "192.0.2.1") == .refused)
-            if case .throttled = try await signIn.signIn(login: "dave", password: Self.password, address: "192.0.2.1") {} else {
+            if case .throttled = try await signIn.signIn(login: "dave", password: Self.password, address: "192.0.2.1") {
+            } else {
                 Issue.record("address not throttled")
             }
-            guard case .signedIn = try await signIn.signIn(login: "dave", password: Self.password, address: "203.0.113.5") else {
-                Issue.record("dave refused from another address"); return
+            guard
+                case .signedIn = try await signIn.signIn(login: "dave", password: Self.password, address: "203.0.113.5")
+            else {
+                Issue.record("dave refused from another address")
+                return
             }
             // After the window, the right password works again and clears the account's count.
             world.clock.advance(days: 16.0 / 1440)
-            guard case .signedIn = try await signIn.signIn(login: "carol", password: Self.password, address: "192.0.2.1") else {
-                Issue.record("carol still refused after the window"); return
+            guard
+                case .signedIn = try await signIn.signIn(login: "carol", password: Self.password, address: "192.0.2.1")
+            else {
+                Issue.record("carol still refused after the window")
+                return
             }
             let counts = try await world.store.signInFailures(keys: ["account:carol"])
             #expect(counts.isEmpty)
             // A new failure drops every count whose window has passed: the table does not grow without end.
-            #expect(try await signIn.signIn(login: "zed", password: "wrong guess here", address: "203.0.113.9") == .refused)
-            let keys = try await world.sut.raw("SELECT throttle_key FROM console_sign_in_failures ORDER BY throttle_key").map { try $0.text(0) }
+            #expect(
+                try await signIn.signIn(login: "zed", password: "wrong guess here", address: "203.0.113.9") == .refused)
+            let keys = try await world.sut.raw(
+                "SELECT throttle_key FROM console_sign_in_failures ORDER BY throttle_key"
+            ).map { try $0.text(0) }
             #expect(keys == ["account:zed", "address:203.0.113.9"])
         }
     }
@@ -124,12 +161,16 @@ struct ConsoleSignInTests {
     func failuresAreSlow() async throws {
         try await withWorld(.sqlite) { world in
             _ = try await Self.account(world, "erin", .readOnly)
-            let signIn = ConsoleSignIn(services: world.services, hasher: BcryptPasswordHasher(cost: 4),
-                                       policy: Self.policy(delay: .milliseconds(300)))
+            let signIn = ConsoleSignIn(
+                services: world.services, hasher: BcryptPasswordHasher(cost: 4),
+                policy: Self.policy(delay: .milliseconds(300)))
             let started = ContinuousClock.now
-            #expect(try await signIn.signIn(login: "erin", password: "wrong password!", address: "192.0.2.1") == .refused)
+            #expect(
+                try await signIn.signIn(login: "erin", password: "wrong password!", address: "192.0.2.1") == .refused)
             #expect(ContinuousClock.now - started >= .milliseconds(300))
-            #expect(try await signIn.signIn(login: "nobody-at-all", password: "wrong password!", address: "192.0.2.1") == .refused)
+            #expect(
+                try await signIn.signIn(login: "nobody-at-all", password: "wrong password!", address: "192.0.2.1")
+                    == .refused)
         }
     }
 
@@ -155,8 +196,9 @@ struct ConsoleSignInTests {
         #expect(placeholder * 2 > real, "placeholder \(placeholder) vs real \(real)")
     }
 
-    @Test("admin accounts: bad names, short passwords, duplicates and callers without the tenant permission are refused",
-          arguments: StoreKind.allCases)
+    @Test(
+        "admin accounts: bad names, short passwords, duplicates and callers without the tenant permission are refused",
+        arguments: StoreKind.allCases)
     func accountRules(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
@@ -184,17 +226,27 @@ struct ConsoleSignInTests {
         }
     }
 
-    @Test("the same username in two tenants: plain sign-in is ambiguous, tenant/username picks one", arguments: [StoreKind.sqlite])
+    @Test(
+        "the same username in two tenants: plain sign-in is ambiguous, tenant/username picks one",
+        arguments: [StoreKind.sqlite])
     func usernamesPerTenant(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            let other = try await TenantAdministration(services: world.services).createTenant(name: "other", hostname: "h")
+            let other = try await TenantAdministration(services: world.services).createTenant(
+                name: "other", hostname: "h")
             let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
-            _ = try await accounts.create(.system(world.tenant.id), username: "gina", role: .readOnly, password: Self.password)
+            _ = try await accounts.create(
+                .system(world.tenant.id), username: "gina", role: .readOnly, password: Self.password)
             _ = try await accounts.create(.system(other.id), username: "gina", role: .mdmAdmin, password: Self.password)
-            let signIn = ConsoleSignIn(services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
+            let signIn = ConsoleSignIn(
+                services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
             #expect(try await signIn.signIn(login: "gina", password: Self.password, address: "192.0.2.2") == .refused)
-            guard case .signedIn(_, let session) = try await signIn.signIn(login: "other/gina", password: Self.password, address: "192.0.2.2")
-            else { Issue.record("tenant/username refused"); return }
+            guard
+                case .signedIn(_, let session) = try await signIn.signIn(
+                    login: "other/gina", password: Self.password, address: "192.0.2.2")
+            else {
+                Issue.record("tenant/username refused")
+                return
+            }
             #expect(session.caller.tenantID == other.id && session.role == .mdmAdmin)
         }
     }

@@ -26,6 +26,8 @@ struct HMACSHA256Tests {
         }
         // A key longer than a block is hashed first (RFC 2104).
         let long = [UInt8](repeating: 7, count: 131)
-        #expect(HMACSHA256.mac(key: long, message: [1]) == Array(HMAC<SHA256>.authenticationCode(for: [1], using: SymmetricKey(data: long))))
+        #expect(
+            HMACSHA256.mac(key: long, message: [1])
+                == Array(HMAC<SHA256>.authenticationCode(for: [1], using: SymmetricKey(data: long))))
     }
 }

@@ -33,8 +33,10 @@ struct APIBench: Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    func call(_ method: String, _ path: String, key: String? = nil, json: [String: Any]? = nil, raw: Data? = nil,
-              headers: [String: String] = [:]) async throws -> Answer {
+    func call(
+        _ method: String, _ path: String, key: String? = nil, json: [String: Any]? = nil, raw: Data? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .init(rawValue: method)
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
@@ -48,31 +50,48 @@ struct APIBench: Sendable {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 16 << 20)
-        return Answer(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: Data(buffer: body),
-                      requestID: response.headers.first(name: "X-Request-ID"))
+        return Answer(
+            status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
+            body: Data(buffer: body),
+            requestID: response.headers.first(name: "X-Request-ID"))
     }
 }
 
-func withAPI<T: Sendable>(_ kind: StoreKind, bounds: ServerBounds = ServerBounds(),
-                          _ body: @Sendable (APIBench) async throws -> T) async throws -> T {
+func withAPI<T: Sendable>(
+    _ kind: StoreKind, bounds: ServerBounds = ServerBounds(),
+    _ body: @Sendable (APIBench) async throws -> T
+) async throws -> T {
     try await withWorld(kind) { world in
         let administration = TenantAdministration(services: world.services)
-        let admin = try await administration.createAPIKey(.system(world.tenant.id), name: "admin", role: .applicationManagementFullControl).key
-        let reader = try await administration.createAPIKey(.system(world.tenant.id), name: "reader", role: .readOnly).key
+        let admin = try await administration.createAPIKey(
+            .system(world.tenant.id), name: "admin", role: .applicationManagementFullControl
+        ).key
+        let reader = try await administration.createAPIKey(.system(world.tenant.id), name: "reader", role: .readOnly)
+            .key
         let other = try await administration.createTenant(name: "Other District", hostname: "other")
         let stranger = try await administration.createAPIKey(.system(other.id), name: "stranger", role: .mdmAdmin).key
-        let owner = try await ManageAPIKeys(services: world.services).create(.system(world.tenant.id), name: "owner", role: .mdmAdmin).key
-        let router = APIRouter.build(services: world.services, hooks: APIHooks(ready: { .success(5) }), logger: world.services.logger)
+        let owner = try await ManageAPIKeys(services: world.services).create(
+            .system(world.tenant.id), name: "owner", role: .mdmAdmin
+        ).key
+        let router = APIRouter.build(
+            services: world.services, hooks: APIHooks(ready: { .success(5) }), logger: world.services.logger)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, server: bounds.server,
-                              configuration: bounds.configuration(address: .hostname("127.0.0.1", port: 0), logger: world.services.logger),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0); continuation.finish() },
-                              logger: world.services.logger)
+        let app = Application(
+            router: router, server: bounds.server,
+            configuration: bounds.configuration(
+                address: .hostname("127.0.0.1", port: 0), logger: world.services.logger),
+            onServerRunning: {
+                continuation.yield($0.localAddress?.port ?? 0)
+                continuation.finish()
+            },
+            logger: world.services.logger)
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         let port = await iterator.next() ?? 0
-        let bench = APIBench(world: world, baseURL: "http://127.0.0.1:\(port)", adminKey: admin, readerKey: reader, strangerKey: stranger,
-                             ownerKey: owner, port: port)
+        let bench = APIBench(
+            world: world, baseURL: "http://127.0.0.1:\(port)", adminKey: admin, readerKey: reader,
+            strangerKey: stranger,
+            ownerKey: owner, port: port)
         do {
             let result = try await body(bench)
             task.cancel()

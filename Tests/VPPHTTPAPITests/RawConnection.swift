@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,9 +16,14 @@ final class RawConnection: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard result == 0 else { close(fd); throw RawError(description: "connect failed: \(errno)") }
+        guard result == 0 else {
+            close(fd)
+            throw RawError(description: "connect failed: \(errno)")
+        }
         var noSignal: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &noSignal, socklen_t(MemoryLayout<Int32>.size))
     }
@@ -57,10 +63,17 @@ final class RawConnection: @unchecked Sendable {
                 while ContinuousClock.now < deadline {
                     var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                     let remaining = deadline - ContinuousClock.now
-                    let milliseconds = max(1, Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+                    let milliseconds = max(
+                        1,
+                        Int32(
+                            remaining.components.seconds * 1000 + remaining.components.attoseconds
+                                / 1_000_000_000_000_000))
                     guard poll(&poller, 1, min(milliseconds, 200)) > 0 else { continue }
                     let count = recv(fd, &buffer, buffer.count, 0)
-                    if count <= 0 { closed = true; break }
+                    if count <= 0 {
+                        closed = true
+                        break
+                    }
                     received.append(contentsOf: buffer[0..<count])
                 }
                 continuation.resume(returning: (String(decoding: received, as: UTF8.self), closed))

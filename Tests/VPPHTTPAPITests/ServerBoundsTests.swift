@@ -9,7 +9,8 @@ import VPPTestSupport
 /// client gave up).
 @Suite("Server bounds (raw sockets on 127.0.0.1)")
 struct ServerBoundsTests {
-    static let short = ServerBounds(headerTimeout: .seconds(1), bodyTimeout: .seconds(2), idleTimeout: .seconds(2), maxConnections: 64)
+    static let short = ServerBounds(
+        headerTimeout: .seconds(1), bodyTimeout: .seconds(2), idleTimeout: .seconds(2), maxConnections: 64)
 
     @Test("half a header line is closed after the header timeout")
     func halfHeader() async throws {
@@ -26,10 +27,16 @@ struct ServerBoundsTests {
     func trickledBody() async throws {
         try await withAPI(.sqlite, bounds: Self.short) { api in
             let connection = try RawConnection(port: api.port)
-            connection.send("POST /v1/devices HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer \(api.adminKey)\r\n"
-                            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+            connection.send(
+                "POST /v1/devices HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer \(api.adminKey)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
             let started = ContinuousClock.now
-            let trickle = Thread { for _ in 0..<40 { guard connection.send("{") else { return }; Thread.sleep(forTimeInterval: 0.2) } }
+            let trickle = Thread {
+                for _ in 0..<40 {
+                    guard connection.send("{") else { return }
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+            }
             trickle.start()
             let (_, closed) = await connection.readUntilClosed(timeout: .seconds(8))
             #expect(closed && ContinuousClock.now - started < .seconds(4), "closed: \(closed)")
@@ -49,7 +56,8 @@ struct ServerBoundsTests {
 
     @Test("beyond the connection cap the server accepts nothing until a connection closes")
     func connectionCap() async throws {
-        let bounds = ServerBounds(headerTimeout: .seconds(20), bodyTimeout: .seconds(20), idleTimeout: .seconds(20), maxConnections: 4)
+        let bounds = ServerBounds(
+            headerTimeout: .seconds(20), bodyTimeout: .seconds(20), idleTimeout: .seconds(20), maxConnections: 4)
         try await withAPI(.sqlite, bounds: bounds) { api in
             var holders = try (0..<4).map { _ in try RawConnection(port: api.port) }
             for holder in holders { holder.send("GET /healthz HTTP/1.1\r\nHo") }
@@ -69,7 +77,9 @@ struct ServerBoundsTests {
     func closeAfterUnauthorised() async throws {
         try await withAPI(.sqlite, bounds: Self.short) { api in
             let connection = try RawConnection(port: api.port)
-            connection.send("POST /v1/devices HTTP/1.1\r\nHost: loc\r\nContent-Type: application/json\r\nContent-Length: 52428800\r\n\r\n")
+            connection.send(
+                "POST /v1/devices HTTP/1.1\r\nHost: loc\r\nContent-Type: application/json\r\nContent-Length: 52428800\r\n\r\n"
+            )
             connection.send(Data(repeating: UInt8(ascii: " "), count: 64 * 1024))
             let (text, closed) = await connection.readUntilClosed(timeout: .seconds(5))
             #expect(text.hasPrefix("HTTP/1.1 401") && closed, "\(text.prefix(200)) closed: \(closed)")
@@ -81,8 +91,9 @@ struct ServerBoundsTests {
         try await withAPI(.sqlite, bounds: Self.short) { api in
             let id = try await HardeningTests.upload(api)
             let connection = try RawConnection(port: api.port)
-            connection.send("POST /apple/notifications/\(id) HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer wrong\r\n"
-                            + "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n")
+            connection.send(
+                "POST /apple/notifications/\(id) HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer wrong\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n")
             let (text, closed) = await connection.readUntilClosed(timeout: .seconds(3))
             #expect(text.hasPrefix("HTTP/1.1 401") && closed, "\(text.prefix(200)) closed: \(closed)")
         }
@@ -92,9 +103,12 @@ struct ServerBoundsTests {
     func closeAfterTooLarge() async throws {
         try await withAPI(.sqlite, bounds: Self.short) { api in
             let connection = try RawConnection(port: api.port)
-            connection.send("POST /v1/devices HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer \(api.adminKey)\r\n"
-                            + "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n")
-            let sender = Thread { for _ in 0..<150 { guard connection.send(Data(repeating: 32, count: 64 * 1024)) else { return } } }
+            connection.send(
+                "POST /v1/devices HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer \(api.adminKey)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n")
+            let sender = Thread {
+                for _ in 0..<150 { guard connection.send(Data(repeating: 32, count: 64 * 1024)) else { return } }
+            }
             sender.start()
             let (text, closed) = await connection.readUntilClosed(timeout: .seconds(5))
             #expect(text.hasPrefix("HTTP/1.1 413") && closed, "\(text.prefix(200)) closed: \(closed)")

@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
-import VPPTestSupport
 import VPPDomain
 import VPPSQLStore
+import VPPTestSupport
 import VPPUseCases
 
 @Suite("Concurrency: reservations, job leases, notices, rate limits")
@@ -12,13 +12,16 @@ struct ConcurrencyTests {
     static func reserveOne(_ store: some Store, tenant: TenantID, token: TokenID, index: Int) async throws -> Bool {
         try await store.inTenant(tenant) { (tx) async throws in
             guard try await tx.reserve(keynote.key, from: token, count: 1) else { return false }
-            try await tx.insertAssignments([Assignment(tenantID: tenant, asset: keynote.key, assignee: .device(serial(index)), grantingToken: token)])
+            try await tx.insertAssignments([
+                Assignment(tenantID: tenant, asset: keynote.key, assignee: .device(serial(index)), grantingToken: token)
+            ])
             return true
         }
     }
 
-    @Test("300 concurrent reservations against a pool of 50 grant exactly 50; stored counts equal stored rows",
-          arguments: StoreKind.allCases)
+    @Test(
+        "300 concurrent reservations against a pool of 50 grant exactly 50; stored counts equal stored rows",
+        arguments: StoreKind.allCases)
     func reservationRace(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 50)
@@ -43,13 +46,16 @@ struct ConcurrencyTests {
     func multiProcessRace() async throws {
         try await withStore(.postgres) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 60)
-            let processes = 4, attemptsEach = 40
+            let processes = 4
+            let attemptsEach = 40
             let results = try await withThrowingTaskGroup(of: Int.self) { group in
                 for p in 0..<processes {
                     group.addTask {
-                        try await runBenchTool(["reserve-race", "--database-url", sut.url, "--tenant", tenant.id.description,
-                                                "--token", token.id.description, "--adam-id", keynote.key.adamID,
-                                                "--attempts", "\(attemptsEach)", "--serial-offset", "\(p * 1000)"])
+                        try await runBenchTool([
+                            "reserve-race", "--database-url", sut.url, "--tenant", tenant.id.description,
+                            "--token", token.id.description, "--adam-id", keynote.key.adamID,
+                            "--attempts", "\(attemptsEach)", "--serial-offset", "\(p * 1000)",
+                        ])
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
@@ -63,15 +69,22 @@ struct ConcurrencyTests {
         }
     }
 
-    @Test("two workers never claim the same job; a dead worker's job is picked up after its lease", arguments: StoreKind.allCases)
+    @Test(
+        "two workers never claim the same job; a dead worker's job is picked up after its lease",
+        arguments: StoreKind.allCases)
     func jobLeases(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let tenant = makeTenant("Acme")
             try await sut.store.createTenant(tenant)
             for i in 0..<40 {
-                #expect(try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: "token-\(i)", runAt: now)))
+                #expect(
+                    try await sut.store.jobs.enqueue(
+                        JobRequest(tenantID: tenant.id, kind: .sync, key: "token-\(i)", runAt: now)))
             }
-            #expect(try await !sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: "token-0", runAt: now)), "one queued sync per token")
+            #expect(
+                try await !sut.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant.id, kind: .sync, key: "token-0", runAt: now)),
+                "one queued sync per token")
             let second = try await sut.makeSecondStore()
             let claims = try await withThrowingTaskGroup(of: [ClaimedJob].self) { group in
                 for w in 0..<8 {
@@ -83,9 +96,12 @@ struct ConcurrencyTests {
             #expect(claims.count == 40)
             #expect(Set(claims.map(\.id)).count == 40, "no job claimed twice")
             // Nothing is claimable while the leases run...
-            #expect(try await sut.store.jobs.claim(owner: "late", now: now.addingTimeInterval(30), lease: 60, limit: 100).isEmpty)
+            #expect(
+                try await sut.store.jobs.claim(owner: "late", now: now.addingTimeInterval(30), lease: 60, limit: 100)
+                    .isEmpty)
             // ...the workers "die"; after the lease another worker gets every job, and the dead one's completion is refused.
-            let retaken = try await sut.store.jobs.claim(owner: "survivor", now: now.addingTimeInterval(61), lease: 60, limit: 100)
+            let retaken = try await sut.store.jobs.claim(
+                owner: "survivor", now: now.addingTimeInterval(61), lease: 60, limit: 100)
             #expect(retaken.count == 40 && retaken.allSatisfy { $0.attempts == 2 })
             #expect(try await !sut.store.jobs.complete(claims[0]))
             for job in retaken { #expect(try await sut.store.jobs.complete(job)) }
@@ -94,8 +110,12 @@ struct ConcurrencyTests {
             try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .notices, key: "all", runAt: now))
             let job = try #require(try await sut.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 1).first)
             try await sut.store.jobs.retry(job, at: now.addingTimeInterval(300), error: "SMTP down")
-            #expect(try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(10), lease: 60, limit: 1).isEmpty)
-            #expect(try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(301), lease: 60, limit: 1).count == 1)
+            #expect(
+                try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(10), lease: 60, limit: 1).isEmpty
+            )
+            #expect(
+                try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(301), lease: 60, limit: 1).count
+                    == 1)
         }
     }
 
@@ -109,8 +129,10 @@ struct ConcurrencyTests {
                     let store = i.isMultiple(of: 2) ? sut.store : second
                     group.addTask {
                         try await store.inTenant(tenant.id) { (tx) async throws in
-                            try await tx.enqueueNotice(Notice(tokenID: token.id, kind: .expiresIn7Days, tokenExpiresAt: token.expiresAt,
-                                                              recipients: ["it@acme.example"], subject: "s\(i)", body: "b", nextAttemptAt: now))
+                            try await tx.enqueueNotice(
+                                Notice(
+                                    tokenID: token.id, kind: .expiresIn7Days, tokenExpiresAt: token.expiresAt,
+                                    recipients: ["it@acme.example"], subject: "s\(i)", body: "b", nextAttemptAt: now))
                         }
                     }
                 }
@@ -141,7 +163,8 @@ struct ConcurrencyTests {
 
 /// Runs the `vppbench` executable (built by `Scripts/test.sh` before the tests) and returns the number it prints last.
 func runBenchTool(_ arguments: [String]) async throws -> Int {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     let binary = root.appendingPathComponent(".build/debug/vppbench")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         throw StoreError.unavailable("\(binary.path) is missing: run `swift build` first (Scripts/test.sh does)")
@@ -155,7 +178,9 @@ func runBenchTool(_ arguments: [String]) async throws -> Int {
     let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
     process.waitUntilExit()
     let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0, let last = text.split(separator: "\n").last, let number = Int(last.trimmingCharacters(in: .whitespaces)) else {
+    guard process.terminationStatus == 0, let last = text.split(separator: "\n").last,
+        let number = Int(last.trimmingCharacters(in: .whitespaces))
+    else {
         throw StoreError.unavailable("vppbench \(arguments.first ?? "") failed (\(process.terminationStatus)): \(text)")
     }
     return number

@@ -64,10 +64,12 @@ struct LedgerModelTests {
                 let chosen = Array(free.prefix(Int.random(in: 1...3, using: &random)))
                 guard !chosen.isEmpty else { continue }
                 let rows = chosen.map {
-                    Assignment(tenantID: tenant.id, asset: keynote.key, assignee: .device(serial($0)), grantingToken: token.id)
+                    Assignment(
+                        tenantID: tenant.id, asset: keynote.key, assignee: .device(serial($0)), grantingToken: token.id)
                 }
                 let granted = try await store.inTenant(tenant.id) { tx in try await tx.reserveLicences(rows) }
-                #expect(granted == (model.available >= chosen.count), "seed \(seed) step \(step): reserve \(chosen.count)")
+                #expect(
+                    granted == (model.available >= chosen.count), "seed \(seed) step \(step): reserve \(chosen.count)")
                 if granted {
                     for (index, device) in chosen.enumerated() {
                         model.states[device] = .reserved
@@ -97,16 +99,24 @@ struct LedgerModelTests {
                     _ = try await tx.move([id], to: .revocationQueued)
                     if sendNow { _ = try await tx.move([id], to: revoking) }
                 }
-                let rows = try await store.inTenant(tenant.id) { tx in try await tx.assignments(AssignmentQuery(ids: [id])) }
+                let rows = try await store.inTenant(tenant.id) { tx in
+                    try await tx.assignments(AssignmentQuery(ids: [id]))
+                }
                 model.states[device] = rows.first?.state.stateCode
             case 5:  // Apple carries out a revoke and says so
-                guard let device = pick(.revoking) ?? pick(.revocationQueued), let id = model.rowIDs[device] else { continue }
+                guard let device = pick(.revoking) ?? pick(.revocationQueued), let id = model.rowIDs[device] else {
+                    continue
+                }
                 model.appleHolds.remove(device)
                 try await store.inTenant(tenant.id) { tx in _ = try await tx.move([id], to: .revoked) }
                 model.states[device] = .revoked
             case 6:  // someone assigns outside vpp, or the assignment goes away
                 let device = foreign.randomElement(using: &random)!
-                if model.appleHolds.contains(device) { model.appleHolds.remove(device) } else { model.appleHolds.insert(device) }
+                if model.appleHolds.contains(device) {
+                    model.appleHolds.remove(device)
+                } else {
+                    model.appleHolds.insert(device)
+                }
             case 7:  // ASSET_COUNT: a purchase or a refund
                 let delta = Int.random(in: -3...4, using: &random)
                 try await store.inTenant(tenant.id) { tx in
@@ -119,8 +129,9 @@ struct LedgerModelTests {
                 }
                 let appleAssigned = model.appleHolds.count
                 let appleAvailable = max(0, model.total - model.withheld - appleAssigned)
-                let snapshot = try LicenceCounts(total: max(model.total, appleAssigned), assigned: appleAssigned,
-                                                 available: min(appleAvailable, max(model.total, appleAssigned)))
+                let snapshot = try LicenceCounts(
+                    total: max(model.total, appleAssigned), assigned: appleAssigned,
+                    available: min(appleAvailable, max(model.total, appleAssigned)))
                 try await store.inTenant(tenant.id) { tx in
                     try await tx.lockCounts(tokenID: token.id)
                     _ = try await tx.mergeAppleAssignments(tokenID: token.id, list, fullSnapshot: true)
@@ -142,20 +153,30 @@ struct LedgerModelTests {
                 // Rows the sync inserted (foreign) or kept: learn their ids from the store.
                 let rows = try await store.inTenant(tenant.id) { tx in try await tx.assignments(AssignmentQuery()) }
                 for row in rows where row.state.holdsLicence {
-                    if case .device(let s) = row.assignee, let index = Int(s.value.dropFirst(2)) { model.rowIDs[index] = row.id }
+                    if case .device(let s) = row.assignee, let index = Int(s.value.dropFirst(2)) {
+                        model.rowIDs[index] = row.id
+                    }
                 }
             }
-            try await Self.expectEqual(model, sut, tenant: tenant.id, token: token.id, context: "seed \(seed) step \(step) op \(op)")
+            try await Self.expectEqual(
+                model, sut, tenant: tenant.id, token: token.id, context: "seed \(seed) step \(step) op \(op)")
         }
     }
 
-    static func expectEqual(_ model: Model, _ sut: StoreUnderTest, tenant: TenantID, token: TokenID, context: String) async throws {
+    static func expectEqual(
+        _ model: Model, _ sut: StoreUnderTest, tenant: TenantID, token: TokenID, context: String
+    ) async throws {
         let rows = try await sut.store.inTenant(tenant) { tx in try await tx.assignments(AssignmentQuery()) }
         // The stored numbers themselves (the port's LicenceCounts clamps `assigned` to the total for display).
-        let stored = try #require(try await sut.raw(
-            "SELECT total, withheld, assigned, available FROM token_assets WHERE token_id = ?", .uuid(token.rawValue)).first,
+        let stored = try #require(
+            try await sut.raw(
+                "SELECT total, withheld, assigned, available FROM token_assets WHERE token_id = ?",
+                .uuid(token.rawValue)
+            ).first,
             "\(context): counts row")
-        let (total, withheld, assigned, available) = (try stored.int(0), try stored.int(1), try stored.int(2), try stored.int(3))
+        let (total, withheld, assigned, available) = (
+            try stored.int(0), try stored.int(1), try stored.int(2), try stored.int(3)
+        )
         let holding = rows.filter(\.state.holdsLicence)
         #expect(assigned == holding.count, "\(context): assigned equals the rows holding a licence")
         #expect(assigned == model.held, "\(context): assigned equals the model")
@@ -176,8 +197,9 @@ struct LedgerModelTests {
         }
     }
 
-    @Test("40 concurrent reservations on two servers racing syncs and ASSET_COUNT: exactly the pool, no wrong refusal",
-          arguments: StoreKind.allCases)
+    @Test(
+        "40 concurrent reservations on two servers racing syncs and ASSET_COUNT: exactly the pool, no wrong refusal",
+        arguments: StoreKind.allCases)
     func reservationsRaceSyncs(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 8)
@@ -187,7 +209,9 @@ struct LedgerModelTests {
                 for i in 0..<40 {
                     let store = i.isMultiple(of: 2) ? sut.store : second
                     group.addTask {
-                        let row = Assignment(tenantID: tenant.id, asset: keynote.key, assignee: .device(serial(i)), grantingToken: token.id)
+                        let row = Assignment(
+                            tenantID: tenant.id, asset: keynote.key, assignee: .device(serial(i)),
+                            grantingToken: token.id)
                         return try await store.inTenant(tenant.id) { tx in try await tx.reserveLicences([row]) }
                     }
                 }
@@ -229,7 +253,8 @@ struct JobFairnessTests {
             let busy = makeTenant("busy")
             try await sut.store.createTenant(busy)
             for i in 0..<100 {
-                try await sut.store.jobs.enqueue(JobRequest(tenantID: busy.id, kind: .sync, key: "t\(i)", runAt: now.addingTimeInterval(-1000)))
+                try await sut.store.jobs.enqueue(
+                    JobRequest(tenantID: busy.id, kind: .sync, key: "t\(i)", runAt: now.addingTimeInterval(-1000)))
             }
             var quiet: [TenantID] = []
             for i in 0..<9 {
@@ -238,9 +263,11 @@ struct JobFairnessTests {
                 quiet.append(tenant.id)
                 try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: "t", runAt: now))
             }
-            let claimed = try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(1), lease: 60, limit: 10)
+            let claimed = try await sut.store.jobs.claim(
+                owner: "w", now: now.addingTimeInterval(1), lease: 60, limit: 10)
             #expect(claimed.count == 10)
-            #expect(Set(claimed.map(\.tenantID)) == Set(quiet + [busy.id]), "every tenant gets its turn in the first claim")
+            #expect(
+                Set(claimed.map(\.tenantID)) == Set(quiet + [busy.id]), "every tenant gets its turn in the first claim")
         }
     }
 }

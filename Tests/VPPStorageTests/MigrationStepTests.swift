@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-import VPPTestSupport
 import VPPDomain
 import VPPSQLStore
+import VPPTestSupport
 import VPPUseCases
 
 /// For each migration N: migrate to N−1, seed rows, apply N, check the old rows survived and the new
@@ -27,8 +27,9 @@ struct MigrationStepTests {
     @Test("0001 → 0002: tenants survive; tokens, apps and licences work", arguments: StoreKind.allCases)
     func step2(kind: StoreKind) async throws {
         try await withStore(kind, upTo: 1) { sut in
-            _ = try await sut.raw("INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at) VALUES (?, 'Acme', 'h', 'vpp', 'm', 0)",
-                              .uuid(Self.tenantID))
+            _ = try await sut.raw(
+                "INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at) VALUES (?, 'Acme', 'h', 'vpp', 'm', 0)",
+                .uuid(Self.tenantID))
             try await Self.migrateRest(sut)
             let tenant = try #require(try await sut.store.tenant(TenantID(Self.tenantID)))
             #expect(tenant.name == "Acme")
@@ -50,8 +51,11 @@ struct MigrationStepTests {
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 #expect(try await tx.token(token.id) == token)
                 try await tx.upsertDevices([Device(tenantID: tenant.id, serialNumber: serial(1))])
-                #expect(try await tx.enqueueNotice(Notice(tokenID: token.id, kind: .expired, tokenExpiresAt: token.expiresAt, recipients: [],
-                                                          subject: "s", body: "b", nextAttemptAt: now)))
+                #expect(
+                    try await tx.enqueueNotice(
+                        Notice(
+                            tokenID: token.id, kind: .expired, tokenExpiresAt: token.expiresAt, recipients: [],
+                            subject: "s", body: "b", nextAttemptAt: now)))
                 try await tx.appendAudit(AuditRecord(at: now, actor: "a", action: "b", target: "c", outcome: "ok"))
             }
         }
@@ -65,8 +69,11 @@ struct MigrationStepTests {
                 try await tx.appendAudit(AuditRecord(at: now, actor: "a", action: "b", target: "c", outcome: "ok"))
             }
             try await Self.migrateRest(sut)
-            try await sut.store.inTenant(tenant.id) { (tx) async throws in #expect(try await tx.auditLog(limit: 5).count == 1) }
-            #expect(try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: "t", runAt: now)))
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                #expect(try await tx.auditLog(limit: 5).count == 1)
+            }
+            #expect(
+                try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: "t", runAt: now)))
             try await sut.store.requestLimiter.acquire(key: "k", perSecond: 15)
         }
     }
@@ -74,9 +81,15 @@ struct MigrationStepTests {
     @Test("the SQLite flavour of every migration only renames types")
     func sqliteFlavour() {
         for migration in allSQLMigrations {
-            let postgres = migration.statements(for: .postgres), sqlite = migration.statements(for: .sqlite)
-            #expect(sqlite.count <= postgres.count, "SQLite skips only the PostgreSQL-only statements (row-level security)")
-            for statement in sqlite { #expect(!statement.contains("uuid") && !statement.contains("bytea") && !statement.contains("boolean") && !statement.contains("bigint")) }
+            let postgres = migration.statements(for: .postgres)
+            let sqlite = migration.statements(for: .sqlite)
+            #expect(
+                sqlite.count <= postgres.count, "SQLite skips only the PostgreSQL-only statements (row-level security)")
+            for statement in sqlite {
+                #expect(
+                    !statement.contains("uuid") && !statement.contains("bytea") && !statement.contains("boolean")
+                        && !statement.contains("bigint"))
+            }
         }
     }
 }
@@ -96,20 +109,31 @@ struct MigrationStep5Tests {
                 #expect(try await tx.markNotificationProcessed("n-1", type: "ASSET_COUNT", at: now))
                 #expect(try await !tx.markNotificationProcessed("n-1", type: "ASSET_COUNT", at: now))
             }
-            #expect(try await sut.store.acquireLease(tenant: tenant.id, name: "sync:\(token.id)", owner: "a", now: now, ttl: 60))
-            #expect(try await !sut.store.acquireLease(tenant: tenant.id, name: "sync:\(token.id)", owner: "b", now: now.addingTimeInterval(30), ttl: 60))
-            #expect(try await sut.store.acquireLease(tenant: tenant.id, name: "sync:\(token.id)", owner: "b", now: now.addingTimeInterval(61), ttl: 60))
+            #expect(
+                try await sut.store.acquireLease(
+                    tenant: tenant.id, name: "sync:\(token.id)", owner: "a", now: now, ttl: 60))
+            #expect(
+                try await !sut.store.acquireLease(
+                    tenant: tenant.id, name: "sync:\(token.id)", owner: "b", now: now.addingTimeInterval(30), ttl: 60))
+            #expect(
+                try await sut.store.acquireLease(
+                    tenant: tenant.id, name: "sync:\(token.id)", owner: "b", now: now.addingTimeInterval(61), ttl: 60))
             try await sut.store.releaseLease(tenant: tenant.id, name: "sync:\(token.id)", owner: "b")
-            #expect(try await sut.store.acquireLease(tenant: tenant.id, name: "sync:\(token.id)", owner: "c", now: now, ttl: 60))
+            #expect(
+                try await sut.store.acquireLease(
+                    tenant: tenant.id, name: "sync:\(token.id)", owner: "c", now: now, ttl: 60))
             #expect(try await sut.store.jobs.depth() == 0, "leases are not jobs")
-            #expect(try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(1e9), lease: 60, limit: 10).isEmpty)
+            #expect(
+                try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(1e9), lease: 60, limit: 10)
+                    .isEmpty)
         }
     }
 }
 
 @Suite("Migration 0006")
 struct MigrationStep6Tests {
-    @Test("0005 → 0006: rows survive and the store keeps working under row-level security", arguments: StoreKind.allCases)
+    @Test(
+        "0005 → 0006: rows survive and the store keeps working under row-level security", arguments: StoreKind.allCases)
     func step6(kind: StoreKind) async throws {
         try await withStore(kind, upTo: 5) { sut in
             let (tenant, token) = try await seedAtOldVersion(sut)

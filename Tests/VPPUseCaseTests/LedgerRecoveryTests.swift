@@ -3,6 +3,7 @@ import Testing
 import VPPAppleSimulator
 import VPPDomain
 import VPPTestSupport
+
 @testable import VPPUseCases
 
 /// The ledger's durable intents: what a dead worker leaves behind is resumed by another, Apple is asked
@@ -11,7 +12,8 @@ import VPPTestSupport
 @Suite("Ledger: durable Apple intents, recovery, batching, exactly one install")
 struct LedgerRecoveryTests {
     func world(_ world: World, devices: Int = 6) async throws -> (ContentToken, [SerialNumber], String) {
-        let (file, uid) = try await world.location("A", assets: [SimAsset(adamId: "408709785", totalCount: 40, name: "Keynote")])
+        let (file, uid) = try await world.location(
+            "A", assets: [SimAsset(adamId: "408709785", totalCount: 40, name: "Keynote")])
         let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
         return (token, try await world.addDevices(devices), uid)
     }
@@ -25,8 +27,9 @@ struct LedgerRecoveryTests {
             .filter { $0.kind == .installApplication }
     }
 
-    @Test("a worker that died after Apple accepted: resumed after its lease, Apple asked first, one install each",
-          arguments: StoreKind.allCases)
+    @Test(
+        "a worker that died after Apple accepted: resumed after its lease, Apple asked first, one install each",
+        arguments: StoreKind.allCases)
     func diedAfterApple(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (token, serials, _) = try await self.world(world)
@@ -40,13 +43,15 @@ struct LedgerRecoveryTests {
             #expect(ok)
             let now = world.clock.now()
             let claimed = try await world.store.inTenant(world.tenant.id) { tx in
-                try await tx.claimIntents(tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
-                                          until: now.addingTimeInterval(30), limit: 1000)
+                try await tx.claimIntents(
+                    tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
+                    until: now.addingTimeInterval(30), limit: 1000)
             }
             #expect(claimed.count == 4)
             let credentials = try await world.services.credentials(world.tenant.id, token.id)
-            _ = try await world.services.apple.associate(credentials, assets: [key], serialNumbers: serials.prefix(4).map(\.value),
-                                                         clientUserIDs: [])
+            _ = try await world.services.apple.associate(
+                credentials, assets: [key], serialNumbers: serials.prefix(4).map(\.value),
+                clientUserIDs: [])
             try await Task.sleep(for: .milliseconds(50))  // the simulator carries the event out
             let associateCalls = await world.simulator.requestCount("assets/associate")
             // While the claim lasts nobody else touches them.
@@ -55,21 +60,24 @@ struct LedgerRecoveryTests {
             #expect(await CarryOutAppleIntents(services: world.services).runDue() == 1)
             let after = try await rows(world)
             #expect(after.count == 4 && after.allSatisfy { $0.state == .active }, "\(after.map(\.state))")
-            #expect(await world.simulator.requestCount("assets/associate") == associateCalls, "nothing associated twice")
+            #expect(
+                await world.simulator.requestCount("assets/associate") == associateCalls, "nothing associated twice")
             let commands = try await installs(world)
             #expect(commands.count == 4 && Set(commands.map(\.serialNumber)).count == 4)
             // A sync and a late event that learn the same thing add no second install.
             _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
             try await world.settleEvents()
             #expect(try await installs(world).count == 4)
-            let counts = try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id) }
+            let counts = try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id)
+            }
             #expect(counts.first?.counts.assigned == 4 && counts.first?.counts.available == 36)
             print("ledger recovery: intents of a dead worker resumed after its lease (30 s here) plus one worker pass")
         }
     }
 
-    @Test("a worker that died before sending: resumed, asked Apple, sent once; the pool is exact",
-          arguments: StoreKind.allCases)
+    @Test(
+        "a worker that died before sending: resumed, asked Apple, sent once; the pool is exact",
+        arguments: StoreKind.allCases)
     func diedBeforeApple(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (token, serials, _) = try await self.world(world)
@@ -81,8 +89,9 @@ struct LedgerRecoveryTests {
             #expect(ok)
             let now = world.clock.now()
             _ = try await world.store.inTenant(world.tenant.id) { tx in
-                try await tx.claimIntents(tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
-                                          until: now.addingTimeInterval(30), limit: 1000)
+                try await tx.claimIntents(
+                    tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
+                    until: now.addingTimeInterval(30), limit: 1000)
             }
             let before = await world.simulator.requestCount("assets/associate")
             world.clock.advance(days: 31.0 / 86_400)
@@ -96,7 +105,8 @@ struct LedgerRecoveryTests {
         }
     }
 
-    @Test("30 single-device requests arriving together reach Apple in a few batched calls", arguments: StoreKind.allCases)
+    @Test(
+        "30 single-device requests arriving together reach Apple in a few batched calls", arguments: StoreKind.allCases)
     func batching(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (_, serials, _) = try await self.world(world, devices: 30)
@@ -123,8 +133,9 @@ struct LedgerRecoveryTests {
         }
     }
 
-    @Test("revoking a licence Apple has not settled is accepted and carried out once it settles",
-          arguments: StoreKind.allCases)
+    @Test(
+        "revoking a licence Apple has not settled is accepted and carried out once it settles",
+        arguments: StoreKind.allCases)
     func revokePending(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (token, serials, _) = try await self.world(world)
@@ -148,8 +159,10 @@ struct LedgerRecoveryTests {
             let after = try await rows(world)
             #expect(after.first { $0.assignee == .device(serials[0]) }?.state == .revoked)
             #expect(after.first { $0.assignee == .device(serials[1]) }?.state == .active)
-            #expect(try await installs(world).map(\.serialNumber) == [serials[1].value], "no install for the revoked one")
-            let counts = try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id) }
+            #expect(
+                try await installs(world).map(\.serialNumber) == [serials[1].value], "no install for the revoked one")
+            let counts = try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id)
+            }
             #expect(counts.first?.counts.assigned == 1)
         }
     }

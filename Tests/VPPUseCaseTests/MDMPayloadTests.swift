@@ -9,9 +9,12 @@ struct MDMPayloadTests {
         try #require(try PropertyListSerialization.propertyList(from: data, options: [], format: nil) as? [String: Any])
     }
 
-    @Test("InstallApplication: integer iTunesStoreID, PurchaseMethod 1, ManagementFlags by platform, CommandUUID = row id")
+    @Test(
+        "InstallApplication: integer iTunesStoreID, PurchaseMethod 1, ManagementFlags by platform, CommandUUID = row id"
+    )
     func install() throws {
-        let command = DeviceCommand(serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: "408709785", createdAt: Date())
+        let command = DeviceCommand(
+            serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: "408709785", createdAt: Date())
         for (platform, flags) in [(DevicePlatform.iOS, 1), (.macOS, 0)] {
             let data = try MDMCommandPayload.plist(for: command, platform: platform, bundleID: nil)
             let text = String(decoding: data, as: UTF8.self)
@@ -21,30 +24,39 @@ struct MDMPayloadTests {
             #expect(plist["CommandUUID"] as? String == command.id.uuidString.uppercased())
             let body = try #require(plist["Command"] as? [String: Any])
             #expect(body["RequestType"] as? String == "InstallApplication")
-            #expect(body["iTunesStoreID"] as? Int == 408709785)
+            #expect(body["iTunesStoreID"] as? Int == 408_709_785)
             #expect((body["Options"] as? [String: Any])?["PurchaseMethod"] as? Int == 1)
             #expect(body["ManagementFlags"] as? Int == flags)
             #expect(body["InstallAsManaged"] as? Bool == true)
             #expect(body["ChangeManagementState"] as? String == "Managed")
         }
-        let bad = DeviceCommand(serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: "12ab", createdAt: Date())
+        let bad = DeviceCommand(
+            serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: "12ab", createdAt: Date())
         #expect(throws: MDMCommandPayload.PayloadError.adamIDNotNumeric("12ab")) {
             try MDMCommandPayload.plist(for: bad, platform: .iOS, bundleID: nil)
         }
     }
 
-    @Test("RemoveApplication names the bundle id (escaped); refused without one; InstalledApplicationList asks for managed apps only")
+    @Test(
+        "RemoveApplication names the bundle id (escaped); refused without one; InstalledApplicationList asks for managed apps only"
+    )
     func removeAndList() throws {
-        let remove = DeviceCommand(serialNumber: "C02XK1JHJG5J", kind: .removeApplication, adamID: "1", createdAt: Date())
-        let body = try #require(try parse(MDMCommandPayload.plist(for: remove, platform: .iOS, bundleID: "com.a&b<c>"))["Command"]
-            as? [String: Any])
+        let remove = DeviceCommand(
+            serialNumber: "C02XK1JHJG5J", kind: .removeApplication, adamID: "1", createdAt: Date())
+        let body = try #require(
+            try parse(MDMCommandPayload.plist(for: remove, platform: .iOS, bundleID: "com.a&b<c>"))["Command"]
+                as? [String: Any])
         #expect(body["RequestType"] as? String == "RemoveApplication" && body["Identifier"] as? String == "com.a&b<c>")
         #expect(throws: MDMCommandPayload.PayloadError.missingBundleID(adamID: "1")) {
             try MDMCommandPayload.plist(for: remove, platform: .iOS, bundleID: nil)
         }
-        let list = DeviceCommand(serialNumber: "C02XK1JHJG5J", kind: .installedApplicationList, adamID: "", createdAt: Date())
-        let listBody = try #require(try parse(MDMCommandPayload.plist(for: list, platform: .macOS, bundleID: nil))["Command"] as? [String: Any])
-        #expect(listBody["RequestType"] as? String == "InstalledApplicationList" && listBody["ManagedAppsOnly"] as? Bool == true)
+        let list = DeviceCommand(
+            serialNumber: "C02XK1JHJG5J", kind: .installedApplicationList, adamID: "", createdAt: Date())
+        let listBody = try #require(
+            try parse(MDMCommandPayload.plist(for: list, platform: .macOS, bundleID: nil))["Command"] as? [String: Any])
+        #expect(
+            listBody["RequestType"] as? String == "InstalledApplicationList"
+                && listBody["ManagedAppsOnly"] as? Bool == true)
     }
 
     @Test("durations: 0, seconds, minutes, hours, days; anything else refused naming the text")

@@ -13,7 +13,9 @@ final class ScriptedDelivery: DeviceCommandDelivery, DeviceCommandDeliveryFactor
 
     init(_ answer: DeliveryOutcome) { self.answer = Mutex(answer) }
 
-    func delivery(for connection: MDMConnection, credentials: MDMCredentials) throws -> any DeviceCommandDelivery { self }
+    func delivery(for connection: MDMConnection, credentials: MDMCredentials) throws -> any DeviceCommandDelivery {
+        self
+    }
 
     func deliver(_ commands: [OutgoingDeviceCommand]) async -> [UUID: DeliveryOutcome] {
         received.withLock { $0 += commands }
@@ -26,12 +28,18 @@ final class ScriptedDelivery: DeviceCommandDelivery, DeviceCommandDeliveryFactor
 struct MDMUseCaseTests {
     static let hmacKey = "shared-hmac-key"
 
-    static func event(_ topic: String, udid: String, eventID: String = UUID().uuidString, payload: [String: Any]? = nil,
-                      tally: Int? = nil, ack: (status: String, uuid: String)? = nil) throws -> [UInt8] {
-        let raw = try payload.map { try PropertyListSerialization.data(fromPropertyList: $0, format: .xml, options: 0).base64EncodedString() }
+    static func event(
+        _ topic: String, udid: String, eventID: String = UUID().uuidString, payload: [String: Any]? = nil,
+        tally: Int? = nil, ack: (status: String, uuid: String)? = nil
+    ) throws -> [UInt8] {
+        let raw = try payload.map {
+            try PropertyListSerialization.data(fromPropertyList: $0, format: .xml, options: 0).base64EncodedString()
+        }
         var body: [String: Any] = ["topic": topic, "event_id": eventID, "created_at": "2026-11-27T00:00:00Z"]
         if let ack {
-            body["acknowledge_event"] = ["udid": udid, "status": ack.status, "command_uuid": ack.uuid, "raw_payload": raw ?? ""]
+            body["acknowledge_event"] = [
+                "udid": udid, "status": ack.status, "command_uuid": ack.uuid, "raw_payload": raw ?? "",
+            ]
         } else {
             var checkIn: [String: Any] = ["udid": udid, "raw_payload": raw ?? ""]
             if let tally { checkIn["token_update_tally"] = tally }
@@ -46,21 +54,32 @@ struct MDMUseCaseTests {
 
     /// Connects the tenant and enrolls one device through signed webhook events; returns its serial and UDID.
     static func enrolled(_ world: World, reclaimAfter: TimeInterval = 3600) async throws -> (SerialNumber, String) {
-        _ = try await ConfigureMDM(services: world.services).connect(.system(world.tenant.id), MDMConnectionRequest(
-            kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k", webhookHMACKey: hmacKey, reclaimAfter: reclaimAfter))
-        let udid = "00008110-000A1234ABCD801E", serial = try SerialNumber("C02XK1JHJG5J")
+        _ = try await ConfigureMDM(services: world.services).connect(
+            .system(world.tenant.id),
+            MDMConnectionRequest(
+                kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k", webhookHMACKey: hmacKey,
+                reclaimAfter: reclaimAfter))
+        let udid = "00008110-000A1234ABCD801E"
+        let serial = try SerialNumber("C02XK1JHJG5J")
         let receive = ReceiveMDMWebhook(services: world.services)
-        for body in [try event("mdm.Authenticate", udid: udid, payload: ["SerialNumber": serial.value, "UDID": udid, "Model": "MacBookPro18,1",
-                                                                         "ProductName": "MacBookPro18,1", "OSVersion": "14.5"]),
-                     try event("mdm.TokenUpdate", udid: udid, payload: ["Topic": "t"], tally: 1)] {
+        for body in [
+            try event(
+                "mdm.Authenticate", udid: udid,
+                payload: [
+                    "SerialNumber": serial.value, "UDID": udid, "Model": "MacBookPro18,1",
+                    "ProductName": "MacBookPro18,1", "OSVersion": "14.5",
+                ]),
+            try event("mdm.TokenUpdate", udid: udid, payload: ["Topic": "t"], tally: 1),
+        ] {
             try await receive(tenantID: world.tenant.id, signature: sign(body), body: body)
         }
         try await ProcessMDMEvents(services: world.services)(world.tenant.id)
         return (serial, udid)
     }
 
-    @Test("signed events enroll a device; forged, unsigned or unconnected ones are refused and record nothing; junk is recorded and ignored",
-          arguments: StoreKind.allCases)
+    @Test(
+        "signed events enroll a device; forged, unsigned or unconnected ones are refused and record nothing; junk is recorded and ignored",
+        arguments: StoreKind.allCases)
     func webhookIn(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let receive = ReceiveMDMWebhook(services: world.services)
@@ -70,50 +89,69 @@ struct MDMUseCaseTests {
             }
             let (serial, udid) = try await Self.enrolled(world)
             let device = try #require(try await ManageInventory(services: world.services).devices(world.reader).first)
-            #expect(device.serialNumber == serial && device.enrollment.state == .enrolled && device.enrollment.enrollmentID == udid)
+            #expect(
+                device.serialNumber == serial && device.enrollment.state == .enrolled
+                    && device.enrollment.enrollmentID == udid)
             #expect(device.enrollment.platform == .macOS && device.enrollment.osVersion == "14.5")
 
             let checkout = try Self.event("mdm.CheckOut", udid: udid, eventID: "out-1", payload: ["UDID": udid])
             var tampered = checkout
             tampered[tampered.count / 2] ^= 1
-            for (signature, payload) in [(nil, checkout), ("", checkout), (Self.sign(checkout), tampered), (Self.sign(tampered), checkout)] {
-                await #expect(throws: MDMError.badSignature) { try await receive(tenantID: world.tenant.id, signature: signature, body: payload) }
+            for (signature, payload) in [
+                (nil, checkout), ("", checkout), (Self.sign(checkout), tampered), (Self.sign(tampered), checkout),
+            ] {
+                await #expect(throws: MDMError.badSignature) {
+                    try await receive(tenantID: world.tenant.id, signature: signature, body: payload)
+                }
             }
-            #expect(try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 100) }.count == 2,
-                    "refused events are not recorded")
+            #expect(
+                try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 100) }.count == 2,
+                "refused events are not recorded")
 
             // Junk and repeats: recorded, ignored, never an error.
-            let junk: [[UInt8]] = [Array("not json".utf8), try Self.event("mdm.DeclarativeManagement", udid: udid),
-                                   try Self.event("mdm.TokenUpdate", udid: "unknown-udid", tally: 1),
-                                   try Self.event("mdm.Authenticate", udid: udid, payload: nil),
-                                   try Self.event("mdm.Connect", udid: udid, ack: ("Acknowledged", UUID().uuidString)),
-                                   try Self.event("mdm.Connect", udid: udid, ack: ("Idle", ""))]
+            let junk: [[UInt8]] = [
+                Array("not json".utf8), try Self.event("mdm.DeclarativeManagement", udid: udid),
+                try Self.event("mdm.TokenUpdate", udid: "unknown-udid", tally: 1),
+                try Self.event("mdm.Authenticate", udid: udid, payload: nil),
+                try Self.event("mdm.Connect", udid: udid, ack: ("Acknowledged", UUID().uuidString)),
+                try Self.event("mdm.Connect", udid: udid, ack: ("Idle", "")),
+            ]
             for body in junk { try await receive(tenantID: world.tenant.id, signature: Self.sign(body), body: body) }
-            #expect(try await receive(tenantID: world.tenant.id, signature: Self.sign(checkout), body: checkout) == .pending)
-            #expect(try await receive(tenantID: world.tenant.id, signature: Self.sign(checkout), body: checkout) == .duplicate)
+            #expect(
+                try await receive(tenantID: world.tenant.id, signature: Self.sign(checkout), body: checkout) == .pending
+            )
+            #expect(
+                try await receive(tenantID: world.tenant.id, signature: Self.sign(checkout), body: checkout)
+                    == .duplicate)
             try await ProcessMDMEvents(services: world.services)(world.tenant.id)
             let events = try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 100) }
-            #expect(events.filter { $0.state == .ignored }.count == 5, "\(events.map { "\($0.topic) \($0.state) \($0.detail)" })")
+            #expect(
+                events.filter { $0.state == .ignored }.count == 5,
+                "\(events.map { "\($0.topic) \($0.state) \($0.detail)" })")
             #expect(events.filter { $0.state == .duplicate }.count == 1 && events.allSatisfy { $0.state != .pending })
             let after = try #require(try await ManageInventory(services: world.services).devices(world.reader).first)
             #expect(after.enrollment.state == .unenrolled && after.enrollment.unenrolledAt != nil)
         }
     }
 
-    @Test("delivery: plists to the enrolled UDID; retries visible; licence-only skipped; refusals fail; 410 disables; results move states",
-          arguments: StoreKind.allCases)
+    @Test(
+        "delivery: plists to the enrolled UDID; retries visible; licence-only skipped; refusals fail; 410 disables; results move states",
+        arguments: StoreKind.allCases)
     func deliveryOut(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (serial, udid) = try await Self.enrolled(world)
             let tenant = world.tenant.id
-            let install = DeviceCommand(serialNumber: serial.value, kind: .installApplication, adamID: "408709785",
-                                        assignmentID: AssignmentID(), createdAt: world.clock.now())
+            let install = DeviceCommand(
+                serialNumber: serial.value, kind: .installApplication, adamID: "408709785",
+                assignmentID: AssignmentID(), createdAt: world.clock.now())
             try await world.store.inTenant(tenant) { tx in try await tx.enqueueDeviceCommands([install]) }
 
             let down = ScriptedDelivery(.retry("HTTP 503"))
-            var outcome = try await DeliverDeviceCommands(services: world.services, deliveries: down)(tenant, owner: "a")
+            var outcome = try await DeliverDeviceCommands(services: world.services, deliveries: down)(
+                tenant, owner: "a")
             #expect(outcome.retried == 1 && down.received.withLock { $0.map(\.enrollmentID) } == [udid])
-            var record = try #require(try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) })
+            var record = try #require(
+                try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) })
             #expect(record.state == .queued && record.attempts == 1 && record.lastError == "HTTP 503")
             #expect(record.nextAttemptAt! > world.clock.now(), "backed off")
             outcome = try await DeliverDeviceCommands(services: world.services, deliveries: down)(tenant, owner: "a")
@@ -124,43 +162,65 @@ struct MDMUseCaseTests {
             outcome = try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "b")
             #expect(outcome.delivered == 1)
             let sent = try #require(up.received.withLock { $0.first })
-            let plist = try #require(try PropertyListSerialization.propertyList(from: sent.plist, options: [], format: nil) as? [String: Any])
+            let plist = try #require(
+                try PropertyListSerialization.propertyList(from: sent.plist, options: [], format: nil) as? [String: Any]
+            )
             #expect(plist["CommandUUID"] as? String == install.id.uuidString.uppercased())
-            #expect((plist["Command"] as? [String: Any])?["ManagementFlags"] as? Int == 0, "a Mac gets ManagementFlags 0")
-            record = try #require(try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) })
+            #expect(
+                (plist["Command"] as? [String: Any])?["ManagementFlags"] as? Int == 0, "a Mac gets ManagementFlags 0")
+            record = try #require(
+                try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) })
             #expect(record.state == .delivered && record.enrollmentID == udid && record.attempts == 2)
-            #expect(try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "b") == .init(), "never twice")
+            #expect(
+                try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "b")
+                    == .init(), "never twice")
 
             // The device answers: acknowledged, then vpp asks for the installed apps; NotNow and Error keep their reason.
             let receive = ReceiveMDMWebhook(services: world.services)
             let ack = try Self.event("mdm.Connect", udid: udid, ack: ("Acknowledged", install.id.uuidString))
             try await receive(tenantID: tenant, signature: Self.sign(ack), body: ack)
             try await ProcessMDMEvents(services: world.services)(tenant)
-            let list = try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecords(DeviceCommandQuery()) }
-            #expect(list.map(\.state) == [.acknowledged, .queued] && list.last?.command.kind == .installedApplicationList)
+            let list = try await world.store.inTenant(tenant) { tx in
+                try await tx.deviceCommandRecords(DeviceCommandQuery())
+            }
+            #expect(
+                list.map(\.state) == [.acknowledged, .queued] && list.last?.command.kind == .installedApplicationList)
 
             // Licence-only apps are skipped; a permanent refusal fails; 410 Gone disables the connection.
-            _ = try await ConfigureMDM(services: world.services).connect(.system(tenant), MDMConnectionRequest(
-                kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k", licenceOnlyAdamIDs: ["361309726"]))
-            let onlyLicence = DeviceCommand(serialNumber: serial.value, kind: .installApplication, adamID: "361309726",
-                                            assignmentID: AssignmentID(), createdAt: world.clock.now())
+            _ = try await ConfigureMDM(services: world.services).connect(
+                .system(tenant),
+                MDMConnectionRequest(
+                    kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k", licenceOnlyAdamIDs: ["361309726"]))
+            let onlyLicence = DeviceCommand(
+                serialNumber: serial.value, kind: .installApplication, adamID: "361309726",
+                assignmentID: AssignmentID(), createdAt: world.clock.now())
             try await world.store.inTenant(tenant) { tx in try await tx.enqueueDeviceCommands([onlyLicence]) }
             let refusing = ScriptedDelivery(.refused("unknown enrollment"))
-            outcome = try await DeliverDeviceCommands(services: world.services, deliveries: refusing)(tenant, owner: "c")
-            #expect(outcome.skipped == 1 && outcome.failed == 1, "licence-only skipped; the InstalledApplicationList refused")
+            outcome = try await DeliverDeviceCommands(services: world.services, deliveries: refusing)(
+                tenant, owner: "c")
+            #expect(
+                outcome.skipped == 1 && outcome.failed == 1,
+                "licence-only skipped; the InstalledApplicationList refused")
             let gone = ScriptedDelivery(.endpointGone("410"))
             try await world.store.inTenant(tenant) { tx in
-                try await tx.enqueueDeviceCommands([DeviceCommand(serialNumber: serial.value, kind: .installedApplicationList, adamID: "",
-                                                                  createdAt: world.clock.now())])
+                try await tx.enqueueDeviceCommands([
+                    DeviceCommand(
+                        serialNumber: serial.value, kind: .installedApplicationList, adamID: "",
+                        createdAt: world.clock.now())
+                ])
             }
             _ = try await DeliverDeviceCommands(services: world.services, deliveries: gone)(tenant, owner: "d")
             #expect(try await ConfigureMDM(services: world.services).show(world.reader).disabledReason == "410")
-            #expect(try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "d") == .init(),
-                    "a disabled endpoint gets nothing until reconnected")
+            #expect(
+                try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "d")
+                    == .init(),
+                "a disabled endpoint gets nothing until reconnected")
         }
     }
 
-    @Test("connect: secrets sealed and never shown; bad input refused naming it, nothing changed", arguments: [StoreKind.sqlite])
+    @Test(
+        "connect: secrets sealed and never shown; bad input refused naming it, nothing changed",
+        arguments: [StoreKind.sqlite])
     func connect(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let configure = ConfigureMDM(services: world.services)
@@ -175,21 +235,26 @@ struct MDMUseCaseTests {
             await #expect(throws: (any Error).self, "a read-only caller cannot connect") {
                 try await configure.connect(world.reader, MDMConnectionRequest(kind: .pull, url: ""))
             }
-            let view = try await configure.connect(admin, MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook"))
+            let view = try await configure.connect(
+                admin, MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook"))
             let secret = try #require(view.signingSecret)
             #expect(secret.hasPrefix("whsec_"))
             let shown = try await configure.show(world.reader)
             #expect(shown.signingSecret == nil && shown.kind == "webhook")
             let stored = try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmConnection() }
-            #expect(Data(try #require(stored?.secrets.signingSecret?.ciphertext)).range(of: Data(secret.utf8)) == nil, "sealed")
+            #expect(
+                Data(try #require(stored?.secrets.signingSecret?.ciphertext)).range(of: Data(secret.utf8)) == nil,
+                "sealed")
             #expect(try stored.map { try world.services.secrets.open($0.secrets.signingSecret!) } == secret)
-            let again = try await configure.connect(admin, MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook2"))
+            let again = try await configure.connect(
+                admin, MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook2"))
             #expect(again.signingSecret == nil, "reconnecting keeps the receiver's secret")
         }
     }
 
-    @Test("reclaim: dry run lists and changes nothing; a device that re-enrolls within the grace period keeps its licences",
-          arguments: [StoreKind.sqlite])
+    @Test(
+        "reclaim: dry run lists and changes nothing; a device that re-enrolls within the grace period keeps its licences",
+        arguments: [StoreKind.sqlite])
     func reclaim(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (serial, udid) = try await Self.enrolled(world, reclaimAfter: 600)
@@ -204,34 +269,44 @@ struct MDMUseCaseTests {
             #expect(plan.map(\.serialNumber) == [serial.value])
             #expect(try await reclaim(.system(world.tenant.id), dryRun: true) == plan, "a dry run changes nothing")
             // Back within the grace period (the clock is moved back to model it): kept.
-            for body in [try Self.event("mdm.Authenticate", udid: udid, payload: ["SerialNumber": serial.value, "UDID": udid]),
-                         try Self.event("mdm.TokenUpdate", udid: udid, tally: 1)] {
+            for body in [
+                try Self.event("mdm.Authenticate", udid: udid, payload: ["SerialNumber": serial.value, "UDID": udid]),
+                try Self.event("mdm.TokenUpdate", udid: udid, tally: 1),
+            ] {
                 try await receive(tenantID: world.tenant.id, signature: Self.sign(body), body: body)
             }
             try await ProcessMDMEvents(services: world.services)(world.tenant.id)
-            #expect(try await reclaim(.system(world.tenant.id), dryRun: true).isEmpty, "re-enrolled: nothing to reclaim")
+            #expect(
+                try await reclaim(.system(world.tenant.id), dryRun: true).isEmpty, "re-enrolled: nothing to reclaim")
             #expect(try await reclaim(.system(world.tenant.id), dryRun: false).isEmpty)
         }
     }
 
-    @Test("RemoveApplication for an app whose bundle id was never synced: fetched from the store's metadata and kept",
-          arguments: [StoreKind.sqlite])
+    @Test(
+        "RemoveApplication for an app whose bundle id was never synced: fetched from the store's metadata and kept",
+        arguments: [StoreKind.sqlite])
     func removalFetchesBundleID(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             _ = try await world.location("Main", assets: [keynoteSim])
             let (serial, _) = try await Self.enrolled(world)
-            let keynote = Asset(key: AssetKey(adamID: keynoteSim.adamId), productType: .app, platforms: [.iOS], isDeviceAssignable: true,
-                                isRevocable: true)
-            let remove = DeviceCommand(serialNumber: serial.value, kind: .removeApplication, adamID: keynoteSim.adamId,
-                                       assignmentID: AssignmentID(), createdAt: world.clock.now())
+            let keynote = Asset(
+                key: AssetKey(adamID: keynoteSim.adamId), productType: .app, platforms: [.iOS],
+                isDeviceAssignable: true,
+                isRevocable: true)
+            let remove = DeviceCommand(
+                serialNumber: serial.value, kind: .removeApplication, adamID: keynoteSim.adamId,
+                assignmentID: AssignmentID(), createdAt: world.clock.now())
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.upsertApps([keynote])
                 try await tx.enqueueDeviceCommands([remove])
             }
             let up = ScriptedDelivery(.delivered)
-            #expect(try await DeliverDeviceCommands(services: world.services, deliveries: up)(world.tenant.id, owner: "a").delivered == 1)
+            #expect(
+                try await DeliverDeviceCommands(services: world.services, deliveries: up)(world.tenant.id, owner: "a")
+                    .delivered == 1)
             let plist = try #require(up.received.withLock { $0.first?.plist })
-            let body = try #require(try PropertyListSerialization.propertyList(from: plist, options: [], format: nil) as? [String: Any])
+            let body = try #require(
+                try PropertyListSerialization.propertyList(from: plist, options: [], format: nil) as? [String: Any])
             #expect((body["Command"] as? [String: Any])?["Identifier"] as? String == "com.apple.iwork.keynote")
             let app = try await world.store.inTenant(world.tenant.id) { tx in try await tx.app(keynote.key) }
             #expect(app?.metadata?.bundleID == "com.apple.iwork.keynote", "kept for the next removal")

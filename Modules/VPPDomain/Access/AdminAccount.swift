@@ -31,7 +31,10 @@ public struct AdminAccount: Hashable, Sendable {
     public var passwordHash: String
     public let createdAt: Date
 
-    public init(id: AdminID = AdminID(), tenantID: TenantID, username: Username, role: Role, passwordHash: String, createdAt: Date) {
+    public init(
+        id: AdminID = AdminID(), tenantID: TenantID, username: Username, role: Role, passwordHash: String,
+        createdAt: Date
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.username = username
@@ -52,7 +55,9 @@ public struct AdminAccount: Hashable, Sendable {
             throw .weakPassword("The password must be at least \(minimumPasswordLength) characters long.")
         }
         // bcrypt reads only the first 72 bytes: a longer password would silently be cut.
-        guard password.utf8.count <= 72 else { throw .weakPassword("The password must be at most 72 bytes long (bcrypt's limit).") }
+        guard password.utf8.count <= 72 else {
+            throw .weakPassword("The password must be at most 72 bytes long (bcrypt's limit).")
+        }
     }
 }
 

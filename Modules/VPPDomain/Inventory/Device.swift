@@ -35,8 +35,10 @@ public struct MDMEnrollment: Hashable, Sendable, Codable {
     /// When the device left MDM (CheckOut or silence); nil while enrolled.
     public var unenrolledAt: Date?
 
-    public init(state: EnrollmentState = .manual, enrollmentID: String? = nil, model: String? = nil, osVersion: String? = nil,
-                platform: DevicePlatform = .iOS, lastSeenAt: Date? = nil, unenrolledAt: Date? = nil) {
+    public init(
+        state: EnrollmentState = .manual, enrollmentID: String? = nil, model: String? = nil, osVersion: String? = nil,
+        platform: DevicePlatform = .iOS, lastSeenAt: Date? = nil, unenrolledAt: Date? = nil
+    ) {
         self.state = state
         self.enrollmentID = enrollmentID
         self.model = model
@@ -59,8 +61,10 @@ public struct Device: Hashable, Sendable, Codable {
     /// What the MDM server reported (enrollment, UDID, model, OS, last check-in).
     public var enrollment: MDMEnrollment
 
-    public init(tenantID: TenantID, serialNumber: SerialNumber, name: String? = nil,
-                installedAdamIDs: Set<String> = [], isRetired: Bool = false, enrollment: MDMEnrollment = MDMEnrollment()) {
+    public init(
+        tenantID: TenantID, serialNumber: SerialNumber, name: String? = nil,
+        installedAdamIDs: Set<String> = [], isRetired: Bool = false, enrollment: MDMEnrollment = MDMEnrollment()
+    ) {
         self.tenantID = tenantID
         self.serialNumber = serialNumber
         self.name = name

@@ -28,7 +28,7 @@ public struct SerialNumber: Hashable, Sendable, Codable, Comparable {
     public init(_ text: String) throws(IdentifierError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (8...20).contains(trimmed.unicodeScalars.count),
-              trimmed.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.alphanumerics.contains($0) })
+            trimmed.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.alphanumerics.contains($0) })
         else { throw .invalidSerialNumber(text) }
         self.value = trimmed.uppercased()
     }
@@ -36,7 +36,8 @@ public struct SerialNumber: Hashable, Sendable, Codable, Comparable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { self = try SerialNumber(text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: error.description))
         }
     }
 
@@ -54,8 +55,8 @@ public struct ClientUserID: Hashable, Sendable, Codable, Comparable {
 
     public init(_ text: String) throws(IdentifierError) {
         guard (1...256).contains(text.count),
-              text == text.trimmingCharacters(in: .whitespacesAndNewlines),
-              !text.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) })
+            text == text.trimmingCharacters(in: .whitespacesAndNewlines),
+            !text.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) })
         else { throw .invalidClientUserID(text) }
         self.value = text
     }
@@ -63,7 +64,8 @@ public struct ClientUserID: Hashable, Sendable, Codable, Comparable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { self = try ClientUserID(text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: error.description))
         }
     }
 

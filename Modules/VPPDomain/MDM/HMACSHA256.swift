@@ -22,7 +22,9 @@ public enum HMACSHA256 {
 
     /// Whether `signature` (base64, as NanoMDM sends it) is the HMAC of `body` under `key`.
     public static func verifyBase64(_ signature: String?, key: [UInt8], body: [UInt8]) -> Bool {
-        guard let signature, let given = Data(base64Encoded: signature.trimmingCharacters(in: .whitespaces)) else { return false }
+        guard let signature, let given = Data(base64Encoded: signature.trimmingCharacters(in: .whitespaces)) else {
+            return false
+        }
         return constantTimeEqual(Array(given), mac(key: key, message: body))
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
+import Synchronization
+import VPPSQLStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import VPPSQLStore
 
 /// Bounds the wait for a pooled connection: while PostgreSQL is unreachable the pool keeps requests waiting
 /// (and retries connecting in the background), so without a bound every request hung for as long as the
@@ -28,8 +29,10 @@ public enum AcquisitionDeadline {
     /// `SQLDriverError.other` when that has not happened within `limit` and `reachable` (if given) says the
     /// database cannot be reached. A reachable database whose pool is merely busy keeps the request waiting,
     /// as before (checked again every second), so load never turns into spurious 503s.
-    public static func run<T: Sendable>(limit: Duration = limit, reachable: (@Sendable () async -> Bool)? = nil,
-                                        _ work: @Sendable (_ acquired: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
+    public static func run<T: Sendable>(
+        limit: Duration = limit, reachable: (@Sendable () async -> Bool)? = nil,
+        _ work: @Sendable (_ acquired: @escaping @Sendable () -> Void) async throws -> T
+    ) async throws -> T {
         let flag = Flag()
         return try await withoutActuallyEscaping(work) { work in
             try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
@@ -38,7 +41,8 @@ public enum AcquisitionDeadline {
                     try await Task.sleep(for: limit)
                     while !flag.acquired.withLock({ $0 }) {
                         guard let reachable, await reachable() else {
-                            throw SQLDriverError.other("no database connection within \(limit): the database is unreachable")
+                            throw SQLDriverError.other(
+                                "no database connection within \(limit): the database is unreachable")
                         }
                         try await Task.sleep(for: .seconds(1))
                     }
@@ -78,7 +82,8 @@ public struct TCPReachability: Sendable {
     public func check() async -> Bool {
         let now = ContinuousClock.now
         if let last = recent.answer.withLock({ $0 }), now - last.at < .seconds(1) { return last.reachable }
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(
+            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let (host, port) = (host, port)
         let reachable = await withCheckedContinuation { continuation in
             Thread.detachNewThread { continuation.resume(returning: Self.connect(host, port, milliseconds)) }

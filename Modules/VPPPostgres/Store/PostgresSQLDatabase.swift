@@ -20,8 +20,9 @@ public struct PostgresSQLDatabase: SQLDatabase {
     }
 
     public var dialect: SQLDialect {
-        SQLDialect(skipLocked: "FOR UPDATE SKIP LOCKED", greatest: "GREATEST", maxBindsPerStatement: 60_000,
-                   scopeToTenant: "SELECT set_config('vpp.tenant_id', ?, true)")
+        SQLDialect(
+            skipLocked: "FOR UPDATE SKIP LOCKED", greatest: "GREATEST", maxBindsPerStatement: 60_000,
+            scopeToTenant: "SELECT set_config('vpp.tenant_id', ?, true)")
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -38,7 +39,8 @@ public struct PostgresSQLDatabase: SQLDatabase {
         } catch let error as PSQLError {
             throw PostgresSQLConnection.translate(error)
         } catch let error as PostgresTransactionError {
-            throw SQLDriverError.other("transaction failed: \(error.commitError.map { String(describing: $0) } ?? "begin/rollback")")
+            throw SQLDriverError.other(
+                "transaction failed: \(error.commitError.map { String(describing: $0) } ?? "begin/rollback")")
         }
     }
 }
@@ -102,7 +104,8 @@ struct PostgresSQLConnection: SQLConnection {
 
     static func translate(_ error: PSQLError) -> SQLDriverError {
         let state = error.serverInfo?[.sqlState] ?? ""
-        let detail = [error.serverInfo?[.constraintName], error.serverInfo?[.message]].compactMap { $0 }.joined(separator: ": ")
+        let detail = [error.serverInfo?[.constraintName], error.serverInfo?[.message]].compactMap { $0 }.joined(
+            separator: ": ")
         switch state {
         case "23505": return .uniqueViolation(detail)
         case "23503": return .foreignKeyViolation(detail)
@@ -117,8 +120,11 @@ struct PostgresSQLConnection: SQLConnection {
 
 /// Builds the storage port on PostgreSQL.
 public enum PostgresStore {
-    public static func make(client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
-                            reachability: TCPReachability? = nil) -> any Store {
-        SQLStore(database: PostgresSQLDatabase(client: client, logger: logger, reachability: reachability), clock: clock)
+    public static func make(
+        client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+        reachability: TCPReachability? = nil
+    ) -> any Store {
+        SQLStore(
+            database: PostgresSQLDatabase(client: client, logger: logger, reachability: reachability), clock: clock)
     }
 }

@@ -85,14 +85,16 @@ let migration0007Ledger = SQLMigration(
         """,
         "CREATE INDEX sync_staging_by_token ON sync_staging (tenant_id, token_id)",
     ],
-    postgresOnly: ["assignments", "sync_staging"].flatMap { table in [
-        "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
-        "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
-        """
-        CREATE POLICY tenant_wall ON \(table)
-            USING (coalesce(current_setting('vpp.tenant_id', true), '') = ''
-                   OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
-            WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
-                        OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
-        """,
-    ] })
+    postgresOnly: ["assignments", "sync_staging"].flatMap { table in
+        [
+            "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+            """
+            CREATE POLICY tenant_wall ON \(table)
+                USING (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                       OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                            OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+            """,
+        ]
+    })

@@ -26,8 +26,11 @@ public struct SQLMigration: Sendable {
         case .sqlite:
             return postgresStatements.map { statement in
                 var text = statement
-                for (from, to) in [(#"\buuid\b"#, "TEXT"), (#"\bbytea\b"#, "BLOB"), (#"\bboolean\b"#, "INTEGER"), (#"\bbigint\b"#, "INTEGER"),
-                                   (#"DEFAULT false\b"#, "DEFAULT 0"), (#"DEFAULT true\b"#, "DEFAULT 1")] {
+                for (from, to) in [
+                    (#"\buuid\b"#, "TEXT"), (#"\bbytea\b"#, "BLOB"), (#"\bboolean\b"#, "INTEGER"),
+                    (#"\bbigint\b"#, "INTEGER"),
+                    (#"DEFAULT false\b"#, "DEFAULT 0"), (#"DEFAULT true\b"#, "DEFAULT 1"),
+                ] {
                     text = text.replacingOccurrences(of: from, with: to, options: .regularExpression)
                 }
                 return text

@@ -16,8 +16,9 @@ public struct AdminAccounts: Sendable {
         try caller.require(.manageTenant)
         let name = try Username(username)
         try AdminAccount.checkPassword(password)
-        let account = AdminAccount(tenantID: caller.tenantID, username: name, role: role, passwordHash: try await hasher.hash(password),
-                                   createdAt: services.clock.now())
+        let account = AdminAccount(
+            tenantID: caller.tenantID, username: name, role: role, passwordHash: try await hasher.hash(password),
+            createdAt: services.clock.now())
         try await services.store.inTenant(caller.tenantID) { tx in
             try await tx.insertAdminAccount(account)
             try await services.audit(tx, caller, "admin.create", name.value, "ok", "role \(role.rawValue)")

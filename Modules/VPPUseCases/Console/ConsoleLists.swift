@@ -7,25 +7,34 @@ public struct ConsoleLists: Sendable {
 
     public init(services: VPPServices) { self.services = services }
 
-    public func licences(_ caller: Caller, _ asset: AssetKey, _ window: ListWindow<LicenceListColumn>) async throws -> ListPage<ConsoleLicenceRow> {
+    public func licences(
+        _ caller: Caller, _ asset: AssetKey, _ window: ListWindow<LicenceListColumn>
+    ) async throws -> ListPage<ConsoleLicenceRow> {
         try caller.require(.read)
         return try await services.store.inTenant(caller.tenantID) { tx in try await tx.consoleLicences(asset, window) }
     }
 
-    public func devices(_ caller: Caller, _ window: ListWindow<DeviceListColumn>) async throws -> ListPage<ConsoleHolderRow> {
+    public func devices(
+        _ caller: Caller, _ window: ListWindow<DeviceListColumn>
+    ) async throws -> ListPage<ConsoleHolderRow> {
         try caller.require(.read)
         return try await services.store.inTenant(caller.tenantID) { tx in try await tx.consoleDevices(window) }
     }
 
-    public func users(_ caller: Caller, _ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow> {
+    public func users(_ caller: Caller, _ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow>
+    {
         try caller.require(.read)
         return try await services.store.inTenant(caller.tenantID) { tx in try await tx.consoleUsers(window) }
     }
 
     /// Devices that could receive `asset` (no licence of it yet) among the first `scan`, for the app page's picker.
-    public func devicesWithout(_ caller: Caller, _ asset: AssetKey, limit: Int, scan: Int) async throws -> [(serial: String, name: String?)] {
+    public func devicesWithout(
+        _ caller: Caller, _ asset: AssetKey, limit: Int, scan: Int
+    ) async throws -> [(serial: String, name: String?)] {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in try await tx.devicesWithout(asset, limit: limit, scan: scan) }
+        return try await services.store.inTenant(caller.tenantID) { tx in
+            try await tx.devicesWithout(asset, limit: limit, scan: scan)
+        }
     }
 
     /// Every app with its pooled counts and one row per token that carries it, from one read of the pools.
@@ -51,8 +60,10 @@ public struct ConsoleLists: Sendable {
             let tokens = Dictionary(uniqueKeysWithValues: try await tx.tokens().map { ($0.id, $0) })
             let members = try await tx.counts(asset: key).compactMap { row -> PoolMember? in
                 guard let token = tokens[row.tokenID] else { return nil }
-                return PoolMember(tokenID: token.id, locationName: token.location.name, status: token.status(at: now, ourHolder: ours),
-                                  expiresAt: token.expiresAt, counts: row.counts)
+                return PoolMember(
+                    tokenID: token.id, locationName: token.location.name,
+                    status: token.status(at: now, ourHolder: ours),
+                    expiresAt: token.expiresAt, counts: row.counts)
             }
             let pool = LicencePool(asset: key, members: members)
             return (AppView(app, pool: pool.usableCounts), Self.rows(app, pool))
@@ -90,19 +101,24 @@ public struct ConsoleLists: Sendable {
             let counts = try await tx.counts(tokenID: id)
             let names = try await tx.appNames(Set(counts.map(\.asset)))
             return counts.map { row in
-                LicenceReportRow(adamID: row.asset.adamID, pricingParam: row.asset.pricingParam.rawValue, name: names[row.asset] ?? row.asset.adamID,
-                                 location: token.location.name, tokenStatus: "", total: row.counts.total, assigned: row.counts.assigned,
-                                 available: row.counts.available, retired: row.counts.retired)
+                LicenceReportRow(
+                    adamID: row.asset.adamID, pricingParam: row.asset.pricingParam.rawValue,
+                    name: names[row.asset] ?? row.asset.adamID,
+                    location: token.location.name, tokenStatus: "", total: row.counts.total,
+                    assigned: row.counts.assigned,
+                    available: row.counts.available, retired: row.counts.retired)
             }
         }
     }
 
     static func rows(_ app: AppRecord, _ pool: LicencePool?) -> [LicenceReportRow] {
         (pool?.members ?? []).map { member in
-            LicenceReportRow(adamID: app.asset.key.adamID, pricingParam: app.asset.key.pricingParam.rawValue,
-                             name: app.metadata?.name ?? app.asset.key.adamID, location: member.locationName, tokenStatus: member.status.code,
-                             total: member.counts.total, assigned: member.counts.assigned, available: member.counts.available,
-                             retired: member.counts.retired)
+            LicenceReportRow(
+                adamID: app.asset.key.adamID, pricingParam: app.asset.key.pricingParam.rawValue,
+                name: app.metadata?.name ?? app.asset.key.adamID, location: member.locationName,
+                tokenStatus: member.status.code,
+                total: member.counts.total, assigned: member.counts.assigned, available: member.counts.available,
+                retired: member.counts.retired)
         }
     }
 }

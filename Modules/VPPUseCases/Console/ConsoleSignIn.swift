@@ -71,7 +71,8 @@ public struct ConsoleSignIn: Sendable {
         for (key, limit) in [(accountKey, policy.accountLimit), (addressKey, policy.addressLimit)] {
             if let failures = counted[key], failures.windowStart > windowStartsAfter, failures.failures >= limit {
                 try await Task.sleep(for: policy.failureDelay)
-                return .throttled(retryAfter: failures.windowStart.addingTimeInterval(policy.window).timeIntervalSince(now))
+                return .throttled(
+                    retryAfter: failures.windowStart.addingTimeInterval(policy.window).timeIntervalSince(now))
             }
         }
         let account = try await resolve(login)
@@ -79,36 +80,44 @@ public struct ConsoleSignIn: Sendable {
         let matches = await hasher.verify(password, hash: account?.passwordHash ?? Self.placeholderHash)
         guard let account, matches else {
             for key in [accountKey, addressKey] {
-                _ = try await services.store.recordSignInFailure(key: key, now: now, windowStartsAfter: windowStartsAfter)
+                _ = try await services.store.recordSignInFailure(
+                    key: key, now: now, windowStartsAfter: windowStartsAfter)
             }
             if let account {
-                await services.auditSeparately(Caller(tenantID: account.tenantID, admin: account.admin), "console.sign-in",
-                                               account.username.value, "refused", "wrong password from \(address)")
+                await services.auditSeparately(
+                    Caller(tenantID: account.tenantID, admin: account.admin), "console.sign-in",
+                    account.username.value, "refused", "wrong password from \(address)")
             }
             try await Task.sleep(for: policy.failureDelay)
             return .refused
         }
         try await services.store.clearSignInFailures(key: accountKey)
         let cookie = ConsoleRandom.hex()
-        let record = ConsoleSessionRecord(idHash: SHA256Digest.hex(of: cookie), tenantID: account.tenantID, adminID: account.id,
-                                          csrfToken: ConsoleRandom.hex(), createdAt: now, expiresAt: now.addingTimeInterval(policy.sessionLifetime))
+        let record = ConsoleSessionRecord(
+            idHash: SHA256Digest.hex(of: cookie), tenantID: account.tenantID, adminID: account.id,
+            csrfToken: ConsoleRandom.hex(), createdAt: now, expiresAt: now.addingTimeInterval(policy.sessionLifetime))
         let caller = Caller(tenantID: account.tenantID, admin: account.admin)
         try await services.store.inTenant(account.tenantID) { tx in
             try await tx.deleteExpiredConsoleSessions(now: now)
             try await tx.insertConsoleSession(record)
             try await services.audit(tx, caller, "console.sign-in", account.username.value, "ok", "from \(address)")
         }
-        return .signedIn(cookie: cookie, session: ConsoleSession(caller: caller, csrfToken: record.csrfToken, expiresAt: record.expiresAt))
+        return .signedIn(
+            cookie: cookie,
+            session: ConsoleSession(caller: caller, csrfToken: record.csrfToken, expiresAt: record.expiresAt))
     }
 
     /// The session a cookie stands for, or `nil` (unknown, expired, or its account deleted).
     public func session(cookie: String) async throws -> ConsoleSession? {
         guard cookie.count == 64, cookie.allSatisfy(\.isHexDigit) else { return nil }
-        guard let (record, account) = try await services.store.consoleSession(idHash: SHA256Digest.hex(of: cookie), now: services.clock.now())
+        guard
+            let (record, account) = try await services.store.consoleSession(
+                idHash: SHA256Digest.hex(of: cookie), now: services.clock.now())
         else { return nil }
         // The role is read from the account on every request: a changed role applies at once.
-        return ConsoleSession(caller: Caller(tenantID: record.tenantID, admin: account.admin), csrfToken: record.csrfToken,
-                              expiresAt: record.expiresAt)
+        return ConsoleSession(
+            caller: Caller(tenantID: record.tenantID, admin: account.admin), csrfToken: record.csrfToken,
+            expiresAt: record.expiresAt)
     }
 
     /// Ends the session; audited under the admin's name.

@@ -36,7 +36,8 @@ public struct EncryptionKeyCheck: Sendable {
             if let existing = try await store.sampleSealedSecret() {
                 do { _ = try secrets.open(existing) } catch { throw WrongEncryptionKey(storedKeyID: existing.keyID) }
             }
-            sealed = try await store.storeEncryptionKeyCheck(try secrets.seal(Self.plaintext), replace: false, at: clock.now())
+            sealed = try await store.storeEncryptionKeyCheck(
+                try secrets.seal(Self.plaintext), replace: false, at: clock.now())
         }
         guard let sealed else { return }
         let opened: String
@@ -59,7 +60,9 @@ public struct EncryptionKeyCheck: Sendable {
         var result = Rotation(keyID: current, resealed: [:])
         let secrets = self.secrets
         for column in store.sealedSecretColumns {
-            result.resealed["\(column.table).\(column.secretColumn)"] = try await store.resealSecrets(in: column, currentKeyID: current) {
+            result.resealed["\(column.table).\(column.secretColumn)"] = try await store.resealSecrets(
+                in: column, currentKeyID: current
+            ) {
                 try secrets.seal(try secrets.open($0))
             }
         }

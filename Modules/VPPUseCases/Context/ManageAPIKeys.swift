@@ -27,14 +27,17 @@ public struct ManageAPIKeys: Sendable {
     public init(services: VPPServices) { self.services = services }
 
     /// Creates a key; returns it (never stored or shown again) and its record.
-    public func create(_ caller: Caller, name: String, role: Role, expiresAt: Date? = nil) async throws -> (key: String, details: APIKeyDetails) {
+    public func create(
+        _ caller: Caller, name: String, role: Role, expiresAt: Date? = nil
+    ) async throws -> (key: String, details: APIKeyDetails) {
         try caller.require(.manageTenant)
         try Self.check(name: name)
         let now = services.clock.now()
         if let expiresAt, expiresAt <= now { throw APIKeyError.expiryInPast }
         let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        let details = APIKeyDetails(tenantID: caller.tenantID, name: name, role: role, keyHash: SHA256Digest.hex(of: key),
-                                    createdBy: caller.admin.name, createdAt: now, expiresAt: expiresAt)
+        let details = APIKeyDetails(
+            tenantID: caller.tenantID, name: name, role: role, keyHash: SHA256Digest.hex(of: key),
+            createdBy: caller.admin.name, createdAt: now, expiresAt: expiresAt)
         try await services.store.inTenant(caller.tenantID) { tx in
             try await tx.insertAPIKeyDetails(details)
             try await services.audit(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
@@ -67,9 +70,12 @@ public struct ManageAPIKeys: Sendable {
         let now = services.clock.now()
         let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let details: APIKeyDetails = try await services.store.inTenant(caller.tenantID) { tx in
-            guard let old = try await tx.apiKeyDetails(id), old.revokedAt == nil else { throw APIKeyError.unknownKey(id.uuidString) }
-            let new = APIKeyDetails(tenantID: caller.tenantID, name: old.name, role: old.role, keyHash: SHA256Digest.hex(of: key),
-                                    createdBy: caller.admin.name, createdAt: now, expiresAt: old.expiresAt)
+            guard let old = try await tx.apiKeyDetails(id), old.revokedAt == nil else {
+                throw APIKeyError.unknownKey(id.uuidString)
+            }
+            let new = APIKeyDetails(
+                tenantID: caller.tenantID, name: old.name, role: old.role, keyHash: SHA256Digest.hex(of: key),
+                createdBy: caller.admin.name, createdAt: now, expiresAt: old.expiresAt)
             _ = try await tx.revokeAPIKey(id, at: now)
             try await tx.insertAPIKeyDetails(new)
             try await services.audit(tx, caller, "apikey.rotate", old.name)
@@ -81,14 +87,16 @@ public struct ManageAPIKeys: Sendable {
     /// The caller an API key stands for; `nil` for an unknown, revoked or expired key (401 without detail).
     public func authenticate(_ apiKey: String) async throws -> Caller? {
         guard apiKey.hasPrefix("vpp_"), apiKey.utf8.count < 200,
-              let details = try await services.store.apiKeyDetails(hash: SHA256Digest.hex(of: apiKey))
+            let details = try await services.store.apiKeyDetails(hash: SHA256Digest.hex(of: apiKey))
         else { return nil }
         let now = services.clock.now()
         guard details.isUsable(at: now) else { return nil }
         if (details.lastUsedAt.map { now.timeIntervalSince($0) >= Self.lastUsedResolution }) ?? true {
             try await services.store.touchAPIKey(details.id, at: now, unlessWithin: Self.lastUsedResolution)
         }
-        return Caller(tenantID: details.tenantID, admin: Admin(tenantID: details.tenantID, name: "api-key:\(details.name)", role: details.role))
+        return Caller(
+            tenantID: details.tenantID,
+            admin: Admin(tenantID: details.tenantID, name: "api-key:\(details.name)", role: details.role))
     }
 
     static func check(name: String) throws {

@@ -33,8 +33,10 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
         case .takeOverNeedsConfirmation(let holder):
             "\(holder) holds this token. Preview with --dry-run, then confirm the take-over explicitly."
         case .nothingToTakeOver(let location): "No other holder manages \"\(location)\"; there is nothing to take over."
-        case .unknownDevices(let serials): "Unknown device\(serials.count == 1 ? "" : "s"): \(Self.list(serials)). Add them with `device add` first."
-        case .unknownUsers(let ids): "Unknown user\(ids.count == 1 ? "" : "s"): \(Self.list(ids)). Add them with `user add` first."
+        case .unknownDevices(let serials):
+            "Unknown device\(serials.count == 1 ? "" : "s"): \(Self.list(serials)). Add them with `device add` first."
+        case .unknownUsers(let ids):
+            "Unknown user\(ids.count == 1 ? "" : "s"): \(Self.list(ids)). Add them with `user add` first."
         case .noAssignees: "Name at least one device serial number or user."
         case .duplicateAssignees(let items): "Listed more than once: \(Self.list(items))."
         case .alreadyLicensed(let items): "Already licensed: \(Self.list(items))."
@@ -47,6 +49,7 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     static func list(_ items: [String]) -> String {
-        items.count <= 10 ? items.joined(separator: ", ") : items.prefix(10).joined(separator: ", ") + " and \(items.count - 10) more"
+        items.count <= 10
+            ? items.joined(separator: ", ") : items.prefix(10).joined(separator: ", ") + " and \(items.count - 10) more"
     }
 }

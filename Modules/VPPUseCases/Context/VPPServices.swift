@@ -23,8 +23,10 @@ public struct VPPServices: Sendable {
     /// Where queued Apple intents are handed for background work, in a server that has one.
     public var intentScheduler: (any IntentScheduler)?
 
-    public init(store: any Store, apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, secrets: any SecretBox,
-                clock: any Clock, mailer: (any Mailer)?, publicURL: String?, logger: Logger) {
+    public init(
+        store: any Store, apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, secrets: any SecretBox,
+        clock: any Clock, mailer: (any Mailer)?, publicURL: String?, logger: Logger
+    ) {
         self.store = store
         self.apple = apple
         self.metadata = metadata
@@ -42,21 +44,33 @@ public struct VPPServices: Sendable {
     }
 
     /// Opens a stored token's secret and pairs it with the holder we expect.
-    func credentials(_ tenantID: TenantID, _ tokenID: TokenID, expectHolder: Bool = true) async throws -> AppleCredentials {
+    func credentials(
+        _ tenantID: TenantID, _ tokenID: TokenID, expectHolder: Bool = true
+    ) async throws -> AppleCredentials {
         let sealed = try await store.inTenant(tenantID) { tx in try await tx.tokenSecret(tokenID) }
         guard let sealed else { throw StoreError.unknownToken(tokenID) }
         let secret = ContentTokenSecret(unchecked: try secrets.open(sealed))
         return AppleCredentials(token: secret, expectedHolder: expectHolder ? try await holder(of: tenantID) : nil)
     }
 
-    func audit(_ tx: any TenantTransaction, _ caller: Caller, _ action: String, _ target: String, _ outcome: String = "ok", _ detail: String = "") async throws {
-        try await tx.appendAudit(AuditRecord(at: clock.now(), actor: caller.admin.name, action: action, target: target, outcome: outcome, detail: detail))
+    func audit(
+        _ tx: any TenantTransaction, _ caller: Caller, _ action: String, _ target: String, _ outcome: String = "ok",
+        _ detail: String = ""
+    ) async throws {
+        try await tx.appendAudit(
+            AuditRecord(
+                at: clock.now(), actor: caller.admin.name, action: action, target: target, outcome: outcome,
+                detail: detail))
     }
 
     /// Records an audit line in its own unit of work (for refusals, where the main one rolled back).
-    func auditSeparately(_ caller: Caller, _ action: String, _ target: String, _ outcome: String, _ detail: String) async {
+    func auditSeparately(
+        _ caller: Caller, _ action: String, _ target: String, _ outcome: String, _ detail: String
+    ) async {
         do {
-            try await store.inTenant(caller.tenantID) { tx in try await audit(tx, caller, action, target, outcome, detail) }
+            try await store.inTenant(caller.tenantID) { tx in
+                try await audit(tx, caller, action, target, outcome, detail)
+            }
         } catch {
             logger.warning("could not record audit", metadata: ["action": "\(action)", "error": "\(error)"])
         }

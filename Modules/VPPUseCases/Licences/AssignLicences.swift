@@ -32,7 +32,9 @@ public struct AssignLicences: Sendable {
         intentLeaseSeconds = services.intentLease
     }
 
-    public func callAsFunction(_ caller: Caller, asset key: AssetKey, to assignees: [Assignee]) async throws -> AssignmentOutcome {
+    public func callAsFunction(
+        _ caller: Caller, asset key: AssetKey, to assignees: [Assignee]
+    ) async throws -> AssignmentOutcome {
         try caller.require(.manageLicences)
         guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
         try assignees.requireDistinct()
@@ -49,8 +51,10 @@ public struct AssignLicences: Sendable {
                 // index refuses (naming them) without reading every holder of the app.
                 var already: [String] = []
                 for assignee in assignees where assignees.count <= 20 {
-                    let holding = try await tx.assignments(AssignmentQuery(asset: key, assignee: assignee,
-                                                                           states: AssignmentState.Code.holding))
+                    let holding = try await tx.assignments(
+                        AssignmentQuery(
+                            asset: key, assignee: assignee,
+                            states: AssignmentState.Code.holding))
                     if !holding.isEmpty { already.append(assignee.text) }
                 }
                 guard already.isEmpty else { throw UseCaseError.alreadyLicensed(already) }
@@ -59,7 +63,8 @@ public struct AssignLicences: Sendable {
                 // token's last licences between our read and our update, read again and plan the rest: a request
                 // is refused only when the pool, read after every competitor committed, is short.
                 // Audited first: the counts' row lock, taken by the reservation, is then held only until commit.
-                try await services.audit(tx, caller, "licence.assign", "\(key)", "reserved", "\(assignees.count) assignee(s)")
+                try await services.audit(
+                    tx, caller, "licence.assign", "\(key)", "reserved", "\(assignees.count) assignee(s)")
                 var remaining = assignees[...]
                 var result: [(TokenID, [Assignment])] = []
                 for _ in 0..<8 where !remaining.isEmpty {
@@ -74,7 +79,8 @@ public struct AssignLicences: Sendable {
                     }
                 }
                 guard remaining.isEmpty else {
-                    throw LicenceError.noLicencesLeft(key, requested: assignees.count, available: assignees.count - remaining.count)
+                    throw LicenceError.noLicencesLeft(
+                        key, requested: assignees.count, available: assignees.count - remaining.count)
                 }
                 return result
             }
@@ -86,10 +92,12 @@ public struct AssignLicences: Sendable {
         // moments in batches with everyone else's; their state shows in the licence list.
         if let scheduler = services.intentScheduler, queueInBackground {
             for (tokenID, _) in reserved {
-                scheduler.intentsQueued(IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .reserved))
+                scheduler.intentsQueued(
+                    IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .reserved))
             }
-            return AssignmentOutcome(sentByToken: Dictionary(reserved.map { ($0.0, $0.1.count) }, uniquingKeysWith: +), events: [],
-                                     licences: reserved.flatMap(\.1))
+            return AssignmentOutcome(
+                sentByToken: Dictionary(reserved.map { ($0.0, $0.1.count) }, uniquingKeysWith: +), events: [],
+                licences: reserved.flatMap(\.1))
         }
         // 2b. Otherwise carry the intents out now (batched with others queued for the same token and app).
         var intents = CarryOutAppleIntents(services: services, leaseSeconds: intentLeaseSeconds)
@@ -103,11 +111,14 @@ public struct AssignLicences: Sendable {
             outcome.licences += rows
         }
         var byEvent: [String: [Assignment]] = [:]
-        for row in outcome.licences { if case .pending(let event) = row.state { byEvent[event, default: []].append(row) } }
+        for row in outcome.licences {
+            if case .pending(let event) = row.state { byEvent[event, default: []].append(row) }
+        }
         outcome.events = byEvent.keys.sorted().map { event in
             let rows = byEvent[event] ?? []
-            return AppleEventTicket(eventID: event, assets: [key], serialNumbers: rows.map(\.assignee).serialNumberTexts,
-                                    clientUserIDs: rows.map(\.assignee).clientUserIDTexts)
+            return AppleEventTicket(
+                eventID: event, assets: [key], serialNumbers: rows.map(\.assignee).serialNumberTexts,
+                clientUserIDs: rows.map(\.assignee).clientUserIDTexts)
         }
         return outcome
     }

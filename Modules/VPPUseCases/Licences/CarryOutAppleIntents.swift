@@ -30,8 +30,11 @@ public struct CarryOutAppleIntents: Sendable {
     /// Carries out the intents of `group` until none of `ids` is queued any more or `timeout` passes; whoever
     /// holds the group's lease sends for everyone, the others wait for the outcome.
     /// - Returns: the licences `ids` in their state at the end.
-    public func carryOut(_ group: IntentGroup, waitingFor ids: Set<AssignmentID>, timeout: Duration = .seconds(20))
-        async throws -> [Assignment] {
+    public func carryOut(
+        _ group: IntentGroup, waitingFor ids: Set<AssignmentID>, timeout: Duration = .seconds(20)
+    )
+        async throws -> [Assignment]
+    {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         var firstError: (any Error)?
@@ -68,9 +71,11 @@ public struct CarryOutAppleIntents: Sendable {
             do {
                 _ = try await drain(group)
             } catch {
-                services.logger.warning("carrying out Apple intents failed", metadata: [
-                    "token": "\(group.tokenID)", "asset": "\(group.asset)", "error": "\(error)",
-                ])
+                services.logger.warning(
+                    "carrying out Apple intents failed",
+                    metadata: [
+                        "token": "\(group.tokenID)", "asset": "\(group.asset)", "error": "\(error)",
+                    ])
             }
         }
         return groups.count
@@ -82,14 +87,18 @@ public struct CarryOutAppleIntents: Sendable {
         let owner = "intents-\(UUID().uuidString)"
         let lease = "intents:\(group.tokenID):\(group.asset):\(group.state.rawValue)"
         let now = services.clock.now()
-        guard try await services.store.acquireLease(tenant: group.tenantID, name: lease, owner: owner, now: now,
-                                                    ttl: leaseSeconds) else { return false }
+        guard
+            try await services.store.acquireLease(
+                tenant: group.tenantID, name: lease, owner: owner, now: now,
+                ttl: leaseSeconds)
+        else { return false }
         do {
             while true {
                 let start = services.clock.now()
                 let claimed = try await services.store.inTenant(group.tenantID) { tx in
-                    try await tx.claimIntents(tokenID: group.tokenID, asset: group.asset, state: group.state, owner: owner,
-                                              now: start, until: start.addingTimeInterval(leaseSeconds), limit: batchLimit)
+                    try await tx.claimIntents(
+                        tokenID: group.tokenID, asset: group.asset, state: group.state, owner: owner,
+                        now: start, until: start.addingTimeInterval(leaseSeconds), limit: batchLimit)
                 }
                 if claimed.isEmpty { break }
                 try await send(group, claimed)
@@ -121,29 +130,42 @@ public struct CarryOutAppleIntents: Sendable {
             let sending = rows
             // Check the holder before writing: Apple answers a write even when another MDM has taken the token.
             _ = try await services.apple.clientConfig(credentials)
-            let serials = rows.map(\.assignee).serialNumberTexts, users = rows.map(\.assignee).clientUserIDTexts
-            let tickets = associating
-                ? try await services.apple.associate(credentials, assets: [group.asset], serialNumbers: serials,
-                                                     clientUserIDs: users)
-                : try await services.apple.disassociate(credentials, assets: [group.asset], serialNumbers: serials,
-                                                        clientUserIDs: users)
+            let serials = rows.map(\.assignee).serialNumberTexts
+            let users = rows.map(\.assignee).clientUserIDTexts
+            let tickets =
+                associating
+                ? try await services.apple.associate(
+                    credentials, assets: [group.asset], serialNumbers: serials,
+                    clientUserIDs: users)
+                : try await services.apple.disassociate(
+                    credentials, assets: [group.asset], serialNumbers: serials,
+                    clientUserIDs: users)
             let now = services.clock.now()
             try await services.store.inTenant(group.tenantID) { tx in
                 for ticket in tickets {
                     let covered = Set(ticket.serialNumbers + ticket.clientUserIDs)
                     let ids = sending.filter { covered.contains($0.assignee.text) }.map(\.id)
-                    try await tx.move(ids, to: associating ? .pending(eventID: ticket.eventID) : .revoking(eventID: ticket.eventID))
+                    try await tx.move(
+                        ids, to: associating ? .pending(eventID: ticket.eventID) : .revoking(eventID: ticket.eventID))
                 }
-                try await tx.insertPendingEvents(tickets.map {
-                    PendingAppleEvent(eventID: $0.eventID, tokenID: group.tokenID, kind: associating ? "associate" : "disassociate",
-                                      createdAt: now, nextPollAt: now.addingTimeInterval(firstPollDelay))
-                })
-                try await tx.appendAudit(AuditRecord(
-                    at: now, actor: caller.admin.name, action: associating ? "licence.associate" : "licence.disassociate",
-                    target: "\(group.asset)", outcome: "sent", detail: "\(sending.count) assignee(s) in \(tickets.count) request(s)"))
+                try await tx.insertPendingEvents(
+                    tickets.map {
+                        PendingAppleEvent(
+                            eventID: $0.eventID, tokenID: group.tokenID,
+                            kind: associating ? "associate" : "disassociate",
+                            createdAt: now, nextPollAt: now.addingTimeInterval(firstPollDelay))
+                    })
+                try await tx.appendAudit(
+                    AuditRecord(
+                        at: now, actor: caller.admin.name,
+                        action: associating ? "licence.associate" : "licence.disassociate",
+                        target: "\(group.asset)", outcome: "sent",
+                        detail: "\(sending.count) assignee(s) in \(tickets.count) request(s)"))
             }
-            try await services.store.jobs.enqueue(JobRequest(tenantID: group.tenantID, kind: .pollEvents, key: "all",
-                                                             runAt: now.addingTimeInterval(firstPollDelay)))
+            try await services.store.jobs.enqueue(
+                JobRequest(
+                    tenantID: group.tenantID, kind: .pollEvents, key: "all",
+                    runAt: now.addingTimeInterval(firstPollDelay)))
         } catch let error as AppleAPIError where error.isTransient {
             // Apple is busy or unreachable: the intents stay queued and are tried again after a pause.
             let ids = rows.map(\.id)
@@ -158,10 +180,11 @@ public struct CarryOutAppleIntents: Sendable {
             let ids = rows.map(\.id)
             try await services.store.inTenant(group.tenantID) { tx in
                 try await tx.move(ids, to: associating ? .failed(reason: "\(error)") : .active)
-                try await tx.appendAudit(AuditRecord(
-                    at: services.clock.now(), actor: caller.admin.name,
-                    action: associating ? "licence.associate" : "licence.disassociate", target: "\(group.asset)",
-                    outcome: "failed", detail: "\(error)"))
+                try await tx.appendAudit(
+                    AuditRecord(
+                        at: services.clock.now(), actor: caller.admin.name,
+                        action: associating ? "licence.associate" : "licence.disassociate", target: "\(group.asset)",
+                        outcome: "failed", detail: "\(error)"))
             }
             throw error
         }
@@ -179,16 +202,20 @@ public struct CarryOutAppleIntents: Sendable {
                 let moved = try await tx.move(rows.map(\.id), to: .revoked)
                 try await LicenceLedger.revoked(tx, moved, now: now)
             }
-            try await tx.appendAudit(AuditRecord(
-                at: now, actor: "system", action: "licence.recovered", target: "\(group.asset)", outcome: "settled",
-                detail: "\(rows.count) intent(s) of a worker that stopped were already carried out at Apple"))
+            try await tx.appendAudit(
+                AuditRecord(
+                    at: now, actor: "system", action: "licence.recovered", target: "\(group.asset)", outcome: "settled",
+                    detail: "\(rows.count) intent(s) of a worker that stopped were already carried out at Apple"))
         }
     }
 
     /// Which of `assignees` hold `asset` at Apple now: one filtered query each for a few, one walk of the
     /// asset's assignments for many.
-    private func appleHolds(_ credentials: AppleCredentials, _ asset: AssetKey, _ assignees: [Assignee]) async throws
-        -> Set<Assignee> {
+    private func appleHolds(
+        _ credentials: AppleCredentials, _ asset: AssetKey, _ assignees: [Assignee]
+    ) async throws
+        -> Set<Assignee>
+    {
         var held = Set<Assignee>()
         if assignees.count <= 10 {
             for assignee in assignees {
@@ -197,7 +224,9 @@ public struct CarryOutAppleIntents: Sendable {
                 case .device(let serial): filter.serialNumber = serial.value
                 case .user(let user): filter.clientUserID = user.value
                 }
-                if !(try await services.apple.assignments(credentials, filter: filter).items.isEmpty) { held.insert(assignee) }
+                if !(try await services.apple.assignments(credentials, filter: filter).items.isEmpty) {
+                    held.insert(assignee)
+                }
             }
             return held
         }

@@ -8,19 +8,31 @@ public struct HandleAppleNotification: Sendable {
 
     public init(services: VPPServices) { self.services = services }
 
-    public enum Outcome: Equatable, Sendable { case handled(String), duplicate, recordedUnknown(String) }
+    public enum Outcome: Equatable, Sendable {
+        case handled(String)
+        case duplicate
+        case recordedUnknown(String)
+    }
 
-    public func callAsFunction(tenantID: TenantID, tokenID: TokenID, authorization: String?, body: Data) async throws -> Outcome {
-        guard let sealed = try await services.store.inTenant(tenantID, { tx in try await tx.notificationSecret(tokenID) }) else {
+    public func callAsFunction(
+        tenantID: TenantID, tokenID: TokenID, authorization: String?, body: Data
+    ) async throws -> Outcome {
+        guard
+            let sealed = try await services.store.inTenant(tenantID, { tx in try await tx.notificationSecret(tokenID) })
+        else {
             throw UseCaseError.unauthorised
         }
         let expected = "Bearer " + (try services.secrets.open(sealed))
-        guard let authorization, Self.constantTimeEquals(authorization, expected) else { throw UseCaseError.unauthorised }
+        guard let authorization, Self.constantTimeEquals(authorization, expected) else {
+            throw UseCaseError.unauthorised
+        }
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let id = object["notificationId"] as? String, let type = object["notificationType"] as? String
+            let id = object["notificationId"] as? String, let type = object["notificationType"] as? String
         else { throw UseCaseError.badNotification("not an Apple notification envelope") }
         let now = services.clock.now()
-        let isNew = try await services.store.inTenant(tenantID) { tx in try await tx.markNotificationProcessed(id, type: type, at: now) }
+        let isNew = try await services.store.inTenant(tenantID) { tx in
+            try await tx.markNotificationProcessed(id, type: type, at: now)
+        }
         guard isNew else { return .duplicate }
         let payload = object["notification"] as? [String: Any] ?? [:]
         switch type {
@@ -29,30 +41,41 @@ public struct HandleAppleNotification: Sendable {
         case "ASSET_MANAGEMENT":
             // Notifications carry at most 100 items of an event: ask `status` for the authoritative whole.
             if let eventID = payload["eventId"] as? String,
-               let event = try await services.store.inTenant(tenantID, { tx in try await tx.pendingEvents().first { $0.eventID == eventID } }) {
+                let event = try await services.store.inTenant(
+                    tenantID, { tx in try await tx.pendingEvents().first { $0.eventID == eventID } })
+            {
                 try await ProcessAppleEvent(services: services).poll(tenantID, event: event)
             }
             return .handled(type)
         case "ASSET_COUNT":
             // Apply the delta at once so the pool is right now; the queued sync then confirms Apple's numbers.
             if let adamID = payload["adamId"] as? String ?? (payload["adamId"] as? Int).map(String.init),
-               let delta = payload["countDelta"] as? Int {
-                let key = AssetKey(adamID: adamID, pricingParam: PricingParam(rawValue: payload["pricingParam"] as? String ?? "STDQ") ?? .standard)
+                let delta = payload["countDelta"] as? Int
+            {
+                let key = AssetKey(
+                    adamID: adamID,
+                    pricingParam: PricingParam(rawValue: payload["pricingParam"] as? String ?? "STDQ") ?? .standard)
                 try await services.store.inTenant(tenantID) { tx in
                     try await tx.adjustCounts(tokenID: tokenID, asset: key, delta: delta)
-                    try await tx.appendAudit(AuditRecord(at: now, actor: "apple", action: "notification.asset-count", target: "\(key)",
-                                                         outcome: "applied", detail: "countDelta \(delta)"))
+                    try await tx.appendAudit(
+                        AuditRecord(
+                            at: now, actor: "apple", action: "notification.asset-count", target: "\(key)",
+                            outcome: "applied", detail: "countDelta \(delta)"))
                 }
             }
-            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
+            try await services.store.jobs.enqueue(
+                JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
             return .handled(type)
         case "USER_MANAGEMENT", "USER_ASSOCIATED":
             // Users changed at Apple: resync the token (one queued sync per token).
-            try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
+            try await services.store.jobs.enqueue(
+                JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
             return .handled(type)
         default:
             try await services.store.inTenant(tenantID) { tx in
-                try await tx.appendAudit(AuditRecord(at: now, actor: "apple", action: "notification.unknown", target: type, outcome: "recorded"))
+                try await tx.appendAudit(
+                    AuditRecord(
+                        at: now, actor: "apple", action: "notification.unknown", target: type, outcome: "recorded"))
             }
             return .recordedUnknown(type)
         }
@@ -60,7 +83,8 @@ public struct HandleAppleNotification: Sendable {
 
     /// Compares without returning early, so response time reveals nothing about the secret.
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for i in 0..<max(x.count, y.count) {
             difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)

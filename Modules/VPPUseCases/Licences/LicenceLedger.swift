@@ -13,8 +13,9 @@ enum LicenceLedger {
         if !toRevoke.isEmpty { try await tx.move(toRevoke.map(\.id), to: .revocationQueued) }
         let commands: [DeviceCommand] = rows.filter { !$0.revokeRequested }.compactMap { row in
             guard case .device(let serial) = row.assignee else { return nil }
-            return DeviceCommand(serialNumber: serial.value, kind: .installApplication, adamID: row.asset.adamID,
-                                 assignmentID: row.id, createdAt: now)
+            return DeviceCommand(
+                serialNumber: serial.value, kind: .installApplication, adamID: row.asset.adamID,
+                assignmentID: row.id, createdAt: now)
         }
         try await tx.enqueueDeviceCommands(commands)
     }
@@ -25,9 +26,12 @@ enum LicenceLedger {
         guard !serials.isEmpty else { return }
         let devices = Dictionary(uniqueKeysWithValues: try await tx.devices(serials).map { ($0.serialNumber, $0) })
         let commands: [DeviceCommand] = rows.compactMap { row in
-            guard case .device(let serial) = row.assignee, devices[serial]?.hasInstalled(row.asset) == true else { return nil }
-            return DeviceCommand(serialNumber: serial.value, kind: .removeApplication, adamID: row.asset.adamID,
-                                 assignmentID: row.id, createdAt: now)
+            guard case .device(let serial) = row.assignee, devices[serial]?.hasInstalled(row.asset) == true else {
+                return nil
+            }
+            return DeviceCommand(
+                serialNumber: serial.value, kind: .removeApplication, adamID: row.asset.adamID,
+                assignmentID: row.id, createdAt: now)
         }
         try await tx.enqueueDeviceCommands(commands)
     }

@@ -9,8 +9,10 @@ extension VPPServices {
         var members: [PoolMember] = []
         for row in try await tx.counts(asset: asset) {
             guard let token = try await tx.token(row.tokenID) else { continue }
-            members.append(PoolMember(tokenID: token.id, locationName: token.location.name,
-                                      status: token.status(at: now, ourHolder: ours), expiresAt: token.expiresAt, counts: row.counts))
+            members.append(
+                PoolMember(
+                    tokenID: token.id, locationName: token.location.name,
+                    status: token.status(at: now, ourHolder: ours), expiresAt: token.expiresAt, counts: row.counts))
         }
         return LicencePool(asset: asset, members: members)
     }
@@ -22,9 +24,11 @@ extension VPPServices {
         var members: [AssetKey: [PoolMember]] = [:]
         for row in try await tx.counts(tokenID: nil) {
             guard let token = tokens[row.tokenID] else { continue }
-            members[row.asset, default: []].append(PoolMember(
-                tokenID: token.id, locationName: token.location.name, status: token.status(at: now, ourHolder: ours),
-                expiresAt: token.expiresAt, counts: row.counts))
+            members[row.asset, default: []].append(
+                PoolMember(
+                    tokenID: token.id, locationName: token.location.name,
+                    status: token.status(at: now, ourHolder: ours),
+                    expiresAt: token.expiresAt, counts: row.counts))
         }
         return Dictionary(uniqueKeysWithValues: members.map { ($0.key, LicencePool(asset: $0.key, members: $0.value)) })
     }

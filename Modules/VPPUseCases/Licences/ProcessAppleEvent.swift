@@ -26,7 +26,9 @@ public struct ProcessAppleEvent: Sendable {
     /// Polls every pending event that is due.
     public func pollDue(_ tenantID: TenantID) async throws -> Int {
         let now = services.clock.now()
-        let due = try await services.store.inTenant(tenantID) { tx in try await tx.pendingEvents().filter { $0.nextPollAt <= now } }
+        let due = try await services.store.inTenant(tenantID) { tx in
+            try await tx.pendingEvents().filter { $0.nextPollAt <= now }
+        }
         for event in due { try await poll(tenantID, event: event) }
         return due.count
     }
@@ -46,8 +48,10 @@ public struct ProcessAppleEvent: Sendable {
                 try await tx.move(rows.filter { $0.state.stateCode == .pending }.map(\.id), to: .reserved)
                 try await tx.move(rows.filter { $0.state.stateCode == .revoking }.map(\.id), to: .revocationQueued)
                 try await tx.deletePendingEvent(event.eventID)
-                try await tx.appendAudit(AuditRecord(at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
-                                                     outcome: "resent", detail: "still PENDING after \(Int(resendAfter)) s"))
+                try await tx.appendAudit(
+                    AuditRecord(
+                        at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
+                        outcome: "resent", detail: "still PENDING after \(Int(resendAfter)) s"))
             }
             return
         }
@@ -61,20 +65,26 @@ public struct ProcessAppleEvent: Sendable {
             let pending = rows.filter { $0.state.stateCode == .pending }
             let revoking = rows.filter { $0.state.stateCode == .revoking }
             // Failures, grouped by reason so each row keeps Apple's words.
-            for (reason, group) in Dictionary(grouping: pending.filter { failedReasons[$0.assignee.text] != nil },
-                                              by: { failedReasons[$0.assignee.text] ?? "" }) {
+            for (reason, group) in Dictionary(
+                grouping: pending.filter { failedReasons[$0.assignee.text] != nil },
+                by: { failedReasons[$0.assignee.text] ?? "" })
+            {
                 try await tx.move(group.map(\.id), to: .failed(reason: reason))
             }
-            let confirmed = try await tx.move(pending.filter { failedReasons[$0.assignee.text] == nil }.map(\.id), to: .active)
+            let confirmed = try await tx.move(
+                pending.filter { failedReasons[$0.assignee.text] == nil }.map(\.id), to: .active)
             try await LicenceLedger.confirmed(tx, confirmed, now: now)
             // A revoke Apple refused leaves the licence where it was.
             try await tx.move(revoking.filter { failedReasons[$0.assignee.text] != nil }.map(\.id), to: .active)
-            let revoked = try await tx.move(revoking.filter { failedReasons[$0.assignee.text] == nil }.map(\.id), to: .revoked)
+            let revoked = try await tx.move(
+                revoking.filter { failedReasons[$0.assignee.text] == nil }.map(\.id), to: .revoked)
             try await LicenceLedger.revoked(tx, revoked, now: now)
             try await tx.deletePendingEvent(event.eventID)
-            try await tx.appendAudit(AuditRecord(at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
-                                                 outcome: status.state.rawValue.lowercased(),
-                                                 detail: "\(status.numCompleted)/\(status.numRequested) done; \(failedReasons.count) failed"))
+            try await tx.appendAudit(
+                AuditRecord(
+                    at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
+                    outcome: status.state.rawValue.lowercased(),
+                    detail: "\(status.numCompleted)/\(status.numRequested) done; \(failedReasons.count) failed"))
         }
     }
 }

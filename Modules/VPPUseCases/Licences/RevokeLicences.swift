@@ -29,8 +29,11 @@ public struct RevokeLicences: Sendable {
     }
 
     @discardableResult
-    public func callAsFunction(_ caller: Caller, asset key: AssetKey, from assignees: [Assignee]) async throws
-        -> RevocationOutcome {
+    public func callAsFunction(
+        _ caller: Caller, asset key: AssetKey, from assignees: [Assignee]
+    ) async throws
+        -> RevocationOutcome
+    {
         try caller.require(.manageLicences)
         guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
         try assignees.requireDistinct()
@@ -43,7 +46,8 @@ public struct RevokeLicences: Sendable {
             var found: [Assignment] = []
             var missing: [String] = []
             for assignee in assignees {
-                let held = try await tx.assignments(AssignmentQuery(asset: key, assignee: assignee, states: AssignmentState.Code.holding))
+                let held = try await tx.assignments(
+                    AssignmentQuery(asset: key, assignee: assignee, states: AssignmentState.Code.holding))
                 if let row = held.first { found.append(row) } else { missing.append(assignee.text) }
             }
             guard missing.isEmpty else { throw UseCaseError.notLicensed(missing) }
@@ -58,12 +62,14 @@ public struct RevokeLicences: Sendable {
             let cancelledIDs = Set(cancelled.map(\.id))
             let deferred = unsettled + reserved.filter { !cancelledIDs.contains($0.id) }
             try await tx.requestRevoke(deferred.map(\.id))
-            try await services.audit(tx, caller, "licence.revoke", "\(key)", "queued",
-                                     "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled")
+            try await services.audit(
+                tx, caller, "licence.revoke", "\(key)", "queued",
+                "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled")
             return (active, cancelled.map(\.assignee), deferred.map(\.assignee))
         }
-        var outcome = RevocationOutcome(revoking: queued.map(\.assignee), afterAssignmentSettles: deferred, cancelled: cancelled,
-                                        events: [])
+        var outcome = RevocationOutcome(
+            revoking: queued.map(\.assignee), afterAssignmentSettles: deferred, cancelled: cancelled,
+            events: [])
         for (tokenID, group) in Dictionary(grouping: queued, by: \.grantingToken) {
             let rows = try await intents.carryOut(
                 IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .revocationQueued),
@@ -72,8 +78,9 @@ public struct RevokeLicences: Sendable {
             for row in rows { if case .revoking(let event) = row.state { byEvent[event, default: []].append(row) } }
             outcome.events += byEvent.keys.sorted().map { event in
                 let rows = byEvent[event] ?? []
-                return AppleEventTicket(eventID: event, assets: [key], serialNumbers: rows.map(\.assignee).serialNumberTexts,
-                                        clientUserIDs: rows.map(\.assignee).clientUserIDTexts)
+                return AppleEventTicket(
+                    eventID: event, assets: [key], serialNumbers: rows.map(\.assignee).serialNumberTexts,
+                    clientUserIDs: rows.map(\.assignee).clientUserIDTexts)
             }
         }
         return outcome
@@ -89,10 +96,13 @@ public struct RevokeLicences: Sendable {
     /// - Returns: how many licences were queued for revocation.
     public func reclaimRetired(_ caller: Caller) async throws -> Int {
         try caller.require(.manageLicences)
-        let (held, revocable): ([Assignment], Set<AssetKey>) = try await services.store.inTenant(caller.tenantID) { tx in
+        let (held, revocable): ([Assignment], Set<AssetKey>) = try await services.store.inTenant(caller.tenantID) {
+            tx in
             let retired = Set(try await tx.devices().filter(\.isRetired).map { Assignee.device($0.serialNumber) })
                 .union(try await tx.users().filter { !$0.canReceiveLicences }.map { Assignee.user($0.clientUserID) })
-            let active = try await tx.assignments(AssignmentQuery(states: [.active])).filter { retired.contains($0.assignee) }
+            let active = try await tx.assignments(AssignmentQuery(states: [.active])).filter {
+                retired.contains($0.assignee)
+            }
             return (active, Set(try await tx.apps().filter(\.asset.isRevocable).map(\.asset.key)))
         }
         let reclaimable = held.filter { revocable.contains($0.asset) }

@@ -25,7 +25,8 @@ public struct SyncToken: Sendable {
     public func callAsFunction(_ caller: Caller, tokenID: TokenID) async throws -> SyncReport {
         try caller.require(.manageLicences)
         let now = services.clock.now()
-        guard let token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) }) else {
+        guard let token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
+        else {
             throw StoreError.unknownToken(tokenID)
         }
         let ours = try await services.holder(of: caller.tenantID)
@@ -37,11 +38,15 @@ public struct SyncToken: Sendable {
                 state.lastAttemptAt = now
                 try await tx.saveSyncState(state)
             }
-            throw UseCaseError.tokenUnusable(location: token.location.name, status: status.code, nextStep: status.nextStep)
+            throw UseCaseError.tokenUnusable(
+                location: token.location.name, status: status.code, nextStep: status.nextStep)
         }
         let owner = "sync-\(UUID().uuidString)"
         let lease = "sync:\(tokenID)"
-        guard try await services.store.acquireLease(tenant: caller.tenantID, name: lease, owner: owner, now: now, ttl: leaseSeconds) else {
+        guard
+            try await services.store.acquireLease(
+                tenant: caller.tenantID, name: lease, owner: owner, now: now, ttl: leaseSeconds)
+        else {
             throw UseCaseError.syncInProgress(location: token.location.name)
         }
         do {
@@ -51,7 +56,9 @@ public struct SyncToken: Sendable {
         } catch {
             // Give the lease back on every failure; if even that fails, it expires by itself.
             try? await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
-            if let appleError = error as? AppleAPIError { try await recordFailure(caller, token: token, error: appleError) }
+            if let appleError = error as? AppleAPIError {
+                try await recordFailure(caller, token: token, error: appleError)
+            }
             throw error
         }
     }
@@ -63,15 +70,20 @@ public struct SyncToken: Sendable {
         // Apple's assignment list streams into the database page by page (memory stays flat however long it
         // is) and is merged in the one transaction below, so a sync still commits one consistent snapshot.
         let syncID = UUID()
-        let tenantID = caller.tenantID, tokenID = token.id
-        try await services.store.inTenant(tenantID) { tx in try await tx.clearStagedAssignments(tokenID: tokenID, syncID: nil) }
+        let tenantID = caller.tenantID
+        let tokenID = token.id
+        try await services.store.inTenant(tenantID) { tx in
+            try await tx.clearStagedAssignments(tokenID: tokenID, syncID: nil)
+        }
         let received = ReceivedCount()
         @Sendable func stream(since: String?) async throws -> AppleWalk<AppleAssignmentRecord> {
             try await services.apple.streamAssignments(
                 credentials, filter: AppleAssignmentFilter(sinceVersionID: since),
                 restart: {
                     received.reset()
-                    try await services.store.inTenant(tenantID) { tx in try await tx.clearStagedAssignments(tokenID: tokenID, syncID: syncID) }
+                    try await services.store.inTenant(tenantID) { tx in
+                        try await tx.clearStagedAssignments(tokenID: tokenID, syncID: syncID)
+                    }
                 },
                 page: { records in
                     received.add(records.count)
@@ -87,7 +99,9 @@ public struct SyncToken: Sendable {
         } catch AppleAPIError.badVersionID {
             incremental = false
             received.reset()
-            try await services.store.inTenant(tenantID) { tx in try await tx.clearStagedAssignments(tokenID: tokenID, syncID: syncID) }
+            try await services.store.inTenant(tenantID) { tx in
+                try await tx.clearStagedAssignments(tokenID: tokenID, syncID: syncID)
+            }
             assignments = try await stream(since: nil)
         }
         let counts = Dictionary(assets.items.map { ($0.asset.key, $0.counts) }, uniquingKeysWith: { first, _ in first })
@@ -103,22 +117,29 @@ public struct SyncToken: Sendable {
             // The counts stay locked from here to the commit: a reservation on any server waits for the
             // reconciled numbers instead of interleaving with them (it is neither lost nor wrongly refused).
             try await tx.lockCounts(tokenID: token.id)
-            let merged = try await tx.mergeStagedAssignments(syncID: syncID, tokenID: token.id, fullSnapshot: !isIncremental)
+            let merged = try await tx.mergeStagedAssignments(
+                syncID: syncID, tokenID: token.id, fullSnapshot: !isIncremental)
             try await tx.replaceCounts(tokenID: token.id, counts)
             try await LicenceLedger.confirmed(tx, merged.confirmed, now: finished)
             try await LicenceLedger.revoked(tx, merged.revoked, now: finished)
             try await tx.updateToken(refreshed)
-            try await tx.saveSyncState(TokenSyncState(tokenID: token.id, assignmentsVersionID: walk.versionID, lastSuccessAt: finished,
-                                                      lastAttemptAt: finished, lastError: nil, consecutiveFailures: 0))
+            try await tx.saveSyncState(
+                TokenSyncState(
+                    tokenID: token.id, assignmentsVersionID: walk.versionID, lastSuccessAt: finished,
+                    lastAttemptAt: finished, lastError: nil, consecutiveFailures: 0))
             return merged
         }
         await refreshMetadata(caller, country: token.location.countryCode, credentials: credentials)
-        services.logger.info("synced token", metadata: [
-            "location": "\(token.location.name)", "assets": "\(assets.items.count)", "assignments": "\(received.value)",
-            "incremental": "\(isIncremental)",
-        ])
-        return SyncReport(assets: assets.items.count, assignmentsFromApple: received.value, inserted: merged.inserted,
-                          deleted: merged.deleted, incremental: isIncremental, pages: assets.pagesFetched + walk.pagesFetched)
+        services.logger.info(
+            "synced token",
+            metadata: [
+                "location": "\(token.location.name)", "assets": "\(assets.items.count)",
+                "assignments": "\(received.value)",
+                "incremental": "\(isIncremental)",
+            ])
+        return SyncReport(
+            assets: assets.items.count, assignmentsFromApple: received.value, inserted: merged.inserted,
+            deleted: merged.deleted, incremental: isIncremental, pages: assets.pagesFetched + walk.pagesFetched)
     }
 
     /// Fills in names, bundle ids, icons and versions for apps that have none yet. Best effort: a
@@ -126,11 +147,18 @@ public struct SyncToken: Sendable {
     private func refreshMetadata(_ caller: Caller, country: String, credentials: AppleCredentials) async {
         guard let lookup = services.metadata else { return }
         do {
-            let missing = try await services.store.inTenant(caller.tenantID) { tx in try await tx.apps().filter { $0.metadata == nil } }
+            let missing = try await services.store.inTenant(caller.tenantID) { tx in
+                try await tx.apps().filter { $0.metadata == nil }
+            }
             guard !missing.isEmpty else { return }
-            let found = try await lookup.metadata(adamIDs: missing.map(\.asset.key.adamID), countryCode: country, credentials: credentials)
+            let found = try await lookup.metadata(
+                adamIDs: missing.map(\.asset.key.adamID), countryCode: country, credentials: credentials)
             try await services.store.inTenant(caller.tenantID) { tx in
-                for app in missing { if let metadata = found[app.asset.key.adamID] { try await tx.setMetadata(metadata, for: app.asset.key) } }
+                for app in missing {
+                    if let metadata = found[app.asset.key.adamID] {
+                        try await tx.setMetadata(metadata, for: app.asset.key)
+                    }
+                }
             }
         } catch {
             services.logger.warning("metadata lookup failed", metadata: ["error": "\(error)"])

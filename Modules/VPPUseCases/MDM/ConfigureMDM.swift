@@ -14,8 +14,11 @@ public struct MDMConnectionRequest: Sendable {
     public var licenceOnly: Bool?
     public var licenceOnlyAdamIDs: Set<String>?
 
-    public init(kind: MDMKind, url: String, apiKey: String? = nil, webhookHMACKey: String? = nil, reclaimAfter: TimeInterval? = nil,
-                silentDaysUnenrolled: Int? = nil, licenceOnly: Bool? = nil, licenceOnlyAdamIDs: Set<String>? = nil) {
+    public init(
+        kind: MDMKind, url: String, apiKey: String? = nil, webhookHMACKey: String? = nil,
+        reclaimAfter: TimeInterval? = nil,
+        silentDaysUnenrolled: Int? = nil, licenceOnly: Bool? = nil, licenceOnlyAdamIDs: Set<String>? = nil
+    ) {
         self.kind = kind
         self.url = url
         self.apiKey = apiKey
@@ -56,14 +59,19 @@ public struct ConfigureMDM: Sendable {
         try caller.require(.manageTenant)
         let trimmed = request.url.trimmingCharacters(in: .whitespaces)
         if request.kind != .pull {
-            guard let url = URL(string: trimmed), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+            guard let url = URL(string: trimmed), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host != nil
             else { throw MDMError.badURL(request.url) }
         }
         let apiKey = request.apiKey?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if [.nanomdm, .micromdm].contains(request.kind), apiKey?.isEmpty ?? true { throw MDMError.missingAPIKey(request.kind) }
+        if [.nanomdm, .micromdm].contains(request.kind), apiKey?.isEmpty ?? true {
+            throw MDMError.missingAPIKey(request.kind)
+        }
         let hmacKey = request.webhookHMACKey?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let hmacKey, hmacKey.isEmpty { throw MDMError.badSecret("the webhook HMAC key is empty") }
-        if let days = request.silentDaysUnenrolled, !(1...3650).contains(days) { throw MDMError.badDuration("\(days) days") }
+        if let days = request.silentDaysUnenrolled, !(1...3650).contains(days) {
+            throw MDMError.badDuration("\(days) days")
+        }
         let previous = try await services.store.inTenant(caller.tenantID) { tx in try await tx.mdmConnection() }
         // A new whsec_ secret only when the webhook kind is first chosen; reconnecting keeps the receiver's secret.
         var signingSecret: String?
@@ -81,14 +89,16 @@ public struct ConfigureMDM: Sendable {
             licenceOnlyAdamIDs: request.licenceOnlyAdamIDs ?? previous?.connection.licenceOnlyAdamIDs ?? [],
             disabledReason: nil, updatedAt: services.clock.now())
         let secrets = MDMSealedSecrets(
-            apiKey: try apiKey.map(services.secrets.seal) ?? (request.kind == previous?.connection.kind ? previous?.secrets.apiKey : nil),
+            apiKey: try apiKey.map(services.secrets.seal)
+                ?? (request.kind == previous?.connection.kind ? previous?.secrets.apiKey : nil),
             webhookHMACKey: try hmacKey.map(services.secrets.seal) ?? previous?.secrets.webhookHMACKey,
             signingSecret: request.kind == .webhook ? sealedSigning : nil)
         let stored = StoredMDMConnection(connection: connection, secrets: secrets)
         let counts = try await services.store.inTenant(caller.tenantID) { tx in
             try await tx.saveMDMConnection(stored)
-            try await services.audit(tx, caller, "mdm.connect", connection.kind.rawValue, "ok",
-                                     "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s")
+            try await services.audit(
+                tx, caller, "mdm.connect", connection.kind.rawValue, "ok",
+                "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s")
             return try await tx.deviceCommandCounts()
         }
         return view(caller.tenantID, stored, counts: counts, signingSecret: signingSecret)
@@ -103,15 +113,19 @@ public struct ConfigureMDM: Sendable {
         return view(caller.tenantID, stored, counts: counts, signingSecret: nil)
     }
 
-    func view(_ tenant: TenantID, _ stored: StoredMDMConnection, counts: [DeviceCommandState: Int], signingSecret: String?) -> MDMConnectionView {
+    func view(
+        _ tenant: TenantID, _ stored: StoredMDMConnection, counts: [DeviceCommandState: Int], signingSecret: String?
+    ) -> MDMConnectionView {
         let c = stored.connection
         let base = services.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         return MDMConnectionView(
             kind: c.kind.rawValue, url: c.url, webhookURL: base.map { "\($0)/mdm/webhook/\(tenant)" },
             hasAPIKey: stored.secrets.apiKey != nil, hasWebhookHMACKey: stored.secrets.webhookHMACKey != nil,
-            reclaimAfterSeconds: Int(c.reclaimAfter), silentDaysUnenrolled: c.silentDaysUnenrolled, licenceOnly: c.licenceOnly,
+            reclaimAfterSeconds: Int(c.reclaimAfter), silentDaysUnenrolled: c.silentDaysUnenrolled,
+            licenceOnly: c.licenceOnly,
             licenceOnlyAdamIds: c.licenceOnlyAdamIDs.sorted(), disabledReason: c.disabledReason,
-            commands: Dictionary(uniqueKeysWithValues: DeviceCommandState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
+            commands: Dictionary(
+                uniqueKeysWithValues: DeviceCommandState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
             signingSecret: signingSecret)
     }
 }

@@ -30,8 +30,10 @@ public struct DeliverDeviceCommands: Sendable {
         var total = Outcome()
         for _ in 0..<50 {
             let outcome = try await deliverBatch(tenantID, owner: owner)
-            total.delivered += outcome.delivered; total.retried += outcome.retried
-            total.failed += outcome.failed; total.skipped += outcome.skipped
+            total.delivered += outcome.delivered
+            total.retried += outcome.retried
+            total.failed += outcome.failed
+            total.skipped += outcome.skipped
             if outcome.delivered + outcome.failed + outcome.skipped == 0 { break }
         }
         return total
@@ -40,16 +42,26 @@ public struct DeliverDeviceCommands: Sendable {
     func deliverBatch(_ tenantID: TenantID, owner: String) async throws -> Outcome {
         let now = services.clock.now()
         let (stored, claimed, devices, known) = try await services.store.inTenant(tenantID) { tx in
-            guard let stored = try await tx.mdmConnection(), stored.connection.kind != .pull, stored.connection.disabledReason == nil
-            else { return (nil as StoredMDMConnection?, [DeviceCommandRecord](), [String: Device](), [String: String]()) }
-            let claimed = try await tx.claimDueDeviceCommands(owner: owner, now: now, lease: DeliveryPolicy.claimLease, limit: batchSize)
+            guard let stored = try await tx.mdmConnection(), stored.connection.kind != .pull,
+                stored.connection.disabledReason == nil
+            else {
+                return (nil as StoredMDMConnection?, [DeviceCommandRecord](), [String: Device](), [String: String]())
+            }
+            let claimed = try await tx.claimDueDeviceCommands(
+                owner: owner, now: now, lease: DeliveryPolicy.claimLease, limit: batchSize)
             var devices: [String: Device] = [:]
             for serial in Set(claimed.map(\.command.serialNumber)) {
-                if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number) { devices[serial] = device }
+                if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number) {
+                    devices[serial] = device
+                }
             }
             let needBundle = claimed.contains { $0.command.kind == .removeApplication }
-            let bundles = needBundle ? Dictionary(try await tx.apps().compactMap { app in
-                app.metadata?.bundleID.map { (app.asset.key.adamID, $0) } }, uniquingKeysWith: { a, _ in a }) : [:]
+            let bundles =
+                needBundle
+                ? Dictionary(
+                    try await tx.apps().compactMap { app in
+                        app.metadata?.bundleID.map { (app.asset.key.adamID, $0) }
+                    }, uniquingKeysWith: { a, _ in a }) : [:]
             return (stored, claimed, devices, bundles)
         }
         guard let stored, !claimed.isEmpty else { return Outcome() }
@@ -60,41 +72,59 @@ public struct DeliverDeviceCommands: Sendable {
         for record in claimed {
             let command = record.command
             if command.kind == .installApplication, stored.connection.isLicenceOnly(adamID: command.adamID) {
-                updates.append((command.id, DeviceCommandUpdate(state: .skipped, lastError: "licence-only mode: no install sent")))
+                updates.append(
+                    (command.id, DeviceCommandUpdate(state: .skipped, lastError: "licence-only mode: no install sent")))
                 outcome.skipped += 1
                 continue
             }
             let expired = now.timeIntervalSince(command.createdAt) > DeliveryPolicy.deliveryTimeout
-            if let device = devices[command.serialNumber], device.enrollment.state == .unenrolled, command.kind != .installApplication {
+            if let device = devices[command.serialNumber], device.enrollment.state == .unenrolled,
+                command.kind != .installApplication
+            {
                 // A removal or query for a device that left MDM can never arrive; an install waits in case it re-enrolls.
                 updates.append((command.id, DeviceCommandUpdate(state: .skipped, lastError: "the device left MDM")))
                 outcome.skipped += 1
                 continue
             }
             guard let device = devices[command.serialNumber], device.enrollment.state != .unenrolled,
-                  let enrollmentID = device.enrollment.enrollmentID else {
+                let enrollmentID = device.enrollment.enrollmentID
+            else {
                 let reason = "device \(command.serialNumber) is not enrolled in MDM (no enrollment id yet)"
-                updates.append((command.id, expired ? DeviceCommandUpdate(state: .failed, lastError: reason + "; delivery time-out passed")
-                                : retry(reason, attempt: record.attempts, now: now, cap: 300)))
+                updates.append(
+                    (
+                        command.id,
+                        expired
+                            ? DeviceCommandUpdate(state: .failed, lastError: reason + "; delivery time-out passed")
+                            : retry(reason, attempt: record.attempts, now: now, cap: 300)
+                    ))
                 if expired { outcome.failed += 1 } else { outcome.retried += 1 }
                 continue
             }
             do {
-                let plist = try MDMCommandPayload.plist(for: command, platform: device.enrollment.platform,
-                                                        bundleID: bundleIDs[command.adamID])
-                outgoing.append(OutgoingDeviceCommand(id: command.id, tenantID: tenantID, serialNumber: command.serialNumber,
-                                                      enrollmentID: enrollmentID, requestType: command.kind, adamID: command.adamID,
-                                                      plist: plist, createdAt: command.createdAt))
+                let plist = try MDMCommandPayload.plist(
+                    for: command, platform: device.enrollment.platform,
+                    bundleID: bundleIDs[command.adamID])
+                outgoing.append(
+                    OutgoingDeviceCommand(
+                        id: command.id, tenantID: tenantID, serialNumber: command.serialNumber,
+                        enrollmentID: enrollmentID, requestType: command.kind, adamID: command.adamID,
+                        plist: plist, createdAt: command.createdAt))
             } catch {
                 // A missing bundle id may arrive with the next metadata sync: retry until the time-out.
-                updates.append((command.id, expired ? DeviceCommandUpdate(state: .failed, lastError: "\(error)")
-                                : retry("\(error)", attempt: record.attempts, now: now, cap: 3600)))
+                updates.append(
+                    (
+                        command.id,
+                        expired
+                            ? DeviceCommandUpdate(state: .failed, lastError: "\(error)")
+                            : retry("\(error)", attempt: record.attempts, now: now, cap: 3600)
+                    ))
                 if expired { outcome.failed += 1 } else { outcome.retried += 1 }
             }
         }
         if !outgoing.isEmpty {
-            let credentials = MDMCredentials(apiKey: try stored.secrets.apiKey.map(services.secrets.open),
-                                             signingSecret: try stored.secrets.signingSecret.map(services.secrets.open))
+            let credentials = MDMCredentials(
+                apiKey: try stored.secrets.apiKey.map(services.secrets.open),
+                signingSecret: try stored.secrets.signingSecret.map(services.secrets.open))
             let delivery = try deliveries.delivery(for: stored.connection, credentials: credentials)
             let results = await delivery.deliver(outgoing)
             let after = services.clock.now()
@@ -104,14 +134,27 @@ public struct DeliverDeviceCommands: Sendable {
                 let attempt = claimed.first { $0.command.id == command.id }?.attempts ?? 1
                 switch results[command.id] ?? .retry("no answer from the delivery adapter") {
                 case .delivered:
-                    updates.append((command.id, DeviceCommandUpdate(state: .delivered, deliveredAt: after, enrollmentID: command.enrollmentID)))
+                    updates.append(
+                        (
+                            command.id,
+                            DeviceCommandUpdate(
+                                state: .delivered, deliveredAt: after, enrollmentID: command.enrollmentID)
+                        ))
                     outcome.delivered += 1
                 case .refused(let reason):
-                    updates.append((command.id, DeviceCommandUpdate(state: .failed, lastError: reason, enrollmentID: command.enrollmentID)))
+                    updates.append(
+                        (
+                            command.id,
+                            DeviceCommandUpdate(state: .failed, lastError: reason, enrollmentID: command.enrollmentID)
+                        ))
                     outcome.failed += 1
                 case .retry(let reason, let delay):
                     if expired {
-                        updates.append((command.id, DeviceCommandUpdate(state: .failed, lastError: reason + "; delivery time-out passed")))
+                        updates.append(
+                            (
+                                command.id,
+                                DeviceCommandUpdate(state: .failed, lastError: reason + "; delivery time-out passed")
+                            ))
                         outcome.failed += 1
                     } else {
                         var update = retry(reason, attempt: attempt, now: after, cap: nil)
@@ -125,7 +168,10 @@ public struct DeliverDeviceCommands: Sendable {
                     outcome.retried += 1
                 }
             }
-            if let gone { services.logger.warning("MDM endpoint disabled", metadata: ["tenant": "\(tenantID)", "reason": "\(gone)"]) }
+            if let gone {
+                services.logger.warning(
+                    "MDM endpoint disabled", metadata: ["tenant": "\(tenantID)", "reason": "\(gone)"])
+            }
             try await record(tenantID, owner: owner, updates, at: after, disable: gone)
             return outcome
         }
@@ -134,15 +180,23 @@ public struct DeliverDeviceCommands: Sendable {
     }
 
     /// RemoveApplication needs the app's bundle id: ask the store's metadata lookup for any not synced yet, and keep it.
-    func fetchMissingBundleIDs(_ tenantID: TenantID, _ claimed: [DeviceCommandRecord], known: [String: String]) async -> [String: String] {
-        let missing = Set(claimed.filter { $0.command.kind == .removeApplication && known[$0.command.adamID] == nil }.map(\.command.adamID))
+    func fetchMissingBundleIDs(
+        _ tenantID: TenantID, _ claimed: [DeviceCommandRecord], known: [String: String]
+    ) async -> [String: String] {
+        let missing = Set(
+            claimed.filter { $0.command.kind == .removeApplication && known[$0.command.adamID] == nil }.map(
+                \.command.adamID))
         guard !missing.isEmpty, let lookup = services.metadata else { return known }
         do {
-            let country = try await services.store.inTenant(tenantID) { tx in try await tx.tokens().first?.location.countryCode } ?? "US"
+            let country =
+                try await services.store.inTenant(tenantID) { tx in try await tx.tokens().first?.location.countryCode }
+                ?? "US"
             let found = try await lookup.metadata(adamIDs: missing.sorted(), countryCode: country, credentials: nil)
             try await services.store.inTenant(tenantID) { tx in
                 for (adamID, metadata) in found where metadata.bundleID != nil {
-                    for app in try await tx.apps() where app.asset.key.adamID == adamID { try await tx.setMetadata(metadata, for: app.asset.key) }
+                    for app in try await tx.apps() where app.asset.key.adamID == adamID {
+                        try await tx.setMetadata(metadata, for: app.asset.key)
+                    }
                 }
             }
             return known.merging(found.compactMapValues(\.bundleID)) { old, _ in old }
@@ -155,17 +209,22 @@ public struct DeliverDeviceCommands: Sendable {
     func retry(_ reason: String, attempt: Int, now: Date, cap: TimeInterval?) -> DeviceCommandUpdate {
         var delay = DeliveryPolicy.retryDelay(attempt: attempt)
         if let cap { delay = min(delay, cap) }
-        return DeviceCommandUpdate(state: .queued, nextAttemptAt: now.addingTimeInterval(delay), lastError: String(reason.prefix(500)))
+        return DeviceCommandUpdate(
+            state: .queued, nextAttemptAt: now.addingTimeInterval(delay), lastError: String(reason.prefix(500)))
     }
 
-    func record(_ tenantID: TenantID, owner: String, _ updates: [(UUID, DeviceCommandUpdate)], at: Date, disable: String?) async throws {
+    func record(
+        _ tenantID: TenantID, owner: String, _ updates: [(UUID, DeviceCommandUpdate)], at: Date, disable: String?
+    ) async throws {
         guard !updates.isEmpty || disable != nil else { return }
         try await services.store.inTenant(tenantID) { tx in
             for (id, update) in updates { try await tx.finishDelivery(id, owner: owner, update, at: at) }
             if let disable {
                 try await tx.disableMDMConnection(reason: disable)
-                try await tx.appendAudit(AuditRecord(at: at, actor: "vpp (background)", action: "mdm.disable", target: "webhook",
-                                                     outcome: "disabled", detail: disable))
+                try await tx.appendAudit(
+                    AuditRecord(
+                        at: at, actor: "vpp (background)", action: "mdm.disable", target: "webhook",
+                        outcome: "disabled", detail: disable))
             }
         }
     }

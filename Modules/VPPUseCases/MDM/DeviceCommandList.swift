@@ -28,7 +28,9 @@ public struct DeviceCommandList: Sendable {
 
     public init(services: VPPServices) { self.services = services }
 
-    public func list(_ caller: Caller, _ query: DeviceCommandQuery, withPlist: Bool = false) async throws -> [DeviceCommandView] {
+    public func list(
+        _ caller: Caller, _ query: DeviceCommandQuery, withPlist: Bool = false
+    ) async throws -> [DeviceCommandView] {
         try caller.require(.read)
         var bounded = query
         bounded.limit = min(max(query.limit, 1), 1000)
@@ -39,15 +41,21 @@ public struct DeviceCommandList: Sendable {
             var bundles: [String: String] = [:]
             if withPlist {
                 for serial in Set(records.map(\.command.serialNumber)) {
-                    if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number) { devices[serial] = device }
+                    if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number) {
+                        devices[serial] = device
+                    }
                 }
-                bundles = Dictionary(try await tx.apps().compactMap { app in app.metadata?.bundleID.map { (app.asset.key.adamID, $0) } },
-                                     uniquingKeysWith: { a, _ in a })
+                bundles = Dictionary(
+                    try await tx.apps().compactMap { app in app.metadata?.bundleID.map { (app.asset.key.adamID, $0) } },
+                    uniquingKeysWith: { a, _ in a })
             }
             return records.map { record in
                 let c = record.command
-                let plist = withPlist ? (try? MDMCommandPayload.plist(
-                    for: c, platform: devices[c.serialNumber]?.enrollment.platform ?? .iOS, bundleID: bundles[c.adamID]))?.base64EncodedString() : nil
+                let plist =
+                    withPlist
+                    ? (try? MDMCommandPayload.plist(
+                        for: c, platform: devices[c.serialNumber]?.enrollment.platform ?? .iOS,
+                        bundleID: bundles[c.adamID]))?.base64EncodedString() : nil
                 return Self.view(record, enrollmentID: devices[c.serialNumber]?.enrollment.enrollmentID, plist: plist)
             }
         }
@@ -55,7 +63,9 @@ public struct DeviceCommandList: Sendable {
 
     static func iso(_ date: Date) -> String { ISO8601Timestamp.format(date) }
 
-    static func view(_ record: DeviceCommandRecord, enrollmentID: String? = nil, plist: String? = nil) -> DeviceCommandView {
+    static func view(
+        _ record: DeviceCommandRecord, enrollmentID: String? = nil, plist: String? = nil
+    ) -> DeviceCommandView {
         let c = record.command
         return DeviceCommandView(
             id: c.id.uuidString.lowercased(), serialNumber: c.serialNumber, requestType: c.kind.rawValue,
@@ -67,10 +77,15 @@ public struct DeviceCommandList: Sendable {
     }
 
     /// A pulling MDM reports a command's fate: `delivered` (queued for the device), `acknowledged`, `error`, `notNow`.
-    public func acknowledge(_ caller: Caller, id: UUID, status: String, error: String?) async throws -> DeviceCommandView {
+    public func acknowledge(
+        _ caller: Caller, id: UUID, status: String, error: String?
+    ) async throws -> DeviceCommandView {
         try caller.require(.manageLicences)
-        guard let state = DeviceCommandState(rawValue: status), [.delivered, .acknowledged, .error, .notNow].contains(state) else {
-            throw MDMError.badAcknowledgement("status must be delivered, acknowledged, error or notNow (got \"\(status.prefix(40))\")")
+        guard let state = DeviceCommandState(rawValue: status),
+            [.delivered, .acknowledged, .error, .notNow].contains(state)
+        else {
+            throw MDMError.badAcknowledgement(
+                "status must be delivered, acknowledged, error or notNow (got \"\(status.prefix(40))\")")
         }
         let now = services.clock.now()
         return try await services.store.inTenant(caller.tenantID) { tx in
@@ -78,10 +93,14 @@ public struct DeviceCommandList: Sendable {
             guard !record.state.isFinal else {
                 throw MDMError.badAcknowledgement("command is already \(record.state.rawValue)")
             }
-            try await tx.updateDeviceCommand(id, DeviceCommandUpdate(state: state, lastError: state == .error ? (error ?? "error") : nil,
-                                                                     deliveredAt: record.deliveredAt ?? now), at: now)
+            try await tx.updateDeviceCommand(
+                id,
+                DeviceCommandUpdate(
+                    state: state, lastError: state == .error ? (error ?? "error") : nil,
+                    deliveredAt: record.deliveredAt ?? now), at: now)
             if state == .acknowledged, record.command.kind == .installApplication {
-                try await ProcessMDMEvents(services: services).askForInstalledApps(record.command.serialNumber, tx, at: now)
+                try await ProcessMDMEvents(services: services).askForInstalledApps(
+                    record.command.serialNumber, tx, at: now)
             }
             guard let updated = try await tx.deviceCommandRecord(id) else { throw MDMError.unknownCommand(id) }
             return Self.view(updated)

@@ -11,8 +11,10 @@ public enum MDMCommandPayload {
 
         public var description: String {
             switch self {
-            case .adamIDNotNumeric(let id): "adamId \"\(id)\" is not a number; InstallApplication needs an integer iTunesStoreID."
-            case .missingBundleID(let id): "No bundle id is known for app \(id); RemoveApplication needs one (sync the app's metadata)."
+            case .adamIDNotNumeric(let id):
+                "adamId \"\(id)\" is not a number; InstallApplication needs an integer iTunesStoreID."
+            case .missingBundleID(let id):
+                "No bundle id is known for app \(id); RemoveApplication needs one (sync the app's metadata)."
             }
         }
     }
@@ -45,7 +47,9 @@ public enum MDMCommandPayload {
         case .installedApplicationList:
             body = [("RequestType", .string("InstalledApplicationList")), ("ManagedAppsOnly", .bool(true))]
         }
-        let envelope: Value = .dict([("Command", .dict(body)), ("CommandUUID", .string(command.id.uuidString.uppercased()))])
+        let envelope: Value = .dict([
+            ("Command", .dict(body)), ("CommandUUID", .string(command.id.uuidString.uppercased())),
+        ])
         var xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">

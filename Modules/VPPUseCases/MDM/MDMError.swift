@@ -29,9 +29,15 @@ public enum MDMError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func duration(_ text: String) throws(MDMError) -> TimeInterval {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        var number = Substring(trimmed), factor = 1.0
-        if let last = trimmed.last, let unit = units[last] { number = trimmed.dropLast(); factor = unit }
-        guard let value = Double(number), value >= 0, value.isFinite, value * factor <= 366 * 86400 else { throw .badDuration(text) }
+        var number = Substring(trimmed)
+        var factor = 1.0
+        if let last = trimmed.last, let unit = units[last] {
+            number = trimmed.dropLast()
+            factor = unit
+        }
+        guard let value = Double(number), value >= 0, value.isFinite, value * factor <= 366 * 86400 else {
+            throw .badDuration(text)
+        }
         return value * factor
     }
 }

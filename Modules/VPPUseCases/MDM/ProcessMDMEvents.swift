@@ -30,8 +30,10 @@ public struct ProcessMDMEvents: Sendable {
             }
             processed += handled
             for at in Set(reclaimAt) {
-                try await services.store.jobs.enqueue(JobRequest(tenantID: tenantID, kind: .reclaimUnenrolled,
-                                                                 key: "at-\(Int(at.timeIntervalSince1970))", runAt: at))
+                try await services.store.jobs.enqueue(
+                    JobRequest(
+                        tenantID: tenantID, kind: .reclaimUnenrolled,
+                        key: "at-\(Int(at.timeIntervalSince1970))", runAt: at))
             }
             if count < 200 { return processed }
         }
@@ -69,8 +71,10 @@ public struct ProcessMDMEvents: Sendable {
         return (try? PropertyListSerialization.propertyList(from: data, options: [], format: nil)) as? [String: Any]
     }
 
-    func handle(_ event: MDMEventRecord, _ tx: any TenantTransaction, connection: MDMConnection?,
-                reclaimAt: inout [Date]) async throws -> (MDMEventState, String) {
+    func handle(
+        _ event: MDMEventRecord, _ tx: any TenantTransaction, connection: MDMConnection?,
+        reclaimAt: inout [Date]
+    ) async throws -> (MDMEventState, String) {
         guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(event.body.utf8)) else {
             return (.ignored, "malformed: not a MicroMDM-compatible webhook body")
         }
@@ -83,27 +87,38 @@ public struct ProcessMDMEvents: Sendable {
             guard let serialText = payload["SerialNumber"] as? String, let serial = try? SerialNumber(serialText) else {
                 return (.ignored, "no serial number (User Enrollment?)")
             }
-            guard let id = Self.enrollmentID(udid: checkIn.udid ?? payload["UDID"] as? String, enrollmentID: checkIn.enrollment_id) else {
+            guard
+                let id = Self.enrollmentID(
+                    udid: checkIn.udid ?? payload["UDID"] as? String, enrollmentID: checkIn.enrollment_id)
+            else {
                 return (.ignored, "malformed: no enrollment id")
             }
             let existing = try await tx.mdmDevice(serial: serial)
             var enrollment = existing?.enrollment ?? MDMEnrollment()
             // Authenticate starts an enrollment; only TokenUpdate completes it (a re-enrolling device stays as it was until then).
-            if enrollment.state == .manual || enrollment.state == .unenrolled && enrollment.enrollmentID != id { enrollment.state = .enrolling }
+            if enrollment.state == .manual || enrollment.state == .unenrolled && enrollment.enrollmentID != id {
+                enrollment.state = .enrolling
+            }
             if enrollment.state == .unenrolled { enrollment.state = .enrolling }
             enrollment.enrollmentID = id
             enrollment.model = payload["Model"] as? String ?? payload["ProductName"] as? String ?? enrollment.model
             enrollment.osVersion = payload["OSVersion"] as? String ?? enrollment.osVersion
-            enrollment.platform = DevicePlatform.from(productName: payload["ProductName"] as? String ?? payload["Model"] as? String)
+            enrollment.platform = DevicePlatform.from(
+                productName: payload["ProductName"] as? String ?? payload["Model"] as? String)
             enrollment.lastSeenAt = now
             try await tx.saveEnrollment(serial, enrollment)
             return (.processed, "serial \(serial.value) is enrollment \(id)")
         case "mdm.TokenUpdate":
-            guard let checkIn = envelope.checkin_event, let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollment_id)
+            guard let checkIn = envelope.checkin_event,
+                let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollment_id)
             else { return (.ignored, "malformed: TokenUpdate without an enrollment id") }
-            guard var device = try await tx.device(enrollmentID: id) else { return (.ignored, "unknown device \(id) (no Authenticate seen)") }
+            guard var device = try await tx.device(enrollmentID: id) else {
+                return (.ignored, "unknown device \(id) (no Authenticate seen)")
+            }
             // Tally 1 is NanoMDM's "enrollment just completed"; MicroMDM sends no tally, so its first TokenUpdate counts.
-            let completes = checkIn.token_update_tally == 1 || (checkIn.token_update_tally == nil && device.enrollment.state != .enrolled)
+            let completes =
+                checkIn.token_update_tally == 1
+                || (checkIn.token_update_tally == nil && device.enrollment.state != .enrolled)
             if completes || device.enrollment.state == .enrolling {
                 device.enrollment.state = .enrolled
                 device.enrollment.unenrolledAt = nil
@@ -112,7 +127,8 @@ public struct ProcessMDMEvents: Sendable {
             try await tx.saveEnrollment(device.serialNumber, device.enrollment)
             return (.processed, "\(device.serialNumber.value) \(device.enrollment.state.rawValue)")
         case "mdm.CheckOut":
-            guard let checkIn = envelope.checkin_event, let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollment_id)
+            guard let checkIn = envelope.checkin_event,
+                let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollment_id)
             else { return (.ignored, "malformed: CheckOut without an enrollment id") }
             guard var device = try await tx.device(enrollmentID: id) else { return (.ignored, "unknown device \(id)") }
             device.enrollment.state = .unenrolled
@@ -122,14 +138,18 @@ public struct ProcessMDMEvents: Sendable {
             reclaimAt.append(now.addingTimeInterval(connection?.reclaimAfter ?? 24 * 3600))
             return (.processed, "\(device.serialNumber.value) unenrolled")
         case "mdm.Connect":
-            guard let ack = envelope.acknowledge_event else { return (.ignored, "malformed: Connect without acknowledge_event") }
+            guard let ack = envelope.acknowledge_event else {
+                return (.ignored, "malformed: Connect without acknowledge_event")
+            }
             return try await result(ack, tx, now: now)
         default:
             return (.ignored, "topic \(envelope.topic.prefix(60)) is not used by vpp")
         }
     }
 
-    func result(_ ack: Envelope.Acknowledge, _ tx: any TenantTransaction, now: Date) async throws -> (MDMEventState, String) {
+    func result(
+        _ ack: Envelope.Acknowledge, _ tx: any TenantTransaction, now: Date
+    ) async throws -> (MDMEventState, String) {
         let id = Self.enrollmentID(udid: ack.udid, enrollmentID: ack.enrollment_id)
         if let id, var device = try await tx.device(enrollmentID: id) {
             device.enrollment.lastSeenAt = now
@@ -137,10 +157,14 @@ public struct ProcessMDMEvents: Sendable {
         }
         let status = ack.status ?? ""
         guard status != "Idle" else { return (.processed, "idle check-in") }
-        guard let text = ack.command_uuid, let uuid = UUID(uuidString: text), let record = try await tx.deviceCommandRecord(uuid) else {
+        guard let text = ack.command_uuid, let uuid = UUID(uuidString: text),
+            let record = try await tx.deviceCommandRecord(uuid)
+        else {
             return (.ignored, "result for a command vpp did not send (\(ack.command_uuid?.prefix(40) ?? "none"))")
         }
-        if let id, let sent = record.enrollmentID, sent != id { return (.ignored, "result from \(id) for a command sent to \(sent)") }
+        if let id, let sent = record.enrollmentID, sent != id {
+            return (.ignored, "result from \(id) for a command sent to \(sent)")
+        }
         // A late or repeated result never moves a command back from a final state.
         guard !record.state.isFinal || (record.state == .error && status == "Acknowledged") else {
             return (.ignored, "command already \(record.state.rawValue)")
@@ -149,7 +173,8 @@ public struct ProcessMDMEvents: Sendable {
         case "Acknowledged":
             if record.command.kind == .installedApplicationList {
                 try await tx.updateDeviceCommand(uuid, DeviceCommandUpdate(state: .acknowledged), at: now)
-                let verified = try await installedApps(Self.plist(ack.raw_payload), serial: record.command.serialNumber, tx, now: now)
+                let verified = try await installedApps(
+                    Self.plist(ack.raw_payload), serial: record.command.serialNumber, tx, now: now)
                 return (.processed, "installed apps of \(record.command.serialNumber); \(verified) install(s) verified")
             }
             if record.state != .verified {
@@ -164,7 +189,8 @@ public struct ProcessMDMEvents: Sendable {
             try await tx.updateDeviceCommand(uuid, DeviceCommandUpdate(state: .error, lastError: reason), at: now)
             return (.processed, "\(record.command.kind.rawValue) error: \(reason)")
         case "NotNow":
-            try await tx.updateDeviceCommand(uuid, DeviceCommandUpdate(state: .notNow, lastError: "the device answered NotNow"), at: now)
+            try await tx.updateDeviceCommand(
+                uuid, DeviceCommandUpdate(state: .notNow, lastError: "the device answered NotNow"), at: now)
             return (.processed, "not now")
         default:
             return (.ignored, "unknown status \(status.prefix(40))")
@@ -181,28 +207,43 @@ public struct ProcessMDMEvents: Sendable {
 
     /// Queues an InstalledApplicationList for the device unless one is already waiting.
     func askForInstalledApps(_ serial: String, _ tx: any TenantTransaction, at now: Date) async throws {
-        let waiting = try await tx.deviceCommandRecords(DeviceCommandQuery(serialNumber: serial, states: [.queued, .delivered, .notNow]))
-            .contains { $0.command.kind == .installedApplicationList }
+        let waiting = try await tx.deviceCommandRecords(
+            DeviceCommandQuery(serialNumber: serial, states: [.queued, .delivered, .notNow])
+        )
+        .contains { $0.command.kind == .installedApplicationList }
         guard !waiting else { return }
-        try await tx.enqueueDeviceCommands([DeviceCommand(serialNumber: serial, kind: .installedApplicationList, adamID: "", createdAt: now)])
+        try await tx.enqueueDeviceCommands([
+            DeviceCommand(serialNumber: serial, kind: .installedApplicationList, adamID: "", createdAt: now)
+        ])
     }
 
     /// Records the device's apps and verifies its acknowledged installs; returns how many were verified.
-    func installedApps(_ payload: [String: Any]?, serial text: String, _ tx: any TenantTransaction, now: Date) async throws -> Int {
-        guard let serial = try? SerialNumber(text), let items = payload?["InstalledApplicationList"] as? [[String: Any]] else { return 0 }
-        let byBundle = Dictionary(try await tx.apps().compactMap { app in app.metadata?.bundleID.map { ($0, app.asset.key.adamID) } },
-                                  uniquingKeysWith: { a, _ in a })
-        var installed: Set<String> = [], deviceBased: Set<String> = [], installing: Set<String> = []
+    func installedApps(
+        _ payload: [String: Any]?, serial text: String, _ tx: any TenantTransaction, now: Date
+    ) async throws -> Int {
+        guard let serial = try? SerialNumber(text), let items = payload?["InstalledApplicationList"] as? [[String: Any]]
+        else { return 0 }
+        let byBundle = Dictionary(
+            try await tx.apps().compactMap { app in app.metadata?.bundleID.map { ($0, app.asset.key.adamID) } },
+            uniquingKeysWith: { a, _ in a })
+        var installed: Set<String> = []
+        var deviceBased: Set<String> = []
+        var installing: Set<String> = []
         for item in items {
             guard let bundle = item["Identifier"] as? String, let adamID = byBundle[bundle] else { continue }
-            if item["Installing"] as? Bool == true { installing.insert(adamID); continue }
+            if item["Installing"] as? Bool == true {
+                installing.insert(adamID)
+                continue
+            }
             if item["DownloadFailed"] as? Bool == true { continue }
             installed.insert(adamID)
             if item["DeviceBasedVPP"] as? Bool != false { deviceBased.insert(adamID) }
         }
         try await tx.setInstalledApps(serial, adamIDs: installed, seenAt: now)
-        var verified = 0, waiting = false
-        let open = try await tx.deviceCommandRecords(DeviceCommandQuery(serialNumber: text, states: [.acknowledged, .delivered, .notNow]))
+        var verified = 0
+        var waiting = false
+        let open = try await tx.deviceCommandRecords(
+            DeviceCommandQuery(serialNumber: text, states: [.acknowledged, .delivered, .notNow]))
         for record in open where record.command.kind == .installApplication {
             if deviceBased.contains(record.command.adamID) {
                 try await tx.updateDeviceCommand(record.command.id, DeviceCommandUpdate(state: .verified), at: now)
@@ -210,17 +251,23 @@ public struct ProcessMDMEvents: Sendable {
             } else if record.state == .acknowledged {
                 let since = record.updatedAt ?? record.command.createdAt
                 if now.timeIntervalSince(since) > DeliveryPolicy.verificationTimeout {
-                    let why = installed.contains(record.command.adamID) ? "installed, but not as a device-based VPP app"
+                    let why =
+                        installed.contains(record.command.adamID)
+                        ? "installed, but not as a device-based VPP app"
                         : "not in InstalledApplicationList \(Int(DeliveryPolicy.verificationTimeout / 3600)) h after acknowledgement"
-                    try await tx.updateDeviceCommand(record.command.id, DeviceCommandUpdate(state: .failed, lastError: why), at: now)
+                    try await tx.updateDeviceCommand(
+                        record.command.id, DeviceCommandUpdate(state: .failed, lastError: why), at: now)
                 } else {
                     waiting = true
                 }
             }
         }
         if waiting {
-            try await tx.enqueueDeviceCommands([DeviceCommand(serialNumber: text, kind: .installedApplicationList, adamID: "",
-                                                              createdAt: now.addingTimeInterval(verifyAgainAfter))])
+            try await tx.enqueueDeviceCommands([
+                DeviceCommand(
+                    serialNumber: text, kind: .installedApplicationList, adamID: "",
+                    createdAt: now.addingTimeInterval(verifyAgainAfter))
+            ])
         }
         return verified
     }

@@ -19,8 +19,10 @@ public struct ReceiveMDMWebhook: Sendable {
         let text = String(decoding: body, as: UTF8.self)
         // Topic and event id only, to file the event; a body that is not JSON is recorded and ignored later.
         let head = try? JSONDecoder().decode(Head.self, from: Data(body))
-        let dedupe = head?.event_id.flatMap { $0.isEmpty ? nil : "event:\($0)" } ?? "sha256:" + SHA256Digest.hex(of: text)
-        let event = MDMEventRecord(receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
+        let dedupe =
+            head?.event_id.flatMap { $0.isEmpty ? nil : "event:\($0)" } ?? "sha256:" + SHA256Digest.hex(of: text)
+        let event = MDMEventRecord(
+            receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
         // One unit of work: the signature is checked against the key read in it, and a refusal rolls back to nothing.
         // The background pump queues the processing job within a second (no job row per event, for bursts).
         return try await services.store.inTenant(tenantID) { tx in

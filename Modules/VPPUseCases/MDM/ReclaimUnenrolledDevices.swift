@@ -25,24 +25,31 @@ public struct ReclaimUnenrolledDevices: Sendable {
         let (due, held) = try await services.store.inTenant(caller.tenantID) { tx in
             guard let connection = try await tx.mdmConnection()?.connection else { return ([Device](), [Assignment]()) }
             if let days = connection.silentDaysUnenrolled, !dryRun {
-                _ = try await tx.unenrollSilentDevices(lastSeenBefore: now.addingTimeInterval(-Double(days) * 86400), now: now)
+                _ = try await tx.unenrollSilentDevices(
+                    lastSeenBefore: now.addingTimeInterval(-Double(days) * 86400), now: now)
             }
-            let due = try await tx.devicesDueForReclaim(unenrolledBefore: now.addingTimeInterval(-connection.reclaimAfter))
+            let due = try await tx.devicesDueForReclaim(
+                unenrolledBefore: now.addingTimeInterval(-connection.reclaimAfter))
             let serials = Set(due.map { Assignee.device($0.serialNumber) })
-            let held = serials.isEmpty ? [] : try await tx.assignments(AssignmentQuery())
-                .filter { serials.contains($0.assignee) && $0.state == .active }
+            let held =
+                serials.isEmpty
+                ? []
+                : try await tx.assignments(AssignmentQuery())
+                    .filter { serials.contains($0.assignee) && $0.state == .active }
             return (due, held)
         }
         var items: [Item] = []
         for device in due {
             let assets = held.filter { $0.assignee == .device(device.serialNumber) }.map(\.asset)
-            var item = Item(serialNumber: device.serialNumber.value, unenrolledAt: device.enrollment.unenrolledAt,
-                            adamIds: assets.map(\.adamID).sorted(), error: nil)
+            var item = Item(
+                serialNumber: device.serialNumber.value, unenrolledAt: device.enrollment.unenrolledAt,
+                adamIds: assets.map(\.adamID).sorted(), error: nil)
             if !dryRun {
                 var failures: [String] = []
                 for asset in Set(assets) {
                     do {
-                        _ = try await RevokeLicences(services: services)(caller, asset: asset, from: [.device(device.serialNumber)])
+                        _ = try await RevokeLicences(services: services)(
+                            caller, asset: asset, from: [.device(device.serialNumber)])
                     } catch {
                         failures.append("\(asset.adamID): \(error)")
                     }
@@ -51,9 +58,10 @@ public struct ReclaimUnenrolledDevices: Sendable {
                 let reclaimed = item
                 try await services.store.inTenant(caller.tenantID) { tx in
                     if reclaimed.error == nil { try await tx.markReclaimed(device.serialNumber, at: now) }
-                    try await services.audit(tx, caller, "mdm.reclaim", "device \(device.serialNumber.value)",
-                                             reclaimed.error == nil ? "ok" : "failed",
-                                             "unenrolled; \(assets.count) licence(s)" + (reclaimed.error.map { ": \($0)" } ?? ""))
+                    try await services.audit(
+                        tx, caller, "mdm.reclaim", "device \(device.serialNumber.value)",
+                        reclaimed.error == nil ? "ok" : "failed",
+                        "unenrolled; \(assets.count) licence(s)" + (reclaimed.error.map { ": \($0)" } ?? ""))
                 }
             }
             items.append(item)

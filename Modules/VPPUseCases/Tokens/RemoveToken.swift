@@ -49,17 +49,25 @@ public struct RemoveToken: Sendable {
             var uninstalls: [DeviceCommand] = []
             for assignment in held {
                 if var candidates = pools[assignment.asset], let index = candidates.firstIndex(where: { $0.left > 0 }) {
-                    relicences.append(.init(assignee: assignment.assignee, asset: assignment.asset, toToken: candidates[index].tokenID,
-                                            toLocation: candidates[index].location))
+                    relicences.append(
+                        .init(
+                            assignee: assignment.assignee, asset: assignment.asset, toToken: candidates[index].tokenID,
+                            toLocation: candidates[index].location))
                     candidates[index].left -= 1
                     pools[assignment.asset] = candidates
-                } else if case .device(let serial) = assignment.assignee, devices[serial]?.hasInstalled(assignment.asset) == true {
-                    uninstalls.append(DeviceCommand(serialNumber: serial.value, kind: .removeApplication, adamID: assignment.asset.adamID, createdAt: now))
+                } else if case .device(let serial) = assignment.assignee,
+                    devices[serial]?.hasInstalled(assignment.asset) == true
+                {
+                    uninstalls.append(
+                        DeviceCommand(
+                            serialNumber: serial.value, kind: .removeApplication, adamID: assignment.asset.adamID,
+                            createdAt: now))
                 }
             }
             let status = token.status(at: now, ourHolder: ours)
-            return RemovalPlan(token: token, appsLeaving: mine.subtracting(elsewhere).sorted(), licencesToRevoke: held,
-                               relicences: relicences, uninstalls: uninstalls, canRevokeAtApple: status.isUsable)
+            return RemovalPlan(
+                token: token, appsLeaving: mine.subtracting(elsewhere).sorted(), licencesToRevoke: held,
+                relicences: relicences, uninstalls: uninstalls, canRevokeAtApple: status.isUsable)
         }
     }
 
@@ -70,7 +78,9 @@ public struct RemoveToken: Sendable {
         let tokenID = plan.token.id
         if plan.canRevokeAtApple, !plan.licencesToRevoke.isEmpty {
             let credentials = try await services.credentials(caller.tenantID, tokenID)
-            for (asset, group) in Dictionary(grouping: plan.licencesToRevoke.filter { $0.state == .active }, by: \.asset) {
+            for (asset, group) in Dictionary(
+                grouping: plan.licencesToRevoke.filter { $0.state == .active }, by: \.asset)
+            {
                 _ = try await services.apple.disassociate(
                     credentials, assets: [asset], serialNumbers: group.map(\.assignee).serialNumberTexts,
                     clientUserIDs: group.map(\.assignee).clientUserIDTexts)
@@ -80,8 +90,10 @@ public struct RemoveToken: Sendable {
             try await tx.enqueueDeviceCommands(plan.uninstalls)
             try await tx.deleteToken(tokenID)
             _ = try await tx.deleteOrphanApps()
-            try await services.audit(tx, caller, "token.remove", plan.token.location.name, "ok",
-                                     "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, \(plan.uninstalls.count) uninstall(s)")
+            try await services.audit(
+                tx, caller, "token.remove", plan.token.location.name, "ok",
+                "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, \(plan.uninstalls.count) uninstall(s)"
+            )
         }
         // Devices that keep their app get a licence from the other token (they already have the app: no install needed).
         let assign = AssignLicences(services: services)

@@ -12,12 +12,14 @@ public struct RenewToken: Sendable {
         try caller.require(.manageContentTokens)
         let now = services.clock.now()
         let parsed = try ContentTokenFile.parse(file, now: now)
-        guard var token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) }) else {
+        guard var token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
+        else {
             throw StoreError.unknownToken(tokenID)
         }
         let config = try await services.apple.clientConfig(AppleCredentials(token: parsed.secret, expectedHolder: nil))
         guard config.location.isSameLocation(as: token.location) else {
-            await services.auditSeparately(caller, "token.renew", token.location.name, "refused", "file for \(config.location.name)")
+            await services.auditSeparately(
+                caller, "token.renew", token.location.name, "refused", "file for \(config.location.name)")
             throw UseCaseError.wrongLocation(expected: token.location.name, got: config.location.name)
         }
         let ours = try await services.holder(of: caller.tenantID)
@@ -33,10 +35,13 @@ public struct RenewToken: Sendable {
         try await services.store.inTenant(caller.tenantID) { tx in
             try await tx.updateToken(renewed)
             try await tx.replaceTokenSecret(tokenID, secret: sealed)
-            try await services.audit(tx, caller, "token.renew", renewed.location.name, "ok", "expires \(ISO8601Timestamp.format(renewed.expiresAt))")
+            try await services.audit(
+                tx, caller, "token.renew", renewed.location.name, "ok",
+                "expires \(ISO8601Timestamp.format(renewed.expiresAt))")
         }
         if renewed.status(at: now, ourHolder: ours).isUsable {
-            try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
+            try await services.store.jobs.enqueue(
+                JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
         }
         return renewed
     }

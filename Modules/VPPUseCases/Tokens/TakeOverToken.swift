@@ -16,9 +16,12 @@ public struct TakeOverToken: Sendable {
         public var sync: SyncReport?
     }
 
-    public func callAsFunction(_ caller: Caller, tokenID: TokenID, confirm: Bool, dryRun: Bool = false) async throws -> Result {
+    public func callAsFunction(
+        _ caller: Caller, tokenID: TokenID, confirm: Bool, dryRun: Bool = false
+    ) async throws -> Result {
         try caller.require(.manageContentTokens)
-        guard var token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) }) else {
+        guard var token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
+        else {
             throw StoreError.unknownToken(tokenID)
         }
         let credentials = try await services.credentials(caller.tenantID, tokenID, expectHolder: false)
@@ -37,20 +40,25 @@ public struct TakeOverToken: Sendable {
         let claimed = token
         try await services.store.inTenant(caller.tenantID) { tx in
             try await tx.updateToken(claimed)
-            try await services.audit(tx, caller, "token.take-over", claimed.location.name, "ok",
-                                     "from \(holder); \(preview.count) licence(s) revoked")
+            try await services.audit(
+                tx, caller, "token.take-over", claimed.location.name, "ok",
+                "from \(holder); \(preview.count) licence(s) revoked")
         }
         result.applied = true
-        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
+        try await services.store.jobs.enqueue(
+            JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
         result.sync = try await SyncToken(services: services)(.system(caller.tenantID), tokenID: tokenID)
         return result
     }
 
     /// Writes our `mdmInfo` and revokes what the previous holder assigned (every revocable asset of those devices and users).
-    static func claimAndRevoke(_ services: VPPServices, _ credentials: AppleCredentials, ours: HolderIdentity,
-                               previous: [AppleAssignmentRecord]) async throws -> [AppleEventTicket] {
+    static func claimAndRevoke(
+        _ services: VPPServices, _ credentials: AppleCredentials, ours: HolderIdentity,
+        previous: [AppleAssignmentRecord]
+    ) async throws -> [AppleEventTicket] {
         _ = try await services.apple.updateClientConfig(credentials, holder: ours, notifications: nil)
-        var serials = Set<String>(), users = Set<String>()
+        var serials = Set<String>()
+        var users = Set<String>()
         for record in previous {
             switch record.assignee {
             case .serialNumber(let s): serials.insert(s)

@@ -6,7 +6,9 @@ import VPPDomain
 enum TokenHealth {
     /// Updates the token's facts when `error` disables it; returns whether it did.
     @discardableResult
-    static func record(_ error: AppleAPIError, tokenID: TokenID, caller: Caller, services: VPPServices) async throws -> Bool {
+    static func record(
+        _ error: AppleAPIError, tokenID: TokenID, caller: Caller, services: VPPServices
+    ) async throws -> Bool {
         guard error.disablesToken else { return false }
         let now = services.clock.now()
         try await services.store.inTenant(caller.tenantID) { tx in
@@ -22,7 +24,8 @@ enum TokenHealth {
             try await services.audit(tx, caller, "token.status", token.location.name, "changed", error.description)
         }
         // Admins hear of it at once: the notice planner runs for this tenant now, not on a tenant walk.
-        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: "all", runAt: now))
+        try await services.store.jobs.enqueue(
+            JobRequest(tenantID: caller.tenantID, kind: .notices, key: "all", runAt: now))
         return true
     }
 }

@@ -24,8 +24,10 @@ public struct UploadToken: Sendable {
 
     public init(services: VPPServices) { self.services = services }
 
-    public func callAsFunction(_ caller: Caller, file: Data, noticeRecipients: [String] = [], takeOver: Bool = false,
-                               dryRun: Bool = false, syncNow: Bool = true) async throws -> UploadTokenResult {
+    public func callAsFunction(
+        _ caller: Caller, file: Data, noticeRecipients: [String] = [], takeOver: Bool = false,
+        dryRun: Bool = false, syncNow: Bool = true
+    ) async throws -> UploadTokenResult {
         try caller.require(.manageContentTokens)
         let now = services.clock.now()
         let parsed: ContentTokenFile
@@ -33,11 +35,15 @@ public struct UploadToken: Sendable {
             await services.auditSeparately(caller, "token.upload", "(file)", "refused", error.description)
             throw error
         }
-        for address in noticeRecipients where !ManagedUser.looksLikeEmail(address) { throw IdentifierError.invalidEmail(address) }
+        for address in noticeRecipients where !ManagedUser.looksLikeEmail(address) {
+            throw IdentifierError.invalidEmail(address)
+        }
         let anonymous = AppleCredentials(token: parsed.secret, expectedHolder: nil)
         let config = try await services.apple.clientConfig(anonymous)
         let location = config.location
-        let existing = try await services.store.inTenant(caller.tenantID) { tx in try await tx.token(locationAppleID: location.appleID) }
+        let existing = try await services.store.inTenant(caller.tenantID) { tx in
+            try await tx.token(locationAppleID: location.appleID)
+        }
         if existing != nil {
             await services.auditSeparately(caller, "token.upload", location.name, "refused", "location already present")
             throw StoreError.duplicateLocation(locationName: location.name)
@@ -49,39 +55,48 @@ public struct UploadToken: Sendable {
             tenantID: caller.tenantID, location: location, organizationName: parsed.organizationName,
             expiresAt: config.context.tokenExpiresAt ?? parsed.expiresAt, secretFingerprint: parsed.secret.fingerprint,
             noticeRecipients: noticeRecipients, observedHolder: foreign)
-        var result = UploadTokenResult(token: token, location: location, status: token.status(at: now, ourHolder: ours),
-                                       otherHolder: foreign, otherTenantName: otherTenant, stored: false)
+        var result = UploadTokenResult(
+            token: token, location: location, status: token.status(at: now, ourHolder: ours),
+            otherHolder: foreign, otherTenantName: otherTenant, stored: false)
 
         if let foreign {
             if takeOver {
-                result.takeOverPreview = try await services.apple.assignments(anonymous, filter: AppleAssignmentFilter()).items
+                result.takeOverPreview = try await services.apple.assignments(
+                    anonymous, filter: AppleAssignmentFilter()
+                ).items
             }
             if dryRun { return result }
             if !takeOver {
                 // Keep the token so the admin can take it over later, but grant nothing from it.
-                try await store(token, secret: parsed.secret, caller: caller, outcome: "in-use-elsewhere", detail: "held by \(foreign)")
+                try await store(
+                    token, secret: parsed.secret, caller: caller, outcome: "in-use-elsewhere",
+                    detail: "held by \(foreign)")
                 result.stored = true
                 return result
             }
-            _ = try await TakeOverToken.claimAndRevoke(services, anonymous, ours: ours, previous: result.takeOverPreview ?? [])
+            _ = try await TakeOverToken.claimAndRevoke(
+                services, anonymous, ours: ours, previous: result.takeOverPreview ?? [])
         } else if dryRun {
             return result
         }
         let notifications = services.publicURL.map { base in
-            AppleNotificationSettings(url: "\(base)/apple/notifications/\(token.id)", authToken: Self.randomSecret(),
-                                      types: ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED"])
+            AppleNotificationSettings(
+                url: "\(base)/apple/notifications/\(token.id)", authToken: Self.randomSecret(),
+                types: ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED"])
         }
         // Store first: Apple sends TEST_NOTIFICATION while we configure notifications, and our webhook must
         // already know the token and its secret. If Apple then refuses, the stored token is taken back out.
-        try await store(token, secret: parsed.secret, caller: caller, outcome: "ok",
-                        detail: foreign.map { "taken over from \($0)" } ?? "claimed", notificationSecret: notifications?.authToken)
+        try await store(
+            token, secret: parsed.secret, caller: caller, outcome: "ok",
+            detail: foreign.map { "taken over from \($0)" } ?? "claimed", notificationSecret: notifications?.authToken)
         do {
             _ = try await services.apple.updateClientConfig(anonymous, holder: ours, notifications: notifications)
         } catch {
             let stored = token
             try? await services.store.inTenant(caller.tenantID) { tx in
                 try await tx.deleteToken(stored.id)
-                try await services.audit(tx, caller, "token.upload", stored.location.name, "failed", "Apple refused the claim: \(error)")
+                try await services.audit(
+                    tx, caller, "token.upload", stored.location.name, "failed", "Apple refused the claim: \(error)")
             }
             throw error
         }
@@ -91,13 +106,18 @@ public struct UploadToken: Sendable {
         result.token = token
         result.status = token.status(at: now, ourHolder: ours)
         result.stored = true
-        try await services.store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .sync, key: token.id.description, runAt: now))
-        if syncNow { result.sync = try await SyncToken(services: services)(.system(caller.tenantID), tokenID: token.id) }
+        try await services.store.jobs.enqueue(
+            JobRequest(tenantID: caller.tenantID, kind: .sync, key: token.id.description, runAt: now))
+        if syncNow {
+            result.sync = try await SyncToken(services: services)(.system(caller.tenantID), tokenID: token.id)
+        }
         return result
     }
 
-    private func store(_ token: ContentToken, secret: ContentTokenSecret, caller: Caller, outcome: String, detail: String,
-                       notificationSecret: String? = nil) async throws {
+    private func store(
+        _ token: ContentToken, secret: ContentTokenSecret, caller: Caller, outcome: String, detail: String,
+        notificationSecret: String? = nil
+    ) async throws {
         let sealed = try services.secrets.seal(secret.revealForTransport())
         let sealedNotification = try notificationSecret.map { try services.secrets.seal($0) }
         try await services.store.inTenant(caller.tenantID) { tx in

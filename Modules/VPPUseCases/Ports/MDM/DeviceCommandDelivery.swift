@@ -15,8 +15,10 @@ public struct OutgoingDeviceCommand: Hashable, Sendable {
     public let plist: Data
     public let createdAt: Date
 
-    public init(id: UUID, tenantID: TenantID, serialNumber: String, enrollmentID: String, requestType: DeviceCommand.Kind,
-                adamID: String, plist: Data, createdAt: Date) {
+    public init(
+        id: UUID, tenantID: TenantID, serialNumber: String, enrollmentID: String, requestType: DeviceCommand.Kind,
+        adamID: String, plist: Data, createdAt: Date
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.serialNumber = serialNumber

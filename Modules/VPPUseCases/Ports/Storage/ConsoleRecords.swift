@@ -12,7 +12,9 @@ public struct ConsoleSessionRecord: Hashable, Sendable {
     public let createdAt: Date
     public let expiresAt: Date
 
-    public init(idHash: String, tenantID: TenantID, adminID: AdminID, csrfToken: String, createdAt: Date, expiresAt: Date) {
+    public init(
+        idHash: String, tenantID: TenantID, adminID: AdminID, csrfToken: String, createdAt: Date, expiresAt: Date
+    ) {
         self.idHash = idHash
         self.tenantID = tenantID
         self.adminID = adminID
@@ -106,7 +108,10 @@ public struct ConsoleLicenceRow: Sendable, Hashable {
     /// When the licence last changed state (nil for rows older than the ledger).
     public let since: Date?
 
-    public init(serialNumber: String?, clientUserID: String?, tokenLocation: String?, state: String, reason: String?, since: Date?) {
+    public init(
+        serialNumber: String?, clientUserID: String?, tokenLocation: String?, state: String, reason: String?,
+        since: Date?
+    ) {
         self.serialNumber = serialNumber
         self.clientUserID = clientUserID
         self.tokenLocation = tokenLocation
@@ -137,7 +142,9 @@ public struct ConsoleHolderRow: Sendable, Hashable {
 
 /// The console's paged reads (sorted, searched and cut in the database).
 public protocol ConsoleListRecords {
-    func consoleLicences(_ asset: AssetKey, _ window: ListWindow<LicenceListColumn>) async throws -> ListPage<ConsoleLicenceRow>
+    func consoleLicences(
+        _ asset: AssetKey, _ window: ListWindow<LicenceListColumn>
+    ) async throws -> ListPage<ConsoleLicenceRow>
     func consoleDevices(_ window: ListWindow<DeviceListColumn>) async throws -> ListPage<ConsoleHolderRow>
     func consoleUsers(_ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow>
     /// The names of these apps (those without metadata are absent).

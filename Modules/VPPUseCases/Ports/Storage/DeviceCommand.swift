@@ -24,8 +24,10 @@ public struct DeviceCommand: Hashable, Sendable {
     public let assignmentID: AssignmentID?
     public let createdAt: Date
 
-    public init(id: UUID = UUID(), serialNumber: String, kind: Kind, adamID: String, assignmentID: AssignmentID? = nil,
-                createdAt: Date) {
+    public init(
+        id: UUID = UUID(), serialNumber: String, kind: Kind, adamID: String, assignmentID: AssignmentID? = nil,
+        createdAt: Date
+    ) {
         self.id = id
         self.serialNumber = serialNumber
         self.kind = kind
@@ -71,8 +73,10 @@ public struct DeviceCommandRecord: Hashable, Sendable {
     /// The MDM enrollment id (UDID) it was addressed to.
     public var enrollmentID: String?
 
-    public init(command: DeviceCommand, state: DeviceCommandState, attempts: Int = 0, nextAttemptAt: Date? = nil,
-                lastError: String? = nil, deliveredAt: Date? = nil, updatedAt: Date? = nil, enrollmentID: String? = nil) {
+    public init(
+        command: DeviceCommand, state: DeviceCommandState, attempts: Int = 0, nextAttemptAt: Date? = nil,
+        lastError: String? = nil, deliveredAt: Date? = nil, updatedAt: Date? = nil, enrollmentID: String? = nil
+    ) {
         self.command = command
         self.state = state
         self.attempts = attempts

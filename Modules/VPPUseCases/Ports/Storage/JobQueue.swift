@@ -27,7 +27,9 @@ public struct ClaimedJob: Hashable, Sendable {
     public let leaseOwner: String
     public let leaseUntil: Date
 
-    public init(id: UUID, tenantID: TenantID, kind: JobKind, key: String, attempts: Int, leaseOwner: String, leaseUntil: Date) {
+    public init(
+        id: UUID, tenantID: TenantID, kind: JobKind, key: String, attempts: Int, leaseOwner: String, leaseUntil: Date
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.kind = kind

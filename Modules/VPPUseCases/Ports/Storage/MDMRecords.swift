@@ -21,7 +21,10 @@ public struct DeviceCommandQuery: Hashable, Sendable {
     public var after: DeviceCommandCursor?
     public var limit: Int
 
-    public init(serialNumber: String? = nil, states: Set<DeviceCommandState>? = nil, after: DeviceCommandCursor? = nil, limit: Int = 1000) {
+    public init(
+        serialNumber: String? = nil, states: Set<DeviceCommandState>? = nil, after: DeviceCommandCursor? = nil,
+        limit: Int = 1000
+    ) {
         self.serialNumber = serialNumber
         self.states = states
         self.after = after
@@ -41,7 +44,9 @@ public struct DeviceCommandCursor: Hashable, Sendable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let parts = text.split(separator: "_")
-        guard parts.count == 2, let ms = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        guard parts.count == 2, let ms = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
+            return nil
+        }
         createdAtMilliseconds = ms
         self.id = id
     }
@@ -57,8 +62,10 @@ public struct DeviceCommandUpdate: Hashable, Sendable {
     public var deliveredAt: Date?
     public var enrollmentID: String?
 
-    public init(state: DeviceCommandState, nextAttemptAt: Date? = nil, lastError: String? = nil, deliveredAt: Date? = nil,
-                enrollmentID: String? = nil) {
+    public init(
+        state: DeviceCommandState, nextAttemptAt: Date? = nil, lastError: String? = nil, deliveredAt: Date? = nil,
+        enrollmentID: String? = nil
+    ) {
         self.state = state
         self.nextAttemptAt = nextAttemptAt
         self.lastError = lastError
@@ -81,8 +88,11 @@ extension MDMEventRecord {
         for i in 0..<8 { bytes[8 + i] = UInt8(truncatingIfNeeded: sequence >> UInt64(8 * (7 - i))) }
         bytes[6] = 0x70 | (bytes[6] & 0x0f)  // version 7 layout (time-ordered)
         bytes[8] = 0x80 | (bytes[8] & 0x3f)  // RFC 4122 variant
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 }
 
@@ -102,8 +112,10 @@ public struct MDMEventRecord: Hashable, Sendable {
     public var state: MDMEventState
     public var detail: String
 
-    public init(id: UUID? = nil, receivedAt: Date, topic: String, dedupeKey: String, body: String,
-                state: MDMEventState = .pending, detail: String = "") {
+    public init(
+        id: UUID? = nil, receivedAt: Date, topic: String, dedupeKey: String, body: String,
+        state: MDMEventState = .pending, detail: String = ""
+    ) {
         self.id = id ?? Self.orderedID(at: receivedAt)
         self.receivedAt = receivedAt
         self.topic = topic
@@ -123,7 +135,9 @@ public protocol MDMRecords {
 
     // MARK: Device commands
     /// Takes up to `limit` queued commands that are due and not held by another server, for `lease` seconds.
-    func claimDueDeviceCommands(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [DeviceCommandRecord]
+    func claimDueDeviceCommands(
+        owner: String, now: Date, lease: TimeInterval, limit: Int
+    ) async throws -> [DeviceCommandRecord]
     /// Records a delivery result, only while `owner` still holds the claim; returns whether it did.
     @discardableResult
     func finishDelivery(_ id: UUID, owner: String, _ update: DeviceCommandUpdate, at: Date) async throws -> Bool

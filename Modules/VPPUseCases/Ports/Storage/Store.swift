@@ -19,7 +19,9 @@ public protocol Store: Sendable, MDMDirectory, ConsoleDirectory, AccessDirectory
     /// The tenant owning a token: Apple's webhook URL names only the token.
     func tenantOwning(tokenID: TokenID) async throws -> TenantID?
     /// Runs `body` in one transaction bound to `tenant`.
-    func inTenant<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T) async throws -> T
+    func inTenant<T: Sendable>(
+        _ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T
+    ) async throws -> T
     /// Takes the named lease for `ttl` unless another owner holds an unexpired one; returns whether it did.
     /// Used so that one sync per token runs at a time across all servers.
     func acquireLease(tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval) async throws -> Bool
@@ -103,8 +105,10 @@ public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessR
     func deleteAssignments(_ ids: [AssignmentID]) async throws
     /// Claims up to `limit` queued intents (rows in `state`: reserved = associate, revocationQueued =
     /// disassociate) of one token and asset whose claim is free or expired, for `until`; counts the attempt.
-    func claimIntents(tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
-                      until: Date, limit: Int) async throws -> [ClaimedIntent]
+    func claimIntents(
+        tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
+        until: Date, limit: Int
+    ) async throws -> [ClaimedIntent]
     /// Of these reservations, the ones no worker has ever claimed (never sent to Apple), locked so no worker
     /// claims them before the transaction ends.
     func unsentIntents(_ ids: [AssignmentID], now: Date) async throws -> [AssignmentID]
@@ -117,7 +121,9 @@ public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessR
     /// transaction, after ``lockCounts(tokenID:)``. Assets not listed drop from the token.
     func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws
     /// Makes our assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
-    func mergeAppleAssignments(tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool) async throws -> MergeOutcome
+    func mergeAppleAssignments(
+        tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool
+    ) async throws -> MergeOutcome
     /// Stages one page of Apple's assignment list for the sync `syncID` (a streaming sync writes each page as
     /// it arrives, so memory does not grow with the list).
     func stageAppleAssignments(syncID: UUID, tokenID: TokenID, _ records: [AppleAssignmentRecord]) async throws

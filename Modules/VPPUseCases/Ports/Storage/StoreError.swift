@@ -23,7 +23,8 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .duplicateLocation(let name): "This tenant already has a token for location \"\(name)\"; use `token renew` to replace it."
+        case .duplicateLocation(let name):
+            "This tenant already has a token for location \"\(name)\"; use `token renew` to replace it."
         case .duplicateTenant(let name): "A tenant named \"\(name)\" already exists."
         case .unknownTenant: "No such tenant."
         case .unknownToken(let id): "No token \(id) in this tenant."

@@ -66,8 +66,10 @@ public struct TokenSyncState: Hashable, Sendable {
     public var lastError: String?
     public var consecutiveFailures: Int
 
-    public init(tokenID: TokenID, assignmentsVersionID: String? = nil, lastSuccessAt: Date? = nil, lastAttemptAt: Date? = nil,
-                lastError: String? = nil, consecutiveFailures: Int = 0) {
+    public init(
+        tokenID: TokenID, assignmentsVersionID: String? = nil, lastSuccessAt: Date? = nil, lastAttemptAt: Date? = nil,
+        lastError: String? = nil, consecutiveFailures: Int = 0
+    ) {
         self.tokenID = tokenID
         self.assignmentsVersionID = assignmentsVersionID
         self.lastSuccessAt = lastSuccessAt
@@ -91,8 +93,10 @@ public struct AssignmentQuery: Hashable, Sendable {
     /// At most this many, in id order (a stable order for paging).
     public var limit: Int?
 
-    public init(asset: AssetKey? = nil, tokenID: TokenID? = nil, assignee: Assignee? = nil,
-                states: Set<AssignmentState.Code>? = nil, eventID: String? = nil, ids: Set<AssignmentID>? = nil) {
+    public init(
+        asset: AssetKey? = nil, tokenID: TokenID? = nil, assignee: Assignee? = nil,
+        states: Set<AssignmentState.Code>? = nil, eventID: String? = nil, ids: Set<AssignmentID>? = nil
+    ) {
         self.asset = asset
         self.tokenID = tokenID
         self.assignee = assignee
@@ -105,8 +109,13 @@ public struct AssignmentQuery: Hashable, Sendable {
 /// An e-mail notice, unique per (token, kind, expiry date) so it happens once however many servers run.
 public struct Notice: Hashable, Sendable {
     public enum Kind: String, Hashable, Sendable, CaseIterable {
-        case expiresIn30Days = "expiry-30", expiresIn15Days = "expiry-15", expiresIn7Days = "expiry-7", expiresIn1Day = "expiry-1"
-        case expired, revoked, inUseElsewhere = "in-use-elsewhere", syncFailing = "sync-failing"
+        case expiresIn30Days = "expiry-30"
+        case expiresIn15Days = "expiry-15"
+        case expiresIn7Days = "expiry-7"
+        case expiresIn1Day = "expiry-1"
+        case expired, revoked
+        case inUseElsewhere = "in-use-elsewhere"
+        case syncFailing = "sync-failing"
     }
 
     public let id: UUID
@@ -122,8 +131,11 @@ public struct Notice: Hashable, Sendable {
     public var sentAt: Date?
     public var lastError: String?
 
-    public init(id: UUID = UUID(), tokenID: TokenID, kind: Kind, tokenExpiresAt: Date, recipients: [String], subject: String, body: String,
-                attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, lastError: String? = nil) {
+    public init(
+        id: UUID = UUID(), tokenID: TokenID, kind: Kind, tokenExpiresAt: Date, recipients: [String], subject: String,
+        body: String,
+        attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, lastError: String? = nil
+    ) {
         self.id = id
         self.tokenID = tokenID
         self.kind = kind
@@ -148,7 +160,9 @@ public struct AuditRecord: Hashable, Sendable {
     public let outcome: String
     public let detail: String
 
-    public init(id: UUID = UUID(), at: Date, actor: String, action: String, target: String, outcome: String, detail: String = "") {
+    public init(
+        id: UUID = UUID(), at: Date, actor: String, action: String, target: String, outcome: String, detail: String = ""
+    ) {
         self.id = id
         self.at = at
         self.actor = actor
