@@ -225,7 +225,8 @@ let package = Package(
         .target(
             name: "VPPComposition",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPAppleClient", "VPPSecrets", "VPPSMTP",
+                "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPAppleClient", "VPPSecrets",
+                "VPPSMTP",
                 "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -291,7 +292,8 @@ let package = Package(
         .executableTarget(
             name: "vppbench",
             dependencies: [
-                "VPPDomain", "VPPUseCases", "VPPAppleClient", "VPPAppleSimulator", "VPPPostgres", "VPPSQLite", "VPPComposition",
+                "VPPDomain", "VPPUseCases", "VPPAppleClient", "VPPAppleSimulator", "VPPPostgres", "VPPSQLite",
+                "VPPComposition",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -317,7 +319,8 @@ let package = Package(
         .target(
             name: "VPPTestSupport",
             dependencies: [
-                "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPUseCases", "VPPDomain", "VPPAppleClient", "VPPAppleSimulator", "VPPSecrets",
+                "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPUseCases", "VPPDomain", "VPPAppleClient",
+                "VPPAppleSimulator", "VPPSecrets",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -327,7 +330,8 @@ let package = Package(
         .testTarget(
             name: "VPPUseCaseTests",
             dependencies: [
-                "VPPTestSupport", "VPPUseCases", "VPPDomain", "VPPAppleClient", "VPPAppleSimulator", "VPPSecrets", "VPPSMTP",
+                "VPPTestSupport", "VPPUseCases", "VPPDomain", "VPPAppleClient", "VPPAppleSimulator", "VPPSecrets",
+                "VPPSMTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
