@@ -35,7 +35,6 @@ struct LedgerRecoveryTests {
             let (token, serials, _) = try await self.world(world)
             let key = AssetKey(adamID: "408709785")
             // Reserve as a request does, then play a worker that claims, reaches Apple, and dies before recording.
-            let group = IntentGroup(tenantID: world.tenant.id, tokenID: token.id, asset: key, state: .reserved)
             let reserved = serials.prefix(4).map {
                 Assignment(tenantID: world.tenant.id, asset: key, assignee: .device($0), grantingToken: token.id)
             }
