@@ -72,6 +72,26 @@ struct PagingTests {
         }
     }
 
+    @Test("a walk repeated after assignments change sees the change (the simulator's walk cache is not stale)")
+    func repeatedWalkSeesWrites() async throws {
+        try await withBench(settings: { $0.pageSize = 25 }) { bench in
+            try await bench.simulator.seedAssignments(
+                adamId: "408709785", serialNumbers: serials(60), at: bench.locationUID)
+            let first = try await bench.client.assignments(bench.credentials, filter: AppleAssignmentFilter())
+            #expect(first.items.count == 60)
+            try await bench.simulator.seedAssignments(
+                adamId: "408709785", serialNumbers: serials(5, prefix: "MORE"), at: bench.locationUID)
+            let second = try await bench.client.assignments(bench.credentials, filter: AppleAssignmentFilter())
+            #expect(second.items.count == 65)
+            let tickets = try await bench.client.disassociate(
+                bench.credentials, assets: [AssetKey(adamID: "408709785")],
+                serialNumbers: serials(5, prefix: "MORE"), clientUserIDs: [])
+            #expect(try await bench.waitForEvent(tickets[0].eventID).state == .complete)
+            let third = try await bench.client.assignments(bench.credentials, filter: AppleAssignmentFilter())
+            #expect(third.items.count == 60)
+        }
+    }
+
     @Test("a rate-limited walk (simulator at 15 rps) completes without a single 429")
     func rateLimitedWalk() async throws {
         try await withBench(assets: Self.manyAssets, settings: { $0.pageSize = 2; $0.requestsPerSecond = 15 }) { bench in

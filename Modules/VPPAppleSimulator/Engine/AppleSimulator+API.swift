@@ -280,6 +280,13 @@ extension AppleSimulator {
             guard let version = location.versionIds[since] else { return .error(.appleError(9721, Self.errorTable[9721]!, status: 400)) }
             sinceVersion = version
         }
+        var filter = query
+        filter["pageIndex"] = nil
+        let cacheKey = AssignmentWalkCache.Key(
+            locationUID: uid, revision: location.assignmentRevision, version: location.version, filter: filter)
+        if let cache = assignmentWalkCache, cache.key == cacheKey {
+            return renderAssignments(cache.matching, query: query, versionId: location.currentVersionId)
+        }
         let matching = location.assignments.filter { assignment in
             if assignment.modifiedAtVersion <= sinceVersion { return false }
             if let v = query["adamId"], v != assignment.asset.adamId { return false }
@@ -288,7 +295,12 @@ extension AppleSimulator {
             if let v = query["clientUserId"], v != assignment.clientUserId { return false }
             return true
         }
-        return paged(matching, key: "assignments", query: query, versionId: location.currentVersionId) { assignment in
+        assignmentWalkCache = AssignmentWalkCache(key: cacheKey, matching: matching)
+        return renderAssignments(matching, query: query, versionId: location.currentVersionId)
+    }
+
+    private func renderAssignments(_ matching: [SimAssignment], query: [String: String], versionId: String) -> Answer {
+        paged(matching, key: "assignments", query: query, versionId: versionId) { assignment in
             var item: [String: Any] = ["adamId": assignment.asset.adamId, "pricingParam": assignment.asset.pricingParam]
             if let serial = assignment.serialNumber { item["serialNumber"] = serial }
             if let user = assignment.clientUserId { item["clientUserId"] = user }

@@ -10,6 +10,9 @@ public actor AppleSimulator {
     var buckets: [String: TokenBucket] = [:]
     var faults: [SimulatorFault] = []
     public private(set) var settings: SimulatorSettings
+    /// The last filtered assignment walk: a client pages through one query, and filtering every
+    /// assignment again for each page made a 1,000,000-assignment walk quadratic.
+    var assignmentWalkCache: AssignmentWalkCache?
     /// Where the server is reachable, for the absolute URLs in `service/config`.
     var publicBaseURL: String = "http://127.0.0.1"
     let notifier: SimNotifier
@@ -141,6 +144,7 @@ public actor AppleSimulator {
         guard location.assignmentIndex[indexKey] == nil else { return }
         location.assignmentIndex[indexKey] = location.assignments.count
         location.assignedByAsset[key, default: 0] += 1
+        location.assignmentRevision += 1
         location.assignments.append(SimAssignment(asset: key, serialNumber: serial, clientUserId: user, modifiedAtVersion: location.version))
     }
 
@@ -148,6 +152,7 @@ public actor AppleSimulator {
         let removed = location.assignments.filter(shouldRemove)
         guard !removed.isEmpty else { return [] }
         location.assignments.removeAll(where: shouldRemove)
+        location.assignmentRevision += 1
         for assignment in removed { location.assignedByAsset[assignment.asset, default: 0] -= 1 }
         location.assignmentIndex = Dictionary(uniqueKeysWithValues: location.assignments.enumerated().map {
             (SimLocation.assignmentKey($0.element.asset, serial: $0.element.serialNumber, user: $0.element.clientUserId), $0.offset)

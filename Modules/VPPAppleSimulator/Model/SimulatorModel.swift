@@ -131,6 +131,8 @@ struct SimLocation: Sendable {
     var assetOrder: [SimAssetKey] = []
     var assignments: [SimAssignment] = []
     var assignmentIndex: [String: Int] = [:]
+    /// Increases whenever `assignments` changes, so a cached filtered walk knows when it is stale.
+    var assignmentRevision = 0
     /// Assigned licences per asset, kept with every change (reads must not scan every assignment).
     var assignedByAsset: [SimAssetKey: Int] = [:]
     var users: [SimUser] = []
