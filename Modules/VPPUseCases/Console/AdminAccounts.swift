@@ -3,11 +3,16 @@ import VPPDomain
 
 /// Creates and lists the tenant's console admins. Passwords are checked, hashed slowly and never stored.
 public struct AdminAccounts: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let auditTrail: AuditTrail
     let hasher: any PasswordHasher
 
-    public init(services: VPPServices, hasher: any PasswordHasher) {
-        self.services = services
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, auditTrail: AuditTrail, hasher: any PasswordHasher) {
+        self.store = store
+        self.clock = clock
+        self.auditTrail = auditTrail
         self.hasher = hasher
     }
 
@@ -18,16 +23,16 @@ public struct AdminAccounts: Sendable {
         try AdminAccount.checkPassword(password)
         let account = AdminAccount(
             tenantID: caller.tenantID, username: name, role: role, passwordHash: try await hasher.hash(password),
-            createdAt: services.clock.now())
-        try await services.store.inTenant(caller.tenantID) { tx in
+            createdAt: clock.now())
+        try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAdminAccount(account)
-            try await services.audit(tx, caller, "admin.create", name.value, "ok", "role \(role.rawValue)")
+            try await auditTrail.record(tx, caller, "admin.create", name.value, "ok", "role \(role.rawValue)")
         }
         return account
     }
 
     public func list(_ caller: Caller) async throws -> [AdminAccount] {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in try await tx.adminAccounts() }
+        return try await store.inTenant(caller.tenantID) { tx in try await tx.adminAccounts() }
     }
 }

@@ -3,28 +3,37 @@ import VPPDomain
 
 /// The console's long lists, paged and sorted by the database: an app's licences, the devices, the users.
 public struct ConsoleLists: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let tokenCredentials: TokenCredentials
+    let poolReader: LicencePoolReader
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, tokenCredentials: TokenCredentials, poolReader: LicencePoolReader) {
+        self.store = store
+        self.clock = clock
+        self.tokenCredentials = tokenCredentials
+        self.poolReader = poolReader
+    }
 
     public func licences(
         _ caller: Caller, _ asset: AssetKey, _ window: ListWindow<LicenceListColumn>
     ) async throws -> ListPage<ConsoleLicenceRow> {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in try await tx.consoleLicences(asset, window) }
+        return try await store.inTenant(caller.tenantID) { tx in try await tx.consoleLicences(asset, window) }
     }
 
     public func devices(
         _ caller: Caller, _ window: ListWindow<DeviceListColumn>
     ) async throws -> ListPage<ConsoleHolderRow> {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in try await tx.consoleDevices(window) }
+        return try await store.inTenant(caller.tenantID) { tx in try await tx.consoleDevices(window) }
     }
 
     public func users(_ caller: Caller, _ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow>
     {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in try await tx.consoleUsers(window) }
+        return try await store.inTenant(caller.tenantID) { tx in try await tx.consoleUsers(window) }
     }
 
     /// Devices that could receive `asset` (no licence of it yet) among the first `scan`, for the app page's picker.
@@ -32,7 +41,7 @@ public struct ConsoleLists: Sendable {
         _ caller: Caller, _ asset: AssetKey, limit: Int, scan: Int
     ) async throws -> [(serial: String, name: String?)] {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        return try await store.inTenant(caller.tenantID) { tx in
             try await tx.devicesWithout(asset, limit: limit, scan: scan)
         }
     }
@@ -40,9 +49,9 @@ public struct ConsoleLists: Sendable {
     /// Every app with its pooled counts and one row per token that carries it, from one read of the pools.
     public func apps(_ caller: Caller) async throws -> [(app: AppView, perToken: [LicenceReportRow])] {
         try caller.require(.read)
-        let ours = try await services.holder(of: caller.tenantID)
-        return try await services.store.inTenant(caller.tenantID) { tx in
-            let pools = try await services.pools(tx, ours: ours)
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
+        return try await store.inTenant(caller.tenantID) { tx in
+            let pools = try await poolReader.pools(tx, ours: ours)
             return try await tx.apps().map { app in
                 let pool = pools[app.asset.key]
                 return (AppView(app, pool: pool?.usableCounts ?? .zero), Self.rows(app, pool))
@@ -53,9 +62,9 @@ public struct ConsoleLists: Sendable {
     /// One app with its pool and per-token rows, or `nil` when the tenant has no such app.
     public func app(_ caller: Caller, _ key: AssetKey) async throws -> (app: AppView, perToken: [LicenceReportRow])? {
         try caller.require(.read)
-        let ours = try await services.holder(of: caller.tenantID)
-        let now = services.clock.now()
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
+        let now = clock.now()
+        return try await store.inTenant(caller.tenantID) { tx in
             guard let app = try await tx.app(key) else { return nil }
             let tokens = Dictionary(uniqueKeysWithValues: try await tx.tokens().map { ($0.id, $0) })
             let members = try await tx.counts(asset: key).compactMap { row -> PoolMember? in
@@ -73,9 +82,9 @@ public struct ConsoleLists: Sendable {
     /// Every token with its status now (the banner on every page: tokens only, no counts).
     public func tokenStatuses(_ caller: Caller) async throws -> [(token: ContentToken, status: TokenStatus)] {
         try caller.require(.read)
-        let now = services.clock.now()
-        let ours = try await services.holder(of: caller.tenantID)
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        let now = clock.now()
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
+        return try await store.inTenant(caller.tenantID) { tx in
             try await tx.tokens().map { ($0, $0.status(at: now, ourHolder: ours)) }
         }
     }
@@ -83,7 +92,7 @@ public struct ConsoleLists: Sendable {
     /// Licences bought and assigned on each token (all its apps), without computing any pool.
     public func tokenTotals(_ caller: Caller) async throws -> [TokenID: (total: Int, assigned: Int)] {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        return try await store.inTenant(caller.tenantID) { tx in
             var totals: [TokenID: (total: Int, assigned: Int)] = [:]
             for row in try await tx.counts(tokenID: nil) {
                 let current = totals[row.tokenID] ?? (0, 0)
@@ -96,7 +105,7 @@ public struct ConsoleLists: Sendable {
     /// The apps bought on one token with their counts there.
     public func tokenApps(_ caller: Caller, _ id: TokenID) async throws -> [LicenceReportRow] {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        return try await store.inTenant(caller.tenantID) { tx in
             guard let token = try await tx.token(id) else { return [] }
             let counts = try await tx.counts(tokenID: id)
             let names = try await tx.appNames(Set(counts.map(\.asset)))

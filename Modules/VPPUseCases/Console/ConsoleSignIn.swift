@@ -51,22 +51,30 @@ public enum SignInOutcome: Sendable, Hashable {
 /// Sign-in with a slow hash, database-stored sessions, sign-out, and throttling of failures per account
 /// and per address.
 public struct ConsoleSignIn: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let auditTrail: AuditTrail
     let hasher: any PasswordHasher
     public let policy: SignInPolicy
 
-    public init(services: VPPServices, hasher: any PasswordHasher, policy: SignInPolicy = SignInPolicy()) {
-        self.services = services
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, auditTrail: AuditTrail, hasher: any PasswordHasher,
+        policy: SignInPolicy = SignInPolicy()
+    ) {
+        self.store = store
+        self.clock = clock
+        self.auditTrail = auditTrail
         self.hasher = hasher
         self.policy = policy
     }
 
     /// Checks `login` ("username", or "tenant/username" when several tenants have that username) and `password`.
     public func signIn(login: String, password: String, address: String) async throws -> SignInOutcome {
-        let now = services.clock.now()
+        let now = clock.now()
         let accountKey = "account:" + String(login.trimmingCharacters(in: .whitespaces).lowercased().prefix(130))
         let addressKey = "address:" + String(address.prefix(64))
-        let counted = try await services.store.signInFailures(keys: [accountKey, addressKey])
+        let counted = try await store.signInFailures(keys: [accountKey, addressKey])
         let windowStartsAfter = now.addingTimeInterval(-policy.window)
         for (key, limit) in [(accountKey, policy.accountLimit), (addressKey, policy.addressLimit)] {
             if let failures = counted[key], failures.windowStart > windowStartsAfter, failures.failures >= limit {
@@ -80,27 +88,27 @@ public struct ConsoleSignIn: Sendable {
         let matches = await hasher.verify(password, hash: account?.passwordHash ?? Self.placeholderHash)
         guard let account, matches else {
             for key in [accountKey, addressKey] {
-                _ = try await services.store.recordSignInFailure(
+                _ = try await store.recordSignInFailure(
                     key: key, now: now, windowStartsAfter: windowStartsAfter)
             }
             if let account {
-                await services.auditSeparately(
+                await auditTrail.recordSeparately(
                     Caller(tenantID: account.tenantID, admin: account.admin), "console.sign-in",
                     account.username.value, "refused", "wrong password from \(address)")
             }
             try await Task.sleep(for: policy.failureDelay)
             return .refused
         }
-        try await services.store.clearSignInFailures(key: accountKey)
+        try await store.clearSignInFailures(key: accountKey)
         let cookie = ConsoleRandom.hex()
         let record = ConsoleSessionRecord(
             idHash: SHA256Digest.hex(of: cookie), tenantID: account.tenantID, adminID: account.id,
             csrfToken: ConsoleRandom.hex(), createdAt: now, expiresAt: now.addingTimeInterval(policy.sessionLifetime))
         let caller = Caller(tenantID: account.tenantID, admin: account.admin)
-        try await services.store.inTenant(account.tenantID) { tx in
+        try await store.inTenant(account.tenantID) { tx in
             try await tx.deleteExpiredConsoleSessions(now: now)
             try await tx.insertConsoleSession(record)
-            try await services.audit(tx, caller, "console.sign-in", account.username.value, "ok", "from \(address)")
+            try await auditTrail.record(tx, caller, "console.sign-in", account.username.value, "ok", "from \(address)")
         }
         return .signedIn(
             cookie: cookie,
@@ -111,8 +119,8 @@ public struct ConsoleSignIn: Sendable {
     public func session(cookie: String) async throws -> ConsoleSession? {
         guard cookie.count == 64, cookie.allSatisfy(\.isHexDigit) else { return nil }
         guard
-            let (record, account) = try await services.store.consoleSession(
-                idHash: SHA256Digest.hex(of: cookie), now: services.clock.now())
+            let (record, account) = try await store.consoleSession(
+                idHash: SHA256Digest.hex(of: cookie), now: clock.now())
         else { return nil }
         // The role is read from the account on every request: a changed role applies at once.
         return ConsoleSession(
@@ -122,17 +130,17 @@ public struct ConsoleSignIn: Sendable {
 
     /// Ends the session; audited under the admin's name.
     public func signOut(cookie: String, session: ConsoleSession) async throws {
-        try await services.store.deleteConsoleSession(idHash: SHA256Digest.hex(of: cookie))
-        await services.auditSeparately(session.caller, "console.sign-out", session.username, "ok", "")
+        try await store.deleteConsoleSession(idHash: SHA256Digest.hex(of: cookie))
+        await auditTrail.recordSeparately(session.caller, "console.sign-out", session.username, "ok", "")
     }
 
     /// The account `login` names, if exactly one does.
     func resolve(_ login: String) async throws -> AdminAccount? {
         let parts = login.split(separator: "/", maxSplits: 1).map(String.init)
         guard let username = try? Username(parts.last ?? "") else { return nil }
-        let accounts = try await services.store.adminAccounts(username: username)
+        let accounts = try await store.adminAccounts(username: username)
         if parts.count == 2 {
-            guard let tenant = try await services.store.tenant(named: parts[0]) else { return nil }
+            guard let tenant = try await store.tenant(named: parts[0]) else { return nil }
             return accounts.first { $0.tenantID == tenant.id }
         }
         return accounts.count == 1 ? accounts[0] : nil

@@ -20,11 +20,18 @@ public enum APIKeyError: Error, Hashable, Sendable, CustomStringConvertible {
 /// expiry take effect on every replica at once: authentication reads the key's row on every request (no
 /// cache); the last-used time is written at most once a minute per key.
 public struct ManageAPIKeys: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let auditTrail: AuditTrail
     /// How stale a key's last-used time may be before a request writes it again.
     public static let lastUsedResolution: TimeInterval = 60
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, auditTrail: AuditTrail) {
+        self.store = store
+        self.clock = clock
+        self.auditTrail = auditTrail
+    }
 
     /// Creates a key; returns it (never stored or shown again) and its record.
     public func create(
@@ -32,33 +39,33 @@ public struct ManageAPIKeys: Sendable {
     ) async throws -> (key: String, details: APIKeyDetails) {
         try caller.require(.manageTenant)
         try Self.check(name: name)
-        let now = services.clock.now()
+        let now = clock.now()
         if let expiresAt, expiresAt <= now { throw APIKeyError.expiryInPast }
         let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let details = APIKeyDetails(
             tenantID: caller.tenantID, name: name, role: role, keyHash: SHA256Digest.hex(of: key),
             createdBy: caller.admin.name, createdAt: now, expiresAt: expiresAt)
-        try await services.store.inTenant(caller.tenantID) { tx in
+        try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAPIKeyDetails(details)
-            try await services.audit(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
+            try await auditTrail.record(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
         }
         return (key, details)
     }
 
     public func list(_ caller: Caller) async throws -> [APIKeyDetails] {
         try caller.require(.manageTenant)
-        return try await services.store.inTenant(caller.tenantID) { tx in try await tx.apiKeyDetails() }
+        return try await store.inTenant(caller.tenantID) { tx in try await tx.apiKeyDetails() }
     }
 
     /// Revokes the key (idempotent); from the next request on, on every replica, it is refused.
     public func revoke(_ caller: Caller, id: UUID) async throws -> APIKeyDetails {
         try caller.require(.manageTenant)
-        let now = services.clock.now()
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        let now = clock.now()
+        return try await store.inTenant(caller.tenantID) { tx in
             guard try await tx.revokeAPIKey(id, at: now), let details = try await tx.apiKeyDetails(id) else {
                 throw APIKeyError.unknownKey(id.uuidString)
             }
-            try await services.audit(tx, caller, "apikey.revoke", details.name)
+            try await auditTrail.record(tx, caller, "apikey.revoke", details.name)
             return details
         }
     }
@@ -67,9 +74,9 @@ public struct ManageAPIKeys: Sendable {
     /// unit of work. Returns the new key (shown once).
     public func rotate(_ caller: Caller, id: UUID) async throws -> (key: String, details: APIKeyDetails) {
         try caller.require(.manageTenant)
-        let now = services.clock.now()
+        let now = clock.now()
         let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        let details: APIKeyDetails = try await services.store.inTenant(caller.tenantID) { tx in
+        let details: APIKeyDetails = try await store.inTenant(caller.tenantID) { tx in
             guard let old = try await tx.apiKeyDetails(id), old.revokedAt == nil else {
                 throw APIKeyError.unknownKey(id.uuidString)
             }
@@ -78,7 +85,7 @@ public struct ManageAPIKeys: Sendable {
                 createdBy: caller.admin.name, createdAt: now, expiresAt: old.expiresAt)
             _ = try await tx.revokeAPIKey(id, at: now)
             try await tx.insertAPIKeyDetails(new)
-            try await services.audit(tx, caller, "apikey.rotate", old.name)
+            try await auditTrail.record(tx, caller, "apikey.rotate", old.name)
             return new
         }
         return (key, details)
@@ -87,12 +94,12 @@ public struct ManageAPIKeys: Sendable {
     /// The caller an API key stands for; `nil` for an unknown, revoked or expired key (401 without detail).
     public func authenticate(_ apiKey: String) async throws -> Caller? {
         guard apiKey.hasPrefix("vpp_"), apiKey.utf8.count < 200,
-            let details = try await services.store.apiKeyDetails(hash: SHA256Digest.hex(of: apiKey))
+            let details = try await store.apiKeyDetails(hash: SHA256Digest.hex(of: apiKey))
         else { return nil }
-        let now = services.clock.now()
+        let now = clock.now()
         guard details.isUsable(at: now) else { return nil }
         if (details.lastUsedAt.map { now.timeIntervalSince($0) >= Self.lastUsedResolution }) ?? true {
-            try await services.store.touchAPIKey(details.id, at: now, unlessWithin: Self.lastUsedResolution)
+            try await store.touchAPIKey(details.id, at: now, unlessWithin: Self.lastUsedResolution)
         }
         return Caller(
             tenantID: details.tenantID,

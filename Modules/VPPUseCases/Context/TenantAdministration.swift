@@ -3,35 +3,51 @@ import VPPDomain
 
 /// Tenants and API keys. Keys are shown once and stored only as SHA-256 hashes.
 public struct TenantAdministration: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let auditTrail: AuditTrail
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, auditTrail: AuditTrail) {
+        self.store = store
+        self.clock = clock
+        self.auditTrail = auditTrail
+    }
 
     /// Creates a tenant whose `mdmInfo` id is its own UUID (so each logical MDM server is distinct at Apple).
     public func createTenant(name: String, hostname: String) async throws -> Tenant {
         let id = TenantID()
-        let tenant = Tenant(id: id, name: name, holderIdentity: HolderIdentity(id: id.description, name: "vpp", metadata: hostname))
-        try await services.store.createTenant(tenant)
+        let tenant = Tenant(
+            id: id, name: name, holderIdentity: HolderIdentity(id: id.description, name: "vpp", metadata: hostname))
+        try await store.createTenant(tenant)
         return tenant
     }
 
     /// Creates an API key for the caller's tenant; returns the key itself, which is never stored or shown again.
-    public func createAPIKey(_ caller: Caller, name: String, role: Role) async throws -> (key: String, record: APIKeyRecord) {
+    public func createAPIKey(
+        _ caller: Caller, name: String, role: Role
+    ) async throws -> (key: String, record: APIKeyRecord) {
         try caller.require(.manageTenant)
         let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        let record = APIKeyRecord(tenantID: caller.tenantID, name: name, role: role, keyHash: SHA256Digest.hex(of: key), createdAt: services.clock.now())
-        try await services.store.inTenant(caller.tenantID) { tx in
+        let record = APIKeyRecord(
+            tenantID: caller.tenantID, name: name, role: role, keyHash: SHA256Digest.hex(of: key),
+            createdAt: clock.now())
+        try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAPIKey(record)
-            try await services.audit(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
+            try await auditTrail.record(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
         }
         return (key, record)
     }
 
     /// The caller an API key stands for; `nil` for an unknown key (the edge answers 401 without detail).
     public func authenticate(apiKey: String) async throws -> Caller? {
-        guard apiKey.hasPrefix("vpp_"), apiKey.count < 200, let record = try await services.store.apiKey(hash: SHA256Digest.hex(of: apiKey)) else {
+        guard apiKey.hasPrefix("vpp_"), apiKey.count < 200,
+            let record = try await store.apiKey(hash: SHA256Digest.hex(of: apiKey))
+        else {
             return nil
         }
-        return Caller(tenantID: record.tenantID, admin: Admin(tenantID: record.tenantID, name: "api-key:\(record.name)", role: record.role))
+        return Caller(
+            tenantID: record.tenantID,
+            admin: Admin(tenantID: record.tenantID, name: "api-key:\(record.name)", role: record.role))
     }
 }

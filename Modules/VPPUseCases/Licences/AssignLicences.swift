@@ -17,7 +17,12 @@ public struct AssignmentOutcome: Sendable {
 /// is carried out at once, batched with whatever else is queued for the same token and app. Devices get
 /// InstallApplication only when Apple confirms (see ``ProcessAppleEvent`` and ``LicenceLedger``).
 public struct AssignLicences: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let tokenCredentials: TokenCredentials
+    let auditTrail: AuditTrail
+    let poolReader: LicencePoolReader
+    let intentScheduler: (any IntentScheduler)?
+    let intentWorker: CarryOutAppleIntents
     /// First `status` poll after this long without a notification (Apple: 5 minutes).
     public var firstPollDelay: TimeInterval = 300
     /// How long a request waits for its intents to reach Apple before answering with them still queued.
@@ -27,9 +32,18 @@ public struct AssignLicences: Sendable {
     /// The intents' claim lease (see ``CarryOutAppleIntents/leaseSeconds``).
     public var intentLeaseSeconds: TimeInterval
 
-    public init(services: VPPServices) {
-        self.services = services
-        intentLeaseSeconds = services.intentLease
+    /// Takes only what this use case touches; `intentWorker` carries intents out when there is no scheduler.
+    public init(
+        store: any Store, tokenCredentials: TokenCredentials, auditTrail: AuditTrail, poolReader: LicencePoolReader,
+        intentScheduler: (any IntentScheduler)?, intentWorker: CarryOutAppleIntents
+    ) {
+        self.store = store
+        self.tokenCredentials = tokenCredentials
+        self.auditTrail = auditTrail
+        self.poolReader = poolReader
+        self.intentScheduler = intentScheduler
+        self.intentWorker = intentWorker
+        intentLeaseSeconds = intentWorker.leaseSeconds
     }
 
     public func callAsFunction(
@@ -38,12 +52,12 @@ public struct AssignLicences: Sendable {
         try caller.require(.manageLicences)
         guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
         try assignees.requireDistinct()
-        let ours = try await services.holder(of: caller.tenantID)
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
 
         // 1. Check and reserve in one unit of work, all or nothing: the rows are the intents to call Apple.
         let reserved: [(TokenID, [Assignment])]
         do {
-            reserved = try await services.store.inTenant(caller.tenantID) { tx in
+            reserved = try await store.inTenant(caller.tenantID) { tx in
                 guard let app = try await tx.app(key) else { throw StoreError.unknownApp(key) }
                 for assignee in assignees { try app.asset.checkAssignable(to: assignee) }
                 try await Self.checkKnown(tx, assignees)
@@ -63,12 +77,12 @@ public struct AssignLicences: Sendable {
                 // token's last licences between our read and our update, read again and plan the rest: a request
                 // is refused only when the pool, read after every competitor committed, is short.
                 // Audited first: the counts' row lock, taken by the reservation, is then held only until commit.
-                try await services.audit(
+                try await auditTrail.record(
                     tx, caller, "licence.assign", "\(key)", "reserved", "\(assignees.count) assignee(s)")
                 var remaining = assignees[...]
                 var result: [(TokenID, [Assignment])] = []
                 for _ in 0..<8 where !remaining.isEmpty {
-                    let plan = try await services.pool(tx, key, ours: ours).allocate(remaining.count)
+                    let plan = try await poolReader.pool(tx, key, ours: ours).allocate(remaining.count)
                     for (tokenID, count) in plan.sorted(by: { $0.tokenID < $1.tokenID }) {
                         let group = remaining.prefix(count).map {
                             Assignment(tenantID: caller.tenantID, asset: key, assignee: $0, grantingToken: tokenID)
@@ -90,7 +104,7 @@ public struct AssignLicences: Sendable {
 
         // 2a. A server with an intent pump answers now: the reservations are durable intents, sent within
         // moments in batches with everyone else's; their state shows in the licence list.
-        if let scheduler = services.intentScheduler, queueInBackground {
+        if let scheduler = intentScheduler, queueInBackground {
             for (tokenID, _) in reserved {
                 scheduler.intentsQueued(
                     IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .reserved))
@@ -100,7 +114,8 @@ public struct AssignLicences: Sendable {
                 licences: reserved.flatMap(\.1))
         }
         // 2b. Otherwise carry the intents out now (batched with others queued for the same token and app).
-        var intents = CarryOutAppleIntents(services: services, leaseSeconds: intentLeaseSeconds)
+        var intents = intentWorker
+        intents.leaseSeconds = intentLeaseSeconds
         intents.firstPollDelay = firstPollDelay
         var outcome = AssignmentOutcome(sentByToken: [:], events: [], licences: [])
         for (tokenID, group) in reserved {

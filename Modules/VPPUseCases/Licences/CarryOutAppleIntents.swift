@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import VPPDomain
 
 /// Carries out the ledger's queued Apple writes: reserved licences to associate, queued revokes to
@@ -11,7 +12,12 @@ import VPPDomain
 /// server resumes it; since that worker may have reached Apple first, Apple is asked what it already holds
 /// before anything is sent again, so nothing is associated twice and nothing stays reserved.
 public struct CarryOutAppleIntents: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let apple: any AppleAppsAndBooks
+    let logger: Logger
+    let tokenCredentials: TokenCredentials
+    let health: TokenHealth
     /// How long a claim (and the group's lease) lasts; a dead worker's intents resume after at most this long,
     /// plus the background workers' tick. Default 60 s, `VPP_INTENT_LEASE_SECONDS` in vppd.
     public var leaseSeconds: TimeInterval
@@ -22,9 +28,18 @@ public struct CarryOutAppleIntents: Sendable {
     /// How long to wait before trying a transient failure again (at most one lease, so the recovery bound holds).
     public var retryDelay: TimeInterval { min(15, leaseSeconds) }
 
-    public init(services: VPPServices, leaseSeconds: TimeInterval? = nil) {
-        self.services = services
-        self.leaseSeconds = leaseSeconds ?? services.intentLease
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, logger: Logger,
+        tokenCredentials: TokenCredentials, health: TokenHealth, leaseSeconds: TimeInterval = 60
+    ) {
+        self.store = store
+        self.clock = clock
+        self.apple = apple
+        self.logger = logger
+        self.tokenCredentials = tokenCredentials
+        self.health = health
+        self.leaseSeconds = leaseSeconds
     }
 
     /// Carries out the intents of `group` until none of `ids` is queued any more or `timeout` passes; whoever
@@ -35,8 +50,8 @@ public struct CarryOutAppleIntents: Sendable {
     )
         async throws -> [Assignment]
     {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
+        let timer = ContinuousClock()
+        let deadline = timer.now.advanced(by: timeout)
         var firstError: (any Error)?
         while true {
             do {
@@ -44,11 +59,11 @@ public struct CarryOutAppleIntents: Sendable {
             } catch {
                 firstError = firstError ?? error
             }
-            let rows = try await services.store.inTenant(group.tenantID) { tx in
+            let rows = try await store.inTenant(group.tenantID) { tx in
                 try await tx.assignments(AssignmentQuery(ids: ids))
             }
             let queued = rows.filter { $0.state.stateCode == group.state }
-            if queued.isEmpty || clock.now >= deadline {
+            if queued.isEmpty || timer.now >= deadline {
                 if let firstError, rows.allSatisfy({ $0.state.stateCode == .failed }) { throw firstError }
                 return rows
             }
@@ -62,16 +77,16 @@ public struct CarryOutAppleIntents: Sendable {
     public func runDue(limit: Int = 50) async -> Int {
         let groups: [IntentGroup]
         do {
-            groups = try await services.store.dueIntents(now: services.clock.now(), limit: limit)
+            groups = try await store.dueIntents(now: clock.now(), limit: limit)
         } catch {
-            services.logger.warning("reading queued Apple intents failed", metadata: ["error": "\(error)"])
+            logger.warning("reading queued Apple intents failed", metadata: ["error": "\(error)"])
             return 0
         }
         for group in groups {
             do {
                 _ = try await drain(group)
             } catch {
-                services.logger.warning(
+                logger.warning(
                     "carrying out Apple intents failed",
                     metadata: [
                         "token": "\(group.tokenID)", "asset": "\(group.asset)", "error": "\(error)",
@@ -86,16 +101,16 @@ public struct CarryOutAppleIntents: Sendable {
     public func drain(_ group: IntentGroup) async throws -> Bool {
         let owner = "intents-\(UUID().uuidString)"
         let lease = "intents:\(group.tokenID):\(group.asset):\(group.state.rawValue)"
-        let now = services.clock.now()
+        let now = clock.now()
         guard
-            try await services.store.acquireLease(
+            try await store.acquireLease(
                 tenant: group.tenantID, name: lease, owner: owner, now: now,
                 ttl: leaseSeconds)
         else { return false }
         do {
             while true {
-                let start = services.clock.now()
-                let claimed = try await services.store.inTenant(group.tenantID) { tx in
+                let start = clock.now()
+                let claimed = try await store.inTenant(group.tenantID) { tx in
                     try await tx.claimIntents(
                         tokenID: group.tokenID, asset: group.asset, state: group.state, owner: owner,
                         now: start, until: start.addingTimeInterval(leaseSeconds), limit: batchLimit)
@@ -103,10 +118,10 @@ public struct CarryOutAppleIntents: Sendable {
                 if claimed.isEmpty { break }
                 try await send(group, claimed)
             }
-            try await services.store.releaseLease(tenant: group.tenantID, name: lease, owner: owner)
+            try await store.releaseLease(tenant: group.tenantID, name: lease, owner: owner)
             return true
         } catch {
-            try? await services.store.releaseLease(tenant: group.tenantID, name: lease, owner: owner)
+            try? await store.releaseLease(tenant: group.tenantID, name: lease, owner: owner)
             throw error
         }
     }
@@ -116,7 +131,7 @@ public struct CarryOutAppleIntents: Sendable {
         let caller = Caller.system(group.tenantID)
         var rows = claimed.map(\.assignment)
         do {
-            let credentials = try await services.credentials(group.tenantID, group.tokenID)
+            let credentials = try await tokenCredentials.open(group.tenantID, group.tokenID)
             // A worker before us may have reached Apple before it died: ask Apple what it holds first.
             let unsure = claimed.filter { $0.attempts > 1 }.map(\.assignment)
             if !unsure.isEmpty {
@@ -129,19 +144,19 @@ public struct CarryOutAppleIntents: Sendable {
             guard !rows.isEmpty else { return }
             let sending = rows
             // Check the holder before writing: Apple answers a write even when another MDM has taken the token.
-            _ = try await services.apple.clientConfig(credentials)
+            _ = try await apple.clientConfig(credentials)
             let serials = rows.map(\.assignee).serialNumberTexts
             let users = rows.map(\.assignee).clientUserIDTexts
             let tickets =
                 associating
-                ? try await services.apple.associate(
+                ? try await apple.associate(
                     credentials, assets: [group.asset], serialNumbers: serials,
                     clientUserIDs: users)
-                : try await services.apple.disassociate(
+                : try await apple.disassociate(
                     credentials, assets: [group.asset], serialNumbers: serials,
                     clientUserIDs: users)
-            let now = services.clock.now()
-            try await services.store.inTenant(group.tenantID) { tx in
+            let now = clock.now()
+            try await store.inTenant(group.tenantID) { tx in
                 for ticket in tickets {
                     let covered = Set(ticket.serialNumbers + ticket.clientUserIDs)
                     let ids = sending.filter { covered.contains($0.assignee.text) }.map(\.id)
@@ -162,27 +177,27 @@ public struct CarryOutAppleIntents: Sendable {
                         target: "\(group.asset)", outcome: "sent",
                         detail: "\(sending.count) assignee(s) in \(tickets.count) request(s)"))
             }
-            try await services.store.jobs.enqueue(
+            try await store.jobs.enqueue(
                 JobRequest(
                     tenantID: group.tenantID, kind: .pollEvents, key: "all",
                     runAt: now.addingTimeInterval(firstPollDelay)))
         } catch let error as AppleAPIError where error.isTransient {
             // Apple is busy or unreachable: the intents stay queued and are tried again after a pause.
             let ids = rows.map(\.id)
-            let retryAt = services.clock.now().addingTimeInterval(retryDelay)
-            try await services.store.inTenant(group.tenantID) { tx in try await tx.retryIntents(ids, at: retryAt) }
+            let retryAt = clock.now().addingTimeInterval(retryDelay)
+            try await store.inTenant(group.tenantID) { tx in try await tx.retryIntents(ids, at: retryAt) }
             throw error
         } catch {
             // A refusal: a reservation is released and says why; a revoke goes back to active (still held).
             if let appleError = error as? AppleAPIError {
-                try await TokenHealth.record(appleError, tokenID: group.tokenID, caller: caller, services: services)
+                try await health.record(appleError, tokenID: group.tokenID, caller: caller)
             }
             let ids = rows.map(\.id)
-            try await services.store.inTenant(group.tenantID) { tx in
+            try await store.inTenant(group.tenantID) { tx in
                 try await tx.move(ids, to: associating ? .failed(reason: "\(error)") : .active)
                 try await tx.appendAudit(
                     AuditRecord(
-                        at: services.clock.now(), actor: caller.admin.name,
+                        at: clock.now(), actor: caller.admin.name,
                         action: associating ? "licence.associate" : "licence.disassociate", target: "\(group.asset)",
                         outcome: "failed", detail: "\(error)"))
             }
@@ -193,8 +208,8 @@ public struct CarryOutAppleIntents: Sendable {
     /// Records what Apple was found to hold (or no longer hold) for intents whose fate was unknown.
     private func settle(_ group: IntentGroup, _ rows: [Assignment], associating: Bool) async throws {
         guard !rows.isEmpty else { return }
-        let now = services.clock.now()
-        try await services.store.inTenant(group.tenantID) { tx in
+        let now = clock.now()
+        try await store.inTenant(group.tenantID) { tx in
             if associating {
                 let moved = try await tx.move(rows.map(\.id), to: .active)
                 try await LicenceLedger.confirmed(tx, moved, now: now)
@@ -224,13 +239,13 @@ public struct CarryOutAppleIntents: Sendable {
                 case .device(let serial): filter.serialNumber = serial.value
                 case .user(let user): filter.clientUserID = user.value
                 }
-                if !(try await services.apple.assignments(credentials, filter: filter).items.isEmpty) {
+                if !(try await apple.assignments(credentials, filter: filter).items.isEmpty) {
                     held.insert(assignee)
                 }
             }
             return held
         }
-        let walk = try await services.apple.assignments(
+        let walk = try await apple.assignments(
             credentials, filter: AppleAssignmentFilter(adamID: asset.adamID, pricingParam: asset.pricingParam))
         let wanted = Dictionary(assignees.map { ($0.text, $0) }, uniquingKeysWith: { first, _ in first })
         for record in walk.items where record.asset == asset {

@@ -4,9 +4,18 @@ import VPPDomain
 /// The use-case side of Apple's webhook (`/apple/notifications/{tokenId}`): checks the bearer in
 /// constant time, drops duplicates by `notificationId`, and acts on the notification type.
 public struct HandleAppleNotification: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let secrets: any SecretBox
+    let events: ProcessAppleEvent
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, secrets: any SecretBox, events: ProcessAppleEvent) {
+        self.store = store
+        self.clock = clock
+        self.secrets = secrets
+        self.events = events
+    }
 
     public enum Outcome: Equatable, Sendable {
         case handled(String)
@@ -18,19 +27,19 @@ public struct HandleAppleNotification: Sendable {
         tenantID: TenantID, tokenID: TokenID, authorization: String?, body: Data
     ) async throws -> Outcome {
         guard
-            let sealed = try await services.store.inTenant(tenantID, { tx in try await tx.notificationSecret(tokenID) })
+            let sealed = try await store.inTenant(tenantID, { tx in try await tx.notificationSecret(tokenID) })
         else {
             throw UseCaseError.unauthorised
         }
-        let expected = "Bearer " + (try services.secrets.open(sealed))
+        let expected = "Bearer " + (try secrets.open(sealed))
         guard let authorization, Self.constantTimeEquals(authorization, expected) else {
             throw UseCaseError.unauthorised
         }
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
             let id = object["notificationId"] as? String, let type = object["notificationType"] as? String
         else { throw UseCaseError.badNotification("not an Apple notification envelope") }
-        let now = services.clock.now()
-        let isNew = try await services.store.inTenant(tenantID) { tx in
+        let now = clock.now()
+        let isNew = try await store.inTenant(tenantID) { tx in
             try await tx.markNotificationProcessed(id, type: type, at: now)
         }
         guard isNew else { return .duplicate }
@@ -41,10 +50,10 @@ public struct HandleAppleNotification: Sendable {
         case "ASSET_MANAGEMENT":
             // Notifications carry at most 100 items of an event: ask `status` for the authoritative whole.
             if let eventID = payload["eventId"] as? String,
-                let event = try await services.store.inTenant(
+                let event = try await store.inTenant(
                     tenantID, { tx in try await tx.pendingEvents().first { $0.eventID == eventID } })
             {
-                try await ProcessAppleEvent(services: services).poll(tenantID, event: event)
+                try await events.poll(tenantID, event: event)
             }
             return .handled(type)
         case "ASSET_COUNT":
@@ -55,7 +64,7 @@ public struct HandleAppleNotification: Sendable {
                 let key = AssetKey(
                     adamID: adamID,
                     pricingParam: PricingParam(rawValue: payload["pricingParam"] as? String ?? "STDQ") ?? .standard)
-                try await services.store.inTenant(tenantID) { tx in
+                try await store.inTenant(tenantID) { tx in
                     try await tx.adjustCounts(tokenID: tokenID, asset: key, delta: delta)
                     try await tx.appendAudit(
                         AuditRecord(
@@ -63,16 +72,16 @@ public struct HandleAppleNotification: Sendable {
                             outcome: "applied", detail: "countDelta \(delta)"))
                 }
             }
-            try await services.store.jobs.enqueue(
+            try await store.jobs.enqueue(
                 JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
             return .handled(type)
         case "USER_MANAGEMENT", "USER_ASSOCIATED":
             // Users changed at Apple: resync the token (one queued sync per token).
-            try await services.store.jobs.enqueue(
+            try await store.jobs.enqueue(
                 JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
             return .handled(type)
         default:
-            try await services.store.inTenant(tenantID) { tx in
+            try await store.inTenant(tenantID) { tx in
                 try await tx.appendAudit(
                     AuditRecord(
                         at: now, actor: "apple", action: "notification.unknown", target: type, outcome: "recorded"))

@@ -1,7 +1,12 @@
 import Foundation
 import VPPDomain
 
-extension VPPServices {
+/// Reads licence pools (an app's licences across the tenant's tokens) with each token's status computed now.
+public struct LicencePoolReader: Sendable {
+    let clock: any Clock
+
+    public init(clock: any Clock) { self.clock = clock }
+
     /// The pool of `asset` across the tenant's tokens, with each token's status computed now.
     func pool(_ tx: any TenantTransaction, _ asset: AssetKey, ours: HolderIdentity) async throws -> LicencePool {
         // Only this app's counts and the tokens that carry it: an assignment reads what it needs.
@@ -31,28 +36,5 @@ extension VPPServices {
                     expiresAt: token.expiresAt, counts: row.counts))
         }
         return Dictionary(uniqueKeysWithValues: members.map { ($0.key, LicencePool(asset: $0.key, members: $0.value)) })
-    }
-}
-
-/// An assignee in the text form admins and Apple use.
-extension Assignee {
-    var text: String {
-        switch self {
-        case .device(let serial): serial.value
-        case .user(let user): user.value
-        }
-    }
-}
-
-extension Sequence where Element == Assignee {
-    /// The device serial numbers among these assignees, as Apple wants them.
-    var serialNumberTexts: [String] { compactMap { if case .device(let s) = $0 { s.value } else { nil } } }
-    /// The clientUserIds among these assignees.
-    var clientUserIDTexts: [String] { compactMap { if case .user(let u) = $0 { u.value } else { nil } } }
-
-    /// Refuses a request that names an assignee twice, naming them.
-    func requireDistinct() throws {
-        let duplicates = Dictionary(grouping: self, by: \.self).filter { $0.value.count > 1 }.keys.map(\.text).sorted()
-        guard duplicates.isEmpty else { throw UseCaseError.duplicateAssignees(duplicates) }
     }
 }

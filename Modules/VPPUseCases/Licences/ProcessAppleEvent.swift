@@ -6,27 +6,36 @@ import VPPDomain
 /// revocations return licences to the pool and queue RemoveApplication where the app is installed. An
 /// event Apple keeps PENDING for more than ten minutes is retried with the original request (Apple's rule).
 public struct ProcessAppleEvent: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let apple: any AppleAppsAndBooks
+    let tokenCredentials: TokenCredentials
     /// Apple: while PENDING, wait at least 30 s between polls.
     public var pollInterval: TimeInterval = 30
     /// Apple: an event still PENDING after this long is re-sent.
     public var resendAfter: TimeInterval = 600
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials) {
+        self.store = store
+        self.clock = clock
+        self.apple = apple
+        self.tokenCredentials = tokenCredentials
+    }
 
     /// Asks Apple for the event's status and applies it. Returns the state Apple reported.
     @discardableResult
     public func poll(_ tenantID: TenantID, event: PendingAppleEvent) async throws -> AppleEventStatus.State {
-        let credentials = try await services.credentials(tenantID, event.tokenID)
-        let status = try await services.apple.eventStatus(credentials, eventID: event.eventID)
+        let credentials = try await tokenCredentials.open(tenantID, event.tokenID)
+        let status = try await apple.eventStatus(credentials, eventID: event.eventID)
         try await apply(tenantID, event: event, status: status)
         return status.state
     }
 
     /// Polls every pending event that is due.
     public func pollDue(_ tenantID: TenantID) async throws -> Int {
-        let now = services.clock.now()
-        let due = try await services.store.inTenant(tenantID) { tx in
+        let now = clock.now()
+        let due = try await store.inTenant(tenantID) { tx in
             try await tx.pendingEvents().filter { $0.nextPollAt <= now }
         }
         for event in due { try await poll(tenantID, event: event) }
@@ -34,9 +43,9 @@ public struct ProcessAppleEvent: Sendable {
     }
 
     public func apply(_ tenantID: TenantID, event: PendingAppleEvent, status: AppleEventStatus) async throws {
-        let now = services.clock.now()
+        let now = clock.now()
         guard status.state != .pending else {
-            try await services.store.inTenant(tenantID) { tx in
+            try await store.inTenant(tenantID) { tx in
                 guard now.timeIntervalSince(event.createdAt) >= resendAfter else {
                     var next = event
                     next.nextPollAt = now.addingTimeInterval(pollInterval)
@@ -60,7 +69,7 @@ public struct ProcessAppleEvent: Sendable {
                 (failure.serialNumbers + failure.clientUserIDs).map { ($0, failure.error.description) }
             },
             uniquingKeysWith: { first, _ in first })
-        try await services.store.inTenant(tenantID) { tx in
+        try await store.inTenant(tenantID) { tx in
             let rows = try await tx.assignments(AssignmentQuery(eventID: event.eventID))
             let pending = rows.filter { $0.state.stateCode == .pending }
             let revoking = rows.filter { $0.state.stateCode == .revoking }

@@ -26,32 +26,53 @@ public struct DriftFinding: Sendable, Hashable, Encodable {
 
 /// Reports: licences per app and per token (table, JSON, CSV) and drift.
 public struct Reports: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let apple: any AppleAppsAndBooks
+    let tokenCredentials: TokenCredentials
+    let poolReader: LicencePoolReader
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials,
+        poolReader: LicencePoolReader
+    ) {
+        self.store = store
+        self.clock = clock
+        self.apple = apple
+        self.tokenCredentials = tokenCredentials
+        self.poolReader = poolReader
+    }
 
     public func licences(_ caller: Caller) async throws -> [LicenceReportRow] {
         try caller.require(.read)
-        let now = services.clock.now()
-        let ours = try await services.holder(of: caller.tenantID)
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        let now = clock.now()
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
+        return try await store.inTenant(caller.tenantID) { tx in
             let tokens = Dictionary(uniqueKeysWithValues: try await tx.tokens().map { ($0.id, $0) })
             let apps = Dictionary(uniqueKeysWithValues: try await tx.apps().map { ($0.asset.key, $0) })
-            let pools = try await services.pools(tx, ours: ours)
+            let pools = try await poolReader.pools(tx, ours: ours)
             var rows: [LicenceReportRow] = []
-            for (asset, group) in Dictionary(grouping: try await tx.counts(tokenID: nil), by: \.asset).sorted(by: { $0.key < $1.key }) {
+            for (asset, group) in Dictionary(grouping: try await tx.counts(tokenID: nil), by: \.asset).sorted(by: {
+                $0.key < $1.key
+            }) {
                 let name = apps[asset]?.metadata?.name ?? asset.adamID
                 for row in group {
                     let token = tokens[row.tokenID]
-                    rows.append(LicenceReportRow(adamID: asset.adamID, pricingParam: asset.pricingParam.rawValue, name: name,
-                                                 location: token?.location.name ?? "?", tokenStatus: token?.status(at: now, ourHolder: ours).code ?? "?",
-                                                 total: row.counts.total, assigned: row.counts.assigned, available: row.counts.available,
-                                                 retired: row.counts.retired))
+                    rows.append(
+                        LicenceReportRow(
+                            adamID: asset.adamID, pricingParam: asset.pricingParam.rawValue, name: name,
+                            location: token?.location.name ?? "?",
+                            tokenStatus: token?.status(at: now, ourHolder: ours).code ?? "?",
+                            total: row.counts.total, assigned: row.counts.assigned, available: row.counts.available,
+                            retired: row.counts.retired))
                 }
                 let pool = pools[asset]?.usableCounts ?? .zero
-                rows.append(LicenceReportRow(adamID: asset.adamID, pricingParam: asset.pricingParam.rawValue, name: name, location: "(pool)",
-                                             tokenStatus: "usable", total: pool.total, assigned: pool.assigned, available: pool.available,
-                                             retired: pool.retired))
+                rows.append(
+                    LicenceReportRow(
+                        adamID: asset.adamID, pricingParam: asset.pricingParam.rawValue, name: name, location: "(pool)",
+                        tokenStatus: "usable", total: pool.total, assigned: pool.assigned, available: pool.available,
+                        retired: pool.retired))
             }
             return rows
         }
@@ -60,42 +81,58 @@ public struct Reports: Sendable {
     /// Compares what Apple holds now (a live walk of every usable token) with our records and devices.
     public func drift(_ caller: Caller) async throws -> [DriftFinding] {
         try caller.require(.read)
-        let now = services.clock.now()
-        let ours = try await services.holder(of: caller.tenantID)
-        let (tokens, devices, records) = try await services.store.inTenant(caller.tenantID) { tx in
+        let now = clock.now()
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
+        let (tokens, devices, records) = try await store.inTenant(caller.tenantID) { tx in
             (try await tx.tokens(), try await tx.devices(), try await tx.assignments(AssignmentQuery()))
         }
         let known = Set(devices.filter { !$0.isRetired }.map(\.serialNumber.value))
         var findings: [DriftFinding] = []
         for token in tokens where token.status(at: now, ourHolder: ours).isUsable {
-            let credentials = try await services.credentials(caller.tenantID, token.id)
-            let apple = try await services.apple.assignments(credentials, filter: AppleAssignmentFilter()).items
-            let granted = Set(records.filter { $0.grantingToken == token.id && $0.state.holdsLicence }
-                .map { "\($0.asset.adamID)|\($0.assignee.text)" })
+            let credentials = try await tokenCredentials.open(caller.tenantID, token.id)
+            let apple = try await apple.assignments(credentials, filter: AppleAssignmentFilter()).items
+            let granted = Set(
+                records.filter { $0.grantingToken == token.id && $0.state.holdsLicence }
+                    .map { "\($0.asset.adamID)|\($0.assignee.text)" })
             for record in apple {
                 guard case .serialNumber(let serial) = record.assignee else { continue }
                 let key = "\(record.asset.adamID)|\(serial)"
                 if !known.contains(serial) {
-                    findings.append(DriftFinding(kind: .orphaned, adamID: record.asset.adamID, assignee: serial, location: token.location.name,
-                                                 fix: "Revoke: the device is not in the inventory (`license revoke \(record.asset.adamID) --serial \(serial)`)."))
+                    findings.append(
+                        DriftFinding(
+                            kind: .orphaned, adamID: record.asset.adamID, assignee: serial,
+                            location: token.location.name,
+                            fix:
+                                "Revoke: the device is not in the inventory (`license revoke \(record.asset.adamID) --serial \(serial)`)."
+                        ))
                 } else if !granted.contains(key) {
-                    findings.append(DriftFinding(kind: .foreign, adamID: record.asset.adamID, assignee: serial, location: token.location.name,
-                                                 fix: "Not granted through vpp: sync the token to adopt it, or revoke it."))
+                    findings.append(
+                        DriftFinding(
+                            kind: .foreign, adamID: record.asset.adamID, assignee: serial,
+                            location: token.location.name,
+                            fix: "Not granted through vpp: sync the token to adopt it, or revoke it."))
                 }
             }
         }
         let holding = Set(records.filter(\.state.holdsLicence).map { "\($0.asset.adamID)|\($0.assignee.text)" })
         for device in devices where !device.isRetired {
-            for adamID in device.installedAdamIDs.sorted() where !holding.contains("\(adamID)|\(device.serialNumber.value)") {
-                findings.append(DriftFinding(kind: .missing, adamID: adamID, assignee: device.serialNumber.value, location: "-",
-                                             fix: "Installed without a licence: `license assign \(adamID) --serial \(device.serialNumber.value)`."))
+            for adamID in device.installedAdamIDs.sorted()
+            where !holding.contains("\(adamID)|\(device.serialNumber.value)") {
+                findings.append(
+                    DriftFinding(
+                        kind: .missing, adamID: adamID, assignee: device.serialNumber.value, location: "-",
+                        fix:
+                            "Installed without a licence: `license assign \(adamID) --serial \(device.serialNumber.value)`."
+                    ))
             }
         }
         for record in records {
             if case .failed(let reason) = record.state {
-                findings.append(DriftFinding(kind: .failed, adamID: record.asset.adamID, assignee: record.assignee.text,
-                                             location: tokens.first { $0.id == record.grantingToken }?.location.name ?? "?",
-                                             fix: "Apple refused (\(reason)); fix the cause and assign again."))
+                findings.append(
+                    DriftFinding(
+                        kind: .failed, adamID: record.asset.adamID, assignee: record.assignee.text,
+                        location: tokens.first { $0.id == record.grantingToken }?.location.name ?? "?",
+                        fix: "Apple refused (\(reason)); fix the cause and assign again."))
             }
         }
         return findings
@@ -104,11 +141,16 @@ public struct Reports: Sendable {
     /// CSV with a header row; fields quoted when needed.
     public static func csv(_ rows: [LicenceReportRow]) -> String {
         func field(_ text: String) -> String {
-            text.contains(where: { ",\"\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+            text.contains(where: { ",\"\n".contains($0) })
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
         var lines = ["adamId,pricingParam,name,location,tokenStatus,total,assigned,available,retired"]
         for r in rows {
-            lines.append([r.adamID, r.pricingParam, r.name, r.location, r.tokenStatus, "\(r.total)", "\(r.assigned)", "\(r.available)", "\(r.retired)"]
+            lines.append(
+                [
+                    r.adamID, r.pricingParam, r.name, r.location, r.tokenStatus, "\(r.total)", "\(r.assigned)",
+                    "\(r.available)", "\(r.retired)",
+                ]
                 .map(field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -18,14 +18,21 @@ public struct RevocationOutcome: Sendable, Hashable {
 /// Apple has not settled yet is revoked once it does; a reservation never sent is cancelled. When Apple
 /// confirms, licences return to their token's pool and devices that have the app get RemoveApplication.
 public struct RevokeLicences: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let auditTrail: AuditTrail
+    let intentWorker: CarryOutAppleIntents
     public var firstPollDelay: TimeInterval = 300
     public var waitForApple: Duration = .seconds(20)
     public var intentLeaseSeconds: TimeInterval
 
-    public init(services: VPPServices) {
-        self.services = services
-        intentLeaseSeconds = services.intentLease
+    /// Takes only what this use case touches; `intentWorker` sends the queued revokes.
+    public init(store: any Store, clock: any Clock, auditTrail: AuditTrail, intentWorker: CarryOutAppleIntents) {
+        self.store = store
+        self.clock = clock
+        self.auditTrail = auditTrail
+        self.intentWorker = intentWorker
+        intentLeaseSeconds = intentWorker.leaseSeconds
     }
 
     @discardableResult
@@ -37,8 +44,8 @@ public struct RevokeLicences: Sendable {
         try caller.require(.manageLicences)
         guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
         try assignees.requireDistinct()
-        let now = services.clock.now()
-        let (queued, cancelled, deferred): ([Assignment], [Assignee], [Assignee]) = try await services.store.inTenant(
+        let now = clock.now()
+        let (queued, cancelled, deferred): ([Assignment], [Assignee], [Assignee]) = try await store.inTenant(
             caller.tenantID
         ) { tx in
             guard let app = try await tx.app(key) else { throw StoreError.unknownApp(key) }
@@ -62,7 +69,7 @@ public struct RevokeLicences: Sendable {
             let cancelledIDs = Set(cancelled.map(\.id))
             let deferred = unsettled + reserved.filter { !cancelledIDs.contains($0.id) }
             try await tx.requestRevoke(deferred.map(\.id))
-            try await services.audit(
+            try await auditTrail.record(
                 tx, caller, "licence.revoke", "\(key)", "queued",
                 "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled")
             return (active, cancelled.map(\.assignee), deferred.map(\.assignee))
@@ -87,7 +94,8 @@ public struct RevokeLicences: Sendable {
     }
 
     private var intents: CarryOutAppleIntents {
-        var intents = CarryOutAppleIntents(services: services, leaseSeconds: intentLeaseSeconds)
+        var intents = intentWorker
+        intents.leaseSeconds = intentLeaseSeconds
         intents.firstPollDelay = firstPollDelay
         return intents
     }
@@ -96,7 +104,7 @@ public struct RevokeLicences: Sendable {
     /// - Returns: how many licences were queued for revocation.
     public func reclaimRetired(_ caller: Caller) async throws -> Int {
         try caller.require(.manageLicences)
-        let (held, revocable): ([Assignment], Set<AssetKey>) = try await services.store.inTenant(caller.tenantID) {
+        let (held, revocable): ([Assignment], Set<AssetKey>) = try await store.inTenant(caller.tenantID) {
             tx in
             let retired = Set(try await tx.devices().filter(\.isRetired).map { Assignee.device($0.serialNumber) })
                 .union(try await tx.users().filter { !$0.canReceiveLicences }.map { Assignee.user($0.clientUserID) })

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import VPPDomain
 
@@ -16,24 +17,44 @@ public struct SyncReport: Sendable, Hashable {
 /// `sinceVersionId`), counts and app metadata. One sync per token at a time across all servers (a lease);
 /// a failed sync keeps the last good state and records why; a token Apple refuses is marked so.
 public struct SyncToken: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let apple: any AppleAppsAndBooks
+    let metadata: (any AppMetadataLookup)?
+    let logger: Logger
+    let tokenCredentials: TokenCredentials
+    let auditTrail: AuditTrail
+    let health: TokenHealth
     /// Longest a sync may hold its lease before another server may assume it died.
     let leaseSeconds: TimeInterval = 600
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?,
+        logger: Logger, tokenCredentials: TokenCredentials, auditTrail: AuditTrail, health: TokenHealth
+    ) {
+        self.store = store
+        self.clock = clock
+        self.apple = apple
+        self.metadata = metadata
+        self.logger = logger
+        self.tokenCredentials = tokenCredentials
+        self.auditTrail = auditTrail
+        self.health = health
+    }
 
     public func callAsFunction(_ caller: Caller, tokenID: TokenID) async throws -> SyncReport {
         try caller.require(.manageLicences)
-        let now = services.clock.now()
-        guard let token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
+        let now = clock.now()
+        guard let token = try await store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
         else {
             throw StoreError.unknownToken(tokenID)
         }
-        let ours = try await services.holder(of: caller.tenantID)
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
         let status = token.status(at: now, ourHolder: ours)
         guard status.isUsable else {
             // Recorded as an attempt, so the scheduler does not ask again before the retry interval.
-            try await services.store.inTenant(caller.tenantID) { tx in
+            try await store.inTenant(caller.tenantID) { tx in
                 var state = try await tx.syncState(tokenID) ?? TokenSyncState(tokenID: tokenID)
                 state.lastAttemptAt = now
                 try await tx.saveSyncState(state)
@@ -44,18 +65,18 @@ public struct SyncToken: Sendable {
         let owner = "sync-\(UUID().uuidString)"
         let lease = "sync:\(tokenID)"
         guard
-            try await services.store.acquireLease(
+            try await store.acquireLease(
                 tenant: caller.tenantID, name: lease, owner: owner, now: now, ttl: leaseSeconds)
         else {
             throw UseCaseError.syncInProgress(location: token.location.name)
         }
         do {
             let report = try await run(caller, token: token, ours: ours)
-            try await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
+            try await store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
             return report
         } catch {
             // Give the lease back on every failure; if even that fails, it expires by itself.
-            try? await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
+            try? await store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
             if let appleError = error as? AppleAPIError {
                 try await recordFailure(caller, token: token, error: appleError)
             }
@@ -64,30 +85,30 @@ public struct SyncToken: Sendable {
     }
 
     private func run(_ caller: Caller, token: ContentToken, ours: HolderIdentity) async throws -> SyncReport {
-        let credentials = try await services.credentials(caller.tenantID, token.id)
-        let previous = try await services.store.inTenant(caller.tenantID) { tx in try await tx.syncState(token.id) }
-        let assets = try await services.apple.assets(credentials, filter: AppleAssetFilter())
+        let credentials = try await tokenCredentials.open(caller.tenantID, token.id)
+        let previous = try await store.inTenant(caller.tenantID) { tx in try await tx.syncState(token.id) }
+        let assets = try await apple.assets(credentials, filter: AppleAssetFilter())
         // Apple's assignment list streams into the database page by page (memory stays flat however long it
         // is) and is merged in the one transaction below, so a sync still commits one consistent snapshot.
         let syncID = UUID()
         let tenantID = caller.tenantID
         let tokenID = token.id
-        try await services.store.inTenant(tenantID) { tx in
+        try await store.inTenant(tenantID) { tx in
             try await tx.clearStagedAssignments(tokenID: tokenID, syncID: nil)
         }
         let received = ReceivedCount()
         @Sendable func stream(since: String?) async throws -> AppleWalk<AppleAssignmentRecord> {
-            try await services.apple.streamAssignments(
+            try await apple.streamAssignments(
                 credentials, filter: AppleAssignmentFilter(sinceVersionID: since),
                 restart: {
                     received.reset()
-                    try await services.store.inTenant(tenantID) { tx in
+                    try await store.inTenant(tenantID) { tx in
                         try await tx.clearStagedAssignments(tokenID: tokenID, syncID: syncID)
                     }
                 },
                 page: { records in
                     received.add(records.count)
-                    try await services.store.inTenant(tenantID) { tx in
+                    try await store.inTenant(tenantID) { tx in
                         try await tx.stageAppleAssignments(syncID: syncID, tokenID: tokenID, records)
                     }
                 })
@@ -99,7 +120,7 @@ public struct SyncToken: Sendable {
         } catch AppleAPIError.badVersionID {
             incremental = false
             received.reset()
-            try await services.store.inTenant(tenantID) { tx in
+            try await store.inTenant(tenantID) { tx in
                 try await tx.clearStagedAssignments(tokenID: tokenID, syncID: syncID)
             }
             assignments = try await stream(since: nil)
@@ -108,11 +129,11 @@ public struct SyncToken: Sendable {
         var updated = token
         if let expiry = assets.context.tokenExpiresAt { updated.expiresAt = expiry }
         updated.observedHolder = assets.context.holder ?? ours
-        let finished = services.clock.now()
+        let finished = clock.now()
         let refreshed = updated
         let walk = assignments
         let isIncremental = incremental
-        let merged = try await services.store.inTenant(caller.tenantID) { tx in
+        let merged = try await store.inTenant(caller.tenantID) { tx in
             try await tx.upsertApps(assets.items.map(\.asset))
             // The counts stay locked from here to the commit: a reservation on any server waits for the
             // reconciled numbers instead of interleaving with them (it is neither lost nor wrongly refused).
@@ -130,7 +151,7 @@ public struct SyncToken: Sendable {
             return merged
         }
         await refreshMetadata(caller, country: token.location.countryCode, credentials: credentials)
-        services.logger.info(
+        logger.info(
             "synced token",
             metadata: [
                 "location": "\(token.location.name)", "assets": "\(assets.items.count)",
@@ -145,15 +166,15 @@ public struct SyncToken: Sendable {
     /// Fills in names, bundle ids, icons and versions for apps that have none yet. Best effort: a
     /// metadata failure never fails the sync.
     private func refreshMetadata(_ caller: Caller, country: String, credentials: AppleCredentials) async {
-        guard let lookup = services.metadata else { return }
+        guard let lookup = metadata else { return }
         do {
-            let missing = try await services.store.inTenant(caller.tenantID) { tx in
+            let missing = try await store.inTenant(caller.tenantID) { tx in
                 try await tx.apps().filter { $0.metadata == nil }
             }
             guard !missing.isEmpty else { return }
             let found = try await lookup.metadata(
                 adamIDs: missing.map(\.asset.key.adamID), countryCode: country, credentials: credentials)
-            try await services.store.inTenant(caller.tenantID) { tx in
+            try await store.inTenant(caller.tenantID) { tx in
                 for app in missing {
                     if let metadata = found[app.asset.key.adamID] {
                         try await tx.setMetadata(metadata, for: app.asset.key)
@@ -161,20 +182,20 @@ public struct SyncToken: Sendable {
                 }
             }
         } catch {
-            services.logger.warning("metadata lookup failed", metadata: ["error": "\(error)"])
+            logger.warning("metadata lookup failed", metadata: ["error": "\(error)"])
         }
     }
 
     private func recordFailure(_ caller: Caller, token: ContentToken, error: AppleAPIError) async throws {
-        try await TokenHealth.record(error, tokenID: token.id, caller: caller, services: services)
-        let now = services.clock.now()
-        try await services.store.inTenant(caller.tenantID) { tx in
+        try await health.record(error, tokenID: token.id, caller: caller)
+        let now = clock.now()
+        try await store.inTenant(caller.tenantID) { tx in
             var state = try await tx.syncState(token.id) ?? TokenSyncState(tokenID: token.id)
             state.lastAttemptAt = now
             state.lastError = error.description
             state.consecutiveFailures += 1
             try await tx.saveSyncState(state)
-            try await services.audit(tx, caller, "token.sync", token.location.name, "failed", error.description)
+            try await auditTrail.record(tx, caller, "token.sync", token.location.name, "failed", error.description)
         }
     }
 }

@@ -51,9 +51,22 @@ public struct MDMConnectionView: Encodable, Sendable, Hashable {
 
 /// Connects a tenant to its MDM server and shows the connection.
 public struct ConfigureMDM: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let secrets: any SecretBox
+    let publicURL: String?
+    let auditTrail: AuditTrail
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, secrets: any SecretBox, publicURL: String?, auditTrail: AuditTrail
+    ) {
+        self.store = store
+        self.clock = clock
+        self.secrets = secrets
+        self.publicURL = publicURL
+        self.auditTrail = auditTrail
+    }
 
     public func connect(_ caller: Caller, _ request: MDMConnectionRequest) async throws -> MDMConnectionView {
         try caller.require(.manageTenant)
@@ -72,14 +85,14 @@ public struct ConfigureMDM: Sendable {
         if let days = request.silentDaysUnenrolled, !(1...3650).contains(days) {
             throw MDMError.badDuration("\(days) days")
         }
-        let previous = try await services.store.inTenant(caller.tenantID) { tx in try await tx.mdmConnection() }
+        let previous = try await store.inTenant(caller.tenantID) { tx in try await tx.mdmConnection() }
         // A new whsec_ secret only when the webhook kind is first chosen; reconnecting keeps the receiver's secret.
         var signingSecret: String?
         var sealedSigning = previous?.secrets.signingSecret
         if request.kind == .webhook, sealedSigning == nil || previous?.connection.kind != .webhook {
             let secret = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
             signingSecret = secret
-            sealedSigning = try services.secrets.seal(secret)
+            sealedSigning = try secrets.seal(secret)
         }
         let connection = MDMConnection(
             kind: request.kind, url: trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed,
@@ -87,16 +100,16 @@ public struct ConfigureMDM: Sendable {
             silentDaysUnenrolled: request.silentDaysUnenrolled ?? previous?.connection.silentDaysUnenrolled,
             licenceOnly: request.licenceOnly ?? previous?.connection.licenceOnly ?? false,
             licenceOnlyAdamIDs: request.licenceOnlyAdamIDs ?? previous?.connection.licenceOnlyAdamIDs ?? [],
-            disabledReason: nil, updatedAt: services.clock.now())
+            disabledReason: nil, updatedAt: clock.now())
         let secrets = MDMSealedSecrets(
-            apiKey: try apiKey.map(services.secrets.seal)
+            apiKey: try apiKey.map(secrets.seal)
                 ?? (request.kind == previous?.connection.kind ? previous?.secrets.apiKey : nil),
-            webhookHMACKey: try hmacKey.map(services.secrets.seal) ?? previous?.secrets.webhookHMACKey,
+            webhookHMACKey: try hmacKey.map(secrets.seal) ?? previous?.secrets.webhookHMACKey,
             signingSecret: request.kind == .webhook ? sealedSigning : nil)
         let stored = StoredMDMConnection(connection: connection, secrets: secrets)
-        let counts = try await services.store.inTenant(caller.tenantID) { tx in
+        let counts = try await store.inTenant(caller.tenantID) { tx in
             try await tx.saveMDMConnection(stored)
-            try await services.audit(
+            try await auditTrail.record(
                 tx, caller, "mdm.connect", connection.kind.rawValue, "ok",
                 "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s")
             return try await tx.deviceCommandCounts()
@@ -106,7 +119,7 @@ public struct ConfigureMDM: Sendable {
 
     public func show(_ caller: Caller) async throws -> MDMConnectionView {
         try caller.require(.read)
-        let (stored, counts) = try await services.store.inTenant(caller.tenantID) { tx in
+        let (stored, counts) = try await store.inTenant(caller.tenantID) { tx in
             (try await tx.mdmConnection(), try await tx.deviceCommandCounts())
         }
         guard let stored else { throw MDMError.notConnected }
@@ -117,7 +130,7 @@ public struct ConfigureMDM: Sendable {
         _ tenant: TenantID, _ stored: StoredMDMConnection, counts: [DeviceCommandState: Int], signingSecret: String?
     ) -> MDMConnectionView {
         let c = stored.connection
-        let base = services.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        let base = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         return MDMConnectionView(
             kind: c.kind.rawValue, url: c.url, webhookURL: base.map { "\($0)/mdm/webhook/\(tenant)" },
             hasAPIKey: stored.secrets.apiKey != nil, hasWebhookHMACKey: stored.secrets.webhookHMACKey != nil,

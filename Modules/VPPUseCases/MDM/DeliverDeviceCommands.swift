@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import VPPDomain
 
 /// Hands a tenant's queued device commands to its MDM server.
@@ -9,12 +10,24 @@ import VPPDomain
 /// back-off and jitter and stay visible (attempts, next attempt, last error) until
 /// ``DeliveryPolicy/deliveryTimeout`` fails them.
 public struct DeliverDeviceCommands: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let secrets: any SecretBox
+    let metadata: (any AppMetadataLookup)?
+    let logger: Logger
     let deliveries: any DeviceCommandDeliveryFactory
     public var batchSize = 200
 
-    public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
-        self.services = services
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, secrets: any SecretBox, metadata: (any AppMetadataLookup)?, logger: Logger,
+        deliveries: any DeviceCommandDeliveryFactory
+    ) {
+        self.store = store
+        self.clock = clock
+        self.secrets = secrets
+        self.metadata = metadata
+        self.logger = logger
         self.deliveries = deliveries
     }
 
@@ -40,8 +53,8 @@ public struct DeliverDeviceCommands: Sendable {
     }
 
     func deliverBatch(_ tenantID: TenantID, owner: String) async throws -> Outcome {
-        let now = services.clock.now()
-        let (stored, claimed, devices, known) = try await services.store.inTenant(tenantID) { tx in
+        let now = clock.now()
+        let (stored, claimed, devices, known) = try await store.inTenant(tenantID) { tx in
             guard let stored = try await tx.mdmConnection(), stored.connection.kind != .pull,
                 stored.connection.disabledReason == nil
             else {
@@ -123,11 +136,11 @@ public struct DeliverDeviceCommands: Sendable {
         }
         if !outgoing.isEmpty {
             let credentials = MDMCredentials(
-                apiKey: try stored.secrets.apiKey.map(services.secrets.open),
-                signingSecret: try stored.secrets.signingSecret.map(services.secrets.open))
+                apiKey: try stored.secrets.apiKey.map(secrets.open),
+                signingSecret: try stored.secrets.signingSecret.map(secrets.open))
             let delivery = try deliveries.delivery(for: stored.connection, credentials: credentials)
             let results = await delivery.deliver(outgoing)
-            let after = services.clock.now()
+            let after = clock.now()
             var gone: String?
             for command in outgoing {
                 let expired = after.timeIntervalSince(command.createdAt) > DeliveryPolicy.deliveryTimeout
@@ -169,7 +182,7 @@ public struct DeliverDeviceCommands: Sendable {
                 }
             }
             if let gone {
-                services.logger.warning(
+                logger.warning(
                     "MDM endpoint disabled", metadata: ["tenant": "\(tenantID)", "reason": "\(gone)"])
             }
             try await record(tenantID, owner: owner, updates, at: after, disable: gone)
@@ -186,13 +199,13 @@ public struct DeliverDeviceCommands: Sendable {
         let missing = Set(
             claimed.filter { $0.command.kind == .removeApplication && known[$0.command.adamID] == nil }.map(
                 \.command.adamID))
-        guard !missing.isEmpty, let lookup = services.metadata else { return known }
+        guard !missing.isEmpty, let lookup = metadata else { return known }
         do {
             let country =
-                try await services.store.inTenant(tenantID) { tx in try await tx.tokens().first?.location.countryCode }
+                try await store.inTenant(tenantID) { tx in try await tx.tokens().first?.location.countryCode }
                 ?? "US"
             let found = try await lookup.metadata(adamIDs: missing.sorted(), countryCode: country, credentials: nil)
-            try await services.store.inTenant(tenantID) { tx in
+            try await store.inTenant(tenantID) { tx in
                 for (adamID, metadata) in found where metadata.bundleID != nil {
                     for app in try await tx.apps() where app.asset.key.adamID == adamID {
                         try await tx.setMetadata(metadata, for: app.asset.key)
@@ -201,7 +214,7 @@ public struct DeliverDeviceCommands: Sendable {
             }
             return known.merging(found.compactMapValues(\.bundleID)) { old, _ in old }
         } catch {
-            services.logger.info("app metadata lookup failed; removals wait for it", metadata: ["error": "\(error)"])
+            logger.info("app metadata lookup failed; removals wait for it", metadata: ["error": "\(error)"])
             return known
         }
     }
@@ -217,7 +230,7 @@ public struct DeliverDeviceCommands: Sendable {
         _ tenantID: TenantID, owner: String, _ updates: [(UUID, DeviceCommandUpdate)], at: Date, disable: String?
     ) async throws {
         guard !updates.isEmpty || disable != nil else { return }
-        try await services.store.inTenant(tenantID) { tx in
+        try await store.inTenant(tenantID) { tx in
             for (id, update) in updates { try await tx.finishDelivery(id, owner: owner, update, at: at) }
             if let disable {
                 try await tx.disableMDMConnection(reason: disable)

@@ -24,9 +24,16 @@ public struct DeviceCommandView: Encodable, Sendable, Hashable {
 
 /// Lists device commands (CLI, API, the pull API) and records what a pulling MDM says became of them.
 public struct DeviceCommandList: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let mdmEvents: ProcessMDMEvents
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, mdmEvents: ProcessMDMEvents) {
+        self.store = store
+        self.clock = clock
+        self.mdmEvents = mdmEvents
+    }
 
     public func list(
         _ caller: Caller, _ query: DeviceCommandQuery, withPlist: Bool = false
@@ -35,7 +42,7 @@ public struct DeviceCommandList: Sendable {
         var bounded = query
         bounded.limit = min(max(query.limit, 1), 1000)
         let query = bounded
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        return try await store.inTenant(caller.tenantID) { tx in
             let records = try await tx.deviceCommandRecords(query)
             var devices: [String: Device] = [:]
             var bundles: [String: String] = [:]
@@ -87,8 +94,8 @@ public struct DeviceCommandList: Sendable {
             throw MDMError.badAcknowledgement(
                 "status must be delivered, acknowledged, error or notNow (got \"\(status.prefix(40))\")")
         }
-        let now = services.clock.now()
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        let now = clock.now()
+        return try await store.inTenant(caller.tenantID) { tx in
             guard let record = try await tx.deviceCommandRecord(id) else { throw MDMError.unknownCommand(id) }
             guard !record.state.isFinal else {
                 throw MDMError.badAcknowledgement("command is already \(record.state.rawValue)")
@@ -99,7 +106,7 @@ public struct DeviceCommandList: Sendable {
                     state: state, lastError: state == .error ? (error ?? "error") : nil,
                     deliveredAt: record.deliveredAt ?? now), at: now)
             if state == .acknowledged, record.command.kind == .installApplication {
-                try await ProcessMDMEvents(services: services).askForInstalledApps(
+                try await mdmEvents.askForInstalledApps(
                     record.command.serialNumber, tx, at: now)
             }
             guard let updated = try await tx.deviceCommandRecord(id) else { throw MDMError.unknownCommand(id) }

@@ -5,18 +5,21 @@ import VPPDomain
 /// Unknown topics, unknown devices, unknown commands and malformed payloads are marked ignored with the
 /// reason; none is an error, so one bad event never blocks the queue.
 public struct ProcessMDMEvents: Sendable {
-    let services: VPPServices
+    let store: any Store
     /// How long after an acknowledged install vpp asks again for the installed apps, while the app is not there yet.
     public var verifyAgainAfter: TimeInterval = 30
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store) {
+        self.store = store
+    }
 
     /// Processes pending events in batches; returns how many were processed (not counting ignored ones).
     @discardableResult
     public func callAsFunction(_ tenantID: TenantID) async throws -> Int {
         var processed = 0
         while true {
-            let (count, handled, reclaimAt) = try await services.store.inTenant(tenantID) { tx in
+            let (count, handled, reclaimAt) = try await store.inTenant(tenantID) { tx in
                 let events = try await tx.pendingMDMEvents(limit: 200)
                 var handled = 0
                 var reclaimAt: [Date] = []
@@ -30,7 +33,7 @@ public struct ProcessMDMEvents: Sendable {
             }
             processed += handled
             for at in Set(reclaimAt) {
-                try await services.store.jobs.enqueue(
+                try await store.jobs.enqueue(
                     JobRequest(
                         tenantID: tenantID, kind: .reclaimUnenrolled,
                         key: "at-\(Int(at.timeIntervalSince1970))", runAt: at))

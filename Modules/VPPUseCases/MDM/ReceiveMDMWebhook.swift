@@ -5,9 +5,16 @@ import VPPDomain
 /// ``ProcessMDMEvents`` acts on it from the job queue. NanoMDM never retries, so anything but a quick 200
 /// loses the event: only a bad signature is refused (and then nothing is recorded).
 public struct ReceiveMDMWebhook: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let secrets: any SecretBox
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, secrets: any SecretBox) {
+        self.store = store
+        self.clock = clock
+        self.secrets = secrets
+    }
 
     /// - Parameter signature: the `X-Hmac-Signature` header (base64 HMAC-SHA256 of the raw body).
     /// - Returns: how the event was recorded (pending, or duplicate of one already recorded).
@@ -15,7 +22,7 @@ public struct ReceiveMDMWebhook: Sendable {
     ///   or when the tenant has no MDM connection (nothing vouches for the sender).
     @discardableResult
     public func callAsFunction(tenantID: TenantID, signature: String?, body: [UInt8]) async throws -> MDMEventState {
-        let now = services.clock.now()
+        let now = clock.now()
         let text = String(decoding: body, as: UTF8.self)
         // Topic and event id only, to file the event; a body that is not JSON is recorded and ignored later.
         let head = try? JSONDecoder().decode(Head.self, from: Data(body))
@@ -25,10 +32,10 @@ public struct ReceiveMDMWebhook: Sendable {
             receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
         // One unit of work: the signature is checked against the key read in it, and a refusal rolls back to nothing.
         // The background pump queues the processing job within a second (no job row per event, for bursts).
-        return try await services.store.inTenant(tenantID) { tx in
+        return try await store.inTenant(tenantID) { tx in
             guard let stored = try await tx.mdmConnection() else { throw MDMError.badSignature }
             if let sealed = stored.secrets.webhookHMACKey {
-                let key = Array(try services.secrets.open(sealed).utf8)
+                let key = Array(try secrets.open(sealed).utf8)
                 guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
             }
             return try await tx.recordMDMEvent(event)

@@ -5,9 +5,18 @@ import VPPDomain
 /// that re-enrolls within it keeps them). Goes through ``RevokeLicences``, so Apple, the ledger, the pool
 /// and the audit log all see an ordinary revoke; a dry run lists what would be reclaimed.
 public struct ReclaimUnenrolledDevices: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let auditTrail: AuditTrail
+    let revoke: RevokeLicences
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, auditTrail: AuditTrail, revoke: RevokeLicences) {
+        self.store = store
+        self.clock = clock
+        self.auditTrail = auditTrail
+        self.revoke = revoke
+    }
 
     /// One device's licences to reclaim.
     public struct Item: Encodable, Sendable, Hashable {
@@ -21,8 +30,8 @@ public struct ReclaimUnenrolledDevices: Sendable {
     /// - Parameter dryRun: list only; change nothing and call nobody.
     public func callAsFunction(_ caller: Caller, dryRun: Bool) async throws -> [Item] {
         try caller.require(dryRun ? .read : .manageLicences)
-        let now = services.clock.now()
-        let (due, held) = try await services.store.inTenant(caller.tenantID) { tx in
+        let now = clock.now()
+        let (due, held) = try await store.inTenant(caller.tenantID) { tx in
             guard let connection = try await tx.mdmConnection()?.connection else { return ([Device](), [Assignment]()) }
             if let days = connection.silentDaysUnenrolled, !dryRun {
                 _ = try await tx.unenrollSilentDevices(
@@ -48,7 +57,7 @@ public struct ReclaimUnenrolledDevices: Sendable {
                 var failures: [String] = []
                 for asset in Set(assets) {
                     do {
-                        _ = try await RevokeLicences(services: services)(
+                        _ = try await revoke(
                             caller, asset: asset, from: [.device(device.serialNumber)])
                     } catch {
                         failures.append("\(asset.adamID): \(error)")
@@ -56,9 +65,9 @@ public struct ReclaimUnenrolledDevices: Sendable {
                 }
                 item.error = failures.isEmpty ? nil : failures.joined(separator: "; ")
                 let reclaimed = item
-                try await services.store.inTenant(caller.tenantID) { tx in
+                try await store.inTenant(caller.tenantID) { tx in
                     if reclaimed.error == nil { try await tx.markReclaimed(device.serialNumber, at: now) }
-                    try await services.audit(
+                    try await auditTrail.record(
                         tx, caller, "mdm.reclaim", "device \(device.serialNumber.value)",
                         reclaimed.error == nil ? "ok" : "failed",
                         "unenrolled; \(assets.count) licence(s)" + (reclaimed.error.map { ": \($0)" } ?? ""))

@@ -4,11 +4,18 @@ import VPPDomain
 /// Decides which notices are due and queues them. Each (token, kind, expiry date) is queued once,
 /// however often this runs and on however many servers (the outbox's unique key decides).
 public struct PlanNotices: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let tokenCredentials: TokenCredentials
     /// Consecutive sync failures before admins are told.
     public var syncFailureThreshold = 3
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, tokenCredentials: TokenCredentials) {
+        self.store = store
+        self.clock = clock
+        self.tokenCredentials = tokenCredentials
+    }
 
     /// The expiry notice due `daysLeft` days before expiry: the most urgent threshold reached.
     static func expiryKind(daysLeft: Int) -> Notice.Kind? {
@@ -23,26 +30,34 @@ public struct PlanNotices: Sendable {
 
     @discardableResult
     public func callAsFunction(_ tenantID: TenantID) async throws -> [Notice] {
-        let now = services.clock.now()
-        let ours = try await services.holder(of: tenantID)
-        return try await services.store.inTenant(tenantID) { tx in
+        let now = clock.now()
+        let ours = try await tokenCredentials.holder(of: tenantID)
+        return try await store.inTenant(tenantID) { tx in
             var queued: [Notice] = []
             for token in try await tx.tokens() where !token.noticeRecipients.isEmpty {
                 var kinds: [Notice.Kind] = []
                 switch token.status(at: now, ourHolder: ours) {
                 case .active, .expiringSoon:
-                    if let kind = Self.expiryKind(daysLeft: ContentToken.wholeDaysLeft(until: token.expiresAt, from: now)) { kinds.append(kind) }
+                    if let kind = Self.expiryKind(
+                        daysLeft: ContentToken.wholeDaysLeft(until: token.expiresAt, from: now))
+                    {
+                        kinds.append(kind)
+                    }
                 case .expired: kinds.append(.expired)
                 case .revoked: kinds.append(.revoked)
                 case .invalid: kinds.append(.revoked)
                 case .inUseElsewhere: kinds.append(.inUseElsewhere)
                 }
-                if let sync = try await tx.syncState(token.id), sync.consecutiveFailures >= syncFailureThreshold { kinds.append(.syncFailing) }
+                if let sync = try await tx.syncState(token.id), sync.consecutiveFailures >= syncFailureThreshold {
+                    kinds.append(.syncFailing)
+                }
                 for kind in kinds {
                     let status = token.status(at: now, ourHolder: ours)
                     let (subject, body) = Self.message(kind, token: token, status: status, now: now)
-                    let notice = Notice(tokenID: token.id, kind: kind, tokenExpiresAt: token.expiresAt, recipients: token.noticeRecipients,
-                                        subject: subject, body: body, nextAttemptAt: now)
+                    let notice = Notice(
+                        tokenID: token.id, kind: kind, tokenExpiresAt: token.expiresAt,
+                        recipients: token.noticeRecipients,
+                        subject: subject, body: body, nextAttemptAt: now)
                     if try await tx.enqueueNotice(notice) { queued.append(notice) }
                 }
             }

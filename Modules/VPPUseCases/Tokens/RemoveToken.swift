@@ -25,15 +25,33 @@ public struct RemovalPlan: Sendable {
 
 /// Remove a token safely: plan (dry run) first, then apply exactly the plan.
 public struct RemoveToken: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let apple: any AppleAppsAndBooks
+    let tokenCredentials: TokenCredentials
+    let auditTrail: AuditTrail
+    let poolReader: LicencePoolReader
+    let assign: AssignLicences
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials,
+        auditTrail: AuditTrail, poolReader: LicencePoolReader, assign: AssignLicences
+    ) {
+        self.store = store
+        self.clock = clock
+        self.apple = apple
+        self.tokenCredentials = tokenCredentials
+        self.auditTrail = auditTrail
+        self.poolReader = poolReader
+        self.assign = assign
+    }
 
     public func plan(_ caller: Caller, tokenID: TokenID) async throws -> RemovalPlan {
         try caller.require(.read)
-        let now = services.clock.now()
-        let ours = try await services.holder(of: caller.tenantID)
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        let now = clock.now()
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
+        return try await store.inTenant(caller.tenantID) { tx in
             guard let token = try await tx.token(tokenID) else { throw StoreError.unknownToken(tokenID) }
             let allCounts = try await tx.counts(tokenID: nil)
             let mine = Set(allCounts.filter { $0.tokenID == tokenID }.map(\.asset))
@@ -42,7 +60,7 @@ public struct RemoveToken: Sendable {
             let devices = Dictionary(uniqueKeysWithValues: try await tx.devices().map { ($0.serialNumber, $0) })
             var pools: [AssetKey: [(tokenID: TokenID, location: String, left: Int)]] = [:]
             for asset in Set(held.map(\.asset)) {
-                pools[asset] = try await services.pool(tx, asset, ours: ours).grantingOrder
+                pools[asset] = try await poolReader.pool(tx, asset, ours: ours).grantingOrder
                     .filter { $0.tokenID != tokenID }.map { ($0.tokenID, $0.locationName, $0.counts.available) }
             }
             var relicences: [RemovalPlan.Relicence] = []
@@ -77,26 +95,25 @@ public struct RemoveToken: Sendable {
         try caller.require(.manageContentTokens)
         let tokenID = plan.token.id
         if plan.canRevokeAtApple, !plan.licencesToRevoke.isEmpty {
-            let credentials = try await services.credentials(caller.tenantID, tokenID)
+            let credentials = try await tokenCredentials.open(caller.tenantID, tokenID)
             for (asset, group) in Dictionary(
                 grouping: plan.licencesToRevoke.filter { $0.state == .active }, by: \.asset)
             {
-                _ = try await services.apple.disassociate(
+                _ = try await apple.disassociate(
                     credentials, assets: [asset], serialNumbers: group.map(\.assignee).serialNumberTexts,
                     clientUserIDs: group.map(\.assignee).clientUserIDTexts)
             }
         }
-        try await services.store.inTenant(caller.tenantID) { tx in
+        try await store.inTenant(caller.tenantID) { tx in
             try await tx.enqueueDeviceCommands(plan.uninstalls)
             try await tx.deleteToken(tokenID)
             _ = try await tx.deleteOrphanApps()
-            try await services.audit(
+            try await auditTrail.record(
                 tx, caller, "token.remove", plan.token.location.name, "ok",
                 "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, \(plan.uninstalls.count) uninstall(s)"
             )
         }
         // Devices that keep their app get a licence from the other token (they already have the app: no install needed).
-        let assign = AssignLicences(services: services)
         for (asset, group) in Dictionary(grouping: plan.relicences, by: \.asset) {
             _ = try await assign(caller, asset: asset, to: group.map(\.assignee))
         }

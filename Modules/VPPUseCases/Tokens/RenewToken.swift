@@ -4,25 +4,41 @@ import VPPDomain
 /// Renew: a new `.vpptoken` for the same location replaces the secret and the expiry, keeps apps and
 /// licences, clears expired/revoked/invalid states (and so restarts the notice cycle), and resumes syncing.
 public struct RenewToken: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let apple: any AppleAppsAndBooks
+    let secrets: any SecretBox
+    let tokenCredentials: TokenCredentials
+    let auditTrail: AuditTrail
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, secrets: any SecretBox,
+        tokenCredentials: TokenCredentials, auditTrail: AuditTrail
+    ) {
+        self.store = store
+        self.clock = clock
+        self.apple = apple
+        self.secrets = secrets
+        self.tokenCredentials = tokenCredentials
+        self.auditTrail = auditTrail
+    }
 
     public func callAsFunction(_ caller: Caller, tokenID: TokenID, file: Data) async throws -> ContentToken {
         try caller.require(.manageContentTokens)
-        let now = services.clock.now()
+        let now = clock.now()
         let parsed = try ContentTokenFile.parse(file, now: now)
-        guard var token = try await services.store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
+        guard var token = try await store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
         else {
             throw StoreError.unknownToken(tokenID)
         }
-        let config = try await services.apple.clientConfig(AppleCredentials(token: parsed.secret, expectedHolder: nil))
+        let config = try await apple.clientConfig(AppleCredentials(token: parsed.secret, expectedHolder: nil))
         guard config.location.isSameLocation(as: token.location) else {
-            await services.auditSeparately(
+            await auditTrail.recordSeparately(
                 caller, "token.renew", token.location.name, "refused", "file for \(config.location.name)")
             throw UseCaseError.wrongLocation(expected: token.location.name, got: config.location.name)
         }
-        let ours = try await services.holder(of: caller.tenantID)
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
         token.expiresAt = config.context.tokenExpiresAt ?? parsed.expiresAt
         token.secretFingerprint = parsed.secret.fingerprint
         token.organizationName = parsed.organizationName
@@ -30,17 +46,17 @@ public struct RenewToken: Sendable {
         token.revokedAt = nil
         token.invalidSince = nil
         token.observedHolder = config.context.holder ?? ours
-        let sealed = try services.secrets.seal(parsed.secret.revealForTransport())
+        let sealed = try secrets.seal(parsed.secret.revealForTransport())
         let renewed = token
-        try await services.store.inTenant(caller.tenantID) { tx in
+        try await store.inTenant(caller.tenantID) { tx in
             try await tx.updateToken(renewed)
             try await tx.replaceTokenSecret(tokenID, secret: sealed)
-            try await services.audit(
+            try await auditTrail.record(
                 tx, caller, "token.renew", renewed.location.name, "ok",
                 "expires \(ISO8601Timestamp.format(renewed.expiresAt))")
         }
         if renewed.status(at: now, ourHolder: ours).isUsable {
-            try await services.store.jobs.enqueue(
+            try await store.jobs.enqueue(
                 JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
         }
         return renewed

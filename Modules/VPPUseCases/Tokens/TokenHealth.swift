@@ -3,15 +3,23 @@ import VPPDomain
 
 /// Records what an Apple refusal says about a token, whichever use case met it: revoked, invalid,
 /// expired, or claimed by another holder. Such a token then reports that status and grants nothing.
-enum TokenHealth {
+public struct TokenHealth: Sendable {
+    let store: any Store
+    let clock: any Clock
+    let auditTrail: AuditTrail
+
+    public init(store: any Store, clock: any Clock, auditTrail: AuditTrail) {
+        self.store = store
+        self.clock = clock
+        self.auditTrail = auditTrail
+    }
+
     /// Updates the token's facts when `error` disables it; returns whether it did.
     @discardableResult
-    static func record(
-        _ error: AppleAPIError, tokenID: TokenID, caller: Caller, services: VPPServices
-    ) async throws -> Bool {
+    func record(_ error: AppleAPIError, tokenID: TokenID, caller: Caller) async throws -> Bool {
         guard error.disablesToken else { return false }
-        let now = services.clock.now()
-        try await services.store.inTenant(caller.tenantID) { tx in
+        let now = clock.now()
+        try await store.inTenant(caller.tenantID) { tx in
             guard var token = try await tx.token(tokenID) else { return }
             switch error {
             case .tokenRevoked: token.revokedAt = token.revokedAt ?? now
@@ -21,10 +29,10 @@ enum TokenHealth {
             default: return
             }
             try await tx.updateToken(token)
-            try await services.audit(tx, caller, "token.status", token.location.name, "changed", error.description)
+            try await auditTrail.record(tx, caller, "token.status", token.location.name, "changed", error.description)
         }
         // Admins hear of it at once: the notice planner runs for this tenant now, not on a tenant walk.
-        try await services.store.jobs.enqueue(
+        try await store.jobs.enqueue(
             JobRequest(tenantID: caller.tenantID, kind: .notices, key: "all", runAt: now))
         return true
     }

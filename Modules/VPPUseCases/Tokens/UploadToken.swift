@@ -20,37 +20,58 @@ public struct UploadTokenResult: Sendable {
 /// token held elsewhere (and take it over only when asked, with a preview first), store it encrypted,
 /// claim it with our `mdmInfo`, configure notifications, and start the first sync.
 public struct UploadToken: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let clock: any Clock
+    let apple: any AppleAppsAndBooks
+    let secrets: any SecretBox
+    let publicURL: String?
+    let tokenCredentials: TokenCredentials
+    let auditTrail: AuditTrail
+    let sync: SyncToken
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(
+        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, secrets: any SecretBox, publicURL: String?,
+        tokenCredentials: TokenCredentials, auditTrail: AuditTrail, sync: SyncToken
+    ) {
+        self.store = store
+        self.clock = clock
+        self.apple = apple
+        self.secrets = secrets
+        self.publicURL = publicURL
+        self.tokenCredentials = tokenCredentials
+        self.auditTrail = auditTrail
+        self.sync = sync
+    }
 
     public func callAsFunction(
         _ caller: Caller, file: Data, noticeRecipients: [String] = [], takeOver: Bool = false,
         dryRun: Bool = false, syncNow: Bool = true
     ) async throws -> UploadTokenResult {
         try caller.require(.manageContentTokens)
-        let now = services.clock.now()
+        let now = clock.now()
         let parsed: ContentTokenFile
         do { parsed = try ContentTokenFile.parse(file, now: now) } catch {
-            await services.auditSeparately(caller, "token.upload", "(file)", "refused", error.description)
+            await auditTrail.recordSeparately(caller, "token.upload", "(file)", "refused", error.description)
             throw error
         }
         for address in noticeRecipients where !ManagedUser.looksLikeEmail(address) {
             throw IdentifierError.invalidEmail(address)
         }
         let anonymous = AppleCredentials(token: parsed.secret, expectedHolder: nil)
-        let config = try await services.apple.clientConfig(anonymous)
+        let config = try await apple.clientConfig(anonymous)
         let location = config.location
-        let existing = try await services.store.inTenant(caller.tenantID) { tx in
+        let existing = try await store.inTenant(caller.tenantID) { tx in
             try await tx.token(locationAppleID: location.appleID)
         }
         if existing != nil {
-            await services.auditSeparately(caller, "token.upload", location.name, "refused", "location already present")
+            await auditTrail.recordSeparately(
+                caller, "token.upload", location.name, "refused", "location already present")
             throw StoreError.duplicateLocation(locationName: location.name)
         }
-        let ours = try await services.holder(of: caller.tenantID)
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
         let foreign = config.context.holder.flatMap { $0.isSameHolder(as: ours) ? nil : $0 }
-        let otherTenant = try await foreign.asyncFlatMap { try await services.store.tenant(holderID: $0.id)?.name }
+        let otherTenant = try await foreign.asyncFlatMap { try await store.tenant(holderID: $0.id)?.name }
         var token = ContentToken(
             tenantID: caller.tenantID, location: location, organizationName: parsed.organizationName,
             expiresAt: config.context.tokenExpiresAt ?? parsed.expiresAt, secretFingerprint: parsed.secret.fingerprint,
@@ -61,7 +82,7 @@ public struct UploadToken: Sendable {
 
         if let foreign {
             if takeOver {
-                result.takeOverPreview = try await services.apple.assignments(
+                result.takeOverPreview = try await apple.assignments(
                     anonymous, filter: AppleAssignmentFilter()
                 ).items
             }
@@ -75,11 +96,11 @@ public struct UploadToken: Sendable {
                 return result
             }
             _ = try await TakeOverToken.claimAndRevoke(
-                services, anonymous, ours: ours, previous: result.takeOverPreview ?? [])
+                apple, anonymous, ours: ours, previous: result.takeOverPreview ?? [])
         } else if dryRun {
             return result
         }
-        let notifications = services.publicURL.map { base in
+        let notifications = publicURL.map { base in
             AppleNotificationSettings(
                 url: "\(base)/apple/notifications/\(token.id)", authToken: Self.randomSecret(),
                 types: ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED"])
@@ -90,26 +111,26 @@ public struct UploadToken: Sendable {
             token, secret: parsed.secret, caller: caller, outcome: "ok",
             detail: foreign.map { "taken over from \($0)" } ?? "claimed", notificationSecret: notifications?.authToken)
         do {
-            _ = try await services.apple.updateClientConfig(anonymous, holder: ours, notifications: notifications)
+            _ = try await apple.updateClientConfig(anonymous, holder: ours, notifications: notifications)
         } catch {
             let stored = token
-            try? await services.store.inTenant(caller.tenantID) { tx in
+            try? await store.inTenant(caller.tenantID) { tx in
                 try await tx.deleteToken(stored.id)
-                try await services.audit(
+                try await auditTrail.record(
                     tx, caller, "token.upload", stored.location.name, "failed", "Apple refused the claim: \(error)")
             }
             throw error
         }
         token.observedHolder = ours
         let claimed = token
-        try await services.store.inTenant(caller.tenantID) { tx in try await tx.updateToken(claimed) }
+        try await store.inTenant(caller.tenantID) { tx in try await tx.updateToken(claimed) }
         result.token = token
         result.status = token.status(at: now, ourHolder: ours)
         result.stored = true
-        try await services.store.jobs.enqueue(
+        try await store.jobs.enqueue(
             JobRequest(tenantID: caller.tenantID, kind: .sync, key: token.id.description, runAt: now))
         if syncNow {
-            result.sync = try await SyncToken(services: services)(.system(caller.tenantID), tokenID: token.id)
+            result.sync = try await sync(.system(caller.tenantID), tokenID: token.id)
         }
         return result
     }
@@ -118,12 +139,12 @@ public struct UploadToken: Sendable {
         _ token: ContentToken, secret: ContentTokenSecret, caller: Caller, outcome: String, detail: String,
         notificationSecret: String? = nil
     ) async throws {
-        let sealed = try services.secrets.seal(secret.revealForTransport())
-        let sealedNotification = try notificationSecret.map { try services.secrets.seal($0) }
-        try await services.store.inTenant(caller.tenantID) { tx in
+        let sealed = try secrets.seal(secret.revealForTransport())
+        let sealedNotification = try notificationSecret.map { try secrets.seal($0) }
+        try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertToken(token, secret: sealed)
             if let sealedNotification { try await tx.setNotificationSecret(token.id, secret: sealedNotification) }
-            try await services.audit(tx, caller, "token.upload", token.location.name, outcome, detail)
+            try await auditTrail.record(tx, caller, "token.upload", token.location.name, outcome, detail)
         }
     }
 

@@ -69,7 +69,7 @@ extension Catalogue {
         query.after = start
         query.limit = limit + 1
         let pageQuery = query
-        let rows = try await services.store.inTenant(caller.tenantID) { tx in try await tx.assignments(pageQuery) }
+        let rows = try await store.inTenant(caller.tenantID) { tx in try await tx.assignments(pageQuery) }
         let page = Array(rows.prefix(limit))
         return ListingPage(
             items: page.map(LicenceView.init),

@@ -84,8 +84,12 @@ public struct LicenceView: Encodable, Sendable, Hashable {
         id = assignment.id.description
         adamId = assignment.asset.adamID
         switch assignment.assignee {
-        case .device(let s): serialNumber = s.value; clientUserId = nil
-        case .user(let u): serialNumber = nil; clientUserId = u.value
+        case .device(let s):
+            serialNumber = s.value
+            clientUserId = nil
+        case .user(let u):
+            serialNumber = nil
+            clientUserId = u.value
         }
         tokenId = assignment.grantingToken.description
         state = assignment.state.code
@@ -138,28 +142,35 @@ public struct UserView: Encodable, Sendable, Hashable {
 
 /// Read-only queries behind the listings.
 public struct Catalogue: Sendable {
-    let services: VPPServices
+    let store: any Store
+    let tokenCredentials: TokenCredentials
+    let poolReader: LicencePoolReader
 
-    public init(services: VPPServices) { self.services = services }
+    /// Takes only what this use case touches.
+    public init(store: any Store, tokenCredentials: TokenCredentials, poolReader: LicencePoolReader) {
+        self.store = store
+        self.tokenCredentials = tokenCredentials
+        self.poolReader = poolReader
+    }
 
     public func apps(_ caller: Caller) async throws -> [AppView] {
         try caller.require(.read)
-        let ours = try await services.holder(of: caller.tenantID)
-        return try await services.store.inTenant(caller.tenantID) { tx in
-            let pools = try await services.pools(tx, ours: ours)
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
+        return try await store.inTenant(caller.tenantID) { tx in
+            let pools = try await poolReader.pools(tx, ours: ours)
             return try await tx.apps().map { AppView($0, pool: pools[$0.asset.key]?.usableCounts ?? .zero) }
         }
     }
 
     public func licences(_ caller: Caller, asset: AssetKey? = nil) async throws -> [LicenceView] {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in
+        return try await store.inTenant(caller.tenantID) { tx in
             try await tx.assignments(AssignmentQuery(asset: asset)).map(LicenceView.init)
         }
     }
 
     public func auditLog(_ caller: Caller, limit: Int = 50) async throws -> [AuditRecord] {
         try caller.require(.read)
-        return try await services.store.inTenant(caller.tenantID) { tx in try await tx.auditLog(limit: limit) }
+        return try await store.inTenant(caller.tenantID) { tx in try await tx.auditLog(limit: limit) }
     }
 }

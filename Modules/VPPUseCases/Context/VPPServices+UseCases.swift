@@ -1,0 +1,245 @@
+import Foundation
+import VPPDomain
+
+// The one place that knows the composition bag: each use case takes only the ports it uses (its designated
+// initialiser says what it touches); these initialisers let the edges keep writing `X(services: services)`.
+
+extension VPPServices {
+    /// Opens stored tokens' secrets with this deployment's key.
+    public var tokenCredentials: TokenCredentials { TokenCredentials(store: store, secrets: secrets) }
+    /// The tenants' audit log.
+    public var auditTrail: AuditTrail { AuditTrail(store: store, clock: clock, logger: logger) }
+    /// Licence pools with token status computed on this clock.
+    public var poolReader: LicencePoolReader { LicencePoolReader(clock: clock) }
+    /// Records what Apple's refusals say about tokens.
+    public var tokenHealth: TokenHealth { TokenHealth(store: store, clock: clock, auditTrail: auditTrail) }
+}
+
+extension AssignLicences {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
+            poolReader: services.poolReader, intentScheduler: services.intentScheduler,
+            intentWorker: CarryOutAppleIntents(services: services))
+    }
+}
+
+extension RevokeLicences {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, auditTrail: services.auditTrail,
+            intentWorker: CarryOutAppleIntents(services: services))
+    }
+}
+
+extension CarryOutAppleIntents {
+    /// Wires this use case from the composition bag; the lease defaults to the deployment's `intentLease`.
+    public init(services: VPPServices, leaseSeconds: TimeInterval? = nil) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple, logger: services.logger,
+            tokenCredentials: services.tokenCredentials, health: services.tokenHealth,
+            leaseSeconds: leaseSeconds ?? services.intentLease)
+    }
+}
+
+extension DeliverDeviceCommands {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
+        self.init(
+            store: services.store, clock: services.clock, secrets: services.secrets, metadata: services.metadata,
+            logger: services.logger, deliveries: deliveries)
+    }
+}
+
+extension AdminAccounts {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices, hasher: any PasswordHasher) {
+        self.init(store: services.store, clock: services.clock, auditTrail: services.auditTrail, hasher: hasher)
+    }
+}
+
+extension ConsoleSignIn {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices, hasher: any PasswordHasher, policy: SignInPolicy = SignInPolicy()) {
+        self.init(
+            store: services.store, clock: services.clock, auditTrail: services.auditTrail, hasher: hasher,
+            policy: policy)
+    }
+}
+
+extension Catalogue {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, tokenCredentials: services.tokenCredentials, poolReader: services.poolReader)
+    }
+}
+
+extension ConfigureMDM {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, secrets: services.secrets, publicURL: services.publicURL,
+            auditTrail: services.auditTrail)
+    }
+}
+
+extension ConsoleLists {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, tokenCredentials: services.tokenCredentials,
+            poolReader: services.poolReader)
+    }
+}
+
+extension DeliverNotices {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock, mailer: services.mailer)
+    }
+}
+
+extension DeviceCommandList {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock, mdmEvents: ProcessMDMEvents(services: services))
+    }
+}
+
+extension HandleAppleNotification {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, secrets: services.secrets,
+            events: ProcessAppleEvent(services: services))
+    }
+}
+
+extension ListTokens {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock, tokenCredentials: services.tokenCredentials)
+    }
+}
+
+extension ManageAPIKeys {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock, auditTrail: services.auditTrail)
+    }
+}
+
+extension ManageInventory {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple,
+            tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail)
+    }
+}
+
+extension PlanNotices {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock, tokenCredentials: services.tokenCredentials)
+    }
+}
+
+extension ProcessAppleEvent {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple,
+            tokenCredentials: services.tokenCredentials)
+    }
+}
+
+extension ProcessMDMEvents {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store)
+    }
+}
+
+extension ReceiveMDMWebhook {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock, secrets: services.secrets)
+    }
+}
+
+extension ReclaimUnenrolledDevices {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, auditTrail: services.auditTrail,
+            revoke: RevokeLicences(services: services))
+    }
+}
+
+extension RemoveToken {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple,
+            tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
+            poolReader: services.poolReader, assign: AssignLicences(services: services))
+    }
+}
+
+extension RenewToken {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple, secrets: services.secrets,
+            tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail)
+    }
+}
+
+extension Reports {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple,
+            tokenCredentials: services.tokenCredentials, poolReader: services.poolReader)
+    }
+}
+
+extension SyncToken {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple, metadata: services.metadata,
+            logger: services.logger, tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
+            health: services.tokenHealth)
+    }
+}
+
+extension TakeOverToken {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple,
+            tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
+            sync: SyncToken(services: services))
+    }
+}
+
+extension TenantAdministration {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock, auditTrail: services.auditTrail)
+    }
+}
+
+extension UploadToken {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, apple: services.apple, secrets: services.secrets,
+            publicURL: services.publicURL, tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
+            sync: SyncToken(services: services))
+    }
+}
