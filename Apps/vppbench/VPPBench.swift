@@ -7,7 +7,9 @@ struct VPPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vppbench",
         abstract: "vpp benchmarks; each prints what it measured.",
-        subcommands: [AppleWalkBenchmark.self, StoreSyncBenchmark.self, SyncBenchmark.self, ReserveRace.self]
+        subcommands: [AppleWalkBenchmark.self, StoreSyncBenchmark.self, SyncBenchmark.self, ReserveRace.self,
+            TenantFleetSeeder.self,
+        ]
     )
 }
 
