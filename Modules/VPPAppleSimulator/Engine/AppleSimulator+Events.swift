@@ -115,7 +115,9 @@ extension AppleSimulator {
 
     func carryOutManageAssets(_ uid: String, _ eventId: String, type: String, keys: [SimAssetKey],
                               serials: [String], users: [String]) -> [[String: Any]] {
-        guard var location = locations[uid] else { return [] }
+        // Taken out of the dictionary while it changes: a copy left behind would make every append copy the
+        // whole assignment list (copy-on-write), and a write to a location of 1,000,000 assignments quadratic.
+        guard var location = locations.removeValue(forKey: uid) else { return [] }
         location.bumpVersion()
         var done: [[String: Any]] = []
         var noLicence = SimFailure(errorNumber: 9709, errorMessage: "There aren't enough assets available to complete this association.")
@@ -158,7 +160,9 @@ extension AppleSimulator {
     }
 
     func carryOutRevoke(_ uid: String, _ eventId: String, serials: Set<String>, users: Set<String>) -> [[String: Any]] {
-        guard var location = locations[uid] else { return [] }
+        // Taken out of the dictionary while it changes: a copy left behind would make every append copy the
+        // whole assignment list (copy-on-write), and a write to a location of 1,000,000 assignments quadratic.
+        guard var location = locations.removeValue(forKey: uid) else { return [] }
         location.bumpVersion()
         let revocable = Set(location.assets.values.filter(\.revocable).map(\.key))
         let removed = Self.removeAssignments(&location) { assignment in
@@ -177,7 +181,9 @@ extension AppleSimulator {
     }
 
     func carryOutManageUsers(_ uid: String, _ eventId: String, type: String, users: [SimUser]) -> [[String: Any]] {
-        guard var location = locations[uid] else { return [] }
+        // Taken out of the dictionary while it changes: a copy left behind would make every append copy the
+        // whole assignment list (copy-on-write), and a write to a location of 1,000,000 assignments quadratic.
+        guard var location = locations.removeValue(forKey: uid) else { return [] }
         location.bumpVersion()
         var failures: [SimFailure] = []
         var changed: [[String: Any]] = []

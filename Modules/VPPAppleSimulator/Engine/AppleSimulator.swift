@@ -133,10 +133,11 @@ public actor AppleSimulator {
 
     // MARK: Helpers
 
+    /// Changes a location in place: copying it out and back would make every append copy the whole assignment
+    /// list (copy-on-write), so seeding 1,000,000 assignments was quadratic.
     func mutateLocation(_ uid: String, _ body: (inout SimLocation) throws -> Void) throws {
-        guard var location = locations[uid] else { throw SimAdminError("no location \(uid)") }
-        try body(&location)
-        locations[uid] = location
+        guard locations[uid] != nil else { throw SimAdminError("no location \(uid)") }
+        try body(&locations[uid]!)
     }
 
     static func addAssignment(_ location: inout SimLocation, _ key: SimAssetKey, serial: String?, user: String?) {
