@@ -2,8 +2,8 @@ import Foundation
 import VPPDomain
 import VPPUseCases
 
-/// The edge of Apple's webhook: the bearer is checked before the body is read, and the envelope's fields
-/// are checked (lengths, characters, ranges) before the use case or the database sees them.
+/// The edge of Apple's webhook: the bearer is checked before the body is read, and the envelope is decoded
+/// into typed values and checked (lengths, characters, ranges) before the use case or the database sees it.
 struct AppleWebhookGate {
     let services: VPPServices
 
@@ -13,38 +13,109 @@ struct AppleWebhookGate {
             let sealed = try await services.store.inTenant(tenant, { tx in try await tx.notificationSecret(tokenID) })
         else { throw UseCaseError.unauthorised }
         let expected = "Bearer " + (try services.secrets.open(sealed))
-        guard Self.constantTimeEquals(authorization, expected) else { throw UseCaseError.unauthorised }
+        guard ConsoleRandom.constantTimeEquals(authorization, expected) else { throw UseCaseError.unauthorised }
     }
 
-    /// Refuses envelopes whose fields are malformed, too long or out of range (422 with a specific code).
-    static func validate(_ body: Data) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return }
-        for field in ["notificationId", "notificationType"] {
-            if let value = object[field] as? String { try EdgeValidation.text(value, field: field, limit: 200) }
+    /// Refuses envelopes that are malformed (400 `bad_notification`) or whose fields are too long or out of
+    /// range (422 with a specific code).
+    static func validate(_ body: Data) throws { _ = try decode(body) }
+
+    /// Apple's envelope as typed values. Not JSON, or missing `notificationId`/`notificationType`, or a field of
+    /// the wrong type: ``UseCaseError/badNotification(_:)`` naming what is wrong. A type vpp does not act on is
+    /// not refused: it decodes as ``AppleNotification/Kind/other``.
+    static func decode(_ body: Data) throws -> AppleNotification {
+        let envelope: Envelope
+        do {
+            envelope = try JSONDecoder().decode(Envelope.self, from: body)
+        } catch let error as DecodingError {
+            throw UseCaseError.badNotification(Self.describe(error))
         }
-        guard let payload = object["notification"] as? [String: Any] else { return }
-        if let adamID = payload["adamId"] as? String { try EdgeValidation.adamID(adamID, field: "notification.adamId") }
-        if let eventID = payload["eventId"] as? String {
-            try EdgeValidation.text(eventID, field: "notification.eventId", limit: 200)
+        try EdgeValidation.text(envelope.notificationId, field: "notificationId", limit: 200)
+        try EdgeValidation.text(envelope.notificationType, field: "notificationType", limit: 200)
+        let payload = envelope.notification ?? Payload()
+        if let eventID = payload.eventId { try EdgeValidation.text(eventID, field: "notification.eventId", limit: 200) }
+        if let adamID = payload.adamId?.value { try EdgeValidation.adamID(adamID, field: "notification.adamId") }
+        let pricing = try EdgeValidation.pricingParam(payload.pricingParam)
+        let delta = try payload.countDelta.map(Self.countDelta)
+        let kind: AppleNotification.Kind
+        switch envelope.notificationType {
+        case "TEST_NOTIFICATION": kind = .test
+        case "ASSET_MANAGEMENT": kind = .assetManagement(eventID: payload.eventId)
+        case "ASSET_COUNT":
+            kind = .assetCount(
+                payload.adamId.flatMap { adamID in
+                    delta.map {
+                        AssetCountChange(asset: AssetKey(adamID: adamID.value, pricingParam: pricing), delta: $0)
+                    }
+                })
+        case "USER_MANAGEMENT", "USER_ASSOCIATED": kind = .usersChanged
+        default: kind = .other
         }
-        if let pricing = payload["pricingParam"] as? String { _ = try EdgeValidation.pricingParam(pricing) }
-        if let delta = payload["countDelta"] {
-            // A purchase, transfer or refund moves at most a few hundred thousand licences.
-            guard let number = delta as? NSNumber, let value = Int(exactly: number.doubleValue),
-                abs(value) <= 10_000_000
-            else {
-                throw InvalidInput(
-                    code: .outOfRange, field: "notification.countDelta",
-                    detail: "must be an integer between -10000000 and 10000000")
+        return AppleNotification(id: envelope.notificationId, type: envelope.notificationType, kind: kind)
+    }
+
+    /// A purchase, transfer or refund moves at most a few hundred thousand licences.
+    static func countDelta(_ value: Double) throws -> Int {
+        guard let delta = Int(exactly: value), abs(delta) <= 10_000_000 else {
+            throw InvalidInput(
+                code: .outOfRange, field: "notification.countDelta",
+                detail: "must be an integer between -10000000 and 10000000")
+        }
+        return delta
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        return switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty: "the body is not JSON"
+        case .keyNotFound(let key, let context):
+            "\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")) is missing"
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty: "the body is not a JSON object"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            "\(path(context)) has the wrong type"
+        @unknown default: "not an Apple notification envelope"
+        }
+    }
+
+    /// The envelope as Apple sends it.
+    struct Envelope: Decodable {
+        let notificationId: String
+        let notificationType: String
+        let notification: Payload?
+    }
+
+    /// The fields of the notification types vpp acts on (all optional: each type carries some of them).
+    struct Payload: Decodable {
+        var eventId: String?
+        var adamId: AdamIDText?
+        var pricingParam: String?
+        /// Decoded as a number of any form, then required to be a whole number in range (a 422, not a 400).
+        var countDelta: Double?
+    }
+
+    /// Apple sends `adamId` as a string, and in some payloads as a number.
+    struct AdamIDText: Decodable {
+        let value: String
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) {
+                value = text
+            } else {
+                value = String(try container.decode(Int.self))
             }
         }
     }
+}
 
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<min(x.count, y.count) { difference |= x[index] ^ y[index] }
-        return difference == 0
+extension HandleAppleNotification {
+    /// The webhook's body decoded here, at the edge; the use case receives typed values.
+    func callAsFunction(
+        tenantID: TenantID, tokenID: TokenID, authorization: String?, body: Data
+    ) async throws -> Outcome {
+        try await self(
+            tenantID: tenantID, tokenID: tokenID, authorization: authorization,
+            notification: AppleWebhookGate.decode(body))
     }
 }

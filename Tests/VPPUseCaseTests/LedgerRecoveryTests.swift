@@ -47,7 +47,7 @@ struct LedgerRecoveryTests {
                     until: now.addingTimeInterval(30), limit: 1000)
             }
             #expect(claimed.count == 4)
-            let credentials = try await world.services.credentials(world.tenant.id, token.id)
+            let credentials = try await world.services.tokenCredentials.open(world.tenant.id, token.id)
             _ = try await world.services.apple.associate(
                 credentials, assets: [key], serialNumbers: serials.prefix(4).map(\.value),
                 clientUserIDs: [])

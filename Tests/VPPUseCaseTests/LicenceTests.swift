@@ -214,16 +214,17 @@ struct LicenceTests {
                 try await tx.setNotificationSecret(token.id, secret: secret)
             }
             let handle = HandleAppleNotification(services: world.services)
-            let body = Data(
-                #"{"notification":{"adamId":"408709785","countDelta":5,"pricingParam":"STDQ"},"notificationId":"n-1","notificationType":"ASSET_COUNT","uId":"x"}"#
-                    .utf8)
+            let body = AppleNotification(
+                id: "n-1", type: "ASSET_COUNT",
+                kind: .assetCount(AssetCountChange(asset: AssetKey(adamID: "408709785"), delta: 5)))
             await #expect(throws: UseCaseError.unauthorised) {
                 _ = try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer wrong", body: body)
+                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer wrong", notification: body)
             }
             #expect(
                 try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: body)
+                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret",
+                    notification: body)
                     == .handled("ASSET_COUNT"))
             let afterPurchase = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.counts(tokenID: token.id)
@@ -233,13 +234,14 @@ struct LicenceTests {
                 "5 bought: the delta applies at once")
             #expect(
                 try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: body)
+                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret",
+                    notification: body)
                     == .duplicate)
-            let odd = Data(
-                #"{"notification":{},"notificationId":"n-2","notificationType":"UNLIMITED_ASSET","uId":"x"}"#.utf8)
+            let odd = AppleNotification(id: "n-2", type: "UNLIMITED_ASSET", kind: .other)
             #expect(
                 try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", body: odd)
+                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", notification: odd
+                )
                     == .recordedUnknown("UNLIMITED_ASSET"))
         }
     }

@@ -23,8 +23,9 @@ public struct HandleAppleNotification: Sendable {
         case recordedUnknown(String)
     }
 
+    /// Handles `notification` (decoded and checked by the edge that received it) after checking the bearer.
     public func callAsFunction(
-        tenantID: TenantID, tokenID: TokenID, authorization: String?, body: Data
+        tenantID: TenantID, tokenID: TokenID, authorization: String?, notification: AppleNotification
     ) async throws -> Outcome {
         guard
             let sealed = try await store.inTenant(tenantID, { tx in try await tx.notificationSecret(tokenID) })
@@ -32,55 +33,47 @@ public struct HandleAppleNotification: Sendable {
             throw UseCaseError.unauthorised
         }
         let expected = "Bearer " + (try secrets.open(sealed))
-        guard let authorization, Self.constantTimeEquals(authorization, expected) else {
+        guard let authorization, ConsoleRandom.constantTimeEquals(authorization, expected) else {
             throw UseCaseError.unauthorised
         }
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-            let id = object["notificationId"] as? String, let type = object["notificationType"] as? String
-        else { throw UseCaseError.badNotification("not an Apple notification envelope") }
         let now = clock.now()
+        let type = notification.type
         let isNew = try await store.inTenant(tenantID) { tx in
-            try await tx.markNotificationProcessed(id, type: type, at: now)
+            try await tx.markNotificationProcessed(notification.id, type: type, at: now)
         }
         guard isNew else { return .duplicate }
-        let payload = object["notification"] as? [String: Any] ?? [:]
-        switch type {
-        case "TEST_NOTIFICATION":
+        switch notification.kind {
+        case .test:
             return .handled(type)
-        case "ASSET_MANAGEMENT":
+        case .assetManagement(let eventID):
             // Notifications carry at most 100 items of an event: ask `status` for the authoritative whole.
-            if let eventID = payload["eventId"] as? String,
+            if let eventID,
                 let event = try await store.inTenant(
                     tenantID, { tx in try await tx.pendingEvents().first { $0.eventID == eventID } })
             {
                 try await events.poll(tenantID, event: event)
             }
             return .handled(type)
-        case "ASSET_COUNT":
+        case .assetCount(let change):
             // Apply the delta at once so the pool is right now; the queued sync then confirms Apple's numbers.
-            if let adamID = payload["adamId"] as? String ?? (payload["adamId"] as? Int).map(String.init),
-                let delta = payload["countDelta"] as? Int
-            {
-                let key = AssetKey(
-                    adamID: adamID,
-                    pricingParam: PricingParam(rawValue: payload["pricingParam"] as? String ?? "STDQ") ?? .standard)
+            if let change {
                 try await store.inTenant(tenantID) { tx in
-                    try await tx.adjustCounts(tokenID: tokenID, asset: key, delta: delta)
+                    try await tx.adjustCounts(tokenID: tokenID, asset: change.asset, delta: change.delta)
                     try await tx.appendAudit(
                         AuditRecord(
-                            at: now, actor: "apple", action: "notification.asset-count", target: "\(key)",
-                            outcome: "applied", detail: "countDelta \(delta)"))
+                            at: now, actor: "apple", action: "notification.asset-count", target: "\(change.asset)",
+                            outcome: "applied", detail: "countDelta \(change.delta)"))
                 }
             }
             try await store.jobs.enqueue(
                 JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
             return .handled(type)
-        case "USER_MANAGEMENT", "USER_ASSOCIATED":
+        case .usersChanged:
             // Users changed at Apple: resync the token (one queued sync per token).
             try await store.jobs.enqueue(
                 JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
             return .handled(type)
-        default:
+        case .other:
             try await store.inTenant(tenantID) { tx in
                 try await tx.appendAudit(
                     AuditRecord(
@@ -88,16 +81,5 @@ public struct HandleAppleNotification: Sendable {
             }
             return .recordedUnknown(type)
         }
-    }
-
-    /// Compares without returning early, so response time reveals nothing about the secret.
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) {
-            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
-        }
-        return difference == 0
     }
 }
