@@ -31,6 +31,9 @@ for size in $SIZES; do
   python3 -c 'import json,sys; print(json.dumps({"token": sys.argv[1]}))' "$token" \
     | curl -fs -X POST "$url/v1/tokens" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d @- \
       >/dev/null
+  for _ in $(seq 300); do  # the upload's first sync runs in the background
+    curl -fs "$url/v1/apps" -H "Authorization: Bearer $KEY" | grep -q 408709785 && break; sleep 0.2
+  done
   latency "assign one device[$(printf '%7d' "$size") devices]" "$REQUESTS" POST "$url/v1/apps/408709785/licenses" \
     '{"serialNumbers": ["DEV{i}"]}'
   stop_vppds

@@ -43,7 +43,7 @@ new_database() {
 # bench_tenant NAME ROLE: creates the tenant; sets KEY (an API key) and TENANT_ID.
 bench_tenant() {
   "$BIN/vppctl" tenant create "$1" >/dev/null
-  KEY=$("$BIN/vppctl" apikey create --role "$2" --tenant "$1" | tail -1 | tr -d '[:space:]')
+  KEY=$("$BIN/vppctl" apikey create --role "$2" --tenant "$1" 2>/dev/null | tail -1 | tr -d '[:space:]')
   TENANT_ID=$(psql "$VPP_DATABASE_URL" -Atc "SELECT tenant_id FROM tenants WHERE name = '$1'")
 }
 
@@ -51,9 +51,10 @@ bench_tenant() {
 VPPD_URLS=(); VPPD_PIDS=()
 start_vppd() {
   local port; port=$(free_port)
-  "$BIN/vppd" serve --port "$port" >/dev/null 2>&1 & BENCH_PIDS+=($!); VPPD_PIDS+=($!)
+  local output; output=$(mktemp /tmp/vppd-bench.XXXXXX)
+  "$BIN/vppd" serve --port "$port" >"$output" 2>&1 & BENCH_PIDS+=($!); VPPD_PIDS+=($!)
   VPPD_URLS+=("http://127.0.0.1:$port")
-  wait_for "http://127.0.0.1:$port/healthz"
+  wait_for "http://127.0.0.1:$port/healthz" || { tail -20 "$output" >&2; return 1; }
 }
 
 # stop_vppds: stops every vppd started so far.
