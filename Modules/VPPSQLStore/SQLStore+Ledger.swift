@@ -23,21 +23,3 @@ extension SQLStore {
         }
     }
 }
-
-extension SQLTenantTransaction {
-    func devices(_ serials: [SerialNumber]) async throws -> [Device] {
-        // A few named devices are read one by one (an indexed lookup each); a bulk request reads the inventory once.
-        guard serials.count > 20 else {
-            var found: [Device] = []
-            for serial in serials { if let device = try await device(serial) { found.append(device) } }
-            return found
-        }
-        let wanted = Set(serials)
-        return try await devices().filter { wanted.contains($0.serialNumber) }
-    }
-
-    func users(_ ids: [ClientUserID]) async throws -> [ManagedUser] {
-        let wanted = Set(ids)
-        return try await users().filter { wanted.contains($0.clientUserID) }
-    }
-}

@@ -213,48 +213,15 @@ extension SQLTenantTransaction: MDMRecords {
             ])
     }
 
-    static let deviceColumns = """
-        serial, name, installed, retired, enrollment_state, enrollment_id, model, os_version, platform, last_seen_at, unenrolled_at
-        """
-
-    func mdmDevice(_ row: SQLRow) throws -> Device? {
-        guard let serial = try? SerialNumber(try row.text(0)) else { return nil }
-        let storedState = try row.text(4)
-        let storedPlatform = try row.text(8)
-        guard let state = EnrollmentState(rawValue: storedState) else {
-            throw StoreError.unreadable("enrollment state \(storedState)")
-        }
-        guard let platform = DevicePlatform(rawValue: storedPlatform) else {
-            throw StoreError.unreadable("platform \(storedPlatform)")
-        }
-        let enrollment = MDMEnrollment(
-            state: state, enrollmentID: try row.optionalText(5), model: try row.optionalText(6),
-            osVersion: try row.optionalText(7), platform: platform, lastSeenAt: try row.optionalTime(9),
-            unenrolledAt: try row.optionalTime(10))
-        return Device(
-            tenantID: tenantID, serialNumber: serial, name: try row.optionalText(1),
-            installedAdamIDs: Set(JSONList.decode(try row.optionalText(2))), isRetired: try row.bool(3),
-            enrollment: enrollment)
-    }
-
-    func mdmDevices() async throws -> [Device] {
-        try await exec("SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? ORDER BY serial", [tenant])
-            .compactMap(mdmDevice)
-    }
-
-    func mdmDevice(serial: SerialNumber) async throws -> Device? {
-        try await exec(
-            "SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? AND serial = ?",
-            [tenant, .text(serial.value)]
-        )
-        .first.flatMap(mdmDevice)
-    }
+    func mdmDevice(serial: SerialNumber) async throws -> Device? { try await device(serial) }
 
     func device(enrollmentID: String) async throws -> Device? {
         try await exec(
-            "SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? AND enrollment_id = ? ORDER BY last_seen_at DESC",
-            [tenant, .text(enrollmentID)]
-        ).first.flatMap(mdmDevice)
+            """
+            SELECT \(fragment: Self.deviceColumns) FROM devices WHERE tenant_id = \(tenantID) AND enrollment_id = \(enrollmentID)
+            ORDER BY last_seen_at DESC
+            """
+        ).first.flatMap(device(from:))
     }
 
     func setInstalledApps(_ serial: SerialNumber, adamIDs: Set<String>, seenAt: Date) async throws {
@@ -264,12 +231,8 @@ extension SQLTenantTransaction: MDMRecords {
     }
 
     func devicesDueForReclaim(unenrolledBefore cutoff: Date) async throws -> [Device] {
-        try await exec(
-            """
-            SELECT \(Self.deviceColumns) FROM devices WHERE tenant_id = ? AND enrollment_state = 'unenrolled'
-                AND unenrolled_at <= ? AND reclaimed_at IS NULL ORDER BY serial
-            """, [tenant, .time(cutoff)]
-        ).compactMap(mdmDevice)
+        try await devices(
+            where: "enrollment_state = 'unenrolled' AND unenrolled_at <= \(cutoff) AND reclaimed_at IS NULL")
     }
 
     func markReclaimed(_ serial: SerialNumber, at: Date) async throws {

@@ -4,90 +4,85 @@ import VPPUseCases
 
 extension SQLTenantTransaction {
     func upsertApps(_ assets: [Asset]) async throws {
-        let rows: [[SQLValue]] = assets.map { asset in
-            [
-                tenant, .text(asset.key.adamID), .text(asset.key.pricingParam.rawValue),
-                .text(asset.productType.rawValue),
-                JSONList.encode(asset.platforms.map(\.rawValue).sorted()), .bool(asset.isDeviceAssignable),
-                .bool(asset.isRevocable),
-            ]
-        }
         try await insertMany(
             "INSERT INTO apps (tenant_id, adam_id, pricing, product_type, platforms, device_assignable, revocable)",
-            columns: 7, rows: rows,
+            rows: assets.map { asset in
+                """
+                (\(tenantID), \(asset.key.adamID), \(asset.key.pricingParam), \(asset.productType.rawValue),
+                \(JSONList.encode(asset.platforms.map(\.rawValue).sorted())), \(asset.isDeviceAssignable),
+                \(asset.isRevocable))
+                """
+            },
             suffix: """
                 ON CONFLICT (tenant_id, adam_id, pricing) DO UPDATE SET product_type = excluded.product_type,
-                    platforms = excluded.platforms, device_assignable = excluded.device_assignable, revocable = excluded.revocable
+                    platforms = excluded.platforms, device_assignable = excluded.device_assignable,
+                    revocable = excluded.revocable
                 """)
     }
 
     func setMetadata(_ metadata: AppMetadata, for asset: AssetKey) async throws {
         let rows = try await exec(
-            "UPDATE apps SET name = ?, bundle_id = ?, icon_url = ?, version = ? WHERE tenant_id = ? AND adam_id = ? AND pricing = ? RETURNING adam_id",
-            [
-                .text(metadata.name), .optional(metadata.bundleID), .optional(metadata.iconURL?.absoluteString),
-                .optional(metadata.version),
-                tenant, .text(asset.adamID), .text(asset.pricingParam.rawValue),
-            ])
+            """
+            UPDATE apps SET name = \(metadata.name), bundle_id = \(metadata.bundleID),
+                icon_url = \(metadata.iconURL?.absoluteString), version = \(metadata.version)
+            WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) RETURNING adam_id
+            """)
         if rows.isEmpty { throw StoreError.unknownApp(asset) }
     }
 
-    private static let appColumns =
-        "adam_id, pricing, product_type, platforms, device_assignable, revocable, name, bundle_id, icon_url, version"
-
-    private func app(from row: SQLRow) throws -> AppRecord {
-        let asset = Asset(
-            key: AssetKey(adamID: try row.text(0), pricingParam: PricingParam(rawValue: try row.text(1)) ?? .standard),
-            productType: ProductType(rawValue: try row.text(2)) ?? .app,
-            platforms: Set(JSONList.decode(try row.optionalText(3)).compactMap(Platform.init(rawValue:))),
-            isDeviceAssignable: try row.bool(4), isRevocable: try row.bool(5))
-        let metadata = try row.optionalText(6).map { name in
-            AppMetadata(
-                name: name, bundleID: try row.optionalText(7),
-                iconURL: try row.optionalText(8).flatMap(URL.init(string:)),
-                version: try row.optionalText(9))
-        }
-        return AppRecord(asset: asset, metadata: metadata)
-    }
-
-    func apps() async throws -> [AppRecord] {
-        try await exec("SELECT \(Self.appColumns) FROM apps WHERE tenant_id = ? ORDER BY adam_id, pricing", [tenant])
-            .map(app(from:))
-    }
-
-    func app(_ key: AssetKey) async throws -> AppRecord? {
+    private func apps(where condition: SQLQuery) async throws -> [AppRecord] {
         try await exec(
-            "SELECT \(Self.appColumns) FROM apps WHERE tenant_id = ? AND adam_id = ? AND pricing = ?",
-            [tenant, .text(key.adamID), .text(key.pricingParam.rawValue)]
-        ).first.map(app(from:))
+            """
+            SELECT adam_id, pricing, product_type, platforms, device_assignable, revocable, name, bundle_id, icon_url,
+                version
+            FROM apps WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY adam_id, pricing
+            """
+        ).map { row in
+            let asset = Asset(
+                key: try row.assetKey(), productType: ProductType(rawValue: try row.decode("product_type")) ?? .app,
+                platforms: Set(JSONList.decode(try row.decode("platforms")).compactMap(Platform.init(rawValue:))),
+                isDeviceAssignable: try row.decode("device_assignable"), isRevocable: try row.decode("revocable"))
+            let metadata = try row.decode("name", as: String?.self).map { name in
+                AppMetadata(
+                    name: name, bundleID: try row.decode("bundle_id"),
+                    iconURL: try row.decode("icon_url", as: String?.self).flatMap(URL.init(string:)),
+                    version: try row.decode("version"))
+            }
+            return AppRecord(asset: asset, metadata: metadata)
+        }
     }
+
+    func apps() async throws -> [AppRecord] { try await apps(where: "true") }
+
+    func app(_ key: AssetKey) async throws -> AppRecord? { try await apps(where: key.matches()).first }
 
     func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws {
         // Apple's snapshot gives the total and what Apple withholds; `assigned` is recounted from our rows
         // (which the merge just made equal to Apple's list, plus what is in flight), so a licence is counted
         // once whether Apple's event finished before or after the snapshot. The caller holds the counts'
         // locks (`lockCounts`), so no reservation interleaves; rows are updated in place, not replaced.
-        let token = SQLValue.uuid(tokenID.rawValue)
         let held = try await exec(
             """
-            SELECT adam_id, pricing, count(*) FROM assignments
-            WHERE tenant_id = ? AND token_id = ? AND state IN (\(Self.holdingList())) GROUP BY adam_id, pricing
-            """, [tenant, token])
+            SELECT adam_id, pricing, count(*) AS held FROM assignments
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND state IN (\(fragment: Self.holding))
+            GROUP BY adam_id, pricing
+            """)
         var heldByKey: [AssetKey: Int] = [:]
         for row in held {
-            guard let pricing = PricingParam(rawValue: try row.text(1)) else { continue }
-            heldByKey[AssetKey(adamID: try row.text(0), pricingParam: pricing)] = try row.int(2)
+            guard let key = try? row.assetKey() else { continue }
+            heldByKey[key] = try row.decode("held")
         }
         let stored = try await exec(
-            "SELECT adam_id, pricing, total, withheld, assigned, available, retired FROM token_assets WHERE tenant_id = ? AND token_id = ?",
-            [tenant, token])
+            """
+            SELECT adam_id, pricing, total, withheld, assigned, available, retired FROM token_assets
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID)
+            """)
         var before: [AssetKey: [Int]] = [:]
         for row in stored {
-            guard let pricing = PricingParam(rawValue: try row.text(1)) else { continue }
-            before[AssetKey(adamID: try row.text(0), pricingParam: pricing)] =
-                [try row.int(2), try row.int(3), try row.int(4), try row.int(5), try row.int(6)]
+            guard let key = try? row.assetKey() else { continue }
+            before[key] = try ["total", "withheld", "assigned", "available", "retired"].map { try row.decode($0) }
         }
-        var inserts: [[SQLValue]] = []
+        var inserts: [SQLQuery] = []
         for (key, apple) in counts.sorted(by: { $0.key < $1.key }) {
             let withheld = max(0, apple.total - apple.assigned - apple.available)
             let assigned = heldByKey[key] ?? 0
@@ -98,25 +93,25 @@ extension SQLTenantTransaction {
                 guard old != values else { continue }
                 try await exec(
                     """
-                    UPDATE token_assets SET total = ?, withheld = ?, assigned = ?, available = ?, retired = ?
-                    WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
-                    """,
-                    values.map { SQLValue.int(Int64($0)) } + [
-                        tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue),
-                    ])
+                    UPDATE token_assets SET total = \(apple.total), withheld = \(withheld), assigned = \(assigned),
+                        available = \(available), retired = \(apple.retired)
+                    WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())
+                    """)
             } else {
                 inserts.append(
-                    [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)]
-                        + values.map { .int(Int64($0)) })
+                    """
+                    (\(tenantID), \(tokenID), \(key.adamID), \(key.pricingParam), \(apple.total), \(withheld),
+                    \(assigned), \(available), \(apple.retired))
+                    """)
             }
         }
         try await insertMany(
             "INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, withheld, assigned, available, retired)",
-            columns: 9, rows: inserts)
+            rows: inserts)
         for key in before.keys.sorted() where counts[key] == nil {
             try await exec(
-                "DELETE FROM token_assets WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?",
-                [tenant, token, .text(key.adamID), .text(key.pricingParam.rawValue)])
+                "DELETE FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())"
+            )
         }
     }
 
@@ -129,25 +124,21 @@ extension SQLTenantTransaction {
     }
 
     private func counts(tokenID: TokenID?, asset: AssetKey?) async throws -> [TokenAssetCounts] {
-        var sql =
-            "SELECT token_id, adam_id, pricing, total, assigned, available, retired FROM token_assets WHERE tenant_id = ?"
-        var binds = [tenant]
-        if let tokenID {
-            sql += " AND token_id = ?"
-            binds.append(.uuid(tokenID.rawValue))
-        }
-        if let asset {
-            sql += " AND adam_id = ? AND pricing = ?"
-            binds += [.text(asset.adamID), .text(asset.pricingParam.rawValue)]
-        }
-        return try await exec(sql + " ORDER BY adam_id, pricing, token_id", binds).map { row in
-            TokenAssetCounts(
-                tokenID: TokenID(try row.uuid(0)),
-                asset: AssetKey(
-                    adamID: try row.text(1), pricingParam: PricingParam(rawValue: try row.text(2)) ?? .standard),
+        var conditions: [SQLQuery] = ["tenant_id = \(tenantID)"]
+        if let tokenID { conditions.append("token_id = \(tokenID)") }
+        if let asset { conditions.append(asset.matches()) }
+        return try await exec(
+            """
+            SELECT token_id, adam_id, pricing, total, assigned, available, retired FROM token_assets
+            WHERE \(fragment: .joined(conditions, separator: " AND ")) ORDER BY adam_id, pricing, token_id
+            """
+        ).map { row in
+            let total: Int = try row.decode("total")
+            return TokenAssetCounts(
+                tokenID: try row.decode("token_id"), asset: try row.assetKey(),
                 counts: try LicenceCounts(
-                    total: try row.int(3), assigned: min(try row.int(4), try row.int(3)),
-                    available: try row.int(5), retired: try row.int(6)))
+                    total: total, assigned: min(try row.decode("assigned"), total),
+                    available: try row.decode("available"), retired: try row.decode("retired")))
         }
     }
 
@@ -157,25 +148,23 @@ extension SQLTenantTransaction {
         let greatest = dialect.greatest
         try await exec(
             """
-            UPDATE token_assets SET total = \(greatest)(0, total + ?),
-                available = \(greatest)(0, \(greatest)(0, total + ?) - withheld - assigned)
-            WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
-            """,
-            [
-                .int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue),
-                .text(asset.adamID), .text(asset.pricingParam.rawValue),
-            ])
+            UPDATE token_assets SET total = \(unescaped: greatest)(0, total + \(delta)),
+                available = \(unescaped: greatest)(0, \(unescaped: greatest)(0, total + \(delta)) - withheld - assigned)
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
+            """)
     }
 
     func deleteOrphanApps() async throws -> [AssetKey] {
         try await exec(
             """
-            DELETE FROM apps WHERE tenant_id = ? AND NOT EXISTS (
-                SELECT 1 FROM token_assets ta WHERE ta.tenant_id = apps.tenant_id AND ta.adam_id = apps.adam_id AND ta.pricing = apps.pricing)
+            DELETE FROM apps WHERE tenant_id = \(tenantID) AND NOT EXISTS (
+                SELECT 1 FROM token_assets ta WHERE ta.tenant_id = apps.tenant_id AND ta.adam_id = apps.adam_id
+                    AND ta.pricing = apps.pricing)
             AND NOT EXISTS (
-                SELECT 1 FROM assignments a WHERE a.tenant_id = apps.tenant_id AND a.adam_id = apps.adam_id AND a.pricing = apps.pricing)
+                SELECT 1 FROM assignments a WHERE a.tenant_id = apps.tenant_id AND a.adam_id = apps.adam_id
+                    AND a.pricing = apps.pricing)
             RETURNING adam_id, pricing
-            """, [tenant]
-        ).map { AssetKey(adamID: try $0.text(0), pricingParam: PricingParam(rawValue: try $0.text(1)) ?? .standard) }
+            """
+        ).map { try $0.assetKey() }
     }
 }

@@ -4,52 +4,122 @@ import VPPUseCases
 
 extension SQLTenantTransaction {
     func upsertDevices(_ devices: [Device]) async throws {
-        let rows: [[SQLValue]] = devices.map { device in
-            [
-                tenant, .text(device.serialNumber.value), .optional(device.name),
-                JSONList.encode(device.installedAdamIDs.sorted()), .bool(device.isRetired),
-            ]
-        }
         try await insertMany(
-            "INSERT INTO devices (tenant_id, serial, name, installed, retired)", columns: 5, rows: rows,
+            "INSERT INTO devices (tenant_id, serial, name, installed, retired)",
+            rows: devices.map { device in
+                """
+                (\(tenantID), \(device.serialNumber), \(device.name), \(JSONList.encode(device.installedAdamIDs.sorted())),
+                \(device.isRetired))
+                """
+            },
             suffix: """
-                ON CONFLICT (tenant_id, serial) DO UPDATE SET name = excluded.name, installed = excluded.installed, retired = excluded.retired
+                ON CONFLICT (tenant_id, serial) DO UPDATE SET name = excluded.name, installed = excluded.installed,
+                retired = excluded.retired
                 """)
     }
 
-    private func device(from row: SQLRow) throws -> Device? {
-        guard let serial = try? SerialNumber(try row.text(0)) else { return nil }
+    /// The device columns ``device(from:)`` reads, with their MDM enrollment (added by migration 0008).
+    static let deviceColumns: SQLQuery = """
+        serial, name, installed, retired, enrollment_state, enrollment_id, model, os_version, platform, last_seen_at,
+        unenrolled_at
+        """
+
+    /// A device row; nil for a serial that no longer passes the domain's check (never listed, never failing a page).
+    func device(from row: SQLRow) throws -> Device? {
+        guard let serial = try? row.decode("serial", as: SerialNumber.self) else { return nil }
+        let storedState = try row.decode("enrollment_state", as: String.self)
+        let storedPlatform = try row.decode("platform", as: String.self)
+        guard let state = EnrollmentState(rawValue: storedState) else {
+            throw StoreError.unreadable("enrollment state \(storedState)")
+        }
+        guard let platform = DevicePlatform(rawValue: storedPlatform) else {
+            throw StoreError.unreadable("platform \(storedPlatform)")
+        }
+        let enrollment = MDMEnrollment(
+            state: state, enrollmentID: try row.decode("enrollment_id"), model: try row.decode("model"),
+            osVersion: try row.decode("os_version"), platform: platform, lastSeenAt: try row.decode("last_seen_at"),
+            unenrolledAt: try row.decode("unenrolled_at"))
         return Device(
-            tenantID: tenantID, serialNumber: serial, name: try row.optionalText(1),
-            installedAdamIDs: Set(JSONList.decode(try row.optionalText(2))), isRetired: try row.bool(3))
+            tenantID: tenantID, serialNumber: serial, name: try row.decode("name"),
+            installedAdamIDs: Set(JSONList.decode(try row.decode("installed"))), isRetired: try row.decode("retired"),
+            enrollment: enrollment)
     }
 
-    // With their MDM enrollment (SQLStore+MDM.swift reads the columns migration 0008 added).
-    func devices() async throws -> [Device] { try await mdmDevices() }
+    /// Devices matching `condition` (SQL over the devices table, with its binds), ordered by serial.
+    func devices(where condition: SQLQuery, limit: Int? = nil) async throws -> [Device] {
+        let limitClause: SQLQuery = limit.map { "LIMIT \($0)" } ?? ""
+        return try await exec(
+            """
+            SELECT \(fragment: Self.deviceColumns) FROM devices WHERE tenant_id = \(tenantID) AND \(fragment: condition)
+            ORDER BY serial \(fragment: limitClause)
+            """
+        ).compactMap(device(from:))
+    }
 
-    func device(_ serial: SerialNumber) async throws -> Device? { try await mdmDevice(serial: serial) }
+    func devices() async throws -> [Device] { try await devices(where: "true") }
+
+    func device(_ serial: SerialNumber) async throws -> Device? {
+        try await devices(where: "serial = \(serial)").first
+    }
+
+    func devices(_ serials: [SerialNumber]) async throws -> [Device] {
+        // Chunked so a bulk request stays under the bind cap; each chunk is one primary-key lookup list.
+        var found: [Device] = []
+        for start in stride(from: 0, to: serials.count, by: 1000) {
+            let chunk = serials[start..<min(start + 1000, serials.count)]
+            found += try await devices(where: "serial IN (\(list: chunk))")
+        }
+        return found
+    }
+
+    func devicePage(
+        after: SerialNumber?, limit: Int, serialPrefix: String?, enrolled: Bool?, includeRetired: Bool
+    ) async throws -> [Device] {
+        var conditions: [SQLQuery] = ["true"]
+        if let after { conditions.append("serial > \(after)") }
+        if let prefix = serialPrefix?.uppercased(), !prefix.isEmpty {
+            // A range on the primary key, not LIKE (which an index in a non-C collation cannot serve).
+            conditions.append("serial >= \(prefix) AND serial < \(prefix + "\u{10FFFF}")")
+        }
+        if let enrolled {
+            conditions.append(enrolled ? "enrollment_state = 'enrolled'" : "enrollment_state <> 'enrolled'")
+        }
+        if !includeRetired { conditions.append("retired = \(false)") }
+        return try await devices(where: .joined(conditions, separator: " AND "), limit: max(0, limit))
+    }
 
     func upsertUsers(_ users: [ManagedUser]) async throws {
-        let rows: [[SQLValue]] = users.map {
-            [tenant, .text($0.clientUserID.value), .optional($0.email), .text($0.status.rawValue)]
-        }
         try await insertMany(
-            "INSERT INTO managed_users (tenant_id, client_user_id, email, status)", columns: 4, rows: rows,
-            suffix: """
-                ON CONFLICT (tenant_id, client_user_id) DO UPDATE SET email = excluded.email, status = excluded.status
-                """)
+            "INSERT INTO managed_users (tenant_id, client_user_id, email, status)",
+            rows: users.map { "(\(tenantID), \($0.clientUserID), \($0.email), \($0.status.rawValue))" },
+            suffix:
+                "ON CONFLICT (tenant_id, client_user_id) DO UPDATE SET email = excluded.email, status = excluded.status"
+        )
     }
 
-    func users() async throws -> [ManagedUser] {
+    /// Users matching `condition` (SQL over managed_users, with its binds), ordered by id.
+    private func users(where condition: SQLQuery) async throws -> [ManagedUser] {
         try await exec(
-            "SELECT client_user_id, email, status FROM managed_users WHERE tenant_id = ? ORDER BY client_user_id",
-            [tenant]
+            """
+            SELECT client_user_id, email, status FROM managed_users
+            WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY client_user_id
+            """
         )
         .compactMap { row in
-            guard let id = try? ClientUserID(try row.text(0)) else { return nil }
+            guard let id = try? row.decode("client_user_id", as: ClientUserID.self) else { return nil }
             return try? ManagedUser(
-                tenantID: tenantID, clientUserID: id, email: try row.optionalText(1),
-                status: ManagedUserStatus(rawValue: try row.text(2)) ?? .registered)
+                tenantID: tenantID, clientUserID: id, email: try row.decode("email"),
+                status: ManagedUserStatus(rawValue: try row.decode("status")) ?? .registered)
         }
+    }
+
+    func users() async throws -> [ManagedUser] { try await users(where: "true") }
+
+    func users(_ ids: [ClientUserID]) async throws -> [ManagedUser] {
+        var found: [ManagedUser] = []
+        for start in stride(from: 0, to: ids.count, by: 1000) {
+            found += try await users(where: "client_user_id IN (\(list: ids[start..<min(start + 1000, ids.count)]))")
+        }
+        return found
     }
 }

@@ -14,6 +14,9 @@ extension SQLTenantTransaction {
         AssignmentState.Code.holding.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
     }
 
+    /// The states holding a licence, as SQL literals (fixed by the domain, so the planner sees constants).
+    static let holding = SQLQuery(unescaped: holdingList())
+
     func reserveLicences(_ assignments: [Assignment]) async throws -> Bool {
         guard let first = assignments.first else { return true }
         precondition(

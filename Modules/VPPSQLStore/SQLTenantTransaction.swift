@@ -14,11 +14,26 @@ struct SQLTenantTransaction: TenantTransaction {
 
     /// Runs one statement, translating driver errors (`unique` says what a unique violation means here).
     @discardableResult
-    func exec(_ sql: String, _ binds: [SQLValue], unique: ((String) -> StoreError)? = nil) async throws -> [SQLRow] {
+    func exec(_ query: SQLQuery, unique: ((String) -> StoreError)? = nil) async throws -> [SQLRow] {
         do {
-            return try await connection.query(sql, binds)
+            return try await connection.query(query)
         } catch let error as SQLDriverError {
             if let unique { throw SQLStore.translate(error, unique: unique) }
+            throw SQLStore.translate(error)
+        }
+    }
+
+    /// The form before ``SQLQuery`` (kept while callers move over).
+    @discardableResult
+    func exec(_ sql: String, _ binds: [SQLValue], unique: ((String) -> StoreError)? = nil) async throws -> [SQLRow] {
+        try await exec(SQLQuery(placeholders: sql, binds), unique: unique)
+    }
+
+    /// Multi-row insert of `rows` (tuples such as `"(\(tenantID), \(serial))"`), chunked by the dialect's bind cap.
+    func insertMany(_ prefix: SQLQuery, rows: [SQLQuery], suffix: SQLQuery = "") async throws {
+        do {
+            try await connection.insertMany(prefix, rows: rows, suffix: suffix, dialect: dialect)
+        } catch let error as SQLDriverError {
             throw SQLStore.translate(error)
         }
     }
@@ -34,18 +49,27 @@ struct SQLTenantTransaction: TenantTransaction {
     // MARK: API keys
 
     static func apiKey(_ row: SQLRow) throws -> APIKeyRecord {
-        APIKeyRecord(id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), name: try row.text(2),
-                     role: Role(rawValue: try row.text(3)) ?? .readOnly, keyHash: try row.text(4), createdAt: try row.time(5))
+        APIKeyRecord(
+            id: try row.decode("key_id"), tenantID: try row.decode("tenant_id"), name: try row.decode("name"),
+            role: Role(rawValue: try row.decode("role")) ?? .readOnly, keyHash: try row.decode("key_hash"),
+            createdAt: try row.decode("created_at"))
     }
 
     func insertAPIKey(_ key: APIKeyRecord) async throws {
-        try await exec("INSERT INTO api_keys (tenant_id, key_id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       [tenant, .uuid(key.id), .text(key.name), .text(key.role.rawValue), .text(key.keyHash), .time(key.createdAt)])
+        try await exec(
+            """
+            INSERT INTO api_keys (tenant_id, key_id, name, role, key_hash, created_at)
+            VALUES (\(tenantID), \(key.id), \(key.name), \(key.role.rawValue), \(key.keyHash), \(key.createdAt))
+            """)
     }
 
     func apiKeys() async throws -> [APIKeyRecord] {
-        try await exec("SELECT tenant_id, key_id, name, role, key_hash, created_at FROM api_keys WHERE tenant_id = ? ORDER BY created_at", [tenant])
-            .map(Self.apiKey)
+        try await exec(
+            """
+            SELECT tenant_id, key_id, name, role, key_hash, created_at FROM api_keys WHERE tenant_id = \(tenantID)
+            ORDER BY created_at
+            """
+        ).map(Self.apiKey)
     }
 }
 

@@ -30,7 +30,7 @@ public struct SQLiteMigrator: Sendable {
             if current > latest { throw MigrationError.databaseAhead(database: current, known: latest) }
             var applied: [Int] = []
             for migration in migrations where migration.version > current && migration.version <= target {
-                for statement in migration.statements(for: .sqlite) { try await connection.query(statement) }
+                for statement in migration.statements(for: .sqlite) { try await connection.query(SQLQuery(unescaped: statement)) }
                 try await connection.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                            .int(Int64(migration.version)), .text(migration.name), .time(Date()))
                 logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])

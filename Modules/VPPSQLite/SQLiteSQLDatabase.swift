@@ -20,9 +20,14 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
     /// Opens (creating when missing) the database file, its folder included.
     public static func open(path: String, logger: Logger) async throws -> SQLiteSQLDatabase {
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000", "PRAGMA synchronous = NORMAL"] {
+        for pragma in [
+            "PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000",
+            "PRAGMA synchronous = NORMAL",
+        ] {
             _ = try await connection.query(pragma, [])
         }
         return SQLiteSQLDatabase(connection: connection, path: path)
@@ -58,8 +63,8 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
 struct SQLiteSQLConnection: SQLConnection {
     let connection: SQLiteConnection
 
-    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        let data: [SQLiteData] = binds.map { value in
+    func query(_ query: SQLQuery) async throws -> [SQLRow] {
+        let data: [SQLiteData] = query.binds.map { value in
             switch value {
             case .null: .null
             case .int(let v): .integer(SQLiteInt64(v))
@@ -71,16 +76,20 @@ struct SQLiteSQLConnection: SQLConnection {
             }
         }
         do {
-            return try await connection.query(sql, data).map { row in
-                SQLRow(row.columns.map { column in
-                    switch column.data {
-                    case .integer(let v): .int(Int64(v))
-                    case .float(let v): .double(v)
-                    case .text(let v): .text(v)
-                    case .blob(let v): .blob(Array(buffer: v))
-                    case .null: .null
-                    }
-                })
+            var columns: SQLColumns?
+            return try await connection.query(query.sql { _ in "?" }, data).map { row in
+                let names = columns ?? SQLColumns(row.columns.map(\.name))
+                columns = names
+                return SQLRow(
+                    row.columns.map { column in
+                        switch column.data {
+                        case .integer(let v): .int(Int64(v))
+                        case .float(let v): .double(v)
+                        case .text(let v): .text(v)
+                        case .blob(let v): .blob(Array(buffer: v))
+                        case .null: .null
+                        }
+                    }, columns: names)
             }
         } catch let error as SQLiteError {
             throw Self.translate(error)
@@ -93,8 +102,10 @@ struct SQLiteSQLConnection: SQLConnection {
         case .constraintForeignKeyFailed: .foreignKeyViolation(error.message)
         case .constraintCheckFailed, .constraintNotNullFailed: .checkViolation(error.message)
         case .constraint:
-            error.message.contains("UNIQUE") ? .uniqueViolation(error.message)
-                : error.message.contains("FOREIGN KEY") ? .foreignKeyViolation(error.message) : .checkViolation(error.message)
+            error.message.contains("UNIQUE")
+                ? .uniqueViolation(error.message)
+                : error.message.contains("FOREIGN KEY")
+                    ? .foreignKeyViolation(error.message) : .checkViolation(error.message)
         default: .other("SQLite: \(error.message)")
         }
     }

@@ -146,7 +146,7 @@ struct MDMStoreTests {
                 try await tx.saveEnrollment(serial, enrolled)
                 let device = try #require(try await tx.device(enrollmentID: "UDID-1"))
                 #expect(device.name == "Lab 1" && device.enrollment == enrolled)
-                #expect(try await tx.mdmDevices().map(\.serialNumber) == [serial])
+                #expect(try await tx.devices().map(\.serialNumber) == [serial])
                 try await tx.setInstalledApps(serial, adamIDs: ["408709785"], seenAt: now.addingTimeInterval(5))
                 #expect(try await tx.mdmDevice(serial: serial)?.installedAdamIDs == ["408709785"])
                 #expect(try await tx.unenrollSilentDevices(lastSeenBefore: now, now: now.addingTimeInterval(10)) == [])

@@ -5,8 +5,8 @@ import PostgresNIO
 import VPPSQLStore
 import VPPUseCases
 
-/// The shared SQL store's driver for PostgreSQL (PostgresNIO): `?` becomes `$n`, values bind with their
-/// native types, and SQLSTATEs become ``SQLDriverError``s.
+/// The shared SQL store's driver for PostgreSQL (PostgresNIO): each ``SQLQuery`` renders as `$n` placeholders
+/// with `PostgresBindings` of the values' native types, and SQLSTATEs become ``SQLDriverError``s.
 public struct PostgresSQLDatabase: SQLDatabase {
     let client: PostgresClient
     let logger: Logger
@@ -22,7 +22,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
     public var dialect: SQLDialect {
         SQLDialect(
             skipLocked: "FOR UPDATE SKIP LOCKED", greatest: "GREATEST", maxBindsPerStatement: 60_000,
-            scopeToTenant: "SELECT set_config('vpp.tenant_id', ?, true)")
+            scopeToTenant: { "SELECT set_config('vpp.tenant_id', \($0.description), true)" })
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -49,24 +49,14 @@ struct PostgresSQLConnection: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
 
-    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        var bindings = PostgresBindings(capacity: binds.count)
-        for value in binds {
-            switch value {
-            case .null: bindings.appendNull()
-            case .int(let v): bindings.append(v)
-            case .double(let v): bindings.append(v)
-            case .text(let v): bindings.append(v)
-            case .bool(let v): bindings.append(v)
-            case .blob(let v): bindings.append(ByteBuffer(bytes: v))
-            case .uuid(let v): bindings.append(v)
-            }
-        }
-        let query = PostgresQuery(unsafeSQL: Self.numberPlaceholders(sql), binds: bindings)
+    func query(_ query: SQLQuery) async throws -> [SQLRow] {
         do {
             var rows: [SQLRow] = []
-            for try await row in try await connection.query(query, logger: logger) {
-                rows.append(SQLRow(try row.map(Self.value)))
+            var columns: SQLColumns?
+            for try await row in try await connection.query(Self.postgresQuery(query), logger: logger) {
+                let names = columns ?? SQLColumns(row.map(\.columnName))
+                columns = names
+                rows.append(SQLRow(try row.map(Self.value), columns: names))
             }
             return rows
         } catch let error as PSQLError {
@@ -74,20 +64,27 @@ struct PostgresSQLConnection: SQLConnection {
         }
     }
 
-    /// `?` → `$1`, `$2`, … (vpp's SQL never contains a literal question mark).
-    static func numberPlaceholders(_ sql: String) -> String {
-        var result = ""
-        result.reserveCapacity(sql.count + 16)
-        var index = 0
-        for character in sql {
-            if character == "?" {
-                index += 1
-                result += "$\(index)"
-            } else {
-                result.append(character)
+    /// Renders through PostgresNIO's own interpolation: text stays text, each value becomes `$n` in
+    /// `PostgresBindings` with its native type.
+    static func postgresQuery(_ query: SQLQuery) -> PostgresQuery {
+        var interpolation = PostgresQuery.StringInterpolation(
+            literalCapacity: 0, interpolationCount: query.segments.count)
+        for segment in query.segments {
+            switch segment {
+            case .sql(let text): interpolation.appendLiteral(text)
+            case .bind(let value):
+                switch value {
+                case .null: interpolation.appendInterpolation(String?.none)
+                case .int(let v): interpolation.appendInterpolation(v)
+                case .double(let v): interpolation.appendInterpolation(v)
+                case .text(let v): interpolation.appendInterpolation(v)
+                case .bool(let v): interpolation.appendInterpolation(v)
+                case .blob(let v): interpolation.appendInterpolation(ByteBuffer(bytes: v))
+                case .uuid(let v): interpolation.appendInterpolation(v)
+                }
             }
         }
-        return result
+        return PostgresQuery(stringInterpolation: interpolation)
     }
 
     static func value(_ cell: PostgresCell) throws -> SQLValue {

@@ -51,6 +51,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0008MDMDelivery,
     migration0009Console,
     migration0010AccessKeys,
+    migration0011ListingIndexes,
 ]
 
 /// The database is at a schema version this build cannot serve.

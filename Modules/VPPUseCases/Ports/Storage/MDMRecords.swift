@@ -151,8 +151,7 @@ public protocol MDMRecords {
     // MARK: Devices as the MDM reports them
     /// Inserts the device if it is new, else updates its enrollment (name and installed apps untouched).
     func saveEnrollment(_ serial: SerialNumber, _ enrollment: MDMEnrollment) async throws
-    /// Devices with their MDM enrollment (``TenantTransaction/devices()`` leaves it at its default).
-    func mdmDevices() async throws -> [Device]
+    /// The device with its MDM enrollment (the same as ``InventoryRecords/device(_:)``).
     func mdmDevice(serial: SerialNumber) async throws -> Device?
     func device(enrollmentID: String) async throws -> Device?
     func setInstalledApps(_ serial: SerialNumber, adamIDs: Set<String>, seenAt: Date) async throws

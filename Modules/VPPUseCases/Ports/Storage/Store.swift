@@ -39,7 +39,7 @@ public protocol Store: Sendable, MDMDirectory, ConsoleDirectory, AccessDirectory
 }
 
 /// Everything a use case may read or write for one tenant, inside one transaction.
-public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessRecords {
+public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessRecords, InventoryRecords, AuditRecords {
     var tenantID: TenantID { get }
 
     // MARK: API keys
@@ -132,16 +132,6 @@ public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessR
     /// Merges a sync's staged list into the ledger, set-based in the database; clears the staged rows.
     func mergeStagedAssignments(syncID: UUID, tokenID: TokenID, fullSnapshot: Bool) async throws -> MergeOutcome
 
-    // MARK: Devices and users
-    func upsertDevices(_ devices: [Device]) async throws
-    func devices() async throws -> [Device]
-    /// Just these devices (an assignment reads what it names, not the whole inventory).
-    func devices(_ serials: [SerialNumber]) async throws -> [Device]
-    func device(_ serial: SerialNumber) async throws -> Device?
-    func upsertUsers(_ users: [ManagedUser]) async throws
-    func users() async throws -> [ManagedUser]
-    func users(_ ids: [ClientUserID]) async throws -> [ManagedUser]
-
     // MARK: Outboxes, events and audit
     func enqueueDeviceCommands(_ commands: [DeviceCommand]) async throws
     func deviceCommands() async throws -> [DeviceCommand]
@@ -154,6 +144,4 @@ public protocol TenantTransaction: Sendable, MDMRecords, ConsoleRecords, AccessR
     func insertPendingEvents(_ events: [PendingAppleEvent]) async throws
     func pendingEvents() async throws -> [PendingAppleEvent]
     func deletePendingEvent(_ eventID: String) async throws
-    func appendAudit(_ record: AuditRecord) async throws
-    func auditLog(limit: Int) async throws -> [AuditRecord]
 }
