@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0"),
     ],
     targets: [
         // MARK: Domain and use cases (no I/O)
@@ -228,6 +229,7 @@ let package = Package(
                 "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPAppleClient", "VPPSecrets",
                 "VPPSMTP",
                 "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

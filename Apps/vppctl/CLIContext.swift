@@ -12,14 +12,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Apple's API base URL (default: $VPP_APPLE_BASE_URL or Apple's).") var appleBaseURL: String?
     @Option(help: "Tenant name (default: $VPP_TENANT or \"default\", created on first use).") var tenant: String?
 
+    /// The configuration with these flags over the environment (the one reader: VPPConfiguration).
     var configuration: VPPConfiguration {
-        var configuration = VPPConfiguration()
-        if let databaseURL { configuration.databaseURL = databaseURL }
-        if let appleBaseURL { configuration.appleBaseURL = appleBaseURL }
-        return configuration
+        let flags = ["vpp.database.url": databaseURL, "vpp.apple.base.url": appleBaseURL, "vpp.tenant": tenant]
+        return VPPConfiguration(program: .cli, flags: flags.compactMapValues { $0 })
     }
 
-    var tenantName: String { tenant ?? ProcessInfo.processInfo.environment["VPP_TENANT"] ?? "default" }
+    var tenantName: String { configuration.tenant }
 
     /// The options above, which every command accepts after its subcommand; ArgumentParser knows them only
     /// there, so `vppctl --tenant acme token list` is rewritten to `vppctl token list --tenant acme`.
@@ -61,17 +60,17 @@ struct CLIContext {
     static func run<T>(
         _ options: GlobalOptions, migrate: Bool = true, _ body: (CLIContext) async throws -> T
     ) async throws -> T {
+        let configuration = options.configuration
         var logger = Logger(label: "vppctl")
-        logger.logLevel =
-            ProcessInfo.processInfo.environment["VPP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel = configuration.logLevel
         let runtime: VPPRuntime
         do {
-            runtime = try await VPPRuntime.start(options.configuration, migrate: migrate, logger: logger)
+            runtime = try await VPPRuntime.start(configuration, migrate: migrate, logger: logger)
         } catch {
             throw CommandFailure("\(error)")
         }
         do {
-            let tenant = try await resolveTenant(options.tenantName, runtime: runtime)
+            let tenant = try await resolveTenant(configuration.tenant, runtime: runtime)
             let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
             // The CLI is the operator's tool with direct database access: it acts with full rights in its tenant.
             let caller = Caller(

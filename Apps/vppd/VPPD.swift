@@ -34,14 +34,19 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Apply pending migrations at start (otherwise a server with pending migrations refuses to start).")
     var migrate = false
     @Flag(help: "Do not run background workers (API only).") var noWorkers = false
+    @Flag(help: "Print the configuration in effect (secrets redacted) and exit.") var printConfiguration = false
 
     func run() async throws {
-        var configuration = VPPConfiguration()
-        if let host { configuration.httpHost = host }
-        if let port { configuration.httpPort = port }
-        if let databaseURL { configuration.databaseURL = databaseURL }
+        // Flags win over the environment, which wins over the defaults: one reader (VPPConfiguration) decides.
+        let flags = ["vpp.http.host": host, "vpp.http.port": port.map(String.init), "vpp.database.url": databaseURL]
+        let configuration = VPPConfiguration(program: .server, flags: flags.compactMapValues { $0 })
+        if printConfiguration {
+            print(configuration)
+            return
+        }
         var logger = Logger(label: "vppd")
         logger.logLevel = configuration.logLevel
+        logger.debug("configuration", metadata: ["settings": "\(configuration)"])
         let metrics = ServerMetrics()
         let runtime: VPPRuntime
         do {

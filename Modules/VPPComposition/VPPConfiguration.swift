@@ -1,7 +1,9 @@
+import Configuration
 import Foundation
 import Logging
 
-/// vpp's settings, read at the edge: flags override the environment, which overrides the defaults.
+/// vpp's settings, read in this one place through swift-configuration: flags override the environment,
+/// which overrides the defaults. Every other part of vpp receives a `VPPConfiguration`, never the environment.
 ///
 /// | key | default |
 /// |---|---|
@@ -11,11 +13,24 @@ import Logging
 /// | `VPP_HTTP_HOST` / `VPP_HTTP_PORT` | `127.0.0.1` / `8080` |
 /// | `VPP_PUBLIC_URL` | none: Apple's notifications are not configured |
 /// | `VPP_SMTP_URL` | none: notices stay queued |
-/// | `VPP_LOG_LEVEL` | `info` |
+/// | `VPP_LOG_LEVEL` | `info` for vppd, `warning` for vppctl (see ``Program``) |
 /// | `VPP_ENCRYPTION_KEY_PREVIOUS` / `_FILE` | none: the old key, accepted for opening during a rotation |
 /// | `VPP_HTTP_HEADER_TIMEOUT` / `VPP_HTTP_BODY_TIMEOUT` / `VPP_HTTP_IDLE_TIMEOUT` | `10` / `30` / `60` seconds |
 /// | `VPP_HTTP_MAX_CONNECTIONS` | `512` |
-public struct VPPConfiguration: Sendable {
+/// | `VPP_SYNC_INTERVAL` / `VPP_INTENT_LEASE_SECONDS` | `21600` / `60` seconds |
+/// | `VPP_TENANT` | `default` (vppctl's tenant) |
+///
+/// Secrets (the encryption keys, the passwords inside the database and SMTP URLs) are marked secret for
+/// swift-configuration and never appear in ``description``: print or log the configuration freely.
+public struct VPPConfiguration: Sendable, CustomStringConvertible {
+    /// Which program reads the configuration: the one default that differs between them is the log level
+    /// (a server reports its work at `info`; the CLI keeps stderr for warnings and errors).
+    public enum Program: Sendable {
+        case server, cli
+        var defaultLogLevel: Logger.Level { self == .server ? .info : .warning }
+    }
+
+    /// A secret: the URL's password is replaced in ``description``.
     public var databaseURL: String
     public var appleBaseURL: String
     /// Base64 of 32 bytes; a secret, never printed.
@@ -34,6 +49,7 @@ public struct VPPConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var publicURL: String?
+    /// May carry a password: replaced in ``description``.
     public var smtpURL: String?
     public var logLevel: Logger.Level
     /// Seconds between scheduled syncs of each token.
@@ -41,28 +57,60 @@ public struct VPPConfiguration: Sendable {
     /// Seconds a worker's claim on queued Apple writes lasts (`VPP_INTENT_LEASE_SECONDS`): after a crash,
     /// another server resumes them within this long plus one worker tick.
     public var intentLease: TimeInterval
+    /// vppctl's tenant (`VPP_TENANT`, `--tenant`).
+    public var tenant: String
 
     public static let defaultFolder = ".vpp"
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        func value(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
-        databaseURL = value("VPP_DATABASE_URL") ?? "sqlite://\(Self.defaultFolder)/vpp.sqlite"
-        appleBaseURL = value("VPP_APPLE_BASE_URL") ?? "https://vpp.itunes.apple.com/mdm/v2"
-        encryptionKey = value("VPP_ENCRYPTION_KEY")
-        encryptionKeyFile = value("VPP_ENCRYPTION_KEY_FILE")
-        previousEncryptionKey = value("VPP_ENCRYPTION_KEY_PREVIOUS")
-        previousEncryptionKeyFile = value("VPP_ENCRYPTION_KEY_PREVIOUS_FILE")
-        httpHeaderTimeout = value("VPP_HTTP_HEADER_TIMEOUT").flatMap(TimeInterval.init) ?? 10
-        httpBodyTimeout = value("VPP_HTTP_BODY_TIMEOUT").flatMap(TimeInterval.init) ?? 30
-        httpIdleTimeout = value("VPP_HTTP_IDLE_TIMEOUT").flatMap(TimeInterval.init) ?? 60
-        httpMaxConnections = value("VPP_HTTP_MAX_CONNECTIONS").flatMap(Int.init) ?? 512
-        httpHost = value("VPP_HTTP_HOST") ?? "127.0.0.1"
-        httpPort = value("VPP_HTTP_PORT").flatMap(Int.init) ?? 8080
-        publicURL = value("VPP_PUBLIC_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        smtpURL = value("VPP_SMTP_URL")
-        logLevel = value("VPP_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
-        syncInterval = value("VPP_SYNC_INTERVAL").flatMap(TimeInterval.init) ?? 6 * 3600
-        intentLease = value("VPP_INTENT_LEASE_SECONDS").flatMap(TimeInterval.init).map { max(1, $0) } ?? 60
+    /// The environment variables whose values are secrets in full.
+    static let secretVariables: Set<String> = ["VPP_ENCRYPTION_KEY", "VPP_ENCRYPTION_KEY_PREVIOUS"]
+
+    /// Reads the configuration.
+    /// - Parameters:
+    ///   - flags: values given on the command line, by configuration key (`"vpp.database.url"`); they win.
+    ///   - environment: the process environment (tests pass their own).
+    public init(
+        program: Program = .server, flags: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        // Empty values count as unset, as they did before: `VPP_PUBLIC_URL=` in a compose file means "none".
+        let setVariables = environment.filter { !$0.value.isEmpty }
+        var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in flags where !value.isEmpty {
+            flagValues[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: true)
+        }
+        let reader = ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: flagValues),
+            EnvironmentVariablesProvider(
+                environmentVariables: setVariables,
+                secretsSpecifier: .dynamic { name, _ in
+                    Self.secretVariables.contains(name) || name == "VPP_DATABASE_URL" || name == "VPP_SMTP_URL"
+                }),
+        ])
+        func text(_ key: String, secret: Bool = false) -> String? {
+            reader.string(forKey: ConfigKey(key), isSecret: secret)
+        }
+        func number(_ key: String, _ fallback: Double) -> Double { text(key).flatMap(Double.init) ?? fallback }
+        func integer(_ key: String, _ fallback: Int) -> Int { text(key).flatMap(Int.init) ?? fallback }
+
+        databaseURL = text("vpp.database.url", secret: true) ?? "sqlite://\(Self.defaultFolder)/vpp.sqlite"
+        appleBaseURL = text("vpp.apple.base.url") ?? "https://vpp.itunes.apple.com/mdm/v2"
+        encryptionKey = text("vpp.encryption.key", secret: true)
+        encryptionKeyFile = text("vpp.encryption.key.file")
+        previousEncryptionKey = text("vpp.encryption.key.previous", secret: true)
+        previousEncryptionKeyFile = text("vpp.encryption.key.previous.file")
+        httpHeaderTimeout = number("vpp.http.header.timeout", 10)
+        httpBodyTimeout = number("vpp.http.body.timeout", 30)
+        httpIdleTimeout = number("vpp.http.idle.timeout", 60)
+        httpMaxConnections = integer("vpp.http.max.connections", 512)
+        httpHost = text("vpp.http.host") ?? "127.0.0.1"
+        httpPort = integer("vpp.http.port", 8080)
+        publicURL = text("vpp.public.url").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        smtpURL = text("vpp.smtp.url", secret: true)
+        logLevel = text("vpp.log.level").flatMap(Logger.Level.init(rawValue:)) ?? program.defaultLogLevel
+        syncInterval = number("vpp.sync.interval", 6 * 3600)
+        intentLease = max(1, number("vpp.intent.lease.seconds", 60))
+        tenant = text("vpp.tenant") ?? "default"
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") }
@@ -71,5 +119,34 @@ public struct VPPConfiguration: Sendable {
     public var sqlitePath: String? {
         guard databaseURL.hasPrefix("sqlite://") else { return nil }
         return String(databaseURL.dropFirst("sqlite://".count))
+    }
+
+    /// Every setting, one per line, with the secrets replaced: safe to print and to log.
+    public var description: String {
+        func secret(_ value: String?) -> String { value == nil ? "(none)" : "<redacted>" }
+        let lines: [(String, String)] = [
+            ("VPP_DATABASE_URL", Self.redactingPassword(databaseURL)),
+            ("VPP_APPLE_BASE_URL", appleBaseURL),
+            ("VPP_ENCRYPTION_KEY", secret(encryptionKey)),
+            ("VPP_ENCRYPTION_KEY_FILE", encryptionKeyFile ?? "(none)"),
+            ("VPP_ENCRYPTION_KEY_PREVIOUS", secret(previousEncryptionKey)),
+            ("VPP_ENCRYPTION_KEY_PREVIOUS_FILE", previousEncryptionKeyFile ?? "(none)"),
+            ("VPP_HTTP_HOST", httpHost), ("VPP_HTTP_PORT", "\(httpPort)"),
+            ("VPP_HTTP_HEADER_TIMEOUT", "\(httpHeaderTimeout)"), ("VPP_HTTP_BODY_TIMEOUT", "\(httpBodyTimeout)"),
+            ("VPP_HTTP_IDLE_TIMEOUT", "\(httpIdleTimeout)"), ("VPP_HTTP_MAX_CONNECTIONS", "\(httpMaxConnections)"),
+            ("VPP_PUBLIC_URL", publicURL ?? "(none)"),
+            ("VPP_SMTP_URL", smtpURL.map(Self.redactingPassword) ?? "(none)"),
+            ("VPP_LOG_LEVEL", logLevel.rawValue), ("VPP_SYNC_INTERVAL", "\(syncInterval)"),
+            ("VPP_INTENT_LEASE_SECONDS", "\(intentLease)"), ("VPP_TENANT", tenant),
+        ]
+        return lines.map { "\($0)=\($1)" }.joined(separator: "\n")
+    }
+
+    /// `scheme://user:password@host/…` with the password (and any query, which may carry one) replaced.
+    static func redactingPassword(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "<unparseable URL redacted>" }
+        if components.password != nil { components.password = "redacted" }
+        if components.query != nil { components.query = "redacted" }
+        return components.string ?? "<redacted>"
     }
 }
