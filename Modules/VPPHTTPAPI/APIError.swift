@@ -260,17 +260,20 @@ extension APIFailure {
     }
 }
 
-/// Resolves `Authorization: Bearer vpp_…` to a caller bound to the key's tenant and role. Revoked and
-/// expired keys are refused at once on every replica: the lookup reads the database on every request.
+/// Resolves `Authorization: Bearer vpp_…` to a caller bound to the key's tenant and role. The lookup is
+/// cached for a few seconds (``APIKeyCache``): revoked and expired keys are refused within that time on every
+/// replica, and at once on the replica that revoked them.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
     let keys: ManageAPIKeys
+    let cache: APIKeyCache
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            let caller = try await keys.authenticate(String(header.dropFirst("Bearer ".count)))
+            let caller = try await cache.caller(
+                for: String(header.dropFirst("Bearer ".count)), lookup: { try await keys.authenticate($0) })
         else { throw UseCaseError.unauthorised }
         var context = context
         context.caller = caller

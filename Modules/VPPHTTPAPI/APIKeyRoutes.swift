@@ -6,15 +6,35 @@ import VPPUseCases
 /// `/v1/api-keys…`: list, create, revoke and rotate the tenant's API keys (the `mdm-admin` role).
 /// A key itself appears once, in the answer that creates it; afterwards only its id, name and times.
 enum APIKeyRoutes {
-    struct CreateBody: Decodable {
+    struct CreateBody: Codable, APISchema {
         let name: String
         let role: String
         /// RFC 3339; absent: the key does not expire.
         let expiresAt: String?
+
+        static let schemaName = "NewAPIKey"
+        static var schema: JSONSchema {
+            .object(
+                [
+                    "name": .string(pattern: "^[^\\x00-\\x1F\\x7F-\\x9F]+$", minLength: 1, maxLength: 100),
+                    "role": .oneOf(Role.self),
+                ],
+                optional: ["expiresAt": .dateTime])
+        }
     }
 
     /// An API key as JSON (never the key).
-    struct KeyView: Encodable {
+    struct KeyView: Encodable, APISchema {
+        static let schemaName = "APIKey"
+        static var schema: JSONSchema {
+            .object(
+                [
+                    "id": .uuid, "name": .string, "role": .oneOf(Role.self), "createdBy": .string,
+                    "createdAt": .dateTime,
+                ],
+                optional: ["lastUsedAt": .dateTime, "expiresAt": .dateTime, "revokedAt": .dateTime])
+        }
+
         let id: String
         let name: String
         let role: String
@@ -37,52 +57,80 @@ enum APIKeyRoutes {
     }
 
     /// The answer that shows a new key, once.
-    struct CreatedKey: Encodable {
+    struct CreatedKey: Encodable, APISchema {
         let key: String
         let apiKey: KeyView
+
+        static let schemaName = "CreatedAPIKey"
+        static var schema: JSONSchema {
+            .object([
+                "key": .string.described("The key itself, shown only in this answer"), "apiKey": .ref(KeyView.self),
+            ])
+        }
     }
 
-    static func add(to group: RouterGroup<VPPRequestContext>, services: VPPServices) {
-        let keys = ManageAPIKeys(services: services)
-        group.get("api-keys") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            return json(try await keys.list(try context.requireCaller()).map(KeyView.init))
+    static let id = APIOperation.Parameter.path("id", .uuid)
+
+    static let operations: [APIOperation] = [
+        APIOperation(
+            method: .get, path: "/v1/api-keys", operationID: "listAPIKeys",
+            summary: "The tenant's API keys (never the keys themselves); needs mdm-admin",
+            access: .apiKey(.manageTenant),
+            answers: [.json(200, "Keys", .array(.ref(KeyView.self)))], errors: [403]
+        ) { call in
+            json(try await ManageAPIKeys(services: call.services).list(try call.caller()).map(KeyView.init))
+        },
+        APIOperation(
+            method: .post, path: "/v1/api-keys", operationID: "createAPIKey",
+            summary: "Create an API key (shown once); needs mdm-admin", access: .apiKey(.manageTenant),
+            requestBody: .ref(CreateBody.self), answers: [.json(201, "Created", .ref(CreatedKey.self))],
+            errors: [403, 422], handler: create),
+        APIOperation(
+            method: .delete, path: "/v1/api-keys/{id}", operationID: "revokeAPIKey",
+            summary: "Revoke an API key; refused on every replica within seconds", access: .apiKey(.manageTenant),
+            parameters: [id], answers: [.json(200, "Revoked", .ref(KeyView.self))], errors: [403, 404]
+        ) { call in
+            let revoked = try await ManageAPIKeys(services: call.services).revoke(
+                try call.caller(), id: try keyID(call))
+            call.keys.forget(tenant: revoked.tenantID)
+            return json(KeyView(revoked))
+        },
+        APIOperation(
+            method: .post, path: "/v1/api-keys/{id}/rotate", operationID: "rotateAPIKey",
+            summary: "Replace an API key with a new one (same name, role and expiry); the old one is revoked",
+            access: .apiKey(.manageTenant), parameters: [id],
+            answers: [.json(201, "The new key", .ref(CreatedKey.self))], errors: [403, 404]
+        ) { call in
+            let (key, details) = try await ManageAPIKeys(services: call.services).rotate(
+                try call.caller(), id: try keyID(call))
+            call.keys.forget(tenant: details.tenantID)
+            return json(CreatedKey(key: key, apiKey: KeyView(details)), status: .created)
+        },
+    ]
+
+    static func create(_ call: APIOperation.Call) async throws -> Response {
+        let body = try await call.body(CreateBody.self)
+        try EdgeValidation.text(body.name, field: "name", limit: 100)
+        guard let role = Role(rawValue: body.role) else {
+            throw InvalidInput(
+                code: .invalidAPIKeyRequest, field: "role", detail: "must be read-only, app-management or mdm-admin")
         }
-        group.post("api-keys") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            let body = try await request.decodeJSON(CreateBody.self, context: context)
-            try EdgeValidation.text(body.name, field: "name", limit: 100)
-            guard let role = Role(rawValue: body.role) else {
+        var expiresAt: Date?
+        if let text = body.expiresAt {
+            guard let date = ISO8601DateFormatter().date(from: text) else {
                 throw InvalidInput(
-                    code: .invalidAPIKeyRequest, field: "role", detail: "must be read-only, app-management or mdm-admin"
-                )
+                    code: .invalidAPIKeyRequest, field: "expiresAt",
+                    detail: "must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z")
             }
-            var expiresAt: Date?
-            if let text = body.expiresAt {
-                guard let date = ISO8601DateFormatter().date(from: text) else {
-                    throw InvalidInput(
-                        code: .invalidAPIKeyRequest, field: "expiresAt",
-                        detail: "must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z")
-                }
-                expiresAt = date
-            }
-            let (key, details) = try await keys.create(
-                try context.requireCaller(), name: body.name, role: role, expiresAt: expiresAt)
-            return json(CreatedKey(key: key, apiKey: KeyView(details)), status: .created)
+            expiresAt = date
         }
-        group.delete("api-keys/{id}") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            return json(KeyView(try await keys.revoke(try context.requireCaller(), id: try keyID(context))))
-        }
-        group.post("api-keys/{id}/rotate") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            let (key, details) = try await keys.rotate(try context.requireCaller(), id: try keyID(context))
-            return json(CreatedKey(key: key, apiKey: KeyView(details)), status: .created)
-        }
+        let (key, details) = try await ManageAPIKeys(services: call.services).create(
+            try call.caller(), name: body.name, role: role, expiresAt: expiresAt)
+        return json(CreatedKey(key: key, apiKey: KeyView(details)), status: .created)
     }
 
-    static func keyID(_ context: VPPRequestContext) throws -> UUID {
-        let text = try context.parameters.require("id")
+    static func keyID(_ call: APIOperation.Call) throws -> UUID {
+        let text = try call.path("id")
         guard let id = UUID(uuidString: text) else { throw APIKeyError.unknownKey(text) }
         return id
     }

@@ -6,14 +6,14 @@ import VPPUseCases
 /// The query of `GET /v1/licenses`: filters, page size and cursor, each refused with a 400 naming it when
 /// it is not one the listing can serve.
 enum LicenceListingParameters {
-    static func limit(_ query: QueryParameters) throws -> Int {
-        guard let text = try query.single("limit", allowed: ["1…\(Catalogue.maxPageSize)"]) else {
-            return Catalogue.maxPageSize
-        }
-        guard let limit = Int(text), (1...Catalogue.maxPageSize).contains(limit) else {
-            throw BadQueryParameter(name: "limit", value: text, allowed: ["1…\(Catalogue.maxPageSize)"])
-        }
-        return limit
+    /// The parameters `GET /v1/licenses` declares.
+    static var declared: [APIOperation.Parameter] {
+        ListingAnswer.pageParameters + [
+            .query("adamId", .ref(AdamIDSchema.self)),
+            .query("pricingParam", .oneOf(PricingParam.self), "With adamId"),
+            .query("tokenId", .uuid), .query("serialNumber", .string), .query("clientUserId", .string),
+            .query("state", .oneOf(AssignmentState.Code.self)),
+        ]
     }
 
     static func filter(_ query: QueryParameters) throws -> LicenceFilter {
@@ -53,17 +53,5 @@ enum LicenceListingParameters {
         }
         if let state = try query.value("state", as: AssignmentState.Code.self) { filter.states = [state] }
         return filter
-    }
-
-    /// The request's own URL with `after` set to `cursor` (the `Link: rel="next"` target).
-    static func nextURL(_ request: Request, cursor: String) -> String {
-        var components = URLComponents()
-        components.path = request.uri.path
-        var items = request.uri.queryParameters.filter { "\($0.key)" != "after" }.map {
-            URLQueryItem(name: "\($0.key)", value: "\($0.value)")
-        }
-        items.append(URLQueryItem(name: "after", value: cursor))
-        components.queryItems = items
-        return components.string ?? request.uri.path
     }
 }

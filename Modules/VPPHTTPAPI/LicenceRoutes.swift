@@ -7,10 +7,30 @@ import VPPUseCases
 
 /// `/v1/apps…`, `/v1/licenses`, `/v1/devices`, `/v1/users`, `/v1/reports/…`
 enum LicenceRoutes {
-    struct AssigneesBody: Decodable {
+    struct AssigneesBody: Codable, APISchema {
         let serialNumbers: [String]?
         let clientUserIds: [String]?
         let pricingParam: String?
+
+        static let schemaName = "Assignees"
+        static var schema: JSONSchema {
+            .object(
+                [:],
+                optional: [
+                    "serialNumbers": .array(.ref(SerialNumberSchema.self), minItems: 1, maxItems: 10000, unique: true),
+                    "clientUserIds": .array(.ref(ClientUserIDSchema.self), minItems: 1, maxItems: 10000, unique: true),
+                    "pricingParam": .oneOf(PricingParam.self),
+                ]
+            )
+            .with(
+                "anyOf",
+                .list([
+                    .object(["required": .list([.text("serialNumbers")])]),
+                    .object(["required": .list([.text("clientUserIds")])]),
+                ])
+            )
+            .described("At least one serial number or client user id, none listed twice.")
+        }
 
         /// Shapes, limits and duplicates are checked here, so nothing malformed reaches a use case.
         func assignees() throws -> [Assignee] {
@@ -24,13 +44,24 @@ enum LicenceRoutes {
         }
     }
 
-    struct DevicesBody: Decodable {
-        struct Item: Decodable {
+    struct DevicesBody: Codable, APISchema {
+        struct Item: Codable {
             let serialNumber: String
             let name: String?
             let installedAdamIds: [String]?
         }
         let devices: [Item]
+
+        static let schemaName = "NewDevices"
+        static var schema: JSONSchema {
+            let item = JSONSchema.object(
+                ["serialNumber": .ref(SerialNumberSchema.self)],
+                optional: [
+                    "name": .string(pattern: SchemaPattern.noControl, maxLength: 200),
+                    "installedAdamIds": .array(.ref(AdamIDSchema.self), maxItems: 1000),
+                ])
+            return .object(["devices": .array(item, maxItems: 10000)])
+        }
 
         func validated(tenantID: TenantID) throws -> [Device] {
             try EdgeValidation.distinct(
@@ -51,12 +82,20 @@ enum LicenceRoutes {
         }
     }
 
-    struct UsersBody: Decodable {
-        struct Item: Decodable {
+    struct UsersBody: Codable, APISchema {
+        struct Item: Codable {
             let clientUserId: String
             let email: String?
         }
         let users: [Item]
+
+        static let schemaName = "NewUsers"
+        static var schema: JSONSchema {
+            let item = JSONSchema.object(
+                ["clientUserId": .ref(ClientUserIDSchema.self)],
+                optional: ["email": .string(pattern: SchemaPattern.email, maxLength: 254)])
+            return .object(["users": .array(item, maxItems: 10000)])
+        }
 
         func validated(tenantID: TenantID) throws -> [ManagedUser] {
             try EdgeValidation.distinct(users.map(\.clientUserId), field: "users[].clientUserId")
@@ -69,92 +108,115 @@ enum LicenceRoutes {
         }
     }
 
-    struct LicenceOperation: Encodable {
+    struct LicenceOperation: Encodable, APISchema {
         let accepted: Int
         let appleEvents: [String]
         /// Each licence of an assignment in its state when the answer was given (absent for revokes).
         var licences: [LicenceView]? = nil
+
+        static var schema: JSONSchema {
+            .object(
+                ["accepted": .integer, "appleEvents": .array(.string)],
+                optional: ["licences": .array(.ref(LicenceView.self))])
+        }
     }
 
-    static func add(to group: RouterGroup<VPPRequestContext>, services: VPPServices) {
-        group.get("apps") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            return json(try await Catalogue(services: services).apps(try context.requireCaller()))
-        }
-        group.post("apps/{adamId}/licenses") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            let body = try await request.decodeJSON(AssigneesBody.self, context: context)
-            let asset = try asset(context, body)
+    static let adamIdParameter = APIOperation.Parameter.path("adamId", .ref(AdamIDSchema.self))
+
+    static let operations: [APIOperation] = [
+        APIOperation(
+            method: .get, path: "/v1/apps", operationID: "listApps", summary: "The app repository with pooled counts",
+            access: .apiKey(.read), answers: [.json(200, "Apps", .array(.ref(AppView.self)))]
+        ) { call in json(try await Catalogue(services: call.services).apps(try call.caller())) },
+        APIOperation(
+            method: .post, path: "/v1/apps/{adamId}/licenses", operationID: "assignLicences",
+            summary: "Assign licences to devices and/or users", access: .apiKey(.manageLicences),
+            parameters: [adamIdParameter], requestBody: .ref(AssigneesBody.self),
+            answers: [.json(202, "Reserved and sent to Apple", .ref(LicenceOperation.self))], errors: [404, 409, 422]
+        ) { call in
+            let body = try await call.body(AssigneesBody.self)
+            let asset = try asset(call, body)
             let assignees = try body.assignees()
-            let outcome = try await AssignLicences(services: services)(
-                try context.requireCaller(), asset: asset, to: assignees)
+            let outcome = try await AssignLicences(services: call.services)(
+                try call.caller(), asset: asset, to: assignees)
             return json(
                 LicenceOperation(
                     accepted: assignees.count, appleEvents: outcome.events.map(\.eventID),
                     licences: outcome.licences.map(LicenceView.init)), status: .accepted)
-        }
-        group.delete("apps/{adamId}/licenses") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            let body = try await request.decodeJSON(AssigneesBody.self, context: context)
-            let asset = try asset(context, body)
+        },
+        APIOperation(
+            method: .delete, path: "/v1/apps/{adamId}/licenses", operationID: "revokeLicences",
+            summary: "Revoke licences", access: .apiKey(.manageLicences), parameters: [adamIdParameter],
+            requestBody: .ref(AssigneesBody.self),
+            answers: [.json(202, "Sent to Apple", .ref(LicenceOperation.self))], errors: [404, 422]
+        ) { call in
+            let body = try await call.body(AssigneesBody.self)
+            let asset = try asset(call, body)
             let assignees = try body.assignees()
-            let outcome = try await RevokeLicences(services: services)(
-                try context.requireCaller(), asset: asset, from: assignees)
+            let outcome = try await RevokeLicences(services: call.services)(
+                try call.caller(), asset: asset, from: assignees)
             return json(
                 LicenceOperation(accepted: assignees.count, appleEvents: outcome.events.map(\.eventID)),
                 status: .accepted)
-        }
-        group.get("licenses") { request, context in
+        },
+        APIOperation(
+            method: .get, path: "/v1/licenses", operationID: "listLicences",
+            summary: "Licences with their state, in keyset pages (the next page is linked in the Link header, "
+                + "rel=\"next\")",
+            access: .apiKey(.read), parameters: LicenceListingParameters.declared,
+            answers: [ListingAnswer.page("Licences", of: LicenceView.self)], errors: [400]
+        ) { call in
             // Keyset pages (default and largest 1,000); the body stays the array /v1 has always answered, and
             // the next page is linked in a `Link: <…>; rel="next"` header (RFC 8288), so /v1 clients keep working.
-            let query = try QueryParameters(
-                request,
-                declared: [
-                    "limit", "after", "adamId", "pricingParam", "tokenId", "serialNumber", "clientUserId", "state",
-                ])
-            let filter = try LicenceListingParameters.filter(query)
-            let limit = try LicenceListingParameters.limit(query)
-            let page = try await Catalogue(services: services).licencePage(
-                try context.requireCaller(), filter: filter,
-                after: try query.single("after", allowed: ["a cursor from a Link header"]),
-                limit: limit)
-            var response = json(page.items)
-            if let next = page.next {
-                response.headers[HTTPField.Name("Link")!] =
-                    "<\(LicenceListingParameters.nextURL(request, cursor: next))>; rel=\"next\""
-            }
-            return response
-        }
-        group.get("devices") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            return json(
-                try await ManageInventory(services: services).devices(try context.requireCaller()).map(DeviceView.init))
-        }
-        group.post("devices") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            let caller = try context.requireCaller()
-            let body = try await request.decodeJSON(DevicesBody.self, context: context)
-            let devices = try body.validated(tenantID: caller.tenantID)
-            try await ManageInventory(services: services).addDevices(caller, devices)
+            let page = try await Catalogue(services: call.services).licencePage(
+                try call.caller(), filter: try LicenceListingParameters.filter(call.query),
+                after: try call.query.single("after", allowed: ["a cursor from a Link header"]),
+                limit: try ListingAnswer.limit(call.query))
+            return ListingAnswer.response(page, call)
+        },
+        DeviceRoutes.list,
+        APIOperation(
+            method: .post, path: "/v1/devices", operationID: "addDevices", summary: "Add or update devices",
+            access: .apiKey(.manageLicences), requestBody: .ref(DevicesBody.self),
+            answers: [.json(201, "Added", .array(.ref(DeviceView.self)))], errors: [422]
+        ) { call in
+            let caller = try call.caller()
+            let devices = try await call.body(DevicesBody.self).validated(tenantID: caller.tenantID)
+            try await ManageInventory(services: call.services).addDevices(caller, devices)
             return json(devices.map(DeviceView.init), status: .created)
-        }
-        group.get("users") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            return json(
-                try await ManageInventory(services: services).users(try context.requireCaller()).map(UserView.init))
-        }
-        group.post("users") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            let caller = try context.requireCaller()
-            let body = try await request.decodeJSON(UsersBody.self, context: context)
-            let users = try body.validated(tenantID: caller.tenantID)
-            try await ManageInventory(services: services).addUsers(caller, users)
+        },
+        APIOperation(
+            method: .get, path: "/v1/users", operationID: "listUsers", summary: "Managed users",
+            access: .apiKey(.read), answers: [.json(200, "Users", .array(.ref(UserView.self)))]
+        ) { call in
+            json(try await ManageInventory(services: call.services).users(try call.caller()).map(UserView.init))
+        },
+        APIOperation(
+            method: .post, path: "/v1/users", operationID: "addUsers",
+            summary: "Register users with Apple and record them",
+            access: .apiKey(.manageLicences), requestBody: .ref(UsersBody.self),
+            answers: [.json(201, "Added", .array(.ref(UserView.self)))], errors: [422]
+        ) { call in
+            let caller = try call.caller()
+            let users = try await call.body(UsersBody.self).validated(tenantID: caller.tenantID)
+            try await ManageInventory(services: call.services).addUsers(caller, users)
             return json(users.map(UserView.init), status: .created)
-        }
-        group.get("reports/licenses") { request, context in
-            let format =
-                try QueryParameters(request, declared: ["format"]).value("format", as: ReportFormat.self) ?? .json
-            let rows = try await Reports(services: services).licences(try context.requireCaller())
+        },
+        APIOperation(
+            method: .get, path: "/v1/reports/licenses", operationID: "licenceReport",
+            summary: "Licences per app and per token (format=csv for CSV)", access: .apiKey(.read),
+            parameters: [.query("format", .oneOf(ReportFormat.self))],
+            answers: [
+                APIOperation.Answer(
+                    status: 200, description: "Report",
+                    bodies: [
+                        ("application/json", .array(.ref(ReportRowView.self))), ("text/csv", .string),
+                    ])
+            ],
+            errors: [400]
+        ) { call in
+            let format = try call.query.value("format", as: ReportFormat.self) ?? .json
+            let rows = try await Reports(services: call.services).licences(try call.caller())
             switch format {
             case .csv:
                 return Response(
@@ -163,15 +225,27 @@ enum LicenceRoutes {
             case .json:
                 return json(rows.map(ReportRowView.init))
             }
-        }
-        group.get("reports/drift") { request, context in
-            _ = try QueryParameters(request, declared: [])
-            return json(try await Reports(services: services).drift(try context.requireCaller()).map(DriftView.init))
-        }
-    }
+        },
+        APIOperation(
+            method: .get, path: "/v1/reports/drift", operationID: "driftReport",
+            summary: "Drift between Apple, vpp and the device inventory, with fixes", access: .apiKey(.read),
+            answers: [.json(200, "Findings", .array(.ref(DriftView.self)))]
+        ) { call in
+            json(try await Reports(services: call.services).drift(try call.caller()).map(DriftView.init))
+        },
+    ]
 
     /// A licence report row in the API's naming (`adamId`, like every other representation).
-    struct ReportRowView: Encodable {
+    struct ReportRowView: Encodable, APISchema {
+        static let schemaName = "LicenceReportRow"
+        static var schema: JSONSchema {
+            .object([
+                "adamId": .string, "pricingParam": .string, "name": .string, "location": .string,
+                "tokenStatus": .string, "total": .integer, "assigned": .integer, "available": .integer,
+                "retired": .integer,
+            ])
+        }
+
         let adamId, pricingParam, name, location, tokenStatus: String
         let total, assigned, available, retired: Int
 
@@ -184,7 +258,15 @@ enum LicenceRoutes {
     }
 
     /// A drift finding in the API's naming.
-    struct DriftView: Encodable {
+    struct DriftView: Encodable, APISchema {
+        static let schemaName = "DriftFinding"
+        static var schema: JSONSchema {
+            .object([
+                "kind": .oneOf(["orphaned", "foreign", "missing", "failed"]), "adamId": .string, "assignee": .string,
+                "location": .string, "fix": .string,
+            ])
+        }
+
         let kind, adamId, assignee, location, fix: String
 
         init(_ finding: DriftFinding) {
@@ -194,8 +276,8 @@ enum LicenceRoutes {
         }
     }
 
-    static func asset(_ context: VPPRequestContext, _ body: AssigneesBody) throws -> AssetKey {
-        let adamID = try context.parameters.require("adamId")
+    static func asset(_ call: APIOperation.Call, _ body: AssigneesBody) throws -> AssetKey {
+        let adamID = try call.path("adamId")
         try EdgeValidation.adamID(adamID, field: "adamId")
         return AssetKey(adamID: adamID, pricingParam: try EdgeValidation.pricingParam(body.pricingParam))
     }

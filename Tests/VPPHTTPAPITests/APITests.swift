@@ -190,39 +190,27 @@ struct APITests {
     }
 }
 
-/// Reads the OpenAPI document's operations and required fields (enough to check shapes without a YAML library).
+/// Reads the served OpenAPI document (JSON, which is YAML too): its operations and schemas.
 enum OpenAPIShapes {
     static func operations() -> [String] {
-        var result: [String] = []
-        var path: String?
-        for line in OpenAPIDocument.yaml.split(separator: "\n") {
-            if line.hasPrefix("  /") {
-                path = String(line.dropFirst(2).dropLast())
-            } else if line.hasPrefix("components:") {
-                path = nil
-            } else if let path,
-                let method = ["get", "post", "delete", "put", "patch"].first(where: { line.hasPrefix("    \($0):") })
-            {
-                result.append("\(method.uppercased()) \(path)")
-            }
-        }
-        return result
+        let paths = OpenAPIDocument.tree["paths"] as? [String: [String: Any]] ?? [:]
+        return paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } }
     }
 
     struct ShapeError: Error, CustomStringConvertible { let description: String }
 
-    /// Checks that `object` has every field the schema requires.
+    /// Checks that `object` has every field the named schema requires and no field it does not declare.
     static func check(_ object: [String: Any], against schema: String) throws {
-        let lines = OpenAPIDocument.yaml.split(separator: "\n").map(String.init)
-        guard let start = lines.firstIndex(where: { $0 == "    \(schema):" || $0.hasPrefix("    \(schema): ") }) else {
+        let schemas = (OpenAPIDocument.tree["components"] as? [String: Any])?["schemas"] as? [String: Any]
+        guard let declared = schemas?[schema] as? [String: Any] else {
             throw ShapeError(description: "no schema \(schema)")
         }
-        let block = lines[start...].prefix { $0 == lines[start] || $0.hasPrefix("      ") }
-        guard let required = block.first(where: { $0.contains("required: [") }) else { return }
-        let names = required.split(separator: "[")[1].split(separator: "]")[0].split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
+        let required = declared["required"] as? [String] ?? []
+        let properties = Set((declared["properties"] as? [String: Any] ?? [:]).keys)
+        let missing = required.filter { object[$0] == nil }
+        let undeclared = Set(object.keys).subtracting(properties)
+        guard missing.isEmpty, undeclared.isEmpty else {
+            throw ShapeError(description: "\(schema) answer lacks \(missing), has undeclared \(undeclared): \(object)")
         }
-        let missing = names.filter { object[$0] == nil }
-        guard missing.isEmpty else { throw ShapeError(description: "\(schema) answer lacks \(missing): \(object)") }
     }
 }

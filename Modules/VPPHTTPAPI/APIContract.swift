@@ -1,0 +1,7 @@
+/// The REST API's operations, in one list: the router registers them and the OpenAPI document describes
+/// them, both from these definitions.
+enum APIContract {
+    static let operations: [APIOperation] =
+        SystemRoutes.operations + TokenRoutes.operations + LicenceRoutes.operations + APIKeyRoutes.operations
+        + MDMRoutes.operations
+}

@@ -1,0 +1,144 @@
+import Foundation
+import VPPDomain
+import VPPUseCases
+
+/// The patterns the API's schemas share (what the edge validation accepts, so generated clients and
+/// fuzzers send what the server takes).
+enum SchemaPattern {
+    /// No control characters (C0, DEL, C1).
+    static let noControl = #"^[^\x00-\x1F\x7F-\x9F]*$"#
+    static let email =
+        #"^[^\s@\x00-\x1F\x7F-\x9F]+@[^\s@.\x00-\x1F\x7F-\x9F][^\s@\x00-\x1F\x7F-\x9F]*\.[^\s@\x00-\x1F\x7F-\x9F]*"#
+        + #"[^\s@.\x00-\x1F\x7F-\x9F]$"#
+}
+
+extension JSONSchema {
+    /// A time as the read models write it: ISO 8601 in UTC with a numeric offset (`2027-01-31T00:00:00+0000`).
+    /// Not yet RFC 3339 (`Z` or `+00:00`); the pattern accepts both, so the change is compatible within /v1.
+    static var timestamp: JSONSchema {
+        .string(pattern: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$"#)
+            .described("ISO 8601 time in UTC, e.g. 2027-01-31T00:00:00+0000")
+    }
+}
+
+/// A device serial number (named in the document so every use says the same).
+enum SerialNumberSchema: APISchema {
+    static let schemaName = "SerialNumber"
+    static var schema: JSONSchema {
+        .string(pattern: "^ *[A-Za-z0-9]{8,20} *$").described("8 to 20 ASCII letters and digits")
+    }
+}
+
+/// An App Store product id.
+enum AdamIDSchema: APISchema {
+    static let schemaName = "AdamId"
+    static var schema: JSONSchema { .string(pattern: "^[0-9]{1,20}$") }
+}
+
+/// An MDM's own id for a managed user.
+enum ClientUserIDSchema: APISchema {
+    static let schemaName = "ClientUserId"
+    static var schema: JSONSchema {
+        .string(
+            pattern: #"^[^\s\x00-\x1F\x7F-\x9F]([^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$"#, minLength: 1,
+            maxLength: 256)
+    }
+}
+
+// The read models are the use cases' (shared with the CLI's --json); their schemas are declared here, in the
+// HTTP adapter, because JSON Schema is this adapter's concern. The sample test keeps them in step.
+
+extension TokenView: APISchema {
+    public static let schemaName = "Token"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "id": .uuid, "location": .string, "locationId": .string, "country": .string, "organization": .string,
+                "expiresAt": .timestamp, "daysLeft": .integer,
+                "status": .oneOf(["active", "expiring_soon", "expired", "revoked", "invalid", "in_use_elsewhere"]),
+                "nextStep": .string, "fingerprint": .string, "apps": .integer, "noticeRecipients": .array(.string),
+            ],
+            optional: ["holder": .string, "lastSync": .timestamp, "lastSyncError": .string])
+    }
+}
+
+extension AppView: APISchema {
+    public static let schemaName = "App"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "adamId": .string, "pricingParam": .oneOf(PricingParam.self), "productType": .string,
+                "platforms": .array(.string), "deviceAssignable": .boolean, "revocable": .boolean,
+                "total": .integer, "assigned": .integer, "available": .integer,
+            ],
+            optional: ["name": .string, "bundleId": .string, "version": .string, "iconUrl": .string])
+    }
+}
+
+extension LicenceView: APISchema {
+    public static let schemaName = "Licence"
+    public static var schema: JSONSchema {
+        .object(
+            ["id": .uuid, "adamId": .string, "tokenId": .uuid, "state": .oneOf(AssignmentState.Code.self)],
+            optional: ["serialNumber": .string, "clientUserId": .string, "detail": .string])
+    }
+}
+
+extension DeviceView: APISchema {
+    public static let schemaName = "Device"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "serialNumber": .string, "installedAdamIds": .array(.string), "retired": .boolean,
+                "enrollment": .oneOf(EnrollmentState.self),
+            ],
+            optional: [
+                "name": .string, "udid": .string.described("MDM enrollment id"), "model": .string,
+                "osVersion": .string, "lastSeenAt": .timestamp,
+            ])
+    }
+}
+
+extension UserView: APISchema {
+    public static let schemaName = "User"
+    public static var schema: JSONSchema {
+        .object(["clientUserId": .string, "status": .string], optional: ["email": .string])
+    }
+}
+
+extension MDMConnectionView: APISchema {
+    public static let schemaName = "MDMConnection"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "kind": .oneOf(MDMKind.self), "url": .string, "hasAPIKey": .boolean, "hasWebhookHMACKey": .boolean,
+                "reclaimAfterSeconds": .integer, "licenceOnly": .boolean, "licenceOnlyAdamIds": .array(.string),
+                "commands": .map(.integer).described("Device commands by state"),
+            ],
+            optional: [
+                "webhookURL": .string.described("Give this to the MDM server as its webhook URL"),
+                "silentDaysUnenrolled": .integer,
+                "disabledReason": .string.described("Set when the webhook endpoint answered 410 Gone"),
+                "signingSecret": .string.described("The whsec_ secret, only in the answer that created it"),
+            ])
+    }
+}
+
+extension DeviceCommandView: APISchema {
+    public static let schemaName = "DeviceCommand"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "id": .uuid.described("Also the plist's CommandUUID"), "serialNumber": .string,
+                "requestType": .oneOf(DeviceCommand.Kind.self),
+                "state": .oneOf(DeviceCommandState.self), "attempts": .integer, "createdAt": .timestamp,
+                "cursor": .string,
+            ],
+            optional: [
+                "adamId": .string, "nextAttemptAt": .timestamp, "lastError": .string, "deliveredAt": .timestamp,
+                "updatedAt": .timestamp, "enrollmentId": .string,
+                "plist": .string.with("contentEncoding", .text("base64")).described(
+                    "The Apple MDM command (XML plist)"),
+            ])
+    }
+}

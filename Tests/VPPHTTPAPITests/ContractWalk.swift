@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import VPPDomain
+import VPPTestSupport
+import VPPUseCases
+
+@testable import VPPHTTPAPI
+
+/// Walks every operation of the API with typed request bodies, and records each body sent and each JSON
+/// answer with the schema the contract declares for it (the request body's, or the operation's answer for
+/// that status), for `Scripts/fuzz/validate_samples.py`.
+struct ContractWalk {
+    let api: APIBench
+    let samples = SampleLog()
+
+    final class SampleLog: @unchecked Sendable {
+        var items: [[String: Any]] = []
+    }
+
+    func run() async throws -> [[String: Any]] {
+        let (file, _) = try await api.world.location("Main Campus", assets: [keynoteSim])
+        let token = String(decoding: file, as: UTF8.self)
+        _ = try await call("GET", "/healthz")
+        _ = try await call("GET", "/readyz")
+        let upload = try await call(
+            "POST", "/v1/tokens", key: api.adminKey,
+            body: TokenRoutes.UploadBody(token: token, emails: ["it@acme.example"], takeOver: nil, dryRun: nil))
+        let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
+        _ = try await call("GET", "/v1/tokens", key: api.readerKey)
+        _ = try await call("GET", "/v1/tokens/\(id)", key: api.readerKey)
+        _ = try await call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey)
+        _ = try await call(
+            "POST", "/v1/tokens/\(id)/renew", key: api.adminKey, body: TokenRoutes.RenewBody(token: token))
+        _ = try await call("GET", "/v1/apps", key: api.readerKey)
+        let serials = ["C02XK1JHJG5J", "C02XK1JHJG5K"]
+        _ = try await call(
+            "POST", "/v1/devices", key: api.adminKey,
+            body: LicenceRoutes.DevicesBody(
+                devices: serials.map { .init(serialNumber: $0, name: "Lab", installedAdamIds: ["408709785"]) }))
+        _ = try await call(
+            "POST", "/v1/users", key: api.adminKey,
+            body: LicenceRoutes.UsersBody(users: [.init(clientUserId: "user-1", email: "ana@acme.example")]))
+        _ = try await call("GET", "/v1/users", key: api.readerKey)
+        _ = try await call("GET", "/v1/devices", key: api.readerKey)
+        let assignees = LicenceRoutes.AssigneesBody(serialNumbers: serials, clientUserIds: nil, pricingParam: "STDQ")
+        _ = try await call("POST", "/v1/apps/408709785/licenses", key: api.adminKey, body: assignees)
+        _ = try await call("GET", "/v1/licenses?limit=1", key: api.readerKey)
+        _ = try await call("GET", "/v1/reports/licenses", key: api.readerKey)
+        _ = try await call("GET", "/v1/reports/drift", key: api.readerKey)
+        let one = LicenceRoutes.AssigneesBody(serialNumbers: [serials[0]], clientUserIds: nil, pricingParam: nil)
+        _ = try await call("DELETE", "/v1/apps/408709785/licenses", key: api.adminKey, body: one)
+        _ = try await call("DELETE", "/v1/tokens/\(id)?dryRun=true", key: api.adminKey)
+
+        // A token held by Apple Configurator: the take-over preview lists what it revokes.
+        let (held, uid) = try await api.world.location("Lab", assets: [keynoteSim], holder: .appleConfigurator)
+        try await api.world.simulator.seedAssignments(adamId: "408709785", serialNumbers: ["AC2DEVICE01"], at: uid)
+        let heldUpload = try await call(
+            "POST", "/v1/tokens", key: api.adminKey,
+            body: TokenRoutes.UploadBody(
+                token: String(decoding: held, as: UTF8.self), emails: nil, takeOver: nil, dryRun: nil))
+        let heldID = try #require((heldUpload.object["token"] as? [String: Any])?["id"] as? String)
+        _ = try await call(
+            "POST", "/v1/tokens/\(heldID)/take-over", key: api.adminKey,
+            body: TokenRoutes.TakeOverBody(confirm: nil, dryRun: true))
+
+        _ = try await call("GET", "/v1/api-keys", key: api.ownerKey)
+        let created = try await call(
+            "POST", "/v1/api-keys", key: api.ownerKey,
+            body: APIKeyRoutes.CreateBody(name: "ci", role: "read-only", expiresAt: "2099-01-01T00:00:00Z"))
+        let keyID = try #require((created.object["apiKey"] as? [String: Any])?["id"] as? String)
+        let rotated = try await call("POST", "/v1/api-keys/\(keyID)/rotate", key: api.ownerKey)
+        let newID = try #require((rotated.object["apiKey"] as? [String: Any])?["id"] as? String)
+        _ = try await call("DELETE", "/v1/api-keys/\(newID)", key: api.ownerKey)
+
+        _ = try await call(
+            "PUT", "/v1/mdm", key: api.ownerKey,
+            body: MDMRoutes.ConnectBody(
+                kind: "pull", url: nil, apiKey: nil, webhookHmacKey: nil, reclaimAfter: "24h",
+                silentDaysUnenrolled: 30, licenceOnly: false, licenceOnlyAdamIds: ["408709785"]))
+        _ = try await call("GET", "/v1/mdm", key: api.readerKey)
+        let now = api.world.clock.now()
+        let queued = DeviceCommand(
+            serialNumber: serials[0], kind: .installApplication, adamID: "408709785", assignmentID: AssignmentID(),
+            createdAt: now)
+        try await api.world.store.inTenant(api.world.tenant.id) { tx in
+            try await tx.saveEnrollment(
+                try SerialNumber(serials[0]), MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", lastSeenAt: now))
+            try await tx.enqueueDeviceCommands([queued])
+        }
+        let page = try await call("GET", "/v1/device-commands?limit=5", key: api.readerKey)
+        let command = try #require((page.object["commands"] as? [[String: Any]])?.first?["id"] as? String)
+        _ = try await call(
+            "POST", "/v1/device-commands/\(command)/ack", key: api.adminKey,
+            body: MDMRoutes.AckBody(status: "delivered", error: nil))
+        _ = try await call(
+            "POST", "/mdm/webhook/\(api.world.tenant.id)", raw: Data(#"{"topic":"mdm.Authenticate"}"#.utf8))
+        // Apple's webhook needs the token's bearer, which the walk cannot know: its answer type is sampled here.
+        record(.ref(SystemRoutes.NotificationResult.self), SystemRoutes.NotificationResult(result: "handled"), "sample")
+        return samples.items
+    }
+
+    /// Sends `body` (recorded against the operation's request schema) and records the JSON answer against the
+    /// schema the operation declares for its status.
+    func call<Body: Encodable>(
+        _ method: String, _ path: String, key: String? = nil, body: Body
+    ) async throws -> APIBench.Answer {
+        let operation = try #require(Self.operation(method, path), "\(method) \(path) is not in the contract")
+        let data = try JSONEncoder().encode(body)
+        let schema = try #require(operation.requestBody, "\(operation.route) declares no request body")
+        samples.items.append(sample(schema, try JSONSerialization.jsonObject(with: data), "request \(operation.route)"))
+        return try await call(method, path, key: key, raw: data)
+    }
+
+    /// Sends `raw` (or nothing) and records the JSON answer against the declared schema of its status.
+    func call(_ method: String, _ path: String, key: String? = nil, raw: Data? = nil) async throws -> APIBench.Answer {
+        let operation = try #require(Self.operation(method, path), "\(method) \(path) is not in the contract")
+        let answer = try await api.call(method, path, key: key, raw: raw)
+        let declared = operation.answers.first { $0.status == answer.status }
+        #expect(declared != nil, "\(operation.route) answered \(answer.status), not declared: \(answer.text)")
+        if let schema = declared?.bodies.first(where: { $0.mediaType == "application/json" })?.schema,
+            let value = answer.json
+        {
+            samples.items.append(sample(schema, value, "answer \(answer.status) \(operation.route)"))
+        }
+        return answer
+    }
+
+    func record(_ schema: JSONSchema, _ value: some Encodable, _ source: String) {
+        let data = (try? JSONEncoder().encode(value)) ?? Data()
+        samples.items.append(sample(schema, (try? JSONSerialization.jsonObject(with: data)) ?? [:], source))
+    }
+
+    func sample(_ schema: JSONSchema, _ value: Any, _ source: String) -> [String: Any] {
+        var ignored: [String: Any] = [:]
+        return ["schema": schema.rendered(components: &ignored), "value": value, "source": source]
+    }
+
+    /// The contract's operation for a concrete method and path (path parameters match any segment).
+    static func operation(_ method: String, _ path: String) -> APIOperation? {
+        let parts = path.split(separator: "?")[0].split(separator: "/", omittingEmptySubsequences: false)
+        return APIContract.operations.first { operation in
+            let template = operation.path.split(separator: "/", omittingEmptySubsequences: false)
+            return operation.method.rawValue == method && template.count == parts.count
+                && zip(template, parts).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }
+    }
+}
