@@ -9,9 +9,17 @@ import VPPSQLite
 import VPPUseCases
 
 /// The two adapters every storage contract test runs against, unchanged.
+///
+/// `allCases` is the kinds this run tests: both, except in the fast lane (`Scripts/test.sh --fast` sets
+/// `VPP_TEST_LANE=fast`), which has no PostgreSQL and runs every `arguments: StoreKind.allCases` test on the
+/// embedded SQLite adapter only. The full run always tests both.
 public enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case postgres, sqlite
     public var testDescription: String { rawValue }
+
+    public static var allCases: [StoreKind] {
+        ProcessInfo.processInfo.environment["VPP_TEST_LANE"] == "fast" ? [.sqlite] : [.postgres, .sqlite]
+    }
 }
 
 /// A migrated, empty store of either kind, with raw SQL access for the tests that must look underneath.
