@@ -3,12 +3,95 @@ import Hummingbird
 import VPPDomain
 import VPPUseCases
 
-/// `GET /v1/devices`: the device inventory.
+/// `GET /v1/devices` and `GET /v1/audit`: the device inventory and the audit log in keyset pages.
 enum DeviceRoutes {
     static let list = APIOperation(
-        method: .get, path: "/v1/devices", operationID: "listDevices", summary: "Devices", access: .apiKey(.read),
-        answers: [.json(200, "Devices", .array(.ref(DeviceView.self)))]
+        method: .get, path: "/v1/devices", operationID: "listDevices",
+        summary: "Devices by serial number, in keyset pages (the next page is linked in the Link header, rel=\"next\")",
+        access: .apiKey(.read),
+        parameters: ListingAnswer.pageParameters + [
+            .query("serialPrefix", .string(pattern: "^[A-Za-z0-9]{1,20}$"), "Only serials starting with this"),
+            .query("enrolled", .boolean, "true: only enrolled devices; false: only the others"),
+            .query("includeRetired", .boolean, "false leaves retired devices out (default true, as /v1 always did)"),
+        ],
+        answers: [ListingAnswer.page("Devices", of: DeviceView.self)], errors: [400]
     ) { call in
-        json(try await ManageInventory(services: call.services).devices(try call.caller()).map(DeviceView.init))
+        let query = call.query
+        var filter = DeviceFilter(
+            enrolled: try query.bool("enrolled"), includeRetired: try query.bool("includeRetired") ?? true)
+        if let prefix = try query.single("serialPrefix", allowed: ["1 to 20 letters and digits"]) {
+            guard (1...20).contains(prefix.count), prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+            else {
+                throw BadQueryParameter(name: "serialPrefix", value: prefix, allowed: ["1 to 20 letters and digits"])
+            }
+            filter.serialPrefix = prefix
+        }
+        let page = try await Catalogue(services: call.services).devicePage(
+            try call.caller(), filter: filter, after: try ListingAnswer.after(query),
+            limit: try ListingAnswer.limit(query))
+        return ListingAnswer.response(page, call)
+    }
+
+    static let audit = APIOperation(
+        method: .get, path: "/v1/audit", operationID: "listAudit",
+        summary: "The tenant's audit log, newest first, in keyset pages (the next page is linked in the Link header)",
+        access: .apiKey(.read),
+        parameters: ListingAnswer.pageParameters + [
+            .query("since", .dateTime, "Records at or after this time (RFC 3339)"),
+            .query("until", .dateTime, "Records before this time (RFC 3339)"),
+            .query(
+                "actor", .string(pattern: SchemaPattern.noControl, minLength: 1, maxLength: 200),
+                "Exactly this actor, e.g. api-key:gitops"),
+            .query(
+                "action", .string(pattern: SchemaPattern.noControl, minLength: 1, maxLength: 100),
+                "Exactly this action, e.g. apikey.create"),
+        ],
+        answers: [ListingAnswer.page("Audit records", of: AuditView.self)], errors: [400]
+    ) { call in
+        let query = call.query
+        var filter = AuditFilter()
+        filter.since = try time(query, "since")
+        filter.until = try time(query, "until")
+        filter.actor = try text(query, "actor", limit: 200)
+        filter.action = try text(query, "action", limit: 100)
+        let page = try await Catalogue(services: call.services).auditPage(
+            try call.caller(), filter: filter, after: try ListingAnswer.after(query),
+            limit: try ListingAnswer.limit(query))
+        return ListingAnswer.response(page, call)
+    }
+
+    static func time(_ query: QueryParameters, _ name: String) throws -> Date? {
+        let allowed = ["an RFC 3339 time, e.g. 2027-01-31T00:00:00Z"]
+        guard let text = try query.single(name, allowed: allowed) else { return nil }
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = formatter.date(from: text) else {
+            throw BadQueryParameter(name: name, value: text, allowed: allowed)
+        }
+        return date
+    }
+
+    static func text(_ query: QueryParameters, _ name: String, limit: Int) throws -> String? {
+        guard let text = try query.single(name, allowed: ["text"]) else { return nil }
+        guard (1...limit).contains(text.count),
+            !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw BadQueryParameter(
+                name: name, value: text, allowed: ["1 to \(limit) characters, no control characters"])
+        }
+        return text
+    }
+}
+
+extension AuditView: APISchema {
+    public static let schemaName = "AuditRecord"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "id": .uuid, "at": .dateTime, "actor": .string, "action": .string, "target": .string,
+                "outcome": .string,
+            ],
+            optional: ["detail": .string])
     }
 }

@@ -174,7 +174,7 @@ enum LicenceRoutes {
                 limit: try ListingAnswer.limit(call.query))
             return ListingAnswer.response(page, call)
         },
-        DeviceRoutes.list,
+        DeviceRoutes.list, DeviceRoutes.audit,
         APIOperation(
             method: .post, path: "/v1/devices", operationID: "addDevices", summary: "Add or update devices",
             access: .apiKey(.manageLicences), requestBody: .ref(DevicesBody.self),

@@ -41,7 +41,8 @@ struct ContractWalk {
             "POST", "/v1/users", key: api.adminKey,
             body: LicenceRoutes.UsersBody(users: [.init(clientUserId: "user-1", email: "ana@acme.example")]))
         _ = try await call("GET", "/v1/users", key: api.readerKey)
-        _ = try await call("GET", "/v1/devices", key: api.readerKey)
+        _ = try await call("GET", "/v1/devices?limit=1&includeRetired=false", key: api.readerKey)
+        _ = try await call("GET", "/v1/audit?limit=5", key: api.readerKey)
         let assignees = LicenceRoutes.AssigneesBody(serialNumbers: serials, clientUserIds: nil, pricingParam: "STDQ")
         _ = try await call("POST", "/v1/apps/408709785/licenses", key: api.adminKey, body: assignees)
         _ = try await call("GET", "/v1/licenses?limit=1", key: api.readerKey)
