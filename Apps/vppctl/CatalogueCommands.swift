@@ -136,27 +136,29 @@ struct LicenseCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Licences with their state, page by page (--json: the API's representation).")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var page: PageOptions
         @Option(help: "Only this app.") var adamId: String?
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
                 // Settle what Apple finished meanwhile, so the list is current.
                 _ = try? await ProcessAppleEvent(services: context.services).pollDue(context.tenant.id)
-                let rows = try await Catalogue(services: context.services).licences(
-                    context.caller, asset: adamId.map { AssetKey(adamID: $0) })
-                if json {
-                    try Output.json(rows)
-                    return
-                }
-                Output.table(
-                    ["ADAM ID", "ASSIGNEE", "STATE", "TOKEN", "DETAIL"],
-                    rows.map {
+                let filter = LicenceFilter(asset: adamId.map { AssetKey(adamID: $0) })
+                let catalogue = Catalogue(services: context.services)
+                try await Pager<LicenceView>(
+                    options: page, json: json, headers: ["ADAM ID", "ASSIGNEE", "STATE", "TOKEN", "DETAIL"],
+                    row: {
                         [
                             $0.adamId, $0.serialNumber ?? $0.clientUserId ?? "-", $0.state,
                             String($0.tokenId.prefix(8)), $0.detail ?? "",
                         ]
-                    })
+                    }
+                ).run { after, limit in
+                    try await catalogue.licencePage(context.caller, filter: filter, after: after, limit: limit)
+                }
             }
         }
     }
@@ -173,21 +175,8 @@ struct DeviceCommand: AsyncParsableCommand {
         func run() async throws {
             let numbers = try serials.map { try SerialNumber($0) }
             try await CLIContext.run(global) { context in
-                let inventory = ManageInventory(services: context.services)
-                let known = Dictionary(
-                    uniqueKeysWithValues: try await inventory.devices(context.caller).map { ($0.serialNumber, $0) })
-                let missing = numbers.filter { known[$0] == nil }.map(\.value)
-                guard missing.isEmpty else {
-                    throw CommandFailure("Unknown device(s): \(missing.joined(separator: ", "))")
-                }
-                try await inventory.addDevices(
-                    context.caller,
-                    numbers.map {
-                        var device = known[$0]!
-                        device.isRetired = true
-                        return device
-                    })
-                print("Retired \(numbers.count) device(s); `license reclaim` takes their licences back.")
+                let retired = try await RetireDevices(services: context.services)(context.caller, numbers)
+                print("Retired \(retired.count) device(s); `license reclaim` takes their licences back.")
             }
         }
     }
@@ -209,19 +198,25 @@ struct DeviceCommand: AsyncParsableCommand {
         }
     }
     struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Devices by serial number, page by page (--json: the API's representation).")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var page: PageOptions
+        @Option(help: "Only serials starting with this.") var serialPrefix: String?
+        @Option(help: "true: only enrolled devices; false: only the others.") var enrolled: Bool?
+        @Flag(inversion: .prefixedNo, help: "List retired devices too.") var includeRetired = true
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let devices = try await ManageInventory(services: context.services).devices(context.caller).map(
-                    DeviceView.init)
-                if json {
-                    try Output.json(devices)
-                    return
+                let filter = DeviceFilter(
+                    serialPrefix: serialPrefix, enrolled: enrolled, includeRetired: includeRetired)
+                let catalogue = Catalogue(services: context.services)
+                try await Pager<DeviceView>(
+                    options: page, json: json, headers: ["SERIAL", "NAME", "INSTALLED"],
+                    row: { [$0.serialNumber, $0.name ?? "-", $0.installedAdamIds.joined(separator: ",")] }
+                ).run { after, limit in
+                    try await catalogue.devicePage(context.caller, filter: filter, after: after, limit: limit)
                 }
-                Output.table(
-                    ["SERIAL", "NAME", "INSTALLED"],
-                    devices.map { [$0.serialNumber, $0.name ?? "-", $0.installedAdamIds.joined(separator: ",")] })
             }
         }
     }

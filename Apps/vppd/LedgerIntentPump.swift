@@ -9,7 +9,7 @@ import VPPUseCases
 /// group's lease), so requests arriving together reach Apple together. Anything the pump misses, or a
 /// server that dies leaves behind, the background workers' pass finds by due time.
 final class LedgerIntentPump: IntentScheduler, Service {
-    private let services: VPPServices
+    private let intents: CarryOutAppleIntents
     private let logger: Logger
     private let stream: AsyncStream<IntentGroup>
     private let continuation: AsyncStream<IntentGroup>.Continuation
@@ -19,7 +19,7 @@ final class LedgerIntentPump: IntentScheduler, Service {
     private let passes = Mutex(Passes())
 
     init(services: VPPServices, logger: Logger) {
-        self.services = services
+        intents = CarryOutAppleIntents(services: services)
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(of: IntentGroup.self, bufferingPolicy: .bufferingNewest(10_000))
     }
@@ -30,7 +30,7 @@ final class LedgerIntentPump: IntentScheduler, Service {
         var pass = true
         while pass {
             do {
-                _ = try await CarryOutAppleIntents(services: services).drain(group)
+                _ = try await intents.drain(group)
             } catch {
                 logger.warning("sending queued Apple intents failed", metadata: ["error": "\(error)"])
             }

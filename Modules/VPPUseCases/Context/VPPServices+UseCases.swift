@@ -243,3 +243,44 @@ extension UploadToken {
             sync: SyncToken(services: services))
     }
 }
+
+extension RetireDevices {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, auditTrail: services.auditTrail)
+    }
+}
+
+extension PerformJob {
+    /// Wires the job kinds' use cases from the composition bag; `deliveries` reaches the tenants' MDM servers.
+    public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
+        self.init(
+            sync: SyncToken(services: services), events: ProcessAppleEvent(services: services),
+            planNotices: PlanNotices(services: services), deliverNotices: DeliverNotices(services: services),
+            intents: CarryOutAppleIntents(services: services),
+            deliverCommands: DeliverDeviceCommands(services: services, deliveries: deliveries),
+            mdmEvents: ProcessMDMEvents(services: services), reclaim: ReclaimUnenrolledDevices(services: services),
+            logger: services.logger)
+    }
+}
+
+extension RunDueJobs {
+    /// Wires this use case from the composition bag; `deliveries` reaches the tenants' MDM servers.
+    public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
+        self.init(
+            store: services.store, clock: services.clock,
+            perform: PerformJob(services: services, deliveries: deliveries), logger: services.logger)
+    }
+}
+
+extension ScheduleDueWork {
+    /// Wires this use case from the composition bag.
+    public init(services: VPPServices, syncInterval: TimeInterval) {
+        self.init(store: services.store, syncInterval: syncInterval)
+    }
+}
+
+extension ScheduleMDMWork {
+    /// Wires this use case from the composition bag.
+    public init(services: VPPServices) { self.init(store: services.store) }
+}

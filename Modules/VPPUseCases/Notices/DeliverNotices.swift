@@ -1,11 +1,13 @@
 import Foundation
 import VPPDomain
 
-/// Sends queued notices by e-mail, retrying failures with back-off (1, 2, 4 … minutes, at most an hour).
+/// Sends queued notices by e-mail, retrying failures with ``RetryBackoff/notices`` (1, 2, 4 … minutes, at most
+/// an hour).
 public struct DeliverNotices: Sendable {
     let store: any Store
     let clock: any Clock
     let mailer: (any Mailer)?
+    public var backoff = RetryBackoff.notices
 
     /// Takes only what this use case touches.
     public init(store: any Store, clock: any Clock, mailer: (any Mailer)?) {
@@ -31,7 +33,7 @@ public struct DeliverNotices: Sendable {
                 sent += 1
             } catch {
                 notice.lastError = "\(error)"
-                notice.nextAttemptAt = now.addingTimeInterval(min(3600, 60 * pow(2, Double(notice.attempts))))
+                notice.nextAttemptAt = now.addingTimeInterval(backoff.delay(afterFailures: notice.attempts + 1))
             }
             notice.attempts += 1
             let update = notice

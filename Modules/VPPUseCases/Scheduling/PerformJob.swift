@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import VPPDomain
+
+/// Carries out one claimed background job with the use case its kind names.
+public struct PerformJob: Sendable {
+    let sync: SyncToken
+    let events: ProcessAppleEvent
+    let planNotices: PlanNotices
+    let deliverNotices: DeliverNotices
+    let intents: CarryOutAppleIntents
+    let deliverCommands: DeliverDeviceCommands
+    let mdmEvents: ProcessMDMEvents
+    let reclaim: ReclaimUnenrolledDevices
+    let logger: Logger
+
+    /// Takes the use cases the job kinds name.
+    public init(
+        sync: SyncToken, events: ProcessAppleEvent, planNotices: PlanNotices, deliverNotices: DeliverNotices,
+        intents: CarryOutAppleIntents, deliverCommands: DeliverDeviceCommands, mdmEvents: ProcessMDMEvents,
+        reclaim: ReclaimUnenrolledDevices, logger: Logger
+    ) {
+        self.sync = sync
+        self.events = events
+        self.planNotices = planNotices
+        self.deliverNotices = deliverNotices
+        self.intents = intents
+        self.deliverCommands = deliverCommands
+        self.mdmEvents = mdmEvents
+        self.reclaim = reclaim
+        self.logger = logger
+    }
+
+    /// Runs `job`; throws when it should be tried again. `owner` names this server's claims on device commands.
+    public func callAsFunction(_ job: ClaimedJob, owner: String) async throws {
+        switch job.kind {
+        case .sync:
+            guard let id = TokenID(uuidString: job.key) else { return }
+            do {
+                _ = try await sync(.system(job.tenantID), tokenID: id)
+            } catch UseCaseError.tokenUnusable, StoreError.unknownToken {
+                return  // nothing to retry: the token's status already tells the admin, or the token is gone
+            }
+        case .pollEvents:
+            _ = try await events.pollDue(job.tenantID)
+        case .notices:
+            _ = try await planNotices(job.tenantID)
+            _ = try await deliverNotices(job.tenantID)
+        case .appleIntents:
+            await intents.runDue()
+        case .deliverCommands:
+            let outcome = try await deliverCommands(job.tenantID, owner: owner)
+            if outcome.delivered + outcome.failed > 0 {
+                logger.info(
+                    "device commands",
+                    metadata: [
+                        "delivered": "\(outcome.delivered)", "retried": "\(outcome.retried)",
+                        "failed": "\(outcome.failed)", "skipped": "\(outcome.skipped)",
+                    ])
+            }
+        case .mdmEvents:
+            _ = try await mdmEvents(job.tenantID)
+        case .reclaimUnenrolled:
+            _ = try await reclaim(.system(job.tenantID), dryRun: false)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import VPPDomain
+
+/// Queues the recurring work that is due across all tenants: token syncs, Apple event polls, notice planning
+/// and delivery. Found by indexed queries (a tenant with nothing due costs nothing); enqueueing is idempotent,
+/// so every replica may run this and one of them runs each job.
+public struct ScheduleDueWork: Sendable {
+    let store: any Store
+    /// Seconds between scheduled syncs of each token (`VPP_SYNC_INTERVAL`).
+    public let syncInterval: TimeInterval
+    /// At most this many of each kind per pass.
+    public var limit = 5000
+
+    /// Takes only what this use case touches.
+    public init(store: any Store, syncInterval: TimeInterval) {
+        self.store = store
+        self.syncInterval = syncInterval
+    }
+
+    /// A sync that failed is tried again after this long: a quarter of an hour, or the interval if shorter.
+    public var retryAfter: TimeInterval { min(syncInterval, 900) }
+
+    /// What one pass queued.
+    public struct Queued: Sendable, Hashable {
+        public var syncs = 0
+        public var eventPolls = 0
+        public var notices = 0
+        /// Jobs waiting in the shared queue after this pass.
+        public var queueDepth = 0
+    }
+
+    /// Queues what is due at `now`; notice planning only when `planNotices` (it runs less often than the rest).
+    public func callAsFunction(now: Date, planNotices: Bool) async throws -> Queued {
+        let due = try await store.dueWork(now: now, syncInterval: syncInterval, retryAfter: retryAfter, limit: limit)
+        var queued = Queued()
+        for token in due.syncs {
+            try await store.jobs.enqueue(
+                JobRequest(tenantID: token.tenantID, kind: .sync, key: token.tokenID.description, runAt: now))
+            queued.syncs += 1
+        }
+        for tenant in due.eventPolls {
+            try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .pollEvents, key: "all", runAt: now))
+            queued.eventPolls += 1
+        }
+        for tenant in Set(due.noticeDeliveries + (planNotices ? due.noticePlans : [])) {
+            try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .notices, key: "all", runAt: now))
+            queued.notices += 1
+        }
+        queued.queueDepth = try await store.jobs.depth()
+        return queued
+    }
+}
