@@ -1,7 +1,9 @@
 import Foundation
 import VPPDomain
 
-/// Refusals of the use cases that are not already a domain, storage or Apple error.
+/// Refusals of the use cases that are not already a domain, storage or Apple error. Each case carries the facts
+/// (names, serials, holder); `description` words them without naming any face's commands, so a REST client
+/// never reads CLI syntax — a face that wants to add its own hint matches the case.
 public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Renew was given a file for another location.
     case wrongLocation(expected: String, got: String)
@@ -31,12 +33,12 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
         case .tokenUnusable(let location, let status, let nextStep):
             "The token of \"\(location)\" is \(status.replacingOccurrences(of: "_", with: " ")) and grants no licences. \(nextStep)"
         case .takeOverNeedsConfirmation(let holder):
-            "\(holder) holds this token. Preview with --dry-run, then confirm the take-over explicitly."
+            "\(holder) holds this token. Preview the take-over, then confirm it explicitly."
         case .nothingToTakeOver(let location): "No other holder manages \"\(location)\"; there is nothing to take over."
         case .unknownDevices(let serials):
-            "Unknown device\(serials.count == 1 ? "" : "s"): \(Self.list(serials)). Add them with `device add` first."
+            "Unknown device\(serials.count == 1 ? "" : "s"): \(Self.list(serials)). Add them to the inventory first."
         case .unknownUsers(let ids):
-            "Unknown user\(ids.count == 1 ? "" : "s"): \(Self.list(ids)). Add them with `user add` first."
+            "Unknown user\(ids.count == 1 ? "" : "s"): \(Self.list(ids)). Register them first."
         case .noAssignees: "Name at least one device serial number or user."
         case .duplicateAssignees(let items): "Listed more than once: \(Self.list(items))."
         case .alreadyLicensed(let items): "Already licensed: \(Self.list(items))."

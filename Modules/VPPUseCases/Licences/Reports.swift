@@ -14,7 +14,8 @@ public struct LicenceReportRow: Sendable, Hashable, Encodable {
     public let retired: Int
 }
 
-/// Drift between Apple, our records and the device inventory, with the fix each finding proposes.
+/// Drift between Apple, our records and the device inventory, with the fix each finding proposes (in words no
+/// face's syntax: `kind`, `adamID` and `assignee` are the facts a face turns into its own command).
 public struct DriftFinding: Sendable, Hashable, Encodable {
     public enum Kind: String, Sendable, Encodable { case orphaned, foreign, missing, failed }
     public let kind: Kind
@@ -102,8 +103,7 @@ public struct Reports: Sendable {
                         DriftFinding(
                             kind: .orphaned, adamID: record.asset.adamID, assignee: serial,
                             location: token.location.name,
-                            fix:
-                                "Revoke: the device is not in the inventory (`license revoke \(record.asset.adamID) --serial \(serial)`)."
+                            fix: "Revoke app \(record.asset.adamID) from \(serial): the device is not in the inventory."
                         ))
                 } else if !granted.contains(key) {
                     findings.append(
@@ -121,9 +121,7 @@ public struct Reports: Sendable {
                 findings.append(
                     DriftFinding(
                         kind: .missing, adamID: adamID, assignee: device.serialNumber.value, location: "-",
-                        fix:
-                            "Installed without a licence: `license assign \(adamID) --serial \(device.serialNumber.value)`."
-                    ))
+                        fix: "Installed without a licence: assign app \(adamID) to \(device.serialNumber.value)."))
             }
         }
         for record in records {
