@@ -12,10 +12,9 @@ struct SQLJobQueue: JobQueue {
             try await !connection.query(
                 """
                 INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts)
-                VALUES (?, ?, ?, ?, ?, 0)
+                VALUES (\(job.tenantID), \(UUID()), \(job.kind.rawValue), \(job.key), \(job.runAt), 0)
                 ON CONFLICT (tenant_id, kind, job_key) DO NOTHING RETURNING job_id
-                """,
-                .uuid(job.tenantID.rawValue), .uuid(UUID()), .text(job.kind.rawValue), .text(job.key), .time(job.runAt)
+                """
             ).isEmpty
         }
     }
@@ -28,24 +27,23 @@ struct SQLJobQueue: JobQueue {
         return try await database.transaction { connection in
             try await connection.query(
                 """
-                UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
+                UPDATE jobs SET lease_owner = \(owner), lease_until = \(leaseUntil), attempts = attempts + 1
                 WHERE (tenant_id, job_id) IN (
                     SELECT j.tenant_id, j.job_id FROM jobs j JOIN (
                         SELECT tenant_id, job_id, row_number() OVER (PARTITION BY tenant_id ORDER BY run_at) AS turn
-                        FROM jobs WHERE run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+                        FROM jobs WHERE run_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
                     ) due ON due.tenant_id = j.tenant_id AND due.job_id = j.job_id
                     -- Checked again on the locked row (a claim that committed meanwhile has taken it); the LIMIT
                     -- applies after locked rows are skipped, so concurrent claimers fill their batches.
-                    WHERE j.run_at <= ? AND (j.lease_until IS NULL OR j.lease_until < ?)
-                    ORDER BY due.turn, j.run_at LIMIT ? \(lockForClaim))
+                    WHERE j.run_at <= \(now) AND (j.lease_until IS NULL OR j.lease_until < \(now))
+                    ORDER BY due.turn, j.run_at LIMIT \(limit) \(unescaped: lockForClaim))
                 RETURNING tenant_id, job_id, kind, job_key, attempts
-                """,
-                .text(owner), .time(leaseUntil), .time(now), .time(now), .time(now), .time(now), .int(Int64(limit))
+                """
             ).map { row in
                 ClaimedJob(
-                    id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), kind: try Self.kind(try row.text(2)),
-                    key: try row.text(3),
-                    attempts: try row.int(4), leaseOwner: owner, leaseUntil: leaseUntil)
+                    id: try row.decode("job_id"), tenantID: try row.decode("tenant_id"),
+                    kind: try Self.kind(try row.decode("kind")), key: try row.decode("job_key"),
+                    attempts: try row.decode("attempts"), leaseOwner: owner, leaseUntil: leaseUntil)
             }
         }
     }
@@ -53,8 +51,10 @@ struct SQLJobQueue: JobQueue {
     func complete(_ job: ClaimedJob) async throws -> Bool {
         try await database.transaction { connection in
             try await !connection.query(
-                "DELETE FROM jobs WHERE tenant_id = ? AND job_id = ? AND lease_owner = ? AND lease_until = ? RETURNING job_id",
-                .uuid(job.tenantID.rawValue), .uuid(job.id), .text(job.leaseOwner), .time(job.leaseUntil)
+                """
+                DELETE FROM jobs WHERE tenant_id = \(job.tenantID) AND job_id = \(job.id)
+                AND lease_owner = \(job.leaseOwner) AND lease_until = \(job.leaseUntil) RETURNING job_id
+                """
             ).isEmpty
         }
     }
@@ -63,11 +63,10 @@ struct SQLJobQueue: JobQueue {
         _ = try await database.transaction { connection in
             try await connection.query(
                 """
-                UPDATE jobs SET run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?
-                WHERE tenant_id = ? AND job_id = ? AND lease_owner = ?
-                """,
-                .time(retryAt), .text(String(error.prefix(500))), .uuid(job.tenantID.rawValue), .uuid(job.id),
-                .text(job.leaseOwner))
+                UPDATE jobs SET run_at = \(retryAt), lease_owner = NULL, lease_until = NULL,
+                    last_error = \(String(error.prefix(500)))
+                WHERE tenant_id = \(job.tenantID) AND job_id = \(job.id) AND lease_owner = \(job.leaseOwner)
+                """)
         }
     }
 
@@ -79,7 +78,9 @@ struct SQLJobQueue: JobQueue {
 
     func depth() async throws -> Int {
         try await database.transaction { connection in
-            try await connection.query("SELECT count(*) FROM jobs WHERE kind <> 'lease'").first?.int(0) ?? 0
+            try await connection.query("SELECT count(*) AS depth FROM jobs WHERE kind <> 'lease'").first?.decode(
+                "depth")
+                ?? 0
         }
     }
 }

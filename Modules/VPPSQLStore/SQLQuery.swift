@@ -82,6 +82,11 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
         /// Binds a value.
         public mutating func appendInterpolation(_ value: some SQLBindable) { segments.append(.bind(value.sqlValue)) }
 
+        /// Binds a value or `NULL` (its own overload, so the compiler does not take an optional for text).
+        public mutating func appendInterpolation<T: SQLBindable>(_ value: T?) {
+            segments.append(.bind(value?.sqlValue ?? .null))
+        }
+
         /// Binds a raw value (rows built generically, e.g. for ``SQLConnection/insertMany(_:rows:suffix:dialect:)``).
         public mutating func appendInterpolation(_ value: SQLValue) { segments.append(.bind(value)) }
 

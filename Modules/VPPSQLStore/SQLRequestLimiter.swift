@@ -14,14 +14,14 @@ struct SQLRequestLimiter: AppleRequestLimiter {
         let slotEnd = try await database.transaction { connection in
             try await connection.query(
                 """
-                INSERT INTO rate_limits (limit_key, next_slot) VALUES (?, ?)
-                ON CONFLICT (limit_key) DO UPDATE SET next_slot = \(greatest)(rate_limits.next_slot, ?) + ?
+                INSERT INTO rate_limits (limit_key, next_slot) VALUES (\(key), \(nowMs + intervalMs))
+                ON CONFLICT (limit_key) DO UPDATE
+                SET next_slot = \(unescaped: greatest)(rate_limits.next_slot, \(nowMs)) + \(intervalMs)
                 RETURNING next_slot
-                """,
-                .text(key), .int(nowMs + intervalMs), .int(nowMs), .int(intervalMs)
-            ).first?.int(0) ?? Int(nowMs + intervalMs)
+                """
+            ).first?.decode("next_slot") ?? nowMs + intervalMs
         }
-        let slot = Int64(slotEnd) - intervalMs
+        let slot = slotEnd - intervalMs
         let waitMs = slot - nowMs
         if waitMs > 0 { try await Task.sleep(for: .milliseconds(waitMs)) }
     }

@@ -2,40 +2,43 @@ import Foundation
 import VPPDomain
 import VPPUseCases
 
-/// Columns of an API key row, in the order ``SQLTenantTransaction/apiKeyDetails(_:)`` reads them.
-let apiKeyDetailColumns =
+/// Columns of an API key row, as ``SQLTenantTransaction/apiKeyDetails(_:)`` reads them.
+let apiKeyDetailColumns: SQLQuery =
     "tenant_id, key_id, name, role, key_hash, created_by, created_at, last_used_at, expires_at, revoked_at"
 
 extension SQLTenantTransaction: AccessRecords {
     static func apiKeyDetails(_ row: SQLRow) throws -> APIKeyDetails {
-        guard let role = Role(rawValue: try row.text(3)) else { throw StoreError.unreadable("API key role") }
+        guard let role = Role(rawValue: try row.decode("role")) else { throw StoreError.unreadable("API key role") }
         return APIKeyDetails(
-            id: try row.uuid(1), tenantID: TenantID(try row.uuid(0)), name: try row.text(2), role: role,
-            keyHash: try row.text(4), createdBy: try row.text(5), createdAt: try row.time(6),
-            lastUsedAt: try row.optionalTime(7), expiresAt: try row.optionalTime(8), revokedAt: try row.optionalTime(9))
+            id: try row.decode("key_id"), tenantID: try row.decode("tenant_id"), name: try row.decode("name"),
+            role: role,
+            keyHash: try row.decode("key_hash"), createdBy: try row.decode("created_by"),
+            createdAt: try row.decode("created_at"), lastUsedAt: try row.decode("last_used_at"),
+            expiresAt: try row.decode("expires_at"), revokedAt: try row.decode("revoked_at"))
     }
 
     func insertAPIKeyDetails(_ key: APIKeyDetails) async throws {
         try await exec(
-            "INSERT INTO api_keys (\(apiKeyDetailColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                tenant, .uuid(key.id), .text(key.name), .text(key.role.rawValue), .text(key.keyHash),
-                .text(key.createdBy),
-                .time(key.createdAt), .optionalTime(key.lastUsedAt), .optionalTime(key.expiresAt),
-                .optionalTime(key.revokedAt),
-            ])
+            """
+            INSERT INTO api_keys (\(fragment: apiKeyDetailColumns))
+            VALUES (\(tenantID), \(key.id), \(key.name), \(key.role.rawValue), \(key.keyHash), \(key.createdBy),
+                \(key.createdAt), \(key.lastUsedAt), \(key.expiresAt), \(key.revokedAt))
+            """)
     }
 
     func apiKeyDetails() async throws -> [APIKeyDetails] {
         try await exec(
-            "SELECT \(apiKeyDetailColumns) FROM api_keys WHERE tenant_id = ? ORDER BY created_at, key_id", [tenant]
+            """
+            SELECT \(fragment: apiKeyDetailColumns) FROM api_keys WHERE tenant_id = \(tenantID)
+            ORDER BY created_at, key_id
+            """
         )
         .map(Self.apiKeyDetails)
     }
 
     func apiKeyDetails(_ id: UUID) async throws -> APIKeyDetails? {
         try await exec(
-            "SELECT \(apiKeyDetailColumns) FROM api_keys WHERE tenant_id = ? AND key_id = ?", [tenant, .uuid(id)]
+            "SELECT \(fragment: apiKeyDetailColumns) FROM api_keys WHERE tenant_id = \(tenantID) AND key_id = \(id)"
         )
         .first.map(Self.apiKeyDetails)
     }
@@ -43,8 +46,9 @@ extension SQLTenantTransaction: AccessRecords {
     func revokeAPIKey(_ id: UUID, at: Date) async throws -> Bool {
         try await !exec(
             """
-            UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND key_id = ? RETURNING key_id
-            """, [.time(at), tenant, .uuid(id)]
+            UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(at))
+            WHERE tenant_id = \(tenantID) AND key_id = \(id) RETURNING key_id
+            """
         ).isEmpty
     }
 }
@@ -52,7 +56,7 @@ extension SQLTenantTransaction: AccessRecords {
 extension SQLStore: AccessDirectory {
     public func apiKeyDetails(hash: String) async throws -> APIKeyDetails? {
         try await run { connection in
-            try await connection.query("SELECT \(apiKeyDetailColumns) FROM api_keys WHERE key_hash = ?", .text(hash))
+            try await connection.query("SELECT \(fragment: apiKeyDetailColumns) FROM api_keys WHERE key_hash = \(hash)")
                 .first.map(SQLTenantTransaction.apiKeyDetails)
         }
     }
@@ -60,8 +64,10 @@ extension SQLStore: AccessDirectory {
     public func touchAPIKey(_ id: UUID, at: Date, unlessWithin: TimeInterval) async throws {
         _ = try await run { connection in
             try await connection.query(
-                "UPDATE api_keys SET last_used_at = ? WHERE key_id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-                .time(at), .uuid(id), .time(at.addingTimeInterval(-unlessWithin)))
+                """
+                UPDATE api_keys SET last_used_at = \(at)
+                WHERE key_id = \(id) AND (last_used_at IS NULL OR last_used_at < \(at.addingTimeInterval(-unlessWithin)))
+                """)
         }
     }
 
@@ -69,20 +75,22 @@ extension SQLStore: AccessDirectory {
         try await run { connection in
             try await connection.query("SELECT key_id, sealed FROM encryption_key_check WHERE singleton = 1").first.map
             {
-                SealedSecret(keyID: try $0.text(0), ciphertext: try $0.blob(1))
+                SealedSecret(keyID: try $0.decode("key_id"), ciphertext: try $0.decode("sealed"))
             }
         }
     }
 
     public func storeEncryptionKeyCheck(_ sealed: SealedSecret, replace: Bool, at: Date) async throws -> SealedSecret {
         try await run { connection in
-            let conflict =
+            let conflict: SQLQuery =
                 replace
                 ? "DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, updated_at = excluded.updated_at"
                 : "DO NOTHING"
             try await connection.query(
-                "INSERT INTO encryption_key_check (singleton, key_id, sealed, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (singleton) \(conflict)",
-                .text(sealed.keyID), .blob(sealed.ciphertext), .time(at))
+                """
+                INSERT INTO encryption_key_check (singleton, key_id, sealed, updated_at)
+                VALUES (1, \(sealed.keyID), \(sealed.ciphertext), \(at)) ON CONFLICT (singleton) \(fragment: conflict)
+                """)
             // Two servers starting at once on an empty database: both read back the one value that won.
             guard
                 let row = try await connection.query(
@@ -91,14 +99,14 @@ extension SQLStore: AccessDirectory {
             else {
                 throw StoreError.unavailable("the encryption key check was not stored")
             }
-            return SealedSecret(keyID: try row.text(0), ciphertext: try row.blob(1))
+            return SealedSecret(keyID: try row.decode("key_id"), ciphertext: try row.decode("sealed"))
         }
     }
 
     public func sampleSealedSecret() async throws -> SealedSecret? {
         try await run { connection in
             try await connection.query("SELECT secret_key_id, secret FROM tokens ORDER BY token_id LIMIT 1").first.map {
-                SealedSecret(keyID: try $0.text(0), ciphertext: try $0.blob(1))
+                SealedSecret(keyID: try $0.decode("secret_key_id"), ciphertext: try $0.decode("secret"))
             }
         }
     }
@@ -120,19 +128,27 @@ extension SQLStore: AccessDirectory {
         in column: SealedSecretColumn, currentKeyID: String,
         _ reseal: @Sendable (SealedSecret) throws -> SealedSecret
     ) async throws -> Int {
-        let (table, keyColumn, secretColumn) = (column.table, column.keyIDColumn, column.secretColumn)
+        // Names from ``sealedSecretColumns`` (this store's own schema), never from a request.
+        let (table, keyColumn, secretColumn) = (
+            SQLQuery(unescaped: column.table), SQLQuery(unescaped: column.keyIDColumn),
+            SQLQuery(unescaped: column.secretColumn)
+        )
         return try await run { connection in
             let rows = try await connection.query(
-                "SELECT \(keyColumn), \(secretColumn) FROM \(table) WHERE \(secretColumn) IS NOT NULL AND \(keyColumn) <> ?",
-                .text(currentKeyID))
+                """
+                SELECT \(fragment: keyColumn) AS key_id, \(fragment: secretColumn) AS sealed FROM \(fragment: table)
+                WHERE \(fragment: secretColumn) IS NOT NULL AND \(fragment: keyColumn) <> \(currentKeyID)
+                """)
             var count = 0
             for row in rows {
-                let old = SealedSecret(keyID: try row.text(0), ciphertext: try row.blob(1))
+                let old = SealedSecret(keyID: try row.decode("key_id"), ciphertext: try row.decode("sealed"))
                 let new = try reseal(old)
                 // The old ciphertext (random nonce) identifies its row without knowing each table's key.
                 let updated = try await connection.query(
-                    "UPDATE \(table) SET \(keyColumn) = ?, \(secretColumn) = ? WHERE \(keyColumn) = ? AND \(secretColumn) = ? RETURNING 1",
-                    .text(new.keyID), .blob(new.ciphertext), .text(old.keyID), .blob(old.ciphertext))
+                    """
+                    UPDATE \(fragment: table) SET \(fragment: keyColumn) = \(new.keyID), \(fragment: secretColumn) = \(new.ciphertext)
+                    WHERE \(fragment: keyColumn) = \(old.keyID) AND \(fragment: secretColumn) = \(old.ciphertext) RETURNING 1
+                    """)
                 count += updated.count
             }
             return count

@@ -7,10 +7,9 @@ extension SQLStore {
         now: Date, syncInterval: TimeInterval, retryAfter: TimeInterval, limit: Int
     ) async throws -> DueWork {
         // Each question is one indexed query over all tenants; none walks tenants or tokens one by one.
-        let lastSuccess = SQLValue.time(now.addingTimeInterval(-syncInterval))
-        let lastAttempt = SQLValue.time(now.addingTimeInterval(-retryAfter))
-        let soon = SQLValue.time(now.addingTimeInterval(31 * 86_400))
-        let cap = SQLValue.int(Int64(limit))
+        let lastSuccess = now.addingTimeInterval(-syncInterval)
+        let lastAttempt = now.addingTimeInterval(-retryAfter)
+        let soon = now.addingTimeInterval(31 * 86_400)
         return try await run { connection in
             var work = DueWork()
             // From the sync state's index: only tokens whose last success is old enough are read. A token that
@@ -19,30 +18,35 @@ extension SQLStore {
                 """
                 SELECT s.tenant_id, s.token_id FROM token_sync s
                 JOIN tokens t ON t.tenant_id = s.tenant_id AND t.token_id = s.token_id
-                WHERE (s.last_success_at < ? OR s.last_success_at IS NULL)
-                  AND (s.last_attempt_at IS NULL OR s.last_attempt_at < ?)
-                  AND t.expires_at > ? AND t.revoked_at IS NULL AND t.invalid_since IS NULL
-                LIMIT ?
-                """, lastSuccess, lastAttempt, .time(now), cap
-            ).map { DueWork.TokenRef(tenantID: TenantID(try $0.uuid(0)), tokenID: TokenID(try $0.uuid(1))) }
+                WHERE (s.last_success_at < \(lastSuccess) OR s.last_success_at IS NULL)
+                  AND (s.last_attempt_at IS NULL OR s.last_attempt_at < \(lastAttempt))
+                  AND t.expires_at > \(now) AND t.revoked_at IS NULL AND t.invalid_since IS NULL
+                LIMIT \(limit)
+                """
+            ).map { DueWork.TokenRef(tenantID: try $0.decode("tenant_id"), tokenID: try $0.decode("token_id")) }
             work.eventPolls = try await connection.query(
-                "SELECT DISTINCT tenant_id FROM pending_events WHERE next_poll_at <= ? LIMIT ?", .time(now), cap
-            ).map { TenantID(try $0.uuid(0)) }
+                "SELECT DISTINCT tenant_id FROM pending_events WHERE next_poll_at <= \(now) LIMIT \(limit)"
+            ).map { try $0.decode("tenant_id") }
             // Each from an index: tokens expiring within 31 days (or expired), tokens Apple refused, and tokens
             // failing to sync. A token found held elsewhere queues its tenant's notices when that is learnt.
             var plans = Set<TenantID>()
-            for question in [
-                "SELECT DISTINCT tenant_id FROM tokens WHERE expires_at < ? AND recipients <> '[]' LIMIT ?",
-                "SELECT DISTINCT tenant_id FROM tokens WHERE (revoked_at IS NOT NULL OR invalid_since IS NOT NULL) AND ? > 0 LIMIT ?",
-                "SELECT DISTINCT tenant_id FROM token_sync WHERE failures >= 3 AND ? > 0 LIMIT ?",
+            for question: SQLQuery in [
+                "SELECT DISTINCT tenant_id FROM tokens WHERE expires_at < \(soon) AND recipients <> '[]' LIMIT \(limit)",
+                """
+                SELECT DISTINCT tenant_id FROM tokens WHERE revoked_at IS NOT NULL OR invalid_since IS NOT NULL
+                LIMIT \(limit)
+                """,
+                "SELECT DISTINCT tenant_id FROM token_sync WHERE failures >= 3 LIMIT \(limit)",
             ] {
-                for row in try await connection.query(question, soon, cap) { plans.insert(TenantID(try row.uuid(0))) }
+                for row in try await connection.query(question) { plans.insert(try row.decode("tenant_id")) }
             }
             work.noticePlans = plans.sorted { $0.rawValue.uuidString < $1.rawValue.uuidString }
             work.noticeDeliveries = try await connection.query(
-                "SELECT DISTINCT tenant_id FROM notices WHERE sent_at IS NULL AND next_attempt_at <= ? LIMIT ?",
-                .time(now), cap
-            ).map { TenantID(try $0.uuid(0)) }
+                """
+                SELECT DISTINCT tenant_id FROM notices WHERE sent_at IS NULL AND next_attempt_at <= \(now)
+                LIMIT \(limit)
+                """
+            ).map { try $0.decode("tenant_id") }
             return work
         }
     }

@@ -4,32 +4,36 @@ import VPPUseCases
 
 extension SQLTenantTransaction {
     func enqueueDeviceCommands(_ commands: [DeviceCommand]) async throws {
-        let rows: [[SQLValue]] = commands.map {
-            [
-                tenant, .uuid($0.id), .text($0.serialNumber), .text($0.kind.rawValue), .text($0.adamID),
-                $0.assignmentID.map { .uuid($0.rawValue) } ?? .null, .time($0.createdAt), .time($0.createdAt),
-            ]
-        }
         // One command of each kind per licence, whichever server learns of it and however often; due from its creation.
         try await insertMany(
-            "INSERT INTO device_commands (tenant_id, command_id, serial, kind, adam_id, assignment_id, created_at, next_attempt_at)",
-            columns: 8, rows: rows, suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING")
+            """
+            INSERT INTO device_commands (tenant_id, command_id, serial, kind, adam_id, assignment_id, created_at,
+                next_attempt_at)
+            """,
+            rows: commands.map {
+                """
+                (\(tenantID), \($0.id), \($0.serialNumber), \($0.kind.rawValue), \($0.adamID), \($0.assignmentID),
+                \($0.createdAt), \($0.createdAt))
+                """
+            },
+            suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING")
     }
 
     func deviceCommands() async throws -> [DeviceCommand] {
         try await exec(
             """
             SELECT command_id, serial, kind, adam_id, assignment_id, created_at FROM device_commands
-            WHERE tenant_id = ? ORDER BY created_at, serial
-            """, [tenant]
+            WHERE tenant_id = \(tenantID) ORDER BY created_at, serial
+            """
         ).map { row in
-            let stored = try row.text(2)
+            let stored: String = try row.decode("kind")
             guard let kind = DeviceCommand.Kind(rawValue: stored) else {
                 throw StoreError.unreadable("device command \(stored)")
             }
             return DeviceCommand(
-                id: try row.uuid(0), serialNumber: try row.text(1), kind: kind, adamID: try row.text(3),
-                assignmentID: try row.optionalUUID(4).map(AssignmentID.init), createdAt: try row.time(5))
+                id: try row.decode("command_id"), serialNumber: try row.decode("serial"), kind: kind,
+                adamID: try row.decode("adam_id"), assignmentID: try row.decode("assignment_id"),
+                createdAt: try row.decode("created_at"))
         }
     }
 
@@ -37,86 +41,78 @@ extension SQLTenantTransaction {
         // The unique (tenant, token, kind, expiry) key makes a second insert, from this or any server, a no-op.
         try await !exec(
             """
-            INSERT INTO notices (tenant_id, notice_id, token_id, kind, token_expires_at, recipients, subject, body, attempts, next_attempt_at, sent_at, last_error)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO notices (tenant_id, notice_id, token_id, kind, token_expires_at, recipients, subject, body,
+                attempts, next_attempt_at, sent_at, last_error)
+            VALUES (\(tenantID), \(notice.id), \(notice.tokenID), \(notice.kind.rawValue), \(notice.tokenExpiresAt),
+                \(JSONList.encode(notice.recipients)), \(notice.subject), \(notice.body), \(notice.attempts),
+                \(notice.nextAttemptAt), \(notice.sentAt), \(notice.lastError))
             ON CONFLICT (tenant_id, token_id, kind, token_expires_at) DO NOTHING RETURNING notice_id
-            """,
-            [
-                tenant, .uuid(notice.id), .uuid(notice.tokenID.rawValue), .text(notice.kind.rawValue),
-                .time(notice.tokenExpiresAt),
-                JSONList.encode(notice.recipients), .text(notice.subject), .text(notice.body),
-                .int(Int64(notice.attempts)),
-                .time(notice.nextAttemptAt), .optionalTime(notice.sentAt), .optional(notice.lastError),
-            ]
+            """
         ).isEmpty
     }
 
-    private static let noticeColumns = """
-        notice_id, token_id, kind, token_expires_at, recipients, subject, body, attempts, next_attempt_at, sent_at, last_error
-        """
-
-    private static func notice(_ row: SQLRow) throws -> Notice {
-        let stored = try row.text(2)
-        guard let kind = Notice.Kind(rawValue: stored) else { throw StoreError.unreadable("notice kind \(stored)") }
-        return Notice(
-            id: try row.uuid(0), tokenID: TokenID(try row.uuid(1)), kind: kind, tokenExpiresAt: try row.time(3),
-            recipients: JSONList.decode(try row.optionalText(4)), subject: try row.text(5), body: try row.text(6),
-            attempts: try row.int(7), nextAttemptAt: try row.time(8), sentAt: try row.optionalTime(9),
-            lastError: try row.optionalText(10))
+    /// Notices matching `condition`, in the order they fall due.
+    private func notices(where condition: SQLQuery, limit: Int? = nil) async throws -> [Notice] {
+        let limitClause: SQLQuery = limit.map { "LIMIT \($0)" } ?? ""
+        return try await exec(
+            """
+            SELECT notice_id, token_id, kind, token_expires_at, recipients, subject, body, attempts, next_attempt_at,
+                sent_at, last_error
+            FROM notices WHERE tenant_id = \(tenantID) AND \(fragment: condition)
+            ORDER BY next_attempt_at, kind \(fragment: limitClause)
+            """
+        ).map { row in
+            let stored: String = try row.decode("kind")
+            guard let kind = Notice.Kind(rawValue: stored) else { throw StoreError.unreadable("notice kind \(stored)") }
+            return Notice(
+                id: try row.decode("notice_id"), tokenID: try row.decode("token_id"), kind: kind,
+                tokenExpiresAt: try row.decode("token_expires_at"),
+                recipients: JSONList.decode(try row.decode("recipients")),
+                subject: try row.decode("subject"), body: try row.decode("body"), attempts: try row.decode("attempts"),
+                nextAttemptAt: try row.decode("next_attempt_at"), sentAt: try row.decode("sent_at"),
+                lastError: try row.decode("last_error"))
+        }
     }
 
-    func notices() async throws -> [Notice] {
-        try await exec(
-            "SELECT \(Self.noticeColumns) FROM notices WHERE tenant_id = ? ORDER BY next_attempt_at, kind", [tenant]
-        )
-        .map(Self.notice)
-    }
+    func notices() async throws -> [Notice] { try await notices(where: "true") }
 
     func dueNotices(now: Date, limit: Int) async throws -> [Notice] {
-        try await exec(
-            """
-            SELECT \(Self.noticeColumns) FROM notices WHERE tenant_id = ? AND sent_at IS NULL AND next_attempt_at <= ?
-            ORDER BY next_attempt_at, kind LIMIT ?
-            """, [tenant, .time(now), .int(Int64(limit))]
-        ).map(Self.notice)
+        try await notices(where: "sent_at IS NULL AND next_attempt_at <= \(now)", limit: limit)
     }
 
     func updateNotice(_ notice: Notice) async throws {
         try await exec(
-            "UPDATE notices SET attempts = ?, next_attempt_at = ?, sent_at = ?, last_error = ? WHERE tenant_id = ? AND notice_id = ?",
-            [
-                .int(Int64(notice.attempts)), .time(notice.nextAttemptAt), .optionalTime(notice.sentAt),
-                .optional(notice.lastError),
-                tenant, .uuid(notice.id),
-            ])
+            """
+            UPDATE notices SET attempts = \(notice.attempts), next_attempt_at = \(notice.nextAttemptAt),
+                sent_at = \(notice.sentAt), last_error = \(notice.lastError)
+            WHERE tenant_id = \(tenantID) AND notice_id = \(notice.id)
+            """)
     }
 
     func insertPendingEvents(_ events: [PendingAppleEvent]) async throws {
-        let rows: [[SQLValue]] = events.map {
-            [
-                tenant, .text($0.eventID), .uuid($0.tokenID.rawValue), .text($0.kind), .time($0.createdAt),
-                .time($0.nextPollAt),
-            ]
-        }
         try await insertMany(
-            "INSERT INTO pending_events (tenant_id, event_id, token_id, kind, created_at, next_poll_at)", columns: 6,
-            rows: rows,
+            "INSERT INTO pending_events (tenant_id, event_id, token_id, kind, created_at, next_poll_at)",
+            rows: events.map {
+                "(\(tenantID), \($0.eventID), \($0.tokenID), \($0.kind), \($0.createdAt), \($0.nextPollAt))"
+            },
             suffix: "ON CONFLICT (tenant_id, event_id) DO UPDATE SET next_poll_at = excluded.next_poll_at")
     }
 
     func pendingEvents() async throws -> [PendingAppleEvent] {
         try await exec(
-            "SELECT event_id, token_id, kind, created_at, next_poll_at FROM pending_events WHERE tenant_id = ? ORDER BY next_poll_at",
-            [tenant]
+            """
+            SELECT event_id, token_id, kind, created_at, next_poll_at FROM pending_events WHERE tenant_id = \(tenantID)
+            ORDER BY next_poll_at
+            """
         ).map { row in
             PendingAppleEvent(
-                eventID: try row.text(0), tokenID: TokenID(try row.uuid(1)), kind: try row.text(2),
-                createdAt: try row.time(3), nextPollAt: try row.time(4))
+                eventID: try row.decode("event_id"), tokenID: try row.decode("token_id"), kind: try row.decode("kind"),
+                createdAt: try row.decode("created_at"), nextPollAt: try row.decode("next_poll_at"))
         }
     }
 
     func deletePendingEvent(_ eventID: String) async throws {
-        try await exec("DELETE FROM pending_events WHERE tenant_id = ? AND event_id = ?", [tenant, .text(eventID)])
+        try await exec("DELETE FROM pending_events WHERE tenant_id = \(tenantID) AND event_id = \(eventID)")
     }
 
     func appendAudit(_ record: AuditRecord) async throws {
