@@ -118,7 +118,7 @@ let package = Package(
         // Relational implementation of the storage port shared by the two SQL adapters (see README "Layout").
         .target(
             name: "VPPSQLStore",
-            dependencies: ["VPPUseCases", "VPPDomain"],
+            dependencies: ["VPPUseCases", "VPPDomain", .product(name: "Logging", package: "swift-log")],
             path: "Modules/VPPSQLStore",
             swiftSettings: strictSettings
         ),
@@ -228,8 +228,11 @@ let package = Package(
             dependencies: [
                 "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPAppleClient", "VPPSecrets",
                 "VPPSMTP",
-                "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook",
+                "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook", "VPPHTTPAPI", "VPPConsole",
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -343,7 +346,7 @@ let package = Package(
         .testTarget(
             name: "VPPHTTPAPITests",
             dependencies: [
-                "VPPTestSupport", "VPPHTTPAPI", "VPPUseCases", "VPPDomain", "VPPAppleSimulator",
+                "VPPTestSupport", "VPPHTTPAPI", "VPPUseCases", "VPPDomain", "VPPAppleSimulator", "VPPComposition",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

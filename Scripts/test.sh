@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 log() { printf '[test.sh] %s\n' "$*" >&2; }
 
 # Timing-sensitive or process-heavy suites (regular expression over Swift Testing ids): the serial lane.
-SERIAL_LANE='EndToEndTests\.|VPPStorageTests\.ConcurrencyTests|VPPAppleContractTests\.ErrorAndFaultTests'
+SERIAL_LANE='EndToEndTests\.|VPPStorageTests\.ConcurrencyTests|VPPAppleContractTests\.'
 SERIAL_LANE+='|VPPUseCaseTests\.MDMUseCaseTests|VPPHTTPAPITests\.ServerBoundsTests'
 # The fast lane: domain and use-case tests without the ones that need PostgreSQL or an SMTP server.
 FAST_LANE='VPPDomainTests\.|VPPUseCaseTests\.'

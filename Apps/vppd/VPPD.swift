@@ -50,9 +50,9 @@ struct Serve: AsyncParsableCommand {
         let metrics = ServerMetrics()
         let runtime: VPPRuntime
         do {
-            runtime = try await VPPRuntime.start(
-                configuration, migrate: migrate || !configuration.isPostgres,
-                appleObserver: metrics.appleCall, logger: logger)
+            // PostgreSQL's client runs in the server's service group (runtime.lifecycle); prepare() below
+            // migrates or checks the schema and the encryption key before the server listens.
+            runtime = try await VPPRuntime.open(configuration, appleObserver: metrics.appleCall, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["reason": "\(error)"])
             throw ExitCode(1)
@@ -61,44 +61,40 @@ struct Serve: AsyncParsableCommand {
         var appServices = runtime.services
         let intentPump = LedgerIntentPump(services: runtime.services, logger: logger)
         if !noWorkers { appServices.intentScheduler = intentPump }
-        let router = APIRouter.build(
+        var workers: [any Service] = []
+        if !noWorkers {
+            workers.append(
+                BackgroundWorkers(
+                    services: runtime.services, interval: configuration.syncInterval, metrics: metrics, logger: logger))
+            workers.append(MDMWorkPump(services: runtime.services, logger: logger))
+            workers.append(intentPump)
+        }
+        let migrateAtStart = migrate || !configuration.isPostgres
+        let listenHost = configuration.httpHost
+        var parts = VPPServer.Parts(
             services: appServices,
             hooks: APIHooks(
                 ready: { await runtime.databaseReady().mapError { $0 as any Error } },
                 metrics: { metrics.render() }, onRequest: metrics.request),
-            logger: logger)
-        // The web console at /console/: pages over the same use cases; cookies Secure when reached over https.
-        try await ConsoleRouter.add(
-            to: router, services: appServices, hasher: BcryptPasswordHasher(),
-            options: ConsoleOptions(secureCookies: configuration.publicURL?.hasPrefix("https://") ?? false),
-            logger: logger)
-        let (listenHost, listenPort) = (configuration.httpHost, configuration.httpPort)
-        var services: [any Service] = []
-        if !noWorkers {
-            services.append(
-                BackgroundWorkers(
-                    services: runtime.services, interval: configuration.syncInterval, metrics: metrics, logger: logger))
-        }
-        if !noWorkers { services.append(MDMWorkPump(services: runtime.services, logger: logger)) }
-        if !noWorkers { services.append(intentPump) }
-        let bounds = ServerBounds(
-            headerTimeout: .milliseconds(Int64(configuration.httpHeaderTimeout * 1000)),
-            bodyTimeout: .milliseconds(Int64(configuration.httpBodyTimeout * 1000)),
-            idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000)),
-            maxConnections: configuration.httpMaxConnections)
-        let app = Application(
-            router: router,
-            server: bounds.server,
-            configuration: bounds.configuration(
-                address: .hostname(configuration.httpHost, port: configuration.httpPort),
-                serverName: "vppd", logger: logger),
-            services: services,
-            onServerRunning: { channel in
+            bounds: ServerBounds(configuration), host: configuration.httpHost, port: configuration.httpPort,
+            // The web console at /console/: cookies Secure when reached over https.
+            consoleOptions: ConsoleOptions(secureCookies: configuration.publicURL?.hasPrefix("https://") ?? false),
+            lifecycle: runtime.lifecycle,
+            onServerRunning: { port in
                 // Machine-readable line for supervisors and tests that start vppd on port 0.
-                FileHandle.standardOutput.write(
-                    Data("vppd listening on http://\(listenHost):\(channel.localAddress?.port ?? listenPort)\n".utf8))
+                FileHandle.standardOutput.write(Data("vppd listening on http://\(listenHost):\(port)\n".utf8))
             },
             logger: logger)
+        parts.workers = workers
+        parts.prepare = { [logger] in
+            do {
+                try await runtime.prepare(migrate: migrateAtStart)
+            } catch {
+                logger.critical("cannot start", metadata: ["reason": "\(error)"])
+                throw ExitCode(1)
+            }
+        }
+        let app = try await VPPServer.application(parts)
         try await app.runService()
         await runtime.shutdown()
     }

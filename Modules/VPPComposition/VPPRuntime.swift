@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import VPPAppleClient
 import VPPDomain
 import VPPPostgres
@@ -47,6 +48,54 @@ public final class VPPRuntime: Sendable {
         _ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
         appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger
     ) async throws -> VPPRuntime {
+        let runtime = try await assemble(
+            configuration, runClient: true, clock: clock, appleObserver: appleObserver, logger: logger)
+        do {
+            try await runtime.prepare(migrate: migrate)
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
+        return runtime
+    }
+
+    /// Builds the runtime without touching PostgreSQL: its client is in ``lifecycle``, for the server's
+    /// service group to run (swift-service-lifecycle starts and stops it with the server). Call
+    /// ``prepare(migrate:)`` once that group runs, before serving. SQLite is opened and migrated here.
+    public static func open(
+        _ configuration: VPPConfiguration, clock: any Clock = SystemClock(),
+        appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger
+    ) async throws -> VPPRuntime {
+        try await assemble(configuration, runClient: false, clock: clock, appleObserver: appleObserver, logger: logger)
+    }
+
+    /// The services the server's group runs for this runtime: the PostgreSQL client when there is one.
+    public var lifecycle: [any Service] { postgresTask == nil ? postgres.map { [$0] } ?? [] : [] }
+
+    /// Checks (or applies) PostgreSQL's migrations and proves the encryption key opens this deployment's
+    /// secrets: what must hold before anything is served.
+    public func prepare(migrate: Bool) async throws {
+        if let postgres {
+            let migrator = PostgresMigrator(logger: logger)
+            do {
+                if migrate { try await migrator.migrate(postgres) } else { try await migrator.requireCurrent(postgres) }
+            } catch {
+                throw StartupError("\(PostgresURL.redacted(configuration.databaseURL)): \(Self.describe(error))")
+            }
+        }
+        do {
+            // Prove the key opens this deployment's secrets before serving anything (see EncryptionKeyCheck).
+            try await EncryptionKeyCheck(store: services.store, secrets: services.secrets, clock: services.clock)
+                .verify()
+        } catch let error as WrongEncryptionKey {
+            throw StartupError(error.description)
+        }
+    }
+
+    private static func assemble(
+        _ configuration: VPPConfiguration, runClient: Bool, clock: any Clock,
+        appleObserver: (@Sendable (String, String) -> Void)?, logger: Logger
+    ) async throws -> VPPRuntime {
         let secrets = try loadSecrets(configuration)
         let store: any Store
         var postgres: PostgresClient?
@@ -56,14 +105,8 @@ public final class VPPRuntime: Sendable {
             let client = PostgresClient(
                 configuration: try PostgresURL.configuration(from: configuration.databaseURL),
                 backgroundLogger: Self.databaseLogger(logger))
-            postgresTask = Task { await client.run() }
-            let migrator = PostgresMigrator(logger: logger)
-            do {
-                if migrate { try await migrator.migrate(client) } else { try await migrator.requireCurrent(client) }
-            } catch {
-                postgresTask?.cancel()
-                throw StartupError("\(PostgresURL.redacted(configuration.databaseURL)): \(Self.describe(error))")
-            }
+            // The CLI's short-lived runtime runs the client itself; the server's service group runs it otherwise.
+            if runClient { postgresTask = Task { await client.run() } }
             let address = try PostgresURL.configuration(from: configuration.databaseURL)
             let reachability = address.host.map { TCPReachability(host: $0, port: address.port ?? 5432) }
             store = PostgresStore.make(
@@ -91,14 +134,6 @@ public final class VPPRuntime: Sendable {
             store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
             clock: clock, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
         services.intentLease = configuration.intentLease
-        do {
-            // Prove the key opens this deployment's secrets before serving anything (see EncryptionKeyCheck).
-            try await EncryptionKeyCheck(store: store, secrets: secrets, clock: clock).verify()
-        } catch let error as WrongEncryptionKey {
-            postgresTask?.cancel()
-            try? await sqlite?.close()
-            throw StartupError(error.description)
-        }
         return VPPRuntime(
             services: services, configuration: configuration, logger: logger, postgres: postgres,
             postgresTask: postgresTask, sqlite: sqlite)

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOFoundationCompat
+import VPPComposition
 import VPPHTTPAPI
 import VPPTestSupport
 import VPPUseCases
@@ -57,6 +58,7 @@ struct APIBench: Sendable {
     }
 }
 
+/// Runs `body` against the app vppd serves (built by `VPPServer.application`) on a free port.
 func withAPI<T: Sendable>(
     _ kind: StoreKind, bounds: ServerBounds = ServerBounds(),
     _ body: @Sendable (APIBench) async throws -> T
@@ -73,18 +75,16 @@ func withAPI<T: Sendable>(
         let owner = try await ManageAPIKeys(services: world.services).create(
             .system(world.tenant.id), name: "owner", role: .mdmAdmin
         ).key
-        let router = APIRouter.build(
-            services: world.services, hooks: APIHooks(ready: { .success(5) }), logger: world.services.logger)
+        // The same composition function as vppd's main (API, console, bounds), over the world's services.
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, server: bounds.server,
-            configuration: bounds.configuration(
-                address: .hostname("127.0.0.1", port: 0), logger: world.services.logger),
-            onServerRunning: {
-                continuation.yield($0.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: world.services.logger)
+        let app = try await VPPServer.application(
+            VPPServer.Parts(
+                services: world.services, hooks: APIHooks(ready: { .success(5) }), bounds: bounds,
+                onServerRunning: { port in
+                    continuation.yield(port)
+                    continuation.finish()
+                },
+                logger: world.services.logger))
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         let port = await iterator.next() ?? 0
