@@ -402,6 +402,16 @@ let package = Package(
             path: "Tests/VPPMDMAdapterTests",
             swiftSettings: strictSettings
         ),
+        // The composition root: the configuration reader and its redaction.
+        .testTarget(
+            name: "VPPCompositionTests",
+            dependencies: [
+                "VPPComposition",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/VPPCompositionTests",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "VPPAppleContractTests",
             dependencies: [
