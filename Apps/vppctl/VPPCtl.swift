@@ -13,7 +13,7 @@ struct VPPCtl: AsyncParsableCommand {
             """,
         subcommands: [
             TokenCommand.self, AppCommand.self, LicenseCommand.self, DeviceCommand.self, UserCommand.self,
-            ReportCommand.self,
+            ReportCommand.self, AuditCommand.self,
             MDMCommand.self, CommandCommand.self,
             TenantCommand.self, APIKeyCommand.self, SecretsCommand.self, ConsoleAdminCommand.self, MigrateCommand.self,
             DoctorCommand.self, DemoCommand.self,

@@ -48,6 +48,29 @@ struct FuzzTests {
         return (process.terminationStatus, failures + "\n" + summary)
     }
 
+    /// `vppctl … --json` prints the API's representation of the same thing: for tokens, apps, licences and
+    /// devices the CLI's JSON equals the API's body (real processes on one database, before the fuzzer runs).
+    static func cliMatchesAPI(url: String, key: String, upload: Any?, env: [String: String]) async throws {
+        let http = TwoServersRaceTests.http
+        let token = try #require(((upload as? [String: Any])?["token"] as? [String: Any])?["id"] as? String)
+        #expect(try await http("POST", url + "/v1/tokens/\(token)/sync", key, nil).0 == 200)
+        let assigned = try await http(
+            "POST", url + "/v1/apps/408709785/licenses", key, ["serialNumbers": ["C02XK1JHJG5J"]])
+        #expect(assigned.0 == 202)
+        for (command, path) in [
+            ("token", "/v1/tokens"), ("app", "/v1/apps"), ("license", "/v1/licenses"), ("device", "/v1/devices"),
+        ] {
+            let cli = try run("vppctl", [command, "list", "--json", "--tenant", "acme"], environment: env)
+            let printed = try JSONSerialization.jsonObject(with: Data(cli.utf8)) as? [Any] ?? []
+            let (status, body) = try await http("GET", url + path, key, nil)
+            let served = body as? [Any] ?? []
+            #expect(status == 200 && !served.isEmpty, "\(path)")
+            #expect(
+                NSArray(array: printed).isEqual(to: served),
+                "vppctl \(command) list --json: \(cli)\nGET \(path): \(served)")
+        }
+    }
+
     @Test("every operation: no 5xx, no database text, documented answers, schema-violating requests refused")
     func fuzz() async throws {
         try await TestDatabase.withFreshDatabase { _, databaseURL in
@@ -83,10 +106,12 @@ struct FuzzTests {
             mint.method = .POST
             let file = String(
                 buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
-            #expect(try await http("POST", url + "/v1/tokens", key, ["token": file]).0 == 201)
+            let (uploaded, upload) = try await http("POST", url + "/v1/tokens", key, ["token": file])
+            #expect(uploaded == 201)
             _ = try await http(
                 "POST", url + "/v1/devices", key,
                 ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "00000000"]]])
+            try await Self.cliMatchesAPI(url: url, key: key, upload: upload, env: env)
 
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-fuzz-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
