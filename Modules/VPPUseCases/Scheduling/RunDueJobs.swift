@@ -12,8 +12,9 @@ public struct RunDueJobs: Sendable {
     let logger: Logger
     /// How long a claim lasts before another replica may assume this one died.
     public var lease: TimeInterval = 600
-    /// Jobs claimed per pass.
-    public var batch = 4
+    /// Jobs claimed per pass, carried out concurrently (each job holds its own leases: one sync per token, one
+    /// delivery pass per tenant). Claims are round-robin across tenants, so a batch is spread over tenants.
+    public var batch = 16
     public var backoff = RetryBackoff.jobs
 
     /// Takes only what this use case touches.
@@ -37,7 +38,7 @@ public struct RunDueJobs: Sendable {
     }
 
     /// One pass: claims up to ``batch`` due jobs as `owner` and runs them; `stopping` is asked before each.
-    public func callAsFunction(owner: String, stopping: @Sendable () -> Bool) async -> [Result] {
+    public func callAsFunction(owner: String, stopping: @escaping @Sendable () -> Bool) async -> [Result] {
         let claimed: [ClaimedJob]
         do {
             claimed = try await store.jobs.claim(owner: owner, now: clock.now(), lease: lease, limit: batch)
@@ -45,25 +46,33 @@ public struct RunDueJobs: Sendable {
             logger.warning("claiming jobs failed", metadata: ["error": "\(error)"])
             return []
         }
-        var results: [Result] = []
-        for job in claimed {
-            if stopping() {
-                try? await store.jobs.retry(job, at: clock.now(), error: "released at shutdown")
-                results.append(Result(kind: job.kind, outcome: .released))
-                continue
+        return await withTaskGroup(of: Result.self) { group in
+            for job in claimed {
+                group.addTask { await run(job, owner: owner, stopping: stopping) }
             }
-            do {
-                try await perform(job, owner: owner)
-                try await store.jobs.complete(job)
-                results.append(Result(kind: job.kind, outcome: .ok))
-            } catch {
-                let retryAt = clock.now().addingTimeInterval(backoff.delay(afterFailures: job.attempts))
-                try? await store.jobs.retry(job, at: retryAt, error: "\(error)")
-                results.append(Result(kind: job.kind, outcome: .failed))
-                logger.warning(
-                    "job failed", metadata: ["kind": "\(job.kind)", "key": "\(job.key)", "error": "\(error)"])
-            }
+            var results: [Result] = []
+            for await result in group { results.append(result) }
+            return results
         }
-        return results
+    }
+
+    /// Carries out one claimed job: a failure is retried after the back-off; a job met while stopping is
+    /// handed back for another replica.
+    private func run(_ job: ClaimedJob, owner: String, stopping: @Sendable () -> Bool) async -> Result {
+        if stopping() {
+            try? await store.jobs.retry(job, at: clock.now(), error: "released at shutdown")
+            return Result(kind: job.kind, outcome: .released)
+        }
+        do {
+            try await perform(job, owner: owner)
+            try await store.jobs.complete(job)
+            return Result(kind: job.kind, outcome: .ok)
+        } catch {
+            let retryAt = clock.now().addingTimeInterval(backoff.delay(afterFailures: job.attempts))
+            try? await store.jobs.retry(job, at: retryAt, error: "\(error)")
+            logger.warning(
+                "job failed", metadata: ["kind": "\(job.kind)", "key": "\(job.key)", "error": "\(error)"])
+            return Result(kind: job.kind, outcome: .failed)
+        }
     }
 }
