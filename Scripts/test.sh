@@ -19,7 +19,7 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 SERIAL_LANE='EndToEndTests\.|VPPStorageTests\.ConcurrencyTests|VPPAppleContractTests\.'
 SERIAL_LANE+='|VPPUseCaseTests\.MDMUseCaseTests|VPPHTTPAPITests\.ServerBoundsTests'
 # The fast lane: domain and use-case tests without the ones that need PostgreSQL or an SMTP server.
-FAST_LANE='VPPDomainTests\.|VPPUseCaseTests\.'
+FAST_LANE='VPPDomainTests\.|VPPUseCaseTests\.|VPPCompositionTests\.'
 FAST_SKIP='VPPUseCaseTests\.SMTPTests|TokenLifecycleTests/otherTenant'
 
 if [ "${1:-}" = "--fast" ]; then
