@@ -118,7 +118,7 @@ let package = Package(
         // Relational implementation of the storage port shared by the two SQL adapters (see README "Layout").
         .target(
             name: "VPPSQLStore",
-            dependencies: ["VPPUseCases", "VPPDomain", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VPPUseCases", "VPPDomain"],
             path: "Modules/VPPSQLStore",
             swiftSettings: strictSettings
         ),

@@ -57,6 +57,8 @@ public protocol SQLConnection: Sendable {
 /// A database the shared store runs on.
 public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
+    /// What ``SQLMigrator`` needs to migrate this database.
+    var migrationSeam: MigrationSeam { get }
     /// Runs `body` in one transaction (serialisable enough for the store's conditional updates);
     /// rethrows `body`'s own errors unchanged.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T

@@ -5,7 +5,10 @@ actor AsyncGate {
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
     func lock() async {
-        if !locked { locked = true; return }
+        if !locked {
+            locked = true
+            return
+        }
         await withCheckedContinuation { waiters.append($0) }
     }
 

@@ -39,6 +39,21 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
         SQLDialect(skipLocked: "", greatest: "MAX", maxBindsPerStatement: 30_000)
     }
 
+    /// `BEGIN IMMEDIATE` takes SQLite's write lock, which plays the part of PostgreSQL's advisory lock.
+    public var migrationSeam: MigrationSeam {
+        MigrationSeam(
+            flavor: .sqlite, lock: nil,
+            createBookkeeping: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                    applied_at INTEGER NOT NULL)
+                """,
+            bookkeepingExists:
+                "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            record: { version, name in
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(version), \(name), \(Date()))"
+            })
+    }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         await gate.lock()
         do {

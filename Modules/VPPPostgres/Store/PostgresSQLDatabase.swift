@@ -25,6 +25,23 @@ public struct PostgresSQLDatabase: SQLDatabase {
             scopeToTenant: { "SELECT set_config('vpp.tenant_id', \($0.description), true)" })
     }
 
+    /// Servers starting at once take turns on a transaction-scoped advisory lock ("vpp migrations" as 64 bits).
+    public var migrationSeam: MigrationSeam {
+        MigrationSeam(
+            flavor: .postgres, lock: "SELECT pg_advisory_xact_lock(\(Int64(0x7670_705F_6D69_6772)))",
+            createBookkeeping: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    integer PRIMARY KEY,
+                    name       text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+            bookkeepingExists: "SELECT 1 AS found WHERE to_regclass('schema_migrations') IS NOT NULL",
+            record: { version, name in
+                "INSERT INTO schema_migrations (version, name) VALUES (\(version), \(name))"
+            })
+    }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         do {
             let (client, logger, reachability) = (self.client, self.logger, self.reachability)
@@ -112,16 +129,5 @@ struct PostgresSQLConnection: SQLConnection {
         case _ where state.hasPrefix("22") || state.hasPrefix("23"): return .checkViolation(detail)
         default: return .other(detail.isEmpty ? "PostgreSQL error \(error.code)" : "PostgreSQL \(state): \(detail)")
         }
-    }
-}
-
-/// Builds the storage port on PostgreSQL.
-public enum PostgresStore {
-    public static func make(
-        client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
-        reachability: TCPReachability? = nil
-    ) -> any Store {
-        SQLStore(
-            database: PostgresSQLDatabase(client: client, logger: logger, reachability: reachability), clock: clock)
     }
 }

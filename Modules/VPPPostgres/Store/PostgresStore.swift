@@ -1,0 +1,16 @@
+import Foundation
+import Logging
+import PostgresNIO
+import VPPSQLStore
+import VPPUseCases
+
+/// Builds the storage port on PostgreSQL.
+public enum PostgresStore {
+    public static func make(
+        client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+        reachability: TCPReachability? = nil
+    ) -> any Store {
+        SQLStore(
+            database: PostgresSQLDatabase(client: client, logger: logger, reachability: reachability), clock: clock)
+    }
+}
