@@ -28,7 +28,7 @@ struct ContractTests {
         }
     }
 
-    @Test("every type's encoded samples — sent and answered on a real walk of the API — validate against its schema")
+    @Test("every type's samples, sent and answered on a real walk of the API, validate against its schema")
     func samplesMatchSchemas() async throws {
         let samples = try await withAPI(.sqlite) { api in
             try JSONSerialization.data(withJSONObject: try await ContractWalk(api: api).run())
