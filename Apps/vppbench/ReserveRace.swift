@@ -10,7 +10,8 @@ import VPPUseCases
 /// reservations of one licence each (reserve + assignment row in one unit of work), concurrently,
 /// and prints how many it was granted.
 struct ReserveRace: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reserve-race", abstract: "Race licence reservations (used by the storage tests).")
+    static let configuration = CommandConfiguration(
+        commandName: "reserve-race", abstract: "Race licence reservations (used by the storage tests).")
 
     @Option var databaseURL: String
     @Option var tenant: String
@@ -25,18 +26,25 @@ struct ReserveRace: AsyncParsableCommand {
         }
         var logger = Logger(label: "reserve-race")
         logger.logLevel = .error
-        let client = PostgresClient(configuration: try PostgresURL.configuration(from: databaseURL), backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: try PostgresURL.configuration(from: databaseURL), backgroundLogger: logger)
         let store = PostgresStore.make(client: client, logger: logger)
         let asset = AssetKey(adamID: adamId)
         let granted = try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask { await client.run(); return -1 }
+            group.addTask {
+                await client.run()
+                return -1
+            }
             let count = try await withThrowingTaskGroup(of: Bool.self) { attemptsGroup in
                 for i in 0..<attempts {
                     attemptsGroup.addTask {
                         try await store.inTenant(tenantID) { tx in
                             guard try await tx.reserve(asset, from: tokenID, count: 1) else { return false }
                             let serial = try SerialNumber(String(format: "RACE%08d", serialOffset + i))
-                            try await tx.insertAssignments([Assignment(tenantID: tenantID, asset: asset, assignee: .device(serial), grantingToken: tokenID)])
+                            try await tx.insertAssignments([
+                                Assignment(
+                                    tenantID: tenantID, asset: asset, assignee: .device(serial), grantingToken: tokenID)
+                            ])
                             return true
                         }
                     }

@@ -62,8 +62,9 @@ struct TenantFleetSeeder: AsyncParsableCommand {
 
     /// A location with one app of 10 licences (a sync has something to read).
     static func location(_ admin: SimAdmin, name: String) async throws -> String {
-        let created = try JSONSerialization.jsonObject(
-            with: try await admin.call("POST", "/sim/locations", ["name": name])) as? [String: Any]
+        let created =
+            try JSONSerialization.jsonObject(
+                with: try await admin.call("POST", "/sim/locations", ["name": name])) as? [String: Any]
         guard let uid = created?["uId"] as? String else { throw ValidationError("vppsim created no location") }
         _ = try await admin.call("POST", "/sim/locations/\(uid)/assets", ["adamId": "408709785", "totalCount": 10])
         return uid

@@ -7,7 +7,8 @@ struct VPPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vppbench",
         abstract: "vpp benchmarks; each prints what it measured.",
-        subcommands: [AppleWalkBenchmark.self, StoreSyncBenchmark.self, SyncBenchmark.self, ReserveRace.self,
+        subcommands: [
+            AppleWalkBenchmark.self, StoreSyncBenchmark.self, SyncBenchmark.self, ReserveRace.self,
             TenantFleetSeeder.self,
         ]
     )
@@ -16,8 +17,8 @@ struct VPPBench: AsyncParsableCommand {
 /// Peak resident memory of this process so far, from /proc (Linux), in MiB.
 func peakResidentMiB() -> Double? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return nil }
     return kib / 1024
 }

@@ -10,14 +10,16 @@ import VPPUseCases
 /// `vppctl demo`: the product end to end on the embedded SQLite default against an in-process simulator
 /// of Apple, telling the story as it goes. Needs no setup; leaves nothing behind unless `--keep`.
 struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run a guided tour of vpp against a simulated Apple (no setup needed).")
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Run a guided tour of vpp against a simulated Apple (no setup needed).")
 
     @Flag(help: "Keep the demo database and print where it is.") var keep = false
 
     func run() async throws {
         var quiet = Logger(label: "demo")
         quiet.logLevel = .critical
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-demo-\(UUID().uuidString.prefix(8))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vpp-demo-\(UUID().uuidString.prefix(8))")
         defer { if !keep { try? FileManager.default.removeItem(at: folder) } }
 
         step("Starting a simulator of Apple's Apps and Books API on a local port")
@@ -26,15 +28,24 @@ struct DemoCommand: AsyncParsableCommand {
         let simulator = AppleSimulator(settings: settings, logger: quiet)
         let running = try await SimulatorServer(simulator: simulator, logger: quiet).start()
         defer { Task { await running.stop() } }
-        let main = await simulator.createLocation(name: "Main Campus", countryCode: "US", orgName: "Springfield Schools")
+        let main = await simulator.createLocation(
+            name: "Main Campus", countryCode: "US", orgName: "Springfield Schools")
         let annex = await simulator.createLocation(name: "Annex", countryCode: "US", orgName: "Springfield Schools")
         let lab = await simulator.createLocation(name: "Science Lab", countryCode: "US", orgName: "Springfield Schools")
-        try await simulator.upsertAssets([SimAsset(adamId: "361285480", totalCount: 5, name: "Keynote", bundleId: "com.apple.iWork.Keynote", version: "14.2"),
-                                          SimAsset(adamId: "361309726", totalCount: 3, name: "Pages", bundleId: "com.apple.iWork.Pages", version: "14.2")], at: main)
+        try await simulator.upsertAssets(
+            [
+                SimAsset(
+                    adamId: "361285480", totalCount: 5, name: "Keynote", bundleId: "com.apple.iWork.Keynote",
+                    version: "14.2"),
+                SimAsset(
+                    adamId: "361309726", totalCount: 3, name: "Pages", bundleId: "com.apple.iWork.Pages",
+                    version: "14.2"),
+            ], at: main)
         try await simulator.upsertAssets([SimAsset(adamId: "361285480", totalCount: 2, name: "Keynote")], at: annex)
         try await simulator.upsertAssets([SimAsset(adamId: "361304891", totalCount: 4, name: "Numbers")], at: lab)
         try await simulator.setMDMInfo(.appleConfigurator, at: lab)
-        try await simulator.seedAssignments(adamId: "361304891", serialNumbers: ["F9FXLAB0001", "F9FXLAB0002"], at: lab)
+        try await simulator.seedAssignments(
+            adamId: "361304891", serialNumbers: ["F9FXLAB0001", "F9FXLAB0002"], at: lab)
         let mainFile = try await simulator.mintToken(for: main, expiresAt: Date().addingTimeInterval(300 * 86_400))
         let annexFile = try await simulator.mintToken(for: annex, expiresAt: Date().addingTimeInterval(12 * 86_400))
         let labFile = try await simulator.mintToken(for: lab, expiresAt: Date().addingTimeInterval(200 * 86_400))
@@ -47,15 +58,22 @@ struct DemoCommand: AsyncParsableCommand {
         let runtime = try await VPPRuntime.start(configuration, migrate: true, logger: quiet)
         defer { Task { await runtime.shutdown() } }
         let mailer = ConsoleMailer()
-        let services = runtime.replacingApple(runtime.services.apple, metadata: runtime.services.metadata, mailer: mailer)
-        let tenant = try await TenantAdministration(services: services).createTenant(name: "Springfield Schools MDM", hostname: "mdm.springfield.example")
-        let admin = Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "alex", role: .applicationManagementFullControl))
+        let services = runtime.replacingApple(
+            runtime.services.apple, metadata: runtime.services.metadata, mailer: mailer)
+        let tenant = try await TenantAdministration(services: services).createTenant(
+            name: "Springfield Schools MDM", hostname: "mdm.springfield.example")
+        let admin = Caller(
+            tenantID: tenant.id,
+            admin: Admin(tenantID: tenant.id, name: "alex", role: .applicationManagementFullControl))
         say("Tenant \"\(tenant.name)\"; admin alex has \"Application Management Full Control\"")
 
         step("Uploading two tokens that share Keynote; each is validated with Apple, claimed and synced")
         for (name, file) in [("Main Campus", mainFile), ("Annex", annexFile)] {
-            let result = try await UploadToken(services: services)(admin, file: Data(file.utf8), noticeRecipients: ["it@springfield.example"])
-            say("\(name): \(result.status.code.replacingOccurrences(of: "_", with: " ")), \(result.sync?.assets ?? 0) app(s) synced")
+            let result = try await UploadToken(services: services)(
+                admin, file: Data(file.utf8), noticeRecipients: ["it@springfield.example"])
+            say(
+                "\(name): \(result.status.code.replacingOccurrences(of: "_", with: " ")), \(result.sync?.assets ?? 0) app(s) synced"
+            )
         }
 
         step("The repository: one entry per app, its licences pooled across tokens")
@@ -65,30 +83,39 @@ struct DemoCommand: AsyncParsableCommand {
 
         step("Assigning Keynote to 6 iPads by serial number (no Apple Account needed)")
         let serials = (1...6).map { try! SerialNumber(String(format: "F9FXIPAD%03d", $0)) }
-        try await ManageInventory(services: services).addDevices(admin, serials.map { Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: ["361285480"]) })
+        try await ManageInventory(services: services).addDevices(
+            admin, serials.map { Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: ["361285480"]) })
         var assign = AssignLicences(services: services)
         assign.firstPollDelay = 0
         let outcome = try await assign(admin, asset: AssetKey(adamID: "361285480"), to: serials.map { .device($0) })
-        say("Reserved 6 licences (\(outcome.sentByToken.values.sorted(by: >).map(String.init).joined(separator: " + ")) from the two tokens: the one expiring last grants first)")
+        say(
+            "Reserved 6 licences (\(outcome.sentByToken.values.sorted(by: >).map(String.init).joined(separator: " + ")) from the two tokens: the one expiring last grants first)"
+        )
         try await Task.sleep(for: .milliseconds(200))
         _ = try await ProcessAppleEvent(services: services).pollDue(tenant.id)
         let installs = try await services.store.inTenant(tenant.id) { tx in try await tx.deviceCommands() }
         say("Apple confirmed; \(installs.count) InstallApplication commands queued for the MDM")
         do {
-            _ = try await assign(admin, asset: AssetKey(adamID: "361285480"), to: [.device(try SerialNumber("F9FXIPAD099"))])
+            _ = try await assign(
+                admin, asset: AssetKey(adamID: "361285480"), to: [.device(try SerialNumber("F9FXIPAD099"))])
         } catch { say("A 7th device that is not in the inventory is refused: \(error)") }
 
         step("Token status: Annex expires in 12 days")
         for view in try await ListTokens(services: services)(admin).map({ TokenView($0, now: Date()) }) {
-            say("\(view.location): \(view.status.replacingOccurrences(of: "_", with: " ")) (\(view.daysLeft) days) — \(view.nextStep)")
+            say(
+                "\(view.location): \(view.status.replacingOccurrences(of: "_", with: " ")) (\(view.daysLeft) days) — \(view.nextStep)"
+            )
         }
         _ = try await PlanNotices(services: services)(tenant.id)
         _ = try await DeliverNotices(services: services)(tenant.id)
 
         step("A token held by Apple Configurator")
-        let labResult = try await UploadToken(services: services)(admin, file: Data(labFile.utf8), takeOver: true, dryRun: true)
+        let labResult = try await UploadToken(services: services)(
+            admin, file: Data(labFile.utf8), takeOver: true, dryRun: true)
         say("Science Lab is held by \(labResult.otherHolder.map { "\($0)" } ?? "?"); vpp grants nothing from it")
-        say("Take-over preview: confirming would revoke \(labResult.takeOverPreview?.count ?? 0) licence(s) Apple Configurator assigned, then sync")
+        say(
+            "Take-over preview: confirming would revoke \(labResult.takeOverPreview?.count ?? 0) licence(s) Apple Configurator assigned, then sync"
+        )
 
         step("Removal plan for Annex (dry run)")
         let tokens = try await ListTokens(services: services)(admin)
@@ -100,7 +127,10 @@ struct DemoCommand: AsyncParsableCommand {
         for record in try await Catalogue(services: services).auditLog(admin, limit: 8).reversed() {
             say("\(record.actor) \(record.action) \(record.target): \(record.outcome)")
         }
-        print("\nDone. " + (keep ? "The demo database is in \(folder.path)." : "Nothing was left behind. Next: `vppctl --help`."))
+        print(
+            "\nDone. "
+                + (keep ? "The demo database is in \(folder.path)." : "Nothing was left behind. Next: `vppctl --help`.")
+        )
     }
 
     func step(_ text: String) { print("\n▶ \(text)") }

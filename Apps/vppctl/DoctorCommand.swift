@@ -6,12 +6,15 @@ import VPPComposition
 
 /// `vppctl doctor`: is the database reachable and migrated, and can this machine reach Apple?
 struct DoctorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "doctor", abstract: "Check the database and the connection to Apple's services.")
+    static let configuration = CommandConfiguration(
+        commandName: "doctor", abstract: "Check the database and the connection to Apple's services.")
     @OptionGroup var global: GlobalOptions
 
     /// Hosts an MDM's content-token service must reach (Apps and Books API, metadata, Apple Business/School Manager).
-    static let appleHosts = ["vpp.itunes.apple.com", "uclient-api.itunes.apple.com", "api.ent.apple.com", "api.edu.apple.com",
-                             "buy.itunes.apple.com", "business.apple.com"]
+    static let appleHosts = [
+        "vpp.itunes.apple.com", "uclient-api.itunes.apple.com", "api.ent.apple.com", "api.edu.apple.com",
+        "buy.itunes.apple.com", "business.apple.com",
+    ]
 
     func run() async throws {
         var problems: [String] = []
@@ -21,7 +24,9 @@ struct DoctorCommand: AsyncParsableCommand {
             let runtime = try await VPPRuntime.start(global.configuration, migrate: false, logger: logger)
             switch await runtime.databaseReady() {
             case .success(let version): print("ok    database reachable and migrated (schema version \(version))")
-            case .failure(let error): problems.append("database: \(error)"); print("FAIL  database: \(error)")
+            case .failure(let error):
+                problems.append("database: \(error)")
+                print("FAIL  database: \(error)")
             }
             await runtime.shutdown()
         } catch {
@@ -29,7 +34,9 @@ struct DoctorCommand: AsyncParsableCommand {
             print("FAIL  database: \(error)")
         }
         var unreachable: [String] = []
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(5))))
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(5))))
         for host in Self.appleHosts {
             guard Self.resolves(host) else {
                 print("FAIL  \(host): does not resolve (DNS)")
@@ -49,7 +56,9 @@ struct DoctorCommand: AsyncParsableCommand {
         try? await client.shutdown()
         if !unreachable.isEmpty {
             problems.append("Apple unreachable")
-            print("\nAllow outbound HTTPS (TCP 443) to: \(unreachable.joined(separator: ", ")) (or *.itunes.apple.com and *.apple.com).")
+            print(
+                "\nAllow outbound HTTPS (TCP 443) to: \(unreachable.joined(separator: ", ")) (or *.itunes.apple.com and *.apple.com)."
+            )
         }
         if !problems.isEmpty { throw CommandFailure("\(problems.count) check(s) failed") }
         print("All checks passed.")

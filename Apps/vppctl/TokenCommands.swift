@@ -6,10 +6,13 @@ import VPPUseCases
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token", abstract: "Content tokens: upload, list, show, sync, renew, take over, remove, inspect.",
-        subcommands: [Upload.self, List.self, Show.self, Sync.self, Renew.self, TakeOver.self, Remove.self, Inspect.self])
+        subcommands: [
+            Upload.self, List.self, Show.self, Sync.self, Renew.self, TakeOver.self, Remove.self, Inspect.self,
+        ])
 
     struct Upload: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Upload a .vpptoken: validate with Apple, claim, store encrypted, sync.")
+        static let configuration = CommandConfiguration(
+            abstract: "Upload a .vpptoken: validate with Apple, claim, store encrypted, sync.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The .vpptoken file.") var file: String
         @Option(name: .customLong("email"), help: "Address for expiry notices (repeatable).") var emails: [String] = []
@@ -21,14 +24,17 @@ struct TokenCommand: AsyncParsableCommand {
             let data = try readFile(file)
             try await CLIContext.run(global) { context in
                 Output.progress("Uploading and syncing \(file)…")
-                let result = try await UploadToken(services: context.services)(context.caller, file: data, noticeRecipients: emails,
-                                                                                takeOver: takeOver, dryRun: dryRun)
+                let result = try await UploadToken(services: context.services)(
+                    context.caller, file: data, noticeRecipients: emails,
+                    takeOver: takeOver, dryRun: dryRun)
                 Output.progress("", done: true)
                 if json {
                     try Output.json(UploadView(result))
                     return
                 }
-                let holder = result.otherHolder.map { h in result.otherTenantName.map { "another tenant here (\($0))" } ?? "\(h)" }
+                let holder = result.otherHolder.map { h in
+                    result.otherTenantName.map { "another tenant here (\($0))" } ?? "\(h)"
+                }
                 print("Location:  \(result.location.name) (\(result.location.appleID), \(result.location.countryCode))")
                 print("Status:    \(result.status.code.replacingOccurrences(of: "_", with: " "))")
                 if let holder { print("Held by:   \(holder)") }
@@ -37,7 +43,9 @@ struct TokenCommand: AsyncParsableCommand {
                     for record in preview.prefix(20) { print("  \(record.asset.adamID) → \(record.assignee)") }
                     if preview.count > 20 { print("  … and \(preview.count - 20) more") }
                 }
-                if let sync = result.sync { print("Synced:    \(sync.assets) app(s), \(sync.assignmentsFromApple) licence(s) at Apple") }
+                if let sync = result.sync {
+                    print("Synced:    \(sync.assets) app(s), \(sync.assignmentsFromApple) licence(s) at Apple")
+                }
                 print(result.stored ? "Stored as token \(result.token!.id)." : "Dry run: nothing changed.")
                 if result.otherHolder != nil && !takeOver { print("Next:      \(result.status.nextStep)") }
             }
@@ -52,11 +60,21 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let now = context.services.clock.now()
-                let views = try await ListTokens(services: context.services)(context.caller).map { TokenView($0, now: now) }
-                if json { try Output.json(views); return }
-                Output.table(["ID", "LOCATION", "STATUS", "EXPIRES", "DAYS", "APPS", "NEXT STEP"], views.map {
-                    [String($0.id.prefix(8)), $0.location, $0.status, String($0.expiresAt.prefix(10)), "\($0.daysLeft)", "\($0.apps)", $0.nextStep]
-                })
+                let views = try await ListTokens(services: context.services)(context.caller).map {
+                    TokenView($0, now: now)
+                }
+                if json {
+                    try Output.json(views)
+                    return
+                }
+                Output.table(
+                    ["ID", "LOCATION", "STATUS", "EXPIRES", "DAYS", "APPS", "NEXT STEP"],
+                    views.map {
+                        [
+                            String($0.id.prefix(8)), $0.location, $0.status, String($0.expiresAt.prefix(10)),
+                            "\($0.daysLeft)", "\($0.apps)", $0.nextStep,
+                        ]
+                    })
             }
         }
     }
@@ -71,14 +89,21 @@ struct TokenCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
                 let now = context.services.clock.now()
-                guard let overview = try await ListTokens(services: context.services).one(context.caller, target.id) else { return }
+                guard let overview = try await ListTokens(services: context.services).one(context.caller, target.id)
+                else { return }
                 let view = TokenView(overview, now: now)
-                if json { try Output.json(view); return }
-                for (label, value) in [("ID", view.id), ("Location", "\(view.location) (\(view.locationId), \(view.country))"),
-                                       ("Organisation", view.organization), ("Expires", "\(view.expiresAt) (\(view.daysLeft) days)"),
-                                       ("Status", view.status), ("Next step", view.nextStep), ("Holder", view.holder ?? "-"),
-                                       ("Secret", view.fingerprint), ("Apps", "\(view.apps)"), ("Last sync", view.lastSync ?? "never"),
-                                       ("Sync error", view.lastSyncError ?? "-"), ("Notices to", view.noticeRecipients.joined(separator: ", "))] {
+                if json {
+                    try Output.json(view)
+                    return
+                }
+                for (label, value) in [
+                    ("ID", view.id), ("Location", "\(view.location) (\(view.locationId), \(view.country))"),
+                    ("Organisation", view.organization), ("Expires", "\(view.expiresAt) (\(view.daysLeft) days)"),
+                    ("Status", view.status), ("Next step", view.nextStep), ("Holder", view.holder ?? "-"),
+                    ("Secret", view.fingerprint), ("Apps", "\(view.apps)"), ("Last sync", view.lastSync ?? "never"),
+                    ("Sync error", view.lastSyncError ?? "-"),
+                    ("Notices to", view.noticeRecipients.joined(separator: ", ")),
+                ] {
                     print(label.padding(toLength: 13, withPad: " ", startingAt: 0) + value)
                 }
             }
@@ -96,21 +121,25 @@ struct TokenCommand: AsyncParsableCommand {
                 if let token {
                     targets = [try await context.token(token)]
                 } else {
-                    targets = try await ListTokens(services: context.services)(context.caller).filter(\.status.isUsable).map(\.token)
+                    targets = try await ListTokens(services: context.services)(context.caller).filter(\.status.isUsable)
+                        .map(\.token)
                 }
                 for (index, target) in targets.enumerated() {
                     Output.progress("[\(index + 1)/\(targets.count)] syncing \(target.location.name)…")
                     let report = try await SyncToken(services: context.services)(context.caller, tokenID: target.id)
                     Output.progress("", done: true)
-                    print("\(target.location.name): \(report.assets) app(s), \(report.assignmentsFromApple) licence(s) from Apple "
-                          + "(\(report.incremental ? "incremental" : "full"), +\(report.inserted) −\(report.deleted))")
+                    print(
+                        "\(target.location.name): \(report.assets) app(s), \(report.assignmentsFromApple) licence(s) from Apple "
+                            + "(\(report.incremental ? "incremental" : "full"), +\(report.inserted) −\(report.deleted))"
+                    )
                 }
             }
         }
     }
 
     struct Renew: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace a token with a new file for the same location.")
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a token with a new file for the same location.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Token id or location.") var token: String
         @Argument(help: "The new .vpptoken file.") var file: String
@@ -119,14 +148,16 @@ struct TokenCommand: AsyncParsableCommand {
             let data = try readFile(file)
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
-                let renewed = try await RenewToken(services: context.services)(context.caller, tokenID: target.id, file: data)
+                let renewed = try await RenewToken(services: context.services)(
+                    context.caller, tokenID: target.id, file: data)
                 print("Renewed \(renewed.location.name): expires \(ISO8601Timestamp.format(renewed.expiresAt)).")
             }
         }
     }
 
     struct TakeOver: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "take-over", abstract: "Take a stored token over from its other holder.")
+        static let configuration = CommandConfiguration(
+            commandName: "take-over", abstract: "Take a stored token over from its other holder.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Token id or location.") var token: String
         @Flag(help: "List what would be revoked; change nothing.") var dryRun = false
@@ -135,15 +166,21 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
-                let result = try await TakeOverToken(services: context.services)(context.caller, tokenID: target.id, confirm: yes, dryRun: dryRun)
-                print("Held by \(result.holder.map { "\($0)" } ?? "-"); \(result.licencesToRevoke.count) licence(s) to revoke.")
-                print(result.applied ? "Taken over and synced." : "Dry run: nothing changed. Run again with --yes to take over.")
+                let result = try await TakeOverToken(services: context.services)(
+                    context.caller, tokenID: target.id, confirm: yes, dryRun: dryRun)
+                print(
+                    "Held by \(result.holder.map { "\($0)" } ?? "-"); \(result.licencesToRevoke.count) licence(s) to revoke."
+                )
+                print(
+                    result.applied
+                        ? "Taken over and synced." : "Dry run: nothing changed. Run again with --yes to take over.")
             }
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a token: shows the plan; --yes carries it out.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a token: shows the plan; --yes carries it out.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Token id or location.") var token: String
         @Flag(help: "Only show the plan (the default without --yes).") var dryRun = false
@@ -155,7 +192,10 @@ struct TokenCommand: AsyncParsableCommand {
                 let remove = RemoveToken(services: context.services)
                 let plan = try await remove.plan(context.caller, tokenID: target.id)
                 printPlan(plan)
-                guard yes && !dryRun else { print("Dry run: nothing changed. Run again with --yes to remove."); return }
+                guard yes && !dryRun else {
+                    print("Dry run: nothing changed. Run again with --yes to remove.")
+                    return
+                }
                 try await remove.apply(context.caller, plan: plan)
                 print("Removed \(plan.token.location.name).")
             }
@@ -163,16 +203,22 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Inspect: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a .vpptoken file offline (organisation, expiry, fingerprint).")
+        static let configuration = CommandConfiguration(
+            abstract: "Check a .vpptoken file offline (organisation, expiry, fingerprint).")
         @Argument(help: "Path to the .vpptoken file.") var file: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let summary: TokenFileSummary
-            do { summary = try InspectTokenFile(clock: SystemClock())(try readFile(file)) } catch let error as TokenFileError {
+            do { summary = try InspectTokenFile(clock: SystemClock())(try readFile(file)) } catch let error
+                as TokenFileError
+            {
                 throw CommandFailure("\(file): \(error.description)")
             }
-            if json { try Output.json(summary); return }
+            if json {
+                try Output.json(summary)
+                return
+            }
             print("Organisation: \(summary.organizationName)")
             print("Expires:      \(summary.expiresAt) (\(summary.daysLeft) days left)")
             print("Fingerprint:  sha256:\(summary.secretFingerprint)")
@@ -182,11 +228,18 @@ struct TokenCommand: AsyncParsableCommand {
 
 func printPlan(_ plan: RemovalPlan) {
     print("Removing \(plan.token.location.name) would:")
-    print("  revoke \(plan.licencesToRevoke.count) licence(s) at Apple" + (plan.canRevokeAtApple ? "" : " (impossible now: the token no longer works at Apple)"))
-    print("  re-license \(plan.relicences.count) device(s)/user(s) from another token: "
-          + plan.relicences.prefix(5).map { "\($0.assignee) → \($0.toLocation)" }.joined(separator: ", "))
-    print("  queue \(plan.uninstalls.count) uninstall command(s): " + plan.uninstalls.prefix(5).map { "\($0.serialNumber) \($0.adamID)" }.joined(separator: ", "))
-    print("  drop \(plan.appsLeaving.count) app(s) no other token carries: " + plan.appsLeaving.map(\.adamID).joined(separator: ", "))
+    print(
+        "  revoke \(plan.licencesToRevoke.count) licence(s) at Apple"
+            + (plan.canRevokeAtApple ? "" : " (impossible now: the token no longer works at Apple)"))
+    print(
+        "  re-license \(plan.relicences.count) device(s)/user(s) from another token: "
+            + plan.relicences.prefix(5).map { "\($0.assignee) → \($0.toLocation)" }.joined(separator: ", "))
+    print(
+        "  queue \(plan.uninstalls.count) uninstall command(s): "
+            + plan.uninstalls.prefix(5).map { "\($0.serialNumber) \($0.adamID)" }.joined(separator: ", "))
+    print(
+        "  drop \(plan.appsLeaving.count) app(s) no other token carries: "
+            + plan.appsLeaving.map(\.adamID).joined(separator: ", "))
 }
 
 /// JSON of an upload.

@@ -5,11 +5,13 @@ import VPPAppleSimulator
 
 /// `vppsim serve`: runs the simulator until interrupted.
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve Apple's v2 API, the metadata lookup and the /sim admin API.")
+    static let configuration = CommandConfiguration(
+        abstract: "Serve Apple's v2 API, the metadata lookup and the /sim admin API.")
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 9090
-    @Option(help: "JSON seed file: locations, assets and tokens to create (token files are written beside it).") var seed: String?
+    @Option(help: "JSON seed file: locations, assets and tokens to create (token files are written beside it).")
+    var seed: String?
     @Option(help: "Requests per second per location (0 = no limit).") var rateLimit: Double = 15
     @Option(help: "Log level.") var logLevel: String = "info"
 
@@ -29,7 +31,10 @@ struct Serve: AsyncParsableCommand {
         }
         try await SimulatorServer(simulator: simulator, logger: logger).run(host: host, port: port) { port in
             // Unbuffered, so supervisors and tests reading a pipe see it at once.
-            FileHandle.standardOutput.write(Data("vppsim listening on http://\(host):\(port)  (Apple base URL: http://\(host):\(port)/mdm/v2)\n".utf8))
+            FileHandle.standardOutput.write(
+                Data(
+                    "vppsim listening on http://\(host):\(port)  (Apple base URL: http://\(host):\(port)/mdm/v2)\n".utf8
+                ))
         }
     }
 }

@@ -11,6 +11,9 @@ struct VPPSim: AsyncParsableCommand {
             Start it with `vppsim serve --port 9090`, point vpp at it with
             VPP_APPLE_BASE_URL=http://127.0.0.1:9090/mdm/v2, and seed it with the other subcommands.
             """,
-        subcommands: [Serve.self, LocationCommand.self, AssetCommand.self, TokenCommand.self, HolderCommand.self, FaultCommand.self]
+        subcommands: [
+            Serve.self, LocationCommand.self, AssetCommand.self, TokenCommand.self, HolderCommand.self,
+            FaultCommand.self,
+        ]
     )
 }

@@ -25,8 +25,10 @@ struct AppleTransport: Sendable {
     /// - Parameters:
     ///   - credentials: `nil` only for `service/config`.
     ///   - rate: the token's `maxRequestPerSecond`.
-    func send(method: HTTPMethod, url: String, query: [(String, String)] = [], body: Data? = nil,
-              credentials: AppleCredentials?, rate: Int) async throws(AppleAPIError) -> Answer {
+    func send(
+        method: HTTPMethod, url: String, query: [(String, String)] = [], body: Data? = nil,
+        credentials: AppleCredentials?, rate: Int
+    ) async throws(AppleAPIError) -> Answer {
         let clock = ContinuousClock()
         let started = clock.now
         var attempt = 0
@@ -39,8 +41,11 @@ struct AppleTransport: Sendable {
                 if let credentials {
                     try await limiter.acquire(key: credentials.token.fingerprint, perSecond: rate)
                 }
-                let exchange = try await exchange(method: method, url: url, query: query, body: body, credentials: credentials)
-                (outcome, retryAfter) = (interpret(exchange, credentials: credentials, checkHolder: method == .GET), exchange.retryAfter)
+                let exchange = try await exchange(
+                    method: method, url: url, query: query, body: body, credentials: credentials)
+                (outcome, retryAfter) = (
+                    interpret(exchange, credentials: credentials, checkHolder: method == .GET), exchange.retryAfter
+                )
             } catch let error as AppleAPIError {
                 (outcome, retryAfter) = (.failure(error), nil)
             } catch is CancellationError {
@@ -62,14 +67,21 @@ struct AppleTransport: Sendable {
                 let retryable = error.isTransient && (method == .GET || Self.wasRefusedByServer(error))
                 let elapsed = clock.now - started
                 let wait = retryAfter.map { Duration.seconds($0) } ?? backoff(attempt: attempt)
-                guard retryable, attempt < configuration.maxAttempts, elapsed + wait <= configuration.maxRetryDuration else {
-                    logger.warning("Apple call failed", metadata: ["endpoint": "\(endpoint)", "attempts": "\(attempt)", "error": "\(error)"])
+                guard retryable, attempt < configuration.maxAttempts, elapsed + wait <= configuration.maxRetryDuration
+                else {
+                    logger.warning(
+                        "Apple call failed",
+                        metadata: ["endpoint": "\(endpoint)", "attempts": "\(attempt)", "error": "\(error)"])
                     throw error
                 }
-                logger.info("Apple call will be retried", metadata: [
-                    "endpoint": "\(endpoint)", "attempt": "\(attempt)", "waitMs": "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)",
-                    "error": "\(error)",
-                ])
+                logger.info(
+                    "Apple call will be retried",
+                    metadata: [
+                        "endpoint": "\(endpoint)", "attempt": "\(attempt)",
+                        "waitMs":
+                            "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)",
+                        "error": "\(error)",
+                    ])
                 do { try await Task.sleep(for: wait) } catch { throw .transport("cancelled") }
             }
         }
@@ -96,8 +108,10 @@ struct AppleTransport: Sendable {
         let retryAfter: Int?
     }
 
-    private func exchange(method: HTTPMethod, url: String, query: [(String, String)], body: Data?,
-                          credentials: AppleCredentials?) async throws -> Exchange {
+    private func exchange(
+        method: HTTPMethod, url: String, query: [(String, String)], body: Data?,
+        credentials: AppleCredentials?
+    ) async throws -> Exchange {
         var components = URLComponents(string: url)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         guard let fullURL = components?.string else { throw AppleAPIError.transport("bad URL \(url)") }
@@ -112,13 +126,18 @@ struct AppleTransport: Sendable {
             request.body = .bytes(ByteBuffer(data: body))
         }
         let timeout = configuration.requestTimeout
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let deadline =
+            NIODeadline.now()
+            + .nanoseconds(
+                Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         let maxBytes = configuration.maxResponseBytes
         let client = httpClient
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, deadline: deadline)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+        } catch let error as HTTPClientError
+            where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
+        {
             throw AppleAPIError.timeout
         }
         let buffer: ByteBuffer
@@ -127,12 +146,16 @@ struct AppleTransport: Sendable {
         } catch is NIOTooManyBytesError {
             throw AppleAPIError.responseTooLarge(limit: maxBytes)
         }
-        let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let retryAfter = response.headers.first(name: "Retry-After").flatMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         return Exchange(status: Int(response.status.code), body: Data(buffer: buffer), retryAfter: retryAfter)
     }
 
     /// Runs `body`, failing with ``AppleAPIError/timeout`` at `deadline`.
-    static func withDeadline<T: Sendable>(_ deadline: NIODeadline, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func withDeadline<T: Sendable>(
+        _ deadline: NIODeadline, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await body() }
             group.addTask {
@@ -148,11 +171,17 @@ struct AppleTransport: Sendable {
     /// Reads Apple's answer: error bodies first (whatever the status), then the envelope and holder.
     /// - Parameter checkHolder: compare `mdmInfo` with the expected holder. Only for reads: a write Apple has
     ///   already carried out must not be reported as failed; the next read (status, sync) raises the conflict.
-    private func interpret(_ exchange: Exchange, credentials: AppleCredentials?, checkHolder: Bool) -> Result<Answer, AppleAPIError> {
+    private func interpret(
+        _ exchange: Exchange, credentials: AppleCredentials?, checkHolder: Bool
+    ) -> Result<Answer, AppleAPIError> {
         let decoder = JSONDecoder()
         let excerpt = String(decoding: exchange.body.prefix(200), as: UTF8.self)
-        if let error = try? decoder.decode(WireError.self, from: exchange.body), let number = error.errorNumber, number != 0 {
-            return .failure(AppleAPIError.from(errorNumber: number, message: error.errorMessage ?? "", retryAfter: exchange.retryAfter))
+        if let error = try? decoder.decode(WireError.self, from: exchange.body), let number = error.errorNumber,
+            number != 0
+        {
+            return .failure(
+                AppleAPIError.from(
+                    errorNumber: number, message: error.errorMessage ?? "", retryAfter: exchange.retryAfter))
         }
         switch exchange.status {
         case 200..<300: break
@@ -171,7 +200,9 @@ struct AppleTransport: Sendable {
         if let info = envelope?.mdmInfo, let id = info.id {
             context.holder = HolderIdentity(id: id, name: info.name ?? "", metadata: info.metadata ?? "")
         }
-        if checkHolder, let expected = credentials?.expectedHolder, let holder = context.holder, !holder.isSameHolder(as: expected) {
+        if checkHolder, let expected = credentials?.expectedHolder, let holder = context.holder,
+            !holder.isSameHolder(as: expected)
+        {
             return .failure(.claimedByAnotherHolder(holder))
         }
         return .success(Answer(body: exchange.body, context: context))

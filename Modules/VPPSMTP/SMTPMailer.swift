@@ -30,7 +30,9 @@ public struct SMTPMailer: Mailer {
         let message = Self.message(from: configuration.from, to: recipients, subject: subject, body: body)
         // A server that stops answering must not hold a worker forever: race the conversation against the deadline.
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await Self.converse(channel, configuration: configuration, recipients: recipients, message: message) }
+            group.addTask {
+                try await Self.converse(channel, configuration: configuration, recipients: recipients, message: message)
+            }
             group.addTask {
                 try await Task.sleep(for: configuration.timeout)
                 channel.channel.close(promise: nil)
@@ -41,14 +43,18 @@ public struct SMTPMailer: Mailer {
         }
     }
 
-    private static func converse(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, configuration: SMTPConfiguration,
-                                 recipients: [String], message: String) async throws {
+    private static func converse(
+        _ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, configuration: SMTPConfiguration,
+        recipients: [String], message: String
+    ) async throws {
         try await channel.executeThenClose { inbound, outbound in
             var session = SMTPSession(lines: inbound.makeAsyncIterator(), outbound: outbound)
             try await session.expect(220, after: "connect")
             var features = try await session.command("EHLO vpp.local", expect: 250)
             if configuration.startTLS {
-                guard features.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else { throw SMTPError.startTLSUnavailable }
+                guard features.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else {
+                    throw SMTPError.startTLSUnavailable
+                }
                 _ = try await session.command("STARTTLS", expect: 220)
                 try await startTLS(on: channel.channel, configuration: configuration)
                 features = try await session.command("EHLO vpp.local", expect: 250)
@@ -77,7 +83,8 @@ public struct SMTPMailer: Mailer {
         let hostname = isIPAddress ? nil : configuration.host
         // The TLS handler is created and added on the channel's event loop (it is not Sendable).
         try await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
+            try channel.pipeline.syncOperations.addHandler(
+                NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
         }.get()
     }
 
@@ -91,8 +98,10 @@ public struct SMTPMailer: Mailer {
             "Date: \(date.string(from: Date()))", "Message-ID: <\(UUID().uuidString)@vpp>",
             "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
         ]
-        let lines = body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
+        let lines = body.replacingOccurrences(of: "\r\n", with: "\n").split(
+            separator: "\n", omittingEmptySubsequences: false
+        )
+        .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
         return (headers + [""] + lines).joined(separator: "\r\n")
     }
 }
@@ -107,7 +116,9 @@ struct SMTPSession {
         var texts: [String] = []
         while let buffer = try await lines.next() {
             let line = String(buffer: buffer)
-            guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPError.connection("unreadable reply \"\(line.prefix(80))\"") }
+            guard line.count >= 3, let code = Int(line.prefix(3)) else {
+                throw SMTPError.connection("unreadable reply \"\(line.prefix(80))\"")
+            }
             texts.append(String(line.dropFirst(4)))
             if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return (code, texts) }
         }
@@ -116,14 +127,17 @@ struct SMTPSession {
 
     mutating func expect(_ code: Int, after command: String) async throws {
         let (got, text) = try await reply()
-        guard got == code else { throw SMTPError.rejected(command: command, reply: "\(got) \(text.joined(separator: " "))") }
+        guard got == code else {
+            throw SMTPError.rejected(command: command, reply: "\(got) \(text.joined(separator: " "))")
+        }
     }
 
     mutating func command(_ line: String, expect code: Int, shownAs: String? = nil) async throws -> [String] {
         try await outbound.write(ByteBuffer(string: line + "\r\n"))
         let (got, text) = try await reply()
         guard got == code else {
-            throw SMTPError.rejected(command: shownAs ?? String(line.prefix(40)), reply: "\(got) \(text.joined(separator: " "))")
+            throw SMTPError.rejected(
+                command: shownAs ?? String(line.prefix(40)), reply: "\(got) \(text.joined(separator: " "))")
         }
         return text
     }

@@ -45,7 +45,9 @@ public struct AESGCMSecretBox: SecretBox {
         do {
             let box = try AES.GCM.SealedBox(combined: sealed.ciphertext)
             let plain = try AES.GCM.open(box, using: key)
-            guard let text = String(data: plain, encoding: .utf8) else { throw SecretBoxError.cannotOpen(keyID: sealed.keyID) }
+            guard let text = String(data: plain, encoding: .utf8) else {
+                throw SecretBoxError.cannotOpen(keyID: sealed.keyID)
+            }
             return text
         } catch let error as SecretBoxError {
             throw error

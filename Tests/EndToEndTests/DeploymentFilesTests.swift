@@ -5,29 +5,38 @@ import Testing
 /// files are checked, not started).
 @Suite("Deployment files")
 struct DeploymentFilesTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// docker-compose.yml as JSON, parsed by PyYAML (YAML anchors resolved).
     static func compose() throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
-                             root.appendingPathComponent("docker-compose.yml").path]
+        process.arguments = [
+            "python3", "-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+            root.appendingPathComponent("docker-compose.yml").path,
+        ]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard process.terminationStatus == 0,
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
             throw ProcessFailure(description: "docker-compose.yml does not parse")
         }
         return object
     }
 
-    static let knownSettings: Set<String> = ["VPP_DATABASE_URL", "VPP_APPLE_BASE_URL", "VPP_ENCRYPTION_KEY", "VPP_ENCRYPTION_KEY_FILE",
-                                             "VPP_HTTP_HOST", "VPP_HTTP_PORT", "VPP_PUBLIC_URL", "VPP_SMTP_URL", "VPP_LOG_LEVEL", "VPP_SYNC_INTERVAL"]
+    static let knownSettings: Set<String> = [
+        "VPP_DATABASE_URL", "VPP_APPLE_BASE_URL", "VPP_ENCRYPTION_KEY", "VPP_ENCRYPTION_KEY_FILE",
+        "VPP_HTTP_HOST", "VPP_HTTP_PORT", "VPP_PUBLIC_URL", "VPP_SMTP_URL", "VPP_LOG_LEVEL", "VPP_SYNC_INTERVAL",
+    ]
 
-    @Test("postgres, two vppd replicas, vppsim and a mail sink, with health checks; commands, ports and settings match the apps")
+    @Test(
+        "postgres, two vppd replicas, vppsim and a mail sink, with health checks; commands, ports and settings match the apps"
+    )
     func composeMatchesApps() throws {
         let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])
         for name in ["postgres", "vppd-1", "vppd-2", "vppsim", "mailsink"] {
@@ -36,7 +45,9 @@ struct DeploymentFilesTests {
         let vppsimHelp = try run("vppsim", ["serve", "--help"], environment: [:])
         let simCommand = try #require(services["vppsim"]?["command"] as? [String])
         #expect(simCommand.prefix(2) == ["vppsim", "serve"])
-        for flag in simCommand.filter({ $0.hasPrefix("--") }) { #expect(vppsimHelp.contains(flag), "vppsim serve has no \(flag)") }
+        for flag in simCommand.filter({ $0.hasPrefix("--") }) {
+            #expect(vppsimHelp.contains(flag), "vppsim serve has no \(flag)")
+        }
         let simPort = try #require(simCommand.firstIndex(of: "--port").map { simCommand[$0 + 1] })
         let vppdHelp = try run("vppd", ["--help"], environment: [:])
         let ctlHelp = try run("vppctl", ["--help"], environment: [:])
@@ -46,12 +57,19 @@ struct DeploymentFilesTests {
             #expect((service["command"] as? [String]) == ["vppd", "serve"] && vppdHelp.contains("serve"))
             #expect(service["image"] as? String == "vpp:local")
             let environment = try #require(service["environment"] as? [String: Any])
-            #expect(Set(environment.keys).isSubset(of: Self.knownSettings), "unknown settings: \(Set(environment.keys).subtracting(Self.knownSettings))")
+            #expect(
+                Set(environment.keys).isSubset(of: Self.knownSettings),
+                "unknown settings: \(Set(environment.keys).subtracting(Self.knownSettings))")
             let port = "\(environment["VPP_HTTP_PORT"] ?? "")"
-            #expect((service["ports"] as? [String])?.allSatisfy { $0.hasSuffix(":\(port)") } == true, "published port matches VPP_HTTP_PORT")
+            #expect(
+                (service["ports"] as? [String])?.allSatisfy { $0.hasSuffix(":\(port)") } == true,
+                "published port matches VPP_HTTP_PORT")
             #expect((environment["VPP_APPLE_BASE_URL"] as? String) == "http://vppsim:\(simPort)/mdm/v2")
-            #expect((environment["VPP_DATABASE_URL"] as? String)?.hasPrefix("postgres://vpp:vpp@postgres:5432/") == true)
-            #expect(environment["VPP_ENCRYPTION_KEY_FILE"] != nil || environment["VPP_ENCRYPTION_KEY"] != nil, "a shared database needs a shared key")
+            #expect(
+                (environment["VPP_DATABASE_URL"] as? String)?.hasPrefix("postgres://vpp:vpp@postgres:5432/") == true)
+            #expect(
+                environment["VPP_ENCRYPTION_KEY_FILE"] != nil || environment["VPP_ENCRYPTION_KEY"] != nil,
+                "a shared database needs a shared key")
             let health = (service["healthcheck"] as? [String: Any])?["test"] as? [String]
             #expect(health?.last == "http://localhost:\(port)/readyz")
         }

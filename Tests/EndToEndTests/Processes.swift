@@ -3,7 +3,8 @@ import Synchronization
 
 /// A built executable of this package (`Scripts/test.sh` builds them before the tests run).
 func binary(_ name: String) throws -> URL {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     let url = root.appendingPathComponent(".build/debug/\(name)")
     guard FileManager.default.isExecutableFile(atPath: url.path) else {
         throw ProcessFailure(description: "\(url.path) is missing: run `swift build` first (Scripts/test.sh does)")
@@ -64,7 +65,8 @@ func run(_ name: String, _ arguments: [String], environment: [String: String]) t
     process.executableURL = try binary(name)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
+    let out = Pipe()
+    let err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
@@ -72,7 +74,9 @@ func run(_ name: String, _ arguments: [String], environment: [String: String]) t
     let errors = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw ProcessFailure(description: "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+        throw ProcessFailure(
+            description:
+                "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
     }
     return String(decoding: data, as: UTF8.self)
 }

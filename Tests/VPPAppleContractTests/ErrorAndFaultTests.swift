@@ -11,18 +11,28 @@ struct ErrorAndFaultTests {
         AppleCredentials(token: ContentTokenSecret(unchecked: text), expectedHolder: nil)
     }
 
-    @Test("expired 9621, revoked 9625, unknown 9622 (on HTTP 200) and a malformed bearer 9722 are typed and not retried")
+    @Test(
+        "expired 9621, revoked 9625, unknown 9622 (on HTTP 200) and a malformed bearer 9722 are typed and not retried")
     func tokenErrors() async throws {
         try await withBench { bench in
-            let unknown = Data(#"{"token":"x","expDate":"2030-01-01T00:00:00+0000","orgName":"o"}"#.utf8).base64EncodedString()
-            await #expect(throws: AppleAPIError.tokenInvalid(errorNumber: 9622)) { _ = try await bench.client.clientConfig(credentials(unknown)) }
-            await #expect(throws: AppleAPIError.tokenInvalid(errorNumber: 9722)) { _ = try await bench.client.clientConfig(credentials("not-a-token")) }
+            let unknown = Data(#"{"token":"x","expDate":"2030-01-01T00:00:00+0000","orgName":"o"}"#.utf8)
+                .base64EncodedString()
+            await #expect(throws: AppleAPIError.tokenInvalid(errorNumber: 9622)) {
+                _ = try await bench.client.clientConfig(credentials(unknown))
+            }
+            await #expect(throws: AppleAPIError.tokenInvalid(errorNumber: 9722)) {
+                _ = try await bench.client.clientConfig(credentials("not-a-token"))
+            }
             await bench.simulator.revokeTokens(of: bench.locationUID)
-            await #expect(throws: AppleAPIError.tokenRevoked) { _ = try await bench.client.clientConfig(bench.credentials) }
+            await #expect(throws: AppleAPIError.tokenRevoked) {
+                _ = try await bench.client.clientConfig(bench.credentials)
+            }
             let other = await bench.simulator.createLocation(name: "Annex")
             let expiring = try await bench.simulator.mintToken(for: other, expiresAt: Date().addingTimeInterval(3600))
             await bench.simulator.expireTokens(of: other)
-            await #expect(throws: AppleAPIError.tokenExpired) { _ = try await bench.client.clientConfig(credentials(expiring)) }
+            await #expect(throws: AppleAPIError.tokenExpired) {
+                _ = try await bench.client.clientConfig(credentials(expiring))
+            }
             #expect(await bench.simulator.requestCount("client/config") == 4, "token errors are final: no retries")
             #expect(AppleAPIError.tokenRevoked.disablesToken && !AppleAPIError.notEnoughLicences.disablesToken)
         }
@@ -32,8 +42,10 @@ struct ErrorAndFaultTests {
     func transientFaultsAreRetried() async throws {
         try await withBench { bench in
             _ = try await bench.client.serviceLimits()
-            await bench.simulator.injectFault(SimulatorFault(kind: .serverError, count: 2, pathContains: "assets?", retryAfterSeconds: 0))
-            await bench.simulator.injectFault(SimulatorFault(kind: .serviceUnavailable, count: 1, pathContains: "assets?"))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .serverError, count: 2, pathContains: "assets?", retryAfterSeconds: 0))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .serviceUnavailable, count: 1, pathContains: "assets?"))
             await bench.simulator.injectFault(SimulatorFault(kind: .rateLimited, count: 1, pathContains: "assets?"))
             let walk = try await bench.client.assets(bench.credentials, filter: AppleAssetFilter())
             #expect(walk.items.count == 2)
@@ -45,7 +57,8 @@ struct ErrorAndFaultTests {
     func retryAfterHonoured() async throws {
         try await withBench { bench in
             _ = try await bench.client.serviceLimits()
-            await bench.simulator.injectFault(SimulatorFault(kind: .serverError, count: 1, pathContains: "client/config", retryAfterSeconds: 1))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .serverError, count: 1, pathContains: "client/config", retryAfterSeconds: 1))
             let started = ContinuousClock.now
             _ = try await bench.client.clientConfig(bench.credentials)
             #expect(ContinuousClock.now - started >= .seconds(1))
@@ -54,32 +67,49 @@ struct ErrorAndFaultTests {
 
     @Test("retries stop at the attempt cap and when Retry-After exceeds the time budget: no retry storms")
     func retryCaps() async throws {
-        try await withBench(client: { $0.maxAttempts = 3; $0.maxRetryDuration = .seconds(5) }) { bench in
+        try await withBench(client: {
+            $0.maxAttempts = 3
+            $0.maxRetryDuration = .seconds(5)
+        }) { bench in
             _ = try await bench.client.serviceLimits()
-            await bench.simulator.injectFault(SimulatorFault(kind: .serviceUnavailable, count: 10, pathContains: "client/config"))
-            await #expect(throws: AppleAPIError.serviceUnavailable(retryAfterSeconds: nil)) { _ = try await bench.client.clientConfig(bench.credentials) }
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .serviceUnavailable, count: 10, pathContains: "client/config"))
+            await #expect(throws: AppleAPIError.serviceUnavailable(retryAfterSeconds: nil)) {
+                _ = try await bench.client.clientConfig(bench.credentials)
+            }
             #expect(await bench.simulator.requestCount("client/config") == 3)
             await bench.simulator.clearFaults()
-            await bench.simulator.injectFault(SimulatorFault(kind: .serverError, count: 1, pathContains: "client/config", retryAfterSeconds: 120))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .serverError, count: 1, pathContains: "client/config", retryAfterSeconds: 120))
             let started = ContinuousClock.now
-            await #expect(throws: AppleAPIError.apple(errorNumber: 9603, message: "Internal error")) { _ = try await bench.client.clientConfig(bench.credentials) }
-            #expect(ContinuousClock.now - started < .seconds(2), "a Retry-After beyond the budget ends the call at once")
+            await #expect(throws: AppleAPIError.apple(errorNumber: 9603, message: "Internal error")) {
+                _ = try await bench.client.clientConfig(bench.credentials)
+            }
+            #expect(
+                ContinuousClock.now - started < .seconds(2), "a Retry-After beyond the budget ends the call at once")
         }
     }
 
     @Test("HTTP 200 carrying 9622 is an error, not data")
     func errorOn200() async throws {
         try await withBench { bench in
-            await bench.simulator.injectFault(SimulatorFault(kind: .invalidTokenOn200, count: 1, pathContains: "client/config"))
-            await #expect(throws: AppleAPIError.tokenInvalid(errorNumber: 9622)) { _ = try await bench.client.clientConfig(bench.credentials) }
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .invalidTokenOn200, count: 1, pathContains: "client/config"))
+            await #expect(throws: AppleAPIError.tokenInvalid(errorNumber: 9622)) {
+                _ = try await bench.client.clientConfig(bench.credentials)
+            }
         }
     }
 
     @Test("slow replies hit the deadline")
     func slowReply() async throws {
-        try await withBench(client: { $0.requestTimeout = .milliseconds(300); $0.maxAttempts = 1 }) { bench in
+        try await withBench(client: {
+            $0.requestTimeout = .milliseconds(300)
+            $0.maxAttempts = 1
+        }) { bench in
             _ = try await bench.client.serviceLimits()
-            await bench.simulator.injectFault(SimulatorFault(kind: .slow, count: 1, pathContains: "client/config", delayMilliseconds: 1500))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .slow, count: 1, pathContains: "client/config", delayMilliseconds: 1500))
             await #expect(throws: AppleAPIError.timeout) { _ = try await bench.client.clientConfig(bench.credentials) }
         }
     }
@@ -88,7 +118,8 @@ struct ErrorAndFaultTests {
     func truncatedJSON() async throws {
         try await withBench(client: { $0.maxAttempts = 1 }) { bench in
             _ = try await bench.client.serviceLimits()
-            await bench.simulator.injectFault(SimulatorFault(kind: .truncatedJSON, count: 1, pathContains: "client/config"))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .truncatedJSON, count: 1, pathContains: "client/config"))
             do {
                 _ = try await bench.client.clientConfig(bench.credentials)
                 Issue.record("truncated JSON must fail")
@@ -98,7 +129,8 @@ struct ErrorAndFaultTests {
         }
         try await withBench { bench in
             _ = try await bench.client.serviceLimits()
-            await bench.simulator.injectFault(SimulatorFault(kind: .truncatedJSON, count: 1, pathContains: "client/config"))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .truncatedJSON, count: 1, pathContains: "client/config"))
             #expect(try await bench.client.clientConfig(bench.credentials).location.name == "Main Campus")
         }
     }
@@ -107,14 +139,21 @@ struct ErrorAndFaultTests {
     func connectionReset() async throws {
         try await withBench { bench in
             _ = try await bench.client.serviceLimits()
-            await bench.simulator.injectFault(SimulatorFault(kind: .connectionReset, count: 1, pathContains: "client/config"))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .connectionReset, count: 1, pathContains: "client/config"))
             #expect(try await bench.client.clientConfig(bench.credentials).location.name == "Main Campus")
-            await bench.simulator.injectFault(SimulatorFault(kind: .connectionReset, count: 1, pathContains: "associate"))
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .connectionReset, count: 1, pathContains: "associate"))
             do {
-                _ = try await bench.client.associate(bench.credentials, assets: [AssetKey(adamID: "408709785")], serialNumbers: ["C02XK1JHJG5J"], clientUserIDs: [])
+                _ = try await bench.client.associate(
+                    bench.credentials, assets: [AssetKey(adamID: "408709785")], serialNumbers: ["C02XK1JHJG5J"],
+                    clientUserIDs: [])
                 Issue.record("a reset write must surface")
             } catch let error as AppleAPIError {
-                guard case .transport = error else { Issue.record("expected transport, got \(error)"); return }
+                guard case .transport = error else {
+                    Issue.record("expected transport, got \(error)")
+                    return
+                }
             }
             #expect(await bench.simulator.requestCount("assets/associate") == 1)
         }
@@ -123,7 +162,9 @@ struct ErrorAndFaultTests {
     @Test("oversized bodies are refused")
     func oversized() async throws {
         try await withBench(client: { $0.maxResponseBytes = 150 }) { bench in
-            await #expect(throws: AppleAPIError.responseTooLarge(limit: 150)) { _ = try await bench.client.serviceLimits() }
+            await #expect(throws: AppleAPIError.responseTooLarge(limit: 150)) {
+                _ = try await bench.client.serviceLimits()
+            }
         }
     }
 
@@ -138,7 +179,10 @@ struct ErrorAndFaultTests {
             _ = try await client.serviceLimits()
             Issue.record("nothing listens on port 1")
         } catch let error as AppleAPIError {
-            guard case .transport = error else { Issue.record("expected transport, got \(error)"); return }
+            guard case .transport = error else {
+                Issue.record("expected transport, got \(error)")
+                return
+            }
         }
         // Regression: with HTTPClient.shared the pool kept retrying the refused connection until the
         // 30 s deadline of every attempt (60 s here).
@@ -148,15 +192,23 @@ struct ErrorAndFaultTests {
     @Test("the content token never appears in logs, errors or descriptions")
     func secrecy() async throws {
         try await withBench(client: { $0.maxAttempts = 2 }) { bench in
-            _ = try await bench.client.updateClientConfig(bench.anonymousHolderCredentials, holder: ourHolder, notifications: nil)
-            await bench.simulator.injectFault(SimulatorFault(kind: .serverError, count: 1, pathContains: "assets?", retryAfterSeconds: 0))
+            _ = try await bench.client.updateClientConfig(
+                bench.anonymousHolderCredentials, holder: ourHolder, notifications: nil)
+            await bench.simulator.injectFault(
+                SimulatorFault(kind: .serverError, count: 1, pathContains: "assets?", retryAfterSeconds: 0))
             _ = try await bench.client.assets(bench.credentials, filter: AppleAssetFilter())
             var errors: [String] = []
             await bench.simulator.injectFault(SimulatorFault(kind: .truncatedJSON, count: 5))
-            do { _ = try await bench.client.clientConfig(bench.credentials) } catch { errors.append("\(error)"); errors.append(String(reflecting: error)) }
+            do { _ = try await bench.client.clientConfig(bench.credentials) } catch {
+                errors.append("\(error)")
+                errors.append(String(reflecting: error))
+            }
             await bench.simulator.clearFaults()
             await bench.simulator.revokeTokens(of: bench.locationUID)
-            do { _ = try await bench.client.clientConfig(bench.credentials) } catch { errors.append("\(error)"); errors.append(String(reflecting: error)) }
+            do { _ = try await bench.client.clientConfig(bench.credentials) } catch {
+                errors.append("\(error)")
+                errors.append(String(reflecting: error))
+            }
             let everything = bench.logs.text + errors.joined() + "\(bench.credentials.token)"
             #expect(!bench.logs.text.isEmpty, "the test must have captured logs")
             #expect(!everything.contains(bench.tokenText))

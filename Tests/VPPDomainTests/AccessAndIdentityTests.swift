@@ -1,6 +1,7 @@
+import Crypto
 import Foundation
 import Testing
-import Crypto
+
 @testable import VPPDomain
 
 @Suite("Admins, identifiers, timestamps and fingerprints")
@@ -12,13 +13,16 @@ struct AccessAndIdentityTests {
         let appManager = Admin(tenantID: tenant, name: "Bo", role: .applicationManagementFullControl)
         let reader = Admin(tenantID: tenant, name: "Cy", role: .readOnly)
         #expect(Permission.allCases.allSatisfy(admin.can))
-        #expect(appManager.can(.manageContentTokens) && appManager.can(.manageLicences) && !appManager.can(.manageTenant))
+        #expect(
+            appManager.can(.manageContentTokens) && appManager.can(.manageLicences) && !appManager.can(.manageTenant))
         #expect(reader.can(.read) && !reader.can(.manageLicences) && !reader.can(.manageContentTokens))
         #expect(throws: AccessDenied.self) { try reader.require(.manageContentTokens) }
         do {
             try reader.require(.manageContentTokens)
         } catch {
-            #expect(error.description == "Cy (role Read-only) lacks the \"Application Management Full Control\" permission.")
+            #expect(
+                error.description == "Cy (role Read-only) lacks the \"Application Management Full Control\" permission."
+            )
         }
         #expect(Role.applicationManagementFullControl.displayName == "Application Management Full Control")
     }
@@ -28,7 +32,9 @@ struct AccessAndIdentityTests {
         #expect(try SerialNumber(text).value == "C02XK1JHJG5J")
     }
 
-    @Test("bad identifiers are refused by name", arguments: ["", "short", "HAS SPACE123", "ÄÖÜ12345678", String(repeating: "A", count: 21)])
+    @Test(
+        "bad identifiers are refused by name",
+        arguments: ["", "short", "HAS SPACE123", "ÄÖÜ12345678", String(repeating: "A", count: 21)])
     func badSerials(text: String) {
         #expect(throws: IdentifierError.invalidSerialNumber(text)) { try SerialNumber(text) }
     }
@@ -39,12 +45,17 @@ struct AccessAndIdentityTests {
         #expect(throws: IdentifierError.self) { try ClientUserID(" padded") }
         #expect(throws: IdentifierError.self) { try ClientUserID("a\u{0}b") }
         let id = try ClientUserID("8a1c-user@district")
-        #expect(throws: IdentifierError.invalidEmail("nope")) { try ManagedUser(tenantID: TenantID(), clientUserID: id, email: "nope") }
-        let user = try ManagedUser(tenantID: TenantID(), clientUserID: id, email: "ana@school.example", status: .retired)
+        #expect(throws: IdentifierError.invalidEmail("nope")) {
+            try ManagedUser(tenantID: TenantID(), clientUserID: id, email: "nope")
+        }
+        let user = try ManagedUser(
+            tenantID: TenantID(), clientUserID: id, email: "ana@school.example", status: .retired)
         #expect(!user.canReceiveLicences)
         let decoded = try JSONDecoder().decode([SerialNumber].self, from: Data(#"["abcd12345"]"#.utf8))
         #expect(decoded.first?.value == "ABCD12345")
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([SerialNumber].self, from: Data(#"["x"]"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([SerialNumber].self, from: Data(#"["x"]"#.utf8))
+        }
     }
 
     @Test("typed ids round-trip and differ by type at compile time")
@@ -60,7 +71,10 @@ struct AccessAndIdentityTests {
     func timestamps() {
         let date = ISO8601Timestamp.parse("2030-11-08T22:33:22+0000")!
         #expect(ISO8601Timestamp.format(date) == "2030-11-08T22:33:22+0000")
-        for bad in ["", "2030-11-08", "2030-13-08T22:33:22Z", "2030-11-08T24:00:00Z", "2030-11-08T22:33:22+2500", "2030-11-08T22:33:22Zjunk"] {
+        for bad in [
+            "", "2030-11-08", "2030-13-08T22:33:22Z", "2030-11-08T24:00:00Z", "2030-11-08T22:33:22+2500",
+            "2030-11-08T22:33:22Zjunk",
+        ] {
             #expect(ISO8601Timestamp.parse(bad) == nil, "\(bad)")
         }
     }

@@ -10,7 +10,9 @@ extension Date {
 
 /// Builds `.vpptoken` file text the way Apple (standard alphabet) or commandment (URL-safe) writes it.
 func tokenFileText(
-    fields: [String: Any] = ["token": "VFdwQmVVMVRRWFJKTURrMA==", "expDate": "2027-11-25T12:00:00+0000", "orgName": "ORG12345"],
+    fields: [String: Any] = [
+        "token": "VFdwQmVVMVRRWFJKTURrMA==", "expDate": "2027-11-25T12:00:00+0000", "orgName": "ORG12345",
+    ],
     urlSafe: Bool = false,
     padded: Bool = true
 ) -> String {
@@ -29,10 +31,13 @@ let ourHolder = HolderIdentity(id: "tenant-ours", name: "vpp", metadata: "mdm.ex
 let otherMDM = HolderIdentity(id: "jamf-1", name: "Jamf Pro", metadata: "jss.example.org")
 let configurator = HolderIdentity(id: "522d5c43-ac2", name: "Apple Configurator 2", metadata: "2.13.3")
 
-func makeToken(expiresInDays days: Double, revoked: Bool = false, invalid: Bool = false,
-               holder: HolderIdentity? = ourHolder, id: TokenID = TokenID()) -> ContentToken {
+func makeToken(
+    expiresInDays days: Double, revoked: Bool = false, invalid: Bool = false,
+    holder: HolderIdentity? = ourHolder, id: TokenID = TokenID()
+) -> ContentToken {
     ContentToken(
-        id: id, tenantID: TenantID(), location: Location(appleID: "uid-\(id)", name: "Loc \(id.description.prefix(4))", countryCode: "us"),
+        id: id, tenantID: TenantID(),
+        location: Location(appleID: "uid-\(id)", name: "Loc \(id.description.prefix(4))", countryCode: "us"),
         organizationName: "ORG", expiresAt: referenceNow.adding(days: days), secretFingerprint: "abcd1234",
         revokedAt: revoked ? referenceNow.adding(days: -1) : nil,
         invalidSince: invalid ? referenceNow.adding(days: -2) : nil,

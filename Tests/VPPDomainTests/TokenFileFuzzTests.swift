@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VPPDomain
 
 /// A small, seeded generator so every failure reproduces.
@@ -22,15 +23,18 @@ struct TokenFileFuzzTests {
         var trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("\u{FEFF}") { trimmed.removeFirst() }
         // Policy shared with the parser: one alphabet per file, padding optional.
-        if (trimmed.contains("-") || trimmed.contains("_")) && (trimmed.contains("+") || trimmed.contains("/")) { return false }
+        if (trimmed.contains("-") || trimmed.contains("_")) && (trimmed.contains("+") || trimmed.contains("/")) {
+            return false
+        }
         trimmed = trimmed.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while trimmed.hasSuffix("=") { trimmed.removeLast() }
         while trimmed.count % 4 != 0 { trimmed += "=" }
         guard let json = Data(base64Encoded: trimmed),
-              let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any]
+            let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any]
         else { return false }
         for key in ["token", "expDate", "orgName"] {
-            guard let value = object[key] as? String, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return false }
+            guard let value = object[key] as? String, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            else { return false }
         }
         guard let expiry = ISO8601Timestamp.parse(object["expDate"] as! String) else { return false }
         return expiry > referenceNow
@@ -39,7 +43,10 @@ struct TokenFileFuzzTests {
     static func mutate(_ bytes: [UInt8], using rng: inout SplitMix64) -> [UInt8] {
         var bytes = bytes
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
-            guard !bytes.isEmpty else { bytes.append(UInt8.random(in: 0...255, using: &rng)); continue }
+            guard !bytes.isEmpty else {
+                bytes.append(UInt8.random(in: 0...255, using: &rng))
+                continue
+            }
             let at = Int.random(in: 0..<bytes.count, using: &rng)
             switch Int.random(in: 0..<5, using: &rng) {
             case 0: bytes[at] = UInt8.random(in: 0...255, using: &rng)
@@ -69,7 +76,8 @@ struct TokenFileFuzzTests {
         var rng = SplitMix64(state: 42)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
         for _ in 0..<5_000 {
-            let text = String((0..<Int.random(in: 1...400, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            let text = String(
+                (0..<Int.random(in: 1...400, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
             let accepted = (try? ContentTokenFile.parse(text, now: referenceNow)) != nil
             #expect(!accepted || Self.isGenuineToken(Data(text.utf8)), "accepted garbage: \(text)")
         }
@@ -80,7 +88,9 @@ struct TokenFileFuzzTests {
         var rng = SplitMix64(state: 7)
         let seeds = [
             tokenFileText(), tokenFileText(urlSafe: true, padded: false),
-            tokenFileText(fields: ["token": "~~~???", "expDate": "2030-11-08T22:33:22+00:00", "orgName": "Acme Schools"]),
+            tokenFileText(fields: [
+                "token": "~~~???", "expDate": "2030-11-08T22:33:22+00:00", "orgName": "Acme Schools",
+            ]),
         ].map { Array($0.utf8) }
         var acceptedCount = 0
         for i in 0..<10_000 {

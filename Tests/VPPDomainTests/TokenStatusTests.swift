@@ -1,22 +1,27 @@
 import Foundation
 import Testing
+
 @testable import VPPDomain
 
 @Suite("Token status is computed from facts and the injected clock")
 struct TokenStatusTests {
-    @Test("active beyond 30 days, expiring soon at 30 days or fewer, expired at the expiry instant",
-          arguments: [
-              (45.0, "active"), (30.01, "active"), (30.0, "expiring_soon"), (1.0, "expiring_soon"),
-              (0.0001, "expiring_soon"), (0.0, "expired"), (-3.0, "expired"),
-          ])
+    @Test(
+        "active beyond 30 days, expiring soon at 30 days or fewer, expired at the expiry instant",
+        arguments: [
+            (45.0, "active"), (30.01, "active"), (30.0, "expiring_soon"), (1.0, "expiring_soon"),
+            (0.0001, "expiring_soon"), (0.0, "expired"), (-3.0, "expired"),
+        ])
     func byClock(days: Double, expected: String) {
         #expect(makeToken(expiresInDays: days).status(at: referenceNow, ourHolder: ourHolder).code == expected)
     }
 
     @Test("days left round up")
     func daysLeft() {
-        #expect(makeToken(expiresInDays: 1.5).status(at: referenceNow, ourHolder: ourHolder) == .expiringSoon(daysLeft: 2))
-        #expect(makeToken(expiresInDays: 0.0001).status(at: referenceNow, ourHolder: ourHolder) == .expiringSoon(daysLeft: 1))
+        #expect(
+            makeToken(expiresInDays: 1.5).status(at: referenceNow, ourHolder: ourHolder) == .expiringSoon(daysLeft: 2))
+        #expect(
+            makeToken(expiresInDays: 0.0001).status(at: referenceNow, ourHolder: ourHolder)
+                == .expiringSoon(daysLeft: 1))
         #expect(makeToken(expiresInDays: 200).status(at: referenceNow, ourHolder: ourHolder) == .active(daysLeft: 200))
     }
 
@@ -59,8 +64,10 @@ struct TokenStatusTests {
 
     @Test("only active and expiring-soon tokens are usable, and every status says what to do next")
     func usability() {
-        let all: [TokenStatus] = [.active(daysLeft: 40), .expiringSoon(daysLeft: 1), .expired(since: referenceNow),
-                                  .revoked(since: referenceNow), .invalid(since: referenceNow), .inUseElsewhere(holder: otherMDM)]
+        let all: [TokenStatus] = [
+            .active(daysLeft: 40), .expiringSoon(daysLeft: 1), .expired(since: referenceNow),
+            .revoked(since: referenceNow), .invalid(since: referenceNow), .inUseElsewhere(holder: otherMDM),
+        ]
         #expect(all.filter(\.isUsable).map(\.code) == ["active", "expiring_soon"])
         #expect(Set(all.map(\.code)).count == all.count)
         for status in all { #expect(!status.nextStep.isEmpty) }
@@ -72,6 +79,8 @@ struct TokenStatusTests {
         let a = Location(appleID: nil, name: "Main Campus", countryCode: "us")
         let b = Location(appleID: "  ", name: "Main Campus", countryCode: "US")
         #expect(a.appleID == "Main Campus" && a.isSameLocation(as: b) && a.countryCode == "US")
-        #expect(!Location(appleID: "1", name: "x", countryCode: "US").isSameLocation(as: Location(appleID: "2", name: "x", countryCode: "US")))
+        #expect(
+            !Location(appleID: "1", name: "x", countryCode: "US").isSameLocation(
+                as: Location(appleID: "2", name: "x", countryCode: "US")))
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import PostgresNIO
 import Testing
-import VPPTestSupport
-@testable import VPPPostgres
 import VPPSQLStore
+import VPPTestSupport
+
+@testable import VPPPostgres
 
 @Suite("PostgreSQL migrations")
 struct MigratorTests {
@@ -13,7 +14,8 @@ struct MigratorTests {
     @Test("the test run has a PostgreSQL server; without one this test fails rather than skips")
     func serverIsThere() async throws {
         let version = try await TestDatabase.withClient(url: try TestDatabase.serverURL()) { client in
-            try await client.query("SHOW server_version_num", logger: TestDatabase.logger).collect().first!.decode(String.self)
+            try await client.query("SHOW server_version_num", logger: TestDatabase.logger).collect().first!.decode(
+                String.self)
         }
         #expect(Int(version)! >= 150_000)
     }
@@ -48,7 +50,9 @@ struct MigratorTests {
     func refusesNewerDatabase() async throws {
         try await TestDatabase.withFreshDatabase { client, _ in
             try await migrator.migrate(client)
-            try await client.query("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from the future')", logger: TestDatabase.logger)
+            try await client.query(
+                "INSERT INTO schema_migrations (version, name) VALUES (9999, 'from the future')",
+                logger: TestDatabase.logger)
             do {
                 try await migrator.requireCurrent(client)
                 Issue.record("a database at version 9999 must be refused")
@@ -64,8 +68,12 @@ struct MigratorTests {
     func urls() throws {
         #expect(PostgresURL.redacted("postgres://vpp:s3cret@db:5432/vpp") == "postgres://vpp:***@db:5432/vpp")
         #expect(throws: PostgresURLError.self) { try PostgresURL.configuration(from: "mysql://x@y/z") }
-        do { _ = try PostgresURL.configuration(from: "mysql://u:s3cret@y/z") } catch { #expect(!"\(error)".contains("s3cret")) }
+        do { _ = try PostgresURL.configuration(from: "mysql://u:s3cret@y/z") } catch {
+            #expect(!"\(error)".contains("s3cret"))
+        }
         let configuration = try PostgresURL.configuration(from: "postgresql://u:p%40ss@h:6543/db")
-        #expect(configuration.host == "h" && configuration.port == 6543 && configuration.password == "p@ss" && configuration.database == "db")
+        #expect(
+            configuration.host == "h" && configuration.port == 6543 && configuration.password == "p@ss"
+                && configuration.database == "db")
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 import Logging
 import PostgresNIO
 import Testing
-import VPPTestSupport
 import VPPDomain
 import VPPPostgres
 import VPPSQLStore
+import VPPTestSupport
 import VPPUseCases
 
 /// The second wall: even a query without a tenant condition sees only the current tenant's rows,
@@ -17,7 +17,9 @@ struct RowLevelSecurityTests {
         try await TestDatabase.withFreshDatabase { admin, url in
             try await PostgresMigrator(logger: TestDatabase.logger).migrate(admin)
             let role = "vpp_app_\(UUID().uuidString.prefix(8).lowercased())"
-            for statement in ["CREATE ROLE \(role) LOGIN NOSUPERUSER", "GRANT ALL ON ALL TABLES IN SCHEMA public TO \(role)"] {
+            for statement in [
+                "CREATE ROLE \(role) LOGIN NOSUPERUSER", "GRANT ALL ON ALL TABLES IN SCHEMA public TO \(role)",
+            ] {
                 try await admin.query(PostgresQuery(unsafeSQL: statement), logger: TestDatabase.logger)
             }
             var components = URLComponents(string: url)!
@@ -42,17 +44,23 @@ struct RowLevelSecurityTests {
                 // Writing B's rows from A's scope changes nothing; inserting a row for B is refused.
                 let touched = try await database.transaction { connection in
                     try await connection.query("SELECT set_config('vpp.tenant_id', ?, true)", .text(a.id.description))
-                    return try await connection.query("UPDATE tokens SET location_name = 'stolen' WHERE token_id = ? RETURNING token_id",
-                                                      .uuid(bToken.id.rawValue)).count
+                    return try await connection.query(
+                        "UPDATE tokens SET location_name = 'stolen' WHERE token_id = ? RETURNING token_id",
+                        .uuid(bToken.id.rawValue)
+                    ).count
                 }
                 #expect(touched == 0)
                 await #expect(throws: (any Error).self) {
                     try await database.transaction { connection in
-                        try await connection.query("SELECT set_config('vpp.tenant_id', ?, true)", .text(a.id.description))
-                        try await connection.query("INSERT INTO devices (tenant_id, serial) VALUES (?, 'SN99999999')", .uuid(b.id.rawValue))
+                        try await connection.query(
+                            "SELECT set_config('vpp.tenant_id', ?, true)", .text(a.id.description))
+                        try await connection.query(
+                            "INSERT INTO devices (tenant_id, serial) VALUES (?, 'SN99999999')", .uuid(b.id.rawValue))
                     }
                 }
-                #expect(try await store.inTenant(b.id) { tx in try await tx.token(bToken.id)?.location.name } == "Main Campus")
+                #expect(
+                    try await store.inTenant(b.id) { tx in try await tx.token(bToken.id)?.location.name }
+                        == "Main Campus")
             }
         }
     }

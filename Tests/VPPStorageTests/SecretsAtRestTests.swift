@@ -1,23 +1,27 @@
 import Foundation
 import Testing
-import VPPTestSupport
 import VPPDomain
 import VPPSQLStore
 import VPPSecrets
+import VPPTestSupport
 import VPPUseCases
 
 @Suite("Secrets at rest")
 struct SecretsAtRestTests {
     static let plaintext = "eyJ0b2tlbiI6IlZGZHdRbVZWTVZSUldGSktUVVJyTUE9PSIsImV4cERhdGUiOiIyMDI3LTExLTI1In0="
 
-    @Test("rows hold no plaintext secret: the raw column is AES-GCM ciphertext that opens with the key", arguments: StoreKind.allCases)
+    @Test(
+        "rows hold no plaintext secret: the raw column is AES-GCM ciphertext that opens with the key",
+        arguments: StoreKind.allCases)
     func noPlaintextInRows(kind: StoreKind) async throws {
         let box = try AESGCMSecretBox(key: Array(repeating: 7, count: 32))
         try await withStore(kind) { sut in
             let tenant = makeTenant("Acme")
             try await sut.store.createTenant(tenant)
             let token = makeToken(tenant.id)
-            try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.insertToken(token, secret: try box.seal(Self.plaintext)) }
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                try await tx.insertToken(token, secret: try box.seal(Self.plaintext))
+            }
             let raw = try await sut.raw("SELECT secret, secret_key_id FROM tokens")
             let bytes = try raw[0].blob(0)
             #expect(!String(decoding: bytes, as: UTF8.self).contains(Self.plaintext.prefix(12)))
@@ -25,7 +29,8 @@ struct SecretsAtRestTests {
             #expect(try raw[0].text(1) == box.currentKeyID)
             let everything = try await sut.raw("SELECT * FROM tokens").flatMap(\.values).map { "\($0)" }.joined()
             #expect(!everything.contains(Self.plaintext))
-            let sealed = try #require(try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.tokenSecret(token.id) })
+            let sealed = try #require(
+                try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.tokenSecret(token.id) })
             #expect(try box.open(sealed) == Self.plaintext)
         }
     }
@@ -38,8 +43,11 @@ struct SecretsAtRestTests {
         #expect(throws: SecretBoxError.unknownKey(keyID: right.currentKeyID)) { try stranger.open(sealed) }
         var tampered = sealed.ciphertext
         tampered[tampered.count - 1] ^= 0xFF
-        #expect(throws: SecretBoxError.cannotOpen(keyID: right.currentKeyID)) { try right.open(SealedSecret(keyID: sealed.keyID, ciphertext: tampered)) }
-        let rotated = try AESGCMSecretBox(key: Array(repeating: 3, count: 32), previousKeys: [Array(repeating: 1, count: 32)])
+        #expect(throws: SecretBoxError.cannotOpen(keyID: right.currentKeyID)) {
+            try right.open(SealedSecret(keyID: sealed.keyID, ciphertext: tampered))
+        }
+        let rotated = try AESGCMSecretBox(
+            key: Array(repeating: 3, count: 32), previousKeys: [Array(repeating: 1, count: 32)])
         #expect(try rotated.open(sealed) == Self.plaintext)
         #expect(try rotated.seal("x").keyID != sealed.keyID)
         #expect(throws: SecretBoxError.self) { try AESGCMSecretBox(key: [1, 2, 3]) }

@@ -40,19 +40,24 @@ public struct World: Sendable {
     public var store: any Store { sut.store }
 
     /// Creates a location with `assets` and returns its `.vpptoken` file and uId.
-    public func location(_ name: String, assets: [SimAsset], validDays: Double = 365, holder: SimMDMInfo? = nil) async throws -> (file: Data, uid: String) {
+    public func location(
+        _ name: String, assets: [SimAsset], validDays: Double = 365, holder: SimMDMInfo? = nil
+    ) async throws -> (file: Data, uid: String) {
         let uid = await simulator.createLocation(name: name)
         try await simulator.upsertAssets(assets, at: uid)
         if let holder { try await simulator.setMDMInfo(holder, at: uid) }
-        let text = try await simulator.mintToken(for: uid, expiresAt: clock.now().addingTimeInterval(validDays * 86_400))
+        let text = try await simulator.mintToken(
+            for: uid, expiresAt: clock.now().addingTimeInterval(validDays * 86_400))
         return (Data(text.utf8), uid)
     }
 
     public func addDevices(_ count: Int, installed: Set<String> = []) async throws -> [SerialNumber] {
         let serials = (0..<count).map { serial($0) }
-        try await ManageInventory(services: services).addDevices(admin, serials.map {
-            Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: installed)
-        })
+        try await ManageInventory(services: services).addDevices(
+            admin,
+            serials.map {
+                Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: installed)
+            })
         return serials
     }
 
@@ -82,14 +87,18 @@ public func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) 
         configuration.initialBackoff = .milliseconds(5)
         let apple = HTTPAppleAppsAndBooksClient(configuration: configuration, logger: quiet)
         let mailer = RecordingMailer()
-        let services = VPPServices(store: sut.store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple),
-                                   secrets: try AESGCMSecretBox(key: Array(repeating: 9, count: 32)), clock: clock, mailer: mailer,
-                                   publicURL: nil, logger: quiet)
+        let services = VPPServices(
+            store: sut.store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple),
+            secrets: try AESGCMSecretBox(key: Array(repeating: 9, count: 32)), clock: clock, mailer: mailer,
+            publicURL: nil, logger: quiet)
         let tenant = makeTenant("Acme Schools")
         try await sut.store.createTenant(tenant)
-        let world = World(sut: sut, simulator: simulator, services: services, clock: clock, mailer: mailer, tenant: tenant,
-                          admin: Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "ana", role: .applicationManagementFullControl)),
-                          reader: Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "rex", role: .readOnly)))
+        let world = World(
+            sut: sut, simulator: simulator, services: services, clock: clock, mailer: mailer, tenant: tenant,
+            admin: Caller(
+                tenantID: tenant.id,
+                admin: Admin(tenantID: tenant.id, name: "ana", role: .applicationManagementFullControl)),
+            reader: Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "rex", role: .readOnly)))
         do {
             let result = try await body(world)
             await running.stop()
@@ -101,6 +110,7 @@ public func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) 
     }
 }
 
-public let keynoteSim = SimAsset(adamId: "408709785", totalCount: 5, name: "Keynote", bundleId: "com.apple.iwork.keynote", version: "14.1")
+public let keynoteSim = SimAsset(
+    adamId: "408709785", totalCount: 5, name: "Keynote", bundleId: "com.apple.iwork.keynote", version: "14.1")
 public let pagesSim = SimAsset(adamId: "361309726", totalCount: 3, name: "Pages")
 public let bookSim = SimAsset(adamId: "900000001", productType: "Book", totalCount: 10, deviceAssignable: false)

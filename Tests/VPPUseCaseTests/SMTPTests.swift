@@ -10,7 +10,8 @@ import VPPUseCases
 @Suite("SMTP mailer against a real SMTP server", .serialized)
 struct SMTPTests {
     struct Missing: Error, CustomStringConvertible {
-        let description = "VPP_TEST_SMTP_* are not set: run the tests with Scripts/test.sh, which starts the SMTP server."
+        let description =
+            "VPP_TEST_SMTP_* are not set: run the tests with Scripts/test.sh, which starts the SMTP server."
     }
 
     static func env(_ name: String) throws -> String {
@@ -21,7 +22,9 @@ struct SMTPTests {
     /// Messages delivered since `before`, as text.
     static func delivered(after before: Set<String>) throws -> [String] {
         let folder = try env("VPP_TEST_SMTP_DIR")
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".eml") && !before.contains($0) }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0.hasSuffix(".eml") && !before.contains($0)
+        }
         return try names.sorted().map { try String(contentsOfFile: "\(folder)/\($0)", encoding: .utf8) }
     }
 
@@ -32,8 +35,12 @@ struct SMTPTests {
     @Test("plain SMTP delivers the message with its recipients and subject")
     func plain() async throws {
         let before = try Self.snapshot()
-        let mailer = SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example"))
-        try await mailer.send(to: ["it@acme.example", "ops@acme.example"], subject: "Token expires in 7 days", body: "Line one\n.starts with a dot")
+        let mailer = SMTPMailer(
+            configuration: try SMTPConfiguration(
+                url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example"))
+        try await mailer.send(
+            to: ["it@acme.example", "ops@acme.example"], subject: "Token expires in 7 days",
+            body: "Line one\n.starts with a dot")
         let messages = try Self.delivered(after: before)
         #expect(messages.count == 1)
         let message = try #require(messages.first)
@@ -46,22 +53,28 @@ struct SMTPTests {
     @Test("STARTTLS with authentication, trusting a private CA")
     func startTLSWithAuth() async throws {
         let before = try Self.snapshot()
-        let url = "smtp://vpp:s3cret@\(try Self.env("VPP_TEST_SMTP_TLS"))?from=vpp@acme.example&starttls=true&ca=\(try Self.env("VPP_TEST_SMTP_CA"))"
-        try await SMTPMailer(configuration: try SMTPConfiguration(url: url)).send(to: ["it@acme.example"], subject: "Secure", body: "Hello")
+        let url =
+            "smtp://vpp:s3cret@\(try Self.env("VPP_TEST_SMTP_TLS"))?from=vpp@acme.example&starttls=true&ca=\(try Self.env("VPP_TEST_SMTP_CA"))"
+        try await SMTPMailer(configuration: try SMTPConfiguration(url: url)).send(
+            to: ["it@acme.example"], subject: "Secure", body: "Hello")
         let message = try #require(try Self.delivered(after: before).first)
         #expect(message.contains("X-TLS: True") && message.contains("X-Authenticated: True"))
     }
 
     @Test("a wrong password is refused without the password appearing anywhere")
     func wrongPassword() async throws {
-        let url = "smtp://vpp:WRONGPASS@\(try Self.env("VPP_TEST_SMTP_TLS"))?starttls=true&ca=\(try Self.env("VPP_TEST_SMTP_CA"))"
+        let url =
+            "smtp://vpp:WRONGPASS@\(try Self.env("VPP_TEST_SMTP_TLS"))?starttls=true&ca=\(try Self.env("VPP_TEST_SMTP_CA"))"
         let configuration = try SMTPConfiguration(url: url)
         #expect(!configuration.description.contains("WRONGPASS"))
         do {
             try await SMTPMailer(configuration: configuration).send(to: ["it@acme.example"], subject: "x", body: "y")
             Issue.record("a wrong password must be refused")
         } catch let error as SMTPError {
-            guard case .rejected(let command, _) = error else { Issue.record("got \(error)"); return }
+            guard case .rejected(let command, _) = error else {
+                Issue.record("got \(error)")
+                return
+            }
             #expect(command == "AUTH PLAIN ***" && !"\(error)".contains("WRONGPASS"))
         }
     }
@@ -70,12 +83,14 @@ struct SMTPTests {
     func refusals() async throws {
         let plain = try Self.env("VPP_TEST_SMTP_PLAIN")
         await #expect(throws: SMTPError.startTLSUnavailable) {
-            try await SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://\(plain)?starttls=true")).send(to: ["a@b.example"], subject: "x", body: "y")
+            try await SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://\(plain)?starttls=true")).send(
+                to: ["a@b.example"], subject: "x", body: "y")
         }
         #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "smtp://u:p@\(plain)?starttls=false") }
         #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "http://x") }
         await #expect(throws: SMTPError.self) {
-            try await SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1")).send(to: ["a@b.example"], subject: "x", body: "y")
+            try await SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1")).send(
+                to: ["a@b.example"], subject: "x", body: "y")
         }
     }
 
@@ -88,27 +103,36 @@ struct SMTPTests {
         let port = try #require(listener.localAddress?.port)
         let started = ContinuousClock.now
         await #expect(throws: SMTPError.self) {
-            try await SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(port)?timeout=0.5")).send(to: ["a@b.example"], subject: "x", body: "y")
+            try await SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(port)?timeout=0.5"))
+                .send(to: ["a@b.example"], subject: "x", body: "y")
         }
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
-    @Test("expiry notices reach the mailbox exactly once, and a failed delivery is retried later", arguments: [StoreKind.postgres])
+    @Test(
+        "expiry notices reach the mailbox exactly once, and a failed delivery is retried later",
+        arguments: [StoreKind.postgres])
     func noticesBySMTP(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, _) = try await world.location("Main Campus", assets: [keynoteSim], validDays: 6)
-            _ = try await UploadToken(services: world.services)(world.admin, file: file, noticeRecipients: ["it@acme.example"])
+            _ = try await UploadToken(services: world.services)(
+                world.admin, file: file, noticeRecipients: ["it@acme.example"])
             _ = try await PlanNotices(services: world.services)(world.tenant.id)
-            let broken = VPPServices(store: world.store, apple: world.services.apple, metadata: nil, secrets: world.services.secrets,
-                                     clock: world.clock, mailer: SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1")),
-                                     publicURL: nil, logger: world.services.logger)
+            let broken = VPPServices(
+                store: world.store, apple: world.services.apple, metadata: nil, secrets: world.services.secrets,
+                clock: world.clock, mailer: SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1")),
+                publicURL: nil, logger: world.services.logger)
             #expect(try await DeliverNotices(services: broken)(world.tenant.id) == 0)
             let failed = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.notices() }
             #expect(failed.first?.lastError != nil && failed.first?.nextAttemptAt ?? .distantPast > world.clock.now())
             let before = try Self.snapshot()
-            let real = VPPServices(store: world.store, apple: world.services.apple, metadata: nil, secrets: world.services.secrets, clock: world.clock,
-                                   mailer: SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example")),
-                                   publicURL: nil, logger: world.services.logger)
+            let real = VPPServices(
+                store: world.store, apple: world.services.apple, metadata: nil, secrets: world.services.secrets,
+                clock: world.clock,
+                mailer: SMTPMailer(
+                    configuration: try SMTPConfiguration(
+                        url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example")),
+                publicURL: nil, logger: world.services.logger)
             #expect(try await DeliverNotices(services: real)(world.tenant.id) == 0, "not before its retry time")
             world.clock.advance(days: 0.01)
             #expect(try await DeliverNotices(services: real)(world.tenant.id) == 1)
@@ -116,7 +140,8 @@ struct SMTPTests {
             _ = try await PlanNotices(services: world.services)(world.tenant.id)
             #expect(try await DeliverNotices(services: real)(world.tenant.id) == 0, "planning again queues nothing new")
             let messages = try Self.delivered(after: before)
-            #expect(messages.count == 1 && messages[0].contains("Subject: Content token for Main Campus expires in 6 days"))
+            #expect(
+                messages.count == 1 && messages[0].contains("Subject: Content token for Main Campus expires in 6 days"))
         }
     }
 }

@@ -9,11 +9,14 @@ extension AppleSimulator {
     public func handleAppleAPI(_ request: SimRequest) async -> SimResponse {
         let endpoint = String(request.path.dropFirst(Self.apiPrefix.count))
         requestCounts[endpoint, default: 0] += 1
-        let target = request.path + "?" + request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        let target =
+            request.path + "?"
+            + request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
         if let faulty = takeFault(for: target) {
             switch faulty.kind {
             case .serverError:
-                return .appleError(9603, "Internal error", status: 500, headers: ["Retry-After": "\(faulty.retryAfterSeconds ?? 1)"])
+                return .appleError(
+                    9603, "Internal error", status: 500, headers: ["Retry-After": "\(faulty.retryAfterSeconds ?? 1)"])
             case .serviceUnavailable:
                 var headers: [String: String] = [:]
                 if let seconds = faulty.retryAfterSeconds { headers["Retry-After"] = "\(seconds)" }
@@ -79,8 +82,8 @@ extension AppleSimulator {
         case ("POST", "users/update"): answer = manageUsers(uid, request.body, type: "UPDATE")
         case ("POST", "users/retire"): answer = manageUsers(uid, request.body, type: "RETIRE")
         case (_, "client/config"), (_, "assets"), (_, "assignments"), (_, "status"), (_, "users"),
-             (_, "assets/associate"), (_, "assets/disassociate"), (_, "assets/revoke"),
-             (_, "users/create"), (_, "users/update"), (_, "users/retire"):
+            (_, "assets/associate"), (_, "assets/disassociate"), (_, "assets/revoke"),
+            (_, "users/create"), (_, "users/update"), (_, "users/retire"):
             return .appleError(9726, "Unsupported HTTP method", status: 405)
         default:
             return .json(404, ["errorNumber": 9602, "errorMessage": "Unknown endpoint \(endpoint)"])
@@ -92,11 +95,12 @@ extension AppleSimulator {
             // Every successful authenticated answer carries uId, tokenExpirationDate and mdmInfo (when set).
             object["uId"] = uid
             object["tokenExpirationDate"] = Self.formatDate(authorised.token.expiresAt)
-            if let info = locations[uid]?.mdmInfo { object["mdmInfo"] = ["id": info.id, "name": info.name, "metadata": info.metadata] }
+            if let info = locations[uid]?.mdmInfo {
+                object["mdmInfo"] = ["id": info.id, "name": info.name, "metadata": info.metadata]
+            }
             return .json(200, object)
         }
     }
-
 
     private enum Authorisation {
         case success((token: SimToken, location: SimLocation))
@@ -105,11 +109,13 @@ extension AppleSimulator {
 
     private func authorise(_ request: SimRequest) -> Authorisation {
         guard let header = request.header("authorization"), header.hasPrefix("Bearer ") else {
-            return .failure(.appleError(9722, "Authorization header must match the format 'Bearer {sToken}'", status: 401))
+            return .failure(
+                .appleError(9722, "Authorization header must match the format 'Bearer {sToken}'", status: 401))
         }
         let bearer = String(header.dropFirst("Bearer ".count))
         guard Self.looksLikeToken(bearer) else {
-            return .failure(.appleError(9722, "Authorization header must match the format 'Bearer {sToken}'", status: 401))
+            return .failure(
+                .appleError(9722, "Authorization header must match the format 'Bearer {sToken}'", status: 401))
         }
         guard let token = tokens[bearer], let location = locations[token.locationUID] else {
             return .failure(.appleError(9622, "Invalid authentication token", status: settings.invalidTokenStatus))
@@ -124,7 +130,7 @@ extension AppleSimulator {
         var text = bearer.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while text.count % 4 != 0 { text += "=" }
         guard let data = Data(base64Encoded: text),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         else { return false }
         return ["token", "expDate", "orgName"].allSatisfy { object[$0] is String }
     }
@@ -138,7 +144,8 @@ extension AppleSimulator {
         rateLimitedCount += 1
         var headers: [String: String] = [:]
         if let seconds = settings.rateLimitRetryAfter { headers["Retry-After"] = "\(seconds)" }
-        return .appleError(9646, "Too many requests for the organization. Back off and retry.", status: 429, headers: headers)
+        return .appleError(
+            9646, "Too many requests for the organization. Back off and retry.", status: 429, headers: headers)
     }
 
     // MARK: service/config and client/config
@@ -146,39 +153,50 @@ extension AppleSimulator {
     private func serviceConfig() -> SimResponse {
         let base = publicBaseURL + "/mdm/v2/"
         let urls: [String: String] = [
-            "clientConfig": base + "client/config", "getAssets": base + "assets", "getAssignments": base + "assignments",
+            "clientConfig": base + "client/config", "getAssets": base + "assets",
+            "getAssignments": base + "assignments",
             "associateAssets": base + "assets/associate", "disassociateAssets": base + "assets/disassociate",
             "revokeAssets": base + "assets/revoke", "eventStatus": base + "status", "getUsers": base + "users",
-            "createUsers": base + "users/create", "updateUsers": base + "users/update", "retireUsers": base + "users/retire",
+            "createUsers": base + "users/create", "updateUsers": base + "users/update",
+            "retireUsers": base + "users/retire",
             "contentMetadataLookup": publicBaseURL + Self.lookupPath,
-            "invitationEmail": "https://buy.itunes.apple.com/WebObjects/MZFinance.woa/wa/associateVPPUserWithITSAccount?inviteCode=%25inviteCode%25&mt=8",
+            "invitationEmail":
+                "https://buy.itunes.apple.com/WebObjects/MZFinance.woa/wa/associateVPPUserWithITSAccount?inviteCode=%25inviteCode%25&mt=8",
         ]
         let codes: [[String: Any]] = Self.errorTable.map { ["errorNumber": $0.key, "errorMessage": $0.value] }
-        return .json(200, [
-            "limits": settings.limits, "urls": urls, "errorCodes": codes,
-            "notificationTypes": ["ASSET_MANAGEMENT", "USER_MANAGEMENT", "USER_ASSOCIATED", "ASSET_COUNT"],
-        ])
+        return .json(
+            200,
+            [
+                "limits": settings.limits, "urls": urls, "errorCodes": codes,
+                "notificationTypes": ["ASSET_MANAGEMENT", "USER_MANAGEMENT", "USER_ASSOCIATED", "ASSET_COUNT"],
+            ])
     }
 
     static let errorTable: [Int: String] = [
         9601: "Login required", 9602: "Invalid argument", 9603: "Internal error", 9609: "Registered user not found",
         9621: "Token expired", 9622: "Invalid authentication token", 9625: "sToken revoked", 9646: "Too many requests",
-        9650: "Bad page index", 9700: "Too many assets", 9701: "Too many clientUserIds", 9702: "Too many serial numbers",
+        9650: "Bad page index", 9700: "Too many assets", 9701: "Too many clientUserIds",
+        9702: "Too many serial numbers",
         9703: "Duplicate assets", 9704: "Duplicate clientUserIds", 9705: "Duplicate serial numbers",
         9706: "Asset not revocable", 9707: "Asset not device assignable", 9708: "Event not found",
         9709: "Not enough licenses", 9710: "notificationUrl and notificationAuthToken are both required",
         9711: "Notification value too long", 9712: "notificationUrl must be a valid HTTPS URL",
-        9713: "mdmInfo metadata too long", 9714: "Too many users", 9715: "Duplicate users", 9716: "clientUserId already exists",
-        9717: "Invalid email", 9718: "Missing assets", 9719: "Missing clientUserIds or serialNumbers", 9720: "Missing users",
+        9713: "mdmInfo metadata too long", 9714: "Too many users", 9715: "Duplicate users",
+        9716: "clientUserId already exists",
+        9717: "Invalid email", 9718: "Missing assets", 9719: "Missing clientUserIds or serialNumbers",
+        9720: "Missing users",
         9721: "Invalid versionId", 9722: "Invalid Authorization header", 9723: "mdmInfo requires id, name and metadata",
         9724: "mdmInfo id too long", 9725: "mdmInfo name too long", 9726: "Unsupported HTTP method",
         9727: "Unsupported Content-Type", 9728: "Notification URL unreachable", 9729: "Service temporarily unavailable",
     ]
 
     private func clientConfig(_ uid: String) -> Answer {
-        guard let location = locations[uid] else { return .error(.appleError(9622, "Invalid authentication token", status: 200)) }
+        guard let location = locations[uid] else {
+            return .error(.appleError(9622, "Invalid authentication token", status: 200))
+        }
         var object: [String: Any] = [
-            "countryISO2ACode": location.countryCode, "defaultPlatform": "enterprisestore", "locationName": location.name,
+            "countryISO2ACode": location.countryCode, "defaultPlatform": "enterprisestore",
+            "locationName": location.name,
             "subscribedNotificationTypes": location.notificationTypes, "websiteURL": "https://business.apple.com",
         ]
         if let url = location.notificationUrl { object["notificationUrl"] = url }
@@ -194,11 +212,17 @@ extension AppleSimulator {
         var newInfo: SimMDMInfo?
         if let raw = object["mdmInfo"] {
             guard let info = raw as? [String: Any], let id = info["id"] as? String, let name = info["name"] as? String,
-                  let metadata = info["metadata"] as? String, !id.isEmpty, !name.isEmpty
+                let metadata = info["metadata"] as? String, !id.isEmpty, !name.isEmpty
             else { return .error(.appleError(9723, Self.errorTable[9723]!, status: 400)) }
-            if id.count > limit("maxMdmIdLength") { return .error(.appleError(9724, Self.errorTable[9724]!, status: 400)) }
-            if name.count > limit("maxMdmNameLength") { return .error(.appleError(9725, Self.errorTable[9725]!, status: 400)) }
-            if metadata.count > limit("maxMdmMetadataLength") { return .error(.appleError(9713, Self.errorTable[9713]!, status: 400)) }
+            if id.count > limit("maxMdmIdLength") {
+                return .error(.appleError(9724, Self.errorTable[9724]!, status: 400))
+            }
+            if name.count > limit("maxMdmNameLength") {
+                return .error(.appleError(9725, Self.errorTable[9725]!, status: 400))
+            }
+            if metadata.count > limit("maxMdmMetadataLength") {
+                return .error(.appleError(9713, Self.errorTable[9713]!, status: 400))
+            }
             newInfo = SimMDMInfo(id: id, name: name, metadata: metadata)
         }
         let url = object["notificationUrl"] as? String
@@ -209,11 +233,16 @@ extension AppleSimulator {
                 return .error(.appleError(9711, Self.errorTable[9711]!, status: 400))
             }
             let scheme = URL(string: url)?.scheme
-            let schemeOK = settings.requireHTTPSNotificationURL ? scheme == "https" : (scheme == "https" || scheme == "http")
-            if !schemeOK || URL(string: url)?.host == nil { return .error(.appleError(9712, Self.errorTable[9712]!, status: 400)) }
+            let schemeOK =
+                settings.requireHTTPSNotificationURL ? scheme == "https" : (scheme == "https" || scheme == "http")
+            if !schemeOK || URL(string: url)?.host == nil {
+                return .error(.appleError(9712, Self.errorTable[9712]!, status: 400))
+            }
         }
-        let allowedTypes: Set<String> = ["TEST_NOTIFICATION", "ASSET_MANAGEMENT", "USER_MANAGEMENT", "USER_ASSOCIATED",
-                                         "ASSET_COUNT", "SUBSCRIPTION_MANAGEMENT", "SUBSCRIPTION_COUNT", "UNLIMITED_ASSET"]
+        let allowedTypes: Set<String> = [
+            "TEST_NOTIFICATION", "ASSET_MANAGEMENT", "USER_MANAGEMENT", "USER_ASSOCIATED",
+            "ASSET_COUNT", "SUBSCRIPTION_MANAGEMENT", "SUBSCRIPTION_COUNT", "UNLIMITED_ASSET",
+        ]
         var types: [String]?
         if let raw = object["notificationTypes"] {
             guard let list = raw as? [String], list.allSatisfy(allowedTypes.contains) else {
@@ -225,15 +254,20 @@ extension AppleSimulator {
             // Apple sends a TEST_NOTIFICATION and rejects the configuration when it is not delivered.
             let delivered = await notifier.deliver(
                 url: url, bearer: secret,
-                envelope: ["notification": [String: Any](), "notificationId": UUID().uuidString.lowercased(),
-                           "notificationType": "TEST_NOTIFICATION", "uId": uid],
+                envelope: [
+                    "notification": [String: Any](), "notificationId": UUID().uuidString.lowercased(),
+                    "notificationType": "TEST_NOTIFICATION", "uId": uid,
+                ],
                 attempts: 1)
             if !delivered { return .error(.appleError(9728, Self.errorTable[9728]!, status: 400)) }
         }
         do {
             try mutateLocation(uid) { location in
                 if let newInfo { location.mdmInfo = newInfo }
-                if let url, let secret { location.notificationUrl = url; location.notificationAuthToken = secret }
+                if let url, let secret {
+                    location.notificationUrl = url
+                    location.notificationAuthToken = secret
+                }
                 if let types { location.notificationTypes = types }
             }
         } catch { return .error(.appleError(9603, "Internal error", status: 500)) }
@@ -266,8 +300,10 @@ extension AppleSimulator {
             let assigned = location.assignedCount(key)
             return [
                 "adamId": asset.adamId, "pricingParam": asset.pricingParam, "productType": asset.productType,
-                "assignedCount": assigned, "availableCount": max(0, asset.totalCount - assigned), "retiredCount": asset.retiredCount,
-                "totalCount": asset.totalCount, "deviceAssignable": asset.deviceAssignable, "revocable": asset.revocable,
+                "assignedCount": assigned, "availableCount": max(0, asset.totalCount - assigned),
+                "retiredCount": asset.retiredCount,
+                "totalCount": asset.totalCount, "deviceAssignable": asset.deviceAssignable,
+                "revocable": asset.revocable,
                 "supportedPlatforms": asset.supportedPlatforms,
             ]
         }
@@ -277,7 +313,9 @@ extension AppleSimulator {
         guard let location = locations[uid] else { return .error(.appleError(9603, "Internal error", status: 500)) }
         var sinceVersion = 0
         if let since = query["sinceVersionId"] {
-            guard let version = location.versionIds[since] else { return .error(.appleError(9721, Self.errorTable[9721]!, status: 400)) }
+            guard let version = location.versionIds[since] else {
+                return .error(.appleError(9721, Self.errorTable[9721]!, status: 400))
+            }
             sinceVersion = version
         }
         var filter = query
@@ -301,7 +339,9 @@ extension AppleSimulator {
 
     private func renderAssignments(_ matching: [SimAssignment], query: [String: String], versionId: String) -> Answer {
         paged(matching, key: "assignments", query: query, versionId: versionId) { assignment in
-            var item: [String: Any] = ["adamId": assignment.asset.adamId, "pricingParam": assignment.asset.pricingParam]
+            var item: [String: Any] = [
+                "adamId": assignment.asset.adamId, "pricingParam": assignment.asset.pricingParam,
+            ]
             if let serial = assignment.serialNumber { item["serialNumber"] = serial }
             if let user = assignment.clientUserId { item["clientUserId"] = user }
             return item
@@ -312,7 +352,9 @@ extension AppleSimulator {
         guard let location = locations[uid] else { return .error(.appleError(9603, "Internal error", status: 500)) }
         var sinceVersion = 0
         if let since = query["sinceVersionId"] {
-            guard let version = location.versionIds[since] else { return .error(.appleError(9721, Self.errorTable[9721]!, status: 400)) }
+            guard let version = location.versionIds[since] else {
+                return .error(.appleError(9721, Self.errorTable[9721]!, status: 400))
+            }
             sinceVersion = version
         }
         let matching = location.users.filter { user in
@@ -332,10 +374,18 @@ extension AppleSimulator {
     }
 
     /// One page of `matching`; only the items on the page are rendered to JSON.
-    private func paged<T>(_ matching: [T], key: String, query: [String: String], versionId: String,
-                          render: (T) -> [String: Any]) -> Answer {
-        guard let page = SimPage(count: matching.count, pageIndexText: query["pageIndex"], pageSize: settings.pageSize, versionId: versionId) else {
-            return .error(.appleError(9650, "Page index must be greater than 0, and less than the total number of pages", status: 400))
+    private func paged<T>(
+        _ matching: [T], key: String, query: [String: String], versionId: String,
+        render: (T) -> [String: Any]
+    ) -> Answer {
+        guard
+            let page = SimPage(
+                count: matching.count, pageIndexText: query["pageIndex"], pageSize: settings.pageSize,
+                versionId: versionId)
+        else {
+            return .error(
+                .appleError(
+                    9650, "Page index must be greater than 0, and less than the total number of pages", status: 400))
         }
         var object = page.fields
         object[key] = matching[page.range].map(render)
@@ -358,7 +408,9 @@ extension AppleSimulator {
         var info: [String: Any] = [:]
         if !failure.serialNumbers.isEmpty { info["serialNumbers"] = failure.serialNumbers }
         if !failure.clientUserIds.isEmpty { info["clientUserIds"] = failure.clientUserIds }
-        if !failure.assets.isEmpty { info["assets"] = failure.assets.map { ["adamId": $0.adamId, "pricingParam": $0.pricingParam] } }
+        if !failure.assets.isEmpty {
+            info["assets"] = failure.assets.map { ["adamId": $0.adamId, "pricingParam": $0.pricingParam] }
+        }
         var object: [String: Any] = ["errorNumber": failure.errorNumber, "errorMessage": failure.errorMessage]
         if !info.isEmpty { object["errorInfo"] = info }
         return object

@@ -16,32 +16,42 @@ extension AppleSimulator {
 
     private func handleAdmin(_ request: SimRequest) async throws -> SimResponse {
         let parts = request.path.split(separator: "/").map(String.init).dropFirst()  // drop "sim"
-        let body = request.body.isEmpty ? [:] : ((try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] ?? [:])
+        let body =
+            request.body.isEmpty
+            ? [:] : ((try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] ?? [:])
         switch (request.method, Array(parts)) {
         case ("GET", ["locations"]):
             let list = locationOrder.compactMap { snapshot(of: $0) }
             return .json(200, ["locations": try jsonObject(list)])
         case ("POST", ["locations"]):
             guard let name = body["name"] as? String else { throw SimAdminError("give a name") }
-            let uid = createLocation(name: name, countryCode: body["countryCode"] as? String ?? "US",
-                                     orgName: body["orgName"] as? String, uId: body["uId"] as? String)
+            let uid = createLocation(
+                name: name, countryCode: body["countryCode"] as? String ?? "US",
+                orgName: body["orgName"] as? String, uId: body["uId"] as? String)
             return .json(201, ["uId": uid])
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "assets":
             let raw = body["assets"] as? [[String: Any]] ?? [body]
-            let assets = try raw.map { try JSONDecoder().decode(SimAsset.self, from: JSONSerialization.data(withJSONObject: $0)) }
+            let assets = try raw.map {
+                try JSONDecoder().decode(SimAsset.self, from: JSONSerialization.data(withJSONObject: $0))
+            }
             try upsertAssets(assets, at: p[1])
             return .json(200, ["count": assets.count])
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "assignments":
-            try seedAssignments(adamId: body["adamId"] as? String ?? "", pricingParam: body["pricingParam"] as? String ?? "STDQ",
-                                serialNumbers: body["serialNumbers"] as? [String] ?? [],
-                                clientUserIds: body["clientUserIds"] as? [String] ?? [], at: p[1])
+            try seedAssignments(
+                adamId: body["adamId"] as? String ?? "", pricingParam: body["pricingParam"] as? String ?? "STDQ",
+                serialNumbers: body["serialNumbers"] as? [String] ?? [],
+                clientUserIds: body["clientUserIds"] as? [String] ?? [], at: p[1])
             return .json(200, [:])
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "tokens":
             let days = body["validDays"] as? Double ?? 365
             let text = try mintToken(for: p[1], expiresAt: now().addingTimeInterval(days * 86_400))
-            return SimResponse(status: 201, headers: ["Content-Type": "application/octet-stream",
-                                                      "Content-Disposition": "attachment; filename=\"\(p[1]).vpptoken\""],
-                               body: Data(text.utf8))
+            return SimResponse(
+                status: 201,
+                headers: [
+                    "Content-Type": "application/octet-stream",
+                    "Content-Disposition": "attachment; filename=\"\(p[1]).vpptoken\"",
+                ],
+                body: Data(text.utf8))
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "expire":
             expireTokens(of: p[1])
             return .json(200, [:])
@@ -50,7 +60,9 @@ extension AppleSimulator {
             return .json(200, [:])
         case ("PUT", let p) where p.count == 3 && p[0] == "locations" && p[2] == "mdm-info":
             let info: SimMDMInfo
-            if body["appleConfigurator"] as? Bool == true { info = .appleConfigurator } else {
+            if body["appleConfigurator"] as? Bool == true {
+                info = .appleConfigurator
+            } else {
                 info = try JSONDecoder().decode(SimMDMInfo.self, from: request.body)
             }
             try setMDMInfo(info, at: p[1])
@@ -90,13 +102,19 @@ extension AppleSimulator {
         for uid in locationOrder {
             guard let location = locations[uid] else { continue }
             for asset in location.assets.values where ids.contains(asset.adamId) && results[asset.adamId] == nil {
-                results[asset.adamId] = [
-                    "id": asset.adamId, "name": asset.name, "bundleId": asset.bundleId, "kind": asset.productType == "Book" ? "ebook" : "iosSoftware",
-                    "artwork": ["url": "https://is1-ssl.mzstatic.com/image/thumb/\(asset.adamId)/{w}x{h}bb.{f}", "width": 1024, "height": 1024],
-                    "offers": [["version": ["display": asset.version]]],
-                    "deviceFamilies": asset.supportedPlatforms.contains("macOS") ? ["iphone", "ipad", "mac"] : ["iphone", "ipad"],
-                    "isVppDeviceBasedLicensingEnabled": asset.deviceAssignable,
-                ] as [String: Any]
+                results[asset.adamId] =
+                    [
+                        "id": asset.adamId, "name": asset.name, "bundleId": asset.bundleId,
+                        "kind": asset.productType == "Book" ? "ebook" : "iosSoftware",
+                        "artwork": [
+                            "url": "https://is1-ssl.mzstatic.com/image/thumb/\(asset.adamId)/{w}x{h}bb.{f}",
+                            "width": 1024, "height": 1024,
+                        ],
+                        "offers": [["version": ["display": asset.version]]],
+                        "deviceFamilies": asset.supportedPlatforms.contains("macOS")
+                            ? ["iphone", "ipad", "mac"] : ["iphone", "ipad"],
+                        "isVppDeviceBasedLicensingEnabled": asset.deviceAssignable,
+                    ] as [String: Any]
             }
         }
         return .json(200, ["results": results, "isAuthenticated": false])

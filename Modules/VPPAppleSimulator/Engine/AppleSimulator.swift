@@ -23,8 +23,10 @@ public actor AppleSimulator {
     /// How many requests the rate limiter refused with 429/9646.
     public internal(set) var rateLimitedCount = 0
 
-    public init(settings: SimulatorSettings = SimulatorSettings(), logger: Logger = Logger(label: "vppsim"),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        settings: SimulatorSettings = SimulatorSettings(), logger: Logger = Logger(label: "vppsim"),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.settings = settings
         self.logger = logger
         self.now = now
@@ -37,10 +39,13 @@ public actor AppleSimulator {
 
     /// Creates a location and returns its `uId`.
     @discardableResult
-    public func createLocation(name: String, countryCode: String = "US", orgName: String? = nil, uId: String? = nil) -> String {
+    public func createLocation(
+        name: String, countryCode: String = "US", orgName: String? = nil, uId: String? = nil
+    ) -> String {
         let id = uId ?? String(Int.random(in: 1_000_000_000_000_000...9_999_999_999_999_999))
         if locations[id] == nil { locationOrder.append(id) }
-        locations[id] = SimLocation(uId: id, name: name, countryCode: countryCode.uppercased(), orgName: orgName ?? name)
+        locations[id] = SimLocation(
+            uId: id, name: name, countryCode: countryCode.uppercased(), orgName: orgName ?? name)
         return id
     }
 
@@ -65,11 +70,15 @@ public actor AppleSimulator {
     }
 
     /// Records assignments directly, as if another MDM (or a person in ABM) had made them.
-    public func seedAssignments(adamId: String, pricingParam: String = "STDQ", serialNumbers: [String] = [],
-                                clientUserIds: [String] = [], at locationUID: String) throws {
+    public func seedAssignments(
+        adamId: String, pricingParam: String = "STDQ", serialNumbers: [String] = [],
+        clientUserIds: [String] = [], at locationUID: String
+    ) throws {
         try mutateLocation(locationUID) { location in
             let key = SimAssetKey(adamId: adamId, pricingParam: pricingParam)
-            guard location.assets[key] != nil else { throw SimAdminError("no asset \(adamId)/\(pricingParam) at \(locationUID)") }
+            guard location.assets[key] != nil else {
+                throw SimAdminError("no asset \(adamId)/\(pricingParam) at \(locationUID)")
+            }
             location.bumpVersion()
             for serial in serialNumbers { Self.addAssignment(&location, key, serial: serial, user: nil) }
             for user in clientUserIds { Self.addAssignment(&location, key, serial: nil, user: user) }
@@ -80,8 +89,10 @@ public actor AppleSimulator {
     public func seedUser(clientUserId: String, email: String? = nil, at locationUID: String) throws {
         try mutateLocation(locationUID) { location in
             location.bumpVersion()
-            location.users.append(SimUser(clientUserId: clientUserId, email: email, status: "Registered",
-                                          inviteCode: UUID().uuidString.prefix(8).lowercased(), modifiedAtVersion: location.version))
+            location.users.append(
+                SimUser(
+                    clientUserId: clientUserId, email: email, status: "Registered",
+                    inviteCode: UUID().uuidString.prefix(8).lowercased(), modifiedAtVersion: location.version))
         }
     }
 
@@ -89,7 +100,9 @@ public actor AppleSimulator {
     public func mintToken(for locationUID: String, expiresAt: Date) throws -> String {
         guard let location = locations[locationUID] else { throw SimAdminError("no location \(locationUID)") }
         let inner = Data((0..<48).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        let json: [String: String] = ["token": inner, "expDate": Self.formatDate(expiresAt), "orgName": location.orgName]
+        let json: [String: String] = [
+            "token": inner, "expDate": Self.formatDate(expiresAt), "orgName": location.orgName,
+        ]
         let text = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).base64EncodedString()
         tokens[text] = SimToken(bearer: text, locationUID: locationUID, expiresAt: expiresAt, revoked: false)
         return text
@@ -97,7 +110,9 @@ public actor AppleSimulator {
 
     /// Makes every token of the location expired (answers 9621).
     public func expireTokens(of locationUID: String) {
-        for (key, token) in tokens where token.locationUID == locationUID { tokens[key]?.expiresAt = now().addingTimeInterval(-1) }
+        for (key, token) in tokens where token.locationUID == locationUID {
+            tokens[key]?.expiresAt = now().addingTimeInterval(-1)
+        }
     }
 
     /// Revokes every token of the location (answers 9625).
@@ -121,13 +136,17 @@ public actor AppleSimulator {
         return SimLocationSnapshot(
             uId: location.uId, name: location.name, mdmInfo: location.mdmInfo,
             assignmentCount: location.assignments.count,
-            assignedByAsset: Dictionary(location.assets.keys.map { ("\($0.adamId)/\($0.pricingParam)", location.assignedCount($0)) },
-                                        uniquingKeysWith: +),
+            assignedByAsset: Dictionary(
+                location.assets.keys.map { ("\($0.adamId)/\($0.pricingParam)", location.assignedCount($0)) },
+                uniquingKeysWith: +),
             notificationUrl: location.notificationUrl, userCount: location.users.count)
     }
 
     public func totalRequests() -> Int { requestCounts.values.reduce(0, +) }
-    public func resetRequestCounts() { requestCounts = [:]; rateLimitedCount = 0 }
+    public func resetRequestCounts() {
+        requestCounts = [:]
+        rateLimitedCount = 0
+    }
     /// Requests served for one endpoint, e.g. `"assets/associate"`.
     public func requestCount(_ endpoint: String) -> Int { requestCounts[endpoint] ?? 0 }
 
@@ -146,18 +165,25 @@ public actor AppleSimulator {
         location.assignmentIndex[indexKey] = location.assignments.count
         location.assignedByAsset[key, default: 0] += 1
         location.assignmentRevision += 1
-        location.assignments.append(SimAssignment(asset: key, serialNumber: serial, clientUserId: user, modifiedAtVersion: location.version))
+        location.assignments.append(
+            SimAssignment(asset: key, serialNumber: serial, clientUserId: user, modifiedAtVersion: location.version))
     }
 
-    static func removeAssignments(_ location: inout SimLocation, where shouldRemove: (SimAssignment) -> Bool) -> [SimAssignment] {
+    static func removeAssignments(
+        _ location: inout SimLocation, where shouldRemove: (SimAssignment) -> Bool
+    ) -> [SimAssignment] {
         let removed = location.assignments.filter(shouldRemove)
         guard !removed.isEmpty else { return [] }
         location.assignments.removeAll(where: shouldRemove)
         location.assignmentRevision += 1
         for assignment in removed { location.assignedByAsset[assignment.asset, default: 0] -= 1 }
-        location.assignmentIndex = Dictionary(uniqueKeysWithValues: location.assignments.enumerated().map {
-            (SimLocation.assignmentKey($0.element.asset, serial: $0.element.serialNumber, user: $0.element.clientUserId), $0.offset)
-        })
+        location.assignmentIndex = Dictionary(
+            uniqueKeysWithValues: location.assignments.enumerated().map {
+                (
+                    SimLocation.assignmentKey(
+                        $0.element.asset, serial: $0.element.serialNumber, user: $0.element.clientUserId), $0.offset
+                )
+            })
         return removed
     }
 

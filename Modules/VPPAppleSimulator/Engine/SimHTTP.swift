@@ -8,7 +8,10 @@ public struct SimRequest: Sendable {
     public var headers: [String: String]
     public var body: Data
 
-    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data()) {
+    public init(
+        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+        body: Data = Data()
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -33,14 +36,18 @@ public struct SimResponse: Sendable {
     public var delivery: Delivery = .normal
 
     static func json(_ status: Int, _ object: Any, headers: [String: String] = [:]) -> SimResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
         var allHeaders = headers
         allHeaders["Content-Type"] = "application/json"
         return SimResponse(status: status, headers: allHeaders, body: data)
     }
 
     /// Apple's error body `{errorNumber, errorMessage}` with the status Apple's table gives it.
-    static func appleError(_ number: Int, _ message: String, status: Int, headers: [String: String] = [:]) -> SimResponse {
+    static func appleError(
+        _ number: Int, _ message: String, status: Int, headers: [String: String] = [:]
+    ) -> SimResponse {
         json(status, ["errorNumber": number, "errorMessage": message], headers: headers)
     }
 }

@@ -18,7 +18,9 @@ struct SimNotifier: Sendable {
 
     /// Tries up to `attempts` times; any 2xx counts as delivered.
     func deliver(url: String, bearer: String, envelope: [String: Any], attempts: Int) async -> Bool {
-        guard let body = try? JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys]) else { return false }
+        guard let body = try? JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys]) else {
+            return false
+        }
         let type = envelope["notificationType"] as? String ?? "?"
         for attempt in 1...max(1, attempts) {
             var request = HTTPClientRequest(url: url)
@@ -34,7 +36,8 @@ struct SimNotifier: Sendable {
                     return true
                 }
             } catch {
-                logger.debug("notification failed", metadata: ["type": "\(type)", "attempt": "\(attempt)", "error": "\(error)"])
+                logger.debug(
+                    "notification failed", metadata: ["type": "\(type)", "attempt": "\(attempt)", "error": "\(error)"])
             }
             if attempt < attempts { try? await Task.sleep(for: .milliseconds(100 * attempt)) }
         }

@@ -13,7 +13,8 @@ public struct SimMDMInfo: Codable, Hashable, Sendable {
     }
 
     /// What Apple Configurator 2 writes (Apple's own example).
-    public static let appleConfigurator = SimMDMInfo(id: "522d5c43-d3ba-4ea6-8f58-e8c1f3f7d9a2", name: "Apple Configurator 2", metadata: "2.13.3")
+    public static let appleConfigurator = SimMDMInfo(
+        id: "522d5c43-d3ba-4ea6-8f58-e8c1f3f7d9a2", name: "Apple Configurator 2", metadata: "2.13.3")
 }
 
 /// One asset (adamId + pricingParam) bought on a location.
@@ -31,9 +32,11 @@ public struct SimAsset: Codable, Hashable, Sendable {
     public var bundleId: String
     public var version: String
 
-    public init(adamId: String, pricingParam: String = "STDQ", productType: String = "App", totalCount: Int,
-                retiredCount: Int = 0, deviceAssignable: Bool = true, revocable: Bool = true,
-                supportedPlatforms: [String] = ["iOS"], name: String? = nil, bundleId: String? = nil, version: String = "1.0") {
+    public init(
+        adamId: String, pricingParam: String = "STDQ", productType: String = "App", totalCount: Int,
+        retiredCount: Int = 0, deviceAssignable: Bool = true, revocable: Bool = true,
+        supportedPlatforms: [String] = ["iOS"], name: String? = nil, bundleId: String? = nil, version: String = "1.0"
+    ) {
         self.adamId = adamId
         self.pricingParam = pricingParam
         self.productType = productType
@@ -50,17 +53,18 @@ public struct SimAsset: Codable, Hashable, Sendable {
     /// Every field but `adamId` and `totalCount` may be left out of seed files and admin requests.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(adamId: try c.decode(String.self, forKey: .adamId),
-                  pricingParam: try c.decodeIfPresent(String.self, forKey: .pricingParam) ?? "STDQ",
-                  productType: try c.decodeIfPresent(String.self, forKey: .productType) ?? "App",
-                  totalCount: try c.decode(Int.self, forKey: .totalCount),
-                  retiredCount: try c.decodeIfPresent(Int.self, forKey: .retiredCount) ?? 0,
-                  deviceAssignable: try c.decodeIfPresent(Bool.self, forKey: .deviceAssignable) ?? true,
-                  revocable: try c.decodeIfPresent(Bool.self, forKey: .revocable) ?? true,
-                  supportedPlatforms: try c.decodeIfPresent([String].self, forKey: .supportedPlatforms) ?? ["iOS"],
-                  name: try c.decodeIfPresent(String.self, forKey: .name),
-                  bundleId: try c.decodeIfPresent(String.self, forKey: .bundleId),
-                  version: try c.decodeIfPresent(String.self, forKey: .version) ?? "1.0")
+        self.init(
+            adamId: try c.decode(String.self, forKey: .adamId),
+            pricingParam: try c.decodeIfPresent(String.self, forKey: .pricingParam) ?? "STDQ",
+            productType: try c.decodeIfPresent(String.self, forKey: .productType) ?? "App",
+            totalCount: try c.decode(Int.self, forKey: .totalCount),
+            retiredCount: try c.decodeIfPresent(Int.self, forKey: .retiredCount) ?? 0,
+            deviceAssignable: try c.decodeIfPresent(Bool.self, forKey: .deviceAssignable) ?? true,
+            revocable: try c.decodeIfPresent(Bool.self, forKey: .revocable) ?? true,
+            supportedPlatforms: try c.decodeIfPresent([String].self, forKey: .supportedPlatforms) ?? ["iOS"],
+            name: try c.decodeIfPresent(String.self, forKey: .name),
+            bundleId: try c.decodeIfPresent(String.self, forKey: .bundleId),
+            version: try c.decodeIfPresent(String.self, forKey: .version) ?? "1.0")
     }
 
     var key: SimAssetKey { SimAssetKey(adamId: adamId, pricingParam: pricingParam) }

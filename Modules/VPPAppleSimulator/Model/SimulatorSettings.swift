@@ -53,7 +53,10 @@ public struct SimulatorFault: Codable, Sendable, Hashable {
     public var retryAfterSeconds: Int?
     public var delayMilliseconds: Int?
 
-    public init(kind: Kind, count: Int = 1, pathContains: String? = nil, retryAfterSeconds: Int? = nil, delayMilliseconds: Int? = nil) {
+    public init(
+        kind: Kind, count: Int = 1, pathContains: String? = nil, retryAfterSeconds: Int? = nil,
+        delayMilliseconds: Int? = nil
+    ) {
         self.kind = kind
         self.count = count
         self.pathContains = pathContains

@@ -24,7 +24,10 @@ public struct SimulatorAdminClient: Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         let body = Data(buffer: try await response.body.collect(upTo: 64 << 20))
         guard (200..<300).contains(Int(response.status.code)) else {
-            throw Refused(description: "simulator \(method) \(path) answered \(response.status.code): \(String(decoding: body.prefix(300), as: UTF8.self))")
+            throw Refused(
+                description:
+                    "simulator \(method) \(path) answered \(response.status.code): \(String(decoding: body.prefix(300), as: UTF8.self))"
+            )
         }
         return body
     }

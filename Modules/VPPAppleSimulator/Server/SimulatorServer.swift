@@ -15,7 +15,9 @@ public struct SimulatorServer: Sendable {
     }
 
     /// Builds the Hummingbird application; `onRunning` receives the bound port.
-    func makeApplication(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+    func makeApplication(
+        host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
         let responder = SimulatorResponder(simulator: simulator, logger: logger)
         return Application(
             responder: responder,
@@ -30,14 +32,18 @@ public struct SimulatorServer: Sendable {
     }
 
     /// Runs until SIGINT/SIGTERM (the `vppsim serve` entry point).
-    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
+    {
         try await makeApplication(host: host, port: port, onRunning: onRunning).runService()
     }
 
     /// Starts on 127.0.0.1 and a free port, for tests, demos and benchmarks; stop it with ``RunningSimulator/stop()``.
     public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> RunningSimulator {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = makeApplication(host: host, port: port) { continuation.yield($0); continuation.finish() }
+        let app = makeApplication(host: host, port: port) {
+            continuation.yield($0)
+            continuation.finish()
+        }
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         guard let boundPort = await iterator.next() else {
@@ -76,11 +82,14 @@ struct SimulatorResponder: HTTPResponder {
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024 * 1024)
         var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value).removingPercentEncoding ?? String(value) }
+        for (key, value) in request.uri.queryParameters {
+            query[String(key)] = String(value).removingPercentEncoding ?? String(value)
+        }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let simRequest = SimRequest(method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
-                                    body: Data(buffer: body))
+        let simRequest = SimRequest(
+            method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
+            body: Data(buffer: body))
         let answer = await simulator.handle(simRequest)
         // The bearer is never logged: only method, path and status.
         logger.info("\(request.method.rawValue) \(request.uri.path) -> \(answer.status)")
@@ -94,10 +103,12 @@ struct SimulatorResponder: HTTPResponder {
             return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         case .connectionReset:
             let half = ByteBuffer(bytes: answer.body.prefix(answer.body.count / 2))
-            return Response(status: status, headers: fields, body: .init(contentLength: answer.body.count) { writer in
-                try await writer.write(half)
-                throw SimAdminError("connection reset by fault injection")
-            })
+            return Response(
+                status: status, headers: fields,
+                body: .init(contentLength: answer.body.count) { writer in
+                    try await writer.write(half)
+                    throw SimAdminError("connection reset by fault injection")
+                })
         }
     }
 }

@@ -14,8 +14,10 @@ public struct ManagedUser: Hashable, Sendable, Codable {
     public var email: String?
     public var status: ManagedUserStatus
 
-    public init(tenantID: TenantID, clientUserID: ClientUserID, email: String? = nil,
-                status: ManagedUserStatus = .registered) throws(IdentifierError) {
+    public init(
+        tenantID: TenantID, clientUserID: ClientUserID, email: String? = nil,
+        status: ManagedUserStatus = .registered
+    ) throws(IdentifierError) {
         if let email, !Self.looksLikeEmail(email) { throw .invalidEmail(email) }
         self.tenantID = tenantID
         self.clientUserID = clientUserID
@@ -30,8 +32,8 @@ public struct ManagedUser: Hashable, Sendable, Codable {
     public static func looksLikeEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-              !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !text.contains(where: \.isWhitespace)
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+            !text.contains(where: \.isWhitespace)
         else { return false }
         return true
     }

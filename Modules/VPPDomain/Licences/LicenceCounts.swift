@@ -13,7 +13,9 @@ public struct LicenceCounts: Hashable, Sendable, Codable {
     /// Validates Apple's numbers: none negative, and no more assigned or available than in total.
     public init(total: Int, assigned: Int, available: Int, retired: Int = 0) throws(LicenceError) {
         guard total >= 0, assigned >= 0, available >= 0, retired >= 0 else {
-            throw .inconsistentCounts("counts must not be negative (total \(total), assigned \(assigned), available \(available), retired \(retired))")
+            throw .inconsistentCounts(
+                "counts must not be negative (total \(total), assigned \(assigned), available \(available), retired \(retired))"
+            )
         }
         guard assigned <= total, available <= total else {
             throw .inconsistentCounts("assigned \(assigned) or available \(available) exceeds total \(total)")
@@ -32,13 +34,15 @@ public struct LicenceCounts: Hashable, Sendable, Codable {
     /// These counts after `count` more licences were granted.
     public func granting(_ count: Int) throws(LicenceError) -> LicenceCounts {
         guard count <= available else { throw .inconsistentCounts("cannot grant \(count) of \(available) available") }
-        return try LicenceCounts(total: total, assigned: assigned + count, available: available - count, retired: retired)
+        return try LicenceCounts(
+            total: total, assigned: assigned + count, available: available - count, retired: retired)
     }
 
     /// These counts after `count` licences came back.
     public func releasing(_ count: Int) throws(LicenceError) -> LicenceCounts {
         guard count <= assigned else { throw .inconsistentCounts("cannot release \(count) of \(assigned) assigned") }
-        return try LicenceCounts(total: total, assigned: assigned - count, available: available + count, retired: retired)
+        return try LicenceCounts(
+            total: total, assigned: assigned - count, available: available + count, retired: retired)
     }
 
     /// Sums counts across tokens (saturating at the unlimited total).

@@ -46,7 +46,8 @@ public struct ContentTokenFile: Hashable, Sendable, CustomStringConvertible, Cus
         _ = token  // validated for presence; Apple wants the whole file as bearer, not this inner value
         guard let expiresAt = ISO8601Timestamp.parse(expiry) else { throw .unreadableDate(expiry) }
         guard expiresAt > now else { throw .alreadyExpired(expiresAt) }
-        return ContentTokenFile(secret: ContentTokenSecret(unchecked: trimmed), expiresAt: expiresAt, organizationName: orgName)
+        return ContentTokenFile(
+            secret: ContentTokenSecret(unchecked: trimmed), expiresAt: expiresAt, organizationName: orgName)
     }
 
     /// Parses file text (convenience for callers that already hold a `String`).
@@ -59,8 +60,12 @@ public struct ContentTokenFile: Hashable, Sendable, CustomStringConvertible, Cus
     }
 
     public var customMirror: Mirror {
-        Mirror(self, children: ["organizationName": organizationName, "expiresAt": expiresAt,
-                                "secretFingerprint": secret.fingerprint], displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "organizationName": organizationName, "expiresAt": expiresAt,
+                "secretFingerprint": secret.fingerprint,
+            ], displayStyle: .struct)
     }
 
     /// Base64 in the standard or the URL-safe alphabet (not both at once: that means a damaged file),

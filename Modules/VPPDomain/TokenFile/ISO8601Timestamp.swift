@@ -31,8 +31,8 @@ public enum ISO8601Timestamp {
             return true
         }
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-              expect("T"), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
-              let second = number(2)
+            expect("T"), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
+            let second = number(2)
         else { return nil }
         var fraction = 0.0
         if index < chars.count, chars[index] == UInt8(ascii: ".") {
@@ -46,7 +46,9 @@ public enum ISO8601Timestamp {
         if expect("Z") {
             offsetSeconds = 0
         } else {
-            guard index < chars.count, chars[index] == UInt8(ascii: "+") || chars[index] == UInt8(ascii: "-") else { return nil }
+            guard index < chars.count, chars[index] == UInt8(ascii: "+") || chars[index] == UInt8(ascii: "-") else {
+                return nil
+            }
             let sign = chars[index] == UInt8(ascii: "-") ? -1 : 1
             index += 1
             guard let offsetHours = number(2) else { return nil }
@@ -55,7 +57,7 @@ public enum ISO8601Timestamp {
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         }
         guard index == chars.count,
-              (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 60
+            (1...12).contains(month), (1...31).contains(day), hour <= 23, minute <= 59, second <= 60
         else { return nil }
         let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         // Reject impossible days such as 2027-02-30 instead of letting the calendar roll them over.
@@ -66,6 +68,7 @@ public enum ISO8601Timestamp {
     /// Apple's own format, in UTC: `2027-11-25T12:00:00+0000`.
     public static func format(_ date: Date) -> String {
         let c = utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d+0000", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d+0000", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
     }
 }

@@ -12,8 +12,10 @@ public struct PostgresURLError: Error, CustomStringConvertible, Sendable {
 public enum PostgresURL {
     public static func configuration(from text: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: text),
-              let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
-        else { throw PostgresURLError(description: "The database URL must start with postgres:// (got \(redacted(text))).") }
+            let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
+        else {
+            throw PostgresURLError(description: "The database URL must start with postgres:// (got \(redacted(text))).")
+        }
         guard let host = components.host, !host.isEmpty else {
             throw PostgresURLError(description: "The database URL \(redacted(text)) names no host.")
         }

@@ -4,8 +4,10 @@
 /// keys, the job queue) the setting is empty and the policy lets the store's own cross-tenant queries
 /// through. FORCE makes it apply to the table owner too; PostgreSQL superusers always bypass it, so
 /// production should connect as an ordinary role.
-let tenantTables = ["tenants", "api_keys", "tokens", "token_sync", "apps", "token_assets", "assignments", "devices", "managed_users",
-                    "device_commands", "notices", "pending_events", "audit_log", "jobs", "processed_notifications"]
+let tenantTables = [
+    "tenants", "api_keys", "tokens", "token_sync", "apps", "token_assets", "assignments", "devices", "managed_users",
+    "device_commands", "notices", "pending_events", "audit_log", "jobs", "processed_notifications",
+]
 
 let migration0006RowLevelSecurity = SQLMigration(
     version: 6, name: "row-level security", statements: [],

@@ -87,15 +87,18 @@ public enum AppleAPIError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .tokenExpired: "Apple says the content token has expired (9621)."
         case .tokenRevoked: "Apple says the content token was revoked (9625)."
-        case .tokenInvalid(let number): "Apple does not accept the content token (\(number)); download a new one from Apple Business Manager."
-        case .rateLimited(let seconds): "Apple is rate-limiting this location (9646)" + (seconds.map { "; retry after \($0) s." } ?? ".")
+        case .tokenInvalid(let number):
+            "Apple does not accept the content token (\(number)); download a new one from Apple Business Manager."
+        case .rateLimited(let seconds):
+            "Apple is rate-limiting this location (9646)" + (seconds.map { "; retry after \($0) s." } ?? ".")
         case .notEnoughLicences: "Apple has not enough licences left (9709)."
         case .notDeviceAssignable: "Apple says the asset cannot be assigned to devices (9707)."
         case .notRevocable: "Apple says the asset's licences cannot be revoked (9706)."
         case .unknownUser: "Apple does not know the user (9609)."
         case .badPageIndex: "Apple refused the page index (9650)."
         case .badVersionID: "Apple no longer knows the versionId (9721); a full sync is needed."
-        case .serviceUnavailable(let seconds): "Apple's service is temporarily unavailable (9729/503)" + (seconds.map { "; retry after \($0) s." } ?? ".")
+        case .serviceUnavailable(let seconds):
+            "Apple's service is temporarily unavailable (9729/503)" + (seconds.map { "; retry after \($0) s." } ?? ".")
         case .overLimits(let number, let message): "Request over Apple's limits (\(number)): \(message)"
         case .apple(let number, let message): "Apple error \(number): \(message)"
         case .claimedByAnotherHolder(let holder): "The token is now claimed by \(holder) (id \(holder.id))."

@@ -10,8 +10,10 @@ public struct AppleAssignmentFilter: Hashable, Sendable {
     /// Only what changed since this `versionId` (an incremental sync).
     public var sinceVersionID: String?
 
-    public init(adamID: String? = nil, pricingParam: PricingParam? = nil, serialNumber: String? = nil,
-                clientUserID: String? = nil, sinceVersionID: String? = nil) {
+    public init(
+        adamID: String? = nil, pricingParam: PricingParam? = nil, serialNumber: String? = nil,
+        clientUserID: String? = nil, sinceVersionID: String? = nil
+    ) {
         self.adamID = adamID
         self.pricingParam = pricingParam
         self.serialNumber = serialNumber

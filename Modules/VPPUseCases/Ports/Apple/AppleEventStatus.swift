@@ -3,7 +3,11 @@ import VPPDomain
 
 /// `GET status`: where an event is.
 public struct AppleEventStatus: Hashable, Sendable {
-    public enum State: String, Hashable, Sendable { case pending = "PENDING", complete = "COMPLETE", failed = "FAILED" }
+    public enum State: String, Hashable, Sendable {
+        case pending = "PENDING"
+        case complete = "COMPLETE"
+        case failed = "FAILED"
+    }
 
     public struct Failure: Hashable, Sendable {
         public var error: AppleAPIError
@@ -12,7 +16,9 @@ public struct AppleEventStatus: Hashable, Sendable {
         public var clientUserIDs: [String]
         public var assets: [AssetKey]
 
-        public init(error: AppleAPIError, errorNumber: Int, serialNumbers: [String], clientUserIDs: [String], assets: [AssetKey]) {
+        public init(
+            error: AppleAPIError, errorNumber: Int, serialNumbers: [String], clientUserIDs: [String], assets: [AssetKey]
+        ) {
             self.error = error
             self.errorNumber = errorNumber
             self.serialNumbers = serialNumbers
@@ -28,7 +34,10 @@ public struct AppleEventStatus: Hashable, Sendable {
     public var failures: [Failure]
     public var context: AppleResponseContext
 
-    public init(state: State, type: String, numCompleted: Int, numRequested: Int, failures: [Failure], context: AppleResponseContext) {
+    public init(
+        state: State, type: String, numCompleted: Int, numRequested: Int, failures: [Failure],
+        context: AppleResponseContext
+    ) {
         self.state = state
         self.type = type
         self.numCompleted = numCompleted

@@ -10,8 +10,10 @@ public struct AppleLocationConfig: Hashable, Sendable {
     public var notificationURL: String?
     public var subscribedNotificationTypes: [String]
 
-    public init(context: AppleResponseContext, location: Location, defaultPlatform: String? = nil, websiteURL: String? = nil,
-                notificationURL: String? = nil, subscribedNotificationTypes: [String] = []) {
+    public init(
+        context: AppleResponseContext, location: Location, defaultPlatform: String? = nil, websiteURL: String? = nil,
+        notificationURL: String? = nil, subscribedNotificationTypes: [String] = []
+    ) {
         self.context = context
         self.location = location
         self.defaultPlatform = defaultPlatform

@@ -8,7 +8,9 @@ public struct AppleUserFilter: Hashable, Sendable {
     public var clientUserID: String?
     public var sinceVersionID: String?
 
-    public init(activeOnly: Bool? = nil, retiredOnly: Bool? = nil, clientUserID: String? = nil, sinceVersionID: String? = nil) {
+    public init(
+        activeOnly: Bool? = nil, retiredOnly: Bool? = nil, clientUserID: String? = nil, sinceVersionID: String? = nil
+    ) {
         self.activeOnly = activeOnly
         self.retiredOnly = retiredOnly
         self.clientUserID = clientUserID

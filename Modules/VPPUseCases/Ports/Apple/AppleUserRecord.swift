@@ -9,7 +9,9 @@ public struct AppleUserRecord: Hashable, Sendable {
     public var inviteCode: String?
     public var idHash: String?
 
-    public init(clientUserID: String, email: String? = nil, status: String, inviteCode: String? = nil, idHash: String? = nil) {
+    public init(
+        clientUserID: String, email: String? = nil, status: String, inviteCode: String? = nil, idHash: String? = nil
+    ) {
         self.clientUserID = clientUserID
         self.email = email
         self.status = status

@@ -16,8 +16,10 @@ public struct APIKeyDetails: Hashable, Sendable {
     public var expiresAt: Date?
     public var revokedAt: Date?
 
-    public init(id: UUID = UUID(), tenantID: TenantID, name: String, role: Role, keyHash: String, createdBy: String,
-                createdAt: Date, lastUsedAt: Date? = nil, expiresAt: Date? = nil, revokedAt: Date? = nil) {
+    public init(
+        id: UUID = UUID(), tenantID: TenantID, name: String, role: Role, keyHash: String, createdBy: String,
+        createdAt: Date, lastUsedAt: Date? = nil, expiresAt: Date? = nil, revokedAt: Date? = nil
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.name = name
@@ -74,6 +76,8 @@ public protocol AccessDirectory {
     /// Every column pair holding sealed secrets that this store knows.
     var sealedSecretColumns: [SealedSecretColumn] { get }
     /// Re-seals, in `column`, every secret whose key id is not `currentKeyID`, with `reseal`; returns how many.
-    func resealSecrets(in column: SealedSecretColumn, currentKeyID: String,
-                       _ reseal: @Sendable (SealedSecret) throws -> SealedSecret) async throws -> Int
+    func resealSecrets(
+        in column: SealedSecretColumn, currentKeyID: String,
+        _ reseal: @Sendable (SealedSecret) throws -> SealedSecret
+    ) async throws -> Int
 }

@@ -14,8 +14,10 @@ public struct DueWork: Hashable, Sendable {
     /// Tenants with notices waiting to be sent.
     public var noticeDeliveries: [TenantID]
 
-    public init(syncs: [TokenRef] = [], eventPolls: [TenantID] = [], noticePlans: [TenantID] = [],
-                noticeDeliveries: [TenantID] = []) {
+    public init(
+        syncs: [TokenRef] = [], eventPolls: [TenantID] = [], noticePlans: [TenantID] = [],
+        noticeDeliveries: [TenantID] = []
+    ) {
         self.syncs = syncs
         self.eventPolls = eventPolls
         self.noticePlans = noticePlans
