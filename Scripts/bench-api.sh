@@ -21,27 +21,7 @@ start_sim
 export VPP_APPLE_BASE_URL="$SIM/mdm/v2"
 new_database api_bench
 bench_tenant bench read-only
-# One token synced a minute ago (nothing is due, so the workers stay idle), one app, LICENCES active licences
-# (seeded in SQL: through Apple's simulator it takes minutes).
-key_id=$(psql "$VPP_DATABASE_URL" -Atc "SELECT key_id FROM encryption_key_check")
-psql "$VPP_DATABASE_URL" -q >/dev/null <<SQL
-  INSERT INTO tokens (tenant_id, token_id, location_uid, location_name, country, org_name, expires_at, fingerprint,
-                      recipients, secret_key_id, secret)
-    VALUES ('$TENANT_ID', md5('token')::uuid, 'loc', 'Main', 'US', 'Org',
-            (extract(epoch from now()) * 1000)::bigint + 200::bigint * 86400000, 'abcd', '[]', '$key_id', '\\x00'::bytea);
-  INSERT INTO token_sync (tenant_id, token_id, last_success_at, last_attempt_at, failures)
-    VALUES ('$TENANT_ID', md5('token')::uuid, (extract(epoch from now()) * 1000)::bigint,
-            (extract(epoch from now()) * 1000)::bigint, 0);
-  INSERT INTO apps (tenant_id, adam_id, pricing, product_type, device_assignable, revocable)
-    VALUES ('$TENANT_ID', '408709785', 'STDQ', 'App', true, true);
-  INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, assigned, available)
-    VALUES ('$TENANT_ID', md5('token')::uuid, '408709785', 'STDQ', $LICENCES, $LICENCES, 0);
-  INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, state, origin)
-    SELECT '$TENANT_ID', md5('a' || i)::uuid, md5('token')::uuid, '408709785', 'STDQ', 'SN' || lpad(i::text, 10, '0'),
-           'active', 'apple'
-    FROM generate_series(1, $LICENCES) i;
-  ANALYZE;
-SQL
+seed_licences "$LICENCES"
 start_vppd
 url=${VPPD_URLS[0]}
 for path in /v1/apps "/v1/licenses?limit=100"; do

@@ -16,26 +16,8 @@ export VPP_APPLE_BASE_URL=http://127.0.0.1:9/mdm/v2  # nothing is due: Apple is 
 for size in $SIZES; do
   new_database "listing_$size"
   bench_tenant bench read-only
-  # One token synced a minute ago, one app, `size` active licences on it (seeded in SQL: minutes otherwise).
-  key_id=$(psql "$VPP_DATABASE_URL" -Atc "SELECT key_id FROM encryption_key_check")
-  psql "$VPP_DATABASE_URL" -q >/dev/null <<SQL
-    INSERT INTO tokens (tenant_id, token_id, location_uid, location_name, country, org_name, expires_at, fingerprint,
-                        recipients, secret_key_id, secret)
-      VALUES ('$TENANT_ID', md5('token')::uuid, 'loc', 'Main', 'US', 'Org',
-              (extract(epoch from now()) * 1000)::bigint + 200::bigint * 86400000, 'abcd', '[]', '$key_id', '\\x00'::bytea);
-    INSERT INTO token_sync (tenant_id, token_id, last_success_at, last_attempt_at, failures)
-      VALUES ('$TENANT_ID', md5('token')::uuid, (extract(epoch from now()) * 1000)::bigint,
-              (extract(epoch from now()) * 1000)::bigint, 0);
-    INSERT INTO apps (tenant_id, adam_id, pricing, product_type, device_assignable, revocable)
-      VALUES ('$TENANT_ID', '408709785', 'STDQ', 'App', true, true);
-    INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, assigned, available)
-      VALUES ('$TENANT_ID', md5('token')::uuid, '408709785', 'STDQ', $size, $size, 0);
-    INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, state, origin)
-      SELECT '$TENANT_ID', md5('a' || i)::uuid, md5('token')::uuid, '408709785', 'STDQ', 'SN' || lpad(i::text, 10, '0'),
-             'active', 'apple'
-      FROM generate_series(1, $size) i;
-    ANALYZE;
-SQL
+  # One token synced just now, one app, `size` active licences on it.
+  seed_licences "$size"
   deep_id=$(psql "$VPP_DATABASE_URL" -Atc \
     "SELECT assignment_id FROM assignments ORDER BY assignment_id OFFSET $((size * 9 / 10)) LIMIT 1")
   deep="l1.$(printf '%s' "$deep_id" | base64 -w0)"

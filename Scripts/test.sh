@@ -18,6 +18,7 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 # Timing-sensitive or process-heavy suites (regular expression over Swift Testing ids): the serial lane.
 SERIAL_LANE='EndToEndTests\.|VPPStorageTests\.ConcurrencyTests|VPPAppleContractTests\.'
 SERIAL_LANE+='|VPPUseCaseTests\.MDMUseCaseTests|VPPUseCaseTests\.LedgerRecoveryTests|VPPHTTPAPITests\.ServerBoundsTests'
+SERIAL_LANE+='|VPPConsoleTests\.ConsoleSignInTests'  # compares bcrypt timings
 # The fast lane: domain and use-case tests without the ones that need PostgreSQL or an SMTP server.
 FAST_LANE='VPPDomainTests\.|VPPUseCaseTests\.|VPPCompositionTests\.'
 FAST_SKIP='VPPUseCaseTests\.SMTPTests|TokenLifecycleTests/otherTenant'

@@ -104,3 +104,27 @@ statements_in() {
   psql "$VPP_TEST_DATABASE_URL" -Atc "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s
     JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '$1'"
 }
+
+# seed_licences COUNT: for TENANT_ID, one token synced just now (nothing is due, so the workers stay idle),
+# one app and COUNT active device licences on it; seeded in SQL (through Apple's simulator it takes minutes).
+seed_licences() {
+  local key_id; key_id=$(psql "$VPP_DATABASE_URL" -Atc "SELECT key_id FROM encryption_key_check")
+  psql "$VPP_DATABASE_URL" -q >/dev/null <<SQL
+    INSERT INTO tokens (tenant_id, token_id, location_uid, location_name, country, org_name, expires_at, fingerprint,
+                        recipients, secret_key_id, secret)
+      VALUES ('$TENANT_ID', md5('token')::uuid, 'loc', 'Main', 'US', 'Org',
+              (extract(epoch from now()) * 1000)::bigint + 200::bigint * 86400000, 'abcd', '[]', '$key_id', '\\x00'::bytea);
+    INSERT INTO token_sync (tenant_id, token_id, last_success_at, last_attempt_at, failures)
+      VALUES ('$TENANT_ID', md5('token')::uuid, (extract(epoch from now()) * 1000)::bigint,
+              (extract(epoch from now()) * 1000)::bigint, 0);
+    INSERT INTO apps (tenant_id, adam_id, pricing, product_type, device_assignable, revocable)
+      VALUES ('$TENANT_ID', '408709785', 'STDQ', 'App', true, true);
+    INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, assigned, available)
+      VALUES ('$TENANT_ID', md5('token')::uuid, '408709785', 'STDQ', $1, $1, 0);
+    INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, state, origin)
+      SELECT '$TENANT_ID', md5('a' || i)::uuid, md5('token')::uuid, '408709785', 'STDQ', 'SN' || lpad(i::text, 10, '0'),
+             'active', 'apple'
+      FROM generate_series(1, $1) i;
+    ANALYZE;
+SQL
+}

@@ -53,6 +53,10 @@ struct LedgerChaosTests {
             let (uploaded, _) = try await call("POST", urls[0] + "/v1/tokens", apiKey, ["token": tokenFile])
             #expect(uploaded == 201)
             try await Self.sync(env)
+            // The upload also queued a sync job; let it finish before the kills. A replica killed inside a sync
+            // keeps the token's sync lease for its full 10 minutes, which this test (about the ledger's intents)
+            // would otherwise meet as a refused manual sync at the end.
+            try await Self.waitForNoSyncJob(databaseURL)
 
             // Faults at Apple: failed and refused requests on the way.
             for kind in ["serverError", "serviceUnavailable", "connectionReset"] {
@@ -133,6 +137,19 @@ struct LedgerChaosTests {
                 }
             }
         }
+    }
+
+    /// Waits (up to a minute) until no sync job is queued or running.
+    static func waitForNoSyncJob(_ databaseURL: String) async throws {
+        for _ in 0..<120 {
+            let queued = try await TestDatabase.withClient(url: databaseURL) { client in
+                try await client.query("SELECT count(*) FROM jobs WHERE kind = 'sync'", logger: TestDatabase.logger)
+                    .collect().first?.decode(Int.self) ?? 0
+            }
+            if queued == 0 { return }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        Issue.record("the upload's sync job never finished")
     }
 
     /// A manual sync; a replica's scheduled sync may hold the token's sync lease for a moment.
