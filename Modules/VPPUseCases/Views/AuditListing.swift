@@ -54,17 +54,9 @@ extension Catalogue {
         _ caller: Caller, filter: AuditFilter, after: String?, limit: Int
     ) async throws -> ListingPage<AuditView> {
         try caller.require(.read)
-        guard (1...Self.maxPageSize).contains(limit) else {
-            throw UseCaseError.badPageRequest("limit must be 1 to \(Self.maxPageSize)")
-        }
+        let start = try Self.pageStart(limit: limit, after: after, decode: AuditListingCursor.decode)
         if let since = filter.since, let until = filter.until, since >= until {
             throw UseCaseError.badPageRequest("since must be before until")
-        }
-        let start = try after.map { cursor in
-            guard let position = AuditListingCursor.decode(cursor) else {
-                throw UseCaseError.badPageRequest("after is not a cursor this listing gave")
-            }
-            return position
         }
         let rows = try await store.inTenant(caller.tenantID) { tx in
             try await tx.auditPage(before: start, limit: limit + 1, filter: filter)

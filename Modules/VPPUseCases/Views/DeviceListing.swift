@@ -41,15 +41,7 @@ extension Catalogue {
         _ caller: Caller, filter: DeviceFilter, after: String?, limit: Int
     ) async throws -> ListingPage<DeviceView> {
         try caller.require(.read)
-        guard (1...Self.maxPageSize).contains(limit) else {
-            throw UseCaseError.badPageRequest("limit must be 1 to \(Self.maxPageSize)")
-        }
-        let start = try after.map { cursor in
-            guard let serial = DeviceCursor.decode(cursor) else {
-                throw UseCaseError.badPageRequest("after is not a cursor this listing gave")
-            }
-            return serial
-        }
+        let start = try Self.pageStart(limit: limit, after: after, decode: DeviceCursor.decode)
         let rows = try await store.inTenant(caller.tenantID) { tx in
             try await tx.devicePage(
                 after: start, limit: limit + 1, serialPrefix: filter.serialPrefix?.uppercased(),
