@@ -444,9 +444,16 @@ extension SQLTenantTransaction {
                 }
             }
             outcome.revoked = try await move(revokedIDs, to: .revoked)
-            try await exec(
-                "DELETE FROM assignments WHERE tenant_id = ? AND assignment_id IN (SELECT a.assignment_id "
-                    + absent + ") AND state = ?", [tenant, tenant, token] + states + [sync, .text("active")])
+            // Deleted by id, from the list just read: the same anti-join as a DELETE … IN (subquery) ran for
+            // minutes at 1,000,000 assignments (planned on statistics from before the sync's inserts) even
+            // when nothing was gone. `state = 'active'` still guards against a row that moved meanwhile.
+            for chunk in chunks(goneIDs, of: 500) {
+                try await exec(
+                    """
+                    DELETE FROM assignments
+                    WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk)) AND state = 'active'
+                    """)
+            }
             outcome.deleted = goneIDs.count
         }
         try await clearStagedAssignments(tokenID: tokenID, syncID: syncID)
