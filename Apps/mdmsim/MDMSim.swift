@@ -9,11 +9,15 @@ struct MDMSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mdmsim",
         abstract:
-            "A stand-in MDM server: NanoMDM's enqueue API plus simulated devices posting the MicroMDM-compatible webhook.",
+            "A stand-in MDM server: NanoMDM's enqueue API plus simulated devices posting the MicroMDM-compatible "
+            + "webhook.",
         discussion: """
-            Admin API: POST /sim/devices {count, serialPrefix?, productName?} enrolls new devices; POST /sim/devices/{serial}/checkout;
-            POST /sim/devices/{serial}/enroll; GET /sim/devices; PUT /sim/config {webhookURL, hmacKey, ackDelayMilliseconds};
-            PUT /sim/faults {mode: none|down|slow|500|207, delayMilliseconds}; PUT /sim/behaviour {respond: acknowledge|error|notnow|silent};
+            Admin API: POST /sim/devices {count, serialPrefix?, productName?} enrolls new devices; POST \
+            /sim/devices/{serial}/checkout;
+            POST /sim/devices/{serial}/enroll; GET /sim/devices; PUT /sim/config {webhookURL, hmacKey, \
+            ackDelayMilliseconds};
+            PUT /sim/faults {mode: none|down|slow|500|207, delayMilliseconds}; PUT /sim/behaviour {respond: \
+            acknowledge|error|notnow|silent};
             GET /sim/stats.
             """,
         subcommands: [Serve.self],
@@ -43,10 +47,8 @@ struct MDMSim: AsyncParsableCommand {
                 apiKey: apiKey, webhookURL: webhookURL, hmacKey: try read(hmacKeyFile), logger: logger)
             let host = self.host
             try await MDMSimulatorServer(simulator: simulator, logger: logger).run(host: host, port: port) { port in
-                FileHandle.standardOutput.write(
-                    Data(
-                        "mdmsim listening on http://\(host):\(port)  (NanoMDM API: http://\(host):\(port)/v1/enqueue/{id})\n"
-                            .utf8))
+                let banner = "mdmsim listening on http://\(host):\(port)  (NanoMDM API: http://\(host):\(port)"
+                FileHandle.standardOutput.write(Data((banner + "/v1/enqueue/{id})\n").utf8))
             }
         }
     }

@@ -10,7 +10,8 @@ struct AppleWalkBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apple-walk",
         abstract:
-            "Seed a running vppsim, then time a full asset and assignment walk and report the ratio to the rate-limit minimum."
+            "Seed a running vppsim, then time a full asset and assignment walk and report the ratio to the "
+            + "rate-limit minimum."
     )
 
     @Option(help: "Root URL of a running vppsim.") var simulator = "http://127.0.0.1:9090"
@@ -44,21 +45,24 @@ struct AppleWalkBenchmark: AsyncParsableCommand {
         let limited =
             try JSONSerialization.jsonObject(with: try await admin("GET", "/sim/settings", nil)) as? [String: Any]
         print(
-            "apple-walk: \(assetWalk.items.count) assets + \(assignmentWalk.items.count) assignments in \(pages) pages (page size \(pageSize))"
+            "apple-walk: \(assetWalk.items.count) assets + \(assignmentWalk.items.count) assignments in \(pages) "
+                + "pages (page size \(pageSize))"
         )
         print(
             String(
                 format: "apple-walk: wall time %.2f s; minimum at %.0f rps %.2f s; ratio %.3f (target <= 1.1)", seconds,
                 rate, minimum, seconds / minimum))
         print(
-            "apple-walk: restarts \(assetWalk.restarts + assignmentWalk.restarts); simulator rate limit \(limited?["requestsPerSecond"] ?? "?") rps"
+            "apple-walk: restarts \(assetWalk.restarts + assignmentWalk.restarts); simulator rate limit "
+                + "\(limited?["requestsPerSecond"] ?? "?") rps"
         )
         if let peak = peakResidentMiB() {
             print(String(format: "apple-walk: peak RSS of the client process %.1f MiB", peak))
         }
         guard assetWalk.items.count == assets, assignmentWalk.items.count == assignmentCount else {
             throw ValidationError(
-                "walk incomplete: \(assetWalk.items.count)/\(assets) assets, \(assignmentWalk.items.count)/\(assignmentCount) assignments"
+                "walk incomplete: \(assetWalk.items.count)/\(assets) assets, "
+                    + "\(assignmentWalk.items.count)/\(assignmentCount) assignments"
             )
         }
     }

@@ -71,10 +71,12 @@ struct StoreSyncBenchmark: AsyncParsableCommand {
         }
         let resync = clock.now - again
         print(
-            "store-sync[\(flavour)]: stored \(result.inserted) assignments in \(Self.seconds(full)) s (target < 10 s on PostgreSQL)"
+            "store-sync[\(flavour)]: stored \(result.inserted) assignments in \(Self.seconds(full)) s (target < 10 "
+                + "s on PostgreSQL)"
         )
         print(
-            "store-sync[\(flavour)]: re-sync of the same \(assignments) (no changes: \(unchanged.inserted) inserted, \(unchanged.deleted) deleted) in \(Self.seconds(resync)) s"
+            "store-sync[\(flavour)]: re-sync of the same \(assignments) (no changes: \(unchanged.inserted) "
+                + "inserted, \(unchanged.deleted) deleted) in \(Self.seconds(resync)) s"
         )
         if let peak = peakResidentMiB() {
             print(String(format: "store-sync[\(flavour)]: peak RSS %.1f MiB (target < 200 MB)", peak))

@@ -134,7 +134,8 @@ struct SecretsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-encrypt every stored secret under the current key.",
             discussion: """
-                Rotation: give every server the new key as VPP_ENCRYPTION_KEY and the old one as VPP_ENCRYPTION_KEY_PREVIOUS
+                Rotation: give every server the new key as VPP_ENCRYPTION_KEY and the old one as \
+                VPP_ENCRYPTION_KEY_PREVIOUS
                 (or the _FILE forms) and restart them; run this once; then drop the previous key. Safe to run again.
                 """)
         @OptionGroup var global: GlobalOptions

@@ -293,9 +293,8 @@ struct ReportCommand: AsyncParsableCommand {
                 case .csv:
                     print("kind,adamId,assignee,location,fix")
                     for f in findings {
-                        print(
-                            "\(f.kind.rawValue),\(f.adamID),\(f.assignee),\(f.location),\"\(f.fix.replacingOccurrences(of: "\"", with: "\"\""))\""
-                        )
+                        let quotedFix = "\"" + f.fix.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                        print("\(f.kind.rawValue),\(f.adamID),\(f.assignee),\(f.location),\(quotedFix)")
                     }
                 case .table:
                     Output.table(

@@ -72,7 +72,8 @@ struct DemoCommand: AsyncParsableCommand {
             let result = try await UploadToken(services: services)(
                 admin, file: Data(file.utf8), noticeRecipients: ["it@springfield.example"])
             say(
-                "\(name): \(result.status.code.replacingOccurrences(of: "_", with: " ")), \(result.sync?.assets ?? 0) app(s) synced"
+                "\(name): \(result.status.code.replacingOccurrences(of: "_", with: " ")), "
+                    + "\(result.sync?.assets ?? 0) app(s) synced"
             )
         }
 
@@ -89,7 +90,9 @@ struct DemoCommand: AsyncParsableCommand {
         assign.firstPollDelay = 0
         let outcome = try await assign(admin, asset: AssetKey(adamID: "361285480"), to: serials.map { .device($0) })
         say(
-            "Reserved 6 licences (\(outcome.sentByToken.values.sorted(by: >).map(String.init).joined(separator: " + ")) from the two tokens: the one expiring last grants first)"
+            "Reserved 6 licences "
+                + "(\(outcome.sentByToken.values.sorted(by: >).map(String.init).joined(separator: " + ")) from the "
+                + "two tokens: the one expiring last grants first)"
         )
         try await Task.sleep(for: .milliseconds(200))
         _ = try await ProcessAppleEvent(services: services).pollDue(tenant.id)
@@ -103,7 +106,8 @@ struct DemoCommand: AsyncParsableCommand {
         step("Token status: Annex expires in 12 days")
         for view in try await ListTokens(services: services)(admin).map({ TokenView($0, now: Date()) }) {
             say(
-                "\(view.location): \(view.status.replacingOccurrences(of: "_", with: " ")) (\(view.daysLeft) days) — \(view.nextStep)"
+                "\(view.location): \(view.status.replacingOccurrences(of: "_", with: " ")) (\(view.daysLeft) days) "
+                    + "— \(view.nextStep)"
             )
         }
         _ = try await PlanNotices(services: services)(tenant.id)
@@ -114,7 +118,8 @@ struct DemoCommand: AsyncParsableCommand {
             admin, file: Data(labFile.utf8), takeOver: true, dryRun: true)
         say("Science Lab is held by \(labResult.otherHolder.map { "\($0)" } ?? "?"); vpp grants nothing from it")
         say(
-            "Take-over preview: confirming would revoke \(labResult.takeOverPreview?.count ?? 0) licence(s) Apple Configurator assigned, then sync"
+            "Take-over preview: confirming would revoke \(labResult.takeOverPreview?.count ?? 0) licence(s) Apple "
+                + "Configurator assigned, then sync"
         )
 
         step("Removal plan for Annex (dry run)")

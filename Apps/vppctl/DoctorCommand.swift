@@ -57,7 +57,8 @@ struct DoctorCommand: AsyncParsableCommand {
         if !unreachable.isEmpty {
             problems.append("Apple unreachable")
             print(
-                "\nAllow outbound HTTPS (TCP 443) to: \(unreachable.joined(separator: ", ")) (or *.itunes.apple.com and *.apple.com)."
+                "\nAllow outbound HTTPS (TCP 443) to: \(unreachable.joined(separator: ", ")) (or *.itunes.apple.com "
+                    + "and *.apple.com)."
             )
         }
         if !problems.isEmpty { throw CommandFailure("\(problems.count) check(s) failed") }

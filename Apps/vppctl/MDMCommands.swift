@@ -13,8 +13,10 @@ struct MDMCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Connect the tenant to its MDM server (nanomdm, micromdm, webhook or pull).",
             discussion: """
-                Secrets are read from files, stored encrypted and never printed. nanomdm also serves NanoHUB (a URL ending in
-                /api/v1/nanomdm). The webhook kind prints its whsec_ signing secret once. Give the MDM server the webhook URL that
+                Secrets are read from files, stored encrypted and never printed. nanomdm also serves NanoHUB (a URL \
+                ending in
+                /api/v1/nanomdm). The webhook kind prints its whsec_ signing secret once. Give the MDM server the \
+                webhook URL that
                 `mdm show` prints (NanoMDM: -webhook-url, and -webhook-hmac-key with the same key as --hmac-key-file).
                 """)
         @OptionGroup var global: GlobalOptions
@@ -34,7 +36,8 @@ struct MDMCommand: AsyncParsableCommand {
         func run() async throws {
             guard let kind = MDMKind(rawValue: kind) else {
                 throw CommandFailure(
-                    "Unknown MDM kind \"\(kind)\"; use one of \(MDMKind.allCases.map(\.rawValue).joined(separator: ", "))."
+                    "Unknown MDM kind \"\(kind)\"; use one of "
+                        + "\(MDMKind.allCases.map(\.rawValue).joined(separator: ", "))."
                 )
             }
             func secret(_ path: String?) throws -> String? {
@@ -153,7 +156,8 @@ struct CommandCommand: AsyncParsableCommand {
             if let state {
                 guard let parsed = DeviceCommandState(rawValue: state) else {
                     throw CommandFailure(
-                        "Unknown state \"\(state)\"; use one of \(DeviceCommandState.allCases.map(\.rawValue).joined(separator: ", "))."
+                        "Unknown state \"\(state)\"; use one of "
+                            + "\(DeviceCommandState.allCases.map(\.rawValue).joined(separator: ", "))."
                     )
                 }
                 states = [parsed]

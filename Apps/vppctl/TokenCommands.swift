@@ -129,8 +129,10 @@ struct TokenCommand: AsyncParsableCommand {
                     let report = try await SyncToken(services: context.services)(context.caller, tokenID: target.id)
                     Output.progress("", done: true)
                     print(
-                        "\(target.location.name): \(report.assets) app(s), \(report.assignmentsFromApple) licence(s) from Apple "
-                            + "(\(report.incremental ? "incremental" : "full"), +\(report.inserted) −\(report.deleted))"
+                        "\(target.location.name): \(report.assets) app(s), \(report.assignmentsFromApple) "
+                            + "licence(s) from Apple "
+                            + "(\(report.incremental ? "incremental" : "full"), +\(report.inserted) "
+                            + "−\(report.deleted))"
                     )
                 }
             }
@@ -169,7 +171,8 @@ struct TokenCommand: AsyncParsableCommand {
                 let result = try await TakeOverToken(services: context.services)(
                     context.caller, tokenID: target.id, confirm: yes, dryRun: dryRun)
                 print(
-                    "Held by \(result.holder.map { "\($0)" } ?? "-"); \(result.licencesToRevoke.count) licence(s) to revoke."
+                    "Held by \(result.holder.map { "\($0)" } ?? "-"); \(result.licencesToRevoke.count) licence(s) "
+                        + "to revoke."
                 )
                 print(
                     result.applied

@@ -124,7 +124,8 @@ struct FaultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fault",
         abstract:
-            "Inject faults: serverError, serviceUnavailable, invalidTokenOn200, slow, truncatedJSON, connectionReset, rateLimited."
+            "Inject faults: serverError, serviceUnavailable, invalidTokenOn200, slow, truncatedJSON, "
+            + "connectionReset, rateLimited."
     )
     @OptionGroup var simulator: SimulatorAddress
     @Option var kind: String?

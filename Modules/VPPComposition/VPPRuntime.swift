@@ -121,7 +121,8 @@ public final class VPPRuntime: Sendable {
             sqlite = database
         } else {
             throw StartupError(
-                "VPP_DATABASE_URL must start with postgres:// or sqlite:// (got \(PostgresURL.redacted(configuration.databaseURL)))."
+                "VPP_DATABASE_URL must start with postgres:// or sqlite:// (got "
+                    + "\(PostgresURL.redacted(configuration.databaseURL)))."
             )
         }
         var appleConfiguration = AppleClientConfiguration(baseURL: configuration.appleBaseURL)
@@ -220,7 +221,8 @@ public final class VPPRuntime: Sendable {
         }
         guard let path = configuration.sqlitePath else {
             throw StartupError(
-                "Set VPP_ENCRYPTION_KEY or VPP_ENCRYPTION_KEY_FILE: content tokens are encrypted at rest, and a shared database needs a shared key."
+                "Set VPP_ENCRYPTION_KEY or VPP_ENCRYPTION_KEY_FILE: content tokens are encrypted at rest, and a "
+                    + "shared database needs a shared key."
             )
         }
         let folder = (path as NSString).deletingLastPathComponent

@@ -94,7 +94,8 @@ struct Console: Sendable {
             case .inUseElsewhere(let holder):
                 return .init(
                     text:
-                        "The token of \(name) is in use by \(Self.holderName(holder)): take it over or stop using it there.",
+                        "The token of \(name) is in use by \(Self.holderName(holder)): take it over or stop using "
+                        + "it there.",
                     href: href)
             }
         }

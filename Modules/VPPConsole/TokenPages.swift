@@ -193,7 +193,8 @@ enum TokenPages {
         }
         group.get("tokens/{id}/remove") { request, context in
             await console.page(request) { session in
-                // The plan is readable to anyone who may read, but this page leads to removal: show it only to who may remove.
+                // The plan is readable to anyone who may read, but this page leads to removal: show it only to who may
+                // remove.
                 try session.caller.require(.manageContentTokens)
                 let plan = try await RemoveToken(services: console.services).plan(
                     session.caller, tokenID: try tokenID(context))
@@ -338,8 +339,10 @@ enum TokenPages {
             revoke == 0
             ? "No licence was granted from this token: nothing is revoked."
             : plan.canRevokeAtApple
-                ? "\(ConsoleFormat.plural(revoke, "licence")) granted from this token \(revoke == 1 ? "is" : "are") revoked at Apple."
-                : "\(ConsoleFormat.plural(revoke, "licence")) granted from this token cannot be revoked at Apple (the token no longer works); "
+                ? "\(ConsoleFormat.plural(revoke, "licence")) granted from this token \(revoke == 1 ? "is" : "are") "
+                    + "revoked at Apple."
+                : "\(ConsoleFormat.plural(revoke, "licence")) granted from this token cannot be revoked at Apple "
+                    + "(the token no longer works); "
                     + "vpp forgets them."
         return RemovePage(
             chrome: await console.chrome(session, title: "Remove \(location)", section: "Tokens"),

@@ -108,14 +108,3 @@ struct AppleWebhookGate {
         }
     }
 }
-
-extension HandleAppleNotification {
-    /// The webhook's body decoded here, at the edge; the use case receives typed values.
-    func callAsFunction(
-        tenantID: TenantID, tokenID: TokenID, authorization: String?, body: Data
-    ) async throws -> Outcome {
-        try await self(
-            tenantID: tenantID, tokenID: tokenID, authorization: authorization,
-            notification: AppleWebhookGate.decode(body))
-    }
-}

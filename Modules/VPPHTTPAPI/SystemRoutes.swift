@@ -96,10 +96,11 @@ enum SystemRoutes {
         do { body = try await request.collectBody(upTo: 64 * 1024) } catch is NIOTooManyBytesError {
             throw HTTPError(.contentTooLarge)
         }
-        try AppleWebhookGate.validate(Data(buffer: body))
+        // Decoded once, here at the edge: a malformed body is a 400 that records nothing.
+        let notification = try AppleWebhookGate.decode(Data(buffer: body))
         let outcome = try await HandleAppleNotification(services: services)(
             tenantID: tenant, tokenID: tokenID, authorization: request.headers[.authorization],
-            body: Data(buffer: body))
+            notification: notification)
         return json(NotificationResult(result: "\(outcome)"))
     }
 }

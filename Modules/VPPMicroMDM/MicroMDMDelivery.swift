@@ -67,7 +67,8 @@ public struct MicroMDMDelivery: DeviceCommandDelivery {
                 if message.lowercased().contains("duplicate") { return .delivered }
                 let retryAfter = response.headers.first(name: "Retry-After").flatMap(TimeInterval.init)
                 return .retry(
-                    "MicroMDM answered HTTP \(response.status.code)\(message.isEmpty ? "" : ": \(message.prefix(300))")",
+                    "MicroMDM answered HTTP "
+                        + "\(response.status.code)\(message.isEmpty ? "" : ": \(message.prefix(300))")",
                     after: retryAfter)
             }
         } catch {

@@ -32,14 +32,26 @@ public struct NanoMDMDelivery: DeviceCommandDelivery {
     /// NanoMDM's `APIResult` (all fields optional).
     struct APIResult: Decodable {
         struct PerID: Decodable {
-            let push_result: String?
-            let push_error: String?
-            let command_error: String?
+            let pushResult: String?
+            let pushError: String?
+            let commandError: String?
+
+            enum CodingKeys: String, CodingKey {
+                case pushResult = "push_result"
+                case pushError = "push_error"
+                case commandError = "command_error"
+            }
         }
 
         let status: [String: PerID]?
-        let push_error: String?
-        let command_error: String?
+        let pushError: String?
+        let commandError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case status
+            case pushError = "push_error"
+            case commandError = "command_error"
+        }
     }
 
     public func deliver(_ commands: [OutgoingDeviceCommand]) async -> [UUID: DeliveryOutcome] {
@@ -71,7 +83,7 @@ public struct NanoMDMDelivery: DeviceCommandDelivery {
             let body = try await response.body.collect(upTo: 1 << 20)
             let result = try? JSONDecoder().decode(APIResult.self, from: Data(buffer: body))
             let perID = result?.status?[command.enrollmentID]
-            let commandError = perID?.command_error ?? result?.command_error
+            let commandError = perID?.commandError ?? result?.commandError
             switch response.status.code {
             case 200:
                 return .delivered
@@ -81,7 +93,7 @@ public struct NanoMDMDelivery: DeviceCommandDelivery {
                 guard let commandError, !commandError.isEmpty else {
                     // The command was queued; only the push failed: the device fetches it at its next check-in.
                     if response.status.code == 207 || perID != nil { return .delivered }
-                    return .retry("NanoMDM answered 500\(result?.push_error.map { ": \($0)" } ?? "")")
+                    return .retry("NanoMDM answered 500\(result?.pushError.map { ": \($0)" } ?? "")")
                 }
                 // The CommandUUID is the table's key at NanoMDM: a duplicate means an earlier attempt got through.
                 let lowered = commandError.lowercased()

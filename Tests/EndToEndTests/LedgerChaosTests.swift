@@ -48,7 +48,7 @@ struct LedgerChaosTests {
                 try ServerProcess("vppd", ["serve", "--port", "0"], environment: env),
                 try ServerProcess("vppd", ["serve", "--port", "0"], environment: env),
             ]
-            defer { servers.forEach { $0.stop() } }
+            defer { for server in servers { server.stop() } }
             var urls = [try await servers[0].waitForURL(), try await servers[1].waitForURL()]
             let (uploaded, _) = try await call("POST", urls[0] + "/v1/tokens", apiKey, ["token": tokenFile])
             #expect(uploaded == 201)

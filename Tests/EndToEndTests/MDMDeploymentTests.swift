@@ -141,21 +141,10 @@ struct MDMDeploymentTests {
             let serverA = try await a.waitForURL()
             let serverB = try await b.waitForURL()
 
-            let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
-            let location = try #require((created as? [String: Any])?["uId"] as? String)
-            _ = try await http(
-                "POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.adamID, "totalCount": 60])
-            _ = try await http(
-                "POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.secondAdamID, "totalCount": 60])
-            #expect(
-                try await http(
-                    "POST", serverA + "/v1/tokens", apiKey,
-                    ["token": try await ScenariosAcrossServersTests.mint(sim, location)]
-                ).0 == 201)
-            let tokenID = try #require(
-                (try await http("GET", serverB + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"]
-                    as? String)
-            #expect(try await http("POST", serverB + "/v1/tokens/\(tokenID)/sync", apiKey, nil).0 == 200)
+            let location = try await SimulatedLocation.create(
+                sim: sim, name: "Main Campus", apps: [(Self.adamID, 60), (Self.secondAdamID, 60)])
+            let tokenID = try await Self.uploadAndSync(
+                location.tokenFile, uploadTo: serverA, syncAt: serverB, apiKey: apiKey)
 
             // 1. Fifty devices enroll through mdmsim's signed webhook and join the inventory with their UDIDs.
             let (enrolledStatus, enrolledBody) = try await http(
@@ -312,19 +301,10 @@ struct MDMDeploymentTests {
             defer { a?.stop() }
             let serverA = try await a!.waitForURL()
 
-            let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
-            let location = try #require((created as? [String: Any])?["uId"] as? String)
-            _ = try await http(
-                "POST", sim + "/sim/locations/\(location)/assets", nil, ["adamId": Self.adamID, "totalCount": 30])
-            #expect(
-                try await http(
-                    "POST", serverA + "/v1/tokens", apiKey,
-                    ["token": try await ScenariosAcrossServersTests.mint(sim, location)]
-                ).0 == 201)
-            let tokenID = try #require(
-                (try await http("GET", serverA + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"]
-                    as? String)
-            #expect(try await http("POST", serverA + "/v1/tokens/\(tokenID)/sync", apiKey, nil).0 == 200)
+            let location = try await SimulatedLocation.create(
+                sim: sim, name: "Main Campus", adamID: Self.adamID, licences: 30)
+            let tokenID = try await Self.uploadAndSync(
+                location.tokenFile, uploadTo: serverA, syncAt: serverA, apiKey: apiKey)
             let enrolled = try await http("POST", mdmsim + "/sim/devices", nil, ["count": 24, "serialPrefix": "KIL"])
             let serials = try #require((enrolled.1 as? [String: Any])?["devices"] as? [[String: Any]]).map {
                 $0["serialNumber"] as! String
@@ -367,5 +347,16 @@ struct MDMDeploymentTests {
                     "one install at \(device["serialNumber"] ?? "?")")
             }
         }
+    }
+
+    /// Uploads a token file to one server and syncs it on another (or the same); the token's id.
+    static func uploadAndSync(
+        _ tokenFile: String, uploadTo upload: String, syncAt sync: String, apiKey: String
+    ) async throws -> String {
+        #expect(try await http("POST", upload + "/v1/tokens", apiKey, ["token": tokenFile]).0 == 201)
+        let tokenID = try #require(
+            (try await http("GET", sync + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try await http("POST", sync + "/v1/tokens/\(tokenID)/sync", apiKey, nil).0 == 200)
+        return tokenID
     }
 }

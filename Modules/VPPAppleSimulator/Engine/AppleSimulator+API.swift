@@ -161,7 +161,8 @@ extension AppleSimulator {
             "retireUsers": base + "users/retire",
             "contentMetadataLookup": publicBaseURL + Self.lookupPath,
             "invitationEmail":
-                "https://buy.itunes.apple.com/WebObjects/MZFinance.woa/wa/associateVPPUserWithITSAccount?inviteCode=%25inviteCode%25&mt=8",
+                "https://buy.itunes.apple.com/WebObjects/MZFinance.woa/wa/associateVPPUserWithITSAccount"
+                + "?inviteCode=%25inviteCode%25&mt=8",
         ]
         let codes: [[String: Any]] = Self.errorTable.map { ["errorNumber": $0.key, "errorMessage": $0.value] }
         return .json(

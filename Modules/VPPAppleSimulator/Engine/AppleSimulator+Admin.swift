@@ -95,7 +95,8 @@ extension AppleSimulator {
         try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))
     }
 
-    /// The legacy `contentMetadataLookup` shape: `results{adamId: {name, bundleId, artwork, offers[].version.display}}`.
+    //  The legacy `contentMetadataLookup` shape: `results{adamId: {name, bundleId, artwork,
+    // offers[].version.display}}`.
     private func lookup(_ request: SimRequest) -> SimResponse {
         let ids = Set((request.query["id"] ?? "").split(separator: ",").map(String.init))
         var results: [String: Any] = [:]

@@ -26,7 +26,8 @@ public struct SimulatorAdminClient: Sendable {
         guard (200..<300).contains(Int(response.status.code)) else {
             throw Refused(
                 description:
-                    "simulator \(method) \(path) answered \(response.status.code): \(String(decoding: body.prefix(300), as: UTF8.self))"
+                    "simulator \(method) \(path) answered \(response.status.code): "
+                    + "\(String(decoding: body.prefix(300), as: UTF8.self))"
             )
         }
         return body

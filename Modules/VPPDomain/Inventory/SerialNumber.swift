@@ -11,7 +11,8 @@ public enum IdentifierError: Error, Hashable, Sendable, CustomStringConvertible 
         case .invalidSerialNumber(let text):
             "\"\(text.prefix(40))\" is not a device serial number (expected 8 to 20 letters and digits)."
         case .invalidClientUserID(let text):
-            "\"\(text.prefix(40))\" is not a client user id (expected 1 to 256 printable characters, no spaces at the ends)."
+            "\"\(text.prefix(40))\" is not a client user id (expected 1 to 256 printable characters, no spaces at "
+                + "the ends)."
         case .invalidEmail(let text):
             "\"\(text.prefix(60))\" is not an e-mail address."
         }

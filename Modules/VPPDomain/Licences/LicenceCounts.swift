@@ -14,7 +14,8 @@ public struct LicenceCounts: Hashable, Sendable, Codable {
     public init(total: Int, assigned: Int, available: Int, retired: Int = 0) throws(LicenceError) {
         guard total >= 0, assigned >= 0, available >= 0, retired >= 0 else {
             throw .inconsistentCounts(
-                "counts must not be negative (total \(total), assigned \(assigned), available \(available), retired \(retired))"
+                "counts must not be negative (total \(total), assigned \(assigned), available \(available), retired "
+                    + "\(retired))"
             )
         }
         guard assigned <= total, available <= total else {

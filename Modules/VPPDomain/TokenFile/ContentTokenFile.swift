@@ -56,7 +56,8 @@ public struct ContentTokenFile: Hashable, Sendable, CustomStringConvertible, Cus
     }
 
     public var description: String {
-        "ContentTokenFile(org: \(organizationName), expires: \(ISO8601Timestamp.format(expiresAt)), secret: sha256:\(secret.fingerprint))"
+        "ContentTokenFile(org: \(organizationName), expires: \(ISO8601Timestamp.format(expiresAt)), secret: "
+            + "sha256:\(secret.fingerprint))"
     }
 
     public var customMirror: Mirror {

@@ -21,7 +21,11 @@ public enum MDMCommandPayload {
 
     /// A plist value, in the few types MDM commands use.
     indirect enum Value {
-        case string(String), integer(Int), bool(Bool), dict([(String, Value)]), array([Value])
+        case string(String)
+        case integer(Int)
+        case bool(Bool)
+        case dict([(String, Value)])
+        case array([Value])
     }
 
     /// The XML plist for `command`, whose `CommandUUID` is the command's id.

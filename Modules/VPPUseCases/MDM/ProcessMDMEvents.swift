@@ -45,22 +45,42 @@ public struct ProcessMDMEvents: Sendable {
     struct Envelope: Decodable {
         struct CheckIn: Decodable {
             let udid: String?
-            let enrollment_id: String?
-            let raw_payload: String?
-            let token_update_tally: Int?
+            let enrollmentID: String?
+            let rawPayload: String?
+            let tokenUpdateTally: Int?
+
+            enum CodingKeys: String, CodingKey {
+                case udid
+                case enrollmentID = "enrollment_id"
+                case rawPayload = "raw_payload"
+                case tokenUpdateTally = "token_update_tally"
+            }
         }
 
         struct Acknowledge: Decodable {
             let udid: String?
-            let enrollment_id: String?
+            let enrollmentID: String?
             let status: String?
-            let command_uuid: String?
-            let raw_payload: String?
+            let commandUUID: String?
+            let rawPayload: String?
+
+            enum CodingKeys: String, CodingKey {
+                case udid, status
+                case enrollmentID = "enrollment_id"
+                case commandUUID = "command_uuid"
+                case rawPayload = "raw_payload"
+            }
         }
 
         let topic: String
-        let checkin_event: CheckIn?
-        let acknowledge_event: Acknowledge?
+        let checkinEvent: CheckIn?
+        let acknowledgeEvent: Acknowledge?
+
+        enum CodingKeys: String, CodingKey {
+            case topic
+            case checkinEvent = "checkin_event"
+            case acknowledgeEvent = "acknowledge_event"
+        }
     }
 
     static func enrollmentID(udid: String?, enrollmentID: String?) -> String? {
@@ -84,7 +104,7 @@ public struct ProcessMDMEvents: Sendable {
         let now = event.receivedAt
         switch envelope.topic {
         case "mdm.Authenticate":
-            guard let checkIn = envelope.checkin_event, let payload = Self.plist(checkIn.raw_payload) else {
+            guard let checkIn = envelope.checkinEvent, let payload = Self.plist(checkIn.rawPayload) else {
                 return (.ignored, "malformed: Authenticate without a readable raw_payload")
             }
             guard let serialText = payload["SerialNumber"] as? String, let serial = try? SerialNumber(serialText) else {
@@ -92,7 +112,7 @@ public struct ProcessMDMEvents: Sendable {
             }
             guard
                 let id = Self.enrollmentID(
-                    udid: checkIn.udid ?? payload["UDID"] as? String, enrollmentID: checkIn.enrollment_id)
+                    udid: checkIn.udid ?? payload["UDID"] as? String, enrollmentID: checkIn.enrollmentID)
             else {
                 return (.ignored, "malformed: no enrollment id")
             }
@@ -112,16 +132,16 @@ public struct ProcessMDMEvents: Sendable {
             try await tx.saveEnrollment(serial, enrollment)
             return (.processed, "serial \(serial.value) is enrollment \(id)")
         case "mdm.TokenUpdate":
-            guard let checkIn = envelope.checkin_event,
-                let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollment_id)
+            guard let checkIn = envelope.checkinEvent,
+                let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollmentID)
             else { return (.ignored, "malformed: TokenUpdate without an enrollment id") }
             guard var device = try await tx.device(enrollmentID: id) else {
                 return (.ignored, "unknown device \(id) (no Authenticate seen)")
             }
             // Tally 1 is NanoMDM's "enrollment just completed"; MicroMDM sends no tally, so its first TokenUpdate counts.
             let completes =
-                checkIn.token_update_tally == 1
-                || (checkIn.token_update_tally == nil && device.enrollment.state != .enrolled)
+                checkIn.tokenUpdateTally == 1
+                || (checkIn.tokenUpdateTally == nil && device.enrollment.state != .enrolled)
             if completes || device.enrollment.state == .enrolling {
                 device.enrollment.state = .enrolled
                 device.enrollment.unenrolledAt = nil
@@ -130,8 +150,8 @@ public struct ProcessMDMEvents: Sendable {
             try await tx.saveEnrollment(device.serialNumber, device.enrollment)
             return (.processed, "\(device.serialNumber.value) \(device.enrollment.state.rawValue)")
         case "mdm.CheckOut":
-            guard let checkIn = envelope.checkin_event,
-                let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollment_id)
+            guard let checkIn = envelope.checkinEvent,
+                let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollmentID)
             else { return (.ignored, "malformed: CheckOut without an enrollment id") }
             guard var device = try await tx.device(enrollmentID: id) else { return (.ignored, "unknown device \(id)") }
             device.enrollment.state = .unenrolled
@@ -141,7 +161,7 @@ public struct ProcessMDMEvents: Sendable {
             reclaimAt.append(now.addingTimeInterval(connection?.reclaimAfter ?? 24 * 3600))
             return (.processed, "\(device.serialNumber.value) unenrolled")
         case "mdm.Connect":
-            guard let ack = envelope.acknowledge_event else {
+            guard let ack = envelope.acknowledgeEvent else {
                 return (.ignored, "malformed: Connect without acknowledge_event")
             }
             return try await result(ack, tx, now: now)
@@ -153,17 +173,17 @@ public struct ProcessMDMEvents: Sendable {
     func result(
         _ ack: Envelope.Acknowledge, _ tx: any TenantTransaction, now: Date
     ) async throws -> (MDMEventState, String) {
-        let id = Self.enrollmentID(udid: ack.udid, enrollmentID: ack.enrollment_id)
+        let id = Self.enrollmentID(udid: ack.udid, enrollmentID: ack.enrollmentID)
         if let id, var device = try await tx.device(enrollmentID: id) {
             device.enrollment.lastSeenAt = now
             try await tx.saveEnrollment(device.serialNumber, device.enrollment)
         }
         let status = ack.status ?? ""
         guard status != "Idle" else { return (.processed, "idle check-in") }
-        guard let text = ack.command_uuid, let uuid = UUID(uuidString: text),
+        guard let text = ack.commandUUID, let uuid = UUID(uuidString: text),
             let record = try await tx.deviceCommandRecord(uuid)
         else {
-            return (.ignored, "result for a command vpp did not send (\(ack.command_uuid?.prefix(40) ?? "none"))")
+            return (.ignored, "result for a command vpp did not send (\(ack.commandUUID?.prefix(40) ?? "none"))")
         }
         if let id, let sent = record.enrollmentID, sent != id {
             return (.ignored, "result from \(id) for a command sent to \(sent)")
@@ -177,7 +197,7 @@ public struct ProcessMDMEvents: Sendable {
             if record.command.kind == .installedApplicationList {
                 try await tx.updateDeviceCommand(uuid, DeviceCommandUpdate(state: .acknowledged), at: now)
                 let verified = try await installedApps(
-                    Self.plist(ack.raw_payload), serial: record.command.serialNumber, tx, now: now)
+                    Self.plist(ack.rawPayload), serial: record.command.serialNumber, tx, now: now)
                 return (.processed, "installed apps of \(record.command.serialNumber); \(verified) install(s) verified")
             }
             if record.state != .verified {
@@ -188,7 +208,7 @@ public struct ProcessMDMEvents: Sendable {
             }
             return (.processed, "\(record.command.kind.rawValue) acknowledged")
         case "Error", "CommandFormatError":
-            let reason = Self.errorChain(Self.plist(ack.raw_payload)) ?? status
+            let reason = Self.errorChain(Self.plist(ack.rawPayload)) ?? status
             try await tx.updateDeviceCommand(uuid, DeviceCommandUpdate(state: .error, lastError: reason), at: now)
             return (.processed, "\(record.command.kind.rawValue) error: \(reason)")
         case "NotNow":

@@ -27,7 +27,7 @@ public struct ReceiveMDMWebhook: Sendable {
         // Topic and event id only, to file the event; a body that is not JSON is recorded and ignored later.
         let head = try? JSONDecoder().decode(Head.self, from: Data(body))
         let dedupe =
-            head?.event_id.flatMap { $0.isEmpty ? nil : "event:\($0)" } ?? "sha256:" + SHA256Digest.hex(of: text)
+            head?.eventID.flatMap { $0.isEmpty ? nil : "event:\($0)" } ?? "sha256:" + SHA256Digest.hex(of: text)
         let event = MDMEventRecord(
             receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
         // One unit of work: the signature is checked against the key read in it, and a refusal rolls back to nothing.
@@ -48,6 +48,11 @@ public struct ReceiveMDMWebhook: Sendable {
 
     struct Head: Decodable {
         let topic: String?
-        let event_id: String?
+        let eventID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case topic
+            case eventID = "event_id"
+        }
     }
 }
