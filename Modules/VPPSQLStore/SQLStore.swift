@@ -98,6 +98,20 @@ public struct SQLStore: Store {
         }
     }
 
+    public func renewLease(
+        tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval
+    ) async throws -> Bool {
+        try await run { connection in
+            try await !connection.query(
+                """
+                UPDATE jobs SET lease_until = \(now.addingTimeInterval(ttl))
+                WHERE tenant_id = \(tenant) AND kind = 'lease' AND job_key = \(name) AND lease_owner = \(owner)
+                RETURNING job_id
+                """
+            ).isEmpty
+        }
+    }
+
     public func releaseLease(tenant: TenantID, name: String, owner: String) async throws {
         _ = try await run { connection in
             try await connection.query(
