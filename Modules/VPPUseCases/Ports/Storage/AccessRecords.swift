@@ -52,6 +52,9 @@ public struct SealedSecretColumn: Hashable, Sendable {
 /// API-key management and key checks: rows inside one tenant's unit of work (see TenantTransaction).
 // No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
 public protocol AccessRecords {
+    /// Records a key in its first form (name, role, hash; ``insertAPIKeyDetails(_:)`` adds expiry and scope).
+    func insertAPIKey(_ key: APIKeyRecord) async throws
+    func apiKeys() async throws -> [APIKeyRecord]
     func insertAPIKeyDetails(_ key: APIKeyDetails) async throws
     func apiKeyDetails() async throws -> [APIKeyDetails]
     func apiKeyDetails(_ id: UUID) async throws -> APIKeyDetails?

@@ -47,3 +47,61 @@ public struct MergeOutcome: Hashable, Sendable {
         self.revoked = revoked
     }
 }
+
+/// The licence ledger of one tenant: one row per licence we hold, reserve or revoke, moved through the
+/// domain's state machine, with Apple's assignment list merged in by syncs (see ``TenantTransaction``).
+///
+/// Counts change in the same transaction as the rows that justify them: `assigned` is the number of rows
+/// holding a licence (in flight or confirmed), `available` is Apple's total less what Apple withholds and less
+/// `assigned`. Reservations take the count with one conditional UPDATE.
+// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
+public protocol LedgerRecords {
+    /// Records `assignments` (all of one asset and one token, in ``AssignmentState/reserved``) and takes
+    /// their licences from the token's available count, atomically and only if that many are left.
+    /// Returns false, changing nothing, when too few are left. Concurrent callers on any server never
+    /// oversell. Throws ``StoreError/alreadyLicensed(_:)`` when an assignee already holds the app.
+    func reserveLicences(_ assignments: [Assignment]) async throws -> Bool
+    /// Takes `count` licences of `asset` from `tokenID`'s available count (counts only; tests and benchmarks).
+    func reserve(_ asset: AssetKey, from tokenID: TokenID, count: Int) async throws -> Bool
+    /// Gives `count` licences back to the count (counts only; tests).
+    func release(_ asset: AssetKey, to tokenID: TokenID, count: Int) async throws
+    /// Records rows as they are (fixtures and imports); counts are not touched.
+    func insertAssignments(_ assignments: [Assignment]) async throws
+    func assignments(_ query: AssignmentQuery) async throws -> [Assignment]
+    /// Moves licences through the domain's state machine. Rows whose current state cannot move to `state`
+    /// are left alone (another server got there first); counts follow the rows that moved.
+    /// - Returns: the rows that moved, in their new state.
+    @discardableResult
+    func move(_ ids: [AssignmentID], to state: AssignmentState) async throws -> [Assignment]
+    /// Marks licences whose assignment Apple has not settled: they are revoked once it does.
+    func requestRevoke(_ ids: [AssignmentID]) async throws
+    func deleteAssignments(_ ids: [AssignmentID]) async throws
+    /// Claims up to `limit` queued intents (rows in `state`: reserved = associate, revocationQueued =
+    /// disassociate) of one token and asset whose claim is free or expired, for `until`; counts the attempt.
+    func claimIntents(
+        tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
+        until: Date, limit: Int
+    ) async throws -> [ClaimedIntent]
+    /// Of these reservations, the ones no worker has ever claimed (never sent to Apple), locked so no worker
+    /// claims them before the transaction ends.
+    func unsentIntents(_ ids: [AssignmentID], now: Date) async throws -> [AssignmentID]
+    /// Gives claimed intents back to be tried again at `retryAt` (a transient failure).
+    func retryIntents(_ ids: [AssignmentID], at retryAt: Date) async throws
+    /// Locks the token's counts until the transaction ends, so no reservation interleaves with a sync.
+    func lockCounts(tokenID: TokenID) async throws
+    /// Reconciles a token's counts with Apple's snapshot: totals from Apple, `assigned` recounted from the
+    /// rows holding a licence. Call after ``mergeAppleAssignments(tokenID:_:fullSnapshot:)`` in the same
+    /// transaction, after ``lockCounts(tokenID:)``. Assets not listed drop from the token.
+    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws
+    /// Makes our assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
+    func mergeAppleAssignments(
+        tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool
+    ) async throws -> MergeOutcome
+    /// Stages one page of Apple's assignment list for the sync `syncID` (a streaming sync writes each page as
+    /// it arrives, so memory does not grow with the list).
+    func stageAppleAssignments(syncID: UUID, tokenID: TokenID, _ records: [AppleAssignmentRecord]) async throws
+    /// Forgets staged pages: one sync's (`syncID`), or every sync's of the token (nil: a dead sync's leftovers).
+    func clearStagedAssignments(tokenID: TokenID, syncID: UUID?) async throws
+    /// Merges a sync's staged list into the ledger, set-based in the database; clears the staged rows.
+    func mergeStagedAssignments(syncID: UUID, tokenID: TokenID, fullSnapshot: Bool) async throws -> MergeOutcome
+}

@@ -126,27 +126,13 @@ public struct MDMEventRecord: Hashable, Sendable {
     }
 }
 
-/// MDM connection, device-command delivery and MDM webhook rows inside one tenant's unit of work (see TenantTransaction).
+/// The MDM connection, devices as the MDM reports them and MDM webhook events, inside one tenant's unit of work
+/// (see TenantTransaction); the commands sent to devices are ``DeviceCommandRecords``.
 public protocol MDMRecords {
     // MARK: Connection
     func saveMDMConnection(_ stored: StoredMDMConnection) async throws
     func mdmConnection() async throws -> StoredMDMConnection?
     func disableMDMConnection(reason: String) async throws
-
-    // MARK: Device commands
-    /// Takes up to `limit` queued commands that are due and not held by another server, for `lease` seconds.
-    func claimDueDeviceCommands(
-        owner: String, now: Date, lease: TimeInterval, limit: Int
-    ) async throws -> [DeviceCommandRecord]
-    /// Records a delivery result, only while `owner` still holds the claim; returns whether it did.
-    @discardableResult
-    func finishDelivery(_ id: UUID, owner: String, _ update: DeviceCommandUpdate, at: Date) async throws -> Bool
-    /// Moves a command to `update.state` (device results, pull acknowledgements, verification).
-    @discardableResult
-    func updateDeviceCommand(_ id: UUID, _ update: DeviceCommandUpdate, at: Date) async throws -> Bool
-    func deviceCommandRecords(_ query: DeviceCommandQuery) async throws -> [DeviceCommandRecord]
-    func deviceCommandRecord(_ id: UUID) async throws -> DeviceCommandRecord?
-    func deviceCommandCounts() async throws -> [DeviceCommandState: Int]
 
     // MARK: Devices as the MDM reports them
     /// Inserts the device if it is new, else updates its enrollment (name and installed apps untouched).

@@ -1,0 +1,15 @@
+import Foundation
+import VPPDomain
+
+/// What the tenant is waiting to hear from Apple: events whose status is still to be polled, and the ids of
+/// notifications already handled, inside its unit of work (see ``TenantTransaction``).
+// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
+public protocol AppleEventRecords {
+    /// Records events to poll; an event already recorded gets the new `nextPollAt`.
+    func insertPendingEvents(_ events: [PendingAppleEvent]) async throws
+    /// Every pending event, by next poll (whole table: tests and diagnostics).
+    func pendingEvents() async throws -> [PendingAppleEvent]
+    func deletePendingEvent(_ eventID: String) async throws
+    /// Records a notification id; false when it was already handled (Apple retries and duplicates).
+    func markNotificationProcessed(_ notificationID: String, type: String, at: Date) async throws -> Bool
+}

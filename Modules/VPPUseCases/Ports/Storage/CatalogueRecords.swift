@@ -1,0 +1,21 @@
+import Foundation
+import VPPDomain
+
+/// The tenant's app catalogue (apps and books its tokens carry, with their metadata) and each token's licence
+/// counts per app, inside its unit of work (see ``TenantTransaction``).
+// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
+public protocol CatalogueRecords {
+    func upsertApps(_ assets: [Asset]) async throws
+    /// Throws ``StoreError/unknownApp(_:)`` when the tenant has no such app.
+    func setMetadata(_ metadata: AppMetadata, for asset: AssetKey) async throws
+    /// The whole catalogue, by Adam id: for listings that show every app (the catalogue view, reports).
+    func apps() async throws -> [AppRecord]
+    func app(_ key: AssetKey) async throws -> AppRecord?
+    func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts]
+    /// One app's counts on every token that carries it.
+    func counts(asset: AssetKey) async throws -> [TokenAssetCounts]
+    /// Applies Apple's ASSET_COUNT `countDelta` (a purchase, transfer or refund) to one token's counts.
+    func adjustCounts(tokenID: TokenID, asset: AssetKey, delta: Int) async throws
+    /// Removes repository entries no token carries any more; returns them.
+    func deleteOrphanApps() async throws -> [AssetKey]
+}
