@@ -54,8 +54,8 @@ struct LedgerChaosTests {
             #expect(uploaded == 201)
             try await Self.sync(env)
             // The upload also queued a sync job; let it finish before the kills. A replica killed inside a sync
-            // keeps the token's sync lease for its full 10 minutes, which this test (about the ledger's intents)
-            // would otherwise meet as a refused manual sync at the end.
+            // keeps the token's sync lease until it lapses (60 s: no heartbeat renews it), longer than this test
+            // (about the ledger's intents) waits, so it would meet a refused manual sync at the end.
             try await Self.waitForNoSyncJob(databaseURL)
 
             // Faults at Apple: failed and refused requests on the way.

@@ -25,8 +25,9 @@ public struct SyncToken: Sendable {
     let tokenCredentials: TokenCredentials
     let auditTrail: AuditTrail
     let health: TokenHealth
-    /// Longest a sync may hold its lease before another server may assume it died.
-    let leaseSeconds: TimeInterval = 600
+    /// How long a sync's lease lasts without a heartbeat: a server killed mid-sync blocks that token's syncs
+    /// at most this long; a live sync renews it every third of it (``HeldLease``), however long Apple takes.
+    public var leaseSeconds: TimeInterval = 60
 
     /// Takes only what this use case touches.
     public init(
@@ -71,7 +72,12 @@ public struct SyncToken: Sendable {
             throw UseCaseError.syncInProgress(location: token.location.name)
         }
         do {
-            let report = try await run(caller, token: token, ours: ours)
+            let held = HeldLease(
+                store: store, clock: clock, logger: logger, tenant: caller.tenantID, name: lease, owner: owner,
+                ttl: leaseSeconds)
+            let report = try await held.run(lost: UseCaseError.syncInProgress(location: token.location.name)) {
+                try await run(caller, token: token, ours: ours)
+            }
             try await store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
             return report
         } catch {
@@ -133,6 +139,8 @@ public struct SyncToken: Sendable {
         let refreshed = updated
         let walk = assignments
         let isIncremental = incremental
+        // A sync whose lease was lost (``HeldLease`` cancels it) must not commit over the new holder's work.
+        try Task.checkCancellation()
         let merged = try await store.inTenant(caller.tenantID) { tx in
             try await tx.upsertApps(assets.items.map(\.asset))
             // The counts stay locked from here to the commit: a reservation on any server waits for the
