@@ -13,11 +13,11 @@ enum SchemaPattern {
 }
 
 extension JSONSchema {
-    /// A time as the read models write it: ISO 8601 in UTC with a numeric offset (`2027-01-31T00:00:00+0000`).
-    /// Not yet RFC 3339 (`Z` or `+00:00`); the pattern accepts both, so the change is compatible within /v1.
+    /// A time as vpp writes it: RFC 3339 in UTC (`2027-01-31T00:00:00Z`). The pattern holds answers to RFC 3339
+    /// (ISO 8601's `+0000`, without the colon, is not RFC 3339 and fails it).
     static var timestamp: JSONSchema {
-        .string(pattern: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$"#)
-            .described("ISO 8601 time in UTC, e.g. 2027-01-31T00:00:00+0000")
+        .string(format: "date-time", pattern: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"#)
+            .described("RFC 3339 time in UTC, e.g. 2027-01-31T00:00:00Z")
     }
 }
 

@@ -65,10 +65,11 @@ public enum ISO8601Timestamp {
         return date.addingTimeInterval(fraction - Double(offsetSeconds))
     }
 
-    /// Apple's own format, in UTC: `2027-11-25T12:00:00+0000`.
+    /// RFC 3339 in UTC, to the second: `2027-11-25T12:00:00Z` — what vpp writes everywhere (API, CLI, console,
+    /// e-mails). Apple writes `+0000` (no colon: ISO 8601 but not RFC 3339), which ``parse(_:)`` reads too.
     public static func format(_ date: Date) -> String {
         let c = utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d+0000", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
     }
 }

@@ -8,16 +8,19 @@ import VPPDomain
 public struct TokenCredentials: Sendable {
     let store: any Store
     let secrets: any SecretBox
+    let holders: TenantHolderCache
 
-    public init(store: any Store, secrets: any SecretBox) {
+    public init(store: any Store, secrets: any SecretBox, holders: TenantHolderCache = TenantHolderCache()) {
         self.store = store
         self.secrets = secrets
+        self.holders = holders
     }
 
-    /// The tenant's identity at Apple (its `mdmInfo`).
+    /// The tenant's identity at Apple (its `mdmInfo`); read once per server, then remembered (it never changes).
     public func holder(of tenantID: TenantID) async throws -> HolderIdentity {
-        guard let tenant = try await store.tenant(tenantID) else { throw StoreError.unknownTenant }
-        return tenant.holderIdentity
+        let holder = try await holders.holder(of: tenantID) { try await store.tenant(tenantID)?.holderIdentity }
+        guard let holder else { throw StoreError.unknownTenant }
+        return holder
     }
 
     /// The credentials of stored token `tokenID`; with `expectHolder`, Apple's answers are checked against our

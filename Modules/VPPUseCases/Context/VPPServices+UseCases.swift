@@ -6,7 +6,9 @@ import VPPDomain
 
 extension VPPServices {
     /// Opens stored tokens' secrets with this deployment's key.
-    public var tokenCredentials: TokenCredentials { TokenCredentials(store: store, secrets: secrets) }
+    public var tokenCredentials: TokenCredentials {
+        TokenCredentials(store: store, secrets: secrets, holders: holderIdentities)
+    }
     /// The tenants' audit log.
     public var auditTrail: AuditTrail { AuditTrail(store: store, clock: clock, logger: logger) }
     /// Licence pools with token status computed on this clock.

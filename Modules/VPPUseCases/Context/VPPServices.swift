@@ -19,6 +19,8 @@ public struct VPPServices: Sendable {
     public var intentLease: TimeInterval = 60
     /// Where queued Apple intents are handed for background work, in a server that has one.
     public var intentScheduler: (any IntentScheduler)?
+    /// Tenants' identities at Apple, shared by every use case built from this bag (see ``TenantHolderCache``).
+    public let holderIdentities = TenantHolderCache()
 
     public init(
         store: any Store, apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, secrets: any SecretBox,
