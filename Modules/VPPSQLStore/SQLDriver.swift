@@ -65,18 +65,6 @@ public protocol SQLDatabase: Sendable {
 }
 
 extension SQLConnection {
-    /// A statement with `?` placeholders (the form before ``SQLQuery``, kept while callers move over).
-    @discardableResult
-    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        try await query(SQLQuery(placeholders: sql, binds))
-    }
-
-    /// At least one bind, so a lone interpolated literal always means ``SQLQuery`` (binding), never `String`.
-    @discardableResult
-    public func query(_ sql: String, _ first: SQLValue, _ rest: SQLValue...) async throws -> [SQLRow] {
-        try await query(SQLQuery(placeholders: sql, [first] + rest))
-    }
-
     /// Inserts `rows` (each a parenthesised tuple such as `"(\(tenant), \(serial))"`) with multi-row VALUES
     /// statements, as many rows per statement as the dialect's bind cap allows.
     /// `prefix` is e.g. `INSERT INTO t (a, b)`; `suffix` e.g. `ON CONFLICT DO NOTHING`.
@@ -90,17 +78,5 @@ extension SQLConnection {
             try await query(
                 "\(fragment: prefix) VALUES \(fragment: .joined(chunk, separator: ",")) \(fragment: suffix)")
         }
-    }
-
-    /// The form before ``SQLQuery`` (kept while callers move over).
-    public func insertMany(
-        _ prefix: String, columns: Int, rows: [[SQLValue]], suffix: String = "", dialect: SQLDialect
-    ) async throws {
-        let tuples = rows.map { row -> SQLQuery in
-            "(\(fragment: .joined(row.map { "\($0)" }, separator: ",")))"
-        }
-        try await insertMany(
-            SQLQuery(stringLiteral: prefix), rows: tuples, suffix: SQLQuery(stringLiteral: suffix),
-            dialect: dialect)
     }
 }

@@ -108,24 +108,3 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
         public mutating func appendInterpolation(unescaped text: String) { segments.append(.sql(text)) }
     }
 }
-
-extension SQLQuery {
-    /// A statement written with `?` placeholders and its binds in order (the form used before ``SQLQuery``;
-    /// kept only while callers move over).
-    init(placeholders sql: String, _ binds: [SQLValue]) {
-        var segments: [Segment] = []
-        var pending = ""
-        var values = binds.makeIterator()
-        for character in sql {
-            if character == "?" {
-                segments.append(.sql(pending))
-                pending = ""
-                segments.append(.bind(values.next() ?? .null))
-            } else {
-                pending.append(character)
-            }
-        }
-        segments.append(.sql(pending))
-        self.init(segments: segments)
-    }
-}

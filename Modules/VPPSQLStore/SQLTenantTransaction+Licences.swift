@@ -40,17 +40,14 @@ extension SQLTenantTransaction {
 
     func reserve(_ asset: AssetKey, from tokenID: TokenID, count: Int) async throws -> Bool {
         // One conditional UPDATE: the row lock it takes serialises concurrent reservations (and waits for a
-        // sync holding the counts), and the `available >= ?` guard makes overselling impossible.
+        // sync holding the counts), and the `available >= count` guard makes overselling impossible.
         try await !exec(
             """
-            UPDATE token_assets SET available = available - ?, assigned = assigned + ?
-            WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ? AND available >= ?
+            UPDATE token_assets SET available = available - \(count), assigned = assigned + \(count)
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
+                AND available >= \(count)
             RETURNING available
-            """,
-            [
-                .int(Int64(count)), .int(Int64(count)), tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
-                .text(asset.pricingParam.rawValue), .int(Int64(count)),
-            ]
+            """
         ).isEmpty
     }
 
@@ -63,14 +60,10 @@ extension SQLTenantTransaction {
         let greatest = dialect.greatest
         try await exec(
             """
-            UPDATE token_assets SET assigned = \(greatest)(0, assigned + ?),
-                available = \(greatest)(0, total - withheld - \(greatest)(0, assigned + ?))
-            WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ?
-            """,
-            [
-                .int(Int64(delta)), .int(Int64(delta)), tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
-                .text(asset.pricingParam.rawValue),
-            ])
+            UPDATE token_assets SET assigned = \(unescaped: greatest)(0, assigned + \(delta)),
+                available = \(unescaped: greatest)(0, total - withheld - \(unescaped: greatest)(0, assigned + \(delta)))
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
+            """)
     }
 
     static func stateColumns(_ state: AssignmentState) -> (code: String, eventID: String?, reason: String?) {
@@ -98,107 +91,94 @@ extension SQLTenantTransaction {
     }
 
     private func insertAssignmentRows(_ items: [(Assignment, String)]) async throws {
-        let now = SQLValue.time(clock())
-        let rows: [[SQLValue]] = items.map { assignment, origin in
+        let now = clock()
+        let rows: [SQLQuery] = items.map { assignment, origin in
             let state = Self.stateColumns(assignment.state)
-            var serial = SQLValue.null
-            var user = SQLValue.null
+            var serial: SerialNumber?
+            var user: ClientUserID?
             switch assignment.assignee {
-            case .device(let s): serial = .text(s.value)
-            case .user(let u): user = .text(u.value)
+            case .device(let s): serial = s
+            case .user(let u): user = u
             }
-            return [
-                tenant, .uuid(assignment.id.rawValue), .uuid(assignment.grantingToken.rawValue),
-                .text(assignment.asset.adamID), .text(assignment.asset.pricingParam.rawValue), serial, user,
-                .text(state.code), .optional(state.eventID), .optional(state.reason), .text(origin),
-                .bool(assignment.revokeRequested), now,
-            ]
+            return """
+                (\(tenantID), \(assignment.id), \(assignment.grantingToken), \(assignment.asset.adamID),
+                \(assignment.asset.pricingParam), \(serial), \(user), \(state.code), \(state.eventID), \(state.reason),
+                \(origin), \(assignment.revokeRequested), \(now))
+                """
         }
         try await insertMany(
             """
-            INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state,
-                event_id, reason, origin, revoke_requested, changed_at)
+            INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id,
+                state, event_id, reason, origin, revoke_requested, changed_at)
             """,
-            columns: 13, rows: rows)
+            rows: rows)
     }
 
-    func assignment(from row: SQLRow, offset: Int = 0) throws -> Assignment? {
+    /// A row of ``assignmentColumns``; `nil` for an assignee that is no longer a valid serial or user id.
+    func assignment(from row: SQLRow) throws -> Assignment? {
         let assignee: Assignee
-        if let serial = try row.optionalText(offset + 4) {
+        if let serial = try row.decode("serial", as: String?.self) {
             guard let valid = try? SerialNumber(serial) else { return nil }
             assignee = .device(valid)
         } else {
-            guard let valid = try? ClientUserID(try row.text(offset + 5)) else { return nil }
+            guard let valid = try? ClientUserID(try row.decode("client_user_id", as: String.self)) else { return nil }
             assignee = .user(valid)
         }
-        guard let pricing = PricingParam(rawValue: try row.text(offset + 3)) else {
-            throw StoreError.unreadable("pricing \(try row.text(offset + 3))")
+        let pricing: String = try row.decode("pricing")
+        guard let pricingParam = PricingParam(rawValue: pricing) else {
+            throw StoreError.unreadable("pricing \(pricing)")
         }
         return Assignment(
-            id: AssignmentID(try row.uuid(offset)), tenantID: tenantID,
-            asset: AssetKey(adamID: try row.text(offset + 2), pricingParam: pricing),
-            assignee: assignee, grantingToken: TokenID(try row.uuid(offset + 1)),
+            id: try row.decode("assignment_id"), tenantID: tenantID,
+            asset: AssetKey(adamID: try row.decode("adam_id"), pricingParam: pricingParam),
+            assignee: assignee, grantingToken: try row.decode("token_id"),
             state: try Self.state(
-                code: try row.text(offset + 6), eventID: try row.optionalText(offset + 7),
-                reason: try row.optionalText(offset + 8)),
-            revokeRequested: try row.bool(offset + 9))
+                code: try row.decode("state"), eventID: try row.decode("event_id"), reason: try row.decode("reason")),
+            revokeRequested: try row.decode("revoke_requested"))
     }
 
     func assignments(_ query: AssignmentQuery) async throws -> [Assignment] {
-        var sql = "SELECT \(Self.assignmentColumns) FROM assignments WHERE tenant_id = ?"
-        var binds = [tenant]
-        if let asset = query.asset {
-            sql += " AND adam_id = ? AND pricing = ?"
-            binds += [.text(asset.adamID), .text(asset.pricingParam.rawValue)]
-        }
-        if let token = query.tokenID {
-            sql += " AND token_id = ?"
-            binds.append(.uuid(token.rawValue))
-        }
+        var conditions: [SQLQuery] = ["tenant_id = \(tenantID)"]
+        if let asset = query.asset { conditions.append(asset.matches()) }
+        if let token = query.tokenID { conditions.append("token_id = \(token)") }
         switch query.assignee {
-        case .device(let serial):
-            sql += " AND serial = ?"
-            binds.append(.text(serial.value))
-        case .user(let user):
-            sql += " AND client_user_id = ?"
-            binds.append(.text(user.value))
+        case .device(let serial): conditions.append("serial = \(serial)")
+        case .user(let user): conditions.append("client_user_id = \(user)")
         case nil: break
         }
-        if let event = query.eventID {
-            sql += " AND event_id = ?"
-            binds.append(.text(event))
-        }
+        if let event = query.eventID { conditions.append("event_id = \(event)") }
         if let ids = query.ids {
             guard !ids.isEmpty else { return [] }
-            sql += " AND assignment_id IN (" + Array(repeating: "?", count: ids.count).joined(separator: ",") + ")"
-            binds += ids.map { .uuid($0.rawValue) }
+            conditions.append("assignment_id IN (\(list: ids))")
         }
         if let states = query.states, !states.isEmpty {
-            sql += " AND state IN (" + Array(repeating: "?", count: states.count).joined(separator: ",") + ")"
-            binds += states.map(\.rawValue).sorted().map(SQLValue.text)
+            conditions.append("state IN (\(list: states.map(\.rawValue).sorted()))")
         }
-        if let after = query.after {
-            sql += " AND assignment_id > ?"
-            binds.append(.uuid(after.rawValue))
-        }
-        if let limit = query.limit {
-            // Keyset paging over the primary key: a deep page costs what the first one does.
-            sql += " ORDER BY assignment_id LIMIT ?"
-            binds.append(.int(Int64(limit)))
-        } else {
-            sql += " ORDER BY adam_id, pricing, serial, client_user_id"
-        }
-        return try await exec(sql, binds).compactMap { try assignment(from: $0) }
+        if let after = query.after { conditions.append("assignment_id > \(after)") }
+        // Keyset paging over the primary key: a deep page costs what the first one does.
+        let order: SQLQuery =
+            if let limit = query.limit {
+                "ORDER BY assignment_id LIMIT \(limit)"
+            } else {
+                "ORDER BY adam_id, pricing, serial, client_user_id"
+            }
+        return try await exec(
+            """
+            SELECT \(unescaped: Self.assignmentColumns) FROM assignments
+            WHERE \(fragment: .joined(conditions, separator: " AND ")) \(fragment: order)
+            """
+        ).compactMap { try assignment(from: $0) }
     }
 
     private func rows(_ ids: [AssignmentID], lock: Bool) async throws -> [Assignment] {
         var found: [Assignment] = []
         for chunk in chunks(ids, of: 500) {
             found += try await exec(
-                "SELECT \(Self.assignmentColumns) FROM assignments WHERE tenant_id = ? AND assignment_id IN ("
-                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ") ORDER BY assignment_id "
-                    + (lock ? dialect.forUpdate : ""),
-                [tenant] + chunk.map { .uuid($0.rawValue) }
+                """
+                SELECT \(unescaped: Self.assignmentColumns) FROM assignments
+                WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))
+                ORDER BY assignment_id \(unescaped: lock ? dialect.forUpdate : "")
+                """
             ).compactMap { try assignment(from: $0) }
         }
         return found
@@ -226,14 +206,12 @@ extension SQLTenantTransaction {
         for chunk in chunks(moved.map(\.id), of: 500) {
             try await exec(
                 """
-                UPDATE assignments SET state = ?, event_id = ?, reason = ?, changed_at = ?, lease_owner = NULL,
-                    lease_until = NULL, revoke_requested = CASE WHEN ? THEN revoke_requested ELSE ? END
-                WHERE tenant_id = ? AND assignment_id IN (
-                """ + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                [
-                    .text(columns.code), .optional(columns.eventID), .optional(columns.reason), .time(clock()),
-                    .bool(state.holdsLicence), .bool(false), tenant,
-                ] + chunk.map { .uuid($0.rawValue) })
+                UPDATE assignments
+                SET state = \(columns.code), event_id = \(columns.eventID), reason = \(columns.reason),
+                    changed_at = \(clock()), lease_owner = NULL, lease_until = NULL,
+                    revoke_requested = CASE WHEN \(state.holdsLicence) THEN revoke_requested ELSE \(false) END
+                WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))
+                """)
         }
         // Counts in a fixed order, so two transactions never wait on each other's rows in a cycle.
         for (_, (tokenID, asset, change)) in delta.sorted(by: { $0.key < $1.key }) where change != 0 {
@@ -245,9 +223,10 @@ extension SQLTenantTransaction {
     func requestRevoke(_ ids: [AssignmentID]) async throws {
         for chunk in chunks(ids, of: 500) {
             try await exec(
-                "UPDATE assignments SET revoke_requested = ? WHERE tenant_id = ? AND assignment_id IN ("
-                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                [.bool(true), tenant] + chunk.map { .uuid($0.rawValue) })
+                """
+                UPDATE assignments SET revoke_requested = \(true)
+                WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))
+                """)
         }
     }
 
@@ -255,9 +234,7 @@ extension SQLTenantTransaction {
         let doomed = try await rows(ids, lock: true)
         for chunk in chunks(ids, of: 500) {
             try await exec(
-                "DELETE FROM assignments WHERE tenant_id = ? AND assignment_id IN ("
-                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                [tenant] + chunk.map { .uuid($0.rawValue) })
+                "DELETE FROM assignments WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))")
         }
         let held = Dictionary(grouping: doomed.filter(\.state.holdsLicence)) { "\($0.grantingToken)|\($0.asset)" }
         for (_, group) in held.sorted(by: { $0.key < $1.key }) {
@@ -271,20 +248,16 @@ extension SQLTenantTransaction {
     ) async throws -> [ClaimedIntent] {
         try await exec(
             """
-            UPDATE assignments SET lease_owner = ?, lease_until = ?, send_attempts = send_attempts + 1
-            WHERE tenant_id = ? AND assignment_id IN (
+            UPDATE assignments SET lease_owner = \(owner), lease_until = \(until), send_attempts = send_attempts + 1
+            WHERE tenant_id = \(tenantID) AND assignment_id IN (
                 SELECT assignment_id FROM assignments
-                WHERE tenant_id = ? AND token_id = ? AND adam_id = ? AND pricing = ? AND state = ?
-                  AND (lease_until IS NULL OR lease_until < ?)
-                ORDER BY changed_at, assignment_id LIMIT ? \(dialect.skipLocked))
-            RETURNING \(Self.assignmentColumns), send_attempts
-            """,
-            [
-                .text(owner), .time(until), tenant, tenant, .uuid(tokenID.rawValue), .text(asset.adamID),
-                .text(asset.pricingParam.rawValue), .text(state.rawValue), .time(now), .int(Int64(limit)),
-            ]
+                WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
+                  AND state = \(state.rawValue) AND (lease_until IS NULL OR lease_until < \(now))
+                ORDER BY changed_at, assignment_id LIMIT \(limit) \(unescaped: dialect.skipLocked))
+            RETURNING \(unescaped: Self.assignmentColumns), send_attempts
+            """
         ).compactMap { row in
-            try assignment(from: row).map { ClaimedIntent(assignment: $0, attempts: try row.int(10)) }
+            try assignment(from: row).map { ClaimedIntent(assignment: $0, attempts: try row.decode("send_attempts")) }
         }
     }
 
@@ -292,12 +265,13 @@ extension SQLTenantTransaction {
         var found: [AssignmentID] = []
         for chunk in chunks(ids, of: 500) {
             found += try await exec(
-                "SELECT assignment_id FROM assignments WHERE tenant_id = ? AND state = 'reserved' AND send_attempts = 0 "
-                    + "AND (lease_until IS NULL OR lease_until < ?) AND assignment_id IN ("
-                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ") ORDER BY assignment_id "
-                    + dialect.forUpdate,
-                [tenant, .time(now)] + chunk.map { .uuid($0.rawValue) }
-            ).map { AssignmentID(try $0.uuid(0)) }
+                """
+                SELECT assignment_id FROM assignments
+                WHERE tenant_id = \(tenantID) AND state = 'reserved' AND send_attempts = 0
+                    AND (lease_until IS NULL OR lease_until < \(now)) AND assignment_id IN (\(list: chunk))
+                ORDER BY assignment_id \(unescaped: dialect.forUpdate)
+                """
+            ).map { try $0.decode("assignment_id") }
         }
         return found
     }
@@ -305,17 +279,20 @@ extension SQLTenantTransaction {
     func retryIntents(_ ids: [AssignmentID], at retryAt: Date) async throws {
         for chunk in chunks(ids, of: 500) {
             try await exec(
-                "UPDATE assignments SET lease_owner = NULL, lease_until = ? WHERE tenant_id = ? AND assignment_id IN ("
-                    + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                [.time(retryAt), tenant] + chunk.map { .uuid($0.rawValue) })
+                """
+                UPDATE assignments SET lease_owner = NULL, lease_until = \(retryAt)
+                WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))
+                """)
         }
     }
 
     func lockCounts(tokenID: TokenID) async throws {
         guard !dialect.forUpdate.isEmpty else { return }
         try await exec(
-            "SELECT adam_id FROM token_assets WHERE tenant_id = ? AND token_id = ? ORDER BY adam_id, pricing FOR UPDATE",
-            [tenant, .uuid(tokenID.rawValue)])
+            """
+            SELECT adam_id FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID)
+            ORDER BY adam_id, pricing FOR UPDATE
+            """)
     }
 
     func mergeAppleAssignments(
@@ -330,40 +307,39 @@ extension SQLTenantTransaction {
     }
 
     func stageAppleAssignments(syncID: UUID, tokenID: TokenID, _ records: [AppleAssignmentRecord]) async throws {
-        let rows: [[SQLValue]] = records.map { record in
-            var serial = SQLValue.null
-            var user = SQLValue.null
+        let rows: [SQLQuery] = records.map { record in
+            var serial: String?
+            var user: String?
             let assignee: String
             switch record.assignee {
             case .serialNumber(let s):
-                serial = .text(s)
+                serial = s
                 assignee = s
             case .clientUserID(let u):
-                user = .text(u)
+                user = u
                 assignee = "user:" + u
             }
-            return [
-                tenant, .uuid(syncID), .uuid(tokenID.rawValue), .uuid(UUID()), .text(record.asset.adamID),
-                .text(record.asset.pricingParam.rawValue), .text(assignee), serial, user,
-            ]
+            return """
+                (\(tenantID), \(syncID), \(tokenID), \(UUID()), \(record.asset.adamID), \(record.asset.pricingParam),
+                \(assignee), \(serial), \(user))
+                """
         }
         // Apple may list an assignment twice (pages shifting under a walk): the key keeps one.
         try await insertMany(
-            "INSERT INTO sync_staging (tenant_id, sync_id, token_id, row_id, adam_id, pricing, assignee, serial, client_user_id)",
-            columns: 9, rows: rows, suffix: "ON CONFLICT DO NOTHING")
+            """
+            INSERT INTO sync_staging (tenant_id, sync_id, token_id, row_id, adam_id, pricing, assignee, serial,
+                client_user_id)
+            """,
+            rows: rows, suffix: "ON CONFLICT DO NOTHING")
     }
 
     func clearStagedAssignments(tokenID: TokenID, syncID: UUID?) async throws {
-        if let syncID {
-            try await exec("DELETE FROM sync_staging WHERE tenant_id = ? AND sync_id = ?", [tenant, .uuid(syncID)])
-        } else {
-            try await exec(
-                "DELETE FROM sync_staging WHERE tenant_id = ? AND token_id = ?", [tenant, .uuid(tokenID.rawValue)])
-        }
+        let which: SQLQuery = if let syncID { "sync_id = \(syncID)" } else { "token_id = \(tokenID)" }
+        try await exec("DELETE FROM sync_staging WHERE tenant_id = \(tenantID) AND \(fragment: which)")
     }
 
     /// The join of one of our rows (`a`) with a staged row (`s`) of the same app and assignee.
-    private static let sameAssignment = """
+    private static let sameAssignment: SQLQuery = """
         s.tenant_id = a.tenant_id AND s.adam_id = a.adam_id AND s.pricing = a.pricing
         AND s.assignee = COALESCE(a.serial, 'user:' || a.client_user_id)
         """
@@ -372,25 +348,27 @@ extension SQLTenantTransaction {
         // Set-based: Apple's list never passes through memory, however long it is. Our rows still move through
         // the state machine (`move`), so counts and outbox rules apply to what a sync learns exactly as to
         // what an event or a notification says.
-        let sync = SQLValue.uuid(syncID)
-        let token = SQLValue.uuid(tokenID.rawValue)
         // 1. Our rows Apple turns out to hold: reserved, pending, failed or revoked become active, one per
         //    assignee (a holding row wins over older failed or revoked ones).
         let candidates = try await exec(
             """
-            SELECT a.assignment_id, a.adam_id, a.pricing, COALESCE(a.serial, 'user:' || a.client_user_id), a.state, a.changed_at
-            FROM assignments a JOIN sync_staging s ON s.sync_id = ? AND \(Self.sameAssignment)
-            WHERE a.tenant_id = ? AND a.token_id = ? AND a.state <> 'active' AND NOT EXISTS (
-                SELECT 1 FROM assignments h WHERE h.tenant_id = a.tenant_id AND h.adam_id = a.adam_id AND h.pricing = a.pricing
-                AND h.assignment_id <> a.assignment_id AND h.state IN (\(Self.holdingList()))
-                AND ((a.serial IS NOT NULL AND h.serial = a.serial) OR (a.client_user_id IS NOT NULL AND h.client_user_id = a.client_user_id))
+            SELECT a.assignment_id, a.adam_id, a.pricing, COALESCE(a.serial, 'user:' || a.client_user_id) AS assignee,
+                a.state, a.changed_at
+            FROM assignments a JOIN sync_staging s ON s.sync_id = \(syncID) AND \(fragment: Self.sameAssignment)
+            WHERE a.tenant_id = \(tenantID) AND a.token_id = \(tokenID) AND a.state <> 'active' AND NOT EXISTS (
+                SELECT 1 FROM assignments h
+                WHERE h.tenant_id = a.tenant_id AND h.adam_id = a.adam_id AND h.pricing = a.pricing
+                AND h.assignment_id <> a.assignment_id AND h.state IN (\(fragment: Self.holding))
+                AND ((a.serial IS NOT NULL AND h.serial = a.serial)
+                    OR (a.client_user_id IS NOT NULL AND h.client_user_id = a.client_user_id))
                 AND a.state IN ('failed', 'revoked'))
-            """, [sync, tenant, token])
+            """)
         var best: [String: (id: UUID, rank: Int, changed: Int)] = [:]
         var heldElsewhere = Set<String>()
         for row in candidates {
-            let key = "\(try row.text(1))|\(try row.text(2))|\(try row.text(3))"
-            let state = AssignmentState.Code(rawValue: try row.text(4))
+            let key = try ["adam_id", "pricing", "assignee"].map { try row.decode($0, as: String.self) }
+                .joined(separator: "|")
+            let state = AssignmentState.Code(rawValue: try row.decode("state"))
             let rank: Int
             switch state {
             case .reserved?, .pending?: rank = 2
@@ -399,48 +377,53 @@ extension SQLTenantTransaction {
                 heldElsewhere.insert(key)
                 continue  // a revoke is queued or on its way: leave it
             }
-            let changed = try row.int(5)
+            let changed: Int = try row.decode("changed_at")
             if let current = best[key], (current.rank, current.changed) >= (rank, changed) { continue }
-            best[key] = (try row.uuid(0), rank, changed)
+            best[key] = (try row.decode("assignment_id"), rank, changed)
         }
         let confirmable = best.filter { !heldElsewhere.contains($0.key) }.map { AssignmentID($0.value.id) }
         var outcome = MergeOutcome(confirmed: try await move(confirmable, to: .active))
         // 2. Apple's assignments we have no row for, inserted in one statement. A device that holds the app
         //    through another token keeps its one row (the unique index; ON CONFLICT).
-        let now = SQLValue.time(clock())
+        let now = clock()
         // Probed by serial or by user id separately, so each probe is an index lookup on both databases.
-        for (column, present) in [
-            ("serial", "s.serial IS NOT NULL"), ("client_user_id", "s.client_user_id IS NOT NULL"),
-        ] {
-            let missing = """
-                FROM sync_staging s WHERE s.tenant_id = ? AND s.sync_id = ? AND \(present) AND NOT EXISTS (
+        for column in ["serial", "client_user_id"] {
+            let missing: SQLQuery = """
+                FROM sync_staging s
+                WHERE s.tenant_id = \(tenantID) AND s.sync_id = \(syncID) AND s.\(unescaped: column) IS NOT NULL
+                AND NOT EXISTS (
                     SELECT 1 FROM assignments a WHERE a.tenant_id = s.tenant_id AND a.adam_id = s.adam_id
-                    AND a.pricing = s.pricing AND a.\(column) = s.\(column) AND a.token_id = s.token_id)
+                    AND a.pricing = s.pricing AND a.\(unescaped: column) = s.\(unescaped: column)
+                    AND a.token_id = s.token_id)
                 """
-            outcome.inserted += try await exec("SELECT count(*) " + missing, [tenant, sync]).first?.int(0) ?? 0
+            outcome.inserted +=
+                try await exec("SELECT count(*) AS missing \(fragment: missing)").first?.decode("missing") ?? 0
             try await exec(
                 """
-                INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state,
-                    event_id, reason, origin, revoke_requested, changed_at)
+                INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id,
+                    state, event_id, reason, origin, revoke_requested, changed_at)
                 SELECT s.tenant_id, s.row_id, s.token_id, s.adam_id, s.pricing, s.serial, s.client_user_id, 'active',
-                    NULL, NULL, 'apple', ?, ?
-                """ + " " + missing + " ON CONFLICT DO NOTHING", [.bool(false), now, tenant, sync])
+                    NULL, NULL, 'apple', \(false), \(now)
+                \(fragment: missing) ON CONFLICT DO NOTHING
+                """)
         }
         // 3. A full snapshot: what Apple no longer lists is gone; queued or sent revokes are done.
         if fullSnapshot {
-            let absent = """
-                FROM assignments a WHERE a.tenant_id = ? AND a.token_id = ? AND a.state IN (?, ?, ?) AND NOT EXISTS (
-                    SELECT 1 FROM sync_staging s WHERE s.sync_id = ? AND \(Self.sameAssignment))
+            let gone = try await exec(
                 """
-            let states: [SQLValue] = [.text("active"), .text("revocation-queued"), .text("revoking")]
-            let gone = try await exec("SELECT a.assignment_id, a.state " + absent, [tenant, token] + states + [sync])
+                SELECT a.assignment_id, a.state FROM assignments a
+                WHERE a.tenant_id = \(tenantID) AND a.token_id = \(tokenID)
+                AND a.state IN ('active', 'revocation-queued', 'revoking') AND NOT EXISTS (
+                    SELECT 1 FROM sync_staging s WHERE s.sync_id = \(syncID) AND \(fragment: Self.sameAssignment))
+                """)
             var revokedIDs: [AssignmentID] = []
             var goneIDs: [AssignmentID] = []
             for row in gone {
-                if try row.text(1) == "active" {
-                    goneIDs.append(AssignmentID(try row.uuid(0)))
+                let id: AssignmentID = try row.decode("assignment_id")
+                if try row.decode("state", as: String.self) == "active" {
+                    goneIDs.append(id)
                 } else {
-                    revokedIDs.append(AssignmentID(try row.uuid(0)))
+                    revokedIDs.append(id)
                 }
             }
             outcome.revoked = try await move(revokedIDs, to: .revoked)

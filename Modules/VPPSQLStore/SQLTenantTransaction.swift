@@ -23,24 +23,10 @@ struct SQLTenantTransaction: TenantTransaction {
         }
     }
 
-    /// The form before ``SQLQuery`` (kept while callers move over).
-    @discardableResult
-    func exec(_ sql: String, _ binds: [SQLValue], unique: ((String) -> StoreError)? = nil) async throws -> [SQLRow] {
-        try await exec(SQLQuery(placeholders: sql, binds), unique: unique)
-    }
-
     /// Multi-row insert of `rows` (tuples such as `"(\(tenantID), \(serial))"`), chunked by the dialect's bind cap.
     func insertMany(_ prefix: SQLQuery, rows: [SQLQuery], suffix: SQLQuery = "") async throws {
         do {
             try await connection.insertMany(prefix, rows: rows, suffix: suffix, dialect: dialect)
-        } catch let error as SQLDriverError {
-            throw SQLStore.translate(error)
-        }
-    }
-
-    func insertMany(_ prefix: String, columns: Int, rows: [[SQLValue]], suffix: String = "") async throws {
-        do {
-            try await connection.insertMany(prefix, columns: columns, rows: rows, suffix: suffix, dialect: dialect)
         } catch let error as SQLDriverError {
             throw SQLStore.translate(error)
         }

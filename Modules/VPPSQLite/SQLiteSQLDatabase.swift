@@ -58,10 +58,10 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
         await gate.lock()
         do {
             let wrapped = SQLiteSQLConnection(connection: connection)
-            _ = try await wrapped.query("BEGIN IMMEDIATE", [])
+            _ = try await wrapped.query("BEGIN IMMEDIATE")
             do {
                 let result = try await body(wrapped)
-                _ = try await wrapped.query("COMMIT", [])
+                _ = try await wrapped.query("COMMIT")
                 await gate.unlock()
                 return result
             } catch {

@@ -53,7 +53,9 @@ struct ConsoleSignInTests {
             #expect(abs(seen.expiresAt.timeIntervalSince(session.expiresAt)) < 0.01)
 
             // Only the cookie's hash is stored: a copy of the database does not sign anyone in.
-            let stored = try await world.sut.raw("SELECT id_hash FROM console_sessions").map { try $0.text(0) }
+            let stored = try await world.sut.raw("SELECT id_hash FROM console_sessions").map {
+                try $0.decode("id_hash", as: String.self)
+            }
             #expect(stored == [SHA256Digest.hex(of: cookie)])
             #expect(try await replica.session(cookie: stored[0]) == nil)
 
@@ -152,7 +154,7 @@ struct ConsoleSignInTests {
                 try await signIn.signIn(login: "zed", password: "wrong guess here", address: "203.0.113.9") == .refused)
             let keys = try await world.sut.raw(
                 "SELECT throttle_key FROM console_sign_in_failures ORDER BY throttle_key"
-            ).map { try $0.text(0) }
+            ).map { try $0.decode("throttle_key", as: String.self) }
             #expect(keys == ["account:zed", "address:203.0.113.9"])
         }
     }

@@ -170,12 +170,12 @@ struct LedgerModelTests {
         // The stored numbers themselves (the port's LicenceCounts clamps `assigned` to the total for display).
         let stored = try #require(
             try await sut.raw(
-                "SELECT total, withheld, assigned, available FROM token_assets WHERE token_id = ?",
-                .uuid(token.rawValue)
+                "SELECT total, withheld, assigned, available FROM token_assets WHERE token_id = \(token)"
             ).first,
             "\(context): counts row")
         let (total, withheld, assigned, available) = (
-            try stored.int(0), try stored.int(1), try stored.int(2), try stored.int(3)
+            try stored.decode("total", as: Int.self), try stored.decode("withheld", as: Int.self),
+            try stored.decode("assigned", as: Int.self), try stored.decode("available", as: Int.self)
         )
         let holding = rows.filter(\.state.holdsLicence)
         #expect(assigned == holding.count, "\(context): assigned equals the rows holding a licence")

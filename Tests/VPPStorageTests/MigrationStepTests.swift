@@ -28,8 +28,10 @@ struct MigrationStepTests {
     func step2(kind: StoreKind) async throws {
         try await withStore(kind, upTo: 1) { sut in
             _ = try await sut.raw(
-                "INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at) VALUES (?, 'Acme', 'h', 'vpp', 'm', 0)",
-                .uuid(Self.tenantID))
+                """
+                INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at)
+                VALUES (\(Self.tenantID), 'Acme', 'h', 'vpp', 'm', 0)
+                """)
             try await Self.migrateRest(sut)
             let tenant = try #require(try await sut.store.tenant(TenantID(Self.tenantID)))
             #expect(tenant.name == "Acme")
@@ -160,7 +162,7 @@ func seedAtOldVersion(_ sut: StoreUnderTest) async throws -> (Tenant, ContentTok
     _ = try await sut.raw(
         """
         INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, assigned, available, retired)
-        VALUES (?, ?, ?, 'STDQ', 10, 0, 10, 0)
-        """, .uuid(tenant.id.rawValue), .uuid(token.id.rawValue), .text(keynote.key.adamID))
+        VALUES (\(tenant.id), \(token.id), \(keynote.key.adamID), 'STDQ', 10, 0, 10, 0)
+        """)
     return (tenant, token)
 }

@@ -33,29 +33,30 @@ struct RowLevelSecurityTests {
                 #expect(try await store.inTenant(b.id) { tx in try await tx.tokens().count } == 1)
                 // A query that "forgot" its tenant condition, inside A's scope, sees A's rows only.
                 let visible = try await database.transaction { connection in
-                    try await connection.query("SELECT set_config('vpp.tenant_id', ?, true)", .text(a.id.description))
-                    return try await connection.query("SELECT count(*) FROM tokens").first?.int(0) ?? -1
+                    try await connection.query("SELECT set_config('vpp.tenant_id', \(a.id.description), true)")
+                    return try await connection.query("SELECT count(*) AS n FROM tokens").first?.decode(
+                        "n", as: Int.self) ?? -1
                 }
                 #expect(visible == 1)
                 let unscoped = try await database.transaction { connection in
-                    try await connection.query("SELECT count(*) FROM tokens").first?.int(0) ?? -1
+                    try await connection.query("SELECT count(*) AS n FROM tokens").first?.decode("n", as: Int.self)
+                        ?? -1
                 }
                 #expect(unscoped == 2, "outside a tenant scope the store's own cross-tenant queries still work")
                 // Writing B's rows from A's scope changes nothing; inserting a row for B is refused.
                 let touched = try await database.transaction { connection in
-                    try await connection.query("SELECT set_config('vpp.tenant_id', ?, true)", .text(a.id.description))
+                    try await connection.query("SELECT set_config('vpp.tenant_id', \(a.id.description), true)")
                     return try await connection.query(
-                        "UPDATE tokens SET location_name = 'stolen' WHERE token_id = ? RETURNING token_id",
-                        .uuid(bToken.id.rawValue)
+                        "UPDATE tokens SET location_name = 'stolen' WHERE token_id = \(bToken.id) RETURNING token_id"
                     ).count
                 }
                 #expect(touched == 0)
                 await #expect(throws: (any Error).self) {
                     try await database.transaction { connection in
                         try await connection.query(
-                            "SELECT set_config('vpp.tenant_id', ?, true)", .text(a.id.description))
+                            "SELECT set_config('vpp.tenant_id', \(a.id.description), true)")
                         try await connection.query(
-                            "INSERT INTO devices (tenant_id, serial) VALUES (?, 'SN99999999')", .uuid(b.id.rawValue))
+                            "INSERT INTO devices (tenant_id, serial) VALUES (\(b.id), 'SN99999999')")
                     }
                 }
                 #expect(

@@ -23,10 +23,10 @@ struct SecretsAtRestTests {
                 try await tx.insertToken(token, secret: try box.seal(Self.plaintext))
             }
             let raw = try await sut.raw("SELECT secret, secret_key_id FROM tokens")
-            let bytes = try raw[0].blob(0)
+            let bytes = try raw[0].decode("secret", as: [UInt8].self)
             #expect(!String(decoding: bytes, as: UTF8.self).contains(Self.plaintext.prefix(12)))
             #expect(!bytes.isEmpty && bytes.count >= Self.plaintext.utf8.count + 28, "nonce + ciphertext + tag")
-            #expect(try raw[0].text(1) == box.currentKeyID)
+            #expect(try raw[0].decode("secret_key_id", as: String.self) == box.currentKeyID)
             let everything = try await sut.raw("SELECT * FROM tokens").flatMap(\.values).map { "\($0)" }.joined()
             #expect(!everything.contains(Self.plaintext))
             let sealed = try #require(

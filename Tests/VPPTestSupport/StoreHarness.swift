@@ -32,8 +32,9 @@ public struct StoreUnderTest: Sendable {
     /// Another store instance on the same database, as a second server would have.
     public let makeSecondStore: @Sendable () async throws -> any Store
 
-    public func raw(_ sql: String, _ binds: SQLValue...) async throws -> [SQLRow] {
-        try await database.transaction { try await $0.query(sql, binds) }
+    /// Runs one statement in its own transaction, outside any tenant scope.
+    public func raw(_ query: SQLQuery) async throws -> [SQLRow] {
+        try await database.transaction { try await $0.query(query) }
     }
 }
 

@@ -125,7 +125,8 @@ struct LedgerRecoveryTests {
             let calls = await world.simulator.requestCount("assets/associate")
             print("ledger batching: 30 concurrent single-device requests -> \(calls) associate call(s)")
             #expect(calls < 30 && calls >= 1)
-            let attempts = try await world.sut.raw("SELECT max(send_attempts) FROM assignments").first?.int(0)
+            let attempts = try await world.sut.raw("SELECT max(send_attempts) AS n FROM assignments").first?.decode(
+                "n", as: Int.self)
             #expect(attempts == 1, "each intent was claimed and sent once")
             try await world.settleEvents()
             #expect(try await installs(world).count == 30)
