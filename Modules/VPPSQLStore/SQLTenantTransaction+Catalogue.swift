@@ -30,12 +30,14 @@ extension SQLTenantTransaction {
         if rows.isEmpty { throw StoreError.unknownApp(asset) }
     }
 
-    private func apps(where condition: SQLQuery) async throws -> [AppRecord] {
-        try await exec(
+    private func apps(where condition: SQLQuery, limit: Int? = nil) async throws -> [AppRecord] {
+        let limitClause: SQLQuery = limit.map { "LIMIT \(max(0, $0))" } ?? ""
+        return try await exec(
             """
             SELECT adam_id, pricing, product_type, platforms, device_assignable, revocable, name, bundle_id, icon_url,
                 version
             FROM apps WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY adam_id, pricing
+            \(fragment: limitClause)
             """
         ).map { row in
             let asset = Asset(
@@ -55,6 +57,23 @@ extension SQLTenantTransaction {
     func apps() async throws -> [AppRecord] { try await apps(where: "true") }
 
     func app(_ key: AssetKey) async throws -> AppRecord? { try await apps(where: key.matches()).first }
+
+    func apps(adamIDs: [String]) async throws -> [AppRecord] {
+        // The primary key leads with (tenant_id, adam_id): each chunk is one index lookup list.
+        try await lookupChunks(adamIDs) { try await apps(where: "adam_id IN (\(list: $0))") }
+            .sorted { $0.asset.key < $1.asset.key }
+    }
+
+    func apps(bundleIDs: [String]) async throws -> [AppRecord] {
+        // Migration 0012's (tenant_id, bundle_id) index.
+        try await lookupChunks(bundleIDs) { try await apps(where: "bundle_id IN (\(list: $0))") }
+            .sorted { $0.asset.key < $1.asset.key }
+    }
+
+    func appsMissingMetadata(limit: Int) async throws -> [AppRecord] {
+        // Migration 0012's partial index holds only these rows.
+        try await apps(where: "name IS NULL", limit: limit)
+    }
 
     func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws {
         // Apple's snapshot gives the total and what Apple withholds; `assigned` is recounted from our rows

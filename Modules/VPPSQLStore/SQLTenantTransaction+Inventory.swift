@@ -63,13 +63,40 @@ extension SQLTenantTransaction {
     }
 
     func devices(_ serials: [SerialNumber]) async throws -> [Device] {
-        // Chunked so a bulk request stays under the bind cap; each chunk is one primary-key lookup list.
-        var found: [Device] = []
-        for start in stride(from: 0, to: serials.count, by: 1000) {
-            let chunk = serials[start..<min(start + 1000, serials.count)]
-            found += try await devices(where: "serial IN (\(list: chunk))")
+        try await lookupChunks(serials) { try await devices(where: "serial IN (\(list: $0))") }
+    }
+
+    /// Runs `read` over distinct `values` in chunks small enough for the dialect's bind cap (a bulk request
+    /// stays one indexed lookup list per statement) and concatenates the results.
+    func lookupChunks<Value: Hashable, Row>(
+        _ values: [Value], _ read: ([Value]) async throws -> [Row]
+    ) async throws -> [Row] {
+        var seen: Set<Value> = []
+        let distinct = values.filter { seen.insert($0).inserted }
+        // A few binds are left for the statement's own values (the tenant, a state).
+        let size = max(1, min(1000, dialect.maxBindsPerStatement - 8))
+        var found: [Row] = []
+        for start in stride(from: 0, to: distinct.count, by: size) {
+            found += try await read(Array(distinct[start..<min(start + size, distinct.count)]))
         }
         return found
+    }
+
+    func activeLicencesOfRetired() async throws -> [Assignment] {
+        // One statement: the database filters the tenant's active rows by the retired devices and users it
+        // holds, so neither the inventory nor the ledger comes back to the server.
+        try await exec(
+            """
+            SELECT \(unescaped: Self.assignmentColumns) FROM assignments a
+            WHERE a.tenant_id = \(tenantID) AND a.state = \(AssignmentState.Code.active.rawValue)
+                AND (a.serial IN (SELECT serial FROM devices WHERE tenant_id = \(tenantID) AND retired = \(true))
+                    OR a.client_user_id IN (SELECT client_user_id FROM managed_users
+                        WHERE tenant_id = \(tenantID) AND status = \(ManagedUserStatus.retired.rawValue)))
+                AND EXISTS (SELECT 1 FROM apps p WHERE p.tenant_id = a.tenant_id AND p.adam_id = a.adam_id
+                    AND p.pricing = a.pricing AND p.revocable = \(true))
+            ORDER BY a.assignment_id
+            """
+        ).compactMap(assignment(from:))
     }
 
     func devicePage(
@@ -116,10 +143,6 @@ extension SQLTenantTransaction {
     func users() async throws -> [ManagedUser] { try await users(where: "true") }
 
     func users(_ ids: [ClientUserID]) async throws -> [ManagedUser] {
-        var found: [ManagedUser] = []
-        for start in stride(from: 0, to: ids.count, by: 1000) {
-            found += try await users(where: "client_user_id IN (\(list: ids[start..<min(start + 1000, ids.count)]))")
-        }
-        return found
+        try await lookupChunks(ids) { try await users(where: "client_user_id IN (\(list: $0))") }
     }
 }

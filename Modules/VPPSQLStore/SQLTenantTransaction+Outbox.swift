@@ -98,11 +98,24 @@ extension SQLTenantTransaction {
             suffix: "ON CONFLICT (tenant_id, event_id) DO UPDATE SET next_poll_at = excluded.next_poll_at")
     }
 
-    func pendingEvents() async throws -> [PendingAppleEvent] {
-        try await exec(
+    func pendingEvents() async throws -> [PendingAppleEvent] { try await pendingEvents(where: "true") }
+
+    func pendingEvent(_ eventID: String) async throws -> PendingAppleEvent? {
+        try await pendingEvents(where: "event_id = \(eventID)").first
+    }
+
+    func dueEvents(now: Date, limit: Int) async throws -> [PendingAppleEvent] {
+        // Migration 0012's (tenant_id, next_poll_at) index: a range, however many events wait for later.
+        try await pendingEvents(where: "next_poll_at <= \(now)", limit: limit)
+    }
+
+    private func pendingEvents(where condition: SQLQuery, limit: Int? = nil) async throws -> [PendingAppleEvent] {
+        let limitClause: SQLQuery = limit.map { "LIMIT \(max(0, $0))" } ?? ""
+        return try await exec(
             """
-            SELECT event_id, token_id, kind, created_at, next_poll_at FROM pending_events WHERE tenant_id = \(tenantID)
-            ORDER BY next_poll_at
+            SELECT event_id, token_id, kind, created_at, next_poll_at FROM pending_events
+            WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY next_poll_at, event_id
+            \(fragment: limitClause)
             """
         ).map { row in
             PendingAppleEvent(

@@ -52,6 +52,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0009Console,
     migration0010AccessKeys,
     migration0011ListingIndexes,
+    migration0012LookupIndexes,
 ]
 
 /// The database is at a schema version this build cannot serve.

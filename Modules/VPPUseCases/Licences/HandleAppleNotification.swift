@@ -49,7 +49,7 @@ public struct HandleAppleNotification: Sendable {
             // Notifications carry at most 100 items of an event: ask `status` for the authoritative whole.
             if let eventID,
                 let event = try await store.inTenant(
-                    tenantID, { tx in try await tx.pendingEvents().first { $0.eventID == eventID } })
+                    tenantID, { tx in try await tx.pendingEvent(eventID) })
             {
                 try await events.poll(tenantID, event: event)
             }

@@ -32,14 +32,25 @@ public struct ProcessAppleEvent: Sendable {
         return status.state
     }
 
-    /// Polls every pending event that is due.
+    /// How many due events one read takes (an index range; the next read continues after them).
+    public var dueBatchSize = 100
+
+    /// Polls every pending event that is due, a bounded batch at a time.
     public func pollDue(_ tenantID: TenantID) async throws -> Int {
         let now = clock.now()
-        let due = try await store.inTenant(tenantID) { tx in
-            try await tx.pendingEvents().filter { $0.nextPollAt <= now }
+        var polled: Set<String> = []
+        while true {
+            let due = try await store.inTenant(tenantID) { tx in
+                try await tx.dueEvents(now: now, limit: dueBatchSize)
+            }
+            // An event polled in this pass is not polled again in it, even if it is still due (it will be next pass).
+            let fresh = due.filter { !polled.contains($0.eventID) }
+            for event in fresh {
+                try await poll(tenantID, event: event)
+                polled.insert(event.eventID)
+            }
+            if due.count < dueBatchSize || fresh.isEmpty { return polled.count }
         }
-        for event in due { try await poll(tenantID, event: event) }
-        return due.count
     }
 
     public func apply(_ tenantID: TenantID, event: PendingAppleEvent, status: AppleEventStatus) async throws {

@@ -104,16 +104,9 @@ public struct RevokeLicences: Sendable {
     /// - Returns: how many licences were queued for revocation.
     public func reclaimRetired(_ caller: Caller) async throws -> Int {
         try caller.require(.manageLicences)
-        let (held, revocable): ([Assignment], Set<AssetKey>) = try await store.inTenant(caller.tenantID) {
-            tx in
-            let retired = Set(try await tx.devices().filter(\.isRetired).map { Assignee.device($0.serialNumber) })
-                .union(try await tx.users().filter { !$0.canReceiveLicences }.map { Assignee.user($0.clientUserID) })
-            let active = try await tx.assignments(AssignmentQuery(states: [.active])).filter {
-                retired.contains($0.assignee)
-            }
-            return (active, Set(try await tx.apps().filter(\.asset.isRevocable).map(\.asset.key)))
-        }
-        let reclaimable = held.filter { revocable.contains($0.asset) }
+        // One query: the store filters by retired devices and users and revocable apps, so neither the
+        // inventory, the catalogue nor the ledger is read here.
+        let reclaimable = try await store.inTenant(caller.tenantID) { tx in try await tx.activeLicencesOfRetired() }
         for (asset, group) in Dictionary(grouping: reclaimable, by: \.asset) {
             _ = try await self(caller, asset: asset, from: group.map(\.assignee))
         }

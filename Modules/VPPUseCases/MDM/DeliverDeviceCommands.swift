@@ -68,13 +68,9 @@ public struct DeliverDeviceCommands: Sendable {
                     devices[serial] = device
                 }
             }
-            let needBundle = claimed.contains { $0.command.kind == .removeApplication }
-            let bundles =
-                needBundle
-                ? Dictionary(
-                    try await tx.apps().compactMap { app in
-                        app.metadata?.bundleID.map { (app.asset.key.adamID, $0) }
-                    }, uniquingKeysWith: { a, _ in a }) : [:]
+            // Only a removal needs its app's bundle id: read just those apps, not the catalogue.
+            let removals = claimed.filter { $0.command.kind == .removeApplication }.map(\.command.adamID)
+            let bundles = removals.isEmpty ? [:] : Self.bundleIDs(of: try await tx.apps(adamIDs: removals))
             return (stored, claimed, devices, bundles)
         }
         guard let stored, !claimed.isEmpty else { return Outcome() }
@@ -192,6 +188,13 @@ public struct DeliverDeviceCommands: Sendable {
         return outcome
     }
 
+    /// Adam id → bundle id of the apps whose metadata has one (the first pricing's when several do).
+    static func bundleIDs(of apps: [AppRecord]) -> [String: String] {
+        Dictionary(
+            apps.compactMap { app in app.metadata?.bundleID.map { (app.asset.key.adamID, $0) } },
+            uniquingKeysWith: { a, _ in a })
+    }
+
     /// RemoveApplication needs the app's bundle id: ask the store's metadata lookup for any not synced yet, and keep it.
     func fetchMissingBundleIDs(
         _ tenantID: TenantID, _ claimed: [DeviceCommandRecord], known: [String: String]
@@ -207,7 +210,7 @@ public struct DeliverDeviceCommands: Sendable {
             let found = try await lookup.metadata(adamIDs: missing.sorted(), countryCode: country, credentials: nil)
             try await store.inTenant(tenantID) { tx in
                 for (adamID, metadata) in found where metadata.bundleID != nil {
-                    for app in try await tx.apps() where app.asset.key.adamID == adamID {
+                    for app in try await tx.apps(adamIDs: [adamID]) {
                         try await tx.setMetadata(metadata, for: app.asset.key)
                     }
                 }

@@ -52,9 +52,9 @@ public struct DeviceCommandList: Sendable {
                         devices[serial] = device
                     }
                 }
-                bundles = Dictionary(
-                    try await tx.apps().compactMap { app in app.metadata?.bundleID.map { (app.asset.key.adamID, $0) } },
-                    uniquingKeysWith: { a, _ in a })
+                // The page's apps only, not the catalogue.
+                bundles = DeliverDeviceCommands.bundleIDs(
+                    of: try await tx.apps(adamIDs: records.map(\.command.adamID).filter { !$0.isEmpty }))
             }
             return records.map { record in
                 let c = record.command

@@ -246,8 +246,12 @@ public struct ProcessMDMEvents: Sendable {
     ) async throws -> Int {
         guard let serial = try? SerialNumber(text), let items = payload?["InstalledApplicationList"] as? [[String: Any]]
         else { return 0 }
+        // Only the apps the device lists (by bundle id), not the catalogue.
+        let listed = items.compactMap { $0["Identifier"] as? String }
         let byBundle = Dictionary(
-            try await tx.apps().compactMap { app in app.metadata?.bundleID.map { ($0, app.asset.key.adamID) } },
+            try await tx.apps(bundleIDs: listed).compactMap { app in
+                app.metadata?.bundleID.map { ($0, app.asset.key.adamID) }
+            },
             uniquingKeysWith: { a, _ in a })
         var installed: Set<String> = []
         var deviceBased: Set<String> = []

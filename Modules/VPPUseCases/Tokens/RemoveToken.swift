@@ -57,7 +57,10 @@ public struct RemoveToken: Sendable {
             let mine = Set(allCounts.filter { $0.tokenID == tokenID }.map(\.asset))
             let elsewhere = Set(allCounts.filter { $0.tokenID != tokenID }.map(\.asset))
             let held = try await tx.assignments(AssignmentQuery(tokenID: tokenID, states: AssignmentState.Code.holding))
-            let devices = Dictionary(uniqueKeysWithValues: try await tx.devices().map { ($0.serialNumber, $0) })
+            // Only the devices holding the token's licences, not the inventory.
+            let serials = held.compactMap { if case .device(let serial) = $0.assignee { serial } else { nil } }
+            let devices = Dictionary(
+                try await tx.devices(serials).map { ($0.serialNumber, $0) }, uniquingKeysWith: { a, _ in a })
             var pools: [AssetKey: [(tokenID: TokenID, location: String, left: Int)]] = [:]
             for asset in Set(held.map(\.asset)) {
                 pools[asset] = try await poolReader.pool(tx, asset, ours: ours).grantingOrder

@@ -9,6 +9,10 @@ public protocol AppleEventRecords {
     func insertPendingEvents(_ events: [PendingAppleEvent]) async throws
     /// Every pending event, by next poll (whole table: tests and diagnostics).
     func pendingEvents() async throws -> [PendingAppleEvent]
+    /// The pending event with this id, if it is still pending.
+    func pendingEvent(_ eventID: String) async throws -> PendingAppleEvent?
+    /// At most `limit` pending events whose next poll is due at `now`, the longest-waiting first.
+    func dueEvents(now: Date, limit: Int) async throws -> [PendingAppleEvent]
     func deletePendingEvent(_ eventID: String) async throws
     /// Records a notification id; false when it was already handled (Apple retries and duplicates).
     func markNotificationProcessed(_ notificationID: String, type: String, at: Date) async throws -> Bool

@@ -68,6 +68,9 @@ public protocol LedgerRecords {
     /// Records rows as they are (fixtures and imports); counts are not touched.
     func insertAssignments(_ assignments: [Assignment]) async throws
     func assignments(_ query: AssignmentQuery) async throws -> [Assignment]
+    /// Active licences of revocable apps held by a retired device or a retired managed user (what reclaiming
+    /// takes back), by id; found in one statement, without reading the inventory.
+    func activeLicencesOfRetired() async throws -> [Assignment]
     /// Moves licences through the domain's state machine. Rows whose current state cannot move to `state`
     /// are left alone (another server got there first); counts follow the rows that moved.
     /// - Returns: the rows that moved, in their new state.
