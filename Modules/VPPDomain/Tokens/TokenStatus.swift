@@ -36,21 +36,25 @@ public enum TokenStatus: Hashable, Sendable {
         }
     }
 
-    /// One sentence telling the admin what to do next.
+    /// One sentence telling the admin what to do next, in no face's syntax (REST, console, e-mail and CLI all show
+    /// it; each face names its own command or button for "renew" and "take over").
     public var nextStep: String {
         switch self {
         case .active:
             "Nothing to do."
         case .expiringSoon(let days):
-            "Download a new token from Apple Business Manager and run `token renew` within \(days) day\(days == 1 ? "" : "s")."
+            "Download a new token from Apple Business Manager and renew this one with it within \(days) "
+                + "day\(days == 1 ? "" : "s")."
         case .expired:
-            "Download a new token for this location from Apple Business Manager and run `token renew`; installed apps keep working meanwhile."
+            "Download a new token for this location from Apple Business Manager and renew this one with it; "
+                + "installed apps keep working meanwhile."
         case .revoked:
-            "The token was revoked in Apple Business Manager: download a new one and run `token renew`."
+            "The token was revoked in Apple Business Manager: download a new one and renew this token with it."
         case .invalid:
-            "Apple no longer accepts this token (often because the account's password changed): download a new one and run `token renew`."
+            "Apple no longer accepts this token (often because the account's password changed): download a new one and "
+                + "renew this token with it."
         case .inUseElsewhere(let holder):
-            "\(holder) manages this token: stop using it there, or preview and confirm a take-over with `token upload --take-over --dry-run`."
+            "\(holder) manages this token: stop using it there, or preview a take-over of it and then confirm it."
         }
     }
 }
