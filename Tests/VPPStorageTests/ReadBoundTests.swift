@@ -1,0 +1,170 @@
+import Foundation
+import Synchronization
+import Testing
+import VPPDomain
+import VPPSQLStore
+import VPPTestSupport
+import VPPUseCases
+
+/// Counts the rows every statement returns to the server (a wrapper around the real database; the store is
+/// unchanged), so a test can show that a path reads what it needs and not a whole table.
+final class RowCountingDatabase: SQLDatabase {
+    let inner: any SQLDatabase
+    let rows = Mutex(0)
+
+    init(_ inner: any SQLDatabase) { self.inner = inner }
+
+    var dialect: SQLDialect { inner.dialect }
+    var migrationSeam: MigrationSeam { inner.migrationSeam }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await inner.transaction { connection in try await body(RowCountingConnection(inner: connection, rows: self))
+        }
+    }
+
+    /// Runs `body`; returns its result and the rows its statements returned.
+    func rowsRead<T>(_ body: () async throws -> T) async rethrows -> (T, Int) {
+        rows.withLock { $0 = 0 }
+        let result = try await body()
+        return (result, rows.withLock { $0 })
+    }
+}
+
+struct RowCountingConnection: SQLConnection {
+    let inner: any SQLConnection
+    let rows: RowCountingDatabase
+
+    func query(_ query: SQLQuery) async throws -> [SQLRow] {
+        let result = try await inner.query(query)
+        rows.rows.withLock { $0 += result.count }
+        return result
+    }
+}
+
+/// Paths that run often read rows in proportion to their work, not to the tenant's tables: each test fills a
+/// table with 2,000 rows the path does not need and counts the rows the path reads (the old whole-table reads
+/// returned all of them).
+@Suite("Read bounds: frequent paths read what they name, not whole tables (PostgreSQL and SQLite)")
+struct ReadBoundTests {
+    static let filler = 2_000
+
+    /// The world's services over a store whose rows read are counted.
+    static func counted(_ world: World) -> (VPPServices, RowCountingDatabase) {
+        let counting = RowCountingDatabase(world.sut.database)
+        let services = VPPServices(
+            store: SQLStore(database: counting, clock: { world.clock.now() }), apple: world.services.apple,
+            metadata: world.services.metadata, secrets: world.services.secrets, clock: world.services.clock,
+            mailer: nil, publicURL: nil, logger: world.services.logger)
+        return (services, counting)
+    }
+
+    static func catalogue(_ count: Int) -> [Asset] {
+        (0..<count).map { i in
+            Asset(
+                key: AssetKey(adamID: String(700_000 + i)), productType: .app, platforms: [.iOS],
+                isDeviceAssignable: true, isRevocable: true)
+        }
+    }
+
+    @Test(
+        "the device-command list with payloads reads its page's apps, not the catalogue", arguments: StoreKind.allCases)
+    func commandList(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let apps = Self.catalogue(Self.filler)
+            let removed = apps[1_234].key
+            try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.upsertApps(apps)
+                try await tx.setMetadata(AppMetadata(name: "Removed", bundleID: "com.example.removed"), for: removed)
+                try await tx.upsertDevices([Device(tenantID: world.tenant.id, serialNumber: serial(1))])
+                try await tx.enqueueDeviceCommands([
+                    DeviceCommand(
+                        serialNumber: serial(1).value, kind: .removeApplication, adamID: removed.adamID,
+                        createdAt: world.clock.now())
+                ])
+            }
+            let (services, counting) = Self.counted(world)
+            let (views, rows) = try await counting.rowsRead {
+                try await DeviceCommandList(services: services).list(world.admin, DeviceCommandQuery(), withPlist: true)
+            }
+            let plist = try #require(views.first?.plist.flatMap { Data(base64Encoded: $0) })
+            #expect(String(decoding: plist, as: UTF8.self).contains("com.example.removed"), "the bundle id is found")
+            #expect(rows < 20, "read \(rows) rows for one command in a catalogue of \(Self.filler) apps")
+        }
+    }
+
+    @Test("polling due Apple events reads the due ones, not every pending event", arguments: StoreKind.allCases)
+    func dueEvents(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let token = makeToken(world.tenant.id)
+            let later = world.clock.now().addingTimeInterval(3_600)
+            try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.insertToken(token, secret: SealedSecret(keyID: "k1", ciphertext: [1]))
+                try await tx.insertPendingEvents(
+                    (0..<Self.filler).map {
+                        PendingAppleEvent(
+                            eventID: "e\($0)", tokenID: token.id, kind: "associate", createdAt: world.clock.now(),
+                            nextPollAt: later)
+                    })
+            }
+            let (services, counting) = Self.counted(world)
+            let (polled, rows) = try await counting.rowsRead {
+                try await ProcessAppleEvent(services: services).pollDue(world.tenant.id)
+            }
+            #expect(polled == 0)
+            #expect(rows <= 2, "read \(rows) rows with \(Self.filler) events pending, none due")
+        }
+    }
+
+    @Test(
+        "planning a token's removal reads the devices holding its licences, not the inventory",
+        arguments: StoreKind.allCases)
+    func removalPlan(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (file, _) = try await world.location("A", assets: [keynoteSim])
+            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+            let serials = try await world.addDevices(Self.filler, installed: ["408709785"])
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            _ = try await assign(world.admin, asset: AssetKey(adamID: "408709785"), to: [.device(serials[7])])
+            try await world.settleEvents()
+            let (services, counting) = Self.counted(world)
+            let (plan, rows) = try await counting.rowsRead {
+                try await RemoveToken(services: services).plan(world.admin, tokenID: token.id)
+            }
+            #expect(plan.uninstalls.map(\.serialNumber) == [serials[7].value], "the holder has the app: uninstall")
+            #expect(rows < 20, "read \(rows) rows for one licence in an inventory of \(Self.filler) devices")
+        }
+    }
+
+    @Test(
+        "reclaiming retired devices' licences reads only what it takes back; others keep theirs",
+        arguments: StoreKind.allCases)
+    func reclaim(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (file, _) = try await world.location("A", assets: [keynoteSim])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(Self.filler)
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            let keynoteKey = AssetKey(adamID: "408709785")
+            _ = try await assign(world.admin, asset: keynoteKey, to: [.device(serials[1]), .device(serials[2])])
+            try await world.settleEvents()
+            _ = try await RetireDevices(services: world.services)(world.admin, [serials[1], serials[3]])
+            let (services, counting) = Self.counted(world)
+            var revoke = RevokeLicences(services: services)
+            revoke.firstPollDelay = 0
+            let (reclaimed, rows) = try await counting.rowsRead { try await revoke.reclaimRetired(world.admin) }
+            #expect(reclaimed == 1, "the retired holder's licence, not the active device's")
+            #expect(rows < 60, "read \(rows) rows to reclaim one licence among \(Self.filler) devices")
+            try await world.settleEvents()
+            let held = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.assignments(AssignmentQuery(asset: keynoteKey, states: AssignmentState.Code.holding))
+            }
+            #expect(held.map(\.assignee) == [.device(serials[2])])
+            // A retired device refuses a new licence exactly as before.
+            await #expect(throws: (any Error).self) {
+                _ = try await assign(world.admin, asset: keynoteKey, to: [.device(serials[3])])
+            }
+        }
+    }
+}
