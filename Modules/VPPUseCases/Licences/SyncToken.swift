@@ -171,23 +171,31 @@ public struct SyncToken: Sendable {
             deleted: merged.deleted, incremental: isIncremental, pages: assets.pagesFetched + walk.pagesFetched)
     }
 
-    /// Fills in names, bundle ids, icons and versions for apps that have none yet. Best effort: a
-    /// metadata failure never fails the sync.
+    /// Fills in names, bundle ids, icons and versions for apps that have none yet, a batch at a time (never the
+    /// whole catalogue). Best effort: a metadata failure never fails the sync.
     private func refreshMetadata(_ caller: Caller, country: String, credentials: AppleCredentials) async {
         guard let lookup = metadata else { return }
+        let batch = 1_000
+        // Apps Apple has no metadata for stay missing; remember them so each batch asks only for new ones.
+        var asked = Set<String>()
         do {
-            let missing = try await store.inTenant(caller.tenantID) { tx in
-                try await tx.apps().filter { $0.metadata == nil }
-            }
-            guard !missing.isEmpty else { return }
-            let found = try await lookup.metadata(
-                adamIDs: missing.map(\.asset.key.adamID), countryCode: country, credentials: credentials)
-            try await store.inTenant(caller.tenantID) { tx in
-                for app in missing {
-                    if let metadata = found[app.asset.key.adamID] {
-                        try await tx.setMetadata(metadata, for: app.asset.key)
+            while true {
+                let limit = asked.count + batch
+                let missing = try await store.inTenant(caller.tenantID) { tx in
+                    try await tx.appsMissingMetadata(limit: limit)
+                }.filter { !asked.contains($0.asset.key.adamID) }.prefix(batch)
+                guard !missing.isEmpty else { return }
+                asked.formUnion(missing.map(\.asset.key.adamID))
+                let found = try await lookup.metadata(
+                    adamIDs: missing.map(\.asset.key.adamID), countryCode: country, credentials: credentials)
+                try await store.inTenant(caller.tenantID) { tx in
+                    for app in missing {
+                        if let metadata = found[app.asset.key.adamID] {
+                            try await tx.setMetadata(metadata, for: app.asset.key)
+                        }
                     }
                 }
+                if missing.count < batch { return }
             }
         } catch {
             logger.warning("metadata lookup failed", metadata: ["error": "\(error)"])
