@@ -56,33 +56,37 @@ struct CLIContext {
 
     var services: VPPServices { runtime.services }
 
-    /// Opens the runtime, runs `body`, and always shuts down.
+    /// Runs `body` inside the runtime's scope (``VPPRuntime/withRunning(_:migrate:clock:appleObserver:logger:_:)``):
+    /// the PostgreSQL client runs for exactly as long as the command and is shut down before vppctl exits,
+    /// on success and on error. A runtime that cannot start is reported in one line (status 1).
     static func run<T>(
         _ options: GlobalOptions, migrate: Bool = true, _ body: (CLIContext) async throws -> T
     ) async throws -> T {
         let configuration = options.configuration
         var logger = Logger(label: "vppctl")
         logger.logLevel = configuration.logLevel
-        let runtime: VPPRuntime
         do {
-            runtime = try await VPPRuntime.start(configuration, migrate: migrate, logger: logger)
+            return try await VPPRuntime.withRunning(configuration, migrate: migrate, logger: logger) { runtime in
+                do {
+                    let tenant = try await resolveTenant(configuration.tenant, runtime: runtime)
+                    let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+                    // The CLI is the operator's tool with direct database access: full rights in its tenant.
+                    let caller = Caller(
+                        tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "cli:\(user)", role: .mdmAdmin))
+                    return try await body(CLIContext(runtime: runtime, tenant: tenant, caller: caller))
+                } catch {
+                    throw CommandError(error: error)
+                }
+            }
+        } catch let failure as CommandError {
+            throw failure.error
         } catch {
             throw CommandFailure("\(error)")
         }
-        do {
-            let tenant = try await resolveTenant(configuration.tenant, runtime: runtime)
-            let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
-            // The CLI is the operator's tool with direct database access: it acts with full rights in its tenant.
-            let caller = Caller(
-                tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "cli:\(user)", role: .mdmAdmin))
-            let result = try await body(CLIContext(runtime: runtime, tenant: tenant, caller: caller))
-            await runtime.shutdown()
-            return result
-        } catch {
-            await runtime.shutdown()
-            throw error
-        }
     }
+
+    /// An error of the command itself (passed on as it is), told apart from the runtime's own.
+    private struct CommandError: Error { let error: any Error }
 
     static func resolveTenant(_ name: String, runtime: VPPRuntime) async throws -> Tenant {
         if let tenant = try await runtime.services.store.tenant(named: name) { return tenant }

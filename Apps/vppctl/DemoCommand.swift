@@ -27,7 +27,22 @@ struct DemoCommand: AsyncParsableCommand {
         settings.eventDelayMilliseconds = 50
         let simulator = AppleSimulator(settings: settings, logger: quiet)
         let running = try await SimulatorServer(simulator: simulator, logger: quiet).start()
-        defer { Task { await running.stop() } }
+        do {
+            try await tour(simulator, running, folder: folder, logger: quiet)
+        } catch {
+            await running.stop()
+            throw error
+        }
+        await running.stop()
+        print(
+            "\nDone. "
+                + (keep ? "The demo database is in \(folder.path)." : "Nothing was left behind. Next: `vppctl --help`.")
+        )
+    }
+
+    /// Seeds Apple's side, then shows vpp on the embedded database inside its runtime's scope.
+    func tour(_ simulator: AppleSimulator, _ running: RunningSimulator, folder: URL, logger quiet: Logger) async throws
+    {
         let main = await simulator.createLocation(
             name: "Main Campus", countryCode: "US", orgName: "Springfield Schools")
         let annex = await simulator.createLocation(name: "Annex", countryCode: "US", orgName: "Springfield Schools")
@@ -55,8 +70,13 @@ struct DemoCommand: AsyncParsableCommand {
         var configuration = VPPConfiguration(environment: [:])
         configuration.databaseURL = "sqlite://\(folder.path)/vpp.sqlite"
         configuration.appleBaseURL = running.appleBaseURL
-        let runtime = try await VPPRuntime.start(configuration, migrate: true, logger: quiet)
-        defer { Task { await runtime.shutdown() } }
+        try await VPPRuntime.withRunning(configuration, migrate: true, logger: quiet) { runtime in
+            try await showProduct(runtime, mainFile: mainFile, annexFile: annexFile, labFile: labFile)
+        }
+    }
+
+    /// The product's story, from uploading tokens to the audit trail.
+    func showProduct(_ runtime: VPPRuntime, mainFile: String, annexFile: String, labFile: String) async throws {
         let mailer = ConsoleMailer()
         let services = runtime.replacingApple(
             runtime.services.apple, metadata: runtime.services.metadata, mailer: mailer)
@@ -132,10 +152,6 @@ struct DemoCommand: AsyncParsableCommand {
         for record in try await Catalogue(services: services).auditLog(admin, limit: 8).reversed() {
             say("\(record.actor) \(record.action) \(record.target): \(record.outcome)")
         }
-        print(
-            "\nDone. "
-                + (keep ? "The demo database is in \(folder.path)." : "Nothing was left behind. Next: `vppctl --help`.")
-        )
     }
 
     func step(_ text: String) { print("\n▶ \(text)") }

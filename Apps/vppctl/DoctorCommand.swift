@@ -21,14 +21,15 @@ struct DoctorCommand: AsyncParsableCommand {
         var logger = Logger(label: "doctor")
         logger.logLevel = .critical
         do {
-            let runtime = try await VPPRuntime.start(global.configuration, migrate: false, logger: logger)
-            switch await runtime.databaseReady() {
+            let ready = try await VPPRuntime.withRunning(global.configuration, migrate: false, logger: logger) {
+                await $0.databaseReady()
+            }
+            switch ready {
             case .success(let version): print("ok    database reachable and migrated (schema version \(version))")
             case .failure(let error):
                 problems.append("database: \(error)")
                 print("FAIL  database: \(error)")
             }
-            await runtime.shutdown()
         } catch {
             problems.append("database: \(error)")
             print("FAIL  database: \(error)")

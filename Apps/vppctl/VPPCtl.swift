@@ -7,9 +7,23 @@ struct VPPCtl: AsyncParsableCommand {
         commandName: "vppctl",
         abstract: "Manage Apple content tokens (Apps and Books / VPP) for MDM servers.",
         discussion: """
-            Start with `vppctl demo`. Configuration comes from flags, then the environment: VPP_DATABASE_URL
-            (default: an SQLite file under ./.vpp/), VPP_APPLE_BASE_URL, VPP_ENCRYPTION_KEY or VPP_ENCRYPTION_KEY_FILE,
-            VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL. Exit codes: 0 ok, 1 failure, 2 usage.
+            Start with `vppctl demo`. Settings come from flags, then the environment:
+              VPP_DATABASE_URL      postgres://… or sqlite://path
+                                    (default: sqlite://.vpp/vpp.sqlite)
+              VPP_TENANT            the tenant commands act in (default: "default")
+              VPP_APPLE_BASE_URL    Apple's Apps and Books API (default: Apple's)
+              VPP_ENCRYPTION_KEY, VPP_ENCRYPTION_KEY_FILE
+                                    the key tokens are encrypted with (on SQLite, by
+                                    default a key file beside the database, mode 0600)
+              VPP_ENCRYPTION_KEY_PREVIOUS, VPP_ENCRYPTION_KEY_PREVIOUS_FILE
+                                    the old key, still accepted during a rotation
+              VPP_PUBLIC_URL        vpp's public address (for Apple's notifications)
+              VPP_SMTP_URL          where notices are mailed (default: none, they wait)
+              VPP_LOG_LEVEL         default: warning
+              VPP_INTENT_LEASE_SECONDS
+                                    how long a claim on queued Apple writes lasts (60)
+            `vppctl --print-configuration` prints the settings in effect, secrets
+            redacted. Exit codes: 0 ok, 1 failure, 2 usage.
             """,
         subcommands: [
             TokenCommand.self, AppCommand.self, LicenseCommand.self, DeviceCommand.self, UserCommand.self,
@@ -19,6 +33,15 @@ struct VPPCtl: AsyncParsableCommand {
             DoctorCommand.self, DemoCommand.self,
         ]
     )
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print the configuration in effect (secrets redacted) and exit.") var printConfiguration = false
+
+    /// Without a subcommand: the configuration when asked for, otherwise the help.
+    func run() async throws {
+        guard printConfiguration else { throw CleanExit.helpRequest(self) }
+        print(global.configuration)
+    }
 }
 
 /// Runs the command tree with vpp's exit codes: 0 ok, 1 failure (one line on stderr), 2 usage.

@@ -40,10 +40,67 @@ public final class VPPRuntime: Sendable {
         self.sqlite = sqlite
     }
 
+    /// Runs `body` with a started runtime (migrations checked or applied, the encryption key proved), the
+    /// PostgreSQL client running in a child task of this call, as vppd's service group runs it. When `body`
+    /// returns or throws, the client is shut down (its task cancelled, its connections closed) and awaited
+    /// before this returns: nothing of the runtime outlives the call. The CLI runs each command this way.
+    /// - Parameters:
+    ///   - migrate: apply pending migrations (the embedded default always does; PostgreSQL refuses to go
+    ///     on with pending migrations unless asked).
+    public static func withRunning<Result>(
+        _ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
+        appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger,
+        _ body: (VPPRuntime) async throws -> Result
+    ) async throws -> Result {
+        try await requireReachable(configuration)
+        let runtime = try await open(configuration, clock: clock, appleObserver: appleObserver, logger: logger)
+        do {
+            let result = try await running(runtime.postgres) {
+                try await runtime.prepare(migrate: migrate)
+                return try await body(runtime)
+            }
+            await runtime.shutdown()
+            return result
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
+    }
+
+    /// Fails at once when PostgreSQL's address cannot be reached: the pool would retry for about a minute
+    /// before giving up with a generic error, and a command should say what is wrong without the wait.
+    static func requireReachable(_ configuration: VPPConfiguration) async throws {
+        guard configuration.isPostgres else { return }
+        let address = try PostgresURL.configuration(from: configuration.databaseURL)
+        guard let host = address.host else { return }
+        let port = address.port ?? 5432
+        guard await TCPReachability(host: host, port: port, timeout: .seconds(3)).check() else {
+            throw StartupError(
+                "\(PostgresURL.redacted(configuration.databaseURL)): nothing answers at \(host):\(port) "
+                    + "(is PostgreSQL running, and is VPP_DATABASE_URL right?)")
+        }
+    }
+
+    /// Runs `body` while `client` (if any) runs in a child task; then cancels that task (PostgresNIO closes
+    /// its connections on cancellation) and waits for it, whether `body` returned or threw.
+    static func running<Result>(
+        _ client: PostgresClient?, _ body: () async throws -> Result
+    ) async throws -> Result {
+        guard let client else { return try await body() }
+        return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    /// A runtime that outlives the call, its PostgreSQL client in an unstructured task until ``shutdown()``.
+    /// Only the benchmarks (vppbench) still use it: vppctl runs each command inside
+    /// ``withRunning(_:migrate:clock:appleObserver:logger:_:)``, and vppd runs the client in its service group
+    /// (``open(_:clock:appleObserver:logger:)``).
     /// - Parameters:
     ///   - migrate: apply pending migrations (the embedded default always does; servers on PostgreSQL
     ///     refuse to start with pending migrations unless asked).
-    ///   - appleClient: replaces the HTTP client (the demo passes one pointed at its own simulator).
     public static func start(
         _ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
         appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger
@@ -185,13 +242,12 @@ public final class VPPRuntime: Sendable {
         _ configuration: VPPConfiguration, logger: Logger
     ) async throws -> (applied: [Int], latest: Int) {
         if configuration.isPostgres {
+            try await requireReachable(configuration)
             let client = PostgresClient(
                 configuration: try PostgresURL.configuration(from: configuration.databaseURL),
                 backgroundLogger: Self.databaseLogger(logger))
-            let task = Task { await client.run() }
-            defer { task.cancel() }
             let migrator = PostgresMigrator(logger: logger)
-            return (try await migrator.migrate(client), migrator.latestVersion)
+            return try await running(client) { (try await migrator.migrate(client), migrator.latestVersion) }
         }
         guard let path = configuration.sqlitePath else { throw StartupError("unsupported database URL") }
         let database = try await SQLiteSQLDatabase.open(path: path, logger: logger)
