@@ -9,15 +9,15 @@ import VPPUseCases
 /// One refusal as the client sees it: `{"error": {"code", "message", "requestId"}}` with its status and, when
 /// waiting helps, `Retry-After`. Database and transport details never reach the client.
 struct APIFailure: Sendable {
-    let status: HTTPResponse.Status
     let code: APIErrorCode
     let message: String
     var retryAfter: Int?
     /// The methods a path has (the `Allow` header of a 405).
     var allow: [String]?
+    /// Always the code's own status (``APIErrorCode/status``).
+    var status: HTTPResponse.Status { code.status }
 
-    init(_ status: HTTPResponse.Status, _ code: APIErrorCode, _ message: String, retryAfter: Int? = nil) {
-        self.status = status
+    init(_ code: APIErrorCode, _ message: String, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
@@ -42,7 +42,7 @@ struct ErrorMiddleware: RouterMiddleware {
                 let allowed = APIRouter.methods(forPath: request.uri.path), !allowed.isEmpty
             {
                 failure = APIFailure(
-                    .methodNotAllowed, .methodNotAllowed,
+                    .methodNotAllowed,
                     "\(request.method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", ")).")
                 failure.allow = allowed
             }
@@ -86,13 +86,13 @@ struct ErrorMiddleware: RouterMiddleware {
     static func classify(_ error: any Error) -> APIFailure {
         switch error {
         case let error as HTTPError: return http(error)
-        case let error as BadQueryParameter: return APIFailure(.badRequest, .badQueryParameter, error.description)
+        case let error as BadQueryParameter: return APIFailure(.badQueryParameter, error.description)
         case let error as InvalidInput: return input(error)
-        case let error as AccessDenied: return APIFailure(.forbidden, .forbidden, error.description)
+        case let error as AccessDenied: return APIFailure(.forbidden, error.description)
         case let error as UseCaseError: return useCase(error)
         case let error as APIKeyError: return apiKey(error)
         case let error as TokenFileError:
-            return APIFailure(.unprocessableContent, .invalidTokenFile, error.description, code: error.code)
+            return APIFailure(.invalidTokenFile, error.description, code: error.code)
         case let error as IdentifierError: return identifier(error)
         case let error as LicenceError: return licence(error)
         case let error as StoreError: return store(error)
@@ -101,32 +101,30 @@ struct ErrorMiddleware: RouterMiddleware {
             // A key that cannot open a stored secret is the server's misconfiguration, never the caller's.
             _ = error
             return APIFailure(
-                .internalServerError, .secretsUnavailable,
+                .secretsUnavailable,
                 "A stored secret could not be opened; the operator must check the encryption key.")
         case let error as DecodingError:
             return APIFailure(
-                .badRequest, .badJSON, "The request body is not the JSON this endpoint expects: \(Self.describe(error))"
+                .badJSON, "The request body is not the JSON this endpoint expects: \(Self.describe(error))"
             )
         case is NIOTooManyBytesError:
-            return APIFailure(.contentTooLarge, .bodyTooLarge, "The request body is too large (limit 256 KiB).")
+            return APIFailure(.bodyTooLarge, "The request body is too large (limit 256 KiB).")
         default:
-            return APIFailure(.internalServerError, .internal, "Something went wrong; the server logged the details.")
+            return APIFailure(.internal, "Something went wrong; the server logged the details.")
         }
     }
 
     static func http(_ error: HTTPError) -> APIFailure {
         switch error.status {
         case .contentTooLarge:
-            APIFailure(.contentTooLarge, .bodyTooLarge, "The request body is too large (limit 256 KiB).")
-        case .notFound: APIFailure(.notFound, .routeNotFound, "No such route.")
-        case .methodNotAllowed: APIFailure(.methodNotAllowed, .methodNotAllowed, error.body ?? "Method not allowed.")
-        case .requestTimeout: APIFailure(.requestTimeout, .requestTimeout, "The request was not received in time.")
+            APIFailure(.bodyTooLarge, "The request body is too large (limit 256 KiB).")
+        case .notFound: APIFailure(.routeNotFound, "No such route.")
+        case .methodNotAllowed: APIFailure(.methodNotAllowed, error.body ?? "Method not allowed.")
+        case .requestTimeout: APIFailure(.requestTimeout, "The request was not received in time.")
         case .unsupportedMediaType:
-            APIFailure(.unsupportedMediaType, .unsupportedMediaType, error.body ?? "Unsupported media type.")
+            APIFailure(.unsupportedMediaType, error.body ?? "Unsupported media type.")
         default:
-            APIFailure(
-                error.status.code < 500 ? .badRequest : .internalServerError,
-                error.status.code < 500 ? .badRequest : .internal, error.body ?? error.status.reasonPhrase)
+            APIFailure(error.status.code < 500 ? .badRequest : .internal, error.body ?? error.status.reasonPhrase)
         }
     }
 
@@ -142,102 +140,102 @@ struct ErrorMiddleware: RouterMiddleware {
             case .invalidPricingParam: .invalidPricingParam
             case .invalidAPIKeyRequest: .invalidAPIKeyRequest
             }
-        return APIFailure(.unprocessableContent, code, error.description)
+        return APIFailure(code, error.description)
     }
 
     static func useCase(_ error: UseCaseError) -> APIFailure {
         switch error {
-        case .wrongLocation: APIFailure(.unprocessableContent, .wrongLocation, error.description)
-        case .tokenUnusable: APIFailure(.conflict, .tokenUnusable, error.description)
+        case .wrongLocation: APIFailure(.wrongLocation, error.description)
+        case .tokenUnusable: APIFailure(.tokenUnusable, error.description)
         case .takeOverNeedsConfirmation:
-            APIFailure(.unprocessableContent, .takeOverNeedsConfirmation, error.description)
-        case .nothingToTakeOver: APIFailure(.conflict, .nothingToTakeOver, error.description)
-        case .unknownDevices: APIFailure(.unprocessableContent, .unknownDevices, error.description)
-        case .unknownUsers: APIFailure(.unprocessableContent, .unknownUsers, error.description)
-        case .noAssignees: APIFailure(.unprocessableContent, .noAssignees, error.description)
-        case .duplicateAssignees: APIFailure(.unprocessableContent, .duplicateItems, error.description)
-        case .alreadyLicensed: APIFailure(.conflict, .alreadyLicensed, error.description)
-        case .notLicensed: APIFailure(.unprocessableContent, .notLicensed, error.description)
-        case .syncInProgress: APIFailure(.conflict, .syncInProgress, error.description)
-        case .badNotification: APIFailure(.badRequest, .badNotification, error.description)
-        case .badPageRequest: APIFailure(.badRequest, .badPageRequest, error.description)
+            APIFailure(.takeOverNeedsConfirmation, error.description)
+        case .nothingToTakeOver: APIFailure(.nothingToTakeOver, error.description)
+        case .unknownDevices: APIFailure(.unknownDevices, error.description)
+        case .unknownUsers: APIFailure(.unknownUsers, error.description)
+        case .noAssignees: APIFailure(.noAssignees, error.description)
+        case .duplicateAssignees: APIFailure(.duplicateItems, error.description)
+        case .alreadyLicensed: APIFailure(.alreadyLicensed, error.description)
+        case .notLicensed: APIFailure(.notLicensed, error.description)
+        case .syncInProgress: APIFailure(.syncInProgress, error.description)
+        case .badNotification: APIFailure(.badNotification, error.description)
+        case .badPageRequest: APIFailure(.badPageRequest, error.description)
         case .unauthorised:
-            APIFailure(.unauthorized, .unauthorized, "A valid API key is required (Authorization: Bearer vpp_…).")
+            APIFailure(.unauthorized, "A valid API key is required (Authorization: Bearer vpp_…).")
         }
     }
 
     static func apiKey(_ error: APIKeyError) -> APIFailure {
         switch error {
-        case .unknownKey: APIFailure(.notFound, .unknownAPIKey, error.description)
-        case .badName, .expiryInPast: APIFailure(.unprocessableContent, .invalidAPIKeyRequest, error.description)
+        case .unknownKey: APIFailure(.unknownAPIKey, error.description)
+        case .badName, .expiryInPast: APIFailure(.invalidAPIKeyRequest, error.description)
         }
     }
 
     static func identifier(_ error: IdentifierError) -> APIFailure {
         switch error {
-        case .invalidSerialNumber: APIFailure(.unprocessableContent, .invalidSerialNumber, error.description)
-        case .invalidClientUserID: APIFailure(.unprocessableContent, .invalidClientUserID, error.description)
-        case .invalidEmail: APIFailure(.unprocessableContent, .invalidEmail, error.description)
+        case .invalidSerialNumber: APIFailure(.invalidSerialNumber, error.description)
+        case .invalidClientUserID: APIFailure(.invalidClientUserID, error.description)
+        case .invalidEmail: APIFailure(.invalidEmail, error.description)
         }
     }
 
     static func licence(_ error: LicenceError) -> APIFailure {
         switch error {
-        case .bookToDevice: APIFailure(.unprocessableContent, .bookToDevice, error.description)
-        case .notDeviceAssignable: APIFailure(.unprocessableContent, .notDeviceAssignable, error.description)
-        case .notRevocable: APIFailure(.unprocessableContent, .notRevocable, error.description)
-        case .noLicencesLeft: APIFailure(.conflict, .noLicencesLeft, error.description)
-        case .noUsableToken: APIFailure(.conflict, .noUsableToken, error.description)
-        case .invalidTransition: APIFailure(.conflict, .invalidTransition, error.description)
+        case .bookToDevice: APIFailure(.bookToDevice, error.description)
+        case .notDeviceAssignable: APIFailure(.notDeviceAssignable, error.description)
+        case .notRevocable: APIFailure(.notRevocable, error.description)
+        case .noLicencesLeft: APIFailure(.noLicencesLeft, error.description)
+        case .noUsableToken: APIFailure(.noUsableToken, error.description)
+        case .invalidTransition: APIFailure(.invalidTransition, error.description)
         case .inconsistentCounts, .unreadableState:
-            APIFailure(.internalServerError, .internal, "Something went wrong; the server logged the details.")
+            APIFailure(.internal, "Something went wrong; the server logged the details.")
         }
     }
 
     static func store(_ error: StoreError) -> APIFailure {
         switch error {
-        case .unknownToken: APIFailure(.notFound, .unknownToken, "No such token in this tenant.")
-        case .unknownApp: APIFailure(.notFound, .unknownApp, error.description)
-        case .unknownDevice: APIFailure(.notFound, .unknownDevice, error.description)
-        case .unknownUser: APIFailure(.notFound, .unknownUser, error.description)
-        case .unknownTenant: APIFailure(.notFound, .unknownTenant, error.description)
-        case .duplicateLocation: APIFailure(.conflict, .duplicateLocation, error.description)
-        case .duplicateTenant: APIFailure(.conflict, .duplicateTenant, error.description)
-        case .alreadyLicensed: APIFailure(.conflict, .alreadyLicensed, error.description)
+        case .unknownToken: APIFailure(.unknownToken, "No such token in this tenant.")
+        case .unknownApp: APIFailure(.unknownApp, error.description)
+        case .unknownDevice: APIFailure(.unknownDevice, error.description)
+        case .unknownUser: APIFailure(.unknownUser, error.description)
+        case .unknownTenant: APIFailure(.unknownTenant, error.description)
+        case .duplicateLocation: APIFailure(.duplicateLocation, error.description)
+        case .duplicateTenant: APIFailure(.duplicateTenant, error.description)
+        case .alreadyLicensed: APIFailure(.alreadyLicensed, error.description)
         // The database's own words (constraint names, values) stay in the server's log.
         case .constraintViolation:
             APIFailure(
-                .unprocessableContent, .refused, "The change was refused: it conflicts with stored data or a data rule."
+                .refused, "The change was refused: it conflicts with stored data or a data rule."
             )
         case .unavailable:
             APIFailure(
-                .serviceUnavailable, .databaseUnavailable, "The database is unavailable; try again shortly.",
+                .databaseUnavailable, "The database is unavailable; try again shortly.",
                 retryAfter: 2)
-        case .unreadable: APIFailure(.internalServerError, .unreadableRecord, "A stored record could not be read.")
+        case .unreadable: APIFailure(.unreadableRecord, "A stored record could not be read.")
         }
     }
 
     static func apple(_ error: AppleAPIError) -> APIFailure {
         let text = error.description
         switch error {
-        case .tokenExpired: return APIFailure(.unprocessableContent, .appleTokenExpired, text)
-        case .tokenRevoked: return APIFailure(.unprocessableContent, .appleTokenRevoked, text)
-        case .tokenInvalid: return APIFailure(.unprocessableContent, .appleTokenInvalid, text)
-        case .claimedByAnotherHolder: return APIFailure(.conflict, .tokenClaimedElsewhere, text)
-        case .notEnoughLicences: return APIFailure(.conflict, .appleNotEnoughLicences, text)
-        case .notDeviceAssignable: return APIFailure(.unprocessableContent, .notDeviceAssignable, text)
-        case .notRevocable: return APIFailure(.unprocessableContent, .notRevocable, text)
-        case .unknownUser: return APIFailure(.unprocessableContent, .appleUnknownUser, text)
-        case .overLimits: return APIFailure(.unprocessableContent, .appleOverLimits, text)
+        case .tokenExpired: return APIFailure(.appleTokenExpired, text)
+        case .tokenRevoked: return APIFailure(.appleTokenRevoked, text)
+        case .tokenInvalid: return APIFailure(.appleTokenInvalid, text)
+        case .claimedByAnotherHolder: return APIFailure(.tokenClaimedElsewhere, text)
+        case .notEnoughLicences: return APIFailure(.appleNotEnoughLicences, text)
+        case .notDeviceAssignable: return APIFailure(.notDeviceAssignable, text)
+        case .notRevocable: return APIFailure(.notRevocable, text)
+        case .unknownUser: return APIFailure(.appleUnknownUser, text)
+        case .overLimits: return APIFailure(.appleOverLimits, text)
         case .rateLimited(let seconds):
-            return APIFailure(.serviceUnavailable, .appleRateLimited, text, retryAfter: seconds ?? 5)
+            return APIFailure(.appleRateLimited, text, retryAfter: seconds ?? 5)
         case .serviceUnavailable(let seconds):
-            return APIFailure(.serviceUnavailable, .appleUnavailable, text, retryAfter: seconds ?? 30)
-        case .transport, .timeout: return APIFailure(.serviceUnavailable, .appleUnreachable, text, retryAfter: 30)
+            return APIFailure(.appleUnavailable, text, retryAfter: seconds ?? 30)
+        case .transport, .timeout: return APIFailure(.appleUnreachable, text, retryAfter: 30)
         case .httpStatus(let status, _) where status >= 500:
-            return APIFailure(.serviceUnavailable, .appleUnavailable, text, retryAfter: 30)
+            return APIFailure(.appleUnavailable, text, retryAfter: 30)
         case .badPageIndex, .badVersionID, .apple, .malformedResponse, .responseTooLarge, .httpStatus, .pagingUnstable:
-            return APIFailure(.badGateway, .appleError, text)
+            return APIFailure(.appleError, text)
         }
     }
 
@@ -255,8 +253,8 @@ struct ErrorMiddleware: RouterMiddleware {
 
 extension APIFailure {
     /// A token-file refusal keeps the parser's own code (listed in the document too).
-    init(_ status: HTTPResponse.Status, _ fallback: APIErrorCode, _ message: String, code: String) {
-        self.init(status, APIErrorCode(rawValue: code) ?? fallback, message)
+    init(_ fallback: APIErrorCode, _ message: String, code: String) {
+        self.init(APIErrorCode(rawValue: code) ?? fallback, message)
     }
 }
 

@@ -1,5 +1,8 @@
-/// Every `error.code` the API answers with: stable, one per distinct problem, and listed in the OpenAPI
-/// document (generated from this enum, so the two cannot drift).
+import HTTPTypes
+
+/// Every `error.code` the API answers with: stable, one per distinct problem, each with exactly one HTTP
+/// status (``status``), and listed per status in the OpenAPI document (generated from this enum, so the two
+/// cannot drift).
 enum APIErrorCode: String, CaseIterable, Sendable {
     // Request shape
     case badJSON = "bad_json"
@@ -50,6 +53,10 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     case syncInProgress = "sync_in_progress"
     case badNotification = "bad_notification"
     case badPageRequest = "bad_page_request"
+    // The MDM connection
+    case mdmNotConnected = "mdm_not_connected"
+    case unknownCommand = "unknown_command"
+    case invalidMDMConnection = "invalid_mdm_connection"
     // Licences
     case bookToDevice = "book_to_device"
     case notDeviceAssignable = "not_device_assignable"
@@ -87,4 +94,35 @@ enum APIErrorCode: String, CaseIterable, Sendable {
 
     /// The document's `enum:` list of codes.
     static var yamlList: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    /// The one status this code is answered with: a client may branch on either and never sees them disagree.
+    var status: HTTPResponse.Status {
+        switch self {
+        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .routeNotFound, .unknownToken, .unknownApp, .unknownDevice, .unknownUser, .unknownTenant,
+            .unknownAPIKey, .mdmNotConnected, .unknownCommand:
+            .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .requestTimeout: .requestTimeout
+        case .tokenUnusable, .nothingToTakeOver, .alreadyLicensed, .syncInProgress, .noLicencesLeft, .noUsableToken,
+            .invalidTransition, .duplicateLocation, .duplicateTenant, .tokenClaimedElsewhere, .appleNotEnoughLicences:
+            .conflict
+        case .bodyTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .controlCharacters, .tooLong, .duplicateItems, .outOfRange, .tooManyItems, .invalidAdamID,
+            .invalidPricingParam, .invalidSerialNumber, .invalidClientUserID, .invalidEmail, .invalidAPIKeyRequest,
+            .invalidTokenFile, .tokenFileEmpty, .tokenFileTooLarge, .tokenFileNotText, .tokenFileNotBase64,
+            .tokenFileNotJSON, .tokenFileWrongShape, .tokenFileMissingField, .tokenFileEmptyField, .tokenFileBadDate,
+            .tokenFileExpired, .wrongLocation, .takeOverNeedsConfirmation, .unknownDevices, .unknownUsers,
+            .noAssignees, .notLicensed, .bookToDevice, .notDeviceAssignable, .notRevocable, .refused,
+            .appleTokenExpired, .appleTokenRevoked, .appleTokenInvalid, .appleUnknownUser, .appleOverLimits,
+            .invalidMDMConnection:
+            .unprocessableContent
+        case .internal, .secretsUnavailable, .unreadableRecord: .internalServerError
+        case .appleError: .badGateway
+        case .databaseUnavailable, .appleRateLimited, .appleUnavailable, .appleUnreachable: .serviceUnavailable
+        }
+    }
 }

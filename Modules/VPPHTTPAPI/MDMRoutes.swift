@@ -135,7 +135,7 @@ enum MDMRoutes {
         ) { call in
             guard let id = UUID(uuidString: try call.path("id")) else {
                 return ErrorMiddleware.response(
-                    APIFailure(.notFound, .refused, "No such device command."), requestID: call.context.requestID)
+                    APIFailure(.unknownCommand, "No such device command."), requestID: call.context.requestID)
             }
             let body = try await call.body(AckBody.self)
             return try await respond(call.context) {
@@ -150,7 +150,9 @@ enum MDMRoutes {
         let body = try await call.body(ConnectBody.self)
         let context = call.context
         guard let kind = MDMKind(rawValue: body.kind) else {
-            return invalid("kind must be one of \(MDMKind.allCases.map(\.rawValue).joined(separator: ", ")).", context)
+            return invalid(
+                .invalidMDMConnection,
+                "kind must be one of \(MDMKind.allCases.map(\.rawValue).joined(separator: ", ")).", context)
         }
         var reclaimAfter: TimeInterval?
         if let text = body.reclaimAfter {
@@ -173,6 +175,7 @@ enum MDMRoutes {
         if let text = try query.single("state", allowed: DeviceCommandState.allCases.map(\.rawValue)) {
             guard let state = DeviceCommandState(rawValue: text) else {
                 return invalid(
+                    .badQueryParameter,
                     "state must be one of \(DeviceCommandState.allCases.map(\.rawValue).joined(separator: ", ")).",
                     context)
             }
@@ -181,13 +184,13 @@ enum MDMRoutes {
         var after: DeviceCommandCursor?
         if let text = try query.single("after", allowed: ["a cursor"]), !text.isEmpty {
             guard let cursor = DeviceCommandCursor(text) else {
-                return invalid("after must be a cursor returned by this API.", context)
+                return invalid(.badQueryParameter, "after must be a cursor returned by this API.", context)
             }
             after = cursor
         }
         let limitText = try query.single("limit", allowed: ["1…1000"]) ?? "100"
         guard let limit = Int(limitText), (1...1000).contains(limit) else {
-            return invalid("limit must be a number from 1 to 1000.", context)
+            return invalid(.badQueryParameter, "limit must be a number from 1 to 1000.", context)
         }
         let commands = try await DeviceCommandList(services: call.services).list(
             try call.caller(),
@@ -206,19 +209,19 @@ enum MDMRoutes {
         }
     }
 
-    static func invalid(_ message: String, _ context: VPPRequestContext) -> Response {
-        ErrorMiddleware.response(
-            APIFailure(.unprocessableContent, .badQueryParameter, message), requestID: context.requestID)
+    static func invalid(_ code: APIErrorCode, _ message: String, _ context: VPPRequestContext) -> Response {
+        ErrorMiddleware.response(APIFailure(code, message), requestID: context.requestID)
     }
 
     static func failure(_ error: MDMError, _ context: VPPRequestContext) -> Response {
-        let (status, code): (HTTPResponse.Status, APIErrorCode) =
+        let code: APIErrorCode =
             switch error {
-            case .notConnected, .unknownCommand: (.notFound, .refused)
-            case .badSignature: (.unauthorized, .unauthorized)
-            case .badAcknowledgement: (.conflict, .invalidTransition)
-            case .badURL, .missingAPIKey, .badSecret, .badDuration: (.unprocessableContent, .badRequest)
+            case .notConnected: .mdmNotConnected
+            case .unknownCommand: .unknownCommand
+            case .badSignature: .unauthorized
+            case .badAcknowledgement: .invalidTransition
+            case .badURL, .missingAPIKey, .badSecret, .badDuration: .invalidMDMConnection
             }
-        return ErrorMiddleware.response(APIFailure(status, code, error.description), requestID: context.requestID)
+        return ErrorMiddleware.response(APIFailure(code, error.description), requestID: context.requestID)
     }
 }

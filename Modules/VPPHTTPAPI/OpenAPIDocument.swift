@@ -19,8 +19,9 @@ public enum OpenAPIDocument {
     static let overview = """
         Apple content tokens (Apps and Books / VPP) for MDM servers. Authenticate with an API key: \
         `Authorization: Bearer vpp_…` (create one with `vppctl apikey create --role …` or POST /v1/api-keys). \
-        Errors are `{"error": {"code", "message", "requestId"}}`; `code` is stable and one of the values listed \
-        in the Error schema. Every answer carries `X-Request-ID` (the client's, when it sends a short one). \
+        Errors are `{"error": {"code", "message", "requestId"}}`; `code` is stable and always comes with the same \
+        status: the codes each status may carry are listed in the `Error<status>` responses (all of them in \
+        `Error`). Every answer carries `X-Request-ID` (the client's, when it sends a short one). \
         Request bodies are limited to 256 KiB. Query parameters are strict: booleans are exactly `true` or \
         `false`, enums exactly one of their values, and a parameter an operation does not declare is refused \
         (400 `bad_query_parameter`, naming the parameter and the values allowed). Destructive operations never \
@@ -48,7 +49,7 @@ public enum OpenAPIDocument {
                     "apiKey": ["type": "http", "scheme": "bearer"],
                     "appleBearer": ["type": "http", "scheme": "bearer"],
                 ],
-                "responses": ["Error": ["description": "Error", "content": json(errorSchema)]],
+                "responses": errorResponses,
                 "schemas": components,
             ] as [String: Any],
         ]
@@ -98,24 +99,46 @@ public enum OpenAPIDocument {
         }
         // Any API-key operation may answer 401; each names the errors worth naming besides the default.
         let errors = operation.errors + (operation.access.needsKey ? [401] : [])
-        for status in errors where responses["\(status)"] == nil { responses["\(status)"] = errorReference }
+        for status in errors where responses["\(status)"] == nil { responses["\(status)"] = errorReference(status) }
         result["responses"] = responses
         return result
     }
 
     static var errorReference: [String: Any] { ["$ref": "#/components/responses/Error"] }
 
+    /// The documented error answer of one status, whose `code` can only be one of that status's codes.
+    static func errorReference(_ status: Int) -> [String: Any] {
+        codesByStatus[status] == nil ? errorReference : ["$ref": "#/components/responses/Error\(status)"]
+    }
+
+    /// Each code under its one status (``APIErrorCode/status``).
+    static var codesByStatus: [Int: [APIErrorCode]] {
+        Dictionary(grouping: APIErrorCode.allCases, by: { $0.status.code })
+    }
+
+    /// `Error` (any code, the `default` answer) and one `Error<status>` per status, listing its codes.
+    static var errorResponses: [String: Any] {
+        var responses: [String: Any] = ["Error": ["description": "Error", "content": json(errorSchema())]]
+        for (status, codes) in codesByStatus {
+            let names = codes.map { "`\($0.rawValue)`" }.joined(separator: ", ")
+            responses["Error\(status)"] = [
+                "description": "Error; `code` is one of \(names)", "content": json(errorSchema(codes)),
+            ]
+        }
+        return responses
+    }
+
     static func json(_ schema: [String: Any]) -> [String: Any] { ["application/json": ["schema": schema]] }
 
-    /// Every error body: a stable code (each listed), a message naming the problem, and the request id.
-    static var errorSchema: [String: Any] {
+    /// An error body: a stable code (one of `codes`), a message naming the problem, and the request id.
+    static func errorSchema(_ codes: [APIErrorCode] = APIErrorCode.allCases) -> [String: Any] {
         [
             "type": "object", "required": ["error"],
             "properties": [
                 "error": [
                     "type": "object", "required": ["code", "message", "requestId"],
                     "properties": [
-                        "code": ["type": "string", "enum": APIErrorCode.allCases.map(\.rawValue)],
+                        "code": ["type": "string", "enum": codes.map(\.rawValue)],
                         "message": ["type": "string"], "requestId": ["type": "string"],
                     ],
                 ] as [String: Any]

@@ -63,8 +63,9 @@ struct MDMAPITests {
             answer = try await api.call("GET", "/v1/device-commands?limit=2&after=\(next)", key: api.readerKey)
             #expect((answer.object["commands"] as? [[String: Any]])?.count == 1 && answer.object["next"] == nil)
             for bad in ["limit=0", "limit=5000", "state=launched", "after=nonsense"] {
-                #expect(
-                    try await api.call("GET", "/v1/device-commands?\(bad)", key: api.readerKey).status == 422, "\(bad)")
+                // 400 bad_query_parameter, as every other listing answers a bad query parameter.
+                let refused = try await api.call("GET", "/v1/device-commands?\(bad)", key: api.readerKey)
+                #expect(refused.status == 400 && refused.errorCode == "bad_query_parameter", "\(bad)")
             }
 
             let first = commands[0].id.uuidString.lowercased()
