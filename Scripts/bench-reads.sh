@@ -14,29 +14,14 @@ SIZES=${SIZES:-"1000 10000"}
 HOLDERS=${HOLDERS:-10}
 enable_statement_stats
 
-# seed_fleet DEVICES HOLDERS: for TENANT_ID, token "Main" synced just now, Keynote on it, DEVICES devices with
-# Keynote installed, the first HOLDERS of them holding an active licence (SQL: minutes faster than Apple's
-# simulator, and the plan does not call Apple).
+# seed_fleet DEVICES HOLDERS: for TENANT_ID, bench-stack's token "Main" with HOLDERS active Keynote licences, and
+# DEVICES devices with Keynote installed (the first HOLDERS are the licences' serials); SQL, as the plan calls
+# no Apple.
 seed_fleet() {
-  local key_id; key_id=$(psql "$VPP_DATABASE_URL" -Atc "SELECT key_id FROM encryption_key_check")
+  seed_licences "$2"
   psql "$VPP_DATABASE_URL" -q >/dev/null <<SQL
-    INSERT INTO tokens (tenant_id, token_id, location_uid, location_name, country, org_name, expires_at, fingerprint,
-                        recipients, secret_key_id, secret)
-      VALUES ('$TENANT_ID', md5('token')::uuid, 'loc', 'Main', 'US', 'Org',
-              (extract(epoch from now()) * 1000)::bigint + 200::bigint * 86400000, 'abcd', '[]', '$key_id', '\\x00'::bytea);
-    INSERT INTO token_sync (tenant_id, token_id, last_success_at, last_attempt_at, failures)
-      VALUES ('$TENANT_ID', md5('token')::uuid, (extract(epoch from now()) * 1000)::bigint,
-              (extract(epoch from now()) * 1000)::bigint, 0);
-    INSERT INTO apps (tenant_id, adam_id, pricing, product_type, device_assignable, revocable)
-      VALUES ('$TENANT_ID', '408709785', 'STDQ', 'App', true, true);
-    INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, assigned, available)
-      VALUES ('$TENANT_ID', md5('token')::uuid, '408709785', 'STDQ', $2, $2, 0);
     INSERT INTO devices (tenant_id, serial, installed)
       SELECT '$TENANT_ID', 'SN' || lpad(i::text, 10, '0'), '["408709785"]' FROM generate_series(1, $1) i;
-    INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, state, origin)
-      SELECT '$TENANT_ID', md5('a' || i)::uuid, md5('token')::uuid, '408709785', 'STDQ', 'SN' || lpad(i::text, 10, '0'),
-             'active', 'apple'
-      FROM generate_series(1, $2) i;
     ANALYZE;
 SQL
 }

@@ -58,6 +58,21 @@ struct ReadBoundTests {
         return (services, counting)
     }
 
+    /// A synced token carrying Keynote, `filler` devices, and a settled Keynote licence on each of `holders`.
+    static func fleet(
+        _ world: World, holders: [Int], installed: Set<String> = []
+    ) async throws -> (ContentToken, [SerialNumber]) {
+        let (file, _) = try await world.location("A", assets: [keynoteSim])
+        let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+        let serials = try await world.addDevices(filler, installed: installed)
+        var assign = AssignLicences(services: world.services)
+        assign.firstPollDelay = 0
+        _ = try await assign(
+            world.admin, asset: AssetKey(adamID: "408709785"), to: holders.map { .device(serials[$0]) })
+        try await world.settleEvents()
+        return (token, serials)
+    }
+
     static func catalogue(_ count: Int) -> [Asset] {
         (0..<count).map { i in
             Asset(
@@ -120,13 +135,7 @@ struct ReadBoundTests {
         arguments: StoreKind.allCases)
     func removalPlan(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
-            let (file, _) = try await world.location("A", assets: [keynoteSim])
-            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
-            let serials = try await world.addDevices(Self.filler, installed: ["408709785"])
-            var assign = AssignLicences(services: world.services)
-            assign.firstPollDelay = 0
-            _ = try await assign(world.admin, asset: AssetKey(adamID: "408709785"), to: [.device(serials[7])])
-            try await world.settleEvents()
+            let (token, serials) = try await Self.fleet(world, holders: [7], installed: ["408709785"])
             let (services, counting) = Self.counted(world)
             let (plan, rows) = try await counting.rowsRead {
                 try await RemoveToken(services: services).plan(world.admin, tokenID: token.id)
@@ -141,14 +150,8 @@ struct ReadBoundTests {
         arguments: StoreKind.allCases)
     func reclaim(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
-            let (file, _) = try await world.location("A", assets: [keynoteSim])
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
-            let serials = try await world.addDevices(Self.filler)
-            var assign = AssignLicences(services: world.services)
-            assign.firstPollDelay = 0
+            let (_, serials) = try await Self.fleet(world, holders: [1, 2])
             let keynoteKey = AssetKey(adamID: "408709785")
-            _ = try await assign(world.admin, asset: keynoteKey, to: [.device(serials[1]), .device(serials[2])])
-            try await world.settleEvents()
             _ = try await RetireDevices(services: world.services)(world.admin, [serials[1], serials[3]])
             let (services, counting) = Self.counted(world)
             var revoke = RevokeLicences(services: services)
@@ -163,7 +166,8 @@ struct ReadBoundTests {
             #expect(held.map(\.assignee) == [.device(serials[2])])
             // A retired device refuses a new licence exactly as before.
             await #expect(throws: (any Error).self) {
-                _ = try await assign(world.admin, asset: keynoteKey, to: [.device(serials[3])])
+                _ = try await AssignLicences(services: world.services)(
+                    world.admin, asset: keynoteKey, to: [.device(serials[3])])
             }
         }
     }
