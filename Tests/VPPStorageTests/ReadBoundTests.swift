@@ -107,6 +107,53 @@ struct ReadBoundTests {
         }
     }
 
+    @Test(
+        "a device's InstalledApplicationList is mapped by its bundle ids, not by reading the catalogue",
+        arguments: StoreKind.allCases)
+    func installedApps(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let apps = Self.catalogue(Self.filler)
+            let udid = "00008110-000A1234ABCD801E"
+            let list = DeviceCommand(
+                serialNumber: serial(1).value, kind: .installedApplicationList, adamID: "", createdAt: world.clock.now()
+            )
+            try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.upsertApps(apps)
+                try await tx.setMetadata(AppMetadata(name: "42", bundleID: "com.example.fortytwo"), for: apps[42].key)
+                try await tx.setMetadata(AppMetadata(name: "43", bundleID: "com.example.busy"), for: apps[43].key)
+                try await tx.saveEnrollment(serial(1), MDMEnrollment(state: .enrolled, enrollmentID: udid))
+                try await tx.enqueueDeviceCommands([list])
+                // The device's answer as the MDM webhook records it: apps vpp knows, one it does not, one installing.
+                let payload = try PropertyListSerialization.data(
+                    fromPropertyList: [
+                        "InstalledApplicationList": [
+                            ["Identifier": "com.example.fortytwo"], ["Identifier": "com.apple.mobilesafari"],
+                            ["Identifier": "com.example.busy", "Installing": true],
+                        ]
+                    ], format: .xml, options: 0)
+                let body: [String: Any] = [
+                    "topic": "mdm.Connect", "event_id": "ack-1",
+                    "acknowledge_event": [
+                        "udid": udid, "status": "Acknowledged", "command_uuid": list.id.uuidString,
+                        "raw_payload": payload.base64EncodedString(),
+                    ],
+                ]
+                let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+                _ = try await tx.recordMDMEvent(
+                    MDMEventRecord(receivedAt: world.clock.now(), topic: "mdm.Connect", dedupeKey: "ack-1", body: json))
+            }
+            let (services, counting) = Self.counted(world)
+            let (_, rows) = try await counting.rowsRead {
+                try await ProcessMDMEvents(services: services)(world.tenant.id)
+            }
+            let device = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.device(serial(1))
+            }
+            #expect(device?.installedAdamIDs == [apps[42].key.adamID], "only the known, finished install")
+            #expect(rows < 30, "read \(rows) rows for a list of 3 apps in a catalogue of \(Self.filler)")
+        }
+    }
+
     @Test("polling due Apple events reads the due ones, not every pending event", arguments: StoreKind.allCases)
     func dueEvents(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
