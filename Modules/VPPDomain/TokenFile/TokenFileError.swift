@@ -33,11 +33,14 @@ public enum TokenFileError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .empty:
-            "The token file is empty. Download the content token again from Apple Business Manager (Preferences > Payments and Billing)."
+            "The token file is empty. Download the content token again from Apple Business Manager "
+                + "(Preferences > Payments and Billing)."
         case .tooLarge(let bytes, let limit):
-            "The token file is \(bytes) bytes; content tokens are a few hundred bytes and vpp accepts at most \(limit). Is this the right file?"
+            "The token file is \(bytes) bytes; content tokens are a few hundred bytes and vpp accepts at most "
+                + "\(limit). Is this the right file?"
         case .binaryOrWrongEncoding:
-            "The token file is not plain UTF-8 text (it looks binary or was saved as UTF-16). Upload the .vpptoken file exactly as downloaded."
+            "The token file is not plain UTF-8 text (it looks binary or was saved as UTF-16). Upload the .vpptoken "
+                + "file exactly as downloaded."
         case .notBase64:
             "The token file is not Base64 text. Upload the .vpptoken file exactly as downloaded, without editing it."
         case .notJSON:

@@ -40,10 +40,11 @@ public enum SignInOutcome: Sendable, Hashable {
     /// The sentence shown on the sign-in form.
     public var message: String {
         switch self {
-        case .signedIn: "Signed in."
-        case .refused: "Wrong username or password."
+        case .signedIn: return "Signed in."
+        case .refused: return "Wrong username or password."
         case .throttled(let seconds):
-            "Too many failed sign-ins. Try again in \(max(1, Int((seconds / 60).rounded(.up)))) minute\(seconds > 60 ? "s" : "")."
+            let minutes = max(1, Int((seconds / 60).rounded(.up)))
+            return "Too many failed sign-ins. Try again in \(minutes) minute\(minutes > 1 ? "s" : "")."
         }
     }
 }

@@ -6,8 +6,9 @@ public struct WrongEncryptionKey: Error, Hashable, Sendable, CustomStringConvert
     public let storedKeyID: String
 
     public var description: String {
-        "The encryption key does not open this database's secrets (they were sealed with key \(storedKeyID)). Set VPP_ENCRYPTION_KEY "
-            + "(or _FILE) to the deployment's key; during a rotation, give the old key as VPP_ENCRYPTION_KEY_PREVIOUS (or _FILE)."
+        "The encryption key does not open this database's secrets (they were sealed with key \(storedKeyID)). "
+            + "Set VPP_ENCRYPTION_KEY (or _FILE) to the deployment's key; during a rotation, give the old key as "
+            + "VPP_ENCRYPTION_KEY_PREVIOUS (or _FILE)."
     }
 }
 

@@ -29,9 +29,11 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .wrongLocation(let expected, let got):
-            "This file is for location \"\(got)\", but the token being renewed is for \"\(expected)\". Download the token of \"\(expected)\"."
+            "This file is for location \"\(got)\", but the token being renewed is for \"\(expected)\". "
+                + "Download the token of \"\(expected)\"."
         case .tokenUnusable(let location, let status, let nextStep):
-            "The token of \"\(location)\" is \(status.replacingOccurrences(of: "_", with: " ")) and grants no licences. \(nextStep)"
+            "The token of \"\(location)\" is \(status.replacingOccurrences(of: "_", with: " ")) and grants no "
+                + "licences. \(nextStep)"
         case .takeOverNeedsConfirmation(let holder):
             "\(holder) holds this token. Preview the take-over, then confirm it explicitly."
         case .nothingToTakeOver(let location): "No other holder manages \"\(location)\"; there is nothing to take over."

@@ -67,7 +67,8 @@ public struct TakeOverToken: Sendable {
         return result
     }
 
-    /// Writes our `mdmInfo` and revokes what the previous holder assigned (every revocable asset of those devices and users).
+    /// Writes our `mdmInfo` and revokes what the previous holder assigned (every revocable asset of those devices
+    /// and users).
     static func claimAndRevoke(
         _ apple: any AppleAppsAndBooks, _ credentials: AppleCredentials, ours: HolderIdentity,
         previous: [AppleAssignmentRecord]
