@@ -19,29 +19,32 @@ struct SyncLeaseTests {
         return token
     }
 
-    /// Waits until the first sync holds its lease and is inside Apple's slow answer.
-    func waitForAssetsRequest(_ world: World) async throws {
+    /// Starts a sync whose lease lasts 0.6 s while Apple takes `slowMilliseconds` to answer, and returns once
+    /// the sync holds its lease and is inside Apple's slow answer.
+    func startLongSync(
+        _ world: World, slowMilliseconds: Int
+    ) async throws -> (ContentToken, Task<SyncReport, any Error>) {
+        let token = try await slowToken(world, slowMilliseconds: slowMilliseconds)
+        var sync = SyncToken(services: world.services)
+        sync.leaseSeconds = 0.6
+        let running = Task { [sync] in try await sync(world.admin, tokenID: token.id) }
         for _ in 0..<500 where await world.simulator.requestCount("assets") < 1 {
             try await Task.sleep(for: .milliseconds(5))
         }
+        return (token, running)
     }
 
     @Test("a sync longer than its lease keeps it: the heartbeat renews it", arguments: StoreKind.allCases)
     func heartbeatKeepsLease(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
-            let token = try await slowToken(world, slowMilliseconds: 2_000)
-            var long = SyncToken(services: world.services)
-            long.leaseSeconds = 0.6
-            async let first = long(world.admin, tokenID: token.id)
-            try await waitForAssetsRequest(world)
+            let (token, first) = try await startLongSync(world, slowMilliseconds: 2_000)
             // Twice the lease passes; without renewal another server could now take the token's sync.
             world.clock.advance(days: 1.2 / 86_400)
             try await Task.sleep(for: .milliseconds(500))
             await #expect(throws: UseCaseError.syncInProgress(location: "A")) {
                 _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
             }
-            let report = try await first
-            #expect(report.assets == 1)
+            #expect(try await first.value.assets == 1)
         }
     }
 
@@ -67,11 +70,7 @@ struct SyncLeaseTests {
     @Test("a sync whose lease was taken stops and commits nothing", arguments: StoreKind.allCases)
     func lostLeaseStopsSync(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
-            let token = try await slowToken(world, slowMilliseconds: 1_500)
-            var sync = SyncToken(services: world.services)
-            sync.leaseSeconds = 0.6
-            let first = Task { try await sync(world.admin, tokenID: token.id) }
-            try await waitForAssetsRequest(world)
+            let (token, first) = try await startLongSync(world, slowMilliseconds: 1_500)
             // Another server takes the lease as if this one's had lapsed (its clock far ahead).
             let stolen = try await world.store.acquireLease(
                 tenant: world.tenant.id, name: "sync:\(token.id)", owner: "other-server",
