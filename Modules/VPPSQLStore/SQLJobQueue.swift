@@ -21,30 +21,60 @@ struct SQLJobQueue: JobQueue {
 
     /// Claims due jobs round-robin across tenants (each tenant's oldest first, then each one's second, …), so a
     /// tenant with a hundred due syncs cannot starve the others.
+    ///
+    /// Turn by turn: each pass claims the oldest due job of as many tenants as the batch has room for, walking
+    /// the due jobs oldest first (the `jobs_due` index) and keeping a job only when no claimable job of its
+    /// tenant comes before it; the next pass finds each tenant's next job (the ones just claimed are leased).
+    /// A pass reads about as many rows as it claims (plus jobs in flight and a busy tenant's backlog), never
+    /// the whole queue: ranking every due job per claim cost 50 ms at 10,000 due jobs and grew with the queue.
+    /// On PostgreSQL a last pass takes any due job oldest first: a tenant whose oldest job another replica has
+    /// locked (not yet committed) has no "first" job for this claimer, and its other jobs must not wait for that.
     func claim(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [ClaimedJob] {
         let leaseUntil = now.addingTimeInterval(lease)
         let lockForClaim = database.dialect.skipLocked.isEmpty ? "" : "FOR UPDATE OF j SKIP LOCKED"
+        let claimable: SQLQuery = "j.run_at <= \(now) AND (j.lease_until IS NULL OR j.lease_until < \(now))"
+        // No claimable job of the same tenant comes before `j` (ties broken by id).
+        let oldestOfItsTenant: SQLQuery = """
+            AND NOT EXISTS (
+                SELECT 1 FROM jobs o
+                WHERE o.tenant_id = j.tenant_id AND o.run_at <= j.run_at
+                AND (o.run_at < j.run_at OR o.job_id < j.job_id)
+                AND (o.lease_until IS NULL OR o.lease_until < \(now)))
+            """
         return try await database.transaction { connection in
-            try await connection.query(
-                """
-                UPDATE jobs SET lease_owner = \(owner), lease_until = \(leaseUntil), attempts = attempts + 1
-                WHERE (tenant_id, job_id) IN (
-                    SELECT j.tenant_id, j.job_id FROM jobs j JOIN (
-                        SELECT tenant_id, job_id, row_number() OVER (PARTITION BY tenant_id ORDER BY run_at) AS turn
-                        FROM jobs WHERE run_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
-                    ) due ON due.tenant_id = j.tenant_id AND due.job_id = j.job_id
-                    -- Checked again on the locked row (a claim that committed meanwhile has taken it); the LIMIT
-                    -- applies after locked rows are skipped, so concurrent claimers fill their batches.
-                    WHERE j.run_at <= \(now) AND (j.lease_until IS NULL OR j.lease_until < \(now))
-                    ORDER BY due.turn, j.run_at LIMIT \(limit) \(unescaped: lockForClaim))
-                RETURNING tenant_id, job_id, kind, job_key, attempts
-                """
-            ).map { row in
-                ClaimedJob(
-                    id: try row.decode("job_id"), tenantID: try row.decode("tenant_id"),
-                    kind: try Self.kind(try row.decode("kind")), key: try row.decode("job_key"),
-                    attempts: try row.decode("attempts"), leaseOwner: owner, leaseUntil: leaseUntil)
+            func pass(_ condition: SQLQuery, room: Int) async throws -> [ClaimedJob] {
+                try await connection.query(
+                    """
+                    UPDATE jobs SET lease_owner = \(owner), lease_until = \(leaseUntil), attempts = attempts + 1
+                    WHERE (tenant_id, job_id) IN (
+                        SELECT j.tenant_id, j.job_id FROM jobs j WHERE \(fragment: claimable) \(fragment: condition)
+                        -- Checked again on the locked row (a claim that committed meanwhile has taken it); the
+                        -- LIMIT applies after locked rows are skipped, so concurrent claimers fill their batches.
+                        ORDER BY j.run_at LIMIT \(room) \(unescaped: lockForClaim))
+                    RETURNING tenant_id, job_id, kind, job_key, attempts, run_at
+                    """
+                ).map { row in
+                    (
+                        runAt: try row.decode("run_at", as: Int64.self),
+                        job: ClaimedJob(
+                            id: try row.decode("job_id"), tenantID: try row.decode("tenant_id"),
+                            kind: try Self.kind(try row.decode("kind")), key: try row.decode("job_key"),
+                            attempts: try row.decode("attempts"), leaseOwner: owner, leaseUntil: leaseUntil)
+                    )
+                }
+                // RETURNING has no order: this pass's jobs oldest first, after the earlier passes'.
+                .sorted { $0.runAt < $1.runAt }.map(\.job)
             }
+            var claimed: [ClaimedJob] = []
+            while claimed.count < limit {
+                let turn = try await pass(oldestOfItsTenant, room: limit - claimed.count)
+                if turn.isEmpty { break }
+                claimed += turn
+            }
+            if claimed.count < limit && !lockForClaim.isEmpty {
+                claimed += try await pass("", room: limit - claimed.count)
+            }
+            return claimed
         }
     }
 
