@@ -75,22 +75,13 @@ extension SQLTenantTransaction {
         try await apps(where: "name IS NULL", limit: limit)
     }
 
-    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws {
+    func replaceCounts(
+        tokenID: TokenID, _ counts: [AssetKey: LicenceCounts], recounting scope: Set<AssetKey>?
+    ) async throws {
         // Apple's snapshot gives the total and what Apple withholds; `assigned` is recounted from our rows
         // (which the merge just made equal to Apple's list, plus what is in flight), so a licence is counted
         // once whether Apple's event finished before or after the snapshot. The caller holds the counts'
         // locks (`lockCounts`), so no reservation interleaves; rows are updated in place, not replaced.
-        let held = try await exec(
-            """
-            SELECT adam_id, pricing, count(*) AS held FROM assignments
-            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND state IN (\(fragment: Self.holding))
-            GROUP BY adam_id, pricing
-            """)
-        var heldByKey: [AssetKey: Int] = [:]
-        for row in held {
-            guard let key = try? row.assetKey() else { continue }
-            heldByKey[key] = try row.decode("held")
-        }
         let stored = try await exec(
             """
             SELECT adam_id, pricing, total, withheld, assigned, available, retired FROM token_assets
@@ -101,10 +92,28 @@ extension SQLTenantTransaction {
             guard let key = try? row.assetKey() else { continue }
             before[key] = try ["total", "withheld", "assigned", "available", "retired"].map { try row.decode($0) }
         }
+        // An incremental sync recounts only what its delta touched and assets new to the token (a long list:
+        // everything, one scan is cheaper then); the others keep their stored `assigned`.
+        let recount = scope.map { $0.union(counts.keys.filter { before[$0] == nil }) }
+            .flatMap { $0.count <= 500 ? $0 : nil }
+        let onlyThese: SQLQuery = recount.map { "AND adam_id IN (\(list: Set($0.map(\.adamID)).sorted()))" } ?? ""
+        let held = try await exec(
+            """
+            SELECT adam_id, pricing, count(*) AS held FROM assignments
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND state IN (\(fragment: Self.holding))
+                \(fragment: onlyThese)
+            GROUP BY adam_id, pricing
+            """)
+        var heldByKey: [AssetKey: Int] = [:]
+        for row in held {
+            guard let key = try? row.assetKey() else { continue }
+            heldByKey[key] = try row.decode("held")
+        }
         var inserts: [SQLQuery] = []
         for (key, apple) in counts.sorted(by: { $0.key < $1.key }) {
             let withheld = max(0, apple.total - apple.assigned - apple.available)
-            let assigned = heldByKey[key] ?? 0
+            let assigned =
+                recount?.contains(key) == false ? before[key]?[2] ?? 0 : heldByKey[key] ?? 0
             let available = max(0, apple.total - withheld - assigned)
             let values = [apple.total, withheld, assigned, available, apple.retired]
             if let old = before[key] {

@@ -438,6 +438,17 @@ extension SQLTenantTransaction {
                     """)
             }
             outcome.deleted = goneIDs.count
+        } else {
+            // 4. What the delta touched, so the counts' recount follows the change, not the token's size.
+            var touched = Set(outcome.confirmed.map(\.asset))
+            let staged = try await exec(
+                """
+                SELECT DISTINCT adam_id, pricing FROM sync_staging WHERE tenant_id = \(tenantID) AND sync_id = \(syncID)
+                """)
+            for row in staged {
+                touched.insert(try row.assetKey())
+            }
+            outcome.touched = touched
         }
         try await clearStagedAssignments(tokenID: tokenID, syncID: syncID)
         return outcome

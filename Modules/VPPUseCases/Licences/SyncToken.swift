@@ -148,7 +148,7 @@ public struct SyncToken: Sendable {
             try await tx.lockCounts(tokenID: token.id)
             let merged = try await tx.mergeStagedAssignments(
                 syncID: syncID, tokenID: token.id, fullSnapshot: !isIncremental)
-            try await tx.replaceCounts(tokenID: token.id, counts)
+            try await tx.replaceCounts(tokenID: token.id, counts, recounting: merged.touched)
             try await LicenceLedger.confirmed(tx, merged.confirmed, now: finished)
             try await LicenceLedger.revoked(tx, merged.revoked, now: finished)
             try await tx.updateToken(refreshed)

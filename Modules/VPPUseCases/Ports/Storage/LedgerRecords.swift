@@ -39,12 +39,19 @@ public struct MergeOutcome: Hashable, Sendable {
     public var confirmed: [Assignment]
     /// Our rows whose revoke Apple carried out (it no longer lists them): now revoked.
     public var revoked: [Assignment]
+    /// The assets an incremental merge's delta touched, for ``LedgerRecords/replaceCounts(tokenID:_:recounting:)``;
+    /// nil after a full snapshot (every asset is recounted).
+    public var touched: Set<AssetKey>?
 
-    public init(inserted: Int = 0, deleted: Int = 0, confirmed: [Assignment] = [], revoked: [Assignment] = []) {
+    public init(
+        inserted: Int = 0, deleted: Int = 0, confirmed: [Assignment] = [], revoked: [Assignment] = [],
+        touched: Set<AssetKey>? = nil
+    ) {
         self.inserted = inserted
         self.deleted = deleted
         self.confirmed = confirmed
         self.revoked = revoked
+        self.touched = touched
     }
 }
 
@@ -95,7 +102,10 @@ public protocol LedgerRecords {
     /// Reconciles a token's counts with Apple's snapshot: totals from Apple, `assigned` recounted from the
     /// rows holding a licence. Call after ``mergeAppleAssignments(tokenID:_:fullSnapshot:)`` in the same
     /// transaction, after ``lockCounts(tokenID:)``. Assets not listed drop from the token.
-    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws
+    /// `recounting` limits the recount to these assets (an incremental merge's ``MergeOutcome/touched``, plus any
+    /// asset new to the token): the others' `assigned` is exact already, kept by every reservation, move and
+    /// delete. nil recounts every asset (a full snapshot).
+    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts], recounting: Set<AssetKey>?) async throws
     /// Makes our assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
     func mergeAppleAssignments(
         tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool
@@ -107,4 +117,11 @@ public protocol LedgerRecords {
     func clearStagedAssignments(tokenID: TokenID, syncID: UUID?) async throws
     /// Merges a sync's staged list into the ledger, set-based in the database; clears the staged rows.
     func mergeStagedAssignments(syncID: UUID, tokenID: TokenID, fullSnapshot: Bool) async throws -> MergeOutcome
+}
+
+extension LedgerRecords {
+    /// Reconciles every asset's counts (see ``replaceCounts(tokenID:_:recounting:)``).
+    public func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws {
+        try await replaceCounts(tokenID: tokenID, counts, recounting: nil)
+    }
 }
