@@ -41,6 +41,21 @@ struct RowCountingConnection: SQLConnection {
     }
 }
 
+/// A delivery adapter that accepts everything and keeps what it was given (the real adapters meet mdmsim in the
+/// end-to-end tests).
+final class AcceptingDelivery: DeviceCommandDelivery, DeviceCommandDeliveryFactory, Sendable {
+    let received = Mutex<[OutgoingDeviceCommand]>([])
+
+    func delivery(for connection: MDMConnection, credentials: MDMCredentials) throws -> any DeviceCommandDelivery {
+        self
+    }
+
+    func deliver(_ commands: [OutgoingDeviceCommand]) async -> [UUID: DeliveryOutcome] {
+        received.withLock { $0 += commands }
+        return Dictionary(uniqueKeysWithValues: commands.map { ($0.id, .delivered) })
+    }
+}
+
 /// Paths that run often read rows in proportion to their work, not to the tenant's tables: each test fills a
 /// table with 2,000 rows the path does not need and counts the rows the path reads (the old whole-table reads
 /// returned all of them).
@@ -104,6 +119,36 @@ struct ReadBoundTests {
             let plist = try #require(views.first?.plist.flatMap { Data(base64Encoded: $0) })
             #expect(String(decoding: plist, as: UTF8.self).contains("com.example.removed"), "the bundle id is found")
             #expect(rows < 20, "read \(rows) rows for one command in a catalogue of \(Self.filler) apps")
+        }
+    }
+
+    @Test("delivering a RemoveApplication reads the command's app, not the catalogue", arguments: StoreKind.allCases)
+    func delivery(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let apps = Self.catalogue(Self.filler)
+            let removed = apps[1_234].key
+            _ = try await ConfigureMDM(services: world.services).connect(
+                .system(world.tenant.id),
+                MDMConnectionRequest(kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k"))
+            try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.upsertApps(apps)
+                try await tx.setMetadata(AppMetadata(name: "Removed", bundleID: "com.example.removed"), for: removed)
+                try await tx.saveEnrollment(serial(1), MDMEnrollment(state: .enrolled, enrollmentID: "udid-1"))
+                try await tx.enqueueDeviceCommands([
+                    DeviceCommand(
+                        serialNumber: serial(1).value, kind: .removeApplication, adamID: removed.adamID,
+                        createdAt: world.clock.now())
+                ])
+            }
+            let (services, counting) = Self.counted(world)
+            let mdm = AcceptingDelivery()
+            let (outcome, rows) = try await counting.rowsRead {
+                try await DeliverDeviceCommands(services: services, deliveries: mdm)(world.tenant.id, owner: "a")
+            }
+            #expect(outcome.delivered == 1)
+            let sent = try #require(mdm.received.withLock { $0.first })
+            #expect(String(decoding: sent.plist, as: UTF8.self).contains("com.example.removed"), "bundle id found")
+            #expect(rows < 20, "read \(rows) rows to deliver one command in a catalogue of \(Self.filler) apps")
         }
     }
 
