@@ -82,9 +82,11 @@ struct ReadBoundTests {
         let serials = try await world.addDevices(filler, installed: installed)
         var assign = AssignLicences(services: world.services)
         assign.firstPollDelay = 0
-        _ = try await assign(
-            world.admin, asset: AssetKey(adamID: "408709785"), to: holders.map { .device(serials[$0]) })
-        try await world.settleEvents()
+        if !holders.isEmpty {
+            _ = try await assign(
+                world.admin, asset: AssetKey(adamID: "408709785"), to: holders.map { .device(serials[$0]) })
+            try await world.settleEvents()
+        }
         return (token, serials)
     }
 
@@ -219,6 +221,31 @@ struct ReadBoundTests {
             }
             #expect(polled == 0)
             #expect(rows <= 2, "read \(rows) rows with \(Self.filler) events pending, none due")
+        }
+    }
+
+    @Test("due Apple events are all polled, a bounded batch at a time", arguments: StoreKind.allCases)
+    func dueEventsInBatches(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (_, serials) = try await Self.fleet(world, holders: [])
+            var assign = AssignLicences(services: world.services)
+            assign.firstPollDelay = 0
+            assign.waitForApple = .zero
+            for serial in serials.prefix(5) {
+                _ = try await assign(world.admin, asset: AssetKey(adamID: "408709785"), to: [.device(serial)])
+            }
+            let pending = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.pendingEvents()
+            }
+            #expect(pending.count == 5, "one Apple event per request")
+            try await Task.sleep(for: .milliseconds(100))
+            var events = ProcessAppleEvent(services: world.services)
+            events.dueBatchSize = 2
+            #expect(try await events.pollDue(world.tenant.id) == 5, "three batches: 2, 2, 1")
+            let left = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.pendingEvents()
+            }
+            #expect(left.isEmpty)
         }
     }
 
