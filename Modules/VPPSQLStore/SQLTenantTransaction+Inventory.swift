@@ -115,6 +115,19 @@ extension SQLTenantTransaction {
         return try await devices(where: .joined(conditions, separator: " AND "), limit: max(0, limit))
     }
 
+    func activeLicences(serials: [SerialNumber]) async throws -> [Assignment] {
+        // Migration 0012's (tenant_id, serial) index on assignments.
+        try await lookupChunks(serials) { chunk in
+            try await exec(
+                """
+                SELECT \(unescaped: Self.assignmentColumns) FROM assignments
+                WHERE tenant_id = \(tenantID) AND serial IN (\(list: chunk))
+                    AND state = \(AssignmentState.Code.active.rawValue)
+                """
+            ).compactMap(assignment(from:))
+        }.sorted { $0.id < $1.id }
+    }
+
     func upsertUsers(_ users: [ManagedUser]) async throws {
         try await insertMany(
             "INSERT INTO managed_users (tenant_id, client_user_id, email, status)",

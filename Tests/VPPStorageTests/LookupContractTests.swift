@@ -131,7 +131,7 @@ struct LookupContractTests {
     }
 
     @Test(
-        "activeLicencesOfRetired() finds only active licences of revocable apps held by retired devices or users",
+        "activeLicencesOfRetired() and activeLicences(serials:) find just the active licences they name",
         arguments: StoreKind.allCases)
     func licencesOfRetired(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
@@ -181,6 +181,14 @@ struct LookupContractTests {
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 let found = try await tx.activeLicencesOfRetired()
                 #expect(Set(found.map(\.id)) == Set(wanted.map(\.id)))
+            }
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                // Every app's active licence of the named devices; in-flight ones and other devices' are left out.
+                let held = try await tx.activeLicences(serials: [serial(2), serial(3), serial(9)])
+                #expect(Set(held.map(\.assignee)) == [.device(serial(2)), .device(serial(3))])
+                #expect(held.map(\.asset).sorted() == [fixed.key, keynote.key].sorted())
+                #expect(held.map(\.id) == held.map(\.id).sorted())
+                #expect(try await tx.activeLicences(serials: []).isEmpty)
             }
             try await sut.store.inTenant(other.id) { (tx) async throws in
                 #expect(try await tx.activeLicencesOfRetired().map(\.assignee) == [.device(serial(3))])

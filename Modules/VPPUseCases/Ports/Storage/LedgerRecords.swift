@@ -78,6 +78,8 @@ public protocol LedgerRecords {
     /// Active licences of revocable apps held by a retired device or a retired managed user (what reclaiming
     /// takes back), by id; found in one statement, without reading the inventory.
     func activeLicencesOfRetired() async throws -> [Assignment]
+    /// Active licences held by these devices (every app), by id: an indexed lookup, not the ledger.
+    func activeLicences(serials: [SerialNumber]) async throws -> [Assignment]
     /// Moves licences through the domain's state machine. Rows whose current state cannot move to `state`
     /// are left alone (another server got there first); counts follow the rows that moved.
     /// - Returns: the rows that moved, in their new state.
