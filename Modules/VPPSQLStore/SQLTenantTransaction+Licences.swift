@@ -288,10 +288,13 @@ extension SQLTenantTransaction {
 
     func lockCounts(tokenID: TokenID) async throws {
         guard !dialect.forUpdate.isEmpty else { return }
+        // Counted, not returned: the locks are the point, and thousands of rows decoded for nothing cost more
+        // than the locking itself (160 ms of a 3.3 s incremental sync of 5,000 apps in a debug build).
         try await exec(
             """
-            SELECT adam_id FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID)
-            ORDER BY adam_id, pricing FOR UPDATE
+            SELECT count(*) AS locked FROM (
+                SELECT 1 FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID)
+                ORDER BY adam_id, pricing FOR UPDATE) AS counts
             """)
     }
 
