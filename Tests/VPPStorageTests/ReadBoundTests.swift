@@ -290,4 +290,39 @@ struct ReadBoundTests {
             }
         }
     }
+
+    @Test(
+        "reclaiming an unenrolled device reads that device's licences, not the tenant's ledger",
+        arguments: StoreKind.allCases)
+    func reclaimUnenrolled(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (token, serials) = try await Self.fleet(world, holders: [5])
+            let left = world.clock.now().addingTimeInterval(-2 * 86_400)
+            // Filler: every other device holds an active licence of another app (rows only, as an import would).
+            let other = AssetKey(adamID: "361309726")
+            let filler = serials.dropFirst(6).map {
+                Assignment(
+                    tenantID: world.tenant.id, asset: other, assignee: .device($0), grantingToken: token.id,
+                    state: .active)
+            }
+            _ = try await ConfigureMDM(services: world.services).connect(
+                .system(world.tenant.id), MDMConnectionRequest(kind: .pull, url: "", reclaimAfter: 3_600))
+            try await world.store.inTenant(world.tenant.id) { (tx) async throws in
+                try await tx.upsertApps(
+                    Self.catalogue(1).map {
+                        Asset(
+                            key: other, productType: $0.productType,
+                            platforms: $0.platforms, isDeviceAssignable: true, isRevocable: true)
+                    })
+                try await tx.insertAssignments(filler)
+                try await tx.saveEnrollment(serials[5], MDMEnrollment(state: .unenrolled, unenrolledAt: left))
+            }
+            let (services, counting) = Self.counted(world)
+            let (plan, rows) = try await counting.rowsRead {
+                try await ReclaimUnenrolledDevices(services: services)(.system(world.tenant.id), dryRun: true)
+            }
+            #expect(plan.map(\.serialNumber) == [serials[5].value] && plan.first?.adamIds == ["408709785"])
+            #expect(rows < 40, "read \(rows) rows to plan one device's reclaim among \(filler.count + 1) licences")
+        }
+    }
 }

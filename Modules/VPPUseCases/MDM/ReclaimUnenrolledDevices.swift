@@ -39,17 +39,14 @@ public struct ReclaimUnenrolledDevices: Sendable {
             }
             let due = try await tx.devicesDueForReclaim(
                 unenrolledBefore: now.addingTimeInterval(-connection.reclaimAfter))
-            let serials = Set(due.map { Assignee.device($0.serialNumber) })
-            let held =
-                serials.isEmpty
-                ? []
-                : try await tx.assignments(AssignmentQuery())
-                    .filter { serials.contains($0.assignee) && $0.state == .active }
+            // Only these devices' licences (an indexed lookup), never the tenant's whole ledger.
+            let held = due.isEmpty ? [] : try await tx.activeLicences(serials: due.map(\.serialNumber))
             return (due, held)
         }
+        let heldByAssignee = Dictionary(grouping: held, by: \.assignee)
         var items: [Item] = []
         for device in due {
-            let assets = held.filter { $0.assignee == .device(device.serialNumber) }.map(\.asset)
+            let assets = (heldByAssignee[.device(device.serialNumber)] ?? []).map(\.asset)
             var item = Item(
                 serialNumber: device.serialNumber.value, unenrolledAt: device.enrollment.unenrolledAt,
                 adamIds: assets.map(\.adamID).sorted(), error: nil)
