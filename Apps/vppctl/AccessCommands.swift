@@ -11,22 +11,6 @@ struct APIKeyCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Revoke.self, Rotate.self])
 
     /// The API's representation of a key (`GET /v1/api-keys`), so `--json` matches it.
-    struct KeyJSON: Encodable {
-        let id, name, role, createdBy, createdAt: String
-        let lastUsedAt, expiresAt, revokedAt: String?
-
-        init(_ details: APIKeyDetails) {
-            let format = { (date: Date) in ISO8601DateFormatter().string(from: date) }
-            (id, name, role, createdBy) = (
-                details.id.uuidString.lowercased(), details.name, details.role.rawValue, details.createdBy
-            )
-            createdAt = format(details.createdAt)
-            (lastUsedAt, expiresAt, revokedAt) = (
-                details.lastUsedAt.map(format), details.expiresAt.map(format), details.revokedAt.map(format)
-            )
-        }
-    }
-
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key; it is printed once and stored only hashed.")
@@ -63,7 +47,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 let keys = try await ManageAPIKeys(services: context.services).list(context.caller)
                 if json {
-                    try Output.json(keys.map(KeyJSON.init))
+                    try Output.json(keys.map(APIKeyView.init))
                     return
                 }
                 let now = Date()

@@ -267,7 +267,7 @@ struct ReportCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 let rows = try await Reports(services: context.services).licences(context.caller)
                 switch format {
-                case .json: try Output.json(rows)
+                case .json: try Output.json(rows.map(ReportRowView.init))  // the API's representation
                 case .csv: print(Reports.csv(rows), terminator: "")
                 case .table:
                     Output.table(
@@ -289,7 +289,7 @@ struct ReportCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 let findings = try await Reports(services: context.services).drift(context.caller)
                 switch format {
-                case .json: try Output.json(findings)
+                case .json: try Output.json(findings.map(DriftView.init))
                 case .csv:
                     print("kind,adamId,assignee,location,fix")
                     for f in findings {

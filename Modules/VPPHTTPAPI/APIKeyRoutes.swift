@@ -24,47 +24,15 @@ enum APIKeyRoutes {
     }
 
     /// An API key as JSON (never the key).
-    struct KeyView: Encodable, APISchema {
-        static let schemaName = "APIKey"
-        static var schema: JSONSchema {
-            .object(
-                [
-                    "id": .uuid, "name": .string, "role": .oneOf(Role.self), "createdBy": .string,
-                    "createdAt": .dateTime,
-                ],
-                optional: ["lastUsedAt": .dateTime, "expiresAt": .dateTime, "revokedAt": .dateTime])
-        }
-
-        let id: String
-        let name: String
-        let role: String
-        let createdBy: String
-        let createdAt: String
-        let lastUsedAt: String?
-        let expiresAt: String?
-        let revokedAt: String?
-
-        init(_ details: APIKeyDetails) {
-            id = details.id.uuidString.lowercased()
-            name = details.name
-            role = details.role.rawValue
-            createdBy = details.createdBy
-            createdAt = rfc3339(details.createdAt)
-            lastUsedAt = details.lastUsedAt.map(rfc3339)
-            expiresAt = details.expiresAt.map(rfc3339)
-            revokedAt = details.revokedAt.map(rfc3339)
-        }
-    }
-
     /// The answer that shows a new key, once.
     struct CreatedKey: Encodable, APISchema {
         let key: String
-        let apiKey: KeyView
+        let apiKey: APIKeyView
 
         static let schemaName = "CreatedAPIKey"
         static var schema: JSONSchema {
             .object([
-                "key": .string.described("The key itself, shown only in this answer"), "apiKey": .ref(KeyView.self),
+                "key": .string.described("The key itself, shown only in this answer"), "apiKey": .ref(APIKeyView.self),
             ])
         }
     }
@@ -76,9 +44,9 @@ enum APIKeyRoutes {
             method: .get, path: "/v1/api-keys", operationID: "listAPIKeys",
             summary: "The tenant's API keys (never the keys themselves); needs mdm-admin",
             access: .apiKey(.manageTenant),
-            answers: [.json(200, "Keys", .array(.ref(KeyView.self)))], errors: [403]
+            answers: [.json(200, "Keys", .array(.ref(APIKeyView.self)))], errors: [403]
         ) { call in
-            json(try await ManageAPIKeys(services: call.services).list(try call.caller()).map(KeyView.init))
+            json(try await ManageAPIKeys(services: call.services).list(try call.caller()).map(APIKeyView.init))
         },
         APIOperation(
             method: .post, path: "/v1/api-keys", operationID: "createAPIKey",
@@ -88,12 +56,12 @@ enum APIKeyRoutes {
         APIOperation(
             method: .delete, path: "/v1/api-keys/{id}", operationID: "revokeAPIKey",
             summary: "Revoke an API key; refused on every replica within seconds", access: .apiKey(.manageTenant),
-            parameters: [id], answers: [.json(200, "Revoked", .ref(KeyView.self))], errors: [403, 404]
+            parameters: [id], answers: [.json(200, "Revoked", .ref(APIKeyView.self))], errors: [403, 404]
         ) { call in
             let revoked = try await ManageAPIKeys(services: call.services).revoke(
                 try call.caller(), id: try keyID(call))
             call.keys.forget(tenant: revoked.tenantID)
-            return json(KeyView(revoked))
+            return json(APIKeyView(revoked))
         },
         APIOperation(
             method: .post, path: "/v1/api-keys/{id}/rotate", operationID: "rotateAPIKey",
@@ -104,7 +72,7 @@ enum APIKeyRoutes {
             let (key, details) = try await ManageAPIKeys(services: call.services).rotate(
                 try call.caller(), id: try keyID(call))
             call.keys.forget(tenant: details.tenantID)
-            return json(CreatedKey(key: key, apiKey: KeyView(details)), status: .created)
+            return json(CreatedKey(key: key, apiKey: APIKeyView(details)), status: .created)
         },
     ]
 
@@ -126,7 +94,7 @@ enum APIKeyRoutes {
         }
         let (key, details) = try await ManageAPIKeys(services: call.services).create(
             try call.caller(), name: body.name, role: role, expiresAt: expiresAt)
-        return json(CreatedKey(key: key, apiKey: KeyView(details)), status: .created)
+        return json(CreatedKey(key: key, apiKey: APIKeyView(details)), status: .created)
     }
 
     static func keyID(_ call: APIOperation.Call) throws -> UUID {
@@ -135,6 +103,3 @@ enum APIKeyRoutes {
         return id
     }
 }
-
-/// RFC 3339 in UTC, e.g. `2027-01-31T00:00:00Z`.
-func rfc3339(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }

@@ -235,47 +235,6 @@ enum LicenceRoutes {
         },
     ]
 
-    /// A licence report row in the API's naming (`adamId`, like every other representation).
-    struct ReportRowView: Encodable, APISchema {
-        static let schemaName = "LicenceReportRow"
-        static var schema: JSONSchema {
-            .object([
-                "adamId": .string, "pricingParam": .string, "name": .string, "location": .string,
-                "tokenStatus": .string, "total": .integer, "assigned": .integer, "available": .integer,
-                "retired": .integer,
-            ])
-        }
-
-        let adamId, pricingParam, name, location, tokenStatus: String
-        let total, assigned, available, retired: Int
-
-        init(_ row: LicenceReportRow) {
-            (adamId, pricingParam, name, location, tokenStatus) = (
-                row.adamID, row.pricingParam, row.name, row.location, row.tokenStatus
-            )
-            (total, assigned, available, retired) = (row.total, row.assigned, row.available, row.retired)
-        }
-    }
-
-    /// A drift finding in the API's naming.
-    struct DriftView: Encodable, APISchema {
-        static let schemaName = "DriftFinding"
-        static var schema: JSONSchema {
-            .object([
-                "kind": .oneOf(["orphaned", "foreign", "missing", "failed"]), "adamId": .string, "assignee": .string,
-                "location": .string, "fix": .string,
-            ])
-        }
-
-        let kind, adamId, assignee, location, fix: String
-
-        init(_ finding: DriftFinding) {
-            (kind, adamId, assignee, location, fix) = (
-                finding.kind.rawValue, finding.adamID, finding.assignee, finding.location, finding.fix
-            )
-        }
-    }
-
     static func asset(_ call: APIOperation.Call, _ body: AssigneesBody) throws -> AssetKey {
         let adamID = try call.path("adamId")
         try EdgeValidation.adamID(adamID, field: "adamId")

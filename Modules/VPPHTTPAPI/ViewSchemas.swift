@@ -142,3 +142,36 @@ extension DeviceCommandView: APISchema {
             ])
     }
 }
+
+extension ReportRowView: APISchema {
+    public static let schemaName = "LicenceReportRow"
+    public static var schema: JSONSchema {
+        .object([
+            "adamId": .string, "pricingParam": .string, "name": .string, "location": .string,
+            "tokenStatus": .string, "total": .integer, "assigned": .integer, "available": .integer,
+            "retired": .integer,
+        ])
+    }
+}
+
+extension DriftView: APISchema {
+    public static let schemaName = "DriftFinding"
+    public static var schema: JSONSchema {
+        .object([
+            "kind": .oneOf(["orphaned", "foreign", "missing", "failed"]), "adamId": .string, "assignee": .string,
+            "location": .string, "fix": .string,
+        ])
+    }
+}
+
+extension APIKeyView: APISchema {
+    public static let schemaName = "APIKey"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "id": .uuid, "name": .string, "role": .oneOf(Role.self), "createdBy": .string,
+                "createdAt": .timestamp,
+            ],
+            optional: ["lastUsedAt": .timestamp, "expiresAt": .timestamp, "revokedAt": .timestamp])
+    }
+}

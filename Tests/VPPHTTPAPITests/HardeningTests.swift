@@ -150,7 +150,7 @@ struct HardeningTests {
             #expect(try await api.call("GET", "/v1/tokens", key: secondKey).status == 401)
             #expect(try await api.call("GET", "/v1/tokens", key: newKey).status == 200)
 
-            let expiry = rfc3339(api.world.clock.now().addingTimeInterval(86_400))
+            let expiry = ISO8601Timestamp.format(api.world.clock.now().addingTimeInterval(86_400))
             let expiring = try await api.call(
                 "POST", "/v1/api-keys", key: api.ownerKey,
                 json: ["name": "temp", "role": "read-only", "expiresAt": expiry])
