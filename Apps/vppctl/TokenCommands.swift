@@ -47,7 +47,12 @@ struct TokenCommand: AsyncParsableCommand {
                     print("Synced:    \(sync.assets) app(s), \(sync.assignmentsFromApple) licence(s) at Apple")
                 }
                 print(result.stored ? "Stored as token \(result.token!.id)." : "Dry run: nothing changed.")
-                if result.otherHolder != nil && !takeOver { print("Next:      \(result.status.nextStep)") }
+                if result.otherHolder != nil && !takeOver {
+                    print("Next:      \(result.status.nextStep)")
+                    let command = NextStepCommand.command(
+                        status: result.status.code, location: result.location.name, file: file)
+                    if let command { print("Command:   \(command)") }
+                }
             }
         }
     }
@@ -99,7 +104,9 @@ struct TokenCommand: AsyncParsableCommand {
                 for (label, value) in [
                     ("ID", view.id), ("Location", "\(view.location) (\(view.locationId), \(view.country))"),
                     ("Organisation", view.organization), ("Expires", "\(view.expiresAt) (\(view.daysLeft) days)"),
-                    ("Status", view.status), ("Next step", view.nextStep), ("Holder", view.holder ?? "-"),
+                    ("Status", view.status), ("Next step", view.nextStep),
+                    ("Command", NextStepCommand.command(status: view.status, location: view.location) ?? "-"),
+                    ("Holder", view.holder ?? "-"),
                     ("Secret", view.fingerprint), ("Apps", "\(view.apps)"), ("Last sync", view.lastSync ?? "never"),
                     ("Sync error", view.lastSyncError ?? "-"),
                     ("Notices to", view.noticeRecipients.joined(separator: ", ")),
