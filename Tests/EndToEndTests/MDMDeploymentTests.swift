@@ -8,6 +8,8 @@ import VPPTestSupport
 /// vpp inside an MDM deployment, all real processes: vppsim (Apple), mdmsim (NanoMDM and its devices) and two
 /// vppd sharing PostgreSQL. Devices enroll through mdmsim's signed webhook; Apple-confirmed licences become
 /// InstallApplication commands that reach each device once, are acknowledged and verified.
+/// `Scripts/test.sh` runs this suite alone (ISOLATED): beside other suites, installs were not verified within
+/// the test's bounds in 5 of 8 runs (see the comment there).
 @Suite("End to end: vpp inside an MDM deployment", .serialized)
 struct MDMDeploymentTests {
     static let http = TwoServersRaceTests.http
@@ -143,7 +145,7 @@ struct MDMDeploymentTests {
 
             let location = try await SimulatedLocation.create(
                 sim: sim, name: "Main Campus", apps: [(Self.adamID, 60), (Self.secondAdamID, 60)])
-            let tokenID = try await Self.uploadAndSync(
+            _ = try await Self.uploadAndSync(
                 location.tokenFile, uploadTo: serverA, syncAt: serverB, apiKey: apiKey)
 
             // 1. Fifty devices enroll through mdmsim's signed webhook and join the inventory with their UDIDs.
@@ -195,7 +197,9 @@ struct MDMDeploymentTests {
                 }.count == 50
             }
             let sample = try await Self.commands(serverA, apiKey).prefix(3)
-            #expect(allVerified, "every install verified: \(sample)")
+            #expect(
+                allVerified,
+                "every install verified: \(sample) \(a.log.suffix(3000)) \(b.log.suffix(3000)) \(mdm.log.suffix(2000))")
             for device in try await Self.simDevices(mdmsim) {
                 let installs = Self.installs(device, adamID: Self.adamID)
                 #expect(installs.count == 1, "exactly one InstallApplication at \(device["udid"] ?? "?")")
@@ -303,7 +307,7 @@ struct MDMDeploymentTests {
 
             let location = try await SimulatedLocation.create(
                 sim: sim, name: "Main Campus", adamID: Self.adamID, licences: 30)
-            let tokenID = try await Self.uploadAndSync(
+            _ = try await Self.uploadAndSync(
                 location.tokenFile, uploadTo: serverA, syncAt: serverA, apiKey: apiKey)
             let enrolled = try await http("POST", mdmsim + "/sim/devices", nil, ["count": 24, "serialPrefix": "KIL"])
             let serials = try #require((enrolled.1 as? [String: Any])?["devices"] as? [[String: Any]]).map {
