@@ -17,6 +17,9 @@ public struct HandleAppleNotification: Sendable {
         self.events = events
     }
 
+    /// How long a notification waits for the event it names to be recorded (see ``recordedEvent(_:tenantID:)``).
+    public var eventRecordWait: Duration = .seconds(3)
+
     public enum Outcome: Equatable, Sendable {
         case handled(String)
         case duplicate
@@ -47,10 +50,7 @@ public struct HandleAppleNotification: Sendable {
             return .handled(type)
         case .assetManagement(let eventID):
             // Notifications carry at most 100 items of an event: ask `status` for the authoritative whole.
-            if let eventID,
-                let event = try await store.inTenant(
-                    tenantID, { tx in try await tx.pendingEvent(eventID) })
-            {
+            if let eventID, let event = try await recordedEvent(eventID, tenantID: tenantID) {
                 try await events.poll(tenantID, event: event)
             }
             return .handled(type)
@@ -80,6 +80,21 @@ public struct HandleAppleNotification: Sendable {
                         at: now, actor: "apple", action: "notification.unknown", target: type, outcome: "recorded"))
             }
             return .recordedUnknown(type)
+        }
+    }
+
+    /// The pending event `eventID`, waiting briefly for it: the server that asked Apple records the event
+    /// only after Apple's answer, and Apple's notification can arrive first (seen 49 ms before the sender's
+    /// commit). Dropping it then would leave the licences pending until the next poll, minutes later.
+    private func recordedEvent(_ eventID: String, tenantID: TenantID) async throws -> PendingAppleEvent? {
+        let deadline = ContinuousClock.now + eventRecordWait
+        while true {
+            if let event = try await store.inTenant(tenantID, { tx in try await tx.pendingEvent(eventID) }) {
+                return event
+            }
+            // Not ours (e.g. Apple Configurator's), or already settled and gone: the regular poll covers the rest.
+            guard ContinuousClock.now < deadline else { return nil }
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 }
