@@ -37,7 +37,7 @@ struct SyncLeaseTests {
     @Test("a sync longer than its lease keeps it: the heartbeat renews it", arguments: StoreKind.allCases)
     func heartbeatKeepsLease(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
-            let (token, first) = try await startLongSync(world, slowMilliseconds: 2_000)
+            let (token, first) = try await startLongSync(world, slowMilliseconds: 3_000)
             // Twice the lease passes; without renewal another server could now take the token's sync.
             world.clock.advance(days: 1.2 / 86_400)
             try await Task.sleep(for: .milliseconds(500))
@@ -70,7 +70,7 @@ struct SyncLeaseTests {
     @Test("a sync whose lease was taken stops and commits nothing", arguments: StoreKind.allCases)
     func lostLeaseStopsSync(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
-            let (token, first) = try await startLongSync(world, slowMilliseconds: 1_500)
+            let (token, first) = try await startLongSync(world, slowMilliseconds: 3_000)
             // Another server takes the lease as if this one's had lapsed (its clock far ahead).
             let stolen = try await world.store.acquireLease(
                 tenant: world.tenant.id, name: "sync:\(token.id)", owner: "other-server",
