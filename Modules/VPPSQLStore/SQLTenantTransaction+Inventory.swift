@@ -8,8 +8,8 @@ extension SQLTenantTransaction {
             "INSERT INTO devices (tenant_id, serial, name, installed, retired)",
             rows: devices.map { device in
                 """
-                (\(tenantID), \(device.serialNumber), \(device.name), \(JSONList.encode(device.installedAdamIDs.sorted())),
-                \(device.isRetired))
+                (\(tenantID), \(device.serialNumber), \(device.name),
+                \(JSONList.encode(device.installedAdamIDs.sorted())), \(device.isRetired))
                 """
             },
             suffix: """
@@ -116,7 +116,8 @@ extension SQLTenantTransaction {
     }
 
     func activeLicences(serials: [SerialNumber]) async throws -> [Assignment] {
-        // Migration 0012's (tenant_id, serial) index on assignments.
+        // Migration 0009's (tenant_id, serial, state) index on assignments (partial on `serial IS NOT NULL`, which
+        // `serial IN (…)` implies: both databases search it on the whole key).
         try await lookupChunks(serials) { chunk in
             try await exec(
                 """

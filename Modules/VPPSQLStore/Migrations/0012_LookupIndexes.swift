@@ -2,12 +2,10 @@
 /// - an MDM device's InstalledApplicationList names bundle ids, mapped to apps by `(tenant_id, bundle_id)`;
 /// - a sync fills in metadata only for apps that have none (`name IS NULL`: a partial index stays small);
 /// - a tenant's due Apple events are a range on `(tenant_id, next_poll_at)` (0007's index has no tenant);
-/// - the licences a device holds, every app (reclaiming a device; 0007's serial index leads with the app).
 let migration0012LookupIndexes = SQLMigration(
     version: 12, name: "lookup indexes",
     statements: [
         "CREATE INDEX apps_by_bundle ON apps (tenant_id, bundle_id)",
         "CREATE INDEX apps_missing_metadata ON apps (tenant_id, adam_id, pricing) WHERE name IS NULL",
         "CREATE INDEX pending_events_by_tenant_due ON pending_events (tenant_id, next_poll_at)",
-        "CREATE INDEX assignments_by_device ON assignments (tenant_id, serial)",
     ])
