@@ -66,7 +66,8 @@ extension SQLStore: AccessDirectory {
             try await connection.query(
                 """
                 UPDATE api_keys SET last_used_at = \(at)
-                WHERE key_id = \(id) AND (last_used_at IS NULL OR last_used_at < \(at.addingTimeInterval(-unlessWithin)))
+                WHERE key_id = \(id)
+                AND (last_used_at IS NULL OR last_used_at < \(at.addingTimeInterval(-unlessWithin)))
                 """)
         }
     }
@@ -146,8 +147,10 @@ extension SQLStore: AccessDirectory {
                 // The old ciphertext (random nonce) identifies its row without knowing each table's key.
                 let updated = try await connection.query(
                     """
-                    UPDATE \(fragment: table) SET \(fragment: keyColumn) = \(new.keyID), \(fragment: secretColumn) = \(new.ciphertext)
-                    WHERE \(fragment: keyColumn) = \(old.keyID) AND \(fragment: secretColumn) = \(old.ciphertext) RETURNING 1
+                    UPDATE \(fragment: table)
+                    SET \(fragment: keyColumn) = \(new.keyID), \(fragment: secretColumn) = \(new.ciphertext)
+                    WHERE \(fragment: keyColumn) = \(old.keyID) AND \(fragment: secretColumn) = \(old.ciphertext)
+                    RETURNING 1
                     """)
                 count += updated.count
             }

@@ -118,7 +118,8 @@ extension SQLTenantTransaction: MDMRecords {
     func finishDelivery(_ id: UUID, owner: String, _ update: DeviceCommandUpdate, at: Date) async throws -> Bool {
         try await !exec(
             """
-            UPDATE device_commands SET state = \(update.state.rawValue), next_attempt_at = \(update.nextAttemptAt ?? at),
+            UPDATE device_commands
+            SET state = \(update.state.rawValue), next_attempt_at = \(update.nextAttemptAt ?? at),
                 last_error = \(update.lastError), delivered_at = \(update.deliveredAt),
                 enrollment_id = \(update.enrollmentID), updated_at = \(at), lease_owner = NULL, lease_until = NULL
             WHERE tenant_id = \(tenantID) AND command_id = \(id) AND lease_owner = \(owner) AND state = 'queued'

@@ -31,7 +31,10 @@ extension SQLStore {
             // failing to sync. A token found held elsewhere queues its tenant's notices when that is learnt.
             var plans = Set<TenantID>()
             for question: SQLQuery in [
-                "SELECT DISTINCT tenant_id FROM tokens WHERE expires_at < \(soon) AND recipients <> '[]' LIMIT \(limit)",
+                """
+                SELECT DISTINCT tenant_id FROM tokens WHERE expires_at < \(soon) AND recipients <> '[]'
+                LIMIT \(limit)
+                """,
                 """
                 SELECT DISTINCT tenant_id FROM tokens WHERE revoked_at IS NOT NULL OR invalid_since IS NOT NULL
                 LIMIT \(limit)

@@ -88,7 +88,9 @@ public struct SQLStore: Store {
             try await !connection.query(
                 """
                 INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts, lease_owner, lease_until)
-                VALUES (\(tenant), \(UUID()), 'lease', \(name), \(Int64.max / 4), 0, \(owner), \(now.addingTimeInterval(ttl)))
+                VALUES (
+                    \(tenant), \(UUID()), 'lease', \(name), \(Int64.max / 4), 0, \(owner),
+                    \(now.addingTimeInterval(ttl)))
                 ON CONFLICT (tenant_id, kind, job_key) DO UPDATE SET lease_owner = excluded.lease_owner,
                     lease_until = excluded.lease_until
                 WHERE jobs.lease_until < \(now)

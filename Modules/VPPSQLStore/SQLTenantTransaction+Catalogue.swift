@@ -134,11 +134,17 @@ extension SQLTenantTransaction {
             }
         }
         try await insertMany(
-            "INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, withheld, assigned, available, retired)",
+            """
+            INSERT INTO token_assets
+                (tenant_id, token_id, adam_id, pricing, total, withheld, assigned, available, retired)
+            """,
             rows: inserts)
         for key in before.keys.sorted() where counts[key] == nil {
             try await exec(
-                "DELETE FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())"
+                """
+                DELETE FROM token_assets
+                WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())
+                """
             )
         }
     }

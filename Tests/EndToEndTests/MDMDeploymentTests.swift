@@ -186,7 +186,8 @@ struct MDMDeploymentTests {
                 try await Self.devices(serverA, apiKey).map { "\($0["serialNumber"]!)\($0["enrollment"]!)" }.sorted()
                     == before)
 
-            // 3. One assignment across both servers -> Apple confirms -> one InstallApplication per device -> acknowledged -> verified.
+            // 3. One assignment across both servers -> Apple confirms -> one InstallApplication per device
+            //    -> acknowledged -> verified.
             let serials = simulated.map { $0["serialNumber"] as! String }
             #expect(
                 try await http("POST", serverB + "/v1/apps/\(Self.adamID)/licenses", apiKey, ["serialNumbers": serials])
@@ -245,7 +246,9 @@ struct MDMDeploymentTests {
             let reclaimed = try await Self.eventually(.seconds(90)) { try await Self.assigned(sim, Self.adamID) == 40 }
             #expect(
                 reclaimed,
-                "the ten licences are revoked at Apple, the pool grows by ten: \(a.log.suffix(4000)) \(b.log.suffix(4000))"
+                Comment(
+                    rawValue: "the ten licences are revoked at Apple, the pool grows by ten: "
+                        + "\(a.log.suffix(4000)) \(b.log.suffix(4000))")
             )
             let unenrolled = try await Self.devices(serverA, apiKey).filter {
                 $0["enrollment"] as? String == "unenrolled"

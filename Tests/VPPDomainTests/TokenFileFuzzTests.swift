@@ -99,7 +99,8 @@ struct TokenFileFuzzTests {
             if accepted { acceptedCount += 1 }
             #expect(accepted == Self.isGenuineToken(data), "parser and oracle disagree on \(Array(data))")
         }
-        // Some mutations keep the file valid (e.g. a flipped bit inside the opaque token): both must agree on those too.
+        // Some mutations keep the file valid (e.g. a flipped bit inside the opaque token): both must agree on those
+        // too.
         #expect(acceptedCount < 10_000)
     }
 }

@@ -86,7 +86,8 @@ struct HardeningTests {
             }
             #expect(await api.world.simulator.requestCount("assets") == 1)
             let others = try await withThrowingTaskGroup(of: APIBench.Answer.self) { group in
-                // Six, so that with the first they fit the HTTP client's connection pool and all arrive during the sync.
+                // Six, so that with the first they fit the HTTP client's connection pool and all arrive during the
+                // sync.
                 for _ in 0..<6 {
                     group.addTask { try await api.call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey) }
                 }

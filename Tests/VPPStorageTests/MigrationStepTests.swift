@@ -135,7 +135,8 @@ struct MigrationStep5Tests {
 @Suite("Migration 0006")
 struct MigrationStep6Tests {
     @Test(
-        "0005 → 0006: rows survive and the store keeps working under row-level security", arguments: StoreKind.allCases)
+        "0005 → 0006: rows survive and the store keeps working under row-level security",
+        arguments: StoreKind.allCases)
     func step6(kind: StoreKind) async throws {
         try await withStore(kind, upTo: 5) { sut in
             let (tenant, token) = try await seedAtOldVersion(sut)

@@ -53,8 +53,8 @@ struct SMTPTests {
     @Test("STARTTLS with authentication, trusting a private CA")
     func startTLSWithAuth() async throws {
         let before = try Self.snapshot()
-        let url =
-            "smtp://vpp:s3cret@\(try Self.env("VPP_TEST_SMTP_TLS"))?from=vpp@acme.example&starttls=true&ca=\(try Self.env("VPP_TEST_SMTP_CA"))"
+        let (server, ca) = (try Self.env("VPP_TEST_SMTP_TLS"), try Self.env("VPP_TEST_SMTP_CA"))
+        let url = "smtp://vpp:s3cret@\(server)?from=vpp@acme.example&starttls=true&ca=\(ca)"
         try await SMTPMailer(configuration: try SMTPConfiguration(url: url)).send(
             to: ["it@acme.example"], subject: "Secure", body: "Hello")
         let message = try #require(try Self.delivered(after: before).first)
@@ -63,8 +63,8 @@ struct SMTPTests {
 
     @Test("a wrong password is refused without the password appearing anywhere")
     func wrongPassword() async throws {
-        let url =
-            "smtp://vpp:WRONGPASS@\(try Self.env("VPP_TEST_SMTP_TLS"))?starttls=true&ca=\(try Self.env("VPP_TEST_SMTP_CA"))"
+        let (server, ca) = (try Self.env("VPP_TEST_SMTP_TLS"), try Self.env("VPP_TEST_SMTP_CA"))
+        let url = "smtp://vpp:WRONGPASS@\(server)?starttls=true&ca=\(ca)"
         let configuration = try SMTPConfiguration(url: url)
         #expect(!configuration.description.contains("WRONGPASS"))
         do {

@@ -65,7 +65,8 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable, Equatable 
     public var description: String {
         switch self {
         case .databaseAhead(let database, let known):
-            "The database is at schema version \(database), but this vpp knows only up to \(known). Upgrade vpp before running it against this database."
+            "The database is at schema version \(database), but this vpp knows only up to \(known). "
+                + "Upgrade vpp before running it against this database."
         case .pending(let current, let latest):
             "The database is at schema version \(current) of \(latest). Run `vppctl migrate` first."
         }

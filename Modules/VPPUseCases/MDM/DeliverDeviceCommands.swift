@@ -90,7 +90,8 @@ public struct DeliverDeviceCommands: Sendable {
             if let device = devices[command.serialNumber], device.enrollment.state == .unenrolled,
                 command.kind != .installApplication
             {
-                // A removal or query for a device that left MDM can never arrive; an install waits in case it re-enrolls.
+                // A removal or query for a device that left MDM can never arrive; an install waits in case it
+                // re-enrolls.
                 updates.append((command.id, DeviceCommandUpdate(state: .skipped, lastError: "the device left MDM")))
                 outcome.skipped += 1
                 continue
@@ -195,7 +196,8 @@ public struct DeliverDeviceCommands: Sendable {
             uniquingKeysWith: { a, _ in a })
     }
 
-    /// RemoveApplication needs the app's bundle id: ask the store's metadata lookup for any not synced yet, and keep it.
+    /// RemoveApplication needs the app's bundle id: ask the store's metadata lookup for any not synced yet, and
+    /// keep it.
     func fetchMissingBundleIDs(
         _ tenantID: TenantID, _ claimed: [DeviceCommandRecord], known: [String: String]
     ) async -> [String: String] {

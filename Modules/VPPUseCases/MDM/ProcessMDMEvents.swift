@@ -118,7 +118,8 @@ public struct ProcessMDMEvents: Sendable {
             }
             let existing = try await tx.mdmDevice(serial: serial)
             var enrollment = existing?.enrollment ?? MDMEnrollment()
-            // Authenticate starts an enrollment; only TokenUpdate completes it (a re-enrolling device stays as it was until then).
+            // Authenticate starts an enrollment; only TokenUpdate completes it (a re-enrolling device stays as it
+            // was until then).
             if enrollment.state == .manual || enrollment.state == .unenrolled && enrollment.enrollmentID != id {
                 enrollment.state = .enrolling
             }
@@ -138,7 +139,8 @@ public struct ProcessMDMEvents: Sendable {
             guard var device = try await tx.device(enrollmentID: id) else {
                 return (.ignored, "unknown device \(id) (no Authenticate seen)")
             }
-            // Tally 1 is NanoMDM's "enrollment just completed"; MicroMDM sends no tally, so its first TokenUpdate counts.
+            // Tally 1 is NanoMDM's "enrollment just completed"; MicroMDM sends no tally, so its first TokenUpdate
+            // counts.
             let completes =
                 checkIn.tokenUpdateTally == 1
                 || (checkIn.tokenUpdateTally == nil && device.enrollment.state != .enrolled)
@@ -281,7 +283,8 @@ public struct ProcessMDMEvents: Sendable {
                     let why =
                         installed.contains(record.command.adamID)
                         ? "installed, but not as a device-based VPP app"
-                        : "not in InstalledApplicationList \(Int(DeliveryPolicy.verificationTimeout / 3600)) h after acknowledgement"
+                        : "not in InstalledApplicationList \(Int(DeliveryPolicy.verificationTimeout / 3600)) h "
+                            + "after acknowledgement"
                     try await tx.updateDeviceCommand(
                         record.command.id, DeviceCommandUpdate(state: .failed, lastError: why), at: now)
                 } else {

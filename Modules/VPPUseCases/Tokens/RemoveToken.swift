@@ -113,10 +113,12 @@ public struct RemoveToken: Sendable {
             _ = try await tx.deleteOrphanApps()
             try await auditTrail.record(
                 tx, caller, "token.remove", plan.token.location.name, "ok",
-                "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, \(plan.uninstalls.count) uninstall(s)"
+                "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, "
+                    + "\(plan.uninstalls.count) uninstall(s)"
             )
         }
-        // Devices that keep their app get a licence from the other token (they already have the app: no install needed).
+        // Devices that keep their app get a licence from the other token (they already have the app: no install
+        // needed).
         for (asset, group) in Dictionary(grouping: plan.relicences, by: \.asset) {
             _ = try await assign(caller, asset: asset, to: group.map(\.assignee))
         }

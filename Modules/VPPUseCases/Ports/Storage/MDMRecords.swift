@@ -148,7 +148,8 @@ public protocol MDMRecords {
     func unenrollSilentDevices(lastSeenBefore cutoff: Date, now: Date) async throws -> [SerialNumber]
 
     // MARK: MDM webhook events
-    /// Records the event; a repeat of a recorded one is stored as ``MDMEventState/duplicate``. Returns the stored state.
+    /// Records the event; a repeat of a recorded one is stored as ``MDMEventState/duplicate``. Returns the stored
+    /// state.
     func recordMDMEvent(_ event: MDMEventRecord) async throws -> MDMEventState
     /// Takes the oldest pending events (locked until this unit of work ends).
     func pendingMDMEvents(limit: Int) async throws -> [MDMEventRecord]

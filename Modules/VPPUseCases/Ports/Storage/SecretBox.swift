@@ -11,7 +11,8 @@ public enum SecretBoxError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownKey(let id):
-            "The stored secret was encrypted with key \(id), which this server does not have. Set VPP_ENCRYPTION_KEY (or _FILE) to that key."
+            "The stored secret was encrypted with key \(id), which this server does not have. "
+                + "Set VPP_ENCRYPTION_KEY (or _FILE) to that key."
         case .cannotOpen(let id):
             "The stored secret does not decrypt with key \(id): the encryption key is wrong or the data was altered."
         case .badKey(let detail): "The encryption key is unusable: \(detail)"
