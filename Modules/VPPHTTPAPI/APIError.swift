@@ -103,6 +103,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return APIFailure(
                 .secretsUnavailable,
                 "A stored secret could not be opened; the operator must check the encryption key.")
+        case let error as DesiredStateError:
+            return APIFailure(.invalidDesiredState, error.description)
         case let error as DecodingError:
             return APIFailure(
                 .badJSON, "The request body is not the JSON this endpoint expects: \(Self.describe(error))"
@@ -161,6 +163,12 @@ struct ErrorMiddleware: RouterMiddleware {
         case .badPageRequest: APIFailure(.badPageRequest, error.description)
         case .unauthorised:
             APIFailure(.unauthorized, "A valid API key is required (Authorization: Bearer vpp_…).")
+        case .unknownGroup: APIFailure(.unknownGroup, error.description)
+        case .unknownScope: APIFailure(.unknownScope, error.description)
+        case .dynamicGroup: APIFailure(.dynamicGroup, error.description)
+        case .groupInUse: APIFailure(.groupInUse, error.description)
+        case .notDeviceAssignable: APIFailure(.notDeviceAssignable, error.description)
+        case .badAlert: APIFailure(.invalidDesiredState, error.description)
         }
     }
 

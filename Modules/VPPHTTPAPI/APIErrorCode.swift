@@ -57,6 +57,12 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     case mdmNotConnected = "mdm_not_connected"
     case unknownCommand = "unknown_command"
     case invalidMDMConnection = "invalid_mdm_connection"
+    // Desired state
+    case unknownGroup = "unknown_group"
+    case unknownScope = "unknown_scope"
+    case dynamicGroup = "dynamic_group"
+    case groupInUse = "group_in_use"
+    case invalidDesiredState = "invalid_desired_state"
     // Licences
     case bookToDevice = "book_to_device"
     case notDeviceAssignable = "not_device_assignable"
@@ -102,12 +108,13 @@ enum APIErrorCode: String, CaseIterable, Sendable {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .routeNotFound, .unknownToken, .unknownApp, .unknownDevice, .unknownUser, .unknownTenant,
-            .unknownAPIKey, .mdmNotConnected, .unknownCommand:
+            .unknownAPIKey, .mdmNotConnected, .unknownCommand, .unknownGroup, .unknownScope:
             .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .requestTimeout: .requestTimeout
         case .tokenUnusable, .nothingToTakeOver, .alreadyLicensed, .syncInProgress, .noLicencesLeft, .noUsableToken,
-            .invalidTransition, .duplicateLocation, .duplicateTenant, .tokenClaimedElsewhere, .appleNotEnoughLicences:
+            .invalidTransition, .duplicateLocation, .duplicateTenant, .tokenClaimedElsewhere, .appleNotEnoughLicences,
+            .groupInUse:
             .conflict
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
@@ -118,7 +125,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
             .tokenFileExpired, .wrongLocation, .takeOverNeedsConfirmation, .unknownDevices, .unknownUsers,
             .noAssignees, .notLicensed, .bookToDevice, .notDeviceAssignable, .notRevocable, .refused,
             .appleTokenExpired, .appleTokenRevoked, .appleTokenInvalid, .appleUnknownUser, .appleOverLimits,
-            .invalidMDMConnection:
+            .invalidMDMConnection, .dynamicGroup, .invalidDesiredState:
             .unprocessableContent
         case .internal, .secretsUnavailable, .unreadableRecord: .internalServerError
         case .appleError: .badGateway

@@ -32,6 +32,9 @@ public struct SQLDialect: Sendable {
 
     /// Run first in every tenant unit of work (PostgreSQL: scopes row-level security to the tenant).
     public let scopeToTenant: (@Sendable (TenantID) -> SQLQuery)?
+    /// Whether a bulk load is followed by `ANALYZE` of its table (PostgreSQL: a table filled since its last
+    /// statistics is planned as if it were empty, and a nested loop over it grows with the square of its rows).
+    public let analyzesBulkLoads: Bool
 
     /// Locks the rows a SELECT reads until the transaction ends (PostgreSQL); SQLite's write
     /// transactions are serialised already.
@@ -39,8 +42,9 @@ public struct SQLDialect: Sendable {
 
     public init(
         skipLocked: String, greatest: String, maxBindsPerStatement: Int,
-        scopeToTenant: (@Sendable (TenantID) -> SQLQuery)? = nil
+        scopeToTenant: (@Sendable (TenantID) -> SQLQuery)? = nil, analyzesBulkLoads: Bool = false
     ) {
+        self.analyzesBulkLoads = analyzesBulkLoads
         self.skipLocked = skipLocked
         self.greatest = greatest
         self.maxBindsPerStatement = maxBindsPerStatement

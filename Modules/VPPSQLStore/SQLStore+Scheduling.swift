@@ -50,6 +50,12 @@ extension SQLStore {
                 LIMIT \(limit)
                 """
             ).map { try $0.decode("tenant_id") }
+            // Tenants with desired state: the reconciler's periodic sweep (the safety net under its triggers).
+            work.scopeSweeps = try await connection.query(
+                """
+                SELECT tenant_id FROM app_scopes UNION SELECT tenant_id FROM scope_tracking LIMIT \(limit)
+                """
+            ).map { try $0.decode("tenant_id") }
             return work
         }
     }

@@ -75,6 +75,48 @@ struct LedgerRecoveryTests {
     }
 
     @Test(
+        "a recovered intent reads Apple's answer: a record of another device (a filter Apple ignored) is no licence",
+        arguments: StoreKind.allCases)
+    func filteredAnswerIsRead(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (token, serials, uid) = try await self.world(world)
+            let key = AssetKey(adamID: "408709785")
+            // Device 5 holds the app at Apple already; device 0's intent was claimed by a worker that died
+            // before it sent anything.
+            let credentials = try await world.services.tokenCredentials.open(world.tenant.id, token.id)
+            _ = try await world.services.apple.associate(
+                credentials, assets: [key], serialNumbers: [serials[5].value], clientUserIDs: [])
+            try await Task.sleep(for: .milliseconds(50))
+            let reserved = [
+                Assignment(
+                    tenantID: world.tenant.id, asset: key, assignee: .device(serials[0]), grantingToken: token.id)
+            ]
+            #expect(try await world.store.inTenant(world.tenant.id) { tx in try await tx.reserveLicences(reserved) })
+            let now = world.clock.now()
+            _ = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.claimIntents(
+                    tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
+                    until: now.addingTimeInterval(30), limit: 1000)
+            }
+            world.clock.advance(days: 31.0 / 86_400)
+            // Apple's answer to "does device 0 hold it?" lists every assignment: device 5's.
+            await world.simulator.injectFault(
+                SimulatorFault(kind: .ignoresFilters, count: 5, pathContains: "serialNumber="))
+            let before = await world.simulator.requestCount("assets/associate")
+            var intents = CarryOutAppleIntents(services: world.services)
+            intents.firstPollDelay = 0
+            #expect(await intents.runDue() == 1)
+            #expect(
+                await world.simulator.requestCount("assets/associate") == before + 1,
+                "device 0 does not hold the app at Apple: it is associated, not assumed")
+            try await world.settleEvents()
+            let snapshot = await world.simulator.snapshot(of: uid)
+            #expect(snapshot?.assignedByAsset["408709785/STDQ"] == 2, "Apple holds devices 5 and 0")
+            #expect(try await rows(world).allSatisfy { $0.state == .active })
+        }
+    }
+
+    @Test(
         "a worker that died before sending: resumed, asked Apple, sent once; the pool is exact",
         arguments: StoreKind.allCases)
     func diedBeforeApple(kind: StoreKind) async throws {

@@ -43,7 +43,25 @@ struct SchedulingTests {
             #expect(first.syncs == 1 && first.notices == 0)
             let again = try await schedule(now: world.clock.now(), planNotices: true)
             #expect(again.syncs == 1 && again.notices == 1, "the token expires in under 30 days: notices planned")
-            #expect(again.queueDepth == first.queueDepth + 1, "the second sync request was the same queued job")
+            // The upload queued the notices job already (inside the 30-day window): planning finds it queued.
+            #expect(
+                again.queueDepth == first.queueDepth,
+                "the second sync request was the same queued job, and so was the notices job")
+        }
+    }
+
+    @Test(
+        "a token uploaded inside a notice window is told about at once, not at the next planning pass",
+        arguments: StoreKind.allCases)
+    func noticeAtUpload(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (file, _) = try await world.location("A", assets: [keynoteSim], validDays: 10)
+            _ = try await UploadToken(services: world.services)(
+                world.admin, file: file, noticeRecipients: ["it@school.example"])
+            let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries())
+            for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // what upload queued
+            let subjects = world.mailer.sent.withLock { $0.map(\.subject) }
+            #expect(subjects.contains { $0.contains("expires in 1") && $0.hasSuffix(" days") }, "\(subjects)")
         }
     }
 

@@ -38,6 +38,10 @@ extension AppleSimulator {
                 var response = await route(endpoint, request)
                 response.delivery = .connectionReset
                 return response
+            case .ignoresFilters:
+                var unfiltered = request
+                unfiltered.query = request.query.filter { ["pageIndex", "sinceVersionId"].contains($0.key) }
+                return await route(endpoint, unfiltered)
             }
         }
         return await route(endpoint, request)

@@ -42,6 +42,9 @@ public struct SimulatorFault: Codable, Sendable, Hashable {
         case connectionReset
         /// HTTP 429 with error 9646.
         case rateLimited
+        /// The real answer to an assignment listing as if it had no filter (`adamId`, `serialNumber`, ...):
+        /// a client must read what it is given, not trust that it matches what it asked for.
+        case ignoresFilters
     }
 
     public var kind: Kind

@@ -50,6 +50,18 @@ public enum AssignmentState: Hashable, Sendable, Codable {
 
         /// Codes of every state that holds a licence.
         public static let holding: Set<Code> = Set(allCases.filter(\.holdsLicence))
+
+        /// Whether Apple has confirmed this licence, so it is among the assignments Apple lists and counts. A
+        /// reserved or pending licence holds one in vpp that Apple may not have counted yet.
+        public var isConfirmedByApple: Bool {
+            switch self {
+            case .active, .revocationQueued, .revoking: true
+            case .reserved, .pending, .failed, .revoked: false
+            }
+        }
+
+        /// Codes of every state Apple has confirmed.
+        public static let confirmed: Set<Code> = Set(allCases.filter(\.isConfirmedByApple))
     }
 
     public var stateCode: Code {

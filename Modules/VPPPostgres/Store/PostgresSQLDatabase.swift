@@ -22,7 +22,8 @@ public struct PostgresSQLDatabase: SQLDatabase {
     public var dialect: SQLDialect {
         SQLDialect(
             skipLocked: "FOR UPDATE SKIP LOCKED", greatest: "GREATEST", maxBindsPerStatement: 60_000,
-            scopeToTenant: { "SELECT set_config('vpp.tenant_id', \($0.description), true)" })
+            scopeToTenant: { "SELECT set_config('vpp.tenant_id', \($0.description), true)" },
+            analyzesBulkLoads: true)
     }
 
     /// Servers starting at once take turns on a transaction-scoped advisory lock ("vpp migrations" as 64 bits).

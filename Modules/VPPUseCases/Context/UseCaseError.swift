@@ -25,6 +25,15 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A listing's `limit` or `after` is not one it can serve.
     case badPageRequest(String)
     case unauthorised
+    case unknownGroup(String)
+    case unknownScope(String)
+    /// A dynamic group's members follow enrollments: they cannot be added or removed one by one.
+    case dynamicGroup(String)
+    /// A group that scopes name cannot be deleted.
+    case groupInUse(String, scopes: [String])
+    /// The app cannot be licensed to devices, but the scope names devices.
+    case notDeviceAssignable(String)
+    case badAlert(String)
 
     public var description: String {
         switch self {
@@ -49,6 +58,14 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
         case .badNotification(let detail): "Rejected notification: \(detail)"
         case .badPageRequest(let detail): "Bad page request: \(detail)."
         case .unauthorised: "Not authorised."
+        case .unknownGroup(let name): "No group named \(name)."
+        case .unknownScope(let name): "No scope named \(name)."
+        case .dynamicGroup(let name):
+            "Group \(name) is dynamic: its members follow enrollments and cannot be added or removed by hand."
+        case .groupInUse(let name, let scopes):
+            "Group \(name) is used by scope\(scopes.count == 1 ? "" : "s") \(Self.list(scopes)); change those first."
+        case .notDeviceAssignable(let app): "App \(app) cannot be licensed to devices, and the scope names devices."
+        case .badAlert(let detail): "Bad alert level: \(detail)."
         }
     }
 

@@ -161,7 +161,7 @@ extension ProcessAppleEvent {
 extension ProcessMDMEvents {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
-        self.init(store: services.store)
+        self.init(store: services.store, clock: services.clock)
     }
 }
 
@@ -262,7 +262,7 @@ extension PerformJob {
             intents: CarryOutAppleIntents(services: services),
             deliverCommands: DeliverDeviceCommands(services: services, deliveries: deliveries),
             mdmEvents: ProcessMDMEvents(services: services), reclaim: ReclaimUnenrolledDevices(services: services),
-            logger: services.logger)
+            reconcile: ReconcileScopes(services: services), logger: services.logger)
     }
 }
 
@@ -285,4 +285,39 @@ extension ScheduleDueWork {
 extension ScheduleMDMWork {
     /// Wires this use case from the composition bag.
     public init(services: VPPServices) { self.init(store: services.store) }
+}
+
+extension ReconcileScopes {
+    /// Wires this use case from the composition bag.
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, tokenCredentials: services.tokenCredentials,
+            poolReader: services.poolReader, assign: AssignLicences(services: services),
+            revoke: RevokeLicences(services: services), logger: services.logger)
+    }
+}
+
+extension RequestReconcile {
+    /// Wires this use case from the composition bag.
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock)
+    }
+}
+
+extension ManageDesiredState {
+    /// Wires this use case from the composition bag.
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, auditTrail: services.auditTrail,
+            reconcile: ReconcileScopes(services: services), request: RequestReconcile(services: services))
+    }
+}
+
+extension AppForecast {
+    /// Wires this use case from the composition bag.
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, tokenCredentials: services.tokenCredentials,
+            poolReader: services.poolReader)
+    }
 }

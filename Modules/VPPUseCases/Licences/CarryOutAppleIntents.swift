@@ -239,7 +239,8 @@ public struct CarryOutAppleIntents: Sendable {
                 case .device(let serial): filter.serialNumber = serial.value
                 case .user(let user): filter.clientUserID = user.value
                 }
-                if !(try await apple.assignments(credentials, filter: filter).items.isEmpty) {
+                // Only a record of this asset and this assignee says Apple holds it.
+                if try await apple.assignments(credentials, filter: filter).items.contains(where: filter.matches) {
                     held.insert(assignee)
                 }
             }

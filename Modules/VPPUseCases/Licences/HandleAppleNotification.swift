@@ -67,6 +67,8 @@ public struct HandleAppleNotification: Sendable {
             }
             try await store.jobs.enqueue(
                 JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
+            // Licences bought: the waitlist is served now, not after the sync.
+            try await RequestReconcile(store: store, clock: clock).ifScoped(tenantID)
             return .handled(type)
         case .usersChanged:
             // Users changed at Apple: resync the token (one queued sync per token).

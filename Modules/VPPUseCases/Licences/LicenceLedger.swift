@@ -11,8 +11,9 @@ enum LicenceLedger {
     static func confirmed(_ tx: any TenantTransaction, _ rows: [Assignment], now: Date) async throws {
         let toRevoke = rows.filter(\.revokeRequested)
         if !toRevoke.isEmpty { try await tx.move(toRevoke.map(\.id), to: .revocationQueued) }
+        let licenceOnly = try await scoped(tx, rows) { $0.mode == .licenceOnly }
         let commands: [DeviceCommand] = rows.filter { !$0.revokeRequested }.compactMap { row in
-            guard case .device(let serial) = row.assignee else { return nil }
+            guard case .device(let serial) = row.assignee, !licenceOnly.contains(row.id) else { return nil }
             return DeviceCommand(
                 serialNumber: serial.value, kind: .installApplication, adamID: row.asset.adamID,
                 assignmentID: row.id, createdAt: now)
@@ -25,8 +26,12 @@ enum LicenceLedger {
         let serials = rows.compactMap { if case .device(let serial) = $0.assignee { serial } else { nil } }
         guard !serials.isEmpty else { return }
         let devices = Dictionary(uniqueKeysWithValues: try await tx.devices(serials).map { ($0.serialNumber, $0) })
+        // A scope whose removal policy keeps the app installed: the licence goes, the app stays.
+        let keepInstalled = try await scoped(tx, rows) { $0.leftAt != nil && !$0.uninstallOnRemoval }
         let commands: [DeviceCommand] = rows.compactMap { row in
-            guard case .device(let serial) = row.assignee, devices[serial]?.hasInstalled(row.asset) == true else {
+            guard case .device(let serial) = row.assignee, devices[serial]?.hasInstalled(row.asset) == true,
+                !keepInstalled.contains(row.id)
+            else {
                 return nil
             }
             return DeviceCommand(
@@ -34,5 +39,18 @@ enum LicenceLedger {
                 assignmentID: row.id, createdAt: now)
         }
         try await tx.enqueueDeviceCommands(commands)
+    }
+
+    /// The licences among `rows` whose scope tracking matches `rule` (one indexed lookup per app).
+    private static func scoped(
+        _ tx: any TenantTransaction, _ rows: [Assignment], _ rule: (TrackedMember) -> Bool
+    ) async throws -> Set<AssignmentID> {
+        var matched = Set<AssignmentID>()
+        for (asset, group) in Dictionary(grouping: rows, by: \.asset) {
+            let tracked = try await tx.trackedMembers(asset, group.map(\.assignee))
+            let hits = Set(tracked.filter(rule).map(\.assignee))
+            for row in group where hits.contains(row.assignee) { matched.insert(row.id) }
+        }
+        return matched
     }
 }

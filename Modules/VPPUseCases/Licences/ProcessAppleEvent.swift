@@ -80,7 +80,7 @@ public struct ProcessAppleEvent: Sendable {
                 (failure.serialNumbers + failure.clientUserIDs).map { ($0, failure.error.description) }
             },
             uniquingKeysWith: { first, _ in first })
-        try await store.inTenant(tenantID) { tx in
+        let freed = try await store.inTenant(tenantID) { tx in
             let rows = try await tx.assignments(AssignmentQuery(eventID: event.eventID))
             let pending = rows.filter { $0.state.stateCode == .pending }
             let revoking = rows.filter { $0.state.stateCode == .revoking }
@@ -105,6 +105,9 @@ public struct ProcessAppleEvent: Sendable {
                     at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
                     outcome: status.state.rawValue.lowercased(),
                     detail: "\(status.numCompleted)/\(status.numRequested) done; \(failedReasons.count) failed"))
+            return !revoked.isEmpty || !failedReasons.isEmpty
         }
+        // Licences came back (a revoke done, an assignment refused): the next in a waitlist may have them.
+        if freed { try await RequestReconcile(store: store, clock: clock).ifScoped(tenantID) }
     }
 }

@@ -79,6 +79,8 @@ public struct SyncToken: Sendable {
                 try await run(caller, token: token, ours: ours)
             }
             try await store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
+            // Apple's counts may have moved: scopes follow them.
+            try await RequestReconcile(store: store, clock: clock).ifScoped(caller.tenantID)
             return report
         } catch {
             // Give the lease back on every failure; if even that fails, it expires by itself.

@@ -6,12 +6,14 @@ import VPPDomain
 /// reason; none is an error, so one bad event never blocks the queue.
 public struct ProcessMDMEvents: Sendable {
     let store: any Store
+    let clock: any Clock
     /// How long after an acknowledged install vpp asks again for the installed apps, while the app is not there yet.
     public var verifyAgainAfter: TimeInterval = 30
 
     /// Takes only what this use case touches.
-    public init(store: any Store) {
+    public init(store: any Store, clock: any Clock = SystemClock()) {
         self.store = store
+        self.clock = clock
     }
 
     /// Processes pending events in batches; returns how many were processed (not counting ignored ones).
@@ -38,6 +40,8 @@ public struct ProcessMDMEvents: Sendable {
                         tenantID: tenantID, kind: .reclaimUnenrolled,
                         key: "at-\(Int(at.timeIntervalSince1970))", runAt: at))
             }
+            // Enrollments move dynamic groups (and a device named by a scope may just have arrived).
+            if handled > 0 { try await RequestReconcile(store: store, clock: clock).ifScoped(tenantID) }
             if count < 200 { return processed }
         }
     }

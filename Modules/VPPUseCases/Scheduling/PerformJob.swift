@@ -12,14 +12,16 @@ public struct PerformJob: Sendable {
     let deliverCommands: DeliverDeviceCommands
     let mdmEvents: ProcessMDMEvents
     let reclaim: ReclaimUnenrolledDevices
+    let reconcile: ReconcileScopes
     let logger: Logger
 
     /// Takes the use cases the job kinds name.
     public init(
         sync: SyncToken, events: ProcessAppleEvent, planNotices: PlanNotices, deliverNotices: DeliverNotices,
         intents: CarryOutAppleIntents, deliverCommands: DeliverDeviceCommands, mdmEvents: ProcessMDMEvents,
-        reclaim: ReclaimUnenrolledDevices, logger: Logger
+        reclaim: ReclaimUnenrolledDevices, reconcile: ReconcileScopes, logger: Logger
     ) {
+        self.reconcile = reconcile
         self.sync = sync
         self.events = events
         self.planNotices = planNotices
@@ -62,6 +64,8 @@ public struct PerformJob: Sendable {
             _ = try await mdmEvents(job.tenantID)
         case .reclaimUnenrolled:
             _ = try await reclaim(.system(job.tenantID), dryRun: false)
+        case .reconcileScopes:
+            try await reconcile(job.tenantID)
         }
     }
 }

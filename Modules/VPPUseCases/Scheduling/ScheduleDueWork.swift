@@ -46,6 +46,12 @@ public struct ScheduleDueWork: Sendable {
             try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .notices, key: "all", runAt: now))
             queued.notices += 1
         }
+        // One sweep per tenant per minute, whichever replica asks first.
+        let minute = Int(now.timeIntervalSince1970 / 60)
+        for tenant in due.scopeSweeps {
+            try await store.jobs.enqueue(
+                JobRequest(tenantID: tenant, kind: .reconcileScopes, key: "sweep-\(minute)", runAt: now))
+        }
         queued.queueDepth = try await store.jobs.depth()
         return queued
     }

@@ -127,6 +127,8 @@ public struct UploadToken: Sendable {
         result.token = token
         result.status = token.status(at: now, ourHolder: ours)
         result.stored = true
+        // A token uploaded or renewed inside a notice window is told about now, not at the next planning pass.
+        try await store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: "all", runAt: now))
         try await store.jobs.enqueue(
             JobRequest(tenantID: caller.tenantID, kind: .sync, key: token.id.description, runAt: now))
         if syncNow {

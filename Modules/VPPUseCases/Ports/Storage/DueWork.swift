@@ -13,6 +13,8 @@ public struct DueWork: Hashable, Sendable {
     public var noticePlans: [TenantID]
     /// Tenants with notices waiting to be sent.
     public var noticeDeliveries: [TenantID]
+    /// Tenants with app scopes (or members still leaving one): reconciled periodically as a safety net.
+    public var scopeSweeps: [TenantID] = []
 
     public init(
         syncs: [TokenRef] = [], eventPolls: [TenantID] = [], noticePlans: [TenantID] = [],

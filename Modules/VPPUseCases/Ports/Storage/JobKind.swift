@@ -17,4 +17,6 @@ public enum JobKind: String, Hashable, Sendable, CaseIterable {
     case mdmEvents = "mdm-events"
     /// Reclaim licences of devices that left MDM after the grace period.
     case reclaimUnenrolled = "reclaim-unenrolled"
+    /// Reconcile the tenant's app scopes with the ledger (key: the second it was due).
+    case reconcileScopes = "reconcile-scopes"
 }

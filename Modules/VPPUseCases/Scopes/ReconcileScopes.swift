@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import VPPDomain
+
+/// One app's reconcile: the plan, and what the desired set left out.
+public struct AppReconcile: Sendable {
+    public let asset: AssetKey
+    public let plan: ReconcilePlan
+    /// Licences the pool could grant when planned.
+    public let available: Int
+    /// Devices and users left out (retired devices, unknown or retired users).
+    public let excluded: Int
+    /// Whether the plan was carried out (false: a dry run, or another server was reconciling the app).
+    public let applied: Bool
+}
+
+/// Keeps Apple's licences equal to the scopes: for each scoped app, the desired set against the ledger gives a
+/// plan (``ReconcilePlan``), carried out through the ledger (``AssignLicences``, ``RevokeLicences``: batched,
+/// durable intents, one install each), audited under the scope's name. One server reconciles an app at a time
+/// (a named lease); the plan is pure, so a dry run answers exactly what applying would do.
+public struct ReconcileScopes: Sendable {
+    let store: any Store
+    let clock: any Clock
+    let tokenCredentials: TokenCredentials
+    let poolReader: LicencePoolReader
+    let assign: AssignLicences
+    let revoke: RevokeLicences
+    let logger: Logger
+    /// How long a server may reconcile one app before another may take over.
+    public var leaseSeconds: TimeInterval = 60
+
+    public init(
+        store: any Store, clock: any Clock, tokenCredentials: TokenCredentials, poolReader: LicencePoolReader,
+        assign: AssignLicences, revoke: RevokeLicences, logger: Logger = Logger(label: "vpp.scopes")
+    ) {
+        self.store = store
+        self.clock = clock
+        self.tokenCredentials = tokenCredentials
+        self.poolReader = poolReader
+        self.assign = assign
+        self.revoke = revoke
+        self.logger = logger
+    }
+
+    /// Plans one app with `scopes` (the stored ones, or a proposed change for a dry run). Reads, changes nothing.
+    func plan(
+        _ tx: any TenantTransaction, _ asset: AssetKey, scopes: [AppScope], ours: HolderIdentity
+    ) async throws
+        -> (ReconcilePlan, DesiredSet, Int)
+    {
+        let desired = try await DesiredSet.resolve(tx, scopes: scopes.filter { $0.asset == asset })
+        let tracked = Dictionary(
+            try await tx.trackedMembers(asset).map { ($0.assignee, $0) }, uniquingKeysWith: { first, _ in first })
+        var holdings: [Assignee: Holding] = [:]
+        for row in try await tx.assignments(AssignmentQuery(asset: asset, states: AssignmentState.Code.holding)) {
+            switch row.state.stateCode {
+            case .revocationQueued, .revoking: holdings[row.assignee] = holdings[row.assignee] ?? .leaving
+            default: holdings[row.assignee] = .licensed
+            }
+        }
+        let available = try await poolReader.pool(tx, asset, ours: ours).usableCounts.available
+        let plan = ReconcilePlan.make(
+            desired: desired.members, tracked: tracked, holdings: holdings, available: available, now: clock.now())
+        return (plan, desired, available)
+    }
+
+    /// Previews one app as it would be with `scopes` in place of the stored ones: changes nothing anywhere.
+    public func preview(_ tenant: TenantID, _ asset: AssetKey, scopes: [AppScope]) async throws -> AppReconcile {
+        let ours = try await tokenCredentials.holder(of: tenant)
+        return try await store.inTenant(tenant) { tx in
+            let (plan, desired, available) = try await self.plan(tx, asset, scopes: scopes, ours: ours)
+            return AppReconcile(
+                asset: asset, plan: plan, available: available, excluded: desired.excluded, applied: false)
+        }
+    }
+
+    /// Reconciles every scoped app of the tenant (`only`: just that app).
+    @discardableResult
+    public func callAsFunction(_ tenant: TenantID, only: AssetKey? = nil) async throws -> [AppReconcile] {
+        let (scopes, tracked) = try await store.inTenant(tenant) { tx in
+            (try await tx.scopes(), try await tx.trackedAssets())
+        }
+        let assets = Set(scopes.map(\.asset) + tracked).filter { only == nil || $0 == only }
+        var results: [AppReconcile] = []
+        for asset in assets.sorted() {
+            do {
+                results.append(try await reconcile(tenant, asset, scopes: scopes))
+            } catch {
+                // One app's failure (its token expired, say) does not stop the others; the sweep tries again.
+                logger.warning("reconcile failed", metadata: ["app": "\(asset)", "error": "\(error)"])
+                results.append(
+                    AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false))
+            }
+        }
+        return results
+    }
+
+    private func reconcile(_ tenant: TenantID, _ asset: AssetKey, scopes: [AppScope]) async throws -> AppReconcile {
+        let owner = "reconcile-\(UUID().uuidString)"
+        let lease = "reconcile:\(asset)"
+        guard
+            try await store.acquireLease(
+                tenant: tenant, name: lease, owner: owner, now: clock.now(), ttl: leaseSeconds)
+        else {
+            // Another server is reconciling this app; it will see what we would have seen, and the caller's
+            // trigger is queued again (see ``RequestReconcile``) in case it read before the change.
+            return AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false)
+        }
+        do {
+            let result = try await apply(tenant, asset, scopes: scopes)
+            try? await store.releaseLease(tenant: tenant, name: lease, owner: owner)
+            return result
+        } catch {
+            try? await store.releaseLease(tenant: tenant, name: lease, owner: owner)
+            throw error
+        }
+    }
+
+    private func apply(_ tenant: TenantID, _ asset: AssetKey, scopes: [AppScope]) async throws -> AppReconcile {
+        let ours = try await tokenCredentials.holder(of: tenant)
+        let now = clock.now()
+        // 1. Plan, remember who entered and left, register devices the scopes name that vpp does not know yet.
+        let (plan, desired, available) = try await store.inTenant(tenant) { tx in
+            let planned = try await self.plan(tx, asset, scopes: scopes, ours: ours)
+            if !planned.1.unknownDevices.isEmpty {
+                try await tx.upsertDevices(planned.1.unknownDevices.map { Device(tenantID: tenant, serialNumber: $0) })
+            }
+            try await tx.saveTracking(asset, upsert: planned.0.track, forget: planned.0.forget)
+            return planned
+        }
+        // 2. Licences for the first in the waitlist, then revokes of those whose grace is over: each through the
+        //    ledger, audited as the scope that asked.
+        let scopeOf = Dictionary(plan.track.map { ($0.assignee, $0.scope) }, uniquingKeysWith: { first, _ in first })
+        let tracked = try await store.inTenant(tenant) { tx in
+            try await tx.trackedMembers(asset, plan.add + plan.remove)
+        }
+        let scopeOfTracked = Dictionary(
+            tracked.map { ($0.assignee, $0.scope) }, uniquingKeysWith: { first, _ in first })
+        func byScope(_ members: [Assignee]) -> [(ScopeName?, [Assignee])] {
+            let grouped = Dictionary(grouping: members) { scopeOfTracked[$0] ?? scopeOf[$0] }
+            return grouped.keys.sorted { ($0?.value ?? "") < ($1?.value ?? "") }.map { ($0, grouped[$0] ?? []) }
+        }
+        for (scope, members) in byScope(plan.add) {
+            do {
+                _ = try await assign(Self.caller(tenant, scope), asset: asset, to: members)
+            } catch LicenceError.noLicencesLeft, UseCaseError.alreadyLicensed {
+                // Someone took licences or licensed a member between the plan and the reservation: the next pass
+                // (queued at once) plans again from the ledger; nothing was reserved by this call.
+                try await RequestReconcile(store: store, clock: clock)(tenant)
+            }
+        }
+        for (scope, members) in byScope(plan.remove) {
+            _ = try await revoke(Self.caller(tenant, scope), asset: asset, from: members)
+        }
+        if !plan.add.isEmpty || !plan.remove.isEmpty {
+            logger.info(
+                "scopes reconciled",
+                metadata: [
+                    "app": "\(asset)", "add": "\(plan.add.count)", "remove": "\(plan.remove.count)",
+                    "waiting": "\(plan.waiting.count)", "at": "\(ISO8601Timestamp.format(now))",
+                ])
+        }
+        return AppReconcile(asset: asset, plan: plan, available: available, excluded: desired.excluded, applied: true)
+    }
+
+    /// The scope as the actor of its licence moves (audit lines read "scope ipads").
+    static func caller(_ tenant: TenantID, _ scope: ScopeName?) -> Caller {
+        Caller(
+            tenantID: tenant,
+            admin: Admin(tenantID: tenant, name: scope.map { "scope \($0.value)" } ?? "scopes", role: .mdmAdmin))
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import VPPAppleSimulator
+import VPPDomain
+import VPPTestSupport
+
+@testable import VPPUseCases
+
+/// Scopes end to end with vppsim: a dry run changes nothing, licences follow the group, the waitlist drains
+/// when licences are bought, and a device moving between two groups that scope the app keeps its licence.
+@Suite("Desired state: scopes, waitlist, removal grace (vppsim, both databases)")
+struct ScopeReconcileTests {
+    static let key = AssetKey(adamID: "408709785")
+
+    func heldAtApple(_ world: World, _ uid: String) async -> Int {
+        await world.simulator.snapshot(of: uid)?.assignedByAsset["408709785/STDQ"] ?? -1
+    }
+
+    func drainJobs(_ world: World) async throws {
+        let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries())
+        for _ in 0..<20 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}
+        try await world.settleEvents()
+    }
+
+    @Test(
+        "12 devices, 8 licences: dry run, apply, members leave, licences bought, a device moves",
+        arguments: StoreKind.allCases)
+    func lifecycle(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (file, uid) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 8, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(12)
+            var manage = ManageDesiredState(services: world.services)
+            manage.reconcilesInline = true
+            let ipads = try GroupName("ipads")
+            _ = try await manage.putGroup(world.admin, ipads, members: serials.map(Assignee.device), dynamic: nil)
+            let scope = try AppScope(
+                name: ScopeName("keynote"), asset: Self.key, groups: [ipads], removalGraceSeconds: 0)
+
+            let dry = try await manage.putScope(world.admin, scope, dryRun: true)
+            #expect(dry.plan.add == 8 && dry.plan.wait == 4 && !dry.stored)
+            #expect(await heldAtApple(world, uid) == 0, "a dry run sends nothing to Apple")
+            #expect(try await manage.scopes(world.admin).isEmpty, "and stores nothing")
+
+            _ = try await manage.putScope(world.admin, scope, dryRun: false)
+            try await world.settleEvents()
+            #expect(await heldAtApple(world, uid) == 8)
+            var status = try await manage.scope(world.admin, scope.name)
+            #expect(status.desired == 12 && status.licensed == 8 && status.waiting == 4)
+            let waitlist = try await manage.waitlist(world.admin, scope.name, after: 0, limit: 100)
+            #expect(waitlist.map(\.position) == [1, 2, 3, 4])
+            let firstWaiting = waitlist.prefix(2).map(\.assignee)
+
+            // Two licensed members leave (grace 0): revoked, and the first two waiting take their licences.
+            let licensed = serials.map(Assignee.device).filter { !waitlist.map(\.assignee).contains($0) }
+            _ = try await manage.editMembers(world.admin, ipads, adding: false, Array(licensed.prefix(2)))
+            try await world.settleEvents()
+            try await drainJobs(world)
+            status = try await manage.scope(world.admin, scope.name)
+            #expect(status.desired == 10 && status.licensed == 8 && status.waiting == 2, "\(status.plan)")
+            let held = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.assignments(AssignmentQuery(asset: Self.key, states: [.active]))
+            }
+            #expect(Set(firstWaiting).isSubset(of: Set(held.map(\.assignee))), "the first in the queue were served")
+            #expect(await heldAtApple(world, uid) == 8)
+
+            // Two more bought at Apple: the sync (or ASSET_COUNT) serves the rest without a click.
+            try await world.simulator.upsertAsset(
+                SimAsset(adamId: "408709785", totalCount: 10, name: "Keynote"), at: uid)
+            let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
+            _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
+            try await drainJobs(world)
+            status = try await manage.scope(world.admin, scope.name)
+            #expect(status.licensed == 10 && status.waiting == 0)
+            #expect(await heldAtApple(world, uid) == 10)
+
+            // A device moves from "ipads" to "lab", which also scopes the app: no disassociate at Apple.
+            let lab = try GroupName("lab")
+            _ = try await manage.putGroup(world.admin, lab, members: [], dynamic: nil)
+            _ = try await manage.putScope(
+                world.admin, try AppScope(name: ScopeName("lab-keynote"), asset: Self.key, groups: [lab]), dryRun: false
+            )
+            let mover = held.first!.assignee
+            let before = await world.simulator.requestCount("assets/disassociate")
+            _ = try await manage.editMembers(world.admin, lab, adding: true, [mover])
+            _ = try await manage.editMembers(world.admin, ipads, adding: false, [mover])
+            try await drainJobs(world)
+            #expect(await world.simulator.requestCount("assets/disassociate") == before, "no flap at Apple")
+            #expect(await heldAtApple(world, uid) == 10)
+        }
+    }
+
+    @Test("licences granted outside any scope are left alone, and the plan says so", arguments: StoreKind.allCases)
+    func unmanagedLeftAlone(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (file, uid) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 5, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(3)
+            _ = try await AssignLicences(services: world.services)(
+                world.admin, asset: Self.key, to: [.device(serials[2])])
+            try await world.settleEvents()
+            var manage = ManageDesiredState(services: world.services)
+            manage.reconcilesInline = true
+            let change = try await manage.putScope(
+                world.admin,
+                try AppScope(name: ScopeName("two"), asset: Self.key, serialNumbers: [serials[0], serials[1]]),
+                dryRun: false)
+            #expect(change.plan.add == 2 && change.plan.unmanaged == 1)
+            _ = try await manage.deleteScope(world.admin, try ScopeName("two"), dryRun: false)
+            // Default grace (a day): still held; a day later the two scoped licences go, the third stays.
+            try await drainJobs(world)
+            #expect(await heldAtApple(world, uid) == 3)
+            world.clock.advance(days: 1.01)
+            try await ReconcileScopes(services: world.services)(world.tenant.id)
+            try await world.settleEvents()
+            #expect(await heldAtApple(world, uid) == 1, "only the imperative licence is left")
+        }
+    }
+}
