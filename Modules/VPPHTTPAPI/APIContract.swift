@@ -3,5 +3,5 @@
 enum APIContract {
     static let operations: [APIOperation] =
         SystemRoutes.operations + TokenRoutes.operations + LicenceRoutes.operations + APIKeyRoutes.operations
-        + MDMRoutes.operations
+        + MDMRoutes.operations + ScopeRoutes.operations
 }

@@ -95,6 +95,38 @@ struct ContractWalk {
             body: MDMRoutes.AckBody(status: "delivered", error: nil))
         _ = try await call(
             "POST", "/mdm/webhook/\(api.world.tenant.id)", raw: Data(#"{"topic":"mdm.Authenticate"}"#.utf8))
+        // Desired state: groups, a scope (previewed, then stored), its waitlist, an alert level and the forecast.
+        typealias Scopes = ScopeRoutes
+        _ = try await call(
+            "PUT", "/v1/groups/lab", key: api.adminKey,
+            body: Scopes.GroupBody(serialNumbers: serials, clientUserIds: nil, dynamic: nil))
+        let extra = Scopes.MembersBody(serialNumbers: ["C02XK1JHJG5L"], clientUserIds: nil)
+        _ = try await call("POST", "/v1/groups/lab/members", key: api.adminKey, body: extra)
+        _ = try await call("DELETE", "/v1/groups/lab/members", key: api.adminKey, body: extra)
+        _ = try await call(
+            "PUT", "/v1/groups/enrolled-ipads", key: api.adminKey,
+            body: Scopes.GroupBody(
+                serialNumbers: nil, clientUserIds: nil,
+                dynamic: Scopes.DynamicBody(enrolled: true, platforms: ["iPadOS"], modelPrefix: "iPad")))
+        _ = try await call("GET", "/v1/groups", key: api.readerKey)
+        _ = try await call("GET", "/v1/groups/lab?limit=1", key: api.readerKey)
+        let scope = Scopes.ScopeBody(
+            adamId: "408709785", pricingParam: "STDQ", groups: ["lab"], serialNumbers: nil, clientUserIds: nil,
+            priority: 1, removalGraceSeconds: 0, uninstallOnRemoval: true, mode: "install")
+        let dry = try await call("PUT", "/v1/scopes/keynote-lab?dryRun=true", key: api.adminKey, body: scope)
+        #expect(dry.status == 200 && (dry.object["dryRun"] as? Bool) == true)
+        let stored = try await call("PUT", "/v1/scopes/keynote-lab", key: api.adminKey, body: scope)
+        #expect(stored.status == 202)
+        _ = try await call("GET", "/v1/scopes", key: api.readerKey)
+        _ = try await call("GET", "/v1/scopes/keynote-lab", key: api.readerKey)
+        _ = try await call("GET", "/v1/scopes/keynote-lab/waitlist?limit=10", key: api.readerKey)
+        _ = try await call(
+            "PUT", "/v1/apps/408709785/alerts", key: api.adminKey,
+            body: Scopes.AlertBody(below: 5, belowPercent: nil, pricingParam: nil))
+        _ = try await call("GET", "/v1/apps/408709785/forecast", key: api.readerKey)
+        _ = try await call("DELETE", "/v1/scopes/keynote-lab?dryRun=true", key: api.adminKey)
+        _ = try await call("DELETE", "/v1/scopes/keynote-lab", key: api.adminKey)
+        _ = try await call("DELETE", "/v1/groups/enrolled-ipads", key: api.adminKey)
         // Apple's webhook needs the token's bearer, which the walk cannot know: its answer type is sampled here.
         record(.ref(SystemRoutes.NotificationResult.self), SystemRoutes.NotificationResult(result: "handled"), "sample")
         return samples.items

@@ -225,4 +225,13 @@ public struct ManageDesiredState: Sendable {
         }
         return entries
     }
+
+    /// How many devices and users the app's scopes want that wait for a licence (0 without scopes).
+    public func waiting(_ caller: Caller, _ asset: AssetKey) async throws -> Int {
+        try caller.require(.read)
+        let scopes = try await store.inTenant(caller.tenantID) { tx in try await tx.scopes() }
+            .filter { $0.asset == asset }
+        guard !scopes.isEmpty else { return 0 }
+        return try await reconcile.preview(caller.tenantID, asset, scopes: scopes).plan.waiting.count
+    }
 }

@@ -1,0 +1,530 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import VPPDomain
+import VPPUseCases
+
+/// `/v1/groups…`, `/v1/scopes…`, `/v1/apps/{adamId}/alerts` and `/forecast`: desired state.
+enum ScopeRoutes {
+    static let namePattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+    static let name = APIOperation.Parameter.path("name", .string(pattern: namePattern))
+    static let dryRun = APIOperation.Parameter.query("dryRun", .boolean, "true: answer the plan, change nothing")
+
+    /// Members of a group or a scope, named by serial number or client user id.
+    struct MembersBody: Codable, APISchema {
+        let serialNumbers: [String]?
+        let clientUserIds: [String]?
+
+        static let schemaName = "GroupMembers"
+        static var schema: JSONSchema {
+            .object(
+                [:],
+                optional: [
+                    "serialNumbers": .array(.ref(SerialNumberSchema.self), maxItems: 100_000, unique: true),
+                    "clientUserIds": .array(.ref(ClientUserIDSchema.self), maxItems: 100_000, unique: true),
+                ])
+        }
+
+        func assignees() throws -> [Assignee] {
+            try LicenceRoutes.AssigneesBody(
+                serialNumbers: serialNumbers, clientUserIds: clientUserIds, pricingParam: nil
+            )
+            .assignees()
+        }
+    }
+
+    struct DynamicBody: Codable {
+        let enrolled: Bool?
+        let platforms: [String]?
+        let modelPrefix: String?
+    }
+
+    struct GroupBody: Codable, APISchema {
+        let serialNumbers: [String]?
+        let clientUserIds: [String]?
+        let dynamic: DynamicBody?
+
+        static let schemaName = "GroupDefinition"
+        static var schema: JSONSchema {
+            .object(
+                [:],
+                optional: [
+                    "serialNumbers": .array(.ref(SerialNumberSchema.self), maxItems: 100_000, unique: true),
+                    "clientUserIds": .array(.ref(ClientUserIDSchema.self), maxItems: 100_000, unique: true),
+                    "dynamic": .object(
+                        [:],
+                        optional: [
+                            "enrolled": .boolean.described("Only true: every enrolled device"),
+                            "platforms": .array(.oneOf(DeviceOSFamily.self), unique: true),
+                            "modelPrefix": .string(pattern: "^[A-Za-z0-9,-]{1,32}$"),
+                        ]),
+                ]
+            ).described("Written members (replacing the current ones), or dynamic: the enrolled devices")
+        }
+    }
+
+    struct MemberView: Encodable, APISchema {
+        let serialNumber: String?
+        let clientUserId: String?
+
+        init(_ assignee: Assignee) {
+            switch assignee {
+            case .device(let serial): (serialNumber, clientUserId) = (serial.value, nil)
+            case .user(let user): (serialNumber, clientUserId) = (nil, user.value)
+            }
+        }
+
+        static let schemaName = "Member"
+        static var schema: JSONSchema { .object([:], optional: ["serialNumber": .string, "clientUserId": .string]) }
+    }
+
+    struct GroupView: Encodable, APISchema {
+        let name: String
+        let dynamic: Bool
+        let platforms: [String]?
+        let modelPrefix: String?
+        let memberCount: Int
+        let updatedAt: String
+
+        init(_ record: GroupRecord) {
+            name = record.group.name.value
+            dynamic = record.group.dynamic != nil
+            platforms = record.group.dynamic.map { $0.platforms.map(\.rawValue).sorted() }
+            modelPrefix = record.group.dynamic?.modelPrefix
+            memberCount = record.memberCount
+            updatedAt = ISO8601Timestamp.format(record.updatedAt)
+        }
+
+        static let schemaName = "Group"
+        static var schema: JSONSchema {
+            .object(
+                ["name": .string, "dynamic": .boolean, "memberCount": .integer, "updatedAt": .dateTime],
+                optional: ["platforms": .array(.string), "modelPrefix": .string])
+        }
+    }
+
+    struct GroupPage: Encodable, APISchema {
+        let group: GroupView
+        let members: [MemberView]
+        let next: String?
+
+        static let schemaName = "GroupPage"
+        static var schema: JSONSchema {
+            .object(
+                ["group": .ref(GroupView.self), "members": .array(.ref(MemberView.self))],
+                optional: ["next": .string.described("Pass as after for the next page; absent on the last page")])
+        }
+    }
+
+    struct ScopeBody: Codable, APISchema {
+        let adamId: String
+        let pricingParam: String?
+        let groups: [String]?
+        let serialNumbers: [String]?
+        let clientUserIds: [String]?
+        let priority: Int?
+        let removalGraceSeconds: Int?
+        let uninstallOnRemoval: Bool?
+        let mode: String?
+
+        static let schemaName = "ScopeDefinition"
+        static var schema: JSONSchema {
+            .object(
+                ["adamId": .ref(AdamIDSchema.self)],
+                optional: [
+                    "pricingParam": .oneOf(PricingParam.self),
+                    "groups": .array(.string(pattern: namePattern), maxItems: 1000, unique: true),
+                    "serialNumbers": .array(.ref(SerialNumberSchema.self), maxItems: 100_000, unique: true),
+                    "clientUserIds": .array(.ref(ClientUserIDSchema.self), maxItems: 100_000, unique: true),
+                    "priority": .integer(minimum: -1_000_000, maximum: 1_000_000, default: 0),
+                    "removalGraceSeconds": .integer(minimum: 0, maximum: 31_536_000, default: 86_400),
+                    "uninstallOnRemoval": .boolean,
+                    "mode": .oneOf(["install", "licenceOnly"]),
+                ])
+        }
+
+        func scope(_ name: ScopeName) throws -> AppScope {
+            try EdgeValidation.adamID(adamId, field: "adamId")
+            let members = try MembersBody(serialNumbers: serialNumbers, clientUserIds: clientUserIds).assignees()
+            let modeValue = mode ?? "install"
+            guard let mode = ScopeDeliveryMode(rawValue: modeValue) else {
+                throw DesiredStateError.modeNotAvailable(modeValue)
+            }
+            return try AppScope(
+                name: name,
+                asset: AssetKey(adamID: adamId, pricingParam: try EdgeValidation.pricingParam(pricingParam)),
+                groups: try (groups ?? []).map { try GroupName($0) },
+                serialNumbers: members.compactMap { if case .device(let s) = $0 { s } else { nil } },
+                clientUserIDs: members.compactMap { if case .user(let u) = $0 { u } else { nil } },
+                priority: priority ?? 0,
+                removalGraceSeconds: removalGraceSeconds ?? AppScope.defaultRemovalGraceSeconds,
+                uninstallOnRemoval: uninstallOnRemoval ?? true, mode: mode)
+        }
+    }
+
+    struct PlanView: Encodable, APISchema {
+        let add, remove, wait, keep, pendingRemoval, unmanaged, excluded: Int
+
+        init(_ plan: PlanSummary) {
+            (add, remove, wait, keep) = (plan.add, plan.remove, plan.wait, plan.keep)
+            (pendingRemoval, unmanaged, excluded) = (plan.pendingRemoval, plan.unmanaged, plan.excluded)
+        }
+
+        static let schemaName = "ReconcilePlan"
+        static var schema: JSONSchema {
+            .object([
+                "add": .integer, "remove": .integer, "wait": .integer, "keep": .integer, "pendingRemoval": .integer,
+                "unmanaged": .integer, "excluded": .integer,
+            ]).described("What reconciling the app does: every scope of the app together")
+        }
+    }
+
+    struct ScopeView: Encodable, APISchema {
+        let name, adamId, pricingParam, mode: String
+        let groups, serialNumbers, clientUserIds: [String]
+        let priority, removalGraceSeconds: Int
+        let uninstallOnRemoval: Bool
+        let desired, licensed, waiting, pendingRemoval: Int?
+        let plan: PlanView?
+
+        init(_ scope: AppScope, status: ScopeStatus? = nil, plan: PlanSummary? = nil) {
+            name = scope.name.value
+            adamId = scope.asset.adamID
+            pricingParam = scope.asset.pricingParam.rawValue
+            mode = scope.mode.rawValue
+            groups = scope.groups.map(\.value)
+            serialNumbers = scope.serialNumbers.map(\.value)
+            clientUserIds = scope.clientUserIDs.map(\.value)
+            priority = scope.priority
+            removalGraceSeconds = scope.removalGraceSeconds
+            uninstallOnRemoval = scope.uninstallOnRemoval
+            desired = status?.desired
+            licensed = status?.licensed
+            waiting = status?.waiting
+            pendingRemoval = status?.pendingRemoval
+            self.plan = (plan ?? status?.plan).map(PlanView.init)
+        }
+
+        static let schemaName = "Scope"
+        static var schema: JSONSchema {
+            .object(
+                [
+                    "name": .string, "adamId": .string, "pricingParam": .string, "mode": .string,
+                    "groups": .array(.string), "serialNumbers": .array(.string), "clientUserIds": .array(.string),
+                    "priority": .integer, "removalGraceSeconds": .integer, "uninstallOnRemoval": .boolean,
+                ],
+                optional: [
+                    "desired": .integer, "licensed": .integer, "waiting": .integer, "pendingRemoval": .integer,
+                    "plan": .ref(PlanView.self),
+                ])
+        }
+    }
+
+    struct ScopeChangeView: Encodable, APISchema {
+        let scope: ScopeView
+        let plan: PlanView
+        let dryRun: Bool
+
+        init(_ change: ScopeChange) {
+            scope = ScopeView(change.scope)
+            plan = PlanView(change.plan)
+            dryRun = !change.stored
+        }
+
+        static let schemaName = "ScopeChange"
+        static var schema: JSONSchema {
+            .object(["scope": .ref(ScopeView.self), "plan": .ref(PlanView.self), "dryRun": .boolean])
+        }
+    }
+
+    struct WaitlistEntryView: Encodable, APISchema {
+        let position: Int
+        let serialNumber: String?
+        let clientUserId: String?
+        let scope: String
+        let priority: Int
+        let since: String?
+
+        init(_ entry: WaitlistEntry) {
+            position = entry.position
+            let member = MemberView(entry.assignee)
+            (serialNumber, clientUserId) = (member.serialNumber, member.clientUserId)
+            scope = entry.scope.value
+            priority = entry.priority
+            since = entry.since.map(ISO8601Timestamp.format)
+        }
+
+        static let schemaName = "WaitlistEntry"
+        static var schema: JSONSchema {
+            .object(
+                ["position": .integer, "scope": .string, "priority": .integer],
+                optional: ["serialNumber": .string, "clientUserId": .string, "since": .dateTime])
+        }
+    }
+
+    struct WaitlistPage: Encodable, APISchema {
+        let entries: [WaitlistEntryView]
+        let next: String?
+
+        static let schemaName = "WaitlistPage"
+        static var schema: JSONSchema {
+            .object(
+                ["entries": .array(.ref(WaitlistEntryView.self))],
+                optional: ["next": .string.described("Pass as after for the next page; absent on the last page")])
+        }
+    }
+
+    struct AlertBody: Codable, APISchema {
+        let below: Int?
+        let belowPercent: Int?
+        let pricingParam: String?
+
+        static let schemaName = "AlertLevel"
+        static var schema: JSONSchema {
+            .object(
+                [:],
+                optional: [
+                    "below": .integer(minimum: 0, maximum: 10_000_000),
+                    "belowPercent": .integer(minimum: 1, maximum: 100),
+                    "pricingParam": .oneOf(PricingParam.self),
+                ])
+        }
+    }
+
+    struct AlertView: Encodable, APISchema {
+        let adamId: String
+        let below: Int?
+        let belowPercent: Int?
+
+        static let schemaName = "Alert"
+        static var schema: JSONSchema {
+            .object(["adamId": .string], optional: ["below": .integer, "belowPercent": .integer])
+        }
+    }
+
+    struct ForecastView: Encodable, APISchema {
+        let adamId: String
+        let name: String?
+        let total, available, waiting: Int
+        let netPerDay: Double
+        let exhaustsOn: String?
+        let belowAlert: Bool
+        let summary: String
+
+        init(_ forecast: Forecast) {
+            adamId = forecast.asset.adamID
+            name = forecast.name
+            total = forecast.total
+            available = forecast.available
+            waiting = forecast.waiting
+            netPerDay = (forecast.netPerDay * 100).rounded() / 100
+            exhaustsOn = forecast.exhaustsOn.map(ISO8601Timestamp.format)
+            belowAlert = forecast.belowAlert
+            summary = forecast.sentence
+        }
+
+        static let schemaName = "Forecast"
+        static var schema: JSONSchema {
+            .object(
+                [
+                    "adamId": .string, "total": .integer, "available": .integer, "waiting": .integer,
+                    "netPerDay": JSONSchema(["type": .text("number")]), "belowAlert": .boolean, "summary": .string,
+                ],
+                optional: ["name": .string, "exhaustsOn": .dateTime])
+        }
+    }
+
+    static func groupName(_ call: APIOperation.Call) throws -> GroupName { try GroupName(try call.path("name")) }
+    static func scopeName(_ call: APIOperation.Call) throws -> ScopeName { try ScopeName(try call.path("name")) }
+
+    static func manage(_ call: APIOperation.Call) -> ManageDesiredState { ManageDesiredState(services: call.services) }
+
+    static func limit(_ call: APIOperation.Call) throws -> Int { try ListingAnswer.limit(call.query) }
+
+    static let operations: [APIOperation] = groupOperations + scopeOperations + appOperations
+
+    static let groupOperations: [APIOperation] = [
+        APIOperation(
+            method: .put, path: "/v1/groups/{name}", operationID: "putGroup",
+            summary: "Create or replace a group: written members, or dynamic (every enrolled device, by platform or "
+                + "model prefix)",
+            access: .apiKey(.manageLicences), parameters: [name], requestBody: .ref(GroupBody.self),
+            answers: [.json(200, "The group", .ref(GroupView.self))], errors: [422]
+        ) { call in
+            let body = try await call.body(GroupBody.self)
+            var dynamic: DynamicMembership?
+            if let given = body.dynamic {
+                guard given.enrolled != false, body.serialNumbers == nil, body.clientUserIds == nil else {
+                    throw InvalidInput(
+                        code: .outOfRange, field: "dynamic",
+                        detail: "a dynamic group has no written members and follows enrolled devices (enrolled: true)")
+                }
+                let platforms = try (given.platforms ?? []).map { text in
+                    guard let family = DeviceOSFamily(rawValue: text) else {
+                        throw InvalidInput(
+                            code: .outOfRange, field: "dynamic.platforms",
+                            detail: "\(text.prefix(40)) is not one of iOS, iPadOS, macOS, tvOS, visionOS")
+                    }
+                    return family
+                }
+                dynamic = try DynamicMembership(platforms: Set(platforms), modelPrefix: given.modelPrefix)
+            }
+            let members = try MembersBody(serialNumbers: body.serialNumbers, clientUserIds: body.clientUserIds)
+                .assignees()
+            let record = try await manage(call).putGroup(
+                try call.caller(), try groupName(call), members: members, dynamic: dynamic)
+            return json(GroupView(record))
+        },
+        APIOperation(
+            method: .post, path: "/v1/groups/{name}/members", operationID: "addGroupMembers",
+            summary: "Add members to a group", access: .apiKey(.manageLicences), parameters: [name],
+            requestBody: .ref(MembersBody.self), answers: [.json(200, "The group", .ref(GroupView.self))],
+            errors: [404, 422]
+        ) { call in
+            let body = try await call.body(MembersBody.self)
+            let record = try await manage(call).editMembers(
+                try call.caller(), try groupName(call), adding: true, try body.assignees())
+            return json(GroupView(record))
+        },
+        APIOperation(
+            method: .delete, path: "/v1/groups/{name}/members", operationID: "removeGroupMembers",
+            summary: "Remove members from a group (their licences follow the scopes' removal policy)",
+            access: .apiKey(.manageLicences), parameters: [name], requestBody: .ref(MembersBody.self),
+            answers: [.json(200, "The group", .ref(GroupView.self))], errors: [404, 422]
+        ) { call in
+            let body = try await call.body(MembersBody.self)
+            let record = try await manage(call).editMembers(
+                try call.caller(), try groupName(call), adding: false, try body.assignees())
+            return json(GroupView(record))
+        },
+        APIOperation(
+            method: .get, path: "/v1/groups", operationID: "listGroups", summary: "Groups by name",
+            access: .apiKey(.read), answers: [.json(200, "Groups", .array(.ref(GroupView.self)))]
+        ) { call in json(try await manage(call).groups(try call.caller()).map(GroupView.init)) },
+        APIOperation(
+            method: .get, path: "/v1/groups/{name}", operationID: "showGroup",
+            summary: "A group and one page of its members (`after`: the previous page's next)",
+            access: .apiKey(.read), parameters: [name] + ListingAnswer.pageParameters,
+            answers: [.json(200, "The group", .ref(GroupPage.self))], errors: [400, 404, 422]
+        ) { call in
+            let limit = try limit(call)
+            let (record, members) = try await manage(call).group(
+                try call.caller(), try groupName(call), after: try ListingAnswer.after(call.query), limit: limit)
+            return json(
+                GroupPage(
+                    group: GroupView(record), members: members.map(MemberView.init),
+                    next: members.count == limit ? members.last?.sortKey : nil))
+        },
+        APIOperation(
+            method: .delete, path: "/v1/groups/{name}", operationID: "deleteGroup",
+            summary: "Delete a group no scope names", access: .apiKey(.manageLicences), parameters: [name],
+            answers: [Answer(status: 204, description: "Deleted", bodies: [])], errors: [404, 409, 422]
+        ) { call in
+            try await manage(call).deleteGroup(try call.caller(), try groupName(call))
+            return Response(status: .noContent)
+        },
+    ]
+
+    typealias Answer = APIOperation.Answer
+
+    static let scopeOperations: [APIOperation] = [
+        APIOperation(
+            method: .put, path: "/v1/scopes/{name}", operationID: "putScope",
+            summary: "Create or replace an app scope; dryRun=true answers the plan and changes nothing",
+            access: .apiKey(.manageLicences), parameters: [name, dryRun], requestBody: .ref(ScopeBody.self),
+            answers: [
+                .json(200, "The plan (dry run: nothing stored)", .ref(ScopeChangeView.self)),
+                .json(202, "Stored; the plan is being carried out", .ref(ScopeChangeView.self)),
+            ],
+            errors: [404, 422]
+        ) { call in
+            let dry = try call.query.bool("dryRun") ?? false
+            let body = try await call.body(ScopeBody.self)
+            let change = try await manage(call).putScope(
+                try call.caller(), try body.scope(try scopeName(call)), dryRun: dry)
+            return json(ScopeChangeView(change), status: dry ? .ok : .accepted)
+        },
+        APIOperation(
+            method: .get, path: "/v1/scopes", operationID: "listScopes",
+            summary: "Scopes with desired, licensed, waiting and the plan", access: .apiKey(.read),
+            answers: [.json(200, "Scopes", .array(.ref(ScopeView.self)))]
+        ) { call in
+            json(try await manage(call).scopes(try call.caller()).map { ScopeView($0.scope, status: $0) })
+        },
+        APIOperation(
+            method: .get, path: "/v1/scopes/{name}", operationID: "showScope",
+            summary: "A scope with desired, licensed, waiting, pendingRemoval and the plan", access: .apiKey(.read),
+            parameters: [name], answers: [.json(200, "The scope", .ref(ScopeView.self))], errors: [404, 422]
+        ) { call in
+            let status = try await manage(call).scope(try call.caller(), try scopeName(call))
+            return json(ScopeView(status.scope, status: status))
+        },
+        APIOperation(
+            method: .get, path: "/v1/scopes/{name}/waitlist", operationID: "scopeWaitlist",
+            summary: "The scope's waiting devices and users with their positions in the app's queue",
+            access: .apiKey(.read), parameters: [name] + ListingAnswer.pageParameters,
+            answers: [.json(200, "Waitlist", .ref(WaitlistPage.self))], errors: [400, 404, 422]
+        ) { call in
+            let limit = try limit(call)
+            let afterText = try ListingAnswer.after(call.query)
+            guard let after = afterText.map({ Int($0) }) ?? 0, after >= 0 else {
+                throw BadQueryParameter(name: "after", value: afterText ?? "", allowed: ["a position"])
+            }
+            let entries = try await manage(call).waitlist(
+                try call.caller(), try scopeName(call), after: after, limit: limit)
+            return json(
+                WaitlistPage(
+                    entries: entries.map(WaitlistEntryView.init),
+                    next: entries.count == limit ? entries.last.map { "\($0.position)" } : nil))
+        },
+        APIOperation(
+            method: .delete, path: "/v1/scopes/{name}", operationID: "deleteScope",
+            summary: "Delete a scope (its licences follow its removal policy); dryRun=true previews",
+            access: .apiKey(.manageLicences), parameters: [name, dryRun],
+            answers: [
+                .json(200, "The plan (dry run: nothing changed)", .ref(ScopeChangeView.self)),
+                .json(202, "Deleted; the plan is being carried out", .ref(ScopeChangeView.self)),
+            ],
+            errors: [404, 422]
+        ) { call in
+            let dry = try call.query.bool("dryRun") ?? false
+            let change = try await manage(call).deleteScope(try call.caller(), try scopeName(call), dryRun: dry)
+            return json(ScopeChangeView(change), status: dry ? .ok : .accepted)
+        },
+    ]
+
+    static let appOperations: [APIOperation] = [
+        APIOperation(
+            method: .put, path: "/v1/apps/{adamId}/alerts", operationID: "setAppAlert",
+            summary: "Alert when fewer than `below` licences (or `belowPercent` of the total) are left",
+            access: .apiKey(.manageLicences), parameters: [LicenceRoutes.adamIdParameter],
+            requestBody: .ref(AlertBody.self), answers: [.json(200, "The alert level", .ref(AlertView.self))],
+            errors: [404, 422]
+        ) { call in
+            let body = try await call.body(AlertBody.self)
+            let adamID = try call.path("adamId")
+            try EdgeValidation.adamID(adamID, field: "adamId")
+            let asset = AssetKey(adamID: adamID, pricingParam: try EdgeValidation.pricingParam(body.pricingParam))
+            let alert = try await AppForecast(services: call.services).setAlert(
+                try call.caller(), asset, below: body.below, belowPercent: body.belowPercent)
+            return json(AlertView(adamId: adamID, below: alert.below, belowPercent: alert.belowPercent))
+        },
+        APIOperation(
+            method: .get, path: "/v1/apps/{adamId}/forecast", operationID: "appForecast",
+            summary: "Licences left, devices waiting, net grants per day (30 days) and when the pool runs out",
+            access: .apiKey(.read),
+            parameters: [
+                LicenceRoutes.adamIdParameter, .query("pricingParam", .oneOf(PricingParam.self), "Default STDQ"),
+            ],
+            answers: [.json(200, "Forecast", .ref(ForecastView.self))], errors: [400, 404]
+        ) { call in
+            let adamID = try call.path("adamId")
+            try EdgeValidation.adamID(adamID, field: "adamId")
+            let pricing = try call.query.value("pricingParam", as: PricingParam.self) ?? .standard
+            let asset = AssetKey(adamID: adamID, pricingParam: pricing)
+            let caller = try call.caller()
+            let waiting = try await manage(call).waiting(caller, asset)
+            return json(ForecastView(try await AppForecast(services: call.services)(caller, asset, waiting: waiting)))
+        },
+    ]
+}
