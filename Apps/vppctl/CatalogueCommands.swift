@@ -6,7 +6,7 @@ import VPPUseCases
 struct AppCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "app", abstract: "The app repository: one entry per app, pooled across tokens.",
-        subcommands: [List.self, Show.self])
+        subcommands: [List.self, Show.self, AppForecastCommand.self])
     struct List: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false

@@ -63,59 +63,6 @@ enum ScopeRoutes {
         }
     }
 
-    struct MemberView: Encodable, APISchema {
-        let serialNumber: String?
-        let clientUserId: String?
-
-        init(_ assignee: Assignee) {
-            switch assignee {
-            case .device(let serial): (serialNumber, clientUserId) = (serial.value, nil)
-            case .user(let user): (serialNumber, clientUserId) = (nil, user.value)
-            }
-        }
-
-        static let schemaName = "Member"
-        static var schema: JSONSchema { .object([:], optional: ["serialNumber": .string, "clientUserId": .string]) }
-    }
-
-    struct GroupView: Encodable, APISchema {
-        let name: String
-        let dynamic: Bool
-        let platforms: [String]?
-        let modelPrefix: String?
-        let memberCount: Int
-        let updatedAt: String
-
-        init(_ record: GroupRecord) {
-            name = record.group.name.value
-            dynamic = record.group.dynamic != nil
-            platforms = record.group.dynamic.map { $0.platforms.map(\.rawValue).sorted() }
-            modelPrefix = record.group.dynamic?.modelPrefix
-            memberCount = record.memberCount
-            updatedAt = ISO8601Timestamp.format(record.updatedAt)
-        }
-
-        static let schemaName = "Group"
-        static var schema: JSONSchema {
-            .object(
-                ["name": .string, "dynamic": .boolean, "memberCount": .integer, "updatedAt": .dateTime],
-                optional: ["platforms": .array(.string), "modelPrefix": .string])
-        }
-    }
-
-    struct GroupPage: Encodable, APISchema {
-        let group: GroupView
-        let members: [MemberView]
-        let next: String?
-
-        static let schemaName = "GroupPage"
-        static var schema: JSONSchema {
-            .object(
-                ["group": .ref(GroupView.self), "members": .array(.ref(MemberView.self))],
-                optional: ["next": .string.described("Pass as after for the next page; absent on the last page")])
-        }
-    }
-
     struct ScopeBody: Codable, APISchema {
         let adamId: String
         let pricingParam: String?
@@ -162,118 +109,6 @@ enum ScopeRoutes {
         }
     }
 
-    struct PlanView: Encodable, APISchema {
-        let add, remove, wait, keep, pendingRemoval, unmanaged, excluded: Int
-
-        init(_ plan: PlanSummary) {
-            (add, remove, wait, keep) = (plan.add, plan.remove, plan.wait, plan.keep)
-            (pendingRemoval, unmanaged, excluded) = (plan.pendingRemoval, plan.unmanaged, plan.excluded)
-        }
-
-        static let schemaName = "ReconcilePlan"
-        static var schema: JSONSchema {
-            .object([
-                "add": .integer, "remove": .integer, "wait": .integer, "keep": .integer, "pendingRemoval": .integer,
-                "unmanaged": .integer, "excluded": .integer,
-            ]).described("What reconciling the app does: every scope of the app together")
-        }
-    }
-
-    struct ScopeView: Encodable, APISchema {
-        let name, adamId, pricingParam, mode: String
-        let groups, serialNumbers, clientUserIds: [String]
-        let priority, removalGraceSeconds: Int
-        let uninstallOnRemoval: Bool
-        let desired, licensed, waiting, pendingRemoval: Int?
-        let plan: PlanView?
-
-        init(_ scope: AppScope, status: ScopeStatus? = nil, plan: PlanSummary? = nil) {
-            name = scope.name.value
-            adamId = scope.asset.adamID
-            pricingParam = scope.asset.pricingParam.rawValue
-            mode = scope.mode.rawValue
-            groups = scope.groups.map(\.value)
-            serialNumbers = scope.serialNumbers.map(\.value)
-            clientUserIds = scope.clientUserIDs.map(\.value)
-            priority = scope.priority
-            removalGraceSeconds = scope.removalGraceSeconds
-            uninstallOnRemoval = scope.uninstallOnRemoval
-            desired = status?.desired
-            licensed = status?.licensed
-            waiting = status?.waiting
-            pendingRemoval = status?.pendingRemoval
-            self.plan = (plan ?? status?.plan).map(PlanView.init)
-        }
-
-        static let schemaName = "Scope"
-        static var schema: JSONSchema {
-            .object(
-                [
-                    "name": .string, "adamId": .string, "pricingParam": .string, "mode": .string,
-                    "groups": .array(.string), "serialNumbers": .array(.string), "clientUserIds": .array(.string),
-                    "priority": .integer, "removalGraceSeconds": .integer, "uninstallOnRemoval": .boolean,
-                ],
-                optional: [
-                    "desired": .integer, "licensed": .integer, "waiting": .integer, "pendingRemoval": .integer,
-                    "plan": .ref(PlanView.self),
-                ])
-        }
-    }
-
-    struct ScopeChangeView: Encodable, APISchema {
-        let scope: ScopeView
-        let plan: PlanView
-        let dryRun: Bool
-
-        init(_ change: ScopeChange) {
-            scope = ScopeView(change.scope)
-            plan = PlanView(change.plan)
-            dryRun = !change.stored
-        }
-
-        static let schemaName = "ScopeChange"
-        static var schema: JSONSchema {
-            .object(["scope": .ref(ScopeView.self), "plan": .ref(PlanView.self), "dryRun": .boolean])
-        }
-    }
-
-    struct WaitlistEntryView: Encodable, APISchema {
-        let position: Int
-        let serialNumber: String?
-        let clientUserId: String?
-        let scope: String
-        let priority: Int
-        let since: String?
-
-        init(_ entry: WaitlistEntry) {
-            position = entry.position
-            let member = MemberView(entry.assignee)
-            (serialNumber, clientUserId) = (member.serialNumber, member.clientUserId)
-            scope = entry.scope.value
-            priority = entry.priority
-            since = entry.since.map(ISO8601Timestamp.format)
-        }
-
-        static let schemaName = "WaitlistEntry"
-        static var schema: JSONSchema {
-            .object(
-                ["position": .integer, "scope": .string, "priority": .integer],
-                optional: ["serialNumber": .string, "clientUserId": .string, "since": .dateTime])
-        }
-    }
-
-    struct WaitlistPage: Encodable, APISchema {
-        let entries: [WaitlistEntryView]
-        let next: String?
-
-        static let schemaName = "WaitlistPage"
-        static var schema: JSONSchema {
-            .object(
-                ["entries": .array(.ref(WaitlistEntryView.self))],
-                optional: ["next": .string.described("Pass as after for the next page; absent on the last page")])
-        }
-    }
-
     struct AlertBody: Codable, APISchema {
         let below: Int?
         let belowPercent: Int?
@@ -288,49 +123,6 @@ enum ScopeRoutes {
                     "belowPercent": .integer(minimum: 1, maximum: 100),
                     "pricingParam": .oneOf(PricingParam.self),
                 ])
-        }
-    }
-
-    struct AlertView: Encodable, APISchema {
-        let adamId: String
-        let below: Int?
-        let belowPercent: Int?
-
-        static let schemaName = "Alert"
-        static var schema: JSONSchema {
-            .object(["adamId": .string], optional: ["below": .integer, "belowPercent": .integer])
-        }
-    }
-
-    struct ForecastView: Encodable, APISchema {
-        let adamId: String
-        let name: String?
-        let total, available, waiting: Int
-        let netPerDay: Double
-        let exhaustsOn: String?
-        let belowAlert: Bool
-        let summary: String
-
-        init(_ forecast: Forecast) {
-            adamId = forecast.asset.adamID
-            name = forecast.name
-            total = forecast.total
-            available = forecast.available
-            waiting = forecast.waiting
-            netPerDay = (forecast.netPerDay * 100).rounded() / 100
-            exhaustsOn = forecast.exhaustsOn.map(ISO8601Timestamp.format)
-            belowAlert = forecast.belowAlert
-            summary = forecast.sentence
-        }
-
-        static let schemaName = "Forecast"
-        static var schema: JSONSchema {
-            .object(
-                [
-                    "adamId": .string, "total": .integer, "available": .integer, "waiting": .integer,
-                    "netPerDay": JSONSchema(["type": .text("number")]), "belowAlert": .boolean, "summary": .string,
-                ],
-                optional: ["name": .string, "exhaustsOn": .dateTime])
         }
     }
 
@@ -527,4 +319,97 @@ enum ScopeRoutes {
             return json(ForecastView(try await AppForecast(services: call.services)(caller, asset, waiting: waiting)))
         },
     ]
+}
+
+extension MemberView: APISchema {
+    public static let schemaName = "Member"
+    public static var schema: JSONSchema { .object([:], optional: ["serialNumber": .string, "clientUserId": .string]) }
+}
+
+extension GroupView: APISchema {
+    public static let schemaName = "Group"
+    public static var schema: JSONSchema {
+        .object(
+            ["name": .string, "dynamic": .boolean, "memberCount": .integer, "updatedAt": .dateTime],
+            optional: ["platforms": .array(.string), "modelPrefix": .string])
+    }
+}
+
+extension GroupPage: APISchema {
+    public static let schemaName = "GroupPage"
+    public static var schema: JSONSchema {
+        .object(
+            ["group": .ref(GroupView.self), "members": .array(.ref(MemberView.self))],
+            optional: ["next": .string.described("Pass as after for the next page; absent on the last page")])
+    }
+}
+
+extension PlanView: APISchema {
+    public static let schemaName = "ReconcilePlan"
+    public static var schema: JSONSchema {
+        .object([
+            "add": .integer, "remove": .integer, "wait": .integer, "keep": .integer, "pendingRemoval": .integer,
+            "unmanaged": .integer, "excluded": .integer,
+        ]).described("What reconciling the app does: every scope of the app together")
+    }
+}
+
+extension ScopeView: APISchema {
+    public static let schemaName = "Scope"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "name": .string, "adamId": .string, "pricingParam": .string, "mode": .string,
+                "groups": .array(.string), "serialNumbers": .array(.string), "clientUserIds": .array(.string),
+                "priority": .integer, "removalGraceSeconds": .integer, "uninstallOnRemoval": .boolean,
+            ],
+            optional: [
+                "desired": .integer, "licensed": .integer, "waiting": .integer, "pendingRemoval": .integer,
+                "plan": .ref(PlanView.self),
+            ])
+    }
+}
+
+extension ScopeChangeView: APISchema {
+    public static let schemaName = "ScopeChange"
+    public static var schema: JSONSchema {
+        .object(["scope": .ref(ScopeView.self), "plan": .ref(PlanView.self), "dryRun": .boolean])
+    }
+}
+
+extension WaitlistEntryView: APISchema {
+    public static let schemaName = "WaitlistEntry"
+    public static var schema: JSONSchema {
+        .object(
+            ["position": .integer, "scope": .string, "priority": .integer],
+            optional: ["serialNumber": .string, "clientUserId": .string, "since": .dateTime])
+    }
+}
+
+extension WaitlistPage: APISchema {
+    public static let schemaName = "WaitlistPage"
+    public static var schema: JSONSchema {
+        .object(
+            ["entries": .array(.ref(WaitlistEntryView.self))],
+            optional: ["next": .string.described("Pass as after for the next page; absent on the last page")])
+    }
+}
+
+extension AlertView: APISchema {
+    public static let schemaName = "Alert"
+    public static var schema: JSONSchema {
+        .object(["adamId": .string], optional: ["below": .integer, "belowPercent": .integer])
+    }
+}
+
+extension ForecastView: APISchema {
+    public static let schemaName = "Forecast"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "adamId": .string, "total": .integer, "available": .integer, "waiting": .integer,
+                "netPerDay": JSONSchema(["type": .text("number")]), "belowAlert": .boolean, "summary": .string,
+            ],
+            optional: ["name": .string, "exhaustsOn": .dateTime])
+    }
 }

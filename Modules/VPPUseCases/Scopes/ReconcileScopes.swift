@@ -53,9 +53,10 @@ public struct ReconcileScopes: Sendable {
             try await tx.trackedMembers(asset).map { ($0.assignee, $0) }, uniquingKeysWith: { first, _ in first })
         var holdings: [Assignee: Holding] = [:]
         for row in try await tx.assignments(AssignmentQuery(asset: asset, states: AssignmentState.Code.holding)) {
+            // A licence whose revoke is queued, sent, or asked for until Apple settles it is on its way out.
             switch row.state.stateCode {
             case .revocationQueued, .revoking: holdings[row.assignee] = holdings[row.assignee] ?? .leaving
-            default: holdings[row.assignee] = .licensed
+            default: holdings[row.assignee] = row.revokeRequested ? holdings[row.assignee] ?? .leaving : .licensed
             }
         }
         let available = try await poolReader.pool(tx, asset, ours: ours).usableCounts.available
