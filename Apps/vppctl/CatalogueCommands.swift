@@ -290,12 +290,7 @@ struct ReportCommand: AsyncParsableCommand {
                 let findings = try await Reports(services: context.services).drift(context.caller)
                 switch format {
                 case .json: try Output.json(findings.map(DriftView.init))
-                case .csv:
-                    print("kind,adamId,assignee,location,fix")
-                    for f in findings {
-                        let quotedFix = "\"" + f.fix.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                        print("\(f.kind.rawValue),\(f.adamID),\(f.assignee),\(f.location),\(quotedFix)")
-                    }
+                case .csv: print(Reports.driftCSV(findings), terminator: "")
                 case .table:
                     Output.table(
                         ["KIND", "ADAM ID", "ASSIGNEE", "LOCATION", "FIX"],

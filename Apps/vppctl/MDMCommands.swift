@@ -92,7 +92,10 @@ struct MDMCommand: AsyncParsableCommand {
                         ["kind", view.kind], ["url", view.url],
                         ["webhook URL", view.webhookURL ?? "(set VPP_PUBLIC_URL)"],
                         ["API key", view.hasAPIKey ? "set" : "none"],
-                        ["webhook HMAC key", view.hasWebhookHMACKey ? "set" : "none"],
+                        [
+                            "webhook HMAC key",
+                            view.hasWebhookHMACKey ? "set" : "none: device events are refused until one is set",
+                        ],
                         ["reclaim after", "\(view.reclaimAfterSeconds) s"],
                         ["silent days", view.silentDaysUnenrolled.map(String.init) ?? "-"],
                         [

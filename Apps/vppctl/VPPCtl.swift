@@ -22,6 +22,10 @@ struct VPPCtl: AsyncParsableCommand {
               VPP_LOG_LEVEL         default: warning
               VPP_INTENT_LEASE_SECONDS
                                     how long a claim on queued Apple writes lasts (60)
+              VPP_OUTBOUND_ALLOW    hosts or host:port vpp may call although internal,
+                                    over plain http too (default: none)
+              VPP_MDM_EVENT_RETENTION
+                                    seconds MDM webhook events are kept (604800)
             `vppctl --print-configuration` prints the settings in effect, secrets
             redacted. Exit codes: 0 ok, 1 failure, 2 usage.
             """,

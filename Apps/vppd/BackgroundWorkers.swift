@@ -20,7 +20,7 @@ struct BackgroundWorkers: Service {
 
     init(services: VPPServices, interval: TimeInterval, metrics: ServerMetrics, logger: Logger) {
         schedule = ScheduleDueWork(services: services, syncInterval: interval)
-        jobs = RunDueJobs(services: services, deliveries: MDMDeliveries())
+        jobs = RunDueJobs(services: services, deliveries: MDMDeliveries(policy: services.outboundPolicy))
         intents = CarryOutAppleIntents(services: services)
         clock = services.clock
         self.metrics = metrics

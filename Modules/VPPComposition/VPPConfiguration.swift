@@ -19,6 +19,8 @@ import Logging
 /// | `VPP_HTTP_MAX_CONNECTIONS` | `512` |
 /// | `VPP_SYNC_INTERVAL` / `VPP_INTENT_LEASE_SECONDS` | `21600` / `60` seconds |
 /// | `VPP_TENANT` | `default` (vppctl's tenant) |
+/// | `VPP_OUTBOUND_ALLOW` | none: MDM, webhook and SMTP hosts must be public and reached over TLS |
+/// | `VPP_MDM_EVENT_RETENTION` | `604800` seconds (7 days) |
 ///
 /// Secrets (the encryption keys, the passwords inside the database and SMTP URLs) are marked secret for
 /// swift-configuration and never appear in ``description``: print or log the configuration freely.
@@ -59,6 +61,11 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
     public var intentLease: TimeInterval
     /// vppctl's tenant (`VPP_TENANT`, `--tenant`).
     public var tenant: String
+    /// Hosts or `host:port` pairs vpp may call although they are internal, over plain http too
+    /// (`VPP_OUTBOUND_ALLOW`, comma-separated); see ``OutboundPolicy``.
+    public var outboundAllow: String?
+    /// Seconds processed MDM webhook events are kept (`VPP_MDM_EVENT_RETENTION`); repeats within it are dropped.
+    public var mdmEventRetention: TimeInterval
 
     public static let defaultFolder = ".vpp"
 
@@ -111,6 +118,8 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
         syncInterval = number("vpp.sync.interval", 6 * 3600)
         intentLease = max(1, number("vpp.intent.lease.seconds", 60))
         tenant = text("vpp.tenant") ?? "default"
+        outboundAllow = text("vpp.outbound.allow")
+        mdmEventRetention = max(60, number("vpp.mdm.event.retention", 7 * 86_400))
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") }
@@ -138,6 +147,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
             ("VPP_SMTP_URL", smtpURL.map(Self.redactingPassword) ?? "(none)"),
             ("VPP_LOG_LEVEL", logLevel.rawValue), ("VPP_SYNC_INTERVAL", "\(syncInterval)"),
             ("VPP_INTENT_LEASE_SECONDS", "\(intentLease)"), ("VPP_TENANT", tenant),
+            ("VPP_OUTBOUND_ALLOW", outboundAllow ?? "(none)"), ("VPP_MDM_EVENT_RETENTION", "\(mdmEventRetention)"),
         ]
         return lines.map { "\($0)=\($1)" }.joined(separator: "\n")
     }

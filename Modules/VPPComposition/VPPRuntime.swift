@@ -187,11 +187,21 @@ public final class VPPRuntime: Sendable {
         appleConfiguration.observer = appleObserver
         let apple = HTTPAppleAppsAndBooksClient(
             configuration: appleConfiguration, limiter: store.requestLimiter, logger: logger)
-        let mailer = try configuration.smtpURL.map { SMTPMailer(configuration: try SMTPConfiguration(url: $0)) }
+        let outbound = OutboundPolicy(allowList: configuration.outboundAllow)
+        let mailer = try configuration.smtpURL.map { url in
+            let smtp = try SMTPConfiguration(url: url)
+            // The mail server gets the SMTP password: the outbound rule applies to it as to MDM servers.
+            if let reason = outbound.refusal(smtpHost: smtp.host, port: smtp.port, encrypted: smtp.startTLS) {
+                throw StartupError("VPP_SMTP_URL: vpp may not call the mail server: \(reason).")
+            }
+            return SMTPMailer(configuration: smtp)
+        }
         var services = VPPServices(
             store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
             clock: clock, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
         services.intentLease = configuration.intentLease
+        services.outboundPolicy = outbound
+        services.mdmEventRetention = configuration.mdmEventRetention
         return VPPRuntime(
             services: services, configuration: configuration, logger: logger, postgres: postgres,
             postgresTask: postgresTask, sqlite: sqlite)
@@ -213,6 +223,8 @@ public final class VPPRuntime: Sendable {
             store: services.store, apple: apple, metadata: metadata, secrets: services.secrets,
             clock: services.clock, mailer: mailer, publicURL: services.publicURL, logger: logger)
         replaced.intentLease = services.intentLease
+        replaced.outboundPolicy = services.outboundPolicy
+        replaced.mdmEventRetention = services.mdmEventRetention
         return replaced
     }
 

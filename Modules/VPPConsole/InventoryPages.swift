@@ -29,8 +29,11 @@ struct MDMCard: Sendable {
     let state: String
     let healthy: Bool
     let commands: String
+    /// Why device events are refused (no webhook HMAC key), when they are.
+    let warning: String?
 
     init(_ view: MDMConnectionView) {
+        warning = view.webhookWarning
         kind = view.kind
         url = view.url
         state = view.disabledReason.map { "Stopped: \($0)" } ?? "Connected"

@@ -73,7 +73,8 @@ enum MDMRoutes {
         APIOperation(
             method: .post, path: "/mdm/webhook/{tenantId}", operationID: "mdmWebhook",
             summary: "The MicroMDM-compatible webhook of NanoMDM, NanoHUB and MicroMDM (X-Hmac-Signature required "
-                + "when a key is set)",
+                + "when a key is set; bodies up to 1 MiB, 413 beyond; a repeat of an event, same id and content, "
+                + "within the retention period answers duplicate and is not stored)",
             access: .mdmSignature,
             parameters: [
                 .path("tenantId", .uuid),
@@ -82,7 +83,7 @@ enum MDMRoutes {
                     description: "base64 HMAC-SHA256 of the raw body"),
             ],
             requestBody: .anyObject,
-            answers: [.json(200, "Recorded (processed from the queue)", .ref(Recorded.self))], errors: [401]
+            answers: [.json(200, "Recorded (processed from the queue)", .ref(Recorded.self))], errors: [401, 413]
         ) { call in
             try await respond(call.context) {
                 guard let tenant = TenantID(uuidString: try call.path("tenantId")) else {
@@ -91,7 +92,7 @@ enum MDMRoutes {
                 var request = call.request
                 let body: ByteBuffer
                 do {
-                    body = try await request.collectBody(upTo: 4 * 1024 * 1024)
+                    body = try await request.collectBody(upTo: ReceiveMDMWebhook.maximumBodySize)
                 } catch is NIOTooManyBytesError {
                     throw HTTPError(.contentTooLarge)
                 }
@@ -218,9 +219,9 @@ enum MDMRoutes {
             switch error {
             case .notConnected: .mdmNotConnected
             case .unknownCommand: .unknownCommand
-            case .badSignature: .unauthorized
+            case .badSignature, .unsignedWebhook: .unauthorized
             case .badAcknowledgement: .invalidTransition
-            case .badURL, .missingAPIKey, .badSecret, .badDuration: .invalidMDMConnection
+            case .badURL, .refusedURL, .missingAPIKey, .badSecret, .badDuration: .invalidMDMConnection
             }
         return ErrorMiddleware.response(APIFailure(code, error.description), requestID: context.requestID)
     }

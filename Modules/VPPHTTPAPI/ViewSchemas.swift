@@ -119,6 +119,8 @@ extension MDMConnectionView: APISchema {
                 "webhookURL": .string.described("Give this to the MDM server as its webhook URL"),
                 "silentDaysUnenrolled": .integer,
                 "disabledReason": .string.described("Set when the webhook endpoint answered 410 Gone"),
+                "webhookWarning": .string.described(
+                    "Set when there is no webhook HMAC key: the MDM server's device events are refused"),
                 "signingSecret": .string.described("The whsec_ secret, only in the answer that created it"),
             ])
     }

@@ -49,9 +49,11 @@ public struct MicroMDMDelivery: DeviceCommandDelivery {
     }
 
     func deliver(_ command: OutgoingDeviceCommand) async -> DeliveryOutcome {
-        let udid =
-            command.enrollmentID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? command.enrollmentID
-        var request = HTTPClientRequest(url: "\(base)/v1/commands/\(udid)")
+        // As for NanoMDM: only the documented shape is sent, as exactly one path segment.
+        guard let udid = try? EnrollmentID(command.enrollmentID) else {
+            return .refused("enrollment id \"\(command.enrollmentID.prefix(60))\" has not the documented shape")
+        }
+        var request = HTTPClientRequest(url: "\(base)/v1/commands/\(udid.pathSegment)")
         request.method = .POST
         request.headers.add(name: "Authorization", value: authorization)
         request.headers.add(name: "Content-Type", value: "application/xml")

@@ -69,11 +69,12 @@ public struct NanoMDMDelivery: DeviceCommandDelivery {
     }
 
     func deliver(_ command: OutgoingDeviceCommand) async -> DeliveryOutcome {
-        let id =
-            command.enrollmentID.addingPercentEncoding(
-                withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ",")))
-            ?? command.enrollmentID
-        var request = HTTPClientRequest(url: enqueueBase + id)
+        // An id of another shape (stored before ids were checked on the way in) is never sent; any id is
+        // encoded as exactly one path segment, so it cannot step out of /v1/enqueue/.
+        guard let id = try? EnrollmentID(command.enrollmentID) else {
+            return .refused("enrollment id \"\(command.enrollmentID.prefix(60))\" has not the documented shape")
+        }
+        var request = HTTPClientRequest(url: enqueueBase + id.pathSegment)
         request.method = .PUT
         request.headers.add(name: "Authorization", value: authorization)
         request.headers.add(name: "Content-Type", value: "application/xml")

@@ -109,9 +109,14 @@ extension SQLStore: ConsoleDirectory {
         }
     }
 
-    public func recordSignInFailure(key: String, now: Date, windowStartsAfter: Date) async throws -> SignInFailures {
-        // One statement, so concurrent failures on several replicas all count. Counts whose window has passed
-        // are dropped first, so guessing many names or addresses cannot grow the table without end.
+    public func claimSignInAttempt(
+        key: String, limit: Int, now: Date, windowStartsAfter: Date
+    ) async throws
+        -> SignInFailures?
+    {
+        // One conditional upsert: PostgreSQL locks the row for the conflicting update, so concurrent claims on
+        // any replica are counted one after the other and the WHERE refuses the one past the limit (SQLite has one
+        // writer). Counted before the slow hash, so no check starts unless its attempt was counted.
         try await run { connection in
             _ = try await connection.query(
                 "DELETE FROM console_sign_in_failures WHERE window_start <= \(windowStartsAfter)")
@@ -123,12 +128,21 @@ extension SQLStore: ConsoleDirectory {
                                     ELSE console_sign_in_failures.failures + 1 END,
                     window_start = CASE WHEN console_sign_in_failures.window_start <= \(windowStartsAfter)
                                         THEN excluded.window_start ELSE console_sign_in_failures.window_start END
+                WHERE console_sign_in_failures.window_start <= \(windowStartsAfter)
+                   OR console_sign_in_failures.failures < \(limit)
                 RETURNING failures, window_start
                 """)
-            guard let row = rows.first else {
-                throw StoreError.unavailable("no row returned for the sign-in failure count")
-            }
+            guard let row = rows.first else { return nil }
             return SignInFailures(failures: try row.decode("failures"), windowStart: try row.decode("window_start"))
+        }
+    }
+
+    public func releaseSignInAttempt(key: String) async throws {
+        try await run { connection in
+            _ = try await connection.query(
+                "UPDATE console_sign_in_failures SET failures = failures - 1 WHERE throttle_key = \(key)")
+            _ = try await connection.query(
+                "DELETE FROM console_sign_in_failures WHERE throttle_key = \(key) AND failures <= 0")
         }
     }
 

@@ -251,15 +251,23 @@ extension SQLTenantTransaction: MDMRecords {
             ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING event_id
             """
         ).isEmpty
-        if inserted { return event.state }
-        // A repeat: kept for the record (no dedupe key, so it collides with nothing), never processed.
+        // A repeat is not stored again: replaying one signed event cannot fill the disk.
+        return inserted ? event.state : .duplicate
+    }
+
+    func pruneMDMEvents(receivedBefore cutoff: Date, limit: Int) async throws -> Int {
+        // A bounded batch, oldest first, through the (state, received_at) index: a large backlog is pruned over
+        // several runs instead of in one long transaction.
         try await exec(
             """
-            INSERT INTO mdm_events (tenant_id, event_id, received_at, topic, dedupe_key, body, state, detail)
-            VALUES (\(tenantID), \(event.id), \(event.receivedAt), \(event.topic), NULL, \(event.body),
-                \(MDMEventState.duplicate.rawValue), \("repeat of \(event.dedupeKey)"))
-            """)
-        return .duplicate
+            DELETE FROM mdm_events WHERE tenant_id = \(tenantID) AND event_id IN (
+                SELECT event_id FROM mdm_events
+                WHERE tenant_id = \(tenantID) AND state IN ('processed', 'ignored', 'duplicate')
+                    AND received_at < \(cutoff)
+                ORDER BY received_at LIMIT \(limit))
+            RETURNING event_id
+            """
+        ).count
     }
 
     /// Events matching `condition`, in `order`.

@@ -32,6 +32,7 @@ struct DeploymentFilesTests {
     static let knownSettings: Set<String> = [
         "VPP_DATABASE_URL", "VPP_APPLE_BASE_URL", "VPP_ENCRYPTION_KEY", "VPP_ENCRYPTION_KEY_FILE",
         "VPP_HTTP_HOST", "VPP_HTTP_PORT", "VPP_PUBLIC_URL", "VPP_SMTP_URL", "VPP_LOG_LEVEL", "VPP_SYNC_INTERVAL",
+        "VPP_OUTBOUND_ALLOW", "VPP_MDM_EVENT_RETENTION",
     ]
 
     @Test(

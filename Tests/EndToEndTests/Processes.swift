@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import VPPTestSupport
 
 /// A built executable of this package (`Scripts/test.sh` builds them before the tests run).
 func binary(_ name: String) throws -> URL {
@@ -27,7 +28,7 @@ final class ServerProcess: Sendable {
         process = Process()
         process.executableURL = try binary(name)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = testEnvironment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -64,7 +65,7 @@ func run(_ name: String, _ arguments: [String], environment: [String: String]) t
     let process = Process()
     process.executableURL = try binary(name)
     process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.environment = testEnvironment.merging(environment) { $1 }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -79,4 +80,10 @@ func run(_ name: String, _ arguments: [String], environment: [String: String]) t
                 "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
     }
     return String(decoding: data, as: UTF8.self)
+}
+
+/// The test process's environment with the outbound allow-list the stand-ins on loopback need (as
+/// Scripts/test.sh exports it), so the processes started here reach mdmsim and receivers however the tests run.
+let testEnvironment = ProcessInfo.processInfo.environment.merging(["VPP_OUTBOUND_ALLOW": testOutboundAllowList]) {
+    existing, _ in existing
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 import VPPComposition
+import VPPDomain
 import VPPHTTPAPI
 import VPPTestSupport
 import VPPUseCases
@@ -59,8 +60,9 @@ struct APIBench: Sendable {
 }
 
 /// Runs `body` against the app vppd serves (built by `VPPServer.application`) on a free port.
+/// `outbound` replaces the tests' allow-list (loopback) for the app, for the suites that check refusals.
 func withAPI<T: Sendable>(
-    _ kind: StoreKind, bounds: ServerBounds = ServerBounds(),
+    _ kind: StoreKind, bounds: ServerBounds = ServerBounds(), outbound: OutboundPolicy? = nil,
     _ body: @Sendable (APIBench) async throws -> T
 ) async throws -> T {
     try await withWorld(kind) { world in
@@ -77,9 +79,11 @@ func withAPI<T: Sendable>(
         ).key
         // The same composition function as vppd's main (API, console, bounds), over the world's services.
         let (stream, continuation) = AsyncStream<Int>.makeStream()
+        var services = world.services
+        if let outbound { services.outboundPolicy = outbound }
         let app = try await VPPServer.application(
             VPPServer.Parts(
-                services: world.services, hooks: APIHooks(ready: { .success(5) }), bounds: bounds,
+                services: services, hooks: APIHooks(ready: { .success(5) }), bounds: bounds,
                 onServerRunning: { port in
                     continuation.yield(port)
                     continuation.finish()

@@ -76,7 +76,7 @@ struct ContractWalk {
         _ = try await call(
             "PUT", "/v1/mdm", key: api.ownerKey,
             body: MDMRoutes.ConnectBody(
-                kind: "pull", url: nil, apiKey: nil, webhookHmacKey: nil, reclaimAfter: "24h",
+                kind: "pull", url: nil, apiKey: nil, webhookHmacKey: "walk-hmac-key", reclaimAfter: "24h",
                 silentDaysUnenrolled: 30, licenceOnly: false, licenceOnlyAdamIds: ["408709785"]))
         _ = try await call("GET", "/v1/mdm", key: api.readerKey)
         let now = api.world.clock.now()
@@ -93,8 +93,12 @@ struct ContractWalk {
         _ = try await call(
             "POST", "/v1/device-commands/\(command)/ack", key: api.adminKey,
             body: MDMRoutes.AckBody(status: "delivered", error: nil))
+        // Signed: a connection without a key refuses device events (issue 24).
+        let event = Data(#"{"topic":"mdm.Authenticate"}"#.utf8)
+        let signature = Data(HMACSHA256.mac(key: Array("walk-hmac-key".utf8), message: Array(event)))
         _ = try await call(
-            "POST", "/mdm/webhook/\(api.world.tenant.id)", raw: Data(#"{"topic":"mdm.Authenticate"}"#.utf8))
+            "POST", "/mdm/webhook/\(api.world.tenant.id)", raw: event,
+            headers: ["X-Hmac-Signature": signature.base64EncodedString()])
         // Desired state: groups, a scope (previewed, then stored), its waitlist, an alert level and the forecast.
         typealias Scopes = ScopeRoutes
         _ = try await call(
@@ -145,9 +149,11 @@ struct ContractWalk {
     }
 
     /// Sends `raw` (or nothing) and records the JSON answer against the declared schema of its status.
-    func call(_ method: String, _ path: String, key: String? = nil, raw: Data? = nil) async throws -> APIBench.Answer {
+    func call(
+        _ method: String, _ path: String, key: String? = nil, raw: Data? = nil, headers: [String: String] = [:]
+    ) async throws -> APIBench.Answer {
         let operation = try #require(Self.operation(method, path), "\(method) \(path) is not in the contract")
-        let answer = try await api.call(method, path, key: key, raw: raw)
+        let answer = try await api.call(method, path, key: key, raw: raw, headers: headers)
         let declared = operation.answers.first { $0.status == answer.status }
         #expect(declared != nil, "\(operation.route) answered \(answer.status), not declared: \(answer.text)")
         if let schema = declared?.bodies.first(where: { $0.mediaType == "application/json" })?.schema,

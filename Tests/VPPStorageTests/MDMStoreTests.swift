@@ -164,7 +164,7 @@ struct MDMStoreTests {
     }
 
     @Test(
-        "webhook events: recorded once per event id, repeats kept as duplicates, pending listed oldest first",
+        "webhook events: recorded once per dedupe key, repeats not stored, pending listed oldest first, pruned",
         arguments: StoreKind.allCases)
     func events(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
@@ -185,7 +185,10 @@ struct MDMStoreTests {
                 #expect(try await tx.pendingMDMEvents(limit: 10).map(\.topic) == ["mdm.Authenticate", "mdm.CheckOut"])
                 try await tx.markMDMEvent(first.id, .processed, detail: "ok")
                 #expect(try await tx.pendingMDMEvents(limit: 10).map(\.topic) == ["mdm.CheckOut"])
-                #expect(try await tx.mdmEvents(limit: 10).count == 3)
+                #expect(try await tx.mdmEvents(limit: 10).count == 2, "a repeat takes no row")
+                // Pruning deletes only what is past the cutoff and no longer pending.
+                #expect(try await tx.pruneMDMEvents(receivedBefore: now.addingTimeInterval(60), limit: 10) == 1)
+                #expect(try await tx.mdmEvents(limit: 10).map(\.topic) == ["mdm.CheckOut"])
             }
             #expect(try await sut.store.tenantsWithMDMWork(now: now) == [tenant.id])
         }

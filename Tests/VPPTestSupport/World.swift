@@ -87,10 +87,12 @@ public func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) 
         configuration.initialBackoff = .milliseconds(5)
         let apple = HTTPAppleAppsAndBooksClient(configuration: configuration, logger: quiet)
         let mailer = RecordingMailer()
-        let services = VPPServices(
+        var services = VPPServices(
             store: sut.store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple),
             secrets: try AESGCMSecretBox(key: Array(repeating: 9, count: 32)), clock: clock, mailer: mailer,
             publicURL: nil, logger: quiet)
+        // The tests' stand-ins (mdmsim, receivers) listen on loopback: allowed as an operator would allow them.
+        services.outboundPolicy = OutboundPolicy(allowList: testOutboundAllowList)
         let tenant = makeTenant("Acme Schools")
         try await sut.store.createTenant(tenant)
         let world = World(
@@ -114,3 +116,8 @@ public let keynoteSim = SimAsset(
     adamId: "408709785", totalCount: 5, name: "Keynote", bundleId: "com.apple.iwork.keynote", version: "14.1")
 public let pagesSim = SimAsset(adamId: "361309726", totalCount: 3, name: "Pages")
 public let bookSim = SimAsset(adamId: "900000001", productType: "Book", totalCount: 10, deviceAssignable: false)
+
+/// What the tests allow vpp to call although internal (`VPP_OUTBOUND_ALLOW`, which Scripts/test.sh exports for
+/// the processes the tests start too): the loopback stand-ins.
+public let testOutboundAllowList =
+    ProcessInfo.processInfo.environment["VPP_OUTBOUND_ALLOW"] ?? "127.0.0.1,localhost"

@@ -71,27 +71,35 @@ public struct ConsoleSignIn: Sendable {
     }
 
     /// Checks `login` ("username", or "tenant/username" when several tenants have that username) and `password`.
+    ///
+    /// The attempt is counted before the password is hashed, under the account the login names (so `victim`,
+    /// `/victim`, `Victim/` and `acme/victim` share one count) and under the address, each in one conditional
+    /// statement: at most ``SignInPolicy/accountLimit`` passwords per account and ``SignInPolicy/addressLimit``
+    /// per address are ever checked in a window, however many arrive at once, on any replica. A sign-in that
+    /// succeeds clears its account's count and gives its address's attempt back.
     public func signIn(login: String, password: String, address: String) async throws -> SignInOutcome {
         let now = clock.now()
-        let accountKey = "account:" + String(login.trimmingCharacters(in: .whitespaces).lowercased().prefix(130))
-        let addressKey = "address:" + String(address.prefix(64))
-        let counted = try await store.signInFailures(keys: [accountKey, addressKey])
-        let windowStartsAfter = now.addingTimeInterval(-policy.window)
-        for (key, limit) in [(accountKey, policy.accountLimit), (addressKey, policy.addressLimit)] {
-            if let failures = counted[key], failures.windowStart > windowStartsAfter, failures.failures >= limit {
-                try await Task.sleep(for: policy.failureDelay)
-                return .throttled(
-                    retryAfter: failures.windowStart.addingTimeInterval(policy.window).timeIntervalSince(now))
-            }
-        }
         let account = try await resolve(login)
+        let accountKey = account.map { "account:\($0.id)" } ?? "login:" + Self.normalised(login)
+        let addressKey = "address:" + String(address.prefix(64))
+        let windowStartsAfter = now.addingTimeInterval(-policy.window)
+        var claimed: [String] = []
+        for (key, limit) in [(addressKey, policy.addressLimit), (accountKey, policy.accountLimit)] {
+            guard
+                try await store.claimSignInAttempt(
+                    key: key, limit: limit, now: now, windowStartsAfter: windowStartsAfter) != nil
+            else {
+                // Not counted against the other key either: a locked account does not use up its address's share.
+                for earlier in claimed { try await store.releaseSignInAttempt(key: earlier) }
+                let start = try await store.signInFailures(keys: [key])[key]?.windowStart ?? now
+                try await Task.sleep(for: policy.failureDelay)
+                return .throttled(retryAfter: max(1, start.addingTimeInterval(policy.window).timeIntervalSince(now)))
+            }
+            claimed.append(key)
+        }
         // Without an account, a hash is still checked, so a wrong username takes as long as a wrong password.
         let matches = await hasher.verify(password, hash: account?.passwordHash ?? Self.placeholderHash)
         guard let account, matches else {
-            for key in [accountKey, addressKey] {
-                _ = try await store.recordSignInFailure(
-                    key: key, now: now, windowStartsAfter: windowStartsAfter)
-            }
             if let account {
                 await auditTrail.recordSeparately(
                     Caller(tenantID: account.tenantID, admin: account.admin), "console.sign-in",
@@ -101,6 +109,7 @@ public struct ConsoleSignIn: Sendable {
             return .refused
         }
         try await store.clearSignInFailures(key: accountKey)
+        try await store.releaseSignInAttempt(key: addressKey)
         let cookie = ConsoleRandom.hex()
         let record = ConsoleSessionRecord(
             idHash: SHA256Digest.hex(of: cookie), tenantID: account.tenantID, adminID: account.id,
@@ -114,6 +123,15 @@ public struct ConsoleSignIn: Sendable {
         return .signedIn(
             cookie: cookie,
             session: ConsoleSession(caller: caller, csrfToken: record.csrfToken, expiresAt: record.expiresAt))
+    }
+
+    /// A login that names no account, as one key: its parts without empty ones, trimmed and lower-cased, so the
+    /// spellings of one name share a count.
+    static func normalised(_ login: String) -> String {
+        String(
+            login.split(separator: "/", omittingEmptySubsequences: true)
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+                .joined(separator: "/").prefix(130))
     }
 
     /// The session a cookie stands for, or `nil` (unknown, expired, or its account deleted).
@@ -137,7 +155,7 @@ public struct ConsoleSignIn: Sendable {
 
     /// The account `login` names, if exactly one does.
     func resolve(_ login: String) async throws -> AdminAccount? {
-        let parts = login.split(separator: "/", maxSplits: 1).map(String.init)
+        let parts = login.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let username = try? Username(parts.last ?? "") else { return nil }
         let accounts = try await store.adminAccounts(username: username)
         if parts.count == 2 {

@@ -83,7 +83,7 @@ extension ConfigureMDM {
     public init(services: VPPServices) {
         self.init(
             store: services.store, clock: services.clock, secrets: services.secrets, publicURL: services.publicURL,
-            auditTrail: services.auditTrail)
+            auditTrail: services.auditTrail, outbound: services.outboundPolicy)
     }
 }
 
@@ -161,7 +161,7 @@ extension ProcessAppleEvent {
 extension ProcessMDMEvents {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
-        self.init(store: services.store, clock: services.clock)
+        self.init(store: services.store, clock: services.clock, retention: services.mdmEventRetention)
     }
 }
 

@@ -17,6 +17,11 @@ public struct VPPServices: Sendable {
     public let logger: Logger
     /// How long a worker's claim on the ledger's queued Apple writes lasts (see ``CarryOutAppleIntents``).
     public var intentLease: TimeInterval = 60
+    /// Which URLs vpp may call out to (`VPP_OUTBOUND_ALLOW`): https to public addresses unless a host is named.
+    public var outboundPolicy: OutboundPolicy = .strict
+    /// How long processed MDM webhook events are kept (`VPP_MDM_EVENT_RETENTION`); a repeat of an event within
+    /// this period is answered as a duplicate and not stored again.
+    public var mdmEventRetention: TimeInterval = 7 * 86_400
     /// Where queued Apple intents are handed for background work, in a server that has one.
     public var intentScheduler: (any IntentScheduler)?
     /// Tenants' identities at Apple, shared by every use case built from this bag (see ``TenantHolderCache``).

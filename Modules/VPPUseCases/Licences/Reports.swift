@@ -136,21 +136,23 @@ public struct Reports: Sendable {
         return findings
     }
 
-    /// CSV with a header row; fields quoted when needed.
+    /// CSV with a header row; fields quoted when needed and formula-like cells made text (``CSVCell``).
     public static func csv(_ rows: [LicenceReportRow]) -> String {
-        func field(_ text: String) -> String {
-            text.contains(where: { ",\"\n".contains($0) })
-                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-        }
         var lines = ["adamId,pricingParam,name,location,tokenStatus,total,assigned,available,retired"]
         for r in rows {
             lines.append(
-                [
+                CSVCell.line([
                     r.adamID, r.pricingParam, r.name, r.location, r.tokenStatus, "\(r.total)", "\(r.assigned)",
                     "\(r.available)", "\(r.retired)",
-                ]
-                .map(field).joined(separator: ","))
+                ]))
         }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The drift report as CSV, written by the same rule as ``csv(_:)``.
+    public static func driftCSV(_ findings: [DriftFinding]) -> String {
+        var lines = ["kind,adamId,assignee,location,fix"]
+        for f in findings { lines.append(CSVCell.line([f.kind.rawValue, f.adamID, f.assignee, f.location, f.fix])) }
         return lines.joined(separator: "\n") + "\n"
     }
 }

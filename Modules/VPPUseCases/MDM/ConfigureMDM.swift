@@ -43,6 +43,8 @@ public struct MDMConnectionView: Encodable, Sendable, Hashable {
     public let licenceOnly: Bool
     public let licenceOnlyAdamIds: [String]
     public let disabledReason: String?
+    /// Set when the connection has no webhook HMAC key: the MDM server's device events are refused until one is.
+    public let webhookWarning: String?
     /// Device commands by state.
     public let commands: [String: Int]
     /// The `whsec_` signing secret: returned once, when the webhook kind is connected; never again.
@@ -56,16 +58,20 @@ public struct ConfigureMDM: Sendable {
     let secrets: any SecretBox
     let publicURL: String?
     let auditTrail: AuditTrail
+    /// Which MDM and webhook URLs may be saved (the operator's `VPP_OUTBOUND_ALLOW`).
+    let outbound: OutboundPolicy
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, secrets: any SecretBox, publicURL: String?, auditTrail: AuditTrail
+        store: any Store, clock: any Clock, secrets: any SecretBox, publicURL: String?, auditTrail: AuditTrail,
+        outbound: OutboundPolicy = .strict
     ) {
         self.store = store
         self.clock = clock
         self.secrets = secrets
         self.publicURL = publicURL
         self.auditTrail = auditTrail
+        self.outbound = outbound
     }
 
     public func connect(_ caller: Caller, _ request: MDMConnectionRequest) async throws -> MDMConnectionView {
@@ -84,6 +90,11 @@ public struct ConfigureMDM: Sendable {
         if let hmacKey, hmacKey.isEmpty { throw MDMError.badSecret("the webhook HMAC key is empty") }
         if let days = request.silentDaysUnenrolled, !(1...3650).contains(days) {
             throw MDMError.badDuration("\(days) days")
+        }
+        // vpp sends the MDM's credentials to this URL: never to an internal address or over plain http unless the
+        // operator named the host (checked again on the resolved addresses at every connection).
+        if request.kind != .pull, let reason = outbound.refusal(forURL: trimmed) {
+            throw MDMError.refusedURL(trimmed, reason)
         }
         let previous = try await store.inTenant(caller.tenantID) { tx in try await tx.mdmConnection() }
         // A new whsec_ secret only when the webhook kind is first chosen; reconnecting keeps the receiver's secret.
@@ -137,6 +148,7 @@ public struct ConfigureMDM: Sendable {
             reclaimAfterSeconds: Int(c.reclaimAfter), silentDaysUnenrolled: c.silentDaysUnenrolled,
             licenceOnly: c.licenceOnly,
             licenceOnlyAdamIds: c.licenceOnlyAdamIDs.sorted(), disabledReason: c.disabledReason,
+            webhookWarning: stored.secrets.webhookHMACKey == nil ? MDMError.unsignedWebhook.description : nil,
             commands: Dictionary(
                 uniqueKeysWithValues: DeviceCommandState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
             signingSecret: signingSecret)

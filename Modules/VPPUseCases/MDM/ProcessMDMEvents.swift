@@ -6,14 +6,17 @@ import VPPDomain
 /// reason; none is an error, so one bad event never blocks the queue.
 public struct ProcessMDMEvents: Sendable {
     let store: any Store
-    let clock: any Clock
+    /// Events that are no longer pending are deleted this long after they arrived (with a clock to tell the time).
+    public var retention: TimeInterval = 7 * 86_400
+    let clock: (any Clock)?
     /// How long after an acknowledged install vpp asks again for the installed apps, while the app is not there yet.
     public var verifyAgainAfter: TimeInterval = 30
 
     /// Takes only what this use case touches.
-    public init(store: any Store, clock: any Clock = SystemClock()) {
+    public init(store: any Store, clock: (any Clock)? = nil, retention: TimeInterval = 7 * 86_400) {
         self.store = store
         self.clock = clock
+        self.retention = retention
     }
 
     /// Processes pending events in batches; returns how many were processed (not counting ignored ones).
@@ -41,8 +44,23 @@ public struct ProcessMDMEvents: Sendable {
                         key: "at-\(Int(at.timeIntervalSince1970))", runAt: at))
             }
             // Enrollments move dynamic groups (and a device named by a scope may just have arrived).
-            if handled > 0 { try await RequestReconcile(store: store, clock: clock).ifScoped(tenantID) }
-            if count < 200 { return processed }
+            if handled > 0 {
+                try await RequestReconcile(store: store, clock: clock ?? SystemClock()).ifScoped(tenantID)
+            }
+            if count < 200 {
+                try await prune(tenantID)
+                return processed
+            }
+        }
+    }
+
+    /// Deletes events past the retention period, a bounded batch per run (the job runs every few seconds while
+    /// events arrive, and once a window otherwise).
+    func prune(_ tenantID: TenantID) async throws {
+        guard let clock else { return }
+        let cutoff = clock.now().addingTimeInterval(-retention)
+        _ = try await store.inTenant(tenantID) { tx in
+            try await tx.pruneMDMEvents(receivedBefore: cutoff, limit: 1000)
         }
     }
 
@@ -93,6 +111,17 @@ public struct ProcessMDMEvents: Sendable {
         return nil
     }
 
+    /// Why the event is refused when its enrollment id has not the documented shape, or `nil`. The id goes into
+    /// the URL of every command sent to the device, so `X/../../admin/reset` must never reach the inventory.
+    static func refusal(_ id: String) -> String? {
+        do {
+            _ = try EnrollmentID(id)
+            return nil
+        } catch {
+            return "refused: \(error)"
+        }
+    }
+
     static func plist(_ base64: String?) -> [String: Any]? {
         guard let base64, let data = Data(base64Encoded: base64) else { return nil }
         return (try? PropertyListSerialization.propertyList(from: data, options: [], format: nil)) as? [String: Any]
@@ -120,6 +149,7 @@ public struct ProcessMDMEvents: Sendable {
             else {
                 return (.ignored, "malformed: no enrollment id")
             }
+            if let refused = Self.refusal(id) { return (.ignored, refused) }
             let existing = try await tx.mdmDevice(serial: serial)
             var enrollment = existing?.enrollment ?? MDMEnrollment()
             // Authenticate starts an enrollment; only TokenUpdate completes it (a re-enrolling device stays as it
@@ -140,6 +170,7 @@ public struct ProcessMDMEvents: Sendable {
             guard let checkIn = envelope.checkinEvent,
                 let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollmentID)
             else { return (.ignored, "malformed: TokenUpdate without an enrollment id") }
+            if let refused = Self.refusal(id) { return (.ignored, refused) }
             guard var device = try await tx.device(enrollmentID: id) else {
                 return (.ignored, "unknown device \(id) (no Authenticate seen)")
             }
@@ -159,6 +190,7 @@ public struct ProcessMDMEvents: Sendable {
             guard let checkIn = envelope.checkinEvent,
                 let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollmentID)
             else { return (.ignored, "malformed: CheckOut without an enrollment id") }
+            if let refused = Self.refusal(id) { return (.ignored, refused) }
             guard var device = try await tx.device(enrollmentID: id) else { return (.ignored, "unknown device \(id)") }
             device.enrollment.state = .unenrolled
             device.enrollment.unenrolledAt = now
@@ -180,6 +212,7 @@ public struct ProcessMDMEvents: Sendable {
         _ ack: Envelope.Acknowledge, _ tx: any TenantTransaction, now: Date
     ) async throws -> (MDMEventState, String) {
         let id = Self.enrollmentID(udid: ack.udid, enrollmentID: ack.enrollmentID)
+        if let id, let refused = Self.refusal(id) { return (.ignored, refused) }
         if let id, var device = try await tx.device(enrollmentID: id) {
             device.enrollment.lastSeenAt = now
             try await tx.saveEnrollment(device.serialNumber, device.enrollment)

@@ -18,32 +18,38 @@ public struct ReceiveMDMWebhook: Sendable {
 
     /// - Parameter signature: the `X-Hmac-Signature` header (base64 HMAC-SHA256 of the raw body).
     /// - Returns: how the event was recorded (pending, or duplicate of one already recorded).
-    /// - Throws: ``MDMError/badSignature`` when a key is configured and the signature is missing or wrong,
-    ///   or when the tenant has no MDM connection (nothing vouches for the sender).
+    /// - Throws: ``MDMError/badSignature`` when the signature is missing or wrong, or when the tenant has no MDM
+    ///   connection; ``MDMError/unsignedWebhook`` when the connection has no HMAC key (nothing vouches for the sender).
     @discardableResult
     public func callAsFunction(tenantID: TenantID, signature: String?, body: [UInt8]) async throws -> MDMEventState {
         let now = clock.now()
         let text = String(decoding: body, as: UTF8.self)
         // Topic and event id only, to file the event; a body that is not JSON is recorded and ignored later.
         let head = try? JSONDecoder().decode(Head.self, from: Data(body))
-        let dedupe =
-            head?.eventID.flatMap { $0.isEmpty ? nil : "event:\($0)" } ?? "sha256:" + SHA256Digest.hex(of: text)
+        // The id alone is not enough: an event is a repeat only when its id and its content match (the body holds
+        // the id), so a forged event reusing a real id is not mistaken for the real one's repeat, nor the reverse.
+        let dedupe = "sha256:" + SHA256Digest.hex(of: text)
         let event = MDMEventRecord(
             receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
         // One unit of work: the signature is checked against the key read in it, and a refusal rolls back to nothing.
         // The background pump queues the processing job within a second (no job row per event, for bursts).
         return try await store.inTenant(tenantID) { tx in
             guard let stored = try await tx.mdmConnection() else { throw MDMError.badSignature }
-            if let sealed = stored.secrets.webhookHMACKey {
-                let key = Array(try secrets.open(sealed).utf8)
-                guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
-            }
+            // Without a key, the tenant id in the URL would be the only credential: anyone who can reach vpp could
+            // enroll devices (and give them licences) or check real ones out. Such events are refused.
+            guard let sealed = stored.secrets.webhookHMACKey else { throw MDMError.unsignedWebhook }
+            let key = Array(try secrets.open(sealed).utf8)
+            guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
             return try await tx.recordMDMEvent(event)
         }
     }
 
     /// The key of the MDM jobs queued at `date`: one per 15-second window, so a job held by a server that died
     /// (its lease lasts minutes) delays the work by one window at most; the handlers are idempotent.
+    /// The largest webhook body accepted (413 beyond): NanoMDM's largest events, an InstalledApplicationList of a
+    /// few hundred apps in base64, stay well under it.
+    public static let maximumBodySize = 1 << 20
+
     public static func jobKey(at date: Date) -> String { "w\(Int(date.timeIntervalSince1970) / 15)" }
 
     struct Head: Decodable {

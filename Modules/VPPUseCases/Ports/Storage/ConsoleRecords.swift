@@ -55,8 +55,17 @@ public protocol ConsoleDirectory {
     func deleteConsoleSession(idHash: String) async throws
     /// The failures counted under each key (keys without any are absent).
     func signInFailures(keys: [String]) async throws -> [String: SignInFailures]
-    /// Counts one failure under `key`, starting a new window when the current one began before `windowStartsAfter`.
-    func recordSignInFailure(key: String, now: Date, windowStartsAfter: Date) async throws -> SignInFailures
+    /// Counts one password check under `key` before it is made, in one conditional statement, unless `limit`
+    /// checks were already counted in the current window; a window that began before `windowStartsAfter` starts
+    /// again. Returns the count with this one, or `nil` when the limit was reached (nothing counted). However many
+    /// sign-ins arrive at once, on any replica, at most `limit` are counted per window. Windows that have passed
+    /// are dropped, so guessing many names or addresses cannot grow the table without end.
+    func claimSignInAttempt(
+        key: String, limit: Int, now: Date, windowStartsAfter: Date
+    ) async throws
+        -> SignInFailures?
+    /// Gives back one counted check (a sign-in that succeeded, or a claim another key refused); the row goes at zero.
+    func releaseSignInAttempt(key: String) async throws
     func clearSignInFailures(key: String) async throws
 }
 

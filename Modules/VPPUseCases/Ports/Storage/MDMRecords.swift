@@ -106,7 +106,8 @@ public struct MDMEventRecord: Hashable, Sendable {
     public let id: UUID
     public let receivedAt: Date
     public let topic: String
-    /// `event_id` when the MDM server sent one, else a digest of the body: a repeat is recorded as a duplicate.
+    /// A digest of the body (which holds the `event_id` when the MDM server sends one): an event is a repeat only
+    /// when its id and its content both match one received within the retention period.
     public let dedupeKey: String
     public let body: String
     public var state: MDMEventState
@@ -148,9 +149,11 @@ public protocol MDMRecords {
     func unenrollSilentDevices(lastSeenBefore cutoff: Date, now: Date) async throws -> [SerialNumber]
 
     // MARK: MDM webhook events
-    /// Records the event; a repeat of a recorded one is stored as ``MDMEventState/duplicate``. Returns the stored
-    /// state.
+    /// Records the event, unless the tenant already has one with its dedupe key (the same id and content, not yet
+    /// pruned): then nothing is stored and ``MDMEventState/duplicate`` is returned, so replays take no room.
     func recordMDMEvent(_ event: MDMEventRecord) async throws -> MDMEventState
+    /// Deletes up to `limit` events received before `cutoff` that are no longer pending; returns how many.
+    func pruneMDMEvents(receivedBefore cutoff: Date, limit: Int) async throws -> Int
     /// Takes the oldest pending events (locked until this unit of work ends).
     func pendingMDMEvents(limit: Int) async throws -> [MDMEventRecord]
     func markMDMEvent(_ id: UUID, _ state: MDMEventState, detail: String) async throws
