@@ -84,6 +84,8 @@ struct AppPage: Sendable {
     let revokeAction: String
     /// Licences are on their way at Apple: the page refreshes itself (with JavaScript) until they settle.
     let refresh: Bool
+    /// Licences used over the last 90 days and the projection to exhaustion.
+    let forecast: ForecastChart?
 }
 
 /// The revoke confirmation: what is revoked and what that does.
@@ -230,6 +232,11 @@ enum AppPages {
                     serial: device.serial, label: device.name.map { "\(device.serial) (\($0))" } ?? device.serial,
                     id: "pick-\(device.serial)")
             } : []
+        let waiting = try await ManageDesiredState(services: console.services).waiting(caller, key)
+        let forecaster = AppForecast(services: console.services)
+        let chart = ForecastChart(
+            name: app.name ?? "App \(key.adamID)", forecast: try await forecaster(caller, key, waiting: waiting),
+            points: try await forecaster.history(caller, key))
         let model = AppPage(
             chrome: await console.chrome(
                 session, title: app.name ?? "App \(key.adamID)", section: "Apps",
@@ -239,7 +246,7 @@ enum AppPages {
             serials: serials, users: users, assignError: assignError,
             assignAction: "/console/apps/\(key.adamID)/assign?pp=\(key.pricingParam.rawValue)",
             revokeAction: "/console/apps/\(key.adamID)/revoke?pp=\(key.pricingParam.rawValue)",
-            refresh: rows.contains(where: \.waiting))
+            refresh: rows.contains(where: \.waiting), forecast: chart)
         return console.renderer.page("app", model, status: status)
     }
 }

@@ -45,7 +45,7 @@ struct Console: Sendable {
 
     static let sections: [(label: String, href: String)] = [
         ("Tokens", "/console/tokens"), ("Apps", "/console/apps"), ("Devices", "/console/devices"),
-        ("Users", "/console/users"),
+        ("Users", "/console/users"), ("Scopes", "/console/scopes"),
         ("Reports", "/console/reports"), ("Audit log", "/console/audit"),
     ]
 
@@ -189,6 +189,7 @@ struct Console: Sendable {
         case let error as IdentifierError: return (.unprocessableContent, error.description)
         case let error as LicenceError: return (.unprocessableContent, error.description)
         case let error as AdminAccountError: return (.unprocessableContent, error.description)
+        case let error as DesiredStateError: return (.unprocessableContent, error.description)
         case let error as StoreError:
             switch error {
             case .unknownToken, .unknownApp, .unknownDevice, .unknownUser: return (.notFound, error.description)

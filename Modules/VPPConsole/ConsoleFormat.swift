@@ -54,6 +54,8 @@ enum ConsoleFormat {
         case "assigned": "Licences requested from Apple. They become active when Apple confirms."
         case "revoked": "Revocation requested from Apple."
         case "devices-added": "Devices added."
+        case "scope-saved": "Scope saved. Licences follow it: the plan is being carried out."
+        case "scope-deleted": "Scope deleted. Its licences follow its removal policy."
         default: nil
         }
     }

@@ -32,6 +32,7 @@ public enum ConsoleRouter {
         TokenPages.add(to: group, console)
         AppPages.add(to: group, console)
         InventoryPages.add(to: group, console)
+        ScopePages.add(to: group, console)
         ReportPages.add(to: group, console)
     }
 }

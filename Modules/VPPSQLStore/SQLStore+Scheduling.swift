@@ -53,7 +53,8 @@ extension SQLStore {
             // Tenants with desired state: the reconciler's periodic sweep (the safety net under its triggers).
             work.scopeSweeps = try await connection.query(
                 """
-                SELECT tenant_id FROM app_scopes UNION SELECT tenant_id FROM scope_tracking LIMIT \(limit)
+                SELECT tenant_id FROM app_scopes UNION SELECT tenant_id FROM scope_tracking
+                UNION SELECT tenant_id FROM app_alerts LIMIT \(limit)
                 """
             ).map { try $0.decode("tenant_id") }
             return work

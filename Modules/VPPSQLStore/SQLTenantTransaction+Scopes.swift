@@ -178,7 +178,8 @@ extension SQLTenantTransaction {
         try await !exec(
             """
             SELECT 1 AS found FROM app_scopes WHERE tenant_id = \(tenantID)
-            UNION ALL SELECT 1 AS found FROM scope_tracking WHERE tenant_id = \(tenantID) LIMIT 1
+            UNION ALL SELECT 1 AS found FROM scope_tracking WHERE tenant_id = \(tenantID)
+            UNION ALL SELECT 1 AS found FROM app_alerts WHERE tenant_id = \(tenantID) LIMIT 1
             """
         ).isEmpty
     }
@@ -283,6 +284,38 @@ extension SQLTenantTransaction {
         }
     }
 
+    func alerts() async throws -> [AppAlert] {
+        try await exec(
+            """
+            SELECT adam_id, pricing, below, below_percent, crossed_at FROM app_alerts
+            WHERE tenant_id = \(tenantID) ORDER BY adam_id, pricing
+            """
+        ).map { row in
+            AppAlert(
+                asset: try row.assetKey(), below: try row.decode("below"),
+                belowPercent: try row.decode("below_percent"),
+                crossedAt: try row.decode("crossed_at"))
+        }
+    }
+
+    func markAlertCrossed(_ asset: AssetKey, at: Date) async throws -> Bool {
+        try await !exec(
+            """
+            UPDATE app_alerts SET crossed_at = \(at)
+            WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND crossed_at IS NULL
+            RETURNING adam_id
+            """
+        ).isEmpty
+    }
+
+    func clearAlertCrossed(_ asset: AssetKey) async throws {
+        try await exec(
+            """
+            UPDATE app_alerts SET crossed_at = NULL
+            WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND crossed_at IS NOT NULL
+            """)
+    }
+
     func netGrants(_ asset: AssetKey, since: Date) async throws -> Int {
         // Rows that moved into a holding state within the window count as grants, revoked ones as returns.
         let row = try await exec(
@@ -297,4 +330,21 @@ extension SQLTenantTransaction {
         let returned: Int = try row?.decode("returned", as: Int?.self) ?? 0
         return granted - returned
     }
+
+    func dailyNetGrants(_ asset: AssetKey, since: Date) async throws -> [Int: Int] {
+        var result: [Int: Int] = [:]
+        for row in try await exec(
+            """
+            SELECT changed_at / 86400000 AS day,
+                sum(CASE WHEN state IN (\(fragment: Self.holding)) THEN 1 WHEN state = 'revoked' THEN -1 ELSE 0 END) AS net
+            FROM assignments
+            WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND changed_at >= \(since)
+            GROUP BY changed_at / 86400000
+            """)
+        {
+            result[try row.decode("day")] = try row.decode("net")
+        }
+        return result
+    }
+
 }

@@ -119,3 +119,42 @@ struct ScopeReconcileTests {
         }
     }
 }
+
+@Suite("Licence alerts: one notice per crossing, re-armed above the level (both databases)")
+struct LicenceAlertTests {
+    @Test(
+        "8 licences, alert below 5, a scope of 6: one e-mail, not two; back above the level, it re-arms",
+        arguments: StoreKind.allCases)
+    func oncePerCrossing(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (file, uid) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 8, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(
+                world.admin, file: file, noticeRecipients: ["it@school.example"])
+            let serials = try await world.addDevices(6)
+            let key = AssetKey(adamID: "408709785")
+            _ = try await AppForecast(services: world.services).setAlert(world.admin, key, below: 5, belowPercent: nil)
+            var manage = ManageDesiredState(services: world.services)
+            manage.reconcilesInline = true
+            _ = try await manage.putScope(
+                world.admin, try AppScope(name: ScopeName("k"), asset: key, serialNumbers: serials), dryRun: false)
+            try await world.settleEvents()
+            // A second pass (another server, the sweep) finds the crossing recorded: no second notice.
+            try await ReconcileScopes(services: world.services)(world.tenant.id)
+            let low = try await world.store.inTenant(world.tenant.id) { tx in try await tx.notices() }
+                .filter { $0.kind == .licencesLow }
+            #expect(low.count == 1, "\(low.map(\.subject))")
+            #expect(low.first?.body.contains("Keynote: 2 left (alert below 5)") == true, "\(low.first?.body ?? "")")
+            let forecast = try await AppForecast(services: world.services)(world.admin, key, waiting: 0)
+            #expect(forecast.available == 2 && forecast.belowAlert)
+            // Bought 10 more: above the level, the alert re-arms (crossed_at cleared).
+            try await world.simulator.upsertAsset(
+                SimAsset(adamId: "408709785", totalCount: 18, name: "Keynote"), at: uid)
+            let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
+            _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
+            try await ReconcileScopes(services: world.services)(world.tenant.id)
+            let alert = try await world.store.inTenant(world.tenant.id) { tx in try await tx.alert(key) }
+            #expect(alert?.crossedAt == nil)
+        }
+    }
+}

@@ -34,7 +34,8 @@ extension AppleSimulator {
             let assets = try raw.map {
                 try JSONDecoder().decode(SimAsset.self, from: JSONSerialization.data(withJSONObject: $0))
             }
-            try upsertAssets(assets, at: p[1])
+            // One asset (a purchase, say) notifies ASSET_COUNT when its count moves; bulk seeding does not.
+            if assets.count == 1 { try upsertAsset(assets[0], at: p[1]) } else { try upsertAssets(assets, at: p[1]) }
             return .json(200, ["count": assets.count])
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "assignments":
             try seedAssignments(

@@ -51,10 +51,19 @@ public actor AppleSimulator {
 
     /// Adds an asset or replaces its counts and flags.
     public func upsertAsset(_ asset: SimAsset, at locationUID: String) throws {
+        let before = locations[locationUID]?.assets[asset.key]?.totalCount
         try mutateLocation(locationUID) { location in
             if location.assets[asset.key] == nil { location.assetOrder.append(asset.key) }
             location.assets[asset.key] = asset
             location.bumpVersion()
+        }
+        // Licences bought, transferred in or refunded: Apple tells the holder with ASSET_COUNT (countDelta).
+        if let before, before != asset.totalCount {
+            let body: [String: Any] = [
+                "adamId": asset.adamId, "pricingParam": asset.pricingParam, "countDelta": asset.totalCount - before,
+            ]
+            let notifications = SendableNotifications(items: [["type": "ASSET_COUNT", "body": body]])
+            Task { await self.sendNotifications(locationUID, notifications) }
         }
     }
 

@@ -77,6 +77,7 @@ public struct PlanNotices: Sendable {
         case .revoked: subject = "Content token for \(location) no longer works"
         case .inUseElsewhere: subject = "Content token for \(location) is in use by another server"
         case .syncFailing: subject = "Content token for \(location) keeps failing to sync"
+        case .licencesLow: subject = "Licences running low on \(location)"  // planned by CheckAlerts, not here
         }
         let body = """
             Location: \(location) (\(token.organizationName))

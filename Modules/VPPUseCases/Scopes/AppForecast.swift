@@ -90,4 +90,31 @@ public struct AppForecast: Sendable {
             return alert
         }
     }
+
+    /// Licences in use at the end of each of the last `days` UTC days (today last), rebuilt from the ledger's
+    /// own history: today's use less each later day's net grants.
+    public func history(_ caller: Caller, _ asset: AssetKey, days: Int = 90) async throws -> [UsagePoint] {
+        try caller.require(.read)
+        let now = clock.now()
+        let ours = try await tokenCredentials.holder(of: caller.tenantID)
+        let today = Int(now.timeIntervalSince1970 / 86_400)
+        return try await store.inTenant(caller.tenantID) { tx in
+            let counts = try await poolReader.pool(tx, asset, ours: ours).usableCounts
+            let daily = try await tx.dailyNetGrants(
+                asset, since: Date(timeIntervalSince1970: Double(today - days + 1) * 86_400))
+            var used = max(0, counts.total - counts.available)
+            var points: [UsagePoint] = []
+            for day in stride(from: today, to: today - days, by: -1) {
+                points.append(UsagePoint(day: Date(timeIntervalSince1970: Double(day) * 86_400), used: max(0, used)))
+                used -= daily[day] ?? 0
+            }
+            return points.reversed()
+        }
+    }
+}
+
+/// Licences in use at the end of one day.
+public struct UsagePoint: Hashable, Sendable {
+    public let day: Date
+    public let used: Int
 }

@@ -93,6 +93,16 @@ public struct ReconcileScopes: Sendable {
                     AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false))
             }
         }
+        // Alert levels follow the pool after every pass (notices once per crossing; the outbox delivers them).
+        if only == nil {
+            let waiting = Dictionary(results.map { ($0.asset, $0.plan.waiting.count) }, uniquingKeysWith: +)
+            let check = CheckAlerts(
+                store: store, clock: clock, tokenCredentials: tokenCredentials, poolReader: poolReader)
+            if try await !check(tenant, waiting: waiting).isEmpty {
+                try await store.jobs.enqueue(
+                    JobRequest(tenantID: tenant, kind: .notices, key: "all", runAt: clock.now()))
+            }
+        }
         return results
     }
 

@@ -72,6 +72,15 @@ public protocol ScopeRecords {
 
     func upsertAlert(_ alert: AppAlert) async throws
     func alert(_ asset: AssetKey) async throws -> AppAlert?
+    /// Every alert level of the tenant.
+    func alerts() async throws -> [AppAlert]
+    /// Records that the app crossed its level at `at`, unless a crossing is recorded already.
+    /// - Returns: whether this call recorded it (exactly one caller does, however many servers ask).
+    func markAlertCrossed(_ asset: AssetKey, at: Date) async throws -> Bool
+    /// Re-arms the alert once the app is back above its level.
+    func clearAlertCrossed(_ asset: AssetKey) async throws
     /// Licences granted (+) and given back (−) per day over the window: the ledger's own history.
     func netGrants(_ asset: AssetKey, since: Date) async throws -> Int
+    /// The same per UTC day (days since 1970 → net grants), for the forecast chart.
+    func dailyNetGrants(_ asset: AssetKey, since: Date) async throws -> [Int: Int]
 }

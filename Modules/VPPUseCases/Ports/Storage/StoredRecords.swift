@@ -116,6 +116,8 @@ public struct Notice: Hashable, Sendable {
         case expired, revoked
         case inUseElsewhere = "in-use-elsewhere"
         case syncFailing = "sync-failing"
+        /// An app's licences fell below its alert level (``AppAlert``): once per crossing, keyed by its time.
+        case licencesLow = "licences-low"
     }
 
     public let id: UUID
