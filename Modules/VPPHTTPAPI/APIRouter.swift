@@ -26,7 +26,7 @@ public struct APIHooks: Sendable {
     }
 }
 
-/// The REST API of design.md §5 over the use cases.
+/// The REST API over the use cases (the README lists its endpoints; `/openapi.yaml` documents each).
 public enum APIRouter {
     /// Every route, as "METHOD path", from the single contract (the document describes the same list).
     public static let routes: [String] = APIContract.operations.map(\.route)
