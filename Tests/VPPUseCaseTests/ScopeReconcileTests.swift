@@ -158,3 +158,89 @@ struct LicenceAlertTests {
         }
     }
 }
+
+/// The reconciler against a reference model: random interleavings of group edits, purchases and revokes, with
+/// two reconcilers (two servers) running at once after each step; Apple (vppsim) is checked after every step.
+@Suite("Desired state: random interleavings against a reference model (vppsim, both databases)")
+struct ScopeModelTests {
+    @Test(
+        "Apple holds min(desired, pool) by priority, only desired devices, nobody flaps, the waitlist drains",
+        arguments: StoreKind.allCases)
+    func randomInterleavings(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            var generator = SystemRandomNumberGenerator()
+            var total = Int.random(in: 3...6, using: &generator)
+            let (file, uid) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: total, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
+            let serials = try await world.addDevices(12)
+            let key = AssetKey(adamID: "408709785")
+            var manage = ManageDesiredState(services: world.services)
+            manage.reconcilesInline = false
+            let (low, high) = (try GroupName("low"), try GroupName("high"))
+            var members: [GroupName: Set<SerialNumber>] = [low: [], high: []]
+            _ = try await manage.putGroup(world.admin, low, members: [], dynamic: nil)
+            _ = try await manage.putGroup(world.admin, high, members: [], dynamic: nil)
+            for (name, group, priority) in [("low-k", low, 0), ("high-k", high, 10)] {
+                _ = try await manage.putScope(
+                    world.admin,
+                    try AppScope(
+                        name: ScopeName(name), asset: key, groups: [group], priority: priority, removalGraceSeconds: 0),
+                    dryRun: false)
+            }
+            // Revokes the model allows: a licensed device that left every group.
+            var allowedRevokes = 0
+            var heldBefore = Set<SerialNumber>()
+            for step in 0..<14 {
+                let desiredBefore = members[low]!.union(members[high]!)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0, 1:  // a group edit: add or remove a few members
+                    let group = Bool.random(using: &generator) ? low : high
+                    let pick = Set(serials.shuffled(using: &generator).prefix(Int.random(in: 1...3, using: &generator)))
+                    let adding = Bool.random(using: &generator) || members[group]!.isEmpty
+                    let change = adding ? pick.subtracting(members[group]!) : pick.intersection(members[group]!)
+                    guard !change.isEmpty else { continue }
+                    _ = try await manage.editMembers(
+                        world.admin, group, adding: adding, change.sorted().map(Assignee.device))
+                    if adding { members[group]!.formUnion(change) } else { members[group]!.subtract(change) }
+                default:  // a purchase at Apple, then a sync
+                    total += Int.random(in: 1...2, using: &generator)
+                    try await world.simulator.upsertAsset(
+                        SimAsset(adamId: "408709785", totalCount: total, name: "Keynote"), at: uid)
+                    _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
+                }
+                let left = desiredBefore.subtracting(members[low]!.union(members[high]!))
+                allowedRevokes += left.intersection(heldBefore).count
+                // Two servers reconcile at once, then Apple settles; a second pass serves what the first freed.
+                for _ in 0..<2 {
+                    async let first = ReconcileScopes(services: world.services)(world.tenant.id)
+                    async let second = ReconcileScopes(services: world.services)(world.tenant.id)
+                    _ = try await (first, second)
+                    try await world.settleEvents()
+                }
+                // The reference model: the desired set, served by priority up to the pool.
+                let desired = members[low]!.union(members[high]!)
+                let held = try await world.store.inTenant(world.tenant.id) { tx in
+                    try await tx.assignments(AssignmentQuery(asset: key, states: AssignmentState.Code.holding))
+                }
+                let heldSerials = Set(held.compactMap { if case .device(let s) = $0.assignee { s } else { nil } })
+                #expect(heldSerials.isSubset(of: desired), "step \(step): only desired devices hold a licence")
+                #expect(heldSerials.count == min(desired.count, total), "step \(step): the pool is used up to demand")
+                let atApple = await world.simulator.snapshot(of: uid)?.assignedByAsset["408709785/STDQ"] ?? -1
+                #expect(atApple == heldSerials.count, "step \(step): Apple holds what vpp holds")
+                // Priority: licences held are kept (no pre-emption), but none goes newly to a low-only device while
+                // a high-priority device waits.
+                let highWaiting = members[high]!.subtracting(heldSerials)
+                let newlyLowOnly = heldSerials.subtracting(heldBefore).subtracting(members[high]!)
+                #expect(highWaiting.isEmpty || newlyLowOnly.isEmpty, "step \(step): higher priority is served first")
+                heldBefore = heldSerials
+            }
+            // No flap: every revoke was of a licensed device that left every group (never one still desired).
+            let revokes = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.assignments(AssignmentQuery(asset: key, states: [.revoked]))
+            }
+            #expect(revokes.count <= allowedRevokes, "\(revokes.count) revokes, \(allowedRevokes) left their groups")
+        }
+    }
+}
