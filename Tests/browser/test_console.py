@@ -281,3 +281,48 @@ def test_failed_sign_in_is_refused_and_keeps_the_username(stack, page):
     expect(page.locator("#sign-in-error")).to_have_text("Wrong username or password.")
     expect(page.get_by_label("Username")).to_have_value("alice")
     check(page, "sign-in-failed")
+
+
+def test_scope_preview_then_save_and_the_forecast_chart(stack, page):
+    """Desired state in the console: a scope is previewed (nothing stored, nothing at Apple), then saved and
+    carried out; the app page draws the forecast as SVG with a data table, and axe passes on each page."""
+    url, sim, work = stack["url"], stack["sim"], stack["work"]
+    uid = sim.location("Scope Campus", "Example School", [("777000111", 5, "Pages")])
+    token_file = sim.mint(uid, work / "scopes.vpptoken")
+    sign_in(page, url, "alice")
+    upload(page, token_file)
+    expect(page.locator(".notice")).to_contain_text("Token uploaded")
+
+    nav(page, "Scopes")
+    check(page, "scopes-empty")
+    page.get_by_label("Name").fill("pages-lab")
+    page.get_by_label("App (Adam ID)").fill("777000111")
+    page.get_by_label("Serial numbers (one per line)").fill("C02SCOPE0001\nC02SCOPE0002\nC02SCOPE0003")
+    page.get_by_role("button", name="Preview plan").click()
+    preview = page.get_by_role("region", name=re.compile("^Preview: what saving does"))
+    expect(preview).to_contain_text("Add now")
+    expect(preview.locator("dd").first).to_have_text("3")
+    expect(page.get_by_role("link", name="pages-lab")).to_have_count(0)  # not stored
+    check(page, "scope-preview")
+
+    page.get_by_role("button", name="Save scope").click()
+    expect(page.locator(".notice")).to_contain_text("Scope saved")
+    deadline = time.time() + 30
+    while "Licensed3" not in page.locator(".card dl.plan").first.inner_text().replace("\n", "").replace(" ", "") \
+            and time.time() < deadline:
+        time.sleep(1)
+        page.reload()
+    expect(page.locator(".card dl.plan").first).to_contain_text("3")
+    check(page, "scope")
+
+    nav(page, "Scopes")
+    expect(page.locator("tbody tr", has_text="pages-lab")).to_contain_text("777000111")
+    check(page, "scopes")
+
+    page.goto(url + "/console/apps/777000111?pp=STDQ")
+    chart = page.locator("figure.chart svg")
+    expect(chart).to_have_attribute("role", "img")
+    expect(chart.locator("title")).to_contain_text("licences used over the last 90 days")
+    expect(page.locator("#forecast-summary")).to_contain_text("2 left")
+    expect(page.locator("table", has_text="Licences in use, weekly")).to_have_count(1)
+    check(page, "app-forecast")
