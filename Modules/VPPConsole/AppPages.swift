@@ -217,8 +217,8 @@ enum AppPages {
                 value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserID ?? "")",
                 token: licence.tokenLocation ?? "(removed token)", state: licence.state, detail: licence.reason ?? "",
                 since: licence.since.map(ConsoleFormat.time) ?? "—",
-                revocable: canRevoke && licence.state == "active",
-                waiting: ["reserved", "pending", "revocation-queued", "revoking"].contains(licence.state))
+                revocable: canRevoke && AssignmentState.Code(rawValue: licence.state) == .active,
+                waiting: AssignmentState.Code(rawValue: licence.state)?.isSettling == true)
         }
         let table = ConsoleTable(
             page: rows, total: page.total, pageNumber: number, query: list,

@@ -55,7 +55,7 @@ extension TokenView: APISchema {
             [
                 "id": .uuid, "location": .string, "locationId": .string, "country": .string, "organization": .string,
                 "expiresAt": .timestamp, "daysLeft": .integer,
-                "status": .oneOf(["active", "expiring_soon", "expired", "revoked", "invalid", "in_use_elsewhere"]),
+                "status": .oneOf(TokenStatus.Kind.self),
                 "nextStep": .string, "fingerprint": .string, "apps": .integer, "noticeRecipients": .array(.string),
             ],
             optional: ["holder": .string, "lastSync": .timestamp, "lastSyncError": .string])

@@ -12,7 +12,7 @@ struct SQLJobQueue: JobQueue {
             try await !connection.query(
                 """
                 INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts)
-                VALUES (\(job.tenantID), \(UUID()), \(job.kind.rawValue), \(job.key), \(job.runAt), 0)
+                VALUES (\(job.tenantID), \(UUID()), \(job.kind.rawValue), \(job.key.rawValue), \(job.runAt), 0)
                 ON CONFLICT (tenant_id, kind, job_key) DO NOTHING RETURNING job_id
                 """
             ).isEmpty
@@ -58,7 +58,8 @@ struct SQLJobQueue: JobQueue {
                         runAt: try row.decode("run_at", as: Int64.self),
                         job: ClaimedJob(
                             id: try row.decode("job_id"), tenantID: try row.decode("tenant_id"),
-                            kind: try Self.kind(try row.decode("kind")), key: try row.decode("job_key"),
+                            kind: try Self.kind(try row.decode("kind")),
+                            key: JobKey(rawValue: try row.decode("job_key")),
                             attempts: try row.decode("attempts"), leaseOwner: owner, leaseUntil: leaseUntil)
                     )
                 }

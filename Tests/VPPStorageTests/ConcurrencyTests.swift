@@ -79,11 +79,11 @@ struct ConcurrencyTests {
             for i in 0..<40 {
                 #expect(
                     try await sut.store.jobs.enqueue(
-                        JobRequest(tenantID: tenant.id, kind: .sync, key: "token-\(i)", runAt: now)))
+                        JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "token-\(i)"), runAt: now)))
             }
             #expect(
                 try await !sut.store.jobs.enqueue(
-                    JobRequest(tenantID: tenant.id, kind: .sync, key: "token-0", runAt: now)),
+                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "token-0"), runAt: now)),
                 "one queued sync per token")
             let second = try await sut.makeSecondStore()
             let claims = try await withThrowingTaskGroup(of: [ClaimedJob].self) { group in
@@ -107,7 +107,7 @@ struct ConcurrencyTests {
             for job in retaken { #expect(try await sut.store.jobs.complete(job)) }
             #expect(try await sut.store.jobs.depth() == 0)
             // A failed job comes back at its retry time.
-            try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .notices, key: "all", runAt: now))
+            try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .notices, key: .tenant, runAt: now))
             let job = try #require(try await sut.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 1).first)
             try await sut.store.jobs.retry(job, at: now.addingTimeInterval(300), error: "SMTP down")
             #expect(

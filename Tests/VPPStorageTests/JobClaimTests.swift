@@ -15,7 +15,8 @@ struct JobClaimTests {
         for i in 0..<count {
             try await sut.store.jobs.enqueue(
                 JobRequest(
-                    tenantID: tenant.id, kind: .sync, key: "token-\(i)", runAt: from.addingTimeInterval(Double(i))))
+                    tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "token-\(i)"),
+                    runAt: from.addingTimeInterval(Double(i))))
         }
         return tenant.id
     }
@@ -37,7 +38,9 @@ struct JobClaimTests {
             let second = try await sut.store.jobs.claim(owner: "w2", now: now, lease: 60, limit: 10)
             #expect(Dictionary(grouping: second, by: \.tenantID).mapValues(\.count) == [a: 5, b: 5])
             #expect(Set(second.map(\.id)).isDisjoint(with: first.map(\.id)))
-            let keys = Dictionary(grouping: first + second, by: \.tenantID).mapValues { $0.map(\.key).sorted() }
+            let keys = Dictionary(grouping: first + second, by: \.tenantID).mapValues {
+                $0.map(\.key.rawValue).sorted()
+            }
             #expect(keys[a] == (0..<8).map { "token-\($0)" }.sorted(), "a tenant's jobs are claimed oldest first")
         }
     }
@@ -49,7 +52,7 @@ struct JobClaimTests {
             let later = try await Self.tenant(sut, "later", jobs: 2, from: now.addingTimeInterval(100))
             #expect(try await sut.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 16).isEmpty)
             let due = try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(100), lease: 60, limit: 16)
-            #expect(due.map(\.tenantID) == [later] && due.map(\.key) == ["token-0"])
+            #expect(due.map(\.tenantID) == [later] && due.map(\.key.rawValue) == ["token-0"])
         }
     }
 }

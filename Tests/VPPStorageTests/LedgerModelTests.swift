@@ -254,14 +254,17 @@ struct JobFairnessTests {
             try await sut.store.createTenant(busy)
             for i in 0..<100 {
                 try await sut.store.jobs.enqueue(
-                    JobRequest(tenantID: busy.id, kind: .sync, key: "t\(i)", runAt: now.addingTimeInterval(-1000)))
+                    JobRequest(
+                        tenantID: busy.id, kind: .sync, key: JobKey(rawValue: "t\(i)"),
+                        runAt: now.addingTimeInterval(-1000)))
             }
             var quiet: [TenantID] = []
             for i in 0..<9 {
                 let tenant = makeTenant("quiet-\(i)")
                 try await sut.store.createTenant(tenant)
                 quiet.append(tenant.id)
-                try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: "t", runAt: now))
+                try await sut.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "t"), runAt: now))
             }
             let claimed = try await sut.store.jobs.claim(
                 owner: "w", now: now.addingTimeInterval(1), lease: 60, limit: 10)

@@ -75,7 +75,8 @@ struct MigrationStepTests {
                 #expect(try await tx.auditLog(limit: 5).count == 1)
             }
             #expect(
-                try await sut.store.jobs.enqueue(JobRequest(tenantID: tenant.id, kind: .sync, key: "t", runAt: now)))
+                try await sut.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "t"), runAt: now)))
             try await sut.store.requestLimiter.acquire(key: "k", perSecond: 15)
         }
     }

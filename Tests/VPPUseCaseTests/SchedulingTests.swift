@@ -78,11 +78,11 @@ struct SchedulingTests {
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.replaceTokenSecret(token.id, secret: SealedSecret(keyID: "gone", ciphertext: [1, 2, 3]))
             }
-            func queue(_ key: String) async throws {
+            func queue(_ key: JobKey) async throws {
                 try await world.store.jobs.enqueue(
                     JobRequest(tenantID: world.tenant.id, kind: .sync, key: key, runAt: world.clock.now()))
             }
-            try await queue(token.id.description)
+            try await queue(.token(token.id))
             let fail = [RunDueJobs.Result(kind: .sync, outcome: .failed)]
             #expect(await jobs(owner: "w", stopping: { false }) == fail)
             #expect(await jobs(owner: "w", stopping: { false }).isEmpty, "backing off for 30 s")
@@ -98,7 +98,7 @@ struct SchedulingTests {
                     == [RunDueJobs.Result(kind: .sync, outcome: .released)])
             #expect(await jobs(owner: "w", stopping: { false }) == fail, "handed back at once: claimable again")
             // A sync of a token that is gone is not retried: nothing would change.
-            try await queue(TokenID().description)
+            try await queue(.token(TokenID()))
             #expect(await jobs(owner: "w", stopping: { false }).map(\.outcome) == [.ok])
         }
     }

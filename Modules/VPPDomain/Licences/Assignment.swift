@@ -60,6 +60,15 @@ public enum AssignmentState: Hashable, Sendable, Codable {
             }
         }
 
+        /// Whether the licence is on its way at Apple (a request or a revoke not settled yet): pages that show it
+        /// refresh until it settles.
+        public var isSettling: Bool {
+            switch self {
+            case .reserved, .pending, .revocationQueued, .revoking: true
+            case .active, .failed, .revoked: false
+            }
+        }
+
         /// Codes of every state Apple has confirmed.
         public static let confirmed: Set<Code> = Set(allCases.filter(\.isConfirmedByApple))
     }

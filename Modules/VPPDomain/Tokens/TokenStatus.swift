@@ -24,17 +24,27 @@ public enum TokenStatus: Hashable, Sendable {
         }
     }
 
-    /// A stable machine-readable name, used in JSON and CSV output.
-    public var code: String {
+    /// The status without its details: the stable machine-readable names of JSON and CSV output, declared once.
+    public enum Kind: String, Hashable, Sendable, CaseIterable {
+        case active
+        case expiringSoon = "expiring_soon"
+        case expired, revoked, invalid
+        case inUseElsewhere = "in_use_elsewhere"
+    }
+
+    public var kind: Kind {
         switch self {
-        case .active: "active"
-        case .expiringSoon: "expiring_soon"
-        case .expired: "expired"
-        case .revoked: "revoked"
-        case .invalid: "invalid"
-        case .inUseElsewhere: "in_use_elsewhere"
+        case .active: .active
+        case .expiringSoon: .expiringSoon
+        case .expired: .expired
+        case .revoked: .revoked
+        case .invalid: .invalid
+        case .inUseElsewhere: .inUseElsewhere
         }
     }
+
+    /// A stable machine-readable name, used in JSON and CSV output (``Kind``'s raw value).
+    public var code: String { kind.rawValue }
 
     /// One sentence telling the admin what to do next, in no face's syntax (REST, console, e-mail and CLI all show
     /// it; each face names its own command or button for "renew" and "take over").

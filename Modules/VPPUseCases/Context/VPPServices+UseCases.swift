@@ -259,7 +259,6 @@ extension PerformJob {
         self.init(
             sync: SyncToken(services: services), events: ProcessAppleEvent(services: services),
             planNotices: PlanNotices(services: services), deliverNotices: DeliverNotices(services: services),
-            intents: CarryOutAppleIntents(services: services),
             deliverCommands: DeliverDeviceCommands(services: services, deliveries: deliveries),
             mdmEvents: ProcessMDMEvents(services: services), reclaim: ReclaimUnenrolledDevices(services: services),
             reconcile: ReconcileScopes(services: services), logger: services.logger)

@@ -179,7 +179,7 @@ public struct CarryOutAppleIntents: Sendable {
             }
             try await store.jobs.enqueue(
                 JobRequest(
-                    tenantID: group.tenantID, kind: .pollEvents, key: "all",
+                    tenantID: group.tenantID, kind: .pollEvents, key: .tenant,
                     runAt: now.addingTimeInterval(firstPollDelay)))
         } catch let error as AppleAPIError where error.isTransient {
             // Apple is busy or unreachable: the intents stay queued and are tried again after a pause.

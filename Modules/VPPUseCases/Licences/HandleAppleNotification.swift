@@ -66,14 +66,14 @@ public struct HandleAppleNotification: Sendable {
                 }
             }
             try await store.jobs.enqueue(
-                JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
+                JobRequest(tenantID: tenantID, kind: .sync, key: .token(tokenID), runAt: now))
             // Licences bought: the waitlist is served now, not after the sync.
             try await RequestReconcile(store: store, clock: clock).ifScoped(tenantID)
             return .handled(type)
         case .usersChanged:
             // Users changed at Apple: resync the token (one queued sync per token).
             try await store.jobs.enqueue(
-                JobRequest(tenantID: tenantID, kind: .sync, key: tokenID.description, runAt: now))
+                JobRequest(tenantID: tenantID, kind: .sync, key: .token(tokenID), runAt: now))
             return .handled(type)
         case .other:
             try await store.inTenant(tenantID) { tx in

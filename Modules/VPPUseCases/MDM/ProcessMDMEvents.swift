@@ -41,7 +41,7 @@ public struct ProcessMDMEvents: Sendable {
                 try await store.jobs.enqueue(
                     JobRequest(
                         tenantID: tenantID, kind: .reclaimUnenrolled,
-                        key: "at-\(Int(at.timeIntervalSince1970))", runAt: at))
+                        key: .due(at), runAt: at))
             }
             // Enrollments move dynamic groups (and a device named by a scope may just have arrived).
             if handled > 0 {

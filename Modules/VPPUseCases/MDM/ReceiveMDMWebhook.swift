@@ -50,7 +50,7 @@ public struct ReceiveMDMWebhook: Sendable {
     /// few hundred apps in base64, stay well under it.
     public static let maximumBodySize = 1 << 20
 
-    public static func jobKey(at date: Date) -> String { "w\(Int(date.timeIntervalSince1970) / 15)" }
+    public static func jobKey(at date: Date) -> JobKey { .window(date) }
 
     struct Head: Decodable {
         let topic: String?

@@ -8,7 +8,6 @@ public struct PerformJob: Sendable {
     let events: ProcessAppleEvent
     let planNotices: PlanNotices
     let deliverNotices: DeliverNotices
-    let intents: CarryOutAppleIntents
     let deliverCommands: DeliverDeviceCommands
     let mdmEvents: ProcessMDMEvents
     let reclaim: ReclaimUnenrolledDevices
@@ -18,7 +17,7 @@ public struct PerformJob: Sendable {
     /// Takes the use cases the job kinds name.
     public init(
         sync: SyncToken, events: ProcessAppleEvent, planNotices: PlanNotices, deliverNotices: DeliverNotices,
-        intents: CarryOutAppleIntents, deliverCommands: DeliverDeviceCommands, mdmEvents: ProcessMDMEvents,
+        deliverCommands: DeliverDeviceCommands, mdmEvents: ProcessMDMEvents,
         reclaim: ReclaimUnenrolledDevices, reconcile: ReconcileScopes, logger: Logger
     ) {
         self.reconcile = reconcile
@@ -26,7 +25,6 @@ public struct PerformJob: Sendable {
         self.events = events
         self.planNotices = planNotices
         self.deliverNotices = deliverNotices
-        self.intents = intents
         self.deliverCommands = deliverCommands
         self.mdmEvents = mdmEvents
         self.reclaim = reclaim
@@ -37,7 +35,7 @@ public struct PerformJob: Sendable {
     public func callAsFunction(_ job: ClaimedJob, owner: String) async throws {
         switch job.kind {
         case .sync:
-            guard let id = TokenID(uuidString: job.key) else { return }
+            guard let id = job.key.tokenID else { return }
             do {
                 _ = try await sync(.system(job.tenantID), tokenID: id)
             } catch UseCaseError.tokenUnusable, StoreError.unknownToken {
@@ -48,8 +46,6 @@ public struct PerformJob: Sendable {
         case .notices:
             _ = try await planNotices(job.tenantID)
             _ = try await deliverNotices(job.tenantID)
-        case .appleIntents:
-            await intents.runDue()
         case .deliverCommands:
             let outcome = try await deliverCommands(job.tenantID, owner: owner)
             if outcome.delivered + outcome.failed > 0 {

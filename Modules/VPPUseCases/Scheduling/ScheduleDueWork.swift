@@ -35,22 +35,21 @@ public struct ScheduleDueWork: Sendable {
         var queued = Queued()
         for token in due.syncs {
             try await store.jobs.enqueue(
-                JobRequest(tenantID: token.tenantID, kind: .sync, key: token.tokenID.description, runAt: now))
+                JobRequest(tenantID: token.tenantID, kind: .sync, key: .token(token.tokenID), runAt: now))
             queued.syncs += 1
         }
         for tenant in due.eventPolls {
-            try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .pollEvents, key: "all", runAt: now))
+            try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .pollEvents, key: .tenant, runAt: now))
             queued.eventPolls += 1
         }
         for tenant in Set(due.noticeDeliveries + (planNotices ? due.noticePlans : [])) {
-            try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .notices, key: "all", runAt: now))
+            try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .notices, key: .tenant, runAt: now))
             queued.notices += 1
         }
         // One sweep per tenant per minute, whichever replica asks first.
-        let minute = Int(now.timeIntervalSince1970 / 60)
         for tenant in due.scopeSweeps {
             try await store.jobs.enqueue(
-                JobRequest(tenantID: tenant, kind: .reconcileScopes, key: "sweep-\(minute)", runAt: now))
+                JobRequest(tenantID: tenant, kind: .reconcileScopes, key: .sweep(now), runAt: now))
         }
         queued.queueDepth = try await store.jobs.depth()
         return queued

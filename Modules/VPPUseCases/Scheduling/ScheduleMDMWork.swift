@@ -24,7 +24,7 @@ public struct ScheduleMDMWork: Sendable {
         if sweep {
             for tenant in try await store.tenantsWithMDMConnection() {
                 try await store.jobs.enqueue(
-                    JobRequest(tenantID: tenant, kind: .reclaimUnenrolled, key: "sweep-\(key)", runAt: now))
+                    JobRequest(tenantID: tenant, kind: .reclaimUnenrolled, key: .sweep(now), runAt: now))
                 count += 1
             }
         }

@@ -100,7 +100,7 @@ public struct ReconcileScopes: Sendable {
                 store: store, clock: clock, tokenCredentials: tokenCredentials, poolReader: poolReader)
             if try await !check(tenant, waiting: waiting).isEmpty {
                 try await store.jobs.enqueue(
-                    JobRequest(tenantID: tenant, kind: .notices, key: "all", runAt: clock.now()))
+                    JobRequest(tenantID: tenant, kind: .notices, key: .tenant, runAt: clock.now()))
             }
         }
         return results

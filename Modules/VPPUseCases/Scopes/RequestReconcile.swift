@@ -25,6 +25,6 @@ public struct RequestReconcile: Sendable {
         let at = clock.now().addingTimeInterval(delay)
         try await store.jobs.enqueue(
             JobRequest(
-                tenantID: tenant, kind: .reconcileScopes, key: "scopes-\(Int(at.timeIntervalSince1970))", runAt: at))
+                tenantID: tenant, kind: .reconcileScopes, key: .due(at), runAt: at))
     }
 }

@@ -56,10 +56,10 @@ public struct RenewToken: Sendable {
                 "expires \(ISO8601Timestamp.format(renewed.expiresAt))")
         }
         // A token uploaded or renewed inside a notice window is told about now, not at the next planning pass.
-        try await store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: "all", runAt: now))
+        try await store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: .tenant, runAt: now))
         if renewed.status(at: now, ourHolder: ours).isUsable {
             try await store.jobs.enqueue(
-                JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
+                JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(tokenID), runAt: now))
         }
         return renewed
     }

@@ -62,7 +62,7 @@ public struct TakeOverToken: Sendable {
         }
         result.applied = true
         try await store.jobs.enqueue(
-            JobRequest(tenantID: caller.tenantID, kind: .sync, key: tokenID.description, runAt: now))
+            JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(tokenID), runAt: now))
         result.sync = try await sync(.system(caller.tenantID), tokenID: tokenID)
         return result
     }

@@ -128,9 +128,9 @@ public struct UploadToken: Sendable {
         result.status = token.status(at: now, ourHolder: ours)
         result.stored = true
         // A token uploaded or renewed inside a notice window is told about now, not at the next planning pass.
-        try await store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: "all", runAt: now))
+        try await store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: .tenant, runAt: now))
         try await store.jobs.enqueue(
-            JobRequest(tenantID: caller.tenantID, kind: .sync, key: token.id.description, runAt: now))
+            JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(token.id), runAt: now))
         if syncNow {
             result.sync = try await sync(.system(caller.tenantID), tokenID: token.id)
         }

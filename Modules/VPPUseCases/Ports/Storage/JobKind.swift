@@ -9,8 +9,6 @@ public enum JobKind: String, Hashable, Sendable, CaseIterable {
     case pollEvents = "poll-events"
     /// Plan and send expiry and health notices.
     case notices
-    /// Carry out the licence ledger's queued Apple writes (associate/disassociate intents).
-    case appleIntents = "apple-intents"
     /// Deliver queued device commands to the tenant's MDM server.
     case deliverCommands = "deliver-commands"
     /// Process recorded MDM webhook events.

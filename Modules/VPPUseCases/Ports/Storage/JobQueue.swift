@@ -6,10 +6,10 @@ public struct JobRequest: Hashable, Sendable {
     public let tenantID: TenantID
     public let kind: JobKind
     /// Deduplicates: one queued job per (tenant, kind, key), e.g. one sync per token.
-    public let key: String
+    public let key: JobKey
     public let runAt: Date
 
-    public init(tenantID: TenantID, kind: JobKind, key: String, runAt: Date) {
+    public init(tenantID: TenantID, kind: JobKind, key: JobKey, runAt: Date) {
         self.tenantID = tenantID
         self.kind = kind
         self.key = key
@@ -22,13 +22,14 @@ public struct ClaimedJob: Hashable, Sendable {
     public let id: UUID
     public let tenantID: TenantID
     public let kind: JobKind
-    public let key: String
+    public let key: JobKey
     public let attempts: Int
     public let leaseOwner: String
     public let leaseUntil: Date
 
     public init(
-        id: UUID, tenantID: TenantID, kind: JobKind, key: String, attempts: Int, leaseOwner: String, leaseUntil: Date
+        id: UUID, tenantID: TenantID, kind: JobKind, key: JobKey, attempts: Int, leaseOwner: String,
+        leaseUntil: Date
     ) {
         self.id = id
         self.tenantID = tenantID
