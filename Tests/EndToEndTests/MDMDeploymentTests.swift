@@ -269,11 +269,18 @@ struct MDMDeploymentTests {
             defer { try? FileManager.default.removeItem(at: folder) }
             let apiKeyFile = folder.appendingPathComponent("nanomdm.key").path
             try "sim-api-key".write(toFile: apiKeyFile, atomically: true, encoding: .utf8)
+            // Signed: vpp refuses device events from a connection without an HMAC key (issue 24).
+            let hmacKeyFile = folder.appendingPathComponent("hmac.key").path
+            try "kill-test-hmac-key".write(toFile: hmacKeyFile, atomically: true, encoding: .utf8)
             let simulator = try ServerProcess(
                 "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
             defer { simulator.stop() }
             let mdm = try ServerProcess(
-                "mdmsim", ["serve", "--port", "0", "--api-key-file", apiKeyFile, "--log-level", "error"],
+                "mdmsim",
+                [
+                    "serve", "--port", "0", "--api-key-file", apiKeyFile, "--hmac-key-file", hmacKeyFile,
+                    "--log-level", "error",
+                ],
                 environment: [:])
             defer { mdm.stop() }
             let sim = try await simulator.waitForURL()
@@ -290,10 +297,12 @@ struct MDMDeploymentTests {
                 "vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env
             )
             .trimmingCharacters(in: .whitespacesAndNewlines)
-            // Unsigned webhook (MicroMDM-style), so no HMAC key; the API key still guards the enqueue side.
             _ = try run(
                 "vppctl",
-                ["mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile, "--tenant", "acme"],
+                [
+                    "mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile, "--hmac-key-file",
+                    hmacKeyFile, "--tenant", "acme",
+                ],
                 environment: env)
             let show = try #require(
                 try JSONSerialization.jsonObject(
