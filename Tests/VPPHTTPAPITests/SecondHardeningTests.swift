@@ -293,4 +293,36 @@ struct SecondHardeningTests {
             #expect(devices.array.first?["udid"] as? String == "00008030-001A35E11A53802E", "\(devices.text)")
         }
     }
+
+    @Test("a redirect from an allowed MDM server to a refused address is not followed", arguments: [StoreKind.sqlite])
+    func redirectsNotFollowed(kind: StoreKind) async throws {
+        let target = try CountingListener()
+        defer { target.stop() }
+        let redirecting = try await RecordingListener.start(
+            status: .temporaryRedirect, location: "http://127.0.0.1:\(target.port)/v1/enqueue/x")
+        defer { redirecting.stop() }
+        try await withAPI(kind) { api in
+            let tenant = api.world.tenant.id
+            // Only the redirecting server is allowed (host:port): the redirect's target is not.
+            var services = api.world.services
+            services.outboundPolicy = OutboundPolicy(allowList: "127.0.0.1:\(redirecting.port)")
+            _ = try await ConfigureMDM(services: services).connect(
+                .system(tenant), MDMConnectionRequest(kind: .nanomdm, url: redirecting.url, apiKey: "k"))
+            let serial = try SerialNumber("C02REDIR0001")
+            let now = api.world.clock.now()
+            try await api.world.store.inTenant(tenant) { tx in
+                try await tx.saveEnrollment(
+                    serial, MDMEnrollment(state: .enrolled, enrollmentID: "00008030-001A35E11A53802E", lastSeenAt: now))
+                try await tx.enqueueDeviceCommands([
+                    DeviceCommand(
+                        serialNumber: serial.value, kind: .installedApplicationList, adamID: "", createdAt: now)
+                ])
+            }
+            let outcome = try await DeliverDeviceCommands(
+                services: services, deliveries: MDMDeliveries(policy: services.outboundPolicy))(tenant, owner: "test")
+            #expect(outcome.delivered == 0 && outcome.retried == 1, "\(outcome)")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(redirecting.seen.count == 1 && target.connections == 0, "\(redirecting.seen) \(target.connections)")
+        }
+    }
 }
