@@ -260,6 +260,16 @@ struct SecondHardeningTests {
             #expect(left.count == 1 && left.first?.body.contains("fresh") == true, "\(left.map(\.topic))")
             // Past the retention period, the old event is no longer remembered: a replay of it is recorded again.
             #expect(try await post(big).object["recorded"] as? String == "pending")
+
+            // A tenant whose MDM server falls silent is pruned too: the 10-minute sweep runs event processing.
+            try await ProcessMDMEvents(services: api.world.services)(tenant)
+            api.world.clock.advance(days: 8)
+            try await ScheduleMDMWork(services: api.world.services)(now: api.world.clock.now(), sweep: true)
+            let jobs = RunDueJobs(
+                services: api.world.services, deliveries: MDMDeliveries(policy: api.world.services.outboundPolicy))
+            for _ in 0..<5 where !(await jobs(owner: "test", stopping: { false })).isEmpty {}
+            let afterSweep = try await stored()
+            #expect(afterSweep.isEmpty, "\(afterSweep.map(\.topic))")
         }
     }
 
