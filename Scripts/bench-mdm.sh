@@ -28,7 +28,8 @@ trap stop_all EXIT
 "$BIN/vppsim" serve --port "$SIM_PORT" --rate-limit 0 --log-level error & PIDS+=($!)
 "$BIN/mdmsim" serve --port "$MDM_PORT" --api-key-file "$WORK/api.key" --hmac-key-file "$WORK/hmac.key" --log-level error & PIDS+=($!)
 export VPP_DATABASE_URL="$VPP_TEST_DATABASE_URL" VPP_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64) VPP_LOG_LEVEL=error \
-  VPP_APPLE_BASE_URL="http://127.0.0.1:$SIM_PORT/mdm/v2" VPP_PUBLIC_URL="http://127.0.0.1:$VPPD_PORT"
+  VPP_APPLE_BASE_URL="http://127.0.0.1:$SIM_PORT/mdm/v2" VPP_PUBLIC_URL="http://127.0.0.1:$VPPD_PORT" \
+  VPP_OUTBOUND_ALLOW="127.0.0.1:$MDM_PORT"  # mdmsim is on loopback, over plain http: allowed by the operator
 "$BIN/vppctl" migrate >/dev/null
 "$BIN/vppctl" tenant create bench >/dev/null
 export VPP_TENANT=bench

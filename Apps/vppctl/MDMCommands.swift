@@ -18,6 +18,8 @@ struct MDMCommand: AsyncParsableCommand {
                 /api/v1/nanomdm). The webhook kind prints its whsec_ signing secret once. Give the MDM server the \
                 webhook URL that
                 `mdm show` prints (NanoMDM: -webhook-url, and -webhook-hmac-key with the same key as --hmac-key-file).
+                Without --hmac-key-file, vpp generates the webhook key and prints it once, with a webhook URL holding
+                it for MDM servers that cannot sign; device events without the key are refused.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "nanomdm, micromdm, webhook or pull.") var kind: String
@@ -69,6 +71,12 @@ struct MDMCommand: AsyncParsableCommand {
                     print("Webhook signing secret (shown once; give it to the receiver): \(secret)")
                 }
                 if let webhook = view.webhookURL { print("Give the MDM server this webhook URL: \(webhook)") }
+                if let key = view.webhookKey {
+                    print("Webhook key (shown once; the MDM server signs its events with it): \(key)")
+                    if let url = view.webhookSecretURL {
+                        print("Or, for an MDM server that cannot sign, this webhook URL (shown once): \(url)")
+                    }
+                }
             }
         }
     }

@@ -122,6 +122,10 @@ extension MDMConnectionView: APISchema {
                 "webhookWarning": .string.described(
                     "Set when there is no webhook HMAC key: the MDM server's device events are refused"),
                 "signingSecret": .string.described("The whsec_ secret, only in the answer that created it"),
+                "webhookKey": .string.described(
+                    "The webhook key vpp generated because none was given, only in the answer that created it"),
+                "webhookSecretURL": .string.described(
+                    "The webhook URL with that key in its path, for MDM servers that cannot sign; shown once"),
             ])
     }
 }

@@ -269,9 +269,9 @@ struct MDMDeploymentTests {
             defer { try? FileManager.default.removeItem(at: folder) }
             let apiKeyFile = folder.appendingPathComponent("nanomdm.key").path
             try "sim-api-key".write(toFile: apiKeyFile, atomically: true, encoding: .utf8)
-            // Signed: since issue 24 a connection without an HMAC key refuses device events.
+            // Signed: vpp refuses device events from a connection without an HMAC key (issue 24).
             let hmacKeyFile = folder.appendingPathComponent("hmac.key").path
-            try "hmac-\(UUID().uuidString)".write(toFile: hmacKeyFile, atomically: true, encoding: .utf8)
+            try "kill-test-hmac-key".write(toFile: hmacKeyFile, atomically: true, encoding: .utf8)
             let simulator = try ServerProcess(
                 "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
             defer { simulator.stop() }
@@ -280,7 +280,8 @@ struct MDMDeploymentTests {
                 [
                     "serve", "--port", "0", "--api-key-file", apiKeyFile, "--hmac-key-file", hmacKeyFile,
                     "--log-level", "error",
-                ], environment: [:])
+                ],
+                environment: [:])
             defer { mdm.stop() }
             let sim = try await simulator.waitForURL()
             let mdmsim = try await mdm.waitForURL()

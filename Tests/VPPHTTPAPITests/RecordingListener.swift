@@ -24,12 +24,15 @@ final class RecordingListener: Sendable {
     /// "METHOD /raw/path" of every request received, in order.
     var seen: [String] { recorded.lines.withLock { $0 } }
 
-    static func start(status: HTTPResponse.Status = .ok) async throws -> RecordingListener {
+    /// `location`, when given, is sent as the `Location` header (a redirect with a 3xx `status`).
+    static func start(status: HTTPResponse.Status = .ok, location: String? = nil) async throws -> RecordingListener {
         let recorded = Lines()
         let router = Router()
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             recorded.lines.withLock { $0.append("\(request.method.rawValue) \(request.head.path ?? "")") }
-            return Response(status: status, body: .init(byteBuffer: .init(string: "{}")))
+            var headers = HTTPFields()
+            if let location { headers[.location] = location }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: .init(string: "{}")))
         }
         for method in [HTTPRequest.Method.get, .put, .post, .delete] {
             router.on("/", method: method, use: handler)

@@ -260,11 +260,21 @@ struct SecondHardeningTests {
             #expect(left.count == 1 && left.first?.body.contains("fresh") == true, "\(left.map(\.topic))")
             // Past the retention period, the old event is no longer remembered: a replay of it is recorded again.
             #expect(try await post(big).object["recorded"] as? String == "pending")
+
+            // A tenant whose MDM server falls silent is pruned too: the 10-minute sweep runs event processing.
+            try await ProcessMDMEvents(services: api.world.services)(tenant)
+            api.world.clock.advance(days: 8)
+            try await ScheduleMDMWork(services: api.world.services)(now: api.world.clock.now(), sweep: true)
+            let jobs = RunDueJobs(
+                services: api.world.services, deliveries: MDMDeliveries(policy: api.world.services.outboundPolicy))
+            for _ in 0..<5 where !(await jobs(owner: "test", stopping: { false })).isEmpty {}
+            let afterSweep = try await stored()
+            #expect(afterSweep.isEmpty, "\(afterSweep.map(\.topic))")
         }
     }
 
     @Test(
-        "a connection without a webhook HMAC key refuses device events (401, nothing recorded) and says so in GET /v1/mdm; with a key, signed events are accepted",
+        "device events need the webhook key: a connection saved without one (before issue 24) refuses them (401, nothing recorded) and says so; connecting without a key makes one, shown once, usable as the HMAC key or in the path",
         arguments: [StoreKind.sqlite])
     func unsignedEvents(kind: StoreKind) async throws {
         try await withAPI(kind) { api in
@@ -272,25 +282,87 @@ struct SecondHardeningTests {
             let connect = try await api.call(
                 "PUT", "/v1/mdm", key: api.ownerKey,
                 json: ["kind": "nanomdm", "url": "https://mdm.example.com", "apiKey": "k"])
-            #expect(connect.status == 200 && (connect.object["webhookWarning"] as? String)?.contains("refused") == true)
+            let key = try #require(connect.object["webhookKey"] as? String, "\(connect.text)")
+            #expect(key.count == 64 && key.allSatisfy(\.isHexDigit) && connect.object["webhookWarning"] == nil)
             let shown = try await api.call("GET", "/v1/mdm", key: api.readerKey)
-            #expect((shown.object["webhookWarning"] as? String)?.contains("HMAC") == true, "\(shown.text)")
+            #expect(shown.object["webhookKey"] == nil && !shown.text.contains(key), "shown once")
+
+            // A connection saved before keys were required: no key, so every device event is refused.
+            try await api.world.store.inTenant(tenant) { tx in
+                let stored = try #require(try await tx.mdmConnection())
+                try await tx.saveMDMConnection(
+                    StoredMDMConnection(
+                        connection: stored.connection,
+                        secrets: MDMSealedSecrets(
+                            apiKey: stored.secrets.apiKey, webhookHMACKey: nil, signingSecret: nil)))
+            }
+            let legacy = try await api.call("GET", "/v1/mdm", key: api.readerKey)
+            #expect((legacy.object["webhookWarning"] as? String)?.contains("HMAC") == true, "\(legacy.text)")
             let forged = try Self.event(
                 "mdm.Authenticate", udid: "00008030-001A35E11A53802E",
                 payload: ["SerialNumber": "C02FORGED001", "UDID": "00008030-001A35E11A53802E"])
             let refused = try await api.call("POST", "/mdm/webhook/\(tenant)", raw: forged)
             #expect(refused.status == 401 && refused.errorMessage.contains("HMAC"), "\(refused.text)")
+            let guessed = try await api.call("POST", "/mdm/webhook/\(tenant)/\(key)", raw: forged)
+            #expect(guessed.status == 401, "the old key no longer opens anything: \(guessed.text)")
             #expect(try await api.world.store.inTenant(tenant) { tx in try await tx.mdmEvents(limit: 10) }.isEmpty)
 
-            let keyed = try await api.call(
+            // Reconnecting without a key makes a new one: events in its path, or signed with it, are accepted.
+            let again = try await api.call(
                 "PUT", "/v1/mdm", key: api.ownerKey,
-                json: [
-                    "kind": "nanomdm", "url": "https://mdm.example.com", "apiKey": "k", "webhookHmacKey": Self.hmacKey,
+                json: ["kind": "micromdm", "url": "https://mdm.example.com", "apiKey": "k"])
+            let newKey = try #require(again.object["webhookKey"] as? String, "\(again.text)")
+            #expect(newKey != key)
+            let wrong = try await api.call(
+                "POST", "/mdm/webhook/\(tenant)/\(String(repeating: "0", count: 64))", raw: forged)
+            #expect(wrong.status == 401)
+            let viaPath = try await api.call("POST", "/mdm/webhook/\(tenant)/\(newKey)", raw: forged)
+            #expect(viaPath.status == 200 && viaPath.object["recorded"] as? String == "pending", "\(viaPath.text)")
+            let update = try Self.event("mdm.TokenUpdate", udid: "00008030-001A35E11A53802E", tally: 1)
+            let signed = try await api.call(
+                "POST", "/mdm/webhook/\(tenant)", raw: update,
+                headers: [
+                    "X-Hmac-Signature": Data(HMACSHA256.mac(key: Array(newKey.utf8), message: Array(update)))
+                        .base64EncodedString()
                 ])
-            #expect(keyed.status == 200 && keyed.object["webhookWarning"] == nil, "\(keyed.text)")
-            try await Self.enroll(api, serial: "C02SIGNED001", udid: "00008030-001A35E11A53802E")
+            #expect(signed.status == 200, "\(signed.text)")
+            try await ProcessMDMEvents(services: api.world.services)(tenant)
             let devices = try await api.call("GET", "/v1/devices", key: api.readerKey)
-            #expect(devices.array.first?["udid"] as? String == "00008030-001A35E11A53802E", "\(devices.text)")
+            #expect(
+                devices.array.first?["udid"] as? String == "00008030-001A35E11A53802E"
+                    && devices.array.first?["enrollment"] as? String == "enrolled", "\(devices.text)")
+        }
+    }
+
+    @Test("a redirect from an allowed MDM server to a refused address is not followed", arguments: [StoreKind.sqlite])
+    func redirectsNotFollowed(kind: StoreKind) async throws {
+        let target = try CountingListener()
+        defer { target.stop() }
+        let redirecting = try await RecordingListener.start(
+            status: .temporaryRedirect, location: "http://127.0.0.1:\(target.port)/v1/enqueue/x")
+        defer { redirecting.stop() }
+        try await withAPI(kind) { api in
+            let tenant = api.world.tenant.id
+            // Only the redirecting server is allowed (host:port): the redirect's target is not.
+            var services = api.world.services
+            services.outboundPolicy = OutboundPolicy(allowList: "127.0.0.1:\(redirecting.port)")
+            _ = try await ConfigureMDM(services: services).connect(
+                .system(tenant), MDMConnectionRequest(kind: .nanomdm, url: redirecting.url, apiKey: "k"))
+            let serial = try SerialNumber("C02REDIR0001")
+            let now = api.world.clock.now()
+            try await api.world.store.inTenant(tenant) { tx in
+                try await tx.saveEnrollment(
+                    serial, MDMEnrollment(state: .enrolled, enrollmentID: "00008030-001A35E11A53802E", lastSeenAt: now))
+                try await tx.enqueueDeviceCommands([
+                    DeviceCommand(
+                        serialNumber: serial.value, kind: .installedApplicationList, adamID: "", createdAt: now)
+                ])
+            }
+            let outcome = try await DeliverDeviceCommands(
+                services: services, deliveries: MDMDeliveries(policy: services.outboundPolicy))(tenant, owner: "test")
+            #expect(outcome.delivered == 0 && outcome.retried == 1, "\(outcome)")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(redirecting.seen.count == 1 && target.connections == 0, "\(redirecting.seen) \(target.connections)")
         }
     }
 }

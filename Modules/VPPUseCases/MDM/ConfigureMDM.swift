@@ -49,6 +49,11 @@ public struct MDMConnectionView: Encodable, Sendable, Hashable {
     public let commands: [String: Int]
     /// The `whsec_` signing secret: returned once, when the webhook kind is connected; never again.
     public let signingSecret: String?
+    /// The webhook key vpp generated because none was given: returned once, never again. The MDM server signs its
+    /// events with it (`X-Hmac-Signature`) or, if it cannot sign, posts to ``webhookSecretURL``.
+    public let webhookKey: String?
+    /// The webhook URL with the generated key in its path (for MDM servers that cannot sign); returned once.
+    public let webhookSecretURL: String?
 }
 
 /// Connects a tenant to its MDM server and shows the connection.
@@ -86,7 +91,7 @@ public struct ConfigureMDM: Sendable {
         if [.nanomdm, .micromdm].contains(request.kind), apiKey?.isEmpty ?? true {
             throw MDMError.missingAPIKey(request.kind)
         }
-        let hmacKey = request.webhookHMACKey?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var hmacKey = request.webhookHMACKey?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let hmacKey, hmacKey.isEmpty { throw MDMError.badSecret("the webhook HMAC key is empty") }
         if let days = request.silentDaysUnenrolled, !(1...3650).contains(days) {
             throw MDMError.badDuration("\(days) days")
@@ -97,6 +102,15 @@ public struct ConfigureMDM: Sendable {
             throw MDMError.refusedURL(trimmed, reason)
         }
         let previous = try await store.inTenant(caller.tenantID) { tx in try await tx.mdmConnection() }
+        // Without a key the webhook would trust anyone who knows the tenant id: vpp makes one (hex, so it can stand
+        // in a URL path too) and shows it once. A connection saved before this keeps none until reconnected, and
+        // its events are refused meanwhile (``MDMError/unsignedWebhook``).
+        var generatedKey: String?
+        if hmacKey == nil, previous?.secrets.webhookHMACKey == nil {
+            let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            generatedKey = key
+            hmacKey = key
+        }
         // A new whsec_ secret only when the webhook kind is first chosen; reconnecting keeps the receiver's secret.
         var signingSecret: String?
         var sealedSigning = previous?.secrets.signingSecret
@@ -125,7 +139,8 @@ public struct ConfigureMDM: Sendable {
                 "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s")
             return try await tx.deviceCommandCounts()
         }
-        return view(caller.tenantID, stored, counts: counts, signingSecret: signingSecret)
+        return view(
+            caller.tenantID, stored, counts: counts, signingSecret: signingSecret, generatedWebhookKey: generatedKey)
     }
 
     public func show(_ caller: Caller) async throws -> MDMConnectionView {
@@ -138,7 +153,8 @@ public struct ConfigureMDM: Sendable {
     }
 
     func view(
-        _ tenant: TenantID, _ stored: StoredMDMConnection, counts: [DeviceCommandState: Int], signingSecret: String?
+        _ tenant: TenantID, _ stored: StoredMDMConnection, counts: [DeviceCommandState: Int], signingSecret: String?,
+        generatedWebhookKey: String? = nil
     ) -> MDMConnectionView {
         let c = stored.connection
         let base = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
@@ -151,6 +167,7 @@ public struct ConfigureMDM: Sendable {
             webhookWarning: stored.secrets.webhookHMACKey == nil ? MDMError.unsignedWebhook.description : nil,
             commands: Dictionary(
                 uniqueKeysWithValues: DeviceCommandState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
-            signingSecret: signingSecret)
+            signingSecret: signingSecret, webhookKey: generatedWebhookKey,
+            webhookSecretURL: generatedWebhookKey.flatMap { key in base.map { "\($0)/mdm/webhook/\(tenant)/\(key)" } })
     }
 }

@@ -16,12 +16,17 @@ public struct ReceiveMDMWebhook: Sendable {
         self.secrets = secrets
     }
 
-    /// - Parameter signature: the `X-Hmac-Signature` header (base64 HMAC-SHA256 of the raw body).
+    /// - Parameters:
+    ///   - signature: the `X-Hmac-Signature` header (base64 HMAC-SHA256 of the raw body).
+    ///   - pathSecret: the key as given in the URL (`/mdm/webhook/{tenantId}/{key}`), by an MDM server that cannot
+    ///     sign; checked instead of the signature.
     /// - Returns: how the event was recorded (pending, or duplicate of one already recorded).
     /// - Throws: ``MDMError/badSignature`` when the signature is missing or wrong, or when the tenant has no MDM
     ///   connection; ``MDMError/unsignedWebhook`` when the connection has no HMAC key (nothing vouches for the sender).
     @discardableResult
-    public func callAsFunction(tenantID: TenantID, signature: String?, body: [UInt8]) async throws -> MDMEventState {
+    public func callAsFunction(
+        tenantID: TenantID, signature: String?, pathSecret: String? = nil, body: [UInt8]
+    ) async throws -> MDMEventState {
         let now = clock.now()
         let text = String(decoding: body, as: UTF8.self)
         // Topic and event id only, to file the event; a body that is not JSON is recorded and ignored later.
@@ -39,13 +44,24 @@ public struct ReceiveMDMWebhook: Sendable {
             // enroll devices (and give them licences) or check real ones out. Such events are refused.
             guard let sealed = stored.secrets.webhookHMACKey else { throw MDMError.unsignedWebhook }
             let key = Array(try secrets.open(sealed).utf8)
-            guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
+            if let pathSecret {
+                // For an MDM server that cannot sign: the key itself, in the URL only vpp and the MDM server know.
+                guard Self.constantTimeEqual(Array(pathSecret.utf8), key) else { throw MDMError.badSignature }
+            } else {
+                guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
+            }
             return try await tx.recordMDMEvent(event)
         }
     }
 
     /// The key of the MDM jobs queued at `date`: one per 15-second window, so a job held by a server that died
     /// (its lease lasts minutes) delays the work by one window at most; the handlers are idempotent.
+    /// Compares without stopping at the first difference, so the time taken says nothing about the key.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
     /// The largest webhook body accepted (413 beyond): NanoMDM's largest events, an InstalledApplicationList of a
     /// few hundred apps in base64, stay well under it.
     public static let maximumBodySize = 1 << 20

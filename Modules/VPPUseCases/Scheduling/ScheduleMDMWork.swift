@@ -4,7 +4,7 @@ import VPPDomain
 /// Queues the MDM jobs that are due: command delivery and webhook-event processing for tenants with work
 /// waiting (a cheap indexed query, so commands reach the MDM server within seconds), and, on a sweep, the
 /// reclaim of unenrolled devices for every tenant with an MDM connection (silent devices and grace periods
-/// that ran out while no CheckOut arrived).
+/// that ran out while no CheckOut arrived) and the pruning of webhook events past their retention period.
 public struct ScheduleMDMWork: Sendable {
     let store: any Store
 
@@ -25,7 +25,11 @@ public struct ScheduleMDMWork: Sendable {
             for tenant in try await store.tenantsWithMDMConnection() {
                 try await store.jobs.enqueue(
                     JobRequest(tenantID: tenant, kind: .reclaimUnenrolled, key: .sweep(now), runAt: now))
-                count += 1
+                // Event processing ends by pruning events past the retention period: run it on the sweep too, so a
+                // tenant whose MDM server fell silent does not keep its old events for ever.
+                try await store.jobs.enqueue(
+                    JobRequest(tenantID: tenant, kind: .mdmEvents, key: .sweep(now), runAt: now))
+                count += 2
             }
         }
         return count
