@@ -91,6 +91,38 @@ struct ScopeReconcileTests {
         }
     }
 
+    @Test(
+        "a retired device leaves its scope: after its grace the licence goes back and the next waiting is served",
+        arguments: StoreKind.allCases)
+    func retiredDeviceLeaves(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (file, uid) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 2, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(3)
+            var manage = ManageDesiredState(services: world.services)
+            manage.reconcilesInline = true
+            _ = try await manage.putScope(
+                world.admin,
+                try AppScope(name: ScopeName("k"), asset: Self.key, serialNumbers: serials, removalGraceSeconds: 0),
+                dryRun: false)
+            try await world.settleEvents()
+            try await drainJobs(world)  // what the upload queued (its sync would reconcile too)
+            let waiting = try await manage.waitlist(world.admin, try ScopeName("k"), after: 0, limit: 10)
+            #expect(waiting.count == 1)
+            let retiree = serials.first { Assignee.device($0) != waiting.first?.assignee }!
+            try await RetireDevices(services: world.services)(world.admin, [retiree])
+            try await drainJobs(world)  // the retire queued a reconcile: revoke, then serve the waiting device
+            try await drainJobs(world)
+            let held = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.assignments(AssignmentQuery(asset: Self.key, states: AssignmentState.Code.holding))
+            }
+            #expect(!held.contains { $0.assignee == .device(retiree) }, "the retired device's licence went back")
+            #expect(held.contains { $0.assignee == waiting.first?.assignee }, "the waiting device was served")
+            #expect(await heldAtApple(world, uid) == 2)
+        }
+    }
+
     @Test("licences granted outside any scope are left alone, and the plan says so", arguments: StoreKind.allCases)
     func unmanagedLeftAlone(kind: StoreKind) async throws {
         try await withWorld(kind) { world in

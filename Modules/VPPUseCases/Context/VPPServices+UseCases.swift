@@ -249,7 +249,7 @@ extension UploadToken {
 extension RetireDevices {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
-        self.init(store: services.store, auditTrail: services.auditTrail)
+        self.init(store: services.store, auditTrail: services.auditTrail, clock: services.clock)
     }
 }
 

@@ -6,11 +6,13 @@ import VPPDomain
 public struct RetireDevices: Sendable {
     let store: any Store
     let auditTrail: AuditTrail
+    let clock: any Clock
 
     /// Takes only what this use case touches.
-    public init(store: any Store, auditTrail: AuditTrail) {
+    public init(store: any Store, auditTrail: AuditTrail, clock: any Clock = SystemClock()) {
         self.store = store
         self.auditTrail = auditTrail
+        self.clock = clock
     }
 
     /// Marks `serials` retired (retiring one already retired is harmless); returns the devices as stored.
@@ -19,7 +21,7 @@ public struct RetireDevices: Sendable {
         try caller.require(.manageLicences)
         guard !serials.isEmpty else { throw UseCaseError.noAssignees }
         let unique = Array(Set(serials)).sorted()
-        return try await store.inTenant(caller.tenantID) { tx in
+        let retired = try await store.inTenant(caller.tenantID) { tx in
             let known = try await tx.devices(unique)
             let found = Set(known.map(\.serialNumber))
             let unknown = unique.filter { !found.contains($0) }.map(\.value)
@@ -35,5 +37,8 @@ public struct RetireDevices: Sendable {
                 retired.map(\.serialNumber.value).sorted().prefix(20).joined(separator: ", "))
             return retired
         }
+        // A retired device leaves every scope (its licence follows the scope's removal policy).
+        try await RequestReconcile(store: store, clock: clock).ifScoped(caller.tenantID)
+        return retired
     }
 }
