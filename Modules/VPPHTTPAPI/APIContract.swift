@@ -2,6 +2,7 @@
 /// them, both from these definitions.
 enum APIContract {
     static let operations: [APIOperation] =
-        SystemRoutes.operations + TokenRoutes.operations + LicenceRoutes.operations + APIKeyRoutes.operations
+        SystemRoutes.operations + TokenRoutes.operations + LicenceRoutes.operations + InventoryRoutes.operations
+        + AuditRoutes.operations + ReportRoutes.operations + APIKeyRoutes.operations
         + MDMRoutes.operations + ScopeRoutes.operations
 }

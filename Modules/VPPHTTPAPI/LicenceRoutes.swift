@@ -5,7 +5,7 @@ import NIOCore
 import VPPDomain
 import VPPUseCases
 
-/// `/v1/apps…`, `/v1/licenses`, `/v1/devices`, `/v1/users`, `/v1/reports/…`
+/// `/v1/apps…` (the pooled repository, assigning and revoking) and `/v1/licenses`.
 enum LicenceRoutes {
     struct AssigneesBody: Codable, APISchema {
         let serialNumbers: [String]?
@@ -41,70 +41,6 @@ enum LicenceRoutes {
             try EdgeValidation.distinct(serials, field: "serialNumbers", caseInsensitive: true)
             try EdgeValidation.distinct(users, field: "clientUserIds")
             return try serials.map { .device(try SerialNumber($0)) } + users.map { .user(try ClientUserID($0)) }
-        }
-    }
-
-    struct DevicesBody: Codable, APISchema {
-        struct Item: Codable {
-            let serialNumber: String
-            let name: String?
-            let installedAdamIds: [String]?
-        }
-        let devices: [Item]
-
-        static let schemaName = "NewDevices"
-        static var schema: JSONSchema {
-            let item = JSONSchema.object(
-                ["serialNumber": .ref(SerialNumberSchema.self)],
-                optional: [
-                    "name": .string(pattern: SchemaPattern.noControl, maxLength: 200),
-                    "installedAdamIds": .array(.ref(AdamIDSchema.self), maxItems: 1000),
-                ])
-            return .object(["devices": .array(item, maxItems: 10000)])
-        }
-
-        func validated(tenantID: TenantID) throws -> [Device] {
-            try EdgeValidation.distinct(
-                devices.map(\.serialNumber), field: "devices[].serialNumber", caseInsensitive: true)
-            return try devices.map { item in
-                try EdgeValidation.text(item.serialNumber, field: "devices[].serialNumber", limit: 64)
-                if let name = item.name { try EdgeValidation.text(name, field: "devices[].name", limit: 200) }
-                let installed = item.installedAdamIds ?? []
-                guard installed.count <= 1000 else {
-                    throw InvalidInput(
-                        code: .tooManyItems, field: "devices[].installedAdamIds", detail: "at most 1000 per device")
-                }
-                for adamID in installed { try EdgeValidation.adamID(adamID, field: "devices[].installedAdamIds") }
-                return Device(
-                    tenantID: tenantID, serialNumber: try SerialNumber(item.serialNumber), name: item.name,
-                    installedAdamIDs: Set(installed))
-            }
-        }
-    }
-
-    struct UsersBody: Codable, APISchema {
-        struct Item: Codable {
-            let clientUserId: String
-            let email: String?
-        }
-        let users: [Item]
-
-        static let schemaName = "NewUsers"
-        static var schema: JSONSchema {
-            let item = JSONSchema.object(
-                ["clientUserId": .ref(ClientUserIDSchema.self)],
-                optional: ["email": .string(pattern: SchemaPattern.email, maxLength: 254)])
-            return .object(["users": .array(item, maxItems: 10000)])
-        }
-
-        func validated(tenantID: TenantID) throws -> [ManagedUser] {
-            try EdgeValidation.distinct(users.map(\.clientUserId), field: "users[].clientUserId")
-            return try users.map { item in
-                try EdgeValidation.text(item.clientUserId, field: "users[].clientUserId", limit: 256)
-                if let email = item.email { try EdgeValidation.text(email, field: "users[].email", limit: 254) }
-                return try ManagedUser(
-                    tenantID: tenantID, clientUserID: try ClientUserID(item.clientUserId), email: item.email)
-            }
         }
     }
 
@@ -173,65 +109,6 @@ enum LicenceRoutes {
                 after: try call.query.single("after", allowed: ["a cursor from a Link header"]),
                 limit: try ListingAnswer.limit(call.query))
             return ListingAnswer.response(page, call)
-        },
-        DeviceRoutes.list, DeviceRoutes.audit,
-        APIOperation(
-            method: .post, path: "/v1/devices", operationID: "addDevices", summary: "Add or update devices",
-            access: .apiKey(.manageLicences), requestBody: .ref(DevicesBody.self),
-            answers: [.json(201, "Added", .array(.ref(DeviceView.self)))], errors: [422]
-        ) { call in
-            let caller = try call.caller()
-            let devices = try await call.body(DevicesBody.self).validated(tenantID: caller.tenantID)
-            try await ManageInventory(services: call.services).addDevices(caller, devices)
-            return json(devices.map(DeviceView.init), status: .created)
-        },
-        APIOperation(
-            method: .get, path: "/v1/users", operationID: "listUsers", summary: "Managed users",
-            access: .apiKey(.read), answers: [.json(200, "Users", .array(.ref(UserView.self)))]
-        ) { call in
-            json(try await ManageInventory(services: call.services).users(try call.caller()).map(UserView.init))
-        },
-        APIOperation(
-            method: .post, path: "/v1/users", operationID: "addUsers",
-            summary: "Register users with Apple and record them",
-            access: .apiKey(.manageLicences), requestBody: .ref(UsersBody.self),
-            answers: [.json(201, "Added", .array(.ref(UserView.self)))], errors: [422]
-        ) { call in
-            let caller = try call.caller()
-            let users = try await call.body(UsersBody.self).validated(tenantID: caller.tenantID)
-            try await ManageInventory(services: call.services).addUsers(caller, users)
-            return json(users.map(UserView.init), status: .created)
-        },
-        APIOperation(
-            method: .get, path: "/v1/reports/licenses", operationID: "licenceReport",
-            summary: "Licences per app and per token (format=csv for CSV)", access: .apiKey(.read),
-            parameters: [.query("format", .oneOf(ReportFormat.self))],
-            answers: [
-                APIOperation.Answer(
-                    status: 200, description: "Report",
-                    bodies: [
-                        ("application/json", .array(.ref(ReportRowView.self))), ("text/csv", .string),
-                    ])
-            ],
-            errors: [400]
-        ) { call in
-            let format = try call.query.value("format", as: ReportFormat.self) ?? .json
-            let rows = try await Reports(services: call.services).licences(try call.caller())
-            switch format {
-            case .csv:
-                return Response(
-                    status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
-                    body: .init(byteBuffer: ByteBuffer(string: Reports.csv(rows))))
-            case .json:
-                return json(rows.map(ReportRowView.init))
-            }
-        },
-        APIOperation(
-            method: .get, path: "/v1/reports/drift", operationID: "driftReport",
-            summary: "Drift between Apple, vpp and the device inventory, with fixes", access: .apiKey(.read),
-            answers: [.json(200, "Findings", .array(.ref(DriftView.self)))]
-        ) { call in
-            json(try await Reports(services: call.services).drift(try call.caller()).map(DriftView.init))
         },
     ]
 

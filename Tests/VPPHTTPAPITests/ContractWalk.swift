@@ -35,11 +35,11 @@ struct ContractWalk {
         let serials = ["C02XK1JHJG5J", "C02XK1JHJG5K"]
         _ = try await call(
             "POST", "/v1/devices", key: api.adminKey,
-            body: LicenceRoutes.DevicesBody(
+            body: InventoryRoutes.DevicesBody(
                 devices: serials.map { .init(serialNumber: $0, name: "Lab", installedAdamIds: ["408709785"]) }))
         _ = try await call(
             "POST", "/v1/users", key: api.adminKey,
-            body: LicenceRoutes.UsersBody(users: [.init(clientUserId: "user-1", email: "ana@acme.example")]))
+            body: InventoryRoutes.UsersBody(users: [.init(clientUserId: "user-1", email: "ana@acme.example")]))
         _ = try await call("GET", "/v1/users", key: api.readerKey)
         _ = try await call("GET", "/v1/devices?limit=1&includeRetired=false", key: api.readerKey)
         _ = try await call("GET", "/v1/audit?limit=5", key: api.readerKey)

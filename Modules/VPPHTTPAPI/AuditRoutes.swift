@@ -3,34 +3,9 @@ import Hummingbird
 import VPPDomain
 import VPPUseCases
 
-/// `GET /v1/devices` and `GET /v1/audit`: the device inventory and the audit log in keyset pages.
-enum DeviceRoutes {
-    static let list = APIOperation(
-        method: .get, path: "/v1/devices", operationID: "listDevices",
-        summary: "Devices by serial number, in keyset pages (the next page is linked in the Link header, rel=\"next\")",
-        access: .apiKey(.read),
-        parameters: ListingAnswer.pageParameters + [
-            .query("serialPrefix", .string(pattern: "^[A-Za-z0-9]{1,20}$"), "Only serials starting with this"),
-            .query("enrolled", .boolean, "true: only enrolled devices; false: only the others"),
-            .query("includeRetired", .boolean, "false leaves retired devices out (default true, as /v1 always did)"),
-        ],
-        answers: [ListingAnswer.page("Devices", of: DeviceView.self)], errors: [400]
-    ) { call in
-        let query = call.query
-        var filter = DeviceFilter(
-            enrolled: try query.bool("enrolled"), includeRetired: try query.bool("includeRetired") ?? true)
-        if let prefix = try query.single("serialPrefix", allowed: ["1 to 20 letters and digits"]) {
-            guard (1...20).contains(prefix.count), prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
-            else {
-                throw BadQueryParameter(name: "serialPrefix", value: prefix, allowed: ["1 to 20 letters and digits"])
-            }
-            filter.serialPrefix = prefix
-        }
-        let page = try await Catalogue(services: call.services).devicePage(
-            try call.caller(), filter: filter, after: try ListingAnswer.after(query),
-            limit: try ListingAnswer.limit(query))
-        return ListingAnswer.response(page, call)
-    }
+/// `GET /v1/audit`: the tenant's audit log in keyset pages.
+enum AuditRoutes {
+    static let operations: [APIOperation] = [audit]
 
     static let audit = APIOperation(
         method: .get, path: "/v1/audit", operationID: "listAudit",
