@@ -258,6 +258,40 @@ extension SQLTenantTransaction {
                 """)
     }
 
+    func waitingCount(_ asset: AssetKey) async throws -> Int? {
+        try await exec(
+            """
+            SELECT waiting FROM scope_app_state WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches())
+            """
+        ).first.map { try $0.decode("waiting") }
+    }
+
+    func setWaitingCount(_ asset: AssetKey, _ waiting: Int) async throws {
+        try await exec(
+            """
+            INSERT INTO scope_app_state (tenant_id, adam_id, pricing, waiting)
+            VALUES (\(tenantID), \(asset.adamID), \(asset.pricingParam), \(waiting))
+            ON CONFLICT (tenant_id, adam_id, pricing) DO UPDATE SET waiting = excluded.waiting
+            """)
+    }
+
+    func groupMembers(_ names: [GroupName], among members: [Assignee]) async throws -> [(GroupName, Assignee)] {
+        guard !names.isEmpty else { return [] }
+        return try await lookupChunks(members.map(\.sortKey)) { chunk in
+            try await exec(
+                """
+                SELECT group_name, member FROM group_members
+                WHERE tenant_id = \(tenantID) AND group_name IN (\(list: names.map(\.value))) AND member IN (\(list: chunk))
+                """
+            ).compactMap { row -> (GroupName, Assignee)? in
+                guard let name = try? GroupName(try row.decode("group_name", as: String.self)),
+                    let member = Assignee(sortKey: try row.decode("member"))
+                else { return nil }
+                return (name, member)
+            }
+        }
+    }
+
     // MARK: Alerts and history
 
     func upsertAlert(_ alert: AppAlert) async throws {

@@ -209,7 +209,7 @@ struct ScopeModelTests {
             let serials = try await world.addDevices(12)
             let key = AssetKey(adamID: "408709785")
             var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = false
+            manage.reconcilesInline = true
             let (low, high) = (try GroupName("low"), try GroupName("high"))
             var members: [GroupName: Set<SerialNumber>] = [low: [], high: []]
             _ = try await manage.putGroup(world.admin, low, members: [], dynamic: nil)
@@ -244,13 +244,17 @@ struct ScopeModelTests {
                 }
                 let left = desiredBefore.subtracting(members[low]!.union(members[high]!))
                 allowedRevokes += left.intersection(heldBefore).count
-                // Two servers reconcile at once, then Apple settles; a second pass serves what the first freed.
-                for _ in 0..<2 {
-                    async let first = ReconcileScopes(services: world.services)(world.tenant.id)
-                    async let second = ReconcileScopes(services: world.services)(world.tenant.id)
-                    _ = try await (first, second)
+                // A group edit reconciled its changed members already (in the edit); what follows is what the
+                // servers do on their own: Apple settles, and the jobs its answers queue (a freed licence, a sync)
+                // run on two servers at once.
+                for _ in 0..<3 {
                     try await world.settleEvents()
+                    let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries())
+                    async let first = jobs(owner: "server-a", stopping: { false })
+                    async let second = jobs(owner: "server-b", stopping: { false })
+                    _ = await (first, second)
                 }
+                try await world.settleEvents()
                 // The reference model: the desired set, served by priority up to the pool.
                 let desired = members[low]!.union(members[high]!)
                 let held = try await world.store.inTenant(world.tenant.id) { tx in

@@ -64,6 +64,17 @@ let migration0014DesiredState = SQLMigration(
             PRIMARY KEY (tenant_id, adam_id, pricing, member)
         )
         """,
+        // Per scoped app: how many waited after the last full reconcile (0 lets a membership change be planned
+        // from the changed members alone: nobody else can be ahead of them).
+        """
+        CREATE TABLE scope_app_state (
+            tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
+            adam_id   text NOT NULL,
+            pricing   text NOT NULL,
+            waiting   integer NOT NULL,
+            PRIMARY KEY (tenant_id, adam_id, pricing)
+        )
+        """,
         """
         CREATE TABLE app_alerts (
             tenant_id     uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
@@ -76,16 +87,17 @@ let migration0014DesiredState = SQLMigration(
         )
         """,
     ],
-    postgresOnly: ["device_groups", "group_members", "app_scopes", "scope_tracking", "app_alerts"].flatMap { table in
-        [
-            "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
-            "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
-            """
-            CREATE POLICY tenant_wall ON \(table)
-                USING (coalesce(current_setting('vpp.tenant_id', true), '') = ''
-                       OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
-                WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
-                            OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
-            """,
-        ]
-    })
+    postgresOnly: ["device_groups", "group_members", "app_scopes", "scope_tracking", "scope_app_state", "app_alerts"]
+        .flatMap { table in
+            [
+                "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY tenant_wall ON \(table)
+                    USING (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                           OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                    WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                                OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                """,
+            ]
+        })

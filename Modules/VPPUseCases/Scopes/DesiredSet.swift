@@ -11,24 +11,49 @@ struct DesiredSet {
     /// Devices and users left out: retired, or users not registered.
     var excluded = 0
 
-    static func resolve(_ tx: any TenantTransaction, scopes: [AppScope]) async throws -> DesiredSet {
+    /// - Parameter only: resolve just these devices and users (a membership change reads what it names, not the
+    ///   groups); nil resolves everyone.
+    static func resolve(
+        _ tx: any TenantTransaction, scopes: [AppScope], only: [Assignee]? = nil
+    ) async throws
+        -> DesiredSet
+    {
         let groupNames = Set(scopes.flatMap(\.groups))
         let groups = try await tx.groups().filter { groupNames.contains($0.group.name) }
         var membersByGroup: [GroupName: [Assignee]] = [:]
-        var enrolled: [Device]?
-        for record in groups {
-            if let dynamic = record.group.dynamic {
-                if enrolled == nil { enrolled = try await Self.enrolledDevices(tx) }
-                membersByGroup[record.group.name] = enrolled!.filter(dynamic.includes).map { .device($0.serialNumber) }
-            } else {
-                membersByGroup[record.group.name] = try await tx.groupMembers([record.group.name])
+        if let only {
+            let serials = only.compactMap { if case .device(let s) = $0 { s } else { nil } }
+            let dynamicGroups = groups.filter { $0.group.dynamic != nil }
+            let devices = dynamicGroups.isEmpty ? [] : try await tx.devices(serials)
+            for record in dynamicGroups {
+                membersByGroup[record.group.name] = devices.filter(record.group.dynamic!.includes).map {
+                    .device($0.serialNumber)
+                }
+            }
+            let written = groups.filter { $0.group.dynamic == nil }.map(\.group.name)
+            for (group, member) in try await tx.groupMembers(written, among: only) {
+                membersByGroup[group, default: []].append(member)
+            }
+        } else {
+            var enrolled: [Device]?
+            for record in groups {
+                if let dynamic = record.group.dynamic {
+                    if enrolled == nil { enrolled = try await Self.enrolledDevices(tx) }
+                    membersByGroup[record.group.name] = enrolled!.filter(dynamic.includes).map {
+                        .device($0.serialNumber)
+                    }
+                } else {
+                    membersByGroup[record.group.name] = try await tx.groupMembers([record.group.name])
+                }
             }
         }
+        let wanted = only.map(Set.init)
         let named = scopes.map { scope in
             (
                 scope,
-                scope.groups.flatMap { membersByGroup[$0] ?? [] } + scope.serialNumbers.map(Assignee.device)
-                    + scope.clientUserIDs.map(Assignee.user)
+                scope.groups.flatMap { membersByGroup[$0] ?? [] }
+                    + (scope.serialNumbers.map(Assignee.device) + scope.clientUserIDs.map(Assignee.user))
+                    .filter { wanted?.contains($0) ?? true }
             )
         }
         var set = DesiredSet()

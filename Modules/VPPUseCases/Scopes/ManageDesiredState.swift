@@ -74,7 +74,8 @@ public struct ManageDesiredState: Sendable {
                 tx, caller, adding ? "group.add" : "group.remove", name.value, "ok", "\(members.count) member(s)")
             return try await tx.group(name)
         }
-        try await changed(caller.tenantID)
+        // Planned from the changed members (when nobody waits), so the cost follows the change, not the group.
+        try await reconcile.membersChanged(caller.tenantID, groups: [name], members: members)
         return record!
     }
 

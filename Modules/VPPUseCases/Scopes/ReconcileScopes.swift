@@ -51,18 +51,25 @@ public struct ReconcileScopes: Sendable {
         let desired = try await DesiredSet.resolve(tx, scopes: scopes.filter { $0.asset == asset })
         let tracked = Dictionary(
             try await tx.trackedMembers(asset).map { ($0.assignee, $0) }, uniquingKeysWith: { first, _ in first })
+        let holdings = Self.holdings(
+            try await tx.assignments(AssignmentQuery(asset: asset, states: AssignmentState.Code.holding)))
+        let available = try await poolReader.pool(tx, asset, ours: ours).usableCounts.available
+        let plan = ReconcilePlan.make(
+            desired: desired.members, tracked: tracked, holdings: holdings, available: available, now: clock.now())
+        return (plan, desired, available)
+    }
+
+    /// How each holder holds the app. A licence whose revoke is queued, sent, or asked for until Apple settles it
+    /// is on its way out.
+    static func holdings(_ rows: [Assignment]) -> [Assignee: Holding] {
         var holdings: [Assignee: Holding] = [:]
-        for row in try await tx.assignments(AssignmentQuery(asset: asset, states: AssignmentState.Code.holding)) {
-            // A licence whose revoke is queued, sent, or asked for until Apple settles it is on its way out.
+        for row in rows {
             switch row.state.stateCode {
             case .revocationQueued, .revoking: holdings[row.assignee] = holdings[row.assignee] ?? .leaving
             default: holdings[row.assignee] = row.revokeRequested ? holdings[row.assignee] ?? .leaving : .licensed
             }
         }
-        let available = try await poolReader.pool(tx, asset, ours: ours).usableCounts.available
-        let plan = ReconcilePlan.make(
-            desired: desired.members, tracked: tracked, holdings: holdings, available: available, now: clock.now())
-        return (plan, desired, available)
+        return holdings
     }
 
     /// Previews one app as it would be with `scopes` in place of the stored ones: changes nothing anywhere.
@@ -137,10 +144,92 @@ public struct ReconcileScopes: Sendable {
                 try await tx.upsertDevices(planned.1.unknownDevices.map { Device(tenantID: tenant, serialNumber: $0) })
             }
             try await tx.saveTracking(asset, upsert: planned.0.track, forget: planned.0.forget)
+            try await tx.setWaitingCount(asset, planned.0.waiting.count)
             return planned
         }
-        // 2. Licences for the first in the waitlist, then revokes of those whose grace is over: each through the
-        //    ledger, audited as the scope that asked.
+        return try await carryOut(tenant, asset, plan, desired: desired, available: available, at: now)
+    }
+
+    /// Reconciles after written members of `groups` changed: when nobody waited for the app after its last
+    /// reconcile, the plan needs only the changed members (nobody can be ahead of them in the queue), so the work
+    /// follows the change, not the group; otherwise (or never reconciled, or a large change) the whole app.
+    @discardableResult
+    public func membersChanged(
+        _ tenant: TenantID, groups: [GroupName], members: [Assignee]
+    ) async throws
+        -> [AppReconcile]
+    {
+        let scopes = try await store.inTenant(tenant) { tx in try await tx.scopes() }
+        let assets = Set(scopes.filter { !Set($0.groups).isDisjoint(with: groups) }.map(\.asset))
+        var results: [AppReconcile] = []
+        for asset in assets.sorted() {
+            let owner = "reconcile-\(UUID().uuidString)"
+            let lease = "reconcile:\(asset)"
+            guard
+                try await store.acquireLease(
+                    tenant: tenant, name: lease, owner: owner, now: clock.now(), ttl: leaseSeconds)
+            else {
+                try await RequestReconcile(store: store, clock: clock)(tenant)
+                continue
+            }
+            do {
+                if members.count <= Self.deltaLimit, let delta = try await applyDelta(tenant, asset, scopes, members) {
+                    results.append(delta)
+                } else {
+                    results.append(try await apply(tenant, asset, scopes: scopes))
+                }
+                try? await store.releaseLease(tenant: tenant, name: lease, owner: owner)
+            } catch {
+                try? await store.releaseLease(tenant: tenant, name: lease, owner: owner)
+                throw error
+            }
+        }
+        return results
+    }
+
+    /// Changes of more members than this reconcile the whole app.
+    static let deltaLimit = 1_000
+
+    /// The plan of the changed members alone, carried out; nil when someone waited after the last reconcile.
+    private func applyDelta(
+        _ tenant: TenantID, _ asset: AssetKey, _ scopes: [AppScope], _ members: [Assignee]
+    )
+        async throws -> AppReconcile?
+    {
+        let ours = try await tokenCredentials.holder(of: tenant)
+        let now = clock.now()
+        let planned = try await store.inTenant(tenant) { tx -> (ReconcilePlan, DesiredSet, Int)? in
+            guard try await tx.waitingCount(asset) == 0 else { return nil }
+            let desired = try await DesiredSet.resolve(
+                tx, scopes: scopes.filter { $0.asset == asset }, only: members)
+            let tracked = Dictionary(
+                try await tx.trackedMembers(asset, members).map { ($0.assignee, $0) },
+                uniquingKeysWith: { first, _ in first })
+            var rows: [Assignment] = []
+            for member in members {
+                rows += try await tx.assignments(
+                    AssignmentQuery(asset: asset, assignee: member, states: AssignmentState.Code.holding))
+            }
+            let available = try await poolReader.pool(tx, asset, ours: ours).usableCounts.available
+            let plan = ReconcilePlan.make(
+                desired: desired.members, tracked: tracked, holdings: Self.holdings(rows), available: available,
+                now: now)
+            if !desired.unknownDevices.isEmpty {
+                try await tx.upsertDevices(desired.unknownDevices.map { Device(tenantID: tenant, serialNumber: $0) })
+            }
+            try await tx.saveTracking(asset, upsert: plan.track, forget: plan.forget)
+            try await tx.setWaitingCount(asset, plan.waiting.count)
+            return (plan, desired, available)
+        }
+        guard let (plan, desired, available) = planned else { return nil }
+        return try await carryOut(tenant, asset, plan, desired: desired, available: available, at: now)
+    }
+
+    /// Carries a plan out through the ledger: licences for the first in the queue, then revokes of those whose
+    /// grace is over, each audited as the scope that asked.
+    private func carryOut(
+        _ tenant: TenantID, _ asset: AssetKey, _ plan: ReconcilePlan, desired: DesiredSet, available: Int, at now: Date
+    ) async throws -> AppReconcile {
         let scopeOf = Dictionary(plan.track.map { ($0.assignee, $0.scope) }, uniquingKeysWith: { first, _ in first })
         let tracked = try await store.inTenant(tenant) { tx in
             try await tx.trackedMembers(asset, plan.add + plan.remove)

@@ -69,6 +69,11 @@ public protocol ScopeRecords {
     /// Assets with tracking rows (a scope deleted: its members still follow the removal policy).
     func trackedAssets() async throws -> [AssetKey]
     func saveTracking(_ asset: AssetKey, upsert: [TrackedMember], forget: [Assignee]) async throws
+    /// How many of the app's scope members waited after its last reconcile (nil: never reconciled).
+    func waitingCount(_ asset: AssetKey) async throws -> Int?
+    func setWaitingCount(_ asset: AssetKey, _ waiting: Int) async throws
+    /// Which of `members` are written members of these groups (a membership change reads what it names).
+    func groupMembers(_ names: [GroupName], among members: [Assignee]) async throws -> [(GroupName, Assignee)]
 
     func upsertAlert(_ alert: AppAlert) async throws
     func alert(_ asset: AssetKey) async throws -> AppAlert?
