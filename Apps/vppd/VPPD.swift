@@ -71,11 +71,13 @@ struct Serve: AsyncParsableCommand {
         }
         let migrateAtStart = migrate || !configuration.isPostgres
         let listenHost = configuration.httpHost
+        var hooks = APIHooks(
+            ready: { await runtime.databaseReady().mapError { $0 as any Error } },
+            metrics: { metrics.render() }, onRequest: metrics.request)
+        hooks.requestDeadline = .milliseconds(Int64(configuration.requestDeadline * 1000))
         var parts = VPPServer.Parts(
             services: appServices,
-            hooks: APIHooks(
-                ready: { await runtime.databaseReady().mapError { $0 as any Error } },
-                metrics: { metrics.render() }, onRequest: metrics.request),
+            hooks: hooks,
             bounds: ServerBounds(configuration), host: configuration.httpHost, port: configuration.httpPort,
             // The web console at /console/: cookies Secure when reached over https.
             consoleOptions: ConsoleOptions(secureCookies: configuration.publicURL?.hasPrefix("https://") ?? false),

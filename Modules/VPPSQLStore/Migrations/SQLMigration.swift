@@ -53,6 +53,8 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0010AccessKeys,
     migration0011ListingIndexes,
     migration0012LookupIndexes,
+    migration0013Placeholder,
+    migration0014IdempotencyKeys,
 ]
 
 /// The database is at a schema version this build cannot serve.

@@ -286,3 +286,10 @@ extension ScheduleMDMWork {
     /// Wires this use case from the composition bag.
     public init(services: VPPServices) { self.init(store: services.store) }
 }
+
+extension IdempotentWrites {
+    /// Wires this use case from the composition bag.
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock)
+    }
+}
