@@ -15,14 +15,23 @@ import VPPUseCases
 ///
 /// Only final answers are kept: a 5xx (the database unavailable, the request's deadline passed, Apple
 /// unreachable) means the write did not happen or its outcome is unknown, so the claim is released and a
-/// retry is carried out again.
+/// retry is carried out again. A claim that could not be released (the database was down) lapses once the
+/// request's deadline has passed, when the request can no longer commit anything.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
     let writes: IdempotentWrites
     let logger: Logger
 
-    /// How long a claim without an answer holds its key (longer than any request runs).
-    static let claimFor: TimeInterval = 120
+    /// How long a claim without an answer holds its key when no request deadline bounds the request.
+    static let claimWithoutDeadline: TimeInterval = 120
+    /// Past its deadline (plus the driver's grace) a request can commit nothing more: its claim may lapse then,
+    /// so a retry is not refused as "in progress" for minutes when the claim could not be released (the
+    /// database was down when the request failed).
+    static func claimFor(now: ContinuousClock.Instant = .now) -> TimeInterval {
+        guard let deadline = WorkDeadline.current else { return claimWithoutDeadline }
+        let left = deadline - now
+        return max(1, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18 + 2)
+    }
     /// Answers larger than this are not kept (the claim is released): write answers are small.
     static let largestAnswer = 1 << 20
     static let methods: Set<HTTPRequest.Method> = [.post, .put, .patch, .delete]
@@ -38,7 +47,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let fingerprint = Self.fingerprint(request, body: body)
-        switch try await writes.claim(caller, key: key, fingerprint: fingerprint, claimFor: Self.claimFor) {
+        switch try await writes.claim(caller, key: key, fingerprint: fingerprint, claimFor: Self.claimFor()) {
         case .replay(let answer): return Self.response(answer)
         case .mismatch: throw IdempotencyRefusal.reused
         case .inProgress: throw IdempotencyRefusal.inProgress

@@ -7,13 +7,19 @@ import VPPUseCases
 struct SQLJobQueue: JobQueue {
     let database: any SQLDatabase
 
+    /// A job already queued for later (never tried, not claimed) is brought forward to the earlier time: the
+    /// intent pump queues its tenant's event poll 5 minutes ahead, and a poll asked for now (events due after
+    /// an outage, a refused notification) must not wait behind it. A job backing off after a failure keeps
+    /// its time.
     func enqueue(_ job: JobRequest) async throws -> Bool {
         try await database.transaction { connection in
             try await !connection.query(
                 """
                 INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts)
                 VALUES (\(job.tenantID), \(UUID()), \(job.kind.rawValue), \(job.key), \(job.runAt), 0)
-                ON CONFLICT (tenant_id, kind, job_key) DO NOTHING RETURNING job_id
+                ON CONFLICT (tenant_id, kind, job_key) DO UPDATE SET run_at = excluded.run_at
+                WHERE jobs.run_at > excluded.run_at AND jobs.attempts = 0 AND jobs.lease_until IS NULL
+                RETURNING job_id
                 """
             ).isEmpty
         }
