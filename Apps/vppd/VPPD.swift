@@ -16,8 +16,9 @@ struct VPPD: AsyncParsableCommand {
         abstract: "The vpp server: REST API, Apple notification webhook and background workers.",
         discussion: """
             Reads VPP_DATABASE_URL, VPP_APPLE_BASE_URL, VPP_ENCRYPTION_KEY(_FILE), VPP_HTTP_HOST, VPP_HTTP_PORT,
-            VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL and VPP_SYNC_INTERVAL (seconds). Any number of replicas may
-            share one PostgreSQL database: background work is claimed from a shared job queue.
+            VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL, VPP_SYNC_INTERVAL (seconds) and
+            VPP_REQUEST_DEADLINE_SECONDS (an API request's database deadline, default 10). Any number of replicas
+            may share one PostgreSQL database: background work is claimed from a shared job queue.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self
