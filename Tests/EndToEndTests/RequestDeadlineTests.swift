@@ -112,7 +112,7 @@ struct RequestDeadlineTests {
             stalledWrite.status == 503 && stalledWrite.retryAfter != nil && stalledWrite.seconds < deadline + 1,
             "stalled write: \(stalledWrite.status) after \(stalledWrite.seconds) s \(stalledWrite.body)")
         #expect(stalledWrite.body.contains("database_unavailable"))
-        // New connections are accepted and never answered: the probe's failed attempt counts as unavailable.
+        // New connections are accepted and never answered: no verdict from the probe, so the deadline ends the wait.
         let stalledRead = try await Self.send("GET", url + "/v1/devices", key: apiKey)
         #expect(
             stalledRead.status == 503 && stalledRead.retryAfter != nil && stalledRead.seconds < deadline + 1,

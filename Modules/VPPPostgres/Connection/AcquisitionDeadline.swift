@@ -10,10 +10,11 @@ import Glibc
 ///
 /// While PostgreSQL is unreachable the pool keeps requests waiting (and retries connecting in the background),
 /// so without a bound every request hung for as long as the outage lasted. Behind HAProxy, PgBouncer or a cloud
-/// proxy the database's port always accepts, so "the port refuses" is no sign of an outage: after `limit` the
+/// proxy the database's port always accepts, so "the port accepts" is no sign of health: after `limit` the
 /// database is probed with a real connection attempt (`reachable`, a PostgreSQL handshake and `SELECT 1`), and a
-/// failed attempt counts as unavailability. A busy but healthy pool keeps the request waiting, up to an absolute
-/// ceiling: the work's deadline (``VPPUseCases/WorkDeadline``), or `ceiling` for background work without one.
+/// failed attempt counts as unavailability. A busy pool, or an attempt that neither succeeds nor fails, keeps the
+/// request waiting up to an absolute ceiling: the work's deadline (``VPPUseCases/WorkDeadline``), or `ceiling`
+/// for background work without one.
 ///
 /// Under a deadline the transaction is bounded too: `expire` runs `grace` after it (the driver closes the
 /// connection, which fails whatever query is stuck on a server that stopped answering) and the caller gets
@@ -85,9 +86,9 @@ public enum AcquisitionDeadline {
     }
 }
 
-/// Whether PostgreSQL answers a fresh connection attempt: a handshake and `SELECT 1` within `timeout`. Tells a
-/// database that cannot serve (down, failing over, a proxy or pooler in front of nothing) from a busy pool, also
-/// when a proxy accepts the TCP connection for a server that is gone.
+/// Whether a fresh connection attempt to PostgreSQL fails: tells a database that cannot serve (down, starting up,
+/// a proxy in front of no server) from a busy pool, also when a proxy accepts the TCP connection. An attempt
+/// that has not ended within its timeout gives no verdict (true): the caller's ceiling bounds that case.
 /// One answer serves every waiting request for a second, so a saturated pool does not multiply probes.
 public struct DatabaseProbe: Sendable {
     let attempt: @Sendable () async -> Bool

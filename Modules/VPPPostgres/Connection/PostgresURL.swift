@@ -25,10 +25,13 @@ public enum PostgresURL {
         return configuration
     }
 
-    /// A probe that opens one fresh connection (handshake, `SELECT 1`) and closes it, within `timeout`:
-    /// see ``DatabaseProbe``.
+    /// A probe that opens one fresh connection (handshake, `SELECT 1`) and closes it: see ``DatabaseProbe``.
+    /// An attempt that fails (refused, closed by a proxy with no server behind it, an error such as "the
+    /// database system is starting up") says the database cannot serve. One still going after `timeout` gives
+    /// no verdict (the probe answers "may serve"): a loaded machine's slow handshake must not turn into 503s,
+    /// and a server that accepts and never answers is bounded by the request's deadline instead.
     public static func probe(
-        _ text: String, timeout: Duration = .milliseconds(800), logger: Logger
+        _ text: String, timeout: Duration = .seconds(1), logger: Logger
     ) throws
         -> DatabaseProbe
     {
@@ -36,8 +39,8 @@ public enum PostgresURL {
         var configuration = PostgresConnection.Configuration(
             host: parts.host, port: parts.port, username: parts.user, password: parts.password,
             database: parts.database, tls: parts.connectionTLS)
-        configuration.options.connectTimeout = .milliseconds(
-            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        // Long enough that a slow connect ends as "no verdict" (the timer below), not as a failure.
+        configuration.options.connectTimeout = .seconds(10)
         let settled = configuration
         return DatabaseProbe {
             let outcome = ProbeOutcome()
@@ -57,7 +60,7 @@ public enum PostgresURL {
             }
             Task {
                 try? await Task.sleep(for: timeout)
-                outcome.settle(false)
+                outcome.settle(true)
                 try? await outcome.connection.withLock { $0 }?.close()
             }
             return await outcome.value()
