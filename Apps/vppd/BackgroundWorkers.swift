@@ -12,6 +12,8 @@ struct BackgroundWorkers: Service {
     let schedule: ScheduleDueWork
     let jobs: RunDueJobs
     let intents: CarryOutAppleIntents
+    let missedNotifications: MissedAppleNotifications
+    let store: any Store
     let clock: any Clock
     let metrics: ServerMetrics
     let logger: Logger
@@ -22,6 +24,8 @@ struct BackgroundWorkers: Service {
         schedule = ScheduleDueWork(services: services, syncInterval: interval)
         jobs = RunDueJobs(services: services, deliveries: MDMDeliveries(policy: services.outboundPolicy))
         intents = CarryOutAppleIntents(services: services)
+        missedNotifications = services.missedNotifications
+        store = services.store
         clock = services.clock
         self.metrics = metrics
         self.logger = logger
@@ -34,6 +38,8 @@ struct BackgroundWorkers: Service {
         var noticePlanning = Cadence(every: 600)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let now = clock.now()
+            // Events whose notification was refused during an outage: polled as soon as the database answers.
+            if !missedNotifications.isEmpty { await missedNotifications.catchUp(store: store, now: now) }
             if scheduling.fire(at: now) {
                 do {
                     let queued = try await schedule(now: now, planNotices: noticePlanning.fire(at: now))

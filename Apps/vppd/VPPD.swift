@@ -16,9 +16,10 @@ struct VPPD: AsyncParsableCommand {
         abstract: "The vpp server: REST API, Apple notification webhook and background workers.",
         discussion: """
             Reads VPP_DATABASE_URL, VPP_APPLE_BASE_URL, VPP_ENCRYPTION_KEY(_FILE), VPP_HTTP_HOST, VPP_HTTP_PORT,
-            VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL, VPP_SYNC_INTERVAL (seconds), VPP_OUTBOUND_ALLOW and
-            VPP_MDM_EVENT_RETENTION (seconds). Any number of replicas may
-            share one PostgreSQL database: background work is claimed from a shared job queue.
+            VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL, VPP_SYNC_INTERVAL (seconds), VPP_OUTBOUND_ALLOW,
+            VPP_MDM_EVENT_RETENTION (seconds) and VPP_REQUEST_DEADLINE_SECONDS (an API request's database deadline,
+            default 10). Any number of replicas may share one PostgreSQL database: background work is claimed from a
+            shared job queue.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self
@@ -72,11 +73,13 @@ struct Serve: AsyncParsableCommand {
         }
         let migrateAtStart = migrate || !configuration.isPostgres
         let listenHost = configuration.httpHost
+        var hooks = APIHooks(
+            ready: { await runtime.databaseReady().mapError { $0 as any Error } },
+            metrics: { metrics.render() }, onRequest: metrics.request)
+        hooks.requestDeadline = .milliseconds(Int64(configuration.requestDeadline * 1000))
         var parts = VPPServer.Parts(
             services: appServices,
-            hooks: APIHooks(
-                ready: { await runtime.databaseReady().mapError { $0 as any Error } },
-                metrics: { metrics.render() }, onRequest: metrics.request),
+            hooks: hooks,
             bounds: ServerBounds(configuration), host: configuration.httpHost, port: configuration.httpPort,
             // The web console at /console/: cookies Secure when reached over https.
             consoleOptions: ConsoleOptions(secureCookies: configuration.publicURL?.hasPrefix("https://") ?? false),

@@ -25,10 +25,14 @@ struct AppleTransport: Sendable {
     /// - Parameters:
     ///   - credentials: `nil` only for `service/config`.
     ///   - rate: the token's `maxRequestPerSecond`.
+    ///
+    /// Throws ``AppleAPIError`` for whatever Apple (or the way to it) did; a failure of the shared request
+    /// limiter's database is thrown as it is (a ``StoreError``), never as "Cannot reach Apple": the operator
+    /// must look at the database, and Apple was never asked.
     func send(
         method: HTTPMethod, url: String, query: [(String, String)] = [], body: Data? = nil,
         credentials: AppleCredentials?, rate: Int
-    ) async throws(AppleAPIError) -> Answer {
+    ) async throws -> Answer {
         let clock = ContinuousClock()
         let started = clock.now
         var attempt = 0
@@ -37,10 +41,14 @@ struct AppleTransport: Sendable {
             attempt += 1
             let outcome: Result<Answer, AppleAPIError>
             let retryAfter: Int?
-            do {
-                if let credentials {
+            if let credentials {
+                do {
                     try await limiter.acquire(key: credentials.token.fingerprint, perSecond: rate)
+                } catch is CancellationError {
+                    throw AppleAPIError.transport("cancelled")
                 }
+            }
+            do {
                 let exchange = try await exchange(
                     method: method, url: url, query: query, body: body, credentials: credentials)
                 (outcome, retryAfter) = (
@@ -49,7 +57,7 @@ struct AppleTransport: Sendable {
             } catch let error as AppleAPIError {
                 (outcome, retryAfter) = (.failure(error), nil)
             } catch is CancellationError {
-                throw .transport("cancelled")
+                throw AppleAPIError.transport("cancelled")
             } catch {
                 (outcome, retryAfter) = (.failure(.transport(String(describing: error).prefix(200).description)), nil)
             }
@@ -72,7 +80,7 @@ struct AppleTransport: Sendable {
                     logger.warning(
                         "Apple call failed",
                         metadata: ["endpoint": "\(endpoint)", "attempts": "\(attempt)", "error": "\(error)"])
-                    throw error
+                    throw error as AppleAPIError
                 }
                 logger.info(
                     "Apple call will be retried",
@@ -82,7 +90,7 @@ struct AppleTransport: Sendable {
                             "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)",
                         "error": "\(error)",
                     ])
-                do { try await Task.sleep(for: wait) } catch { throw .transport("cancelled") }
+                do { try await Task.sleep(for: wait) } catch { throw AppleAPIError.transport("cancelled") }
             }
         }
     }

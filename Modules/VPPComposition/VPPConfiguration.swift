@@ -17,6 +17,7 @@ import Logging
 /// | `VPP_ENCRYPTION_KEY_PREVIOUS` / `_FILE` | none: the old key, accepted for opening during a rotation |
 /// | `VPP_HTTP_HEADER_TIMEOUT` / `VPP_HTTP_BODY_TIMEOUT` / `VPP_HTTP_IDLE_TIMEOUT` | `10` / `30` / `60` seconds |
 /// | `VPP_HTTP_MAX_CONNECTIONS` | `512` |
+/// | `VPP_REQUEST_DEADLINE_SECONDS` | `10` |
 /// | `VPP_SYNC_INTERVAL` / `VPP_INTENT_LEASE_SECONDS` | `21600` / `60` seconds |
 /// | `VPP_TENANT` | `default` (vppctl's tenant) |
 /// | `VPP_OUTBOUND_ALLOW` | none: MDM, webhook and SMTP hosts must be public and reached over TLS |
@@ -48,6 +49,9 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
     public var httpBodyTimeout: TimeInterval
     public var httpIdleTimeout: TimeInterval
     public var httpMaxConnections: Int
+    /// Seconds an API request may spend waiting for the database and in its transactions, counted from its
+    /// arrival; past it the answer is 503 with `Retry-After` and nothing of the request commits.
+    public var requestDeadline: TimeInterval
     public var httpHost: String
     public var httpPort: Int
     public var publicURL: String?
@@ -110,6 +114,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
         httpBodyTimeout = number("vpp.http.body.timeout", 30)
         httpIdleTimeout = number("vpp.http.idle.timeout", 60)
         httpMaxConnections = integer("vpp.http.max.connections", 512)
+        requestDeadline = max(0.1, number("vpp.request.deadline.seconds", 10))
         httpHost = text("vpp.http.host") ?? "127.0.0.1"
         httpPort = integer("vpp.http.port", 8080)
         publicURL = text("vpp.public.url").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
@@ -143,6 +148,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
             ("VPP_HTTP_HOST", httpHost), ("VPP_HTTP_PORT", "\(httpPort)"),
             ("VPP_HTTP_HEADER_TIMEOUT", "\(httpHeaderTimeout)"), ("VPP_HTTP_BODY_TIMEOUT", "\(httpBodyTimeout)"),
             ("VPP_HTTP_IDLE_TIMEOUT", "\(httpIdleTimeout)"), ("VPP_HTTP_MAX_CONNECTIONS", "\(httpMaxConnections)"),
+            ("VPP_REQUEST_DEADLINE_SECONDS", "\(requestDeadline)"),
             ("VPP_PUBLIC_URL", publicURL ?? "(none)"),
             ("VPP_SMTP_URL", smtpURL.map(Self.redactingPassword) ?? "(none)"),
             ("VPP_LOG_LEVEL", logLevel.rawValue), ("VPP_SYNC_INTERVAL", "\(syncInterval)"),

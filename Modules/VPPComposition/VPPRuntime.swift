@@ -164,11 +164,10 @@ public final class VPPRuntime: Sendable {
                 backgroundLogger: Self.databaseLogger(logger))
             // The CLI's short-lived runtime runs the client itself; the server's service group runs it otherwise.
             if runClient { postgresTask = Task { await client.run() } }
-            let address = try PostgresURL.configuration(from: configuration.databaseURL)
-            let reachability = address.host.map { TCPReachability(host: $0, port: address.port ?? 5432) }
+            // A real connection attempt, not a TCP probe: behind HAProxy or PgBouncer the port always accepts.
+            let probe = try PostgresURL.probe(configuration.databaseURL, logger: Self.databaseLogger(logger))
             store = PostgresStore.make(
-                client: client, logger: Self.databaseLogger(logger), clock: { clock.now() },
-                reachability: reachability)
+                client: client, logger: Self.databaseLogger(logger), clock: { clock.now() }, probe: probe)
             postgres = client
         } else if let path = configuration.sqlitePath {
             let database = try await SQLiteSQLDatabase.open(path: path, logger: logger)

@@ -96,6 +96,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case let error as IdentifierError: return identifier(error)
         case let error as LicenceError: return licence(error)
         case let error as StoreError: return store(error)
+        case let error as IdempotencyRefusal: return error.failure
         case let error as AppleAPIError: return apple(error)
         case let error as SecretBoxError:
             // A key that cannot open a stored secret is the server's misconfiguration, never the caller's.

@@ -25,6 +25,10 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     case invalidClientUserID = "invalid_client_user_id"
     case invalidEmail = "invalid_email"
     case invalidAPIKeyRequest = "invalid_api_key_request"
+    // Idempotency-Key
+    case invalidIdempotencyKey = "invalid_idempotency_key"
+    case idempotencyKeyReused = "idempotency_key_reused"
+    case idempotencyKeyInProgress = "idempotency_key_in_progress"
     // Who is calling
     case unauthorized
     case forbidden
@@ -114,7 +118,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
         case .requestTimeout: .requestTimeout
         case .tokenUnusable, .nothingToTakeOver, .alreadyLicensed, .syncInProgress, .noLicencesLeft, .noUsableToken,
             .invalidTransition, .duplicateLocation, .duplicateTenant, .tokenClaimedElsewhere, .appleNotEnoughLicences,
-            .groupInUse:
+            .groupInUse, .idempotencyKeyInProgress:
             .conflict
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
@@ -125,7 +129,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
             .tokenFileExpired, .wrongLocation, .takeOverNeedsConfirmation, .unknownDevices, .unknownUsers,
             .noAssignees, .notLicensed, .bookToDevice, .notDeviceAssignable, .notRevocable, .refused,
             .appleTokenExpired, .appleTokenRevoked, .appleTokenInvalid, .appleUnknownUser, .appleOverLimits,
-            .invalidMDMConnection, .dynamicGroup, .invalidDesiredState:
+            .invalidMDMConnection, .dynamicGroup, .invalidDesiredState, .invalidIdempotencyKey, .idempotencyKeyReused:
             .unprocessableContent
         case .internal, .secretsUnavailable, .unreadableRecord: .internalServerError
         case .appleError: .badGateway

@@ -14,6 +14,9 @@ public struct APIHooks: Sendable {
     public var onRequest: @Sendable (_ method: String, _ route: String, _ status: Int, _ seconds: Double) -> Void
     /// How long an API key's lookup is reused (a revoked key is refused on other replicas after at most this).
     public var apiKeyCacheTTL: TimeInterval = 5
+    /// How long a request may wait for the database and run its transactions (`VPP_REQUEST_DEADLINE_SECONDS`):
+    /// past it the answer is 503 with `Retry-After` and nothing of the request commits.
+    public var requestDeadline: Duration = .seconds(10)
 
     public init(
         ready: @escaping @Sendable () async -> Result<Int, any Error>,
@@ -49,10 +52,12 @@ public enum APIRouter {
         let router = Router(context: VPPRequestContext.self)
         router.add(middleware: MetricsMiddleware(hooks: hooks, logger: logger))
         router.add(middleware: ErrorMiddleware(logger: logger))
+        router.add(middleware: RequestDeadlineMiddleware(limit: hooks.requestDeadline))
 
         let keys = APIKeyCache(ttl: hooks.apiKeyCacheTTL, now: { services.clock.now() })
         let v1 = router.group("v1").add(
-            middleware: APIKeyMiddleware(keys: ManageAPIKeys(services: services), cache: keys))
+            middleware: APIKeyMiddleware(keys: ManageAPIKeys(services: services), cache: keys)
+        ).add(middleware: IdempotencyMiddleware(writes: IdempotentWrites(services: services), logger: logger))
         for operation in APIContract.operations {
             operation.register(on: router, v1: v1, services: services, hooks: hooks, keys: keys)
         }
@@ -106,6 +111,22 @@ struct MetricsMiddleware: RouterMiddleware {
             && text.unicodeScalars.allSatisfy {
                 $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0))
             }
+    }
+}
+
+/// Gives every request a deadline for its database work (``WorkDeadline``), counted from its arrival: the
+/// storage driver bounds the wait for a connection and each transaction by it and refuses to commit past it,
+/// so a request meets a failing-over database with a 503 and `Retry-After` within the deadline plus a second,
+/// never a late commit its client gave up on. It bounds database work only: Apple's calls have their own
+/// timeouts.
+struct RequestDeadlineMiddleware: RouterMiddleware {
+    typealias Context = VPPRequestContext
+    let limit: Duration
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        try await WorkDeadline.within(ContinuousClock.now + limit) { try await next(request, context) }
     }
 }
 

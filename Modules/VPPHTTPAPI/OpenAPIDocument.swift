@@ -67,8 +67,13 @@ public enum OpenAPIDocument {
         case .mdmSignature: result["security"] = [[String: Any]]()
         }
         if !notes.isEmpty { result["description"] = notes.joined(separator: " ") }
-        if !operation.parameters.isEmpty {
-            result["parameters"] = operation.parameters.map { parameter -> [String: Any] in
+        // Every API write takes an Idempotency-Key (IdempotencyMiddleware); the router never sees the header.
+        let parameters =
+            operation.parameters
+            + (operation.access.needsKey && IdempotencyMiddleware.methods.contains(operation.method)
+                ? [Self.idempotencyKey] : [])
+        if !parameters.isEmpty {
+            result["parameters"] = parameters.map { parameter -> [String: Any] in
                 var item: [String: Any] = [
                     "name": parameter.name, "in": parameter.location.rawValue,
                     "schema": parameter.schema.rendered(components: &components),
@@ -105,6 +110,14 @@ public enum OpenAPIDocument {
     }
 
     static var errorReference: [String: Any] { ["$ref": "#/components/responses/Error"] }
+
+    /// The `Idempotency-Key` header every API write accepts.
+    static let idempotencyKey = APIOperation.Parameter(
+        name: "Idempotency-Key", location: .header, schema: .string(pattern: "^[!-~]{1,255}$", maxLength: 255),
+        description: "Optional. A retry with the same key and request gets the first answer again (kept 24 h, "
+            + "per tenant; `Idempotent-Replayed: true`) instead of being carried out twice; the same key with a "
+            + "different request is 422 `idempotency_key_reused`, and one still being carried out 409 "
+            + "`idempotency_key_in_progress`. 5xx answers are not kept.")
 
     /// The documented error answer of one status, whose `code` can only be one of that status's codes.
     static func errorReference(_ status: Int) -> [String: Any] {

@@ -83,10 +83,21 @@ enum SystemRoutes {
     ]
 
     static func appleNotification(_ call: APIOperation.Call) async throws -> Response {
+        guard let tokenID = TokenID(uuidString: try call.path("tokenId")) else { throw UseCaseError.unauthorised }
+        do {
+            return try await handleAppleNotification(call, tokenID: tokenID)
+        } catch StoreError.unavailable(let detail) {
+            // Answered 503; Apple will not send it again soon: its events are polled once the database is back.
+            call.services.missedNotifications.record(tokenID)
+            throw StoreError.unavailable(detail)
+        }
+    }
+
+    static func handleAppleNotification(_ call: APIOperation.Call, tokenID: TokenID) async throws -> Response {
         let services = call.services
-        guard let tokenID = TokenID(uuidString: try call.path("tokenId")),
-            let tenant = try await services.store.tenantOwning(tokenID: tokenID)
-        else { throw UseCaseError.unauthorised }
+        guard let tenant = try await services.store.tenantOwning(tokenID: tokenID) else {
+            throw UseCaseError.unauthorised
+        }
         // The bearer is checked before a byte of the body is read: an unauthenticated sender gets 401
         // and the connection is closed, whatever it was streaming.
         try await AppleWebhookGate(services: services).requireBearer(

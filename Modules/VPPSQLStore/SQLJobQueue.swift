@@ -7,13 +7,19 @@ import VPPUseCases
 struct SQLJobQueue: JobQueue {
     let database: any SQLDatabase
 
+    /// A job already queued for later (never tried, not claimed) is brought forward to the earlier time: the
+    /// intent pump queues its tenant's event poll 5 minutes ahead, and a poll asked for now (events due after
+    /// an outage, a refused notification) must not wait behind it. A job backing off after a failure keeps
+    /// its time.
     func enqueue(_ job: JobRequest) async throws -> Bool {
-        try await database.transaction { connection in
+        try await database.translatingTransaction { connection in
             try await !connection.query(
                 """
                 INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts)
                 VALUES (\(job.tenantID), \(UUID()), \(job.kind.rawValue), \(job.key.rawValue), \(job.runAt), 0)
-                ON CONFLICT (tenant_id, kind, job_key) DO NOTHING RETURNING job_id
+                ON CONFLICT (tenant_id, kind, job_key) DO UPDATE SET run_at = excluded.run_at
+                WHERE jobs.run_at > excluded.run_at AND jobs.attempts = 0 AND jobs.lease_until IS NULL
+                RETURNING job_id
                 """
             ).isEmpty
         }
@@ -41,7 +47,7 @@ struct SQLJobQueue: JobQueue {
                 AND (o.run_at < j.run_at OR o.job_id < j.job_id)
                 AND (o.lease_until IS NULL OR o.lease_until < \(now)))
             """
-        return try await database.transaction { connection in
+        return try await database.translatingTransaction { connection in
             func pass(_ condition: SQLQuery, room: Int) async throws -> [ClaimedJob] {
                 try await connection.query(
                     """
@@ -80,7 +86,7 @@ struct SQLJobQueue: JobQueue {
     }
 
     func complete(_ job: ClaimedJob) async throws -> Bool {
-        try await database.transaction { connection in
+        try await database.translatingTransaction { connection in
             try await !connection.query(
                 """
                 DELETE FROM jobs WHERE tenant_id = \(job.tenantID) AND job_id = \(job.id)
@@ -91,7 +97,7 @@ struct SQLJobQueue: JobQueue {
     }
 
     func retry(_ job: ClaimedJob, at retryAt: Date, error: String) async throws {
-        _ = try await database.transaction { connection in
+        _ = try await database.translatingTransaction { connection in
             try await connection.query(
                 """
                 UPDATE jobs SET run_at = \(retryAt), lease_owner = NULL, lease_until = NULL,
@@ -108,10 +114,24 @@ struct SQLJobQueue: JobQueue {
     }
 
     func depth() async throws -> Int {
-        try await database.transaction { connection in
+        try await database.translatingTransaction { connection in
             try await connection.query("SELECT count(*) AS depth FROM jobs WHERE kind <> 'lease'").first?.decode(
                 "depth")
                 ?? 0
+        }
+    }
+}
+
+extension SQLDatabase {
+    /// ``transaction(_:)`` with the driver's failures reported as the store reports them (an unavailable
+    /// database is ``StoreError/unavailable(_:)``, answered 503), for the store's parts that bypass `SQLStore.run`.
+    func translatingTransaction<T: Sendable>(
+        _ body: @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await transaction(body)
+        } catch let error as SQLDriverError {
+            throw SQLStore.translate(error)
         }
     }
 }

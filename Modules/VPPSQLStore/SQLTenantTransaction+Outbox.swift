@@ -124,6 +124,16 @@ extension SQLTenantTransaction {
         }
     }
 
+    func pollEventsSoon(tokenID: TokenID, at: Date) async throws -> Int {
+        try await exec(
+            """
+            UPDATE pending_events SET next_poll_at = \(at)
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND next_poll_at > \(at)
+            RETURNING event_id
+            """
+        ).count
+    }
+
     func deletePendingEvent(_ eventID: String) async throws {
         try await exec("DELETE FROM pending_events WHERE tenant_id = \(tenantID) AND event_id = \(eventID)")
     }

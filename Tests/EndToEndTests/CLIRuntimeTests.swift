@@ -92,10 +92,13 @@ struct CLIRuntimeTests {
             #expect(!printed.output.contains(secret) && !printed.errors.contains(secret), "a secret printed")
         }
 
-        // Every setting vppctl uses is named in its help (the HTTP server's and the sync interval are vppd's).
+        // Every setting vppctl uses is named in its help (the HTTP server's, the request deadline and the sync
+        // interval are vppd's).
         let (help, _) = try Self.vppctl(["--help"], [:])
         #expect(help.status == 0)
-        let serverOnly = settings.keys.filter { $0.hasPrefix("VPP_HTTP_") || $0 == "VPP_SYNC_INTERVAL" }
+        let serverOnly = settings.keys.filter {
+            $0.hasPrefix("VPP_HTTP_") || $0 == "VPP_SYNC_INTERVAL" || $0 == "VPP_REQUEST_DEADLINE_SECONDS"
+        }
         #expect(settings.count > 10, "\(printed.output)")
         for name in Set(settings.keys).subtracting(serverOnly) {
             #expect(help.output.contains(name), "vppctl --help does not name \(name)")

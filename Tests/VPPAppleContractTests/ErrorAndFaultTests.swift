@@ -189,6 +189,31 @@ struct ErrorAndFaultTests {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    /// The shared request limiter keeps its slots in the database: when that fails, the call reports the
+    /// database's failure, never "Cannot reach Apple" (Apple was never asked).
+    struct FailingLimiter: AppleRequestLimiter {
+        func acquire(key: String, perSecond: Int) async throws {
+            throw StoreError.unavailable("connection refused")
+        }
+    }
+
+    @Test("a database failure inside the shared request limiter is reported as the database's, not Apple's")
+    func limiterDatabaseFailure() async throws {
+        try await withBench { bench in
+            let client = HTTPAppleAppsAndBooksClient(
+                configuration: AppleClientConfiguration(baseURL: bench.running.appleBaseURL),
+                limiter: FailingLimiter())
+            do {
+                _ = try await client.clientConfig(bench.credentials)
+                Issue.record("the limiter failed: the call cannot succeed")
+            } catch let error as StoreError {
+                #expect(error == .unavailable("connection refused"))
+            } catch {
+                Issue.record("expected the database's failure, got \(error)")
+            }
+        }
+    }
+
     @Test("the content token never appears in logs, errors or descriptions")
     func secrecy() async throws {
         try await withBench(client: { $0.maxAttempts = 2 }) { bench in

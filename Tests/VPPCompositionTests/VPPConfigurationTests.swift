@@ -82,4 +82,30 @@ struct VPPConfigurationTests {
             #expect(!printed.contains(secret), "vppd printed a secret")
         }
     }
+
+    @Test(
+        "a database URL vpp cannot parse (libpq multi-host) is echoed in its error with the password redacted",
+        arguments: [("vppctl", ["migrate"]), ("vppd", ["serve", "--port", "0"])])
+    func unparseableURLRedacted(program: String, arguments: [String]) throws {
+        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../.build/debug/\(program)"
+        ).standardizedFileURL
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = [
+            "VPP_DATABASE_URL":
+                "postgres://vpp:multi-pa55@db1.example:5432,db2.example:5432/vpp?target_session_attrs=read-write",
+            "VPP_ENCRYPTION_KEY": Self.key,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(!printed.contains("multi-pa55"), "\(program) echoed the password: \(printed)")
+        #expect(printed.contains("postgres://vpp:***@db1.example:5432,db2.example:5432/vpp"), "\(printed)")
+    }
 }

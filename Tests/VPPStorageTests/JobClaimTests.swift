@@ -55,4 +55,38 @@ struct JobClaimTests {
             #expect(due.map(\.tenantID) == [later] && due.map(\.key.rawValue) == ["token-0"])
         }
     }
+
+    @Test(
+        "a job queued for later is brought forward by the same job asked for now; one backing off keeps its time",
+        arguments: StoreKind.allCases)
+    func broughtForward(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let tenant = makeTenant("Acme")
+            try await sut.store.createTenant(tenant)
+            let later = now.addingTimeInterval(300)
+            // The intent pump's poll, 5 minutes ahead; then events come due after an outage.
+            #expect(
+                try await sut.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: later)))
+            #expect(try await sut.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 10).isEmpty)
+            #expect(
+                try await sut.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: now)))
+            #expect(
+                try await !sut.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: later)),
+                "never pushed back")
+            let claimed = try await sut.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 10)
+            #expect(claimed.map(\.kind) == [.pollEvents], "due now, not in 5 minutes")
+            // A job that failed and backs off keeps its time.
+            let job = try #require(claimed.first)
+            try await sut.store.jobs.retry(job, at: later, error: "Apple unreachable")
+            #expect(
+                try await !sut.store.jobs.enqueue(
+                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: now)))
+            #expect(
+                try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(61), lease: 60, limit: 10)
+                    .isEmpty)
+        }
+    }
 }

@@ -208,4 +208,98 @@ struct LedgerRecoveryTests {
             #expect(counts.first?.counts.assigned == 1)
         }
     }
+
+    /// Apple's client whose `associate` reaches Apple and then meets a database failure (as the shared request
+    /// limiter's, or the recording of Apple's answer, would during a failover).
+    struct DatabaseFailsAfterAssociate: AppleAppsAndBooks {
+        let apple: any AppleAppsAndBooks
+
+        func serviceLimits() async throws -> AppleServiceLimits { try await apple.serviceLimits() }
+        func clientConfig(_ c: AppleCredentials) async throws -> AppleLocationConfig {
+            try await apple.clientConfig(c)
+        }
+        func updateClientConfig(
+            _ c: AppleCredentials, holder: HolderIdentity?, notifications: AppleNotificationSettings?
+        ) async throws -> AppleLocationConfig {
+            try await apple.updateClientConfig(c, holder: holder, notifications: notifications)
+        }
+        func assets(_ c: AppleCredentials, filter: AppleAssetFilter) async throws -> AppleWalk<AppleAssetRecord> {
+            try await apple.assets(c, filter: filter)
+        }
+        func assignments(
+            _ c: AppleCredentials, filter: AppleAssignmentFilter
+        ) async throws -> AppleWalk<AppleAssignmentRecord> {
+            try await apple.assignments(c, filter: filter)
+        }
+        func streamAssignments(
+            _ c: AppleCredentials, filter: AppleAssignmentFilter, restart: @Sendable () async throws -> Void,
+            page: @Sendable ([AppleAssignmentRecord]) async throws -> Void
+        ) async throws -> AppleWalk<AppleAssignmentRecord> {
+            try await apple.streamAssignments(c, filter: filter, restart: restart, page: page)
+        }
+        func associate(
+            _ c: AppleCredentials, assets: [AssetKey], serialNumbers: [String], clientUserIDs: [String]
+        ) async throws -> [AppleEventTicket] {
+            _ = try await apple.associate(c, assets: assets, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
+            throw StoreError.unavailable("connection to the database lost")
+        }
+        func disassociate(
+            _ c: AppleCredentials, assets: [AssetKey], serialNumbers: [String], clientUserIDs: [String]
+        ) async throws -> [AppleEventTicket] {
+            try await apple.disassociate(c, assets: assets, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
+        }
+        func revoke(
+            _ c: AppleCredentials, serialNumbers: [String], clientUserIDs: [String]
+        ) async throws -> [AppleEventTicket] {
+            try await apple.revoke(c, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
+        }
+        func eventStatus(_ c: AppleCredentials, eventID: String) async throws -> AppleEventStatus {
+            try await apple.eventStatus(c, eventID: eventID)
+        }
+        func users(_ c: AppleCredentials, filter: AppleUserFilter) async throws -> AppleWalk<AppleUserRecord> {
+            try await apple.users(c, filter: filter)
+        }
+        func createUsers(_ c: AppleCredentials, _ users: [AppleUserRequest]) async throws -> [AppleEventTicket] {
+            try await apple.createUsers(c, users)
+        }
+        func updateUsers(_ c: AppleCredentials, _ users: [AppleUserRequest]) async throws -> [AppleEventTicket] {
+            try await apple.updateUsers(c, users)
+        }
+        func retireUsers(_ c: AppleCredentials, clientUserIDs: [String]) async throws -> [AppleEventTicket] {
+            try await apple.retireUsers(c, clientUserIDs: clientUserIDs)
+        }
+    }
+
+    @Test(
+        "a database failure after Apple accepted is not Apple refusing: nothing failed, recovered after the claim",
+        arguments: StoreKind.allCases)
+    func databaseFailedAfterApple(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (token, serials, _) = try await self.world(world)
+            let key = AssetKey(adamID: "408709785")
+            let reserved = serials.prefix(4).map {
+                Assignment(tenantID: world.tenant.id, asset: key, assignee: .device($0), grantingToken: token.id)
+            }
+            #expect(try await world.store.inTenant(world.tenant.id) { tx in try await tx.reserveLicences(reserved) })
+            let services = world.services
+            let failing = CarryOutAppleIntents(
+                store: services.store, clock: services.clock,
+                apple: DatabaseFailsAfterAssociate(apple: services.apple), logger: services.logger,
+                tokenCredentials: services.tokenCredentials, health: services.tokenHealth, leaseSeconds: 30)
+            #expect(await failing.runDue() == 1)
+            try await Task.sleep(for: .milliseconds(50))  // the simulator carries the event out
+            let associateCalls = await world.simulator.requestCount("assets/associate")
+            #expect(associateCalls >= 1)
+            let left = try await rows(world)
+            #expect(left.allSatisfy { $0.state == .reserved }, "left to the claim, never failed: \(left.map(\.state))")
+
+            world.clock.advance(days: 31.0 / 86_400)
+            #expect(await CarryOutAppleIntents(services: world.services).runDue() == 1)
+            let after = try await rows(world)
+            #expect(after.count == 4 && after.allSatisfy { $0.state == .active }, "\(after.map(\.state))")
+            #expect(
+                await world.simulator.requestCount("assets/associate") == associateCalls, "nothing associated twice")
+            #expect(try await installs(world).count == 4)
+        }
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 import VPPSQLStore
 import VPPUseCases
 
@@ -10,13 +11,14 @@ import VPPUseCases
 public struct PostgresSQLDatabase: SQLDatabase {
     let client: PostgresClient
     let logger: Logger
-    /// Tells an unreachable database from a busy pool when a connection is slow to come (see AcquisitionDeadline).
-    let reachability: TCPReachability?
+    /// Tells a database that cannot serve from a busy pool when a connection is slow to come (see
+    /// AcquisitionDeadline).
+    let probe: DatabaseProbe?
 
-    public init(client: PostgresClient, logger: Logger, reachability: TCPReachability? = nil) {
+    public init(client: PostgresClient, logger: Logger, probe: DatabaseProbe? = nil) {
         self.client = client
         self.logger = logger
-        self.reachability = reachability
+        self.probe = probe
     }
 
     public var dialect: SQLDialect {
@@ -43,15 +45,50 @@ public struct PostgresSQLDatabase: SQLDatabase {
             })
     }
 
+    /// Runs `body` in a transaction. Under a ``WorkDeadline`` (an API request's), the wait for a connection and
+    /// the transaction are bounded by it: PostgreSQL cancels a statement still running at the deadline
+    /// (`statement_timeout`), nothing is committed once it has passed (the transaction rolls back instead), and
+    /// a server that stopped answering has the connection closed under it shortly after; each is reported as
+    /// an unavailable database.
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let deadline = WorkDeadline.current
+        if let deadline, ContinuousClock.now >= deadline {
+            throw SQLDriverError.other("the request's deadline passed before its transaction began")
+        }
         do {
-            let (client, logger, reachability) = (self.client, self.logger, self.reachability)
-            // Without a reachability probe the wait is not bounded (a busy pool must not turn into 503s).
-            let probe: @Sendable () async -> Bool = { await reachability?.check() ?? true }
-            return try await AcquisitionDeadline.run(reachable: probe) { acquired in
-                try await client.transaction(logger: logger) { connection in
+            let (client, logger, probe) = (self.client, self.logger, self.probe)
+            let held = HeldConnection()
+            // Without a probe the wait is not bounded below the ceiling (a busy pool must not turn into 503s).
+            let reachable: @Sendable () async -> Bool = { await probe?.check() ?? true }
+            return try await AcquisitionDeadline.run(deadline: deadline, reachable: reachable, expire: held.close) {
+                acquired in
+                // BEGIN and COMMIT by hand rather than PostgresClient.withTransaction: the connection must be in
+                // hand before BEGIN, so a BEGIN stuck on a server that stopped answering can be closed under it.
+                try await client.withConnection { connection in
+                    held.hold(connection)
                     acquired()
-                    return try await body(PostgresSQLConnection(connection: connection, logger: logger))
+                    try await connection.query("BEGIN", logger: logger)
+                    do {
+                        if let deadline {
+                            // The server cancels a statement (a lock wait, a slow plan) still running at the deadline.
+                            let milliseconds = max(1, Self.milliseconds(deadline - ContinuousClock.now))
+                            try await connection.query(
+                                "SELECT set_config('statement_timeout', \(String(milliseconds)), true)",
+                                logger: logger)
+                        }
+                        let result = try await body(PostgresSQLConnection(connection: connection, logger: logger))
+                        if let deadline, ContinuousClock.now >= deadline {
+                            // The caller has been (or is about to be) told 503: this must not commit.
+                            throw SQLDriverError.other(
+                                "the request's deadline passed before its transaction committed")
+                        }
+                        try await connection.query("COMMIT", logger: logger)
+                        return result
+                    } catch {
+                        // Rethrows the body's own error; a failed ROLLBACK (the connection is gone) changes nothing.
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw error
+                    }
                 }
             }
         } catch let error as PSQLError {
@@ -59,6 +96,21 @@ public struct PostgresSQLDatabase: SQLDatabase {
         } catch let error as PostgresTransactionError {
             throw SQLDriverError.other(
                 "transaction failed: \(error.commitError.map { String(describing: $0) } ?? "begin/rollback")")
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// The connection a transaction holds, so the deadline's timer can close it under a query stuck on a server
+    /// that no longer answers (PostgresNIO does not cancel a running query when its task is cancelled).
+    final class HeldConnection: Sendable {
+        private let connection = Mutex<PostgresConnection?>(nil)
+        func hold(_ held: PostgresConnection) { connection.withLock { $0 = held } }
+        @Sendable func close() {
+            let closing: EventLoopFuture<Void>? = connection.withLock { $0 }?.close()
+            _ = closing
         }
     }
 }

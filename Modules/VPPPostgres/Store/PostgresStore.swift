@@ -8,9 +8,8 @@ import VPPUseCases
 public enum PostgresStore {
     public static func make(
         client: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
-        reachability: TCPReachability? = nil
+        probe: DatabaseProbe? = nil
     ) -> any Store {
-        SQLStore(
-            database: PostgresSQLDatabase(client: client, logger: logger, reachability: reachability), clock: clock)
+        SQLStore(database: PostgresSQLDatabase(client: client, logger: logger, probe: probe), clock: clock)
     }
 }

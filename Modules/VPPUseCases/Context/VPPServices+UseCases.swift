@@ -320,3 +320,10 @@ extension AppForecast {
             poolReader: services.poolReader)
     }
 }
+
+extension IdempotentWrites {
+    /// Wires this use case from the composition bag.
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock)
+    }
+}

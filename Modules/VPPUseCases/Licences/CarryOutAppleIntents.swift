@@ -187,6 +187,14 @@ public struct CarryOutAppleIntents: Sendable {
             let retryAt = clock.now().addingTimeInterval(retryDelay)
             try await store.inTenant(group.tenantID) { tx in try await tx.retryIntents(ids, at: retryAt) }
             throw error
+        } catch StoreError.unavailable(let detail) {
+            // The database failed, perhaps after Apple accepted the write and before its answer was recorded:
+            // nothing here says Apple refused, so nothing is marked failed. The rows stay claimed; when the claim
+            // expires another pass asks Apple what it holds before sending anything (a claim seen twice).
+            throw StoreError.unavailable(detail)
+        } catch is CancellationError {
+            // Stopped mid-send (shutdown): the same, the claim's expiry hands the rows to another worker.
+            throw CancellationError()
         } catch {
             // A refusal: a reservation is released and says why; a revoke goes back to active (still held).
             if let appleError = error as? AppleAPIError {

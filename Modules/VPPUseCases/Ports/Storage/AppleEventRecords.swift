@@ -14,6 +14,8 @@ public protocol AppleEventRecords {
     /// At most `limit` pending events whose next poll is due at `now`, the longest-waiting first.
     func dueEvents(now: Date, limit: Int) async throws -> [PendingAppleEvent]
     func deletePendingEvent(_ eventID: String) async throws
+    /// Brings the next poll of `tokenID`'s pending events forward to `at` (those due later); returns how many.
+    func pollEventsSoon(tokenID: TokenID, at: Date) async throws -> Int
     /// Records a notification id; false when it was already handled (Apple retries and duplicates).
     func markNotificationProcessed(_ notificationID: String, type: String, at: Date) async throws -> Bool
 }

@@ -44,7 +44,8 @@ public struct ClaimedJob: Hashable, Sendable {
 /// The shared job queue: claims with leases that expire, so a job whose worker died runs again, and two
 /// workers never hold the same job at once.
 public protocol JobQueue: Sendable {
-    /// Queues the job unless the same (tenant, kind, key) is already queued; returns whether it did.
+    /// Queues the job unless the same (tenant, kind, key) is already queued; returns whether it did. A queued
+    /// job due later that was never tried nor claimed is brought forward to this job's time (returns true).
     @discardableResult
     func enqueue(_ job: JobRequest) async throws -> Bool
     /// Claims up to `limit` due jobs whose lease is free or expired.

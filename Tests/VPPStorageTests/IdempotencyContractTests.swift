@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import VPPDomain
+import VPPSQLStore
+import VPPTestSupport
+import VPPUseCases
+
+/// Idempotency keys: claimed once per tenant, holding the first answer for a day; another request under the
+/// same key is told apart, an abandoned or expired claim is claimed afresh.
+@Suite("Storage contract: idempotency keys (PostgreSQL and SQLite, same tests)")
+struct IdempotencyContractTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func claim(
+        _ tx: any TenantTransaction, _ key: String, _ fingerprint: String, at now: Date = now
+    ) async throws -> IdempotencyClaim {
+        try await tx.claimIdempotencyKey(
+            key, fingerprint: fingerprint, now: now, claimedUntil: now.addingTimeInterval(120),
+            expiresAt: now.addingTimeInterval(24 * 3600))
+    }
+
+    @Test(
+        "a key is claimed once, replays its first answer, refuses another request, and is per tenant",
+        arguments: StoreKind.allCases)
+    func claimAndReplay(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let (tenant, _) = try await seedTenant(sut.store)
+            let (other, _) = try await seedTenant(sut.store, name: "Other")
+            let answer = IdempotentAnswer(status: 202, contentType: "application/json", body: Array(#"{"a":1}"#.utf8))
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                #expect(try await Self.claim(tx, "k1", "f1") == .claimed)
+                #expect(try await Self.claim(tx, "k1", "f1") == .inProgress, "claimed, not yet answered")
+                #expect(try await Self.claim(tx, "k1", "f2") == .mismatch)
+                try await tx.recordIdempotentAnswer("k1", fingerprint: "f1", answer: answer)
+                #expect(try await Self.claim(tx, "k1", "f1") == .replay(answer))
+                #expect(try await Self.claim(tx, "k1", "f2") == .mismatch)
+                // Recording again never overwrites the first answer.
+                try await tx.recordIdempotentAnswer(
+                    "k1", fingerprint: "f1", answer: IdempotentAnswer(status: 409, contentType: nil, body: []))
+                #expect(try await Self.claim(tx, "k1", "f1") == .replay(answer))
+            }
+            try await sut.store.inTenant(other.id) { (tx) async throws in
+                #expect(try await Self.claim(tx, "k1", "f2") == .claimed, "another tenant's key never meets this one")
+            }
+        }
+    }
+
+    @Test(
+        "a released or abandoned claim is claimed again; an expired key is forgotten and purged",
+        arguments: StoreKind.allCases)
+    func releaseExpireAndPurge(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let (tenant, _) = try await seedTenant(sut.store)
+            let answer = IdempotentAnswer(status: 201, contentType: nil, body: [1, 2, 3])
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                #expect(try await Self.claim(tx, "released", "f") == .claimed)
+                try await tx.releaseIdempotencyKey("released", fingerprint: "f")
+                #expect(try await Self.claim(tx, "released", "f") == .claimed)
+
+                #expect(try await Self.claim(tx, "abandoned", "f") == .claimed)
+                #expect(try await Self.claim(tx, "abandoned", "f", at: Self.now.addingTimeInterval(60)) == .inProgress)
+                #expect(try await Self.claim(tx, "abandoned", "f", at: Self.now.addingTimeInterval(121)) == .claimed)
+                // An abandoned claim is no licence to reuse the key for another request.
+                #expect(try await Self.claim(tx, "abandoned", "g", at: Self.now.addingTimeInterval(300)) == .mismatch)
+
+                #expect(try await Self.claim(tx, "answered", "f") == .claimed)
+                try await tx.recordIdempotentAnswer("answered", fingerprint: "f", answer: answer)
+                let tomorrow = Self.now.addingTimeInterval(24 * 3600 + 1)
+                #expect(try await Self.claim(tx, "answered", "g", at: tomorrow) == .claimed, "expired: a new key")
+                #expect(try await tx.purgeIdempotencyKeys(now: tomorrow, limit: 100) == 1, "\"released\" only")
+                #expect(try await tx.purgeIdempotencyKeys(now: tomorrow, limit: 100) == 0)
+                #expect(try await Self.claim(tx, "answered", "g", at: tomorrow) == .inProgress, "the new claim stays")
+            }
+        }
+    }
+}
