@@ -7,7 +7,31 @@ import VPPUseCases
 struct MDMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mdm", abstract: "The tenant's MDM server: where device commands go.",
-        subcommands: [Connect.self, Show.self, Reclaim.self])
+        subcommands: [Connect.self, Show.self, Reclaim.self, Delivery.self])
+
+    struct Delivery: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The tenant's default app delivery: commands (InstallApplication) or declarations.",
+            discussion: """
+                Without an argument, prints the current default. A scope's mode declaration or licenceOnly wins over \
+                it for its app.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "commands or declarations.") var delivery: String?
+
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let configure = ConfigureAppDelivery(services: context.services)
+                if let delivery {
+                    guard let value = AppDelivery(rawValue: delivery) else {
+                        throw CommandFailure("Unknown delivery \"\(delivery)\"; use commands or declarations.")
+                    }
+                    try await configure.set(context.caller, value)
+                }
+                print("App delivery: \(try await configure.show(context.caller).rawValue)")
+            }
+        }
+    }
 
     struct Connect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

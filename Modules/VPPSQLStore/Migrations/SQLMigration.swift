@@ -55,6 +55,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0012LookupIndexes,
     migration0013AppleCounts,
     migration0014DesiredState,
+    migration0015Declarations,
 ]
 
 /// The database is at a schema version this build cannot serve.

@@ -1,0 +1,86 @@
+import Foundation
+import VPPDomain
+
+/// The tenant's default app delivery: InstallApplication commands, or declarations (a scope may still choose per
+/// app). Changing it affects licences Apple confirms from then on; a licence whose device joined a declaration
+/// set leaves that set when revoked, whatever the default is by then.
+public struct ConfigureAppDelivery: Sendable {
+    let store: any Store
+    let clock: any Clock
+    let auditTrail: AuditTrail
+
+    /// Takes only what this use case touches.
+    public init(store: any Store, clock: any Clock, auditTrail: AuditTrail) {
+        self.store = store
+        self.clock = clock
+        self.auditTrail = auditTrail
+    }
+
+    /// Sets the default; audited.
+    public func set(_ caller: Caller, _ delivery: AppDelivery) async throws {
+        try caller.require(.manageTenant)
+        try await store.inTenant(caller.tenantID) { tx in
+            try await tx.setAppDelivery(delivery, now: clock.now())
+            try await auditTrail.record(tx, caller, "mdm.delivery", delivery.rawValue)
+        }
+    }
+
+    /// The current default.
+    public func show(_ caller: Caller) async throws -> AppDelivery {
+        try caller.require(.read)
+        return try await store.inTenant(caller.tenantID) { tx in try await tx.appDelivery() }
+    }
+
+    /// One device's declaration-set changes (or the tenant's first `limit`), oldest first.
+    public func setChanges(
+        _ caller: Caller, serial: SerialNumber?, limit: Int = 1000
+    ) async throws
+        -> [DeclarationSetChangeView]
+    {
+        try caller.require(.read)
+        return try await store.inTenant(caller.tenantID) { tx in
+            try await tx.declarationSetChanges(serial: serial?.value, limit: limit)
+        }.map(DeclarationSetChangeView.init)
+    }
+}
+
+extension ConfigureAppDelivery {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock, auditTrail: services.auditTrail)
+    }
+}
+
+/// One declaration-set change as the CLI's `--json` prints it.
+public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
+    public let id: String
+    public let serialNumber: String
+    public let adamId: String
+    public let pricingParam: String
+    /// The declaration's identifier, also the set's name.
+    public let declaration: String
+    /// `join` or `leave`.
+    public let change: String
+    /// `queued`, `done` or `failed`.
+    public let state: String
+    public let attempts: Int
+    public let lastError: String?
+    public let createdAt: String
+    public let updatedAt: String?
+
+    public init(_ record: DeclarationSetChangeRecord) {
+        let change = record.change
+        id = change.id.uuidString.lowercased()
+        serialNumber = change.serialNumber
+        adamId = change.asset.adamID
+        pricingParam = change.asset.pricingParam.rawValue
+        declaration =
+            (try? ManagedAppDeclaration(asset: change.asset, assignment: change.licenceKind))?.identifier ?? ""
+        self.change = change.kind.rawValue
+        state = record.state.rawValue
+        attempts = record.attempts
+        lastError = record.lastError
+        createdAt = ISO8601Timestamp.format(change.createdAt)
+        updatedAt = record.updatedAt.map(ISO8601Timestamp.format)
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import VPPAppleSimulator
+import VPPDomain
+import VPPTestSupport
+
+@testable import VPPUseCases
+
+/// Declarative delivery through the ledger with vppsim: a licence Apple confirms puts the device's enrollment in the
+/// app's declaration set (once, never an InstallApplication); a revoked one takes it out (never a RemoveApplication).
+@Suite("Declarative delivery: the ledger joins and leaves declaration sets (vppsim, both databases)")
+struct DeclarationDeliveryTests {
+    static let key = AssetKey(adamID: "408709785")
+
+    func commands(_ world: World) async throws -> [DeviceCommand] {
+        try await world.store.inTenant(world.tenant.id) { tx in try await tx.deviceCommands() }
+    }
+
+    func changes(_ world: World) async throws -> [DeclarationSetChangeRecord] {
+        try await world.store.inTenant(world.tenant.id) { tx in
+            try await tx.declarationSetChanges(serial: nil, limit: 1000)
+        }
+    }
+
+    func active(_ world: World) async throws -> [Assignment] {
+        try await world.store.inTenant(world.tenant.id) { tx in
+            try await tx.assignments(AssignmentQuery(asset: Self.key, states: [.active]))
+        }
+    }
+
+    @Test(
+        "a declaration scope: joins only for active licences, once however often confirmed; leaving revokes and leaves",
+        arguments: StoreKind.allCases)
+    func scopeInDeclarationMode(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (file, uid) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 6, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(4)
+            var manage = ManageDesiredState(services: world.services)
+            manage.reconcilesInline = true
+            let scope = try AppScope(
+                name: ScopeName("keynote"), asset: Self.key, serialNumbers: serials, removalGraceSeconds: 0,
+                mode: .declaration)
+            _ = try await manage.putScope(world.admin, scope, dryRun: false)
+            // Whatever Apple has confirmed so far, and no more, is in the set.
+            let early = try await changes(world).count
+            #expect(early == (try await active(world)).count)
+            try await world.settleEvents()
+            #expect(await world.simulator.snapshot(of: uid)?.assignedByAsset["408709785/STDQ"] == 4)
+
+            let held = try await active(world)
+            #expect(held.count == 4)
+            var joins = try await changes(world).filter { $0.change.kind == .join }
+            #expect(Set(joins.map(\.change.assignmentID)) == Set(held.map(\.id)), "one join per active licence")
+            #expect(Set(joins.map(\.change.serialNumber)) == Set(serials.map(\.value)))
+            #expect(joins.allSatisfy { $0.change.licenceKind == .device && $0.change.asset == Self.key })
+            #expect(
+                try await commands(world).filter { $0.kind == .installApplication }.isEmpty, "no InstallApplication")
+
+            // Another server learns of the same confirmations (a sync, a late notification): nothing more is queued.
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await LicenceLedger.confirmed(tx, held, now: world.clock.now())
+            }
+            joins = try await changes(world).filter { $0.change.kind == .join }
+            #expect(joins.count == 4)
+
+            // Two leave the scope (grace 0): their licences are revoked and their enrollments leave the set.
+            let leaving = Array(serials.prefix(2))
+            _ = try await manage.putScope(
+                world.admin,
+                try AppScope(
+                    name: scope.name, asset: Self.key, serialNumbers: Array(serials.dropFirst(2)),
+                    removalGraceSeconds: 0, mode: .declaration),
+                dryRun: false)
+            try await world.settleEvents()
+            #expect(await world.simulator.snapshot(of: uid)?.assignedByAsset["408709785/STDQ"] == 2)
+            let leaves = try await changes(world).filter { $0.change.kind == .leave }
+            #expect(Set(leaves.map(\.change.serialNumber)) == Set(leaving.map(\.value)))
+            let all = try await commands(world)
+            #expect(all.filter { $0.kind == .installApplication || $0.kind == .removeApplication }.isEmpty)
+        }
+    }
+
+    @Test(
+        "the tenant's default: declarations for imperative and install-mode licences; licence-only stays licence-only",
+        arguments: StoreKind.allCases)
+    func tenantDefault(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (file, _) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 6, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(4)
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.setAppDelivery(.declarations, now: world.clock.now())
+            }
+            _ = try await AssignLicences(services: world.services)(
+                world.admin, asset: Self.key, to: [.device(serials[0])])
+            var manage = ManageDesiredState(services: world.services)
+            manage.reconcilesInline = true
+            _ = try await manage.putScope(
+                world.admin,
+                try AppScope(
+                    name: ScopeName("only"), asset: Self.key, serialNumbers: [serials[1]],
+                    mode: .licenceOnly), dryRun: false)
+            try await world.settleEvents()
+            #expect(try await changes(world).map(\.change.serialNumber) == [serials[0].value])
+
+            // Back to commands: the next licence gets an InstallApplication; the joined one is untouched.
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.setAppDelivery(.commands, now: world.clock.now())
+            }
+            _ = try await AssignLicences(services: world.services)(
+                world.admin, asset: Self.key, to: [.device(serials[2])])
+            try await world.settleEvents()
+            let installs = try await commands(world).filter { $0.kind == .installApplication }
+            #expect(installs.map(\.serialNumber) == [serials[2].value])
+            #expect(try await changes(world).count == 1)
+
+            // Revoking the joined licence, though the tenant now delivers by commands: it leaves the set.
+            _ = try await RevokeLicences(services: world.services)(
+                world.admin, asset: Self.key, from: [.device(serials[0])])
+            try await world.settleEvents()
+            let leaves = try await changes(world).filter { $0.change.kind == .leave }
+            #expect(leaves.map(\.change.serialNumber) == [serials[0].value])
+            #expect(try await commands(world).filter { $0.kind == .removeApplication }.isEmpty)
+        }
+    }
+
+    @Test("a scope's declaration or licence-only decides; install follows the tenant's default")
+    func deliveryRule() {
+        let table: [(ScopeDeliveryMode?, AppDelivery, ScopeDeliveryMode)] = [
+            (nil, .commands, .install), (nil, .declarations, .declaration),
+            (.install, .commands, .install), (.install, .declarations, .declaration),
+            (.declaration, .commands, .declaration), (.declaration, .declarations, .declaration),
+            (.licenceOnly, .commands, .licenceOnly), (.licenceOnly, .declarations, .licenceOnly),
+        ]
+        for (scope, tenant, expected) in table {
+            #expect(
+                LicenceLedger.delivery(scope: scope, tenant: tenant) == expected,
+                "\(String(describing: scope)) \(tenant)")
+        }
+    }
+}
+
+/// A DDM server that records what it was asked, and fails the first `failures` calls.
+final class RecordingPublisher: DeclarationPublisher {
+    struct Calls {
+        var published: [String] = []
+        var membership: [(enrollment: String, set: String, member: Bool)] = []
+        var failuresLeft = 0
+    }
+
+    let calls: Mutex<Calls>
+    init(failures: Int = 0) { calls = Mutex(Calls(failuresLeft: failures)) }
+
+    func publish(_ document: Data, identifier: String, set: String) async -> DeliveryOutcome {
+        calls.withLock {
+            if $0.failuresLeft > 0 {
+                $0.failuresLeft -= 1
+                return .retry("503")
+            }
+            $0.published.append(identifier)
+            return .delivered
+        }
+    }
+
+    func setMembership(enrollmentID: String, set: String, member: Bool) async -> DeliveryOutcome {
+        calls.withLock {
+            $0.membership.append((enrollmentID, set, member))
+            return .delivered
+        }
+    }
+}
+
+@Suite("Declarative delivery: set changes carried out at the DDM server (both databases)")
+struct DeclarationSetDeliveryTests {
+    static let key = AssetKey(adamID: "408709785")
+
+    func queue(_ world: World, _ serials: [SerialNumber], enrolled: Int) async throws -> [AssignmentID] {
+        let ids = serials.map { _ in AssignmentID() }
+        try await world.store.inTenant(world.tenant.id) { tx in
+            for (i, serial) in serials.enumerated() where i < enrolled {
+                try await tx.saveEnrollment(
+                    serial, MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS))
+            }
+            try await tx.enqueueDeclarationSetChanges(
+                zip(serials, ids).map {
+                    DeclarationSetChange(
+                        serialNumber: $0.value, asset: Self.key, licenceKind: .device, kind: .join, assignmentID: $1,
+                        createdAt: world.clock.now())
+                })
+        }
+        return ids
+    }
+
+    @Test(
+        "two servers at once: each enrollment joins once, after the declaration is published; unenrolled ones wait",
+        arguments: StoreKind.allCases)
+    func exactlyOnce(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let serials = try await world.addDevices(30)
+            _ = try await queue(world, serials, enrolled: 28)
+            let publisher = RecordingPublisher()
+            let deliver = DeliverDeclarationSetChanges(
+                store: world.store, clock: world.clock, logger: Logger(label: "test"), publisher: publisher)
+            async let a = deliver(world.tenant.id, owner: "a")
+            async let b = deliver(world.tenant.id, owner: "b")
+            let (ra, rb) = try await (a, b)
+            #expect(ra.joined + rb.joined == 28)
+            let calls = publisher.calls.withLock { $0 }
+            #expect(calls.membership.count == 28, "each enrollment joined once")
+            #expect(Set(calls.membership.map(\.enrollment)).count == 28)
+            #expect(calls.membership.allSatisfy { $0.member && $0.set == "vpp.app.408709785.STDQ.device" })
+            #expect(calls.published.allSatisfy { $0 == "vpp.app.408709785.STDQ.device" } && !calls.published.isEmpty)
+            let records = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.declarationSetChanges(serial: nil, limit: 100)
+            }
+            #expect(records.filter { $0.state == .done }.count == 28)
+            let waiting = records.filter { $0.state == .queued }
+            #expect(waiting.count == 2 && waiting.allSatisfy { ($0.lastError ?? "").contains("not enrolled") })
+        }
+    }
+
+    @Test(
+        "a DDM server that fails: nothing joins before the declaration is stored; retried later",
+        arguments: StoreKind.allCases)
+    func publishFirst(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let serials = try await world.addDevices(3)
+            let ids = try await queue(world, serials, enrolled: 3)
+            let publisher = RecordingPublisher(failures: 1)
+            let deliver = DeliverDeclarationSetChanges(
+                store: world.store, clock: world.clock, logger: Logger(label: "test"), publisher: publisher)
+            let first = try await deliver(world.tenant.id, owner: "a")
+            #expect(first.retried == 3 && first.joined == 0)
+            #expect(publisher.calls.withLock { $0.membership.isEmpty }, "no set change without the declaration")
+            world.clock.advance(days: 0.01)
+            // A leave queued meanwhile for one licence is carried out after its join.
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.enqueueDeclarationSetChanges([
+                    DeclarationSetChange(
+                        serialNumber: serials[0].value, asset: Self.key, licenceKind: .device, kind: .leave,
+                        assignmentID: ids[0], createdAt: world.clock.now())
+                ])
+            }
+            let second = try await deliver(world.tenant.id, owner: "a")
+            #expect(second.joined == 3 && second.left == 1)
+            let forFirst = publisher.calls.withLock { $0.membership }.filter {
+                $0.enrollment == "UDID-\(serials[0].value)"
+            }
+            #expect(forFirst.map(\.member) == [true, false])
+        }
+    }
+}
