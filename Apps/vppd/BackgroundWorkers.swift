@@ -20,7 +20,8 @@ struct BackgroundWorkers: Service {
 
     init(services: VPPServices, interval: TimeInterval, metrics: ServerMetrics, logger: Logger) {
         schedule = ScheduleDueWork(services: services, syncInterval: interval)
-        jobs = RunDueJobs(services: services, deliveries: MDMDeliveries(policy: services.outboundPolicy))
+        let deliveries = MDMDeliveries(policy: services.outboundPolicy)
+        jobs = RunDueJobs(services: services, deliveries: deliveries, publishers: deliveries)
         intents = CarryOutAppleIntents(services: services)
         clock = services.clock
         self.metrics = metrics

@@ -21,6 +21,37 @@ extension SQLTenantTransaction {
             """)
     }
 
+    func declarationPublisher() async throws -> DeclarationPublisherSettings {
+        guard
+            let row = try await exec(
+                """
+                SELECT publisher, publisher_url, publisher_key_id, publisher_key FROM tenant_app_delivery
+                WHERE tenant_id = \(tenantID)
+                """
+            ).first
+        else { return DeclarationPublisherSettings() }
+        let stored: String = try row.decode("publisher")
+        guard let kind = DeclarationPublisherKind(rawValue: stored) else {
+            throw StoreError.unreadable("declaration publisher \(stored)")
+        }
+        return DeclarationPublisherSettings(
+            kind: kind, url: try row.decode("publisher_url"),
+            apiKey: try Self.sealed(row, "publisher_key_id", "publisher_key"))
+    }
+
+    func saveDeclarationPublisher(_ settings: DeclarationPublisherSettings, now: Date) async throws {
+        try await exec(
+            """
+            INSERT INTO tenant_app_delivery (tenant_id, publisher, publisher_url, publisher_key_id, publisher_key,
+                updated_at)
+            VALUES (\(tenantID), \(settings.kind.rawValue), \(settings.url), \(settings.apiKey?.keyID),
+                \(settings.apiKey?.ciphertext), \(now))
+            ON CONFLICT (tenant_id) DO UPDATE SET publisher = excluded.publisher,
+                publisher_url = excluded.publisher_url, publisher_key_id = excluded.publisher_key_id, publisher_key = excluded.publisher_key,
+                updated_at = excluded.updated_at
+            """)
+    }
+
     func enqueueDeclarationSetChanges(_ changes: [DeclarationSetChange]) async throws {
         // One change of each kind per licence, whichever server learns of it and however often; due at once.
         try await insertMany(

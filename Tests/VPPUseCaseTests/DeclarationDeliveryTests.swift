@@ -255,3 +255,76 @@ struct DeclarationSetDeliveryTests {
         }
     }
 }
+
+/// Hands every batch the same recording publisher, and remembers what it was asked for.
+final class RecordingPublishers: DeclarationPublisherFactory {
+    let publisher: RecordingPublisher
+    let asked = Mutex<[(DeclarationPublisherKind, String, String)]>([])
+    init(publisher: RecordingPublisher) { self.publisher = publisher }
+
+    func withPublisher(
+        _ kind: DeclarationPublisherKind, url: String, apiKey: String,
+        _ body: @Sendable (any DeclarationPublisher) async throws -> DeliverDeclarationSetChanges.Outcome
+    ) async throws -> DeliverDeclarationSetChanges.Outcome {
+        asked.withLock { $0.append((kind, url, apiKey)) }
+        return try await body(publisher)
+    }
+}
+
+@Suite("Declarative delivery: the DDM server's settings and the background jobs (both databases)")
+struct DeclarationWiringTests {
+    @Test(
+        "a scope in declaration mode, a KMFDDM setting: the MDM job carries the joins out; off keeps them queued",
+        arguments: StoreKind.allCases)
+    func backgroundJobs(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let (file, _) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 4, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(2)
+            try await world.store.inTenant(world.tenant.id) { tx in
+                for serial in serials {
+                    try await tx.saveEnrollment(
+                        serial, MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS))
+                }
+            }
+            var manage = ManageDesiredState(services: world.services)
+            manage.reconcilesInline = true
+            _ = try await manage.putScope(
+                world.admin,
+                try AppScope(
+                    name: ScopeName("k"), asset: AssetKey(adamID: "408709785"), serialNumbers: serials,
+                    mode: .declaration), dryRun: false)
+            try await world.settleEvents()
+            let publishers = RecordingPublishers(publisher: RecordingPublisher())
+            let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries(), publishers: publishers)
+            func runJobs() async throws {
+                try await ScheduleMDMWork(services: world.services)(now: world.clock.now(), sweep: false)
+                for _ in 0..<5 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}
+            }
+            // No DDM server chosen yet: the joins wait, visible.
+            try await runJobs()
+            #expect(publishers.asked.withLock { $0.isEmpty })
+            let configure = ConfigureAppDelivery(services: world.services)
+            await #expect(throws: MDMError.self) {
+                try await configure.setPublisher(.system(world.tenant.id), .kmfddm, url: "ftp://ddm", apiKey: "k")
+            }
+            await #expect(throws: (any Error).self) {
+                // Choosing where the key goes is the tenant's business: an app manager may not.
+                try await configure.setPublisher(world.admin, .kmfddm, url: "http://127.0.0.1:9", apiKey: "k")
+            }
+            try await configure.setPublisher(
+                .system(world.tenant.id), .kmfddm, url: "http://127.0.0.1:9/", apiKey: " ddm-key\n")
+            #expect(try await configure.publisher(world.admin) == (.kmfddm, "http://127.0.0.1:9"))
+            world.clock.advance(days: 0.001)
+            try await runJobs()
+            let asked = publishers.asked.withLock { $0 }
+            #expect(asked.first.map { $0.0 == .kmfddm && $0.1 == "http://127.0.0.1:9" && $0.2 == "ddm-key" } == true)
+            let joined = publishers.publisher.calls.withLock { $0.membership }
+            #expect(Set(joined.map(\.enrollment)) == Set(serials.map { "UDID-\($0.value)" }))
+            let records = try await configure.setChanges(world.admin, serial: nil)
+            #expect(records.count == 2 && records.allSatisfy { $0.state == "done" && $0.change == "join" })
+            #expect(records.allSatisfy { $0.declaration == "vpp.app.408709785.STDQ.device" })
+        }
+    }
+}

@@ -4,14 +4,19 @@
 ///
 /// - `declaration_set_changes` keeps one change of each kind per licence (unique on the assignment and kind), so
 ///   however many servers learn that a licence became active, the device joins the set once.
-/// - A tenant without a row in `tenant_app_delivery` delivers by commands.
+/// - A tenant without a row in `tenant_app_delivery` delivers by commands and has no DDM server (`publisher` off);
+///   the DDM server's API key is sealed like the MDM connection's.
 let migration0015Declarations = SQLMigration(
     version: 15, name: "declarations",
     statements: [
         """
         CREATE TABLE tenant_app_delivery (
             tenant_id  uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
-            delivery   text NOT NULL CHECK (delivery IN ('commands', 'declarations')),
+            delivery   text NOT NULL DEFAULT 'commands' CHECK (delivery IN ('commands', 'declarations')),
+            publisher  text NOT NULL DEFAULT 'off',
+            publisher_url    text,
+            publisher_key_id text,
+            publisher_key    bytea,
             updated_at bigint NOT NULL,
             PRIMARY KEY (tenant_id)
         )

@@ -254,24 +254,34 @@ extension RetireDevices {
 }
 
 extension PerformJob {
-    /// Wires the job kinds' use cases from the composition bag; `deliveries` reaches the tenants' MDM servers.
-    public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
+    /// Wires the job kinds' use cases from the composition bag; `deliveries` reaches the tenants' MDM servers,
+    /// `publishers` their DDM servers (nil: declaration-set changes stay queued).
+    public init(
+        services: VPPServices, deliveries: any DeviceCommandDeliveryFactory,
+        publishers: (any DeclarationPublisherFactory)? = nil
+    ) {
         self.init(
             sync: SyncToken(services: services), events: ProcessAppleEvent(services: services),
             planNotices: PlanNotices(services: services), deliverNotices: DeliverNotices(services: services),
             intents: CarryOutAppleIntents(services: services),
             deliverCommands: DeliverDeviceCommands(services: services, deliveries: deliveries),
             mdmEvents: ProcessMDMEvents(services: services), reclaim: ReclaimUnenrolledDevices(services: services),
-            reconcile: ReconcileScopes(services: services), logger: services.logger)
+            reconcile: ReconcileScopes(services: services), logger: services.logger,
+            deliverDeclarations: publishers.map { DeliverDeclarations(services: services, publishers: $0) })
     }
 }
 
 extension RunDueJobs {
-    /// Wires this use case from the composition bag; `deliveries` reaches the tenants' MDM servers.
-    public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
+    /// Wires this use case from the composition bag; `deliveries` reaches the tenants' MDM servers, `publishers`
+    /// their DDM servers.
+    public init(
+        services: VPPServices, deliveries: any DeviceCommandDeliveryFactory,
+        publishers: (any DeclarationPublisherFactory)? = nil
+    ) {
         self.init(
             store: services.store, clock: services.clock,
-            perform: PerformJob(services: services, deliveries: deliveries), logger: services.logger)
+            perform: PerformJob(services: services, deliveries: deliveries, publishers: publishers),
+            logger: services.logger)
     }
 }
 

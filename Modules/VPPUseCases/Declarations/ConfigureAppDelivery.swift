@@ -7,13 +7,53 @@ import VPPDomain
 public struct ConfigureAppDelivery: Sendable {
     let store: any Store
     let clock: any Clock
+    let secrets: any SecretBox
     let auditTrail: AuditTrail
+    /// Which DDM server URLs may be saved (the operator's `VPP_OUTBOUND_ALLOW`).
+    let outbound: OutboundPolicy
 
     /// Takes only what this use case touches.
-    public init(store: any Store, clock: any Clock, auditTrail: AuditTrail) {
+    public init(
+        store: any Store, clock: any Clock, secrets: any SecretBox, auditTrail: AuditTrail,
+        outbound: OutboundPolicy = .strict
+    ) {
         self.store = store
         self.clock = clock
+        self.secrets = secrets
         self.auditTrail = auditTrail
+        self.outbound = outbound
+    }
+
+    /// Chooses the tenant's DDM server (`off` keeps changes queued); the key is sealed, never shown again.
+    public func setPublisher(
+        _ caller: Caller, _ kind: DeclarationPublisherKind, url: String?, apiKey: String?
+    ) async throws {
+        try caller.require(.manageTenant)
+        var settings = DeclarationPublisherSettings(kind: kind)
+        if kind != .off {
+            let trimmed = (url ?? "").trimmingCharacters(in: .whitespaces)
+            guard let parsed = URL(string: trimmed), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+                parsed.host != nil
+            else { throw MDMError.badURL(trimmed) }
+            // vpp sends the DDM server's key to this URL: the same outbound rule as the MDM connection's.
+            if let reason = outbound.refusal(forURL: trimmed) { throw MDMError.refusedURL(trimmed, reason) }
+            let key = (apiKey ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !key.isEmpty else { throw MDMError.badSecret("the DDM server's API key is empty") }
+            settings.url = trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
+            settings.apiKey = try secrets.seal(key)
+        }
+        let saved = settings
+        try await store.inTenant(caller.tenantID) { tx in
+            try await tx.saveDeclarationPublisher(saved, now: clock.now())
+            try await auditTrail.record(tx, caller, "mdm.declarations", kind.rawValue, "ok", saved.url ?? "")
+        }
+    }
+
+    /// The tenant's DDM server: kind and URL (the key is never shown).
+    public func publisher(_ caller: Caller) async throws -> (kind: DeclarationPublisherKind, url: String?) {
+        try caller.require(.read)
+        let settings = try await store.inTenant(caller.tenantID) { tx in try await tx.declarationPublisher() }
+        return (settings.kind, settings.url)
     }
 
     /// Sets the default; audited.
@@ -47,7 +87,9 @@ public struct ConfigureAppDelivery: Sendable {
 extension ConfigureAppDelivery {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
-        self.init(store: services.store, clock: services.clock, auditTrail: services.auditTrail)
+        self.init(
+            store: services.store, clock: services.clock, secrets: services.secrets, auditTrail: services.auditTrail,
+            outbound: services.outboundPolicy)
     }
 }
 

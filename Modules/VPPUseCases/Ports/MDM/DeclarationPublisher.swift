@@ -10,3 +10,12 @@ public protocol DeclarationPublisher: Sendable {
     /// Puts an enrollment in the set (`member` true) or takes it out.
     func setMembership(enrollmentID: String, set: String, member: Bool) async -> DeliveryOutcome
 }
+
+/// Builds the adapter for a tenant's DDM server (the composition root knows the adapters and the outbound rule).
+public protocol DeclarationPublisherFactory: Sendable {
+    /// Runs `body` with a publisher for `kind` at `url`; throws when the URL is refused (the changes stay queued).
+    func withPublisher(
+        _ kind: DeclarationPublisherKind, url: String, apiKey: String,
+        _ body: @Sendable (any DeclarationPublisher) async throws -> DeliverDeclarationSetChanges.Outcome
+    ) async throws -> DeliverDeclarationSetChanges.Outcome
+}

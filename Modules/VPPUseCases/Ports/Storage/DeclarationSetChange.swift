@@ -67,6 +67,27 @@ public struct DeclarationSetChangeRecord: Hashable, Sendable {
     }
 }
 
+/// Which DDM server a tenant's declarations go to.
+public enum DeclarationPublisherKind: String, Hashable, Sendable, CaseIterable, Codable {
+    /// None: set changes stay queued (visible) until one is chosen.
+    case off
+    /// KMFDDM, or NanoHUB's embedded KMFDDM.
+    case kmfddm
+}
+
+/// The tenant's DDM server, its API key sealed.
+public struct DeclarationPublisherSettings: Hashable, Sendable {
+    public var kind: DeclarationPublisherKind
+    public var url: String?
+    public var apiKey: SealedSecret?
+
+    public init(kind: DeclarationPublisherKind = .off, url: String? = nil, apiKey: SealedSecret? = nil) {
+        self.kind = kind
+        self.url = url
+        self.apiKey = apiKey
+    }
+}
+
 /// The tenant's declarative delivery: its default and the declaration-set outbox, inside its unit of work (see
 /// ``TenantTransaction``).
 // No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
@@ -74,6 +95,9 @@ public protocol DeclarationRecords {
     /// The tenant's default delivery (``AppDelivery/commands`` until set).
     func appDelivery() async throws -> AppDelivery
     func setAppDelivery(_ delivery: AppDelivery, now: Date) async throws
+    /// The tenant's DDM server (``DeclarationPublisherKind/off`` until set).
+    func declarationPublisher() async throws -> DeclarationPublisherSettings
+    func saveDeclarationPublisher(_ settings: DeclarationPublisherSettings, now: Date) async throws
     /// Queues changes; one of each kind per licence, whoever queues it and however often.
     func enqueueDeclarationSetChanges(_ changes: [DeclarationSetChange]) async throws
     /// Which of these licences had their enrollment join a declaration set (so they leave it, rather than
