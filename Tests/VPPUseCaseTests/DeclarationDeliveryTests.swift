@@ -328,3 +328,56 @@ struct DeclarationWiringTests {
         }
     }
 }
+
+@Suite("Declarative delivery: a device leaves the set before Apple takes the licence back (vppsim, both databases)")
+struct DeclarationLeaveFirstTests {
+    @Test(
+        "revoke a joined licence: no disassociate until the leave is carried out, then one",
+        arguments: StoreKind.allCases)
+    func leaveBeforeRevoke(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let key = AssetKey(adamID: "408709785")
+            let (file, uid) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")])
+            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            let serials = try await world.addDevices(2)
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.setAppDelivery(.declarations, now: world.clock.now())
+                for serial in serials {
+                    try await tx.saveEnrollment(
+                        serial, MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS))
+                }
+            }
+            _ = try await AssignLicences(services: world.services)(
+                world.admin, asset: key, to: serials.map(Assignee.device))
+            try await world.settleEvents()
+            let publisher = RecordingPublisher()
+            let deliver = DeliverDeclarationSetChanges(
+                store: world.store, clock: world.clock, logger: Logger(label: "test"), publisher: publisher)
+            #expect(try await deliver(world.tenant.id, owner: "a").joined == 2)
+
+            let before = await world.simulator.requestCount("assets/disassociate")
+            _ = try await RevokeLicences(services: world.services)(world.admin, asset: key, from: [.device(serials[0])])
+            let pump = CarryOutAppleIntents(services: world.services)
+            _ = await pump.runDue()
+            #expect(await world.simulator.requestCount("assets/disassociate") == before, "held back: still in the set")
+            #expect(await world.simulator.snapshot(of: uid)?.assignedByAsset["408709785/STDQ"] == 2)
+
+            world.clock.advance(days: 0.001)
+            #expect(try await deliver(world.tenant.id, owner: "a").left == 1)
+            let last = try #require(publisher.calls.withLock { $0.membership.last })
+            #expect(last.enrollment == "UDID-\(serials[0].value)" && !last.member)
+            _ = await pump.runDue()
+            try await world.settleEvents()
+            #expect(await world.simulator.requestCount("assets/disassociate") == before + 1)
+            #expect(await world.simulator.snapshot(of: uid)?.assignedByAsset["408709785/STDQ"] == 1)
+            // Apple's confirmation queues nothing more: the leave was the only one.
+            let leaves = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.declarationSetChanges(serial: serials[0].value, limit: 10)
+            }.filter { $0.change.kind == .leave }
+            #expect(leaves.count == 1 && leaves.first?.state == .done)
+            let removals = try await world.store.inTenant(world.tenant.id) { tx in try await tx.deviceCommands() }
+            #expect(removals.isEmpty, "no InstallApplication, no RemoveApplication")
+        }
+    }
+}

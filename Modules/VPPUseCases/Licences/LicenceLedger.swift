@@ -14,7 +14,10 @@ enum LicenceLedger {
     /// InstallApplication, and keeping both makes the reinstall loop peers hit.
     static func confirmed(_ tx: any TenantTransaction, _ rows: [Assignment], now: Date) async throws {
         let toRevoke = rows.filter(\.revokeRequested)
-        if !toRevoke.isEmpty { try await tx.move(toRevoke.map(\.id), to: .revocationQueued) }
+        if !toRevoke.isEmpty {
+            try await tx.move(toRevoke.map(\.id), to: .revocationQueued)
+            try await revoking(tx, toRevoke, now: now)
+        }
         let granted = rows.filter { !$0.revokeRequested }
         guard !granted.isEmpty else { return }
         let modes = try await scopeModes(tx, granted)
@@ -39,6 +42,25 @@ enum LicenceLedger {
         }
         try await tx.enqueueDeviceCommands(commands)
         try await tx.enqueueDeclarationSetChanges(joins)
+    }
+
+    /// Licences about to be revoked (moved to revocation-queued): a device that joined the app's declaration set
+    /// leaves it first. The leave is queued now, and the store's intent claim holds the disassociate back until it
+    /// is carried out, so the device removes the app while its licence still exists.
+    /// - Returns: the licences whose leave was queued.
+    @discardableResult
+    static func revoking(_ tx: any TenantTransaction, _ rows: [Assignment], now: Date) async throws -> Set<AssignmentID>
+    {
+        guard !rows.isEmpty else { return [] }
+        let joined = try await tx.joinedLicences(rows.map(\.id))
+        let leaves: [DeclarationSetChange] = rows.compactMap { row in
+            guard joined.contains(row.id), case .device(let serial) = row.assignee else { return nil }
+            return DeclarationSetChange(
+                serialNumber: serial.value, asset: row.asset, licenceKind: .device, kind: .leave, assignmentID: row.id,
+                createdAt: now)
+        }
+        try await tx.enqueueDeclarationSetChanges(leaves)
+        return Set(leaves.map(\.assignmentID))
     }
 
     /// How a licence reaches its device: a scope's `declaration` or `licenceOnly` decides; otherwise (a scope's
