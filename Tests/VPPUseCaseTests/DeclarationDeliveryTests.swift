@@ -381,3 +381,43 @@ struct DeclarationLeaveFirstTests {
         }
     }
 }
+
+@Suite("Declarative delivery: removing a token takes devices out of declaration sets (vppsim, both databases)")
+struct DeclarationTokenRemovalTests {
+    @Test(
+        "the removal plan lists leaves, not RemoveApplication, for apps delivered by declaration",
+        arguments: StoreKind.allCases)
+    func removalPlan(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let key = AssetKey(adamID: "408709785")
+            let (file, _) = try await world.location(
+                "A", assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")])
+            let upload = try await UploadToken(services: world.services)(world.admin, file: file)
+            let token = try #require(upload.token)
+            let serials = try await world.addDevices(3, installed: ["408709785"])
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.setAppDelivery(.declarations, now: world.clock.now())
+            }
+            _ = try await AssignLicences(services: world.services)(
+                world.admin, asset: key, to: serials.prefix(2).map(Assignee.device))
+            try await world.settleEvents()  // confirmed while the tenant delivers by declarations
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.setAppDelivery(.commands, now: world.clock.now())
+            }
+            _ = try await AssignLicences(services: world.services)(world.admin, asset: key, to: [.device(serials[2])])
+            try await world.settleEvents()
+            let remove = RemoveToken(services: world.services)
+            let plan = try await remove.plan(world.admin, tokenID: token.id)
+            #expect(Set(plan.leaves.map(\.serialNumber)) == Set(serials.prefix(2).map(\.value)))
+            #expect(plan.uninstalls.map(\.serialNumber) == [serials[2].value], "the command-path device")
+            try await remove.apply(world.admin, plan: plan)
+            let leaves = try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.declarationSetChanges(serial: nil, limit: 100)
+            }.filter { $0.change.kind == .leave }
+            #expect(leaves.count == 2)
+            let removals = try await world.store.inTenant(world.tenant.id) { tx in try await tx.deviceCommands() }
+                .filter { $0.kind == .removeApplication }
+            #expect(removals.map(\.serialNumber) == [serials[2].value])
+        }
+    }
+}
