@@ -30,11 +30,12 @@ struct DeclarationCommand: AsyncParsableCommand {
                     return
                 }
                 Output.table(
-                    ["SERIAL", "DECLARATION", "CHANGE", "STATE", "ATTEMPTS", "LAST ERROR"],
+                    ["SERIAL", "DECLARATION", "CHANGE", "STATE", "ATTEMPTS", "LAST ERROR", "DEVICE REPORTED"],
                     rows.map {
                         [
                             $0.serialNumber, $0.declaration, $0.change, $0.state, String($0.attempts),
                             $0.lastError ?? "",
+                            ([$0.deviceState ?? ""] + $0.deviceReasons).filter { !$0.isEmpty }.joined(separator: " "),
                         ]
                     })
             }

@@ -47,8 +47,8 @@ extension SQLTenantTransaction {
             VALUES (\(tenantID), \(settings.kind.rawValue), \(settings.url), \(settings.apiKey?.keyID),
                 \(settings.apiKey?.ciphertext), \(now))
             ON CONFLICT (tenant_id) DO UPDATE SET publisher = excluded.publisher,
-                publisher_url = excluded.publisher_url, publisher_key_id = excluded.publisher_key_id, publisher_key = excluded.publisher_key,
-                updated_at = excluded.updated_at
+                publisher_url = excluded.publisher_url, publisher_key_id = excluded.publisher_key_id,
+                publisher_key = excluded.publisher_key, updated_at = excluded.updated_at
             """)
     }
 
@@ -83,7 +83,7 @@ extension SQLTenantTransaction {
 
     static let changeColumns: SQLQuery = """
         change_id, assignment_id, serial, adam_id, pricing, licence_kind, kind, state, attempts, last_error,
-        created_at, updated_at
+        created_at, updated_at, device_state, device_reasons, reported_at
         """
 
     func claimDueDeclarationSetChanges(
@@ -123,6 +123,23 @@ extension SQLTenantTransaction {
         ).isEmpty
     }
 
+    func recordDeviceStatus(
+        serial: String, asset: AssetKey, state: String?, reasons: [StatusReason], at: Date
+    ) async throws -> Bool {
+        let encoded = String(decoding: (try? JSONEncoder().encode(reasons)) ?? Data("[]".utf8), as: UTF8.self)
+        // The latest join for the device and app: an earlier licence's join has been left.
+        return try await !exec(
+            """
+            UPDATE declaration_set_changes SET device_state = \(state), device_reasons = \(encoded), reported_at = \(at)
+            WHERE tenant_id = \(tenantID) AND change_id IN (
+                SELECT change_id FROM declaration_set_changes
+                WHERE tenant_id = \(tenantID) AND serial = \(serial) AND \(fragment: asset.matches()) AND kind = 'join'
+                ORDER BY created_at DESC LIMIT 1)
+            RETURNING change_id
+            """
+        ).isEmpty
+    }
+
     func declarationSetChanges(serial: String?, limit: Int) async throws -> [DeclarationSetChangeRecord] {
         let bySerial: SQLQuery = serial.map { "AND serial = \($0)" } ?? ""
         return try await exec(
@@ -150,8 +167,13 @@ extension SQLTenantTransaction {
             id: try row.decode("change_id"), serialNumber: try row.decode("serial"), asset: try row.assetKey(),
             licenceKind: licenceKind, kind: changeKind, assignmentID: try row.decode("assignment_id"),
             createdAt: try row.decode("created_at"))
+        let reasons: String? = try row.decode("device_reasons")
         return DeclarationSetChangeRecord(
             change: change, state: changeState, attempts: try row.decode("attempts"),
-            lastError: try row.decode("last_error"), updatedAt: try row.decode("updated_at"))
+            lastError: try row.decode("last_error"), updatedAt: try row.decode("updated_at"),
+            deviceState: try row.decode("device_state"),
+            deviceReasons: reasons.flatMap { try? JSONDecoder().decode([StatusReason].self, from: Data($0.utf8)) }
+                ?? [],
+            reportedAt: try row.decode("reported_at"))
     }
 }

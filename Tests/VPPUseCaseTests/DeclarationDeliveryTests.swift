@@ -421,3 +421,53 @@ struct DeclarationTokenRemovalTests {
         }
     }
 }
+
+@Suite("Declarative delivery: the device's status recorded on its join (both databases)")
+struct DeviceStatusTests {
+    @Test(
+        "managed, LicenseNotFound and drift land on the device's join; other declarations and unknown devices are not",
+        arguments: StoreKind.allCases)
+    func recorded(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            let serials = try await world.addDevices(1)
+            let keynote = AssetKey(adamID: "408709785"), pages = AssetKey(adamID: "361309726")
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.saveEnrollment(
+                    serials[0], MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", platform: .iOS))
+                try await tx.enqueueDeclarationSetChanges(
+                    [keynote, pages].map {
+                        DeclarationSetChange(
+                            serialNumber: serials[0].value, asset: $0, licenceKind: .device, kind: .join,
+                            assignmentID: AssignmentID(), createdAt: world.clock.now())
+                    })
+            }
+            let report = #"""
+                {"StatusItems": {"app": {"managed": {"list": [
+                  {"identifier": "com.apple.Keynote", "declaration-identifier": "vpp.app.408709785.STDQ.device",
+                   "state": "managed"},
+                  {"identifier": "com.apple.Pages", "declaration-identifier": "vpp.app.361309726.STDQ.device",
+                   "state": "failed", "reasons": [{"code": "Error.LicenseNotFound"}]},
+                  {"identifier": "com.other", "declaration-identifier": "com.other.declaration", "state": "managed"}
+                ]}}}}
+                """#
+            let record = RecordDeviceStatus(services: world.services)
+            let outcome = try await record(world.admin, enrollmentID: "UDID-1", report: Data(report.utf8))
+            #expect(outcome.recorded == [keynote: .verified, pages: .licenceNotFound] && outcome.ignored == 1)
+            let rows = try await ConfigureAppDelivery(services: world.services).setChanges(
+                world.admin, serial: serials[0])
+            let keynoteRow = try #require(rows.first { $0.adamId == "408709785" })
+            let pagesRow = try #require(rows.first { $0.adamId == "361309726" })
+            #expect(keynoteRow.deviceState == "managed" && keynoteRow.reportedAt != nil)
+            #expect(pagesRow.deviceState == "failed" && pagesRow.deviceReasons == ["Error.LicenseNotFound"])
+            await #expect(throws: UseCaseError.unknownDevices(["UDID-9"])) {
+                try await record(world.admin, enrollmentID: "UDID-9", report: Data(report.utf8))
+            }
+            await #expect(throws: StatusReportError.notJSON) {
+                try await record(world.admin, enrollmentID: "UDID-1", report: Data("nope".utf8))
+            }
+            await #expect(throws: (any Error).self) {
+                try await record(world.reader, enrollmentID: "UDID-1", report: Data(report.utf8))
+            }
+        }
+    }
+}

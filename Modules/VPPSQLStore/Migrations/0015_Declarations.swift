@@ -4,6 +4,8 @@
 ///
 /// - `declaration_set_changes` keeps one change of each kind per licence (unique on the assignment and kind), so
 ///   however many servers learn that a licence became active, the device joins the set once.
+/// - A join row also keeps what the device last reported about the app (`app.managed.list`: its state and
+///   reasons as JSON), so one row answers whether the app reached the device.
 /// - A tenant without a row in `tenant_app_delivery` delivers by commands and has no DDM server (`publisher` off);
 ///   the DDM server's API key is sealed like the MDM connection's.
 let migration0015Declarations = SQLMigration(
@@ -37,6 +39,9 @@ let migration0015Declarations = SQLMigration(
             lease_owner     text,
             lease_until     bigint,
             last_error      text,
+            device_state    text,
+            device_reasons  text,
+            reported_at     bigint,
             created_at      bigint NOT NULL,
             updated_at      bigint,
             PRIMARY KEY (tenant_id, change_id)

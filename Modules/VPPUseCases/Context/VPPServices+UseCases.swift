@@ -331,3 +331,28 @@ extension AppForecast {
             poolReader: services.poolReader)
     }
 }
+
+extension ConfigureAppDelivery {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, secrets: services.secrets, auditTrail: services.auditTrail,
+            outbound: services.outboundPolicy)
+    }
+}
+
+extension DeliverDeclarations {
+    /// Wires this use case from the composition bag; `publishers` reaches the tenants' DDM servers.
+    public init(services: VPPServices, publishers: any DeclarationPublisherFactory) {
+        self.init(
+            store: services.store, clock: services.clock, secrets: services.secrets, logger: services.logger,
+            publishers: publishers)
+    }
+}
+
+extension RecordDeviceStatus {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock)
+    }
+}

@@ -84,15 +84,6 @@ public struct ConfigureAppDelivery: Sendable {
     }
 }
 
-extension ConfigureAppDelivery {
-    /// Wires this use case from the composition bag (the edges keep calling this).
-    public init(services: VPPServices) {
-        self.init(
-            store: services.store, clock: services.clock, secrets: services.secrets, auditTrail: services.auditTrail,
-            outbound: services.outboundPolicy)
-    }
-}
-
 /// One declaration-set change as the CLI's `--json` prints it.
 public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
     public let id: String
@@ -109,6 +100,10 @@ public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
     public let lastError: String?
     public let createdAt: String
     public let updatedAt: String?
+    /// What the device last reported about the app (`managed`, `failed`, …; joins only) and its reason codes.
+    public let deviceState: String?
+    public let deviceReasons: [String]
+    public let reportedAt: String?
 
     public init(_ record: DeclarationSetChangeRecord) {
         let change = record.change
@@ -124,5 +119,8 @@ public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
         lastError = record.lastError
         createdAt = ISO8601Timestamp.format(change.createdAt)
         updatedAt = record.updatedAt.map(ISO8601Timestamp.format)
+        deviceState = record.deviceState
+        deviceReasons = record.deviceReasons.map(\.code)
+        reportedAt = record.reportedAt.map(ISO8601Timestamp.format)
     }
 }

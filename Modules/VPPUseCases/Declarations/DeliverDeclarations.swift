@@ -40,12 +40,3 @@ public struct DeliverDeclarations: Sendable {
         }
     }
 }
-
-extension DeliverDeclarations {
-    /// Wires this use case from the composition bag; `publishers` reaches the tenants' DDM servers.
-    public init(services: VPPServices, publishers: any DeclarationPublisherFactory) {
-        self.init(
-            store: services.store, clock: services.clock, secrets: services.secrets, logger: services.logger,
-            publishers: publishers)
-    }
-}

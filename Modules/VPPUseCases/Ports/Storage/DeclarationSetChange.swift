@@ -54,16 +54,23 @@ public struct DeclarationSetChangeRecord: Hashable, Sendable {
     public let attempts: Int
     public let lastError: String?
     public let updatedAt: Date?
+    /// What the device last reported about the app (joins only): its `app.managed.list` state and reasons.
+    public let deviceState: String?
+    public let deviceReasons: [StatusReason]
+    public let reportedAt: Date?
 
     public init(
         change: DeclarationSetChange, state: DeclarationSetChangeState, attempts: Int = 0, lastError: String? = nil,
-        updatedAt: Date? = nil
+        updatedAt: Date? = nil, deviceState: String? = nil, deviceReasons: [StatusReason] = [], reportedAt: Date? = nil
     ) {
         self.change = change
         self.state = state
         self.attempts = attempts
         self.lastError = lastError
         self.updatedAt = updatedAt
+        self.deviceState = deviceState
+        self.deviceReasons = deviceReasons
+        self.reportedAt = reportedAt
     }
 }
 
@@ -113,6 +120,12 @@ public protocol DeclarationRecords {
     @discardableResult
     func finishDeclarationSetChange(
         _ id: UUID, owner: String, state: DeclarationSetChangeState, nextAttemptAt: Date?, lastError: String?, at: Date
+    ) async throws -> Bool
+    /// Records what a device reported about an app on the device's latest join for it.
+    /// - Returns: whether a join was found.
+    @discardableResult
+    func recordDeviceStatus(
+        serial: String, asset: AssetKey, state: String?, reasons: [StatusReason], at: Date
     ) async throws -> Bool
     /// One device's changes (or, without a serial, the tenant's first `limit`), oldest first.
     func declarationSetChanges(serial: String?, limit: Int) async throws -> [DeclarationSetChangeRecord]
