@@ -184,6 +184,18 @@ let package = Package(
             path: "Modules/VPPNanoMDM",
             swiftSettings: strictSettings
         ),
+        // Declarations to a DDM server (KMFDDM, NanoHUB's embedded KMFDDM).
+        .target(
+            name: "VPPKMFDDM",
+            dependencies: [
+                "VPPUseCases", "VPPDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Modules/VPPKMFDDM",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "VPPMicroMDM",
             dependencies: [
@@ -228,7 +240,7 @@ let package = Package(
             dependencies: [
                 "VPPDomain", "VPPUseCases", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPAppleClient", "VPPSecrets",
                 "VPPSMTP",
-                "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook", "VPPHTTPAPI", "VPPConsole",
+                "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook", "VPPKMFDDM", "VPPHTTPAPI", "VPPConsole",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -393,7 +405,8 @@ let package = Package(
         .testTarget(
             name: "VPPMDMAdapterTests",
             dependencies: [
-                "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook", "VPPMDMSimulator", "VPPUseCases", "VPPDomain",
+                "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook", "VPPKMFDDM", "VPPMDMSimulator", "VPPUseCases",
+                "VPPDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -7,7 +7,64 @@ import VPPUseCases
 struct MDMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mdm", abstract: "The tenant's MDM server: where device commands go.",
-        subcommands: [Connect.self, Show.self, Reclaim.self])
+        subcommands: [Connect.self, Show.self, Reclaim.self, Delivery.self, Declarations.self])
+
+    struct Declarations: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The DDM server the tenant's app declarations go to (kmfddm or off).",
+            discussion: """
+                kmfddm also serves NanoHUB's embedded KMFDDM. The API key is read from a file, stored encrypted and \
+                never printed. Without an argument, prints the current setting.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "kmfddm or off.") var kind: String?
+        @Option(help: "The DDM server's base URL.") var url: String?
+        @Option(help: "File holding the DDM server's API key.") var apiKeyFile: String?
+
+        func run() async throws {
+            let key: String?
+            do {
+                key = try apiKeyFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
+            } catch {
+                throw CommandFailure("Cannot read \(apiKeyFile ?? ""): \(error.localizedDescription)")
+            }
+            try await CLIContext.run(global) { context in
+                let configure = ConfigureAppDelivery(services: context.services)
+                if let kind {
+                    guard let value = DeclarationPublisherKind(rawValue: kind) else {
+                        throw CommandFailure("Unknown DDM server kind \"\(kind)\"; use kmfddm or off.")
+                    }
+                    try await configure.setPublisher(context.caller, value, url: url, apiKey: key)
+                }
+                let current = try await configure.publisher(context.caller)
+                print("Declarations go to: \(current.kind.rawValue)\(current.url.map { " at \($0)" } ?? "")")
+            }
+        }
+    }
+
+    struct Delivery: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The tenant's default app delivery: commands (InstallApplication) or declarations.",
+            discussion: """
+                Without an argument, prints the current default. A scope's mode declaration or licenceOnly wins over \
+                it for its app.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "commands or declarations.") var delivery: String?
+
+        func run() async throws {
+            try await CLIContext.run(global) { context in
+                let configure = ConfigureAppDelivery(services: context.services)
+                if let delivery {
+                    guard let value = AppDelivery(rawValue: delivery) else {
+                        throw CommandFailure("Unknown delivery \"\(delivery)\"; use commands or declarations.")
+                    }
+                    try await configure.set(context.caller, value)
+                }
+                print("App delivery: \(try await configure.show(context.caller).rawValue)")
+            }
+        }
+    }
 
     struct Connect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

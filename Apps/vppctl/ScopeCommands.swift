@@ -178,6 +178,8 @@ struct ScopeCommand: AsyncParsableCommand {
         @Option(help: "How long a device that left keeps its licence: 0, 90s, 30m, 24h, 7d.") var grace = "24h"
         @Flag(help: "Keep the app installed when a licence is revoked on leaving.") var keepInstalled = false
         @Flag(help: "Licences only: no InstallApplication (the MDM installs).") var licenceOnly = false
+        @Flag(help: "Deliver by declaration: the device joins the app's declaration set once its licence is active.")
+        var declaration = false
         @Flag(help: "Answer the plan and change nothing.") var dryRun = false
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
@@ -193,7 +195,7 @@ struct ScopeCommand: AsyncParsableCommand {
                 serialNumbers: members.compactMap { if case .device(let s) = $0 { s } else { nil } },
                 clientUserIDs: members.compactMap { if case .user(let u) = $0 { u } else { nil } },
                 priority: priority, removalGraceSeconds: Int(graceSeconds), uninstallOnRemoval: !keepInstalled,
-                mode: licenceOnly ? .licenceOnly : .install)
+                mode: licenceOnly ? .licenceOnly : declaration ? .declaration : .install)
             try await CLIContext.run(global) { context in
                 let change = ScopeChangeView(try await manage(context).putScope(context.caller, scope, dryRun: dryRun))
                 if json { return try Output.json(change) }

@@ -248,6 +248,9 @@ func printPlan(_ plan: RemovalPlan) {
         "  queue \(plan.uninstalls.count) uninstall command(s): "
             + plan.uninstalls.prefix(5).map { "\($0.serialNumber) \($0.adamID)" }.joined(separator: ", "))
     print(
+        "  take \(plan.leaves.count) device(s) out of apps' declaration sets: "
+            + plan.leaves.prefix(5).map { "\($0.serialNumber) \($0.asset.adamID)" }.joined(separator: ", "))
+    print(
         "  drop \(plan.appsLeaving.count) app(s) no other token carries: "
             + plan.appsLeaving.map(\.adamID).joined(separator: ", "))
 }

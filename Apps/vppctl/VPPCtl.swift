@@ -32,7 +32,7 @@ struct VPPCtl: AsyncParsableCommand {
         subcommands: [
             TokenCommand.self, AppCommand.self, LicenseCommand.self, DeviceCommand.self, UserCommand.self,
             ReportCommand.self, AuditCommand.self, GroupCommand.self, ScopeCommand.self,
-            MDMCommand.self, CommandCommand.self,
+            MDMCommand.self, CommandCommand.self, DeclarationCommand.self,
             TenantCommand.self, APIKeyCommand.self, SecretsCommand.self, ConsoleAdminCommand.self, MigrateCommand.self,
             DoctorCommand.self, DemoCommand.self,
         ]

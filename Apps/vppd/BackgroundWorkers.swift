@@ -22,7 +22,8 @@ struct BackgroundWorkers: Service {
 
     init(services: VPPServices, interval: TimeInterval, metrics: ServerMetrics, logger: Logger) {
         schedule = ScheduleDueWork(services: services, syncInterval: interval)
-        jobs = RunDueJobs(services: services, deliveries: MDMDeliveries(policy: services.outboundPolicy))
+        let deliveries = MDMDeliveries(policy: services.outboundPolicy)
+        jobs = RunDueJobs(services: services, deliveries: deliveries, publishers: deliveries)
         intents = CarryOutAppleIntents(services: services)
         missedNotifications = services.missedNotifications
         store = services.store

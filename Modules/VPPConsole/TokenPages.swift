@@ -351,7 +351,10 @@ enum TokenPages {
             relicensed: plan.relicences.map {
                 "\(ConsoleFormat.assignee($0.assignee)) keeps \(app($0.asset.adamID)), now licensed by \($0.toLocation)"
             },
-            uninstalls: plan.uninstalls.map { "\(app($0.adamID)) is uninstalled from device \($0.serialNumber)" },
+            uninstalls: plan.uninstalls.map { "\(app($0.adamID)) is uninstalled from device \($0.serialNumber)" }
+                + plan.leaves.map {
+                    "Device \($0.serialNumber) leaves \(app($0.asset.adamID))'s declaration set (the device removes it)"
+                },
             appsLeaving: plan.appsLeaving.map { "\(app($0.adamID)) leaves the repository (no other token has it)" },
             stays:
                 "Other tokens, their apps and licences stay as they are. Apple Business Manager keeps the purchases: "

@@ -86,7 +86,7 @@ enum ScopeRoutes {
                     "priority": .integer(minimum: -1_000_000, maximum: 1_000_000, default: 0),
                     "removalGraceSeconds": .integer(minimum: 0, maximum: 31_536_000, default: 86_400),
                     "uninstallOnRemoval": .boolean,
-                    "mode": .oneOf(["install", "licenceOnly"]),
+                    "mode": .oneOf(ScopeDeliveryMode.self),
                 ])
         }
 

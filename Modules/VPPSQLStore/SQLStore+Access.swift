@@ -122,6 +122,8 @@ extension SQLStore: AccessDirectory {
             SealedSecretColumn(table: "mdm_connections", keyIDColumn: "api_key_id", secretColumn: "api_key"),
             SealedSecretColumn(table: "mdm_connections", keyIDColumn: "hmac_key_id", secretColumn: "hmac_key"),
             SealedSecretColumn(table: "mdm_connections", keyIDColumn: "signing_key_id", secretColumn: "signing_secret"),
+            SealedSecretColumn(
+                table: "tenant_app_delivery", keyIDColumn: "publisher_key_id", secretColumn: "publisher_key"),
         ]
     }
 

@@ -321,6 +321,8 @@ extension SQLStore: MDMDirectory {
                 SELECT DISTINCT tenant_id FROM device_commands WHERE state = 'queued' AND next_attempt_at <= \(now)
                     AND (lease_until IS NULL OR lease_until < \(now))
                 UNION SELECT DISTINCT tenant_id FROM mdm_events WHERE state = 'pending'
+                UNION SELECT DISTINCT tenant_id FROM declaration_set_changes WHERE state = 'queued'
+                    AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
                 """
             ).map { try $0.decode("tenant_id") }
         }

@@ -251,13 +251,28 @@ extension SQLTenantTransaction {
         tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
         until: Date, limit: Int
     ) async throws -> [ClaimedIntent] {
-        try await exec(
+        // A licence whose device joined the app's declaration set is revoked only once it has left the set (or
+        // the leave was given up): the device removes the app before Apple takes the licence back.
+        let declared: SQLQuery =
+            state == .revocationQueued
+            ? """
+            AND NOT EXISTS (
+                SELECT 1 FROM declaration_set_changes j
+                WHERE j.tenant_id = assignments.tenant_id AND j.assignment_id = assignments.assignment_id
+                  AND j.kind = 'join' AND j.state = 'done'
+                  AND NOT EXISTS (
+                      SELECT 1 FROM declaration_set_changes l
+                      WHERE l.tenant_id = j.tenant_id AND l.assignment_id = j.assignment_id AND l.kind = 'leave'
+                        AND l.state IN ('done', 'failed')))
+            """ : ""
+        return try await exec(
             """
             UPDATE assignments SET lease_owner = \(owner), lease_until = \(until), send_attempts = send_attempts + 1
             WHERE tenant_id = \(tenantID) AND assignment_id IN (
                 SELECT assignment_id FROM assignments
                 WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
                   AND state = \(state.rawValue) AND (lease_until IS NULL OR lease_until < \(now))
+                  \(fragment: declared)
                 ORDER BY changed_at, assignment_id LIMIT \(limit) \(unescaped: dialect.skipLocked))
             RETURNING \(unescaped: Self.assignmentColumns), send_attempts
             """

@@ -10,12 +10,12 @@ struct MDMPayloadTests {
     }
 
     @Test(
-        "InstallApplication: integer iTunesStoreID, PurchaseMethod 1, ManagementFlags by platform, CommandUUID = row id"
+        "InstallApplication: integer iTunesStoreID, PurchaseMethod 1, flags by platform, CommandUUID = row id"
     )
     func install() throws {
         let command = DeviceCommand(
             serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: "408709785", createdAt: Date())
-        for (platform, flags) in [(DevicePlatform.iOS, 1), (.macOS, 0)] {
+        for (platform, flags) in [(DevicePlatform.iOS, 1), (.macOS, nil)] {
             let data = try MDMCommandPayload.plist(for: command, platform: platform, bundleID: nil)
             let text = String(decoding: data, as: UTF8.self)
             #expect(text.contains("<key>iTunesStoreID</key>\n\t\t<integer>408709785</integer>"))
@@ -27,7 +27,7 @@ struct MDMPayloadTests {
             #expect(body["iTunesStoreID"] as? Int == 408_709_785)
             #expect((body["Options"] as? [String: Any])?["PurchaseMethod"] as? Int == 1)
             #expect(body["ManagementFlags"] as? Int == flags)
-            #expect(body["InstallAsManaged"] as? Bool == true)
+            #expect(body["InstallAsManaged"] as? Bool == (platform == .macOS ? true : nil))
             #expect(body["ChangeManagementState"] as? String == "Managed")
         }
         let bad = DeviceCommand(

@@ -167,8 +167,9 @@ struct MDMUseCaseTests {
                 try PropertyListSerialization.propertyList(from: sent.plist, options: [], format: nil) as? [String: Any]
             )
             #expect(plist["CommandUUID"] as? String == install.id.uuidString.uppercased())
-            #expect(
-                (plist["Command"] as? [String: Any])?["ManagementFlags"] as? Int == 0, "a Mac gets ManagementFlags 0")
+            let body = plist["Command"] as? [String: Any]
+            // 0 is not one of the schema's ManagementFlags values (1, 4, 5): a Mac gets none, and InstallAsManaged.
+            #expect(body?["ManagementFlags"] == nil && body?["InstallAsManaged"] as? Bool == true, "\(body ?? [:])")
             record = try #require(
                 try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) })
             #expect(record.state == .delivered && record.enrollmentID == udid && record.attempts == 2)

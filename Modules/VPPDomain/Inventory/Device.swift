@@ -12,14 +12,17 @@ public enum EnrollmentState: String, Hashable, Sendable, Codable, CaseIterable {
     case unenrolled
 }
 
-/// The platform an MDM command is shaped for (`ManagementFlags` differ between them).
+/// The platform an MDM command is shaped for (Apple's schema gives keys such as `ManagementFlags` and
+/// `InstallAsManaged` per platform).
 public enum DevicePlatform: String, Hashable, Sendable, Codable, CaseIterable {
     case iOS, macOS
 
-    /// Guessed from Authenticate's `ProductName`/`Model` (e.g. `iPad13,4`, `MacBookPro18,1`, `Mac14,2`).
+    /// Guessed from Authenticate's `ProductName`/`Model` (e.g. `iPad13,4`, `MacBookPro18,1`, `Mac14,2`, and
+    /// `VirtualMac2,1`, a macOS virtual machine on Apple silicon).
     public static func from(productName: String?) -> DevicePlatform {
         guard let name = productName?.lowercased() else { return .iOS }
-        return name.hasPrefix("mac") || name.hasPrefix("imac") || name.hasPrefix("vmware") ? .macOS : .iOS
+        let macPrefixes = ["mac", "imac", "virtualmac", "vmware"]
+        return macPrefixes.contains(where: name.hasPrefix) ? .macOS : .iOS
     }
 }
 

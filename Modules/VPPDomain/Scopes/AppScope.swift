@@ -2,11 +2,13 @@ import Foundation
 
 /// How licences granted by a scope reach the device.
 public enum ScopeDeliveryMode: String, Hashable, Sendable, Codable, CaseIterable {
-    /// The licence, then an InstallApplication through the tenant's MDM connection.
+    /// The licence, then the tenant's default delivery: an InstallApplication through its MDM connection, or the
+    /// declaration when the tenant delivers by declarations.
     case install
     /// The licence only: the MDM (or the user) installs.
     case licenceOnly
-    /// The licence, then a `com.apple.configuration.app.managed` declaration (not available yet).
+    /// The licence, then the device's enrollment joins the app's `com.apple.configuration.app.managed` declaration
+    /// set (never an InstallApplication for it).
     case declaration
 }
 
@@ -35,7 +37,6 @@ public struct AppScope: Hashable, Sendable {
     ) throws(DesiredStateError) {
         guard (-1_000_000...1_000_000).contains(priority) else { throw .invalidPriority(priority) }
         guard (0...31_536_000).contains(removalGraceSeconds) else { throw .invalidGrace(removalGraceSeconds) }
-        guard mode != .declaration else { throw .modeNotAvailable(mode.rawValue) }
         guard !groups.isEmpty || !serialNumbers.isEmpty || !clientUserIDs.isEmpty else {
             throw .emptyScope(name.value)
         }

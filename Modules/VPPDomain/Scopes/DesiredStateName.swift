@@ -21,7 +21,7 @@ public enum DesiredStateError: Error, Hashable, Sendable, CustomStringConvertibl
         case .invalidGrace(let value):
             "removalGraceSeconds \(value) is out of range (0 to 31,536,000, one year)."
         case .modeNotAvailable(let mode):
-            "delivery mode \"\(mode)\" is not available yet (use install or licenceOnly)."
+            "delivery mode \"\(mode)\" is unknown (install, licenceOnly or declaration)."
         case .emptyScope(let name):
             "scope \(name) names no group, serial number or user."
         }

@@ -56,6 +56,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0013AppleCounts,
     migration0014DesiredState,
     migration0015IdempotencyKeys,
+    migration0016Declarations,
 ]
 
 /// The database is at a schema version this build cannot serve.

@@ -254,23 +254,33 @@ extension RetireDevices {
 }
 
 extension PerformJob {
-    /// Wires the job kinds' use cases from the composition bag; `deliveries` reaches the tenants' MDM servers.
-    public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
+    /// Wires the job kinds' use cases from the composition bag; `deliveries` reaches the tenants' MDM servers,
+    /// `publishers` their DDM servers (nil: declaration-set changes stay queued).
+    public init(
+        services: VPPServices, deliveries: any DeviceCommandDeliveryFactory,
+        publishers: (any DeclarationPublisherFactory)? = nil
+    ) {
         self.init(
             sync: SyncToken(services: services), events: ProcessAppleEvent(services: services),
             planNotices: PlanNotices(services: services), deliverNotices: DeliverNotices(services: services),
             deliverCommands: DeliverDeviceCommands(services: services, deliveries: deliveries),
             mdmEvents: ProcessMDMEvents(services: services), reclaim: ReclaimUnenrolledDevices(services: services),
-            reconcile: ReconcileScopes(services: services), logger: services.logger)
+            reconcile: ReconcileScopes(services: services), logger: services.logger,
+            deliverDeclarations: publishers.map { DeliverDeclarations(services: services, publishers: $0) })
     }
 }
 
 extension RunDueJobs {
-    /// Wires this use case from the composition bag; `deliveries` reaches the tenants' MDM servers.
-    public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
+    /// Wires this use case from the composition bag; `deliveries` reaches the tenants' MDM servers, `publishers`
+    /// their DDM servers.
+    public init(
+        services: VPPServices, deliveries: any DeviceCommandDeliveryFactory,
+        publishers: (any DeclarationPublisherFactory)? = nil
+    ) {
         self.init(
             store: services.store, clock: services.clock,
-            perform: PerformJob(services: services, deliveries: deliveries), logger: services.logger)
+            perform: PerformJob(services: services, deliveries: deliveries, publishers: publishers),
+            logger: services.logger)
     }
 }
 
@@ -323,6 +333,31 @@ extension AppForecast {
 
 extension IdempotentWrites {
     /// Wires this use case from the composition bag.
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock)
+    }
+}
+
+extension ConfigureAppDelivery {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store, clock: services.clock, secrets: services.secrets, auditTrail: services.auditTrail,
+            outbound: services.outboundPolicy)
+    }
+}
+
+extension DeliverDeclarations {
+    /// Wires this use case from the composition bag; `publishers` reaches the tenants' DDM servers.
+    public init(services: VPPServices, publishers: any DeclarationPublisherFactory) {
+        self.init(
+            store: services.store, clock: services.clock, secrets: services.secrets, logger: services.logger,
+            publishers: publishers)
+    }
+}
+
+extension RecordDeviceStatus {
+    /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(store: services.store, clock: services.clock)
     }

@@ -45,9 +45,8 @@ public struct RevokeLicences: Sendable {
         guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
         try assignees.requireDistinct()
         let now = clock.now()
-        let (queued, cancelled, deferred): ([Assignment], [Assignee], [Assignee]) = try await store.inTenant(
-            caller.tenantID
-        ) { tx in
+        typealias Queued = ([Assignment], [Assignee], [Assignee], Set<AssignmentID>)
+        let (queued, cancelled, deferred, leaving): Queued = try await store.inTenant(caller.tenantID) { tx in
             guard let app = try await tx.app(key) else { throw StoreError.unknownApp(key) }
             try app.asset.checkRevocable()
             var found: [Assignment] = []
@@ -62,6 +61,7 @@ public struct RevokeLicences: Sendable {
             let unsettled = found.filter { if case .pending = $0.state { true } else { false } }
             let reserved = found.filter { $0.state == .reserved }
             try await tx.move(active.map(\.id), to: .revocationQueued)
+            let leaving = try await LicenceLedger.revoking(tx, active, now: now)
             // A reservation is cancelled only if no worker holds it now (its claim may be on the wire to Apple);
             // otherwise it is revoked when its assignment settles, like a pending one.
             let unsent = try await tx.unsentIntents(reserved.map(\.id), now: now)
@@ -72,7 +72,7 @@ public struct RevokeLicences: Sendable {
             try await auditTrail.record(
                 tx, caller, "licence.revoke", "\(key)", "queued",
                 "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled")
-            return (active, cancelled.map(\.assignee), deferred.map(\.assignee))
+            return (active, cancelled.map(\.assignee), deferred.map(\.assignee), leaving)
         }
         var outcome = RevocationOutcome(
             revoking: queued.map(\.assignee), afterAssignmentSettles: deferred, cancelled: cancelled,
@@ -80,7 +80,9 @@ public struct RevokeLicences: Sendable {
         for (tokenID, group) in Dictionary(grouping: queued, by: \.grantingToken) {
             let rows = try await intents.carryOut(
                 IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .revocationQueued),
-                waitingFor: Set(group.map(\.id)), timeout: waitForApple)
+                // Licences leaving a declaration set are revoked once the device left it (the background pump):
+                // not waited for here.
+                waitingFor: Set(group.map(\.id)).subtracting(leaving), timeout: waitForApple)
             var byEvent: [String: [Assignment]] = [:]
             for row in rows { if case .revoking(let event) = row.state { byEvent[event, default: []].append(row) } }
             outcome.events += byEvent.keys.sorted().map { event in

@@ -113,12 +113,17 @@ public struct DeliverDeviceCommands: Sendable {
             do {
                 let plist = try MDMCommandPayload.plist(
                     for: command, platform: device.enrollment.platform,
+                    osVersion: device.enrollment.osVersion.flatMap(OSVersion.init),
                     bundleID: bundleIDs[command.adamID])
                 outgoing.append(
                     OutgoingDeviceCommand(
                         id: command.id, tenantID: tenantID, serialNumber: command.serialNumber,
                         enrollmentID: enrollmentID, requestType: command.kind, adamID: command.adamID,
                         plist: plist, createdAt: command.createdAt))
+            } catch let error as MDMCommandPayload.PayloadError where error.isPermanent {
+                // The device's OS has no such command: no retry makes it deliverable.
+                updates.append((command.id, DeviceCommandUpdate(state: .failed, lastError: "\(error)")))
+                outcome.failed += 1
             } catch {
                 // A missing bundle id may arrive with the next metadata sync: retry until the time-out.
                 updates.append(

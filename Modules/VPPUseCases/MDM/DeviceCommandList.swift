@@ -62,6 +62,7 @@ public struct DeviceCommandList: Sendable {
                     withPlist
                     ? (try? MDMCommandPayload.plist(
                         for: c, platform: devices[c.serialNumber]?.enrollment.platform ?? .iOS,
+                        osVersion: devices[c.serialNumber]?.enrollment.osVersion.flatMap(OSVersion.init),
                         bundleID: bundles[c.adamID]))?.base64EncodedString() : nil
                 return Self.view(record, enrollmentID: devices[c.serialNumber]?.enrollment.enrollmentID, plist: plist)
             }

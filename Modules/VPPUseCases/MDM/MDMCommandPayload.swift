@@ -2,12 +2,22 @@ import Foundation
 import VPPDomain
 
 /// Apple MDM command plists (apple/device-management `mdm/commands/`), written as XML by hand so the
-/// key types are exact: `iTunesStoreID` and `PurchaseMethod` integers, `InstallAsManaged` a boolean.
+/// key types are exact: `iTunesStoreID` and `PurchaseMethod` integers, `InstallAsManaged` a boolean. Only keys
+/// the device's platform and reported OS version know are written (``CommandKeyAvailability``): a device that
+/// meets a key it does not know may refuse the whole command.
 public enum MDMCommandPayload {
     /// Why a command cannot be written.
     public enum PayloadError: Error, Hashable, Sendable, CustomStringConvertible {
         case adamIDNotNumeric(String)
         case missingBundleID(adamID: String)
+        /// The device's platform or OS version has no such command (RemoveApplication before macOS 11).
+        case notSupported(DeviceCommand.Kind, DevicePlatform, OSVersion)
+
+        /// No later attempt can succeed (a metadata sync may still bring a missing bundle id).
+        public var isPermanent: Bool {
+            if case .notSupported = self { return true }
+            return false
+        }
 
         public var description: String {
             switch self {
@@ -15,6 +25,8 @@ public enum MDMCommandPayload {
                 "adamId \"\(id)\" is not a number; InstallApplication needs an integer iTunesStoreID."
             case .missingBundleID(let id):
                 "No bundle id is known for app \(id); RemoveApplication needs one (sync the app's metadata)."
+            case .notSupported(let kind, let platform, let version):
+                "\(kind.rawValue) is not available on \(platform.rawValue) \(version) (Apple's schema)."
             }
         }
     }
@@ -30,26 +42,40 @@ public enum MDMCommandPayload {
 
     /// The XML plist for `command`, whose `CommandUUID` is the command's id.
     /// - Parameters:
-    ///   - platform: decides `ManagementFlags` (1 on iOS/iPadOS, 0 on macOS).
+    ///   - platform: the device's platform: `ManagementFlags` 1 on iOS/iPadOS and none on macOS (the schema's
+    ///     values are 1, 4 and 5; 0 is not one), `InstallAsManaged` on macOS only.
+    ///   - osVersion: the OS version the device reported; keys newer than it are left out (nil: assume current).
     ///   - bundleID: the app's bundle id, required by RemoveApplication.
-    public static func plist(for command: DeviceCommand, platform: DevicePlatform, bundleID: String?) throws -> Data {
-        let body: [(String, Value)]
+    public static func plist(
+        for command: DeviceCommand, platform: DevicePlatform, osVersion: OSVersion? = nil, bundleID: String?
+    ) throws -> Data {
+        func has(_ key: CommandKeyAvailability) -> Bool { key.isAvailable(on: platform, version: osVersion) }
+        let commandAvailability: CommandKeyAvailability =
+            switch command.kind {
+            case .installApplication: .installApplication
+            case .removeApplication: .removeApplication
+            case .installedApplicationList: .installedApplicationList
+            }
+        if !has(commandAvailability), let osVersion {
+            throw PayloadError.notSupported(command.kind, platform, osVersion)
+        }
+        var body: [(String, Value)] = [("RequestType", .string(command.kind.rawValue))]
         switch command.kind {
         case .installApplication:
             guard let adamID = Int(command.adamID) else { throw PayloadError.adamIDNotNumeric(command.adamID) }
-            body = [
-                ("RequestType", .string("InstallApplication")),
-                ("iTunesStoreID", .integer(adamID)),
-                ("Options", .dict([("PurchaseMethod", .integer(1))])),
-                ("ManagementFlags", .integer(platform == .macOS ? 0 : 1)),
-                ("InstallAsManaged", .bool(true)),
-                ("ChangeManagementState", .string("Managed")),
-            ]
+            body.append(("iTunesStoreID", .integer(adamID)))
+            if has(.options) { body.append(("Options", .dict([("PurchaseMethod", .integer(1))]))) }
+            // 1: remove the app with the MDM profile. On macOS it also needs InstallAsManaged; vpp sends no flags
+            // there, as before (it sent 0, which is not a schema value).
+            if platform == .iOS, has(.managementFlags) { body.append(("ManagementFlags", .integer(1))) }
+            if has(.installAsManaged) { body.append(("InstallAsManaged", .bool(true))) }
+            // Taking over a user-installed copy needs InstallAsManaged on macOS: both arrive in 11.0.
+            if has(.changeManagementState) { body.append(("ChangeManagementState", .string("Managed"))) }
         case .removeApplication:
             guard let bundleID, !bundleID.isEmpty else { throw PayloadError.missingBundleID(adamID: command.adamID) }
-            body = [("RequestType", .string("RemoveApplication")), ("Identifier", .string(bundleID))]
+            body.append(("Identifier", .string(bundleID)))
         case .installedApplicationList:
-            body = [("RequestType", .string("InstalledApplicationList")), ("ManagedAppsOnly", .bool(true))]
+            if has(.managedAppsOnly) { body.append(("ManagedAppsOnly", .bool(true))) }
         }
         let envelope: Value = .dict([
             ("Command", .dict(body)), ("CommandUUID", .string(command.id.uuidString.uppercased())),

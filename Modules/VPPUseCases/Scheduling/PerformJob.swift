@@ -9,6 +9,8 @@ public struct PerformJob: Sendable {
     let planNotices: PlanNotices
     let deliverNotices: DeliverNotices
     let deliverCommands: DeliverDeviceCommands
+    /// The tenants' declaration-set changes, carried out with their device commands (nil: not wired).
+    let deliverDeclarations: DeliverDeclarations?
     let mdmEvents: ProcessMDMEvents
     let reclaim: ReclaimUnenrolledDevices
     let reconcile: ReconcileScopes
@@ -18,8 +20,10 @@ public struct PerformJob: Sendable {
     public init(
         sync: SyncToken, events: ProcessAppleEvent, planNotices: PlanNotices, deliverNotices: DeliverNotices,
         deliverCommands: DeliverDeviceCommands, mdmEvents: ProcessMDMEvents,
-        reclaim: ReclaimUnenrolledDevices, reconcile: ReconcileScopes, logger: Logger
+        reclaim: ReclaimUnenrolledDevices, reconcile: ReconcileScopes, logger: Logger,
+        deliverDeclarations: DeliverDeclarations? = nil
     ) {
+        self.deliverDeclarations = deliverDeclarations
         self.reconcile = reconcile
         self.sync = sync
         self.events = events
@@ -55,6 +59,17 @@ public struct PerformJob: Sendable {
                         "delivered": "\(outcome.delivered)", "retried": "\(outcome.retried)",
                         "failed": "\(outcome.failed)", "skipped": "\(outcome.skipped)",
                     ])
+            }
+            if let deliverDeclarations {
+                let changes = try await deliverDeclarations(job.tenantID, owner: owner)
+                if changes.joined + changes.left + changes.failed > 0 {
+                    logger.info(
+                        "declaration set changes",
+                        metadata: [
+                            "joined": "\(changes.joined)", "left": "\(changes.left)",
+                            "retried": "\(changes.retried)", "failed": "\(changes.failed)",
+                        ])
+                }
             }
         case .mdmEvents:
             _ = try await mdmEvents(job.tenantID)

@@ -19,6 +19,9 @@ public struct RemovalPlan: Sendable {
     public let relicences: [Relicence]
     /// Devices that have the app installed and lose it: they get RemoveApplication.
     public let uninstalls: [DeviceCommand]
+    /// Devices that got the app by declaration and lose it: they leave the app's declaration set instead of
+    /// getting a RemoveApplication (which fails for an app Declarative Device Management manages).
+    public let leaves: [DeclarationSetChange]
     /// False when the token no longer works at Apple (expired, revoked, …): its licences cannot be revoked there.
     public let canRevokeAtApple: Bool
 }
@@ -68,6 +71,8 @@ public struct RemoveToken: Sendable {
             }
             var relicences: [RemovalPlan.Relicence] = []
             var uninstalls: [DeviceCommand] = []
+            var leaves: [DeclarationSetChange] = []
+            let joined = try await tx.joinedLicences(held.map(\.id))
             for assignment in held {
                 if var candidates = pools[assignment.asset], let index = candidates.firstIndex(where: { $0.left > 0 }) {
                     relicences.append(
@@ -76,6 +81,11 @@ public struct RemoveToken: Sendable {
                             toLocation: candidates[index].location))
                     candidates[index].left -= 1
                     pools[assignment.asset] = candidates
+                } else if case .device(let serial) = assignment.assignee, joined.contains(assignment.id) {
+                    leaves.append(
+                        DeclarationSetChange(
+                            serialNumber: serial.value, asset: assignment.asset, licenceKind: .device, kind: .leave,
+                            assignmentID: assignment.id, createdAt: now))
                 } else if case .device(let serial) = assignment.assignee,
                     devices[serial]?.hasInstalled(assignment.asset) == true
                 {
@@ -88,7 +98,7 @@ public struct RemoveToken: Sendable {
             let status = token.status(at: now, ourHolder: ours)
             return RemovalPlan(
                 token: token, appsLeaving: mine.subtracting(elsewhere).sorted(), licencesToRevoke: held,
-                relicences: relicences, uninstalls: uninstalls, canRevokeAtApple: status.isUsable)
+                relicences: relicences, uninstalls: uninstalls, leaves: leaves, canRevokeAtApple: status.isUsable)
         }
     }
 
@@ -109,12 +119,13 @@ public struct RemoveToken: Sendable {
         }
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.enqueueDeviceCommands(plan.uninstalls)
+            try await tx.enqueueDeclarationSetChanges(plan.leaves)
             try await tx.deleteToken(tokenID)
             _ = try await tx.deleteOrphanApps()
             try await auditTrail.record(
                 tx, caller, "token.remove", plan.token.location.name, "ok",
                 "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, "
-                    + "\(plan.uninstalls.count) uninstall(s)"
+                    + "\(plan.uninstalls.count) uninstall(s), \(plan.leaves.count) declaration leave(s)"
             )
         }
         // Devices that keep their app get a licence from the other token (they already have the app: no install

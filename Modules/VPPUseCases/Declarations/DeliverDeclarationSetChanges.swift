@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import VPPDomain
+
+/// Carries out a tenant's queued declaration-set changes at its DDM server: publishes each app's declaration,
+/// then puts the device's enrollment in the app's set (join) or takes it out (leave).
+///
+/// Changes are claimed with a lease, as device commands are: two servers never carry out one at once, and one
+/// left by a server that died is taken up by another after the lease. Every call to the DDM server is idempotent
+/// (a declaration stored again with the same ServerToken, an enrollment put in a set it is in), so a change
+/// carried out twice has one effect. Failures retry with the device commands' back-off and stay visible.
+public struct DeliverDeclarationSetChanges: Sendable {
+    let store: any Store
+    let clock: any Clock
+    let logger: Logger
+    let publisher: any DeclarationPublisher
+    public var batchSize = 200
+
+    /// Takes only what this use case touches; `publisher` is the tenant's DDM server.
+    public init(store: any Store, clock: any Clock, logger: Logger, publisher: any DeclarationPublisher) {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.publisher = publisher
+    }
+
+    /// Counts of one run.
+    public struct Outcome: Hashable, Sendable {
+        public var joined = 0, left = 0, retried = 0, failed = 0
+        public init() {}
+    }
+
+    /// Carries out due changes until none is left (or a batch makes no progress). `owner` names this server's claims.
+    @discardableResult
+    public func callAsFunction(_ tenantID: TenantID, owner: String) async throws -> Outcome {
+        var total = Outcome()
+        for _ in 0..<50 {
+            let outcome = try await deliverBatch(tenantID, owner: owner)
+            total.joined += outcome.joined
+            total.left += outcome.left
+            total.retried += outcome.retried
+            total.failed += outcome.failed
+            if outcome.joined + outcome.left + outcome.failed == 0 { break }
+        }
+        return total
+    }
+
+    func deliverBatch(_ tenantID: TenantID, owner: String) async throws -> Outcome {
+        let now = clock.now()
+        let (claimed, enrollments) = try await store.inTenant(tenantID) { tx in
+            let claimed = try await tx.claimDueDeclarationSetChanges(
+                owner: owner, now: now, lease: DeliveryPolicy.claimLease, limit: batchSize)
+            var enrollments: [String: String] = [:]
+            for serial in Set(claimed.map(\.change.serialNumber)) {
+                if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number),
+                    device.enrollment.state != .unenrolled, let id = device.enrollment.enrollmentID
+                {
+                    enrollments[serial] = id
+                }
+            }
+            return (claimed, enrollments)
+        }
+        guard !claimed.isEmpty else { return Outcome() }
+        var outcome = Outcome()
+        var results: [(UUID, DeclarationSetChangeState, Date?, String?)] = []
+        func retry(_ record: DeclarationSetChangeRecord, _ reason: String, after: TimeInterval? = nil) {
+            let delay = after ?? DeliveryPolicy.retryDelay(attempt: record.attempts)
+            let expired = now.timeIntervalSince(record.change.createdAt) > DeliveryPolicy.deliveryTimeout
+            results.append(
+                (
+                    record.change.id, expired ? .failed : .queued, now.addingTimeInterval(delay),
+                    String(reason.prefix(500))
+                ))
+            if expired { outcome.failed += 1 } else { outcome.retried += 1 }
+        }
+        // The declarations first, once per app and licence kind in the batch: a set change never points the
+        // device at a declaration the DDM server does not hold.
+        var published: [String: DeliveryOutcome] = [:]
+        for record in claimed where record.change.kind == .join {
+            let change = record.change
+            guard let declaration = try? ManagedAppDeclaration(asset: change.asset, assignment: change.licenceKind),
+                published[declaration.identifier] == nil
+            else { continue }
+            do {
+                let document = try declaration.document(publication: 0)
+                published[declaration.identifier] = await publisher.publish(
+                    document, identifier: declaration.identifier, set: declaration.identifier)
+            } catch {
+                published[declaration.identifier] = .refused("\(error)")
+            }
+        }
+        // One change at a time, oldest first, so a licence's join reaches the server before its leave.
+        for record in claimed {
+            let change = record.change
+            guard let declaration = try? ManagedAppDeclaration(asset: change.asset, assignment: change.licenceKind)
+            else {
+                results.append((change.id, .failed, nil, "adamId \(change.asset.adamID) cannot be declared"))
+                outcome.failed += 1
+                continue
+            }
+            if change.kind == .join, let publishing = published[declaration.identifier], publishing != .delivered {
+                switch publishing {
+                case .retry(let reason, let after): retry(record, "declaration not published: \(reason)", after: after)
+                case .refused(let reason), .endpointGone(let reason):
+                    results.append((change.id, .failed, nil, "declaration refused: \(reason)"))
+                    outcome.failed += 1
+                case .delivered: break
+                }
+                continue
+            }
+            guard let enrollmentID = enrollments[change.serialNumber] else {
+                if change.kind == .leave {
+                    // A device that left MDM has no enrollment to take out of the set: nothing is left to do.
+                    results.append((change.id, .done, nil, "the device is not enrolled"))
+                    outcome.left += 1
+                } else {
+                    retry(record, "device \(change.serialNumber) is not enrolled in MDM (no enrollment id yet)")
+                }
+                continue
+            }
+            switch await publisher.setMembership(
+                enrollmentID: enrollmentID, set: declaration.identifier, member: change.kind == .join)
+            {
+            case .delivered:
+                results.append((change.id, .done, nil, nil))
+                if change.kind == .join { outcome.joined += 1 } else { outcome.left += 1 }
+            case .retry(let reason, let after):
+                retry(record, reason, after: after)
+            case .refused(let reason), .endpointGone(let reason):
+                results.append((change.id, .failed, nil, reason))
+                outcome.failed += 1
+            }
+        }
+        let at = clock.now()
+        let finished = results
+        try await store.inTenant(tenantID) { tx in
+            for (id, state, next, error) in finished {
+                try await tx.finishDeclarationSetChange(
+                    id, owner: owner, state: state, nextAttemptAt: next, lastError: error, at: at)
+            }
+        }
+        if outcome.retried + outcome.failed > 0 {
+            logger.warning(
+                "declaration set changes not carried out",
+                metadata: ["tenant": "\(tenantID)", "retried": "\(outcome.retried)", "failed": "\(outcome.failed)"])
+        }
+        return outcome
+    }
+}
