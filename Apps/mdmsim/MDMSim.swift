@@ -21,7 +21,8 @@ struct MDMSim: AsyncParsableCommand {
             GET /sim/stats.
             """,
         subcommands: [Serve.self],
-        defaultSubcommand: Serve.self)
+        defaultSubcommand: Serve.self
+    )
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Serve until interrupted.")
@@ -44,7 +45,11 @@ struct MDMSim: AsyncParsableCommand {
             }
             let apiKey = try read(apiKeyFile) ?? ProcessInfo.processInfo.environment["MDMSIM_API_KEY"] ?? "nanomdm"
             let simulator = MDMSimulator(
-                apiKey: apiKey, webhookURL: webhookURL, hmacKey: try read(hmacKeyFile), logger: logger)
+                apiKey: apiKey,
+                webhookURL: webhookURL,
+                hmacKey: try read(hmacKeyFile),
+                logger: logger
+            )
             let host = self.host
             try await MDMSimulatorServer(simulator: simulator, logger: logger).run(host: host, port: port) { port in
                 let banner = "mdmsim listening on http://\(host):\(port)  (NanoMDM API: http://\(host):\(port)"

@@ -25,11 +25,15 @@ struct AppleWalkBenchmark: AsyncParsableCommand {
         let assignmentCount = assignmentPages * pageSize
         let uid = try await seed(assets: assets, assignments: assignmentCount)
         let token = String(
-            decoding: try await admin("POST", "/sim/locations/\(uid)/tokens", ["validDays": 365]), as: UTF8.self)
+            decoding: try await admin("POST", "/sim/locations/\(uid)/tokens", ["validDays": 365]),
+            as: UTF8.self
+        )
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let client = HTTPAppleAppsAndBooksClient(
-            configuration: AppleClientConfiguration(baseURL: simulator + "/mdm/v2"), logger: logger)
+            configuration: AppleClientConfiguration(baseURL: simulator + "/mdm/v2"),
+            logger: logger
+        )
         let credentials = AppleCredentials(token: ContentTokenSecret(unchecked: token), expectedHolder: nil)
         _ = try await client.serviceLimits()
         // Let the simulator's token bucket refill after seeding, so the walk starts from a steady state.
@@ -50,8 +54,13 @@ struct AppleWalkBenchmark: AsyncParsableCommand {
         )
         print(
             String(
-                format: "apple-walk: wall time %.2f s; minimum at %.0f rps %.2f s; ratio %.3f (target <= 1.1)", seconds,
-                rate, minimum, seconds / minimum))
+                format: "apple-walk: wall time %.2f s; minimum at %.0f rps %.2f s; ratio %.3f (target <= 1.1)",
+                seconds,
+                rate,
+                minimum,
+                seconds / minimum
+            )
+        )
         print(
             "apple-walk: restarts \(assetWalk.restarts + assignmentWalk.restarts); simulator rate limit "
                 + "\(limited?["requestsPerSecond"] ?? "?") rps"
@@ -74,7 +83,8 @@ struct AppleWalkBenchmark: AsyncParsableCommand {
         _ = try await admin("PUT", "/sim/settings", settings)
         let created =
             try JSONSerialization.jsonObject(
-                with: try await admin("POST", "/sim/locations", ["name": "Bench \(UUID().uuidString.prefix(6))"]))
+                with: try await admin("POST", "/sim/locations", ["name": "Bench \(UUID().uuidString.prefix(6))"])
+            )
             as! [String: Any]
         let uid = created["uId"] as! String
         for start in stride(from: 0, to: assets, by: 2000) {
@@ -86,7 +96,10 @@ struct AppleWalkBenchmark: AsyncParsableCommand {
         for start in stride(from: 0, to: assignments, by: 5000) {
             let serials = (start..<min(start + 5000, assignments)).map { String(format: "BENCH%07d", $0) }
             _ = try await admin(
-                "POST", "/sim/locations/\(uid)/assignments", ["adamId": "1000000", "serialNumbers": serials])
+                "POST",
+                "/sim/locations/\(uid)/assignments",
+                ["adamId": "1000000", "serialNumbers": serials]
+            )
         }
         return uid
     }

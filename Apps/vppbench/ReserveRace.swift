@@ -11,7 +11,9 @@ import VPPUseCases
 /// and prints how many it was granted.
 struct ReserveRace: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reserve-race", abstract: "Race licence reservations (used by the storage tests).")
+        commandName: "reserve-race",
+        abstract: "Race licence reservations (used by the storage tests)."
+    )
 
     @Option var databaseURL: String
     @Option var tenant: String
@@ -27,7 +29,9 @@ struct ReserveRace: AsyncParsableCommand {
         var logger = Logger(label: "reserve-race")
         logger.logLevel = .error
         let client = PostgresClient(
-            configuration: try PostgresURL.configuration(from: databaseURL), backgroundLogger: logger)
+            configuration: try PostgresURL.configuration(from: databaseURL),
+            backgroundLogger: logger
+        )
         let store = PostgresStore.make(client: client, logger: logger)
         let asset = AssetKey(adamID: adamId)
         let granted = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -43,7 +47,11 @@ struct ReserveRace: AsyncParsableCommand {
                             let serial = try SerialNumber(String(format: "RACE%08d", serialOffset + i))
                             try await tx.insertAssignments([
                                 Assignment(
-                                    tenantID: tenantID, asset: asset, assignee: .device(serial), grantingToken: tokenID)
+                                    tenantID: tenantID,
+                                    asset: asset,
+                                    assignee: .device(serial),
+                                    grantingToken: tokenID
+                                )
                             ])
                             return true
                         }

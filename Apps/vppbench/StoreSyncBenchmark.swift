@@ -11,7 +11,9 @@ import VPPUseCases
 /// prints the time and the process's peak memory.
 struct StoreSyncBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "store-sync", abstract: "Time storing a sync of many assignments.")
+        commandName: "store-sync",
+        abstract: "Time storing a sync of many assignments."
+    )
 
     @Option(help: "postgres://… or sqlite:///path") var databaseURL: String
     @Option var assignments = 200_000
@@ -28,7 +30,9 @@ struct StoreSyncBenchmark: AsyncParsableCommand {
             try await database.close()
         } else {
             let client = PostgresClient(
-                configuration: try PostgresURL.configuration(from: databaseURL), backgroundLogger: logger)
+                configuration: try PostgresURL.configuration(from: databaseURL),
+                backgroundLogger: logger
+            )
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 try await PostgresMigrator(logger: logger).migrate(client)
@@ -42,19 +46,26 @@ struct StoreSyncBenchmark: AsyncParsableCommand {
         let tenantID = TenantID()
         try await store.createTenant(
             Tenant(
-                id: tenantID, name: "bench-\(tenantID)",
-                holderIdentity: HolderIdentity(id: tenantID.description, name: "vpp", metadata: "bench")))
+                id: tenantID,
+                name: "bench-\(tenantID)",
+                holderIdentity: HolderIdentity(id: tenantID.description, name: "vpp", metadata: "bench")
+            )
+        )
         let token = ContentToken(
-            tenantID: tenantID, location: Location(appleID: "bench", name: "Bench", countryCode: "US"),
+            tenantID: tenantID,
+            location: Location(appleID: "bench", name: "Bench", countryCode: "US"),
             organizationName: "Bench",
-            expiresAt: Date().addingTimeInterval(86_400 * 300), secretFingerprint: "00000000")
+            expiresAt: Date().addingTimeInterval(86_400 * 300),
+            secretFingerprint: "00000000"
+        )
         let keys = (0..<apps).map { AssetKey(adamID: "\(5_000_000 + $0)") }
         try await store.inTenant(tenantID) { tx in
             try await tx.insertToken(token, secret: SealedSecret(keyID: "bench", ciphertext: [0]))
             try await tx.upsertApps(
                 keys.map {
                     Asset(key: $0, productType: .app, platforms: [.iOS], isDeviceAssignable: true, isRevocable: true)
-                })
+                }
+            )
         }
         let records = (0..<assignments).map { i in
             AppleAssignmentRecord(asset: keys[i % keys.count], assignee: .serialNumber(String(format: "BENCH%08d", i)))

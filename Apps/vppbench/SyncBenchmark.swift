@@ -11,7 +11,9 @@ import VPPUseCases
 /// 100 changes, and a bulk assignment of 10,000 devices (Apple calls made vs. the minimum).
 struct SyncBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sync", abstract: "Time a full and an incremental sync and a bulk assignment.")
+        commandName: "sync",
+        abstract: "Time a full and an incremental sync and a bulk assignment."
+    )
 
     @Option var simulator = "http://127.0.0.1:9090"
     @Option(help: "postgres://… or sqlite://path") var databaseURL: String
@@ -25,7 +27,9 @@ struct SyncBenchmark: AsyncParsableCommand {
         let admin = SimAdmin(root: simulator)
         let uid = try await admin.seed(assets: assets, assignments: assignments, bulkDevices: bulkDevices)
         let tokenText = String(
-            decoding: try await admin.call("POST", "/sim/locations/\(uid)/tokens", ["validDays": 365]), as: UTF8.self)
+            decoding: try await admin.call("POST", "/sim/locations/\(uid)/tokens", ["validDays": 365]),
+            as: UTF8.self
+        )
 
         var configuration = VPPConfiguration(environment: [:])
         configuration.databaseURL = databaseURL
@@ -33,11 +37,19 @@ struct SyncBenchmark: AsyncParsableCommand {
         configuration.encryptionKey = Data(repeating: 7, count: 32).base64EncodedString()
         let runtime = try await VPPRuntime.start(configuration, migrate: true, logger: logger)
         let services = VPPServices(
-            store: runtime.services.store, apple: runtime.services.apple, metadata: nil,
+            store: runtime.services.store,
+            apple: runtime.services.apple,
+            metadata: nil,
             secrets: runtime.services.secrets,
-            clock: SystemClock(), mailer: nil, publicURL: nil, logger: logger)
+            clock: SystemClock(),
+            mailer: nil,
+            publicURL: nil,
+            logger: logger
+        )
         let tenant = try await TenantAdministration(services: services).createTenant(
-            name: "bench-\(UUID().uuidString.prefix(6))", hostname: "bench")
+            name: "bench-\(UUID().uuidString.prefix(6))",
+            hostname: "bench"
+        )
         let caller = Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "bench", role: .mdmAdmin))
 
         let clock = ContinuousClock()
@@ -50,28 +62,44 @@ struct SyncBenchmark: AsyncParsableCommand {
         print(
             String(
                 format: "sync: full sync of %d assets and %d assignments (%d pages) in %.2f s (target < 30 s)",
-                full.assets, full.assignmentsFromApple, full.pages, Self.seconds(fullTime)))
+                full.assets,
+                full.assignmentsFromApple,
+                full.pages,
+                Self.seconds(fullTime)
+            )
+        )
         if let peak = peakResidentMiB() {
             print(String(format: "sync: peak RSS after the full sync %.1f MiB (target < 200 MB)", peak))
         }
 
         let serials = (0..<100).map { String(format: "INCR%07d", $0) }
         _ = try await admin.call(
-            "POST", "/sim/locations/\(uid)/assignments", ["adamId": "7000000", "serialNumbers": serials])
+            "POST",
+            "/sim/locations/\(uid)/assignments",
+            ["adamId": "7000000", "serialNumbers": serials]
+        )
         started = clock.now
         let incremental = try await SyncToken(services: services)(caller, tokenID: tokenID)
         print(
             String(
-                format: "sync: incremental sync of %d changes in %.3f s (target < 1 s)", incremental.inserted,
-                Self.seconds(clock.now - started)))
+                format: "sync: incremental sync of %d changes in %.3f s (target < 1 s)",
+                incremental.inserted,
+                Self.seconds(clock.now - started)
+            )
+        )
 
         let devices = (0..<bulkDevices).map { try! SerialNumber(String(format: "BULK%07d", $0)) }
         try await ManageInventory(services: services).addDevices(
-            caller, devices.map { Device(tenantID: tenant.id, serialNumber: $0) })
+            caller,
+            devices.map { Device(tenantID: tenant.id, serialNumber: $0) }
+        )
         _ = try await admin.call("DELETE", "/sim/stats", nil)
         started = clock.now
         let outcome = try await AssignLicences(services: services)(
-            caller, asset: AssetKey(adamID: "7999999"), to: devices.map { .device($0) })
+            caller,
+            asset: AssetKey(adamID: "7999999"),
+            to: devices.map { .device($0) }
+        )
         let bulkTime = clock.now - started
         let stats =
             try JSONSerialization.jsonObject(with: try await admin.call("GET", "/sim/stats", nil)) as? [String: Any]
@@ -79,8 +107,13 @@ struct SyncBenchmark: AsyncParsableCommand {
         let minimum = (bulkDevices + 999) / 1000
         print(
             String(
-                format: "sync: bulk assignment of %d devices in %.2f s: %d associate calls, minimum %d", bulkDevices,
-                Self.seconds(bulkTime), calls, minimum))
+                format: "sync: bulk assignment of %d devices in %.2f s: %d associate calls, minimum %d",
+                bulkDevices,
+                Self.seconds(bulkTime),
+                calls,
+                minimum
+            )
+        )
         _ = outcome
         if let peak = peakResidentMiB() { print(String(format: "sync: peak RSS overall %.1f MiB", peak)) }
         await runtime.shutdown()
@@ -110,7 +143,8 @@ struct SimAdmin {
     func seed(assets: Int, assignments: Int, bulkDevices: Int) async throws -> String {
         let created =
             try JSONSerialization.jsonObject(
-                with: try await call("POST", "/sim/locations", ["name": "Bench \(UUID().uuidString.prefix(6))"]))
+                with: try await call("POST", "/sim/locations", ["name": "Bench \(UUID().uuidString.prefix(6))"])
+            )
             as! [String: Any]
         let uid = created["uId"] as! String
         let perAsset = max(1, assignments / max(1, assets))
@@ -127,8 +161,10 @@ struct SimAdmin {
             let count = min(perAsset, assignments - placed)
             let serials = (placed..<placed + count).map { String(format: "SYNC%08d", $0) }
             _ = try await call(
-                "POST", "/sim/locations/\(uid)/assignments",
-                ["adamId": "\(7_000_000 + assetIndex % assets)", "serialNumbers": serials])
+                "POST",
+                "/sim/locations/\(uid)/assignments",
+                ["adamId": "\(7_000_000 + assetIndex % assets)", "serialNumbers": serials]
+            )
             placed += count
             assetIndex += 1
         }

@@ -10,7 +10,9 @@ import VPPUseCases
 /// many tokens, to show it does not starve the others.
 struct TenantFleetSeeder: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "seed-fleet", abstract: "Create tenants with uploaded tokens against a running vppsim.")
+        commandName: "seed-fleet",
+        abstract: "Create tenants with uploaded tokens against a running vppsim."
+    )
 
     @Option var simulator = "http://127.0.0.1:9090"
     @Option(help: "postgres://… or sqlite://path") var databaseURL: String
@@ -40,13 +42,20 @@ struct TenantFleetSeeder: AsyncParsableCommand {
                 next += 1
                 group.addTask {
                     let tenant = try await TenantAdministration(services: services).createTenant(
-                        name: name, hostname: "bench")
+                        name: name,
+                        hostname: "bench"
+                    )
                     let caller = Caller(
-                        tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "bench", role: .mdmAdmin))
+                        tenantID: tenant.id,
+                        admin: Admin(tenantID: tenant.id, name: "bench", role: .mdmAdmin)
+                    )
                     for index in 0..<tokens {
                         let uid = try await Self.location(admin, name: "\(name)-\(index)")
                         let tokenText = try await admin.call(
-                            "POST", "/sim/locations/\(uid)/tokens", ["validDays": 365])
+                            "POST",
+                            "/sim/locations/\(uid)/tokens",
+                            ["validDays": 365]
+                        )
                         _ = try await UploadToken(services: services)(caller, file: tokenText, syncNow: false)
                     }
                 }
@@ -64,7 +73,8 @@ struct TenantFleetSeeder: AsyncParsableCommand {
     static func location(_ admin: SimAdmin, name: String) async throws -> String {
         let created =
             try JSONSerialization.jsonObject(
-                with: try await admin.call("POST", "/sim/locations", ["name": name])) as? [String: Any]
+                with: try await admin.call("POST", "/sim/locations", ["name": name])
+            ) as? [String: Any]
         guard let uid = created?["uId"] as? String else { throw ValidationError("vppsim created no location") }
         _ = try await admin.call("POST", "/sim/locations/\(uid)/assets", ["adamId": "408709785", "totalCount": 10])
         return uid

@@ -6,14 +6,17 @@ import VPPUseCases
 
 struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apikey", abstract: "API keys for vppd: create, list, revoke, rotate.",
+        commandName: "apikey",
+        abstract: "API keys for vppd: create, list, revoke, rotate.",
         discussion: "Revocation takes effect on every vppd at once: servers read the key on every request (no cache).",
-        subcommands: [Create.self, List.self, Revoke.self, Rotate.self])
+        subcommands: [Create.self, List.self, Revoke.self, Rotate.self]
+    )
 
     /// The API's representation of a key (`GET /v1/api-keys`), so `--json` matches it.
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a key; it is printed once and stored only hashed.")
+            abstract: "Create a key; it is printed once and stored only hashed."
+        )
         @OptionGroup var global: GlobalOptions
         @Option(help: "read-only, app-management or mdm-admin.") var role: String
         @Option(help: "A name to recognise the key by.") var name = "api"
@@ -31,10 +34,15 @@ struct APIKeyCommand: AsyncParsableCommand {
             }
             try await CLIContext.run(global) { context in
                 let (key, _) = try await ManageAPIKeys(services: context.services).create(
-                    context.caller, name: name, role: parsed, expiresAt: expiry)
+                    context.caller,
+                    name: name,
+                    role: parsed,
+                    expiresAt: expiry
+                )
                 print(key)
                 FileHandle.standardError.write(
-                    Data("Store this key now: vpp keeps only its hash and cannot show it again.\n".utf8))
+                    Data("Store this key now: vpp keeps only its hash and cannot show it again.\n".utf8)
+                )
             }
         }
     }
@@ -60,14 +68,16 @@ struct APIKeyCommand: AsyncParsableCommand {
                             key.lastUsedAt.map(Output.date) ?? "never", key.expiresAt.map(Output.date) ?? "never",
                             key.revokedAt != nil ? "revoked" : key.isUsable(at: now) ? "active" : "expired",
                         ]
-                    })
+                    }
+                )
             }
         }
     }
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke a key (by id or name); refused by every server from now on.")
+            abstract: "Revoke a key (by id or name); refused by every server from now on."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The key's id or name.") var key: String
         func run() async throws {
@@ -86,7 +96,8 @@ struct APIKeyCommand: AsyncParsableCommand {
                 throw CommandFailure(
                     matches.isEmpty
                         ? "No active API key named \"\(text)\". `vppctl apikey list` shows them."
-                        : "\(matches.count) active keys are named \"\(text)\"; give the id.")
+                        : "\(matches.count) active keys are named \"\(text)\"; give the id."
+                )
             }
             return match.id
         }
@@ -94,17 +105,21 @@ struct APIKeyCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replace a key with a new one (same name, role, expiry); the old one is revoked.")
+            abstract: "Replace a key with a new one (same name, role, expiry); the old one is revoked."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The key's id or name.") var key: String
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let keys = ManageAPIKeys(services: context.services)
                 let (newKey, _) = try await keys.rotate(
-                    context.caller, id: try await Revoke.resolve(key, keys, context))
+                    context.caller,
+                    id: try await Revoke.resolve(key, keys, context)
+                )
                 print(newKey)
                 FileHandle.standardError.write(
-                    Data("The old key is revoked. Store this key now: it cannot be shown again.\n".utf8))
+                    Data("The old key is revoked. Store this key now: it cannot be shown again.\n".utf8)
+                )
             }
         }
     }
@@ -112,7 +127,10 @@ struct APIKeyCommand: AsyncParsableCommand {
 
 struct SecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "secrets", abstract: "Encryption of stored secrets.", subcommands: [Rotate.self])
+        commandName: "secrets",
+        abstract: "Encryption of stored secrets.",
+        subcommands: [Rotate.self]
+    )
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -121,12 +139,14 @@ struct SecretsCommand: AsyncParsableCommand {
                 Rotation: give every server the new key as VPP_ENCRYPTION_KEY and the old one as \
                 VPP_ENCRYPTION_KEY_PREVIOUS
                 (or the _FILE forms) and restart them; run this once; then drop the previous key. Safe to run again.
-                """)
+                """
+        )
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let rotation = try await EncryptionKeyCheck(
-                    store: context.services.store, secrets: context.services.secrets,
+                    store: context.services.store,
+                    secrets: context.services.secrets,
                     clock: context.services.clock
                 ).rotate()
                 let total = rotation.resealed.values.reduce(0, +)

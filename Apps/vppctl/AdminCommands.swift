@@ -7,14 +7,19 @@ import VPPUseCases
 
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Tenants (logical MDM servers).", subcommands: [Create.self, List.self])
+        commandName: "tenant",
+        abstract: "Tenants (logical MDM servers).",
+        subcommands: [Create.self, List.self]
+    )
     struct Create: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let tenant = try await TenantAdministration(services: context.services).createTenant(
-                    name: name, hostname: ProcessInfo.processInfo.hostName)
+                    name: name,
+                    hostname: ProcessInfo.processInfo.hostName
+                )
                 print("Created tenant \(tenant.name) (\(tenant.id)).")
             }
         }
@@ -37,7 +42,9 @@ struct TenantCommand: AsyncParsableCommand {
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "migrate", abstract: "Apply pending database migrations (safe from several servers at once).")
+        commandName: "migrate",
+        abstract: "Apply pending database migrations (safe from several servers at once)."
+    )
     @OptionGroup var global: GlobalOptions
     func run() async throws {
         var logger = Logger(label: "vppctl.migrate")
@@ -46,6 +53,7 @@ struct MigrateCommand: AsyncParsableCommand {
         print(
             applied.isEmpty
                 ? "Database already at version \(latest)."
-                : "Applied migrations \(applied.map(String.init).joined(separator: ", ")); now at version \(latest).")
+                : "Applied migrations \(applied.map(String.init).joined(separator: ", ")); now at version \(latest)."
+        )
     }
 }

@@ -6,7 +6,8 @@ import VPPUseCases
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "The audit log, newest first, page by page (--json: the API's representation, GET /v1/audit).")
+        abstract: "The audit log, newest first, page by page (--json: the API's representation, GET /v1/audit)."
+    )
     @OptionGroup var global: GlobalOptions
     @OptionGroup var page: PageOptions
     @Option(help: "Records at or after this RFC 3339 time.") var since: String?
@@ -17,12 +18,17 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         let filter = AuditFilter(
-            since: try Self.time(since, "--since"), until: try Self.time(until, "--until"), actor: actor,
-            action: action)
+            since: try Self.time(since, "--since"),
+            until: try Self.time(until, "--until"),
+            actor: actor,
+            action: action
+        )
         try await CLIContext.run(global) { context in
             let catalogue = Catalogue(services: context.services)
             try await Pager<AuditView>(
-                options: page, json: json, headers: ["AT", "ACTOR", "ACTION", "TARGET", "OUTCOME"],
+                options: page,
+                json: json,
+                headers: ["AT", "ACTOR", "ACTION", "TARGET", "OUTCOME"],
                 row: { [$0.at, $0.actor, $0.action, $0.target, $0.outcome] }
             ).run { after, limit in
                 try await catalogue.auditPage(context.caller, filter: filter, after: after, limit: limit)

@@ -60,7 +60,9 @@ struct CLIContext {
     /// the PostgreSQL client runs for exactly as long as the command and is shut down before vppctl exits,
     /// on success and on error. A runtime that cannot start is reported in one line (status 1).
     static func run<T>(
-        _ options: GlobalOptions, migrate: Bool = true, _ body: (CLIContext) async throws -> T
+        _ options: GlobalOptions,
+        migrate: Bool = true,
+        _ body: (CLIContext) async throws -> T
     ) async throws -> T {
         let configuration = options.configuration
         var logger = Logger(label: "vppctl")
@@ -72,7 +74,9 @@ struct CLIContext {
                     let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
                     // The CLI is the operator's tool with direct database access: full rights in its tenant.
                     let caller = Caller(
-                        tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "cli:\(user)", role: .mdmAdmin))
+                        tenantID: tenant.id,
+                        admin: Admin(tenantID: tenant.id, name: "cli:\(user)", role: .mdmAdmin)
+                    )
                     return try await body(CLIContext(runtime: runtime, tenant: tenant, caller: caller))
                 } catch {
                     throw CommandError(error: error)
@@ -94,7 +98,9 @@ struct CLIContext {
             throw CommandFailure("No tenant \"\(name)\". Create it with `vppctl tenant create \(name)`.")
         }
         return try await TenantAdministration(services: runtime.services).createTenant(
-            name: name, hostname: ProcessInfo.processInfo.hostName)
+            name: name,
+            hostname: ProcessInfo.processInfo.hostName
+        )
     }
 
     func token(_ idOrLocation: String) async throws -> ContentToken {

@@ -5,8 +5,10 @@ import VPPUseCases
 
 struct AppCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "app", abstract: "The app repository: one entry per app, pooled across tokens.",
-        subcommands: [List.self, Show.self, AppForecastCommand.self])
+        commandName: "app",
+        abstract: "The app repository: one entry per app, pooled across tokens.",
+        subcommands: [List.self, Show.self, AppForecastCommand.self]
+    )
     struct List: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
@@ -24,7 +26,8 @@ struct AppCommand: AsyncParsableCommand {
                             $0.adamId, $0.name ?? "-", $0.productType, $0.deviceAssignable ? "yes" : "no",
                             "\($0.total)", "\($0.assigned)", "\($0.available)",
                         ]
-                    })
+                    }
+                )
             }
         }
     }
@@ -53,7 +56,8 @@ struct AppCommand: AsyncParsableCommand {
                     ["LOCATION", "STATUS", "TOTAL", "ASSIGNED", "AVAILABLE"],
                     perToken.map {
                         [$0.location, $0.tokenStatus, "\($0.total)", "\($0.assigned)", "\($0.available)"]
-                    })
+                    }
+                )
             }
         }
     }
@@ -61,12 +65,15 @@ struct AppCommand: AsyncParsableCommand {
 
 struct LicenseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "license", abstract: "Assign, revoke and list licences.",
-        subcommands: [Assign.self, Revoke.self, Reclaim.self, List.self])
+        commandName: "license",
+        abstract: "Assign, revoke and list licences.",
+        subcommands: [Assign.self, Revoke.self, Reclaim.self, List.self]
+    )
 
     struct Reclaim: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke, in bulk, every licence held by a retired device or user.")
+            abstract: "Revoke, in bulk, every licence held by a retired device or user."
+        )
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             try await CLIContext.run(global) { context in
@@ -104,11 +111,15 @@ struct LicenseCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 Output.progress("Assigning \(assignees.count) licence(s)…")
                 let outcome = try await AssignLicences(services: context.services)(
-                    context.caller, asset: targets.asset, to: assignees)
+                    context.caller,
+                    asset: targets.asset,
+                    to: assignees
+                )
                 Output.progress("", done: true)
                 print(
                     "Reserved and sent \(assignees.count) licence(s) to Apple in \(outcome.events.count) request(s); "
-                        + "devices get InstallApplication when Apple confirms (`license list`).")
+                        + "devices get InstallApplication when Apple confirms (`license list`)."
+                )
             }
         }
     }
@@ -120,13 +131,17 @@ struct LicenseCommand: AsyncParsableCommand {
             let assignees = try targets.assignees()
             try await CLIContext.run(global) { context in
                 let outcome = try await RevokeLicences(services: context.services)(
-                    context.caller, asset: targets.asset,
-                    from: assignees)
+                    context.caller,
+                    asset: targets.asset,
+                    from: assignees
+                )
                 print(
-                    "Asked Apple to revoke \(outcome.revoking.count) licence(s) in \(outcome.events.count) request(s).")
+                    "Asked Apple to revoke \(outcome.revoking.count) licence(s) in \(outcome.events.count) request(s)."
+                )
                 if !outcome.afterAssignmentSettles.isEmpty {
                     print(
-                        "Not yet settled at Apple, revoked as soon as it is: \(outcome.afterAssignmentSettles.count).")
+                        "Not yet settled at Apple, revoked as soon as it is: \(outcome.afterAssignmentSettles.count)."
+                    )
                 }
                 if !outcome.cancelled.isEmpty {
                     print("Cancelled before they reached Apple (back in the pool): \(outcome.cancelled.count).")
@@ -137,7 +152,8 @@ struct LicenseCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Licences with their state, page by page (--json: the API's representation).")
+            abstract: "Licences with their state, page by page (--json: the API's representation)."
+        )
         @OptionGroup var global: GlobalOptions
         @OptionGroup var page: PageOptions
         @Option(help: "Only this app.") var adamId: String?
@@ -149,7 +165,9 @@ struct LicenseCommand: AsyncParsableCommand {
                 let filter = LicenceFilter(asset: adamId.map { AssetKey(adamID: $0) })
                 let catalogue = Catalogue(services: context.services)
                 try await Pager<LicenceView>(
-                    options: page, json: json, headers: ["ADAM ID", "ASSIGNEE", "STATE", "TOKEN", "DETAIL"],
+                    options: page,
+                    json: json,
+                    headers: ["ADAM ID", "ASSIGNEE", "STATE", "TOKEN", "DETAIL"],
                     row: {
                         [
                             $0.adamId, $0.serialNumber ?? $0.clientUserId ?? "-", $0.state,
@@ -166,10 +184,14 @@ struct LicenseCommand: AsyncParsableCommand {
 
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "device", abstract: "Devices the MDM manages.", subcommands: [Add.self, Retire.self, List.self])
+        commandName: "device",
+        abstract: "Devices the MDM manages.",
+        subcommands: [Add.self, Retire.self, List.self]
+    )
     struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Mark devices retired (their licences can then be reclaimed).")
+            abstract: "Mark devices retired (their licences can then be reclaimed)."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial numbers.") var serials: [String]
         func run() async throws {
@@ -192,14 +214,16 @@ struct DeviceCommand: AsyncParsableCommand {
                     context.caller,
                     numbers.map {
                         Device(tenantID: context.tenant.id, serialNumber: $0, installedAdamIDs: apps)
-                    })
+                    }
+                )
                 print("Added \(numbers.count) device(s).")
             }
         }
     }
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Devices by serial number, page by page (--json: the API's representation).")
+            abstract: "Devices by serial number, page by page (--json: the API's representation)."
+        )
         @OptionGroup var global: GlobalOptions
         @OptionGroup var page: PageOptions
         @Option(help: "Only serials starting with this.") var serialPrefix: String?
@@ -209,10 +233,15 @@ struct DeviceCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let filter = DeviceFilter(
-                    serialPrefix: serialPrefix, enrolled: enrolled, includeRetired: includeRetired)
+                    serialPrefix: serialPrefix,
+                    enrolled: enrolled,
+                    includeRetired: includeRetired
+                )
                 let catalogue = Catalogue(services: context.services)
                 try await Pager<DeviceView>(
-                    options: page, json: json, headers: ["SERIAL", "NAME", "INSTALLED"],
+                    options: page,
+                    json: json,
+                    headers: ["SERIAL", "NAME", "INSTALLED"],
                     row: { [$0.serialNumber, $0.name ?? "-", $0.installedAdamIds.joined(separator: ",")] }
                 ).run { after, limit in
                     try await catalogue.devicePage(context.caller, filter: filter, after: after, limit: limit)
@@ -224,7 +253,10 @@ struct DeviceCommand: AsyncParsableCommand {
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Managed users (registered with Apple).", subcommands: [Add.self, List.self])
+        commandName: "user",
+        abstract: "Managed users (registered with Apple).",
+        subcommands: [Add.self, List.self]
+    )
     struct Add: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "clientUserId.") var clientUserId: String
@@ -232,7 +264,10 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let user = try ManagedUser(
-                    tenantID: context.tenant.id, clientUserID: try ClientUserID(clientUserId), email: email)
+                    tenantID: context.tenant.id,
+                    clientUserID: try ClientUserID(clientUserId),
+                    email: email
+                )
                 try await ManageInventory(services: context.services).addUsers(context.caller, [user])
                 print("Registered \(clientUserId) with Apple.")
             }
@@ -244,13 +279,16 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let users = try await ManageInventory(services: context.services).users(context.caller).map(
-                    UserView.init)
+                    UserView.init
+                )
                 if json {
                     try Output.json(users)
                     return
                 }
                 Output.table(
-                    ["CLIENT USER ID", "EMAIL", "STATUS"], users.map { [$0.clientUserId, $0.email ?? "-", $0.status] })
+                    ["CLIENT USER ID", "EMAIL", "STATUS"],
+                    users.map { [$0.clientUserId, $0.email ?? "-", $0.status] }
+                )
             }
         }
     }
@@ -258,7 +296,10 @@ struct UserCommand: AsyncParsableCommand {
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Licence and drift reports.", subcommands: [Licenses.self, Drift.self])
+        commandName: "report",
+        abstract: "Licence and drift reports.",
+        subcommands: [Licenses.self, Drift.self]
+    )
     enum Format: String, ExpressibleByArgument { case table, json, csv }
     struct Licenses: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
@@ -277,7 +318,8 @@ struct ReportCommand: AsyncParsableCommand {
                                 $0.adamID, $0.name, $0.location, $0.tokenStatus, "\($0.total)", "\($0.assigned)",
                                 "\($0.available)",
                             ]
-                        })
+                        }
+                    )
                 }
             }
         }
@@ -294,7 +336,8 @@ struct ReportCommand: AsyncParsableCommand {
                 case .table:
                     Output.table(
                         ["KIND", "ADAM ID", "ASSIGNEE", "LOCATION", "FIX"],
-                        findings.map { [$0.kind.rawValue, $0.adamID, $0.assignee, $0.location, $0.fix] })
+                        findings.map { [$0.kind.rawValue, $0.adamID, $0.assignee, $0.location, $0.fix] }
+                    )
                 }
             }
         }

@@ -7,12 +7,15 @@ import VPPUseCases
 /// `vppctl admin …`: the web console's admin accounts.
 struct ConsoleAdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Web console admin accounts (sign in at <vppd>/console/).",
-        subcommands: [Create.self, List.self])
+        commandName: "admin",
+        abstract: "Web console admin accounts (sign in at <vppd>/console/).",
+        subcommands: [Create.self, List.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create an admin of the tenant; the password is read from --password-file or standard input.")
+            abstract: "Create an admin of the tenant; the password is read from --password-file or standard input."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Letters, digits and . _ @ - (case-insensitive).") var username: String
         @Option(help: "read-only, app-management or mdm-admin.") var role: String
@@ -59,14 +62,16 @@ struct ConsoleAdminCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let accounts = try await AdminAccounts(services: context.services, hasher: BcryptPasswordHasher()).list(
-                    context.caller)
+                    context.caller
+                )
                 if json {
                     try Output.json(accounts.map { ["username": $0.username.value, "role": $0.role.rawValue] })
                     return
                 }
                 Output.table(
                     ["USERNAME", "ROLE", "CREATED"],
-                    accounts.map { [$0.username.value, $0.role.rawValue, ISO8601Timestamp.format($0.createdAt)] })
+                    accounts.map { [$0.username.value, $0.role.rawValue, ISO8601Timestamp.format($0.createdAt)] }
+                )
             }
         }
     }

@@ -6,12 +6,15 @@ import VPPUseCases
 /// `vppctl declaration list`: devices joining and leaving apps' declaration sets.
 struct DeclarationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "declaration", abstract: "Apps delivered by declaration: declaration-set changes per device.",
-        subcommands: [List.self])
+        commandName: "declaration",
+        abstract: "Apps delivered by declaration: declaration-set changes per device.",
+        subcommands: [List.self]
+    )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List declaration-set changes (oldest first): join or leave, state, attempts, last error.")
+            abstract: "List declaration-set changes (oldest first): join or leave, state, attempts, last error."
+        )
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this device.") var serial: String?
         @Option(help: "At most this many.") var limit = 1000
@@ -24,7 +27,10 @@ struct DeclarationCommand: AsyncParsableCommand {
             }
             try await CLIContext.run(global) { context in
                 let rows = try await ConfigureAppDelivery(services: context.services).setChanges(
-                    context.caller, serial: device, limit: limit)
+                    context.caller,
+                    serial: device,
+                    limit: limit
+                )
                 if json {
                     try Output.json(rows)
                     return
@@ -37,7 +43,8 @@ struct DeclarationCommand: AsyncParsableCommand {
                             $0.lastError ?? "",
                             ([$0.deviceState ?? ""] + $0.deviceReasons).filter { !$0.isEmpty }.joined(separator: " "),
                         ]
-                    })
+                    }
+                )
             }
         }
     }

@@ -11,7 +11,9 @@ import VPPUseCases
 /// of Apple, telling the story as it goes. Needs no setup; leaves nothing behind unless `--keep`.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run a guided tour of vpp against a simulated Apple (no setup needed).")
+        commandName: "demo",
+        abstract: "Run a guided tour of vpp against a simulated Apple (no setup needed)."
+    )
 
     @Flag(help: "Keep the demo database and print where it is.") var keep = false
 
@@ -19,7 +21,8 @@ struct DemoCommand: AsyncParsableCommand {
         var quiet = Logger(label: "demo")
         quiet.logLevel = .critical
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "vpp-demo-\(UUID().uuidString.prefix(8))")
+            "vpp-demo-\(UUID().uuidString.prefix(8))"
+        )
         defer { if !keep { try? FileManager.default.removeItem(at: folder) } }
 
         step("Starting a simulator of Apple's Apps and Books API on a local port")
@@ -44,23 +47,39 @@ struct DemoCommand: AsyncParsableCommand {
     func tour(_ simulator: AppleSimulator, _ running: RunningSimulator, folder: URL, logger quiet: Logger) async throws
     {
         let main = await simulator.createLocation(
-            name: "Main Campus", countryCode: "US", orgName: "Springfield Schools")
+            name: "Main Campus",
+            countryCode: "US",
+            orgName: "Springfield Schools"
+        )
         let annex = await simulator.createLocation(name: "Annex", countryCode: "US", orgName: "Springfield Schools")
         let lab = await simulator.createLocation(name: "Science Lab", countryCode: "US", orgName: "Springfield Schools")
         try await simulator.upsertAssets(
             [
                 SimAsset(
-                    adamId: "361285480", totalCount: 5, name: "Keynote", bundleId: "com.apple.iWork.Keynote",
-                    version: "14.2"),
+                    adamId: "361285480",
+                    totalCount: 5,
+                    name: "Keynote",
+                    bundleId: "com.apple.iWork.Keynote",
+                    version: "14.2"
+                ),
                 SimAsset(
-                    adamId: "361309726", totalCount: 3, name: "Pages", bundleId: "com.apple.iWork.Pages",
-                    version: "14.2"),
-            ], at: main)
+                    adamId: "361309726",
+                    totalCount: 3,
+                    name: "Pages",
+                    bundleId: "com.apple.iWork.Pages",
+                    version: "14.2"
+                ),
+            ],
+            at: main
+        )
         try await simulator.upsertAssets([SimAsset(adamId: "361285480", totalCount: 2, name: "Keynote")], at: annex)
         try await simulator.upsertAssets([SimAsset(adamId: "361304891", totalCount: 4, name: "Numbers")], at: lab)
         try await simulator.setMDMInfo(.appleConfigurator, at: lab)
         try await simulator.seedAssignments(
-            adamId: "361304891", serialNumbers: ["F9FXLAB0001", "F9FXLAB0002"], at: lab)
+            adamId: "361304891",
+            serialNumbers: ["F9FXLAB0001", "F9FXLAB0002"],
+            at: lab
+        )
         let mainFile = try await simulator.mintToken(for: main, expiresAt: Date().addingTimeInterval(300 * 86_400))
         let annexFile = try await simulator.mintToken(for: annex, expiresAt: Date().addingTimeInterval(12 * 86_400))
         let labFile = try await simulator.mintToken(for: lab, expiresAt: Date().addingTimeInterval(200 * 86_400))
@@ -79,18 +98,27 @@ struct DemoCommand: AsyncParsableCommand {
     func showProduct(_ runtime: VPPRuntime, mainFile: String, annexFile: String, labFile: String) async throws {
         let mailer = ConsoleMailer()
         let services = runtime.replacingApple(
-            runtime.services.apple, metadata: runtime.services.metadata, mailer: mailer)
+            runtime.services.apple,
+            metadata: runtime.services.metadata,
+            mailer: mailer
+        )
         let tenant = try await TenantAdministration(services: services).createTenant(
-            name: "Springfield Schools MDM", hostname: "mdm.springfield.example")
+            name: "Springfield Schools MDM",
+            hostname: "mdm.springfield.example"
+        )
         let admin = Caller(
             tenantID: tenant.id,
-            admin: Admin(tenantID: tenant.id, name: "alex", role: .applicationManagementFullControl))
+            admin: Admin(tenantID: tenant.id, name: "alex", role: .applicationManagementFullControl)
+        )
         say("Tenant \"\(tenant.name)\"; admin alex has \"Application Management Full Control\"")
 
         step("Uploading two tokens that share Keynote; each is validated with Apple, claimed and synced")
         for (name, file) in [("Main Campus", mainFile), ("Annex", annexFile)] {
             let result = try await UploadToken(services: services)(
-                admin, file: Data(file.utf8), noticeRecipients: ["it@springfield.example"])
+                admin,
+                file: Data(file.utf8),
+                noticeRecipients: ["it@springfield.example"]
+            )
             say(
                 "\(name): \(result.status.code.replacingOccurrences(of: "_", with: " ")), "
                     + "\(result.sync?.assets ?? 0) app(s) synced"
@@ -105,7 +133,9 @@ struct DemoCommand: AsyncParsableCommand {
         step("Assigning Keynote to 6 iPads by serial number (no Apple Account needed)")
         let serials = (1...6).map { try! SerialNumber(String(format: "F9FXIPAD%03d", $0)) }
         try await ManageInventory(services: services).addDevices(
-            admin, serials.map { Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: ["361285480"]) })
+            admin,
+            serials.map { Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: ["361285480"]) }
+        )
         var assign = AssignLicences(services: services)
         assign.firstPollDelay = 0
         let outcome = try await assign(admin, asset: AssetKey(adamID: "361285480"), to: serials.map { .device($0) })
@@ -120,7 +150,10 @@ struct DemoCommand: AsyncParsableCommand {
         say("Apple confirmed; \(installs.count) InstallApplication commands queued for the MDM")
         do {
             _ = try await assign(
-                admin, asset: AssetKey(adamID: "361285480"), to: [.device(try SerialNumber("F9FXIPAD099"))])
+                admin,
+                asset: AssetKey(adamID: "361285480"),
+                to: [.device(try SerialNumber("F9FXIPAD099"))]
+            )
         } catch { say("A 7th device that is not in the inventory is refused: \(error)") }
 
         step("Token status: Annex expires in 12 days")
@@ -135,7 +168,11 @@ struct DemoCommand: AsyncParsableCommand {
 
         step("A token held by Apple Configurator")
         let labResult = try await UploadToken(services: services)(
-            admin, file: Data(labFile.utf8), takeOver: true, dryRun: true)
+            admin,
+            file: Data(labFile.utf8),
+            takeOver: true,
+            dryRun: true
+        )
         say("Science Lab is held by \(labResult.otherHolder.map { "\($0)" } ?? "?"); vpp grants nothing from it")
         say(
             "Take-over preview: confirming would revoke \(labResult.takeOverPreview?.count ?? 0) licence(s) Apple "

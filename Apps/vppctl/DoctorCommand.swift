@@ -7,7 +7,9 @@ import VPPComposition
 /// `vppctl doctor`: is the database reachable and migrated, and can this machine reach Apple?
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "doctor", abstract: "Check the database and the connection to Apple's services.")
+        commandName: "doctor",
+        abstract: "Check the database and the connection to Apple's services."
+    )
     @OptionGroup var global: GlobalOptions
 
     /// Hosts an MDM's content-token service must reach (Apps and Books API, metadata, Apple Business/School Manager).
@@ -37,7 +39,8 @@ struct DoctorCommand: AsyncParsableCommand {
         var unreachable: [String] = []
         let client = HTTPClient(
             eventLoopGroupProvider: .singleton,
-            configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(5))))
+            configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(5)))
+        )
         for host in Self.appleHosts {
             guard Self.resolves(host) else {
                 print("FAIL  \(host): does not resolve (DNS)")

@@ -6,8 +6,10 @@ import VPPUseCases
 /// `vppctl mdm connect|show|reclaim`: the tenant's MDM server connection.
 struct MDMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mdm", abstract: "The tenant's MDM server: where device commands go.",
-        subcommands: [Connect.self, Show.self, Reclaim.self, Delivery.self, Declarations.self])
+        commandName: "mdm",
+        abstract: "The tenant's MDM server: where device commands go.",
+        subcommands: [Connect.self, Show.self, Reclaim.self, Delivery.self, Declarations.self]
+    )
 
     struct Declarations: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -15,7 +17,8 @@ struct MDMCommand: AsyncParsableCommand {
             discussion: """
                 kmfddm also serves NanoHUB's embedded KMFDDM. The API key is read from a file, stored encrypted and \
                 never printed. Without an argument, prints the current setting.
-                """)
+                """
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "kmfddm or off.") var kind: String?
         @Option(help: "The DDM server's base URL.") var url: String?
@@ -48,7 +51,8 @@ struct MDMCommand: AsyncParsableCommand {
             discussion: """
                 Without an argument, prints the current default. A scope's mode declaration or licenceOnly wins over \
                 it for its app.
-                """)
+                """
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "commands or declarations.") var delivery: String?
 
@@ -77,7 +81,8 @@ struct MDMCommand: AsyncParsableCommand {
                 `mdm show` prints (NanoMDM: -webhook-url, and -webhook-hmac-key with the same key as --hmac-key-file).
                 Without --hmac-key-file, vpp generates the webhook key and prints it once, with a webhook URL holding
                 it for MDM servers that cannot sign; device events without the key are refused.
-                """)
+                """
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "nanomdm, micromdm, webhook or pull.") var kind: String
         @Option(help: "The MDM server's base URL (webhook: the endpoint).") var url: String?
@@ -103,20 +108,26 @@ struct MDMCommand: AsyncParsableCommand {
                 guard let path else { return nil }
                 do {
                     return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(
-                        in: .whitespacesAndNewlines)
+                        in: .whitespacesAndNewlines
+                    )
                 } catch {
                     throw CommandFailure("Cannot read \(path): \(error.localizedDescription)")
                 }
             }
             let request = MDMConnectionRequest(
-                kind: kind, url: url ?? "", apiKey: try secret(apiKeyFile), webhookHMACKey: try secret(hmacKeyFile),
+                kind: kind,
+                url: url ?? "",
+                apiKey: try secret(apiKeyFile),
+                webhookHMACKey: try secret(hmacKeyFile),
                 reclaimAfter: try reclaimAfter.map { text in
                     do { return try MDMError.duration(text) } catch { throw CommandFailure("\(error)") }
                 },
-                silentDaysUnenrolled: silentDays, licenceOnly: licenceOnly,
+                silentDaysUnenrolled: silentDays,
+                licenceOnly: licenceOnly,
                 licenceOnlyAdamIDs: licenceOnlyApps.map {
                     Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
-                })
+                }
+            )
             try await CLIContext.run(global) { context in
                 let view = try await ConfigureMDM(services: context.services).connect(context.caller, request)
                 if json {
@@ -140,7 +151,8 @@ struct MDMCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Kind, URL, the webhook URL for the MDM server, and device commands by state.")
+            abstract: "Kind, URL, the webhook URL for the MDM server, and device commands by state."
+        )
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
 
@@ -171,14 +183,16 @@ struct MDMCommand: AsyncParsableCommand {
                                     ? "no" : view.licenceOnlyAdamIds.joined(separator: ",")),
                         ],
                         ["disabled", view.disabledReason ?? "no"],
-                    ] + view.commands.sorted { $0.key < $1.key }.map { ["commands \($0.key)", "\($0.value)"] })
+                    ] + view.commands.sorted { $0.key < $1.key }.map { ["commands \($0.key)", "\($0.value)"] }
+                )
             }
         }
     }
 
     struct Reclaim: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Reclaim the licences of devices that left MDM past the grace period.")
+            abstract: "Reclaim the licences of devices that left MDM past the grace period."
+        )
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only list what would be reclaimed.") var dryRun = false
         @Flag(help: "Print JSON.") var json = false
@@ -186,7 +200,9 @@ struct MDMCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let items = try await ReclaimUnenrolledDevices(services: context.services)(
-                    context.caller, dryRun: dryRun)
+                    context.caller,
+                    dryRun: dryRun
+                )
                 if json {
                     try Output.json(items)
                     return
@@ -198,7 +214,8 @@ struct MDMCommand: AsyncParsableCommand {
                             $0.serialNumber, $0.unenrolledAt.map(Output.date) ?? "-", $0.adamIds.joined(separator: ","),
                             $0.error ?? (dryRun ? "would revoke" : "revoked"),
                         ]
-                    })
+                    }
+                )
             }
         }
     }
@@ -207,11 +224,15 @@ struct MDMCommand: AsyncParsableCommand {
 /// `vppctl command list`: device commands and their delivery state.
 struct CommandCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "command", abstract: "Device commands for the MDM server.", subcommands: [List.self])
+        commandName: "command",
+        abstract: "Device commands for the MDM server.",
+        subcommands: [List.self]
+    )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List device commands (oldest first) with state, attempts and last error.")
+            abstract: "List device commands (oldest first) with state, attempts and last error."
+        )
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this device.") var serial: String?
         @Option(help: "Only this state (queued, delivered, acknowledged, error, notNow, verified, failed, skipped).")
@@ -244,7 +265,8 @@ struct CommandCommand: AsyncParsableCommand {
                             String($0.id.prefix(8)), $0.serialNumber, $0.requestType, $0.adamId ?? "-", $0.state,
                             "\($0.attempts)", $0.lastError ?? "",
                         ]
-                    })
+                    }
+                )
             }
         }
     }

@@ -38,17 +38,21 @@ private func printPlan(_ plan: PlanView, dryRun: Bool) {
         (dryRun ? "Plan (dry run, nothing changed): " : "Plan: ")
             + "add \(plan.add), remove \(plan.remove), wait \(plan.wait), keep \(plan.keep), "
             + "leaving within grace \(plan.pendingRemoval); \(plan.unmanaged) licensed outside any scope (left alone)"
-            + (plan.excluded > 0 ? "; \(plan.excluded) cannot hold a licence (retired or unknown user)" : ""))
+            + (plan.excluded > 0 ? "; \(plan.excluded) cannot hold a licence (retired or unknown user)" : "")
+    )
 }
 
 struct GroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "group", abstract: "Groups of devices and users that scopes name.",
-        subcommands: [Set.self, Add.self, Remove.self, Show.self, List.self, Delete.self])
+        commandName: "group",
+        abstract: "Groups of devices and users that scopes name.",
+        subcommands: [Set.self, Add.self, Remove.self, Show.self, List.self, Delete.self]
+    )
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create or replace a group: exactly these members, or --dynamic (every enrolled device).")
+            abstract: "Create or replace a group: exactly these members, or --dynamic (every enrolled device)."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @OptionGroup var members: MemberOptions
@@ -71,7 +75,11 @@ struct GroupCommand: AsyncParsableCommand {
             }
             try await CLIContext.run(global) { context in
                 let record = try await manage(context).putGroup(
-                    context.caller, try GroupName(name), members: members, dynamic: membership)
+                    context.caller,
+                    try GroupName(name),
+                    members: members,
+                    dynamic: membership
+                )
                 if json { return try Output.json(GroupView(record)) }
                 printGroup(GroupView(record))
             }
@@ -87,7 +95,11 @@ struct GroupCommand: AsyncParsableCommand {
             let members = try self.members.assignees()
             try await CLIContext.run(global) { context in
                 let record = try await manage(context).editMembers(
-                    context.caller, try GroupName(name), adding: true, members)
+                    context.caller,
+                    try GroupName(name),
+                    adding: true,
+                    members
+                )
                 printGroup(GroupView(record))
             }
         }
@@ -95,7 +107,8 @@ struct GroupCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove members from a group (their licences follow the scopes' removal policy).")
+            abstract: "Remove members from a group (their licences follow the scopes' removal policy)."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @OptionGroup var members: MemberOptions
@@ -103,7 +116,11 @@ struct GroupCommand: AsyncParsableCommand {
             let members = try self.members.assignees()
             try await CLIContext.run(global) { context in
                 let record = try await manage(context).editMembers(
-                    context.caller, try GroupName(name), adding: false, members)
+                    context.caller,
+                    try GroupName(name),
+                    adding: false,
+                    members
+                )
                 printGroup(GroupView(record))
             }
         }
@@ -119,14 +136,22 @@ struct GroupCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let (record, members) = try await manage(context).group(
-                    context.caller, try GroupName(name), after: after, limit: limit)
+                    context.caller,
+                    try GroupName(name),
+                    after: after,
+                    limit: limit
+                )
                 let page = GroupPage(
-                    group: GroupView(record), members: members.map(MemberView.init),
-                    next: members.count == limit ? members.last?.sortKey : nil)
+                    group: GroupView(record),
+                    members: members.map(MemberView.init),
+                    next: members.count == limit ? members.last?.sortKey : nil
+                )
                 if json { return try Output.json(page) }
                 printGroup(page.group)
                 Output.table(
-                    ["SERIAL", "USER"], page.members.map { [$0.serialNumber ?? "-", $0.clientUserId ?? "-"] })
+                    ["SERIAL", "USER"],
+                    page.members.map { [$0.serialNumber ?? "-", $0.clientUserId ?? "-"] }
+                )
                 if let next = page.next { print("More: --after \(next)") }
             }
         }
@@ -142,7 +167,8 @@ struct GroupCommand: AsyncParsableCommand {
                 if json { return try Output.json(views) }
                 Output.table(
                     ["NAME", "KIND", "MEMBERS"],
-                    views.map { [$0.name, $0.dynamic ? "dynamic" : "written", $0.dynamic ? "-" : "\($0.memberCount)"] })
+                    views.map { [$0.name, $0.dynamic ? "dynamic" : "written", $0.dynamic ? "-" : "\($0.memberCount)"] }
+                )
             }
         }
     }
@@ -162,12 +188,15 @@ struct GroupCommand: AsyncParsableCommand {
 
 struct ScopeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "scope", abstract: "App scopes: who should hold an app; vpp keeps Apple's licences equal to it.",
-        subcommands: [Set.self, Show.self, List.self, Waitlist.self, Delete.self])
+        commandName: "scope",
+        abstract: "App scopes: who should hold an app; vpp keeps Apple's licences equal to it.",
+        subcommands: [Set.self, Show.self, List.self, Waitlist.self, Delete.self]
+    )
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create or replace a scope (--dry-run: the plan only, nothing changed).")
+            abstract: "Create or replace a scope (--dry-run: the plan only, nothing changed)."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument(help: "The app's adamId.") var adamId: String
@@ -190,12 +219,16 @@ struct ScopeCommand: AsyncParsableCommand {
                 throw ValidationError("--pricing: STDQ or PLUS.")
             }
             let scope = try AppScope(
-                name: try ScopeName(name), asset: AssetKey(adamID: adamId, pricingParam: pricing),
+                name: try ScopeName(name),
+                asset: AssetKey(adamID: adamId, pricingParam: pricing),
                 groups: try group.map { try GroupName($0) },
                 serialNumbers: members.compactMap { if case .device(let s) = $0 { s } else { nil } },
                 clientUserIDs: members.compactMap { if case .user(let u) = $0 { u } else { nil } },
-                priority: priority, removalGraceSeconds: Int(graceSeconds), uninstallOnRemoval: !keepInstalled,
-                mode: licenceOnly ? .licenceOnly : declaration ? .declaration : .install)
+                priority: priority,
+                removalGraceSeconds: Int(graceSeconds),
+                uninstallOnRemoval: !keepInstalled,
+                mode: licenceOnly ? .licenceOnly : declaration ? .declaration : .install
+            )
             try await CLIContext.run(global) { context in
                 let change = ScopeChangeView(try await manage(context).putScope(context.caller, scope, dryRun: dryRun))
                 if json { return try Output.json(change) }
@@ -217,11 +250,13 @@ struct ScopeCommand: AsyncParsableCommand {
                 if json { return try Output.json(view) }
                 print(
                     "Scope \(view.name): app \(view.adamId)/\(view.pricingParam), \(view.mode), priority "
-                        + "\(view.priority), grace \(view.removalGraceSeconds) s")
+                        + "\(view.priority), grace \(view.removalGraceSeconds) s"
+                )
                 print("Groups: \(view.groups.isEmpty ? "-" : view.groups.joined(separator: ", "))")
                 print(
                     "Desired \(view.desired ?? 0), licensed \(view.licensed ?? 0), waiting \(view.waiting ?? 0), "
-                        + "leaving \(view.pendingRemoval ?? 0)")
+                        + "leaving \(view.pendingRemoval ?? 0)"
+                )
                 if let plan = view.plan { printPlan(plan, dryRun: false) }
             }
         }
@@ -242,7 +277,8 @@ struct ScopeCommand: AsyncParsableCommand {
                             $0.name, $0.adamId, "\($0.priority)", "\($0.desired ?? 0)", "\($0.licensed ?? 0)",
                             "\($0.waiting ?? 0)", "\($0.pendingRemoval ?? 0)",
                         ]
-                    })
+                    }
+                )
             }
         }
     }
@@ -257,10 +293,15 @@ struct ScopeCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let entries = try await manage(context).waitlist(
-                    context.caller, try ScopeName(name), after: after, limit: limit
+                    context.caller,
+                    try ScopeName(name),
+                    after: after,
+                    limit: limit
                 ).map(WaitlistEntryView.init)
                 let page = WaitlistPage(
-                    entries: entries, next: entries.count == limit ? entries.last.map { "\($0.position)" } : nil)
+                    entries: entries,
+                    next: entries.count == limit ? entries.last.map { "\($0.position)" } : nil
+                )
                 if json { return try Output.json(page) }
                 Output.table(
                     ["POSITION", "SERIAL", "USER", "SCOPE", "PRIORITY", "SINCE"],
@@ -270,14 +311,16 @@ struct ScopeCommand: AsyncParsableCommand {
                             "\($0.priority)",
                             $0.since ?? "-",
                         ]
-                    })
+                    }
+                )
             }
         }
     }
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a scope: its licences follow its removal policy (--dry-run previews).")
+            abstract: "Delete a scope: its licences follow its removal policy (--dry-run previews)."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Flag(help: "Answer the plan and change nothing.") var dryRun = false
@@ -285,7 +328,8 @@ struct ScopeCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let change = ScopeChangeView(
-                    try await manage(context).deleteScope(context.caller, try ScopeName(name), dryRun: dryRun))
+                    try await manage(context).deleteScope(context.caller, try ScopeName(name), dryRun: dryRun)
+                )
                 if json { return try Output.json(change) }
                 print(dryRun ? "Deleting scope \(name) would:" : "Deleted scope \(name).")
                 printPlan(change.plan, dryRun: dryRun)
@@ -297,7 +341,9 @@ struct ScopeCommand: AsyncParsableCommand {
 /// `vppctl app forecast ADAMID`: licences left, who waits, and when the pool runs out at the current pace.
 struct AppForecastCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "forecast", abstract: "Licences left, devices waiting, and when the pool runs out.")
+        commandName: "forecast",
+        abstract: "Licences left, devices waiting, and when the pool runs out."
+    )
     @OptionGroup var global: GlobalOptions
     @Argument var adamId: String
     @Option(help: "STDQ or PLUS.") var pricing = "STDQ"

@@ -5,14 +5,17 @@ import VPPUseCases
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Content tokens: upload, list, show, sync, renew, take over, remove, inspect.",
+        commandName: "token",
+        abstract: "Content tokens: upload, list, show, sync, renew, take over, remove, inspect.",
         subcommands: [
             Upload.self, List.self, Show.self, Sync.self, Renew.self, TakeOver.self, Remove.self, Inspect.self,
-        ])
+        ]
+    )
 
     struct Upload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Upload a .vpptoken: validate with Apple, claim, store encrypted, sync.")
+            abstract: "Upload a .vpptoken: validate with Apple, claim, store encrypted, sync."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The .vpptoken file.") var file: String
         @Option(name: .customLong("email"), help: "Address for expiry notices (repeatable).") var emails: [String] = []
@@ -25,8 +28,12 @@ struct TokenCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 Output.progress("Uploading and syncing \(file)…")
                 let result = try await UploadToken(services: context.services)(
-                    context.caller, file: data, noticeRecipients: emails,
-                    takeOver: takeOver, dryRun: dryRun)
+                    context.caller,
+                    file: data,
+                    noticeRecipients: emails,
+                    takeOver: takeOver,
+                    dryRun: dryRun
+                )
                 Output.progress("", done: true)
                 if json {
                     try Output.json(UploadView(result))
@@ -50,7 +57,10 @@ struct TokenCommand: AsyncParsableCommand {
                 if result.otherHolder != nil && !takeOver {
                     print("Next:      \(result.status.nextStep)")
                     let command = NextStepCommand.command(
-                        status: result.status.code, location: result.location.name, file: file)
+                        status: result.status.code,
+                        location: result.location.name,
+                        file: file
+                    )
                     if let command { print("Command:   \(command)") }
                 }
             }
@@ -79,7 +89,8 @@ struct TokenCommand: AsyncParsableCommand {
                             String($0.id.prefix(8)), $0.location, $0.status, String($0.expiresAt.prefix(10)),
                             "\($0.daysLeft)", "\($0.apps)", $0.nextStep,
                         ]
-                    })
+                    }
+                )
             }
         }
     }
@@ -148,7 +159,8 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Renew: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replace a token with a new file for the same location.")
+            abstract: "Replace a token with a new file for the same location."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Token id or location.") var token: String
         @Argument(help: "The new .vpptoken file.") var file: String
@@ -158,7 +170,10 @@ struct TokenCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
                 let renewed = try await RenewToken(services: context.services)(
-                    context.caller, tokenID: target.id, file: data)
+                    context.caller,
+                    tokenID: target.id,
+                    file: data
+                )
                 print("Renewed \(renewed.location.name): expires \(ISO8601Timestamp.format(renewed.expiresAt)).")
             }
         }
@@ -166,7 +181,9 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct TakeOver: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "take-over", abstract: "Take a stored token over from its other holder.")
+            commandName: "take-over",
+            abstract: "Take a stored token over from its other holder."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Token id or location.") var token: String
         @Flag(help: "List what would be revoked; change nothing.") var dryRun = false
@@ -176,21 +193,27 @@ struct TokenCommand: AsyncParsableCommand {
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
                 let result = try await TakeOverToken(services: context.services)(
-                    context.caller, tokenID: target.id, confirm: yes, dryRun: dryRun)
+                    context.caller,
+                    tokenID: target.id,
+                    confirm: yes,
+                    dryRun: dryRun
+                )
                 print(
                     "Held by \(result.holder.map { "\($0)" } ?? "-"); \(result.licencesToRevoke.count) licence(s) "
                         + "to revoke."
                 )
                 print(
                     result.applied
-                        ? "Taken over and synced." : "Dry run: nothing changed. Run again with --yes to take over.")
+                        ? "Taken over and synced." : "Dry run: nothing changed. Run again with --yes to take over."
+                )
             }
         }
     }
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a token: shows the plan; --yes carries it out.")
+            abstract: "Remove a token: shows the plan; --yes carries it out."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Token id or location.") var token: String
         @Flag(help: "Only show the plan (the default without --yes).") var dryRun = false
@@ -214,7 +237,8 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Inspect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a .vpptoken file offline (organisation, expiry, fingerprint).")
+            abstract: "Check a .vpptoken file offline (organisation, expiry, fingerprint)."
+        )
         @Argument(help: "Path to the .vpptoken file.") var file: String
         @Flag(help: "Print JSON.") var json = false
 
@@ -240,19 +264,24 @@ func printPlan(_ plan: RemovalPlan) {
     print("Removing \(plan.token.location.name) would:")
     print(
         "  revoke \(plan.licencesToRevoke.count) licence(s) at Apple"
-            + (plan.canRevokeAtApple ? "" : " (impossible now: the token no longer works at Apple)"))
+            + (plan.canRevokeAtApple ? "" : " (impossible now: the token no longer works at Apple)")
+    )
     print(
         "  re-license \(plan.relicences.count) device(s)/user(s) from another token: "
-            + plan.relicences.prefix(5).map { "\($0.assignee) → \($0.toLocation)" }.joined(separator: ", "))
+            + plan.relicences.prefix(5).map { "\($0.assignee) → \($0.toLocation)" }.joined(separator: ", ")
+    )
     print(
         "  queue \(plan.uninstalls.count) uninstall command(s): "
-            + plan.uninstalls.prefix(5).map { "\($0.serialNumber) \($0.adamID)" }.joined(separator: ", "))
+            + plan.uninstalls.prefix(5).map { "\($0.serialNumber) \($0.adamID)" }.joined(separator: ", ")
+    )
     print(
         "  take \(plan.leaves.count) device(s) out of apps' declaration sets: "
-            + plan.leaves.prefix(5).map { "\($0.serialNumber) \($0.asset.adamID)" }.joined(separator: ", "))
+            + plan.leaves.prefix(5).map { "\($0.serialNumber) \($0.asset.adamID)" }.joined(separator: ", ")
+    )
     print(
         "  drop \(plan.appsLeaving.count) app(s) no other token carries: "
-            + plan.appsLeaving.map(\.adamID).joined(separator: ", "))
+            + plan.appsLeaving.map(\.adamID).joined(separator: ", ")
+    )
 }
 
 /// JSON of an upload.

@@ -54,7 +54,8 @@ enum Main {
     static func main() async {
         do {
             var command = try VPPCtl.parseAsRoot(
-                GlobalOptions.movingGlobalsAfterSubcommands(Array(CommandLine.arguments.dropFirst())))
+                GlobalOptions.movingGlobalsAfterSubcommands(Array(CommandLine.arguments.dropFirst()))
+            )
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -71,7 +72,8 @@ enum Main {
                 || !(code == .validationFailure || error is ValidationError) && !isParseError(error)
             {
                 FileHandle.standardError.write(
-                    Data("error: \(message.split(separator: "\n").joined(separator: " "))\n".utf8))
+                    Data("error: \(message.split(separator: "\n").joined(separator: " "))\n".utf8)
+                )
                 exit(1)
             }
             FileHandle.standardError.write(Data((VPPCtl.fullMessage(for: error) + "\n").utf8))

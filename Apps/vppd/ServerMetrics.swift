@@ -15,7 +15,8 @@ final class ServerMetrics: Sendable {
             labels: [("method", method), ("route", route), ("status", "\(status)")]
         ).increment()
         registry.makeValueHistogram(
-            descriptor: Self.name("http_request_duration_seconds", "HTTP request latency"), labels: [("route", route)],
+            descriptor: Self.name("http_request_duration_seconds", "HTTP request latency"),
+            labels: [("route", route)],
             buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
         ).record(seconds)
         if route.contains("licenses"), method != "GET" {
@@ -42,7 +43,8 @@ final class ServerMetrics: Sendable {
         ).increment()
         if kind == "sync" {
             registry.makeCounter(
-                descriptor: Self.name("syncs_total", "Token syncs by outcome"), labels: [("outcome", outcome)]
+                descriptor: Self.name("syncs_total", "Token syncs by outcome"),
+                labels: [("outcome", outcome)]
             ).increment()
         }
     }

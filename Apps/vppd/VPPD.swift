@@ -28,7 +28,8 @@ struct VPPD: AsyncParsableCommand {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the API and run the background workers until SIGTERM/SIGINT.")
+        abstract: "Serve the API and run the background workers until SIGTERM/SIGINT."
+    )
 
     @Option(help: "Address to listen on (default: $VPP_HTTP_HOST or 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (default: $VPP_HTTP_PORT or 8080; 0 picks a free one).") var port: Int?
@@ -67,7 +68,12 @@ struct Serve: AsyncParsableCommand {
         if !noWorkers {
             workers.append(
                 BackgroundWorkers(
-                    services: runtime.services, interval: configuration.syncInterval, metrics: metrics, logger: logger))
+                    services: runtime.services,
+                    interval: configuration.syncInterval,
+                    metrics: metrics,
+                    logger: logger
+                )
+            )
             workers.append(MDMWorkPump(services: runtime.services, logger: logger))
             workers.append(intentPump)
         }
@@ -75,12 +81,16 @@ struct Serve: AsyncParsableCommand {
         let listenHost = configuration.httpHost
         var hooks = APIHooks(
             ready: { await runtime.databaseReady().mapError { $0 as any Error } },
-            metrics: { metrics.render() }, onRequest: metrics.request)
+            metrics: { metrics.render() },
+            onRequest: metrics.request
+        )
         hooks.requestDeadline = .milliseconds(Int64(configuration.requestDeadline * 1000))
         var parts = VPPServer.Parts(
             services: appServices,
             hooks: hooks,
-            bounds: ServerBounds(configuration), host: configuration.httpHost, port: configuration.httpPort,
+            bounds: ServerBounds(configuration),
+            host: configuration.httpHost,
+            port: configuration.httpPort,
             // The web console at /console/: cookies Secure when reached over https.
             consoleOptions: ConsoleOptions(secureCookies: configuration.publicURL?.hasPrefix("https://") ?? false),
             lifecycle: runtime.lifecycle,
@@ -88,7 +98,8 @@ struct Serve: AsyncParsableCommand {
                 // Machine-readable line for supervisors and tests that start vppd on port 0.
                 FileHandle.standardOutput.write(Data("vppd listening on http://\(listenHost):\(port)\n".utf8))
             },
-            logger: logger)
+            logger: logger
+        )
         parts.workers = workers
         parts.prepare = { [logger] in
             do {

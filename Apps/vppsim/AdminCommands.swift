@@ -14,8 +14,10 @@ struct SimulatorAddress: ParsableArguments {
 
 struct LocationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "location", abstract: "Create or list locations.",
-        subcommands: [Create.self, List.self])
+        commandName: "location",
+        abstract: "Create or list locations.",
+        subcommands: [Create.self, List.self]
+    )
     struct Create: AsyncParsableCommand {
         @OptionGroup var simulator: SimulatorAddress
         @Option var name: String
@@ -37,8 +39,10 @@ struct LocationCommand: AsyncParsableCommand {
 
 struct AssetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "asset", abstract: "Add an asset (or change its count) on a location.",
-        subcommands: [Add.self])
+        commandName: "asset",
+        abstract: "Add an asset (or change its count) on a location.",
+        subcommands: [Add.self]
+    )
     struct Add: AsyncParsableCommand {
         @OptionGroup var simulator: SimulatorAddress
         @Option var location: String
@@ -64,8 +68,10 @@ struct AssetCommand: AsyncParsableCommand {
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Mint, expire or revoke content tokens.",
-        subcommands: [Mint.self, Expire.self, Revoke.self])
+        commandName: "token",
+        abstract: "Mint, expire or revoke content tokens.",
+        subcommands: [Mint.self, Expire.self, Revoke.self]
+    )
     struct Mint: AsyncParsableCommand {
         @OptionGroup var simulator: SimulatorAddress
         @Option var location: String
@@ -73,7 +79,10 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Write the .vpptoken here.") var output: String
         func run() async throws {
             let text = try await simulator.call(
-                "POST", "/sim/locations/\(location)/tokens", json: ["validDays": validDays])
+                "POST",
+                "/sim/locations/\(location)/tokens",
+                json: ["validDays": validDays]
+            )
             try text.write(to: URL(fileURLWithPath: output), options: .atomic)
             print("wrote \(output)")
         }
@@ -98,7 +107,9 @@ struct TokenCommand: AsyncParsableCommand {
 
 struct HolderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "holder", abstract: "Set or clear a location's mdmInfo (who holds the token).")
+        commandName: "holder",
+        abstract: "Set or clear a location's mdmInfo (who holds the token)."
+    )
     @OptionGroup var simulator: SimulatorAddress
     @Option var location: String
     @Flag(help: "Make Apple Configurator 2 the holder.") var appleConfigurator = false

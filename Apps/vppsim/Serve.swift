@@ -6,7 +6,8 @@ import VPPAppleSimulator
 /// `vppsim serve`: runs the simulator until interrupted.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve Apple's v2 API, the metadata lookup and the /sim admin API.")
+        abstract: "Serve Apple's v2 API, the metadata lookup and the /sim admin API."
+    )
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 9090
@@ -34,7 +35,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(
                 Data(
                     "vppsim listening on http://\(host):\(port)  (Apple base URL: http://\(host):\(port)/mdm/v2)\n".utf8
-                ))
+                )
+            )
         }
     }
 }

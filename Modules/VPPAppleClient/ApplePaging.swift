@@ -22,8 +22,10 @@ struct ApplePager: Sendable {
     ) async throws -> AppleWalk<Item> {
         let collected = Collected<Item>()
         var walk = try await stream(
-            fetch, restart: { collected.pages.withLock { $0 = [:] } },
-            page: { index, items in collected.pages.withLock { $0[index] = items } })
+            fetch,
+            restart: { collected.pages.withLock { $0 = [:] } },
+            page: { index, items in collected.pages.withLock { $0[index] = items } }
+        )
         walk.items = collected.pages.withLock { pages in pages.keys.sorted().flatMap { pages[$0] ?? [] } }
         return walk
     }
@@ -73,7 +75,9 @@ struct ApplePager: Sendable {
                     {
                         guard next > last else {
                             throw AppleAPIError.malformedResponse(
-                                status: 200, excerpt: "nextPageIndex \(next) after page \(last)")
+                                status: 200,
+                                excerpt: "nextPageIndex \(next) after page \(last)"
+                            )
                         }
                         planned = [next]
                     }
@@ -81,8 +85,12 @@ struct ApplePager: Sendable {
             }
             if !versionChanged {
                 return AppleWalk(
-                    items: [], versionID: first.versionId, context: first.context, pagesFetched: pagesFetched,
-                    restarts: restarts)
+                    items: [],
+                    versionID: first.versionId,
+                    context: first.context,
+                    pagesFetched: pagesFetched,
+                    restarts: restarts
+                )
             }
             restarts += 1
             if restarts > maxRestarts { throw AppleAPIError.pagingUnstable(restarts: restarts) }
@@ -114,7 +122,8 @@ struct ApplePager: Sendable {
 
     /// Fetches `indexes` with at most `concurrency` in flight, handing each page to `body` in this task as it lands.
     private func fetchEach<Item: Sendable>(
-        _ indexes: [Int], _ fetch: @escaping @Sendable (Int) async throws -> Page<Item>,
+        _ indexes: [Int],
+        _ fetch: @escaping @Sendable (Int) async throws -> Page<Item>,
         _ body: (Int, Page<Item>) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: (Int, Page<Item>).self) { group in

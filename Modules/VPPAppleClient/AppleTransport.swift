@@ -30,8 +30,12 @@ struct AppleTransport: Sendable {
     /// limiter's database is thrown as it is (a ``StoreError``), never as "Cannot reach Apple": the operator
     /// must look at the database, and Apple was never asked.
     func send(
-        method: HTTPMethod, url: String, query: [(String, String)] = [], body: Data? = nil,
-        credentials: AppleCredentials?, rate: Int
+        method: HTTPMethod,
+        url: String,
+        query: [(String, String)] = [],
+        body: Data? = nil,
+        credentials: AppleCredentials?,
+        rate: Int
     ) async throws -> Answer {
         let clock = ContinuousClock()
         let started = clock.now
@@ -50,7 +54,12 @@ struct AppleTransport: Sendable {
             }
             do {
                 let exchange = try await exchange(
-                    method: method, url: url, query: query, body: body, credentials: credentials)
+                    method: method,
+                    url: url,
+                    query: query,
+                    body: body,
+                    credentials: credentials
+                )
                 (outcome, retryAfter) = (
                     interpret(exchange, credentials: credentials, checkHolder: method == .GET), exchange.retryAfter
                 )
@@ -79,7 +88,8 @@ struct AppleTransport: Sendable {
                 else {
                     logger.warning(
                         "Apple call failed",
-                        metadata: ["endpoint": "\(endpoint)", "attempts": "\(attempt)", "error": "\(error)"])
+                        metadata: ["endpoint": "\(endpoint)", "attempts": "\(attempt)", "error": "\(error)"]
+                    )
                     throw error as AppleAPIError
                 }
                 logger.info(
@@ -89,7 +99,8 @@ struct AppleTransport: Sendable {
                         "waitMs":
                             "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)",
                         "error": "\(error)",
-                    ])
+                    ]
+                )
                 do { try await Task.sleep(for: wait) } catch { throw AppleAPIError.transport("cancelled") }
             }
         }
@@ -117,7 +128,10 @@ struct AppleTransport: Sendable {
     }
 
     private func exchange(
-        method: HTTPMethod, url: String, query: [(String, String)], body: Data?,
+        method: HTTPMethod,
+        url: String,
+        query: [(String, String)],
+        body: Data?,
         credentials: AppleCredentials?
     ) async throws -> Exchange {
         var components = URLComponents(string: url)
@@ -137,7 +151,8 @@ struct AppleTransport: Sendable {
         let deadline =
             NIODeadline.now()
             + .nanoseconds(
-                Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+                Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            )
         let maxBytes = configuration.maxResponseBytes
         let client = httpClient
         let response: HTTPClientResponse
@@ -162,7 +177,8 @@ struct AppleTransport: Sendable {
 
     /// Runs `body`, failing with ``AppleAPIError/timeout`` at `deadline`.
     static func withDeadline<T: Sendable>(
-        _ deadline: NIODeadline, _ body: @escaping @Sendable () async throws -> T
+        _ deadline: NIODeadline,
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await body() }
@@ -180,7 +196,9 @@ struct AppleTransport: Sendable {
     /// - Parameter checkHolder: compare `mdmInfo` with the expected holder. Only for reads: a write Apple has
     ///   already carried out must not be reported as failed; the next read (status, sync) raises the conflict.
     private func interpret(
-        _ exchange: Exchange, credentials: AppleCredentials?, checkHolder: Bool
+        _ exchange: Exchange,
+        credentials: AppleCredentials?,
+        checkHolder: Bool
     ) -> Result<Answer, AppleAPIError> {
         let decoder = JSONDecoder()
         let excerpt = String(decoding: exchange.body.prefix(200), as: UTF8.self)
@@ -189,7 +207,11 @@ struct AppleTransport: Sendable {
         {
             return .failure(
                 AppleAPIError.from(
-                    errorNumber: number, message: error.errorMessage ?? "", retryAfter: exchange.retryAfter))
+                    errorNumber: number,
+                    message: error.errorMessage ?? "",
+                    retryAfter: exchange.retryAfter
+                )
+            )
         }
         switch exchange.status {
         case 200..<300: break
@@ -204,7 +226,8 @@ struct AppleTransport: Sendable {
         let envelope = try? decoder.decode(WireEnvelope.self, from: exchange.body)
         var context = AppleResponseContext(
             locationUID: envelope?.uId,
-            tokenExpiresAt: envelope?.tokenExpirationDate.flatMap(ISO8601Timestamp.parse))
+            tokenExpiresAt: envelope?.tokenExpirationDate.flatMap(ISO8601Timestamp.parse)
+        )
         if let info = envelope?.mdmInfo, let id = info.id {
             context.holder = HolderIdentity(id: id, name: info.name ?? "", metadata: info.metadata ?? "")
         }

@@ -18,15 +18,23 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     /// - Parameters:
     ///   - limiter: shares each token's request budget; pass a database-backed one when several servers run.
     public init(
-        configuration: AppleClientConfiguration, httpClient: HTTPClient = AppleHTTPClient.shared,
-        limiter: any AppleRequestLimiter = InProcessRequestLimiter(), logger: Logger = Logger(label: "vpp.apple")
+        configuration: AppleClientConfiguration,
+        httpClient: HTTPClient = AppleHTTPClient.shared,
+        limiter: any AppleRequestLimiter = InProcessRequestLimiter(),
+        logger: Logger = Logger(label: "vpp.apple")
     ) {
         self.configuration = configuration
         self.transport = AppleTransport(
-            configuration: configuration, httpClient: httpClient, limiter: limiter, logger: logger)
+            configuration: configuration,
+            httpClient: httpClient,
+            limiter: limiter,
+            logger: logger
+        )
         self.serviceConfigCache = ServiceConfigCache(ttl: configuration.serviceConfigTTL)
         self.pager = ApplePager(
-            concurrency: min(5, max(1, configuration.pageConcurrency)), maxRestarts: configuration.maxWalkRestarts)
+            concurrency: min(5, max(1, configuration.pageConcurrency)),
+            maxRestarts: configuration.maxWalkRestarts
+        )
     }
 
     private func url(_ path: String) -> String { configuration.baseURL + "/" + path }
@@ -58,13 +66,16 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     }
 
     public func updateClientConfig(
-        _ credentials: AppleCredentials, holder: HolderIdentity?,
+        _ credentials: AppleCredentials,
+        holder: HolderIdentity?,
         notifications: AppleNotificationSettings?
     ) async throws -> AppleLocationConfig {
         let request = WireClientConfigRequest(
             mdmInfo: holder.map { WireMDMInfo(id: $0.id, name: $0.name, metadata: $0.metadata) },
-            notificationUrl: notifications?.url, notificationAuthToken: notifications?.authToken,
-            notificationTypes: notifications?.types)
+            notificationUrl: notifications?.url,
+            notificationAuthToken: notifications?.authToken,
+            notificationTypes: notifications?.types
+        )
         let answer = try await send(.POST, "client/config", body: try encode(request), credentials: credentials)
         return try locationConfig(answer)
     }
@@ -77,15 +88,22 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         return AppleLocationConfig(
             context: answer.context,
             location: Location(
-                appleID: wire.uId ?? answer.context.locationUID, name: name, countryCode: wire.countryISO2ACode ?? ""),
-            defaultPlatform: wire.defaultPlatform, websiteURL: wire.websiteURL, notificationURL: wire.notificationUrl,
-            subscribedNotificationTypes: wire.subscribedNotificationTypes ?? [])
+                appleID: wire.uId ?? answer.context.locationUID,
+                name: name,
+                countryCode: wire.countryISO2ACode ?? ""
+            ),
+            defaultPlatform: wire.defaultPlatform,
+            websiteURL: wire.websiteURL,
+            notificationURL: wire.notificationUrl,
+            subscribedNotificationTypes: wire.subscribedNotificationTypes ?? []
+        )
     }
 
     // MARK: Paged reads
 
     public func assets(
-        _ credentials: AppleCredentials, filter: AppleAssetFilter
+        _ credentials: AppleCredentials,
+        filter: AppleAssetFilter
     ) async throws -> AppleWalk<AppleAssetRecord> {
         var query: [(String, String)] = []
         func add(_ name: String, _ value: (some CustomStringConvertible)?) {
@@ -108,17 +126,24 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     static func assetRecord(_ wire: WireAsset) throws -> AppleAssetRecord {
         let asset = Asset(
             key: AssetKey(
-                adamID: wire.adamId, pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard),
+                adamID: wire.adamId,
+                pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard
+            ),
             productType: ProductType(rawValue: wire.productType ?? "App") ?? .app,
             platforms: Set((wire.supportedPlatforms ?? []).compactMap(Platform.init(rawValue:))),
-            isDeviceAssignable: wire.deviceAssignable ?? false, isRevocable: wire.revocable ?? false)
+            isDeviceAssignable: wire.deviceAssignable ?? false,
+            isRevocable: wire.revocable ?? false
+        )
         let total = wire.totalCount ?? LicenceCounts.unlimitedTotal
         let assigned = wire.assignedCount ?? 0
         let counts: LicenceCounts
         do {
             counts = try LicenceCounts(
-                total: total, assigned: assigned, available: wire.availableCount ?? max(0, total - assigned),
-                retired: wire.retiredCount ?? 0)
+                total: total,
+                assigned: assigned,
+                available: wire.availableCount ?? max(0, total - assigned),
+                retired: wire.retiredCount ?? 0
+            )
         } catch {
             throw AppleAPIError.malformedResponse(status: 200, excerpt: "asset \(wire.adamId): \(error)")
         }
@@ -126,15 +151,21 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     }
 
     public func assignments(
-        _ credentials: AppleCredentials, filter: AppleAssignmentFilter
+        _ credentials: AppleCredentials,
+        filter: AppleAssignmentFilter
     ) async throws -> AppleWalk<AppleAssignmentRecord> {
         try await walk(
-            WireAssignmentsPage.self, "assignments", query: Self.query(filter), credentials: credentials,
-            Self.assignment)
+            WireAssignmentsPage.self,
+            "assignments",
+            query: Self.query(filter),
+            credentials: credentials,
+            Self.assignment
+        )
     }
 
     public func streamAssignments(
-        _ credentials: AppleCredentials, filter: AppleAssignmentFilter,
+        _ credentials: AppleCredentials,
+        filter: AppleAssignmentFilter,
         restart: @Sendable () async throws -> Void,
         page: @Sendable ([AppleAssignmentRecord]) async throws -> Void
     ) async throws
@@ -145,19 +176,31 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         return try await pager.stream(
             { index in
                 try await pageOf(
-                    WireAssignmentsPage.self, "assignments", query: base, index: index, credentials: credentials,
+                    WireAssignmentsPage.self,
+                    "assignments",
+                    query: base,
+                    index: index,
+                    credentials: credentials,
                     rate: rate,
-                    Self.assignment)
-            }, restart: restart, page: { _, items in try await page(items) })
+                    Self.assignment
+                )
+            },
+            restart: restart,
+            page: { _, items in try await page(items) }
+        )
     }
 
     private static func assignment(_ wire: WireAssignmentsPage.Item) throws -> AppleAssignmentRecord {
         let key = AssetKey(
-            adamID: wire.adamId, pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard)
+            adamID: wire.adamId,
+            pricingParam: PricingParam(rawValue: wire.pricingParam ?? "STDQ") ?? .standard
+        )
         if let serial = wire.serialNumber { return AppleAssignmentRecord(asset: key, assignee: .serialNumber(serial)) }
         if let user = wire.clientUserId { return AppleAssignmentRecord(asset: key, assignee: .clientUserID(user)) }
         throw AppleAPIError.malformedResponse(
-            status: 200, excerpt: "assignment of \(wire.adamId) without serialNumber or clientUserId")
+            status: 200,
+            excerpt: "assignment of \(wire.adamId) without serialNumber or clientUserId"
+        )
     }
 
     private static func query(_ filter: AppleAssignmentFilter) -> [(String, String)] {
@@ -171,7 +214,8 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     }
 
     public func users(
-        _ credentials: AppleCredentials, filter: AppleUserFilter
+        _ credentials: AppleCredentials,
+        filter: AppleUserFilter
     ) async throws -> AppleWalk<AppleUserRecord> {
         var query: [(String, String)] = []
         if let v = filter.activeOnly { query.append(("activeOnly", "\(v)")) }
@@ -180,13 +224,20 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
         if let v = filter.sinceVersionID { query.append(("sinceVersionId", v)) }
         return try await walk(WireUsersPage.self, "users", query: query, credentials: credentials) { wire in
             AppleUserRecord(
-                clientUserID: wire.clientUserId, email: wire.email, status: wire.status ?? "Registered",
-                inviteCode: wire.inviteCode, idHash: wire.idHash)
+                clientUserID: wire.clientUserId,
+                email: wire.email,
+                status: wire.status ?? "Registered",
+                inviteCode: wire.inviteCode,
+                idHash: wire.idHash
+            )
         }
     }
 
     private func walk<Page: WirePage, Item: Sendable>(
-        _ type: Page.Type, _ path: String, query: [(String, String)], credentials: AppleCredentials,
+        _ type: Page.Type,
+        _ path: String,
+        query: [(String, String)],
+        credentials: AppleCredentials,
         _ convert: @escaping @Sendable (Page.Item) throws -> Item
     ) async throws -> AppleWalk<Item> {
         let rate = try await serviceLimits().maxRequestPerSecond
@@ -198,45 +249,73 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
 
     /// One page of a paged endpoint.
     private func pageOf<Page: WirePage, Item: Sendable>(
-        _ type: Page.Type, _ path: String, query: [(String, String)], index: Int, credentials: AppleCredentials,
+        _ type: Page.Type,
+        _ path: String,
+        query: [(String, String)],
+        index: Int,
+        credentials: AppleCredentials,
         rate: Int,
         _ convert: @Sendable (Page.Item) throws -> Item
     ) async throws -> ApplePager.Page<Item> {
         let answer = try await transport.send(
-            method: .GET, url: url(path), query: query + [("pageIndex", "\(index)")],
-            credentials: credentials, rate: rate)
+            method: .GET,
+            url: url(path),
+            query: query + [("pageIndex", "\(index)")],
+            credentials: credentials,
+            rate: rate
+        )
         let page = try decode(Page.self, answer)
         guard let versionId = page.versionId else {
             throw AppleAPIError.malformedResponse(status: 200, excerpt: "\(path) page \(index) without versionId")
         }
         return ApplePager.Page(
-            items: try page.items.map(convert), nextPageIndex: page.nextPageIndex,
-            totalPages: page.totalPages ?? 1, versionId: versionId, context: answer.context)
+            items: try page.items.map(convert),
+            nextPageIndex: page.nextPageIndex,
+            totalPages: page.totalPages ?? 1,
+            versionId: versionId,
+            context: answer.context
+        )
     }
 
     // MARK: Asynchronous writes
 
     public func associate(
-        _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
+        _ credentials: AppleCredentials,
+        assets: [AssetKey],
+        serialNumbers: [String],
         clientUserIDs: [String]
     ) async throws -> [AppleEventTicket] {
         try await manage(
-            "assets/associate", credentials, assets: assets, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
+            "assets/associate",
+            credentials,
+            assets: assets,
+            serialNumbers: serialNumbers,
+            clientUserIDs: clientUserIDs
+        )
     }
 
     public func disassociate(
-        _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
+        _ credentials: AppleCredentials,
+        assets: [AssetKey],
+        serialNumbers: [String],
         clientUserIDs: [String]
     ) async throws -> [AppleEventTicket] {
         try await manage(
-            "assets/disassociate", credentials, assets: assets, serialNumbers: serialNumbers,
-            clientUserIDs: clientUserIDs)
+            "assets/disassociate",
+            credentials,
+            assets: assets,
+            serialNumbers: serialNumbers,
+            clientUserIDs: clientUserIDs
+        )
     }
 
     /// Serial numbers and clientUserIds go in separate requests: Apple's documentation is ambiguous on
     /// mixing them (reference §10.1), and separate requests keep failures attributable.
     private func manage(
-        _ path: String, _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
+        _ path: String,
+        _ credentials: AppleCredentials,
+        assets: [AssetKey],
+        serialNumbers: [String],
         clientUserIDs: [String]
     ) async throws -> [AppleEventTicket] {
         let limits = try await serviceLimits()
@@ -245,13 +324,15 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
             let wireAssets = assetChunk.map { WireAssetKey(adamId: $0.adamID, pricingParam: $0.pricingParam.rawValue) }
             for serials in chunked(serialNumbers, by: limits.maxSerialNumbers) {
                 let body = try encode(
-                    WireManageAssetsRequest(assets: wireAssets, serialNumbers: serials, clientUserIds: nil))
+                    WireManageAssetsRequest(assets: wireAssets, serialNumbers: serials, clientUserIds: nil)
+                )
                 let event = try await eventID(send(.POST, path, body: body, credentials: credentials))
                 tickets.append(AppleEventTicket(eventID: event, assets: assetChunk, serialNumbers: serials))
             }
             for users in chunked(clientUserIDs, by: limits.maxClientUserIds) {
                 let body = try encode(
-                    WireManageAssetsRequest(assets: wireAssets, serialNumbers: nil, clientUserIds: users))
+                    WireManageAssetsRequest(assets: wireAssets, serialNumbers: nil, clientUserIds: users)
+                )
                 let event = try await eventID(send(.POST, path, body: body, credentials: credentials))
                 tickets.append(AppleEventTicket(eventID: event, assets: assetChunk, clientUserIDs: users))
             }
@@ -260,7 +341,9 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     }
 
     public func revoke(
-        _ credentials: AppleCredentials, serialNumbers: [String], clientUserIDs: [String]
+        _ credentials: AppleCredentials,
+        serialNumbers: [String],
+        clientUserIDs: [String]
     ) async throws -> [AppleEventTicket] {
         let limits = try await serviceLimits()
         var tickets: [AppleEventTicket] = []
@@ -269,14 +352,18 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
             tickets.append(
                 AppleEventTicket(
                     eventID: try eventID(try await send(.POST, "assets/revoke", body: body, credentials: credentials)),
-                    serialNumbers: serials))
+                    serialNumbers: serials
+                )
+            )
         }
         for users in chunked(clientUserIDs, by: limits.maxRevokeClientUserIds) {
             let body = try encode(WireRevokeRequest(serialNumbers: nil, clientUserIds: users))
             tickets.append(
                 AppleEventTicket(
                     eventID: try eventID(try await send(.POST, "assets/revoke", body: body, credentials: credentials)),
-                    clientUserIDs: users))
+                    clientUserIDs: users
+                )
+            )
         }
         return tickets
     }
@@ -295,22 +382,32 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
                 clientUserIDs: failure.errorInfo?.clientUserIds ?? [],
                 assets: (failure.errorInfo?.assets ?? []).map {
                     AssetKey(
-                        adamID: $0.adamId, pricingParam: PricingParam(rawValue: $0.pricingParam ?? "STDQ") ?? .standard)
-                })
+                        adamID: $0.adamId,
+                        pricingParam: PricingParam(rawValue: $0.pricingParam ?? "STDQ") ?? .standard
+                    )
+                }
+            )
         }
         return AppleEventStatus(
-            state: state, type: wire.eventType ?? "", numCompleted: wire.numCompleted ?? 0,
-            numRequested: wire.numRequested ?? 0, failures: failures, context: answer.context)
+            state: state,
+            type: wire.eventType ?? "",
+            numCompleted: wire.numCompleted ?? 0,
+            numRequested: wire.numRequested ?? 0,
+            failures: failures,
+            context: answer.context
+        )
     }
 
     public func createUsers(
-        _ credentials: AppleCredentials, _ users: [AppleUserRequest]
+        _ credentials: AppleCredentials,
+        _ users: [AppleUserRequest]
     ) async throws -> [AppleEventTicket] {
         try await manageUsers("users/create", credentials, users)
     }
 
     public func updateUsers(
-        _ credentials: AppleCredentials, _ users: [AppleUserRequest]
+        _ credentials: AppleCredentials,
+        _ users: [AppleUserRequest]
     ) async throws -> [AppleEventTicket] {
         try await manageUsers("users/update", credentials, users)
     }
@@ -321,7 +418,9 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     }
 
     private func manageUsers(
-        _ path: String, _ credentials: AppleCredentials, _ users: [AppleUserRequest]
+        _ path: String,
+        _ credentials: AppleCredentials,
+        _ users: [AppleUserRequest]
     ) async throws -> [AppleEventTicket] {
         let limits = try await serviceLimits()
         var tickets: [AppleEventTicket] = []
@@ -330,12 +429,19 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
                 WireManageUsersRequest(
                     users: chunk.map {
                         WireUserRequest(
-                            clientUserId: $0.clientUserID, email: $0.email, managedAppleId: $0.managedAppleID)
-                    }))
+                            clientUserId: $0.clientUserID,
+                            email: $0.email,
+                            managedAppleId: $0.managedAppleID
+                        )
+                    }
+                )
+            )
             tickets.append(
                 AppleEventTicket(
                     eventID: try eventID(try await send(.POST, path, body: body, credentials: credentials)),
-                    clientUserIDs: chunk.map(\.clientUserID)))
+                    clientUserIDs: chunk.map(\.clientUserID)
+                )
+            )
         }
         return tickets
     }
@@ -343,12 +449,21 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     // MARK: Plumbing
 
     private func send(
-        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil,
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [(String, String)] = [],
+        body: Data? = nil,
         credentials: AppleCredentials
     ) async throws -> AppleTransport.Answer {
         let rate = try await serviceLimits().maxRequestPerSecond
         return try await transport.send(
-            method: method, url: url(path), query: query, body: body, credentials: credentials, rate: rate)
+            method: method,
+            url: url(path),
+            query: query,
+            body: body,
+            credentials: credentials,
+            rate: rate
+        )
     }
 
     private func eventID(_ answer: AppleTransport.Answer) throws -> String {
@@ -361,7 +476,9 @@ public struct HTTPAppleAppsAndBooksClient: AppleAppsAndBooks {
     private func decode<T: Decodable>(_ type: T.Type, _ answer: AppleTransport.Answer) throws -> T {
         do { return try JSONDecoder().decode(type, from: answer.body) } catch {
             throw AppleAPIError.malformedResponse(
-                status: 200, excerpt: String(decoding: answer.body.prefix(200), as: UTF8.self))
+                status: 200,
+                excerpt: String(decoding: answer.body.prefix(200), as: UTF8.self)
+            )
         }
     }
 

@@ -18,7 +18,9 @@ public struct LegacyContentMetadataLookup: AppMetadataLookup {
     let idsPerRequest: Int
 
     public init(
-        apple: HTTPAppleAppsAndBooksClient, httpClient: HTTPClient = AppleHTTPClient.shared, idsPerRequest: Int = 100
+        apple: HTTPAppleAppsAndBooksClient,
+        httpClient: HTTPClient = AppleHTTPClient.shared,
+        idsPerRequest: Int = 100
     ) {
         self.apple = apple
         self.httpClient = httpClient
@@ -41,7 +43,9 @@ public struct LegacyContentMetadataLookup: AppMetadataLookup {
     struct WireVersion: Decodable { let display: String? }
 
     public func metadata(
-        adamIDs: [String], countryCode: String, credentials: AppleCredentials?
+        adamIDs: [String],
+        countryCode: String,
+        credentials: AppleCredentials?
     ) async throws -> [String: AppMetadata] {
         guard let base = try await apple.serviceLimits().contentMetadataLookupURL else { return [:] }
         var result: [String: AppMetadata] = [:]
@@ -74,7 +78,9 @@ public struct LegacyContentMetadataLookup: AppMetadataLookup {
             }
             guard let wire = try? JSONDecoder().decode(WireLookup.self, from: Data(buffer: body)) else {
                 throw AppleAPIError.malformedResponse(
-                    status: 200, excerpt: String(buffer: body).prefix(200).description)
+                    status: 200,
+                    excerpt: String(buffer: body).prefix(200).description
+                )
             }
             for (adamID, item) in wire.results ?? [:] {
                 guard let name = item.name else { continue }
@@ -82,8 +88,11 @@ public struct LegacyContentMetadataLookup: AppMetadataLookup {
                     .replacingOccurrences(of: "{w}", with: "512").replacingOccurrences(of: "{h}", with: "512")
                     .replacingOccurrences(of: "{f}", with: "png")
                 result[adamID] = AppMetadata(
-                    name: name, bundleID: item.bundleId, iconURL: icon.flatMap(URL.init(string:)),
-                    version: item.offers?.first?.version?.display?.trimmingCharacters(in: .whitespaces))
+                    name: name,
+                    bundleID: item.bundleId,
+                    iconURL: icon.flatMap(URL.init(string:)),
+                    version: item.offers?.first?.version?.display?.trimmingCharacters(in: .whitespaces)
+                )
             }
         }
         return result

@@ -7,7 +7,9 @@ extension MDMDeliveries: DeclarationPublisherFactory {
     /// The tenant's DDM server behind the outbound policy, like its MDM server: the URL and the addresses its host
     /// resolves to are checked, the client is pinned to a checked address and shut down after the batch.
     public func withPublisher(
-        _ kind: DeclarationPublisherKind, url: String, apiKey: String,
+        _ kind: DeclarationPublisherKind,
+        url: String,
+        apiKey: String,
         _ body: @Sendable (any DeclarationPublisher) async throws -> DeliverDeclarationSetChanges.Outcome
     ) async throws -> DeliverDeclarationSetChanges.Outcome {
         switch kind {

@@ -81,7 +81,8 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
     ///   - flags: values given on the command line, by configuration key (`"vpp.database.url"`); they win.
     ///   - environment: the process environment (tests pass their own).
     public init(
-        program: Program = .server, flags: [String: String] = [:],
+        program: Program = .server,
+        flags: [String: String] = [:],
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         // Empty values count as unset, as they did before: `VPP_PUBLIC_URL=` in a compose file means "none".
@@ -96,7 +97,8 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
                 environmentVariables: setVariables,
                 secretsSpecifier: .dynamic { name, _ in
                     Self.secretVariables.contains(name) || name == "VPP_DATABASE_URL" || name == "VPP_SMTP_URL"
-                }),
+                }
+            ),
         ])
         func text(_ key: String, secret: Bool = false) -> String? {
             reader.string(forKey: ConfigKey(key), isSecret: secret)

@@ -29,8 +29,12 @@ public final class VPPRuntime: Sendable {
     private let sqlite: SQLiteSQLDatabase?
 
     private init(
-        services: VPPServices, configuration: VPPConfiguration, logger: Logger, postgres: PostgresClient?,
-        postgresTask: Task<Void, Never>?, sqlite: SQLiteSQLDatabase?
+        services: VPPServices,
+        configuration: VPPConfiguration,
+        logger: Logger,
+        postgres: PostgresClient?,
+        postgresTask: Task<Void, Never>?,
+        sqlite: SQLiteSQLDatabase?
     ) {
         self.services = services
         self.configuration = configuration
@@ -48,8 +52,11 @@ public final class VPPRuntime: Sendable {
     ///   - migrate: apply pending migrations (the embedded default always does; PostgreSQL refuses to go
     ///     on with pending migrations unless asked).
     public static func withRunning<Result>(
-        _ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
-        appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger,
+        _ configuration: VPPConfiguration,
+        migrate: Bool,
+        clock: any Clock = SystemClock(),
+        appleObserver: (@Sendable (String, String) -> Void)? = nil,
+        logger: Logger,
         _ body: (VPPRuntime) async throws -> Result
     ) async throws -> Result {
         try await requireReachable(configuration)
@@ -77,14 +84,16 @@ public final class VPPRuntime: Sendable {
         guard await TCPReachability(host: host, port: port, timeout: .seconds(3)).check() else {
             throw StartupError(
                 "\(PostgresURL.redacted(configuration.databaseURL)): nothing answers at \(host):\(port) "
-                    + "(is PostgreSQL running, and is VPP_DATABASE_URL right?)")
+                    + "(is PostgreSQL running, and is VPP_DATABASE_URL right?)"
+            )
         }
     }
 
     /// Runs `body` while `client` (if any) runs in a child task; then cancels that task (PostgresNIO closes
     /// its connections on cancellation) and waits for it, whether `body` returned or threw.
     static func running<Result>(
-        _ client: PostgresClient?, _ body: () async throws -> Result
+        _ client: PostgresClient?,
+        _ body: () async throws -> Result
     ) async throws -> Result {
         guard let client else { return try await body() }
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
@@ -102,11 +111,19 @@ public final class VPPRuntime: Sendable {
     ///   - migrate: apply pending migrations (the embedded default always does; servers on PostgreSQL
     ///     refuse to start with pending migrations unless asked).
     public static func start(
-        _ configuration: VPPConfiguration, migrate: Bool, clock: any Clock = SystemClock(),
-        appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger
+        _ configuration: VPPConfiguration,
+        migrate: Bool,
+        clock: any Clock = SystemClock(),
+        appleObserver: (@Sendable (String, String) -> Void)? = nil,
+        logger: Logger
     ) async throws -> VPPRuntime {
         let runtime = try await assemble(
-            configuration, runClient: true, clock: clock, appleObserver: appleObserver, logger: logger)
+            configuration,
+            runClient: true,
+            clock: clock,
+            appleObserver: appleObserver,
+            logger: logger
+        )
         do {
             try await runtime.prepare(migrate: migrate)
         } catch {
@@ -120,8 +137,10 @@ public final class VPPRuntime: Sendable {
     /// service group to run (swift-service-lifecycle starts and stops it with the server). Call
     /// ``prepare(migrate:)`` once that group runs, before serving. SQLite is opened and migrated here.
     public static func open(
-        _ configuration: VPPConfiguration, clock: any Clock = SystemClock(),
-        appleObserver: (@Sendable (String, String) -> Void)? = nil, logger: Logger
+        _ configuration: VPPConfiguration,
+        clock: any Clock = SystemClock(),
+        appleObserver: (@Sendable (String, String) -> Void)? = nil,
+        logger: Logger
     ) async throws -> VPPRuntime {
         try await assemble(configuration, runClient: false, clock: clock, appleObserver: appleObserver, logger: logger)
     }
@@ -150,8 +169,11 @@ public final class VPPRuntime: Sendable {
     }
 
     private static func assemble(
-        _ configuration: VPPConfiguration, runClient: Bool, clock: any Clock,
-        appleObserver: (@Sendable (String, String) -> Void)?, logger: Logger
+        _ configuration: VPPConfiguration,
+        runClient: Bool,
+        clock: any Clock,
+        appleObserver: (@Sendable (String, String) -> Void)?,
+        logger: Logger
     ) async throws -> VPPRuntime {
         let secrets = try loadSecrets(configuration)
         let store: any Store
@@ -161,13 +183,18 @@ public final class VPPRuntime: Sendable {
         if configuration.isPostgres {
             let client = PostgresClient(
                 configuration: try PostgresURL.configuration(from: configuration.databaseURL),
-                backgroundLogger: Self.databaseLogger(logger))
+                backgroundLogger: Self.databaseLogger(logger)
+            )
             // The CLI's short-lived runtime runs the client itself; the server's service group runs it otherwise.
             if runClient { postgresTask = Task { await client.run() } }
             // A real connection attempt, not a TCP probe: behind HAProxy or PgBouncer the port always accepts.
             let probe = try PostgresURL.probe(configuration.databaseURL, logger: Self.databaseLogger(logger))
             store = PostgresStore.make(
-                client: client, logger: Self.databaseLogger(logger), clock: { clock.now() }, probe: probe)
+                client: client,
+                logger: Self.databaseLogger(logger),
+                clock: { clock.now() },
+                probe: probe
+            )
             postgres = client
         } else if let path = configuration.sqlitePath {
             let database = try await SQLiteSQLDatabase.open(path: path, logger: logger)
@@ -185,7 +212,10 @@ public final class VPPRuntime: Sendable {
         appleConfiguration.requestTimeout = .seconds(30)
         appleConfiguration.observer = appleObserver
         let apple = HTTPAppleAppsAndBooksClient(
-            configuration: appleConfiguration, limiter: store.requestLimiter, logger: logger)
+            configuration: appleConfiguration,
+            limiter: store.requestLimiter,
+            logger: logger
+        )
         let outbound = OutboundPolicy(allowList: configuration.outboundAllow)
         let mailer = try configuration.smtpURL.map { url in
             let smtp = try SMTPConfiguration(url: url)
@@ -196,14 +226,26 @@ public final class VPPRuntime: Sendable {
             return SMTPMailer(configuration: smtp)
         }
         var services = VPPServices(
-            store: store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple), secrets: secrets,
-            clock: clock, mailer: mailer, publicURL: configuration.publicURL, logger: logger)
+            store: store,
+            apple: apple,
+            metadata: LegacyContentMetadataLookup(apple: apple),
+            secrets: secrets,
+            clock: clock,
+            mailer: mailer,
+            publicURL: configuration.publicURL,
+            logger: logger
+        )
         services.intentLease = configuration.intentLease
         services.outboundPolicy = outbound
         services.mdmEventRetention = configuration.mdmEventRetention
         return VPPRuntime(
-            services: services, configuration: configuration, logger: logger, postgres: postgres,
-            postgresTask: postgresTask, sqlite: sqlite)
+            services: services,
+            configuration: configuration,
+            logger: logger,
+            postgres: postgres,
+            postgresTask: postgresTask,
+            sqlite: sqlite
+        )
     }
 
     /// PostgresNIO logs whole rows (as hex) at trace level: its logger never goes below info, whatever
@@ -216,11 +258,20 @@ public final class VPPRuntime: Sendable {
 
     /// Builds services around a given Apple client (the demo's in-process simulator).
     public func replacingApple(
-        _ apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, mailer: (any Mailer)?
+        _ apple: any AppleAppsAndBooks,
+        metadata: (any AppMetadataLookup)?,
+        mailer: (any Mailer)?
     ) -> VPPServices {
         var replaced = VPPServices(
-            store: services.store, apple: apple, metadata: metadata, secrets: services.secrets,
-            clock: services.clock, mailer: mailer, publicURL: services.publicURL, logger: logger)
+            store: services.store,
+            apple: apple,
+            metadata: metadata,
+            secrets: services.secrets,
+            clock: services.clock,
+            mailer: mailer,
+            publicURL: services.publicURL,
+            logger: logger
+        )
         replaced.intentLease = services.intentLease
         replaced.outboundPolicy = services.outboundPolicy
         replaced.mdmEventRetention = services.mdmEventRetention
@@ -250,13 +301,15 @@ public final class VPPRuntime: Sendable {
 
     /// Applies pending migrations; returns the versions applied.
     public static func migrate(
-        _ configuration: VPPConfiguration, logger: Logger
+        _ configuration: VPPConfiguration,
+        logger: Logger
     ) async throws -> (applied: [Int], latest: Int) {
         if configuration.isPostgres {
             try await requireReachable(configuration)
             let client = PostgresClient(
                 configuration: try PostgresURL.configuration(from: configuration.databaseURL),
-                backgroundLogger: Self.databaseLogger(logger))
+                backgroundLogger: Self.databaseLogger(logger)
+            )
             let migrator = PostgresMigrator(logger: logger)
             return try await running(client) { (try await migrator.migrate(client), migrator.latestVersion) }
         }
@@ -281,7 +334,9 @@ public final class VPPRuntime: Sendable {
         if let file = configuration.previousEncryptionKeyFile { previous.append(try EncryptionKeyFile.load(at: file)) }
         if let key = configuration.encryptionKey {
             return try AESGCMSecretBox(
-                key: try EncryptionKeyFile.decode(key, source: "VPP_ENCRYPTION_KEY"), previousKeys: previous)
+                key: try EncryptionKeyFile.decode(key, source: "VPP_ENCRYPTION_KEY"),
+                previousKeys: previous
+            )
         }
         if let file = configuration.encryptionKeyFile {
             return try AESGCMSecretBox(key: try EncryptionKeyFile.load(at: file), previousKeys: previous)

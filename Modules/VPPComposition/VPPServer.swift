@@ -33,9 +33,15 @@ public enum VPPServer {
         public var logger: Logger
 
         public init(
-            services: VPPServices, hooks: APIHooks, bounds: ServerBounds = ServerBounds(), host: String = "127.0.0.1",
-            port: Int = 0, consoleOptions: ConsoleOptions = ConsoleOptions(), lifecycle: [any Service] = [],
-            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }, logger: Logger
+            services: VPPServices,
+            hooks: APIHooks,
+            bounds: ServerBounds = ServerBounds(),
+            host: String = "127.0.0.1",
+            port: Int = 0,
+            consoleOptions: ConsoleOptions = ConsoleOptions(),
+            lifecycle: [any Service] = [],
+            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+            logger: Logger
         ) {
             self.services = services
             self.hooks = hooks
@@ -53,18 +59,26 @@ public enum VPPServer {
     public static func application(_ parts: Parts) async throws -> some ApplicationProtocol {
         let router = APIRouter.build(services: parts.services, hooks: parts.hooks, logger: parts.logger)
         try await ConsoleRouter.add(
-            to: router, services: parts.services, hasher: BcryptPasswordHasher(), options: parts.consoleOptions,
-            logger: parts.logger)
+            to: router,
+            services: parts.services,
+            hasher: BcryptPasswordHasher(),
+            options: parts.consoleOptions,
+            logger: parts.logger
+        )
         let (port, announce, prepare) = (parts.port, parts.onServerRunning, parts.prepare)
         let prepared = PreparedGate()
         var app = Application(
             router: router,
             server: parts.bounds.server,
             configuration: parts.bounds.configuration(
-                address: .hostname(parts.host, port: parts.port), serverName: "vppd", logger: parts.logger),
+                address: .hostname(parts.host, port: parts.port),
+                serverName: "vppd",
+                logger: parts.logger
+            ),
             services: parts.lifecycle + parts.workers.map { AfterPreparation(gate: prepared, service: $0) },
             onServerRunning: { channel in await announce(channel.localAddress?.port ?? port) },
-            logger: parts.logger)
+            logger: parts.logger
+        )
         app.beforeServerStarts {
             try await prepare()
             prepared.open()
@@ -105,6 +119,7 @@ extension ServerBounds {
             headerTimeout: .milliseconds(Int64(configuration.httpHeaderTimeout * 1000)),
             bodyTimeout: .milliseconds(Int64(configuration.httpBodyTimeout * 1000)),
             idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000)),
-            maxConnections: configuration.httpMaxConnections)
+            maxConnections: configuration.httpMaxConnections
+        )
     }
 }

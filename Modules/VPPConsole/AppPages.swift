@@ -115,10 +115,18 @@ enum AppPages {
                         .init(key: "total", label: "Total") { $0.total < $1.total },
                         .init(key: "assigned", label: "Assigned") { $0.assigned < $1.assigned },
                         .init(key: "available", label: "Available") { $0.available < $1.available },
-                    ], defaultKey: "name", query: queryOf(request), base: "/console/apps")
+                    ],
+                    defaultKey: "name",
+                    query: queryOf(request),
+                    base: "/console/apps"
+                )
                 let model = AppsPage(
-                    chrome: await console.chrome(session, title: "Apps", section: "Apps"), headers: table.headers,
-                    rows: table.rows, pager: table.pager, empty: rows.isEmpty)
+                    chrome: await console.chrome(session, title: "Apps", section: "Apps"),
+                    headers: table.headers,
+                    rows: table.rows,
+                    pager: table.pager,
+                    empty: rows.isEmpty
+                )
                 return console.renderer.page("apps", model)
             }
         }
@@ -144,8 +152,15 @@ enum AppPages {
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
                     return try await detail(
-                        console, session, key, query: [:], serials: pasted, users: users, assignError: message,
-                        status: .unprocessableContent)
+                        console,
+                        session,
+                        key,
+                        query: [:],
+                        serials: pasted,
+                        users: users,
+                        assignError: message,
+                        status: .unprocessableContent
+                    )
                 }
                 return Console.redirect("\(path(key))&notice=assigned")
             }
@@ -159,13 +174,16 @@ enum AppPages {
                     guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
                     let name = try await appName(console, session, key)
                     let model = RevokePage(
-                        chrome: await console.chrome(session, title: "Revoke licences", section: "Apps"), appName: name,
+                        chrome: await console.chrome(session, title: "Revoke licences", section: "Apps"),
+                        appName: name,
                         appHref: path(key),
                         action: "/console/apps/\(key.adamID)/revoke?pp=\(key.pricingParam.rawValue)",
-                        assignees: assignees.map(ConsoleFormat.assignee), values: form.all("assignee"),
+                        assignees: assignees.map(ConsoleFormat.assignee),
+                        values: form.all("assignee"),
                         consequence: "Apple takes back \(ConsoleFormat.plural(assignees.count, "licence")) of \(name). "
                             + "Each device listed gets a command to uninstall the app; users lose it on their devices. "
-                            + "The licences return to the pool. Other apps and other licences stay as they are.")
+                            + "The licences return to the pool. Other apps and other licences stay as they are."
+                    )
                     return console.renderer.page("revoke", model)
                 }
                 _ = try await RevokeLicences(services: console.services)(session.caller, asset: key, from: assignees)
@@ -180,7 +198,9 @@ enum AppPages {
             throw ConsolePageError(status: .notFound, message: "No such app.")
         }
         return AssetKey(
-            adamID: adamID, pricingParam: queryOf(request)["pp"].flatMap(PricingParam.init(rawValue:)) ?? .standard)
+            adamID: adamID,
+            pricingParam: queryOf(request)["pp"].flatMap(PricingParam.init(rawValue:)) ?? .standard
+        )
     }
 
     static func path(_ key: AssetKey) -> String { "/console/apps/\(key.adamID)?pp=\(key.pricingParam.rawValue)" }
@@ -199,8 +219,14 @@ enum AppPages {
     }
 
     static func detail(
-        _ console: Console, _ session: ConsoleSession, _ key: AssetKey, query: [String: String], serials: String = "",
-        users: String = "", assignError: String? = nil, status: HTTPResponse.Status = .ok
+        _ console: Console,
+        _ session: ConsoleSession,
+        _ key: AssetKey,
+        query: [String: String],
+        serials: String = "",
+        users: String = "",
+        assignError: String? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let caller = session.caller
         guard let (app, breakdown) = try await ConsoleLists(services: console.services).app(caller, key) else {
@@ -215,38 +241,61 @@ enum AppPages {
             LicenceRow(
                 assignee: licence.serialNumber ?? "user \(licence.clientUserID ?? "?")",
                 value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserID ?? "")",
-                token: licence.tokenLocation ?? "(removed token)", state: licence.state, detail: licence.reason ?? "",
+                token: licence.tokenLocation ?? "(removed token)",
+                state: licence.state,
+                detail: licence.reason ?? "",
                 since: licence.since.map(ConsoleFormat.time) ?? "—",
                 revocable: canRevoke && AssignmentState.Code(rawValue: licence.state) == .active,
-                waiting: AssignmentState.Code(rawValue: licence.state)?.isSettling == true)
+                waiting: AssignmentState.Code(rawValue: licence.state)?.isSettling == true
+            )
         }
         let table = ConsoleTable(
-            page: rows, total: page.total, pageNumber: number, query: list,
+            page: rows,
+            total: page.total,
+            pageNumber: number,
+            query: list,
             labels: [(.assignee, "Assignee"), (.token, "Granting token"), (.state, "State"), (.since, "Since")],
-            base: path(key))
+            base: path(key)
+        )
         let picks =
             caller.admin.can(.manageLicences) && app.deviceAssignable
             ? try await ConsoleLists(services: console.services).devicesWithout(caller, key, limit: 100, scan: 1000).map
             { device in
                 AppPage.Pick(
-                    serial: device.serial, label: device.name.map { "\(device.serial) (\($0))" } ?? device.serial,
-                    id: "pick-\(device.serial)")
+                    serial: device.serial,
+                    label: device.name.map { "\(device.serial) (\($0))" } ?? device.serial,
+                    id: "pick-\(device.serial)"
+                )
             } : []
         let waiting = try await ManageDesiredState(services: console.services).waiting(caller, key)
         let forecaster = AppForecast(services: console.services)
         let chart = ForecastChart(
-            name: app.name ?? "App \(key.adamID)", forecast: try await forecaster(caller, key, waiting: waiting),
-            points: try await forecaster.history(caller, key))
+            name: app.name ?? "App \(key.adamID)",
+            forecast: try await forecaster(caller, key, waiting: waiting),
+            points: try await forecaster.history(caller, key)
+        )
         let model = AppPage(
             chrome: await console.chrome(
-                session, title: app.name ?? "App \(key.adamID)", section: "Apps",
-                notice: ConsoleFormat.notice(query["notice"])),
-            app: AppRow(app, breakdown: breakdown), canAssign: caller.admin.can(.manageLicences),
-            headers: table.headers, licences: table.rows, pager: table.pager, noLicences: page.total == 0, picks: picks,
-            serials: serials, users: users, assignError: assignError,
+                session,
+                title: app.name ?? "App \(key.adamID)",
+                section: "Apps",
+                notice: ConsoleFormat.notice(query["notice"])
+            ),
+            app: AppRow(app, breakdown: breakdown),
+            canAssign: caller.admin.can(.manageLicences),
+            headers: table.headers,
+            licences: table.rows,
+            pager: table.pager,
+            noLicences: page.total == 0,
+            picks: picks,
+            serials: serials,
+            users: users,
+            assignError: assignError,
             assignAction: "/console/apps/\(key.adamID)/assign?pp=\(key.pricingParam.rawValue)",
             revokeAction: "/console/apps/\(key.adamID)/revoke?pp=\(key.pricingParam.rawValue)",
-            refresh: rows.contains(where: \.waiting), forecast: chart)
+            refresh: rows.contains(where: \.waiting),
+            forecast: chart
+        )
         return console.renderer.page("app", model, status: status)
     }
 }

@@ -60,20 +60,36 @@ struct Console: Sendable {
 
     func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
         Cookie(
-            name: name, value: value, maxAge: maxAge, path: "/console", secure: options.secureCookies, httpOnly: true,
-            sameSite: .strict)
+            name: name,
+            value: value,
+            maxAge: maxAge,
+            path: "/console",
+            secure: options.secureCookies,
+            httpOnly: true,
+            sameSite: .strict
+        )
     }
 
     // MARK: Page chrome
 
     func chrome(
-        _ session: ConsoleSession, title: String, section: String, notice: String? = nil, error: String? = nil
+        _ session: ConsoleSession,
+        title: String,
+        section: String,
+        notice: String? = nil,
+        error: String? = nil
     ) async -> Chrome {
         Chrome(
-            title: title, signedIn: true, username: session.username, role: session.role.displayName,
+            title: title,
+            signedIn: true,
+            username: session.username,
+            role: session.role.displayName,
             csrf: session.csrfToken,
             nav: Self.sections.map { .init(label: $0.label, href: $0.href, current: $0.label == section) },
-            banners: await banners(session.caller), notice: notice, error: error)
+            banners: await banners(session.caller),
+            notice: notice,
+            error: error
+        )
     }
 
     /// One line per token that needs the admin: expiring within 30 days, expired, revoked, invalid, held elsewhere.
@@ -86,7 +102,9 @@ struct Console: Sendable {
             case .active: return nil
             case .expiringSoon(let days):
                 return .init(
-                    text: "The token of \(name) expires in \(days) day\(days == 1 ? "" : "s"): renew it.", href: href)
+                    text: "The token of \(name) expires in \(days) day\(days == 1 ? "" : "s"): renew it.",
+                    href: href
+                )
             case .expired: return .init(text: "The token of \(name) has expired: renew it.", href: href)
             case .revoked:
                 return .init(text: "The token of \(name) was revoked in Apple Business Manager: renew it.", href: href)
@@ -96,7 +114,8 @@ struct Console: Sendable {
                     text:
                         "The token of \(name) is in use by \(Self.holderName(holder)): take it over or stop using "
                         + "it there.",
-                    href: href)
+                    href: href
+                )
             }
         }
     }
@@ -119,7 +138,8 @@ struct Console: Sendable {
 
     /// A signed-in POST: same-origin, the session's CSRF token in the form, then `body`.
     func action(
-        _ request: Request, _ context: some RequestContext,
+        _ request: Request,
+        _ context: some RequestContext,
         _ body: (ConsoleSession, ConsoleForm) async throws -> Response
     ) async -> Response {
         do {
@@ -157,8 +177,10 @@ struct Console: Sendable {
 
     func refusedForm() -> Response {
         let model = ErrorPage(
-            chrome: Self.anonymousChrome("Form refused"), heading: "Form refused",
-            message: "This form did not come from this console or has expired. Go back, reload the page and try again.")
+            chrome: Self.anonymousChrome("Form refused"),
+            heading: "Form refused",
+            message: "This form did not come from this console or has expired. Go back, reload the page and try again."
+        )
         return renderer.page("error", model, status: .forbidden)
     }
 
@@ -176,7 +198,8 @@ struct Console: Sendable {
         return renderer.page(
             "error",
             ErrorPage(chrome: Self.anonymousChrome("Error"), heading: "Something went wrong", message: message),
-            status: status)
+            status: status
+        )
     }
 
     /// The same sentences the CLI prints; details of unexpected errors stay in the log.
@@ -208,8 +231,16 @@ struct Console: Sendable {
 
     static func anonymousChrome(_ title: String) -> Chrome {
         Chrome(
-            title: title, signedIn: false, username: "", role: "", csrf: "", nav: [], banners: [], notice: nil,
-            error: nil)
+            title: title,
+            signedIn: false,
+            username: "",
+            role: "",
+            csrf: "",
+            nav: [],
+            banners: [],
+            notice: nil,
+            error: nil
+        )
     }
 
     /// POST → 303 → GET, so a reload never repeats an action.

@@ -32,8 +32,10 @@ struct ConsoleRenderer: Sendable {
             library.render(model, withTemplate: template)
             ?? "<!doctype html><title>Error</title><p>Missing template \(template)."
         return Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
     }
 }
 

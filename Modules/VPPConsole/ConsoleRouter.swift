@@ -10,14 +10,19 @@ import VPPUseCases
 public enum ConsoleRouter {
     /// Adds the console's routes to `router`. The context must know the client's address (sign-in throttling).
     public static func add<Context: RemoteAddressRequestContext>(
-        to router: Router<Context>, services: VPPServices, hasher: any PasswordHasher,
+        to router: Router<Context>,
+        services: VPPServices,
+        hasher: any PasswordHasher,
         options: ConsoleOptions = ConsoleOptions(),
         logger: Logger
     ) async throws {
         let console = Console(
-            services: services, renderer: try await ConsoleRenderer.load(),
+            services: services,
+            renderer: try await ConsoleRenderer.load(),
             signIn: ConsoleSignIn(services: services, hasher: hasher, policy: options.signInPolicy),
-            options: options, logger: logger)
+            options: options,
+            logger: logger
+        )
         let group = router.group("console").add(middleware: ConsoleHeadersMiddleware<Context>())
         group.get("") { _, _ in Console.redirect("/console/tokens") }
         group.get("static/{file}") { _, context in
@@ -25,8 +30,10 @@ public enum ConsoleRouter {
                 return Response(status: .notFound)
             }
             return Response(
-                status: .ok, headers: [.contentType: file.type, .cacheControl: "max-age=300"],
-                body: .init(byteBuffer: file.bytes))
+                status: .ok,
+                headers: [.contentType: file.type, .cacheControl: "max-age=300"],
+                body: .init(byteBuffer: file.bytes)
+            )
         }
         SessionPages.add(to: group, console)
         TokenPages.add(to: group, console)
@@ -46,7 +53,9 @@ struct ConsoleHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.contentSecurityPolicy] = Self.policy

@@ -51,9 +51,11 @@ struct ConsoleTable<Row> {
         headers = columns.map { column in
             let current = column.key == key
             return Header(
-                label: column.label, href: link(sort: column.key, desc: current && !descending, page: 1),
+                label: column.label,
+                href: link(sort: column.key, desc: current && !descending, page: 1),
                 ariaSort: current ? (descending ? "descending" : "ascending") : "none",
-                arrow: current ? (descending ? "▼" : "▲") : "")
+                arrow: current ? (descending ? "▼" : "▲") : ""
+            )
         }
         let start = (page - 1) * perPage
         rows = Array(sorted.dropFirst(start).prefix(perPage))
@@ -62,7 +64,8 @@ struct ConsoleTable<Row> {
             summary: "\(shown) (page \(page) of \(pages))",
             previous: page > 1 ? link(sort: key, desc: descending, page: page - 1) : nil,
             next: page < pages ? link(sort: key, desc: descending, page: page + 1) : nil,
-            many: pages > 1)
+            many: pages > 1
+        )
     }
 }
 
@@ -88,8 +91,12 @@ struct ConsoleListQuery<Column: RawRepresentable & CaseIterable & Sendable> wher
 
     func window(page: Int? = nil) -> ListWindow<Column> {
         ListWindow(
-            column: column, descending: descending, limit: Self.perPage,
-            offset: ((page ?? self.page) - 1) * Self.perPage, search: search)
+            column: column,
+            descending: descending,
+            limit: Self.perPage,
+            offset: ((page ?? self.page) - 1) * Self.perPage,
+            search: search
+        )
     }
 
     /// Reads the requested page; past the end, the last page.
@@ -106,7 +113,11 @@ struct ConsoleListQuery<Column: RawRepresentable & CaseIterable & Sendable> wher
 extension ConsoleTable {
     /// Headers and pager for a page the database already sorted and cut.
     init<Column: RawRepresentable & CaseIterable & Sendable>(
-        page rows: [Row], total: Int, pageNumber: Int, query: ConsoleListQuery<Column>, labels: [(Column, String)],
+        page rows: [Row],
+        total: Int,
+        pageNumber: Int,
+        query: ConsoleListQuery<Column>,
+        labels: [(Column, String)],
         base: String
     ) where Column.RawValue == String {
         let perPage = ConsoleListQuery<Column>.perPage
@@ -118,9 +129,11 @@ extension ConsoleTable {
         headers = labels.map { column, label in
             let current = column == query.column
             return Header(
-                label: label, href: link(sort: column.rawValue, desc: current && !query.descending, page: 1),
+                label: label,
+                href: link(sort: column.rawValue, desc: current && !query.descending, page: 1),
                 ariaSort: current ? (query.descending ? "descending" : "ascending") : "none",
-                arrow: current ? (query.descending ? "▼" : "▲") : "")
+                arrow: current ? (query.descending ? "▼" : "▲") : ""
+            )
         }
         self.rows = rows
         let start = (pageNumber - 1) * perPage
@@ -131,6 +144,7 @@ extension ConsoleTable {
                 ? link(sort: query.column.rawValue, desc: query.descending, page: pageNumber - 1) : nil,
             next: pageNumber < pages
                 ? link(sort: query.column.rawValue, desc: query.descending, page: pageNumber + 1) : nil,
-            many: pages > 1)
+            many: pages > 1
+        )
     }
 }

@@ -62,7 +62,8 @@ struct ForecastChart: Sendable {
         }
         if let exhausts = forecast.exhaustsOn, forecast.netPerDay > 0 || forecast.waiting > 0 {
             rows.append(
-                Row(day: formatter.string(from: exhausts) + " (projected)", used: "\(forecast.total) (none left)"))
+                Row(day: formatter.string(from: exhausts) + " (projected)", used: "\(forecast.total) (none left)")
+            )
         }
         self.rows = rows
     }

@@ -89,7 +89,13 @@ enum InventoryPages {
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
                     return try await devices(
-                        console, session, query: [:], serials: text, addError: message, status: .unprocessableContent)
+                        console,
+                        session,
+                        query: [:],
+                        serials: text,
+                        addError: message,
+                        status: .unprocessableContent
+                    )
                 }
                 return Console.redirect("/console/devices?notice=devices-added")
             }
@@ -102,26 +108,42 @@ enum InventoryPages {
                 }
                 let rows = page.rows.map {
                     UserRow(
-                        id: $0.id, email: $0.label ?? "", status: $0.state,
+                        id: $0.id,
+                        email: $0.label ?? "",
+                        status: $0.state,
                         licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "),
-                        licenceCount: $0.licencesHeld)
+                        licenceCount: $0.licencesHeld
+                    )
                 }
                 let table = ConsoleTable(
-                    page: rows, total: page.total, pageNumber: number, query: list,
+                    page: rows,
+                    total: page.total,
+                    pageNumber: number,
+                    query: list,
                     labels: [(.id, "User ID"), (.email, "E-mail"), (.status, "Status"), (.licences, "Licences held")],
-                    base: "/console/users?q=\(urlEncode(list.search))")
+                    base: "/console/users?q=\(urlEncode(list.search))"
+                )
                 let model = UsersPage(
-                    chrome: await console.chrome(session, title: "Users", section: "Users"), search: list.search,
-                    searching: !list.search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager,
-                    empty: page.total == 0)
+                    chrome: await console.chrome(session, title: "Users", section: "Users"),
+                    search: list.search,
+                    searching: !list.search.isEmpty,
+                    headers: table.headers,
+                    rows: table.rows,
+                    pager: table.pager,
+                    empty: page.total == 0
+                )
                 return console.renderer.page("users", model)
             }
         }
     }
 
     static func devices(
-        _ console: Console, _ session: ConsoleSession, query: [String: String], serials: String = "",
-        addError: String? = nil, status: HTTPResponse.Status = .ok
+        _ console: Console,
+        _ session: ConsoleSession,
+        query: [String: String],
+        serials: String = "",
+        addError: String? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let list = ConsoleListQuery(query, default: DeviceListColumn.serial)
         let search = list.search
@@ -130,25 +152,43 @@ enum InventoryPages {
         }
         let rows = page.rows.map {
             DeviceRow(
-                serial: $0.id, name: $0.label ?? "", enrollment: $0.state,
+                serial: $0.id,
+                name: $0.label ?? "",
+                enrollment: $0.state,
                 licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "),
-                licenceCount: $0.licencesHeld)
+                licenceCount: $0.licencesHeld
+            )
         }
         let table = ConsoleTable(
-            page: rows, total: page.total, pageNumber: number, query: list,
+            page: rows,
+            total: page.total,
+            pageNumber: number,
+            query: list,
             labels: [
                 (.serial, "Serial number"), (.name, "Name"), (.enrollment, "Enrollment"), (.licences, "Licences held"),
             ],
-            base: "/console/devices?q=\(urlEncode(search))")
+            base: "/console/devices?q=\(urlEncode(search))"
+        )
         // Not every tenant connects an MDM server: no connection shows nothing.
         let mdm = (try? await ConfigureMDM(services: console.services).show(session.caller)).map(MDMCard.init)
         let model = DevicesPage(
             chrome: await console.chrome(
-                session, title: "Devices", section: "Devices", notice: ConsoleFormat.notice(query["notice"])),
+                session,
+                title: "Devices",
+                section: "Devices",
+                notice: ConsoleFormat.notice(query["notice"])
+            ),
             mdm: mdm,
-            search: search, searching: !search.isEmpty, headers: table.headers, rows: table.rows, pager: table.pager,
+            search: search,
+            searching: !search.isEmpty,
+            headers: table.headers,
+            rows: table.rows,
+            pager: table.pager,
             empty: page.total == 0,
-            canAdd: session.caller.admin.can(.manageLicences), serials: serials, addError: addError)
+            canAdd: session.caller.admin.can(.manageLicences),
+            serials: serials,
+            addError: addError
+        )
         return console.renderer.page("devices", model, status: status)
     }
 }

@@ -67,9 +67,15 @@ enum ReportPages {
             await console.page(request) { session in
                 let rows = try await Reports(services: console.services).licences(session.caller).map {
                     ReportsPage.Row(
-                        name: $0.name, adamID: $0.adamID, location: $0.location,
+                        name: $0.name,
+                        adamID: $0.adamID,
+                        location: $0.location,
                         status: $0.tokenStatus.replacingOccurrences(of: "_", with: " "),
-                        total: $0.total, assigned: $0.assigned, available: $0.available, pool: $0.location == "(pool)")
+                        total: $0.total,
+                        assigned: $0.assigned,
+                        available: $0.available,
+                        pool: $0.location == "(pool)"
+                    )
                 }
                 let table = ConsoleTable(
                     rows,
@@ -80,10 +86,18 @@ enum ReportPages {
                         .init(key: "total", label: "Total") { $0.total < $1.total },
                         .init(key: "assigned", label: "Assigned") { $0.assigned < $1.assigned },
                         .init(key: "available", label: "Available") { $0.available < $1.available },
-                    ], defaultKey: "name", query: queryOf(request), base: "/console/reports")
+                    ],
+                    defaultKey: "name",
+                    query: queryOf(request),
+                    base: "/console/reports"
+                )
                 let model = ReportsPage(
-                    chrome: await console.chrome(session, title: "Reports", section: "Reports"), headers: table.headers,
-                    rows: table.rows, pager: table.pager, empty: rows.isEmpty)
+                    chrome: await console.chrome(session, title: "Reports", section: "Reports"),
+                    headers: table.headers,
+                    rows: table.rows,
+                    pager: table.pager,
+                    empty: rows.isEmpty
+                )
                 return console.renderer.page("reports", model)
             }
         }
@@ -96,15 +110,20 @@ enum ReportPages {
                         .contentType: "text/csv; charset=utf-8",
                         .contentDisposition: "attachment; filename=\"licences.csv\"",
                     ],
-                    body: .init(byteBuffer: ByteBuffer(string: csv)))
+                    body: .init(byteBuffer: ByteBuffer(string: csv))
+                )
             }
         }
         group.get("reports/drift") { request, _ in
             await console.page(request) { session in
                 let rows = try await Reports(services: console.services).drift(session.caller).map {
                     DriftPage.Row(
-                        kind: $0.kind.rawValue, adamID: $0.adamID, assignee: $0.assignee, location: $0.location,
-                        fix: $0.fix)
+                        kind: $0.kind.rawValue,
+                        adamID: $0.adamID,
+                        assignee: $0.assignee,
+                        location: $0.location,
+                        fix: $0.fix
+                    )
                 }
                 let table = ConsoleTable(
                     rows,
@@ -113,10 +132,18 @@ enum ReportPages {
                         .init(key: "app", label: "App") { $0.adamID < $1.adamID },
                         .init(key: "assignee", label: "Assignee") { textOrder($0.assignee, $1.assignee) },
                         .init(key: "token", label: "Token") { textOrder($0.location, $1.location) },
-                    ], defaultKey: "kind", query: queryOf(request), base: "/console/reports/drift")
+                    ],
+                    defaultKey: "kind",
+                    query: queryOf(request),
+                    base: "/console/reports/drift"
+                )
                 let model = DriftPage(
-                    chrome: await console.chrome(session, title: "Drift", section: "Reports"), headers: table.headers,
-                    rows: table.rows, pager: table.pager, empty: rows.isEmpty)
+                    chrome: await console.chrome(session, title: "Drift", section: "Reports"),
+                    headers: table.headers,
+                    rows: table.rows,
+                    pager: table.pager,
+                    empty: rows.isEmpty
+                )
                 return console.renderer.page("drift", model)
             }
         }
@@ -130,8 +157,13 @@ enum ReportPages {
                     .filter { target.isEmpty || $0.target.localizedCaseInsensitiveContains(target) }
                     .map {
                         AuditPage.Row(
-                            at: ConsoleFormat.time($0.at), actor: $0.actor, action: $0.action, target: $0.target,
-                            outcome: $0.outcome, detail: $0.detail)
+                            at: ConsoleFormat.time($0.at),
+                            actor: $0.actor,
+                            action: $0.action,
+                            target: $0.target,
+                            outcome: $0.outcome,
+                            detail: $0.detail
+                        )
                     }
                 let base =
                     "/console/audit?actor=\(urlEncode(actor))&action=\(urlEncode(action))&target=\(urlEncode(target))"
@@ -148,11 +180,21 @@ enum ReportPages {
                         .init(key: "action", label: "Action") { $0.action < $1.action },
                         .init(key: "target", label: "Target") { textOrder($0.target, $1.target) },
                         .init(key: "outcome", label: "Outcome") { $0.outcome < $1.outcome },
-                    ], defaultKey: "at", query: sorted, base: base)
+                    ],
+                    defaultKey: "at",
+                    query: sorted,
+                    base: base
+                )
                 let model = AuditPage(
-                    chrome: await console.chrome(session, title: "Audit log", section: "Audit log"), actor: actor,
-                    action: action, target: target, headers: table.headers, rows: table.rows, pager: table.pager,
-                    empty: rows.isEmpty)
+                    chrome: await console.chrome(session, title: "Audit log", section: "Audit log"),
+                    actor: actor,
+                    action: action,
+                    target: target,
+                    headers: table.headers,
+                    rows: table.rows,
+                    pager: table.pager,
+                    empty: rows.isEmpty
+                )
                 return console.renderer.page("audit", model)
             }
         }

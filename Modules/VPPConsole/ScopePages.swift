@@ -36,12 +36,27 @@ struct ScopeForm: Sendable {
     let isNew: Bool
 
     static let blank = ScopeForm(
-        name: "", adamID: "", groups: "", serials: "", priority: "0", grace: "86400", uninstall: true,
-        licenceOnly: false, isNew: true)
+        name: "",
+        adamID: "",
+        groups: "",
+        serials: "",
+        priority: "0",
+        grace: "86400",
+        uninstall: true,
+        licenceOnly: false,
+        isNew: true
+    )
 
     init(
-        name: String, adamID: String, groups: String, serials: String, priority: String, grace: String,
-        uninstall: Bool, licenceOnly: Bool, isNew: Bool
+        name: String,
+        adamID: String,
+        groups: String,
+        serials: String,
+        priority: String,
+        grace: String,
+        uninstall: Bool,
+        licenceOnly: Bool,
+        isNew: Bool
     ) {
         (self.name, self.adamID, self.groups, self.serials) = (name, adamID, groups, serials)
         (self.priority, self.grace, self.uninstall, self.licenceOnly, self.isNew) =
@@ -50,18 +65,30 @@ struct ScopeForm: Sendable {
 
     init(_ scope: AppScope) {
         self.init(
-            name: scope.name.value, adamID: scope.asset.adamID,
+            name: scope.name.value,
+            adamID: scope.asset.adamID,
             groups: scope.groups.map(\.value).joined(separator: ", "),
-            serials: scope.serialNumbers.map(\.value).joined(separator: "\n"), priority: "\(scope.priority)",
-            grace: "\(scope.removalGraceSeconds)", uninstall: scope.uninstallOnRemoval,
-            licenceOnly: scope.mode == .licenceOnly, isNew: false)
+            serials: scope.serialNumbers.map(\.value).joined(separator: "\n"),
+            priority: "\(scope.priority)",
+            grace: "\(scope.removalGraceSeconds)",
+            uninstall: scope.uninstallOnRemoval,
+            licenceOnly: scope.mode == .licenceOnly,
+            isNew: false
+        )
     }
 
     init(_ form: ConsoleForm, isNew: Bool) {
         self.init(
-            name: form["name"] ?? "", adamID: form["adamId"] ?? "", groups: form["groups"] ?? "",
-            serials: form["serials"] ?? "", priority: form["priority"] ?? "0", grace: form["grace"] ?? "86400",
-            uninstall: form.flag("uninstall"), licenceOnly: form.flag("licenceOnly"), isNew: isNew)
+            name: form["name"] ?? "",
+            adamID: form["adamId"] ?? "",
+            groups: form["groups"] ?? "",
+            serials: form["serials"] ?? "",
+            priority: form["priority"] ?? "0",
+            grace: form["grace"] ?? "86400",
+            uninstall: form.flag("uninstall"),
+            licenceOnly: form.flag("licenceOnly"),
+            isNew: isNew
+        )
     }
 
     /// The scope these values describe, or the reason they do not describe one.
@@ -80,11 +107,15 @@ struct ScopeForm: Sendable {
             throw ConsolePageError(status: .unprocessableContent, message: "The app's Adam ID is a number.")
         }
         return try AppScope(
-            name: try ScopeName(name.trimmingCharacters(in: .whitespaces)), asset: AssetKey(adamID: adamID),
+            name: try ScopeName(name.trimmingCharacters(in: .whitespaces)),
+            asset: AssetKey(adamID: adamID),
             groups: try split(groups).map { try GroupName($0) },
             serialNumbers: try split(serials).map { try SerialNumber($0) },
-            priority: priority, removalGraceSeconds: grace, uninstallOnRemoval: uninstall,
-            mode: licenceOnly ? .licenceOnly : .install)
+            priority: priority,
+            removalGraceSeconds: grace,
+            uninstallOnRemoval: uninstall,
+            mode: licenceOnly ? .licenceOnly : .install
+        )
     }
 }
 
@@ -138,7 +169,11 @@ enum ScopePages {
         group.get("scopes/{name}") { request, context in
             await console.page(request) { session in
                 try await detail(
-                    console, session, try name(context), notice: ConsoleFormat.notice(queryOf(request)["notice"]))
+                    console,
+                    session,
+                    try name(context),
+                    notice: ConsoleFormat.notice(queryOf(request)["notice"])
+                )
             }
         }
         group.post("scopes/{name}") { request, context in
@@ -149,7 +184,10 @@ enum ScopePages {
         group.post("scopes/{name}/delete") { request, context in
             await console.action(request, context) { session, _ in
                 _ = try await ManageDesiredState(services: console.services).deleteScope(
-                    session.caller, try name(context), dryRun: false)
+                    session.caller,
+                    try name(context),
+                    dryRun: false
+                )
                 return Console.redirect("/console/scopes?notice=scope-deleted")
             }
         }
@@ -163,7 +201,11 @@ enum ScopePages {
 
     /// Preview (the plan, nothing stored) or save, as the button pressed says; a refusal is shown on the form.
     static func save(
-        _ console: Console, _ session: ConsoleSession, _ form: ConsoleForm, isNew: Bool, existing: ScopeName? = nil
+        _ console: Console,
+        _ session: ConsoleSession,
+        _ form: ConsoleForm,
+        isNew: Bool,
+        existing: ScopeName? = nil
     ) async throws -> Response {
         let values = ScopeForm(form, isNew: isNew)
         let previewOnly = form["intent"] != "save"
@@ -187,51 +229,90 @@ enum ScopePages {
                 return try await list(console, session, form: values, formError: message, status: .unprocessableContent)
             }
             return try await detail(
-                console, session, existing!, form: values, formError: message, status: .unprocessableContent)
+                console,
+                session,
+                existing!,
+                form: values,
+                formError: message,
+                status: .unprocessableContent
+            )
         }
     }
 
     static func list(
-        _ console: Console, _ session: ConsoleSession, notice: String? = nil, form: ScopeForm = .blank,
-        formError: String? = nil, preview: PlanView? = nil, status: HTTPResponse.Status = .ok
+        _ console: Console,
+        _ session: ConsoleSession,
+        notice: String? = nil,
+        form: ScopeForm = .blank,
+        formError: String? = nil,
+        preview: PlanView? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let manage = ManageDesiredState(services: console.services)
         let scopes = try await manage.scopes(session.caller).map { status in
             ScopeRow(
-                name: status.scope.name.value, href: "/console/scopes/\(status.scope.name.value)",
-                app: status.scope.asset.description, priority: status.scope.priority, desired: status.desired,
-                licensed: status.licensed, waiting: status.waiting, leaving: status.pendingRemoval)
+                name: status.scope.name.value,
+                href: "/console/scopes/\(status.scope.name.value)",
+                app: status.scope.asset.description,
+                priority: status.scope.priority,
+                desired: status.desired,
+                licensed: status.licensed,
+                waiting: status.waiting,
+                leaving: status.pendingRemoval
+            )
         }
         let groups = try await manage.groups(session.caller).map { record in
             GroupRow(
-                name: record.group.name.value, kind: record.group.dynamic == nil ? "Written" : "Dynamic",
-                members: record.group.dynamic == nil ? "\(record.memberCount)" : "enrolled devices")
+                name: record.group.name.value,
+                kind: record.group.dynamic == nil ? "Written" : "Dynamic",
+                members: record.group.dynamic == nil ? "\(record.memberCount)" : "enrolled devices"
+            )
         }
         let model = ScopesPage(
             chrome: await console.chrome(session, title: "Scopes", section: "Scopes", notice: notice),
-            scopes: scopes, noScopes: scopes.isEmpty, groups: groups, noGroups: groups.isEmpty,
-            canEdit: session.caller.admin.can(.manageLicences), form: form, formError: formError, preview: preview)
+            scopes: scopes,
+            noScopes: scopes.isEmpty,
+            groups: groups,
+            noGroups: groups.isEmpty,
+            canEdit: session.caller.admin.can(.manageLicences),
+            form: form,
+            formError: formError,
+            preview: preview
+        )
         return console.renderer.page("scopes", model, status: status)
     }
 
     static func detail(
-        _ console: Console, _ session: ConsoleSession, _ name: ScopeName, notice: String? = nil, form: ScopeForm? = nil,
-        formError: String? = nil, preview: PlanView? = nil, status: HTTPResponse.Status = .ok
+        _ console: Console,
+        _ session: ConsoleSession,
+        _ name: ScopeName,
+        notice: String? = nil,
+        form: ScopeForm? = nil,
+        formError: String? = nil,
+        preview: PlanView? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let manage = ManageDesiredState(services: console.services)
         let scopeStatus = try await manage.scope(session.caller, name)
         let waiting = try await manage.waitlist(session.caller, name, after: 0, limit: 100).map {
             ScopePage.Waiting(
-                position: $0.position, member: ConsoleFormat.assignee($0.assignee),
-                since: $0.since.map(ConsoleFormat.time) ?? "—")
+                position: $0.position,
+                member: ConsoleFormat.assignee($0.assignee),
+                since: $0.since.map(ConsoleFormat.time) ?? "—"
+            )
         }
         let model = ScopePage(
             chrome: await console.chrome(session, title: "Scope \(name.value)", section: "Scopes", notice: notice),
             scope: ScopeView(scopeStatus.scope, status: scopeStatus),
             canEdit: session.caller.admin.can(.manageLicences),
-            form: form ?? ScopeForm(scopeStatus.scope), formError: formError, preview: preview, waiting: waiting,
-            noWaiting: waiting.isEmpty, action: "/console/scopes/\(name.value)",
-            deleteAction: "/console/scopes/\(name.value)/delete")
+            form: form ?? ScopeForm(scopeStatus.scope),
+            formError: formError,
+            preview: preview,
+            waiting: waiting,
+            noWaiting: waiting.isEmpty,
+            action: "/console/scopes/\(name.value)",
+            deleteAction: "/console/scopes/\(name.value)/delete"
+        )
         return console.renderer.page("scope", model, status: status)
     }
 }

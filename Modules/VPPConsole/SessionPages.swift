@@ -27,7 +27,10 @@ enum SessionPages {
             let outcome: SignInOutcome
             do {
                 outcome = try await console.signIn.signIn(
-                    login: username, password: form["password"] ?? "", address: context.clientAddress)
+                    login: username,
+                    password: form["password"] ?? "",
+                    address: context.clientAddress
+                )
             } catch {
                 return console.failurePage(error)
             }
@@ -37,8 +40,11 @@ enum SessionPages {
             var response = Console.redirect("/console/tokens")
             response.setCookie(
                 console.cookie(
-                    Console.sessionCookie, cookie,
-                    maxAge: Int(session.expiresAt.timeIntervalSince(console.services.clock.now()))))
+                    Console.sessionCookie,
+                    cookie,
+                    maxAge: Int(session.expiresAt.timeIntervalSince(console.services.clock.now()))
+                )
+            )
             response.setCookie(console.cookie(Console.signInCookie, "", maxAge: 0))
             return response
         }
@@ -56,14 +62,22 @@ enum SessionPages {
 
     /// The form with a fresh pre-session token (cookie and hidden field), the typed username kept.
     static func signInForm(
-        _ console: Console, error: String?, username: String, status: HTTPResponse.Status
+        _ console: Console,
+        error: String?,
+        username: String,
+        status: HTTPResponse.Status
     ) -> Response {
         let token = ConsoleRandom.hex()
         var response = console.renderer.page(
             "sign-in",
             SignInPage(
-                chrome: Console.anonymousChrome("Sign in"), csrf: token, username: username,
-                error: error), status: status)
+                chrome: Console.anonymousChrome("Sign in"),
+                csrf: token,
+                username: username,
+                error: error
+            ),
+            status: status
+        )
         response.setCookie(console.cookie(Console.signInCookie, token, maxAge: 3600))
         return response
     }

@@ -127,7 +127,12 @@ enum TokenPages {
         group.get("tokens/{id}") { request, context in
             await console.page(request) { session in
                 try await detail(
-                    console, session, try tokenID(context), notice: queryOf(request)["notice"], query: queryOf(request))
+                    console,
+                    session,
+                    try tokenID(context),
+                    notice: queryOf(request)["notice"],
+                    query: queryOf(request)
+                )
             }
         }
         group.post("tokens/{id}/sync") { request, context in
@@ -160,7 +165,11 @@ enum TokenPages {
                 let id = try tokenID(context)
                 try session.caller.require(.manageContentTokens)
                 let preview = try await TakeOverToken(services: console.services)(
-                    session.caller, tokenID: id, confirm: false, dryRun: true)
+                    session.caller,
+                    tokenID: id,
+                    confirm: false,
+                    dryRun: true
+                )
                 let location = try await overview(console, session, id).token.location.name
                 let holder = preview.holder.map(Console.holderName) ?? "another holder"
                 let names = try await appNames(console, session)
@@ -174,13 +183,15 @@ enum TokenPages {
                 let model = TakeOverPage(
                     chrome: await console.chrome(session, title: "Take over \(location)", section: "Tokens"),
                     tokenHref: "/console/tokens/\(id)",
-                    location: location, holder: holder,
+                    location: location,
+                    holder: holder,
                     count: ConsoleFormat.plural(preview.licencesToRevoke.count, "licence"),
                     one: preview.licencesToRevoke.count == 1,
                     licences: Array(lines),
                     more: preview.licencesToRevoke.count > 200
                         ? "and \(preview.licencesToRevoke.count - 200) more" : nil,
-                    action: "/console/tokens/\(id)/take-over")
+                    action: "/console/tokens/\(id)/take-over"
+                )
                 return console.renderer.page("take-over", model)
             }
         }
@@ -197,7 +208,9 @@ enum TokenPages {
                 // remove.
                 try session.caller.require(.manageContentTokens)
                 let plan = try await RemoveToken(services: console.services).plan(
-                    session.caller, tokenID: try tokenID(context))
+                    session.caller,
+                    tokenID: try tokenID(context)
+                )
                 return console.renderer.page("remove", try await removePage(console, session, plan))
             }
         }
@@ -217,7 +230,8 @@ enum TokenPages {
             try await Catalogue(services: console.services).apps(session.caller).compactMap { app in
                 app.name.map { (app.adamId, $0) }
             },
-            uniquingKeysWith: { first, _ in first })
+            uniquingKeysWith: { first, _ in first }
+        )
     }
 
     static func tokenID(_ context: some RequestContext) throws -> TokenID {
@@ -236,8 +250,14 @@ enum TokenPages {
     }
 
     static func list(
-        _ console: Console, _ session: ConsoleSession, query: [String: String], notice: String?,
-        emails: String = "", dryRunChecked: Bool = false, uploadError: String? = nil, dryRun: TokensPage.DryRun? = nil,
+        _ console: Console,
+        _ session: ConsoleSession,
+        query: [String: String],
+        notice: String?,
+        emails: String = "",
+        dryRunChecked: Bool = false,
+        uploadError: String? = nil,
+        dryRun: TokensPage.DryRun? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let licences = try await ConsoleLists(services: console.services).tokenTotals(session.caller)
@@ -254,13 +274,28 @@ enum TokenPages {
                 .init(key: "sync", label: "Last sync") { $0.lastSync < $1.lastSync },
                 .init(key: "apps", label: "Apps") { $0.apps < $1.apps },
                 .init(key: "licences", label: "Licences") { $0.licences < $1.licences },
-            ], defaultKey: "location", query: query, base: "/console/tokens")
+            ],
+            defaultKey: "location",
+            query: query,
+            base: "/console/tokens"
+        )
         let model = TokensPage(
             chrome: await console.chrome(
-                session, title: "Tokens", section: "Tokens", notice: ConsoleFormat.notice(notice)),
-            canManage: session.caller.admin.can(.manageContentTokens), headers: table.headers, rows: table.rows,
+                session,
+                title: "Tokens",
+                section: "Tokens",
+                notice: ConsoleFormat.notice(notice)
+            ),
+            canManage: session.caller.admin.can(.manageContentTokens),
+            headers: table.headers,
+            rows: table.rows,
             pager: table.pager,
-            empty: rows.isEmpty, emails: emails, dryRunChecked: dryRunChecked, uploadError: uploadError, dryRun: dryRun)
+            empty: rows.isEmpty,
+            emails: emails,
+            dryRunChecked: dryRunChecked,
+            uploadError: uploadError,
+            dryRun: dryRun
+        )
         return console.renderer.page("tokens", model, status: status)
     }
 
@@ -272,32 +307,57 @@ enum TokenPages {
         do {
             try session.caller.require(.manageContentTokens)
             let result = try await UploadToken(services: console.services)(
-                session.caller, file: file, noticeRecipients: emails, dryRun: dryRun)
+                session.caller,
+                file: file,
+                noticeRecipients: emails,
+                dryRun: dryRun
+            )
             if dryRun {
                 let preview = TokensPage.DryRun(
-                    location: result.location.name, organisation: result.token?.organizationName ?? "",
+                    location: result.location.name,
+                    organisation: result.token?.organizationName ?? "",
                     status: ConsoleFormat.badge(result.status).text,
                     holder: result.otherHolder.map {
                         "\(Console.holderName($0))" + (result.otherTenantName.map { " (tenant \($0))" } ?? "")
-                    })
+                    }
+                )
                 return try await list(
-                    console, session, query: [:], notice: nil, emails: emailText, dryRunChecked: true, dryRun: preview)
+                    console,
+                    session,
+                    query: [:],
+                    notice: nil,
+                    emails: emailText,
+                    dryRunChecked: true,
+                    dryRun: preview
+                )
             }
             guard let token = result.token else { return Console.redirect("/console/tokens") }
             return Console.redirect(
-                "/console/tokens/\(token.id)?notice=\(result.otherHolder == nil ? "uploaded" : "stored-elsewhere")")
+                "/console/tokens/\(token.id)?notice=\(result.otherHolder == nil ? "uploaded" : "stored-elsewhere")"
+            )
         } catch {
             guard let message = console.formMessage(error) else { throw error }
             return try await list(
-                console, session, query: [:], notice: nil, emails: emailText, dryRunChecked: dryRun,
+                console,
+                session,
+                query: [:],
+                notice: nil,
+                emails: emailText,
+                dryRunChecked: dryRun,
                 uploadError: message,
-                status: .unprocessableContent)
+                status: .unprocessableContent
+            )
         }
     }
 
     static func detail(
-        _ console: Console, _ session: ConsoleSession, _ id: TokenID, notice: String? = nil, error: String? = nil,
-        status: HTTPResponse.Status = .ok, query: [String: String] = [:]
+        _ console: Console,
+        _ session: ConsoleSession,
+        _ id: TokenID,
+        notice: String? = nil,
+        error: String? = nil,
+        status: HTTPResponse.Status = .ok,
+        query: [String: String] = [:]
     ) async throws -> Response {
         let overview = try await overview(console, session, id)
         let location = overview.token.location.name
@@ -305,9 +365,12 @@ enum TokenPages {
         let licences = report.reduce((total: 0, assigned: 0)) { ($0.total + $1.total, $0.assigned + $1.assigned) }
         let lines = report.map {
             TokenPage.AppLine(
-                name: $0.name, href: "/console/apps/\($0.adamID)?pp=\($0.pricingParam)", total: $0.total,
+                name: $0.name,
+                href: "/console/apps/\($0.adamID)?pp=\($0.pricingParam)",
+                total: $0.total,
                 assigned: $0.assigned,
-                available: $0.available)
+                available: $0.available
+            )
         }
         let table = ConsoleTable(
             lines,
@@ -316,19 +379,33 @@ enum TokenPages {
                 .init(key: "total", label: "Total") { $0.total < $1.total },
                 .init(key: "assigned", label: "Assigned") { $0.assigned < $1.assigned },
                 .init(key: "available", label: "Available") { $0.available < $1.available },
-            ], defaultKey: "name", query: query, base: "/console/tokens/\(id)")
+            ],
+            defaultKey: "name",
+            query: query,
+            base: "/console/tokens/\(id)"
+        )
         let model = TokenPage(
             chrome: await console.chrome(
-                session, title: "Token \(location)", section: "Tokens", notice: ConsoleFormat.notice(notice)),
-            token: TokenRow(overview, licences: licences), canManage: session.caller.admin.can(.manageContentTokens),
-            headers: table.headers, apps: table.rows,
-            pager: table.pager, hasApps: !lines.isEmpty,
-            actionError: error)
+                session,
+                title: "Token \(location)",
+                section: "Tokens",
+                notice: ConsoleFormat.notice(notice)
+            ),
+            token: TokenRow(overview, licences: licences),
+            canManage: session.caller.admin.can(.manageContentTokens),
+            headers: table.headers,
+            apps: table.rows,
+            pager: table.pager,
+            hasApps: !lines.isEmpty,
+            actionError: error
+        )
         return console.renderer.page("token", model, status: status)
     }
 
     static func removePage(
-        _ console: Console, _ session: ConsoleSession, _ plan: RemovalPlan
+        _ console: Console,
+        _ session: ConsoleSession,
+        _ plan: RemovalPlan
     ) async throws -> RemovePage {
         let id = plan.token.id
         let location = plan.token.location.name
@@ -347,7 +424,8 @@ enum TokenPages {
         return RemovePage(
             chrome: await console.chrome(session, title: "Remove \(location)", section: "Tokens"),
             tokenHref: "/console/tokens/\(id)",
-            location: location, revokeSentence: revokeSentence,
+            location: location,
+            revokeSentence: revokeSentence,
             relicensed: plan.relicences.map {
                 "\(ConsoleFormat.assignee($0.assignee)) keeps \(app($0.asset.adamID)), now licensed by \($0.toLocation)"
             },
@@ -359,7 +437,8 @@ enum TokenPages {
             stays:
                 "Other tokens, their apps and licences stay as they are. Apple Business Manager keeps the purchases: "
                 + "upload the token again to use them later.",
-            action: "/console/tokens/\(id)/remove")
+            action: "/console/tokens/\(id)/remove"
+        )
     }
 }
 

@@ -32,7 +32,9 @@ struct ErrorMiddleware: RouterMiddleware {
     let logger: Logger
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         do {
             return try await next(request, context)
@@ -43,7 +45,8 @@ struct ErrorMiddleware: RouterMiddleware {
             {
                 failure = APIFailure(
                     .methodNotAllowed,
-                    "\(request.method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", ")).")
+                    "\(request.method.rawValue) is not allowed here; allowed: \(allowed.joined(separator: ", "))."
+                )
                 failure.allow = allowed
             }
             if failure.status.code >= 500 {
@@ -52,7 +55,8 @@ struct ErrorMiddleware: RouterMiddleware {
                     metadata: [
                         "requestId": "\(context.requestID)", "route": "\(context.endpointPath ?? "unmatched")",
                         "code": "\(failure.code.rawValue)", "error": "\(Self.logText(error))",
-                    ])
+                    ]
+                )
             }
             return Self.response(failure, requestID: context.requestID)
         }
@@ -103,12 +107,14 @@ struct ErrorMiddleware: RouterMiddleware {
             _ = error
             return APIFailure(
                 .secretsUnavailable,
-                "A stored secret could not be opened; the operator must check the encryption key.")
+                "A stored secret could not be opened; the operator must check the encryption key."
+            )
         case let error as DesiredStateError:
             return APIFailure(.invalidDesiredState, error.description)
         case let error as DecodingError:
             return APIFailure(
-                .badJSON, "The request body is not the JSON this endpoint expects: \(Self.describe(error))"
+                .badJSON,
+                "The request body is not the JSON this endpoint expects: \(Self.describe(error))"
             )
         case is NIOTooManyBytesError:
             return APIFailure(.bodyTooLarge, "The request body is too large (limit 256 KiB).")
@@ -214,12 +220,15 @@ struct ErrorMiddleware: RouterMiddleware {
         // The database's own words (constraint names, values) stay in the server's log.
         case .constraintViolation:
             APIFailure(
-                .refused, "The change was refused: it conflicts with stored data or a data rule."
+                .refused,
+                "The change was refused: it conflicts with stored data or a data rule."
             )
         case .unavailable:
             APIFailure(
-                .databaseUnavailable, "The database is unavailable; try again shortly.",
-                retryAfter: 2)
+                .databaseUnavailable,
+                "The database is unavailable; try again shortly.",
+                retryAfter: 2
+            )
         case .unreadable: APIFailure(.unreadableRecord, "A stored record could not be read.")
         }
     }
@@ -276,11 +285,15 @@ struct APIKeyMiddleware: RouterMiddleware {
     let cache: APIKeyCache
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             let caller = try await cache.caller(
-                for: String(header.dropFirst("Bearer ".count)), lookup: { try await keys.authenticate($0) })
+                for: String(header.dropFirst("Bearer ".count)),
+                lookup: { try await keys.authenticate($0) }
+            )
         else { throw UseCaseError.unauthorised }
         var context = context
         context.caller = caller

@@ -99,8 +99,11 @@ struct APIOperation: Sendable {
 extension APIOperation {
     /// Adds the operation to `router` (or to `v1`, which authenticates, for API-key operations).
     func register(
-        on router: Router<VPPRequestContext>, v1: RouterGroup<VPPRequestContext>, services: VPPServices,
-        hooks: APIHooks, keys: APIKeyCache
+        on router: Router<VPPRequestContext>,
+        v1: RouterGroup<VPPRequestContext>,
+        services: VPPServices,
+        hooks: APIHooks,
+        keys: APIKeyCache
     ) {
         let operation = self
         let respond: @Sendable (Request, VPPRequestContext) async throws -> Response = { request, context in
@@ -108,7 +111,14 @@ extension APIOperation {
             if case .apiKey(let permission) = operation.access { try context.requireCaller().require(permission) }
             return try await operation.handler(
                 Call(
-                    request: request, context: context, query: query, services: services, hooks: hooks, keys: keys))
+                    request: request,
+                    context: context,
+                    query: query,
+                    services: services,
+                    hooks: hooks,
+                    keys: keys
+                )
+            )
         }
         if case .apiKey = access {
             v1.on(RouterPath(String(path.dropFirst("/v1/".count))), method: method, use: respond)

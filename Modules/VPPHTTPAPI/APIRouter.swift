@@ -71,7 +71,10 @@ func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Respons
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
     return Response(
-        status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        status: status,
+        headers: [.contentType: "application/json"],
+        body: .init(byteBuffer: ByteBuffer(bytes: data))
+    )
 }
 
 /// Gives every request an id (the client's `X-Request-ID` when it is a short token), returns it in the
@@ -84,7 +87,9 @@ struct MetricsMiddleware: RouterMiddleware {
     let logger: Logger
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
         if let given = request.headers[.requestID], Self.isAcceptableID(given) { context.requestID = given }
@@ -101,7 +106,8 @@ struct MetricsMiddleware: RouterMiddleware {
                 "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
                 "ms": "\(Int(seconds * 1000))", "requestId": "\(context.requestID)",
                 "tenant": "\(context.note.tenant.withLock { $0 }?.description ?? "-")",
-            ])
+            ]
+        )
         return response
     }
 
@@ -124,7 +130,9 @@ struct RequestDeadlineMiddleware: RouterMiddleware {
     let limit: Duration
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         try await WorkDeadline.within(ContinuousClock.now + limit) { try await next(request, context) }
     }
@@ -151,7 +159,9 @@ extension Request {
             let path = Self.nullPath(in: tree)
         {
             throw DecodingError.valueNotFound(
-                Any.self, .init(codingPath: [], debugDescription: "null at \(path) (omit the field instead)"))
+                Any.self,
+                .init(codingPath: [], debugDescription: "null at \(path) (omit the field instead)")
+            )
         }
         return try JSONDecoder().decode(type, from: data)
     }

@@ -47,7 +47,8 @@ struct AppleWebhookGate {
                     delta.map {
                         AssetCountChange(asset: AssetKey(adamID: adamID.value, pricingParam: pricing), delta: $0)
                     }
-                })
+                }
+            )
         case "USER_MANAGEMENT", "USER_ASSOCIATED": kind = .usersChanged
         default: kind = .other
         }
@@ -58,8 +59,10 @@ struct AppleWebhookGate {
     static func countDelta(_ value: Double) throws -> Int {
         guard let delta = Int(exactly: value), abs(delta) <= 10_000_000 else {
             throw InvalidInput(
-                code: .outOfRange, field: "notification.countDelta",
-                detail: "must be an integer between -10000000 and 10000000")
+                code: .outOfRange,
+                field: "notification.countDelta",
+                detail: "must be an integer between -10000000 and 10000000"
+            )
         }
         return delta
     }

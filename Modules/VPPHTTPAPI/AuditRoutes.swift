@@ -8,20 +8,27 @@ enum AuditRoutes {
     static let operations: [APIOperation] = [audit]
 
     static let audit = APIOperation(
-        method: .get, path: "/v1/audit", operationID: "listAudit",
+        method: .get,
+        path: "/v1/audit",
+        operationID: "listAudit",
         summary: "The tenant's audit log, newest first, in keyset pages (the next page is linked in the Link header)",
         access: .apiKey(.read),
         parameters: ListingAnswer.pageParameters + [
             .query("since", .dateTime, "Records at or after this time (RFC 3339)"),
             .query("until", .dateTime, "Records before this time (RFC 3339)"),
             .query(
-                "actor", .string(pattern: SchemaPattern.noControl, minLength: 1, maxLength: 200),
-                "Exactly this actor, e.g. api-key:gitops"),
+                "actor",
+                .string(pattern: SchemaPattern.noControl, minLength: 1, maxLength: 200),
+                "Exactly this actor, e.g. api-key:gitops"
+            ),
             .query(
-                "action", .string(pattern: SchemaPattern.noControl, minLength: 1, maxLength: 100),
-                "Exactly this action, e.g. apikey.create"),
+                "action",
+                .string(pattern: SchemaPattern.noControl, minLength: 1, maxLength: 100),
+                "Exactly this action, e.g. apikey.create"
+            ),
         ],
-        answers: [ListingAnswer.page("Audit records", of: AuditView.self)], errors: [400]
+        answers: [ListingAnswer.page("Audit records", of: AuditView.self)],
+        errors: [400]
     ) { call in
         let query = call.query
         var filter = AuditFilter()
@@ -30,8 +37,11 @@ enum AuditRoutes {
         filter.actor = try text(query, "actor", limit: 200)
         filter.action = try text(query, "action", limit: 100)
         let page = try await Catalogue(services: call.services).auditPage(
-            try call.caller(), filter: filter, after: try ListingAnswer.after(query),
-            limit: try ListingAnswer.limit(query))
+            try call.caller(),
+            filter: filter,
+            after: try ListingAnswer.after(query),
+            limit: try ListingAnswer.limit(query)
+        )
         return ListingAnswer.response(page, call)
     }
 
@@ -53,7 +63,10 @@ enum AuditRoutes {
             !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
             throw BadQueryParameter(
-                name: name, value: text, allowed: ["1 to \(limit) characters, no control characters"])
+                name: name,
+                value: text,
+                allowed: ["1 to \(limit) characters, no control characters"]
+            )
         }
         return text
     }
@@ -67,6 +80,7 @@ extension AuditView: APISchema {
                 "id": .uuid, "at": .dateTime, "actor": .string, "action": .string, "target": .string,
                 "outcome": .string,
             ],
-            optional: ["detail": .string])
+            optional: ["detail": .string]
+        )
     }
 }

@@ -44,8 +44,10 @@ enum EdgeValidation {
             $0.properties.generalCategory == .control && !allowed.contains($0)
         }) {
             throw InvalidInput(
-                code: .controlCharacters, field: field,
-                detail: String(format: "control character U+%04X is not allowed", bad.value))
+                code: .controlCharacters,
+                field: field,
+                detail: String(format: "control character U+%04X is not allowed", bad.value)
+            )
         }
         guard value.count <= limit else {
             throw InvalidInput(code: .tooLong, field: field, detail: "at most \(limit) characters (got \(value.count))")
@@ -56,7 +58,9 @@ enum EdgeValidation {
     static func distinct(_ values: [String], field: String, caseInsensitive: Bool = false) throws {
         guard values.count <= maxItems else {
             throw InvalidInput(
-                code: .tooManyItems, field: field, detail: "at most \(maxItems) items per request (got \(values.count))"
+                code: .tooManyItems,
+                field: field,
+                detail: "at most \(maxItems) items per request (got \(values.count))"
             )
         }
         var seen = Set<String>()
@@ -74,8 +78,10 @@ enum EdgeValidation {
     static func adamID(_ value: String, field: String) throws {
         guard AdamID.isValid(value) else {
             throw InvalidInput(
-                code: .invalidAdamID, field: field,
-                detail: "\"\(value.prefix(40))\" is not an adamId (1 to 20 ASCII digits)")
+                code: .invalidAdamID,
+                field: field,
+                detail: "\"\(value.prefix(40))\" is not an adamId (1 to 20 ASCII digits)"
+            )
         }
     }
 
@@ -84,8 +90,10 @@ enum EdgeValidation {
         guard let value else { return .standard }
         guard let parsed = PricingParam(rawValue: value) else {
             throw InvalidInput(
-                code: .invalidPricingParam, field: "pricingParam",
-                detail: "must be STDQ or PLUS (got \"\(value.prefix(40))\")")
+                code: .invalidPricingParam,
+                field: "pricingParam",
+                detail: "must be STDQ or PLUS (got \"\(value.prefix(40))\")"
+            )
         }
         return parsed
     }

@@ -37,7 +37,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
     static let methods: Set<HTTPRequest.Method> = [.post, .put, .patch, .delete]
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard Self.methods.contains(request.method), let key = request.headers[.idempotencyKey] else {
             return try await next(request, context)
@@ -69,7 +71,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
             return response
         }
         let answer = IdempotentAnswer(
-            status: Int(response.status.code), contentType: response.headers[.contentType], body: bytes)
+            status: Int(response.status.code),
+            contentType: response.headers[.contentType],
+            body: bytes
+        )
         do {
             // A deadline of its own: the request's may be spent, and the answer is worth keeping.
             try await WorkDeadline.$current.withValue(ContinuousClock.now + .seconds(3)) {
@@ -79,7 +84,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
             // The write is done and its answer goes out; a retry after the claim expires is carried out again.
             logger.warning(
                 "idempotent answer not kept",
-                metadata: ["requestId": "\(context.requestID)", "error": "\(ErrorMiddleware.logText(error))"])
+                metadata: ["requestId": "\(context.requestID)", "error": "\(ErrorMiddleware.logText(error))"]
+            )
         }
         return response
     }
@@ -115,8 +121,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
         var headers: HTTPFields = [.idempotentReplayed: "true"]
         if let type = answer.contentType { headers[.contentType] = type }
         return Response(
-            status: HTTPResponse.Status(code: answer.status), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+            status: HTTPResponse.Status(code: answer.status),
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body))
+        )
     }
 
     final class Collected: Sendable {
@@ -147,12 +155,14 @@ enum IdempotencyRefusal: Error, Sendable {
             APIFailure(
                 .idempotencyKeyReused,
                 "This Idempotency-Key was used for a different request (method, path, query or body); "
-                    + "use a new key for a new request.")
+                    + "use a new key for a new request."
+            )
         case .inProgress:
             APIFailure(
                 .idempotencyKeyInProgress,
                 "A request with this Idempotency-Key is still being carried out; ask again shortly.",
-                retryAfter: 1)
+                retryAfter: 1
+            )
         }
     }
 }

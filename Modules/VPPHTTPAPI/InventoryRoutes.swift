@@ -20,25 +20,35 @@ enum InventoryRoutes {
                 optional: [
                     "name": .string(pattern: SchemaPattern.noControl, maxLength: 200),
                     "installedAdamIds": .array(.ref(AdamIDSchema.self), maxItems: 1000),
-                ])
+                ]
+            )
             return .object(["devices": .array(item, maxItems: 10000)])
         }
 
         func validated(tenantID: TenantID) throws -> [Device] {
             try EdgeValidation.distinct(
-                devices.map(\.serialNumber), field: "devices[].serialNumber", caseInsensitive: true)
+                devices.map(\.serialNumber),
+                field: "devices[].serialNumber",
+                caseInsensitive: true
+            )
             return try devices.map { item in
                 try EdgeValidation.text(item.serialNumber, field: "devices[].serialNumber", limit: 64)
                 if let name = item.name { try EdgeValidation.text(name, field: "devices[].name", limit: 200) }
                 let installed = item.installedAdamIds ?? []
                 guard installed.count <= 1000 else {
                     throw InvalidInput(
-                        code: .tooManyItems, field: "devices[].installedAdamIds", detail: "at most 1000 per device")
+                        code: .tooManyItems,
+                        field: "devices[].installedAdamIds",
+                        detail: "at most 1000 per device"
+                    )
                 }
                 for adamID in installed { try EdgeValidation.adamID(adamID, field: "devices[].installedAdamIds") }
                 return Device(
-                    tenantID: tenantID, serialNumber: try SerialNumber(item.serialNumber), name: item.name,
-                    installedAdamIDs: Set(installed))
+                    tenantID: tenantID,
+                    serialNumber: try SerialNumber(item.serialNumber),
+                    name: item.name,
+                    installedAdamIDs: Set(installed)
+                )
             }
         }
     }
@@ -54,7 +64,8 @@ enum InventoryRoutes {
         static var schema: JSONSchema {
             let item = JSONSchema.object(
                 ["clientUserId": .ref(ClientUserIDSchema.self)],
-                optional: ["email": .string(pattern: SchemaPattern.email, maxLength: 254)])
+                optional: ["email": .string(pattern: SchemaPattern.email, maxLength: 254)]
+            )
             return .object(["users": .array(item, maxItems: 10000)])
         }
 
@@ -64,13 +75,18 @@ enum InventoryRoutes {
                 try EdgeValidation.text(item.clientUserId, field: "users[].clientUserId", limit: 256)
                 if let email = item.email { try EdgeValidation.text(email, field: "users[].email", limit: 254) }
                 return try ManagedUser(
-                    tenantID: tenantID, clientUserID: try ClientUserID(item.clientUserId), email: item.email)
+                    tenantID: tenantID,
+                    clientUserID: try ClientUserID(item.clientUserId),
+                    email: item.email
+                )
             }
         }
     }
 
     static let list = APIOperation(
-        method: .get, path: "/v1/devices", operationID: "listDevices",
+        method: .get,
+        path: "/v1/devices",
+        operationID: "listDevices",
         summary: "Devices by serial number, in keyset pages (the next page is linked in the Link header, rel=\"next\")",
         access: .apiKey(.read),
         parameters: ListingAnswer.pageParameters + [
@@ -78,11 +94,14 @@ enum InventoryRoutes {
             .query("enrolled", .boolean, "true: only enrolled devices; false: only the others"),
             .query("includeRetired", .boolean, "false leaves retired devices out (default true, as /v1 always did)"),
         ],
-        answers: [ListingAnswer.page("Devices", of: DeviceView.self)], errors: [400]
+        answers: [ListingAnswer.page("Devices", of: DeviceView.self)],
+        errors: [400]
     ) { call in
         let query = call.query
         var filter = DeviceFilter(
-            enrolled: try query.bool("enrolled"), includeRetired: try query.bool("includeRetired") ?? true)
+            enrolled: try query.bool("enrolled"),
+            includeRetired: try query.bool("includeRetired") ?? true
+        )
         if let prefix = try query.single("serialPrefix", allowed: ["1 to 20 letters and digits"]) {
             guard (1...20).contains(prefix.count), prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
             else {
@@ -91,17 +110,25 @@ enum InventoryRoutes {
             filter.serialPrefix = prefix
         }
         let page = try await Catalogue(services: call.services).devicePage(
-            try call.caller(), filter: filter, after: try ListingAnswer.after(query),
-            limit: try ListingAnswer.limit(query))
+            try call.caller(),
+            filter: filter,
+            after: try ListingAnswer.after(query),
+            limit: try ListingAnswer.limit(query)
+        )
         return ListingAnswer.response(page, call)
     }
 
     static let operations: [APIOperation] = [
         list,
         APIOperation(
-            method: .post, path: "/v1/devices", operationID: "addDevices", summary: "Add or update devices",
-            access: .apiKey(.manageLicences), requestBody: .ref(DevicesBody.self),
-            answers: [.json(201, "Added", .array(.ref(DeviceView.self)))], errors: [422]
+            method: .post,
+            path: "/v1/devices",
+            operationID: "addDevices",
+            summary: "Add or update devices",
+            access: .apiKey(.manageLicences),
+            requestBody: .ref(DevicesBody.self),
+            answers: [.json(201, "Added", .array(.ref(DeviceView.self)))],
+            errors: [422]
         ) { call in
             let caller = try call.caller()
             let devices = try await call.body(DevicesBody.self).validated(tenantID: caller.tenantID)
@@ -109,16 +136,24 @@ enum InventoryRoutes {
             return json(devices.map(DeviceView.init), status: .created)
         },
         APIOperation(
-            method: .get, path: "/v1/users", operationID: "listUsers", summary: "Managed users",
-            access: .apiKey(.read), answers: [.json(200, "Users", .array(.ref(UserView.self)))]
+            method: .get,
+            path: "/v1/users",
+            operationID: "listUsers",
+            summary: "Managed users",
+            access: .apiKey(.read),
+            answers: [.json(200, "Users", .array(.ref(UserView.self)))]
         ) { call in
             json(try await ManageInventory(services: call.services).users(try call.caller()).map(UserView.init))
         },
         APIOperation(
-            method: .post, path: "/v1/users", operationID: "addUsers",
+            method: .post,
+            path: "/v1/users",
+            operationID: "addUsers",
             summary: "Register users with Apple and record them",
-            access: .apiKey(.manageLicences), requestBody: .ref(UsersBody.self),
-            answers: [.json(201, "Added", .array(.ref(UserView.self)))], errors: [422]
+            access: .apiKey(.manageLicences),
+            requestBody: .ref(UsersBody.self),
+            answers: [.json(201, "Added", .array(.ref(UserView.self)))],
+            errors: [422]
         ) { call in
             let caller = try call.caller()
             let users = try await call.body(UsersBody.self).validated(tenantID: caller.tenantID)

@@ -35,7 +35,10 @@ public struct JSONSchema: Sendable {
 
     /// A string, optionally with a format (`uuid`, `date-time`), a pattern and length bounds.
     public static func string(
-        format: String? = nil, pattern: String? = nil, minLength: Int? = nil, maxLength: Int? = nil
+        format: String? = nil,
+        pattern: String? = nil,
+        minLength: Int? = nil,
+        maxLength: Int? = nil
     ) -> JSONSchema {
         var keywords: [String: Node] = ["type": .text("string")]
         if let format { keywords["format"] = .text(format) }
@@ -81,7 +84,10 @@ public struct JSONSchema: Sendable {
 
     /// An array of `items`.
     public static func array(
-        _ items: JSONSchema, minItems: Int? = nil, maxItems: Int? = nil, unique: Bool = false
+        _ items: JSONSchema,
+        minItems: Int? = nil,
+        maxItems: Int? = nil,
+        unique: Bool = false
     ) -> JSONSchema {
         var keywords: [String: Node] = ["type": .text("array"), "items": .object(items.keywords)]
         if let minItems { keywords["minItems"] = .number(minItems) }
@@ -93,7 +99,8 @@ public struct JSONSchema: Sendable {
     /// An object with `required` fields that are always present and `optional` ones that are omitted when
     /// they have no value (the API never sends `null`).
     public static func object(
-        _ required: [String: JSONSchema], optional: [String: JSONSchema] = [:]
+        _ required: [String: JSONSchema],
+        optional: [String: JSONSchema] = [:]
     ) -> JSONSchema {
         var keywords: [String: Node] = [
             "type": .text("object"),

@@ -53,7 +53,8 @@ enum LicenceRoutes {
         static var schema: JSONSchema {
             .object(
                 ["accepted": .integer, "appleEvents": .array(.string)],
-                optional: ["licences": .array(.ref(LicenceView.self))])
+                optional: ["licences": .array(.ref(LicenceView.self))]
+            )
         }
     }
 
@@ -61,53 +62,84 @@ enum LicenceRoutes {
 
     static let operations: [APIOperation] = [
         APIOperation(
-            method: .get, path: "/v1/apps", operationID: "listApps", summary: "The app repository with pooled counts",
-            access: .apiKey(.read), answers: [.json(200, "Apps", .array(.ref(AppView.self)))]
+            method: .get,
+            path: "/v1/apps",
+            operationID: "listApps",
+            summary: "The app repository with pooled counts",
+            access: .apiKey(.read),
+            answers: [.json(200, "Apps", .array(.ref(AppView.self)))]
         ) { call in json(try await Catalogue(services: call.services).apps(try call.caller())) },
         APIOperation(
-            method: .post, path: "/v1/apps/{adamId}/licenses", operationID: "assignLicences",
-            summary: "Assign licences to devices and/or users", access: .apiKey(.manageLicences),
-            parameters: [adamIdParameter], requestBody: .ref(AssigneesBody.self),
-            answers: [.json(202, "Reserved and sent to Apple", .ref(LicenceOperation.self))], errors: [404, 409, 422]
+            method: .post,
+            path: "/v1/apps/{adamId}/licenses",
+            operationID: "assignLicences",
+            summary: "Assign licences to devices and/or users",
+            access: .apiKey(.manageLicences),
+            parameters: [adamIdParameter],
+            requestBody: .ref(AssigneesBody.self),
+            answers: [.json(202, "Reserved and sent to Apple", .ref(LicenceOperation.self))],
+            errors: [404, 409, 422]
         ) { call in
             let body = try await call.body(AssigneesBody.self)
             let asset = try asset(call, body)
             let assignees = try body.assignees()
             let outcome = try await AssignLicences(services: call.services)(
-                try call.caller(), asset: asset, to: assignees)
+                try call.caller(),
+                asset: asset,
+                to: assignees
+            )
             return json(
                 LicenceOperation(
-                    accepted: assignees.count, appleEvents: outcome.events.map(\.eventID),
-                    licences: outcome.licences.map(LicenceView.init)), status: .accepted)
+                    accepted: assignees.count,
+                    appleEvents: outcome.events.map(\.eventID),
+                    licences: outcome.licences.map(LicenceView.init)
+                ),
+                status: .accepted
+            )
         },
         APIOperation(
-            method: .delete, path: "/v1/apps/{adamId}/licenses", operationID: "revokeLicences",
-            summary: "Revoke licences", access: .apiKey(.manageLicences), parameters: [adamIdParameter],
+            method: .delete,
+            path: "/v1/apps/{adamId}/licenses",
+            operationID: "revokeLicences",
+            summary: "Revoke licences",
+            access: .apiKey(.manageLicences),
+            parameters: [adamIdParameter],
             requestBody: .ref(AssigneesBody.self),
-            answers: [.json(202, "Sent to Apple", .ref(LicenceOperation.self))], errors: [404, 422]
+            answers: [.json(202, "Sent to Apple", .ref(LicenceOperation.self))],
+            errors: [404, 422]
         ) { call in
             let body = try await call.body(AssigneesBody.self)
             let asset = try asset(call, body)
             let assignees = try body.assignees()
             let outcome = try await RevokeLicences(services: call.services)(
-                try call.caller(), asset: asset, from: assignees)
+                try call.caller(),
+                asset: asset,
+                from: assignees
+            )
             return json(
                 LicenceOperation(accepted: assignees.count, appleEvents: outcome.events.map(\.eventID)),
-                status: .accepted)
+                status: .accepted
+            )
         },
         APIOperation(
-            method: .get, path: "/v1/licenses", operationID: "listLicences",
+            method: .get,
+            path: "/v1/licenses",
+            operationID: "listLicences",
             summary: "Licences with their state, in keyset pages (the next page is linked in the Link header, "
                 + "rel=\"next\")",
-            access: .apiKey(.read), parameters: LicenceListingParameters.declared,
-            answers: [ListingAnswer.page("Licences", of: LicenceView.self)], errors: [400]
+            access: .apiKey(.read),
+            parameters: LicenceListingParameters.declared,
+            answers: [ListingAnswer.page("Licences", of: LicenceView.self)],
+            errors: [400]
         ) { call in
             // Keyset pages (default and largest 1,000); the body stays the array /v1 has always answered, and
             // the next page is linked in a `Link: <…>; rel="next"` header (RFC 8288), so /v1 clients keep working.
             let page = try await Catalogue(services: call.services).licencePage(
-                try call.caller(), filter: try LicenceListingParameters.filter(call.query),
+                try call.caller(),
+                filter: try LicenceListingParameters.filter(call.query),
                 after: try call.query.single("after", allowed: ["a cursor from a Link header"]),
-                limit: try ListingAnswer.limit(call.query))
+                limit: try ListingAnswer.limit(call.query)
+            )
             return ListingAnswer.response(page, call)
         },
     ]

@@ -7,7 +7,8 @@ public enum OpenAPIDocument {
     public static let yaml: String = {
         let data = try? JSONSerialization.data(
             withJSONObject: build(APIContract.operations),
-            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        )
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }()
 
@@ -36,7 +37,9 @@ public enum OpenAPIDocument {
         var paths: [String: [String: Any]] = [:]
         for operation in operations {
             paths[operation.path, default: [:]][operation.method.rawValue.lowercased()] = describe(
-                operation, components: &components)
+                operation,
+                components: &components
+            )
         }
         return [
             "openapi": "3.1.0",
@@ -113,11 +116,14 @@ public enum OpenAPIDocument {
 
     /// The `Idempotency-Key` header every API write accepts.
     static let idempotencyKey = APIOperation.Parameter(
-        name: "Idempotency-Key", location: .header, schema: .string(pattern: "^[!-~]{1,255}$", maxLength: 255),
+        name: "Idempotency-Key",
+        location: .header,
+        schema: .string(pattern: "^[!-~]{1,255}$", maxLength: 255),
         description: "Optional. A retry with the same key and request gets the first answer again (kept 24 h, "
             + "per tenant; `Idempotent-Replayed: true`) instead of being carried out twice; the same key with a "
             + "different request is 422 `idempotency_key_reused`, and one still being carried out 409 "
-            + "`idempotency_key_in_progress`. 5xx answers are not kept.")
+            + "`idempotency_key_in_progress`. 5xx answers are not kept."
+    )
 
     /// The documented error answer of one status, whose `code` can only be one of that status's codes.
     static func errorReference(_ status: Int) -> [String: Any] {

@@ -22,12 +22,15 @@ enum ScopeRoutes {
                 optional: [
                     "serialNumbers": .array(.ref(SerialNumberSchema.self), maxItems: 100_000, unique: true),
                     "clientUserIds": .array(.ref(ClientUserIDSchema.self), maxItems: 100_000, unique: true),
-                ])
+                ]
+            )
         }
 
         func assignees() throws -> [Assignee] {
             try LicenceRoutes.AssigneesBody(
-                serialNumbers: serialNumbers, clientUserIds: clientUserIds, pricingParam: nil
+                serialNumbers: serialNumbers,
+                clientUserIds: clientUserIds,
+                pricingParam: nil
             )
             .assignees()
         }
@@ -57,7 +60,8 @@ enum ScopeRoutes {
                             "enrolled": .boolean.described("Only true: every enrolled device"),
                             "platforms": .array(.oneOf(DeviceOSFamily.self), unique: true),
                             "modelPrefix": .string(pattern: "^[A-Za-z0-9,-]{1,32}$"),
-                        ]),
+                        ]
+                    ),
                 ]
             ).described("Written members (replacing the current ones), or dynamic: the enrolled devices")
         }
@@ -87,7 +91,8 @@ enum ScopeRoutes {
                     "removalGraceSeconds": .integer(minimum: 0, maximum: 31_536_000, default: 86_400),
                     "uninstallOnRemoval": .boolean,
                     "mode": .oneOf(ScopeDeliveryMode.self),
-                ])
+                ]
+            )
         }
 
         func scope(_ name: ScopeName) throws -> AppScope {
@@ -105,7 +110,9 @@ enum ScopeRoutes {
                 clientUserIDs: members.compactMap { if case .user(let u) = $0 { u } else { nil } },
                 priority: priority ?? 0,
                 removalGraceSeconds: removalGraceSeconds ?? AppScope.defaultRemovalGraceSeconds,
-                uninstallOnRemoval: uninstallOnRemoval ?? true, mode: mode)
+                uninstallOnRemoval: uninstallOnRemoval ?? true,
+                mode: mode
+            )
         }
     }
 
@@ -122,7 +129,8 @@ enum ScopeRoutes {
                     "below": .integer(minimum: 0, maximum: 10_000_000),
                     "belowPercent": .integer(minimum: 1, maximum: 100),
                     "pricingParam": .oneOf(PricingParam.self),
-                ])
+                ]
+            )
         }
     }
 
@@ -137,25 +145,34 @@ enum ScopeRoutes {
 
     static let groupOperations: [APIOperation] = [
         APIOperation(
-            method: .put, path: "/v1/groups/{name}", operationID: "putGroup",
+            method: .put,
+            path: "/v1/groups/{name}",
+            operationID: "putGroup",
             summary: "Create or replace a group: written members, or dynamic (every enrolled device, by platform or "
                 + "model prefix)",
-            access: .apiKey(.manageLicences), parameters: [name], requestBody: .ref(GroupBody.self),
-            answers: [.json(200, "The group", .ref(GroupView.self))], errors: [422]
+            access: .apiKey(.manageLicences),
+            parameters: [name],
+            requestBody: .ref(GroupBody.self),
+            answers: [.json(200, "The group", .ref(GroupView.self))],
+            errors: [422]
         ) { call in
             let body = try await call.body(GroupBody.self)
             var dynamic: DynamicMembership?
             if let given = body.dynamic {
                 guard given.enrolled != false, body.serialNumbers == nil, body.clientUserIds == nil else {
                     throw InvalidInput(
-                        code: .outOfRange, field: "dynamic",
-                        detail: "a dynamic group has no written members and follows enrolled devices (enrolled: true)")
+                        code: .outOfRange,
+                        field: "dynamic",
+                        detail: "a dynamic group has no written members and follows enrolled devices (enrolled: true)"
+                    )
                 }
                 let platforms = try (given.platforms ?? []).map { text in
                     guard let family = DeviceOSFamily(rawValue: text) else {
                         throw InvalidInput(
-                            code: .outOfRange, field: "dynamic.platforms",
-                            detail: "\(text.prefix(40)) is not one of iOS, iPadOS, macOS, tvOS, visionOS")
+                            code: .outOfRange,
+                            field: "dynamic.platforms",
+                            detail: "\(text.prefix(40)) is not one of iOS, iPadOS, macOS, tvOS, visionOS"
+                        )
                     }
                     return family
                 }
@@ -164,53 +181,95 @@ enum ScopeRoutes {
             let members = try MembersBody(serialNumbers: body.serialNumbers, clientUserIds: body.clientUserIds)
                 .assignees()
             let record = try await manage(call).putGroup(
-                try call.caller(), try groupName(call), members: members, dynamic: dynamic)
+                try call.caller(),
+                try groupName(call),
+                members: members,
+                dynamic: dynamic
+            )
             return json(GroupView(record))
         },
         APIOperation(
-            method: .post, path: "/v1/groups/{name}/members", operationID: "addGroupMembers",
-            summary: "Add members to a group", access: .apiKey(.manageLicences), parameters: [name],
-            requestBody: .ref(MembersBody.self), answers: [.json(200, "The group", .ref(GroupView.self))],
+            method: .post,
+            path: "/v1/groups/{name}/members",
+            operationID: "addGroupMembers",
+            summary: "Add members to a group",
+            access: .apiKey(.manageLicences),
+            parameters: [name],
+            requestBody: .ref(MembersBody.self),
+            answers: [.json(200, "The group", .ref(GroupView.self))],
             errors: [404, 422]
         ) { call in
             let body = try await call.body(MembersBody.self)
             let record = try await manage(call).editMembers(
-                try call.caller(), try groupName(call), adding: true, try body.assignees())
+                try call.caller(),
+                try groupName(call),
+                adding: true,
+                try body.assignees()
+            )
             return json(GroupView(record))
         },
         APIOperation(
-            method: .delete, path: "/v1/groups/{name}/members", operationID: "removeGroupMembers",
+            method: .delete,
+            path: "/v1/groups/{name}/members",
+            operationID: "removeGroupMembers",
             summary: "Remove members from a group (their licences follow the scopes' removal policy)",
-            access: .apiKey(.manageLicences), parameters: [name], requestBody: .ref(MembersBody.self),
-            answers: [.json(200, "The group", .ref(GroupView.self))], errors: [404, 422]
+            access: .apiKey(.manageLicences),
+            parameters: [name],
+            requestBody: .ref(MembersBody.self),
+            answers: [.json(200, "The group", .ref(GroupView.self))],
+            errors: [404, 422]
         ) { call in
             let body = try await call.body(MembersBody.self)
             let record = try await manage(call).editMembers(
-                try call.caller(), try groupName(call), adding: false, try body.assignees())
+                try call.caller(),
+                try groupName(call),
+                adding: false,
+                try body.assignees()
+            )
             return json(GroupView(record))
         },
         APIOperation(
-            method: .get, path: "/v1/groups", operationID: "listGroups", summary: "Groups by name",
-            access: .apiKey(.read), answers: [.json(200, "Groups", .array(.ref(GroupView.self)))]
+            method: .get,
+            path: "/v1/groups",
+            operationID: "listGroups",
+            summary: "Groups by name",
+            access: .apiKey(.read),
+            answers: [.json(200, "Groups", .array(.ref(GroupView.self)))]
         ) { call in json(try await manage(call).groups(try call.caller()).map(GroupView.init)) },
         APIOperation(
-            method: .get, path: "/v1/groups/{name}", operationID: "showGroup",
+            method: .get,
+            path: "/v1/groups/{name}",
+            operationID: "showGroup",
             summary: "A group and one page of its members (`after`: the previous page's next)",
-            access: .apiKey(.read), parameters: [name] + ListingAnswer.pageParameters,
-            answers: [.json(200, "The group", .ref(GroupPage.self))], errors: [400, 404, 422]
+            access: .apiKey(.read),
+            parameters: [name] + ListingAnswer.pageParameters,
+            answers: [.json(200, "The group", .ref(GroupPage.self))],
+            errors: [400, 404, 422]
         ) { call in
             let limit = try limit(call)
             let (record, members) = try await manage(call).group(
-                try call.caller(), try groupName(call), after: try ListingAnswer.after(call.query), limit: limit)
+                try call.caller(),
+                try groupName(call),
+                after: try ListingAnswer.after(call.query),
+                limit: limit
+            )
             return json(
                 GroupPage(
-                    group: GroupView(record), members: members.map(MemberView.init),
-                    next: members.count == limit ? members.last?.sortKey : nil))
+                    group: GroupView(record),
+                    members: members.map(MemberView.init),
+                    next: members.count == limit ? members.last?.sortKey : nil
+                )
+            )
         },
         APIOperation(
-            method: .delete, path: "/v1/groups/{name}", operationID: "deleteGroup",
-            summary: "Delete a group no scope names", access: .apiKey(.manageLicences), parameters: [name],
-            answers: [Answer(status: 204, description: "Deleted", bodies: [])], errors: [404, 409, 422]
+            method: .delete,
+            path: "/v1/groups/{name}",
+            operationID: "deleteGroup",
+            summary: "Delete a group no scope names",
+            access: .apiKey(.manageLicences),
+            parameters: [name],
+            answers: [Answer(status: 204, description: "Deleted", bodies: [])],
+            errors: [404, 409, 422]
         ) { call in
             try await manage(call).deleteGroup(try call.caller(), try groupName(call))
             return Response(status: .noContent)
@@ -221,9 +280,13 @@ enum ScopeRoutes {
 
     static let scopeOperations: [APIOperation] = [
         APIOperation(
-            method: .put, path: "/v1/scopes/{name}", operationID: "putScope",
+            method: .put,
+            path: "/v1/scopes/{name}",
+            operationID: "putScope",
             summary: "Create or replace an app scope; dryRun=true answers the plan and changes nothing",
-            access: .apiKey(.manageLicences), parameters: [name, dryRun], requestBody: .ref(ScopeBody.self),
+            access: .apiKey(.manageLicences),
+            parameters: [name, dryRun],
+            requestBody: .ref(ScopeBody.self),
             answers: [
                 .json(200, "The plan (dry run: nothing stored)", .ref(ScopeChangeView.self)),
                 .json(202, "Stored; the plan is being carried out", .ref(ScopeChangeView.self)),
@@ -233,29 +296,44 @@ enum ScopeRoutes {
             let dry = try call.query.bool("dryRun") ?? false
             let body = try await call.body(ScopeBody.self)
             let change = try await manage(call).putScope(
-                try call.caller(), try body.scope(try scopeName(call)), dryRun: dry)
+                try call.caller(),
+                try body.scope(try scopeName(call)),
+                dryRun: dry
+            )
             return json(ScopeChangeView(change), status: dry ? .ok : .accepted)
         },
         APIOperation(
-            method: .get, path: "/v1/scopes", operationID: "listScopes",
-            summary: "Scopes with desired, licensed, waiting and the plan", access: .apiKey(.read),
+            method: .get,
+            path: "/v1/scopes",
+            operationID: "listScopes",
+            summary: "Scopes with desired, licensed, waiting and the plan",
+            access: .apiKey(.read),
             answers: [.json(200, "Scopes", .array(.ref(ScopeView.self)))]
         ) { call in
             json(try await manage(call).scopes(try call.caller()).map { ScopeView($0.scope, status: $0) })
         },
         APIOperation(
-            method: .get, path: "/v1/scopes/{name}", operationID: "showScope",
-            summary: "A scope with desired, licensed, waiting, pendingRemoval and the plan", access: .apiKey(.read),
-            parameters: [name], answers: [.json(200, "The scope", .ref(ScopeView.self))], errors: [404, 422]
+            method: .get,
+            path: "/v1/scopes/{name}",
+            operationID: "showScope",
+            summary: "A scope with desired, licensed, waiting, pendingRemoval and the plan",
+            access: .apiKey(.read),
+            parameters: [name],
+            answers: [.json(200, "The scope", .ref(ScopeView.self))],
+            errors: [404, 422]
         ) { call in
             let status = try await manage(call).scope(try call.caller(), try scopeName(call))
             return json(ScopeView(status.scope, status: status))
         },
         APIOperation(
-            method: .get, path: "/v1/scopes/{name}/waitlist", operationID: "scopeWaitlist",
+            method: .get,
+            path: "/v1/scopes/{name}/waitlist",
+            operationID: "scopeWaitlist",
             summary: "The scope's waiting devices and users with their positions in the app's queue",
-            access: .apiKey(.read), parameters: [name] + ListingAnswer.pageParameters,
-            answers: [.json(200, "Waitlist", .ref(WaitlistPage.self))], errors: [400, 404, 422]
+            access: .apiKey(.read),
+            parameters: [name] + ListingAnswer.pageParameters,
+            answers: [.json(200, "Waitlist", .ref(WaitlistPage.self))],
+            errors: [400, 404, 422]
         ) { call in
             let limit = try limit(call)
             let afterText = try ListingAnswer.after(call.query)
@@ -263,16 +341,25 @@ enum ScopeRoutes {
                 throw BadQueryParameter(name: "after", value: afterText ?? "", allowed: ["a position"])
             }
             let entries = try await manage(call).waitlist(
-                try call.caller(), try scopeName(call), after: after, limit: limit)
+                try call.caller(),
+                try scopeName(call),
+                after: after,
+                limit: limit
+            )
             return json(
                 WaitlistPage(
                     entries: entries.map(WaitlistEntryView.init),
-                    next: entries.count == limit ? entries.last.map { "\($0.position)" } : nil))
+                    next: entries.count == limit ? entries.last.map { "\($0.position)" } : nil
+                )
+            )
         },
         APIOperation(
-            method: .delete, path: "/v1/scopes/{name}", operationID: "deleteScope",
+            method: .delete,
+            path: "/v1/scopes/{name}",
+            operationID: "deleteScope",
             summary: "Delete a scope (its licences follow its removal policy); dryRun=true previews",
-            access: .apiKey(.manageLicences), parameters: [name, dryRun],
+            access: .apiKey(.manageLicences),
+            parameters: [name, dryRun],
             answers: [
                 .json(200, "The plan (dry run: nothing changed)", .ref(ScopeChangeView.self)),
                 .json(202, "Deleted; the plan is being carried out", .ref(ScopeChangeView.self)),
@@ -287,10 +374,14 @@ enum ScopeRoutes {
 
     static let appOperations: [APIOperation] = [
         APIOperation(
-            method: .put, path: "/v1/apps/{adamId}/alerts", operationID: "setAppAlert",
+            method: .put,
+            path: "/v1/apps/{adamId}/alerts",
+            operationID: "setAppAlert",
             summary: "Alert when fewer than `below` licences (or `belowPercent` of the total) are left",
-            access: .apiKey(.manageLicences), parameters: [LicenceRoutes.adamIdParameter],
-            requestBody: .ref(AlertBody.self), answers: [.json(200, "The alert level", .ref(AlertView.self))],
+            access: .apiKey(.manageLicences),
+            parameters: [LicenceRoutes.adamIdParameter],
+            requestBody: .ref(AlertBody.self),
+            answers: [.json(200, "The alert level", .ref(AlertView.self))],
             errors: [404, 422]
         ) { call in
             let body = try await call.body(AlertBody.self)
@@ -298,17 +389,24 @@ enum ScopeRoutes {
             try EdgeValidation.adamID(adamID, field: "adamId")
             let asset = AssetKey(adamID: adamID, pricingParam: try EdgeValidation.pricingParam(body.pricingParam))
             let alert = try await AppForecast(services: call.services).setAlert(
-                try call.caller(), asset, below: body.below, belowPercent: body.belowPercent)
+                try call.caller(),
+                asset,
+                below: body.below,
+                belowPercent: body.belowPercent
+            )
             return json(AlertView(adamId: adamID, below: alert.below, belowPercent: alert.belowPercent))
         },
         APIOperation(
-            method: .get, path: "/v1/apps/{adamId}/forecast", operationID: "appForecast",
+            method: .get,
+            path: "/v1/apps/{adamId}/forecast",
+            operationID: "appForecast",
             summary: "Licences left, devices waiting, net grants per day (30 days) and when the pool runs out",
             access: .apiKey(.read),
             parameters: [
                 LicenceRoutes.adamIdParameter, .query("pricingParam", .oneOf(PricingParam.self), "Default STDQ"),
             ],
-            answers: [.json(200, "Forecast", .ref(ForecastView.self))], errors: [400, 404]
+            answers: [.json(200, "Forecast", .ref(ForecastView.self))],
+            errors: [400, 404]
         ) { call in
             let adamID = try call.path("adamId")
             try EdgeValidation.adamID(adamID, field: "adamId")
@@ -331,7 +429,8 @@ extension GroupView: APISchema {
     public static var schema: JSONSchema {
         .object(
             ["name": .string, "dynamic": .boolean, "memberCount": .integer, "updatedAt": .dateTime],
-            optional: ["platforms": .array(.string), "modelPrefix": .string])
+            optional: ["platforms": .array(.string), "modelPrefix": .string]
+        )
     }
 }
 
@@ -340,7 +439,8 @@ extension GroupPage: APISchema {
     public static var schema: JSONSchema {
         .object(
             ["group": .ref(GroupView.self), "members": .array(.ref(MemberView.self))],
-            optional: ["next": .string.described("Pass as after for the next page; absent on the last page")])
+            optional: ["next": .string.described("Pass as after for the next page; absent on the last page")]
+        )
     }
 }
 
@@ -366,7 +466,8 @@ extension ScopeView: APISchema {
             optional: [
                 "desired": .integer, "licensed": .integer, "waiting": .integer, "pendingRemoval": .integer,
                 "plan": .ref(PlanView.self),
-            ])
+            ]
+        )
     }
 }
 
@@ -382,7 +483,8 @@ extension WaitlistEntryView: APISchema {
     public static var schema: JSONSchema {
         .object(
             ["position": .integer, "scope": .string, "priority": .integer],
-            optional: ["serialNumber": .string, "clientUserId": .string, "since": .dateTime])
+            optional: ["serialNumber": .string, "clientUserId": .string, "since": .dateTime]
+        )
     }
 }
 
@@ -391,7 +493,8 @@ extension WaitlistPage: APISchema {
     public static var schema: JSONSchema {
         .object(
             ["entries": .array(.ref(WaitlistEntryView.self))],
-            optional: ["next": .string.described("Pass as after for the next page; absent on the last page")])
+            optional: ["next": .string.described("Pass as after for the next page; absent on the last page")]
+        )
     }
 }
 
@@ -410,6 +513,7 @@ extension ForecastView: APISchema {
                 "adamId": .string, "total": .integer, "available": .integer, "waiting": .integer,
                 "netPerDay": JSONSchema(["type": .text("number")]), "belowAlert": .boolean, "summary": .string,
             ],
-            optional: ["name": .string, "exhaustsOn": .dateTime])
+            optional: ["name": .string, "exhaustsOn": .dateTime]
+        )
     }
 }

@@ -23,7 +23,8 @@ public struct ServerBounds: Sendable {
     var idleShare: Int { max(1, maxConnections - max(1, maxConnections / 8)) }
 
     public init(
-        headerTimeout: TimeAmount = .seconds(10), bodyTimeout: TimeAmount = .seconds(30),
+        headerTimeout: TimeAmount = .seconds(10),
+        bodyTimeout: TimeAmount = .seconds(30),
         idleTimeout: TimeAmount = .seconds(60),
         maxConnections: Int = 512
     ) {
@@ -41,16 +42,22 @@ public struct ServerBounds: Sendable {
         return .http1(
             configuration: .init(
                 additionalChannelHandlers: [ConnectionDeadlineHandler(bounds: bounds, registry: registry)],
-                idleTimeout: bounds.idleTimeout))
+                idleTimeout: bounds.idleTimeout
+            )
+        )
     }
 
     /// The application configuration with the connection cap.
     public func configuration(
-        address: BindAddress, serverName: String? = nil, logger: Logger
+        address: BindAddress,
+        serverName: String? = nil,
+        logger: Logger
     ) -> ApplicationConfiguration {
         ApplicationConfiguration(
-            address: address, serverName: serverName,
-            availableConnectionsDelegate: MaximumAvailableConnections(maxConnections, logger: logger))
+            address: address,
+            serverName: serverName,
+            availableConnectionsDelegate: MaximumAvailableConnections(maxConnections, logger: logger)
+        )
     }
 }
 

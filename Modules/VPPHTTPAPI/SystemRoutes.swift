@@ -21,7 +21,9 @@ enum SystemRoutes {
 
         static var schema: JSONSchema {
             .object(
-                ["status": .oneOf(["ready", "not ready"])], optional: ["schemaVersion": .integer, "reason": .string])
+                ["status": .oneOf(["ready", "not ready"])],
+                optional: ["schemaVersion": .integer, "reason": .string]
+            )
         }
     }
 
@@ -33,12 +35,19 @@ enum SystemRoutes {
 
     static let operations: [APIOperation] = [
         APIOperation(
-            method: .get, path: "/healthz", operationID: "health", summary: "Liveness", access: .open,
+            method: .get,
+            path: "/healthz",
+            operationID: "health",
+            summary: "Liveness",
+            access: .open,
             answers: [.json(200, "Alive", .ref(Status.self))]
         ) { _ in json(Status(status: "ok")) },
         APIOperation(
-            method: .get, path: "/readyz", operationID: "readiness",
-            summary: "Readiness (database reachable and migrated)", access: .open,
+            method: .get,
+            path: "/readyz",
+            operationID: "readiness",
+            summary: "Readiness (database reachable and migrated)",
+            access: .open,
             answers: [
                 .json(200, "Ready", .ref(Readiness.self)),
                 .json(503, "Not ready (Retry-After given)", .ref(Readiness.self)),
@@ -48,38 +57,59 @@ enum SystemRoutes {
             case .success(let version): return json(Readiness(status: "ready", schemaVersion: version, reason: nil))
             case .failure(let error):
                 var response = json(
-                    Readiness(status: "not ready", schemaVersion: nil, reason: "\(error)"), status: .serviceUnavailable)
+                    Readiness(status: "not ready", schemaVersion: nil, reason: "\(error)"),
+                    status: .serviceUnavailable
+                )
                 response.headers[.retryAfter] = "2"
                 return response
             }
         },
         APIOperation(
-            method: .get, path: "/metrics", operationID: "metrics", summary: "Prometheus metrics", access: .open,
+            method: .get,
+            path: "/metrics",
+            operationID: "metrics",
+            summary: "Prometheus metrics",
+            access: .open,
             answers: [
                 .init(
-                    status: 200, description: "Metrics in the Prometheus text format", bodies: [("text/plain", .string)]
+                    status: 200,
+                    description: "Metrics in the Prometheus text format",
+                    bodies: [("text/plain", .string)]
                 )
             ]
         ) { call in
             Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(string: call.hooks.metrics())))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: call.hooks.metrics()))
+            )
         },
         APIOperation(
-            method: .get, path: "/openapi.yaml", operationID: "openAPIDocument",
-            summary: "This document (OpenAPI 3.1, written as JSON, which is YAML too)", access: .open,
+            method: .get,
+            path: "/openapi.yaml",
+            operationID: "openAPIDocument",
+            summary: "This document (OpenAPI 3.1, written as JSON, which is YAML too)",
+            access: .open,
             answers: [.init(status: 200, description: "OpenAPI 3.1", bodies: [("application/yaml", .string)])]
         ) { _ in
             Response(
-                status: .ok, headers: [.contentType: "application/yaml"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+                status: .ok,
+                headers: [.contentType: "application/yaml"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml))
+            )
         },
         APIOperation(
-            method: .post, path: "/apple/notifications/{tokenId}", operationID: "appleNotification",
+            method: .post,
+            path: "/apple/notifications/{tokenId}",
+            operationID: "appleNotification",
             summary: "Apple's notification webhook (bearer = the notificationAuthToken vpp gave Apple)",
-            access: .appleBearer, parameters: [.path("tokenId", .uuid)], requestBody: .anyObject,
-            answers: [.json(200, "Handled or duplicate", .ref(NotificationResult.self))], errors: [401],
-            handler: appleNotification),
+            access: .appleBearer,
+            parameters: [.path("tokenId", .uuid)],
+            requestBody: .anyObject,
+            answers: [.json(200, "Handled or duplicate", .ref(NotificationResult.self))],
+            errors: [401],
+            handler: appleNotification
+        ),
     ]
 
     static func appleNotification(_ call: APIOperation.Call) async throws -> Response {
@@ -101,7 +131,10 @@ enum SystemRoutes {
         // The bearer is checked before a byte of the body is read: an unauthenticated sender gets 401
         // and the connection is closed, whatever it was streaming.
         try await AppleWebhookGate(services: services).requireBearer(
-            call.request.headers[.authorization], tenant: tenant, tokenID: tokenID)
+            call.request.headers[.authorization],
+            tenant: tenant,
+            tokenID: tokenID
+        )
         var request = call.request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: 64 * 1024) } catch is NIOTooManyBytesError {
@@ -110,8 +143,11 @@ enum SystemRoutes {
         // Decoded once, here at the edge: a malformed body is a 400 that records nothing.
         let notification = try AppleWebhookGate.decode(Data(buffer: body))
         let outcome = try await HandleAppleNotification(services: services)(
-            tenantID: tenant, tokenID: tokenID, authorization: request.headers[.authorization],
-            notification: notification)
+            tenantID: tenant,
+            tokenID: tokenID,
+            authorization: request.headers[.authorization],
+            notification: notification
+        )
         return json(NotificationResult(result: "\(outcome)"))
     }
 }

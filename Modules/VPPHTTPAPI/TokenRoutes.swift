@@ -18,7 +18,8 @@ enum TokenRoutes {
                 optional: [
                     "emails": .array(.string(pattern: SchemaPattern.email, maxLength: 254), maxItems: 100),
                     "takeOver": .boolean, "dryRun": .boolean,
-                ])
+                ]
+            )
         }
     }
 
@@ -52,7 +53,8 @@ enum TokenRoutes {
         static var schema: JSONSchema {
             .object(
                 ["adamId": .string, "pricingParam": .oneOf(PricingParam.self)],
-                optional: ["serialNumber": .string, "clientUserId": .string])
+                optional: ["serialNumber": .string, "clientUserId": .string]
+            )
         }
     }
 
@@ -73,7 +75,8 @@ enum TokenRoutes {
                 optional: [
                     "holder": .string, "otherTenant": .string, "token": .ref(TokenView.self),
                     "takeOverRevokes": .array(.ref(AssignmentRef.self)),
-                ])
+                ]
+            )
         }
     }
 
@@ -112,7 +115,8 @@ enum TokenRoutes {
                 optional: [
                     "assets": .integer, "assignments": .integer, "inserted": .integer, "deleted": .integer,
                     "incremental": .boolean,
-                ])
+                ]
+            )
         }
     }
 
@@ -126,7 +130,8 @@ enum TokenRoutes {
         static var schema: JSONSchema {
             .object(
                 ["applied": .boolean, "licencesToRevoke": .integer, "revokes": .array(.ref(AssignmentRef.self))],
-                optional: ["holder": .string])
+                optional: ["holder": .string]
+            )
         }
     }
 
@@ -134,27 +139,41 @@ enum TokenRoutes {
 
     static let operations: [APIOperation] = [
         APIOperation(
-            method: .get, path: "/v1/tokens", operationID: "listTokens",
-            summary: "List content tokens with their status and next step", access: .apiKey(.read),
+            method: .get,
+            path: "/v1/tokens",
+            operationID: "listTokens",
+            summary: "List content tokens with their status and next step",
+            access: .apiKey(.read),
             answers: [.json(200, "Tokens", .array(.ref(TokenView.self)))]
         ) { call in
             let now = call.services.clock.now()
             return json(
-                try await ListTokens(services: call.services)(try call.caller()).map { TokenView($0, now: now) })
+                try await ListTokens(services: call.services)(try call.caller()).map { TokenView($0, now: now) }
+            )
         },
         APIOperation(
-            method: .post, path: "/v1/tokens", operationID: "uploadToken",
+            method: .post,
+            path: "/v1/tokens",
+            operationID: "uploadToken",
             summary: "Upload a .vpptoken (validate with Apple, claim, store encrypted, queue the first sync)",
             details: "Requires the \"Application Management Full Control\" permission. A token held elsewhere is "
                 + "stored but grants nothing until taken over.",
-            access: .apiKey(.manageContentTokens), requestBody: .ref(UploadBody.self),
+            access: .apiKey(.manageContentTokens),
+            requestBody: .ref(UploadBody.self),
             answers: [
                 .json(201, "Stored", .ref(UploadResponse.self)), .json(200, "Dry run", .ref(UploadResponse.self)),
             ],
-            errors: [403, 409, 413, 422, 503], handler: upload),
+            errors: [403, 409, 413, 422, 503],
+            handler: upload
+        ),
         APIOperation(
-            method: .get, path: "/v1/tokens/{id}", operationID: "getToken", summary: "One token",
-            access: .apiKey(.read), parameters: [id], answers: [.json(200, "Token", .ref(TokenView.self))],
+            method: .get,
+            path: "/v1/tokens/{id}",
+            operationID: "getToken",
+            summary: "One token",
+            access: .apiKey(.read),
+            parameters: [id],
+            answers: [.json(200, "Token", .ref(TokenView.self))],
             errors: [404]
         ) { call in
             guard let view = try await view(of: try tokenID(call), call) else {
@@ -163,7 +182,9 @@ enum TokenRoutes {
             return json(view)
         },
         APIOperation(
-            method: .delete, path: "/v1/tokens/{id}", operationID: "removeToken",
+            method: .delete,
+            path: "/v1/tokens/{id}",
+            operationID: "removeToken",
             summary:
                 "Remove a token — only with confirm=true; otherwise (or with dryRun=true) the plan, nothing changed",
             access: .apiKey(.read),
@@ -172,46 +193,74 @@ enum TokenRoutes {
                 .query("dryRun", .boolean, "true only plans, even with confirm=true"),
             ],
             answers: [.json(200, "Plan (applied only with confirm=true)", .ref(PlanResponse.self))],
-            errors: [403, 404], handler: remove),
+            errors: [403, 404],
+            handler: remove
+        ),
         APIOperation(
-            method: .post, path: "/v1/tokens/{id}/renew", operationID: "renewToken",
-            summary: "Replace the token with a new file for the same location", access: .apiKey(.manageContentTokens),
-            parameters: [id], requestBody: .ref(RenewBody.self), answers: [.json(200, "Renewed", .ref(TokenView.self))],
+            method: .post,
+            path: "/v1/tokens/{id}/renew",
+            operationID: "renewToken",
+            summary: "Replace the token with a new file for the same location",
+            access: .apiKey(.manageContentTokens),
+            parameters: [id],
+            requestBody: .ref(RenewBody.self),
+            answers: [.json(200, "Renewed", .ref(TokenView.self))],
             errors: [404, 422]
         ) { call in
             let body = try await call.body(RenewBody.self)
             try EdgeValidation.text(body.token, field: "token", limit: 16 * 1024)
             let renewed = try await RenewToken(services: call.services)(
-                try call.caller(), tokenID: try tokenID(call), file: Data(body.token.utf8))
+                try call.caller(),
+                tokenID: try tokenID(call),
+                file: Data(body.token.utf8)
+            )
             return json(try await view(of: renewed.id, call))
         },
         APIOperation(
-            method: .post, path: "/v1/tokens/{id}/sync", operationID: "syncToken",
+            method: .post,
+            path: "/v1/tokens/{id}/sync",
+            operationID: "syncToken",
             summary: "Sync now (needs a write role); joins a sync of the token already running anywhere",
-            access: .apiKey(.manageLicences), parameters: [id],
+            access: .apiKey(.manageLicences),
+            parameters: [id],
             answers: [
                 .json(
-                    200, "Synced: by this request (started: true) or by the running sync it joined (started: false)",
-                    .ref(SyncResponse.self)),
+                    200,
+                    "Synced: by this request (started: true) or by the running sync it joined (started: false)",
+                    .ref(SyncResponse.self)
+                ),
                 .json(202, "Joined a sync that is still running after 30 s (started: false)", .ref(SyncResponse.self)),
             ],
-            errors: [403, 404, 409, 422], handler: sync),
+            errors: [403, 404, 409, 422],
+            handler: sync
+        ),
         APIOperation(
-            method: .post, path: "/v1/tokens/{id}/take-over", operationID: "takeOverToken",
+            method: .post,
+            path: "/v1/tokens/{id}/take-over",
+            operationID: "takeOverToken",
             summary: "Take over a token held by another MDM or Apple Configurator (needs confirm=true; dryRun "
                 + "lists what is revoked)",
-            access: .apiKey(.manageContentTokens), parameters: [id], requestBody: .ref(TakeOverBody.self),
-            answers: [.json(200, "Result", .ref(TakeOverResponse.self))], errors: [404, 409, 422]
+            access: .apiKey(.manageContentTokens),
+            parameters: [id],
+            requestBody: .ref(TakeOverBody.self),
+            answers: [.json(200, "Result", .ref(TakeOverResponse.self))],
+            errors: [404, 409, 422]
         ) { call in
             let body = try await call.body(TakeOverBody.self)
             let result = try await TakeOverToken(services: call.services)(
-                try call.caller(), tokenID: try tokenID(call), confirm: body.confirm ?? false,
-                dryRun: body.dryRun ?? false)
+                try call.caller(),
+                tokenID: try tokenID(call),
+                confirm: body.confirm ?? false,
+                dryRun: body.dryRun ?? false
+            )
             return json(
                 TakeOverResponse(
-                    applied: result.applied, holder: result.holder.map { "\($0)" },
+                    applied: result.applied,
+                    holder: result.holder.map { "\($0)" },
                     licencesToRevoke: result.licencesToRevoke.count,
-                    revokes: result.licencesToRevoke.map(AssignmentRef.init)))
+                    revokes: result.licencesToRevoke.map(AssignmentRef.init)
+                )
+            )
         },
     ]
 
@@ -226,11 +275,15 @@ enum TokenRoutes {
         if apply { try await remove.apply(caller, plan: plan) }
         return json(
             PlanResponse(
-                applied: apply, location: plan.token.location.name, licencesToRevoke: plan.licencesToRevoke.count,
+                applied: apply,
+                location: plan.token.location.name,
+                licencesToRevoke: plan.licencesToRevoke.count,
                 canRevokeAtApple: plan.canRevokeAtApple,
                 relicensed: plan.relicences.map { "\($0.assignee) → \($0.toLocation)" },
                 uninstalls: plan.uninstalls.map { "\($0.serialNumber) \($0.adamID)" },
-                appsLeaving: plan.appsLeaving.map(\.adamID)))
+                appsLeaving: plan.appsLeaving.map(\.adamID)
+            )
+        )
     }
 
     /// A manual sync needs a write role (it spends the location's Apple budget) and coalesces: while a
@@ -244,11 +297,23 @@ enum TokenRoutes {
             let report = try await SyncToken(services: services)(caller, tokenID: id)
             return json(
                 SyncResponse(
-                    started: true, assets: report.assets, assignments: report.assignmentsFromApple,
-                    inserted: report.inserted, deleted: report.deleted, incremental: report.incremental))
+                    started: true,
+                    assets: report.assets,
+                    assignments: report.assignmentsFromApple,
+                    inserted: report.inserted,
+                    deleted: report.deleted,
+                    incremental: report.incremental
+                )
+            )
         } catch UseCaseError.syncInProgress {
             let joined = SyncResponse(
-                started: false, assets: nil, assignments: nil, inserted: nil, deleted: nil, incremental: nil)
+                started: false,
+                assets: nil,
+                assignments: nil,
+                inserted: nil,
+                deleted: nil,
+                incremental: nil
+            )
             let deadline = ContinuousClock.now + joinWait
             while ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))
@@ -256,9 +321,12 @@ enum TokenRoutes {
                 let probe = "sync-join-\(UUID().uuidString)"
                 let lease = "sync:\(id)"
                 if try await services.store.acquireLease(
-                    tenant: caller.tenantID, name: lease, owner: probe,
-                    now: services.clock.now(), ttl: 5)
-                {
+                    tenant: caller.tenantID,
+                    name: lease,
+                    owner: probe,
+                    now: services.clock.now(),
+                    ttl: 5
+                ) {
                     try await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: probe)
                     return json(joined)
                 }
@@ -275,14 +343,25 @@ enum TokenRoutes {
         try EdgeValidation.text(body.token, field: "token", limit: 16 * 1024)
         for email in body.emails ?? [] { try EdgeValidation.text(email, field: "emails", limit: 254) }
         let result = try await UploadToken(services: call.services)(
-            try call.caller(), file: Data(body.token.utf8), noticeRecipients: body.emails ?? [],
-            takeOver: body.takeOver ?? false, dryRun: body.dryRun ?? false, syncNow: false)
+            try call.caller(),
+            file: Data(body.token.utf8),
+            noticeRecipients: body.emails ?? [],
+            takeOver: body.takeOver ?? false,
+            dryRun: body.dryRun ?? false,
+            syncNow: false
+        )
         var tokenView: TokenView?
         if let token = result.token, result.stored { tokenView = try await view(of: token.id, call) }
         let response = UploadResponse(
-            stored: result.stored, status: result.status.code, location: result.location.name,
-            holder: result.otherHolder.map { "\($0)" }, otherTenant: result.otherTenantName, token: tokenView,
-            takeOverRevokes: result.takeOverPreview?.map(AssignmentRef.init), nextStep: result.status.nextStep)
+            stored: result.stored,
+            status: result.status.code,
+            location: result.location.name,
+            holder: result.otherHolder.map { "\($0)" },
+            otherTenant: result.otherTenantName,
+            token: tokenView,
+            takeOverRevokes: result.takeOverPreview?.map(AssignmentRef.init),
+            nextStep: result.status.nextStep
+        )
         return json(response, status: result.stored ? .created : .ok)
     }
 

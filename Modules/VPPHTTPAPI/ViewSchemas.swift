@@ -40,8 +40,10 @@ enum ClientUserIDSchema: APISchema {
     static let schemaName = "ClientUserId"
     static var schema: JSONSchema {
         .string(
-            pattern: #"^[^\s\x00-\x1F\x7F-\x9F]([^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$"#, minLength: 1,
-            maxLength: 256)
+            pattern: #"^[^\s\x00-\x1F\x7F-\x9F]([^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$"#,
+            minLength: 1,
+            maxLength: 256
+        )
     }
 }
 
@@ -58,7 +60,8 @@ extension TokenView: APISchema {
                 "status": .oneOf(TokenStatus.Kind.self),
                 "nextStep": .string, "fingerprint": .string, "apps": .integer, "noticeRecipients": .array(.string),
             ],
-            optional: ["holder": .string, "lastSync": .timestamp, "lastSyncError": .string])
+            optional: ["holder": .string, "lastSync": .timestamp, "lastSyncError": .string]
+        )
     }
 }
 
@@ -71,7 +74,8 @@ extension AppView: APISchema {
                 "platforms": .array(.string), "deviceAssignable": .boolean, "revocable": .boolean,
                 "total": .integer, "assigned": .integer, "available": .integer,
             ],
-            optional: ["name": .string, "bundleId": .string, "version": .string, "iconUrl": .string])
+            optional: ["name": .string, "bundleId": .string, "version": .string, "iconUrl": .string]
+        )
     }
 }
 
@@ -80,7 +84,8 @@ extension LicenceView: APISchema {
     public static var schema: JSONSchema {
         .object(
             ["id": .uuid, "adamId": .string, "tokenId": .uuid, "state": .oneOf(AssignmentState.Code.self)],
-            optional: ["serialNumber": .string, "clientUserId": .string, "detail": .string])
+            optional: ["serialNumber": .string, "clientUserId": .string, "detail": .string]
+        )
     }
 }
 
@@ -95,7 +100,8 @@ extension DeviceView: APISchema {
             optional: [
                 "name": .string, "udid": .string.described("MDM enrollment id"), "model": .string,
                 "osVersion": .string, "lastSeenAt": .timestamp,
-            ])
+            ]
+        )
     }
 }
 
@@ -120,13 +126,17 @@ extension MDMConnectionView: APISchema {
                 "silentDaysUnenrolled": .integer,
                 "disabledReason": .string.described("Set when the webhook endpoint answered 410 Gone"),
                 "webhookWarning": .string.described(
-                    "Set when there is no webhook HMAC key: the MDM server's device events are refused"),
+                    "Set when there is no webhook HMAC key: the MDM server's device events are refused"
+                ),
                 "signingSecret": .string.described("The whsec_ secret, only in the answer that created it"),
                 "webhookKey": .string.described(
-                    "The webhook key vpp generated because none was given, only in the answer that created it"),
+                    "The webhook key vpp generated because none was given, only in the answer that created it"
+                ),
                 "webhookSecretURL": .string.described(
-                    "The webhook URL with that key in its path, for MDM servers that cannot sign; shown once"),
-            ])
+                    "The webhook URL with that key in its path, for MDM servers that cannot sign; shown once"
+                ),
+            ]
+        )
     }
 }
 
@@ -144,8 +154,10 @@ extension DeviceCommandView: APISchema {
                 "adamId": .string, "nextAttemptAt": .timestamp, "lastError": .string, "deliveredAt": .timestamp,
                 "updatedAt": .timestamp, "enrollmentId": .string,
                 "plist": .string.with("contentEncoding", .text("base64")).described(
-                    "The Apple MDM command (XML plist)"),
-            ])
+                    "The Apple MDM command (XML plist)"
+                ),
+            ]
+        )
     }
 }
 
@@ -178,6 +190,7 @@ extension APIKeyView: APISchema {
                 "id": .uuid, "name": .string, "role": .oneOf(Role.self), "createdBy": .string,
                 "createdAt": .timestamp,
             ],
-            optional: ["lastUsedAt": .timestamp, "expiresAt": .timestamp, "revokedAt": .timestamp])
+            optional: ["lastUsedAt": .timestamp, "expiresAt": .timestamp, "revokedAt": .timestamp]
+        )
     }
 }

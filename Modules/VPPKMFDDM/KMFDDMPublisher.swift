@@ -29,7 +29,10 @@ public struct KMFDDMPublisher: DeclarationPublisher {
         let stored = await send(.PUT, "/v1/declarations", body: document)
         guard stored == .delivered else { return stored }
         return await send(
-            .PUT, "/v1/set-declarations/\(Self.segment(set))?declaration=\(Self.queryValue(identifier))", body: nil)
+            .PUT,
+            "/v1/set-declarations/\(Self.segment(set))?declaration=\(Self.queryValue(identifier))",
+            body: nil
+        )
     }
 
     public func setMembership(enrollmentID: String, set: String, member: Bool) async -> DeliveryOutcome {
@@ -38,7 +41,10 @@ public struct KMFDDMPublisher: DeclarationPublisher {
             return .refused("enrollment id \"\(enrollmentID.prefix(60))\" has not the documented shape")
         }
         return await send(
-            member ? .PUT : .DELETE, "/v1/enrollment-sets/\(id.pathSegment)?set=\(Self.queryValue(set))", body: nil)
+            member ? .PUT : .DELETE,
+            "/v1/enrollment-sets/\(id.pathSegment)?set=\(Self.queryValue(set))",
+            body: nil
+        )
     }
 
     /// The two verbs KMFDDM's changes use.
@@ -60,7 +66,8 @@ public struct KMFDDMPublisher: DeclarationPublisher {
                 return .delivered
             case 400, 404, 422:
                 return .refused(
-                    "KMFDDM refused \(method.rawValue) \(path): HTTP \(response.status.code) \(text.prefix(200))")
+                    "KMFDDM refused \(method.rawValue) \(path): HTTP \(response.status.code) \(text.prefix(200))"
+                )
             case 401, 403:
                 return .retry("KMFDDM refused the API key (HTTP \(response.status.code))")
             default:

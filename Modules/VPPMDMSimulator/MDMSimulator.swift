@@ -72,7 +72,10 @@ public actor MDMSimulator {
     let client: HTTPClient
 
     public init(
-        apiKey: String, webhookURL: String? = nil, hmacKey: String? = nil, ackDelayMilliseconds: Int = 20,
+        apiKey: String,
+        webhookURL: String? = nil,
+        hmacKey: String? = nil,
+        ackDelayMilliseconds: Int = 20,
         logger: Logger
     ) {
         self.apiKey = apiKey
@@ -111,7 +114,10 @@ public actor MDMSimulator {
     /// Makes `count` new devices and enrolls them (Authenticate, then TokenUpdate with tally 1), posting
     /// up to `concurrency` devices' webhooks at once. Returns the devices made.
     public func enroll(
-        count: Int, serialPrefix: String, productName: String, concurrency: Int = 32
+        count: Int,
+        serialPrefix: String,
+        productName: String,
+        concurrency: Int = 32
     ) async -> [SimDevice] {
         var made: [SimDevice] = []
         for _ in 0..<count {
@@ -120,13 +126,20 @@ public actor MDMSimulator {
                 + String(
                     (0..<(12 - min(serialPrefix.count, 11))).map { _ in
                         "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789".randomElement()!
-                    })
+                    }
+                )
             let udid =
                 productName.lowercased().hasPrefix("mac")
                 ? UUID().uuidString
                 : (0..<40).map { _ in "0123456789abcdef".randomElement()! }.map(String.init).joined()
             let device = SimDevice(
-                serialNumber: serial, udid: udid, productName: productName, enrolled: true, installed: [], commands: [])
+                serialNumber: serial,
+                udid: udid,
+                productName: productName,
+                enrolled: true,
+                installed: [],
+                commands: []
+            )
             devices[udid] = device
             made.append(device)
         }
@@ -157,8 +170,11 @@ public actor MDMSimulator {
         devices[device.udid] = device
         await post(
             Self.checkIn(
-                topic: "mdm.CheckOut", device,
-                payload: ["MessageType": "CheckOut", "UDID": device.udid, "Topic": "com.apple.mgmt.sim"]))
+                topic: "mdm.CheckOut",
+                device,
+                payload: ["MessageType": "CheckOut", "UDID": device.udid, "Topic": "com.apple.mgmt.sim"]
+            )
+        )
         return true
     }
 
@@ -205,7 +221,8 @@ public actor MDMSimulator {
                     [
                         "command_uuid": uuid, "request_type": requestType,
                         "status": Dictionary(
-                            uniqueKeysWithValues: ids.map { ($0, ["command_error": "simulated partial failure"]) }),
+                            uniqueKeysWithValues: ids.map { ($0, ["command_error": "simulated partial failure"]) }
+                        ),
                     ]
                 )
             }
@@ -235,10 +252,14 @@ public actor MDMSimulator {
         }
         if !accepted.isEmpty { commandUUIDs.insert(uuid) }
         let recorded = Command(
-            commandUUID: uuid, requestType: requestType, iTunesStoreID: command["iTunesStoreID"] as? Int,
+            commandUUID: uuid,
+            requestType: requestType,
+            iTunesStoreID: command["iTunesStoreID"] as? Int,
             purchaseMethod: (command["Options"] as? [String: Any])?["PurchaseMethod"] as? Int,
-            managementFlags: command["ManagementFlags"] as? Int, identifier: command["Identifier"] as? String,
-            status: "Queued")
+            managementFlags: command["ManagementFlags"] as? Int,
+            identifier: command["Identifier"] as? String,
+            status: "Queued"
+        )
         for id in accepted {
             devices[id]?.commands.append(recorded)
             stats.commandsQueued += 1
@@ -318,32 +339,39 @@ public actor MDMSimulator {
 
     static func authenticate(_ device: SimDevice) -> Data {
         checkIn(
-            topic: "mdm.Authenticate", device,
+            topic: "mdm.Authenticate",
+            device,
             payload: [
                 "MessageType": "Authenticate", "Topic": "com.apple.mgmt.sim", "UDID": device.udid,
                 "SerialNumber": device.serialNumber,
                 "Model": device.productName, "ProductName": device.productName, "OSVersion": "17.5",
                 "DeviceName": "Sim \(device.serialNumber)",
-            ])
+            ]
+        )
     }
 
     static func tokenUpdate(_ device: SimDevice) -> Data {
         checkIn(
-            topic: "mdm.TokenUpdate", device,
+            topic: "mdm.TokenUpdate",
+            device,
             payload: [
                 "MessageType": "TokenUpdate", "Topic": "com.apple.mgmt.sim", "UDID": device.udid,
                 "Token": Data(repeating: 1, count: 32),
                 "PushMagic": UUID().uuidString,
-            ], tally: 1)
+            ],
+            tally: 1
+        )
     }
 
     static func acknowledge(_ device: SimDevice, uuid: String, status: String, payload: [String: Any]) -> Data {
         event(
-            topic: "mdm.Connect", key: "acknowledge_event",
+            topic: "mdm.Connect",
+            key: "acknowledge_event",
             object: [
                 "udid": device.udid, "status": status, "command_uuid": uuid, "url_params": NSNull(),
                 "raw_payload": plistData(payload.merging(["Status": status]) { $1 }).base64EncodedString(),
-            ])
+            ]
+        )
     }
 
     /// Posts one event like NanoMDM: JSON, signed when a key is set, at most once (no retry).

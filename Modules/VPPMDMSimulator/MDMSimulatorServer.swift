@@ -36,7 +36,9 @@ public struct MDMSimulatorServer: Sendable {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(data: data))
         )
     }
 
@@ -62,10 +64,15 @@ public struct MDMSimulatorServer: Sendable {
                 var request = request
                 let body = try await request.collectBody(upTo: 1 << 20)
                 let (status, result) = await simulator.enqueue(
-                    ids: ids, authorization: request.headers[.authorization], body: Data(buffer: body))
+                    ids: ids,
+                    authorization: request.headers[.authorization],
+                    body: Data(buffer: body)
+                )
                 return Response(
-                    status: .init(code: status), headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(data: result)))
+                    status: .init(code: status),
+                    headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(data: result))
+                )
             }
         }
         router.post("/sim/devices") { request, _ in
@@ -75,7 +82,9 @@ public struct MDMSimulatorServer: Sendable {
             }
             let started = ContinuousClock.now
             let made = await simulator.enroll(
-                count: body.count, serialPrefix: body.serialPrefix ?? "SIM", productName: body.productName ?? "iPad13,4"
+                count: body.count,
+                serialPrefix: body.serialPrefix ?? "SIM",
+                productName: body.productName ?? "iPad13,4"
             )
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -97,14 +106,19 @@ public struct MDMSimulatorServer: Sendable {
         router.put("/sim/config") { request, _ in
             let body = try await Self.decode(ConfigBody.self, request)
             await simulator.configure(
-                webhookURL: body.webhookURL, hmacKey: body.hmacKey, ackDelayMilliseconds: body.ackDelayMilliseconds)
+                webhookURL: body.webhookURL,
+                hmacKey: body.hmacKey,
+                ackDelayMilliseconds: body.ackDelayMilliseconds
+            )
             return Self.json(["ok": true])
         }
         router.put("/sim/faults") { request, _ in
             let body = try await Self.decode(FaultBody.self, request)
             guard let fault = MDMSimulator.Fault(rawValue: body.mode) else {
                 throw HTTPError(
-                    .badRequest, message: "mode must be one of \(MDMSimulator.Fault.allCases.map(\.rawValue))")
+                    .badRequest,
+                    message: "mode must be one of \(MDMSimulator.Fault.allCases.map(\.rawValue))"
+                )
             }
             await simulator.setFault(fault, delayMilliseconds: body.delayMilliseconds ?? (fault == .slow ? 2000 : 0))
             return Self.json(["mode": fault.rawValue])
@@ -113,7 +127,9 @@ public struct MDMSimulatorServer: Sendable {
             let body = try await Self.decode(BehaviourBody.self, request)
             guard let behaviour = MDMSimulator.Behaviour(rawValue: body.respond) else {
                 throw HTTPError(
-                    .badRequest, message: "respond must be one of \(MDMSimulator.Behaviour.allCases.map(\.rawValue))")
+                    .badRequest,
+                    message: "respond must be one of \(MDMSimulator.Behaviour.allCases.map(\.rawValue))"
+                )
             }
             await simulator.setBehaviour(behaviour)
             return Self.json(["respond": behaviour.rawValue])
@@ -126,11 +142,14 @@ public struct MDMSimulatorServer: Sendable {
     public func start(host: String = "127.0.0.1") async throws -> (port: Int, task: Task<Void, any Error>) {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router(), configuration: .init(address: .hostname(host, port: 0), serverName: "mdmsim"),
+            router: router(),
+            configuration: .init(address: .hostname(host, port: 0), serverName: "mdmsim"),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
-            }, logger: logger)
+            },
+            logger: logger
+        )
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next() else {
@@ -144,8 +163,11 @@ public struct MDMSimulatorServer: Sendable {
     public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
     {
         let app = Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "mdmsim"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+            router: router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "mdmsim"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
         try await app.runService()
     }
 }

@@ -24,7 +24,10 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
     }
 
     public init(
-        url: String, secret: String, client: HTTPClient? = nil, timeout: TimeAmount = .seconds(20),
+        url: String,
+        secret: String,
+        client: HTTPClient? = nil,
+        timeout: TimeAmount = .seconds(20),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         guard secret.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(secret.dropFirst(6))),
@@ -89,12 +92,17 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
         let timestamp = Int(now.timeIntervalSince1970)
         let formatter = ISO8601DateFormatter()
         let event = Event(
-            type: "device_command.created", timestamp: formatter.string(from: now),
+            type: "device_command.created",
+            timestamp: formatter.string(from: now),
             data: .init(
-                commandUUID: command.id.uuidString.uppercased(), serialNumber: command.serialNumber,
+                commandUUID: command.id.uuidString.uppercased(),
+                serialNumber: command.serialNumber,
                 enrollmentId: command.enrollmentID,
-                requestType: command.requestType.rawValue, adamId: command.adamID.isEmpty ? nil : command.adamID,
-                plist: command.plist.base64EncodedString()))
+                requestType: command.requestType.rawValue,
+                adamId: command.adamID.isEmpty ? nil : command.adamID,
+                plist: command.plist.base64EncodedString()
+            )
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let body = try? encoder.encode(event) else { return .refused("could not encode the event") }
@@ -104,7 +112,9 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
         request.headers.add(name: "webhook-id", value: id)
         request.headers.add(name: "webhook-timestamp", value: "\(timestamp)")
         request.headers.add(
-            name: "webhook-signature", value: Self.signature(id: id, timestamp: timestamp, body: body, key: key))
+            name: "webhook-signature",
+            value: Self.signature(id: id, timestamp: timestamp, body: body, key: key)
+        )
         request.body = .bytes(ByteBuffer(data: body))
         do {
             let response = try await client.execute(request, timeout: timeout)

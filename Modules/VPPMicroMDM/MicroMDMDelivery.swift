@@ -15,7 +15,11 @@ public struct MicroMDMDelivery: DeviceCommandDelivery {
     let concurrency: Int
 
     public init(
-        url: String, apiKey: String, client: HTTPClient? = nil, timeout: TimeAmount = .seconds(15), concurrency: Int = 8
+        url: String,
+        apiKey: String,
+        client: HTTPClient? = nil,
+        timeout: TimeAmount = .seconds(15),
+        concurrency: Int = 8
     ) {
         base = url.hasSuffix("/") ? String(url.dropLast()) : url
         authorization = "Basic " + Data("micromdm:\(apiKey)".utf8).base64EncodedString()
@@ -71,7 +75,8 @@ public struct MicroMDMDelivery: DeviceCommandDelivery {
                 return .retry(
                     "MicroMDM answered HTTP "
                         + "\(response.status.code)\(message.isEmpty ? "" : ": \(message.prefix(300))")",
-                    after: retryAfter)
+                    after: retryAfter
+                )
             }
         } catch {
             return .retry("MicroMDM unreachable: \(String(describing: error).prefix(200))")

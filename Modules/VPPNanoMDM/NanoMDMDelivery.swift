@@ -17,7 +17,10 @@ public struct NanoMDMDelivery: DeviceCommandDelivery {
     let concurrency: Int
 
     public init(
-        url: String, apiKey: String, client: HTTPClient = MDMHTTPClient.shared, timeout: TimeAmount = .seconds(15),
+        url: String,
+        apiKey: String,
+        client: HTTPClient = MDMHTTPClient.shared,
+        timeout: TimeAmount = .seconds(15),
         concurrency: Int = 8
     ) {
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url

@@ -17,7 +17,8 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
     public init(url text: String) throws {
         guard let url = URLComponents(string: text), url.scheme == "smtp", let host = url.host, !host.isEmpty else {
             throw SMTPError.configuration(
-                "VPP_SMTP_URL must look like smtp://user:pass@host:587?from=vpp@example.com&starttls=true")
+                "VPP_SMTP_URL must look like smtp://user:pass@host:587?from=vpp@example.com&starttls=true"
+            )
         }
         let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
         self.host = host

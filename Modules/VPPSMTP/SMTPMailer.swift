@@ -44,8 +44,10 @@ public struct SMTPMailer: Mailer {
     }
 
     private static func converse(
-        _ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, configuration: SMTPConfiguration,
-        recipients: [String], message: String
+        _ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
+        configuration: SMTPConfiguration,
+        recipients: [String],
+        message: String
     ) async throws {
         try await channel.executeThenClose { inbound, outbound in
             var session = SMTPSession(lines: inbound.makeAsyncIterator(), outbound: outbound)
@@ -84,7 +86,9 @@ public struct SMTPMailer: Mailer {
         // The TLS handler is created and added on the channel's event loop (it is not Sendable).
         try await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.addHandler(
-                NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
+                NIOSSLClientHandler(context: context, serverHostname: hostname),
+                position: .first
+            )
         }.get()
     }
 
@@ -99,7 +103,8 @@ public struct SMTPMailer: Mailer {
             "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
         ]
         let lines = body.replacingOccurrences(of: "\r\n", with: "\n").split(
-            separator: "\n", omittingEmptySubsequences: false
+            separator: "\n",
+            omittingEmptySubsequences: false
         )
         .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
         return (headers + [""] + lines).joined(separator: "\r\n")
@@ -137,7 +142,9 @@ struct SMTPSession {
         let (got, text) = try await reply()
         guard got == code else {
             throw SMTPError.rejected(
-                command: shownAs ?? String(line.prefix(40)), reply: "\(got) \(text.joined(separator: " "))")
+                command: shownAs ?? String(line.prefix(40)),
+                reply: "\(got) \(text.joined(separator: " "))"
+            )
         }
         return text
     }

@@ -41,8 +41,11 @@ public struct SQLDialect: Sendable {
     public var forUpdate: String { skipLocked.isEmpty ? "" : "FOR UPDATE" }
 
     public init(
-        skipLocked: String, greatest: String, maxBindsPerStatement: Int,
-        scopeToTenant: (@Sendable (TenantID) -> SQLQuery)? = nil, analyzesBulkLoads: Bool = false
+        skipLocked: String,
+        greatest: String,
+        maxBindsPerStatement: Int,
+        scopeToTenant: (@Sendable (TenantID) -> SQLQuery)? = nil,
+        analyzesBulkLoads: Bool = false
     ) {
         self.analyzesBulkLoads = analyzesBulkLoads
         self.skipLocked = skipLocked
@@ -73,14 +76,18 @@ extension SQLConnection {
     /// statements, as many rows per statement as the dialect's bind cap allows.
     /// `prefix` is e.g. `INSERT INTO t (a, b)`; `suffix` e.g. `ON CONFLICT DO NOTHING`.
     public func insertMany(
-        _ prefix: SQLQuery, rows: [SQLQuery], suffix: SQLQuery = "", dialect: SQLDialect
+        _ prefix: SQLQuery,
+        rows: [SQLQuery],
+        suffix: SQLQuery = "",
+        dialect: SQLDialect
     ) async throws {
         guard let first = rows.first else { return }
         let perStatement = max(1, min(1000, dialect.maxBindsPerStatement / max(1, first.binds.count)))
         for start in stride(from: 0, to: rows.count, by: perStatement) {
             let chunk = Array(rows[start..<min(start + perStatement, rows.count)])
             try await query(
-                "\(fragment: prefix) VALUES \(fragment: .joined(chunk, separator: ",")) \(fragment: suffix)")
+                "\(fragment: prefix) VALUES \(fragment: .joined(chunk, separator: ",")) \(fragment: suffix)"
+            )
         }
     }
 }

@@ -63,10 +63,14 @@ struct SQLJobQueue: JobQueue {
                     (
                         runAt: try row.decode("run_at", as: Int64.self),
                         job: ClaimedJob(
-                            id: try row.decode("job_id"), tenantID: try row.decode("tenant_id"),
+                            id: try row.decode("job_id"),
+                            tenantID: try row.decode("tenant_id"),
                             kind: try Self.kind(try row.decode("kind")),
                             key: JobKey(rawValue: try row.decode("job_key")),
-                            attempts: try row.decode("attempts"), leaseOwner: owner, leaseUntil: leaseUntil)
+                            attempts: try row.decode("attempts"),
+                            leaseOwner: owner,
+                            leaseUntil: leaseUntil
+                        )
                     )
                 }
                 // RETURNING has no order: this pass's jobs oldest first, after the earlier passes'.
@@ -103,7 +107,8 @@ struct SQLJobQueue: JobQueue {
                 UPDATE jobs SET run_at = \(retryAt), lease_owner = NULL, lease_until = NULL,
                     last_error = \(String(error.prefix(500)))
                 WHERE tenant_id = \(job.tenantID) AND job_id = \(job.id) AND lease_owner = \(job.leaseOwner)
-                """)
+                """
+            )
         }
     }
 
@@ -116,7 +121,8 @@ struct SQLJobQueue: JobQueue {
     func depth() async throws -> Int {
         try await database.translatingTransaction { connection in
             try await connection.query("SELECT count(*) AS depth FROM jobs WHERE kind <> 'lease'").first?.decode(
-                "depth")
+                "depth"
+            )
                 ?? 0
         }
     }

@@ -10,11 +10,17 @@ extension SQLTenantTransaction: AccessRecords {
     static func apiKeyDetails(_ row: SQLRow) throws -> APIKeyDetails {
         guard let role = Role(rawValue: try row.decode("role")) else { throw StoreError.unreadable("API key role") }
         return APIKeyDetails(
-            id: try row.decode("key_id"), tenantID: try row.decode("tenant_id"), name: try row.decode("name"),
+            id: try row.decode("key_id"),
+            tenantID: try row.decode("tenant_id"),
+            name: try row.decode("name"),
             role: role,
-            keyHash: try row.decode("key_hash"), createdBy: try row.decode("created_by"),
-            createdAt: try row.decode("created_at"), lastUsedAt: try row.decode("last_used_at"),
-            expiresAt: try row.decode("expires_at"), revokedAt: try row.decode("revoked_at"))
+            keyHash: try row.decode("key_hash"),
+            createdBy: try row.decode("created_by"),
+            createdAt: try row.decode("created_at"),
+            lastUsedAt: try row.decode("last_used_at"),
+            expiresAt: try row.decode("expires_at"),
+            revokedAt: try row.decode("revoked_at")
+        )
     }
 
     func insertAPIKeyDetails(_ key: APIKeyDetails) async throws {
@@ -23,7 +29,8 @@ extension SQLTenantTransaction: AccessRecords {
             INSERT INTO api_keys (\(fragment: apiKeyDetailColumns))
             VALUES (\(tenantID), \(key.id), \(key.name), \(key.role.rawValue), \(key.keyHash), \(key.createdBy),
                 \(key.createdAt), \(key.lastUsedAt), \(key.expiresAt), \(key.revokedAt))
-            """)
+            """
+        )
     }
 
     func apiKeyDetails() async throws -> [APIKeyDetails] {
@@ -68,7 +75,8 @@ extension SQLStore: AccessDirectory {
                 UPDATE api_keys SET last_used_at = \(at)
                 WHERE key_id = \(id)
                 AND (last_used_at IS NULL OR last_used_at < \(at.addingTimeInterval(-unlessWithin)))
-                """)
+                """
+            )
         }
     }
 
@@ -91,7 +99,8 @@ extension SQLStore: AccessDirectory {
                 """
                 INSERT INTO encryption_key_check (singleton, key_id, sealed, updated_at)
                 VALUES (1, \(sealed.keyID), \(sealed.ciphertext), \(at)) ON CONFLICT (singleton) \(fragment: conflict)
-                """)
+                """
+            )
             // Two servers starting at once on an empty database: both read back the one value that won.
             guard
                 let row = try await connection.query(
@@ -118,17 +127,24 @@ extension SQLStore: AccessDirectory {
         [
             SealedSecretColumn(table: "tokens", keyIDColumn: "secret_key_id", secretColumn: "secret"),
             SealedSecretColumn(
-                table: "tokens", keyIDColumn: "notification_key_id", secretColumn: "notification_secret"),
+                table: "tokens",
+                keyIDColumn: "notification_key_id",
+                secretColumn: "notification_secret"
+            ),
             SealedSecretColumn(table: "mdm_connections", keyIDColumn: "api_key_id", secretColumn: "api_key"),
             SealedSecretColumn(table: "mdm_connections", keyIDColumn: "hmac_key_id", secretColumn: "hmac_key"),
             SealedSecretColumn(table: "mdm_connections", keyIDColumn: "signing_key_id", secretColumn: "signing_secret"),
             SealedSecretColumn(
-                table: "tenant_app_delivery", keyIDColumn: "publisher_key_id", secretColumn: "publisher_key"),
+                table: "tenant_app_delivery",
+                keyIDColumn: "publisher_key_id",
+                secretColumn: "publisher_key"
+            ),
         ]
     }
 
     public func resealSecrets(
-        in column: SealedSecretColumn, currentKeyID: String,
+        in column: SealedSecretColumn,
+        currentKeyID: String,
         _ reseal: @Sendable (SealedSecret) throws -> SealedSecret
     ) async throws -> Int {
         // Names from ``sealedSecretColumns`` (this store's own schema), never from a request.
@@ -141,7 +157,8 @@ extension SQLStore: AccessDirectory {
                 """
                 SELECT \(fragment: keyColumn) AS key_id, \(fragment: secretColumn) AS sealed FROM \(fragment: table)
                 WHERE \(fragment: secretColumn) IS NOT NULL AND \(fragment: keyColumn) <> \(currentKeyID)
-                """)
+                """
+            )
             var count = 0
             for row in rows {
                 let old = SealedSecret(keyID: try row.decode("key_id"), ciphertext: try row.decode("sealed"))
@@ -153,7 +170,8 @@ extension SQLStore: AccessDirectory {
                     SET \(fragment: keyColumn) = \(new.keyID), \(fragment: secretColumn) = \(new.ciphertext)
                     WHERE \(fragment: keyColumn) = \(old.keyID) AND \(fragment: secretColumn) = \(old.ciphertext)
                     RETURNING 1
-                    """)
+                    """
+                )
                 count += updated.count
             }
             return count

@@ -7,10 +7,13 @@ extension SQLTenantTransaction: ConsoleRecords {
 
     static func adminAccount(_ row: SQLRow) throws -> AdminAccount {
         AdminAccount(
-            id: try row.decode("admin_id"), tenantID: try row.decode("tenant_id"),
+            id: try row.decode("admin_id"),
+            tenantID: try row.decode("tenant_id"),
             username: try Username(try row.decode("username")),
-            role: Role(rawValue: try row.decode("role")) ?? .readOnly, passwordHash: try row.decode("password_hash"),
-            createdAt: try row.decode("created_at"))
+            role: Role(rawValue: try row.decode("role")) ?? .readOnly,
+            passwordHash: try row.decode("password_hash"),
+            createdAt: try row.decode("created_at")
+        )
     }
 
     func insertAdminAccount(_ account: AdminAccount) async throws {
@@ -21,7 +24,8 @@ extension SQLTenantTransaction: ConsoleRecords {
                 VALUES (\(tenantID), \(account.id), \(account.username.value), \(account.role.rawValue),
                     \(account.passwordHash), \(account.createdAt))
                 """,
-                unique: { _ in StoreError.constraintViolation("duplicate admin") })
+                unique: { _ in StoreError.constraintViolation("duplicate admin") }
+            )
         } catch StoreError.constraintViolation("duplicate admin") {
             throw AdminAccountError.duplicateUsername(account.username.value)
         }
@@ -43,7 +47,8 @@ extension SQLTenantTransaction: ConsoleRecords {
             INSERT INTO console_sessions (tenant_id, id_hash, admin_id, csrf_token, created_at, expires_at)
             VALUES (\(tenantID), \(session.idHash), \(session.adminID), \(session.csrfToken), \(session.createdAt),
                 \(session.expiresAt))
-            """)
+            """
+        )
     }
 
     func deleteExpiredConsoleSessions(now: Date) async throws {
@@ -77,9 +82,13 @@ extension SQLStore: ConsoleDirectory {
             ).first.map { row in
                 (
                     ConsoleSessionRecord(
-                        idHash: try row.decode("id_hash"), tenantID: try row.decode("tenant_id"),
-                        adminID: try row.decode("admin_id"), csrfToken: try row.decode("csrf_token"),
-                        createdAt: try row.decode("session_created_at"), expiresAt: try row.decode("expires_at")),
+                        idHash: try row.decode("id_hash"),
+                        tenantID: try row.decode("tenant_id"),
+                        adminID: try row.decode("admin_id"),
+                        csrfToken: try row.decode("csrf_token"),
+                        createdAt: try row.decode("session_created_at"),
+                        expiresAt: try row.decode("expires_at")
+                    ),
                     try SQLTenantTransaction.adminAccount(row)
                 )
             }
@@ -100,17 +109,22 @@ extension SQLStore: ConsoleDirectory {
                 """
                 SELECT throttle_key, failures, window_start FROM console_sign_in_failures
                 WHERE throttle_key IN (\(list: keys))
-                """)
-            {
+                """
+            ) {
                 result[try row.decode("throttle_key")] = SignInFailures(
-                    failures: try row.decode("failures"), windowStart: try row.decode("window_start"))
+                    failures: try row.decode("failures"),
+                    windowStart: try row.decode("window_start")
+                )
             }
             return result
         }
     }
 
     public func claimSignInAttempt(
-        key: String, limit: Int, now: Date, windowStartsAfter: Date
+        key: String,
+        limit: Int,
+        now: Date,
+        windowStartsAfter: Date
     ) async throws
         -> SignInFailures?
     {
@@ -119,7 +133,8 @@ extension SQLStore: ConsoleDirectory {
         // writer). Counted before the slow hash, so no check starts unless its attempt was counted.
         try await run { connection in
             _ = try await connection.query(
-                "DELETE FROM console_sign_in_failures WHERE window_start <= \(windowStartsAfter)")
+                "DELETE FROM console_sign_in_failures WHERE window_start <= \(windowStartsAfter)"
+            )
             let rows = try await connection.query(
                 """
                 INSERT INTO console_sign_in_failures (throttle_key, failures, window_start) VALUES (\(key), 1, \(now))
@@ -131,7 +146,8 @@ extension SQLStore: ConsoleDirectory {
                 WHERE console_sign_in_failures.window_start <= \(windowStartsAfter)
                    OR console_sign_in_failures.failures < \(limit)
                 RETURNING failures, window_start
-                """)
+                """
+            )
             guard let row = rows.first else { return nil }
             return SignInFailures(failures: try row.decode("failures"), windowStart: try row.decode("window_start"))
         }
@@ -140,9 +156,11 @@ extension SQLStore: ConsoleDirectory {
     public func releaseSignInAttempt(key: String) async throws {
         try await run { connection in
             _ = try await connection.query(
-                "UPDATE console_sign_in_failures SET failures = failures - 1 WHERE throttle_key = \(key)")
+                "UPDATE console_sign_in_failures SET failures = failures - 1 WHERE throttle_key = \(key)"
+            )
             _ = try await connection.query(
-                "DELETE FROM console_sign_in_failures WHERE throttle_key = \(key) AND failures <= 0")
+                "DELETE FROM console_sign_in_failures WHERE throttle_key = \(key) AND failures <= 0"
+            )
         }
     }
 
@@ -161,7 +179,8 @@ extension SQLTenantTransaction: ConsoleListRecords {
     /// `%text%` for LIKE, with the pattern characters escaped (`ESCAPE '\'`).
     static func pattern(_ search: String) -> String {
         let escaped = search.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-            of: "%", with: "\\%"
+            of: "%",
+            with: "\\%"
         )
         .replacingOccurrences(of: "_", with: "\\_")
         return "%\(escaped)%"
@@ -174,7 +193,8 @@ extension SQLTenantTransaction: ConsoleListRecords {
     }
 
     func consoleLicences(
-        _ asset: AssetKey, _ window: ListWindow<LicenceListColumn>
+        _ asset: AssetKey,
+        _ window: ListWindow<LicenceListColumn>
     ) async throws -> ListPage<ConsoleLicenceRow> {
         let sort =
             switch window.column {
@@ -202,10 +222,13 @@ extension SQLTenantTransaction: ConsoleListRecords {
         ).map { row in
             let changed = try row.decode("changed_at", as: Int?.self) ?? 0
             return ConsoleLicenceRow(
-                serialNumber: try row.decode("serial"), clientUserID: try row.decode("client_user_id"),
-                tokenLocation: try row.decode("location_name"), state: try row.decode("state"),
+                serialNumber: try row.decode("serial"),
+                clientUserID: try row.decode("client_user_id"),
+                tokenLocation: try row.decode("location_name"),
+                state: try row.decode("state"),
                 reason: try row.decode("reason"),
-                since: changed > 0 ? Date(timeIntervalSince1970: Double(changed) / 1000) : nil)
+                since: changed > 0 ? Date(timeIntervalSince1970: Double(changed) / 1000) : nil
+            )
         }
         return ListPage(rows: rows, total: total)
     }
@@ -222,8 +245,13 @@ extension SQLTenantTransaction: ConsoleListRecords {
         return try await holders(
             table: "devices d",
             select: "d.serial AS id, d.name AS label, \(state) AS state",
-            key: "d.serial", label: "d.name", column: "serial", sort: sort, joinCounts: window.column == .licences,
-            window: window)
+            key: "d.serial",
+            label: "d.name",
+            column: "serial",
+            sort: sort,
+            joinCounts: window.column == .licences,
+            window: window
+        )
     }
 
     func consoleUsers(_ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow> {
@@ -237,17 +265,27 @@ extension SQLTenantTransaction: ConsoleListRecords {
         return try await holders(
             table: "managed_users u",
             select: "u.client_user_id AS id, u.email AS label, u.status AS state",
-            key: "u.client_user_id", label: "u.email", column: "client_user_id", sort: sort,
+            key: "u.client_user_id",
+            label: "u.email",
+            column: "client_user_id",
+            sort: sort,
             joinCounts: window.column == .licences,
-            window: window)
+            window: window
+        )
     }
 
     /// A page of devices or users with the licences each holds. The licence counts are joined for the whole
     /// list only when sorting by them; otherwise the page is cut first and only its rows are counted.
     /// `table`, `select`, `key`, `label`, `column` and `sort` are fixed SQL text chosen by the callers above.
     private func holders<Column>(
-        table: String, select: String, key: String, label: String, column: String, sort: String,
-        joinCounts: Bool, window: ListWindow<Column>
+        table: String,
+        select: String,
+        key: String,
+        label: String,
+        column: String,
+        sort: String,
+        joinCounts: Bool,
+        window: ListWindow<Column>
     ) async throws -> ListPage<ConsoleHolderRow> {
         let alias = String(key.split(separator: ".")[0])
         let pattern = Self.pattern(window.search)
@@ -277,7 +315,8 @@ extension SQLTenantTransaction: ConsoleListRecords {
             SELECT \(unescaped: select) FROM \(unescaped: table) \(fragment: join) WHERE \(fragment: matching)
             \(fragment: Self.order(sort, window.descending, tieBreak: key))
             LIMIT \(window.limit) OFFSET \(window.offset)
-            """)
+            """
+        )
         let ids = try page.map { try $0.decode("id", as: String.self) }
         var licences: [String: [String]] = [:]
         if !ids.isEmpty {
@@ -288,18 +327,23 @@ extension SQLTenantTransaction: ConsoleListRecords {
                 WHERE a.tenant_id = \(tenantID) AND a.\(unescaped: column) IN (\(list: ids))
                     AND a.state IN \(fragment: Self.holdingStates)
                 ORDER BY 2
-                """)
-            {
+                """
+            ) {
                 let state: String = try row.decode("state")
                 licences[try row.decode("holder"), default: []].append(
-                    "\(try row.decode("app", as: String.self)) (\(state))")
+                    "\(try row.decode("app", as: String.self)) (\(state))"
+                )
             }
         }
         let rows = try page.map { row in
             let id: String = try row.decode("id")
             return ConsoleHolderRow(
-                id: id, label: try row.decode("label"), state: try row.decode("state"),
-                licencesHeld: licences[id]?.count ?? 0, licences: licences[id] ?? [])
+                id: id,
+                label: try row.decode("label"),
+                state: try row.decode("state"),
+                licencesHeld: licences[id]?.count ?? 0,
+                licences: licences[id] ?? []
+            )
         }
         return ListPage(rows: rows, total: total)
     }
@@ -313,8 +357,8 @@ extension SQLTenantTransaction: ConsoleListRecords {
                 """
                 SELECT adam_id, pricing, name FROM apps
                 WHERE tenant_id = \(tenantID) AND adam_id IN (\(list: slice)) AND name IS NOT NULL
-                """)
-            {
+                """
+            ) {
                 guard let key = try? row.assetKey() else { continue }
                 if assets.contains(key) { names[key] = try row.decode("name") }
             }

@@ -19,8 +19,11 @@ extension SQLStore {
                     throw StoreError.unreadable("queued intent in state \(stored)")
                 }
                 return IntentGroup(
-                    tenantID: try row.decode("tenant_id"), tokenID: try row.decode("token_id"),
-                    asset: try row.assetKey(), state: state)
+                    tenantID: try row.decode("tenant_id"),
+                    tokenID: try row.decode("token_id"),
+                    asset: try row.assetKey(),
+                    state: state
+                )
             }
         }
     }

@@ -24,7 +24,8 @@ extension SQLTenantTransaction: MDMRecords {
                 silent_days = excluded.silent_days, licence_only = excluded.licence_only,
                 licence_only_apps = excluded.licence_only_apps, disabled_reason = excluded.disabled_reason,
                 updated_at = excluded.updated_at
-            """)
+            """
+        )
     }
 
     /// The sealed secret in the `keyColumn`/`secretColumn` pair; nil when the key id is NULL.
@@ -44,17 +45,23 @@ extension SQLTenantTransaction: MDMRecords {
             let stored: String = try row.decode("kind")
             guard let kind = MDMKind(rawValue: stored) else { throw StoreError.unreadable("MDM kind \(stored)") }
             let connection = MDMConnection(
-                kind: kind, url: try row.decode("url"),
+                kind: kind,
+                url: try row.decode("url"),
                 reclaimAfter: TimeInterval(try row.decode("reclaim_after", as: Int.self)),
-                silentDaysUnenrolled: try row.decode("silent_days"), licenceOnly: try row.decode("licence_only"),
+                silentDaysUnenrolled: try row.decode("silent_days"),
+                licenceOnly: try row.decode("licence_only"),
                 licenceOnlyAdamIDs: Set(JSONList.decode(try row.decode("licence_only_apps"))),
-                disabledReason: try row.decode("disabled_reason"), updatedAt: try row.decode("updated_at"))
+                disabledReason: try row.decode("disabled_reason"),
+                updatedAt: try row.decode("updated_at")
+            )
             return StoredMDMConnection(
                 connection: connection,
                 secrets: MDMSealedSecrets(
                     apiKey: try Self.sealed(row, "api_key_id", "api_key"),
                     webhookHMACKey: try Self.sealed(row, "hmac_key_id", "hmac_key"),
-                    signingSecret: try Self.sealed(row, "signing_key_id", "signing_secret")))
+                    signingSecret: try Self.sealed(row, "signing_key_id", "signing_secret")
+                )
+            )
         }
     }
 
@@ -79,18 +86,30 @@ extension SQLTenantTransaction: MDMRecords {
             throw StoreError.unreadable("device command state \(storedState)")
         }
         let command = DeviceCommand(
-            id: try row.decode("command_id"), serialNumber: try row.decode("serial"), kind: kind,
-            adamID: try row.decode("adam_id"), assignmentID: try row.decode("assignment_id"),
-            createdAt: try row.decode("created_at"))
+            id: try row.decode("command_id"),
+            serialNumber: try row.decode("serial"),
+            kind: kind,
+            adamID: try row.decode("adam_id"),
+            assignmentID: try row.decode("assignment_id"),
+            createdAt: try row.decode("created_at")
+        )
         return DeviceCommandRecord(
-            command: command, state: state, attempts: try row.decode("attempts"),
-            nextAttemptAt: try row.decode("next_attempt_at"), lastError: try row.decode("last_error"),
-            deliveredAt: try row.decode("delivered_at"), updatedAt: try row.decode("updated_at"),
-            enrollmentID: try row.decode("enrollment_id"))
+            command: command,
+            state: state,
+            attempts: try row.decode("attempts"),
+            nextAttemptAt: try row.decode("next_attempt_at"),
+            lastError: try row.decode("last_error"),
+            deliveredAt: try row.decode("delivered_at"),
+            updatedAt: try row.decode("updated_at"),
+            enrollmentID: try row.decode("enrollment_id")
+        )
     }
 
     func claimDueDeviceCommands(
-        owner: String, now: Date, lease: TimeInterval, limit: Int
+        owner: String,
+        now: Date,
+        lease: TimeInterval,
+        limit: Int
     ) async throws -> [DeviceCommandRecord] {
         // Two statements in one transaction: the rows picked are locked (PostgreSQL) until it ends, and a LIMIT
         // inside `IN (…)` is not guaranteed to be evaluated once by PostgreSQL's planner.
@@ -175,8 +194,8 @@ extension SQLTenantTransaction: MDMRecords {
     func deviceCommandCounts() async throws -> [DeviceCommandState: Int] {
         var counts: [DeviceCommandState: Int] = [:]
         for row in try await exec(
-            "SELECT state, count(*) AS n FROM device_commands WHERE tenant_id = \(tenantID) GROUP BY state")
-        {
+            "SELECT state, count(*) AS n FROM device_commands WHERE tenant_id = \(tenantID) GROUP BY state"
+        ) {
             let stored: String = try row.decode("state")
             guard let state = DeviceCommandState(rawValue: stored) else {
                 throw StoreError.unreadable("device command state \(stored)")
@@ -199,7 +218,8 @@ extension SQLTenantTransaction: MDMRecords {
                 enrollment_id = excluded.enrollment_id, model = excluded.model, os_version = excluded.os_version,
                 platform = excluded.platform, last_seen_at = excluded.last_seen_at,
                 unenrolled_at = excluded.unenrolled_at, reclaimed_at = NULL
-            """)
+            """
+        )
     }
 
     func mdmDevice(serial: SerialNumber) async throws -> Device? { try await device(serial) }
@@ -218,12 +238,14 @@ extension SQLTenantTransaction: MDMRecords {
             """
             UPDATE devices SET installed = \(JSONList.encode(adamIDs.sorted())), last_seen_at = \(seenAt)
             WHERE tenant_id = \(tenantID) AND serial = \(serial)
-            """)
+            """
+        )
     }
 
     func devicesDueForReclaim(unenrolledBefore cutoff: Date) async throws -> [Device] {
         try await devices(
-            where: "enrollment_state = 'unenrolled' AND unenrolled_at <= \(cutoff) AND reclaimed_at IS NULL")
+            where: "enrollment_state = 'unenrolled' AND unenrolled_at <= \(cutoff) AND reclaimed_at IS NULL"
+        )
     }
 
     func markReclaimed(_ serial: SerialNumber, at: Date) async throws {
@@ -272,7 +294,10 @@ extension SQLTenantTransaction: MDMRecords {
 
     /// Events matching `condition`, in `order`.
     private func events(
-        where condition: SQLQuery, order: SQLQuery, limit: Int, lock: String = ""
+        where condition: SQLQuery,
+        order: SQLQuery,
+        limit: Int,
+        lock: String = ""
     ) async throws
         -> [MDMEventRecord]
     {
@@ -288,16 +313,24 @@ extension SQLTenantTransaction: MDMRecords {
                 throw StoreError.unreadable("MDM event state \(stored)")
             }
             return MDMEventRecord(
-                id: try row.decode("event_id"), receivedAt: try row.decode("received_at"),
+                id: try row.decode("event_id"),
+                receivedAt: try row.decode("received_at"),
                 topic: try row.decode("topic"),
-                dedupeKey: try row.decode("dedupe_key") ?? "", body: try row.decode("body"), state: state,
-                detail: try row.decode("detail"))
+                dedupeKey: try row.decode("dedupe_key") ?? "",
+                body: try row.decode("body"),
+                state: state,
+                detail: try row.decode("detail")
+            )
         }
     }
 
     func pendingMDMEvents(limit: Int) async throws -> [MDMEventRecord] {
         try await events(
-            where: "state = 'pending'", order: "received_at, event_id", limit: limit, lock: dialect.skipLocked)
+            where: "state = 'pending'",
+            order: "received_at, event_id",
+            limit: limit,
+            lock: dialect.skipLocked
+        )
     }
 
     func markMDMEvent(_ id: UUID, _ state: MDMEventState, detail: String) async throws {
@@ -305,7 +338,8 @@ extension SQLTenantTransaction: MDMRecords {
             """
             UPDATE mdm_events SET state = \(state.rawValue), detail = \(String(detail.prefix(500)))
             WHERE tenant_id = \(tenantID) AND event_id = \(id)
-            """)
+            """
+        )
     }
 
     func mdmEvents(limit: Int) async throws -> [MDMEventRecord] {

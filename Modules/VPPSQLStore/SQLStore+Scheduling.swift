@@ -4,7 +4,10 @@ import VPPUseCases
 
 extension SQLStore {
     public func dueWork(
-        now: Date, syncInterval: TimeInterval, retryAfter: TimeInterval, limit: Int
+        now: Date,
+        syncInterval: TimeInterval,
+        retryAfter: TimeInterval,
+        limit: Int
     ) async throws -> DueWork {
         // Each question is one indexed query over all tenants; none walks tenants or tokens one by one.
         let lastSuccess = now.addingTimeInterval(-syncInterval)

@@ -25,7 +25,8 @@ public struct SQLStore: Store {
                 """
                 INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at)
                 VALUES (\(tenant.id), \(tenant.name), \(holder.id), \(holder.name), \(holder.metadata), \(now))
-                """)
+                """
+            )
         } unique: { _ in
             StoreError.duplicateTenant(tenant.name)
         }
@@ -55,10 +56,14 @@ public struct SQLStore: Store {
             )
             .map { row in
                 Tenant(
-                    id: try row.decode("tenant_id"), name: try row.decode("name"),
+                    id: try row.decode("tenant_id"),
+                    name: try row.decode("name"),
                     holderIdentity: HolderIdentity(
-                        id: try row.decode("holder_id"), name: try row.decode("holder_name"),
-                        metadata: try row.decode("holder_metadata")))
+                        id: try row.decode("holder_id"),
+                        name: try row.decode("holder_name"),
+                        metadata: try row.decode("holder_metadata")
+                    )
+                )
             }
         }
     }
@@ -81,7 +86,11 @@ public struct SQLStore: Store {
     }
 
     public func acquireLease(
-        tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval
+        tenant: TenantID,
+        name: String,
+        owner: String,
+        now: Date,
+        ttl: TimeInterval
     ) async throws -> Bool {
         // A lease is a row of the jobs table that workers never claim (its run_at is far in the future).
         try await run { connection in
@@ -101,7 +110,11 @@ public struct SQLStore: Store {
     }
 
     public func renewLease(
-        tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval
+        tenant: TenantID,
+        name: String,
+        owner: String,
+        now: Date,
+        ttl: TimeInterval
     ) async throws -> Bool {
         try await run { connection in
             try await !connection.query(
@@ -120,19 +133,22 @@ public struct SQLStore: Store {
                 """
                 DELETE FROM jobs WHERE tenant_id = \(tenant) AND kind = 'lease' AND job_key = \(name)
                 AND lease_owner = \(owner)
-                """)
+                """
+            )
         }
     }
 
     public func inTenant<T: Sendable>(
-        _ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T
+        _ tenant: TenantID,
+        _ body: @Sendable (any TenantTransaction) async throws -> T
     ) async throws -> T {
         let dialect = database.dialect
         let clock = self.clock
         return try await run { connection in
             if let scope = dialect.scopeToTenant { try await connection.query(scope(tenant)) }
             return try await body(
-                SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: dialect, clock: clock))
+                SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: dialect, clock: clock)
+            )
         }
     }
 
@@ -149,7 +165,8 @@ public struct SQLStore: Store {
     }
 
     static func translate(
-        _ error: SQLDriverError, unique: (String) -> StoreError = { StoreError.constraintViolation($0) }
+        _ error: SQLDriverError,
+        unique: (String) -> StoreError = { StoreError.constraintViolation($0) }
     ) -> any Error {
         switch error {
         case .uniqueViolation(let detail): unique(detail)

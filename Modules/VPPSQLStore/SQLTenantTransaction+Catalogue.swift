@@ -17,7 +17,8 @@ extension SQLTenantTransaction {
                 ON CONFLICT (tenant_id, adam_id, pricing) DO UPDATE SET product_type = excluded.product_type,
                     platforms = excluded.platforms, device_assignable = excluded.device_assignable,
                     revocable = excluded.revocable
-                """)
+                """
+        )
     }
 
     func setMetadata(_ metadata: AppMetadata, for asset: AssetKey) async throws {
@@ -26,7 +27,8 @@ extension SQLTenantTransaction {
             UPDATE apps SET name = \(metadata.name), bundle_id = \(metadata.bundleID),
                 icon_url = \(metadata.iconURL?.absoluteString), version = \(metadata.version)
             WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) RETURNING adam_id
-            """)
+            """
+        )
         if rows.isEmpty { throw StoreError.unknownApp(asset) }
     }
 
@@ -41,14 +43,19 @@ extension SQLTenantTransaction {
             """
         ).map { row in
             let asset = Asset(
-                key: try row.assetKey(), productType: ProductType(rawValue: try row.decode("product_type")) ?? .app,
+                key: try row.assetKey(),
+                productType: ProductType(rawValue: try row.decode("product_type")) ?? .app,
                 platforms: Set(JSONList.decode(try row.decode("platforms")).compactMap(Platform.init(rawValue:))),
-                isDeviceAssignable: try row.decode("device_assignable"), isRevocable: try row.decode("revocable"))
+                isDeviceAssignable: try row.decode("device_assignable"),
+                isRevocable: try row.decode("revocable")
+            )
             let metadata = try row.decode("name", as: String?.self).map { name in
                 AppMetadata(
-                    name: name, bundleID: try row.decode("bundle_id"),
+                    name: name,
+                    bundleID: try row.decode("bundle_id"),
                     iconURL: try row.decode("icon_url", as: String?.self).flatMap(URL.init(string:)),
-                    version: try row.decode("version"))
+                    version: try row.decode("version")
+                )
             }
             return AppRecord(asset: asset, metadata: metadata)
         }
@@ -76,7 +83,9 @@ extension SQLTenantTransaction {
     }
 
     func replaceCounts(
-        tokenID: TokenID, _ counts: [AssetKey: LicenceCounts], recounting scope: Set<AssetKey>?
+        tokenID: TokenID,
+        _ counts: [AssetKey: LicenceCounts],
+        recounting scope: Set<AssetKey>?
     ) async throws {
         // Apple's snapshot gives the total, what it withholds, and how many it counts as assigned; `assigned` is
         // recounted from our rows (which the merge just made equal to Apple's list, plus what is in flight), so a
@@ -90,7 +99,8 @@ extension SQLTenantTransaction {
             SELECT adam_id, pricing, total, withheld, assigned, available, retired, unlisted, apple_assigned,
                 apple_available
             FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID)
-            """)
+            """
+        )
         var before: [AssetKey: StoredTokenAssetCounts] = [:]
         for row in stored {
             guard let key = try? row.assetKey() else { continue }
@@ -109,7 +119,8 @@ extension SQLTenantTransaction {
             WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND state IN (\(fragment: Self.holding))
                 \(fragment: onlyThese)
             GROUP BY adam_id, pricing
-            """)
+            """
+        )
         var heldByKey: [AssetKey: (held: Int, confirmed: Int)] = [:]
         for row in held {
             guard let key = try? row.assetKey() else { continue }
@@ -123,9 +134,15 @@ extension SQLTenantTransaction {
             let withheld = max(0, apple.total - apple.assigned - apple.available) + unlisted
             let available = max(0, apple.total - withheld - rows.held)
             let values = StoredTokenAssetCounts(
-                total: apple.total, withheld: withheld, assigned: rows.held, available: available,
-                retired: apple.retired, unlisted: unlisted, appleAssigned: apple.assigned,
-                appleAvailable: apple.available)
+                total: apple.total,
+                withheld: withheld,
+                assigned: rows.held,
+                available: available,
+                retired: apple.retired,
+                unlisted: unlisted,
+                appleAssigned: apple.assigned,
+                appleAvailable: apple.available
+            )
             if let old = before[key] {
                 // Unchanged counts are not rewritten.
                 guard old != values else { continue }
@@ -135,13 +152,15 @@ extension SQLTenantTransaction {
                         available = \(available), retired = \(apple.retired), unlisted = \(unlisted),
                         apple_assigned = \(apple.assigned), apple_available = \(apple.available)
                     WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())
-                    """)
+                    """
+                )
             } else {
                 inserts.append(
                     """
                     (\(tenantID), \(tokenID), \(key.adamID), \(key.pricingParam), \(apple.total), \(withheld),
                     \(rows.held), \(available), \(apple.retired), \(unlisted), \(apple.assigned), \(apple.available))
-                    """)
+                    """
+                )
             }
         }
         try await insertMany(
@@ -150,7 +169,8 @@ extension SQLTenantTransaction {
                 (tenant_id, token_id, adam_id, pricing, total, withheld, assigned, available, retired, unlisted,
                 apple_assigned, apple_available)
             """,
-            rows: inserts)
+            rows: inserts
+        )
         for key in before.keys.sorted() where counts[key] == nil {
             try await exec(
                 """
@@ -181,12 +201,16 @@ extension SQLTenantTransaction {
         ).map { row in
             let total: Int = try row.decode("total")
             return TokenAssetCounts(
-                tokenID: try row.decode("token_id"), asset: try row.assetKey(),
+                tokenID: try row.decode("token_id"),
+                asset: try row.assetKey(),
                 counts: try LicenceCounts(
                     // What Apple counts as assigned but does not list is assigned too (and never available).
                     total: total,
                     assigned: min(try row.decode("assigned") + (try row.decode("unlisted") as Int), total),
-                    available: try row.decode("available"), retired: try row.decode("retired")))
+                    available: try row.decode("available"),
+                    retired: try row.decode("retired")
+                )
+            )
         }
     }
 
@@ -199,7 +223,8 @@ extension SQLTenantTransaction {
             UPDATE token_assets SET total = \(unescaped: greatest)(0, total + \(delta)),
                 available = \(unescaped: greatest)(0, \(unescaped: greatest)(0, total + \(delta)) - withheld - assigned)
             WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
-            """)
+            """
+        )
     }
 
     func deleteOrphanApps() async throws -> [AssetKey] {

@@ -18,7 +18,8 @@ extension SQLTenantTransaction {
             INSERT INTO tenant_app_delivery (tenant_id, delivery, updated_at) VALUES (\(tenantID), \(delivery.rawValue),
                 \(now))
             ON CONFLICT (tenant_id) DO UPDATE SET delivery = excluded.delivery, updated_at = excluded.updated_at
-            """)
+            """
+        )
     }
 
     func declarationPublisher() async throws -> DeclarationPublisherSettings {
@@ -35,8 +36,10 @@ extension SQLTenantTransaction {
             throw StoreError.unreadable("declaration publisher \(stored)")
         }
         return DeclarationPublisherSettings(
-            kind: kind, url: try row.decode("publisher_url"),
-            apiKey: try Self.sealed(row, "publisher_key_id", "publisher_key"))
+            kind: kind,
+            url: try row.decode("publisher_url"),
+            apiKey: try Self.sealed(row, "publisher_key_id", "publisher_key")
+        )
     }
 
     func saveDeclarationPublisher(_ settings: DeclarationPublisherSettings, now: Date) async throws {
@@ -49,7 +52,8 @@ extension SQLTenantTransaction {
             ON CONFLICT (tenant_id) DO UPDATE SET publisher = excluded.publisher,
                 publisher_url = excluded.publisher_url, publisher_key_id = excluded.publisher_key_id,
                 publisher_key = excluded.publisher_key, updated_at = excluded.updated_at
-            """)
+            """
+        )
     }
 
     func enqueueDeclarationSetChanges(_ changes: [DeclarationSetChange]) async throws {
@@ -66,7 +70,8 @@ extension SQLTenantTransaction {
                 \($0.createdAt))
                 """
             },
-            suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING")
+            suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING"
+        )
     }
 
     func joinedLicences(_ ids: [AssignmentID]) async throws -> Set<AssignmentID> {
@@ -78,7 +83,8 @@ extension SQLTenantTransaction {
                     WHERE tenant_id = \(tenantID) AND kind = 'join' AND assignment_id IN (\(list: chunk))
                     """
                 ).map { row -> AssignmentID in try row.decode("assignment_id") }
-            })
+            }
+        )
     }
 
     static let changeColumns: SQLQuery = """
@@ -87,7 +93,10 @@ extension SQLTenantTransaction {
         """
 
     func claimDueDeclarationSetChanges(
-        owner: String, now: Date, lease: TimeInterval, limit: Int
+        owner: String,
+        now: Date,
+        lease: TimeInterval,
+        limit: Int
     ) async throws -> [DeclarationSetChangeRecord] {
         // As the device-command outbox: pick (locked on PostgreSQL, skipping rows another server holds), then lease.
         let picked: [UUID] = try await exec(
@@ -110,7 +119,12 @@ extension SQLTenantTransaction {
     }
 
     func finishDeclarationSetChange(
-        _ id: UUID, owner: String, state: DeclarationSetChangeState, nextAttemptAt: Date?, lastError: String?, at: Date
+        _ id: UUID,
+        owner: String,
+        state: DeclarationSetChangeState,
+        nextAttemptAt: Date?,
+        lastError: String?,
+        at: Date
     ) async throws -> Bool {
         try await !exec(
             """
@@ -124,7 +138,11 @@ extension SQLTenantTransaction {
     }
 
     func recordDeviceStatus(
-        serial: String, asset: AssetKey, state: String?, reasons: [StatusReason], at: Date
+        serial: String,
+        asset: AssetKey,
+        state: String?,
+        reasons: [StatusReason],
+        at: Date
     ) async throws -> Bool {
         let encoded = String(decoding: (try? JSONEncoder().encode(reasons)) ?? Data("[]".utf8), as: UTF8.self)
         // The latest join for the device and app: an earlier licence's join has been left.
@@ -164,16 +182,25 @@ extension SQLTenantTransaction {
             let changeState = DeclarationSetChangeState(rawValue: state)
         else { throw StoreError.unreadable("declaration set change \(licence)/\(kind)/\(state)") }
         let change = DeclarationSetChange(
-            id: try row.decode("change_id"), serialNumber: try row.decode("serial"), asset: try row.assetKey(),
-            licenceKind: licenceKind, kind: changeKind, assignmentID: try row.decode("assignment_id"),
-            createdAt: try row.decode("created_at"))
+            id: try row.decode("change_id"),
+            serialNumber: try row.decode("serial"),
+            asset: try row.assetKey(),
+            licenceKind: licenceKind,
+            kind: changeKind,
+            assignmentID: try row.decode("assignment_id"),
+            createdAt: try row.decode("created_at")
+        )
         let reasons: String? = try row.decode("device_reasons")
         return DeclarationSetChangeRecord(
-            change: change, state: changeState, attempts: try row.decode("attempts"),
-            lastError: try row.decode("last_error"), updatedAt: try row.decode("updated_at"),
+            change: change,
+            state: changeState,
+            attempts: try row.decode("attempts"),
+            lastError: try row.decode("last_error"),
+            updatedAt: try row.decode("updated_at"),
             deviceState: try row.decode("device_state"),
             deviceReasons: reasons.flatMap { try? JSONDecoder().decode([StatusReason].self, from: Data($0.utf8)) }
                 ?? [],
-            reportedAt: try row.decode("reported_at"))
+            reportedAt: try row.decode("reported_at")
+        )
     }
 }

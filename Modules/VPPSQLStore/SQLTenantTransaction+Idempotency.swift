@@ -4,7 +4,11 @@ import VPPUseCases
 
 extension SQLTenantTransaction {
     func claimIdempotencyKey(
-        _ key: String, fingerprint: String, now: Date, claimedUntil: Date, expiresAt: Date
+        _ key: String,
+        fingerprint: String,
+        now: Date,
+        claimedUntil: Date,
+        expiresAt: Date
     ) async throws -> IdempotencyClaim {
         // One statement claims a new key, an expired one, or this request's own abandoned claim; concurrent
         // claims of one key queue on its row, and the loser sees the winner's claim.
@@ -21,7 +25,8 @@ extension SQLTenantTransaction {
                 OR (idempotency_keys.status IS NULL AND idempotency_keys.claimed_until <= excluded.created_at
                     AND idempotency_keys.fingerprint = excluded.fingerprint)
             RETURNING idempotency_key
-            """)
+            """
+        )
         guard claimed.isEmpty else { return .claimed }
         guard
             let row = try await exec(
@@ -35,7 +40,11 @@ extension SQLTenantTransaction {
         guard let status: Int = try row.decode("status") else { return .inProgress }
         return .replay(
             IdempotentAnswer(
-                status: status, contentType: try row.decode("content_type"), body: try row.decode("body") ?? []))
+                status: status,
+                contentType: try row.decode("content_type"),
+                body: try row.decode("body") ?? []
+            )
+        )
     }
 
     func recordIdempotentAnswer(_ key: String, fingerprint: String, answer: IdempotentAnswer) async throws {
@@ -45,7 +54,8 @@ extension SQLTenantTransaction {
                 body = \(answer.body)
             WHERE tenant_id = \(tenantID) AND idempotency_key = \(key) AND fingerprint = \(fingerprint)
                 AND status IS NULL
-            """)
+            """
+        )
     }
 
     func releaseIdempotencyKey(_ key: String, fingerprint: String) async throws {
@@ -54,7 +64,8 @@ extension SQLTenantTransaction {
             DELETE FROM idempotency_keys
             WHERE tenant_id = \(tenantID) AND idempotency_key = \(key) AND fingerprint = \(fingerprint)
                 AND status IS NULL
-            """)
+            """
+        )
     }
 
     func purgeIdempotencyKeys(now: Date, limit: Int) async throws -> Int {

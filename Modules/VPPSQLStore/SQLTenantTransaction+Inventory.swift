@@ -15,7 +15,8 @@ extension SQLTenantTransaction {
             suffix: """
                 ON CONFLICT (tenant_id, serial) DO UPDATE SET name = excluded.name, installed = excluded.installed,
                 retired = excluded.retired
-                """)
+                """
+        )
     }
 
     /// The device columns ``device(from:)`` reads, with their MDM enrollment (added by migration 0008).
@@ -36,13 +37,22 @@ extension SQLTenantTransaction {
             throw StoreError.unreadable("platform \(storedPlatform)")
         }
         let enrollment = MDMEnrollment(
-            state: state, enrollmentID: try row.decode("enrollment_id"), model: try row.decode("model"),
-            osVersion: try row.decode("os_version"), platform: platform, lastSeenAt: try row.decode("last_seen_at"),
-            unenrolledAt: try row.decode("unenrolled_at"))
+            state: state,
+            enrollmentID: try row.decode("enrollment_id"),
+            model: try row.decode("model"),
+            osVersion: try row.decode("os_version"),
+            platform: platform,
+            lastSeenAt: try row.decode("last_seen_at"),
+            unenrolledAt: try row.decode("unenrolled_at")
+        )
         return Device(
-            tenantID: tenantID, serialNumber: serial, name: try row.decode("name"),
-            installedAdamIDs: Set(JSONList.decode(try row.decode("installed"))), isRetired: try row.decode("retired"),
-            enrollment: enrollment)
+            tenantID: tenantID,
+            serialNumber: serial,
+            name: try row.decode("name"),
+            installedAdamIDs: Set(JSONList.decode(try row.decode("installed"))),
+            isRetired: try row.decode("retired"),
+            enrollment: enrollment
+        )
     }
 
     /// Devices matching `condition` (SQL over the devices table, with its binds), ordered by serial.
@@ -69,7 +79,8 @@ extension SQLTenantTransaction {
     /// Runs `read` over distinct `values` in chunks small enough for the dialect's bind cap (a bulk request
     /// stays one indexed lookup list per statement) and concatenates the results.
     func lookupChunks<Value: Hashable, Row>(
-        _ values: [Value], _ read: ([Value]) async throws -> [Row]
+        _ values: [Value],
+        _ read: ([Value]) async throws -> [Row]
     ) async throws -> [Row] {
         var seen: Set<Value> = []
         let distinct = values.filter { seen.insert($0).inserted }
@@ -100,7 +111,11 @@ extension SQLTenantTransaction {
     }
 
     func devicePage(
-        after: SerialNumber?, limit: Int, serialPrefix: String?, enrolled: Bool?, includeRetired: Bool
+        after: SerialNumber?,
+        limit: Int,
+        serialPrefix: String?,
+        enrolled: Bool?,
+        includeRetired: Bool
     ) async throws -> [Device] {
         var conditions: [SQLQuery] = ["true"]
         if let after { conditions.append("serial > \(after)") }
@@ -149,8 +164,11 @@ extension SQLTenantTransaction {
         .compactMap { row in
             guard let id = try? row.decode("client_user_id", as: ClientUserID.self) else { return nil }
             return try? ManagedUser(
-                tenantID: tenantID, clientUserID: id, email: try row.decode("email"),
-                status: ManagedUserStatus(rawValue: try row.decode("status")) ?? .registered)
+                tenantID: tenantID,
+                clientUserID: id,
+                email: try row.decode("email"),
+                status: ManagedUserStatus(rawValue: try row.decode("status")) ?? .registered
+            )
         }
     }
 

@@ -20,7 +20,8 @@ extension SQLTenantTransaction {
 
     /// The states Apple has confirmed (and lists), as SQL literals.
     static let confirmed = SQLQuery(
-        unescaped: AssignmentState.Code.confirmed.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", "))
+        unescaped: AssignmentState.Code.confirmed.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+    )
 
     func reserveLicences(_ assignments: [Assignment]) async throws -> Bool {
         guard let first = assignments.first else { return true }
@@ -29,14 +30,16 @@ extension SQLTenantTransaction {
                 $0.asset == first.asset && $0.grantingToken == first.grantingToken
                     && $0.state == .reserved
             },
-            "one reservation is of one asset from one token")
+            "one reservation is of one asset from one token"
+        )
         guard try await reserve(first.asset, from: first.grantingToken, count: assignments.count) else { return false }
         do {
             try await insertAssignmentRows(assignments.map { ($0, "vpp") })
         } catch StoreError.constraintViolation(let detail) where detail.contains("one_licence_per") {
             // The partial unique index: someone (maybe another server, a moment ago) licensed one of them.
             let held = try await self.assignments(
-                AssignmentQuery(asset: first.asset, states: AssignmentState.Code.holding))
+                AssignmentQuery(asset: first.asset, states: AssignmentState.Code.holding)
+            )
             let holders = Set(held.map(\.assignee))
             throw StoreError.alreadyLicensed(assignments.map(\.assignee).filter(holders.contains).map(\.description))
         }
@@ -68,7 +71,8 @@ extension SQLTenantTransaction {
             UPDATE token_assets SET assigned = \(unescaped: greatest)(0, assigned + \(delta)),
                 available = \(unescaped: greatest)(0, total - withheld - \(unescaped: greatest)(0, assigned + \(delta)))
             WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
-            """)
+            """
+        )
     }
 
     static func stateColumns(_ state: AssignmentState) -> (code: String, eventID: String?, reason: String?) {
@@ -116,7 +120,8 @@ extension SQLTenantTransaction {
             INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id,
                 state, event_id, reason, origin, revoke_requested, changed_at)
             """,
-            rows: rows)
+            rows: rows
+        )
     }
 
     /// A row of ``assignmentColumns``; `nil` for an assignee that is no longer a valid serial or user id.
@@ -134,12 +139,18 @@ extension SQLTenantTransaction {
             throw StoreError.unreadable("pricing \(pricing)")
         }
         return Assignment(
-            id: try row.decode("assignment_id"), tenantID: tenantID,
+            id: try row.decode("assignment_id"),
+            tenantID: tenantID,
             asset: AssetKey(adamID: try row.decode("adam_id"), pricingParam: pricingParam),
-            assignee: assignee, grantingToken: try row.decode("token_id"),
+            assignee: assignee,
+            grantingToken: try row.decode("token_id"),
             state: try Self.state(
-                code: try row.decode("state"), eventID: try row.decode("event_id"), reason: try row.decode("reason")),
-            revokeRequested: try row.decode("revoke_requested"))
+                code: try row.decode("state"),
+                eventID: try row.decode("event_id"),
+                reason: try row.decode("reason")
+            ),
+            revokeRequested: try row.decode("revoke_requested")
+        )
     }
 
     func assignments(_ query: AssignmentQuery) async throws -> [Assignment] {
@@ -216,7 +227,8 @@ extension SQLTenantTransaction {
                     changed_at = \(clock()), lease_owner = NULL, lease_until = NULL,
                     revoke_requested = CASE WHEN \(state.holdsLicence) THEN revoke_requested ELSE \(false) END
                 WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))
-                """)
+                """
+            )
         }
         // Counts in a fixed order, so two transactions never wait on each other's rows in a cycle.
         for (_, (tokenID, asset, change)) in delta.sorted(by: { $0.key < $1.key }) where change != 0 {
@@ -231,7 +243,8 @@ extension SQLTenantTransaction {
                 """
                 UPDATE assignments SET revoke_requested = \(true)
                 WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))
-                """)
+                """
+            )
         }
     }
 
@@ -239,7 +252,8 @@ extension SQLTenantTransaction {
         let doomed = try await rows(ids, lock: true)
         for chunk in chunks(ids, of: 500) {
             try await exec(
-                "DELETE FROM assignments WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))")
+                "DELETE FROM assignments WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))"
+            )
         }
         let held = Dictionary(grouping: doomed.filter(\.state.holdsLicence)) { "\($0.grantingToken)|\($0.asset)" }
         for (_, group) in held.sorted(by: { $0.key < $1.key }) {
@@ -248,8 +262,13 @@ extension SQLTenantTransaction {
     }
 
     func claimIntents(
-        tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
-        until: Date, limit: Int
+        tokenID: TokenID,
+        asset: AssetKey,
+        state: AssignmentState.Code,
+        owner: String,
+        now: Date,
+        until: Date,
+        limit: Int
     ) async throws -> [ClaimedIntent] {
         // A licence whose device joined the app's declaration set is revoked only once it has left the set (or
         // the leave was given up): the device removes the app before Apple takes the licence back.
@@ -302,7 +321,8 @@ extension SQLTenantTransaction {
                 """
                 UPDATE assignments SET lease_owner = NULL, lease_until = \(retryAt)
                 WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk))
-                """)
+                """
+            )
         }
     }
 
@@ -315,11 +335,14 @@ extension SQLTenantTransaction {
             SELECT count(*) AS locked FROM (
                 SELECT 1 FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID)
                 ORDER BY adam_id, pricing FOR UPDATE) AS counts
-            """)
+            """
+        )
     }
 
     func mergeAppleAssignments(
-        tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool
+        tokenID: TokenID,
+        _ records: [AppleAssignmentRecord],
+        fullSnapshot: Bool
     ) async throws
         -> MergeOutcome
     {
@@ -353,7 +376,9 @@ extension SQLTenantTransaction {
             INSERT INTO sync_staging (tenant_id, sync_id, token_id, row_id, adam_id, pricing, assignee, serial,
                 client_user_id)
             """,
-            rows: rows, suffix: "ON CONFLICT DO NOTHING")
+            rows: rows,
+            suffix: "ON CONFLICT DO NOTHING"
+        )
     }
 
     func clearStagedAssignments(tokenID: TokenID, syncID: UUID?) async throws {
@@ -388,7 +413,8 @@ extension SQLTenantTransaction {
                 AND ((a.serial IS NOT NULL AND h.serial = a.serial)
                     OR (a.client_user_id IS NOT NULL AND h.client_user_id = a.client_user_id))
                 AND a.state IN ('failed', 'revoked'))
-            """)
+            """
+        )
         var best: [String: (id: UUID, rank: Int, changed: Int)] = [:]
         var heldElsewhere = Set<String>()
         for row in candidates {
@@ -436,7 +462,8 @@ extension SQLTenantTransaction {
                 FROM sync_staging s
                 WHERE s.tenant_id = \(tenantID) AND s.sync_id = \(syncID) AND s.\(unescaped: column) IS NOT NULL
                 ON CONFLICT DO NOTHING
-                """)
+                """
+            )
         }
         // 3. A full snapshot: what Apple no longer lists is gone; queued or sent revokes are done.
         if fullSnapshot {
@@ -446,7 +473,8 @@ extension SQLTenantTransaction {
                 WHERE a.tenant_id = \(tenantID) AND a.token_id = \(tokenID)
                 AND a.state IN ('active', 'revocation-queued', 'revoking') AND NOT EXISTS (
                     SELECT 1 FROM sync_staging s WHERE s.sync_id = \(syncID) AND \(fragment: Self.sameAssignment))
-                """)
+                """
+            )
             var revokedIDs: [AssignmentID] = []
             var goneIDs: [AssignmentID] = []
             for row in gone {
@@ -466,7 +494,8 @@ extension SQLTenantTransaction {
                     """
                     DELETE FROM assignments
                     WHERE tenant_id = \(tenantID) AND assignment_id IN (\(list: chunk)) AND state = 'active'
-                    """)
+                    """
+                )
             }
             outcome.deleted = goneIDs.count
         } else {
@@ -475,7 +504,8 @@ extension SQLTenantTransaction {
             let staged = try await exec(
                 """
                 SELECT DISTINCT adam_id, pricing FROM sync_staging WHERE tenant_id = \(tenantID) AND sync_id = \(syncID)
-                """)
+                """
+            )
             for row in staged {
                 touched.insert(try row.assetKey())
             }

@@ -16,7 +16,8 @@ extension SQLTenantTransaction {
                 \($0.createdAt), \($0.createdAt))
                 """
             },
-            suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING")
+            suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING"
+        )
     }
 
     func deviceCommands() async throws -> [DeviceCommand] {
@@ -31,9 +32,13 @@ extension SQLTenantTransaction {
                 throw StoreError.unreadable("device command \(stored)")
             }
             return DeviceCommand(
-                id: try row.decode("command_id"), serialNumber: try row.decode("serial"), kind: kind,
-                adamID: try row.decode("adam_id"), assignmentID: try row.decode("assignment_id"),
-                createdAt: try row.decode("created_at"))
+                id: try row.decode("command_id"),
+                serialNumber: try row.decode("serial"),
+                kind: kind,
+                adamID: try row.decode("adam_id"),
+                assignmentID: try row.decode("assignment_id"),
+                createdAt: try row.decode("created_at")
+            )
         }
     }
 
@@ -65,12 +70,18 @@ extension SQLTenantTransaction {
             let stored: String = try row.decode("kind")
             guard let kind = Notice.Kind(rawValue: stored) else { throw StoreError.unreadable("notice kind \(stored)") }
             return Notice(
-                id: try row.decode("notice_id"), tokenID: try row.decode("token_id"), kind: kind,
+                id: try row.decode("notice_id"),
+                tokenID: try row.decode("token_id"),
+                kind: kind,
                 tokenExpiresAt: try row.decode("token_expires_at"),
                 recipients: JSONList.decode(try row.decode("recipients")),
-                subject: try row.decode("subject"), body: try row.decode("body"), attempts: try row.decode("attempts"),
-                nextAttemptAt: try row.decode("next_attempt_at"), sentAt: try row.decode("sent_at"),
-                lastError: try row.decode("last_error"))
+                subject: try row.decode("subject"),
+                body: try row.decode("body"),
+                attempts: try row.decode("attempts"),
+                nextAttemptAt: try row.decode("next_attempt_at"),
+                sentAt: try row.decode("sent_at"),
+                lastError: try row.decode("last_error")
+            )
         }
     }
 
@@ -86,7 +97,8 @@ extension SQLTenantTransaction {
             UPDATE notices SET attempts = \(notice.attempts), next_attempt_at = \(notice.nextAttemptAt),
                 sent_at = \(notice.sentAt), last_error = \(notice.lastError)
             WHERE tenant_id = \(tenantID) AND notice_id = \(notice.id)
-            """)
+            """
+        )
     }
 
     func insertPendingEvents(_ events: [PendingAppleEvent]) async throws {
@@ -95,7 +107,8 @@ extension SQLTenantTransaction {
             rows: events.map {
                 "(\(tenantID), \($0.eventID), \($0.tokenID), \($0.kind), \($0.createdAt), \($0.nextPollAt))"
             },
-            suffix: "ON CONFLICT (tenant_id, event_id) DO UPDATE SET next_poll_at = excluded.next_poll_at")
+            suffix: "ON CONFLICT (tenant_id, event_id) DO UPDATE SET next_poll_at = excluded.next_poll_at"
+        )
     }
 
     func pendingEvents() async throws -> [PendingAppleEvent] { try await pendingEvents(where: "true") }
@@ -119,8 +132,12 @@ extension SQLTenantTransaction {
             """
         ).map { row in
             PendingAppleEvent(
-                eventID: try row.decode("event_id"), tokenID: try row.decode("token_id"), kind: try row.decode("kind"),
-                createdAt: try row.decode("created_at"), nextPollAt: try row.decode("next_poll_at"))
+                eventID: try row.decode("event_id"),
+                tokenID: try row.decode("token_id"),
+                kind: try row.decode("kind"),
+                createdAt: try row.decode("created_at"),
+                nextPollAt: try row.decode("next_poll_at")
+            )
         }
     }
 
@@ -144,7 +161,8 @@ extension SQLTenantTransaction {
             INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, outcome, detail)
             VALUES (\(tenantID), \(record.id), \(record.at), \(record.actor), \(record.action), \(record.target),
                 \(record.outcome), \(record.detail))
-            """)
+            """
+        )
     }
 
     func auditLog(limit: Int) async throws -> [AuditRecord] {
@@ -167,9 +185,14 @@ extension SQLTenantTransaction {
             """
         ).map { row in
             AuditRecord(
-                id: try row.decode("audit_id"), at: try row.decode("at"), actor: try row.decode("actor"),
-                action: try row.decode("action"), target: try row.decode("target"), outcome: try row.decode("outcome"),
-                detail: try row.decode("detail"))
+                id: try row.decode("audit_id"),
+                at: try row.decode("at"),
+                actor: try row.decode("actor"),
+                action: try row.decode("action"),
+                target: try row.decode("target"),
+                outcome: try row.decode("outcome"),
+                detail: try row.decode("detail")
+            )
         }
     }
 }

@@ -15,11 +15,13 @@ extension SQLTenantTransaction {
                 \(group.dynamic?.modelPrefix), \(clock()))
             ON CONFLICT (tenant_id, name) DO UPDATE SET dynamic = excluded.dynamic, platforms = excluded.platforms,
                 model_prefix = excluded.model_prefix, updated_at = excluded.updated_at
-            """)
+            """
+        )
         // A group turned dynamic has no written members.
         if group.dynamic != nil {
             try await exec(
-                "DELETE FROM group_members WHERE tenant_id = \(tenantID) AND group_name = \(group.name.value)")
+                "DELETE FROM group_members WHERE tenant_id = \(tenantID) AND group_name = \(group.name.value)"
+            )
         }
     }
 
@@ -46,11 +48,15 @@ extension SQLTenantTransaction {
                 let platforms = try row.decode("platforms", as: String.self).split(separator: ",")
                     .compactMap { DeviceOSFamily(rawValue: String($0)) }
                 dynamic = try DynamicMembership(
-                    platforms: Set(platforms), modelPrefix: try row.decode("model_prefix", as: String?.self))
+                    platforms: Set(platforms),
+                    modelPrefix: try row.decode("model_prefix", as: String?.self)
+                )
             }
             return GroupRecord(
-                group: DeviceGroup(name: name, dynamic: dynamic), memberCount: try row.decode("member_count"),
-                updatedAt: try row.decode("updated_at"))
+                group: DeviceGroup(name: name, dynamic: dynamic),
+                memberCount: try row.decode("member_count"),
+                updatedAt: try row.decode("updated_at")
+            )
         }
     }
 
@@ -72,7 +78,8 @@ extension SQLTenantTransaction {
                 """
                 DELETE FROM group_members
                 WHERE tenant_id = \(tenantID) AND group_name = \(name.value) AND member IN (\(list: chunk))
-                """)
+                """
+            )
         }
         try await addGroupMembers(name, members, now: now)
     }
@@ -82,7 +89,8 @@ extension SQLTenantTransaction {
         try await insertMany(
             "INSERT INTO group_members (tenant_id, group_name, member, added_at)",
             rows: keys.map { "(\(tenantID), \(name.value), \($0), \(now))" },
-            suffix: "ON CONFLICT DO NOTHING")
+            suffix: "ON CONFLICT DO NOTHING"
+        )
     }
 
     func removeGroupMembers(_ name: GroupName, _ members: [Assignee]) async throws {
@@ -91,7 +99,8 @@ extension SQLTenantTransaction {
                 """
                 DELETE FROM group_members
                 WHERE tenant_id = \(tenantID) AND group_name = \(name.value) AND member IN (\(list: chunk))
-                """)
+                """
+            )
         }
     }
 
@@ -135,7 +144,8 @@ extension SQLTenantTransaction {
                 priority = excluded.priority, removal_grace_seconds = excluded.removal_grace_seconds,
                 uninstall_on_removal = excluded.uninstall_on_removal, mode = excluded.mode,
                 updated_at = excluded.updated_at
-            """)
+            """
+        )
     }
 
     func scope(_ name: ScopeName) async throws -> AppScope? {
@@ -158,13 +168,16 @@ extension SQLTenantTransaction {
             """
         ).map { row in
             try AppScope(
-                name: try ScopeName(try row.decode("name", as: String.self)), asset: try row.assetKey(),
+                name: try ScopeName(try row.decode("name", as: String.self)),
+                asset: try row.assetKey(),
                 groups: try list(row, "group_names").map { try GroupName($0) },
                 serialNumbers: try list(row, "serials").map { try SerialNumber($0) },
                 clientUserIDs: try list(row, "users").map { try ClientUserID($0) },
-                priority: try row.decode("priority"), removalGraceSeconds: try row.decode("removal_grace_seconds"),
+                priority: try row.decode("priority"),
+                removalGraceSeconds: try row.decode("removal_grace_seconds"),
                 uninstallOnRemoval: try row.decode("uninstall_on_removal"),
-                mode: ScopeDeliveryMode(rawValue: try row.decode("mode")) ?? .install)
+                mode: ScopeDeliveryMode(rawValue: try row.decode("mode")) ?? .install
+            )
         }
     }
 
@@ -195,12 +208,16 @@ extension SQLTenantTransaction {
             let scope = try? ScopeName(try row.decode("scope_name", as: String.self))
         else { return nil }
         return TrackedMember(
-            assignee: assignee, scope: scope, priority: try row.decode("priority"),
-            enteredAt: try row.decode("entered_at"), leftAt: try row.decode("left_at"),
+            assignee: assignee,
+            scope: scope,
+            priority: try row.decode("priority"),
+            enteredAt: try row.decode("entered_at"),
+            leftAt: try row.decode("left_at"),
             grantedByScope: try row.decode("granted_by_scope"),
             removalGraceSeconds: try row.decode("removal_grace_seconds"),
             uninstallOnRemoval: try row.decode("uninstall_on_removal"),
-            mode: ScopeDeliveryMode(rawValue: try row.decode("mode")) ?? .install)
+            mode: ScopeDeliveryMode(rawValue: try row.decode("mode")) ?? .install
+        )
     }
 
     func trackedMembers(_ asset: AssetKey) async throws -> [TrackedMember] {
@@ -235,7 +252,8 @@ extension SQLTenantTransaction {
                 """
                 DELETE FROM scope_tracking
                 WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND member IN (\(list: chunk))
-                """)
+                """
+            )
         }
         try await insertMany(
             """
@@ -255,7 +273,8 @@ extension SQLTenantTransaction {
                     granted_by_scope = excluded.granted_by_scope,
                     removal_grace_seconds = excluded.removal_grace_seconds,
                     uninstall_on_removal = excluded.uninstall_on_removal, mode = excluded.mode
-                """)
+                """
+        )
     }
 
     func waitingCount(_ asset: AssetKey) async throws -> Int? {
@@ -272,7 +291,8 @@ extension SQLTenantTransaction {
             INSERT INTO scope_app_state (tenant_id, adam_id, pricing, waiting)
             VALUES (\(tenantID), \(asset.adamID), \(asset.pricingParam), \(waiting))
             ON CONFLICT (tenant_id, adam_id, pricing) DO UPDATE SET waiting = excluded.waiting
-            """)
+            """
+        )
     }
 
     func groupMembers(_ names: [GroupName], among members: [Assignee]) async throws -> [(GroupName, Assignee)] {
@@ -302,7 +322,8 @@ extension SQLTenantTransaction {
                 \(alert.belowPercent), \(alert.crossedAt))
             ON CONFLICT (tenant_id, adam_id, pricing) DO UPDATE SET below = excluded.below,
                 below_percent = excluded.below_percent, crossed_at = excluded.crossed_at
-            """)
+            """
+        )
     }
 
     func alert(_ asset: AssetKey) async throws -> AppAlert? {
@@ -313,8 +334,11 @@ extension SQLTenantTransaction {
             """
         ).first.map { row in
             AppAlert(
-                asset: asset, below: try row.decode("below"), belowPercent: try row.decode("below_percent"),
-                crossedAt: try row.decode("crossed_at"))
+                asset: asset,
+                below: try row.decode("below"),
+                belowPercent: try row.decode("below_percent"),
+                crossedAt: try row.decode("crossed_at")
+            )
         }
     }
 
@@ -326,9 +350,11 @@ extension SQLTenantTransaction {
             """
         ).map { row in
             AppAlert(
-                asset: try row.assetKey(), below: try row.decode("below"),
+                asset: try row.assetKey(),
+                below: try row.decode("below"),
                 belowPercent: try row.decode("below_percent"),
-                crossedAt: try row.decode("crossed_at"))
+                crossedAt: try row.decode("crossed_at")
+            )
         }
     }
 
@@ -347,7 +373,8 @@ extension SQLTenantTransaction {
             """
             UPDATE app_alerts SET crossed_at = NULL
             WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND crossed_at IS NOT NULL
-            """)
+            """
+        )
     }
 
     func netGrants(_ asset: AssetKey, since: Date) async throws -> Int {
@@ -374,8 +401,8 @@ extension SQLTenantTransaction {
             FROM assignments
             WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND changed_at >= \(since)
             GROUP BY changed_at / 86400000
-            """)
-        {
+            """
+        ) {
             result[try row.decode("day")] = try row.decode("net")
         }
         return result

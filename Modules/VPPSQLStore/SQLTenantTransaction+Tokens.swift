@@ -12,18 +12,27 @@ extension SQLTenantTransaction {
         var holder: HolderIdentity?
         if let id = try row.decode("holder_id", as: String?.self) {
             holder = HolderIdentity(
-                id: id, name: try row.decode("holder_name") ?? "", metadata: try row.decode("holder_metadata") ?? "")
+                id: id,
+                name: try row.decode("holder_name") ?? "",
+                metadata: try row.decode("holder_metadata") ?? ""
+            )
         }
         return ContentToken(
-            id: try row.decode("token_id"), tenantID: tenantID,
+            id: try row.decode("token_id"),
+            tenantID: tenantID,
             location: Location(
-                appleID: try row.decode("location_uid"), name: try row.decode("location_name"),
-                countryCode: try row.decode("country")),
-            organizationName: try row.decode("org_name"), expiresAt: try row.decode("expires_at"),
+                appleID: try row.decode("location_uid"),
+                name: try row.decode("location_name"),
+                countryCode: try row.decode("country")
+            ),
+            organizationName: try row.decode("org_name"),
+            expiresAt: try row.decode("expires_at"),
             secretFingerprint: try row.decode("fingerprint"),
             noticeRecipients: JSONList.decode(try row.decode("recipients")),
-            revokedAt: try row.decode("revoked_at"), invalidSince: try row.decode("invalid_since"),
-            observedHolder: holder)
+            revokedAt: try row.decode("revoked_at"),
+            invalidSince: try row.decode("invalid_since"),
+            observedHolder: holder
+        )
     }
 
     func insertToken(_ token: ContentToken, secret: SealedSecret) async throws {
@@ -36,7 +45,8 @@ extension SQLTenantTransaction {
                 \(JSONList.encode(token.noticeRecipients)), \(token.revokedAt), \(token.invalidSince), \(holder?.id),
                 \(holder?.name), \(holder?.metadata), \(secret.keyID), \(secret.ciphertext))
             """,
-            unique: { _ in .duplicateLocation(locationName: token.location.name) })
+            unique: { _ in .duplicateLocation(locationName: token.location.name) }
+        )
     }
 
     func updateToken(_ token: ContentToken) async throws {
@@ -51,7 +61,8 @@ extension SQLTenantTransaction {
                 holder_metadata = \(holder?.metadata)
             WHERE tenant_id = \(tenantID) AND token_id = \(token.id) RETURNING token_id
             """,
-            unique: { _ in .duplicateLocation(locationName: token.location.name) })
+            unique: { _ in .duplicateLocation(locationName: token.location.name) }
+        )
         if rows.isEmpty { throw StoreError.unknownToken(token.id) }
     }
 
@@ -60,7 +71,8 @@ extension SQLTenantTransaction {
             """
             UPDATE tokens SET secret_key_id = \(secret.keyID), secret = \(secret.ciphertext)
             WHERE tenant_id = \(tenantID) AND token_id = \(id) RETURNING token_id
-            """)
+            """
+        )
         if rows.isEmpty { throw StoreError.unknownToken(id) }
     }
 
@@ -92,7 +104,8 @@ extension SQLTenantTransaction {
             try await exec("DELETE FROM \(unescaped: table) WHERE tenant_id = \(tenantID) AND token_id = \(id)")
         }
         let rows = try await exec(
-            "DELETE FROM tokens WHERE tenant_id = \(tenantID) AND token_id = \(id) RETURNING token_id")
+            "DELETE FROM tokens WHERE tenant_id = \(tenantID) AND token_id = \(id) RETURNING token_id"
+        )
         if rows.isEmpty { throw StoreError.unknownToken(id) }
     }
 
@@ -101,7 +114,8 @@ extension SQLTenantTransaction {
             """
             UPDATE tokens SET notification_key_id = \(secret.keyID), notification_secret = \(secret.ciphertext)
             WHERE tenant_id = \(tenantID) AND token_id = \(id) RETURNING token_id
-            """)
+            """
+        )
         if rows.isEmpty { throw StoreError.unknownToken(id) }
     }
 
@@ -136,9 +150,13 @@ extension SQLTenantTransaction {
             """
         ).first.map { row in
             TokenSyncState(
-                tokenID: id, assignmentsVersionID: try row.decode("assignments_version"),
-                lastSuccessAt: try row.decode("last_success_at"), lastAttemptAt: try row.decode("last_attempt_at"),
-                lastError: try row.decode("last_error"), consecutiveFailures: try row.decode("failures"))
+                tokenID: id,
+                assignmentsVersionID: try row.decode("assignments_version"),
+                lastSuccessAt: try row.decode("last_success_at"),
+                lastAttemptAt: try row.decode("last_attempt_at"),
+                lastError: try row.decode("last_error"),
+                consecutiveFailures: try row.decode("failures")
+            )
         }
     }
 
@@ -152,6 +170,7 @@ extension SQLTenantTransaction {
             ON CONFLICT (tenant_id, token_id) DO UPDATE SET assignments_version = excluded.assignments_version,
                 last_success_at = excluded.last_success_at, last_attempt_at = excluded.last_attempt_at,
                 last_error = excluded.last_error, failures = excluded.failures
-            """)
+            """
+        )
     }
 }

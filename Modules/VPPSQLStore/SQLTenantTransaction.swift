@@ -36,9 +36,13 @@ struct SQLTenantTransaction: TenantTransaction {
 
     static func apiKey(_ row: SQLRow) throws -> APIKeyRecord {
         APIKeyRecord(
-            id: try row.decode("key_id"), tenantID: try row.decode("tenant_id"), name: try row.decode("name"),
-            role: Role(rawValue: try row.decode("role")) ?? .readOnly, keyHash: try row.decode("key_hash"),
-            createdAt: try row.decode("created_at"))
+            id: try row.decode("key_id"),
+            tenantID: try row.decode("tenant_id"),
+            name: try row.decode("name"),
+            role: Role(rawValue: try row.decode("role")) ?? .readOnly,
+            keyHash: try row.decode("key_hash"),
+            createdAt: try row.decode("created_at")
+        )
     }
 
     func insertAPIKey(_ key: APIKeyRecord) async throws {
@@ -46,7 +50,8 @@ struct SQLTenantTransaction: TenantTransaction {
             """
             INSERT INTO api_keys (tenant_id, key_id, name, role, key_hash, created_at)
             VALUES (\(tenantID), \(key.id), \(key.name), \(key.role.rawValue), \(key.keyHash), \(key.createdAt))
-            """)
+            """
+        )
     }
 
     func apiKeys() async throws -> [APIKeyRecord] {

@@ -13,8 +13,14 @@ struct StoredTokenAssetCounts: Equatable {
     var appleAvailable: Int?
 
     init(
-        total: Int, withheld: Int, assigned: Int, available: Int, retired: Int, unlisted: Int,
-        appleAssigned: Int?, appleAvailable: Int?
+        total: Int,
+        withheld: Int,
+        assigned: Int,
+        available: Int,
+        retired: Int,
+        unlisted: Int,
+        appleAssigned: Int?,
+        appleAvailable: Int?
     ) {
         self.total = total
         self.withheld = withheld
@@ -28,10 +34,15 @@ struct StoredTokenAssetCounts: Equatable {
 
     init(_ row: SQLRow) throws {
         self.init(
-            total: try row.decode("total"), withheld: try row.decode("withheld"),
-            assigned: try row.decode("assigned"), available: try row.decode("available"),
-            retired: try row.decode("retired"), unlisted: try row.decode("unlisted"),
-            appleAssigned: try row.decode("apple_assigned"), appleAvailable: try row.decode("apple_available"))
+            total: try row.decode("total"),
+            withheld: try row.decode("withheld"),
+            assigned: try row.decode("assigned"),
+            available: try row.decode("available"),
+            retired: try row.decode("retired"),
+            unlisted: try row.decode("unlisted"),
+            appleAssigned: try row.decode("apple_assigned"),
+            appleAvailable: try row.decode("apple_available")
+        )
     }
 
     /// Whether Apple's numbers are those of the last recount (then the stored row needs no recount).

@@ -10,7 +10,9 @@ public struct SQLiteMigrator: Sendable {
     public init(migrations: [SQLMigration] = allSQLMigrations, logger: Logger) {
         self.migrator = SQLMigrator(migrations: migrations) { migration in
             logger.info(
-                "applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                "applied migration",
+                metadata: ["version": "\(migration.version)", "name": "\(migration.name)"]
+            )
         }
     }
 

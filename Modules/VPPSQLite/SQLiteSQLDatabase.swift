@@ -42,7 +42,8 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
     /// `BEGIN IMMEDIATE` takes SQLite's write lock, which plays the part of PostgreSQL's advisory lock.
     public var migrationSeam: MigrationSeam {
         MigrationSeam(
-            flavor: .sqlite, lock: nil,
+            flavor: .sqlite,
+            lock: nil,
             createBookkeeping: """
                 CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
                     applied_at INTEGER NOT NULL)
@@ -51,7 +52,8 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
                 "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
             record: { version, name in
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(version), \(name), \(Date()))"
-            })
+            }
+        )
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -104,7 +106,9 @@ struct SQLiteSQLConnection: SQLConnection {
                         case .blob(let v): .blob(Array(buffer: v))
                         case .null: .null
                         }
-                    }, columns: names)
+                    },
+                    columns: names
+                )
             }
         } catch let error as SQLiteError {
             throw Self.translate(error)

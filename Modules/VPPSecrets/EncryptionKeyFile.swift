@@ -12,7 +12,10 @@ public enum EncryptionKeyFile {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try fileManager.createDirectory(
-                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: folder,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         }
         let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
         let text = Data(key).base64EncodedString() + "\n"

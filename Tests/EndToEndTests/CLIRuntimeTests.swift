@@ -13,7 +13,8 @@ struct CLIRuntimeTests {
 
     /// Runs vppctl and measures how long it took to exit.
     static func vppctl(
-        _ arguments: [String], _ environment: [String: String]
+        _ arguments: [String],
+        _ environment: [String: String]
     ) throws -> (outcome: HardeningProcessTests.Outcome, seconds: TimeInterval) {
         let started = Date()
         let outcome = try HardeningProcessTests.runStatus("vppctl", arguments, environment: environment, timeout: 90)
@@ -84,7 +85,9 @@ struct CLIRuntimeTests {
             printed.output.split(separator: "\n").compactMap { line -> (String, String)? in
                 let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
                 return parts.count == 2 ? (parts[0], parts[1]) : nil
-            }, uniquingKeysWith: { $1 })
+            },
+            uniquingKeysWith: { $1 }
+        )
         #expect(settings["VPP_TENANT"] == "from-flag")
         #expect(settings["VPP_DATABASE_URL"]?.contains("db.internal:6543") == true)
         #expect(settings["VPP_LOG_LEVEL"] == "warning", "vppctl's own default")

@@ -27,8 +27,10 @@ struct DatabaseOutageTests {
             self.bin = bin
             folder = URL(fileURLWithPath: "/tmp/vpp-outage-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(
-                at: folder, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o755])
+                at: folder,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755]
+            )
             port = try ScenariosAcrossServersTests.freePort()
             if getuid() == 0 { try Self.shell(["chown", "postgres", folder.path]) }
             try asPostgres([
@@ -89,7 +91,8 @@ struct DatabaseOutageTests {
     }
 
     static func get(
-        _ url: String, key: String? = nil
+        _ url: String,
+        key: String? = nil
     ) async throws -> (status: Int, retryAfter: String?, body: String, seconds: Double) {
         var request = HTTPClientRequest(url: url)
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
@@ -136,7 +139,8 @@ struct DatabaseOutageTests {
         let api = try await Self.get(url + "/v1/tokens", key: key)
         #expect(
             api.status == 503 && api.seconds < 2 && api.retryAfter != nil,
-            "API: \(api.status) after \(api.seconds) s \(api.body)")
+            "API: \(api.status) after \(api.seconds) s \(api.body)"
+        )
         #expect(api.body.contains("database_unavailable") && !api.body.contains("PostgreSQL"))
         #expect(try await Self.get(url + "/healthz").status == 200, "the process stays up and alive")
 

@@ -60,17 +60,21 @@ struct DeploymentFilesTests {
             let environment = try #require(service["environment"] as? [String: Any])
             #expect(
                 Set(environment.keys).isSubset(of: Self.knownSettings),
-                "unknown settings: \(Set(environment.keys).subtracting(Self.knownSettings))")
+                "unknown settings: \(Set(environment.keys).subtracting(Self.knownSettings))"
+            )
             let port = "\(environment["VPP_HTTP_PORT"] ?? "")"
             #expect(
                 (service["ports"] as? [String])?.allSatisfy { $0.hasSuffix(":\(port)") } == true,
-                "published port matches VPP_HTTP_PORT")
+                "published port matches VPP_HTTP_PORT"
+            )
             #expect((environment["VPP_APPLE_BASE_URL"] as? String) == "http://vppsim:\(simPort)/mdm/v2")
             #expect(
-                (environment["VPP_DATABASE_URL"] as? String)?.hasPrefix("postgres://vpp:vpp@postgres:5432/") == true)
+                (environment["VPP_DATABASE_URL"] as? String)?.hasPrefix("postgres://vpp:vpp@postgres:5432/") == true
+            )
             #expect(
                 environment["VPP_ENCRYPTION_KEY_FILE"] != nil || environment["VPP_ENCRYPTION_KEY"] != nil,
-                "a shared database needs a shared key")
+                "a shared database needs a shared key"
+            )
             let health = (service["healthcheck"] as? [String: Any])?["test"] as? [String]
             #expect(health?.last == "http://localhost:\(port)/readyz")
         }

@@ -43,7 +43,8 @@ struct FuzzTests {
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         let failures = text.components(separatedBy: "\n").filter { $0.hasPrefix("___") || $0.hasPrefix("- ") }.joined(
-            separator: "\n")
+            separator: "\n"
+        )
         let summary = text.range(of: "SUMMARY").map { String(text[$0.lowerBound...]) } ?? String(text.suffix(3000))
         return (process.terminationStatus, failures + "\n" + summary)
     }
@@ -56,11 +57,16 @@ struct FuzzTests {
         let token = try #require(((upload as? [String: Any])?["token"] as? [String: Any])?["id"] as? String)
         #expect(try await http("POST", url + "/v1/tokens/\(token)/sync", key, nil).0 == 200)
         let assigned = try await http(
-            "POST", url + "/v1/apps/408709785/licenses", key, ["serialNumbers": ["C02XK1JHJG5J"]])
+            "POST",
+            url + "/v1/apps/408709785/licenses",
+            key,
+            ["serialNumbers": ["C02XK1JHJG5J"]]
+        )
         #expect(assigned.0 == 202)
         // Listing keys needs a role that manages them.
         let ownerKey = try run(
-            "vppctl", ["apikey", "create", "--tenant", "acme", "--role", "mdm-admin", "--name", "parity"],
+            "vppctl",
+            ["apikey", "create", "--tenant", "acme", "--role", "mdm-admin", "--name", "parity"],
             environment: env
         ).trimmingCharacters(in: .whitespacesAndNewlines)
         let list = { (noun: String) in [noun, "list", "--json"] }
@@ -79,7 +85,8 @@ struct FuzzTests {
             #expect(status == 200 && (!served.isEmpty || path.hasSuffix("drift")), "\(path)")
             #expect(
                 NSArray(array: printed).isEqual(to: served),
-                "vppctl \(arguments.joined(separator: " ")): \(cli)\nGET \(path): \(served)")
+                "vppctl \(arguments.joined(separator: " ")): \(cli)\nGET \(path): \(served)"
+            )
         }
     }
 
@@ -88,7 +95,10 @@ struct FuzzTests {
         try await TestDatabase.withFreshDatabase { _, databaseURL in
             let http = TwoServersRaceTests.http
             let simulator = try ServerProcess(
-                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+                "vppsim",
+                ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"],
+                environment: [:]
+            )
             defer { simulator.stop() }
             let sim = try await simulator.waitForURL()
             let env = [
@@ -98,11 +108,13 @@ struct FuzzTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
             let key = try run(
-                "vppctl", ["apikey", "create", "--tenant", "acme", "--role", "app-management", "--name", "fuzz"],
+                "vppctl",
+                ["apikey", "create", "--tenant", "acme", "--role", "app-management", "--name", "fuzz"],
                 environment: env
             ).trimmingCharacters(in: .whitespacesAndNewlines)
             let owner = try run(
-                "vppctl", ["apikey", "create", "--tenant", "acme", "--role", "mdm-admin", "--name", "owner"],
+                "vppctl",
+                ["apikey", "create", "--tenant", "acme", "--role", "mdm-admin", "--name", "owner"],
                 environment: env
             ).trimmingCharacters(in: .whitespacesAndNewlines)
             let server = try ServerProcess("vppd", ["serve", "--port", "0", "--no-workers"], environment: env)
@@ -113,16 +125,24 @@ struct FuzzTests {
             let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
             let uid = try #require((created as? [String: Any])?["uId"] as? String)
             _ = try await http(
-                "POST", sim + "/sim/locations/\(uid)/assets", nil, ["adamId": "408709785", "totalCount": 50])
+                "POST",
+                sim + "/sim/locations/\(uid)/assets",
+                nil,
+                ["adamId": "408709785", "totalCount": 50]
+            )
             var mint = HTTPClientRequest(url: sim + "/sim/locations/\(uid)/tokens")
             mint.method = .POST
             let file = String(
-                buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
+                buffer: try await HTTPClient.shared.execute(mint, timeout: .seconds(10)).body.collect(upTo: 1 << 16)
+            )
             let (uploaded, upload) = try await http("POST", url + "/v1/tokens", key, ["token": file])
             #expect(uploaded == 201)
             _ = try await http(
-                "POST", url + "/v1/devices", key,
-                ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "00000000"]]])
+                "POST",
+                url + "/v1/devices",
+                key,
+                ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "00000000"]]]
+            )
             try await Self.cliMatchesAPI(url: url, key: key, upload: upload, env: env)
 
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-fuzz-\(UUID().uuidString)")
@@ -137,13 +157,17 @@ struct FuzzTests {
                 [
                     url + "/openapi.yaml", "-H", "Authorization: Bearer \(key)", "--max-examples", "25",
                     "--exclude-path-regex", "^/v1/api-keys|^/v1/mdm|^/mdm/|^/v1/device-commands|^/console",
-                ], config: config)
+                ],
+                config: config
+            )
             #expect(status == 0, "\(report)")
             let (keysStatus, keysReport) = try Self.schemathesis(
                 [
                     url + "/openapi.yaml", "-H", "Authorization: Bearer \(owner)", "--max-examples", "25",
                     "--include-path", "/v1/api-keys",
-                ], config: config)
+                ],
+                config: config
+            )
             #expect(keysStatus == 0, "\(keysReport)")
             #expect(server.process.isRunning, "vppd is still up")
         }

@@ -17,7 +17,9 @@ struct HardeningProcessTests {
 
     /// Runs a command to completion (at most `timeout`) and returns its exit status and output.
     static func runStatus(
-        _ name: String, _ arguments: [String], environment: [String: String],
+        _ name: String,
+        _ arguments: [String],
+        environment: [String: String],
         timeout: TimeInterval = 60
     ) throws -> Outcome {
         let process = Process()
@@ -36,8 +38,10 @@ struct HardeningProcessTests {
         let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Outcome(
-            status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
-            errors: String(decoding: errors, as: UTF8.self))
+            status: process.terminationStatus,
+            output: String(decoding: data, as: UTF8.self),
+            errors: String(decoding: errors, as: UTF8.self)
+        )
     }
 
     static func newKey() -> String { Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
@@ -62,7 +66,8 @@ struct HardeningProcessTests {
             #expect((server.output + server.errors).contains("does not open"), "\(server.output) \(server.errors)")
             #expect(
                 !(server.output + server.errors).contains(keyB) && !(server.output + server.errors).contains(keyA),
-                "no key printed")
+                "no key printed"
+            )
             let cli = try Self.runStatus("vppctl", ["token", "list", "--tenant", "acme"], environment: envB)
             #expect(cli.status == 1 && cli.errors.contains("does not open"), "\(cli.errors)")
 
@@ -71,7 +76,9 @@ struct HardeningProcessTests {
             let during = try ServerProcess("vppd", ["serve", "--port", "0"], environment: rotating)
             let url = try await during.waitForURL()
             let ready = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: url + "/readyz"), timeout: .seconds(5))
+                HTTPClientRequest(url: url + "/readyz"),
+                timeout: .seconds(5)
+            )
             #expect(ready.status.code == 200)
             during.stop()
             let rotated = try Self.runStatus("vppctl", ["secrets", "rotate"], environment: rotating)
@@ -91,11 +98,15 @@ struct HardeningProcessTests {
         let env = ["VPP_DATABASE_URL": "sqlite://\(folder.path)/vpp.sqlite", "VPP_LOG_LEVEL": "error"]
         _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
         _ = try run(
-            "vppctl", ["--tenant", "acme", "apikey", "create", "--role", "read-only", "--name", "ci"], environment: env)
+            "vppctl",
+            ["--tenant", "acme", "apikey", "create", "--role", "read-only", "--name", "ci"],
+            environment: env
+        )
         let listed = try run("vppctl", ["--tenant=acme", "apikey", "list", "--json"], environment: env)
         let keys = try #require(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])
         #expect(
-            keys.count == 1 && keys.first?["name"] as? String == "ci" && keys.first?["role"] as? String == "read-only")
+            keys.count == 1 && keys.first?["name"] as? String == "ci" && keys.first?["role"] as? String == "read-only"
+        )
         let revoked = try run("vppctl", ["--tenant", "acme", "apikey", "revoke", "ci"], environment: env)
         #expect(revoked.contains("Revoked"))
         let wrongTenant = try Self.runStatus("vppctl", ["--tenant", "nobody", "token", "list"], environment: env)
@@ -112,7 +123,9 @@ struct HardeningProcessTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
             let key = try run(
-                "vppctl", ["apikey", "create", "--tenant", "acme", "--role", "app-management"], environment: env
+                "vppctl",
+                ["apikey", "create", "--tenant", "acme", "--role", "app-management"],
+                environment: env
             )
             .trimmingCharacters(in: .whitespacesAndNewlines)
             let server = try ServerProcess("vppd", ["serve", "--port", "0", "--no-workers"], environment: env)
@@ -121,13 +134,18 @@ struct HardeningProcessTests {
             let serial = "C02LOGTEST99"
             let name = "Zebra Quokka Laptop"
             let added = try await TwoServersRaceTests.call(
-                "POST", url + "/v1/devices", key: key,
-                json: ["devices": [["serialNumber": serial, "name": name]]])
+                "POST",
+                url + "/v1/devices",
+                key: key,
+                json: ["devices": [["serialNumber": serial, "name": name]]]
+            )
             #expect(added.0 == 201)
             let listed = try await TwoServersRaceTests.call("GET", url + "/v1/devices", key: key)
             #expect((listed.1 as? [[String: Any]])?.first?["name"] as? String == name)
             let metrics = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: url + "/metrics"), timeout: .seconds(5))
+                HTTPClientRequest(url: url + "/metrics"),
+                timeout: .seconds(5)
+            )
             let metricsText = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
             #expect(!metricsText.contains(serial) && !metricsText.contains("Zebra"))
             try await Task.sleep(for: .milliseconds(300))
@@ -136,10 +154,12 @@ struct HardeningProcessTests {
             #expect(log.contains("request"), "the request log is there")
             #expect(
                 log.range(of: #"tenant=[0-9a-f]{8}-"#, options: .regularExpression) != nil,
-                "request lines name the tenant")
+                "request lines name the tenant"
+            )
             #expect(
                 !log.contains(serial) && !log.contains("Zebra") && !log.lowercased().contains(hex),
-                "row contents in the log")
+                "row contents in the log"
+            )
             #expect(!log.contains(key), "never the API key")
         }
     }

@@ -24,8 +24,10 @@ struct LedgerChaosTests {
             var random = SystemRandomNumberGenerator()
             let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
             let simulator = try ServerProcess(
-                "vppsim", ["serve", "--port", "0", "--rate-limit", "15", "--log-level", "error"],
-                environment: [:])
+                "vppsim",
+                ["serve", "--port", "0", "--rate-limit", "15", "--log-level", "error"],
+                environment: [:]
+            )
             defer { simulator.stop() }
             let sim = try await simulator.waitForURL()
             let env = [
@@ -38,7 +40,9 @@ struct LedgerChaosTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "chaos"], environment: env)
             let apiKey = try run(
-                "vppctl", ["apikey", "create", "--role", "app-management", "--tenant", "chaos"], environment: env
+                "vppctl",
+                ["apikey", "create", "--role", "app-management", "--tenant", "chaos"],
+                environment: env
             )
             .trimmingCharacters(in: .whitespacesAndNewlines)
             let serials = (0..<100).map { String(format: "CHAOS%06d", $0) }
@@ -61,7 +65,11 @@ struct LedgerChaosTests {
             // Faults at Apple: failed and refused requests on the way.
             for kind in ["serverError", "serviceUnavailable", "connectionReset"] {
                 _ = try await call(
-                    "POST", sim + "/sim/faults", nil, ["kind": kind, "count": 2, "pathContains": "assets/associate"])
+                    "POST",
+                    sim + "/sim/faults",
+                    nil,
+                    ["kind": kind, "count": 2, "pathContains": "assets/associate"]
+                )
             }
 
             var next = 0
@@ -95,13 +103,15 @@ struct LedgerChaosTests {
             try await Self.sync(env)
             print(
                 "ledger chaos: \(kills) replicas killed over 20 rounds; recovery wait \(recovery) s "
-                    + "(2 x lease of \(Self.lease) s + 3 s of worker ticks), measured \(ContinuousClock.now - started)")
+                    + "(2 x lease of \(Self.lease) s + 3 s of worker ticks), measured \(ContinuousClock.now - started)"
+            )
 
             let apple = try await Self.appleAssignments(sim: sim, token: tokenFile)
             try await TestDatabase.withClient(url: databaseURL) { client in
                 let rows = try await client.query(
                     "SELECT serial, state FROM assignments WHERE serial LIKE 'CHAOS%'",
-                    logger: TestDatabase.logger)
+                    logger: TestDatabase.logger
+                )
                 var states: [String: [String]] = [:]
                 for try await (serial, state) in rows.decode((String, String).self) {
                     states[serial, default: []].append(state)
@@ -114,26 +124,34 @@ struct LedgerChaosTests {
                 #expect(active == apple, "vpp's licences equal Apple's: only vpp \(onlyVPP), only Apple \(onlyApple)")
                 let commands = try await client.query(
                     "SELECT serial, count(*) FROM device_commands WHERE kind = 'InstallApplication' GROUP BY serial",
-                    logger: TestDatabase.logger)
+                    logger: TestDatabase.logger
+                )
                 var installs: [String: Int] = [:]
                 for try await (serial, count) in commands.decode((String, Int).self) { installs[serial] = count }
                 #expect(Set(installs.keys) == active, "every licensed device has an install, no other device has one")
                 #expect(
                     installs.values.allSatisfy { $0 == 1 },
-                    "exactly one install each: \(installs.filter { $0.value != 1 })")
+                    "exactly one install each: \(installs.filter { $0.value != 1 })"
+                )
                 let resumed = try await client.query(
-                    "SELECT count(*) FROM assignments WHERE send_attempts > 1", logger: TestDatabase.logger)
+                    "SELECT count(*) FROM assignments WHERE send_attempts > 1",
+                    logger: TestDatabase.logger
+                )
                 for try await count in resumed.decode(Int.self) {
                     print(
                         "ledger chaos: \(count) licence(s) resumed by another worker after a kill or a fault; "
-                            + "\(active.count) licensed at Apple and in vpp")
+                            + "\(active.count) licensed at Apple and in vpp"
+                    )
                 }
                 let pool = try await client.query(
-                    "SELECT total, assigned, available FROM token_assets", logger: TestDatabase.logger)
+                    "SELECT total, assigned, available FROM token_assets",
+                    logger: TestDatabase.logger
+                )
                 for try await (total, assigned, available) in pool.decode((Int, Int, Int).self) {
                     #expect(
                         total == 60 && assigned == apple.count && available == 60 - apple.count,
-                        "pool \(total)/\(assigned)/\(available) vs Apple's 60/\(apple.count)")
+                        "pool \(total)/\(assigned)/\(available) vs Apple's 60/\(apple.count)"
+                    )
                 }
             }
         }
@@ -172,7 +190,9 @@ struct LedgerChaosTests {
         while true {
             var request = HTTPClientRequest(url: sim + "/mdm/v2/assignments?pageIndex=\(page)")
             request.headers.add(
-                name: "Authorization", value: "Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))")
+                name: "Authorization",
+                value: "Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 16 << 20)
             let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] ?? [:]

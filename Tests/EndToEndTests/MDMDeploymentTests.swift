@@ -18,7 +18,8 @@ struct MDMDeploymentTests {
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
     static func eventually(
-        _ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
+        _ timeout: Duration = .seconds(60),
+        _ condition: () async throws -> Bool
     ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -60,9 +61,12 @@ struct MDMDeploymentTests {
     static func assigned(_ sim: String, _ adamID: String) async throws -> Int {
         let locations = try #require(
             (try await http("GET", sim + "/sim/locations", nil, nil).1 as? [String: Any])?["locations"]
-                as? [[String: Any]])
+                as? [[String: Any]]
+        )
         return locations.compactMap { ($0["assignedByAsset"] as? [String: Any])?["\(adamID)/STDQ"] as? Int }.reduce(
-            0, +)
+            0,
+            +
+        )
     }
 
     static func signedPost(_ url: String, body: Data, signature: String?) async throws -> Int {
@@ -90,14 +94,19 @@ struct MDMDeploymentTests {
             try hmacKey.write(toFile: hmacKeyFile, atomically: true, encoding: .utf8)
 
             let simulator = try ServerProcess(
-                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+                "vppsim",
+                ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"],
+                environment: [:]
+            )
             defer { simulator.stop() }
             let mdm = try ServerProcess(
                 "mdmsim",
                 [
                     "serve", "--port", "0", "--api-key-file", apiKeyFile, "--hmac-key-file", hmacKeyFile,
                     "--log-level", "error",
-                ], environment: [:])
+                ],
+                environment: [:]
+            )
             defer { mdm.stop() }
             let sim = try await simulator.waitForURL()
             let mdmsim = try await mdm.waitForURL()
@@ -111,7 +120,9 @@ struct MDMDeploymentTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
             let apiKey = try run(
-                "vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env
+                "vppctl",
+                ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"],
+                environment: env
             )
             .trimmingCharacters(in: .whitespacesAndNewlines)
             let connected = try run(
@@ -119,19 +130,26 @@ struct MDMDeploymentTests {
                 [
                     "mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile,
                     "--hmac-key-file", hmacKeyFile, "--reclaim-after", "3s", "--tenant", "acme",
-                ], environment: env)
+                ],
+                environment: env
+            )
             #expect(!connected.contains(hmacKey) && !connected.contains("sim-api-"), "secrets are never printed")
             let show = try #require(
                 try JSONSerialization.jsonObject(
                     with: Data(
                         try run(
-                            "vppctl", ["mdm", "show", "--json", "--tenant", "acme"],
+                            "vppctl",
+                            ["mdm", "show", "--json", "--tenant", "acme"],
                             environment: env
-                        ).utf8)) as? [String: Any])
+                        ).utf8
+                    )
+                ) as? [String: Any]
+            )
             let webhookURL = try #require(show["webhookURL"] as? String)
             #expect(
                 show["kind"] as? String == "nanomdm" && show["hasAPIKey"] as? Bool == true
-                    && show["reclaimAfterSeconds"] as? Int == 3)
+                    && show["reclaimAfterSeconds"] as? Int == 3
+            )
             #expect(try await http("PUT", mdmsim + "/sim/config", nil, ["webhookURL": webhookURL]).0 == 200)
 
             let a = try ServerProcess("vppd", ["serve", "--port", "\(portA)"], environment: env)
@@ -144,17 +162,29 @@ struct MDMDeploymentTests {
             let serverB = try await b.waitForURL()
 
             let location = try await SimulatedLocation.create(
-                sim: sim, name: "Main Campus", apps: [(Self.adamID, 60), (Self.secondAdamID, 60)])
+                sim: sim,
+                name: "Main Campus",
+                apps: [(Self.adamID, 60), (Self.secondAdamID, 60)]
+            )
             _ = try await Self.uploadAndSync(
-                location.tokenFile, uploadTo: serverA, syncAt: serverB, apiKey: apiKey)
+                location.tokenFile,
+                uploadTo: serverA,
+                syncAt: serverB,
+                apiKey: apiKey
+            )
 
             // 1. Fifty devices enroll through mdmsim's signed webhook and join the inventory with their UDIDs.
             let (enrolledStatus, enrolledBody) = try await http(
-                "POST", mdmsim + "/sim/devices", nil, ["count": 50, "serialPrefix": "SIM"])
+                "POST",
+                mdmsim + "/sim/devices",
+                nil,
+                ["count": 50, "serialPrefix": "SIM"]
+            )
             #expect(enrolledStatus == 201)
             let simulated = try #require((enrolledBody as? [String: Any])?["devices"] as? [[String: Any]])
             let udids = Dictionary(
-                uniqueKeysWithValues: simulated.map { ($0["serialNumber"] as! String, $0["udid"] as! String) })
+                uniqueKeysWithValues: simulated.map { ($0["serialNumber"] as! String, $0["udid"] as! String) }
+            )
             #expect(
                 try await Self.eventually {
                     let known = try await Self.devices(serverB, apiKey).filter {
@@ -162,7 +192,9 @@ struct MDMDeploymentTests {
                     }
                     return known.count == 50
                         && known.allSatisfy { udids[$0["serialNumber"] as? String ?? ""] == $0["udid"] as? String }
-                }, "50 devices enrolled with their UDIDs")
+                },
+                "50 devices enrolled with their UDIDs"
+            )
 
             // 2. A forged webhook (wrong or no signature) is refused and changes nothing.
             let victim = try #require(simulated.first)
@@ -176,22 +208,32 @@ struct MDMDeploymentTests {
                 .sorted()
             #expect(
                 try await Self.signedPost(
-                    webhookURL, body: checkout, signature: Data(repeating: 7, count: 32).base64EncodedString()) == 401)
+                    webhookURL,
+                    body: checkout,
+                    signature: Data(repeating: 7, count: 32).base64EncodedString()
+                ) == 401
+            )
             #expect(try await Self.signedPost(webhookURL, body: checkout, signature: nil) == 401)
             #expect(
                 try await Self.signedPost(
-                    serverA + "/mdm/webhook/\(UUID().uuidString.lowercased())", body: checkout, signature: nil) == 401)
+                    serverA + "/mdm/webhook/\(UUID().uuidString.lowercased())",
+                    body: checkout,
+                    signature: nil
+                ) == 401
+            )
             try await Task.sleep(for: .seconds(3))
             #expect(
                 try await Self.devices(serverA, apiKey).map { "\($0["serialNumber"]!)\($0["enrollment"]!)" }.sorted()
-                    == before)
+                    == before
+            )
 
             // 3. One assignment across both servers -> Apple confirms -> one InstallApplication per device
             //    -> acknowledged -> verified.
             let serials = simulated.map { $0["serialNumber"] as! String }
             #expect(
                 try await http("POST", serverB + "/v1/apps/\(Self.adamID)/licenses", apiKey, ["serialNumbers": serials])
-                    .0 == 202)
+                    .0 == 202
+            )
             let allVerified = try await Self.eventually(.seconds(120)) {
                 try await Self.commands(serverA, apiKey, state: "verified").filter {
                     $0["adamId"] as? String == Self.adamID
@@ -200,12 +242,14 @@ struct MDMDeploymentTests {
             let sample = try await Self.commands(serverA, apiKey).prefix(3)
             #expect(
                 allVerified,
-                "every install verified: \(sample) \(a.log.suffix(3000)) \(b.log.suffix(3000)) \(mdm.log.suffix(2000))")
+                "every install verified: \(sample) \(a.log.suffix(3000)) \(b.log.suffix(3000)) \(mdm.log.suffix(2000))"
+            )
             for device in try await Self.simDevices(mdmsim) {
                 let installs = Self.installs(device, adamID: Self.adamID)
                 #expect(installs.count == 1, "exactly one InstallApplication at \(device["udid"] ?? "?")")
                 #expect(
-                    installs.first?["purchaseMethod"] as? Int == 1 && installs.first?["managementFlags"] as? Int == 1)
+                    installs.first?["purchaseMethod"] as? Int == 1 && installs.first?["managementFlags"] as? Int == 1
+                )
             }
 
             // 4. The MDM server is down: commands stay queued and visible with their errors, then each arrives once.
@@ -213,8 +257,12 @@ struct MDMDeploymentTests {
             let twenty = Array(serials.prefix(20))
             #expect(
                 try await http(
-                    "POST", serverA + "/v1/apps/\(Self.secondAdamID)/licenses", apiKey, ["serialNumbers": twenty]
-                ).0 == 202)
+                    "POST",
+                    serverA + "/v1/apps/\(Self.secondAdamID)/licenses",
+                    apiKey,
+                    ["serialNumbers": twenty]
+                ).0 == 202
+            )
             #expect(
                 try await Self.eventually(.seconds(60)) {
                     let waiting = try await Self.commands(serverB, apiKey, state: "queued").filter {
@@ -224,14 +272,18 @@ struct MDMDeploymentTests {
                         && waiting.allSatisfy {
                             ($0["attempts"] as? Int ?? 0) >= 2 && ($0["lastError"] as? String)?.contains("503") == true
                         }
-                }, "retries visible while the MDM server is down")
+                },
+                "retries visible while the MDM server is down"
+            )
             #expect(try await http("PUT", mdmsim + "/sim/faults", nil, ["mode": "none"]).0 == 200)
             #expect(
                 try await Self.eventually(.seconds(120)) {
                     try await Self.commands(serverA, apiKey, state: "verified").filter {
                         $0["adamId"] as? String == Self.secondAdamID
                     }.count == 20
-                }, "every command arrived after the MDM server came back")
+                },
+                "every command arrived after the MDM server came back"
+            )
             for device in try await Self.simDevices(mdmsim)
             where twenty.contains(device["serialNumber"] as? String ?? "") {
                 #expect(Self.installs(device, adamID: Self.secondAdamID).count == 1)
@@ -248,7 +300,8 @@ struct MDMDeploymentTests {
                 reclaimed,
                 Comment(
                     rawValue: "the ten licences are revoked at Apple, the pool grows by ten: "
-                        + "\(a.log.suffix(4000)) \(b.log.suffix(4000))")
+                        + "\(a.log.suffix(4000)) \(b.log.suffix(4000))"
+                )
             )
             let unenrolled = try await Self.devices(serverA, apiKey).filter {
                 $0["enrollment"] as? String == "unenrolled"
@@ -273,7 +326,10 @@ struct MDMDeploymentTests {
             let hmacKeyFile = folder.appendingPathComponent("hmac.key").path
             try "kill-test-hmac-key".write(toFile: hmacKeyFile, atomically: true, encoding: .utf8)
             let simulator = try ServerProcess(
-                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+                "vppsim",
+                ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"],
+                environment: [:]
+            )
             defer { simulator.stop() }
             let mdm = try ServerProcess(
                 "mdmsim",
@@ -281,7 +337,8 @@ struct MDMDeploymentTests {
                     "serve", "--port", "0", "--api-key-file", apiKeyFile, "--hmac-key-file", hmacKeyFile,
                     "--log-level", "error",
                 ],
-                environment: [:])
+                environment: [:]
+            )
             defer { mdm.stop() }
             let sim = try await simulator.waitForURL()
             let mdmsim = try await mdm.waitForURL()
@@ -294,7 +351,9 @@ struct MDMDeploymentTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
             let apiKey = try run(
-                "vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env
+                "vppctl",
+                ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"],
+                environment: env
             )
             .trimmingCharacters(in: .whitespacesAndNewlines)
             _ = try run(
@@ -303,24 +362,41 @@ struct MDMDeploymentTests {
                     "mdm", "connect", "nanomdm", "--url", mdmsim, "--api-key-file", apiKeyFile, "--hmac-key-file",
                     hmacKeyFile, "--tenant", "acme",
                 ],
-                environment: env)
+                environment: env
+            )
             let show = try #require(
                 try JSONSerialization.jsonObject(
                     with: Data(
                         try run(
-                            "vppctl", ["mdm", "show", "--json", "--tenant", "acme"],
+                            "vppctl",
+                            ["mdm", "show", "--json", "--tenant", "acme"],
                             environment: env
-                        ).utf8)) as? [String: Any])
+                        ).utf8
+                    )
+                ) as? [String: Any]
+            )
             _ = try await http(
-                "PUT", mdmsim + "/sim/config", nil, ["webhookURL": try #require(show["webhookURL"] as? String)])
+                "PUT",
+                mdmsim + "/sim/config",
+                nil,
+                ["webhookURL": try #require(show["webhookURL"] as? String)]
+            )
             var a: ServerProcess? = try ServerProcess("vppd", ["serve", "--port", "\(portA)"], environment: env)
             defer { a?.stop() }
             let serverA = try await a!.waitForURL()
 
             let location = try await SimulatedLocation.create(
-                sim: sim, name: "Main Campus", adamID: Self.adamID, licences: 30)
+                sim: sim,
+                name: "Main Campus",
+                adamID: Self.adamID,
+                licences: 30
+            )
             _ = try await Self.uploadAndSync(
-                location.tokenFile, uploadTo: serverA, syncAt: serverA, apiKey: apiKey)
+                location.tokenFile,
+                uploadTo: serverA,
+                syncAt: serverA,
+                apiKey: apiKey
+            )
             let enrolled = try await http("POST", mdmsim + "/sim/devices", nil, ["count": 24, "serialPrefix": "KIL"])
             let serials = try #require((enrolled.1 as? [String: Any])?["devices"] as? [[String: Any]]).map {
                 $0["serialNumber"] as! String
@@ -329,18 +405,21 @@ struct MDMDeploymentTests {
                 try await Self.eventually {
                     try await Self.devices(serverA, apiKey).filter { $0["enrollment"] as? String == "enrolled" }.count
                         == 24
-                })
+                }
+            )
 
             // Every enqueue takes 700 ms: A is killed while its claimed batch is on the wire.
             _ = try await http("PUT", mdmsim + "/sim/faults", nil, ["mode": "slow", "delayMilliseconds": 700])
             #expect(
                 try await http("POST", serverA + "/v1/apps/\(Self.adamID)/licenses", apiKey, ["serialNumbers": serials])
-                    .0 == 202)
+                    .0 == 202
+            )
             #expect(
                 try await Self.eventually(.seconds(60)) {
                     ((try await http("GET", mdmsim + "/sim/stats", nil, nil).1 as? [String: Any])?["enqueueRequests"]
                         as? Int ?? 0) >= 1
-                })
+                }
+            )
             kill(a!.process.processIdentifier, SIGKILL)
             a!.process.waitUntilExit()
             a = nil
@@ -360,18 +439,23 @@ struct MDMDeploymentTests {
             for device in try await Self.simDevices(mdmsim) {
                 #expect(
                     Self.installs(device, adamID: Self.adamID).count == 1,
-                    "one install at \(device["serialNumber"] ?? "?")")
+                    "one install at \(device["serialNumber"] ?? "?")"
+                )
             }
         }
     }
 
     /// Uploads a token file to one server and syncs it on another (or the same); the token's id.
     static func uploadAndSync(
-        _ tokenFile: String, uploadTo upload: String, syncAt sync: String, apiKey: String
+        _ tokenFile: String,
+        uploadTo upload: String,
+        syncAt sync: String,
+        apiKey: String
     ) async throws -> String {
         #expect(try await http("POST", upload + "/v1/tokens", apiKey, ["token": tokenFile]).0 == 201)
         let tokenID = try #require(
-            (try await http("GET", sync + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"] as? String)
+            (try await http("GET", sync + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])?.first?["id"] as? String
+        )
         #expect(try await http("POST", sync + "/v1/tokens/\(tokenID)/sync", apiKey, nil).0 == 200)
         return tokenID
     }

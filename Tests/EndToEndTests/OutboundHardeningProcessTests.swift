@@ -76,7 +76,9 @@ struct OutboundHardeningProcessTests {
         _ = try run("vppctl", ["migrate"], environment: env)
         _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
         let apiKey = try run(
-            "vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env
+            "vppctl",
+            ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"],
+            environment: env
         )
         .trimmingCharacters(in: .whitespacesAndNewlines)
         return (env, apiKey)
@@ -101,7 +103,11 @@ struct OutboundHardeningProcessTests {
                 ["kind": "webhook", "url": "https://localhost:\(listener.port)/hook"],
             ] {
                 let (status, answer) = try await TwoServersRaceTests.call(
-                    "PUT", url + "/v1/mdm", key: apiKey, json: body)
+                    "PUT",
+                    url + "/v1/mdm",
+                    key: apiKey,
+                    json: body
+                )
                 let message = ((answer as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
                 #expect(status == 422 && message.contains("VPP_OUTBOUND_ALLOW"), "\(body): \(status) \(message)")
             }
@@ -113,7 +119,9 @@ struct OutboundHardeningProcessTests {
                 [
                     "mdm", "connect", "nanomdm", "--url", "http://127.0.0.1:\(listener.port)", "--api-key-file",
                     apiKeyFile.path, "--tenant", "acme",
-                ], environment: testEnvironment.merging(env) { $1 })
+                ],
+                environment: testEnvironment.merging(env) { $1 }
+            )
             #expect(cli.status != 0 && cli.errors.contains("VPP_OUTBOUND_ALLOW"), "\(cli.output) \(cli.errors)")
             try await Task.sleep(for: .seconds(1))
             #expect(listener.connections == 0, "the loopback listener was reached: \(listener.requestLines)")
@@ -141,10 +149,13 @@ struct OutboundHardeningProcessTests {
                     "mdm", "connect", "nanomdm", "--url", "http://127.0.0.1:\(listener.port)", "--api-key-file",
                     folder.appendingPathComponent("api.key").path, "--hmac-key-file",
                     folder.appendingPathComponent("hmac.key").path, "--tenant", "acme",
-                ], environment: env)
+                ],
+                environment: env
+            )
             let shown = try run("vppctl", ["mdm", "show", "--json", "--tenant", "acme"], environment: env)
             let webhook = try #require(
-                (try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])?["webhookURL"] as? String)
+                (try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])?["webhookURL"] as? String
+            )
             let server = try ServerProcess("vppd", ["serve", "--port", "\(port)"], environment: env)
             defer { server.stop() }
             let url = try await server.waitForURL()
@@ -152,7 +163,8 @@ struct OutboundHardeningProcessTests {
             func event(_ topic: String, udid: String, serial: String) throws -> Data {
                 let raw = try PropertyListSerialization.data(
                     fromPropertyList: ["SerialNumber": serial, "UDID": udid, "ProductName": "iPad13,4", "Topic": "t"],
-                    format: .xml, options: 0
+                    format: .xml,
+                    options: 0
                 ).base64EncodedString()
                 var checkIn: [String: Any] = ["udid": udid, "raw_payload": raw]
                 if topic == "mdm.TokenUpdate" { checkIn["token_update_tally"] = 1 }

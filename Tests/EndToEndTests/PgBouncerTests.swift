@@ -22,7 +22,10 @@ struct PgBouncerTests {
             }
             folder = URL(fileURLWithPath: "/tmp/vpp-pgbouncer-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(
-                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                at: folder,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755]
+            )
             port = try ScenariosAcrossServersTests.freePort()
             let ini = """
                 [databases]
@@ -44,11 +47,15 @@ struct PgBouncerTests {
                 """
             try ini.write(to: folder.appendingPathComponent("pgbouncer.ini"), atomically: true, encoding: .utf8)
             try "\"postgres\" \"\"\n".write(
-                to: folder.appendingPathComponent("users.txt"), atomically: true, encoding: .utf8)
+                to: folder.appendingPathComponent("users.txt"),
+                atomically: true,
+                encoding: .utf8
+            )
             if getuid() == 0 { try DatabaseOutageTests.Cluster.shell(["chown", "-R", "postgres", folder.path]) }
             let command = ["/usr/sbin/pgbouncer", "-d", folder.path + "/pgbouncer.ini"]
             try DatabaseOutageTests.Cluster.shell(
-                getuid() == 0 ? ["runuser", "-u", "postgres", "--"] + command : command)
+                getuid() == 0 ? ["runuser", "-u", "postgres", "--"] + command : command
+            )
             for _ in 0..<50 where !FileManager.default.fileExists(atPath: folder.path + "/pgbouncer.pid") {
                 usleep(100_000)
             }
@@ -88,7 +95,10 @@ struct PgBouncerTests {
             let http = TwoServersRaceTests.http
             let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
             let simulator = try ServerProcess(
-                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+                "vppsim",
+                ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"],
+                environment: [:]
+            )
             defer { simulator.stop() }
             let sim = try await simulator.waitForURL()
             let portA = try ScenariosAcrossServersTests.freePort()
@@ -101,7 +111,9 @@ struct PgBouncerTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
             let apiKey = try run(
-                "vppctl", ["apikey", "create", "--role", "app-management", "--tenant", "acme"], environment: env
+                "vppctl",
+                ["apikey", "create", "--role", "app-management", "--tenant", "acme"],
+                environment: env
             ).trimmingCharacters(in: .whitespacesAndNewlines)
             let serials = (0..<40).map { String(format: "C02PGB%06d", $0) }
             _ = try run("vppctl", ["device", "add", "--tenant", "acme"] + serials, environment: env)
@@ -116,13 +128,21 @@ struct PgBouncerTests {
             let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
             let main = try #require((created as? [String: Any])?["uId"] as? String)
             _ = try await http(
-                "POST", sim + "/sim/locations/\(main)/assets", nil, ["adamId": "408709785", "totalCount": 30])
+                "POST",
+                sim + "/sim/locations/\(main)/assets",
+                nil,
+                ["adamId": "408709785", "totalCount": 30]
+            )
             let upload = try await http(
-                "POST", servers[0] + "/v1/tokens", apiKey,
-                ["token": try await ScenariosAcrossServersTests.mint(sim, main)])
+                "POST",
+                servers[0] + "/v1/tokens",
+                apiKey,
+                ["token": try await ScenariosAcrossServersTests.mint(sim, main)]
+            )
             #expect(upload.0 == 201, "\(String(describing: upload.1))")
             let tokens = try #require(
-                try await http("GET", servers[1] + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])
+                try await http("GET", servers[1] + "/v1/tokens", apiKey, nil).1 as? [[String: Any]]
+            )
             let tokenID = try #require(tokens.first?["id"] as? String)
             #expect(try await http("POST", servers[1] + "/v1/tokens/\(tokenID)/sync", apiKey, nil).0 == 200)
 
@@ -131,7 +151,9 @@ struct PgBouncerTests {
                 for (index, serial) in serials.enumerated() {
                     group.addTask {
                         try await http(
-                            "POST", servers[index % 2] + "/v1/apps/408709785/licenses", apiKey,
+                            "POST",
+                            servers[index % 2] + "/v1/apps/408709785/licenses",
+                            apiKey,
                             ["serialNumbers": [serial]]
                         ).0
                     }
@@ -149,7 +171,9 @@ struct PgBouncerTests {
             }
             #expect(states.count == 30 && states.allSatisfy { $0 == "active" }, "\(states)")
             #expect(
-                !(a.log + b.log).contains("prepared statement"), "no prepared-statement errors behind PgBouncer")
+                !(a.log + b.log).contains("prepared statement"),
+                "no prepared-statement errors behind PgBouncer"
+            )
         }
     }
 }

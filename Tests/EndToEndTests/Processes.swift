@@ -77,7 +77,8 @@ func run(_ name: String, _ arguments: [String], environment: [String: String]) t
     guard process.terminationStatus == 0 else {
         throw ProcessFailure(
             description:
-                "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+                "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))"
+        )
     }
     return String(decoding: data, as: UTF8.self)
 }
@@ -85,5 +86,6 @@ func run(_ name: String, _ arguments: [String], environment: [String: String]) t
 /// The test process's environment with the outbound allow-list the stand-ins on loopback need (as
 /// Scripts/test.sh exports it), so the processes started here reach mdmsim and receivers however the tests run.
 let testEnvironment = ProcessInfo.processInfo.environment.merging(["VPP_OUTBOUND_ALLOW": testOutboundAllowList]) {
-    existing, _ in existing
+    existing,
+    _ in existing
 }

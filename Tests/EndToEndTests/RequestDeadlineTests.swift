@@ -50,7 +50,10 @@ struct RequestDeadlineTests {
     }
 
     static func send(
-        _ method: String, _ url: String, key: String, body: String? = nil
+        _ method: String,
+        _ url: String,
+        key: String,
+        body: String? = nil
     ) async throws -> (status: Int, retryAfter: String?, body: String, seconds: Double) {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
@@ -83,7 +86,9 @@ struct RequestDeadlineTests {
         _ = try run("vppctl", ["migrate"], environment: direct)
         _ = try run("vppctl", ["tenant", "create", "acme"], environment: direct)
         let apiKey = try run(
-            "vppctl", ["apikey", "create", "--tenant", "acme", "--role", "mdm-admin"], environment: direct
+            "vppctl",
+            ["apikey", "create", "--tenant", "acme", "--role", "mdm-admin"],
+            environment: direct
         ).trimmingCharacters(in: .whitespacesAndNewlines)
 
         let proxy = try StallProxy(target: cluster.port)
@@ -101,25 +106,36 @@ struct RequestDeadlineTests {
         }
         let url = try await server.waitForURL()
         let added = try await Self.send(
-            "POST", url + "/v1/devices", key: apiKey, body: #"{"devices":[{"serialNumber":"WARMUP000001"}]}"#)
+            "POST",
+            url + "/v1/devices",
+            key: apiKey,
+            body: #"{"devices":[{"serialNumber":"WARMUP000001"}]}"#
+        )
         #expect(added.status == 201, "\(added)")
 
         proxy.stall()
         // The pool's connection is open and stalls mid-transaction: the deadline closes it under the write.
         let stalledWrite = try await Self.send(
-            "POST", url + "/v1/devices", key: apiKey, body: #"{"devices":[{"serialNumber":"STALLED00001"}]}"#)
+            "POST",
+            url + "/v1/devices",
+            key: apiKey,
+            body: #"{"devices":[{"serialNumber":"STALLED00001"}]}"#
+        )
         #expect(
             stalledWrite.status == 503 && stalledWrite.retryAfter != nil && stalledWrite.seconds < deadline + 1,
-            "stalled write: \(stalledWrite.status) after \(stalledWrite.seconds) s \(stalledWrite.body)")
+            "stalled write: \(stalledWrite.status) after \(stalledWrite.seconds) s \(stalledWrite.body)"
+        )
         #expect(stalledWrite.body.contains("database_unavailable"))
         // New connections are accepted and never answered: no verdict from the probe, so the deadline ends the wait.
         let stalledRead = try await Self.send("GET", url + "/v1/devices", key: apiKey)
         #expect(
             stalledRead.status == 503 && stalledRead.retryAfter != nil && stalledRead.seconds < deadline + 1,
-            "stalled read: \(stalledRead.status) after \(stalledRead.seconds) s")
+            "stalled read: \(stalledRead.status) after \(stalledRead.seconds) s"
+        )
         print(
             "stalled proxy: write answered \(stalledWrite.status) in \(stalledWrite.seconds) s, read in "
-                + "\(stalledRead.seconds) s (deadline \(deadline) s)")
+                + "\(stalledRead.seconds) s (deadline \(deadline) s)"
+        )
 
         proxy.recover()
         var listing = try await Self.send("GET", url + "/v1/devices", key: apiKey)

@@ -30,7 +30,8 @@ struct ScenariosAcrossServersTests {
         var request = HTTPClientRequest(url: sim + "/sim/locations/\(uid)/tokens")
         request.method = .POST
         return String(
-            buffer: try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
+            buffer: try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1 << 16)
+        )
     }
 
     @Test(
@@ -41,7 +42,10 @@ struct ScenariosAcrossServersTests {
             let http = TwoServersRaceTests.http
             let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
             let simulator = try ServerProcess(
-                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+                "vppsim",
+                ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"],
+                environment: [:]
+            )
             defer { simulator.stop() }
             let sim = try await simulator.waitForURL()
             let portA = try Self.freePort()
@@ -54,11 +58,16 @@ struct ScenariosAcrossServersTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
             let apiKey = try run(
-                "vppctl", ["apikey", "create", "--role", "app-management", "--tenant", "acme"], environment: env
+                "vppctl",
+                ["apikey", "create", "--role", "app-management", "--tenant", "acme"],
+                environment: env
             )
             .trimmingCharacters(in: .whitespacesAndNewlines)
             _ = try run(
-                "vppctl", ["device", "add", "--tenant", "acme", "C02XK1JHJG5J", "C02XK1JHJG5K"], environment: env)
+                "vppctl",
+                ["device", "add", "--tenant", "acme", "C02XK1JHJG5J", "C02XK1JHJG5K"],
+                environment: env
+            )
             let a = try ServerProcess("vppd", ["serve", "--port", "\(portA)"], environment: env)
             let b = try ServerProcess("vppd", ["serve", "--port", "0"], environment: env)
             defer {
@@ -71,9 +80,17 @@ struct ScenariosAcrossServersTests {
             let (_, created) = try await http("POST", sim + "/sim/locations", nil, ["name": "Main Campus"])
             let main = try #require((created as? [String: Any])?["uId"] as? String)
             _ = try await http(
-                "POST", sim + "/sim/locations/\(main)/assets", nil, ["adamId": "408709785", "totalCount": 5])
+                "POST",
+                sim + "/sim/locations/\(main)/assets",
+                nil,
+                ["adamId": "408709785", "totalCount": 5]
+            )
             let upload = try await http(
-                "POST", serverA + "/v1/tokens", apiKey, ["token": try await Self.mint(sim, main)])
+                "POST",
+                serverA + "/v1/tokens",
+                apiKey,
+                ["token": try await Self.mint(sim, main)]
+            )
             #expect(upload.0 == 201, "\(String(describing: upload.1))")
             let tokens = try #require(try await http("GET", serverB + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])
             let mainID = try #require(tokens.first?["id"] as? String)
@@ -82,8 +99,12 @@ struct ScenariosAcrossServersTests {
             // Assign through B; Apple's ASSET_MANAGEMENT notification reaches A's webhook, which settles the event at once.
             #expect(
                 try await http(
-                    "POST", serverB + "/v1/apps/408709785/licenses", apiKey, ["serialNumbers": ["C02XK1JHJG5J"]]
-                ).0 == 202)
+                    "POST",
+                    serverB + "/v1/apps/408709785/licenses",
+                    apiKey,
+                    ["serialNumbers": ["C02XK1JHJG5J"]]
+                ).0 == 202
+            )
             var state = ""
             for _ in 0..<100 {
                 let licences = try await http("GET", serverB + "/v1/licenses", apiKey, nil).1 as? [[String: Any]]
@@ -98,7 +119,11 @@ struct ScenariosAcrossServersTests {
             let lab = try #require((labCreated as? [String: Any])?["uId"] as? String)
             _ = try await http("PUT", sim + "/sim/locations/\(lab)/mdm-info", nil, ["appleConfigurator": true])
             let labUpload = try await http(
-                "POST", serverA + "/v1/tokens", apiKey, ["token": try await Self.mint(sim, lab)])
+                "POST",
+                serverA + "/v1/tokens",
+                apiKey,
+                ["token": try await Self.mint(sim, lab)]
+            )
             let labObject = try #require(labUpload.1 as? [String: Any])
             #expect(labObject["status"] as? String == "in_use_elsewhere")
             let labID = try #require((labObject["token"] as? [String: Any])?["id"] as? String)
@@ -107,16 +132,22 @@ struct ScenariosAcrossServersTests {
 
             // Renew with the wrong location's file is refused naming both; the removal plan is shown without changing anything.
             let wrong = try await http(
-                "POST", serverA + "/v1/tokens/\(mainID)/renew", apiKey, ["token": try await Self.mint(sim, lab)])
+                "POST",
+                serverA + "/v1/tokens/\(mainID)/renew",
+                apiKey,
+                ["token": try await Self.mint(sim, lab)]
+            )
             #expect(wrong.0 == 422)
             let plan = try await http("DELETE", serverB + "/v1/tokens/\(mainID)?dryRun=true", apiKey, nil)
             #expect(
                 (plan.1 as? [String: Any])?["licencesToRevoke"] as? Int == 1
-                    && (plan.1 as? [String: Any])?["applied"] as? Bool == false)
+                    && (plan.1 as? [String: Any])?["applied"] as? Bool == false
+            )
             let remove = try await http("DELETE", serverA + "/v1/tokens/\(mainID)?confirm=true", apiKey, nil)
             #expect(remove.0 == 200)
             let remaining = try #require(
-                try await http("GET", serverB + "/v1/tokens", apiKey, nil).1 as? [[String: Any]])
+                try await http("GET", serverB + "/v1/tokens", apiKey, nil).1 as? [[String: Any]]
+            )
             #expect(remaining.map { $0["location"] as? String } == ["Lab"])
         }
     }

@@ -32,7 +32,10 @@ struct ScopesAcrossServersTests {
     func scopeLifecycle() async throws {
         try await TestDatabase.withFreshDatabase { _, databaseURL in
             let simulator = try ServerProcess(
-                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+                "vppsim",
+                ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"],
+                environment: [:]
+            )
             defer { simulator.stop() }
             let sim = try await simulator.waitForURL()
             let portA = try ScenariosAcrossServersTests.freePort()
@@ -45,7 +48,9 @@ struct ScopesAcrossServersTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
             let key = try run(
-                "vppctl", ["apikey", "create", "--role", "app-management", "--tenant", "acme"], environment: env
+                "vppctl",
+                ["apikey", "create", "--role", "app-management", "--tenant", "acme"],
+                environment: env
             )
             .trimmingCharacters(in: .whitespacesAndNewlines)
             let serials = (0..<12).map { String(format: "SCOPE%07d", $0) }
@@ -79,8 +84,10 @@ struct ScopesAcrossServersTests {
             #expect(scope["licensed"] as? Int == 8 && scope["waiting"] as? Int == 4, "\(scope)")
             let waitlist = try #require(
                 (try await Self.call("GET", b + "/v1/scopes/keynote/waitlist", key, nil).1 as? [String: Any])?[
-                    "entries"]
-                    as? [[String: Any]])
+                    "entries"
+                ]
+                    as? [[String: Any]]
+            )
             #expect(waitlist.compactMap { $0["position"] as? Int } == [1, 2, 3, 4])
             let firstWaiting = Set(waitlist.prefix(2).compactMap { $0["serialNumber"] as? String })
 
@@ -88,26 +95,36 @@ struct ScopesAcrossServersTests {
             let licensed = serials.filter { serial in !waitlist.contains { $0["serialNumber"] as? String == serial } }
             #expect(
                 try await Self.call(
-                    "DELETE", b + "/v1/groups/ipads/members", key, ["serialNumbers": Array(licensed.prefix(2))]
-                ).0 == 200)
+                    "DELETE",
+                    b + "/v1/groups/ipads/members",
+                    key,
+                    ["serialNumbers": Array(licensed.prefix(2))]
+                ).0 == 200
+            )
             #expect(
                 try await Self.eventually(30) {
                     let now = try await Self.scope(a, key)
                     return now["licensed"] as? Int == 8 && now["waiting"] as? Int == 2
-                })
+                }
+            )
             let licences = try #require(try await Self.call("GET", a + "/v1/licenses", key, nil).1 as? [[String: Any]])
             // Served: reserved, pending at Apple or active (Apple's holdings are checked next).
             let holding = ["reserved", "pending", "active"]
             let active = Set(
                 licences.filter { holding.contains($0["state"] as? String ?? "") }.compactMap {
                     $0["serialNumber"] as? String
-                })
+                }
+            )
             #expect(firstWaiting.isSubset(of: active), "the first two in the queue were served")
             #expect(try await Self.eventually(10) { try await Self.atApple(sim) == 8 })
 
             // Two more bought at Apple: ASSET_COUNT (+2) reaches vpp and the rest are licensed (nobody asks for a sync).
             _ = try await Self.call(
-                "POST", sim + "/sim/locations/\(location.uid)/assets", nil, ["adamId": "408709785", "totalCount": 10])
+                "POST",
+                sim + "/sim/locations/\(location.uid)/assets",
+                nil,
+                ["adamId": "408709785", "totalCount": 10]
+            )
             #expect(try await Self.eventually(30) { try await Self.atApple(sim) == 10 })
             scope = try await Self.scope(a, key)
             #expect(scope["licensed"] as? Int == 10 && scope["waiting"] as? Int == 0, "\(scope)")
@@ -121,7 +138,8 @@ struct ScopesAcrossServersTests {
             let disassociated = try await Self.disassociateCalls(sim)
             #expect(try await Self.call("POST", b + "/v1/groups/lab/members", key, ["serialNumbers": [mover]]).0 == 200)
             #expect(
-                try await Self.call("DELETE", a + "/v1/groups/ipads/members", key, ["serialNumbers": [mover]]).0 == 200)
+                try await Self.call("DELETE", a + "/v1/groups/ipads/members", key, ["serialNumbers": [mover]]).0 == 200
+            )
             try await Task.sleep(for: .seconds(3))
             #expect(try await Self.disassociateCalls(sim) == disassociated, "no revoke-then-assign flap at Apple")
             #expect(try await Self.atApple(sim) == 10)

@@ -37,7 +37,10 @@ struct TwoServersRaceTests {
         try await TestDatabase.withFreshDatabase { _, databaseURL in
             let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
             let simulator = try ServerProcess(
-                "vppsim", ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"], environment: [:])
+                "vppsim",
+                ["serve", "--port", "0", "--rate-limit", "0", "--log-level", "error"],
+                environment: [:]
+            )
             defer { simulator.stop() }
             let sim = try await simulator.waitForURL()
             let env = [
@@ -52,13 +55,18 @@ struct TwoServersRaceTests {
             _ = try run("vppctl", ["migrate"], environment: env)
             _ = try run("vppctl", ["tenant", "create", "race"], environment: env)
             let apiKey = try run(
-                "vppctl", ["apikey", "create", "--role", "app-management", "--tenant", "race"], environment: env
+                "vppctl",
+                ["apikey", "create", "--role", "app-management", "--tenant", "race"],
+                environment: env
             )
             .trimmingCharacters(in: .whitespacesAndNewlines)
             let serials = (0..<200).map { String(format: "RACE%07d", $0) }
             for chunk in stride(from: 0, to: 200, by: 100) {
                 _ = try run(
-                    "vppctl", ["device", "add", "--tenant", "race"] + serials[chunk..<chunk + 100], environment: env)
+                    "vppctl",
+                    ["device", "add", "--tenant", "race"] + serials[chunk..<chunk + 100],
+                    environment: env
+                )
             }
 
             let first = try ServerProcess("vppd", ["serve", "--port", "0"], environment: env)
@@ -70,10 +78,15 @@ struct TwoServersRaceTests {
             let servers = [try await first.waitForURL(), try await second.waitForURL()]
 
             let (uploaded, _) = try await Self.call(
-                "POST", servers[0] + "/v1/tokens", key: apiKey, json: ["token": tokenFile])
+                "POST",
+                servers[0] + "/v1/tokens",
+                key: apiKey,
+                json: ["token": tokenFile]
+            )
             #expect(uploaded == 201)
             let tokens = try #require(
-                try await Self.call("GET", servers[1] + "/v1/tokens", key: apiKey).1 as? [[String: Any]])
+                try await Self.call("GET", servers[1] + "/v1/tokens", key: apiKey).1 as? [[String: Any]]
+            )
             let tokenID = try #require(tokens.first?["id"] as? String)
             #expect(try await Self.call("POST", servers[1] + "/v1/tokens/\(tokenID)/sync", key: apiKey).0 == 200)
 
@@ -81,8 +94,11 @@ struct TwoServersRaceTests {
                 for (index, serial) in serials.enumerated() {
                     group.addTask {
                         let (status, body) = try await Self.call(
-                            "POST", servers[index % 2] + "/v1/apps/408709785/licenses", key: apiKey,
-                            json: ["serialNumbers": [serial]])
+                            "POST",
+                            servers[index % 2] + "/v1/apps/408709785/licenses",
+                            key: apiKey,
+                            json: ["serialNumbers": [serial]]
+                        )
                         return (status, ((body as? [String: Any])?["error"] as? [String: Any])?["code"] as? String)
                     }
                 }
@@ -104,12 +120,14 @@ struct TwoServersRaceTests {
             }
             #expect(atApple == 50)
             let licences = try #require(
-                try await Self.call("GET", servers[0] + "/v1/licenses", key: apiKey).1 as? [[String: Any]])
+                try await Self.call("GET", servers[0] + "/v1/licenses", key: apiKey).1 as? [[String: Any]]
+            )
             #expect(
                 licences.filter { ["reserved", "pending", "active"].contains($0["state"] as? String ?? "") }.count == 50
             )
             let apps = try #require(
-                try await Self.call("GET", servers[1] + "/v1/apps", key: apiKey).1 as? [[String: Any]])
+                try await Self.call("GET", servers[1] + "/v1/apps", key: apiKey).1 as? [[String: Any]]
+            )
             #expect(apps.first?["available"] as? Int == 0 && apps.first?["assigned"] as? Int == 50)
         }
     }

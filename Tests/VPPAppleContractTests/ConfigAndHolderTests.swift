@@ -27,7 +27,10 @@ struct ConfigAndHolderTests {
             #expect(config.location.countryCode == "US" && config.context.holder == nil)
             #expect(config.context.tokenExpiresAt != nil)
             let claimed = try await bench.client.updateClientConfig(
-                bench.anonymousHolderCredentials, holder: ourHolder, notifications: nil)
+                bench.anonymousHolderCredentials,
+                holder: ourHolder,
+                notifications: nil
+            )
             #expect(claimed.context.holder == ourHolder)
             let walk = try await bench.client.assets(bench.credentials, filter: AppleAssetFilter())
             #expect(walk.context.holder == ourHolder && walk.context.locationUID == bench.locationUID)
@@ -38,19 +41,26 @@ struct ConfigAndHolderTests {
     func foreignHolder() async throws {
         try await withBench { bench in
             _ = try await bench.client.updateClientConfig(
-                bench.anonymousHolderCredentials, holder: ourHolder, notifications: nil)
+                bench.anonymousHolderCredentials,
+                holder: ourHolder,
+                notifications: nil
+            )
             try await bench.simulator.setMDMInfo(.appleConfigurator, at: bench.locationUID)
             do {
                 _ = try await bench.client.assets(bench.credentials, filter: AppleAssetFilter())
                 Issue.record("expected claimedByAnotherHolder")
             } catch AppleAPIError.claimedByAnotherHolder(let holder) {
                 #expect(
-                    holder.isAppleConfigurator && holder.name == "Apple Configurator 2" && holder.metadata == "2.13.3")
+                    holder.isAppleConfigurator && holder.name == "Apple Configurator 2" && holder.metadata == "2.13.3"
+                )
             }
             // A write Apple carried out is not reported as failed (the next read raises the conflict).
             let tickets = try await bench.client.associate(
-                bench.credentials, assets: [AssetKey(adamID: "408709785")],
-                serialNumbers: ["C02XK1JHJG5J"], clientUserIDs: [])
+                bench.credentials,
+                assets: [AssetKey(adamID: "408709785")],
+                serialNumbers: ["C02XK1JHJG5J"],
+                clientUserIDs: []
+            )
             #expect(tickets.count == 1)
             // Reading who holds it (no expectation) still works, for the take-over preview.
             let config = try await bench.client.clientConfig(bench.anonymousHolderCredentials)
@@ -64,7 +74,10 @@ struct ConfigAndHolderTests {
             let tooLong = HolderIdentity(id: String(repeating: "x", count: 101), name: "vpp", metadata: "m")
             await #expect(throws: AppleAPIError.apple(errorNumber: 9724, message: "mdmInfo id too long")) {
                 _ = try await bench.client.updateClientConfig(
-                    bench.anonymousHolderCredentials, holder: tooLong, notifications: nil)
+                    bench.anonymousHolderCredentials,
+                    holder: tooLong,
+                    notifications: nil
+                )
             }
         }
     }

@@ -13,7 +13,8 @@ struct DecodingTests {
         let json =
             #"{"adamId":"408709785","assignedCount":5000,"availableCount":10000,"deviceAssignable":true,"pricingParam":"STDQ","productType":"App","retiredCount":0,"revocable":true,"supportedPlatforms":["iOS"],"totalCount":15000}"#
         let record = try HTTPAppleAppsAndBooksClient.assetRecord(
-            JSONDecoder().decode(WireAsset.self, from: Data(json.utf8)))
+            JSONDecoder().decode(WireAsset.self, from: Data(json.utf8))
+        )
         #expect(record.asset.key == AssetKey(adamID: "408709785", pricingParam: .standard))
         #expect(record.asset.productType == .app && record.asset.isDeviceAssignable && record.asset.isRevocable)
         #expect(record.asset.platforms == [.iOS])
@@ -25,7 +26,8 @@ struct DecodingTests {
         let json =
             #"{"adamId":"1","assignedCount":3,"deviceAssignable":true,"pricingParam":"STDQ","productType":"App","revocable":true,"supportedPlatforms":["iOS","macOS"]}"#
         let record = try HTTPAppleAppsAndBooksClient.assetRecord(
-            JSONDecoder().decode(WireAsset.self, from: Data(json.utf8)))
+            JSONDecoder().decode(WireAsset.self, from: Data(json.utf8))
+        )
         #expect(record.counts.isUnlimited && record.asset.platforms == [.iOS, .macOS])
     }
 
@@ -36,12 +38,14 @@ struct DecodingTests {
         let wire = try JSONDecoder().decode(WireStatus.self, from: Data(json.utf8))
         #expect(wire.eventStatus == "FAILED" && wire.numCompleted == 14 && wire.numRequested == 16)
         #expect(
-            wire.failures?.first?.errorNumber == 9609 && wire.failures?.first?.errorInfo?.clientUserIds == ["client-4"])
+            wire.failures?.first?.errorNumber == 9609 && wire.failures?.first?.errorInfo?.clientUserIds == ["client-4"]
+        )
         let envelope = try JSONDecoder().decode(WireEnvelope.self, from: Data(json.utf8))
         #expect(envelope.uId == "2049025000431439")
         #expect(
             envelope.tokenExpirationDate.flatMap(ISO8601Timestamp.parse)
-                == ISO8601Timestamp.parse("2030-11-08T22:33:22Z"))
+                == ISO8601Timestamp.parse("2030-11-08T22:33:22Z")
+        )
     }
 
     @Test("EventResponse and ClientConfigRequest examples")
@@ -50,7 +54,8 @@ struct DecodingTests {
             #"{"eventId":"954910a8-1111-2222-3333-444455556666","tokenExpirationDate":"2030-11-08T22:33:22+0000","uId":"2049025000431439"}"#
         #expect(
             try JSONDecoder().decode(WireEventResponse.self, from: Data(event.utf8)).eventId
-                == "954910a8-1111-2222-3333-444455556666")
+                == "954910a8-1111-2222-3333-444455556666"
+        )
         let config =
             #"{"mdmInfo":{"id":"522d5c43-d3ba-4ea6-8f58-e8c1f3f7d9a2","name":"Apple Configurator 2","metadata":"2.13.3"},"countryISO2ACode":"US","defaultPlatform":"volumestore","locationName":"Main","uId":"2049025000431439","websiteURL":"https://school.apple.com"}"#
         let envelope = try JSONDecoder().decode(WireEnvelope.self, from: Data(config.utf8))

@@ -12,7 +12,8 @@ struct ErrorAndFaultTests {
     }
 
     @Test(
-        "expired 9621, revoked 9625, unknown 9622 (on HTTP 200) and a malformed bearer 9722 are typed and not retried")
+        "expired 9621, revoked 9625, unknown 9622 (on HTTP 200) and a malformed bearer 9722 are typed and not retried"
+    )
     func tokenErrors() async throws {
         try await withBench { bench in
             let unknown = Data(#"{"token":"x","expDate":"2030-01-01T00:00:00+0000","orgName":"o"}"#.utf8)
@@ -43,9 +44,11 @@ struct ErrorAndFaultTests {
         try await withBench { bench in
             _ = try await bench.client.serviceLimits()
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .serverError, count: 2, pathContains: "assets?", retryAfterSeconds: 0))
+                SimulatorFault(kind: .serverError, count: 2, pathContains: "assets?", retryAfterSeconds: 0)
+            )
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .serviceUnavailable, count: 1, pathContains: "assets?"))
+                SimulatorFault(kind: .serviceUnavailable, count: 1, pathContains: "assets?")
+            )
             await bench.simulator.injectFault(SimulatorFault(kind: .rateLimited, count: 1, pathContains: "assets?"))
             let walk = try await bench.client.assets(bench.credentials, filter: AppleAssetFilter())
             #expect(walk.items.count == 2)
@@ -58,7 +61,8 @@ struct ErrorAndFaultTests {
         try await withBench { bench in
             _ = try await bench.client.serviceLimits()
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .serverError, count: 1, pathContains: "client/config", retryAfterSeconds: 1))
+                SimulatorFault(kind: .serverError, count: 1, pathContains: "client/config", retryAfterSeconds: 1)
+            )
             let started = ContinuousClock.now
             _ = try await bench.client.clientConfig(bench.credentials)
             #expect(ContinuousClock.now - started >= .seconds(1))
@@ -73,20 +77,24 @@ struct ErrorAndFaultTests {
         }) { bench in
             _ = try await bench.client.serviceLimits()
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .serviceUnavailable, count: 10, pathContains: "client/config"))
+                SimulatorFault(kind: .serviceUnavailable, count: 10, pathContains: "client/config")
+            )
             await #expect(throws: AppleAPIError.serviceUnavailable(retryAfterSeconds: nil)) {
                 _ = try await bench.client.clientConfig(bench.credentials)
             }
             #expect(await bench.simulator.requestCount("client/config") == 3)
             await bench.simulator.clearFaults()
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .serverError, count: 1, pathContains: "client/config", retryAfterSeconds: 120))
+                SimulatorFault(kind: .serverError, count: 1, pathContains: "client/config", retryAfterSeconds: 120)
+            )
             let started = ContinuousClock.now
             await #expect(throws: AppleAPIError.apple(errorNumber: 9603, message: "Internal error")) {
                 _ = try await bench.client.clientConfig(bench.credentials)
             }
             #expect(
-                ContinuousClock.now - started < .seconds(2), "a Retry-After beyond the budget ends the call at once")
+                ContinuousClock.now - started < .seconds(2),
+                "a Retry-After beyond the budget ends the call at once"
+            )
         }
     }
 
@@ -94,7 +102,8 @@ struct ErrorAndFaultTests {
     func errorOn200() async throws {
         try await withBench { bench in
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .invalidTokenOn200, count: 1, pathContains: "client/config"))
+                SimulatorFault(kind: .invalidTokenOn200, count: 1, pathContains: "client/config")
+            )
             await #expect(throws: AppleAPIError.tokenInvalid(errorNumber: 9622)) {
                 _ = try await bench.client.clientConfig(bench.credentials)
             }
@@ -109,7 +118,8 @@ struct ErrorAndFaultTests {
         }) { bench in
             _ = try await bench.client.serviceLimits()
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .slow, count: 1, pathContains: "client/config", delayMilliseconds: 1500))
+                SimulatorFault(kind: .slow, count: 1, pathContains: "client/config", delayMilliseconds: 1500)
+            )
             await #expect(throws: AppleAPIError.timeout) { _ = try await bench.client.clientConfig(bench.credentials) }
         }
     }
@@ -119,7 +129,8 @@ struct ErrorAndFaultTests {
         try await withBench(client: { $0.maxAttempts = 1 }) { bench in
             _ = try await bench.client.serviceLimits()
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .truncatedJSON, count: 1, pathContains: "client/config"))
+                SimulatorFault(kind: .truncatedJSON, count: 1, pathContains: "client/config")
+            )
             do {
                 _ = try await bench.client.clientConfig(bench.credentials)
                 Issue.record("truncated JSON must fail")
@@ -130,7 +141,8 @@ struct ErrorAndFaultTests {
         try await withBench { bench in
             _ = try await bench.client.serviceLimits()
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .truncatedJSON, count: 1, pathContains: "client/config"))
+                SimulatorFault(kind: .truncatedJSON, count: 1, pathContains: "client/config")
+            )
             #expect(try await bench.client.clientConfig(bench.credentials).location.name == "Main Campus")
         }
     }
@@ -140,14 +152,19 @@ struct ErrorAndFaultTests {
         try await withBench { bench in
             _ = try await bench.client.serviceLimits()
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .connectionReset, count: 1, pathContains: "client/config"))
+                SimulatorFault(kind: .connectionReset, count: 1, pathContains: "client/config")
+            )
             #expect(try await bench.client.clientConfig(bench.credentials).location.name == "Main Campus")
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .connectionReset, count: 1, pathContains: "associate"))
+                SimulatorFault(kind: .connectionReset, count: 1, pathContains: "associate")
+            )
             do {
                 _ = try await bench.client.associate(
-                    bench.credentials, assets: [AssetKey(adamID: "408709785")], serialNumbers: ["C02XK1JHJG5J"],
-                    clientUserIDs: [])
+                    bench.credentials,
+                    assets: [AssetKey(adamID: "408709785")],
+                    serialNumbers: ["C02XK1JHJG5J"],
+                    clientUserIDs: []
+                )
                 Issue.record("a reset write must surface")
             } catch let error as AppleAPIError {
                 guard case .transport = error else {
@@ -202,7 +219,8 @@ struct ErrorAndFaultTests {
         try await withBench { bench in
             let client = HTTPAppleAppsAndBooksClient(
                 configuration: AppleClientConfiguration(baseURL: bench.running.appleBaseURL),
-                limiter: FailingLimiter())
+                limiter: FailingLimiter()
+            )
             do {
                 _ = try await client.clientConfig(bench.credentials)
                 Issue.record("the limiter failed: the call cannot succeed")
@@ -218,9 +236,13 @@ struct ErrorAndFaultTests {
     func secrecy() async throws {
         try await withBench(client: { $0.maxAttempts = 2 }) { bench in
             _ = try await bench.client.updateClientConfig(
-                bench.anonymousHolderCredentials, holder: ourHolder, notifications: nil)
+                bench.anonymousHolderCredentials,
+                holder: ourHolder,
+                notifications: nil
+            )
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .serverError, count: 1, pathContains: "assets?", retryAfterSeconds: 0))
+                SimulatorFault(kind: .serverError, count: 1, pathContains: "assets?", retryAfterSeconds: 0)
+            )
             _ = try await bench.client.assets(bench.credentials, filter: AppleAssetFilter())
             var errors: [String] = []
             await bench.simulator.injectFault(SimulatorFault(kind: .truncatedJSON, count: 5))

@@ -56,8 +56,12 @@ struct Bench: Sendable {
 
     static let defaultAssets = [
         SimAsset(
-            adamId: "408709785", totalCount: 100, name: "Keynote", bundleId: "com.apple.iwork.keynote",
-            version: "14.1"),
+            adamId: "408709785",
+            totalCount: 100,
+            name: "Keynote",
+            bundleId: "com.apple.iwork.keynote",
+            version: "14.1"
+        ),
         SimAsset(adamId: "361309726", productType: "Book", totalCount: 10, deviceAssignable: false),
     ]
 

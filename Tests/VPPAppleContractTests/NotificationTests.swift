@@ -32,11 +32,13 @@ final class NotificationReceiver: Sendable {
         }
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: {
                 continuation.yield($0.localAddress?.port ?? 0)
                 continuation.finish()
-            })
+            }
+        )
         task.withLock { $0 = Task { try await app.run() } }
         var iterator = stream.makeAsyncIterator()
         let port = await iterator.next() ?? 0
@@ -67,19 +69,29 @@ struct NotificationTests {
         defer { Task { await receiver.stop() } }
         try await withBench { bench in
             let settings = AppleNotificationSettings(
-                url: url, authToken: "n0tif-s3cret", types: ["ASSET_MANAGEMENT", "ASSET_COUNT"])
+                url: url,
+                authToken: "n0tif-s3cret",
+                types: ["ASSET_MANAGEMENT", "ASSET_COUNT"]
+            )
             let config = try await bench.client.updateClientConfig(
-                bench.anonymousHolderCredentials, holder: ourHolder, notifications: settings)
+                bench.anonymousHolderCredentials,
+                holder: ourHolder,
+                notifications: settings
+            )
             #expect(
                 config.notificationURL == url
-                    && config.subscribedNotificationTypes == ["ASSET_MANAGEMENT", "ASSET_COUNT"])
+                    && config.subscribedNotificationTypes == ["ASSET_MANAGEMENT", "ASSET_COUNT"]
+            )
             #expect(receiver.types() == ["TEST_NOTIFICATION"])
             #expect(receiver.received.withLock { $0.first?.authorization } == "Bearer n0tif-s3cret")
             #expect(receiver.received.withLock { $0.first?.json["uId"] } == bench.locationUID)
 
             let tickets = try await bench.client.associate(
-                bench.credentials, assets: [AssetKey(adamID: "408709785")],
-                serialNumbers: ["C02XK1JHJG5J"], clientUserIDs: [])
+                bench.credentials,
+                assets: [AssetKey(adamID: "408709785")],
+                serialNumbers: ["C02XK1JHJG5J"],
+                clientUserIDs: []
+            )
             try await receiver.waitFor("ASSET_MANAGEMENT")
             let body = try #require(receiver.received.withLock { $0.last?.body })
             let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
@@ -87,7 +99,8 @@ struct NotificationTests {
             #expect(notification["eventId"] as? String == tickets[0].eventID)
             #expect(notification["result"] as? String == "SUCCESS" && notification["type"] as? String == "ASSOCIATE")
             #expect(
-                (notification["assignments"] as? [[String: Any]])?.first?["serialNumber"] as? String == "C02XK1JHJG5J")
+                (notification["assignments"] as? [[String: Any]])?.first?["serialNumber"] as? String == "C02XK1JHJG5J"
+            )
             #expect(object["notificationId"] is String)
         }
     }
@@ -96,10 +109,16 @@ struct NotificationTests {
     func unreachable() async throws {
         try await withBench { bench in
             let settings = AppleNotificationSettings(
-                url: "http://127.0.0.1:1/hook", authToken: "x", types: ["ASSET_MANAGEMENT"])
+                url: "http://127.0.0.1:1/hook",
+                authToken: "x",
+                types: ["ASSET_MANAGEMENT"]
+            )
             await #expect(throws: AppleAPIError.apple(errorNumber: 9728, message: "Notification URL unreachable")) {
                 _ = try await bench.client.updateClientConfig(
-                    bench.anonymousHolderCredentials, holder: ourHolder, notifications: settings)
+                    bench.anonymousHolderCredentials,
+                    holder: ourHolder,
+                    notifications: settings
+                )
             }
             let config = try await bench.client.clientConfig(bench.anonymousHolderCredentials)
             #expect(config.notificationURL == nil && config.context.holder == nil)

@@ -9,8 +9,12 @@ import VPPUseCases
 struct PagingTests {
     static let manyAssets: [SimAsset] = (0..<50).map { i in
         SimAsset(
-            adamId: "\(100_000 + i)", productType: i % 10 == 0 ? "Book" : "App", totalCount: 10 + i,
-            deviceAssignable: i % 10 != 0, revocable: i % 7 != 0)
+            adamId: "\(100_000 + i)",
+            productType: i % 10 == 0 ? "Book" : "App",
+            totalCount: 10 + i,
+            deviceAssignable: i % 10 != 0,
+            revocable: i % 7 != 0
+        )
     }
 
     @Test("walks every asset page following nextPageIndex; filters reach Apple")
@@ -22,11 +26,14 @@ struct PagingTests {
             let books = try await bench.client.assets(bench.credentials, filter: AppleAssetFilter(productType: .book))
             #expect(
                 books.items.count == 5
-                    && books.items.allSatisfy { $0.asset.productType == .book && !$0.asset.isDeviceAssignable })
+                    && books.items.allSatisfy { $0.asset.productType == .book && !$0.asset.isDeviceAssignable }
+            )
             let big = try await bench.client.assets(bench.credentials, filter: AppleAssetFilter(minAvailableCount: 55))
             #expect(big.items.map(\.counts.available).allSatisfy { $0 >= 55 } && big.items.count == 5)
             let one = try await bench.client.assets(
-                bench.credentials, filter: AppleAssetFilter(adamID: "100003", revocable: true))
+                bench.credentials,
+                filter: AppleAssetFilter(adamID: "100003", revocable: true)
+            )
             let expectedCounts = try LicenceCounts(total: 13, assigned: 0, available: 13)
             #expect(one.items.count == 1 && one.items.first?.counts == expectedCounts)
         }
@@ -44,7 +51,8 @@ struct PagingTests {
     func versionChangeRestarts() async throws {
         try await withBench(assets: Self.manyAssets, settings: { $0.pageSize = 10 }) { bench in
             await bench.simulator.injectFault(
-                SimulatorFault(kind: .slow, count: 1, pathContains: "pageIndex=3", delayMilliseconds: 1500))
+                SimulatorFault(kind: .slow, count: 1, pathContains: "pageIndex=3", delayMilliseconds: 1500)
+            )
             async let walk = bench.client.assets(bench.credentials, filter: AppleAssetFilter())
             // Change the data once page 0 has been read and the slow page 3 is in flight (not by a fixed sleep).
             for _ in 0..<500 where await bench.simulator.requestCount("assets") < 4 {
@@ -61,29 +69,46 @@ struct PagingTests {
     func incrementalAssignments() async throws {
         try await withBench(settings: { $0.pageSize = 25 }) { bench in
             try await bench.simulator.seedAssignments(
-                adamId: "408709785", serialNumbers: serials(60), at: bench.locationUID)
+                adamId: "408709785",
+                serialNumbers: serials(60),
+                at: bench.locationUID
+            )
             let full = try await bench.client.assignments(bench.credentials, filter: AppleAssignmentFilter())
             #expect(full.items.count == 60 && full.pagesFetched == 3)
             #expect(
                 full.items.first
                     == AppleAssignmentRecord(
-                        asset: AssetKey(adamID: "408709785"), assignee: .serialNumber("SN00000000")))
+                        asset: AssetKey(adamID: "408709785"),
+                        assignee: .serialNumber("SN00000000")
+                    )
+            )
             let tickets = try await bench.client.associate(
-                bench.credentials, assets: [AssetKey(adamID: "408709785")],
-                serialNumbers: serials(3, prefix: "NEW"), clientUserIDs: [])
+                bench.credentials,
+                assets: [AssetKey(adamID: "408709785")],
+                serialNumbers: serials(3, prefix: "NEW"),
+                clientUserIDs: []
+            )
             #expect(try await bench.waitForEvent(tickets[0].eventID).state == .complete)
             let delta = try await bench.client.assignments(
-                bench.credentials, filter: AppleAssignmentFilter(sinceVersionID: full.versionID))
+                bench.credentials,
+                filter: AppleAssignmentFilter(sinceVersionID: full.versionID)
+            )
             #expect(delta.items.map(\.assignee) == serials(3, prefix: "NEW").map { .serialNumber($0) })
             let nothing = try await bench.client.assignments(
-                bench.credentials, filter: AppleAssignmentFilter(sinceVersionID: delta.versionID))
+                bench.credentials,
+                filter: AppleAssignmentFilter(sinceVersionID: delta.versionID)
+            )
             #expect(nothing.items.isEmpty && nothing.pagesFetched == 1)
             await #expect(throws: AppleAPIError.badVersionID) {
                 _ = try await bench.client.assignments(
-                    bench.credentials, filter: AppleAssignmentFilter(sinceVersionID: "no-such-version"))
+                    bench.credentials,
+                    filter: AppleAssignmentFilter(sinceVersionID: "no-such-version")
+                )
             }
             let filtered = try await bench.client.assignments(
-                bench.credentials, filter: AppleAssignmentFilter(serialNumber: "SN00000007"))
+                bench.credentials,
+                filter: AppleAssignmentFilter(serialNumber: "SN00000007")
+            )
             #expect(filtered.items.count == 1)
         }
     }
@@ -92,16 +117,25 @@ struct PagingTests {
     func repeatedWalkSeesWrites() async throws {
         try await withBench(settings: { $0.pageSize = 25 }) { bench in
             try await bench.simulator.seedAssignments(
-                adamId: "408709785", serialNumbers: serials(60), at: bench.locationUID)
+                adamId: "408709785",
+                serialNumbers: serials(60),
+                at: bench.locationUID
+            )
             let first = try await bench.client.assignments(bench.credentials, filter: AppleAssignmentFilter())
             #expect(first.items.count == 60)
             try await bench.simulator.seedAssignments(
-                adamId: "408709785", serialNumbers: serials(5, prefix: "MORE"), at: bench.locationUID)
+                adamId: "408709785",
+                serialNumbers: serials(5, prefix: "MORE"),
+                at: bench.locationUID
+            )
             let second = try await bench.client.assignments(bench.credentials, filter: AppleAssignmentFilter())
             #expect(second.items.count == 65)
             let tickets = try await bench.client.disassociate(
-                bench.credentials, assets: [AssetKey(adamID: "408709785")],
-                serialNumbers: serials(5, prefix: "MORE"), clientUserIDs: [])
+                bench.credentials,
+                assets: [AssetKey(adamID: "408709785")],
+                serialNumbers: serials(5, prefix: "MORE"),
+                clientUserIDs: []
+            )
             #expect(try await bench.waitForEvent(tickets[0].eventID).state == .complete)
             let third = try await bench.client.assignments(bench.credentials, filter: AppleAssignmentFilter())
             #expect(third.items.count == 60)

@@ -14,7 +14,11 @@ struct WriteTests {
     func batchedAssociate() async throws {
         try await withBench(assets: [SimAsset(adamId: "408709785", totalCount: 5000)]) { bench in
             let tickets = try await bench.client.associate(
-                bench.credentials, assets: [app], serialNumbers: serials(2500), clientUserIDs: [])
+                bench.credentials,
+                assets: [app],
+                serialNumbers: serials(2500),
+                clientUserIDs: []
+            )
             #expect(tickets.map(\.serialNumbers.count) == [1000, 1000, 500])
             #expect(await bench.simulator.requestCount("assets/associate") == 3)
             for ticket in tickets { #expect(try await bench.waitForEvent(ticket.eventID).state == .complete) }
@@ -28,7 +32,11 @@ struct WriteTests {
         try await withBench(assets: assets) { bench in
             let keys = assets.map { AssetKey(adamID: $0.adamId) }
             let tickets = try await bench.client.associate(
-                bench.credentials, assets: keys, serialNumbers: ["C02XK1JHJG5J"], clientUserIDs: [])
+                bench.credentials,
+                assets: keys,
+                serialNumbers: ["C02XK1JHJG5J"],
+                clientUserIDs: []
+            )
             #expect(tickets.map(\.assets.count) == [25, 5])
         }
     }
@@ -37,7 +45,11 @@ struct WriteTests {
     func notEnoughLicences() async throws {
         try await withBench(assets: [SimAsset(adamId: "408709785", totalCount: 5)]) { bench in
             let tickets = try await bench.client.associate(
-                bench.credentials, assets: [app], serialNumbers: serials(8), clientUserIDs: [])
+                bench.credentials,
+                assets: [app],
+                serialNumbers: serials(8),
+                clientUserIDs: []
+            )
             let status = try await bench.waitForEvent(tickets[0].eventID)
             #expect(status.state == .failed && status.numRequested == 8 && status.numCompleted == 5)
             #expect(status.failures.count == 1 && status.failures[0].error == .notEnoughLicences)
@@ -50,10 +62,16 @@ struct WriteTests {
     func unknownUser() async throws {
         try await withBench { bench in
             let created = try await bench.client.createUsers(
-                bench.credentials, [AppleUserRequest(clientUserID: "u-1", email: "ana@example.com")])
+                bench.credentials,
+                [AppleUserRequest(clientUserID: "u-1", email: "ana@example.com")]
+            )
             #expect(try await bench.waitForEvent(created[0].eventID).state == .complete)
             let tickets = try await bench.client.associate(
-                bench.credentials, assets: [book], serialNumbers: [], clientUserIDs: ["u-1", "ghost"])
+                bench.credentials,
+                assets: [book],
+                serialNumbers: [],
+                clientUserIDs: ["u-1", "ghost"]
+            )
             let status = try await bench.waitForEvent(tickets[0].eventID)
             #expect(status.state == .failed && status.failures.first?.error == .unknownUser)
             #expect(status.failures.first?.clientUserIDs == ["ghost"])
@@ -68,15 +86,27 @@ struct WriteTests {
         try await withBench(assets: assets) { bench in
             await #expect(throws: AppleAPIError.notDeviceAssignable) {
                 _ = try await bench.client.associate(
-                    bench.credentials, assets: [book], serialNumbers: ["C02XK1JHJG5J"], clientUserIDs: [])
+                    bench.credentials,
+                    assets: [book],
+                    serialNumbers: ["C02XK1JHJG5J"],
+                    clientUserIDs: []
+                )
             }
             await #expect(throws: AppleAPIError.notRevocable) {
                 _ = try await bench.client.disassociate(
-                    bench.credentials, assets: [app], serialNumbers: ["C02XK1JHJG5J"], clientUserIDs: [])
+                    bench.credentials,
+                    assets: [app],
+                    serialNumbers: ["C02XK1JHJG5J"],
+                    clientUserIDs: []
+                )
             }
             do {
                 _ = try await bench.client.associate(
-                    bench.credentials, assets: [app], serialNumbers: ["A1234567", "A1234567"], clientUserIDs: [])
+                    bench.credentials,
+                    assets: [app],
+                    serialNumbers: ["A1234567", "A1234567"],
+                    clientUserIDs: []
+                )
                 Issue.record("duplicates must be refused")
             } catch AppleAPIError.overLimits(let number, _) { #expect(number == 9705) }
             // The client has cached limits of 1,000; Apple lowers its limit without notice.
@@ -84,7 +114,11 @@ struct WriteTests {
             await bench.simulator.updateSettings { $0.limits["maxSerialNumbers"] = 10 }
             do {
                 _ = try await bench.client.associate(
-                    bench.credentials, assets: [app], serialNumbers: serials(11), clientUserIDs: [])
+                    bench.credentials,
+                    assets: [app],
+                    serialNumbers: serials(11),
+                    clientUserIDs: []
+                )
                 Issue.record("over the limit must be refused")
             } catch AppleAPIError.overLimits(let number, _) { #expect(number == 9702) }
         }
@@ -94,12 +128,22 @@ struct WriteTests {
     func revokeBatches() async throws {
         try await withBench(assets: [SimAsset(adamId: "408709785", totalCount: 1000)]) { bench in
             try await bench.simulator.seedAssignments(
-                adamId: "408709785", serialNumbers: serials(260), at: bench.locationUID)
+                adamId: "408709785",
+                serialNumbers: serials(260),
+                at: bench.locationUID
+            )
             let one = try await bench.client.disassociate(
-                bench.credentials, assets: [app], serialNumbers: [serials(260)[259]], clientUserIDs: [])
+                bench.credentials,
+                assets: [app],
+                serialNumbers: [serials(260)[259]],
+                clientUserIDs: []
+            )
             #expect(try await bench.waitForEvent(one[0].eventID).state == .complete)
             let tickets = try await bench.client.revoke(
-                bench.credentials, serialNumbers: serials(250), clientUserIDs: [])
+                bench.credentials,
+                serialNumbers: serials(250),
+                clientUserIDs: []
+            )
             #expect(tickets.map(\.serialNumbers.count) == [100, 100, 50])
             for ticket in tickets { #expect(try await bench.waitForEvent(ticket.eventID).state == .complete) }
             #expect(await bench.simulator.snapshot(of: bench.locationUID)?.assignmentCount == 9)
@@ -130,11 +174,15 @@ struct WriteTests {
             #expect(listed.items.count == 150 && listed.pagesFetched == 4)
             #expect(listed.items.allSatisfy { $0.status == "Registered" && $0.inviteCode != nil })
             let again = try await bench.client.createUsers(
-                bench.credentials, [AppleUserRequest(clientUserID: "user-1")])
+                bench.credentials,
+                [AppleUserRequest(clientUserID: "user-1")]
+            )
             let failed = try await bench.waitForEvent(again[0].eventID)
             #expect(failed.state == .failed && failed.failures.first?.errorNumber == 9716)
             let update = try await bench.client.updateUsers(
-                bench.credentials, [AppleUserRequest(clientUserID: "user-2", email: "new@example.com")])
+                bench.credentials,
+                [AppleUserRequest(clientUserID: "user-2", email: "new@example.com")]
+            )
             _ = try await bench.waitForEvent(update[0].eventID)
             let retire = try await bench.client.retireUsers(bench.credentials, clientUserIDs: ["user-3"])
             _ = try await bench.waitForEvent(retire[0].eventID)
@@ -155,11 +203,15 @@ struct WriteTests {
         try await withBench { bench in
             let lookup = LegacyContentMetadataLookup(apple: bench.client)
             let found = try await lookup.metadata(
-                adamIDs: ["408709785", "000"], countryCode: "US", credentials: bench.credentials)
+                adamIDs: ["408709785", "000"],
+                countryCode: "US",
+                credentials: bench.credentials
+            )
             #expect(found.count == 1)
             let keynote = try #require(found["408709785"])
             #expect(
-                keynote.name == "Keynote" && keynote.bundleID == "com.apple.iwork.keynote" && keynote.version == "14.1")
+                keynote.name == "Keynote" && keynote.bundleID == "com.apple.iwork.keynote" && keynote.version == "14.1"
+            )
             #expect(keynote.iconURL?.absoluteString.hasSuffix("/512x512bb.png") == true)
         }
     }

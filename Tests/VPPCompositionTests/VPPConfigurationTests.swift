@@ -22,7 +22,8 @@ struct VPPConfigurationTests {
     func precedence() {
         let configuration = VPPConfiguration(
             flags: ["vpp.http.port": "7000", "vpp.tenant": "acme"],
-            environment: Self.environment.merging(["VPP_HTTP_HOST": "", "VPP_TENANT": "env-tenant"]) { $1 })
+            environment: Self.environment.merging(["VPP_HTTP_HOST": "", "VPP_TENANT": "env-tenant"]) { $1 }
+        )
         #expect(configuration.httpPort == 7000)
         #expect(configuration.tenant == "acme")
         #expect(configuration.httpHost == "127.0.0.1")
@@ -48,7 +49,8 @@ struct VPPConfigurationTests {
         let fromEnvironment = VPPConfiguration(environment: Self.environment)
         let fromFlags = VPPConfiguration(
             flags: ["vpp.database.url": "postgres://u:flag-pa55word@h/db", "vpp.encryption.key": Self.key],
-            environment: [:])
+            environment: [:]
+        )
         for configuration in [fromEnvironment, fromFlags] {
             let printed = "\(configuration)" + String(describing: configuration) + String(reflecting: configuration)
             for secret in secrets + ["flag-pa55word"] {
@@ -85,7 +87,8 @@ struct VPPConfigurationTests {
 
     @Test(
         "a database URL vpp cannot parse (libpq multi-host) is echoed in its error with the password redacted",
-        arguments: [("vppctl", ["migrate"]), ("vppd", ["serve", "--port", "0"])])
+        arguments: [("vppctl", ["migrate"]), ("vppd", ["serve", "--port", "0"])]
+    )
     func unparseableURLRedacted(program: String, arguments: [String]) throws {
         let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../.build/debug/\(program)"

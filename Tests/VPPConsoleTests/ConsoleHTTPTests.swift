@@ -34,7 +34,9 @@ struct ConsoleBrowser {
     }
 
     mutating func post(
-        _ path: String, _ fields: [String: String], origin: String? = ConsoleBrowser.origin
+        _ path: String,
+        _ fields: [String: String],
+        origin: String? = ConsoleBrowser.origin
     ) async throws -> TestResponse {
         var headers = headers()
         headers[.contentType] = "application/x-www-form-urlencoded"
@@ -43,7 +45,11 @@ struct ConsoleBrowser {
             "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
         }.joined(separator: "&")
         let response = try await client.execute(
-            uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+            uri: path,
+            method: .post,
+            headers: headers,
+            body: ByteBuffer(string: body)
+        )
         keep(response)
         return response
     }
@@ -71,11 +77,14 @@ struct ConsoleBrowser {
     }
 
     mutating func signIn(
-        _ username: String, password: String = ConsoleSignInTests.password
+        _ username: String,
+        password: String = ConsoleSignInTests.password
     ) async throws -> TestResponse {
         let form = try await get("/console/sign-in")
         return try await post(
-            "/console/sign-in", ["csrf": Self.csrf(form), "username": username, "password": password])
+            "/console/sign-in",
+            ["csrf": Self.csrf(form), "username": username, "password": password]
+        )
     }
 }
 
@@ -83,7 +92,8 @@ struct ConsoleBrowser {
 @Suite("Console HTTP")
 struct ConsoleHTTPTests {
     static func withConsole(
-        secure: Bool = false, _ body: @Sendable (World, any TestClientProtocol) async throws -> Void
+        secure: Bool = false,
+        _ body: @Sendable (World, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await withWorld(.sqlite) { world in
             let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
@@ -91,14 +101,22 @@ struct ConsoleHTTPTests {
                 ("owner", Role.mdmAdmin), ("reader", Role.readOnly), ("manager", Role.applicationManagementFullControl),
             ] {
                 _ = try await accounts.create(
-                    .system(world.tenant.id), username: name, role: role, password: ConsoleSignInTests.password)
+                    .system(world.tenant.id),
+                    username: name,
+                    role: role,
+                    password: ConsoleSignInTests.password
+                )
             }
             let router = Router(context: ConsoleTestContext.self)
             var policy = SignInPolicy()
             policy.failureDelay = .zero
             try await ConsoleRouter.add(
-                to: router, services: world.services, hasher: BcryptPasswordHasher(cost: 4),
-                options: ConsoleOptions(secureCookies: secure, signInPolicy: policy), logger: Logger(label: "test"))
+                to: router,
+                services: world.services,
+                hasher: BcryptPasswordHasher(cost: 4),
+                options: ConsoleOptions(secureCookies: secure, signInPolicy: policy),
+                logger: Logger(label: "test")
+            )
             try await Application(router: router).test(.router) { client in try await body(world, client) }
         }
     }
@@ -113,16 +131,19 @@ struct ConsoleHTTPTests {
             let csp = try #require(form.headers[.contentSecurityPolicy])
             #expect(
                 csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'")
-                    && !csp.contains("unsafe-inline"))
+                    && !csp.contains("unsafe-inline")
+            )
             #expect(form.headers[.cacheControl] == "no-store" && form.headers[.xContentTypeOptions] == "nosniff")
             #expect(!String(buffer: form.body).contains("<script>"), "no inline script")
             let signedIn = try await browser.signIn("owner")
             #expect(signedIn.status == .seeOther && signedIn.headers[.location] == "/console/tokens")
             let cookie = try #require(
-                signedIn.headers[values: .setCookie].first { $0.hasPrefix("vpp_console_session=") })
+                signedIn.headers[values: .setCookie].first { $0.hasPrefix("vpp_console_session=") }
+            )
             #expect(
                 cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console")
-                    && !cookie.contains("Secure"))
+                    && !cookie.contains("Secure")
+            )
             let page = try await browser.get("/console/tokens")
             #expect(page.status == .ok && String(buffer: page.body).contains("owner · MDM Admin"))
         }
@@ -174,7 +195,9 @@ struct ConsoleHTTPTests {
             // Sign-in itself needs its pre-session token.
             var stranger = ConsoleBrowser(client: client)
             let forged = try await stranger.post(
-                "/console/sign-in", ["username": "owner", "password": ConsoleSignInTests.password])
+                "/console/sign-in",
+                ["username": "owner", "password": ConsoleSignInTests.password]
+            )
             #expect(forged.status == .forbidden && forged.headers[values: .setCookie].isEmpty)
             // The genuine form goes through.
             let ok = try await browser.post("/console/devices", ["serials": "C02CSRF00006", "csrf": csrf])
@@ -182,7 +205,8 @@ struct ConsoleHTTPTests {
             #expect(
                 try await ManageInventory(services: world.services).devices(world.admin).map(\.serialNumber.value) == [
                     "C02CSRF00006"
-                ])
+                ]
+            )
         }
     }
 
@@ -198,7 +222,8 @@ struct ConsoleHTTPTests {
             let csrf = ConsoleBrowser.csrf(devicesPage)
             let forged = try await browser.post("/console/devices", ["serials": "C02READONLY1", "csrf": csrf])
             #expect(
-                forged.status == .forbidden && String(buffer: forged.body).contains("reader (role Read-only) lacks"))
+                forged.status == .forbidden && String(buffer: forged.body).contains("reader (role Read-only) lacks")
+            )
             let upload = try await browser.post("/console/tokens", ["csrf": csrf])
             #expect(upload.status == .forbidden)
             #expect(try await ManageInventory(services: world.services).devices(world.admin).isEmpty)
@@ -247,16 +272,19 @@ struct ConsoleHTTPTests {
                 world.admin,
                 try serials.map {
                     Device(tenantID: world.tenant.id, serialNumber: try SerialNumber($0))
-                })
+                }
+            )
             var browser = ConsoleBrowser(client: client)
             _ = try await browser.signIn("reader")
             let first = String(buffer: try await browser.get("/console/devices").body)
             #expect(
-                first.contains("Rows 1–50 of 120") && first.contains("C02PAGE00001") && !first.contains("C02PAGE00051"))
+                first.contains("Rows 1–50 of 120") && first.contains("C02PAGE00001") && !first.contains("C02PAGE00051")
+            )
             #expect(first.contains("href=\"/console/devices?q=&amp;sort=serial&amp;dir=asc&amp;page=2\""))
             let last = String(buffer: try await browser.get("/console/devices?sort=serial&dir=desc&page=3").body)
             #expect(
-                last.contains("Rows 101–120 of 120") && last.contains("C02PAGE00001") && !last.contains("C02PAGE00120"))
+                last.contains("Rows 101–120 of 120") && last.contains("C02PAGE00001") && !last.contains("C02PAGE00120")
+            )
             #expect(last.contains("aria-sort=\"descending\""))
             let found = String(buffer: try await browser.get("/console/devices?q=PAGE0011").body)
             #expect(found.contains("Rows 1–10 of 10"))

@@ -26,15 +26,22 @@ struct ConsoleSignInTests {
 
     @Test(
         "a session lives in the database: another server knows it, the audit names the admin, sign-out ends it",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func sessionsAreShared(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             _ = try await Self.account(world, "Alice", .applicationManagementFullControl)
             let signIn = ConsoleSignIn(
-                services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
+                services: world.services,
+                hasher: BcryptPasswordHasher(cost: 4),
+                policy: Self.policy()
+            )
             guard
                 case .signedIn(let cookie, let session) = try await signIn.signIn(
-                    login: "alice", password: Self.password, address: "192.0.2.1")
+                    login: "alice",
+                    password: Self.password,
+                    address: "192.0.2.1"
+                )
             else {
                 Issue.record("sign-in refused")
                 return
@@ -44,9 +51,15 @@ struct ConsoleSignInTests {
 
             // A second server on the same database resolves the cookie to the same admin.
             let other = VPPServices(
-                store: try await world.sut.makeSecondStore(), apple: world.services.apple, metadata: nil,
-                secrets: world.services.secrets, clock: world.clock, mailer: nil, publicURL: nil,
-                logger: world.services.logger)
+                store: try await world.sut.makeSecondStore(),
+                apple: world.services.apple,
+                metadata: nil,
+                secrets: world.services.secrets,
+                clock: world.clock,
+                mailer: nil,
+                publicURL: nil,
+                logger: world.services.logger
+            )
             let replica = ConsoleSignIn(services: other, hasher: BcryptPasswordHasher(cost: 4))
             let seen = try #require(try await replica.session(cookie: cookie))
             #expect(seen.caller == session.caller && seen.csrfToken == session.csrfToken)
@@ -64,7 +77,8 @@ struct ConsoleSignInTests {
                 session.caller,
                 [
                     Device(tenantID: world.tenant.id, serialNumber: try SerialNumber("C02SESSION01"))
-                ])
+                ]
+            )
             let audit = try await Catalogue(services: world.services).auditLog(session.caller, limit: 10)
             #expect(audit.contains { $0.actor == "alice" && $0.action == "device.add" })
             #expect(audit.contains { $0.actor == "alice" && $0.action == "console.sign-in" })
@@ -76,15 +90,22 @@ struct ConsoleSignInTests {
 
     @Test(
         "a session ends after its lifetime, and a forged or malformed cookie finds nothing",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func sessionsExpire(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             _ = try await Self.account(world, "bob", .readOnly)
             let signIn = ConsoleSignIn(
-                services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
+                services: world.services,
+                hasher: BcryptPasswordHasher(cost: 4),
+                policy: Self.policy()
+            )
             guard
                 case .signedIn(let cookie, _) = try await signIn.signIn(
-                    login: "bob", password: Self.password, address: "192.0.2.1")
+                    login: "bob",
+                    password: Self.password,
+                    address: "192.0.2.1"
+                )
             else {
                 Issue.record("sign-in refused")
                 return
@@ -101,24 +122,31 @@ struct ConsoleSignInTests {
 
     @Test(
         "failed sign-ins are throttled per account (even with the right password) and per address, then forgiven",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func throttling(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let carol = try await Self.account(world, "carol", .readOnly)
             _ = try await Self.account(world, "dave", .readOnly)
             let signIn = ConsoleSignIn(
-                services: world.services, hasher: BcryptPasswordHasher(cost: 4),
-                policy: Self.policy(accounts: 3, addresses: 5))
+                services: world.services,
+                hasher: BcryptPasswordHasher(cost: 4),
+                policy: Self.policy(accounts: 3, addresses: 5)
+            )
             for _ in 0..<3 {
                 #expect(
                     try await signIn.signIn(login: "carol", password: "wrong guess here", address: "192.0.2.1")
-                        == .refused)
+                        == .refused
+                )
             }
             // The account is locked for everyone, from any address, whatever the password.
             for address in ["192.0.2.1", "198.51.100.9"] {
                 guard
                     case .throttled(let retry) = try await signIn.signIn(
-                        login: "Carol", password: Self.password, address: address)
+                        login: "Carol",
+                        password: Self.password,
+                        address: address
+                    )
                 else {
                     Issue.record("not throttled from \(address)")
                     return
@@ -151,7 +179,8 @@ struct ConsoleSignInTests {
             #expect(counts.isEmpty)
             // A new failure drops every count whose window has passed: the table does not grow without end.
             #expect(
-                try await signIn.signIn(login: "zed", password: "wrong guess here", address: "203.0.113.9") == .refused)
+                try await signIn.signIn(login: "zed", password: "wrong guess here", address: "203.0.113.9") == .refused
+            )
             let keys = try await world.sut.raw(
                 "SELECT throttle_key FROM console_sign_in_failures ORDER BY throttle_key"
             ).map { try $0.decode("throttle_key", as: String.self) }
@@ -164,15 +193,19 @@ struct ConsoleSignInTests {
         try await withWorld(.sqlite) { world in
             _ = try await Self.account(world, "erin", .readOnly)
             let signIn = ConsoleSignIn(
-                services: world.services, hasher: BcryptPasswordHasher(cost: 4),
-                policy: Self.policy(delay: .milliseconds(300)))
+                services: world.services,
+                hasher: BcryptPasswordHasher(cost: 4),
+                policy: Self.policy(delay: .milliseconds(300))
+            )
             let started = ContinuousClock.now
             #expect(
-                try await signIn.signIn(login: "erin", password: "wrong password!", address: "192.0.2.1") == .refused)
+                try await signIn.signIn(login: "erin", password: "wrong password!", address: "192.0.2.1") == .refused
+            )
             #expect(ContinuousClock.now - started >= .milliseconds(300))
             #expect(
                 try await signIn.signIn(login: "nobody-at-all", password: "wrong password!", address: "192.0.2.1")
-                    == .refused)
+                    == .refused
+            )
         }
     }
 
@@ -200,7 +233,8 @@ struct ConsoleSignInTests {
 
     @Test(
         "admin accounts: bad names, short passwords, duplicates and callers without the tenant permission are refused",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func accountRules(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
@@ -230,21 +264,34 @@ struct ConsoleSignInTests {
 
     @Test(
         "the same username in two tenants: plain sign-in is ambiguous, tenant/username picks one",
-        arguments: [StoreKind.sqlite])
+        arguments: [StoreKind.sqlite]
+    )
     func usernamesPerTenant(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let other = try await TenantAdministration(services: world.services).createTenant(
-                name: "other", hostname: "h")
+                name: "other",
+                hostname: "h"
+            )
             let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
             _ = try await accounts.create(
-                .system(world.tenant.id), username: "gina", role: .readOnly, password: Self.password)
+                .system(world.tenant.id),
+                username: "gina",
+                role: .readOnly,
+                password: Self.password
+            )
             _ = try await accounts.create(.system(other.id), username: "gina", role: .mdmAdmin, password: Self.password)
             let signIn = ConsoleSignIn(
-                services: world.services, hasher: BcryptPasswordHasher(cost: 4), policy: Self.policy())
+                services: world.services,
+                hasher: BcryptPasswordHasher(cost: 4),
+                policy: Self.policy()
+            )
             #expect(try await signIn.signIn(login: "gina", password: Self.password, address: "192.0.2.2") == .refused)
             guard
                 case .signedIn(_, let session) = try await signIn.signIn(
-                    login: "other/gina", password: Self.password, address: "192.0.2.2")
+                    login: "other/gina",
+                    password: Self.password,
+                    address: "192.0.2.2"
+                )
             else {
                 Issue.record("tenant/username refused")
                 return

@@ -26,7 +26,8 @@ struct SignInThrottleTests {
 
     @Test(
         "10 concurrent guesses at one account under five spellings, on two replicas: 5 passwords checked; 25 concurrent guesses from one address: 20 checked",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func concurrentGuesses(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let hasher = CountingHasher()
@@ -38,16 +39,22 @@ struct SignInThrottleTests {
             let replicas = [
                 ConsoleSignIn(services: world.services, hasher: hasher, policy: policy),
                 ConsoleSignIn(
-                    store: replicaStore, clock: world.clock, auditTrail: world.services.auditTrail, hasher: hasher,
-                    policy: policy),
+                    store: replicaStore,
+                    clock: world.clock,
+                    auditTrail: world.services.auditTrail,
+                    hasher: hasher,
+                    policy: policy
+                ),
             ]
             let spellings = ["victim", "/victim", "victim/", " Victim ", "\(world.tenant.name)/victim"]
             let outcomes = try await withThrowingTaskGroup(of: SignInOutcome.self) { group in
                 for attempt in 0..<10 {
                     group.addTask {
                         try await replicas[attempt % 2].signIn(
-                            login: spellings[attempt % spellings.count], password: "guess number \(attempt)",
-                            address: "198.51.100.\(attempt)")
+                            login: spellings[attempt % spellings.count],
+                            password: "guess number \(attempt)",
+                            address: "198.51.100.\(attempt)"
+                        )
                     }
                 }
                 return try await group.reduce(into: [SignInOutcome]()) { $0.append($1) }
@@ -57,11 +64,15 @@ struct SignInThrottleTests {
             #expect(
                 outcomes.filter {
                     if case .throttled = $0 { return true } else { return false }
-                }.count == 5)
+                }.count == 5
+            )
             // The right password is refused too now, under any spelling: the account is locked for the window.
             guard
                 case .throttled = try await replicas[1].signIn(
-                    login: "VICTIM/", password: Self.password, address: "203.0.113.1")
+                    login: "VICTIM/",
+                    password: Self.password,
+                    address: "203.0.113.1"
+                )
             else {
                 Issue.record("the account is not locked")
                 return
@@ -72,7 +83,10 @@ struct SignInThrottleTests {
                 for attempt in 0..<25 {
                     group.addTask {
                         _ = try await replicas[attempt % 2].signIn(
-                            login: "nobody\(attempt)", password: "guess", address: "192.0.2.66")
+                            login: "nobody\(attempt)",
+                            password: "guess",
+                            address: "192.0.2.66"
+                        )
                     }
                 }
                 try await group.waitForAll()

@@ -14,7 +14,8 @@ struct AccessAndIdentityTests {
         let reader = Admin(tenantID: tenant, name: "Cy", role: .readOnly)
         #expect(Permission.allCases.allSatisfy(admin.can))
         #expect(
-            appManager.can(.manageContentTokens) && appManager.can(.manageLicences) && !appManager.can(.manageTenant))
+            appManager.can(.manageContentTokens) && appManager.can(.manageLicences) && !appManager.can(.manageTenant)
+        )
         #expect(reader.can(.read) && !reader.can(.manageLicences) && !reader.can(.manageContentTokens))
         #expect(throws: AccessDenied.self) { try reader.require(.manageContentTokens) }
         do {
@@ -34,7 +35,8 @@ struct AccessAndIdentityTests {
 
     @Test(
         "bad identifiers are refused by name",
-        arguments: ["", "short", "HAS SPACE123", "ÄÖÜ12345678", String(repeating: "A", count: 21)])
+        arguments: ["", "short", "HAS SPACE123", "ÄÖÜ12345678", String(repeating: "A", count: 21)]
+    )
     func badSerials(text: String) {
         #expect(throws: IdentifierError.invalidSerialNumber(text)) { try SerialNumber(text) }
     }
@@ -49,7 +51,11 @@ struct AccessAndIdentityTests {
             try ManagedUser(tenantID: TenantID(), clientUserID: id, email: "nope")
         }
         let user = try ManagedUser(
-            tenantID: TenantID(), clientUserID: id, email: "ana@school.example", status: .retired)
+            tenantID: TenantID(),
+            clientUserID: id,
+            email: "ana@school.example",
+            status: .retired
+        )
         #expect(!user.canReceiveLicences)
         let decoded = try JSONDecoder().decode([SerialNumber].self, from: Data(#"["abcd12345"]"#.utf8))
         #expect(decoded.first?.value == "ABCD12345")

@@ -32,14 +32,21 @@ let otherMDM = HolderIdentity(id: "jamf-1", name: "Jamf Pro", metadata: "jss.exa
 let configurator = HolderIdentity(id: "522d5c43-ac2", name: "Apple Configurator 2", metadata: "2.13.3")
 
 func makeToken(
-    expiresInDays days: Double, revoked: Bool = false, invalid: Bool = false,
-    holder: HolderIdentity? = ourHolder, id: TokenID = TokenID()
+    expiresInDays days: Double,
+    revoked: Bool = false,
+    invalid: Bool = false,
+    holder: HolderIdentity? = ourHolder,
+    id: TokenID = TokenID()
 ) -> ContentToken {
     ContentToken(
-        id: id, tenantID: TenantID(),
+        id: id,
+        tenantID: TenantID(),
         location: Location(appleID: "uid-\(id)", name: "Loc \(id.description.prefix(4))", countryCode: "us"),
-        organizationName: "ORG", expiresAt: referenceNow.adding(days: days), secretFingerprint: "abcd1234",
+        organizationName: "ORG",
+        expiresAt: referenceNow.adding(days: days),
+        secretFingerprint: "abcd1234",
         revokedAt: revoked ? referenceNow.adding(days: -1) : nil,
         invalidSince: invalid ? referenceNow.adding(days: -2) : nil,
-        observedHolder: holder)
+        observedHolder: holder
+    )
 }

@@ -28,6 +28,7 @@ struct HMACSHA256Tests {
         let long = [UInt8](repeating: 7, count: 131)
         #expect(
             HMACSHA256.mac(key: long, message: [1])
-                == Array(HMAC<SHA256>.authenticationCode(for: [1], using: SymmetricKey(data: long))))
+                == Array(HMAC<SHA256>.authenticationCode(for: [1], using: SymmetricKey(data: long)))
+        )
     }
 }

@@ -20,7 +20,10 @@ struct LicenceModelTests {
     @Test("sums saturate at Apple's unlimited total")
     func unlimited() throws {
         let unlimited = try LicenceCounts(
-            total: LicenceCounts.unlimitedTotal, assigned: 3, available: LicenceCounts.unlimitedTotal - 3)
+            total: LicenceCounts.unlimitedTotal,
+            assigned: 3,
+            available: LicenceCounts.unlimitedTotal - 3
+        )
         let sum = unlimited + (try LicenceCounts(total: 10, assigned: 0, available: 10))
         #expect(sum.isUnlimited && sum.available <= sum.total)
     }
@@ -30,14 +33,26 @@ struct LicenceModelTests {
         let serial = Assignee.device(try SerialNumber("C02XK1JHJG5J"))
         let user = Assignee.user(try ClientUserID("user-1"))
         let book = Asset(
-            key: AssetKey(adamID: "1"), productType: .book, platforms: [.iOS], isDeviceAssignable: false,
-            isRevocable: true)
+            key: AssetKey(adamID: "1"),
+            productType: .book,
+            platforms: [.iOS],
+            isDeviceAssignable: false,
+            isRevocable: true
+        )
         let userOnlyApp = Asset(
-            key: AssetKey(adamID: "2"), productType: .app, platforms: [.iOS], isDeviceAssignable: false,
-            isRevocable: false)
+            key: AssetKey(adamID: "2"),
+            productType: .app,
+            platforms: [.iOS],
+            isDeviceAssignable: false,
+            isRevocable: false
+        )
         let app = Asset(
-            key: AssetKey(adamID: "3", pricingParam: .plus), productType: .app, platforms: [.iOS, .macOS],
-            isDeviceAssignable: true, isRevocable: true)
+            key: AssetKey(adamID: "3", pricingParam: .plus),
+            productType: .app,
+            platforms: [.iOS, .macOS],
+            isDeviceAssignable: true,
+            isRevocable: true
+        )
         #expect(throws: LicenceError.bookToDevice(book.key)) { try book.checkAssignable(to: serial) }
         #expect(throws: LicenceError.notDeviceAssignable(userOnlyApp.key)) {
             try userOnlyApp.checkAssignable(to: serial)
@@ -51,8 +66,11 @@ struct LicenceModelTests {
     @Test("assignments follow the licence lifecycle and refuse skipped steps")
     func lifecycle() throws {
         var assignment = Assignment(
-            tenantID: TenantID(), asset: AssetKey(adamID: "1"),
-            assignee: .device(try SerialNumber("DMPXK1JHJG5J")), grantingToken: TokenID())
+            tenantID: TenantID(),
+            asset: AssetKey(adamID: "1"),
+            assignee: .device(try SerialNumber("DMPXK1JHJG5J")),
+            grantingToken: TokenID()
+        )
         #expect(assignment.state == .reserved && assignment.state.holdsLicence)
         try assignment.move(to: .pending(eventID: "e1"))
         try assignment.move(to: .active)
@@ -69,8 +87,11 @@ struct LicenceModelTests {
         #expect(throws: LicenceError.self) { try assignment.move(to: .pending(eventID: "again")) }
 
         var failed = Assignment(
-            tenantID: TenantID(), asset: AssetKey(adamID: "1"), assignee: .user(try ClientUserID("u")),
-            grantingToken: TokenID())
+            tenantID: TenantID(),
+            asset: AssetKey(adamID: "1"),
+            assignee: .user(try ClientUserID("u")),
+            grantingToken: TokenID()
+        )
         try failed.move(to: .pending(eventID: "e"))
         try failed.move(to: .failed(reason: "9709 not enough licences"))
         #expect(!failed.state.holdsLicence)

@@ -9,9 +9,12 @@ struct LicencePoolTests {
 
     func member(_ token: ContentToken, available: Int, assigned: Int = 0) -> PoolMember {
         PoolMember(
-            tokenID: token.id, locationName: token.location.name,
-            status: token.status(at: referenceNow, ourHolder: ourHolder), expiresAt: token.expiresAt,
-            counts: try! LicenceCounts(total: available + assigned, assigned: assigned, available: available))
+            tokenID: token.id,
+            locationName: token.location.name,
+            status: token.status(at: referenceNow, ourHolder: ourHolder),
+            expiresAt: token.expiresAt,
+            counts: try! LicenceCounts(total: available + assigned, assigned: assigned, available: available)
+        )
     }
 
     @Test("the pool counts usable tokens only")
@@ -24,7 +27,8 @@ struct LicencePoolTests {
                 member(makeToken(expiresInDays: -1), available: 50),
                 member(makeToken(expiresInDays: 100, holder: configurator), available: 70),
                 member(makeToken(expiresInDays: 100, revoked: true), available: 80),
-            ])
+            ]
+        )
         #expect(pool.usableCounts == (try LicenceCounts(total: 13, assigned: 5, available: 8)))
         #expect(pool.allCounts.available == 208)
     }
@@ -47,7 +51,8 @@ struct LicencePoolTests {
         #expect(try fullTie.grantingToken() == expected)
         #expect(
             try LicencePool(asset: asset, members: fullTie.members.reversed()).grantingToken() == expected,
-            "order of input does not matter")
+            "order of input does not matter"
+        )
     }
 
     @Test("skips expired, revoked, invalid, foreign-held and empty tokens")
@@ -62,7 +67,8 @@ struct LicencePoolTests {
                 member(makeToken(expiresInDays: 900, holder: otherMDM), available: 99),
                 member(makeToken(expiresInDays: 900), available: 0, assigned: 10),
                 member(good, available: 1),
-            ])
+            ]
+        )
         #expect(try pool.grantingToken() == good.id)
     }
 
@@ -73,7 +79,9 @@ struct LicencePoolTests {
         let pool = LicencePool(asset: asset, members: [member(expired, available: 9), member(foreign, available: 9)])
         #expect(
             throws: LicenceError.noUsableToken(
-                asset, reasons: ["\(expired.location.name) is expired", "\(foreign.location.name) is in_use_elsewhere"])
+                asset,
+                reasons: ["\(expired.location.name) is expired", "\(foreign.location.name) is in_use_elsewhere"]
+            )
         ) {
             try pool.grantingToken()
         }
@@ -89,7 +97,8 @@ struct LicencePoolTests {
             members: [
                 member(makeToken(expiresInDays: 40), available: 0, assigned: 5),
                 member(makeToken(expiresInDays: 90), available: 2, assigned: 5),
-            ])
+            ]
+        )
         #expect(throws: LicenceError.noLicencesLeft(asset, requested: 3, available: 2)) { try pool.allocate(3) }
         #expect(LicenceError.noLicencesLeft(asset, requested: 3, available: 2).description.contains("408709785"))
     }
@@ -101,7 +110,8 @@ struct LicencePoolTests {
         let early = makeToken(expiresInDays: 100)
         let pool = LicencePool(
             asset: asset,
-            members: [member(early, available: 10), member(late, available: 4), member(mid, available: 5)])
+            members: [member(early, available: 10), member(late, available: 4), member(mid, available: 5)]
+        )
         let plan = try pool.allocate(12)
         #expect(plan.map(\.tokenID) == [late.id, mid.id, early.id])
         #expect(plan.map(\.count) == [4, 5, 3])

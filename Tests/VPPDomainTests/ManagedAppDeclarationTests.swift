@@ -14,12 +14,18 @@ struct ManagedAppDeclarationTests {
 
     @Test(
         "every variant: Apple's key names and values; Identifier from app and licence kind; AppStoreID a string",
-        arguments: [LicenceAssignmentKind.device, .user], [AppInstallPolicy.required, .optional])
+        arguments: [LicenceAssignmentKind.device, .user],
+        [AppInstallPolicy.required, .optional]
+    )
     func variants(assignment: LicenceAssignmentKind, install: AppInstallPolicy) throws {
         for (version, updates) in [(nil, nil), (862_000_123, nil), (nil, AutomaticAppUpdates.alwaysOff)] {
             let declaration = try ManagedAppDeclaration(
-                asset: Self.keynote, assignment: assignment, install: install, version: version,
-                automaticUpdates: updates)
+                asset: Self.keynote,
+                assignment: assignment,
+                install: install,
+                version: version,
+                automaticUpdates: updates
+            )
             let document = try parse(try declaration.document(publication: 0))
             #expect(document["Type"] as? String == "com.apple.configuration.app.managed")
             #expect(Set(document.keys) == ["Type", "Identifier", "ServerToken", "Payload"])
@@ -50,15 +56,18 @@ struct ManagedAppDeclarationTests {
         var tokens: Set<String> = [base.serverToken(publication: 0), base.serverToken(publication: 1)]
         tokens.insert(
             try ManagedAppDeclaration(asset: Self.keynote, assignment: .device, install: .optional)
-                .serverToken(publication: 0))
+                .serverToken(publication: 0)
+        )
         tokens.insert(
             try ManagedAppDeclaration(asset: Self.keynote, assignment: .device, version: 7)
-                .serverToken(publication: 0))
+                .serverToken(publication: 0)
+        )
         tokens.insert(
             try ManagedAppDeclaration(
                 asset: AssetKey(adamID: "361285480", pricingParam: .plus),
                 assignment: .device
-            ).serverToken(publication: 0))
+            ).serverToken(publication: 0)
+        )
         #expect(tokens.count == 5)
         // The document carries the token it was built with, byte for byte the same each time.
         #expect(try base.document(publication: 3) == again.document(publication: 3))
@@ -104,7 +113,8 @@ struct ManagedAppDeclarationTests {
                 #"{"AppStoreID":"1","UpdateBehavior":{"AutomaticAppUpdates":"Sometimes"},"# + #""InstallBehavior":{}}"#
             ),
             ("not an id", #"{"AppStoreID": "12ab", "InstallBehavior": {"License": {"Assignment": "User"}}}"#),
-        ])
+        ]
+    )
     func schemaCheck(expected: String, payload: String) throws {
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any])
         let document: [String: Any] = [

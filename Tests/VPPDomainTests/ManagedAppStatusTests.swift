@@ -30,11 +30,13 @@ struct ManagedAppStatusTests {
         #expect(
             apps[1].reasons == [
                 StatusReason(code: "Error.LicenseNotFound", description: "A license for the app was not available.")
-            ])
+            ]
+        )
         #expect(apps[3].removed && apps[3].state == nil)
         #expect(apps[6].state == nil && apps[6].rawState == "some-new-state")
         #expect(
-            apps.map(\.disposition) == [.verified, .licenceNotFound, .drift, .pending, .pending, .failed, .pending])
+            apps.map(\.disposition) == [.verified, .licenceNotFound, .drift, .pending, .pending, .failed, .pending]
+        )
     }
 
     @Test("vpp's declarations are recognised by identifier; others are not")
@@ -50,7 +52,9 @@ struct ManagedAppStatusTests {
             #expect(ManagedAppDeclaration.parse(identifier: other) == nil, "\(other)")
         }
         let declaration = try? ManagedAppDeclaration(
-            asset: AssetKey(adamID: "42", pricingParam: .plus), assignment: .user)
+            asset: AssetKey(adamID: "42", pricingParam: .plus),
+            assignment: .user
+        )
         #expect(declaration.flatMap { ManagedAppDeclaration.parse(identifier: $0.identifier) }?.0.pricingParam == .plus)
     }
 
@@ -60,7 +64,8 @@ struct ManagedAppStatusTests {
         #expect(throws: StatusReportError.notJSON) { try DeclarativeStatusReport.managedApps(Data("[1]".utf8)) }
         #expect(throws: StatusReportError.self) {
             try DeclarativeStatusReport.managedApps(
-                Data(#"{"StatusItems": {"app": {"managed": {"list": [{}]}}}}"#.utf8))
+                Data(#"{"StatusItems": {"app": {"managed": {"list": [{}]}}}}"#.utf8)
+            )
         }
     }
 }

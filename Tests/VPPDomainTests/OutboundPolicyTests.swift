@@ -51,7 +51,8 @@ struct OutboundPolicyTests {
         #expect(strict.refusal(forAddress: try #require(IPAddress("8.8.8.8")), host: "dns.example", port: 443) == nil)
         #expect(
             OutboundPolicy(allowList: "rebind.example").refusal(forAddress: inside, host: "rebind.example", port: 443)
-                == nil)
+                == nil
+        )
     }
 
     @Test("SMTP: STARTTLS stands for https; plain SMTP to an internal host needs the allow-list")
@@ -60,6 +61,7 @@ struct OutboundPolicyTests {
         #expect(OutboundPolicy.strict.refusal(smtpHost: "smtp.example.com", port: 25, encrypted: false) != nil)
         #expect(OutboundPolicy.strict.refusal(smtpHost: "127.0.0.1", port: 1025, encrypted: true) != nil)
         #expect(
-            OutboundPolicy(allowList: "127.0.0.1").refusal(smtpHost: "127.0.0.1", port: 1025, encrypted: false) == nil)
+            OutboundPolicy(allowList: "127.0.0.1").refusal(smtpHost: "127.0.0.1", port: 1025, encrypted: false) == nil
+        )
     }
 }

@@ -9,8 +9,12 @@ struct ReconcilePlanTests {
 
     static func scope(_ name: String, priority: Int = 0, grace: Int = 0) -> AppScope {
         try! AppScope(
-            name: ScopeName(name), asset: AssetKey(adamID: "361309726"), serialNumbers: [device(0)],
-            priority: priority, removalGraceSeconds: grace)
+            name: ScopeName(name),
+            asset: AssetKey(adamID: "361309726"),
+            serialNumbers: [device(0)],
+            priority: priority,
+            removalGraceSeconds: grace
+        )
     }
 
     static func device(_ i: Int) -> SerialNumber { try! SerialNumber(String(format: "SER%07d", i)) }
@@ -49,12 +53,17 @@ struct ReconcilePlanTests {
             for member in members {
                 if Bool.random(using: &generator) {
                     tracked[member] = TrackedMember(
-                        assignee: member, scope: scopes[0].name, priority: 1,
+                        assignee: member,
+                        scope: scopes[0].name,
+                        priority: 1,
                         enteredAt: Self.now.addingTimeInterval(-Double.random(in: 0...1000, using: &generator)),
                         leftAt: Bool.random(using: &generator)
                             ? Self.now.addingTimeInterval(-Double.random(in: 0...200, using: &generator)) : nil,
-                        grantedByScope: Bool.random(using: &generator), removalGraceSeconds: 100,
-                        uninstallOnRemoval: true, mode: .install)
+                        grantedByScope: Bool.random(using: &generator),
+                        removalGraceSeconds: 100,
+                        uninstallOnRemoval: true,
+                        mode: .install
+                    )
                 }
                 switch Int.random(in: 0..<4, using: &generator) {
                 case 0: holdings[member] = .licensed
@@ -64,14 +73,20 @@ struct ReconcilePlanTests {
             }
             let available = Int.random(in: 0...10, using: &generator)
             let plan = ReconcilePlan.make(
-                desired: desired, tracked: tracked, holdings: holdings, available: available, now: Self.now)
+                desired: desired,
+                tracked: tracked,
+                holdings: holdings,
+                available: available,
+                now: Self.now
+            )
             #expect(plan.add.count <= available)
             #expect(plan.add.allSatisfy { desired[$0] != nil && holdings[$0] == nil })
             #expect(plan.remove.allSatisfy { desired[$0] == nil && holdings[$0] == .licensed })
             #expect(plan.remove.allSatisfy { tracked[$0]?.grantedByScope == true })
             #expect(
                 plan.remove.allSatisfy { tracked[$0]?.removalDueAt.map { $0 <= Self.now } ?? true },
-                "nobody loses a licence inside the grace period")
+                "nobody loses a licence inside the grace period"
+            )
             let unheldWanted = desired.keys.filter { holdings[$0] == nil }
             #expect(plan.add.count + plan.waiting.count == unheldWanted.count)
             #expect(plan.add.count == min(available, unheldWanted.count))

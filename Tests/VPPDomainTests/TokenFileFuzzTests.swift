@@ -77,7 +77,8 @@ struct TokenFileFuzzTests {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
         for _ in 0..<5_000 {
             let text = String(
-                (0..<Int.random(in: 1...400, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+                (0..<Int.random(in: 1...400, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            )
             let accepted = (try? ContentTokenFile.parse(text, now: referenceNow)) != nil
             #expect(!accepted || Self.isGenuineToken(Data(text.utf8)), "accepted garbage: \(text)")
         }

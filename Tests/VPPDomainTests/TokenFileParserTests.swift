@@ -16,12 +16,15 @@ struct TokenFileParserTests {
 
     @Test(
         "accepts URL-safe Base64, missing padding and surrounding whitespace",
-        arguments: [(true, true), (true, false), (false, false)])
+        arguments: [(true, true), (true, false), (false, false)]
+    )
     func acceptsAlphabetsAndPadding(urlSafe: Bool, padded: Bool) throws {
         // '~~~' and '???' force '+' / '/' (or '-' / '_') into the Base64 text.
         let text = tokenFileText(
             fields: ["token": "~~~???>>>", "expDate": "2027-01-01T00:00:00Z", "orgName": "Org ?>"],
-            urlSafe: urlSafe, padded: padded)
+            urlSafe: urlSafe,
+            padded: padded
+        )
         let file = try ContentTokenFile.parse("  \r\n" + text + "\n\n\t", now: referenceNow)
         #expect(file.organizationName == "Org ?>")
         #expect(file.secret.revealForTransport() == text)
@@ -42,10 +45,13 @@ struct TokenFileParserTests {
             ("2027-11-25T13:30:00+01:30", "2027-11-25T12:00:00Z"),
             ("2027-11-25T07:00:00-0500", "2027-11-25T12:00:00Z"),
             ("2027-11-25T12:00:00.000Z", "2027-11-25T12:00:00Z"),
-        ])
+        ]
+    )
     func readsDates(text: String, expectedUTC: String) throws {
         let file = try ContentTokenFile.parse(
-            tokenFileText(fields: ["token": "t", "expDate": text, "orgName": "o"]), now: referenceNow)
+            tokenFileText(fields: ["token": "t", "expDate": text, "orgName": "o"]),
+            now: referenceNow
+        )
         #expect(file.expiresAt == ISO8601Timestamp.parse(expectedUTC))
     }
 
@@ -86,7 +92,8 @@ struct TokenFileParserTests {
         (
             "orgName null",
             Data(
-                tokenFileText(fields: ["token": "t", "expDate": "2027-11-25T12:00:00+0000", "orgName": NSNull()]).utf8),
+                tokenFileText(fields: ["token": "t", "expDate": "2027-11-25T12:00:00+0000", "orgName": NSNull()]).utf8
+            ),
             .missingField("orgName")
         ),
         (
@@ -160,7 +167,9 @@ struct TokenFileParserTests {
             #expect(!rendering.contains(text), "secret leaked in: \(rendering)")
             #expect(!rendering.contains(String(text.prefix(12))), "secret prefix leaked in: \(rendering)")
             #expect(
-                rendering.contains(fingerprint) || rendering.contains("Acme"), "shows the fingerprint: \(rendering)")
+                rendering.contains(fingerprint) || rendering.contains("Acme"),
+                "shows the fingerprint: \(rendering)"
+            )
         }
     }
 }

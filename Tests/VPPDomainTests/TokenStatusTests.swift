@@ -10,7 +10,8 @@ struct TokenStatusTests {
         arguments: [
             (45.0, "active"), (30.01, "active"), (30.0, "expiring_soon"), (1.0, "expiring_soon"),
             (0.0001, "expiring_soon"), (0.0, "expired"), (-3.0, "expired"),
-        ])
+        ]
+    )
     func byClock(days: Double, expected: String) {
         #expect(makeToken(expiresInDays: days).status(at: referenceNow, ourHolder: ourHolder).code == expected)
     }
@@ -18,10 +19,12 @@ struct TokenStatusTests {
     @Test("days left round up")
     func daysLeft() {
         #expect(
-            makeToken(expiresInDays: 1.5).status(at: referenceNow, ourHolder: ourHolder) == .expiringSoon(daysLeft: 2))
+            makeToken(expiresInDays: 1.5).status(at: referenceNow, ourHolder: ourHolder) == .expiringSoon(daysLeft: 2)
+        )
         #expect(
             makeToken(expiresInDays: 0.0001).status(at: referenceNow, ourHolder: ourHolder)
-                == .expiringSoon(daysLeft: 1))
+                == .expiringSoon(daysLeft: 1)
+        )
         #expect(makeToken(expiresInDays: 200).status(at: referenceNow, ourHolder: ourHolder) == .active(daysLeft: 200))
     }
 
@@ -85,6 +88,8 @@ struct TokenStatusTests {
         #expect(a.appleID == "Main Campus" && a.isSameLocation(as: b) && a.countryCode == "US")
         #expect(
             !Location(appleID: "1", name: "x", countryCode: "US").isSameLocation(
-                as: Location(appleID: "2", name: "x", countryCode: "US")))
+                as: Location(appleID: "2", name: "x", countryCode: "US")
+            )
+        )
     }
 }

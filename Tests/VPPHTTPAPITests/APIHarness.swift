@@ -36,7 +36,11 @@ struct APIBench: Sendable {
     }
 
     func call(
-        _ method: String, _ path: String, key: String? = nil, json: [String: Any]? = nil, raw: Data? = nil,
+        _ method: String,
+        _ path: String,
+        key: String? = nil,
+        json: [String: Any]? = nil,
+        raw: Data? = nil,
         headers: [String: String] = [:]
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -53,29 +57,37 @@ struct APIBench: Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 16 << 20)
         return Answer(
-            status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
+            status: Int(response.status.code),
+            contentType: response.headers.first(name: "Content-Type"),
             body: Data(buffer: body),
-            requestID: response.headers.first(name: "X-Request-ID"))
+            requestID: response.headers.first(name: "X-Request-ID")
+        )
     }
 }
 
 /// Runs `body` against the app vppd serves (built by `VPPServer.application`) on a free port.
 /// `outbound` replaces the tests' allow-list (loopback) for the app, for the suites that check refusals.
 func withAPI<T: Sendable>(
-    _ kind: StoreKind, bounds: ServerBounds = ServerBounds(), outbound: OutboundPolicy? = nil,
+    _ kind: StoreKind,
+    bounds: ServerBounds = ServerBounds(),
+    outbound: OutboundPolicy? = nil,
     _ body: @Sendable (APIBench) async throws -> T
 ) async throws -> T {
     try await withWorld(kind) { world in
         let administration = TenantAdministration(services: world.services)
         let admin = try await administration.createAPIKey(
-            .system(world.tenant.id), name: "admin", role: .applicationManagementFullControl
+            .system(world.tenant.id),
+            name: "admin",
+            role: .applicationManagementFullControl
         ).key
         let reader = try await administration.createAPIKey(.system(world.tenant.id), name: "reader", role: .readOnly)
             .key
         let other = try await administration.createTenant(name: "Other District", hostname: "other")
         let stranger = try await administration.createAPIKey(.system(other.id), name: "stranger", role: .mdmAdmin).key
         let owner = try await ManageAPIKeys(services: world.services).create(
-            .system(world.tenant.id), name: "owner", role: .mdmAdmin
+            .system(world.tenant.id),
+            name: "owner",
+            role: .mdmAdmin
         ).key
         // The same composition function as vppd's main (API, console, bounds), over the world's services.
         let (stream, continuation) = AsyncStream<Int>.makeStream()
@@ -83,19 +95,28 @@ func withAPI<T: Sendable>(
         if let outbound { services.outboundPolicy = outbound }
         let app = try await VPPServer.application(
             VPPServer.Parts(
-                services: services, hooks: APIHooks(ready: { .success(5) }), bounds: bounds,
+                services: services,
+                hooks: APIHooks(ready: { .success(5) }),
+                bounds: bounds,
                 onServerRunning: { port in
                     continuation.yield(port)
                     continuation.finish()
                 },
-                logger: world.services.logger))
+                logger: world.services.logger
+            )
+        )
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         let port = await iterator.next() ?? 0
         let bench = APIBench(
-            world: world, baseURL: "http://127.0.0.1:\(port)", adminKey: admin, readerKey: reader,
+            world: world,
+            baseURL: "http://127.0.0.1:\(port)",
+            adminKey: admin,
+            readerKey: reader,
             strangerKey: stranger,
-            ownerKey: owner, port: port)
+            ownerKey: owner,
+            port: port
+        )
         do {
             let result = try await body(bench)
             task.cancel()

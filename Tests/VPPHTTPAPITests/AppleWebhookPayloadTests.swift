@@ -12,7 +12,8 @@ import VPPUseCases
 struct AppleWebhookPayloadTests {
     @Test(
         "malformed notification bodies are 400 bad_notification naming the problem, and change nothing",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func malformedBodiesChangeNothing(kind: StoreKind) async throws {
         try await withAPI(kind) { api in
             let world = api.world
@@ -65,15 +66,18 @@ struct AppleWebhookPayloadTests {
         func decode(_ json: String) throws -> AppleNotification { try AppleWebhookGate.decode(Data(json.utf8)) }
         #expect(
             try decode(#"{"notificationId":"a","notificationType":"ASSET_MANAGEMENT","notification":{"eventId":"e"}}"#)
-                .kind == .assetManagement(eventID: "e"))
+                .kind == .assetManagement(eventID: "e")
+        )
         #expect(
             try decode(
                 #"{"notificationId":"b","notificationType":"ASSET_COUNT","#
                     + #""notification":{"adamId":"1","countDelta":-2,"pricingParam":"PLUS"}}"#
-            ).kind == .assetCount(AssetCountChange(asset: AssetKey(adamID: "1", pricingParam: .plus), delta: -2)))
+            ).kind == .assetCount(AssetCountChange(asset: AssetKey(adamID: "1", pricingParam: .plus), delta: -2))
+        )
         #expect(
             try decode(#"{"notificationId":"c","notificationType":"ASSET_COUNT","notification":{}}"#).kind
-                == .assetCount(nil))
+                == .assetCount(nil)
+        )
         #expect(try decode(#"{"notificationId":"d","notificationType":"USER_ASSOCIATED"}"#).kind == .usersChanged)
         #expect(try decode(#"{"notificationId":"e","notificationType":"TEST_NOTIFICATION"}"#).kind == .test)
         let other = try decode(#"{"notificationId":"f","notificationType":"UNLIMITED_ASSET"}"#)

@@ -60,25 +60,43 @@ struct AuthenticatedReadTests {
             let world = api.world
             let counting = CountingDatabase(world.sut.database)
             let services = VPPServices(
-                store: SQLStore(database: counting, clock: { world.clock.now() }), apple: world.services.apple,
-                metadata: world.services.metadata, secrets: world.services.secrets, clock: world.services.clock,
-                mailer: nil, publicURL: nil, logger: world.services.logger)
+                store: SQLStore(database: counting, clock: { world.clock.now() }),
+                apple: world.services.apple,
+                metadata: world.services.metadata,
+                secrets: world.services.secrets,
+                clock: world.services.clock,
+                mailer: nil,
+                publicURL: nil,
+                logger: world.services.logger
+            )
             let router = APIRouter.build(
-                services: services, hooks: APIHooks(ready: { .success(1) }), logger: services.logger)
+                services: services,
+                hooks: APIHooks(ready: { .success(1) }),
+                logger: services.logger
+            )
             let (stream, continuation) = AsyncStream<Int>.makeStream()
             let app = Application(
-                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: {
                     continuation.yield($0.localAddress?.port ?? 0)
                     continuation.finish()
-                }, logger: services.logger)
+                },
+                logger: services.logger
+            )
             let task = Task { try await app.run() }
             defer { task.cancel() }
             var ports = stream.makeAsyncIterator()
             let port = await ports.next() ?? 0
             let counted = APIBench(
-                world: world, baseURL: "http://127.0.0.1:\(port)", adminKey: api.adminKey, readerKey: api.readerKey,
-                strangerKey: api.strangerKey, ownerKey: api.ownerKey, port: port)
+                world: world,
+                baseURL: "http://127.0.0.1:\(port)",
+                adminKey: api.adminKey,
+                readerKey: api.readerKey,
+                strangerKey: api.strangerKey,
+                ownerKey: api.ownerKey,
+                port: port
+            )
             try await body(counted, counting, services)
         }
     }
@@ -87,14 +105,25 @@ struct AuthenticatedReadTests {
     static func seed(_ api: APIBench) async throws {
         let (file, _) = try await api.world.location("Main Campus", assets: [keynoteSim])
         let upload = try await api.call(
-            "POST", "/v1/tokens", key: api.adminKey, json: ["token": String(decoding: file, as: UTF8.self)])
+            "POST",
+            "/v1/tokens",
+            key: api.adminKey,
+            json: ["token": String(decoding: file, as: UTF8.self)]
+        )
         let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
         #expect(try await api.call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey).status == 200)
         _ = try await api.call(
-            "POST", "/v1/devices", key: api.adminKey,
-            json: ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "C02XK1JHJG5K"]]])
+            "POST",
+            "/v1/devices",
+            key: api.adminKey,
+            json: ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "C02XK1JHJG5K"]]]
+        )
         _ = try await api.call(
-            "POST", "/v1/apps/408709785/licenses", key: api.adminKey, json: ["serialNumbers": ["C02XK1JHJG5J"]])
+            "POST",
+            "/v1/apps/408709785/licenses",
+            key: api.adminKey,
+            json: ["serialNumbers": ["C02XK1JHJG5J"]]
+        )
     }
 
     @Test("a listing with a cached key is one transaction of at most four statements (no statement for the key)")
@@ -119,7 +148,8 @@ struct AuthenticatedReadTests {
                 let budget = path.contains("?limit=") ? 3 : 4
                 #expect(
                     cost.transactions == 1 && cost.statements.count <= budget,
-                    "\(path): \(cost.transactions) tx, \(cost.statements)")
+                    "\(path): \(cost.transactions) tx, \(cost.statements)"
+                )
             }
             print("read cost: " + report.joined(separator: "; "))
         }
@@ -129,7 +159,8 @@ struct AuthenticatedReadTests {
     func revocationHonoured() async throws {
         try await Self.withCountedAPI { api, counting, services in
             let owner = Caller(
-                tenantID: api.world.tenant.id, admin: Admin(tenantID: api.world.tenant.id, name: "ana", role: .mdmAdmin)
+                tenantID: api.world.tenant.id,
+                admin: Admin(tenantID: api.world.tenant.id, name: "ana", role: .mdmAdmin)
             )
             let keys = ManageAPIKeys(services: services)
             let (key, details) = try await keys.create(owner, name: "short-lived", role: .readOnly)

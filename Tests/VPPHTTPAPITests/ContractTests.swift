@@ -18,12 +18,15 @@ struct ContractTests {
         try await withAPI(.sqlite) { api in
             for operation in APIContract.operations {
                 let path = operation.path.replacingOccurrences(
-                    of: #"\{adamId\}"#, with: "408709785", options: .regularExpression
+                    of: #"\{adamId\}"#,
+                    with: "408709785",
+                    options: .regularExpression
                 ).replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: UUID().uuidString, options: .regularExpression)
                 let answer = try await api.call(operation.method.rawValue, path, raw: Data("{}".utf8))
                 #expect(
                     answer.errorCode != "route_not_found" && answer.status != 405,
-                    "\(operation.route) is documented but not routed: \(answer.status) \(answer.text)")
+                    "\(operation.route) is documented but not routed: \(answer.status) \(answer.text)"
+                )
             }
         }
     }

@@ -23,23 +23,37 @@ struct ContractWalk {
         _ = try await call("GET", "/healthz")
         _ = try await call("GET", "/readyz")
         let upload = try await call(
-            "POST", "/v1/tokens", key: api.adminKey,
-            body: TokenRoutes.UploadBody(token: token, emails: ["it@acme.example"], takeOver: nil, dryRun: nil))
+            "POST",
+            "/v1/tokens",
+            key: api.adminKey,
+            body: TokenRoutes.UploadBody(token: token, emails: ["it@acme.example"], takeOver: nil, dryRun: nil)
+        )
         let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
         _ = try await call("GET", "/v1/tokens", key: api.readerKey)
         _ = try await call("GET", "/v1/tokens/\(id)", key: api.readerKey)
         _ = try await call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey)
         _ = try await call(
-            "POST", "/v1/tokens/\(id)/renew", key: api.adminKey, body: TokenRoutes.RenewBody(token: token))
+            "POST",
+            "/v1/tokens/\(id)/renew",
+            key: api.adminKey,
+            body: TokenRoutes.RenewBody(token: token)
+        )
         _ = try await call("GET", "/v1/apps", key: api.readerKey)
         let serials = ["C02XK1JHJG5J", "C02XK1JHJG5K"]
         _ = try await call(
-            "POST", "/v1/devices", key: api.adminKey,
+            "POST",
+            "/v1/devices",
+            key: api.adminKey,
             body: InventoryRoutes.DevicesBody(
-                devices: serials.map { .init(serialNumber: $0, name: "Lab", installedAdamIds: ["408709785"]) }))
+                devices: serials.map { .init(serialNumber: $0, name: "Lab", installedAdamIds: ["408709785"]) }
+            )
+        )
         _ = try await call(
-            "POST", "/v1/users", key: api.adminKey,
-            body: InventoryRoutes.UsersBody(users: [.init(clientUserId: "user-1", email: "ana@acme.example")]))
+            "POST",
+            "/v1/users",
+            key: api.adminKey,
+            body: InventoryRoutes.UsersBody(users: [.init(clientUserId: "user-1", email: "ana@acme.example")])
+        )
         _ = try await call("GET", "/v1/users", key: api.readerKey)
         _ = try await call("GET", "/v1/devices?limit=1&includeRetired=false", key: api.readerKey)
         _ = try await call("GET", "/v1/audit?limit=5", key: api.readerKey)
@@ -56,67 +70,118 @@ struct ContractWalk {
         let (held, uid) = try await api.world.location("Lab", assets: [keynoteSim], holder: .appleConfigurator)
         try await api.world.simulator.seedAssignments(adamId: "408709785", serialNumbers: ["AC2DEVICE01"], at: uid)
         let heldUpload = try await call(
-            "POST", "/v1/tokens", key: api.adminKey,
+            "POST",
+            "/v1/tokens",
+            key: api.adminKey,
             body: TokenRoutes.UploadBody(
-                token: String(decoding: held, as: UTF8.self), emails: nil, takeOver: nil, dryRun: nil))
+                token: String(decoding: held, as: UTF8.self),
+                emails: nil,
+                takeOver: nil,
+                dryRun: nil
+            )
+        )
         let heldID = try #require((heldUpload.object["token"] as? [String: Any])?["id"] as? String)
         _ = try await call(
-            "POST", "/v1/tokens/\(heldID)/take-over", key: api.adminKey,
-            body: TokenRoutes.TakeOverBody(confirm: nil, dryRun: true))
+            "POST",
+            "/v1/tokens/\(heldID)/take-over",
+            key: api.adminKey,
+            body: TokenRoutes.TakeOverBody(confirm: nil, dryRun: true)
+        )
 
         _ = try await call("GET", "/v1/api-keys", key: api.ownerKey)
         let created = try await call(
-            "POST", "/v1/api-keys", key: api.ownerKey,
-            body: APIKeyRoutes.CreateBody(name: "ci", role: "read-only", expiresAt: "2099-01-01T00:00:00Z"))
+            "POST",
+            "/v1/api-keys",
+            key: api.ownerKey,
+            body: APIKeyRoutes.CreateBody(name: "ci", role: "read-only", expiresAt: "2099-01-01T00:00:00Z")
+        )
         let keyID = try #require((created.object["apiKey"] as? [String: Any])?["id"] as? String)
         let rotated = try await call("POST", "/v1/api-keys/\(keyID)/rotate", key: api.ownerKey)
         let newID = try #require((rotated.object["apiKey"] as? [String: Any])?["id"] as? String)
         _ = try await call("DELETE", "/v1/api-keys/\(newID)", key: api.ownerKey)
 
         _ = try await call(
-            "PUT", "/v1/mdm", key: api.ownerKey,
+            "PUT",
+            "/v1/mdm",
+            key: api.ownerKey,
             body: MDMRoutes.ConnectBody(
-                kind: "pull", url: nil, apiKey: nil, webhookHmacKey: "walk-hmac-key", reclaimAfter: "24h",
-                silentDaysUnenrolled: 30, licenceOnly: false, licenceOnlyAdamIds: ["408709785"]))
+                kind: "pull",
+                url: nil,
+                apiKey: nil,
+                webhookHmacKey: "walk-hmac-key",
+                reclaimAfter: "24h",
+                silentDaysUnenrolled: 30,
+                licenceOnly: false,
+                licenceOnlyAdamIds: ["408709785"]
+            )
+        )
         _ = try await call("GET", "/v1/mdm", key: api.readerKey)
         let now = api.world.clock.now()
         let queued = DeviceCommand(
-            serialNumber: serials[0], kind: .installApplication, adamID: "408709785", assignmentID: AssignmentID(),
-            createdAt: now)
+            serialNumber: serials[0],
+            kind: .installApplication,
+            adamID: "408709785",
+            assignmentID: AssignmentID(),
+            createdAt: now
+        )
         try await api.world.store.inTenant(api.world.tenant.id) { tx in
             try await tx.saveEnrollment(
-                try SerialNumber(serials[0]), MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", lastSeenAt: now))
+                try SerialNumber(serials[0]),
+                MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", lastSeenAt: now)
+            )
             try await tx.enqueueDeviceCommands([queued])
         }
         let page = try await call("GET", "/v1/device-commands?limit=5", key: api.readerKey)
         let command = try #require((page.object["commands"] as? [[String: Any]])?.first?["id"] as? String)
         _ = try await call(
-            "POST", "/v1/device-commands/\(command)/ack", key: api.adminKey,
-            body: MDMRoutes.AckBody(status: "delivered", error: nil))
+            "POST",
+            "/v1/device-commands/\(command)/ack",
+            key: api.adminKey,
+            body: MDMRoutes.AckBody(status: "delivered", error: nil)
+        )
         // Signed: a connection without a key refuses device events (issue 24).
         let event = Data(#"{"topic":"mdm.Authenticate"}"#.utf8)
         let signature = Data(HMACSHA256.mac(key: Array("walk-hmac-key".utf8), message: Array(event)))
         _ = try await call(
-            "POST", "/mdm/webhook/\(api.world.tenant.id)", raw: event,
-            headers: ["X-Hmac-Signature": signature.base64EncodedString()])
+            "POST",
+            "/mdm/webhook/\(api.world.tenant.id)",
+            raw: event,
+            headers: ["X-Hmac-Signature": signature.base64EncodedString()]
+        )
         // Desired state: groups, a scope (previewed, then stored), its waitlist, an alert level and the forecast.
         typealias Scopes = ScopeRoutes
         _ = try await call(
-            "PUT", "/v1/groups/lab", key: api.adminKey,
-            body: Scopes.GroupBody(serialNumbers: serials, clientUserIds: nil, dynamic: nil))
+            "PUT",
+            "/v1/groups/lab",
+            key: api.adminKey,
+            body: Scopes.GroupBody(serialNumbers: serials, clientUserIds: nil, dynamic: nil)
+        )
         let extra = Scopes.MembersBody(serialNumbers: ["C02XK1JHJG5L"], clientUserIds: nil)
         _ = try await call("POST", "/v1/groups/lab/members", key: api.adminKey, body: extra)
         _ = try await call("DELETE", "/v1/groups/lab/members", key: api.adminKey, body: extra)
         _ = try await call(
-            "PUT", "/v1/groups/enrolled-ipads", key: api.adminKey,
+            "PUT",
+            "/v1/groups/enrolled-ipads",
+            key: api.adminKey,
             body: Scopes.GroupBody(
-                serialNumbers: nil, clientUserIds: nil,
-                dynamic: Scopes.DynamicBody(enrolled: true, platforms: ["iPadOS"], modelPrefix: "iPad")))
+                serialNumbers: nil,
+                clientUserIds: nil,
+                dynamic: Scopes.DynamicBody(enrolled: true, platforms: ["iPadOS"], modelPrefix: "iPad")
+            )
+        )
         _ = try await call("GET", "/v1/groups", key: api.readerKey)
         _ = try await call("GET", "/v1/groups/lab?limit=1", key: api.readerKey)
         let scope = Scopes.ScopeBody(
-            adamId: "408709785", pricingParam: "STDQ", groups: ["lab"], serialNumbers: nil, clientUserIds: nil,
-            priority: 1, removalGraceSeconds: 0, uninstallOnRemoval: true, mode: "install")
+            adamId: "408709785",
+            pricingParam: "STDQ",
+            groups: ["lab"],
+            serialNumbers: nil,
+            clientUserIds: nil,
+            priority: 1,
+            removalGraceSeconds: 0,
+            uninstallOnRemoval: true,
+            mode: "install"
+        )
         let dry = try await call("PUT", "/v1/scopes/keynote-lab?dryRun=true", key: api.adminKey, body: scope)
         #expect(dry.status == 200 && (dry.object["dryRun"] as? Bool) == true)
         let stored = try await call("PUT", "/v1/scopes/keynote-lab", key: api.adminKey, body: scope)
@@ -125,8 +190,11 @@ struct ContractWalk {
         _ = try await call("GET", "/v1/scopes/keynote-lab", key: api.readerKey)
         _ = try await call("GET", "/v1/scopes/keynote-lab/waitlist?limit=10", key: api.readerKey)
         _ = try await call(
-            "PUT", "/v1/apps/408709785/alerts", key: api.adminKey,
-            body: Scopes.AlertBody(below: 5, belowPercent: nil, pricingParam: nil))
+            "PUT",
+            "/v1/apps/408709785/alerts",
+            key: api.adminKey,
+            body: Scopes.AlertBody(below: 5, belowPercent: nil, pricingParam: nil)
+        )
         _ = try await call("GET", "/v1/apps/408709785/forecast", key: api.readerKey)
         _ = try await call("DELETE", "/v1/scopes/keynote-lab?dryRun=true", key: api.adminKey)
         _ = try await call("DELETE", "/v1/scopes/keynote-lab", key: api.adminKey)
@@ -139,7 +207,10 @@ struct ContractWalk {
     /// Sends `body` (recorded against the operation's request schema) and records the JSON answer against the
     /// schema the operation declares for its status.
     func call<Body: Encodable>(
-        _ method: String, _ path: String, key: String? = nil, body: Body
+        _ method: String,
+        _ path: String,
+        key: String? = nil,
+        body: Body
     ) async throws -> APIBench.Answer {
         let operation = try #require(Self.operation(method, path), "\(method) \(path) is not in the contract")
         let data = try JSONEncoder().encode(body)
@@ -150,7 +221,11 @@ struct ContractWalk {
 
     /// Sends `raw` (or nothing) and records the JSON answer against the declared schema of its status.
     func call(
-        _ method: String, _ path: String, key: String? = nil, raw: Data? = nil, headers: [String: String] = [:]
+        _ method: String,
+        _ path: String,
+        key: String? = nil,
+        raw: Data? = nil,
+        headers: [String: String] = [:]
     ) async throws -> APIBench.Answer {
         let operation = try #require(Self.operation(method, path), "\(method) \(path) is not in the contract")
         let answer = try await api.call(method, path, key: key, raw: raw, headers: headers)

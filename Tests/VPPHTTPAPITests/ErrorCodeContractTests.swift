@@ -10,7 +10,8 @@ struct ErrorCodeContractTests {
     @Test("every code is listed under exactly its own status in the document, and under no other")
     func documentedPerStatus() throws {
         let responses = try #require(
-            (OpenAPIDocument.tree["components"] as? [String: Any])?["responses"] as? [String: Any])
+            (OpenAPIDocument.tree["components"] as? [String: Any])?["responses"] as? [String: Any]
+        )
         func codes(_ name: String) -> Set<String> {
             let content = (responses[name] as? [String: Any])?["content"] as? [String: Any]
             let schema = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
@@ -38,13 +39,21 @@ struct ErrorCodeContractTests {
             answer = try await api.call("PUT", "/v1/mdm", key: api.ownerKey, json: ["kind": "jamf"])
             #expect(answer.status == 422 && answer.errorCode == "invalid_mdm_connection", "\(answer.text)")
             answer = try await api.call(
-                "PUT", "/v1/mdm", key: api.ownerKey, json: ["kind": "nanomdm", "url": "http://mdm.example"])
+                "PUT",
+                "/v1/mdm",
+                key: api.ownerKey,
+                json: ["kind": "nanomdm", "url": "http://mdm.example"]
+            )
             #expect(answer.status == 422 && answer.errorCode == "invalid_mdm_connection", "\(answer.text)")
             _ = try await api.call("PUT", "/v1/mdm", key: api.ownerKey, json: ["kind": "pull"])
             answer = try await api.call("GET", "/v1/device-commands?limit=0", key: api.readerKey)
             #expect(answer.status == 400 && answer.errorCode == "bad_query_parameter", "\(answer.text)")
             answer = try await api.call(
-                "POST", "/v1/device-commands/not-a-uuid/ack", key: api.readerKey, json: ["status": "acknowledged"])
+                "POST",
+                "/v1/device-commands/not-a-uuid/ack",
+                key: api.readerKey,
+                json: ["status": "acknowledged"]
+            )
             #expect(answer.status == 404 && answer.errorCode == "unknown_command", "\(answer.text)")
         }
     }

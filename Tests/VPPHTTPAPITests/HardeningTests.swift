@@ -19,7 +19,11 @@ struct HardeningTests {
     static func upload(_ api: APIBench, _ name: String = "Main Campus") async throws -> String {
         let (file, _) = try await api.world.location(name, assets: [keynoteSim])
         let upload = try await api.call(
-            "POST", "/v1/tokens", key: api.adminKey, json: ["token": String(decoding: file, as: UTF8.self)])
+            "POST",
+            "/v1/tokens",
+            key: api.adminKey,
+            json: ["token": String(decoding: file, as: UTF8.self)]
+        )
         return try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
     }
 
@@ -33,10 +37,12 @@ struct HardeningTests {
                 let answer = try await api.call("DELETE", "/v1/tokens/\(id)?dryRun=\(value)", key: api.adminKey)
                 #expect(
                     answer.status == 400 && answer.errorCode == "bad_query_parameter",
-                    "dryRun=\(value): \(answer.status) \(answer.text)")
+                    "dryRun=\(value): \(answer.status) \(answer.text)"
+                )
                 #expect(
                     answer.errorMessage.contains("dryRun") && answer.errorMessage.contains("true, false"),
-                    "\(answer.errorMessage)")
+                    "\(answer.errorMessage)"
+                )
             }
             for query in ["confirm=yes", "force=true", "confirm=true&confirm=true"] {
                 let answer = try await api.call("DELETE", "/v1/tokens/\(id)?\(query)", key: api.adminKey)
@@ -46,7 +52,8 @@ struct HardeningTests {
             #expect(xml.status == 400 && xml.errorMessage.contains("format") && xml.errorMessage.contains("json, csv"))
             #expect(
                 try await api.call("GET", "/v1/tokens/\(id)", key: api.readerKey).status == 200,
-                "nothing changed by refused requests")
+                "nothing changed by refused requests"
+            )
 
             let plan = try await api.call("DELETE", "/v1/tokens/\(id)", key: api.adminKey)
             #expect(plan.status == 200 && plan.object["applied"] as? Bool == false, "no parameter: only the plan")
@@ -62,7 +69,8 @@ struct HardeningTests {
     }
 
     @Test(
-        "a manual sync needs a write role, and concurrent syncs of one token join the running one (Apple called once)")
+        "a manual sync needs a write role, and concurrent syncs of one token join the running one (Apple called once)"
+    )
     func syncNeedsWriteRoleAndCoalesces() async throws {
         try await withAPI(.postgres) { api in
             let id = try await Self.upload(api)
@@ -71,14 +79,16 @@ struct HardeningTests {
             await api.world.simulator.resetRequestCounts()
             let alone = try await api.call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey)
             #expect(
-                alone.status == 200 && alone.object["started"] as? Bool == true && alone.object["assets"] as? Int == 1)
+                alone.status == 200 && alone.object["started"] as? Bool == true && alone.object["assets"] as? Int == 1
+            )
             let oneSync = await api.world.simulator.totalRequests()
             #expect(oneSync > 0)
 
             // The first sync is held at Apple for 1.5 s; six more requests arrive meanwhile.
             await api.world.simulator.resetRequestCounts()
             await api.world.simulator.injectFault(
-                SimulatorFault(kind: .slow, count: 1, pathContains: "assets", delayMilliseconds: 1500))
+                SimulatorFault(kind: .slow, count: 1, pathContains: "assets", delayMilliseconds: 1500)
+            )
             let first = Task { try await api.call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey) }
             // Wait until the first sync is at Apple (holding its lease), not a fixed time.
             for _ in 0..<200 where await api.world.simulator.requestCount("assets") == 0 {
@@ -98,7 +108,8 @@ struct HardeningTests {
             for answer in others {
                 #expect(
                     answer.status == 200 && answer.object["started"] as? Bool == false,
-                    "joined, answered when it ended: \(answer.text)")
+                    "joined, answered when it ended: \(answer.text)"
+                )
             }
             let calls = await api.world.simulator.totalRequests()
             #expect(calls <= oneSync, "seven requests cost one sync's Apple calls (\(calls) vs \(oneSync))")
@@ -113,10 +124,18 @@ struct HardeningTests {
             let forbidden = try await api.call("GET", "/v1/api-keys", key: api.adminKey)
             #expect(forbidden.status == 403, "app-management cannot manage keys")
             let badRole = try await api.call(
-                "POST", "/v1/api-keys", key: api.ownerKey, json: ["name": "ci", "role": "root"])
+                "POST",
+                "/v1/api-keys",
+                key: api.ownerKey,
+                json: ["name": "ci", "role": "root"]
+            )
             #expect(badRole.status == 422 && badRole.errorCode == "invalid_api_key_request")
             let created = try await api.call(
-                "POST", "/v1/api-keys", key: api.ownerKey, json: ["name": "ci", "role": "read-only"])
+                "POST",
+                "/v1/api-keys",
+                key: api.ownerKey,
+                json: ["name": "ci", "role": "read-only"]
+            )
             #expect(created.status == 201)
             let key = try #require(created.object["key"] as? String)
             let keyID = try #require((created.object["apiKey"] as? [String: Any])?["id"] as? String)
@@ -126,7 +145,8 @@ struct HardeningTests {
             let list = try await api.call("GET", "/v1/api-keys", key: api.ownerKey)
             #expect(
                 list.status == 200 && !list.text.contains("vpp_") && !list.text.contains(SHA256Digest.hex(of: key)),
-                "never the key or its hash")
+                "never the key or its hash"
+            )
             let ci = try #require(list.array.first { $0["id"] as? String == keyID })
             #expect(ci["role"] as? String == "read-only" && ci["lastUsedAt"] is String && ci["expiresAt"] == nil)
 
@@ -134,34 +154,47 @@ struct HardeningTests {
             #expect(revoked.status == 200 && revoked.object["revokedAt"] is String)
             #expect(
                 try await api.call("GET", "/v1/tokens", key: key).status == 401,
-                "revoked: refused on the very next request")
+                "revoked: refused on the very next request"
+            )
             #expect(
                 try await api.call("DELETE", "/v1/api-keys/\(UUID().uuidString)", key: api.ownerKey).errorCode
-                    == "unknown_api_key")
+                    == "unknown_api_key"
+            )
 
             let second = try await api.call(
-                "POST", "/v1/api-keys", key: api.ownerKey, json: ["name": "gitops", "role": "app-management"])
+                "POST",
+                "/v1/api-keys",
+                key: api.ownerKey,
+                json: ["name": "gitops", "role": "app-management"]
+            )
             let secondKey = try #require(second.object["key"] as? String)
             let secondID = try #require((second.object["apiKey"] as? [String: Any])?["id"] as? String)
             let rotated = try await api.call("POST", "/v1/api-keys/\(secondID)/rotate", key: api.ownerKey)
             let newKey = try #require(rotated.object["key"] as? String)
             #expect(
                 rotated.status == 201 && newKey != secondKey
-                    && (rotated.object["apiKey"] as? [String: Any])?["role"] as? String == "app-management")
+                    && (rotated.object["apiKey"] as? [String: Any])?["role"] as? String == "app-management"
+            )
             #expect(try await api.call("GET", "/v1/tokens", key: secondKey).status == 401)
             #expect(try await api.call("GET", "/v1/tokens", key: newKey).status == 200)
 
             let expiry = ISO8601Timestamp.format(api.world.clock.now().addingTimeInterval(86_400))
             let expiring = try await api.call(
-                "POST", "/v1/api-keys", key: api.ownerKey,
-                json: ["name": "temp", "role": "read-only", "expiresAt": expiry])
+                "POST",
+                "/v1/api-keys",
+                key: api.ownerKey,
+                json: ["name": "temp", "role": "read-only", "expiresAt": expiry]
+            )
             let expiringKey = try #require(expiring.object["key"] as? String)
             #expect(try await api.call("GET", "/v1/tokens", key: expiringKey).status == 200)
             api.world.clock.advance(days: 2)
             #expect(try await api.call("GET", "/v1/tokens", key: expiringKey).status == 401, "expired")
             let past = try await api.call(
-                "POST", "/v1/api-keys", key: api.ownerKey,
-                json: ["name": "old", "role": "read-only", "expiresAt": expiry])
+                "POST",
+                "/v1/api-keys",
+                key: api.ownerKey,
+                json: ["name": "old", "role": "read-only", "expiresAt": expiry]
+            )
             #expect(past.status == 422)
         }
     }
@@ -221,14 +254,16 @@ struct HardeningTests {
                 let answer = try await api.call(method, path, key: api.adminKey, json: body)
                 #expect(
                     answer.status == 422 && answer.errorCode == code,
-                    "\(path) → \(code): \(answer.status) \(answer.text.prefix(300))")
+                    "\(path) → \(code): \(answer.status) \(answer.text.prefix(300))"
+                )
                 for word in Self.databaseWords {
                     #expect(!answer.text.contains(word), "\(path): \(answer.text.prefix(300))")
                 }
             }
             #expect(
                 try await api.call("GET", "/v1/devices", key: api.readerKey).array.isEmpty,
-                "no refused request changed anything")
+                "no refused request changed anything"
+            )
             #expect(try await api.call("GET", "/v1/users", key: api.readerKey).array.isEmpty)
             #expect(try await api.call("GET", "/v1/licenses", key: api.readerKey).array.isEmpty)
         }
@@ -268,10 +303,12 @@ struct HardeningTests {
     @Test("a database refusal is a 422 without the database's words; only an outage is a 503 (with Retry-After)")
     func databaseRefusalsAreNotOutages() {
         let refusal = ErrorMiddleware.classify(
-            StoreError.constraintViolation("tokens_pkey: duplicate key value violates unique constraint"))
+            StoreError.constraintViolation("tokens_pkey: duplicate key value violates unique constraint")
+        )
         #expect(
             refusal.status == .unprocessableContent && refusal.code == .refused
-                && !refusal.message.contains("tokens_pkey"))
+                && !refusal.message.contains("tokens_pkey")
+        )
         let outage = ErrorMiddleware.classify(StoreError.unavailable("connection refused"))
         #expect(outage.status == .serviceUnavailable && outage.retryAfter != nil && !outage.message.contains("refused"))
         let token = ErrorMiddleware.classify(AppleAPIError.tokenInvalid(errorNumber: 9622))
@@ -308,15 +345,18 @@ struct HardeningTests {
             await api.world.simulator.injectFault(SimulatorFault(kind: .invalidTokenOn200, count: 1))
             let refused = try await api.call("POST", "/v1/tokens", key: api.adminKey, json: ["token": token])
             #expect(
-                refused.status == 422 && refused.errorCode == "apple_token_invalid", "\(refused.status) \(refused.text)"
+                refused.status == 422 && refused.errorCode == "apple_token_invalid",
+                "\(refused.status) \(refused.text)"
             )
             await api.world.simulator.injectFault(
-                SimulatorFault(kind: .serviceUnavailable, count: 50, retryAfterSeconds: 1))
+                SimulatorFault(kind: .serviceUnavailable, count: 50, retryAfterSeconds: 1)
+            )
             let down = try await api.call("POST", "/v1/tokens", key: api.adminKey, json: ["token": token])
             #expect(down.status == 503 && down.errorCode == "apple_unavailable", "\(down.status) \(down.text)")
             #expect(
                 try await api.call("GET", "/v1/tokens", key: api.readerKey).array.isEmpty,
-                "nothing stored by refused uploads")
+                "nothing stored by refused uploads"
+            )
             await api.world.simulator.clearFaults()
         }
     }
@@ -327,12 +367,16 @@ struct HardeningTests {
             let (file, uid) = try await api.world.location("Lab", assets: [keynoteSim], holder: .appleConfigurator)
             try await api.world.simulator.seedAssignments(adamId: "408709785", serialNumbers: ["AC2DEVICE01"], at: uid)
             let upload = try await api.call(
-                "POST", "/v1/tokens", key: api.adminKey,
-                json: ["token": String(decoding: file, as: UTF8.self), "takeOver": true, "dryRun": true])
+                "POST",
+                "/v1/tokens",
+                key: api.adminKey,
+                json: ["token": String(decoding: file, as: UTF8.self), "takeOver": true, "dryRun": true]
+            )
             let revokes = try #require(upload.object["takeOverRevokes"] as? [[String: Any]], "\(upload.text)")
             #expect(
                 revokes.first?["serialNumber"] as? String == "AC2DEVICE01"
-                    && revokes.first?["adamId"] as? String == "408709785")
+                    && revokes.first?["adamId"] as? String == "408709785"
+            )
             #expect(!upload.text.contains("serialNumber(\\\"") && !upload.text.contains("serialNumber(\""))
         }
     }

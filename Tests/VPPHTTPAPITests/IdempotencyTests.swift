@@ -8,66 +8,115 @@ import VPPTestSupport
 struct IdempotencyTests {
     @Test(
         "a retry with the same key gets the first answer (not 'already licensed'); another body is 422; per tenant",
-        arguments: [StoreKind.postgres, .sqlite])
+        arguments: [StoreKind.postgres, .sqlite]
+    )
     func retries(kind: StoreKind) async throws {
         try await withAPI(kind) { api in
             let (file, _) = try await api.world.location("Main Campus", assets: [keynoteSim])
             let key = UUID().uuidString
             let upload = try await api.call(
-                "POST", "/v1/tokens", key: api.adminKey, json: ["token": String(decoding: file, as: UTF8.self)],
-                headers: ["Idempotency-Key": key])
+                "POST",
+                "/v1/tokens",
+                key: api.adminKey,
+                json: ["token": String(decoding: file, as: UTF8.self)],
+                headers: ["Idempotency-Key": key]
+            )
             #expect(upload.status == 201)
             let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
             let uploadAgain = try await api.call(
-                "POST", "/v1/tokens", key: api.adminKey, json: ["token": String(decoding: file, as: UTF8.self)],
-                headers: ["Idempotency-Key": key])
+                "POST",
+                "/v1/tokens",
+                key: api.adminKey,
+                json: ["token": String(decoding: file, as: UTF8.self)],
+                headers: ["Idempotency-Key": key]
+            )
             #expect(uploadAgain.status == 201 && uploadAgain.body == upload.body, "the first answer, replayed")
             #expect(try await api.call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey).status == 200)
             _ = try await api.call(
-                "POST", "/v1/devices", key: api.adminKey, json: ["devices": [["serialNumber": "C02XK1JHJG5J"]]])
+                "POST",
+                "/v1/devices",
+                key: api.adminKey,
+                json: ["devices": [["serialNumber": "C02XK1JHJG5J"]]]
+            )
 
             let assignKey = UUID().uuidString
             let body: [String: Any] = ["serialNumbers": ["C02XK1JHJG5J"]]
             let first = try await api.call(
-                "POST", "/v1/apps/408709785/licenses", key: api.adminKey, json: body,
-                headers: ["Idempotency-Key": assignKey])
+                "POST",
+                "/v1/apps/408709785/licenses",
+                key: api.adminKey,
+                json: body,
+                headers: ["Idempotency-Key": assignKey]
+            )
             #expect(first.status == 202)
             let retry = try await api.call(
-                "POST", "/v1/apps/408709785/licenses", key: api.adminKey, json: body,
-                headers: ["Idempotency-Key": assignKey])
+                "POST",
+                "/v1/apps/408709785/licenses",
+                key: api.adminKey,
+                json: body,
+                headers: ["Idempotency-Key": assignKey]
+            )
             #expect(retry.status == 202 && retry.body == first.body, "\(retry.status) \(retry.text)")
             let withoutKey = try await api.call(
-                "POST", "/v1/apps/408709785/licenses", key: api.adminKey, json: body)
+                "POST",
+                "/v1/apps/408709785/licenses",
+                key: api.adminKey,
+                json: body
+            )
             #expect(withoutKey.errorCode == "already_licensed", "without a key, a second assignment is refused")
             let licences = try await api.call("GET", "/v1/licenses", key: api.readerKey)
             #expect(licences.array.count == 1, "carried out once")
 
             let other = try await api.call(
-                "POST", "/v1/apps/408709785/licenses", key: api.adminKey,
-                json: ["serialNumbers": ["C02XK1JHJG5K"]], headers: ["Idempotency-Key": assignKey])
+                "POST",
+                "/v1/apps/408709785/licenses",
+                key: api.adminKey,
+                json: ["serialNumbers": ["C02XK1JHJG5K"]],
+                headers: ["Idempotency-Key": assignKey]
+            )
             #expect(other.status == 422 && other.errorCode == "idempotency_key_reused", "\(other.text)")
             let bad = try await api.call(
-                "POST", "/v1/devices", key: api.adminKey, json: ["devices": [["serialNumber": "C02XK1JHJG5K"]]],
-                headers: ["Idempotency-Key": "has space"])
+                "POST",
+                "/v1/devices",
+                key: api.adminKey,
+                json: ["devices": [["serialNumber": "C02XK1JHJG5K"]]],
+                headers: ["Idempotency-Key": "has space"]
+            )
             #expect(bad.status == 422 && bad.errorCode == "invalid_idempotency_key")
 
             // A refusal is an answer too: replayed as given, even once the cause is gone.
             let refusalKey = UUID().uuidString
             let refused = try await api.call(
-                "POST", "/v1/apps/408709785/licenses", key: api.adminKey,
-                json: ["serialNumbers": ["C02XK1JHJG5Z"]], headers: ["Idempotency-Key": refusalKey])
+                "POST",
+                "/v1/apps/408709785/licenses",
+                key: api.adminKey,
+                json: ["serialNumbers": ["C02XK1JHJG5Z"]],
+                headers: ["Idempotency-Key": refusalKey]
+            )
             #expect(refused.status == 422)
             _ = try await api.call(
-                "POST", "/v1/devices", key: api.adminKey, json: ["devices": [["serialNumber": "C02XK1JHJG5Z"]]])
+                "POST",
+                "/v1/devices",
+                key: api.adminKey,
+                json: ["devices": [["serialNumber": "C02XK1JHJG5Z"]]]
+            )
             let refusedAgain = try await api.call(
-                "POST", "/v1/apps/408709785/licenses", key: api.adminKey,
-                json: ["serialNumbers": ["C02XK1JHJG5Z"]], headers: ["Idempotency-Key": refusalKey])
+                "POST",
+                "/v1/apps/408709785/licenses",
+                key: api.adminKey,
+                json: ["serialNumbers": ["C02XK1JHJG5Z"]],
+                headers: ["Idempotency-Key": refusalKey]
+            )
             #expect(refusedAgain.status == 422 && refusedAgain.body == refused.body)
 
             // Another tenant's identical key is its own.
             let stranger = try await api.call(
-                "POST", "/v1/devices", key: api.strangerKey, json: ["devices": [["serialNumber": "C02XK1JHJG5J"]]],
-                headers: ["Idempotency-Key": assignKey])
+                "POST",
+                "/v1/devices",
+                key: api.strangerKey,
+                json: ["devices": [["serialNumber": "C02XK1JHJG5J"]]],
+                headers: ["Idempotency-Key": assignKey]
+            )
             #expect(stranger.status == 201)
             // A read ignores the header.
             let read = try await api.call("GET", "/v1/licenses", key: api.readerKey, headers: ["Idempotency-Key": "x"])

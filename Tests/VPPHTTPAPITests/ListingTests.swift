@@ -28,7 +28,8 @@ struct ListingTests {
 
     @Test(
         "devices: pages concatenate to the filtered set in serial order, with no repeat while devices are added",
-        arguments: [StoreKind.postgres, .sqlite])
+        arguments: [StoreKind.postgres, .sqlite]
+    )
     func devicePages(kind: StoreKind) async throws {
         try await withAPI(kind) { api in
             let serials =
@@ -45,7 +46,11 @@ struct ListingTests {
             // A device added behind the cursor mid-walk is not listed twice, nothing is skipped.
             let first = try await Page.get(api, "/v1/devices?limit=10", key: api.readerKey)
             _ = try await api.call(
-                "POST", "/v1/devices", key: api.adminKey, json: ["devices": [["serialNumber": "A0000000001"]]])
+                "POST",
+                "/v1/devices",
+                key: api.adminKey,
+                json: ["devices": [["serialNumber": "A0000000001"]]]
+            )
             let rest = try await Self.walk(api, try #require(first.next))
             let seen =
                 first.array.compactMap { $0["serialNumber"] as? String }
@@ -66,7 +71,11 @@ struct ListingTests {
         try await withAPI(.postgres) { api in
             for index in 0..<6 {
                 let created = try await api.call(
-                    "POST", "/v1/api-keys", key: api.ownerKey, json: ["name": "key \(index)", "role": "read-only"])
+                    "POST",
+                    "/v1/api-keys",
+                    key: api.ownerKey,
+                    json: ["name": "key \(index)", "role": "read-only"]
+                )
                 #expect(created.status == 201)
                 api.world.clock.advance(days: 1.0 / 86_400)
             }
@@ -87,7 +96,9 @@ struct ListingTests {
             #expect(
                 try await api.call("GET", "/v1/audit", key: api.strangerKey).array.allSatisfy {
                     $0["action"] as? String != "apikey.create" || ($0["actor"] as? String) != "api-key:owner"
-                }, "another tenant sees none of these")
+                },
+                "another tenant sees none of these"
+            )
         }
     }
 }
@@ -110,6 +121,8 @@ struct Page {
         return Page(
             status: Int(response.status.code),
             array: (try? JSONSerialization.jsonObject(with: body)) as? [[String: Any]] ?? [],
-            link: response.headers.first(name: "Link"), text: String(decoding: body, as: UTF8.self))
+            link: response.headers.first(name: "Link"),
+            text: String(decoding: body, as: UTF8.self)
+        )
     }
 }

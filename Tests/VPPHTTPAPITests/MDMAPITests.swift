@@ -15,10 +15,14 @@ struct MDMAPITests {
             var answer = try await api.call("GET", "/v1/mdm", key: api.readerKey)
             #expect(answer.status == 404 && answer.errorMessage.contains("mdm connect"))
             answer = try await api.call(
-                "POST", "/mdm/webhook/\(tenant)", raw: Data("{\"topic\":\"mdm.CheckOut\"}".utf8))
+                "POST",
+                "/mdm/webhook/\(tenant)",
+                raw: Data("{\"topic\":\"mdm.CheckOut\"}".utf8)
+            )
             #expect(
                 answer.status == 401 && answer.errorCode == "unauthorized",
-                "no connection: nothing vouches for the sender")
+                "no connection: nothing vouches for the sender"
+            )
 
             for (body, needle) in [
                 (["kind": "jamf", "url": "http://x"], "kind must be one of"),
@@ -32,11 +36,15 @@ struct MDMAPITests {
             answer = try await api.call("PUT", "/v1/mdm", key: api.readerKey, json: ["kind": "pull"])
             #expect(answer.status == 403)
             answer = try await api.call(
-                "PUT", "/v1/mdm", key: api.ownerKey,
-                json: ["kind": "pull", "webhookHmacKey": "hmac-secret-value", "reclaimAfter": "0"])
+                "PUT",
+                "/v1/mdm",
+                key: api.ownerKey,
+                json: ["kind": "pull", "webhookHmacKey": "hmac-secret-value", "reclaimAfter": "0"]
+            )
             #expect(
                 answer.status == 200 && answer.object["kind"] as? String == "pull"
-                    && answer.object["reclaimAfterSeconds"] as? Int == 0)
+                    && answer.object["reclaimAfterSeconds"] as? Int == 0
+            )
             #expect(!answer.text.contains("hmac-secret-value") && answer.object["hasWebhookHMACKey"] as? Bool == true)
 
             // Three commands for an enrolled device, pulled two at a time.
@@ -44,13 +52,18 @@ struct MDMAPITests {
             let now = api.world.clock.now()
             let commands = (0..<3).map {
                 DeviceCommand(
-                    serialNumber: serial.value, kind: .installApplication, adamID: "40870978\($0)",
+                    serialNumber: serial.value,
+                    kind: .installApplication,
+                    adamID: "40870978\($0)",
                     assignmentID: AssignmentID(),
-                    createdAt: now.addingTimeInterval(Double($0)))
+                    createdAt: now.addingTimeInterval(Double($0))
+                )
             }
             try await api.world.store.inTenant(tenant) { tx in
                 try await tx.saveEnrollment(
-                    serial, MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", lastSeenAt: now))
+                    serial,
+                    MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", lastSeenAt: now)
+                )
                 try await tx.enqueueDeviceCommands(commands)
             }
             answer = try await api.call("GET", "/v1/device-commands?limit=2", key: api.readerKey)
@@ -70,29 +83,50 @@ struct MDMAPITests {
 
             let first = commands[0].id.uuidString.lowercased()
             answer = try await api.call(
-                "POST", "/v1/device-commands/\(first)/ack", key: api.readerKey, json: ["status": "delivered"])
+                "POST",
+                "/v1/device-commands/\(first)/ack",
+                key: api.readerKey,
+                json: ["status": "delivered"]
+            )
             #expect(answer.status == 403)
             answer = try await api.call(
-                "POST", "/v1/device-commands/\(first)/ack", key: api.adminKey, json: ["status": "exploded"])
+                "POST",
+                "/v1/device-commands/\(first)/ack",
+                key: api.adminKey,
+                json: ["status": "exploded"]
+            )
             #expect(answer.status == 422 || answer.status == 409)
             answer = try await api.call(
-                "POST", "/v1/device-commands/\(first)/ack", key: api.adminKey, json: ["status": "acknowledged"])
+                "POST",
+                "/v1/device-commands/\(first)/ack",
+                key: api.adminKey,
+                json: ["status": "acknowledged"]
+            )
             #expect(answer.status == 200 && answer.object["state"] as? String == "acknowledged")
             answer = try await api.call(
-                "POST", "/v1/device-commands/\(UUID())/ack", key: api.adminKey, json: ["status": "acknowledged"])
+                "POST",
+                "/v1/device-commands/\(UUID())/ack",
+                key: api.adminKey,
+                json: ["status": "acknowledged"]
+            )
             #expect(answer.status == 404)
             answer = try await api.call(
-                "GET", "/v1/device-commands?state=queued&serial=c02xk1jhjg5j", key: api.readerKey)
+                "GET",
+                "/v1/device-commands?state=queued&serial=c02xk1jhjg5j",
+                key: api.readerKey
+            )
             let queued = answer.object["commands"] as? [[String: Any]] ?? []
             #expect(
                 queued.contains { $0["requestType"] as? String == "InstalledApplicationList" },
-                "an acknowledged install is verified next")
+                "an acknowledged install is verified next"
+            )
             answer = try await api.call("GET", "/v1/device-commands", key: api.strangerKey)
             #expect((answer.object["commands"] as? [[String: Any]])?.isEmpty == true, "another tenant sees none")
             answer = try await api.call("GET", "/v1/devices", key: api.readerKey)
             #expect(
                 answer.array.first?["udid"] as? String == "UDID-1"
-                    && answer.array.first?["enrollment"] as? String == "enrolled")
+                    && answer.array.first?["enrollment"] as? String == "enrolled"
+            )
         }
     }
 }

@@ -67,7 +67,9 @@ final class RawConnection: @unchecked Sendable {
                         1,
                         Int32(
                             remaining.components.seconds * 1000 + remaining.components.attoseconds
-                                / 1_000_000_000_000_000))
+                                / 1_000_000_000_000_000
+                        )
+                    )
                     guard poll(&poller, 1, min(milliseconds, 200)) > 0 else { continue }
                     let count = recv(fd, &buffer, buffer.count, 0)
                     if count <= 0 {

@@ -42,11 +42,14 @@ final class RecordingListener: Sendable {
         logger.logLevel = .critical
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: {
                 continuation.yield($0.localAddress?.port ?? 0)
                 continuation.finish()
-            }, logger: logger)
+            },
+            logger: logger
+        )
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         let port = await iterator.next() ?? 0

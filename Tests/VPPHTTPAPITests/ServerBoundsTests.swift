@@ -10,7 +10,11 @@ import VPPTestSupport
 @Suite("Server bounds (raw sockets on 127.0.0.1)")
 struct ServerBoundsTests {
     static let short = ServerBounds(
-        headerTimeout: .seconds(1), bodyTimeout: .seconds(2), idleTimeout: .seconds(2), maxConnections: 64)
+        headerTimeout: .seconds(1),
+        bodyTimeout: .seconds(2),
+        idleTimeout: .seconds(2),
+        maxConnections: 64
+    )
 
     @Test("half a header line is closed after the header timeout")
     func halfHeader() async throws {
@@ -29,7 +33,8 @@ struct ServerBoundsTests {
             let connection = try RawConnection(port: api.port)
             connection.send(
                 "POST /v1/devices HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer \(api.adminKey)\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+                    + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            )
             let started = ContinuousClock.now
             let trickle = Thread {
                 for _ in 0..<40 {
@@ -60,7 +65,11 @@ struct ServerBoundsTests {
     func heldConnectionsShed() async throws {
         // Before shedding (issue 24, item 7): connections beyond the cap waited until a held one timed out (20 s here).
         let bounds = ServerBounds(
-            headerTimeout: .seconds(20), bodyTimeout: .seconds(20), idleTimeout: .seconds(20), maxConnections: 16)
+            headerTimeout: .seconds(20),
+            bodyTimeout: .seconds(20),
+            idleTimeout: .seconds(20),
+            maxConnections: 16
+        )
         try await withAPI(.sqlite, bounds: bounds) { api in
             var holders: [RawConnection] = []
             for index in 0..<40 {
@@ -101,7 +110,8 @@ struct ServerBoundsTests {
             let connection = try RawConnection(port: api.port)
             connection.send(
                 "POST /apple/notifications/\(id) HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer wrong\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n")
+                    + "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n"
+            )
             let (text, closed) = await connection.readUntilClosed(timeout: .seconds(3))
             #expect(text.hasPrefix("HTTP/1.1 401") && closed, "\(text.prefix(200)) closed: \(closed)")
         }
@@ -113,7 +123,8 @@ struct ServerBoundsTests {
             let connection = try RawConnection(port: api.port)
             connection.send(
                 "POST /v1/devices HTTP/1.1\r\nHost: loc\r\nAuthorization: Bearer \(api.adminKey)\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n")
+                    + "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n"
+            )
             let sender = Thread {
                 for _ in 0..<150 { guard connection.send(Data(repeating: 32, count: 64 * 1024)) else { return } }
             }

@@ -24,16 +24,27 @@ struct DeliveryAdapterTests {
 
     static func command(_ enrollmentID: String, adamID: String = "408709785") throws -> OutgoingDeviceCommand {
         let command = DeviceCommand(
-            serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: adamID, createdAt: Date())
+            serialNumber: "C02XK1JHJG5J",
+            kind: .installApplication,
+            adamID: adamID,
+            createdAt: Date()
+        )
         return OutgoingDeviceCommand(
-            id: command.id, tenantID: TenantID(), serialNumber: command.serialNumber, enrollmentID: enrollmentID,
-            requestType: .installApplication, adamID: adamID,
-            plist: try MDMCommandPayload.plist(for: command, platform: .iOS, bundleID: nil), createdAt: Date())
+            id: command.id,
+            tenantID: TenantID(),
+            serialNumber: command.serialNumber,
+            enrollmentID: enrollmentID,
+            requestType: .installApplication,
+            adamID: adamID,
+            plist: try MDMCommandPayload.plist(for: command, platform: .iOS, bundleID: nil),
+            createdAt: Date()
+        )
     }
 
     /// mdmsim with `count` enrolled devices (no webhook: nobody listens).
     static func withMDMSim(
-        devices count: Int, _ body: (String, MDMSimulator, [MDMSimulator.SimDevice]) async throws -> Void
+        devices count: Int,
+        _ body: (String, MDMSimulator, [MDMSimulator.SimDevice]) async throws -> Void
     ) async throws {
         let simulator = MDMSimulator(apiKey: "secret-key", logger: logger)
         let (port, task) = try await MDMSimulatorServer(simulator: simulator, logger: logger).start()
@@ -58,12 +69,14 @@ struct DeliveryAdapterTests {
             #expect(commands.allSatisfy { results[$0.id] == .delivered })
             #expect(
                 await delivery.deliver([commands[0]])[commands[0].id] == .delivered,
-                "duplicate CommandUUID = already there")
+                "duplicate CommandUUID = already there"
+            )
             let seen = await simulator.allDevices()
             for device in seen {
                 #expect(
                     device.commands.count == 1 && device.commands[0].iTunesStoreID == 408_709_785
-                        && device.commands[0].purchaseMethod == 1)
+                        && device.commands[0].purchaseMethod == 1
+                )
             }
             let stats = await simulator.stats
             #expect(stats.duplicatesRefused == 1 && stats.commandsQueued == 3)
@@ -97,7 +110,8 @@ struct DeliveryAdapterTests {
             for command in pair { outcomes.append(await delivery.deliver([command])[command.id]!) }
             #expect(
                 outcomes.filter { $0 == .delivered }.count == 1,
-                "207: the per-id error is a retry, the other delivered: \(outcomes)")
+                "207: the per-id error is a retry, the other delivered: \(outcomes)"
+            )
             await simulator.setFault(.slow, delayMilliseconds: 300)
             #expect(await delivery.deliver([first])[first.id] == .delivered)
             await simulator.setFault(.none, delayMilliseconds: 0)
@@ -140,11 +154,14 @@ struct DeliveryAdapterTests {
         router.post("/v1/commands/{udid}", use: handler)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: {
                 continuation.yield($0.localAddress?.port ?? 0)
                 continuation.finish()
-            }, logger: logger)
+            },
+            logger: logger
+        )
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         let port = try #require(await iterator.next())
@@ -182,14 +199,17 @@ struct DeliveryAdapterTests {
                 #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 300)
                 let signature = try #require(headers[HTTPField.Name("webhook-signature")!])
                 let expected = HMAC<SHA256>.authenticationCode(
-                    for: Data("\(id).\(timestamp).".utf8) + body, using: SymmetricKey(data: secretBytes))
+                    for: Data("\(id).\(timestamp).".utf8) + body,
+                    using: SymmetricKey(data: secretBytes)
+                )
                 #expect(signature == "v1," + Data(expected).base64EncodedString())
                 let event = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
                 #expect(event["type"] as? String == "device_command.created")
                 let data = try #require(event["data"] as? [String: Any])
                 #expect(
                     data["commandUUID"] as? String == command.id.uuidString.uppercased()
-                        && data["enrollmentId"] as? String == "UDID-1")
+                        && data["enrollmentId"] as? String == "UDID-1"
+                )
                 #expect(Data(base64Encoded: data["plist"] as? String ?? "") == command.plist)
             }
             let later = try Self.command("UDID-2")

@@ -85,11 +85,14 @@ struct KMFDDMPublisherTests {
         }
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: {
                 continuation.yield($0.localAddress?.port ?? 0)
                 continuation.finish()
-            }, logger: logger)
+            },
+            logger: logger
+        )
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         let port = try #require(await iterator.next())
@@ -120,7 +123,9 @@ struct KMFDDMPublisherTests {
             #expect(state.enrollmentSets[udid] == [set])
             #expect(
                 state.requests.contains(
-                    "PUT /v1/set-declarations/vpp.app.361285480.STDQ.device?declaration=vpp.app.361285480.STDQ.device"))
+                    "PUT /v1/set-declarations/vpp.app.361285480.STDQ.device?declaration=vpp.app.361285480.STDQ.device"
+                )
+            )
             #expect(state.requests.contains("PUT /v1/enrollment-sets/\(udid)?set=\(set)"))
 
             // A re-publish (new ServerToken) replaces the declaration in place.

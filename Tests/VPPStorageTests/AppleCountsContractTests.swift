@@ -17,7 +17,11 @@ struct AppleCountsContractTests {
 
     /// A full sync of `listed` devices with Apple's `counts`, as SyncToken does it (merge, then recount).
     static func sync(
-        _ store: some Store, _ tenant: TenantID, _ token: TokenID, listed: ClosedRange<Int>, counts: LicenceCounts
+        _ store: some Store,
+        _ tenant: TenantID,
+        _ token: TokenID,
+        listed: ClosedRange<Int>,
+        counts: LicenceCounts
     ) async throws {
         try await store.inTenant(tenant) { (tx) async throws in
             try await tx.lockCounts(tokenID: token)
@@ -31,7 +35,10 @@ struct AppleCountsContractTests {
     }
 
     static func reserve(
-        _ store: some Store, _ tenant: TenantID, _ token: TokenID, _ devices: ClosedRange<Int>
+        _ store: some Store,
+        _ tenant: TenantID,
+        _ token: TokenID,
+        _ devices: ClosedRange<Int>
     ) async throws -> [Assignment] {
         try await store.inTenant(tenant) { tx in
             let rows = devices.map {
@@ -43,7 +50,8 @@ struct AppleCountsContractTests {
 
     @Test(
         "Apple's 15,000 / 5,000 / 10,000 with 3 listed: 10,000 offered, 9,700 after 300 grants, not one more",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func countAndListingDisagree(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 0)
@@ -64,7 +72,9 @@ struct AppleCountsContractTests {
     }
 
     @Test(
-        "a sync while reservations are in flight subtracts only what Apple has not seen", arguments: StoreKind.allCases)
+        "a sync while reservations are in flight subtracts only what Apple has not seen",
+        arguments: StoreKind.allCases
+    )
     func inFlightReservations(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 0)
@@ -86,7 +96,12 @@ struct AppleCountsContractTests {
             // Apple now counts the 300 (5,300 assigned, 9,700 available) and lists 2,000 of the 5,000 it had.
             let later = try LicenceCounts(total: 15_000, assigned: 5_300, available: 9_700)
             try await Self.sync(
-                sut.store, tenant.id, token.id, listed: 1...2_000, counts: later)
+                sut.store,
+                tenant.id,
+                token.id,
+                listed: 1...2_000,
+                counts: later
+            )
             var seen = try await Self.available(sut.store, tenant.id)
             #expect(seen.available == 9_700)
             #expect(seen.assigned == 5_300)
@@ -94,8 +109,10 @@ struct AppleCountsContractTests {
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 try await tx.lockCounts(tokenID: token.id)
                 _ = try await tx.mergeAppleAssignments(
-                    tokenID: token.id, (1...5_000).map(Self.device) + (10_001...10_300).map(Self.device),
-                    fullSnapshot: true)
+                    tokenID: token.id,
+                    (1...5_000).map(Self.device) + (10_001...10_300).map(Self.device),
+                    fullSnapshot: true
+                )
                 try await tx.replaceCounts(tokenID: token.id, [keynote.key: later])
             }
             seen = try await Self.available(sut.store, tenant.id)
@@ -106,7 +123,8 @@ struct AppleCountsContractTests {
 
     @Test(
         "an incremental sync recounts an asset whose Apple numbers moved though its listing did not",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func countsMoveWithoutListing(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 0)

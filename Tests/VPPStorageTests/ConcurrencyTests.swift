@@ -21,7 +21,8 @@ struct ConcurrencyTests {
 
     @Test(
         "300 concurrent reservations against a pool of 50 grant exactly 50; stored counts equal stored rows",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func reservationRace(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 50)
@@ -71,7 +72,8 @@ struct ConcurrencyTests {
 
     @Test(
         "two workers never claim the same job; a dead worker's job is picked up after its lease",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func jobLeases(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let tenant = makeTenant("Acme")
@@ -79,12 +81,16 @@ struct ConcurrencyTests {
             for i in 0..<40 {
                 #expect(
                     try await sut.store.jobs.enqueue(
-                        JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "token-\(i)"), runAt: now)))
+                        JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "token-\(i)"), runAt: now)
+                    )
+                )
             }
             #expect(
                 try await !sut.store.jobs.enqueue(
-                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "token-0"), runAt: now)),
-                "one queued sync per token")
+                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "token-0"), runAt: now)
+                ),
+                "one queued sync per token"
+            )
             let second = try await sut.makeSecondStore()
             let claims = try await withThrowingTaskGroup(of: [ClaimedJob].self) { group in
                 for w in 0..<8 {
@@ -98,10 +104,15 @@ struct ConcurrencyTests {
             // Nothing is claimable while the leases run...
             #expect(
                 try await sut.store.jobs.claim(owner: "late", now: now.addingTimeInterval(30), lease: 60, limit: 100)
-                    .isEmpty)
+                    .isEmpty
+            )
             // ...the workers "die"; after the lease another worker gets every job, and the dead one's completion is refused.
             let retaken = try await sut.store.jobs.claim(
-                owner: "survivor", now: now.addingTimeInterval(61), lease: 60, limit: 100)
+                owner: "survivor",
+                now: now.addingTimeInterval(61),
+                lease: 60,
+                limit: 100
+            )
             #expect(retaken.count == 40 && retaken.allSatisfy { $0.attempts == 2 })
             #expect(try await !sut.store.jobs.complete(claims[0]))
             for job in retaken { #expect(try await sut.store.jobs.complete(job)) }
@@ -115,7 +126,8 @@ struct ConcurrencyTests {
             )
             #expect(
                 try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(301), lease: 60, limit: 1).count
-                    == 1)
+                    == 1
+            )
         }
     }
 
@@ -131,8 +143,15 @@ struct ConcurrencyTests {
                         try await store.inTenant(tenant.id) { (tx) async throws in
                             try await tx.enqueueNotice(
                                 Notice(
-                                    tokenID: token.id, kind: .expiresIn7Days, tokenExpiresAt: token.expiresAt,
-                                    recipients: ["it@acme.example"], subject: "s\(i)", body: "b", nextAttemptAt: now))
+                                    tokenID: token.id,
+                                    kind: .expiresIn7Days,
+                                    tokenExpiresAt: token.expiresAt,
+                                    recipients: ["it@acme.example"],
+                                    subject: "s\(i)",
+                                    body: "b",
+                                    nextAttemptAt: now
+                                )
+                            )
                         }
                     }
                 }

@@ -11,8 +11,13 @@ struct DeclarationStoreTests {
 
     func change(_ serial: String, _ kind: DeclarationSetChange.Kind, _ id: AssignmentID) -> DeclarationSetChange {
         DeclarationSetChange(
-            serialNumber: serial, asset: Self.keynote, licenceKind: .device, kind: kind, assignmentID: id,
-            createdAt: now)
+            serialNumber: serial,
+            asset: Self.keynote,
+            licenceKind: .device,
+            kind: kind,
+            assignmentID: id,
+            createdAt: now
+        )
     }
 
     @Test("delivery: commands until set, then as set; per tenant", arguments: StoreKind.allCases)
@@ -35,7 +40,8 @@ struct DeclarationStoreTests {
 
     @Test(
         "set changes: one of each kind per licence however often queued; listed per device; joined licences found",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func onePerLicence(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let tenant = makeTenant("A")
@@ -64,7 +70,8 @@ struct DeclarationStoreTests {
             #expect(
                 try await sut.store.inTenant(other.id) { tx in
                     try await tx.declarationSetChanges(serial: nil, limit: 100)
-                }.isEmpty)
+                }.isEmpty
+            )
         }
     }
 }

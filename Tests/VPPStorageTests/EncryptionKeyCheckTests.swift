@@ -14,7 +14,8 @@ struct EncryptionKeyCheckTests {
 
     @Test(
         "a key that cannot open the stored check value is refused; the previous key is accepted during rotation; rotate re-encrypts",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func checkAndRotate(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let clock = SystemClock()
@@ -40,7 +41,8 @@ struct EncryptionKeyCheckTests {
             }
             #expect(
                 refused?.description.contains(oldBox.currentKeyID) == true
-                    && refused?.description.contains("VPP_ENCRYPTION_KEY") == true)
+                    && refused?.description.contains("VPP_ENCRYPTION_KEY") == true
+            )
 
             // Rotation: new key current, old key previous.
             let rotating = try AESGCMSecretBox(key: Self.new, previousKeys: [Self.old])
@@ -54,11 +56,13 @@ struct EncryptionKeyCheckTests {
             let newOnly = try AESGCMSecretBox(key: Self.new)
             try await EncryptionKeyCheck(store: sut.store, secrets: newOnly, clock: clock).verify()
             let sealed = try #require(
-                try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.tokenSecret(token.id) })
+                try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.tokenSecret(token.id) }
+            )
             #expect(try newOnly.open(sealed) == Self.secret)
             let bearer = try #require(
                 try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.notificationSecret(token.id)
-                })
+                }
+            )
             #expect(try newOnly.open(bearer) == "bearer-secret")
             await #expect(throws: WrongEncryptionKey.self) {
                 try await EncryptionKeyCheck(store: sut.store, secrets: oldBox, clock: clock).verify()
@@ -68,27 +72,36 @@ struct EncryptionKeyCheckTests {
 
     @Test(
         "API key records: creator, last use (written at most once a minute), expiry and revocation",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func apiKeyRecords(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let tenant = makeTenant("Acme")
             try await sut.store.createTenant(tenant)
             let now = Date(timeIntervalSince1970: 1_800_000_000)
             let key = APIKeyDetails(
-                tenantID: tenant.id, name: "ci", role: .readOnly, keyHash: "ab12", createdBy: "cli:ops",
-                createdAt: now, expiresAt: now.addingTimeInterval(3600))
+                tenantID: tenant.id,
+                name: "ci",
+                role: .readOnly,
+                keyHash: "ab12",
+                createdBy: "cli:ops",
+                createdAt: now,
+                expiresAt: now.addingTimeInterval(3600)
+            )
             try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.insertAPIKeyDetails(key) }
             try await sut.store.touchAPIKey(key.id, at: now.addingTimeInterval(10), unlessWithin: 60)
             try await sut.store.touchAPIKey(key.id, at: now.addingTimeInterval(20), unlessWithin: 60)
             let found = try #require(try await sut.store.apiKeyDetails(hash: "ab12"))
             #expect(
                 found.createdBy == "cli:ops" && found.lastUsedAt == now.addingTimeInterval(10)
-                    && found.isUsable(at: now))
+                    && found.isUsable(at: now)
+            )
             #expect(!found.isUsable(at: now.addingTimeInterval(3600)))
             #expect(
                 try await sut.store.inTenant(tenant.id) { (tx) async throws in
                     try await tx.revokeAPIKey(key.id, at: now)
-                })
+                }
+            )
             #expect(try await sut.store.apiKeyDetails(hash: "ab12")?.revokedAt == now)
             let other = makeTenant("Other")
             try await sut.store.createTenant(other)
@@ -96,7 +109,8 @@ struct EncryptionKeyCheckTests {
                 try await !sut.store.inTenant(other.id) { (tx) async throws in
                     try await tx.revokeAPIKey(key.id, at: now)
                 },
-                "another tenant cannot revoke it")
+                "another tenant cannot revoke it"
+            )
         }
     }
 }

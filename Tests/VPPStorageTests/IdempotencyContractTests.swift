@@ -12,16 +12,24 @@ struct IdempotencyContractTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func claim(
-        _ tx: any TenantTransaction, _ key: String, _ fingerprint: String, at now: Date = now
+        _ tx: any TenantTransaction,
+        _ key: String,
+        _ fingerprint: String,
+        at now: Date = now
     ) async throws -> IdempotencyClaim {
         try await tx.claimIdempotencyKey(
-            key, fingerprint: fingerprint, now: now, claimedUntil: now.addingTimeInterval(120),
-            expiresAt: now.addingTimeInterval(24 * 3600))
+            key,
+            fingerprint: fingerprint,
+            now: now,
+            claimedUntil: now.addingTimeInterval(120),
+            expiresAt: now.addingTimeInterval(24 * 3600)
+        )
     }
 
     @Test(
         "a key is claimed once, replays its first answer, refuses another request, and is per tenant",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func claimAndReplay(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, _) = try await seedTenant(sut.store)
@@ -36,7 +44,10 @@ struct IdempotencyContractTests {
                 #expect(try await Self.claim(tx, "k1", "f2") == .mismatch)
                 // Recording again never overwrites the first answer.
                 try await tx.recordIdempotentAnswer(
-                    "k1", fingerprint: "f1", answer: IdempotentAnswer(status: 409, contentType: nil, body: []))
+                    "k1",
+                    fingerprint: "f1",
+                    answer: IdempotentAnswer(status: 409, contentType: nil, body: [])
+                )
                 #expect(try await Self.claim(tx, "k1", "f1") == .replay(answer))
             }
             try await sut.store.inTenant(other.id) { (tx) async throws in
@@ -47,7 +58,8 @@ struct IdempotencyContractTests {
 
     @Test(
         "a released or abandoned claim is claimed again; an expired key is forgotten and purged",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func releaseExpireAndPurge(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, _) = try await seedTenant(sut.store)

@@ -14,7 +14,11 @@ struct IncrementalRecountTests {
     }
 
     static func reserve(
-        _ tx: any TenantTransaction, _ tenant: TenantID, _ token: TokenID, _ asset: AssetKey, _ devices: [Int]
+        _ tx: any TenantTransaction,
+        _ tenant: TenantID,
+        _ token: TokenID,
+        _ asset: AssetKey,
+        _ devices: [Int]
     ) async throws -> [Assignment] {
         let rows = devices.map {
             Assignment(tenantID: tenant, asset: asset, assignee: .device(serial($0)), grantingToken: token)
@@ -39,7 +43,8 @@ struct IncrementalRecountTests {
 
     @Test(
         "after an incremental merge the stored counts equal a full recount, also for an asset held on two tokens",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func incrementalEqualsFull(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, a) = try await seedTenant(sut.store, licences: 50)
@@ -58,9 +63,13 @@ struct IncrementalRecountTests {
                 _ = try await tx.mergeAppleAssignments(
                     tokenID: a.id,
                     (1...5).map { Self.device($0, keynote.key) } + (6...8).map { Self.device($0, Self.pages) },
-                    fullSnapshot: true)
+                    fullSnapshot: true
+                )
                 _ = try await tx.mergeAppleAssignments(
-                    tokenID: b.id, (10...12).map { Self.device($0, keynote.key) }, fullSnapshot: true)
+                    tokenID: b.id,
+                    (10...12).map { Self.device($0, keynote.key) },
+                    fullSnapshot: true
+                )
                 try await tx.replaceCounts(tokenID: a.id, countsA)
                 try await tx.replaceCounts(tokenID: b.id, countsB)
                 // In flight: device 20 reserved keynote through B; A reserved numbers for 50 and 51; A's
@@ -77,12 +86,14 @@ struct IncrementalRecountTests {
                 let merged = try await tx.mergeAppleAssignments(
                     tokenID: a.id,
                     [Self.device(20, keynote.key), Self.device(30, Self.pages), Self.device(40, keynote.key)],
-                    fullSnapshot: false)
+                    fullSnapshot: false
+                )
                 try await tx.replaceCounts(tokenID: a.id, countsA, recounting: merged.touched)
                 return merged
             }
             #expect(
-                outcome.touched == [keynote.key, Self.pages], "numbers, which the delta did not touch, is not recounted"
+                outcome.touched == [keynote.key, Self.pages],
+                "numbers, which the delta did not touch, is not recounted"
             )
             #expect(outcome.confirmed.count == 1 && outcome.inserted >= 1)
             let incremental = try await sut.store.inTenant(tenant.id) { tx in try await Self.storedAndRecounted(tx) }

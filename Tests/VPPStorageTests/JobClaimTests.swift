@@ -8,22 +8,30 @@ import VPPUseCases
 struct JobClaimTests {
     /// `count` due jobs for a new tenant, the first due at `from`, one second apart.
     static func tenant(
-        _ sut: StoreUnderTest, _ name: String, jobs count: Int, from: Date
+        _ sut: StoreUnderTest,
+        _ name: String,
+        jobs count: Int,
+        from: Date
     ) async throws -> TenantID {
         let tenant = makeTenant(name)
         try await sut.store.createTenant(tenant)
         for i in 0..<count {
             try await sut.store.jobs.enqueue(
                 JobRequest(
-                    tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "token-\(i)"),
-                    runAt: from.addingTimeInterval(Double(i))))
+                    tenantID: tenant.id,
+                    kind: .sync,
+                    key: JobKey(rawValue: "token-\(i)"),
+                    runAt: from.addingTimeInterval(Double(i))
+                )
+            )
         }
         return tenant.id
     }
 
     @Test(
         "two busy tenants alternate, and quiet tenants with newer jobs still get their turn in each claim",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func turnByTurn(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let a = try await Self.tenant(sut, "busy-a", jobs: 20, from: now.addingTimeInterval(-5000))
@@ -58,7 +66,8 @@ struct JobClaimTests {
 
     @Test(
         "a job queued for later is brought forward by the same job asked for now; one backing off keeps its time",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func broughtForward(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let tenant = makeTenant("Acme")
@@ -67,15 +76,21 @@ struct JobClaimTests {
             // The intent pump's poll, 5 minutes ahead; then events come due after an outage.
             #expect(
                 try await sut.store.jobs.enqueue(
-                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: later)))
+                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: later)
+                )
+            )
             #expect(try await sut.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 10).isEmpty)
             #expect(
                 try await sut.store.jobs.enqueue(
-                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: now)))
+                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: now)
+                )
+            )
             #expect(
                 try await !sut.store.jobs.enqueue(
-                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: later)),
-                "never pushed back")
+                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: later)
+                ),
+                "never pushed back"
+            )
             let claimed = try await sut.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 10)
             #expect(claimed.map(\.kind) == [.pollEvents], "due now, not in 5 minutes")
             // A job that failed and backs off keeps its time.
@@ -83,10 +98,13 @@ struct JobClaimTests {
             try await sut.store.jobs.retry(job, at: later, error: "Apple unreachable")
             #expect(
                 try await !sut.store.jobs.enqueue(
-                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: now)))
+                    JobRequest(tenantID: tenant.id, kind: .pollEvents, key: .tenant, runAt: now)
+                )
+            )
             #expect(
                 try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(61), lease: 60, limit: 10)
-                    .isEmpty)
+                    .isEmpty
+            )
         }
     }
 }

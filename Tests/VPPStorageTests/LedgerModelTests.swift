@@ -65,11 +65,17 @@ struct LedgerModelTests {
                 guard !chosen.isEmpty else { continue }
                 let rows = chosen.map {
                     Assignment(
-                        tenantID: tenant.id, asset: keynote.key, assignee: .device(serial($0)), grantingToken: token.id)
+                        tenantID: tenant.id,
+                        asset: keynote.key,
+                        assignee: .device(serial($0)),
+                        grantingToken: token.id
+                    )
                 }
                 let granted = try await store.inTenant(tenant.id) { tx in try await tx.reserveLicences(rows) }
                 #expect(
-                    granted == (model.available >= chosen.count), "seed \(seed) step \(step): reserve \(chosen.count)")
+                    granted == (model.available >= chosen.count),
+                    "seed \(seed) step \(step): reserve \(chosen.count)"
+                )
                 if granted {
                     for (index, device) in chosen.enumerated() {
                         model.states[device] = .reserved
@@ -130,8 +136,10 @@ struct LedgerModelTests {
                 let appleAssigned = model.appleHolds.count
                 let appleAvailable = max(0, model.total - model.withheld - appleAssigned)
                 let snapshot = try LicenceCounts(
-                    total: max(model.total, appleAssigned), assigned: appleAssigned,
-                    available: min(appleAvailable, max(model.total, appleAssigned)))
+                    total: max(model.total, appleAssigned),
+                    assigned: appleAssigned,
+                    available: min(appleAvailable, max(model.total, appleAssigned))
+                )
                 try await store.inTenant(tenant.id) { tx in
                     try await tx.lockCounts(tokenID: token.id)
                     _ = try await tx.mergeAppleAssignments(tokenID: token.id, list, fullSnapshot: true)
@@ -159,12 +167,21 @@ struct LedgerModelTests {
                 }
             }
             try await Self.expectEqual(
-                model, sut, tenant: tenant.id, token: token.id, context: "seed \(seed) step \(step) op \(op)")
+                model,
+                sut,
+                tenant: tenant.id,
+                token: token.id,
+                context: "seed \(seed) step \(step) op \(op)"
+            )
         }
     }
 
     static func expectEqual(
-        _ model: Model, _ sut: StoreUnderTest, tenant: TenantID, token: TokenID, context: String
+        _ model: Model,
+        _ sut: StoreUnderTest,
+        tenant: TenantID,
+        token: TokenID,
+        context: String
     ) async throws {
         let rows = try await sut.store.inTenant(tenant) { tx in try await tx.assignments(AssignmentQuery()) }
         // The stored numbers themselves (the port's LicenceCounts clamps `assigned` to the total for display).
@@ -172,7 +189,8 @@ struct LedgerModelTests {
             try await sut.raw(
                 "SELECT total, withheld, assigned, available FROM token_assets WHERE token_id = \(token)"
             ).first,
-            "\(context): counts row")
+            "\(context): counts row"
+        )
         let (total, withheld, assigned, available) = (
             try stored.decode("total", as: Int.self), try stored.decode("withheld", as: Int.self),
             try stored.decode("assigned", as: Int.self), try stored.decode("available", as: Int.self)
@@ -199,7 +217,8 @@ struct LedgerModelTests {
 
     @Test(
         "40 concurrent reservations on two servers racing syncs and ASSET_COUNT: exactly the pool, no wrong refusal",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func reservationsRaceSyncs(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 8)
@@ -210,8 +229,11 @@ struct LedgerModelTests {
                     let store = i.isMultiple(of: 2) ? sut.store : second
                     group.addTask {
                         let row = Assignment(
-                            tenantID: tenant.id, asset: keynote.key, assignee: .device(serial(i)),
-                            grantingToken: token.id)
+                            tenantID: tenant.id,
+                            asset: keynote.key,
+                            assignee: .device(serial(i)),
+                            grantingToken: token.id
+                        )
                         return try await store.inTenant(tenant.id) { tx in try await tx.reserveLicences([row]) }
                     }
                 }
@@ -255,8 +277,12 @@ struct JobFairnessTests {
             for i in 0..<100 {
                 try await sut.store.jobs.enqueue(
                     JobRequest(
-                        tenantID: busy.id, kind: .sync, key: JobKey(rawValue: "t\(i)"),
-                        runAt: now.addingTimeInterval(-1000)))
+                        tenantID: busy.id,
+                        kind: .sync,
+                        key: JobKey(rawValue: "t\(i)"),
+                        runAt: now.addingTimeInterval(-1000)
+                    )
+                )
             }
             var quiet: [TenantID] = []
             for i in 0..<9 {
@@ -264,13 +290,20 @@ struct JobFairnessTests {
                 try await sut.store.createTenant(tenant)
                 quiet.append(tenant.id)
                 try await sut.store.jobs.enqueue(
-                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "t"), runAt: now))
+                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "t"), runAt: now)
+                )
             }
             let claimed = try await sut.store.jobs.claim(
-                owner: "w", now: now.addingTimeInterval(1), lease: 60, limit: 10)
+                owner: "w",
+                now: now.addingTimeInterval(1),
+                lease: 60,
+                limit: 10
+            )
             #expect(claimed.count == 10)
             #expect(
-                Set(claimed.map(\.tenantID)) == Set(quiet + [busy.id]), "every tenant gets its turn in the first claim")
+                Set(claimed.map(\.tenantID)) == Set(quiet + [busy.id]),
+                "every tenant gets its turn in the first claim"
+            )
         }
     }
 }

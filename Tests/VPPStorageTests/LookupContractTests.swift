@@ -11,13 +11,18 @@ import VPPUseCases
 struct LookupContractTests {
     static func app(_ adamID: String, pricing: PricingParam = .standard, revocable: Bool = true) -> Asset {
         Asset(
-            key: AssetKey(adamID: adamID, pricingParam: pricing), productType: .app, platforms: [.iOS],
-            isDeviceAssignable: true, isRevocable: revocable)
+            key: AssetKey(adamID: adamID, pricingParam: pricing),
+            productType: .app,
+            platforms: [.iOS],
+            isDeviceAssignable: true,
+            isRevocable: revocable
+        )
     }
 
     @Test(
         "apps(adamIDs:) reads just the named apps, every pricing, in chunks past the bind cap",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func appsByAdamID(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, _) = try await seedTenant(sut.store)
@@ -34,7 +39,8 @@ struct LookupContractTests {
                     found.map(\.asset.key) == [
                         AssetKey(adamID: "500001", pricingParam: .plus), AssetKey(adamID: "500001"),
                         AssetKey(adamID: "500002"),
-                    ])
+                    ]
+                )
                 #expect(try await tx.apps(adamIDs: []).isEmpty)
                 // More names than one statement takes (1,000 per chunk), half of them unknown.
                 let asked = (0..<3_000).map { String(500_000 + $0) }
@@ -48,7 +54,8 @@ struct LookupContractTests {
 
     @Test(
         "apps(bundleIDs:) maps only apps whose metadata names the bundle; apps without metadata never match",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func appsByBundleID(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, _) = try await seedTenant(sut.store)
@@ -56,13 +63,17 @@ struct LookupContractTests {
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 try await tx.upsertApps([Self.app("1"), Self.app("2"), Self.app("3")])
                 try await tx.setMetadata(
-                    AppMetadata(name: "One", bundleID: "com.example.one"), for: AssetKey(adamID: "1"))
+                    AppMetadata(name: "One", bundleID: "com.example.one"),
+                    for: AssetKey(adamID: "1")
+                )
                 try await tx.setMetadata(AppMetadata(name: "Two", bundleID: nil), for: AssetKey(adamID: "2"))
             }
             try await sut.store.inTenant(other.id) { (tx) async throws in
                 try await tx.upsertApps([Self.app("9")])
                 try await tx.setMetadata(
-                    AppMetadata(name: "Nine", bundleID: "com.example.nine"), for: AssetKey(adamID: "9"))
+                    AppMetadata(name: "Nine", bundleID: "com.example.nine"),
+                    for: AssetKey(adamID: "9")
+                )
             }
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 let found = try await tx.apps(bundleIDs: [
@@ -77,7 +88,8 @@ struct LookupContractTests {
 
     @Test(
         "appsMissingMetadata(limit:) lists only apps without metadata, at most limit, by Adam id",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func appsMissingMetadata(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, _) = try await seedTenant(sut.store)
@@ -85,7 +97,9 @@ struct LookupContractTests {
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 try await tx.upsertApps((1...5).map { Self.app("10\($0)") })
                 try await tx.setMetadata(
-                    AppMetadata(name: "Named", bundleID: "com.example.x"), for: AssetKey(adamID: "102"))
+                    AppMetadata(name: "Named", bundleID: "com.example.x"),
+                    for: AssetKey(adamID: "102")
+                )
                 try await tx.setMetadata(AppMetadata(name: "Named"), for: keynote.key)
             }
             try await sut.store.inTenant(other.id) { (tx) async throws in try await tx.upsertApps([Self.app("100")]) }
@@ -101,15 +115,20 @@ struct LookupContractTests {
 
     @Test(
         "pendingEvent(_:) finds one event; dueEvents(now:limit:) lists the due ones, longest-waiting first",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func dueEvents(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store)
             let (other, otherToken) = try await seedTenant(sut.store, name: "Other")
             @Sendable func event(_ id: String, _ token: ContentToken, due offset: TimeInterval) -> PendingAppleEvent {
                 PendingAppleEvent(
-                    eventID: id, tokenID: token.id, kind: "associate", createdAt: now,
-                    nextPollAt: now.addingTimeInterval(offset))
+                    eventID: id,
+                    tokenID: token.id,
+                    kind: "associate",
+                    createdAt: now,
+                    nextPollAt: now.addingTimeInterval(offset)
+                )
             }
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 try await tx.insertPendingEvents([
@@ -132,7 +151,8 @@ struct LookupContractTests {
 
     @Test(
         "activeLicencesOfRetired() and activeLicences(serials:) find just the active licences they name",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func licencesOfRetired(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store)
@@ -141,7 +161,11 @@ struct LookupContractTests {
             let retiredUser = try ClientUserID("gone@acme")
             let activeUser = try ClientUserID("here@acme")
             @Sendable func row(
-                _ tenant: Tenant, _ token: ContentToken, _ asset: AssetKey, _ who: Assignee, _ state: AssignmentState
+                _ tenant: Tenant,
+                _ token: ContentToken,
+                _ asset: AssetKey,
+                _ who: Assignee,
+                _ state: AssignmentState
             )
                 -> Assignment
             {
@@ -171,7 +195,8 @@ struct LookupContractTests {
                         row(tenant, token, keynote.key, .device(serial(3)), .active),
                         row(tenant, token, keynote.key, .device(serial(4)), .active),
                         row(tenant, token, keynote.key, .user(activeUser), .active),
-                    ])
+                    ]
+                )
             }
             try await sut.store.inTenant(other.id) { (tx) async throws in
                 // The same serial retired in another tenant makes nothing of ours reclaimable.

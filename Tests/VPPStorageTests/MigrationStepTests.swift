@@ -31,7 +31,8 @@ struct MigrationStepTests {
                 """
                 INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at)
                 VALUES (\(Self.tenantID), 'Acme', 'h', 'vpp', 'm', 0)
-                """)
+                """
+            )
             try await Self.migrateRest(sut)
             let tenant = try #require(try await sut.store.tenant(TenantID(Self.tenantID)))
             #expect(tenant.name == "Acme")
@@ -56,8 +57,16 @@ struct MigrationStepTests {
                 #expect(
                     try await tx.enqueueNotice(
                         Notice(
-                            tokenID: token.id, kind: .expired, tokenExpiresAt: token.expiresAt, recipients: [],
-                            subject: "s", body: "b", nextAttemptAt: now)))
+                            tokenID: token.id,
+                            kind: .expired,
+                            tokenExpiresAt: token.expiresAt,
+                            recipients: [],
+                            subject: "s",
+                            body: "b",
+                            nextAttemptAt: now
+                        )
+                    )
+                )
                 try await tx.appendAudit(AuditRecord(at: now, actor: "a", action: "b", target: "c", outcome: "ok"))
             }
         }
@@ -76,7 +85,9 @@ struct MigrationStepTests {
             }
             #expect(
                 try await sut.store.jobs.enqueue(
-                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "t"), runAt: now)))
+                    JobRequest(tenantID: tenant.id, kind: .sync, key: JobKey(rawValue: "t"), runAt: now)
+                )
+            )
             try await sut.store.requestLimiter.acquire(key: "k", perSecond: 15)
         }
     }
@@ -87,11 +98,14 @@ struct MigrationStepTests {
             let postgres = migration.statements(for: .postgres)
             let sqlite = migration.statements(for: .sqlite)
             #expect(
-                sqlite.count <= postgres.count, "SQLite skips only the PostgreSQL-only statements (row-level security)")
+                sqlite.count <= postgres.count,
+                "SQLite skips only the PostgreSQL-only statements (row-level security)"
+            )
             for statement in sqlite {
                 #expect(
                     !statement.contains("uuid") && !statement.contains("bytea") && !statement.contains("boolean")
-                        && !statement.contains("bigint"))
+                        && !statement.contains("bigint")
+                )
             }
         }
     }
@@ -114,21 +128,46 @@ struct MigrationStep5Tests {
             }
             #expect(
                 try await sut.store.acquireLease(
-                    tenant: tenant.id, name: "sync:\(token.id)", owner: "a", now: now, ttl: 60))
+                    tenant: tenant.id,
+                    name: "sync:\(token.id)",
+                    owner: "a",
+                    now: now,
+                    ttl: 60
+                )
+            )
             #expect(
                 try await !sut.store.acquireLease(
-                    tenant: tenant.id, name: "sync:\(token.id)", owner: "b", now: now.addingTimeInterval(30), ttl: 60))
+                    tenant: tenant.id,
+                    name: "sync:\(token.id)",
+                    owner: "b",
+                    now: now.addingTimeInterval(30),
+                    ttl: 60
+                )
+            )
             #expect(
                 try await sut.store.acquireLease(
-                    tenant: tenant.id, name: "sync:\(token.id)", owner: "b", now: now.addingTimeInterval(61), ttl: 60))
+                    tenant: tenant.id,
+                    name: "sync:\(token.id)",
+                    owner: "b",
+                    now: now.addingTimeInterval(61),
+                    ttl: 60
+                )
+            )
             try await sut.store.releaseLease(tenant: tenant.id, name: "sync:\(token.id)", owner: "b")
             #expect(
                 try await sut.store.acquireLease(
-                    tenant: tenant.id, name: "sync:\(token.id)", owner: "c", now: now, ttl: 60))
+                    tenant: tenant.id,
+                    name: "sync:\(token.id)",
+                    owner: "c",
+                    now: now,
+                    ttl: 60
+                )
+            )
             #expect(try await sut.store.jobs.depth() == 0, "leases are not jobs")
             #expect(
                 try await sut.store.jobs.claim(owner: "w", now: now.addingTimeInterval(1e9), lease: 60, limit: 10)
-                    .isEmpty)
+                    .isEmpty
+            )
         }
     }
 }
@@ -137,7 +176,8 @@ struct MigrationStep5Tests {
 struct MigrationStep6Tests {
     @Test(
         "0005 → 0006: rows survive and the store keeps working under row-level security",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func step6(kind: StoreKind) async throws {
         try await withStore(kind, upTo: 5) { sut in
             let (tenant, token) = try await seedAtOldVersion(sut)
@@ -165,6 +205,7 @@ func seedAtOldVersion(_ sut: StoreUnderTest) async throws -> (Tenant, ContentTok
         """
         INSERT INTO token_assets (tenant_id, token_id, adam_id, pricing, total, assigned, available, retired)
         VALUES (\(tenant.id), \(token.id), \(keynote.key.adamID), 'STDQ', 10, 0, 10, 0)
-        """)
+        """
+    )
     return (tenant, token)
 }

@@ -15,7 +15,8 @@ struct MigratorTests {
     func serverIsThere() async throws {
         let version = try await TestDatabase.withClient(url: try TestDatabase.serverURL()) { client in
             try await client.query("SHOW server_version_num", logger: TestDatabase.logger).collect().first!.decode(
-                String.self)
+                String.self
+            )
         }
         #expect(Int(version)! >= 150_000)
     }
@@ -52,7 +53,8 @@ struct MigratorTests {
             try await migrator.migrate(client)
             try await client.query(
                 "INSERT INTO schema_migrations (version, name) VALUES (9999, 'from the future')",
-                logger: TestDatabase.logger)
+                logger: TestDatabase.logger
+            )
             do {
                 try await migrator.requireCurrent(client)
                 Issue.record("a database at version 9999 must be refused")
@@ -74,6 +76,7 @@ struct MigratorTests {
         let configuration = try PostgresURL.configuration(from: "postgresql://u:p%40ss@h:6543/db")
         #expect(
             configuration.host == "h" && configuration.port == 6543 && configuration.password == "p@ss"
-                && configuration.database == "db")
+                && configuration.database == "db"
+        )
     }
 }

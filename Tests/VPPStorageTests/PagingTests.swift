@@ -13,7 +13,9 @@ struct PagingTests {
             Device(
                 tenantID: tenant,
                 serialNumber: try! SerialNumber(String(format: "SN%@%06d", i % 2 == 0 ? "A" : "B", i)),
-                name: "d\(i)", isRetired: i % 3 == 0)
+                name: "d\(i)",
+                isRetired: i % 3 == 0
+            )
         }
         try await store.inTenant(tenant) { (tx) async throws in
             try await tx.upsertDevices(devices)
@@ -27,7 +29,12 @@ struct PagingTests {
 
     /// Every page of devices after another, with `between` run before each page after the first.
     static func allDevicePages(
-        _ store: some Store, tenant: TenantID, limit: Int, prefix: String?, enrolled: Bool?, retired: Bool,
+        _ store: some Store,
+        tenant: TenantID,
+        limit: Int,
+        prefix: String?,
+        enrolled: Bool?,
+        retired: Bool,
         between: @Sendable (Int) async throws -> Void = { _ in }
     ) async throws -> [Device] {
         var all: [Device] = []
@@ -37,7 +44,12 @@ struct PagingTests {
             let cursor = after
             let found = try await store.inTenant(tenant) { (tx) async throws in
                 try await tx.devicePage(
-                    after: cursor, limit: limit, serialPrefix: prefix, enrolled: enrolled, includeRetired: retired)
+                    after: cursor,
+                    limit: limit,
+                    serialPrefix: prefix,
+                    enrolled: enrolled,
+                    includeRetired: retired
+                )
             }
             #expect(found.count <= limit)
             all += found
@@ -67,8 +79,13 @@ struct PagingTests {
                         }.sorted { $0.serialNumber < $1.serialNumber }
                         for limit in [1, 7, 100] {
                             let paged = try await Self.allDevicePages(
-                                sut.store, tenant: tenant.id, limit: limit, prefix: prefix, enrolled: enrolled,
-                                retired: retired)
+                                sut.store,
+                                tenant: tenant.id,
+                                limit: limit,
+                                prefix: prefix,
+                                enrolled: enrolled,
+                                retired: retired
+                            )
                             #expect(
                                 paged == expected,
                                 "prefix \(prefix ?? "-") enrolled \(enrolled.map(String.init) ?? "-") retired \(retired) limit \(limit)"
@@ -87,7 +104,12 @@ struct PagingTests {
             let seeded = try await Self.seedDevices(sut.store, tenant: tenant.id, range: 0..<40)
             let store = sut.store
             let paged = try await Self.allDevicePages(
-                store, tenant: tenant.id, limit: 6, prefix: nil, enrolled: nil, retired: true
+                store,
+                tenant: tenant.id,
+                limit: 6,
+                prefix: nil,
+                enrolled: nil,
+                retired: true
             ) { page in
                 // New serials on both sides of any cursor (before the first, between, after the last).
                 _ = try await Self.seedDevices(store, tenant: tenant.id, range: (1000 + page * 10)..<(1003 + page * 10))
@@ -123,12 +145,20 @@ struct PagingTests {
 
     static func audit(_ i: Int, at: Date) -> AuditRecord {
         AuditRecord(
-            at: at, actor: i % 2 == 0 ? "alice" : "key:ci", action: ["assign", "revoke", "token.renew"][i % 3],
-            target: "t\(i)", outcome: "ok", detail: "n\(i)")
+            at: at,
+            actor: i % 2 == 0 ? "alice" : "key:ci",
+            action: ["assign", "revoke", "token.renew"][i % 3],
+            target: "t\(i)",
+            outcome: "ok",
+            detail: "n\(i)"
+        )
     }
 
     static func allAuditPages(
-        _ store: some Store, tenant: TenantID, limit: Int, filter: AuditFilter,
+        _ store: some Store,
+        tenant: TenantID,
+        limit: Int,
+        filter: AuditFilter,
         between: @Sendable (Int) async throws -> Void = { _ in }
     ) async throws -> [AuditRecord] {
         var all: [AuditRecord] = []
@@ -149,7 +179,8 @@ struct PagingTests {
 
     @Test(
         "audit pages: newest first, ties broken by id, filtered by time/actor/action; writes between pages hide none",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func auditPages(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, _) = try await seedTenant(sut.store)

@@ -67,15 +67,23 @@ struct ReadBoundTests {
     static func counted(_ world: World) -> (VPPServices, RowCountingDatabase) {
         let counting = RowCountingDatabase(world.sut.database)
         let services = VPPServices(
-            store: SQLStore(database: counting, clock: { world.clock.now() }), apple: world.services.apple,
-            metadata: world.services.metadata, secrets: world.services.secrets, clock: world.services.clock,
-            mailer: nil, publicURL: nil, logger: world.services.logger)
+            store: SQLStore(database: counting, clock: { world.clock.now() }),
+            apple: world.services.apple,
+            metadata: world.services.metadata,
+            secrets: world.services.secrets,
+            clock: world.services.clock,
+            mailer: nil,
+            publicURL: nil,
+            logger: world.services.logger
+        )
         return (services, counting)
     }
 
     /// A synced token carrying Keynote, `filler` devices, and a settled Keynote licence on each of `holders`.
     static func fleet(
-        _ world: World, holders: [Int], installed: Set<String> = []
+        _ world: World,
+        holders: [Int],
+        installed: Set<String> = []
     ) async throws -> (ContentToken, [SerialNumber]) {
         let (file, _) = try await world.location("A", assets: [keynoteSim])
         let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
@@ -84,7 +92,10 @@ struct ReadBoundTests {
         assign.firstPollDelay = 0
         if !holders.isEmpty {
             _ = try await assign(
-                world.admin, asset: AssetKey(adamID: "408709785"), to: holders.map { .device(serials[$0]) })
+                world.admin,
+                asset: AssetKey(adamID: "408709785"),
+                to: holders.map { .device(serials[$0]) }
+            )
             try await world.settleEvents()
         }
         return (token, serials)
@@ -93,13 +104,19 @@ struct ReadBoundTests {
     static func catalogue(_ count: Int) -> [Asset] {
         (0..<count).map { i in
             Asset(
-                key: AssetKey(adamID: String(700_000 + i)), productType: .app, platforms: [.iOS],
-                isDeviceAssignable: true, isRevocable: true)
+                key: AssetKey(adamID: String(700_000 + i)),
+                productType: .app,
+                platforms: [.iOS],
+                isDeviceAssignable: true,
+                isRevocable: true
+            )
         }
     }
 
     @Test(
-        "the device-command list with payloads reads its page's apps, not the catalogue", arguments: StoreKind.allCases)
+        "the device-command list with payloads reads its page's apps, not the catalogue",
+        arguments: StoreKind.allCases
+    )
     func commandList(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let apps = Self.catalogue(Self.filler)
@@ -110,8 +127,11 @@ struct ReadBoundTests {
                 try await tx.upsertDevices([Device(tenantID: world.tenant.id, serialNumber: serial(1))])
                 try await tx.enqueueDeviceCommands([
                     DeviceCommand(
-                        serialNumber: serial(1).value, kind: .removeApplication, adamID: removed.adamID,
-                        createdAt: world.clock.now())
+                        serialNumber: serial(1).value,
+                        kind: .removeApplication,
+                        adamID: removed.adamID,
+                        createdAt: world.clock.now()
+                    )
                 ])
             }
             let (services, counting) = Self.counted(world)
@@ -131,15 +151,19 @@ struct ReadBoundTests {
             let removed = apps[1_234].key
             _ = try await ConfigureMDM(services: world.services).connect(
                 .system(world.tenant.id),
-                MDMConnectionRequest(kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k"))
+                MDMConnectionRequest(kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k")
+            )
             try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.upsertApps(apps)
                 try await tx.setMetadata(AppMetadata(name: "Removed", bundleID: "com.example.removed"), for: removed)
                 try await tx.saveEnrollment(serial(1), MDMEnrollment(state: .enrolled, enrollmentID: "udid-1"))
                 try await tx.enqueueDeviceCommands([
                     DeviceCommand(
-                        serialNumber: serial(1).value, kind: .removeApplication, adamID: removed.adamID,
-                        createdAt: world.clock.now())
+                        serialNumber: serial(1).value,
+                        kind: .removeApplication,
+                        adamID: removed.adamID,
+                        createdAt: world.clock.now()
+                    )
                 ])
             }
             let (services, counting) = Self.counted(world)
@@ -156,13 +180,17 @@ struct ReadBoundTests {
 
     @Test(
         "a device's InstalledApplicationList is mapped by its bundle ids, not by reading the catalogue",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func installedApps(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let apps = Self.catalogue(Self.filler)
             let udid = "00008110-000A1234ABCD801E"
             let list = DeviceCommand(
-                serialNumber: serial(1).value, kind: .installedApplicationList, adamID: "", createdAt: world.clock.now()
+                serialNumber: serial(1).value,
+                kind: .installedApplicationList,
+                adamID: "",
+                createdAt: world.clock.now()
             )
             try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.upsertApps(apps)
@@ -177,7 +205,10 @@ struct ReadBoundTests {
                             ["Identifier": "com.example.fortytwo"], ["Identifier": "com.apple.mobilesafari"],
                             ["Identifier": "com.example.busy", "Installing": true],
                         ]
-                    ], format: .xml, options: 0)
+                    ],
+                    format: .xml,
+                    options: 0
+                )
                 let body: [String: Any] = [
                     "topic": "mdm.Connect", "event_id": "ack-1",
                     "acknowledge_event": [
@@ -187,7 +218,8 @@ struct ReadBoundTests {
                 ]
                 let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
                 _ = try await tx.recordMDMEvent(
-                    MDMEventRecord(receivedAt: world.clock.now(), topic: "mdm.Connect", dedupeKey: "ack-1", body: json))
+                    MDMEventRecord(receivedAt: world.clock.now(), topic: "mdm.Connect", dedupeKey: "ack-1", body: json)
+                )
             }
             let (services, counting) = Self.counted(world)
             let (_, rows) = try await counting.rowsRead {
@@ -211,9 +243,14 @@ struct ReadBoundTests {
                 try await tx.insertPendingEvents(
                     (0..<Self.filler).map {
                         PendingAppleEvent(
-                            eventID: "e\($0)", tokenID: token.id, kind: "associate", createdAt: world.clock.now(),
-                            nextPollAt: later)
-                    })
+                            eventID: "e\($0)",
+                            tokenID: token.id,
+                            kind: "associate",
+                            createdAt: world.clock.now(),
+                            nextPollAt: later
+                        )
+                    }
+                )
             }
             let (services, counting) = Self.counted(world)
             let (polled, rows) = try await counting.rowsRead {
@@ -251,7 +288,8 @@ struct ReadBoundTests {
 
     @Test(
         "planning a token's removal reads the devices holding its licences, not the inventory",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func removalPlan(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (token, serials) = try await Self.fleet(world, holders: [7], installed: ["408709785"])
@@ -266,7 +304,8 @@ struct ReadBoundTests {
 
     @Test(
         "reclaiming retired devices' licences reads only what it takes back; others keep theirs",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func reclaim(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, serials) = try await Self.fleet(world, holders: [1, 2])
@@ -286,14 +325,18 @@ struct ReadBoundTests {
             // A retired device refuses a new licence exactly as before.
             await #expect(throws: (any Error).self) {
                 _ = try await AssignLicences(services: world.services)(
-                    world.admin, asset: keynoteKey, to: [.device(serials[3])])
+                    world.admin,
+                    asset: keynoteKey,
+                    to: [.device(serials[3])]
+                )
             }
         }
     }
 
     @Test(
         "reclaiming an unenrolled device reads that device's licences, not the tenant's ledger",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func reclaimUnenrolled(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (token, serials) = try await Self.fleet(world, holders: [5])
@@ -302,18 +345,29 @@ struct ReadBoundTests {
             let other = AssetKey(adamID: "361309726")
             let filler = serials.dropFirst(6).map {
                 Assignment(
-                    tenantID: world.tenant.id, asset: other, assignee: .device($0), grantingToken: token.id,
-                    state: .active)
+                    tenantID: world.tenant.id,
+                    asset: other,
+                    assignee: .device($0),
+                    grantingToken: token.id,
+                    state: .active
+                )
             }
             _ = try await ConfigureMDM(services: world.services).connect(
-                .system(world.tenant.id), MDMConnectionRequest(kind: .pull, url: "", reclaimAfter: 3_600))
+                .system(world.tenant.id),
+                MDMConnectionRequest(kind: .pull, url: "", reclaimAfter: 3_600)
+            )
             try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.upsertApps(
                     Self.catalogue(1).map {
                         Asset(
-                            key: other, productType: $0.productType,
-                            platforms: $0.platforms, isDeviceAssignable: true, isRevocable: true)
-                    })
+                            key: other,
+                            productType: $0.productType,
+                            platforms: $0.platforms,
+                            isDeviceAssignable: true,
+                            isRevocable: true
+                        )
+                    }
+                )
                 try await tx.insertAssignments(filler)
                 try await tx.saveEnrollment(serials[5], MDMEnrollment(state: .unenrolled, unenrolledAt: left))
             }

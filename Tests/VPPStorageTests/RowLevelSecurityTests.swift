@@ -35,7 +35,9 @@ struct RowLevelSecurityTests {
                 let visible = try await database.transaction { connection in
                     try await connection.query("SELECT set_config('vpp.tenant_id', \(a.id.description), true)")
                     return try await connection.query("SELECT count(*) AS n FROM tokens").first?.decode(
-                        "n", as: Int.self) ?? -1
+                        "n",
+                        as: Int.self
+                    ) ?? -1
                 }
                 #expect(visible == 1)
                 let unscoped = try await database.transaction { connection in
@@ -54,14 +56,17 @@ struct RowLevelSecurityTests {
                 await #expect(throws: (any Error).self) {
                     try await database.transaction { connection in
                         try await connection.query(
-                            "SELECT set_config('vpp.tenant_id', \(a.id.description), true)")
+                            "SELECT set_config('vpp.tenant_id', \(a.id.description), true)"
+                        )
                         try await connection.query(
-                            "INSERT INTO devices (tenant_id, serial) VALUES (\(b.id), 'SN99999999')")
+                            "INSERT INTO devices (tenant_id, serial) VALUES (\(b.id), 'SN99999999')"
+                        )
                     }
                 }
                 #expect(
                     try await store.inTenant(b.id) { tx in try await tx.token(bToken.id)?.location.name }
-                        == "Main Campus")
+                        == "Main Campus"
+                )
             }
         }
     }

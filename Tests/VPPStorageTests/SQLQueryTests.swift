@@ -29,7 +29,8 @@ struct SQLQueryTests {
 
     @Test(
         "hostile text, optionals, dates and blobs round-trip as values; rows decode by name",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func roundTrip(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let hostile = "x'); DROP TABLE tenants; -- ? $1"
@@ -39,7 +40,8 @@ struct SQLQueryTests {
                 try await connection.query(
                     """
                     SELECT \(hostile) AS text, \(missing) AS missing, \(when) AS at, \(42) AS n, \(true) AS yes
-                    """)
+                    """
+                )
             }
             let row = try #require(rows.first)
             #expect(try row.decode("text", as: String.self) == hostile)
@@ -67,7 +69,9 @@ struct SQLQueryTests {
                     "INSERT INTO tenants (tenant_id, name, holder_id, holder_name, holder_metadata, created_at)",
                     rows: tenants.enumerated().map { index, id -> SQLQuery in
                         "(\(id), \("t\(index)"), \(id.description), \("vpp"), \(""), \(Date()))"
-                    }, dialect: tiny)
+                    },
+                    dialect: tiny
+                )
             }
             #expect(try await sut.store.tenants().count == 2_500)
         }

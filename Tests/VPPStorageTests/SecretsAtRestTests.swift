@@ -12,7 +12,8 @@ struct SecretsAtRestTests {
 
     @Test(
         "rows hold no plaintext secret: the raw column is AES-GCM ciphertext that opens with the key",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func noPlaintextInRows(kind: StoreKind) async throws {
         let box = try AESGCMSecretBox(key: Array(repeating: 7, count: 32))
         try await withStore(kind) { sut in
@@ -30,7 +31,8 @@ struct SecretsAtRestTests {
             let everything = try await sut.raw("SELECT * FROM tokens").flatMap(\.values).map { "\($0)" }.joined()
             #expect(!everything.contains(Self.plaintext))
             let sealed = try #require(
-                try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.tokenSecret(token.id) })
+                try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.tokenSecret(token.id) }
+            )
             #expect(try box.open(sealed) == Self.plaintext)
         }
     }
@@ -47,7 +49,9 @@ struct SecretsAtRestTests {
             try right.open(SealedSecret(keyID: sealed.keyID, ciphertext: tampered))
         }
         let rotated = try AESGCMSecretBox(
-            key: Array(repeating: 3, count: 32), previousKeys: [Array(repeating: 1, count: 32)])
+            key: Array(repeating: 3, count: 32),
+            previousKeys: [Array(repeating: 1, count: 32)]
+        )
         #expect(try rotated.open(sealed) == Self.plaintext)
         #expect(try rotated.seal("x").keyID != sealed.keyID)
         #expect(throws: SecretBoxError.self) { try AESGCMSecretBox(key: [1, 2, 3]) }

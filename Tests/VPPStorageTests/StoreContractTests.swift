@@ -24,7 +24,8 @@ struct StoreContractTests {
 
     @Test(
         "tokens: insert, read, update, refuse a second token for the same location, delete with everything under it",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func tokens(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store)
@@ -48,13 +49,23 @@ struct StoreContractTests {
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 try await tx.insertAssignments([
                     Assignment(
-                        tenantID: tenant.id, asset: keynote.key, assignee: .device(serial(1)), grantingToken: token.id)
+                        tenantID: tenant.id,
+                        asset: keynote.key,
+                        assignee: .device(serial(1)),
+                        grantingToken: token.id
+                    )
                 ])
                 try await tx.saveSyncState(
-                    TokenSyncState(tokenID: token.id, assignmentsVersionID: "v1", lastSuccessAt: now))
+                    TokenSyncState(tokenID: token.id, assignmentsVersionID: "v1", lastSuccessAt: now)
+                )
                 try await tx.insertPendingEvents([
                     PendingAppleEvent(
-                        eventID: "e1", tokenID: token.id, kind: "associate", createdAt: now, nextPollAt: now)
+                        eventID: "e1",
+                        tokenID: token.id,
+                        kind: "associate",
+                        createdAt: now,
+                        nextPollAt: now
+                    )
                 ])
                 try await tx.deleteToken(token.id)
                 #expect(try await tx.tokens().isEmpty)
@@ -77,11 +88,15 @@ struct StoreContractTests {
                     _ = try await tx.reserve(keynote.key, from: token.id, count: 3)
                     try await tx.insertAssignments([
                         Assignment(
-                            tenantID: tenant.id, asset: keynote.key, assignee: .device(serial(1)),
-                            grantingToken: token.id)
+                            tenantID: tenant.id,
+                            asset: keynote.key,
+                            assignee: .device(serial(1)),
+                            grantingToken: token.id
+                        )
                     ])
                     try await tx.appendAudit(
-                        AuditRecord(at: now, actor: "ana", action: "assign", target: "x", outcome: "ok"))
+                        AuditRecord(at: now, actor: "ana", action: "assign", target: "x", outcome: "ok")
+                    )
                     throw Boom()
                 }
             }
@@ -90,10 +105,17 @@ struct StoreContractTests {
                 try await sut.store.inTenant(tenant.id) { (tx) async throws in
                     try await tx.insertAssignments([
                         Assignment(
-                            tenantID: tenant.id, asset: keynote.key, assignee: .device(serial(2)),
-                            grantingToken: token.id),
+                            tenantID: tenant.id,
+                            asset: keynote.key,
+                            assignee: .device(serial(2)),
+                            grantingToken: token.id
+                        ),
                         Assignment(
-                            tenantID: tenant.id, asset: unknown, assignee: .device(serial(3)), grantingToken: token.id),
+                            tenantID: tenant.id,
+                            asset: unknown,
+                            assignee: .device(serial(3)),
+                            grantingToken: token.id
+                        ),
                     ])
                 }
             }
@@ -107,18 +129,25 @@ struct StoreContractTests {
 
     @Test(
         "catalogue: apps upsert, metadata, counts replaced by sync keep in-flight reservations out of the pool",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func catalogue(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store, licences: 10)
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 try await tx.setMetadata(
                     AppMetadata(
-                        name: "Keynote", bundleID: "com.apple.iwork.keynote",
-                        iconURL: URL(string: "https://example.com/k.png"), version: "14.1"), for: keynote.key)
+                        name: "Keynote",
+                        bundleID: "com.apple.iwork.keynote",
+                        iconURL: URL(string: "https://example.com/k.png"),
+                        version: "14.1"
+                    ),
+                    for: keynote.key
+                )
                 let record = try #require(try await tx.app(keynote.key))
                 #expect(
-                    record.asset == keynote && record.metadata?.name == "Keynote" && record.metadata?.version == "14.1")
+                    record.asset == keynote && record.metadata?.name == "Keynote" && record.metadata?.version == "14.1"
+                )
                 await #expect(throws: StoreError.unknownApp(AssetKey(adamID: "1"))) {
                     try await tx.setMetadata(AppMetadata(name: "x"), for: AssetKey(adamID: "1"))
                 }
@@ -127,9 +156,14 @@ struct StoreContractTests {
                 try await tx.insertAssignments(
                     (1...2).map {
                         Assignment(
-                            tenantID: tenant.id, asset: keynote.key, assignee: .device(serial($0)),
-                            grantingToken: token.id, state: .pending(eventID: "e"))
-                    })
+                            tenantID: tenant.id,
+                            asset: keynote.key,
+                            assignee: .device(serial($0)),
+                            grantingToken: token.id,
+                            state: .pending(eventID: "e")
+                        )
+                    }
+                )
                 // Apple still reports 10 available: the sync must not give the two in flight back.
                 try await tx.replaceCounts(tokenID: token.id, [keynote.key: counts(10)])
                 let stored = try #require(try await tx.counts(tokenID: token.id).first)
@@ -139,7 +173,10 @@ struct StoreContractTests {
     }
 
     static func merged(
-        _ tx: any TenantTransaction, _ token: TokenID, _ records: [AppleAssignmentRecord], full: Bool
+        _ tx: any TenantTransaction,
+        _ token: TokenID,
+        _ records: [AppleAssignmentRecord],
+        full: Bool
     )
         async throws -> [Int]
     {
@@ -149,7 +186,8 @@ struct StoreContractTests {
 
     @Test(
         "merging Apple's assignments: full snapshots add and remove, incremental ones only add, in-flight rows are kept",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func mergeAssignments(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (tenant, token) = try await seedTenant(sut.store)
@@ -159,8 +197,12 @@ struct StoreContractTests {
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 try await tx.insertAssignments([
                     Assignment(
-                        tenantID: tenant.id, asset: keynote.key, assignee: .device(serial(100)),
-                        grantingToken: token.id, state: .pending(eventID: "e"))
+                        tenantID: tenant.id,
+                        asset: keynote.key,
+                        assignee: .device(serial(100)),
+                        grantingToken: token.id,
+                        state: .pending(eventID: "e")
+                    )
                 ])
                 #expect(try await Self.merged(tx, token.id, apple(1...5), full: true) == [5, 0])
                 #expect(try await Self.merged(tx, token.id, apple(1...5), full: true) == [0, 0])
@@ -172,7 +214,8 @@ struct StoreContractTests {
                 #expect(
                     try await tx.assignments(AssignmentQuery(states: [.pending])).map(\.assignee) == [
                         .device(serial(100))
-                    ])
+                    ]
+                )
             }
         }
     }
@@ -183,34 +226,64 @@ struct StoreContractTests {
             let (tenant, token) = try await seedTenant(sut.store)
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 let device = Device(
-                    tenantID: tenant.id, serialNumber: serial(1), name: "iPad 1", installedAdamIDs: ["408709785"])
+                    tenantID: tenant.id,
+                    serialNumber: serial(1),
+                    name: "iPad 1",
+                    installedAdamIDs: ["408709785"]
+                )
                 try await tx.upsertDevices([device, Device(tenantID: tenant.id, serialNumber: serial(2))])
                 #expect(try await tx.device(serial(1)) == device)
                 #expect(try await tx.devices().count == 2)
                 let user = try ManagedUser(
-                    tenantID: tenant.id, clientUserID: ClientUserID("u-1"), email: "ana@acme.example")
+                    tenantID: tenant.id,
+                    clientUserID: ClientUserID("u-1"),
+                    email: "ana@acme.example"
+                )
                 try await tx.upsertUsers([user])
                 #expect(try await tx.users() == [user])
                 let command = DeviceCommand(
-                    serialNumber: serial(1).value, kind: .installApplication, adamID: "408709785", createdAt: now)
+                    serialNumber: serial(1).value,
+                    kind: .installApplication,
+                    adamID: "408709785",
+                    createdAt: now
+                )
                 try await tx.enqueueDeviceCommands([command])
                 #expect(try await tx.deviceCommands() == [command])
                 var notice = Notice(
-                    tokenID: token.id, kind: .expiresIn30Days, tokenExpiresAt: token.expiresAt,
+                    tokenID: token.id,
+                    kind: .expiresIn30Days,
+                    tokenExpiresAt: token.expiresAt,
                     recipients: ["it@acme.example"],
-                    subject: "s", body: "b", nextAttemptAt: now)
+                    subject: "s",
+                    body: "b",
+                    nextAttemptAt: now
+                )
                 #expect(try await tx.enqueueNotice(notice))
                 #expect(
                     try await !tx.enqueueNotice(
                         Notice(
-                            tokenID: token.id, kind: .expiresIn30Days, tokenExpiresAt: token.expiresAt,
-                            recipients: [], subject: "again", body: "b", nextAttemptAt: now)))
+                            tokenID: token.id,
+                            kind: .expiresIn30Days,
+                            tokenExpiresAt: token.expiresAt,
+                            recipients: [],
+                            subject: "again",
+                            body: "b",
+                            nextAttemptAt: now
+                        )
+                    )
+                )
                 notice.sentAt = now
                 notice.attempts = 1
                 try await tx.updateNotice(notice)
                 #expect(try await tx.notices() == [notice])
                 let record = AuditRecord(
-                    at: now, actor: "ana", action: "token.upload", target: "Main Campus", outcome: "ok", detail: "d")
+                    at: now,
+                    actor: "ana",
+                    action: "token.upload",
+                    target: "Main Campus",
+                    outcome: "ok",
+                    detail: "d"
+                )
                 try await tx.appendAudit(record)
                 #expect(try await tx.auditLog(limit: 5) == [record])
             }

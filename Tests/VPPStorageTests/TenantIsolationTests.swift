@@ -8,13 +8,19 @@ import VPPUseCases
 @Suite("Tenant isolation")
 struct TenantIsolationTests {
     @Test(
-        "tenant A cannot read, change or even detect tenant B's rows through any method", arguments: StoreKind.allCases)
+        "tenant A cannot read, change or even detect tenant B's rows through any method",
+        arguments: StoreKind.allCases
+    )
     func isolation(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
             let (a, _) = try await seedTenant(sut.store, name: "A")
             let (b, bToken) = try await seedTenant(sut.store, name: "B")
             let bAssignment = Assignment(
-                tenantID: b.id, asset: keynote.key, assignee: .device(serial(1)), grantingToken: bToken.id)
+                tenantID: b.id,
+                asset: keynote.key,
+                assignee: .device(serial(1)),
+                grantingToken: bToken.id
+            )
             try await sut.store.inTenant(b.id) { (tx) async throws in
                 try await tx.insertAssignments([bAssignment])
                 try await tx.upsertDevices([Device(tenantID: b.id, serialNumber: serial(7))])
@@ -24,11 +30,23 @@ struct TenantIsolationTests {
                 ])
                 _ = try await tx.enqueueNotice(
                     Notice(
-                        tokenID: bToken.id, kind: .expired, tokenExpiresAt: bToken.expiresAt, recipients: [],
-                        subject: "s", body: "b", nextAttemptAt: now))
+                        tokenID: bToken.id,
+                        kind: .expired,
+                        tokenExpiresAt: bToken.expiresAt,
+                        recipients: [],
+                        subject: "s",
+                        body: "b",
+                        nextAttemptAt: now
+                    )
+                )
                 try await tx.insertPendingEvents([
                     PendingAppleEvent(
-                        eventID: "b-event", tokenID: bToken.id, kind: "k", createdAt: now, nextPollAt: now)
+                        eventID: "b-event",
+                        tokenID: bToken.id,
+                        kind: "k",
+                        createdAt: now,
+                        nextPollAt: now
+                    )
                 ])
                 try await tx.appendAudit(AuditRecord(at: now, actor: "b", action: "x", target: "y", outcome: "ok"))
                 try await tx.saveSyncState(TokenSyncState(tokenID: bToken.id, assignmentsVersionID: "v"))
@@ -80,11 +98,15 @@ struct TenantIsolationTests {
             try await sut.store.inTenant(a.id) { (tx) async throws in
                 #expect(try await tx.token(locationAppleID: "2002") == nil)
                 try await tx.insertToken(
-                    makeToken(a.id, location: "2002", name: "Annex"), secret: SealedSecret(keyID: "k", ciphertext: [1]))
+                    makeToken(a.id, location: "2002", name: "Annex"),
+                    secret: SealedSecret(keyID: "k", ciphertext: [1])
+                )
             }
             try await sut.store.inTenant(b.id) { (tx) async throws in
                 try await tx.insertToken(
-                    makeToken(b.id, location: "2002", name: "Annex"), secret: SealedSecret(keyID: "k", ciphertext: [1]))
+                    makeToken(b.id, location: "2002", name: "Annex"),
+                    secret: SealedSecret(keyID: "k", ciphertext: [1])
+                )
             }
         }
     }

@@ -68,18 +68,23 @@ public actor MigratedTemplate {
     }
 
     private static func buildIfMissing(
-        _ template: String, connection: PostgresConnection, serverURL: String
+        _ template: String,
+        connection: PostgresConnection,
+        serverURL: String
     ) async throws {
         let logger = TestDatabase.logger
         let exists =
             try await connection.query(
-                "SELECT count(*) FROM pg_database WHERE datname = \(template)", logger: logger
+                "SELECT count(*) FROM pg_database WHERE datname = \(template)",
+                logger: logger
             ).collect().first?.decode(Int.self) ?? 0
         if exists > 0 { return }
         // A scratch name: a process killed mid-build leaves only a scratch database, never a partial template.
         let scratch = template + "_build"
         try await connection.query(
-            PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)"), logger: logger)
+            PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)"),
+            logger: logger
+        )
         try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(scratch)"), logger: logger)
         var components = URLComponents(string: serverURL)!
         components.path = "/\(scratch)"
@@ -89,10 +94,14 @@ public actor MigratedTemplate {
         // The migrating client's connections close asynchronously; end any that linger so the rename succeeds.
         for attempt in 1...50 {
             try await connection.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(scratch)", logger: logger)
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(scratch)",
+                logger: logger
+            )
             do {
                 try await connection.query(
-                    PostgresQuery(unsafeSQL: "ALTER DATABASE \(scratch) RENAME TO \(template)"), logger: logger)
+                    PostgresQuery(unsafeSQL: "ALTER DATABASE \(scratch) RENAME TO \(template)"),
+                    logger: logger
+                )
                 break
             } catch  where attempt < 50 {
                 try await Task.sleep(for: .milliseconds(100))
@@ -100,6 +109,7 @@ public actor MigratedTemplate {
         }
         try await connection.query(
             PostgresQuery(unsafeSQL: "ALTER DATABASE \(template) WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"),
-            logger: logger)
+            logger: logger
+        )
     }
 }

@@ -40,7 +40,9 @@ public struct StoreUnderTest: Sendable {
 
 /// Runs `body` against a fresh store of `kind`, migrated to the latest version (or `upTo`).
 public func withStore<T: Sendable>(
-    _ kind: StoreKind, upTo version: Int? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+    _ kind: StoreKind,
+    upTo version: Int? = nil,
+    clock: @escaping @Sendable () -> Date = { Date() },
     _ body: @Sendable (StoreUnderTest) async throws -> T
 ) async throws -> T {
     switch kind {
@@ -51,9 +53,13 @@ public func withStore<T: Sendable>(
             let database = PostgresSQLDatabase(client: client, logger: TestDatabase.logger)
             return try await body(
                 StoreUnderTest(
-                    kind: kind, store: PostgresStore.make(client: client, logger: TestDatabase.logger, clock: clock),
-                    database: database, url: url,
-                    makeSecondStore: { PostgresStore.make(client: client, logger: TestDatabase.logger, clock: clock) }))
+                    kind: kind,
+                    store: PostgresStore.make(client: client, logger: TestDatabase.logger, clock: clock),
+                    database: database,
+                    url: url,
+                    makeSecondStore: { PostgresStore.make(client: client, logger: TestDatabase.logger, clock: clock) }
+                )
+            )
         }
     case .sqlite:
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-store-\(UUID().uuidString)")
@@ -64,9 +70,13 @@ public func withStore<T: Sendable>(
             try await SQLiteMigrator(logger: TestDatabase.logger).migrate(database, upTo: version)
             let result = try await body(
                 StoreUnderTest(
-                    kind: kind, store: SQLiteStore.make(database: database, clock: clock), database: database,
+                    kind: kind,
+                    store: SQLiteStore.make(database: database, clock: clock),
+                    database: database,
                     url: "sqlite://\(path)",
-                    makeSecondStore: { SQLiteStore.make(database: database, clock: clock) }))
+                    makeSecondStore: { SQLiteStore.make(database: database, clock: clock) }
+                )
+            )
             try await database.close()
             return result
         } catch {
@@ -87,15 +97,22 @@ public func makeTenant(_ name: String) -> Tenant {
 
 public func makeToken(_ tenant: TenantID, location: String = "1001", name: String = "Main Campus") -> ContentToken {
     ContentToken(
-        tenantID: tenant, location: Location(appleID: location, name: name, countryCode: "US"),
+        tenantID: tenant,
+        location: Location(appleID: location, name: name, countryCode: "US"),
         organizationName: "Acme",
-        expiresAt: now.addingTimeInterval(200 * 86_400), secretFingerprint: "abcd1234",
-        noticeRecipients: ["it@acme.example"])
+        expiresAt: now.addingTimeInterval(200 * 86_400),
+        secretFingerprint: "abcd1234",
+        noticeRecipients: ["it@acme.example"]
+    )
 }
 
 public let keynote = Asset(
-    key: AssetKey(adamID: "408709785"), productType: .app, platforms: [.iOS, .macOS], isDeviceAssignable: true,
-    isRevocable: true)
+    key: AssetKey(adamID: "408709785"),
+    productType: .app,
+    platforms: [.iOS, .macOS],
+    isDeviceAssignable: true,
+    isRevocable: true
+)
 
 public func counts(_ total: Int, assigned: Int = 0) -> LicenceCounts {
     try! LicenceCounts(total: total, assigned: assigned, available: total - assigned)
@@ -105,7 +122,9 @@ public func serial(_ i: Int) -> SerialNumber { try! SerialNumber(String(format: 
 
 /// A tenant with one token carrying `keynote` with `licences` available.
 public func seedTenant(
-    _ store: some Store, name: String = "Acme", licences: Int = 10
+    _ store: some Store,
+    name: String = "Acme",
+    licences: Int = 10
 ) async throws -> (Tenant, ContentToken) {
     let tenant = makeTenant(name)
     try await store.createTenant(tenant)

@@ -45,14 +45,16 @@ public enum TestDatabase {
 
     /// ``withMigratedDatabase(_:)`` when `migrated`, else ``withFreshDatabase(_:)``.
     public static func withDatabase<T: Sendable>(
-        migrated: Bool, _ body: @Sendable (PostgresClient, String) async throws -> T
+        migrated: Bool,
+        _ body: @Sendable (PostgresClient, String) async throws -> T
     ) async throws -> T {
         migrated ? try await withMigratedDatabase(body) : try await withFreshDatabase(body)
     }
 
     /// Creates a uniquely named database copied from `template`, runs `body`, then drops it.
     static func withFreshDatabase<T: Sendable>(
-        from template: String?, _ body: @Sendable (PostgresClient, String) async throws -> T
+        from template: String?,
+        _ body: @Sendable (PostgresClient, String) async throws -> T
     ) async throws -> T {
         let serverURL = try serverURL()
         let name = "vpp_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
@@ -74,7 +76,8 @@ public enum TestDatabase {
     }
 
     public static func withClient<T: Sendable>(
-        url: String, _ body: @Sendable (PostgresClient) async throws -> T
+        url: String,
+        _ body: @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         let client = PostgresClient(configuration: try PostgresURL.configuration(from: url), backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -90,7 +93,9 @@ public enum TestDatabase {
     static func drop(_ name: String, serverURL: String) async throws {
         _ = try await withClient(url: serverURL) { admin in
             try await admin.query(
-                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"),
+                logger: logger
+            )
         }
     }
 }

@@ -41,13 +41,18 @@ public struct World: Sendable {
 
     /// Creates a location with `assets` and returns its `.vpptoken` file and uId.
     public func location(
-        _ name: String, assets: [SimAsset], validDays: Double = 365, holder: SimMDMInfo? = nil
+        _ name: String,
+        assets: [SimAsset],
+        validDays: Double = 365,
+        holder: SimMDMInfo? = nil
     ) async throws -> (file: Data, uid: String) {
         let uid = await simulator.createLocation(name: name)
         try await simulator.upsertAssets(assets, at: uid)
         if let holder { try await simulator.setMDMInfo(holder, at: uid) }
         let text = try await simulator.mintToken(
-            for: uid, expiresAt: clock.now().addingTimeInterval(validDays * 86_400))
+            for: uid,
+            expiresAt: clock.now().addingTimeInterval(validDays * 86_400)
+        )
         return (Data(text.utf8), uid)
     }
 
@@ -57,7 +62,8 @@ public struct World: Sendable {
             admin,
             serials.map {
                 Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: installed)
-            })
+            }
+        )
         return serials
     }
 
@@ -88,19 +94,32 @@ public func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) 
         let apple = HTTPAppleAppsAndBooksClient(configuration: configuration, logger: quiet)
         let mailer = RecordingMailer()
         var services = VPPServices(
-            store: sut.store, apple: apple, metadata: LegacyContentMetadataLookup(apple: apple),
-            secrets: try AESGCMSecretBox(key: Array(repeating: 9, count: 32)), clock: clock, mailer: mailer,
-            publicURL: nil, logger: quiet)
+            store: sut.store,
+            apple: apple,
+            metadata: LegacyContentMetadataLookup(apple: apple),
+            secrets: try AESGCMSecretBox(key: Array(repeating: 9, count: 32)),
+            clock: clock,
+            mailer: mailer,
+            publicURL: nil,
+            logger: quiet
+        )
         // The tests' stand-ins (mdmsim, receivers) listen on loopback: allowed as an operator would allow them.
         services.outboundPolicy = OutboundPolicy(allowList: testOutboundAllowList)
         let tenant = makeTenant("Acme Schools")
         try await sut.store.createTenant(tenant)
         let world = World(
-            sut: sut, simulator: simulator, services: services, clock: clock, mailer: mailer, tenant: tenant,
+            sut: sut,
+            simulator: simulator,
+            services: services,
+            clock: clock,
+            mailer: mailer,
+            tenant: tenant,
             admin: Caller(
                 tenantID: tenant.id,
-                admin: Admin(tenantID: tenant.id, name: "ana", role: .applicationManagementFullControl)),
-            reader: Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "rex", role: .readOnly)))
+                admin: Admin(tenantID: tenant.id, name: "ana", role: .applicationManagementFullControl)
+            ),
+            reader: Caller(tenantID: tenant.id, admin: Admin(tenantID: tenant.id, name: "rex", role: .readOnly))
+        )
         do {
             let result = try await body(world)
             await running.stop()
@@ -113,7 +132,12 @@ public func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) 
 }
 
 public let keynoteSim = SimAsset(
-    adamId: "408709785", totalCount: 5, name: "Keynote", bundleId: "com.apple.iwork.keynote", version: "14.1")
+    adamId: "408709785",
+    totalCount: 5,
+    name: "Keynote",
+    bundleId: "com.apple.iwork.keynote",
+    version: "14.1"
+)
 public let pagesSim = SimAsset(adamId: "361309726", totalCount: 3, name: "Pages")
 public let bookSim = SimAsset(adamId: "900000001", productType: "Book", totalCount: 10, deviceAssignable: false)
 

@@ -32,18 +32,25 @@ struct DeclarationDeliveryTests {
 
     @Test(
         "a declaration scope: joins only for active licences, once however often confirmed; leaving revokes and leaves",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func scopeInDeclarationMode(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, uid) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 6, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 6, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let serials = try await world.addDevices(4)
             var manage = ManageDesiredState(services: world.services)
             manage.reconcilesInline = true
             let scope = try AppScope(
-                name: ScopeName("keynote"), asset: Self.key, serialNumbers: serials, removalGraceSeconds: 0,
-                mode: .declaration)
+                name: ScopeName("keynote"),
+                asset: Self.key,
+                serialNumbers: serials,
+                removalGraceSeconds: 0,
+                mode: .declaration
+            )
             _ = try await manage.putScope(world.admin, scope, dryRun: false)
             // Whatever Apple has confirmed so far, and no more, is in the set.
             let early = try await changes(world).count
@@ -58,7 +65,9 @@ struct DeclarationDeliveryTests {
             #expect(Set(joins.map(\.change.serialNumber)) == Set(serials.map(\.value)))
             #expect(joins.allSatisfy { $0.change.licenceKind == .device && $0.change.asset == Self.key })
             #expect(
-                try await commands(world).filter { $0.kind == .installApplication }.isEmpty, "no InstallApplication")
+                try await commands(world).filter { $0.kind == .installApplication }.isEmpty,
+                "no InstallApplication"
+            )
 
             // Another server learns of the same confirmations (a sync, a late notification): nothing more is queued.
             try await world.store.inTenant(world.tenant.id) { tx in
@@ -72,9 +81,14 @@ struct DeclarationDeliveryTests {
             _ = try await manage.putScope(
                 world.admin,
                 try AppScope(
-                    name: scope.name, asset: Self.key, serialNumbers: Array(serials.dropFirst(2)),
-                    removalGraceSeconds: 0, mode: .declaration),
-                dryRun: false)
+                    name: scope.name,
+                    asset: Self.key,
+                    serialNumbers: Array(serials.dropFirst(2)),
+                    removalGraceSeconds: 0,
+                    mode: .declaration
+                ),
+                dryRun: false
+            )
             try await world.settleEvents()
             #expect(await world.simulator.snapshot(of: uid)?.assignedByAsset["408709785/STDQ"] == 2)
             let leaves = try await changes(world).filter { $0.change.kind == .leave }
@@ -86,25 +100,36 @@ struct DeclarationDeliveryTests {
 
     @Test(
         "the tenant's default: declarations for imperative and install-mode licences; licence-only stays licence-only",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func tenantDefault(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 6, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 6, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let serials = try await world.addDevices(4)
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setAppDelivery(.declarations, now: world.clock.now())
             }
             _ = try await AssignLicences(services: world.services)(
-                world.admin, asset: Self.key, to: [.device(serials[0])])
+                world.admin,
+                asset: Self.key,
+                to: [.device(serials[0])]
+            )
             var manage = ManageDesiredState(services: world.services)
             manage.reconcilesInline = true
             _ = try await manage.putScope(
                 world.admin,
                 try AppScope(
-                    name: ScopeName("only"), asset: Self.key, serialNumbers: [serials[1]],
-                    mode: .licenceOnly), dryRun: false)
+                    name: ScopeName("only"),
+                    asset: Self.key,
+                    serialNumbers: [serials[1]],
+                    mode: .licenceOnly
+                ),
+                dryRun: false
+            )
             try await world.settleEvents()
             #expect(try await changes(world).map(\.change.serialNumber) == [serials[0].value])
 
@@ -113,7 +138,10 @@ struct DeclarationDeliveryTests {
                 try await tx.setAppDelivery(.commands, now: world.clock.now())
             }
             _ = try await AssignLicences(services: world.services)(
-                world.admin, asset: Self.key, to: [.device(serials[2])])
+                world.admin,
+                asset: Self.key,
+                to: [.device(serials[2])]
+            )
             try await world.settleEvents()
             let installs = try await commands(world).filter { $0.kind == .installApplication }
             #expect(installs.map(\.serialNumber) == [serials[2].value])
@@ -121,7 +149,10 @@ struct DeclarationDeliveryTests {
 
             // Revoking the joined licence, though the tenant now delivers by commands: it leaves the set.
             _ = try await RevokeLicences(services: world.services)(
-                world.admin, asset: Self.key, from: [.device(serials[0])])
+                world.admin,
+                asset: Self.key,
+                from: [.device(serials[0])]
+            )
             try await world.settleEvents()
             let leaves = try await changes(world).filter { $0.change.kind == .leave }
             #expect(leaves.map(\.change.serialNumber) == [serials[0].value])
@@ -140,7 +171,8 @@ struct DeclarationDeliveryTests {
         for (scope, tenant, expected) in table {
             #expect(
                 LicenceLedger.delivery(scope: scope, tenant: tenant) == expected,
-                "\(String(describing: scope)) \(tenant)")
+                "\(String(describing: scope)) \(tenant)"
+            )
         }
     }
 }
@@ -184,28 +216,41 @@ struct DeclarationSetDeliveryTests {
         try await world.store.inTenant(world.tenant.id) { tx in
             for (i, serial) in serials.enumerated() where i < enrolled {
                 try await tx.saveEnrollment(
-                    serial, MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS))
+                    serial,
+                    MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS)
+                )
             }
             try await tx.enqueueDeclarationSetChanges(
                 zip(serials, ids).map {
                     DeclarationSetChange(
-                        serialNumber: $0.value, asset: Self.key, licenceKind: .device, kind: .join, assignmentID: $1,
-                        createdAt: world.clock.now())
-                })
+                        serialNumber: $0.value,
+                        asset: Self.key,
+                        licenceKind: .device,
+                        kind: .join,
+                        assignmentID: $1,
+                        createdAt: world.clock.now()
+                    )
+                }
+            )
         }
         return ids
     }
 
     @Test(
         "two servers at once: each enrollment joins once, after the declaration is published; unenrolled ones wait",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func exactlyOnce(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let serials = try await world.addDevices(30)
             _ = try await queue(world, serials, enrolled: 28)
             let publisher = RecordingPublisher()
             let deliver = DeliverDeclarationSetChanges(
-                store: world.store, clock: world.clock, logger: Logger(label: "test"), publisher: publisher)
+                store: world.store,
+                clock: world.clock,
+                logger: Logger(label: "test"),
+                publisher: publisher
+            )
             async let a = deliver(world.tenant.id, owner: "a")
             async let b = deliver(world.tenant.id, owner: "b")
             let (ra, rb) = try await (a, b)
@@ -226,14 +271,19 @@ struct DeclarationSetDeliveryTests {
 
     @Test(
         "a DDM server that fails: nothing joins before the declaration is stored; retried later",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func publishFirst(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let serials = try await world.addDevices(3)
             let ids = try await queue(world, serials, enrolled: 3)
             let publisher = RecordingPublisher(failures: 1)
             let deliver = DeliverDeclarationSetChanges(
-                store: world.store, clock: world.clock, logger: Logger(label: "test"), publisher: publisher)
+                store: world.store,
+                clock: world.clock,
+                logger: Logger(label: "test"),
+                publisher: publisher
+            )
             let first = try await deliver(world.tenant.id, owner: "a")
             #expect(first.retried == 3 && first.joined == 0)
             #expect(publisher.calls.withLock { $0.membership.isEmpty }, "no set change without the declaration")
@@ -242,8 +292,13 @@ struct DeclarationSetDeliveryTests {
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.enqueueDeclarationSetChanges([
                     DeclarationSetChange(
-                        serialNumber: serials[0].value, asset: Self.key, licenceKind: .device, kind: .leave,
-                        assignmentID: ids[0], createdAt: world.clock.now())
+                        serialNumber: serials[0].value,
+                        asset: Self.key,
+                        licenceKind: .device,
+                        kind: .leave,
+                        assignmentID: ids[0],
+                        createdAt: world.clock.now()
+                    )
                 ])
             }
             let second = try await deliver(world.tenant.id, owner: "a")
@@ -263,7 +318,9 @@ final class RecordingPublishers: DeclarationPublisherFactory {
     init(publisher: RecordingPublisher) { self.publisher = publisher }
 
     func withPublisher(
-        _ kind: DeclarationPublisherKind, url: String, apiKey: String,
+        _ kind: DeclarationPublisherKind,
+        url: String,
+        apiKey: String,
         _ body: @Sendable (any DeclarationPublisher) async throws -> DeliverDeclarationSetChanges.Outcome
     ) async throws -> DeliverDeclarationSetChanges.Outcome {
         asked.withLock { $0.append((kind, url, apiKey)) }
@@ -275,17 +332,22 @@ final class RecordingPublishers: DeclarationPublisherFactory {
 struct DeclarationWiringTests {
     @Test(
         "a scope in declaration mode, a KMFDDM setting: the MDM job carries the joins out; off keeps them queued",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func backgroundJobs(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 4, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 4, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let serials = try await world.addDevices(2)
             try await world.store.inTenant(world.tenant.id) { tx in
                 for serial in serials {
                     try await tx.saveEnrollment(
-                        serial, MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS))
+                        serial,
+                        MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS)
+                    )
                 }
             }
             var manage = ManageDesiredState(services: world.services)
@@ -293,8 +355,13 @@ struct DeclarationWiringTests {
             _ = try await manage.putScope(
                 world.admin,
                 try AppScope(
-                    name: ScopeName("k"), asset: AssetKey(adamID: "408709785"), serialNumbers: serials,
-                    mode: .declaration), dryRun: false)
+                    name: ScopeName("k"),
+                    asset: AssetKey(adamID: "408709785"),
+                    serialNumbers: serials,
+                    mode: .declaration
+                ),
+                dryRun: false
+            )
             try await world.settleEvents()
             let publishers = RecordingPublishers(publisher: RecordingPublisher())
             let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries(), publishers: publishers)
@@ -314,7 +381,11 @@ struct DeclarationWiringTests {
                 try await configure.setPublisher(world.admin, .kmfddm, url: "http://127.0.0.1:9", apiKey: "k")
             }
             try await configure.setPublisher(
-                .system(world.tenant.id), .kmfddm, url: "http://127.0.0.1:9/", apiKey: " ddm-key\n")
+                .system(world.tenant.id),
+                .kmfddm,
+                url: "http://127.0.0.1:9/",
+                apiKey: " ddm-key\n"
+            )
             #expect(try await configure.publisher(world.admin) == (.kmfddm, "http://127.0.0.1:9"))
             world.clock.advance(days: 0.001)
             try await runJobs()
@@ -333,27 +404,39 @@ struct DeclarationWiringTests {
 struct DeclarationLeaveFirstTests {
     @Test(
         "revoke a joined licence: no disassociate until the leave is carried out, then one",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func leaveBeforeRevoke(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let key = AssetKey(adamID: "408709785")
             let (file, uid) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let serials = try await world.addDevices(2)
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setAppDelivery(.declarations, now: world.clock.now())
                 for serial in serials {
                     try await tx.saveEnrollment(
-                        serial, MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS))
+                        serial,
+                        MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS)
+                    )
                 }
             }
             _ = try await AssignLicences(services: world.services)(
-                world.admin, asset: key, to: serials.map(Assignee.device))
+                world.admin,
+                asset: key,
+                to: serials.map(Assignee.device)
+            )
             try await world.settleEvents()
             let publisher = RecordingPublisher()
             let deliver = DeliverDeclarationSetChanges(
-                store: world.store, clock: world.clock, logger: Logger(label: "test"), publisher: publisher)
+                store: world.store,
+                clock: world.clock,
+                logger: Logger(label: "test"),
+                publisher: publisher
+            )
             #expect(try await deliver(world.tenant.id, owner: "a").joined == 2)
 
             let before = await world.simulator.requestCount("assets/disassociate")
@@ -386,12 +469,15 @@ struct DeclarationLeaveFirstTests {
 struct DeclarationTokenRemovalTests {
     @Test(
         "the removal plan lists leaves, not RemoveApplication, for apps delivered by declaration",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func removalPlan(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let key = AssetKey(adamID: "408709785")
             let (file, _) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")]
+            )
             let upload = try await UploadToken(services: world.services)(world.admin, file: file)
             let token = try #require(upload.token)
             let serials = try await world.addDevices(3, installed: ["408709785"])
@@ -399,7 +485,10 @@ struct DeclarationTokenRemovalTests {
                 try await tx.setAppDelivery(.declarations, now: world.clock.now())
             }
             _ = try await AssignLicences(services: world.services)(
-                world.admin, asset: key, to: serials.prefix(2).map(Assignee.device))
+                world.admin,
+                asset: key,
+                to: serials.prefix(2).map(Assignee.device)
+            )
             try await world.settleEvents()  // confirmed while the tenant delivers by declarations
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setAppDelivery(.commands, now: world.clock.now())
@@ -426,20 +515,29 @@ struct DeclarationTokenRemovalTests {
 struct DeviceStatusTests {
     @Test(
         "managed, LicenseNotFound and drift land on the device's join; other declarations and unknown devices are not",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func recorded(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let serials = try await world.addDevices(1)
             let keynote = AssetKey(adamID: "408709785"), pages = AssetKey(adamID: "361309726")
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.saveEnrollment(
-                    serials[0], MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", platform: .iOS))
+                    serials[0],
+                    MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", platform: .iOS)
+                )
                 try await tx.enqueueDeclarationSetChanges(
                     [keynote, pages].map {
                         DeclarationSetChange(
-                            serialNumber: serials[0].value, asset: $0, licenceKind: .device, kind: .join,
-                            assignmentID: AssignmentID(), createdAt: world.clock.now())
-                    })
+                            serialNumber: serials[0].value,
+                            asset: $0,
+                            licenceKind: .device,
+                            kind: .join,
+                            assignmentID: AssignmentID(),
+                            createdAt: world.clock.now()
+                        )
+                    }
+                )
             }
             let report = #"""
                 {"StatusItems": {"app": {"managed": {"list": [
@@ -454,7 +552,9 @@ struct DeviceStatusTests {
             let outcome = try await record(world.admin, enrollmentID: "UDID-1", report: Data(report.utf8))
             #expect(outcome.recorded == [keynote: .verified, pages: .licenceNotFound] && outcome.ignored == 1)
             let rows = try await ConfigureAppDelivery(services: world.services).setChanges(
-                world.admin, serial: serials[0])
+                world.admin,
+                serial: serials[0]
+            )
             let keynoteRow = try #require(rows.first { $0.adamId == "408709785" })
             let pagesRow = try #require(rows.first { $0.adamId == "361309726" })
             #expect(keynoteRow.deviceState == "managed" && keynoteRow.reportedAt != nil)

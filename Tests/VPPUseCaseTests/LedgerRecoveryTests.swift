@@ -13,7 +13,9 @@ import VPPTestSupport
 struct LedgerRecoveryTests {
     func world(_ world: World, devices: Int = 6) async throws -> (ContentToken, [SerialNumber], String) {
         let (file, uid) = try await world.location(
-            "A", assets: [SimAsset(adamId: "408709785", totalCount: 40, name: "Keynote")])
+            "A",
+            assets: [SimAsset(adamId: "408709785", totalCount: 40, name: "Keynote")]
+        )
         let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
         return (token, try await world.addDevices(devices), uid)
     }
@@ -29,7 +31,8 @@ struct LedgerRecoveryTests {
 
     @Test(
         "a worker that died after Apple accepted: resumed after its lease, Apple asked first, one install each",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func diedAfterApple(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (token, serials, _) = try await self.world(world)
@@ -43,14 +46,23 @@ struct LedgerRecoveryTests {
             let now = world.clock.now()
             let claimed = try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.claimIntents(
-                    tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
-                    until: now.addingTimeInterval(30), limit: 1000)
+                    tokenID: token.id,
+                    asset: key,
+                    state: .reserved,
+                    owner: "dead",
+                    now: now,
+                    until: now.addingTimeInterval(30),
+                    limit: 1000
+                )
             }
             #expect(claimed.count == 4)
             let credentials = try await world.services.tokenCredentials.open(world.tenant.id, token.id)
             _ = try await world.services.apple.associate(
-                credentials, assets: [key], serialNumbers: serials.prefix(4).map(\.value),
-                clientUserIDs: [])
+                credentials,
+                assets: [key],
+                serialNumbers: serials.prefix(4).map(\.value),
+                clientUserIDs: []
+            )
             try await Task.sleep(for: .milliseconds(50))  // the simulator carries the event out
             let associateCalls = await world.simulator.requestCount("assets/associate")
             // While the claim lasts nobody else touches them.
@@ -60,7 +72,9 @@ struct LedgerRecoveryTests {
             let after = try await rows(world)
             #expect(after.count == 4 && after.allSatisfy { $0.state == .active }, "\(after.map(\.state))")
             #expect(
-                await world.simulator.requestCount("assets/associate") == associateCalls, "nothing associated twice")
+                await world.simulator.requestCount("assets/associate") == associateCalls,
+                "nothing associated twice"
+            )
             let commands = try await installs(world)
             #expect(commands.count == 4 && Set(commands.map(\.serialNumber)).count == 4)
             // A sync and a late event that learn the same thing add no second install.
@@ -76,7 +90,8 @@ struct LedgerRecoveryTests {
 
     @Test(
         "a recovered intent reads Apple's answer: a record of another device (a filter Apple ignored) is no licence",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func filteredAnswerIsRead(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (token, serials, uid) = try await self.world(world)
@@ -85,30 +100,46 @@ struct LedgerRecoveryTests {
             // before it sent anything.
             let credentials = try await world.services.tokenCredentials.open(world.tenant.id, token.id)
             _ = try await world.services.apple.associate(
-                credentials, assets: [key], serialNumbers: [serials[5].value], clientUserIDs: [])
+                credentials,
+                assets: [key],
+                serialNumbers: [serials[5].value],
+                clientUserIDs: []
+            )
             try await Task.sleep(for: .milliseconds(50))
             let reserved = [
                 Assignment(
-                    tenantID: world.tenant.id, asset: key, assignee: .device(serials[0]), grantingToken: token.id)
+                    tenantID: world.tenant.id,
+                    asset: key,
+                    assignee: .device(serials[0]),
+                    grantingToken: token.id
+                )
             ]
             #expect(try await world.store.inTenant(world.tenant.id) { tx in try await tx.reserveLicences(reserved) })
             let now = world.clock.now()
             _ = try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.claimIntents(
-                    tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
-                    until: now.addingTimeInterval(30), limit: 1000)
+                    tokenID: token.id,
+                    asset: key,
+                    state: .reserved,
+                    owner: "dead",
+                    now: now,
+                    until: now.addingTimeInterval(30),
+                    limit: 1000
+                )
             }
             world.clock.advance(days: 31.0 / 86_400)
             // Apple's answer to "does device 0 hold it?" lists every assignment: device 5's.
             await world.simulator.injectFault(
-                SimulatorFault(kind: .ignoresFilters, count: 5, pathContains: "serialNumber="))
+                SimulatorFault(kind: .ignoresFilters, count: 5, pathContains: "serialNumber=")
+            )
             let before = await world.simulator.requestCount("assets/associate")
             var intents = CarryOutAppleIntents(services: world.services)
             intents.firstPollDelay = 0
             #expect(await intents.runDue() == 1)
             #expect(
                 await world.simulator.requestCount("assets/associate") == before + 1,
-                "device 0 does not hold the app at Apple: it is associated, not assumed")
+                "device 0 does not hold the app at Apple: it is associated, not assumed"
+            )
             try await world.settleEvents()
             let snapshot = await world.simulator.snapshot(of: uid)
             #expect(snapshot?.assignedByAsset["408709785/STDQ"] == 2, "Apple holds devices 5 and 0")
@@ -118,7 +149,8 @@ struct LedgerRecoveryTests {
 
     @Test(
         "a worker that died before sending: resumed, asked Apple, sent once; the pool is exact",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func diedBeforeApple(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (token, serials, _) = try await self.world(world)
@@ -131,8 +163,14 @@ struct LedgerRecoveryTests {
             let now = world.clock.now()
             _ = try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.claimIntents(
-                    tokenID: token.id, asset: key, state: .reserved, owner: "dead", now: now,
-                    until: now.addingTimeInterval(30), limit: 1000)
+                    tokenID: token.id,
+                    asset: key,
+                    state: .reserved,
+                    owner: "dead",
+                    now: now,
+                    until: now.addingTimeInterval(30),
+                    limit: 1000
+                )
             }
             let before = await world.simulator.requestCount("assets/associate")
             world.clock.advance(days: 31.0 / 86_400)
@@ -147,7 +185,9 @@ struct LedgerRecoveryTests {
     }
 
     @Test(
-        "30 single-device requests arriving together reach Apple in a few batched calls", arguments: StoreKind.allCases)
+        "30 single-device requests arriving together reach Apple in a few batched calls",
+        arguments: StoreKind.allCases
+    )
     func batching(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (_, serials, _) = try await self.world(world, devices: 30)
@@ -168,7 +208,9 @@ struct LedgerRecoveryTests {
             print("ledger batching: 30 concurrent single-device requests -> \(calls) associate call(s)")
             #expect(calls < 30 && calls >= 1)
             let attempts = try await world.sut.raw("SELECT max(send_attempts) AS n FROM assignments").first?.decode(
-                "n", as: Int.self)
+                "n",
+                as: Int.self
+            )
             #expect(attempts == 1, "each intent was claimed and sent once")
             try await world.settleEvents()
             #expect(try await installs(world).count == 30)
@@ -177,7 +219,8 @@ struct LedgerRecoveryTests {
 
     @Test(
         "revoking a licence Apple has not settled is accepted and carried out once it settles",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func revokePending(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (token, serials, _) = try await self.world(world)
@@ -202,7 +245,9 @@ struct LedgerRecoveryTests {
             #expect(after.first { $0.assignee == .device(serials[0]) }?.state == .revoked)
             #expect(after.first { $0.assignee == .device(serials[1]) }?.state == .active)
             #expect(
-                try await installs(world).map(\.serialNumber) == [serials[1].value], "no install for the revoked one")
+                try await installs(world).map(\.serialNumber) == [serials[1].value],
+                "no install for the revoked one"
+            )
             let counts = try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id)
             }
             #expect(counts.first?.counts.assigned == 1)
@@ -219,7 +264,9 @@ struct LedgerRecoveryTests {
             try await apple.clientConfig(c)
         }
         func updateClientConfig(
-            _ c: AppleCredentials, holder: HolderIdentity?, notifications: AppleNotificationSettings?
+            _ c: AppleCredentials,
+            holder: HolderIdentity?,
+            notifications: AppleNotificationSettings?
         ) async throws -> AppleLocationConfig {
             try await apple.updateClientConfig(c, holder: holder, notifications: notifications)
         }
@@ -227,29 +274,40 @@ struct LedgerRecoveryTests {
             try await apple.assets(c, filter: filter)
         }
         func assignments(
-            _ c: AppleCredentials, filter: AppleAssignmentFilter
+            _ c: AppleCredentials,
+            filter: AppleAssignmentFilter
         ) async throws -> AppleWalk<AppleAssignmentRecord> {
             try await apple.assignments(c, filter: filter)
         }
         func streamAssignments(
-            _ c: AppleCredentials, filter: AppleAssignmentFilter, restart: @Sendable () async throws -> Void,
+            _ c: AppleCredentials,
+            filter: AppleAssignmentFilter,
+            restart: @Sendable () async throws -> Void,
             page: @Sendable ([AppleAssignmentRecord]) async throws -> Void
         ) async throws -> AppleWalk<AppleAssignmentRecord> {
             try await apple.streamAssignments(c, filter: filter, restart: restart, page: page)
         }
         func associate(
-            _ c: AppleCredentials, assets: [AssetKey], serialNumbers: [String], clientUserIDs: [String]
+            _ c: AppleCredentials,
+            assets: [AssetKey],
+            serialNumbers: [String],
+            clientUserIDs: [String]
         ) async throws -> [AppleEventTicket] {
             _ = try await apple.associate(c, assets: assets, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
             throw StoreError.unavailable("connection to the database lost")
         }
         func disassociate(
-            _ c: AppleCredentials, assets: [AssetKey], serialNumbers: [String], clientUserIDs: [String]
+            _ c: AppleCredentials,
+            assets: [AssetKey],
+            serialNumbers: [String],
+            clientUserIDs: [String]
         ) async throws -> [AppleEventTicket] {
             try await apple.disassociate(c, assets: assets, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
         }
         func revoke(
-            _ c: AppleCredentials, serialNumbers: [String], clientUserIDs: [String]
+            _ c: AppleCredentials,
+            serialNumbers: [String],
+            clientUserIDs: [String]
         ) async throws -> [AppleEventTicket] {
             try await apple.revoke(c, serialNumbers: serialNumbers, clientUserIDs: clientUserIDs)
         }
@@ -272,7 +330,8 @@ struct LedgerRecoveryTests {
 
     @Test(
         "a database failure after Apple accepted is not Apple refusing: nothing failed, recovered after the claim",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func databaseFailedAfterApple(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (token, serials, _) = try await self.world(world)
@@ -283,9 +342,14 @@ struct LedgerRecoveryTests {
             #expect(try await world.store.inTenant(world.tenant.id) { tx in try await tx.reserveLicences(reserved) })
             let services = world.services
             let failing = CarryOutAppleIntents(
-                store: services.store, clock: services.clock,
-                apple: DatabaseFailsAfterAssociate(apple: services.apple), logger: services.logger,
-                tokenCredentials: services.tokenCredentials, health: services.tokenHealth, leaseSeconds: 30)
+                store: services.store,
+                clock: services.clock,
+                apple: DatabaseFailsAfterAssociate(apple: services.apple),
+                logger: services.logger,
+                tokenCredentials: services.tokenCredentials,
+                health: services.tokenHealth,
+                leaseSeconds: 30
+            )
             #expect(await failing.runDue() == 1)
             try await Task.sleep(for: .milliseconds(50))  // the simulator carries the event out
             let associateCalls = await world.simulator.requestCount("assets/associate")
@@ -298,7 +362,9 @@ struct LedgerRecoveryTests {
             let after = try await rows(world)
             #expect(after.count == 4 && after.allSatisfy { $0.state == .active }, "\(after.map(\.state))")
             #expect(
-                await world.simulator.requestCount("assets/associate") == associateCalls, "nothing associated twice")
+                await world.simulator.requestCount("assets/associate") == associateCalls,
+                "nothing associated twice"
+            )
             #expect(try await installs(world).count == 4)
         }
     }

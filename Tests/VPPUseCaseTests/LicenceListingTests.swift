@@ -23,10 +23,14 @@ struct LicenceListingTests {
                 try await tx.insertAssignments(
                     (0..<25).map {
                         Assignment(
-                            tenantID: tenant.id, asset: keynote.key, assignee: .device(serial($0)),
+                            tenantID: tenant.id,
+                            asset: keynote.key,
+                            assignee: .device(serial($0)),
                             grantingToken: token.id,
-                            state: $0 < 5 ? .failed(reason: "9709") : .active)
-                    })
+                            state: $0 < 5 ? .failed(reason: "9709") : .active
+                        )
+                    }
+                )
             }
             let caller = world.reader
             let catalogue = Catalogue(services: world.services)
@@ -42,10 +46,18 @@ struct LicenceListingTests {
             #expect(pages == 3 && seen.count == 25 && Set(seen).count == 25)
             #expect(seen == seen.sorted(), "a stable order: by licence id")
             let failed = try await catalogue.licencePage(
-                caller, filter: LicenceFilter(states: [.failed]), after: nil, limit: 10)
+                caller,
+                filter: LicenceFilter(states: [.failed]),
+                after: nil,
+                limit: 10
+            )
             #expect(failed.items.count == 5 && failed.next == nil)
             let one = try await catalogue.licencePage(
-                caller, filter: LicenceFilter(assignee: .device(serial(7))), after: nil, limit: 10)
+                caller,
+                filter: LicenceFilter(assignee: .device(serial(7))),
+                after: nil,
+                limit: 10
+            )
             #expect(one.items.map(\.serialNumber) == [serial(7).value])
             await #expect(throws: UseCaseError.self) {
                 _ = try await catalogue.licencePage(caller, filter: LicenceFilter(), after: "not-a-cursor", limit: 10)

@@ -11,7 +11,10 @@ struct LicenceTests {
     func pooledWorld(_ world: World) async throws -> (ContentToken, ContentToken, [SerialNumber]) {
         let (fileA, _) = try await world.location("A", assets: [keynoteSim, bookSim], validDays: 300)
         let (fileB, _) = try await world.location(
-            "B", assets: [SimAsset(adamId: "408709785", totalCount: 2)], validDays: 200)
+            "B",
+            assets: [SimAsset(adamId: "408709785", totalCount: 2)],
+            validDays: 200
+        )
         let a = try #require(try await UploadToken(services: world.services)(world.admin, file: fileA).token)
         let b = try #require(try await UploadToken(services: world.services)(world.admin, file: fileB).token)
         return (a, b, try await world.addDevices(10, installed: ["408709785"]))
@@ -19,7 +22,8 @@ struct LicenceTests {
 
     @Test(
         "the pool spans tokens; assignment reserves, asks Apple, and installs only after Apple confirms",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func assignAcrossTokens(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (a, b, serials) = try await pooledWorld(world)
@@ -29,7 +33,10 @@ struct LicenceTests {
             var assign = AssignLicences(services: world.services)
             assign.firstPollDelay = 0
             let outcome = try await assign(
-                world.admin, asset: keynoteSim.key, to: serials.prefix(6).map { .device($0) })
+                world.admin,
+                asset: keynoteSim.key,
+                to: serials.prefix(6).map { .device($0) }
+            )
             #expect(outcome.sentByToken == [a.id: 5, b.id: 1], "A expires last, so it grants first")
             var commands = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.deviceCommands()
@@ -41,7 +48,8 @@ struct LicenceTests {
             }
             #expect(
                 commands.count == 6
-                    && commands.allSatisfy { $0.kind == .installApplication && $0.adamID == "408709785" })
+                    && commands.allSatisfy { $0.kind == .installApplication && $0.adamID == "408709785" }
+            )
             let rows = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.assignments(AssignmentQuery())
             }
@@ -80,7 +88,10 @@ struct LicenceTests {
             }
             await #expect(throws: UseCaseError.duplicateAssignees([serials[0].value])) {
                 _ = try await assign(
-                    world.admin, asset: keynoteSim.key, to: [.device(serials[0]), .device(serials[0])])
+                    world.admin,
+                    asset: keynoteSim.key,
+                    to: [.device(serials[0]), .device(serials[0])]
+                )
             }
             await #expect(throws: AccessDenied.self) {
                 _ = try await assign(world.reader, asset: keynoteSim.key, to: [.device(serials[0])])
@@ -104,7 +115,10 @@ struct LicenceTests {
             let serials = try await world.addDevices(5)
             // Someone uses 3 of the 5 licences in Apple Business Manager behind our back, after our sync.
             try await world.simulator.seedAssignments(
-                adamId: "408709785", serialNumbers: ["OTHER0001", "OTHER0002", "OTHER0003"], at: uid)
+                adamId: "408709785",
+                serialNumbers: ["OTHER0001", "OTHER0002", "OTHER0003"],
+                at: uid
+            )
             var assign = AssignLicences(services: world.services)
             assign.firstPollDelay = 0
             _ = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(4).map { .device($0) })
@@ -125,7 +139,8 @@ struct LicenceTests {
             #expect(
                 drift.filter { $0.kind == .orphaned }.map(\.assignee).sorted() == [
                     "OTHER0001", "OTHER0002", "OTHER0003",
-                ])
+                ]
+            )
         }
     }
 
@@ -167,8 +182,13 @@ struct LicenceTests {
                 world.admin,
                 serials.prefix(2).map {
                     Device(
-                        tenantID: world.tenant.id, serialNumber: $0, installedAdamIDs: ["408709785"], isRetired: true)
-                })
+                        tenantID: world.tenant.id,
+                        serialNumber: $0,
+                        installedAdamIDs: ["408709785"],
+                        isRetired: true
+                    )
+                }
+            )
             #expect(try await RevokeLicences(services: world.services).reclaimRetired(world.admin) == 2)
             try await world.settleEvents()
             let active = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
@@ -184,7 +204,10 @@ struct LicenceTests {
         try await withWorld(kind) { (world) async throws in
             _ = try await pooledWorld(world)
             let user = try ManagedUser(
-                tenantID: world.tenant.id, clientUserID: ClientUserID("ana-1"), email: "ana@acme.example")
+                tenantID: world.tenant.id,
+                clientUserID: ClientUserID("ana-1"),
+                email: "ana@acme.example"
+            )
             try await ManageInventory(services: world.services).addUsers(world.admin, [user])
             try await Task.sleep(for: .milliseconds(50))
             var assign = AssignLicences(services: world.services)
@@ -200,7 +223,8 @@ struct LicenceTests {
 
     @Test(
         "incremental sync picks up what changed at Apple; the webhook checks the bearer and drops duplicates",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func incrementalAndWebhook(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("A", assets: [keynoteSim])
@@ -215,34 +239,53 @@ struct LicenceTests {
             }
             let handle = HandleAppleNotification(services: world.services)
             let body = AppleNotification(
-                id: "n-1", type: "ASSET_COUNT",
-                kind: .assetCount(AssetCountChange(asset: AssetKey(adamID: "408709785"), delta: 5)))
+                id: "n-1",
+                type: "ASSET_COUNT",
+                kind: .assetCount(AssetCountChange(asset: AssetKey(adamID: "408709785"), delta: 5))
+            )
             await #expect(throws: UseCaseError.unauthorised) {
                 _ = try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer wrong", notification: body)
+                    tenantID: world.tenant.id,
+                    tokenID: token.id,
+                    authorization: "Bearer wrong",
+                    notification: body
+                )
             }
             #expect(
                 try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret",
-                    notification: body)
-                    == .handled("ASSET_COUNT"))
+                    tenantID: world.tenant.id,
+                    tokenID: token.id,
+                    authorization: "Bearer hook-secret",
+                    notification: body
+                )
+                    == .handled("ASSET_COUNT")
+            )
             let afterPurchase = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.counts(tokenID: token.id)
             }
             #expect(
                 afterPurchase.first?.counts.total == 10 && afterPurchase.first?.counts.available == 9,
-                "5 bought: the delta applies at once")
+                "5 bought: the delta applies at once"
+            )
             #expect(
                 try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret",
-                    notification: body)
-                    == .duplicate)
+                    tenantID: world.tenant.id,
+                    tokenID: token.id,
+                    authorization: "Bearer hook-secret",
+                    notification: body
+                )
+                    == .duplicate
+            )
             let odd = AppleNotification(id: "n-2", type: "UNLIMITED_ASSET", kind: .other)
             #expect(
                 try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret", notification: odd
+                    tenantID: world.tenant.id,
+                    tokenID: token.id,
+                    authorization: "Bearer hook-secret",
+                    notification: odd
                 )
-                    == .recordedUnknown("UNLIMITED_ASSET"))
+                    == .recordedUnknown("UNLIMITED_ASSET")
+            )
         }
     }
 
@@ -251,9 +294,11 @@ struct LicenceTests {
         try await withWorld(kind) { (world) async throws in
             let (file, _) = try await world.location("A", assets: [keynoteSim])
             let token = try #require(
-                try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token)
+                try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token
+            )
             await world.simulator.injectFault(
-                SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: 1500))
+                SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: 1500)
+            )
             async let first = SyncToken(services: world.services)(world.admin, tokenID: token.id)
             // Wait until the first sync holds its lease and is inside Apple's slow answer.
             for _ in 0..<500 where await world.simulator.requestCount("assets") < 1 {
@@ -276,29 +321,39 @@ extension SimAsset {
 struct ClaimedLaterTests {
     @Test(
         "an assignment meets a foreign mdmInfo: the token turns in-use-elsewhere, the reservation is released, nothing more is granted",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func claimedDuringAssignment(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("A", assets: [keynoteSim])
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let serials = try await world.addDevices(2)
             try await world.simulator.setMDMInfo(
-                SimMDMInfo(id: "jamf-42", name: "Jamf Pro", metadata: "jss.example.org"), at: uid)
+                SimMDMInfo(id: "jamf-42", name: "Jamf Pro", metadata: "jss.example.org"),
+                at: uid
+            )
             await #expect(throws: AppleAPIError.self) {
                 _ = try await AssignLicences(services: world.services)(
-                    world.admin, asset: keynoteSim.key, to: [.device(serials[0])])
+                    world.admin,
+                    asset: keynoteSim.key,
+                    to: [.device(serials[0])]
+                )
             }
             let overview = try await ListTokens(services: world.services)(world.reader)
             #expect(
                 overview.first?.status.code == "in_use_elsewhere"
-                    && overview.first?.nextStep.contains("Jamf Pro") == true)
+                    && overview.first?.nextStep.contains("Jamf Pro") == true
+            )
             let counts = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.counts(tokenID: nil)
             }
             #expect(counts.first?.counts.available == 5, "the reservation went back")
             await #expect(throws: LicenceError.self) {
                 _ = try await AssignLicences(services: world.services)(
-                    world.admin, asset: keynoteSim.key, to: [.device(serials[1])])
+                    world.admin,
+                    asset: keynoteSim.key,
+                    to: [.device(serials[1])]
+                )
             }
             #expect(await world.simulator.snapshot(of: uid)?.assignmentCount == 0)
         }

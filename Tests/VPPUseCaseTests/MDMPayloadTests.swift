@@ -14,7 +14,11 @@ struct MDMPayloadTests {
     )
     func install() throws {
         let command = DeviceCommand(
-            serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: "408709785", createdAt: Date())
+            serialNumber: "C02XK1JHJG5J",
+            kind: .installApplication,
+            adamID: "408709785",
+            createdAt: Date()
+        )
         for (platform, flags) in [(DevicePlatform.iOS, 1), (.macOS, nil)] {
             let data = try MDMCommandPayload.plist(for: command, platform: platform, bundleID: nil)
             let text = String(decoding: data, as: UTF8.self)
@@ -31,7 +35,11 @@ struct MDMPayloadTests {
             #expect(body["ChangeManagementState"] as? String == "Managed")
         }
         let bad = DeviceCommand(
-            serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: "12ab", createdAt: Date())
+            serialNumber: "C02XK1JHJG5J",
+            kind: .installApplication,
+            adamID: "12ab",
+            createdAt: Date()
+        )
         #expect(throws: MDMCommandPayload.PayloadError.adamIDNotNumeric("12ab")) {
             try MDMCommandPayload.plist(for: bad, platform: .iOS, bundleID: nil)
         }
@@ -42,21 +50,32 @@ struct MDMPayloadTests {
     )
     func removeAndList() throws {
         let remove = DeviceCommand(
-            serialNumber: "C02XK1JHJG5J", kind: .removeApplication, adamID: "1", createdAt: Date())
+            serialNumber: "C02XK1JHJG5J",
+            kind: .removeApplication,
+            adamID: "1",
+            createdAt: Date()
+        )
         let body = try #require(
             try parse(MDMCommandPayload.plist(for: remove, platform: .iOS, bundleID: "com.a&b<c>"))["Command"]
-                as? [String: Any])
+                as? [String: Any]
+        )
         #expect(body["RequestType"] as? String == "RemoveApplication" && body["Identifier"] as? String == "com.a&b<c>")
         #expect(throws: MDMCommandPayload.PayloadError.missingBundleID(adamID: "1")) {
             try MDMCommandPayload.plist(for: remove, platform: .iOS, bundleID: nil)
         }
         let list = DeviceCommand(
-            serialNumber: "C02XK1JHJG5J", kind: .installedApplicationList, adamID: "", createdAt: Date())
+            serialNumber: "C02XK1JHJG5J",
+            kind: .installedApplicationList,
+            adamID: "",
+            createdAt: Date()
+        )
         let listBody = try #require(
-            try parse(MDMCommandPayload.plist(for: list, platform: .macOS, bundleID: nil))["Command"] as? [String: Any])
+            try parse(MDMCommandPayload.plist(for: list, platform: .macOS, bundleID: nil))["Command"] as? [String: Any]
+        )
         #expect(
             listBody["RequestType"] as? String == "InstalledApplicationList"
-                && listBody["ManagedAppsOnly"] as? Bool == true)
+                && listBody["ManagedAppsOnly"] as? Bool == true
+        )
     }
 
     @Test("durations: 0, seconds, minutes, hours, days; anything else refused naming the text")

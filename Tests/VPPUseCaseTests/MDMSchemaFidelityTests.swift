@@ -28,7 +28,8 @@ struct MDMSchemaFidelityTests {
 
     static let schema: [DeviceCommand.Kind: CommandFacts] = [
         .installApplication: CommandFacts(
-            iOS: "5.0", macOS: "10.9",
+            iOS: "5.0",
+            macOS: "10.9",
             keys: [
                 "iTunesStoreID": KeyFacts(type: .integer, allowed: nil, iOS: "5.0", macOS: "10.9"),
                 "Options": KeyFacts(type: .dictionary, allowed: nil, iOS: "7.0", macOS: "10.9"),
@@ -36,13 +37,18 @@ struct MDMSchemaFidelityTests {
                 "ManagementFlags": KeyFacts(type: .integer, allowed: ["1", "4", "5"], iOS: "5.0", macOS: "11.0"),
                 "ChangeManagementState": KeyFacts(type: .string, allowed: ["Managed"], iOS: "9.0", macOS: "11.0"),
                 "InstallAsManaged": KeyFacts(type: .boolean, allowed: nil, iOS: nil, macOS: "11.0"),
-            ]),
+            ]
+        ),
         .removeApplication: CommandFacts(
-            iOS: "5.0", macOS: "11.0",
-            keys: ["Identifier": KeyFacts(type: .string, allowed: nil, iOS: "5.0", macOS: "11.0")]),
+            iOS: "5.0",
+            macOS: "11.0",
+            keys: ["Identifier": KeyFacts(type: .string, allowed: nil, iOS: "5.0", macOS: "11.0")]
+        ),
         .installedApplicationList: CommandFacts(
-            iOS: "5.0", macOS: "10.7",
-            keys: ["ManagedAppsOnly": KeyFacts(type: .boolean, allowed: nil, iOS: "7.0", macOS: "10.15")]),
+            iOS: "5.0",
+            macOS: "10.7",
+            keys: ["ManagedAppsOnly": KeyFacts(type: .boolean, allowed: nil, iOS: "7.0", macOS: "10.15")]
+        ),
     ]
 
     /// The versions devices report, oldest to newest, and nil (a device whose version vpp has not seen).
@@ -70,7 +76,11 @@ struct MDMSchemaFidelityTests {
 
     /// Every violation of the facts in `body` (flattened one level: `Options.PurchaseMethod`).
     static func violations(
-        _ body: [String: Any], xml: String, facts: CommandFacts, platform: DevicePlatform, version: String?
+        _ body: [String: Any],
+        xml: String,
+        facts: CommandFacts,
+        platform: DevicePlatform,
+        version: String?
     ) -> [String] {
         let written = elements(xml)
         var flat: [(name: String, key: String, value: Any)] = []
@@ -99,15 +109,21 @@ struct MDMSchemaFidelityTests {
         var checked = 0
         for (kind, facts) in Self.schema {
             let command = DeviceCommand(
-                serialNumber: "C02XK1JHJG5J", kind: kind,
-                adamID: kind == .installedApplicationList ? "" : "408709785", createdAt: Date())
+                serialNumber: "C02XK1JHJG5J",
+                kind: kind,
+                adamID: kind == .installedApplicationList ? "" : "408709785",
+                createdAt: Date()
+            )
             for (platform, versions) in Self.versions {
                 for version in versions {
                     let commandExists = Self.supported(platform == .macOS ? facts.macOS : facts.iOS, at: version)
                     let build = {
                         try MDMCommandPayload.plist(
-                            for: command, platform: platform, osVersion: version.flatMap(OSVersion.init),
-                            bundleID: "com.example.app")
+                            for: command,
+                            platform: platform,
+                            osVersion: version.flatMap(OSVersion.init),
+                            bundleID: "com.example.app"
+                        )
                     }
                     guard commandExists else {
                         #expect(throws: MDMCommandPayload.PayloadError.self, "\(kind) on \(platform) \(version!)") {
@@ -117,12 +133,17 @@ struct MDMSchemaFidelityTests {
                     }
                     let data = try build()
                     let plist = try #require(
-                        try PropertyListSerialization.propertyList(from: data, format: nil) as? [String: Any])
+                        try PropertyListSerialization.propertyList(from: data, format: nil) as? [String: Any]
+                    )
                     let body = try #require(plist["Command"] as? [String: Any])
                     #expect(body["RequestType"] as? String == kind.rawValue)
                     let found = Self.violations(
-                        body, xml: String(decoding: data, as: UTF8.self), facts: facts, platform: platform,
-                        version: version)
+                        body,
+                        xml: String(decoding: data, as: UTF8.self),
+                        facts: facts,
+                        platform: platform,
+                        version: version
+                    )
                     #expect(found.isEmpty, "\(kind) on \(platform) \(version ?? "unknown"): \(found)")
                     checked += 1
                 }
@@ -134,10 +155,18 @@ struct MDMSchemaFidelityTests {
     @Test("what the device needs is still sent: the VPP purchase method, management where the OS has it")
     func essentialsKept() throws {
         let install = DeviceCommand(
-            serialNumber: "C02XK1JHJG5J", kind: .installApplication, adamID: "408709785", createdAt: Date())
+            serialNumber: "C02XK1JHJG5J",
+            kind: .installApplication,
+            adamID: "408709785",
+            createdAt: Date()
+        )
         func body(_ platform: DevicePlatform, _ version: String?) throws -> [String: Any] {
             let data = try MDMCommandPayload.plist(
-                for: install, platform: platform, osVersion: version.flatMap(OSVersion.init), bundleID: nil)
+                for: install,
+                platform: platform,
+                osVersion: version.flatMap(OSVersion.init),
+                bundleID: nil
+            )
             let plist = try PropertyListSerialization.propertyList(from: data, format: nil) as? [String: Any]
             return try #require(plist?["Command"] as? [String: Any])
         }

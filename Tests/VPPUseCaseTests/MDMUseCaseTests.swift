@@ -29,8 +29,12 @@ struct MDMUseCaseTests {
     static let hmacKey = "shared-hmac-key"
 
     static func event(
-        _ topic: String, udid: String, eventID: String = UUID().uuidString, payload: [String: Any]? = nil,
-        tally: Int? = nil, ack: (status: String, uuid: String)? = nil
+        _ topic: String,
+        udid: String,
+        eventID: String = UUID().uuidString,
+        payload: [String: Any]? = nil,
+        tally: Int? = nil,
+        ack: (status: String, uuid: String)? = nil
     ) throws -> [UInt8] {
         let raw = try payload.map {
             try PropertyListSerialization.data(fromPropertyList: $0, format: .xml, options: 0).base64EncodedString()
@@ -57,18 +61,25 @@ struct MDMUseCaseTests {
         _ = try await ConfigureMDM(services: world.services).connect(
             .system(world.tenant.id),
             MDMConnectionRequest(
-                kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k", webhookHMACKey: hmacKey,
-                reclaimAfter: reclaimAfter))
+                kind: .nanomdm,
+                url: "http://127.0.0.1:9",
+                apiKey: "k",
+                webhookHMACKey: hmacKey,
+                reclaimAfter: reclaimAfter
+            )
+        )
         let udid = "00008110-000A1234ABCD801E"
         let serial = try SerialNumber("C02XK1JHJG5J")
         let receive = ReceiveMDMWebhook(services: world.services)
         for body in [
             try event(
-                "mdm.Authenticate", udid: udid,
+                "mdm.Authenticate",
+                udid: udid,
                 payload: [
                     "SerialNumber": serial.value, "UDID": udid, "Model": "MacBookPro18,1",
                     "ProductName": "MacBookPro18,1", "OSVersion": "14.5",
-                ]),
+                ]
+            ),
             try event("mdm.TokenUpdate", udid: udid, payload: ["Topic": "t"], tally: 1),
         ] {
             try await receive(tenantID: world.tenant.id, signature: sign(body), body: body)
@@ -79,7 +90,8 @@ struct MDMUseCaseTests {
 
     @Test(
         "signed events enroll a device; forged, unsigned or unconnected ones are refused and record nothing; junk is recorded and ignored",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func webhookIn(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let receive = ReceiveMDMWebhook(services: world.services)
@@ -91,7 +103,8 @@ struct MDMUseCaseTests {
             let device = try #require(try await ManageInventory(services: world.services).devices(world.reader).first)
             #expect(
                 device.serialNumber == serial && device.enrollment.state == .enrolled
-                    && device.enrollment.enrollmentID == udid)
+                    && device.enrollment.enrollmentID == udid
+            )
             #expect(device.enrollment.platform == .macOS && device.enrollment.osVersion == "14.5")
 
             let checkout = try Self.event("mdm.CheckOut", udid: udid, eventID: "out-1", payload: ["UDID": udid])
@@ -106,7 +119,8 @@ struct MDMUseCaseTests {
             }
             #expect(
                 try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 100) }.count == 2,
-                "refused events are not recorded")
+                "refused events are not recorded"
+            )
 
             // Junk and repeats: recorded, ignored, never an error.
             let junk: [[UInt8]] = [
@@ -122,12 +136,14 @@ struct MDMUseCaseTests {
             )
             #expect(
                 try await receive(tenantID: world.tenant.id, signature: Self.sign(checkout), body: checkout)
-                    == .duplicate)
+                    == .duplicate
+            )
             try await ProcessMDMEvents(services: world.services)(world.tenant.id)
             let events = try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 100) }
             #expect(
                 events.filter { $0.state == .ignored }.count == 5,
-                "\(events.map { "\($0.topic) \($0.state) \($0.detail)" })")
+                "\(events.map { "\($0.topic) \($0.state) \($0.detail)" })"
+            )
             // The repeat was answered as a duplicate and not stored (issue 24: replays take no room).
             #expect(events.filter { $0.state == .duplicate }.isEmpty && events.allSatisfy { $0.state != .pending })
             let after = try #require(try await ManageInventory(services: world.services).devices(world.reader).first)
@@ -137,22 +153,30 @@ struct MDMUseCaseTests {
 
     @Test(
         "delivery: plists to the enrolled UDID; retries visible; licence-only skipped; refusals fail; 410 disables; results move states",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func deliveryOut(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (serial, udid) = try await Self.enrolled(world)
             let tenant = world.tenant.id
             let install = DeviceCommand(
-                serialNumber: serial.value, kind: .installApplication, adamID: "408709785",
-                assignmentID: AssignmentID(), createdAt: world.clock.now())
+                serialNumber: serial.value,
+                kind: .installApplication,
+                adamID: "408709785",
+                assignmentID: AssignmentID(),
+                createdAt: world.clock.now()
+            )
             try await world.store.inTenant(tenant) { tx in try await tx.enqueueDeviceCommands([install]) }
 
             let down = ScriptedDelivery(.retry("HTTP 503"))
             var outcome = try await DeliverDeviceCommands(services: world.services, deliveries: down)(
-                tenant, owner: "a")
+                tenant,
+                owner: "a"
+            )
             #expect(outcome.retried == 1 && down.received.withLock { $0.map(\.enrollmentID) } == [udid])
             var record = try #require(
-                try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) })
+                try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) }
+            )
             #expect(record.state == .queued && record.attempts == 1 && record.lastError == "HTTP 503")
             #expect(record.nextAttemptAt! > world.clock.now(), "backed off")
             outcome = try await DeliverDeviceCommands(services: world.services, deliveries: down)(tenant, owner: "a")
@@ -171,11 +195,14 @@ struct MDMUseCaseTests {
             // 0 is not one of the schema's ManagementFlags values (1, 4, 5): a Mac gets none, and InstallAsManaged.
             #expect(body?["ManagementFlags"] == nil && body?["InstallAsManaged"] as? Bool == true, "\(body ?? [:])")
             record = try #require(
-                try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) })
+                try await world.store.inTenant(tenant) { tx in try await tx.deviceCommandRecord(install.id) }
+            )
             #expect(record.state == .delivered && record.enrollmentID == udid && record.attempts == 2)
             #expect(
                 try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "b")
-                    == .init(), "never twice")
+                    == .init(),
+                "never twice"
+            )
 
             // The device answers: acknowledged, then vpp asks for the installed apps; NotNow and Error keep their reason.
             let receive = ReceiveMDMWebhook(services: world.services)
@@ -186,29 +213,45 @@ struct MDMUseCaseTests {
                 try await tx.deviceCommandRecords(DeviceCommandQuery())
             }
             #expect(
-                list.map(\.state) == [.acknowledged, .queued] && list.last?.command.kind == .installedApplicationList)
+                list.map(\.state) == [.acknowledged, .queued] && list.last?.command.kind == .installedApplicationList
+            )
 
             // Licence-only apps are skipped; a permanent refusal fails; 410 Gone disables the connection.
             _ = try await ConfigureMDM(services: world.services).connect(
                 .system(tenant),
                 MDMConnectionRequest(
-                    kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k", licenceOnlyAdamIDs: ["361309726"]))
+                    kind: .nanomdm,
+                    url: "http://127.0.0.1:9",
+                    apiKey: "k",
+                    licenceOnlyAdamIDs: ["361309726"]
+                )
+            )
             let onlyLicence = DeviceCommand(
-                serialNumber: serial.value, kind: .installApplication, adamID: "361309726",
-                assignmentID: AssignmentID(), createdAt: world.clock.now())
+                serialNumber: serial.value,
+                kind: .installApplication,
+                adamID: "361309726",
+                assignmentID: AssignmentID(),
+                createdAt: world.clock.now()
+            )
             try await world.store.inTenant(tenant) { tx in try await tx.enqueueDeviceCommands([onlyLicence]) }
             let refusing = ScriptedDelivery(.refused("unknown enrollment"))
             outcome = try await DeliverDeviceCommands(services: world.services, deliveries: refusing)(
-                tenant, owner: "c")
+                tenant,
+                owner: "c"
+            )
             #expect(
                 outcome.skipped == 1 && outcome.failed == 1,
-                "licence-only skipped; the InstalledApplicationList refused")
+                "licence-only skipped; the InstalledApplicationList refused"
+            )
             let gone = ScriptedDelivery(.endpointGone("410"))
             try await world.store.inTenant(tenant) { tx in
                 try await tx.enqueueDeviceCommands([
                     DeviceCommand(
-                        serialNumber: serial.value, kind: .installedApplicationList, adamID: "",
-                        createdAt: world.clock.now())
+                        serialNumber: serial.value,
+                        kind: .installedApplicationList,
+                        adamID: "",
+                        createdAt: world.clock.now()
+                    )
                 ])
             }
             _ = try await DeliverDeviceCommands(services: world.services, deliveries: gone)(tenant, owner: "d")
@@ -216,13 +259,15 @@ struct MDMUseCaseTests {
             #expect(
                 try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "d")
                     == .init(),
-                "a disabled endpoint gets nothing until reconnected")
+                "a disabled endpoint gets nothing until reconnected"
+            )
         }
     }
 
     @Test(
         "connect: secrets sealed and never shown; bad input refused naming it, nothing changed",
-        arguments: [StoreKind.sqlite])
+        arguments: [StoreKind.sqlite]
+    )
     func connect(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let configure = ConfigureMDM(services: world.services)
@@ -238,7 +283,9 @@ struct MDMUseCaseTests {
                 try await configure.connect(world.reader, MDMConnectionRequest(kind: .pull, url: ""))
             }
             let view = try await configure.connect(
-                admin, MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook"))
+                admin,
+                MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook")
+            )
             let secret = try #require(view.signingSecret)
             #expect(secret.hasPrefix("whsec_"))
             let shown = try await configure.show(world.reader)
@@ -246,17 +293,21 @@ struct MDMUseCaseTests {
             let stored = try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmConnection() }
             #expect(
                 Data(try #require(stored?.secrets.signingSecret?.ciphertext)).range(of: Data(secret.utf8)) == nil,
-                "sealed")
+                "sealed"
+            )
             #expect(try stored.map { try world.services.secrets.open($0.secrets.signingSecret!) } == secret)
             let again = try await configure.connect(
-                admin, MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook2"))
+                admin,
+                MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook2")
+            )
             #expect(again.signingSecret == nil, "reconnecting keeps the receiver's secret")
         }
     }
 
     @Test(
         "reclaim: dry run lists and changes nothing; a device that re-enrolls within the grace period keeps its licences",
-        arguments: [StoreKind.sqlite])
+        arguments: [StoreKind.sqlite]
+    )
     func reclaim(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (serial, udid) = try await Self.enrolled(world, reclaimAfter: 600)
@@ -279,25 +330,35 @@ struct MDMUseCaseTests {
             }
             try await ProcessMDMEvents(services: world.services)(world.tenant.id)
             #expect(
-                try await reclaim(.system(world.tenant.id), dryRun: true).isEmpty, "re-enrolled: nothing to reclaim")
+                try await reclaim(.system(world.tenant.id), dryRun: true).isEmpty,
+                "re-enrolled: nothing to reclaim"
+            )
             #expect(try await reclaim(.system(world.tenant.id), dryRun: false).isEmpty)
         }
     }
 
     @Test(
         "RemoveApplication for an app whose bundle id was never synced: fetched from the store's metadata and kept",
-        arguments: [StoreKind.sqlite])
+        arguments: [StoreKind.sqlite]
+    )
     func removalFetchesBundleID(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             _ = try await world.location("Main", assets: [keynoteSim])
             let (serial, _) = try await Self.enrolled(world)
             let keynote = Asset(
-                key: AssetKey(adamID: keynoteSim.adamId), productType: .app, platforms: [.iOS],
+                key: AssetKey(adamID: keynoteSim.adamId),
+                productType: .app,
+                platforms: [.iOS],
                 isDeviceAssignable: true,
-                isRevocable: true)
+                isRevocable: true
+            )
             let remove = DeviceCommand(
-                serialNumber: serial.value, kind: .removeApplication, adamID: keynoteSim.adamId,
-                assignmentID: AssignmentID(), createdAt: world.clock.now())
+                serialNumber: serial.value,
+                kind: .removeApplication,
+                adamID: keynoteSim.adamId,
+                assignmentID: AssignmentID(),
+                createdAt: world.clock.now()
+            )
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.upsertApps([keynote])
                 try await tx.enqueueDeviceCommands([remove])
@@ -305,10 +366,12 @@ struct MDMUseCaseTests {
             let up = ScriptedDelivery(.delivered)
             #expect(
                 try await DeliverDeviceCommands(services: world.services, deliveries: up)(world.tenant.id, owner: "a")
-                    .delivered == 1)
+                    .delivered == 1
+            )
             let plist = try #require(up.received.withLock { $0.first?.plist })
             let body = try #require(
-                try PropertyListSerialization.propertyList(from: plist, options: [], format: nil) as? [String: Any])
+                try PropertyListSerialization.propertyList(from: plist, options: [], format: nil) as? [String: Any]
+            )
             #expect((body["Command"] as? [String: Any])?["Identifier"] as? String == "com.apple.iwork.keynote")
             let app = try await world.store.inTenant(world.tenant.id) { tx in try await tx.app(keynote.key) }
             #expect(app?.metadata?.bundleID == "com.apple.iwork.keynote", "kept for the next removal")

@@ -11,13 +11,16 @@ final class RecordingMetadataLookup: AppMetadataLookup {
     let batches = Mutex<[[String]]>([])
 
     func metadata(
-        adamIDs: [String], countryCode: String, credentials: AppleCredentials?
+        adamIDs: [String],
+        countryCode: String,
+        credentials: AppleCredentials?
     ) async throws -> [String: AppMetadata] {
         batches.withLock { $0.append(adamIDs) }
         return Dictionary(
             uniqueKeysWithValues: adamIDs.filter { !$0.hasSuffix("7") }.map {
                 ($0, AppMetadata(name: "App \($0)", bundleID: "com.example.app\($0)"))
-            })
+            }
+        )
     }
 }
 
@@ -29,13 +32,20 @@ struct MetadataRefreshTests {
             let assets = (0..<2_500).map { SimAsset(adamId: "\(100_000 + $0)", totalCount: 1) }
             let (file, _) = try await world.location("A", assets: assets)
             let token = try #require(
-                try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token)
+                try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token
+            )
             let lookup = RecordingMetadataLookup()
             let services = world.services
             let sync = SyncToken(
-                store: services.store, clock: services.clock, apple: services.apple, metadata: lookup,
-                logger: services.logger, tokenCredentials: services.tokenCredentials,
-                auditTrail: services.auditTrail, health: services.tokenHealth)
+                store: services.store,
+                clock: services.clock,
+                apple: services.apple,
+                metadata: lookup,
+                logger: services.logger,
+                tokenCredentials: services.tokenCredentials,
+                auditTrail: services.auditTrail,
+                health: services.tokenHealth
+            )
             _ = try await sync(world.admin, tokenID: token.id)
 
             let asked = lookup.batches.withLock { $0 }

@@ -11,7 +11,8 @@ import VPPUseCases
 struct MissedNotificationTests {
     @Test(
         "a refused notification's token has its pending events polled at once, and its tenant's poll queued",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func caughtUp(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [SimAsset(adamId: "408709785", totalCount: 5)])
@@ -21,7 +22,12 @@ struct MissedNotificationTests {
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.insertPendingEvents([
                     PendingAppleEvent(
-                        eventID: "event-1", tokenID: token.id, kind: "associate", createdAt: now, nextPollAt: later)
+                        eventID: "event-1",
+                        tokenID: token.id,
+                        kind: "associate",
+                        createdAt: now,
+                        nextPollAt: later
+                    )
                 ])
             }
             let missed = MissedAppleNotifications()

@@ -10,7 +10,8 @@ import VPPUseCases
 struct NotificationRaceTests {
     @Test(
         "the notification waits for the event's record and settles it, instead of dropping it",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func notificationBeforeRecord(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, _) = try await world.location("A", assets: [keynoteSim])
@@ -25,15 +26,22 @@ struct NotificationRaceTests {
             // Model the race: the event is not recorded yet when Apple's notification arrives.
             let event = try #require(
                 try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.pendingEvents() }
-                    .first)
+                    .first
+            )
             try await world.store.inTenant(world.tenant.id) { tx in try await tx.deletePendingEvent(event.eventID) }
             let handle = HandleAppleNotification(services: world.services)
             let notification = AppleNotification(
-                id: "n-race", type: "ASSET_MANAGEMENT", kind: .assetManagement(eventID: event.eventID))
+                id: "n-race",
+                type: "ASSET_MANAGEMENT",
+                kind: .assetManagement(eventID: event.eventID)
+            )
             let handling = Task {
                 try await handle(
-                    tenantID: world.tenant.id, tokenID: token.id, authorization: "Bearer hook-secret",
-                    notification: notification)
+                    tenantID: world.tenant.id,
+                    tokenID: token.id,
+                    authorization: "Bearer hook-secret",
+                    notification: notification
+                )
             }
             try await Task.sleep(for: .milliseconds(300))
             try await world.store.inTenant(world.tenant.id) { tx in try await tx.insertPendingEvents([event]) }

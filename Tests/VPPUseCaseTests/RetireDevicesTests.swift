@@ -9,7 +9,8 @@ import VPPUseCases
 struct RetireDevicesTests {
     @Test(
         "retire is all or nothing: an unknown serial or a read-only caller changes nothing; retired devices get no licence",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func retire(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [keynoteSim])

@@ -37,10 +37,14 @@ struct SMTPTests {
         let before = try Self.snapshot()
         let mailer = SMTPMailer(
             configuration: try SMTPConfiguration(
-                url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example"))
+                url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example"
+            )
+        )
         try await mailer.send(
-            to: ["it@acme.example", "ops@acme.example"], subject: "Token expires in 7 days",
-            body: "Line one\n.starts with a dot")
+            to: ["it@acme.example", "ops@acme.example"],
+            subject: "Token expires in 7 days",
+            body: "Line one\n.starts with a dot"
+        )
         let messages = try Self.delivered(after: before)
         #expect(messages.count == 1)
         let message = try #require(messages.first)
@@ -56,7 +60,10 @@ struct SMTPTests {
         let (server, ca) = (try Self.env("VPP_TEST_SMTP_TLS"), try Self.env("VPP_TEST_SMTP_CA"))
         let url = "smtp://vpp:s3cret@\(server)?from=vpp@acme.example&starttls=true&ca=\(ca)"
         try await SMTPMailer(configuration: try SMTPConfiguration(url: url)).send(
-            to: ["it@acme.example"], subject: "Secure", body: "Hello")
+            to: ["it@acme.example"],
+            subject: "Secure",
+            body: "Hello"
+        )
         let message = try #require(try Self.delivered(after: before).first)
         #expect(message.contains("X-TLS: True") && message.contains("X-Authenticated: True"))
     }
@@ -84,13 +91,19 @@ struct SMTPTests {
         let plain = try Self.env("VPP_TEST_SMTP_PLAIN")
         await #expect(throws: SMTPError.startTLSUnavailable) {
             try await SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://\(plain)?starttls=true")).send(
-                to: ["a@b.example"], subject: "x", body: "y")
+                to: ["a@b.example"],
+                subject: "x",
+                body: "y"
+            )
         }
         #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "smtp://u:p@\(plain)?starttls=false") }
         #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "http://x") }
         await #expect(throws: SMTPError.self) {
             try await SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1")).send(
-                to: ["a@b.example"], subject: "x", body: "y")
+                to: ["a@b.example"],
+                subject: "x",
+                body: "y"
+            )
         }
     }
 
@@ -111,28 +124,45 @@ struct SMTPTests {
 
     @Test(
         "expiry notices reach the mailbox exactly once, and a failed delivery is retried later",
-        arguments: [StoreKind.postgres])
+        arguments: [StoreKind.postgres]
+    )
     func noticesBySMTP(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, _) = try await world.location("Main Campus", assets: [keynoteSim], validDays: 6)
             _ = try await UploadToken(services: world.services)(
-                world.admin, file: file, noticeRecipients: ["it@acme.example"])
+                world.admin,
+                file: file,
+                noticeRecipients: ["it@acme.example"]
+            )
             _ = try await PlanNotices(services: world.services)(world.tenant.id)
             let broken = VPPServices(
-                store: world.store, apple: world.services.apple, metadata: nil, secrets: world.services.secrets,
-                clock: world.clock, mailer: SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1")),
-                publicURL: nil, logger: world.services.logger)
+                store: world.store,
+                apple: world.services.apple,
+                metadata: nil,
+                secrets: world.services.secrets,
+                clock: world.clock,
+                mailer: SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1")),
+                publicURL: nil,
+                logger: world.services.logger
+            )
             #expect(try await DeliverNotices(services: broken)(world.tenant.id) == 0)
             let failed = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.notices() }
             #expect(failed.first?.lastError != nil && failed.first?.nextAttemptAt ?? .distantPast > world.clock.now())
             let before = try Self.snapshot()
             let real = VPPServices(
-                store: world.store, apple: world.services.apple, metadata: nil, secrets: world.services.secrets,
+                store: world.store,
+                apple: world.services.apple,
+                metadata: nil,
+                secrets: world.services.secrets,
                 clock: world.clock,
                 mailer: SMTPMailer(
                     configuration: try SMTPConfiguration(
-                        url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example")),
-                publicURL: nil, logger: world.services.logger)
+                        url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example"
+                    )
+                ),
+                publicURL: nil,
+                logger: world.services.logger
+            )
             #expect(try await DeliverNotices(services: real)(world.tenant.id) == 0, "not before its retry time")
             world.clock.advance(days: 0.01)
             #expect(try await DeliverNotices(services: real)(world.tenant.id) == 1)
@@ -141,7 +171,8 @@ struct SMTPTests {
             #expect(try await DeliverNotices(services: real)(world.tenant.id) == 0, "planning again queues nothing new")
             let messages = try Self.delivered(after: before)
             #expect(
-                messages.count == 1 && messages[0].contains("Subject: Content token for Main Campus expires in 6 days"))
+                messages.count == 1 && messages[0].contains("Subject: Content token for Main Campus expires in 6 days")
+            )
         }
     }
 }

@@ -28,16 +28,21 @@ struct SchedulingTests {
 
     @Test(
         "due syncs are queued once however often scheduling runs; notices only when planning is due",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func scheduleDueWork(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [keynoteSim], validDays: 20)
             try await UploadToken(services: world.services)(
-                world.admin, file: file, noticeRecipients: ["it@school.example"])
+                world.admin,
+                file: file,
+                noticeRecipients: ["it@school.example"]
+            )
             let schedule = ScheduleDueWork(services: world.services, syncInterval: 3600)
             #expect(
                 schedule.retryAfter == 900
-                    && ScheduleDueWork(services: world.services, syncInterval: 60).retryAfter == 60)
+                    && ScheduleDueWork(services: world.services, syncInterval: 60).retryAfter == 60
+            )
             world.clock.advance(days: 2.0 / 24)
             let first = try await schedule(now: world.clock.now(), planNotices: false)
             #expect(first.syncs == 1 && first.notices == 0)
@@ -46,18 +51,23 @@ struct SchedulingTests {
             // The upload queued the notices job already (inside the 30-day window): planning finds it queued.
             #expect(
                 again.queueDepth == first.queueDepth,
-                "the second sync request was the same queued job, and so was the notices job")
+                "the second sync request was the same queued job, and so was the notices job"
+            )
         }
     }
 
     @Test(
         "a token uploaded inside a notice window is told about at once, not at the next planning pass",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func noticeAtUpload(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [keynoteSim], validDays: 10)
             _ = try await UploadToken(services: world.services)(
-                world.admin, file: file, noticeRecipients: ["it@school.example"])
+                world.admin,
+                file: file,
+                noticeRecipients: ["it@school.example"]
+            )
             let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries())
             for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // what upload queued
             let subjects = world.mailer.sent.withLock { $0.map(\.subject) }
@@ -67,7 +77,8 @@ struct SchedulingTests {
 
     @Test(
         "a failing job backs off, a stopping server hands its claim back, an unusable token's sync is done",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func runDueJobs(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [keynoteSim])
@@ -80,7 +91,8 @@ struct SchedulingTests {
             }
             func queue(_ key: JobKey) async throws {
                 try await world.store.jobs.enqueue(
-                    JobRequest(tenantID: world.tenant.id, kind: .sync, key: key, runAt: world.clock.now()))
+                    JobRequest(tenantID: world.tenant.id, kind: .sync, key: key, runAt: world.clock.now())
+                )
             }
             try await queue(.token(token.id))
             let fail = [RunDueJobs.Result(kind: .sync, outcome: .failed)]
@@ -95,7 +107,8 @@ struct SchedulingTests {
             world.clock.advance(days: 2.0 / 86_400)
             #expect(
                 await jobs(owner: "stopping", stopping: { true })
-                    == [RunDueJobs.Result(kind: .sync, outcome: .released)])
+                    == [RunDueJobs.Result(kind: .sync, outcome: .released)]
+            )
             #expect(await jobs(owner: "w", stopping: { false }) == fail, "handed back at once: claimable again")
             // A sync of a token that is gone is not retried: nothing would change.
             try await queue(.token(TokenID()))

@@ -24,11 +24,14 @@ struct ScopeReconcileTests {
 
     @Test(
         "12 devices, 8 licences: dry run, apply, members leave, licences bought, a device moves",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func lifecycle(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, uid) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 8, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 8, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let serials = try await world.addDevices(12)
             var manage = ManageDesiredState(services: world.services)
@@ -36,7 +39,11 @@ struct ScopeReconcileTests {
             let ipads = try GroupName("ipads")
             _ = try await manage.putGroup(world.admin, ipads, members: serials.map(Assignee.device), dynamic: nil)
             let scope = try AppScope(
-                name: ScopeName("keynote"), asset: Self.key, groups: [ipads], removalGraceSeconds: 0)
+                name: ScopeName("keynote"),
+                asset: Self.key,
+                groups: [ipads],
+                removalGraceSeconds: 0
+            )
 
             let dry = try await manage.putScope(world.admin, scope, dryRun: true)
             #expect(dry.plan.add == 8 && dry.plan.wait == 4 && !dry.stored)
@@ -67,7 +74,9 @@ struct ScopeReconcileTests {
 
             // Two more bought at Apple: the sync (or ASSET_COUNT) serves the rest without a click.
             try await world.simulator.upsertAsset(
-                SimAsset(adamId: "408709785", totalCount: 10, name: "Keynote"), at: uid)
+                SimAsset(adamId: "408709785", totalCount: 10, name: "Keynote"),
+                at: uid
+            )
             let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
             _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
             try await drainJobs(world)
@@ -79,7 +88,9 @@ struct ScopeReconcileTests {
             let lab = try GroupName("lab")
             _ = try await manage.putGroup(world.admin, lab, members: [], dynamic: nil)
             _ = try await manage.putScope(
-                world.admin, try AppScope(name: ScopeName("lab-keynote"), asset: Self.key, groups: [lab]), dryRun: false
+                world.admin,
+                try AppScope(name: ScopeName("lab-keynote"), asset: Self.key, groups: [lab]),
+                dryRun: false
             )
             let mover = held.first!.assignee
             let before = await world.simulator.requestCount("assets/disassociate")
@@ -93,11 +104,14 @@ struct ScopeReconcileTests {
 
     @Test(
         "a retired device leaves its scope: after its grace the licence goes back and the next waiting is served",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func retiredDeviceLeaves(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, uid) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 2, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 2, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let serials = try await world.addDevices(3)
             var manage = ManageDesiredState(services: world.services)
@@ -105,7 +119,8 @@ struct ScopeReconcileTests {
             _ = try await manage.putScope(
                 world.admin,
                 try AppScope(name: ScopeName("k"), asset: Self.key, serialNumbers: serials, removalGraceSeconds: 0),
-                dryRun: false)
+                dryRun: false
+            )
             try await world.settleEvents()
             try await drainJobs(world)  // what the upload queued (its sync would reconcile too)
             let waiting = try await manage.waitlist(world.admin, try ScopeName("k"), after: 0, limit: 10)
@@ -127,18 +142,24 @@ struct ScopeReconcileTests {
     func unmanagedLeftAlone(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, uid) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 5, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 5, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let serials = try await world.addDevices(3)
             _ = try await AssignLicences(services: world.services)(
-                world.admin, asset: Self.key, to: [.device(serials[2])])
+                world.admin,
+                asset: Self.key,
+                to: [.device(serials[2])]
+            )
             try await world.settleEvents()
             var manage = ManageDesiredState(services: world.services)
             manage.reconcilesInline = true
             let change = try await manage.putScope(
                 world.admin,
                 try AppScope(name: ScopeName("two"), asset: Self.key, serialNumbers: [serials[0], serials[1]]),
-                dryRun: false)
+                dryRun: false
+            )
             #expect(change.plan.add == 2 && change.plan.unmanaged == 1)
             _ = try await manage.deleteScope(world.admin, try ScopeName("two"), dryRun: false)
             // Default grace (a day): still held; a day later the two scoped licences go, the third stays.
@@ -156,20 +177,29 @@ struct ScopeReconcileTests {
 struct LicenceAlertTests {
     @Test(
         "8 licences, alert below 5, a scope of 6: one e-mail, not two; back above the level, it re-arms",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func oncePerCrossing(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, uid) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 8, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 8, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(
-                world.admin, file: file, noticeRecipients: ["it@school.example"])
+                world.admin,
+                file: file,
+                noticeRecipients: ["it@school.example"]
+            )
             let serials = try await world.addDevices(6)
             let key = AssetKey(adamID: "408709785")
             _ = try await AppForecast(services: world.services).setAlert(world.admin, key, below: 5, belowPercent: nil)
             var manage = ManageDesiredState(services: world.services)
             manage.reconcilesInline = true
             _ = try await manage.putScope(
-                world.admin, try AppScope(name: ScopeName("k"), asset: key, serialNumbers: serials), dryRun: false)
+                world.admin,
+                try AppScope(name: ScopeName("k"), asset: key, serialNumbers: serials),
+                dryRun: false
+            )
             try await world.settleEvents()
             // A second pass (another server, the sweep) finds the crossing recorded: no second notice.
             try await ReconcileScopes(services: world.services)(world.tenant.id)
@@ -181,7 +211,9 @@ struct LicenceAlertTests {
             #expect(forecast.available == 2 && forecast.belowAlert)
             // Bought 10 more: above the level, the alert re-arms (crossed_at cleared).
             try await world.simulator.upsertAsset(
-                SimAsset(adamId: "408709785", totalCount: 18, name: "Keynote"), at: uid)
+                SimAsset(adamId: "408709785", totalCount: 18, name: "Keynote"),
+                at: uid
+            )
             let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
             _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
             try await ReconcileScopes(services: world.services)(world.tenant.id)
@@ -197,13 +229,16 @@ struct LicenceAlertTests {
 struct ScopeModelTests {
     @Test(
         "Apple holds min(desired, pool) by priority, only desired devices, nobody flaps, the waitlist drains",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func randomInterleavings(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             var generator = SystemRandomNumberGenerator()
             var total = Int.random(in: 3...6, using: &generator)
             let (file, uid) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: total, name: "Keynote")])
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: total, name: "Keynote")]
+            )
             _ = try await UploadToken(services: world.services)(world.admin, file: file)
             let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
             let serials = try await world.addDevices(12)
@@ -218,8 +253,14 @@ struct ScopeModelTests {
                 _ = try await manage.putScope(
                     world.admin,
                     try AppScope(
-                        name: ScopeName(name), asset: key, groups: [group], priority: priority, removalGraceSeconds: 0),
-                    dryRun: false)
+                        name: ScopeName(name),
+                        asset: key,
+                        groups: [group],
+                        priority: priority,
+                        removalGraceSeconds: 0
+                    ),
+                    dryRun: false
+                )
             }
             // Revokes the model allows: a licensed device that left every group.
             var allowedRevokes = 0
@@ -234,12 +275,18 @@ struct ScopeModelTests {
                     let change = adding ? pick.subtracting(members[group]!) : pick.intersection(members[group]!)
                     guard !change.isEmpty else { continue }
                     _ = try await manage.editMembers(
-                        world.admin, group, adding: adding, change.sorted().map(Assignee.device))
+                        world.admin,
+                        group,
+                        adding: adding,
+                        change.sorted().map(Assignee.device)
+                    )
                     if adding { members[group]!.formUnion(change) } else { members[group]!.subtract(change) }
                 default:  // a purchase at Apple, then a sync
                     total += Int.random(in: 1...2, using: &generator)
                     try await world.simulator.upsertAsset(
-                        SimAsset(adamId: "408709785", totalCount: total, name: "Keynote"), at: uid)
+                        SimAsset(adamId: "408709785", totalCount: total, name: "Keynote"),
+                        at: uid
+                    )
                     _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
                 }
                 let left = desiredBefore.subtracting(members[low]!.union(members[high]!))

@@ -13,16 +13,19 @@ struct SyncLeaseTests {
     func slowToken(_ world: World, slowMilliseconds: Int) async throws -> ContentToken {
         let (file, _) = try await world.location("A", assets: [SimAsset(adamId: "408709785", totalCount: 5)])
         let token = try #require(
-            try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token)
+            try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token
+        )
         await world.simulator.injectFault(
-            SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: slowMilliseconds))
+            SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: slowMilliseconds)
+        )
         return token
     }
 
     /// Starts a sync whose lease lasts 0.6 s while Apple takes `slowMilliseconds` to answer, and returns once
     /// the sync holds its lease and is inside Apple's slow answer.
     func startLongSync(
-        _ world: World, slowMilliseconds: Int
+        _ world: World,
+        slowMilliseconds: Int
     ) async throws -> (ContentToken, Task<SyncReport, any Error>) {
         let token = try await slowToken(world, slowMilliseconds: slowMilliseconds)
         var sync = SyncToken(services: world.services)
@@ -55,8 +58,12 @@ struct SyncLeaseTests {
             let sync = SyncToken(services: world.services)
             // A holder that will never renew or release: a killed server.
             let taken = try await world.store.acquireLease(
-                tenant: world.tenant.id, name: "sync:\(token.id)", owner: "killed-server", now: world.clock.now(),
-                ttl: sync.leaseSeconds)
+                tenant: world.tenant.id,
+                name: "sync:\(token.id)",
+                owner: "killed-server",
+                now: world.clock.now(),
+                ttl: sync.leaseSeconds
+            )
             #expect(taken)
             await #expect(throws: UseCaseError.syncInProgress(location: "A")) {
                 _ = try await sync(world.admin, tokenID: token.id)
@@ -73,8 +80,12 @@ struct SyncLeaseTests {
             let (token, first) = try await startLongSync(world, slowMilliseconds: 3_000)
             // Another server takes the lease as if this one's had lapsed (its clock far ahead).
             let stolen = try await world.store.acquireLease(
-                tenant: world.tenant.id, name: "sync:\(token.id)", owner: "other-server",
-                now: world.clock.now().addingTimeInterval(3_600), ttl: 7_200)
+                tenant: world.tenant.id,
+                name: "sync:\(token.id)",
+                owner: "other-server",
+                now: world.clock.now().addingTimeInterval(3_600),
+                ttl: 7_200
+            )
             #expect(stolen)
             await #expect(throws: UseCaseError.syncInProgress(location: "A")) { _ = try await first.value }
             let state = try await world.store.inTenant(world.tenant.id) { tx in try await tx.syncState(token.id) }

@@ -9,22 +9,29 @@ import VPPUseCases
 struct TokenLifecycleTests {
     @Test(
         "upload validates with Apple, claims, stores encrypted, syncs apps and counts; a second upload of the location says renew",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func upload(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Main Campus", assets: [keynoteSim, bookSim])
             let result = try await UploadToken(services: world.services)(
-                world.admin, file: file, noticeRecipients: ["it@acme.example"])
+                world.admin,
+                file: file,
+                noticeRecipients: ["it@acme.example"]
+            )
             let token = try #require(result.token)
             #expect(result.stored && result.status.code == "active" && result.otherHolder == nil)
             #expect(result.sync?.assets == 2)
             #expect(
                 await world.simulator.snapshot(of: uid)?.mdmInfo?.id == world.tenant.holderIdentity.id,
-                "claimed with our mdmInfo")
+                "claimed with our mdmInfo"
+            )
             let apps = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.apps() }
             #expect(apps.map(\.asset.key.adamID).sorted() == ["408709785", "900000001"])
             #expect(
-                apps.first { $0.asset.key.adamID == "408709785" }?.metadata?.name == "Keynote", "metadata looked up")
+                apps.first { $0.asset.key.adamID == "408709785" }?.metadata?.name == "Keynote",
+                "metadata looked up"
+            )
             let overview = try await ListTokens(services: world.services)(world.reader)
             #expect(overview.map(\.token.id) == [token.id] && overview[0].status.code == "active")
             await #expect(throws: StoreError.duplicateLocation(locationName: "Main Campus")) {
@@ -39,7 +46,9 @@ struct TokenLifecycleTests {
     }
 
     @Test(
-        "only Application Management Full Control may upload; a refusal writes nothing", arguments: StoreKind.allCases)
+        "only Application Management Full Control may upload; a refusal writes nothing",
+        arguments: StoreKind.allCases
+    )
     func permissions(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Main Campus", assets: [keynoteSim])
@@ -67,23 +76,33 @@ struct TokenLifecycleTests {
 
     @Test(
         "a token held by Apple Configurator is stored as in use elsewhere, grants nothing, and is taken over only on confirmation",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func inUseElsewhereAndTakeOver(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Lab", assets: [keynoteSim], holder: .appleConfigurator)
             try await world.simulator.seedAssignments(
-                adamId: "408709785", serialNumbers: ["AC2DEVICE01", "AC2DEVICE02"], at: uid)
+                adamId: "408709785",
+                serialNumbers: ["AC2DEVICE01", "AC2DEVICE02"],
+                at: uid
+            )
             let preview = try await UploadToken(services: world.services)(
-                world.admin, file: file, takeOver: true, dryRun: true)
+                world.admin,
+                file: file,
+                takeOver: true,
+                dryRun: true
+            )
             #expect(
                 !preview.stored && preview.otherHolder?.isAppleConfigurator == true
-                    && preview.takeOverPreview?.count == 2)
+                    && preview.takeOverPreview?.count == 2
+            )
             let upload = try await UploadToken(services: world.services)(world.admin, file: file)
             let token = try #require(upload.token)
             #expect(upload.stored && upload.status == .inUseElsewhere(holder: upload.otherHolder!))
             #expect(
                 await world.simulator.snapshot(of: uid)?.mdmInfo?.name == "Apple Configurator 2",
-                "nothing written at Apple")
+                "nothing written at Apple"
+            )
             await #expect(throws: UseCaseError.self) {
                 _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
             }
@@ -96,7 +115,8 @@ struct TokenLifecycleTests {
             try await Task.sleep(for: .milliseconds(100))
             #expect(
                 await world.simulator.snapshot(of: uid)?.assignmentCount == 0,
-                "the other holder's licences were revoked")
+                "the other holder's licences were revoked"
+            )
             #expect(try await ListTokens(services: world.services)(world.reader)[0].status.code == "active")
         }
     }
@@ -116,7 +136,8 @@ struct TokenLifecycleTests {
 
     @Test(
         "renew: another location's file is refused naming both; the right one replaces secret and expiry and clears revoked",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func renew(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Main Campus", assets: [keynoteSim], validDays: 20)
@@ -132,8 +153,10 @@ struct TokenLifecycleTests {
             #expect(try await ListTokens(services: world.services)(world.reader)[0].status.code == "revoked")
             let fresh = Data(
                 try await world.simulator.mintToken(
-                    for: uid, expiresAt: world.clock.now().addingTimeInterval(365 * 86_400)
-                ).utf8)
+                    for: uid,
+                    expiresAt: world.clock.now().addingTimeInterval(365 * 86_400)
+                ).utf8
+            )
             let renewed = try await RenewToken(services: world.services)(world.admin, tokenID: token.id, file: fresh)
             #expect(renewed.revokedAt == nil && renewed.expiresAt > token.expiresAt)
             let overview = try await ListTokens(services: world.services)(world.reader)[0]
@@ -144,14 +167,18 @@ struct TokenLifecycleTests {
 
     @Test(
         "expiry notices at 30/15/7/1 days and on expiry, each once per token and expiry, restarting after renewal",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func notices(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Main Campus", assets: [keynoteSim], validDays: 40)
             let token = try #require(
                 try await UploadToken(services: world.services)(
-                    world.admin, file: file, noticeRecipients: ["it@acme.example"]
-                ).token)
+                    world.admin,
+                    file: file,
+                    noticeRecipients: ["it@acme.example"]
+                ).token
+            )
             let plan = PlanNotices(services: world.services)
             #expect(try await plan(world.tenant.id).isEmpty, "40 days left: nothing yet")
             var kinds: [Notice.Kind] = []
@@ -180,8 +207,10 @@ struct TokenLifecycleTests {
             #expect(try await DeliverNotices(services: world.services)(world.tenant.id) == 0, "sent once")
             let fresh = Data(
                 try await world.simulator.mintToken(
-                    for: uid, expiresAt: world.clock.now().addingTimeInterval(20 * 86_400)
-                ).utf8)
+                    for: uid,
+                    expiresAt: world.clock.now().addingTimeInterval(20 * 86_400)
+                ).utf8
+            )
             _ = try await RenewToken(services: world.services)(world.admin, tokenID: token.id, file: fresh)
             #expect(try await plan(world.tenant.id).map(\.kind) == [.expiresIn30Days], "renewal restarts the cycle")
         }
@@ -189,13 +218,20 @@ struct TokenLifecycleTests {
 
     @Test(
         "removal: plan first, then exactly the plan — re-licensing from a token with licences left, uninstalling the rest",
-        arguments: StoreKind.allCases)
+        arguments: StoreKind.allCases
+    )
     func removal(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (fileA, uidA) = try await world.location(
-                "A", assets: [SimAsset(adamId: "408709785", totalCount: 4), pagesSim], validDays: 300)
+                "A",
+                assets: [SimAsset(adamId: "408709785", totalCount: 4), pagesSim],
+                validDays: 300
+            )
             let (fileB, uidB) = try await world.location(
-                "B", assets: [SimAsset(adamId: "408709785", totalCount: 1)], validDays: 100)
+                "B",
+                assets: [SimAsset(adamId: "408709785", totalCount: 1)],
+                validDays: 100
+            )
             let tokenA = try #require(try await UploadToken(services: world.services)(world.admin, file: fileA).token)
             _ = try await UploadToken(services: world.services)(world.admin, file: fileB)
             let serials = try await world.addDevices(3, installed: ["408709785", "361309726"])
@@ -209,7 +245,8 @@ struct TokenLifecycleTests {
             #expect(plan.appsLeaving == [AssetKey(adamID: "361309726")])
             #expect(
                 plan.licencesToRevoke.count == 4,
-                "3 Keynote + 1 Pages granted by A (A expires last, so it granted first)")
+                "3 Keynote + 1 Pages granted by A (A expires last, so it granted first)"
+            )
             #expect(plan.relicences.count == 1, "B has one Keynote licence left")
             #expect(plan.uninstalls.count == 3, "2 Keynote without a licence elsewhere + Pages")
             try await remove.apply(world.admin, plan: plan)

@@ -16,7 +16,11 @@ extension AppleSimulator {
             switch faulty.kind {
             case .serverError:
                 return .appleError(
-                    9603, "Internal error", status: 500, headers: ["Retry-After": "\(faulty.retryAfterSeconds ?? 1)"])
+                    9603,
+                    "Internal error",
+                    status: 500,
+                    headers: ["Retry-After": "\(faulty.retryAfterSeconds ?? 1)"]
+                )
             case .serviceUnavailable:
                 var headers: [String: String] = [:]
                 if let seconds = faulty.retryAfterSeconds { headers["Retry-After"] = "\(seconds)" }
@@ -114,12 +118,14 @@ extension AppleSimulator {
     private func authorise(_ request: SimRequest) -> Authorisation {
         guard let header = request.header("authorization"), header.hasPrefix("Bearer ") else {
             return .failure(
-                .appleError(9722, "Authorization header must match the format 'Bearer {sToken}'", status: 401))
+                .appleError(9722, "Authorization header must match the format 'Bearer {sToken}'", status: 401)
+            )
         }
         let bearer = String(header.dropFirst("Bearer ".count))
         guard Self.looksLikeToken(bearer) else {
             return .failure(
-                .appleError(9722, "Authorization header must match the format 'Bearer {sToken}'", status: 401))
+                .appleError(9722, "Authorization header must match the format 'Bearer {sToken}'", status: 401)
+            )
         }
         guard let token = tokens[bearer], let location = locations[token.locationUID] else {
             return .failure(.appleError(9622, "Invalid authentication token", status: settings.invalidTokenStatus))
@@ -149,7 +155,11 @@ extension AppleSimulator {
         var headers: [String: String] = [:]
         if let seconds = settings.rateLimitRetryAfter { headers["Retry-After"] = "\(seconds)" }
         return .appleError(
-            9646, "Too many requests for the organization. Back off and retry.", status: 429, headers: headers)
+            9646,
+            "Too many requests for the organization. Back off and retry.",
+            status: 429,
+            headers: headers
+        )
     }
 
     // MARK: service/config and client/config
@@ -174,7 +184,8 @@ extension AppleSimulator {
             [
                 "limits": settings.limits, "urls": urls, "errorCodes": codes,
                 "notificationTypes": ["ASSET_MANAGEMENT", "USER_MANAGEMENT", "USER_ASSOCIATED", "ASSET_COUNT"],
-            ])
+            ]
+        )
     }
 
     static let errorTable: [Int: String] = [
@@ -258,12 +269,14 @@ extension AppleSimulator {
         if let url, let secret {
             // Apple sends a TEST_NOTIFICATION and rejects the configuration when it is not delivered.
             let delivered = await notifier.deliver(
-                url: url, bearer: secret,
+                url: url,
+                bearer: secret,
                 envelope: [
                     "notification": [String: Any](), "notificationId": UUID().uuidString.lowercased(),
                     "notificationType": "TEST_NOTIFICATION", "uId": uid,
                 ],
-                attempts: 1)
+                attempts: 1
+            )
             if !delivered { return .error(.appleError(9728, Self.errorTable[9728]!, status: 400)) }
         }
         do {
@@ -326,7 +339,11 @@ extension AppleSimulator {
         var filter = query
         filter["pageIndex"] = nil
         let cacheKey = AssignmentWalkCache.Key(
-            locationUID: uid, revision: location.assignmentRevision, version: location.version, filter: filter)
+            locationUID: uid,
+            revision: location.assignmentRevision,
+            version: location.version,
+            filter: filter
+        )
         if let cache = assignmentWalkCache, cache.key == cacheKey {
             return renderAssignments(cache.matching, query: query, versionId: location.currentVersionId)
         }
@@ -380,17 +397,27 @@ extension AppleSimulator {
 
     /// One page of `matching`; only the items on the page are rendered to JSON.
     private func paged<T>(
-        _ matching: [T], key: String, query: [String: String], versionId: String,
+        _ matching: [T],
+        key: String,
+        query: [String: String],
+        versionId: String,
         render: (T) -> [String: Any]
     ) -> Answer {
         guard
             let page = SimPage(
-                count: matching.count, pageIndexText: query["pageIndex"], pageSize: settings.pageSize,
-                versionId: versionId)
+                count: matching.count,
+                pageIndexText: query["pageIndex"],
+                pageSize: settings.pageSize,
+                versionId: versionId
+            )
         else {
             return .error(
                 .appleError(
-                    9650, "Page index must be greater than 0, and less than the total number of pages", status: 400))
+                    9650,
+                    "Page index must be greater than 0, and less than the total number of pages",
+                    status: 400
+                )
+            )
         }
         var object = page.fields
         object[key] = matching[page.range].map(render)

@@ -26,8 +26,11 @@ extension AppleSimulator {
         case ("POST", ["locations"]):
             guard let name = body["name"] as? String else { throw SimAdminError("give a name") }
             let uid = createLocation(
-                name: name, countryCode: body["countryCode"] as? String ?? "US",
-                orgName: body["orgName"] as? String, uId: body["uId"] as? String)
+                name: name,
+                countryCode: body["countryCode"] as? String ?? "US",
+                orgName: body["orgName"] as? String,
+                uId: body["uId"] as? String
+            )
             return .json(201, ["uId": uid])
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "assets":
             let raw = body["assets"] as? [[String: Any]] ?? [body]
@@ -39,9 +42,12 @@ extension AppleSimulator {
             return .json(200, ["count": assets.count])
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "assignments":
             try seedAssignments(
-                adamId: body["adamId"] as? String ?? "", pricingParam: body["pricingParam"] as? String ?? "STDQ",
+                adamId: body["adamId"] as? String ?? "",
+                pricingParam: body["pricingParam"] as? String ?? "STDQ",
                 serialNumbers: body["serialNumbers"] as? [String] ?? [],
-                clientUserIds: body["clientUserIds"] as? [String] ?? [], at: p[1])
+                clientUserIds: body["clientUserIds"] as? [String] ?? [],
+                at: p[1]
+            )
             return .json(200, [:])
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "tokens":
             let days = body["validDays"] as? Double ?? 365
@@ -52,7 +58,8 @@ extension AppleSimulator {
                     "Content-Type": "application/octet-stream",
                     "Content-Disposition": "attachment; filename=\"\(p[1]).vpptoken\"",
                 ],
-                body: Data(text.utf8))
+                body: Data(text.utf8)
+            )
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "expire":
             expireTokens(of: p[1])
             return .json(200, [:])

@@ -34,7 +34,11 @@ extension AppleSimulator {
             guard let asset = location.assets[key] else {
                 return .error(
                     .appleError(
-                        9602, "Invalid argument: no asset \(adamId)/\(key.pricingParam) on this location", status: 400))
+                        9602,
+                        "Invalid argument: no asset \(adamId)/\(key.pricingParam) on this location",
+                        status: 400
+                    )
+                )
             }
             if type == "ASSOCIATE", !serials.isEmpty, !asset.deviceAssignable {
                 return .error(.appleError(9707, "Asset \(adamId) is not device assignable", status: 400))
@@ -96,8 +100,15 @@ extension AppleSimulator {
             if let email, !email.contains("@") { return .error(.appleError(9717, Self.errorTable[9717]!, status: 400)) }
             requested.append(
                 SimUser(
-                    clientUserId: id, email: email, managedAppleId: item["managedAppleId"] as? String,
-                    status: "Registered", inviteCode: nil, idHash: nil, modifiedAtVersion: 0))
+                    clientUserId: id,
+                    email: email,
+                    managedAppleId: item["managedAppleId"] as? String,
+                    status: "Registered",
+                    inviteCode: nil,
+                    idHash: nil,
+                    modifiedAtVersion: 0
+                )
+            )
         }
         if Set(requested.map(\.clientUserId)).count != requested.count {
             return .error(.appleError(9715, Self.errorTable[9715]!, status: 400))
@@ -115,12 +126,20 @@ extension AppleSimulator {
     private func startEvent(_ uid: String, type: String, requested: Int) -> String {
         let id = UUID().uuidString.lowercased()
         locations[uid]?.events[id] = SimEvent(
-            id: id, type: type, status: "PENDING", numRequested: requested, numCompleted: 0, failures: [])
+            id: id,
+            type: type,
+            status: "PENDING",
+            numRequested: requested,
+            numCompleted: 0,
+            failures: []
+        )
         return id
     }
 
     private func scheduleEvent(
-        _ uid: String, _ eventId: String, _ work: @escaping @Sendable (isolated AppleSimulator) -> [[String: Any]]
+        _ uid: String,
+        _ eventId: String,
+        _ work: @escaping @Sendable (isolated AppleSimulator) -> [[String: Any]]
     ) {
         let delay = settings.eventDelayMilliseconds
         Task {
@@ -141,8 +160,12 @@ extension AppleSimulator {
     }
 
     func carryOutManageAssets(
-        _ uid: String, _ eventId: String, type: String, keys: [SimAssetKey],
-        serials: [String], users: [String]
+        _ uid: String,
+        _ eventId: String,
+        type: String,
+        keys: [SimAssetKey],
+        serials: [String],
+        users: [String]
     ) -> [[String: Any]] {
         // Taken out of the dictionary while it changes: a copy left behind would make every append copy the
         // whole assignment list (copy-on-write), and a write to a location of 1,000,000 assignments quadratic.
@@ -150,7 +173,9 @@ extension AppleSimulator {
         location.bumpVersion()
         var done: [[String: Any]] = []
         var noLicence = SimFailure(
-            errorNumber: 9709, errorMessage: "There aren't enough assets available to complete this association.")
+            errorNumber: 9709,
+            errorMessage: "There aren't enough assets available to complete this association."
+        )
         var unknownUser = SimFailure(errorNumber: 9609, errorMessage: "Registered user not found")
         let activeUsers = Set(location.users.filter { $0.status != "Retired" }.map(\.clientUserId))
         for key in keys {
@@ -232,8 +257,11 @@ extension AppleSimulator {
                 if activeIndex != nil {
                     failures.append(
                         SimFailure(
-                            errorNumber: 9716, errorMessage: "clientUserId already exists",
-                            clientUserIds: [requested.clientUserId]))
+                            errorNumber: 9716,
+                            errorMessage: "clientUserId already exists",
+                            clientUserIds: [requested.clientUserId]
+                        )
+                    )
                     continue
                 }
                 var user = requested
@@ -244,8 +272,11 @@ extension AppleSimulator {
                 guard let index = activeIndex else {
                     failures.append(
                         SimFailure(
-                            errorNumber: 9609, errorMessage: "Registered user not found",
-                            clientUserIds: [requested.clientUserId]))
+                            errorNumber: 9609,
+                            errorMessage: "Registered user not found",
+                            clientUserIds: [requested.clientUserId]
+                        )
+                    )
                     continue
                 }
                 if type == "UPDATE" {
@@ -275,7 +306,10 @@ extension AppleSimulator {
 
     /// ASSET_MANAGEMENT notifications: at most 100 assignments each; failures reported with `result: FAILURE`.
     static func assetNotifications(
-        eventId: String, type: String, done: [[String: Any]], failures: [SimFailure]
+        eventId: String,
+        type: String,
+        done: [[String: Any]],
+        failures: [SimFailure]
     ) -> [[String: Any]] {
         var result: [[String: Any]] = []
         for start in stride(from: 0, to: max(done.count, 1), by: 100) where !done.isEmpty {

@@ -24,7 +24,8 @@ public actor AppleSimulator {
     public internal(set) var rateLimitedCount = 0
 
     public init(
-        settings: SimulatorSettings = SimulatorSettings(), logger: Logger = Logger(label: "vppsim"),
+        settings: SimulatorSettings = SimulatorSettings(),
+        logger: Logger = Logger(label: "vppsim"),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.settings = settings
@@ -40,12 +41,19 @@ public actor AppleSimulator {
     /// Creates a location and returns its `uId`.
     @discardableResult
     public func createLocation(
-        name: String, countryCode: String = "US", orgName: String? = nil, uId: String? = nil
+        name: String,
+        countryCode: String = "US",
+        orgName: String? = nil,
+        uId: String? = nil
     ) -> String {
         let id = uId ?? String(Int.random(in: 1_000_000_000_000_000...9_999_999_999_999_999))
         if locations[id] == nil { locationOrder.append(id) }
         locations[id] = SimLocation(
-            uId: id, name: name, countryCode: countryCode.uppercased(), orgName: orgName ?? name)
+            uId: id,
+            name: name,
+            countryCode: countryCode.uppercased(),
+            orgName: orgName ?? name
+        )
         return id
     }
 
@@ -80,8 +88,11 @@ public actor AppleSimulator {
 
     /// Records assignments directly, as if another MDM (or a person in ABM) had made them.
     public func seedAssignments(
-        adamId: String, pricingParam: String = "STDQ", serialNumbers: [String] = [],
-        clientUserIds: [String] = [], at locationUID: String
+        adamId: String,
+        pricingParam: String = "STDQ",
+        serialNumbers: [String] = [],
+        clientUserIds: [String] = [],
+        at locationUID: String
     ) throws {
         try mutateLocation(locationUID) { location in
             let key = SimAssetKey(adamId: adamId, pricingParam: pricingParam)
@@ -100,8 +111,13 @@ public actor AppleSimulator {
             location.bumpVersion()
             location.users.append(
                 SimUser(
-                    clientUserId: clientUserId, email: email, status: "Registered",
-                    inviteCode: UUID().uuidString.prefix(8).lowercased(), modifiedAtVersion: location.version))
+                    clientUserId: clientUserId,
+                    email: email,
+                    status: "Registered",
+                    inviteCode: UUID().uuidString.prefix(8).lowercased(),
+                    modifiedAtVersion: location.version
+                )
+            )
         }
     }
 
@@ -143,12 +159,17 @@ public actor AppleSimulator {
     public func snapshot(of locationUID: String) -> SimLocationSnapshot? {
         guard let location = locations[locationUID] else { return nil }
         return SimLocationSnapshot(
-            uId: location.uId, name: location.name, mdmInfo: location.mdmInfo,
+            uId: location.uId,
+            name: location.name,
+            mdmInfo: location.mdmInfo,
             assignmentCount: location.assignments.count,
             assignedByAsset: Dictionary(
                 location.assets.keys.map { ("\($0.adamId)/\($0.pricingParam)", location.assignedCount($0)) },
-                uniquingKeysWith: +),
-            notificationUrl: location.notificationUrl, userCount: location.users.count)
+                uniquingKeysWith: +
+            ),
+            notificationUrl: location.notificationUrl,
+            userCount: location.users.count
+        )
     }
 
     public func totalRequests() -> Int { requestCounts.values.reduce(0, +) }
@@ -175,11 +196,13 @@ public actor AppleSimulator {
         location.assignedByAsset[key, default: 0] += 1
         location.assignmentRevision += 1
         location.assignments.append(
-            SimAssignment(asset: key, serialNumber: serial, clientUserId: user, modifiedAtVersion: location.version))
+            SimAssignment(asset: key, serialNumber: serial, clientUserId: user, modifiedAtVersion: location.version)
+        )
     }
 
     static func removeAssignments(
-        _ location: inout SimLocation, where shouldRemove: (SimAssignment) -> Bool
+        _ location: inout SimLocation,
+        where shouldRemove: (SimAssignment) -> Bool
     ) -> [SimAssignment] {
         let removed = location.assignments.filter(shouldRemove)
         guard !removed.isEmpty else { return [] }
@@ -190,9 +213,13 @@ public actor AppleSimulator {
             uniqueKeysWithValues: location.assignments.enumerated().map {
                 (
                     SimLocation.assignmentKey(
-                        $0.element.asset, serial: $0.element.serialNumber, user: $0.element.clientUserId), $0.offset
+                        $0.element.asset,
+                        serial: $0.element.serialNumber,
+                        user: $0.element.clientUserId
+                    ), $0.offset
                 )
-            })
+            }
+        )
         return removed
     }
 

@@ -9,7 +9,10 @@ public struct SimRequest: Sendable {
     public var body: Data
 
     public init(
-        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+        method: String,
+        path: String,
+        query: [String: String] = [:],
+        headers: [String: String] = [:],
         body: Data = Data()
     ) {
         self.method = method
@@ -46,7 +49,10 @@ public struct SimResponse: Sendable {
 
     /// Apple's error body `{errorNumber, errorMessage}` with the status Apple's table gives it.
     static func appleError(
-        _ number: Int, _ message: String, status: Int, headers: [String: String] = [:]
+        _ number: Int,
+        _ message: String,
+        status: Int,
+        headers: [String: String] = [:]
     ) -> SimResponse {
         json(status, ["errorNumber": number, "errorMessage": message], headers: headers)
     }

@@ -37,7 +37,9 @@ struct SimNotifier: Sendable {
                 }
             } catch {
                 logger.debug(
-                    "notification failed", metadata: ["type": "\(type)", "attempt": "\(attempt)", "error": "\(error)"])
+                    "notification failed",
+                    metadata: ["type": "\(type)", "attempt": "\(attempt)", "error": "\(error)"]
+                )
             }
             if attempt < attempts { try? await Task.sleep(for: .milliseconds(100 * attempt)) }
         }

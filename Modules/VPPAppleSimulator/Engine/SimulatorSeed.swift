@@ -41,7 +41,9 @@ extension AppleSimulator {
             if location.holder == "apple-configurator" { try setMDMInfo(.appleConfigurator, at: uid) }
             for token in location.tokens ?? [] {
                 let text = try mintToken(
-                    for: uid, expiresAt: now().addingTimeInterval((token.validDays ?? 365) * 86_400))
+                    for: uid,
+                    expiresAt: now().addingTimeInterval((token.validDays ?? 365) * 86_400)
+                )
                 let url = baseDirectory.appendingPathComponent(token.file)
                 try Data(text.utf8).write(to: url, options: .atomic)
                 written.append(url.path)

@@ -14,7 +14,10 @@ public struct SimMDMInfo: Codable, Hashable, Sendable {
 
     /// What Apple Configurator 2 writes (Apple's own example).
     public static let appleConfigurator = SimMDMInfo(
-        id: "522d5c43-d3ba-4ea6-8f58-e8c1f3f7d9a2", name: "Apple Configurator 2", metadata: "2.13.3")
+        id: "522d5c43-d3ba-4ea6-8f58-e8c1f3f7d9a2",
+        name: "Apple Configurator 2",
+        metadata: "2.13.3"
+    )
 }
 
 /// One asset (adamId + pricingParam) bought on a location.
@@ -33,9 +36,17 @@ public struct SimAsset: Codable, Hashable, Sendable {
     public var version: String
 
     public init(
-        adamId: String, pricingParam: String = "STDQ", productType: String = "App", totalCount: Int,
-        retiredCount: Int = 0, deviceAssignable: Bool = true, revocable: Bool = true,
-        supportedPlatforms: [String] = ["iOS"], name: String? = nil, bundleId: String? = nil, version: String = "1.0"
+        adamId: String,
+        pricingParam: String = "STDQ",
+        productType: String = "App",
+        totalCount: Int,
+        retiredCount: Int = 0,
+        deviceAssignable: Bool = true,
+        revocable: Bool = true,
+        supportedPlatforms: [String] = ["iOS"],
+        name: String? = nil,
+        bundleId: String? = nil,
+        version: String = "1.0"
     ) {
         self.adamId = adamId
         self.pricingParam = pricingParam
@@ -64,7 +75,8 @@ public struct SimAsset: Codable, Hashable, Sendable {
             supportedPlatforms: try c.decodeIfPresent([String].self, forKey: .supportedPlatforms) ?? ["iOS"],
             name: try c.decodeIfPresent(String.self, forKey: .name),
             bundleId: try c.decodeIfPresent(String.self, forKey: .bundleId),
-            version: try c.decodeIfPresent(String.self, forKey: .version) ?? "1.0")
+            version: try c.decodeIfPresent(String.self, forKey: .version) ?? "1.0"
+        )
     }
 
     var key: SimAssetKey { SimAssetKey(adamId: adamId, pricingParam: pricingParam) }

@@ -57,7 +57,10 @@ public struct SimulatorFault: Codable, Sendable, Hashable {
     public var delayMilliseconds: Int?
 
     public init(
-        kind: Kind, count: Int = 1, pathContains: String? = nil, retryAfterSeconds: Int? = nil,
+        kind: Kind,
+        count: Int = 1,
+        pathContains: String? = nil,
+        retryAfterSeconds: Int? = nil,
         delayMilliseconds: Int? = nil
     ) {
         self.kind = kind

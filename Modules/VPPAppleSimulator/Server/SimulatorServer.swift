@@ -16,7 +16,9 @@ public struct SimulatorServer: Sendable {
 
     /// Builds the Hummingbird application; `onRunning` receives the bound port.
     func makeApplication(
-        host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void
+        host: String,
+        port: Int,
+        onRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let responder = SimulatorResponder(simulator: simulator, logger: logger)
         return Application(
@@ -88,8 +90,12 @@ struct SimulatorResponder: HTTPResponder {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let simRequest = SimRequest(
-            method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
-            body: Data(buffer: body))
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: query,
+            headers: headers,
+            body: Data(buffer: body)
+        )
         let answer = await simulator.handle(simRequest)
         // The bearer is never logged: only method, path and status.
         logger.info("\(request.method.rawValue) \(request.uri.path) -> \(answer.status)")
@@ -104,11 +110,13 @@ struct SimulatorResponder: HTTPResponder {
         case .connectionReset:
             let half = ByteBuffer(bytes: answer.body.prefix(answer.body.count / 2))
             return Response(
-                status: status, headers: fields,
+                status: status,
+                headers: fields,
                 body: .init(contentLength: answer.body.count) { writer in
                     try await writer.write(half)
                     throw SimAdminError("connection reset by fault injection")
-                })
+                }
+            )
         }
     }
 }

@@ -32,7 +32,11 @@ public struct AdminAccount: Hashable, Sendable {
     public let createdAt: Date
 
     public init(
-        id: AdminID = AdminID(), tenantID: TenantID, username: Username, role: Role, passwordHash: String,
+        id: AdminID = AdminID(),
+        tenantID: TenantID,
+        username: Username,
+        role: Role,
+        passwordHash: String,
         createdAt: Date
     ) {
         self.id = id

@@ -70,8 +70,11 @@ public struct ManagedAppDeclaration: Hashable, Sendable {
     public let automaticUpdates: AutomaticAppUpdates?
 
     public init(
-        asset: AssetKey, assignment: LicenceAssignmentKind, install: AppInstallPolicy = .required,
-        version: Int? = nil, automaticUpdates: AutomaticAppUpdates? = nil
+        asset: AssetKey,
+        assignment: LicenceAssignmentKind,
+        install: AppInstallPolicy = .required,
+        version: Int? = nil,
+        automaticUpdates: AutomaticAppUpdates? = nil
     ) throws(DeclarationError) {
         guard AdamID.isValid(asset.adamID) else { throw .adamIDNotNumeric(asset.adamID) }
         if let version, version < 1 { throw .invalidVersion(version) }

@@ -40,8 +40,13 @@ public struct ManagedAppStatus: Hashable, Sendable {
     public let removed: Bool
 
     public init(
-        bundleID: String, declarationIdentifier: String? = nil, rawState: String? = nil, reasons: [StatusReason] = [],
-        externalVersionID: Int? = nil, version: String? = nil, removed: Bool = false
+        bundleID: String,
+        declarationIdentifier: String? = nil,
+        rawState: String? = nil,
+        reasons: [StatusReason] = [],
+        externalVersionID: Int? = nil,
+        version: String? = nil,
+        removed: Bool = false
     ) {
         self.bundleID = bundleID
         self.declarationIdentifier = declarationIdentifier
@@ -115,10 +120,15 @@ public enum DeclarativeStatusReport {
             }
             apps.append(
                 ManagedAppStatus(
-                    bundleID: bundleID, declarationIdentifier: entry["declaration-identifier"] as? String,
-                    rawState: entry["state"] as? String, reasons: reasons,
-                    externalVersionID: entry["external-version-id"] as? Int, version: entry["version"] as? String,
-                    removed: entry["_removed"] as? Bool ?? false))
+                    bundleID: bundleID,
+                    declarationIdentifier: entry["declaration-identifier"] as? String,
+                    rawState: entry["state"] as? String,
+                    reasons: reasons,
+                    externalVersionID: entry["external-version-id"] as? Int,
+                    version: entry["version"] as? String,
+                    removed: entry["_removed"] as? Bool ?? false
+                )
+            )
         }
         return apps
     }

@@ -39,8 +39,13 @@ public struct MDMEnrollment: Hashable, Sendable, Codable {
     public var unenrolledAt: Date?
 
     public init(
-        state: EnrollmentState = .manual, enrollmentID: String? = nil, model: String? = nil, osVersion: String? = nil,
-        platform: DevicePlatform = .iOS, lastSeenAt: Date? = nil, unenrolledAt: Date? = nil
+        state: EnrollmentState = .manual,
+        enrollmentID: String? = nil,
+        model: String? = nil,
+        osVersion: String? = nil,
+        platform: DevicePlatform = .iOS,
+        lastSeenAt: Date? = nil,
+        unenrolledAt: Date? = nil
     ) {
         self.state = state
         self.enrollmentID = enrollmentID
@@ -65,8 +70,12 @@ public struct Device: Hashable, Sendable, Codable {
     public var enrollment: MDMEnrollment
 
     public init(
-        tenantID: TenantID, serialNumber: SerialNumber, name: String? = nil,
-        installedAdamIDs: Set<String> = [], isRetired: Bool = false, enrollment: MDMEnrollment = MDMEnrollment()
+        tenantID: TenantID,
+        serialNumber: SerialNumber,
+        name: String? = nil,
+        installedAdamIDs: Set<String> = [],
+        isRetired: Bool = false,
+        enrollment: MDMEnrollment = MDMEnrollment()
     ) {
         self.tenantID = tenantID
         self.serialNumber = serialNumber

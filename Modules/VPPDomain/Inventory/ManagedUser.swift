@@ -15,7 +15,9 @@ public struct ManagedUser: Hashable, Sendable, Codable {
     public var status: ManagedUserStatus
 
     public init(
-        tenantID: TenantID, clientUserID: ClientUserID, email: String? = nil,
+        tenantID: TenantID,
+        clientUserID: ClientUserID,
+        email: String? = nil,
         status: ManagedUserStatus = .registered
     ) throws(IdentifierError) {
         if let email, !Self.looksLikeEmail(email) { throw .invalidEmail(email) }

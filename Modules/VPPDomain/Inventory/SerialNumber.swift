@@ -38,7 +38,8 @@ public struct SerialNumber: Hashable, Sendable, Codable, Comparable {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { self = try SerialNumber(text) } catch {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: error.description))
+                .init(codingPath: decoder.codingPath, debugDescription: error.description)
+            )
         }
     }
 
@@ -66,7 +67,8 @@ public struct ClientUserID: Hashable, Sendable, Codable, Comparable {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { self = try ClientUserID(text) } catch {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: error.description))
+                .init(codingPath: decoder.codingPath, debugDescription: error.description)
+            )
         }
     }
 

@@ -36,14 +36,22 @@ public struct LicenceCounts: Hashable, Sendable, Codable {
     public func granting(_ count: Int) throws(LicenceError) -> LicenceCounts {
         guard count <= available else { throw .inconsistentCounts("cannot grant \(count) of \(available) available") }
         return try LicenceCounts(
-            total: total, assigned: assigned + count, available: available - count, retired: retired)
+            total: total,
+            assigned: assigned + count,
+            available: available - count,
+            retired: retired
+        )
     }
 
     /// These counts after `count` licences came back.
     public func releasing(_ count: Int) throws(LicenceError) -> LicenceCounts {
         guard count <= assigned else { throw .inconsistentCounts("cannot release \(count) of \(assigned) assigned") }
         return try LicenceCounts(
-            total: total, assigned: assigned - count, available: available + count, retired: retired)
+            total: total,
+            assigned: assigned - count,
+            available: available + count,
+            retired: retired
+        )
     }
 
     /// Sums counts across tokens (saturating at the unlimited total).

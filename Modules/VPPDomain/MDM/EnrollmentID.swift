@@ -42,7 +42,8 @@ public struct EnrollmentID: Hashable, Sendable, Codable, CustomStringConvertible
         let text = try decoder.singleValueContainer().decode(String.self)
         do { self = try EnrollmentID(text) } catch {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: error.description))
+                .init(codingPath: decoder.codingPath, debugDescription: error.description)
+            )
         }
     }
 

@@ -49,7 +49,9 @@ public struct OutboundPolicy: Sendable, Hashable {
     /// Why `url` may not be configured as an outbound URL, or `nil`. Checked without DNS: the scheme, and a host
     /// that is an internal address or `localhost` unless allowed.
     public func refusal(
-        forURL url: String, schemes: Set<String> = ["https"], plain: Set<String> = ["http"]
+        forURL url: String,
+        schemes: Set<String> = ["https"],
+        plain: Set<String> = ["http"]
     )
         -> String?
     {
@@ -79,7 +81,10 @@ public struct OutboundPolicy: Sendable, Hashable {
     public func refusal(smtpHost host: String, port: Int, encrypted: Bool) -> String? {
         let literal = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         return refusal(
-            forURL: "\(encrypted ? "smtps" : "smtp")://\(literal):\(port)", schemes: ["smtps"], plain: ["smtp"])
+            forURL: "\(encrypted ? "smtps" : "smtp")://\(literal):\(port)",
+            schemes: ["smtps"],
+            plain: ["smtp"]
+        )
     }
 
     /// Why vpp may not connect to `address` (one that `host` resolved to), or `nil`.

@@ -30,9 +30,14 @@ public struct AppScope: Hashable, Sendable {
     public var mode: ScopeDeliveryMode
 
     public init(
-        name: ScopeName, asset: AssetKey, groups: [GroupName] = [], serialNumbers: [SerialNumber] = [],
-        clientUserIDs: [ClientUserID] = [], priority: Int = 0,
-        removalGraceSeconds: Int = AppScope.defaultRemovalGraceSeconds, uninstallOnRemoval: Bool = true,
+        name: ScopeName,
+        asset: AssetKey,
+        groups: [GroupName] = [],
+        serialNumbers: [SerialNumber] = [],
+        clientUserIDs: [ClientUserID] = [],
+        priority: Int = 0,
+        removalGraceSeconds: Int = AppScope.defaultRemovalGraceSeconds,
+        uninstallOnRemoval: Bool = true,
         mode: ScopeDeliveryMode = .install
     ) throws(DesiredStateError) {
         guard (-1_000_000...1_000_000).contains(priority) else { throw .invalidPriority(priority) }

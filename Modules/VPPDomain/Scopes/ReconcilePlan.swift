@@ -51,8 +51,15 @@ public struct TrackedMember: Hashable, Sendable {
     public var mode: ScopeDeliveryMode
 
     public init(
-        assignee: Assignee, scope: ScopeName, priority: Int, enteredAt: Date, leftAt: Date? = nil,
-        grantedByScope: Bool, removalGraceSeconds: Int, uninstallOnRemoval: Bool, mode: ScopeDeliveryMode
+        assignee: Assignee,
+        scope: ScopeName,
+        priority: Int,
+        enteredAt: Date,
+        leftAt: Date? = nil,
+        grantedByScope: Bool,
+        removalGraceSeconds: Int,
+        uninstallOnRemoval: Bool,
+        mode: ScopeDeliveryMode
     ) {
         self.assignee = assignee
         self.scope = scope
@@ -106,8 +113,11 @@ public struct ReconcilePlan: Hashable, Sendable {
     ///   - holdings: the ledger's holders of the app.
     ///   - available: licences the pool can grant now.
     public static func make(
-        desired: [Assignee: DesiredMember], tracked: [Assignee: TrackedMember], holdings: [Assignee: Holding],
-        available: Int, now: Date
+        desired: [Assignee: DesiredMember],
+        tracked: [Assignee: TrackedMember],
+        holdings: [Assignee: Holding],
+        available: Int,
+        now: Date
     ) -> ReconcilePlan {
         var plan = ReconcilePlan()
         var candidates: [TrackedMember] = []
@@ -116,9 +126,15 @@ public struct ReconcilePlan: Hashable, Sendable {
             var row =
                 tracked[assignee]
                 ?? TrackedMember(
-                    assignee: assignee, scope: wanted.scope, priority: wanted.priority, enteredAt: now,
-                    grantedByScope: holding == nil, removalGraceSeconds: wanted.removalGraceSeconds,
-                    uninstallOnRemoval: wanted.uninstallOnRemoval, mode: wanted.mode)
+                    assignee: assignee,
+                    scope: wanted.scope,
+                    priority: wanted.priority,
+                    enteredAt: now,
+                    grantedByScope: holding == nil,
+                    removalGraceSeconds: wanted.removalGraceSeconds,
+                    uninstallOnRemoval: wanted.uninstallOnRemoval,
+                    mode: wanted.mode
+                )
             let before = tracked[assignee]
             if row.leftAt != nil {
                 // Came back: a new place at the end of the waitlist; still the scope's licence if it is held.

@@ -47,7 +47,10 @@ public struct ContentTokenFile: Hashable, Sendable, CustomStringConvertible, Cus
         guard let expiresAt = ISO8601Timestamp.parse(expiry) else { throw .unreadableDate(expiry) }
         guard expiresAt > now else { throw .alreadyExpired(expiresAt) }
         return ContentTokenFile(
-            secret: ContentTokenSecret(unchecked: trimmed), expiresAt: expiresAt, organizationName: orgName)
+            secret: ContentTokenSecret(unchecked: trimmed),
+            expiresAt: expiresAt,
+            organizationName: orgName
+        )
     }
 
     /// Parses file text (convenience for callers that already hold a `String`).
@@ -66,7 +69,9 @@ public struct ContentTokenFile: Hashable, Sendable, CustomStringConvertible, Cus
             children: [
                 "organizationName": organizationName, "expiresAt": expiresAt,
                 "secretFingerprint": secret.fingerprint,
-            ], displayStyle: .struct)
+            ],
+            displayStyle: .struct
+        )
     }
 
     /// Base64 in the standard or the URL-safe alphabet (not both at once: that means a damaged file),

@@ -70,6 +70,13 @@ public enum ISO8601Timestamp {
     public static func format(_ date: Date) -> String {
         let c = utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
+            c.year!,
+            c.month!,
+            c.day!,
+            c.hour!,
+            c.minute!,
+            c.second!
+        )
     }
 }

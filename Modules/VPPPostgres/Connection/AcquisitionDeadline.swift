@@ -42,8 +42,11 @@ public enum AcquisitionDeadline {
     /// database cannot be reached, when the wait reaches `deadline` (or `ceiling` without one), or when the
     /// work is still running `grace` after `deadline` (after calling `expire`).
     public static func run<T: Sendable>(
-        limit: Duration = limit, deadline: ContinuousClock.Instant? = nil, ceiling: Duration = ceiling,
-        reachable: (@Sendable () async -> Bool)? = nil, expire: @escaping @Sendable () -> Void = {},
+        limit: Duration = limit,
+        deadline: ContinuousClock.Instant? = nil,
+        ceiling: Duration = ceiling,
+        reachable: (@Sendable () async -> Bool)? = nil,
+        expire: @escaping @Sendable () -> Void = {},
         _ work: @Sendable (_ acquired: @escaping @Sendable () -> Void) async throws -> T
     ) async throws -> T {
         let flag = Flag()
@@ -59,15 +62,19 @@ public enum AcquisitionDeadline {
                             throw SQLDriverError.other(
                                 deadline == nil
                                     ? "no database connection within \(ceiling)"
-                                    : "no database connection before the request's deadline")
+                                    : "no database connection before the request's deadline"
+                            )
                         }
                         guard let reachable, await reachable() else {
                             expire()
                             throw SQLDriverError.other(
-                                "no database connection within \(limit): the database does not answer")
+                                "no database connection within \(limit): the database does not answer"
+                            )
                         }
                         try await Task.sleep(
-                            until: min(ContinuousClock.now + .seconds(1), waitUntil), clock: .continuous)
+                            until: min(ContinuousClock.now + .seconds(1), waitUntil),
+                            clock: .continuous
+                        )
                     }
                     guard let deadline else { return .timerExpired }
                     try await Task.sleep(until: deadline + grace, clock: .continuous)
@@ -135,7 +142,8 @@ public struct TCPReachability: Sendable {
         let now = ContinuousClock.now
         if let last = recent.answer.withLock({ $0 }), now - last.at < .seconds(1) { return last.reachable }
         let milliseconds = Int32(
-            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        )
         let (host, port) = (host, port)
         let reachable = await withCheckedContinuation { continuation in
             Thread.detachNewThread { continuation.resume(returning: Self.connect(host, port, milliseconds)) }

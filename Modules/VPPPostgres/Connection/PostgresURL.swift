@@ -16,8 +16,13 @@ public enum PostgresURL {
     public static func configuration(from text: String) throws -> PostgresClient.Configuration {
         let parts = try Parts(text)
         var configuration = PostgresClient.Configuration(
-            host: parts.host, port: parts.port, username: parts.user, password: parts.password,
-            database: parts.database, tls: parts.clientTLS)
+            host: parts.host,
+            port: parts.port,
+            username: parts.user,
+            password: parts.password,
+            database: parts.database,
+            tls: parts.clientTLS
+        )
         configuration.options.minimumConnections = 0
         configuration.options.maximumConnections = 20
         // A proxy that accepts and never answers must not hold a pool slot for the 10 s default.
@@ -31,14 +36,21 @@ public enum PostgresURL {
     /// no verdict (the probe answers "may serve"): a loaded machine's slow handshake must not turn into 503s,
     /// and a server that accepts and never answers is bounded by the request's deadline instead.
     public static func probe(
-        _ text: String, timeout: Duration = .seconds(1), logger: Logger
+        _ text: String,
+        timeout: Duration = .seconds(1),
+        logger: Logger
     ) throws
         -> DatabaseProbe
     {
         let parts = try Parts(text)
         var configuration = PostgresConnection.Configuration(
-            host: parts.host, port: parts.port, username: parts.user, password: parts.password,
-            database: parts.database, tls: parts.connectionTLS)
+            host: parts.host,
+            port: parts.port,
+            username: parts.user,
+            password: parts.password,
+            database: parts.database,
+            tls: parts.connectionTLS
+        )
         // Long enough that a slow connect ends as "no verdict" (the timer below), not as a failure.
         configuration.options.connectTimeout = .seconds(10)
         let settled = configuration
@@ -49,8 +61,10 @@ public enum PostgresURL {
             Task {
                 var answered = false
                 if let connection = try? await PostgresConnection.connect(
-                    configuration: settled, id: 0, logger: logger)
-                {
+                    configuration: settled,
+                    id: 0,
+                    logger: logger
+                ) {
                     outcome.connection.withLock { $0 = connection }
                     if outcome.isSettled { try? await connection.close() }
                     answered = (try? await connection.query("SELECT 1", logger: logger).collect()) != nil
@@ -110,7 +124,8 @@ public enum PostgresURL {
             else {
                 throw PostgresURLError(
                     description: "The database URL must be postgres://user:password@host:port/database "
-                        + "(got \(redacted(text))).")
+                        + "(got \(redacted(text)))."
+                )
             }
             guard let host = components.host, !host.isEmpty else {
                 throw PostgresURLError(description: "The database URL \(redacted(text)) names no host.")

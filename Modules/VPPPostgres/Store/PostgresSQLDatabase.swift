@@ -23,15 +23,19 @@ public struct PostgresSQLDatabase: SQLDatabase {
 
     public var dialect: SQLDialect {
         SQLDialect(
-            skipLocked: "FOR UPDATE SKIP LOCKED", greatest: "GREATEST", maxBindsPerStatement: 60_000,
+            skipLocked: "FOR UPDATE SKIP LOCKED",
+            greatest: "GREATEST",
+            maxBindsPerStatement: 60_000,
             scopeToTenant: { "SELECT set_config('vpp.tenant_id', \($0.description), true)" },
-            analyzesBulkLoads: true)
+            analyzesBulkLoads: true
+        )
     }
 
     /// Servers starting at once take turns on a transaction-scoped advisory lock ("vpp migrations" as 64 bits).
     public var migrationSeam: MigrationSeam {
         MigrationSeam(
-            flavor: .postgres, lock: "SELECT pg_advisory_xact_lock(\(Int64(0x7670_705F_6D69_6772)))",
+            flavor: .postgres,
+            lock: "SELECT pg_advisory_xact_lock(\(Int64(0x7670_705F_6D69_6772)))",
             createBookkeeping: """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version    integer PRIMARY KEY,
@@ -42,7 +46,8 @@ public struct PostgresSQLDatabase: SQLDatabase {
             bookkeepingExists: "SELECT 1 AS found WHERE to_regclass('schema_migrations') IS NOT NULL",
             record: { version, name in
                 "INSERT INTO schema_migrations (version, name) VALUES (\(version), \(name))"
-            })
+            }
+        )
     }
 
     /// Runs `body` in a transaction. Under a ``WorkDeadline`` (an API request's), the wait for a connection and
@@ -74,13 +79,15 @@ public struct PostgresSQLDatabase: SQLDatabase {
                             let milliseconds = max(1, Self.milliseconds(deadline - ContinuousClock.now))
                             try await connection.query(
                                 "SELECT set_config('statement_timeout', \(String(milliseconds)), true)",
-                                logger: logger)
+                                logger: logger
+                            )
                         }
                         let result = try await body(PostgresSQLConnection(connection: connection, logger: logger))
                         if let deadline, ContinuousClock.now >= deadline {
                             // The caller has been (or is about to be) told 503: this must not commit.
                             throw SQLDriverError.other(
-                                "the request's deadline passed before its transaction committed")
+                                "the request's deadline passed before its transaction committed"
+                            )
                         }
                         try await connection.query("COMMIT", logger: logger)
                         return result
@@ -95,7 +102,8 @@ public struct PostgresSQLDatabase: SQLDatabase {
             throw PostgresSQLConnection.translate(error)
         } catch let error as PostgresTransactionError {
             throw SQLDriverError.other(
-                "transaction failed: \(error.commitError.map { String(describing: $0) } ?? "begin/rollback")")
+                "transaction failed: \(error.commitError.map { String(describing: $0) } ?? "begin/rollback")"
+            )
         }
     }
 
@@ -138,7 +146,9 @@ struct PostgresSQLConnection: SQLConnection {
     /// `PostgresBindings` with its native type.
     static func postgresQuery(_ query: SQLQuery) -> PostgresQuery {
         var interpolation = PostgresQuery.StringInterpolation(
-            literalCapacity: 0, interpolationCount: query.segments.count)
+            literalCapacity: 0,
+            interpolationCount: query.segments.count
+        )
         for segment in query.segments {
             switch segment {
             case .sql(let text): interpolation.appendLiteral(text)
@@ -172,7 +182,8 @@ struct PostgresSQLConnection: SQLConnection {
     static func translate(_ error: PSQLError) -> SQLDriverError {
         let state = error.serverInfo?[.sqlState] ?? ""
         let detail = [error.serverInfo?[.constraintName], error.serverInfo?[.message]].compactMap { $0 }.joined(
-            separator: ": ")
+            separator: ": "
+        )
         switch state {
         case "23505": return .uniqueViolation(detail)
         case "23503": return .foreignKeyViolation(detail)

@@ -1,7 +1,8 @@
 /// Tenants and their API keys. `tenant_id` leads every key in every table, so tenants can be sharded.
 /// Times are milliseconds since 1970 (bigint), the same in PostgreSQL and SQLite.
 let migration0001Tenants = SQLMigration(
-    version: 1, name: "tenants and API keys",
+    version: 1,
+    name: "tenants and API keys",
     statements: [
         """
         CREATE TABLE tenants (
@@ -24,4 +25,5 @@ let migration0001Tenants = SQLMigration(
             PRIMARY KEY (tenant_id, key_id)
         )
         """,
-    ])
+    ]
+)

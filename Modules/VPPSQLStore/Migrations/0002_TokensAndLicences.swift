@@ -1,6 +1,7 @@
 /// Content tokens (secret encrypted, with its key id), the app repository, per-token counts and licences.
 let migration0002TokensAndLicences = SQLMigration(
-    version: 2, name: "tokens, apps, counts and assignments",
+    version: 2,
+    name: "tokens, apps, counts and assignments",
     statements: [
         """
         CREATE TABLE tokens (
@@ -97,4 +98,5 @@ let migration0002TokensAndLicences = SQLMigration(
         CREATE UNIQUE INDEX one_user_licence ON assignments (tenant_id, token_id, adam_id, pricing, client_user_id)
             WHERE client_user_id IS NOT NULL AND state IN ('reserved', 'pending', 'active', 'revoking')
         """,
-    ])
+    ]
+)

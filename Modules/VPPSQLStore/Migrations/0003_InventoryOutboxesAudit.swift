@@ -1,6 +1,7 @@
 /// Devices, managed users, the device-command and notice outboxes, pending Apple events and the audit log.
 let migration0003InventoryOutboxesAudit = SQLMigration(
-    version: 3, name: "inventory, outboxes, events and audit",
+    version: 3,
+    name: "inventory, outboxes, events and audit",
     statements: [
         """
         CREATE TABLE devices (
@@ -76,4 +77,5 @@ let migration0003InventoryOutboxesAudit = SQLMigration(
         )
         """,
         "CREATE INDEX audit_by_time ON audit_log (tenant_id, at DESC)",
-    ])
+    ]
+)

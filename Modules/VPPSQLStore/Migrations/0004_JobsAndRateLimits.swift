@@ -1,6 +1,7 @@
 /// The shared job queue (leases) and the shared per-token request limiter.
 let migration0004JobsAndRateLimits = SQLMigration(
-    version: 4, name: "jobs and rate limits",
+    version: 4,
+    name: "jobs and rate limits",
     statements: [
         """
         CREATE TABLE jobs (
@@ -25,4 +26,5 @@ let migration0004JobsAndRateLimits = SQLMigration(
             next_slot bigint NOT NULL
         )
         """,
-    ])
+    ]
+)

@@ -1,7 +1,8 @@
 /// The per-token secret Apple sends back on notifications (sealed like the token), and the ids of
 /// notifications already handled, so Apple's retries are dropped.
 let migration0005Notifications = SQLMigration(
-    version: 5, name: "notification secrets and dedupe",
+    version: 5,
+    name: "notification secrets and dedupe",
     statements: [
         "ALTER TABLE tokens ADD COLUMN notification_key_id text",
         "ALTER TABLE tokens ADD COLUMN notification_secret bytea",
@@ -14,4 +15,5 @@ let migration0005Notifications = SQLMigration(
             PRIMARY KEY (tenant_id, notification_id)
         )
         """,
-    ])
+    ]
+)

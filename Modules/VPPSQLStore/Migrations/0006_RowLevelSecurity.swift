@@ -10,7 +10,9 @@ let tenantTables = [
 ]
 
 let migration0006RowLevelSecurity = SQLMigration(
-    version: 6, name: "row-level security", statements: [],
+    version: 6,
+    name: "row-level security",
+    statements: [],
     postgresOnly: tenantTables.flatMap { table in
         [
             "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
@@ -21,4 +23,5 @@ let migration0006RowLevelSecurity = SQLMigration(
                 WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             """,
         ]
-    })
+    }
+)

@@ -10,7 +10,8 @@
 /// - One device command of each kind per licence.
 /// - Indexes for finding due work across all tenants by time.
 let migration0007Ledger = SQLMigration(
-    version: 7, name: "ledger",
+    version: 7,
+    name: "ledger",
     statements: [
         """
         CREATE TABLE assignments_v7 (
@@ -97,4 +98,5 @@ let migration0007Ledger = SQLMigration(
                             OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             """,
         ]
-    })
+    }
+)

@@ -4,7 +4,8 @@
 let mdmTables = ["device_commands", "mdm_connections", "mdm_events"]
 
 let migration0008MDMDelivery = SQLMigration(
-    version: 8, name: "MDM delivery",
+    version: 8,
+    name: "MDM delivery",
     statements: [
         """
         CREATE TABLE device_commands_v8 (
@@ -91,4 +92,5 @@ let migration0008MDMDelivery = SQLMigration(
                 WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             """,
         ]
-    })
+    }
+)

@@ -2,7 +2,8 @@
 /// counts. Accounts and sessions are tenant rows behind the row-level security wall; the failure counts
 /// are keyed by account name or client address, before any tenant is known, like `rate_limits`.
 let migration0009Console = SQLMigration(
-    version: 9, name: "console",
+    version: 9,
+    name: "console",
     statements: [
         """
         CREATE TABLE console_admins (
@@ -52,4 +53,5 @@ let migration0009Console = SQLMigration(
                 WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             """,
         ]
-    })
+    }
+)

@@ -2,7 +2,8 @@
 /// encryption key check: one value sealed under the deployment's key, so a server proves at start that its
 /// key opens the stored secrets (instead of answering ready and failing on every secret it touches).
 let migration0010AccessKeys = SQLMigration(
-    version: 10, name: "access keys",
+    version: 10,
+    name: "access keys",
     statements: [
         "ALTER TABLE api_keys ADD COLUMN created_by text NOT NULL DEFAULT ''",
         "ALTER TABLE api_keys ADD COLUMN last_used_at bigint",
@@ -16,4 +17,5 @@ let migration0010AccessKeys = SQLMigration(
             updated_at bigint NOT NULL
         )
         """,
-    ])
+    ]
+)

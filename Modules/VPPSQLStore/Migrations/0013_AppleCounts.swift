@@ -5,9 +5,11 @@
 /// - `unlisted`: licences Apple counts as assigned but does not list (yet): part of `withheld`, never offered,
 ///   shown as assigned. Kept apart so reports can say how many of the assigned vpp cannot see.
 let migration0013AppleCounts = SQLMigration(
-    version: 13, name: "apple counts",
+    version: 13,
+    name: "apple counts",
     statements: [
         "ALTER TABLE token_assets ADD COLUMN apple_assigned bigint",
         "ALTER TABLE token_assets ADD COLUMN apple_available bigint",
         "ALTER TABLE token_assets ADD COLUMN unlisted bigint NOT NULL DEFAULT 0",
-    ])
+    ]
+)

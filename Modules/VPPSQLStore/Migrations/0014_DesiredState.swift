@@ -6,7 +6,8 @@
 /// - `app_scopes` keeps its explicit serials and users as JSON arrays (read with the scope, never queried).
 /// - `scope_tracking` is keyed by app and member: a member of two scopes of one app holds one licence.
 let migration0014DesiredState = SQLMigration(
-    version: 14, name: "desired state",
+    version: 14,
+    name: "desired state",
     statements: [
         """
         CREATE TABLE device_groups (
@@ -100,4 +101,5 @@ let migration0014DesiredState = SQLMigration(
                                 OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
                 """,
             ]
-        })
+        }
+)

@@ -2,7 +2,8 @@
 /// once answered, that answer (status, content type, body), kept for a day so a client that lost an answer
 /// can ask again and get the same one. A claim without an answer expires at `claimed_until`.
 let migration0015IdempotencyKeys = SQLMigration(
-    version: 15, name: "idempotency keys",
+    version: 15,
+    name: "idempotency keys",
     statements: [
         """
         CREATE TABLE idempotency_keys (
@@ -30,4 +31,5 @@ let migration0015IdempotencyKeys = SQLMigration(
             WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
                 OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
         """,
-    ])
+    ]
+)

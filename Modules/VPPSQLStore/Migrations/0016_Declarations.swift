@@ -9,7 +9,8 @@
 /// - A tenant without a row in `tenant_app_delivery` delivers by commands and has no DDM server (`publisher` off);
 ///   the DDM server's API key is sealed like the MDM connection's.
 let migration0016Declarations = SQLMigration(
-    version: 16, name: "declarations",
+    version: 16,
+    name: "declarations",
     statements: [
         """
         CREATE TABLE tenant_app_delivery (
@@ -66,4 +67,5 @@ let migration0016Declarations = SQLMigration(
                             OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             """,
         ]
-    })
+    }
+)

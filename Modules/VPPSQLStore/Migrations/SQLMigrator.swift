@@ -17,7 +17,10 @@ public struct MigrationSeam: Sendable {
     public let record: @Sendable (_ version: Int, _ name: String) -> SQLQuery
 
     public init(
-        flavor: SQLMigration.Flavor, lock: SQLQuery?, createBookkeeping: SQLQuery, bookkeepingExists: SQLQuery,
+        flavor: SQLMigration.Flavor,
+        lock: SQLQuery?,
+        createBookkeeping: SQLQuery,
+        bookkeepingExists: SQLQuery,
         record: @escaping @Sendable (Int, String) -> SQLQuery
     ) {
         self.flavor = flavor
@@ -36,11 +39,13 @@ public struct SQLMigrator: Sendable {
     let applied: @Sendable (SQLMigration) -> Void
 
     public init(
-        migrations: [SQLMigration] = allSQLMigrations, applied: @escaping @Sendable (SQLMigration) -> Void = { _ in }
+        migrations: [SQLMigration] = allSQLMigrations,
+        applied: @escaping @Sendable (SQLMigration) -> Void = { _ in }
     ) {
         precondition(
             migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
-            "migrations must be numbered 1, 2, 3, … without gaps")
+            "migrations must be numbered 1, 2, 3, … without gaps"
+        )
         self.migrations = migrations
         self.applied = applied
     }

@@ -8,7 +8,9 @@ extension Catalogue {
     /// Checks a page request shared by every listing: the limit is within bounds and `after` is a cursor
     /// this listing gave (`decode` reads it); the position to start after, or nil for the first page.
     static func pageStart<Position>(
-        limit: Int, after: String?, decode: (String) -> Position?
+        limit: Int,
+        after: String?,
+        decode: (String) -> Position?
     ) throws(UseCaseError) -> Position? {
         guard (1...maxPageSize).contains(limit) else {
             throw UseCaseError.badPageRequest("limit must be 1 to \(maxPageSize)")
@@ -23,14 +25,21 @@ extension Catalogue {
     /// A page of licences in a stable order (keyset paging: a deep page costs what the first does).
     /// - Parameter after: the `next` cursor of the previous page.
     public func licencePage(
-        _ caller: Caller, filter: LicenceFilter, after: String?, limit: Int
+        _ caller: Caller,
+        filter: LicenceFilter,
+        after: String?,
+        limit: Int
     ) async throws
         -> ListingPage<LicenceView>
     {
         try caller.require(.read)
         let start = try Self.pageStart(limit: limit, after: after, decode: LicenceCursor.decode)
         var query = AssignmentQuery(
-            asset: filter.asset, tokenID: filter.tokenID, assignee: filter.assignee, states: filter.states)
+            asset: filter.asset,
+            tokenID: filter.tokenID,
+            assignee: filter.assignee,
+            states: filter.states
+        )
         query.after = start
         query.limit = limit + 1
         let pageQuery = query
@@ -38,6 +47,7 @@ extension Catalogue {
         let page = Array(rows.prefix(limit))
         return ListingPage(
             items: page.map(LicenceView.init),
-            next: rows.count > limit ? page.last.map { LicenceCursor.encode($0.id) } : nil)
+            next: rows.count > limit ? page.last.map { LicenceCursor.encode($0.id) } : nil
+        )
     }
 }

@@ -22,8 +22,12 @@ public struct AdminAccounts: Sendable {
         let name = try Username(username)
         try AdminAccount.checkPassword(password)
         let account = AdminAccount(
-            tenantID: caller.tenantID, username: name, role: role, passwordHash: try await hasher.hash(password),
-            createdAt: clock.now())
+            tenantID: caller.tenantID,
+            username: name,
+            role: role,
+            passwordHash: try await hasher.hash(password),
+            createdAt: clock.now()
+        )
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAdminAccount(account)
             try await auditTrail.record(tx, caller, "admin.create", name.value, "ok", "role \(role.rawValue)")

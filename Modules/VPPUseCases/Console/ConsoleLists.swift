@@ -17,14 +17,17 @@ public struct ConsoleLists: Sendable {
     }
 
     public func licences(
-        _ caller: Caller, _ asset: AssetKey, _ window: ListWindow<LicenceListColumn>
+        _ caller: Caller,
+        _ asset: AssetKey,
+        _ window: ListWindow<LicenceListColumn>
     ) async throws -> ListPage<ConsoleLicenceRow> {
         try caller.require(.read)
         return try await store.inTenant(caller.tenantID) { tx in try await tx.consoleLicences(asset, window) }
     }
 
     public func devices(
-        _ caller: Caller, _ window: ListWindow<DeviceListColumn>
+        _ caller: Caller,
+        _ window: ListWindow<DeviceListColumn>
     ) async throws -> ListPage<ConsoleHolderRow> {
         try caller.require(.read)
         return try await store.inTenant(caller.tenantID) { tx in try await tx.consoleDevices(window) }
@@ -38,7 +41,10 @@ public struct ConsoleLists: Sendable {
 
     /// Devices that could receive `asset` (no licence of it yet) among the first `scan`, for the app page's picker.
     public func devicesWithout(
-        _ caller: Caller, _ asset: AssetKey, limit: Int, scan: Int
+        _ caller: Caller,
+        _ asset: AssetKey,
+        limit: Int,
+        scan: Int
     ) async throws -> [(serial: String, name: String?)] {
         try caller.require(.read)
         return try await store.inTenant(caller.tenantID) { tx in
@@ -70,9 +76,12 @@ public struct ConsoleLists: Sendable {
             let members = try await tx.counts(asset: key).compactMap { row -> PoolMember? in
                 guard let token = tokens[row.tokenID] else { return nil }
                 return PoolMember(
-                    tokenID: token.id, locationName: token.location.name,
+                    tokenID: token.id,
+                    locationName: token.location.name,
                     status: token.status(at: now, ourHolder: ours),
-                    expiresAt: token.expiresAt, counts: row.counts)
+                    expiresAt: token.expiresAt,
+                    counts: row.counts
+                )
             }
             let pool = LicencePool(asset: key, members: members)
             return (AppView(app, pool: pool.usableCounts), Self.rows(app, pool))
@@ -111,11 +120,16 @@ public struct ConsoleLists: Sendable {
             let names = try await tx.appNames(Set(counts.map(\.asset)))
             return counts.map { row in
                 LicenceReportRow(
-                    adamID: row.asset.adamID, pricingParam: row.asset.pricingParam.rawValue,
+                    adamID: row.asset.adamID,
+                    pricingParam: row.asset.pricingParam.rawValue,
                     name: names[row.asset] ?? row.asset.adamID,
-                    location: token.location.name, tokenStatus: "", total: row.counts.total,
+                    location: token.location.name,
+                    tokenStatus: "",
+                    total: row.counts.total,
                     assigned: row.counts.assigned,
-                    available: row.counts.available, retired: row.counts.retired)
+                    available: row.counts.available,
+                    retired: row.counts.retired
+                )
             }
         }
     }
@@ -123,11 +137,16 @@ public struct ConsoleLists: Sendable {
     static func rows(_ app: AppRecord, _ pool: LicencePool?) -> [LicenceReportRow] {
         (pool?.members ?? []).map { member in
             LicenceReportRow(
-                adamID: app.asset.key.adamID, pricingParam: app.asset.key.pricingParam.rawValue,
-                name: app.metadata?.name ?? app.asset.key.adamID, location: member.locationName,
+                adamID: app.asset.key.adamID,
+                pricingParam: app.asset.key.pricingParam.rawValue,
+                name: app.metadata?.name ?? app.asset.key.adamID,
+                location: member.locationName,
                 tokenStatus: member.status.code,
-                total: member.counts.total, assigned: member.counts.assigned, available: member.counts.available,
-                retired: member.counts.retired)
+                total: member.counts.total,
+                assigned: member.counts.assigned,
+                available: member.counts.available,
+                retired: member.counts.retired
+            )
         }
     }
 }

@@ -60,7 +60,10 @@ public struct ConsoleSignIn: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, auditTrail: AuditTrail, hasher: any PasswordHasher,
+        store: any Store,
+        clock: any Clock,
+        auditTrail: AuditTrail,
+        hasher: any PasswordHasher,
         policy: SignInPolicy = SignInPolicy()
     ) {
         self.store = store
@@ -87,7 +90,11 @@ public struct ConsoleSignIn: Sendable {
         for (key, limit) in [(addressKey, policy.addressLimit), (accountKey, policy.accountLimit)] {
             guard
                 try await store.claimSignInAttempt(
-                    key: key, limit: limit, now: now, windowStartsAfter: windowStartsAfter) != nil
+                    key: key,
+                    limit: limit,
+                    now: now,
+                    windowStartsAfter: windowStartsAfter
+                ) != nil
             else {
                 // Not counted against the other key either: a locked account does not use up its address's share.
                 for earlier in claimed { try await store.releaseSignInAttempt(key: earlier) }
@@ -102,8 +109,12 @@ public struct ConsoleSignIn: Sendable {
         guard let account, matches else {
             if let account {
                 await auditTrail.recordSeparately(
-                    Caller(tenantID: account.tenantID, admin: account.admin), "console.sign-in",
-                    account.username.value, "refused", "wrong password from \(address)")
+                    Caller(tenantID: account.tenantID, admin: account.admin),
+                    "console.sign-in",
+                    account.username.value,
+                    "refused",
+                    "wrong password from \(address)"
+                )
             }
             try await Task.sleep(for: policy.failureDelay)
             return .refused
@@ -112,8 +123,13 @@ public struct ConsoleSignIn: Sendable {
         try await store.releaseSignInAttempt(key: addressKey)
         let cookie = ConsoleRandom.hex()
         let record = ConsoleSessionRecord(
-            idHash: SHA256Digest.hex(of: cookie), tenantID: account.tenantID, adminID: account.id,
-            csrfToken: ConsoleRandom.hex(), createdAt: now, expiresAt: now.addingTimeInterval(policy.sessionLifetime))
+            idHash: SHA256Digest.hex(of: cookie),
+            tenantID: account.tenantID,
+            adminID: account.id,
+            csrfToken: ConsoleRandom.hex(),
+            createdAt: now,
+            expiresAt: now.addingTimeInterval(policy.sessionLifetime)
+        )
         let caller = Caller(tenantID: account.tenantID, admin: account.admin)
         try await store.inTenant(account.tenantID) { tx in
             try await tx.deleteExpiredConsoleSessions(now: now)
@@ -122,7 +138,8 @@ public struct ConsoleSignIn: Sendable {
         }
         return .signedIn(
             cookie: cookie,
-            session: ConsoleSession(caller: caller, csrfToken: record.csrfToken, expiresAt: record.expiresAt))
+            session: ConsoleSession(caller: caller, csrfToken: record.csrfToken, expiresAt: record.expiresAt)
+        )
     }
 
     /// A login that names no account, as one key: its parts without empty ones, trimmed and lower-cased, so the
@@ -131,7 +148,8 @@ public struct ConsoleSignIn: Sendable {
         String(
             login.split(separator: "/", omittingEmptySubsequences: true)
                 .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
-                .joined(separator: "/").prefix(130))
+                .joined(separator: "/").prefix(130)
+        )
     }
 
     /// The session a cookie stands for, or `nil` (unknown, expired, or its account deleted).
@@ -139,12 +157,16 @@ public struct ConsoleSignIn: Sendable {
         guard cookie.count == 64, cookie.allSatisfy(\.isHexDigit) else { return nil }
         guard
             let (record, account) = try await store.consoleSession(
-                idHash: SHA256Digest.hex(of: cookie), now: clock.now())
+                idHash: SHA256Digest.hex(of: cookie),
+                now: clock.now()
+            )
         else { return nil }
         // The role is read from the account on every request: a changed role applies at once.
         return ConsoleSession(
-            caller: Caller(tenantID: record.tenantID, admin: account.admin), csrfToken: record.csrfToken,
-            expiresAt: record.expiresAt)
+            caller: Caller(tenantID: record.tenantID, admin: account.admin),
+            csrfToken: record.csrfToken,
+            expiresAt: record.expiresAt
+        )
     }
 
     /// Ends the session; audited under the admin's name.

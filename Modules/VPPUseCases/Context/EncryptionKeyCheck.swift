@@ -38,7 +38,10 @@ public struct EncryptionKeyCheck: Sendable {
                 do { _ = try secrets.open(existing) } catch { throw WrongEncryptionKey(storedKeyID: existing.keyID) }
             }
             sealed = try await store.storeEncryptionKeyCheck(
-                try secrets.seal(Self.plaintext), replace: false, at: clock.now())
+                try secrets.seal(Self.plaintext),
+                replace: false,
+                at: clock.now()
+            )
         }
         guard let sealed else { return }
         let opened: String
@@ -62,7 +65,8 @@ public struct EncryptionKeyCheck: Sendable {
         let secrets = self.secrets
         for column in store.sealedSecretColumns {
             result.resealed["\(column.table).\(column.secretColumn)"] = try await store.resealSecrets(
-                in: column, currentKeyID: current
+                in: column,
+                currentKeyID: current
             ) {
                 try secrets.seal(try secrets.open($0))
             }

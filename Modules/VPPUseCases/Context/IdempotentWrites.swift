@@ -22,13 +22,20 @@ public struct IdempotentWrites: Sendable {
     /// Claims `key` for the request `fingerprint` (method, path, query and a digest of the body). The claim
     /// lasts `claimFor` seconds: a request that dies without an answer frees its key for a retry after that.
     public func claim(
-        _ caller: Caller, key: String, fingerprint: String, claimFor: TimeInterval
+        _ caller: Caller,
+        key: String,
+        fingerprint: String,
+        claimFor: TimeInterval
     ) async throws -> IdempotencyClaim {
         let now = clock.now()
         return try await store.inTenant(caller.tenantID) { tx in
             try await tx.claimIdempotencyKey(
-                key, fingerprint: fingerprint, now: now, claimedUntil: now.addingTimeInterval(claimFor),
-                expiresAt: now.addingTimeInterval(Self.keepFor))
+                key,
+                fingerprint: fingerprint,
+                now: now,
+                claimedUntil: now.addingTimeInterval(claimFor),
+                expiresAt: now.addingTimeInterval(Self.keepFor)
+            )
         }
     }
 

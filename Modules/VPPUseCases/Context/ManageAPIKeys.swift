@@ -35,7 +35,10 @@ public struct ManageAPIKeys: Sendable {
 
     /// Creates a key; returns it (never stored or shown again) and its record.
     public func create(
-        _ caller: Caller, name: String, role: Role, expiresAt: Date? = nil
+        _ caller: Caller,
+        name: String,
+        role: Role,
+        expiresAt: Date? = nil
     ) async throws -> (key: String, details: APIKeyDetails) {
         try caller.require(.manageTenant)
         try Self.check(name: name)
@@ -43,8 +46,14 @@ public struct ManageAPIKeys: Sendable {
         if let expiresAt, expiresAt <= now { throw APIKeyError.expiryInPast }
         let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let details = APIKeyDetails(
-            tenantID: caller.tenantID, name: name, role: role, keyHash: SHA256Digest.hex(of: key),
-            createdBy: caller.admin.name, createdAt: now, expiresAt: expiresAt)
+            tenantID: caller.tenantID,
+            name: name,
+            role: role,
+            keyHash: SHA256Digest.hex(of: key),
+            createdBy: caller.admin.name,
+            createdAt: now,
+            expiresAt: expiresAt
+        )
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAPIKeyDetails(details)
             try await auditTrail.record(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
@@ -81,8 +90,14 @@ public struct ManageAPIKeys: Sendable {
                 throw APIKeyError.unknownKey(id.uuidString)
             }
             let new = APIKeyDetails(
-                tenantID: caller.tenantID, name: old.name, role: old.role, keyHash: SHA256Digest.hex(of: key),
-                createdBy: caller.admin.name, createdAt: now, expiresAt: old.expiresAt)
+                tenantID: caller.tenantID,
+                name: old.name,
+                role: old.role,
+                keyHash: SHA256Digest.hex(of: key),
+                createdBy: caller.admin.name,
+                createdAt: now,
+                expiresAt: old.expiresAt
+            )
             _ = try await tx.revokeAPIKey(id, at: now)
             try await tx.insertAPIKeyDetails(new)
             try await auditTrail.record(tx, caller, "apikey.rotate", old.name)
@@ -103,7 +118,8 @@ public struct ManageAPIKeys: Sendable {
         }
         return Caller(
             tenantID: details.tenantID,
-            admin: Admin(tenantID: details.tenantID, name: "api-key:\(details.name)", role: details.role))
+            admin: Admin(tenantID: details.tenantID, name: "api-key:\(details.name)", role: details.role)
+        )
     }
 
     static func check(name: String) throws {

@@ -18,20 +18,29 @@ public struct TenantAdministration: Sendable {
     public func createTenant(name: String, hostname: String) async throws -> Tenant {
         let id = TenantID()
         let tenant = Tenant(
-            id: id, name: name, holderIdentity: HolderIdentity(id: id.description, name: "vpp", metadata: hostname))
+            id: id,
+            name: name,
+            holderIdentity: HolderIdentity(id: id.description, name: "vpp", metadata: hostname)
+        )
         try await store.createTenant(tenant)
         return tenant
     }
 
     /// Creates an API key for the caller's tenant; returns the key itself, which is never stored or shown again.
     public func createAPIKey(
-        _ caller: Caller, name: String, role: Role
+        _ caller: Caller,
+        name: String,
+        role: Role
     ) async throws -> (key: String, record: APIKeyRecord) {
         try caller.require(.manageTenant)
         let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let record = APIKeyRecord(
-            tenantID: caller.tenantID, name: name, role: role, keyHash: SHA256Digest.hex(of: key),
-            createdAt: clock.now())
+            tenantID: caller.tenantID,
+            name: name,
+            role: role,
+            keyHash: SHA256Digest.hex(of: key),
+            createdAt: clock.now()
+        )
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAPIKey(record)
             try await auditTrail.record(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
@@ -48,6 +57,7 @@ public struct TenantAdministration: Sendable {
         }
         return Caller(
             tenantID: record.tenantID,
-            admin: Admin(tenantID: record.tenantID, name: "api-key:\(record.name)", role: record.role))
+            admin: Admin(tenantID: record.tenantID, name: "api-key:\(record.name)", role: record.role)
+        )
     }
 }

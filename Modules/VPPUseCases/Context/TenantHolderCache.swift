@@ -15,7 +15,8 @@ public final class TenantHolderCache: Sendable {
 
     /// The remembered identity, or `read()`'s answer (remembered when there is one).
     func holder(
-        of tenantID: TenantID, read: () async throws -> HolderIdentity?
+        of tenantID: TenantID,
+        read: () async throws -> HolderIdentity?
     ) async throws -> HolderIdentity? {
         if let remembered = known.withLock({ $0[tenantID] }) { return remembered }
         guard let holder = try await read() else { return nil }

@@ -26,7 +26,9 @@ public struct TokenCredentials: Sendable {
     /// The credentials of stored token `tokenID`; with `expectHolder`, Apple's answers are checked against our
     /// holder identity (a token another MDM took is then refused instead of written to).
     public func open(
-        _ tenantID: TenantID, _ tokenID: TokenID, expectHolder: Bool = true
+        _ tenantID: TenantID,
+        _ tokenID: TokenID,
+        expectHolder: Bool = true
     ) async throws -> AppleCredentials {
         let sealed = try await store.inTenant(tenantID) { tx in try await tx.tokenSecret(tokenID) }
         guard let sealed else { throw StoreError.unknownToken(tokenID) }

@@ -21,9 +21,13 @@ extension AssignLicences {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
-            poolReader: services.poolReader, intentScheduler: services.intentScheduler,
-            intentWorker: CarryOutAppleIntents(services: services))
+            store: services.store,
+            tokenCredentials: services.tokenCredentials,
+            auditTrail: services.auditTrail,
+            poolReader: services.poolReader,
+            intentScheduler: services.intentScheduler,
+            intentWorker: CarryOutAppleIntents(services: services)
+        )
     }
 }
 
@@ -31,8 +35,11 @@ extension RevokeLicences {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, auditTrail: services.auditTrail,
-            intentWorker: CarryOutAppleIntents(services: services))
+            store: services.store,
+            clock: services.clock,
+            auditTrail: services.auditTrail,
+            intentWorker: CarryOutAppleIntents(services: services)
+        )
     }
 }
 
@@ -40,9 +47,14 @@ extension CarryOutAppleIntents {
     /// Wires this use case from the composition bag; the lease defaults to the deployment's `intentLease`.
     public init(services: VPPServices, leaseSeconds: TimeInterval? = nil) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple, logger: services.logger,
-            tokenCredentials: services.tokenCredentials, health: services.tokenHealth,
-            leaseSeconds: leaseSeconds ?? services.intentLease)
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            logger: services.logger,
+            tokenCredentials: services.tokenCredentials,
+            health: services.tokenHealth,
+            leaseSeconds: leaseSeconds ?? services.intentLease
+        )
     }
 }
 
@@ -50,8 +62,13 @@ extension DeliverDeviceCommands {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices, deliveries: any DeviceCommandDeliveryFactory) {
         self.init(
-            store: services.store, clock: services.clock, secrets: services.secrets, metadata: services.metadata,
-            logger: services.logger, deliveries: deliveries)
+            store: services.store,
+            clock: services.clock,
+            secrets: services.secrets,
+            metadata: services.metadata,
+            logger: services.logger,
+            deliveries: deliveries
+        )
     }
 }
 
@@ -66,8 +83,12 @@ extension ConsoleSignIn {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices, hasher: any PasswordHasher, policy: SignInPolicy = SignInPolicy()) {
         self.init(
-            store: services.store, clock: services.clock, auditTrail: services.auditTrail, hasher: hasher,
-            policy: policy)
+            store: services.store,
+            clock: services.clock,
+            auditTrail: services.auditTrail,
+            hasher: hasher,
+            policy: policy
+        )
     }
 }
 
@@ -82,8 +103,13 @@ extension ConfigureMDM {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, secrets: services.secrets, publicURL: services.publicURL,
-            auditTrail: services.auditTrail, outbound: services.outboundPolicy)
+            store: services.store,
+            clock: services.clock,
+            secrets: services.secrets,
+            publicURL: services.publicURL,
+            auditTrail: services.auditTrail,
+            outbound: services.outboundPolicy
+        )
     }
 }
 
@@ -91,8 +117,11 @@ extension ConsoleLists {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, tokenCredentials: services.tokenCredentials,
-            poolReader: services.poolReader)
+            store: services.store,
+            clock: services.clock,
+            tokenCredentials: services.tokenCredentials,
+            poolReader: services.poolReader
+        )
     }
 }
 
@@ -114,8 +143,11 @@ extension HandleAppleNotification {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, secrets: services.secrets,
-            events: ProcessAppleEvent(services: services))
+            store: services.store,
+            clock: services.clock,
+            secrets: services.secrets,
+            events: ProcessAppleEvent(services: services)
+        )
     }
 }
 
@@ -137,8 +169,12 @@ extension ManageInventory {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple,
-            tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail)
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            tokenCredentials: services.tokenCredentials,
+            auditTrail: services.auditTrail
+        )
     }
 }
 
@@ -153,8 +189,11 @@ extension ProcessAppleEvent {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple,
-            tokenCredentials: services.tokenCredentials)
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            tokenCredentials: services.tokenCredentials
+        )
     }
 }
 
@@ -176,8 +215,11 @@ extension ReclaimUnenrolledDevices {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, auditTrail: services.auditTrail,
-            revoke: RevokeLicences(services: services))
+            store: services.store,
+            clock: services.clock,
+            auditTrail: services.auditTrail,
+            revoke: RevokeLicences(services: services)
+        )
     }
 }
 
@@ -185,9 +227,14 @@ extension RemoveToken {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple,
-            tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
-            poolReader: services.poolReader, assign: AssignLicences(services: services))
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            tokenCredentials: services.tokenCredentials,
+            auditTrail: services.auditTrail,
+            poolReader: services.poolReader,
+            assign: AssignLicences(services: services)
+        )
     }
 }
 
@@ -195,8 +242,13 @@ extension RenewToken {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple, secrets: services.secrets,
-            tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail)
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            secrets: services.secrets,
+            tokenCredentials: services.tokenCredentials,
+            auditTrail: services.auditTrail
+        )
     }
 }
 
@@ -204,8 +256,12 @@ extension Reports {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple,
-            tokenCredentials: services.tokenCredentials, poolReader: services.poolReader)
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            tokenCredentials: services.tokenCredentials,
+            poolReader: services.poolReader
+        )
     }
 }
 
@@ -213,9 +269,15 @@ extension SyncToken {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple, metadata: services.metadata,
-            logger: services.logger, tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
-            health: services.tokenHealth)
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            metadata: services.metadata,
+            logger: services.logger,
+            tokenCredentials: services.tokenCredentials,
+            auditTrail: services.auditTrail,
+            health: services.tokenHealth
+        )
     }
 }
 
@@ -223,9 +285,13 @@ extension TakeOverToken {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple,
-            tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
-            sync: SyncToken(services: services))
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            tokenCredentials: services.tokenCredentials,
+            auditTrail: services.auditTrail,
+            sync: SyncToken(services: services)
+        )
     }
 }
 
@@ -240,9 +306,15 @@ extension UploadToken {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, apple: services.apple, secrets: services.secrets,
-            publicURL: services.publicURL, tokenCredentials: services.tokenCredentials, auditTrail: services.auditTrail,
-            sync: SyncToken(services: services))
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            secrets: services.secrets,
+            publicURL: services.publicURL,
+            tokenCredentials: services.tokenCredentials,
+            auditTrail: services.auditTrail,
+            sync: SyncToken(services: services)
+        )
     }
 }
 
@@ -257,16 +329,22 @@ extension PerformJob {
     /// Wires the job kinds' use cases from the composition bag; `deliveries` reaches the tenants' MDM servers,
     /// `publishers` their DDM servers (nil: declaration-set changes stay queued).
     public init(
-        services: VPPServices, deliveries: any DeviceCommandDeliveryFactory,
+        services: VPPServices,
+        deliveries: any DeviceCommandDeliveryFactory,
         publishers: (any DeclarationPublisherFactory)? = nil
     ) {
         self.init(
-            sync: SyncToken(services: services), events: ProcessAppleEvent(services: services),
-            planNotices: PlanNotices(services: services), deliverNotices: DeliverNotices(services: services),
+            sync: SyncToken(services: services),
+            events: ProcessAppleEvent(services: services),
+            planNotices: PlanNotices(services: services),
+            deliverNotices: DeliverNotices(services: services),
             deliverCommands: DeliverDeviceCommands(services: services, deliveries: deliveries),
-            mdmEvents: ProcessMDMEvents(services: services), reclaim: ReclaimUnenrolledDevices(services: services),
-            reconcile: ReconcileScopes(services: services), logger: services.logger,
-            deliverDeclarations: publishers.map { DeliverDeclarations(services: services, publishers: $0) })
+            mdmEvents: ProcessMDMEvents(services: services),
+            reclaim: ReclaimUnenrolledDevices(services: services),
+            reconcile: ReconcileScopes(services: services),
+            logger: services.logger,
+            deliverDeclarations: publishers.map { DeliverDeclarations(services: services, publishers: $0) }
+        )
     }
 }
 
@@ -274,13 +352,16 @@ extension RunDueJobs {
     /// Wires this use case from the composition bag; `deliveries` reaches the tenants' MDM servers, `publishers`
     /// their DDM servers.
     public init(
-        services: VPPServices, deliveries: any DeviceCommandDeliveryFactory,
+        services: VPPServices,
+        deliveries: any DeviceCommandDeliveryFactory,
         publishers: (any DeclarationPublisherFactory)? = nil
     ) {
         self.init(
-            store: services.store, clock: services.clock,
+            store: services.store,
+            clock: services.clock,
             perform: PerformJob(services: services, deliveries: deliveries, publishers: publishers),
-            logger: services.logger)
+            logger: services.logger
+        )
     }
 }
 
@@ -300,9 +381,14 @@ extension ReconcileScopes {
     /// Wires this use case from the composition bag.
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, tokenCredentials: services.tokenCredentials,
-            poolReader: services.poolReader, assign: AssignLicences(services: services),
-            revoke: RevokeLicences(services: services), logger: services.logger)
+            store: services.store,
+            clock: services.clock,
+            tokenCredentials: services.tokenCredentials,
+            poolReader: services.poolReader,
+            assign: AssignLicences(services: services),
+            revoke: RevokeLicences(services: services),
+            logger: services.logger
+        )
     }
 }
 
@@ -317,8 +403,12 @@ extension ManageDesiredState {
     /// Wires this use case from the composition bag.
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, auditTrail: services.auditTrail,
-            reconcile: ReconcileScopes(services: services), request: RequestReconcile(services: services))
+            store: services.store,
+            clock: services.clock,
+            auditTrail: services.auditTrail,
+            reconcile: ReconcileScopes(services: services),
+            request: RequestReconcile(services: services)
+        )
     }
 }
 
@@ -326,8 +416,11 @@ extension AppForecast {
     /// Wires this use case from the composition bag.
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, tokenCredentials: services.tokenCredentials,
-            poolReader: services.poolReader)
+            store: services.store,
+            clock: services.clock,
+            tokenCredentials: services.tokenCredentials,
+            poolReader: services.poolReader
+        )
     }
 }
 
@@ -342,8 +435,12 @@ extension ConfigureAppDelivery {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(
-            store: services.store, clock: services.clock, secrets: services.secrets, auditTrail: services.auditTrail,
-            outbound: services.outboundPolicy)
+            store: services.store,
+            clock: services.clock,
+            secrets: services.secrets,
+            auditTrail: services.auditTrail,
+            outbound: services.outboundPolicy
+        )
     }
 }
 
@@ -351,8 +448,12 @@ extension DeliverDeclarations {
     /// Wires this use case from the composition bag; `publishers` reaches the tenants' DDM servers.
     public init(services: VPPServices, publishers: any DeclarationPublisherFactory) {
         self.init(
-            store: services.store, clock: services.clock, secrets: services.secrets, logger: services.logger,
-            publishers: publishers)
+            store: services.store,
+            clock: services.clock,
+            secrets: services.secrets,
+            logger: services.logger,
+            publishers: publishers
+        )
     }
 }
 

@@ -30,8 +30,14 @@ public struct VPPServices: Sendable {
     public let missedNotifications = MissedAppleNotifications()
 
     public init(
-        store: any Store, apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?, secrets: any SecretBox,
-        clock: any Clock, mailer: (any Mailer)?, publicURL: String?, logger: Logger
+        store: any Store,
+        apple: any AppleAppsAndBooks,
+        metadata: (any AppMetadataLookup)?,
+        secrets: any SecretBox,
+        clock: any Clock,
+        mailer: (any Mailer)?,
+        publicURL: String?,
+        logger: Logger
     ) {
         self.store = store
         self.apple = apple

@@ -14,7 +14,10 @@ public struct ConfigureAppDelivery: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, secrets: any SecretBox, auditTrail: AuditTrail,
+        store: any Store,
+        clock: any Clock,
+        secrets: any SecretBox,
+        auditTrail: AuditTrail,
         outbound: OutboundPolicy = .strict
     ) {
         self.store = store
@@ -26,7 +29,10 @@ public struct ConfigureAppDelivery: Sendable {
 
     /// Chooses the tenant's DDM server (`off` keeps changes queued); the key is sealed, never shown again.
     public func setPublisher(
-        _ caller: Caller, _ kind: DeclarationPublisherKind, url: String?, apiKey: String?
+        _ caller: Caller,
+        _ kind: DeclarationPublisherKind,
+        url: String?,
+        apiKey: String?
     ) async throws {
         try caller.require(.manageTenant)
         var settings = DeclarationPublisherSettings(kind: kind)
@@ -73,7 +79,9 @@ public struct ConfigureAppDelivery: Sendable {
 
     /// One device's declaration-set changes (or the tenant's first `limit`), oldest first.
     public func setChanges(
-        _ caller: Caller, serial: SerialNumber?, limit: Int = 1000
+        _ caller: Caller,
+        serial: SerialNumber?,
+        limit: Int = 1000
     ) async throws
         -> [DeclarationSetChangeView]
     {

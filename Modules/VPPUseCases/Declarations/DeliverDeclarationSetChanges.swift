@@ -49,7 +49,11 @@ public struct DeliverDeclarationSetChanges: Sendable {
         let now = clock.now()
         let (claimed, enrollments) = try await store.inTenant(tenantID) { tx in
             let claimed = try await tx.claimDueDeclarationSetChanges(
-                owner: owner, now: now, lease: DeliveryPolicy.claimLease, limit: batchSize)
+                owner: owner,
+                now: now,
+                lease: DeliveryPolicy.claimLease,
+                limit: batchSize
+            )
             var enrollments: [String: String] = [:]
             for serial in Set(claimed.map(\.change.serialNumber)) {
                 if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number),
@@ -70,7 +74,8 @@ public struct DeliverDeclarationSetChanges: Sendable {
                 (
                     record.change.id, expired ? .failed : .queued, now.addingTimeInterval(delay),
                     String(reason.prefix(500))
-                ))
+                )
+            )
             if expired { outcome.failed += 1 } else { outcome.retried += 1 }
         }
         // The declarations first, once per app and licence kind in the batch: a set change never points the
@@ -84,7 +89,10 @@ public struct DeliverDeclarationSetChanges: Sendable {
             do {
                 let document = try declaration.document(publication: 0)
                 published[declaration.identifier] = await publisher.publish(
-                    document, identifier: declaration.identifier, set: declaration.identifier)
+                    document,
+                    identifier: declaration.identifier,
+                    set: declaration.identifier
+                )
             } catch {
                 published[declaration.identifier] = .refused("\(error)")
             }
@@ -119,7 +127,10 @@ public struct DeliverDeclarationSetChanges: Sendable {
                 continue
             }
             switch await publisher.setMembership(
-                enrollmentID: enrollmentID, set: declaration.identifier, member: change.kind == .join)
+                enrollmentID: enrollmentID,
+                set: declaration.identifier,
+                member: change.kind == .join
+            )
             {
             case .delivered:
                 results.append((change.id, .done, nil, nil))
@@ -136,13 +147,20 @@ public struct DeliverDeclarationSetChanges: Sendable {
         try await store.inTenant(tenantID) { tx in
             for (id, state, next, error) in finished {
                 try await tx.finishDeclarationSetChange(
-                    id, owner: owner, state: state, nextAttemptAt: next, lastError: error, at: at)
+                    id,
+                    owner: owner,
+                    state: state,
+                    nextAttemptAt: next,
+                    lastError: error,
+                    at: at
+                )
             }
         }
         if outcome.retried + outcome.failed > 0 {
             logger.warning(
                 "declaration set changes not carried out",
-                metadata: ["tenant": "\(tenantID)", "retried": "\(outcome.retried)", "failed": "\(outcome.failed)"])
+                metadata: ["tenant": "\(tenantID)", "retried": "\(outcome.retried)", "failed": "\(outcome.failed)"]
+            )
         }
         return outcome
     }

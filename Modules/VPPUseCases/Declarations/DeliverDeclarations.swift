@@ -14,7 +14,10 @@ public struct DeliverDeclarations: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, secrets: any SecretBox, logger: Logger,
+        store: any Store,
+        clock: any Clock,
+        secrets: any SecretBox,
+        logger: Logger,
         publishers: any DeclarationPublisherFactory
     ) {
         self.store = store
@@ -36,7 +39,9 @@ public struct DeliverDeclarations: Sendable {
         let (store, clock, logger) = (store, clock, logger)
         return try await publishers.withPublisher(settings.kind, url: url, apiKey: key) { publisher in
             try await DeliverDeclarationSetChanges(store: store, clock: clock, logger: logger, publisher: publisher)(
-                tenantID, owner: owner)
+                tenantID,
+                owner: owner
+            )
         }
     }
 }

@@ -38,8 +38,12 @@ public struct RecordDeviceStatus: Sendable {
                 guard let identifier = app.declarationIdentifier,
                     let (asset, _) = ManagedAppDeclaration.parse(identifier: identifier),
                     try await tx.recordDeviceStatus(
-                        serial: device.serialNumber.value, asset: asset, state: app.rawState, reasons: app.reasons,
-                        at: now)
+                        serial: device.serialNumber.value,
+                        asset: asset,
+                        state: app.rawState,
+                        reasons: app.reasons,
+                        at: now
+                    )
                 else {
                     outcome.ignored += 1
                     continue

@@ -34,8 +34,12 @@ public struct AssignLicences: Sendable {
 
     /// Takes only what this use case touches; `intentWorker` carries intents out when there is no scheduler.
     public init(
-        store: any Store, tokenCredentials: TokenCredentials, auditTrail: AuditTrail, poolReader: LicencePoolReader,
-        intentScheduler: (any IntentScheduler)?, intentWorker: CarryOutAppleIntents
+        store: any Store,
+        tokenCredentials: TokenCredentials,
+        auditTrail: AuditTrail,
+        poolReader: LicencePoolReader,
+        intentScheduler: (any IntentScheduler)?,
+        intentWorker: CarryOutAppleIntents
     ) {
         self.store = store
         self.tokenCredentials = tokenCredentials
@@ -47,7 +51,9 @@ public struct AssignLicences: Sendable {
     }
 
     public func callAsFunction(
-        _ caller: Caller, asset key: AssetKey, to assignees: [Assignee]
+        _ caller: Caller,
+        asset key: AssetKey,
+        to assignees: [Assignee]
     ) async throws -> AssignmentOutcome {
         try caller.require(.manageLicences)
         guard !assignees.isEmpty else { throw UseCaseError.noAssignees }
@@ -67,8 +73,11 @@ public struct AssignLicences: Sendable {
                 for assignee in assignees where assignees.count <= 20 {
                     let holding = try await tx.assignments(
                         AssignmentQuery(
-                            asset: key, assignee: assignee,
-                            states: AssignmentState.Code.holding))
+                            asset: key,
+                            assignee: assignee,
+                            states: AssignmentState.Code.holding
+                        )
+                    )
                     if !holding.isEmpty { already.append(assignee.text) }
                 }
                 guard already.isEmpty else { throw UseCaseError.alreadyLicensed(already) }
@@ -78,7 +87,13 @@ public struct AssignLicences: Sendable {
                 // is refused only when the pool, read after every competitor committed, is short.
                 // Audited first: the counts' row lock, taken by the reservation, is then held only until commit.
                 try await auditTrail.record(
-                    tx, caller, "licence.assign", "\(key)", "reserved", "\(assignees.count) assignee(s)")
+                    tx,
+                    caller,
+                    "licence.assign",
+                    "\(key)",
+                    "reserved",
+                    "\(assignees.count) assignee(s)"
+                )
                 var remaining = assignees[...]
                 var result: [(TokenID, [Assignment])] = []
                 for _ in 0..<8 where !remaining.isEmpty {
@@ -94,7 +109,10 @@ public struct AssignLicences: Sendable {
                 }
                 guard remaining.isEmpty else {
                     throw LicenceError.noLicencesLeft(
-                        key, requested: assignees.count, available: assignees.count - remaining.count)
+                        key,
+                        requested: assignees.count,
+                        available: assignees.count - remaining.count
+                    )
                 }
                 return result
             }
@@ -107,11 +125,14 @@ public struct AssignLicences: Sendable {
         if let scheduler = intentScheduler, queueInBackground {
             for (tokenID, _) in reserved {
                 scheduler.intentsQueued(
-                    IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .reserved))
+                    IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .reserved)
+                )
             }
             return AssignmentOutcome(
-                sentByToken: Dictionary(reserved.map { ($0.0, $0.1.count) }, uniquingKeysWith: +), events: [],
-                licences: reserved.flatMap(\.1))
+                sentByToken: Dictionary(reserved.map { ($0.0, $0.1.count) }, uniquingKeysWith: +),
+                events: [],
+                licences: reserved.flatMap(\.1)
+            )
         }
         // 2b. Otherwise carry the intents out now (batched with others queued for the same token and app).
         var intents = intentWorker
@@ -121,7 +142,9 @@ public struct AssignLicences: Sendable {
         for (tokenID, group) in reserved {
             let rows = try await intents.carryOut(
                 IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .reserved),
-                waitingFor: Set(group.map(\.id)), timeout: waitForApple)
+                waitingFor: Set(group.map(\.id)),
+                timeout: waitForApple
+            )
             outcome.sentByToken[tokenID] = group.count
             outcome.licences += rows
         }
@@ -132,8 +155,11 @@ public struct AssignLicences: Sendable {
         outcome.events = byEvent.keys.sorted().map { event in
             let rows = byEvent[event] ?? []
             return AppleEventTicket(
-                eventID: event, assets: [key], serialNumbers: rows.map(\.assignee).serialNumberTexts,
-                clientUserIDs: rows.map(\.assignee).clientUserIDTexts)
+                eventID: event,
+                assets: [key],
+                serialNumbers: rows.map(\.assignee).serialNumberTexts,
+                clientUserIDs: rows.map(\.assignee).clientUserIDTexts
+            )
         }
         return outcome
     }

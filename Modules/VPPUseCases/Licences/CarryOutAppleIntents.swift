@@ -30,8 +30,13 @@ public struct CarryOutAppleIntents: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, logger: Logger,
-        tokenCredentials: TokenCredentials, health: TokenHealth, leaseSeconds: TimeInterval = 60
+        store: any Store,
+        clock: any Clock,
+        apple: any AppleAppsAndBooks,
+        logger: Logger,
+        tokenCredentials: TokenCredentials,
+        health: TokenHealth,
+        leaseSeconds: TimeInterval = 60
     ) {
         self.store = store
         self.clock = clock
@@ -46,7 +51,9 @@ public struct CarryOutAppleIntents: Sendable {
     /// holds the group's lease sends for everyone, the others wait for the outcome.
     /// - Returns: the licences `ids` in their state at the end.
     public func carryOut(
-        _ group: IntentGroup, waitingFor ids: Set<AssignmentID>, timeout: Duration = .seconds(20)
+        _ group: IntentGroup,
+        waitingFor ids: Set<AssignmentID>,
+        timeout: Duration = .seconds(20)
     )
         async throws -> [Assignment]
     {
@@ -90,7 +97,8 @@ public struct CarryOutAppleIntents: Sendable {
                     "carrying out Apple intents failed",
                     metadata: [
                         "token": "\(group.tokenID)", "asset": "\(group.asset)", "error": "\(error)",
-                    ])
+                    ]
+                )
             }
         }
         return groups.count
@@ -104,16 +112,26 @@ public struct CarryOutAppleIntents: Sendable {
         let now = clock.now()
         guard
             try await store.acquireLease(
-                tenant: group.tenantID, name: lease, owner: owner, now: now,
-                ttl: leaseSeconds)
+                tenant: group.tenantID,
+                name: lease,
+                owner: owner,
+                now: now,
+                ttl: leaseSeconds
+            )
         else { return false }
         do {
             while true {
                 let start = clock.now()
                 let claimed = try await store.inTenant(group.tenantID) { tx in
                     try await tx.claimIntents(
-                        tokenID: group.tokenID, asset: group.asset, state: group.state, owner: owner,
-                        now: start, until: start.addingTimeInterval(leaseSeconds), limit: batchLimit)
+                        tokenID: group.tokenID,
+                        asset: group.asset,
+                        state: group.state,
+                        owner: owner,
+                        now: start,
+                        until: start.addingTimeInterval(leaseSeconds),
+                        limit: batchLimit
+                    )
                 }
                 if claimed.isEmpty { break }
                 try await send(group, claimed)
@@ -150,37 +168,57 @@ public struct CarryOutAppleIntents: Sendable {
             let tickets =
                 associating
                 ? try await apple.associate(
-                    credentials, assets: [group.asset], serialNumbers: serials,
-                    clientUserIDs: users)
+                    credentials,
+                    assets: [group.asset],
+                    serialNumbers: serials,
+                    clientUserIDs: users
+                )
                 : try await apple.disassociate(
-                    credentials, assets: [group.asset], serialNumbers: serials,
-                    clientUserIDs: users)
+                    credentials,
+                    assets: [group.asset],
+                    serialNumbers: serials,
+                    clientUserIDs: users
+                )
             let now = clock.now()
             try await store.inTenant(group.tenantID) { tx in
                 for ticket in tickets {
                     let covered = Set(ticket.serialNumbers + ticket.clientUserIDs)
                     let ids = sending.filter { covered.contains($0.assignee.text) }.map(\.id)
                     try await tx.move(
-                        ids, to: associating ? .pending(eventID: ticket.eventID) : .revoking(eventID: ticket.eventID))
+                        ids,
+                        to: associating ? .pending(eventID: ticket.eventID) : .revoking(eventID: ticket.eventID)
+                    )
                 }
                 try await tx.insertPendingEvents(
                     tickets.map {
                         PendingAppleEvent(
-                            eventID: $0.eventID, tokenID: group.tokenID,
+                            eventID: $0.eventID,
+                            tokenID: group.tokenID,
                             kind: associating ? "associate" : "disassociate",
-                            createdAt: now, nextPollAt: now.addingTimeInterval(firstPollDelay))
-                    })
+                            createdAt: now,
+                            nextPollAt: now.addingTimeInterval(firstPollDelay)
+                        )
+                    }
+                )
                 try await tx.appendAudit(
                     AuditRecord(
-                        at: now, actor: caller.admin.name,
+                        at: now,
+                        actor: caller.admin.name,
                         action: associating ? "licence.associate" : "licence.disassociate",
-                        target: "\(group.asset)", outcome: "sent",
-                        detail: "\(sending.count) assignee(s) in \(tickets.count) request(s)"))
+                        target: "\(group.asset)",
+                        outcome: "sent",
+                        detail: "\(sending.count) assignee(s) in \(tickets.count) request(s)"
+                    )
+                )
             }
             try await store.jobs.enqueue(
                 JobRequest(
-                    tenantID: group.tenantID, kind: .pollEvents, key: .tenant,
-                    runAt: now.addingTimeInterval(firstPollDelay)))
+                    tenantID: group.tenantID,
+                    kind: .pollEvents,
+                    key: .tenant,
+                    runAt: now.addingTimeInterval(firstPollDelay)
+                )
+            )
         } catch let error as AppleAPIError where error.isTransient {
             // Apple is busy or unreachable: the intents stay queued and are tried again after a pause.
             let ids = rows.map(\.id)
@@ -205,9 +243,14 @@ public struct CarryOutAppleIntents: Sendable {
                 try await tx.move(ids, to: associating ? .failed(reason: "\(error)") : .active)
                 try await tx.appendAudit(
                     AuditRecord(
-                        at: clock.now(), actor: caller.admin.name,
-                        action: associating ? "licence.associate" : "licence.disassociate", target: "\(group.asset)",
-                        outcome: "failed", detail: "\(error)"))
+                        at: clock.now(),
+                        actor: caller.admin.name,
+                        action: associating ? "licence.associate" : "licence.disassociate",
+                        target: "\(group.asset)",
+                        outcome: "failed",
+                        detail: "\(error)"
+                    )
+                )
             }
             throw error
         }
@@ -227,15 +270,23 @@ public struct CarryOutAppleIntents: Sendable {
             }
             try await tx.appendAudit(
                 AuditRecord(
-                    at: now, actor: "system", action: "licence.recovered", target: "\(group.asset)", outcome: "settled",
-                    detail: "\(rows.count) intent(s) of a worker that stopped were already carried out at Apple"))
+                    at: now,
+                    actor: "system",
+                    action: "licence.recovered",
+                    target: "\(group.asset)",
+                    outcome: "settled",
+                    detail: "\(rows.count) intent(s) of a worker that stopped were already carried out at Apple"
+                )
+            )
         }
     }
 
     /// Which of `assignees` hold `asset` at Apple now: one filtered query each for a few, one walk of the
     /// asset's assignments for many.
     private func appleHolds(
-        _ credentials: AppleCredentials, _ asset: AssetKey, _ assignees: [Assignee]
+        _ credentials: AppleCredentials,
+        _ asset: AssetKey,
+        _ assignees: [Assignee]
     ) async throws
         -> Set<Assignee>
     {
@@ -255,7 +306,9 @@ public struct CarryOutAppleIntents: Sendable {
             return held
         }
         let walk = try await apple.assignments(
-            credentials, filter: AppleAssignmentFilter(adamID: asset.adamID, pricingParam: asset.pricingParam))
+            credentials,
+            filter: AppleAssignmentFilter(adamID: asset.adamID, pricingParam: asset.pricingParam)
+        )
         let wanted = Dictionary(assignees.map { ($0.text, $0) }, uniquingKeysWith: { first, _ in first })
         for record in walk.items where record.asset == asset {
             let text: String

@@ -28,7 +28,10 @@ public struct HandleAppleNotification: Sendable {
 
     /// Handles `notification` (decoded and checked by the edge that received it) after checking the bearer.
     public func callAsFunction(
-        tenantID: TenantID, tokenID: TokenID, authorization: String?, notification: AppleNotification
+        tenantID: TenantID,
+        tokenID: TokenID,
+        authorization: String?,
+        notification: AppleNotification
     ) async throws -> Outcome {
         guard
             let sealed = try await store.inTenant(tenantID, { tx in try await tx.notificationSecret(tokenID) })
@@ -61,25 +64,39 @@ public struct HandleAppleNotification: Sendable {
                     try await tx.adjustCounts(tokenID: tokenID, asset: change.asset, delta: change.delta)
                     try await tx.appendAudit(
                         AuditRecord(
-                            at: now, actor: "apple", action: "notification.asset-count", target: "\(change.asset)",
-                            outcome: "applied", detail: "countDelta \(change.delta)"))
+                            at: now,
+                            actor: "apple",
+                            action: "notification.asset-count",
+                            target: "\(change.asset)",
+                            outcome: "applied",
+                            detail: "countDelta \(change.delta)"
+                        )
+                    )
                 }
             }
             try await store.jobs.enqueue(
-                JobRequest(tenantID: tenantID, kind: .sync, key: .token(tokenID), runAt: now))
+                JobRequest(tenantID: tenantID, kind: .sync, key: .token(tokenID), runAt: now)
+            )
             // Licences bought: the waitlist is served now, not after the sync.
             try await RequestReconcile(store: store, clock: clock).ifScoped(tenantID)
             return .handled(type)
         case .usersChanged:
             // Users changed at Apple: resync the token (one queued sync per token).
             try await store.jobs.enqueue(
-                JobRequest(tenantID: tenantID, kind: .sync, key: .token(tokenID), runAt: now))
+                JobRequest(tenantID: tenantID, kind: .sync, key: .token(tokenID), runAt: now)
+            )
             return .handled(type)
         case .other:
             try await store.inTenant(tenantID) { tx in
                 try await tx.appendAudit(
                     AuditRecord(
-                        at: now, actor: "apple", action: "notification.unknown", target: type, outcome: "recorded"))
+                        at: now,
+                        actor: "apple",
+                        action: "notification.unknown",
+                        target: type,
+                        outcome: "recorded"
+                    )
+                )
             }
             return .recordedUnknown(type)
         }

@@ -31,13 +31,24 @@ enum LicenceLedger {
             case .install:
                 commands.append(
                     DeviceCommand(
-                        serialNumber: serial.value, kind: .installApplication, adamID: row.asset.adamID,
-                        assignmentID: row.id, createdAt: now))
+                        serialNumber: serial.value,
+                        kind: .installApplication,
+                        adamID: row.asset.adamID,
+                        assignmentID: row.id,
+                        createdAt: now
+                    )
+                )
             case .declaration:
                 joins.append(
                     DeclarationSetChange(
-                        serialNumber: serial.value, asset: row.asset, licenceKind: .device, kind: .join,
-                        assignmentID: row.id, createdAt: now))
+                        serialNumber: serial.value,
+                        asset: row.asset,
+                        licenceKind: .device,
+                        kind: .join,
+                        assignmentID: row.id,
+                        createdAt: now
+                    )
+                )
             }
         }
         try await tx.enqueueDeviceCommands(commands)
@@ -56,8 +67,13 @@ enum LicenceLedger {
         let leaves: [DeclarationSetChange] = rows.compactMap { row in
             guard joined.contains(row.id), case .device(let serial) = row.assignee else { return nil }
             return DeclarationSetChange(
-                serialNumber: serial.value, asset: row.asset, licenceKind: .device, kind: .leave, assignmentID: row.id,
-                createdAt: now)
+                serialNumber: serial.value,
+                asset: row.asset,
+                licenceKind: .device,
+                kind: .leave,
+                assignmentID: row.id,
+                createdAt: now
+            )
         }
         try await tx.enqueueDeclarationSetChanges(leaves)
         return Set(leaves.map(\.assignmentID))
@@ -89,16 +105,26 @@ enum LicenceLedger {
                 // Without a licence the declaration cannot stay: the set is left whatever the removal policy.
                 leaves.append(
                     DeclarationSetChange(
-                        serialNumber: serial.value, asset: row.asset, licenceKind: .device, kind: .leave,
-                        assignmentID: row.id, createdAt: now))
+                        serialNumber: serial.value,
+                        asset: row.asset,
+                        licenceKind: .device,
+                        kind: .leave,
+                        assignmentID: row.id,
+                        createdAt: now
+                    )
+                )
                 return nil
             }
             guard devices[serial]?.hasInstalled(row.asset) == true, !keepInstalled.contains(row.id) else {
                 return nil
             }
             return DeviceCommand(
-                serialNumber: serial.value, kind: .removeApplication, adamID: row.asset.adamID,
-                assignmentID: row.id, createdAt: now)
+                serialNumber: serial.value,
+                kind: .removeApplication,
+                adamID: row.asset.adamID,
+                assignmentID: row.id,
+                createdAt: now
+            )
         }
         try await tx.enqueueDeviceCommands(commands)
         try await tx.enqueueDeclarationSetChanges(leaves)
@@ -106,13 +132,15 @@ enum LicenceLedger {
 
     /// The scope delivery mode of each licence among `rows` that a scope tracks (one indexed lookup per app).
     private static func scopeModes(
-        _ tx: any TenantTransaction, _ rows: [Assignment]
+        _ tx: any TenantTransaction,
+        _ rows: [Assignment]
     ) async throws -> [AssignmentID: ScopeDeliveryMode] {
         var modes: [AssignmentID: ScopeDeliveryMode] = [:]
         for (asset, group) in Dictionary(grouping: rows, by: \.asset) {
             let tracked = Dictionary(
                 try await tx.trackedMembers(asset, group.map(\.assignee)).map { ($0.assignee, $0.mode) },
-                uniquingKeysWith: { first, _ in first })
+                uniquingKeysWith: { first, _ in first }
+            )
             for row in group { modes[row.id] = tracked[row.assignee] }
         }
         return modes
@@ -120,7 +148,9 @@ enum LicenceLedger {
 
     /// The licences among `rows` whose scope tracking matches `rule` (one indexed lookup per app).
     private static func scoped(
-        _ tx: any TenantTransaction, _ rows: [Assignment], _ rule: (TrackedMember) -> Bool
+        _ tx: any TenantTransaction,
+        _ rows: [Assignment],
+        _ rule: (TrackedMember) -> Bool
     ) async throws -> Set<AssignmentID> {
         var matched = Set<AssignmentID>()
         for (asset, group) in Dictionary(grouping: rows, by: \.asset) {

@@ -16,8 +16,13 @@ public struct LicencePoolReader: Sendable {
             guard let token = try await tx.token(row.tokenID) else { continue }
             members.append(
                 PoolMember(
-                    tokenID: token.id, locationName: token.location.name,
-                    status: token.status(at: now, ourHolder: ours), expiresAt: token.expiresAt, counts: row.counts))
+                    tokenID: token.id,
+                    locationName: token.location.name,
+                    status: token.status(at: now, ourHolder: ours),
+                    expiresAt: token.expiresAt,
+                    counts: row.counts
+                )
+            )
         }
         return LicencePool(asset: asset, members: members)
     }
@@ -31,9 +36,13 @@ public struct LicencePoolReader: Sendable {
             guard let token = tokens[row.tokenID] else { continue }
             members[row.asset, default: []].append(
                 PoolMember(
-                    tokenID: token.id, locationName: token.location.name,
+                    tokenID: token.id,
+                    locationName: token.location.name,
                     status: token.status(at: now, ourHolder: ours),
-                    expiresAt: token.expiresAt, counts: row.counts))
+                    expiresAt: token.expiresAt,
+                    counts: row.counts
+                )
+            )
         }
         return Dictionary(uniqueKeysWithValues: members.map { ($0.key, LicencePool(asset: $0.key, members: $0.value)) })
     }

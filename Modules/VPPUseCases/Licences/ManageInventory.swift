@@ -11,7 +11,10 @@ public struct ManageInventory: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials,
+        store: any Store,
+        clock: any Clock,
+        apple: any AppleAppsAndBooks,
+        tokenCredentials: TokenCredentials,
         auditTrail: AuditTrail
     ) {
         self.store = store
@@ -44,12 +47,20 @@ public struct ManageInventory: Sendable {
         for token in tokens {
             let credentials = try await tokenCredentials.open(caller.tenantID, token.id)
             _ = try await apple.createUsers(
-                credentials, users.map { AppleUserRequest(clientUserID: $0.clientUserID.value, email: $0.email) })
+                credentials,
+                users.map { AppleUserRequest(clientUserID: $0.clientUserID.value, email: $0.email) }
+            )
         }
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.upsertUsers(users)
             try await auditTrail.record(
-                tx, caller, "user.add", "\(users.count) user(s)", "ok", "registered through \(tokens.count) token(s)")
+                tx,
+                caller,
+                "user.add",
+                "\(users.count) user(s)",
+                "ok",
+                "registered through \(tokens.count) token(s)"
+            )
         }
     }
 

@@ -34,7 +34,8 @@ public final class MissedAppleNotifications: Sendable {
                         try await tx.pollEventsSoon(tokenID: tokenID, at: now)
                     }
                     try await store.jobs.enqueue(
-                        JobRequest(tenantID: tenant, kind: .pollEvents, key: .tenant, runAt: now))
+                        JobRequest(tenantID: tenant, kind: .pollEvents, key: .tenant, runAt: now)
+                    )
                 }
                 _ = tokens.withLock { $0.remove(tokenID) }
             } catch {

@@ -70,8 +70,14 @@ public struct ProcessAppleEvent: Sendable {
                 try await tx.deletePendingEvent(event.eventID)
                 try await tx.appendAudit(
                     AuditRecord(
-                        at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
-                        outcome: "resent", detail: "still PENDING after \(Int(resendAfter)) s"))
+                        at: now,
+                        actor: "apple",
+                        action: "event.\(event.kind)",
+                        target: event.eventID,
+                        outcome: "resent",
+                        detail: "still PENDING after \(Int(resendAfter)) s"
+                    )
+                )
             }
             return
         }
@@ -79,7 +85,8 @@ public struct ProcessAppleEvent: Sendable {
             status.failures.flatMap { failure in
                 (failure.serialNumbers + failure.clientUserIDs).map { ($0, failure.error.description) }
             },
-            uniquingKeysWith: { first, _ in first })
+            uniquingKeysWith: { first, _ in first }
+        )
         let freed = try await store.inTenant(tenantID) { tx in
             let rows = try await tx.assignments(AssignmentQuery(eventID: event.eventID))
             let pending = rows.filter { $0.state.stateCode == .pending }
@@ -87,24 +94,33 @@ public struct ProcessAppleEvent: Sendable {
             // Failures, grouped by reason so each row keeps Apple's words.
             for (reason, group) in Dictionary(
                 grouping: pending.filter { failedReasons[$0.assignee.text] != nil },
-                by: { failedReasons[$0.assignee.text] ?? "" })
-            {
+                by: { failedReasons[$0.assignee.text] ?? "" }
+            ) {
                 try await tx.move(group.map(\.id), to: .failed(reason: reason))
             }
             let confirmed = try await tx.move(
-                pending.filter { failedReasons[$0.assignee.text] == nil }.map(\.id), to: .active)
+                pending.filter { failedReasons[$0.assignee.text] == nil }.map(\.id),
+                to: .active
+            )
             try await LicenceLedger.confirmed(tx, confirmed, now: now)
             // A revoke Apple refused leaves the licence where it was.
             try await tx.move(revoking.filter { failedReasons[$0.assignee.text] != nil }.map(\.id), to: .active)
             let revoked = try await tx.move(
-                revoking.filter { failedReasons[$0.assignee.text] == nil }.map(\.id), to: .revoked)
+                revoking.filter { failedReasons[$0.assignee.text] == nil }.map(\.id),
+                to: .revoked
+            )
             try await LicenceLedger.revoked(tx, revoked, now: now)
             try await tx.deletePendingEvent(event.eventID)
             try await tx.appendAudit(
                 AuditRecord(
-                    at: now, actor: "apple", action: "event.\(event.kind)", target: event.eventID,
+                    at: now,
+                    actor: "apple",
+                    action: "event.\(event.kind)",
+                    target: event.eventID,
                     outcome: status.state.rawValue.lowercased(),
-                    detail: "\(status.numCompleted)/\(status.numRequested) done; \(failedReasons.count) failed"))
+                    detail: "\(status.numCompleted)/\(status.numRequested) done; \(failedReasons.count) failed"
+                )
+            )
             return !revoked.isEmpty || !failedReasons.isEmpty
         }
         // Licences came back (a revoke done, an assignment refused): the next in a waitlist may have them.

@@ -35,7 +35,10 @@ public struct Reports: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials,
+        store: any Store,
+        clock: any Clock,
+        apple: any AppleAppsAndBooks,
+        tokenCredentials: TokenCredentials,
         poolReader: LicencePoolReader
     ) {
         self.store = store
@@ -62,18 +65,32 @@ public struct Reports: Sendable {
                     let token = tokens[row.tokenID]
                     rows.append(
                         LicenceReportRow(
-                            adamID: asset.adamID, pricingParam: asset.pricingParam.rawValue, name: name,
+                            adamID: asset.adamID,
+                            pricingParam: asset.pricingParam.rawValue,
+                            name: name,
                             location: token?.location.name ?? "?",
                             tokenStatus: token?.status(at: now, ourHolder: ours).code ?? "?",
-                            total: row.counts.total, assigned: row.counts.assigned, available: row.counts.available,
-                            retired: row.counts.retired))
+                            total: row.counts.total,
+                            assigned: row.counts.assigned,
+                            available: row.counts.available,
+                            retired: row.counts.retired
+                        )
+                    )
                 }
                 let pool = pools[asset]?.usableCounts ?? .zero
                 rows.append(
                     LicenceReportRow(
-                        adamID: asset.adamID, pricingParam: asset.pricingParam.rawValue, name: name, location: "(pool)",
-                        tokenStatus: "usable", total: pool.total, assigned: pool.assigned, available: pool.available,
-                        retired: pool.retired))
+                        adamID: asset.adamID,
+                        pricingParam: asset.pricingParam.rawValue,
+                        name: name,
+                        location: "(pool)",
+                        tokenStatus: "usable",
+                        total: pool.total,
+                        assigned: pool.assigned,
+                        available: pool.available,
+                        retired: pool.retired
+                    )
+                )
             }
             return rows
         }
@@ -94,23 +111,31 @@ public struct Reports: Sendable {
             let apple = try await apple.assignments(credentials, filter: AppleAssignmentFilter()).items
             let granted = Set(
                 records.filter { $0.grantingToken == token.id && $0.state.holdsLicence }
-                    .map { "\($0.asset.adamID)|\($0.assignee.text)" })
+                    .map { "\($0.asset.adamID)|\($0.assignee.text)" }
+            )
             for record in apple {
                 guard case .serialNumber(let serial) = record.assignee else { continue }
                 let key = "\(record.asset.adamID)|\(serial)"
                 if !known.contains(serial) {
                     findings.append(
                         DriftFinding(
-                            kind: .orphaned, adamID: record.asset.adamID, assignee: serial,
+                            kind: .orphaned,
+                            adamID: record.asset.adamID,
+                            assignee: serial,
                             location: token.location.name,
                             fix: "Revoke app \(record.asset.adamID) from \(serial): the device is not in the inventory."
-                        ))
+                        )
+                    )
                 } else if !granted.contains(key) {
                     findings.append(
                         DriftFinding(
-                            kind: .foreign, adamID: record.asset.adamID, assignee: serial,
+                            kind: .foreign,
+                            adamID: record.asset.adamID,
+                            assignee: serial,
                             location: token.location.name,
-                            fix: "Not granted through vpp: sync the token to adopt it, or revoke it."))
+                            fix: "Not granted through vpp: sync the token to adopt it, or revoke it."
+                        )
+                    )
                 }
             }
         }
@@ -120,17 +145,26 @@ public struct Reports: Sendable {
             where !holding.contains("\(adamID)|\(device.serialNumber.value)") {
                 findings.append(
                     DriftFinding(
-                        kind: .missing, adamID: adamID, assignee: device.serialNumber.value, location: "-",
-                        fix: "Installed without a licence: assign app \(adamID) to \(device.serialNumber.value)."))
+                        kind: .missing,
+                        adamID: adamID,
+                        assignee: device.serialNumber.value,
+                        location: "-",
+                        fix: "Installed without a licence: assign app \(adamID) to \(device.serialNumber.value)."
+                    )
+                )
             }
         }
         for record in records {
             if case .failed(let reason) = record.state {
                 findings.append(
                     DriftFinding(
-                        kind: .failed, adamID: record.asset.adamID, assignee: record.assignee.text,
+                        kind: .failed,
+                        adamID: record.asset.adamID,
+                        assignee: record.assignee.text,
                         location: tokens.first { $0.id == record.grantingToken }?.location.name ?? "?",
-                        fix: "Apple refused (\(reason)); fix the cause and assign again."))
+                        fix: "Apple refused (\(reason)); fix the cause and assign again."
+                    )
+                )
             }
         }
         return findings
@@ -144,7 +178,8 @@ public struct Reports: Sendable {
                 CSVCell.line([
                     r.adamID, r.pricingParam, r.name, r.location, r.tokenStatus, "\(r.total)", "\(r.assigned)",
                     "\(r.available)", "\(r.retired)",
-                ]))
+                ])
+            )
         }
         return lines.joined(separator: "\n") + "\n"
     }

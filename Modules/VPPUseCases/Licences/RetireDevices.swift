@@ -33,8 +33,13 @@ public struct RetireDevices: Sendable {
             }
             try await tx.upsertDevices(retired)
             try await auditTrail.record(
-                tx, caller, "device.retire", "\(retired.count) device(s)", "ok",
-                retired.map(\.serialNumber.value).sorted().prefix(20).joined(separator: ", "))
+                tx,
+                caller,
+                "device.retire",
+                "\(retired.count) device(s)",
+                "ok",
+                retired.map(\.serialNumber.value).sorted().prefix(20).joined(separator: ", ")
+            )
             return retired
         }
         // A retired device leaves every scope (its licence follows the scope's removal policy).

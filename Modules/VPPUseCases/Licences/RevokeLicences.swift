@@ -37,7 +37,9 @@ public struct RevokeLicences: Sendable {
 
     @discardableResult
     public func callAsFunction(
-        _ caller: Caller, asset key: AssetKey, from assignees: [Assignee]
+        _ caller: Caller,
+        asset key: AssetKey,
+        from assignees: [Assignee]
     ) async throws
         -> RevocationOutcome
     {
@@ -53,7 +55,8 @@ public struct RevokeLicences: Sendable {
             var missing: [String] = []
             for assignee in assignees {
                 let held = try await tx.assignments(
-                    AssignmentQuery(asset: key, assignee: assignee, states: AssignmentState.Code.holding))
+                    AssignmentQuery(asset: key, assignee: assignee, states: AssignmentState.Code.holding)
+                )
                 if let row = held.first { found.append(row) } else { missing.append(assignee.text) }
             }
             guard missing.isEmpty else { throw UseCaseError.notLicensed(missing) }
@@ -70,26 +73,39 @@ public struct RevokeLicences: Sendable {
             let deferred = unsettled + reserved.filter { !cancelledIDs.contains($0.id) }
             try await tx.requestRevoke(deferred.map(\.id))
             try await auditTrail.record(
-                tx, caller, "licence.revoke", "\(key)", "queued",
-                "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled")
+                tx,
+                caller,
+                "licence.revoke",
+                "\(key)",
+                "queued",
+                "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled"
+            )
             return (active, cancelled.map(\.assignee), deferred.map(\.assignee), leaving)
         }
         var outcome = RevocationOutcome(
-            revoking: queued.map(\.assignee), afterAssignmentSettles: deferred, cancelled: cancelled,
-            events: [])
+            revoking: queued.map(\.assignee),
+            afterAssignmentSettles: deferred,
+            cancelled: cancelled,
+            events: []
+        )
         for (tokenID, group) in Dictionary(grouping: queued, by: \.grantingToken) {
             let rows = try await intents.carryOut(
                 IntentGroup(tenantID: caller.tenantID, tokenID: tokenID, asset: key, state: .revocationQueued),
                 // Licences leaving a declaration set are revoked once the device left it (the background pump):
                 // not waited for here.
-                waitingFor: Set(group.map(\.id)).subtracting(leaving), timeout: waitForApple)
+                waitingFor: Set(group.map(\.id)).subtracting(leaving),
+                timeout: waitForApple
+            )
             var byEvent: [String: [Assignment]] = [:]
             for row in rows { if case .revoking(let event) = row.state { byEvent[event, default: []].append(row) } }
             outcome.events += byEvent.keys.sorted().map { event in
                 let rows = byEvent[event] ?? []
                 return AppleEventTicket(
-                    eventID: event, assets: [key], serialNumbers: rows.map(\.assignee).serialNumberTexts,
-                    clientUserIDs: rows.map(\.assignee).clientUserIDTexts)
+                    eventID: event,
+                    assets: [key],
+                    serialNumbers: rows.map(\.assignee).serialNumberTexts,
+                    clientUserIDs: rows.map(\.assignee).clientUserIDTexts
+                )
             }
         }
         return outcome

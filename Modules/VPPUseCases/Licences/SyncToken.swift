@@ -31,8 +31,14 @@ public struct SyncToken: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, metadata: (any AppMetadataLookup)?,
-        logger: Logger, tokenCredentials: TokenCredentials, auditTrail: AuditTrail, health: TokenHealth
+        store: any Store,
+        clock: any Clock,
+        apple: any AppleAppsAndBooks,
+        metadata: (any AppMetadataLookup)?,
+        logger: Logger,
+        tokenCredentials: TokenCredentials,
+        auditTrail: AuditTrail,
+        health: TokenHealth
     ) {
         self.store = store
         self.clock = clock
@@ -61,20 +67,34 @@ public struct SyncToken: Sendable {
                 try await tx.saveSyncState(state)
             }
             throw UseCaseError.tokenUnusable(
-                location: token.location.name, status: status.code, nextStep: status.nextStep)
+                location: token.location.name,
+                status: status.code,
+                nextStep: status.nextStep
+            )
         }
         let owner = "sync-\(UUID().uuidString)"
         let lease = "sync:\(tokenID)"
         guard
             try await store.acquireLease(
-                tenant: caller.tenantID, name: lease, owner: owner, now: now, ttl: leaseSeconds)
+                tenant: caller.tenantID,
+                name: lease,
+                owner: owner,
+                now: now,
+                ttl: leaseSeconds
+            )
         else {
             throw UseCaseError.syncInProgress(location: token.location.name)
         }
         do {
             let held = HeldLease(
-                store: store, clock: clock, logger: logger, tenant: caller.tenantID, name: lease, owner: owner,
-                ttl: leaseSeconds)
+                store: store,
+                clock: clock,
+                logger: logger,
+                tenant: caller.tenantID,
+                name: lease,
+                owner: owner,
+                ttl: leaseSeconds
+            )
             let report = try await held.run(lost: UseCaseError.syncInProgress(location: token.location.name)) {
                 try await run(caller, token: token, ours: ours)
             }
@@ -107,7 +127,8 @@ public struct SyncToken: Sendable {
         let received = ReceivedCount()
         @Sendable func stream(since: String?) async throws -> AppleWalk<AppleAssignmentRecord> {
             try await apple.streamAssignments(
-                credentials, filter: AppleAssignmentFilter(sinceVersionID: since),
+                credentials,
+                filter: AppleAssignmentFilter(sinceVersionID: since),
                 restart: {
                     received.reset()
                     try await store.inTenant(tenantID) { tx in
@@ -119,7 +140,8 @@ public struct SyncToken: Sendable {
                     try await store.inTenant(tenantID) { tx in
                         try await tx.stageAppleAssignments(syncID: syncID, tokenID: tokenID, records)
                     }
-                })
+                }
+            )
         }
         var incremental = previous?.assignmentsVersionID != nil
         var assignments: AppleWalk<AppleAssignmentRecord>
@@ -149,15 +171,24 @@ public struct SyncToken: Sendable {
             // reconciled numbers instead of interleaving with them (it is neither lost nor wrongly refused).
             try await tx.lockCounts(tokenID: token.id)
             let merged = try await tx.mergeStagedAssignments(
-                syncID: syncID, tokenID: token.id, fullSnapshot: !isIncremental)
+                syncID: syncID,
+                tokenID: token.id,
+                fullSnapshot: !isIncremental
+            )
             try await tx.replaceCounts(tokenID: token.id, counts, recounting: merged.touched)
             try await LicenceLedger.confirmed(tx, merged.confirmed, now: finished)
             try await LicenceLedger.revoked(tx, merged.revoked, now: finished)
             try await tx.updateToken(refreshed)
             try await tx.saveSyncState(
                 TokenSyncState(
-                    tokenID: token.id, assignmentsVersionID: walk.versionID, lastSuccessAt: finished,
-                    lastAttemptAt: finished, lastError: nil, consecutiveFailures: 0))
+                    tokenID: token.id,
+                    assignmentsVersionID: walk.versionID,
+                    lastSuccessAt: finished,
+                    lastAttemptAt: finished,
+                    lastError: nil,
+                    consecutiveFailures: 0
+                )
+            )
             return merged
         }
         await refreshMetadata(caller, country: token.location.countryCode, credentials: credentials)
@@ -167,10 +198,16 @@ public struct SyncToken: Sendable {
                 "location": "\(token.location.name)", "assets": "\(assets.items.count)",
                 "assignments": "\(received.value)",
                 "incremental": "\(isIncremental)",
-            ])
+            ]
+        )
         return SyncReport(
-            assets: assets.items.count, assignmentsFromApple: received.value, inserted: merged.inserted,
-            deleted: merged.deleted, incremental: isIncremental, pages: assets.pagesFetched + walk.pagesFetched)
+            assets: assets.items.count,
+            assignmentsFromApple: received.value,
+            inserted: merged.inserted,
+            deleted: merged.deleted,
+            incremental: isIncremental,
+            pages: assets.pagesFetched + walk.pagesFetched
+        )
     }
 
     /// Fills in names, bundle ids, icons and versions for apps that have none yet, a batch at a time (never the
@@ -189,7 +226,10 @@ public struct SyncToken: Sendable {
                 guard !missing.isEmpty else { return }
                 asked.formUnion(missing.map(\.asset.key.adamID))
                 let found = try await lookup.metadata(
-                    adamIDs: missing.map(\.asset.key.adamID), countryCode: country, credentials: credentials)
+                    adamIDs: missing.map(\.asset.key.adamID),
+                    countryCode: country,
+                    credentials: credentials
+                )
                 try await store.inTenant(caller.tenantID) { tx in
                     for app in missing {
                         if let metadata = found[app.asset.key.adamID] {

@@ -15,9 +15,14 @@ public struct MDMConnectionRequest: Sendable {
     public var licenceOnlyAdamIDs: Set<String>?
 
     public init(
-        kind: MDMKind, url: String, apiKey: String? = nil, webhookHMACKey: String? = nil,
+        kind: MDMKind,
+        url: String,
+        apiKey: String? = nil,
+        webhookHMACKey: String? = nil,
         reclaimAfter: TimeInterval? = nil,
-        silentDaysUnenrolled: Int? = nil, licenceOnly: Bool? = nil, licenceOnlyAdamIDs: Set<String>? = nil
+        silentDaysUnenrolled: Int? = nil,
+        licenceOnly: Bool? = nil,
+        licenceOnlyAdamIDs: Set<String>? = nil
     ) {
         self.kind = kind
         self.url = url
@@ -68,7 +73,11 @@ public struct ConfigureMDM: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, secrets: any SecretBox, publicURL: String?, auditTrail: AuditTrail,
+        store: any Store,
+        clock: any Clock,
+        secrets: any SecretBox,
+        publicURL: String?,
+        auditTrail: AuditTrail,
         outbound: OutboundPolicy = .strict
     ) {
         self.store = store
@@ -120,27 +129,41 @@ public struct ConfigureMDM: Sendable {
             sealedSigning = try secrets.seal(secret)
         }
         let connection = MDMConnection(
-            kind: request.kind, url: trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed,
+            kind: request.kind,
+            url: trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed,
             reclaimAfter: request.reclaimAfter ?? previous?.connection.reclaimAfter ?? 24 * 3600,
             silentDaysUnenrolled: request.silentDaysUnenrolled ?? previous?.connection.silentDaysUnenrolled,
             licenceOnly: request.licenceOnly ?? previous?.connection.licenceOnly ?? false,
             licenceOnlyAdamIDs: request.licenceOnlyAdamIDs ?? previous?.connection.licenceOnlyAdamIDs ?? [],
-            disabledReason: nil, updatedAt: clock.now())
+            disabledReason: nil,
+            updatedAt: clock.now()
+        )
         let secrets = MDMSealedSecrets(
             apiKey: try apiKey.map(secrets.seal)
                 ?? (request.kind == previous?.connection.kind ? previous?.secrets.apiKey : nil),
             webhookHMACKey: try hmacKey.map(secrets.seal) ?? previous?.secrets.webhookHMACKey,
-            signingSecret: request.kind == .webhook ? sealedSigning : nil)
+            signingSecret: request.kind == .webhook ? sealedSigning : nil
+        )
         let stored = StoredMDMConnection(connection: connection, secrets: secrets)
         let counts = try await store.inTenant(caller.tenantID) { tx in
             try await tx.saveMDMConnection(stored)
             try await auditTrail.record(
-                tx, caller, "mdm.connect", connection.kind.rawValue, "ok",
-                "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s")
+                tx,
+                caller,
+                "mdm.connect",
+                connection.kind.rawValue,
+                "ok",
+                "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s"
+            )
             return try await tx.deviceCommandCounts()
         }
         return view(
-            caller.tenantID, stored, counts: counts, signingSecret: signingSecret, generatedWebhookKey: generatedKey)
+            caller.tenantID,
+            stored,
+            counts: counts,
+            signingSecret: signingSecret,
+            generatedWebhookKey: generatedKey
+        )
     }
 
     public func show(_ caller: Caller) async throws -> MDMConnectionView {
@@ -153,21 +176,32 @@ public struct ConfigureMDM: Sendable {
     }
 
     func view(
-        _ tenant: TenantID, _ stored: StoredMDMConnection, counts: [DeviceCommandState: Int], signingSecret: String?,
+        _ tenant: TenantID,
+        _ stored: StoredMDMConnection,
+        counts: [DeviceCommandState: Int],
+        signingSecret: String?,
         generatedWebhookKey: String? = nil
     ) -> MDMConnectionView {
         let c = stored.connection
         let base = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         return MDMConnectionView(
-            kind: c.kind.rawValue, url: c.url, webhookURL: base.map { "\($0)/mdm/webhook/\(tenant)" },
-            hasAPIKey: stored.secrets.apiKey != nil, hasWebhookHMACKey: stored.secrets.webhookHMACKey != nil,
-            reclaimAfterSeconds: Int(c.reclaimAfter), silentDaysUnenrolled: c.silentDaysUnenrolled,
+            kind: c.kind.rawValue,
+            url: c.url,
+            webhookURL: base.map { "\($0)/mdm/webhook/\(tenant)" },
+            hasAPIKey: stored.secrets.apiKey != nil,
+            hasWebhookHMACKey: stored.secrets.webhookHMACKey != nil,
+            reclaimAfterSeconds: Int(c.reclaimAfter),
+            silentDaysUnenrolled: c.silentDaysUnenrolled,
             licenceOnly: c.licenceOnly,
-            licenceOnlyAdamIds: c.licenceOnlyAdamIDs.sorted(), disabledReason: c.disabledReason,
+            licenceOnlyAdamIds: c.licenceOnlyAdamIDs.sorted(),
+            disabledReason: c.disabledReason,
             webhookWarning: stored.secrets.webhookHMACKey == nil ? MDMError.unsignedWebhook.description : nil,
             commands: Dictionary(
-                uniqueKeysWithValues: DeviceCommandState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
-            signingSecret: signingSecret, webhookKey: generatedWebhookKey,
-            webhookSecretURL: generatedWebhookKey.flatMap { key in base.map { "\($0)/mdm/webhook/\(tenant)/\(key)" } })
+                uniqueKeysWithValues: DeviceCommandState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }
+            ),
+            signingSecret: signingSecret,
+            webhookKey: generatedWebhookKey,
+            webhookSecretURL: generatedWebhookKey.flatMap { key in base.map { "\($0)/mdm/webhook/\(tenant)/\(key)" } }
+        )
     }
 }

@@ -20,7 +20,11 @@ public struct DeliverDeviceCommands: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, secrets: any SecretBox, metadata: (any AppMetadataLookup)?, logger: Logger,
+        store: any Store,
+        clock: any Clock,
+        secrets: any SecretBox,
+        metadata: (any AppMetadataLookup)?,
+        logger: Logger,
         deliveries: any DeviceCommandDeliveryFactory
     ) {
         self.store = store
@@ -61,7 +65,11 @@ public struct DeliverDeviceCommands: Sendable {
                 return (nil as StoredMDMConnection?, [DeviceCommandRecord](), [String: Device](), [String: String]())
             }
             let claimed = try await tx.claimDueDeviceCommands(
-                owner: owner, now: now, lease: DeliveryPolicy.claimLease, limit: batchSize)
+                owner: owner,
+                now: now,
+                lease: DeliveryPolicy.claimLease,
+                limit: batchSize
+            )
             var devices: [String: Device] = [:]
             for serial in Set(claimed.map(\.command.serialNumber)) {
                 if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number) {
@@ -82,7 +90,8 @@ public struct DeliverDeviceCommands: Sendable {
             let command = record.command
             if command.kind == .installApplication, stored.connection.isLicenceOnly(adamID: command.adamID) {
                 updates.append(
-                    (command.id, DeviceCommandUpdate(state: .skipped, lastError: "licence-only mode: no install sent")))
+                    (command.id, DeviceCommandUpdate(state: .skipped, lastError: "licence-only mode: no install sent"))
+                )
                 outcome.skipped += 1
                 continue
             }
@@ -106,20 +115,30 @@ public struct DeliverDeviceCommands: Sendable {
                         expired
                             ? DeviceCommandUpdate(state: .failed, lastError: reason + "; delivery time-out passed")
                             : retry(reason, attempt: record.attempts, now: now, cap: 300)
-                    ))
+                    )
+                )
                 if expired { outcome.failed += 1 } else { outcome.retried += 1 }
                 continue
             }
             do {
                 let plist = try MDMCommandPayload.plist(
-                    for: command, platform: device.enrollment.platform,
+                    for: command,
+                    platform: device.enrollment.platform,
                     osVersion: device.enrollment.osVersion.flatMap(OSVersion.init),
-                    bundleID: bundleIDs[command.adamID])
+                    bundleID: bundleIDs[command.adamID]
+                )
                 outgoing.append(
                     OutgoingDeviceCommand(
-                        id: command.id, tenantID: tenantID, serialNumber: command.serialNumber,
-                        enrollmentID: enrollmentID, requestType: command.kind, adamID: command.adamID,
-                        plist: plist, createdAt: command.createdAt))
+                        id: command.id,
+                        tenantID: tenantID,
+                        serialNumber: command.serialNumber,
+                        enrollmentID: enrollmentID,
+                        requestType: command.kind,
+                        adamID: command.adamID,
+                        plist: plist,
+                        createdAt: command.createdAt
+                    )
+                )
             } catch let error as MDMCommandPayload.PayloadError where error.isPermanent {
                 // The device's OS has no such command: no retry makes it deliverable.
                 updates.append((command.id, DeviceCommandUpdate(state: .failed, lastError: "\(error)")))
@@ -132,14 +151,16 @@ public struct DeliverDeviceCommands: Sendable {
                         expired
                             ? DeviceCommandUpdate(state: .failed, lastError: "\(error)")
                             : retry("\(error)", attempt: record.attempts, now: now, cap: 3600)
-                    ))
+                    )
+                )
                 if expired { outcome.failed += 1 } else { outcome.retried += 1 }
             }
         }
         if !outgoing.isEmpty {
             let credentials = MDMCredentials(
                 apiKey: try stored.secrets.apiKey.map(secrets.open),
-                signingSecret: try stored.secrets.signingSecret.map(secrets.open))
+                signingSecret: try stored.secrets.signingSecret.map(secrets.open)
+            )
             let delivery = try deliveries.delivery(for: stored.connection, credentials: credentials)
             let results = await delivery.deliver(outgoing)
             let after = clock.now()
@@ -153,15 +174,20 @@ public struct DeliverDeviceCommands: Sendable {
                         (
                             command.id,
                             DeviceCommandUpdate(
-                                state: .delivered, deliveredAt: after, enrollmentID: command.enrollmentID)
-                        ))
+                                state: .delivered,
+                                deliveredAt: after,
+                                enrollmentID: command.enrollmentID
+                            )
+                        )
+                    )
                     outcome.delivered += 1
                 case .refused(let reason):
                     updates.append(
                         (
                             command.id,
                             DeviceCommandUpdate(state: .failed, lastError: reason, enrollmentID: command.enrollmentID)
-                        ))
+                        )
+                    )
                     outcome.failed += 1
                 case .retry(let reason, let delay):
                     if expired {
@@ -169,7 +195,8 @@ public struct DeliverDeviceCommands: Sendable {
                             (
                                 command.id,
                                 DeviceCommandUpdate(state: .failed, lastError: reason + "; delivery time-out passed")
-                            ))
+                            )
+                        )
                         outcome.failed += 1
                     } else {
                         var update = retry(reason, attempt: attempt, now: after, cap: nil)
@@ -185,7 +212,9 @@ public struct DeliverDeviceCommands: Sendable {
             }
             if let gone {
                 logger.warning(
-                    "MDM endpoint disabled", metadata: ["tenant": "\(tenantID)", "reason": "\(gone)"])
+                    "MDM endpoint disabled",
+                    metadata: ["tenant": "\(tenantID)", "reason": "\(gone)"]
+                )
             }
             try await record(tenantID, owner: owner, updates, at: after, disable: gone)
             return outcome
@@ -198,17 +227,22 @@ public struct DeliverDeviceCommands: Sendable {
     static func bundleIDs(of apps: [AppRecord]) -> [String: String] {
         Dictionary(
             apps.compactMap { app in app.metadata?.bundleID.map { (app.asset.key.adamID, $0) } },
-            uniquingKeysWith: { a, _ in a })
+            uniquingKeysWith: { a, _ in a }
+        )
     }
 
     /// RemoveApplication needs the app's bundle id: ask the store's metadata lookup for any not synced yet, and
     /// keep it.
     func fetchMissingBundleIDs(
-        _ tenantID: TenantID, _ claimed: [DeviceCommandRecord], known: [String: String]
+        _ tenantID: TenantID,
+        _ claimed: [DeviceCommandRecord],
+        known: [String: String]
     ) async -> [String: String] {
         let missing = Set(
             claimed.filter { $0.command.kind == .removeApplication && known[$0.command.adamID] == nil }.map(
-                \.command.adamID))
+                \.command.adamID
+            )
+        )
         guard !missing.isEmpty, let lookup = metadata else { return known }
         do {
             let country =
@@ -233,11 +267,18 @@ public struct DeliverDeviceCommands: Sendable {
         var delay = DeliveryPolicy.retryDelay(attempt: attempt)
         if let cap { delay = min(delay, cap) }
         return DeviceCommandUpdate(
-            state: .queued, nextAttemptAt: now.addingTimeInterval(delay), lastError: String(reason.prefix(500)))
+            state: .queued,
+            nextAttemptAt: now.addingTimeInterval(delay),
+            lastError: String(reason.prefix(500))
+        )
     }
 
     func record(
-        _ tenantID: TenantID, owner: String, _ updates: [(UUID, DeviceCommandUpdate)], at: Date, disable: String?
+        _ tenantID: TenantID,
+        owner: String,
+        _ updates: [(UUID, DeviceCommandUpdate)],
+        at: Date,
+        disable: String?
     ) async throws {
         guard !updates.isEmpty || disable != nil else { return }
         try await store.inTenant(tenantID) { tx in
@@ -246,8 +287,14 @@ public struct DeliverDeviceCommands: Sendable {
                 try await tx.disableMDMConnection(reason: disable)
                 try await tx.appendAudit(
                     AuditRecord(
-                        at: at, actor: "vpp (background)", action: "mdm.disable", target: "webhook",
-                        outcome: "disabled", detail: disable))
+                        at: at,
+                        actor: "vpp (background)",
+                        action: "mdm.disable",
+                        target: "webhook",
+                        outcome: "disabled",
+                        detail: disable
+                    )
+                )
             }
         }
     }

@@ -36,7 +36,9 @@ public struct DeviceCommandList: Sendable {
     }
 
     public func list(
-        _ caller: Caller, _ query: DeviceCommandQuery, withPlist: Bool = false
+        _ caller: Caller,
+        _ query: DeviceCommandQuery,
+        withPlist: Bool = false
     ) async throws -> [DeviceCommandView] {
         try caller.require(.read)
         var bounded = query
@@ -54,16 +56,19 @@ public struct DeviceCommandList: Sendable {
                 }
                 // The page's apps only, not the catalogue.
                 bundles = DeliverDeviceCommands.bundleIDs(
-                    of: try await tx.apps(adamIDs: records.map(\.command.adamID).filter { !$0.isEmpty }))
+                    of: try await tx.apps(adamIDs: records.map(\.command.adamID).filter { !$0.isEmpty })
+                )
             }
             return records.map { record in
                 let c = record.command
                 let plist =
                     withPlist
                     ? (try? MDMCommandPayload.plist(
-                        for: c, platform: devices[c.serialNumber]?.enrollment.platform ?? .iOS,
+                        for: c,
+                        platform: devices[c.serialNumber]?.enrollment.platform ?? .iOS,
                         osVersion: devices[c.serialNumber]?.enrollment.osVersion.flatMap(OSVersion.init),
-                        bundleID: bundles[c.adamID]))?.base64EncodedString() : nil
+                        bundleID: bundles[c.adamID]
+                    ))?.base64EncodedString() : nil
                 return Self.view(record, enrollmentID: devices[c.serialNumber]?.enrollment.enrollmentID, plist: plist)
             }
         }
@@ -72,28 +77,43 @@ public struct DeviceCommandList: Sendable {
     static func iso(_ date: Date) -> String { ISO8601Timestamp.format(date) }
 
     static func view(
-        _ record: DeviceCommandRecord, enrollmentID: String? = nil, plist: String? = nil
+        _ record: DeviceCommandRecord,
+        enrollmentID: String? = nil,
+        plist: String? = nil
     ) -> DeviceCommandView {
         let c = record.command
         return DeviceCommandView(
-            id: c.id.uuidString.lowercased(), serialNumber: c.serialNumber, requestType: c.kind.rawValue,
-            adamId: c.adamID.isEmpty ? nil : c.adamID, state: record.state.rawValue, attempts: record.attempts,
-            nextAttemptAt: record.state == .queued ? record.nextAttemptAt.map(iso) : nil, lastError: record.lastError,
-            createdAt: iso(c.createdAt), deliveredAt: record.deliveredAt.map(iso), updatedAt: record.updatedAt.map(iso),
+            id: c.id.uuidString.lowercased(),
+            serialNumber: c.serialNumber,
+            requestType: c.kind.rawValue,
+            adamId: c.adamID.isEmpty ? nil : c.adamID,
+            state: record.state.rawValue,
+            attempts: record.attempts,
+            nextAttemptAt: record.state == .queued ? record.nextAttemptAt.map(iso) : nil,
+            lastError: record.lastError,
+            createdAt: iso(c.createdAt),
+            deliveredAt: record.deliveredAt.map(iso),
+            updatedAt: record.updatedAt.map(iso),
             enrollmentId: record.enrollmentID ?? enrollmentID,
-            cursor: DeviceCommandCursor(createdAt: c.createdAt, id: c.id).description, plist: plist)
+            cursor: DeviceCommandCursor(createdAt: c.createdAt, id: c.id).description,
+            plist: plist
+        )
     }
 
     /// A pulling MDM reports a command's fate: `delivered` (queued for the device), `acknowledged`, `error`, `notNow`.
     public func acknowledge(
-        _ caller: Caller, id: UUID, status: String, error: String?
+        _ caller: Caller,
+        id: UUID,
+        status: String,
+        error: String?
     ) async throws -> DeviceCommandView {
         try caller.require(.manageLicences)
         guard let state = DeviceCommandState(rawValue: status),
             [.delivered, .acknowledged, .error, .notNow].contains(state)
         else {
             throw MDMError.badAcknowledgement(
-                "status must be delivered, acknowledged, error or notNow (got \"\(status.prefix(40))\")")
+                "status must be delivered, acknowledged, error or notNow (got \"\(status.prefix(40))\")"
+            )
         }
         let now = clock.now()
         return try await store.inTenant(caller.tenantID) { tx in
@@ -104,11 +124,18 @@ public struct DeviceCommandList: Sendable {
             try await tx.updateDeviceCommand(
                 id,
                 DeviceCommandUpdate(
-                    state: state, lastError: state == .error ? (error ?? "error") : nil,
-                    deliveredAt: record.deliveredAt ?? now), at: now)
+                    state: state,
+                    lastError: state == .error ? (error ?? "error") : nil,
+                    deliveredAt: record.deliveredAt ?? now
+                ),
+                at: now
+            )
             if state == .acknowledged, record.command.kind == .installApplication {
                 try await mdmEvents.askForInstalledApps(
-                    record.command.serialNumber, tx, at: now)
+                    record.command.serialNumber,
+                    tx,
+                    at: now
+                )
             }
             guard let updated = try await tx.deviceCommandRecord(id) else { throw MDMError.unknownCommand(id) }
             return Self.view(updated)

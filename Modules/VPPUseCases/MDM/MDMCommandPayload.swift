@@ -47,7 +47,10 @@ public enum MDMCommandPayload {
     ///   - osVersion: the OS version the device reported; keys newer than it are left out (nil: assume current).
     ///   - bundleID: the app's bundle id, required by RemoveApplication.
     public static func plist(
-        for command: DeviceCommand, platform: DevicePlatform, osVersion: OSVersion? = nil, bundleID: String?
+        for command: DeviceCommand,
+        platform: DevicePlatform,
+        osVersion: OSVersion? = nil,
+        bundleID: String?
     ) throws -> Data {
         func has(_ key: CommandKeyAvailability) -> Bool { key.isAvailable(on: platform, version: osVersion) }
         let commandAvailability: CommandKeyAvailability =

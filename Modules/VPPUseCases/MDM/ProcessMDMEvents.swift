@@ -40,8 +40,12 @@ public struct ProcessMDMEvents: Sendable {
             for at in Set(reclaimAt) {
                 try await store.jobs.enqueue(
                     JobRequest(
-                        tenantID: tenantID, kind: .reclaimUnenrolled,
-                        key: .due(at), runAt: at))
+                        tenantID: tenantID,
+                        kind: .reclaimUnenrolled,
+                        key: .due(at),
+                        runAt: at
+                    )
+                )
             }
             // Enrollments move dynamic groups (and a device named by a scope may just have arrived).
             if handled > 0 {
@@ -128,7 +132,9 @@ public struct ProcessMDMEvents: Sendable {
     }
 
     func handle(
-        _ event: MDMEventRecord, _ tx: any TenantTransaction, connection: MDMConnection?,
+        _ event: MDMEventRecord,
+        _ tx: any TenantTransaction,
+        connection: MDMConnection?,
         reclaimAt: inout [Date]
     ) async throws -> (MDMEventState, String) {
         guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(event.body.utf8)) else {
@@ -145,7 +151,9 @@ public struct ProcessMDMEvents: Sendable {
             }
             guard
                 let id = Self.enrollmentID(
-                    udid: checkIn.udid ?? payload["UDID"] as? String, enrollmentID: checkIn.enrollmentID)
+                    udid: checkIn.udid ?? payload["UDID"] as? String,
+                    enrollmentID: checkIn.enrollmentID
+                )
             else {
                 return (.ignored, "malformed: no enrollment id")
             }
@@ -162,7 +170,8 @@ public struct ProcessMDMEvents: Sendable {
             enrollment.model = payload["Model"] as? String ?? payload["ProductName"] as? String ?? enrollment.model
             enrollment.osVersion = payload["OSVersion"] as? String ?? enrollment.osVersion
             enrollment.platform = DevicePlatform.from(
-                productName: payload["ProductName"] as? String ?? payload["Model"] as? String)
+                productName: payload["ProductName"] as? String ?? payload["Model"] as? String
+            )
             enrollment.lastSeenAt = now
             try await tx.saveEnrollment(serial, enrollment)
             return (.processed, "serial \(serial.value) is enrollment \(id)")
@@ -209,7 +218,9 @@ public struct ProcessMDMEvents: Sendable {
     }
 
     func result(
-        _ ack: Envelope.Acknowledge, _ tx: any TenantTransaction, now: Date
+        _ ack: Envelope.Acknowledge,
+        _ tx: any TenantTransaction,
+        now: Date
     ) async throws -> (MDMEventState, String) {
         let id = Self.enrollmentID(udid: ack.udid, enrollmentID: ack.enrollmentID)
         if let id, let refused = Self.refusal(id) { return (.ignored, refused) }
@@ -236,7 +247,11 @@ public struct ProcessMDMEvents: Sendable {
             if record.command.kind == .installedApplicationList {
                 try await tx.updateDeviceCommand(uuid, DeviceCommandUpdate(state: .acknowledged), at: now)
                 let verified = try await installedApps(
-                    Self.plist(ack.rawPayload), serial: record.command.serialNumber, tx, now: now)
+                    Self.plist(ack.rawPayload),
+                    serial: record.command.serialNumber,
+                    tx,
+                    now: now
+                )
                 return (.processed, "installed apps of \(record.command.serialNumber); \(verified) install(s) verified")
             }
             if record.state != .verified {
@@ -252,7 +267,10 @@ public struct ProcessMDMEvents: Sendable {
             return (.processed, "\(record.command.kind.rawValue) error: \(reason)")
         case "NotNow":
             try await tx.updateDeviceCommand(
-                uuid, DeviceCommandUpdate(state: .notNow, lastError: "the device answered NotNow"), at: now)
+                uuid,
+                DeviceCommandUpdate(state: .notNow, lastError: "the device answered NotNow"),
+                at: now
+            )
             return (.processed, "not now")
         default:
             return (.ignored, "unknown status \(status.prefix(40))")
@@ -281,7 +299,10 @@ public struct ProcessMDMEvents: Sendable {
 
     /// Records the device's apps and verifies its acknowledged installs; returns how many were verified.
     func installedApps(
-        _ payload: [String: Any]?, serial text: String, _ tx: any TenantTransaction, now: Date
+        _ payload: [String: Any]?,
+        serial text: String,
+        _ tx: any TenantTransaction,
+        now: Date
     ) async throws -> Int {
         guard let serial = try? SerialNumber(text), let items = payload?["InstalledApplicationList"] as? [[String: Any]]
         else { return 0 }
@@ -291,7 +312,8 @@ public struct ProcessMDMEvents: Sendable {
             try await tx.apps(bundleIDs: listed).compactMap { app in
                 app.metadata?.bundleID.map { ($0, app.asset.key.adamID) }
             },
-            uniquingKeysWith: { a, _ in a })
+            uniquingKeysWith: { a, _ in a }
+        )
         var installed: Set<String> = []
         var deviceBased: Set<String> = []
         var installing: Set<String> = []
@@ -309,7 +331,8 @@ public struct ProcessMDMEvents: Sendable {
         var verified = 0
         var waiting = false
         let open = try await tx.deviceCommandRecords(
-            DeviceCommandQuery(serialNumber: text, states: [.acknowledged, .delivered, .notNow]))
+            DeviceCommandQuery(serialNumber: text, states: [.acknowledged, .delivered, .notNow])
+        )
         for record in open where record.command.kind == .installApplication {
             if deviceBased.contains(record.command.adamID) {
                 try await tx.updateDeviceCommand(record.command.id, DeviceCommandUpdate(state: .verified), at: now)
@@ -323,7 +346,10 @@ public struct ProcessMDMEvents: Sendable {
                         : "not in InstalledApplicationList \(Int(DeliveryPolicy.verificationTimeout / 3600)) h "
                             + "after acknowledgement"
                     try await tx.updateDeviceCommand(
-                        record.command.id, DeviceCommandUpdate(state: .failed, lastError: why), at: now)
+                        record.command.id,
+                        DeviceCommandUpdate(state: .failed, lastError: why),
+                        at: now
+                    )
                 } else {
                     waiting = true
                 }
@@ -332,8 +358,11 @@ public struct ProcessMDMEvents: Sendable {
         if waiting {
             try await tx.enqueueDeviceCommands([
                 DeviceCommand(
-                    serialNumber: text, kind: .installedApplicationList, adamID: "",
-                    createdAt: now.addingTimeInterval(verifyAgainAfter))
+                    serialNumber: text,
+                    kind: .installedApplicationList,
+                    adamID: "",
+                    createdAt: now.addingTimeInterval(verifyAgainAfter)
+                )
             ])
         }
         return verified

@@ -25,7 +25,10 @@ public struct ReceiveMDMWebhook: Sendable {
     ///   connection; ``MDMError/unsignedWebhook`` when the connection has no HMAC key (nothing vouches for the sender).
     @discardableResult
     public func callAsFunction(
-        tenantID: TenantID, signature: String?, pathSecret: String? = nil, body: [UInt8]
+        tenantID: TenantID,
+        signature: String?,
+        pathSecret: String? = nil,
+        body: [UInt8]
     ) async throws -> MDMEventState {
         let now = clock.now()
         let text = String(decoding: body, as: UTF8.self)
@@ -35,7 +38,11 @@ public struct ReceiveMDMWebhook: Sendable {
         // the id), so a forged event reusing a real id is not mistaken for the real one's repeat, nor the reverse.
         let dedupe = "sha256:" + SHA256Digest.hex(of: text)
         let event = MDMEventRecord(
-            receivedAt: now, topic: String((head?.topic ?? "unreadable").prefix(100)), dedupeKey: dedupe, body: text)
+            receivedAt: now,
+            topic: String((head?.topic ?? "unreadable").prefix(100)),
+            dedupeKey: dedupe,
+            body: text
+        )
         // One unit of work: the signature is checked against the key read in it, and a refusal rolls back to nothing.
         // The background pump queues the processing job within a second (no job row per event, for bursts).
         return try await store.inTenant(tenantID) { tx in

@@ -35,10 +35,13 @@ public struct ReclaimUnenrolledDevices: Sendable {
             guard let connection = try await tx.mdmConnection()?.connection else { return ([Device](), [Assignment]()) }
             if let days = connection.silentDaysUnenrolled, !dryRun {
                 _ = try await tx.unenrollSilentDevices(
-                    lastSeenBefore: now.addingTimeInterval(-Double(days) * 86400), now: now)
+                    lastSeenBefore: now.addingTimeInterval(-Double(days) * 86400),
+                    now: now
+                )
             }
             let due = try await tx.devicesDueForReclaim(
-                unenrolledBefore: now.addingTimeInterval(-connection.reclaimAfter))
+                unenrolledBefore: now.addingTimeInterval(-connection.reclaimAfter)
+            )
             // Only these devices' licences (an indexed lookup), never the tenant's whole ledger.
             let held = due.isEmpty ? [] : try await tx.activeLicences(serials: due.map(\.serialNumber))
             return (due, held)
@@ -48,14 +51,20 @@ public struct ReclaimUnenrolledDevices: Sendable {
         for device in due {
             let assets = (heldByAssignee[.device(device.serialNumber)] ?? []).map(\.asset)
             var item = Item(
-                serialNumber: device.serialNumber.value, unenrolledAt: device.enrollment.unenrolledAt,
-                adamIds: assets.map(\.adamID).sorted(), error: nil)
+                serialNumber: device.serialNumber.value,
+                unenrolledAt: device.enrollment.unenrolledAt,
+                adamIds: assets.map(\.adamID).sorted(),
+                error: nil
+            )
             if !dryRun {
                 var failures: [String] = []
                 for asset in Set(assets) {
                     do {
                         _ = try await revoke(
-                            caller, asset: asset, from: [.device(device.serialNumber)])
+                            caller,
+                            asset: asset,
+                            from: [.device(device.serialNumber)]
+                        )
                     } catch {
                         failures.append("\(asset.adamID): \(error)")
                     }
@@ -65,9 +74,13 @@ public struct ReclaimUnenrolledDevices: Sendable {
                 try await store.inTenant(caller.tenantID) { tx in
                     if reclaimed.error == nil { try await tx.markReclaimed(device.serialNumber, at: now) }
                     try await auditTrail.record(
-                        tx, caller, "mdm.reclaim", "device \(device.serialNumber.value)",
+                        tx,
+                        caller,
+                        "mdm.reclaim",
+                        "device \(device.serialNumber.value)",
                         reclaimed.error == nil ? "ok" : "failed",
-                        "unenrolled; \(assets.count) licence(s)" + (reclaimed.error.map { ": \($0)" } ?? ""))
+                        "unenrolled; \(assets.count) licence(s)" + (reclaimed.error.map { ": \($0)" } ?? "")
+                    )
                 }
             }
             items.append(item)

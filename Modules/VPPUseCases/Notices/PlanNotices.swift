@@ -39,8 +39,8 @@ public struct PlanNotices: Sendable {
                 switch token.status(at: now, ourHolder: ours) {
                 case .active, .expiringSoon:
                     if let kind = Self.expiryKind(
-                        daysLeft: ContentToken.wholeDaysLeft(until: token.expiresAt, from: now))
-                    {
+                        daysLeft: ContentToken.wholeDaysLeft(until: token.expiresAt, from: now)
+                    ) {
                         kinds.append(kind)
                     }
                 case .expired: kinds.append(.expired)
@@ -55,9 +55,14 @@ public struct PlanNotices: Sendable {
                     let status = token.status(at: now, ourHolder: ours)
                     let (subject, body) = Self.message(kind, token: token, status: status, now: now)
                     let notice = Notice(
-                        tokenID: token.id, kind: kind, tokenExpiresAt: token.expiresAt,
+                        tokenID: token.id,
+                        kind: kind,
+                        tokenExpiresAt: token.expiresAt,
                         recipients: token.noticeRecipients,
-                        subject: subject, body: body, nextAttemptAt: now)
+                        subject: subject,
+                        body: body,
+                        nextAttemptAt: now
+                    )
                     if try await tx.enqueueNotice(notice) { queued.append(notice) }
                 }
             }

@@ -21,7 +21,8 @@ struct HeldLease: Sendable {
     /// taken by another owner, `body` is cancelled and `lost` is thrown: the work is someone else's now. A
     /// renewal that fails for another reason (the database briefly away) is logged and retried at the next beat.
     func run<T: Sendable>(
-        lost: @autoclosure @Sendable () -> any Error, _ body: @escaping @Sendable () async throws -> T
+        lost: @autoclosure @Sendable () -> any Error,
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let lostError = lost()
         return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -31,7 +32,12 @@ struct HeldLease: Sendable {
                     try await Task.sleep(for: .milliseconds(Int(ttl * 1000 / 3)))
                     do {
                         let kept = try await store.renewLease(
-                            tenant: tenant, name: name, owner: owner, now: clock.now(), ttl: ttl)
+                            tenant: tenant,
+                            name: name,
+                            owner: owner,
+                            now: clock.now(),
+                            ttl: ttl
+                        )
                         if !kept { throw HeartbeatStopped.lost }
                     } catch HeartbeatStopped.lost {
                         throw lostError

@@ -18,9 +18,15 @@ public struct PerformJob: Sendable {
 
     /// Takes the use cases the job kinds name.
     public init(
-        sync: SyncToken, events: ProcessAppleEvent, planNotices: PlanNotices, deliverNotices: DeliverNotices,
-        deliverCommands: DeliverDeviceCommands, mdmEvents: ProcessMDMEvents,
-        reclaim: ReclaimUnenrolledDevices, reconcile: ReconcileScopes, logger: Logger,
+        sync: SyncToken,
+        events: ProcessAppleEvent,
+        planNotices: PlanNotices,
+        deliverNotices: DeliverNotices,
+        deliverCommands: DeliverDeviceCommands,
+        mdmEvents: ProcessMDMEvents,
+        reclaim: ReclaimUnenrolledDevices,
+        reconcile: ReconcileScopes,
+        logger: Logger,
         deliverDeclarations: DeliverDeclarations? = nil
     ) {
         self.deliverDeclarations = deliverDeclarations
@@ -58,7 +64,8 @@ public struct PerformJob: Sendable {
                     metadata: [
                         "delivered": "\(outcome.delivered)", "retried": "\(outcome.retried)",
                         "failed": "\(outcome.failed)", "skipped": "\(outcome.skipped)",
-                    ])
+                    ]
+                )
             }
             if let deliverDeclarations {
                 let changes = try await deliverDeclarations(job.tenantID, owner: owner)
@@ -68,7 +75,8 @@ public struct PerformJob: Sendable {
                         metadata: [
                             "joined": "\(changes.joined)", "left": "\(changes.left)",
                             "retried": "\(changes.retried)", "failed": "\(changes.failed)",
-                        ])
+                        ]
+                    )
                 }
             }
         case .mdmEvents:

@@ -71,7 +71,9 @@ public struct RunDueJobs: Sendable {
             let retryAt = clock.now().addingTimeInterval(backoff.delay(afterFailures: job.attempts))
             try? await store.jobs.retry(job, at: retryAt, error: "\(error)")
             logger.warning(
-                "job failed", metadata: ["kind": "\(job.kind)", "key": "\(job.key)", "error": "\(error)"])
+                "job failed",
+                metadata: ["kind": "\(job.kind)", "key": "\(job.key)", "error": "\(error)"]
+            )
             return Result(kind: job.kind, outcome: .failed)
         }
     }

@@ -35,7 +35,8 @@ public struct ScheduleDueWork: Sendable {
         var queued = Queued()
         for token in due.syncs {
             try await store.jobs.enqueue(
-                JobRequest(tenantID: token.tenantID, kind: .sync, key: .token(token.tokenID), runAt: now))
+                JobRequest(tenantID: token.tenantID, kind: .sync, key: .token(token.tokenID), runAt: now)
+            )
             queued.syncs += 1
         }
         for tenant in due.eventPolls {
@@ -49,7 +50,8 @@ public struct ScheduleDueWork: Sendable {
         // One sweep per tenant per minute, whichever replica asks first.
         for tenant in due.scopeSweeps {
             try await store.jobs.enqueue(
-                JobRequest(tenantID: tenant, kind: .reconcileScopes, key: .sweep(now), runAt: now))
+                JobRequest(tenantID: tenant, kind: .reconcileScopes, key: .sweep(now), runAt: now)
+            )
         }
         queued.queueDepth = try await store.jobs.depth()
         return queued

@@ -24,11 +24,13 @@ public struct ScheduleMDMWork: Sendable {
         if sweep {
             for tenant in try await store.tenantsWithMDMConnection() {
                 try await store.jobs.enqueue(
-                    JobRequest(tenantID: tenant, kind: .reclaimUnenrolled, key: .sweep(now), runAt: now))
+                    JobRequest(tenantID: tenant, kind: .reclaimUnenrolled, key: .sweep(now), runAt: now)
+                )
                 // Event processing ends by pruning events past the retention period: run it on the sweep too, so a
                 // tenant whose MDM server fell silent does not keep its old events for ever.
                 try await store.jobs.enqueue(
-                    JobRequest(tenantID: tenant, kind: .mdmEvents, key: .sweep(now), runAt: now))
+                    JobRequest(tenantID: tenant, kind: .mdmEvents, key: .sweep(now), runAt: now)
+                )
                 count += 2
             }
         }

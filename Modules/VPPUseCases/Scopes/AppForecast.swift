@@ -67,8 +67,16 @@ public struct AppForecast: Sendable {
             let alert = try await tx.alert(asset)
             let below = alert.map { counts.available < max(1, $0.threshold(total: counts.total)) } ?? false
             return Forecast(
-                asset: asset, name: app.metadata?.name, total: counts.total, available: counts.available,
-                waiting: waiting, netPerDay: perDay, exhaustsOn: exhausts, alert: alert, belowAlert: below)
+                asset: asset,
+                name: app.metadata?.name,
+                total: counts.total,
+                available: counts.available,
+                waiting: waiting,
+                netPerDay: perDay,
+                exhaustsOn: exhausts,
+                alert: alert,
+                belowAlert: below
+            )
         }
     }
 
@@ -101,7 +109,9 @@ public struct AppForecast: Sendable {
         return try await store.inTenant(caller.tenantID) { tx in
             let counts = try await poolReader.pool(tx, asset, ours: ours).usableCounts
             let daily = try await tx.dailyNetGrants(
-                asset, since: Date(timeIntervalSince1970: Double(today - days + 1) * 86_400))
+                asset,
+                since: Date(timeIntervalSince1970: Double(today - days + 1) * 86_400)
+            )
             var used = max(0, counts.total - counts.available)
             var points: [UsagePoint] = []
             for day in stride(from: today, to: today - days, by: -1) {

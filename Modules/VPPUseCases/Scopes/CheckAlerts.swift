@@ -54,7 +54,10 @@ public struct CheckAlerts: Sendable {
                 }
                 if waitingHere > 0 { sentence += "; \(waitingHere) waiting" }
                 let notice = Notice(
-                    tokenID: tokenID, kind: .licencesLow, tokenExpiresAt: now, recipients: recipients,
+                    tokenID: tokenID,
+                    kind: .licencesLow,
+                    tokenExpiresAt: now,
+                    recipients: recipients,
                     subject: "Licences running low: \(name)",
                     body: """
                         \(sentence).
@@ -62,7 +65,8 @@ public struct CheckAlerts: Sendable {
                         Total \(counts.total), available \(counts.available), net \(net) granted over the last 30 days.
                         Buy more licences in Apple Business (or School) Manager, or revoke licences that are not used.
                         """,
-                    nextAttemptAt: now)
+                    nextAttemptAt: now
+                )
                 if try await tx.enqueueNotice(notice) { queued.append(notice) }
             }
             return queued

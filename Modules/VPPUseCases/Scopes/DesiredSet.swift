@@ -14,7 +14,9 @@ struct DesiredSet {
     /// - Parameter only: resolve just these devices and users (a membership change reads what it names, not the
     ///   groups); nil resolves everyone.
     static func resolve(
-        _ tx: any TenantTransaction, scopes: [AppScope], only: [Assignee]? = nil
+        _ tx: any TenantTransaction,
+        scopes: [AppScope],
+        only: [Assignee]? = nil
     ) async throws
         -> DesiredSet
     {
@@ -87,7 +89,12 @@ struct DesiredSet {
         var after: SerialNumber?
         while true {
             let page = try await tx.devicePage(
-                after: after, limit: 1_000, serialPrefix: nil, enrolled: true, includeRetired: false)
+                after: after,
+                limit: 1_000,
+                serialPrefix: nil,
+                enrolled: true,
+                includeRetired: false
+            )
             result += page
             guard page.count == 1_000, let last = page.last else { return result }
             after = last.serialNumber

@@ -14,7 +14,10 @@ public struct ManageDesiredState: Sendable {
     public var reconcilesInline = false
 
     public init(
-        store: any Store, clock: any Clock, auditTrail: AuditTrail, reconcile: ReconcileScopes,
+        store: any Store,
+        clock: any Clock,
+        auditTrail: AuditTrail,
+        reconcile: ReconcileScopes,
         request: RequestReconcile
     ) {
         self.store = store
@@ -36,7 +39,10 @@ public struct ManageDesiredState: Sendable {
 
     /// Creates or replaces a group: its written members become exactly `members`, or it follows enrollments.
     public func putGroup(
-        _ caller: Caller, _ name: GroupName, members: [Assignee], dynamic: DynamicMembership?
+        _ caller: Caller,
+        _ name: GroupName,
+        members: [Assignee],
+        dynamic: DynamicMembership?
     ) async throws -> GroupRecord {
         try caller.require(.manageLicences)
         try members.requireDistinct()
@@ -45,8 +51,13 @@ public struct ManageDesiredState: Sendable {
             try await tx.upsertGroup(DeviceGroup(name: name, dynamic: dynamic))
             if dynamic == nil { try await tx.replaceGroupMembers(name, members, now: now) }
             try await auditTrail.record(
-                tx, caller, "group.put", name.value, "ok",
-                dynamic.map { _ in "dynamic" } ?? "\(members.count) member(s)")
+                tx,
+                caller,
+                "group.put",
+                name.value,
+                "ok",
+                dynamic.map { _ in "dynamic" } ?? "\(members.count) member(s)"
+            )
             return try await tx.group(name)
         }
         try await changed(caller.tenantID)
@@ -55,7 +66,10 @@ public struct ManageDesiredState: Sendable {
 
     /// Adds (`adding`) or removes members of a group that has written members.
     public func editMembers(
-        _ caller: Caller, _ name: GroupName, adding: Bool, _ members: [Assignee]
+        _ caller: Caller,
+        _ name: GroupName,
+        adding: Bool,
+        _ members: [Assignee]
     ) async throws
         -> GroupRecord
     {
@@ -71,7 +85,13 @@ public struct ManageDesiredState: Sendable {
                 try await tx.removeGroupMembers(name, members)
             }
             try await auditTrail.record(
-                tx, caller, adding ? "group.add" : "group.remove", name.value, "ok", "\(members.count) member(s)")
+                tx,
+                caller,
+                adding ? "group.add" : "group.remove",
+                name.value,
+                "ok",
+                "\(members.count) member(s)"
+            )
             return try await tx.group(name)
         }
         // Planned from the changed members (when nobody waits), so the cost follows the change, not the group.
@@ -86,7 +106,10 @@ public struct ManageDesiredState: Sendable {
 
     /// A group and one page of its members (written members, or the enrolled devices a dynamic group matches).
     public func group(
-        _ caller: Caller, _ name: GroupName, after: String?, limit: Int
+        _ caller: Caller,
+        _ name: GroupName,
+        after: String?,
+        limit: Int
     ) async throws
         -> (GroupRecord, [Assignee])
     {
@@ -138,8 +161,13 @@ public struct ManageDesiredState: Sendable {
         try await store.inTenant(caller.tenantID) { (tx) async throws in
             try await tx.upsertScope(scope, now: clock.now())
             try await auditTrail.record(
-                tx, caller, old == nil ? "scope.create" : "scope.update", scope.name.value, "ok",
-                "app \(scope.asset), \(scope.groups.count) group(s), priority \(scope.priority)")
+                tx,
+                caller,
+                old == nil ? "scope.create" : "scope.update",
+                scope.name.value,
+                "ok",
+                "app \(scope.asset), \(scope.groups.count) group(s), priority \(scope.priority)"
+            )
         }
         try await changed(caller.tenantID)
         return ScopeChange(scope: scope, plan: PlanSummary(preview), stored: true)
@@ -151,7 +179,10 @@ public struct ManageDesiredState: Sendable {
         let scopes = try await store.inTenant(caller.tenantID) { tx in try await tx.scopes() }
         guard let scope = scopes.first(where: { $0.name == name }) else { throw UseCaseError.unknownScope(name.value) }
         let preview = try await reconcile.preview(
-            caller.tenantID, scope.asset, scopes: scopes.filter { $0.name != name })
+            caller.tenantID,
+            scope.asset,
+            scopes: scopes.filter { $0.name != name }
+        )
         guard !dryRun else { return ScopeChange(scope: scope, plan: PlanSummary(preview), stored: false) }
         try await store.inTenant(caller.tenantID) { (tx) async throws in
             _ = try await tx.deleteScope(name)
@@ -194,10 +225,13 @@ public struct ManageDesiredState: Sendable {
         let waiting = Set(preview.plan.waiting + preview.plan.add)
         let leaving = Set(preview.plan.pendingRemoval + preview.plan.remove)
         return ScopeStatus(
-            scope: scope, desired: members.count, licensed: members.filter(licensed.contains).count,
+            scope: scope,
+            desired: members.count,
+            licensed: members.filter(licensed.contains).count,
             waiting: members.filter(waiting.contains).count,
             pendingRemoval: tracked.filter { $0.scope == scope.name && leaving.contains($0.assignee) }.count,
-            plan: PlanSummary(preview))
+            plan: PlanSummary(preview)
+        )
     }
 
     /// The scope's waiting members with their places in the app's queue, those after position `after`.
@@ -211,7 +245,8 @@ public struct ManageDesiredState: Sendable {
                 try await DesiredSet.resolve(tx, scopes: [scope]).members,
                 Dictionary(
                     try await tx.trackedMembers(scope.asset).map { ($0.assignee, $0) },
-                    uniquingKeysWith: { first, _ in first })
+                    uniquingKeysWith: { first, _ in first }
+                )
             )
         }
         // The queue is the app's: members of other scopes of the app may come first.
@@ -220,8 +255,13 @@ public struct ManageDesiredState: Sendable {
         for (index, assignee) in queue.enumerated() where index + 1 > after && members[assignee] != nil {
             entries.append(
                 WaitlistEntry(
-                    position: index + 1, assignee: assignee, scope: tracked[assignee]?.scope ?? scope.name,
-                    priority: tracked[assignee]?.priority ?? scope.priority, since: tracked[assignee]?.enteredAt))
+                    position: index + 1,
+                    assignee: assignee,
+                    scope: tracked[assignee]?.scope ?? scope.name,
+                    priority: tracked[assignee]?.priority ?? scope.priority,
+                    since: tracked[assignee]?.enteredAt
+                )
+            )
             if entries.count >= limit { break }
         }
         return entries

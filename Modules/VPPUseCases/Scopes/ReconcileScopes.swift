@@ -30,8 +30,13 @@ public struct ReconcileScopes: Sendable {
     public var leaseSeconds: TimeInterval = 60
 
     public init(
-        store: any Store, clock: any Clock, tokenCredentials: TokenCredentials, poolReader: LicencePoolReader,
-        assign: AssignLicences, revoke: RevokeLicences, logger: Logger = Logger(label: "vpp.scopes")
+        store: any Store,
+        clock: any Clock,
+        tokenCredentials: TokenCredentials,
+        poolReader: LicencePoolReader,
+        assign: AssignLicences,
+        revoke: RevokeLicences,
+        logger: Logger = Logger(label: "vpp.scopes")
     ) {
         self.store = store
         self.clock = clock
@@ -44,18 +49,29 @@ public struct ReconcileScopes: Sendable {
 
     /// Plans one app with `scopes` (the stored ones, or a proposed change for a dry run). Reads, changes nothing.
     func plan(
-        _ tx: any TenantTransaction, _ asset: AssetKey, scopes: [AppScope], ours: HolderIdentity
+        _ tx: any TenantTransaction,
+        _ asset: AssetKey,
+        scopes: [AppScope],
+        ours: HolderIdentity
     ) async throws
         -> (ReconcilePlan, DesiredSet, Int)
     {
         let desired = try await DesiredSet.resolve(tx, scopes: scopes.filter { $0.asset == asset })
         let tracked = Dictionary(
-            try await tx.trackedMembers(asset).map { ($0.assignee, $0) }, uniquingKeysWith: { first, _ in first })
+            try await tx.trackedMembers(asset).map { ($0.assignee, $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
         let holdings = Self.holdings(
-            try await tx.assignments(AssignmentQuery(asset: asset, states: AssignmentState.Code.holding)))
+            try await tx.assignments(AssignmentQuery(asset: asset, states: AssignmentState.Code.holding))
+        )
         let available = try await poolReader.pool(tx, asset, ours: ours).usableCounts.available
         let plan = ReconcilePlan.make(
-            desired: desired.members, tracked: tracked, holdings: holdings, available: available, now: clock.now())
+            desired: desired.members,
+            tracked: tracked,
+            holdings: holdings,
+            available: available,
+            now: clock.now()
+        )
         return (plan, desired, available)
     }
 
@@ -78,7 +94,12 @@ public struct ReconcileScopes: Sendable {
         return try await store.inTenant(tenant) { tx in
             let (plan, desired, available) = try await self.plan(tx, asset, scopes: scopes, ours: ours)
             return AppReconcile(
-                asset: asset, plan: plan, available: available, excluded: desired.excluded, applied: false)
+                asset: asset,
+                plan: plan,
+                available: available,
+                excluded: desired.excluded,
+                applied: false
+            )
         }
     }
 
@@ -97,17 +118,23 @@ public struct ReconcileScopes: Sendable {
                 // One app's failure (its token expired, say) does not stop the others; the sweep tries again.
                 logger.warning("reconcile failed", metadata: ["app": "\(asset)", "error": "\(error)"])
                 results.append(
-                    AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false))
+                    AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false)
+                )
             }
         }
         // Alert levels follow the pool after every pass (notices once per crossing; the outbox delivers them).
         if only == nil {
             let waiting = Dictionary(results.map { ($0.asset, $0.plan.waiting.count) }, uniquingKeysWith: +)
             let check = CheckAlerts(
-                store: store, clock: clock, tokenCredentials: tokenCredentials, poolReader: poolReader)
+                store: store,
+                clock: clock,
+                tokenCredentials: tokenCredentials,
+                poolReader: poolReader
+            )
             if try await !check(tenant, waiting: waiting).isEmpty {
                 try await store.jobs.enqueue(
-                    JobRequest(tenantID: tenant, kind: .notices, key: .tenant, runAt: clock.now()))
+                    JobRequest(tenantID: tenant, kind: .notices, key: .tenant, runAt: clock.now())
+                )
             }
         }
         return results
@@ -118,7 +145,12 @@ public struct ReconcileScopes: Sendable {
         let lease = "reconcile:\(asset)"
         guard
             try await store.acquireLease(
-                tenant: tenant, name: lease, owner: owner, now: clock.now(), ttl: leaseSeconds)
+                tenant: tenant,
+                name: lease,
+                owner: owner,
+                now: clock.now(),
+                ttl: leaseSeconds
+            )
         else {
             // Another server is reconciling this app; it will see what we would have seen, and the caller's
             // trigger is queued again (see ``RequestReconcile``) in case it read before the change.
@@ -155,7 +187,9 @@ public struct ReconcileScopes: Sendable {
     /// follows the change, not the group; otherwise (or never reconciled, or a large change) the whole app.
     @discardableResult
     public func membersChanged(
-        _ tenant: TenantID, groups: [GroupName], members: [Assignee]
+        _ tenant: TenantID,
+        groups: [GroupName],
+        members: [Assignee]
     ) async throws
         -> [AppReconcile]
     {
@@ -167,7 +201,12 @@ public struct ReconcileScopes: Sendable {
             let lease = "reconcile:\(asset)"
             guard
                 try await store.acquireLease(
-                    tenant: tenant, name: lease, owner: owner, now: clock.now(), ttl: leaseSeconds)
+                    tenant: tenant,
+                    name: lease,
+                    owner: owner,
+                    now: clock.now(),
+                    ttl: leaseSeconds
+                )
             else {
                 try await RequestReconcile(store: store, clock: clock)(tenant)
                 continue
@@ -192,7 +231,10 @@ public struct ReconcileScopes: Sendable {
 
     /// The plan of the changed members alone, carried out; nil when someone waited after the last reconcile.
     private func applyDelta(
-        _ tenant: TenantID, _ asset: AssetKey, _ scopes: [AppScope], _ members: [Assignee]
+        _ tenant: TenantID,
+        _ asset: AssetKey,
+        _ scopes: [AppScope],
+        _ members: [Assignee]
     )
         async throws -> AppReconcile?
     {
@@ -201,19 +243,28 @@ public struct ReconcileScopes: Sendable {
         let planned = try await store.inTenant(tenant) { tx -> (ReconcilePlan, DesiredSet, Int)? in
             guard try await tx.waitingCount(asset) == 0 else { return nil }
             let desired = try await DesiredSet.resolve(
-                tx, scopes: scopes.filter { $0.asset == asset }, only: members)
+                tx,
+                scopes: scopes.filter { $0.asset == asset },
+                only: members
+            )
             let tracked = Dictionary(
                 try await tx.trackedMembers(asset, members).map { ($0.assignee, $0) },
-                uniquingKeysWith: { first, _ in first })
+                uniquingKeysWith: { first, _ in first }
+            )
             var rows: [Assignment] = []
             for member in members {
                 rows += try await tx.assignments(
-                    AssignmentQuery(asset: asset, assignee: member, states: AssignmentState.Code.holding))
+                    AssignmentQuery(asset: asset, assignee: member, states: AssignmentState.Code.holding)
+                )
             }
             let available = try await poolReader.pool(tx, asset, ours: ours).usableCounts.available
             let plan = ReconcilePlan.make(
-                desired: desired.members, tracked: tracked, holdings: Self.holdings(rows), available: available,
-                now: now)
+                desired: desired.members,
+                tracked: tracked,
+                holdings: Self.holdings(rows),
+                available: available,
+                now: now
+            )
             if !desired.unknownDevices.isEmpty {
                 try await tx.upsertDevices(desired.unknownDevices.map { Device(tenantID: tenant, serialNumber: $0) })
             }
@@ -228,14 +279,21 @@ public struct ReconcileScopes: Sendable {
     /// Carries a plan out through the ledger: licences for the first in the queue, then revokes of those whose
     /// grace is over, each audited as the scope that asked.
     private func carryOut(
-        _ tenant: TenantID, _ asset: AssetKey, _ plan: ReconcilePlan, desired: DesiredSet, available: Int, at now: Date
+        _ tenant: TenantID,
+        _ asset: AssetKey,
+        _ plan: ReconcilePlan,
+        desired: DesiredSet,
+        available: Int,
+        at now: Date
     ) async throws -> AppReconcile {
         let scopeOf = Dictionary(plan.track.map { ($0.assignee, $0.scope) }, uniquingKeysWith: { first, _ in first })
         let tracked = try await store.inTenant(tenant) { tx in
             try await tx.trackedMembers(asset, plan.add + plan.remove)
         }
         let scopeOfTracked = Dictionary(
-            tracked.map { ($0.assignee, $0.scope) }, uniquingKeysWith: { first, _ in first })
+            tracked.map { ($0.assignee, $0.scope) },
+            uniquingKeysWith: { first, _ in first }
+        )
         func byScope(_ members: [Assignee]) -> [(ScopeName?, [Assignee])] {
             let grouped = Dictionary(grouping: members) { scopeOfTracked[$0] ?? scopeOf[$0] }
             return grouped.keys.sorted { ($0?.value ?? "") < ($1?.value ?? "") }.map { ($0, grouped[$0] ?? []) }
@@ -258,7 +316,8 @@ public struct ReconcileScopes: Sendable {
                 metadata: [
                     "app": "\(asset)", "add": "\(plan.add.count)", "remove": "\(plan.remove.count)",
                     "waiting": "\(plan.waiting.count)", "at": "\(ISO8601Timestamp.format(now))",
-                ])
+                ]
+            )
         }
         return AppReconcile(asset: asset, plan: plan, available: available, excluded: desired.excluded, applied: true)
     }
@@ -267,6 +326,7 @@ public struct ReconcileScopes: Sendable {
     static func caller(_ tenant: TenantID, _ scope: ScopeName?) -> Caller {
         Caller(
             tenantID: tenant,
-            admin: Admin(tenantID: tenant, name: scope.map { "scope \($0.value)" } ?? "scopes", role: .mdmAdmin))
+            admin: Admin(tenantID: tenant, name: scope.map { "scope \($0.value)" } ?? "scopes", role: .mdmAdmin)
+        )
     }
 }

@@ -25,6 +25,11 @@ public struct RequestReconcile: Sendable {
         let at = clock.now().addingTimeInterval(delay)
         try await store.jobs.enqueue(
             JobRequest(
-                tenantID: tenant, kind: .reconcileScopes, key: .due(at), runAt: at))
+                tenantID: tenant,
+                kind: .reconcileScopes,
+                key: .due(at),
+                runAt: at
+            )
+        )
     }
 }

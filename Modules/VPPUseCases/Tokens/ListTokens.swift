@@ -22,8 +22,11 @@ public struct ListTokens: Sendable {
         return try await store.inTenant(caller.tenantID) { tx in
             guard let token = try await tx.token(id) else { return nil }
             return TokenOverview(
-                token: token, status: token.status(at: now, ourHolder: ours), sync: try await tx.syncState(id),
-                appCount: try await tx.counts(tokenID: id).count)
+                token: token,
+                status: token.status(at: now, ourHolder: ours),
+                sync: try await tx.syncState(id),
+                appCount: try await tx.counts(tokenID: id).count
+            )
         }
     }
 
@@ -37,9 +40,12 @@ public struct ListTokens: Sendable {
             for token in try await tx.tokens() {
                 result.append(
                     TokenOverview(
-                        token: token, status: token.status(at: now, ourHolder: ours),
+                        token: token,
+                        status: token.status(at: now, ourHolder: ours),
                         sync: try await tx.syncState(token.id),
-                        appCount: counts.filter { $0.tokenID == token.id }.count))
+                        appCount: counts.filter { $0.tokenID == token.id }.count
+                    )
+                )
             }
             return result
         }

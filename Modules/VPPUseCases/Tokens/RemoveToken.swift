@@ -38,8 +38,13 @@ public struct RemoveToken: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials,
-        auditTrail: AuditTrail, poolReader: LicencePoolReader, assign: AssignLicences
+        store: any Store,
+        clock: any Clock,
+        apple: any AppleAppsAndBooks,
+        tokenCredentials: TokenCredentials,
+        auditTrail: AuditTrail,
+        poolReader: LicencePoolReader,
+        assign: AssignLicences
     ) {
         self.store = store
         self.clock = clock
@@ -63,7 +68,9 @@ public struct RemoveToken: Sendable {
             // Only the devices holding the token's licences, not the inventory.
             let serials = held.compactMap { if case .device(let serial) = $0.assignee { serial } else { nil } }
             let devices = Dictionary(
-                try await tx.devices(serials).map { ($0.serialNumber, $0) }, uniquingKeysWith: { a, _ in a })
+                try await tx.devices(serials).map { ($0.serialNumber, $0) },
+                uniquingKeysWith: { a, _ in a }
+            )
             var pools: [AssetKey: [(tokenID: TokenID, location: String, left: Int)]] = [:]
             for asset in Set(held.map(\.asset)) {
                 pools[asset] = try await poolReader.pool(tx, asset, ours: ours).grantingOrder
@@ -77,28 +84,48 @@ public struct RemoveToken: Sendable {
                 if var candidates = pools[assignment.asset], let index = candidates.firstIndex(where: { $0.left > 0 }) {
                     relicences.append(
                         .init(
-                            assignee: assignment.assignee, asset: assignment.asset, toToken: candidates[index].tokenID,
-                            toLocation: candidates[index].location))
+                            assignee: assignment.assignee,
+                            asset: assignment.asset,
+                            toToken: candidates[index].tokenID,
+                            toLocation: candidates[index].location
+                        )
+                    )
                     candidates[index].left -= 1
                     pools[assignment.asset] = candidates
                 } else if case .device(let serial) = assignment.assignee, joined.contains(assignment.id) {
                     leaves.append(
                         DeclarationSetChange(
-                            serialNumber: serial.value, asset: assignment.asset, licenceKind: .device, kind: .leave,
-                            assignmentID: assignment.id, createdAt: now))
+                            serialNumber: serial.value,
+                            asset: assignment.asset,
+                            licenceKind: .device,
+                            kind: .leave,
+                            assignmentID: assignment.id,
+                            createdAt: now
+                        )
+                    )
                 } else if case .device(let serial) = assignment.assignee,
                     devices[serial]?.hasInstalled(assignment.asset) == true
                 {
                     uninstalls.append(
                         DeviceCommand(
-                            serialNumber: serial.value, kind: .removeApplication, adamID: assignment.asset.adamID,
-                            createdAt: now))
+                            serialNumber: serial.value,
+                            kind: .removeApplication,
+                            adamID: assignment.asset.adamID,
+                            createdAt: now
+                        )
+                    )
                 }
             }
             let status = token.status(at: now, ourHolder: ours)
             return RemovalPlan(
-                token: token, appsLeaving: mine.subtracting(elsewhere).sorted(), licencesToRevoke: held,
-                relicences: relicences, uninstalls: uninstalls, leaves: leaves, canRevokeAtApple: status.isUsable)
+                token: token,
+                appsLeaving: mine.subtracting(elsewhere).sorted(),
+                licencesToRevoke: held,
+                relicences: relicences,
+                uninstalls: uninstalls,
+                leaves: leaves,
+                canRevokeAtApple: status.isUsable
+            )
         }
     }
 
@@ -110,11 +137,15 @@ public struct RemoveToken: Sendable {
         if plan.canRevokeAtApple, !plan.licencesToRevoke.isEmpty {
             let credentials = try await tokenCredentials.open(caller.tenantID, tokenID)
             for (asset, group) in Dictionary(
-                grouping: plan.licencesToRevoke.filter { $0.state == .active }, by: \.asset)
-            {
+                grouping: plan.licencesToRevoke.filter { $0.state == .active },
+                by: \.asset
+            ) {
                 _ = try await apple.disassociate(
-                    credentials, assets: [asset], serialNumbers: group.map(\.assignee).serialNumberTexts,
-                    clientUserIDs: group.map(\.assignee).clientUserIDTexts)
+                    credentials,
+                    assets: [asset],
+                    serialNumbers: group.map(\.assignee).serialNumberTexts,
+                    clientUserIDs: group.map(\.assignee).clientUserIDTexts
+                )
             }
         }
         try await store.inTenant(caller.tenantID) { tx in
@@ -123,7 +154,11 @@ public struct RemoveToken: Sendable {
             try await tx.deleteToken(tokenID)
             _ = try await tx.deleteOrphanApps()
             try await auditTrail.record(
-                tx, caller, "token.remove", plan.token.location.name, "ok",
+                tx,
+                caller,
+                "token.remove",
+                plan.token.location.name,
+                "ok",
                 "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, "
                     + "\(plan.uninstalls.count) uninstall(s), \(plan.leaves.count) declaration leave(s)"
             )

@@ -13,8 +13,12 @@ public struct RenewToken: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, secrets: any SecretBox,
-        tokenCredentials: TokenCredentials, auditTrail: AuditTrail
+        store: any Store,
+        clock: any Clock,
+        apple: any AppleAppsAndBooks,
+        secrets: any SecretBox,
+        tokenCredentials: TokenCredentials,
+        auditTrail: AuditTrail
     ) {
         self.store = store
         self.clock = clock
@@ -35,7 +39,12 @@ public struct RenewToken: Sendable {
         let config = try await apple.clientConfig(AppleCredentials(token: parsed.secret, expectedHolder: nil))
         guard config.location.isSameLocation(as: token.location) else {
             await auditTrail.recordSeparately(
-                caller, "token.renew", token.location.name, "refused", "file for \(config.location.name)")
+                caller,
+                "token.renew",
+                token.location.name,
+                "refused",
+                "file for \(config.location.name)"
+            )
             throw UseCaseError.wrongLocation(expected: token.location.name, got: config.location.name)
         }
         let ours = try await tokenCredentials.holder(of: caller.tenantID)
@@ -52,14 +61,20 @@ public struct RenewToken: Sendable {
             try await tx.updateToken(renewed)
             try await tx.replaceTokenSecret(tokenID, secret: sealed)
             try await auditTrail.record(
-                tx, caller, "token.renew", renewed.location.name, "ok",
-                "expires \(ISO8601Timestamp.format(renewed.expiresAt))")
+                tx,
+                caller,
+                "token.renew",
+                renewed.location.name,
+                "ok",
+                "expires \(ISO8601Timestamp.format(renewed.expiresAt))"
+            )
         }
         // A token uploaded or renewed inside a notice window is told about now, not at the next planning pass.
         try await store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: .tenant, runAt: now))
         if renewed.status(at: now, ourHolder: ours).isUsable {
             try await store.jobs.enqueue(
-                JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(tokenID), runAt: now))
+                JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(tokenID), runAt: now)
+            )
         }
         return renewed
     }

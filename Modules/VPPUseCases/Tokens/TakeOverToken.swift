@@ -14,8 +14,12 @@ public struct TakeOverToken: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials,
-        auditTrail: AuditTrail, sync: SyncToken
+        store: any Store,
+        clock: any Clock,
+        apple: any AppleAppsAndBooks,
+        tokenCredentials: TokenCredentials,
+        auditTrail: AuditTrail,
+        sync: SyncToken
     ) {
         self.store = store
         self.clock = clock
@@ -33,7 +37,10 @@ public struct TakeOverToken: Sendable {
     }
 
     public func callAsFunction(
-        _ caller: Caller, tokenID: TokenID, confirm: Bool, dryRun: Bool = false
+        _ caller: Caller,
+        tokenID: TokenID,
+        confirm: Bool,
+        dryRun: Bool = false
     ) async throws -> Result {
         try caller.require(.manageContentTokens)
         guard var token = try await store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
@@ -57,12 +64,18 @@ public struct TakeOverToken: Sendable {
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.updateToken(claimed)
             try await auditTrail.record(
-                tx, caller, "token.take-over", claimed.location.name, "ok",
-                "from \(holder); \(preview.count) licence(s) revoked")
+                tx,
+                caller,
+                "token.take-over",
+                claimed.location.name,
+                "ok",
+                "from \(holder); \(preview.count) licence(s) revoked"
+            )
         }
         result.applied = true
         try await store.jobs.enqueue(
-            JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(tokenID), runAt: now))
+            JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(tokenID), runAt: now)
+        )
         result.sync = try await sync(.system(caller.tenantID), tokenID: tokenID)
         return result
     }
@@ -70,7 +83,9 @@ public struct TakeOverToken: Sendable {
     /// Writes our `mdmInfo` and revokes what the previous holder assigned (every revocable asset of those devices
     /// and users).
     static func claimAndRevoke(
-        _ apple: any AppleAppsAndBooks, _ credentials: AppleCredentials, ours: HolderIdentity,
+        _ apple: any AppleAppsAndBooks,
+        _ credentials: AppleCredentials,
+        ours: HolderIdentity,
         previous: [AppleAssignmentRecord]
     ) async throws -> [AppleEventTicket] {
         _ = try await apple.updateClientConfig(credentials, holder: ours, notifications: nil)

@@ -33,7 +33,8 @@ public struct TokenHealth: Sendable {
         }
         // Admins hear of it at once: the notice planner runs for this tenant now, not on a tenant walk.
         try await store.jobs.enqueue(
-            JobRequest(tenantID: caller.tenantID, kind: .notices, key: .tenant, runAt: now))
+            JobRequest(tenantID: caller.tenantID, kind: .notices, key: .tenant, runAt: now)
+        )
         return true
     }
 }

@@ -31,8 +31,14 @@ public struct UploadToken: Sendable {
 
     /// Takes only what this use case touches.
     public init(
-        store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, secrets: any SecretBox, publicURL: String?,
-        tokenCredentials: TokenCredentials, auditTrail: AuditTrail, sync: SyncToken
+        store: any Store,
+        clock: any Clock,
+        apple: any AppleAppsAndBooks,
+        secrets: any SecretBox,
+        publicURL: String?,
+        tokenCredentials: TokenCredentials,
+        auditTrail: AuditTrail,
+        sync: SyncToken
     ) {
         self.store = store
         self.clock = clock
@@ -45,8 +51,12 @@ public struct UploadToken: Sendable {
     }
 
     public func callAsFunction(
-        _ caller: Caller, file: Data, noticeRecipients: [String] = [], takeOver: Bool = false,
-        dryRun: Bool = false, syncNow: Bool = true
+        _ caller: Caller,
+        file: Data,
+        noticeRecipients: [String] = [],
+        takeOver: Bool = false,
+        dryRun: Bool = false,
+        syncNow: Bool = true
     ) async throws -> UploadTokenResult {
         try caller.require(.manageContentTokens)
         let now = clock.now()
@@ -66,50 +76,81 @@ public struct UploadToken: Sendable {
         }
         if existing != nil {
             await auditTrail.recordSeparately(
-                caller, "token.upload", location.name, "refused", "location already present")
+                caller,
+                "token.upload",
+                location.name,
+                "refused",
+                "location already present"
+            )
             throw StoreError.duplicateLocation(locationName: location.name)
         }
         let ours = try await tokenCredentials.holder(of: caller.tenantID)
         let foreign = config.context.holder.flatMap { $0.isSameHolder(as: ours) ? nil : $0 }
         let otherTenant = try await foreign.asyncFlatMap { try await store.tenant(holderID: $0.id)?.name }
         var token = ContentToken(
-            tenantID: caller.tenantID, location: location, organizationName: parsed.organizationName,
-            expiresAt: config.context.tokenExpiresAt ?? parsed.expiresAt, secretFingerprint: parsed.secret.fingerprint,
-            noticeRecipients: noticeRecipients, observedHolder: foreign)
+            tenantID: caller.tenantID,
+            location: location,
+            organizationName: parsed.organizationName,
+            expiresAt: config.context.tokenExpiresAt ?? parsed.expiresAt,
+            secretFingerprint: parsed.secret.fingerprint,
+            noticeRecipients: noticeRecipients,
+            observedHolder: foreign
+        )
         var result = UploadTokenResult(
-            token: token, location: location, status: token.status(at: now, ourHolder: ours),
-            otherHolder: foreign, otherTenantName: otherTenant, stored: false)
+            token: token,
+            location: location,
+            status: token.status(at: now, ourHolder: ours),
+            otherHolder: foreign,
+            otherTenantName: otherTenant,
+            stored: false
+        )
 
         if let foreign {
             if takeOver {
                 result.takeOverPreview = try await apple.assignments(
-                    anonymous, filter: AppleAssignmentFilter()
+                    anonymous,
+                    filter: AppleAssignmentFilter()
                 ).items
             }
             if dryRun { return result }
             if !takeOver {
                 // Keep the token so the admin can take it over later, but grant nothing from it.
                 try await store(
-                    token, secret: parsed.secret, caller: caller, outcome: "in-use-elsewhere",
-                    detail: "held by \(foreign)")
+                    token,
+                    secret: parsed.secret,
+                    caller: caller,
+                    outcome: "in-use-elsewhere",
+                    detail: "held by \(foreign)"
+                )
                 result.stored = true
                 return result
             }
             _ = try await TakeOverToken.claimAndRevoke(
-                apple, anonymous, ours: ours, previous: result.takeOverPreview ?? [])
+                apple,
+                anonymous,
+                ours: ours,
+                previous: result.takeOverPreview ?? []
+            )
         } else if dryRun {
             return result
         }
         let notifications = publicURL.map { base in
             AppleNotificationSettings(
-                url: "\(base)/apple/notifications/\(token.id)", authToken: Self.randomSecret(),
-                types: ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED"])
+                url: "\(base)/apple/notifications/\(token.id)",
+                authToken: Self.randomSecret(),
+                types: ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED"]
+            )
         }
         // Store first: Apple sends TEST_NOTIFICATION while we configure notifications, and our webhook must
         // already know the token and its secret. If Apple then refuses, the stored token is taken back out.
         try await store(
-            token, secret: parsed.secret, caller: caller, outcome: "ok",
-            detail: foreign.map { "taken over from \($0)" } ?? "claimed", notificationSecret: notifications?.authToken)
+            token,
+            secret: parsed.secret,
+            caller: caller,
+            outcome: "ok",
+            detail: foreign.map { "taken over from \($0)" } ?? "claimed",
+            notificationSecret: notifications?.authToken
+        )
         do {
             _ = try await apple.updateClientConfig(anonymous, holder: ours, notifications: notifications)
         } catch {
@@ -117,7 +158,13 @@ public struct UploadToken: Sendable {
             try? await store.inTenant(caller.tenantID) { tx in
                 try await tx.deleteToken(stored.id)
                 try await auditTrail.record(
-                    tx, caller, "token.upload", stored.location.name, "failed", "Apple refused the claim: \(error)")
+                    tx,
+                    caller,
+                    "token.upload",
+                    stored.location.name,
+                    "failed",
+                    "Apple refused the claim: \(error)"
+                )
             }
             throw error
         }
@@ -130,7 +177,8 @@ public struct UploadToken: Sendable {
         // A token uploaded or renewed inside a notice window is told about now, not at the next planning pass.
         try await store.jobs.enqueue(JobRequest(tenantID: caller.tenantID, kind: .notices, key: .tenant, runAt: now))
         try await store.jobs.enqueue(
-            JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(token.id), runAt: now))
+            JobRequest(tenantID: caller.tenantID, kind: .sync, key: .token(token.id), runAt: now)
+        )
         if syncNow {
             result.sync = try await sync(.system(caller.tenantID), tokenID: token.id)
         }
@@ -138,7 +186,11 @@ public struct UploadToken: Sendable {
     }
 
     private func store(
-        _ token: ContentToken, secret: ContentTokenSecret, caller: Caller, outcome: String, detail: String,
+        _ token: ContentToken,
+        secret: ContentTokenSecret,
+        caller: Caller,
+        outcome: String,
+        detail: String,
         notificationSecret: String? = nil
     ) async throws {
         let sealed = try secrets.seal(secret.revealForTransport())

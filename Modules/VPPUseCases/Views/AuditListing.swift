@@ -51,7 +51,10 @@ extension Catalogue {
     /// A page of the tenant's audit log, newest first (keyset paging on time then id).
     /// - Parameter after: the `next` cursor of the previous page.
     public func auditPage(
-        _ caller: Caller, filter: AuditFilter, after: String?, limit: Int
+        _ caller: Caller,
+        filter: AuditFilter,
+        after: String?,
+        limit: Int
     ) async throws -> ListingPage<AuditView> {
         try caller.require(.read)
         let start = try Self.pageStart(limit: limit, after: after, decode: AuditListingCursor.decode)
@@ -64,6 +67,7 @@ extension Catalogue {
         let page = Array(rows.prefix(limit))
         return ListingPage(
             items: page.map(AuditView.init),
-            next: rows.count > limit ? page.last.map(AuditListingCursor.encode) : nil)
+            next: rows.count > limit ? page.last.map(AuditListingCursor.encode) : nil
+        )
     }
 }

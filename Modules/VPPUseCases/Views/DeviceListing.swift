@@ -38,18 +38,26 @@ extension Catalogue {
     /// A page of devices ordered by serial number (keyset paging: a deep page costs what the first does).
     /// - Parameter after: the `next` cursor of the previous page.
     public func devicePage(
-        _ caller: Caller, filter: DeviceFilter, after: String?, limit: Int
+        _ caller: Caller,
+        filter: DeviceFilter,
+        after: String?,
+        limit: Int
     ) async throws -> ListingPage<DeviceView> {
         try caller.require(.read)
         let start = try Self.pageStart(limit: limit, after: after, decode: DeviceCursor.decode)
         let rows = try await store.inTenant(caller.tenantID) { tx in
             try await tx.devicePage(
-                after: start, limit: limit + 1, serialPrefix: filter.serialPrefix?.uppercased(),
-                enrolled: filter.enrolled, includeRetired: filter.includeRetired)
+                after: start,
+                limit: limit + 1,
+                serialPrefix: filter.serialPrefix?.uppercased(),
+                enrolled: filter.enrolled,
+                includeRetired: filter.includeRetired
+            )
         }
         let page = Array(rows.prefix(limit))
         return ListingPage(
             items: page.map(DeviceView.init),
-            next: rows.count > limit ? page.last.map { DeviceCursor.encode($0.serialNumber) } : nil)
+            next: rows.count > limit ? page.last.map { DeviceCursor.encode($0.serialNumber) } : nil
+        )
     }
 }

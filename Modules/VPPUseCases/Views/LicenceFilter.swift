@@ -9,7 +9,9 @@ public struct LicenceFilter: Hashable, Sendable {
     public var states: Set<AssignmentState.Code>?
 
     public init(
-        asset: AssetKey? = nil, tokenID: TokenID? = nil, assignee: Assignee? = nil,
+        asset: AssetKey? = nil,
+        tokenID: TokenID? = nil,
+        assignee: Assignee? = nil,
         states: Set<AssignmentState.Code>? = nil
     ) {
         self.asset = asset

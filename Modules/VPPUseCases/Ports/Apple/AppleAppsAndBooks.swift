@@ -12,36 +12,45 @@ public protocol AppleAppsAndBooks: Sendable {
     func clientConfig(_ credentials: AppleCredentials) async throws -> AppleLocationConfig
     /// `POST client/config`: claims the token with `holder` and/or configures notifications.
     func updateClientConfig(
-        _ credentials: AppleCredentials, holder: HolderIdentity?,
+        _ credentials: AppleCredentials,
+        holder: HolderIdentity?,
         notifications: AppleNotificationSettings?
     ) async throws -> AppleLocationConfig
     /// `GET assets`, every page.
     func assets(_ credentials: AppleCredentials, filter: AppleAssetFilter) async throws -> AppleWalk<AppleAssetRecord>
     /// `GET assignments`, every page.
     func assignments(
-        _ credentials: AppleCredentials, filter: AppleAssignmentFilter
+        _ credentials: AppleCredentials,
+        filter: AppleAssignmentFilter
     ) async throws -> AppleWalk<AppleAssignmentRecord>
     /// `GET assignments`, every page, handed to `page` as it arrives so memory does not grow with the number
     /// of assignments. When Apple's data changes mid-walk, `restart` is called and the walk begins again.
     /// - Returns: the walk without its items.
     func streamAssignments(
-        _ credentials: AppleCredentials, filter: AppleAssignmentFilter,
+        _ credentials: AppleCredentials,
+        filter: AppleAssignmentFilter,
         restart: @Sendable () async throws -> Void,
         page: @Sendable ([AppleAssignmentRecord]) async throws -> Void
     ) async throws -> AppleWalk<AppleAssignmentRecord>
     /// `POST assets/associate`, in as many calls as the limits require.
     func associate(
-        _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
+        _ credentials: AppleCredentials,
+        assets: [AssetKey],
+        serialNumbers: [String],
         clientUserIDs: [String]
     ) async throws -> [AppleEventTicket]
     /// `POST assets/disassociate`, batched.
     func disassociate(
-        _ credentials: AppleCredentials, assets: [AssetKey], serialNumbers: [String],
+        _ credentials: AppleCredentials,
+        assets: [AssetKey],
+        serialNumbers: [String],
         clientUserIDs: [String]
     ) async throws -> [AppleEventTicket]
     /// `POST assets/revoke`: every revocable asset of these devices and users, batched by the revoke limits.
     func revoke(
-        _ credentials: AppleCredentials, serialNumbers: [String], clientUserIDs: [String]
+        _ credentials: AppleCredentials,
+        serialNumbers: [String],
+        clientUserIDs: [String]
     ) async throws -> [AppleEventTicket]
     /// `GET status?eventId=…`.
     func eventStatus(_ credentials: AppleCredentials, eventID: String) async throws -> AppleEventStatus
@@ -59,7 +68,9 @@ public protocol AppleAppsAndBooks: Sendable {
 public protocol AppMetadataLookup: Sendable {
     /// Metadata by adamId; ids the store does not know are absent from the result.
     func metadata(
-        adamIDs: [String], countryCode: String, credentials: AppleCredentials?
+        adamIDs: [String],
+        countryCode: String,
+        credentials: AppleCredentials?
     ) async throws -> [String: AppMetadata]
 }
 

@@ -14,10 +14,15 @@ public struct AppleAssetFilter: Hashable, Sendable {
     public var maxAssignedCount: Int?
 
     public init(
-        adamID: String? = nil, pricingParam: PricingParam? = nil, productType: ProductType? = nil,
+        adamID: String? = nil,
+        pricingParam: PricingParam? = nil,
+        productType: ProductType? = nil,
         revocable: Bool? = nil,
-        deviceAssignable: Bool? = nil, minAvailableCount: Int? = nil, maxAvailableCount: Int? = nil,
-        minAssignedCount: Int? = nil, maxAssignedCount: Int? = nil
+        deviceAssignable: Bool? = nil,
+        minAvailableCount: Int? = nil,
+        maxAvailableCount: Int? = nil,
+        minAssignedCount: Int? = nil,
+        maxAssignedCount: Int? = nil
     ) {
         self.adamID = adamID
         self.pricingParam = pricingParam

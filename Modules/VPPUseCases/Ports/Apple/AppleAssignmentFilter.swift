@@ -11,8 +11,11 @@ public struct AppleAssignmentFilter: Hashable, Sendable {
     public var sinceVersionID: String?
 
     public init(
-        adamID: String? = nil, pricingParam: PricingParam? = nil, serialNumber: String? = nil,
-        clientUserID: String? = nil, sinceVersionID: String? = nil
+        adamID: String? = nil,
+        pricingParam: PricingParam? = nil,
+        serialNumber: String? = nil,
+        clientUserID: String? = nil,
+        sinceVersionID: String? = nil
     ) {
         self.adamID = adamID
         self.pricingParam = pricingParam

@@ -17,7 +17,11 @@ public struct AppleEventStatus: Hashable, Sendable {
         public var assets: [AssetKey]
 
         public init(
-            error: AppleAPIError, errorNumber: Int, serialNumbers: [String], clientUserIDs: [String], assets: [AssetKey]
+            error: AppleAPIError,
+            errorNumber: Int,
+            serialNumbers: [String],
+            clientUserIDs: [String],
+            assets: [AssetKey]
         ) {
             self.error = error
             self.errorNumber = errorNumber
@@ -35,7 +39,11 @@ public struct AppleEventStatus: Hashable, Sendable {
     public var context: AppleResponseContext
 
     public init(
-        state: State, type: String, numCompleted: Int, numRequested: Int, failures: [Failure],
+        state: State,
+        type: String,
+        numCompleted: Int,
+        numRequested: Int,
+        failures: [Failure],
         context: AppleResponseContext
     ) {
         self.state = state

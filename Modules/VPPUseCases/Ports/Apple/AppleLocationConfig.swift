@@ -11,8 +11,12 @@ public struct AppleLocationConfig: Hashable, Sendable {
     public var subscribedNotificationTypes: [String]
 
     public init(
-        context: AppleResponseContext, location: Location, defaultPlatform: String? = nil, websiteURL: String? = nil,
-        notificationURL: String? = nil, subscribedNotificationTypes: [String] = []
+        context: AppleResponseContext,
+        location: Location,
+        defaultPlatform: String? = nil,
+        websiteURL: String? = nil,
+        notificationURL: String? = nil,
+        subscribedNotificationTypes: [String] = []
     ) {
         self.context = context
         self.location = location

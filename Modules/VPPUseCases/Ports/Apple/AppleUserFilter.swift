@@ -9,7 +9,10 @@ public struct AppleUserFilter: Hashable, Sendable {
     public var sinceVersionID: String?
 
     public init(
-        activeOnly: Bool? = nil, retiredOnly: Bool? = nil, clientUserID: String? = nil, sinceVersionID: String? = nil
+        activeOnly: Bool? = nil,
+        retiredOnly: Bool? = nil,
+        clientUserID: String? = nil,
+        sinceVersionID: String? = nil
     ) {
         self.activeOnly = activeOnly
         self.retiredOnly = retiredOnly

@@ -10,7 +10,11 @@ public struct AppleUserRecord: Hashable, Sendable {
     public var idHash: String?
 
     public init(
-        clientUserID: String, email: String? = nil, status: String, inviteCode: String? = nil, idHash: String? = nil
+        clientUserID: String,
+        email: String? = nil,
+        status: String,
+        inviteCode: String? = nil,
+        idHash: String? = nil
     ) {
         self.clientUserID = clientUserID
         self.email = email

@@ -15,7 +15,9 @@ public protocol DeclarationPublisher: Sendable {
 public protocol DeclarationPublisherFactory: Sendable {
     /// Runs `body` with a publisher for `kind` at `url`; throws when the URL is refused (the changes stay queued).
     func withPublisher(
-        _ kind: DeclarationPublisherKind, url: String, apiKey: String,
+        _ kind: DeclarationPublisherKind,
+        url: String,
+        apiKey: String,
         _ body: @Sendable (any DeclarationPublisher) async throws -> DeliverDeclarationSetChanges.Outcome
     ) async throws -> DeliverDeclarationSetChanges.Outcome
 }

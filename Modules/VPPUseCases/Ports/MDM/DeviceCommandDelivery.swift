@@ -16,8 +16,14 @@ public struct OutgoingDeviceCommand: Hashable, Sendable {
     public let createdAt: Date
 
     public init(
-        id: UUID, tenantID: TenantID, serialNumber: String, enrollmentID: String, requestType: DeviceCommand.Kind,
-        adamID: String, plist: Data, createdAt: Date
+        id: UUID,
+        tenantID: TenantID,
+        serialNumber: String,
+        enrollmentID: String,
+        requestType: DeviceCommand.Kind,
+        adamID: String,
+        plist: Data,
+        createdAt: Date
     ) {
         self.id = id
         self.tenantID = tenantID

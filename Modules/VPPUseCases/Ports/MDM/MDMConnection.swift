@@ -31,8 +31,14 @@ public struct MDMConnection: Hashable, Sendable {
     public var updatedAt: Date
 
     public init(
-        kind: MDMKind, url: String, reclaimAfter: TimeInterval = 24 * 3600, silentDaysUnenrolled: Int? = nil,
-        licenceOnly: Bool = false, licenceOnlyAdamIDs: Set<String> = [], disabledReason: String? = nil, updatedAt: Date
+        kind: MDMKind,
+        url: String,
+        reclaimAfter: TimeInterval = 24 * 3600,
+        silentDaysUnenrolled: Int? = nil,
+        licenceOnly: Bool = false,
+        licenceOnlyAdamIDs: Set<String> = [],
+        disabledReason: String? = nil,
+        updatedAt: Date
     ) {
         self.kind = kind
         self.url = url

@@ -17,8 +17,16 @@ public struct APIKeyDetails: Hashable, Sendable {
     public var revokedAt: Date?
 
     public init(
-        id: UUID = UUID(), tenantID: TenantID, name: String, role: Role, keyHash: String, createdBy: String,
-        createdAt: Date, lastUsedAt: Date? = nil, expiresAt: Date? = nil, revokedAt: Date? = nil
+        id: UUID = UUID(),
+        tenantID: TenantID,
+        name: String,
+        role: Role,
+        keyHash: String,
+        createdBy: String,
+        createdAt: Date,
+        lastUsedAt: Date? = nil,
+        expiresAt: Date? = nil,
+        revokedAt: Date? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -80,7 +88,8 @@ public protocol AccessDirectory {
     var sealedSecretColumns: [SealedSecretColumn] { get }
     /// Re-seals, in `column`, every secret whose key id is not `currentKeyID`, with `reseal`; returns how many.
     func resealSecrets(
-        in column: SealedSecretColumn, currentKeyID: String,
+        in column: SealedSecretColumn,
+        currentKeyID: String,
         _ reseal: @Sendable (SealedSecret) throws -> SealedSecret
     ) async throws -> Int
 }

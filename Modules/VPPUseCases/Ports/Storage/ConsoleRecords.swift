@@ -13,7 +13,12 @@ public struct ConsoleSessionRecord: Hashable, Sendable {
     public let expiresAt: Date
 
     public init(
-        idHash: String, tenantID: TenantID, adminID: AdminID, csrfToken: String, createdAt: Date, expiresAt: Date
+        idHash: String,
+        tenantID: TenantID,
+        adminID: AdminID,
+        csrfToken: String,
+        createdAt: Date,
+        expiresAt: Date
     ) {
         self.idHash = idHash
         self.tenantID = tenantID
@@ -61,7 +66,10 @@ public protocol ConsoleDirectory {
     /// sign-ins arrive at once, on any replica, at most `limit` are counted per window. Windows that have passed
     /// are dropped, so guessing many names or addresses cannot grow the table without end.
     func claimSignInAttempt(
-        key: String, limit: Int, now: Date, windowStartsAfter: Date
+        key: String,
+        limit: Int,
+        now: Date,
+        windowStartsAfter: Date
     ) async throws
         -> SignInFailures?
     /// Gives back one counted check (a sign-in that succeeded, or a claim another key refused); the row goes at zero.
@@ -118,7 +126,11 @@ public struct ConsoleLicenceRow: Sendable, Hashable {
     public let since: Date?
 
     public init(
-        serialNumber: String?, clientUserID: String?, tokenLocation: String?, state: String, reason: String?,
+        serialNumber: String?,
+        clientUserID: String?,
+        tokenLocation: String?,
+        state: String,
+        reason: String?,
         since: Date?
     ) {
         self.serialNumber = serialNumber
@@ -152,7 +164,8 @@ public struct ConsoleHolderRow: Sendable, Hashable {
 /// The console's paged reads (sorted, searched and cut in the database).
 public protocol ConsoleListRecords {
     func consoleLicences(
-        _ asset: AssetKey, _ window: ListWindow<LicenceListColumn>
+        _ asset: AssetKey,
+        _ window: ListWindow<LicenceListColumn>
     ) async throws -> ListPage<ConsoleLicenceRow>
     func consoleDevices(_ window: ListWindow<DeviceListColumn>) async throws -> ListPage<ConsoleHolderRow>
     func consoleUsers(_ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow>

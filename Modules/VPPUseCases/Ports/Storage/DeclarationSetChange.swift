@@ -24,8 +24,13 @@ public struct DeclarationSetChange: Hashable, Sendable {
     public let createdAt: Date
 
     public init(
-        id: UUID = UUID(), serialNumber: String, asset: AssetKey, licenceKind: LicenceAssignmentKind, kind: Kind,
-        assignmentID: AssignmentID, createdAt: Date
+        id: UUID = UUID(),
+        serialNumber: String,
+        asset: AssetKey,
+        licenceKind: LicenceAssignmentKind,
+        kind: Kind,
+        assignmentID: AssignmentID,
+        createdAt: Date
     ) {
         self.id = id
         self.serialNumber = serialNumber
@@ -60,8 +65,14 @@ public struct DeclarationSetChangeRecord: Hashable, Sendable {
     public let reportedAt: Date?
 
     public init(
-        change: DeclarationSetChange, state: DeclarationSetChangeState, attempts: Int = 0, lastError: String? = nil,
-        updatedAt: Date? = nil, deviceState: String? = nil, deviceReasons: [StatusReason] = [], reportedAt: Date? = nil
+        change: DeclarationSetChange,
+        state: DeclarationSetChangeState,
+        attempts: Int = 0,
+        lastError: String? = nil,
+        updatedAt: Date? = nil,
+        deviceState: String? = nil,
+        deviceReasons: [StatusReason] = [],
+        reportedAt: Date? = nil
     ) {
         self.change = change
         self.state = state
@@ -113,19 +124,31 @@ public protocol DeclarationRecords {
     /// Takes up to `limit` queued changes that are due and not held by another server, for `lease` seconds,
     /// oldest first (a licence's join before its leave).
     func claimDueDeclarationSetChanges(
-        owner: String, now: Date, lease: TimeInterval, limit: Int
+        owner: String,
+        now: Date,
+        lease: TimeInterval,
+        limit: Int
     ) async throws -> [DeclarationSetChangeRecord]
     /// Records the result of carrying out a change, only while `owner` still holds the claim; returns whether it
     /// did. `nextAttemptAt` is when a change left `queued` is tried again.
     @discardableResult
     func finishDeclarationSetChange(
-        _ id: UUID, owner: String, state: DeclarationSetChangeState, nextAttemptAt: Date?, lastError: String?, at: Date
+        _ id: UUID,
+        owner: String,
+        state: DeclarationSetChangeState,
+        nextAttemptAt: Date?,
+        lastError: String?,
+        at: Date
     ) async throws -> Bool
     /// Records what a device reported about an app on the device's latest join for it.
     /// - Returns: whether a join was found.
     @discardableResult
     func recordDeviceStatus(
-        serial: String, asset: AssetKey, state: String?, reasons: [StatusReason], at: Date
+        serial: String,
+        asset: AssetKey,
+        state: String?,
+        reasons: [StatusReason],
+        at: Date
     ) async throws -> Bool
     /// One device's changes (or, without a serial, the tenant's first `limit`), oldest first.
     func declarationSetChanges(serial: String?, limit: Int) async throws -> [DeclarationSetChangeRecord]

@@ -25,7 +25,11 @@ public struct DeviceCommand: Hashable, Sendable {
     public let createdAt: Date
 
     public init(
-        id: UUID = UUID(), serialNumber: String, kind: Kind, adamID: String, assignmentID: AssignmentID? = nil,
+        id: UUID = UUID(),
+        serialNumber: String,
+        kind: Kind,
+        adamID: String,
+        assignmentID: AssignmentID? = nil,
         createdAt: Date
     ) {
         self.id = id
@@ -74,8 +78,14 @@ public struct DeviceCommandRecord: Hashable, Sendable {
     public var enrollmentID: String?
 
     public init(
-        command: DeviceCommand, state: DeviceCommandState, attempts: Int = 0, nextAttemptAt: Date? = nil,
-        lastError: String? = nil, deliveredAt: Date? = nil, updatedAt: Date? = nil, enrollmentID: String? = nil
+        command: DeviceCommand,
+        state: DeviceCommandState,
+        attempts: Int = 0,
+        nextAttemptAt: Date? = nil,
+        lastError: String? = nil,
+        deliveredAt: Date? = nil,
+        updatedAt: Date? = nil,
+        enrollmentID: String? = nil
     ) {
         self.command = command
         self.state = state

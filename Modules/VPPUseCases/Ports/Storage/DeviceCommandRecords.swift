@@ -12,7 +12,10 @@ public protocol DeviceCommandRecords {
     func deviceCommands() async throws -> [DeviceCommand]
     /// Takes up to `limit` queued commands that are due and not held by another server, for `lease` seconds.
     func claimDueDeviceCommands(
-        owner: String, now: Date, lease: TimeInterval, limit: Int
+        owner: String,
+        now: Date,
+        lease: TimeInterval,
+        limit: Int
     ) async throws -> [DeviceCommandRecord]
     /// Records a delivery result, only while `owner` still holds the claim; returns whether it did.
     @discardableResult

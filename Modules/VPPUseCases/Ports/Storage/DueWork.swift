@@ -17,7 +17,9 @@ public struct DueWork: Hashable, Sendable {
     public var scopeSweeps: [TenantID] = []
 
     public init(
-        syncs: [TokenRef] = [], eventPolls: [TenantID] = [], noticePlans: [TenantID] = [],
+        syncs: [TokenRef] = [],
+        eventPolls: [TenantID] = [],
+        noticePlans: [TenantID] = [],
         noticeDeliveries: [TenantID] = []
     ) {
         self.syncs = syncs

@@ -31,7 +31,11 @@ public protocol IdempotencyRecords: Sendable {
     /// Claims `key` for the request `fingerprint` until `claimedUntil`, keeping it until `expiresAt`; or says
     /// why not. An expired key, or an unanswered claim past its `claimedUntil`, is claimed afresh.
     func claimIdempotencyKey(
-        _ key: String, fingerprint: String, now: Date, claimedUntil: Date, expiresAt: Date
+        _ key: String,
+        fingerprint: String,
+        now: Date,
+        claimedUntil: Date,
+        expiresAt: Date
     ) async throws -> IdempotencyClaim
     /// Records the answer of the request holding the claim on `key`.
     func recordIdempotentAnswer(_ key: String, fingerprint: String, answer: IdempotentAnswer) async throws

@@ -17,7 +17,11 @@ public protocol InventoryRecords {
     ///   - enrolled: true: only devices whose MDM enrollment completed; false: only the others; nil: all.
     ///   - includeRetired: whether retired devices are listed.
     func devicePage(
-        after: SerialNumber?, limit: Int, serialPrefix: String?, enrolled: Bool?, includeRetired: Bool
+        after: SerialNumber?,
+        limit: Int,
+        serialPrefix: String?,
+        enrolled: Bool?,
+        includeRetired: Bool
     ) async throws -> [Device]
     func upsertUsers(_ users: [ManagedUser]) async throws
     /// Every managed user of the tenant (whole table).

@@ -28,7 +28,12 @@ public struct ClaimedJob: Hashable, Sendable {
     public let leaseUntil: Date
 
     public init(
-        id: UUID, tenantID: TenantID, kind: JobKind, key: JobKey, attempts: Int, leaseOwner: String,
+        id: UUID,
+        tenantID: TenantID,
+        kind: JobKind,
+        key: JobKey,
+        attempts: Int,
+        leaseOwner: String,
         leaseUntil: Date
     ) {
         self.id = id

@@ -44,7 +44,10 @@ public struct MergeOutcome: Hashable, Sendable {
     public var touched: Set<AssetKey>?
 
     public init(
-        inserted: Int = 0, deleted: Int = 0, confirmed: [Assignment] = [], revoked: [Assignment] = [],
+        inserted: Int = 0,
+        deleted: Int = 0,
+        confirmed: [Assignment] = [],
+        revoked: [Assignment] = [],
         touched: Set<AssetKey>? = nil
     ) {
         self.inserted = inserted
@@ -91,8 +94,13 @@ public protocol LedgerRecords {
     /// Claims up to `limit` queued intents (rows in `state`: reserved = associate, revocationQueued =
     /// disassociate) of one token and asset whose claim is free or expired, for `until`; counts the attempt.
     func claimIntents(
-        tokenID: TokenID, asset: AssetKey, state: AssignmentState.Code, owner: String, now: Date,
-        until: Date, limit: Int
+        tokenID: TokenID,
+        asset: AssetKey,
+        state: AssignmentState.Code,
+        owner: String,
+        now: Date,
+        until: Date,
+        limit: Int
     ) async throws -> [ClaimedIntent]
     /// Of these reservations, the ones no worker has ever claimed (never sent to Apple), locked so no worker
     /// claims them before the transaction ends.
@@ -110,7 +118,9 @@ public protocol LedgerRecords {
     func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts], recounting: Set<AssetKey>?) async throws
     /// Makes our assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
     func mergeAppleAssignments(
-        tokenID: TokenID, _ records: [AppleAssignmentRecord], fullSnapshot: Bool
+        tokenID: TokenID,
+        _ records: [AppleAssignmentRecord],
+        fullSnapshot: Bool
     ) async throws -> MergeOutcome
     /// Stages one page of Apple's assignment list for the sync `syncID` (a streaming sync writes each page as
     /// it arrives, so memory does not grow with the list).

@@ -22,7 +22,9 @@ public struct DeviceCommandQuery: Hashable, Sendable {
     public var limit: Int
 
     public init(
-        serialNumber: String? = nil, states: Set<DeviceCommandState>? = nil, after: DeviceCommandCursor? = nil,
+        serialNumber: String? = nil,
+        states: Set<DeviceCommandState>? = nil,
+        after: DeviceCommandCursor? = nil,
         limit: Int = 1000
     ) {
         self.serialNumber = serialNumber
@@ -63,7 +65,10 @@ public struct DeviceCommandUpdate: Hashable, Sendable {
     public var enrollmentID: String?
 
     public init(
-        state: DeviceCommandState, nextAttemptAt: Date? = nil, lastError: String? = nil, deliveredAt: Date? = nil,
+        state: DeviceCommandState,
+        nextAttemptAt: Date? = nil,
+        lastError: String? = nil,
+        deliveredAt: Date? = nil,
         enrollmentID: String? = nil
     ) {
         self.state = state
@@ -92,7 +97,8 @@ extension MDMEventRecord {
             uuid: (
                 bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
                 bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-            ))
+            )
+        )
     }
 }
 
@@ -114,8 +120,13 @@ public struct MDMEventRecord: Hashable, Sendable {
     public var detail: String
 
     public init(
-        id: UUID? = nil, receivedAt: Date, topic: String, dedupeKey: String, body: String,
-        state: MDMEventState = .pending, detail: String = ""
+        id: UUID? = nil,
+        receivedAt: Date,
+        topic: String,
+        dedupeKey: String,
+        body: String,
+        state: MDMEventState = .pending,
+        detail: String = ""
     ) {
         self.id = id ?? Self.orderedID(at: receivedAt)
         self.receivedAt = receivedAt

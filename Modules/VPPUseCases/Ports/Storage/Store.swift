@@ -9,7 +9,8 @@ import VPPDomain
 public protocol Store: Sendable, TenantDirectory, Leases, MDMDirectory, ConsoleDirectory, AccessDirectory {
     /// Runs `body` in one transaction bound to `tenant`.
     func inTenant<T: Sendable>(
-        _ tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T
+        _ tenant: TenantID,
+        _ body: @Sendable (any TenantTransaction) async throws -> T
     ) async throws -> T
     /// Recurring work due now across all tenants (indexed queries, at most `limit` of each kind); a sync is
     /// due when its last success is older than `syncInterval` and its last attempt older than `retryAfter`.

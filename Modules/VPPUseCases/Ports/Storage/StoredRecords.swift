@@ -67,8 +67,12 @@ public struct TokenSyncState: Hashable, Sendable {
     public var consecutiveFailures: Int
 
     public init(
-        tokenID: TokenID, assignmentsVersionID: String? = nil, lastSuccessAt: Date? = nil, lastAttemptAt: Date? = nil,
-        lastError: String? = nil, consecutiveFailures: Int = 0
+        tokenID: TokenID,
+        assignmentsVersionID: String? = nil,
+        lastSuccessAt: Date? = nil,
+        lastAttemptAt: Date? = nil,
+        lastError: String? = nil,
+        consecutiveFailures: Int = 0
     ) {
         self.tokenID = tokenID
         self.assignmentsVersionID = assignmentsVersionID
@@ -94,8 +98,12 @@ public struct AssignmentQuery: Hashable, Sendable {
     public var limit: Int?
 
     public init(
-        asset: AssetKey? = nil, tokenID: TokenID? = nil, assignee: Assignee? = nil,
-        states: Set<AssignmentState.Code>? = nil, eventID: String? = nil, ids: Set<AssignmentID>? = nil
+        asset: AssetKey? = nil,
+        tokenID: TokenID? = nil,
+        assignee: Assignee? = nil,
+        states: Set<AssignmentState.Code>? = nil,
+        eventID: String? = nil,
+        ids: Set<AssignmentID>? = nil
     ) {
         self.asset = asset
         self.tokenID = tokenID
@@ -134,9 +142,17 @@ public struct Notice: Hashable, Sendable {
     public var lastError: String?
 
     public init(
-        id: UUID = UUID(), tokenID: TokenID, kind: Kind, tokenExpiresAt: Date, recipients: [String], subject: String,
+        id: UUID = UUID(),
+        tokenID: TokenID,
+        kind: Kind,
+        tokenExpiresAt: Date,
+        recipients: [String],
+        subject: String,
         body: String,
-        attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, lastError: String? = nil
+        attempts: Int = 0,
+        nextAttemptAt: Date,
+        sentAt: Date? = nil,
+        lastError: String? = nil
     ) {
         self.id = id
         self.tokenID = tokenID
@@ -163,7 +179,13 @@ public struct AuditRecord: Hashable, Sendable {
     public let detail: String
 
     public init(
-        id: UUID = UUID(), at: Date, actor: String, action: String, target: String, outcome: String, detail: String = ""
+        id: UUID = UUID(),
+        at: Date,
+        actor: String,
+        action: String,
+        target: String,
+        outcome: String,
+        detail: String = ""
     ) {
         self.id = id
         self.at = at

@@ -13,7 +13,8 @@ public enum WorkDeadline {
 
     /// Runs `body` with its database work due by `instant` (or by an earlier deadline already in force).
     public static func within<T>(
-        _ instant: ContinuousClock.Instant, _ body: () async throws -> T
+        _ instant: ContinuousClock.Instant,
+        _ body: () async throws -> T
     ) async rethrows -> T {
         let effective = current.map { min($0, instant) } ?? instant
         return try await $current.withValue(effective) { try await body() }
