@@ -67,7 +67,11 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
                 await gate.unlock()
                 return result
             } catch {
-                _ = try? await connection.query("ROLLBACK", [])
+                // Through the future, not the async overload: that one skips its work when the task is cancelled
+                // (a sync that lost its lease is), which left the transaction open and every later BEGIN failing
+                // with "cannot start a transaction within a transaction".
+                let rollback: EventLoopFuture<[SQLiteRow]> = connection.query("ROLLBACK", [])
+                _ = try? await rollback.get()
                 throw error
             }
         } catch {
