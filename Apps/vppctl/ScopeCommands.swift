@@ -23,6 +23,14 @@ private func manage(_ context: CLIContext) -> ManageDesiredState {
     return manage
 }
 
+/// Adds or removes members of a written group and prints the group.
+private func editGroup(_ global: GlobalOptions, _ name: String, _ members: [Assignee], adding: Bool) async throws {
+    try await CLIContext.run(global) { context in
+        let record = try await manage(context).editMembers(context.caller, try GroupName(name), adding: adding, members)
+        printGroup(GroupView(record))
+    }
+}
+
 private func printGroup(_ view: GroupView) {
     let kind =
         view.dynamic
@@ -92,16 +100,7 @@ struct GroupCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var members: MemberOptions
         func run() async throws {
-            let members = try self.members.assignees()
-            try await CLIContext.run(global) { context in
-                let record = try await manage(context).editMembers(
-                    context.caller,
-                    try GroupName(name),
-                    adding: true,
-                    members
-                )
-                printGroup(GroupView(record))
-            }
+            try await editGroup(global, name, try members.assignees(), adding: true)
         }
     }
 
@@ -113,16 +112,7 @@ struct GroupCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var members: MemberOptions
         func run() async throws {
-            let members = try self.members.assignees()
-            try await CLIContext.run(global) { context in
-                let record = try await manage(context).editMembers(
-                    context.caller,
-                    try GroupName(name),
-                    adding: false,
-                    members
-                )
-                printGroup(GroupView(record))
-            }
+            try await editGroup(global, name, try members.assignees(), adding: false)
         }
     }
 

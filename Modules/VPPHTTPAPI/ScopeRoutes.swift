@@ -188,46 +188,12 @@ enum ScopeRoutes {
             )
             return json(GroupView(record))
         },
-        APIOperation(
-            method: .post,
-            path: "/v1/groups/{name}/members",
-            operationID: "addGroupMembers",
-            summary: "Add members to a group",
-            access: .apiKey(.manageLicences),
-            parameters: [name],
-            requestBody: .ref(MembersBody.self),
-            answers: [.json(200, "The group", .ref(GroupView.self))],
-            errors: [404, 422]
-        ) { call in
-            let body = try await call.body(MembersBody.self)
-            let record = try await manage(call).editMembers(
-                try call.caller(),
-                try groupName(call),
-                adding: true,
-                try body.assignees()
-            )
-            return json(GroupView(record))
-        },
-        APIOperation(
-            method: .delete,
-            path: "/v1/groups/{name}/members",
+        editMembers(adding: true, operationID: "addGroupMembers", summary: "Add members to a group"),
+        editMembers(
+            adding: false,
             operationID: "removeGroupMembers",
-            summary: "Remove members from a group (their licences follow the scopes' removal policy)",
-            access: .apiKey(.manageLicences),
-            parameters: [name],
-            requestBody: .ref(MembersBody.self),
-            answers: [.json(200, "The group", .ref(GroupView.self))],
-            errors: [404, 422]
-        ) { call in
-            let body = try await call.body(MembersBody.self)
-            let record = try await manage(call).editMembers(
-                try call.caller(),
-                try groupName(call),
-                adding: false,
-                try body.assignees()
-            )
-            return json(GroupView(record))
-        },
+            summary: "Remove members from a group (their licences follow the scopes' removal policy)"
+        ),
         APIOperation(
             method: .get,
             path: "/v1/groups",
@@ -275,6 +241,30 @@ enum ScopeRoutes {
             return Response(status: .noContent)
         },
     ]
+
+    /// `POST` (add) or `DELETE` (remove) `/v1/groups/{name}/members`: one definition for both directions.
+    static func editMembers(adding: Bool, operationID: String, summary: String) -> APIOperation {
+        APIOperation(
+            method: adding ? .post : .delete,
+            path: "/v1/groups/{name}/members",
+            operationID: operationID,
+            summary: summary,
+            access: .apiKey(.manageLicences),
+            parameters: [name],
+            requestBody: .ref(MembersBody.self),
+            answers: [.json(200, "The group", .ref(GroupView.self))],
+            errors: [404, 422]
+        ) { call in
+            let body = try await call.body(MembersBody.self)
+            let record = try await manage(call).editMembers(
+                try call.caller(),
+                try groupName(call),
+                adding: adding,
+                try body.assignees()
+            )
+            return json(GroupView(record))
+        }
+    }
 
     typealias Answer = APIOperation.Answer
 

@@ -213,8 +213,14 @@ struct DeliveryAdapterTests {
                 #expect(Data(base64Encoded: data["plist"] as? String ?? "") == command.plist)
             }
             let later = try Self.command("UDID-2")
-            guard case .endpointGone = await delivery.deliver([later])[later.id] else {
-                Issue.record("410 not honoured")
+            // A transport hiccup on a loaded machine (a timeout) is a retry, not the answer under test: ask again.
+            var outcome = await delivery.deliver([later])[later.id]
+            for _ in 0..<3 {
+                guard case .retry = outcome else { break }
+                outcome = await delivery.deliver([later])[later.id]
+            }
+            guard case .endpointGone = outcome else {
+                Issue.record("410 not honoured: \(String(describing: outcome))")
                 return
             }
         }

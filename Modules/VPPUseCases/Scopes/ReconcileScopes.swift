@@ -141,6 +141,18 @@ public struct ReconcileScopes: Sendable {
     }
 
     private func reconcile(_ tenant: TenantID, _ asset: AssetKey, scopes: [AppScope]) async throws -> AppReconcile {
+        // Another server reconciling this app sees what we would have seen; the caller's trigger is queued again
+        // (see ``RequestReconcile``) in case it read before the change.
+        try await withAppLease(tenant, asset) { try await apply(tenant, asset, scopes: scopes) }
+            ?? AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false)
+    }
+
+    /// Runs `body` holding the app's reconcile lease (one server per app); nil when another server holds it.
+    private func withAppLease(
+        _ tenant: TenantID,
+        _ asset: AssetKey,
+        _ body: () async throws -> AppReconcile
+    ) async throws -> AppReconcile? {
         let owner = "reconcile-\(UUID().uuidString)"
         let lease = "reconcile:\(asset)"
         guard
@@ -151,13 +163,9 @@ public struct ReconcileScopes: Sendable {
                 now: clock.now(),
                 ttl: leaseSeconds
             )
-        else {
-            // Another server is reconciling this app; it will see what we would have seen, and the caller's
-            // trigger is queued again (see ``RequestReconcile``) in case it read before the change.
-            return AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false)
-        }
+        else { return nil }
         do {
-            let result = try await apply(tenant, asset, scopes: scopes)
+            let result = try await body()
             try? await store.releaseLease(tenant: tenant, name: lease, owner: owner)
             return result
         } catch {
@@ -197,30 +205,16 @@ public struct ReconcileScopes: Sendable {
         let assets = Set(scopes.filter { !Set($0.groups).isDisjoint(with: groups) }.map(\.asset))
         var results: [AppReconcile] = []
         for asset in assets.sorted() {
-            let owner = "reconcile-\(UUID().uuidString)"
-            let lease = "reconcile:\(asset)"
-            guard
-                try await store.acquireLease(
-                    tenant: tenant,
-                    name: lease,
-                    owner: owner,
-                    now: clock.now(),
-                    ttl: leaseSeconds
-                )
-            else {
-                try await RequestReconcile(store: store, clock: clock)(tenant)
-                continue
-            }
-            do {
+            let result = try await withAppLease(tenant, asset) {
                 if members.count <= Self.deltaLimit, let delta = try await applyDelta(tenant, asset, scopes, members) {
-                    results.append(delta)
-                } else {
-                    results.append(try await apply(tenant, asset, scopes: scopes))
+                    return delta
                 }
-                try? await store.releaseLease(tenant: tenant, name: lease, owner: owner)
-            } catch {
-                try? await store.releaseLease(tenant: tenant, name: lease, owner: owner)
-                throw error
+                return try await apply(tenant, asset, scopes: scopes)
+            }
+            if let result {
+                results.append(result)
+            } else {
+                try await RequestReconcile(store: store, clock: clock)(tenant)
             }
         }
         return results
