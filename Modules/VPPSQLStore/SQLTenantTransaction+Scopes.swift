@@ -377,21 +377,6 @@ extension SQLTenantTransaction {
         )
     }
 
-    func netGrants(_ asset: AssetKey, since: Date) async throws -> Int {
-        // Rows that moved into a holding state within the window count as grants, revoked ones as returns.
-        let row = try await exec(
-            """
-            SELECT sum(CASE WHEN state IN (\(fragment: Self.holding)) THEN 1 ELSE 0 END) AS granted,
-                sum(CASE WHEN state = 'revoked' THEN 1 ELSE 0 END) AS returned
-            FROM assignments
-            WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND changed_at >= \(since)
-            """
-        ).first
-        let granted: Int = try row?.decode("granted", as: Int?.self) ?? 0
-        let returned: Int = try row?.decode("returned", as: Int?.self) ?? 0
-        return granted - returned
-    }
-
     func dailyNetGrants(_ asset: AssetKey, since: Date) async throws -> [Int: Int] {
         var result: [Int: Int] = [:]
         for row in try await exec(

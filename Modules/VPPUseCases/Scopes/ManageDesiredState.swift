@@ -176,8 +176,7 @@ public struct ManageDesiredState: Sendable {
     /// Deletes a scope: its members follow its removal policy (grace, then revoke). `dryRun` previews.
     public func deleteScope(_ caller: Caller, _ name: ScopeName, dryRun: Bool) async throws -> ScopeChange {
         try caller.require(.manageLicences)
-        let scopes = try await store.inTenant(caller.tenantID) { tx in try await tx.scopes() }
-        guard let scope = scopes.first(where: { $0.name == name }) else { throw UseCaseError.unknownScope(name.value) }
+        let (scopes, scope) = try await storedScopes(caller.tenantID, naming: name)
         let preview = try await reconcile.preview(
             caller.tenantID,
             scope.asset,
@@ -208,8 +207,7 @@ public struct ManageDesiredState: Sendable {
 
     public func scope(_ caller: Caller, _ name: ScopeName) async throws -> ScopeStatus {
         try caller.require(.read)
-        let scopes = try await store.inTenant(caller.tenantID) { tx in try await tx.scopes() }
-        guard let scope = scopes.first(where: { $0.name == name }) else { throw UseCaseError.unknownScope(name.value) }
+        let (scopes, scope) = try await storedScopes(caller.tenantID, naming: name)
         let preview = try await reconcile.preview(caller.tenantID, scope.asset, scopes: scopes)
         return try await status(caller.tenantID, scope, preview)
     }
@@ -237,8 +235,7 @@ public struct ManageDesiredState: Sendable {
     /// The scope's waiting members with their places in the app's queue, those after position `after`.
     public func waitlist(_ caller: Caller, _ name: ScopeName, after: Int, limit: Int) async throws -> [WaitlistEntry] {
         try caller.require(.read)
-        let scopes = try await store.inTenant(caller.tenantID) { tx in try await tx.scopes() }
-        guard let scope = scopes.first(where: { $0.name == name }) else { throw UseCaseError.unknownScope(name.value) }
+        let (scopes, scope) = try await storedScopes(caller.tenantID, naming: name)
         let preview = try await reconcile.preview(caller.tenantID, scope.asset, scopes: scopes)
         let (members, tracked) = try await store.inTenant(caller.tenantID) { tx in
             (
@@ -274,5 +271,12 @@ public struct ManageDesiredState: Sendable {
             .filter { $0.asset == asset }
         guard !scopes.isEmpty else { return 0 }
         return try await reconcile.preview(caller.tenantID, asset, scopes: scopes).plan.waiting.count
+    }
+
+    /// The tenant's scopes and the one named `name` among them (unknown: ``UseCaseError/unknownScope(_:)``).
+    private func storedScopes(_ tenant: TenantID, naming name: ScopeName) async throws -> ([AppScope], AppScope) {
+        let scopes = try await store.inTenant(tenant) { tx in try await tx.scopes() }
+        guard let scope = scopes.first(where: { $0.name == name }) else { throw UseCaseError.unknownScope(name.value) }
+        return (scopes, scope)
     }
 }

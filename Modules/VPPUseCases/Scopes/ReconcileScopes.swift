@@ -12,6 +12,11 @@ public struct AppReconcile: Sendable {
     public let excluded: Int
     /// Whether the plan was carried out (false: a dry run, or another server was reconciling the app).
     public let applied: Bool
+
+    /// Nothing planned or done for `asset` (another server holds it, or its reconcile failed).
+    static func notApplied(_ asset: AssetKey) -> AppReconcile {
+        AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false)
+    }
 }
 
 /// Keeps Apple's licences equal to the scopes: for each scoped app, the desired set against the ledger gives a
@@ -117,9 +122,7 @@ public struct ReconcileScopes: Sendable {
             } catch {
                 // One app's failure (its token expired, say) does not stop the others; the sweep tries again.
                 logger.warning("reconcile failed", metadata: ["app": "\(asset)", "error": "\(error)"])
-                results.append(
-                    AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false)
-                )
+                results.append(.notApplied(asset))
             }
         }
         // Alert levels follow the pool after every pass (notices once per crossing; the outbox delivers them).
@@ -144,7 +147,7 @@ public struct ReconcileScopes: Sendable {
         // Another server reconciling this app sees what we would have seen; the caller's trigger is queued again
         // (see ``RequestReconcile``) in case it read before the change.
         try await withAppLease(tenant, asset) { try await apply(tenant, asset, scopes: scopes) }
-            ?? AppReconcile(asset: asset, plan: ReconcilePlan(), available: 0, excluded: 0, applied: false)
+            ?? .notApplied(asset)
     }
 
     /// Runs `body` holding the app's reconcile lease (one server per app); nil when another server holds it.

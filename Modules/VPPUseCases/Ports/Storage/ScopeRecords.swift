@@ -84,8 +84,14 @@ public protocol ScopeRecords {
     func markAlertCrossed(_ asset: AssetKey, at: Date) async throws -> Bool
     /// Re-arms the alert once the app is back above its level.
     func clearAlertCrossed(_ asset: AssetKey) async throws
-    /// Licences granted (+) and given back (−) per day over the window: the ledger's own history.
-    func netGrants(_ asset: AssetKey, since: Date) async throws -> Int
-    /// The same per UTC day (days since 1970 → net grants), for the forecast chart.
+    /// Licences granted (+) less those given back (−) per UTC day since `since` (days since 1970 → net grants):
+    /// the ledger's own history, for forecasts and alerts.
     func dailyNetGrants(_ asset: AssetKey, since: Date) async throws -> [Int: Int]
+}
+
+extension ScopeRecords {
+    /// Net licences granted since `since`: the days of ``dailyNetGrants(_:since:)`` added up.
+    public func netGrants(_ asset: AssetKey, since: Date) async throws -> Int {
+        try await dailyNetGrants(asset, since: since).values.reduce(0, +)
+    }
 }
