@@ -144,11 +144,27 @@ public struct SQLStore: Store {
     ) async throws -> T {
         let dialect = database.dialect
         let clock = self.clock
+        let idempotent = IdempotentRequest.current.flatMap { $0.tenantID == tenant ? $0 : nil }
         return try await run { connection in
             if let scope = dialect.scopeToTenant { try await connection.query(scope(tenant)) }
-            return try await body(
-                SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: dialect, clock: clock)
-            )
+            var changesBefore: Int64 = 0
+            if idempotent != nil, dialect.writeCheck == .changeCounter {
+                changesBefore =
+                    try await connection.query("SELECT total_changes() AS changes").first?.decode(
+                        "changes"
+                    ) ?? 0
+            }
+            let tx = SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: dialect, clock: clock)
+            let result = try await body(tx)
+            if let idempotent {
+                let wrote: SQLQuery =
+                    switch dialect.writeCheck {
+                    case .transactionID: "pg_current_xact_id_if_assigned() IS NOT NULL"
+                    case .changeCounter: "total_changes() > \(changesBefore)"
+                    }
+                try await tx.markCarriedOut(idempotent, wrote: wrote)
+            }
+            return result
         }
     }
 

@@ -27,7 +27,8 @@ public struct PostgresSQLDatabase: SQLDatabase {
             greatest: "GREATEST",
             maxBindsPerStatement: 60_000,
             scopeToTenant: { "SELECT set_config('vpp.tenant_id', \($0.description), true)" },
-            analyzesBulkLoads: true
+            analyzesBulkLoads: true,
+            writeCheck: .transactionID
         )
     }
 
