@@ -62,6 +62,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         do {
             let claim = IdempotentRequest(tenantID: caller.tenantID, key: key, fingerprint: fingerprint)
             response = try await IdempotentRequest.$current.withValue(claim) { try await next(request, context) }
+            WorkProgress.current?.record("handled, answer \(response.status.code)")
         } catch {
             let failure = ErrorMiddleware.classify(error)
             guard failure.status.code < 500 else {
@@ -79,6 +80,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             contentType: response.headers[.contentType],
             body: bytes
         )
+        WorkProgress.current?.record("keeping the idempotent answer")
         do {
             // A deadline of its own: the request's may be spent, and the answer is worth keeping.
             try await WorkDeadline.$current.withValue(ContinuousClock.now + .seconds(3)) {
