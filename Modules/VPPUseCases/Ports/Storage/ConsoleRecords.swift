@@ -41,7 +41,7 @@ public struct SignInFailures: Hashable, Sendable {
 }
 
 /// Console admin accounts and sessions: rows inside one tenant's unit of work (see TenantTransaction).
-public protocol ConsoleRecords: ConsoleListRecords {
+public protocol ConsoleRecords: Sendable, ConsoleListRecords {
     /// Throws ``AdminAccountError/duplicateUsername(_:)`` when the tenant already has the username.
     func insertAdminAccount(_ account: AdminAccount) async throws
     func adminAccounts() async throws -> [AdminAccount]
@@ -52,7 +52,7 @@ public protocol ConsoleRecords: ConsoleListRecords {
 
 /// Console admin accounts and sessions: lookups that are not scoped to one tenant (see Store).
 /// A session cookie or a typed username names no tenant, so these are found first, then the tenant.
-public protocol ConsoleDirectory {
+public protocol ConsoleDirectory: Sendable {
     /// Every tenant's account with this username.
     func adminAccounts(username: Username) async throws -> [AdminAccount]
     /// The unexpired session whose cookie hashes to `idHash`, with its account (a deleted account has none).
@@ -162,7 +162,7 @@ public struct ConsoleHolderRow: Sendable, Hashable {
 }
 
 /// The console's paged reads (sorted, searched and cut in the database).
-public protocol ConsoleListRecords {
+public protocol ConsoleListRecords: Sendable {
     func consoleLicences(
         _ asset: AssetKey,
         _ window: ListWindow<LicenceListColumn>

@@ -2,8 +2,7 @@ import Foundation
 import VPPDomain
 
 /// Devices and managed users of one tenant, inside its unit of work (see ``TenantTransaction``).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol InventoryRecords {
+public protocol InventoryRecords: Sendable {
     func upsertDevices(_ devices: [Device]) async throws
     /// Every device of the tenant. Whole table: prefer ``devicePage(after:limit:serialPrefix:enrolled:includeRetired:)``.
     func devices() async throws -> [Device]
