@@ -76,23 +76,23 @@ extension SQLTenantTransaction: InventoryRecords {
         try await lookupChunks(serials) { try await devices(where: "serial IN (\(list: $0))") }
     }
 
-    func devicePage(
-        after: SerialNumber?,
-        limit: Int,
-        serialPrefix: String?,
-        enrolled: Bool?,
-        includeRetired: Bool
-    ) async throws -> [Device] {
+    func devicePage(after: SerialNumber?, limit: Int, filter: DeviceFilter) async throws -> [Device] {
         var conditions: [SQLQuery] = ["true"]
         if let after { conditions.append("serial > \(after)") }
-        if let prefix = serialPrefix?.uppercased(), !prefix.isEmpty {
+        if let prefix = filter.serialPrefix?.uppercased(), !prefix.isEmpty {
             // A range on the primary key, not LIKE (which an index in a non-C collation cannot serve).
             conditions.append("serial >= \(prefix) AND serial < \(prefix + "\u{10FFFF}")")
         }
-        if let enrolled {
+        if let enrolled = filter.enrolled {
             conditions.append(enrolled ? "enrollment_state = 'enrolled'" : "enrollment_state <> 'enrolled'")
         }
-        if !includeRetired { conditions.append("retired = \(false)") }
+        if !filter.includeRetired { conditions.append("retired = \(false)") }
+        if let search = filter.search, !search.isEmpty {
+            let pattern = LikePattern.containing(search)
+            conditions.append(
+                "(lower(serial) LIKE \(pattern) ESCAPE '\\' OR lower(coalesce(name, '')) LIKE \(pattern) ESCAPE '\\')"
+            )
+        }
         return try await devices(where: .joined(conditions, separator: " AND "), limit: max(0, limit))
     }
 
@@ -106,11 +106,12 @@ extension SQLTenantTransaction: InventoryRecords {
     }
 
     /// Users matching `condition` (SQL over managed_users, with its binds), ordered by id.
-    private func users(where condition: SQLQuery) async throws -> [ManagedUser] {
-        try await exec(
+    private func users(where condition: SQLQuery, limit: Int? = nil) async throws -> [ManagedUser] {
+        let limitClause: SQLQuery = limit.map { "LIMIT \($0)" } ?? ""
+        return try await exec(
             """
             SELECT client_user_id, email, status FROM managed_users
-            WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY client_user_id
+            WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY client_user_id \(fragment: limitClause)
             """
         )
         .compactMap { row in
@@ -128,5 +129,20 @@ extension SQLTenantTransaction: InventoryRecords {
 
     func users(_ ids: [ClientUserID]) async throws -> [ManagedUser] {
         try await lookupChunks(ids) { try await users(where: "client_user_id IN (\(list: $0))") }
+    }
+
+    func userPage(after: ClientUserID?, limit: Int, search: String?) async throws -> [ManagedUser] {
+        var conditions: [SQLQuery] = ["true"]
+        if let after { conditions.append("client_user_id > \(after)") }
+        if let search, !search.isEmpty {
+            let pattern = LikePattern.containing(search)
+            conditions.append(
+                """
+                (lower(client_user_id) LIKE \(pattern) ESCAPE '\\'
+                    OR lower(coalesce(email, '')) LIKE \(pattern) ESCAPE '\\')
+                """
+            )
+        }
+        return try await users(where: .joined(conditions, separator: " AND "), limit: max(0, limit))
     }
 }
