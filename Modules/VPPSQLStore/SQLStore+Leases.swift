@@ -10,18 +10,16 @@ extension SQLStore: Leases {
         now: Date,
         ttl: TimeInterval
     ) async throws -> Bool {
-        // A lease is a row of the jobs table that workers never claim (its run_at is far in the future).
+        // Taken when free or expired; a lease still held (by anyone, this owner too) is not taken again.
         try await run { connection in
             try await !connection.query(
                 """
-                INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts, lease_owner, lease_until)
-                VALUES (
-                    \(tenant), \(UUID()), 'lease', \(name), \(Int64.max / 4), 0, \(owner),
-                    \(now.addingTimeInterval(ttl)))
-                ON CONFLICT (tenant_id, kind, job_key) DO UPDATE SET lease_owner = excluded.lease_owner,
-                    lease_until = excluded.lease_until
-                WHERE jobs.lease_until < \(now)
-                RETURNING job_id
+                INSERT INTO leases (tenant_id, lease_name, owner, held_until)
+                VALUES (\(tenant), \(name), \(owner), \(now.addingTimeInterval(ttl)))
+                ON CONFLICT (tenant_id, lease_name) DO UPDATE SET owner = excluded.owner,
+                    held_until = excluded.held_until
+                WHERE leases.held_until < \(now)
+                RETURNING lease_name
                 """
             ).isEmpty
         }
@@ -37,9 +35,9 @@ extension SQLStore: Leases {
         try await run { connection in
             try await !connection.query(
                 """
-                UPDATE jobs SET lease_until = \(now.addingTimeInterval(ttl))
-                WHERE tenant_id = \(tenant) AND kind = 'lease' AND job_key = \(name) AND lease_owner = \(owner)
-                RETURNING job_id
+                UPDATE leases SET held_until = \(now.addingTimeInterval(ttl))
+                WHERE tenant_id = \(tenant) AND lease_name = \(name) AND owner = \(owner)
+                RETURNING lease_name
                 """
             ).isEmpty
         }
@@ -48,10 +46,7 @@ extension SQLStore: Leases {
     public func releaseLease(tenant: TenantID, name: String, owner: String) async throws {
         _ = try await run { connection in
             try await connection.query(
-                """
-                DELETE FROM jobs WHERE tenant_id = \(tenant) AND kind = 'lease' AND job_key = \(name)
-                AND lease_owner = \(owner)
-                """
+                "DELETE FROM leases WHERE tenant_id = \(tenant) AND lease_name = \(name) AND owner = \(owner)"
             )
         }
     }
