@@ -57,7 +57,8 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0014DesiredState,
     migration0015IdempotencyKeys,
     migration0016Declarations,
-    migration0017IdempotentOutcome,
+    migration0017Leases,
+    migration0018IdempotentOutcome,
 ]
 
 /// The database is at a schema version this build cannot serve.

@@ -2,7 +2,7 @@ import Foundation
 import VPPDomain
 import VPPUseCases
 
-extension SQLTenantTransaction {
+extension SQLTenantTransaction: IdempotencyRecords {
     func claimIdempotencyKey(
         _ key: String,
         fingerprint: String,
