@@ -128,7 +128,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
     }
 
     /// How long a ROLLBACK may take before its connection is closed instead.
-    static let rollbackLimit: Duration = .seconds(1)
+    static let rollbackLimit: Duration = .seconds(2)
 
     /// Rolls back the transaction on `connection` after a failure, never waiting long: a connection already
     /// closed has nothing to roll back (the server ends the transaction with the session), and a ROLLBACK that
