@@ -34,8 +34,13 @@ for tool in etcd haproxy; do
       || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null; }
   fi
 done
-PATRONI_VENV=/opt/vpp-patroni
+PATRONI_VENV=${PATRONI_VENV:-/opt/vpp-patroni}
 if [ ! -x "$PATRONI_VENV/bin/patroni" ]; then
+  if ! /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then
+    log "installing python3-venv (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null 2>&1 \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
+  fi
   log "installing Patroni into $PATRONI_VENV (pip)"
   /usr/bin/python3 -m venv "$PATRONI_VENV"
   "$PATRONI_VENV/bin/pip" install -q 'patroni[etcd]' psycopg2-binary
