@@ -130,21 +130,7 @@ struct IdempotencyTests {
     )
     func lostAnswers(kind: StoreKind) async throws {
         try await withAPI(kind) { api in
-            let (file, _) = try await api.world.location("Main Campus", assets: [keynoteSim])
-            let upload = try await api.call(
-                "POST",
-                "/v1/tokens",
-                key: api.adminKey,
-                json: ["token": String(decoding: file, as: UTF8.self)]
-            )
-            let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
-            #expect(try await api.call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey).status == 200)
-            _ = try await api.call(
-                "POST",
-                "/v1/devices",
-                key: api.adminKey,
-                json: ["devices": [["serialNumber": "C02XK1JHJG5J"]]]
-            )
+            try await api.syncedToken(devices: ["C02XK1JHJG5J"])
             // What a server killed between the write's commit and keeping the answer leaves behind: a claim
             // without an answer whose time has run out.
             let loseAnswer: @Sendable (String) async throws -> Void = { key in
