@@ -94,10 +94,14 @@ func withAPI<T: Sendable>(
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         var services = world.services
         if let outbound { services.outboundPolicy = outbound }
+        // The parallel lane runs ~240 tests on two cores: a 10 s deadline turned slow requests into 503s there.
+        // The deadline's behaviour has suites of its own (RequestDeadlineTests, DatabaseOutageTests).
+        var hooks = APIHooks(ready: { .success(5) })
+        hooks.requestDeadline = .seconds(60)
         let app = try await VPPServer.application(
             VPPServer.Parts(
                 services: services,
-                hooks: APIHooks(ready: { .success(5) }),
+                hooks: hooks,
                 bounds: bounds,
                 onServerRunning: { port in
                     continuation.yield(port)
