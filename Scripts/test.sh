@@ -195,5 +195,14 @@ if [ "$#" -eq 0 ]; then
   run_browser_tests || browser_status=$?
   [ "$status" -ne 0 ] || status=$browser_status
 fi
+# vpp in its production topology through a PostgreSQL failover (Patroni, HAProxy; a switchover and a hard kill
+# of the leader under load, about 2 minutes): nothing lost, nothing granted twice, every answer within the
+# request deadline. Skipped when arguments filter the tests, or with VPP_SKIP_FAILOVER=1.
+if [ "$#" -eq 0 ] && [ -z "${VPP_SKIP_FAILOVER:-}" ]; then
+  phase "failover (Scripts/test-ha.sh)"
+  failover_status=0
+  Scripts/test-ha.sh || failover_status=$?
+  [ "$status" -ne 0 ] || status=$failover_status
+fi
 [ "$status" -ne 0 ] || status=$format_status
 exit "$status"

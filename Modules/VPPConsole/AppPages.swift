@@ -57,7 +57,6 @@ struct LicenceRow: Sendable {
     let token: String
     let state: String
     let detail: String
-    let since: String
     let revocable: Bool
     let waiting: Bool
 }
@@ -233,38 +232,46 @@ enum AppPages {
             throw StoreError.unknownApp(key)
         }
         let canRevoke = caller.admin.can(.manageLicences) && app.revocable
-        let list = ConsoleListQuery(query, default: LicenceListColumn.assignee)
-        let (page, number) = try await list.fetch {
-            try await ConsoleLists(services: console.services).licences(caller, key, $0)
-        }
-        let rows = page.rows.map { (licence: ConsoleLicenceRow) -> LicenceRow in
-            LicenceRow(
-                assignee: licence.serialNumber ?? "user \(licence.clientUserID ?? "?")",
-                value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserID ?? "")",
-                token: licence.tokenLocation ?? "(removed token)",
+        let list = ConsolePageQuery(query)
+        let page = try await Catalogue(services: console.services).licencePage(
+            caller,
+            filter: LicenceFilter(asset: key),
+            after: list.after,
+            limit: ConsolePageQuery.perPage
+        )
+        let locations = Dictionary(
+            try await ConsoleLists(services: console.services).tokenStatuses(caller).map {
+                ($0.token.id.description, $0.token.location.name)
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let rows = page.items.map { (licence: LicenceView) -> LicenceRow in
+            let state = AssignmentState.Code(rawValue: licence.state)
+            return LicenceRow(
+                assignee: licence.serialNumber ?? "user \(licence.clientUserId ?? "?")",
+                value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserId ?? "")",
+                token: locations[licence.tokenId] ?? "(removed token)",
                 state: licence.state,
-                detail: licence.reason ?? "",
-                since: licence.since.map(ConsoleFormat.time) ?? "—",
-                revocable: canRevoke && AssignmentState.Code(rawValue: licence.state) == .active,
-                waiting: AssignmentState.Code(rawValue: licence.state)?.isSettling == true
+                detail: licence.detail ?? "",
+                revocable: canRevoke && state == .active,
+                waiting: state?.isSettling == true
             )
         }
         let table = ConsoleTable(
             page: rows,
-            total: page.total,
-            pageNumber: number,
+            next: page.next,
             query: list,
-            labels: [(.assignee, "Assignee"), (.token, "Granting token"), (.state, "State"), (.since, "Since")],
+            labels: ["Assignee", "Granting token", "State"],
             base: path(key)
         )
         let picks =
             caller.admin.can(.manageLicences) && app.deviceAssignable
-            ? try await ConsoleLists(services: console.services).devicesWithout(caller, key, limit: 100, scan: 1000).map
-            { device in
+            ? try await Catalogue(services: console.services).devicesWithout(caller, key, limit: 100, scan: 1000).map {
+                device in
                 AppPage.Pick(
-                    serial: device.serial,
-                    label: device.name.map { "\(device.serial) (\($0))" } ?? device.serial,
-                    id: "pick-\(device.serial)"
+                    serial: device.serialNumber,
+                    label: device.name.map { "\(device.serialNumber) (\($0))" } ?? device.serialNumber,
+                    id: "pick-\(device.serialNumber)"
                 )
             } : []
         let waiting = try await ManageDesiredState(services: console.services).waiting(caller, key)
@@ -286,7 +293,7 @@ enum AppPages {
             headers: table.headers,
             licences: table.rows,
             pager: table.pager,
-            noLicences: page.total == 0,
+            noLicences: rows.isEmpty,
             picks: picks,
             serials: serials,
             users: users,

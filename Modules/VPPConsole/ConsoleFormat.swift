@@ -20,6 +20,11 @@ enum ConsoleFormat {
         return formatter.string(from: date)
     }
 
+    /// The licences a device or user holds, as a table cell: "Keynote (active), Pages (pending)" or "none".
+    static func held(_ licences: [HeldLicence]) -> String {
+        licences.isEmpty ? "none" : licences.map { "\($0.app) (\($0.state.rawValue))" }.joined(separator: ", ")
+    }
+
     /// A status badge: its words and its colour class (ok, warn, bad).
     static func badge(_ status: TokenStatus) -> (text: String, tone: String) {
         switch status {

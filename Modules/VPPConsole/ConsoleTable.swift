@@ -14,7 +14,8 @@ struct ConsoleTable<Row> {
     /// What a header cell shows.
     struct Header: Sendable {
         let label: String
-        let href: String
+        /// The link that sorts by this column; nil where the table is in its listing's fixed order.
+        let href: String?
         /// "ascending", "descending" or "none" (the `aria-sort` value).
         let ariaSort: String
         let arrow: String
@@ -74,77 +75,64 @@ func textOrder(_ a: String, _ b: String) -> Bool {
     a.localizedStandardCompare(b) == .orderedAscending
 }
 
-/// A list's sort and page as the URL asks for them, for lists the database sorts and pages.
-struct ConsoleListQuery<Column: RawRepresentable & CaseIterable & Sendable> where Column.RawValue == String {
-    let column: Column
-    let descending: Bool
-    let page: Int
+/// Where a keyset-paged table is, as the URL says: its search (`q`), the cursor its page starts after
+/// (`after`, the listing's own `next` cursor) and the cursors the earlier pages started after (`back`,
+/// oldest first, the first page as an empty entry). "Previous page" returns to the last of those, so no
+/// reversed read is needed and the pages are the API's pages.
+struct ConsolePageQuery {
+    static let perPage = 50
     let search: String
-    static var perPage: Int { 50 }
+    let after: String?
+    let trail: [String]
 
-    init(_ query: [String: String], default column: Column) {
-        self.column = query["sort"].flatMap(Column.init(rawValue:)) ?? column
-        descending = query["dir"] == "desc"
-        page = max(1, Int(query["page"] ?? "") ?? 1)
+    init(_ query: [String: String]) {
         search = (query["q"] ?? "").trimmingCharacters(in: .whitespaces)
+        after = query["after"].flatMap { $0.isEmpty ? nil : $0 }
+        // Past the first page there is always a page to go back to (the first, when `back` is missing).
+        trail =
+            after == nil
+            ? [] : (query["back"] ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
     }
 
-    func window(page: Int? = nil) -> ListWindow<Column> {
-        ListWindow(
-            column: column,
-            descending: descending,
-            limit: Self.perPage,
-            offset: ((page ?? self.page) - 1) * Self.perPage,
-            search: search
-        )
-    }
-
-    /// Reads the requested page; past the end, the last page.
-    func fetch<Row>(
-        _ read: (ListWindow<Column>) async throws -> ListPage<Row>
-    ) async throws -> (ListPage<Row>, page: Int) {
-        let first = try await read(window())
-        let last = max(1, (first.total + Self.perPage - 1) / Self.perPage)
-        guard first.rows.isEmpty, page > last else { return (first, page) }
-        return (try await read(window(page: last)), last)
-    }
+    /// This page's number (1 for the first).
+    var pageNumber: Int { trail.count + 1 }
 }
 
 extension ConsoleTable {
-    /// Headers and pager for a page the database already sorted and cut.
-    init<Column: RawRepresentable & CaseIterable & Sendable>(
+    /// Plain headers (a keyset page is in its listing's order; `sortedBy` marks the column it is ordered by)
+    /// and a previous/next pager whose links carry cursors. `base` is the page's path with its other query
+    /// parameters (e.g. a search), kept in every link.
+    init(
         page rows: [Row],
-        total: Int,
-        pageNumber: Int,
-        query: ConsoleListQuery<Column>,
-        labels: [(Column, String)],
+        next: String?,
+        query: ConsolePageQuery,
+        labels: [String],
+        sortedBy: String? = nil,
         base: String
-    ) where Column.RawValue == String {
-        let perPage = ConsoleListQuery<Column>.perPage
-        let pages = max(1, (total + perPage - 1) / perPage)
+    ) {
         let separator = base.contains("?") ? "&" : "?"
-        func link(sort: String, desc: Bool, page: Int) -> String {
-            "\(base)\(separator)sort=\(sort)&dir=\(desc ? "desc" : "asc")" + (page > 1 ? "&page=\(page)" : "")
+        func link(after: String, back: [String]) -> String {
+            "\(base)\(separator)after=\(urlEncode(after))&back=\(urlEncode(back.joined(separator: ",")))"
         }
-        headers = labels.map { column, label in
-            let current = column == query.column
-            return Header(
+        headers = labels.map { label in
+            Header(
                 label: label,
-                href: link(sort: column.rawValue, desc: current && !query.descending, page: 1),
-                ariaSort: current ? (query.descending ? "descending" : "ascending") : "none",
-                arrow: current ? (query.descending ? "▼" : "▲") : ""
+                href: nil,
+                ariaSort: label == sortedBy ? "ascending" : "none",
+                arrow: label == sortedBy ? "▲" : ""
             )
         }
         self.rows = rows
-        let start = (pageNumber - 1) * perPage
-        let shown = total == 0 ? "No rows" : "Rows \(start + 1)–\(start + rows.count) of \(total)"
+        let start = query.trail.count * ConsolePageQuery.perPage
+        let shown = rows.isEmpty ? "No rows" : "Rows \(start + 1)–\(start + rows.count)"
+        let previous = query.trail.last.map { back in
+            back.isEmpty ? base : link(after: back, back: Array(query.trail.dropLast()))
+        }
         pager = Pager(
-            summary: "\(shown) (page \(pageNumber) of \(pages))",
-            previous: pageNumber > 1
-                ? link(sort: query.column.rawValue, desc: query.descending, page: pageNumber - 1) : nil,
-            next: pageNumber < pages
-                ? link(sort: query.column.rawValue, desc: query.descending, page: pageNumber + 1) : nil,
-            many: pages > 1
+            summary: "\(shown) (page \(query.pageNumber))",
+            previous: previous,
+            next: next.map { link(after: $0, back: query.trail + [query.after ?? ""]) },
+            many: previous != nil || next != nil
         )
     }
 }

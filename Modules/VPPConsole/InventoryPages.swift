@@ -107,25 +107,33 @@ enum InventoryPages {
         }
         group.get("users") { request, _ in
             await console.page(request) { session in
-                let list = ConsoleListQuery(queryOf(request), default: UserListColumn.id)
-                let (page, number) = try await list.fetch {
-                    try await ConsoleLists(services: console.services).users(session.caller, $0)
-                }
-                let rows = page.rows.map {
-                    UserRow(
-                        id: $0.id,
-                        email: $0.label ?? "",
-                        status: $0.state,
-                        licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "),
-                        licenceCount: $0.licencesHeld
+                let list = ConsolePageQuery(queryOf(request))
+                let page = try await Catalogue(services: console.services).userPage(
+                    session.caller,
+                    search: list.search,
+                    after: list.after,
+                    limit: ConsolePageQuery.perPage
+                )
+                let held = try await Catalogue(services: console.services).heldLicences(
+                    session.caller,
+                    try page.items.map { .user(try ClientUserID($0.clientUserId)) }
+                )
+                let rows = try page.items.map { user in
+                    let licences = held[.user(try ClientUserID(user.clientUserId))] ?? []
+                    return UserRow(
+                        id: user.clientUserId,
+                        email: user.email ?? "",
+                        status: user.status,
+                        licences: ConsoleFormat.held(licences),
+                        licenceCount: licences.count
                     )
                 }
                 let table = ConsoleTable(
                     page: rows,
-                    total: page.total,
-                    pageNumber: number,
+                    next: page.next,
                     query: list,
-                    labels: [(.id, "User ID"), (.email, "E-mail"), (.status, "Status"), (.licences, "Licences held")],
+                    labels: ["User ID", "E-mail", "Status", "Licences held"],
+                    sortedBy: "User ID",
                     base: "/console/users?q=\(urlEncode(list.search))"
                 )
                 let model = UsersPage(
@@ -135,7 +143,7 @@ enum InventoryPages {
                     headers: table.headers,
                     rows: table.rows,
                     pager: table.pager,
-                    empty: page.total == 0
+                    empty: rows.isEmpty
                 )
                 return console.renderer.page("users", model)
             }
@@ -150,28 +158,34 @@ enum InventoryPages {
         addError: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let list = ConsoleListQuery(query, default: DeviceListColumn.serial)
+        let list = ConsolePageQuery(query)
         let search = list.search
-        let (page, number) = try await list.fetch {
-            try await ConsoleLists(services: console.services).devices(session.caller, $0)
-        }
-        let rows = page.rows.map {
-            DeviceRow(
-                serial: $0.id,
-                name: $0.label ?? "",
-                enrollment: $0.state,
-                licences: $0.licences.isEmpty ? "none" : $0.licences.joined(separator: ", "),
-                licenceCount: $0.licencesHeld
+        let page = try await Catalogue(services: console.services).devicePage(
+            session.caller,
+            filter: DeviceFilter(includeRetired: true, search: search),
+            after: list.after,
+            limit: ConsolePageQuery.perPage
+        )
+        let held = try await Catalogue(services: console.services).heldLicences(
+            session.caller,
+            try page.items.map { .device(try SerialNumber($0.serialNumber)) }
+        )
+        let rows = try page.items.map { device in
+            let licences = held[.device(try SerialNumber(device.serialNumber))] ?? []
+            return DeviceRow(
+                serial: device.serialNumber,
+                name: device.name ?? "",
+                enrollment: device.retired ? "retired" : device.enrollment,
+                licences: ConsoleFormat.held(licences),
+                licenceCount: licences.count
             )
         }
         let table = ConsoleTable(
             page: rows,
-            total: page.total,
-            pageNumber: number,
+            next: page.next,
             query: list,
-            labels: [
-                (.serial, "Serial number"), (.name, "Name"), (.enrollment, "Enrollment"), (.licences, "Licences held"),
-            ],
+            labels: ["Serial number", "Name", "Enrollment", "Licences held"],
+            sortedBy: "Serial number",
             base: "/console/devices?q=\(urlEncode(search))"
         )
         // Not every tenant connects an MDM server: no connection shows nothing.
@@ -189,7 +203,7 @@ enum InventoryPages {
             headers: table.headers,
             rows: table.rows,
             pager: table.pager,
-            empty: page.total == 0,
+            empty: rows.isEmpty,
             canAdd: session.caller.admin.can(.manageLicences),
             serials: serials,
             addError: addError

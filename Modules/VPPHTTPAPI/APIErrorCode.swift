@@ -29,6 +29,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     case invalidIdempotencyKey = "invalid_idempotency_key"
     case idempotencyKeyReused = "idempotency_key_reused"
     case idempotencyKeyInProgress = "idempotency_key_in_progress"
+    case idempotencyOutcomeLost = "idempotency_outcome_lost"
     // Who is calling
     case unauthorized
     case forbidden
@@ -119,7 +120,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
         case .requestTimeout: .requestTimeout
         case .tokenUnusable, .nothingToTakeOver, .alreadyLicensed, .syncInProgress, .noLicencesLeft, .noUsableToken,
             .invalidTransition, .duplicateLocation, .duplicateTenant, .tokenClaimedElsewhere, .appleNotEnoughLicences,
-            .groupInUse, .idempotencyKeyInProgress:
+            .groupInUse, .idempotencyKeyInProgress, .idempotencyOutcomeLost:
             .conflict
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType

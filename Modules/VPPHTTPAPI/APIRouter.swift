@@ -52,7 +52,7 @@ public enum APIRouter {
         let router = Router(context: VPPRequestContext.self)
         router.add(middleware: MetricsMiddleware(hooks: hooks, logger: logger))
         router.add(middleware: ErrorMiddleware(logger: logger))
-        router.add(middleware: RequestDeadlineMiddleware(limit: hooks.requestDeadline))
+        router.add(middleware: RequestDeadlineMiddleware(limit: hooks.requestDeadline, logger: logger))
 
         let keys = APIKeyCache(ttl: hooks.apiKeyCacheTTL, now: { services.clock.now() })
         let v1 = router.group("v1").add(
@@ -125,16 +125,44 @@ struct MetricsMiddleware: RouterMiddleware {
 /// so a request meets a failing-over database with a 503 and `Retry-After` within the deadline plus a second,
 /// never a late commit its client gave up on. It bounds database work only: Apple's calls have their own
 /// timeouts.
+///
+/// A request still running well past its deadline (which should never happen) is reported with the step its
+/// database work is at (``WorkProgress``), so a hang names its place.
 struct RequestDeadlineMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
     let limit: Duration
+    let logger: Logger
+    /// How long past its deadline a request runs before it is reported as stuck.
+    static let reportAfter: Duration = .seconds(5)
 
     func handle(
         _ request: Request,
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        try await WorkDeadline.within(ContinuousClock.now + limit) { try await next(request, context) }
+        let deadline = ContinuousClock.now + limit
+        let progress = WorkProgress()
+        let (logger, requestID) = (self.logger, context.requestID)
+        let watchdog = Task {
+            var late = Self.reportAfter
+            while true {
+                try await Task.sleep(until: deadline + late, clock: .continuous)
+                logger.warning(
+                    "request still running past its deadline",
+                    metadata: [
+                        "requestId": "\(requestID)", "path": "\(request.uri.path)", "pastDeadline": "\(late)",
+                        "step": "\(progress.lastStep)",
+                    ]
+                )
+                late += Self.reportAfter
+            }
+        }
+        defer { watchdog.cancel() }
+        return try await WorkProgress.$current.withValue(progress) {
+            let response = try await WorkDeadline.within(deadline) { try await next(request, context) }
+            progress.record("answered")
+            return response
+        }
     }
 }
 

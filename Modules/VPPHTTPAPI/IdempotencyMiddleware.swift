@@ -15,7 +15,9 @@ import VPPUseCases
 ///
 /// Only final answers are kept: a 5xx (the database unavailable, the request's deadline passed, Apple
 /// unreachable) means the write did not happen or its outcome is unknown, so the claim is released and a
-/// retry is carried out again. A claim that could not be released (the database was down) lapses once the
+/// retry is carried out again — unless one of the request's writes committed (each write transaction marks the
+/// claim, ``IdempotentRequest``): then, as after a server killed between its commit and keeping the answer, a
+/// retry is refused with 409 `idempotency_outcome_lost` instead of being carried out twice. A claim that could not be released (the database was down) lapses once the
 /// request's deadline has passed, when the request can no longer commit anything.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
@@ -53,11 +55,14 @@ struct IdempotencyMiddleware: RouterMiddleware {
         case .replay(let answer): return Self.response(answer)
         case .mismatch: throw IdempotencyRefusal.reused
         case .inProgress: throw IdempotencyRefusal.inProgress
+        case .outcomeLost: throw IdempotencyRefusal.outcomeLost
         case .claimed: break
         }
         var response: Response
         do {
-            response = try await next(request, context)
+            let claim = IdempotentRequest(tenantID: caller.tenantID, key: key, fingerprint: fingerprint)
+            response = try await IdempotentRequest.$current.withValue(claim) { try await next(request, context) }
+            WorkProgress.current?.record("handled, answer \(response.status.code)")
         } catch {
             let failure = ErrorMiddleware.classify(error)
             guard failure.status.code < 500 else {
@@ -75,6 +80,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             contentType: response.headers[.contentType],
             body: bytes
         )
+        WorkProgress.current?.record("keeping the idempotent answer")
         do {
             // A deadline of its own: the request's may be spent, and the answer is worth keeping.
             try await WorkDeadline.$current.withValue(ContinuousClock.now + .seconds(3)) {
@@ -145,7 +151,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
 
 /// Why a write's `Idempotency-Key` was refused.
 enum IdempotencyRefusal: Error, Sendable {
-    case invalidKey, reused, inProgress
+    case invalidKey, reused, inProgress, outcomeLost
 
     var failure: APIFailure {
         switch self {
@@ -162,6 +168,13 @@ enum IdempotencyRefusal: Error, Sendable {
                 .idempotencyKeyInProgress,
                 "A request with this Idempotency-Key is still being carried out; ask again shortly.",
                 retryAfter: 1
+            )
+        case .outcomeLost:
+            APIFailure(
+                .idempotencyOutcomeLost,
+                "The request with this Idempotency-Key was carried out, but its answer was lost (the server stopped "
+                    + "or the database went away before the answer was kept); it is not carried out again. "
+                    + "Read the resource to see its state."
             )
         }
     }

@@ -122,7 +122,9 @@ public enum OpenAPIDocument {
         description: "Optional. A retry with the same key and request gets the first answer again (kept 24 h, "
             + "per tenant; `Idempotent-Replayed: true`) instead of being carried out twice; the same key with a "
             + "different request is 422 `idempotency_key_reused`, and one still being carried out 409 "
-            + "`idempotency_key_in_progress`. 5xx answers are not kept."
+            + "`idempotency_key_in_progress`. 5xx answers are not kept; a request whose write committed but whose "
+            + "answer was lost (a server stopped in between) is 409 `idempotency_outcome_lost`, never carried out "
+            + "again."
     )
 
     /// The documented error answer of one status, whose `code` can only be one of that status's codes.

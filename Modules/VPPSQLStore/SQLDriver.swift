@@ -35,6 +35,19 @@ public struct SQLDialect: Sendable {
     /// Whether a bulk load is followed by `ANALYZE` of its table (PostgreSQL: a table filled since its last
     /// statistics is planned as if it were empty, and a nested loop over it grows with the square of its rows).
     public let analyzesBulkLoads: Bool
+    /// How a unit of work tells whether it wrote anything (to mark an ``VPPUseCases/IdempotentRequest`` carried
+    /// out in the write's own transaction).
+    public let writeCheck: WriteCheck
+
+    /// How a transaction tells whether it has written.
+    public enum WriteCheck: Sendable {
+        /// PostgreSQL gives a transaction an id at its first write (or row lock: counted as a write, which errs
+        /// on the side of never carrying a request out twice).
+        case transactionID
+        /// SQLite's connection counts changed rows; its transactions are serialised, so the difference from the
+        /// count read when the unit of work began is this unit's.
+        case changeCounter
+    }
 
     /// Locks the rows a SELECT reads until the transaction ends (PostgreSQL); SQLite's write
     /// transactions are serialised already.
@@ -45,9 +58,11 @@ public struct SQLDialect: Sendable {
         greatest: String,
         maxBindsPerStatement: Int,
         scopeToTenant: (@Sendable (TenantID) -> SQLQuery)? = nil,
-        analyzesBulkLoads: Bool = false
+        analyzesBulkLoads: Bool = false,
+        writeCheck: WriteCheck = .changeCounter
     ) {
         self.analyzesBulkLoads = analyzesBulkLoads
+        self.writeCheck = writeCheck
         self.skipLocked = skipLocked
         self.greatest = greatest
         self.maxBindsPerStatement = maxBindsPerStatement

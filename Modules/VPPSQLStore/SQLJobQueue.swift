@@ -120,10 +120,7 @@ struct SQLJobQueue: JobQueue {
 
     func depth() async throws -> Int {
         try await database.translatingTransaction { connection in
-            try await connection.query("SELECT count(*) AS depth FROM jobs WHERE kind <> 'lease'").first?.decode(
-                "depth"
-            )
-                ?? 0
+            try await connection.query("SELECT count(*) AS depth FROM jobs").first?.decode("depth") ?? 0
         }
     }
 }

@@ -264,8 +264,8 @@ struct ConsoleHTTPTests {
         }
     }
 
-    @Test("tables sort by any column and page long lists, with links that work without JavaScript")
-    func sortingAndPaging() async throws {
+    @Test("long lists page by cursor with previous and next links that work without JavaScript, and search")
+    func paging() async throws {
         try await Self.withConsole { world, client in
             let serials = (1...120).map { String(format: "C02PAGE%05d", $0) }
             try await ManageInventory(services: world.services).addDevices(
@@ -278,16 +278,39 @@ struct ConsoleHTTPTests {
             _ = try await browser.signIn("reader")
             let first = String(buffer: try await browser.get("/console/devices").body)
             #expect(
-                first.contains("Rows 1–50 of 120") && first.contains("C02PAGE00001") && !first.contains("C02PAGE00051")
+                first.contains("Rows 1–50 (page 1)") && first.contains("C02PAGE00001")
+                    && !first.contains("C02PAGE00051")
             )
-            #expect(first.contains("href=\"/console/devices?q=&amp;sort=serial&amp;dir=asc&amp;page=2\""))
-            let last = String(buffer: try await browser.get("/console/devices?sort=serial&dir=desc&page=3").body)
+            #expect(!first.contains("rel=\"prev\""))
+            let next = try #require(Self.link(first, rel: "next"))
+            #expect(next.hasPrefix("/console/devices?q=&after=d1%2E") && next.hasSuffix("&back="))
+            let second = String(buffer: try await browser.get(next).body)
             #expect(
-                last.contains("Rows 101–120 of 120") && last.contains("C02PAGE00001") && !last.contains("C02PAGE00120")
+                second.contains("Rows 51–100 (page 2)") && second.contains("C02PAGE00051")
+                    && !second.contains("C02PAGE00050") && !second.contains("C02PAGE00101")
             )
-            #expect(last.contains("aria-sort=\"descending\""))
-            let found = String(buffer: try await browser.get("/console/devices?q=PAGE0011").body)
-            #expect(found.contains("Rows 1–10 of 10"))
+            let third = String(buffer: try await browser.get(try #require(Self.link(second, rel: "next"))).body)
+            #expect(third.contains("Rows 101–120 (page 3)") && third.contains("C02PAGE00120"))
+            #expect(Self.link(third, rel: "next") == nil)
+            // Previous goes back the way it came: page 2, then the first page.
+            let back = String(buffer: try await browser.get(try #require(Self.link(third, rel: "prev"))).body)
+            #expect(back.contains("Rows 51–100 (page 2)") && back.contains("C02PAGE00051"))
+            #expect(Self.link(back, rel: "prev") == "/console/devices?q=")
+            // Search, inside the serial, case-insensitive; a forged cursor is refused, not misread.
+            let found = String(buffer: try await browser.get("/console/devices?q=page0011").body)
+            #expect(found.contains("Rows 1–10 (page 1)") && Self.link(found, rel: "next") == nil)
+            let forged = try await browser.get("/console/devices?after=nonsense")
+            #expect(
+                forged.status == .unprocessableContent
+                    && String(buffer: forged.body).contains("not a cursor this listing gave")
+            )
         }
+    }
+
+    /// The `href` of the pager's link with this `rel`, unescaped.
+    static func link(_ html: String, rel: String) -> String? {
+        guard let end = html.range(of: "\" rel=\"\(rel)\"") else { return nil }
+        guard let start = html[..<end.lowerBound].range(of: "href=\"", options: .backwards) else { return nil }
+        return String(html[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "&amp;", with: "&")
     }
 }

@@ -4,14 +4,14 @@ import VPPDomain
 import VPPTestSupport
 import VPPUseCases
 
-/// The console's lists are sorted, searched and paged by the database: the same answers on both stores.
+/// The console's lists page through the API's keyset reads (``Catalogue``): the same answers on both stores.
 @Suite("Console lists")
 struct ConsoleListTests {
     let keynote = AssetKey(adamID: "408709785")
     let pages = AssetKey(adamID: "361309726")
 
     @Test(
-        "devices, users and an app's licences page, sort (also by licences held) and search in SQL",
+        "devices, users and an app's licences page by cursor, search in SQL and name the licences each holds",
         arguments: StoreKind.allCases
     )
     func lists(kind: StoreKind) async throws {
@@ -24,49 +24,63 @@ struct ConsoleListTests {
             _ = try await assign(world.admin, asset: keynote, to: serials.prefix(5).map { .device($0) })
             _ = try await assign(world.admin, asset: pages, to: [.device(serials[2])])
             try await world.settleEvents()
-            let lists = ConsoleLists(services: world.services)
+            let catalogue = Catalogue(services: world.services)
 
-            // Devices: the first page of 50 by serial, the total, licences named with their state.
-            let first = try await lists.devices(world.reader, ListWindow(column: .serial))
-            #expect(first.total == 60 && first.rows.count == 50 && first.rows[0].id == serials[0].value)
-            let second = try await lists.devices(world.reader, ListWindow(column: .serial, offset: 50))
-            #expect(second.rows.count == 10 && second.rows.last?.id == serials[59].value)
+            // Devices: the first page of 50 by serial, then the rest after its cursor.
+            let first = try await catalogue.devicePage(world.reader, filter: DeviceFilter(), after: nil, limit: 50)
+            #expect(first.items.count == 50 && first.items[0].serialNumber == serials[0].value && first.next != nil)
+            let second = try await catalogue.devicePage(
+                world.reader,
+                filter: DeviceFilter(),
+                after: first.next,
+                limit: 50
+            )
+            #expect(second.items.count == 10 && second.items.last?.serialNumber == serials[59].value)
+            #expect(second.next == nil)
+            // The licences each device of a page holds, named with their state, in one read.
+            let held = try await catalogue.heldLicences(
+                world.reader,
+                first.items.map { .device(try SerialNumber($0.serialNumber)) }
+            )
             #expect(
-                first.rows[2].licencesHeld == 2 && first.rows[2].licences == ["Keynote (active)", "Pages (active)"]
+                held[.device(serials[2])]
+                    == [HeldLicence(app: "Keynote", state: .active), HeldLicence(app: "Pages", state: .active)]
             )
-            // Sorting by licences held puts the device with two first, then those with one.
-            let busiest = try await lists.devices(
+            #expect(held[.device(serials[5])] == nil && held.count == 5)
+            // Search: case-insensitive, inside the serial, and LIKE's wildcards are plain text.
+            let found = try await catalogue.devicePage(
                 world.reader,
-                ListWindow(column: .licences, descending: true, limit: 6)
+                filter: DeviceFilter(search: String(serials[7].value.lowercased().dropFirst(2))),
+                after: nil,
+                limit: 50
             )
-            #expect(busiest.rows.map(\.licencesHeld) == [2, 1, 1, 1, 1, 0] && busiest.rows[0].id == serials[2].value)
-            // Search: case-insensitive, and LIKE's wildcards are plain text.
-            let found = try await lists.devices(
-                world.reader,
-                ListWindow(column: .serial, search: serials[7].value.lowercased())
-            )
-            #expect(found.total == 1 && found.rows[0].id == serials[7].value)
+            #expect(found.items.map(\.serialNumber) == [serials[7].value])
             for wildcard in ["%", "_", "\\"] {
-                #expect(try await lists.devices(world.reader, ListWindow(column: .serial, search: wildcard)).total == 0)
+                let none = try await catalogue.devicePage(
+                    world.reader,
+                    filter: DeviceFilter(search: wildcard),
+                    after: nil,
+                    limit: 50
+                )
+                #expect(none.items.isEmpty)
             }
 
-            // An app's licences: granting token's location, state, since.
-            let licences = try await lists.licences(
+            // An app's licences: the API's licence page, its granting token and state.
+            let licences = try await catalogue.licencePage(
                 world.reader,
-                keynote,
-                ListWindow(column: .assignee, descending: true)
+                filter: LicenceFilter(asset: keynote),
+                after: nil,
+                limit: 50
             )
-            #expect(licences.total == 5 && licences.rows.first?.serialNumber == serials[4].value)
-            #expect(
-                licences.rows.allSatisfy {
-                    $0.tokenLocation == token.location.name && $0.state == "active" && $0.since != nil
-                }
-            )
+            #expect(licences.items.count == 5 && licences.next == nil)
+            #expect(licences.items.allSatisfy { $0.tokenId == token.id.description && $0.state == "active" })
             // The picker offers only devices without the app.
-            let picks = try await lists.devicesWithout(world.reader, keynote, limit: 100, scan: 1000).map(\.serial)
+            let picks = try await catalogue.devicesWithout(world.reader, keynote, limit: 100, scan: 1000)
+                .map(\.serialNumber)
             #expect(picks.count == 55 && !picks.contains(serials[0].value) && picks.contains(serials[5].value))
 
             // Pools and totals read for one app, or one token, agree with the licence report.
+            let lists = ConsoleLists(services: world.services)
             let app = try #require(try await lists.app(world.reader, keynote))
             #expect(
                 app.app.total == 5 && app.app.assigned == 5 && app.perToken.map(\.location) == [token.location.name]
@@ -76,8 +90,32 @@ struct ConsoleListTests {
             #expect(onToken.map(\.name) == ["Keynote", "Pages"] && onToken.map(\.assigned) == [5, 1])
             #expect(try await lists.app(world.reader, AssetKey(adamID: "1")) == nil)
 
-            // Users: empty list, still a valid query on both databases.
-            #expect(try await lists.users(world.reader, ListWindow(column: .licences, descending: true)).total == 0)
+            // Users: pages by id after a cursor, searched by id or e-mail.
+            #expect(try await catalogue.userPage(world.reader, search: nil, after: nil, limit: 50).items.isEmpty)
+            let users = try (0..<7).map {
+                try ManagedUser(
+                    tenantID: world.tenant.id,
+                    clientUserID: try ClientUserID("user-\($0)"),
+                    email: "person\($0)@example.com"
+                )
+            }
+            try await ManageInventory(services: world.services).addUsers(world.admin, users)
+            let firstUsers = try await catalogue.userPage(world.reader, search: nil, after: nil, limit: 4)
+            #expect(firstUsers.items.map(\.clientUserId) == ["user-0", "user-1", "user-2", "user-3"])
+            #expect(firstUsers.next != nil)
+            let restUsers = try await catalogue.userPage(
+                world.reader,
+                search: nil,
+                after: firstUsers.next,
+                limit: 4
+            )
+            #expect(restUsers.items.map(\.clientUserId) == ["user-4", "user-5", "user-6"] && restUsers.next == nil)
+            let byEmail = try await catalogue.userPage(world.reader, search: "PERSON5@", after: nil, limit: 4)
+            #expect(byEmail.items.map(\.clientUserId) == ["user-5"])
+            // A cursor from another listing is refused, not misread.
+            await #expect(throws: UseCaseError.self) {
+                try await catalogue.userPage(world.reader, search: nil, after: first.next, limit: 4)
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOFoundationCompat
+import Testing
 import VPPComposition
 import VPPDomain
 import VPPHTTPAPI
@@ -127,5 +128,30 @@ func withAPI<T: Sendable>(
             _ = await task.result
             throw error
         }
+    }
+}
+
+extension APIBench {
+    /// Uploads a token of a location that owns Keynote, syncs it and adds `serials` as devices, through the API;
+    /// returns the token's id.
+    @discardableResult
+    func syncedToken(devices serials: [String]) async throws -> String {
+        let (file, _) = try await world.location("Main Campus", assets: [keynoteSim])
+        let upload = try await call(
+            "POST",
+            "/v1/tokens",
+            key: adminKey,
+            json: ["token": String(decoding: file, as: UTF8.self)]
+        )
+        let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
+        #expect(try await call("POST", "/v1/tokens/\(id)/sync", key: adminKey).status == 200)
+        let added = try await call(
+            "POST",
+            "/v1/devices",
+            key: adminKey,
+            json: ["devices": serials.map { ["serialNumber": $0] }]
+        )
+        #expect(added.status == 201, "\(added.text)")
+        return id
     }
 }

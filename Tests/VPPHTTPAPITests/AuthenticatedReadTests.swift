@@ -103,21 +103,7 @@ struct AuthenticatedReadTests {
 
     /// A token with an app, two devices and a licence, through the API.
     static func seed(_ api: APIBench) async throws {
-        let (file, _) = try await api.world.location("Main Campus", assets: [keynoteSim])
-        let upload = try await api.call(
-            "POST",
-            "/v1/tokens",
-            key: api.adminKey,
-            json: ["token": String(decoding: file, as: UTF8.self)]
-        )
-        let id = try #require((upload.object["token"] as? [String: Any])?["id"] as? String)
-        #expect(try await api.call("POST", "/v1/tokens/\(id)/sync", key: api.adminKey).status == 200)
-        _ = try await api.call(
-            "POST",
-            "/v1/devices",
-            key: api.adminKey,
-            json: ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "C02XK1JHJG5K"]]]
-        )
+        try await api.syncedToken(devices: ["C02XK1JHJG5J", "C02XK1JHJG5K"])
         _ = try await api.call(
             "POST",
             "/v1/apps/408709785/licenses",

@@ -123,4 +123,48 @@ struct IdempotencyTests {
             #expect(read.status == 200)
         }
     }
+
+    @Test(
+        "a write whose answer was lost is not carried out again (409); a lost refusal is carried out again",
+        arguments: [StoreKind.postgres, .sqlite]
+    )
+    func lostAnswers(kind: StoreKind) async throws {
+        try await withAPI(kind) { api in
+            try await api.syncedToken(devices: ["C02XK1JHJG5J"])
+            // What a server killed between the write's commit and keeping the answer leaves behind: a claim
+            // without an answer whose time has run out.
+            let loseAnswer: @Sendable (String) async throws -> Void = { key in
+                try await api.world.sut.raw(
+                    """
+                    UPDATE idempotency_keys SET status = NULL, content_type = NULL, body = NULL, claimed_until = 0
+                    WHERE idempotency_key = \(key)
+                    """
+                )
+            }
+            let assign: @Sendable (String, String) async throws -> APIBench.Answer = { serial, key in
+                try await api.call(
+                    "POST",
+                    "/v1/apps/408709785/licenses",
+                    key: api.adminKey,
+                    json: ["serialNumbers": [serial]],
+                    headers: ["Idempotency-Key": key]
+                )
+            }
+            let written = UUID().uuidString
+            #expect(try await assign("C02XK1JHJG5J", written).status == 202)
+            try await loseAnswer(written)
+            let retry = try await assign("C02XK1JHJG5J", written)
+            #expect(retry.status == 409 && retry.errorCode == "idempotency_outcome_lost", "\(retry.text)")
+            let again = try await assign("C02XK1JHJG5J", written)
+            #expect(again.errorCode == "idempotency_outcome_lost", "the same answer for every later retry")
+            #expect(try await api.call("GET", "/v1/licenses", key: api.readerKey).array.count == 1)
+
+            // A refusal changes nothing: lost, its retry is carried out (and refused again, for the same reason).
+            let unwritten = UUID().uuidString
+            #expect(try await assign("C02UNKNOWN01", unwritten).status == 422)
+            try await loseAnswer(unwritten)
+            let rerun = try await assign("C02UNKNOWN01", unwritten)
+            #expect(rerun.status == 422 && rerun.errorCode == "unknown_devices", "\(rerun.text)")
+        }
+    }
 }

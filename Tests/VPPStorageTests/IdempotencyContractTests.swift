@@ -66,7 +66,7 @@ struct IdempotencyContractTests {
             let answer = IdempotentAnswer(status: 201, contentType: nil, body: [1, 2, 3])
             try await sut.store.inTenant(tenant.id) { (tx) async throws in
                 #expect(try await Self.claim(tx, "released", "f") == .claimed)
-                try await tx.releaseIdempotencyKey("released", fingerprint: "f")
+                try await tx.releaseIdempotencyKey("released", fingerprint: "f", now: Self.now)
                 #expect(try await Self.claim(tx, "released", "f") == .claimed)
 
                 #expect(try await Self.claim(tx, "abandoned", "f") == .claimed)
@@ -82,6 +82,54 @@ struct IdempotencyContractTests {
                 #expect(try await tx.purgeIdempotencyKeys(now: tomorrow, limit: 100) == 1, "\"released\" only")
                 #expect(try await tx.purgeIdempotencyKeys(now: tomorrow, limit: 100) == 0)
                 #expect(try await Self.claim(tx, "answered", "g", at: tomorrow) == .inProgress, "the new claim stays")
+            }
+        }
+    }
+
+    @Test(
+        "a write under an idempotent request marks its claim carried out; a read or a rollback does not",
+        arguments: StoreKind.allCases
+    )
+    func carriedOut(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let (tenant, _) = try await seedTenant(sut.store)
+            for key in ["reads", "writes", "rolls back"] {
+                _ = try await sut.store.inTenant(tenant.id) { tx in try await Self.claim(tx, key, "f") }
+            }
+            let request: @Sendable (String) -> IdempotentRequest = {
+                IdempotentRequest(tenantID: tenant.id, key: $0, fingerprint: "f")
+            }
+            try await IdempotentRequest.$current.withValue(request("reads")) {
+                _ = try await sut.store.inTenant(tenant.id) { tx in try await tx.devices() }
+            }
+            try await IdempotentRequest.$current.withValue(request("writes")) {
+                try await sut.store.inTenant(tenant.id) { tx in
+                    try await tx.upsertDevices([
+                        Device(tenantID: tenant.id, serialNumber: try SerialNumber("C02IDEM0001"))
+                    ])
+                }
+            }
+            struct Abort: Error {}
+            await #expect(throws: Abort.self) {
+                try await IdempotentRequest.$current.withValue(request("rolls back")) {
+                    try await sut.store.inTenant(tenant.id) { tx in
+                        try await tx.upsertDevices([
+                            Device(tenantID: tenant.id, serialNumber: try SerialNumber("C02IDEM0002"))
+                        ])
+                        throw Abort()
+                    }
+                }
+            }
+            let later = Self.now.addingTimeInterval(121)
+            try await sut.store.inTenant(tenant.id) { tx in
+                #expect(try await Self.claim(tx, "reads", "f", at: later) == .claimed, "a read changed nothing")
+                #expect(try await Self.claim(tx, "writes", "f", at: later) == .outcomeLost)
+                #expect(try await Self.claim(tx, "writes", "f", at: Self.now) == .inProgress, "until its claim ends")
+                #expect(try await Self.claim(tx, "rolls back", "f", at: later) == .claimed, "the mark rolled back")
+                try await tx.releaseIdempotencyKey("writes", fingerprint: "f", now: Self.now)
+            }
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                #expect(try await Self.claim(tx, "writes", "f", at: Self.now) == .outcomeLost, "released: lost at once")
             }
         }
     }

@@ -46,9 +46,7 @@ struct PagingTests {
                 try await tx.devicePage(
                     after: cursor,
                     limit: limit,
-                    serialPrefix: prefix,
-                    enrolled: enrolled,
-                    includeRetired: retired
+                    filter: DeviceFilter(serialPrefix: prefix, enrolled: enrolled, includeRetired: retired)
                 )
             }
             #expect(found.count <= limit)

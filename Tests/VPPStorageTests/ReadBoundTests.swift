@@ -287,6 +287,42 @@ struct ReadBoundTests {
     }
 
     @Test(
+        "a console list page (devices with their licences, a later page, the app's picker) reads its page",
+        arguments: StoreKind.allCases
+    )
+    func consolePages(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (_, serials) = try await Self.fleet(world, holders: [3, 60])
+            let (services, counting) = Self.counted(world)
+            let catalogue = Catalogue(services: services)
+            // The second page, as the console's "Next page" asks for it, and the licences its devices hold.
+            let first = try await catalogue.devicePage(world.reader, filter: DeviceFilter(), after: nil, limit: 50)
+            let ((page, held), rows) = try await counting.rowsRead {
+                let page = try await catalogue.devicePage(
+                    world.reader,
+                    filter: DeviceFilter(),
+                    after: first.next,
+                    limit: 50
+                )
+                let held = try await catalogue.heldLicences(
+                    world.reader,
+                    try page.items.map { .device(try SerialNumber($0.serialNumber)) }
+                )
+                return (page, held)
+            }
+            #expect(page.items.first?.serialNumber == serials[50].value && held.count == 1)
+            #expect(rows < 60, "read \(rows) rows for a page of 50 in an inventory of \(Self.filler) devices")
+            // The picker scans at most the first 1,000 devices, never the inventory.
+            let (picks, pickRows) = try await counting.rowsRead {
+                try await catalogue.devicesWithout(world.reader, AssetKey(adamID: "408709785"), limit: 100, scan: 1_000)
+            }
+            #expect(picks.count == 100 && !picks.contains { $0.serialNumber == serials[3].value })
+            // The 1,000 scanned, their licences of the app (2 here), PostgreSQL's tenant-scope statement.
+            #expect(pickRows < 1_010, "read \(pickRows) rows to offer 100 of \(Self.filler) devices")
+        }
+    }
+
+    @Test(
         "planning a token's removal reads the devices holding its licences, not the inventory",
         arguments: StoreKind.allCases
     )

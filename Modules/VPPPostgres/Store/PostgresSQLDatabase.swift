@@ -27,7 +27,8 @@ public struct PostgresSQLDatabase: SQLDatabase {
             greatest: "GREATEST",
             maxBindsPerStatement: 60_000,
             scopeToTenant: { "SELECT set_config('vpp.tenant_id', \($0.description), true)" },
-            analyzesBulkLoads: true
+            analyzesBulkLoads: true,
+            writeCheck: .transactionID
         )
     }
 
@@ -63,6 +64,9 @@ public struct PostgresSQLDatabase: SQLDatabase {
         do {
             let (client, logger, probe) = (self.client, self.logger, self.probe)
             let held = HeldConnection()
+            let progress = WorkProgress.current
+            progress?.record("waiting for a database connection")
+            defer { progress?.record("transaction over") }
             // Without a probe the wait is not bounded below the ceiling (a busy pool must not turn into 503s).
             let reachable: @Sendable () async -> Bool = { await probe?.check() ?? true }
             return try await AcquisitionDeadline.run(deadline: deadline, reachable: reachable, expire: held.close) {
@@ -72,6 +76,8 @@ public struct PostgresSQLDatabase: SQLDatabase {
                 try await client.withConnection { connection in
                     held.hold(connection)
                     acquired()
+                    progress?.record("BEGIN")
+                    try await Self.refuseClosed(connection)
                     try await connection.query("BEGIN", logger: logger)
                     do {
                         if let deadline {
@@ -82,6 +88,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
                                 logger: logger
                             )
                         }
+                        progress?.record("in a transaction")
                         let result = try await body(PostgresSQLConnection(connection: connection, logger: logger))
                         if let deadline, ContinuousClock.now >= deadline {
                             // The caller has been (or is about to be) told 503: this must not commit.
@@ -89,11 +96,16 @@ public struct PostgresSQLDatabase: SQLDatabase {
                                 "the request's deadline passed before its transaction committed"
                             )
                         }
+                        progress?.record("COMMIT")
+                        try await Self.refuseClosed(connection)
                         try await connection.query("COMMIT", logger: logger)
+                        progress?.record("committed")
                         return result
                     } catch {
                         // Rethrows the body's own error; a failed ROLLBACK (the connection is gone) changes nothing.
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        progress?.record("ROLLBACK after \(error)")
+                        await Self.rollBack(connection, logger: logger)
+                        progress?.record("rolled back")
                         throw error
                     }
                 }
@@ -104,6 +116,42 @@ public struct PostgresSQLDatabase: SQLDatabase {
             throw SQLDriverError.other(
                 "transaction failed: \(error.commitError.map { String(describing: $0) } ?? "begin/rollback")"
             )
+        }
+    }
+
+    /// Fails at once on a connection the server has closed: PostgresNIO (1.33) was seen to leave a query sent on
+    /// such a connection waiting for good (`BrokenConnectionTests`; at a failover every session of the old
+    /// leader is closed under vpp).
+    static func refuseClosed(_ connection: PostgresConnection) async throws {
+        guard connection.isClosed else { return }
+        throw SQLDriverError.other("the database connection is closed")
+    }
+
+    /// How long a ROLLBACK may take before its connection is closed instead.
+    static let rollbackLimit: Duration = .seconds(2)
+
+    /// Rolls back the transaction on `connection` after a failure, never waiting long: a connection already
+    /// closed has nothing to roll back (the server ends the transaction with the session), and a ROLLBACK that
+    /// has not returned within ``rollbackLimit`` has its connection closed (the pool replaces it).
+    ///
+    /// Awaiting ROLLBACK alone hung requests for good after a connection broke mid-COMMIT at a failover (seen in
+    /// `Scripts/test-ha.sh` at the hard kill: the request never answered, and held its transaction's task).
+    static func rollBack(_ connection: PostgresConnection, logger: Logger) async {
+        guard !connection.isClosed else { return }
+        let outcome = PostgresURL.ProbeOutcome()
+        // Unstructured on purpose: a ROLLBACK that never returns must not hold the caller.
+        Task {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            outcome.settle(true)
+        }
+        Task {
+            try? await Task.sleep(for: rollbackLimit)
+            outcome.settle(false)
+        }
+        if await outcome.value() == false {
+            logger.warning("ROLLBACK did not return; closing its connection")
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
         }
     }
 
@@ -128,6 +176,7 @@ struct PostgresSQLConnection: SQLConnection {
     let logger: Logger
 
     func query(_ query: SQLQuery) async throws -> [SQLRow] {
+        try await PostgresSQLDatabase.refuseClosed(connection)
         do {
             var rows: [SQLRow] = []
             var columns: SQLColumns?

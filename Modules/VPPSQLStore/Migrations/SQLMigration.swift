@@ -57,7 +57,9 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0014DesiredState,
     migration0015IdempotencyKeys,
     migration0016Declarations,
-    migration0018DeclarationStatus,
+    migration0017Leases,
+    migration0018IdempotentOutcome,
+    migration0019DeclarationStatus,
 ]
 
 /// The database is at a schema version this build cannot serve.

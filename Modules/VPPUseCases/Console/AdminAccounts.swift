@@ -30,7 +30,11 @@ public struct AdminAccounts: Sendable {
         )
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAdminAccount(account)
-            try await auditTrail.record(tx, caller, "admin.create", name.value, "ok", "role \(role.rawValue)")
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.adminCreate, .admin(username: name.value), .ok, "role \(role.rawValue)")
+            )
         }
         return account
     }

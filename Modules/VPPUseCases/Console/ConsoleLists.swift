@@ -1,7 +1,8 @@
 import Foundation
 import VPPDomain
 
-/// The console's long lists, paged and sorted by the database: an app's licences, the devices, the users.
+/// The console's overview reads: apps with their pools, tokens with their status and totals. (Devices, users
+/// and licences page through the same keyset reads as the API: ``Catalogue``.)
 public struct ConsoleLists: Sendable {
     let store: any Store
     let clock: any Clock
@@ -14,42 +15,6 @@ public struct ConsoleLists: Sendable {
         self.clock = clock
         self.tokenCredentials = tokenCredentials
         self.poolReader = poolReader
-    }
-
-    public func licences(
-        _ caller: Caller,
-        _ asset: AssetKey,
-        _ window: ListWindow<LicenceListColumn>
-    ) async throws -> ListPage<ConsoleLicenceRow> {
-        try caller.require(.read)
-        return try await store.inTenant(caller.tenantID) { tx in try await tx.consoleLicences(asset, window) }
-    }
-
-    public func devices(
-        _ caller: Caller,
-        _ window: ListWindow<DeviceListColumn>
-    ) async throws -> ListPage<ConsoleHolderRow> {
-        try caller.require(.read)
-        return try await store.inTenant(caller.tenantID) { tx in try await tx.consoleDevices(window) }
-    }
-
-    public func users(_ caller: Caller, _ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow>
-    {
-        try caller.require(.read)
-        return try await store.inTenant(caller.tenantID) { tx in try await tx.consoleUsers(window) }
-    }
-
-    /// Devices that could receive `asset` (no licence of it yet) among the first `scan`, for the app page's picker.
-    public func devicesWithout(
-        _ caller: Caller,
-        _ asset: AssetKey,
-        limit: Int,
-        scan: Int
-    ) async throws -> [(serial: String, name: String?)] {
-        try caller.require(.read)
-        return try await store.inTenant(caller.tenantID) { tx in
-            try await tx.devicesWithout(asset, limit: limit, scan: scan)
-        }
     }
 
     /// Every app with its pooled counts and one row per token that carries it, from one read of the pools.
@@ -117,12 +82,13 @@ public struct ConsoleLists: Sendable {
         return try await store.inTenant(caller.tenantID) { tx in
             guard let token = try await tx.token(id) else { return [] }
             let counts = try await tx.counts(tokenID: id)
-            let names = try await tx.appNames(Set(counts.map(\.asset)))
+            let apps = try await tx.apps(adamIDs: Array(Set(counts.map(\.asset.adamID))))
+            let names = Dictionary(apps.map { ($0.asset.key, $0.metadata?.name) }, uniquingKeysWith: { a, _ in a })
             return counts.map { row in
                 LicenceReportRow(
                     adamID: row.asset.adamID,
                     pricingParam: row.asset.pricingParam.rawValue,
-                    name: names[row.asset] ?? row.asset.adamID,
+                    name: names[row.asset].flatMap { $0 } ?? row.asset.adamID,
                     location: token.location.name,
                     tokenStatus: "",
                     total: row.counts.total,

@@ -110,10 +110,12 @@ public struct ConsoleSignIn: Sendable {
             if let account {
                 await auditTrail.recordSeparately(
                     Caller(tenantID: account.tenantID, admin: account.admin),
-                    "console.sign-in",
-                    account.username.value,
-                    "refused",
-                    "wrong password from \(address)"
+                    AuditEntry(
+                        .consoleSignIn,
+                        .admin(username: account.username.value),
+                        .refused,
+                        "wrong password from \(address)"
+                    )
                 )
             }
             try await Task.sleep(for: policy.failureDelay)
@@ -134,7 +136,11 @@ public struct ConsoleSignIn: Sendable {
         try await store.inTenant(account.tenantID) { tx in
             try await tx.deleteExpiredConsoleSessions(now: now)
             try await tx.insertConsoleSession(record)
-            try await auditTrail.record(tx, caller, "console.sign-in", account.username.value, "ok", "from \(address)")
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.consoleSignIn, .admin(username: account.username.value), .ok, "from \(address)")
+            )
         }
         return .signedIn(
             cookie: cookie,
@@ -172,7 +178,10 @@ public struct ConsoleSignIn: Sendable {
     /// Ends the session; audited under the admin's name.
     public func signOut(cookie: String, session: ConsoleSession) async throws {
         try await store.deleteConsoleSession(idHash: SHA256Digest.hex(of: cookie))
-        await auditTrail.recordSeparately(session.caller, "console.sign-out", session.username, "ok", "")
+        await auditTrail.recordSeparately(
+            session.caller,
+            AuditEntry(.consoleSignOut, .admin(username: session.username))
+        )
     }
 
     /// The account `login` names, if exactly one does.

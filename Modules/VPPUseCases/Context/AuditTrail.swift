@@ -15,41 +15,20 @@ public struct AuditTrail: Sendable {
     }
 
     /// Appends a line in `tx`, so it commits (or rolls back) with the change it describes.
-    public func record(
-        _ tx: any TenantTransaction,
-        _ caller: Caller,
-        _ action: String,
-        _ target: String,
-        _ outcome: String = "ok",
-        _ detail: String = ""
-    ) async throws {
-        try await tx.appendAudit(
-            AuditRecord(
-                at: clock.now(),
-                actor: caller.admin.name,
-                action: action,
-                target: target,
-                outcome: outcome,
-                detail: detail
-            )
-        )
+    public func record(_ tx: any TenantTransaction, _ caller: Caller, _ entry: AuditEntry) async throws {
+        try await tx.appendAudit(AuditRecord(at: clock.now(), actor: caller.admin.name, entry: entry))
     }
 
     /// Records a line in its own unit of work (for refusals, where the main one rolled back). Best effort:
     /// a failure to record is logged, never thrown over the refusal the caller must see.
-    public func recordSeparately(
-        _ caller: Caller,
-        _ action: String,
-        _ target: String,
-        _ outcome: String,
-        _ detail: String
-    ) async {
+    public func recordSeparately(_ caller: Caller, _ entry: AuditEntry) async {
         do {
-            try await store.inTenant(caller.tenantID) { tx in
-                try await record(tx, caller, action, target, outcome, detail)
-            }
+            try await store.inTenant(caller.tenantID) { tx in try await record(tx, caller, entry) }
         } catch {
-            logger.warning("could not record audit", metadata: ["action": "\(action)", "error": "\(error)"])
+            logger.warning(
+                "could not record audit",
+                metadata: ["action": "\(entry.action.rawValue)", "error": "\(error)"]
+            )
         }
     }
 }

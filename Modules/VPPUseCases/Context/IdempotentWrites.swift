@@ -6,7 +6,10 @@ import VPPDomain
 /// without being carried out twice; the same key with a different request is refused.
 ///
 /// A key belongs to the caller's tenant (two tenants' keys never meet). Only final answers are kept: a request
-/// that failed for want of the database (or any 5xx) releases its claim, so its retry runs again.
+/// that failed for want of the database (or any 5xx) releases its claim, so its retry runs again — unless one of
+/// its writes had committed (``IdempotentRequest`` marks the claim in the write's own transaction): then, as after
+/// a server that died between its commit and keeping the answer, a retry gets ``IdempotencyClaim/outcomeLost``
+/// rather than a second write.
 public struct IdempotentWrites: Sendable {
     let store: any Store
     let clock: any Clock
@@ -49,10 +52,11 @@ public struct IdempotentWrites: Sendable {
         }
     }
 
-    /// Frees `key` after a request that changed nothing (a retry runs it again).
+    /// Frees `key` after a request that failed (a 5xx): a retry runs it again unless one of its writes committed.
     public func release(_ caller: Caller, key: String, fingerprint: String) async throws {
+        let now = clock.now()
         try await store.inTenant(caller.tenantID) { tx in
-            try await tx.releaseIdempotencyKey(key, fingerprint: fingerprint)
+            try await tx.releaseIdempotencyKey(key, fingerprint: fingerprint, now: now)
         }
     }
 }

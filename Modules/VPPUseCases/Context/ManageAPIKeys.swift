@@ -56,7 +56,11 @@ public struct ManageAPIKeys: Sendable {
         )
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAPIKeyDetails(details)
-            try await auditTrail.record(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.apiKeyCreate, .apiKey(name: name), .ok, "role \(role.rawValue)")
+            )
         }
         return (key, details)
     }
@@ -74,7 +78,7 @@ public struct ManageAPIKeys: Sendable {
             guard try await tx.revokeAPIKey(id, at: now), let details = try await tx.apiKeyDetails(id) else {
                 throw APIKeyError.unknownKey(id.uuidString)
             }
-            try await auditTrail.record(tx, caller, "apikey.revoke", details.name)
+            try await auditTrail.record(tx, caller, AuditEntry(.apiKeyRevoke, .apiKey(name: details.name)))
             return details
         }
     }
@@ -100,7 +104,7 @@ public struct ManageAPIKeys: Sendable {
             )
             _ = try await tx.revokeAPIKey(id, at: now)
             try await tx.insertAPIKeyDetails(new)
-            try await auditTrail.record(tx, caller, "apikey.rotate", old.name)
+            try await auditTrail.record(tx, caller, AuditEntry(.apiKeyRotate, .apiKey(name: old.name)))
             return new
         }
         return (key, details)

@@ -43,7 +43,11 @@ public struct TenantAdministration: Sendable {
         )
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertAPIKey(record)
-            try await auditTrail.record(tx, caller, "apikey.create", name, "ok", "role \(role.rawValue)")
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.apiKeyCreate, .apiKey(name: name), .ok, "role \(role.rawValue)")
+            )
         }
         return (key, record)
     }

@@ -51,7 +51,11 @@ public struct ConfigureAppDelivery: Sendable {
         let saved = settings
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.saveDeclarationPublisher(saved, now: clock.now())
-            try await auditTrail.record(tx, caller, "mdm.declarations", kind.rawValue, "ok", saved.url ?? "")
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.mdmDeclarations, .declarationPublisher(kind), .ok, saved.url ?? "")
+            )
         }
     }
 
@@ -67,7 +71,7 @@ public struct ConfigureAppDelivery: Sendable {
         try caller.require(.manageTenant)
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.setAppDelivery(delivery, now: clock.now())
-            try await auditTrail.record(tx, caller, "mdm.delivery", delivery.rawValue)
+            try await auditTrail.record(tx, caller, AuditEntry(.mdmDelivery, .appDelivery(delivery)))
         }
     }
 

@@ -89,10 +89,7 @@ public struct AssignLicences: Sendable {
                 try await auditTrail.record(
                     tx,
                     caller,
-                    "licence.assign",
-                    "\(key)",
-                    "reserved",
-                    "\(assignees.count) assignee(s)"
+                    AuditEntry(.licenceAssign, .app(key), .reserved, "\(assignees.count) assignee(s)")
                 )
                 var remaining = assignees[...]
                 var result: [(TokenID, [Assignment])] = []

@@ -204,10 +204,12 @@ public struct CarryOutAppleIntents: Sendable {
                     AuditRecord(
                         at: now,
                         actor: caller.admin.name,
-                        action: associating ? "licence.associate" : "licence.disassociate",
-                        target: "\(group.asset)",
-                        outcome: "sent",
-                        detail: "\(sending.count) assignee(s) in \(tickets.count) request(s)"
+                        entry: AuditEntry(
+                            associating ? .licenceAssociate : .licenceDisassociate,
+                            .app(group.asset),
+                            .sent,
+                            "\(sending.count) assignee(s) in \(tickets.count) request(s)"
+                        )
                     )
                 )
             }
@@ -245,10 +247,12 @@ public struct CarryOutAppleIntents: Sendable {
                     AuditRecord(
                         at: clock.now(),
                         actor: caller.admin.name,
-                        action: associating ? "licence.associate" : "licence.disassociate",
-                        target: "\(group.asset)",
-                        outcome: "failed",
-                        detail: "\(error)"
+                        entry: AuditEntry(
+                            associating ? .licenceAssociate : .licenceDisassociate,
+                            .app(group.asset),
+                            .failed,
+                            "\(error)"
+                        )
                     )
                 )
             }
@@ -272,10 +276,12 @@ public struct CarryOutAppleIntents: Sendable {
                 AuditRecord(
                     at: now,
                     actor: "system",
-                    action: "licence.recovered",
-                    target: "\(group.asset)",
-                    outcome: "settled",
-                    detail: "\(rows.count) intent(s) of a worker that stopped were already carried out at Apple"
+                    entry: AuditEntry(
+                        .licenceRecovered,
+                        .app(group.asset),
+                        .settled,
+                        "\(rows.count) intent(s) of a worker that stopped were already carried out at Apple"
+                    )
                 )
             )
         }

@@ -66,10 +66,12 @@ public struct HandleAppleNotification: Sendable {
                         AuditRecord(
                             at: now,
                             actor: "apple",
-                            action: "notification.asset-count",
-                            target: "\(change.asset)",
-                            outcome: "applied",
-                            detail: "countDelta \(change.delta)"
+                            entry: AuditEntry(
+                                .notificationAssetCount,
+                                .app(change.asset),
+                                .applied,
+                                "countDelta \(change.delta)"
+                            )
                         )
                     )
                 }
@@ -92,9 +94,7 @@ public struct HandleAppleNotification: Sendable {
                     AuditRecord(
                         at: now,
                         actor: "apple",
-                        action: "notification.unknown",
-                        target: type,
-                        outcome: "recorded"
+                        entry: AuditEntry(.notificationUnknown, .notification(type: type), .recorded)
                     )
                 )
             }

@@ -28,7 +28,7 @@ public struct ManageInventory: Sendable {
         try caller.require(.manageLicences)
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.upsertDevices(devices)
-            try await auditTrail.record(tx, caller, "device.add", "\(devices.count) device(s)")
+            try await auditTrail.record(tx, caller, AuditEntry(.deviceAdd, .devices(count: devices.count)))
         }
     }
 
@@ -56,10 +56,7 @@ public struct ManageInventory: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                "user.add",
-                "\(users.count) user(s)",
-                "ok",
-                "registered through \(tokens.count) token(s)"
+                AuditEntry(.userAdd, .users(count: users.count), .ok, "registered through \(tokens.count) token(s)")
             )
         }
     }

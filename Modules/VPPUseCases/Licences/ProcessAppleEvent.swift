@@ -72,10 +72,12 @@ public struct ProcessAppleEvent: Sendable {
                     AuditRecord(
                         at: now,
                         actor: "apple",
-                        action: "event.\(event.kind)",
-                        target: event.eventID,
-                        outcome: "resent",
-                        detail: "still PENDING after \(Int(resendAfter)) s"
+                        entry: AuditEntry(
+                            .appleEvent(kind: event.kind),
+                            .appleEvent(id: event.eventID),
+                            .resent,
+                            "still PENDING after \(Int(resendAfter)) s"
+                        )
                     )
                 )
             }
@@ -115,10 +117,12 @@ public struct ProcessAppleEvent: Sendable {
                 AuditRecord(
                     at: now,
                     actor: "apple",
-                    action: "event.\(event.kind)",
-                    target: event.eventID,
-                    outcome: status.state.rawValue.lowercased(),
-                    detail: "\(status.numCompleted)/\(status.numRequested) done; \(failedReasons.count) failed"
+                    entry: AuditEntry(
+                        .appleEvent(kind: event.kind),
+                        .appleEvent(id: event.eventID),
+                        AuditEntry.Outcome(status.state),
+                        "\(status.numCompleted)/\(status.numRequested) done; \(failedReasons.count) failed"
+                    )
                 )
             )
             return !revoked.isEmpty || !failedReasons.isEmpty

@@ -35,10 +35,12 @@ public struct RetireDevices: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                "device.retire",
-                "\(retired.count) device(s)",
-                "ok",
-                retired.map(\.serialNumber.value).sorted().prefix(20).joined(separator: ", ")
+                AuditEntry(
+                    .deviceRetire,
+                    .devices(count: retired.count),
+                    .ok,
+                    retired.map(\.serialNumber.value).sorted().prefix(20).joined(separator: ", ")
+                )
             )
             return retired
         }

@@ -75,10 +75,12 @@ public struct RevokeLicences: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                "licence.revoke",
-                "\(key)",
-                "queued",
-                "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled"
+                AuditEntry(
+                    .licenceRevoke,
+                    .app(key),
+                    .queued,
+                    "\(active.count) to revoke, \(deferred.count) after assignment, \(cancelled.count) cancelled"
+                )
             )
             return (active, cancelled.map(\.assignee), deferred.map(\.assignee), leaving)
         }

@@ -253,7 +253,11 @@ public struct SyncToken: Sendable {
             state.lastError = error.description
             state.consecutiveFailures += 1
             try await tx.saveSyncState(state)
-            try await auditTrail.record(tx, caller, "token.sync", token.location.name, "failed", error.description)
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.tokenSync, .token(location: token.location.name), .failed, error.description)
+            )
         }
     }
 }

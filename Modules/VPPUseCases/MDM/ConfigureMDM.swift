@@ -150,10 +150,12 @@ public struct ConfigureMDM: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                "mdm.connect",
-                connection.kind.rawValue,
-                "ok",
-                "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s"
+                AuditEntry(
+                    .mdmConnect,
+                    .mdmServer(connection.kind),
+                    .ok,
+                    "url \(connection.url); reclaim after \(Int(connection.reclaimAfter)) s"
+                )
             )
             return try await tx.deviceCommandCounts()
         }

@@ -289,10 +289,7 @@ public struct DeliverDeviceCommands: Sendable {
                     AuditRecord(
                         at: at,
                         actor: "vpp (background)",
-                        action: "mdm.disable",
-                        target: "webhook",
-                        outcome: "disabled",
-                        detail: disable
+                        entry: AuditEntry(.mdmDisable, .mdmWebhook, .disabled, disable)
                     )
                 )
             }

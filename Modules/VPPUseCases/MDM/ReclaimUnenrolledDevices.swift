@@ -76,10 +76,12 @@ public struct ReclaimUnenrolledDevices: Sendable {
                     try await auditTrail.record(
                         tx,
                         caller,
-                        "mdm.reclaim",
-                        "device \(device.serialNumber.value)",
-                        reclaimed.error == nil ? "ok" : "failed",
-                        "unenrolled; \(assets.count) licence(s)" + (reclaimed.error.map { ": \($0)" } ?? "")
+                        AuditEntry(
+                            .mdmReclaim,
+                            .device(device.serialNumber),
+                            reclaimed.error == nil ? .ok : .failed,
+                            "unenrolled; \(assets.count) licence(s)" + (reclaimed.error.map { ": \($0)" } ?? "")
+                        )
                     )
                 }
             }

@@ -88,13 +88,7 @@ struct DesiredSet {
         var result: [Device] = []
         var after: SerialNumber?
         while true {
-            let page = try await tx.devicePage(
-                after: after,
-                limit: 1_000,
-                serialPrefix: nil,
-                enrolled: true,
-                includeRetired: false
-            )
+            let page = try await tx.devicePage(after: after, limit: 1_000, filter: DeviceFilter(enrolled: true))
             result += page
             guard page.count == 1_000, let last = page.last else { return result }
             after = last.serialNumber

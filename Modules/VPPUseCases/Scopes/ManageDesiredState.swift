@@ -53,10 +53,12 @@ public struct ManageDesiredState: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                "group.put",
-                name.value,
-                "ok",
-                dynamic.map { _ in "dynamic" } ?? "\(members.count) member(s)"
+                AuditEntry(
+                    .groupPut,
+                    .group(name),
+                    .ok,
+                    dynamic.map { _ in "dynamic" } ?? "\(members.count) member(s)"
+                )
             )
             return try await tx.group(name)
         }
@@ -87,10 +89,7 @@ public struct ManageDesiredState: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                adding ? "group.add" : "group.remove",
-                name.value,
-                "ok",
-                "\(members.count) member(s)"
+                AuditEntry(adding ? .groupAdd : .groupRemove, .group(name), .ok, "\(members.count) member(s)")
             )
             return try await tx.group(name)
         }
@@ -132,7 +131,7 @@ public struct ManageDesiredState: Sendable {
             let users = try await tx.scopes().filter { $0.groups.contains(name) }.map(\.name.value)
             guard users.isEmpty else { throw UseCaseError.groupInUse(name.value, scopes: users) }
             guard try await tx.deleteGroup(name) else { throw UseCaseError.unknownGroup(name.value) }
-            try await auditTrail.record(tx, caller, "group.delete", name.value)
+            try await auditTrail.record(tx, caller, AuditEntry(.groupDelete, .group(name)))
         }
     }
 
@@ -163,10 +162,12 @@ public struct ManageDesiredState: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                old == nil ? "scope.create" : "scope.update",
-                scope.name.value,
-                "ok",
-                "app \(scope.asset), \(scope.groups.count) group(s), priority \(scope.priority)"
+                AuditEntry(
+                    old == nil ? .scopeCreate : .scopeUpdate,
+                    .scope(scope.name),
+                    .ok,
+                    "app \(scope.asset), \(scope.groups.count) group(s), priority \(scope.priority)"
+                )
             )
         }
         try await changed(caller.tenantID)
@@ -185,7 +186,7 @@ public struct ManageDesiredState: Sendable {
         guard !dryRun else { return ScopeChange(scope: scope, plan: PlanSummary(preview), stored: false) }
         try await store.inTenant(caller.tenantID) { (tx) async throws in
             _ = try await tx.deleteScope(name)
-            try await auditTrail.record(tx, caller, "scope.delete", name.value, "ok", "app \(scope.asset)")
+            try await auditTrail.record(tx, caller, AuditEntry(.scopeDelete, .scope(name), .ok, "app \(scope.asset)"))
         }
         try await changed(caller.tenantID)
         return ScopeChange(scope: scope, plan: PlanSummary(preview), stored: true)

@@ -156,11 +156,13 @@ public struct RemoveToken: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                "token.remove",
-                plan.token.location.name,
-                "ok",
-                "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, "
-                    + "\(plan.uninstalls.count) uninstall(s), \(plan.leaves.count) declaration leave(s)"
+                AuditEntry(
+                    .tokenRemove,
+                    .token(location: plan.token.location.name),
+                    .ok,
+                    "\(plan.licencesToRevoke.count) licence(s) revoked, \(plan.relicences.count) re-licensed, "
+                        + "\(plan.uninstalls.count) uninstall(s), \(plan.leaves.count) declaration leave(s)"
+                )
             )
         }
         // Devices that keep their app get a licence from the other token (they already have the app: no install

@@ -40,10 +40,12 @@ public struct RenewToken: Sendable {
         guard config.location.isSameLocation(as: token.location) else {
             await auditTrail.recordSeparately(
                 caller,
-                "token.renew",
-                token.location.name,
-                "refused",
-                "file for \(config.location.name)"
+                AuditEntry(
+                    .tokenRenew,
+                    .token(location: token.location.name),
+                    .refused,
+                    "file for \(config.location.name)"
+                )
             )
             throw UseCaseError.wrongLocation(expected: token.location.name, got: config.location.name)
         }
@@ -63,10 +65,12 @@ public struct RenewToken: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                "token.renew",
-                renewed.location.name,
-                "ok",
-                "expires \(ISO8601Timestamp.format(renewed.expiresAt))"
+                AuditEntry(
+                    .tokenRenew,
+                    .token(location: renewed.location.name),
+                    .ok,
+                    "expires \(ISO8601Timestamp.format(renewed.expiresAt))"
+                )
             )
         }
         // A token uploaded or renewed inside a notice window is told about now, not at the next planning pass.

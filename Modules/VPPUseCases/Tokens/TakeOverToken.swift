@@ -66,10 +66,12 @@ public struct TakeOverToken: Sendable {
             try await auditTrail.record(
                 tx,
                 caller,
-                "token.take-over",
-                claimed.location.name,
-                "ok",
-                "from \(holder); \(preview.count) licence(s) revoked"
+                AuditEntry(
+                    .tokenTakeOver,
+                    .token(location: claimed.location.name),
+                    .ok,
+                    "from \(holder); \(preview.count) licence(s) revoked"
+                )
             )
         }
         result.applied = true

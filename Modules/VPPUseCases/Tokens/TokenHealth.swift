@@ -29,7 +29,11 @@ public struct TokenHealth: Sendable {
             default: return
             }
             try await tx.updateToken(token)
-            try await auditTrail.record(tx, caller, "token.status", token.location.name, "changed", error.description)
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.tokenStatus, .token(location: token.location.name), .changed, error.description)
+            )
         }
         // Admins hear of it at once: the notice planner runs for this tenant now, not on a tenant walk.
         try await store.jobs.enqueue(

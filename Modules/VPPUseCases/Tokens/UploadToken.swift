@@ -62,7 +62,7 @@ public struct UploadToken: Sendable {
         let now = clock.now()
         let parsed: ContentTokenFile
         do { parsed = try ContentTokenFile.parse(file, now: now) } catch {
-            await auditTrail.recordSeparately(caller, "token.upload", "(file)", "refused", error.description)
+            await auditTrail.recordSeparately(caller, AuditEntry(.tokenUpload, .tokenFile, .refused, error.description))
             throw error
         }
         for address in noticeRecipients where !ManagedUser.looksLikeEmail(address) {
@@ -77,10 +77,7 @@ public struct UploadToken: Sendable {
         if existing != nil {
             await auditTrail.recordSeparately(
                 caller,
-                "token.upload",
-                location.name,
-                "refused",
-                "location already present"
+                AuditEntry(.tokenUpload, .token(location: location.name), .refused, "location already present")
             )
             throw StoreError.duplicateLocation(locationName: location.name)
         }
@@ -119,7 +116,7 @@ public struct UploadToken: Sendable {
                     token,
                     secret: parsed.secret,
                     caller: caller,
-                    outcome: "in-use-elsewhere",
+                    outcome: .inUseElsewhere,
                     detail: "held by \(foreign)"
                 )
                 result.stored = true
@@ -147,7 +144,7 @@ public struct UploadToken: Sendable {
             token,
             secret: parsed.secret,
             caller: caller,
-            outcome: "ok",
+            outcome: .ok,
             detail: foreign.map { "taken over from \($0)" } ?? "claimed",
             notificationSecret: notifications?.authToken
         )
@@ -160,10 +157,12 @@ public struct UploadToken: Sendable {
                 try await auditTrail.record(
                     tx,
                     caller,
-                    "token.upload",
-                    stored.location.name,
-                    "failed",
-                    "Apple refused the claim: \(error)"
+                    AuditEntry(
+                        .tokenUpload,
+                        .token(location: stored.location.name),
+                        .failed,
+                        "Apple refused the claim: \(error)"
+                    )
                 )
             }
             throw error
@@ -189,7 +188,7 @@ public struct UploadToken: Sendable {
         _ token: ContentToken,
         secret: ContentTokenSecret,
         caller: Caller,
-        outcome: String,
+        outcome: AuditEntry.Outcome,
         detail: String,
         notificationSecret: String? = nil
     ) async throws {
@@ -198,7 +197,11 @@ public struct UploadToken: Sendable {
         try await store.inTenant(caller.tenantID) { tx in
             try await tx.insertToken(token, secret: sealed)
             if let sealedNotification { try await tx.setNotificationSecret(token.id, secret: sealedNotification) }
-            try await auditTrail.record(tx, caller, "token.upload", token.location.name, outcome, detail)
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.tokenUpload, .token(location: token.location.name), outcome, detail)
+            )
         }
     }
 

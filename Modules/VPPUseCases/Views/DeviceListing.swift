@@ -9,11 +9,19 @@ public struct DeviceFilter: Hashable, Sendable {
     public var enrolled: Bool?
     /// Whether retired devices are listed (not by default).
     public var includeRetired: Bool
+    /// Only devices whose serial or name contains this (case-insensitive; `%` and `_` are plain text).
+    public var search: String?
 
-    public init(serialPrefix: String? = nil, enrolled: Bool? = nil, includeRetired: Bool = false) {
+    public init(
+        serialPrefix: String? = nil,
+        enrolled: Bool? = nil,
+        includeRetired: Bool = false,
+        search: String? = nil
+    ) {
         self.serialPrefix = serialPrefix
         self.enrolled = enrolled
         self.includeRetired = includeRetired
+        self.search = search
     }
 }
 
@@ -46,13 +54,7 @@ extension Catalogue {
         try caller.require(.read)
         let start = try Self.pageStart(limit: limit, after: after, decode: DeviceCursor.decode)
         let rows = try await store.inTenant(caller.tenantID) { tx in
-            try await tx.devicePage(
-                after: start,
-                limit: limit + 1,
-                serialPrefix: filter.serialPrefix?.uppercased(),
-                enrolled: filter.enrolled,
-                includeRetired: filter.includeRetired
-            )
+            try await tx.devicePage(after: start, limit: limit + 1, filter: filter)
         }
         let page = Array(rows.prefix(limit))
         return ListingPage(

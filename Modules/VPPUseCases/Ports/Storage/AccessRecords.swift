@@ -58,8 +58,7 @@ public struct SealedSecretColumn: Hashable, Sendable {
 }
 
 /// API-key management and key checks: rows inside one tenant's unit of work (see TenantTransaction).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol AccessRecords {
+public protocol AccessRecords: Sendable {
     /// Records a key in its first form (name, role, hash; ``insertAPIKeyDetails(_:)`` adds expiry and scope).
     func insertAPIKey(_ key: APIKeyRecord) async throws
     func apiKeys() async throws -> [APIKeyRecord]
@@ -71,7 +70,7 @@ public protocol AccessRecords {
 }
 
 /// API-key management and key checks: lookups that are not scoped to one tenant (see Store).
-public protocol AccessDirectory {
+public protocol AccessDirectory: Sendable {
     /// The key with this hash (revoked and expired ones included: the caller decides).
     func apiKeyDetails(hash: String) async throws -> APIKeyDetails?
     /// Records a use; writes only when the stored time is older than `unlessWithin` seconds (one write

@@ -3,8 +3,7 @@ import VPPDomain
 
 /// What the tenant is waiting to hear from Apple: events whose status is still to be polled, and the ids of
 /// notifications already handled, inside its unit of work (see ``TenantTransaction``).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol AppleEventRecords {
+public protocol AppleEventRecords: Sendable {
     /// Records events to poll; an event already recorded gets the new `nextPollAt`.
     func insertPendingEvents(_ events: [PendingAppleEvent]) async throws
     /// Every pending event, by next poll (whole table: tests and diagnostics).

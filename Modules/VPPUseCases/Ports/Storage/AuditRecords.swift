@@ -33,8 +33,7 @@ public struct AuditFilter: Hashable, Sendable {
 }
 
 /// The tenant's audit log, inside its unit of work (see ``TenantTransaction``).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol AuditRecords {
+public protocol AuditRecords: Sendable {
     func appendAudit(_ record: AuditRecord) async throws
     /// The newest `limit` records.
     func auditLog(limit: Int) async throws -> [AuditRecord]

@@ -3,8 +3,7 @@ import VPPDomain
 
 /// The tenant's app catalogue (apps and books its tokens carry, with their metadata) and each token's licence
 /// counts per app, inside its unit of work (see ``TenantTransaction``).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol CatalogueRecords {
+public protocol CatalogueRecords: Sendable {
     func upsertApps(_ assets: [Asset]) async throws
     /// Throws ``StoreError/unknownApp(_:)`` when the tenant has no such app.
     func setMetadata(_ metadata: AppMetadata, for asset: AssetKey) async throws

@@ -41,7 +41,7 @@ public struct SignInFailures: Hashable, Sendable {
 }
 
 /// Console admin accounts and sessions: rows inside one tenant's unit of work (see TenantTransaction).
-public protocol ConsoleRecords: ConsoleListRecords {
+public protocol ConsoleRecords: Sendable {
     /// Throws ``AdminAccountError/duplicateUsername(_:)`` when the tenant already has the username.
     func insertAdminAccount(_ account: AdminAccount) async throws
     func adminAccounts() async throws -> [AdminAccount]
@@ -52,7 +52,7 @@ public protocol ConsoleRecords: ConsoleListRecords {
 
 /// Console admin accounts and sessions: lookups that are not scoped to one tenant (see Store).
 /// A session cookie or a typed username names no tenant, so these are found first, then the tenant.
-public protocol ConsoleDirectory {
+public protocol ConsoleDirectory: Sendable {
     /// Every tenant's account with this username.
     func adminAccounts(username: Username) async throws -> [AdminAccount]
     /// The unexpired session whose cookie hashes to `idHash`, with its account (a deleted account has none).
@@ -79,99 +79,3 @@ public protocol ConsoleDirectory {
 
 /// Which rows of a long console list to read: the sort column, the direction, a page, a search text.
 /// Lists are sorted and cut in the database, so a page costs the same with 100 or 100,000 rows.
-public struct ListWindow<Column: Sendable>: Sendable {
-    public var column: Column
-    public var descending: Bool
-    public var limit: Int
-    public var offset: Int
-    /// Case-insensitive text the rows must contain (empty: every row).
-    public var search: String
-
-    public init(column: Column, descending: Bool = false, limit: Int = 50, offset: Int = 0, search: String = "") {
-        self.column = column
-        self.descending = descending
-        self.limit = limit
-        self.offset = offset
-        self.search = search
-    }
-}
-
-/// One page of a list, and how many rows the whole list has.
-public struct ListPage<Row: Sendable>: Sendable {
-    public let rows: [Row]
-    public let total: Int
-
-    public init(rows: [Row], total: Int) {
-        self.rows = rows
-        self.total = total
-    }
-}
-
-/// Columns an app's licence list sorts by.
-public enum LicenceListColumn: String, Sendable, CaseIterable { case assignee, token, state, since }
-/// Columns the device list sorts by.
-public enum DeviceListColumn: String, Sendable, CaseIterable { case serial, name, enrollment, licences }
-/// Columns the user list sorts by.
-public enum UserListColumn: String, Sendable, CaseIterable { case id, email, status, licences }
-
-/// A licence as the app page lists it.
-public struct ConsoleLicenceRow: Sendable, Hashable {
-    public let serialNumber: String?
-    public let clientUserID: String?
-    /// The granting token's location (nil when the token is gone).
-    public let tokenLocation: String?
-    public let state: String
-    public let reason: String?
-    /// When the licence last changed state (nil for rows older than the ledger).
-    public let since: Date?
-
-    public init(
-        serialNumber: String?,
-        clientUserID: String?,
-        tokenLocation: String?,
-        state: String,
-        reason: String?,
-        since: Date?
-    ) {
-        self.serialNumber = serialNumber
-        self.clientUserID = clientUserID
-        self.tokenLocation = tokenLocation
-        self.state = state
-        self.reason = reason
-        self.since = since
-    }
-}
-
-/// A device or a user with the licences it holds (app name and state), as the inventory pages list them.
-public struct ConsoleHolderRow: Sendable, Hashable {
-    public let id: String
-    /// The device's name or the user's e-mail.
-    public let label: String?
-    /// Enrollment state of a device, status of a user.
-    public let state: String
-    public let licencesHeld: Int
-    public let licences: [String]
-
-    public init(id: String, label: String?, state: String, licencesHeld: Int, licences: [String]) {
-        self.id = id
-        self.label = label
-        self.state = state
-        self.licencesHeld = licencesHeld
-        self.licences = licences
-    }
-}
-
-/// The console's paged reads (sorted, searched and cut in the database).
-public protocol ConsoleListRecords {
-    func consoleLicences(
-        _ asset: AssetKey,
-        _ window: ListWindow<LicenceListColumn>
-    ) async throws -> ListPage<ConsoleLicenceRow>
-    func consoleDevices(_ window: ListWindow<DeviceListColumn>) async throws -> ListPage<ConsoleHolderRow>
-    func consoleUsers(_ window: ListWindow<UserListColumn>) async throws -> ListPage<ConsoleHolderRow>
-    /// The names of these apps (those without metadata are absent).
-    func appNames(_ assets: Set<AssetKey>) async throws -> [AssetKey: String]
-    /// Devices (not retired) holding no licence of `asset`, by serial number, at most `limit`, looking only at
-    /// the first `scan` devices (so the cost of a page stays bounded however large the fleet).
-    func devicesWithout(_ asset: AssetKey, limit: Int, scan: Int) async throws -> [(serial: String, name: String?)]
-}

@@ -116,8 +116,7 @@ public struct DeclarationPublisherSettings: Hashable, Sendable {
 
 /// The tenant's declarative delivery: its default and the declaration-set outbox, inside its unit of work (see
 /// ``TenantTransaction``).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol DeclarationRecords {
+public protocol DeclarationRecords: Sendable {
     /// The tenant's default delivery (``AppDelivery/commands`` until set).
     func appDelivery() async throws -> AppDelivery
     func setAppDelivery(_ delivery: AppDelivery, now: Date) async throws

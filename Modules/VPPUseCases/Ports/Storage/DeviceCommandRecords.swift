@@ -3,8 +3,7 @@ import VPPDomain
 
 /// The tenant's device-command outbox (InstallApplication, RemoveApplication… for its MDM server) and the
 /// delivery state of each command, inside its unit of work (see ``TenantTransaction``).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol DeviceCommandRecords {
+public protocol DeviceCommandRecords: Sendable {
     /// Queues commands; one of each kind per licence, whoever queues it and however often.
     func enqueueDeviceCommands(_ commands: [DeviceCommand]) async throws
     /// Every queued command (whole table: tests and the demo; delivery claims with

@@ -23,6 +23,9 @@ public enum IdempotencyClaim: Hashable, Sendable {
     case mismatch
     /// A request with this key is being carried out right now (its claim has not expired).
     case inProgress
+    /// The request with this key changed data (its write committed) but its answer was never kept: the server
+    /// stopped, or the database went away, in between. It is not carried out again.
+    case outcomeLost
 }
 
 /// Idempotency keys, per tenant: a key is claimed for one request (by the fingerprint of its method, path,
@@ -39,8 +42,9 @@ public protocol IdempotencyRecords: Sendable {
     ) async throws -> IdempotencyClaim
     /// Records the answer of the request holding the claim on `key`.
     func recordIdempotentAnswer(_ key: String, fingerprint: String, answer: IdempotentAnswer) async throws
-    /// Gives up an unanswered claim (the request failed in a way that changed nothing; a retry runs it again).
-    func releaseIdempotencyKey(_ key: String, fingerprint: String) async throws
+    /// Gives up an unanswered claim: a retry runs the request again if it changed nothing, and learns that the
+    /// outcome was lost if one of its writes committed (the claim then ends at `now`).
+    func releaseIdempotencyKey(_ key: String, fingerprint: String, now: Date) async throws
     /// Forgets up to `limit` keys that expired before `now`; returns how many.
     func purgeIdempotencyKeys(now: Date, limit: Int) async throws -> Int
 }

@@ -2,8 +2,7 @@ import Foundation
 import VPPDomain
 
 /// Named, expiring leases shared by every server on the store (see ``Store``): one holder at a time.
-// No `: Sendable` here: Store is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol Leases {
+public protocol Leases: Sendable {
     /// Takes the named lease for `ttl` unless another owner holds an unexpired one; returns whether it did.
     /// Used so that one sync per token runs at a time across all servers.
     func acquireLease(tenant: TenantID, name: String, owner: String, now: Date, ttl: TimeInterval) async throws -> Bool

@@ -64,8 +64,7 @@ public struct MergeOutcome: Hashable, Sendable {
 /// Counts change in the same transaction as the rows that justify them: `assigned` is the number of rows
 /// holding a licence (in flight or confirmed), `available` is Apple's total less what Apple withholds and less
 /// `assigned`. Reservations take the count with one conditional UPDATE.
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol LedgerRecords {
+public protocol LedgerRecords: Sendable {
     /// Records `assignments` (all of one asset and one token, in ``AssignmentState/reserved``) and takes
     /// their licences from the token's available count, atomically and only if that many are left.
     /// Returns false, changing nothing, when too few are left. Concurrent callers on any server never

@@ -140,7 +140,7 @@ public struct MDMEventRecord: Hashable, Sendable {
 
 /// The MDM connection, devices as the MDM reports them and MDM webhook events, inside one tenant's unit of work
 /// (see TenantTransaction); the commands sent to devices are ``DeviceCommandRecords``.
-public protocol MDMRecords {
+public protocol MDMRecords: Sendable {
     // MARK: Connection
     func saveMDMConnection(_ stored: StoredMDMConnection) async throws
     func mdmConnection() async throws -> StoredMDMConnection?
@@ -172,7 +172,7 @@ public protocol MDMRecords {
 }
 
 /// MDM connection, device-command delivery and MDM webhook lookups that are not scoped to one tenant (see Store).
-public protocol MDMDirectory {
+public protocol MDMDirectory: Sendable {
     /// Tenants with queued device commands due by `now`, or pending webhook events.
     func tenantsWithMDMWork(now: Date) async throws -> [TenantID]
     /// Tenants with an MDM connection (for reclaim and silence checks).

@@ -3,8 +3,7 @@ import VPPDomain
 
 /// The tenant's e-mail notices (token expiry warnings and the like) waiting to be sent or sent, inside its
 /// unit of work (see ``TenantTransaction``).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol NoticeRecords {
+public protocol NoticeRecords: Sendable {
     /// Inserts the notice unless one with the same (token, kind, expiry) exists; returns whether it did.
     func enqueueNotice(_ notice: Notice) async throws -> Bool
     /// Every notice, sent or not (tests and diagnostics; delivery reads ``dueNotices(now:limit:)``).

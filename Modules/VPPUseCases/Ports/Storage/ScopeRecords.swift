@@ -36,8 +36,7 @@ public struct AppAlert: Hashable, Sendable {
 }
 
 /// Groups, scopes and the reconciler's memory of one tenant (see ``TenantTransaction``).
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol ScopeRecords {
+public protocol ScopeRecords: Sendable {
     /// Creates or redefines a group (its written members stay unless replaced).
     func upsertGroup(_ group: DeviceGroup) async throws
     func group(_ name: GroupName) async throws -> GroupRecord?

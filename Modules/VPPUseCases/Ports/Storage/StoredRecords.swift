@@ -92,6 +92,8 @@ public struct AssignmentQuery: Hashable, Sendable {
     public var eventID: String?
     /// Just these licences.
     public var ids: Set<AssignmentID>?
+    /// Just the licences of these devices and users (a page's worth: one statement).
+    public var assignees: Set<Assignee>?
     /// Keyset paging: licences after this one in id order (set `limit` too).
     public var after: AssignmentID?
     /// At most this many, in id order (a stable order for paging).

@@ -3,8 +3,7 @@ import VPPDomain
 
 /// The tenants themselves, and the lookups that find a tenant before its unit of work can start (see
 /// ``Store``): a webhook names a token, an API key arrives without its tenant.
-// No `: Sendable` here: Store is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol TenantDirectory {
+public protocol TenantDirectory: Sendable {
     /// Creates a tenant; its name must be unique.
     func createTenant(_ tenant: Tenant) async throws
     func tenant(_ id: TenantID) async throws -> Tenant?

@@ -3,8 +3,7 @@ import VPPDomain
 
 /// A tenant's content tokens (one per Apple location), their sealed secrets and sync state, inside its unit
 /// of work (see ``TenantTransaction``). A tenant holds a handful of tokens, so ``tokens()`` is a small read.
-// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
-public protocol TokenRecords {
+public protocol TokenRecords: Sendable {
     /// Throws ``StoreError/duplicateLocation(locationName:)`` when the tenant already has the location.
     func insertToken(_ token: ContentToken, secret: SealedSecret) async throws
     func updateToken(_ token: ContentToken) async throws

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The instant by which the database work of the current task must be done, carried as a task-local value
 /// from the edge that promised an answer (the HTTP API's request deadline) down to the storage driver, which
@@ -19,4 +20,22 @@ public enum WorkDeadline {
         let effective = current.map { min($0, instant) } ?? instant
         return try await $current.withValue(effective) { try await body() }
     }
+}
+
+/// Where the current task's database work stands (waiting for a connection, in its transaction, committing,
+/// committed), so a request still running well past its deadline can be reported with the step it is stuck at.
+/// The storage driver writes it; the HTTP edge's watchdog reads it.
+public final class WorkProgress: Sendable {
+    private let step = Mutex("started")
+
+    public init() {}
+
+    /// The last step recorded.
+    public var lastStep: String { step.withLock { $0 } }
+
+    /// Records `text` as the step the work is at.
+    public func record(_ text: String) { step.withLock { $0 = text } }
+
+    /// The progress of the work running in this task, if anyone watches it.
+    @TaskLocal public static var current: WorkProgress?
 }

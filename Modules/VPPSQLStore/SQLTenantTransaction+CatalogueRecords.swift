@@ -2,7 +2,7 @@ import Foundation
 import VPPDomain
 import VPPUseCases
 
-extension SQLTenantTransaction {
+extension SQLTenantTransaction: CatalogueRecords {
     func upsertApps(_ assets: [Asset]) async throws {
         try await insertMany(
             "INSERT INTO apps (tenant_id, adam_id, pricing, product_type, platforms, device_assignable, revocable)",
@@ -80,105 +80,6 @@ extension SQLTenantTransaction {
     func appsMissingMetadata(limit: Int) async throws -> [AppRecord] {
         // Migration 0012's partial index holds only these rows.
         try await apps(where: "name IS NULL", limit: limit)
-    }
-
-    func replaceCounts(
-        tokenID: TokenID,
-        _ counts: [AssetKey: LicenceCounts],
-        recounting scope: Set<AssetKey>?
-    ) async throws {
-        // Apple's snapshot gives the total, what it withholds, and how many it counts as assigned; `assigned` is
-        // recounted from our rows (which the merge just made equal to Apple's list, plus what is in flight), so a
-        // licence is counted once whether Apple's event finished before or after the snapshot. What Apple counts
-        // as assigned beyond the rows it confirmed (a listing that lags its count, or licences vpp cannot see)
-        // is `unlisted`, withheld and never offered: `available` is then Apple's `availableCount` less the
-        // reservations Apple has not yet seen. The caller holds the counts' locks (`lockCounts`), so no
-        // reservation interleaves; rows are updated in place, not replaced.
-        let stored = try await exec(
-            """
-            SELECT adam_id, pricing, total, withheld, assigned, available, retired, unlisted, apple_assigned,
-                apple_available
-            FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID)
-            """
-        )
-        var before: [AssetKey: StoredTokenAssetCounts] = [:]
-        for row in stored {
-            guard let key = try? row.assetKey() else { continue }
-            before[key] = try StoredTokenAssetCounts(row)
-        }
-        // An incremental sync recounts only what its delta touched, assets new to the token and assets whose
-        // Apple numbers moved (a long list: everything, one scan is cheaper then); the others are unchanged.
-        let moved = counts.keys.filter { before[$0]?.hasAppleNumbers(of: counts[$0]!) != true }
-        let recount = scope.map { $0.union(moved) }.flatMap { $0.count <= 500 ? $0 : nil }
-        let onlyThese: SQLQuery = recount.map { "AND adam_id IN (\(list: Set($0.map(\.adamID)).sorted()))" } ?? ""
-        let held = try await exec(
-            """
-            SELECT adam_id, pricing, count(*) AS held,
-                sum(CASE WHEN state IN (\(fragment: Self.confirmed)) THEN 1 ELSE 0 END) AS confirmed
-            FROM assignments
-            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND state IN (\(fragment: Self.holding))
-                \(fragment: onlyThese)
-            GROUP BY adam_id, pricing
-            """
-        )
-        var heldByKey: [AssetKey: (held: Int, confirmed: Int)] = [:]
-        for row in held {
-            guard let key = try? row.assetKey() else { continue }
-            heldByKey[key] = (try row.decode("held"), try row.decode("confirmed"))
-        }
-        var inserts: [SQLQuery] = []
-        for (key, apple) in counts.sorted(by: { $0.key < $1.key }) {
-            if recount?.contains(key) == false { continue }
-            let rows = heldByKey[key] ?? (0, 0)
-            let unlisted = max(0, apple.assigned - rows.confirmed)
-            let withheld = max(0, apple.total - apple.assigned - apple.available) + unlisted
-            let available = max(0, apple.total - withheld - rows.held)
-            let values = StoredTokenAssetCounts(
-                total: apple.total,
-                withheld: withheld,
-                assigned: rows.held,
-                available: available,
-                retired: apple.retired,
-                unlisted: unlisted,
-                appleAssigned: apple.assigned,
-                appleAvailable: apple.available
-            )
-            if let old = before[key] {
-                // Unchanged counts are not rewritten.
-                guard old != values else { continue }
-                try await exec(
-                    """
-                    UPDATE token_assets SET total = \(apple.total), withheld = \(withheld), assigned = \(rows.held),
-                        available = \(available), retired = \(apple.retired), unlisted = \(unlisted),
-                        apple_assigned = \(apple.assigned), apple_available = \(apple.available)
-                    WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())
-                    """
-                )
-            } else {
-                inserts.append(
-                    """
-                    (\(tenantID), \(tokenID), \(key.adamID), \(key.pricingParam), \(apple.total), \(withheld),
-                    \(rows.held), \(available), \(apple.retired), \(unlisted), \(apple.assigned), \(apple.available))
-                    """
-                )
-            }
-        }
-        try await insertMany(
-            """
-            INSERT INTO token_assets
-                (tenant_id, token_id, adam_id, pricing, total, withheld, assigned, available, retired, unlisted,
-                apple_assigned, apple_available)
-            """,
-            rows: inserts
-        )
-        for key in before.keys.sorted() where counts[key] == nil {
-            try await exec(
-                """
-                DELETE FROM token_assets
-                WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())
-                """
-            )
-        }
     }
 
     func counts(tokenID: TokenID?) async throws -> [TokenAssetCounts] {

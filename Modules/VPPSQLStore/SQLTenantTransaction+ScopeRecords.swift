@@ -3,7 +3,7 @@ import VPPDomain
 import VPPUseCases
 
 /// Groups, scopes, the reconciler's tracking rows and alert levels (migration 0014).
-extension SQLTenantTransaction {
+extension SQLTenantTransaction: ScopeRecords {
     // MARK: Groups
 
     func upsertGroup(_ group: DeviceGroup) async throws {

@@ -9,8 +9,8 @@
 ///   before then says nothing about the re-published declaration).
 /// - `declaration_publications` numbers each declaration's publications: a heal bumps `publication`, the delivery
 ///   job publishes it with a new ServerToken and records `published`.
-let migration0018DeclarationStatus = SQLMigration(
-    version: 18,
+let migration0019DeclarationStatus = SQLMigration(
+    version: 19,
     name: "declaration_status",
     statements: [
         "ALTER TABLE declaration_set_changes ADD COLUMN install_state text",

@@ -2,7 +2,7 @@ import Foundation
 import VPPDomain
 import VPPUseCases
 
-extension SQLTenantTransaction {
+extension SQLTenantTransaction: TokenRecords {
     static let tokenColumns: SQLQuery = """
         token_id, location_uid, location_name, country, org_name, expires_at, fingerprint, recipients,
         revoked_at, invalid_since, holder_id, holder_name, holder_metadata
@@ -130,16 +130,6 @@ extension SQLTenantTransaction {
             let keyID = try row.decode("notification_key_id", as: String?.self)
         else { return nil }
         return SealedSecret(keyID: keyID, ciphertext: try row.decode("notification_secret"))
-    }
-
-    func markNotificationProcessed(_ notificationID: String, type: String, at: Date) async throws -> Bool {
-        try await !exec(
-            """
-            INSERT INTO processed_notifications (tenant_id, notification_id, received_at, type)
-            VALUES (\(tenantID), \(notificationID), \(at), \(type))
-            ON CONFLICT (tenant_id, notification_id) DO NOTHING RETURNING notification_id
-            """
-        ).isEmpty
     }
 
     func syncState(_ id: TokenID) async throws -> TokenSyncState? {

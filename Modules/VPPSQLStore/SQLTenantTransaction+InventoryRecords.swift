@@ -2,7 +2,7 @@ import Foundation
 import VPPDomain
 import VPPUseCases
 
-extension SQLTenantTransaction {
+extension SQLTenantTransaction: InventoryRecords {
     func upsertDevices(_ devices: [Device]) async throws {
         try await insertMany(
             "INSERT INTO devices (tenant_id, serial, name, installed, retired)",
@@ -76,72 +76,24 @@ extension SQLTenantTransaction {
         try await lookupChunks(serials) { try await devices(where: "serial IN (\(list: $0))") }
     }
 
-    /// Runs `read` over distinct `values` in chunks small enough for the dialect's bind cap (a bulk request
-    /// stays one indexed lookup list per statement) and concatenates the results.
-    func lookupChunks<Value: Hashable, Row>(
-        _ values: [Value],
-        _ read: ([Value]) async throws -> [Row]
-    ) async throws -> [Row] {
-        var seen: Set<Value> = []
-        let distinct = values.filter { seen.insert($0).inserted }
-        // A few binds are left for the statement's own values (the tenant, a state).
-        let size = max(1, min(1000, dialect.maxBindsPerStatement - 8))
-        var found: [Row] = []
-        for start in stride(from: 0, to: distinct.count, by: size) {
-            found += try await read(Array(distinct[start..<min(start + size, distinct.count)]))
-        }
-        return found
-    }
-
-    func activeLicencesOfRetired() async throws -> [Assignment] {
-        // One statement: the database filters the tenant's active rows by the retired devices and users it
-        // holds, so neither the inventory nor the ledger comes back to the server.
-        try await exec(
-            """
-            SELECT \(unescaped: Self.assignmentColumns) FROM assignments a
-            WHERE a.tenant_id = \(tenantID) AND a.state = \(AssignmentState.Code.active.rawValue)
-                AND (a.serial IN (SELECT serial FROM devices WHERE tenant_id = \(tenantID) AND retired = \(true))
-                    OR a.client_user_id IN (SELECT client_user_id FROM managed_users
-                        WHERE tenant_id = \(tenantID) AND status = \(ManagedUserStatus.retired.rawValue)))
-                AND EXISTS (SELECT 1 FROM apps p WHERE p.tenant_id = a.tenant_id AND p.adam_id = a.adam_id
-                    AND p.pricing = a.pricing AND p.revocable = \(true))
-            ORDER BY a.assignment_id
-            """
-        ).compactMap(assignment(from:))
-    }
-
-    func devicePage(
-        after: SerialNumber?,
-        limit: Int,
-        serialPrefix: String?,
-        enrolled: Bool?,
-        includeRetired: Bool
-    ) async throws -> [Device] {
+    func devicePage(after: SerialNumber?, limit: Int, filter: DeviceFilter) async throws -> [Device] {
         var conditions: [SQLQuery] = ["true"]
         if let after { conditions.append("serial > \(after)") }
-        if let prefix = serialPrefix?.uppercased(), !prefix.isEmpty {
+        if let prefix = filter.serialPrefix?.uppercased(), !prefix.isEmpty {
             // A range on the primary key, not LIKE (which an index in a non-C collation cannot serve).
             conditions.append("serial >= \(prefix) AND serial < \(prefix + "\u{10FFFF}")")
         }
-        if let enrolled {
+        if let enrolled = filter.enrolled {
             conditions.append(enrolled ? "enrollment_state = 'enrolled'" : "enrollment_state <> 'enrolled'")
         }
-        if !includeRetired { conditions.append("retired = \(false)") }
+        if !filter.includeRetired { conditions.append("retired = \(false)") }
+        if let search = filter.search, !search.isEmpty {
+            let pattern = LikePattern.containing(search)
+            conditions.append(
+                "(lower(serial) LIKE \(pattern) ESCAPE '\\' OR lower(coalesce(name, '')) LIKE \(pattern) ESCAPE '\\')"
+            )
+        }
         return try await devices(where: .joined(conditions, separator: " AND "), limit: max(0, limit))
-    }
-
-    func activeLicences(serials: [SerialNumber]) async throws -> [Assignment] {
-        // Migration 0009's (tenant_id, serial, state) index on assignments (partial on `serial IS NOT NULL`, which
-        // `serial IN (…)` implies: both databases search it on the whole key).
-        try await lookupChunks(serials) { chunk in
-            try await exec(
-                """
-                SELECT \(unescaped: Self.assignmentColumns) FROM assignments
-                WHERE tenant_id = \(tenantID) AND serial IN (\(list: chunk))
-                    AND state = \(AssignmentState.Code.active.rawValue)
-                """
-            ).compactMap(assignment(from:))
-        }.sorted { $0.id < $1.id }
     }
 
     func upsertUsers(_ users: [ManagedUser]) async throws {
@@ -154,11 +106,12 @@ extension SQLTenantTransaction {
     }
 
     /// Users matching `condition` (SQL over managed_users, with its binds), ordered by id.
-    private func users(where condition: SQLQuery) async throws -> [ManagedUser] {
-        try await exec(
+    private func users(where condition: SQLQuery, limit: Int? = nil) async throws -> [ManagedUser] {
+        let limitClause: SQLQuery = limit.map { "LIMIT \($0)" } ?? ""
+        return try await exec(
             """
             SELECT client_user_id, email, status FROM managed_users
-            WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY client_user_id
+            WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY client_user_id \(fragment: limitClause)
             """
         )
         .compactMap { row in
@@ -176,5 +129,20 @@ extension SQLTenantTransaction {
 
     func users(_ ids: [ClientUserID]) async throws -> [ManagedUser] {
         try await lookupChunks(ids) { try await users(where: "client_user_id IN (\(list: $0))") }
+    }
+
+    func userPage(after: ClientUserID?, limit: Int, search: String?) async throws -> [ManagedUser] {
+        var conditions: [SQLQuery] = ["true"]
+        if let after { conditions.append("client_user_id > \(after)") }
+        if let search, !search.isEmpty {
+            let pattern = LikePattern.containing(search)
+            conditions.append(
+                """
+                (lower(client_user_id) LIKE \(pattern) ESCAPE '\\'
+                    OR lower(coalesce(email, '')) LIKE \(pattern) ESCAPE '\\')
+                """
+            )
+        }
+        return try await users(where: .joined(conditions, separator: " AND "), limit: max(0, limit))
     }
 }

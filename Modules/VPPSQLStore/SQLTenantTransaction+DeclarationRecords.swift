@@ -2,7 +2,7 @@ import Foundation
 import VPPDomain
 import VPPUseCases
 
-extension SQLTenantTransaction {
+extension SQLTenantTransaction: DeclarationRecords {
     func appDelivery() async throws -> AppDelivery {
         let stored: String? = try await exec(
             "SELECT delivery FROM tenant_app_delivery WHERE tenant_id = \(tenantID)"

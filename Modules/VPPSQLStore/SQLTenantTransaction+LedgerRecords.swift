@@ -7,7 +7,106 @@ import VPPUseCases
 /// is `total - withheld - assigned` (never below zero), `withheld` is what Apple's snapshot neither
 /// assigned nor offered (retired licences and the like) plus what Apple counts as assigned but does not list
 /// (`unlisted`): so `available` is Apple's `availableCount` less the reservations Apple has not yet seen.
-extension SQLTenantTransaction {
+extension SQLTenantTransaction: LedgerRecords {
+    func replaceCounts(
+        tokenID: TokenID,
+        _ counts: [AssetKey: LicenceCounts],
+        recounting scope: Set<AssetKey>?
+    ) async throws {
+        // Apple's snapshot gives the total, what it withholds, and how many it counts as assigned; `assigned` is
+        // recounted from our rows (which the merge just made equal to Apple's list, plus what is in flight), so a
+        // licence is counted once whether Apple's event finished before or after the snapshot. What Apple counts
+        // as assigned beyond the rows it confirmed (a listing that lags its count, or licences vpp cannot see)
+        // is `unlisted`, withheld and never offered: `available` is then Apple's `availableCount` less the
+        // reservations Apple has not yet seen. The caller holds the counts' locks (`lockCounts`), so no
+        // reservation interleaves; rows are updated in place, not replaced.
+        let stored = try await exec(
+            """
+            SELECT adam_id, pricing, total, withheld, assigned, available, retired, unlisted, apple_assigned,
+                apple_available
+            FROM token_assets WHERE tenant_id = \(tenantID) AND token_id = \(tokenID)
+            """
+        )
+        var before: [AssetKey: StoredTokenAssetCounts] = [:]
+        for row in stored {
+            guard let key = try? row.assetKey() else { continue }
+            before[key] = try StoredTokenAssetCounts(row)
+        }
+        // An incremental sync recounts only what its delta touched, assets new to the token and assets whose
+        // Apple numbers moved (a long list: everything, one scan is cheaper then); the others are unchanged.
+        let moved = counts.keys.filter { before[$0]?.hasAppleNumbers(of: counts[$0]!) != true }
+        let recount = scope.map { $0.union(moved) }.flatMap { $0.count <= 500 ? $0 : nil }
+        let onlyThese: SQLQuery = recount.map { "AND adam_id IN (\(list: Set($0.map(\.adamID)).sorted()))" } ?? ""
+        let held = try await exec(
+            """
+            SELECT adam_id, pricing, count(*) AS held,
+                sum(CASE WHEN state IN (\(fragment: Self.confirmed)) THEN 1 ELSE 0 END) AS confirmed
+            FROM assignments
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND state IN (\(fragment: Self.holding))
+                \(fragment: onlyThese)
+            GROUP BY adam_id, pricing
+            """
+        )
+        var heldByKey: [AssetKey: (held: Int, confirmed: Int)] = [:]
+        for row in held {
+            guard let key = try? row.assetKey() else { continue }
+            heldByKey[key] = (try row.decode("held"), try row.decode("confirmed"))
+        }
+        var inserts: [SQLQuery] = []
+        for (key, apple) in counts.sorted(by: { $0.key < $1.key }) {
+            if recount?.contains(key) == false { continue }
+            let rows = heldByKey[key] ?? (0, 0)
+            let unlisted = max(0, apple.assigned - rows.confirmed)
+            let withheld = max(0, apple.total - apple.assigned - apple.available) + unlisted
+            let available = max(0, apple.total - withheld - rows.held)
+            let values = StoredTokenAssetCounts(
+                total: apple.total,
+                withheld: withheld,
+                assigned: rows.held,
+                available: available,
+                retired: apple.retired,
+                unlisted: unlisted,
+                appleAssigned: apple.assigned,
+                appleAvailable: apple.available
+            )
+            if let old = before[key] {
+                // Unchanged counts are not rewritten.
+                guard old != values else { continue }
+                try await exec(
+                    """
+                    UPDATE token_assets SET total = \(apple.total), withheld = \(withheld), assigned = \(rows.held),
+                        available = \(available), retired = \(apple.retired), unlisted = \(unlisted),
+                        apple_assigned = \(apple.assigned), apple_available = \(apple.available)
+                    WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())
+                    """
+                )
+            } else {
+                inserts.append(
+                    """
+                    (\(tenantID), \(tokenID), \(key.adamID), \(key.pricingParam), \(apple.total), \(withheld),
+                    \(rows.held), \(available), \(apple.retired), \(unlisted), \(apple.assigned), \(apple.available))
+                    """
+                )
+            }
+        }
+        try await insertMany(
+            """
+            INSERT INTO token_assets
+                (tenant_id, token_id, adam_id, pricing, total, withheld, assigned, available, retired, unlisted,
+                apple_assigned, apple_available)
+            """,
+            rows: inserts
+        )
+        for key in before.keys.sorted() where counts[key] == nil {
+            try await exec(
+                """
+                DELETE FROM token_assets
+                WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: key.matches())
+                """
+            )
+        }
+    }
+
     static let assignmentColumns =
         "assignment_id, token_id, adam_id, pricing, serial, client_user_id, state, event_id, reason, revoke_requested"
 
@@ -163,6 +262,15 @@ extension SQLTenantTransaction {
         case nil: break
         }
         if let event = query.eventID { conditions.append("event_id = \(event)") }
+        if let assignees = query.assignees {
+            let serials = assignees.compactMap { if case .device(let serial) = $0 { serial } else { nil } }
+            let users = assignees.compactMap { if case .user(let user) = $0 { user } else { nil } }
+            var either: [SQLQuery] = []
+            if !serials.isEmpty { either.append("serial IN (\(list: serials))") }
+            if !users.isEmpty { either.append("client_user_id IN (\(list: users))") }
+            guard !either.isEmpty else { return [] }
+            conditions.append("(\(fragment: .joined(either, separator: " OR ")))")
+        }
         if let ids = query.ids {
             guard !ids.isEmpty else { return [] }
             conditions.append("assignment_id IN (\(list: ids))")
@@ -515,7 +623,34 @@ extension SQLTenantTransaction {
         return outcome
     }
 
-    func chunks<T>(_ items: [T], of size: Int) -> [[T]] {
-        stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min($0 + size, items.count)]) }
+    func activeLicencesOfRetired() async throws -> [Assignment] {
+        // One statement: the database filters the tenant's active rows by the retired devices and users it
+        // holds, so neither the inventory nor the ledger comes back to the server.
+        try await exec(
+            """
+            SELECT \(unescaped: Self.assignmentColumns) FROM assignments a
+            WHERE a.tenant_id = \(tenantID) AND a.state = \(AssignmentState.Code.active.rawValue)
+                AND (a.serial IN (SELECT serial FROM devices WHERE tenant_id = \(tenantID) AND retired = \(true))
+                    OR a.client_user_id IN (SELECT client_user_id FROM managed_users
+                        WHERE tenant_id = \(tenantID) AND status = \(ManagedUserStatus.retired.rawValue)))
+                AND EXISTS (SELECT 1 FROM apps p WHERE p.tenant_id = a.tenant_id AND p.adam_id = a.adam_id
+                    AND p.pricing = a.pricing AND p.revocable = \(true))
+            ORDER BY a.assignment_id
+            """
+        ).compactMap(assignment(from:))
+    }
+
+    func activeLicences(serials: [SerialNumber]) async throws -> [Assignment] {
+        // Migration 0009's (tenant_id, serial, state) index on assignments (partial on `serial IS NOT NULL`, which
+        // `serial IN (…)` implies: both databases search it on the whole key).
+        try await lookupChunks(serials) { chunk in
+            try await exec(
+                """
+                SELECT \(unescaped: Self.assignmentColumns) FROM assignments
+                WHERE tenant_id = \(tenantID) AND serial IN (\(list: chunk))
+                    AND state = \(AssignmentState.Code.active.rawValue)
+                """
+            ).compactMap(assignment(from:))
+        }.sorted { $0.id < $1.id }
     }
 }

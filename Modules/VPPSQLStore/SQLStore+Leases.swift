@@ -1,0 +1,53 @@
+import Foundation
+import VPPDomain
+import VPPUseCases
+
+extension SQLStore: Leases {
+    public func acquireLease(
+        tenant: TenantID,
+        name: String,
+        owner: String,
+        now: Date,
+        ttl: TimeInterval
+    ) async throws -> Bool {
+        // Taken when free or expired; a lease still held (by anyone, this owner too) is not taken again.
+        try await run { connection in
+            try await !connection.query(
+                """
+                INSERT INTO leases (tenant_id, lease_name, owner, held_until)
+                VALUES (\(tenant), \(name), \(owner), \(now.addingTimeInterval(ttl)))
+                ON CONFLICT (tenant_id, lease_name) DO UPDATE SET owner = excluded.owner,
+                    held_until = excluded.held_until
+                WHERE leases.held_until < \(now)
+                RETURNING lease_name
+                """
+            ).isEmpty
+        }
+    }
+
+    public func renewLease(
+        tenant: TenantID,
+        name: String,
+        owner: String,
+        now: Date,
+        ttl: TimeInterval
+    ) async throws -> Bool {
+        try await run { connection in
+            try await !connection.query(
+                """
+                UPDATE leases SET held_until = \(now.addingTimeInterval(ttl))
+                WHERE tenant_id = \(tenant) AND lease_name = \(name) AND owner = \(owner)
+                RETURNING lease_name
+                """
+            ).isEmpty
+        }
+    }
+
+    public func releaseLease(tenant: TenantID, name: String, owner: String) async throws {
+        _ = try await run { connection in
+            try await connection.query(
+                "DELETE FROM leases WHERE tenant_id = \(tenant) AND lease_name = \(name) AND owner = \(owner)"
+            )
+        }
+    }
+}
