@@ -26,6 +26,8 @@ struct VPPCtl: AsyncParsableCommand {
                                     over plain http too (default: none)
               VPP_MDM_EVENT_RETENTION
                                     seconds MDM webhook events are kept (604800)
+              VPP_DECLARATION_HEAL_ATTEMPTS
+                                    heals of a device's LicenseNotFound per licence (3)
             `vppctl --print-configuration` prints the settings in effect, secrets
             redacted. Exit codes: 0 ok, 1 failure, 2 usage.
             """,

@@ -17,9 +17,10 @@ struct VPPD: AsyncParsableCommand {
         discussion: """
             Reads VPP_DATABASE_URL, VPP_APPLE_BASE_URL, VPP_ENCRYPTION_KEY(_FILE), VPP_HTTP_HOST, VPP_HTTP_PORT,
             VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL, VPP_SYNC_INTERVAL (seconds), VPP_OUTBOUND_ALLOW,
-            VPP_MDM_EVENT_RETENTION (seconds) and VPP_REQUEST_DEADLINE_SECONDS (an API request's database deadline,
-            default 10). Any number of replicas may share one PostgreSQL database: background work is claimed from a
-            shared job queue.
+            VPP_MDM_EVENT_RETENTION (seconds), VPP_DECLARATION_HEAL_ATTEMPTS (heals of a device's LicenseNotFound per
+            licence, default 3) and VPP_REQUEST_DEADLINE_SECONDS (an API request's database deadline, default 10).
+            Any number of replicas may share one PostgreSQL database: background work is claimed from a shared job
+            queue.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self

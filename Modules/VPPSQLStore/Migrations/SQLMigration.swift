@@ -59,6 +59,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0016Declarations,
     migration0017Leases,
     migration0018IdempotentOutcome,
+    migration0019DeclarationStatus,
 ]
 
 /// The database is at a schema version this build cannot serve.
