@@ -94,6 +94,19 @@ extension AppleSimulator {
         case ("PUT", ["settings"]):
             replaceSettings(try JSONDecoder().decode(SimulatorSettings.self, from: request.body))
             return .json(200, try jsonObject(settings))
+        case ("GET", ["licences"]):
+            return .json(200, ["licences": licences(request.query)])
+        case ("GET", ["licence-log"]):
+            return .json(200, ["changes": licenceLog(since: request.query["since"].flatMap(Double.init))])
+        case ("DELETE", let p) where p.count == 3 && p[0] == "locations" && p[2] == "assignments":
+            let removed = try deleteAssignments(
+                adamId: body["adamId"] as? String ?? "",
+                pricingParam: body["pricingParam"] as? String ?? "STDQ",
+                serialNumbers: body["serialNumbers"] as? [String] ?? [],
+                clientUserIds: body["clientUserIds"] as? [String] ?? [],
+                at: p[1]
+            )
+            return .json(200, ["removed": removed])
         default:
             return .json(404, ["error": "unknown admin request \(request.method) \(request.path)"])
         }
