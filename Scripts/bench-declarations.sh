@@ -51,7 +51,19 @@ curl -fs -X PUT "$MDM/sim/config" -d "{\"webhookURL\": \"$HOOK\"}" >/dev/null
 curl -fs -X PUT "$MDM/sim/ddm/config" -d "{\"statusAPIKey\": \"$KEY\"}" >/dev/null
 AUTH="Authorization: Bearer $KEY"
 now() { python3 -c 'import time; print(time.time())'; }
-enrolled() { curl -fs -H "$AUTH" "$API/v1/devices" | json 'sum(1 for x in d if x.get("enrollment") == "enrolled")'; }
+# GET /v1/devices is paged: follow the Link header's next page.
+enrolled() { python3 - "$API" "$KEY" <<'PY'
+import json, re, sys, urllib.request
+api, key = sys.argv[1], sys.argv[2]
+url, count = api + "/v1/devices", 0
+while url:
+    answer = urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": "Bearer " + key}))
+    count += sum(1 for x in json.load(answer) if x.get("enrollment") == "enrolled")
+    found = re.search(r'<([^>]+)>;\s*rel="next"', answer.headers.get("Link") or "")
+    url = None if not found else (api + found.group(1) if found.group(1).startswith("/") else found.group(1))
+print(count)
+PY
+}
 stat() { curl -fs "$MDM/sim/ddm/stats" | json "d[\"$1\"]"; }
 
 TOTAL=0; for size in $SIZES; do TOTAL=$((TOTAL + size)); done
@@ -68,7 +80,7 @@ for SIZE in $SIZES; do
   curl -fs -X POST "$MDM/sim/devices" -d "{\"count\": $SIZE, \"serialPrefix\": \"D$ROUND\"}" \
     | json '"\n".join(x["serialNumber"] for x in d["devices"])' > "$WORK/serials"
   ENROLLED=$((ENROLLED + SIZE))
-  until [ "$(enrolled)" -ge "$ENROLLED" ]; do sleep 1; done
+  until [ "$(enrolled)" -ge "$ENROLLED" ]; do sleep 3; done
   python3 -c "import json; print(json.dumps({'serialNumbers': open('$WORK/serials').read().split()}))" > "$WORK/assign.json"
   JOINS0=$(stat setChanges); PUTS0=$(( $(stat declarationsStored) + $(stat declarationsUnchanged) ))
   SENT0=$(stat reportsSent); FAILED0=$(stat reportsFailed); NOTFOUND0=$(stat licenceNotFound)

@@ -36,12 +36,19 @@ struct DeclarationCommand: AsyncParsableCommand {
                     return
                 }
                 Output.table(
-                    ["SERIAL", "DECLARATION", "CHANGE", "STATE", "ATTEMPTS", "LAST ERROR", "DEVICE REPORTED"],
+                    [
+                        "SERIAL", "DECLARATION", "CHANGE", "STATE", "ATTEMPTS", "LAST ERROR", "DEVICE REPORTED",
+                        "INSTALL",
+                        "HEALS",
+                    ],
                     rows.map {
                         [
                             $0.serialNumber, $0.declaration, $0.change, $0.state, String($0.attempts),
                             $0.lastError ?? "",
                             ([$0.deviceState ?? ""] + $0.deviceReasons).filter { !$0.isEmpty }.joined(separator: " "),
+                            $0.installState ?? "",
+                            $0.healAttempts == 0
+                                ? "" : "\($0.healAttempts) \($0.healState ?? "") \($0.healError ?? "")",
                         ]
                     }
                 )

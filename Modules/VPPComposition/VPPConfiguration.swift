@@ -22,6 +22,7 @@ import Logging
 /// | `VPP_TENANT` | `default` (vppctl's tenant) |
 /// | `VPP_OUTBOUND_ALLOW` | none: MDM, webhook and SMTP hosts must be public and reached over TLS |
 /// | `VPP_MDM_EVENT_RETENTION` | `604800` seconds (7 days) |
+/// | `VPP_DECLARATION_HEAL_ATTEMPTS` | `3` heals of a device's `Error.LicenseNotFound` per licence |
 ///
 /// Secrets (the encryption keys, the passwords inside the database and SMTP URLs) are marked secret for
 /// swift-configuration and never appear in ``description``: print or log the configuration freely.
@@ -70,6 +71,9 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
     public var outboundAllow: String?
     /// Seconds processed MDM webhook events are kept (`VPP_MDM_EVENT_RETENTION`); repeats within it are dropped.
     public var mdmEventRetention: TimeInterval
+    /// Heals of a device's `Error.LicenseNotFound` per licence before its install shows failed
+    /// (`VPP_DECLARATION_HEAL_ATTEMPTS`, 1–20).
+    public var declarationHealAttempts: Int
 
     public static let defaultFolder = ".vpp"
 
@@ -127,6 +131,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
         tenant = text("vpp.tenant") ?? "default"
         outboundAllow = text("vpp.outbound.allow")
         mdmEventRetention = max(60, number("vpp.mdm.event.retention", 7 * 86_400))
+        declarationHealAttempts = min(20, max(1, integer("vpp.declaration.heal.attempts", 3)))
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") }
@@ -156,6 +161,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
             ("VPP_LOG_LEVEL", logLevel.rawValue), ("VPP_SYNC_INTERVAL", "\(syncInterval)"),
             ("VPP_INTENT_LEASE_SECONDS", "\(intentLease)"), ("VPP_TENANT", tenant),
             ("VPP_OUTBOUND_ALLOW", outboundAllow ?? "(none)"), ("VPP_MDM_EVENT_RETENTION", "\(mdmEventRetention)"),
+            ("VPP_DECLARATION_HEAL_ATTEMPTS", "\(declarationHealAttempts)"),
         ]
         return lines.map { "\($0)=\($1)" }.joined(separator: "\n")
     }

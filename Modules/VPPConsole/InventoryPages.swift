@@ -70,11 +70,16 @@ struct UsersPage: Sendable {
     let empty: Bool
 }
 
-/// `/console/devices`, `/console/users`
+/// `/console/devices`, `/console/devices/{serial}`, `/console/users`
 enum InventoryPages {
     static func add<Context: RemoteAddressRequestContext>(to group: RouterGroup<Context>, _ console: Console) {
         group.get("devices") { request, _ in
             await console.page(request) { session in try await devices(console, session, query: queryOf(request)) }
+        }
+        group.get("devices/{serial}") { request, context in
+            await console.page(request) { session in
+                try await DevicePage.render(console, session, serial: try context.parameters.require("serial"))
+            }
         }
         group.post("devices") { request, context in
             await console.action(request, context) { session, form in

@@ -109,6 +109,8 @@ struct ErrorMiddleware: RouterMiddleware {
                 .secretsUnavailable,
                 "A stored secret could not be opened; the operator must check the encryption key."
             )
+        case let error as StatusReportError:
+            return APIFailure(.badStatusReport, "The device status report cannot be read: \(error.description)")
         case let error as DesiredStateError:
             return APIFailure(.invalidDesiredState, error.description)
         case let error as DecodingError:
@@ -160,6 +162,7 @@ struct ErrorMiddleware: RouterMiddleware {
             APIFailure(.takeOverNeedsConfirmation, error.description)
         case .nothingToTakeOver: APIFailure(.nothingToTakeOver, error.description)
         case .unknownDevices: APIFailure(.unknownDevices, error.description)
+        case .unknownEnrollment: APIFailure(.unknownDevice, error.description)
         case .unknownUsers: APIFailure(.unknownUsers, error.description)
         case .noAssignees: APIFailure(.noAssignees, error.description)
         case .duplicateAssignees: APIFailure(.duplicateItems, error.description)

@@ -57,6 +57,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     case syncInProgress = "sync_in_progress"
     case badNotification = "bad_notification"
     case badPageRequest = "bad_page_request"
+    case badStatusReport = "bad_status_report"
     // The MDM connection
     case mdmNotConnected = "mdm_not_connected"
     case unknownCommand = "unknown_command"
@@ -108,7 +109,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     /// The one status this code is answered with: a client may branch on either and never sees them disagree.
     var status: HTTPResponse.Status {
         switch self {
-        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest: .badRequest
+        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest, .badStatusReport: .badRequest
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .routeNotFound, .unknownToken, .unknownApp, .unknownDevice, .unknownUser, .unknownTenant,

@@ -176,7 +176,7 @@ extension DriftView: APISchema {
     public static let schemaName = "DriftFinding"
     public static var schema: JSONSchema {
         .object([
-            "kind": .oneOf(["orphaned", "foreign", "missing", "failed"]), "adamId": .string, "assignee": .string,
+            "kind": .oneOf(DriftFinding.Kind.self), "adamId": .string, "assignee": .string,
             "location": .string, "fix": .string,
         ])
     }

@@ -357,6 +357,7 @@ extension SQLStore: MDMDirectory {
                 UNION SELECT DISTINCT tenant_id FROM mdm_events WHERE state = 'pending'
                 UNION SELECT DISTINCT tenant_id FROM declaration_set_changes WHERE state = 'queued'
                     AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
+                UNION SELECT DISTINCT tenant_id FROM declaration_publications WHERE publication > published
                 """
             ).map { try $0.decode("tenant_id") }
         }

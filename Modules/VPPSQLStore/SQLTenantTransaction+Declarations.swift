@@ -89,7 +89,8 @@ extension SQLTenantTransaction {
 
     static let changeColumns: SQLQuery = """
         change_id, assignment_id, serial, adam_id, pricing, licence_kind, kind, state, attempts, last_error,
-        created_at, updated_at, device_state, device_reasons, reported_at
+        created_at, updated_at, device_state, device_reasons, reported_at, install_state, heal_attempts, heal_state,
+        heal_error
         """
 
     func claimDueDeclarationSetChanges(
@@ -191,7 +192,8 @@ extension SQLTenantTransaction {
             createdAt: try row.decode("created_at")
         )
         let reasons: String? = try row.decode("device_reasons")
-        return DeclarationSetChangeRecord(
+        let install: String? = try row.decode("install_state"), heal: String? = try row.decode("heal_state")
+        var record = DeclarationSetChangeRecord(
             change: change,
             state: changeState,
             attempts: try row.decode("attempts"),
@@ -202,5 +204,10 @@ extension SQLTenantTransaction {
                 ?? [],
             reportedAt: try row.decode("reported_at")
         )
+        record.installState = install.flatMap(DeviceCommandState.init(rawValue:))
+        record.healAttempts = try row.decode("heal_attempts")
+        record.healStep = heal.flatMap(HealStep.init(rawValue:))
+        record.healError = try row.decode("heal_error")
+        return record
     }
 }

@@ -148,6 +148,35 @@ struct ContractWalk {
             raw: event,
             headers: ["X-Hmac-Signature": signature.base64EncodedString()]
         )
+        // Declarative delivery: the DDM server, a device's status report, one device's apps.
+        _ = try await call(
+            "PUT",
+            "/v1/mdm/declarations",
+            key: api.ownerKey,
+            body: DeclarationRoutes.ServerBody(kind: "kmfddm", url: "http://127.0.0.1:9", apiKey: "walk-ddm-key")
+        )
+        _ = try await call("GET", "/v1/mdm/declarations", key: api.readerKey)
+        try await api.world.store.inTenant(api.world.tenant.id) { tx in
+            try await tx.enqueueDeclarationSetChanges([
+                DeclarationSetChange(
+                    serialNumber: serials[0],
+                    asset: AssetKey(adamID: "361309726"),
+                    licenceKind: .device,
+                    kind: .join,
+                    assignmentID: AssignmentID(),
+                    createdAt: now
+                )
+            ])
+        }
+        let status = Data(
+            #"""
+            {"StatusItems": {"app": {"managed": {"list": [{"identifier": "com.apple.Pages",
+              "declaration-identifier": "vpp.app.361309726.STDQ.device", "state": "managed-but-uninstalled"}]}}}}
+            """#.utf8
+        )
+        _ = try await call("POST", "/v1/device-status/UDID-1", key: api.adminKey, raw: status)
+        _ = try await call("GET", "/v1/devices/\(serials[0])", key: api.readerKey)
+        _ = try await call("GET", "/v1/reports/drift", key: api.readerKey)
         // Desired state: groups, a scope (previewed, then stored), its waitlist, an alert level and the forecast.
         typealias Scopes = ScopeRoutes
         _ = try await call(

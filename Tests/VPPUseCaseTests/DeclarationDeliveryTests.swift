@@ -559,7 +559,7 @@ struct DeviceStatusTests {
             let pagesRow = try #require(rows.first { $0.adamId == "361309726" })
             #expect(keynoteRow.deviceState == "managed" && keynoteRow.reportedAt != nil)
             #expect(pagesRow.deviceState == "failed" && pagesRow.deviceReasons == ["Error.LicenseNotFound"])
-            await #expect(throws: UseCaseError.unknownDevices(["UDID-9"])) {
+            await #expect(throws: UseCaseError.unknownEnrollment("UDID-9")) {
                 try await record(world.admin, enrollmentID: "UDID-9", report: Data(report.utf8))
             }
             await #expect(throws: StatusReportError.notJSON) {

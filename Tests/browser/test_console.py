@@ -98,6 +98,15 @@ def test_admin_walk(stack, page):
     expect(page.locator("#pool-assigned")).to_have_text("3")
     check(page, "app")
 
+    # The device page: the licence, how the app reaches the device, what the device reported.
+    app_url = page.url
+    nav(page, "Devices")
+    page.get_by_role("link", name="C02WALK00001").click()
+    expect(page.locator("#device-apps")).to_contain_text("active")
+    expect(page.locator("#device-apps")).to_contain_text("command")
+    check(page, "device")
+    page.goto(app_url)
+
     # Revoke one licence: the consequences in plain words first, then confirmation.
     page.get_by_label("Select C02WALK00003").check()
     page.get_by_role("button", name="Revoke selected…").click()

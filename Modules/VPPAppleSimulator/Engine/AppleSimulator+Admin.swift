@@ -49,6 +49,15 @@ extension AppleSimulator {
                 at: p[1]
             )
             return .json(200, [:])
+        case ("DELETE", let p) where p.count == 3 && p[0] == "locations" && p[2] == "assignments":
+            try dropAssignments(
+                adamId: body["adamId"] as? String ?? "",
+                pricingParam: body["pricingParam"] as? String ?? "STDQ",
+                serialNumbers: body["serialNumbers"] as? [String] ?? [],
+                clientUserIds: body["clientUserIds"] as? [String] ?? [],
+                at: p[1]
+            )
+            return .json(200, [:])
         case ("POST", let p) where p.count == 3 && p[0] == "locations" && p[2] == "tokens":
             let days = body["validDays"] as? Double ?? 365
             let text = try mintToken(for: p[1], expiresAt: now().addingTimeInterval(days * 86_400))
@@ -98,15 +107,6 @@ extension AppleSimulator {
             return .json(200, ["licences": licences(request.query)])
         case ("GET", ["licence-log"]):
             return .json(200, ["changes": licenceLog(since: request.query["since"].flatMap(Double.init))])
-        case ("DELETE", let p) where p.count == 3 && p[0] == "locations" && p[2] == "assignments":
-            let removed = try deleteAssignments(
-                adamId: body["adamId"] as? String ?? "",
-                pricingParam: body["pricingParam"] as? String ?? "STDQ",
-                serialNumbers: body["serialNumbers"] as? [String] ?? [],
-                clientUserIds: body["clientUserIds"] as? [String] ?? [],
-                at: p[1]
-            )
-            return .json(200, ["removed": removed])
         default:
             return .json(404, ["error": "unknown admin request \(request.method) \(request.path)"])
         }

@@ -67,33 +67,4 @@ extension AppleSimulator {
             }
         }.sorted { ($0["at"] as? Double ?? 0) < ($1["at"] as? Double ?? 0) }
     }
-
-    /// Takes licences away behind the holder's back (`DELETE /sim/locations/{uId}/assignments`): no event, no
-    /// notification, as when someone else frees them in Apple Business Manager. Returns how many went.
-    public func deleteAssignments(
-        adamId: String,
-        pricingParam: String = "STDQ",
-        serialNumbers: [String] = [],
-        clientUserIds: [String] = [],
-        at locationUID: String
-    ) throws -> Int {
-        let serials = Set(serialNumbers)
-        let users = Set(clientUserIds)
-        var removed = 0
-        try mutateLocation(locationUID) { location in
-            let key = SimAssetKey(adamId: adamId, pricingParam: pricingParam)
-            guard location.assets[key] != nil else {
-                throw SimAdminError("no asset \(adamId)/\(pricingParam) at \(locationUID)")
-            }
-            location.bumpVersion()
-            removed =
-                Self.removeAssignments(&location) { assignment in
-                    assignment.asset == key
-                        && (assignment.serialNumber.map(serials.contains) ?? false
-                            || assignment.clientUserId.map(users.contains) ?? false)
-                }
-                .count
-        }
-        return removed
-    }
 }

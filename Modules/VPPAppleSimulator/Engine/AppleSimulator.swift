@@ -105,6 +105,27 @@ public actor AppleSimulator {
         }
     }
 
+    /// Deletes assignments behind the MDM's back (a person in ABM, another MDM, Apple losing them): no event, no
+    /// notification; the licences go back to the pool.
+    public func dropAssignments(
+        adamId: String,
+        pricingParam: String = "STDQ",
+        serialNumbers: [String] = [],
+        clientUserIds: [String] = [],
+        at locationUID: String
+    ) throws {
+        try mutateLocation(locationUID) { location in
+            let key = SimAssetKey(adamId: adamId, pricingParam: pricingParam)
+            let serials = Set(serialNumbers), users = Set(clientUserIds)
+            let removed = Self.removeAssignments(&location) { assignment in
+                assignment.asset == key
+                    && (assignment.serialNumber.map(serials.contains) ?? false
+                        || assignment.clientUserId.map(users.contains) ?? false)
+            }
+            if !removed.isEmpty { location.bumpVersion() }
+        }
+    }
+
     /// Registers a user directly (as `users/create` would, without an event).
     public func seedUser(clientUserId: String, email: String? = nil, at locationUID: String) throws {
         try mutateLocation(locationUID) { location in

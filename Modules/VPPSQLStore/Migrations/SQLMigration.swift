@@ -57,6 +57,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0014DesiredState,
     migration0015IdempotencyKeys,
     migration0016Declarations,
+    migration0018DeclarationStatus,
 ]
 
 /// The database is at a schema version this build cannot serve.

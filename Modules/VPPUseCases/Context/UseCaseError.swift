@@ -14,6 +14,8 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The token is not held by anyone else: there is nothing to take over.
     case nothingToTakeOver(location: String)
     case unknownDevices([String])
+    /// No device in the inventory is enrolled in MDM as this enrollment id (a status report's sender).
+    case unknownEnrollment(String)
     case unknownUsers([String])
     case noAssignees
     case duplicateAssignees([String])
@@ -48,6 +50,8 @@ public enum UseCaseError: Error, Hashable, Sendable, CustomStringConvertible {
         case .nothingToTakeOver(let location): "No other holder manages \"\(location)\"; there is nothing to take over."
         case .unknownDevices(let serials):
             "Unknown device\(serials.count == 1 ? "" : "s"): \(Self.list(serials)). Add them to the inventory first."
+        case .unknownEnrollment(let id):
+            "No device is enrolled as \"\(id.prefix(128))\"; it must enrol through the MDM server first."
         case .unknownUsers(let ids):
             "Unknown user\(ids.count == 1 ? "" : "s"): \(Self.list(ids)). Register them first."
         case .noAssignees: "Name at least one device serial number or user."

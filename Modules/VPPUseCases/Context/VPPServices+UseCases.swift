@@ -201,6 +201,7 @@ extension ProcessMDMEvents {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
         self.init(store: services.store, clock: services.clock, retention: services.mdmEventRetention)
+        statusRecorder = RecordDeviceStatus(services: services)
     }
 }
 
@@ -460,6 +461,29 @@ extension DeliverDeclarations {
 extension RecordDeviceStatus {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {
-        self.init(store: services.store, clock: services.clock)
+        self.init(store: services.store, clock: services.clock, healer: HealLicenceNotFound(services: services))
+    }
+}
+
+extension HealLicenceNotFound {
+    /// Wires this use case from the composition bag; at most `declarationHealAttempts` heals per join.
+    public init(services: VPPServices) {
+        self.init(
+            store: services.store,
+            clock: services.clock,
+            apple: services.apple,
+            tokenCredentials: services.tokenCredentials,
+            intentScheduler: services.intentScheduler,
+            intentWorker: CarryOutAppleIntents(services: services),
+            logger: services.logger
+        )
+        maxAttempts = services.declarationHealAttempts
+    }
+}
+
+extension DeviceDetail {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store)
     }
 }

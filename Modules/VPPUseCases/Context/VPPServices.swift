@@ -22,6 +22,9 @@ public struct VPPServices: Sendable {
     /// How long processed MDM webhook events are kept (`VPP_MDM_EVENT_RETENTION`); a repeat of an event within
     /// this period is answered as a duplicate and not stored again.
     public var mdmEventRetention: TimeInterval = 7 * 86_400
+    /// How often vpp heals a device's `Error.LicenseNotFound` for one licence (ask Apple, re-associate, re-publish)
+    /// before the install shows failed (`VPP_DECLARATION_HEAL_ATTEMPTS`).
+    public var declarationHealAttempts = 3
     /// Where queued Apple intents are handed for background work, in a server that has one.
     public var intentScheduler: (any IntentScheduler)?
     /// Tenants' identities at Apple, shared by every use case built from this bag (see ``TenantHolderCache``).

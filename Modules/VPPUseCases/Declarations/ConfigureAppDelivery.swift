@@ -112,6 +112,12 @@ public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
     public let deviceState: String?
     public let deviceReasons: [String]
     public let reportedAt: String?
+    /// The licence's install in the command path's words (`verified`, `error`, `failed`; joins only).
+    public let installState: String?
+    /// Heals of `Error.LicenseNotFound`: how many, the last one's step, and Apple's and the device's reasons.
+    public let healAttempts: Int
+    public let healState: String?
+    public let healError: String?
 
     public init(_ record: DeclarationSetChangeRecord) {
         let change = record.change
@@ -130,5 +136,9 @@ public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
         deviceState = record.deviceState
         deviceReasons = record.deviceReasons.map(\.code)
         reportedAt = record.reportedAt.map(ISO8601Timestamp.format)
+        installState = record.installState?.rawValue
+        healAttempts = record.healAttempts
+        healState = record.healStep?.rawValue
+        healError = record.healError
     }
 }

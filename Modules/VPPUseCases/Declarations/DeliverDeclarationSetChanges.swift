@@ -27,6 +27,8 @@ public struct DeliverDeclarationSetChanges: Sendable {
     /// Counts of one run.
     public struct Outcome: Hashable, Sendable {
         public var joined = 0, left = 0, retried = 0, failed = 0
+        /// Declarations published again with a new ServerToken (healing `Error.LicenseNotFound`).
+        public var republished = 0
         public init() {}
     }
 
@@ -34,6 +36,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
     @discardableResult
     public func callAsFunction(_ tenantID: TenantID, owner: String) async throws -> Outcome {
         var total = Outcome()
+        total.republished = try await republish(tenantID)
         for _ in 0..<50 {
             let outcome = try await deliverBatch(tenantID, owner: owner)
             total.joined += outcome.joined
@@ -47,7 +50,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
 
     func deliverBatch(_ tenantID: TenantID, owner: String) async throws -> Outcome {
         let now = clock.now()
-        let (claimed, enrollments) = try await store.inTenant(tenantID) { tx in
+        let (claimed, enrollments, publications) = try await store.inTenant(tenantID) { tx in
             let claimed = try await tx.claimDueDeclarationSetChanges(
                 owner: owner,
                 now: now,
@@ -62,7 +65,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
                     enrollments[serial] = id
                 }
             }
-            return (claimed, enrollments)
+            return (claimed, enrollments, claimed.isEmpty ? [:] : try await tx.declarationPublications())
         }
         guard !claimed.isEmpty else { return Outcome() }
         var outcome = Outcome()
@@ -87,7 +90,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
                 published[declaration.identifier] == nil
             else { continue }
             do {
-                let document = try declaration.document(publication: 0)
+                let document = try declaration.document(publication: publications[declaration.identifier] ?? 0)
                 published[declaration.identifier] = await publisher.publish(
                     document,
                     identifier: declaration.identifier,
@@ -163,5 +166,40 @@ public struct DeliverDeclarationSetChanges: Sendable {
             )
         }
         return outcome
+    }
+
+    /// Publishes again, with a new ServerToken, the declarations a heal asked for (their publication number went
+    /// up); the joins waiting for it are then `republished`. A failure stays due and is tried on the next run.
+    func republish(_ tenantID: TenantID) async throws -> Int {
+        let due = try await store.inTenant(tenantID) { tx in try await tx.dueRepublications() }
+        var done = 0
+        for (asset, kind, publication) in due {
+            guard let declaration = try? ManagedAppDeclaration(asset: asset, assignment: kind) else { continue }
+            let outcome: DeliveryOutcome
+            do {
+                outcome = await publisher.publish(
+                    try declaration.document(publication: publication),
+                    identifier: declaration.identifier,
+                    set: declaration.identifier
+                )
+            } catch {
+                outcome = .refused("\(error)")
+            }
+            guard outcome == .delivered else {
+                logger.warning(
+                    "declaration not re-published",
+                    metadata: [
+                        "tenant": "\(tenantID)", "declaration": "\(declaration.identifier)", "outcome": "\(outcome)",
+                    ]
+                )
+                continue
+            }
+            let now = clock.now()
+            try await store.inTenant(tenantID) { tx in
+                try await tx.markRepublished(asset: asset, kind: kind, publication: publication, now: now)
+            }
+            done += 1
+        }
+        return done
     }
 }

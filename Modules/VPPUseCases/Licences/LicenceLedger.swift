@@ -53,6 +53,9 @@ enum LicenceLedger {
         }
         try await tx.enqueueDeviceCommands(commands)
         try await tx.enqueueDeclarationSetChanges(joins)
+        // A licence re-associated to heal Error.LicenseNotFound exists again: its declaration is re-published
+        // (a new ServerToken) so the device evaluates it now, not before.
+        try await tx.healsReassociated(granted.map(\.id), now: now)
     }
 
     /// Licences about to be revoked (moved to revocation-queued): a device that joined the app's declaration set

@@ -17,7 +17,11 @@ public struct LicenceReportRow: Sendable, Hashable, Encodable {
 /// Drift between Apple, our records and the device inventory, with the fix each finding proposes (in words no
 /// face's syntax: `kind`, `adamID` and `assignee` are the facts a face turns into its own command).
 public struct DriftFinding: Sendable, Hashable, Encodable {
-    public enum Kind: String, Sendable, Encodable { case orphaned, foreign, missing, failed }
+    public enum Kind: String, Sendable, Encodable, CaseIterable {
+        case orphaned, foreign, missing, failed
+        /// A device reports an app vpp declares as `managed-but-uninstalled` (the user removed it).
+        case uninstalled
+    }
     public let kind: Kind
     public let adamID: String
     public let assignee: String
@@ -101,8 +105,11 @@ public struct Reports: Sendable {
         try caller.require(.read)
         let now = clock.now()
         let ours = try await tokenCredentials.holder(of: caller.tenantID)
-        let (tokens, devices, records) = try await store.inTenant(caller.tenantID) { tx in
-            (try await tx.tokens(), try await tx.devices(), try await tx.assignments(AssignmentQuery()))
+        let (tokens, devices, records, joins) = try await store.inTenant(caller.tenantID) { tx in
+            (
+                try await tx.tokens(), try await tx.devices(), try await tx.assignments(AssignmentQuery()),
+                try await tx.declarationSetChanges(serial: nil, limit: 10_000)
+            )
         }
         let known = Set(devices.filter { !$0.isRetired }.map(\.serialNumber.value))
         var findings: [DriftFinding] = []
@@ -166,6 +173,22 @@ public struct Reports: Sendable {
                     )
                 )
             }
+        }
+        // The device's own word, from its declarative status: a required app it no longer has.
+        let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for join in joins
+        where join.change.kind == .join && join.deviceState == ManagedAppState.managedButUninstalled.rawValue {
+            let grantedBy = byID[join.change.assignmentID]?.grantingToken
+            findings.append(
+                DriftFinding(
+                    kind: .uninstalled,
+                    adamID: join.change.asset.adamID,
+                    assignee: join.change.serialNumber,
+                    location: tokens.first { $0.id == grantedBy }?.location.name ?? "?",
+                    fix: "The device reports the app removed (managed-but-uninstalled): it installs it again at its "
+                        + "next declaration evaluation, or remove the device from the app's scope."
+                )
+            )
         }
         return findings
     }

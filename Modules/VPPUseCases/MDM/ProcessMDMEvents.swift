@@ -11,6 +11,8 @@ public struct ProcessMDMEvents: Sendable {
     let clock: (any Clock)?
     /// How long after an acknowledged install vpp asks again for the installed apps, while the app is not there yet.
     public var verifyAgainAfter: TimeInterval = 30
+    /// Records DeclarativeManagement status reports and heals what they claim (nil: status check-ins are ignored).
+    public var statusRecorder: RecordDeviceStatus?
 
     /// Takes only what this use case touches.
     public init(store: any Store, clock: (any Clock)? = nil, retention: TimeInterval = 7 * 86_400) {
@@ -24,19 +26,32 @@ public struct ProcessMDMEvents: Sendable {
     public func callAsFunction(_ tenantID: TenantID) async throws -> Int {
         var processed = 0
         while true {
-            let (count, handled, reclaimAt) = try await store.inTenant(tenantID) { tx in
+            let (count, handled, reclaimAt, reports) = try await store.inTenant(tenantID) { tx in
                 let events = try await tx.pendingMDMEvents(limit: 200)
                 var handled = 0
                 var reclaimAt: [Date] = []
+                var reports: [RecordDeviceStatus.Recorded] = []
                 let connection = try await tx.mdmConnection()?.connection
                 for event in events {
-                    let (state, detail) = try await handle(event, tx, connection: connection, reclaimAt: &reclaimAt)
+                    let (state, detail) = try await handle(
+                        event,
+                        tx,
+                        connection: connection,
+                        reclaimAt: &reclaimAt,
+                        reports: &reports
+                    )
                     try await tx.markMDMEvent(event.id, state, detail: detail)
                     if state == .processed { handled += 1 }
                 }
-                return (events.count, handled, reclaimAt)
+                return (events.count, handled, reclaimAt, reports)
             }
             processed += handled
+            // Heals talk to Apple: after the reports are committed, never inside the transaction.
+            if let statusRecorder {
+                for recorded in reports where !recorded.claimed.isEmpty {
+                    _ = await statusRecorder.heal(tenantID, recorded)
+                }
+            }
             for at in Set(reclaimAt) {
                 try await store.jobs.enqueue(
                     JobRequest(
@@ -135,7 +150,8 @@ public struct ProcessMDMEvents: Sendable {
         _ event: MDMEventRecord,
         _ tx: any TenantTransaction,
         connection: MDMConnection?,
-        reclaimAt: inout [Date]
+        reclaimAt: inout [Date],
+        reports: inout [RecordDeviceStatus.Recorded]
     ) async throws -> (MDMEventState, String) {
         guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(event.body.utf8)) else {
             return (.ignored, "malformed: not a MicroMDM-compatible webhook body")
@@ -207,6 +223,11 @@ public struct ProcessMDMEvents: Sendable {
             try await tx.saveEnrollment(device.serialNumber, device.enrollment)
             reclaimAt.append(now.addingTimeInterval(connection?.reclaimAfter ?? 24 * 3600))
             return (.processed, "\(device.serialNumber.value) unenrolled")
+        case "mdm.DeclarativeManagement":
+            guard let checkIn = envelope.checkinEvent, let payload = Self.plist(checkIn.rawPayload) else {
+                return (.ignored, "malformed: DeclarativeManagement without a readable raw_payload")
+            }
+            return try await declarativeStatus(checkIn, payload, tx, now: now, reports: &reports)
         case "mdm.Connect":
             guard let ack = envelope.acknowledgeEvent else {
                 return (.ignored, "malformed: Connect without acknowledge_event")

@@ -63,6 +63,14 @@ public struct DeclarationSetChangeRecord: Hashable, Sendable {
     public let deviceState: String?
     public let deviceReasons: [StatusReason]
     public let reportedAt: Date?
+    /// The licence's install in the command path's words: `verified` once the device reports the app `managed`,
+    /// `error` while it reports a failure, `failed` once healing gave up; nil while nothing is known.
+    public var installState: DeviceCommandState?
+    /// How often vpp healed this join after `Error.LicenseNotFound`, the step the healing is at, and why it
+    /// stopped or what Apple said.
+    public var healAttempts = 0
+    public var healStep: HealStep?
+    public var healError: String?
 
     public init(
         change: DeclarationSetChange,
@@ -152,4 +160,71 @@ public protocol DeclarationRecords {
     ) async throws -> Bool
     /// One device's changes (or, without a serial, the tenant's first `limit`), oldest first.
     func declarationSetChanges(serial: String?, limit: Int) async throws -> [DeclarationSetChangeRecord]
+}
+
+/// Where the healing of one join after `Error.LicenseNotFound` stands. Stored by raw value.
+public enum HealStep: String, Hashable, Sendable, CaseIterable, Codable {
+    /// A server holds the heal and is asking Apple whether the licence exists.
+    case asking
+    /// Apple has no licence: the ledger asks Apple again (a durable intent); re-published once Apple confirms.
+    case reassociating
+    /// Waiting for the delivery job to publish the declaration with a new ServerToken.
+    case republishing
+    /// The declaration went out again: the device's next report tells.
+    case republished
+    /// Gave up after the allowed attempts (the install shows `failed`).
+    case failed
+}
+
+/// The answer to claiming a heal of a device's join (see
+/// ``DeclarationStatusRecords/claimHeal(serial:asset:maxAttempts:now:lease:reason:)``).
+public enum HealClaim: Hashable, Sendable {
+    /// This server heals; `attempt` counts from 1.
+    case claimed(DeclarationSetChangeRecord, attempt: Int)
+    /// Another server (or an earlier copy of the report) is healing, or the re-publish is not out yet.
+    case busy
+    /// The attempts are used up: the install was marked failed now (once).
+    case exhausted(DeclarationSetChangeRecord)
+    /// No join for the device and app (or already given up).
+    case none
+}
+
+/// The device's declarative status acted on, inside the tenant's unit of work: install states, healing and
+/// re-publication (see ``TenantTransaction``).
+// No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
+public protocol DeclarationStatusRecords {
+    /// Sets the install state of the device's latest join for the app (what a report means for the licence).
+    func setDeclarationInstallState(serial: String, asset: AssetKey, _ state: DeviceCommandState?) async throws
+    /// Claims the healing of the device's latest join for the app with one conditional update: at most
+    /// `maxAttempts` per join, never while another heal of it is under way (its lease runs until `now + lease`) or
+    /// before the last re-publish has reached the DDM server. When the attempts are used up, marks the install
+    /// failed once and answers ``HealClaim/exhausted(_:)``.
+    func claimHeal(
+        serial: String,
+        asset: AssetKey,
+        maxAttempts: Int,
+        now: Date,
+        lease: TimeInterval,
+        reason: String
+    ) async throws -> HealClaim
+    /// Queues the association of an active licence again (Apple lost it: a device reported Error.LicenseNotFound and
+    /// Apple's list agrees): the row goes back to `reserved`, the durable intent to associate, only if it is still
+    /// `active` (counts do not move: it held a licence before and after). Kept apart from the state machine's moves,
+    /// which never take a confirmed licence back to `reserved` on their own.
+    /// - Returns: whether the licence was re-queued.
+    func requeueAssociation(_ id: AssignmentID, now: Date) async throws -> Bool
+    /// Moves a claimed heal on (`until`: the step's lease, nil for none), recording what Apple said.
+    func updateHeal(_ changeID: UUID, step: HealStep, error: String?, until: Date?) async throws
+    /// Of these licences, the joins waiting for Apple's re-association: they move to ``HealStep/republishing``
+    /// and their declarations' publication numbers go up (one re-publish per declaration per call).
+    func healsReassociated(_ ids: [AssignmentID], now: Date) async throws
+    /// Asks for the declaration of `asset` and `kind` to be published again with a new ServerToken: bumps its
+    /// publication number and moves these joins to ``HealStep/republishing``.
+    func requestRepublish(asset: AssetKey, kind: LicenceAssignmentKind, joins: [UUID], now: Date) async throws
+    /// Each declaration's current publication number (0 until one was bumped).
+    func declarationPublications() async throws -> [String: Int]
+    /// Declarations whose publication number is ahead of what the DDM server holds.
+    func dueRepublications() async throws -> [(asset: AssetKey, kind: LicenceAssignmentKind, publication: Int)]
+    /// Records that the DDM server holds `publication`; its joins waiting for it become ``HealStep/republished``.
+    func markRepublished(asset: AssetKey, kind: LicenceAssignmentKind, publication: Int, now: Date) async throws
 }

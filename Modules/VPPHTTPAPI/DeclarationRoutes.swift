@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import VPPDomain
+import VPPUseCases
+
+/// Declarative delivery's edges: a device's status report posted directly (`POST /v1/device-status/{id}`) and
+/// the tenant's DDM server (`PUT|GET /v1/mdm/declarations`, the REST twin of `vppctl mdm declarations`).
+enum DeclarationRoutes {
+    /// What a posted status report changed, app by app.
+    struct StatusAnswer: Encodable, APISchema {
+        struct App: Encodable {
+            let adamId: String
+            let pricingParam: String
+            /// What the device's state means to vpp.
+            let outcome: String
+            /// What became of a heal of `Error.LicenseNotFound`, when one was asked for.
+            let healing: String?
+        }
+        let recorded: [App]
+        /// Items for declarations that are not vpp's, or for which the device never joined a set.
+        let ignored: Int
+
+        static let outcomes = ["verified", "licence-not-found", "drift", "failed", "pending"]
+        static let schemaName = "DeviceStatusRecorded"
+        static var schema: JSONSchema {
+            .object(
+                [
+                    "recorded": .array(
+                        .object(
+                            [
+                                "adamId": .ref(AdamIDSchema.self), "pricingParam": .string,
+                                "outcome": .oneOf(outcomes),
+                            ],
+                            optional: ["healing": .oneOf(HealLicenceNotFound.Result.self)]
+                        )
+                    ),
+                    "ignored": .integer(minimum: 0),
+                ]
+            )
+        }
+
+        init(_ outcome: RecordDeviceStatus.Outcome) {
+            recorded = outcome.recorded.sorted { $0.key < $1.key }.map { asset, disposition in
+                App(
+                    adamId: asset.adamID,
+                    pricingParam: asset.pricingParam.rawValue,
+                    outcome: Self.text(disposition),
+                    healing: outcome.healing[asset]?.rawValue
+                )
+            }
+            ignored = outcome.ignored
+        }
+
+        static func text(_ disposition: ManagedAppStatus.Disposition) -> String {
+            switch disposition {
+            case .verified: "verified"
+            case .licenceNotFound: "licence-not-found"
+            case .drift: "drift"
+            case .failed: "failed"
+            case .pending: "pending"
+            }
+        }
+    }
+
+    /// The tenant's DDM server as the API takes it; the key is write-only.
+    struct ServerBody: Codable, APISchema {
+        let kind: String
+        let url: String?
+        let apiKey: String?
+
+        static let schemaName = "DeclarationServerRequest"
+        static var schema: JSONSchema {
+            .object(
+                ["kind": .oneOf(DeclarationPublisherKind.self)],
+                optional: [
+                    "url": .string.described("The DDM server's base URL (KMFDDM, or NanoHUB's KMFDDM prefix)"),
+                    "apiKey": .string.described("The DDM server's API key; stored encrypted, never returned"),
+                ]
+            )
+        }
+    }
+
+    /// The tenant's DDM server as the API shows it (never its key).
+    struct ServerView: Encodable, APISchema {
+        let kind: String
+        let url: String?
+        /// The tenant's default delivery (`commands` or `declarations`).
+        let delivery: String
+
+        static let schemaName = "DeclarationServer"
+        static var schema: JSONSchema {
+            .object(
+                ["kind": .oneOf(DeclarationPublisherKind.self), "delivery": .oneOf(AppDelivery.self)],
+                optional: ["url": .string]
+            )
+        }
+    }
+
+    /// The largest status report read (a device's full report of every app stays far below it).
+    static let maximumReportSize = 1 << 20
+
+    static let operations: [APIOperation] = [
+        APIOperation(
+            method: .post,
+            path: "/v1/device-status/{enrollmentId}",
+            operationID: "recordDeviceStatus",
+            summary: "A device's declarative status report, as Apple defines it (StatusItems.app.managed.list; "
+                + "incremental reports with _removed): managed verifies the licence's install, failures show on the "
+                + "device's declaration row, managed-but-uninstalled is drift, Error.LicenseNotFound is healed (Apple "
+                + "asked, the licence re-associated, the declaration re-published, at most "
+                + "VPP_DECLARATION_HEAL_ATTEMPTS times). Posting a report again changes nothing more.",
+            access: .apiKey(.manageLicences),
+            parameters: [.path("enrollmentId", .string(minLength: 1, maxLength: 128))],
+            requestBody: .anyObject,
+            answers: [.json(200, "Recorded", .ref(StatusAnswer.self))],
+            errors: [400, 404, 413]
+        ) { call in
+            var request = call.request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: maximumReportSize)
+            } catch is NIOTooManyBytesError {
+                throw HTTPError(.contentTooLarge)
+            }
+            let outcome = try await RecordDeviceStatus(services: call.services)(
+                try call.caller(),
+                enrollmentID: try call.path("enrollmentId"),
+                report: Data(buffer: body)
+            )
+            return json(StatusAnswer(outcome))
+        },
+        APIOperation(
+            method: .put,
+            path: "/v1/mdm/declarations",
+            operationID: "setDeclarationServer",
+            summary: "Choose the tenant's DDM server (kmfddm with url and apiKey, or off: changes stay queued and "
+                + "visible); the key is sealed and never returned; needs mdm-admin",
+            access: .apiKey(.manageTenant),
+            requestBody: .ref(ServerBody.self),
+            answers: [.json(200, "Saved", .ref(ServerView.self))],
+            errors: [403, 422]
+        ) { call in
+            let body = try await call.body(ServerBody.self)
+            guard let kind = DeclarationPublisherKind(rawValue: body.kind) else {
+                return MDMRoutes.invalid(
+                    .invalidMDMConnection,
+                    "kind must be one of \(DeclarationPublisherKind.allCases.map(\.rawValue).joined(separator: ", ")).",
+                    call.context
+                )
+            }
+            return try await MDMRoutes.respond(call.context) {
+                let configure = ConfigureAppDelivery(services: call.services)
+                let caller = try call.caller()
+                try await configure.setPublisher(caller, kind, url: body.url, apiKey: body.apiKey)
+                return json(try await view(configure, caller))
+            }
+        },
+        APIOperation(
+            method: .get,
+            path: "/v1/mdm/declarations",
+            operationID: "showDeclarationServer",
+            summary: "The tenant's DDM server (kind and URL, never its key) and its default app delivery",
+            access: .apiKey(.read),
+            answers: [.json(200, "The DDM server", .ref(ServerView.self))]
+        ) { call in
+            json(try await view(ConfigureAppDelivery(services: call.services), try call.caller()))
+        },
+    ]
+
+    static func view(_ configure: ConfigureAppDelivery, _ caller: Caller) async throws -> ServerView {
+        let (kind, url) = try await configure.publisher(caller)
+        return ServerView(kind: kind.rawValue, url: url, delivery: try await configure.show(caller).rawValue)
+    }
+}

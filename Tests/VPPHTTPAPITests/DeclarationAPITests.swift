@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import VPPDomain
+import VPPTestSupport
+import VPPUseCases
+
+@Suite("Declarations API: a device's status posted, the DDM server, one device's apps (both databases)")
+struct DeclarationAPITests {
+    static let report = Data(
+        #"""
+        {"StatusItems": {"app": {"managed": {"list": [
+          {"identifier": "com.apple.Keynote", "declaration-identifier": "vpp.app.408709785.STDQ.device",
+           "state": "managed", "external-version-id": 8675309, "version": "14.2"},
+          {"identifier": "com.other", "declaration-identifier": "com.other.declaration", "state": "managed"}
+        ]}}}, "Errors": []}
+        """#.utf8
+    )
+
+    @Test(
+        "POST /v1/device-status: 404 unknown, 400 unreadable (nothing changed), 403 reader, 200 twice alike",
+        arguments: StoreKind.allCases
+    )
+    func deviceStatus(kind: StoreKind) async throws {
+        try await withAPI(kind) { api in
+            let world = api.world
+            var answer = try await api.call("POST", "/v1/device-status/UDID-1", key: api.adminKey, raw: Self.report)
+            #expect(answer.status == 404 && answer.errorCode == "unknown_device", "\(answer.text)")
+            #expect(answer.errorMessage.contains("UDID-1"))
+
+            let serial = try #require(try await world.addDevices(1).first)
+            try await world.store.inTenant(world.tenant.id) { tx in
+                try await tx.saveEnrollment(
+                    serial,
+                    MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", platform: .iOS)
+                )
+                try await tx.enqueueDeclarationSetChanges([
+                    DeclarationSetChange(
+                        serialNumber: serial.value,
+                        asset: AssetKey(adamID: "408709785"),
+                        licenceKind: .device,
+                        kind: .join,
+                        assignmentID: AssignmentID(),
+                        createdAt: world.clock.now()
+                    )
+                ])
+            }
+            for (bad, needle) in [
+                ("nope", "not a JSON object"), (#"{"StatusItems": {"app": {"managed": {"list": {}}}}}"#, "not a list"),
+                (#"{"StatusItems": {"app": {"managed": {"list": [{"state": "managed"}]}}}}"#, "without an identifier"),
+            ] {
+                answer = try await api.call("POST", "/v1/device-status/UDID-1", key: api.adminKey, raw: Data(bad.utf8))
+                #expect(answer.status == 400 && answer.errorCode == "bad_status_report", "\(bad): \(answer.text)")
+                #expect(answer.errorMessage.contains(needle), "\(answer.errorMessage)")
+            }
+            answer = try await api.call("GET", "/v1/devices/\(serial.value)", key: api.readerKey)
+            var app = (answer.object["apps"] as? [[String: Any]])?.first ?? [:]
+            #expect(app["deviceState"] == nil && app["install"] == nil, "nothing recorded: \(answer.text)")
+            answer = try await api.call("POST", "/v1/device-status/UDID-1", key: api.readerKey, raw: Self.report)
+            #expect(answer.status == 403)
+
+            answer = try await api.call("POST", "/v1/device-status/UDID-1", key: api.adminKey, raw: Self.report)
+            #expect(answer.status == 200, "\(answer.text)")
+            let recorded = answer.object["recorded"] as? [[String: Any]] ?? []
+            #expect(recorded.count == 1 && recorded.first?["outcome"] as? String == "verified")
+            #expect(answer.object["ignored"] as? Int == 1)
+            let again = try await api.call("POST", "/v1/device-status/UDID-1", key: api.adminKey, raw: Self.report)
+            #expect(again.status == 200 && again.text == answer.text, "a report posted twice: the same answer")
+
+            answer = try await api.call("GET", "/v1/devices/\(serial.value)", key: api.readerKey)
+            #expect(answer.status == 200, "\(answer.text)")
+            #expect((answer.object["device"] as? [String: Any])?["udid"] as? String == "UDID-1")
+            app = (answer.object["apps"] as? [[String: Any]])?.first ?? [:]
+            #expect(app["delivery"] as? String == "declaration" && app["install"] as? String == "verified")
+            #expect(
+                app["deviceState"] as? String == "managed"
+                    && app["declaration"] as? String == "vpp.app.408709785.STDQ.device"
+            )
+            #expect(app["join"] as? String == "queued" && app["reportedAt"] != nil)
+            answer = try await api.call("GET", "/v1/devices/ZZZZ00000001", key: api.readerKey)
+            #expect(answer.status == 404 && answer.errorCode == "unknown_device")
+            answer = try await api.call("GET", "/v1/devices/x", key: api.readerKey)
+            #expect(answer.status == 422 && answer.errorCode == "invalid_serial_number", "\(answer.text)")
+        }
+    }
+
+    @Test(
+        "PUT/GET /v1/mdm/declarations: the key is write-only, bad input named, mdm-admin only",
+        arguments: StoreKind.allCases
+    )
+    func declarationServer(kind: StoreKind) async throws {
+        try await withAPI(kind) { api in
+            var answer = try await api.call("GET", "/v1/mdm/declarations", key: api.readerKey)
+            #expect(answer.status == 200 && answer.object["kind"] as? String == "off")
+            #expect(answer.object["delivery"] as? String == "commands" && answer.object["url"] == nil)
+            let body: [String: Any] = ["kind": "kmfddm", "url": "http://127.0.0.1:9/", "apiKey": "ddm-secret-key"]
+            answer = try await api.call("PUT", "/v1/mdm/declarations", key: api.adminKey, json: body)
+            #expect(answer.status == 403, "an app manager may not choose where the key goes")
+            for (bad, needle) in [
+                (["kind": "jamf"], "kind must be one of"),
+                (["kind": "kmfddm", "url": "ftp://ddm", "apiKey": "k"], "ftp://ddm"),
+                (["kind": "kmfddm", "url": "http://127.0.0.1:9"], "API key"),
+            ] {
+                answer = try await api.call("PUT", "/v1/mdm/declarations", key: api.ownerKey, json: bad)
+                #expect(answer.status == 422 && answer.errorMessage.contains(needle), "\(bad): \(answer.text)")
+            }
+            answer = try await api.call("GET", "/v1/mdm/declarations", key: api.readerKey)
+            #expect(answer.object["kind"] as? String == "off", "refused input changed nothing")
+            answer = try await api.call("PUT", "/v1/mdm/declarations", key: api.ownerKey, json: body)
+            #expect(answer.status == 200 && answer.object["kind"] as? String == "kmfddm", "\(answer.text)")
+            #expect(answer.object["url"] as? String == "http://127.0.0.1:9" && !answer.text.contains("ddm-secret-key"))
+            answer = try await api.call("GET", "/v1/mdm/declarations", key: api.readerKey)
+            #expect(answer.object["kind"] as? String == "kmfddm" && !answer.text.contains("ddm-secret-key"))
+            answer = try await api.call("PUT", "/v1/mdm/declarations", key: api.ownerKey, json: ["kind": "off"])
+            #expect(answer.status == 200 && answer.object["kind"] as? String == "off" && answer.object["url"] == nil)
+        }
+    }
+}
