@@ -406,11 +406,14 @@ let package = Package(
             name: "VPPMDMAdapterTests",
             dependencies: [
                 "VPPNanoMDM", "VPPMicroMDM", "VPPMDMWebhook", "VPPKMFDDM", "VPPMDMSimulator", "VPPUseCases",
-                "VPPDomain",
+                "VPPDomain", "VPPAppleSimulator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Tests/VPPMDMAdapterTests",
             swiftSettings: strictSettings

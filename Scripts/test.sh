@@ -47,6 +47,8 @@ ISOLATED='VPPConsoleTests\.ConsoleSignInTests|EndToEndTests\.DatabaseOutageTests
 ISOLATED+='|EndToEndTests\.MDMDeploymentTests'
 # A proxy that stalls under vppd: answers are timed against the request deadline.
 ISOLATED+='|EndToEndTests\.RequestDeadlineTests'
+# Apps by declaration: a replica killed while the DDM server answers slowly, devices evaluating after a delay.
+ISOLATED+='|EndToEndTests\.DeclarativeDeliveryTests|EndToEndTests\.DeclarativeStatusTests'
 # The fast lane: domain and use-case tests without the ones that need PostgreSQL or an SMTP server.
 FAST_LANE='VPPDomainTests\.|VPPUseCaseTests\.|VPPCompositionTests\.'
 FAST_SKIP='VPPUseCaseTests\.SMTPTests|TokenLifecycleTests/otherTenant'

@@ -19,6 +19,14 @@ struct MDMSim: AsyncParsableCommand {
             PUT /sim/faults {mode: none|down|slow|500|207, delayMilliseconds}; PUT /sim/behaviour {respond: \
             acknowledge|error|notnow|silent};
             GET /sim/stats.
+            Declarative side (KMFDDM's API, Basic kmfddm:<the same API key>): PUT/GET /v1/declarations, GET/DELETE \
+            /v1/declarations/{id}, POST /v1/declarations/{id}/touch, GET /v1/sets, GET/PUT/DELETE \
+            /v1/set-declarations/{set}?declaration={id}, GET/PUT/DELETE /v1/enrollment-sets/{enrollmentId}?set={set}, \
+            GET /v1/declaration-sets/{id}, GET /v1/declaration-status/{ids}. Devices in an app's set ask vppsim \
+            (--vppsim-url) for a device licence, install or report Error.LicenseNotFound, and post status reports \
+            to --status-url. Admin: PUT /sim/ddm/config {vppsimURL, statusURL, statusAPIKey, statusRoute: \
+            post|webhook, evaluationDelayMilliseconds}; PUT /sim/ddm/faults {mode: none|lost|late|uninstalled, \
+            delayMilliseconds, serials}; GET /sim/ddm/set-changes; GET /sim/ddm/devices; GET /sim/ddm/stats.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self
@@ -33,6 +41,13 @@ struct MDMSim: AsyncParsableCommand {
         var apiKeyFile: String?
         @Option(help: "Where devices' webhook events go (vpp: <vppd>/mdm/webhook/<tenantId>).") var webhookURL: String?
         @Option(help: "File holding the webhook HMAC key (X-Hmac-Signature); none = unsigned.") var hmacKeyFile: String?
+        @Option(help: "vppsim's base URL, asked whether a licence exists; default: $MDMSIM_VPPSIM_URL.")
+        var vppsimURL: String?
+        @Option(help: "vpp's base URL: devices POST status reports to <url>/v1/device-status/<enrollmentId>.")
+        var statusURL: String?
+        @Option(help: "File holding the vpp API key the status reports carry.") var statusAPIKeyFile: String?
+        @Option(help: "How status reports travel: post (vpp's device-status API) or webhook.") var statusRoute = "post"
+        @Option(help: "Milliseconds before a device evaluates changed declarations.") var evaluationDelayMs = 200
         @Option(help: "Log level.") var logLevel = "info"
 
         func run() async throws {
@@ -48,7 +63,18 @@ struct MDMSim: AsyncParsableCommand {
                 apiKey: apiKey,
                 webhookURL: webhookURL,
                 hmacKey: try read(hmacKeyFile),
+                vppsimURL: vppsimURL ?? ProcessInfo.processInfo.environment["MDMSIM_VPPSIM_URL"],
                 logger: logger
+            )
+            guard let route = DDMStatusRoute(rawValue: statusRoute) else {
+                throw ValidationError("--status-route must be post or webhook")
+            }
+            await simulator.configureDDM(
+                vppsimURL: nil,
+                statusURL: statusURL,
+                statusAPIKey: try read(statusAPIKeyFile),
+                statusRoute: route,
+                evaluationDelayMilliseconds: evaluationDelayMs
             )
             let host = self.host
             try await MDMSimulatorServer(simulator: simulator, logger: logger).run(host: host, port: port) { port in

@@ -68,6 +68,8 @@ public actor MDMSimulator {
     let apiKey: String
     var ackDelayMilliseconds: Int
     var partialCounter = 0
+    /// The declarative side: the KMFDDM-compatible store and the devices' declared apps.
+    var ddm = DDMState()
     let logger: Logger
     let client: HTTPClient
 
@@ -76,6 +78,7 @@ public actor MDMSimulator {
         webhookURL: String? = nil,
         hmacKey: String? = nil,
         ackDelayMilliseconds: Int = 20,
+        vppsimURL: String? = nil,
         logger: Logger
     ) {
         self.apiKey = apiKey
@@ -84,6 +87,7 @@ public actor MDMSimulator {
         self.ackDelayMilliseconds = ackDelayMilliseconds
         self.logger = logger
         client = Self.sharedClient
+        ddm.vppsimURL = vppsimURL
     }
 
     /// One client for the process (an HTTPClient must outlive its users; simulators in tests come and go).

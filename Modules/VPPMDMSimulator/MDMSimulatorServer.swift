@@ -4,7 +4,8 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 
-/// Puts an ``MDMSimulator`` on a real HTTP port: NanoMDM's `/v1/enqueue/{ids}` and the `/sim/…` admin API.
+/// Puts an ``MDMSimulator`` on a real HTTP port: NanoMDM's `/v1/enqueue/{ids}`, KMFDDM's `/v1/declarations`,
+/// `/v1/set-declarations`, `/v1/enrollment-sets`, … and the `/sim/…` admin API.
 public struct MDMSimulatorServer: Sendable {
     public let simulator: MDMSimulator
     let logger: Logger
@@ -135,6 +136,7 @@ public struct MDMSimulatorServer: Sendable {
             return Self.json(["respond": behaviour.rawValue])
         }
         router.get("/sim/stats") { _, _ in Self.json(await simulator.stats) }
+        addDDMRoutes(router)
         return router
     }
 

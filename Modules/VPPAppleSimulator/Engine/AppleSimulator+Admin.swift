@@ -103,6 +103,10 @@ extension AppleSimulator {
         case ("PUT", ["settings"]):
             replaceSettings(try JSONDecoder().decode(SimulatorSettings.self, from: request.body))
             return .json(200, try jsonObject(settings))
+        case ("GET", ["licences"]):
+            return .json(200, ["licences": licences(request.query)])
+        case ("GET", ["licence-log"]):
+            return .json(200, ["changes": licenceLog(since: request.query["since"].flatMap(Double.init))])
         default:
             return .json(404, ["error": "unknown admin request \(request.method) \(request.path)"])
         }

@@ -219,6 +219,7 @@ public actor AppleSimulator {
         location.assignments.append(
             SimAssignment(asset: key, serialNumber: serial, clientUserId: user, modifiedAtVersion: location.version)
         )
+        location.logLicence(.associated, key, serial: serial, user: user)
     }
 
     static func removeAssignments(
@@ -229,7 +230,15 @@ public actor AppleSimulator {
         guard !removed.isEmpty else { return [] }
         location.assignments.removeAll(where: shouldRemove)
         location.assignmentRevision += 1
-        for assignment in removed { location.assignedByAsset[assignment.asset, default: 0] -= 1 }
+        for assignment in removed {
+            location.assignedByAsset[assignment.asset, default: 0] -= 1
+            location.logLicence(
+                .disassociated,
+                assignment.asset,
+                serial: assignment.serialNumber,
+                user: assignment.clientUserId
+            )
+        }
         location.assignmentIndex = Dictionary(
             uniqueKeysWithValues: location.assignments.enumerated().map {
                 (

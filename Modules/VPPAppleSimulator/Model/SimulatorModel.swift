@@ -151,6 +151,9 @@ struct SimLocation: Sendable {
     var assignmentRevision = 0
     /// Assigned licences per asset, kept with every change (reads must not scan every assignment).
     var assignedByAsset: [SimAssetKey: Int] = [:]
+    /// Every licence made or taken back, with its time (bounded), so a test can order Apple's view against an
+    /// MDM server's (`GET /sim/licence-log`).
+    var licenceLog: [SimLicenceChange] = []
     var users: [SimUser] = []
     var events: [String: SimEvent] = [:]
     /// Increases on every write; `versionIds` maps the opaque ids we hand out back to it.
