@@ -238,6 +238,7 @@ public final class VPPRuntime: Sendable {
         services.intentLease = configuration.intentLease
         services.outboundPolicy = outbound
         services.mdmEventRetention = configuration.mdmEventRetention
+        services.reservationBatches = ReservationBatches(capacity: configuration.reservationBatch)
         return VPPRuntime(
             services: services,
             configuration: configuration,
@@ -275,6 +276,7 @@ public final class VPPRuntime: Sendable {
         replaced.intentLease = services.intentLease
         replaced.outboundPolicy = services.outboundPolicy
         replaced.mdmEventRetention = services.mdmEventRetention
+        replaced.reservationBatches = services.reservationBatches
         return replaced
     }
 

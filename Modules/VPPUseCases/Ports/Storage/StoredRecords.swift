@@ -88,6 +88,8 @@ public struct AssignmentQuery: Hashable, Sendable {
     public var asset: AssetKey?
     public var tokenID: TokenID?
     public var assignee: Assignee?
+    /// Licences of any of these assignees (an empty list matches none).
+    public var assignees: [Assignee]?
     public var states: Set<AssignmentState.Code>?
     public var eventID: String?
     /// Just these licences.
