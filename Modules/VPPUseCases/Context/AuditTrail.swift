@@ -35,6 +35,30 @@ public struct AuditTrail: Sendable {
         )
     }
 
+    /// Appends one line per caller in `tx`, in one statement: a batch of requests doing the same thing, each
+    /// audited as its own (its caller, its detail).
+    public func record(
+        _ tx: any TenantTransaction,
+        _ lines: [(caller: Caller, detail: String)],
+        _ action: String,
+        _ target: String,
+        _ outcome: String
+    ) async throws {
+        let now = clock.now()
+        try await tx.appendAudit(
+            lines.map {
+                AuditRecord(
+                    at: now,
+                    actor: $0.caller.admin.name,
+                    action: action,
+                    target: target,
+                    outcome: outcome,
+                    detail: $0.detail
+                )
+            }
+        )
+    }
+
     /// Records a line in its own unit of work (for refusals, where the main one rolled back). Best effort:
     /// a failure to record is logged, never thrown over the refusal the caller must see.
     public func recordSeparately(

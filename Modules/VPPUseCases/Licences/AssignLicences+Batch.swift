@@ -93,16 +93,14 @@ extension AssignLicences {
         let holders = Set(try await tx.assignments(query).map(\.assignee))
         members.removeAll { !holders.isDisjoint(with: requests[$0].assignees) }
         guard !members.isEmpty else { return turns }
-        for index in members {
-            try await auditTrail.record(
-                tx,
-                requests[index].caller,
-                "licence.assign",
-                "\(key)",
-                "reserved",
-                "\(requests[index].assignees.count) assignee(s)"
-            )
-        }
+        // An audit line per request, as alone, written in one statement.
+        try await auditTrail.record(
+            tx,
+            members.map { (requests[$0].caller, "\(requests[$0].assignees.count) assignee(s)") },
+            "licence.assign",
+            "\(key)",
+            "reserved"
+        )
         let wanted = members.flatMap { requests[$0].assignees }
         let plan: [(tokenID: TokenID, count: Int)]
         do {

@@ -36,6 +36,8 @@ public struct AuditFilter: Hashable, Sendable {
 // No `: Sendable` here: TenantTransaction is Sendable, and a Sendable refinement makes the SQL extensions fail.
 public protocol AuditRecords {
     func appendAudit(_ record: AuditRecord) async throws
+    /// Appends `records` in one statement (a batch of requests, each audited).
+    func appendAudit(_ records: [AuditRecord]) async throws
     /// The newest `limit` records.
     func auditLog(limit: Int) async throws -> [AuditRecord]
     /// One page of records matching `filter`, newest first (`at` descending, then id descending), those after
