@@ -118,7 +118,7 @@ struct ReservationBatchTests {
     }
 
     @Test(
-        "a device licensed before the batch rolls the batch back; every request then gets its own answer",
+        "a device licensed before the batch is left out of it and refused alone, by name; the others are reserved",
         arguments: StoreKind.allCases
     )
     func rolledBack(kind: StoreKind) async throws {
