@@ -3,24 +3,37 @@
 # PostgreSQL (fsync on), 32 concurrent clients, against vppsim with its limiter off and at Apple's 15
 # requests per second; printed next to pgbench's simple-update TPS on the same server in the same run.
 #
+# It also says where the time goes in the limiter-off run: statements and transactions per request
+# (pg_stat_statements and pg_stat_database), the statements run most, and the CPU seconds each process spent
+# per request (the vppd pair, PostgreSQL's backends, vppsim, the load generator). PERF=1 records a profile of
+# the first vppd during that run (`perf record`) and prints its hottest symbols.
+#
 #   Scripts/bench-assign.sh                       # release build, 2,000 devices
 #   CONFIG=debug DEVICES=500 Scripts/bench-assign.sh
+#   BENCH_BIN=/path/to/release DEVICES=1000 PERF=1 Scripts/bench-assign.sh   # another build, with a profile
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[bench] %s\n' "$*" >&2; }
 CONFIG=${CONFIG:-release}
 DEVICES=${DEVICES:-2000}
 CONCURRENCY=${CONCURRENCY:-32}
-for product in vppsim vppd vppctl; do swift build -c "$CONFIG" --product "$product" 2>&1 | grep -E "error" || true; done
-BIN=$(swift build -c "$CONFIG" --show-bin-path)
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$BENCH_BIN
+else
+  for product in vppsim vppd vppctl; do swift build -c "$CONFIG" --product "$product" 2>&1 | grep -E "error" || true; done
+  BIN=$(swift build -c "$CONFIG" --show-bin-path)
+fi
 export PG_FSYNC=on
 source Scripts/lib/throwaway-postgres.sh
+psql "$VPP_TEST_DATABASE_URL" -qc "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -w restart >/dev/null
+psql "$VPP_TEST_DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; stop_postgres' EXIT
 
 SIM_PORT=$(free_port)
-"$BIN/vppsim" serve --port "$SIM_PORT" --rate-limit 0 --log-level error & PIDS+=($!)
+"$BIN/vppsim" serve --port "$SIM_PORT" --rate-limit 0 --log-level error & PIDS+=($!); SIM_PID=$!
 SIM="http://127.0.0.1:$SIM_PORT"
 for _ in $(seq 100); do curl -fs "$SIM/mdm/v2/service/config" >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -43,10 +56,10 @@ curl -fs -X POST "$SIM/sim/locations/$UID_/assets" -H 'Content-Type: application
   -d "{\"adamId\":\"408709785\",\"totalCount\":$((DEVICES * 2))}" >/dev/null
 TOKEN=$(curl -fs -X POST "$SIM/sim/locations/$UID_/tokens")
 
-URLS=()
+URLS=(); VPPD_PIDS=()
 for _ in 1 2; do
   PORT=$(free_port)
-  "$BIN/vppd" serve --port "$PORT" >/dev/null 2>&1 & PIDS+=($!)
+  "$BIN/vppd" serve --port "$PORT" >/dev/null 2>&1 & PIDS+=($!); VPPD_PIDS+=($!)
   URLS+=("http://127.0.0.1:$PORT")
 done
 for url in "${URLS[@]}"; do for _ in $(seq 100); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done; done
@@ -82,7 +95,7 @@ def worker():
             status = "error"
         with lock:
             statuses[status] += 1; latencies.append(time.monotonic() - started)
-started = time.monotonic()
+started = time.monotonic(); cpu = time.process_time()
 threads = [threading.Thread(target=worker) for _ in range(concurrency)]
 for t in threads: t.start()
 for t in threads: t.join()
@@ -90,11 +103,59 @@ elapsed = time.monotonic() - started
 latencies.sort()
 p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
 print(f"assign[{label}]: {count} single-device assignments, {concurrency} concurrent, two replicas: "
-      f"{count / elapsed:.0f}/s ({elapsed:.1f} s), p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, statuses {dict(statuses)}")
+      f"{count / elapsed:.0f}/s ({elapsed:.1f} s), p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, statuses {dict(statuses)}; "
+      f"load generator CPU {(time.process_time() - cpu) * 1000 / count:.1f} ms per request")
 PY
 }
+# cpu_seconds PID…: user + system CPU seconds the processes (and their exited children) used so far.
+cpu_seconds() {
+  python3 - "$@" <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK"); total = 0
+for pid in sys.argv[1:]:
+    try: fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError: continue
+    total += sum(int(f) for f in fields[11:15])
+print(f"{total / tick:.2f}")
+PY
+}
+postgres_pids() { echo "$(head -1 "$PGDATA/postmaster.pid") $(ps -o pid= --ppid "$(head -1 "$PGDATA/postmaster.pid")")"; }
+# where_time_went COUNT BEFORE…: per request, statements, transactions and CPU seconds by process since BEFORE.
+where_time_went() {
+  local count=$1 vppd_before=$2 pg_before=$3 sim_before=$4 xacts_before=$5
+  local vppd_after pg_after sim_after xacts_after
+  vppd_after=$(cpu_seconds "${VPPD_PIDS[@]}"); pg_after=$(cpu_seconds $(postgres_pids)); sim_after=$(cpu_seconds "$SIM_PID")
+  xacts_after=$(psql "$VPP_TEST_DATABASE_URL" -Atc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'vppbench'")
+  psql "$VPP_TEST_DATABASE_URL" -Atc "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s
+    JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'vppbench'" | python3 -c "
+import sys; n = int(sys.stdin.read()); c = $count
+print(f'assign: per request: {n / c:.1f} statements (plus BEGIN/COMMIT), {($xacts_after - $xacts_before) / c:.1f} transactions; '
+      f'CPU ms per request: vppd pair {($vppd_after - $vppd_before) * 1000 / c:.1f}, PostgreSQL {($pg_after - $pg_before) * 1000 / c:.1f}, '
+      f'vppsim {($sim_after - $sim_before) * 1000 / c:.1f}')"
+  echo "assign: the statements run most (calls per request, mean ms, query):"
+  psql "$VPP_TEST_DATABASE_URL" -Atc "SELECT round(calls::numeric / $count, 2) || ' | ' || round(mean_exec_time::numeric, 3)
+      || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+    FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'vppbench'
+    ORDER BY calls DESC LIMIT ${TOP:-15}" | sed 's/^/  /'
+}
 HALF=$((DEVICES / 2))
+psql "$VPP_TEST_DATABASE_URL" -qAtc "SELECT pg_stat_statements_reset()" >/dev/null
+BEFORE=("$(cpu_seconds "${VPPD_PIDS[@]}")" "$(cpu_seconds $(postgres_pids))" "$(cpu_seconds "$SIM_PID")"
+  "$(psql "$VPP_TEST_DATABASE_URL" -Atc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'vppbench'")")
+if [ "${PERF:-0}" = 1 ]; then
+  perf record -F 999 -g -o /tmp/bench-assign.perf.data -p "${VPPD_PIDS[0]}" >/dev/null 2>&1 & PERF_PID=$!
+fi
 run_load "vppsim limiter off" 0 "$HALF"
+if [ "${PERF:-0}" = 1 ]; then
+  kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+  echo "assign: the first vppd's CPU by library (perf, self time):"
+  perf report -i /tmp/bench-assign.perf.data --no-children --sort dso --stdio 2>/dev/null \
+    | grep -E '^ +[0-9]' | head -12 || true
+  echo "assign: the first vppd's hottest symbols (perf, self time):"
+  perf report -i /tmp/bench-assign.perf.data --no-children --sort dso,symbol --stdio 2>/dev/null \
+    | grep -E '^ +[0-9]' | head -"${PERF_TOP:-30}" | { swift demangle --simplified 2>/dev/null || cat; } | cut -c1-160 || true
+fi
+where_time_went "$HALF" "${BEFORE[@]}"
 curl -fs "$SIM/sim/settings" | python3 -c 'import json,sys; s=json.load(sys.stdin); s["requestsPerSecond"]=15; print(json.dumps(s))' \
   | curl -fs -X PUT "$SIM/sim/settings" -H 'Content-Type: application/json' -d @- >/dev/null
 curl -fs -X DELETE "$SIM/sim/stats" >/dev/null

@@ -23,6 +23,7 @@ import Logging
 /// | `VPP_OUTBOUND_ALLOW` | none: MDM, webhook and SMTP hosts must be public and reached over TLS |
 /// | `VPP_MDM_EVENT_RETENTION` | `604800` seconds (7 days) |
 /// | `VPP_DECLARATION_HEAL_ATTEMPTS` | `3` heals of a device's `Error.LicenseNotFound` per licence |
+/// | `VPP_RESERVATION_BATCH` | `64` requests sharing one reservation transaction (`1`: each alone) |
 ///
 /// Secrets (the encryption keys, the passwords inside the database and SMTP URLs) are marked secret for
 /// swift-configuration and never appear in ``description``: print or log the configuration freely.
@@ -66,6 +67,9 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
     public var intentLease: TimeInterval
     /// vppctl's tenant (`VPP_TENANT`, `--tenant`).
     public var tenant: String
+    /// Small licence reservations of one app that arrive together share one transaction, this many at most
+    /// (`VPP_RESERVATION_BATCH`; 1: every request reserves in its own); see ``ReservationBatches``.
+    public var reservationBatch: Int
     /// Hosts or `host:port` pairs vpp may call although they are internal, over plain http too
     /// (`VPP_OUTBOUND_ALLOW`, comma-separated); see ``OutboundPolicy``.
     public var outboundAllow: String?
@@ -129,6 +133,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
         syncInterval = number("vpp.sync.interval", 6 * 3600)
         intentLease = max(1, number("vpp.intent.lease.seconds", 60))
         tenant = text("vpp.tenant") ?? "default"
+        reservationBatch = max(1, integer("vpp.reservation.batch", 64))
         outboundAllow = text("vpp.outbound.allow")
         mdmEventRetention = max(60, number("vpp.mdm.event.retention", 7 * 86_400))
         declarationHealAttempts = min(20, max(1, integer("vpp.declaration.heal.attempts", 3)))
@@ -162,6 +167,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
             ("VPP_INTENT_LEASE_SECONDS", "\(intentLease)"), ("VPP_TENANT", tenant),
             ("VPP_OUTBOUND_ALLOW", outboundAllow ?? "(none)"), ("VPP_MDM_EVENT_RETENTION", "\(mdmEventRetention)"),
             ("VPP_DECLARATION_HEAL_ATTEMPTS", "\(declarationHealAttempts)"),
+            ("VPP_RESERVATION_BATCH", "\(reservationBatch)"),
         ]
         return lines.map { "\($0)=\($1)" }.joined(separator: "\n")
     }

@@ -239,6 +239,7 @@ public final class VPPRuntime: Sendable {
         services.outboundPolicy = outbound
         services.mdmEventRetention = configuration.mdmEventRetention
         services.declarationHealAttempts = configuration.declarationHealAttempts
+        services.reservationBatches = ReservationBatches(capacity: configuration.reservationBatch)
         return VPPRuntime(
             services: services,
             configuration: configuration,
@@ -277,6 +278,7 @@ public final class VPPRuntime: Sendable {
         replaced.outboundPolicy = services.outboundPolicy
         replaced.mdmEventRetention = services.mdmEventRetention
         replaced.declarationHealAttempts = services.declarationHealAttempts
+        replaced.reservationBatches = services.reservationBatches
         return replaced
     }
 

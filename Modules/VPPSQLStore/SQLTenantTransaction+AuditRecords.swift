@@ -13,6 +13,19 @@ extension SQLTenantTransaction: AuditRecords {
         )
     }
 
+    func appendAudit(_ records: [AuditRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await insertMany(
+            "INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, outcome, detail)",
+            rows: records.map { record in
+                """
+                (\(tenantID), \(record.id), \(record.at), \(record.actor), \(record.action), \(record.target),
+                \(record.outcome), \(record.detail))
+                """
+            }
+        )
+    }
+
     func auditLog(limit: Int) async throws -> [AuditRecord] {
         try await auditPage(before: nil, limit: limit, filter: AuditFilter())
     }

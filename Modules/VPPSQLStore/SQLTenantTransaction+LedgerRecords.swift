@@ -261,16 +261,17 @@ extension SQLTenantTransaction: LedgerRecords {
         case .user(let user): conditions.append("client_user_id = \(user)")
         case nil: break
         }
-        if let event = query.eventID { conditions.append("event_id = \(event)") }
         if let assignees = query.assignees {
-            let serials = assignees.compactMap { if case .device(let serial) = $0 { serial } else { nil } }
-            let users = assignees.compactMap { if case .user(let user) = $0 { user } else { nil } }
+            // Each list is an index lookup list (assignments_by_serial / _by_user lead with tenant and app).
+            let serials = assignees.compactMap { if case .device(let s) = $0 { s } else { nil } }
+            let users = assignees.compactMap { if case .user(let u) = $0 { u } else { nil } }
             var either: [SQLQuery] = []
             if !serials.isEmpty { either.append("serial IN (\(list: serials))") }
             if !users.isEmpty { either.append("client_user_id IN (\(list: users))") }
             guard !either.isEmpty else { return [] }
             conditions.append("(\(fragment: .joined(either, separator: " OR ")))")
         }
+        if let event = query.eventID { conditions.append("event_id = \(event)") }
         if let ids = query.ids {
             guard !ids.isEmpty else { return [] }
             conditions.append("assignment_id IN (\(list: ids))")

@@ -19,6 +19,13 @@ public struct AuditTrail: Sendable {
         try await tx.appendAudit(AuditRecord(at: clock.now(), actor: caller.admin.name, entry: entry))
     }
 
+    /// Appends one line per caller in `tx`, in one statement: a batch of requests doing the same thing, each
+    /// audited as its own (its caller, its entry).
+    public func record(_ tx: any TenantTransaction, _ lines: [(caller: Caller, entry: AuditEntry)]) async throws {
+        let now = clock.now()
+        try await tx.appendAudit(lines.map { AuditRecord(at: now, actor: $0.caller.admin.name, entry: $0.entry) })
+    }
+
     /// Records a line in its own unit of work (for refusals, where the main one rolled back). Best effort:
     /// a failure to record is logged, never thrown over the refusal the caller must see.
     public func recordSeparately(_ caller: Caller, _ entry: AuditEntry) async {

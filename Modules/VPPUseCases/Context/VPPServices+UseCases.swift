@@ -28,6 +28,7 @@ extension AssignLicences {
             intentScheduler: services.intentScheduler,
             intentWorker: CarryOutAppleIntents(services: services)
         )
+        batches = services.reservationBatches
     }
 }
 

@@ -29,6 +29,8 @@ public struct VPPServices: Sendable {
     public var intentScheduler: (any IntentScheduler)?
     /// Tenants' identities at Apple, shared by every use case built from this bag (see ``TenantHolderCache``).
     public let holderIdentities = TenantHolderCache()
+    /// Small licence reservations of one app that arrive together share a transaction (see ``ReservationBatches``).
+    public var reservationBatches = ReservationBatches()
     /// Apple notifications refused while the database was down, polled as soon as it answers again.
     public let missedNotifications = MissedAppleNotifications()
 

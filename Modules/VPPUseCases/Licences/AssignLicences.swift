@@ -31,6 +31,9 @@ public struct AssignLicences: Sendable {
     public var queueInBackground = true
     /// The intents' claim lease (see ``CarryOutAppleIntents/leaseSeconds``).
     public var intentLeaseSeconds: TimeInterval
+    /// Where small requests for the same app share a transaction (a server's, shared by its requests); nil:
+    /// every request reserves in its own.
+    public var batches: ReservationBatches?
 
     /// Takes only what this use case touches; `intentWorker` carries intents out when there is no scheduler.
     public init(
@@ -63,56 +66,7 @@ public struct AssignLicences: Sendable {
         // 1. Check and reserve in one unit of work, all or nothing: the rows are the intents to call Apple.
         let reserved: [(TokenID, [Assignment])]
         do {
-            reserved = try await store.inTenant(caller.tenantID) { tx in
-                guard let app = try await tx.app(key) else { throw StoreError.unknownApp(key) }
-                for assignee in assignees { try app.asset.checkAssignable(to: assignee) }
-                try await Self.checkKnown(tx, assignees)
-                // A few named assignees are checked one by one for a clear refusal; in bulk the ledger's unique
-                // index refuses (naming them) without reading every holder of the app.
-                var already: [String] = []
-                for assignee in assignees where assignees.count <= 20 {
-                    let holding = try await tx.assignments(
-                        AssignmentQuery(
-                            asset: key,
-                            assignee: assignee,
-                            states: AssignmentState.Code.holding
-                        )
-                    )
-                    if !holding.isEmpty { already.append(assignee.text) }
-                }
-                guard already.isEmpty else { throw UseCaseError.alreadyLicensed(already) }
-                // Plan from the pool as it is now, reserve token by token (in a fixed order, so two requests
-                // spanning the same tokens never wait on each other in a cycle). When another server took a
-                // token's last licences between our read and our update, read again and plan the rest: a request
-                // is refused only when the pool, read after every competitor committed, is short.
-                // Audited first: the counts' row lock, taken by the reservation, is then held only until commit.
-                try await auditTrail.record(
-                    tx,
-                    caller,
-                    AuditEntry(.licenceAssign, .app(key), .reserved, "\(assignees.count) assignee(s)")
-                )
-                var remaining = assignees[...]
-                var result: [(TokenID, [Assignment])] = []
-                for _ in 0..<8 where !remaining.isEmpty {
-                    let plan = try await poolReader.pool(tx, key, ours: ours).allocate(remaining.count)
-                    for (tokenID, count) in plan.sorted(by: { $0.tokenID < $1.tokenID }) {
-                        let group = remaining.prefix(count).map {
-                            Assignment(tenantID: caller.tenantID, asset: key, assignee: $0, grantingToken: tokenID)
-                        }
-                        guard try await tx.reserveLicences(group) else { break }
-                        remaining = remaining.dropFirst(count)
-                        result.append((tokenID, group))
-                    }
-                }
-                guard remaining.isEmpty else {
-                    throw LicenceError.noLicencesLeft(
-                        key,
-                        requested: assignees.count,
-                        available: assignees.count - remaining.count
-                    )
-                }
-                return result
-            }
+            reserved = try await reserve(caller, key, assignees, ours: ours)
         } catch StoreError.alreadyLicensed(let who) {
             throw UseCaseError.alreadyLicensed(who)
         }
@@ -159,6 +113,65 @@ public struct AssignLicences: Sendable {
             )
         }
         return outcome
+    }
+
+    /// Checks and reserves one request's licences in its own unit of work, all or nothing.
+    func reserveAlone(
+        _ caller: Caller,
+        _ key: AssetKey,
+        _ assignees: [Assignee],
+        ours: HolderIdentity
+    ) async throws -> [(TokenID, [Assignment])] {
+        try await store.inTenant(caller.tenantID) { tx in
+            guard let app = try await tx.app(key) else { throw StoreError.unknownApp(key) }
+            for assignee in assignees { try app.asset.checkAssignable(to: assignee) }
+            try await Self.checkKnown(tx, assignees)
+            // A few named assignees are checked one by one for a clear refusal; in bulk the ledger's unique
+            // index refuses (naming them) without reading every holder of the app.
+            var already: [String] = []
+            for assignee in assignees where assignees.count <= 20 {
+                let holding = try await tx.assignments(
+                    AssignmentQuery(
+                        asset: key,
+                        assignee: assignee,
+                        states: AssignmentState.Code.holding
+                    )
+                )
+                if !holding.isEmpty { already.append(assignee.text) }
+            }
+            guard already.isEmpty else { throw UseCaseError.alreadyLicensed(already) }
+            // Plan from the pool as it is now, reserve token by token (in a fixed order, so two requests
+            // spanning the same tokens never wait on each other in a cycle). When another server took a
+            // token's last licences between our read and our update, read again and plan the rest: a request
+            // is refused only when the pool, read after every competitor committed, is short.
+            // Audited first: the counts' row lock, taken by the reservation, is then held only until commit.
+            try await auditTrail.record(
+                tx,
+                caller,
+                AuditEntry(.licenceAssign, .app(key), .reserved, "\(assignees.count) assignee(s)")
+            )
+            var remaining = assignees[...]
+            var result: [(TokenID, [Assignment])] = []
+            for _ in 0..<8 where !remaining.isEmpty {
+                let plan = try await poolReader.pool(tx, key, ours: ours).allocate(remaining.count)
+                for (tokenID, count) in plan.sorted(by: { $0.tokenID < $1.tokenID }) {
+                    let group = remaining.prefix(count).map {
+                        Assignment(tenantID: caller.tenantID, asset: key, assignee: $0, grantingToken: tokenID)
+                    }
+                    guard try await tx.reserveLicences(group) else { break }
+                    remaining = remaining.dropFirst(count)
+                    result.append((tokenID, group))
+                }
+            }
+            guard remaining.isEmpty else {
+                throw LicenceError.noLicencesLeft(
+                    key,
+                    requested: assignees.count,
+                    available: assignees.count - remaining.count
+                )
+            }
+            return result
+        }
     }
 
     /// Refuses devices and users the tenant does not know (or whose user is retired), naming them. Reads only

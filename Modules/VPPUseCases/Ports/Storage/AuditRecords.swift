@@ -35,6 +35,8 @@ public struct AuditFilter: Hashable, Sendable {
 /// The tenant's audit log, inside its unit of work (see ``TenantTransaction``).
 public protocol AuditRecords: Sendable {
     func appendAudit(_ record: AuditRecord) async throws
+    /// Appends `records` in one statement (a batch of requests, each audited).
+    func appendAudit(_ records: [AuditRecord]) async throws
     /// The newest `limit` records.
     func auditLog(limit: Int) async throws -> [AuditRecord]
     /// One page of records matching `filter`, newest first (`at` descending, then id descending), those after

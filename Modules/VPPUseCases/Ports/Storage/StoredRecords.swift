@@ -92,7 +92,8 @@ public struct AssignmentQuery: Hashable, Sendable {
     public var eventID: String?
     /// Just these licences.
     public var ids: Set<AssignmentID>?
-    /// Just the licences of these devices and users (a page's worth: one statement).
+    /// Just the licences of these devices and users (a page's worth, a reservation batch's: one statement; an
+    /// empty set matches none).
     public var assignees: Set<Assignee>?
     /// Keyset paging: licences after this one in id order (set `limit` too).
     public var after: AssignmentID?
