@@ -28,6 +28,7 @@ struct VPPCtl: AsyncParsableCommand {
                                     seconds MDM webhook events are kept (604800)
               VPP_DECLARATION_HEAL_ATTEMPTS
                                     heals of a device's LicenseNotFound per licence (3)
+              VPP_RESERVATION_BATCH requests sharing one reservation transaction (64)
             `vppctl --print-configuration` prints the settings in effect, secrets
             redacted. Exit codes: 0 ok, 1 failure, 2 usage.
             """,

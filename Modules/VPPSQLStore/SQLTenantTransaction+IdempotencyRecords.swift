@@ -81,6 +81,13 @@ extension SQLTenantTransaction: IdempotencyRecords {
         )
     }
 
+    func markIdempotentWrite(_ key: String, fingerprint: String) async throws {
+        try await markCarriedOut(
+            IdempotentRequest(tenantID: tenantID, key: key, fingerprint: fingerprint),
+            wrote: "1 = 1"
+        )
+    }
+
     /// Marks the claim of `request` carried out if this transaction wrote anything (``IdempotentRequest``);
     /// `wrote` is the dialect's test of that, evaluated before this statement changes a row.
     func markCarriedOut(_ request: IdempotentRequest, wrote: SQLQuery) async throws {

@@ -69,9 +69,11 @@ struct AuthenticatedReadTests {
                 publicURL: nil,
                 logger: world.services.logger
             )
+            var hooks = APIHooks(ready: { .success(1) })
+            hooks.requestDeadline = .seconds(60)  // as in withAPI: the parallel lane is slow, deadlines have own suites
             let router = APIRouter.build(
                 services: services,
-                hooks: APIHooks(ready: { .success(1) }),
+                hooks: hooks,
                 logger: services.logger
             )
             let (stream, continuation) = AsyncStream<Int>.makeStream()

@@ -133,4 +133,34 @@ struct ReservationBatchTests {
             #expect(ledger.available == 1 && ledger.assigned == 6 && ledger.holding == 6 && ledger.audited == 6)
         }
     }
+
+    @Test(
+        "each request's Idempotency-Key is marked carried out by the shared transaction that reserved for it",
+        arguments: StoreKind.allCases
+    )
+    func idempotencyKeys(kind: StoreKind) async throws {
+        try await withWorld(kind) { (world) async throws in
+            let (assign, serials) = try await setUp(world)
+            let writes = IdempotentWrites(store: world.services.store, clock: world.services.clock)
+            let keys = serials.prefix(6).map { "key-\($0.value)" }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (serial, key) in zip(serials.prefix(6), keys) {
+                    group.addTask {
+                        // A claim that ends at once: a retry later finds it abandoned, as after a crash.
+                        _ = try await writes.claim(world.admin, key: key, fingerprint: "f", claimFor: 0)
+                        let claim = IdempotentRequest(tenantID: world.tenant.id, key: key, fingerprint: "f")
+                        _ = try await IdempotentRequest.$current.withValue(claim) {
+                            try await assign(world.admin, asset: keynoteSim.key, to: [.device(serial)])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(world.services.reservationBatches.sharedReservations > 0, "some requests shared a transaction")
+            for key in keys {
+                let retry = try await writes.claim(world.admin, key: key, fingerprint: "f", claimFor: 60)
+                #expect(retry == .outcomeLost, "\(key): its reservation committed, so a retry is not run again")
+            }
+        }
+    }
 }

@@ -14,7 +14,12 @@ extension AssignLicences {
             return try await reserveAlone(caller, key, assignees, ours: ours)
         }
         let batchKey = ReservationBatches.Key(tenantID: caller.tenantID, asset: key)
-        let request = ReservationBatches.Request(caller: caller, assignees: assignees, deadline: WorkDeadline.current)
+        let request = ReservationBatches.Request(
+            caller: caller,
+            assignees: assignees,
+            deadline: WorkDeadline.current,
+            idempotent: IdempotentRequest.current
+        )
         switch await batches.join(batchKey, request) {
         case .reserved(let groups): return groups
         case .alone: return try await reserveAlone(caller, key, assignees, ours: ours)
@@ -49,9 +54,12 @@ extension AssignLicences {
         ours: HolderIdentity
     ) async -> [ReservationBatches.Turn] {
         let tenantID = requests[0].caller.tenantID
+        // Not under the leading request's `Idempotency-Key`: the unit marks each member it reserves for instead.
         let work: @Sendable () async throws -> [ReservationBatches.Turn] = {
-            try await store.inTenant(tenantID) { tx in
-                try await reserveTogether(tx, key, requests, ours: ours)
+            try await IdempotentRequest.$current.withValue(nil) {
+                try await store.inTenant(tenantID) { tx in
+                    try await reserveTogether(tx, key, requests, ours: ours)
+                }
             }
         }
         do {
@@ -123,6 +131,9 @@ extension AssignLicences {
             let rows = requests[index].assignees.compactMap { reserved[$0] }
             let byToken = Dictionary(grouping: rows, by: \.grantingToken)
             turns[index] = .reserved(byToken.keys.sorted().map { ($0, byToken[$0] ?? []) })
+            if let claim = requests[index].idempotent, claim.tenantID == tx.tenantID {
+                try await tx.markIdempotentWrite(claim.key, fingerprint: claim.fingerprint)
+            }
         }
         return turns
     }

@@ -34,6 +34,9 @@ public final class ReservationBatches: Sendable {
         let caller: Caller
         let assignees: [Assignee]
         let deadline: ContinuousClock.Instant?
+        /// The request's `Idempotency-Key` claim: a batch that reserves for it marks it carried out in the batch's
+        /// own transaction, as the request's own unit of work would have.
+        var idempotent: IdempotentRequest? = nil
     }
 
     struct Waiting: Sendable {

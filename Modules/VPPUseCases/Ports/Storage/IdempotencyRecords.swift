@@ -45,6 +45,10 @@ public protocol IdempotencyRecords: Sendable {
     /// Gives up an unanswered claim: a retry runs the request again if it changed nothing, and learns that the
     /// outcome was lost if one of its writes committed (the claim then ends at `now`).
     func releaseIdempotencyKey(_ key: String, fingerprint: String, now: Date) async throws
+    /// Marks the claim on `key` carried out, in this unit of work: for a write made on the request's behalf by
+    /// another's unit (a shared reservation batch). A unit that writes under ``IdempotentRequest/current`` is
+    /// marked by the store itself.
+    func markIdempotentWrite(_ key: String, fingerprint: String) async throws
     /// Forgets up to `limit` keys that expired before `now`; returns how many.
     func purgeIdempotencyKeys(now: Date, limit: Int) async throws -> Int
 }
