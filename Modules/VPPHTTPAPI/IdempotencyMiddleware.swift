@@ -13,12 +13,13 @@ import VPPUseCases
 /// is 422 `idempotency_key_reused`; while the first is still being carried out, 409
 /// `idempotency_key_in_progress` with `Retry-After`. Keys are per tenant and kept 24 h (``IdempotentWrites``).
 ///
-/// Only final answers are kept: a 5xx (the database unavailable, the request's deadline passed, Apple
-/// unreachable) means the write did not happen or its outcome is unknown, so the claim is released and a
-/// retry is carried out again — unless one of the request's writes committed (each write transaction marks the
-/// claim, ``IdempotentRequest``): then, as after a server killed between its commit and keeping the answer, a
-/// retry is refused with 409 `idempotency_outcome_lost` instead of being carried out twice. A claim that could not be released (the database was down) lapses once the
-/// request's deadline has passed, when the request can no longer commit anything.
+/// Only final answers are kept: a 5xx (the database unavailable, the request's deadline passed, Apple unreachable)
+/// means the write did not happen or its outcome is unknown, so the claim is released and a retry is carried out
+/// again — unless one of the request's writes committed (each write transaction marks the claim,
+/// ``IdempotentRequest``): then, as after a server killed between its commit and keeping the answer, a retry is
+/// refused with 409 `idempotency_outcome_lost` instead of being carried out twice. A claim that could not be
+/// released (the database was down) lapses once the request's deadline has passed, when the request can no longer
+/// commit anything.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = VPPRequestContext
     let writes: IdempotentWrites

@@ -77,7 +77,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
                     held.hold(connection)
                     acquired()
                     progress?.record("BEGIN")
-                    try await Self.refuseClosed(connection)
+                    try Self.refuseClosed(connection)
                     try await connection.query("BEGIN", logger: logger)
                     do {
                         if let deadline {
@@ -97,7 +97,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
                             )
                         }
                         progress?.record("COMMIT")
-                        try await Self.refuseClosed(connection)
+                        try Self.refuseClosed(connection)
                         try await connection.query("COMMIT", logger: logger)
                         progress?.record("committed")
                         return result
@@ -122,7 +122,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
     /// Fails at once on a connection the server has closed: PostgresNIO (1.33) was seen to leave a query sent on
     /// such a connection waiting for good (`BrokenConnectionTests`; at a failover every session of the old
     /// leader is closed under vpp).
-    static func refuseClosed(_ connection: PostgresConnection) async throws {
+    static func refuseClosed(_ connection: PostgresConnection) throws {
         guard connection.isClosed else { return }
         throw SQLDriverError.other("the database connection is closed")
     }
@@ -176,7 +176,7 @@ struct PostgresSQLConnection: SQLConnection {
     let logger: Logger
 
     func query(_ query: SQLQuery) async throws -> [SQLRow] {
-        try await PostgresSQLDatabase.refuseClosed(connection)
+        try PostgresSQLDatabase.refuseClosed(connection)
         do {
             var rows: [SQLRow] = []
             var columns: SQLColumns?

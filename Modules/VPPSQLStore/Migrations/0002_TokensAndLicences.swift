@@ -78,7 +78,8 @@ let migration0002TokensAndLicences = SQLMigration(
             pricing        text NOT NULL,
             serial         text,
             client_user_id text,
-            state          text NOT NULL CHECK (state IN ('reserved', 'pending', 'active', 'failed', 'revoking', 'revoked')),
+            state          text NOT NULL
+                CHECK (state IN ('reserved', 'pending', 'active', 'failed', 'revoking', 'revoked')),
             event_id       text,
             reason         text,
             origin         text NOT NULL DEFAULT 'vpp' CHECK (origin IN ('vpp', 'apple')),

@@ -19,8 +19,10 @@ let migration0006RowLevelSecurity = SQLMigration(
             "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
             """
             CREATE POLICY tenant_wall ON \(table)
-                USING (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
-                WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                USING (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                    OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                    OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             """,
         ]
     }

@@ -41,7 +41,8 @@ let migration0007Ledger = SQLMigration(
         """
         INSERT INTO assignments_v7 (tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state,
             event_id, reason, origin)
-        SELECT tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state, event_id, reason, origin
+        SELECT tenant_id, assignment_id, token_id, adam_id, pricing, serial, client_user_id, state, event_id, reason,
+            origin
         FROM assignments
         """,
         "DROP TABLE assignments",
@@ -58,7 +59,8 @@ let migration0007Ledger = SQLMigration(
         """,
         "CREATE INDEX assignments_by_serial ON assignments (tenant_id, adam_id, pricing, serial)",
         "CREATE INDEX assignments_by_user ON assignments (tenant_id, adam_id, pricing, client_user_id)",
-        "CREATE INDEX assignments_due_intents ON assignments (lease_until) WHERE state IN ('reserved', 'revocation-queued')",
+        "CREATE INDEX assignments_due_intents ON assignments (lease_until) "
+            + "WHERE state IN ('reserved', 'revocation-queued')",
         "ALTER TABLE token_assets ADD COLUMN withheld bigint NOT NULL DEFAULT 0",
         "ALTER TABLE device_commands ADD COLUMN assignment_id uuid",
         "CREATE UNIQUE INDEX device_commands_once_per_licence ON device_commands (tenant_id, assignment_id, kind)",

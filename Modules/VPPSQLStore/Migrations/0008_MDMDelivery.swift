@@ -12,7 +12,8 @@ let migration0008MDMDelivery = SQLMigration(
             tenant_id       uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
             command_id      uuid NOT NULL,
             serial          text NOT NULL,
-            kind            text NOT NULL CHECK (kind IN ('InstallApplication', 'RemoveApplication', 'InstalledApplicationList')),
+            kind            text NOT NULL
+                CHECK (kind IN ('InstallApplication', 'RemoveApplication', 'InstalledApplicationList')),
             adam_id         text NOT NULL,
             assignment_id   uuid,
             created_at      bigint NOT NULL,
@@ -29,7 +30,8 @@ let migration0008MDMDelivery = SQLMigration(
         )
         """,
         """
-        INSERT INTO device_commands_v8 (tenant_id, command_id, serial, kind, adam_id, assignment_id, created_at, next_attempt_at)
+        INSERT INTO device_commands_v8 (tenant_id, command_id, serial, kind, adam_id, assignment_id, created_at,
+            next_attempt_at)
         SELECT tenant_id, command_id, serial, kind, adam_id, assignment_id, created_at, created_at FROM device_commands
         """,
         "DROP TABLE device_commands",
@@ -88,8 +90,10 @@ let migration0008MDMDelivery = SQLMigration(
             "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
             """
             CREATE POLICY tenant_wall ON \(table)
-                USING (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
-                WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                USING (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                    OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                    OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             """,
         ]
     }

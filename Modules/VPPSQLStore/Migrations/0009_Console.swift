@@ -38,9 +38,11 @@ let migration0009Console = SQLMigration(
             window_start bigint NOT NULL
         )
         """,
-        // The console's inventory pages count each device's and user's licences, and list an app's licences page by page.
+        // The console's inventory pages count each device's and user's licences, and list an app's licences page by
+        // page.
         "CREATE INDEX console_assignments_by_serial ON assignments (tenant_id, serial, state) WHERE serial IS NOT NULL",
-        "CREATE INDEX console_assignments_by_user ON assignments (tenant_id, client_user_id, state) WHERE client_user_id IS NOT NULL",
+        "CREATE INDEX console_assignments_by_user ON assignments (tenant_id, client_user_id, state) "
+            + "WHERE client_user_id IS NOT NULL",
         "CREATE INDEX console_assignments_by_app ON assignments (tenant_id, adam_id, pricing)",
     ],
     postgresOnly: ["console_admins", "console_sessions"].flatMap { table in
@@ -49,8 +51,10 @@ let migration0009Console = SQLMigration(
             "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
             """
             CREATE POLICY tenant_wall ON \(table)
-                USING (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
-                WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = '' OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                USING (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                    OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
+                WITH CHECK (coalesce(current_setting('vpp.tenant_id', true), '') = ''
+                    OR tenant_id = nullif(current_setting('vpp.tenant_id', true), '')::uuid)
             """,
         ]
     }
