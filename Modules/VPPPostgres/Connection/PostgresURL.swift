@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 import VPPSQLStore
+import VPPUseCases
 
 /// Why a database URL was refused.
 public struct PostgresURLError: Error, CustomStringConvertible, Sendable {
@@ -55,7 +55,8 @@ public enum PostgresURL {
         configuration.options.connectTimeout = .seconds(10)
         let settled = configuration
         return DatabaseProbe {
-            let outcome = ProbeOutcome()
+            let outcome = FirstOutcome<Bool>()
+            let attempt = PostgresSQLDatabase.HeldConnection()
             // Unstructured on purpose: a server that accepts and never answers must not hold the caller past
             // `timeout`; the attempt is closed when it comes back late.
             Task {
@@ -65,7 +66,7 @@ public enum PostgresURL {
                     id: 0,
                     logger: logger
                 ) {
-                    outcome.connection.withLock { $0 = connection }
+                    attempt.hold(connection)
                     if outcome.isSettled { try? await connection.close() }
                     answered = (try? await connection.query("SELECT 1", logger: logger).collect()) != nil
                     try? await connection.close()
@@ -75,37 +76,9 @@ public enum PostgresURL {
             Task {
                 try? await Task.sleep(for: timeout)
                 outcome.settle(true)
-                try? await outcome.connection.withLock { $0 }?.close()
+                attempt.close()
             }
             return await outcome.value()
-        }
-    }
-
-    /// The first answer of a probe's attempt and its timer.
-    final class ProbeOutcome: Sendable {
-        let connection = Mutex<PostgresConnection?>(nil)
-        private let state = Mutex<(answer: Bool?, waiter: CheckedContinuation<Bool, Never>?)>((nil, nil))
-
-        var isSettled: Bool { state.withLock { $0.answer != nil } }
-
-        func settle(_ answer: Bool) {
-            let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-                guard state.answer == nil else { return nil }
-                state.answer = answer
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume(returning: answer)
-        }
-
-        func value() async -> Bool {
-            await withCheckedContinuation { continuation in
-                let answer = state.withLock { state -> Bool? in
-                    if state.answer == nil { state.waiter = continuation }
-                    return state.answer
-                }
-                if let answer { continuation.resume(returning: answer) }
-            }
         }
     }
 

@@ -77,14 +77,14 @@ public struct PostgresSQLDatabase: SQLDatabase {
                     held.hold(connection)
                     acquired()
                     progress?.record("BEGIN")
-                    try Self.refuseClosed(connection)
-                    try await connection.query("BEGIN", logger: logger)
+                    try await Self.run("BEGIN", on: connection, logger: logger)
                     do {
                         if let deadline {
                             // The server cancels a statement (a lock wait, a slow plan) still running at the deadline.
                             let milliseconds = max(1, Self.milliseconds(deadline - ContinuousClock.now))
-                            try await connection.query(
+                            try await Self.run(
                                 "SELECT set_config('statement_timeout', \(String(milliseconds)), true)",
+                                on: connection,
                                 logger: logger
                             )
                         }
@@ -97,8 +97,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
                             )
                         }
                         progress?.record("COMMIT")
-                        try Self.refuseClosed(connection)
-                        try await connection.query("COMMIT", logger: logger)
+                        try await Self.run("COMMIT", on: connection, logger: logger)
                         progress?.record("committed")
                         return result
                     } catch {
@@ -119,12 +118,11 @@ public struct PostgresSQLDatabase: SQLDatabase {
         }
     }
 
-    /// Fails at once on a connection the server has closed: PostgresNIO (1.33) was seen to leave a query sent on
-    /// such a connection waiting for good (`BrokenConnectionTests`; at a failover every session of the old
-    /// leader is closed under vpp).
-    static func refuseClosed(_ connection: PostgresConnection) throws {
-        guard connection.isClosed else { return }
-        throw SQLDriverError.other("the database connection is closed")
+    /// Runs a statement of the transaction's own (BEGIN, COMMIT, a setting) through the closed-connection guard.
+    static func run(_ statement: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws {
+        try await ClosedConnectionGuard.run(on: connection, logger: logger) {
+            _ = try await connection.query(statement, logger: logger)
+        }
     }
 
     /// How long a ROLLBACK may take before its connection is closed instead.
@@ -138,7 +136,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
     /// `Scripts/test-ha.sh` at the hard kill: the request never answered, and held its transaction's task).
     static func rollBack(_ connection: PostgresConnection, logger: Logger) async {
         guard !connection.isClosed else { return }
-        let outcome = PostgresURL.ProbeOutcome()
+        let outcome = FirstOutcome<Bool>()
         // Unstructured on purpose: a ROLLBACK that never returns must not hold the caller.
         Task {
             _ = try? await connection.query("ROLLBACK", logger: logger)
@@ -176,16 +174,19 @@ struct PostgresSQLConnection: SQLConnection {
     let logger: Logger
 
     func query(_ query: SQLQuery) async throws -> [SQLRow] {
-        try PostgresSQLDatabase.refuseClosed(connection)
+        let (connection, logger) = (self.connection, self.logger)
+        let statement = Self.postgresQuery(query)
         do {
-            var rows: [SQLRow] = []
-            var columns: SQLColumns?
-            for try await row in try await connection.query(Self.postgresQuery(query), logger: logger) {
-                let names = columns ?? SQLColumns(row.map(\.columnName))
-                columns = names
-                rows.append(SQLRow(try row.map(Self.value), columns: names))
+            return try await ClosedConnectionGuard.run(on: connection, logger: logger) {
+                var rows: [SQLRow] = []
+                var columns: SQLColumns?
+                for try await row in try await connection.query(statement, logger: logger) {
+                    let names = columns ?? SQLColumns(row.map(\.columnName))
+                    columns = names
+                    rows.append(SQLRow(try row.map(Self.value), columns: names))
+                }
+                return rows
             }
-            return rows
         } catch let error as PSQLError {
             throw Self.translate(error)
         }

@@ -33,7 +33,7 @@ extension AssignLicences {
         }
         let turns = await reserveTogether(key, [request] + followers.map(\.request), ours: ours)
         batches.recordShared(turns.filter { if case .reserved = $0 { true } else { false } }.count)
-        for (follower, turn) in zip(followers, turns.dropFirst()) { follower.turn.resume(returning: turn) }
+        for (follower, turn) in zip(followers, turns.dropFirst()) { follower.turn.settle(turn) }
         batches.finish(batchKey)
         if case .reserved(let groups) = turns[0] { return groups }
         return try await reserveAlone(caller, key, assignees, ours: ours)

@@ -41,8 +41,13 @@ public final class ReservationBatches: Sendable {
 
     struct Waiting: Sendable {
         let request: Request
-        let turn: CheckedContinuation<Turn, Never>
+        let turn: FirstOutcome<Turn>
     }
+
+    /// How long past its deadline a request waits for its turn before it leaves the line (and fails with its
+    /// deadline). Without it one stuck batch held every later request of the app for as long as it was stuck: a CI
+    /// run of `Scripts/test-ha.sh` saw all of its clients without an answer for 30 s at a failover.
+    static let patience: Duration = .seconds(1)
 
     /// Requests in one batch at most.
     let capacity: Int
@@ -62,20 +67,30 @@ public final class ReservationBatches: Sendable {
     }
 
     /// Waits for `request`'s turn: `.lead` at once when no batch of `key` runs; otherwise the outcome of the batch
-    /// that takes it, or `.lead` when it is first in line for the next one.
+    /// that takes it, or `.lead` when it is first in line for the next one — or `.alone` once its deadline has
+    /// passed by ``patience`` (the request then fails with its deadline instead of waiting for a stuck batch).
     func join(_ key: Key, _ request: Request) async -> Turn {
-        await withCheckedContinuation { continuation in
-            let leads = queues.withLock { queues -> Bool in
-                guard var waiting = queues[key] else {
-                    queues[key] = []
-                    return true
-                }
-                waiting.append(Waiting(request: request, turn: continuation))
-                queues[key] = waiting
-                return false
+        let turn = FirstOutcome<Turn>()
+        let leads = queues.withLock { queues -> Bool in
+            guard var waiting = queues[key] else {
+                queues[key] = []
+                return true
             }
-            if leads { continuation.resume(returning: .lead) }
+            waiting.append(Waiting(request: request, turn: turn))
+            queues[key] = waiting
+            return false
         }
+        if leads { return .lead }
+        guard let deadline = request.deadline else { return await turn.value() }
+        let timer = Task {
+            try await Task.sleep(until: deadline + Self.patience, clock: .continuous)
+            // Still in line: leave it. Already taken (into a batch, or to lead the next one): the taker finds the
+            // turn settled and carries on without it (see `finish`).
+            queues.withLock { queues in queues[key]?.removeAll { $0.turn === turn } }
+            turn.settle(.alone)
+        }
+        defer { timer.cancel() }
+        return await turn.value()
     }
 
     /// Takes the requests waiting for `key`'s next batch (at most `capacity - 1`, beside its leader).
@@ -91,17 +106,21 @@ public final class ReservationBatches: Sendable {
     /// Counts `count` requests reserved together.
     func recordShared(_ count: Int) { shared.wrappingAdd(count, ordering: .relaxed) }
 
-    /// Ends a batch of `key`: the first request still waiting leads the next; with none waiting, `key` is idle.
+    /// Ends a batch of `key`: the first request still waiting leads the next (one that has just given up waiting
+    /// passes the lead on); with none waiting, `key` is idle.
     func finish(_ key: Key) {
-        let next = queues.withLock { queues -> Waiting? in
-            guard var waiting = queues[key], !waiting.isEmpty else {
-                queues[key] = nil
-                return nil
+        while true {
+            let next = queues.withLock { queues -> Waiting? in
+                guard var waiting = queues[key], !waiting.isEmpty else {
+                    queues[key] = nil
+                    return nil
+                }
+                let first = waiting.removeFirst()
+                queues[key] = waiting
+                return first
             }
-            let first = waiting.removeFirst()
-            queues[key] = waiting
-            return first
+            guard let next else { return }
+            if next.turn.settle(.lead) { return }
         }
-        next?.turn.resume(returning: .lead)
     }
 }
