@@ -56,6 +56,8 @@ struct LicenceRow: Sendable {
     let value: String
     let token: String
     let state: String
+    /// When the licence last changed.
+    let since: String
     let detail: String
     let revocable: Bool
     let waiting: Bool
@@ -252,6 +254,7 @@ enum AppPages {
                 value: licence.serialNumber.map { "device:\($0)" } ?? "user:\(licence.clientUserId ?? "")",
                 token: locations[licence.tokenId] ?? "(removed token)",
                 state: licence.state,
+                since: licence.changedAt.flatMap(ISO8601Timestamp.parse).map(ConsoleFormat.time) ?? "—",
                 detail: licence.detail ?? "",
                 revocable: canRevoke && state == .active,
                 waiting: state?.isSettling == true
@@ -261,7 +264,7 @@ enum AppPages {
             page: rows,
             next: page.next,
             query: list,
-            labels: ["Assignee", "Granting token", "State"],
+            labels: ["Assignee", "Granting token", "State", "Since"],
             base: path(key)
         )
         let picks =

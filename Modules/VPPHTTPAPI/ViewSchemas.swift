@@ -84,7 +84,10 @@ extension LicenceView: APISchema {
     public static var schema: JSONSchema {
         .object(
             ["id": .uuid, "adamId": .string, "tokenId": .uuid, "state": .oneOf(AssignmentState.Code.self)],
-            optional: ["serialNumber": .string, "clientUserId": .string, "detail": .string]
+            optional: [
+                "serialNumber": .string, "clientUserId": .string, "detail": .string,
+                "changedAt": .timestamp.described("When the licence last changed"),
+            ]
         )
     }
 }

@@ -108,7 +108,10 @@ extension SQLTenantTransaction: LedgerRecords {
     }
 
     static let assignmentColumns =
-        "assignment_id, token_id, adam_id, pricing, serial, client_user_id, state, event_id, reason, revoke_requested"
+        """
+        assignment_id, token_id, adam_id, pricing, serial, client_user_id, state, event_id, reason, revoke_requested,
+        changed_at
+        """
 
     static func holdingList() -> String {
         AssignmentState.Code.holding.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
@@ -248,7 +251,8 @@ extension SQLTenantTransaction: LedgerRecords {
                 eventID: try row.decode("event_id"),
                 reason: try row.decode("reason")
             ),
-            revokeRequested: try row.decode("revoke_requested")
+            revokeRequested: try row.decode("revoke_requested"),
+            changedAt: try row.decode("changed_at", as: Date?.self)
         )
     }
 

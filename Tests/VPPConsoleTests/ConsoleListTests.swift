@@ -74,6 +74,8 @@ struct ConsoleListTests {
             )
             #expect(licences.items.count == 5 && licences.next == nil)
             #expect(licences.items.allSatisfy { $0.tokenId == token.id.description && $0.state == "active" })
+            // When each last changed (the console's "Since"), as the ledger recorded it.
+            #expect(licences.items.allSatisfy { $0.changedAt.flatMap(ISO8601Timestamp.parse) != nil })
             // The picker offers only devices without the app.
             let picks = try await catalogue.devicesWithout(world.reader, keynote, limit: 100, scan: 1000)
                 .map(\.serialNumber)

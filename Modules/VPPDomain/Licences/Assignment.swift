@@ -148,6 +148,8 @@ public struct Assignment: Hashable, Sendable, Codable {
     public private(set) var state: AssignmentState
     /// A revoke was asked for while Apple had not settled the assignment: carried out once it does.
     public var revokeRequested: Bool
+    /// When the ledger last recorded a change of this licence (its state, its attempt); nil until it is stored.
+    public var changedAt: Date?
 
     public init(
         id: AssignmentID = AssignmentID(),
@@ -156,7 +158,8 @@ public struct Assignment: Hashable, Sendable, Codable {
         assignee: Assignee,
         grantingToken: TokenID,
         state: AssignmentState = .reserved,
-        revokeRequested: Bool = false
+        revokeRequested: Bool = false,
+        changedAt: Date? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -165,6 +168,7 @@ public struct Assignment: Hashable, Sendable, Codable {
         self.grantingToken = grantingToken
         self.state = state
         self.revokeRequested = revokeRequested
+        self.changedAt = changedAt
     }
 
     /// Moves to `next`, refusing transitions the lifecycle does not allow.

@@ -47,7 +47,7 @@ public final class ReservationBatches: Sendable {
     /// How long past its deadline a request waits for its turn before it leaves the line (and fails with its
     /// deadline). Without it one stuck batch held every later request of the app for as long as it was stuck: a CI
     /// run of `Scripts/test-ha.sh` saw all of its clients without an answer for 30 s at a failover.
-    static let patience: Duration = .seconds(1)
+    static let patience: Duration = .milliseconds(500)
 
     /// Requests in one batch at most.
     let capacity: Int

@@ -10,6 +10,8 @@ public struct LicenceView: Encodable, Sendable, Hashable {
     public let tokenId: String
     public let state: String
     public let detail: String?
+    /// When the licence last changed (RFC 3339).
+    public let changedAt: String?
 
     public init(_ assignment: Assignment) {
         id = assignment.id.description
@@ -23,6 +25,7 @@ public struct LicenceView: Encodable, Sendable, Hashable {
             clientUserId = u.value
         }
         tokenId = assignment.grantingToken.description
+        changedAt = assignment.changedAt.map(ISO8601Timestamp.format)
         state = assignment.state.code
         switch assignment.state {
         case .failed(let reason): detail = reason
