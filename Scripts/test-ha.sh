@@ -167,13 +167,13 @@ wait_for() { # seconds, command...
 patroni_config 1 "$PG1" "$API1" >"$WORK/pg1.yml"
 patroni_config 2 "$PG2" "$API2" >"$WORK/pg2.yml"
 [ "$(id -u)" = 0 ] && chown postgres "$WORK"/pg?.yml
-wait_for 20 curl -fsS "http://127.0.0.1:$ETCD_CLIENT/health" -o /dev/null || { log "etcd did not start"; exit 1; }
+wait_for 20 curl -fs "http://127.0.0.1:$ETCD_CLIENT/health" -o /dev/null || { log "etcd did not start"; exit 1; }
 log "Patroni node pg1 (PostgreSQL on $PG1, REST API on $API1)"
 start_patroni 1
-wait_for 60 curl -fsS "http://127.0.0.1:$API1/primary" -o /dev/null || { log "pg1 never led"; tail -20 "$WORK/patroni1.log"; exit 1; }
+wait_for 60 curl -fs "http://127.0.0.1:$API1/primary" -o /dev/null || { log "pg1 never led"; tail -20 "$WORK/patroni1.log"; exit 1; }
 log "Patroni node pg2 (PostgreSQL on $PG2, REST API on $API2)"
 start_patroni 2
-wait_for 90 curl -fsS "http://127.0.0.1:$API2/replica" -o /dev/null || { log "pg2 never replicated"; tail -20 "$WORK/patroni2.log"; exit 1; }
+wait_for 90 curl -fs "http://127.0.0.1:$API2/replica" -o /dev/null || { log "pg2 never replicated"; tail -20 "$WORK/patroni2.log"; exit 1; }
 
 cat >"$WORK/haproxy.cfg" <<EOF
 global
@@ -213,8 +213,8 @@ python3 -c "print(' '.join('C02HA%07d' % i for i in range($DEVICES)))" | xargs "
 PIDS+=($!)
 "$BIN/vppd" serve --port "$PORT_B" >"$WORK/vppd-b.log" 2>&1 &
 PIDS+=($!)
-wait_for 30 curl -fsS "http://127.0.0.1:$PORT_A/readyz" -o /dev/null
-wait_for 30 curl -fsS "http://127.0.0.1:$PORT_B/readyz" -o /dev/null
+wait_for 30 curl -fs "http://127.0.0.1:$PORT_A/readyz" -o /dev/null
+wait_for 30 curl -fs "http://127.0.0.1:$PORT_B/readyz" -o /dev/null
 LOCATION=$(curl -fsS -X POST "$SIM/sim/locations" -H 'Content-Type: application/json' -d '{"name":"Main Campus"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["uId"])')
 curl -fsS -X POST "$SIM/sim/locations/$LOCATION/assets" -H 'Content-Type: application/json' \
@@ -298,8 +298,8 @@ SWITCHOVER_AT=$(mark)
 log "t=${SWITCHOVER_AT}s switchover: pg$OLD_NODE -> pg$NEW_NODE"
 "$PATRONI_VENV/bin/patronictl" -c "$WORK/pg$OLD_NODE.yml" switchover --leader "pg$OLD_NODE" --candidate "pg$NEW_NODE" --force \
   >"$WORK/switchover.log" 2>&1 || { cat "$WORK/switchover.log"; exit 1; }
-wait_for 60 curl -fsS "http://127.0.0.1:$([ "$NEW_NODE" = 1 ] && echo "$API1" || echo "$API2")/primary" -o /dev/null
-wait_for 60 curl -fsS "http://127.0.0.1:$([ "$OLD_NODE" = 1 ] && echo "$API1" || echo "$API2")/replica" -o /dev/null \
+wait_for 60 curl -fs "http://127.0.0.1:$([ "$NEW_NODE" = 1 ] && echo "$API1" || echo "$API2")/primary" -o /dev/null
+wait_for 60 curl -fs "http://127.0.0.1:$([ "$OLD_NODE" = 1 ] && echo "$API1" || echo "$API2")/replica" -o /dev/null \
   || log "pg$OLD_NODE did not rejoin as a replica in 60 s"
 sleep 8
 
@@ -314,7 +314,7 @@ for pid in $PATRONI_PID; do kill -9 "$pid" 2>/dev/null || true; done
 kill -9 "$POSTMASTER" 2>/dev/null || true
 for child in $CHILDREN; do kill -9 "$child" 2>/dev/null || true; done
 SURVIVOR=$((3 - LEADER_NODE))
-wait_for 60 curl -fsS "http://127.0.0.1:$([ "$SURVIVOR" = 1 ] && echo "$API1" || echo "$API2")/primary" -o /dev/null \
+wait_for 60 curl -fs "http://127.0.0.1:$([ "$SURVIVOR" = 1 ] && echo "$API1" || echo "$API2")/primary" -o /dev/null \
   || { log "pg$SURVIVOR was never promoted"; tail -30 "$WORK/patroni$SURVIVOR.log"; exit 1; }
 log "t=$(mark)s pg$SURVIVOR promoted"
 sleep 10

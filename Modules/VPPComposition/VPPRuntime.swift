@@ -91,13 +91,23 @@ public final class VPPRuntime: Sendable {
 
     /// Runs `body` while `client` (if any) runs in a child task; then cancels that task (PostgresNIO closes
     /// its connections on cancellation) and waits for it, whether `body` returned or threw.
+    ///
+    /// `body` starts once the child has begun `run()`: a lease asked for before that waits anyway, but PostgresNIO
+    /// warns about it on standard error, which broke vppctl's one-line failure output under load (CLIRuntimeTests).
     static func running<Result>(
         _ client: PostgresClient?,
         _ body: () async throws -> Result
     ) async throws -> Result {
         guard let client else { return try await body() }
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
-            group.addTask { await client.run() }
+            let started = AsyncStream<Void>.makeStream()
+            group.addTask {
+                started.continuation.finish()
+                // Nothing suspends between the signal and run()'s first step, which marks the client running: the
+                // window left is those few instructions, against the body's wake-up on another thread.
+                await client.run()
+            }
+            for await _ in started.stream {}
             defer { group.cancelAll() }
             return try await body()
         }

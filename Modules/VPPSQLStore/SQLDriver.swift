@@ -30,8 +30,6 @@ public struct SQLDialect: Sendable {
     /// Rows per multi-row INSERT: both databases cap bound parameters (65,535 and 32,766).
     public let maxBindsPerStatement: Int
 
-    /// Run first in every tenant unit of work (PostgreSQL: scopes row-level security to the tenant).
-    public let scopeToTenant: (@Sendable (TenantID) -> SQLQuery)?
     /// Whether a bulk load is followed by `ANALYZE` of its table (PostgreSQL: a table filled since its last
     /// statistics is planned as if it were empty, and a nested loop over it grows with the square of its rows).
     public let analyzesBulkLoads: Bool
@@ -57,7 +55,6 @@ public struct SQLDialect: Sendable {
         skipLocked: String,
         greatest: String,
         maxBindsPerStatement: Int,
-        scopeToTenant: (@Sendable (TenantID) -> SQLQuery)? = nil,
         analyzesBulkLoads: Bool = false,
         writeCheck: WriteCheck = .changeCounter
     ) {
@@ -66,7 +63,6 @@ public struct SQLDialect: Sendable {
         self.skipLocked = skipLocked
         self.greatest = greatest
         self.maxBindsPerStatement = maxBindsPerStatement
-        self.scopeToTenant = scopeToTenant
     }
 }
 
@@ -81,9 +77,32 @@ public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
     /// What ``SQLMigrator`` needs to migrate this database.
     var migrationSeam: MigrationSeam { get }
-    /// Runs `body` in one transaction (serialisable enough for the store's conditional updates);
-    /// rethrows `body`'s own errors unchanged.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// Runs `body` in one transaction (serialisable enough for the store's conditional updates) with `settings`
+    /// in force from its first statement; rethrows `body`'s own errors unchanged.
+    func transaction<T: Sendable>(
+        _ settings: TransactionSettings,
+        _ body: @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T
+}
+
+extension SQLDatabase {
+    /// Runs `body` in one transaction without settings (work across tenants: jobs, migrations).
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await transaction(TransactionSettings(), body)
+    }
+}
+
+/// What a transaction sets for itself before its first statement, transaction-local. The driver sends them with
+/// its own settings in one statement (PostgreSQL: with the request's `statement_timeout`, right after BEGIN), so a
+/// tenant's unit of work starts in two round trips rather than three.
+public struct TransactionSettings: Sendable, Hashable {
+    /// The tenant the unit of work is scoped to (PostgreSQL: the tenant row-level security admits, as
+    /// `vpp.tenant_id`); nil for work across tenants. SQLite has no row-level security and ignores it.
+    public var tenant: TenantID?
+
+    public init(tenant: TenantID? = nil) {
+        self.tenant = tenant
+    }
 }
 
 extension SQLConnection {

@@ -24,8 +24,7 @@ public struct SQLStore: Store, Sendable {
         let dialect = database.dialect
         let clock = self.clock
         let idempotent = IdempotentRequest.current.flatMap { $0.tenantID == tenant ? $0 : nil }
-        return try await run { connection in
-            if let scope = dialect.scopeToTenant { try await connection.query(scope(tenant)) }
+        return try await run(TransactionSettings(tenant: tenant)) { connection in
             var changesBefore: Int64 = 0
             if idempotent != nil, dialect.writeCheck == .changeCounter {
                 changesBefore =
@@ -49,11 +48,12 @@ public struct SQLStore: Store, Sendable {
 
     /// Runs `body` in a transaction, translating driver errors; `unique` maps a unique violation.
     func run<T: Sendable>(
+        _ settings: TransactionSettings = TransactionSettings(),
         _ body: @Sendable (any SQLConnection) async throws -> T,
         unique: (String) -> StoreError = { StoreError.constraintViolation($0) }
     ) async throws -> T {
         do {
-            return try await database.transaction(body)
+            return try await database.transaction(settings, body)
         } catch let error as SQLDriverError {
             throw Self.translate(error, unique: unique)
         }

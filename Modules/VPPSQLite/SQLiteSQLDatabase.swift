@@ -56,7 +56,11 @@ public final class SQLiteSQLDatabase: SQLDatabase, Sendable {
         )
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    /// SQLite has no row-level security: `settings` (a tenant scope) change nothing here.
+    public func transaction<T: Sendable>(
+        _ settings: TransactionSettings,
+        _ body: @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
         await gate.lock()
         do {
             let wrapped = SQLiteSQLConnection(connection: connection)

@@ -25,9 +25,12 @@ final class CountingDatabase: SQLDatabase {
     var dialect: SQLDialect { inner.dialect }
     var migrationSeam: MigrationSeam { inner.migrationSeam }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(
+        _ settings: TransactionSettings,
+        _ body: @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
         tally.withLock { $0.transactions += 1 }
-        return try await inner.transaction { connection in
+        return try await inner.transaction(settings) { connection in
             try await body(CountingConnection(inner: connection, database: self))
         }
     }

@@ -62,7 +62,7 @@ struct DroppedStatementTests {
     func driverDropsIt() async throws {
         let (connection, pid) = try await connect()
         try await terminate(pid, connection)
-        let answer = await within(.seconds(3)) {
+        let answer = await within(.seconds(10)) {
             try await connection.query("SELECT 1", logger: TestDatabase.logger).collect().count
         }
         // If a PostgresNIO upgrade answers here, the guard is no longer needed for this: say so, do not hide it.
@@ -72,7 +72,7 @@ struct DroppedStatementTests {
         )
     }
 
-    @Test("through the guard the statement fails within a second, although the check before it passed")
+    @Test("through the guard the statement fails within a second or so, although the check before it passed")
     func guardAnswersIt() async throws {
         let (connection, pid) = try await connect()
         let started = ContinuousClock.now
@@ -89,6 +89,7 @@ struct DroppedStatementTests {
         case .failure(let error): #expect("\(error)".contains("closed"), "\(error)")
         }
         let took = ContinuousClock.now - started
-        #expect(took < .seconds(2), "answered after \(took)")
+        // Typically 0.6 s; the bound leaves room for a loaded parallel lane and stays below the driver's 10 s.
+        #expect(took < .seconds(8), "answered after \(took)")
     }
 }

@@ -17,8 +17,12 @@ final class RowCountingDatabase: SQLDatabase {
     var dialect: SQLDialect { inner.dialect }
     var migrationSeam: MigrationSeam { inner.migrationSeam }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await inner.transaction { connection in try await body(RowCountingConnection(inner: connection, rows: self))
+    func transaction<T: Sendable>(
+        _ settings: TransactionSettings,
+        _ body: @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
+        try await inner.transaction(settings) { connection in
+            try await body(RowCountingConnection(inner: connection, rows: self))
         }
     }
 

@@ -29,7 +29,8 @@ struct ReservationTurnTests {
         let waited = ContinuousClock.now - started
         #expect(isAlone(turn), "\(turn)")
         #expect(waited >= .milliseconds(300) + ReservationBatches.patience, "left after \(waited)")
-        #expect(waited < .seconds(3), "left after \(waited)")
+        // Not forever: the bound is loose because the parallel lane can delay a timer's wake-up by seconds.
+        #expect(waited < .seconds(30), "left after \(waited)")
     }
 
     @Test("a request that gave up is skipped: the next one in line leads when the batch ends")

@@ -26,7 +26,6 @@ public struct PostgresSQLDatabase: SQLDatabase {
             skipLocked: "FOR UPDATE SKIP LOCKED",
             greatest: "GREATEST",
             maxBindsPerStatement: 60_000,
-            scopeToTenant: { "SELECT set_config('vpp.tenant_id', \($0.description), true)" },
             analyzesBulkLoads: true,
             writeCheck: .transactionID
         )
@@ -56,7 +55,10 @@ public struct PostgresSQLDatabase: SQLDatabase {
     /// (`statement_timeout`), nothing is committed once it has passed (the transaction rolls back instead), and
     /// a server that stopped answering has the connection closed under it shortly after; each is reported as
     /// an unavailable database.
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(
+        _ settings: TransactionSettings,
+        _ body: @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
         let deadline = WorkDeadline.current
         if let deadline, ContinuousClock.now >= deadline {
             throw SQLDriverError.other("the request's deadline passed before its transaction began")
@@ -79,14 +81,10 @@ public struct PostgresSQLDatabase: SQLDatabase {
                     progress?.record("BEGIN")
                     try await Self.run("BEGIN", on: connection, logger: logger)
                     do {
-                        if let deadline {
-                            // The server cancels a statement (a lock wait, a slow plan) still running at the deadline.
-                            let milliseconds = max(1, Self.milliseconds(deadline - ContinuousClock.now))
-                            try await Self.run(
-                                "SELECT set_config('statement_timeout', \(String(milliseconds)), true)",
-                                on: connection,
-                                logger: logger
-                            )
+                        // The server cancels a statement (a lock wait, a slow plan) still running at the deadline.
+                        let timeout = deadline.map { max(1, Self.milliseconds($0 - ContinuousClock.now)) }
+                        if let preamble = Self.preamble(settings, statementTimeout: timeout) {
+                            try await Self.run(preamble, on: connection, logger: logger)
                         }
                         progress?.record("in a transaction")
                         let result = try await body(PostgresSQLConnection(connection: connection, logger: logger))
@@ -116,6 +114,22 @@ public struct PostgresSQLDatabase: SQLDatabase {
                 "transaction failed: \(error.commitError.map { String(describing: $0) } ?? "begin/rollback")"
             )
         }
+    }
+
+    /// The one statement that puts a transaction's settings in force (transaction-local), or nil when it has none.
+    static func preamble(_ settings: TransactionSettings, statementTimeout milliseconds: Int64?) -> PostgresQuery? {
+        var values: [(name: String, value: String)] = []
+        if let milliseconds { values.append(("statement_timeout", String(milliseconds))) }
+        if let tenant = settings.tenant { values.append(("vpp.tenant_id", tenant.description)) }
+        guard !values.isEmpty else { return nil }
+        var binds = PostgresBindings()
+        var calls: [String] = []
+        for (index, setting) in values.enumerated() {
+            binds.append(setting.name)
+            binds.append(setting.value)
+            calls.append("set_config($\(2 * index + 1), $\(2 * index + 2), true)")
+        }
+        return PostgresQuery(unsafeSQL: "SELECT " + calls.joined(separator: ", "), binds: binds)
     }
 
     /// Runs a statement of the transaction's own (BEGIN, COMMIT, a setting) through the closed-connection guard.
