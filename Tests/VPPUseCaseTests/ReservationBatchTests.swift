@@ -25,7 +25,17 @@ struct ReservationBatchTests {
         _ = try await world.useCases.uploadToken(world.admin, file: fileA)
         _ = try await world.useCases.uploadToken(world.admin, file: fileB)
         let serials = try await world.addDevices(10, installed: ["408709785"])
-        return (world.useCases(intentScheduler: QueueOnly()).assignLicences, serials)
+        // The world's reservation batches, so the tests can read how many reservations were shared.
+        let assign = AssignLicences(
+            store: world.store,
+            tokenCredentials: world.useCases.tokenCredentials,
+            auditTrail: world.useCases.auditTrail,
+            poolReader: LicencePoolReader(clock: world.clock),
+            intentScheduler: QueueOnly(),
+            intentWorker: world.useCases.carryOutAppleIntents,
+            batches: world.useCases.reservationBatches
+        )
+        return (assign, serials)
     }
 
     enum Answer: Hashable, Sendable {
