@@ -9,8 +9,9 @@ import VPPHTTPAPI
 import VPPUseCases
 
 /// The HTTP application vppd serves, built in one place: the REST API and the console over one set of
-/// use cases (built once, see ``UseCases``), behind the server bounds. vppd's main and the HTTP tests both call ``application(_:)``, so
-/// the tests exercise the router, middleware and bounds production runs, not a copy assembled by hand.
+/// use cases (built once, see ``UseCases``), behind the server bounds. vppd's main and the HTTP tests both
+/// call ``application(_:)``, so the tests exercise the router, middleware and bounds production runs, not a
+/// copy assembled by hand.
 public enum VPPServer {
     /// What the application is built from.
     public struct Parts: Sendable {
