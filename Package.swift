@@ -332,12 +332,13 @@ let package = Package(
             path: "Tests/VPPDomainTests",
             swiftSettings: strictSettings
         ),
-        // Shared test fixtures (a fresh PostgreSQL database, both stores); only test targets use it.
+        // Shared test fixtures (a fresh PostgreSQL database, both stores, the use cases built by the composition
+        // root's own factory); only test targets use it.
         .target(
             name: "VPPTestSupport",
             dependencies: [
                 "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPUseCases", "VPPDomain", "VPPAppleClient",
-                "VPPAppleSimulator", "VPPSecrets",
+                "VPPAppleSimulator", "VPPSecrets", "VPPComposition", "VPPConsole",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -382,6 +383,7 @@ let package = Package(
             name: "VPPStorageTests",
             dependencies: [
                 "VPPTestSupport", "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPSecrets", "VPPUseCases", "VPPDomain",
+                "VPPComposition",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

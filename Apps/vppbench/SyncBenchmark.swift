@@ -36,17 +36,17 @@ struct SyncBenchmark: AsyncParsableCommand {
         configuration.appleBaseURL = simulator + "/mdm/v2"
         configuration.encryptionKey = Data(repeating: 7, count: 32).base64EncodedString()
         let runtime = try await VPPRuntime.start(configuration, migrate: true, logger: logger)
-        let services = VPPServices(
-            store: runtime.services.store,
-            apple: runtime.services.apple,
+        let ports = VPPPorts(
+            store: runtime.ports.store,
+            apple: runtime.ports.apple,
             metadata: nil,
-            secrets: runtime.services.secrets,
+            secrets: runtime.ports.secrets,
             clock: SystemClock(),
             mailer: nil,
-            publicURL: nil,
             logger: logger
         )
-        let tenant = try await TenantAdministration(services: services).createTenant(
+        let useCases = UseCases(ports: ports)
+        let tenant = try await useCases.tenantAdministration.createTenant(
             name: "bench-\(UUID().uuidString.prefix(6))",
             hostname: "bench"
         )
@@ -54,10 +54,10 @@ struct SyncBenchmark: AsyncParsableCommand {
 
         let clock = ContinuousClock()
         var started = clock.now
-        let upload = try await UploadToken(services: services)(caller, file: Data(tokenText.utf8), syncNow: false)
+        let upload = try await useCases.uploadToken(caller, file: Data(tokenText.utf8), syncNow: false)
         let tokenID = try upload.token.orThrow("upload stored no token").id
         started = clock.now
-        let full = try await SyncToken(services: services)(caller, tokenID: tokenID)
+        let full = try await useCases.syncToken(caller, tokenID: tokenID)
         let fullTime = clock.now - started
         print(
             String(
@@ -79,7 +79,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             ["adamId": "7000000", "serialNumbers": serials]
         )
         started = clock.now
-        let incremental = try await SyncToken(services: services)(caller, tokenID: tokenID)
+        let incremental = try await useCases.syncToken(caller, tokenID: tokenID)
         print(
             String(
                 format: "sync: incremental sync of %d changes in %.3f s (target < 1 s)",
@@ -89,13 +89,13 @@ struct SyncBenchmark: AsyncParsableCommand {
         )
 
         let devices = (0..<bulkDevices).map { try! SerialNumber(String(format: "BULK%07d", $0)) }
-        try await ManageInventory(services: services).addDevices(
+        try await useCases.manageInventory.addDevices(
             caller,
             devices.map { Device(tenantID: tenant.id, serialNumber: $0) }
         )
         _ = try await admin.call("DELETE", "/sim/stats", nil)
         started = clock.now
-        let outcome = try await AssignLicences(services: services)(
+        let outcome = try await useCases.assignLicences(
             caller,
             asset: AssetKey(adamID: "7999999"),
             to: devices.map { .device($0) }

@@ -27,7 +27,7 @@ struct TenantFleetSeeder: AsyncParsableCommand {
         configuration.databaseURL = databaseURL
         configuration.appleBaseURL = simulator + "/mdm/v2"
         let runtime = try await VPPRuntime.start(configuration, migrate: true, logger: logger)
-        let services = runtime.services
+        let useCases = UseCases(ports: runtime.ports, settings: runtime.settings)
         let admin = SimAdmin(root: simulator)
         let clock = ContinuousClock()
         let started = clock.now
@@ -41,7 +41,7 @@ struct TenantFleetSeeder: AsyncParsableCommand {
                 let (name, tokens) = plan[next]
                 next += 1
                 group.addTask {
-                    let tenant = try await TenantAdministration(services: services).createTenant(
+                    let tenant = try await useCases.tenantAdministration.createTenant(
                         name: name,
                         hostname: "bench"
                     )
@@ -56,7 +56,7 @@ struct TenantFleetSeeder: AsyncParsableCommand {
                             "/sim/locations/\(uid)/tokens",
                             ["validDays": 365]
                         )
-                        _ = try await UploadToken(services: services)(caller, file: tokenText, syncNow: false)
+                        _ = try await useCases.uploadToken(caller, file: tokenText, syncNow: false)
                     }
                 }
             }

@@ -33,7 +33,7 @@ struct APIKeyCommand: AsyncParsableCommand {
                 expiry = date
             }
             try await CLIContext.run(global) { context in
-                let (key, _) = try await ManageAPIKeys(services: context.services).create(
+                let (key, _) = try await context.useCases.manageAPIKeys.create(
                     context.caller,
                     name: name,
                     role: parsed,
@@ -53,7 +53,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON (the API's representation).") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let keys = try await ManageAPIKeys(services: context.services).list(context.caller)
+                let keys = try await context.useCases.manageAPIKeys.list(context.caller)
                 if json {
                     try Output.json(keys.map(APIKeyView.init))
                     return
@@ -82,7 +82,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Argument(help: "The key's id or name.") var key: String
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let keys = ManageAPIKeys(services: context.services)
+                let keys = context.useCases.manageAPIKeys
                 let revoked = try await keys.revoke(context.caller, id: try await Self.resolve(key, keys, context))
                 print("Revoked API key \(revoked.name) (\(revoked.id.uuidString.lowercased())).")
             }
@@ -111,7 +111,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Argument(help: "The key's id or name.") var key: String
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let keys = ManageAPIKeys(services: context.services)
+                let keys = context.useCases.manageAPIKeys
                 let (newKey, _) = try await keys.rotate(
                     context.caller,
                     id: try await Revoke.resolve(key, keys, context)
@@ -145,9 +145,9 @@ struct SecretsCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let rotation = try await EncryptionKeyCheck(
-                    store: context.services.store,
-                    secrets: context.services.secrets,
-                    clock: context.services.clock
+                    store: context.useCases.ports.store,
+                    secrets: context.useCases.ports.secrets,
+                    clock: context.useCases.ports.clock
                 ).rotate()
                 let total = rotation.resealed.values.reduce(0, +)
                 print(

@@ -16,7 +16,7 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument var name: String
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let tenant = try await TenantAdministration(services: context.services).createTenant(
+                let tenant = try await context.useCases.tenantAdministration.createTenant(
                     name: name,
                     hostname: ProcessInfo.processInfo.hostName
                 )
@@ -29,7 +29,7 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let tenants = try await context.services.store.tenants()
+                let tenants = try await context.useCases.ports.store.tenants()
                 if json {
                     try Output.json(tenants.map { ["id": $0.id.description, "name": $0.name] })
                     return

@@ -24,7 +24,7 @@ struct AuditCommand: AsyncParsableCommand {
             action: action
         )
         try await CLIContext.run(global) { context in
-            let catalogue = Catalogue(services: context.services)
+            let catalogue = context.useCases.catalogue
             try await Pager<AuditView>(
                 options: page,
                 json: json,

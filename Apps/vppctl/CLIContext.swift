@@ -53,8 +53,15 @@ struct CLIContext {
     let runtime: VPPRuntime
     let tenant: Tenant
     let caller: Caller
+    /// Every use case, built once for the command (the CLI's composition root).
+    let useCases: UseCases
 
-    var services: VPPServices { runtime.services }
+    /// The CLI's use cases: no background workers, so scope changes are reconciled before a command returns.
+    static func useCases(_ runtime: VPPRuntime) -> UseCases {
+        var settings = runtime.settings
+        settings.reconcilesInline = true
+        return UseCases(ports: runtime.ports, settings: settings)
+    }
 
     /// Runs `body` inside the runtime's scope (``VPPRuntime/withRunning(_:migrate:clock:appleObserver:logger:_:)``):
     /// the PostgreSQL client runs for exactly as long as the command and is shut down before vppctl exits,
@@ -70,14 +77,17 @@ struct CLIContext {
         do {
             return try await VPPRuntime.withRunning(configuration, migrate: migrate, logger: logger) { runtime in
                 do {
-                    let tenant = try await resolveTenant(configuration.tenant, runtime: runtime)
+                    let useCases = Self.useCases(runtime)
+                    let tenant = try await resolveTenant(configuration.tenant, useCases: useCases)
                     let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
                     // The CLI is the operator's tool with direct database access: full rights in its tenant.
                     let caller = Caller(
                         tenantID: tenant.id,
                         admin: Admin(tenantID: tenant.id, name: "cli:\(user)", role: .mdmAdmin)
                     )
-                    return try await body(CLIContext(runtime: runtime, tenant: tenant, caller: caller))
+                    return try await body(
+                        CLIContext(runtime: runtime, tenant: tenant, caller: caller, useCases: useCases)
+                    )
                 } catch {
                     throw CommandError(error: error)
                 }
@@ -92,19 +102,19 @@ struct CLIContext {
     /// An error of the command itself (passed on as it is), told apart from the runtime's own.
     private struct CommandError: Error { let error: any Error }
 
-    static func resolveTenant(_ name: String, runtime: VPPRuntime) async throws -> Tenant {
-        if let tenant = try await runtime.services.store.tenant(named: name) { return tenant }
+    static func resolveTenant(_ name: String, useCases: UseCases) async throws -> Tenant {
+        if let tenant = try await useCases.ports.store.tenant(named: name) { return tenant }
         guard name == "default" else {
             throw CommandFailure("No tenant \"\(name)\". Create it with `vppctl tenant create \(name)`.")
         }
-        return try await TenantAdministration(services: runtime.services).createTenant(
+        return try await useCases.tenantAdministration.createTenant(
             name: name,
             hostname: ProcessInfo.processInfo.hostName
         )
     }
 
     func token(_ idOrLocation: String) async throws -> ContentToken {
-        let tokens = try await ListTokens(services: services)(caller).map(\.token)
+        let tokens = try await useCases.listTokens(caller).map(\.token)
         if let match = tokens.first(where: {
             $0.id.description == idOrLocation.lowercased() || $0.location.name == idOrLocation
                 || $0.location.appleID == idOrLocation

@@ -14,7 +14,7 @@ struct AppCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let apps = try await Catalogue(services: context.services).apps(context.caller)
+                let apps = try await context.useCases.catalogue.apps(context.caller)
                 if json {
                     try Output.json(apps)
                     return
@@ -38,13 +38,13 @@ struct AppCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 guard
-                    let app = try await Catalogue(services: context.services).apps(context.caller).first(where: {
+                    let app = try await context.useCases.catalogue.apps(context.caller).first(where: {
                         $0.adamId == adamId
                     })
                 else {
                     throw CommandFailure("No app \(adamId) in tenant \(context.tenant.name).")
                 }
-                let perToken = try await Reports(services: context.services).licences(context.caller).filter {
+                let perToken = try await context.useCases.reports.licences(context.caller).filter {
                     $0.adamID == adamId
                 }
                 if json {
@@ -77,7 +77,7 @@ struct LicenseCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let count = try await RevokeLicences(services: context.services).reclaimRetired(context.caller)
+                let count = try await context.useCases.revokeLicences.reclaimRetired(context.caller)
                 print("Asked Apple to take back \(count) licence(s) from retired devices and users.")
             }
         }
@@ -110,7 +110,7 @@ struct LicenseCommand: AsyncParsableCommand {
             let assignees = try targets.assignees()
             try await CLIContext.run(global) { context in
                 Output.progress("Assigning \(assignees.count) licence(s)…")
-                let outcome = try await AssignLicences(services: context.services)(
+                let outcome = try await context.useCases.assignLicences(
                     context.caller,
                     asset: targets.asset,
                     to: assignees
@@ -130,7 +130,7 @@ struct LicenseCommand: AsyncParsableCommand {
         func run() async throws {
             let assignees = try targets.assignees()
             try await CLIContext.run(global) { context in
-                let outcome = try await RevokeLicences(services: context.services)(
+                let outcome = try await context.useCases.revokeLicences(
                     context.caller,
                     asset: targets.asset,
                     from: assignees
@@ -161,9 +161,9 @@ struct LicenseCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 // Settle what Apple finished meanwhile, so the list is current.
-                _ = try? await ProcessAppleEvent(services: context.services).pollDue(context.tenant.id)
+                _ = try? await context.useCases.processAppleEvent.pollDue(context.tenant.id)
                 let filter = LicenceFilter(asset: adamId.map { AssetKey(adamID: $0) })
-                let catalogue = Catalogue(services: context.services)
+                let catalogue = context.useCases.catalogue
                 try await Pager<LicenceView>(
                     options: page,
                     json: json,
@@ -197,7 +197,7 @@ struct DeviceCommand: AsyncParsableCommand {
         func run() async throws {
             let numbers = try serials.map { try SerialNumber($0) }
             try await CLIContext.run(global) { context in
-                let retired = try await RetireDevices(services: context.services)(context.caller, numbers)
+                let retired = try await context.useCases.retireDevices(context.caller, numbers)
                 print("Retired \(retired.count) device(s); `license reclaim` takes their licences back.")
             }
         }
@@ -210,7 +210,7 @@ struct DeviceCommand: AsyncParsableCommand {
             let numbers = try serials.map { try SerialNumber($0) }
             try await CLIContext.run(global) { context in
                 let apps = Set((installed ?? "").split(separator: ",").map(String.init))
-                try await ManageInventory(services: context.services).addDevices(
+                try await context.useCases.manageInventory.addDevices(
                     context.caller,
                     numbers.map {
                         Device(tenantID: context.tenant.id, serialNumber: $0, installedAdamIDs: apps)
@@ -237,7 +237,7 @@ struct DeviceCommand: AsyncParsableCommand {
                     enrolled: enrolled,
                     includeRetired: includeRetired
                 )
-                let catalogue = Catalogue(services: context.services)
+                let catalogue = context.useCases.catalogue
                 try await Pager<DeviceView>(
                     options: page,
                     json: json,
@@ -268,7 +268,7 @@ struct UserCommand: AsyncParsableCommand {
                     clientUserID: try ClientUserID(clientUserId),
                     email: email
                 )
-                try await ManageInventory(services: context.services).addUsers(context.caller, [user])
+                try await context.useCases.manageInventory.addUsers(context.caller, [user])
                 print("Registered \(clientUserId) with Apple.")
             }
         }
@@ -278,7 +278,7 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let users = try await ManageInventory(services: context.services).users(context.caller).map(
+                let users = try await context.useCases.manageInventory.users(context.caller).map(
                     UserView.init
                 )
                 if json {
@@ -306,7 +306,7 @@ struct ReportCommand: AsyncParsableCommand {
         @Option var format: Format = .table
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let rows = try await Reports(services: context.services).licences(context.caller)
+                let rows = try await context.useCases.reports.licences(context.caller)
                 switch format {
                 case .json: try Output.json(rows.map(ReportRowView.init))  // the API's representation
                 case .csv: print(Reports.csv(rows), terminator: "")
@@ -329,7 +329,7 @@ struct ReportCommand: AsyncParsableCommand {
         @Option var format: Format = .table
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let findings = try await Reports(services: context.services).drift(context.caller)
+                let findings = try await context.useCases.reports.drift(context.caller)
                 switch format {
                 case .json: try Output.json(findings.map(DriftView.init))
                 case .csv: print(Reports.driftCSV(findings), terminator: "")

@@ -27,7 +27,7 @@ struct ConsoleAdminCommand: AsyncParsableCommand {
             }
             let password = try readPassword()
             try await CLIContext.run(global) { context in
-                let account = try await AdminAccounts(services: context.services, hasher: BcryptPasswordHasher())
+                let account = try await context.useCases.adminAccounts
                     .create(context.caller, username: username, role: parsed, password: password)
                 print("Created admin \(account.username) (\(parsed.displayName)) in tenant \(context.tenant.name).")
             }
@@ -61,7 +61,7 @@ struct ConsoleAdminCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let accounts = try await AdminAccounts(services: context.services, hasher: BcryptPasswordHasher()).list(
+                let accounts = try await context.useCases.adminAccounts.list(
                     context.caller
                 )
                 if json {

@@ -26,7 +26,7 @@ struct DeclarationCommand: AsyncParsableCommand {
                 throw CommandFailure("\(error)")
             }
             try await CLIContext.run(global) { context in
-                let rows = try await ConfigureAppDelivery(services: context.services).setChanges(
+                let rows = try await context.useCases.configureAppDelivery.setChanges(
                     context.caller,
                     serial: device,
                     limit: limit

@@ -97,12 +97,13 @@ struct DemoCommand: AsyncParsableCommand {
     /// The product's story, from uploading tokens to the audit trail.
     func showProduct(_ runtime: VPPRuntime, mainFile: String, annexFile: String, labFile: String) async throws {
         let mailer = ConsoleMailer()
-        let services = runtime.replacingApple(
-            runtime.services.apple,
-            metadata: runtime.services.metadata,
+        let ports = runtime.ports.replacing(
+            apple: runtime.ports.apple,
+            metadata: runtime.ports.metadata,
             mailer: mailer
         )
-        let tenant = try await TenantAdministration(services: services).createTenant(
+        let useCases = UseCases(ports: ports, settings: runtime.settings)
+        let tenant = try await useCases.tenantAdministration.createTenant(
             name: "Springfield Schools MDM",
             hostname: "mdm.springfield.example"
         )
@@ -114,7 +115,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         step("Uploading two tokens that share Keynote; each is validated with Apple, claimed and synced")
         for (name, file) in [("Main Campus", mainFile), ("Annex", annexFile)] {
-            let result = try await UploadToken(services: services)(
+            let result = try await useCases.uploadToken(
                 admin,
                 file: Data(file.utf8),
                 noticeRecipients: ["it@springfield.example"]
@@ -126,17 +127,17 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         step("The repository: one entry per app, its licences pooled across tokens")
-        for app in try await Catalogue(services: services).apps(admin) {
+        for app in try await useCases.catalogue.apps(admin) {
             say("\(app.name ?? app.adamId) (\(app.adamId)): \(app.available) of \(app.total) available")
         }
 
         step("Assigning Keynote to 6 iPads by serial number (no Apple Account needed)")
         let serials = (1...6).map { try! SerialNumber(String(format: "F9FXIPAD%03d", $0)) }
-        try await ManageInventory(services: services).addDevices(
+        try await useCases.manageInventory.addDevices(
             admin,
             serials.map { Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: ["361285480"]) }
         )
-        var assign = AssignLicences(services: services)
+        var assign = useCases.assignLicences
         assign.firstPollDelay = 0
         let outcome = try await assign(admin, asset: AssetKey(adamID: "361285480"), to: serials.map { .device($0) })
         say(
@@ -145,8 +146,8 @@ struct DemoCommand: AsyncParsableCommand {
                 + "two tokens: the one expiring last grants first)"
         )
         try await Task.sleep(for: .milliseconds(200))
-        _ = try await ProcessAppleEvent(services: services).pollDue(tenant.id)
-        let installs = try await services.store.inTenant(tenant.id) { tx in try await tx.deviceCommands() }
+        _ = try await useCases.processAppleEvent.pollDue(tenant.id)
+        let installs = try await ports.store.inTenant(tenant.id) { tx in try await tx.deviceCommands() }
         say("Apple confirmed; \(installs.count) InstallApplication commands queued for the MDM")
         do {
             _ = try await assign(
@@ -157,17 +158,17 @@ struct DemoCommand: AsyncParsableCommand {
         } catch { say("A 7th device that is not in the inventory is refused: \(error)") }
 
         step("Token status: Annex expires in 12 days")
-        for view in try await ListTokens(services: services)(admin).map({ TokenView($0, now: Date()) }) {
+        for view in try await useCases.listTokens(admin).map({ TokenView($0, now: Date()) }) {
             say(
                 "\(view.location): \(view.status.replacingOccurrences(of: "_", with: " ")) (\(view.daysLeft) days) "
                     + "— \(view.nextStep)"
             )
         }
-        _ = try await PlanNotices(services: services)(tenant.id)
-        _ = try await DeliverNotices(services: services)(tenant.id)
+        _ = try await useCases.planNotices(tenant.id)
+        _ = try await useCases.deliverNotices(tenant.id)
 
         step("A token held by Apple Configurator")
-        let labResult = try await UploadToken(services: services)(
+        let labResult = try await useCases.uploadToken(
             admin,
             file: Data(labFile.utf8),
             takeOver: true,
@@ -180,13 +181,13 @@ struct DemoCommand: AsyncParsableCommand {
         )
 
         step("Removal plan for Annex (dry run)")
-        let tokens = try await ListTokens(services: services)(admin)
+        let tokens = try await useCases.listTokens(admin)
         if let annexToken = tokens.first(where: { $0.token.location.name == "Annex" }) {
-            printPlan(try await RemoveToken(services: services).plan(admin, tokenID: annexToken.token.id))
+            printPlan(try await useCases.removeToken.plan(admin, tokenID: annexToken.token.id))
         }
 
         step("Audit trail")
-        for record in try await Catalogue(services: services).auditLog(admin, limit: 8).reversed() {
+        for record in try await useCases.catalogue.auditLog(admin, limit: 8).reversed() {
             say("\(record.actor) \(record.action) \(record.target): \(record.outcome)")
         }
     }

@@ -32,7 +32,7 @@ struct MDMCommand: AsyncParsableCommand {
                 throw CommandFailure("Cannot read \(apiKeyFile ?? ""): \(error.localizedDescription)")
             }
             try await CLIContext.run(global) { context in
-                let configure = ConfigureAppDelivery(services: context.services)
+                let configure = context.useCases.configureAppDelivery
                 if let kind {
                     guard let value = DeclarationPublisherKind(rawValue: kind) else {
                         throw CommandFailure("Unknown DDM server kind \"\(kind)\"; use kmfddm or off.")
@@ -58,7 +58,7 @@ struct MDMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let configure = ConfigureAppDelivery(services: context.services)
+                let configure = context.useCases.configureAppDelivery
                 if let delivery {
                     guard let value = AppDelivery(rawValue: delivery) else {
                         throw CommandFailure("Unknown delivery \"\(delivery)\"; use commands or declarations.")
@@ -129,7 +129,7 @@ struct MDMCommand: AsyncParsableCommand {
                 }
             )
             try await CLIContext.run(global) { context in
-                let view = try await ConfigureMDM(services: context.services).connect(context.caller, request)
+                let view = try await context.useCases.configureMDM.connect(context.caller, request)
                 if json {
                     try Output.json(view)
                     return
@@ -158,7 +158,7 @@ struct MDMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let view = try await ConfigureMDM(services: context.services).show(context.caller)
+                let view = try await context.useCases.configureMDM.show(context.caller)
                 if json {
                     try Output.json(view)
                     return
@@ -199,7 +199,7 @@ struct MDMCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let items = try await ReclaimUnenrolledDevices(services: context.services)(
+                let items = try await context.useCases.reclaimUnenrolledDevices(
                     context.caller,
                     dryRun: dryRun
                 )
@@ -253,7 +253,7 @@ struct CommandCommand: AsyncParsableCommand {
             }
             let query = DeviceCommandQuery(serialNumber: serial?.uppercased(), states: states, limit: limit)
             try await CLIContext.run(global) { context in
-                let rows = try await DeviceCommandList(services: context.services).list(context.caller, query)
+                let rows = try await context.useCases.deviceCommandList.list(context.caller, query)
                 if json {
                     try Output.json(rows)
                     return

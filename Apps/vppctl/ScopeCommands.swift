@@ -16,12 +16,9 @@ struct MemberOptions: ParsableArguments {
     }
 }
 
-/// The CLI has no background workers: changes are reconciled before the command returns.
-private func manage(_ context: CLIContext) -> ManageDesiredState {
-    var manage = ManageDesiredState(services: context.services)
-    manage.reconcilesInline = true
-    return manage
-}
+/// The CLI has no background workers: its use cases reconcile changes before the command returns
+/// (``UseCaseSettings/reconcilesInline``, set by ``CLIContext``).
+private func manage(_ context: CLIContext) -> ManageDesiredState { context.useCases.manageDesiredState }
 
 /// Adds or removes members of a written group and prints the group.
 private func editGroup(_ global: GlobalOptions, _ name: String, _ members: [Assignee], adding: Bool) async throws {
@@ -342,8 +339,8 @@ struct AppForecastCommand: AsyncParsableCommand {
         guard let pricing = PricingParam(rawValue: pricing) else { throw ValidationError("--pricing: STDQ or PLUS.") }
         let asset = AssetKey(adamID: adamId, pricingParam: pricing)
         try await CLIContext.run(global) { context in
-            let waiting = try await ManageDesiredState(services: context.services).waiting(context.caller, asset)
-            let forecast = try await AppForecast(services: context.services)(context.caller, asset, waiting: waiting)
+            let waiting = try await context.useCases.manageDesiredState.waiting(context.caller, asset)
+            let forecast = try await context.useCases.appForecast(context.caller, asset, waiting: waiting)
             let view = ForecastView(forecast)
             if json { return try Output.json(view) }
             print(view.summary)

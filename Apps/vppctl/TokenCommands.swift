@@ -27,7 +27,7 @@ struct TokenCommand: AsyncParsableCommand {
             let data = try readFile(file)
             try await CLIContext.run(global) { context in
                 Output.progress("Uploading and syncing \(file)…")
-                let result = try await UploadToken(services: context.services)(
+                let result = try await context.useCases.uploadToken(
                     context.caller,
                     file: data,
                     noticeRecipients: emails,
@@ -74,8 +74,8 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIContext.run(global) { context in
-                let now = context.services.clock.now()
-                let views = try await ListTokens(services: context.services)(context.caller).map {
+                let now = context.useCases.ports.clock.now()
+                let views = try await context.useCases.listTokens(context.caller).map {
                     TokenView($0, now: now)
                 }
                 if json {
@@ -104,8 +104,8 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
-                let now = context.services.clock.now()
-                guard let overview = try await ListTokens(services: context.services).one(context.caller, target.id)
+                let now = context.useCases.ports.clock.now()
+                guard let overview = try await context.useCases.listTokens.one(context.caller, target.id)
                 else { return }
                 let view = TokenView(overview, now: now)
                 if json {
@@ -139,12 +139,12 @@ struct TokenCommand: AsyncParsableCommand {
                 if let token {
                     targets = [try await context.token(token)]
                 } else {
-                    targets = try await ListTokens(services: context.services)(context.caller).filter(\.status.isUsable)
+                    targets = try await context.useCases.listTokens(context.caller).filter(\.status.isUsable)
                         .map(\.token)
                 }
                 for (index, target) in targets.enumerated() {
                     Output.progress("[\(index + 1)/\(targets.count)] syncing \(target.location.name)…")
-                    let report = try await SyncToken(services: context.services)(context.caller, tokenID: target.id)
+                    let report = try await context.useCases.syncToken(context.caller, tokenID: target.id)
                     Output.progress("", done: true)
                     print(
                         "\(target.location.name): \(report.assets) app(s), \(report.assignmentsFromApple) "
@@ -169,7 +169,7 @@ struct TokenCommand: AsyncParsableCommand {
             let data = try readFile(file)
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
-                let renewed = try await RenewToken(services: context.services)(
+                let renewed = try await context.useCases.renewToken(
                     context.caller,
                     tokenID: target.id,
                     file: data
@@ -192,7 +192,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
-                let result = try await TakeOverToken(services: context.services)(
+                let result = try await context.useCases.takeOverToken(
                     context.caller,
                     tokenID: target.id,
                     confirm: yes,
@@ -222,7 +222,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIContext.run(global) { context in
                 let target = try await context.token(token)
-                let remove = RemoveToken(services: context.services)
+                let remove = context.useCases.removeToken
                 let plan = try await remove.plan(context.caller, tokenID: target.id)
                 printPlan(plan)
                 guard yes && !dryRun else {

@@ -20,14 +20,13 @@ struct BackgroundWorkers: Service {
     let owner = "vppd-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     let tick: Duration = .seconds(2)
 
-    init(services: VPPServices, interval: TimeInterval, metrics: ServerMetrics, logger: Logger) {
-        schedule = ScheduleDueWork(services: services, syncInterval: interval)
-        let deliveries = MDMDeliveries(policy: services.outboundPolicy)
-        jobs = RunDueJobs(services: services, deliveries: deliveries, publishers: deliveries)
-        intents = CarryOutAppleIntents(services: services)
-        missedNotifications = services.missedNotifications
-        store = services.store
-        clock = services.clock
+    init(useCases: UseCases, metrics: ServerMetrics, logger: Logger) {
+        schedule = useCases.scheduleDueWork
+        jobs = useCases.runDueJobs
+        intents = useCases.carryOutAppleIntents
+        missedNotifications = useCases.missedNotifications
+        store = useCases.ports.store
+        clock = useCases.ports.clock
         self.metrics = metrics
         self.logger = logger
     }

@@ -18,8 +18,8 @@ final class LedgerIntentPump: IntentScheduler, Service {
     private struct Passes { var running = Set<IntentGroup>(), again = Set<IntentGroup>() }
     private let passes = Mutex(Passes())
 
-    init(services: VPPServices, logger: Logger) {
-        intents = CarryOutAppleIntents(services: services)
+    init(intents: CarryOutAppleIntents, logger: Logger) {
+        self.intents = intents
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(of: IntentGroup.self, bufferingPolicy: .bufferingNewest(10_000))
     }

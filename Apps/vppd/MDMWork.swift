@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import VPPComposition
 import VPPDomain
 import VPPUseCases
 
@@ -12,9 +13,9 @@ struct MDMWorkPump: Service {
     let logger: Logger
     var interval: Duration = .seconds(1)
 
-    init(services: VPPServices, logger: Logger) {
-        schedule = ScheduleMDMWork(services: services)
-        clock = services.clock
+    init(useCases: UseCases, logger: Logger) {
+        schedule = useCases.scheduleMDMWork
+        clock = useCases.ports.clock
         self.logger = logger
     }
 

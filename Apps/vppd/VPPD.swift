@@ -62,21 +62,18 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["reason": "\(error)"])
             throw ExitCode(1)
         }
-        // Requests answer once their licences are reserved; the pump sends them to Apple in batches.
-        var appServices = runtime.services
-        let intentPump = LedgerIntentPump(services: runtime.services, logger: logger)
-        if !noWorkers { appServices.intentScheduler = intentPump }
+        // Every use case, built once (the composition root). Requests answer once their licences are
+        // reserved; the pump sends them to Apple in batches.
+        var intentPump: LedgerIntentPump?
+        let useCases = UseCases(ports: runtime.ports, settings: runtime.settings) { intents in
+            guard !noWorkers else { return nil }
+            intentPump = LedgerIntentPump(intents: intents, logger: logger)
+            return intentPump
+        }
         var workers: [any Service] = []
-        if !noWorkers {
-            workers.append(
-                BackgroundWorkers(
-                    services: runtime.services,
-                    interval: configuration.syncInterval,
-                    metrics: metrics,
-                    logger: logger
-                )
-            )
-            workers.append(MDMWorkPump(services: runtime.services, logger: logger))
+        if let intentPump {
+            workers.append(BackgroundWorkers(useCases: useCases, metrics: metrics, logger: logger))
+            workers.append(MDMWorkPump(useCases: useCases, logger: logger))
             workers.append(intentPump)
         }
         let migrateAtStart = migrate || !configuration.isPostgres
@@ -88,7 +85,7 @@ struct Serve: AsyncParsableCommand {
         )
         hooks.requestDeadline = .milliseconds(Int64(configuration.requestDeadline * 1000))
         var parts = VPPServer.Parts(
-            services: appServices,
+            useCases: useCases,
             hooks: hooks,
             bounds: ServerBounds(configuration),
             host: configuration.httpHost,

@@ -19,9 +19,11 @@ public struct StartupError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The composition root shared by `vppctl` and `vppd`: opens the database named by the configuration,
-/// checks (or applies) migrations, loads the encryption key, and builds the services.
+/// checks (or applies) migrations, loads the encryption key, and builds the ports and the settings that
+/// ``UseCases`` are built from (once per process: vppd's main, or vppctl's command).
 public final class VPPRuntime: Sendable {
-    public let services: VPPServices
+    public let ports: VPPPorts
+    public let settings: UseCaseSettings
     public let configuration: VPPConfiguration
     public let logger: Logger
     private let postgres: PostgresClient?
@@ -29,14 +31,16 @@ public final class VPPRuntime: Sendable {
     private let sqlite: SQLiteSQLDatabase?
 
     private init(
-        services: VPPServices,
+        ports: VPPPorts,
+        settings: UseCaseSettings,
         configuration: VPPConfiguration,
         logger: Logger,
         postgres: PostgresClient?,
         postgresTask: Task<Void, Never>?,
         sqlite: SQLiteSQLDatabase?
     ) {
-        self.services = services
+        self.ports = ports
+        self.settings = settings
         self.configuration = configuration
         self.logger = logger
         self.postgres = postgres
@@ -171,7 +175,7 @@ public final class VPPRuntime: Sendable {
         }
         do {
             // Prove the key opens this deployment's secrets before serving anything (see EncryptionKeyCheck).
-            try await EncryptionKeyCheck(store: services.store, secrets: services.secrets, clock: services.clock)
+            try await EncryptionKeyCheck(store: ports.store, secrets: ports.secrets, clock: ports.clock)
                 .verify()
         } catch let error as WrongEncryptionKey {
             throw StartupError(error.description)
@@ -226,7 +230,8 @@ public final class VPPRuntime: Sendable {
             limiter: store.requestLimiter,
             logger: logger
         )
-        let outbound = OutboundPolicy(allowList: configuration.outboundAllow)
+        let settings = UseCaseSettings(configuration)
+        let outbound = settings.outboundPolicy
         let mailer = try configuration.smtpURL.map { url in
             let smtp = try SMTPConfiguration(url: url)
             // The mail server gets the SMTP password: the outbound rule applies to it as to MDM servers.
@@ -235,23 +240,18 @@ public final class VPPRuntime: Sendable {
             }
             return SMTPMailer(configuration: smtp)
         }
-        var services = VPPServices(
+        let ports = VPPPorts(
             store: store,
             apple: apple,
             metadata: LegacyContentMetadataLookup(apple: apple),
             secrets: secrets,
             clock: clock,
             mailer: mailer,
-            publicURL: configuration.publicURL,
             logger: logger
         )
-        services.intentLease = configuration.intentLease
-        services.outboundPolicy = outbound
-        services.mdmEventRetention = configuration.mdmEventRetention
-        services.declarationHealAttempts = configuration.declarationHealAttempts
-        services.reservationBatches = ReservationBatches(capacity: configuration.reservationBatch)
         return VPPRuntime(
-            services: services,
+            ports: ports,
+            settings: settings,
             configuration: configuration,
             logger: logger,
             postgres: postgres,
@@ -266,30 +266,6 @@ public final class VPPRuntime: Sendable {
         var capped = logger
         capped.logLevel = max(logger.logLevel, .info)
         return capped
-    }
-
-    /// Builds services around a given Apple client (the demo's in-process simulator).
-    public func replacingApple(
-        _ apple: any AppleAppsAndBooks,
-        metadata: (any AppMetadataLookup)?,
-        mailer: (any Mailer)?
-    ) -> VPPServices {
-        var replaced = VPPServices(
-            store: services.store,
-            apple: apple,
-            metadata: metadata,
-            secrets: services.secrets,
-            clock: services.clock,
-            mailer: mailer,
-            publicURL: services.publicURL,
-            logger: logger
-        )
-        replaced.intentLease = services.intentLease
-        replaced.outboundPolicy = services.outboundPolicy
-        replaced.mdmEventRetention = services.mdmEventRetention
-        replaced.declarationHealAttempts = services.declarationHealAttempts
-        replaced.reservationBatches = services.reservationBatches
-        return replaced
     }
 
     /// Whether the database answers and is at this build's schema version (for `/readyz` and `doctor`).

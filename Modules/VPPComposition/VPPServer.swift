@@ -9,12 +9,13 @@ import VPPHTTPAPI
 import VPPUseCases
 
 /// The HTTP application vppd serves, built in one place: the REST API and the console over one set of
-/// services, behind the server bounds. vppd's main and the HTTP tests both call ``application(_:)``, so
-/// the tests exercise the router, middleware and bounds production runs, not a copy assembled by hand.
+/// use cases (built once, see ``UseCases``), behind the server bounds. vppd's main and the HTTP tests both
+/// call ``application(_:)``, so the tests exercise the router, middleware and bounds production runs, not a
+/// copy assembled by hand.
 public enum VPPServer {
     /// What the application is built from.
     public struct Parts: Sendable {
-        public var services: VPPServices
+        public var useCases: UseCases
         public var hooks: APIHooks
         public var bounds: ServerBounds
         public var host: String
@@ -33,7 +34,7 @@ public enum VPPServer {
         public var logger: Logger
 
         public init(
-            services: VPPServices,
+            useCases: UseCases,
             hooks: APIHooks,
             bounds: ServerBounds = ServerBounds(),
             host: String = "127.0.0.1",
@@ -43,7 +44,7 @@ public enum VPPServer {
             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
             logger: Logger
         ) {
-            self.services = services
+            self.useCases = useCases
             self.hooks = hooks
             self.bounds = bounds
             self.host = host
@@ -57,11 +58,10 @@ public enum VPPServer {
 
     /// The application: `/v1` and the probes from the API router, `/console/` from the console.
     public static func application(_ parts: Parts) async throws -> some ApplicationProtocol {
-        let router = APIRouter.build(services: parts.services, hooks: parts.hooks, logger: parts.logger)
+        let router = APIRouter.build(useCases: parts.useCases.api, hooks: parts.hooks, logger: parts.logger)
         try await ConsoleRouter.add(
             to: router,
-            services: parts.services,
-            hasher: BcryptPasswordHasher(),
+            useCases: parts.useCases.console,
             options: parts.consoleOptions,
             logger: parts.logger
         )

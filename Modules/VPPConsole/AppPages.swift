@@ -106,7 +106,7 @@ enum AppPages {
     static func add<Context: RemoteAddressRequestContext>(to group: RouterGroup<Context>, _ console: Console) {
         group.get("apps") { request, _ in
             await console.page(request) { session in
-                let rows = try await ConsoleLists(services: console.services).apps(session.caller).map {
+                let rows = try await console.useCases.consoleLists.apps(session.caller).map {
                     AppRow($0.app, breakdown: $0.perToken)
                 }
                 let table = ConsoleTable(
@@ -149,7 +149,7 @@ enum AppPages {
                     let assignees =
                         try texts.map { Assignee.device(try SerialNumber($0)) }
                         + userIDs.map { Assignee.user(try ClientUserID($0)) }
-                    _ = try await AssignLicences(services: console.services)(session.caller, asset: key, to: assignees)
+                    _ = try await console.useCases.assignLicences(session.caller, asset: key, to: assignees)
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
                     return try await detail(
@@ -187,7 +187,7 @@ enum AppPages {
                     )
                     return console.renderer.page("revoke", model)
                 }
-                _ = try await RevokeLicences(services: console.services)(session.caller, asset: key, from: assignees)
+                _ = try await console.useCases.revokeLicences(session.caller, asset: key, from: assignees)
                 return Console.redirect("\(path(key))&notice=revoked")
             }
         }
@@ -213,7 +213,7 @@ enum AppPages {
     }
 
     static func appName(_ console: Console, _ session: ConsoleSession, _ key: AssetKey) async throws -> String {
-        guard let (app, _) = try await ConsoleLists(services: console.services).app(session.caller, key) else {
+        guard let (app, _) = try await console.useCases.consoleLists.app(session.caller, key) else {
             throw StoreError.unknownApp(key)
         }
         return app.name ?? "App \(key.adamID)"
@@ -230,19 +230,19 @@ enum AppPages {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let caller = session.caller
-        guard let (app, breakdown) = try await ConsoleLists(services: console.services).app(caller, key) else {
+        guard let (app, breakdown) = try await console.useCases.consoleLists.app(caller, key) else {
             throw StoreError.unknownApp(key)
         }
         let canRevoke = caller.admin.can(.manageLicences) && app.revocable
         let list = ConsolePageQuery(query)
-        let page = try await Catalogue(services: console.services).licencePage(
+        let page = try await console.useCases.catalogue.licencePage(
             caller,
             filter: LicenceFilter(asset: key),
             after: list.after,
             limit: ConsolePageQuery.perPage
         )
         let locations = Dictionary(
-            try await ConsoleLists(services: console.services).tokenStatuses(caller).map {
+            try await console.useCases.consoleLists.tokenStatuses(caller).map {
                 ($0.token.id.description, $0.token.location.name)
             },
             uniquingKeysWith: { first, _ in first }
@@ -269,7 +269,7 @@ enum AppPages {
         )
         let picks =
             caller.admin.can(.manageLicences) && app.deviceAssignable
-            ? try await Catalogue(services: console.services).devicesWithout(caller, key, limit: 100, scan: 1000).map {
+            ? try await console.useCases.catalogue.devicesWithout(caller, key, limit: 100, scan: 1000).map {
                 device in
                 AppPage.Pick(
                     serial: device.serialNumber,
@@ -277,8 +277,8 @@ enum AppPages {
                     id: "pick-\(device.serialNumber)"
                 )
             } : []
-        let waiting = try await ManageDesiredState(services: console.services).waiting(caller, key)
-        let forecaster = AppForecast(services: console.services)
+        let waiting = try await console.useCases.manageDesiredState.waiting(caller, key)
+        let forecaster = console.useCases.appForecast
         let chart = ForecastChart(
             name: app.name ?? "App \(key.adamID)",
             forecast: try await forecaster(caller, key, waiting: waiting),

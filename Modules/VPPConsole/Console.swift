@@ -32,7 +32,8 @@ struct Chrome: Sendable {
 
 /// The console's shared machinery: sessions, the CSRF and Origin checks, errors as pages, the banner.
 struct Console: Sendable {
-    let services: VPPServices
+    /// The use cases, built once for every request.
+    let useCases: ConsoleUseCases
     let renderer: ConsoleRenderer
     let signIn: ConsoleSignIn
     let options: ConsoleOptions
@@ -94,7 +95,7 @@ struct Console: Sendable {
 
     /// One line per token that needs the admin: expiring within 30 days, expired, revoked, invalid, held elsewhere.
     func banners(_ caller: Caller) async -> [Chrome.Banner] {
-        guard let tokens = try? await ConsoleLists(services: services).tokenStatuses(caller) else { return [] }
+        guard let tokens = try? await useCases.consoleLists.tokenStatuses(caller) else { return [] }
         return tokens.compactMap { token, status in
             let name = token.location.name
             let href = "/console/tokens/\(token.id)"
@@ -272,10 +273,9 @@ struct ErrorPage: Sendable {
 public struct ConsoleOptions: Sendable {
     /// Mark cookies `Secure` (set when the console is reached over TLS, e.g. `VPP_PUBLIC_URL` is https).
     public var secureCookies: Bool
-    public var signInPolicy: SignInPolicy
 
-    public init(secureCookies: Bool = false, signInPolicy: SignInPolicy = SignInPolicy()) {
+    /// The sign-in throttle is the use case's (``ConsoleSignIn``), built with it by the composition root.
+    public init(secureCookies: Bool = false) {
         self.secureCookies = secureCookies
-        self.signInPolicy = signInPolicy
     }
 }

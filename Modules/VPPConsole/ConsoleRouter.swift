@@ -11,15 +11,14 @@ public enum ConsoleRouter {
     /// Adds the console's routes to `router`. The context must know the client's address (sign-in throttling).
     public static func add<Context: RemoteAddressRequestContext>(
         to router: Router<Context>,
-        services: VPPServices,
-        hasher: any PasswordHasher,
+        useCases: ConsoleUseCases,
         options: ConsoleOptions = ConsoleOptions(),
         logger: Logger
     ) async throws {
         let console = Console(
-            services: services,
+            useCases: useCases,
             renderer: try await ConsoleRenderer.load(),
-            signIn: ConsoleSignIn(services: services, hasher: hasher, policy: options.signInPolicy),
+            signIn: useCases.consoleSignIn,
             options: options,
             logger: logger
         )

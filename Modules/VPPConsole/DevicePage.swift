@@ -56,7 +56,7 @@ struct DevicePage: Sendable {
         }
         let detail: DeviceDetailView
         do {
-            detail = try await DeviceDetail(services: console.services)(session.caller, serial: serial)
+            detail = try await console.useCases.deviceDetail(session.caller, serial: serial)
         } catch StoreError.unknownDevice {
             throw ConsolePageError(status: .notFound, message: "No device \(serial.value) in the inventory.")
         }

@@ -90,7 +90,7 @@ enum InventoryPages {
                     let devices = try serials.map {
                         Device(tenantID: session.caller.tenantID, serialNumber: try SerialNumber($0))
                     }
-                    try await ManageInventory(services: console.services).addDevices(session.caller, devices)
+                    try await console.useCases.manageInventory.addDevices(session.caller, devices)
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
                     return try await devices(
@@ -108,13 +108,13 @@ enum InventoryPages {
         group.get("users") { request, _ in
             await console.page(request) { session in
                 let list = ConsolePageQuery(queryOf(request))
-                let page = try await Catalogue(services: console.services).userPage(
+                let page = try await console.useCases.catalogue.userPage(
                     session.caller,
                     search: list.search,
                     after: list.after,
                     limit: ConsolePageQuery.perPage
                 )
-                let held = try await Catalogue(services: console.services).heldLicences(
+                let held = try await console.useCases.catalogue.heldLicences(
                     session.caller,
                     try page.items.map { .user(try ClientUserID($0.clientUserId)) }
                 )
@@ -160,13 +160,13 @@ enum InventoryPages {
     ) async throws -> Response {
         let list = ConsolePageQuery(query)
         let search = list.search
-        let page = try await Catalogue(services: console.services).devicePage(
+        let page = try await console.useCases.catalogue.devicePage(
             session.caller,
             filter: DeviceFilter(includeRetired: true, search: search),
             after: list.after,
             limit: ConsolePageQuery.perPage
         )
-        let held = try await Catalogue(services: console.services).heldLicences(
+        let held = try await console.useCases.catalogue.heldLicences(
             session.caller,
             try page.items.map { .device(try SerialNumber($0.serialNumber)) }
         )
@@ -189,7 +189,7 @@ enum InventoryPages {
             base: "/console/devices?q=\(urlEncode(search))"
         )
         // Not every tenant connects an MDM server: no connection shows nothing.
-        let mdm = (try? await ConfigureMDM(services: console.services).show(session.caller)).map(MDMCard.init)
+        let mdm = (try? await console.useCases.configureMDM.show(session.caller)).map(MDMCard.init)
         let model = DevicesPage(
             chrome: await console.chrome(
                 session,

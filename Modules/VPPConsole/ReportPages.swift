@@ -65,7 +65,7 @@ enum ReportPages {
     static func add<Context: RemoteAddressRequestContext>(to group: RouterGroup<Context>, _ console: Console) {
         group.get("reports") { request, _ in
             await console.page(request) { session in
-                let rows = try await Reports(services: console.services).licences(session.caller).map {
+                let rows = try await console.useCases.reports.licences(session.caller).map {
                     ReportsPage.Row(
                         name: $0.name,
                         adamID: $0.adamID,
@@ -103,7 +103,7 @@ enum ReportPages {
         }
         group.get("reports/licences.csv") { request, _ in
             await console.page(request) { session in
-                let csv = Reports.csv(try await Reports(services: console.services).licences(session.caller))
+                let csv = Reports.csv(try await console.useCases.reports.licences(session.caller))
                 return Response(
                     status: .ok,
                     headers: [
@@ -116,7 +116,7 @@ enum ReportPages {
         }
         group.get("reports/drift") { request, _ in
             await console.page(request) { session in
-                let rows = try await Reports(services: console.services).drift(session.caller).map {
+                let rows = try await console.useCases.reports.drift(session.caller).map {
                     DriftPage.Row(
                         kind: $0.kind.rawValue,
                         adamID: $0.adamID,
@@ -151,7 +151,7 @@ enum ReportPages {
             await console.page(request) { session in
                 let query = queryOf(request)
                 let (actor, action, target) = (query["actor"] ?? "", query["action"] ?? "", query["target"] ?? "")
-                let rows = try await Catalogue(services: console.services).auditLog(session.caller, limit: 5000)
+                let rows = try await console.useCases.catalogue.auditLog(session.caller, limit: 5000)
                     .filter { actor.isEmpty || $0.actor.localizedCaseInsensitiveContains(actor) }
                     .filter { action.isEmpty || $0.action.localizedCaseInsensitiveContains(action) }
                     .filter { target.isEmpty || $0.target.localizedCaseInsensitiveContains(target) }

@@ -183,7 +183,7 @@ enum ScopePages {
         }
         group.post("scopes/{name}/delete") { request, context in
             await console.action(request, context) { session, _ in
-                _ = try await ManageDesiredState(services: console.services).deleteScope(
+                _ = try await console.useCases.manageDesiredState.deleteScope(
                     session.caller,
                     try name(context),
                     dryRun: false
@@ -209,7 +209,7 @@ enum ScopePages {
     ) async throws -> Response {
         let values = ScopeForm(form, isNew: isNew)
         let previewOnly = form["intent"] != "save"
-        let manage = ManageDesiredState(services: console.services)
+        let manage = console.useCases.manageDesiredState
         do {
             let scope = try values.scope()
             if let existing, existing != scope.name {
@@ -248,7 +248,7 @@ enum ScopePages {
         preview: PlanView? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let manage = ManageDesiredState(services: console.services)
+        let manage = console.useCases.manageDesiredState
         let scopes = try await manage.scopes(session.caller).map { status in
             ScopeRow(
                 name: status.scope.name.value,
@@ -292,7 +292,7 @@ enum ScopePages {
         preview: PlanView? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let manage = ManageDesiredState(services: console.services)
+        let manage = console.useCases.manageDesiredState
         let scopeStatus = try await manage.scope(session.caller, name)
         let waiting = try await manage.waitlist(session.caller, name, after: 0, limit: 100).map {
             ScopePage.Waiting(

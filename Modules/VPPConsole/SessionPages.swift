@@ -42,7 +42,7 @@ enum SessionPages {
                 console.cookie(
                     Console.sessionCookie,
                     cookie,
-                    maxAge: Int(session.expiresAt.timeIntervalSince(console.services.clock.now()))
+                    maxAge: Int(session.expiresAt.timeIntervalSince(console.useCases.clock.now()))
                 )
             )
             response.setCookie(console.cookie(Console.signInCookie, "", maxAge: 0))

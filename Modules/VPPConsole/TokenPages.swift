@@ -139,7 +139,7 @@ enum TokenPages {
             await console.action(request, context) { session, _ in
                 let id = try tokenID(context)
                 do {
-                    _ = try await SyncToken(services: console.services)(session.caller, tokenID: id)
+                    _ = try await console.useCases.syncToken(session.caller, tokenID: id)
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
                     return try await detail(console, session, id, error: message, status: .unprocessableContent)
@@ -152,7 +152,7 @@ enum TokenPages {
                 let id = try tokenID(context)
                 do {
                     let file = form.files["token_file"] ?? Data()
-                    _ = try await RenewToken(services: console.services)(session.caller, tokenID: id, file: file)
+                    _ = try await console.useCases.renewToken(session.caller, tokenID: id, file: file)
                 } catch {
                     guard let message = console.formMessage(error) else { throw error }
                     return try await detail(console, session, id, error: message, status: .unprocessableContent)
@@ -164,7 +164,7 @@ enum TokenPages {
             await console.page(request) { session in
                 let id = try tokenID(context)
                 try session.caller.require(.manageContentTokens)
-                let preview = try await TakeOverToken(services: console.services)(
+                let preview = try await console.useCases.takeOverToken(
                     session.caller,
                     tokenID: id,
                     confirm: false,
@@ -198,7 +198,7 @@ enum TokenPages {
         group.post("tokens/{id}/take-over") { request, context in
             await console.action(request, context) { session, _ in
                 let id = try tokenID(context)
-                _ = try await TakeOverToken(services: console.services)(session.caller, tokenID: id, confirm: true)
+                _ = try await console.useCases.takeOverToken(session.caller, tokenID: id, confirm: true)
                 return Console.redirect("/console/tokens/\(id)?notice=taken-over")
             }
         }
@@ -207,7 +207,7 @@ enum TokenPages {
                 // The plan is readable to anyone who may read, but this page leads to removal: show it only to who may
                 // remove.
                 try session.caller.require(.manageContentTokens)
-                let plan = try await RemoveToken(services: console.services).plan(
+                let plan = try await console.useCases.removeToken.plan(
                     session.caller,
                     tokenID: try tokenID(context)
                 )
@@ -216,7 +216,7 @@ enum TokenPages {
         }
         group.post("tokens/{id}/remove") { request, context in
             await console.action(request, context) { session, _ in
-                let remove = RemoveToken(services: console.services)
+                let remove = console.useCases.removeToken
                 let plan = try await remove.plan(session.caller, tokenID: try tokenID(context))
                 try await remove.apply(session.caller, plan: plan)
                 return Console.redirect("/console/tokens?notice=removed")
@@ -227,7 +227,7 @@ enum TokenPages {
     /// App names by Apple id, for sentences about apps.
     static func appNames(_ console: Console, _ session: ConsoleSession) async throws -> [String: String] {
         Dictionary(
-            try await Catalogue(services: console.services).apps(session.caller).compactMap { app in
+            try await console.useCases.catalogue.apps(session.caller).compactMap { app in
                 app.name.map { (app.adamId, $0) }
             },
             uniquingKeysWith: { first, _ in first }
@@ -243,7 +243,7 @@ enum TokenPages {
     }
 
     static func overview(_ console: Console, _ session: ConsoleSession, _ id: TokenID) async throws -> TokenOverview {
-        guard let overview = try await ListTokens(services: console.services).one(session.caller, id) else {
+        guard let overview = try await console.useCases.listTokens.one(session.caller, id) else {
             throw StoreError.unknownToken(id)
         }
         return overview
@@ -260,8 +260,8 @@ enum TokenPages {
         dryRun: TokensPage.DryRun? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let licences = try await ConsoleLists(services: console.services).tokenTotals(session.caller)
-        let rows = try await ListTokens(services: console.services)(session.caller).map { overview in
+        let licences = try await console.useCases.consoleLists.tokenTotals(session.caller)
+        let rows = try await console.useCases.listTokens(session.caller).map { overview in
             TokenRow(overview, licences: licences[overview.token.id] ?? (0, 0))
         }
         let table = ConsoleTable(
@@ -306,7 +306,7 @@ enum TokenPages {
         let file = form.files["token_file"] ?? Data()
         do {
             try session.caller.require(.manageContentTokens)
-            let result = try await UploadToken(services: console.services)(
+            let result = try await console.useCases.uploadToken(
                 session.caller,
                 file: file,
                 noticeRecipients: emails,
@@ -361,7 +361,7 @@ enum TokenPages {
     ) async throws -> Response {
         let overview = try await overview(console, session, id)
         let location = overview.token.location.name
-        let report = try await ConsoleLists(services: console.services).tokenApps(session.caller, id)
+        let report = try await console.useCases.consoleLists.tokenApps(session.caller, id)
         let licences = report.reduce((total: 0, assigned: 0)) { ($0.total + $1.total, $0.assigned + $1.assigned) }
         let lines = report.map {
             TokenPage.AppLine(

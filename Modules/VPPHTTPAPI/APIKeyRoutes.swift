@@ -50,7 +50,7 @@ enum APIKeyRoutes {
             answers: [.json(200, "Keys", .array(.ref(APIKeyView.self)))],
             errors: [403]
         ) { call in
-            json(try await ManageAPIKeys(services: call.services).list(try call.caller()).map(APIKeyView.init))
+            json(try await call.useCases.manageAPIKeys.list(try call.caller()).map(APIKeyView.init))
         },
         APIOperation(
             method: .post,
@@ -73,7 +73,7 @@ enum APIKeyRoutes {
             answers: [.json(200, "Revoked", .ref(APIKeyView.self))],
             errors: [403, 404]
         ) { call in
-            let revoked = try await ManageAPIKeys(services: call.services).revoke(
+            let revoked = try await call.useCases.manageAPIKeys.revoke(
                 try call.caller(),
                 id: try keyID(call)
             )
@@ -90,7 +90,7 @@ enum APIKeyRoutes {
             answers: [.json(201, "The new key", .ref(CreatedKey.self))],
             errors: [403, 404]
         ) { call in
-            let (key, details) = try await ManageAPIKeys(services: call.services).rotate(
+            let (key, details) = try await call.useCases.manageAPIKeys.rotate(
                 try call.caller(),
                 id: try keyID(call)
             )
@@ -120,7 +120,7 @@ enum APIKeyRoutes {
             }
             expiresAt = date
         }
-        let (key, details) = try await ManageAPIKeys(services: call.services).create(
+        let (key, details) = try await call.useCases.manageAPIKeys.create(
             try call.caller(),
             name: body.name,
             role: role,

@@ -51,12 +51,13 @@ struct APIOperation: Sendable {
         }
     }
 
-    /// What a handler gets: the request, its context, its declared query parameters and the services.
+    /// What a handler gets: the request, its context, its declared query parameters and the use cases.
     struct Call: Sendable {
         let request: Request
         let context: VPPRequestContext
         let query: QueryParameters
-        let services: VPPServices
+        /// The use cases, built once for every request.
+        let useCases: APIUseCases
         let hooks: APIHooks
         /// The API-key cache (revoking or rotating a key here forgets the tenant's entries at once).
         let keys: APIKeyCache
@@ -101,7 +102,7 @@ extension APIOperation {
     func register(
         on router: Router<VPPRequestContext>,
         v1: RouterGroup<VPPRequestContext>,
-        services: VPPServices,
+        useCases: APIUseCases,
         hooks: APIHooks,
         keys: APIKeyCache
     ) {
@@ -114,7 +115,7 @@ extension APIOperation {
                     request: request,
                     context: context,
                     query: query,
-                    services: services,
+                    useCases: useCases,
                     hooks: hooks,
                     keys: keys
                 )

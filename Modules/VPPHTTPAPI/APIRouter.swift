@@ -48,18 +48,18 @@ public enum APIRouter {
         return methods.isEmpty ? nil : methods
     }
 
-    public static func build(services: VPPServices, hooks: APIHooks, logger: Logger) -> Router<VPPRequestContext> {
+    public static func build(useCases: APIUseCases, hooks: APIHooks, logger: Logger) -> Router<VPPRequestContext> {
         let router = Router(context: VPPRequestContext.self)
         router.add(middleware: MetricsMiddleware(hooks: hooks, logger: logger))
         router.add(middleware: ErrorMiddleware(logger: logger))
         router.add(middleware: RequestDeadlineMiddleware(limit: hooks.requestDeadline, logger: logger))
 
-        let keys = APIKeyCache(ttl: hooks.apiKeyCacheTTL, now: { services.clock.now() })
+        let keys = APIKeyCache(ttl: hooks.apiKeyCacheTTL, now: { useCases.clock.now() })
         let v1 = router.group("v1").add(
-            middleware: APIKeyMiddleware(keys: ManageAPIKeys(services: services), cache: keys)
-        ).add(middleware: IdempotencyMiddleware(writes: IdempotentWrites(services: services), logger: logger))
+            middleware: APIKeyMiddleware(keys: useCases.manageAPIKeys, cache: keys)
+        ).add(middleware: IdempotencyMiddleware(writes: useCases.idempotentWrites, logger: logger))
         for operation in APIContract.operations {
-            operation.register(on: router, v1: v1, services: services, hooks: hooks, keys: keys)
+            operation.register(on: router, v1: v1, useCases: useCases, hooks: hooks, keys: keys)
         }
         return router
     }

@@ -5,14 +5,15 @@ import VPPUseCases
 /// The edge of Apple's webhook: the bearer is checked before the body is read, and the envelope is decoded
 /// into typed values and checked (lengths, characters, ranges) before the use case or the database sees it.
 struct AppleWebhookGate {
-    let services: VPPServices
+    let store: any Store
+    let secrets: any SecretBox
 
     /// Throws `unauthorised` unless `authorization` is the bearer vpp gave Apple for this token.
     func requireBearer(_ authorization: String?, tenant: TenantID, tokenID: TokenID) async throws {
         guard let authorization, authorization.utf8.count <= 512,
-            let sealed = try await services.store.inTenant(tenant, { tx in try await tx.notificationSecret(tokenID) })
+            let sealed = try await store.inTenant(tenant, { tx in try await tx.notificationSecret(tokenID) })
         else { throw UseCaseError.unauthorised }
-        let expected = "Bearer " + (try services.secrets.open(sealed))
+        let expected = "Bearer " + (try secrets.open(sealed))
         guard ConsoleRandom.constantTimeEquals(authorization, expected) else { throw UseCaseError.unauthorised }
     }
 

@@ -36,7 +36,7 @@ enum AuditRoutes {
         filter.until = try time(query, "until")
         filter.actor = try text(query, "actor", limit: 200)
         filter.action = try text(query, "action", limit: 100)
-        let page = try await Catalogue(services: call.services).auditPage(
+        let page = try await call.useCases.catalogue.auditPage(
             try call.caller(),
             filter: filter,
             after: try ListingAnswer.after(query),

@@ -125,7 +125,7 @@ enum DeclarationRoutes {
             } catch is NIOTooManyBytesError {
                 throw HTTPError(.contentTooLarge)
             }
-            let outcome = try await RecordDeviceStatus(services: call.services)(
+            let outcome = try await call.useCases.recordDeviceStatus(
                 try call.caller(),
                 enrollmentID: try call.path("enrollmentId"),
                 report: Data(buffer: body)
@@ -152,7 +152,7 @@ enum DeclarationRoutes {
                 )
             }
             return try await MDMRoutes.respond(call.context) {
-                let configure = ConfigureAppDelivery(services: call.services)
+                let configure = call.useCases.configureAppDelivery
                 let caller = try call.caller()
                 try await configure.setPublisher(caller, kind, url: body.url, apiKey: body.apiKey)
                 return json(try await view(configure, caller))
@@ -166,7 +166,7 @@ enum DeclarationRoutes {
             access: .apiKey(.read),
             answers: [.json(200, "The DDM server", .ref(ServerView.self))]
         ) { call in
-            json(try await view(ConfigureAppDelivery(services: call.services), try call.caller()))
+            json(try await view(call.useCases.configureAppDelivery, try call.caller()))
         },
     ]
 

@@ -51,7 +51,7 @@ enum DeviceRoutes {
             errors: [404, 422]
         ) { call in
             let serial = try SerialNumber(try call.path("serial"))
-            return json(try await DeviceDetail(services: call.services)(try call.caller(), serial: serial))
+            return json(try await call.useCases.deviceDetail(try call.caller(), serial: serial))
         }
     ]
 }

@@ -109,7 +109,7 @@ enum InventoryRoutes {
             }
             filter.serialPrefix = prefix
         }
-        let page = try await Catalogue(services: call.services).devicePage(
+        let page = try await call.useCases.catalogue.devicePage(
             try call.caller(),
             filter: filter,
             after: try ListingAnswer.after(query),
@@ -132,7 +132,7 @@ enum InventoryRoutes {
         ) { call in
             let caller = try call.caller()
             let devices = try await call.body(DevicesBody.self).validated(tenantID: caller.tenantID)
-            try await ManageInventory(services: call.services).addDevices(caller, devices)
+            try await call.useCases.manageInventory.addDevices(caller, devices)
             return json(devices.map(DeviceView.init), status: .created)
         },
         APIOperation(
@@ -143,7 +143,7 @@ enum InventoryRoutes {
             access: .apiKey(.read),
             answers: [.json(200, "Users", .array(.ref(UserView.self)))]
         ) { call in
-            json(try await ManageInventory(services: call.services).users(try call.caller()).map(UserView.init))
+            json(try await call.useCases.manageInventory.users(try call.caller()).map(UserView.init))
         },
         APIOperation(
             method: .post,
@@ -157,7 +157,7 @@ enum InventoryRoutes {
         ) { call in
             let caller = try call.caller()
             let users = try await call.body(UsersBody.self).validated(tenantID: caller.tenantID)
-            try await ManageInventory(services: call.services).addUsers(caller, users)
+            try await call.useCases.manageInventory.addUsers(caller, users)
             return json(users.map(UserView.init), status: .created)
         },
     ]

@@ -68,7 +68,7 @@ enum LicenceRoutes {
             summary: "The app repository with pooled counts",
             access: .apiKey(.read),
             answers: [.json(200, "Apps", .array(.ref(AppView.self)))]
-        ) { call in json(try await Catalogue(services: call.services).apps(try call.caller())) },
+        ) { call in json(try await call.useCases.catalogue.apps(try call.caller())) },
         APIOperation(
             method: .post,
             path: "/v1/apps/{adamId}/licenses",
@@ -83,7 +83,7 @@ enum LicenceRoutes {
             let body = try await call.body(AssigneesBody.self)
             let asset = try asset(call, body)
             let assignees = try body.assignees()
-            let outcome = try await AssignLicences(services: call.services)(
+            let outcome = try await call.useCases.assignLicences(
                 try call.caller(),
                 asset: asset,
                 to: assignees
@@ -111,7 +111,7 @@ enum LicenceRoutes {
             let body = try await call.body(AssigneesBody.self)
             let asset = try asset(call, body)
             let assignees = try body.assignees()
-            let outcome = try await RevokeLicences(services: call.services)(
+            let outcome = try await call.useCases.revokeLicences(
                 try call.caller(),
                 asset: asset,
                 from: assignees
@@ -134,7 +134,7 @@ enum LicenceRoutes {
         ) { call in
             // Keyset pages (default and largest 1,000); the body stays the array /v1 has always answered, and
             // the next page is linked in a `Link: <…>; rel="next"` header (RFC 8288), so /v1 clients keep working.
-            let page = try await Catalogue(services: call.services).licencePage(
+            let page = try await call.useCases.catalogue.licencePage(
                 try call.caller(),
                 filter: try LicenceListingParameters.filter(call.query),
                 after: try call.query.single("after", allowed: ["a cursor from a Link header"]),

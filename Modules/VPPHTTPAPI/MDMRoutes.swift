@@ -135,7 +135,7 @@ enum MDMRoutes {
             errors: [404]
         ) { call in
             try await respond(call.context) {
-                json(try await ConfigureMDM(services: call.services).show(try call.caller()))
+                json(try await call.useCases.configureMDM.show(try call.caller()))
             }
         },
         APIOperation(
@@ -174,7 +174,7 @@ enum MDMRoutes {
             let body = try await call.body(AckBody.self)
             return try await respond(call.context) {
                 json(
-                    try await DeviceCommandList(services: call.services).acknowledge(
+                    try await call.useCases.deviceCommandList.acknowledge(
                         try call.caller(),
                         id: id,
                         status: body.status,
@@ -212,7 +212,7 @@ enum MDMRoutes {
             licenceOnlyAdamIDs: body.licenceOnlyAdamIds.map(Set.init)
         )
         return try await respond(context) {
-            json(try await ConfigureMDM(services: call.services).connect(try call.caller(), connect))
+            json(try await call.useCases.configureMDM.connect(try call.caller(), connect))
         }
     }
 
@@ -240,7 +240,7 @@ enum MDMRoutes {
         guard let limit = Int(limitText), (1...1000).contains(limit) else {
             return invalid(.badQueryParameter, "limit must be a number from 1 to 1000.", context)
         }
-        let commands = try await DeviceCommandList(services: call.services).list(
+        let commands = try await call.useCases.deviceCommandList.list(
             try call.caller(),
             DeviceCommandQuery(
                 serialNumber: try query.single("serial", allowed: ["a serial number"]).map { $0.uppercased() },
@@ -265,7 +265,7 @@ enum MDMRoutes {
             } catch is NIOTooManyBytesError {
                 throw HTTPError(.contentTooLarge)
             }
-            let state = try await ReceiveMDMWebhook(services: call.services)(
+            let state = try await call.useCases.receiveMDMWebhook(
                 tenantID: tenant,
                 signature: request.headers[hmacHeader],
                 pathSecret: pathSecret,

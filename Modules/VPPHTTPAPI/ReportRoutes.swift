@@ -27,7 +27,7 @@ enum ReportRoutes {
             errors: [400]
         ) { call in
             let format = try call.query.value("format", as: ReportFormat.self) ?? .json
-            let rows = try await Reports(services: call.services).licences(try call.caller())
+            let rows = try await call.useCases.reports.licences(try call.caller())
             switch format {
             case .csv:
                 return Response(
@@ -47,7 +47,7 @@ enum ReportRoutes {
             access: .apiKey(.read),
             answers: [.json(200, "Findings", .array(.ref(DriftView.self)))]
         ) { call in
-            json(try await Reports(services: call.services).drift(try call.caller()).map(DriftView.init))
+            json(try await call.useCases.reports.drift(try call.caller()).map(DriftView.init))
         },
     ]
 }

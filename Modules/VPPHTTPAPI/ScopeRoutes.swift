@@ -137,7 +137,7 @@ enum ScopeRoutes {
     static func groupName(_ call: APIOperation.Call) throws -> GroupName { try GroupName(try call.path("name")) }
     static func scopeName(_ call: APIOperation.Call) throws -> ScopeName { try ScopeName(try call.path("name")) }
 
-    static func manage(_ call: APIOperation.Call) -> ManageDesiredState { ManageDesiredState(services: call.services) }
+    static func manage(_ call: APIOperation.Call) -> ManageDesiredState { call.useCases.manageDesiredState }
 
     static func limit(_ call: APIOperation.Call) throws -> Int { try ListingAnswer.limit(call.query) }
 
@@ -378,7 +378,7 @@ enum ScopeRoutes {
             let adamID = try call.path("adamId")
             try EdgeValidation.adamID(adamID, field: "adamId")
             let asset = AssetKey(adamID: adamID, pricingParam: try EdgeValidation.pricingParam(body.pricingParam))
-            let alert = try await AppForecast(services: call.services).setAlert(
+            let alert = try await call.useCases.appForecast.setAlert(
                 try call.caller(),
                 asset,
                 below: body.below,
@@ -404,7 +404,7 @@ enum ScopeRoutes {
             let asset = AssetKey(adamID: adamID, pricingParam: pricing)
             let caller = try call.caller()
             let waiting = try await manage(call).waiting(caller, asset)
-            return json(ForecastView(try await AppForecast(services: call.services)(caller, asset, waiting: waiting)))
+            return json(ForecastView(try await call.useCases.appForecast(caller, asset, waiting: waiting)))
         },
     ]
 }

@@ -118,19 +118,19 @@ enum SystemRoutes {
             return try await handleAppleNotification(call, tokenID: tokenID)
         } catch StoreError.unavailable(let detail) {
             // Answered 503; Apple will not send it again soon: its events are polled once the database is back.
-            call.services.missedNotifications.record(tokenID)
+            call.useCases.missedNotifications.record(tokenID)
             throw StoreError.unavailable(detail)
         }
     }
 
     static func handleAppleNotification(_ call: APIOperation.Call, tokenID: TokenID) async throws -> Response {
-        let services = call.services
-        guard let tenant = try await services.store.tenantOwning(tokenID: tokenID) else {
+        let useCases = call.useCases
+        guard let tenant = try await useCases.store.tenantOwning(tokenID: tokenID) else {
             throw UseCaseError.unauthorised
         }
         // The bearer is checked before a byte of the body is read: an unauthenticated sender gets 401
         // and the connection is closed, whatever it was streaming.
-        try await AppleWebhookGate(services: services).requireBearer(
+        try await AppleWebhookGate(store: useCases.store, secrets: useCases.secrets).requireBearer(
             call.request.headers[.authorization],
             tenant: tenant,
             tokenID: tokenID
@@ -142,7 +142,7 @@ enum SystemRoutes {
         }
         // Decoded once, here at the edge: a malformed body is a 400 that records nothing.
         let notification = try AppleWebhookGate.decode(Data(buffer: body))
-        let outcome = try await HandleAppleNotification(services: services)(
+        let outcome = try await useCases.handleAppleNotification(
             tenantID: tenant,
             tokenID: tokenID,
             authorization: request.headers[.authorization],

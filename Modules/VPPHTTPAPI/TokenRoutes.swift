@@ -146,9 +146,9 @@ enum TokenRoutes {
             access: .apiKey(.read),
             answers: [.json(200, "Tokens", .array(.ref(TokenView.self)))]
         ) { call in
-            let now = call.services.clock.now()
+            let now = call.useCases.clock.now()
             return json(
-                try await ListTokens(services: call.services)(try call.caller()).map { TokenView($0, now: now) }
+                try await call.useCases.listTokens(try call.caller()).map { TokenView($0, now: now) }
             )
         },
         APIOperation(
@@ -209,7 +209,7 @@ enum TokenRoutes {
         ) { call in
             let body = try await call.body(RenewBody.self)
             try EdgeValidation.text(body.token, field: "token", limit: 16 * 1024)
-            let renewed = try await RenewToken(services: call.services)(
+            let renewed = try await call.useCases.renewToken(
                 try call.caller(),
                 tokenID: try tokenID(call),
                 file: Data(body.token.utf8)
@@ -247,7 +247,7 @@ enum TokenRoutes {
             errors: [404, 409, 422]
         ) { call in
             let body = try await call.body(TakeOverBody.self)
-            let result = try await TakeOverToken(services: call.services)(
+            let result = try await call.useCases.takeOverToken(
                 try call.caller(),
                 tokenID: try tokenID(call),
                 confirm: body.confirm ?? false,
@@ -270,7 +270,7 @@ enum TokenRoutes {
         // dryRun=true) the answer is the plan and nothing changes.
         let (confirm, dryRun) = (try call.query.bool("confirm"), try call.query.bool("dryRun"))
         let apply = confirm == true && dryRun != true
-        let remove = RemoveToken(services: call.services)
+        let remove = call.useCases.removeToken
         let plan = try await remove.plan(caller, tokenID: try tokenID(call))
         if apply { try await remove.apply(caller, plan: plan) }
         return json(
@@ -291,10 +291,10 @@ enum TokenRoutes {
     /// and answers when that sync has finished (200, `started: false`), or 202 if it is still running after
     /// ``joinWait``.
     static func sync(_ call: APIOperation.Call) async throws -> Response {
-        let (caller, services) = (try call.caller(), call.services)
+        let (caller, useCases) = (try call.caller(), call.useCases)
         let id = try tokenID(call)
         do {
-            let report = try await SyncToken(services: services)(caller, tokenID: id)
+            let report = try await useCases.syncToken(caller, tokenID: id)
             return json(
                 SyncResponse(
                     started: true,
@@ -320,14 +320,14 @@ enum TokenRoutes {
                 // The running sync has ended when its lease can be taken (and is given straight back).
                 let probe = "sync-join-\(UUID().uuidString)"
                 let lease = "sync:\(id)"
-                if try await services.store.acquireLease(
+                if try await useCases.store.acquireLease(
                     tenant: caller.tenantID,
                     name: lease,
                     owner: probe,
-                    now: services.clock.now(),
+                    now: useCases.clock.now(),
                     ttl: 5
                 ) {
-                    try await services.store.releaseLease(tenant: caller.tenantID, name: lease, owner: probe)
+                    try await useCases.store.releaseLease(tenant: caller.tenantID, name: lease, owner: probe)
                     return json(joined)
                 }
             }
@@ -342,7 +342,7 @@ enum TokenRoutes {
         let body = try await call.body(UploadBody.self)
         try EdgeValidation.text(body.token, field: "token", limit: 16 * 1024)
         for email in body.emails ?? [] { try EdgeValidation.text(email, field: "emails", limit: 254) }
-        let result = try await UploadToken(services: call.services)(
+        let result = try await call.useCases.uploadToken(
             try call.caller(),
             file: Data(body.token.utf8),
             noticeRecipients: body.emails ?? [],
@@ -375,7 +375,7 @@ enum TokenRoutes {
     }
 
     static func view(of id: TokenID, _ call: APIOperation.Call) async throws -> TokenView? {
-        let now = call.services.clock.now()
-        return try await ListTokens(services: call.services).one(try call.caller(), id).map { TokenView($0, now: now) }
+        let now = call.useCases.clock.now()
+        return try await call.useCases.listTokens.one(try call.caller(), id).map { TokenView($0, now: now) }
     }
 }

@@ -96,7 +96,12 @@ struct ConsoleHTTPTests {
         _ body: @Sendable (World, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await withWorld(.sqlite) { world in
-            let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
+            let accounts = AdminAccounts(
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
+                hasher: BcryptPasswordHasher(cost: 4)
+            )
             for (name, role) in [
                 ("owner", Role.mdmAdmin), ("reader", Role.readOnly), ("manager", Role.applicationManagementFullControl),
             ] {
@@ -112,9 +117,8 @@ struct ConsoleHTTPTests {
             policy.failureDelay = .zero
             try await ConsoleRouter.add(
                 to: router,
-                services: world.services,
-                hasher: BcryptPasswordHasher(cost: 4),
-                options: ConsoleOptions(secureCookies: secure, signInPolicy: policy),
+                useCases: world.useCases(signInPolicy: policy).console,
+                options: ConsoleOptions(secureCookies: secure),
                 logger: Logger(label: "test")
             )
             try await Application(router: router).test(.router) { client in try await body(world, client) }
@@ -168,7 +172,7 @@ struct ConsoleHTTPTests {
             }
             let post = try await browser.post("/console/devices", ["serials": "C02NOSESSION1"])
             #expect(post.status == .seeOther)
-            #expect(try await ManageInventory(services: world.services).devices(world.admin).isEmpty)
+            #expect(try await world.useCases.manageInventory.devices(world.admin).isEmpty)
         }
     }
 
@@ -191,7 +195,7 @@ struct ConsoleHTTPTests {
                 #expect(response.status == .forbidden, "\(fields) from \(origin ?? "no origin")")
                 #expect(String(buffer: response.body).contains("Form refused"))
             }
-            #expect(try await ManageInventory(services: world.services).devices(world.admin).isEmpty)
+            #expect(try await world.useCases.manageInventory.devices(world.admin).isEmpty)
             // Sign-in itself needs its pre-session token.
             var stranger = ConsoleBrowser(client: client)
             let forged = try await stranger.post(
@@ -203,7 +207,7 @@ struct ConsoleHTTPTests {
             let ok = try await browser.post("/console/devices", ["serials": "C02CSRF00006", "csrf": csrf])
             #expect(ok.status == .seeOther)
             #expect(
-                try await ManageInventory(services: world.services).devices(world.admin).map(\.serialNumber.value) == [
+                try await world.useCases.manageInventory.devices(world.admin).map(\.serialNumber.value) == [
                     "C02CSRF00006"
                 ]
             )
@@ -226,8 +230,8 @@ struct ConsoleHTTPTests {
             )
             let upload = try await browser.post("/console/tokens", ["csrf": csrf])
             #expect(upload.status == .forbidden)
-            #expect(try await ManageInventory(services: world.services).devices(world.admin).isEmpty)
-            let audit = try await Catalogue(services: world.services).auditLog(world.admin, limit: 20)
+            #expect(try await world.useCases.manageInventory.devices(world.admin).isEmpty)
+            let audit = try await world.useCases.catalogue.auditLog(world.admin, limit: 20)
             #expect(!audit.contains { $0.actor == "reader" && $0.action == "device.add" })
         }
     }
@@ -245,7 +249,7 @@ struct ConsoleHTTPTests {
             #expect(html.contains("is not a device serial number"))
             let search = String(buffer: try await browser.get("/console/devices?q=%22%3E%3Cscript%3E").body)
             #expect(search.contains("value=\"&quot;&gt;&lt;script&gt;\"") && !search.contains("\"><script>"))
-            #expect(try await ManageInventory(services: world.services).devices(world.admin).isEmpty)
+            #expect(try await world.useCases.manageInventory.devices(world.admin).isEmpty)
         }
     }
 
@@ -268,7 +272,7 @@ struct ConsoleHTTPTests {
     func paging() async throws {
         try await Self.withConsole { world, client in
             let serials = (1...120).map { String(format: "C02PAGE%05d", $0) }
-            try await ManageInventory(services: world.services).addDevices(
+            try await world.useCases.manageInventory.addDevices(
                 world.admin,
                 try serials.map {
                     Device(tenantID: world.tenant.id, serialNumber: try SerialNumber($0))

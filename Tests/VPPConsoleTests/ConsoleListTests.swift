@@ -17,14 +17,14 @@ struct ConsoleListTests {
     func lists(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("Main", assets: [keynoteSim, pagesSim])
-            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+            let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
             let serials = try await world.addDevices(60)
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             _ = try await assign(world.admin, asset: keynote, to: serials.prefix(5).map { .device($0) })
             _ = try await assign(world.admin, asset: pages, to: [.device(serials[2])])
             try await world.settleEvents()
-            let catalogue = Catalogue(services: world.services)
+            let catalogue = world.useCases.catalogue
 
             // Devices: the first page of 50 by serial, then the rest after its cursor.
             let first = try await catalogue.devicePage(world.reader, filter: DeviceFilter(), after: nil, limit: 50)
@@ -82,7 +82,7 @@ struct ConsoleListTests {
             #expect(picks.count == 55 && !picks.contains(serials[0].value) && picks.contains(serials[5].value))
 
             // Pools and totals read for one app, or one token, agree with the licence report.
-            let lists = ConsoleLists(services: world.services)
+            let lists = world.useCases.consoleLists
             let app = try #require(try await lists.app(world.reader, keynote))
             #expect(
                 app.app.total == 5 && app.app.assigned == 5 && app.perToken.map(\.location) == [token.location.name]
@@ -101,7 +101,7 @@ struct ConsoleListTests {
                     email: "person\($0)@example.com"
                 )
             }
-            try await ManageInventory(services: world.services).addUsers(world.admin, users)
+            try await world.useCases.manageInventory.addUsers(world.admin, users)
             let firstUsers = try await catalogue.userPage(world.reader, search: nil, after: nil, limit: 4)
             #expect(firstUsers.items.map(\.clientUserId) == ["user-0", "user-1", "user-2", "user-3"])
             #expect(firstUsers.next != nil)

@@ -20,8 +20,13 @@ struct ConsoleSignInTests {
     }
 
     static func account(_ world: World, _ name: String, _ role: Role) async throws -> AdminAccount {
-        try await AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
-            .create(.system(world.tenant.id), username: name, role: role, password: password)
+        try await AdminAccounts(
+            store: world.store,
+            clock: world.clock,
+            auditTrail: world.useCases.auditTrail,
+            hasher: BcryptPasswordHasher(cost: 4)
+        )
+        .create(.system(world.tenant.id), username: name, role: role, password: password)
     }
 
     @Test(
@@ -32,7 +37,9 @@ struct ConsoleSignInTests {
         try await withWorld(kind) { world in
             _ = try await Self.account(world, "Alice", .applicationManagementFullControl)
             let signIn = ConsoleSignIn(
-                services: world.services,
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
                 hasher: BcryptPasswordHasher(cost: 4),
                 policy: Self.policy()
             )
@@ -50,17 +57,13 @@ struct ConsoleSignInTests {
             #expect(cookie.count == 64 && session.csrfToken.count == 64 && cookie != session.csrfToken)
 
             // A second server on the same database resolves the cookie to the same admin.
-            let other = VPPServices(
-                store: try await world.sut.makeSecondStore(),
-                apple: world.services.apple,
-                metadata: nil,
-                secrets: world.services.secrets,
+            let other = try await world.sut.makeSecondStore()
+            let replica = ConsoleSignIn(
+                store: other,
                 clock: world.clock,
-                mailer: nil,
-                publicURL: nil,
-                logger: world.services.logger
+                auditTrail: AuditTrail(store: other, clock: world.clock, logger: world.ports.logger),
+                hasher: BcryptPasswordHasher(cost: 4)
             )
-            let replica = ConsoleSignIn(services: other, hasher: BcryptPasswordHasher(cost: 4))
             let seen = try #require(try await replica.session(cookie: cookie))
             #expect(seen.caller == session.caller && seen.csrfToken == session.csrfToken)
             #expect(abs(seen.expiresAt.timeIntervalSince(session.expiresAt)) < 0.01)
@@ -73,13 +76,13 @@ struct ConsoleSignInTests {
             #expect(try await replica.session(cookie: stored[0]) == nil)
 
             // Use cases run as the admin: the audit carries the account's name.
-            try await ManageInventory(services: world.services).addDevices(
+            try await world.useCases.manageInventory.addDevices(
                 session.caller,
                 [
                     Device(tenantID: world.tenant.id, serialNumber: try SerialNumber("C02SESSION01"))
                 ]
             )
-            let audit = try await Catalogue(services: world.services).auditLog(session.caller, limit: 10)
+            let audit = try await world.useCases.catalogue.auditLog(session.caller, limit: 10)
             #expect(audit.contains { $0.actor == "alice" && $0.action == "device.add" })
             #expect(audit.contains { $0.actor == "alice" && $0.action == "console.sign-in" })
 
@@ -96,7 +99,9 @@ struct ConsoleSignInTests {
         try await withWorld(kind) { world in
             _ = try await Self.account(world, "bob", .readOnly)
             let signIn = ConsoleSignIn(
-                services: world.services,
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
                 hasher: BcryptPasswordHasher(cost: 4),
                 policy: Self.policy()
             )
@@ -129,7 +134,9 @@ struct ConsoleSignInTests {
             let carol = try await Self.account(world, "carol", .readOnly)
             _ = try await Self.account(world, "dave", .readOnly)
             let signIn = ConsoleSignIn(
-                services: world.services,
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
                 hasher: BcryptPasswordHasher(cost: 4),
                 policy: Self.policy(accounts: 3, addresses: 5)
             )
@@ -193,7 +200,9 @@ struct ConsoleSignInTests {
         try await withWorld(.sqlite) { world in
             _ = try await Self.account(world, "erin", .readOnly)
             let signIn = ConsoleSignIn(
-                services: world.services,
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
                 hasher: BcryptPasswordHasher(cost: 4),
                 policy: Self.policy(delay: .milliseconds(300))
             )
@@ -237,7 +246,12 @@ struct ConsoleSignInTests {
     )
     func accountRules(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
+            let accounts = AdminAccounts(
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
+                hasher: BcryptPasswordHasher(cost: 4)
+            )
             let owner = Caller.system(world.tenant.id)
             await #expect(throws: AdminAccountError.weakPassword("The password must be at least 12 characters long.")) {
                 try await accounts.create(owner, username: "frank", role: .readOnly, password: "short")
@@ -268,11 +282,16 @@ struct ConsoleSignInTests {
     )
     func usernamesPerTenant(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            let other = try await TenantAdministration(services: world.services).createTenant(
+            let other = try await world.useCases.tenantAdministration.createTenant(
                 name: "other",
                 hostname: "h"
             )
-            let accounts = AdminAccounts(services: world.services, hasher: BcryptPasswordHasher(cost: 4))
+            let accounts = AdminAccounts(
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
+                hasher: BcryptPasswordHasher(cost: 4)
+            )
             _ = try await accounts.create(
                 .system(world.tenant.id),
                 username: "gina",
@@ -281,7 +300,9 @@ struct ConsoleSignInTests {
             )
             _ = try await accounts.create(.system(other.id), username: "gina", role: .mdmAdmin, password: Self.password)
             let signIn = ConsoleSignIn(
-                services: world.services,
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
                 hasher: BcryptPasswordHasher(cost: 4),
                 policy: Self.policy()
             )

@@ -31,17 +31,28 @@ struct SignInThrottleTests {
     func concurrentGuesses(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let hasher = CountingHasher()
-            _ = try await AdminAccounts(services: world.services, hasher: hasher)
-                .create(.system(world.tenant.id), username: "victim", role: .mdmAdmin, password: Self.password)
+            _ = try await AdminAccounts(
+                store: world.store,
+                clock: world.clock,
+                auditTrail: world.useCases.auditTrail,
+                hasher: hasher
+            )
+            .create(.system(world.tenant.id), username: "victim", role: .mdmAdmin, password: Self.password)
             var policy = SignInPolicy()
             policy.failureDelay = .zero
             let replicaStore = try await world.sut.makeSecondStore()
             let replicas = [
-                ConsoleSignIn(services: world.services, hasher: hasher, policy: policy),
+                ConsoleSignIn(
+                    store: world.store,
+                    clock: world.clock,
+                    auditTrail: world.useCases.auditTrail,
+                    hasher: hasher,
+                    policy: policy
+                ),
                 ConsoleSignIn(
                     store: replicaStore,
                     clock: world.clock,
-                    auditTrail: world.services.auditTrail,
+                    auditTrail: world.useCases.auditTrail,
                     hasher: hasher,
                     policy: policy
                 ),

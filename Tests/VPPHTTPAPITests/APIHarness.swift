@@ -75,7 +75,7 @@ func withAPI<T: Sendable>(
     _ body: @Sendable (APIBench) async throws -> T
 ) async throws -> T {
     try await withWorld(kind) { world in
-        let administration = TenantAdministration(services: world.services)
+        let administration = world.useCases.tenantAdministration
         let admin = try await administration.createAPIKey(
             .system(world.tenant.id),
             name: "admin",
@@ -85,29 +85,29 @@ func withAPI<T: Sendable>(
             .key
         let other = try await administration.createTenant(name: "Other District", hostname: "other")
         let stranger = try await administration.createAPIKey(.system(other.id), name: "stranger", role: .mdmAdmin).key
-        let owner = try await ManageAPIKeys(services: world.services).create(
+        let owner = try await world.useCases.manageAPIKeys.create(
             .system(world.tenant.id),
             name: "owner",
             role: .mdmAdmin
         ).key
-        // The same composition function as vppd's main (API, console, bounds), over the world's services.
+        // The same composition function as vppd's main (API, console, bounds), over the world's use cases.
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var services = world.services
-        if let outbound { services.outboundPolicy = outbound }
+        var settings = world.settings
+        if let outbound { settings.outboundPolicy = outbound }
         // The parallel lane runs ~240 tests on two cores: a 10 s deadline turned slow requests into 503s there.
         // The deadline's behaviour has suites of its own (RequestDeadlineTests, DatabaseOutageTests).
         var hooks = APIHooks(ready: { .success(5) })
         hooks.requestDeadline = .seconds(60)
         let app = try await VPPServer.application(
             VPPServer.Parts(
-                services: services,
+                useCases: outbound == nil ? world.useCases : world.useCases(settings: settings),
                 hooks: hooks,
                 bounds: bounds,
                 onServerRunning: { port in
                     continuation.yield(port)
                     continuation.finish()
                 },
-                logger: world.services.logger
+                logger: world.ports.logger
             )
         )
         let task = Task { try await app.run() }

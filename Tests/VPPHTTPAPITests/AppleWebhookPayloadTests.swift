@@ -18,15 +18,15 @@ struct AppleWebhookPayloadTests {
         try await withAPI(kind) { api in
             let world = api.world
             let (file, _) = try await world.location("A", assets: [keynoteSim])
-            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
-            let secret = try world.services.secrets.seal("hook-secret")
+            let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
+            let secret = try world.ports.secrets.seal("hook-secret")
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setNotificationSecret(token.id, secret: secret)
             }
             func counts() async throws -> [TokenAssetCounts] {
                 try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id) }
             }
-            let audit = Catalogue(services: world.services)
+            let audit = world.useCases.catalogue
             let countsBefore = try await counts()
             let auditBefore = try await audit.auditLog(world.admin, limit: 1000).count
             let path = "/apple/notifications/\(token.id)"

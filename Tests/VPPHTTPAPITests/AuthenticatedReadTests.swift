@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Synchronization
 import Testing
+import VPPComposition
 import VPPDomain
 import VPPSQLStore
 import VPPTestSupport
@@ -57,27 +58,28 @@ struct CountingConnection: SQLConnection {
 struct AuthenticatedReadTests {
     /// The API over a store whose statements are counted.
     static func withCountedAPI(
-        _ body: @Sendable (APIBench, CountingDatabase, VPPServices) async throws -> Void
+        _ body: @Sendable (APIBench, CountingDatabase, UseCases) async throws -> Void
     ) async throws {
         try await withAPI(.postgres) { api in
             let world = api.world
             let counting = CountingDatabase(world.sut.database)
-            let services = VPPServices(
-                store: SQLStore(database: counting, clock: { world.clock.now() }),
-                apple: world.services.apple,
-                metadata: world.services.metadata,
-                secrets: world.services.secrets,
-                clock: world.services.clock,
-                mailer: nil,
-                publicURL: nil,
-                logger: world.services.logger
+            let useCases = UseCases(
+                ports: VPPPorts(
+                    store: SQLStore(database: counting, clock: { world.clock.now() }),
+                    apple: world.ports.apple,
+                    metadata: world.ports.metadata,
+                    secrets: world.ports.secrets,
+                    clock: world.ports.clock,
+                    mailer: nil,
+                    logger: world.ports.logger
+                )
             )
             var hooks = APIHooks(ready: { .success(1) })
             hooks.requestDeadline = .seconds(60)  // as in withAPI: the parallel lane is slow, deadlines have own suites
             let router = APIRouter.build(
-                services: services,
+                useCases: useCases.api,
                 hooks: hooks,
-                logger: services.logger
+                logger: world.ports.logger
             )
             let (stream, continuation) = AsyncStream<Int>.makeStream()
             let app = Application(
@@ -87,7 +89,7 @@ struct AuthenticatedReadTests {
                     continuation.yield($0.localAddress?.port ?? 0)
                     continuation.finish()
                 },
-                logger: services.logger
+                logger: world.ports.logger
             )
             let task = Task { try await app.run() }
             defer { task.cancel() }
@@ -102,7 +104,7 @@ struct AuthenticatedReadTests {
                 ownerKey: api.ownerKey,
                 port: port
             )
-            try await body(counted, counting, services)
+            try await body(counted, counting, useCases)
         }
     }
 
@@ -148,12 +150,12 @@ struct AuthenticatedReadTests {
 
     @Test("a key revoked elsewhere is refused once the cache entry expires (5 s); unknown keys cost no query twice")
     func revocationHonoured() async throws {
-        try await Self.withCountedAPI { api, counting, services in
+        try await Self.withCountedAPI { api, counting, useCases in
             let owner = Caller(
                 tenantID: api.world.tenant.id,
                 admin: Admin(tenantID: api.world.tenant.id, name: "ana", role: .mdmAdmin)
             )
-            let keys = ManageAPIKeys(services: services)
+            let keys = useCases.manageAPIKeys
             let (key, details) = try await keys.create(owner, name: "short-lived", role: .readOnly)
             #expect(try await api.call("GET", "/v1/licenses", key: key).status == 200)
             // Revoked as another replica would (not through this server, which would forget the key at once).

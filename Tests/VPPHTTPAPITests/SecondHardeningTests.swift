@@ -47,7 +47,7 @@ struct SecondHardeningTests {
             )
             #expect(answer.status == 200, "\(answer.text)")
         }
-        try await ProcessMDMEvents(services: api.world.services)(api.world.tenant.id)
+        try await api.world.useCases.processMDMEvents(api.world.tenant.id)
     }
 
     @Test(
@@ -103,10 +103,7 @@ struct SecondHardeningTests {
                     }
                 )
             }
-            let outcome = try await DeliverDeviceCommands(
-                services: api.world.services,
-                deliveries: MDMDeliveries(policy: api.world.services.outboundPolicy)
-            )(
+            let outcome = try await api.world.useCases.deliverDeviceCommands(
                 tenant,
                 owner: "test"
             )
@@ -204,9 +201,9 @@ struct SecondHardeningTests {
             let tenant = api.world.tenant.id
             let host = ProcessInfo.processInfo.hostName
             let inside = "https://\(host):\(port)"
-            var permissive = api.world.services
+            var permissive = api.world.settings
             permissive.outboundPolicy = OutboundPolicy(allowList: host)
-            _ = try await ConfigureMDM(services: permissive).connect(
+            _ = try await api.world.useCases(settings: permissive).configureMDM.connect(
                 .system(tenant),
                 MDMConnectionRequest(kind: .nanomdm, url: inside, apiKey: "k")
             )
@@ -226,9 +223,9 @@ struct SecondHardeningTests {
                     )
                 ])
             }
-            var strict = api.world.services
+            var strict = api.world.settings
             strict.outboundPolicy = .strict
-            let outcome = try await DeliverDeviceCommands(services: strict, deliveries: MDMDeliveries(policy: .strict))(
+            let outcome = try await api.world.useCases(settings: strict).deliverDeviceCommands(
                 tenant,
                 owner: "test"
             )
@@ -242,12 +239,12 @@ struct SecondHardeningTests {
 
             // The same URL saved as a literal loopback address (before this check existed) is refused too.
             permissive.outboundPolicy = OutboundPolicy(allowList: "127.0.0.1")
-            _ = try await ConfigureMDM(services: permissive).connect(
+            _ = try await api.world.useCases(settings: permissive).configureMDM.connect(
                 .system(tenant),
                 MDMConnectionRequest(kind: .micromdm, url: "http://127.0.0.1:\(port)", apiKey: "k")
             )
             api.world.clock.advance(days: 1)
-            let again = try await DeliverDeviceCommands(services: strict, deliveries: MDMDeliveries(policy: .strict))(
+            let again = try await api.world.useCases(settings: strict).deliverDeviceCommands(
                 tenant,
                 owner: "test"
             )
@@ -257,10 +254,7 @@ struct SecondHardeningTests {
 
             // Control: allowed by the operator, the same delivery does reach the listener.
             api.world.clock.advance(days: 1)
-            _ = try await DeliverDeviceCommands(
-                services: permissive,
-                deliveries: MDMDeliveries(policy: permissive.outboundPolicy)
-            )(
+            _ = try await api.world.useCases(settings: permissive).deliverDeviceCommands(
                 tenant,
                 owner: "test"
             )
@@ -313,25 +307,22 @@ struct SecondHardeningTests {
             #expect(tooBigStatus == 413 || tooBigStatus == nil, "\(String(describing: tooBigStatus))")
             #expect(try await stored().count == 2)
 
-            try await ProcessMDMEvents(services: api.world.services)(tenant)
+            try await api.world.useCases.processMDMEvents(tenant)
             api.world.clock.advance(days: 8)
             let fresh = try event(id: "fresh", padding: 10)
             #expect(try await post(fresh).object["recorded"] as? String == "pending")
             // Processing prunes what is past the retention period; the fresh event (processed now) stays.
-            try await ProcessMDMEvents(services: api.world.services)(tenant)
+            try await api.world.useCases.processMDMEvents(tenant)
             let left = try await stored()
             #expect(left.count == 1 && left.first?.body.contains("fresh") == true, "\(left.map(\.topic))")
             // Past the retention period, the old event is no longer remembered: a replay of it is recorded again.
             #expect(try await post(big).object["recorded"] as? String == "pending")
 
             // A tenant whose MDM server falls silent is pruned too: the 10-minute sweep runs event processing.
-            try await ProcessMDMEvents(services: api.world.services)(tenant)
+            try await api.world.useCases.processMDMEvents(tenant)
             api.world.clock.advance(days: 8)
-            try await ScheduleMDMWork(services: api.world.services)(now: api.world.clock.now(), sweep: true)
-            let jobs = RunDueJobs(
-                services: api.world.services,
-                deliveries: MDMDeliveries(policy: api.world.services.outboundPolicy)
-            )
+            try await api.world.useCases.scheduleMDMWork(now: api.world.clock.now(), sweep: true)
+            let jobs = api.world.useCases.runDueJobs
             for _ in 0..<5 where !(await jobs(owner: "test", stopping: { false })).isEmpty {}
             let afterSweep = try await stored()
             #expect(afterSweep.isEmpty, "\(afterSweep.map(\.topic))")
@@ -411,7 +402,7 @@ struct SecondHardeningTests {
                 ]
             )
             #expect(signed.status == 200, "\(signed.text)")
-            try await ProcessMDMEvents(services: api.world.services)(tenant)
+            try await api.world.useCases.processMDMEvents(tenant)
             let devices = try await api.call("GET", "/v1/devices", key: api.readerKey)
             #expect(
                 devices.array.first?["udid"] as? String == "00008030-001A35E11A53802E"
@@ -433,9 +424,9 @@ struct SecondHardeningTests {
         try await withAPI(kind) { api in
             let tenant = api.world.tenant.id
             // Only the redirecting server is allowed (host:port): the redirect's target is not.
-            var services = api.world.services
-            services.outboundPolicy = OutboundPolicy(allowList: "127.0.0.1:\(redirecting.port)")
-            _ = try await ConfigureMDM(services: services).connect(
+            var settings = api.world.settings
+            settings.outboundPolicy = OutboundPolicy(allowList: "127.0.0.1:\(redirecting.port)")
+            _ = try await api.world.useCases(settings: settings).configureMDM.connect(
                 .system(tenant),
                 MDMConnectionRequest(kind: .nanomdm, url: redirecting.url, apiKey: "k")
             )
@@ -455,10 +446,7 @@ struct SecondHardeningTests {
                     )
                 ])
             }
-            let outcome = try await DeliverDeviceCommands(
-                services: services,
-                deliveries: MDMDeliveries(policy: services.outboundPolicy)
-            )(tenant, owner: "test")
+            let outcome = try await api.world.useCases(settings: settings).deliverDeviceCommands(tenant, owner: "test")
             #expect(outcome.delivered == 0 && outcome.retried == 1, "\(outcome)")
             try await Task.sleep(for: .milliseconds(300))
             #expect(redirecting.seen.count == 1 && target.connections == 0, "\(redirecting.seen) \(target.connections)")

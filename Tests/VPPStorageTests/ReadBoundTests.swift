@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import VPPComposition
 import VPPDomain
 import VPPSQLStore
 import VPPTestSupport
@@ -67,20 +68,22 @@ final class AcceptingDelivery: DeviceCommandDelivery, DeviceCommandDeliveryFacto
 struct ReadBoundTests {
     static let filler = 2_000
 
-    /// The world's services over a store whose rows read are counted.
-    static func counted(_ world: World) -> (VPPServices, RowCountingDatabase) {
+    /// The use cases over a store whose rows read are counted (the world's other ports, default settings).
+    static func counted(
+        _ world: World,
+        deliveries: (any DeviceCommandDeliveryFactory)? = nil
+    ) -> (UseCases, RowCountingDatabase) {
         let counting = RowCountingDatabase(world.sut.database)
-        let services = VPPServices(
+        let ports = VPPPorts(
             store: SQLStore(database: counting, clock: { world.clock.now() }),
-            apple: world.services.apple,
-            metadata: world.services.metadata,
-            secrets: world.services.secrets,
-            clock: world.services.clock,
+            apple: world.ports.apple,
+            metadata: world.ports.metadata,
+            secrets: world.ports.secrets,
+            clock: world.ports.clock,
             mailer: nil,
-            publicURL: nil,
-            logger: world.services.logger
+            logger: world.ports.logger
         )
-        return (services, counting)
+        return (UseCases(ports: ports, deliveries: deliveries), counting)
     }
 
     /// A synced token carrying Keynote, `filler` devices, and a settled Keynote licence on each of `holders`.
@@ -90,9 +93,9 @@ struct ReadBoundTests {
         installed: Set<String> = []
     ) async throws -> (ContentToken, [SerialNumber]) {
         let (file, _) = try await world.location("A", assets: [keynoteSim])
-        let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+        let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
         let serials = try await world.addDevices(filler, installed: installed)
-        var assign = AssignLicences(services: world.services)
+        var assign = world.useCases.assignLicences
         assign.firstPollDelay = 0
         if !holders.isEmpty {
             _ = try await assign(
@@ -138,9 +141,9 @@ struct ReadBoundTests {
                     )
                 ])
             }
-            let (services, counting) = Self.counted(world)
+            let (useCases, counting) = Self.counted(world)
             let (views, rows) = try await counting.rowsRead {
-                try await DeviceCommandList(services: services).list(world.admin, DeviceCommandQuery(), withPlist: true)
+                try await useCases.deviceCommandList.list(world.admin, DeviceCommandQuery(), withPlist: true)
             }
             let plist = try #require(views.first?.plist.flatMap { Data(base64Encoded: $0) })
             #expect(String(decoding: plist, as: UTF8.self).contains("com.example.removed"), "the bundle id is found")
@@ -153,7 +156,7 @@ struct ReadBoundTests {
         try await withWorld(kind) { (world) async throws in
             let apps = Self.catalogue(Self.filler)
             let removed = apps[1_234].key
-            _ = try await ConfigureMDM(services: world.services).connect(
+            _ = try await world.useCases.configureMDM.connect(
                 .system(world.tenant.id),
                 MDMConnectionRequest(kind: .nanomdm, url: "http://127.0.0.1:9", apiKey: "k")
             )
@@ -170,10 +173,10 @@ struct ReadBoundTests {
                     )
                 ])
             }
-            let (services, counting) = Self.counted(world)
             let mdm = AcceptingDelivery()
+            let (useCases, counting) = Self.counted(world, deliveries: mdm)
             let (outcome, rows) = try await counting.rowsRead {
-                try await DeliverDeviceCommands(services: services, deliveries: mdm)(world.tenant.id, owner: "a")
+                try await useCases.deliverDeviceCommands(world.tenant.id, owner: "a")
             }
             #expect(outcome.delivered == 1)
             let sent = try #require(mdm.received.withLock { $0.first })
@@ -225,9 +228,9 @@ struct ReadBoundTests {
                     MDMEventRecord(receivedAt: world.clock.now(), topic: "mdm.Connect", dedupeKey: "ack-1", body: json)
                 )
             }
-            let (services, counting) = Self.counted(world)
+            let (useCases, counting) = Self.counted(world)
             let (_, rows) = try await counting.rowsRead {
-                try await ProcessMDMEvents(services: services)(world.tenant.id)
+                try await useCases.processMDMEvents(world.tenant.id)
             }
             let device = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.device(serial(1))
@@ -256,9 +259,9 @@ struct ReadBoundTests {
                     }
                 )
             }
-            let (services, counting) = Self.counted(world)
+            let (useCases, counting) = Self.counted(world)
             let (polled, rows) = try await counting.rowsRead {
-                try await ProcessAppleEvent(services: services).pollDue(world.tenant.id)
+                try await useCases.processAppleEvent.pollDue(world.tenant.id)
             }
             #expect(polled == 0)
             #expect(rows <= 2, "read \(rows) rows with \(Self.filler) events pending, none due")
@@ -269,7 +272,7 @@ struct ReadBoundTests {
     func dueEventsInBatches(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, serials) = try await Self.fleet(world, holders: [])
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             assign.waitForApple = .zero
             for serial in serials.prefix(5) {
@@ -280,7 +283,7 @@ struct ReadBoundTests {
             }
             #expect(pending.count == 5, "one Apple event per request")
             try await Task.sleep(for: .milliseconds(100))
-            var events = ProcessAppleEvent(services: world.services)
+            var events = world.useCases.processAppleEvent
             events.dueBatchSize = 2
             #expect(try await events.pollDue(world.tenant.id) == 5, "three batches: 2, 2, 1")
             let left = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
@@ -297,8 +300,8 @@ struct ReadBoundTests {
     func consolePages(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, serials) = try await Self.fleet(world, holders: [3, 60])
-            let (services, counting) = Self.counted(world)
-            let catalogue = Catalogue(services: services)
+            let (useCases, counting) = Self.counted(world)
+            let catalogue = useCases.catalogue
             // The second page, as the console's "Next page" asks for it, and the licences its devices hold.
             let first = try await catalogue.devicePage(world.reader, filter: DeviceFilter(), after: nil, limit: 50)
             let ((page, held), rows) = try await counting.rowsRead {
@@ -333,9 +336,9 @@ struct ReadBoundTests {
     func removalPlan(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (token, serials) = try await Self.fleet(world, holders: [7], installed: ["408709785"])
-            let (services, counting) = Self.counted(world)
+            let (useCases, counting) = Self.counted(world)
             let (plan, rows) = try await counting.rowsRead {
-                try await RemoveToken(services: services).plan(world.admin, tokenID: token.id)
+                try await useCases.removeToken.plan(world.admin, tokenID: token.id)
             }
             #expect(plan.uninstalls.map(\.serialNumber) == [serials[7].value], "the holder has the app: uninstall")
             #expect(rows < 20, "read \(rows) rows for one licence in an inventory of \(Self.filler) devices")
@@ -350,9 +353,9 @@ struct ReadBoundTests {
         try await withWorld(kind) { (world) async throws in
             let (_, serials) = try await Self.fleet(world, holders: [1, 2])
             let keynoteKey = AssetKey(adamID: "408709785")
-            _ = try await RetireDevices(services: world.services)(world.admin, [serials[1], serials[3]])
-            let (services, counting) = Self.counted(world)
-            var revoke = RevokeLicences(services: services)
+            _ = try await world.useCases.retireDevices(world.admin, [serials[1], serials[3]])
+            let (useCases, counting) = Self.counted(world)
+            var revoke = useCases.revokeLicences
             revoke.firstPollDelay = 0
             let (reclaimed, rows) = try await counting.rowsRead { try await revoke.reclaimRetired(world.admin) }
             #expect(reclaimed == 1, "the retired holder's licence, not the active device's")
@@ -364,7 +367,7 @@ struct ReadBoundTests {
             #expect(held.map(\.assignee) == [.device(serials[2])])
             // A retired device refuses a new licence exactly as before.
             await #expect(throws: (any Error).self) {
-                _ = try await AssignLicences(services: world.services)(
+                _ = try await world.useCases.assignLicences(
                     world.admin,
                     asset: keynoteKey,
                     to: [.device(serials[3])]
@@ -392,7 +395,7 @@ struct ReadBoundTests {
                     state: .active
                 )
             }
-            _ = try await ConfigureMDM(services: world.services).connect(
+            _ = try await world.useCases.configureMDM.connect(
                 .system(world.tenant.id),
                 MDMConnectionRequest(kind: .pull, url: "", reclaimAfter: 3_600)
             )
@@ -411,9 +414,9 @@ struct ReadBoundTests {
                 try await tx.insertAssignments(filler)
                 try await tx.saveEnrollment(serials[5], MDMEnrollment(state: .unenrolled, unenrolledAt: left))
             }
-            let (services, counting) = Self.counted(world)
+            let (useCases, counting) = Self.counted(world)
             let (plan, rows) = try await counting.rowsRead {
-                try await ReclaimUnenrolledDevices(services: services)(.system(world.tenant.id), dryRun: true)
+                try await useCases.reclaimUnenrolledDevices(.system(world.tenant.id), dryRun: true)
             }
             #expect(plan.map(\.serialNumber) == [serials[5].value] && plan.first?.adamIds == ["408709785"])
             #expect(rows < 40, "read \(rows) rows to plan one device's reclaim among \(filler.count + 1) licences")

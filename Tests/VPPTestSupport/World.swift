@@ -4,6 +4,8 @@ import Synchronization
 import Testing
 import VPPAppleClient
 import VPPAppleSimulator
+import VPPComposition
+import VPPConsole
 import VPPDomain
 import VPPSecrets
 import VPPUseCases
@@ -30,7 +32,12 @@ public final class RecordingMailer: Mailer, Sendable {
 public struct World: Sendable {
     public let sut: StoreUnderTest
     public let simulator: AppleSimulator
-    public let services: VPPServices
+    /// The ports the use cases are built from (the store, the simulator's client, the key, the clock).
+    public let ports: VPPPorts
+    /// The tests' settings: the defaults, with the loopback stand-ins allowed.
+    public let settings: UseCaseSettings
+    /// Every use case, built once by the composition root's factory from ``ports`` and ``settings``.
+    public let useCases: UseCases
     public let clock: ManualClock
     public let mailer: RecordingMailer
     public let tenant: Tenant
@@ -38,6 +45,39 @@ public struct World: Sendable {
     public let reader: Caller
 
     public var store: any Store { sut.store }
+
+    /// Scope changes reconciled before the call returns (as in the CLI, which has no background workers).
+    public var reconcilingInline: ManageDesiredState {
+        ManageDesiredState(
+            store: store,
+            clock: clock,
+            auditTrail: useCases.auditTrail,
+            reconcile: useCases.reconcileScopes,
+            request: useCases.requestReconcile,
+            reconcilesInline: true
+        )
+    }
+
+    /// Another set of use cases over these ports: other settings, MDM deliveries or declaration publishers,
+    /// a password hasher, a sign-in throttle or an intent scheduler (bcrypt at cost 4 unless told).
+    public func useCases(
+        settings: UseCaseSettings? = nil,
+        deliveries: (any DeviceCommandDeliveryFactory)? = nil,
+        publishers: (any DeclarationPublisherFactory)? = nil,
+        hasher: any PasswordHasher = BcryptPasswordHasher(cost: 4),
+        signInPolicy: SignInPolicy = SignInPolicy(),
+        intentScheduler: (any IntentScheduler)? = nil
+    ) -> UseCases {
+        UseCases(
+            ports: ports,
+            settings: settings ?? self.settings,
+            deliveries: deliveries,
+            publishers: publishers,
+            hasher: hasher,
+            signInPolicy: signInPolicy,
+            intentScheduler: { _ in intentScheduler }
+        )
+    }
 
     /// Creates a location with `assets` and returns its `.vpptoken` file and uId.
     public func location(
@@ -58,7 +98,7 @@ public struct World: Sendable {
 
     public func addDevices(_ count: Int, installed: Set<String> = []) async throws -> [SerialNumber] {
         let serials = (0..<count).map { serial($0) }
-        try await ManageInventory(services: services).addDevices(
+        try await useCases.manageInventory.addDevices(
             admin,
             serials.map {
                 Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: installed)
@@ -72,7 +112,7 @@ public struct World: Sendable {
         for _ in 0..<100 {
             let pending = try await store.inTenant(tenant.id) { tx in try await tx.pendingEvents() }
             if pending.isEmpty { return }
-            for event in pending { try await ProcessAppleEvent(services: services).poll(tenant.id, event: event) }
+            for event in pending { try await useCases.processAppleEvent.poll(tenant.id, event: event) }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -93,24 +133,26 @@ public func withWorld<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (World) 
         configuration.initialBackoff = .milliseconds(5)
         let apple = HTTPAppleAppsAndBooksClient(configuration: configuration, logger: quiet)
         let mailer = RecordingMailer()
-        var services = VPPServices(
+        let ports = VPPPorts(
             store: sut.store,
             apple: apple,
             metadata: LegacyContentMetadataLookup(apple: apple),
             secrets: try AESGCMSecretBox(key: Array(repeating: 9, count: 32)),
             clock: clock,
             mailer: mailer,
-            publicURL: nil,
             logger: quiet
         )
         // The tests' stand-ins (mdmsim, receivers) listen on loopback: allowed as an operator would allow them.
-        services.outboundPolicy = OutboundPolicy(allowList: testOutboundAllowList)
+        var useCaseSettings = UseCaseSettings()
+        useCaseSettings.outboundPolicy = OutboundPolicy(allowList: testOutboundAllowList)
         let tenant = makeTenant("Acme Schools")
         try await sut.store.createTenant(tenant)
         let world = World(
             sut: sut,
             simulator: simulator,
-            services: services,
+            ports: ports,
+            settings: useCaseSettings,
+            useCases: UseCases(ports: ports, settings: useCaseSettings, hasher: BcryptPasswordHasher(cost: 4)),
             clock: clock,
             mailer: mailer,
             tenant: tenant,

@@ -40,10 +40,9 @@ struct DeclarationDeliveryTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 6, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(4)
-            var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = true
+            let manage = world.reconcilingInline
             let scope = try AppScope(
                 name: ScopeName("keynote"),
                 asset: Self.key,
@@ -108,18 +107,17 @@ struct DeclarationDeliveryTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 6, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(4)
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setAppDelivery(.declarations, now: world.clock.now())
             }
-            _ = try await AssignLicences(services: world.services)(
+            _ = try await world.useCases.assignLicences(
                 world.admin,
                 asset: Self.key,
                 to: [.device(serials[0])]
             )
-            var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = true
+            let manage = world.reconcilingInline
             _ = try await manage.putScope(
                 world.admin,
                 try AppScope(
@@ -137,7 +135,7 @@ struct DeclarationDeliveryTests {
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setAppDelivery(.commands, now: world.clock.now())
             }
-            _ = try await AssignLicences(services: world.services)(
+            _ = try await world.useCases.assignLicences(
                 world.admin,
                 asset: Self.key,
                 to: [.device(serials[2])]
@@ -148,7 +146,7 @@ struct DeclarationDeliveryTests {
             #expect(try await changes(world).count == 1)
 
             // Revoking the joined licence, though the tenant now delivers by commands: it leaves the set.
-            _ = try await RevokeLicences(services: world.services)(
+            _ = try await world.useCases.revokeLicences(
                 world.admin,
                 asset: Self.key,
                 from: [.device(serials[0])]
@@ -340,7 +338,7 @@ struct DeclarationWiringTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 4, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(2)
             try await world.store.inTenant(world.tenant.id) { tx in
                 for serial in serials {
@@ -350,8 +348,7 @@ struct DeclarationWiringTests {
                     )
                 }
             }
-            var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = true
+            let manage = world.reconcilingInline
             _ = try await manage.putScope(
                 world.admin,
                 try AppScope(
@@ -364,15 +361,15 @@ struct DeclarationWiringTests {
             )
             try await world.settleEvents()
             let publishers = RecordingPublishers(publisher: RecordingPublisher())
-            let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries(), publishers: publishers)
+            let jobs = world.useCases(deliveries: NoDeliveries(), publishers: publishers).runDueJobs
             func runJobs() async throws {
-                try await ScheduleMDMWork(services: world.services)(now: world.clock.now(), sweep: false)
+                try await world.useCases.scheduleMDMWork(now: world.clock.now(), sweep: false)
                 for _ in 0..<5 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}
             }
             // No DDM server chosen yet: the joins wait, visible.
             try await runJobs()
             #expect(publishers.asked.withLock { $0.isEmpty })
-            let configure = ConfigureAppDelivery(services: world.services)
+            let configure = world.useCases.configureAppDelivery
             await #expect(throws: MDMError.self) {
                 try await configure.setPublisher(.system(world.tenant.id), .kmfddm, url: "ftp://ddm", apiKey: "k")
             }
@@ -413,7 +410,7 @@ struct DeclarationLeaveFirstTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(2)
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setAppDelivery(.declarations, now: world.clock.now())
@@ -424,7 +421,7 @@ struct DeclarationLeaveFirstTests {
                     )
                 }
             }
-            _ = try await AssignLicences(services: world.services)(
+            _ = try await world.useCases.assignLicences(
                 world.admin,
                 asset: key,
                 to: serials.map(Assignee.device)
@@ -440,8 +437,8 @@ struct DeclarationLeaveFirstTests {
             #expect(try await deliver(world.tenant.id, owner: "a").joined == 2)
 
             let before = await world.simulator.requestCount("assets/disassociate")
-            _ = try await RevokeLicences(services: world.services)(world.admin, asset: key, from: [.device(serials[0])])
-            let pump = CarryOutAppleIntents(services: world.services)
+            _ = try await world.useCases.revokeLicences(world.admin, asset: key, from: [.device(serials[0])])
+            let pump = world.useCases.carryOutAppleIntents
             _ = await pump.runDue()
             #expect(await world.simulator.requestCount("assets/disassociate") == before, "held back: still in the set")
             #expect(await world.simulator.snapshot(of: uid)?.assignedByAsset["408709785/STDQ"] == 2)
@@ -478,13 +475,13 @@ struct DeclarationTokenRemovalTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")]
             )
-            let upload = try await UploadToken(services: world.services)(world.admin, file: file)
+            let upload = try await world.useCases.uploadToken(world.admin, file: file)
             let token = try #require(upload.token)
             let serials = try await world.addDevices(3, installed: ["408709785"])
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setAppDelivery(.declarations, now: world.clock.now())
             }
-            _ = try await AssignLicences(services: world.services)(
+            _ = try await world.useCases.assignLicences(
                 world.admin,
                 asset: key,
                 to: serials.prefix(2).map(Assignee.device)
@@ -493,9 +490,9 @@ struct DeclarationTokenRemovalTests {
             try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.setAppDelivery(.commands, now: world.clock.now())
             }
-            _ = try await AssignLicences(services: world.services)(world.admin, asset: key, to: [.device(serials[2])])
+            _ = try await world.useCases.assignLicences(world.admin, asset: key, to: [.device(serials[2])])
             try await world.settleEvents()
-            let remove = RemoveToken(services: world.services)
+            let remove = world.useCases.removeToken
             let plan = try await remove.plan(world.admin, tokenID: token.id)
             #expect(Set(plan.leaves.map(\.serialNumber)) == Set(serials.prefix(2).map(\.value)))
             #expect(plan.uninstalls.map(\.serialNumber) == [serials[2].value], "the command-path device")
@@ -548,10 +545,10 @@ struct DeviceStatusTests {
                   {"identifier": "com.other", "declaration-identifier": "com.other.declaration", "state": "managed"}
                 ]}}}}
                 """#
-            let record = RecordDeviceStatus(services: world.services)
+            let record = world.useCases.recordDeviceStatus
             let outcome = try await record(world.admin, enrollmentID: "UDID-1", report: Data(report.utf8))
             #expect(outcome.recorded == [keynote: .verified, pages: .licenceNotFound] && outcome.ignored == 1)
-            let rows = try await ConfigureAppDelivery(services: world.services).setChanges(
+            let rows = try await world.useCases.configureAppDelivery.setChanges(
                 world.admin,
                 serial: serials[0]
             )

@@ -52,7 +52,7 @@ struct DeviceStatusHealTests {
             "A",
             assets: [SimAsset(adamId: "408709785", totalCount: 10, name: "Keynote")]
         )
-        _ = try await UploadToken(services: world.services)(world.admin, file: file)
+        _ = try await world.useCases.uploadToken(world.admin, file: file)
         let serials = try await world.addDevices(count)
         try await world.store.inTenant(world.tenant.id) { tx in
             try await tx.setAppDelivery(.declarations, now: world.clock.now())
@@ -63,7 +63,7 @@ struct DeviceStatusHealTests {
                 )
             }
         }
-        _ = try await AssignLicences(services: world.services)(
+        _ = try await world.useCases.assignLicences(
             world.admin,
             asset: Self.key,
             to: serials.map(Assignee.device)
@@ -109,7 +109,7 @@ struct DeviceStatusHealTests {
     func verifiedAndDrift(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let setup = try await joined(world, 2)
-            let record = RecordDeviceStatus(services: world.services)
+            let record = world.useCases.recordDeviceStatus
             let associates = await world.simulator.requestCount("assets/associate")
             let first = try await record(world.admin, enrollmentID: "UDID-0", report: Self.report("managed"))
             #expect(first.recorded == [Self.key: .verified] && first.healing.isEmpty)
@@ -125,7 +125,7 @@ struct DeviceStatusHealTests {
             )
             #expect(drifted.recorded == [Self.key: .drift])
             #expect(try await join(world, setup.serials[1]).installState == nil)
-            let findings = try await Reports(services: world.services).drift(world.admin)
+            let findings = try await world.useCases.reports.drift(world.admin)
             let uninstalled = findings.filter { $0.kind == .uninstalled }
             #expect(uninstalled.map(\.assignee) == [setup.serials[1].value] && uninstalled.first?.adamID == "408709785")
             #expect(await world.simulator.requestCount("assets/associate") == associates, "nothing healed")
@@ -148,7 +148,7 @@ struct DeviceStatusHealTests {
             )
             #expect(await held(world, setup.uid) == 0)
             let associates = await world.simulator.requestCount("assets/associate")
-            let record = RecordDeviceStatus(services: world.services)
+            let record = world.useCases.recordDeviceStatus
             let outcome = try await record(world.admin, enrollmentID: "UDID-0", report: Self.notFound)
             #expect(outcome.recorded == [Self.key: .licenceNotFound] && outcome.healing == [Self.key: .reassociating])
             try await world.settleEvents()
@@ -195,8 +195,8 @@ struct DeviceStatusHealTests {
             )
             let associates = await world.simulator.requestCount("assets/associate")
             // Two servers: two use cases with nothing shared but the database.
-            let a = RecordDeviceStatus(services: world.services)
-            let b = RecordDeviceStatus(services: world.services)
+            let a = world.useCases.recordDeviceStatus
+            let b = world.useCases.recordDeviceStatus
             async let first = a(world.admin, enrollmentID: "UDID-0", report: Self.notFound)
             async let second = b(world.admin, enrollmentID: "UDID-0", report: Self.notFound)
             let results = [try await first, try await second].compactMap { $0.healing[Self.key] }
@@ -212,7 +212,7 @@ struct DeviceStatusHealTests {
                     )
                 )
             }
-            #expect(try await ProcessMDMEvents(services: world.services)(world.tenant.id) == 1)
+            #expect(try await world.useCases.processMDMEvents(world.tenant.id) == 1)
             try await world.settleEvents()
             #expect(await world.simulator.requestCount("assets/associate") == associates + 1)
             #expect(await held(world, setup.uid) == 1)
@@ -245,7 +245,7 @@ struct DeviceStatusHealTests {
                     )
                 }
             }
-            #expect(try await ProcessMDMEvents(services: world.services)(world.tenant.id) == 1)
+            #expect(try await world.useCases.processMDMEvents(world.tenant.id) == 1)
             #expect(try await join(world, setup.serials[0]).installState == .verified)
             let events = try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 10) }
             let details = events.sorted { $0.receivedAt < $1.receivedAt }.map(\.detail)
@@ -262,8 +262,16 @@ struct DeviceStatusHealTests {
     func exhausted(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let setup = try await joined(world, 1)
-            var healer = HealLicenceNotFound(services: world.services)
-            healer.maxAttempts = 2
+            let healer = HealLicenceNotFound(
+                store: world.store,
+                clock: world.clock,
+                apple: world.ports.apple,
+                tokenCredentials: world.useCases.tokenCredentials,
+                intentScheduler: nil,
+                intentWorker: world.useCases.carryOutAppleIntents,
+                logger: world.ports.logger,
+                maxAttempts: 2
+            )
             let record = RecordDeviceStatus(store: world.store, clock: world.clock, healer: healer)
             let associates = await world.simulator.requestCount("assets/associate")
             for attempt in 1...2 {

@@ -16,7 +16,7 @@ struct LedgerRecoveryTests {
             "A",
             assets: [SimAsset(adamId: "408709785", totalCount: 40, name: "Keynote")]
         )
-        let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+        let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
         return (token, try await world.addDevices(devices), uid)
     }
 
@@ -56,8 +56,8 @@ struct LedgerRecoveryTests {
                 )
             }
             #expect(claimed.count == 4)
-            let credentials = try await world.services.tokenCredentials.open(world.tenant.id, token.id)
-            _ = try await world.services.apple.associate(
+            let credentials = try await world.useCases.tokenCredentials.open(world.tenant.id, token.id)
+            _ = try await world.ports.apple.associate(
                 credentials,
                 assets: [key],
                 serialNumbers: serials.prefix(4).map(\.value),
@@ -66,9 +66,9 @@ struct LedgerRecoveryTests {
             try await Task.sleep(for: .milliseconds(50))  // the simulator carries the event out
             let associateCalls = await world.simulator.requestCount("assets/associate")
             // While the claim lasts nobody else touches them.
-            #expect(await CarryOutAppleIntents(services: world.services).runDue() == 0)
+            #expect(await world.useCases.carryOutAppleIntents.runDue() == 0)
             world.clock.advance(days: 31.0 / 86_400)
-            #expect(await CarryOutAppleIntents(services: world.services).runDue() == 1)
+            #expect(await world.useCases.carryOutAppleIntents.runDue() == 1)
             let after = try await rows(world)
             #expect(after.count == 4 && after.allSatisfy { $0.state == .active }, "\(after.map(\.state))")
             #expect(
@@ -78,7 +78,7 @@ struct LedgerRecoveryTests {
             let commands = try await installs(world)
             #expect(commands.count == 4 && Set(commands.map(\.serialNumber)).count == 4)
             // A sync and a late event that learn the same thing add no second install.
-            _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+            _ = try await world.useCases.syncToken(world.admin, tokenID: token.id)
             try await world.settleEvents()
             #expect(try await installs(world).count == 4)
             let counts = try await world.store.inTenant(world.tenant.id) { tx in try await tx.counts(tokenID: token.id)
@@ -98,8 +98,8 @@ struct LedgerRecoveryTests {
             let key = AssetKey(adamID: "408709785")
             // Device 5 holds the app at Apple already; device 0's intent was claimed by a worker that died
             // before it sent anything.
-            let credentials = try await world.services.tokenCredentials.open(world.tenant.id, token.id)
-            _ = try await world.services.apple.associate(
+            let credentials = try await world.useCases.tokenCredentials.open(world.tenant.id, token.id)
+            _ = try await world.ports.apple.associate(
                 credentials,
                 assets: [key],
                 serialNumbers: [serials[5].value],
@@ -133,7 +133,7 @@ struct LedgerRecoveryTests {
                 SimulatorFault(kind: .ignoresFilters, count: 5, pathContains: "serialNumber=")
             )
             let before = await world.simulator.requestCount("assets/associate")
-            var intents = CarryOutAppleIntents(services: world.services)
+            var intents = world.useCases.carryOutAppleIntents
             intents.firstPollDelay = 0
             #expect(await intents.runDue() == 1)
             #expect(
@@ -174,7 +174,7 @@ struct LedgerRecoveryTests {
             }
             let before = await world.simulator.requestCount("assets/associate")
             world.clock.advance(days: 31.0 / 86_400)
-            var intents = CarryOutAppleIntents(services: world.services)
+            var intents = world.useCases.carryOutAppleIntents
             intents.firstPollDelay = 0
             #expect(await intents.runDue() == 1)
             #expect(await world.simulator.requestCount("assets/associate") == before + 1)
@@ -196,7 +196,7 @@ struct LedgerRecoveryTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for serial in serials {
                     group.addTask {
-                        var assign = AssignLicences(services: world.services)
+                        var assign = world.useCases.assignLicences
                         assign.firstPollDelay = 0
                         let outcome = try await assign(world.admin, asset: key, to: [.device(serial)])
                         #expect(outcome.licences.count == 1 && outcome.licences.allSatisfy { $0.state != .reserved })
@@ -226,17 +226,17 @@ struct LedgerRecoveryTests {
             let (token, serials, _) = try await self.world(world)
             let key = AssetKey(adamID: "408709785")
             await world.simulator.updateSettings { $0.eventDelayMilliseconds = 400 }
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             _ = try await assign(world.admin, asset: key, to: [.device(serials[0]), .device(serials[1])])
-            var revoke = RevokeLicences(services: world.services)
+            var revoke = world.useCases.revokeLicences
             revoke.firstPollDelay = 0
             let outcome = try await revoke(world.admin, asset: key, from: [.device(serials[0])])
             #expect(outcome.afterAssignmentSettles == [.device(serials[0])] && outcome.revoking.isEmpty)
             await world.simulator.updateSettings { $0.eventDelayMilliseconds = 5 }
             try await Task.sleep(for: .milliseconds(600))
             try await world.settleEvents()
-            var intents = CarryOutAppleIntents(services: world.services)
+            var intents = world.useCases.carryOutAppleIntents
             intents.firstPollDelay = 0
             await intents.runDue()
             try await Task.sleep(for: .milliseconds(50))
@@ -340,14 +340,13 @@ struct LedgerRecoveryTests {
                 Assignment(tenantID: world.tenant.id, asset: key, assignee: .device($0), grantingToken: token.id)
             }
             #expect(try await world.store.inTenant(world.tenant.id) { tx in try await tx.reserveLicences(reserved) })
-            let services = world.services
             let failing = CarryOutAppleIntents(
-                store: services.store,
-                clock: services.clock,
-                apple: DatabaseFailsAfterAssociate(apple: services.apple),
-                logger: services.logger,
-                tokenCredentials: services.tokenCredentials,
-                health: services.tokenHealth,
+                store: world.store,
+                clock: world.clock,
+                apple: DatabaseFailsAfterAssociate(apple: world.ports.apple),
+                logger: world.ports.logger,
+                tokenCredentials: world.useCases.tokenCredentials,
+                health: world.useCases.tokenHealth,
                 leaseSeconds: 30
             )
             #expect(await failing.runDue() == 1)
@@ -358,7 +357,7 @@ struct LedgerRecoveryTests {
             #expect(left.allSatisfy { $0.state == .reserved }, "left to the claim, never failed: \(left.map(\.state))")
 
             world.clock.advance(days: 31.0 / 86_400)
-            #expect(await CarryOutAppleIntents(services: world.services).runDue() == 1)
+            #expect(await world.useCases.carryOutAppleIntents.runDue() == 1)
             let after = try await rows(world)
             #expect(after.count == 4 && after.allSatisfy { $0.state == .active }, "\(after.map(\.state))")
             #expect(

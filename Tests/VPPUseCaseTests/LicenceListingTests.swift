@@ -33,7 +33,7 @@ struct LicenceListingTests {
                 )
             }
             let caller = world.reader
-            let catalogue = Catalogue(services: world.services)
+            let catalogue = world.useCases.catalogue
             var seen: [String] = []
             var cursor: String?
             var pages = 0

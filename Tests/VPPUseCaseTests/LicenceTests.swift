@@ -15,8 +15,8 @@ struct LicenceTests {
             assets: [SimAsset(adamId: "408709785", totalCount: 2)],
             validDays: 200
         )
-        let a = try #require(try await UploadToken(services: world.services)(world.admin, file: fileA).token)
-        let b = try #require(try await UploadToken(services: world.services)(world.admin, file: fileB).token)
+        let a = try #require(try await world.useCases.uploadToken(world.admin, file: fileA).token)
+        let b = try #require(try await world.useCases.uploadToken(world.admin, file: fileB).token)
         return (a, b, try await world.addDevices(10, installed: ["408709785"]))
     }
 
@@ -27,10 +27,10 @@ struct LicenceTests {
     func assignAcrossTokens(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (a, b, serials) = try await pooledWorld(world)
-            let report = try await Reports(services: world.services).licences(world.reader)
+            let report = try await world.useCases.reports.licences(world.reader)
             let pool = try #require(report.first { $0.adamID == "408709785" && $0.location == "(pool)" })
             #expect(pool.total == 7 && pool.available == 7)
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             let outcome = try await assign(
                 world.admin,
@@ -58,11 +58,11 @@ struct LicenceTests {
             await #expect(throws: LicenceError.noLicencesLeft(keynoteSim.key, requested: 2, available: 1)) {
                 _ = try await assign(world.admin, asset: keynoteSim.key, to: serials[6...7].map { .device($0) })
             }
-            let after = try await Reports(services: world.services).licences(world.reader).first {
+            let after = try await world.useCases.reports.licences(world.reader).first {
                 $0.adamID == "408709785" && $0.location == "(pool)"
             }
             #expect(after?.available == 1)
-            let csv = Reports.csv(try await Reports(services: world.services).licences(world.reader))
+            let csv = Reports.csv(try await world.useCases.reports.licences(world.reader))
             #expect(csv.hasPrefix("adamId,pricingParam,name,location,tokenStatus,total,assigned,available,retired\n"))
             #expect(csv.contains("408709785,STDQ,Keynote,(pool),usable,7,6,1,0"))
         }
@@ -72,7 +72,7 @@ struct LicenceTests {
     func badRequests(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, _, serials) = try await pooledWorld(world)
-            let assign = AssignLicences(services: world.services)
+            let assign = world.useCases.assignLicences
             await #expect(throws: StoreError.unknownApp(AssetKey(adamID: "1"))) {
                 _ = try await assign(world.admin, asset: AssetKey(adamID: "1"), to: [.device(serials[0])])
             }
@@ -111,7 +111,7 @@ struct LicenceTests {
     func failedEvent(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (fileA, uid) = try await world.location("A", assets: [keynoteSim])
-            _ = try await UploadToken(services: world.services)(world.admin, file: fileA)
+            _ = try await world.useCases.uploadToken(world.admin, file: fileA)
             let serials = try await world.addDevices(5)
             // Someone uses 3 of the 5 licences in Apple Business Manager behind our back, after our sync.
             try await world.simulator.seedAssignments(
@@ -119,7 +119,7 @@ struct LicenceTests {
                 serialNumbers: ["OTHER0001", "OTHER0002", "OTHER0003"],
                 at: uid
             )
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             _ = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(4).map { .device($0) })
             try await world.settleEvents()
@@ -134,7 +134,7 @@ struct LicenceTests {
                 try await tx.counts(tokenID: nil)
             }
             #expect(counts.first?.counts.available == 3, "the two failed reservations went back")
-            let drift = try await Reports(services: world.services).drift(world.reader)
+            let drift = try await world.useCases.reports.drift(world.reader)
             #expect(drift.filter { $0.kind == .failed }.count == 2)
             #expect(
                 drift.filter { $0.kind == .orphaned }.map(\.assignee).sorted() == [
@@ -148,11 +148,11 @@ struct LicenceTests {
     func revoke(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, _, serials) = try await pooledWorld(world)
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[0]), .device(serials[1])])
             try await world.settleEvents()
-            var revoke = RevokeLicences(services: world.services)
+            var revoke = world.useCases.revokeLicences
             revoke.firstPollDelay = 0
             await #expect(throws: UseCaseError.notLicensed([serials[5].value])) {
                 _ = try await revoke(world.admin, asset: keynoteSim.key, from: [.device(serials[5])])
@@ -163,7 +163,7 @@ struct LicenceTests {
                 try await tx.deviceCommands()
             }
             #expect(commands.filter { $0.kind == .removeApplication }.map(\.serialNumber) == [serials[0].value])
-            let pool = try await Reports(services: world.services).licences(world.reader).first {
+            let pool = try await world.useCases.reports.licences(world.reader).first {
                 $0.adamID == "408709785" && $0.location == "(pool)"
             }
             #expect(pool?.available == 6)
@@ -174,11 +174,11 @@ struct LicenceTests {
     func reclaimRetired(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, _, serials) = try await pooledWorld(world)
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             _ = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(3).map { .device($0) })
             try await world.settleEvents()
-            try await ManageInventory(services: world.services).addDevices(
+            try await world.useCases.manageInventory.addDevices(
                 world.admin,
                 serials.prefix(2).map {
                     Device(
@@ -189,13 +189,13 @@ struct LicenceTests {
                     )
                 }
             )
-            #expect(try await RevokeLicences(services: world.services).reclaimRetired(world.admin) == 2)
+            #expect(try await world.useCases.revokeLicences.reclaimRetired(world.admin) == 2)
             try await world.settleEvents()
             let active = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.assignments(AssignmentQuery(states: [.active]))
             }
             #expect(active.map(\.assignee) == [.device(serials[2])])
-            #expect(try await RevokeLicences(services: world.services).reclaimRetired(world.admin) == 0)
+            #expect(try await world.useCases.revokeLicences.reclaimRetired(world.admin) == 0)
         }
     }
 
@@ -208,9 +208,9 @@ struct LicenceTests {
                 clientUserID: ClientUserID("ana-1"),
                 email: "ana@acme.example"
             )
-            try await ManageInventory(services: world.services).addUsers(world.admin, [user])
+            try await world.useCases.manageInventory.addUsers(world.admin, [user])
             try await Task.sleep(for: .milliseconds(50))
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             _ = try await assign(world.admin, asset: bookSim.key, to: [.user(user.clientUserID)])
             try await world.settleEvents()
@@ -228,16 +228,16 @@ struct LicenceTests {
     func incrementalAndWebhook(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("A", assets: [keynoteSim])
-            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+            let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
             try await world.simulator.seedAssignments(adamId: "408709785", serialNumbers: ["NEWONE0001"], at: uid)
-            let report = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+            let report = try await world.useCases.syncToken(world.admin, tokenID: token.id)
             #expect(report.incremental && report.assignmentsFromApple == 1 && report.inserted == 1)
 
-            let secret = try world.services.secrets.seal("hook-secret")
+            let secret = try world.ports.secrets.seal("hook-secret")
             try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.setNotificationSecret(token.id, secret: secret)
             }
-            let handle = HandleAppleNotification(services: world.services)
+            let handle = world.useCases.handleAppleNotification
             let body = AppleNotification(
                 id: "n-1",
                 type: "ASSET_COUNT",
@@ -294,21 +294,21 @@ struct LicenceTests {
         try await withWorld(kind) { (world) async throws in
             let (file, _) = try await world.location("A", assets: [keynoteSim])
             let token = try #require(
-                try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token
+                try await world.useCases.uploadToken(world.admin, file: file, syncNow: false).token
             )
             await world.simulator.injectFault(
                 SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: 1500)
             )
-            async let first = SyncToken(services: world.services)(world.admin, tokenID: token.id)
+            async let first = world.useCases.syncToken(world.admin, tokenID: token.id)
             // Wait until the first sync holds its lease and is inside Apple's slow answer.
             for _ in 0..<500 where await world.simulator.requestCount("assets") < 1 {
                 try await Task.sleep(for: .milliseconds(5))
             }
             await #expect(throws: UseCaseError.syncInProgress(location: "A")) {
-                _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+                _ = try await world.useCases.syncToken(world.admin, tokenID: token.id)
             }
             _ = try await first
-            _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+            _ = try await world.useCases.syncToken(world.admin, tokenID: token.id)
         }
     }
 }
@@ -326,20 +326,20 @@ struct ClaimedLaterTests {
     func claimedDuringAssignment(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("A", assets: [keynoteSim])
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(2)
             try await world.simulator.setMDMInfo(
                 SimMDMInfo(id: "jamf-42", name: "Jamf Pro", metadata: "jss.example.org"),
                 at: uid
             )
             await #expect(throws: AppleAPIError.self) {
-                _ = try await AssignLicences(services: world.services)(
+                _ = try await world.useCases.assignLicences(
                     world.admin,
                     asset: keynoteSim.key,
                     to: [.device(serials[0])]
                 )
             }
-            let overview = try await ListTokens(services: world.services)(world.reader)
+            let overview = try await world.useCases.listTokens(world.reader)
             #expect(
                 overview.first?.status.code == "in_use_elsewhere"
                     && overview.first?.nextStep.contains("Jamf Pro") == true
@@ -349,7 +349,7 @@ struct ClaimedLaterTests {
             }
             #expect(counts.first?.counts.available == 5, "the reservation went back")
             await #expect(throws: LicenceError.self) {
-                _ = try await AssignLicences(services: world.services)(
+                _ = try await world.useCases.assignLicences(
                     world.admin,
                     asset: keynoteSim.key,
                     to: [.device(serials[1])]

@@ -58,7 +58,7 @@ struct MDMUseCaseTests {
 
     /// Connects the tenant and enrolls one device through signed webhook events; returns its serial and UDID.
     static func enrolled(_ world: World, reclaimAfter: TimeInterval = 3600) async throws -> (SerialNumber, String) {
-        _ = try await ConfigureMDM(services: world.services).connect(
+        _ = try await world.useCases.configureMDM.connect(
             .system(world.tenant.id),
             MDMConnectionRequest(
                 kind: .nanomdm,
@@ -70,7 +70,7 @@ struct MDMUseCaseTests {
         )
         let udid = "00008110-000A1234ABCD801E"
         let serial = try SerialNumber("C02XK1JHJG5J")
-        let receive = ReceiveMDMWebhook(services: world.services)
+        let receive = world.useCases.receiveMDMWebhook
         for body in [
             try event(
                 "mdm.Authenticate",
@@ -84,7 +84,7 @@ struct MDMUseCaseTests {
         ] {
             try await receive(tenantID: world.tenant.id, signature: sign(body), body: body)
         }
-        try await ProcessMDMEvents(services: world.services)(world.tenant.id)
+        try await world.useCases.processMDMEvents(world.tenant.id)
         return (serial, udid)
     }
 
@@ -94,13 +94,13 @@ struct MDMUseCaseTests {
     )
     func webhookIn(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            let receive = ReceiveMDMWebhook(services: world.services)
+            let receive = world.useCases.receiveMDMWebhook
             let body = try Self.event("mdm.CheckOut", udid: "X")
             await #expect(throws: MDMError.badSignature, "no connection: nothing vouches for the sender") {
                 try await receive(tenantID: world.tenant.id, signature: Self.sign(body), body: body)
             }
             let (serial, udid) = try await Self.enrolled(world)
-            let device = try #require(try await ManageInventory(services: world.services).devices(world.reader).first)
+            let device = try #require(try await world.useCases.manageInventory.devices(world.reader).first)
             #expect(
                 device.serialNumber == serial && device.enrollment.state == .enrolled
                     && device.enrollment.enrollmentID == udid
@@ -138,7 +138,7 @@ struct MDMUseCaseTests {
                 try await receive(tenantID: world.tenant.id, signature: Self.sign(checkout), body: checkout)
                     == .duplicate
             )
-            try await ProcessMDMEvents(services: world.services)(world.tenant.id)
+            try await world.useCases.processMDMEvents(world.tenant.id)
             let events = try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 100) }
             #expect(
                 events.filter { $0.state == .ignored }.count == 5,
@@ -146,7 +146,7 @@ struct MDMUseCaseTests {
             )
             // The repeat was answered as a duplicate and not stored (issue 24: replays take no room).
             #expect(events.filter { $0.state == .duplicate }.isEmpty && events.allSatisfy { $0.state != .pending })
-            let after = try #require(try await ManageInventory(services: world.services).devices(world.reader).first)
+            let after = try #require(try await world.useCases.manageInventory.devices(world.reader).first)
             #expect(after.enrollment.state == .unenrolled && after.enrollment.unenrolledAt != nil)
         }
     }
@@ -169,7 +169,7 @@ struct MDMUseCaseTests {
             try await world.store.inTenant(tenant) { tx in try await tx.enqueueDeviceCommands([install]) }
 
             let down = ScriptedDelivery(.retry("HTTP 503"))
-            var outcome = try await DeliverDeviceCommands(services: world.services, deliveries: down)(
+            var outcome = try await deliverCommands(world, down)(
                 tenant,
                 owner: "a"
             )
@@ -179,12 +179,12 @@ struct MDMUseCaseTests {
             )
             #expect(record.state == .queued && record.attempts == 1 && record.lastError == "HTTP 503")
             #expect(record.nextAttemptAt! > world.clock.now(), "backed off")
-            outcome = try await DeliverDeviceCommands(services: world.services, deliveries: down)(tenant, owner: "a")
+            outcome = try await deliverCommands(world, down)(tenant, owner: "a")
             #expect(outcome == .init(), "not due yet: nothing sent")
 
             world.clock.advance(days: 1.0 / 24)
             let up = ScriptedDelivery(.delivered)
-            outcome = try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "b")
+            outcome = try await deliverCommands(world, up)(tenant, owner: "b")
             #expect(outcome.delivered == 1)
             let sent = try #require(up.received.withLock { $0.first })
             let plist = try #require(
@@ -199,16 +199,16 @@ struct MDMUseCaseTests {
             )
             #expect(record.state == .delivered && record.enrollmentID == udid && record.attempts == 2)
             #expect(
-                try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "b")
+                try await deliverCommands(world, up)(tenant, owner: "b")
                     == .init(),
                 "never twice"
             )
 
             // The device answers: acknowledged, then vpp asks for the installed apps; NotNow and Error keep their reason.
-            let receive = ReceiveMDMWebhook(services: world.services)
+            let receive = world.useCases.receiveMDMWebhook
             let ack = try Self.event("mdm.Connect", udid: udid, ack: ("Acknowledged", install.id.uuidString))
             try await receive(tenantID: tenant, signature: Self.sign(ack), body: ack)
-            try await ProcessMDMEvents(services: world.services)(tenant)
+            try await world.useCases.processMDMEvents(tenant)
             let list = try await world.store.inTenant(tenant) { tx in
                 try await tx.deviceCommandRecords(DeviceCommandQuery())
             }
@@ -217,7 +217,7 @@ struct MDMUseCaseTests {
             )
 
             // Licence-only apps are skipped; a permanent refusal fails; 410 Gone disables the connection.
-            _ = try await ConfigureMDM(services: world.services).connect(
+            _ = try await world.useCases.configureMDM.connect(
                 .system(tenant),
                 MDMConnectionRequest(
                     kind: .nanomdm,
@@ -235,7 +235,7 @@ struct MDMUseCaseTests {
             )
             try await world.store.inTenant(tenant) { tx in try await tx.enqueueDeviceCommands([onlyLicence]) }
             let refusing = ScriptedDelivery(.refused("unknown enrollment"))
-            outcome = try await DeliverDeviceCommands(services: world.services, deliveries: refusing)(
+            outcome = try await deliverCommands(world, refusing)(
                 tenant,
                 owner: "c"
             )
@@ -254,10 +254,10 @@ struct MDMUseCaseTests {
                     )
                 ])
             }
-            _ = try await DeliverDeviceCommands(services: world.services, deliveries: gone)(tenant, owner: "d")
-            #expect(try await ConfigureMDM(services: world.services).show(world.reader).disabledReason == "410")
+            _ = try await deliverCommands(world, gone)(tenant, owner: "d")
+            #expect(try await world.useCases.configureMDM.show(world.reader).disabledReason == "410")
             #expect(
-                try await DeliverDeviceCommands(services: world.services, deliveries: up)(tenant, owner: "d")
+                try await deliverCommands(world, up)(tenant, owner: "d")
                     == .init(),
                 "a disabled endpoint gets nothing until reconnected"
             )
@@ -270,7 +270,7 @@ struct MDMUseCaseTests {
     )
     func connect(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            let configure = ConfigureMDM(services: world.services)
+            let configure = world.useCases.configureMDM
             let admin = Caller.system(world.tenant.id)
             await #expect(throws: MDMError.badURL("ftp://x")) {
                 try await configure.connect(admin, MDMConnectionRequest(kind: .nanomdm, url: "ftp://x", apiKey: "k"))
@@ -295,7 +295,7 @@ struct MDMUseCaseTests {
                 Data(try #require(stored?.secrets.signingSecret?.ciphertext)).range(of: Data(secret.utf8)) == nil,
                 "sealed"
             )
-            #expect(try stored.map { try world.services.secrets.open($0.secrets.signingSecret!) } == secret)
+            #expect(try stored.map { try world.ports.secrets.open($0.secrets.signingSecret!) } == secret)
             let again = try await configure.connect(
                 admin,
                 MDMConnectionRequest(kind: .webhook, url: "https://mdm.example/hook2")
@@ -311,11 +311,11 @@ struct MDMUseCaseTests {
     func reclaim(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (serial, udid) = try await Self.enrolled(world, reclaimAfter: 600)
-            let receive = ReceiveMDMWebhook(services: world.services)
+            let receive = world.useCases.receiveMDMWebhook
             let out = try Self.event("mdm.CheckOut", udid: udid)
             try await receive(tenantID: world.tenant.id, signature: Self.sign(out), body: out)
-            try await ProcessMDMEvents(services: world.services)(world.tenant.id)
-            let reclaim = ReclaimUnenrolledDevices(services: world.services)
+            try await world.useCases.processMDMEvents(world.tenant.id)
+            let reclaim = world.useCases.reclaimUnenrolledDevices
             #expect(try await reclaim(.system(world.tenant.id), dryRun: true).isEmpty, "within the grace period")
             world.clock.advance(days: 1)
             let plan = try await reclaim(.system(world.tenant.id), dryRun: true)
@@ -328,7 +328,7 @@ struct MDMUseCaseTests {
             ] {
                 try await receive(tenantID: world.tenant.id, signature: Self.sign(body), body: body)
             }
-            try await ProcessMDMEvents(services: world.services)(world.tenant.id)
+            try await world.useCases.processMDMEvents(world.tenant.id)
             #expect(
                 try await reclaim(.system(world.tenant.id), dryRun: true).isEmpty,
                 "re-enrolled: nothing to reclaim"
@@ -365,7 +365,7 @@ struct MDMUseCaseTests {
             }
             let up = ScriptedDelivery(.delivered)
             #expect(
-                try await DeliverDeviceCommands(services: world.services, deliveries: up)(world.tenant.id, owner: "a")
+                try await deliverCommands(world, up)(world.tenant.id, owner: "a")
                     .delivered == 1
             )
             let plist = try #require(up.received.withLock { $0.first?.plist })
@@ -377,4 +377,16 @@ struct MDMUseCaseTests {
             #expect(app?.metadata?.bundleID == "com.apple.iwork.keynote", "kept for the next removal")
         }
     }
+}
+
+/// Delivers device commands through `deliveries` (the designated initialiser: only the ports it uses).
+private func deliverCommands(_ world: World, _ deliveries: any DeviceCommandDeliveryFactory) -> DeliverDeviceCommands {
+    DeliverDeviceCommands(
+        store: world.store,
+        clock: world.clock,
+        secrets: world.ports.secrets,
+        metadata: world.ports.metadata,
+        logger: world.ports.logger,
+        deliveries: deliveries
+    )
 }

@@ -32,19 +32,18 @@ struct MetadataRefreshTests {
             let assets = (0..<2_500).map { SimAsset(adamId: "\(100_000 + $0)", totalCount: 1) }
             let (file, _) = try await world.location("A", assets: assets)
             let token = try #require(
-                try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token
+                try await world.useCases.uploadToken(world.admin, file: file, syncNow: false).token
             )
             let lookup = RecordingMetadataLookup()
-            let services = world.services
             let sync = SyncToken(
-                store: services.store,
-                clock: services.clock,
-                apple: services.apple,
+                store: world.store,
+                clock: world.clock,
+                apple: world.ports.apple,
                 metadata: lookup,
-                logger: services.logger,
-                tokenCredentials: services.tokenCredentials,
-                auditTrail: services.auditTrail,
-                health: services.tokenHealth
+                logger: world.ports.logger,
+                tokenCredentials: world.useCases.tokenCredentials,
+                auditTrail: world.useCases.auditTrail,
+                health: world.useCases.tokenHealth
             )
             _ = try await sync(world.admin, tokenID: token.id)
 

@@ -16,7 +16,7 @@ struct MissedNotificationTests {
     func caughtUp(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [SimAsset(adamId: "408709785", totalCount: 5)])
-            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+            let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
             let now = world.clock.now()
             let later = now.addingTimeInterval(300)
             try await world.store.inTenant(world.tenant.id) { tx in

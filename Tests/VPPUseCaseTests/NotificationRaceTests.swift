@@ -15,12 +15,12 @@ struct NotificationRaceTests {
     func notificationBeforeRecord(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, _) = try await world.location("A", assets: [keynoteSim])
-            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+            let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
             let serials = try await world.addDevices(1)
             try await world.store.inTenant(world.tenant.id) { (tx) async throws in
-                try await tx.setNotificationSecret(token.id, secret: try world.services.secrets.seal("hook-secret"))
+                try await tx.setNotificationSecret(token.id, secret: try world.ports.secrets.seal("hook-secret"))
             }
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 3_600  // only the notification can settle it within this test
             _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[0])])
             // Model the race: the event is not recorded yet when Apple's notification arrives.
@@ -29,7 +29,7 @@ struct NotificationRaceTests {
                     .first
             )
             try await world.store.inTenant(world.tenant.id) { tx in try await tx.deletePendingEvent(event.eventID) }
-            let handle = HandleAppleNotification(services: world.services)
+            let handle = world.useCases.handleAppleNotification
             let notification = AppleNotification(
                 id: "n-race",
                 type: "ASSET_MANAGEMENT",

@@ -22,12 +22,20 @@ struct ReservationBatchTests {
             assets: [SimAsset(adamId: "408709785", totalCount: 2)],
             validDays: 200
         )
-        _ = try await UploadToken(services: world.services)(world.admin, file: fileA)
-        _ = try await UploadToken(services: world.services)(world.admin, file: fileB)
+        _ = try await world.useCases.uploadToken(world.admin, file: fileA)
+        _ = try await world.useCases.uploadToken(world.admin, file: fileB)
         let serials = try await world.addDevices(10, installed: ["408709785"])
-        var services = world.services
-        services.intentScheduler = QueueOnly()
-        return (AssignLicences(services: services), serials)
+        // The world's reservation batches, so the tests can read how many reservations were shared.
+        let assign = AssignLicences(
+            store: world.store,
+            tokenCredentials: world.useCases.tokenCredentials,
+            auditTrail: world.useCases.auditTrail,
+            poolReader: LicencePoolReader(clock: world.clock),
+            intentScheduler: QueueOnly(),
+            intentWorker: world.useCases.carryOutAppleIntents,
+            batches: world.useCases.reservationBatches
+        )
+        return (assign, serials)
     }
 
     enum Answer: Hashable, Sendable {
@@ -94,7 +102,7 @@ struct ReservationBatchTests {
             let ledger = try await readLedger(world)
             #expect(ledger.available == 1 && ledger.assigned == 6 && ledger.holding == 6 && ledger.audited == 6)
             #expect(
-                world.services.reservationBatches.sharedReservations > 0,
+                world.useCases.reservationBatches.sharedReservations > 0,
                 "eight requests at once: some shared a transaction"
             )
         }
@@ -141,7 +149,7 @@ struct ReservationBatchTests {
     func idempotencyKeys(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (assign, serials) = try await setUp(world)
-            let writes = IdempotentWrites(store: world.services.store, clock: world.services.clock)
+            let writes = IdempotentWrites(store: world.ports.store, clock: world.ports.clock)
             let keys = serials.prefix(6).map { "key-\($0.value)" }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (serial, key) in zip(serials.prefix(6), keys) {
@@ -156,7 +164,7 @@ struct ReservationBatchTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(world.services.reservationBatches.sharedReservations > 0, "some requests shared a transaction")
+            #expect(world.useCases.reservationBatches.sharedReservations > 0, "some requests shared a transaction")
             for key in keys {
                 let retry = try await writes.claim(world.admin, key: key, fingerprint: "f", claimFor: 60)
                 #expect(retry == .outcomeLost, "\(key): its reservation committed, so a retry is not run again")

@@ -14,19 +14,19 @@ struct RetireDevicesTests {
     func retire(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [keynoteSim])
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(3)
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.queueInBackground = false
             _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[0])])
             try await world.settleEvents()
-            let retire = RetireDevices(services: world.services)
+            let retire = world.useCases.retireDevices
             func retired() async throws -> Set<String> {
-                let devices = try await ManageInventory(services: world.services).devices(world.reader)
+                let devices = try await world.useCases.manageInventory.devices(world.reader)
                 return Set(devices.filter(\.isRetired).map(\.serialNumber.value))
             }
             func retireAudits() async throws -> Int {
-                try await Catalogue(services: world.services).auditLog(world.reader, limit: 500)
+                try await world.useCases.catalogue.auditLog(world.reader, limit: 500)
                     .filter { $0.action == "device.retire" }.count
             }
 
@@ -50,7 +50,7 @@ struct RetireDevicesTests {
                 _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[1])])
             }
             // The licence the retired device held goes back through the ordinary revoke.
-            #expect(try await RevokeLicences(services: world.services).reclaimRetired(world.admin) == 1)
+            #expect(try await world.useCases.revokeLicences.reclaimRetired(world.admin) == 1)
         }
     }
 }

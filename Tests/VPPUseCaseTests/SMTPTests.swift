@@ -129,46 +129,36 @@ struct SMTPTests {
     func noticesBySMTP(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, _) = try await world.location("Main Campus", assets: [keynoteSim], validDays: 6)
-            _ = try await UploadToken(services: world.services)(
+            _ = try await world.useCases.uploadToken(
                 world.admin,
                 file: file,
                 noticeRecipients: ["it@acme.example"]
             )
-            _ = try await PlanNotices(services: world.services)(world.tenant.id)
-            let broken = VPPServices(
+            _ = try await world.useCases.planNotices(world.tenant.id)
+            let broken = DeliverNotices(
                 store: world.store,
-                apple: world.services.apple,
-                metadata: nil,
-                secrets: world.services.secrets,
                 clock: world.clock,
-                mailer: SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1")),
-                publicURL: nil,
-                logger: world.services.logger
+                mailer: SMTPMailer(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:1"))
             )
-            #expect(try await DeliverNotices(services: broken)(world.tenant.id) == 0)
+            #expect(try await broken(world.tenant.id) == 0)
             let failed = try await world.store.inTenant(world.tenant.id) { (tx) async throws in try await tx.notices() }
             #expect(failed.first?.lastError != nil && failed.first?.nextAttemptAt ?? .distantPast > world.clock.now())
             let before = try Self.snapshot()
-            let real = VPPServices(
+            let real = DeliverNotices(
                 store: world.store,
-                apple: world.services.apple,
-                metadata: nil,
-                secrets: world.services.secrets,
                 clock: world.clock,
                 mailer: SMTPMailer(
                     configuration: try SMTPConfiguration(
                         url: "smtp://\(try Self.env("VPP_TEST_SMTP_PLAIN"))?from=vpp@acme.example"
                     )
-                ),
-                publicURL: nil,
-                logger: world.services.logger
+                )
             )
-            #expect(try await DeliverNotices(services: real)(world.tenant.id) == 0, "not before its retry time")
+            #expect(try await real(world.tenant.id) == 0, "not before its retry time")
             world.clock.advance(days: 0.01)
-            #expect(try await DeliverNotices(services: real)(world.tenant.id) == 1)
-            #expect(try await DeliverNotices(services: real)(world.tenant.id) == 0)
-            _ = try await PlanNotices(services: world.services)(world.tenant.id)
-            #expect(try await DeliverNotices(services: real)(world.tenant.id) == 0, "planning again queues nothing new")
+            #expect(try await real(world.tenant.id) == 1)
+            #expect(try await real(world.tenant.id) == 0)
+            _ = try await world.useCases.planNotices(world.tenant.id)
+            #expect(try await real(world.tenant.id) == 0, "planning again queues nothing new")
             let messages = try Self.delivered(after: before)
             #expect(
                 messages.count == 1 && messages[0].contains("Subject: Content token for Main Campus expires in 6 days")

@@ -33,15 +33,15 @@ struct SchedulingTests {
     func scheduleDueWork(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [keynoteSim], validDays: 20)
-            try await UploadToken(services: world.services)(
+            try await world.useCases.uploadToken(
                 world.admin,
                 file: file,
                 noticeRecipients: ["it@school.example"]
             )
-            let schedule = ScheduleDueWork(services: world.services, syncInterval: 3600)
+            let schedule = ScheduleDueWork(store: world.store, syncInterval: 3600)
             #expect(
                 schedule.retryAfter == 900
-                    && ScheduleDueWork(services: world.services, syncInterval: 60).retryAfter == 60
+                    && ScheduleDueWork(store: world.store, syncInterval: 60).retryAfter == 60
             )
             world.clock.advance(days: 2.0 / 24)
             let first = try await schedule(now: world.clock.now(), planNotices: false)
@@ -63,12 +63,12 @@ struct SchedulingTests {
     func noticeAtUpload(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [keynoteSim], validDays: 10)
-            _ = try await UploadToken(services: world.services)(
+            _ = try await world.useCases.uploadToken(
                 world.admin,
                 file: file,
                 noticeRecipients: ["it@school.example"]
             )
-            let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries())
+            let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
             for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // what upload queued
             let subjects = world.mailer.sent.withLock { $0.map(\.subject) }
             #expect(subjects.contains { $0.contains("expires in 1") && $0.hasSuffix(" days") }, "\(subjects)")
@@ -82,8 +82,8 @@ struct SchedulingTests {
     func runDueJobs(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let (file, _) = try await world.location("A", assets: [keynoteSim])
-            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
-            let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries())
+            let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
+            let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
             for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // what upload queued
             // A secret sealed with a key this server does not have: every sync of this token fails.
             try await world.store.inTenant(world.tenant.id) { tx in

@@ -17,7 +17,7 @@ struct ScopeReconcileTests {
     }
 
     func drainJobs(_ world: World) async throws {
-        let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries())
+        let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
         for _ in 0..<20 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}
         try await world.settleEvents()
     }
@@ -32,10 +32,9 @@ struct ScopeReconcileTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 8, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(12)
-            var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = true
+            let manage = world.reconcilingInline
             let ipads = try GroupName("ipads")
             _ = try await manage.putGroup(world.admin, ipads, members: serials.map(Assignee.device), dynamic: nil)
             let scope = try AppScope(
@@ -78,7 +77,7 @@ struct ScopeReconcileTests {
                 at: uid
             )
             let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
-            _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
+            _ = try await world.useCases.syncToken(.system(world.tenant.id), tokenID: token.id)
             try await drainJobs(world)
             status = try await manage.scope(world.admin, scope.name)
             #expect(status.licensed == 10 && status.waiting == 0)
@@ -112,10 +111,9 @@ struct ScopeReconcileTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 2, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(3)
-            var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = true
+            let manage = world.reconcilingInline
             _ = try await manage.putScope(
                 world.admin,
                 try AppScope(name: ScopeName("k"), asset: Self.key, serialNumbers: serials, removalGraceSeconds: 0),
@@ -126,7 +124,7 @@ struct ScopeReconcileTests {
             let waiting = try await manage.waitlist(world.admin, try ScopeName("k"), after: 0, limit: 10)
             #expect(waiting.count == 1)
             let retiree = serials.first { Assignee.device($0) != waiting.first?.assignee }!
-            try await RetireDevices(services: world.services)(world.admin, [retiree])
+            try await world.useCases.retireDevices(world.admin, [retiree])
             try await drainJobs(world)  // the retire queued a reconcile: revoke, then serve the waiting device
             try await drainJobs(world)
             let held = try await world.store.inTenant(world.tenant.id) { tx in
@@ -145,16 +143,15 @@ struct ScopeReconcileTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 5, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(3)
-            _ = try await AssignLicences(services: world.services)(
+            _ = try await world.useCases.assignLicences(
                 world.admin,
                 asset: Self.key,
                 to: [.device(serials[2])]
             )
             try await world.settleEvents()
-            var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = true
+            let manage = world.reconcilingInline
             let change = try await manage.putScope(
                 world.admin,
                 try AppScope(name: ScopeName("two"), asset: Self.key, serialNumbers: [serials[0], serials[1]]),
@@ -166,7 +163,7 @@ struct ScopeReconcileTests {
             try await drainJobs(world)
             #expect(await heldAtApple(world, uid) == 3)
             world.clock.advance(days: 1.01)
-            try await ReconcileScopes(services: world.services)(world.tenant.id)
+            try await world.useCases.reconcileScopes(world.tenant.id)
             try await world.settleEvents()
             #expect(await heldAtApple(world, uid) == 1, "only the imperative licence is left")
         }
@@ -185,16 +182,15 @@ struct LicenceAlertTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: 8, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(
+            _ = try await world.useCases.uploadToken(
                 world.admin,
                 file: file,
                 noticeRecipients: ["it@school.example"]
             )
             let serials = try await world.addDevices(6)
             let key = AssetKey(adamID: "408709785")
-            _ = try await AppForecast(services: world.services).setAlert(world.admin, key, below: 5, belowPercent: nil)
-            var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = true
+            _ = try await world.useCases.appForecast.setAlert(world.admin, key, below: 5, belowPercent: nil)
+            let manage = world.reconcilingInline
             _ = try await manage.putScope(
                 world.admin,
                 try AppScope(name: ScopeName("k"), asset: key, serialNumbers: serials),
@@ -202,12 +198,12 @@ struct LicenceAlertTests {
             )
             try await world.settleEvents()
             // A second pass (another server, the sweep) finds the crossing recorded: no second notice.
-            try await ReconcileScopes(services: world.services)(world.tenant.id)
+            try await world.useCases.reconcileScopes(world.tenant.id)
             let low = try await world.store.inTenant(world.tenant.id) { tx in try await tx.notices() }
                 .filter { $0.kind == .licencesLow }
             #expect(low.count == 1, "\(low.map(\.subject))")
             #expect(low.first?.body.contains("Keynote: 2 left (alert below 5)") == true, "\(low.first?.body ?? "")")
-            let forecast = try await AppForecast(services: world.services)(world.admin, key, waiting: 0)
+            let forecast = try await world.useCases.appForecast(world.admin, key, waiting: 0)
             #expect(forecast.available == 2 && forecast.belowAlert)
             // Bought 10 more: above the level, the alert re-arms (crossed_at cleared).
             try await world.simulator.upsertAsset(
@@ -215,8 +211,8 @@ struct LicenceAlertTests {
                 at: uid
             )
             let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
-            _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
-            try await ReconcileScopes(services: world.services)(world.tenant.id)
+            _ = try await world.useCases.syncToken(.system(world.tenant.id), tokenID: token.id)
+            try await world.useCases.reconcileScopes(world.tenant.id)
             let alert = try await world.store.inTenant(world.tenant.id) { tx in try await tx.alert(key) }
             #expect(alert?.crossedAt == nil)
         }
@@ -239,12 +235,11 @@ struct ScopeModelTests {
                 "A",
                 assets: [SimAsset(adamId: "408709785", totalCount: total, name: "Keynote")]
             )
-            _ = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(world.admin, file: file)
             let token = try await world.store.inTenant(world.tenant.id) { tx in try await tx.tokens() }.first!
             let serials = try await world.addDevices(12)
             let key = AssetKey(adamID: "408709785")
-            var manage = ManageDesiredState(services: world.services)
-            manage.reconcilesInline = true
+            let manage = world.reconcilingInline
             let (low, high) = (try GroupName("low"), try GroupName("high"))
             var members: [GroupName: Set<SerialNumber>] = [low: [], high: []]
             _ = try await manage.putGroup(world.admin, low, members: [], dynamic: nil)
@@ -287,7 +282,7 @@ struct ScopeModelTests {
                         SimAsset(adamId: "408709785", totalCount: total, name: "Keynote"),
                         at: uid
                     )
-                    _ = try await SyncToken(services: world.services)(.system(world.tenant.id), tokenID: token.id)
+                    _ = try await world.useCases.syncToken(.system(world.tenant.id), tokenID: token.id)
                 }
                 let left = desiredBefore.subtracting(members[low]!.union(members[high]!))
                 allowedRevokes += left.intersection(heldBefore).count
@@ -296,7 +291,7 @@ struct ScopeModelTests {
                 // run on two servers at once.
                 for _ in 0..<3 {
                     try await world.settleEvents()
-                    let jobs = RunDueJobs(services: world.services, deliveries: NoDeliveries())
+                    let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
                     async let first = jobs(owner: "server-a", stopping: { false })
                     async let second = jobs(owner: "server-b", stopping: { false })
                     _ = await (first, second)

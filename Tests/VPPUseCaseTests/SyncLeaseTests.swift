@@ -13,7 +13,7 @@ struct SyncLeaseTests {
     func slowToken(_ world: World, slowMilliseconds: Int) async throws -> ContentToken {
         let (file, _) = try await world.location("A", assets: [SimAsset(adamId: "408709785", totalCount: 5)])
         let token = try #require(
-            try await UploadToken(services: world.services)(world.admin, file: file, syncNow: false).token
+            try await world.useCases.uploadToken(world.admin, file: file, syncNow: false).token
         )
         await world.simulator.injectFault(
             SimulatorFault(kind: .slow, count: 1, pathContains: "assets?", delayMilliseconds: slowMilliseconds)
@@ -28,7 +28,7 @@ struct SyncLeaseTests {
         slowMilliseconds: Int
     ) async throws -> (ContentToken, Task<SyncReport, any Error>) {
         let token = try await slowToken(world, slowMilliseconds: slowMilliseconds)
-        var sync = SyncToken(services: world.services)
+        var sync = world.useCases.syncToken
         sync.leaseSeconds = 0.6
         let running = Task { [sync] in try await sync(world.admin, tokenID: token.id) }
         for _ in 0..<500 where await world.simulator.requestCount("assets") < 1 {
@@ -45,7 +45,7 @@ struct SyncLeaseTests {
             world.clock.advance(days: 1.2 / 86_400)
             try await Task.sleep(for: .milliseconds(500))
             await #expect(throws: UseCaseError.syncInProgress(location: "A")) {
-                _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+                _ = try await world.useCases.syncToken(world.admin, tokenID: token.id)
             }
             #expect(try await first.value.assets == 1)
         }
@@ -55,7 +55,7 @@ struct SyncLeaseTests {
     func deadHolderFreesWithinLease(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let token = try await slowToken(world, slowMilliseconds: 0)
-            let sync = SyncToken(services: world.services)
+            let sync = world.useCases.syncToken
             // A holder that will never renew or release: a killed server.
             let taken = try await world.store.acquireLease(
                 tenant: world.tenant.id,

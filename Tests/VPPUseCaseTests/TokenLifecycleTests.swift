@@ -14,7 +14,7 @@ struct TokenLifecycleTests {
     func upload(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Main Campus", assets: [keynoteSim, bookSim])
-            let result = try await UploadToken(services: world.services)(
+            let result = try await world.useCases.uploadToken(
                 world.admin,
                 file: file,
                 noticeRecipients: ["it@acme.example"]
@@ -32,10 +32,10 @@ struct TokenLifecycleTests {
                 apps.first { $0.asset.key.adamID == "408709785" }?.metadata?.name == "Keynote",
                 "metadata looked up"
             )
-            let overview = try await ListTokens(services: world.services)(world.reader)
+            let overview = try await world.useCases.listTokens(world.reader)
             #expect(overview.map(\.token.id) == [token.id] && overview[0].status.code == "active")
             await #expect(throws: StoreError.duplicateLocation(locationName: "Main Campus")) {
-                _ = try await UploadToken(services: world.services)(world.admin, file: file)
+                _ = try await world.useCases.uploadToken(world.admin, file: file)
             }
             let audit = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.auditLog(limit: 10)
@@ -53,9 +53,9 @@ struct TokenLifecycleTests {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Main Campus", assets: [keynoteSim])
             await #expect(throws: AccessDenied.self) {
-                _ = try await UploadToken(services: world.services)(world.reader, file: file)
+                _ = try await world.useCases.uploadToken(world.reader, file: file)
             }
-            #expect(try await ListTokens(services: world.services)(world.reader).isEmpty)
+            #expect(try await world.useCases.listTokens(world.reader).isEmpty)
             #expect(await world.simulator.snapshot(of: uid)?.mdmInfo == nil, "nothing claimed at Apple")
         }
     }
@@ -64,13 +64,13 @@ struct TokenLifecycleTests {
     func badFiles(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             await #expect(throws: TokenFileError.notBase64) {
-                _ = try await UploadToken(services: world.services)(world.admin, file: Data("nope!".utf8))
+                _ = try await world.useCases.uploadToken(world.admin, file: Data("nope!".utf8))
             }
             let forged = Data(#"{"token":"x","expDate":"2099-01-01T00:00:00Z","orgName":"o"}"#.utf8).base64EncodedData()
             await #expect(throws: AppleAPIError.tokenInvalid(errorNumber: 9622)) {
-                _ = try await UploadToken(services: world.services)(world.admin, file: forged)
+                _ = try await world.useCases.uploadToken(world.admin, file: forged)
             }
-            #expect(try await ListTokens(services: world.services)(world.reader).isEmpty)
+            #expect(try await world.useCases.listTokens(world.reader).isEmpty)
         }
     }
 
@@ -86,7 +86,7 @@ struct TokenLifecycleTests {
                 serialNumbers: ["AC2DEVICE01", "AC2DEVICE02"],
                 at: uid
             )
-            let preview = try await UploadToken(services: world.services)(
+            let preview = try await world.useCases.uploadToken(
                 world.admin,
                 file: file,
                 takeOver: true,
@@ -96,7 +96,7 @@ struct TokenLifecycleTests {
                 !preview.stored && preview.otherHolder?.isAppleConfigurator == true
                     && preview.takeOverPreview?.count == 2
             )
-            let upload = try await UploadToken(services: world.services)(world.admin, file: file)
+            let upload = try await world.useCases.uploadToken(world.admin, file: file)
             let token = try #require(upload.token)
             #expect(upload.stored && upload.status == .inUseElsewhere(holder: upload.otherHolder!))
             #expect(
@@ -104,12 +104,12 @@ struct TokenLifecycleTests {
                 "nothing written at Apple"
             )
             await #expect(throws: UseCaseError.self) {
-                _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+                _ = try await world.useCases.syncToken(world.admin, tokenID: token.id)
             }
             await #expect(throws: UseCaseError.self) {
-                _ = try await TakeOverToken(services: world.services)(world.admin, tokenID: token.id, confirm: false)
+                _ = try await world.useCases.takeOverToken(world.admin, tokenID: token.id, confirm: false)
             }
-            let done = try await TakeOverToken(services: world.services)(world.admin, tokenID: token.id, confirm: true)
+            let done = try await world.useCases.takeOverToken(world.admin, tokenID: token.id, confirm: true)
             #expect(done.applied && done.licencesToRevoke.count == 2)
             #expect(await world.simulator.snapshot(of: uid)?.mdmInfo?.id == world.tenant.holderIdentity.id)
             try await Task.sleep(for: .milliseconds(100))
@@ -117,7 +117,7 @@ struct TokenLifecycleTests {
                 await world.simulator.snapshot(of: uid)?.assignmentCount == 0,
                 "the other holder's licences were revoked"
             )
-            #expect(try await ListTokens(services: world.services)(world.reader)[0].status.code == "active")
+            #expect(try await world.useCases.listTokens(world.reader)[0].status.code == "active")
         }
     }
 
@@ -128,8 +128,8 @@ struct TokenLifecycleTests {
             let other = makeTenant("Other District")
             try await world.store.createTenant(other)
             let otherAdmin = Caller(tenantID: other.id, admin: Admin(tenantID: other.id, name: "oz", role: .mdmAdmin))
-            _ = try await UploadToken(services: world.services)(otherAdmin, file: file)
-            let result = try await UploadToken(services: world.services)(world.admin, file: file)
+            _ = try await world.useCases.uploadToken(otherAdmin, file: file)
+            let result = try await world.useCases.uploadToken(world.admin, file: file)
             #expect(result.otherTenantName == "Other District" && result.status.code == "in_use_elsewhere")
         }
     }
@@ -141,27 +141,27 @@ struct TokenLifecycleTests {
     func renew(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Main Campus", assets: [keynoteSim], validDays: 20)
-            let token = try #require(try await UploadToken(services: world.services)(world.admin, file: file).token)
+            let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
             let (otherFile, _) = try await world.location("Annex", assets: [])
             await #expect(throws: UseCaseError.wrongLocation(expected: "Main Campus", got: "Annex")) {
-                _ = try await RenewToken(services: world.services)(world.admin, tokenID: token.id, file: otherFile)
+                _ = try await world.useCases.renewToken(world.admin, tokenID: token.id, file: otherFile)
             }
             await world.simulator.revokeTokens(of: uid)
             await #expect(throws: AppleAPIError.tokenRevoked) {
-                _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+                _ = try await world.useCases.syncToken(world.admin, tokenID: token.id)
             }
-            #expect(try await ListTokens(services: world.services)(world.reader)[0].status.code == "revoked")
+            #expect(try await world.useCases.listTokens(world.reader)[0].status.code == "revoked")
             let fresh = Data(
                 try await world.simulator.mintToken(
                     for: uid,
                     expiresAt: world.clock.now().addingTimeInterval(365 * 86_400)
                 ).utf8
             )
-            let renewed = try await RenewToken(services: world.services)(world.admin, tokenID: token.id, file: fresh)
+            let renewed = try await world.useCases.renewToken(world.admin, tokenID: token.id, file: fresh)
             #expect(renewed.revokedAt == nil && renewed.expiresAt > token.expiresAt)
-            let overview = try await ListTokens(services: world.services)(world.reader)[0]
+            let overview = try await world.useCases.listTokens(world.reader)[0]
             #expect(overview.status.code == "active")
-            _ = try await SyncToken(services: world.services)(world.admin, tokenID: token.id)
+            _ = try await world.useCases.syncToken(world.admin, tokenID: token.id)
         }
     }
 
@@ -173,13 +173,13 @@ struct TokenLifecycleTests {
         try await withWorld(kind) { (world) async throws in
             let (file, uid) = try await world.location("Main Campus", assets: [keynoteSim], validDays: 40)
             let token = try #require(
-                try await UploadToken(services: world.services)(
+                try await world.useCases.uploadToken(
                     world.admin,
                     file: file,
                     noticeRecipients: ["it@acme.example"]
                 ).token
             )
-            let plan = PlanNotices(services: world.services)
+            let plan = world.useCases.planNotices
             #expect(try await plan(world.tenant.id).isEmpty, "40 days left: nothing yet")
             var kinds: [Notice.Kind] = []
             for days in [11.0, 0.5, 0.5, 3, 3, 4] {  // → 29, 28.5, 28, 25, 22, 18 … days left
@@ -188,7 +188,7 @@ struct TokenLifecycleTests {
             }
             #expect(kinds == [.expiresIn30Days])
             world.clock.advance(days: 5)  // 13 left
-            let second = PlanNotices(services: world.services)
+            let second = world.useCases.planNotices
             async let a = plan(world.tenant.id)
             async let b = second(world.tenant.id)
             #expect(try await (a + b).map(\.kind) == [.expiresIn15Days], "two servers at once: one notice")
@@ -198,20 +198,20 @@ struct TokenLifecycleTests {
             #expect(try await plan(world.tenant.id).map(\.kind) == [.expiresIn1Day])
             world.clock.advance(days: 1)
             #expect(try await plan(world.tenant.id).map(\.kind) == [.expired])
-            let delivered = try await DeliverNotices(services: world.services)(world.tenant.id)
+            let delivered = try await world.useCases.deliverNotices(world.tenant.id)
             let allNotices = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.notices()
             }
             #expect(delivered == 5, "\(allNotices.map { ($0.kind, $0.lastError ?? "-", $0.sentAt != nil) })")
             #expect(world.mailer.sent.withLock { $0.map(\.to) }.allSatisfy { $0 == ["it@acme.example"] })
-            #expect(try await DeliverNotices(services: world.services)(world.tenant.id) == 0, "sent once")
+            #expect(try await world.useCases.deliverNotices(world.tenant.id) == 0, "sent once")
             let fresh = Data(
                 try await world.simulator.mintToken(
                     for: uid,
                     expiresAt: world.clock.now().addingTimeInterval(20 * 86_400)
                 ).utf8
             )
-            _ = try await RenewToken(services: world.services)(world.admin, tokenID: token.id, file: fresh)
+            _ = try await world.useCases.renewToken(world.admin, tokenID: token.id, file: fresh)
             #expect(try await plan(world.tenant.id).map(\.kind) == [.expiresIn30Days], "renewal restarts the cycle")
         }
     }
@@ -232,15 +232,15 @@ struct TokenLifecycleTests {
                 assets: [SimAsset(adamId: "408709785", totalCount: 1)],
                 validDays: 100
             )
-            let tokenA = try #require(try await UploadToken(services: world.services)(world.admin, file: fileA).token)
-            _ = try await UploadToken(services: world.services)(world.admin, file: fileB)
+            let tokenA = try #require(try await world.useCases.uploadToken(world.admin, file: fileA).token)
+            _ = try await world.useCases.uploadToken(world.admin, file: fileB)
             let serials = try await world.addDevices(3, installed: ["408709785", "361309726"])
-            var assign = AssignLicences(services: world.services)
+            var assign = world.useCases.assignLicences
             assign.firstPollDelay = 0
             _ = try await assign(world.admin, asset: AssetKey(adamID: "408709785"), to: serials.map { .device($0) })
             _ = try await assign(world.admin, asset: AssetKey(adamID: "361309726"), to: [.device(serials[0])])
             try await world.settleEvents()
-            let remove = RemoveToken(services: world.services)
+            let remove = world.useCases.removeToken
             let plan = try await remove.plan(world.admin, tokenID: tokenA.id)
             #expect(plan.appsLeaving == [AssetKey(adamID: "361309726")])
             #expect(
@@ -252,7 +252,7 @@ struct TokenLifecycleTests {
             try await remove.apply(world.admin, plan: plan)
             try await world.settleEvents()
             try await Task.sleep(for: .milliseconds(100))
-            #expect(try await ListTokens(services: world.services)(world.reader).map(\.token.location.name) == ["B"])
+            #expect(try await world.useCases.listTokens(world.reader).map(\.token.location.name) == ["B"])
             let commands = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.deviceCommands()
             }

@@ -24,7 +24,7 @@ public struct HealLicenceNotFound: Sendable {
     /// How long a re-association may take at Apple before another report may try again.
     public var reassociationLease: TimeInterval = 3600
     /// Heals per join before the install is marked failed (`VPP_DECLARATION_HEAL_ATTEMPTS`).
-    public var maxAttempts = 3
+    public let maxAttempts: Int
     /// Without an intent scheduler (tests, the CLI), how long to wait for Apple's confirmation inline.
     public var waitForApple: Duration = .seconds(20)
 
@@ -36,7 +36,8 @@ public struct HealLicenceNotFound: Sendable {
         tokenCredentials: TokenCredentials,
         intentScheduler: (any IntentScheduler)?,
         intentWorker: CarryOutAppleIntents,
-        logger: Logger
+        logger: Logger,
+        maxAttempts: Int = 3
     ) {
         self.store = store
         self.clock = clock
@@ -45,6 +46,7 @@ public struct HealLicenceNotFound: Sendable {
         self.intentScheduler = intentScheduler
         self.intentWorker = intentWorker
         self.logger = logger
+        self.maxAttempts = maxAttempts
     }
 
     /// What became of one heal.

@@ -33,7 +33,7 @@ public struct AssignLicences: Sendable {
     public var intentLeaseSeconds: TimeInterval
     /// Where small requests for the same app share a transaction (a server's, shared by its requests); nil:
     /// every request reserves in its own.
-    public var batches: ReservationBatches?
+    public let batches: ReservationBatches?
 
     /// Takes only what this use case touches; `intentWorker` carries intents out when there is no scheduler.
     public init(
@@ -42,7 +42,8 @@ public struct AssignLicences: Sendable {
         auditTrail: AuditTrail,
         poolReader: LicencePoolReader,
         intentScheduler: (any IntentScheduler)?,
-        intentWorker: CarryOutAppleIntents
+        intentWorker: CarryOutAppleIntents,
+        batches: ReservationBatches? = nil
     ) {
         self.store = store
         self.tokenCredentials = tokenCredentials
@@ -51,6 +52,7 @@ public struct AssignLicences: Sendable {
         self.intentScheduler = intentScheduler
         self.intentWorker = intentWorker
         intentLeaseSeconds = intentWorker.leaseSeconds
+        self.batches = batches
     }
 
     public func callAsFunction(

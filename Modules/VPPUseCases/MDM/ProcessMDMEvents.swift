@@ -7,18 +7,24 @@ import VPPDomain
 public struct ProcessMDMEvents: Sendable {
     let store: any Store
     /// Events that are no longer pending are deleted this long after they arrived (with a clock to tell the time).
-    public var retention: TimeInterval = 7 * 86_400
+    public let retention: TimeInterval
     let clock: (any Clock)?
     /// How long after an acknowledged install vpp asks again for the installed apps, while the app is not there yet.
     public var verifyAgainAfter: TimeInterval = 30
     /// Records DeclarativeManagement status reports and heals what they claim (nil: status check-ins are ignored).
-    public var statusRecorder: RecordDeviceStatus?
+    public let statusRecorder: RecordDeviceStatus?
 
     /// Takes only what this use case touches.
-    public init(store: any Store, clock: (any Clock)? = nil, retention: TimeInterval = 7 * 86_400) {
+    public init(
+        store: any Store,
+        clock: (any Clock)? = nil,
+        retention: TimeInterval = 7 * 86_400,
+        statusRecorder: RecordDeviceStatus? = nil
+    ) {
         self.store = store
         self.clock = clock
         self.retention = retention
+        self.statusRecorder = statusRecorder
     }
 
     /// Processes pending events in batches; returns how many were processed (not counting ignored ones).

@@ -11,20 +11,22 @@ public struct ManageDesiredState: Sendable {
     let reconcile: ReconcileScopes
     let request: RequestReconcile
     /// Reconcile in the caller's task after a change (no background workers: the CLI).
-    public var reconcilesInline = false
+    public let reconcilesInline: Bool
 
     public init(
         store: any Store,
         clock: any Clock,
         auditTrail: AuditTrail,
         reconcile: ReconcileScopes,
-        request: RequestReconcile
+        request: RequestReconcile,
+        reconcilesInline: Bool = false
     ) {
         self.store = store
         self.clock = clock
         self.auditTrail = auditTrail
         self.reconcile = reconcile
         self.request = request
+        self.reconcilesInline = reconcilesInline
     }
 
     private func changed(_ tenant: TenantID) async throws {
