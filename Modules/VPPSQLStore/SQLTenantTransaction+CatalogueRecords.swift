@@ -13,10 +13,15 @@ extension SQLTenantTransaction: CatalogueRecords {
                 \(asset.isRevocable))
                 """
             },
+            // An unchanged app is not written again (every sync sends Apple's whole catalogue: rewriting each
+            // row made an incremental sync grow with the number of apps). The columns are NOT NULL, so `<>`
+            // is exact on both databases.
             suffix: """
                 ON CONFLICT (tenant_id, adam_id, pricing) DO UPDATE SET product_type = excluded.product_type,
                     platforms = excluded.platforms, device_assignable = excluded.device_assignable,
                     revocable = excluded.revocable
+                WHERE apps.product_type <> excluded.product_type OR apps.platforms <> excluded.platforms
+                    OR apps.device_assignable <> excluded.device_assignable OR apps.revocable <> excluded.revocable
                 """
         )
     }
