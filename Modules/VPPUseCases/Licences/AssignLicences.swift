@@ -30,7 +30,7 @@ public struct AssignLicences: Sendable {
     /// With an ``IntentScheduler`` (a server), answer once the intents are durable instead of waiting for Apple.
     public var queueInBackground = true
     /// The intents' claim lease (see ``CarryOutAppleIntents/leaseSeconds``).
-    public var intentLeaseSeconds: TimeInterval
+    public let intentLeaseSeconds: TimeInterval
     /// Where small requests for the same app share a transaction (a server's, shared by its requests); nil:
     /// every request reserves in its own.
     public let batches: ReservationBatches?

@@ -22,7 +22,7 @@ public struct CarryOutAppleIntents: Sendable {
     /// plus the background workers' tick. Default 60 s, `VPP_INTENT_LEASE_SECONDS` in vppd.
     public var leaseSeconds: TimeInterval
     /// Apple's `maxSerialNumbers`.
-    public var batchLimit = 1000
+    public let batchLimit = 1000
     /// First `status` poll after this long without a notification (Apple: 5 minutes).
     public var firstPollDelay: TimeInterval = 300
     /// How long to wait before trying a transient failure again (at most one lease, so the recovery bound holds).

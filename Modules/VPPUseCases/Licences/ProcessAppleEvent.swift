@@ -11,9 +11,9 @@ public struct ProcessAppleEvent: Sendable {
     let apple: any AppleAppsAndBooks
     let tokenCredentials: TokenCredentials
     /// Apple: while PENDING, wait at least 30 s between polls.
-    public var pollInterval: TimeInterval = 30
+    public let pollInterval: TimeInterval = 30
     /// Apple: an event still PENDING after this long is re-sent.
-    public var resendAfter: TimeInterval = 600
+    public let resendAfter: TimeInterval = 600
 
     /// Takes only what this use case touches.
     public init(store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials) {

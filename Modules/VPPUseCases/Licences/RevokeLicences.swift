@@ -23,8 +23,8 @@ public struct RevokeLicences: Sendable {
     let auditTrail: AuditTrail
     let intentWorker: CarryOutAppleIntents
     public var firstPollDelay: TimeInterval = 300
-    public var waitForApple: Duration = .seconds(20)
-    public var intentLeaseSeconds: TimeInterval
+    public let waitForApple: Duration = .seconds(20)
+    public let intentLeaseSeconds: TimeInterval
 
     /// Takes only what this use case touches; `intentWorker` sends the queued revokes.
     public init(store: any Store, clock: any Clock, auditTrail: AuditTrail, intentWorker: CarryOutAppleIntents) {
