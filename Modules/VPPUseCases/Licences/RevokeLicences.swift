@@ -22,7 +22,7 @@ public struct RevokeLicences: Sendable {
     let clock: any Clock
     let auditTrail: AuditTrail
     let intentWorker: CarryOutAppleIntents
-    public var firstPollDelay: TimeInterval = 300
+    public private(set) var firstPollDelay: TimeInterval = 300
     public let waitForApple: Duration = .seconds(20)
     public let intentLeaseSeconds: TimeInterval
 
@@ -131,5 +131,14 @@ public struct RevokeLicences: Sendable {
             _ = try await self(caller, asset: asset, from: group.map(\.assignee))
         }
         return reclaimable.count
+    }
+}
+
+extension RevokeLicences {
+    /// This use case with Apple's first `status` poll after `delay` (tests: at once).
+    public func polling(firstAfter delay: TimeInterval) -> RevokeLicences {
+        var copy = self
+        copy.firstPollDelay = delay
+        return copy
     }
 }
