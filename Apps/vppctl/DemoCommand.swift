@@ -137,8 +137,7 @@ struct DemoCommand: AsyncParsableCommand {
             admin,
             serials.map { Device(tenantID: tenant.id, serialNumber: $0, installedAdamIDs: ["361285480"]) }
         )
-        var assign = useCases.assignLicences
-        assign.firstPollDelay = 0
+        let assign = useCases.assignLicences.polling(firstAfter: 0)
         let outcome = try await assign(admin, asset: AssetKey(adamID: "361285480"), to: serials.map { .device($0) })
         say(
             "Reserved 6 licences "

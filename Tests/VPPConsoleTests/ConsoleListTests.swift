@@ -19,8 +19,7 @@ struct ConsoleListTests {
             let (file, _) = try await world.location("Main", assets: [keynoteSim, pagesSim])
             let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
             let serials = try await world.addDevices(60)
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0)
             _ = try await assign(world.admin, asset: keynote, to: serials.prefix(5).map { .device($0) })
             _ = try await assign(world.admin, asset: pages, to: [.device(serials[2])])
             try await world.settleEvents()

@@ -95,8 +95,7 @@ struct ReadBoundTests {
         let (file, _) = try await world.location("A", assets: [keynoteSim])
         let token = try #require(try await world.useCases.uploadToken(world.admin, file: file).token)
         let serials = try await world.addDevices(filler, installed: installed)
-        var assign = world.useCases.assignLicences
-        assign.firstPollDelay = 0
+        let assign = world.useCases.assignLicences.polling(firstAfter: 0)
         if !holders.isEmpty {
             _ = try await assign(
                 world.admin,
@@ -272,9 +271,7 @@ struct ReadBoundTests {
     func dueEventsInBatches(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, serials) = try await Self.fleet(world, holders: [])
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
-            assign.waitForApple = .zero
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0).waiting(forApple: .zero)
             for serial in serials.prefix(5) {
                 _ = try await assign(world.admin, asset: AssetKey(adamID: "408709785"), to: [.device(serial)])
             }
@@ -283,8 +280,7 @@ struct ReadBoundTests {
             }
             #expect(pending.count == 5, "one Apple event per request")
             try await Task.sleep(for: .milliseconds(100))
-            var events = world.useCases.processAppleEvent
-            events.dueBatchSize = 2
+            let events = world.useCases.processAppleEvent.pollingDue(inBatchesOf: 2)
             #expect(try await events.pollDue(world.tenant.id) == 5, "three batches: 2, 2, 1")
             let left = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.pendingEvents()
@@ -355,8 +351,7 @@ struct ReadBoundTests {
             let keynoteKey = AssetKey(adamID: "408709785")
             _ = try await world.useCases.retireDevices(world.admin, [serials[1], serials[3]])
             let (useCases, counting) = Self.counted(world)
-            var revoke = useCases.revokeLicences
-            revoke.firstPollDelay = 0
+            let revoke = useCases.revokeLicences.polling(firstAfter: 0)
             let (reclaimed, rows) = try await counting.rowsRead { try await revoke.reclaimRetired(world.admin) }
             #expect(reclaimed == 1, "the retired holder's licence, not the active device's")
             #expect(rows < 60, "read \(rows) rows to reclaim one licence among \(Self.filler) devices")

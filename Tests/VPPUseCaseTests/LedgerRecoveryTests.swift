@@ -133,8 +133,7 @@ struct LedgerRecoveryTests {
                 SimulatorFault(kind: .ignoresFilters, count: 5, pathContains: "serialNumber=")
             )
             let before = await world.simulator.requestCount("assets/associate")
-            var intents = world.useCases.carryOutAppleIntents
-            intents.firstPollDelay = 0
+            let intents = world.useCases.carryOutAppleIntents.polling(firstAfter: 0)
             #expect(await intents.runDue() == 1)
             #expect(
                 await world.simulator.requestCount("assets/associate") == before + 1,
@@ -174,8 +173,7 @@ struct LedgerRecoveryTests {
             }
             let before = await world.simulator.requestCount("assets/associate")
             world.clock.advance(days: 31.0 / 86_400)
-            var intents = world.useCases.carryOutAppleIntents
-            intents.firstPollDelay = 0
+            let intents = world.useCases.carryOutAppleIntents.polling(firstAfter: 0)
             #expect(await intents.runDue() == 1)
             #expect(await world.simulator.requestCount("assets/associate") == before + 1)
             try await world.settleEvents()
@@ -196,8 +194,7 @@ struct LedgerRecoveryTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for serial in serials {
                     group.addTask {
-                        var assign = world.useCases.assignLicences
-                        assign.firstPollDelay = 0
+                        let assign = world.useCases.assignLicences.polling(firstAfter: 0)
                         let outcome = try await assign(world.admin, asset: key, to: [.device(serial)])
                         #expect(outcome.licences.count == 1 && outcome.licences.allSatisfy { $0.state != .reserved })
                     }
@@ -226,18 +223,15 @@ struct LedgerRecoveryTests {
             let (token, serials, _) = try await self.world(world)
             let key = AssetKey(adamID: "408709785")
             await world.simulator.updateSettings { $0.eventDelayMilliseconds = 400 }
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0)
             _ = try await assign(world.admin, asset: key, to: [.device(serials[0]), .device(serials[1])])
-            var revoke = world.useCases.revokeLicences
-            revoke.firstPollDelay = 0
+            let revoke = world.useCases.revokeLicences.polling(firstAfter: 0)
             let outcome = try await revoke(world.admin, asset: key, from: [.device(serials[0])])
             #expect(outcome.afterAssignmentSettles == [.device(serials[0])] && outcome.revoking.isEmpty)
             await world.simulator.updateSettings { $0.eventDelayMilliseconds = 5 }
             try await Task.sleep(for: .milliseconds(600))
             try await world.settleEvents()
-            var intents = world.useCases.carryOutAppleIntents
-            intents.firstPollDelay = 0
+            let intents = world.useCases.carryOutAppleIntents.polling(firstAfter: 0)
             await intents.runDue()
             try await Task.sleep(for: .milliseconds(50))
             try await world.settleEvents()

@@ -30,8 +30,7 @@ struct LicenceTests {
             let report = try await world.useCases.reports.licences(world.reader)
             let pool = try #require(report.first { $0.adamID == "408709785" && $0.location == "(pool)" })
             #expect(pool.total == 7 && pool.available == 7)
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0)
             let outcome = try await assign(
                 world.admin,
                 asset: keynoteSim.key,
@@ -119,8 +118,7 @@ struct LicenceTests {
                 serialNumbers: ["OTHER0001", "OTHER0002", "OTHER0003"],
                 at: uid
             )
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0)
             _ = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(4).map { .device($0) })
             try await world.settleEvents()
             let rows = try await world.store.inTenant(world.tenant.id) { (tx) async throws in
@@ -148,12 +146,10 @@ struct LicenceTests {
     func revoke(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, _, serials) = try await pooledWorld(world)
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0)
             _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[0]), .device(serials[1])])
             try await world.settleEvents()
-            var revoke = world.useCases.revokeLicences
-            revoke.firstPollDelay = 0
+            let revoke = world.useCases.revokeLicences.polling(firstAfter: 0)
             await #expect(throws: UseCaseError.notLicensed([serials[5].value])) {
                 _ = try await revoke(world.admin, asset: keynoteSim.key, from: [.device(serials[5])])
             }
@@ -174,8 +170,7 @@ struct LicenceTests {
     func reclaimRetired(kind: StoreKind) async throws {
         try await withWorld(kind) { (world) async throws in
             let (_, _, serials) = try await pooledWorld(world)
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0)
             _ = try await assign(world.admin, asset: keynoteSim.key, to: serials.prefix(3).map { .device($0) })
             try await world.settleEvents()
             try await world.useCases.manageInventory.addDevices(
@@ -210,8 +205,7 @@ struct LicenceTests {
             )
             try await world.useCases.manageInventory.addUsers(world.admin, [user])
             try await Task.sleep(for: .milliseconds(50))
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0)
             _ = try await assign(world.admin, asset: bookSim.key, to: [.user(user.clientUserID)])
             try await world.settleEvents()
             let rows = try await world.store.inTenant(world.tenant.id) { (tx) async throws in

@@ -20,8 +20,8 @@ struct NotificationRaceTests {
             try await world.store.inTenant(world.tenant.id) { (tx) async throws in
                 try await tx.setNotificationSecret(token.id, secret: try world.ports.secrets.seal("hook-secret"))
             }
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 3_600  // only the notification can settle it within this test
+            // Only the notification can settle it within this test.
+            let assign = world.useCases.assignLicences.polling(firstAfter: 3_600)
             _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[0])])
             // Model the race: the event is not recorded yet when Apple's notification arrives.
             let event = try #require(

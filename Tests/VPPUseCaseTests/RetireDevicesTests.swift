@@ -16,8 +16,7 @@ struct RetireDevicesTests {
             let (file, _) = try await world.location("A", assets: [keynoteSim])
             _ = try await world.useCases.uploadToken(world.admin, file: file)
             let serials = try await world.addDevices(3)
-            var assign = world.useCases.assignLicences
-            assign.queueInBackground = false
+            let assign = world.useCases.assignLicences.sendingInline()
             _ = try await assign(world.admin, asset: keynoteSim.key, to: [.device(serials[0])])
             try await world.settleEvents()
             let retire = world.useCases.retireDevices

@@ -28,8 +28,7 @@ struct SyncLeaseTests {
         slowMilliseconds: Int
     ) async throws -> (ContentToken, Task<SyncReport, any Error>) {
         let token = try await slowToken(world, slowMilliseconds: slowMilliseconds)
-        var sync = world.useCases.syncToken
-        sync.leaseSeconds = 0.6
+        let sync = world.useCases.syncToken.leased(for: 0.6)
         let running = Task { [sync] in try await sync(world.admin, tokenID: token.id) }
         for _ in 0..<500 where await world.simulator.requestCount("assets") < 1 {
             try await Task.sleep(for: .milliseconds(5))

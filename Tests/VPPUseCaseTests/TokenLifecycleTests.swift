@@ -235,8 +235,7 @@ struct TokenLifecycleTests {
             let tokenA = try #require(try await world.useCases.uploadToken(world.admin, file: fileA).token)
             _ = try await world.useCases.uploadToken(world.admin, file: fileB)
             let serials = try await world.addDevices(3, installed: ["408709785", "361309726"])
-            var assign = world.useCases.assignLicences
-            assign.firstPollDelay = 0
+            let assign = world.useCases.assignLicences.polling(firstAfter: 0)
             _ = try await assign(world.admin, asset: AssetKey(adamID: "408709785"), to: serials.map { .device($0) })
             _ = try await assign(world.admin, asset: AssetKey(adamID: "361309726"), to: [.device(serials[0])])
             try await world.settleEvents()

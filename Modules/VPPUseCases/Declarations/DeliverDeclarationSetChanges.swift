@@ -14,7 +14,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
     let clock: any Clock
     let logger: Logger
     let publisher: any DeclarationPublisher
-    public var batchSize = 200
+    public let batchSize = 200
 
     /// Takes only what this use case touches; `publisher` is the tenant's DDM server.
     public init(store: any Store, clock: any Clock, logger: Logger, publisher: any DeclarationPublisher) {

@@ -20,13 +20,13 @@ public struct HealLicenceNotFound: Sendable {
     let logger: Logger
     /// How long a server may hold a heal before another may take it over (the Apple query and the re-association's
     /// wait are bounded well below it).
-    public var lease: TimeInterval = 300
+    public let lease: TimeInterval = 300
     /// How long a re-association may take at Apple before another report may try again.
-    public var reassociationLease: TimeInterval = 3600
+    public let reassociationLease: TimeInterval = 3600
     /// Heals per join before the install is marked failed (`VPP_DECLARATION_HEAL_ATTEMPTS`).
     public let maxAttempts: Int
     /// Without an intent scheduler (tests, the CLI), how long to wait for Apple's confirmation inline.
-    public var waitForApple: Duration = .seconds(20)
+    public let waitForApple: Duration = .seconds(20)
 
     /// Takes only what this use case touches.
     public init(

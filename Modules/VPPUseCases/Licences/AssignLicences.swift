@@ -24,13 +24,13 @@ public struct AssignLicences: Sendable {
     let intentScheduler: (any IntentScheduler)?
     let intentWorker: CarryOutAppleIntents
     /// First `status` poll after this long without a notification (Apple: 5 minutes).
-    public var firstPollDelay: TimeInterval = 300
+    public private(set) var firstPollDelay: TimeInterval = 300
     /// How long a request waits for its intents to reach Apple before answering with them still queued.
-    public var waitForApple: Duration = .seconds(20)
+    public private(set) var waitForApple: Duration = .seconds(20)
     /// With an ``IntentScheduler`` (a server), answer once the intents are durable instead of waiting for Apple.
-    public var queueInBackground = true
+    public private(set) var queueInBackground = true
     /// The intents' claim lease (see ``CarryOutAppleIntents/leaseSeconds``).
-    public var intentLeaseSeconds: TimeInterval
+    public let intentLeaseSeconds: TimeInterval
     /// Where small requests for the same app share a transaction (a server's, shared by its requests); nil:
     /// every request reserves in its own.
     public let batches: ReservationBatches?
@@ -191,5 +191,28 @@ public struct AssignLicences: Sendable {
             let unknown = users.filter { !known.contains($0) }.map(\.value)
             guard unknown.isEmpty else { throw UseCaseError.unknownUsers(unknown) }
         }
+    }
+}
+
+extension AssignLicences {
+    /// This use case with Apple's first `status` poll after `delay` (tests and the demo: at once).
+    public func polling(firstAfter delay: TimeInterval) -> AssignLicences {
+        var copy = self
+        copy.firstPollDelay = delay
+        return copy
+    }
+
+    /// This use case waiting at most `wait` for its intents to reach Apple before answering.
+    public func waiting(forApple wait: Duration) -> AssignLicences {
+        var copy = self
+        copy.waitForApple = wait
+        return copy
+    }
+
+    /// This use case sending its intents itself even with an ``IntentScheduler``.
+    public func sendingInline() -> AssignLicences {
+        var copy = self
+        copy.queueInBackground = false
+        return copy
     }
 }

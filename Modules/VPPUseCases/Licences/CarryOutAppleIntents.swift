@@ -20,11 +20,11 @@ public struct CarryOutAppleIntents: Sendable {
     let health: TokenHealth
     /// How long a claim (and the group's lease) lasts; a dead worker's intents resume after at most this long,
     /// plus the background workers' tick. Default 60 s, `VPP_INTENT_LEASE_SECONDS` in vppd.
-    public var leaseSeconds: TimeInterval
+    public internal(set) var leaseSeconds: TimeInterval
     /// Apple's `maxSerialNumbers`.
-    public var batchLimit = 1000
+    public let batchLimit = 1000
     /// First `status` poll after this long without a notification (Apple: 5 minutes).
-    public var firstPollDelay: TimeInterval = 300
+    public internal(set) var firstPollDelay: TimeInterval = 300
     /// How long to wait before trying a transient failure again (at most one lease, so the recovery bound holds).
     public var retryDelay: TimeInterval { min(15, leaseSeconds) }
 
@@ -325,5 +325,14 @@ public struct CarryOutAppleIntents: Sendable {
             if let match = wanted[text] { held.insert(match) }
         }
         return held
+    }
+}
+
+extension CarryOutAppleIntents {
+    /// This use case with Apple's first `status` poll after `delay` (tests: at once).
+    public func polling(firstAfter delay: TimeInterval) -> CarryOutAppleIntents {
+        var copy = self
+        copy.firstPollDelay = delay
+        return copy
     }
 }

@@ -18,7 +18,7 @@ public struct HandleAppleNotification: Sendable {
     }
 
     /// How long a notification waits for the event it names to be recorded (see ``recordedEvent(_:tenantID:)``).
-    public var eventRecordWait: Duration = .seconds(3)
+    public let eventRecordWait: Duration = .seconds(3)
 
     public enum Outcome: Equatable, Sendable {
         case handled(String)

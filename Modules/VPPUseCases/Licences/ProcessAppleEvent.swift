@@ -11,9 +11,9 @@ public struct ProcessAppleEvent: Sendable {
     let apple: any AppleAppsAndBooks
     let tokenCredentials: TokenCredentials
     /// Apple: while PENDING, wait at least 30 s between polls.
-    public var pollInterval: TimeInterval = 30
+    public let pollInterval: TimeInterval = 30
     /// Apple: an event still PENDING after this long is re-sent.
-    public var resendAfter: TimeInterval = 600
+    public let resendAfter: TimeInterval = 600
 
     /// Takes only what this use case touches.
     public init(store: any Store, clock: any Clock, apple: any AppleAppsAndBooks, tokenCredentials: TokenCredentials) {
@@ -33,7 +33,7 @@ public struct ProcessAppleEvent: Sendable {
     }
 
     /// How many due events one read takes (an index range; the next read continues after them).
-    public var dueBatchSize = 100
+    public private(set) var dueBatchSize = 100
 
     /// Polls every pending event that is due, a bounded batch at a time.
     public func pollDue(_ tenantID: TenantID) async throws -> Int {
@@ -129,5 +129,14 @@ public struct ProcessAppleEvent: Sendable {
         }
         // Licences came back (a revoke done, an assignment refused): the next in a waitlist may have them.
         if freed { try await RequestReconcile(store: store, clock: clock).ifScoped(tenantID) }
+    }
+}
+
+extension ProcessAppleEvent {
+    /// This use case polling due events `size` at a time (tests: small batches).
+    public func pollingDue(inBatchesOf size: Int) -> ProcessAppleEvent {
+        var copy = self
+        copy.dueBatchSize = size
+        return copy
     }
 }

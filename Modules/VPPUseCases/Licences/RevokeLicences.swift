@@ -22,9 +22,9 @@ public struct RevokeLicences: Sendable {
     let clock: any Clock
     let auditTrail: AuditTrail
     let intentWorker: CarryOutAppleIntents
-    public var firstPollDelay: TimeInterval = 300
-    public var waitForApple: Duration = .seconds(20)
-    public var intentLeaseSeconds: TimeInterval
+    public private(set) var firstPollDelay: TimeInterval = 300
+    public let waitForApple: Duration = .seconds(20)
+    public let intentLeaseSeconds: TimeInterval
 
     /// Takes only what this use case touches; `intentWorker` sends the queued revokes.
     public init(store: any Store, clock: any Clock, auditTrail: AuditTrail, intentWorker: CarryOutAppleIntents) {
@@ -131,5 +131,14 @@ public struct RevokeLicences: Sendable {
             _ = try await self(caller, asset: asset, from: group.map(\.assignee))
         }
         return reclaimable.count
+    }
+}
+
+extension RevokeLicences {
+    /// This use case with Apple's first `status` poll after `delay` (tests: at once).
+    public func polling(firstAfter delay: TimeInterval) -> RevokeLicences {
+        var copy = self
+        copy.firstPollDelay = delay
+        return copy
     }
 }

@@ -27,7 +27,7 @@ public struct SyncToken: Sendable {
     let health: TokenHealth
     /// How long a sync's lease lasts without a heartbeat: a server killed mid-sync blocks that token's syncs
     /// at most this long; a live sync renews it every third of it (``HeldLease``), however long Apple takes.
-    public var leaseSeconds: TimeInterval = 60
+    public private(set) var leaseSeconds: TimeInterval = 60
 
     /// Takes only what this use case touches.
     public init(
@@ -268,4 +268,13 @@ final class ReceivedCount: Sendable {
     var value: Int { count.withLock { $0 } }
     func add(_ n: Int) { count.withLock { $0 += n } }
     func reset() { count.withLock { $0 = 0 } }
+}
+
+extension SyncToken {
+    /// This use case holding the token's sync lease for `seconds` at a time (tests: a short lease).
+    public func leased(for seconds: TimeInterval) -> SyncToken {
+        var copy = self
+        copy.leaseSeconds = seconds
+        return copy
+    }
 }

@@ -16,7 +16,7 @@ public struct DeliverDeviceCommands: Sendable {
     let metadata: (any AppMetadataLookup)?
     let logger: Logger
     let deliveries: any DeviceCommandDeliveryFactory
-    public var batchSize = 200
+    public let batchSize = 200
 
     /// Takes only what this use case touches.
     public init(

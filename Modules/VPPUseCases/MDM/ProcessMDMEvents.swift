@@ -10,7 +10,7 @@ public struct ProcessMDMEvents: Sendable {
     public let retention: TimeInterval
     let clock: (any Clock)?
     /// How long after an acknowledged install vpp asks again for the installed apps, while the app is not there yet.
-    public var verifyAgainAfter: TimeInterval = 30
+    public let verifyAgainAfter: TimeInterval = 30
     /// Records DeclarativeManagement status reports and heals what they claim (nil: status check-ins are ignored).
     public let statusRecorder: RecordDeviceStatus?
 

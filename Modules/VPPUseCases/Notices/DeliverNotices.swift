@@ -7,7 +7,7 @@ public struct DeliverNotices: Sendable {
     let store: any Store
     let clock: any Clock
     let mailer: (any Mailer)?
-    public var backoff = RetryBackoff.notices
+    public let backoff = RetryBackoff.notices
 
     /// Takes only what this use case touches.
     public init(store: any Store, clock: any Clock, mailer: (any Mailer)?) {

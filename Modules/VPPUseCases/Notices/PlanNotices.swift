@@ -8,7 +8,7 @@ public struct PlanNotices: Sendable {
     let clock: any Clock
     let tokenCredentials: TokenCredentials
     /// Consecutive sync failures before admins are told.
-    public var syncFailureThreshold = 3
+    public let syncFailureThreshold = 3
 
     /// Takes only what this use case touches.
     public init(store: any Store, clock: any Clock, tokenCredentials: TokenCredentials) {

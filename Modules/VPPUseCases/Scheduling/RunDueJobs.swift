@@ -11,11 +11,11 @@ public struct RunDueJobs: Sendable {
     let perform: PerformJob
     let logger: Logger
     /// How long a claim lasts before another replica may assume this one died.
-    public var lease: TimeInterval = 600
+    public let lease: TimeInterval = 600
     /// Jobs claimed per pass, carried out concurrently (each job holds its own leases: one sync per token, one
     /// delivery pass per tenant). Claims are round-robin across tenants, so a batch is spread over tenants.
-    public var batch = 16
-    public var backoff = RetryBackoff.jobs
+    public let batch = 16
+    public let backoff = RetryBackoff.jobs
 
     /// Takes only what this use case touches.
     public init(store: any Store, clock: any Clock, perform: PerformJob, logger: Logger) {

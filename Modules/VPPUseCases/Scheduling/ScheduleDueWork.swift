@@ -9,7 +9,7 @@ public struct ScheduleDueWork: Sendable {
     /// Seconds between scheduled syncs of each token (`VPP_SYNC_INTERVAL`).
     public let syncInterval: TimeInterval
     /// At most this many of each kind per pass.
-    public var limit = 5000
+    public let limit = 5000
 
     /// Takes only what this use case touches.
     public init(store: any Store, syncInterval: TimeInterval) {

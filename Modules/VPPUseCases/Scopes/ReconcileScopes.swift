@@ -32,7 +32,7 @@ public struct ReconcileScopes: Sendable {
     let revoke: RevokeLicences
     let logger: Logger
     /// How long a server may reconcile one app before another may take over.
-    public var leaseSeconds: TimeInterval = 60
+    public let leaseSeconds: TimeInterval = 60
 
     public init(
         store: any Store,
