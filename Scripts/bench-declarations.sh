@@ -106,7 +106,7 @@ for SIZE in $SIZES; do
     if [ "$N" != "$LAST" ]; then LAST=$N; LAST_AT=$(date +%s); fi
     if [ $(( $(date +%s) - LAST_AT )) -gt 120 ]; then
       log "no progress for 120 s: $N of $SIZE enrolled; by state: $(states "D$ROUND" all); events ignored:"
-      psql_ "SELECT topic, left(detail, 40), count(*) FROM mdm_events WHERE state = 'ignored' GROUP BY 1, 2" >&2
+      psql_ "SELECT topic, regexp_replace(detail, '[0-9A-Fa-f-]{16,}', '…', 'g'), count(*) FROM mdm_events WHERE state = 'ignored' GROUP BY 1, 2" >&2
       break
     fi
     sleep 3
@@ -143,7 +143,12 @@ for SIZE in $SIZES; do
     perf report -i "$WORK/vppd.perf" --no-children --sort dso,symbol --stdio 2>/dev/null \
       | grep -E '^ +[0-9]' | head -"${PERF_TOP:-25}" | { swift demangle --simplified 2>/dev/null || cat; } | cut -c1-160 || true
   fi
-  echo "$SIZE devices: CPU s from the assignment request to the last report: vppd $(python3 -c "print(round(${CPU1[0]} - ${CPU0[0]}, 1))"), PostgreSQL $(python3 -c "print(round(${CPU1[1]} - ${CPU0[1]}, 1))"), mdmsim $(python3 -c "print(round(${CPU1[2]} - ${CPU0[2]}, 1))"), vppsim $(python3 -c "print(round(${CPU1[3]} - ${CPU0[3]}, 1))")"
+  # CPU per device is the figure other load on the machine does not bend (the rates above it does).
+  python3 -c "
+c0, c1, n = [$(IFS=,; echo "${CPU0[*]}")], [$(IFS=,; echo "${CPU1[*]}")], max($ENROLLED, 1)
+names = ['vppd', 'PostgreSQL', 'mdmsim', 'vppsim']
+print('$SIZE devices: CPU from the assignment request to the last report (s, and ms per device): '
+      + ', '.join(f'{k} {b - a:.1f} ({(b - a) * 1000 / n:.1f})' for k, a, b in zip(names, c0, c1)))"
   echo "$SIZE devices: statements by total time in that window (calls, total ms, mean ms, rows, query):"
   psql "$VPP_TEST_DATABASE_URL" -Atc "SELECT calls || ' | ' || round(total_exec_time::numeric) || ' | '
       || round(mean_exec_time::numeric, 3) || ' | ' || rows || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 120)

@@ -76,8 +76,8 @@ for DEVICES in $SIZES; do
     if [ "$N" != "$LAST" ]; then LAST=$N; LAST_AT=$(date +%s); fi
     if [ $(( $(date +%s) - LAST_AT )) -gt 120 ]; then
       log "no progress for 120 s: $N of $DEVICES enrolled; by state: $(states "$PREFIX" all); events ignored:"
-      "$PG_BIN/psql" "$VPP_TEST_DATABASE_URL" -Atqc "SELECT topic, left(detail, 40), count(*) FROM mdm_events
-        WHERE state = 'ignored' GROUP BY 1, 2" >&2
+      "$PG_BIN/psql" "$VPP_TEST_DATABASE_URL" -Atqc "SELECT topic, regexp_replace(detail, '[0-9A-Fa-f-]{16,}', '…', 'g'),
+        count(*) FROM mdm_events WHERE state = 'ignored' GROUP BY 1, 2" >&2
       break
     fi
     sleep 1
