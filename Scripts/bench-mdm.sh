@@ -3,14 +3,19 @@
 #   1. a burst of DEVICES enrollments (Authenticate + TokenUpdate each, signed) posted by mdmsim to vppd's
 #      MDM webhook, 32 at a time: webhook events accepted per second, then until all are in the inventory;
 #   2. one assignment of an app to every device: InstallApplication commands delivered to mdmsim per second.
-# Prints vppd's peak RSS. DEVICES=10000 by default; CONFIG=release for optimised binaries (default debug).
+# For each size in SIZES (default "1000 3000 10000"; DEVICES=n means SIZES=n), new devices, so growth shows.
+# Prints vppd's peak RSS. CONFIG=release for optimised binaries (default debug); BENCH_BIN=dir: binaries built already.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[bench] %s\n' "$*" >&2; }
 CONFIG=${CONFIG:-debug}
-DEVICES=${DEVICES:-10000}
-for product in vppsim mdmsim vppd vppctl; do swift build -c "$CONFIG" --product "$product" 2>&1 | grep -E "error" || true; done
-BIN=$(swift build -c "$CONFIG" --show-bin-path)
+SIZES=${SIZES:-${DEVICES:-"1000 3000 10000"}}
+if [ -n "${BENCH_BIN:-}" ]; then  # binaries built already (a copy, so a build running meanwhile cannot swap them)
+  BIN=$BENCH_BIN
+else
+  for product in vppsim mdmsim vppd vppctl; do swift build -c "$CONFIG" --product "$product" 2>&1 | grep -E "error" || true; done
+  BIN=$(swift build -c "$CONFIG" --show-bin-path)
+fi
 source Scripts/lib/throwaway-postgres.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
@@ -42,36 +47,68 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$MDM_PORT/sim/stats" >/dev/nu
 curl -fs -X PUT "http://127.0.0.1:$MDM_PORT/sim/config" -d "{\"webhookURL\": \"$HOOK\"}" >/dev/null
 API="http://127.0.0.1:$VPPD_PORT"; AUTH="Authorization: Bearer $KEY"
 now() { python3 -c 'import time; print(time.time())'; }
-enrolled() { curl -fs -H "$AUTH" "$API/v1/devices" | json 'sum(1 for x in d if x.get("enrollment") == "enrolled")'; }
+# GET /v1/devices is paged (1,000 a page): count every page, or the wait never ends above 1,000 devices.
+states() { python3 Scripts/lib/device-states.py "$API" "$KEY" "$1" "${2:-enrolled}"; }
+mdmstat() { curl -fs "http://127.0.0.1:$MDM_PORT/sim/stats" | json "d[\"$1\"]"; }
 
-log "burst: $DEVICES enrollments ($((DEVICES * 2)) signed webhook events) from mdmsim"
-START=$(now)
-BURST=$(curl -fs -X POST "http://127.0.0.1:$MDM_PORT/sim/devices" -d "{\"count\": $DEVICES, \"serialPrefix\": \"B\"}")
-SECONDS_POSTED=$(echo "$BURST" | json 'd["seconds"]')
-echo "$BURST" | json '"\n".join(x["serialNumber"] for x in d["devices"])' > "$WORK/serials"
-FAILED=$(curl -fs "http://127.0.0.1:$MDM_PORT/sim/stats" | json 'd["webhooksFailed"]')
-until [ "$(enrolled)" -ge "$DEVICES" ]; do sleep 1; done
-SECONDS_ENROLLED=$(python3 -c "print($(now) - $START)")
-python3 -c "print(f'webhook events accepted: {2*$DEVICES/$SECONDS_POSTED:.0f}/s ({2*$DEVICES} events in {$SECONDS_POSTED:.1f} s, {$FAILED} not answered 200)')"
-python3 -c "print(f'enrollments processed into the inventory: {$DEVICES/$SECONDS_ENROLLED:.0f}/s ({$DEVICES} devices in {$SECONDS_ENROLLED:.1f} s)')"
-
-log "assignment of one app to $DEVICES devices; commands delivered to mdmsim"
+TOTAL=0; for size in $SIZES; do TOTAL=$((TOTAL + size)); done
 UID_=$(curl -fs -X POST "http://127.0.0.1:$SIM_PORT/sim/locations" -d '{"name": "Bench"}' | json 'd["uId"]')
-curl -fs -X POST "http://127.0.0.1:$SIM_PORT/sim/locations/$UID_/assets" -d "{\"adamId\": \"408709785\", \"totalCount\": $DEVICES}" >/dev/null
+curl -fs -X POST "http://127.0.0.1:$SIM_PORT/sim/locations/$UID_/assets" -d "{\"adamId\": \"408709785\", \"totalCount\": $TOTAL}" >/dev/null
 TOKEN=$(curl -fs -X POST "http://127.0.0.1:$SIM_PORT/sim/locations/$UID_/tokens")
 TOKEN_ID=$(python3 -c "import json; print(json.dumps({'token': '''$TOKEN'''.strip()}))" | curl -fs -X POST -H "$AUTH" -H 'Content-Type: application/json' --data-binary @- "$API/v1/tokens" | json 'd["token"]["id"]')
 curl -fs -X POST -H "$AUTH" "$API/v1/tokens/$TOKEN_ID/sync" >/dev/null
-python3 -c "import json; print(json.dumps({'serialNumbers': open('$WORK/serials').read().split()}))" > "$WORK/assign.json"
-queued() { curl -fs -H "$AUTH" "$API/v1/mdm" | json 'd["commands"]["queued"]'; }
-sent() { curl -fs "http://127.0.0.1:$MDM_PORT/sim/stats" | json 'd["commandsQueued"]'; }
-START=$(now)
-curl -fs -X POST -H "$AUTH" -H 'Content-Type: application/json' --data-binary @"$WORK/assign.json" "$API/v1/apps/408709785/licenses" >/dev/null
-FIRST=""
-until [ "$(sent)" -ge "$DEVICES" ]; do
-  if [ -z "$FIRST" ] && [ "$(sent)" -gt 0 ]; then FIRST=$(now); fi
-  sleep 0.5
+
+ROUND=0
+for DEVICES in $SIZES; do
+  ROUND=$((ROUND + 1)); PREFIX="B$ROUND"
+  log "burst: $DEVICES enrollments ($((DEVICES * 2)) signed webhook events) from mdmsim, serials $PREFIX…"
+  FAILED0=$(mdmstat webhooksFailed)
+  START=$(now)
+  BURST=$(curl -fs -X POST "http://127.0.0.1:$MDM_PORT/sim/devices" -d "{\"count\": $DEVICES, \"serialPrefix\": \"$PREFIX\"}")
+  SECONDS_POSTED=$(echo "$BURST" | json 'd["seconds"]')
+  echo "$BURST" | json '"\n".join(x["serialNumber"] for x in d["devices"])' > "$WORK/serials"
+  FAILED=$(( $(mdmstat webhooksFailed) - FAILED0 ))
+  # Until every device of the burst is enrolled, or none more for 120 s (then the states say what is left).
+  LAST=-1; LAST_AT=$(date +%s)
+  while :; do
+    N=$(states "$PREFIX")
+    [ "$N" -ge "$DEVICES" ] && break
+    if [ "$N" != "$LAST" ]; then LAST=$N; LAST_AT=$(date +%s); fi
+    if [ $(( $(date +%s) - LAST_AT )) -gt 120 ]; then
+      log "no progress for 120 s: $N of $DEVICES enrolled; by state: $(states "$PREFIX" all); events ignored:"
+      "$PG_BIN/psql" "$VPP_TEST_DATABASE_URL" -Atqc "SELECT topic, regexp_replace(detail, '[0-9A-Fa-f-]{16,}', '…', 'g'),
+        count(*) FROM mdm_events WHERE state = 'ignored' GROUP BY 1, 2" >&2
+      break
+    fi
+    sleep 1
+  done
+  ENROLLED=$N
+  SECONDS_ENROLLED=$(python3 -c "print($(now) - $START)")
+  python3 -c "print(f'$DEVICES devices: webhook events accepted {2*$DEVICES/$SECONDS_POSTED:.0f}/s ({2*$DEVICES} events in {$SECONDS_POSTED:.1f} s, {$FAILED} not answered 200)')"
+  python3 -c "print(f'$DEVICES devices: enrollments processed into the inventory {$ENROLLED/$SECONDS_ENROLLED:.0f}/s ({$ENROLLED} of $DEVICES enrolled in {$SECONDS_ENROLLED:.1f} s)')"
+
+  log "assignment of one app to $DEVICES devices; commands delivered to mdmsim"
+  python3 -c "import json; print(json.dumps({'serialNumbers': open('$WORK/serials').read().split()}))" > "$WORK/assign.json"
+  # InstallApplication commands mdmsim holds for this round's devices (its commandsQueued also counts the
+  # InstalledApplicationList commands that follow each acknowledgement).
+  sent() {
+    curl -fs "http://127.0.0.1:$MDM_PORT/sim/devices" | python3 -c "import json, sys
+print(sum(1 for d in json.load(sys.stdin) if d['serialNumber'].startswith('$PREFIX')
+          and any(c['requestType'] == 'InstallApplication' for c in d['commands'])))"
+  }
+  START=$(now)
+  curl -fs -X POST -H "$AUTH" -H 'Content-Type: application/json' --data-binary @"$WORK/assign.json" "$API/v1/apps/408709785/licenses" >/dev/null
+  FIRST=""; DEADLINE=$(( $(date +%s) + 1800 ))
+  # Only enrolled devices can be sent a command.
+  while :; do
+    SENT=$(sent)
+    [ "$SENT" -ge "$ENROLLED" ] && break
+    if [ -z "$FIRST" ] && [ "$SENT" -gt 0 ]; then FIRST=$(now); fi
+    if [ "$(date +%s)" -gt "$DEADLINE" ]; then log "gave up after 30 minutes: $SENT of $ENROLLED delivered"; break; fi
+    sleep 1
+  done
+  END=$(now); FIRST=${FIRST:-$START}
+  python3 -c "print(f'$DEVICES devices: commands delivered to mdmsim {$SENT/max($END-$FIRST, 0.001):.0f}/s from the first delivery ({$SENT} in {$END-$FIRST:.1f} s; {$END-$START:.1f} s from the assignment request, Apple confirmation included)')"
 done
-END=$(now); FIRST=${FIRST:-$START}
-python3 -c "print(f'commands delivered to mdmsim: {$DEVICES/max($END-$FIRST, 0.001):.0f}/s from the first delivery ({$DEVICES} in {$END-$FIRST:.1f} s; {$END-$START:.1f} s from the assignment request, Apple confirmation included)')"
 RSS=$(awk '/VmHWM/ {print $2}' "/proc/$VPPD/status")
-echo "vppd peak RSS: $((RSS / 1024)) MiB (config $CONFIG, $DEVICES devices)"
+echo "vppd peak RSS: $((RSS / 1024)) MiB (config $CONFIG, sizes $SIZES)"

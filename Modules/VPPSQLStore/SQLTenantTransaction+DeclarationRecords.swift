@@ -119,23 +119,28 @@ extension SQLTenantTransaction: DeclarationRecords {
         ).map(Self.changeRecord).sorted { Self.order($0.change) < Self.order($1.change) }
     }
 
-    func finishDeclarationSetChange(
-        _ id: UUID,
+    func finishDeclarationSetChanges(
+        _ ids: [UUID],
         owner: String,
         state: DeclarationSetChangeState,
         nextAttemptAt: Date?,
         lastError: String?,
         at: Date
-    ) async throws -> Bool {
-        try await !exec(
-            """
-            UPDATE declaration_set_changes
-            SET state = \(state.rawValue), next_attempt_at = \(nextAttemptAt ?? at), last_error = \(lastError),
-                updated_at = \(at), lease_owner = NULL, lease_until = NULL
-            WHERE tenant_id = \(tenantID) AND change_id = \(id) AND lease_owner = \(owner) AND state = 'queued'
-            RETURNING change_id
-            """
-        ).isEmpty
+    ) async throws -> Int {
+        var finished = 0
+        for chunk in chunks(ids, of: 500) {
+            finished += try await exec(
+                """
+                UPDATE declaration_set_changes
+                SET state = \(state.rawValue), next_attempt_at = \(nextAttemptAt ?? at), last_error = \(lastError),
+                    updated_at = \(at), lease_owner = NULL, lease_until = NULL
+                WHERE tenant_id = \(tenantID) AND change_id IN (\(list: chunk)) AND lease_owner = \(owner)
+                    AND state = 'queued'
+                RETURNING change_id
+                """
+            ).count
+        }
+        return finished
     }
 
     func recordDeviceStatus(

@@ -74,4 +74,75 @@ struct DeclarationStoreTests {
             )
         }
     }
+
+    @Test(
+        "finishing a batch: one result for many changes, only those the owner still holds and that are queued",
+        arguments: StoreKind.allCases
+    )
+    func finishBatch(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let tenant = makeTenant("A")
+            try await sut.store.createTenant(tenant)
+            let changes = (0..<5).map { change("S\($0)", .join, AssignmentID()) }
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                try await tx.enqueueDeclarationSetChanges(changes)
+            }
+            let later = now.addingTimeInterval(60)
+            let claimed = try await sut.store.inTenant(tenant.id) { tx in
+                try await tx.claimDueDeclarationSetChanges(owner: "a", now: now, lease: 30, limit: 4)
+            }
+            #expect(claimed.count == 4)
+            let held = claimed.map(\.change.id)
+            let unclaimed = try #require(changes.map(\.id).first { !held.contains($0) })
+            let finished = try await sut.store.inTenant(tenant.id) { tx in
+                // Another owner finishes nothing; the owner finishes its 3 (not the unclaimed one, not twice).
+                let stranger = try await tx.finishDeclarationSetChanges(
+                    held,
+                    owner: "b",
+                    state: .done,
+                    nextAttemptAt: nil,
+                    lastError: nil,
+                    at: later
+                )
+                let owner = try await tx.finishDeclarationSetChanges(
+                    Array(held.prefix(3)) + [unclaimed],
+                    owner: "a",
+                    state: .done,
+                    nextAttemptAt: nil,
+                    lastError: nil,
+                    at: later
+                )
+                let again = try await tx.finishDeclarationSetChanges(
+                    Array(held.prefix(3)),
+                    owner: "a",
+                    state: .failed,
+                    nextAttemptAt: nil,
+                    lastError: "late",
+                    at: later
+                )
+                let retried = try await tx.finishDeclarationSetChanges(
+                    [held[3]],
+                    owner: "a",
+                    state: .queued,
+                    nextAttemptAt: later,
+                    lastError: "503",
+                    at: later
+                )
+                return [stranger, owner, again, retried]
+            }
+            #expect(finished == [0, 3, 0, 1])
+            let stored = try await sut.store.inTenant(tenant.id) { tx in
+                try await tx.declarationSetChanges(serial: nil, limit: 100)
+            }
+            let byID = Dictionary(uniqueKeysWithValues: stored.map { ($0.change.id, $0) })
+            #expect(held.prefix(3).allSatisfy { byID[$0]?.state == .done && byID[$0]?.lastError == nil })
+            #expect(byID[held[3]]?.state == .queued && byID[held[3]]?.lastError == "503")
+            #expect(byID[unclaimed]?.state == .queued && byID[unclaimed]?.lastError == nil)
+            // The retried change is free to claim again once due; the done ones never.
+            let next = try await sut.store.inTenant(tenant.id) { tx in
+                try await tx.claimDueDeclarationSetChanges(owner: "c", now: later, lease: 30, limit: 10)
+            }
+            #expect(Set(next.map(\.change.id)) == [held[3], unclaimed])
+        }
+    }
 }

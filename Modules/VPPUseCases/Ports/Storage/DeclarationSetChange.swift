@@ -136,17 +136,18 @@ public protocol DeclarationRecords: Sendable {
         lease: TimeInterval,
         limit: Int
     ) async throws -> [DeclarationSetChangeRecord]
-    /// Records the result of carrying out a change, only while `owner` still holds the claim; returns whether it
-    /// did. `nextAttemptAt` is when a change left `queued` is tried again.
+    /// Records one result for the changes `ids` (a batch's common outcome: one statement, not one per change), for
+    /// those `owner` still holds; returns how many it recorded. `nextAttemptAt` is when a change left `queued` is
+    /// tried again.
     @discardableResult
-    func finishDeclarationSetChange(
-        _ id: UUID,
+    func finishDeclarationSetChanges(
+        _ ids: [UUID],
         owner: String,
         state: DeclarationSetChangeState,
         nextAttemptAt: Date?,
         lastError: String?,
         at: Date
-    ) async throws -> Bool
+    ) async throws -> Int
     /// Records what a device reported about an app on the device's latest join for it.
     /// - Returns: whether a join was found.
     @discardableResult

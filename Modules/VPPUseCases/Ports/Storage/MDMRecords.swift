@@ -165,7 +165,8 @@ public protocol MDMRecords: Sendable {
     func recordMDMEvent(_ event: MDMEventRecord) async throws -> MDMEventState
     /// Deletes up to `limit` events received before `cutoff` that are no longer pending; returns how many.
     func pruneMDMEvents(receivedBefore cutoff: Date, limit: Int) async throws -> Int
-    /// Takes the oldest pending events (locked until this unit of work ends).
+    /// Takes the oldest pending events, locked until this unit of work ends; waits for (never skips) events another
+    /// unit of work holds, so a tenant's events are handled in the order they arrived.
     func pendingMDMEvents(limit: Int) async throws -> [MDMEventRecord]
     func markMDMEvent(_ id: UUID, _ state: MDMEventState, detail: String) async throws
     func mdmEvents(limit: Int) async throws -> [MDMEventRecord]
