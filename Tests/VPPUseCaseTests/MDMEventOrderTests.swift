@@ -16,7 +16,7 @@ struct MDMEventOrderTests {
     /// A burst as mdmsim posts it: every device's Authenticate, then every device's TokenUpdate, each received
     /// a millisecond after the one before.
     static func receiveBurst(_ world: World) async throws {
-        let receive = ReceiveMDMWebhook(services: world.services)
+        let receive = world.useCases.receiveMDMWebhook
         var bodies: [[UInt8]] = []
         for index in 0..<devices {
             let udid = udid(index)
@@ -62,15 +62,15 @@ struct MDMEventOrderTests {
                 try await Task.sleep(for: .milliseconds(700))
             }
             for await _ in holding { break }
-            try await ProcessMDMEvents(services: world.services)(world.tenant.id)
+            try await world.useCases.processMDMEvents(world.tenant.id)
             try await first
-            try await ProcessMDMEvents(services: world.services)(world.tenant.id)  // a later job: whatever is left
+            try await world.useCases.processMDMEvents(world.tenant.id)  // a later job: whatever is left
 
             let ignored = try await world.store.inTenant(world.tenant.id) { tx in
                 try await tx.mdmEvents(limit: 1000).filter { $0.state == .ignored }
             }
             #expect(ignored.count == 0, "ignored: \(ignored.prefix(3).map(\.detail))")
-            let states = try await ManageInventory(services: world.services).devices(world.reader)
+            let states = try await world.useCases.manageInventory.devices(world.reader)
                 .map(\.enrollment.state)
             #expect(states.count == Self.devices + 1)
             #expect(
