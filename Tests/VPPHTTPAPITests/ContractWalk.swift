@@ -209,7 +209,10 @@ struct ContractWalk {
             priority: 1,
             removalGraceSeconds: 0,
             uninstallOnRemoval: true,
-            mode: "install"
+            mode: "install",
+            install: "Optional",
+            version: nil,
+            automaticUpdates: "AlwaysOn"
         )
         let dry = try await call("PUT", "/v1/scopes/keynote-lab?dryRun=true", key: api.adminKey, body: scope)
         #expect(dry.status == 200 && (dry.object["dryRun"] as? Bool) == true)

@@ -50,7 +50,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
 
     func deliverBatch(_ tenantID: TenantID, owner: String) async throws -> Outcome {
         let now = clock.now()
-        let (claimed, enrollments, publications) = try await store.inTenant(tenantID) { tx in
+        let (claimed, enrollments, publications, terms) = try await store.inTenant(tenantID) { tx in
             let claimed = try await tx.claimDueDeclarationSetChanges(
                 owner: owner,
                 now: now,
@@ -65,7 +65,10 @@ public struct DeliverDeclarationSetChanges: Sendable {
                     enrollments[serial] = id
                 }
             }
-            return (claimed, enrollments, claimed.isEmpty ? [:] : try await tx.declarationPublications())
+            return (
+                claimed, enrollments, claimed.isEmpty ? [:] : try await tx.declarationPublications(),
+                try await Self.terms(tx, Set(claimed.map(\.change.asset)))
+            )
         }
         guard !claimed.isEmpty else { return Outcome() }
         var outcome = Outcome()
@@ -86,7 +89,12 @@ public struct DeliverDeclarationSetChanges: Sendable {
         var published: [String: DeliveryOutcome] = [:]
         for record in claimed where record.change.kind == .join {
             let change = record.change
-            guard let declaration = try? ManagedAppDeclaration(asset: change.asset, assignment: change.licenceKind),
+            guard
+                let declaration = try? ManagedAppDeclaration(
+                    asset: change.asset,
+                    assignment: change.licenceKind,
+                    terms: terms[change.asset] ?? .standard
+                ),
                 published[declaration.identifier] == nil
             else { continue }
             do {
@@ -168,13 +176,30 @@ public struct DeliverDeclarationSetChanges: Sendable {
         return outcome
     }
 
+    /// What the scopes naming each app say about its declaration (one indexed read per app).
+    static func terms(_ tx: any TenantTransaction, _ assets: Set<AssetKey>) async throws -> [AssetKey: DeclarationTerms]
+    {
+        var terms: [AssetKey: DeclarationTerms] = [:]
+        for asset in assets { terms[asset] = DeclarationTerms.forApp(asset, scopes: try await tx.scopes(of: asset)) }
+        return terms
+    }
+
     /// Publishes again, with a new ServerToken, the declarations a heal asked for (their publication number went
     /// up); the joins waiting for it are then `republished`. A failure stays due and is tried on the next run.
     func republish(_ tenantID: TenantID) async throws -> Int {
-        let due = try await store.inTenant(tenantID) { tx in try await tx.dueRepublications() }
+        let (due, terms) = try await store.inTenant(tenantID) { tx in
+            let due = try await tx.dueRepublications()
+            return (due, try await Self.terms(tx, Set(due.map(\.asset))))
+        }
         var done = 0
         for (asset, kind, publication) in due {
-            guard let declaration = try? ManagedAppDeclaration(asset: asset, assignment: kind) else { continue }
+            guard
+                let declaration = try? ManagedAppDeclaration(
+                    asset: asset,
+                    assignment: kind,
+                    terms: terms[asset] ?? .standard
+                )
+            else { continue }
             let outcome: DeliveryOutcome
             do {
                 outcome = await publisher.publish(

@@ -220,6 +220,10 @@ public protocol DeclarationStatusRecords {
     /// Asks for the declaration of `asset` and `kind` to be published again with a new ServerToken: bumps its
     /// publication number and moves these joins to ``HealStep/republishing``.
     func requestRepublish(asset: AssetKey, kind: LicenceAssignmentKind, joins: [UUID], now: Date) async throws
+    /// Asks for the app's published declarations (each licence kind a device joined) to go out again with a new
+    /// ServerToken, because their content changed (a scope's terms): bumps their publication numbers. A
+    /// declaration never published is left alone: its first publication carries the new content anyway.
+    func requestTermsRepublish(asset: AssetKey, now: Date) async throws
     /// Each declaration's current publication number (0 until one was bumped).
     func declarationPublications() async throws -> [String: Int]
     /// Declarations whose publication number is ahead of what the DDM server holds.
