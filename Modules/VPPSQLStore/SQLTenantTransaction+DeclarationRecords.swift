@@ -61,13 +61,13 @@ extension SQLTenantTransaction: DeclarationRecords {
         try await insertMany(
             """
             INSERT INTO declaration_set_changes (tenant_id, change_id, assignment_id, serial, adam_id, pricing,
-                licence_kind, kind, next_attempt_at, created_at)
+                licence_kind, kind, next_attempt_at, created_at, client_user_id)
             """,
             rows: changes.map {
                 """
                 (\(tenantID), \($0.id), \($0.assignmentID), \($0.serialNumber), \($0.asset.adamID),
                 \($0.asset.pricingParam), \($0.licenceKind.rawValue), \($0.kind.rawValue), \($0.createdAt),
-                \($0.createdAt))
+                \($0.createdAt), \($0.clientUserID))
                 """
             },
             suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING"
@@ -90,7 +90,7 @@ extension SQLTenantTransaction: DeclarationRecords {
     static let changeColumns: SQLQuery = """
         change_id, assignment_id, serial, adam_id, pricing, licence_kind, kind, state, attempts, last_error,
         created_at, updated_at, device_state, device_reasons, reported_at, install_state, heal_attempts, heal_state,
-        heal_error
+        heal_error, client_user_id
         """
 
     func claimDueDeclarationSetChanges(
@@ -189,7 +189,8 @@ extension SQLTenantTransaction: DeclarationRecords {
             licenceKind: licenceKind,
             kind: changeKind,
             assignmentID: try row.decode("assignment_id"),
-            createdAt: try row.decode("created_at")
+            createdAt: try row.decode("created_at"),
+            clientUserID: try row.decode("client_user_id", as: ClientUserID?.self)
         )
         let reasons: String? = try row.decode("device_reasons")
         let install: String? = try row.decode("install_state"), heal: String? = try row.decode("heal_state")

@@ -55,6 +55,13 @@ struct ContractWalk {
             body: InventoryRoutes.UsersBody(users: [.init(clientUserId: "user-1", email: "ana@acme.example")])
         )
         _ = try await call("GET", "/v1/users", key: api.readerKey)
+        let linked = try await call(
+            "PUT",
+            "/v1/users/user-1/enrollment",
+            key: api.adminKey,
+            body: InventoryRoutes.UserEnrollmentBody(clientUserId: nil, enrollmentId: "ENR-user-1")
+        )
+        #expect(linked.status == 200 && linked.object["enrollmentId"] as? String == "ENR-user-1", "\(linked.text)")
         _ = try await call("GET", "/v1/devices?limit=1&includeRetired=false", key: api.readerKey)
         _ = try await call("GET", "/v1/audit?limit=5", key: api.readerKey)
         let assignees = LicenceRoutes.AssigneesBody(serialNumbers: serials, clientUserIds: nil, pricingParam: "STDQ")

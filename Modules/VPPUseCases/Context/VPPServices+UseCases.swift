@@ -446,6 +446,13 @@ extension ConfigureAppDelivery {
     }
 }
 
+extension LinkUserEnrollment {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, auditTrail: services.auditTrail)
+    }
+}
+
 extension DeliverDeclarations {
     /// Wires this use case from the composition bag; `publishers` reaches the tenants' DDM servers.
     public init(services: VPPServices, publishers: any DeclarationPublisherFactory) {

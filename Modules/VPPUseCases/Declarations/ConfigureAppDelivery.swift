@@ -99,7 +99,9 @@ public struct ConfigureAppDelivery: Sendable {
 /// One declaration-set change as the CLI's `--json` prints it.
 public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
     public let id: String
+    /// The device (empty for a user licence's change, which names ``clientUserId``).
     public let serialNumber: String
+    public let clientUserId: String?
     public let adamId: String
     public let pricingParam: String
     /// The declaration's identifier, also the set's name.
@@ -127,6 +129,7 @@ public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
         let change = record.change
         id = change.id.uuidString.lowercased()
         serialNumber = change.serialNumber
+        clientUserId = change.clientUserID?.value
         adamId = change.asset.adamID
         pricingParam = change.asset.pricingParam.rawValue
         declaration =

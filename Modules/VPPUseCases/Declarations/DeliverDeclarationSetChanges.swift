@@ -57,13 +57,18 @@ public struct DeliverDeclarationSetChanges: Sendable {
                 lease: DeliveryPolicy.claimLease,
                 limit: batchSize
             )
+            // Keyed by the change's enrollee: a device's serial, or "user <clientUserId>" for a user licence.
             var enrollments: [String: String] = [:]
-            for serial in Set(claimed.map(\.change.serialNumber)) {
+            for serial in Set(claimed.filter { $0.change.clientUserID == nil }.map(\.change.serialNumber)) {
                 if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number),
                     device.enrollment.state != .unenrolled, let id = device.enrollment.enrollmentID
                 {
                     enrollments[serial] = id
                 }
+            }
+            let users = claimed.compactMap(\.change.clientUserID)
+            if !users.isEmpty {
+                for (user, id) in try await tx.userEnrollments(users) { enrollments["user \(user.value)"] = id }
             }
             return (
                 claimed, enrollments, claimed.isEmpty ? [:] : try await tx.declarationPublications(),
@@ -127,11 +132,18 @@ public struct DeliverDeclarationSetChanges: Sendable {
                 }
                 continue
             }
-            guard let enrollmentID = enrollments[change.serialNumber] else {
+            guard let enrollmentID = enrollments[change.enrollee] else {
                 if change.kind == .leave {
-                    // A device that left MDM has no enrollment to take out of the set: nothing is left to do.
-                    results.append((change.id, .done, nil, "the device is not enrolled"))
+                    // A device that left MDM (or a user with no enrollment left) has nothing to take out of the set.
+                    let why = change.clientUserID == nil ? "the device is not enrolled" : "the user has no enrollment"
+                    results.append((change.id, .done, nil, why))
                     outcome.left += 1
+                } else if let user = change.clientUserID {
+                    retry(
+                        record,
+                        "user \(user.value) has no MDM enrollment (PUT /v1/users/\(user.value)/enrollment, "
+                            + "vppctl user enrollment)"
+                    )
                 } else {
                     retry(record, "device \(change.serialNumber) is not enrolled in MDM (no enrollment id yet)")
                 }

@@ -15,7 +15,10 @@ public struct DeclarationSetChange: Hashable, Sendable {
     }
 
     public let id: UUID
+    /// The device whose enrollment joins or leaves (empty for a user licence's change).
     public let serialNumber: String
+    /// The user whose enrollment joins or leaves, for a user licence (`licenceKind` ``LicenceAssignmentKind/user``).
+    public let clientUserID: ClientUserID?
     public let asset: AssetKey
     /// The kind of licence the declaration names (`InstallBehavior.License.Assignment`).
     public let licenceKind: LicenceAssignmentKind
@@ -30,16 +33,46 @@ public struct DeclarationSetChange: Hashable, Sendable {
         licenceKind: LicenceAssignmentKind,
         kind: Kind,
         assignmentID: AssignmentID,
-        createdAt: Date
+        createdAt: Date,
+        clientUserID: ClientUserID? = nil
     ) {
         self.id = id
         self.serialNumber = serialNumber
+        self.clientUserID = clientUserID
         self.asset = asset
         self.licenceKind = licenceKind
         self.kind = kind
         self.assignmentID = assignmentID
         self.createdAt = createdAt
     }
+
+    /// A change for a licence: a device licence names the device, a user licence the user (and a `User` declaration).
+    public init(for licence: Assignment, kind: Kind, createdAt: Date) {
+        switch licence.assignee {
+        case .device(let serial):
+            self.init(
+                serialNumber: serial.value,
+                asset: licence.asset,
+                licenceKind: .device,
+                kind: kind,
+                assignmentID: licence.id,
+                createdAt: createdAt
+            )
+        case .user(let user):
+            self.init(
+                serialNumber: "",
+                asset: licence.asset,
+                licenceKind: .user,
+                kind: kind,
+                assignmentID: licence.id,
+                createdAt: createdAt,
+                clientUserID: user
+            )
+        }
+    }
+
+    /// Who the change is for: the device, or the user of a user licence.
+    public var enrollee: String { clientUserID.map { "user \($0.value)" } ?? serialNumber }
 }
 
 /// Where a declaration-set change stands. Stored by raw value; a stored value this build does not know is an error.
