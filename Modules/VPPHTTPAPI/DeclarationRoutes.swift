@@ -89,12 +89,19 @@ enum DeclarationRoutes {
         let url: String?
         /// The tenant's default delivery (`commands` or `declarations`).
         let delivery: String
+        /// The webhook kind's new `whsec_` signing secret: in the answer that chose the kind, never again.
+        var signingSecret: String?
 
         static let schemaName = "DeclarationServer"
         static var schema: JSONSchema {
             .object(
                 ["kind": .oneOf(DeclarationPublisherKind.self), "delivery": .oneOf(AppDelivery.self)],
-                optional: ["url": .string]
+                optional: [
+                    "url": .string,
+                    "signingSecret": .string.described(
+                        "webhook: the whsec_ secret the events are signed with; shown once, when the kind is chosen"
+                    ),
+                ]
             )
         }
     }
@@ -136,8 +143,9 @@ enum DeclarationRoutes {
             method: .put,
             path: "/v1/mdm/declarations",
             operationID: "setDeclarationServer",
-            summary: "Choose the tenant's DDM server (kmfddm with url and apiKey, or off: changes stay queued and "
-                + "visible); the key is sealed and never returned; needs mdm-admin",
+            summary: "Choose the tenant's DDM server (kmfddm with url and apiKey; webhook with url: signed Standard "
+                + "Webhooks events, its new whsec_ secret answered once; or off: changes stay queued and visible); "
+                + "the key is sealed and never returned; needs mdm-admin",
             access: .apiKey(.manageTenant),
             requestBody: .ref(ServerBody.self),
             answers: [.json(200, "Saved", .ref(ServerView.self))],
@@ -154,8 +162,10 @@ enum DeclarationRoutes {
             return try await MDMRoutes.respond(call.context) {
                 let configure = ConfigureAppDelivery(services: call.services)
                 let caller = try call.caller()
-                try await configure.setPublisher(caller, kind, url: body.url, apiKey: body.apiKey)
-                return json(try await view(configure, caller))
+                let secret = try await configure.setPublisher(caller, kind, url: body.url, apiKey: body.apiKey)
+                var answer = try await view(configure, caller)
+                answer.signingSecret = secret
+                return json(answer)
             }
         },
         APIOperation(

@@ -27,15 +27,18 @@ public struct ConfigureAppDelivery: Sendable {
         self.outbound = outbound
     }
 
-    /// Chooses the tenant's DDM server (`off` keeps changes queued); the key is sealed, never shown again.
+    /// Chooses the tenant's DDM server (`off` keeps changes queued); the key is sealed, never shown again. The
+    /// webhook kind takes no key: vpp makes a new `whsec_` signing secret and returns it, this once.
+    @discardableResult
     public func setPublisher(
         _ caller: Caller,
         _ kind: DeclarationPublisherKind,
         url: String?,
         apiKey: String?
-    ) async throws {
+    ) async throws -> String? {
         try caller.require(.manageTenant)
         var settings = DeclarationPublisherSettings(kind: kind)
+        var secret: String?
         if kind != .off {
             let trimmed = (url ?? "").trimmingCharacters(in: .whitespaces)
             guard let parsed = URL(string: trimmed), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
@@ -43,7 +46,11 @@ public struct ConfigureAppDelivery: Sendable {
             else { throw MDMError.badURL(trimmed) }
             // vpp sends the DDM server's key to this URL: the same outbound rule as the MDM connection's.
             if let reason = outbound.refusal(forURL: trimmed) { throw MDMError.refusedURL(trimmed, reason) }
-            let key = (apiKey ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            var key = (apiKey ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if kind == .webhook {
+                key = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+                secret = key
+            }
             guard !key.isEmpty else { throw MDMError.badSecret("the DDM server's API key is empty") }
             settings.url = trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
             settings.apiKey = try secrets.seal(key)
@@ -57,6 +64,7 @@ public struct ConfigureAppDelivery: Sendable {
                 AuditEntry(.mdmDeclarations, .declarationPublisher(kind), .ok, saved.url ?? "")
             )
         }
+        return secret
     }
 
     /// The tenant's DDM server: kind and URL (the key is never shown).

@@ -152,7 +152,8 @@ public struct DeliverDeclarationSetChanges: Sendable {
             switch await publisher.setMembership(
                 enrollmentID: enrollmentID,
                 set: declaration.identifier,
-                member: change.kind == .join
+                member: change.kind == .join,
+                changeID: change.id
             )
             {
             case .delivered:

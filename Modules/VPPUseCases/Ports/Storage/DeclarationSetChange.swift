@@ -132,6 +132,9 @@ public enum DeclarationPublisherKind: String, Hashable, Sendable, CaseIterable, 
     case off
     /// KMFDDM, or NanoHUB's embedded KMFDDM.
     case kmfddm
+    /// Any other DDM server, as signed Standard Webhooks events (`declaration.published`,
+    /// `declaration_set.joined`, `declaration_set.left`); the stored key is the `whsec_` signing secret.
+    case webhook
 }
 
 /// The tenant's DDM server, its API key sealed.
