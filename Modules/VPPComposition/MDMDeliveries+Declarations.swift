@@ -14,7 +14,7 @@ extension MDMDeliveries: DeclarationPublisherFactory {
         _ body: @Sendable (any DeclarationPublisher) async throws -> DeliverDeclarationSetChanges.Outcome
     ) async throws -> DeliverDeclarationSetChanges.Outcome {
         switch kind {
-        case .off:
+        case .off, .pull:
             return DeliverDeclarationSetChanges.Outcome()
         case .kmfddm, .webhook:
             switch await OutboundGuard.client(for: url, policy: policy) {

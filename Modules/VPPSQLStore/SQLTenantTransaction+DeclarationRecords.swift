@@ -170,6 +170,49 @@ extension SQLTenantTransaction: DeclarationRecords {
         ).map(Self.changeRecord)
     }
 
+    func queuedDeclarationSetChanges(
+        after: DeviceCommandCursor?,
+        limit: Int
+    ) async throws
+        -> [DeclarationSetChangeRecord]
+    {
+        let from: SQLQuery =
+            after.map { cursor -> SQLQuery in
+                let at = cursor.createdAtMilliseconds
+                return "AND (created_at > \(at) OR (created_at = \(at) AND change_id > \(cursor.id)))"
+            } ?? ""
+        return try await exec(
+            """
+            SELECT \(fragment: Self.changeColumns)
+            FROM declaration_set_changes WHERE tenant_id = \(tenantID) AND state = 'queued' \(fragment: from)
+            ORDER BY created_at, change_id LIMIT \(max(1, min(limit, 1000)))
+            """
+        ).map(Self.changeRecord)
+    }
+
+    func completeDeclarationSetChange(
+        _ id: UUID,
+        state: DeclarationSetChangeState,
+        lastError: String?,
+        at: Date
+    )
+        async throws -> DeclarationSetChangeRecord?
+    {
+        try await exec(
+            """
+            UPDATE declaration_set_changes SET state = \(state.rawValue), last_error = \(lastError), updated_at = \(at),
+                lease_owner = NULL, lease_until = NULL
+            WHERE tenant_id = \(tenantID) AND change_id = \(id) AND state = 'queued'
+            """
+        )
+        return try await exec(
+            """
+            SELECT \(fragment: Self.changeColumns) FROM declaration_set_changes
+            WHERE tenant_id = \(tenantID) AND change_id = \(id)
+            """
+        ).first.map(Self.changeRecord)
+    }
+
     /// Oldest first; of two made at once, the join before the leave.
     static func order(_ change: DeclarationSetChange) -> (Date, Int, String) {
         (change.createdAt, change.kind == .join ? 0 : 1, change.id.uuidString)

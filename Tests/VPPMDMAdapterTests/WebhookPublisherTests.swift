@@ -33,8 +33,7 @@ struct WebhookPublisherTests {
             terms: try DeclarationTerms(install: .optional)
         )
         // 1: 503 (retried), 2–5: 200, then 410.
-        try await DeliveryAdapterTests.withReceiver({ $0 == 1 ? .serviceUnavailable : ($0 <= 5 ? .ok : .gone) })
-        {
+        try await DeliveryAdapterTests.withReceiver({ $0 == 1 ? .serviceUnavailable : ($0 <= 5 ? .ok : .gone) }) {
             url,
             seen in
             let publisher = try StandardWebhookPublisher(url: url + "/hook", secret: secret, client: HTTPClient.shared)

@@ -446,6 +446,13 @@ extension ConfigureAppDelivery {
     }
 }
 
+extension PullDeclarationChanges {
+    /// Wires this use case from the composition bag (the edges keep calling this).
+    public init(services: VPPServices) {
+        self.init(store: services.store, clock: services.clock)
+    }
+}
+
 extension LinkUserEnrollment {
     /// Wires this use case from the composition bag (the edges keep calling this).
     public init(services: VPPServices) {

@@ -39,7 +39,8 @@ public struct ConfigureAppDelivery: Sendable {
         try caller.require(.manageTenant)
         var settings = DeclarationPublisherSettings(kind: kind)
         var secret: String?
-        if kind != .off {
+        // off and pull call nothing: no URL, no key.
+        if kind != .off, kind != .pull {
             let trimmed = (url ?? "").trimmingCharacters(in: .whitespaces)
             guard let parsed = URL(string: trimmed), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
                 parsed.host != nil

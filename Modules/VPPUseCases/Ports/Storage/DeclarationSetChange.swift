@@ -135,6 +135,8 @@ public enum DeclarationPublisherKind: String, Hashable, Sendable, CaseIterable, 
     /// Any other DDM server, as signed Standard Webhooks events (`declaration.published`,
     /// `declaration_set.joined`, `declaration_set.left`); the stored key is the `whsec_` signing secret.
     case webhook
+    /// Any other DDM server that polls: changes stay queued until it reports them through the pull API.
+    case pull
 }
 
 /// The tenant's DDM server, its API key sealed.
@@ -195,6 +197,21 @@ public protocol DeclarationRecords: Sendable {
     ) async throws -> Bool
     /// One device's changes (or, without a serial, the tenant's first `limit`), oldest first.
     func declarationSetChanges(serial: String?, limit: Int) async throws -> [DeclarationSetChangeRecord]
+    /// The queued changes after `after` (creation time, then id), oldest first: the pull API's page.
+    func queuedDeclarationSetChanges(
+        after: DeviceCommandCursor?,
+        limit: Int
+    ) async throws
+        -> [DeclarationSetChangeRecord]
+    /// Records what a pulling DDM server did with a queued change (`done` or `failed`), only while it is queued.
+    /// - Returns: the change as it is now, or nil when there is no such change.
+    func completeDeclarationSetChange(
+        _ id: UUID,
+        state: DeclarationSetChangeState,
+        lastError: String?,
+        at: Date
+    )
+        async throws -> DeclarationSetChangeRecord?
 }
 
 /// Where the healing of one join after `Error.LicenseNotFound` stands. Stored by raw value.
