@@ -255,8 +255,36 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Managed users (registered with Apple).",
-        subcommands: [Add.self, List.self]
+        subcommands: [Add.self, List.self, Enrollment.self]
     )
+    struct Enrollment: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The MDM enrollment a user's declarations (user licences, Assignment User) go to."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "clientUserId.") var clientUserId: String
+        @Argument(help: "The user's enrollment id at the MDM; without it, prints the current one.")
+        var enrollmentId: String?
+        @Flag(help: "Unlink the user's enrollment.") var clear = false
+        func run() async throws {
+            let user = try ClientUserID(clientUserId)
+            var enrollment: EnrollmentID?
+            if let enrollmentId {
+                guard !clear else { throw ValidationError("Give an enrollment id or --clear, not both.") }
+                do { enrollment = try EnrollmentID(enrollmentId) } catch { throw ValidationError("\(error)") }
+            }
+            try await CLIContext.run(global) { context in
+                let link = context.useCases.linkUserEnrollment
+                if enrollment != nil || clear {
+                    try await link(context.caller, user, enrollmentID: enrollment)
+                    print(enrollment.map { "User \(clientUserId) is enrollment \($0.value)." } ?? "Unlinked.")
+                } else {
+                    let current = try await link.enrollment(context.caller, user)
+                    print(current.map { "User \(clientUserId) is enrollment \($0)." } ?? "No enrollment linked.")
+                }
+            }
+        }
+    }
     struct Add: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "clientUserId.") var clientUserId: String

@@ -43,7 +43,8 @@ struct DeclarationCommand: AsyncParsableCommand {
                     ],
                     rows.map {
                         [
-                            $0.serialNumber, $0.declaration, $0.change, $0.state, String($0.attempts),
+                            $0.clientUserId.map { "user \($0)" } ?? $0.serialNumber, $0.declaration, $0.change,
+                            $0.state, String($0.attempts),
                             $0.lastError ?? "",
                             ([$0.deviceState ?? ""] + $0.deviceReasons).filter { !$0.isEmpty }.joined(separator: " "),
                             $0.installState ?? "",

@@ -13,14 +13,18 @@ struct MDMCommand: AsyncParsableCommand {
 
     struct Declarations: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The DDM server the tenant's app declarations go to (kmfddm or off).",
+            abstract: "The DDM server the tenant's app declarations go to (kmfddm, webhook, pull or off).",
             discussion: """
                 kmfddm also serves NanoHUB's embedded KMFDDM. The API key is read from a file, stored encrypted and \
-                never printed. Without an argument, prints the current setting.
+                never printed. webhook sends any other DDM server signed Standard Webhooks events \
+                (declaration.published, declaration_set.joined, declaration_set.left) and prints its whsec_ signing \
+                secret once. pull leaves the changes queued for a DDM server that polls GET /v1/declaration-changes \
+                and reports each with POST /v1/declaration-changes/{id}/ack. Without an argument, prints the current \
+                setting.
                 """
         )
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "kmfddm or off.") var kind: String?
+        @Argument(help: "kmfddm, webhook, pull or off.") var kind: String?
         @Option(help: "The DDM server's base URL.") var url: String?
         @Option(help: "File holding the DDM server's API key.") var apiKeyFile: String?
 
@@ -35,9 +39,11 @@ struct MDMCommand: AsyncParsableCommand {
                 let configure = context.useCases.configureAppDelivery
                 if let kind {
                     guard let value = DeclarationPublisherKind(rawValue: kind) else {
-                        throw CommandFailure("Unknown DDM server kind \"\(kind)\"; use kmfddm or off.")
+                        throw CommandFailure("Unknown DDM server kind \"\(kind)\"; use kmfddm, webhook, pull or off.")
                     }
-                    try await configure.setPublisher(context.caller, value, url: url, apiKey: key)
+                    if let secret = try await configure.setPublisher(context.caller, value, url: url, apiKey: key) {
+                        print("Signing secret (shown once; the receiver verifies webhook-signature with it): \(secret)")
+                    }
                 }
                 let current = try await configure.publisher(context.caller)
                 print("Declarations go to: \(current.kind.rawValue)\(current.url.map { " at \($0)" } ?? "")")

@@ -196,9 +196,30 @@ struct ScopeCommand: AsyncParsableCommand {
         @Flag(help: "Licences only: no InstallApplication (the MDM installs).") var licenceOnly = false
         @Flag(help: "Deliver by declaration: the device joins the app's declaration set once its licence is active.")
         var declaration = false
+        @Flag(help: "The declaration's Install is Optional (the user installs it); Required without it.")
+        var optional = false
+        @Option(help: "Pin the app to this external version id (the declaration's Version); not with --updates.")
+        var version: Int?
+        @Option(help: "Automatic app updates: AlwaysOn, AlwaysOff or StoreSettings; not with --version.")
+        var updates: String?
         @Flag(help: "Answer the plan and change nothing.") var dryRun = false
         @Flag(help: "Print JSON.") var json = false
         func run() async throws {
+            var automaticUpdates: AutomaticAppUpdates?
+            if let updates {
+                guard let known = AutomaticAppUpdates(rawValue: updates) else {
+                    throw ValidationError("--updates: AlwaysOn, AlwaysOff or StoreSettings.")
+                }
+                automaticUpdates = known
+            }
+            let terms: DeclarationTerms
+            do {
+                terms = try DeclarationTerms(
+                    install: optional ? .optional : .required,
+                    version: version,
+                    automaticUpdates: automaticUpdates
+                )
+            } catch { throw ValidationError("--version/--updates: \(error)") }
             let graceSeconds: TimeInterval
             do { graceSeconds = try MDMError.duration(grace) } catch { throw ValidationError("--grace: \(error)") }
             let members = try self.members.assignees()
@@ -214,7 +235,8 @@ struct ScopeCommand: AsyncParsableCommand {
                 priority: priority,
                 removalGraceSeconds: Int(graceSeconds),
                 uninstallOnRemoval: !keepInstalled,
-                mode: licenceOnly ? .licenceOnly : declaration ? .declaration : .install
+                mode: licenceOnly ? .licenceOnly : declaration ? .declaration : .install,
+                declaration: terms
             )
             try await CLIContext.run(global) { context in
                 let change = ScopeChangeView(try await manage(context).putScope(context.caller, scope, dryRun: dryRun))
@@ -240,6 +262,11 @@ struct ScopeCommand: AsyncParsableCommand {
                         + "\(view.priority), grace \(view.removalGraceSeconds) s"
                 )
                 print("Groups: \(view.groups.isEmpty ? "-" : view.groups.joined(separator: ", "))")
+                print(
+                    "Declaration: Install \(view.install)"
+                        + (view.version.map { ", Version \($0) (pinned)" } ?? "")
+                        + (view.automaticUpdates.map { ", automatic updates \($0)" } ?? "")
+                )
                 print(
                     "Desired \(view.desired ?? 0), licensed \(view.licensed ?? 0), waiting \(view.waiting ?? 0), "
                         + "leaving \(view.pendingRemoval ?? 0)"

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import VPPKMFDDM
+import VPPMDMWebhook
 import VPPUseCases
 
 extension MDMDeliveries: DeclarationPublisherFactory {
@@ -13,15 +14,19 @@ extension MDMDeliveries: DeclarationPublisherFactory {
         _ body: @Sendable (any DeclarationPublisher) async throws -> DeliverDeclarationSetChanges.Outcome
     ) async throws -> DeliverDeclarationSetChanges.Outcome {
         switch kind {
-        case .off:
+        case .off, .pull:
             return DeliverDeclarationSetChanges.Outcome()
-        case .kmfddm:
+        case .kmfddm, .webhook:
             switch await OutboundGuard.client(for: url, policy: policy) {
             case .failure(let refused):
                 throw MDMError.refusedURL(url, refused.description)
             case .success(let client):
                 do {
-                    let outcome = try await body(KMFDDMPublisher(url: url, apiKey: apiKey, client: client))
+                    let publisher: any DeclarationPublisher =
+                        kind == .kmfddm
+                        ? KMFDDMPublisher(url: url, apiKey: apiKey, client: client)
+                        : try StandardWebhookPublisher(url: url, secret: apiKey, client: client)
+                    let outcome = try await body(publisher)
                     try? await client.shutdown()
                     return outcome
                 } catch {

@@ -53,6 +53,8 @@ public struct UseCases: Sendable {
     // MDM and declarations.
     public let configureMDM: ConfigureMDM
     public let configureAppDelivery: ConfigureAppDelivery
+    public let pullDeclarationChanges: PullDeclarationChanges
+    public let linkUserEnrollment: LinkUserEnrollment
     public let receiveMDMWebhook: ReceiveMDMWebhook
     public let processMDMEvents: ProcessMDMEvents
     public let deviceCommandList: DeviceCommandList
@@ -260,6 +262,8 @@ public struct UseCases: Sendable {
             auditTrail: audit,
             outbound: settings.outboundPolicy
         )
+        pullDeclarationChanges = PullDeclarationChanges(store: store, clock: clock)
+        linkUserEnrollment = LinkUserEnrollment(store: store, auditTrail: audit)
         receiveMDMWebhook = ReceiveMDMWebhook(store: store, clock: clock, secrets: secrets)
         processMDMEvents = mdmEvents(scheduler)
         deviceCommandList = DeviceCommandList(store: store, clock: clock, mdmEvents: processMDMEvents)
@@ -332,10 +336,12 @@ public struct UseCases: Sendable {
             deviceDetail: deviceDetail,
             handleAppleNotification: handleAppleNotification,
             idempotentWrites: idempotentWrites,
+            linkUserEnrollment: linkUserEnrollment,
             listTokens: listTokens,
             manageAPIKeys: manageAPIKeys,
             manageDesiredState: manageDesiredState,
             manageInventory: manageInventory,
+            pullDeclarationChanges: pullDeclarationChanges,
             receiveMDMWebhook: receiveMDMWebhook,
             recordDeviceStatus: recordDeviceStatus,
             removeToken: removeToken,

@@ -214,6 +214,7 @@ struct Console: Sendable {
         case let error as LicenceError: return (.unprocessableContent, error.description)
         case let error as AdminAccountError: return (.unprocessableContent, error.description)
         case let error as DesiredStateError: return (.unprocessableContent, error.description)
+        case let error as DeclarationError: return (.unprocessableContent, error.description)
         case let error as StoreError:
             switch error {
             case .unknownToken, .unknownApp, .unknownDevice, .unknownUser: return (.notFound, error.description)

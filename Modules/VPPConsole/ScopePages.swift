@@ -33,7 +33,20 @@ struct ScopeForm: Sendable {
     let grace: String
     let uninstall: Bool
     let licenceOnly: Bool
+    /// Deliver by declaration (the scope's `declaration` mode), and the declaration's terms.
+    var declaration = false
+    var optional = false
+    var version = ""
+    var updates = ""
     let isNew: Bool
+
+    /// The choices of automatic updates, the form's current one selected.
+    var updateChoices: [ConsoleChoice] {
+        [ConsoleChoice(value: "", label: "The device's setting (not sent)", selected: updates.isEmpty)]
+            + AutomaticAppUpdates.allCases.map {
+                ConsoleChoice(value: $0.rawValue, label: $0.rawValue, selected: updates == $0.rawValue)
+            }
+    }
 
     static let blank = ScopeForm(
         name: "",
@@ -75,6 +88,10 @@ struct ScopeForm: Sendable {
             licenceOnly: scope.mode == .licenceOnly,
             isNew: false
         )
+        declaration = scope.mode == .declaration
+        optional = scope.declaration.install == .optional
+        version = scope.declaration.version.map { "\($0)" } ?? ""
+        updates = scope.declaration.automaticUpdates?.rawValue ?? ""
     }
 
     init(_ form: ConsoleForm, isNew: Bool) {
@@ -89,6 +106,10 @@ struct ScopeForm: Sendable {
             licenceOnly: form.flag("licenceOnly"),
             isNew: isNew
         )
+        declaration = form.flag("declaration")
+        optional = form.flag("optional")
+        version = form["version"] ?? ""
+        updates = form["updates"] ?? ""
     }
 
     /// The scope these values describe, or the reason they do not describe one.
@@ -106,6 +127,29 @@ struct ScopeForm: Sendable {
         guard !adamID.isEmpty, adamID.count <= 32, adamID.allSatisfy(\.isNumber) else {
             throw ConsolePageError(status: .unprocessableContent, message: "The app's Adam ID is a number.")
         }
+        let versionText = version.trimmingCharacters(in: .whitespaces)
+        var pinned: Int?
+        if !versionText.isEmpty {
+            guard let number = Int(versionText) else {
+                throw ConsolePageError(
+                    status: .unprocessableContent,
+                    message: "The version is an external version id (a whole number), or empty."
+                )
+            }
+            pinned = number
+        }
+        var automatic: AutomaticAppUpdates?
+        if !updates.isEmpty {
+            guard let known = AutomaticAppUpdates(rawValue: updates) else {
+                throw ConsolePageError(status: .unprocessableContent, message: "Unknown automatic-updates choice.")
+            }
+            automatic = known
+        }
+        let terms = try DeclarationTerms(
+            install: optional ? .optional : .required,
+            version: pinned,
+            automaticUpdates: automatic
+        )
         return try AppScope(
             name: try ScopeName(name.trimmingCharacters(in: .whitespaces)),
             asset: AssetKey(adamID: adamID),
@@ -114,7 +158,8 @@ struct ScopeForm: Sendable {
             priority: priority,
             removalGraceSeconds: grace,
             uninstallOnRemoval: uninstall,
-            mode: licenceOnly ? .licenceOnly : .install
+            mode: licenceOnly ? .licenceOnly : declaration ? .declaration : .install,
+            declaration: terms
         )
     }
 }

@@ -4,5 +4,6 @@ enum APIContract {
     static let operations: [APIOperation] =
         SystemRoutes.operations + TokenRoutes.operations + LicenceRoutes.operations + InventoryRoutes.operations
         + AuditRoutes.operations + ReportRoutes.operations + APIKeyRoutes.operations
-        + MDMRoutes.operations + ScopeRoutes.operations + DeclarationRoutes.operations + DeviceRoutes.operations
+        + MDMRoutes.operations + ScopeRoutes.operations + DeclarationRoutes.operations
+        + DeclarationRoutes.pullOperations + DeviceRoutes.operations
 }

@@ -113,6 +113,11 @@ struct ErrorMiddleware: RouterMiddleware {
             return APIFailure(.badStatusReport, "The device status report cannot be read: \(error.description)")
         case let error as DesiredStateError:
             return APIFailure(.invalidDesiredState, error.description)
+        case let error as DeclarationError:
+            return APIFailure(
+                .invalidDeclarationTerms,
+                "The scope's declaration terms are refused: \(error.description)"
+            )
         case let error as DecodingError:
             return APIFailure(
                 .badJSON,

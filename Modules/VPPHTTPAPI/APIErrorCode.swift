@@ -59,6 +59,8 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     case badNotification = "bad_notification"
     case badPageRequest = "bad_page_request"
     case badStatusReport = "bad_status_report"
+    /// A scope's declaration terms that cannot go together (a pinned version with automatic updates).
+    case invalidDeclarationTerms = "invalid_declaration_terms"
     // The MDM connection
     case mdmNotConnected = "mdm_not_connected"
     case unknownCommand = "unknown_command"
@@ -110,7 +112,9 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     /// The one status this code is answered with: a client may branch on either and never sees them disagree.
     var status: HTTPResponse.Status {
         switch self {
-        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest, .badStatusReport: .badRequest
+        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest, .badStatusReport,
+            .invalidDeclarationTerms:
+            .badRequest
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .routeNotFound, .unknownToken, .unknownApp, .unknownDevice, .unknownUser, .unknownTenant,

@@ -15,10 +15,12 @@ public struct APIUseCases: Sendable {
     public let deviceDetail: DeviceDetail
     public let handleAppleNotification: HandleAppleNotification
     public let idempotentWrites: IdempotentWrites
+    public let linkUserEnrollment: LinkUserEnrollment
     public let listTokens: ListTokens
     public let manageAPIKeys: ManageAPIKeys
     public let manageDesiredState: ManageDesiredState
     public let manageInventory: ManageInventory
+    public let pullDeclarationChanges: PullDeclarationChanges
     public let receiveMDMWebhook: ReceiveMDMWebhook
     public let recordDeviceStatus: RecordDeviceStatus
     public let removeToken: RemoveToken
@@ -48,10 +50,12 @@ public struct APIUseCases: Sendable {
         deviceDetail: DeviceDetail,
         handleAppleNotification: HandleAppleNotification,
         idempotentWrites: IdempotentWrites,
+        linkUserEnrollment: LinkUserEnrollment,
         listTokens: ListTokens,
         manageAPIKeys: ManageAPIKeys,
         manageDesiredState: ManageDesiredState,
         manageInventory: ManageInventory,
+        pullDeclarationChanges: PullDeclarationChanges,
         receiveMDMWebhook: ReceiveMDMWebhook,
         recordDeviceStatus: RecordDeviceStatus,
         removeToken: RemoveToken,
@@ -75,10 +79,12 @@ public struct APIUseCases: Sendable {
         self.deviceDetail = deviceDetail
         self.handleAppleNotification = handleAppleNotification
         self.idempotentWrites = idempotentWrites
+        self.linkUserEnrollment = linkUserEnrollment
         self.listTokens = listTokens
         self.manageAPIKeys = manageAPIKeys
         self.manageDesiredState = manageDesiredState
         self.manageInventory = manageInventory
+        self.pullDeclarationChanges = pullDeclarationChanges
         self.receiveMDMWebhook = receiveMDMWebhook
         self.recordDeviceStatus = recordDeviceStatus
         self.removeToken = removeToken

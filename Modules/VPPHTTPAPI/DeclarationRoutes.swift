@@ -89,12 +89,19 @@ enum DeclarationRoutes {
         let url: String?
         /// The tenant's default delivery (`commands` or `declarations`).
         let delivery: String
+        /// The webhook kind's new `whsec_` signing secret: in the answer that chose the kind, never again.
+        var signingSecret: String?
 
         static let schemaName = "DeclarationServer"
         static var schema: JSONSchema {
             .object(
                 ["kind": .oneOf(DeclarationPublisherKind.self), "delivery": .oneOf(AppDelivery.self)],
-                optional: ["url": .string]
+                optional: [
+                    "url": .string,
+                    "signingSecret": .string.described(
+                        "webhook: the whsec_ secret the events are signed with; shown once, when the kind is chosen"
+                    ),
+                ]
             )
         }
     }
@@ -136,8 +143,9 @@ enum DeclarationRoutes {
             method: .put,
             path: "/v1/mdm/declarations",
             operationID: "setDeclarationServer",
-            summary: "Choose the tenant's DDM server (kmfddm with url and apiKey, or off: changes stay queued and "
-                + "visible); the key is sealed and never returned; needs mdm-admin",
+            summary: "Choose the tenant's DDM server (kmfddm with url and apiKey; webhook with url: signed Standard "
+                + "Webhooks events, its new whsec_ secret answered once; or off: changes stay queued and visible); "
+                + "the key is sealed and never returned; needs mdm-admin",
             access: .apiKey(.manageTenant),
             requestBody: .ref(ServerBody.self),
             answers: [.json(200, "Saved", .ref(ServerView.self))],
@@ -154,8 +162,10 @@ enum DeclarationRoutes {
             return try await MDMRoutes.respond(call.context) {
                 let configure = call.useCases.configureAppDelivery
                 let caller = try call.caller()
-                try await configure.setPublisher(caller, kind, url: body.url, apiKey: body.apiKey)
-                return json(try await view(configure, caller))
+                let secret = try await configure.setPublisher(caller, kind, url: body.url, apiKey: body.apiKey)
+                var answer = try await view(configure, caller)
+                answer.signingSecret = secret
+                return json(answer)
             }
         },
         APIOperation(
@@ -170,8 +180,127 @@ enum DeclarationRoutes {
         },
     ]
 
+    /// The pull API: queued declaration-set changes for a DDM server that polls, and its reports.
+    static let pullOperations: [APIOperation] = [
+        APIOperation(
+            method: .get,
+            path: "/v1/declaration-changes",
+            operationID: "listDeclarationChanges",
+            summary: "Queued declaration-set changes oldest first, each join with the declaration document to store "
+                + "first (the pull API for DDM servers that poll; vppctl mdm declarations pull)",
+            access: .apiKey(.read),
+            parameters: [
+                .query("after", .string, "The `next` (or a change's `cursor`) of the previous page"),
+                .query("limit", .integer(minimum: 1, maximum: 1000, default: 100)),
+            ],
+            answers: [.json(200, "A page", .ref(ChangePage.self))],
+            errors: [400]
+        ) { call in
+            var after: DeviceCommandCursor?
+            if let text = try call.query.single("after", allowed: ["a cursor"]), !text.isEmpty {
+                guard let cursor = DeviceCommandCursor(text) else {
+                    throw BadQueryParameter(name: "after", value: text, allowed: ["a cursor returned by this API"])
+                }
+                after = cursor
+            }
+            let limitText = try call.query.single("limit", allowed: ["1…1000"]) ?? "100"
+            guard let limit = Int(limitText), (1...1000).contains(limit) else {
+                throw BadQueryParameter(name: "limit", value: limitText, allowed: ["1…1000"])
+            }
+            let changes = try await call.useCases.pullDeclarationChanges.list(
+                try call.caller(),
+                after: after,
+                limit: limit
+            )
+            return json(ChangePage(changes: changes, next: changes.count == limit ? changes.last?.cursor : nil))
+        },
+        APIOperation(
+            method: .post,
+            path: "/v1/declaration-changes/{id}/ack",
+            operationID: "acknowledgeDeclarationChange",
+            summary: "A pulling DDM server reports a change done (the declaration stored, the set changed) or failed",
+            access: .apiKey(.manageLicences),
+            parameters: [.path("id", .uuid)],
+            requestBody: .ref(ChangeReport.self),
+            answers: [.json(200, "Recorded", .ref(DeclarationSetChangeView.self))],
+            errors: [403, 404, 409]
+        ) { call in
+            guard let id = UUID(uuidString: try call.path("id")) else {
+                return MDMRoutes.failure(.unknownDeclarationChange(UUID()), call.context)
+            }
+            let body = try await call.body(ChangeReport.self)
+            return try await MDMRoutes.respond(call.context) {
+                json(
+                    try await call.useCases.pullDeclarationChanges.acknowledge(
+                        try call.caller(),
+                        id: id,
+                        status: body.status,
+                        error: body.error
+                    )
+                )
+            }
+        },
+    ]
+
+    struct ChangeReport: Codable, APISchema {
+        let status: String
+        let error: String?
+
+        static let schemaName = "DeclarationChangeReport"
+        static var schema: JSONSchema {
+            .object(["status": .oneOf(["done", "failed"])], optional: ["error": .string(maxLength: 500)])
+        }
+    }
+
+    struct ChangePage: Encodable, APISchema {
+        let changes: [DeclarationChangeView]
+        /// Pass as `after` for the next page; absent when this page was the last.
+        let next: String?
+
+        static let schemaName = "DeclarationChangePage"
+        static var schema: JSONSchema {
+            .object(
+                ["changes": .array(.ref(DeclarationChangeView.self))],
+                optional: ["next": .string.described("Pass as after for the next page; absent on the last page")]
+            )
+        }
+    }
+
     static func view(_ configure: ConfigureAppDelivery, _ caller: Caller) async throws -> ServerView {
         let (kind, url) = try await configure.publisher(caller)
         return ServerView(kind: kind.rawValue, url: url, delivery: try await configure.show(caller).rawValue)
+    }
+}
+
+extension DeclarationChangeView: APISchema {
+    public static let schemaName = "DeclarationChange"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "id": .string, "change": .oneOf(DeclarationSetChange.Kind.self), "state": .string, "set": .string,
+                "createdAt": .dateTime, "cursor": .string,
+            ],
+            optional: [
+                "enrollmentId": .string, "serialNumber": .string, "clientUserId": .string,
+                "declaration": .string.described("A join's declaration document (JSON text) to store before the set"),
+            ]
+        )
+    }
+}
+
+extension DeclarationSetChangeView: APISchema {
+    public static let schemaName = "DeclarationSetChange"
+    public static var schema: JSONSchema {
+        .object(
+            [
+                "id": .string, "serialNumber": .string, "adamId": .string, "pricingParam": .string,
+                "declaration": .string, "change": .string, "state": .string, "attempts": .integer,
+                "createdAt": .dateTime, "deviceReasons": .array(.string), "healAttempts": .integer,
+            ],
+            optional: [
+                "clientUserId": .string, "lastError": .string, "updatedAt": .dateTime, "deviceState": .string,
+                "reportedAt": .dateTime, "installState": .string, "healState": .string, "healError": .string,
+            ]
+        )
     }
 }

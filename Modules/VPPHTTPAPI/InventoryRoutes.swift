@@ -160,5 +160,50 @@ enum InventoryRoutes {
             try await call.useCases.manageInventory.addUsers(caller, users)
             return json(users.map(UserView.init), status: .created)
         },
+        APIOperation(
+            method: .put,
+            path: "/v1/users/{clientUserId}/enrollment",
+            operationID: "setUserEnrollment",
+            summary: "Name the MDM enrollment a user's declarations go to (a User Enrollment, or a Mac's user "
+                + "channel): a user licence delivered by declaration (License.Assignment User) joins the app's set "
+                + "with it; null unlinks. The MDM webhook does not say which VPP user an enrollment is.",
+            access: .apiKey(.manageLicences),
+            parameters: [.path("clientUserId", .ref(ClientUserIDSchema.self))],
+            requestBody: .ref(UserEnrollmentBody.self),
+            answers: [.json(200, "Linked", .ref(UserEnrollmentBody.self))],
+            errors: [400, 403, 422]
+        ) { call in
+            let body = try await call.body(UserEnrollmentBody.self)
+            let user = try ClientUserID(try call.path("clientUserId"))
+            var enrollment: EnrollmentID?
+            if let text = body.enrollmentId {
+                do { enrollment = try EnrollmentID(text) } catch {
+                    throw InvalidInput(code: .outOfRange, field: "enrollmentId", detail: "\(error)")
+                }
+            }
+            try await call.useCases.linkUserEnrollment(try call.caller(), user, enrollmentID: enrollment)
+            return json(UserEnrollmentBody(clientUserId: user.value, enrollmentId: enrollment?.value))
+        },
     ]
+
+    /// A user's MDM enrollment, as the API takes and answers it.
+    struct UserEnrollmentBody: Codable, APISchema {
+        /// Answered only (the path names the user).
+        var clientUserId: String?
+        let enrollmentId: String?
+
+        static let schemaName = "UserEnrollment"
+        static var schema: JSONSchema {
+            .object(
+                [:],
+                optional: [
+                    "clientUserId": .ref(ClientUserIDSchema.self),
+                    "enrollmentId": .string(pattern: "^[A-Za-z0-9_:-]{1,128}$").described(
+                        "The enrollment id the MDM knows the user by; absent "
+                            + "unlinks"
+                    ),
+                ]
+            )
+        }
+    }
 }

@@ -291,7 +291,7 @@ enum MDMRoutes {
         let code: APIErrorCode =
             switch error {
             case .notConnected: .mdmNotConnected
-            case .unknownCommand: .unknownCommand
+            case .unknownCommand, .unknownDeclarationChange: .unknownCommand
             case .badSignature, .unsignedWebhook: .unauthorized
             case .badAcknowledgement: .invalidTransition
             case .badURL, .refusedURL, .missingAPIKey, .badSecret, .badDuration: .invalidMDMConnection

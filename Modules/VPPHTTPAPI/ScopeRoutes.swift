@@ -77,6 +77,9 @@ enum ScopeRoutes {
         let removalGraceSeconds: Int?
         let uninstallOnRemoval: Bool?
         let mode: String?
+        let install: String?
+        let version: Int?
+        let automaticUpdates: String?
 
         static let schemaName = "ScopeDefinition"
         static var schema: JSONSchema {
@@ -91,6 +94,15 @@ enum ScopeRoutes {
                     "removalGraceSeconds": .integer(minimum: 0, maximum: 31_536_000, default: 86_400),
                     "uninstallOnRemoval": .boolean,
                     "mode": .oneOf(ScopeDeliveryMode.self),
+                    "install": .oneOf(AppInstallPolicy.self).described(
+                        "The declaration's InstallBehavior.Install (default Required)"
+                    ),
+                    "version": .integer(minimum: 1, maximum: 9_007_199_254_740_991).described(
+                        "Pins the app to this external version id (InstallBehavior.Version); not with automaticUpdates"
+                    ),
+                    "automaticUpdates": .oneOf(AutomaticAppUpdates.self).described(
+                        "UpdateBehavior.AutomaticAppUpdates; not with version"
+                    ),
                 ]
             )
         }
@@ -102,6 +114,26 @@ enum ScopeRoutes {
             guard let mode = ScopeDeliveryMode(rawValue: modeValue) else {
                 throw DesiredStateError.modeNotAvailable(modeValue)
             }
+            let installValue = install ?? AppInstallPolicy.required.rawValue
+            guard let installPolicy = AppInstallPolicy(rawValue: installValue) else {
+                throw InvalidInput(
+                    code: .outOfRange,
+                    field: "install",
+                    detail: "\(installValue.prefix(40)) is not one of Required, Optional"
+                )
+            }
+            var updates: AutomaticAppUpdates?
+            if let automaticUpdates {
+                guard let known = AutomaticAppUpdates(rawValue: automaticUpdates) else {
+                    throw InvalidInput(
+                        code: .outOfRange,
+                        field: "automaticUpdates",
+                        detail: "\(automaticUpdates.prefix(40)) is not one of AlwaysOn, AlwaysOff, StoreSettings"
+                    )
+                }
+                updates = known
+            }
+            let terms = try DeclarationTerms(install: installPolicy, version: version, automaticUpdates: updates)
             return try AppScope(
                 name: name,
                 asset: AssetKey(adamID: adamId, pricingParam: try EdgeValidation.pricingParam(pricingParam)),
@@ -111,7 +143,8 @@ enum ScopeRoutes {
                 priority: priority ?? 0,
                 removalGraceSeconds: removalGraceSeconds ?? AppScope.defaultRemovalGraceSeconds,
                 uninstallOnRemoval: uninstallOnRemoval ?? true,
-                mode: mode
+                mode: mode,
+                declaration: terms
             )
         }
     }
@@ -281,7 +314,7 @@ enum ScopeRoutes {
                 .json(200, "The plan (dry run: nothing stored)", .ref(ScopeChangeView.self)),
                 .json(202, "Stored; the plan is being carried out", .ref(ScopeChangeView.self)),
             ],
-            errors: [404, 422]
+            errors: [400, 404, 422]
         ) { call in
             let dry = try call.query.bool("dryRun") ?? false
             let body = try await call.body(ScopeBody.self)
@@ -452,8 +485,10 @@ extension ScopeView: APISchema {
                 "name": .string, "adamId": .string, "pricingParam": .string, "mode": .string,
                 "groups": .array(.string), "serialNumbers": .array(.string), "clientUserIds": .array(.string),
                 "priority": .integer, "removalGraceSeconds": .integer, "uninstallOnRemoval": .boolean,
+                "install": .oneOf(AppInstallPolicy.self),
             ],
             optional: [
+                "version": .integer, "automaticUpdates": .oneOf(AutomaticAppUpdates.self),
                 "desired": .integer, "licensed": .integer, "waiting": .integer, "pendingRemoval": .integer,
                 "plan": .ref(PlanView.self),
             ]

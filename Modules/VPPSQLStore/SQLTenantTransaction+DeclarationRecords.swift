@@ -61,13 +61,13 @@ extension SQLTenantTransaction: DeclarationRecords {
         try await insertMany(
             """
             INSERT INTO declaration_set_changes (tenant_id, change_id, assignment_id, serial, adam_id, pricing,
-                licence_kind, kind, next_attempt_at, created_at)
+                licence_kind, kind, next_attempt_at, created_at, client_user_id)
             """,
             rows: changes.map {
                 """
                 (\(tenantID), \($0.id), \($0.assignmentID), \($0.serialNumber), \($0.asset.adamID),
                 \($0.asset.pricingParam), \($0.licenceKind.rawValue), \($0.kind.rawValue), \($0.createdAt),
-                \($0.createdAt))
+                \($0.createdAt), \($0.clientUserID))
                 """
             },
             suffix: "ON CONFLICT (tenant_id, assignment_id, kind) DO NOTHING"
@@ -90,7 +90,7 @@ extension SQLTenantTransaction: DeclarationRecords {
     static let changeColumns: SQLQuery = """
         change_id, assignment_id, serial, adam_id, pricing, licence_kind, kind, state, attempts, last_error,
         created_at, updated_at, device_state, device_reasons, reported_at, install_state, heal_attempts, heal_state,
-        heal_error
+        heal_error, client_user_id
         """
 
     func claimDueDeclarationSetChanges(
@@ -175,6 +175,49 @@ extension SQLTenantTransaction: DeclarationRecords {
         ).map(Self.changeRecord)
     }
 
+    func queuedDeclarationSetChanges(
+        after: DeviceCommandCursor?,
+        limit: Int
+    ) async throws
+        -> [DeclarationSetChangeRecord]
+    {
+        let from: SQLQuery =
+            after.map { cursor -> SQLQuery in
+                let at = cursor.createdAtMilliseconds
+                return "AND (created_at > \(at) OR (created_at = \(at) AND change_id > \(cursor.id)))"
+            } ?? ""
+        return try await exec(
+            """
+            SELECT \(fragment: Self.changeColumns)
+            FROM declaration_set_changes WHERE tenant_id = \(tenantID) AND state = 'queued' \(fragment: from)
+            ORDER BY created_at, change_id LIMIT \(max(1, min(limit, 1000)))
+            """
+        ).map(Self.changeRecord)
+    }
+
+    func completeDeclarationSetChange(
+        _ id: UUID,
+        state: DeclarationSetChangeState,
+        lastError: String?,
+        at: Date
+    )
+        async throws -> DeclarationSetChangeRecord?
+    {
+        try await exec(
+            """
+            UPDATE declaration_set_changes SET state = \(state.rawValue), last_error = \(lastError), updated_at = \(at),
+                lease_owner = NULL, lease_until = NULL
+            WHERE tenant_id = \(tenantID) AND change_id = \(id) AND state = 'queued'
+            """
+        )
+        return try await exec(
+            """
+            SELECT \(fragment: Self.changeColumns) FROM declaration_set_changes
+            WHERE tenant_id = \(tenantID) AND change_id = \(id)
+            """
+        ).first.map(Self.changeRecord)
+    }
+
     /// Oldest first; of two made at once, the join before the leave.
     static func order(_ change: DeclarationSetChange) -> (Date, Int, String) {
         (change.createdAt, change.kind == .join ? 0 : 1, change.id.uuidString)
@@ -194,7 +237,8 @@ extension SQLTenantTransaction: DeclarationRecords {
             licenceKind: licenceKind,
             kind: changeKind,
             assignmentID: try row.decode("assignment_id"),
-            createdAt: try row.decode("created_at")
+            createdAt: try row.decode("created_at"),
+            clientUserID: try row.decode("client_user_id", as: ClientUserID?.self)
         )
         let reasons: String? = try row.decode("device_reasons")
         let install: String? = try row.decode("install_state"), heal: String? = try row.decode("heal_state")

@@ -133,6 +133,19 @@ extension SQLTenantTransaction {
         }
     }
 
+    func requestTermsRepublish(asset: AssetKey, now: Date) async throws {
+        try await exec(
+            """
+            INSERT INTO declaration_publications (tenant_id, adam_id, pricing, licence_kind, publication, published,
+                updated_at)
+            SELECT DISTINCT tenant_id, adam_id, pricing, licence_kind, 1, 0, \(now) FROM declaration_set_changes
+            WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND kind = 'join'
+            ON CONFLICT (tenant_id, adam_id, pricing, licence_kind) DO UPDATE
+                SET publication = declaration_publications.publication + 1, updated_at = excluded.updated_at
+            """
+        )
+    }
+
     func declarationPublications() async throws -> [String: Int] {
         var found: [String: Int] = [:]
         for row in try await exec(

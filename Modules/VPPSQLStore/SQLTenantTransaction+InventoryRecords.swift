@@ -131,6 +131,29 @@ extension SQLTenantTransaction: InventoryRecords {
         try await lookupChunks(ids) { try await users(where: "client_user_id IN (\(list: $0))") }
     }
 
+    func setUserEnrollment(_ id: ClientUserID, enrollmentID: String?) async throws -> Bool {
+        try await !exec(
+            """
+            UPDATE managed_users SET enrollment_id = \(enrollmentID)
+            WHERE tenant_id = \(tenantID) AND client_user_id = \(id) RETURNING client_user_id
+            """
+        ).isEmpty
+    }
+
+    func userEnrollments(_ ids: [ClientUserID]) async throws -> [ClientUserID: String] {
+        let found = try await lookupChunks(ids) { chunk in
+            try await exec(
+                """
+                SELECT client_user_id, enrollment_id FROM managed_users
+                WHERE tenant_id = \(tenantID) AND client_user_id IN (\(list: chunk)) AND enrollment_id IS NOT NULL
+                """
+            ).map { row -> (ClientUserID, String) in
+                (try row.decode("client_user_id"), try row.decode("enrollment_id"))
+            }
+        }
+        return Dictionary(found, uniquingKeysWith: { first, _ in first })
+    }
+
     func userPage(after: ClientUserID?, limit: Int, search: String?) async throws -> [ManagedUser] {
         var conditions: [SQLQuery] = ["true"]
         if let after { conditions.append("client_user_id > \(after)") }

@@ -134,16 +134,19 @@ extension SQLTenantTransaction: ScopeRecords {
         try await exec(
             """
             INSERT INTO app_scopes (tenant_id, name, adam_id, pricing, group_names, serials, users, priority,
-                removal_grace_seconds, uninstall_on_removal, mode, updated_at)
+                removal_grace_seconds, uninstall_on_removal, mode, install, app_version, automatic_updates,
+                updated_at)
             VALUES (\(tenantID), \(scope.name.value), \(scope.asset.adamID), \(scope.asset.pricingParam),
                 \(json(scope.groups.map(\.value))), \(json(scope.serialNumbers.map(\.value))),
                 \(json(scope.clientUserIDs.map(\.value))), \(scope.priority), \(scope.removalGraceSeconds),
-                \(scope.uninstallOnRemoval), \(scope.mode.rawValue), \(now))
+                \(scope.uninstallOnRemoval), \(scope.mode.rawValue), \(scope.declaration.install.rawValue),
+                \(scope.declaration.version), \(scope.declaration.automaticUpdates?.rawValue), \(now))
             ON CONFLICT (tenant_id, name) DO UPDATE SET adam_id = excluded.adam_id, pricing = excluded.pricing,
                 group_names = excluded.group_names, serials = excluded.serials, users = excluded.users,
                 priority = excluded.priority, removal_grace_seconds = excluded.removal_grace_seconds,
                 uninstall_on_removal = excluded.uninstall_on_removal, mode = excluded.mode,
-                updated_at = excluded.updated_at
+                install = excluded.install, app_version = excluded.app_version,
+                automatic_updates = excluded.automatic_updates, updated_at = excluded.updated_at
             """
         )
     }
@@ -156,6 +159,10 @@ extension SQLTenantTransaction: ScopeRecords {
         try await scopes(where: "true")
     }
 
+    func scopes(of asset: AssetKey) async throws -> [AppScope] {
+        try await scopes(where: asset.matches())
+    }
+
     private func scopes(where condition: SQLQuery) async throws -> [AppScope] {
         func list(_ row: SQLRow, _ column: String) throws -> [String] {
             try JSONDecoder().decode([String].self, from: Data(try row.decode(column, as: String.self).utf8))
@@ -163,7 +170,7 @@ extension SQLTenantTransaction: ScopeRecords {
         return try await exec(
             """
             SELECT name, adam_id, pricing, group_names, serials, users, priority, removal_grace_seconds,
-                uninstall_on_removal, mode
+                uninstall_on_removal, mode, install, app_version, automatic_updates
             FROM app_scopes WHERE tenant_id = \(tenantID) AND \(fragment: condition) ORDER BY name
             """
         ).map { row in
@@ -176,9 +183,28 @@ extension SQLTenantTransaction: ScopeRecords {
                 priority: try row.decode("priority"),
                 removalGraceSeconds: try row.decode("removal_grace_seconds"),
                 uninstallOnRemoval: try row.decode("uninstall_on_removal"),
-                mode: ScopeDeliveryMode(rawValue: try row.decode("mode")) ?? .install
+                mode: ScopeDeliveryMode(rawValue: try row.decode("mode")) ?? .install,
+                declaration: try Self.declarationTerms(row)
             )
         }
+    }
+
+    /// A stored scope's declaration terms; a value this build does not know is an error, never a silent default.
+    private static func declarationTerms(_ row: SQLRow) throws -> DeclarationTerms {
+        let installText: String = try row.decode("install")
+        let updatesText: String? = try row.decode("automatic_updates")
+        guard let install = AppInstallPolicy(rawValue: installText) else {
+            throw StoreError.unreadable("app_scopes.install \(installText.prefix(40))")
+        }
+        var updates: AutomaticAppUpdates?
+        if let updatesText {
+            guard let known = AutomaticAppUpdates(rawValue: updatesText) else {
+                throw StoreError.unreadable("app_scopes.automatic_updates \(updatesText.prefix(40))")
+            }
+            updates = known
+        }
+        let version: Int? = try row.decode("app_version")
+        return try DeclarationTerms(install: install, version: version, automaticUpdates: updates)
     }
 
     func deleteScope(_ name: ScopeName) async throws -> Bool {

@@ -55,6 +55,34 @@ struct ContractWalk {
             body: InventoryRoutes.UsersBody(users: [.init(clientUserId: "user-1", email: "ana@acme.example")])
         )
         _ = try await call("GET", "/v1/users", key: api.readerKey)
+        // A queued join for the pull API: listed with its document, then reported done.
+        try await api.world.store.inTenant(api.world.tenant.id) { tx in
+            try await tx.enqueueDeclarationSetChanges([
+                DeclarationSetChange(
+                    serialNumber: serials[0],
+                    asset: AssetKey(adamID: "408709785"),
+                    licenceKind: .device,
+                    kind: .join,
+                    assignmentID: AssignmentID(),
+                    createdAt: api.world.clock.now()
+                )
+            ])
+        }
+        let pulled = try await call("GET", "/v1/declaration-changes?limit=5", key: api.readerKey)
+        let pulledID = try #require((pulled.object["changes"] as? [[String: Any]])?.first?["id"] as? String)
+        _ = try await call(
+            "POST",
+            "/v1/declaration-changes/\(pulledID)/ack",
+            key: api.adminKey,
+            body: DeclarationRoutes.ChangeReport(status: "done", error: nil)
+        )
+        let linked = try await call(
+            "PUT",
+            "/v1/users/user-1/enrollment",
+            key: api.adminKey,
+            body: InventoryRoutes.UserEnrollmentBody(clientUserId: nil, enrollmentId: "ENR-user-1")
+        )
+        #expect(linked.status == 200 && linked.object["enrollmentId"] as? String == "ENR-user-1", "\(linked.text)")
         _ = try await call("GET", "/v1/devices?limit=1&includeRetired=false", key: api.readerKey)
         _ = try await call("GET", "/v1/audit?limit=5", key: api.readerKey)
         let assignees = LicenceRoutes.AssigneesBody(serialNumbers: serials, clientUserIds: nil, pricingParam: "STDQ")
@@ -209,7 +237,10 @@ struct ContractWalk {
             priority: 1,
             removalGraceSeconds: 0,
             uninstallOnRemoval: true,
-            mode: "install"
+            mode: "install",
+            install: "Optional",
+            version: nil,
+            automaticUpdates: "AlwaysOn"
         )
         let dry = try await call("PUT", "/v1/scopes/keynote-lab?dryRun=true", key: api.adminKey, body: scope)
         #expect(dry.status == 200 && (dry.object["dryRun"] as? Bool) == true)

@@ -114,4 +114,32 @@ struct DeclarationAPITests {
             #expect(answer.status == 200 && answer.object["kind"] as? String == "off" && answer.object["url"] == nil)
         }
     }
+
+    @Test(
+        "PUT /v1/mdm/declarations webhook: its whsec_ secret answered once, never read back",
+        arguments: StoreKind.allCases
+    )
+    func webhookServer(kind: StoreKind) async throws {
+        try await withAPI(kind) { api in
+            var answer = try await api.call(
+                "PUT",
+                "/v1/mdm/declarations",
+                key: api.ownerKey,
+                json: ["kind": "webhook", "url": "ftp://ddm"]
+            )
+            #expect(answer.status == 422 && answer.errorMessage.contains("ftp://ddm"), "\(answer.text)")
+            answer = try await api.call(
+                "PUT",
+                "/v1/mdm/declarations",
+                key: api.ownerKey,
+                json: ["kind": "webhook", "url": "http://127.0.0.1:9/hooks/ddm"]
+            )
+            #expect(answer.status == 200 && answer.object["kind"] as? String == "webhook", "\(answer.text)")
+            let secret = try #require(answer.object["signingSecret"] as? String)
+            #expect(secret.hasPrefix("whsec_") && (Data(base64Encoded: String(secret.dropFirst(6)))?.count ?? 0) == 32)
+            answer = try await api.call("GET", "/v1/mdm/declarations", key: api.readerKey)
+            #expect(answer.object["kind"] as? String == "webhook" && answer.object["signingSecret"] == nil)
+            #expect(answer.object["url"] as? String == "http://127.0.0.1:9/hooks/ddm" && !answer.text.contains(secret))
+        }
+    }
 }

@@ -86,6 +86,17 @@ public struct ManagedAppDeclaration: Hashable, Sendable {
         self.automaticUpdates = automaticUpdates
     }
 
+    /// The app's declaration on a scope's terms (already checked when the terms were made).
+    public init(asset: AssetKey, assignment: LicenceAssignmentKind, terms: DeclarationTerms) throws(DeclarationError) {
+        try self.init(
+            asset: asset,
+            assignment: assignment,
+            install: terms.install,
+            version: terms.version,
+            automaticUpdates: terms.automaticUpdates
+        )
+    }
+
     /// `vpp.app.<adamId>.<pricingParam>.<device|user>`: stable for the app and licence kind. The DDM server's
     /// set for the app carries the same name (KMFDDM keeps declarations and sets apart).
     public var identifier: String {

@@ -28,6 +28,9 @@ public struct AppScope: Hashable, Sendable {
     /// Whether a device whose licence is revoked on leaving gets a RemoveApplication.
     public var uninstallOnRemoval: Bool
     public var mode: ScopeDeliveryMode
+    /// What the app's declaration says (`Install`, `Version`, `UpdateBehavior`) when this scope decides it
+    /// (see ``DeclarationTerms/forApp(_:scopes:)``).
+    public var declaration: DeclarationTerms
 
     public init(
         name: ScopeName,
@@ -38,7 +41,8 @@ public struct AppScope: Hashable, Sendable {
         priority: Int = 0,
         removalGraceSeconds: Int = AppScope.defaultRemovalGraceSeconds,
         uninstallOnRemoval: Bool = true,
-        mode: ScopeDeliveryMode = .install
+        mode: ScopeDeliveryMode = .install,
+        declaration: DeclarationTerms = .standard
     ) throws(DesiredStateError) {
         guard (-1_000_000...1_000_000).contains(priority) else { throw .invalidPriority(priority) }
         guard (0...31_536_000).contains(removalGraceSeconds) else { throw .invalidGrace(removalGraceSeconds) }
@@ -54,5 +58,6 @@ public struct AppScope: Hashable, Sendable {
         self.removalGraceSeconds = removalGraceSeconds
         self.uninstallOnRemoval = uninstallOnRemoval
         self.mode = mode
+        self.declaration = declaration
     }
 }

@@ -60,6 +60,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0017Leases,
     migration0018IdempotentOutcome,
     migration0019DeclarationStatus,
+    migration0020DeclarationTerms,
 ]
 
 /// The database is at a schema version this build cannot serve.

@@ -25,6 +25,7 @@ public struct AuditEntry: Hashable, Sendable {
         case deviceAdd = "device.add"
         case deviceRetire = "device.retire"
         case userAdd = "user.add"
+        case userEnrollment = "user.enrollment"
         case apiKeyCreate = "apikey.create"
         case apiKeyRevoke = "apikey.revoke"
         case apiKeyRotate = "apikey.rotate"
@@ -62,6 +63,7 @@ public struct AuditEntry: Hashable, Sendable {
         /// A batch of devices or users, by how many.
         case devices(count: Int)
         case users(count: Int)
+        case user(ClientUserID)
         /// An Apple event, by its id.
         case appleEvent(id: String)
         /// An Apple notification, by its type.
@@ -84,6 +86,7 @@ public struct AuditEntry: Hashable, Sendable {
             case .device(let serial): "device \(serial.value)"
             case .devices(let count): "\(count) device(s)"
             case .users(let count): "\(count) user(s)"
+            case .user(let id): "user \(id.value)"
             case .appleEvent(let id): id
             case .notification(let type): type
             case .apiKey(let name): name

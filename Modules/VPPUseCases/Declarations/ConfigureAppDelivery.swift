@@ -27,23 +27,31 @@ public struct ConfigureAppDelivery: Sendable {
         self.outbound = outbound
     }
 
-    /// Chooses the tenant's DDM server (`off` keeps changes queued); the key is sealed, never shown again.
+    /// Chooses the tenant's DDM server (`off` keeps changes queued); the key is sealed, never shown again. The
+    /// webhook kind takes no key: vpp makes a new `whsec_` signing secret and returns it, this once.
+    @discardableResult
     public func setPublisher(
         _ caller: Caller,
         _ kind: DeclarationPublisherKind,
         url: String?,
         apiKey: String?
-    ) async throws {
+    ) async throws -> String? {
         try caller.require(.manageTenant)
         var settings = DeclarationPublisherSettings(kind: kind)
-        if kind != .off {
+        var secret: String?
+        // off and pull call nothing: no URL, no key.
+        if kind != .off, kind != .pull {
             let trimmed = (url ?? "").trimmingCharacters(in: .whitespaces)
             guard let parsed = URL(string: trimmed), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
                 parsed.host != nil
             else { throw MDMError.badURL(trimmed) }
             // vpp sends the DDM server's key to this URL: the same outbound rule as the MDM connection's.
             if let reason = outbound.refusal(forURL: trimmed) { throw MDMError.refusedURL(trimmed, reason) }
-            let key = (apiKey ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            var key = (apiKey ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if kind == .webhook {
+                key = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+                secret = key
+            }
             guard !key.isEmpty else { throw MDMError.badSecret("the DDM server's API key is empty") }
             settings.url = trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
             settings.apiKey = try secrets.seal(key)
@@ -57,6 +65,7 @@ public struct ConfigureAppDelivery: Sendable {
                 AuditEntry(.mdmDeclarations, .declarationPublisher(kind), .ok, saved.url ?? "")
             )
         }
+        return secret
     }
 
     /// The tenant's DDM server: kind and URL (the key is never shown).
@@ -99,7 +108,9 @@ public struct ConfigureAppDelivery: Sendable {
 /// One declaration-set change as the CLI's `--json` prints it.
 public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
     public let id: String
+    /// The device (empty for a user licence's change, which names ``clientUserId``).
     public let serialNumber: String
+    public let clientUserId: String?
     public let adamId: String
     public let pricingParam: String
     /// The declaration's identifier, also the set's name.
@@ -127,6 +138,7 @@ public struct DeclarationSetChangeView: Codable, Hashable, Sendable {
         let change = record.change
         id = change.id.uuidString.lowercased()
         serialNumber = change.serialNumber
+        clientUserId = change.clientUserID?.value
         adamId = change.asset.adamID
         pricingParam = change.asset.pricingParam.rawValue
         declaration =

@@ -50,22 +50,30 @@ public struct DeliverDeclarationSetChanges: Sendable {
 
     func deliverBatch(_ tenantID: TenantID, owner: String) async throws -> Outcome {
         let now = clock.now()
-        let (claimed, enrollments, publications) = try await store.inTenant(tenantID) { tx in
+        let (claimed, enrollments, publications, terms) = try await store.inTenant(tenantID) { tx in
             let claimed = try await tx.claimDueDeclarationSetChanges(
                 owner: owner,
                 now: now,
                 lease: DeliveryPolicy.claimLease,
                 limit: batchSize
             )
+            // Keyed by the change's enrollee: a device's serial, or "user <clientUserId>" for a user licence.
             var enrollments: [String: String] = [:]
-            for serial in Set(claimed.map(\.change.serialNumber)) {
+            for serial in Set(claimed.filter { $0.change.clientUserID == nil }.map(\.change.serialNumber)) {
                 if let number = try? SerialNumber(serial), let device = try await tx.mdmDevice(serial: number),
                     device.enrollment.state != .unenrolled, let id = device.enrollment.enrollmentID
                 {
                     enrollments[serial] = id
                 }
             }
-            return (claimed, enrollments, claimed.isEmpty ? [:] : try await tx.declarationPublications())
+            let users = claimed.compactMap(\.change.clientUserID)
+            if !users.isEmpty {
+                for (user, id) in try await tx.userEnrollments(users) { enrollments["user \(user.value)"] = id }
+            }
+            return (
+                claimed, enrollments, claimed.isEmpty ? [:] : try await tx.declarationPublications(),
+                try await Self.terms(tx, Set(claimed.map(\.change.asset)))
+            )
         }
         guard !claimed.isEmpty else { return Outcome() }
         var outcome = Outcome()
@@ -86,7 +94,12 @@ public struct DeliverDeclarationSetChanges: Sendable {
         var published: [String: DeliveryOutcome] = [:]
         for record in claimed where record.change.kind == .join {
             let change = record.change
-            guard let declaration = try? ManagedAppDeclaration(asset: change.asset, assignment: change.licenceKind),
+            guard
+                let declaration = try? ManagedAppDeclaration(
+                    asset: change.asset,
+                    assignment: change.licenceKind,
+                    terms: terms[change.asset] ?? .standard
+                ),
                 published[declaration.identifier] == nil
             else { continue }
             do {
@@ -119,11 +132,18 @@ public struct DeliverDeclarationSetChanges: Sendable {
                 }
                 continue
             }
-            guard let enrollmentID = enrollments[change.serialNumber] else {
+            guard let enrollmentID = enrollments[change.enrollee] else {
                 if change.kind == .leave {
-                    // A device that left MDM has no enrollment to take out of the set: nothing is left to do.
-                    results.append((change.id, .done, nil, "the device is not enrolled"))
+                    // A device that left MDM (or a user with no enrollment left) has nothing to take out of the set.
+                    let why = change.clientUserID == nil ? "the device is not enrolled" : "the user has no enrollment"
+                    results.append((change.id, .done, nil, why))
                     outcome.left += 1
+                } else if let user = change.clientUserID {
+                    retry(
+                        record,
+                        "user \(user.value) has no MDM enrollment (PUT /v1/users/\(user.value)/enrollment, "
+                            + "vppctl user enrollment)"
+                    )
                 } else {
                     retry(record, "device \(change.serialNumber) is not enrolled in MDM (no enrollment id yet)")
                 }
@@ -132,7 +152,8 @@ public struct DeliverDeclarationSetChanges: Sendable {
             switch await publisher.setMembership(
                 enrollmentID: enrollmentID,
                 set: declaration.identifier,
-                member: change.kind == .join
+                member: change.kind == .join,
+                changeID: change.id
             )
             {
             case .delivered:
@@ -180,13 +201,30 @@ public struct DeliverDeclarationSetChanges: Sendable {
         let error: String?
     }
 
+    /// What the scopes naming each app say about its declaration (one indexed read per app).
+    static func terms(_ tx: any TenantTransaction, _ assets: Set<AssetKey>) async throws -> [AssetKey: DeclarationTerms]
+    {
+        var terms: [AssetKey: DeclarationTerms] = [:]
+        for asset in assets { terms[asset] = DeclarationTerms.forApp(asset, scopes: try await tx.scopes(of: asset)) }
+        return terms
+    }
+
     /// Publishes again, with a new ServerToken, the declarations a heal asked for (their publication number went
     /// up); the joins waiting for it are then `republished`. A failure stays due and is tried on the next run.
     func republish(_ tenantID: TenantID) async throws -> Int {
-        let due = try await store.inTenant(tenantID) { tx in try await tx.dueRepublications() }
+        let (due, terms) = try await store.inTenant(tenantID) { tx in
+            let due = try await tx.dueRepublications()
+            return (due, try await Self.terms(tx, Set(due.map(\.asset))))
+        }
         var done = 0
         for (asset, kind, publication) in due {
-            guard let declaration = try? ManagedAppDeclaration(asset: asset, assignment: kind) else { continue }
+            guard
+                let declaration = try? ManagedAppDeclaration(
+                    asset: asset,
+                    assignment: kind,
+                    terms: terms[asset] ?? .standard
+                )
+            else { continue }
             let outcome: DeliveryOutcome
             do {
                 outcome = await publisher.publish(

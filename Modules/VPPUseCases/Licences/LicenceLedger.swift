@@ -25,8 +25,14 @@ enum LicenceLedger {
         var commands: [DeviceCommand] = []
         var joins: [DeclarationSetChange] = []
         for row in granted {
-            guard case .device(let serial) = row.assignee else { continue }
-            switch delivery(scope: modes[row.id], tenant: tenantDelivery) {
+            let mode = delivery(scope: modes[row.id], tenant: tenantDelivery)
+            guard case .device(let serial) = row.assignee else {
+                // A user licence reaches the user's enrollment by a `User` declaration; InstallApplication has no
+                // user licence to name, so in command delivery it stays licence-only, as it always was.
+                if mode == .declaration { joins.append(DeclarationSetChange(for: row, kind: .join, createdAt: now)) }
+                continue
+            }
+            switch mode {
             case .licenceOnly: continue
             case .install:
                 commands.append(
@@ -39,16 +45,7 @@ enum LicenceLedger {
                     )
                 )
             case .declaration:
-                joins.append(
-                    DeclarationSetChange(
-                        serialNumber: serial.value,
-                        asset: row.asset,
-                        licenceKind: .device,
-                        kind: .join,
-                        assignmentID: row.id,
-                        createdAt: now
-                    )
-                )
+                joins.append(DeclarationSetChange(for: row, kind: .join, createdAt: now))
             }
         }
         try await tx.enqueueDeviceCommands(commands)
@@ -68,15 +65,8 @@ enum LicenceLedger {
         guard !rows.isEmpty else { return [] }
         let joined = try await tx.joinedLicences(rows.map(\.id))
         let leaves: [DeclarationSetChange] = rows.compactMap { row in
-            guard joined.contains(row.id), case .device(let serial) = row.assignee else { return nil }
-            return DeclarationSetChange(
-                serialNumber: serial.value,
-                asset: row.asset,
-                licenceKind: .device,
-                kind: .leave,
-                assignmentID: row.id,
-                createdAt: now
-            )
+            guard joined.contains(row.id) else { return nil }
+            return DeclarationSetChange(for: row, kind: .leave, createdAt: now)
         }
         try await tx.enqueueDeclarationSetChanges(leaves)
         return Set(leaves.map(\.assignmentID))
@@ -96,6 +86,16 @@ enum LicenceLedger {
     /// the app's declaration set when the device joined it, else by a RemoveApplication.
     static func revoked(_ tx: any TenantTransaction, _ rows: [Assignment], now: Date) async throws {
         let serials = rows.compactMap { if case .device(let serial) = $0.assignee { serial } else { nil } }
+        // A user licence whose user's enrollment joined the app's set leaves it (the user's app goes with it).
+        let users = rows.filter { if case .user = $0.assignee { true } else { false } }
+        if !users.isEmpty {
+            let joinedUsers = try await tx.joinedLicences(users.map(\.id))
+            try await tx.enqueueDeclarationSetChanges(
+                users.filter { joinedUsers.contains($0.id) }.map {
+                    DeclarationSetChange(for: $0, kind: .leave, createdAt: now)
+                }
+            )
+        }
         guard !serials.isEmpty else { return }
         let devices = Dictionary(uniqueKeysWithValues: try await tx.devices(serials).map { ($0.serialNumber, $0) })
         // A scope whose removal policy keeps the app installed: the licence goes, the app stays.
@@ -106,16 +106,7 @@ enum LicenceLedger {
             guard case .device(let serial) = row.assignee else { return nil }
             if joined.contains(row.id) {
                 // Without a licence the declaration cannot stay: the set is left whatever the removal policy.
-                leaves.append(
-                    DeclarationSetChange(
-                        serialNumber: serial.value,
-                        asset: row.asset,
-                        licenceKind: .device,
-                        kind: .leave,
-                        assignmentID: row.id,
-                        createdAt: now
-                    )
-                )
+                leaves.append(DeclarationSetChange(for: row, kind: .leave, createdAt: now))
                 return nil
             }
             guard devices[serial]?.hasInstalled(row.asset) == true, !keepInstalled.contains(row.id) else {

@@ -14,6 +14,7 @@ public enum MDMError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The connection has no webhook HMAC key: nothing vouches for an event's sender, so none is accepted.
     case unsignedWebhook
     case unknownCommand(UUID)
+    case unknownDeclarationChange(UUID)
     case badAcknowledgement(String)
 
     public var description: String {
@@ -31,6 +32,8 @@ public enum MDMError: Error, Hashable, Sendable, CustomStringConvertible {
                 + "(vppctl mdm connect … --hmac-key-file, or webhookHmacKey in PUT /v1/mdm) and give it to the "
                 + "MDM server."
         case .unknownCommand(let id): "No device command \(id.uuidString.lowercased()) in this tenant."
+        case .unknownDeclarationChange(let id):
+            "No declaration-set change \(id.uuidString.lowercased()) in this tenant."
         case .badAcknowledgement(let detail): "Refused acknowledgement: \(detail)."
         }
     }

@@ -160,7 +160,10 @@ public struct ManageDesiredState: Sendable {
         let preview = try await reconcile.preview(caller.tenantID, scope.asset, scopes: proposed)
         guard !dryRun else { return ScopeChange(scope: scope, plan: PlanSummary(preview), stored: false) }
         try await store.inTenant(caller.tenantID) { (tx) async throws in
-            try await tx.upsertScope(scope, now: clock.now())
+            let assets = [scope.asset] + (old.map { [$0.asset] } ?? [])
+            try await Self.republishingChangedTerms(tx, of: assets, now: clock.now()) {
+                try await tx.upsertScope(scope, now: clock.now())
+            }
             try await auditTrail.record(
                 tx,
                 caller,
@@ -187,11 +190,32 @@ public struct ManageDesiredState: Sendable {
         )
         guard !dryRun else { return ScopeChange(scope: scope, plan: PlanSummary(preview), stored: false) }
         try await store.inTenant(caller.tenantID) { (tx) async throws in
-            _ = try await tx.deleteScope(name)
+            try await Self.republishingChangedTerms(tx, of: [scope.asset], now: clock.now()) {
+                _ = try await tx.deleteScope(name)
+            }
             try await auditTrail.record(tx, caller, AuditEntry(.scopeDelete, .scope(name), .ok, "app \(scope.asset)"))
         }
         try await changed(caller.tenantID)
         return ScopeChange(scope: scope, plan: PlanSummary(preview), stored: true)
+    }
+
+    /// Runs a scope change; an app whose declaration terms it changed (`Install`, `Version`, `UpdateBehavior`) has
+    /// its published declarations go out again, so devices that joined evaluate the new content.
+    static func republishingChangedTerms(
+        _ tx: any TenantTransaction,
+        of assets: [AssetKey],
+        now: Date,
+        _ change: () async throws -> Void
+    ) async throws {
+        var before: [AssetKey: DeclarationTerms] = [:]
+        for asset in Set(assets) {
+            before[asset] = DeclarationTerms.forApp(asset, scopes: try await tx.scopes(of: asset))
+        }
+        try await change()
+        for (asset, terms) in before {
+            let after = DeclarationTerms.forApp(asset, scopes: try await tx.scopes(of: asset))
+            if after != terms { try await tx.requestTermsRepublish(asset: asset, now: now) }
+        }
     }
 
     public func scopes(_ caller: Caller) async throws -> [ScopeStatus] {

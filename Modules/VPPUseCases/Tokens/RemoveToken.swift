@@ -92,17 +92,9 @@ public struct RemoveToken: Sendable {
                     )
                     candidates[index].left -= 1
                     pools[assignment.asset] = candidates
-                } else if case .device(let serial) = assignment.assignee, joined.contains(assignment.id) {
-                    leaves.append(
-                        DeclarationSetChange(
-                            serialNumber: serial.value,
-                            asset: assignment.asset,
-                            licenceKind: .device,
-                            kind: .leave,
-                            assignmentID: assignment.id,
-                            createdAt: now
-                        )
-                    )
+                } else if joined.contains(assignment.id) {
+                    // A device's or a user's enrollment that joined the app's set leaves it.
+                    leaves.append(DeclarationSetChange(for: assignment, kind: .leave, createdAt: now))
                 } else if case .device(let serial) = assignment.assignee,
                     devices[serial]?.hasInstalled(assignment.asset) == true
                 {

@@ -62,6 +62,10 @@ public struct ScopeView: Encodable, Sendable {
     public let groups, serialNumbers, clientUserIds: [String]
     public let priority, removalGraceSeconds: Int
     public let uninstallOnRemoval: Bool
+    /// The app's declaration terms: `Install` (`Required` or `Optional`), a pinned version, automatic updates.
+    public let install: String
+    public let version: Int?
+    public let automaticUpdates: String?
     public let desired, licensed, waiting, pendingRemoval: Int?
     public let plan: PlanView?
 
@@ -76,6 +80,9 @@ public struct ScopeView: Encodable, Sendable {
         priority = scope.priority
         removalGraceSeconds = scope.removalGraceSeconds
         uninstallOnRemoval = scope.uninstallOnRemoval
+        install = scope.declaration.install.rawValue
+        version = scope.declaration.version
+        automaticUpdates = scope.declaration.automaticUpdates?.rawValue
         desired = status?.desired
         licensed = status?.licensed
         waiting = status?.waiting

@@ -9,6 +9,22 @@ public protocol DeclarationPublisher: Sendable {
     func publish(_ document: Data, identifier: String, set: String) async -> DeliveryOutcome
     /// Puts an enrollment in the set (`member` true) or takes it out.
     func setMembership(enrollmentID: String, set: String, member: Bool) async -> DeliveryOutcome
+    /// The same, naming the set change it carries out (a receiver's idempotency key, for publishers that send one).
+    func setMembership(enrollmentID: String, set: String, member: Bool, changeID: UUID?) async -> DeliveryOutcome
+}
+
+extension DeclarationPublisher {
+    /// A DDM server that needs no id of the change (KMFDDM: the request itself is idempotent).
+    public func setMembership(
+        enrollmentID: String,
+        set: String,
+        member: Bool,
+        changeID: UUID?
+    ) async
+        -> DeliveryOutcome
+    {
+        await setMembership(enrollmentID: enrollmentID, set: set, member: member)
+    }
 }
 
 /// Builds the adapter for a tenant's DDM server (the composition root knows the adapters and the outbound rule).

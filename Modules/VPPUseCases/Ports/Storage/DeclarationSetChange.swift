@@ -15,7 +15,10 @@ public struct DeclarationSetChange: Hashable, Sendable {
     }
 
     public let id: UUID
+    /// The device whose enrollment joins or leaves (empty for a user licence's change).
     public let serialNumber: String
+    /// The user whose enrollment joins or leaves, for a user licence (`licenceKind` ``LicenceAssignmentKind/user``).
+    public let clientUserID: ClientUserID?
     public let asset: AssetKey
     /// The kind of licence the declaration names (`InstallBehavior.License.Assignment`).
     public let licenceKind: LicenceAssignmentKind
@@ -30,16 +33,46 @@ public struct DeclarationSetChange: Hashable, Sendable {
         licenceKind: LicenceAssignmentKind,
         kind: Kind,
         assignmentID: AssignmentID,
-        createdAt: Date
+        createdAt: Date,
+        clientUserID: ClientUserID? = nil
     ) {
         self.id = id
         self.serialNumber = serialNumber
+        self.clientUserID = clientUserID
         self.asset = asset
         self.licenceKind = licenceKind
         self.kind = kind
         self.assignmentID = assignmentID
         self.createdAt = createdAt
     }
+
+    /// A change for a licence: a device licence names the device, a user licence the user (and a `User` declaration).
+    public init(for licence: Assignment, kind: Kind, createdAt: Date) {
+        switch licence.assignee {
+        case .device(let serial):
+            self.init(
+                serialNumber: serial.value,
+                asset: licence.asset,
+                licenceKind: .device,
+                kind: kind,
+                assignmentID: licence.id,
+                createdAt: createdAt
+            )
+        case .user(let user):
+            self.init(
+                serialNumber: "",
+                asset: licence.asset,
+                licenceKind: .user,
+                kind: kind,
+                assignmentID: licence.id,
+                createdAt: createdAt,
+                clientUserID: user
+            )
+        }
+    }
+
+    /// Who the change is for: the device, or the user of a user licence.
+    public var enrollee: String { clientUserID.map { "user \($0.value)" } ?? serialNumber }
 }
 
 /// Where a declaration-set change stands. Stored by raw value; a stored value this build does not know is an error.
@@ -99,6 +132,11 @@ public enum DeclarationPublisherKind: String, Hashable, Sendable, CaseIterable, 
     case off
     /// KMFDDM, or NanoHUB's embedded KMFDDM.
     case kmfddm
+    /// Any other DDM server, as signed Standard Webhooks events (`declaration.published`,
+    /// `declaration_set.joined`, `declaration_set.left`); the stored key is the `whsec_` signing secret.
+    case webhook
+    /// Any other DDM server that polls: changes stay queued until it reports them through the pull API.
+    case pull
 }
 
 /// The tenant's DDM server, its API key sealed.
@@ -160,6 +198,21 @@ public protocol DeclarationRecords: Sendable {
     ) async throws -> Bool
     /// One device's changes (or, without a serial, the tenant's first `limit`), oldest first.
     func declarationSetChanges(serial: String?, limit: Int) async throws -> [DeclarationSetChangeRecord]
+    /// The queued changes after `after` (creation time, then id), oldest first: the pull API's page.
+    func queuedDeclarationSetChanges(
+        after: DeviceCommandCursor?,
+        limit: Int
+    ) async throws
+        -> [DeclarationSetChangeRecord]
+    /// Records what a pulling DDM server did with a queued change (`done` or `failed`), only while it is queued.
+    /// - Returns: the change as it is now, or nil when there is no such change.
+    func completeDeclarationSetChange(
+        _ id: UUID,
+        state: DeclarationSetChangeState,
+        lastError: String?,
+        at: Date
+    )
+        async throws -> DeclarationSetChangeRecord?
 }
 
 /// Where the healing of one join after `Error.LicenseNotFound` stands. Stored by raw value.
@@ -221,6 +274,10 @@ public protocol DeclarationStatusRecords {
     /// Asks for the declaration of `asset` and `kind` to be published again with a new ServerToken: bumps its
     /// publication number and moves these joins to ``HealStep/republishing``.
     func requestRepublish(asset: AssetKey, kind: LicenceAssignmentKind, joins: [UUID], now: Date) async throws
+    /// Asks for the app's published declarations (each licence kind a device joined) to go out again with a new
+    /// ServerToken, because their content changed (a scope's terms): bumps their publication numbers. A
+    /// declaration never published is left alone: its first publication carries the new content anyway.
+    func requestTermsRepublish(asset: AssetKey, now: Date) async throws
     /// Each declaration's current publication number (0 until one was bumped).
     func declarationPublications() async throws -> [String: Int]
     /// Declarations whose publication number is ahead of what the DDM server holds.

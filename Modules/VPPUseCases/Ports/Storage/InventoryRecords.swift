@@ -19,4 +19,9 @@ public protocol InventoryRecords: Sendable {
     /// One page of users ordered by id, those after `after` whose id or e-mail contains `search`
     /// (case-insensitive; nil: all), keyset like ``devicePage(after:limit:filter:)``.
     func userPage(after: ClientUserID?, limit: Int, search: String?) async throws -> [ManagedUser]
+    /// Records which MDM enrollment a user's declarations go to (nil: none).
+    /// - Returns: false when the tenant has no such user (nothing changed).
+    func setUserEnrollment(_ id: ClientUserID, enrollmentID: String?) async throws -> Bool
+    /// The MDM enrollments of these users, for those that have one.
+    func userEnrollments(_ ids: [ClientUserID]) async throws -> [ClientUserID: String]
 }

@@ -57,6 +57,8 @@ public protocol ScopeRecords: Sendable {
     func scope(_ name: ScopeName) async throws -> AppScope?
     /// Every scope of the tenant (a handful to hundreds), by name.
     func scopes() async throws -> [AppScope]
+    /// The scopes that name one app (an indexed read), by name.
+    func scopes(of asset: AssetKey) async throws -> [AppScope]
     func deleteScope(_ name: ScopeName) async throws -> Bool
     /// Whether the tenant has any scope, or members still tracked after their scope went.
     func hasDesiredState() async throws -> Bool
