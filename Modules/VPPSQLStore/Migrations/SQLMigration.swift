@@ -61,6 +61,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0018IdempotentOutcome,
     migration0019DeclarationStatus,
     migration0020DeclarationTerms,
+    migration0021DeclarationClaimOrder,
 ]
 
 /// The database is at a schema version this build cannot serve.
