@@ -112,8 +112,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     /// The one status this code is answered with: a client may branch on either and never sees them disagree.
     var status: HTTPResponse.Status {
         switch self {
-        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest, .badStatusReport,
-            .invalidDeclarationTerms:
+        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest, .badStatusReport:
             .badRequest
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
@@ -135,7 +134,8 @@ enum APIErrorCode: String, CaseIterable, Sendable {
             .tokenFileExpired, .wrongLocation, .takeOverNeedsConfirmation, .unknownDevices, .unknownUsers,
             .noAssignees, .notLicensed, .bookToDevice, .notDeviceAssignable, .notRevocable, .refused,
             .appleTokenExpired, .appleTokenRevoked, .appleTokenInvalid, .appleUnknownUser, .appleOverLimits,
-            .invalidMDMConnection, .dynamicGroup, .invalidDesiredState, .invalidIdempotencyKey, .idempotencyKeyReused:
+            .invalidMDMConnection, .dynamicGroup, .invalidDesiredState, .invalidIdempotencyKey, .idempotencyKeyReused,
+            .invalidDeclarationTerms:
             .unprocessableContent
         case .internal, .secretsUnavailable, .unreadableRecord: .internalServerError
         case .appleError: .badGateway

@@ -7,7 +7,7 @@ import VPPUseCases
 @Suite("Scopes API: the declaration's Install, Version and automatic updates (both databases)")
 struct ScopeTermsAPITests {
     @Test(
-        "PUT/GET /v1/scopes: terms stored and read back; version with automatic updates is a 400 that stores nothing",
+        "PUT/GET /v1/scopes: terms stored and read back; version with automatic updates is a 422 that stores nothing",
         arguments: StoreKind.allCases
     )
     func terms(kind: StoreKind) async throws {
@@ -23,7 +23,7 @@ struct ScopeTermsAPITests {
                 )
             }
             var answer = try await put(["version": 42, "automaticUpdates": "AlwaysOn"])
-            #expect(answer.status == 400 && answer.errorCode == "invalid_declaration_terms", "\(answer.text)")
+            #expect(answer.status == 422 && answer.errorCode == "invalid_declaration_terms", "\(answer.text)")
             #expect(answer.errorMessage.contains("automatic updates"), "\(answer.errorMessage)")
             answer = try await api.call("GET", "/v1/scopes/k", key: api.readerKey)
             #expect(answer.status == 404, "nothing stored: \(answer.text)")
@@ -32,7 +32,7 @@ struct ScopeTermsAPITests {
                 answer.status == 422 && answer.errorCode == "out_of_range" && answer.errorMessage.contains("install")
             )
             answer = try await put(["version": 0])
-            #expect(answer.status == 400 && answer.errorCode == "invalid_declaration_terms", "\(answer.text)")
+            #expect(answer.status == 422 && answer.errorCode == "invalid_declaration_terms", "\(answer.text)")
             answer = try await api.call("GET", "/v1/scopes/k", key: api.readerKey)
             #expect(answer.status == 404, "nothing stored: \(answer.text)")
 
@@ -49,7 +49,7 @@ struct ScopeTermsAPITests {
 
             // Refused on an existing scope: the stored terms stay.
             answer = try await put(["version": 1, "automaticUpdates": "StoreSettings"])
-            #expect(answer.status == 400)
+            #expect(answer.status == 422)
             answer = try await api.call("GET", "/v1/scopes/k", key: api.readerKey)
             #expect(answer.object["version"] as? Int == 8_675_309 && answer.object["automaticUpdates"] == nil)
 
