@@ -106,6 +106,31 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let body = try? encoder.encode(event) else { return .refused("could not encode the event") }
+        return await Self.post(
+            body,
+            id: id,
+            timestamp: timestamp,
+            key: key,
+            to: url,
+            client: client,
+            timeout: timeout,
+            whenGone: "reconnect to resume"
+        )
+    }
+
+    /// POSTs one signed Standard Webhooks event (`webhook-id`, `webhook-timestamp`, `webhook-signature`) and reads
+    /// the answer as a delivery outcome: 2xx delivered, 410 the endpoint is gone (`whenGone` says how to resume),
+    /// anything else (or no answer) retried, after the endpoint's `Retry-After` when it gives one.
+    static func post(
+        _ body: Data,
+        id: String,
+        timestamp: Int,
+        key: SymmetricKey,
+        to url: String,
+        client: HTTPClient,
+        timeout: TimeAmount,
+        whenGone: String
+    ) async -> DeliveryOutcome {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -113,7 +138,7 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
         request.headers.add(name: "webhook-timestamp", value: "\(timestamp)")
         request.headers.add(
             name: "webhook-signature",
-            value: Self.signature(id: id, timestamp: timestamp, body: body, key: key)
+            value: signature(id: id, timestamp: timestamp, body: body, key: key)
         )
         request.body = .bytes(ByteBuffer(data: body))
         do {
@@ -121,7 +146,7 @@ public struct StandardWebhookDelivery: DeviceCommandDelivery {
             _ = try? await response.body.collect(upTo: 1 << 16)
             switch response.status.code {
             case 200..<300: return .delivered
-            case 410: return .endpointGone("the webhook endpoint answered 410 Gone; reconnect to resume")
+            case 410: return .endpointGone("the webhook endpoint answered 410 Gone; \(whenGone)")
             default:
                 let retryAfter = response.headers.first(name: "Retry-After").flatMap(TimeInterval.init)
                 return .retry("webhook endpoint answered HTTP \(response.status.code)", after: retryAfter)

@@ -82,28 +82,15 @@ public struct StandardWebhookPublisher: DeclarationPublisher {
                 options: [.sortedKeys, .withoutEscapingSlashes]
             )
         else { return .refused("could not encode the event") }
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "webhook-id", value: id)
-        request.headers.add(name: "webhook-timestamp", value: "\(timestamp)")
-        request.headers.add(
-            name: "webhook-signature",
-            value: StandardWebhookDelivery.signature(id: id, timestamp: timestamp, body: body, key: key)
+        return await StandardWebhookDelivery.post(
+            body,
+            id: id,
+            timestamp: timestamp,
+            key: key,
+            to: url,
+            client: client,
+            timeout: timeout,
+            whenGone: "choose the kind again to resume"
         )
-        request.body = .bytes(ByteBuffer(data: body))
-        do {
-            let response = try await client.execute(request, timeout: timeout)
-            _ = try? await response.body.collect(upTo: 1 << 16)
-            switch response.status.code {
-            case 200..<300: return .delivered
-            case 410: return .endpointGone("the webhook endpoint answered 410 Gone; choose the kind again to resume")
-            default:
-                let retryAfter = response.headers.first(name: "Retry-After").flatMap(TimeInterval.init)
-                return .retry("webhook endpoint answered HTTP \(response.status.code)", after: retryAfter)
-            }
-        } catch {
-            return .retry("webhook endpoint unreachable: \(String(describing: error).prefix(200))")
-        }
     }
 }
