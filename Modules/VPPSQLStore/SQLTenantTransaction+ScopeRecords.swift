@@ -268,7 +268,10 @@ extension SQLTenantTransaction: ScopeRecords {
 
     func trackedAssets() async throws -> [AssetKey] {
         try await exec(
-            "SELECT DISTINCT adam_id, pricing FROM scope_tracking WHERE tenant_id = \(tenantID) ORDER BY adam_id, pricing"
+            """
+            SELECT DISTINCT adam_id, pricing FROM scope_tracking WHERE tenant_id = \(tenantID)
+            ORDER BY adam_id, pricing
+            """
         ).map { try $0.assetKey() }
     }
 
@@ -327,7 +330,8 @@ extension SQLTenantTransaction: ScopeRecords {
             try await exec(
                 """
                 SELECT group_name, member FROM group_members
-                WHERE tenant_id = \(tenantID) AND group_name IN (\(list: names.map(\.value))) AND member IN (\(list: chunk))
+                WHERE tenant_id = \(tenantID) AND group_name IN (\(list: names.map(\.value)))
+                    AND member IN (\(list: chunk))
                 """
             ).compactMap { row -> (GroupName, Assignee)? in
                 guard let name = try? GroupName(try row.decode("group_name", as: String.self)),
@@ -408,7 +412,8 @@ extension SQLTenantTransaction: ScopeRecords {
         for row in try await exec(
             """
             SELECT changed_at / 86400000 AS day,
-                sum(CASE WHEN state IN (\(fragment: Self.holding)) THEN 1 WHEN state = 'revoked' THEN -1 ELSE 0 END) AS net
+                sum(CASE WHEN state IN (\(fragment: Self.holding)) THEN 1 WHEN state = 'revoked' THEN -1 ELSE 0 END)
+                    AS net
             FROM assignments
             WHERE tenant_id = \(tenantID) AND \(fragment: asset.matches()) AND changed_at >= \(since)
             GROUP BY changed_at / 86400000

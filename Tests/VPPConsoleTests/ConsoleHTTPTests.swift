@@ -126,7 +126,10 @@ struct ConsoleHTTPTests {
     }
 
     @Test(
-        "pages carry a CSP without inline scripts, no framing, no caching; the session cookie is HttpOnly and SameSite=Strict"
+        """
+        pages carry a CSP without inline scripts, no framing, no caching; the session cookie is HttpOnly and \
+        SameSite=Strict
+        """
     )
     func headersAndCookies() async throws {
         try await Self.withConsole { _, client in

@@ -25,7 +25,10 @@ struct SignInThrottleTests {
     static let password = "the right long password"
 
     @Test(
-        "10 concurrent guesses at one account under five spellings, on two replicas: 5 passwords checked; 25 concurrent guesses from one address: 20 checked",
+        """
+        10 concurrent guesses at one account under five spellings, on two replicas: 5 passwords checked; 25 \
+        concurrent guesses from one address: 20 checked
+        """,
         arguments: StoreKind.allCases
     )
     func concurrentGuesses(kind: StoreKind) async throws {

@@ -51,7 +51,10 @@ struct SecondHardeningTests {
     }
 
     @Test(
-        "an enrollment id shaped like a path is refused at the webhook (recorded, no device) and never reaches the MDM server's URL",
+        """
+        an enrollment id shaped like a path is refused at the webhook (recorded, no device) and never reaches the \
+        MDM server's URL
+        """,
         arguments: [StoreKind.sqlite, .postgres]
     )
     func enrollmentIDTraversal(kind: StoreKind) async throws {
@@ -129,7 +132,10 @@ struct SecondHardeningTests {
     }
 
     @Test(
-        "every CSV vpp writes makes formula-like cells text (the API's report; the console's and vppctl's use the same rule)",
+        """
+        every CSV vpp writes makes formula-like cells text (the API's report; the console's and vppctl's use the \
+        same rule)
+        """,
         arguments: [StoreKind.sqlite]
     )
     func csvFormulas(kind: StoreKind) async throws {
@@ -164,7 +170,10 @@ struct SecondHardeningTests {
     }
 
     @Test(
-        "outbound URLs: internal, metadata and plain-http URLs refused with 422 naming the problem; a name resolving inside refused at connect time; a loopback listener receives nothing",
+        """
+        outbound URLs: internal, metadata and plain-http URLs refused with 422 naming the problem; a name \
+        resolving inside refused at connect time; a loopback listener receives nothing
+        """,
         arguments: [StoreKind.sqlite]
     )
     func outboundPolicy(kind: StoreKind) async throws {
@@ -264,7 +273,10 @@ struct SecondHardeningTests {
     }
 
     @Test(
-        "webhook replays: a signed 512 KiB event sent 8 times is stored once; same id with other content is a new event; over 1 MiB is 413; processed events are pruned after the retention period",
+        """
+        webhook replays: a signed 512 KiB event sent 8 times is stored once; same id with other content is a new \
+        event; over 1 MiB is 413; processed events are pruned after the retention period
+        """,
         arguments: [StoreKind.sqlite, .postgres]
     )
     func webhookReplays(kind: StoreKind) async throws {
@@ -330,7 +342,11 @@ struct SecondHardeningTests {
     }
 
     @Test(
-        "device events need the webhook key: a connection saved without one (before issue 24) refuses them (401, nothing recorded) and says so; connecting without a key makes one, shown once, usable as the HMAC key or in the path",
+        """
+        device events need the webhook key: a connection saved without one (before issue 24) refuses them (401, \
+        nothing recorded) and says so; connecting without a key makes one, shown once, usable as the HMAC key or \
+        in the path
+        """,
         arguments: [StoreKind.sqlite]
     )
     func unsignedEvents(kind: StoreKind) async throws {

@@ -22,7 +22,10 @@ struct WebhookPublisherTests {
     }
 
     @Test(
-        "the declaration, then joins and leaves: signed events, the id stable on a retry and new for new content; 410 stops"
+        """
+        the declaration, then joins and leaves: signed events, the id stable on a retry and new for new content; \
+        410 stops
+        """
     )
     func events() async throws {
         let secretBytes = (0..<32).map { _ in UInt8.random(in: 0...255) }

@@ -314,7 +314,10 @@ extension SimAsset {
 @Suite("A token claimed elsewhere later is noticed on any Apple answer")
 struct ClaimedLaterTests {
     @Test(
-        "an assignment meets a foreign mdmInfo: the token turns in-use-elsewhere, the reservation is released, nothing more is granted",
+        """
+        an assignment meets a foreign mdmInfo: the token turns in-use-elsewhere, the reservation is released, \
+        nothing more is granted
+        """,
         arguments: StoreKind.allCases
     )
     func claimedDuringAssignment(kind: StoreKind) async throws {

@@ -89,7 +89,10 @@ struct MDMUseCaseTests {
     }
 
     @Test(
-        "signed events enroll a device; forged, unsigned or unconnected ones are refused and record nothing; junk is recorded and ignored",
+        """
+        signed events enroll a device; forged, unsigned or unconnected ones are refused and record nothing; junk \
+        is recorded and ignored
+        """,
         arguments: StoreKind.allCases
     )
     func webhookIn(kind: StoreKind) async throws {
@@ -152,7 +155,10 @@ struct MDMUseCaseTests {
     }
 
     @Test(
-        "delivery: plists to the enrolled UDID; retries visible; licence-only skipped; refusals fail; 410 disables; results move states",
+        """
+        delivery: plists to the enrolled UDID; retries visible; licence-only skipped; refusals fail; 410 disables; \
+        results move states
+        """,
         arguments: StoreKind.allCases
     )
     func deliveryOut(kind: StoreKind) async throws {
@@ -204,7 +210,8 @@ struct MDMUseCaseTests {
                 "never twice"
             )
 
-            // The device answers: acknowledged, then vpp asks for the installed apps; NotNow and Error keep their reason.
+            // The device answers: acknowledged, then vpp asks for the installed apps; NotNow and Error keep their
+            // reason.
             let receive = world.useCases.receiveMDMWebhook
             let ack = try Self.event("mdm.Connect", udid: udid, ack: ("Acknowledged", install.id.uuidString))
             try await receive(tenantID: tenant, signature: Self.sign(ack), body: ack)
@@ -305,7 +312,10 @@ struct MDMUseCaseTests {
     }
 
     @Test(
-        "reclaim: dry run lists and changes nothing; a device that re-enrolls within the grace period keeps its licences",
+        """
+        reclaim: dry run lists and changes nothing; a device that re-enrolls within the grace period keeps its \
+        licences
+        """,
         arguments: [StoreKind.sqlite]
     )
     func reclaim(kind: StoreKind) async throws {

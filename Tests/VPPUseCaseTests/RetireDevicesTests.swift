@@ -8,7 +8,10 @@ import VPPUseCases
 @Suite("Retire devices")
 struct RetireDevicesTests {
     @Test(
-        "retire is all or nothing: an unknown serial or a read-only caller changes nothing; retired devices get no licence",
+        """
+        retire is all or nothing: an unknown serial or a read-only caller changes nothing; retired devices get no \
+        licence
+        """,
         arguments: StoreKind.allCases
     )
     func retire(kind: StoreKind) async throws {

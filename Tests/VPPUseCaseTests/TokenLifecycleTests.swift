@@ -8,7 +8,10 @@ import VPPUseCases
 @Suite("Token lifecycle, end to end (simulator over HTTP, real store)")
 struct TokenLifecycleTests {
     @Test(
-        "upload validates with Apple, claims, stores encrypted, syncs apps and counts; a second upload of the location says renew",
+        """
+        upload validates with Apple, claims, stores encrypted, syncs apps and counts; a second upload of the \
+        location says renew
+        """,
         arguments: StoreKind.allCases
     )
     func upload(kind: StoreKind) async throws {
@@ -75,7 +78,10 @@ struct TokenLifecycleTests {
     }
 
     @Test(
-        "a token held by Apple Configurator is stored as in use elsewhere, grants nothing, and is taken over only on confirmation",
+        """
+        a token held by Apple Configurator is stored as in use elsewhere, grants nothing, and is taken over only \
+        on confirmation
+        """,
         arguments: StoreKind.allCases
     )
     func inUseElsewhereAndTakeOver(kind: StoreKind) async throws {
@@ -135,7 +141,10 @@ struct TokenLifecycleTests {
     }
 
     @Test(
-        "renew: another location's file is refused naming both; the right one replaces secret and expiry and clears revoked",
+        """
+        renew: another location's file is refused naming both; the right one replaces secret and expiry and clears \
+        revoked
+        """,
         arguments: StoreKind.allCases
     )
     func renew(kind: StoreKind) async throws {
@@ -217,7 +226,10 @@ struct TokenLifecycleTests {
     }
 
     @Test(
-        "removal: plan first, then exactly the plan — re-licensing from a token with licences left, uninstalling the rest",
+        """
+        removal: plan first, then exactly the plan — re-licensing from a token with licences left, uninstalling \
+        the rest
+        """,
         arguments: StoreKind.allCases
     )
     func removal(kind: StoreKind) async throws {
