@@ -64,6 +64,8 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     // The MDM connection
     case mdmNotConnected = "mdm_not_connected"
     case unknownCommand = "unknown_command"
+    /// No declaration set change with this id (the pull API's acknowledgement).
+    case unknownDeclarationChange = "unknown_declaration_change"
     case invalidMDMConnection = "invalid_mdm_connection"
     // Desired state
     case unknownGroup = "unknown_group"
@@ -117,7 +119,7 @@ enum APIErrorCode: String, CaseIterable, Sendable {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .routeNotFound, .unknownToken, .unknownApp, .unknownDevice, .unknownUser, .unknownTenant,
-            .unknownAPIKey, .mdmNotConnected, .unknownCommand, .unknownGroup, .unknownScope:
+            .unknownAPIKey, .mdmNotConnected, .unknownCommand, .unknownDeclarationChange, .unknownGroup, .unknownScope:
             .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .requestTimeout: .requestTimeout

@@ -291,7 +291,8 @@ enum MDMRoutes {
         let code: APIErrorCode =
             switch error {
             case .notConnected: .mdmNotConnected
-            case .unknownCommand, .unknownDeclarationChange: .unknownCommand
+            case .unknownCommand: .unknownCommand
+            case .unknownDeclarationChange: .unknownDeclarationChange
             case .badSignature, .unsignedWebhook: .unauthorized
             case .badAcknowledgement: .invalidTransition
             case .badURL, .refusedURL, .missingAPIKey, .badSecret, .badDuration: .invalidMDMConnection

@@ -78,7 +78,7 @@ struct DeclarationPullAPITests {
                 key: api.adminKey,
                 json: ["status": "done"]
             )
-            #expect(answer.status == 404 && answer.errorCode == "unknown_command", "\(answer.text)")
+            #expect(answer.status == 404 && answer.errorCode == "unknown_declaration_change", "\(answer.text)")
             answer = try await api.call("GET", "/v1/declaration-changes", key: api.readerKey)
             changes = answer.object["changes"] as? [[String: Any]] ?? []
             #expect(changes.map { $0["serialNumber"] as? String } == [serials[1].value], "the done one is off the list")
