@@ -44,19 +44,7 @@ print(f"{total / tick:.2f}")
 PY
 }
 postgres_pids() { echo "$(head -1 "$PGDATA/postmaster.pid") $(ps -o pid= --ppid "$(head -1 "$PGDATA/postmaster.pid")")"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-WORK=$(mktemp -d /tmp/vpp-bench-ddm.XXXXXX)
-SIM_PORT=$(free_port); MDM_PORT=$(free_port); VPPD_PORT=$(free_port)
-head -c 24 /dev/urandom | base64 > "$WORK/api.key"; head -c 24 /dev/urandom | base64 > "$WORK/hmac.key"
-PIDS=()
-stop_all() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for _ in $(seq 50); do alive=0; for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done; [ $alive = 0 ] && break; sleep 0.2; done
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  stop_postgres; rm -rf "$WORK"
-}
-trap stop_all EXIT
+BENCH_NAME=ddm source Scripts/lib/mdm-bench-stack.sh
 MDM="http://127.0.0.1:$MDM_PORT"; SIM="http://127.0.0.1:$SIM_PORT"; API="http://127.0.0.1:$VPPD_PORT"
 "$BIN/vppsim" serve --port "$SIM_PORT" --rate-limit 0 --log-level error & SIM_PID=$!; PIDS+=($SIM_PID)
 "$BIN/mdmsim" serve --port "$MDM_PORT" --api-key-file "$WORK/api.key" --hmac-key-file "$WORK/hmac.key" \
