@@ -338,7 +338,7 @@ let package = Package(
             name: "VPPTestSupport",
             dependencies: [
                 "VPPPostgres", "VPPSQLite", "VPPSQLStore", "VPPUseCases", "VPPDomain", "VPPAppleClient",
-                "VPPAppleSimulator", "VPPSecrets", "VPPComposition", "VPPConsole",
+                "VPPAppleSimulator", "VPPSecrets", "VPPComposition", "VPPConsole", "VPPHTTPAPI",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

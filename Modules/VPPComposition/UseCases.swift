@@ -163,7 +163,8 @@ public struct UseCases: Sendable {
                 store: store,
                 clock: clock,
                 retention: settings.mdmEventRetention,
-                statusRecorder: record(scheduler)
+                statusRecorder: record(scheduler),
+                receivedForm: MicroMDMWebhookFormat()
             )
         }
         let sync = SyncToken(

@@ -59,6 +59,8 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     case badNotification = "bad_notification"
     case badPageRequest = "bad_page_request"
     case badStatusReport = "bad_status_report"
+    /// A signed MDM webhook body that is not a usable MicroMDM-compatible event.
+    case badMDMEvent = "bad_mdm_event"
     /// A scope's declaration terms that cannot go together (a pinned version with automatic updates).
     case invalidDeclarationTerms = "invalid_declaration_terms"
     // The MDM connection
@@ -114,7 +116,8 @@ enum APIErrorCode: String, CaseIterable, Sendable {
     /// The one status this code is answered with: a client may branch on either and never sees them disagree.
     var status: HTTPResponse.Status {
         switch self {
-        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest, .badStatusReport:
+        case .badJSON, .badQueryParameter, .badRequest, .badNotification, .badPageRequest, .badStatusReport,
+            .badMDMEvent:
             .badRequest
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden

@@ -73,6 +73,7 @@ enum MDMRoutes {
     }
 
     static let hmacHeader = HTTPField.Name("X-Hmac-Signature")!
+    static let webhookFormat = MicroMDMWebhookFormat()
 
     static let operations: [APIOperation] = [
         APIOperation(
@@ -81,7 +82,8 @@ enum MDMRoutes {
             operationID: "mdmWebhook",
             summary: "The MicroMDM-compatible webhook of NanoMDM, NanoHUB and MicroMDM (X-Hmac-Signature with the "
                 + "connection's key required; bodies up to 1 MiB, 413 beyond; a repeat of an event, same id and "
-                + "content, within the retention period answers duplicate and is not stored)",
+                + "content, within the retention period answers duplicate and is not stored; a signed body that is "
+                + "not a usable event is refused with 400 bad_mdm_event naming the field, and nothing is stored)",
             access: .mdmSignature,
             parameters: [
                 .path("tenantId", .uuid),
@@ -94,7 +96,7 @@ enum MDMRoutes {
             ],
             requestBody: .anyObject,
             answers: [.json(200, "Recorded (processed from the queue)", .ref(Recorded.self))],
-            errors: [401, 413]
+            errors: [400, 401, 413]
         ) { call in
             try await receive(call, pathSecret: nil)
         },
@@ -108,7 +110,7 @@ enum MDMRoutes {
             parameters: [.path("tenantId", .uuid), .path("secret", .string)],
             requestBody: .anyObject,
             answers: [.json(200, "Recorded (processed from the queue)", .ref(Recorded.self))],
-            errors: [401, 413]
+            errors: [400, 401, 413]
         ) { call in
             try await receive(call, pathSecret: try call.path("secret"))
         },
@@ -265,11 +267,15 @@ enum MDMRoutes {
             } catch is NIOTooManyBytesError {
                 throw HTTPError(.contentTooLarge)
             }
+            let bytes = Array(buffer: body)
+            // Decoded here, at the edge, like Apple's notifications; the use case checks the signature before it
+            // refuses a malformed body, so only the key's holder learns why.
             let state = try await call.useCases.receiveMDMWebhook(
                 tenantID: tenant,
                 signature: request.headers[hmacHeader],
                 pathSecret: pathSecret,
-                body: Array(buffer: body)
+                body: bytes,
+                event: Result { () throws(MalformedMDMEvent) in try webhookFormat.event(from: bytes) }
             )
             return json(Recorded(recorded: state.rawValue))
         }
@@ -295,6 +301,7 @@ enum MDMRoutes {
             case .unknownDeclarationChange: .unknownDeclarationChange
             case .badSignature, .unsignedWebhook: .unauthorized
             case .badAcknowledgement: .invalidTransition
+            case .malformedEvent: .badMDMEvent
             case .badURL, .refusedURL, .missingAPIKey, .badSecret, .badDuration: .invalidMDMConnection
             }
         return ErrorMiddleware.response(APIFailure(code, error.description), requestID: context.requestID)

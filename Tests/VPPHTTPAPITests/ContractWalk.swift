@@ -168,7 +168,7 @@ struct ContractWalk {
             body: MDMRoutes.AckBody(status: "delivered", error: nil)
         )
         // Signed: a connection without a key refuses device events (issue 24).
-        let event = Data(#"{"topic":"mdm.Authenticate"}"#.utf8)
+        let event = Data(#"{"topic":"mdm.CheckOut","checkin_event":{"udid":"WALK-UDID"}}"#.utf8)
         let signature = Data(HMACSHA256.mac(key: Array("walk-hmac-key".utf8), message: Array(event)))
         _ = try await call(
             "POST",

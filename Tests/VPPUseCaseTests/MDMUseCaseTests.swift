@@ -90,8 +90,8 @@ struct MDMUseCaseTests {
 
     @Test(
         """
-        signed events enroll a device; forged, unsigned or unconnected ones are refused and record nothing; junk \
-        is recorded and ignored
+        signed events enroll a device; forged, unsigned, unconnected or malformed ones are refused and record \
+        nothing; events vpp cannot act on are recorded and ignored
         """,
         arguments: StoreKind.allCases
     )
@@ -125,13 +125,33 @@ struct MDMUseCaseTests {
                 "refused events are not recorded"
             )
 
-            // Junk and repeats: recorded, ignored, never an error.
+            // Malformed bodies, signed: refused naming the problem, nothing recorded (they were recorded, then
+            // ignored, before the edge decoded them).
+            let malformed: [([UInt8], String)] = [
+                (Array("not json".utf8), "not JSON"),
+                (try Self.event("mdm.DeclarativeManagement", udid: udid), "raw_payload is missing"),
+                (try Self.event("mdm.Authenticate", udid: udid, payload: nil), "raw_payload is missing"),
+                (try Self.event("mdm.TokenUpdate", udid: "X/../admin", tally: 1), "not an enrollment id"),
+                (try Self.event("mdm.Connect", udid: udid, ack: ("Maybe", "")), "status must be one of"),
+            ]
+            for (body, reason) in malformed {
+                do {
+                    try await receive(tenantID: world.tenant.id, signature: Self.sign(body), body: body)
+                    Issue.record("recorded a malformed body: \(reason)")
+                } catch MDMError.malformedEvent(let why) {
+                    #expect(why.contains(reason), "\(why)")
+                }
+            }
+            #expect(
+                try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 100) }.count == 2,
+                "malformed events are not recorded"
+            )
+            // Well-formed events vpp cannot act on: recorded, ignored, never an error.
             let junk: [[UInt8]] = [
-                Array("not json".utf8), try Self.event("mdm.DeclarativeManagement", udid: udid),
                 try Self.event("mdm.TokenUpdate", udid: "unknown-udid", tally: 1),
-                try Self.event("mdm.Authenticate", udid: udid, payload: nil),
                 try Self.event("mdm.Connect", udid: udid, ack: ("Acknowledged", UUID().uuidString)),
                 try Self.event("mdm.Connect", udid: udid, ack: ("Idle", "")),
+                try Self.event("mdm.UserAuthenticate", udid: udid),
             ]
             for body in junk { try await receive(tenantID: world.tenant.id, signature: Self.sign(body), body: body) }
             #expect(
@@ -144,7 +164,7 @@ struct MDMUseCaseTests {
             try await world.useCases.processMDMEvents(world.tenant.id)
             let events = try await world.store.inTenant(world.tenant.id) { tx in try await tx.mdmEvents(limit: 100) }
             #expect(
-                events.filter { $0.state == .ignored }.count == 5,
+                events.filter { $0.state == .ignored }.count == 3,
                 "\(events.map { "\($0.topic) \($0.state) \($0.detail)" })"
             )
             // The repeat was answered as a duplicate and not stored (issue 24: replays take no room).

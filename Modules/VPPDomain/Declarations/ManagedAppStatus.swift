@@ -83,6 +83,37 @@ public struct ManagedAppStatus: Hashable, Sendable {
     }
 }
 
+/// Kept in vpp's own form of an MDM event (the state follows from the raw state, so it is not stored twice).
+extension ManagedAppStatus: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case bundleID, declarationIdentifier, rawState, reasons, externalVersionID, version, removed
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            bundleID: try container.decode(String.self, forKey: .bundleID),
+            declarationIdentifier: try container.decodeIfPresent(String.self, forKey: .declarationIdentifier),
+            rawState: try container.decodeIfPresent(String.self, forKey: .rawState),
+            reasons: try container.decodeIfPresent([StatusReason].self, forKey: .reasons) ?? [],
+            externalVersionID: try container.decodeIfPresent(Int.self, forKey: .externalVersionID),
+            version: try container.decodeIfPresent(String.self, forKey: .version),
+            removed: try container.decodeIfPresent(Bool.self, forKey: .removed) ?? false
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(bundleID, forKey: .bundleID)
+        try container.encodeIfPresent(declarationIdentifier, forKey: .declarationIdentifier)
+        try container.encodeIfPresent(rawState, forKey: .rawState)
+        if !reasons.isEmpty { try container.encode(reasons, forKey: .reasons) }
+        try container.encodeIfPresent(externalVersionID, forKey: .externalVersionID)
+        try container.encodeIfPresent(version, forKey: .version)
+        if removed { try container.encode(removed, forKey: .removed) }
+    }
+}
+
 /// Why a status report cannot be read.
 public enum StatusReportError: Error, Hashable, Sendable, CustomStringConvertible {
     case notJSON

@@ -16,6 +16,8 @@ public enum MDMError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownCommand(UUID)
     case unknownDeclarationChange(UUID)
     case badAcknowledgement(String)
+    /// A signed webhook body that is not a usable event (the reason names the field); nothing was recorded.
+    case malformedEvent(String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,7 @@ public enum MDMError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unknownDeclarationChange(let id):
             "No declaration-set change \(id.uuidString.lowercased()) in this tenant."
         case .badAcknowledgement(let detail): "Refused acknowledgement: \(detail)."
+        case .malformedEvent(let reason): "Not a usable MicroMDM-compatible webhook event: \(reason)."
         }
     }
 

@@ -13,18 +13,24 @@ public struct ProcessMDMEvents: Sendable {
     public let verifyAgainAfter: TimeInterval = 30
     /// Records DeclarativeManagement status reports and heals what they claim (nil: status check-ins are ignored).
     public let statusRecorder: RecordDeviceStatus?
+    /// Reads events recorded as received (MicroMDM JSON), before the HTTP edge decoded them; nil: such events are
+    /// ignored. Events are pruned after the retention period, so this reader is needed for one period after the
+    /// upgrade.
+    let receivedForm: (any MDMWebhookFormat)?
 
     /// Takes only what this use case touches.
     public init(
         store: any Store,
         clock: (any Clock)? = nil,
         retention: TimeInterval = 7 * 86_400,
-        statusRecorder: RecordDeviceStatus? = nil
+        statusRecorder: RecordDeviceStatus? = nil,
+        receivedForm: (any MDMWebhookFormat)? = nil
     ) {
         self.store = store
         self.clock = clock
         self.retention = retention
         self.statusRecorder = statusRecorder
+        self.receivedForm = receivedForm
     }
 
     /// Processes pending events in batches; returns how many were processed (not counting ignored ones).
@@ -89,97 +95,36 @@ public struct ProcessMDMEvents: Sendable {
         }
     }
 
-    struct Envelope: Decodable {
-        struct CheckIn: Decodable {
-            let udid: String?
-            let enrollmentID: String?
-            let rawPayload: String?
-            let tokenUpdateTally: Int?
-
-            enum CodingKeys: String, CodingKey {
-                case udid
-                case enrollmentID = "enrollment_id"
-                case rawPayload = "raw_payload"
-                case tokenUpdateTally = "token_update_tally"
+    /// The event a record holds: vpp's own form, or the body as received read by ``receivedForm``.
+    func event(of record: MDMEventRecord) -> Result<MDMEvent, MalformedMDMEvent> {
+        switch MDMEvent.stored(record.body) {
+        case .decoded(let event): return .success(event)
+        case .unreadable(let reason): return .failure(MalformedMDMEvent(reason))
+        case .asReceived(let body):
+            guard let receivedForm else {
+                return .failure(MalformedMDMEvent("recorded as received, and no reader for that form"))
             }
+            return Result { () throws(MalformedMDMEvent) in try receivedForm.event(from: Array(body.utf8)) }
         }
-
-        struct Acknowledge: Decodable {
-            let udid: String?
-            let enrollmentID: String?
-            let status: String?
-            let commandUUID: String?
-            let rawPayload: String?
-
-            enum CodingKeys: String, CodingKey {
-                case udid, status
-                case enrollmentID = "enrollment_id"
-                case commandUUID = "command_uuid"
-                case rawPayload = "raw_payload"
-            }
-        }
-
-        let topic: String
-        let checkinEvent: CheckIn?
-        let acknowledgeEvent: Acknowledge?
-
-        enum CodingKeys: String, CodingKey {
-            case topic
-            case checkinEvent = "checkin_event"
-            case acknowledgeEvent = "acknowledge_event"
-        }
-    }
-
-    static func enrollmentID(udid: String?, enrollmentID: String?) -> String? {
-        if let udid, !udid.isEmpty { return udid }
-        if let enrollmentID, !enrollmentID.isEmpty { return enrollmentID }
-        return nil
-    }
-
-    /// Why the event is refused when its enrollment id has not the documented shape, or `nil`. The id goes into
-    /// the URL of every command sent to the device, so `X/../../admin/reset` must never reach the inventory.
-    static func refusal(_ id: String) -> String? {
-        do {
-            _ = try EnrollmentID(id)
-            return nil
-        } catch {
-            return "refused: \(error)"
-        }
-    }
-
-    static func plist(_ base64: String?) -> [String: Any]? {
-        guard let base64, let data = Data(base64Encoded: base64) else { return nil }
-        return (try? PropertyListSerialization.propertyList(from: data, options: [], format: nil)) as? [String: Any]
     }
 
     func handle(
-        _ event: MDMEventRecord,
+        _ record: MDMEventRecord,
         _ tx: any TenantTransaction,
         connection: MDMConnection?,
         reclaimAt: inout [Date],
         reports: inout [RecordDeviceStatus.Recorded]
     ) async throws -> (MDMEventState, String) {
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(event.body.utf8)) else {
-            return (.ignored, "malformed: not a MicroMDM-compatible webhook body")
+        let decoded: MDMEvent
+        switch event(of: record) {
+        case .success(let value): decoded = value
+        case .failure(let malformed): return (.ignored, "malformed: \(malformed.reason)")
         }
-        let now = event.receivedAt
-        switch envelope.topic {
-        case "mdm.Authenticate":
-            guard let checkIn = envelope.checkinEvent, let payload = Self.plist(checkIn.rawPayload) else {
-                return (.ignored, "malformed: Authenticate without a readable raw_payload")
-            }
-            guard let serialText = payload["SerialNumber"] as? String, let serial = try? SerialNumber(serialText) else {
-                return (.ignored, "no serial number (User Enrollment?)")
-            }
-            guard
-                let id = Self.enrollmentID(
-                    udid: checkIn.udid ?? payload["UDID"] as? String,
-                    enrollmentID: checkIn.enrollmentID
-                )
-            else {
-                return (.ignored, "malformed: no enrollment id")
-            }
-            if let refused = Self.refusal(id) { return (.ignored, refused) }
+        let now = record.receivedAt
+        switch decoded.kind {
+        case .authenticate(let checkIn):
+            guard let serial = checkIn.serial else { return (.ignored, "no serial number (User Enrollment?)") }
+            let id = checkIn.enrollmentID.value
             let existing = try await tx.mdmDevice(serial: serial)
             var enrollment = existing?.enrollment ?? MDMEnrollment()
             // Authenticate starts an enrollment; only TokenUpdate completes it (a re-enrolling device stays as it
@@ -189,27 +134,20 @@ public struct ProcessMDMEvents: Sendable {
             }
             if enrollment.state == .unenrolled { enrollment.state = .enrolling }
             enrollment.enrollmentID = id
-            enrollment.model = payload["Model"] as? String ?? payload["ProductName"] as? String ?? enrollment.model
-            enrollment.osVersion = payload["OSVersion"] as? String ?? enrollment.osVersion
-            enrollment.platform = DevicePlatform.from(
-                productName: payload["ProductName"] as? String ?? payload["Model"] as? String
-            )
+            enrollment.model = checkIn.model ?? checkIn.productName ?? enrollment.model
+            enrollment.osVersion = checkIn.osVersion ?? enrollment.osVersion
+            enrollment.platform = DevicePlatform.from(productName: checkIn.productName ?? checkIn.model)
             enrollment.lastSeenAt = now
             try await tx.saveEnrollment(serial, enrollment)
             return (.processed, "serial \(serial.value) is enrollment \(id)")
-        case "mdm.TokenUpdate":
-            guard let checkIn = envelope.checkinEvent,
-                let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollmentID)
-            else { return (.ignored, "malformed: TokenUpdate without an enrollment id") }
-            if let refused = Self.refusal(id) { return (.ignored, refused) }
+        case .tokenUpdate(let enrollmentID, let tally):
+            let id = enrollmentID.value
             guard var device = try await tx.device(enrollmentID: id) else {
                 return (.ignored, "unknown device \(id) (no Authenticate seen)")
             }
             // Tally 1 is NanoMDM's "enrollment just completed"; MicroMDM sends no tally, so its first TokenUpdate
             // counts.
-            let completes =
-                checkIn.tokenUpdateTally == 1
-                || (checkIn.tokenUpdateTally == nil && device.enrollment.state != .enrolled)
+            let completes = tally == 1 || (tally == nil && device.enrollment.state != .enrolled)
             if completes || device.enrollment.state == .enrolling {
                 device.enrollment.state = .enrolled
                 device.enrollment.unenrolledAt = nil
@@ -217,11 +155,8 @@ public struct ProcessMDMEvents: Sendable {
             device.enrollment.lastSeenAt = now
             try await tx.saveEnrollment(device.serialNumber, device.enrollment)
             return (.processed, "\(device.serialNumber.value) \(device.enrollment.state.rawValue)")
-        case "mdm.CheckOut":
-            guard let checkIn = envelope.checkinEvent,
-                let id = Self.enrollmentID(udid: checkIn.udid, enrollmentID: checkIn.enrollmentID)
-            else { return (.ignored, "malformed: CheckOut without an enrollment id") }
-            if let refused = Self.refusal(id) { return (.ignored, refused) }
+        case .checkOut(let enrollmentID):
+            let id = enrollmentID.value
             guard var device = try await tx.device(enrollmentID: id) else { return (.ignored, "unknown device \(id)") }
             device.enrollment.state = .unenrolled
             device.enrollment.unenrolledAt = now
@@ -229,52 +164,46 @@ public struct ProcessMDMEvents: Sendable {
             try await tx.saveEnrollment(device.serialNumber, device.enrollment)
             reclaimAt.append(now.addingTimeInterval(connection?.reclaimAfter ?? 24 * 3600))
             return (.processed, "\(device.serialNumber.value) unenrolled")
-        case "mdm.DeclarativeManagement":
-            guard let checkIn = envelope.checkinEvent, let payload = Self.plist(checkIn.rawPayload) else {
-                return (.ignored, "malformed: DeclarativeManagement without a readable raw_payload")
+        case .declarativeManagement(let enrollmentID, let endpoint, let apps):
+            guard let apps else {
+                return (.ignored, "declarative endpoint \(endpoint.prefix(40)) is not used by vpp")
             }
-            return try await declarativeStatus(checkIn, payload, tx, now: now, reports: &reports)
-        case "mdm.Connect":
-            guard let ack = envelope.acknowledgeEvent else {
-                return (.ignored, "malformed: Connect without acknowledge_event")
-            }
-            return try await result(ack, tx, now: now)
-        default:
-            return (.ignored, "topic \(envelope.topic.prefix(60)) is not used by vpp")
+            return try await declarativeStatus(enrollmentID, apps, tx, now: now, reports: &reports)
+        case .commandResult(let result):
+            return try await self.result(result, tx, now: now)
+        case .other:
+            return (.ignored, "topic \(decoded.topic.prefix(60)) is not used by vpp")
         }
     }
 
     func result(
-        _ ack: Envelope.Acknowledge,
+        _ result: MDMCommandResult,
         _ tx: any TenantTransaction,
         now: Date
     ) async throws -> (MDMEventState, String) {
-        let id = Self.enrollmentID(udid: ack.udid, enrollmentID: ack.enrollmentID)
-        if let id, let refused = Self.refusal(id) { return (.ignored, refused) }
+        let id = result.enrollmentID?.value
         if let id, var device = try await tx.device(enrollmentID: id) {
             device.enrollment.lastSeenAt = now
             try await tx.saveEnrollment(device.serialNumber, device.enrollment)
         }
-        let status = ack.status ?? ""
-        guard status != "Idle" else { return (.processed, "idle check-in") }
-        guard let text = ack.commandUUID, let uuid = UUID(uuidString: text),
-            let record = try await tx.deviceCommandRecord(uuid)
-        else {
-            return (.ignored, "result for a command vpp did not send (\(ack.commandUUID?.prefix(40) ?? "none"))")
+        guard result.status != .idle else { return (.processed, "idle check-in") }
+        guard let uuid = result.commandUUID, let record = try await tx.deviceCommandRecord(uuid) else {
+            let named = result.commandUUID.map { $0.uuidString.lowercased() } ?? "none"
+            return (.ignored, "result for a command vpp did not send (\(named))")
         }
         if let id, let sent = record.enrollmentID, sent != id {
             return (.ignored, "result from \(id) for a command sent to \(sent)")
         }
         // A late or repeated result never moves a command back from a final state.
-        guard !record.state.isFinal || (record.state == .error && status == "Acknowledged") else {
+        guard !record.state.isFinal || (record.state == .error && result.status == .acknowledged) else {
             return (.ignored, "command already \(record.state.rawValue)")
         }
-        switch status {
-        case "Acknowledged":
+        switch result.status {
+        case .acknowledged:
             if record.command.kind == .installedApplicationList {
                 try await tx.updateDeviceCommand(uuid, DeviceCommandUpdate(state: .acknowledged), at: now)
                 let verified = try await installedApps(
-                    Self.plist(ack.rawPayload),
+                    result.installedApps,
                     serial: record.command.serialNumber,
                     tx,
                     now: now
@@ -288,28 +217,20 @@ public struct ProcessMDMEvents: Sendable {
                 try await askForInstalledApps(record.command.serialNumber, tx, at: now)
             }
             return (.processed, "\(record.command.kind.rawValue) acknowledged")
-        case "Error", "CommandFormatError":
-            let reason = Self.errorChain(Self.plist(ack.rawPayload)) ?? status
+        case .error, .commandFormatError:
+            let reason = result.errorChain ?? result.status.rawValue
             try await tx.updateDeviceCommand(uuid, DeviceCommandUpdate(state: .error, lastError: reason), at: now)
             return (.processed, "\(record.command.kind.rawValue) error: \(reason)")
-        case "NotNow":
+        case .notNow:
             try await tx.updateDeviceCommand(
                 uuid,
                 DeviceCommandUpdate(state: .notNow, lastError: "the device answered NotNow"),
                 at: now
             )
             return (.processed, "not now")
-        default:
-            return (.ignored, "unknown status \(status.prefix(40))")
+        case .idle:
+            return (.processed, "idle check-in")
         }
-    }
-
-    static func errorChain(_ payload: [String: Any]?) -> String? {
-        guard let chain = payload?["ErrorChain"] as? [[String: Any]], !chain.isEmpty else { return nil }
-        return chain.map { entry in
-            let code = (entry["ErrorCode"] as? Int).map { " (\($0))" } ?? ""
-            return "\(entry["LocalizedDescription"] as? String ?? entry["ErrorDomain"] as? String ?? "error")\(code)"
-        }.joined(separator: "; ")
     }
 
     /// Queues an InstalledApplicationList for the device unless one is already waiting.
@@ -326,15 +247,14 @@ public struct ProcessMDMEvents: Sendable {
 
     /// Records the device's apps and verifies its acknowledged installs; returns how many were verified.
     func installedApps(
-        _ payload: [String: Any]?,
+        _ items: [InstalledApp]?,
         serial text: String,
         _ tx: any TenantTransaction,
         now: Date
     ) async throws -> Int {
-        guard let serial = try? SerialNumber(text), let items = payload?["InstalledApplicationList"] as? [[String: Any]]
-        else { return 0 }
+        guard let serial = try? SerialNumber(text), let items else { return 0 }
         // Only the apps the device lists (by bundle id), not the catalogue.
-        let listed = items.compactMap { $0["Identifier"] as? String }
+        let listed = items.map(\.identifier)
         let byBundle = Dictionary(
             try await tx.apps(bundleIDs: listed).compactMap { app in
                 app.metadata?.bundleID.map { ($0, app.asset.key.adamID) }
@@ -345,14 +265,14 @@ public struct ProcessMDMEvents: Sendable {
         var deviceBased: Set<String> = []
         var installing: Set<String> = []
         for item in items {
-            guard let bundle = item["Identifier"] as? String, let adamID = byBundle[bundle] else { continue }
-            if item["Installing"] as? Bool == true {
+            guard let adamID = byBundle[item.identifier] else { continue }
+            if item.installing {
                 installing.insert(adamID)
                 continue
             }
-            if item["DownloadFailed"] as? Bool == true { continue }
+            if item.downloadFailed { continue }
             installed.insert(adamID)
-            if item["DeviceBasedVPP"] as? Bool != false { deviceBased.insert(adamID) }
+            if item.deviceBasedVPP != false { deviceBased.insert(adamID) }
         }
         try await tx.setInstalledApps(serial, adamIDs: installed, seenAt: now)
         var verified = 0

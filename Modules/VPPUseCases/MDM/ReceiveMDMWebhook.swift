@@ -1,9 +1,10 @@
 import Foundation
 import VPPDomain
 
-/// Records a MicroMDM-compatible webhook event (NanoMDM, NanoHUB, MicroMDM) durably and answers at once;
-/// ``ProcessMDMEvents`` acts on it from the job queue. NanoMDM never retries, so anything but a quick 200
-/// loses the event: only a bad signature is refused (and then nothing is recorded).
+/// Records a MicroMDM-compatible webhook event (NanoMDM, NanoHUB, MicroMDM) durably, in vpp's own form, and
+/// answers at once; ``ProcessMDMEvents`` acts on it from the job queue. The HTTP edge has decoded the body
+/// (``MDMWebhookFormat``); a malformed one is refused after the signature is checked, and nothing is recorded.
+/// NanoMDM never retries, so anything but a quick 200 loses the event.
 public struct ReceiveMDMWebhook: Sendable {
     let store: any Store
     let clock: any Clock
@@ -20,29 +21,24 @@ public struct ReceiveMDMWebhook: Sendable {
     ///   - signature: the `X-Hmac-Signature` header (base64 HMAC-SHA256 of the raw body).
     ///   - pathSecret: the key as given in the URL (`/mdm/webhook/{tenantId}/{key}`), by an MDM server that cannot
     ///     sign; checked instead of the signature.
+    ///   - body: the raw body, as signed (and the content of the repeat check).
+    ///   - event: the body as the edge decoded it, or why it could not.
     /// - Returns: how the event was recorded (pending, or duplicate of one already recorded).
     /// - Throws: ``MDMError/badSignature`` when the signature is missing or wrong, or when the tenant has no MDM
-    ///   connection; ``MDMError/unsignedWebhook`` when the connection has no HMAC key (nothing vouches for the sender).
+    ///   connection; ``MDMError/unsignedWebhook`` when the connection has no HMAC key (nothing vouches for the
+    ///   sender); ``MDMError/malformedEvent(_:)`` when a signed body is not a usable event.
     @discardableResult
     public func callAsFunction(
         tenantID: TenantID,
         signature: String?,
         pathSecret: String? = nil,
-        body: [UInt8]
+        body: [UInt8],
+        event decoded: Result<MDMEvent, MalformedMDMEvent>
     ) async throws -> MDMEventState {
         let now = clock.now()
-        let text = String(decoding: body, as: UTF8.self)
-        // Topic and event id only, to file the event; a body that is not JSON is recorded and ignored later.
-        let head = try? JSONDecoder().decode(Head.self, from: Data(body))
         // The id alone is not enough: an event is a repeat only when its id and its content match (the body holds
         // the id), so a forged event reusing a real id is not mistaken for the real one's repeat, nor the reverse.
-        let dedupe = "sha256:" + SHA256Digest.hex(of: text)
-        let event = MDMEventRecord(
-            receivedAt: now,
-            topic: String((head?.topic ?? "unreadable").prefix(100)),
-            dedupeKey: dedupe,
-            body: text
-        )
+        let dedupe = "sha256:" + SHA256Digest.hex(of: String(decoding: body, as: UTF8.self))
         // One unit of work: the signature is checked against the key read in it, and a refusal rolls back to nothing.
         // The background pump queues the processing job within a second (no job row per event, for bursts).
         return try await store.inTenant(tenantID) { tx in
@@ -57,7 +53,15 @@ public struct ReceiveMDMWebhook: Sendable {
             } else {
                 guard HMACSHA256.verifyBase64(signature, key: key, body: body) else { throw MDMError.badSignature }
             }
-            return try await tx.recordMDMEvent(event)
+            // Only a sender holding the key learns whether its body was usable.
+            let event: MDMEvent
+            switch decoded {
+            case .success(let value): event = value
+            case .failure(let malformed): throw MDMError.malformedEvent(malformed.reason)
+            }
+            return try await tx.recordMDMEvent(
+                MDMEventRecord(receivedAt: now, topic: event.topic, dedupeKey: dedupe, body: event.storedBody)
+            )
         }
     }
 
@@ -74,14 +78,4 @@ public struct ReceiveMDMWebhook: Sendable {
     public static let maximumBodySize = 1 << 20
 
     public static func jobKey(at date: Date) -> JobKey { .window(date) }
-
-    struct Head: Decodable {
-        let topic: String?
-        let eventID: String?
-
-        enum CodingKeys: String, CodingKey {
-            case topic
-            case eventID = "event_id"
-        }
-    }
 }
