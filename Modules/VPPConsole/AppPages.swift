@@ -235,12 +235,15 @@ enum AppPages {
         }
         let canRevoke = caller.admin.can(.manageLicences) && app.revocable
         let list = ConsolePageQuery(query)
+        let sort = list.sort(LicenceSortColumn.self)
         let page = try await console.useCases.catalogue.licencePage(
             caller,
             filter: LicenceFilter(asset: key),
+            sort: sort,
             after: list.after,
             limit: ConsolePageQuery.perPage
         )
+        let total = try await console.useCases.catalogue.licenceCount(caller, filter: LicenceFilter(asset: key))
         let locations = Dictionary(
             try await console.useCases.consoleLists.tokenStatuses(caller).map {
                 ($0.token.id.description, $0.token.location.name)
@@ -264,7 +267,9 @@ enum AppPages {
             page: rows,
             next: page.next,
             query: list,
-            labels: ["Assignee", "Granting token", "State", "Since"],
+            columns: [("Assignee", .assignee), ("Granting token", nil), ("State", .state), ("Since", .since)],
+            sort: sort,
+            total: total,
             base: path(key)
         )
         let picks =

@@ -85,7 +85,11 @@ struct ConsolePageQuery {
     let after: String?
     let trail: [String]
 
+    /// The `sort` parameter as given (`name`, `-name`), read by ``sort(_:)``.
+    let sortParameter: String?
+
     init(_ query: [String: String]) {
+        sortParameter = query["sort"]
         search = (query["q"] ?? "").trimmingCharacters(in: .whitespaces)
         after = query["after"].flatMap { $0.isEmpty ? nil : $0 }
         // Past the first page there is always a page to go back to (the first, when `back` is missing).
@@ -96,6 +100,11 @@ struct ConsolePageQuery {
 
     /// This page's number (1 for the first).
     var pageNumber: Int { trail.count + 1 }
+
+    /// The order asked for; the listing's standard order when none is, or one it does not have.
+    func sort<Column: SortColumn>(_ column: Column.Type) -> ListingSort<Column> {
+        sortParameter.flatMap(ListingSort<Column>.init(parameter:)) ?? ListingSort()
+    }
 }
 
 extension ConsoleTable {
@@ -133,6 +142,48 @@ extension ConsoleTable {
             previous: previous,
             next: next.map { link(after: $0, back: query.trail + [query.after ?? ""]) },
             many: previous != nil || next != nil
+        )
+    }
+}
+
+extension ConsoleTable {
+    /// A keyset page in `sort`'s order, with a total: each header with a column is a link that sorts by it
+    /// (again: the other direction) from the first page, and the pager's links carry the order and the cursors.
+    /// `base` is the page's path with its other query parameters (e.g. a search), without `sort`.
+    init<Column: SortColumn>(
+        page rows: [Row],
+        next: String?,
+        query: ConsolePageQuery,
+        columns: [(label: String, sortsBy: Column?)],
+        sort: ListingSort<Column>,
+        total: Int,
+        base: String
+    ) {
+        let separator = base.contains("?") ? "&" : "?"
+        headers = columns.map { entry in
+            let label = entry.label
+            guard let column = entry.sortsBy else {
+                return Header(label: label, href: nil, ariaSort: "none", arrow: "")
+            }
+            let current = column == sort.column
+            let again = ListingSort(column, descending: current && !sort.descending)
+            return Header(
+                label: label,
+                href: "\(base)\(separator)sort=\(again.parameter)",
+                ariaSort: current ? (sort.descending ? "descending" : "ascending") : "none",
+                arrow: current ? (sort.descending ? "▼" : "▲") : ""
+            )
+        }
+        let sorted = sort == ListingSort() ? base : "\(base)\(separator)sort=\(sort.parameter)"
+        let table = ConsoleTable(page: rows, next: next, query: query, labels: [], base: sorted)
+        self.rows = rows
+        let start = query.trail.count * ConsolePageQuery.perPage
+        let shown = rows.isEmpty ? "No rows" : "Rows \(start + 1)–\(start + rows.count) of \(total)"
+        pager = Pager(
+            summary: "\(shown) (page \(query.pageNumber))",
+            previous: table.pager.previous,
+            next: table.pager.next,
+            many: table.pager.many
         )
     }
 }

@@ -160,12 +160,16 @@ enum InventoryPages {
     ) async throws -> Response {
         let list = ConsolePageQuery(query)
         let search = list.search
+        let filter = DeviceFilter(includeRetired: true, search: search)
+        let sort = list.sort(DeviceSortColumn.self)
         let page = try await console.useCases.catalogue.devicePage(
             session.caller,
-            filter: DeviceFilter(includeRetired: true, search: search),
+            filter: filter,
+            sort: sort,
             after: list.after,
             limit: ConsolePageQuery.perPage
         )
+        let total = try await console.useCases.catalogue.deviceCount(session.caller, filter: filter)
         let held = try await console.useCases.catalogue.heldLicences(
             session.caller,
             try page.items.map { .device(try SerialNumber($0.serialNumber)) }
@@ -184,8 +188,11 @@ enum InventoryPages {
             page: rows,
             next: page.next,
             query: list,
-            labels: ["Serial number", "Name", "Enrollment", "Licences held"],
-            sortedBy: "Serial number",
+            columns: [
+                ("Serial number", .serial), ("Name", .name), ("Enrollment", .enrollment), ("Licences held", nil),
+            ],
+            sort: sort,
+            total: total,
             base: "/console/devices?q=\(urlEncode(search))"
         )
         // Not every tenant connects an MDM server: no connection shows nothing.

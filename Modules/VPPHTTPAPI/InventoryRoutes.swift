@@ -87,9 +87,11 @@ enum InventoryRoutes {
         method: .get,
         path: "/v1/devices",
         operationID: "listDevices",
-        summary: "Devices by serial number, in keyset pages (the next page is linked in the Link header, rel=\"next\")",
+        summary: "Devices by serial number (or sort=name, enrollment, '-' for descending), in keyset pages (the next "
+            + "page is linked in the Link header, rel=\"next\")",
         access: .apiKey(.read),
         parameters: ListingAnswer.pageParameters + [
+            ListingAnswer.sortParameter(DeviceSortColumn.self),
             .query("serialPrefix", .string(pattern: "^[A-Za-z0-9]{1,20}$"), "Only serials starting with this"),
             .query("enrolled", .boolean, "true: only enrolled devices; false: only the others"),
             .query("includeRetired", .boolean, "false leaves retired devices out (default true, as /v1 always did)"),
@@ -112,6 +114,7 @@ enum InventoryRoutes {
         let page = try await call.useCases.catalogue.devicePage(
             try call.caller(),
             filter: filter,
+            sort: try ListingAnswer.sort(query),
             after: try ListingAnswer.after(query),
             limit: try ListingAnswer.limit(query)
         )

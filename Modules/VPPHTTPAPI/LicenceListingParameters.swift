@@ -9,6 +9,7 @@ enum LicenceListingParameters {
     /// The parameters `GET /v1/licenses` declares.
     static var declared: [APIOperation.Parameter] {
         ListingAnswer.pageParameters + [
+            ListingAnswer.sortParameter(LicenceSortColumn.self),
             .query("adamId", .ref(AdamIDSchema.self)),
             .query("pricingParam", .oneOf(PricingParam.self), "With adamId"),
             .query("tokenId", .uuid), .query("serialNumber", .string), .query("clientUserId", .string),

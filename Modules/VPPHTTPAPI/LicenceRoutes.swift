@@ -125,7 +125,8 @@ enum LicenceRoutes {
             method: .get,
             path: "/v1/licenses",
             operationID: "listLicences",
-            summary: "Licences with their state, in keyset pages (the next page is linked in the Link header, "
+            summary: "Licences with their state (sort=assignee, app, state, since, '-' for descending), in keyset "
+                + "pages (the next page is linked in the Link header, "
                 + "rel=\"next\")",
             access: .apiKey(.read),
             parameters: LicenceListingParameters.declared,
@@ -137,6 +138,7 @@ enum LicenceRoutes {
             let page = try await call.useCases.catalogue.licencePage(
                 try call.caller(),
                 filter: try LicenceListingParameters.filter(call.query),
+                sort: try ListingAnswer.sort(call.query),
                 after: try call.query.single("after", allowed: ["a cursor from a Link header"]),
                 limit: try ListingAnswer.limit(call.query)
             )

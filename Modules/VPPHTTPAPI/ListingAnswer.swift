@@ -33,6 +33,24 @@ enum ListingAnswer {
         return limit
     }
 
+    /// The `sort` parameter of a listing ordered by `Column`: a column, `-` first for descending.
+    static func sortParameter<Column: SortColumn>(_ column: Column.Type) -> APIOperation.Parameter {
+        .query(
+            "sort",
+            .oneOf(ListingSort<Column>.parameters),
+            "The order (default \(Column.standard.rawValue)); '-' first for descending. A cursor belongs to its order."
+        )
+    }
+
+    static func sort<Column: SortColumn>(_ query: QueryParameters) throws -> ListingSort<Column> {
+        let allowed = ListingSort<Column>.parameters
+        guard let text = try query.single("sort", allowed: allowed) else { return ListingSort() }
+        guard let sort = ListingSort<Column>(parameter: text) else {
+            throw BadQueryParameter(name: "sort", value: text, allowed: allowed)
+        }
+        return sort
+    }
+
     static func after(_ query: QueryParameters) throws -> String? {
         try query.single("after", allowed: ["a cursor from a Link header"])
     }

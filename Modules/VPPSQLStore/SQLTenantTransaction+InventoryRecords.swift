@@ -77,8 +77,64 @@ extension SQLTenantTransaction: InventoryRecords {
     }
 
     func devicePage(after: SerialNumber?, limit: Int, filter: DeviceFilter) async throws -> [Device] {
+        try await devicePage(
+            after: after.map { ListingPosition(.text($0.value), key: $0) },
+            limit: limit,
+            filter: filter,
+            sort: ListingSort()
+        )
+    }
+
+    func devicePage(
+        after: ListingPosition<SerialNumber>?,
+        limit: Int,
+        filter: DeviceFilter,
+        sort: ListingSort<DeviceSortColumn>
+    ) async throws -> [Device] {
+        var conditions = Self.conditions(filter)
+        let column: SQLQuery? =
+            switch sort.column {
+            case .serial: nil
+            case .name: "coalesce(name, '')"
+            case .enrollment: "enrollment_state"
+            }
+        let direction: SQLQuery = sort.descending ? "DESC" : "ASC"
+        let comparison: SQLQuery = sort.descending ? "<" : ">"
+        if let after {
+            // Keyset on (column, serial): a row value comparison, which both databases read as the ORDER BY below.
+            if let column {
+                conditions.append(
+                    "(\(fragment: column), serial) \(fragment: comparison) (\(after.value.sqlValue), \(after.key))"
+                )
+            } else {
+                conditions.append("serial \(fragment: comparison) \(after.key)")
+            }
+        }
+        let order: SQLQuery =
+            column.map { "\(fragment: $0) \(fragment: direction), serial \(fragment: direction)" }
+            ?? "serial \(fragment: direction)"
+        return try await exec(
+            """
+            SELECT \(fragment: Self.deviceColumns) FROM devices
+            WHERE tenant_id = \(tenantID) AND \(fragment: .joined(conditions, separator: " AND "))
+            ORDER BY \(fragment: order) LIMIT \(max(0, limit))
+            """
+        ).compactMap(device(from:))
+    }
+
+    func deviceCount(filter: DeviceFilter) async throws -> Int {
+        let rows = try await exec(
+            """
+            SELECT count(*) AS n FROM devices
+            WHERE tenant_id = \(tenantID) AND \(fragment: .joined(Self.conditions(filter), separator: " AND "))
+            """
+        )
+        return Int(try rows.first?.decode("n", as: Int64.self) ?? 0)
+    }
+
+    /// The conditions a device filter puts on the devices table.
+    static func conditions(_ filter: DeviceFilter) -> [SQLQuery] {
         var conditions: [SQLQuery] = ["true"]
-        if let after { conditions.append("serial > \(after)") }
         if let prefix = filter.serialPrefix?.uppercased(), !prefix.isEmpty {
             // A range on the primary key, not LIKE (which an index in a non-C collation cannot serve).
             conditions.append("serial >= \(prefix) AND serial < \(prefix + "\u{10FFFF}")")
@@ -93,7 +149,7 @@ extension SQLTenantTransaction: InventoryRecords {
                 "(lower(serial) LIKE \(pattern) ESCAPE '\\' OR lower(coalesce(name, '')) LIKE \(pattern) ESCAPE '\\')"
             )
         }
-        return try await devices(where: .joined(conditions, separator: " AND "), limit: max(0, limit))
+        return conditions
     }
 
     func upsertUsers(_ users: [ManagedUser]) async throws {
@@ -167,5 +223,15 @@ extension SQLTenantTransaction: InventoryRecords {
             )
         }
         return try await users(where: .joined(conditions, separator: " AND "), limit: max(0, limit))
+    }
+}
+
+extension ListingPosition.Value {
+    /// The value bound as the store keeps it (text, or milliseconds).
+    var sqlValue: SQLValue {
+        switch self {
+        case .text(let text): text.sqlValue
+        case .number(let number): number.sqlValue
+        }
     }
 }

@@ -257,6 +257,67 @@ extension SQLTenantTransaction: LedgerRecords {
     }
 
     func assignments(_ query: AssignmentQuery) async throws -> [Assignment] {
+        guard var conditions = Self.conditions(query, tenantID: tenantID) else { return [] }
+        if let after = query.after { conditions.append("assignment_id > \(after)") }
+        let order: SQLQuery
+        if let sort = query.sort, let limit = query.limit {
+            // Keyset on (column, id): a row value comparison, which both databases read as the ORDER BY below.
+            let direction: SQLQuery = sort.descending ? "DESC" : "ASC"
+            let comparison: SQLQuery = sort.descending ? "<" : ">"
+            if let column = Self.sortColumn(sort.column) {
+                if let position = query.position {
+                    conditions.append(
+                        """
+                        (\(fragment: column), assignment_id) \(fragment: comparison) \
+                        (\(position.value.sqlValue), \(position.key))
+                        """
+                    )
+                }
+                order = """
+                    ORDER BY \(fragment: column) \(fragment: direction), assignment_id \(fragment: direction) \
+                    LIMIT \(limit)
+                    """
+            } else {
+                if let position = query.position {
+                    conditions.append("assignment_id \(fragment: comparison) \(position.key)")
+                }
+                order = "ORDER BY assignment_id \(fragment: direction) LIMIT \(limit)"
+            }
+        } else if let limit = query.limit {
+            // Keyset paging over the primary key: a deep page costs what the first one does.
+            order = "ORDER BY assignment_id LIMIT \(limit)"
+        } else {
+            order = "ORDER BY adam_id, pricing, serial, client_user_id"
+        }
+        return try await exec(
+            """
+            SELECT \(unescaped: Self.assignmentColumns) FROM assignments
+            WHERE \(fragment: .joined(conditions, separator: " AND ")) \(fragment: order)
+            """
+        ).compactMap { try assignment(from: $0) }
+    }
+
+    func assignmentCount(_ query: AssignmentQuery) async throws -> Int {
+        guard let conditions = Self.conditions(query, tenantID: tenantID) else { return 0 }
+        let rows = try await exec(
+            "SELECT count(*) AS n FROM assignments WHERE \(fragment: .joined(conditions, separator: " AND "))"
+        )
+        return Int(try rows.first?.decode("n", as: Int64.self) ?? 0)
+    }
+
+    /// The column a licence listing is sorted by before its id; nil for the id alone.
+    static func sortColumn(_ column: LicenceSortColumn) -> SQLQuery? {
+        switch column {
+        case .id: nil
+        case .assignee: "coalesce(serial, client_user_id)"
+        case .app: "adam_id"
+        case .state: "state"
+        case .since: "changed_at"
+        }
+    }
+
+    /// The conditions `query` puts on the assignments table (its paging aside); nil when it can match nothing.
+    static func conditions(_ query: AssignmentQuery, tenantID: TenantID) -> [SQLQuery]? {
         var conditions: [SQLQuery] = ["tenant_id = \(tenantID)"]
         if let asset = query.asset { conditions.append(asset.matches()) }
         if let token = query.tokenID { conditions.append("token_id = \(token)") }
@@ -272,31 +333,18 @@ extension SQLTenantTransaction: LedgerRecords {
             var either: [SQLQuery] = []
             if !serials.isEmpty { either.append("serial IN (\(list: serials))") }
             if !users.isEmpty { either.append("client_user_id IN (\(list: users))") }
-            guard !either.isEmpty else { return [] }
+            guard !either.isEmpty else { return nil }
             conditions.append("(\(fragment: .joined(either, separator: " OR ")))")
         }
         if let event = query.eventID { conditions.append("event_id = \(event)") }
         if let ids = query.ids {
-            guard !ids.isEmpty else { return [] }
+            guard !ids.isEmpty else { return nil }
             conditions.append("assignment_id IN (\(list: ids))")
         }
         if let states = query.states, !states.isEmpty {
             conditions.append("state IN (\(list: states.map(\.rawValue).sorted()))")
         }
-        if let after = query.after { conditions.append("assignment_id > \(after)") }
-        // Keyset paging over the primary key: a deep page costs what the first one does.
-        let order: SQLQuery =
-            if let limit = query.limit {
-                "ORDER BY assignment_id LIMIT \(limit)"
-            } else {
-                "ORDER BY adam_id, pricing, serial, client_user_id"
-            }
-        return try await exec(
-            """
-            SELECT \(unescaped: Self.assignmentColumns) FROM assignments
-            WHERE \(fragment: .joined(conditions, separator: " AND ")) \(fragment: order)
-            """
-        ).compactMap { try assignment(from: $0) }
+        return conditions
     }
 
     private func rows(_ ids: [AssignmentID], lock: Bool) async throws -> [Assignment] {

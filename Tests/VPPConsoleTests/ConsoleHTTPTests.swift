@@ -285,7 +285,7 @@ struct ConsoleHTTPTests {
             _ = try await browser.signIn("reader")
             let first = String(buffer: try await browser.get("/console/devices").body)
             #expect(
-                first.contains("Rows 1–50 (page 1)") && first.contains("C02PAGE00001")
+                first.contains("Rows 1–50 of 120 (page 1)") && first.contains("C02PAGE00001")
                     && !first.contains("C02PAGE00051")
             )
             #expect(!first.contains("rel=\"prev\""))
@@ -293,25 +293,48 @@ struct ConsoleHTTPTests {
             #expect(next.hasPrefix("/console/devices?q=&after=d1%2E") && next.hasSuffix("&back="))
             let second = String(buffer: try await browser.get(next).body)
             #expect(
-                second.contains("Rows 51–100 (page 2)") && second.contains("C02PAGE00051")
+                second.contains("Rows 51–100 of 120 (page 2)") && second.contains("C02PAGE00051")
                     && !second.contains("C02PAGE00050") && !second.contains("C02PAGE00101")
             )
             let third = String(buffer: try await browser.get(try #require(Self.link(second, rel: "next"))).body)
-            #expect(third.contains("Rows 101–120 (page 3)") && third.contains("C02PAGE00120"))
+            #expect(third.contains("Rows 101–120 of 120 (page 3)") && third.contains("C02PAGE00120"))
             #expect(Self.link(third, rel: "next") == nil)
             // Previous goes back the way it came: page 2, then the first page.
             let back = String(buffer: try await browser.get(try #require(Self.link(third, rel: "prev"))).body)
-            #expect(back.contains("Rows 51–100 (page 2)") && back.contains("C02PAGE00051"))
+            #expect(back.contains("Rows 51–100 of 120 (page 2)") && back.contains("C02PAGE00051"))
             #expect(Self.link(back, rel: "prev") == "/console/devices?q=")
             // Search, inside the serial, case-insensitive; a forged cursor is refused, not misread.
             let found = String(buffer: try await browser.get("/console/devices?q=page0011").body)
-            #expect(found.contains("Rows 1–10 (page 1)") && Self.link(found, rel: "next") == nil)
+            #expect(found.contains("Rows 1–10 of 10 (page 1)") && Self.link(found, rel: "next") == nil)
+            // Sorting: each sortable header links to its order from the first page (again: the other direction);
+            // the pages of an order follow its own keyset, and the total is the filter's.
+            let header = try #require(Self.header(first, "Serial number"))
+            #expect(header == "/console/devices?q=&sort=-serial" && first.contains("aria-sort=\"ascending\""))
+            let descending = String(buffer: try await browser.get(header).body)
+            #expect(descending.contains("aria-sort=\"descending\"") && descending.contains("Rows 1–50 of 120 (page 1)"))
+            #expect(descending.contains("C02PAGE00120") && !descending.contains("C02PAGE00070"))
+            let down = try #require(Self.link(descending, rel: "next"))
+            #expect(down.hasPrefix("/console/devices?q=&sort=-serial&after=d2%2E"), "\(down)")
+            let downSecond = String(buffer: try await browser.get(down).body)
+            #expect(downSecond.contains("Rows 51–100 of 120 (page 2)") && downSecond.contains("C02PAGE00070"))
+            #expect(!downSecond.contains("C02PAGE00071") && !downSecond.contains("C02PAGE00020"))
+            #expect(Self.header(downSecond, "Serial number") == "/console/devices?q=&sort=serial")
+            // A cursor of one order is refused in another, not misread.
+            let mixed = try await browser.get(down.replacingOccurrences(of: "sort=-serial", with: "sort=name"))
+            #expect(mixed.status == .unprocessableContent)
             let forged = try await browser.get("/console/devices?after=nonsense")
             #expect(
                 forged.status == .unprocessableContent
                     && String(buffer: forged.body).contains("not a cursor this listing gave")
             )
         }
+    }
+
+    /// The `href` of the sorting link in the header cell labelled `label`, unescaped.
+    static func header(_ html: String, _ label: String) -> String? {
+        guard let end = html.range(of: "\">\(label)<") else { return nil }
+        guard let start = html[..<end.lowerBound].range(of: "href=\"", options: .backwards) else { return nil }
+        return String(html[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "&amp;", with: "&")
     }
 
     /// The `href` of the pager's link with this `rel`, unescaped.

@@ -59,7 +59,18 @@ struct ListingTests {
 
             let enrolled = try await api.call("GET", "/v1/devices?enrolled=true", key: api.readerKey)
             #expect(enrolled.status == 200 && enrolled.array.isEmpty)
-            for bad in ["limit=0", "limit=1001", "after=nonsense", "serialPrefix=a-b", "enrolled=yes"] {
+
+            // sort=: another order with its own keyset, kept by the Link header; a cursor belongs to its order.
+            let descending = try await Self.walk(api, "/v1/devices?limit=7&sort=-serial")
+            let expected = (serials + ["A0000000001"]).sorted(by: >)
+            #expect(descending.flatMap { $0 }.compactMap { $0["serialNumber"] as? String } == expected)
+            let firstDown = try await Page.get(api, "/v1/devices?limit=7&sort=-serial", key: api.readerKey)
+            let downCursor = try #require(firstDown.next?.components(separatedBy: "after=").last)
+            let mixed = try await api.call("GET", "/v1/devices?limit=7&after=\(downCursor)", key: api.readerKey)
+            #expect(mixed.status == 400 && mixed.errorCode == "bad_page_request", "\(mixed.text)")
+            let badSort = try await api.call("GET", "/v1/devices?sort=colour", key: api.readerKey)
+            #expect(badSort.status == 400 && badSort.text.contains("sort"), "\(badSort.text)")
+            for bad in ["limit=0", "limit=1001", "after=nonsense", "serialPrefix=a-b", "enrolled=yes", "sort=-"] {
                 let answer = try await api.call("GET", "/v1/devices?\(bad)", key: api.readerKey)
                 #expect(answer.status == 400, "\(bad): \(answer.text)")
             }

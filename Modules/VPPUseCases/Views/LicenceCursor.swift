@@ -4,6 +4,8 @@ import VPPDomain
 /// The opaque keyset cursor of a licence listing (the last licence's id, versioned so its shape may change).
 public enum LicenceCursor {
     static let prefix = "l1."
+    /// The cursors of the other orders (``SortedCursor``).
+    static let sortedPrefix = "l2."
 
     public static func encode(_ id: AssignmentID) -> String {
         prefix + Data(id.rawValue.uuidString.lowercased().utf8).base64EncodedString()

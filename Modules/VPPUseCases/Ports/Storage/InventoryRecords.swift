@@ -12,6 +12,16 @@ public protocol InventoryRecords: Sendable {
     /// One page of devices ordered by serial number, those after `after` that `filter` selects (keyset: a page
     /// never repeats or skips a device however the inventory changes between pages).
     func devicePage(after: SerialNumber?, limit: Int, filter: DeviceFilter) async throws -> [Device]
+    /// One page of devices in `sort`'s order, those after `after` (the column's value, then the serial) that
+    /// `filter` selects.
+    func devicePage(
+        after: ListingPosition<SerialNumber>?,
+        limit: Int,
+        filter: DeviceFilter,
+        sort: ListingSort<DeviceSortColumn>
+    ) async throws -> [Device]
+    /// How many devices `filter` selects.
+    func deviceCount(filter: DeviceFilter) async throws -> Int
     func upsertUsers(_ users: [ManagedUser]) async throws
     /// Every managed user of the tenant (whole table).
     func users() async throws -> [ManagedUser]

@@ -77,6 +77,8 @@ public protocol LedgerRecords: Sendable {
     /// Records rows as they are (fixtures and imports); counts are not touched.
     func insertAssignments(_ assignments: [Assignment]) async throws
     func assignments(_ query: AssignmentQuery) async throws -> [Assignment]
+    /// How many licences `query` selects (its paging fields are ignored).
+    func assignmentCount(_ query: AssignmentQuery) async throws -> Int
     /// Active licences of revocable apps held by a retired device or a retired managed user (what reclaiming
     /// takes back), by id; found in one statement, without reading the inventory.
     func activeLicencesOfRetired() async throws -> [Assignment]

@@ -97,8 +97,12 @@ public struct AssignmentQuery: Hashable, Sendable {
     public var assignees: Set<Assignee>?
     /// Keyset paging: licences after this one in id order (set `limit` too).
     public var after: AssignmentID?
-    /// At most this many, in id order (a stable order for paging).
+    /// At most this many, in id order (a stable order for paging) unless `sort` says another.
     public var limit: Int?
+    /// Another order for a page (with `limit`): the column's value, then the id.
+    public var sort: ListingSort<LicenceSortColumn>?
+    /// Keyset paging in `sort`'s order: licences after this position.
+    public var position: ListingPosition<AssignmentID>?
 
     public init(
         asset: AssetKey? = nil,
