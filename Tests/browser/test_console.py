@@ -79,6 +79,16 @@ def test_admin_walk(stack, page):
     page.get_by_role("button", name="Add devices").click()
     expect(page.locator(".notice")).to_have_text("Devices added.")
     check(page, "devices")
+    # The total over the list's filter, and sorting by a column header (a link: no JavaScript needed); the
+    # current column again reverses it.
+    expect(page.locator(".pager")).to_contain_text("Rows 1–3 of 3")
+    expect(page.locator("th[aria-sort=ascending]")).to_contain_text("Serial number")
+    page.get_by_role("link", name="Serial number").click()
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Serial number")
+    expect(page.locator("tbody tr").first).to_contain_text("C02WALK00003")
+    page.get_by_role("link", name="Serial number").click()
+    expect(page.locator("th[aria-sort=ascending]")).to_contain_text("Serial number")
+    expect(page.locator("tbody tr").first).to_contain_text("C02WALK00001")
 
     # The pooled app, then its page: assign the three devices and watch them become active.
     nav(page, "Apps")
@@ -97,6 +107,13 @@ def test_admin_walk(stack, page):
     expect(page.locator(".state-active")).to_have_count(3)
     expect(page.locator("#pool-assigned")).to_have_text("3")
     check(page, "app")
+    expect(page.locator(".pager")).to_contain_text("Rows 1–3 of 3")
+    page.get_by_role("link", name="Assignee").click()
+    expect(page.locator("th[aria-sort=ascending]")).to_contain_text("Assignee")
+    page.get_by_role("link", name="Assignee").click()
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Assignee")
+    licences = page.locator("table", has=page.locator("caption", has_text="Who holds")).locator("tbody tr")
+    expect(licences.first).to_contain_text("C02WALK00003")
 
     # The device page: the licence, how the app reaches the device, what the device reported.
     app_url = page.url
