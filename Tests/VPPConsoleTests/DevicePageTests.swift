@@ -14,22 +14,7 @@ struct DevicePageTests {
     func devicePage() async throws {
         try await ConsoleHTTPTests.withConsole { world, client in
             let serial = try #require(try await world.addDevices(1).first)
-            try await world.store.inTenant(world.tenant.id) { tx in
-                try await tx.saveEnrollment(
-                    serial,
-                    MDMEnrollment(state: .enrolled, enrollmentID: "UDID-7", platform: .iOS)
-                )
-                try await tx.enqueueDeclarationSetChanges([
-                    DeclarationSetChange(
-                        serialNumber: serial.value,
-                        asset: AssetKey(adamID: "408709785"),
-                        licenceKind: .device,
-                        kind: .join,
-                        assignmentID: AssignmentID(),
-                        createdAt: world.clock.now()
-                    )
-                ])
-            }
+            try await world.enrolledAndJoined(serial, enrollmentID: "UDID-7")
             let report = #"""
                 {"StatusItems": {"app": {"managed": {"list": [{"identifier": "com.apple.Keynote",
                   "declaration-identifier": "vpp.app.408709785.STDQ.device", "state": "failed",

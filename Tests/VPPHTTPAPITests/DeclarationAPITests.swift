@@ -28,22 +28,7 @@ struct DeclarationAPITests {
             #expect(answer.errorMessage.contains("UDID-1"))
 
             let serial = try #require(try await world.addDevices(1).first)
-            try await world.store.inTenant(world.tenant.id) { tx in
-                try await tx.saveEnrollment(
-                    serial,
-                    MDMEnrollment(state: .enrolled, enrollmentID: "UDID-1", platform: .iOS)
-                )
-                try await tx.enqueueDeclarationSetChanges([
-                    DeclarationSetChange(
-                        serialNumber: serial.value,
-                        asset: AssetKey(adamID: "408709785"),
-                        licenceKind: .device,
-                        kind: .join,
-                        assignmentID: AssignmentID(),
-                        createdAt: world.clock.now()
-                    )
-                ])
-            }
+            try await world.enrolledAndJoined(serial, enrollmentID: "UDID-1")
             for (bad, needle) in [
                 ("nope", "not a JSON object"), (#"{"StatusItems": {"app": {"managed": {"list": {}}}}}"#, "not a list"),
                 (#"{"StatusItems": {"app": {"managed": {"list": [{"state": "managed"}]}}}}"#, "without an identifier"),

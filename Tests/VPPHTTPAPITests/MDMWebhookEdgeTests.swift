@@ -156,7 +156,7 @@ struct MDMWebhookEdgeTests {
                             receivedAt: now,
                             topic: index == 0 ? "mdm.CheckOut" : "mdm.TokenUpdate",
                             dedupeKey: "legacy-\(index)",
-                            body: String(decoding: legacy[index], as: UTF8.self)
+                            body: String(decoding: body, as: UTF8.self)
                         )
                     )
                 }

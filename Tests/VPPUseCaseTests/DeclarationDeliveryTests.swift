@@ -334,20 +334,7 @@ struct DeclarationWiringTests {
     )
     func backgroundJobs(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            let (file, _) = try await world.location(
-                "A",
-                assets: [SimAsset(adamId: "408709785", totalCount: 4, name: "Keynote")]
-            )
-            _ = try await world.useCases.uploadToken(world.admin, file: file)
-            let serials = try await world.addDevices(2)
-            try await world.store.inTenant(world.tenant.id) { tx in
-                for serial in serials {
-                    try await tx.saveEnrollment(
-                        serial,
-                        MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS)
-                    )
-                }
-            }
+            let serials = try await world.enrolledFleet(2, keynoteLicences: 4).serials
             let manage = world.reconcilingInline
             _ = try await manage.putScope(
                 world.admin,
@@ -406,21 +393,7 @@ struct DeclarationLeaveFirstTests {
     func leaveBeforeRevoke(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
             let key = AssetKey(adamID: "408709785")
-            let (file, uid) = try await world.location(
-                "A",
-                assets: [SimAsset(adamId: "408709785", totalCount: 3, name: "Keynote")]
-            )
-            _ = try await world.useCases.uploadToken(world.admin, file: file)
-            let serials = try await world.addDevices(2)
-            try await world.store.inTenant(world.tenant.id) { tx in
-                try await tx.setAppDelivery(.declarations, now: world.clock.now())
-                for serial in serials {
-                    try await tx.saveEnrollment(
-                        serial,
-                        MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS)
-                    )
-                }
-            }
+            let (serials, uid) = try await world.enrolledFleet(2, keynoteLicences: 3, declarations: true)
             _ = try await world.useCases.assignLicences(
                 world.admin,
                 asset: key,

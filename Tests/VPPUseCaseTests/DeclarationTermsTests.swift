@@ -96,20 +96,7 @@ struct DeclarationTermsTests {
     )
     func termsReachTheDeclaration(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            let (file, _) = try await world.location(
-                "A",
-                assets: [SimAsset(adamId: "408709785", totalCount: 4, name: "Keynote")]
-            )
-            _ = try await world.useCases.uploadToken(world.admin, file: file)
-            let serials = try await world.addDevices(2)
-            try await world.store.inTenant(world.tenant.id) { tx in
-                for serial in serials {
-                    try await tx.saveEnrollment(
-                        serial,
-                        MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(serial.value)", platform: .iOS)
-                    )
-                }
-            }
+            let serials = try await world.enrolledFleet(2, keynoteLicences: 4).serials
             let manage = world.reconcilingInline
             func put(_ terms: DeclarationTerms, priority: Int = 0) async throws {
                 _ = try await manage.putScope(

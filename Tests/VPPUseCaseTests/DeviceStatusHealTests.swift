@@ -48,21 +48,12 @@ struct DeviceStatusHealTests {
     /// A tenant delivering by declarations; `count` enrolled devices (`UDID-0`…) whose licences Apple confirmed and
     /// whose enrollments joined the app's set.
     func joined(_ world: World, _ count: Int) async throws -> Joined {
-        let (file, uid) = try await world.location(
-            "A",
-            assets: [SimAsset(adamId: "408709785", totalCount: 10, name: "Keynote")]
+        let (serials, uid) = try await world.enrolledFleet(
+            count,
+            keynoteLicences: 10,
+            declarations: true,
+            enrollmentID: { index, _ in "UDID-\(index)" }
         )
-        _ = try await world.useCases.uploadToken(world.admin, file: file)
-        let serials = try await world.addDevices(count)
-        try await world.store.inTenant(world.tenant.id) { tx in
-            try await tx.setAppDelivery(.declarations, now: world.clock.now())
-            for (i, serial) in serials.enumerated() {
-                try await tx.saveEnrollment(
-                    serial,
-                    MDMEnrollment(state: .enrolled, enrollmentID: "UDID-\(i)", platform: .iOS)
-                )
-            }
-        }
         _ = try await world.useCases.assignLicences(
             world.admin,
             asset: Self.key,
