@@ -25,16 +25,7 @@ struct DeclarativeDeliveryTests {
 
             // 1. Thirty licences through the second replica: each device joins the app's set after Apple holds
             //    its licence, evaluates the declaration and installs the app.
-            #expect(
-                try await http(
-                    "POST",
-                    d.servers[1] + "/v1/apps/\(Self.adamID)/licenses",
-                    d.apiKey,
-                    [
-                        "serialNumbers": serials
-                    ]
-                ).0 == 202
-            )
+            #expect(try await d.licences("POST", serials, through: 1) == 202)
             let installed = try await MDMDeploymentTests.eventually(.seconds(120)) {
                 let apps = try await d.declaredApps()
                 return serials.allSatisfy { d.appState($0, in: apps).state == "managed" }
@@ -68,16 +59,7 @@ struct DeclarativeDeliveryTests {
             // 3. Five licences revoked: each device leaves the set before Apple sees the disassociate, and the
             //    app is gone from it; the other 25 keep theirs.
             let revoked = Array(serials.prefix(5))
-            #expect(
-                try await http(
-                    "DELETE",
-                    d.servers[0] + "/v1/apps/\(Self.adamID)/licenses",
-                    d.apiKey,
-                    [
-                        "serialNumbers": revoked
-                    ]
-                ).0 == 202
-            )
+            #expect(try await d.licences("DELETE", revoked, through: 0) == 202)
             let disassociatedAll = try await MDMDeploymentTests.eventually(.seconds(120)) {
                 let gone = DeclarativeDeployment.licenceTimes(try await d.licenceLog(), "disassociated")
                 return revoked.allSatisfy { gone[$0] != nil }
@@ -121,16 +103,7 @@ struct DeclarativeDeliveryTests {
                 try await http("PUT", d.mdmsim + "/sim/faults", nil, ["mode": "slow", "delayMilliseconds": 3000]).0
                     == 200
             )
-            #expect(
-                try await http(
-                    "POST",
-                    d.servers[0] + "/v1/apps/\(Self.adamID)/licenses",
-                    d.apiKey,
-                    [
-                        "serialNumbers": late
-                    ]
-                ).0 == 202
-            )
+            #expect(try await d.licences("POST", late, through: 0) == 202)
             let inFlight = try await MDMDeploymentTests.eventually(.seconds(60)) {
                 let confirmed = DeclarativeDeployment.licenceTimes(try await d.licenceLog(), "associated")
                 let requests = try await d.ddmStats()["apiRequests"] as? Int ?? 0
@@ -183,16 +156,7 @@ struct DeclarativeStatusTests {
             let d = try await DeclarativeDeployment(databaseURL: databaseURL, replicas: 2, licences: 40)
             defer { d.stop() }
             let serials = try await d.enroll(30, prefix: "STA").map(\.serial)
-            #expect(
-                try await http(
-                    "POST",
-                    d.servers[1] + "/v1/apps/\(Self.adamID)/licenses",
-                    d.apiKey,
-                    [
-                        "serialNumbers": serials
-                    ]
-                ).0 == 202
-            )
+            #expect(try await d.licences("POST", serials, through: 1) == 202)
             // 1. Every device reports managed; vpp shows each join with the device's `managed`.
             let verified = try await MDMDeploymentTests.eventually(.seconds(120)) {
                 let rows = try d.vppDeclarationRows().filter { $0["change"] as? String == "join" }
@@ -213,16 +177,7 @@ struct DeclarativeStatusTests {
                     == 200
             )
             let victim = try #require(try await d.enroll(1, prefix: "HEAL").first?.serial)
-            #expect(
-                try await http(
-                    "POST",
-                    d.servers[0] + "/v1/apps/\(Self.adamID)/licenses",
-                    d.apiKey,
-                    [
-                        "serialNumbers": [victim]
-                    ]
-                ).0 == 202
-            )
+            #expect(try await d.licences("POST", [victim], through: 0) == 202)
             #expect(
                 try await MDMDeploymentTests.eventually(.seconds(60)) {
                     DeclarativeDeployment.changed(try await d.setChanges(), "join")[victim] != nil

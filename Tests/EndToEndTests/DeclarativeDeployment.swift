@@ -120,6 +120,17 @@ final class DeclarativeDeployment: @unchecked Sendable {
 
     // MARK: Reading the stand-ins
 
+    /// Assigns (`POST`) or revokes (`DELETE`) the app's licences of these devices through replica `replica`;
+    /// the HTTP status (202 when accepted).
+    func licences(_ method: String, _ serials: [String], through replica: Int) async throws -> Int {
+        try await Self.http(
+            method,
+            servers[replica] + "/v1/apps/\(Self.adamID)/licenses",
+            apiKey,
+            ["serialNumbers": serials]
+        ).0
+    }
+
     /// Enrolls `count` devices at mdmsim and waits until vpp knows them; their serial numbers and UDIDs.
     func enroll(_ count: Int, prefix: String) async throws -> [(serial: String, udid: String)] {
         let (status, body) = try await Self.http(
