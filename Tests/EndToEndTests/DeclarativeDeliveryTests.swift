@@ -13,7 +13,10 @@ struct DeclarativeDeliveryTests {
     static let adamID = DeclarativeDeployment.adamID
 
     @Test(
-        "30 devices: join after Apple's licence, managed with no LicenseNotFound and no InstallApplication; 5 revoked leave before Apple's disassociate; a replica SIGKILLed before the set change: one change"
+        """
+        30 devices: join after Apple's licence, managed with no LicenseNotFound and no InstallApplication; 5 \
+        revoked leave before Apple's disassociate; a replica SIGKILLed before the set change: one change
+        """
     )
     func licenceFirstThenDeclaration() async throws {
         let http = Self.http
@@ -148,7 +151,10 @@ struct DeclarativeStatusTests {
     static let adamID = DeclarativeDeployment.adamID
 
     @Test(
-        "30 devices report managed and vpp shows them verified; a licence deleted behind vpp's back: LicenseNotFound, re-associated, re-published, managed within two status rounds"
+        """
+        30 devices report managed and vpp shows them verified; a licence deleted behind vpp's back: \
+        LicenseNotFound, re-associated, re-published, managed within two status rounds
+        """
     )
     func statusBackAndHealing() async throws {
         let http = Self.http

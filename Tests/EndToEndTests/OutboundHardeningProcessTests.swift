@@ -85,7 +85,10 @@ struct OutboundHardeningProcessTests {
     }
 
     @Test(
-        "vppd without VPP_OUTBOUND_ALLOW: MDM and webhook URLs on loopback, metadata and plain http are 422 (API and CLI); the loopback listener receives nothing"
+        """
+        vppd without VPP_OUTBOUND_ALLOW: MDM and webhook URLs on loopback, metadata and plain http are 422 (API and \
+        CLI); the loopback listener receives nothing
+        """
     )
     func refusedURLs() async throws {
         let listener = try LoopbackListener()
@@ -129,7 +132,10 @@ struct OutboundHardeningProcessTests {
     }
 
     @Test(
-        "vppd: a signed Authenticate whose UDID is shaped like a path is refused at the edge (400, nothing recorded, no device) while a good one enrolls; nothing reaches the MDM listener"
+        """
+        vppd: a signed Authenticate whose UDID is shaped like a path is refused at the edge (400, nothing recorded, \
+        no device) while a good one enrolls; nothing reaches the MDM listener
+        """
     )
     func pathShapedEnrollmentID() async throws {
         let listener = try LoopbackListener()
