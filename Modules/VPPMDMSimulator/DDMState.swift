@@ -62,6 +62,17 @@ public enum DDMStatusRoute: String, Sendable, Codable, CaseIterable {
     case post
     /// A DeclarativeManagement check-in (`Endpoint` `status`) on the MDM webhook, as NanoMDM forwards it.
     case webhook
+    /// Kept only by KMFDDM (the devices' check-ins go to it behind NanoMDM): vpp reads them back with
+    /// `GET /v1/status-report/{enrollmentId}`.
+    case kmfddm
+}
+
+/// A status report as the simulated KMFDDM keeps it (`GET /v1/status-report/{id}?index=N` answers it).
+public struct DDMStoredReport: Sendable {
+    public let raw: Data
+    public let receivedAt: Date
+    /// KMFDDM names a report by the trace id of the request that brought it.
+    public let statusID: String
 }
 
 /// Counters of the declarative side, for tests and benchmarks.
@@ -79,6 +90,9 @@ public struct DDMStats: Sendable, Codable {
     public var reportsSent = 0
     public var reportsFailed = 0
     public var reportsLost = 0
+    /// Reports KMFDDM keeps (every report a device sends, whatever else receives it) and reads of them.
+    public var reportsKept = 0
+    public var statusReportReads = 0
 }
 
 /// Everything the simulated KMFDDM and the devices' declarative side keep.
@@ -89,6 +103,9 @@ struct DDMState: Sendable {
     var setChanges: [DDMSetChange] = []
     /// By enrollment id (the device's UDID), then by declaration identifier.
     var apps: [String: [String: DDMDeviceApp]] = [:]
+    /// The status reports KMFDDM keeps, by enrollment id, oldest first (the newest `keptReports`).
+    var reports: [String: [DDMStoredReport]] = [:]
+    static let keptReports = 20
     /// Enrollments with an evaluation already scheduled (changes coalesce into one sync).
     var scheduled: Set<String> = []
     var stats = DDMStats()

@@ -199,7 +199,11 @@ extension MDMSimulator {
     }
 
     func send(enrollmentID: String, _ report: Data) async {
+        // The device's check-in reaches KMFDDM (NanoMDM hands DeclarativeManagement to it), which keeps the report.
+        keepStatusReport(enrollmentID: enrollmentID, report)
         switch ddm.statusRoute {
+        case .kmfddm:
+            ddm.stats.reportsSent += 1
         case .webhook:
             guard let device = devices[enrollmentID] else { return }
             await post(

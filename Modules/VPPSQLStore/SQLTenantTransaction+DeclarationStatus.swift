@@ -177,6 +177,8 @@ extension SQLTenantTransaction {
     }
 
     func markRepublished(asset: AssetKey, kind: LicenceAssignmentKind, publication: Int, now: Date) async throws {
+        // The devices evaluate the new ServerToken now: read their status back soon (KMFDDM's status polls).
+        try await armRepublishedPolls(asset: asset, kind: kind, now: now)
         try await exec(
             """
             UPDATE declaration_publications SET published = \(publication), updated_at = \(now)

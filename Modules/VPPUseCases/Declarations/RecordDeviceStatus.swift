@@ -36,13 +36,21 @@ public struct RecordDeviceStatus: Sendable {
         public var claimed: [DeclarationSetChangeRecord] = []
     }
 
-    /// Records `report` for the device enrolled as `enrollmentID`, then heals what it claimed.
+    /// Records `report` for the device enrolled as `enrollmentID`, then heals what it claimed. `receivedAt` is when
+    /// a DDM server received a report vpp read back later (to the second): the report counts from then, so one
+    /// received before a re-publication does not start another heal.
     /// - Throws: ``UseCaseError/unknownEnrollment(_:)`` for an unknown device, ``StatusReportError`` for a report
     ///   that cannot be read (nothing is recorded).
-    public func callAsFunction(_ caller: Caller, enrollmentID: String, report: Data) async throws -> Outcome {
+    public func callAsFunction(
+        _ caller: Caller,
+        enrollmentID: String,
+        report: Data,
+        receivedAt: Date? = nil
+    ) async throws -> Outcome {
         try caller.require(.manageLicences)
         let apps = try DeclarativeStatusReport.managedApps(report)
-        let now = clock.now()
+        // A time to the second may be up to a second early: count the report from the end of that second.
+        let now = receivedAt.map { min(clock.now(), $0.addingTimeInterval(1)) } ?? clock.now()
         let maxAttempts = healer?.maxAttempts ?? 0
         let lease = healer?.lease ?? 300
         let recorded = try await store.inTenant(caller.tenantID) { tx in
