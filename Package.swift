@@ -260,6 +260,7 @@ let package = Package(
             name: "vppctl",
             dependencies: [
                 "VPPDomain", "VPPUseCases", "VPPComposition", "VPPAppleClient", "VPPAppleSimulator", "VPPConsole",
+                "VPPMDMSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
