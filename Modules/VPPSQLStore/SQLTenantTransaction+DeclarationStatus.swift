@@ -130,6 +130,17 @@ extension SQLTenantTransaction {
                 WHERE tenant_id = \(tenantID) AND change_id IN (\(list: chunk))
                 """
             )
+            // A DDM server that pulls is offered the re-publication as the join again, queued with the new document
+            // (GET /v1/declaration-changes); its report of the join done marks the declaration re-published.
+            try await exec(
+                """
+                UPDATE declaration_set_changes SET state = 'queued', next_attempt_at = \(now), last_error = NULL,
+                    lease_owner = NULL, lease_until = NULL, updated_at = \(now)
+                WHERE tenant_id = \(tenantID) AND change_id IN (\(list: chunk)) AND kind = 'join' AND state = 'done'
+                    AND EXISTS (SELECT 1 FROM tenant_app_delivery t
+                        WHERE t.tenant_id = declaration_set_changes.tenant_id AND t.publisher = 'pull')
+                """
+            )
         }
     }
 
