@@ -28,7 +28,9 @@ struct MDMSim: AsyncParsableCommand {
             post them to --status-url too (route post), send them as webhook check-ins (webhook) or not (kmfddm). \
             Admin: PUT /sim/ddm/config {vppsimURL, statusURL, statusAPIKey, statusRoute: post|webhook|kmfddm, \
             evaluationDelayMilliseconds}; PUT /sim/ddm/faults {mode: none|lost|late|uninstalled, \
-            delayMilliseconds, serials}; GET /sim/ddm/set-changes; GET /sim/ddm/devices; GET /sim/ddm/stats.
+            delayMilliseconds, serials}; POST /sim/ddm/user-enrollments {udid, enrollmentId, clientUserId} (a user's \
+            own enrollment on a device: it evaluates License.Assignment User declarations against the user's \
+            licences); GET /sim/ddm/set-changes; GET /sim/ddm/devices; GET /sim/ddm/stats.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self

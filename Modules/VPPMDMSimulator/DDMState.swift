@@ -67,6 +67,16 @@ public enum DDMStatusRoute: String, Sendable, Codable, CaseIterable {
     case kmfddm
 }
 
+/// A user's own enrollment on a simulated device (a User Enrollment, or a Mac's user channel): an enrollment id of
+/// its own, signed in as a VPP user, so it evaluates `License.Assignment: User` declarations against that user's
+/// licences.
+public struct DDMUserEnrollment: Sendable, Codable, Equatable {
+    public let enrollmentID: String
+    /// The device the user is enrolled on.
+    public let udid: String
+    public let clientUserID: String
+}
+
 /// A status report as the simulated KMFDDM keeps it (`GET /v1/status-report/{id}?index=N` answers it).
 public struct DDMStoredReport: Sendable {
     public let raw: Data
@@ -105,6 +115,8 @@ struct DDMState: Sendable {
     var apps: [String: [String: DDMDeviceApp]] = [:]
     /// The status reports KMFDDM keeps, by enrollment id, oldest first (the newest `keptReports`).
     var reports: [String: [DDMStoredReport]] = [:]
+    /// Users' own enrollments, by their enrollment id.
+    var userEnrollments: [String: DDMUserEnrollment] = [:]
     static let keptReports = 20
     /// Enrollments with an evaluation already scheduled (changes coalesce into one sync).
     var scheduled: Set<String> = []

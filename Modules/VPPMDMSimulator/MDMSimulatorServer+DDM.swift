@@ -14,6 +14,12 @@ extension MDMSimulatorServer {
         let evaluationDelayMilliseconds: Int?
     }
 
+    struct DDMUserEnrollmentBody: Decodable {
+        let udid: String
+        let enrollmentId: String
+        let clientUserId: String
+    }
+
     struct DDMFaultBody: Decodable {
         let mode: String
         let delayMilliseconds: Int?
@@ -140,6 +146,17 @@ extension MDMSimulatorServer {
                 serials: body.serials ?? []
             )
             return Self.json(["mode": fault.rawValue])
+        }
+        router.post("/sim/ddm/user-enrollments") { request, _ in
+            let body = try await Self.decode(DDMUserEnrollmentBody.self, request)
+            guard
+                await simulator.addUserEnrollment(
+                    udid: body.udid,
+                    enrollmentID: body.enrollmentId,
+                    clientUserID: body.clientUserId
+                )
+            else { throw HTTPError(.notFound, message: "no device \(body.udid) (or the id is a device's)") }
+            return Self.json(["enrollmentId": body.enrollmentId], status: .created)
         }
         router.get("/sim/ddm/set-changes") { _, _ in Self.json(await simulator.recordedSetChanges()) }
         router.get("/sim/ddm/devices") { _, _ in Self.json(await simulator.declaredApps()) }

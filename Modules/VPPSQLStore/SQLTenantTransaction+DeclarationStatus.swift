@@ -3,13 +3,24 @@ import VPPDomain
 import VPPUseCases
 
 extension SQLTenantTransaction {
-    /// The device's latest join for the app (an earlier licence's join has been left).
+    /// The device's latest join for the app (an earlier licence's join has been left). `serial` is the change's
+    /// enrollee: a device's serial number, or `user <clientUserId>` for a user licence's `User` declaration (a serial
+    /// number has no space).
     func latestJoin(serial: String, asset: AssetKey) -> SQLQuery {
-        """
-        SELECT change_id FROM declaration_set_changes
-        WHERE tenant_id = \(tenantID) AND serial = \(serial) AND \(fragment: asset.matches()) AND kind = 'join'
-        ORDER BY created_at DESC LIMIT 1
-        """
+        if serial.hasPrefix("user ") {
+            let user = String(serial.dropFirst(5))
+            return """
+                SELECT change_id FROM declaration_set_changes
+                WHERE tenant_id = \(tenantID) AND client_user_id = \(user) AND licence_kind = 'User'
+                    AND \(fragment: asset.matches()) AND kind = 'join'
+                ORDER BY created_at DESC LIMIT 1
+                """
+        }
+        return """
+            SELECT change_id FROM declaration_set_changes
+            WHERE tenant_id = \(tenantID) AND serial = \(serial) AND \(fragment: asset.matches()) AND kind = 'join'
+            ORDER BY created_at DESC LIMIT 1
+            """
     }
 
     func setDeclarationInstallState(serial: String, asset: AssetKey, _ state: DeviceCommandState?) async throws {

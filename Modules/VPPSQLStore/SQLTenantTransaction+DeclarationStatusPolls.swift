@@ -12,6 +12,15 @@ extension SQLTenantTransaction {
                 AND l.assignment_id = j.assignment_id AND l.kind = 'leave')
         """
 
+    func linkedUser(enrollmentID: String) async throws -> ClientUserID? {
+        try await exec(
+            """
+            SELECT client_user_id FROM managed_users WHERE tenant_id = \(tenantID) AND enrollment_id = \(enrollmentID)
+            ORDER BY client_user_id LIMIT 1
+            """
+        ).first.map { try $0.decode("client_user_id") }
+    }
+
     func armStatusPolls(enrollmentIDs: [String], at: Date) async throws {
         for id in Set(enrollmentIDs).sorted() {
             try await exec(
@@ -49,10 +58,16 @@ extension SQLTenantTransaction {
             JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
             WHERE j.tenant_id = \(tenantID) AND d.enrollment_id IN (\(list: picked)) AND \(fragment: Self.unsettledJoin)
             GROUP BY d.enrollment_id
+            UNION ALL
+            SELECT u.enrollment_id, MIN(j.updated_at) AS since FROM declaration_set_changes j
+            JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
+            WHERE j.tenant_id = \(tenantID) AND u.enrollment_id IN (\(list: picked)) AND j.licence_kind = 'User'
+                AND \(fragment: Self.unsettledJoin)
+            GROUP BY u.enrollment_id
             """
         ) {
             let id: String = try row.decode("enrollment_id")
-            since[id] = try row.decode("since", as: Date?.self)
+            if let date = try row.decode("since", as: Date?.self) { since[id] = min(date, since[id] ?? date) }
         }
         return try claimed.map { row in
             let id: String = try row.decode("enrollment_id")
@@ -78,6 +93,11 @@ extension SQLTenantTransaction {
             SELECT j.change_id FROM declaration_set_changes j
             JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
             WHERE j.tenant_id = \(tenantID) AND d.enrollment_id = \(enrollmentID) AND \(fragment: Self.unsettledJoin)
+            UNION ALL
+            SELECT j.change_id FROM declaration_set_changes j
+            JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
+            WHERE j.tenant_id = \(tenantID) AND u.enrollment_id = \(enrollmentID) AND j.licence_kind = 'User'
+                AND \(fragment: Self.unsettledJoin)
             LIMIT 1
             """
         ).isEmpty
@@ -100,6 +120,17 @@ extension SQLTenantTransaction {
             JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
             WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j")) AND j.licence_kind = \(kind.rawValue)
                 AND j.kind = 'join' AND j.heal_state = 'republishing' AND d.enrollment_id IS NOT NULL
+            ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
+            """
+        )
+        // The users' own enrollments, for a user licence's `User` declaration.
+        try await exec(
+            """
+            INSERT INTO declaration_status_polls (tenant_id, enrollment_id, next_poll_at, idle)
+            SELECT DISTINCT u.tenant_id, u.enrollment_id, \(now), 0 FROM declaration_set_changes j
+            JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
+            WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j")) AND j.licence_kind = \(kind.rawValue)
+                AND j.kind = 'join' AND j.heal_state = 'republishing' AND u.enrollment_id IS NOT NULL
             ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
             """
         )

@@ -78,7 +78,8 @@ public struct DeliverDeclarationSetChanges: Sendable {
         guard !claimed.isEmpty else { return Outcome() }
         var outcome = Outcome()
         var results: [(UUID, DeclarationSetChangeState, Date?, String?)] = []
-        // Devices that joined a set: their status is read back from KMFDDM until they settle (PollDeclarationStatus).
+        // Enrollments (devices' or users') that joined a set: their status is read back from KMFDDM until they
+        // settle (PollDeclarationStatus).
         var joinedEnrollments: [String] = []
         func retry(_ record: DeclarationSetChangeRecord, _ reason: String, after: TimeInterval? = nil) {
             let delay = after ?? DeliveryPolicy.retryDelay(attempt: record.attempts)
@@ -162,7 +163,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
                 results.append((change.id, .done, nil, nil))
                 if change.kind == .join {
                     outcome.joined += 1
-                    if change.clientUserID == nil { joinedEnrollments.append(enrollmentID) }
+                    joinedEnrollments.append(enrollmentID)
                 } else {
                     outcome.left += 1
                 }

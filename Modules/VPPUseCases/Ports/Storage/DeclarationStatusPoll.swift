@@ -22,6 +22,8 @@ public struct DeclarationStatusPoll: Hashable, Sendable {
 
 /// The status polls of a tenant's enrollments, inside its unit of work (see ``TenantTransaction``).
 public protocol DeclarationStatusPollRecords {
+    /// The managed user whose own enrollment `enrollmentID` is (linked by ``LinkUserEnrollment``), if any.
+    func linkedUser(enrollmentID: String) async throws -> ClientUserID?
     /// Asks for the status of these enrollments to be read at `at` (a join reached the DDM server, or a
     /// declaration was re-published), resetting their back-off.
     func armStatusPolls(enrollmentIDs: [String], at: Date) async throws
