@@ -71,7 +71,8 @@ extension DemoCommand {
         let joins = await mdm.simulator.recordedSetChanges().filter { $0.kind == .join && $0.changed }
         let declaration = try ManagedAppDeclaration(asset: pages, assignment: .device).identifier
         say(
-            "Only then vpp published \(declaration) to KMFDDM and put the iPad's enrollment in its set (\(changes?.joined ?? 0) join, \(joins.count) set change at KMFDDM)"
+            "Only then vpp published \(declaration) to KMFDDM and put the iPad's enrollment in its set "
+                + "(\(changes?.joined ?? 0) join, \(joins.count) set change at KMFDDM)"
         )
 
         // The device evaluates the declaration, finds its licence at Apple, installs; vpp reads its status back.

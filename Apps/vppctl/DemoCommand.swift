@@ -8,7 +8,8 @@ import VPPDomain
 import VPPUseCases
 
 /// `vppctl demo`: the product end to end on the embedded SQLite default against an in-process simulator
-/// of Apple and mdmsim (an MDM server with KMFDDM and devices), telling the story as it goes. Needs no setup; leaves nothing behind unless `--keep`.
+/// of Apple and mdmsim (an MDM server with KMFDDM and devices), telling the story as it goes. Needs no setup;
+/// leaves nothing behind unless `--keep`.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
