@@ -10,9 +10,9 @@ import VPPDomain
 ///
 /// An enrollment is read when its join reaches KMFDDM and when its declaration is re-published (the store arms
 /// it), then every ``interval`` doubled per read that found nothing new (at most 16 times), until its joins are
-/// settled. A batch of at most ``batchSize`` is claimed under a lease, so replicas read different enrollments;
-/// a report read twice is recorded once (its fingerprint is kept). Nothing is read when the tenant's DDM server is
-/// not KMFDDM.
+/// settled. Batches of at most ``batchSize`` are claimed under a lease (so replicas read different enrollments) and
+/// read ``concurrentReads`` at a time; a report read twice is recorded once (its fingerprint is kept). Nothing is
+/// read when the tenant's DDM server is not KMFDDM.
 public struct PollDeclarationStatus: Sendable {
     let store: any Store
     let clock: any Clock
@@ -23,8 +23,12 @@ public struct PollDeclarationStatus: Sendable {
     /// Seconds between reads of an enrollment that is not settled (`VPP_DECLARATION_STATUS_POLL_SECONDS`).
     public let interval: TimeInterval
     public let batchSize = 100
+    /// Batches per run (the device-command job's), so one run keeps up with thousands of due enrollments.
+    public let maxBatches = 20
     /// Reports read per enrollment and pass, newest back (KMFDDM keeps several; its file storage only the last).
     public let reportsPerRead = 5
+    /// Enrollments read at once in a pass.
+    public let concurrentReads = 8
     /// How long a server holds the enrollments it claimed.
     public let lease: TimeInterval = 120
 
@@ -58,9 +62,24 @@ public struct PollDeclarationStatus: Sendable {
     /// (the device may not have evaluated yet), each further one doubles it, up to 16 intervals.
     public func delay(idle: Int) -> TimeInterval { interval * Double(1 << min(max(idle - 1, 0), 4)) }
 
-    /// Reads the due enrollments of the tenant once (one batch); nothing unless its DDM server is KMFDDM.
+    /// Reads the due enrollments of the tenant, a batch at a time until none is due (at most ``maxBatches``);
+    /// nothing unless its DDM server is KMFDDM.
     @discardableResult
     public func callAsFunction(_ tenantID: TenantID) async throws -> Outcome {
+        var total = Outcome()
+        for _ in 0..<maxBatches {
+            let outcome = try await batch(tenantID)
+            total.read += outcome.read
+            total.recorded += outcome.recorded
+            total.failed += outcome.failed
+            total.rejected += outcome.rejected
+            if outcome.read < batchSize { break }
+        }
+        return total
+    }
+
+    /// Claims and reads one batch.
+    func batch(_ tenantID: TenantID) async throws -> Outcome {
         let now = clock.now()
         let (settings, polls) = try await store.inTenant(tenantID) { tx in
             let settings = try await tx.declarationPublisher()
@@ -73,9 +92,24 @@ public struct PollDeclarationStatus: Sendable {
         let key = try secrets.open(sealed)
         let this = self
         return try await readers.withStatusReader(url: url, apiKey: key) { reader in
-            var outcome = Outcome()
-            for poll in polls { outcome = try await this.read(tenantID, poll, reader, outcome) }
-            return outcome
+            // A few enrollments at once: each read waits on KMFDDM and its own transaction, not on the others.
+            try await withThrowingTaskGroup(of: Outcome.self) { group in
+                var outcome = Outcome()
+                var pending = polls[...]
+                func add(_ group: inout ThrowingTaskGroup<Outcome, any Error>) {
+                    guard let poll = pending.popFirst() else { return }
+                    group.addTask { try await this.read(tenantID, poll, reader, Outcome()) }
+                }
+                for _ in 0..<this.concurrentReads { add(&group) }
+                while let one = try await group.next() {
+                    outcome.read += one.read
+                    outcome.recorded += one.recorded
+                    outcome.failed += one.failed
+                    outcome.rejected += one.rejected
+                    add(&group)
+                }
+                return outcome
+            }
         }
     }
 
@@ -129,7 +163,7 @@ public struct PollDeclarationStatus: Sendable {
         }
         let now = clock.now()
         let (newest, misses, why) = (lastReport, idle, error)
-        try await store.inTenant(tenantID) { tx in
+        _ = try await store.inTenant(tenantID) { tx in
             try await tx.finishStatusPoll(
                 enrollmentID: poll.enrollmentID,
                 lastReport: newest,
