@@ -156,6 +156,9 @@ public struct PollDeclarationStatus: Sendable {
         case .failed(let reason):
             outcome.failed += 1
             error = reason
+            // KMFDDM's storages answer 500, not 404, for an enrollment with no report yet (the read at join time
+            // usually is one): only a failure that repeats is worth a warning; every one is on the poll's row.
+            guard poll.idle >= 2 else { break }
             logger.warning(
                 "reading declarative status from KMFDDM failed",
                 metadata: ["tenant": "\(tenantID)", "enrollment": "\(poll.enrollmentID)", "error": "\(reason)"]
