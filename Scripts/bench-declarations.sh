@@ -14,6 +14,9 @@
 #     webhook, signed as NanoMDM does (accepted per second, and processed per second until every event is out of
 #     `pending`, read from mdm_events);
 #   - when Apple (vppsim) associated the licences, so a slow join rate can be told from a slow confirmation.
+# STATUS_ROUTE=kmfddm: the devices keep their status reports in mdmsim's KMFDDM only (as behind NanoMDM + KMFDDM) and
+# vpp reads them back (GET /v1/status-report, every POLL_SECONDS, default 5): then also prints how long after the
+# last report was kept every join of the round was verified, and KMFDDM status reads per second in that window.
 # CONFIG=release for optimised binaries (default debug); BENCH_BIN=dir: binaries built already.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,7 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 CONFIG=${CONFIG:-debug}
 SIZES=${SIZES:-"1000 3000 10000"}
 STATUS_CONCURRENCY=${STATUS_CONCURRENCY:-32}
+STATUS_ROUTE=${STATUS_ROUTE:-post}
 if [ -n "${BENCH_BIN:-}" ]; then  # binaries built already (a copy, so a build running meanwhile cannot swap them)
   BIN=$BENCH_BIN
 else
@@ -48,10 +52,12 @@ BENCH_NAME=ddm source Scripts/lib/mdm-bench-stack.sh
 MDM="http://127.0.0.1:$MDM_PORT"; SIM="http://127.0.0.1:$SIM_PORT"; API="http://127.0.0.1:$VPPD_PORT"
 "$BIN/vppsim" serve --port "$SIM_PORT" --rate-limit 0 --log-level error & SIM_PID=$!; PIDS+=($SIM_PID)
 "$BIN/mdmsim" serve --port "$MDM_PORT" --api-key-file "$WORK/api.key" --hmac-key-file "$WORK/hmac.key" \
-  --vppsim-url "$SIM" --status-url "$API" --evaluation-delay-ms 100 --log-level error & MDM_PID=$!; PIDS+=($MDM_PID)
+  --vppsim-url "$SIM" --status-url "$API" --status-route "$STATUS_ROUTE" --evaluation-delay-ms 100 --log-level error &
+MDM_PID=$!; PIDS+=($MDM_PID)
 export VPP_DATABASE_URL="$VPP_TEST_DATABASE_URL" VPP_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64) VPP_LOG_LEVEL=error \
   VPP_APPLE_BASE_URL="$SIM/mdm/v2" VPP_PUBLIC_URL="$API" \
-  VPP_OUTBOUND_ALLOW="127.0.0.1:$MDM_PORT"  # mdmsim is on loopback, over plain http: allowed by the operator
+  VPP_OUTBOUND_ALLOW="127.0.0.1:$MDM_PORT" \
+  VPP_DECLARATION_STATUS_POLL_SECONDS="${POLL_SECONDS:-5}"  # mdmsim is on loopback, over plain http: allowed
 "$BIN/vppctl" migrate >/dev/null
 "$BIN/vppctl" tenant create bench >/dev/null
 export VPP_TENANT=bench
@@ -160,6 +166,19 @@ if apple and apple != [0]:
     print(f"{size} devices: Apple associated {len(apple)} licences from +{min(apple) - start:.1f} s to "
           f"+{max(apple) - start:.1f} s after the assignment request; joins from +{fj - start:.1f} s to +{lj - start:.1f} s")
 PY
+  if [ "$STATUS_ROUTE" = kmfddm ]; then
+    # The reports stay in KMFDDM: vpp reads them back; until every join of the round is verified.
+    READS0=$(stat statusReportReads); KEPT_AT=$(now); DEADLINE=$(( $(date +%s) + 1800 ))
+    verified() {
+      psql_ "SELECT count(*) FROM declaration_set_changes
+             WHERE kind = 'join' AND install_state = 'verified' AND serial LIKE 'D$ROUND%'"
+    }
+    until [ "$(verified)" -ge "$ENROLLED" ] || [ "$(date +%s)" -gt "$DEADLINE" ]; do sleep 0.5; done
+    python3 -c "
+n, v, reads, t = $ENROLLED, $(verified), $(stat statusReportReads) - $READS0, max($(now) - $KEPT_AT, 0.001)
+print(f'$SIZE devices: status read back from KMFDDM (POLL_SECONDS ${POLL_SECONDS:-5}): {v} of {n} joins verified '
+      f'{t:.1f} s after the last report was kept; {reads} status-report reads in that time ({reads / t:.0f}/s)')"
+  fi
   # Status reports at full speed: each device of the round reports its app managed once more, by each route.
   curl -fs "$MDM/sim/devices" > "$WORK/sim-devices.json"; curl -fs "$MDM/sim/ddm/devices" > "$WORK/sim-apps.json"
   python3 - "$WORK" "D$ROUND" <<'PY'

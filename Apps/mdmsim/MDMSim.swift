@@ -22,11 +22,15 @@ struct MDMSim: AsyncParsableCommand {
             Declarative side (KMFDDM's API, Basic kmfddm:<the same API key>): PUT/GET /v1/declarations, GET/DELETE \
             /v1/declarations/{id}, POST /v1/declarations/{id}/touch, GET /v1/sets, GET/PUT/DELETE \
             /v1/set-declarations/{set}?declaration={id}, GET/PUT/DELETE /v1/enrollment-sets/{enrollmentId}?set={set}, \
-            GET /v1/declaration-sets/{id}, GET /v1/declaration-status/{ids}. Devices in an app's set ask vppsim \
-            (--vppsim-url) for a device licence, install or report Error.LicenseNotFound, and post status reports \
-            to --status-url. Admin: PUT /sim/ddm/config {vppsimURL, statusURL, statusAPIKey, statusRoute: \
-            post|webhook, evaluationDelayMilliseconds}; PUT /sim/ddm/faults {mode: none|lost|late|uninstalled, \
-            delayMilliseconds, serials}; GET /sim/ddm/set-changes; GET /sim/ddm/devices; GET /sim/ddm/stats.
+            GET /v1/declaration-sets/{id}, GET /v1/declaration-status/{ids}, GET \
+            /v1/status-report/{enrollmentId}?index=N. Devices in an app's set ask vppsim (--vppsim-url) for a \
+            device licence, install or report Error.LicenseNotFound; KMFDDM keeps every status report, and devices \
+            post them to --status-url too (route post), send them as webhook check-ins (webhook) or not (kmfddm). \
+            Admin: PUT /sim/ddm/config {vppsimURL, statusURL, statusAPIKey, statusRoute: post|webhook|kmfddm, \
+            evaluationDelayMilliseconds}; PUT /sim/ddm/faults {mode: none|lost|late|uninstalled, \
+            delayMilliseconds, serials}; POST /sim/ddm/user-enrollments {udid, enrollmentId, clientUserId} (a user's \
+            own enrollment on a device: it evaluates License.Assignment User declarations against the user's \
+            licences); GET /sim/ddm/set-changes; GET /sim/ddm/devices; GET /sim/ddm/stats.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self
@@ -46,7 +50,7 @@ struct MDMSim: AsyncParsableCommand {
         @Option(help: "vpp's base URL: devices POST status reports to <url>/v1/device-status/<enrollmentId>.")
         var statusURL: String?
         @Option(help: "File holding the vpp API key the status reports carry.") var statusAPIKeyFile: String?
-        @Option(help: "How status reports travel: post (vpp's device-status API) or webhook.") var statusRoute = "post"
+        @Option(help: "Status reports: post (to vpp), webhook, or kmfddm (kept there only).") var statusRoute = "post"
         @Option(help: "Milliseconds before a device evaluates changed declarations.") var evaluationDelayMs = 200
         @Option(help: "Log level.") var logLevel = "info"
 
@@ -67,7 +71,7 @@ struct MDMSim: AsyncParsableCommand {
                 logger: logger
             )
             guard let route = DDMStatusRoute(rawValue: statusRoute) else {
-                throw ValidationError("--status-route must be post or webhook")
+                throw ValidationError("--status-route must be post, webhook or kmfddm")
             }
             await simulator.configureDDM(
                 vppsimURL: nil,

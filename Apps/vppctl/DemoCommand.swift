@@ -8,7 +8,8 @@ import VPPDomain
 import VPPUseCases
 
 /// `vppctl demo`: the product end to end on the embedded SQLite default against an in-process simulator
-/// of Apple, telling the story as it goes. Needs no setup; leaves nothing behind unless `--keep`.
+/// of Apple and mdmsim (an MDM server with KMFDDM and devices), telling the story as it goes. Needs no setup;
+/// leaves nothing behind unless `--keep`.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -30,8 +31,11 @@ struct DemoCommand: AsyncParsableCommand {
         settings.eventDelayMilliseconds = 50
         let simulator = AppleSimulator(settings: settings, logger: quiet)
         let running = try await SimulatorServer(simulator: simulator, logger: quiet).start()
+        step("Starting mdmsim (NanoMDM and KMFDDM, with simulated devices) on a local port")
+        let mdm = try await DemoMDM.start(appleRootURL: running.rootURL, logger: quiet)
+        defer { mdm.task.cancel() }
         do {
-            try await tour(simulator, running, folder: folder, logger: quiet)
+            try await tour(simulator, running, mdm, folder: folder, logger: quiet)
         } catch {
             await running.stop()
             throw error
@@ -44,8 +48,13 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// Seeds Apple's side, then shows vpp on the embedded database inside its runtime's scope.
-    func tour(_ simulator: AppleSimulator, _ running: RunningSimulator, folder: URL, logger quiet: Logger) async throws
-    {
+    func tour(
+        _ simulator: AppleSimulator,
+        _ running: RunningSimulator,
+        _ mdm: DemoMDM,
+        folder: URL,
+        logger quiet: Logger
+    ) async throws {
         let main = await simulator.createLocation(
             name: "Main Campus",
             countryCode: "US",
@@ -90,19 +99,29 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.databaseURL = "sqlite://\(folder.path)/vpp.sqlite"
         configuration.appleBaseURL = running.appleBaseURL
         try await VPPRuntime.withRunning(configuration, migrate: true, logger: quiet) { runtime in
-            try await showProduct(runtime, mainFile: mainFile, annexFile: annexFile, labFile: labFile)
+            try await showProduct(runtime, mdm, mainFile: mainFile, annexFile: annexFile, labFile: labFile)
         }
     }
 
     /// The product's story, from uploading tokens to the audit trail.
-    func showProduct(_ runtime: VPPRuntime, mainFile: String, annexFile: String, labFile: String) async throws {
+    func showProduct(
+        _ runtime: VPPRuntime,
+        _ mdm: DemoMDM,
+        mainFile: String,
+        annexFile: String,
+        labFile: String
+    ) async throws {
         let mailer = ConsoleMailer()
         let ports = runtime.ports.replacing(
             apple: runtime.ports.apple,
             metadata: runtime.ports.metadata,
             mailer: mailer
         )
-        let useCases = UseCases(ports: ports, settings: runtime.settings)
+        var settings = runtime.settings
+        settings.outboundPolicy = mdm.outboundPolicy
+        // The demo reads the device's status back from KMFDDM every second, not every minute.
+        settings.declarationStatusPollInterval = 1
+        let useCases = UseCases(ports: ports, settings: settings)
         let tenant = try await useCases.tenantAdministration.createTenant(
             name: "Springfield Schools MDM",
             hostname: "mdm.springfield.example"
@@ -184,6 +203,8 @@ struct DemoCommand: AsyncParsableCommand {
         if let annexToken = tokens.first(where: { $0.token.location.name == "Annex" }) {
             printPlan(try await useCases.removeToken.plan(admin, tokenID: annexToken.token.id))
         }
+
+        try await showDeclarations(useCases, mdm, tenant: tenant, admin: admin)
 
         step("Audit trail")
         for record in try await useCases.catalogue.auditLog(admin, limit: 8).reversed() {

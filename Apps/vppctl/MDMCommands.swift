@@ -18,7 +18,8 @@ struct MDMCommand: AsyncParsableCommand {
                 kmfddm also serves NanoHUB's embedded KMFDDM. The API key is read from a file, stored encrypted and \
                 never printed. webhook sends any other DDM server signed Standard Webhooks events \
                 (declaration.published, declaration_set.joined, declaration_set.left) and prints its whsec_ signing \
-                secret once. pull leaves the changes queued for a DDM server that polls GET /v1/declaration-changes \
+                secret once; choosing webhook again keeps that secret unless --rotate-secret (a new one, printed \
+                once). pull leaves the changes queued for a DDM server that polls GET /v1/declaration-changes \
                 and reports each with POST /v1/declaration-changes/{id}/ack. Without an argument, prints the current \
                 setting.
                 """
@@ -27,6 +28,7 @@ struct MDMCommand: AsyncParsableCommand {
         @Argument(help: "kmfddm, webhook, pull or off.") var kind: String?
         @Option(help: "The DDM server's base URL.") var url: String?
         @Option(help: "File holding the DDM server's API key.") var apiKeyFile: String?
+        @Flag(help: "webhook chosen again: make a new signing secret (the receiver needs it).") var rotateSecret = false
 
         func run() async throws {
             let key: String?
@@ -41,8 +43,16 @@ struct MDMCommand: AsyncParsableCommand {
                     guard let value = DeclarationPublisherKind(rawValue: kind) else {
                         throw CommandFailure("Unknown DDM server kind \"\(kind)\"; use kmfddm, webhook, pull or off.")
                     }
-                    if let secret = try await configure.setPublisher(context.caller, value, url: url, apiKey: key) {
+                    if let secret = try await configure.setPublisher(
+                        context.caller,
+                        value,
+                        url: url,
+                        apiKey: key,
+                        rotateSecret: rotateSecret
+                    ) {
                         print("Signing secret (shown once; the receiver verifies webhook-signature with it): \(secret)")
+                    } else if value == .webhook {
+                        print("The signing secret is unchanged (--rotate-secret makes a new one).")
                     }
                 }
                 let current = try await configure.publisher(context.caller)

@@ -18,7 +18,8 @@ struct VPPD: AsyncParsableCommand {
             Reads VPP_DATABASE_URL, VPP_APPLE_BASE_URL, VPP_ENCRYPTION_KEY(_FILE), VPP_HTTP_HOST, VPP_HTTP_PORT,
             VPP_PUBLIC_URL, VPP_SMTP_URL, VPP_LOG_LEVEL, VPP_SYNC_INTERVAL (seconds), VPP_OUTBOUND_ALLOW,
             VPP_MDM_EVENT_RETENTION (seconds), VPP_DECLARATION_HEAL_ATTEMPTS (heals of a device's LicenseNotFound per
-            licence, default 3), VPP_RESERVATION_BATCH (assignment requests sharing one reservation transaction,
+            licence, default 3), VPP_DECLARATION_STATUS_POLL_SECONDS (reads of an unsettled enrollment's status at
+            KMFDDM, default 60), VPP_RESERVATION_BATCH (assignment requests sharing one reservation transaction,
             default 64) and VPP_REQUEST_DEADLINE_SECONDS (an API request's database deadline, default 10).
             Any number of replicas may share one PostgreSQL database: background work is claimed from a shared job
             queue.

@@ -37,3 +37,27 @@ extension MDMDeliveries: DeclarationPublisherFactory {
         }
     }
 }
+
+extension MDMDeliveries: DeclarationStatusReaderFactory {
+    /// KMFDDM's status API behind the outbound policy, as its publisher: the client is pinned to a checked address
+    /// and shut down after the batch.
+    public func withStatusReader(
+        url: String,
+        apiKey: String,
+        _ body: @Sendable (any DeclarationStatusReader) async throws -> PollDeclarationStatus.Outcome
+    ) async throws -> PollDeclarationStatus.Outcome {
+        switch await OutboundGuard.client(for: url, policy: policy) {
+        case .failure(let refused):
+            throw MDMError.refusedURL(url, refused.description)
+        case .success(let client):
+            do {
+                let outcome = try await body(KMFDDMStatusReader(url: url, apiKey: apiKey, client: client))
+                try? await client.shutdown()
+                return outcome
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+        }
+    }
+}

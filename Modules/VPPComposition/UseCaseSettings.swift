@@ -16,6 +16,9 @@ public struct UseCaseSettings: Sendable {
     /// How often vpp heals a device's `Error.LicenseNotFound` for one licence before the install shows failed
     /// (`VPP_DECLARATION_HEAL_ATTEMPTS`).
     public var declarationHealAttempts = 3
+    /// Seconds between reads of an unsettled enrollment's declarative status at KMFDDM
+    /// (`VPP_DECLARATION_STATUS_POLL_SECONDS`).
+    public var declarationStatusPollInterval: TimeInterval = 60
     /// At most this many small reservations of one app share a transaction (`VPP_RESERVATION_BATCH`).
     public var reservationBatch = 64
     /// Seconds between scheduled syncs of each token (`VPP_SYNC_INTERVAL`).
@@ -34,6 +37,7 @@ public struct UseCaseSettings: Sendable {
         outboundPolicy = OutboundPolicy(allowList: configuration.outboundAllow)
         mdmEventRetention = configuration.mdmEventRetention
         declarationHealAttempts = configuration.declarationHealAttempts
+        declarationStatusPollInterval = configuration.declarationStatusPollInterval
         reservationBatch = configuration.reservationBatch
         syncInterval = configuration.syncInterval
     }

@@ -62,6 +62,8 @@ public struct UseCases: Sendable {
     public let healLicenceNotFound: HealLicenceNotFound
     public let deliverDeviceCommands: DeliverDeviceCommands
     public let deliverDeclarations: DeliverDeclarations?
+    /// Reads devices' declarative status back from KMFDDM (nil: no reader wired).
+    public let pollDeclarationStatus: PollDeclarationStatus?
     public let reclaimUnenrolledDevices: ReclaimUnenrolledDevices
 
     // Scopes.
@@ -80,6 +82,8 @@ public struct UseCases: Sendable {
     /// - Parameters:
     ///   - deliveries: reaches the tenants' MDM servers; nil: ``MDMDeliveries`` under the outbound policy, which
     ///     also publishes declarations. Given, declarations are published by `publishers` only.
+    ///   - statusReaders: reads devices' status back from KMFDDM when `deliveries` is given (nil: not read);
+    ///     otherwise ``MDMDeliveries``.
     ///   - hasher: the console's password hasher (bcrypt; tests pass a low cost).
     ///   - signInPolicy: the console's sign-in throttle.
     ///   - intentScheduler: where requests hand their queued Apple intents (vppd's pump, made from the use case
@@ -89,6 +93,7 @@ public struct UseCases: Sendable {
         settings: UseCaseSettings = UseCaseSettings(),
         deliveries: (any DeviceCommandDeliveryFactory)? = nil,
         publishers: (any DeclarationPublisherFactory)? = nil,
+        statusReaders: (any DeclarationStatusReaderFactory)? = nil,
         hasher: any PasswordHasher = BcryptPasswordHasher(),
         signInPolicy: SignInPolicy = SignInPolicy(),
         intentScheduler: (CarryOutAppleIntents) -> (any IntentScheduler)? = { _ in nil }
@@ -284,6 +289,17 @@ public struct UseCases: Sendable {
         deliverDeclarations = declarationPublishers.map {
             DeliverDeclarations(store: store, clock: clock, secrets: secrets, logger: logger, publishers: $0)
         }
+        pollDeclarationStatus = (deliveries == nil ? production : statusReaders).map {
+            PollDeclarationStatus(
+                store: store,
+                clock: clock,
+                secrets: secrets,
+                logger: logger,
+                readers: $0,
+                record: record(nil),
+                interval: settings.declarationStatusPollInterval
+            )
+        }
         reclaimUnenrolledDevices = ReclaimUnenrolledDevices(
             store: store,
             clock: clock,
@@ -319,7 +335,8 @@ public struct UseCases: Sendable {
                 reclaim: reclaimUnenrolledDevices,
                 reconcile: reconcile(nil),
                 logger: logger,
-                deliverDeclarations: deliverDeclarations
+                deliverDeclarations: deliverDeclarations,
+                pollDeclarationStatus: pollDeclarationStatus
             ),
             logger: logger
         )

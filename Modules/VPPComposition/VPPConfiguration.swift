@@ -23,6 +23,7 @@ import Logging
 /// | `VPP_OUTBOUND_ALLOW` | none: MDM, webhook and SMTP hosts must be public and reached over TLS |
 /// | `VPP_MDM_EVENT_RETENTION` | `604800` seconds (7 days) |
 /// | `VPP_DECLARATION_HEAL_ATTEMPTS` | `3` heals of a device's `Error.LicenseNotFound` per licence |
+/// | `VPP_DECLARATION_STATUS_POLL_SECONDS` | `60` seconds between reads of an unsettled enrollment's status at KMFDDM |
 /// | `VPP_RESERVATION_BATCH` | `64` requests sharing one reservation transaction (`1`: each alone) |
 ///
 /// Secrets (the encryption keys, the passwords inside the database and SMTP URLs) are marked secret for
@@ -78,6 +79,9 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
     /// Heals of a device's `Error.LicenseNotFound` per licence before its install shows failed
     /// (`VPP_DECLARATION_HEAL_ATTEMPTS`, 1–20).
     public var declarationHealAttempts: Int
+    /// Seconds between reads of a not yet settled enrollment's declarative status at KMFDDM, doubled per read that
+    /// found nothing new up to 16 times (`VPP_DECLARATION_STATUS_POLL_SECONDS`, at least 1).
+    public var declarationStatusPollInterval: TimeInterval
 
     public static let defaultFolder = ".vpp"
 
@@ -137,6 +141,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
         outboundAllow = text("vpp.outbound.allow")
         mdmEventRetention = max(60, number("vpp.mdm.event.retention", 7 * 86_400))
         declarationHealAttempts = min(20, max(1, integer("vpp.declaration.heal.attempts", 3)))
+        declarationStatusPollInterval = max(1, number("vpp.declaration.status.poll.seconds", 60))
     }
 
     public var isPostgres: Bool { databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") }
@@ -167,6 +172,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
             ("VPP_INTENT_LEASE_SECONDS", "\(intentLease)"), ("VPP_TENANT", tenant),
             ("VPP_OUTBOUND_ALLOW", outboundAllow ?? "(none)"), ("VPP_MDM_EVENT_RETENTION", "\(mdmEventRetention)"),
             ("VPP_DECLARATION_HEAL_ATTEMPTS", "\(declarationHealAttempts)"),
+            ("VPP_DECLARATION_STATUS_POLL_SECONDS", "\(declarationStatusPollInterval)"),
             ("VPP_RESERVATION_BATCH", "\(reservationBatch)"),
         ]
         return lines.map { "\($0)=\($1)" }.joined(separator: "\n")

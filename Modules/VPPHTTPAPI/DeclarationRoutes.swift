@@ -70,6 +70,7 @@ enum DeclarationRoutes {
         let kind: String
         let url: String?
         let apiKey: String?
+        var rotateSecret: Bool? = nil
 
         static let schemaName = "DeclarationServerRequest"
         static var schema: JSONSchema {
@@ -78,6 +79,10 @@ enum DeclarationRoutes {
                 optional: [
                     "url": .string.described("The DDM server's base URL (KMFDDM, or NanoHUB's KMFDDM prefix)"),
                     "apiKey": .string.described("The DDM server's API key; stored encrypted, never returned"),
+                    "rotateSecret": .boolean.described(
+                        "webhook chosen again: true makes a new whsec_ secret (answered once); otherwise the secret "
+                            + "the receiver has is kept"
+                    ),
                 ]
             )
         }
@@ -144,7 +149,8 @@ enum DeclarationRoutes {
             path: "/v1/mdm/declarations",
             operationID: "setDeclarationServer",
             summary: "Choose the tenant's DDM server (kmfddm with url and apiKey; webhook with url: signed Standard "
-                + "Webhooks events, its new whsec_ secret answered once; or off: changes stay queued and visible); "
+                + "Webhooks events, its new whsec_ secret answered once — chosen again, the secret is kept unless "
+                + "rotateSecret; pull; or off: changes stay queued and visible); "
                 + "the key is sealed and never returned; needs mdm-admin",
             access: .apiKey(.manageTenant),
             requestBody: .ref(ServerBody.self),
@@ -162,7 +168,13 @@ enum DeclarationRoutes {
             return try await MDMRoutes.respond(call.context) {
                 let configure = call.useCases.configureAppDelivery
                 let caller = try call.caller()
-                let secret = try await configure.setPublisher(caller, kind, url: body.url, apiKey: body.apiKey)
+                let secret = try await configure.setPublisher(
+                    caller,
+                    kind,
+                    url: body.url,
+                    apiKey: body.apiKey,
+                    rotateSecret: body.rotateSecret ?? false
+                )
                 var answer = try await view(configure, caller)
                 answer.signingSecret = secret
                 return json(answer)

@@ -62,6 +62,27 @@ public enum DDMStatusRoute: String, Sendable, Codable, CaseIterable {
     case post
     /// A DeclarativeManagement check-in (`Endpoint` `status`) on the MDM webhook, as NanoMDM forwards it.
     case webhook
+    /// Kept only by KMFDDM (the devices' check-ins go to it behind NanoMDM): vpp reads them back with
+    /// `GET /v1/status-report/{enrollmentId}`.
+    case kmfddm
+}
+
+/// A user's own enrollment on a simulated device (a User Enrollment, or a Mac's user channel): an enrollment id of
+/// its own, signed in as a VPP user, so it evaluates `License.Assignment: User` declarations against that user's
+/// licences.
+public struct DDMUserEnrollment: Sendable, Codable, Equatable {
+    public let enrollmentID: String
+    /// The device the user is enrolled on.
+    public let udid: String
+    public let clientUserID: String
+}
+
+/// A status report as the simulated KMFDDM keeps it (`GET /v1/status-report/{id}?index=N` answers it).
+public struct DDMStoredReport: Sendable {
+    public let raw: Data
+    public let receivedAt: Date
+    /// KMFDDM names a report by the trace id of the request that brought it.
+    public let statusID: String
 }
 
 /// Counters of the declarative side, for tests and benchmarks.
@@ -79,6 +100,9 @@ public struct DDMStats: Sendable, Codable {
     public var reportsSent = 0
     public var reportsFailed = 0
     public var reportsLost = 0
+    /// Reports KMFDDM keeps (every report a device sends, whatever else receives it) and reads of them.
+    public var reportsKept = 0
+    public var statusReportReads = 0
 }
 
 /// Everything the simulated KMFDDM and the devices' declarative side keep.
@@ -89,6 +113,11 @@ struct DDMState: Sendable {
     var setChanges: [DDMSetChange] = []
     /// By enrollment id (the device's UDID), then by declaration identifier.
     var apps: [String: [String: DDMDeviceApp]] = [:]
+    /// The status reports KMFDDM keeps, by enrollment id, oldest first (the newest `keptReports`).
+    var reports: [String: [DDMStoredReport]] = [:]
+    /// Users' own enrollments, by their enrollment id.
+    var userEnrollments: [String: DDMUserEnrollment] = [:]
+    static let keptReports = 20
     /// Enrollments with an evaluation already scheduled (changes coalesce into one sync).
     var scheduled: Set<String> = []
     var stats = DDMStats()

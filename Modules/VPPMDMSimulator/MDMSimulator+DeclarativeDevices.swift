@@ -33,6 +33,20 @@ extension MDMSimulator {
 
     public var ddmStats: DDMStats { ddm.stats }
 
+    /// Enrolls `clientUserID` on the device `udid` with an enrollment of its own (`POST /sim/ddm/user-enrollments`);
+    /// false when there is no such device or the id is a device's.
+    public func addUserEnrollment(udid: String, enrollmentID: String, clientUserID: String) -> Bool {
+        guard devices[udid] != nil, devices[enrollmentID] == nil, !enrollmentID.isEmpty, !clientUserID.isEmpty else {
+            return false
+        }
+        ddm.userEnrollments[enrollmentID] = DDMUserEnrollment(
+            enrollmentID: enrollmentID,
+            udid: udid,
+            clientUserID: clientUserID
+        )
+        return true
+    }
+
     /// Every simulated device's declared apps (`GET /sim/ddm/devices`), by serial number.
     public func declaredApps() -> [String: [DDMDeviceApp]] {
         var result: [String: [DDMDeviceApp]] = [:]
@@ -58,7 +72,9 @@ extension MDMSimulator {
     /// apps whose declaration left it, and reports what changed.
     func evaluate(enrollmentID: String) async {
         ddm.scheduled.remove(enrollmentID)
-        guard let device = devices[enrollmentID], device.enrolled else { return }
+        // A device's enrollment, or a user's own on a device.
+        let user = ddm.userEnrollments[enrollmentID]
+        guard let device = devices[user?.udid ?? enrollmentID], device.enrolled else { return }
         let effective = ddm.effectiveDeclarations(enrollmentID)
         var changed: [DDMDeviceApp] = []
         var retryLater = false
@@ -73,8 +89,10 @@ extension MDMSimulator {
             let found: Bool?
             if declaration.licenceAssignment == "Device" {
                 found = await licenceExists(adamID: adamID, serial: device.serialNumber)
+            } else if let user {
+                found = await licenceExists(adamID: adamID, clientUserID: user.clientUserID)
             } else {
-                found = false  // user licences are not simulated: no user is signed in on these devices
+                found = false  // the device channel has no signed-in user: a User licence cannot be found
             }
             guard let found else {
                 retryLater = true
@@ -100,11 +118,11 @@ extension MDMSimulator {
             )
             ddm.apps[enrollmentID, default: [:]][id] = app
             if state == "managed" {
-                if devices[enrollmentID]?.installed.contains(bundle) == false {
-                    devices[enrollmentID]?.installed.append(bundle)
+                if devices[device.udid]?.installed.contains(bundle) == false {
+                    devices[device.udid]?.installed.append(bundle)
                 }
             } else {
-                devices[enrollmentID]?.installed.removeAll { $0 == bundle }
+                devices[device.udid]?.installed.removeAll { $0 == bundle }
             }
             changed.append(app)
         }
@@ -114,7 +132,7 @@ extension MDMSimulator {
             gone.removed = true
             gone.state = "not-present"
             ddm.apps[enrollmentID]?[id] = gone
-            devices[enrollmentID]?.installed.removeAll { $0 == app.bundleID }
+            devices[device.udid]?.installed.removeAll { $0 == app.bundleID }
             changed.append(gone)
         }
         if retryLater {
@@ -128,15 +146,19 @@ extension MDMSimulator {
         if !changed.isEmpty { await report(enrollmentID: enrollmentID, serial: device.serialNumber, changed) }
     }
 
-    /// Asks vppsim's admin API whether a device licence for `adamID` exists for `serial`; nil when it cannot say.
-    func licenceExists(adamID: String, serial: String) async -> Bool? {
+    /// Asks vppsim's admin API whether a device licence for `adamID` exists for `serial` (or a user licence for
+    /// `clientUserID`); nil when it cannot say.
+    func licenceExists(adamID: String, serial: String? = nil, clientUserID: String? = nil) async -> Bool? {
         guard let base = ddm.vppsimURL else {
             logger.warning("no vppsim to ask about licences (--vppsim-url)")
             ddm.stats.licenceLookupFailures += 1
             return nil
         }
         ddm.stats.licenceLookups += 1
-        let query = "adamId=\(Self.queryValue(adamID))&serialNumber=\(Self.queryValue(serial))"
+        let who =
+            serial.map { "serialNumber=\(Self.queryValue($0))" }
+            ?? "clientUserId=\(Self.queryValue(clientUserID ?? ""))"
+        let query = "adamId=\(Self.queryValue(adamID))&\(who)"
         var request = HTTPClientRequest(url: base + "/sim/licences?" + query)
         request.method = .GET
         do {
@@ -199,7 +221,11 @@ extension MDMSimulator {
     }
 
     func send(enrollmentID: String, _ report: Data) async {
+        // The device's check-in reaches KMFDDM (NanoMDM hands DeclarativeManagement to it), which keeps the report.
+        keepStatusReport(enrollmentID: enrollmentID, report)
         switch ddm.statusRoute {
+        case .kmfddm:
+            ddm.stats.reportsSent += 1
         case .webhook:
             guard let device = devices[enrollmentID] else { return }
             await post(

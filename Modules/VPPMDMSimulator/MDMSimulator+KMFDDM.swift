@@ -175,6 +175,59 @@ extension MDMSimulator {
         return (200, Self.jsonBody(result))
     }
 
+    /// Keeps a device's status report as KMFDDM does (newest last).
+    func keepStatusReport(enrollmentID: String, _ report: Data) {
+        var kept = ddm.reports[enrollmentID] ?? []
+        kept.append(
+            DDMStoredReport(
+                raw: report,
+                receivedAt: Date(),
+                statusID: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description
+            )
+        )
+        ddm.reports[enrollmentID] = Array(kept.suffix(DDMState.keptReports))
+        ddm.stats.reportsKept += 1
+    }
+
+    /// `GET /v1/status-report/{id}?index=N|status_id=S` (KMFDDM `http/api/status.go`): the raw report (index 0 the
+    /// newest) with `Last-Modified`, `X-Status-Report-Index` and `X-Status-Report-ID`; 400 without index or status
+    /// id (as KMFDDM's storage refuses), 404 when there is no such report.
+    public func statusReport(
+        enrollmentID: String,
+        index: String?,
+        statusID: String?
+    ) -> (status: Int, body: Data, headers: [String: String]) {
+        ddm.stats.statusReportReads += 1
+        let kept = ddm.reports[enrollmentID] ?? []
+        let position: Int?
+        if let statusID, !statusID.isEmpty {
+            position = kept.lastIndex { $0.statusID == statusID }.map { kept.count - 1 - $0 }
+        } else if let index {
+            guard let number = Int(index), number >= 0 else {
+                return (400, Self.errorBody("parsing index: invalid syntax"), [:])
+            }
+            position = number
+        } else {
+            return (400, Self.errorBody("status ID and index cannot both be empty"), [:])
+        }
+        guard let position, position < kept.count else {
+            return (404, Self.errorBody("status report not found"), [:])
+        }
+        let report = kept[kept.count - 1 - position]
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return (
+            200, report.raw,
+            [
+                "Last-Modified": formatter.string(from: report.receivedAt),
+                "X-Status-Report-Index": "\(position)",
+                "X-Status-Report-ID": report.statusID,
+            ]
+        )
+    }
+
     /// Every recorded change of enrollments' sets (`GET /sim/ddm/set-changes`), oldest first.
     public func recordedSetChanges() -> [DDMSetChange] { ddm.setChanges }
 

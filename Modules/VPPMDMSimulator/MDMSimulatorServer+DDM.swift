@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOFoundationCompat
@@ -11,6 +12,12 @@ extension MDMSimulatorServer {
         let statusAPIKey: String?
         let statusRoute: String?
         let evaluationDelayMilliseconds: Int?
+    }
+
+    struct DDMUserEnrollmentBody: Decodable {
+        let udid: String
+        let enrollmentId: String
+        let clientUserId: String
     }
 
     struct DDMFaultBody: Decodable {
@@ -89,11 +96,30 @@ extension MDMSimulatorServer {
             await simulator.declarationStatus(try Self.id($1).split(separator: ",").map(String.init))
         }
 
+        router.get("/v1/status-report/{id}") { request, context in
+            guard await simulator.kmfddmAuthorized(request.headers[.authorization]) else { return Self.unauthorized }
+            if let refused = await simulator.kmfddmGate() { return Self.answer(refused) }
+            let answer = await simulator.statusReport(
+                enrollmentID: try Self.id(context),
+                index: Self.query(request, "index"),
+                statusID: Self.query(request, "status_id")
+            )
+            var headers: HTTPFields = [.contentType: "application/json"]
+            for (name, value) in answer.headers {
+                if let field = HTTPField.Name(name) { headers[field] = value }
+            }
+            return Response(
+                status: .init(code: answer.status),
+                headers: headers,
+                body: .init(byteBuffer: ByteBuffer(data: answer.body))
+            )
+        }
+
         router.put("/sim/ddm/config") { request, _ in
             let body = try await Self.decode(DDMConfigBody.self, request)
             let route = try body.statusRoute.map { name in
                 guard let route = DDMStatusRoute(rawValue: name) else {
-                    throw HTTPError(.badRequest, message: "statusRoute must be one of post, webhook")
+                    throw HTTPError(.badRequest, message: "statusRoute must be one of post, webhook, kmfddm")
                 }
                 return route
             }
@@ -120,6 +146,17 @@ extension MDMSimulatorServer {
                 serials: body.serials ?? []
             )
             return Self.json(["mode": fault.rawValue])
+        }
+        router.post("/sim/ddm/user-enrollments") { request, _ in
+            let body = try await Self.decode(DDMUserEnrollmentBody.self, request)
+            guard
+                await simulator.addUserEnrollment(
+                    udid: body.udid,
+                    enrollmentID: body.enrollmentId,
+                    clientUserID: body.clientUserId
+                )
+            else { throw HTTPError(.notFound, message: "no device \(body.udid) (or the id is a device's)") }
+            return Self.json(["enrollmentId": body.enrollmentId], status: .created)
         }
         router.get("/sim/ddm/set-changes") { _, _ in Self.json(await simulator.recordedSetChanges()) }
         router.get("/sim/ddm/devices") { _, _ in Self.json(await simulator.declaredApps()) }

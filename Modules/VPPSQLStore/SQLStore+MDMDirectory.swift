@@ -13,6 +13,9 @@ extension SQLStore: MDMDirectory {
                 UNION SELECT DISTINCT tenant_id FROM declaration_set_changes WHERE state = 'queued'
                     AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
                 UNION SELECT DISTINCT tenant_id FROM declaration_publications WHERE publication > published
+                UNION SELECT DISTINCT p.tenant_id FROM declaration_status_polls p
+                    JOIN tenant_app_delivery t ON t.tenant_id = p.tenant_id AND t.publisher = 'kmfddm'
+                    WHERE p.next_poll_at IS NOT NULL AND p.next_poll_at <= \(now)
                 """
             ).map { try $0.decode("tenant_id") }
         }

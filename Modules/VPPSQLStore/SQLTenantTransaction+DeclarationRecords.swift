@@ -155,10 +155,7 @@ extension SQLTenantTransaction: DeclarationRecords {
         return try await !exec(
             """
             UPDATE declaration_set_changes SET device_state = \(state), device_reasons = \(encoded), reported_at = \(at)
-            WHERE tenant_id = \(tenantID) AND change_id IN (
-                SELECT change_id FROM declaration_set_changes
-                WHERE tenant_id = \(tenantID) AND serial = \(serial) AND \(fragment: asset.matches()) AND kind = 'join'
-                ORDER BY created_at DESC LIMIT 1)
+            WHERE tenant_id = \(tenantID) AND change_id IN (\(fragment: latestJoin(serial: serial, asset: asset)))
             RETURNING change_id
             """
         ).isEmpty

@@ -3,13 +3,24 @@ import VPPDomain
 import VPPUseCases
 
 extension SQLTenantTransaction {
-    /// The device's latest join for the app (an earlier licence's join has been left).
+    /// The device's latest join for the app (an earlier licence's join has been left). `serial` is the change's
+    /// enrollee: a device's serial number, or `user <clientUserId>` for a user licence's `User` declaration (a serial
+    /// number has no space).
     func latestJoin(serial: String, asset: AssetKey) -> SQLQuery {
-        """
-        SELECT change_id FROM declaration_set_changes
-        WHERE tenant_id = \(tenantID) AND serial = \(serial) AND \(fragment: asset.matches()) AND kind = 'join'
-        ORDER BY created_at DESC LIMIT 1
-        """
+        if serial.hasPrefix("user ") {
+            let user = String(serial.dropFirst(5))
+            return """
+                SELECT change_id FROM declaration_set_changes
+                WHERE tenant_id = \(tenantID) AND client_user_id = \(user) AND licence_kind = 'User'
+                    AND \(fragment: asset.matches()) AND kind = 'join'
+                ORDER BY created_at DESC LIMIT 1
+                """
+        }
+        return """
+            SELECT change_id FROM declaration_set_changes
+            WHERE tenant_id = \(tenantID) AND serial = \(serial) AND \(fragment: asset.matches()) AND kind = 'join'
+            ORDER BY created_at DESC LIMIT 1
+            """
     }
 
     func setDeclarationInstallState(serial: String, asset: AssetKey, _ state: DeviceCommandState?) async throws {
@@ -130,6 +141,17 @@ extension SQLTenantTransaction {
                 WHERE tenant_id = \(tenantID) AND change_id IN (\(list: chunk))
                 """
             )
+            // A DDM server that pulls is offered the re-publication as the join again, queued with the new document
+            // (GET /v1/declaration-changes); its report of the join done marks the declaration re-published.
+            try await exec(
+                """
+                UPDATE declaration_set_changes SET state = 'queued', next_attempt_at = \(now), last_error = NULL,
+                    lease_owner = NULL, lease_until = NULL, updated_at = \(now)
+                WHERE tenant_id = \(tenantID) AND change_id IN (\(list: chunk)) AND kind = 'join' AND state = 'done'
+                    AND EXISTS (SELECT 1 FROM tenant_app_delivery t
+                        WHERE t.tenant_id = declaration_set_changes.tenant_id AND t.publisher = 'pull')
+                """
+            )
         }
     }
 
@@ -177,6 +199,8 @@ extension SQLTenantTransaction {
     }
 
     func markRepublished(asset: AssetKey, kind: LicenceAssignmentKind, publication: Int, now: Date) async throws {
+        // The devices evaluate the new ServerToken now: read their status back soon (KMFDDM's status polls).
+        try await armRepublishedPolls(asset: asset, kind: kind, now: now)
         try await exec(
             """
             UPDATE declaration_publications SET published = \(publication), updated_at = \(now)

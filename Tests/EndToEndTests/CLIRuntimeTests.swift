@@ -95,12 +95,13 @@ struct CLIRuntimeTests {
             #expect(!printed.output.contains(secret) && !printed.errors.contains(secret), "a secret printed")
         }
 
-        // Every setting vppctl uses is named in its help (the HTTP server's, the request deadline and the sync
-        // interval are vppd's).
+        // Every setting vppctl uses is named in its help (the HTTP server's, the request deadline, the sync
+        // interval and the reads of declarative status at KMFDDM are vppd's).
         let (help, _) = try Self.vppctl(["--help"], [:])
         #expect(help.status == 0)
         let serverOnly = settings.keys.filter {
             $0.hasPrefix("VPP_HTTP_") || $0 == "VPP_SYNC_INTERVAL" || $0 == "VPP_REQUEST_DEADLINE_SECONDS"
+                || $0 == "VPP_DECLARATION_STATUS_POLL_SECONDS"
         }
         #expect(settings.count > 10, "\(printed.output)")
         for name in Set(settings.keys).subtracting(serverOnly) {

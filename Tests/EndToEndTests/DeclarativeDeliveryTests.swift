@@ -226,3 +226,275 @@ struct DeclarativeStatusTests {
         }
     }
 }
+
+/// Behind NanoMDM and KMFDDM the devices' DeclarativeManagement check-ins go to KMFDDM, not to vpp: mdmsim's devices
+/// here keep their status reports in mdmsim's KMFDDM only (`statusRoute: kmfddm`), and vpp reads them back with
+/// `GET /v1/status-report/{enrollmentId}` for the enrollments that have not settled.
+@Suite("End to end: declarative status read back from KMFDDM", .serialized)
+struct DeclarativeStatusPollTests {
+    static let http = DeclarativeDeployment.http
+    static let adamID = DeclarativeDeployment.adamID
+
+    @Test(
+        """
+        Devices that never post their status to vpp end verified from KMFDDM's status reports; a licence deleted \
+        at vppsim heals through the polled Error.LicenseNotFound; settled enrollments are no longer read
+        """
+    )
+    func statusReadBackFromKMFDDM() async throws {
+        let http = Self.http
+        try await TestDatabase.withFreshDatabase { _, databaseURL in
+            let d = try await DeclarativeDeployment(
+                databaseURL: databaseURL,
+                replicas: 2,
+                licences: 20,
+                settings: ["VPP_DECLARATION_STATUS_POLL_SECONDS": "1"],
+                statusRoute: "kmfddm"
+            )
+            defer { d.stop() }
+            let serials = try await d.enroll(10, prefix: "PLL").map(\.serial)
+            #expect(
+                try await http(
+                    "POST",
+                    d.servers[1] + "/v1/apps/\(Self.adamID)/licenses",
+                    d.apiKey,
+                    ["serialNumbers": serials]
+                ).0 == 202
+            )
+            // 1. Every device installs and its report stays in KMFDDM; vpp reads it and shows the install verified.
+            func verified(_ serial: String, _ rows: [[String: Any]]) -> Bool {
+                rows.contains {
+                    $0["serialNumber"] as? String == serial && $0["change"] as? String == "join"
+                        && $0["deviceState"] as? String == "managed" && $0["installState"] as? String == "verified"
+                }
+            }
+            let allVerified = try await MDMDeploymentTests.eventually(.seconds(120)) {
+                let rows = try d.vppDeclarationRows()
+                return serials.allSatisfy { verified($0, rows) }
+            }
+            let stats = try await d.ddmStats()
+            #expect(allVerified, "vpp shows 10 devices verified from KMFDDM: \(stats) \(d.logs)")
+            #expect(stats["reportsKept"] as? Int ?? 0 >= 10, "the devices' reports went to KMFDDM: \(stats)")
+            #expect(stats["statusReportReads"] as? Int ?? 0 >= 10, "vpp read them back: \(stats)")
+            #expect(stats["reportsFailed"] as? Int == 0 && stats["licenceNotFound"] as? Int == 0, "\(stats)")
+
+            // 2. Settled: a verified enrollment is not read again (reads stop growing while nothing is pending).
+            try await Task.sleep(for: .seconds(3))
+            let readsSettled = try await d.ddmStats()["statusReportReads"] as? Int ?? 0
+            try await Task.sleep(for: .seconds(4))
+            let readsLater = try await d.ddmStats()["statusReportReads"] as? Int ?? 0
+            #expect(readsLater == readsSettled, "no reads once settled: \(readsSettled) then \(readsLater)")
+
+            // 3. A licence deleted at Apple behind vpp's back after the device joined, before it evaluates: the
+            //    device's Error.LicenseNotFound reaches vpp only through KMFDDM; vpp re-associates and re-publishes;
+            //    the device evaluates again and reports managed, which vpp reads back too.
+            #expect(
+                try await http("PUT", d.mdmsim + "/sim/ddm/config", nil, ["evaluationDelayMilliseconds": 4000]).0
+                    == 200
+            )
+            let victim = try #require(try await d.enroll(1, prefix: "PHEAL").first?.serial)
+            #expect(
+                try await http(
+                    "POST",
+                    d.servers[0] + "/v1/apps/\(Self.adamID)/licenses",
+                    d.apiKey,
+                    ["serialNumbers": [victim]]
+                ).0 == 202
+            )
+            #expect(
+                try await MDMDeploymentTests.eventually(.seconds(60)) {
+                    DeclarativeDeployment.changed(try await d.setChanges(), "join")[victim] != nil
+                },
+                "the device joined the set"
+            )
+            let deleted = try await http(
+                "DELETE",
+                d.sim + "/sim/locations/\(d.location.uid)/assignments",
+                nil,
+                ["adamId": Self.adamID, "serialNumbers": [victim]]
+            ).0
+            #expect(deleted == 200)
+            #expect(
+                try await http("PUT", d.mdmsim + "/sim/ddm/config", nil, ["evaluationDelayMilliseconds": 300]).0
+                    == 200
+            )
+            let healed = try await MDMDeploymentTests.eventually(.seconds(120)) {
+                d.appState(victim, in: try await d.declaredApps()).state == "managed"
+            }
+            let app = try await d.declaredApps()[victim]?.first
+            #expect(healed, "healed: \(app ?? [:]) \(d.logs)")
+            #expect(app?["evaluations"] as? Int == 2, "LicenseNotFound, then managed: two status rounds")
+            let log = try await d.licenceLog()
+            #expect(DeclarativeDeployment.licenceTimes(log, "associated")[victim]?.count == 2, "re-associated")
+            #expect(try await d.ddmStats()["licenceNotFound"] as? Int == 1)
+            let healedInVPP = try await MDMDeploymentTests.eventually(.seconds(60)) {
+                verified(victim, try d.vppDeclarationRows())
+            }
+            let row = try d.vppDeclarationRows().first {
+                $0["serialNumber"] as? String == victim && $0["change"] as? String == "join"
+            }
+            #expect(healedInVPP, "vpp shows the healed device verified: \(row ?? [:])")
+            #expect(row?["healAttempts"] as? Int == 1, "healed once: \(row ?? [:])")
+            #expect(try await d.ddmStats()["reportsSent"] as? Int ?? 0 >= 12)
+            for device in try await MDMDeploymentTests.simDevices(d.mdmsim) {
+                #expect(MDMDeploymentTests.installs(device, adamID: Self.adamID).isEmpty, "no InstallApplication")
+            }
+        }
+    }
+}
+
+/// User licences by declaration end to end: mdmsim's devices carry a user's own enrollment (an enrollment id of its
+/// own, signed in as a VPP user) that evaluates `License.Assignment: User` declarations against vppsim's user
+/// licences and keeps its status in mdmsim's KMFDDM; vpp reads it back, verifies the user's licence and heals its
+/// `Error.LicenseNotFound` like a device's.
+@Suite("End to end: user enrollments by declaration", .serialized)
+struct UserEnrollmentDeclarationTests {
+    static let http = DeclarativeDeployment.http
+    static let adamID = DeclarativeDeployment.adamID
+    static let declaration = "vpp.app.\(adamID).STDQ.user"
+
+    @Test(
+        """
+        A user enrollment evaluates the User declaration against the user's licence and reports managed: the user's \
+        licence is verified; a user licence deleted at vppsim heals through its LicenseNotFound
+        """
+    )
+    func userEnrollments() async throws {
+        let http = Self.http
+        try await TestDatabase.withFreshDatabase { _, databaseURL in
+            let d = try await DeclarativeDeployment(
+                databaseURL: databaseURL,
+                replicas: 2,
+                licences: 20,
+                settings: ["VPP_DECLARATION_STATUS_POLL_SECONDS": "1"],
+                statusRoute: "kmfddm"
+            )
+            defer { d.stop() }
+            let devices = try await d.enroll(2, prefix: "USR")
+            let users = ["ana-1", "bob-1"]
+            #expect(
+                try await http(
+                    "POST",
+                    d.servers[0] + "/v1/users",
+                    d.apiKey,
+                    ["users": users.map { ["clientUserId": $0] }]
+                ).0 == 201
+            )
+            for (user, device) in zip(users, devices) {
+                let enrollment = "UE-\(user)"
+                #expect(
+                    try await http(
+                        "POST",
+                        d.mdmsim + "/sim/ddm/user-enrollments",
+                        nil,
+                        ["udid": device.udid, "enrollmentId": enrollment, "clientUserId": user]
+                    ).0 == 201
+                )
+                #expect(
+                    try await http(
+                        "PUT",
+                        d.servers[1] + "/v1/users/\(user)/enrollment",
+                        d.apiKey,
+                        ["enrollmentId": enrollment]
+                    ).0 == 200
+                )
+            }
+            func app(_ enrollment: String) async throws -> [String: Any]? {
+                try await d.declaredApps()[enrollment]?.first {
+                    $0["declarationIdentifier"] as? String == Self.declaration
+                }
+            }
+            func userRow(_ user: String) throws -> [String: Any]? {
+                try d.vppDeclarationRows().first {
+                    $0["clientUserId"] as? String == user && $0["change"] as? String == "join"
+                }
+            }
+
+            // 1. ana's licence: her enrollment joins the User set after Apple holds it, installs, reports managed
+            //    (kept in KMFDDM only); vpp reads it back and verifies her licence.
+            #expect(
+                try await http(
+                    "POST",
+                    d.servers[1] + "/v1/apps/\(Self.adamID)/licenses",
+                    d.apiKey,
+                    ["clientUserIds": ["ana-1"]]
+                ).0 == 202
+            )
+            let verified = try await MDMDeploymentTests.eventually(.seconds(90)) {
+                let row = try userRow("ana-1")
+                return row?["deviceState"] as? String == "managed" && row?["installState"] as? String == "verified"
+            }
+            let anaRow = try userRow("ana-1")
+            #expect(verified, "ana's licence verified: \(anaRow ?? [:]) \(d.logs)")
+            #expect(try await app("UE-ana-1")?["state"] as? String == "managed")
+            let joins = try await d.setChanges().filter {
+                $0["enrollmentID"] as? String == "UE-ana-1" && $0["kind"] as? String == "join"
+                    && $0["changed"] as? Bool == true
+            }
+            let licence = try await d.licenceLog().filter {
+                $0["clientUserId"] as? String == "ana-1" && $0["kind"] as? String == "associated"
+            }
+            #expect(joins.count == 1 && licence.count == 1, "\(joins) \(licence)")
+            #expect(
+                (licence.first?["at"] as? Double ?? .infinity) < (joins.first?["at"] as? Double ?? 0),
+                "Apple's user licence before the join"
+            )
+            #expect(try await d.ddmStats()["licenceNotFound"] as? Int == 0)
+
+            // 2. bob's licence deleted at Apple after his enrollment joined, before it evaluates: LicenseNotFound,
+            //    read back from KMFDDM; vpp asks Apple about bob, re-associates and re-publishes; managed.
+            #expect(
+                try await http("PUT", d.mdmsim + "/sim/ddm/config", nil, ["evaluationDelayMilliseconds": 4000]).0
+                    == 200
+            )
+            #expect(
+                try await http(
+                    "POST",
+                    d.servers[0] + "/v1/apps/\(Self.adamID)/licenses",
+                    d.apiKey,
+                    ["clientUserIds": ["bob-1"]]
+                ).0 == 202
+            )
+            #expect(
+                try await MDMDeploymentTests.eventually(.seconds(60)) {
+                    try await d.setChanges().contains {
+                        $0["enrollmentID"] as? String == "UE-bob-1" && $0["kind"] as? String == "join"
+                    }
+                },
+                "bob's enrollment joined the set"
+            )
+            #expect(
+                try await http(
+                    "DELETE",
+                    d.sim + "/sim/locations/\(d.location.uid)/assignments",
+                    nil,
+                    ["adamId": Self.adamID, "clientUserIds": ["bob-1"]]
+                ).0 == 200
+            )
+            #expect(
+                try await http("PUT", d.mdmsim + "/sim/ddm/config", nil, ["evaluationDelayMilliseconds": 300]).0
+                    == 200
+            )
+            let healed = try await MDMDeploymentTests.eventually(.seconds(120)) {
+                try await app("UE-bob-1")?["state"] as? String == "managed"
+            }
+            let bob = try await app("UE-bob-1")
+            let bobRow = try userRow("bob-1")
+            #expect(healed, "healed: \(bob ?? [:]) \(bobRow ?? [:]) \(d.logs)")
+            #expect(bob?["evaluations"] as? Int == 2, "LicenseNotFound, then managed: two status rounds")
+            let associated = try await d.licenceLog().filter {
+                $0["clientUserId"] as? String == "bob-1" && $0["kind"] as? String == "associated"
+            }
+            #expect(associated.count == 2, "re-associated at Apple: \(associated)")
+            #expect(try await d.ddmStats()["licenceNotFound"] as? Int == 1)
+            let bobVerified = try await MDMDeploymentTests.eventually(.seconds(60)) {
+                try userRow("bob-1")?["installState"] as? String == "verified"
+            }
+            let row = try userRow("bob-1")
+            #expect(bobVerified && row?["healAttempts"] as? Int == 1, "bob verified after one heal: \(row ?? [:])")
+            for device in try await MDMDeploymentTests.simDevices(d.mdmsim) {
+                #expect(MDMDeploymentTests.installs(device, adamID: Self.adamID).isEmpty, "no InstallApplication")
+            }
+        }
+    }
+}

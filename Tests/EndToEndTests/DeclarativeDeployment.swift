@@ -22,8 +22,16 @@ final class DeclarativeDeployment: @unchecked Sendable {
     var servers: [String] = []
     let publicPort: Int
 
-    /// Starts everything: `replicas` vppd, `licences` of the app at Apple, the token synced.
-    init(databaseURL: String, replicas count: Int, licences: Int) async throws {
+    /// Starts everything: `replicas` vppd (with `settings` added to their environment), `licences` of the app at
+    /// Apple, the token synced; mdmsim's devices send their status reports by `statusRoute` (`post`, `webhook`, or
+    /// `kmfddm`: kept only by mdmsim's KMFDDM, for vpp to read back).
+    init(
+        databaseURL: String,
+        replicas count: Int,
+        licences: Int,
+        settings: [String: String] = [:],
+        statusRoute: String = "post"
+    ) async throws {
         let http = Self.http
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpp-ddm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -51,7 +59,7 @@ final class DeclarativeDeployment: @unchecked Sendable {
         env = [
             "VPP_DATABASE_URL": databaseURL, "VPP_ENCRYPTION_KEY": key, "VPP_APPLE_BASE_URL": sim + "/mdm/v2",
             "VPP_LOG_LEVEL": "error", "VPP_PUBLIC_URL": "http://127.0.0.1:\(publicPort)",
-        ]
+        ].merging(settings) { $1 }
         _ = try run("vppctl", ["migrate"], environment: env)
         _ = try run("vppctl", ["tenant", "create", "acme"], environment: env)
         apiKey = try run("vppctl", ["apikey", "create", "--role", "mdm-admin", "--tenant", "acme"], environment: env)
@@ -86,7 +94,10 @@ final class DeclarativeDeployment: @unchecked Sendable {
                 "PUT",
                 mdmsim + "/sim/ddm/config",
                 nil,
-                ["statusURL": servers[0], "statusAPIKey": apiKey, "evaluationDelayMilliseconds": 300]
+                [
+                    "statusURL": servers[0], "statusAPIKey": apiKey, "evaluationDelayMilliseconds": 300,
+                    "statusRoute": statusRoute,
+                ]
             ).0 == 200
         )
         location = try await SimulatedLocation.create(

@@ -127,4 +127,45 @@ struct DeclarationAPITests {
             #expect(answer.object["url"] as? String == "http://127.0.0.1:9/hooks/ddm" && !answer.text.contains(secret))
         }
     }
+
+    @Test(
+        "webhook chosen again keeps the receiver's secret (a new URL too); rotateSecret makes a new one, answered once",
+        arguments: StoreKind.allCases
+    )
+    func webhookSecretKept(kind: StoreKind) async throws {
+        try await withAPI(kind) { api in
+            let world = api.world
+            func stored() async throws -> String? {
+                let settings = try await world.store.inTenant(world.tenant.id) { tx in
+                    try await tx.declarationPublisher()
+                }
+                return try settings.apiKey.map { try world.ports.secrets.open($0) }
+            }
+            func choose(_ body: [String: Any]) async throws -> [String: Any] {
+                let answer = try await api.call("PUT", "/v1/mdm/declarations", key: api.ownerKey, json: body)
+                #expect(answer.status == 200, "\(answer.text)")
+                return answer.object
+            }
+            let url = "http://127.0.0.1:9/hooks/ddm"
+            let first = try #require(try await choose(["kind": "webhook", "url": url])["signingSecret"] as? String)
+            #expect(try await stored() == first)
+            var answer = try await choose(["kind": "webhook", "url": url])
+            #expect(answer["signingSecret"] == nil, "chosen again: the secret is not shown (it did not change)")
+            answer = try await choose([
+                "kind": "webhook", "url": "http://127.0.0.1:9/hooks/other", "rotateSecret": false,
+            ])
+            #expect(answer["signingSecret"] == nil && answer["url"] as? String == "http://127.0.0.1:9/hooks/other")
+            #expect(try await stored() == first, "the receiver still verifies with the first secret")
+            let rotated = try #require(
+                try await choose(["kind": "webhook", "url": url, "rotateSecret": true])["signingSecret"] as? String
+            )
+            #expect(rotated != first && rotated.hasPrefix("whsec_"))
+            #expect(try await stored() == rotated)
+            // Another kind in between: webhook chosen after it starts with a new secret.
+            _ = try await choose(["kind": "off"])
+            let fresh = try #require(try await choose(["kind": "webhook", "url": url])["signingSecret"] as? String)
+            let now = try await stored()
+            #expect(fresh != rotated && now == fresh)
+        }
+    }
 }

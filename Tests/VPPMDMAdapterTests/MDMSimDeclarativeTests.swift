@@ -292,3 +292,110 @@ struct MDMSimDeclarativeTests {
         }
     }
 }
+
+/// vpp's reader of KMFDDM's status API (`GET /v1/status-report/{id}?index=N`) over real HTTP against mdmsim's
+/// KMFDDM, whose devices keep their reports there only (`statusRoute: kmfddm`).
+@Suite("KMFDDM status reports read back over real HTTP (mdmsim)")
+struct KMFDDMStatusReaderTests {
+    @Test(
+        "newest first back to the last one read; 404 is none; index past the oldest ends the walk; a wrong key fails"
+    )
+    func readsKeptReports() async throws {
+        try await MDMSimDeclarativeTests.withStack { s in
+            await s.mdm.configureDDM(
+                vppsimURL: nil,
+                statusURL: nil,
+                statusAPIKey: nil,
+                statusRoute: .kmfddm,
+                evaluationDelayMilliseconds: nil
+            )
+            let device = s.devices[0]
+            try await s.apple.seedAssignments(
+                adamId: MDMSimDeclarativeTests.adamID,
+                serialNumbers: [device.serialNumber],
+                at: s.location
+            )
+            let set = s.declaration.identifier
+            let reader = KMFDDMStatusReader(url: s.mdmURL, apiKey: MDMSimDeclarativeTests.key, client: .shared)
+            #expect(await reader.reports(enrollmentID: device.udid, after: nil, notBefore: nil, limit: 5) == .none)
+            #expect(
+                await s.publisher.publish(try s.declaration.document(publication: 0), identifier: set, set: set)
+                    == .delivered
+            )
+            #expect(await s.publisher.setMembership(enrollmentID: device.udid, set: set, member: true) == .delivered)
+            #expect(try await MDMSimDeclarativeTests.eventually { await s.mdm.ddmStats.reportsKept == 1 })
+            #expect(s.receiver.all.isEmpty, "nothing was posted to vpp")
+
+            guard
+                case .reports(let first) = await reader.reports(
+                    enrollmentID: device.udid,
+                    after: nil,
+                    notBefore: nil,
+                    limit: 5
+                )
+            else {
+                Issue.record("no report read")
+                return
+            }
+            #expect(first.count == 1)
+            let managed = try DeclarativeStatusReport.managedApps(try #require(first.first?.report))
+            #expect(managed.first?.declarationIdentifier == set && managed.first?.rawState == "managed")
+            let received = try #require(first.first?.receivedAt)
+            #expect(abs(received.timeIntervalSinceNow) < 5, "Last-Modified read: \(received)")
+            let seen = try #require(first.first?.fingerprint)
+            #expect(
+                await reader.reports(enrollmentID: device.udid, after: seen, notBefore: nil, limit: 5) == .reports([]),
+                "the same report read again is nothing new"
+            )
+            // The device leaves the set: a second report (the app `_removed`); reading from the first gives it
+            // alone, reading from nothing gives both, newest first; `notBefore` after them gives none.
+            #expect(await s.publisher.setMembership(enrollmentID: device.udid, set: set, member: false) == .delivered)
+            #expect(try await MDMSimDeclarativeTests.eventually { await s.mdm.ddmStats.reportsKept == 2 })
+            guard
+                case .reports(let newer) = await reader.reports(
+                    enrollmentID: device.udid,
+                    after: seen,
+                    notBefore: nil,
+                    limit: 5
+                ),
+                case .reports(let both) = await reader.reports(
+                    enrollmentID: device.udid,
+                    after: nil,
+                    notBefore: nil,
+                    limit: 5
+                )
+            else {
+                Issue.record("no reports read")
+                return
+            }
+            #expect(newer.count == 1 && newer.first?.fingerprint != seen)
+            #expect(try DeclarativeStatusReport.managedApps(try #require(newer.first?.report)).first?.removed == true)
+            #expect(both.map(\.fingerprint) == [try #require(newer.first?.fingerprint), seen])
+            #expect(
+                await reader.reports(
+                    enrollmentID: device.udid,
+                    after: nil,
+                    notBefore: Date().addingTimeInterval(60),
+                    limit: 5
+                ) == .reports([])
+            )
+            // KMFDDM's own answers: no index is 400, an index past the oldest 404; a wrong key is a failed read.
+            let path = "\(s.mdmURL)/v1/status-report/\(device.udid)"
+            #expect(try await MDMSimDeclarativeTests.call("GET", path).0 == 400)
+            #expect(try await MDMSimDeclarativeTests.call("GET", path + "?index=2").0 == 404)
+            let wrong = KMFDDMStatusReader(url: s.mdmURL, apiKey: "wrong", client: .shared)
+            guard
+                case .failed(let reason) = await wrong.reports(
+                    enrollmentID: device.udid,
+                    after: nil,
+                    notBefore: nil,
+                    limit: 5
+                )
+            else {
+                Issue.record("a wrong key must fail the read")
+                return
+            }
+            #expect(reason.contains("401") && !reason.contains("wrong"), "\(reason)")
+        }
+    }
+}

@@ -16,6 +16,7 @@ public final class ManualClock: Clock, Sendable {
     public init(_ start: Date) { instant = Mutex(start) }
     public func now() -> Date { instant.withLock { $0 } }
     public func advance(days: Double) { instant.withLock { $0 = $0.addingTimeInterval(days * 86_400) } }
+    public func advance(seconds: TimeInterval) { instant.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
 /// A mailer that records what it was asked to send (unit-level fake; the SMTP adapter has its own tests).

@@ -62,6 +62,7 @@ public let allSQLMigrations: [SQLMigration] = [
     migration0019DeclarationStatus,
     migration0020DeclarationTerms,
     migration0021DeclarationClaimOrder,
+    migration0022DeclarationStatusPolls,
 ]
 
 /// The database is at a schema version this build cannot serve.

@@ -28,13 +28,15 @@ public struct ConfigureAppDelivery: Sendable {
     }
 
     /// Chooses the tenant's DDM server (`off` keeps changes queued); the key is sealed, never shown again. The
-    /// webhook kind takes no key: vpp makes a new `whsec_` signing secret and returns it, this once.
+    /// webhook kind takes no key: vpp makes a new `whsec_` signing secret and returns it, this once. Choosing
+    /// webhook again keeps the secret the receiver already verifies with (nil is returned) unless `rotateSecret`.
     @discardableResult
     public func setPublisher(
         _ caller: Caller,
         _ kind: DeclarationPublisherKind,
         url: String?,
-        apiKey: String?
+        apiKey: String?,
+        rotateSecret: Bool = false
     ) async throws -> String? {
         try caller.require(.manageTenant)
         var settings = DeclarationPublisherSettings(kind: kind)
@@ -48,13 +50,18 @@ public struct ConfigureAppDelivery: Sendable {
             // vpp sends the DDM server's key to this URL: the same outbound rule as the MDM connection's.
             if let reason = outbound.refusal(forURL: trimmed) { throw MDMError.refusedURL(trimmed, reason) }
             var key = (apiKey ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            if kind == .webhook {
-                key = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-                secret = key
-            }
-            guard !key.isEmpty else { throw MDMError.badSecret("the DDM server's API key is empty") }
             settings.url = trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
-            settings.apiKey = try secrets.seal(key)
+            let current = try await store.inTenant(caller.tenantID) { tx in try await tx.declarationPublisher() }
+            if kind == .webhook, current.kind == .webhook, let kept = current.apiKey, !rotateSecret {
+                settings.apiKey = kept  // the receiver keeps verifying with the secret it has
+            } else {
+                if kind == .webhook {
+                    key = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+                    secret = key
+                }
+                guard !key.isEmpty else { throw MDMError.badSecret("the DDM server's API key is empty") }
+                settings.apiKey = try secrets.seal(key)
+            }
         }
         let saved = settings
         try await store.inTenant(caller.tenantID) { tx in

@@ -78,6 +78,9 @@ public struct DeliverDeclarationSetChanges: Sendable {
         guard !claimed.isEmpty else { return Outcome() }
         var outcome = Outcome()
         var results: [(UUID, DeclarationSetChangeState, Date?, String?)] = []
+        // Enrollments (devices' or users') that joined a set: their status is read back from KMFDDM until they
+        // settle (PollDeclarationStatus).
+        var joinedEnrollments: [String] = []
         func retry(_ record: DeclarationSetChangeRecord, _ reason: String, after: TimeInterval? = nil) {
             let delay = after ?? DeliveryPolicy.retryDelay(attempt: record.attempts)
             let expired = now.timeIntervalSince(record.change.createdAt) > DeliveryPolicy.deliveryTimeout
@@ -158,7 +161,12 @@ public struct DeliverDeclarationSetChanges: Sendable {
             {
             case .delivered:
                 results.append((change.id, .done, nil, nil))
-                if change.kind == .join { outcome.joined += 1 } else { outcome.left += 1 }
+                if change.kind == .join {
+                    outcome.joined += 1
+                    joinedEnrollments.append(enrollmentID)
+                } else {
+                    outcome.left += 1
+                }
             case .retry(let reason, let after):
                 retry(record, reason, after: after)
             case .refused(let reason), .endpointGone(let reason):
@@ -173,6 +181,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
         let outcomes = Dictionary(grouping: results) { Finished(state: $0.1, next: $0.2, error: $0.3) }
             .mapValues { $0.map(\.0) }
             .sorted { $0.value.count > $1.value.count }
+        let joined = joinedEnrollments
         try await store.inTenant(tenantID) { tx in
             for (finished, ids) in outcomes {
                 try await tx.finishDeclarationSetChanges(
@@ -184,6 +193,7 @@ public struct DeliverDeclarationSetChanges: Sendable {
                     at: at
                 )
             }
+            try await tx.armStatusPolls(enrollmentIDs: joined, at: at)
         }
         if outcome.retried + outcome.failed > 0 {
             logger.warning(

@@ -103,10 +103,12 @@ public struct HealLicenceNotFound: Sendable {
             return .failed
         }
         // Ask Apple about this serial and this app only, and read the answer rather than trust it.
+        // A user licence's join names the user, not a device.
         let filter = AppleAssignmentFilter(
             adamID: change.asset.adamID,
             pricingParam: change.asset.pricingParam,
-            serialNumber: change.serialNumber
+            serialNumber: change.clientUserID == nil ? change.serialNumber : nil,
+            clientUserID: change.clientUserID?.value
         )
         let credentials = try await tokenCredentials.open(tenantID, licence.grantingToken)
         let records = try await apple.assignments(credentials, filter: filter).items
@@ -126,7 +128,7 @@ public struct HealLicenceNotFound: Sendable {
             try await tx.updateHeal(
                 change.id,
                 step: .reassociating,
-                error: "Apple: no licence for \(change.serialNumber); asked again",
+                error: "Apple: no licence for \(change.enrollee); asked again",
                 until: now.addingTimeInterval(reassociationLease)
             )
             return true

@@ -24,7 +24,8 @@ public struct DeclarationChangeView: Encodable, Sendable {
 /// The pull kind of DDM server: it polls the queued changes (`GET /v1/declaration-changes`), stores each join's
 /// declaration, changes the set, and reports the change done or failed (`POST /v1/declaration-changes/{id}/ack`).
 /// The order and the leave-first rule are kept by vpp as with the other kinds: a licence's disassociate waits for
-/// its leave to be reported done.
+/// its leave to be reported done. A heal's re-publication (a new ServerToken) is offered as the device's join again,
+/// queued with the new document (the store re-queues it); its report done marks the declaration re-published.
 public struct PullDeclarationChanges: Sendable {
     let store: any Store
     let clock: any Clock
@@ -102,6 +103,25 @@ public struct PullDeclarationChanges: Sendable {
             else { throw MDMError.unknownDeclarationChange(id) }
             guard record.state == state else {
                 throw MDMError.badAcknowledgement("change is already \(record.state.rawValue)")
+            }
+            // A join offered again for a heal's re-publication: the DDM server now holds the new ServerToken.
+            if state == .done, record.change.kind == .join, record.healStep == .republishing,
+                let declaration = try? ManagedAppDeclaration(
+                    asset: record.change.asset,
+                    assignment: record.change.licenceKind
+                )
+            {
+                let publication = try await tx.declarationPublications()[declaration.identifier] ?? 0
+                try await tx.markRepublished(
+                    asset: record.change.asset,
+                    kind: record.change.licenceKind,
+                    publication: publication,
+                    now: now
+                )
+                return DeclarationSetChangeView(
+                    try await tx.declarationSetChanges(serial: record.change.serialNumber, limit: 1000)
+                        .first { $0.change.id == id } ?? record
+                )
             }
             return DeclarationSetChangeView(record)
         }

@@ -36,22 +36,36 @@ public struct RecordDeviceStatus: Sendable {
         public var claimed: [DeclarationSetChangeRecord] = []
     }
 
-    /// Records `report` for the device enrolled as `enrollmentID`, then heals what it claimed.
+    /// Records `report` for the device enrolled as `enrollmentID`, then heals what it claimed. `receivedAt` is when
+    /// a DDM server received a report vpp read back later (to the second): the report counts from then, so one
+    /// received before a re-publication does not start another heal.
     /// - Throws: ``UseCaseError/unknownEnrollment(_:)`` for an unknown device, ``StatusReportError`` for a report
     ///   that cannot be read (nothing is recorded).
-    public func callAsFunction(_ caller: Caller, enrollmentID: String, report: Data) async throws -> Outcome {
+    public func callAsFunction(
+        _ caller: Caller,
+        enrollmentID: String,
+        report: Data,
+        receivedAt: Date? = nil
+    ) async throws -> Outcome {
         try caller.require(.manageLicences)
         let apps = try DeclarativeStatusReport.managedApps(report)
-        let now = clock.now()
+        // A time to the second may be up to a second early: count the report from the end of that second.
+        let now = receivedAt.map { min(clock.now(), $0.addingTimeInterval(1)) } ?? clock.now()
         let maxAttempts = healer?.maxAttempts ?? 0
         let lease = healer?.lease ?? 300
         let recorded = try await store.inTenant(caller.tenantID) { tx in
-            guard let device = try await tx.device(enrollmentID: enrollmentID) else {
+            // A device's enrollment, or a user's own (a User Enrollment, a Mac's user channel) linked to the user.
+            let enrollee: String
+            if let device = try await tx.device(enrollmentID: enrollmentID) {
+                enrollee = device.serialNumber.value
+            } else if let user = try await tx.linkedUser(enrollmentID: enrollmentID) {
+                enrollee = "user \(user.value)"
+            } else {
                 throw UseCaseError.unknownEnrollment(enrollmentID)
             }
             return try await Self.record(
                 tx,
-                serial: device.serialNumber,
+                enrollee: enrollee,
                 apps,
                 now: now,
                 maxAttempts: maxAttempts,
@@ -81,12 +95,25 @@ public struct RecordDeviceStatus: Sendable {
         maxAttempts: Int,
         lease: TimeInterval
     ) async throws -> Recorded {
+        try await record(tx, enrollee: serial.value, apps, now: now, maxAttempts: maxAttempts, lease: lease)
+    }
+
+    /// The same for an enrollee: a device's serial number, or `user <clientUserId>` (``DeclarationSetChange/enrollee``)
+    /// for a user's own enrollment, whose reports land on the user's joins.
+    public static func record(
+        _ tx: any TenantTransaction,
+        enrollee: String,
+        _ apps: [ManagedAppStatus],
+        now: Date,
+        maxAttempts: Int,
+        lease: TimeInterval
+    ) async throws -> Recorded {
         var recorded = Recorded()
         for app in apps where !app.removed {
             guard let identifier = app.declarationIdentifier,
                 let (asset, _) = ManagedAppDeclaration.parse(identifier: identifier),
                 try await tx.recordDeviceStatus(
-                    serial: serial.value,
+                    serial: enrollee,
                     asset: asset,
                     state: app.rawState,
                     reasons: app.reasons,
@@ -100,21 +127,21 @@ public struct RecordDeviceStatus: Sendable {
             recorded.outcome.recorded[asset] = disposition
             switch disposition {
             case .verified:
-                try await tx.setDeclarationInstallState(serial: serial.value, asset: asset, .verified)
+                try await tx.setDeclarationInstallState(serial: enrollee, asset: asset, .verified)
             case .failed:
-                try await tx.setDeclarationInstallState(serial: serial.value, asset: asset, .error)
+                try await tx.setDeclarationInstallState(serial: enrollee, asset: asset, .error)
             case .drift:
-                try await tx.setDeclarationInstallState(serial: serial.value, asset: asset, nil)
+                try await tx.setDeclarationInstallState(serial: enrollee, asset: asset, nil)
             case .pending:
                 break
             case .licenceNotFound:
                 guard maxAttempts > 0 else {
-                    try await tx.setDeclarationInstallState(serial: serial.value, asset: asset, .error)
+                    try await tx.setDeclarationInstallState(serial: enrollee, asset: asset, .error)
                     continue
                 }
                 let codes = app.reasons.map(\.code).joined(separator: ", ")
                 switch try await tx.claimHeal(
-                    serial: serial.value,
+                    serial: enrollee,
                     asset: asset,
                     maxAttempts: maxAttempts,
                     now: now,
@@ -122,7 +149,7 @@ public struct RecordDeviceStatus: Sendable {
                     reason: "device: \(codes) after \(maxAttempts) re-publication(s)"
                 ) {
                 case .claimed(let join, _):
-                    try await tx.setDeclarationInstallState(serial: serial.value, asset: asset, .error)
+                    try await tx.setDeclarationInstallState(serial: enrollee, asset: asset, .error)
                     recorded.claimed.append(join)
                 case .busy: recorded.outcome.healing[asset] = .alreadyHealing
                 case .exhausted: recorded.outcome.healing[asset] = .gaveUp

@@ -11,6 +11,8 @@ public struct PerformJob: Sendable {
     let deliverCommands: DeliverDeviceCommands
     /// The tenants' declaration-set changes, carried out with their device commands (nil: not wired).
     let deliverDeclarations: DeliverDeclarations?
+    /// Devices' declarative status read back from KMFDDM, with the same job (nil: not wired).
+    let pollDeclarationStatus: PollDeclarationStatus?
     let mdmEvents: ProcessMDMEvents
     let reclaim: ReclaimUnenrolledDevices
     let reconcile: ReconcileScopes
@@ -27,9 +29,11 @@ public struct PerformJob: Sendable {
         reclaim: ReclaimUnenrolledDevices,
         reconcile: ReconcileScopes,
         logger: Logger,
-        deliverDeclarations: DeliverDeclarations? = nil
+        deliverDeclarations: DeliverDeclarations? = nil,
+        pollDeclarationStatus: PollDeclarationStatus? = nil
     ) {
         self.deliverDeclarations = deliverDeclarations
+        self.pollDeclarationStatus = pollDeclarationStatus
         self.reconcile = reconcile
         self.sync = sync
         self.events = events
@@ -77,6 +81,14 @@ public struct PerformJob: Sendable {
                             "retried": "\(changes.retried)", "failed": "\(changes.failed)",
                         ]
                     )
+                }
+            }
+            if let pollDeclarationStatus {
+                // Its own failures are recorded per enrollment and backed off: they do not retry the commands' job.
+                do {
+                    _ = try await pollDeclarationStatus(job.tenantID)
+                } catch {
+                    logger.warning("reading declarative status failed", metadata: ["error": "\(error)"])
                 }
             }
         case .mdmEvents:

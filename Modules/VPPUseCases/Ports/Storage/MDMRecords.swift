@@ -174,7 +174,8 @@ public protocol MDMRecords: Sendable {
 
 /// MDM connection, device-command delivery and MDM webhook lookups that are not scoped to one tenant (see Store).
 public protocol MDMDirectory: Sendable {
-    /// Tenants with queued device commands due by `now`, or pending webhook events.
+    /// Tenants with queued device commands or declaration changes due by `now`, pending webhook events, or
+    /// declarative status to read back from KMFDDM.
     func tenantsWithMDMWork(now: Date) async throws -> [TenantID]
     /// Tenants with an MDM connection (for reclaim and silence checks).
     func tenantsWithMDMConnection() async throws -> [TenantID]

@@ -26,7 +26,7 @@ public protocol Store: Sendable, TenantDirectory, Leases, MDMDirectory, ConsoleD
 /// Everything a use case may read or write for one tenant, inside one transaction: one port per aggregate.
 public protocol TenantTransaction: Sendable, TokenRecords, CatalogueRecords, LedgerRecords, InventoryRecords,
     DeviceCommandRecords, NoticeRecords, AppleEventRecords, AuditRecords, MDMRecords, ConsoleRecords, AccessRecords,
-    ScopeRecords, IdempotencyRecords, DeclarationRecords, DeclarationStatusRecords
+    ScopeRecords, IdempotencyRecords, DeclarationRecords, DeclarationStatusRecords, DeclarationStatusPollRecords
 {
     var tenantID: TenantID { get }
 }
