@@ -41,7 +41,8 @@ extension SQLTenantTransaction: TokenRecords {
             """
             INSERT INTO tokens (tenant_id, \(fragment: Self.tokenColumns), secret_key_id, secret)
             VALUES (\(tenantID), \(token.id), \(token.location.appleID), \(token.location.name),
-                \(token.location.countryCode), \(token.organizationName), \(token.expiresAt), \(token.secretFingerprint),
+                \(token.location.countryCode), \(token.organizationName), \(token.expiresAt),
+                \(token.secretFingerprint),
                 \(JSONList.encode(token.noticeRecipients)), \(token.revokedAt), \(token.invalidSince), \(holder?.id),
                 \(holder?.name), \(holder?.metadata), \(secret.keyID), \(secret.ciphertext))
             """,
