@@ -266,22 +266,30 @@ func printPlan(_ plan: RemovalPlan) {
         "  revoke \(plan.licencesToRevoke.count) licence(s) at Apple"
             + (plan.canRevokeAtApple ? "" : " (impossible now: the token no longer works at Apple)")
     )
-    print(
-        "  re-license \(plan.relicences.count) device(s)/user(s) from another token: "
-            + plan.relicences.prefix(5).map { "\($0.assignee) → \($0.toLocation)" }.joined(separator: ", ")
+    printPlanLine(
+        "re-license \(plan.relicences.count) device(s)/user(s) from another token",
+        plan.relicences.map { "\($0.assignee) → \($0.toLocation)" }
     )
-    print(
-        "  queue \(plan.uninstalls.count) uninstall command(s): "
-            + plan.uninstalls.prefix(5).map { "\($0.serialNumber) \($0.adamID)" }.joined(separator: ", ")
+    printPlanLine(
+        "queue \(plan.uninstalls.count) uninstall command(s)",
+        plan.uninstalls.map { "\($0.serialNumber) \($0.adamID)" }
     )
-    print(
-        "  take \(plan.leaves.count) device(s) out of apps' declaration sets: "
-            + plan.leaves.prefix(5).map { "\($0.serialNumber) \($0.asset.adamID)" }.joined(separator: ", ")
+    printPlanLine(
+        "take \(plan.leaves.count) device(s) out of apps' declaration sets",
+        plan.leaves.map { "\($0.serialNumber) \($0.asset.adamID)" }
     )
-    print(
-        "  drop \(plan.appsLeaving.count) app(s) no other token carries: "
-            + plan.appsLeaving.map(\.adamID).joined(separator: ", ")
-    )
+    printPlanLine("drop \(plan.appsLeaving.count) app(s) no other token carries", plan.appsLeaving.map(\.adamID))
+}
+
+/// One line of a removal plan: its count, then the first few items (an empty list prints no dangling colon,
+/// and a longer one says how many it did not show).
+private func printPlanLine(_ summary: String, _ items: [String], shown: Int = 5) {
+    guard !items.isEmpty else {
+        print("  \(summary)")
+        return
+    }
+    let more = items.count > shown ? " … and \(items.count - shown) more" : ""
+    print("  \(summary): " + items.prefix(shown).joined(separator: ", ") + more)
 }
 
 /// JSON of an upload.

@@ -27,4 +27,16 @@ struct DemoTests {
         )
         #expect(lines.last { $0.hasPrefix("Done.") } != nil, "the walk ran to its end: \(output.suffix(500))")
     }
+
+    @Test("the removal plan's empty lines end without a dangling colon")
+    func removalPlanReadsCleanly() throws {
+        let output = try run("vppctl", ["demo"], environment: ["VPP_OUTBOUND_ALLOW": ""])
+        let plan = output.split(separator: "\n").map(String.init)
+            .drop { !$0.hasPrefix("Removing ") }
+            .dropFirst()  // "Removing Annex would:"
+            .prefix(5)
+        #expect(plan.count == 5, "\(output)")
+        #expect(plan.contains("  re-license 0 device(s)/user(s) from another token"), "\(plan)")
+        #expect(plan.allSatisfy { !$0.hasSuffix(": ") && !$0.hasSuffix(":") }, "\(plan)")
+    }
 }
