@@ -25,6 +25,7 @@ import Logging
 /// | `VPP_DECLARATION_HEAL_ATTEMPTS` | `3` heals of a device's `Error.LicenseNotFound` per licence |
 /// | `VPP_DECLARATION_STATUS_POLL_SECONDS` | `60` seconds between reads of an unsettled enrollment's status at KMFDDM |
 /// | `VPP_RESERVATION_BATCH` | `64` requests sharing one reservation transaction (`1`: each alone) |
+/// | `VPP_DATABASE_MAX_CONNECTIONS` | `20` PostgreSQL connections per server at most (1–1000) |
 ///
 /// Secrets (the encryption keys, the passwords inside the database and SMTP URLs) are marked secret for
 /// swift-configuration and never appear in ``description``: print or log the configuration freely.
@@ -71,6 +72,11 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
     /// Small licence reservations of one app that arrive together share one transaction, this many at most
     /// (`VPP_RESERVATION_BATCH`; 1: every request reserves in its own); see ``ReservationBatches``.
     public var reservationBatch: Int
+    /// PostgreSQL connections each server's pool keeps at most (`VPP_DATABASE_MAX_CONNECTIONS`, 1–1000).
+    public var databaseMaxConnections: Int
+    /// Why `VPP_DATABASE_MAX_CONNECTIONS` was refused (not a whole number from 1 to 1000); a server with one
+    /// does not start (``VPPRuntime`` says so), rather than run with a pool its operator did not ask for.
+    public var databaseMaxConnectionsProblem: String?
     /// Hosts or `host:port` pairs vpp may call although they are internal, over plain http too
     /// (`VPP_OUTBOUND_ALLOW`, comma-separated); see ``OutboundPolicy``.
     public var outboundAllow: String?
@@ -139,6 +145,7 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
         tenant = text("vpp.tenant") ?? "default"
         reservationBatch = max(1, integer("vpp.reservation.batch", 64))
         outboundAllow = text("vpp.outbound.allow")
+        (databaseMaxConnections, databaseMaxConnectionsProblem) = Self.poolSize(text("vpp.database.max.connections"))
         mdmEventRetention = max(60, number("vpp.mdm.event.retention", 7 * 86_400))
         declarationHealAttempts = min(20, max(1, integer("vpp.declaration.heal.attempts", 3)))
         declarationStatusPollInterval = max(1, number("vpp.declaration.status.poll.seconds", 60))
@@ -174,8 +181,19 @@ public struct VPPConfiguration: Sendable, CustomStringConvertible {
             ("VPP_DECLARATION_HEAL_ATTEMPTS", "\(declarationHealAttempts)"),
             ("VPP_DECLARATION_STATUS_POLL_SECONDS", "\(declarationStatusPollInterval)"),
             ("VPP_RESERVATION_BATCH", "\(reservationBatch)"),
+            ("VPP_DATABASE_MAX_CONNECTIONS", "\(databaseMaxConnections)"),
         ]
         return lines.map { "\($0)=\($1)" }.joined(separator: "\n")
+    }
+
+    /// The pool size from its setting: the default when unset, else a whole number from 1 to 1000 or a problem.
+    static func poolSize(_ text: String?) -> (Int, String?) {
+        let fallback = 20
+        guard let text else { return (fallback, nil) }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (1...1000).contains(value) else {
+            return (fallback, "VPP_DATABASE_MAX_CONNECTIONS must be a whole number from 1 to 1000, not \"\(text)\"")
+        }
+        return (value, nil)
     }
 
     /// `scheme://user:password@host/…` with the password (and any query, which may carry one) replaced.

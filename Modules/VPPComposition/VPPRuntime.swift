@@ -189,6 +189,7 @@ public final class VPPRuntime: Sendable {
         appleObserver: (@Sendable (String, String) -> Void)?,
         logger: Logger
     ) async throws -> VPPRuntime {
+        if let problem = configuration.databaseMaxConnectionsProblem { throw StartupError(problem) }
         let secrets = try loadSecrets(configuration)
         let store: any Store
         var postgres: PostgresClient?
@@ -196,7 +197,10 @@ public final class VPPRuntime: Sendable {
         var sqlite: SQLiteSQLDatabase?
         if configuration.isPostgres {
             let client = PostgresClient(
-                configuration: try PostgresURL.configuration(from: configuration.databaseURL),
+                configuration: try PostgresURL.configuration(
+                    from: configuration.databaseURL,
+                    maxConnections: configuration.databaseMaxConnections
+                ),
                 backgroundLogger: Self.databaseLogger(logger)
             )
             // The CLI's short-lived runtime runs the client itself; the server's service group runs it otherwise.
@@ -297,7 +301,10 @@ public final class VPPRuntime: Sendable {
         if configuration.isPostgres {
             try await requireReachable(configuration)
             let client = PostgresClient(
-                configuration: try PostgresURL.configuration(from: configuration.databaseURL),
+                configuration: try PostgresURL.configuration(
+                    from: configuration.databaseURL,
+                    maxConnections: configuration.databaseMaxConnections
+                ),
                 backgroundLogger: Self.databaseLogger(logger)
             )
             let migrator = PostgresMigrator(logger: logger)

@@ -111,4 +111,26 @@ struct VPPConfigurationTests {
         #expect(!printed.contains("multi-pa55"), "\(program) echoed the password: \(printed)")
         #expect(printed.contains("postgres://vpp:***@db1.example:5432,db2.example:5432/vpp"), "\(printed)")
     }
+
+    @Test("the PostgreSQL pool size is a setting; a bad one stops the start with its name and changes nothing")
+    func poolSize() async throws {
+        #expect(VPPConfiguration(environment: [:]).databaseMaxConnections == 20)
+        let four = VPPConfiguration(environment: ["VPP_DATABASE_MAX_CONNECTIONS": "4"])
+        #expect(four.databaseMaxConnections == 4 && four.databaseMaxConnectionsProblem == nil)
+        #expect("\(four)".contains("VPP_DATABASE_MAX_CONNECTIONS=4"))
+        for bad in ["0", "-3", "many", "1001", "2.5"] {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pool-\(UUID().uuidString)")
+            var configuration = VPPConfiguration(environment: ["VPP_DATABASE_MAX_CONNECTIONS": bad])
+            configuration.databaseURL = "sqlite://\(folder.path)/vpp.sqlite"
+            #expect(configuration.databaseMaxConnectionsProblem?.contains("VPP_DATABASE_MAX_CONNECTIONS") == true)
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            await #expect {
+                _ = try await VPPRuntime.start(configuration, migrate: true, logger: quiet)
+            } throws: { error in
+                "\(error)".contains("VPP_DATABASE_MAX_CONNECTIONS") && "\(error)".contains(bad)
+            }
+            #expect(!FileManager.default.fileExists(atPath: folder.path), "nothing was created")
+        }
+    }
 }

@@ -13,7 +13,11 @@ public struct PostgresURLError: Error, CustomStringConvertible, Sendable {
 ///
 /// The password never appears in errors or descriptions.
 public enum PostgresURL {
-    public static func configuration(from text: String) throws -> PostgresClient.Configuration {
+    /// The client configuration of `text`, with a pool of at most `maxConnections` (`VPP_DATABASE_MAX_CONNECTIONS`).
+    public static func configuration(
+        from text: String,
+        maxConnections: Int = 20
+    ) throws -> PostgresClient.Configuration {
         let parts = try Parts(text)
         var configuration = PostgresClient.Configuration(
             host: parts.host,
@@ -24,7 +28,7 @@ public enum PostgresURL {
             tls: parts.clientTLS
         )
         configuration.options.minimumConnections = 0
-        configuration.options.maximumConnections = 20
+        configuration.options.maximumConnections = max(1, maxConnections)
         // A proxy that accepts and never answers must not hold a pool slot for the 10 s default.
         configuration.options.connectTimeout = .seconds(3)
         return configuration

@@ -11,6 +11,25 @@ public struct SyncReport: Sendable, Hashable {
     public var deleted: Int
     public var incremental: Bool
     public var pages: Int
+    /// Whether Apple's whole asset list was read (a full sync, the catalogue period, a long delta); false when
+    /// only the apps the delta named were.
+    public var catalogue: Bool = true
+}
+
+/// When a sync reads Apple's whole asset list (see ``SyncToken/callAsFunction(_:tokenID:catalogue:)``).
+public enum CatalogueRead: Sendable, Hashable {
+    /// Every sync: what a person asks for.
+    case always
+    /// A full sync and the first sync of each catalogue period; in between only the apps a delta names.
+    case whenDue
+}
+
+/// Apple's numbers a sync reconciles: the whole catalogue (`only` nil) or the apps a delta named.
+struct ReconciledAssets {
+    var items: [AppleAssetRecord]
+    var pages: Int
+    var context: AppleResponseContext?
+    var only: Set<AssetKey>? = nil
 }
 
 /// Sync one token with Apple: limits, every asset page, assignments (in full the first time, then by
@@ -28,6 +47,11 @@ public struct SyncToken: Sendable {
     /// How long a sync's lease lasts without a heartbeat: a server killed mid-sync blocks that token's syncs
     /// at most this long; a live sync renews it every third of it (``HeldLease``), however long Apple takes.
     public private(set) var leaseSeconds: TimeInterval = 60
+    /// How often a sync reads Apple's whole asset list (the counts of apps no delta names: purchases Apple sent
+    /// no ASSET_COUNT for); in between an incremental sync reads only the apps its delta names.
+    public private(set) var catalogueSeconds: TimeInterval = 3_600
+    /// Above this many apps named by a delta, one catalogue read costs fewer Apple requests than one per app.
+    public private(set) var maxAppReads = 20
 
     /// Takes only what this use case touches.
     public init(
@@ -50,7 +74,14 @@ public struct SyncToken: Sendable {
         self.health = health
     }
 
-    public func callAsFunction(_ caller: Caller, tokenID: TokenID) async throws -> SyncReport {
+    /// - Parameter catalogue: `.always` (a person asked: "I bought licences, sync now") reads Apple's whole asset
+    ///   list; `.whenDue` (the job worker's syncs) reads it once per catalogue period and otherwise only the apps
+    ///   the assignment delta names.
+    public func callAsFunction(
+        _ caller: Caller,
+        tokenID: TokenID,
+        catalogue: CatalogueRead = .always
+    ) async throws -> SyncReport {
         try caller.require(.manageLicences)
         let now = clock.now()
         guard let token = try await store.inTenant(caller.tenantID, { tx in try await tx.token(tokenID) })
@@ -96,7 +127,7 @@ public struct SyncToken: Sendable {
                 ttl: leaseSeconds
             )
             let report = try await held.run(lost: UseCaseError.syncInProgress(location: token.location.name)) {
-                try await run(caller, token: token, ours: ours)
+                try await run(caller, token: token, ours: ours, catalogue: catalogue)
             }
             try await store.releaseLease(tenant: caller.tenantID, name: lease, owner: owner)
             // Apple's counts may have moved: scopes follow them.
@@ -112,10 +143,20 @@ public struct SyncToken: Sendable {
         }
     }
 
-    private func run(_ caller: Caller, token: ContentToken, ours: HolderIdentity) async throws -> SyncReport {
+    private func run(
+        _ caller: Caller,
+        token: ContentToken,
+        ours: HolderIdentity,
+        catalogue read: CatalogueRead
+    ) async throws -> SyncReport {
         let credentials = try await tokenCredentials.open(caller.tenantID, token.id)
         let previous = try await store.inTenant(caller.tenantID) { tx in try await tx.syncState(token.id) }
-        let assets = try await apple.assets(credentials, filter: AppleAssetFilter())
+        // Apple's whole catalogue is read on a full sync and once per catalogue period; an incremental sync in
+        // between reads only the apps its delta names (below). Read before the walk, as always, so an association
+        // Apple finishes between the two is counted once (listed and confirmed, or in neither).
+        let wantsCatalogue =
+            read == .always || previous?.assignmentsVersionID == nil || catalogueDue(previous, at: clock.now())
+        let catalogue = wantsCatalogue ? try await apple.assets(credentials, filter: AppleAssetFilter()) : nil
         // Apple's assignment list streams into the database page by page (memory stays flat however long it
         // is) and is merged in the one transaction below, so a sync still commits one consistent snapshot.
         let syncID = UUID()
@@ -155,10 +196,20 @@ public struct SyncToken: Sendable {
             }
             assignments = try await stream(since: nil)
         }
+        let assets = try await assetsToReconcile(
+            catalogue: catalogue,
+            incremental: incremental,
+            credentials: credentials,
+            named: {
+                try await store.inTenant(tenantID) { tx in try await tx.stagedAssets(syncID: syncID, tokenID: tokenID) }
+            }
+        )
         let counts = Dictionary(assets.items.map { ($0.asset.key, $0.counts) }, uniquingKeysWith: { first, _ in first })
+        // Every Apple answer carries the token's expiry and holder; the walk's, when no asset was read.
+        let context = assets.context ?? assignments.context
         var updated = token
-        if let expiry = assets.context.tokenExpiresAt { updated.expiresAt = expiry }
-        updated.observedHolder = assets.context.holder ?? ours
+        if let expiry = context.tokenExpiresAt { updated.expiresAt = expiry }
+        updated.observedHolder = context.holder ?? ours
         let finished = clock.now()
         let refreshed = updated
         let walk = assignments
@@ -169,13 +220,15 @@ public struct SyncToken: Sendable {
             try await tx.upsertApps(assets.items.map(\.asset))
             // The counts stay locked from here to the commit: a reservation on any server waits for the
             // reconciled numbers instead of interleaving with them (it is neither lost nor wrongly refused).
-            try await tx.lockCounts(tokenID: token.id)
+            // A partial sync locks only the apps its delta names: the merge moves and inserts rows of those
+            // apps alone, so a reservation of any other app can neither interleave with nor be undone by it.
+            try await tx.lockCounts(tokenID: token.id, only: assets.only)
             let merged = try await tx.mergeStagedAssignments(
                 syncID: syncID,
                 tokenID: token.id,
                 fullSnapshot: !isIncremental
             )
-            try await tx.replaceCounts(tokenID: token.id, counts, recounting: merged.touched)
+            try await tx.replaceCounts(tokenID: token.id, counts, recounting: merged.touched, only: assets.only)
             try await LicenceLedger.confirmed(tx, merged.confirmed, now: finished)
             try await LicenceLedger.revoked(tx, merged.revoked, now: finished)
             try await tx.updateToken(refreshed)
@@ -196,6 +249,7 @@ public struct SyncToken: Sendable {
             "synced token",
             metadata: [
                 "location": "\(token.location.name)", "assets": "\(assets.items.count)",
+                "catalogue": "\(assets.only == nil)",
                 "assignments": "\(received.value)",
                 "incremental": "\(isIncremental)",
             ]
@@ -206,8 +260,50 @@ public struct SyncToken: Sendable {
             inserted: merged.inserted,
             deleted: merged.deleted,
             incremental: isIncremental,
-            pages: assets.pagesFetched + walk.pagesFetched
+            pages: assets.pages + walk.pagesFetched,
+            catalogue: assets.only == nil
         )
+    }
+
+    /// Apple's numbers to reconcile: the catalogue read before the walk; else, for an incremental sync whose
+    /// delta names at most ``maxAppReads`` apps, those apps alone (one `GET assets?adamId=` each), so the sync's
+    /// cost follows the change and not the catalogue; else the whole catalogue after all.
+    private func assetsToReconcile(
+        catalogue: AppleWalk<AppleAssetRecord>?,
+        incremental: Bool,
+        credentials: AppleCredentials,
+        named: () async throws -> Set<AssetKey>
+    ) async throws -> ReconciledAssets {
+        if let catalogue {
+            return ReconciledAssets(items: catalogue.items, pages: catalogue.pagesFetched, context: catalogue.context)
+        }
+        if incremental {
+            let keys = try await named()
+            let adamIDs = Set(keys.map(\.adamID))
+            if adamIDs.count <= maxAppReads {
+                // An association Apple finishes between the walk and these reads is counted twice (confirmed
+                // rows and Apple's count) until the next sync that names the app: one licence too few offered,
+                // never one too many.
+                var found = ReconciledAssets(items: [], pages: 0, context: nil, only: keys)
+                for adamID in adamIDs.sorted() {
+                    let walk = try await apple.assets(credentials, filter: AppleAssetFilter(adamID: adamID))
+                    found.items += walk.items.filter { $0.asset.key.adamID == adamID }
+                    found.pages += walk.pagesFetched
+                    found.context = walk.context
+                }
+                return found
+            }
+        }
+        let whole = try await apple.assets(credentials, filter: AppleAssetFilter())
+        return ReconciledAssets(items: whole.items, pages: whole.pagesFetched, context: whole.context)
+    }
+
+    /// Whether this sync reads Apple's whole catalogue: the first sync of each catalogue period (by the clock, so
+    /// every token's catalogue is read at least once a period whatever its sync rhythm).
+    private func catalogueDue(_ previous: TokenSyncState?, at now: Date) -> Bool {
+        guard let last = previous?.lastSuccessAt else { return true }
+        let period = max(1, catalogueSeconds)
+        return floor(last.timeIntervalSince1970 / period) != floor(now.timeIntervalSince1970 / period)
     }
 
     /// Fills in names, bundle ids, icons and versions for apps that have none yet, a batch at a time (never the
@@ -275,6 +371,15 @@ extension SyncToken {
     public func leased(for seconds: TimeInterval) -> SyncToken {
         var copy = self
         copy.leaseSeconds = seconds
+        return copy
+    }
+
+    /// This use case reading Apple's whole catalogue every `seconds` and one app at a time for deltas naming at
+    /// most `maxAppReads` apps (tests).
+    public func cataloguing(every seconds: TimeInterval, maxAppReads: Int = 20) -> SyncToken {
+        var copy = self
+        copy.catalogueSeconds = seconds
+        copy.maxAppReads = maxAppReads
         return copy
     }
 }

@@ -51,7 +51,9 @@ public struct PerformJob: Sendable {
         case .sync:
             guard let id = job.key.tokenID else { return }
             do {
-                _ = try await sync(.system(job.tenantID), tokenID: id)
+                // Queued syncs (the schedule, Apple's notifications) follow the change: an ASSET_COUNT's delta is
+                // applied when it arrives, and the catalogue is read whole once per catalogue period.
+                _ = try await sync(.system(job.tenantID), tokenID: id, catalogue: .whenDue)
             } catch UseCaseError.tokenUnusable, StoreError.unknownToken {
                 return  // nothing to retry: the token's status already tells the admin, or the token is gone
             }

@@ -39,7 +39,7 @@ public struct MergeOutcome: Hashable, Sendable {
     public var confirmed: [Assignment]
     /// Our rows whose revoke Apple carried out (it no longer lists them): now revoked.
     public var revoked: [Assignment]
-    /// The assets an incremental merge's delta touched, for ``LedgerRecords/replaceCounts(tokenID:_:recounting:)``;
+    /// The assets an incremental merge's delta touched, for ``LedgerRecords/replaceCounts(tokenID:_:recounting:only:)``;
     /// nil after a full snapshot (every asset is recounted).
     public var touched: Set<AssetKey>?
 
@@ -108,15 +108,25 @@ public protocol LedgerRecords: Sendable {
     func unsentIntents(_ ids: [AssignmentID], now: Date) async throws -> [AssignmentID]
     /// Gives claimed intents back to be tried again at `retryAt` (a transient failure).
     func retryIntents(_ ids: [AssignmentID], at retryAt: Date) async throws
-    /// Locks the token's counts until the transaction ends, so no reservation interleaves with a sync.
-    func lockCounts(tokenID: TokenID) async throws
+    /// Locks the token's counts until the transaction ends, so no reservation interleaves with a sync: every
+    /// asset's (`only` nil), or only these assets' (an incremental sync locks what its delta names, so a
+    /// reservation of another app does not wait for it and the lock's cost does not grow with the catalogue).
+    func lockCounts(tokenID: TokenID, only assets: Set<AssetKey>?) async throws
     /// Reconciles a token's counts with Apple's snapshot: totals from Apple, `assigned` recounted from the
     /// rows holding a licence. Call after ``mergeAppleAssignments(tokenID:_:fullSnapshot:)`` in the same
     /// transaction, after ``lockCounts(tokenID:)``. Assets not listed drop from the token.
     /// `recounting` limits the recount to these assets (an incremental merge's ``MergeOutcome/touched``, plus any
     /// asset new to the token): the others' `assigned` is exact already, kept by every reservation, move and
     /// delete. nil recounts every asset (a full snapshot).
-    func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts], recounting: Set<AssetKey>?) async throws
+    /// `only` makes `counts` a partial snapshot (Apple's numbers of these assets alone, read by `adamId`): only these
+    /// assets are reconciled and recounted, an asset of `only` missing from `counts` drops, the others stay as
+    /// they are. nil: `counts` is Apple's whole catalogue.
+    func replaceCounts(
+        tokenID: TokenID,
+        _ counts: [AssetKey: LicenceCounts],
+        recounting: Set<AssetKey>?,
+        only: Set<AssetKey>?
+    ) async throws
     /// Makes our assignments of `tokenID` equal Apple's list (the full or incremental sync), in batches.
     func mergeAppleAssignments(
         tokenID: TokenID,
@@ -128,13 +138,30 @@ public protocol LedgerRecords: Sendable {
     func stageAppleAssignments(syncID: UUID, tokenID: TokenID, _ records: [AppleAssignmentRecord]) async throws
     /// Forgets staged pages: one sync's (`syncID`), or every sync's of the token (nil: a dead sync's leftovers).
     func clearStagedAssignments(tokenID: TokenID, syncID: UUID?) async throws
+    /// The assets a sync's staged list names (what an incremental sync's delta touches), read before the merge.
+    func stagedAssets(syncID: UUID, tokenID: TokenID) async throws -> Set<AssetKey>
     /// Merges a sync's staged list into the ledger, set-based in the database; clears the staged rows.
     func mergeStagedAssignments(syncID: UUID, tokenID: TokenID, fullSnapshot: Bool) async throws -> MergeOutcome
 }
 
 extension LedgerRecords {
-    /// Reconciles every asset's counts (see ``replaceCounts(tokenID:_:recounting:)``).
+    /// Reconciles every asset's counts (see ``replaceCounts(tokenID:_:recounting:only:)``).
     public func replaceCounts(tokenID: TokenID, _ counts: [AssetKey: LicenceCounts]) async throws {
-        try await replaceCounts(tokenID: tokenID, counts, recounting: nil)
+        try await replaceCounts(tokenID: tokenID, counts, recounting: nil, only: nil)
+    }
+
+    /// Reconciles against Apple's whole catalogue, recounting `recounting` (see
+    /// ``replaceCounts(tokenID:_:recounting:only:)``).
+    public func replaceCounts(
+        tokenID: TokenID,
+        _ counts: [AssetKey: LicenceCounts],
+        recounting: Set<AssetKey>?
+    ) async throws {
+        try await replaceCounts(tokenID: tokenID, counts, recounting: recounting, only: nil)
+    }
+
+    /// Locks every counts row of the token (see ``lockCounts(tokenID:only:)``).
+    public func lockCounts(tokenID: TokenID) async throws {
+        try await lockCounts(tokenID: tokenID, only: nil)
     }
 }
