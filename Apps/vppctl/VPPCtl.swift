@@ -29,6 +29,8 @@ struct VPPCtl: AsyncParsableCommand {
               VPP_DECLARATION_HEAL_ATTEMPTS
                                     heals of a device's LicenseNotFound per licence (3)
               VPP_RESERVATION_BATCH requests sharing one reservation transaction (64)
+              VPP_DATABASE_MAX_CONNECTIONS
+                                    PostgreSQL connections per process (20)
             `vppctl --print-configuration` prints the settings in effect, secrets
             redacted. Exit codes: 0 ok, 1 failure, 2 usage.
             """,
