@@ -13,16 +13,10 @@ import VPPUseCases
 ///   its MDM server to synchronise).
 /// KMFDDM answers 204 for a change and 304 when nothing changed; both count as done.
 public struct KMFDDMPublisher: DeclarationPublisher {
-    let base: String
-    let authorization: String
-    let client: HTTPClient
-    let timeout: TimeAmount
+    let server: KMFDDMServer
 
     public init(url: String, apiKey: String, client: HTTPClient, timeout: TimeAmount = .seconds(15)) {
-        base = url.hasSuffix("/") ? String(url.dropLast()) : url
-        authorization = "Basic " + Data("kmfddm:\(apiKey)".utf8).base64EncodedString()
-        self.client = client
-        self.timeout = timeout
+        server = KMFDDMServer(url: url, apiKey: apiKey, client: client, timeout: timeout)
     }
 
     public func publish(_ document: Data, identifier: String, set: String) async -> DeliveryOutcome {
@@ -51,15 +45,13 @@ public struct KMFDDMPublisher: DeclarationPublisher {
     enum Verb: String { case PUT, DELETE }
 
     func send(_ method: Verb, _ path: String, body: Data?) async -> DeliveryOutcome {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method == .PUT ? .PUT : .DELETE
-        request.headers.add(name: "Authorization", value: authorization)
+        var request = server.request(method == .PUT ? .PUT : .DELETE, path)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: body))
         }
         do {
-            let response = try await client.execute(request, timeout: timeout)
+            let response = try await server.execute(request)
             let text = String(buffer: try await response.body.collect(upTo: 1 << 16))
             switch response.status.code {
             case 200..<300, 304:

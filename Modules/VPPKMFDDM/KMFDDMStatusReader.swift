@@ -13,16 +13,10 @@ import VPPUseCases
 /// answer `500` for an index past the oldest they keep (its file storage keeps only the newest), so any answer
 /// other than 200 for an older index ends the walk back rather than failing the read.
 public struct KMFDDMStatusReader: DeclarationStatusReader {
-    let base: String
-    let authorization: String
-    let client: HTTPClient
-    let timeout: TimeAmount
+    let server: KMFDDMServer
 
     public init(url: String, apiKey: String, client: HTTPClient, timeout: TimeAmount = .seconds(15)) {
-        base = url.hasSuffix("/") ? String(url.dropLast()) : url
-        authorization = "Basic " + Data("kmfddm:\(apiKey)".utf8).base64EncodedString()
-        self.client = client
-        self.timeout = timeout
+        server = KMFDDMServer(url: url, apiKey: apiKey, client: client, timeout: timeout)
     }
 
     public func reports(enrollmentID: String, after: String?, notBefore: Date?, limit: Int) async -> StatusReportRead {
@@ -63,10 +57,8 @@ public struct KMFDDMStatusReader: DeclarationStatusReader {
     }
 
     func fetch(_ id: EnrollmentID, index: Int) async throws -> Answer {
-        var request = HTTPClientRequest(url: base + "/v1/status-report/\(id.pathSegment)?index=\(index)")
-        request.method = .GET
-        request.headers.add(name: "Authorization", value: authorization)
-        let response = try await client.execute(request, timeout: timeout)
+        let request = server.request(.GET, "/v1/status-report/\(id.pathSegment)?index=\(index)")
+        let response = try await server.execute(request)
         let body = Data(buffer: try await response.body.collect(upTo: 4 << 20))
         switch response.status.code {
         case 200:
