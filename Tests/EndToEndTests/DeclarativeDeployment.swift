@@ -190,6 +190,17 @@ final class DeclarativeDeployment: @unchecked Sendable {
         return (item?["state"] as? String, item?["removed"] as? Bool ?? false)
     }
 
+    /// No device was ever sent InstallApplication for the app: vpp manages it by declaration only.
+    func expectNoInstallApplication(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for device in try await MDMDeploymentTests.simDevices(mdmsim) {
+            #expect(
+                MDMDeploymentTests.installs(device, adamID: Self.adamID).isEmpty,
+                "no InstallApplication at \(device["serialNumber"] ?? "?")",
+                sourceLocation: sourceLocation
+            )
+        }
+    }
+
     func ddmStats() async throws -> [String: Any] {
         try #require(try await Self.http("GET", mdmsim + "/sim/ddm/stats", nil, nil).1 as? [String: Any])
     }
