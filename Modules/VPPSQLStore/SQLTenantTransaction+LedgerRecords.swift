@@ -510,6 +510,23 @@ extension SQLTenantTransaction: LedgerRecords {
         )
     }
 
+    /// Above this many staged rows a merge refreshes the staging table's statistics first (a nested loop over a
+    /// few hundred rows is cheap; over 20,000 it took minutes).
+    static let stagedRowsWorthAnalyzing = 1_000
+
+    /// Whether this sync staged more than `limit` rows (reading no more than `limit + 1` of them).
+    func stagedRows(syncID: UUID, tokenID: TokenID, moreThan limit: Int) async throws -> Bool {
+        let rows = try await exec(
+            """
+            SELECT count(*) AS n FROM (
+                SELECT 1 FROM sync_staging
+                WHERE tenant_id = \(tenantID) AND sync_id = \(syncID) AND token_id = \(tokenID) LIMIT \(limit + 1)
+            ) AS staged
+            """
+        )
+        return try rows.first?.decode("n", as: Int64.self) ?? 0 > Int64(limit)
+    }
+
     func stagedAssets(syncID: UUID, tokenID: TokenID) async throws -> Set<AssetKey> {
         Set(
             try await exec(
@@ -579,8 +596,14 @@ extension SQLTenantTransaction: LedgerRecords {
         // the state machine (`move`), so counts and outbox rules apply to what a sync learns exactly as to
         // what an event or a notification says.
         // The staged pages were written since the table's last statistics: without fresh ones, a first sync on a
-        // new database was planned as a nested loop over "empty" tables (86–101 s for 20,000 assignments).
-        if dialect.analyzesBulkLoads { try await exec("ANALYZE sync_staging") }
+        // new database was planned as a nested loop over "empty" tables (86–101 s for 20,000 assignments). Only a
+        // large load is worth it: ANALYZE holds its lock on the shared staging table to the end of this
+        // transaction, so every other tenant's merge waited behind it (10,000 tenants' due syncs were serialised).
+        if dialect.analyzesBulkLoads,
+            try await stagedRows(syncID: syncID, tokenID: tokenID, moreThan: Self.stagedRowsWorthAnalyzing)
+        {
+            try await exec("ANALYZE sync_staging")
+        }
         // 1. Our rows Apple turns out to hold: reserved, pending, failed or revoked become active, one per
         //    assignee (a holding row wins over older failed or revoked ones).
         let candidates = try await exec(
