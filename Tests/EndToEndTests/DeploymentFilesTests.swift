@@ -43,7 +43,10 @@ struct DeploymentFilesTests {
     }
 
     @Test(
-        "postgres, two vppd replicas, vppsim and a mail sink, with health checks; commands, ports and settings match the apps"
+        """
+        postgres, two vppd replicas, vppsim and a mail sink, with health checks; commands, ports and settings \
+        match the apps
+        """
     )
     func composeMatchesApps() throws {
         let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])

@@ -138,7 +138,10 @@ struct MDMSimDeclarativeTests {
     }
 
     @Test(
-        "licence at Apple: managed; none: LicenseNotFound, not evaluated again until a new ServerToken; leaving removes the app; 204/304/401 as KMFDDM"
+        """
+        licence at Apple: managed; none: LicenseNotFound, not evaluated again until a new ServerToken; leaving \
+        removes the app; 204/304/401 as KMFDDM
+        """
     )
     func evaluation() async throws {
         try await Self.withStack { s in
@@ -227,7 +230,10 @@ struct MDMSimDeclarativeTests {
     }
 
     @Test(
-        "faults: status lost, status late, managed-but-uninstalled; status through the webhook as a DeclarativeManagement check-in"
+        """
+        faults: status lost, status late, managed-but-uninstalled; status through the webhook as a \
+        DeclarativeManagement check-in
+        """
     )
     func faults() async throws {
         try await Self.withStack { s in

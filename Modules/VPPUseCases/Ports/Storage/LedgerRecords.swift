@@ -39,8 +39,9 @@ public struct MergeOutcome: Hashable, Sendable {
     public var confirmed: [Assignment]
     /// Our rows whose revoke Apple carried out (it no longer lists them): now revoked.
     public var revoked: [Assignment]
-    /// The assets an incremental merge's delta touched, for ``LedgerRecords/replaceCounts(tokenID:_:recounting:only:)``;
-    /// nil after a full snapshot (every asset is recounted).
+    /// The assets an incremental merge's delta touched, for
+    /// ``LedgerRecords/replaceCounts(tokenID:_:recounting:only:)``; nil after a full snapshot (every asset is
+    /// recounted).
     public var touched: Set<AssetKey>?
 
     public init(
