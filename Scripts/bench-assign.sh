@@ -8,6 +8,9 @@
 # per request (the vppd pair, PostgreSQL's backends, vppsim, the load generator). PERF=1 records a profile of
 # the first vppd during that run (`perf record`) and prints its hottest symbols.
 #
+# The load comes from `vppbench assign-load` (AsyncHTTPClient, about 0.1 ms of CPU a request); LOAD=python uses
+# the earlier Python generator (about 0.7 ms a request, on the same two cores as what it measures).
+#
 #   Scripts/bench-assign.sh                       # release build, 2,000 devices
 #   CONFIG=debug DEVICES=500 Scripts/bench-assign.sh
 #   BENCH_BIN=/path/to/release DEVICES=1000 PERF=1 Scripts/bench-assign.sh   # another build, with a profile
@@ -20,7 +23,7 @@ CONCURRENCY=${CONCURRENCY:-32}
 if [ -n "${BENCH_BIN:-}" ]; then
   BIN=$BENCH_BIN
 else
-  for product in vppsim vppd vppctl; do swift build -c "$CONFIG" --product "$product" 2>&1 | grep -E "error" || true; done
+  for product in vppsim vppd vppctl vppbench; do swift build -c "$CONFIG" --product "$product" 2>&1 | grep -E "error" || true; done
   BIN=$(swift build -c "$CONFIG" --show-bin-path)
 fi
 export PG_FSYNC=on
@@ -72,7 +75,31 @@ urllib.request.urlopen(req, timeout=60).read()
 PY
 sleep 2
 
+# held_at_apple LABEL EXPECTED STARTED COUNT: waits (up to 5 minutes) until vppsim holds EXPECTED licences in all,
+# and prints the run's COUNT over the time from STARTED (epoch seconds, the load's start) to the last one held:
+# requests accepted *and* held at Apple per second.
+held_at_apple() {
+  python3 - "$SIM" "$1" "$2" "$3" "$4" <<'PY'
+import json, sys, time, urllib.request
+sim, label, expected, started, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+held = 0
+while time.time() < started + 300:
+    locations = json.load(urllib.request.urlopen(sim + "/sim/locations", timeout=30))["locations"]
+    held = sum(location["assignmentCount"] for location in locations)
+    if held >= expected: break
+    time.sleep(0.05)
+elapsed = time.time() - started
+print(f"assign[{label}]: held at Apple {held} of {expected} licences {elapsed:.1f} s after the load began "
+      f"({count / elapsed:.0f}/s accepted and held)")
+PY
+}
 run_load() {  # label first count
+  if [ "${LOAD:-swift}" = swift ]; then
+    local url_options=(); for url in "${URLS[@]}"; do url_options+=(--url "$url"); done
+    "$BIN/vppbench" assign-load "${url_options[@]}" --key "$KEY" --label "$1" --first "$2" --count "$3" \
+      --concurrency "$CONCURRENCY"
+    return
+  fi
   python3 - "$KEY" "$1" "$2" "$3" "$CONCURRENCY" "${URLS[@]}" <<'PY'
 import json, sys, time, threading, urllib.request, urllib.error, collections
 key, label, first, count, concurrency, urls = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6:]
@@ -145,7 +172,9 @@ BEFORE=("$(cpu_seconds "${VPPD_PIDS[@]}")" "$(cpu_seconds $(postgres_pids))" "$(
 if [ "${PERF:-0}" = 1 ]; then
   perf record -F 999 -g -o /tmp/bench-assign.perf.data -p "${VPPD_PIDS[0]}" >/dev/null 2>&1 & PERF_PID=$!
 fi
+STARTED=$(date +%s.%N)
 run_load "vppsim limiter off" 0 "$HALF"
+held_at_apple "vppsim limiter off" "$HALF" "$STARTED" "$HALF"
 if [ "${PERF:-0}" = 1 ]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" || true
   echo "assign: the first vppd's CPU by library (perf, self time):"
@@ -159,7 +188,9 @@ where_time_went "$HALF" "${BEFORE[@]}"
 curl -fs "$SIM/sim/settings" | python3 -c 'import json,sys; s=json.load(sys.stdin); s["requestsPerSecond"]=15; print(json.dumps(s))' \
   | curl -fs -X PUT "$SIM/sim/settings" -H 'Content-Type: application/json' -d @- >/dev/null
 curl -fs -X DELETE "$SIM/sim/stats" >/dev/null
+STARTED=$(date +%s.%N)
 run_load "vppsim at 15 rps" "$HALF" "$HALF"
+held_at_apple "vppsim at 15 rps" "$DEVICES" "$STARTED" "$HALF"
 curl -fs "$SIM/sim/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("assign: Apple calls in the 15 rps run:", sum(s["requests"].values()), dict(s["requests"]), "rate-limited:", s["rateLimited"])'
 PGURL="${VPP_TEST_DATABASE_URL%/postgres}/pgbench"
 psql "$VPP_TEST_DATABASE_URL" -qc "CREATE DATABASE pgbench" >/dev/null

@@ -8,6 +8,8 @@
 #   Scripts/bench-due-syncs.sh                      # release build, the three sizes
 #   CONFIG=debug SIZES="100 1000" Scripts/bench-due-syncs.sh
 #   REPLICAS=4 SIZES=10000 Scripts/bench-due-syncs.sh      # the job queue and leases with four replicas
+#   STATS=1 SIZES=1000 Scripts/bench-due-syncs.sh          # also statements and transactions per token synced,
+#                                                           # and the statements that took the most time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRODUCTS="vppsim vppd vppctl vppbench"
@@ -18,6 +20,21 @@ TIMEOUT=${TIMEOUT_SECONDS:-1800}
 REPLICAS=${REPLICAS:-2}
 start_sim
 export VPP_APPLE_BASE_URL="$SIM/mdm/v2"
+[ "${STATS:-0}" = 1 ] && enable_statement_stats
+
+# where_time_went DB TOKENS XACTS_BEFORE: statements and transactions per token synced, and the statements that
+# took the most database time (pg_stat_statements, reset when the replicas start).
+where_time_went() {
+  local xacts; xacts=$(psql "$VPP_TEST_DATABASE_URL" -Atc \
+    "SELECT xact_commit + xact_rollback - $3 FROM pg_stat_database WHERE datname = '$1'")
+  echo "due-syncs: per token synced: $(python3 -c "print(f'{$(statements_in "$1") / $2:.1f} statements, {$xacts / $2:.1f} transactions')")"
+  echo "due-syncs: the statements that took the most time (total s, calls per token, mean ms, query):"
+  psql "$VPP_TEST_DATABASE_URL" -Atc "SELECT round(total_exec_time::numeric / 1000, 1) || ' | '
+      || round(calls::numeric / $2, 2) || ' | ' || round(mean_exec_time::numeric, 3)
+      || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+    FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '$1'
+    ORDER BY total_exec_time DESC LIMIT ${TOP:-15}" | sed 's/^/  /'
+}
 
 for size in $SIZES; do
   new_database "due_$size"
@@ -33,6 +50,11 @@ for size in $SIZES; do
 SQL
   total=$(psql "$VPP_DATABASE_URL" -Atc "SELECT count(*) FROM tokens")
   start_ms=$(psql "$VPP_DATABASE_URL" -Atc "SELECT (extract(epoch from now()) * 1000)::bigint")
+  if [ "${STATS:-0}" = 1 ]; then
+    psql "$VPP_TEST_DATABASE_URL" -qAtc "SELECT pg_stat_statements_reset()" >/dev/null
+    xacts_before=$(psql "$VPP_TEST_DATABASE_URL" -Atc \
+      "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'due_$size'")
+  fi
   for _ in $(seq "$REPLICAS"); do start_vppd; done
   waited=0
   while :; do
@@ -45,5 +67,6 @@ SQL
     SELECT t.name = 'fleet-busy', s.last_success_at - $start_ms
     FROM token_sync s JOIN tenants t USING (tenant_id) WHERE s.last_success_at >= $start_ms
 SQL
+  [ "${STATS:-0}" = 1 ] && where_time_went "due_$size" "$total" "$xacts_before"
   stop_vppds
 done

@@ -9,7 +9,7 @@ struct VPPBench: AsyncParsableCommand {
         abstract: "vpp benchmarks; each prints what it measured.",
         subcommands: [
             AppleWalkBenchmark.self, StoreSyncBenchmark.self, SyncBenchmark.self, ReserveRace.self,
-            TenantFleetSeeder.self, GuardBenchmarkCommand.self,
+            TenantFleetSeeder.self, GuardBenchmarkCommand.self, AssignLoad.self,
         ]
     )
 }

@@ -89,7 +89,7 @@ public enum GuardBenchmark {
     }
 
     /// This process's CPU time so far (user + system), in seconds.
-    static func cpuSeconds() -> Double {
+    public static func cpuSeconds() -> Double {
         var usage = rusage()
         #if canImport(Glibc)
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
