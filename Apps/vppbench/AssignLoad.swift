@@ -94,16 +94,26 @@ struct AssignLoad: AsyncParsableCommand {
         urls: [String]
     ) -> String {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let latencies = outcomes.map { Double($0.duration.components.attoseconds) / 1e15
-            + Double($0.duration.components.seconds) * 1000 }.sorted()
+        let latencies = outcomes.map {
+            Double($0.duration.components.attoseconds) / 1e15
+                + Double($0.duration.components.seconds) * 1000
+        }.sorted()
         func percentile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))] }
         let statuses = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
             .sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         return String(
             format: "assign[%@]: %d single-device assignments, %d concurrent, %d replicas: %.0f/s (%.1f s), "
                 + "p50 %.0f ms, p99 %.0f ms, statuses {%@}; load generator CPU %.2f ms per request",
-            label, outcomes.count, concurrency, urls.count, Double(outcomes.count) / seconds, seconds,
-            percentile(0.5), percentile(0.99), statuses, cpu * 1000 / Double(outcomes.count)
+            label,
+            outcomes.count,
+            concurrency,
+            urls.count,
+            Double(outcomes.count) / seconds,
+            seconds,
+            percentile(0.5),
+            percentile(0.99),
+            statuses,
+            cpu * 1000 / Double(outcomes.count)
         )
     }
 }

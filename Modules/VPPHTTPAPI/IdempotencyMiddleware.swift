@@ -112,7 +112,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
     static func fingerprint(_ request: Request, body: ByteBuffer) -> String {
         var bytes = Array("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8)
         bytes += SHA256Digest.hash(body.readableBytesView)
-        return SHA256Digest.hash(bytes).map { String(format: "%02x", $0) }.joined()
+        return SHA256Digest.hash(bytes).lowercaseHex
     }
 
     /// Reads the response's body (replacing it with the bytes read); nil when it is too large to keep.

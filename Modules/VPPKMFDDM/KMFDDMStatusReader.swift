@@ -67,7 +67,7 @@ public struct KMFDDMStatusReader: DeclarationStatusReader {
             var hash = SHA256()
             hash.update(data: Data("\(reportID)\n\(lastModified ?? "")\n".utf8))
             hash.update(data: body)
-            let fingerprint = hash.finalize().map { String(format: "%02x", $0) }.joined()
+            let fingerprint = Array(hash.finalize()).lowercaseHex
             return .report(
                 StoredStatusReport(
                     report: body,

@@ -12,16 +12,48 @@ struct SQLJobQueue: JobQueue {
     /// an outage, a refused notification) must not wait behind it. A job backing off after a failure keeps
     /// its time.
     func enqueue(_ job: JobRequest) async throws -> Bool {
-        try await database.translatingTransaction { connection in
-            try await !connection.query(
-                """
-                INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts)
-                VALUES (\(job.tenantID), \(UUID()), \(job.kind.rawValue), \(job.key.rawValue), \(job.runAt), 0)
-                ON CONFLICT (tenant_id, kind, job_key) DO UPDATE SET run_at = excluded.run_at
-                WHERE jobs.run_at > excluded.run_at AND jobs.attempts = 0 AND jobs.lease_until IS NULL
-                RETURNING job_id
-                """
-            ).isEmpty
+        try await enqueue([job]) > 0
+    }
+
+    /// Many jobs in multi-row statements, a transaction per chunk (so the rows a chunk locks are held briefly),
+    /// in one order of (tenant, kind, key) so two replicas queuing the same jobs take their locks in the same
+    /// order and never deadlock.
+    func enqueue(_ jobs: [JobRequest]) async throws -> Int {
+        var earliest: [JobIdentity: Date] = [:]
+        for job in jobs {
+            let identity = JobIdentity(tenantID: job.tenantID, kind: job.kind.rawValue, key: job.key.rawValue)
+            earliest[identity] = min(earliest[identity] ?? job.runAt, job.runAt)
+        }
+        let ordered = earliest.sorted { $0.key < $1.key }
+        let perStatement = max(1, min(500, database.dialect.maxBindsPerStatement / 6))
+        var queued = 0
+        for start in stride(from: 0, to: ordered.count, by: perStatement) {
+            let rows: [SQLQuery] = ordered[start..<min(start + perStatement, ordered.count)].map { identity, runAt in
+                "(\(identity.tenantID), \(UUID()), \(identity.kind), \(identity.key), \(runAt), 0)"
+            }
+            queued += try await database.translatingTransaction { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO jobs (tenant_id, job_id, kind, job_key, run_at, attempts)
+                    VALUES \(fragment: .joined(rows, separator: ","))
+                    ON CONFLICT (tenant_id, kind, job_key) DO UPDATE SET run_at = excluded.run_at
+                    WHERE jobs.run_at > excluded.run_at AND jobs.attempts = 0 AND jobs.lease_until IS NULL
+                    RETURNING job_id
+                    """
+                ).count
+            }
+        }
+        return queued
+    }
+
+    /// What makes a queued job unique (the table's key), ordered for locking.
+    private struct JobIdentity: Hashable, Comparable {
+        let tenantID: TenantID
+        let kind: String
+        let key: String
+
+        static func < (lhs: Self, rhs: Self) -> Bool {
+            (lhs.tenantID.description, lhs.kind, lhs.key) < (rhs.tenantID.description, rhs.kind, rhs.key)
         }
     }
 

@@ -16,7 +16,9 @@ extension SQLStore {
         return try await run { connection in
             var work = DueWork()
             // From the sync state's index: only tokens whose last success is old enough are read. A token that
-            // never synced has its first sync queued by its upload (and a failure records an attempt).
+            // never synced has its first sync queued by its upload (and a failure records an attempt). A token
+            // whose sync is queued already (so queuing it again would change nothing) is left out: otherwise the
+            // same first `limit` tokens came back on every pass until they had synced, each queued again.
             work.syncs = try await connection.query(
                 """
                 SELECT s.tenant_id, s.token_id FROM token_sync s
@@ -24,6 +26,11 @@ extension SQLStore {
                 WHERE (s.last_success_at < \(lastSuccess) OR s.last_success_at IS NULL)
                   AND (s.last_attempt_at IS NULL OR s.last_attempt_at < \(lastAttempt))
                   AND t.expires_at > \(now) AND t.revoked_at IS NULL AND t.invalid_since IS NULL
+                  AND NOT EXISTS (
+                    SELECT 1 FROM jobs j
+                    WHERE j.tenant_id = s.tenant_id AND j.kind = \(JobKind.sync.rawValue)
+                      AND j.job_key = CAST(s.token_id AS TEXT)
+                      AND NOT (j.run_at > \(now) AND j.attempts = 0 AND j.lease_until IS NULL))
                 LIMIT \(limit)
                 """
             ).map { DueWork.TokenRef(tenantID: try $0.decode("tenant_id"), tokenID: try $0.decode("token_id")) }

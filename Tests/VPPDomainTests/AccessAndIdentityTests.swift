@@ -95,4 +95,14 @@ struct AccessAndIdentityTests {
             #expect(SHA256Digest.hash(bytes) == Array(Crypto.SHA256.hash(data: bytes)))
         }
     }
+
+    @Test("hex text is two lower-case digits a byte, as %02x gives; random hex has twice its bytes in digits")
+    func hexText() {
+        let everyByte = (0...255).map { UInt8($0) }
+        #expect(everyByte.lowercaseHex == everyByte.map { String(format: "%02x", $0) }.joined())
+        #expect([UInt8]().lowercaseHex.isEmpty)
+        let key = randomHex(bytes: 32)
+        #expect(key.count == 64 && key.allSatisfy { "0123456789abcdef".contains($0) })
+        #expect(randomHex(bytes: 32) != key)
+    }
 }

@@ -43,6 +43,29 @@ struct AppUpsertTests {
         }
     }
 
+    /// Every token of a tenant lists the same apps: an upsert that leaves them as they are must take no lock on
+    /// them, or the tenant's syncs queue one behind another (a tenant with 100 tokens: 75 ms per upsert).
+    @Test(
+        "upserting apps that did not change takes no lock: another sync of the tenant does not wait for it",
+        arguments: StoreKind.allCases.filter { $0 == .postgres }
+    )
+    func unchangedAppsAreNotLocked(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let (tenant, _) = try await seedTenant(sut.store)
+            let catalogue = [Self.app("600001"), Self.app("600002")]
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in try await tx.upsertApps(catalogue) }
+            let besideOpenSync = try await finishesBesideOpenTransaction(
+                sut,
+                tenant: tenant.id,
+                holding: { tx in try await tx.upsertApps(catalogue) },
+                beside: { other in
+                    try await other.inTenant(tenant.id) { (tx) async throws in try await tx.upsertApps(catalogue) }
+                }
+            )
+            #expect(besideOpenSync, "the second upsert of unchanged apps waited for the first transaction's commit")
+        }
+    }
+
     /// PostgreSQL's row version (`xmin` changes with every write of the row); nil on SQLite, which has none.
     func rowVersion(_ sut: StoreUnderTest, _ kind: StoreKind, _ adamID: String) async throws -> String? {
         guard kind == .postgres else { return nil }

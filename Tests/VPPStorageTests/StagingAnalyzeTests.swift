@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import VPPDomain
 import VPPTestSupport
@@ -27,26 +26,17 @@ struct StagingAnalyzeTests {
         try await withStore(kind) { sut in
             let (first, firstToken) = try await seedTenant(sut.store, name: "First")
             let (second, secondToken) = try await seedTenant(sut.store, name: "Second")
-            let other = try await sut.makeSecondStore()
-            let finished = FinishTime()
-            let (beside, committed) = try await sut.store.inTenant(first.id) { tx in
-                try await Self.stageAndMerge(tx, firstToken.id, devices: 0..<3)
-                // While the first tenant's merge is still open, the second tenant's small merge runs to its end.
-                let beside = Task { [other] in
+            let besideOpenMerge = try await finishesBesideOpenTransaction(
+                sut,
+                tenant: first.id,
+                holding: { tx in try await Self.stageAndMerge(tx, firstToken.id, devices: 0..<3) },
+                beside: { other in
                     try await other.inTenant(second.id) { tx in
                         try await Self.stageAndMerge(tx, secondToken.id, devices: 0..<3)
                     }
-                    finished.at.withLock { $0 = .now }
                 }
-                for _ in 0..<60 where finished.at.withLock({ $0 }) == nil {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                // Not awaited in here: a merge that waits for this transaction's lock would never end.
-                return (beside, ContinuousClock.now)
-            }
-            try await beside.value
-            let secondDone = try #require(finished.at.withLock { $0 })
-            #expect(secondDone < committed, "the second tenant's merge waited for the first's commit")
+            )
+            #expect(besideOpenMerge, "the second tenant's merge waited for the first's commit")
 
             // A load above the threshold is still analysed (a first sync of 20,000 assignments needs it).
             func analyses() async throws -> Int64 {
@@ -66,9 +56,4 @@ struct StagingAnalyzeTests {
             #expect(after > before, "a merge of 1,190 staged rows refreshed the statistics")
         }
     }
-}
-
-/// When the merge beside finished (shared with its task).
-final class FinishTime: Sendable {
-    let at = Mutex<ContinuousClock.Instant?>(nil)
 }

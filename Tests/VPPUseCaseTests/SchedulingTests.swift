@@ -43,16 +43,76 @@ struct SchedulingTests {
                 schedule.retryAfter == 900
                     && ScheduleDueWork(store: world.store, syncInterval: 60).retryAfter == 60
             )
+            let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
+            for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // what upload queued
             world.clock.advance(days: 2.0 / 24)
             let first = try await schedule(now: world.clock.now(), planNotices: false)
             #expect(first.syncs == 1 && first.notices == 0)
             let again = try await schedule(now: world.clock.now(), planNotices: true)
-            #expect(again.syncs == 1 && again.notices == 1, "the token expires in under 30 days: notices planned")
-            // The upload queued the notices job already (inside the 30-day window): planning finds it queued.
+            #expect(again.syncs == 0, "the sync queued by the first pass is not found again")
+            #expect(again.notices == 1, "the token expires in under 30 days: notices planned")
+            let third = try await schedule(now: world.clock.now(), planNotices: true)
+            #expect(third.queueDepth == again.queueDepth, "the sync and the notices job are each queued once")
+        }
+    }
+
+    @Test(
+        "a pass finds the due tokens not yet queued: beyond its limit, the next pass queues the rest",
+        arguments: StoreKind.allCases
+    )
+    func schedulePassesBeyondTheLimit(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            var tokens: [TokenID] = []
+            for name in ["A", "B", "C"] {
+                let (file, _) = try await world.location(name, assets: [keynoteSim])
+                tokens.append(try #require(try await world.useCases.uploadToken(world.admin, file: file).token).id)
+            }
+            let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
+            for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // the first syncs
+            world.clock.advance(days: 2.0 / 24)
+            let schedule = ScheduleDueWork(store: world.store, syncInterval: 3600, limit: 2)
+            let first = try await schedule(now: world.clock.now(), planNotices: false)
+            let second = try await schedule(now: world.clock.now(), planNotices: false)
+            let third = try await schedule(now: world.clock.now(), planNotices: false)
             #expect(
-                again.queueDepth == first.queueDepth,
-                "the second sync request was the same queued job, and so was the notices job"
+                [first.syncs, second.syncs, third.syncs] == [Int]([2, 1, 0]),
+                "the third token queued by the second pass"
             )
+            #expect(third.queueDepth == 3)
+
+        }
+    }
+
+    @Test(
+        "a sync queued for later is brought forward by a pass; a sync backing off after a failure is left alone",
+        arguments: StoreKind.allCases
+    )
+    func schedulePassKeepsBackOff(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            var tokens: [TokenID] = []
+            for name in ["A", "B", "C"] {
+                let (file, _) = try await world.location(name, assets: [keynoteSim])
+                tokens.append(try #require(try await world.useCases.uploadToken(world.admin, file: file).token).id)
+            }
+            let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
+            for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // the first syncs
+            world.clock.advance(days: 2.0 / 24)
+            let now = world.clock.now()
+            let later = now.addingTimeInterval(3600)
+            func sync(_ token: TokenID, at: Date) -> JobRequest {
+                JobRequest(tenantID: world.tenant.id, kind: .sync, key: .token(token), runAt: at)
+            }
+            // B failed once and backs off for an hour; A is queued for an hour from now, never tried.
+            try await world.store.jobs.enqueue(sync(tokens[1], at: now))
+            let failed = try await world.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 5)
+            try #require(failed.map(\.key) == [.token(tokens[1])])
+            try await world.store.jobs.retry(failed[0], at: later, error: "Apple answered 500")
+            try await world.store.jobs.enqueue(sync(tokens[0], at: later))
+
+            let pass = try await ScheduleDueWork(store: world.store, syncInterval: 3600)(now: now, planNotices: false)
+            #expect(pass.syncs == 2, "A (brought forward) and C (not queued); not B")
+            let due = try await world.store.jobs.claim(owner: "w", now: now, lease: 60, limit: 5)
+            #expect(Set(due.map(\.key)) == [.token(tokens[0]), .token(tokens[2])])
         }
     }
 

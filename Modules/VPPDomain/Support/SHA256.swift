@@ -61,7 +61,7 @@ public enum SHA256Digest {
 
     /// Lower-case hex of the digest of `text`'s UTF-8 bytes.
     public static func hex(of text: String) -> String {
-        hash(Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hash(Array(text.utf8)).lowercaseHex
     }
 
     private static func rotr(_ value: UInt32, _ count: UInt32) -> UInt32 { (value >> count) | (value << (32 - count)) }

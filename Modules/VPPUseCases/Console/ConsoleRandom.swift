@@ -1,11 +1,11 @@
 import Foundation
+import VPPDomain
 
 /// Unguessable values for cookies and form tokens (the system's cryptographic generator).
 public enum ConsoleRandom {
     /// `bytes` random bytes as lower-case hex.
     public static func hex(bytes: Int = 32) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        randomHex(bytes: bytes)
     }
 
     /// Compares two strings in time that depends only on their lengths (CSRF tokens, so timing reveals nothing).

@@ -44,7 +44,7 @@ public struct ManageAPIKeys: Sendable {
         try Self.check(name: name)
         let now = clock.now()
         if let expiresAt, expiresAt <= now { throw APIKeyError.expiryInPast }
-        let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let key = "vpp_" + randomHex(bytes: 32)
         let details = APIKeyDetails(
             tenantID: caller.tenantID,
             name: name,
@@ -88,7 +88,7 @@ public struct ManageAPIKeys: Sendable {
     public func rotate(_ caller: Caller, id: UUID) async throws -> (key: String, details: APIKeyDetails) {
         try caller.require(.manageTenant)
         let now = clock.now()
-        let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let key = "vpp_" + randomHex(bytes: 32)
         let details: APIKeyDetails = try await store.inTenant(caller.tenantID) { tx in
             guard let old = try await tx.apiKeyDetails(id), old.revokedAt == nil else {
                 throw APIKeyError.unknownKey(id.uuidString)

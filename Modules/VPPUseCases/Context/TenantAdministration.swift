@@ -33,7 +33,7 @@ public struct TenantAdministration: Sendable {
         role: Role
     ) async throws -> (key: String, record: APIKeyRecord) {
         try caller.require(.manageTenant)
-        let key = "vpp_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let key = "vpp_" + randomHex(bytes: 32)
         let record = APIKeyRecord(
             tenantID: caller.tenantID,
             name: name,

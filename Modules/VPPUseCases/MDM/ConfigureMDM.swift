@@ -116,7 +116,7 @@ public struct ConfigureMDM: Sendable {
         // its events are refused meanwhile (``MDMError/unsignedWebhook``).
         var generatedKey: String?
         if hmacKey == nil, previous?.secrets.webhookHMACKey == nil {
-            let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            let key = randomHex(bytes: 32)
             generatedKey = key
             hmacKey = key
         }

@@ -9,12 +9,13 @@ public struct ScheduleDueWork: Sendable {
     /// Seconds between scheduled syncs of each token (`VPP_SYNC_INTERVAL`).
     public let syncInterval: TimeInterval
     /// At most this many of each kind per pass.
-    public let limit = 5000
+    public let limit: Int
 
     /// Takes only what this use case touches.
-    public init(store: any Store, syncInterval: TimeInterval) {
+    public init(store: any Store, syncInterval: TimeInterval, limit: Int = 5000) {
         self.store = store
         self.syncInterval = syncInterval
+        self.limit = limit
     }
 
     /// A sync that failed is tried again after this long: a quarter of an hour, or the interval if shorter.
@@ -33,26 +34,18 @@ public struct ScheduleDueWork: Sendable {
     public func callAsFunction(now: Date, planNotices: Bool) async throws -> Queued {
         let due = try await store.dueWork(now: now, syncInterval: syncInterval, retryAfter: retryAfter, limit: limit)
         var queued = Queued()
-        for token in due.syncs {
-            try await store.jobs.enqueue(
-                JobRequest(tenantID: token.tenantID, kind: .sync, key: .token(token.tokenID), runAt: now)
-            )
-            queued.syncs += 1
-        }
-        for tenant in due.eventPolls {
-            try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .pollEvents, key: .tenant, runAt: now))
-            queued.eventPolls += 1
-        }
-        for tenant in Set(due.noticeDeliveries + (planNotices ? due.noticePlans : [])) {
-            try await store.jobs.enqueue(JobRequest(tenantID: tenant, kind: .notices, key: .tenant, runAt: now))
-            queued.notices += 1
-        }
+        // One batch for the whole pass: at 10,000 due tokens, a transaction per job cost each replica 5,000
+        // commits every pass, and the syncs waited behind them.
+        var jobs = due.syncs.map { JobRequest(tenantID: $0.tenantID, kind: .sync, key: .token($0.tokenID), runAt: now) }
+        queued.syncs = due.syncs.count
+        jobs += due.eventPolls.map { JobRequest(tenantID: $0, kind: .pollEvents, key: .tenant, runAt: now) }
+        queued.eventPolls = due.eventPolls.count
+        let noticeTenants = Set(due.noticeDeliveries + (planNotices ? due.noticePlans : []))
+        jobs += noticeTenants.map { JobRequest(tenantID: $0, kind: .notices, key: .tenant, runAt: now) }
+        queued.notices = noticeTenants.count
         // One sweep per tenant per minute, whichever replica asks first.
-        for tenant in due.scopeSweeps {
-            try await store.jobs.enqueue(
-                JobRequest(tenantID: tenant, kind: .reconcileScopes, key: .sweep(now), runAt: now)
-            )
-        }
+        jobs += due.scopeSweeps.map { JobRequest(tenantID: $0, kind: .reconcileScopes, key: .sweep(now), runAt: now) }
+        try await store.jobs.enqueue(jobs)
         queued.queueDepth = try await store.jobs.depth()
         return queued
     }

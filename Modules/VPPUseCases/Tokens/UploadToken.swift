@@ -206,7 +206,7 @@ public struct UploadToken: Sendable {
     }
 
     static func randomSecret() -> String {
-        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        randomHex(bytes: 32)
     }
 }
 

@@ -53,6 +53,10 @@ public protocol JobQueue: Sendable {
     /// job due later that was never tried nor claimed is brought forward to this job's time (returns true).
     @discardableResult
     func enqueue(_ job: JobRequest) async throws -> Bool
+    /// ``enqueue(_:)`` for many jobs in few statements (the scheduler's pass over every tenant); returns how many
+    /// were queued or brought forward. A job named twice counts once, at its earlier time.
+    @discardableResult
+    func enqueue(_ jobs: [JobRequest]) async throws -> Int
     /// Claims up to `limit` due jobs whose lease is free or expired.
     func claim(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [ClaimedJob]
     /// Finishes a job; false when the lease was lost (another worker took it over).
