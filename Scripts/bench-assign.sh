@@ -134,19 +134,6 @@ print(f"assign[{label}]: {count} single-device assignments, {concurrency} concur
       f"load generator CPU {(time.process_time() - cpu) * 1000 / count:.1f} ms per request")
 PY
 }
-# cpu_seconds PID…: user + system CPU seconds the processes (and their exited children) used so far.
-cpu_seconds() {
-  python3 - "$@" <<'PY'
-import os, sys
-tick = os.sysconf("SC_CLK_TCK"); total = 0
-for pid in sys.argv[1:]:
-    try: fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError: continue
-    total += sum(int(f) for f in fields[11:15])
-print(f"{total / tick:.2f}")
-PY
-}
-postgres_pids() { echo "$(head -1 "$PGDATA/postmaster.pid") $(ps -o pid= --ppid "$(head -1 "$PGDATA/postmaster.pid")")"; }
 # where_time_went COUNT BEFORE…: per request, statements, transactions and CPU seconds by process since BEFORE.
 where_time_went() {
   local count=$1 vppd_before=$2 pg_before=$3 sim_before=$4 xacts_before=$5

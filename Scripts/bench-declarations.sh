@@ -36,18 +36,6 @@ source Scripts/lib/throwaway-postgres.sh
 psql "$VPP_TEST_DATABASE_URL" -qc "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -w restart >/dev/null
 psql "$VPP_TEST_DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
-cpu_seconds() {
-  python3 - "$@" <<'PY'
-import os, sys
-tick = os.sysconf("SC_CLK_TCK"); total = 0
-for pid in sys.argv[1:]:
-    try: fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError: continue
-    total += sum(int(f) for f in fields[11:15])
-print(f"{total / tick:.2f}")
-PY
-}
-postgres_pids() { echo "$(head -1 "$PGDATA/postmaster.pid") $(ps -o pid= --ppid "$(head -1 "$PGDATA/postmaster.pid")")"; }
 BENCH_NAME=ddm source Scripts/lib/mdm-bench-stack.sh
 MDM="http://127.0.0.1:$MDM_PORT"; SIM="http://127.0.0.1:$SIM_PORT"; API="http://127.0.0.1:$VPPD_PORT"
 "$BIN/vppsim" serve --port "$SIM_PORT" --rate-limit 0 --log-level error & SIM_PID=$!; PIDS+=($SIM_PID)

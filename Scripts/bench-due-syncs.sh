@@ -55,6 +55,7 @@ SQL
     xacts_before=$(psql "$VPP_TEST_DATABASE_URL" -Atc \
       "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'due_$size'")
   fi
+  cpu_before=("$(cpu_seconds $(postgres_pids))" "$(cpu_seconds "$SIM_PID")")
   for _ in $(seq "$REPLICAS"); do start_vppd; done
   waited=0
   while :; do
@@ -67,6 +68,9 @@ SQL
     SELECT t.name = 'fleet-busy', s.last_success_at - $start_ms
     FROM token_sync s JOIN tenants t USING (tenant_id) WHERE s.last_success_at >= $start_ms
 SQL
+  python3 -c "print(f'due-syncs: CPU ms per token synced: vppd replicas {$(cpu_seconds "${VPPD_PIDS[@]}") * 1000 / $total:.1f}, '
+    f'PostgreSQL {($(cpu_seconds $(postgres_pids)) - ${cpu_before[0]}) * 1000 / $total:.1f}, '
+    f'vppsim {($(cpu_seconds "$SIM_PID") - ${cpu_before[1]}) * 1000 / $total:.1f}')"
   [ "${STATS:-0}" = 1 ] && where_time_went "due_$size" "$total" "$xacts_before"
   stop_vppds
 done

@@ -24,10 +24,10 @@ trap stop_bench EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_for() { for _ in $(seq 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; log "$1 never answered"; return 1; }
 
-# start_sim: vppsim with its limiter off; sets SIM (its root URL).
+# start_sim: vppsim with its limiter off; sets SIM (its root URL) and SIM_PID.
 start_sim() {
   local port; port=$(free_port)
-  "$BIN/vppsim" serve --port "$port" --rate-limit 0 --log-level error & BENCH_PIDS+=($!)
+  "$BIN/vppsim" serve --port "$port" --rate-limit 0 --log-level error & BENCH_PIDS+=($!); SIM_PID=$!
   SIM="http://127.0.0.1:$port"
   wait_for "$SIM/mdm/v2/service/config"
 }

@@ -35,3 +35,4 @@ as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_WORK/postgres.log" -w -t 60 \
   -o "-h 127.0.0.1 -p $PG_PORT -k $PG_WORK -c max_connections=300 -c fsync=${PG_FSYNC:-off} -c full_page_writes=${PG_FSYNC:-off}" start >/dev/null \
   || { cat "$PG_WORK/postgres.log"; exit 1; }
 export VPP_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+source "$(dirname "${BASH_SOURCE[0]}")/process-cpu.sh"

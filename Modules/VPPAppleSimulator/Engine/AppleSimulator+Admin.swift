@@ -121,23 +121,25 @@ extension AppleSimulator {
     private func lookup(_ request: SimRequest) -> SimResponse {
         let ids = Set((request.query["id"] ?? "").split(separator: ",").map(String.init))
         var results: [String: Any] = [:]
-        for uid in locationOrder {
-            guard let location = locations[uid] else { continue }
-            for asset in location.assets.values where ids.contains(asset.adamId) && results[asset.adamId] == nil {
-                results[asset.adamId] =
-                    [
-                        "id": asset.adamId, "name": asset.name, "bundleId": asset.bundleId,
-                        "kind": asset.productType == "Book" ? "ebook" : "iosSoftware",
-                        "artwork": [
-                            "url": "https://is1-ssl.mzstatic.com/image/thumb/\(asset.adamId)/{w}x{h}bb.{f}",
-                            "width": 1024, "height": 1024,
-                        ],
-                        "offers": [["version": ["display": asset.version]]],
-                        "deviceFamilies": asset.supportedPlatforms.contains("macOS")
-                            ? ["iphone", "ipad", "mac"] : ["iphone", "ipad"],
-                        "isVppDeviceBasedLicensingEnabled": asset.deviceAssignable,
-                    ] as [String: Any]
-            }
+        for id in ids {
+            guard let location = lookupHolder[id].flatMap({ locations[$0] }),
+                let asset = ["STDQ", "PLUS"].lazy.compactMap({
+                    location.assets[SimAssetKey(adamId: id, pricingParam: $0)]
+                }).first
+            else { continue }
+            results[asset.adamId] =
+                [
+                    "id": asset.adamId, "name": asset.name, "bundleId": asset.bundleId,
+                    "kind": asset.productType == "Book" ? "ebook" : "iosSoftware",
+                    "artwork": [
+                        "url": "https://is1-ssl.mzstatic.com/image/thumb/\(asset.adamId)/{w}x{h}bb.{f}",
+                        "width": 1024, "height": 1024,
+                    ],
+                    "offers": [["version": ["display": asset.version]]],
+                    "deviceFamilies": asset.supportedPlatforms.contains("macOS")
+                        ? ["iphone", "ipad", "mac"] : ["iphone", "ipad"],
+                    "isVppDeviceBasedLicensingEnabled": asset.deviceAssignable,
+                ] as [String: Any]
         }
         return .json(200, ["results": results, "isAuthenticated": false])
     }
