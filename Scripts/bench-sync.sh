@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[bench] %s\n' "$*" >&2; }
 CONFIG=${CONFIG:-release}
-swift build -c "$CONFIG" --product vppsim 2>&1 | grep -E "error" || true
-swift build -c "$CONFIG" --product vppbench 2>&1 | grep -E "error" || true
-BIN=$(swift build -c "$CONFIG" --show-bin-path)
+[ -n "${BENCH_BIN:-}" ] || swift build -c "$CONFIG" --product vppsim 2>&1 | grep -E "error" || true
+[ -n "${BENCH_BIN:-}" ] || swift build -c "$CONFIG" --product vppbench 2>&1 | grep -E "error" || true
+BIN=${BENCH_BIN:-$(swift build -c "$CONFIG" --show-bin-path)}
 source Scripts/lib/throwaway-postgres.sh
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 "$BIN/vppsim" serve --port "$PORT" --rate-limit 0 --log-level error &
