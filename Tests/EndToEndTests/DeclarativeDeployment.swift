@@ -179,6 +179,27 @@ final class DeclarativeDeployment: @unchecked Sendable {
         )
     }
 
+    /// Takes the app's licence away at vppsim, as someone in Apple Business Manager would (`assignee` is
+    /// `serialNumbers` or `clientUserIds`), and has mdmsim's devices evaluate a little later, so the next status
+    /// report of the device (or user enrollment) says LicenseNotFound. Both answers must be 200.
+    func loseLicenceAtApple(
+        _ assignee: String,
+        _ ids: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    )
+        async throws
+    {
+        let deleted = try await Self.http(
+            "DELETE",
+            sim + "/sim/locations/\(location.uid)/assignments",
+            nil,
+            ["adamId": Self.adamID, assignee: ids]
+        ).0
+        #expect(deleted == 200, "vppsim deleted the licence", sourceLocation: sourceLocation)
+        let slowed = try await Self.http("PUT", mdmsim + "/sim/ddm/config", nil, ["evaluationDelayMilliseconds": 300]).0
+        #expect(slowed == 200, "mdmsim evaluates 300 ms later", sourceLocation: sourceLocation)
+    }
+
     /// Each simulated device's apps managed by declaration, by serial number.
     func declaredApps() async throws -> [String: [[String: Any]]] {
         try #require(try await Self.http("GET", mdmsim + "/sim/ddm/devices", nil, nil).1 as? [String: [[String: Any]]])

@@ -82,17 +82,7 @@ struct DeclarativeStatusPollTests {
                 },
                 "the device joined the set"
             )
-            let deleted = try await http(
-                "DELETE",
-                d.sim + "/sim/locations/\(d.location.uid)/assignments",
-                nil,
-                ["adamId": Self.adamID, "serialNumbers": [victim]]
-            ).0
-            #expect(deleted == 200)
-            #expect(
-                try await http("PUT", d.mdmsim + "/sim/ddm/config", nil, ["evaluationDelayMilliseconds": 300]).0
-                    == 200
-            )
+            try await d.loseLicenceAtApple("serialNumbers", [victim])
             let healed = try await MDMDeploymentTests.eventually(.seconds(120)) {
                 d.appState(victim, in: try await d.declaredApps()).state == "managed"
             }

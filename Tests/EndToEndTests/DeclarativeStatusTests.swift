@@ -49,18 +49,8 @@ struct DeclarativeStatusTests {
                 },
                 "the device joined the set"
             )
-            let deleted = try await http(
-                "DELETE",
-                d.sim + "/sim/locations/\(d.location.uid)/assignments",
-                nil,
-                ["adamId": Self.adamID, "serialNumbers": [victim]]
-            ).0
-            #expect(deleted == 200)
+            try await d.loseLicenceAtApple("serialNumbers", [victim])
             #expect(DeclarativeDeployment.licenceTimes(try await d.licenceLog(), "disassociated")[victim]?.count == 1)
-            #expect(
-                try await http("PUT", d.mdmsim + "/sim/ddm/config", nil, ["evaluationDelayMilliseconds": 300]).0
-                    == 200
-            )
             let healed = try await MDMDeploymentTests.eventually(.seconds(120)) {
                 let apps = try await d.declaredApps()
                 return d.appState(victim, in: apps).state == "managed"

@@ -122,18 +122,7 @@ struct UserEnrollmentDeclarationTests {
                 },
                 "bob's enrollment joined the set"
             )
-            #expect(
-                try await http(
-                    "DELETE",
-                    d.sim + "/sim/locations/\(d.location.uid)/assignments",
-                    nil,
-                    ["adamId": Self.adamID, "clientUserIds": ["bob-1"]]
-                ).0 == 200
-            )
-            #expect(
-                try await http("PUT", d.mdmsim + "/sim/ddm/config", nil, ["evaluationDelayMilliseconds": 300]).0
-                    == 200
-            )
+            try await d.loseLicenceAtApple("clientUserIds", ["bob-1"])
             let healed = try await MDMDeploymentTests.eventually(.seconds(120)) {
                 try await app("UE-bob-1")?["state"] as? String == "managed"
             }
