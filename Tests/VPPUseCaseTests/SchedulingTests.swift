@@ -56,20 +56,26 @@ struct SchedulingTests {
         }
     }
 
+    /// Three tokens uploaded and synced, then two hours later all three due again (nothing queued).
+    static func threeTokensDueAgain(_ world: World) async throws -> [TokenID] {
+        var tokens: [TokenID] = []
+        for name in ["A", "B", "C"] {
+            let (file, _) = try await world.location(name, assets: [keynoteSim])
+            tokens.append(try #require(try await world.useCases.uploadToken(world.admin, file: file).token).id)
+        }
+        let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
+        for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // the first syncs
+        world.clock.advance(days: 2.0 / 24)
+        return tokens
+    }
+
     @Test(
         "a pass finds the due tokens not yet queued: beyond its limit, the next pass queues the rest",
         arguments: StoreKind.allCases
     )
     func schedulePassesBeyondTheLimit(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            var tokens: [TokenID] = []
-            for name in ["A", "B", "C"] {
-                let (file, _) = try await world.location(name, assets: [keynoteSim])
-                tokens.append(try #require(try await world.useCases.uploadToken(world.admin, file: file).token).id)
-            }
-            let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
-            for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // the first syncs
-            world.clock.advance(days: 2.0 / 24)
+            _ = try await Self.threeTokensDueAgain(world)
             let schedule = ScheduleDueWork(store: world.store, syncInterval: 3600, limit: 2)
             let first = try await schedule(now: world.clock.now(), planNotices: false)
             let second = try await schedule(now: world.clock.now(), planNotices: false)
@@ -79,7 +85,6 @@ struct SchedulingTests {
                 "the third token queued by the second pass"
             )
             #expect(third.queueDepth == 3)
-
         }
     }
 
@@ -89,14 +94,7 @@ struct SchedulingTests {
     )
     func schedulePassKeepsBackOff(kind: StoreKind) async throws {
         try await withWorld(kind) { world in
-            var tokens: [TokenID] = []
-            for name in ["A", "B", "C"] {
-                let (file, _) = try await world.location(name, assets: [keynoteSim])
-                tokens.append(try #require(try await world.useCases.uploadToken(world.admin, file: file).token).id)
-            }
-            let jobs = world.useCases(deliveries: NoDeliveries()).runDueJobs
-            for _ in 0..<10 where !(await jobs(owner: "w", stopping: { false })).isEmpty {}  // the first syncs
-            world.clock.advance(days: 2.0 / 24)
+            let tokens = try await Self.threeTokensDueAgain(world)
             let now = world.clock.now()
             let later = now.addingTimeInterval(3600)
             func sync(_ token: TokenID, at: Date) -> JobRequest {
