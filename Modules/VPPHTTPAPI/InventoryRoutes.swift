@@ -178,6 +178,15 @@ enum InventoryRoutes {
         ) { call in
             let body = try await call.body(UserEnrollmentBody.self)
             let user = try ClientUserID(try call.path("clientUserId"))
+            // The body's clientUserId is answered, not needed: when sent, it must be a valid id naming the path's
+            // user (a request the contract refuses is never carried out).
+            if let named = body.clientUserId, try ClientUserID(named) != user {
+                throw InvalidInput(
+                    code: .outOfRange,
+                    field: "clientUserId",
+                    detail: "the body names \(named), the path \(user.value): leave it out or repeat the path's"
+                )
+            }
             var enrollment: EnrollmentID?
             if let text = body.enrollmentId {
                 do { enrollment = try EnrollmentID(text) } catch {

@@ -16,8 +16,8 @@ struct SQLJobQueue: JobQueue {
     }
 
     /// Many jobs in multi-row statements, a transaction per chunk (so the rows a chunk locks are held briefly),
-    /// in one order of (tenant, kind, key) so two replicas queuing the same jobs take their locks in the same
-    /// order and never deadlock.
+    /// sorted by (tenant, kind, key): two replicas queuing the same jobs lock the rows in the same order, the
+    /// usual guard against their waiting on each other in a cycle.
     func enqueue(_ jobs: [JobRequest]) async throws -> Int {
         var earliest: [JobIdentity: Date] = [:]
         for job in jobs {

@@ -43,6 +43,24 @@ struct UserEnrollmentAPITests {
                 #expect(answer.status == 422 && answer.errorCode == "out_of_range", "\(answer.text)")
                 #expect(answer.errorMessage.contains("enrollmentId"))
             }
+            // The body's clientUserId (answered, not needed) is refused when the contract refuses it.
+            for (named, code) in [(" ana-1", "invalid_client_user_id"), ("bob", "out_of_range")] {
+                answer = try await api.call(
+                    "PUT",
+                    "/v1/users/ana-1/enrollment",
+                    key: api.adminKey,
+                    json: ["clientUserId": named, "enrollmentId": "ENR-other"]
+                )
+                #expect(answer.status == 422 && answer.errorCode == code, "\(named): \(answer.text)")
+                #expect(answer.errorMessage.contains("clientUserId") || code == "invalid_client_user_id")
+            }
+            answer = try await api.call(
+                "PUT",
+                "/v1/users/ana-1/enrollment",
+                key: api.adminKey,
+                json: ["clientUserId": "ana-1", "enrollmentId": "ENR-ana:1"]
+            )
+            #expect(answer.status == 200, "the path's user repeated: \(answer.text)")
             answer = try await api.call(
                 "PUT",
                 "/v1/users/bob/enrollment",
