@@ -214,8 +214,6 @@ public actor AppleSimulator {
 
     // MARK: Helpers
 
-    /// Changes a location in place: copying it out and back would make every append copy the whole assignment
-    /// list (copy-on-write), so seeding 1,000,000 assignments was quadratic.
     /// Keeps ``lookupHolder`` the first location in order holding `adamId`.
     private func noteLookupHolder(of adamId: String, at uid: String) {
         if let holder = lookupHolder[adamId], (locationPosition[holder] ?? .max) <= (locationPosition[uid] ?? .max) {
@@ -224,6 +222,8 @@ public actor AppleSimulator {
         lookupHolder[adamId] = uid
     }
 
+    /// Changes a location in place: copying it out and back would make every append copy the whole assignment
+    /// list (copy-on-write), so seeding 1,000,000 assignments was quadratic.
     func mutateLocation(_ uid: String, _ body: (inout SimLocation) throws -> Void) throws {
         guard locations[uid] != nil else { throw SimAdminError("no location \(uid)") }
         try body(&locations[uid]!)
