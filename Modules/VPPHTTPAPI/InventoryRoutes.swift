@@ -26,8 +26,9 @@ enum InventoryRoutes {
         }
 
         func validated(tenantID: TenantID) throws -> [Device] {
+            // Compared as stored: a serial number is trimmed and upper-cased (``SerialNumber``).
             try EdgeValidation.distinct(
-                devices.map(\.serialNumber),
+                devices.map { $0.serialNumber.trimmingCharacters(in: .whitespacesAndNewlines) },
                 field: "devices[].serialNumber",
                 caseInsensitive: true
             )

@@ -38,7 +38,12 @@ enum LicenceRoutes {
             let users = clientUserIds ?? []
             for serial in serials { try EdgeValidation.text(serial, field: "serialNumbers", limit: 64) }
             for user in users { try EdgeValidation.text(user, field: "clientUserIds", limit: 256) }
-            try EdgeValidation.distinct(serials, field: "serialNumbers", caseInsensitive: true)
+            // Compared as stored: a serial number is trimmed and upper-cased (``SerialNumber``).
+            try EdgeValidation.distinct(
+                serials.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) },
+                field: "serialNumbers",
+                caseInsensitive: true
+            )
             try EdgeValidation.distinct(users, field: "clientUserIds")
             return try serials.map { .device(try SerialNumber($0)) } + users.map { .user(try ClientUserID($0)) }
         }

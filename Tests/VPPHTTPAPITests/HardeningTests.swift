@@ -215,6 +215,16 @@ struct HardeningTests {
                     "POST", "/v1/devices",
                     ["devices": [["serialNumber": "C02XK1JHJG5J"], ["serialNumber": "c02xk1jhjg5j"]]], "duplicate_items"
                 ),
+                // The same serial once with a trailing space (schemathesis found it answered 503: both reached one
+                // multi-row upsert as the same row).
+                (
+                    "POST", "/v1/devices",
+                    ["devices": [["serialNumber": "00000000 "], ["serialNumber": "00000000"]]], "duplicate_items"
+                ),
+                (
+                    "POST", "/v1/apps/408709785/licenses", ["serialNumbers": [" C02XK1JHJG5J", "c02xk1jhjg5j"]],
+                    "duplicate_items"
+                ),
                 (
                     "POST", "/v1/devices",
                     ["devices": [["serialNumber": "C02XK1JHJG5J", "name": String(repeating: "n", count: 201)]]],
