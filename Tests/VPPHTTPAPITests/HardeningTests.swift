@@ -28,7 +28,10 @@ struct HardeningTests {
     }
 
     @Test(
-        "query parameters are strict (dryRun=TRUE/yes/on → 400 naming it) and DELETE removes a token only with confirm=true"
+        """
+        query parameters are strict (dryRun=TRUE/yes/on → 400 naming it) and DELETE removes a token only \
+        with confirm=true
+        """
     )
     func strictQueryAndConfirmation() async throws {
         try await withAPI(.sqlite) { api in
@@ -117,7 +120,10 @@ struct HardeningTests {
     }
 
     @Test(
-        "API keys: create with name, creator, expiry and role; list without secrets; revoke and rotate take effect at once"
+        """
+        API keys: create with name, creator, expiry and role; list without secrets; revoke and rotate take \
+        effect at once
+        """
     )
     func apiKeyLifecycle() async throws {
         try await withAPI(.postgres) { api in
@@ -200,7 +206,10 @@ struct HardeningTests {
     }
 
     @Test(
-        "bad input is refused at the edge with 422 and a specific code, never a 503 or database text, and changes nothing"
+        """
+        bad input is refused at the edge with 422 and a specific code, never a 503 or database text, and \
+        changes nothing
+        """
     )
     func validationAtTheEdge() async throws {
         try await withAPI(.postgres) { api in
@@ -284,7 +293,10 @@ struct HardeningTests {
     }
 
     @Test(
-        "Apple's notification envelope: over-long ids, bad adamIds and out-of-range countDelta are 422, not database errors"
+        """
+        Apple's notification envelope: over-long ids, bad adamIds and out-of-range countDelta are 422, not \
+        database errors
+        """
     )
     func webhookEnvelopeValidation() throws {
         func envelope(_ notification: [String: Any], id: String = "n-1") throws -> Data {
@@ -328,7 +340,10 @@ struct HardeningTests {
     }
 
     @Test(
-        "every answer has X-Request-ID, every error body carries it; 405 for a method a path lacks; codes are in the document"
+        """
+        every answer has X-Request-ID, every error body carries it; 405 for a method a path lacks; codes \
+        are in the document
+        """
     )
     func requestIDsAndErrorShape() async throws {
         try await withAPI(.sqlite) { api in
