@@ -179,6 +179,41 @@ final class DeclarativeDeployment: @unchecked Sendable {
         )
     }
 
+    /// Two replicas whose devices' status stays in KMFDDM (mdmsim's `statusRoute: kmfddm`) and is read back every
+    /// second: the deployment of the status read-back tests.
+    static func readingStatusFromKMFDDM(databaseURL: String) async throws -> DeclarativeDeployment {
+        try await DeclarativeDeployment(
+            databaseURL: databaseURL,
+            replicas: 2,
+            licences: 20,
+            settings: ["VPP_DECLARATION_STATUS_POLL_SECONDS": "1"],
+            statusRoute: "kmfddm"
+        )
+    }
+
+    /// After ``loseLicenceAtApple(_:_:sourceLocation:)``: the device reports `managed` again after exactly two
+    /// evaluations (LicenseNotFound, then managed), vppsim associated its licence twice, and mdmsim saw one
+    /// LicenseNotFound — healed once.
+    func expectHealedOnce(_ serial: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let healed = try await MDMDeploymentTests.eventually(.seconds(120)) {
+            appState(serial, in: try await declaredApps()).state == "managed"
+        }
+        let app = try await declaredApps()[serial]?.first
+        #expect(healed, "healed: \(app ?? [:]) \(logs)", sourceLocation: sourceLocation)
+        #expect(
+            app?["evaluations"] as? Int == 2,
+            "LicenseNotFound, then managed: two status rounds",
+            sourceLocation: sourceLocation
+        )
+        let log = try await licenceLog()
+        #expect(
+            Self.licenceTimes(log, "associated")[serial]?.count == 2,
+            "re-associated",
+            sourceLocation: sourceLocation
+        )
+        #expect(try await ddmStats()["licenceNotFound"] as? Int == 1, sourceLocation: sourceLocation)
+    }
+
     /// Takes the app's licence away at vppsim, as someone in Apple Business Manager would (`assignee` is
     /// `serialNumbers` or `clientUserIds`), and has mdmsim's devices evaluate a little later, so the next status
     /// report of the device (or user enrollment) says LicenseNotFound. Both answers must be 200.

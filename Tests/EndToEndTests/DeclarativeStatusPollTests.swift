@@ -19,13 +19,7 @@ struct DeclarativeStatusPollTests {
     func statusReadBackFromKMFDDM() async throws {
         let http = Self.http
         try await TestDatabase.withFreshDatabase { _, databaseURL in
-            let d = try await DeclarativeDeployment(
-                databaseURL: databaseURL,
-                replicas: 2,
-                licences: 20,
-                settings: ["VPP_DECLARATION_STATUS_POLL_SECONDS": "1"],
-                statusRoute: "kmfddm"
-            )
+            let d = try await DeclarativeDeployment.readingStatusFromKMFDDM(databaseURL: databaseURL)
             defer { d.stop() }
             let serials = try await d.enroll(10, prefix: "PLL").map(\.serial)
             #expect(
@@ -83,15 +77,7 @@ struct DeclarativeStatusPollTests {
                 "the device joined the set"
             )
             try await d.loseLicenceAtApple("serialNumbers", [victim])
-            let healed = try await MDMDeploymentTests.eventually(.seconds(120)) {
-                d.appState(victim, in: try await d.declaredApps()).state == "managed"
-            }
-            let app = try await d.declaredApps()[victim]?.first
-            #expect(healed, "healed: \(app ?? [:]) \(d.logs)")
-            #expect(app?["evaluations"] as? Int == 2, "LicenseNotFound, then managed: two status rounds")
-            let log = try await d.licenceLog()
-            #expect(DeclarativeDeployment.licenceTimes(log, "associated")[victim]?.count == 2, "re-associated")
-            #expect(try await d.ddmStats()["licenceNotFound"] as? Int == 1)
+            try await d.expectHealedOnce(victim)
             let healedInVPP = try await MDMDeploymentTests.eventually(.seconds(60)) {
                 verified(victim, try d.vppDeclarationRows())
             }

@@ -51,16 +51,7 @@ struct DeclarativeStatusTests {
             )
             try await d.loseLicenceAtApple("serialNumbers", [victim])
             #expect(DeclarativeDeployment.licenceTimes(try await d.licenceLog(), "disassociated")[victim]?.count == 1)
-            let healed = try await MDMDeploymentTests.eventually(.seconds(120)) {
-                let apps = try await d.declaredApps()
-                return d.appState(victim, in: apps).state == "managed"
-            }
-            let app = try await d.declaredApps()[victim]?.first
-            #expect(healed, "healed: \(app ?? [:]) \(d.logs)")
-            #expect(app?["evaluations"] as? Int == 2, "LicenseNotFound, then managed: two status rounds")
-            let log = try await d.licenceLog()
-            #expect(DeclarativeDeployment.licenceTimes(log, "associated")[victim]?.count == 2, "re-associated")
-            #expect(try await d.ddmStats()["licenceNotFound"] as? Int == 1)
+            try await d.expectHealedOnce(victim)
             #expect(
                 try await MDMDeploymentTests.eventually(.seconds(30)) {
                     try d.vppDeclarationRows().contains {

@@ -21,13 +21,7 @@ struct UserEnrollmentDeclarationTests {
     func userEnrollments() async throws {
         let http = Self.http
         try await TestDatabase.withFreshDatabase { _, databaseURL in
-            let d = try await DeclarativeDeployment(
-                databaseURL: databaseURL,
-                replicas: 2,
-                licences: 20,
-                settings: ["VPP_DECLARATION_STATUS_POLL_SECONDS": "1"],
-                statusRoute: "kmfddm"
-            )
+            let d = try await DeclarativeDeployment.readingStatusFromKMFDDM(databaseURL: databaseURL)
             defer { d.stop() }
             let devices = try await d.enroll(2, prefix: "USR")
             let users = ["ana-1", "bob-1"]
