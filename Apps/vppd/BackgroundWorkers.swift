@@ -36,6 +36,8 @@ struct BackgroundWorkers: Service {
         // Scheduling every 30 s is cheap (indexed queries); notice planning every 10 minutes per replica.
         var scheduling = Cadence(every: 30)
         var noticePlanning = Cadence(every: 600)
+        // The planner's statistics of tables that grow faster than autovacuum looks (one catalogue read a pass).
+        var statistics = Cadence(every: 2)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let now = clock.now()
             // Events whose notification was refused during an outage: polled as soon as the database answers.
@@ -46,6 +48,16 @@ struct BackgroundWorkers: Service {
                     metrics.queueDepth(queued.queueDepth)
                 } catch {
                     logger.warning("scheduling failed", metadata: ["error": "\(error)"])
+                }
+            }
+            if statistics.fire(at: now) {
+                do {
+                    let refreshed = try await store.refreshStatistics()
+                    if !refreshed.isEmpty {
+                        logger.debug("refreshed planner statistics", metadata: ["tables": "\(refreshed)"])
+                    }
+                } catch {
+                    logger.warning("refreshing planner statistics failed", metadata: ["error": "\(error)"])
                 }
             }
             let results = await jobs(owner: owner, stopping: { Task.isShuttingDownGracefully })

@@ -31,7 +31,8 @@ public struct SQLDialect: Sendable {
     public let maxBindsPerStatement: Int
 
     /// Whether a bulk load is followed by `ANALYZE` of its table (PostgreSQL: a table filled since its last
-    /// statistics is planned as if it were empty, and a nested loop over it grows with the square of its rows).
+    /// statistics is planned as if it were empty, and a nested loop over it grows with the square of its rows);
+    /// also whether ``SQLStore/refreshStatistics()`` keeps fast-growing tables' statistics current.
     public let analyzesBulkLoads: Bool
     /// How a unit of work tells whether it wrote anything (to mark an ``VPPUseCases/IdempotentRequest`` carried
     /// out in the write's own transaction).

@@ -21,6 +21,10 @@ public protocol Store: Sendable, TenantDirectory, Leases, MDMDirectory, ConsoleD
     var jobs: any JobQueue { get }
     /// A per-key request limiter shared by every server using this store (Apple's 15 rps per token).
     var requestLimiter: any AppleRequestLimiter { get }
+    /// Refreshes the query planner's statistics of the tables that changed by half their size (at least 1,000
+    /// rows) since they were last taken, and returns their names; a store without a cost-based planner's
+    /// statistics to keep returns none. Servers call it every few seconds: see the PostgreSQL adapter for why.
+    func refreshStatistics() async throws -> [String]
 }
 
 /// Everything a use case may read or write for one tenant, inside one transaction: one port per aggregate.

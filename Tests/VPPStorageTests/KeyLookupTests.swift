@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import VPPDomain
+@testable import VPPSQLStore
+import VPPTestSupport
+import VPPUseCases
+
+/// Lookups by a list of serials or users find exactly the rows named; on PostgreSQL they read only those rows once
+/// the store has refreshed the statistics of a table that grew faster than autovacuum re-analyses it (a tenant's
+/// first 20,000 licences arrive in seconds).
+@Suite("Storage: lookups by a list of keys")
+struct KeyLookupTests {
+    static let holding = AssignmentState.Code.holding
+
+    @Test(
+        "the licences of named devices and users: exactly those held, of this app and tenant",
+        arguments: StoreKind.allCases
+    )
+    func namedHolders(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let (tenant, token) = try await seedTenant(sut.store)
+            let (other, otherToken) = try await seedTenant(sut.store, name: "Other")
+            let ada = try ClientUserID("ada")
+            let bob = try ClientUserID("bob")
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                let rows = [Assignee.device(serial(1)), .device(serial(2)), .device(serial(3)), .user(ada), .user(bob)]
+                    .map { Assignment(tenantID: tenant.id, asset: keynote.key, assignee: $0, grantingToken: token.id) }
+                #expect(try await tx.reserveLicences(rows))
+            }
+            try await sut.store.inTenant(other.id) { (tx) async throws in
+                let row = Assignment(
+                    tenantID: other.id,
+                    asset: keynote.key,
+                    assignee: .device(serial(4)),
+                    grantingToken: otherToken.id
+                )
+                #expect(try await tx.reserveLicences([row]))
+            }
+            try await sut.store.inTenant(tenant.id) { (tx) async throws in
+                var query = AssignmentQuery(asset: keynote.key, states: Self.holding)
+                query.assignees = [
+                    .device(serial(1)), .device(serial(3)), .device(serial(4)), .device(serial(9)), .user(bob),
+                ]
+                let found = try await tx.assignments(query)
+                #expect(Set(found.map(\.assignee)) == [.device(serial(1)), .device(serial(3)), .user(bob)])
+                #expect(found.count == 3)
+
+                query.assignees = [.device(serial(2))]
+                query.asset = AssetKey(adamID: "999999")
+                #expect(try await tx.assignments(query).isEmpty, "another app's licences are not this app's")
+
+                query = AssignmentQuery(asset: keynote.key, states: [.active])
+                query.assignees = [.device(serial(1)), .user(ada)]
+                #expect(try await tx.assignments(query).isEmpty, "reserved licences are not active ones")
+
+                let devices = try await tx.devices([serial(2), serial(4), serial(2)])
+                #expect(devices.isEmpty, "no device was added: licences alone make no devices")
+            }
+        }
+    }
+
+    /// A tenant's app with `count` device licences (and their devices) written after the tables' statistics were
+    /// taken empty: what the planner sees during a burst of assignments.
+    static func staleStatistics(_ sut: StoreUnderTest, count: Int) async throws -> (Tenant, ContentToken) {
+        let (tenant, token) = try await seedTenant(sut.store)
+        _ = try await sut.raw("ANALYZE assignments")
+        _ = try await sut.raw("ANALYZE devices")
+        _ = try await sut.raw(
+            """
+            INSERT INTO devices (tenant_id, serial)
+            SELECT \(tenant.id), 'SN' || lpad(i::text, 8, '0') FROM generate_series(1, \(count)) AS i
+            """
+        )
+        _ = try await sut.raw(
+            """
+            INSERT INTO assignments (tenant_id, assignment_id, token_id, adam_id, pricing, serial, state, changed_at)
+            SELECT \(tenant.id), md5('licence' || i)::uuid, \(token.id), \(keynote.key.adamID), 'STDQ',
+                   'SN' || lpad(i::text, 8, '0'), 'reserved', i
+            FROM generate_series(1, \(count)) AS i
+            """
+        )
+        return (tenant, token)
+    }
+
+    /// Rows `body` read from `table` in its own transaction (PostgreSQL's per-transaction counters).
+    static func rowsRead(
+        _ sut: StoreUnderTest,
+        _ tenant: TenantID,
+        table: String,
+        _ body: @Sendable (SQLTenantTransaction) async throws -> Int
+    ) async throws -> (found: Int, read: Int64) {
+        try await sut.database.transaction(TransactionSettings(tenant: tenant)) { connection in
+            let tx = SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: sut.database.dialect) {
+                Date()
+            }
+            let found = try await body(tx)
+            let read = try await connection.query(
+                """
+                SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) AS n
+                FROM pg_stat_xact_user_tables WHERE relname = \(table)
+                """
+            ).first?.decode("n", as: Int64.self)
+            return (found, read ?? 0)
+        }
+    }
+
+    @Test(
+        "statistics refreshed after 10,000 licences arrived: 8 serials read about 8 rows, not the app's 10,000",
+        arguments: StoreKind.allCases.filter { $0 == .postgres }
+    )
+    func refreshedStatisticsProbeEachKey(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let (tenant, _) = try await Self.staleStatistics(sut, count: 10_000)
+            let named = [5, 105, 1_005, 2_005, 3_005, 4_005, 5_005, 6_005].map(serial)
+            // Planned on the empty table's statistics, this lookup read all 10,000 licences of the app.
+            #expect(try await sut.store.refreshStatistics() == ["assignments", "devices"])
+            #expect(try await sut.store.refreshStatistics().isEmpty, "nothing changed since: nothing analysed")
+
+            let licences = try await Self.rowsRead(sut, tenant.id, table: "assignments") { tx in
+                var query = AssignmentQuery(asset: keynote.key, states: Self.holding)
+                query.assignees = Set(named.map(Assignee.device))
+                return try await tx.assignments(query).count
+            }
+            #expect(licences.found == 8)
+            #expect(licences.read < 100, "the licence lookup read \(licences.read) rows for 8 serials")
+
+            let devices = try await Self.rowsRead(sut, tenant.id, table: "devices") { tx in
+                try await tx.devices(named).count
+            }
+            #expect(devices.found == 8)
+            #expect(devices.read < 100, "the device lookup read \(devices.read) rows for 8 serials")
+        }
+    }
+
+    @Test("the embedded store has no planner statistics to keep")
+    func sqliteKeepsNone() async throws {
+        try await withStore(.sqlite) { sut in
+            _ = try await seedTenant(sut.store)
+            #expect(try await sut.store.refreshStatistics().isEmpty)
+        }
+    }
+}
