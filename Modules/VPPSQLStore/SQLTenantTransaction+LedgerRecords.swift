@@ -450,15 +450,17 @@ extension SQLTenantTransaction: LedgerRecords {
                       WHERE l.tenant_id = j.tenant_id AND l.assignment_id = j.assignment_id AND l.kind = 'leave'
                         AND l.state IN ('done', 'failed')))
             """ : ""
+        let due: SQLQuery = """
+            SELECT assignment_id FROM assignments
+            WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
+              AND state = \(state.rawValue) AND (lease_until IS NULL OR lease_until < \(now))
+              \(fragment: declared)
+            ORDER BY changed_at, assignment_id LIMIT \(limit) \(unescaped: dialect.skipLocked)
+            """
         return try await exec(
             """
             UPDATE assignments SET lease_owner = \(owner), lease_until = \(until), send_attempts = send_attempts + 1
-            WHERE tenant_id = \(tenantID) AND assignment_id IN (
-                SELECT assignment_id FROM assignments
-                WHERE tenant_id = \(tenantID) AND token_id = \(tokenID) AND \(fragment: asset.matches())
-                  AND state = \(state.rawValue) AND (lease_until IS NULL OR lease_until < \(now))
-                  \(fragment: declared)
-                ORDER BY changed_at, assignment_id LIMIT \(limit) \(unescaped: dialect.skipLocked))
+            WHERE tenant_id = \(tenantID) AND \(fragment: dialect.member("assignment_id", of: due))
             RETURNING \(unescaped: Self.assignmentColumns), send_attempts
             """
         ).compactMap { row in

@@ -82,7 +82,8 @@ struct KeyLookupTests {
         return (tenant, token)
     }
 
-    /// Rows `body` read from `table` in its own transaction (PostgreSQL's per-transaction counters).
+    /// Rows `body` read from `table` (PostgreSQL's counters of the backend's statistics not yet reported, read
+    /// before and after it on its connection: they also hold earlier transactions' reads).
     static func rowsRead(
         _ sut: StoreUnderTest,
         _ tenant: TenantID,
@@ -90,17 +91,17 @@ struct KeyLookupTests {
         _ body: @Sendable (SQLTenantTransaction) async throws -> Int
     ) async throws -> (found: Int, read: Int64) {
         try await sut.database.transaction(TransactionSettings(tenant: tenant)) { connection in
-            let tx = SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: sut.database.dialect) {
-                Date()
-            }
-            let found = try await body(tx)
-            let read = try await connection.query(
-                """
+            let counter: SQLQuery = """
                 SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) AS n
                 FROM pg_stat_xact_user_tables WHERE relname = \(table)
                 """
-            ).first?.decode("n", as: Int64.self)
-            return (found, read ?? 0)
+            let tx = SQLTenantTransaction(connection: connection, tenantID: tenant, dialect: sut.database.dialect) {
+                Date()
+            }
+            let before = try await connection.query(counter).first?.decode("n", as: Int64.self) ?? 0
+            let found = try await body(tx)
+            let after = try await connection.query(counter).first?.decode("n", as: Int64.self) ?? 0
+            return (found, after - before)
         }
     }
 
@@ -129,6 +130,31 @@ struct KeyLookupTests {
             }
             #expect(devices.found == 8)
             #expect(devices.read < 100, "the device lookup read \(devices.read) rows for 8 serials")
+        }
+    }
+
+    @Test(
+        "a claim of 200 queued intents among 10,000 licences reads about those 200, not the tenant's 10,000",
+        arguments: StoreKind.allCases.filter { $0 == .postgres }
+    )
+    func claimReadsTheClaimedRows(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            let (tenant, token) = try await Self.staleStatistics(sut, count: 10_000)
+            _ = try await sut.raw("UPDATE assignments SET state = 'pending', event_id = 'e1' WHERE changed_at > 200")
+            _ = try await sut.raw("ANALYZE assignments")
+            let claim = try await Self.rowsRead(sut, tenant.id, table: "assignments") { tx in
+                try await tx.claimIntents(
+                    tokenID: token.id,
+                    asset: keynote.key,
+                    state: .reserved,
+                    owner: "worker",
+                    now: Date(),
+                    until: Date().addingTimeInterval(60),
+                    limit: 1_000
+                ).count
+            }
+            #expect(claim.found == 200)
+            #expect(claim.read < 1_000, "the claim read \(claim.read) rows to claim 200")
         }
     }
 

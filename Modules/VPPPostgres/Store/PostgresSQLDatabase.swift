@@ -27,6 +27,7 @@ public struct PostgresSQLDatabase: SQLDatabase {
             greatest: "GREATEST",
             maxBindsPerStatement: 60_000,
             analyzesBulkLoads: true,
+            gathersArrays: true,
             writeCheck: .transactionID
         )
     }
