@@ -56,7 +56,56 @@ public struct PostgresSQLDatabase: SQLDatabase {
     /// (`statement_timeout`), nothing is committed once it has passed (the transaction rolls back instead), and
     /// a server that stopped answering has the connection closed under it shortly after; each is reported as
     /// an unavailable database.
+    ///
+    /// A connection the pool lends may have been closed by the server while it sat idle (every session of a
+    /// primary at a failover, an idle-session timeout, a pooler restarting) before PostgresNIO has seen it go.
+    /// BEGIN (or the settings after it) then fails with nothing of the unit of work done, and it begins again on
+    /// another connection, up to
+    /// ``begins`` times in all: one request per dead pooled session failed with 503 after a failover before.
     public func transaction<T: Sendable>(
+        _ settings: TransactionSettings,
+        _ body: @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
+        var begun = 1
+        while true {
+            do {
+                return try await attempt(settings, body)
+            } catch let lost as ClosedBeforeBegin {
+                guard begun < Self.begins else { throw lost.failure }
+                // The pool learns of a close from the connection's close event, which may still be on its way:
+                // begun again at once, the unit of work was lent the same dead connection three times running.
+                try await Task.sleep(for: Self.beginAgainAfter * begun)
+                begun += 1
+                logger.info("a pooled database connection had closed; beginning again on another")
+            }
+        }
+    }
+
+    /// How many times a unit of work is begun at most when BEGIN meets closed connections (several pooled
+    /// sessions may have died together).
+    static let begins = 4
+    /// How long before the first new beginning (the n-th waits n times as long).
+    static let beginAgainAfter: Duration = .milliseconds(10)
+
+    /// BEGIN or the transaction's settings failed because the connection was lost: nothing of the unit of work
+    /// has run.
+    struct ClosedBeforeBegin: Error {
+        /// What the unit of work fails with if it is not begun again.
+        let failure: any Error
+    }
+
+    /// Whether `error`, met by a statement on `connection`, says the connection is gone: the driver saw it
+    /// closed, or the server ended the session (SQLSTATE class 57P: shut down, terminated by an administrator)
+    /// or the connection (class 08).
+    static func connectionLost(_ error: any Error, on connection: PostgresConnection) -> Bool {
+        if connection.isClosed { return true }
+        guard let error = error as? PSQLError else { return false }
+        if [.serverClosedConnection, .connectionError, .uncleanShutdown].contains(error.code) { return true }
+        let state = error.serverInfo?[.sqlState] ?? ""
+        return state.hasPrefix("57P") || state.hasPrefix("08")
+    }
+
+    private func attempt<T: Sendable>(
         _ settings: TransactionSettings,
         _ body: @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
@@ -80,13 +129,21 @@ public struct PostgresSQLDatabase: SQLDatabase {
                     held.hold(connection)
                     acquired()
                     progress?.record("BEGIN")
-                    try await Self.run("BEGIN", on: connection, logger: logger)
+                    // BEGIN and the settings: nothing of the unit of work has run yet, so a connection found lost
+                    // here is left and the unit of work begun again on another.
                     do {
+                        try await Self.run("BEGIN", on: connection, logger: logger)
                         // The server cancels a statement (a lock wait, a slow plan) still running at the deadline.
                         let timeout = deadline.map { max(1, Self.milliseconds($0 - ContinuousClock.now)) }
                         if let preamble = Self.preamble(settings, statementTimeout: timeout) {
                             try await Self.run(preamble, on: connection, logger: logger)
                         }
+                    } catch {
+                        await Self.rollBack(connection, logger: logger)
+                        guard Self.connectionLost(error, on: connection) else { throw error }
+                        throw ClosedBeforeBegin(failure: Self.translated(error))
+                    }
+                    do {
                         progress?.record("in a transaction")
                         let result = try await body(PostgresSQLConnection(connection: connection, logger: logger))
                         if let deadline, ContinuousClock.now >= deadline {
@@ -138,6 +195,11 @@ public struct PostgresSQLDatabase: SQLDatabase {
         try await ClosedConnectionGuard.run(on: connection, logger: logger) {
             _ = try await connection.query(statement, logger: logger)
         }
+    }
+
+    /// A driver error as the store reports it (anything else unchanged).
+    static func translated(_ error: any Error) -> any Error {
+        (error as? PSQLError).map(PostgresSQLConnection.translate) ?? error
     }
 
     /// How long a ROLLBACK may take before its connection is closed instead.
