@@ -359,14 +359,22 @@ extension AppleSimulator {
         return renderAssignments(matching, query: query, versionId: location.currentVersionId)
     }
 
+    /// One assignment as Apple lists it (absent fields omitted).
+    private struct AssignmentItem: Encodable {
+        let adamId: String
+        let pricingParam: String
+        let serialNumber: String?
+        let clientUserId: String?
+    }
+
     private func renderAssignments(_ matching: [SimAssignment], query: [String: String], versionId: String) -> Answer {
-        paged(matching, key: "assignments", query: query, versionId: versionId) { assignment in
-            var item: [String: Any] = [
-                "adamId": assignment.asset.adamId, "pricingParam": assignment.asset.pricingParam,
-            ]
-            if let serial = assignment.serialNumber { item["serialNumber"] = serial }
-            if let user = assignment.clientUserId { item["clientUserId"] = user }
-            return item
+        pagedEncoded(matching, key: "assignments", query: query, versionId: versionId) { assignment in
+            AssignmentItem(
+                adamId: assignment.asset.adamId,
+                pricingParam: assignment.asset.pricingParam,
+                serialNumber: assignment.serialNumber,
+                clientUserId: assignment.clientUserId
+            )
         }
     }
 
@@ -403,6 +411,27 @@ extension AppleSimulator {
         versionId: String,
         render: (T) -> [String: Any]
     ) -> Answer {
+        page(of: matching, key: key, query: query, versionId: versionId) { $0.map(render) }
+    }
+
+    /// One page of `matching`, its items encoded by `JSONEncoder` (see ``EncodedJSON``).
+    private func pagedEncoded<T, Item: Encodable>(
+        _ matching: [T],
+        key: String,
+        query: [String: String],
+        versionId: String,
+        render: (T) -> Item
+    ) -> Answer {
+        page(of: matching, key: key, query: query, versionId: versionId) { try EncodedJSON($0.map(render)) }
+    }
+
+    private func page<T>(
+        of matching: [T],
+        key: String,
+        query: [String: String],
+        versionId: String,
+        items: (ArraySlice<T>) throws -> Any
+    ) -> Answer {
         guard
             let page = SimPage(
                 count: matching.count,
@@ -420,7 +449,11 @@ extension AppleSimulator {
             )
         }
         var object = page.fields
-        object[key] = matching[page.range].map(render)
+        do {
+            object[key] = try items(matching[page.range])
+        } catch {
+            return .error(.appleError(9603, "Internal error", status: 500))
+        }
         return .ok(object)
     }
 

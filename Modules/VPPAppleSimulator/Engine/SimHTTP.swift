@@ -40,7 +40,7 @@ public struct SimResponse: Sendable {
 
     static func json(_ status: Int, _ object: Any, headers: [String: String] = [:]) -> SimResponse {
         let data =
-            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            (try? EncodedJSON.serialize(object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
         var allHeaders = headers
         allHeaders["Content-Type"] = "application/json"
