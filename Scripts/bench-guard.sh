@@ -4,11 +4,7 @@
 # connections, on a throwaway PostgreSQL. Sizes: CONCURRENCY (default 1,8,32), STATEMENTS per measurement (20000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-log() { printf '[bench] %s\n' "$*" >&2; }
-CONFIG=${CONFIG:-release}
-swift build -c "$CONFIG" --product vppbench 2>&1 | grep -E "error" || true
-BIN=$(swift build -c "$CONFIG" --show-bin-path)
-source Scripts/lib/throwaway-postgres.sh
-trap 'stop_postgres' EXIT
+PRODUCTS=vppbench
+source Scripts/lib/bench-stack.sh
 "$BIN/vppbench" guard --database-url "$VPP_TEST_DATABASE_URL" \
   --concurrency "${CONCURRENCY:-1,8,32}" --statements "${STATEMENTS:-20000}"

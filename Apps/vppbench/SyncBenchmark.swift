@@ -72,38 +72,41 @@ struct SyncBenchmark: AsyncParsableCommand {
             print(String(format: "sync: peak RSS after the full sync %.1f MiB (target < 200 MB)", peak))
         }
 
-        let serials = (0..<100).map { String(format: "INCR%07d", $0) }
-        _ = try await admin.call(
-            "POST",
-            "/sim/locations/\(uid)/assignments",
-            ["adamId": "7000000", "serialNumbers": serials]
-        )
-        started = clock.now
-        let incremental = try await useCases.syncToken(caller, tokenID: tokenID, catalogue: .whenDue)
+        // 100 new assignments at Apple, then a sync timed: queued (the delta's apps) or asked for by a person.
+        func syncAfterAdding(
+            _ range: Range<Int>,
+            to adamID: String,
+            catalogue: CatalogueRead
+        ) async throws
+            -> (report: SyncReport, seconds: Double)
+        {
+            let serials = range.map { String(format: "INCR%07d", $0) }
+            _ = try await admin.call(
+                "POST",
+                "/sim/locations/\(uid)/assignments",
+                ["adamId": adamID, "serialNumbers": serials]
+            )
+            let started = clock.now
+            let report = try await useCases.syncToken(caller, tokenID: tokenID, catalogue: catalogue)
+            return (report, Self.seconds(clock.now - started))
+        }
+        let incremental = try await syncAfterAdding(0..<100, to: "7000000", catalogue: .whenDue)
         print(
             String(
                 format: "sync: incremental sync of %d changes in %.3f s (target < 0.5 s, flat in apps; %d Apple pages)",
-                incremental.inserted,
-                Self.seconds(clock.now - started),
-                incremental.pages
-            ) + "; whole asset list read: \(incremental.catalogue ? "yes" : "no")"
+                incremental.report.inserted,
+                incremental.seconds,
+                incremental.report.pages
+            ) + "; whole asset list read: \(incremental.report.catalogue ? "yes" : "no")"
         )
-
         // The same delta size through a sync a person asks for, which still reads the whole asset list.
-        let more = (100..<200).map { String(format: "INCR%07d", $0) }
-        _ = try await admin.call(
-            "POST",
-            "/sim/locations/\(uid)/assignments",
-            ["adamId": "7000001", "serialNumbers": more]
-        )
-        started = clock.now
-        let asked = try await useCases.syncToken(caller, tokenID: tokenID, catalogue: .always)
+        let asked = try await syncAfterAdding(100..<200, to: "7000001", catalogue: .always)
         print(
             String(
                 format: "sync: the same, asked for by a person (whole asset list, %d pages): %d changes in %.3f s",
-                asked.pages,
-                asked.inserted,
-                Self.seconds(clock.now - started)
+                asked.report.pages,
+                asked.report.inserted,
+                asked.seconds
             )
         )
 

@@ -18,7 +18,8 @@ extension SQLStore {
     /// ``growthPages``): a young table's statistics stay within a factor of two of it, at a few analyses while it
     /// grows tenfold; churn without growth is left to autovacuum. Its size on disk is read, not the statistics
     /// views' change counters, which backends report up to seconds late. Replicas checking at once do not
-    /// queue: an ANALYZE that would wait for another's lock is skipped.
+    /// queue: an ANALYZE that would wait for another's lock is skipped. Tables the role does not own (only their
+    /// owner may analyse them) are left to autovacuum.
     public func refreshStatistics() async throws -> [String] {
         guard database.dialect.analyzesBulkLoads else { return [] }
         let tables = Self.statisticsKept.map { "to_regclass('\($0)')" }.joined(separator: ", ")
@@ -26,6 +27,7 @@ extension SQLStore {
             try await connection.query(
                 """
                 SELECT relname AS name FROM pg_class WHERE oid IN (\(unescaped: tables))
+                    AND pg_has_role(relowner, 'MEMBER')
                     AND pg_relation_size(oid) / current_setting('block_size')::bigint
                         >= greatest(2 * relpages, relpages + \(unescaped: String(Self.growthPages)))
                 ORDER BY relname
