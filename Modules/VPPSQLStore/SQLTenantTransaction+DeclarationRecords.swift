@@ -43,6 +43,7 @@ extension SQLTenantTransaction: DeclarationRecords {
     }
 
     func saveDeclarationPublisher(_ settings: DeclarationPublisherSettings, now: Date) async throws {
+        let wasKMFDDM = try await declarationPublisher().kind == .kmfddm
         try await exec(
             """
             INSERT INTO tenant_app_delivery (tenant_id, publisher, publisher_url, publisher_key_id, publisher_key,
@@ -54,6 +55,10 @@ extension SQLTenantTransaction: DeclarationRecords {
                 publisher_key = excluded.publisher_key, updated_at = excluded.updated_at
             """
         )
+        // Status is read back only from KMFDDM: the unsettled enrollments are read from when it becomes the DDM
+        // server, and no longer once it stops being it.
+        let isKMFDDM = settings.kind == .kmfddm
+        if isKMFDDM != wasKMFDDM { try await armUnsettledStatusPolls(reading: isKMFDDM, now: now) }
     }
 
     func enqueueDeclarationSetChanges(_ changes: [DeclarationSetChange]) async throws {

@@ -21,16 +21,58 @@ extension SQLTenantTransaction {
         ).first.map { try $0.decode("client_user_id") }
     }
 
+    /// True while the tenant's DDM server is KMFDDM: status is read back only from KMFDDM, so only then is a poll
+    /// armed (rows armed under another publisher stayed due for good, and every background pass walked them).
+    static let readsFromKMFDDM: SQLQuery = """
+        EXISTS (SELECT 1 FROM tenant_app_delivery t WHERE t.tenant_id = wanted.tenant_id AND t.publisher = 'kmfddm')
+        """
+
     func armStatusPolls(enrollmentIDs: [String], at: Date) async throws {
-        for id in Set(enrollmentIDs).sorted() {
+        // One statement per chunk (a delivery batch of 10,000 joins was 10,000 upserts).
+        for chunk in chunks(Set(enrollmentIDs).sorted(), of: 1_000) {
+            let rows = SQLQuery.joined(chunk.map { "(\($0))" }, separator: ", ")
             try await exec(
                 """
                 INSERT INTO declaration_status_polls (tenant_id, enrollment_id, next_poll_at, idle)
-                VALUES (\(tenantID), \(id), \(at), 0)
+                SELECT wanted.tenant_id, wanted.enrollment_id, \(at), 0 FROM (
+                    SELECT \(tenantID) AS tenant_id, column1 AS enrollment_id FROM (VALUES \(fragment: rows)) AS ids
+                ) AS wanted
+                WHERE \(fragment: Self.readsFromKMFDDM)
                 ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
                 """
             )
         }
+    }
+
+    /// Arms (`reading`) or disarms every enrollment with an unsettled join: the tenant's DDM server became KMFDDM,
+    /// or stopped being it.
+    func armUnsettledStatusPolls(reading: Bool, now: Date) async throws {
+        guard reading else {
+            try await exec(
+                """
+                UPDATE declaration_status_polls SET next_poll_at = NULL
+                WHERE tenant_id = \(tenantID) AND next_poll_at IS NOT NULL
+                """
+            )
+            return
+        }
+        try await exec(
+            """
+            INSERT INTO declaration_status_polls (tenant_id, enrollment_id, next_poll_at, idle)
+            SELECT wanted.tenant_id, wanted.enrollment_id, \(now), 0 FROM (
+                SELECT DISTINCT d.tenant_id, d.enrollment_id FROM declaration_set_changes j
+                JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
+                WHERE j.tenant_id = \(tenantID) AND d.enrollment_id IS NOT NULL AND \(fragment: Self.unsettledJoin)
+                UNION
+                SELECT DISTINCT u.tenant_id, u.enrollment_id FROM declaration_set_changes j
+                JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
+                WHERE j.tenant_id = \(tenantID) AND u.enrollment_id IS NOT NULL AND j.licence_kind = 'User'
+                    AND \(fragment: Self.unsettledJoin)
+            ) AS wanted
+            WHERE \(fragment: Self.readsFromKMFDDM)
+            ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
+            """
+        )
     }
 
     func claimDueStatusPolls(now: Date, lease: TimeInterval, limit: Int) async throws -> [DeclarationStatusPoll] {
@@ -116,10 +158,13 @@ extension SQLTenantTransaction {
         try await exec(
             """
             INSERT INTO declaration_status_polls (tenant_id, enrollment_id, next_poll_at, idle)
-            SELECT DISTINCT d.tenant_id, d.enrollment_id, \(now), 0 FROM declaration_set_changes j
-            JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
-            WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j")) AND j.licence_kind = \(kind.rawValue)
-                AND j.kind = 'join' AND j.heal_state = 'republishing' AND d.enrollment_id IS NOT NULL
+            SELECT wanted.tenant_id, wanted.enrollment_id, \(now), 0 FROM (
+                SELECT DISTINCT d.tenant_id, d.enrollment_id FROM declaration_set_changes j
+                JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
+                WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j")) AND j.licence_kind = \(kind.rawValue)
+                    AND j.kind = 'join' AND j.heal_state = 'republishing' AND d.enrollment_id IS NOT NULL
+            ) AS wanted
+            WHERE \(fragment: Self.readsFromKMFDDM)
             ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
             """
         )
@@ -127,10 +172,13 @@ extension SQLTenantTransaction {
         try await exec(
             """
             INSERT INTO declaration_status_polls (tenant_id, enrollment_id, next_poll_at, idle)
-            SELECT DISTINCT u.tenant_id, u.enrollment_id, \(now), 0 FROM declaration_set_changes j
-            JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
-            WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j")) AND j.licence_kind = \(kind.rawValue)
-                AND j.kind = 'join' AND j.heal_state = 'republishing' AND u.enrollment_id IS NOT NULL
+            SELECT wanted.tenant_id, wanted.enrollment_id, \(now), 0 FROM (
+                SELECT DISTINCT u.tenant_id, u.enrollment_id FROM declaration_set_changes j
+                JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
+                WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j")) AND j.licence_kind = \(kind.rawValue)
+                    AND j.kind = 'join' AND j.heal_state = 'republishing' AND u.enrollment_id IS NOT NULL
+            ) AS wanted
+            WHERE \(fragment: Self.readsFromKMFDDM)
             ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
             """
         )

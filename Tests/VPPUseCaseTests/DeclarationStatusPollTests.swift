@@ -65,6 +65,36 @@ struct DeclarationStatusPollTests {
         )
     }
 
+    /// Enrollments whose status read is armed (due at some time).
+    func armed(_ world: World) async throws -> Int64 {
+        try await world.sut.raw(
+            "SELECT count(*) AS n FROM declaration_status_polls WHERE next_poll_at IS NOT NULL"
+        ).first?.decode("n", as: Int64.self) ?? -1
+    }
+
+    @Test(
+        """
+        reads are armed only while the DDM server is KMFDDM: none for joins published otherwise, every unsettled \
+        enrollment on switching to it, none after switching away
+        """,
+        arguments: StoreKind.allCases
+    )
+    func armedOnlyWhileKMFDDM(kind: StoreKind) async throws {
+        try await withWorld(kind) { world in
+            _ = try await heal.joined(world, 2)
+            #expect(try await armed(world) == 0, "published by webhook (or none): nothing to read back")
+            try await useKMFDDM(world)
+            #expect(try await armed(world) == 2, "both unsettled enrollments, on switching to KMFDDM")
+            _ = try await world.useCases.configureAppDelivery.setPublisher(
+                .system(world.tenant.id),
+                .pull,
+                url: nil,
+                apiKey: nil
+            )
+            #expect(try await armed(world) == 0, "no longer KMFDDM: no longer read")
+        }
+    }
+
     @Test(
         "nothing is read unless the DDM server is KMFDDM; a managed report verifies and settles; back-off for the rest",
         arguments: StoreKind.allCases
