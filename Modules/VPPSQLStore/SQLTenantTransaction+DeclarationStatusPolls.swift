@@ -162,7 +162,8 @@ extension SQLTenantTransaction {
                 SELECT DISTINCT d.tenant_id, d.enrollment_id FROM declaration_set_changes j
                 JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
                 WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j"))
-                    AND j.licence_kind = \(kind.rawValue) AND j.kind = 'join' AND j.heal_state = 'republishing' AND d.enrollment_id IS NOT NULL
+                    AND j.licence_kind = \(kind.rawValue) AND j.kind = 'join' AND j.heal_state = 'republishing'
+                    AND d.enrollment_id IS NOT NULL
             ) AS wanted
             WHERE \(fragment: Self.readsFromKMFDDM)
             ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
@@ -176,7 +177,8 @@ extension SQLTenantTransaction {
                 SELECT DISTINCT u.tenant_id, u.enrollment_id FROM declaration_set_changes j
                 JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
                 WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j"))
-                    AND j.licence_kind = \(kind.rawValue) AND j.kind = 'join' AND j.heal_state = 'republishing' AND u.enrollment_id IS NOT NULL
+                    AND j.licence_kind = \(kind.rawValue) AND j.kind = 'join' AND j.heal_state = 'republishing'
+                    AND u.enrollment_id IS NOT NULL
             ) AS wanted
             WHERE \(fragment: Self.readsFromKMFDDM)
             ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
