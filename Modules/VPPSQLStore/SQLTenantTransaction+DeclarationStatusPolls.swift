@@ -56,22 +56,10 @@ extension SQLTenantTransaction {
             )
             return
         }
-        try await exec(
-            """
-            INSERT INTO declaration_status_polls (tenant_id, enrollment_id, next_poll_at, idle)
-            SELECT wanted.tenant_id, wanted.enrollment_id, \(now), 0 FROM (
-                SELECT DISTINCT d.tenant_id, d.enrollment_id FROM declaration_set_changes j
-                JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
-                WHERE j.tenant_id = \(tenantID) AND d.enrollment_id IS NOT NULL AND \(fragment: Self.unsettledJoin)
-                UNION
-                SELECT DISTINCT u.tenant_id, u.enrollment_id FROM declaration_set_changes j
-                JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
-                WHERE j.tenant_id = \(tenantID) AND u.enrollment_id IS NOT NULL AND j.licence_kind = 'User'
-                    AND \(fragment: Self.unsettledJoin)
-            ) AS wanted
-            WHERE \(fragment: Self.readsFromKMFDDM)
-            ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
-            """
+        try await armEnrollments(
+            ofJoins: Self.unsettledJoin,
+            usersOnly: "j.licence_kind = 'User' AND \(fragment: Self.unsettledJoin)",
+            now: now
         )
     }
 
@@ -155,30 +143,28 @@ extension SQLTenantTransaction {
 
     /// The enrollments of the joins waiting for a re-publication of the declaration: read their status soon.
     func armRepublishedPolls(asset: AssetKey, kind: LicenceAssignmentKind, now: Date) async throws {
+        let republishing: SQLQuery = """
+            \(fragment: asset.matches("j")) AND j.licence_kind = \(kind.rawValue) AND j.kind = 'join'
+                AND j.heal_state = 'republishing'
+            """
+        try await armEnrollments(ofJoins: republishing, usersOnly: republishing, now: now)
+    }
+
+    /// Arms, while the DDM server is KMFDDM, the enrollments of the joins (alias `j`) `condition` selects: the
+    /// devices' enrollments, and those of the users whose joins `usersOnly` selects (a user licence's `User`
+    /// declaration goes to the user's own enrollment).
+    private func armEnrollments(ofJoins condition: SQLQuery, usersOnly: SQLQuery, now: Date) async throws {
         try await exec(
             """
             INSERT INTO declaration_status_polls (tenant_id, enrollment_id, next_poll_at, idle)
             SELECT wanted.tenant_id, wanted.enrollment_id, \(now), 0 FROM (
                 SELECT DISTINCT d.tenant_id, d.enrollment_id FROM declaration_set_changes j
                 JOIN devices d ON d.tenant_id = j.tenant_id AND d.serial = j.serial
-                WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j"))
-                    AND j.licence_kind = \(kind.rawValue) AND j.kind = 'join' AND j.heal_state = 'republishing'
-                    AND d.enrollment_id IS NOT NULL
-            ) AS wanted
-            WHERE \(fragment: Self.readsFromKMFDDM)
-            ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0
-            """
-        )
-        // The users' own enrollments, for a user licence's `User` declaration.
-        try await exec(
-            """
-            INSERT INTO declaration_status_polls (tenant_id, enrollment_id, next_poll_at, idle)
-            SELECT wanted.tenant_id, wanted.enrollment_id, \(now), 0 FROM (
+                WHERE j.tenant_id = \(tenantID) AND d.enrollment_id IS NOT NULL AND \(fragment: condition)
+                UNION
                 SELECT DISTINCT u.tenant_id, u.enrollment_id FROM declaration_set_changes j
                 JOIN managed_users u ON u.tenant_id = j.tenant_id AND u.client_user_id = j.client_user_id
-                WHERE j.tenant_id = \(tenantID) AND \(fragment: asset.matches("j"))
-                    AND j.licence_kind = \(kind.rawValue) AND j.kind = 'join' AND j.heal_state = 'republishing'
-                    AND u.enrollment_id IS NOT NULL
+                WHERE j.tenant_id = \(tenantID) AND u.enrollment_id IS NOT NULL AND \(fragment: usersOnly)
             ) AS wanted
             WHERE \(fragment: Self.readsFromKMFDDM)
             ON CONFLICT (tenant_id, enrollment_id) DO UPDATE SET next_poll_at = excluded.next_poll_at, idle = 0

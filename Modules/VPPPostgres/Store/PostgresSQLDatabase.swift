@@ -131,15 +131,20 @@ public struct PostgresSQLDatabase: SQLDatabase {
                     progress?.record("BEGIN")
                     // BEGIN and the settings: nothing of the unit of work has run yet, so a connection found lost
                     // here is left and the unit of work begun again on another.
+                    var begun = false
                     do {
                         try await Self.run("BEGIN", on: connection, logger: logger)
+                        begun = true
                         // The server cancels a statement (a lock wait, a slow plan) still running at the deadline.
                         let timeout = deadline.map { max(1, Self.milliseconds($0 - ContinuousClock.now)) }
                         if let preamble = Self.preamble(settings, statementTimeout: timeout) {
                             try await Self.run(preamble, on: connection, logger: logger)
                         }
                     } catch {
-                        await Self.rollBack(connection, logger: logger)
+                        // Only a transaction that began has anything to roll back: a ROLLBACK after a failed BEGIN
+                        // waited up to its 2-s limit on a connection that had stopped answering (a request behind
+                        // a stalled proxy answered 2.4 s past its deadline).
+                        if begun { await Self.rollBack(connection, logger: logger) }
                         guard Self.connectionLost(error, on: connection) else { throw error }
                         throw ClosedBeforeBegin(failure: Self.translated(error))
                     }
