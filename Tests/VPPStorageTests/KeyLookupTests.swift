@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VPPDomain
+import VPPPostgres
 @testable import VPPSQLStore
 import VPPTestSupport
 import VPPUseCases
@@ -155,6 +156,30 @@ struct KeyLookupTests {
             }
             #expect(claim.found == 200)
             #expect(claim.read < 1_000, "the claim read \(claim.read) rows to claim 200")
+        }
+    }
+
+    @Test(
+        "tables the role does not own are left to autovacuum: another role's server analyses none of them",
+        arguments: StoreKind.allCases.filter { $0 == .postgres }
+    )
+    func tablesOfAnotherOwnerAreLeft(kind: StoreKind) async throws {
+        try await withStore(kind) { sut in
+            _ = try await Self.staleStatistics(sut, count: 10_000)
+            let role = "vpp_visitor_\(UUID().uuidString.prefix(8).lowercased())"
+            _ = try await sut.raw("CREATE ROLE \(unescaped: role) LOGIN")
+            _ = try await sut.raw("GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(unescaped: role)")
+            var visitorURL = URLComponents(string: sut.url)!
+            visitorURL.user = role
+            visitorURL.password = nil
+            // Only the owner may ANALYZE: PostgreSQL would skip it with a warning, on every pass while it stays grown.
+            let analysed = try await TestDatabase.withClient(url: visitorURL.string!) { client in
+                try await PostgresStore.make(client: client, logger: TestDatabase.logger).refreshStatistics()
+            }
+            #expect(analysed.isEmpty)
+            #expect(try await sut.store.refreshStatistics() == ["assignments", "devices"], "the owner's server does")
+            _ = try await sut.raw("DROP OWNED BY \(unescaped: role)")
+            _ = try await sut.raw("DROP ROLE \(unescaped: role)")
         }
     }
 
