@@ -60,22 +60,22 @@ public struct PostgresSQLDatabase: SQLDatabase {
     /// A connection the pool lends may have been closed by the server while it sat idle (every session of a
     /// primary at a failover, an idle-session timeout, a pooler restarting) before PostgresNIO has seen it go.
     /// BEGIN (or the settings after it) then fails with nothing of the unit of work done, and it begins again on
-    /// another connection, up to
-    /// ``begins`` times in all: one request per dead pooled session failed with 503 after a failover before.
+    /// another connection, up to ``begins`` times in all: one request per dead pooled session failed with 503
+    /// after a failover before.
     public func transaction<T: Sendable>(
         _ settings: TransactionSettings,
         _ body: @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        var begun = 1
+        var beginnings = 1
         while true {
             do {
                 return try await attempt(settings, body)
             } catch let lost as ClosedBeforeBegin {
-                guard begun < Self.begins else { throw lost.failure }
+                guard beginnings < Self.begins else { throw lost.failure }
                 // The pool learns of a close from the connection's close event, which may still be on its way:
                 // begun again at once, the unit of work was lent the same dead connection three times running.
-                try await Task.sleep(for: Self.beginAgainAfter * begun)
-                begun += 1
+                try await Task.sleep(for: Self.beginAgainAfter * beginnings)
+                beginnings += 1
                 logger.info("a pooled database connection had closed; beginning again on another")
             }
         }
