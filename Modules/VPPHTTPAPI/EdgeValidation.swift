@@ -54,8 +54,9 @@ enum EdgeValidation {
         }
     }
 
-    /// Refuses a list with more than ``maxItems`` entries or any entry twice (compared as given and upper-cased).
-    static func distinct(_ values: [String], field: String, caseInsensitive: Bool = false) throws {
+    /// Refuses a list with more than ``maxItems`` entries or any entry twice (compared as given: callers pass the
+    /// form values are stored in, e.g. ``SerialNumber/storedForm(_:)``).
+    static func distinct(_ values: [String], field: String) throws {
         guard values.count <= maxItems else {
             throw InvalidInput(
                 code: .tooManyItems,
@@ -65,7 +66,7 @@ enum EdgeValidation {
         }
         var seen = Set<String>()
         var repeated: [String] = []
-        for value in values where !seen.insert(caseInsensitive ? value.uppercased() : value).inserted {
+        for value in values where !seen.insert(value).inserted {
             repeated.append(value)
         }
         guard repeated.isEmpty else {

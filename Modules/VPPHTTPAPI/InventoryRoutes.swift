@@ -26,11 +26,9 @@ enum InventoryRoutes {
         }
 
         func validated(tenantID: TenantID) throws -> [Device] {
-            // Compared as stored: a serial number is trimmed and upper-cased (``SerialNumber``).
             try EdgeValidation.distinct(
-                devices.map { $0.serialNumber.trimmingCharacters(in: .whitespacesAndNewlines) },
-                field: "devices[].serialNumber",
-                caseInsensitive: true
+                devices.map { SerialNumber.storedForm($0.serialNumber) },
+                field: "devices[].serialNumber"
             )
             return try devices.map { item in
                 try EdgeValidation.text(item.serialNumber, field: "devices[].serialNumber", limit: 64)

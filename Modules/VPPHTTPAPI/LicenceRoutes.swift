@@ -38,12 +38,7 @@ enum LicenceRoutes {
             let users = clientUserIds ?? []
             for serial in serials { try EdgeValidation.text(serial, field: "serialNumbers", limit: 64) }
             for user in users { try EdgeValidation.text(user, field: "clientUserIds", limit: 256) }
-            // Compared as stored: a serial number is trimmed and upper-cased (``SerialNumber``).
-            try EdgeValidation.distinct(
-                serials.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) },
-                field: "serialNumbers",
-                caseInsensitive: true
-            )
+            try EdgeValidation.distinct(serials.map(SerialNumber.storedForm), field: "serialNumbers")
             try EdgeValidation.distinct(users, field: "clientUserIds")
             return try serials.map { .device(try SerialNumber($0)) } + users.map { .user(try ClientUserID($0)) }
         }

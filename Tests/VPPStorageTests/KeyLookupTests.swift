@@ -12,6 +12,9 @@ import VPPUseCases
 @Suite("Storage: lookups by a list of keys")
 struct KeyLookupTests {
     static let holding = AssignmentState.Code.holding
+    /// The statistics and rows-read tests are about PostgreSQL's planner (none in the fast lane, which has no
+    /// PostgreSQL).
+    static let postgresOnly = StoreKind.allCases.filter { $0 == .postgres }
 
     @Test(
         "the licences of named devices and users: exactly those held, of this app and tenant",
@@ -108,7 +111,7 @@ struct KeyLookupTests {
 
     @Test(
         "statistics refreshed after 10,000 licences arrived: 8 serials read about 8 rows, not the app's 10,000",
-        arguments: StoreKind.allCases.filter { $0 == .postgres }
+        arguments: KeyLookupTests.postgresOnly
     )
     func refreshedStatisticsProbeEachKey(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
@@ -136,7 +139,7 @@ struct KeyLookupTests {
 
     @Test(
         "a claim of 200 queued intents among 10,000 licences reads about those 200, not the tenant's 10,000",
-        arguments: StoreKind.allCases.filter { $0 == .postgres }
+        arguments: KeyLookupTests.postgresOnly
     )
     func claimReadsTheClaimedRows(kind: StoreKind) async throws {
         try await withStore(kind) { sut in
@@ -161,7 +164,7 @@ struct KeyLookupTests {
 
     @Test(
         "tables the role does not own are left to autovacuum: another role's server analyses none of them",
-        arguments: StoreKind.allCases.filter { $0 == .postgres }
+        arguments: KeyLookupTests.postgresOnly
     )
     func tablesOfAnotherOwnerAreLeft(kind: StoreKind) async throws {
         try await withStore(kind) { sut in

@@ -34,6 +34,12 @@ public struct SerialNumber: Hashable, Sendable, Codable, Comparable {
         self.value = trimmed.uppercased()
     }
 
+    /// The text `text` is stored as when it is a valid serial number (trimmed, upper-cased; the shape is not
+    /// checked): what a request's list is compared by, so two spellings of one device count as one.
+    public static func storedForm(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+    }
+
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { self = try SerialNumber(text) } catch {
